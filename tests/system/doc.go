@@ -1,0 +1,6 @@
+// Package system holds system tests that drive the real medchaind binary:
+// a chain is initialised in a temporary home, started as a separate process
+// on loopback ports, and used through the same commands a person would type.
+// They run with `make test-e2e` (build tag e2e); MEDCHAIND_BIN names the
+// binary to test.
+package system
