@@ -133,7 +133,7 @@ func newNode(t *testing.T) *node {
 	// Short blocks keep the test quick; pprof is switched off so that
 	// parallel nodes do not fight over its default port.
 	n.editConfig("config.toml", map[string]string{
-		`timeout_commit = "5s"`: `timeout_commit = "300ms"`,
+		`timeout_commit = "5s"`:          `timeout_commit = "300ms"`,
 		`pprof_laddr = "localhost:6060"`: `pprof_laddr = ""`,
 	})
 	return n
