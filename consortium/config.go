@@ -168,7 +168,11 @@ func ParseConfig(data []byte, path string) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fail("file is empty")
 		}
-		return nil, fail("malformed YAML: " + strings.TrimPrefix(err.Error(), "yaml: "))
+		msg := "malformed YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")
+		if strings.Contains(msg, "did not find expected") || strings.Contains(msg, "not allowed in this context") {
+			msg += " (the mistake may be a few lines further down: check indentation, and that lists and brackets are closed)"
+		}
+		return nil, fail(msg)
 	}
 	// A second document would be silently ignored otherwise.
 	var extra yaml.Node

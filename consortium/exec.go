@@ -63,9 +63,15 @@ func (b binary) run(ctx context.Context, stdin string, args ...string) (stdout, 
 	return out.Bytes(), errb.Bytes(), nil
 }
 
-// findJSONObject returns the first line of stdout or stderr that decodes as a
-// JSON object into v (cobra prints some command output on stderr).
+// findJSONObject decodes into v the JSON object that is the whole of stdout
+// or stderr, or else the first line of either that is one (cobra prints some
+// command output on stderr, and some commands log around their JSON).
 func findJSONObject(v any, outputs ...[]byte) error {
+	for _, o := range outputs {
+		if t := bytes.TrimSpace(o); len(t) > 0 && t[0] == '{' && json.Unmarshal(t, v) == nil {
+			return nil
+		}
+	}
 	for _, o := range outputs {
 		for _, line := range bytes.Split(o, []byte("\n")) {
 			line = bytes.TrimSpace(line)

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,6 +27,9 @@ type Ready struct {
 	Height int64
 	// AppHash is the (common) app hash in the header at Height.
 	AppHash string
+	// StartHeight is the lowest height the nodes reported when their RPC
+	// came up: 0 for a new chain, the last committed height on a resume.
+	StartHeight int64
 	// PIDs maps node names to their medchaind process ids.
 	PIDs map[string]int
 	// Addresses maps account names to addresses (from the client keyring).
@@ -123,8 +128,8 @@ func Run(ctx context.Context, opts Options) error {
 
 	// Wait for blocks.
 	waitCtx, cancelWait := context.WithTimeout(ctx, startTimeout)
-	seen := map[string]int64{}
-	height, err := waitForBlocks(waitCtx, st, exits, sigs, seen)
+	seen, first := map[string]int64{}, map[string]int64{}
+	height, err := waitForBlocks(waitCtx, st, exits, sigs, seen, first)
 	cancelWait()
 	if err != nil {
 		_ = stop()
@@ -142,14 +147,21 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 
-	addrs := keyringAddresses(ctx, bin, st)
-	printSummary(opts.out(), opts, st, height, appHash, addrs, rel)
+	resumed := int64(-1)
+	for _, h := range first {
+		if resumed < 0 || h < resumed {
+			resumed = h
+		}
+	}
+	addrs, clientConfigRead := keyringAddresses(ctx, bin, st)
+	printSummary(opts.out(), summary{opts: opts, st: st, height: height, resumedAt: resumed, appHash: appHash,
+		addrs: addrs, clientConfigRead: clientConfigRead, rel: rel})
 	if opts.OnReady != nil {
 		pids := map[string]int{}
 		for _, c := range children {
 			pids[c.node.Name] = c.cmd.Process.Pid
 		}
-		opts.OnReady(Ready{State: st, Height: height, AppHash: appHash, PIDs: pids, Addresses: addrs})
+		opts.OnReady(Ready{State: st, Height: height, AppHash: appHash, StartHeight: max(resumed, 0), PIDs: pids, Addresses: addrs})
 	}
 
 	select {
@@ -178,7 +190,7 @@ func startChild(bin binary, n Node, logPath string, exits chan<- *child) (*child
 		return nil, err
 	}
 	fmt.Fprintf(f, "\n===== %s: medchaind start --home %s =====\n", time.Now().Format(time.RFC3339), n.Home)
-	cmd := exec.Command(bin.path, "start", "--home", n.Home)
+	cmd := exec.Command(bin.path, "start", "--home", n.Home, "--log_no_color")
 	cmd.Stdout, cmd.Stderr = f, f
 	setProcAttrs(cmd)
 	if err := cmd.Start(); err != nil {
@@ -236,6 +248,11 @@ func stopChildren(children []*child, timeout time.Duration, w io.Writer) error {
 	}
 	if len(killed) > 0 {
 		return fmt.Errorf("nodes %s did not stop within %s of SIGTERM and were killed", strings.Join(killed, ", "), timeout)
+	}
+	for _, c := range children {
+		if c.err != nil {
+			fmt.Fprintf(w, "Note: %s exited with %v; see %s\n", c.node.Name, c.err, c.log)
+		}
 	}
 	fmt.Fprintf(w, "All %d nodes stopped.\n", len(children))
 	return nil
@@ -296,9 +313,9 @@ func nodeHeight(ctx context.Context, n Node, chainID string) (int64, error) {
 // waitForBlocks polls every node's /status until each has committed a block
 // after it came up (and the chain is at least at height 2, so that the app
 // hash compared next reflects an executed block). It returns the lowest
-// height of all nodes.
-func waitForBlocks(ctx context.Context, st *State, exits <-chan *child, sigs <-chan os.Signal, latest map[string]int64) (int64, error) {
-	first := map[string]int64{}
+// height of all nodes; latest and first receive each node's latest and
+// first-seen heights.
+func waitForBlocks(ctx context.Context, st *State, exits <-chan *child, sigs <-chan os.Signal, latest, first map[string]int64) (int64, error) {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -401,34 +418,66 @@ func compareAppHashes(ctx context.Context, st *State, h int64) (string, error) {
 // Summary
 
 // keyringAddresses lists the client keyring (medchaind keys list), falling
-// back to the addresses recorded at init.
-func keyringAddresses(ctx context.Context, bin binary, st *State) map[string]string {
+// back to the addresses recorded at init. It first lists without
+// --keyring-backend: if that finds the keys, the binary honours the client
+// home's client.toml and the short form of the sample command works.
+func keyringAddresses(ctx context.Context, bin binary, st *State) (map[string]string, bool) {
 	addrs := map[string]string{}
 	for _, a := range st.Accounts {
 		addrs[a.Name] = a.Address
 	}
-	stdout, stderr, err := bin.run(ctx, "", "keys", "list", "--keyring-backend", "test", "--home", st.ClientHome, "--output", "json")
-	if err != nil {
-		return addrs
-	}
-	var keys []struct {
-		Name    string `json:"name"`
-		Address string `json:"address"`
-	}
-	for _, out := range [][]byte{stdout, stderr} {
-		if json.Unmarshal(out, &keys) == nil && len(keys) > 0 {
-			break
+	list := func(extra ...string) map[string]string {
+		args := append([]string{"keys", "list", "--home", st.ClientHome, "--output", "json"}, extra...)
+		stdout, stderr, err := bin.run(ctx, "", args...)
+		if err != nil {
+			return nil
 		}
+		var keys []struct {
+			Name    string `json:"name"`
+			Address string `json:"address"`
+		}
+		for _, out := range [][]byte{stdout, stderr} {
+			if json.Unmarshal(out, &keys) == nil && len(keys) > 0 {
+				break
+			}
+		}
+		found := map[string]string{}
+		for _, k := range keys {
+			found[k.Name] = k.Address
+		}
+		return found
 	}
-	for _, k := range keys {
-		addrs[k.Name] = k.Address
+	clientConfigRead := true
+	found := list()
+	if len(found) == 0 {
+		clientConfigRead = false
+		found = list("--keyring-backend", "test")
 	}
-	return addrs
+	for name, a := range found {
+		addrs[name] = a
+	}
+	return addrs, clientConfigRead
 }
 
-func printSummary(w io.Writer, opts Options, st *State, height int64, appHash string, addrs map[string]string, rel func(string) string) {
-	fmt.Fprintf(w, "\nmedchain localnet is up: chain %s, %d validators, height %d, app hash %s (same on every node)\n\n",
-		st.ChainID, len(st.Nodes), height, appHash)
+type summary struct {
+	opts             Options
+	st               *State
+	height           int64
+	resumedAt        int64
+	appHash          string
+	addrs            map[string]string
+	clientConfigRead bool
+	rel              func(string) string
+}
+
+func printSummary(w io.Writer, s summary) {
+	st, addrs := s.st, s.addrs
+	how := "started"
+	if s.resumedAt > 0 {
+		how = fmt.Sprintf("resumed from height %d", s.resumedAt)
+	}
+	fmt.Fprintf(w, "\nmedchain localnet is up (%s): chain %s, %d validators, height %d, app hash %s (same on every node)\n\n",
+		how, st.ChainID, len(st.Nodes), s.height, s.appHash)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tRPC\tgRPC\tREST\tP2P")
 	for _, n := range st.Nodes {
@@ -442,28 +491,77 @@ func printSummary(w io.Writer, opts Options, st *State, height int64, appHash st
 	for _, n := range st.Nodes {
 		validators[n.Name] = true
 	}
-	fmt.Fprintln(tw, "ACCOUNT\tADDRESS\t")
+	fmt.Fprintln(tw, "ACCOUNT\tADDRESS")
 	for _, a := range st.Accounts {
-		name := a.Name
-		note := ""
-		if validators[name] {
-			if v, err := ValoperAddress(addrs[name]); err == nil {
-				note = "validator " + v
+		if validators[a.Name] {
+			if v, err := ValoperAddress(addrs[a.Name]); err == nil {
+				fmt.Fprintf(tw, "%s\t%s\tvalidator %s\n", a.Name, orDash(addrs[a.Name]), v)
+				continue
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", name, orDash(addrs[name]), note)
+		fmt.Fprintf(tw, "%s\t%s\n", a.Name, orDash(addrs[a.Name]))
 	}
 	tw.Flush()
 
-	bin := opts.Binary
-	client := rel(st.ClientHome)
-	from, to := pickTransfer(st, validators)
-	fmt.Fprintf(w, "\nThe client home %s holds every key (keyring-backend test) and points at %s.\n", client, st.Nodes[0].Name)
-	if from != "" && to != "" {
-		fmt.Fprintf(w, "Send a first transaction:\n  %s tx bank send %s %s 1000%s --home %s --yes\n  %s query bank balances %s --home %s\n",
-			bin, from, orDash(addrs[to]), st.BondDenom, client, bin, orDash(addrs[to]), client)
+	bin := s.opts.Binary
+	client := s.rel(st.ClientHome)
+	flags := "--home " + client
+	qflags := flags
+	if !s.clientConfigRead {
+		// This medchaind does not read client.toml from --home: spell it out.
+		node := " --node tcp://" + hostPort(st.Nodes[0].Ports.RPC)
+		flags += " --keyring-backend test --chain-id " + st.ChainID + node
+		qflags += node
 	}
-	fmt.Fprintf(w, "\nLogs: %s/<node>.log. Ctrl-C stops the network; running again resumes it.\n", rel(filepath.Join(filepath.Dir(st.ClientHome), logsDir)))
+	feeNote := fmt.Sprintf("no fees needed: minimum-gas-prices is 0%s", st.BondDenom)
+	if fees := sampleFees(filepath.Join(st.Nodes[0].Home, "config", "app.toml")); fees != "" {
+		flags += " --fees " + fees
+		feeNote = "fees cover the default 200000 gas at the nodes' minimum-gas-prices"
+	}
+	from, to := pickTransfer(st, validators)
+	fmt.Fprintf(w, "\nThe client home %s holds every account's key (keyring-backend test); its client.toml points at %s.\n", client, st.Nodes[0].Name)
+	if from != "" && to != "" {
+		fmt.Fprintf(w, "Send a first transaction (%s):\n  %s tx bank send %s %s 1000%s %s --yes\n  %s query bank balances %s %s\n",
+			feeNote, bin, from, orDash(addrs[to]), st.BondDenom, flags, bin, orDash(addrs[to]), qflags)
+	}
+	fmt.Fprintf(w, "\nLogs: %s/<node>.log. Ctrl-C stops the network; running again resumes it.\n", s.rel(filepath.Join(filepath.Dir(st.ClientHome), logsDir)))
+}
+
+var reDecCoinPrice = regexp.MustCompile(`^([0-9]*\.?[0-9]+)([a-zA-Z][a-zA-Z0-9/:._-]{2,127})$`)
+
+// sampleFees returns the --fees value that pays for the default 200000 gas
+// at the minimum-gas-prices of an app.toml, or "" when no fee is needed.
+func sampleFees(appToml string) string {
+	data, err := os.ReadFile(appToml)
+	if err != nil {
+		return ""
+	}
+	doc, err := parseTOML(data)
+	if err != nil {
+		return ""
+	}
+	prices, _ := doc["minimum-gas-prices"].(string)
+	var fees []string
+	for _, p := range strings.Split(prices, ",") {
+		m := reDecCoinPrice.FindStringSubmatch(strings.TrimSpace(p))
+		if m == nil {
+			continue
+		}
+		price, ok := new(big.Rat).SetString(m[1])
+		if !ok || price.Sign() == 0 {
+			continue
+		}
+		total := new(big.Rat).Mul(price, big.NewRat(200000, 1))
+		q, r := new(big.Int).QuoRem(total.Num(), total.Denom(), new(big.Int))
+		if r.Sign() != 0 {
+			q.Add(q, big.NewInt(1))
+		}
+		fees = append(fees, q.String()+m[2])
+	}
+	if len(fees) > 1 {
+		fees = fees[:1] // one denom suffices: the SDK accepts any listed denom
+	}
+	return strings.Join(fees, ",")
 }
 
 // pickTransfer chooses a sender and recipient for the sample command,

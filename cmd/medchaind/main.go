@@ -15,7 +15,7 @@ import (
 
 func main() {
 	rootCmd := cmd.NewRootCmd()
-	if err := svrcmd.Execute(rootCmd, "", app.DefaultNodeHome); err != nil {
+	if err := svrcmd.Execute(rootCmd, "MEDCHAIN", app.DefaultNodeHome); err != nil {
 		fmt.Fprintln(rootCmd.ErrOrStderr(), "Error:", err)
 		os.Exit(1)
 	}

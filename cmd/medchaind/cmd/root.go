@@ -4,10 +4,13 @@
 package cmd
 
 import (
+	"fmt"
 	"os"
+	"strings"
 
 	dbm "github.com/cosmos/cosmos-db"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"cosmossdk.io/log"
 
@@ -19,6 +22,10 @@ import (
 
 	"github.com/medchain/medchain/app"
 )
+
+// envPrefix names the environment variables that stand in for flags:
+// MEDCHAIN_HOME for --home, MEDCHAIN_CHAIN_ID for --chain-id, and so on.
+const envPrefix = "MEDCHAIN"
 
 // NewRootCmd returns the medchaind root command.
 func NewRootCmd() *cobra.Command {
@@ -41,7 +48,7 @@ func NewRootCmd() *cobra.Command {
 		WithInput(os.Stdin).
 		WithAccountRetriever(authtypes.AccountRetriever{}).
 		WithHomeDir(app.DefaultNodeHome).
-		WithViper("MEDCHAIN")
+		WithViper(envPrefix)
 
 	rootCmd := &cobra.Command{
 		Use:   app.AppName,
@@ -57,6 +64,9 @@ MEDCHAIN_HOME=/srv/medchain or MEDCHAIN_CHAIN_ID=medchain-local-1.`,
 			cmd.SetOut(cmd.OutOrStdout())
 			cmd.SetErr(cmd.ErrOrStderr())
 
+			if err := flagsFromEnvironment(cmd.Flags(), envPrefix); err != nil {
+				return err
+			}
 			clientCtx := initClientCtx.WithCmdContext(cmd.Context())
 			clientCtx, err := client.ReadPersistentCommandFlags(clientCtx, cmd.Flags())
 			if err != nil {
@@ -84,11 +94,40 @@ MEDCHAIN_HOME=/srv/medchain or MEDCHAIN_CHAIN_ID=medchain-local-1.`,
 
 	initRootCmd(rootCmd, tempApp)
 
+	// AutoCLI needs a client context before flags are parsed; it gets the
+	// built-in client.toml defaults here, and the real --home's client.toml
+	// is read in PersistentPreRunE. Reading the default home's file at this
+	// point would make it win over --home and MEDCHAIN_HOME.
 	autoCliOpts := tempApp.AutoCliOpts()
-	initClientCtx, _ = config.ReadFromClientConfig(initClientCtx)
-	autoCliOpts.ClientCtx = initClientCtx
+	defaultsCtx, err := config.ReadDefaultValuesFromDefaultClientConfig(initClientCtx)
+	if err != nil {
+		panic(err)
+	}
+	autoCliOpts.ClientCtx = defaultsCtx
 	if err := autoCliOpts.EnhanceRootCommand(rootCmd); err != nil {
 		panic(err)
 	}
 	return rootCmd
+}
+
+// flagsFromEnvironment gives every flag the command line left unset the
+// value of its environment variable (MEDCHAIN_HOME for --home, dashes as
+// underscores), so that `export MEDCHAIN_HOME=...` works for every command.
+// A flag given on the command line always wins.
+func flagsFromEnvironment(fs *pflag.FlagSet, prefix string) error {
+	var firstErr error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed || firstErr != nil {
+			return
+		}
+		name := prefix + "_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		value, ok := os.LookupEnv(name)
+		if !ok {
+			return
+		}
+		if err := fs.Set(f.Name, value); err != nil {
+			firstErr = fmt.Errorf("environment variable %s=%q is not a valid --%s: %w", name, value, f.Name, err)
+		}
+	})
+	return firstErr
 }
