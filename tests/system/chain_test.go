@@ -119,6 +119,21 @@ func TestBadInputIsRefusedWithAClearMessage(t *testing.T) {
 		}
 	})
 
+	t.Run("home from the environment", func(t *testing.T) {
+		home := filepath.Join(t.TempDir(), "client")
+		out := mustRun(t, bin, "keys", "add", "patient", "--keyring-backend", "test", "--home", home, "--output", "json")
+		var key struct {
+			Address string `json:"address"`
+		}
+		if err := json.Unmarshal([]byte(out), &key); err != nil {
+			t.Fatal(err)
+		}
+		r := runWithEnv(t, bin, []string{"MEDCHAIN_HOME=" + home, "MEDCHAIN_KEYRING_BACKEND=test"}, "keys", "show", "patient", "-a")
+		if r.err != nil || strings.TrimSpace(r.stdout) != key.Address {
+			t.Fatalf("MEDCHAIN_HOME was not used: want %s, got %q (%v)", key.Address, r.combined(), r.err)
+		}
+	})
+
 	t.Run("json output", func(t *testing.T) {
 		home := filepath.Join(t.TempDir(), "keys")
 		out := mustRun(t, bin, "keys", "add", "k", "--keyring-backend", "test", "--home", home, "--output", "json")

@@ -46,9 +46,16 @@ func (r result) combined() string { return r.stdout + r.stderr }
 // run executes medchaind with args, bounded in time.
 func run(t *testing.T, bin string, args ...string) result {
 	t.Helper()
+	return runWithEnv(t, bin, nil, args...)
+}
+
+// runWithEnv is run with extra environment variables (NAME=value).
+func runWithEnv(t *testing.T, bin string, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
