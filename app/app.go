@@ -245,7 +245,17 @@ func New(
 	app.FeeGrantKeeper = feegrantkeeper.NewKeeper(
 		appCodec, runtime.NewKVStoreService(keys[feegrant.StoreKey]), app.AccountKeeper,
 	)
+	app.IssuersKeeper = issuerskeeper.NewKeeper(
+		appCodec, runtime.NewKVStoreService(keys[issuerstypes.StoreKey]), accountCodec, authority,
+		app.StakingKeeper,
+	)
+	// Only an active hospital issuer may operate a validator. The check is
+	// the issuers hook on AfterValidatorCreated: every way of creating a
+	// validator (a plain tx, authz MsgExec, a gov proposal, a gentx, a
+	// staking genesis) goes through the staking keeper and so through this
+	// hook; it runs first so that nothing else records a rejected validator.
 	app.StakingKeeper.SetHooks(stakingtypes.NewMultiStakingHooks(
+		app.IssuersKeeper.StakingHooks(),
 		app.DistrKeeper.Hooks(),
 		app.SlashingKeeper.Hooks(),
 	))
@@ -276,10 +286,6 @@ func New(
 	app.EvidenceKeeper = *evidencekeeper.NewKeeper(
 		appCodec, runtime.NewKVStoreService(keys[evidencetypes.StoreKey]),
 		app.StakingKeeper, app.SlashingKeeper, accountCodec, runtime.ProvideCometInfoService(),
-	)
-
-	app.IssuersKeeper = issuerskeeper.NewKeeper(
-		appCodec, runtime.NewKVStoreService(keys[issuerstypes.StoreKey]), accountCodec, authority,
 	)
 
 	app.ModuleManager = module.NewManager(
@@ -376,26 +382,31 @@ func (app *MedchainApp) setBlockOrders() {
 		genutiltypes.ModuleName,
 		authz.ModuleName,
 	)
+	// issuers jails the validators of suspended or revoked hospitals before
+	// staking applies the validator set changes of the block, so a suspended
+	// hospital that unjails itself is out again in the same block. It runs
+	// after gov so that a suspension voted in this block takes effect now.
 	app.ModuleManager.SetOrderEndBlockers(
 		govtypes.ModuleName,
+		issuerstypes.ModuleName,
 		stakingtypes.ModuleName,
 		genutiltypes.ModuleName,
 		feegrant.ModuleName,
 	)
 	// genutil runs after staking (pools must exist) and after auth (it reads
-	// auth params); issuers comes before genutil so that the genesis
-	// transactions of hospital validators can be checked against the
-	// registered issuers.
+	// auth params). issuers comes before staking and genutil: both create
+	// validators (an exported staking genesis, the gentxs), and the issuers
+	// hook checks each against the issuers registered in the same genesis.
 	genesisOrder := []string{
 		consensusparamtypes.ModuleName,
 		authtypes.ModuleName,
 		banktypes.ModuleName,
+		issuerstypes.ModuleName,
 		distrtypes.ModuleName,
 		stakingtypes.ModuleName,
 		slashingtypes.ModuleName,
 		govtypes.ModuleName,
 		minttypes.ModuleName,
-		issuerstypes.ModuleName,
 		genutiltypes.ModuleName,
 		evidencetypes.ModuleName,
 		authz.ModuleName,

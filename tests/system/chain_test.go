@@ -34,7 +34,7 @@ func TestSingleNodeChainTransfersAndResumes(t *testing.T) {
 	if broadcast.Code != 0 {
 		t.Fatalf("bank send rejected at CheckTx: code %d: %s", broadcast.Code, broadcast.RawLog)
 	}
-	if code, log := n.waitForTx(broadcast.TxHash); code != 0 {
+	if code, log, _ := n.waitForTxResult(broadcast.TxHash); code != 0 {
 		t.Fatalf("bank send failed in the block: code %d: %s", code, log)
 	}
 

@@ -113,9 +113,23 @@ type node struct {
 
 const testChainID = "medchain-system-1"
 
+// nodeOptions vary the genesis of a test chain.
+type nodeOptions struct {
+	// validatorIsNotAHospital leaves the validator out of the issuers
+	// genesis, so its gentx must be refused.
+	validatorIsNotAHospital bool
+}
+
 // newNode initialises a one-validator chain: a validator key "val" with a
-// gentx, and a funded account "alice".
+// gentx, registered in genesis as an active hospital issuer (only hospitals
+// may validate), and a funded account "alice". Governance is fast (a few
+// seconds of voting) so that tests can pass proposals.
 func newNode(t *testing.T) *node {
+	t.Helper()
+	return newNodeWith(t, nodeOptions{})
+}
+
+func newNodeWith(t *testing.T, opts nodeOptions) *node {
 	t.Helper()
 	n := &node{
 		t:       t,
@@ -129,10 +143,30 @@ func newNode(t *testing.T) *node {
 	n.logPath = filepath.Join(n.home, "node.log")
 
 	mustRun(t, n.bin, "init", "system-node", "--chain-id", n.chainID, "--default-denom", "umed", "--home", n.home)
-	n.addKey("val")
+	valAddr := n.addKey("val")
 	n.addKey("alice")
 	mustRun(t, n.bin, "genesis", "add-genesis-account", "val", "1000000000000umed", "--keyring-backend", "test", "--home", n.home)
 	mustRun(t, n.bin, "genesis", "add-genesis-account", "alice", "5000000000umed", "--keyring-backend", "test", "--home", n.home)
+	n.editGenesis(func(appState map[string]any) {
+		gov := appState["gov"].(map[string]any)["params"].(map[string]any)
+		gov["voting_period"] = "4s"
+		gov["expedited_voting_period"] = "2s"
+		gov["min_deposit"] = []any{map[string]any{"denom": "umed", "amount": "1000000"}}
+		// A validator created by a test never runs a node; a long window
+		// keeps slashing from jailing it for downtime during the test.
+		appState["slashing"].(map[string]any)["params"].(map[string]any)["signed_blocks_window"] = "100000"
+		if !opts.validatorIsNotAHospital {
+			issuers := appState["issuers"].(map[string]any)
+			issuers["issuers"] = append(asSlice(issuers["issuers"]), map[string]any{
+				"address":    valAddr,
+				"name":       "System Test Hospital",
+				"kind":       "ISSUER_KIND_HOSPITAL",
+				"status":     "ISSUER_STATUS_ACTIVE",
+				"added_at":   "2026-01-01T00:00:00Z",
+				"updated_at": "2026-01-01T00:00:00Z",
+			})
+		}
+	})
 	mustRun(t, n.bin, "genesis", "gentx", "val", "100000000umed", "--chain-id", n.chainID, "--keyring-backend", "test", "--home", n.home)
 	mustRun(t, n.bin, "genesis", "collect-gentxs", "--home", n.home)
 	mustRun(t, n.bin, "genesis", "validate", "--home", n.home)
@@ -144,6 +178,33 @@ func newNode(t *testing.T) *node {
 		`pprof_laddr = "localhost:6060"`: `pprof_laddr = ""`,
 	})
 	return n
+}
+
+// editGenesis lets f change the app_state of the node's genesis file.
+func (n *node) editGenesis(f func(appState map[string]any)) {
+	n.t.Helper()
+	path := filepath.Join(n.home, "config", "genesis.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	var genesis map[string]any
+	if err := json.Unmarshal(data, &genesis); err != nil {
+		n.t.Fatal(err)
+	}
+	f(genesis["app_state"].(map[string]any))
+	data, err = json.MarshalIndent(genesis, "", "  ")
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		n.t.Fatal(err)
+	}
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
 }
 
 func (n *node) addKey(name string) string {
@@ -200,6 +261,34 @@ func (n *node) start() {
 	}()
 	n.t.Cleanup(n.kill)
 	n.waitForHeight(1, 60*time.Second)
+}
+
+// startExpectingFailure launches `medchaind start` and returns its log once
+// it exits; it fails the test if the node commits a block instead.
+func (n *node) startExpectingFailure() string {
+	n.t.Helper()
+	cmd := exec.Command(n.bin, "start", "--home", n.home,
+		"--rpc.laddr", n.rpc, "--p2p.laddr", n.p2p,
+		"--grpc.address", n.grpc, "--api.enable=false")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		n.t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			n.t.Fatalf("medchaind start exited 0; output:\n%s", tail(out.String(), 30))
+		}
+		return out.String()
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		n.t.Fatalf("medchaind start kept running; output:\n%s", tail(out.String(), 30))
+		return ""
+	}
 }
 
 // stop sends SIGTERM, as an operator or systemd would, and waits for exit.
@@ -264,28 +353,6 @@ func (n *node) waitForHeight(min int64, timeout time.Duration) int64 {
 	log, _ := os.ReadFile(n.logPath)
 	n.t.Fatalf("no block %d within %s; log:\n%s", min, timeout, tail(string(log), 40))
 	return 0
-}
-
-// waitForTx polls until the transaction is in a block and returns its code.
-func (n *node) waitForTx(hash string) (code int, rawLog string) {
-	n.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		r := run(n.t, n.bin, "query", "tx", hash, "--node", n.rpc, "--output", "json")
-		if r.err == nil {
-			var tx struct {
-				Code   int    `json:"code"`
-				RawLog string `json:"raw_log"`
-			}
-			if err := json.Unmarshal([]byte(r.stdout), &tx); err != nil {
-				n.t.Fatalf("query tx -o json printed %q: %v", r.stdout, err)
-			}
-			return tx.Code, tx.RawLog
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
-	n.t.Fatalf("transaction %s was not included within 30s", hash)
-	return 0, ""
 }
 
 func tail(s string, lines int) string {
