@@ -24,7 +24,8 @@ import (
 const ConsensusVersion = 1
 
 var (
-	_ appmodule.AppModule = AppModule{}
+	_ appmodule.AppModule     = AppModule{}
+	_ appmodule.HasEndBlocker = AppModule{}
 
 	_ module.AppModuleBasic      = AppModule{}
 	_ module.HasGenesis          = AppModule{}
@@ -87,12 +88,15 @@ func (AppModule) DefaultGenesis(cdc codec.JSONCodec) json.RawMessage {
 }
 
 // ValidateGenesis checks a genesis state given as JSON.
-func (AppModule) ValidateGenesis(cdc codec.JSONCodec, _ client.TxEncodingConfig, bz json.RawMessage) error {
+func (am AppModule) ValidateGenesis(cdc codec.JSONCodec, _ client.TxEncodingConfig, bz json.RawMessage) error {
 	var gs types.GenesisState
 	if err := cdc.UnmarshalJSON(bz, &gs); err != nil {
 		return fmt.Errorf("decoding %s genesis state: %w", types.ModuleName, err)
 	}
-	return gs.Validate()
+	if am.keeper.AddressCodec() == nil {
+		return fmt.Errorf("%s module has no keeper; build it with NewAppModule", types.ModuleName)
+	}
+	return gs.Validate(am.keeper.AddressCodec())
 }
 
 // InitGenesis writes the genesis state to the store. The module manager's

@@ -1,21 +1,30 @@
 package keeper_test
 
 import (
+	"bytes"
+	"context"
+	"sort"
 	"testing"
+	"time"
 
+	abci "github.com/cometbft/cometbft/abci/types"
+	gogoproto "github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
 
+	"cosmossdk.io/collections"
 	"cosmossdk.io/core/address"
 	storetypes "cosmossdk.io/store/types"
 
 	"github.com/cosmos/cosmos-sdk/codec"
 	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	"github.com/cosmos/cosmos-sdk/crypto/keys/ed25519"
 	"github.com/cosmos/cosmos-sdk/runtime"
 	"github.com/cosmos/cosmos-sdk/testutil"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
+	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
 	"github.com/medchain/medchain/x/issuers/keeper"
 	"github.com/medchain/medchain/x/issuers/types"
@@ -23,16 +32,58 @@ import (
 
 const bech32Prefix = "med"
 
-// fixture is an issuers keeper on a real (in-memory) multistore.
+// genesisTime is the block time of every fixture context.
+var genesisTime = time.Date(2026, time.March, 1, 9, 0, 0, 0, time.UTC)
+
+// fixture is an issuers keeper on a real (in-memory) multistore, with a fake
+// staking keeper.
 type fixture struct {
 	ctx          sdk.Context
 	keeper       keeper.Keeper
 	msgServer    types.MsgServer
 	querier      keeper.Querier
 	addressCodec address.Codec
+	staking      *fakeStakingKeeper
+	storeKey     *storetypes.KVStoreKey
+	cdc          codec.BinaryCodec
 
 	authority string // the gov module account, as the app wires it
-	stranger  string // a well-formed account that is not the authority
+	stranger  string // a well-formed account that is neither issuer nor practitioner
+
+	// Set by newPopulatedFixture.
+	hospital          string // ACTIVE HOSPITAL
+	clinic            string // ACTIVE CLINIC: "another organisation"
+	suspendedHospital string // SUSPENDED HOSPITAL
+	revokedHospital   string // REVOKED HOSPITAL
+	doctor            string // DOCTOR of hospital
+	nurse             string // NURSE of hospital
+	clinicNurse       string // NURSE of clinic
+	suspendedDoctor   string // DOCTOR of suspendedHospital
+	revokedDoctor     string // DOCTOR of revokedHospital
+}
+
+// testAddr returns a 20-byte account address spelled from name.
+func testAddr(name string) sdk.AccAddress {
+	bz := make([]byte, 20)
+	copy(bz, name)
+	for i := len(name); i < len(bz); i++ {
+		bz[i] = '_'
+	}
+	return bz
+}
+
+func (f fixture) bech32(t *testing.T, addr sdk.AccAddress) string {
+	t.Helper()
+	s, err := f.addressCodec.BytesToString(addr)
+	require.NoError(t, err)
+	return s
+}
+
+func (f fixture) mustAddr(t *testing.T, bech string) sdk.AccAddress {
+	t.Helper()
+	bz, err := f.addressCodec.StringToBytes(bech)
+	require.NoError(t, err)
+	return bz
 }
 
 // newFixture returns a keeper whose store is still empty (no genesis).
@@ -41,6 +92,7 @@ func newFixture(t *testing.T) fixture {
 
 	key := storetypes.NewKVStoreKey(types.StoreKey)
 	testCtx := testutil.DefaultContextWithDB(t, key, storetypes.NewTransientStoreKey("transient_test"))
+	ctx := testCtx.Ctx.WithBlockTime(genesisTime).WithBlockHeight(10)
 
 	registry := codectypes.NewInterfaceRegistry()
 	types.RegisterInterfaces(registry)
@@ -49,20 +101,23 @@ func newFixture(t *testing.T) fixture {
 	ac := addresscodec.NewBech32Codec(bech32Prefix)
 	authority, err := ac.BytesToString(authtypes.NewModuleAddress(govtypes.ModuleName))
 	require.NoError(t, err)
-	stranger, err := ac.BytesToString(sdk.AccAddress("stranger____________"))
-	require.NoError(t, err)
 
-	k := keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), ac, authority)
+	staking := newFakeStakingKeeper()
+	k := keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), ac, authority, staking)
 
-	return fixture{
-		ctx:          testCtx.Ctx,
+	f := fixture{
+		ctx:          ctx,
 		keeper:       k,
 		msgServer:    keeper.NewMsgServerImpl(k),
 		querier:      keeper.NewQuerier(k),
 		addressCodec: ac,
+		staking:      staking,
+		storeKey:     key,
+		cdc:          cdc,
 		authority:    authority,
-		stranger:     stranger,
 	}
+	f.stranger = f.bech32(t, testAddr("stranger"))
+	return f
 }
 
 // newInitializedFixture returns a keeper initialised with the default genesis.
@@ -72,6 +127,183 @@ func newInitializedFixture(t *testing.T) fixture {
 	require.NoError(t, f.keeper.InitGenesis(f.ctx, types.DefaultGenesis()))
 	return f
 }
+
+// populatedGenesis is a chain with an issuer of every standing and a few
+// practitioners, in address order (as ExportGenesis writes them).
+func populatedGenesis(t *testing.T, f *fixture) *types.GenesisState {
+	t.Helper()
+	f.hospital = f.bech32(t, testAddr("hospital"))
+	f.clinic = f.bech32(t, testAddr("clinic"))
+	f.suspendedHospital = f.bech32(t, testAddr("hospital-suspended"))
+	f.revokedHospital = f.bech32(t, testAddr("hospital-revoked"))
+	f.doctor = f.bech32(t, testAddr("doctor"))
+	f.nurse = f.bech32(t, testAddr("nurse"))
+	f.clinicNurse = f.bech32(t, testAddr("nurse-of-clinic"))
+	f.suspendedDoctor = f.bech32(t, testAddr("doctor-suspended"))
+	f.revokedDoctor = f.bech32(t, testAddr("doctor-revoked"))
+
+	added := genesisTime.Add(-48 * time.Hour)
+	issuer := func(addr, name string, kind types.IssuerKind, status types.IssuerStatus) types.Issuer {
+		return types.Issuer{
+			Address: addr, Name: name, Kind: kind, Status: status,
+			Jurisdiction: "GB-ENG", LicenseId: "LIC-" + name, Website: "https://" + name + ".example",
+			AddedAt: added, UpdatedAt: added,
+		}
+	}
+	practitioner := func(addr, org string, role types.PractitionerRole) types.Practitioner {
+		return types.Practitioner{Address: addr, Organisation: org, Role: role, AddedAt: added}
+	}
+	gs := types.NewGenesisState(types.DefaultParams(),
+		[]types.Issuer{
+			issuer(f.clinic, "clinic", types.IssuerKindClinic, types.IssuerStatusActive),
+			issuer(f.hospital, "hospital", types.IssuerKindHospital, types.IssuerStatusActive),
+			issuer(f.revokedHospital, "revoked", types.IssuerKindHospital, types.IssuerStatusRevoked),
+			issuer(f.suspendedHospital, "suspended", types.IssuerKindHospital, types.IssuerStatusSuspended),
+		},
+		[]types.Practitioner{
+			practitioner(f.doctor, f.hospital, types.PractitionerRoleDoctor),
+			practitioner(f.revokedDoctor, f.revokedHospital, types.PractitionerRoleDoctor),
+			practitioner(f.suspendedDoctor, f.suspendedHospital, types.PractitionerRoleDoctor),
+			practitioner(f.nurse, f.hospital, types.PractitionerRoleNurse),
+			practitioner(f.clinicNurse, f.clinic, types.PractitionerRoleNurse),
+		},
+	)
+	sortGenesis(t, *f, gs)
+	require.NoError(t, gs.Validate(f.addressCodec))
+	return gs
+}
+
+// sortGenesis puts issuers and practitioners in address-byte order, the
+// order ExportGenesis writes.
+func sortGenesis(t *testing.T, f fixture, gs *types.GenesisState) {
+	t.Helper()
+	sort.Slice(gs.Issuers, func(i, j int) bool {
+		return bytes.Compare(f.mustAddr(t, gs.Issuers[i].Address), f.mustAddr(t, gs.Issuers[j].Address)) < 0
+	})
+	sort.Slice(gs.Practitioners, func(i, j int) bool {
+		return bytes.Compare(f.mustAddr(t, gs.Practitioners[i].Address), f.mustAddr(t, gs.Practitioners[j].Address)) < 0
+	})
+}
+
+// newPopulatedFixture returns a keeper initialised with populatedGenesis.
+func newPopulatedFixture(t *testing.T) fixture {
+	t.Helper()
+	f := newFixture(t)
+	gs := populatedGenesis(t, &f)
+	require.NoError(t, f.keeper.InitGenesis(f.ctx, gs))
+	return f
+}
+
+// freshCtx returns the fixture context with an empty event manager.
+func (f fixture) freshCtx() sdk.Context {
+	return f.ctx.WithEventManager(sdk.NewEventManager())
+}
+
+// stateSnapshot is everything the module stores, to prove that a rejected
+// message changed nothing.
+type stateSnapshot struct {
+	Genesis     *types.GenesisState
+	MemberCount map[string]uint64
+}
+
+func snapshot(t *testing.T, f fixture) stateSnapshot {
+	t.Helper()
+	gs, err := f.keeper.ExportGenesis(f.ctx)
+	require.NoError(t, err)
+	return stateSnapshot{Genesis: gs, MemberCount: snapshotCounts(t, f)}
+}
+
+func snapshotCounts(t *testing.T, f fixture) map[string]uint64 {
+	t.Helper()
+	counts := map[string]uint64{}
+	require.NoError(t, f.keeper.MemberCount.Walk(f.ctx, nil, func(org sdk.AccAddress, n uint64) (bool, error) {
+		counts[f.bech32(t, org)] = n
+		return false, nil
+	}))
+	return counts
+}
+
+// requireSingleEvent asserts that ctx emitted exactly one event, of want's
+// type and with want's content.
+func requireSingleEvent(t *testing.T, ctx sdk.Context, want gogoproto.Message) {
+	t.Helper()
+	events := ctx.EventManager().Events()
+	require.Len(t, events, 1, "events: %v", events)
+	requireEvent(t, events[0], want)
+}
+
+func requireEvent(t *testing.T, event sdk.Event, want gogoproto.Message) {
+	t.Helper()
+	require.Equal(t, gogoproto.MessageName(want), event.Type)
+	got, err := sdk.ParseTypedEvent(abci.Event(event))
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+}
+
+// fakeStakingKeeper keeps validators in a map and records Jail calls.
+type fakeStakingKeeper struct {
+	validators map[string]stakingtypes.Validator // by operator bytes
+	jailed     []sdk.ConsAddress                 // Jail calls, in order
+	valCodec   address.Codec
+}
+
+var _ types.StakingKeeper = (*fakeStakingKeeper)(nil)
+
+func newFakeStakingKeeper() *fakeStakingKeeper {
+	return &fakeStakingKeeper{
+		validators: map[string]stakingtypes.Validator{},
+		valCodec:   addresscodec.NewBech32Codec(bech32Prefix + "valoper"),
+	}
+}
+
+// addValidator gives the account operator a validator.
+func (s *fakeStakingKeeper) addValidator(t *testing.T, operator sdk.AccAddress, jailed bool) stakingtypes.Validator {
+	t.Helper()
+	valStr, err := s.valCodec.BytesToString(operator)
+	require.NoError(t, err)
+	v, err := stakingtypes.NewValidator(valStr, ed25519.GenPrivKey().PubKey(), stakingtypes.Description{Moniker: string(operator)})
+	require.NoError(t, err)
+	v.Jailed = jailed
+	v.Status = stakingtypes.Bonded
+	s.validators[string(operator)] = v
+	return v
+}
+
+func (s *fakeStakingKeeper) validator(t *testing.T, operator sdk.AccAddress) stakingtypes.Validator {
+	t.Helper()
+	v, ok := s.validators[string(operator)]
+	require.True(t, ok, "no validator for %s", operator)
+	return v
+}
+
+func (s *fakeStakingKeeper) GetValidator(_ context.Context, addr sdk.ValAddress) (stakingtypes.Validator, error) {
+	v, ok := s.validators[string(addr)]
+	if !ok {
+		return stakingtypes.Validator{}, stakingtypes.ErrNoValidatorFound
+	}
+	return v, nil
+}
+
+func (s *fakeStakingKeeper) Jail(_ context.Context, consAddr sdk.ConsAddress) error {
+	for op, v := range s.validators {
+		addr, err := v.GetConsAddr()
+		if err != nil {
+			return err
+		}
+		if sdk.ConsAddress(addr).Equals(consAddr) {
+			if v.Jailed {
+				return stakingtypes.ErrValidatorJailed
+			}
+			v.Jailed = true
+			s.validators[op] = v
+			s.jailed = append(s.jailed, consAddr)
+			return nil
+		}
+	}
+	return stakingtypes.ErrNoValidatorFound
+}
+
+func (s *fakeStakingKeeper) ValidatorAddressCodec() address.Codec { return s.valCodec }
 
 func TestNewKeeperKeepsAuthority(t *testing.T) {
 	f := newFixture(t)
@@ -86,7 +318,19 @@ func TestNewKeeperRejectsMalformedAuthority(t *testing.T) {
 
 	for _, authority := range []string{"", "not-an-address", "cosmos10d07y265gmmuvt4z0w9aw880jnsr700j6zn9kn"} {
 		require.Panics(t, func() {
-			keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), ac, authority)
+			keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), ac, authority, nil)
 		}, "authority %q", authority)
 	}
+}
+
+// The populated fixture's member counts are derived from its practitioners.
+func TestMemberCountDerivedAtGenesis(t *testing.T) {
+	f := newPopulatedFixture(t)
+	for org, want := range map[string]uint64{f.hospital: 2, f.clinic: 1, f.suspendedHospital: 1, f.revokedHospital: 1} {
+		n, err := f.keeper.MemberCount.Get(f.ctx, f.mustAddr(t, org))
+		require.NoError(t, err)
+		require.Equal(t, want, n, org)
+	}
+	_, err := f.keeper.MemberCount.Get(f.ctx, testAddr("stranger"))
+	require.ErrorIs(t, err, collections.ErrNotFound)
 }

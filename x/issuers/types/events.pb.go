@@ -25,6 +25,442 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
+// EventIssuerRegistered is emitted when governance admits an issuer.
+type EventIssuerRegistered struct {
+	// address is the new issuer's account.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	// name is its display name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// kind is what sort of organisation it is.
+	Kind IssuerKind `protobuf:"varint,3,opt,name=kind,proto3,enum=medchain.issuers.v1.IssuerKind" json:"kind,omitempty"`
+	// jurisdiction is where it is licensed.
+	Jurisdiction string `protobuf:"bytes,4,opt,name=jurisdiction,proto3" json:"jurisdiction,omitempty"`
+	// license_id is its licence or registration number.
+	LicenseId string `protobuf:"bytes,5,opt,name=license_id,json=licenseId,proto3" json:"license_id,omitempty"`
+	// website is its public URL.
+	Website string `protobuf:"bytes,6,opt,name=website,proto3" json:"website,omitempty"`
+}
+
+func (m *EventIssuerRegistered) Reset()         { *m = EventIssuerRegistered{} }
+func (m *EventIssuerRegistered) String() string { return proto.CompactTextString(m) }
+func (*EventIssuerRegistered) ProtoMessage()    {}
+func (*EventIssuerRegistered) Descriptor() ([]byte, []int) {
+	return fileDescriptor_500049d9ecd61201, []int{0}
+}
+func (m *EventIssuerRegistered) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventIssuerRegistered) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventIssuerRegistered.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventIssuerRegistered) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventIssuerRegistered.Merge(m, src)
+}
+func (m *EventIssuerRegistered) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventIssuerRegistered) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventIssuerRegistered.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventIssuerRegistered proto.InternalMessageInfo
+
+func (m *EventIssuerRegistered) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+func (m *EventIssuerRegistered) GetName() string {
+	if m != nil {
+		return m.Name
+	}
+	return ""
+}
+
+func (m *EventIssuerRegistered) GetKind() IssuerKind {
+	if m != nil {
+		return m.Kind
+	}
+	return IssuerKindUnspecified
+}
+
+func (m *EventIssuerRegistered) GetJurisdiction() string {
+	if m != nil {
+		return m.Jurisdiction
+	}
+	return ""
+}
+
+func (m *EventIssuerRegistered) GetLicenseId() string {
+	if m != nil {
+		return m.LicenseId
+	}
+	return ""
+}
+
+func (m *EventIssuerRegistered) GetWebsite() string {
+	if m != nil {
+		return m.Website
+	}
+	return ""
+}
+
+// EventIssuerStatusChanged is emitted when governance suspends, reinstates or
+// revokes an issuer. The issuer's practitioners change status with it.
+type EventIssuerStatusChanged struct {
+	// address is the issuer's account.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	// kind is the issuer's kind.
+	Kind IssuerKind `protobuf:"varint,2,opt,name=kind,proto3,enum=medchain.issuers.v1.IssuerKind" json:"kind,omitempty"`
+	// old_status is the status before the change.
+	OldStatus IssuerStatus `protobuf:"varint,3,opt,name=old_status,json=oldStatus,proto3,enum=medchain.issuers.v1.IssuerStatus" json:"old_status,omitempty"`
+	// new_status is the status now in force.
+	NewStatus IssuerStatus `protobuf:"varint,4,opt,name=new_status,json=newStatus,proto3,enum=medchain.issuers.v1.IssuerStatus" json:"new_status,omitempty"`
+	// reason is the reason given by governance.
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+}
+
+func (m *EventIssuerStatusChanged) Reset()         { *m = EventIssuerStatusChanged{} }
+func (m *EventIssuerStatusChanged) String() string { return proto.CompactTextString(m) }
+func (*EventIssuerStatusChanged) ProtoMessage()    {}
+func (*EventIssuerStatusChanged) Descriptor() ([]byte, []int) {
+	return fileDescriptor_500049d9ecd61201, []int{1}
+}
+func (m *EventIssuerStatusChanged) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventIssuerStatusChanged) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventIssuerStatusChanged.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventIssuerStatusChanged) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventIssuerStatusChanged.Merge(m, src)
+}
+func (m *EventIssuerStatusChanged) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventIssuerStatusChanged) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventIssuerStatusChanged.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventIssuerStatusChanged proto.InternalMessageInfo
+
+func (m *EventIssuerStatusChanged) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+func (m *EventIssuerStatusChanged) GetKind() IssuerKind {
+	if m != nil {
+		return m.Kind
+	}
+	return IssuerKindUnspecified
+}
+
+func (m *EventIssuerStatusChanged) GetOldStatus() IssuerStatus {
+	if m != nil {
+		return m.OldStatus
+	}
+	return IssuerStatusUnspecified
+}
+
+func (m *EventIssuerStatusChanged) GetNewStatus() IssuerStatus {
+	if m != nil {
+		return m.NewStatus
+	}
+	return IssuerStatusUnspecified
+}
+
+func (m *EventIssuerStatusChanged) GetReason() string {
+	if m != nil {
+		return m.Reason
+	}
+	return ""
+}
+
+// EventIssuerProfileUpdated is emitted when an organisation changes its
+// profile.
+type EventIssuerProfileUpdated struct {
+	// address is the issuer's account.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	// name is the display name now in force.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// website is the website now in force.
+	Website string `protobuf:"bytes,3,opt,name=website,proto3" json:"website,omitempty"`
+}
+
+func (m *EventIssuerProfileUpdated) Reset()         { *m = EventIssuerProfileUpdated{} }
+func (m *EventIssuerProfileUpdated) String() string { return proto.CompactTextString(m) }
+func (*EventIssuerProfileUpdated) ProtoMessage()    {}
+func (*EventIssuerProfileUpdated) Descriptor() ([]byte, []int) {
+	return fileDescriptor_500049d9ecd61201, []int{2}
+}
+func (m *EventIssuerProfileUpdated) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventIssuerProfileUpdated) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventIssuerProfileUpdated.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventIssuerProfileUpdated) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventIssuerProfileUpdated.Merge(m, src)
+}
+func (m *EventIssuerProfileUpdated) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventIssuerProfileUpdated) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventIssuerProfileUpdated.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventIssuerProfileUpdated proto.InternalMessageInfo
+
+func (m *EventIssuerProfileUpdated) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+func (m *EventIssuerProfileUpdated) GetName() string {
+	if m != nil {
+		return m.Name
+	}
+	return ""
+}
+
+func (m *EventIssuerProfileUpdated) GetWebsite() string {
+	if m != nil {
+		return m.Website
+	}
+	return ""
+}
+
+// EventPractitionerAdded is emitted when an organisation adds a
+// practitioner.
+type EventPractitionerAdded struct {
+	// organisation is the issuer that added the practitioner.
+	Organisation string `protobuf:"bytes,1,opt,name=organisation,proto3" json:"organisation,omitempty"`
+	// practitioner is the new member's account.
+	Practitioner string `protobuf:"bytes,2,opt,name=practitioner,proto3" json:"practitioner,omitempty"`
+	// role is the new member's role.
+	Role PractitionerRole `protobuf:"varint,3,opt,name=role,proto3,enum=medchain.issuers.v1.PractitionerRole" json:"role,omitempty"`
+}
+
+func (m *EventPractitionerAdded) Reset()         { *m = EventPractitionerAdded{} }
+func (m *EventPractitionerAdded) String() string { return proto.CompactTextString(m) }
+func (*EventPractitionerAdded) ProtoMessage()    {}
+func (*EventPractitionerAdded) Descriptor() ([]byte, []int) {
+	return fileDescriptor_500049d9ecd61201, []int{3}
+}
+func (m *EventPractitionerAdded) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventPractitionerAdded) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventPractitionerAdded.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventPractitionerAdded) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventPractitionerAdded.Merge(m, src)
+}
+func (m *EventPractitionerAdded) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventPractitionerAdded) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventPractitionerAdded.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventPractitionerAdded proto.InternalMessageInfo
+
+func (m *EventPractitionerAdded) GetOrganisation() string {
+	if m != nil {
+		return m.Organisation
+	}
+	return ""
+}
+
+func (m *EventPractitionerAdded) GetPractitioner() string {
+	if m != nil {
+		return m.Practitioner
+	}
+	return ""
+}
+
+func (m *EventPractitionerAdded) GetRole() PractitionerRole {
+	if m != nil {
+		return m.Role
+	}
+	return PractitionerRoleUnspecified
+}
+
+// EventPractitionerRemoved is emitted when an organisation removes a
+// practitioner.
+type EventPractitionerRemoved struct {
+	// organisation is the issuer the practitioner belonged to.
+	Organisation string `protobuf:"bytes,1,opt,name=organisation,proto3" json:"organisation,omitempty"`
+	// practitioner is the removed member's account.
+	Practitioner string `protobuf:"bytes,2,opt,name=practitioner,proto3" json:"practitioner,omitempty"`
+	// role is the role the member had.
+	Role PractitionerRole `protobuf:"varint,3,opt,name=role,proto3,enum=medchain.issuers.v1.PractitionerRole" json:"role,omitempty"`
+}
+
+func (m *EventPractitionerRemoved) Reset()         { *m = EventPractitionerRemoved{} }
+func (m *EventPractitionerRemoved) String() string { return proto.CompactTextString(m) }
+func (*EventPractitionerRemoved) ProtoMessage()    {}
+func (*EventPractitionerRemoved) Descriptor() ([]byte, []int) {
+	return fileDescriptor_500049d9ecd61201, []int{4}
+}
+func (m *EventPractitionerRemoved) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventPractitionerRemoved) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventPractitionerRemoved.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventPractitionerRemoved) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventPractitionerRemoved.Merge(m, src)
+}
+func (m *EventPractitionerRemoved) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventPractitionerRemoved) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventPractitionerRemoved.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventPractitionerRemoved proto.InternalMessageInfo
+
+func (m *EventPractitionerRemoved) GetOrganisation() string {
+	if m != nil {
+		return m.Organisation
+	}
+	return ""
+}
+
+func (m *EventPractitionerRemoved) GetPractitioner() string {
+	if m != nil {
+		return m.Practitioner
+	}
+	return ""
+}
+
+func (m *EventPractitionerRemoved) GetRole() PractitionerRole {
+	if m != nil {
+		return m.Role
+	}
+	return PractitionerRoleUnspecified
+}
+
+// EventHospitalValidatorJailed is emitted when the module jails the validator
+// of a HOSPITAL that is not ACTIVE, either when governance suspends or
+// revokes it or, in EndBlock, when the validator was unjailed while the
+// hospital is still not ACTIVE.
+type EventHospitalValidatorJailed struct {
+	// organisation is the hospital's account.
+	Organisation string `protobuf:"bytes,1,opt,name=organisation,proto3" json:"organisation,omitempty"`
+	// validator is the validator's operator address.
+	Validator string `protobuf:"bytes,2,opt,name=validator,proto3" json:"validator,omitempty"`
+	// status is the hospital's status.
+	Status IssuerStatus `protobuf:"varint,3,opt,name=status,proto3,enum=medchain.issuers.v1.IssuerStatus" json:"status,omitempty"`
+}
+
+func (m *EventHospitalValidatorJailed) Reset()         { *m = EventHospitalValidatorJailed{} }
+func (m *EventHospitalValidatorJailed) String() string { return proto.CompactTextString(m) }
+func (*EventHospitalValidatorJailed) ProtoMessage()    {}
+func (*EventHospitalValidatorJailed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_500049d9ecd61201, []int{5}
+}
+func (m *EventHospitalValidatorJailed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventHospitalValidatorJailed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventHospitalValidatorJailed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventHospitalValidatorJailed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventHospitalValidatorJailed.Merge(m, src)
+}
+func (m *EventHospitalValidatorJailed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventHospitalValidatorJailed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventHospitalValidatorJailed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventHospitalValidatorJailed proto.InternalMessageInfo
+
+func (m *EventHospitalValidatorJailed) GetOrganisation() string {
+	if m != nil {
+		return m.Organisation
+	}
+	return ""
+}
+
+func (m *EventHospitalValidatorJailed) GetValidator() string {
+	if m != nil {
+		return m.Validator
+	}
+	return ""
+}
+
+func (m *EventHospitalValidatorJailed) GetStatus() IssuerStatus {
+	if m != nil {
+		return m.Status
+	}
+	return IssuerStatusUnspecified
+}
+
 // EventParamsUpdated is emitted when the authority replaces the module
 // parameters.
 type EventParamsUpdated struct {
@@ -38,7 +474,7 @@ func (m *EventParamsUpdated) Reset()         { *m = EventParamsUpdated{} }
 func (m *EventParamsUpdated) String() string { return proto.CompactTextString(m) }
 func (*EventParamsUpdated) ProtoMessage()    {}
 func (*EventParamsUpdated) Descriptor() ([]byte, []int) {
-	return fileDescriptor_500049d9ecd61201, []int{0}
+	return fileDescriptor_500049d9ecd61201, []int{6}
 }
 func (m *EventParamsUpdated) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -82,30 +518,344 @@ func (m *EventParamsUpdated) GetParams() Params {
 }
 
 func init() {
+	proto.RegisterType((*EventIssuerRegistered)(nil), "medchain.issuers.v1.EventIssuerRegistered")
+	proto.RegisterType((*EventIssuerStatusChanged)(nil), "medchain.issuers.v1.EventIssuerStatusChanged")
+	proto.RegisterType((*EventIssuerProfileUpdated)(nil), "medchain.issuers.v1.EventIssuerProfileUpdated")
+	proto.RegisterType((*EventPractitionerAdded)(nil), "medchain.issuers.v1.EventPractitionerAdded")
+	proto.RegisterType((*EventPractitionerRemoved)(nil), "medchain.issuers.v1.EventPractitionerRemoved")
+	proto.RegisterType((*EventHospitalValidatorJailed)(nil), "medchain.issuers.v1.EventHospitalValidatorJailed")
 	proto.RegisterType((*EventParamsUpdated)(nil), "medchain.issuers.v1.EventParamsUpdated")
 }
 
 func init() { proto.RegisterFile("medchain/issuers/v1/events.proto", fileDescriptor_500049d9ecd61201) }
 
 var fileDescriptor_500049d9ecd61201 = []byte{
-	// 270 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0xc8, 0x4d, 0x4d, 0x49,
-	0xce, 0x48, 0xcc, 0xcc, 0xd3, 0xcf, 0x2c, 0x2e, 0x2e, 0x4d, 0x2d, 0x2a, 0xd6, 0x2f, 0x33, 0xd4,
-	0x4f, 0x2d, 0x4b, 0xcd, 0x2b, 0x29, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x86, 0xa9,
-	0xd0, 0x83, 0xaa, 0xd0, 0x2b, 0x33, 0x94, 0x12, 0x4c, 0xcc, 0xcd, 0xcc, 0xcb, 0xd7, 0x07, 0x93,
-	0x10, 0x75, 0x52, 0x92, 0xc9, 0xf9, 0xc5, 0xb9, 0xf9, 0xc5, 0xf1, 0x60, 0x9e, 0x3e, 0x84, 0x03,
-	0x95, 0x12, 0x49, 0xcf, 0x4f, 0xcf, 0x87, 0x88, 0x83, 0x58, 0x50, 0x51, 0xac, 0x56, 0x17, 0x24,
-	0x16, 0x25, 0xe6, 0x42, 0xf5, 0x29, 0xf5, 0x30, 0x72, 0x09, 0xb9, 0x82, 0xdc, 0x12, 0x00, 0x16,
-	0x0d, 0x2d, 0x48, 0x49, 0x2c, 0x49, 0x4d, 0x11, 0x32, 0xe3, 0xe2, 0x4c, 0x2c, 0x2d, 0xc9, 0xc8,
-	0x2f, 0xca, 0x2c, 0xa9, 0x94, 0x60, 0x54, 0x60, 0xd4, 0xe0, 0x74, 0x92, 0xb8, 0xb4, 0x45, 0x57,
-	0x04, 0x6a, 0xa7, 0x63, 0x4a, 0x4a, 0x51, 0x6a, 0x71, 0x71, 0x70, 0x49, 0x51, 0x66, 0x5e, 0x7a,
-	0x10, 0x42, 0xa9, 0x90, 0x1d, 0x17, 0x1b, 0xc4, 0x78, 0x09, 0x26, 0x05, 0x46, 0x0d, 0x6e, 0x23,
-	0x69, 0x3d, 0x2c, 0x5e, 0xd3, 0x83, 0xd8, 0xe5, 0xc4, 0x79, 0xe2, 0x9e, 0x3c, 0xc3, 0x8a, 0xe7,
-	0x1b, 0xb4, 0x18, 0x83, 0xa0, 0xba, 0x9c, 0xdc, 0x4e, 0x3c, 0x92, 0x63, 0xbc, 0xf0, 0x48, 0x8e,
-	0xf1, 0xc1, 0x23, 0x39, 0xc6, 0x09, 0x8f, 0xe5, 0x18, 0x2e, 0x3c, 0x96, 0x63, 0xb8, 0xf1, 0x58,
-	0x8e, 0x21, 0x4a, 0x27, 0x3d, 0xb3, 0x24, 0xa3, 0x34, 0x49, 0x2f, 0x39, 0x3f, 0x57, 0x1f, 0xee,
-	0x2b, 0x38, 0xa3, 0x02, 0xee, 0xc1, 0x92, 0xca, 0x82, 0xd4, 0xe2, 0x24, 0x36, 0xb0, 0xef, 0x8c,
-	0x01, 0x01, 0x00, 0x00, 0xff, 0xff, 0xf9, 0x9e, 0x00, 0x58, 0x7c, 0x01, 0x00, 0x00,
+	// 631 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xd4, 0x54, 0x41, 0x4f, 0xd4, 0x4e,
+	0x14, 0xdf, 0x81, 0xfd, 0x2f, 0xe9, 0xfc, 0x89, 0x89, 0x23, 0x92, 0x82, 0x52, 0xa0, 0x89, 0x09,
+	0x31, 0xd2, 0x06, 0x48, 0x4c, 0x48, 0x8c, 0x0a, 0x46, 0x23, 0x7a, 0x21, 0x25, 0x7a, 0xf0, 0x42,
+	0x86, 0xce, 0xd8, 0x1d, 0x6d, 0x67, 0x9a, 0x99, 0xd9, 0x45, 0x0e, 0x7e, 0x03, 0x0f, 0x7e, 0x03,
+	0xaf, 0x1e, 0x3d, 0xf0, 0x21, 0xb8, 0x89, 0x9c, 0x38, 0x19, 0xc3, 0x1e, 0x3c, 0xfb, 0x0d, 0x4c,
+	0xa7, 0xd3, 0xa5, 0x9b, 0x6c, 0x40, 0xd4, 0x8b, 0x97, 0x66, 0x66, 0xde, 0xef, 0xf7, 0xde, 0xfb,
+	0xbd, 0xf7, 0xfa, 0xe0, 0x5c, 0x46, 0x49, 0xdc, 0xc6, 0x8c, 0x87, 0x4c, 0xa9, 0x0e, 0x95, 0x2a,
+	0xec, 0x2e, 0x85, 0xb4, 0x4b, 0xb9, 0x56, 0x41, 0x2e, 0x85, 0x16, 0xe8, 0x4a, 0x85, 0x08, 0x2c,
+	0x22, 0xe8, 0x2e, 0x4d, 0x5f, 0xc6, 0x19, 0xe3, 0x22, 0x34, 0xdf, 0x12, 0x37, 0x3d, 0x15, 0x0b,
+	0x95, 0x09, 0xb5, 0x6d, 0x6e, 0x61, 0x79, 0xb1, 0xa6, 0x89, 0x44, 0x24, 0xa2, 0x7c, 0x2f, 0x4e,
+	0xf6, 0x75, 0x68, 0xe8, 0x1c, 0x4b, 0x9c, 0x55, 0xbc, 0xd9, 0x61, 0x08, 0xbd, 0x97, 0x53, 0x0b,
+	0xf0, 0x7f, 0x00, 0x78, 0xf5, 0x61, 0x91, 0xec, 0x86, 0xb1, 0x47, 0x34, 0x61, 0x4a, 0x53, 0x49,
+	0x09, 0x5a, 0x86, 0x63, 0x98, 0x10, 0x49, 0x95, 0x72, 0xc1, 0x1c, 0x58, 0x70, 0xd6, 0xdd, 0xa3,
+	0xfd, 0xc5, 0x09, 0x9b, 0xd5, 0x5a, 0x69, 0xd9, 0xd2, 0x92, 0xf1, 0x24, 0xaa, 0x80, 0x08, 0xc1,
+	0x26, 0xc7, 0x19, 0x75, 0x47, 0x0a, 0x42, 0x64, 0xce, 0x68, 0x05, 0x36, 0x5f, 0x33, 0x4e, 0xdc,
+	0xd1, 0x39, 0xb0, 0x70, 0x69, 0x79, 0x36, 0x18, 0x52, 0x8c, 0xa0, 0x0c, 0xfe, 0x94, 0x71, 0x12,
+	0x19, 0x30, 0xf2, 0xe1, 0xf8, 0xab, 0x8e, 0x64, 0x8a, 0xb0, 0x58, 0x33, 0xc1, 0xdd, 0xa6, 0x71,
+	0x38, 0xf0, 0x86, 0x66, 0x20, 0x4c, 0x59, 0x4c, 0xb9, 0xa2, 0xdb, 0x8c, 0xb8, 0xff, 0x19, 0x84,
+	0x63, 0x5f, 0x36, 0x08, 0x72, 0xe1, 0xd8, 0x2e, 0xdd, 0x51, 0x4c, 0x53, 0xb7, 0x65, 0x6c, 0xd5,
+	0xd5, 0xff, 0x30, 0x02, 0xdd, 0x9a, 0xe6, 0x2d, 0x8d, 0x75, 0x47, 0x3d, 0x68, 0x63, 0x9e, 0xfc,
+	0xa6, 0xec, 0x4a, 0xe2, 0xc8, 0x45, 0x24, 0xde, 0x87, 0x50, 0xa4, 0x64, 0x5b, 0x99, 0xe8, 0xb6,
+	0x3a, 0xf3, 0x67, 0x50, 0xcb, 0x34, 0x23, 0x47, 0xa4, 0xa4, 0x3c, 0x16, 0x1e, 0x38, 0xdd, 0xad,
+	0x3c, 0x34, 0x7f, 0xd9, 0x03, 0xa7, 0xbb, 0xd6, 0xc3, 0x24, 0x6c, 0x49, 0x8a, 0x95, 0xe0, 0xb6,
+	0x7c, 0xf6, 0xe6, 0xbf, 0x85, 0x53, 0xb5, 0x02, 0x6d, 0x4a, 0xf1, 0x92, 0xa5, 0xf4, 0x59, 0x4e,
+	0xb0, 0xfe, 0x8b, 0x83, 0x51, 0x6b, 0xd0, 0xe8, 0x60, 0x83, 0x3e, 0x03, 0x38, 0x69, 0xe2, 0x6f,
+	0x4a, 0x1c, 0x6b, 0x56, 0x74, 0x9b, 0xca, 0x35, 0x42, 0x28, 0x41, 0x77, 0xe0, 0xb8, 0x90, 0x09,
+	0xe6, 0x4c, 0x61, 0x33, 0x18, 0xe7, 0x65, 0x30, 0x80, 0x2e, 0xd8, 0x79, 0xcd, 0x65, 0x99, 0xce,
+	0x59, 0xec, 0x3a, 0x1a, 0xad, 0xc2, 0xa6, 0x14, 0x29, 0xb5, 0xbd, 0xba, 0x31, 0xb4, 0xd2, 0xf5,
+	0x8c, 0x23, 0x91, 0xd2, 0xc8, 0x50, 0xfc, 0x2f, 0xc0, 0x8e, 0xdc, 0x80, 0x9d, 0x66, 0xa2, 0xfb,
+	0xef, 0x6a, 0x3a, 0x06, 0xf0, 0xba, 0xd1, 0xf4, 0x58, 0xa8, 0x9c, 0x69, 0x9c, 0x3e, 0xc7, 0x29,
+	0x23, 0x58, 0x0b, 0xf9, 0x04, 0xb3, 0xf4, 0x8f, 0x75, 0xdd, 0x83, 0x4e, 0xb7, 0x72, 0x68, 0x45,
+	0xcd, 0x1f, 0xed, 0x2f, 0xce, 0x58, 0x6a, 0x3f, 0xd8, 0xa0, 0x8f, 0x53, 0x0e, 0x5a, 0x85, 0xad,
+	0x8b, 0xfe, 0x5c, 0x96, 0xe0, 0xbf, 0x03, 0x10, 0x95, 0xed, 0x32, 0xcb, 0xb4, 0x9a, 0xfc, 0xdb,
+	0xd0, 0xc1, 0x1d, 0xdd, 0x16, 0x92, 0xe9, 0xbd, 0x73, 0xd5, 0x9c, 0x42, 0xd1, 0x5d, 0xd8, 0x2a,
+	0xb7, 0xb2, 0xd1, 0xf1, 0xff, 0xf2, 0xb5, 0xe1, 0x65, 0x36, 0x90, 0x75, 0xe7, 0xe0, 0xeb, 0x6c,
+	0xe3, 0xe3, 0xf7, 0x4f, 0x37, 0x41, 0x64, 0x59, 0xeb, 0x8f, 0x0e, 0x4e, 0x3c, 0x70, 0x78, 0xe2,
+	0x81, 0x6f, 0x27, 0x1e, 0x78, 0xdf, 0xf3, 0x1a, 0x87, 0x3d, 0xaf, 0x71, 0xdc, 0xf3, 0x1a, 0x2f,
+	0x6e, 0x25, 0x4c, 0xb7, 0x3b, 0x3b, 0x41, 0x2c, 0xb2, 0xb0, 0xbf, 0xea, 0xfb, 0x87, 0x37, 0xfd,
+	0xad, 0x6f, 0x56, 0xfe, 0x4e, 0xcb, 0xec, 0xfc, 0x95, 0x9f, 0x01, 0x00, 0x00, 0xff, 0xff, 0xf1,
+	0xa9, 0x1a, 0xe5, 0xb3, 0x06, 0x00, 0x00,
+}
+
+func (m *EventIssuerRegistered) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventIssuerRegistered) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventIssuerRegistered) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Website) > 0 {
+		i -= len(m.Website)
+		copy(dAtA[i:], m.Website)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Website)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if len(m.LicenseId) > 0 {
+		i -= len(m.LicenseId)
+		copy(dAtA[i:], m.LicenseId)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.LicenseId)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.Jurisdiction) > 0 {
+		i -= len(m.Jurisdiction)
+		copy(dAtA[i:], m.Jurisdiction)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Jurisdiction)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.Kind != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Kind))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Name) > 0 {
+		i -= len(m.Name)
+		copy(dAtA[i:], m.Name)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Name)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventIssuerStatusChanged) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventIssuerStatusChanged) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventIssuerStatusChanged) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Reason) > 0 {
+		i -= len(m.Reason)
+		copy(dAtA[i:], m.Reason)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Reason)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if m.NewStatus != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.NewStatus))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.OldStatus != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.OldStatus))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Kind != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Kind))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventIssuerProfileUpdated) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventIssuerProfileUpdated) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventIssuerProfileUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Website) > 0 {
+		i -= len(m.Website)
+		copy(dAtA[i:], m.Website)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Website)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Name) > 0 {
+		i -= len(m.Name)
+		copy(dAtA[i:], m.Name)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Name)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventPractitionerAdded) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventPractitionerAdded) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventPractitionerAdded) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Role != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Role))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Practitioner) > 0 {
+		i -= len(m.Practitioner)
+		copy(dAtA[i:], m.Practitioner)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Practitioner)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Organisation) > 0 {
+		i -= len(m.Organisation)
+		copy(dAtA[i:], m.Organisation)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Organisation)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventPractitionerRemoved) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventPractitionerRemoved) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventPractitionerRemoved) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Role != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Role))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Practitioner) > 0 {
+		i -= len(m.Practitioner)
+		copy(dAtA[i:], m.Practitioner)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Practitioner)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Organisation) > 0 {
+		i -= len(m.Organisation)
+		copy(dAtA[i:], m.Organisation)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Organisation)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventHospitalValidatorJailed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventHospitalValidatorJailed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventHospitalValidatorJailed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Status != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Status))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Validator) > 0 {
+		i -= len(m.Validator)
+		copy(dAtA[i:], m.Validator)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Validator)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Organisation) > 0 {
+		i -= len(m.Organisation)
+		copy(dAtA[i:], m.Organisation)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Organisation)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
 }
 
 func (m *EventParamsUpdated) Marshal() (dAtA []byte, err error) {
@@ -159,6 +909,145 @@ func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	dAtA[offset] = uint8(v)
 	return base
 }
+func (m *EventIssuerRegistered) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Name)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Kind != 0 {
+		n += 1 + sovEvents(uint64(m.Kind))
+	}
+	l = len(m.Jurisdiction)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.LicenseId)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Website)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventIssuerStatusChanged) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Kind != 0 {
+		n += 1 + sovEvents(uint64(m.Kind))
+	}
+	if m.OldStatus != 0 {
+		n += 1 + sovEvents(uint64(m.OldStatus))
+	}
+	if m.NewStatus != 0 {
+		n += 1 + sovEvents(uint64(m.NewStatus))
+	}
+	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventIssuerProfileUpdated) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Name)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Website)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventPractitionerAdded) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Organisation)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Practitioner)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Role != 0 {
+		n += 1 + sovEvents(uint64(m.Role))
+	}
+	return n
+}
+
+func (m *EventPractitionerRemoved) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Organisation)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Practitioner)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Role != 0 {
+		n += 1 + sovEvents(uint64(m.Role))
+	}
+	return n
+}
+
+func (m *EventHospitalValidatorJailed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Organisation)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Validator)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Status != 0 {
+		n += 1 + sovEvents(uint64(m.Status))
+	}
+	return n
+}
+
 func (m *EventParamsUpdated) Size() (n int) {
 	if m == nil {
 		return 0
@@ -179,6 +1068,951 @@ func sovEvents(x uint64) (n int) {
 }
 func sozEvents(x uint64) (n int) {
 	return sovEvents(uint64((x << 1) ^ uint64((int64(x) >> 63))))
+}
+func (m *EventIssuerRegistered) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventIssuerRegistered: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventIssuerRegistered: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Name", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Name = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			m.Kind = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Kind |= IssuerKind(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Jurisdiction", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Jurisdiction = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LicenseId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.LicenseId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Website", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Website = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventIssuerStatusChanged) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventIssuerStatusChanged: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventIssuerStatusChanged: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			m.Kind = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Kind |= IssuerKind(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OldStatus", wireType)
+			}
+			m.OldStatus = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.OldStatus |= IssuerStatus(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NewStatus", wireType)
+			}
+			m.NewStatus = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NewStatus |= IssuerStatus(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reason = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventIssuerProfileUpdated) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventIssuerProfileUpdated: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventIssuerProfileUpdated: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Name", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Name = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Website", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Website = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventPractitionerAdded) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventPractitionerAdded: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventPractitionerAdded: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Organisation", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Organisation = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Practitioner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Practitioner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Role", wireType)
+			}
+			m.Role = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Role |= PractitionerRole(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventPractitionerRemoved) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventPractitionerRemoved: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventPractitionerRemoved: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Organisation", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Organisation = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Practitioner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Practitioner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Role", wireType)
+			}
+			m.Role = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Role |= PractitionerRole(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventHospitalValidatorJailed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventHospitalValidatorJailed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventHospitalValidatorJailed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Organisation", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Organisation = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Validator", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Validator = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Status", wireType)
+			}
+			m.Status = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Status |= IssuerStatus(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
 }
 func (m *EventParamsUpdated) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)

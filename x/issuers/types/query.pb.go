@@ -6,6 +6,8 @@ package types
 import (
 	context "context"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
+	query "github.com/cosmos/cosmos-sdk/types/query"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	grpc1 "github.com/cosmos/gogoproto/grpc"
@@ -30,6 +32,555 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
+// QueryIssuerRequest is the request type for Query/Issuer.
+type QueryIssuerRequest struct {
+	// address is the issuer's account address.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+}
+
+func (m *QueryIssuerRequest) Reset()         { *m = QueryIssuerRequest{} }
+func (m *QueryIssuerRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryIssuerRequest) ProtoMessage()    {}
+func (*QueryIssuerRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5f02a3c32eb55191, []int{0}
+}
+func (m *QueryIssuerRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryIssuerRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryIssuerRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryIssuerRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryIssuerRequest.Merge(m, src)
+}
+func (m *QueryIssuerRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryIssuerRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryIssuerRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryIssuerRequest proto.InternalMessageInfo
+
+func (m *QueryIssuerRequest) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+// QueryIssuerResponse is the response type for Query/Issuer.
+type QueryIssuerResponse struct {
+	// issuer is the registered issuer.
+	Issuer Issuer `protobuf:"bytes,1,opt,name=issuer,proto3" json:"issuer"`
+}
+
+func (m *QueryIssuerResponse) Reset()         { *m = QueryIssuerResponse{} }
+func (m *QueryIssuerResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryIssuerResponse) ProtoMessage()    {}
+func (*QueryIssuerResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5f02a3c32eb55191, []int{1}
+}
+func (m *QueryIssuerResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryIssuerResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryIssuerResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryIssuerResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryIssuerResponse.Merge(m, src)
+}
+func (m *QueryIssuerResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryIssuerResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryIssuerResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryIssuerResponse proto.InternalMessageInfo
+
+func (m *QueryIssuerResponse) GetIssuer() Issuer {
+	if m != nil {
+		return m.Issuer
+	}
+	return Issuer{}
+}
+
+// QueryIssuersRequest is the request type for Query/Issuers.
+type QueryIssuersRequest struct {
+	// kind, when set, keeps only issuers of this kind.
+	Kind IssuerKind `protobuf:"varint,1,opt,name=kind,proto3,enum=medchain.issuers.v1.IssuerKind" json:"kind,omitempty"`
+	// status, when set, keeps only issuers with this status.
+	Status IssuerStatus `protobuf:"varint,2,opt,name=status,proto3,enum=medchain.issuers.v1.IssuerStatus" json:"status,omitempty"`
+	// pagination defines an optional pagination for the request.
+	Pagination *query.PageRequest `protobuf:"bytes,3,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryIssuersRequest) Reset()         { *m = QueryIssuersRequest{} }
+func (m *QueryIssuersRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryIssuersRequest) ProtoMessage()    {}
+func (*QueryIssuersRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5f02a3c32eb55191, []int{2}
+}
+func (m *QueryIssuersRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryIssuersRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryIssuersRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryIssuersRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryIssuersRequest.Merge(m, src)
+}
+func (m *QueryIssuersRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryIssuersRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryIssuersRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryIssuersRequest proto.InternalMessageInfo
+
+func (m *QueryIssuersRequest) GetKind() IssuerKind {
+	if m != nil {
+		return m.Kind
+	}
+	return IssuerKindUnspecified
+}
+
+func (m *QueryIssuersRequest) GetStatus() IssuerStatus {
+	if m != nil {
+		return m.Status
+	}
+	return IssuerStatusUnspecified
+}
+
+func (m *QueryIssuersRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryIssuersResponse is the response type for Query/Issuers.
+type QueryIssuersResponse struct {
+	// issuers are the matching issuers, in address order; when filtered by
+	// status alone they are grouped by kind (HOSPITAL first), each group in
+	// address order.
+	Issuers []Issuer `protobuf:"bytes,1,rep,name=issuers,proto3" json:"issuers"`
+	// pagination defines the pagination in the response.
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryIssuersResponse) Reset()         { *m = QueryIssuersResponse{} }
+func (m *QueryIssuersResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryIssuersResponse) ProtoMessage()    {}
+func (*QueryIssuersResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5f02a3c32eb55191, []int{3}
+}
+func (m *QueryIssuersResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryIssuersResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryIssuersResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryIssuersResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryIssuersResponse.Merge(m, src)
+}
+func (m *QueryIssuersResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryIssuersResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryIssuersResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryIssuersResponse proto.InternalMessageInfo
+
+func (m *QueryIssuersResponse) GetIssuers() []Issuer {
+	if m != nil {
+		return m.Issuers
+	}
+	return nil
+}
+
+func (m *QueryIssuersResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryPractitionerRequest is the request type for Query/Practitioner.
+type QueryPractitionerRequest struct {
+	// address is the practitioner's account address.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+}
+
+func (m *QueryPractitionerRequest) Reset()         { *m = QueryPractitionerRequest{} }
+func (m *QueryPractitionerRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryPractitionerRequest) ProtoMessage()    {}
+func (*QueryPractitionerRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5f02a3c32eb55191, []int{4}
+}
+func (m *QueryPractitionerRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPractitionerRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPractitionerRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPractitionerRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPractitionerRequest.Merge(m, src)
+}
+func (m *QueryPractitionerRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPractitionerRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPractitionerRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPractitionerRequest proto.InternalMessageInfo
+
+func (m *QueryPractitionerRequest) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+// QueryPractitionerResponse is the response type for Query/Practitioner.
+type QueryPractitionerResponse struct {
+	// practitioner is the practitioner, with status derived from its
+	// organisation.
+	Practitioner Practitioner `protobuf:"bytes,1,opt,name=practitioner,proto3" json:"practitioner"`
+}
+
+func (m *QueryPractitionerResponse) Reset()         { *m = QueryPractitionerResponse{} }
+func (m *QueryPractitionerResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryPractitionerResponse) ProtoMessage()    {}
+func (*QueryPractitionerResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5f02a3c32eb55191, []int{5}
+}
+func (m *QueryPractitionerResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPractitionerResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPractitionerResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPractitionerResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPractitionerResponse.Merge(m, src)
+}
+func (m *QueryPractitionerResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPractitionerResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPractitionerResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPractitionerResponse proto.InternalMessageInfo
+
+func (m *QueryPractitionerResponse) GetPractitioner() Practitioner {
+	if m != nil {
+		return m.Practitioner
+	}
+	return Practitioner{}
+}
+
+// QueryPractitionersRequest is the request type for Query/Practitioners.
+type QueryPractitionersRequest struct {
+	// organisation is the issuer whose practitioners are listed.
+	Organisation string `protobuf:"bytes,1,opt,name=organisation,proto3" json:"organisation,omitempty"`
+	// pagination defines an optional pagination for the request.
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryPractitionersRequest) Reset()         { *m = QueryPractitionersRequest{} }
+func (m *QueryPractitionersRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryPractitionersRequest) ProtoMessage()    {}
+func (*QueryPractitionersRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5f02a3c32eb55191, []int{6}
+}
+func (m *QueryPractitionersRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPractitionersRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPractitionersRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPractitionersRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPractitionersRequest.Merge(m, src)
+}
+func (m *QueryPractitionersRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPractitionersRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPractitionersRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPractitionersRequest proto.InternalMessageInfo
+
+func (m *QueryPractitionersRequest) GetOrganisation() string {
+	if m != nil {
+		return m.Organisation
+	}
+	return ""
+}
+
+func (m *QueryPractitionersRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryPractitionersResponse is the response type for Query/Practitioners.
+type QueryPractitionersResponse struct {
+	// practitioners are the organisation's members, in address order, with
+	// status derived from the organisation.
+	Practitioners []Practitioner `protobuf:"bytes,1,rep,name=practitioners,proto3" json:"practitioners"`
+	// pagination defines the pagination in the response.
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryPractitionersResponse) Reset()         { *m = QueryPractitionersResponse{} }
+func (m *QueryPractitionersResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryPractitionersResponse) ProtoMessage()    {}
+func (*QueryPractitionersResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5f02a3c32eb55191, []int{7}
+}
+func (m *QueryPractitionersResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPractitionersResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPractitionersResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPractitionersResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPractitionersResponse.Merge(m, src)
+}
+func (m *QueryPractitionersResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPractitionersResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPractitionersResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPractitionersResponse proto.InternalMessageInfo
+
+func (m *QueryPractitionersResponse) GetPractitioners() []Practitioner {
+	if m != nil {
+		return m.Practitioners
+	}
+	return nil
+}
+
+func (m *QueryPractitionersResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryIsAuthorisedRequest is the request type for Query/IsAuthorised.
+type QueryIsAuthorisedRequest struct {
+	// address is the account to check.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+}
+
+func (m *QueryIsAuthorisedRequest) Reset()         { *m = QueryIsAuthorisedRequest{} }
+func (m *QueryIsAuthorisedRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryIsAuthorisedRequest) ProtoMessage()    {}
+func (*QueryIsAuthorisedRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5f02a3c32eb55191, []int{8}
+}
+func (m *QueryIsAuthorisedRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryIsAuthorisedRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryIsAuthorisedRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryIsAuthorisedRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryIsAuthorisedRequest.Merge(m, src)
+}
+func (m *QueryIsAuthorisedRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryIsAuthorisedRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryIsAuthorisedRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryIsAuthorisedRequest proto.InternalMessageInfo
+
+func (m *QueryIsAuthorisedRequest) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+// QueryIsAuthorisedResponse is the response type for Query/IsAuthorised.
+type QueryIsAuthorisedResponse struct {
+	// authorised is true when the address may act as an issuer right now.
+	Authorised bool `protobuf:"varint,1,opt,name=authorised,proto3" json:"authorised,omitempty"`
+	// organisation is the issuer the address acts for (itself, or the
+	// practitioner's organisation); empty when the address is neither an
+	// issuer nor a practitioner.
+	Organisation string `protobuf:"bytes,2,opt,name=organisation,proto3" json:"organisation,omitempty"`
+	// kind is the organisation's kind.
+	Kind IssuerKind `protobuf:"varint,3,opt,name=kind,proto3,enum=medchain.issuers.v1.IssuerKind" json:"kind,omitempty"`
+	// role is the practitioner's role; UNSPECIFIED when the address is the
+	// organisation itself.
+	Role PractitionerRole `protobuf:"varint,4,opt,name=role,proto3,enum=medchain.issuers.v1.PractitionerRole" json:"role,omitempty"`
+	// reason explains a negative answer, for example "organisation med1... is
+	// SUSPENDED"; empty when authorised.
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+}
+
+func (m *QueryIsAuthorisedResponse) Reset()         { *m = QueryIsAuthorisedResponse{} }
+func (m *QueryIsAuthorisedResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryIsAuthorisedResponse) ProtoMessage()    {}
+func (*QueryIsAuthorisedResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5f02a3c32eb55191, []int{9}
+}
+func (m *QueryIsAuthorisedResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryIsAuthorisedResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryIsAuthorisedResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryIsAuthorisedResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryIsAuthorisedResponse.Merge(m, src)
+}
+func (m *QueryIsAuthorisedResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryIsAuthorisedResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryIsAuthorisedResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryIsAuthorisedResponse proto.InternalMessageInfo
+
+func (m *QueryIsAuthorisedResponse) GetAuthorised() bool {
+	if m != nil {
+		return m.Authorised
+	}
+	return false
+}
+
+func (m *QueryIsAuthorisedResponse) GetOrganisation() string {
+	if m != nil {
+		return m.Organisation
+	}
+	return ""
+}
+
+func (m *QueryIsAuthorisedResponse) GetKind() IssuerKind {
+	if m != nil {
+		return m.Kind
+	}
+	return IssuerKindUnspecified
+}
+
+func (m *QueryIsAuthorisedResponse) GetRole() PractitionerRole {
+	if m != nil {
+		return m.Role
+	}
+	return PractitionerRoleUnspecified
+}
+
+func (m *QueryIsAuthorisedResponse) GetReason() string {
+	if m != nil {
+		return m.Reason
+	}
+	return ""
+}
+
 // QueryParamsRequest is the request type for Query/Params.
 type QueryParamsRequest struct {
 }
@@ -38,7 +589,7 @@ func (m *QueryParamsRequest) Reset()         { *m = QueryParamsRequest{} }
 func (m *QueryParamsRequest) String() string { return proto.CompactTextString(m) }
 func (*QueryParamsRequest) ProtoMessage()    {}
 func (*QueryParamsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_5f02a3c32eb55191, []int{0}
+	return fileDescriptor_5f02a3c32eb55191, []int{10}
 }
 func (m *QueryParamsRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -77,7 +628,7 @@ func (m *QueryParamsResponse) Reset()         { *m = QueryParamsResponse{} }
 func (m *QueryParamsResponse) String() string { return proto.CompactTextString(m) }
 func (*QueryParamsResponse) ProtoMessage()    {}
 func (*QueryParamsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_5f02a3c32eb55191, []int{1}
+	return fileDescriptor_5f02a3c32eb55191, []int{11}
 }
 func (m *QueryParamsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -114,6 +665,16 @@ func (m *QueryParamsResponse) GetParams() Params {
 }
 
 func init() {
+	proto.RegisterType((*QueryIssuerRequest)(nil), "medchain.issuers.v1.QueryIssuerRequest")
+	proto.RegisterType((*QueryIssuerResponse)(nil), "medchain.issuers.v1.QueryIssuerResponse")
+	proto.RegisterType((*QueryIssuersRequest)(nil), "medchain.issuers.v1.QueryIssuersRequest")
+	proto.RegisterType((*QueryIssuersResponse)(nil), "medchain.issuers.v1.QueryIssuersResponse")
+	proto.RegisterType((*QueryPractitionerRequest)(nil), "medchain.issuers.v1.QueryPractitionerRequest")
+	proto.RegisterType((*QueryPractitionerResponse)(nil), "medchain.issuers.v1.QueryPractitionerResponse")
+	proto.RegisterType((*QueryPractitionersRequest)(nil), "medchain.issuers.v1.QueryPractitionersRequest")
+	proto.RegisterType((*QueryPractitionersResponse)(nil), "medchain.issuers.v1.QueryPractitionersResponse")
+	proto.RegisterType((*QueryIsAuthorisedRequest)(nil), "medchain.issuers.v1.QueryIsAuthorisedRequest")
+	proto.RegisterType((*QueryIsAuthorisedResponse)(nil), "medchain.issuers.v1.QueryIsAuthorisedResponse")
 	proto.RegisterType((*QueryParamsRequest)(nil), "medchain.issuers.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "medchain.issuers.v1.QueryParamsResponse")
 }
@@ -121,26 +682,60 @@ func init() {
 func init() { proto.RegisterFile("medchain/issuers/v1/query.proto", fileDescriptor_5f02a3c32eb55191) }
 
 var fileDescriptor_5f02a3c32eb55191 = []byte{
-	// 289 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0xcf, 0x4d, 0x4d, 0x49,
-	0xce, 0x48, 0xcc, 0xcc, 0xd3, 0xcf, 0x2c, 0x2e, 0x2e, 0x4d, 0x2d, 0x2a, 0xd6, 0x2f, 0x33, 0xd4,
-	0x2f, 0x2c, 0x4d, 0x2d, 0xaa, 0xd4, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x86, 0x29, 0xd0,
-	0x83, 0x2a, 0xd0, 0x2b, 0x33, 0x94, 0x12, 0x4c, 0xcc, 0xcd, 0xcc, 0xcb, 0xd7, 0x07, 0x93, 0x10,
-	0x75, 0x52, 0x22, 0xe9, 0xf9, 0xe9, 0xf9, 0x60, 0xa6, 0x3e, 0x88, 0x05, 0x15, 0x95, 0x49, 0xcf,
-	0xcf, 0x4f, 0xcf, 0x49, 0xd5, 0x4f, 0x2c, 0xc8, 0xd4, 0x4f, 0xcc, 0xcb, 0xcb, 0x2f, 0x49, 0x2c,
-	0xc9, 0xcc, 0xcf, 0x2b, 0x86, 0xca, 0x2a, 0x60, 0xb3, 0xbc, 0x20, 0xb1, 0x28, 0x31, 0x17, 0xaa,
-	0x42, 0x49, 0x84, 0x4b, 0x28, 0x10, 0xe4, 0x98, 0x00, 0xb0, 0x60, 0x50, 0x6a, 0x61, 0x69, 0x6a,
-	0x71, 0x89, 0x52, 0x28, 0x97, 0x30, 0x8a, 0x68, 0x71, 0x41, 0x7e, 0x5e, 0x71, 0xaa, 0x90, 0x1d,
-	0x17, 0x1b, 0x44, 0xb3, 0x04, 0xa3, 0x02, 0xa3, 0x06, 0xb7, 0x91, 0xb4, 0x1e, 0x16, 0xb7, 0xeb,
-	0x41, 0x34, 0x39, 0x71, 0x9e, 0xb8, 0x27, 0xcf, 0xb0, 0xe2, 0xf9, 0x06, 0x2d, 0xc6, 0x20, 0xa8,
-	0x2e, 0xa3, 0x2e, 0x46, 0x2e, 0x56, 0xb0, 0xb9, 0x42, 0x0d, 0x8c, 0x5c, 0x6c, 0x10, 0x75, 0x42,
-	0xea, 0x58, 0x0d, 0xc1, 0x74, 0x94, 0x94, 0x06, 0x61, 0x85, 0x10, 0x77, 0x2a, 0x29, 0x37, 0x5d,
-	0x7e, 0x32, 0x99, 0x49, 0x56, 0x48, 0x5a, 0x1f, 0xb7, 0xff, 0x9d, 0xdc, 0x4e, 0x3c, 0x92, 0x63,
-	0xbc, 0xf0, 0x48, 0x8e, 0xf1, 0xc1, 0x23, 0x39, 0xc6, 0x09, 0x8f, 0xe5, 0x18, 0x2e, 0x3c, 0x96,
-	0x63, 0xb8, 0xf1, 0x58, 0x8e, 0x21, 0x4a, 0x27, 0x3d, 0xb3, 0x24, 0xa3, 0x34, 0x49, 0x2f, 0x39,
-	0x3f, 0x17, 0x61, 0x00, 0x9c, 0x51, 0x01, 0x37, 0xab, 0xa4, 0xb2, 0x20, 0xb5, 0x38, 0x89, 0x0d,
-	0x1c, 0x90, 0xc6, 0x80, 0x00, 0x00, 0x00, 0xff, 0xff, 0x86, 0xa5, 0xb2, 0x04, 0xe9, 0x01, 0x00,
-	0x00,
+	// 844 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x56, 0xcf, 0x6f, 0xd3, 0x48,
+	0x14, 0xce, 0xa4, 0x6d, 0xb2, 0x9d, 0x4d, 0x57, 0xda, 0x69, 0xb4, 0x72, 0xd3, 0xae, 0xdb, 0xf5,
+	0x42, 0x7f, 0xd1, 0xda, 0x4a, 0xca, 0x05, 0x09, 0x01, 0xed, 0xa1, 0xa5, 0x42, 0x42, 0xc1, 0x15,
+	0x17, 0x2e, 0x68, 0x92, 0x8c, 0x5c, 0x8b, 0xc6, 0x93, 0x7a, 0x9c, 0x8a, 0xaa, 0xaa, 0x04, 0x88,
+	0x1b, 0x17, 0x24, 0xfe, 0x01, 0x10, 0x1c, 0x38, 0x72, 0xe0, 0xd2, 0xff, 0xa0, 0x17, 0xa4, 0x0a,
+	0x2e, 0x9c, 0x10, 0x6a, 0x91, 0xf8, 0x37, 0x50, 0x66, 0xc6, 0x89, 0x87, 0xba, 0x4e, 0x42, 0xb9,
+	0x44, 0x9e, 0xf1, 0x7b, 0xdf, 0x7c, 0xef, 0x7b, 0x6f, 0xbe, 0x18, 0x4e, 0xd6, 0x49, 0xad, 0xba,
+	0x89, 0x5d, 0xcf, 0x72, 0x19, 0x6b, 0x12, 0x9f, 0x59, 0x3b, 0x45, 0x6b, 0xbb, 0x49, 0xfc, 0x5d,
+	0xb3, 0xe1, 0xd3, 0x80, 0xa2, 0xd1, 0x30, 0xc0, 0x94, 0x01, 0xe6, 0x4e, 0xb1, 0xf0, 0x37, 0xae,
+	0xbb, 0x1e, 0xb5, 0xf8, 0xaf, 0x88, 0x2b, 0xcc, 0x57, 0x29, 0xab, 0x53, 0x66, 0x55, 0x30, 0x23,
+	0x02, 0xc0, 0xda, 0x29, 0x56, 0x48, 0x80, 0x8b, 0x56, 0x03, 0x3b, 0xae, 0x87, 0x03, 0x97, 0x7a,
+	0x32, 0x76, 0x4c, 0xc4, 0xde, 0xe7, 0x2b, 0x4b, 0x2c, 0xe4, 0xab, 0xbc, 0x43, 0x1d, 0x2a, 0xf6,
+	0x5b, 0x4f, 0x72, 0x77, 0xc2, 0xa1, 0xd4, 0xd9, 0x22, 0x16, 0x6e, 0xb8, 0x16, 0xf6, 0x3c, 0x1a,
+	0x70, 0xb4, 0x30, 0x67, 0x2a, 0xae, 0x86, 0x06, 0xf6, 0x71, 0x3d, 0x8c, 0x88, 0xad, 0x32, 0xd8,
+	0x6d, 0x10, 0x19, 0x60, 0xdc, 0x84, 0xe8, 0x4e, 0x8b, 0xf3, 0x3a, 0x7f, 0x6d, 0x93, 0xed, 0x26,
+	0x61, 0x01, 0x2a, 0xc1, 0x2c, 0xae, 0xd5, 0x7c, 0xc2, 0x98, 0x06, 0xa6, 0xc0, 0xec, 0xf0, 0x8a,
+	0xf6, 0xf1, 0xfd, 0x62, 0x5e, 0xf2, 0x5d, 0x16, 0x6f, 0x36, 0x02, 0xdf, 0xf5, 0x1c, 0x3b, 0x0c,
+	0x34, 0xee, 0xc2, 0x51, 0x05, 0x89, 0x35, 0xa8, 0xc7, 0x08, 0xba, 0x06, 0x33, 0xe2, 0x68, 0x8e,
+	0xf4, 0x67, 0x69, 0xdc, 0x8c, 0xd1, 0xd5, 0x14, 0x49, 0x2b, 0xc3, 0x87, 0x5f, 0x26, 0x53, 0x6f,
+	0xbf, 0xbf, 0x9b, 0x07, 0xb6, 0xcc, 0x32, 0x3e, 0x00, 0x05, 0x97, 0x85, 0x14, 0x97, 0xe0, 0xe0,
+	0x03, 0xd7, 0xab, 0x71, 0xd4, 0xbf, 0x4a, 0x93, 0x09, 0xa8, 0xb7, 0x5c, 0xaf, 0x66, 0xf3, 0x60,
+	0x74, 0x05, 0x66, 0x58, 0x80, 0x83, 0x26, 0xd3, 0xd2, 0x3c, 0xed, 0xbf, 0x84, 0xb4, 0x0d, 0x1e,
+	0x68, 0xcb, 0x04, 0xb4, 0x0a, 0x61, 0xa7, 0x9d, 0xda, 0x00, 0xaf, 0x65, 0xda, 0x94, 0x92, 0xb4,
+	0x7a, 0x6f, 0x8a, 0xe1, 0x91, 0xbd, 0x37, 0xcb, 0xd8, 0x21, 0x92, 0xab, 0x1d, 0xc9, 0x34, 0x5e,
+	0x01, 0x98, 0x57, 0xeb, 0x91, 0x42, 0xdd, 0x80, 0x59, 0xc9, 0x41, 0x03, 0x53, 0x03, 0x7d, 0x28,
+	0x15, 0xa6, 0xa1, 0x35, 0x85, 0x62, 0x9a, 0x53, 0x9c, 0xe9, 0x4a, 0x51, 0x1c, 0xaf, 0x70, 0xbc,
+	0x0d, 0x35, 0x4e, 0xb1, 0xec, 0xe3, 0x6a, 0xe0, 0xb6, 0xb6, 0xce, 0x37, 0x1a, 0x75, 0x38, 0x16,
+	0x83, 0x27, 0xeb, 0x2e, 0xc3, 0x5c, 0x23, 0xb2, 0x2f, 0xc7, 0x24, 0xbe, 0x33, 0x51, 0x80, 0xa8,
+	0x04, 0x0a, 0x42, 0x4b, 0xe2, 0xd3, 0xe7, 0xb5, 0x07, 0xe7, 0x2a, 0xcc, 0x51, 0xdf, 0xc1, 0x9e,
+	0xcb, 0x84, 0x4e, 0xdd, 0xaa, 0x50, 0xa2, 0x7f, 0x1a, 0x83, 0xf4, 0x2f, 0x8f, 0xc1, 0x01, 0x80,
+	0x85, 0x38, 0x8e, 0x52, 0x14, 0x1b, 0x8e, 0x44, 0x4b, 0x0a, 0x47, 0xa2, 0x3f, 0x55, 0x54, 0x88,
+	0xdf, 0x3f, 0x1e, 0xeb, 0x6c, 0xb9, 0x19, 0x6c, 0x52, 0xdf, 0x65, 0xa4, 0x76, 0x9e, 0xf1, 0x78,
+	0x9c, 0x96, 0xfd, 0x52, 0x01, 0xa5, 0x14, 0x3a, 0x84, 0xb8, 0xbd, 0xcb, 0x41, 0xff, 0xb0, 0x23,
+	0x3b, 0xa7, 0xfa, 0x99, 0xee, 0xab, 0x9f, 0xa1, 0x8d, 0x0c, 0xf4, 0x67, 0x23, 0x83, 0x3e, 0xdd,
+	0x22, 0xda, 0x20, 0x4f, 0xba, 0xd8, 0xb5, 0x29, 0x36, 0xdd, 0x22, 0x36, 0x4f, 0x41, 0xff, 0xc0,
+	0x8c, 0x4f, 0x30, 0xa3, 0x9e, 0x36, 0xd4, 0xe2, 0x69, 0xcb, 0x95, 0x91, 0x97, 0x3e, 0x5c, 0xe6,
+	0xee, 0x2d, 0xd5, 0x6c, 0x7b, 0x6a, 0xb8, 0xdb, 0xf1, 0x54, 0xe1, 0xf2, 0x89, 0x9e, 0x2a, 0x92,
+	0x14, 0x4f, 0x15, 0x59, 0xa5, 0x37, 0x59, 0x38, 0xc4, 0x71, 0xd1, 0x33, 0x00, 0x33, 0xa2, 0x3c,
+	0x34, 0x13, 0x0b, 0x72, 0xfa, 0xcf, 0xa1, 0x30, 0xdb, 0x3d, 0x50, 0xf0, 0x34, 0xcc, 0x27, 0x9f,
+	0xbe, 0xbd, 0x48, 0xcf, 0xa2, 0x69, 0x2b, 0xee, 0x6f, 0x28, 0x7c, 0xdc, 0x93, 0x73, 0xb0, 0x8f,
+	0x9e, 0x02, 0x98, 0x95, 0xb6, 0x88, 0xba, 0x9e, 0x12, 0x8a, 0x54, 0x98, 0xeb, 0x21, 0x52, 0x12,
+	0xba, 0xc0, 0x09, 0xe9, 0x68, 0x22, 0x89, 0x10, 0x7a, 0x0d, 0x60, 0x2e, 0xda, 0x3e, 0xb4, 0x78,
+	0xf6, 0x09, 0x31, 0x16, 0x59, 0x30, 0x7b, 0x0d, 0x97, 0xac, 0x2e, 0x73, 0x56, 0x26, 0x5a, 0x88,
+	0x65, 0xa5, 0x5c, 0xe2, 0x88, 0x58, 0x07, 0x00, 0x8e, 0x28, 0xe6, 0x81, 0x7a, 0x3c, 0xb7, 0x2d,
+	0x9c, 0xd5, 0x73, 0xbc, 0x24, 0xba, 0xc6, 0x89, 0x2e, 0xa3, 0xeb, 0xb1, 0x44, 0xa3, 0xf7, 0x8a,
+	0x59, 0x7b, 0xd1, 0xe5, 0xbe, 0x5a, 0x05, 0x7a, 0x09, 0x60, 0x2e, 0x7a, 0xd9, 0x93, 0x14, 0x8e,
+	0x71, 0x99, 0x24, 0x85, 0xe3, 0x3c, 0xc4, 0x28, 0x72, 0xe2, 0x97, 0xd0, 0x5c, 0x2c, 0xf1, 0x8e,
+	0x99, 0x44, 0xe4, 0x7d, 0x04, 0x60, 0x46, 0xdc, 0xa0, 0xa4, 0x9b, 0xa1, 0x5c, 0xd7, 0xa4, 0x9b,
+	0xa1, 0xde, 0x60, 0xe3, 0x7f, 0x4e, 0xe8, 0x5f, 0x34, 0x6e, 0x9d, 0xfd, 0x09, 0xb7, 0xb2, 0x7a,
+	0x78, 0xac, 0x83, 0xa3, 0x63, 0x1d, 0x7c, 0x3d, 0xd6, 0xc1, 0xf3, 0x13, 0x3d, 0x75, 0x74, 0xa2,
+	0xa7, 0x3e, 0x9f, 0xe8, 0xa9, 0x7b, 0x0b, 0x8e, 0x1b, 0x6c, 0x36, 0x2b, 0x66, 0x95, 0xd6, 0x3b,
+	0x00, 0xed, 0x87, 0x87, 0x6d, 0x2c, 0xfe, 0xa5, 0x57, 0xc9, 0xf0, 0x4f, 0xbd, 0xa5, 0x1f, 0x01,
+	0x00, 0x00, 0xff, 0xff, 0x9d, 0xdf, 0x42, 0x51, 0xf3, 0x0a, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -155,6 +750,19 @@ const _ = grpc.SupportPackageIsVersion4
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://godoc.org/google.golang.org/grpc#ClientConn.NewStream.
 type QueryClient interface {
+	// Issuer returns one issuer by address.
+	Issuer(ctx context.Context, in *QueryIssuerRequest, opts ...grpc.CallOption) (*QueryIssuerResponse, error)
+	// Issuers lists issuers, optionally only those of one kind and/or status.
+	Issuers(ctx context.Context, in *QueryIssuersRequest, opts ...grpc.CallOption) (*QueryIssuersResponse, error)
+	// Practitioner returns one practitioner by address, with its status derived
+	// from its organisation.
+	Practitioner(ctx context.Context, in *QueryPractitionerRequest, opts ...grpc.CallOption) (*QueryPractitionerResponse, error)
+	// Practitioners lists the practitioners of one organisation.
+	Practitioners(ctx context.Context, in *QueryPractitionersRequest, opts ...grpc.CallOption) (*QueryPractitionersResponse, error)
+	// IsAuthorised says whether an address may act as an issuer right now and
+	// on behalf of which organisation: an ACTIVE organisation for itself, or a
+	// practitioner of an ACTIVE organisation for that organisation.
+	IsAuthorised(ctx context.Context, in *QueryIsAuthorisedRequest, opts ...grpc.CallOption) (*QueryIsAuthorisedResponse, error)
 	// Params returns the current module parameters.
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
 }
@@ -165,6 +773,51 @@ type queryClient struct {
 
 func NewQueryClient(cc grpc1.ClientConn) QueryClient {
 	return &queryClient{cc}
+}
+
+func (c *queryClient) Issuer(ctx context.Context, in *QueryIssuerRequest, opts ...grpc.CallOption) (*QueryIssuerResponse, error) {
+	out := new(QueryIssuerResponse)
+	err := c.cc.Invoke(ctx, "/medchain.issuers.v1.Query/Issuer", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Issuers(ctx context.Context, in *QueryIssuersRequest, opts ...grpc.CallOption) (*QueryIssuersResponse, error) {
+	out := new(QueryIssuersResponse)
+	err := c.cc.Invoke(ctx, "/medchain.issuers.v1.Query/Issuers", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Practitioner(ctx context.Context, in *QueryPractitionerRequest, opts ...grpc.CallOption) (*QueryPractitionerResponse, error) {
+	out := new(QueryPractitionerResponse)
+	err := c.cc.Invoke(ctx, "/medchain.issuers.v1.Query/Practitioner", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Practitioners(ctx context.Context, in *QueryPractitionersRequest, opts ...grpc.CallOption) (*QueryPractitionersResponse, error) {
+	out := new(QueryPractitionersResponse)
+	err := c.cc.Invoke(ctx, "/medchain.issuers.v1.Query/Practitioners", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) IsAuthorised(ctx context.Context, in *QueryIsAuthorisedRequest, opts ...grpc.CallOption) (*QueryIsAuthorisedResponse, error) {
+	out := new(QueryIsAuthorisedResponse)
+	err := c.cc.Invoke(ctx, "/medchain.issuers.v1.Query/IsAuthorised", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (c *queryClient) Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error) {
@@ -178,6 +831,19 @@ func (c *queryClient) Params(ctx context.Context, in *QueryParamsRequest, opts .
 
 // QueryServer is the server API for Query service.
 type QueryServer interface {
+	// Issuer returns one issuer by address.
+	Issuer(context.Context, *QueryIssuerRequest) (*QueryIssuerResponse, error)
+	// Issuers lists issuers, optionally only those of one kind and/or status.
+	Issuers(context.Context, *QueryIssuersRequest) (*QueryIssuersResponse, error)
+	// Practitioner returns one practitioner by address, with its status derived
+	// from its organisation.
+	Practitioner(context.Context, *QueryPractitionerRequest) (*QueryPractitionerResponse, error)
+	// Practitioners lists the practitioners of one organisation.
+	Practitioners(context.Context, *QueryPractitionersRequest) (*QueryPractitionersResponse, error)
+	// IsAuthorised says whether an address may act as an issuer right now and
+	// on behalf of which organisation: an ACTIVE organisation for itself, or a
+	// practitioner of an ACTIVE organisation for that organisation.
+	IsAuthorised(context.Context, *QueryIsAuthorisedRequest) (*QueryIsAuthorisedResponse, error)
 	// Params returns the current module parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
 }
@@ -186,12 +852,117 @@ type QueryServer interface {
 type UnimplementedQueryServer struct {
 }
 
+func (*UnimplementedQueryServer) Issuer(ctx context.Context, req *QueryIssuerRequest) (*QueryIssuerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Issuer not implemented")
+}
+func (*UnimplementedQueryServer) Issuers(ctx context.Context, req *QueryIssuersRequest) (*QueryIssuersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Issuers not implemented")
+}
+func (*UnimplementedQueryServer) Practitioner(ctx context.Context, req *QueryPractitionerRequest) (*QueryPractitionerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Practitioner not implemented")
+}
+func (*UnimplementedQueryServer) Practitioners(ctx context.Context, req *QueryPractitionersRequest) (*QueryPractitionersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Practitioners not implemented")
+}
+func (*UnimplementedQueryServer) IsAuthorised(ctx context.Context, req *QueryIsAuthorisedRequest) (*QueryIsAuthorisedResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method IsAuthorised not implemented")
+}
 func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsRequest) (*QueryParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Params not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
 	s.RegisterService(&_Query_serviceDesc, srv)
+}
+
+func _Query_Issuer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryIssuerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Issuer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.issuers.v1.Query/Issuer",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Issuer(ctx, req.(*QueryIssuerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Issuers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryIssuersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Issuers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.issuers.v1.Query/Issuers",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Issuers(ctx, req.(*QueryIssuersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Practitioner_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryPractitionerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Practitioner(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.issuers.v1.Query/Practitioner",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Practitioner(ctx, req.(*QueryPractitionerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Practitioners_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryPractitionersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Practitioners(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.issuers.v1.Query/Practitioners",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Practitioners(ctx, req.(*QueryPractitionersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_IsAuthorised_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryIsAuthorisedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).IsAuthorised(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.issuers.v1.Query/IsAuthorised",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).IsAuthorised(ctx, req.(*QueryIsAuthorisedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
 }
 
 func _Query_Params_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
@@ -218,12 +989,430 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 	HandlerType: (*QueryServer)(nil),
 	Methods: []grpc.MethodDesc{
 		{
+			MethodName: "Issuer",
+			Handler:    _Query_Issuer_Handler,
+		},
+		{
+			MethodName: "Issuers",
+			Handler:    _Query_Issuers_Handler,
+		},
+		{
+			MethodName: "Practitioner",
+			Handler:    _Query_Practitioner_Handler,
+		},
+		{
+			MethodName: "Practitioners",
+			Handler:    _Query_Practitioners_Handler,
+		},
+		{
+			MethodName: "IsAuthorised",
+			Handler:    _Query_IsAuthorised_Handler,
+		},
+		{
 			MethodName: "Params",
 			Handler:    _Query_Params_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "medchain/issuers/v1/query.proto",
+}
+
+func (m *QueryIssuerRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryIssuerRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryIssuerRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryIssuerResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryIssuerResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryIssuerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Issuer.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryIssuersRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryIssuersRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryIssuersRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Status != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Status))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Kind != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Kind))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryIssuersResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryIssuersResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryIssuersResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Issuers) > 0 {
+		for iNdEx := len(m.Issuers) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Issuers[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPractitionerRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPractitionerRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPractitionerRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPractitionerResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPractitionerResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPractitionerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Practitioner.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPractitionersRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPractitionersRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPractitionersRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Organisation) > 0 {
+		i -= len(m.Organisation)
+		copy(dAtA[i:], m.Organisation)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Organisation)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPractitionersResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPractitionersResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPractitionersResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Practitioners) > 0 {
+		for iNdEx := len(m.Practitioners) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Practitioners[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryIsAuthorisedRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryIsAuthorisedRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryIsAuthorisedRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryIsAuthorisedResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryIsAuthorisedResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryIsAuthorisedResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Reason) > 0 {
+		i -= len(m.Reason)
+		copy(dAtA[i:], m.Reason)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Reason)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if m.Role != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Role))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Kind != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Kind))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Organisation) > 0 {
+		i -= len(m.Organisation)
+		copy(dAtA[i:], m.Organisation)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Organisation)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Authorised {
+		i--
+		if m.Authorised {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
 }
 
 func (m *QueryParamsRequest) Marshal() (dAtA []byte, err error) {
@@ -293,6 +1482,167 @@ func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	dAtA[offset] = uint8(v)
 	return base
 }
+func (m *QueryIssuerRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryIssuerResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Issuer.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryIssuersRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Kind != 0 {
+		n += 1 + sovQuery(uint64(m.Kind))
+	}
+	if m.Status != 0 {
+		n += 1 + sovQuery(uint64(m.Status))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryIssuersResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Issuers) > 0 {
+		for _, e := range m.Issuers {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryPractitionerRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryPractitionerResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Practitioner.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryPractitionersRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Organisation)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryPractitionersResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Practitioners) > 0 {
+		for _, e := range m.Practitioners {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryIsAuthorisedRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryIsAuthorisedResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Authorised {
+		n += 2
+	}
+	l = len(m.Organisation)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.Kind != 0 {
+		n += 1 + sovQuery(uint64(m.Kind))
+	}
+	if m.Role != 0 {
+		n += 1 + sovQuery(uint64(m.Role))
+	}
+	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
 func (m *QueryParamsRequest) Size() (n int) {
 	if m == nil {
 		return 0
@@ -318,6 +1668,1072 @@ func sovQuery(x uint64) (n int) {
 }
 func sozQuery(x uint64) (n int) {
 	return sovQuery(uint64((x << 1) ^ uint64((int64(x) >> 63))))
+}
+func (m *QueryIssuerRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryIssuerRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryIssuerRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryIssuerResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryIssuerResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryIssuerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Issuer", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Issuer.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryIssuersRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryIssuersRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryIssuersRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			m.Kind = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Kind |= IssuerKind(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Status", wireType)
+			}
+			m.Status = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Status |= IssuerStatus(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryIssuersResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryIssuersResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryIssuersResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Issuers", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Issuers = append(m.Issuers, Issuer{})
+			if err := m.Issuers[len(m.Issuers)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPractitionerRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPractitionerRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPractitionerRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPractitionerResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPractitionerResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPractitionerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Practitioner", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Practitioner.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPractitionersRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPractitionersRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPractitionersRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Organisation", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Organisation = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPractitionersResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPractitionersResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPractitionersResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Practitioners", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Practitioners = append(m.Practitioners, Practitioner{})
+			if err := m.Practitioners[len(m.Practitioners)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryIsAuthorisedRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryIsAuthorisedRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryIsAuthorisedRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryIsAuthorisedResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryIsAuthorisedResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryIsAuthorisedResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Authorised", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Authorised = bool(v != 0)
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Organisation", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Organisation = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			m.Kind = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Kind |= IssuerKind(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Role", wireType)
+			}
+			m.Role = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Role |= PractitionerRole(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reason = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
 }
 func (m *QueryParamsRequest) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)

@@ -31,6 +31,557 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
+// MsgRegisterIssuer admits an organisation as an ACTIVE issuer.
+type MsgRegisterIssuer struct {
+	// authority is the address that controls the module (the gov module
+	// account).
+	Authority string `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
+	// address is the organisation's account; it must not already be an issuer
+	// or a practitioner.
+	Address string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	// name is the organisation's display name (at most Params.max_name_length
+	// bytes).
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// kind is what sort of organisation it is; it cannot be changed later.
+	Kind IssuerKind `protobuf:"varint,4,opt,name=kind,proto3,enum=medchain.issuers.v1.IssuerKind" json:"kind,omitempty"`
+	// jurisdiction is where the organisation is licensed (optional).
+	Jurisdiction string `protobuf:"bytes,5,opt,name=jurisdiction,proto3" json:"jurisdiction,omitempty"`
+	// license_id is the organisation's licence or registration number
+	// (optional).
+	LicenseId string `protobuf:"bytes,6,opt,name=license_id,json=licenseId,proto3" json:"license_id,omitempty"`
+	// website is an http(s) URL (optional).
+	Website string `protobuf:"bytes,7,opt,name=website,proto3" json:"website,omitempty"`
+}
+
+func (m *MsgRegisterIssuer) Reset()         { *m = MsgRegisterIssuer{} }
+func (m *MsgRegisterIssuer) String() string { return proto.CompactTextString(m) }
+func (*MsgRegisterIssuer) ProtoMessage()    {}
+func (*MsgRegisterIssuer) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c66bbefd4fb4d6ae, []int{0}
+}
+func (m *MsgRegisterIssuer) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRegisterIssuer) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRegisterIssuer.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRegisterIssuer) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRegisterIssuer.Merge(m, src)
+}
+func (m *MsgRegisterIssuer) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRegisterIssuer) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRegisterIssuer.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRegisterIssuer proto.InternalMessageInfo
+
+func (m *MsgRegisterIssuer) GetAuthority() string {
+	if m != nil {
+		return m.Authority
+	}
+	return ""
+}
+
+func (m *MsgRegisterIssuer) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+func (m *MsgRegisterIssuer) GetName() string {
+	if m != nil {
+		return m.Name
+	}
+	return ""
+}
+
+func (m *MsgRegisterIssuer) GetKind() IssuerKind {
+	if m != nil {
+		return m.Kind
+	}
+	return IssuerKindUnspecified
+}
+
+func (m *MsgRegisterIssuer) GetJurisdiction() string {
+	if m != nil {
+		return m.Jurisdiction
+	}
+	return ""
+}
+
+func (m *MsgRegisterIssuer) GetLicenseId() string {
+	if m != nil {
+		return m.LicenseId
+	}
+	return ""
+}
+
+func (m *MsgRegisterIssuer) GetWebsite() string {
+	if m != nil {
+		return m.Website
+	}
+	return ""
+}
+
+// MsgRegisterIssuerResponse is the response to MsgRegisterIssuer.
+type MsgRegisterIssuerResponse struct {
+}
+
+func (m *MsgRegisterIssuerResponse) Reset()         { *m = MsgRegisterIssuerResponse{} }
+func (m *MsgRegisterIssuerResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRegisterIssuerResponse) ProtoMessage()    {}
+func (*MsgRegisterIssuerResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c66bbefd4fb4d6ae, []int{1}
+}
+func (m *MsgRegisterIssuerResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRegisterIssuerResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRegisterIssuerResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRegisterIssuerResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRegisterIssuerResponse.Merge(m, src)
+}
+func (m *MsgRegisterIssuerResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRegisterIssuerResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRegisterIssuerResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRegisterIssuerResponse proto.InternalMessageInfo
+
+// MsgSetIssuerStatus moves an issuer to another status. ACTIVE <-> SUSPENDED
+// may go back and forth; REVOKED is final.
+type MsgSetIssuerStatus struct {
+	// authority is the address that controls the module (the gov module
+	// account).
+	Authority string `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
+	// address is the issuer whose status changes.
+	Address string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	// status is the new status.
+	Status IssuerStatus `protobuf:"varint,3,opt,name=status,proto3,enum=medchain.issuers.v1.IssuerStatus" json:"status,omitempty"`
+	// reason says why, for the record (optional, bounded).
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+}
+
+func (m *MsgSetIssuerStatus) Reset()         { *m = MsgSetIssuerStatus{} }
+func (m *MsgSetIssuerStatus) String() string { return proto.CompactTextString(m) }
+func (*MsgSetIssuerStatus) ProtoMessage()    {}
+func (*MsgSetIssuerStatus) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c66bbefd4fb4d6ae, []int{2}
+}
+func (m *MsgSetIssuerStatus) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSetIssuerStatus) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSetIssuerStatus.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSetIssuerStatus) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSetIssuerStatus.Merge(m, src)
+}
+func (m *MsgSetIssuerStatus) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSetIssuerStatus) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSetIssuerStatus.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSetIssuerStatus proto.InternalMessageInfo
+
+func (m *MsgSetIssuerStatus) GetAuthority() string {
+	if m != nil {
+		return m.Authority
+	}
+	return ""
+}
+
+func (m *MsgSetIssuerStatus) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+func (m *MsgSetIssuerStatus) GetStatus() IssuerStatus {
+	if m != nil {
+		return m.Status
+	}
+	return IssuerStatusUnspecified
+}
+
+func (m *MsgSetIssuerStatus) GetReason() string {
+	if m != nil {
+		return m.Reason
+	}
+	return ""
+}
+
+// MsgSetIssuerStatusResponse is the response to MsgSetIssuerStatus.
+type MsgSetIssuerStatusResponse struct {
+}
+
+func (m *MsgSetIssuerStatusResponse) Reset()         { *m = MsgSetIssuerStatusResponse{} }
+func (m *MsgSetIssuerStatusResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgSetIssuerStatusResponse) ProtoMessage()    {}
+func (*MsgSetIssuerStatusResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c66bbefd4fb4d6ae, []int{3}
+}
+func (m *MsgSetIssuerStatusResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSetIssuerStatusResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSetIssuerStatusResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSetIssuerStatusResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSetIssuerStatusResponse.Merge(m, src)
+}
+func (m *MsgSetIssuerStatusResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSetIssuerStatusResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSetIssuerStatusResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSetIssuerStatusResponse proto.InternalMessageInfo
+
+// MsgAddPractitioner adds a practitioner to the signing organisation.
+type MsgAddPractitioner struct {
+	// organisation is the ACTIVE issuer adding the practitioner; it signs.
+	Organisation string `protobuf:"bytes,1,opt,name=organisation,proto3" json:"organisation,omitempty"`
+	// practitioner is the account to add; it must not be an issuer nor a
+	// practitioner of any organisation.
+	Practitioner string `protobuf:"bytes,2,opt,name=practitioner,proto3" json:"practitioner,omitempty"`
+	// role is what the practitioner does for the organisation.
+	Role PractitionerRole `protobuf:"varint,3,opt,name=role,proto3,enum=medchain.issuers.v1.PractitionerRole" json:"role,omitempty"`
+}
+
+func (m *MsgAddPractitioner) Reset()         { *m = MsgAddPractitioner{} }
+func (m *MsgAddPractitioner) String() string { return proto.CompactTextString(m) }
+func (*MsgAddPractitioner) ProtoMessage()    {}
+func (*MsgAddPractitioner) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c66bbefd4fb4d6ae, []int{4}
+}
+func (m *MsgAddPractitioner) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAddPractitioner) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAddPractitioner.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAddPractitioner) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAddPractitioner.Merge(m, src)
+}
+func (m *MsgAddPractitioner) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAddPractitioner) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAddPractitioner.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAddPractitioner proto.InternalMessageInfo
+
+func (m *MsgAddPractitioner) GetOrganisation() string {
+	if m != nil {
+		return m.Organisation
+	}
+	return ""
+}
+
+func (m *MsgAddPractitioner) GetPractitioner() string {
+	if m != nil {
+		return m.Practitioner
+	}
+	return ""
+}
+
+func (m *MsgAddPractitioner) GetRole() PractitionerRole {
+	if m != nil {
+		return m.Role
+	}
+	return PractitionerRoleUnspecified
+}
+
+// MsgAddPractitionerResponse is the response to MsgAddPractitioner.
+type MsgAddPractitionerResponse struct {
+}
+
+func (m *MsgAddPractitionerResponse) Reset()         { *m = MsgAddPractitionerResponse{} }
+func (m *MsgAddPractitionerResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgAddPractitionerResponse) ProtoMessage()    {}
+func (*MsgAddPractitionerResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c66bbefd4fb4d6ae, []int{5}
+}
+func (m *MsgAddPractitionerResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAddPractitionerResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAddPractitionerResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAddPractitionerResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAddPractitionerResponse.Merge(m, src)
+}
+func (m *MsgAddPractitionerResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAddPractitionerResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAddPractitionerResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAddPractitionerResponse proto.InternalMessageInfo
+
+// MsgRemovePractitioner removes a practitioner from the signing
+// organisation.
+type MsgRemovePractitioner struct {
+	// organisation is the ACTIVE issuer the practitioner belongs to; it signs.
+	Organisation string `protobuf:"bytes,1,opt,name=organisation,proto3" json:"organisation,omitempty"`
+	// practitioner is the member to remove.
+	Practitioner string `protobuf:"bytes,2,opt,name=practitioner,proto3" json:"practitioner,omitempty"`
+}
+
+func (m *MsgRemovePractitioner) Reset()         { *m = MsgRemovePractitioner{} }
+func (m *MsgRemovePractitioner) String() string { return proto.CompactTextString(m) }
+func (*MsgRemovePractitioner) ProtoMessage()    {}
+func (*MsgRemovePractitioner) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c66bbefd4fb4d6ae, []int{6}
+}
+func (m *MsgRemovePractitioner) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRemovePractitioner) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRemovePractitioner.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRemovePractitioner) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRemovePractitioner.Merge(m, src)
+}
+func (m *MsgRemovePractitioner) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRemovePractitioner) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRemovePractitioner.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRemovePractitioner proto.InternalMessageInfo
+
+func (m *MsgRemovePractitioner) GetOrganisation() string {
+	if m != nil {
+		return m.Organisation
+	}
+	return ""
+}
+
+func (m *MsgRemovePractitioner) GetPractitioner() string {
+	if m != nil {
+		return m.Practitioner
+	}
+	return ""
+}
+
+// MsgRemovePractitionerResponse is the response to MsgRemovePractitioner.
+type MsgRemovePractitionerResponse struct {
+}
+
+func (m *MsgRemovePractitionerResponse) Reset()         { *m = MsgRemovePractitionerResponse{} }
+func (m *MsgRemovePractitionerResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRemovePractitionerResponse) ProtoMessage()    {}
+func (*MsgRemovePractitionerResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c66bbefd4fb4d6ae, []int{7}
+}
+func (m *MsgRemovePractitionerResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRemovePractitionerResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRemovePractitionerResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRemovePractitionerResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRemovePractitionerResponse.Merge(m, src)
+}
+func (m *MsgRemovePractitionerResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRemovePractitionerResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRemovePractitionerResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRemovePractitionerResponse proto.InternalMessageInfo
+
+// MsgUpdateIssuerProfile changes the signing organisation's display name
+// and/or website. An empty field keeps its current value; at least one must
+// be given. Kind and status are governance's and cannot be changed here.
+type MsgUpdateIssuerProfile struct {
+	// issuer is the ACTIVE organisation whose profile changes; it signs.
+	Issuer string `protobuf:"bytes,1,opt,name=issuer,proto3" json:"issuer,omitempty"`
+	// name is the new display name, or empty to keep the current one.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// website is the new http(s) URL, or empty to keep the current one.
+	Website string `protobuf:"bytes,3,opt,name=website,proto3" json:"website,omitempty"`
+}
+
+func (m *MsgUpdateIssuerProfile) Reset()         { *m = MsgUpdateIssuerProfile{} }
+func (m *MsgUpdateIssuerProfile) String() string { return proto.CompactTextString(m) }
+func (*MsgUpdateIssuerProfile) ProtoMessage()    {}
+func (*MsgUpdateIssuerProfile) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c66bbefd4fb4d6ae, []int{8}
+}
+func (m *MsgUpdateIssuerProfile) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgUpdateIssuerProfile) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgUpdateIssuerProfile.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgUpdateIssuerProfile) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgUpdateIssuerProfile.Merge(m, src)
+}
+func (m *MsgUpdateIssuerProfile) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgUpdateIssuerProfile) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgUpdateIssuerProfile.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgUpdateIssuerProfile proto.InternalMessageInfo
+
+func (m *MsgUpdateIssuerProfile) GetIssuer() string {
+	if m != nil {
+		return m.Issuer
+	}
+	return ""
+}
+
+func (m *MsgUpdateIssuerProfile) GetName() string {
+	if m != nil {
+		return m.Name
+	}
+	return ""
+}
+
+func (m *MsgUpdateIssuerProfile) GetWebsite() string {
+	if m != nil {
+		return m.Website
+	}
+	return ""
+}
+
+// MsgUpdateIssuerProfileResponse is the response to MsgUpdateIssuerProfile.
+type MsgUpdateIssuerProfileResponse struct {
+}
+
+func (m *MsgUpdateIssuerProfileResponse) Reset()         { *m = MsgUpdateIssuerProfileResponse{} }
+func (m *MsgUpdateIssuerProfileResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgUpdateIssuerProfileResponse) ProtoMessage()    {}
+func (*MsgUpdateIssuerProfileResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c66bbefd4fb4d6ae, []int{9}
+}
+func (m *MsgUpdateIssuerProfileResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgUpdateIssuerProfileResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgUpdateIssuerProfileResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgUpdateIssuerProfileResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgUpdateIssuerProfileResponse.Merge(m, src)
+}
+func (m *MsgUpdateIssuerProfileResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgUpdateIssuerProfileResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgUpdateIssuerProfileResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgUpdateIssuerProfileResponse proto.InternalMessageInfo
+
 // MsgUpdateParams replaces the module parameters.
 type MsgUpdateParams struct {
 	// authority is the address that controls the module.
@@ -43,7 +594,7 @@ func (m *MsgUpdateParams) Reset()         { *m = MsgUpdateParams{} }
 func (m *MsgUpdateParams) String() string { return proto.CompactTextString(m) }
 func (*MsgUpdateParams) ProtoMessage()    {}
 func (*MsgUpdateParams) Descriptor() ([]byte, []int) {
-	return fileDescriptor_c66bbefd4fb4d6ae, []int{0}
+	return fileDescriptor_c66bbefd4fb4d6ae, []int{10}
 }
 func (m *MsgUpdateParams) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -94,7 +645,7 @@ func (m *MsgUpdateParamsResponse) Reset()         { *m = MsgUpdateParamsResponse
 func (m *MsgUpdateParamsResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgUpdateParamsResponse) ProtoMessage()    {}
 func (*MsgUpdateParamsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_c66bbefd4fb4d6ae, []int{1}
+	return fileDescriptor_c66bbefd4fb4d6ae, []int{11}
 }
 func (m *MsgUpdateParamsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -124,6 +675,16 @@ func (m *MsgUpdateParamsResponse) XXX_DiscardUnknown() {
 var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 
 func init() {
+	proto.RegisterType((*MsgRegisterIssuer)(nil), "medchain.issuers.v1.MsgRegisterIssuer")
+	proto.RegisterType((*MsgRegisterIssuerResponse)(nil), "medchain.issuers.v1.MsgRegisterIssuerResponse")
+	proto.RegisterType((*MsgSetIssuerStatus)(nil), "medchain.issuers.v1.MsgSetIssuerStatus")
+	proto.RegisterType((*MsgSetIssuerStatusResponse)(nil), "medchain.issuers.v1.MsgSetIssuerStatusResponse")
+	proto.RegisterType((*MsgAddPractitioner)(nil), "medchain.issuers.v1.MsgAddPractitioner")
+	proto.RegisterType((*MsgAddPractitionerResponse)(nil), "medchain.issuers.v1.MsgAddPractitionerResponse")
+	proto.RegisterType((*MsgRemovePractitioner)(nil), "medchain.issuers.v1.MsgRemovePractitioner")
+	proto.RegisterType((*MsgRemovePractitionerResponse)(nil), "medchain.issuers.v1.MsgRemovePractitionerResponse")
+	proto.RegisterType((*MsgUpdateIssuerProfile)(nil), "medchain.issuers.v1.MsgUpdateIssuerProfile")
+	proto.RegisterType((*MsgUpdateIssuerProfileResponse)(nil), "medchain.issuers.v1.MsgUpdateIssuerProfileResponse")
 	proto.RegisterType((*MsgUpdateParams)(nil), "medchain.issuers.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "medchain.issuers.v1.MsgUpdateParamsResponse")
 }
@@ -131,29 +692,59 @@ func init() {
 func init() { proto.RegisterFile("medchain/issuers/v1/tx.proto", fileDescriptor_c66bbefd4fb4d6ae) }
 
 var fileDescriptor_c66bbefd4fb4d6ae = []byte{
-	// 343 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0xc9, 0x4d, 0x4d, 0x49,
-	0xce, 0x48, 0xcc, 0xcc, 0xd3, 0xcf, 0x2c, 0x2e, 0x2e, 0x4d, 0x2d, 0x2a, 0xd6, 0x2f, 0x33, 0xd4,
-	0x2f, 0xa9, 0xd0, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x86, 0xc9, 0xea, 0x41, 0x65, 0xf5,
-	0xca, 0x0c, 0xa5, 0x04, 0x13, 0x73, 0x33, 0xf3, 0xf2, 0xf5, 0xc1, 0x24, 0x44, 0x9d, 0x94, 0x78,
-	0x72, 0x7e, 0x71, 0x6e, 0x7e, 0xb1, 0x7e, 0x6e, 0x71, 0x3a, 0x48, 0x7f, 0x6e, 0x71, 0x3a, 0x54,
-	0x42, 0x12, 0x22, 0x11, 0x0f, 0xe6, 0xe9, 0x43, 0x38, 0x50, 0x29, 0x91, 0xf4, 0xfc, 0xf4, 0x7c,
-	0x88, 0x38, 0x88, 0x05, 0x15, 0x55, 0xc0, 0xe6, 0x9e, 0x82, 0xc4, 0xa2, 0xc4, 0x5c, 0xa8, 0x3e,
-	0xa5, 0x03, 0x8c, 0x5c, 0xfc, 0xbe, 0xc5, 0xe9, 0xa1, 0x05, 0x29, 0x89, 0x25, 0xa9, 0x01, 0x60,
-	0x19, 0x21, 0x33, 0x2e, 0xce, 0xc4, 0xd2, 0x92, 0x8c, 0xfc, 0xa2, 0xcc, 0x92, 0x4a, 0x09, 0x46,
-	0x05, 0x46, 0x0d, 0x4e, 0x27, 0x89, 0x4b, 0x5b, 0x74, 0x45, 0xa0, 0x16, 0x3a, 0xa6, 0xa4, 0x14,
-	0xa5, 0x16, 0x17, 0x07, 0x97, 0x14, 0x65, 0xe6, 0xa5, 0x07, 0x21, 0x94, 0x0a, 0xd9, 0x71, 0xb1,
-	0x41, 0xcc, 0x96, 0x60, 0x52, 0x60, 0xd4, 0xe0, 0x36, 0x92, 0xd6, 0xc3, 0xe2, 0x61, 0x3d, 0x88,
-	0x25, 0x4e, 0x9c, 0x27, 0xee, 0xc9, 0x33, 0xac, 0x78, 0xbe, 0x41, 0x8b, 0x31, 0x08, 0xaa, 0xcb,
-	0xca, 0xb4, 0xe9, 0xf9, 0x06, 0x2d, 0x84, 0x79, 0x5d, 0xcf, 0x37, 0x68, 0x29, 0xc1, 0x3d, 0x50,
-	0x01, 0xf7, 0x02, 0x9a, 0x73, 0x95, 0x24, 0xb9, 0xc4, 0xd1, 0x84, 0x82, 0x52, 0x8b, 0x0b, 0xf2,
-	0xf3, 0x8a, 0x53, 0x8d, 0x0a, 0xb8, 0x98, 0x7d, 0x8b, 0xd3, 0x85, 0x92, 0xb8, 0x78, 0x50, 0x3c,
-	0xa8, 0x82, 0xd5, 0x61, 0x68, 0x86, 0x48, 0xe9, 0x10, 0xa3, 0x0a, 0x66, 0x95, 0x14, 0x6b, 0x03,
-	0xc8, 0x2f, 0x4e, 0x6e, 0x27, 0x1e, 0xc9, 0x31, 0x5e, 0x78, 0x24, 0xc7, 0xf8, 0xe0, 0x91, 0x1c,
-	0xe3, 0x84, 0xc7, 0x72, 0x0c, 0x17, 0x1e, 0xcb, 0x31, 0xdc, 0x78, 0x2c, 0xc7, 0x10, 0xa5, 0x93,
-	0x9e, 0x59, 0x92, 0x51, 0x9a, 0xa4, 0x97, 0x9c, 0x9f, 0xab, 0x0f, 0xf7, 0x15, 0x16, 0xef, 0x95,
-	0x54, 0x16, 0xa4, 0x16, 0x27, 0xb1, 0x81, 0xa3, 0xc7, 0x18, 0x10, 0x00, 0x00, 0xff, 0xff, 0x10,
-	0x7d, 0x2c, 0x5e, 0x52, 0x02, 0x00, 0x00,
+	// 822 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x56, 0x4d, 0x4f, 0xdb, 0x4c,
+	0x10, 0x8e, 0x43, 0x08, 0xca, 0xbc, 0x08, 0xc4, 0xc2, 0x0b, 0xc6, 0x40, 0x92, 0xd7, 0x2f, 0xb4,
+	0x28, 0xa5, 0x71, 0x49, 0xd4, 0x0f, 0xd2, 0xaa, 0x12, 0x1c, 0x2a, 0xa1, 0x2a, 0x12, 0x32, 0xea,
+	0xa5, 0x17, 0xe4, 0xc4, 0x5b, 0x67, 0x4b, 0xec, 0x8d, 0xbc, 0x0e, 0x1f, 0xb7, 0xaa, 0xa7, 0xaa,
+	0x52, 0xa5, 0xfe, 0x87, 0x5e, 0x7a, 0xa9, 0xc4, 0xa1, 0x3f, 0xa0, 0x47, 0x2e, 0x95, 0x50, 0x4f,
+	0x3d, 0xa1, 0x0a, 0x0e, 0xfc, 0x8d, 0xca, 0x6b, 0xc7, 0x24, 0x8e, 0xf3, 0xd1, 0x1e, 0xaa, 0x5e,
+	0x2c, 0xef, 0xcc, 0x33, 0x3b, 0xf3, 0x3c, 0xbb, 0x33, 0x36, 0x2c, 0x9a, 0x58, 0xaf, 0xd6, 0x34,
+	0x62, 0x29, 0x84, 0xb1, 0x26, 0xb6, 0x99, 0x72, 0xb0, 0xae, 0x38, 0x47, 0xf9, 0x86, 0x4d, 0x1d,
+	0x8a, 0xa6, 0x5b, 0xde, 0xbc, 0xef, 0xcd, 0x1f, 0xac, 0x4b, 0x53, 0x9a, 0x49, 0x2c, 0xaa, 0xf0,
+	0xa7, 0x87, 0x93, 0xe6, 0xaa, 0x94, 0x99, 0x94, 0x29, 0x26, 0x33, 0xdc, 0x78, 0x93, 0x19, 0xbe,
+	0x63, 0xde, 0x73, 0xec, 0xf1, 0x95, 0xe2, 0x2d, 0x7c, 0xd7, 0x8c, 0x41, 0x0d, 0xea, 0xd9, 0xdd,
+	0x37, 0xdf, 0x9a, 0x8d, 0xaa, 0xa7, 0xa1, 0xd9, 0x9a, 0xd9, 0x8a, 0xcb, 0x44, 0x56, 0x7c, 0xdc,
+	0xc0, 0x3e, 0x40, 0x3e, 0x8f, 0xc3, 0x54, 0x99, 0x19, 0x2a, 0x36, 0x08, 0x73, 0xb0, 0xbd, 0xcd,
+	0x51, 0xe8, 0x1e, 0xa4, 0xb4, 0xa6, 0x53, 0xa3, 0x36, 0x71, 0x8e, 0x45, 0x21, 0x2b, 0xac, 0xa6,
+	0xb6, 0xc4, 0x6f, 0x9f, 0x6f, 0xcf, 0xf8, 0x35, 0x6d, 0xea, 0xba, 0x8d, 0x19, 0xdb, 0x75, 0x6c,
+	0x62, 0x19, 0xea, 0x35, 0x14, 0x15, 0x60, 0x4c, 0xf3, 0x7c, 0x62, 0x7c, 0x40, 0x54, 0x0b, 0x88,
+	0x10, 0x24, 0x2c, 0xcd, 0xc4, 0xe2, 0x88, 0x1b, 0xa0, 0xf2, 0x77, 0x54, 0x84, 0xc4, 0x3e, 0xb1,
+	0x74, 0x31, 0x91, 0x15, 0x56, 0x27, 0x0a, 0x99, 0x7c, 0x84, 0xb2, 0x79, 0xaf, 0xd4, 0xa7, 0xc4,
+	0xd2, 0x55, 0x0e, 0x46, 0x32, 0x8c, 0xbf, 0x6c, 0xda, 0x84, 0xe9, 0xa4, 0xea, 0x10, 0x6a, 0x89,
+	0xa3, 0x7c, 0xc3, 0x0e, 0x1b, 0x5a, 0x02, 0xa8, 0x93, 0x2a, 0xb6, 0x18, 0xde, 0x23, 0xba, 0x98,
+	0xe4, 0x88, 0x94, 0x6f, 0xd9, 0xd6, 0x91, 0x08, 0x63, 0x87, 0xb8, 0xc2, 0x88, 0x83, 0xc5, 0x31,
+	0xee, 0x6b, 0x2d, 0x4b, 0xf7, 0x5f, 0x5f, 0x9d, 0xe4, 0xae, 0x99, 0xbe, 0xbd, 0x3a, 0xc9, 0x2d,
+	0x07, 0xda, 0x1e, 0x05, 0xea, 0x76, 0x49, 0x29, 0x2f, 0xc0, 0x7c, 0x97, 0x51, 0xc5, 0xac, 0x41,
+	0x2d, 0x86, 0xe5, 0x77, 0x71, 0x40, 0x65, 0x66, 0xec, 0x62, 0xc7, 0x73, 0xec, 0x3a, 0x9a, 0xd3,
+	0x64, 0x7f, 0x54, 0xfe, 0x0d, 0x48, 0x32, 0x9e, 0x95, 0x1f, 0xc0, 0x44, 0xe1, 0xbf, 0x3e, 0x62,
+	0x7b, 0xe5, 0xa9, 0x7e, 0x00, 0x9a, 0x85, 0xa4, 0x8d, 0x35, 0x46, 0x2d, 0x7e, 0x4e, 0x29, 0xd5,
+	0x5f, 0x95, 0x1e, 0x74, 0x6b, 0xb5, 0x12, 0xad, 0x55, 0x88, 0xb8, 0xbc, 0x08, 0x52, 0xb7, 0x35,
+	0x50, 0xeb, 0x8d, 0xa7, 0xd6, 0xa6, 0xae, 0xef, 0xd8, 0x5a, 0xd5, 0x21, 0xee, 0x89, 0x62, 0x1b,
+	0x3d, 0x82, 0x71, 0x6a, 0x1b, 0x9a, 0x45, 0x98, 0xc6, 0xcf, 0x7d, 0x90, 0x60, 0x1d, 0x68, 0x37,
+	0xba, 0xd1, 0xb6, 0xdb, 0x40, 0xe1, 0x3a, 0xd0, 0x68, 0x03, 0x12, 0x36, 0xad, 0x63, 0x5f, 0xbb,
+	0x95, 0x48, 0xed, 0xda, 0x8b, 0x55, 0x69, 0x1d, 0xab, 0x3c, 0xa4, 0xf4, 0xd0, 0x55, 0xa9, 0xa3,
+	0x96, 0x3e, 0x42, 0x85, 0x38, 0xfb, 0x42, 0x85, 0xac, 0x81, 0x50, 0x5f, 0x05, 0xf8, 0x97, 0x5f,
+	0x3a, 0x93, 0x1e, 0xe0, 0xbf, 0x45, 0x2b, 0xef, 0x5a, 0x74, 0x11, 0x96, 0x7b, 0x75, 0x91, 0x5b,
+	0x7b, 0x19, 0x9b, 0x15, 0x6c, 0xcb, 0x19, 0x58, 0x8a, 0xa4, 0x13, 0x10, 0xfe, 0x24, 0xc0, 0x6c,
+	0x99, 0x19, 0xcf, 0x1a, 0xba, 0xe6, 0x60, 0xef, 0xee, 0xec, 0xd8, 0xf4, 0x05, 0xa9, 0x63, 0x74,
+	0x07, 0x92, 0xde, 0xb6, 0x03, 0xb9, 0xfa, 0xb8, 0x60, 0x20, 0xc5, 0xdb, 0x06, 0x52, 0xdb, 0x60,
+	0x18, 0xe9, 0x1c, 0x0c, 0x45, 0x97, 0x95, 0x1f, 0xea, 0xf2, 0xf9, 0x3f, 0x9a, 0x8f, 0x57, 0x9a,
+	0x5f, 0x94, 0x9c, 0x85, 0x74, 0x74, 0xb9, 0x01, 0xa3, 0x2f, 0x02, 0x4c, 0x5e, 0x87, 0xf1, 0x91,
+	0xfe, 0xdb, 0x63, 0xe1, 0x31, 0x24, 0xbd, 0x8f, 0x02, 0xa7, 0xf4, 0x4f, 0x61, 0x21, 0xfa, 0x9a,
+	0x72, 0xc8, 0x56, 0xea, 0xf4, 0x3c, 0x13, 0xfb, 0x78, 0x75, 0x92, 0x13, 0x54, 0x3f, 0xaa, 0x74,
+	0xb7, 0xbb, 0x9f, 0xe5, 0xbe, 0x2c, 0x79, 0x98, 0x3c, 0x0f, 0x73, 0x21, 0x53, 0x8b, 0x5d, 0xe1,
+	0xc3, 0x28, 0x8c, 0x94, 0x99, 0x81, 0x6a, 0x30, 0x11, 0xfa, 0xf2, 0xdc, 0x88, 0xac, 0xad, 0x6b,
+	0x82, 0x4a, 0xf9, 0xe1, 0x70, 0xad, 0x8c, 0x68, 0x1f, 0x26, 0xc3, 0x53, 0xf6, 0x66, 0xaf, 0x2d,
+	0x42, 0x40, 0x49, 0x19, 0x12, 0xd8, 0x9e, 0x2c, 0x3c, 0xa4, 0x7a, 0x26, 0x0b, 0x01, 0x7b, 0x27,
+	0xeb, 0xd1, 0xec, 0xc8, 0x01, 0x14, 0xd1, 0xe8, 0xb9, 0xde, 0xfa, 0x84, 0xb1, 0x52, 0x61, 0x78,
+	0x6c, 0x90, 0xf5, 0x10, 0xa6, 0xa3, 0xba, 0xed, 0x56, 0xaf, 0xad, 0x22, 0xc0, 0x52, 0xf1, 0x17,
+	0xc0, 0x41, 0xe2, 0x0a, 0x8c, 0x77, 0x34, 0xc5, 0x72, 0xff, 0x4d, 0x3c, 0x94, 0xb4, 0x36, 0x0c,
+	0xaa, 0x95, 0x43, 0x1a, 0x7d, 0xe5, 0xde, 0xff, 0xad, 0x27, 0xa7, 0x17, 0x69, 0xe1, 0xec, 0x22,
+	0x2d, 0xfc, 0xb8, 0x48, 0x0b, 0xef, 0x2f, 0xd3, 0xb1, 0xb3, 0xcb, 0x74, 0xec, 0xfb, 0x65, 0x3a,
+	0xf6, 0x7c, 0xcd, 0x20, 0x4e, 0xad, 0x59, 0xc9, 0x57, 0xa9, 0xa9, 0x04, 0x9d, 0x10, 0xd1, 0x12,
+	0xfc, 0x4f, 0xab, 0x92, 0xe4, 0xbf, 0x5a, 0xc5, 0x9f, 0x01, 0x00, 0x00, 0xff, 0xff, 0x16, 0xc6,
+	0xa4, 0x1b, 0x3f, 0x0a, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -168,6 +759,20 @@ const _ = grpc.SupportPackageIsVersion4
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://godoc.org/google.golang.org/grpc#ClientConn.NewStream.
 type MsgClient interface {
+	// RegisterIssuer admits an organisation as an ACTIVE issuer.
+	RegisterIssuer(ctx context.Context, in *MsgRegisterIssuer, opts ...grpc.CallOption) (*MsgRegisterIssuerResponse, error)
+	// SetIssuerStatus suspends, reinstates or revokes an issuer. Suspending or
+	// revoking a HOSPITAL jails its validator.
+	SetIssuerStatus(ctx context.Context, in *MsgSetIssuerStatus, opts ...grpc.CallOption) (*MsgSetIssuerStatusResponse, error)
+	// AddPractitioner makes an account a practitioner of the signing
+	// organisation.
+	AddPractitioner(ctx context.Context, in *MsgAddPractitioner, opts ...grpc.CallOption) (*MsgAddPractitionerResponse, error)
+	// RemovePractitioner removes one of the signing organisation's
+	// practitioners.
+	RemovePractitioner(ctx context.Context, in *MsgRemovePractitioner, opts ...grpc.CallOption) (*MsgRemovePractitionerResponse, error)
+	// UpdateIssuerProfile changes the signing organisation's name and/or
+	// website.
+	UpdateIssuerProfile(ctx context.Context, in *MsgUpdateIssuerProfile, opts ...grpc.CallOption) (*MsgUpdateIssuerProfileResponse, error)
 	// UpdateParams replaces all module parameters. Only the module authority
 	// (the gov module account unless the app overrides it) may call it.
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
@@ -181,6 +786,51 @@ func NewMsgClient(cc grpc1.ClientConn) MsgClient {
 	return &msgClient{cc}
 }
 
+func (c *msgClient) RegisterIssuer(ctx context.Context, in *MsgRegisterIssuer, opts ...grpc.CallOption) (*MsgRegisterIssuerResponse, error) {
+	out := new(MsgRegisterIssuerResponse)
+	err := c.cc.Invoke(ctx, "/medchain.issuers.v1.Msg/RegisterIssuer", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) SetIssuerStatus(ctx context.Context, in *MsgSetIssuerStatus, opts ...grpc.CallOption) (*MsgSetIssuerStatusResponse, error) {
+	out := new(MsgSetIssuerStatusResponse)
+	err := c.cc.Invoke(ctx, "/medchain.issuers.v1.Msg/SetIssuerStatus", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) AddPractitioner(ctx context.Context, in *MsgAddPractitioner, opts ...grpc.CallOption) (*MsgAddPractitionerResponse, error) {
+	out := new(MsgAddPractitionerResponse)
+	err := c.cc.Invoke(ctx, "/medchain.issuers.v1.Msg/AddPractitioner", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) RemovePractitioner(ctx context.Context, in *MsgRemovePractitioner, opts ...grpc.CallOption) (*MsgRemovePractitionerResponse, error) {
+	out := new(MsgRemovePractitionerResponse)
+	err := c.cc.Invoke(ctx, "/medchain.issuers.v1.Msg/RemovePractitioner", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) UpdateIssuerProfile(ctx context.Context, in *MsgUpdateIssuerProfile, opts ...grpc.CallOption) (*MsgUpdateIssuerProfileResponse, error) {
+	out := new(MsgUpdateIssuerProfileResponse)
+	err := c.cc.Invoke(ctx, "/medchain.issuers.v1.Msg/UpdateIssuerProfile", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error) {
 	out := new(MsgUpdateParamsResponse)
 	err := c.cc.Invoke(ctx, "/medchain.issuers.v1.Msg/UpdateParams", in, out, opts...)
@@ -192,6 +842,20 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
+	// RegisterIssuer admits an organisation as an ACTIVE issuer.
+	RegisterIssuer(context.Context, *MsgRegisterIssuer) (*MsgRegisterIssuerResponse, error)
+	// SetIssuerStatus suspends, reinstates or revokes an issuer. Suspending or
+	// revoking a HOSPITAL jails its validator.
+	SetIssuerStatus(context.Context, *MsgSetIssuerStatus) (*MsgSetIssuerStatusResponse, error)
+	// AddPractitioner makes an account a practitioner of the signing
+	// organisation.
+	AddPractitioner(context.Context, *MsgAddPractitioner) (*MsgAddPractitionerResponse, error)
+	// RemovePractitioner removes one of the signing organisation's
+	// practitioners.
+	RemovePractitioner(context.Context, *MsgRemovePractitioner) (*MsgRemovePractitionerResponse, error)
+	// UpdateIssuerProfile changes the signing organisation's name and/or
+	// website.
+	UpdateIssuerProfile(context.Context, *MsgUpdateIssuerProfile) (*MsgUpdateIssuerProfileResponse, error)
 	// UpdateParams replaces all module parameters. Only the module authority
 	// (the gov module account unless the app overrides it) may call it.
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
@@ -201,12 +865,117 @@ type MsgServer interface {
 type UnimplementedMsgServer struct {
 }
 
+func (*UnimplementedMsgServer) RegisterIssuer(ctx context.Context, req *MsgRegisterIssuer) (*MsgRegisterIssuerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RegisterIssuer not implemented")
+}
+func (*UnimplementedMsgServer) SetIssuerStatus(ctx context.Context, req *MsgSetIssuerStatus) (*MsgSetIssuerStatusResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetIssuerStatus not implemented")
+}
+func (*UnimplementedMsgServer) AddPractitioner(ctx context.Context, req *MsgAddPractitioner) (*MsgAddPractitionerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AddPractitioner not implemented")
+}
+func (*UnimplementedMsgServer) RemovePractitioner(ctx context.Context, req *MsgRemovePractitioner) (*MsgRemovePractitionerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RemovePractitioner not implemented")
+}
+func (*UnimplementedMsgServer) UpdateIssuerProfile(ctx context.Context, req *MsgUpdateIssuerProfile) (*MsgUpdateIssuerProfileResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateIssuerProfile not implemented")
+}
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
 	s.RegisterService(&_Msg_serviceDesc, srv)
+}
+
+func _Msg_RegisterIssuer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRegisterIssuer)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RegisterIssuer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.issuers.v1.Msg/RegisterIssuer",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RegisterIssuer(ctx, req.(*MsgRegisterIssuer))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_SetIssuerStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgSetIssuerStatus)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).SetIssuerStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.issuers.v1.Msg/SetIssuerStatus",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).SetIssuerStatus(ctx, req.(*MsgSetIssuerStatus))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_AddPractitioner_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgAddPractitioner)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).AddPractitioner(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.issuers.v1.Msg/AddPractitioner",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).AddPractitioner(ctx, req.(*MsgAddPractitioner))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_RemovePractitioner_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRemovePractitioner)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RemovePractitioner(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.issuers.v1.Msg/RemovePractitioner",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RemovePractitioner(ctx, req.(*MsgRemovePractitioner))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_UpdateIssuerProfile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgUpdateIssuerProfile)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).UpdateIssuerProfile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.issuers.v1.Msg/UpdateIssuerProfile",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).UpdateIssuerProfile(ctx, req.(*MsgUpdateIssuerProfile))
+	}
+	return interceptor(ctx, in, info, handler)
 }
 
 func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
@@ -233,12 +1002,389 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 	HandlerType: (*MsgServer)(nil),
 	Methods: []grpc.MethodDesc{
 		{
+			MethodName: "RegisterIssuer",
+			Handler:    _Msg_RegisterIssuer_Handler,
+		},
+		{
+			MethodName: "SetIssuerStatus",
+			Handler:    _Msg_SetIssuerStatus_Handler,
+		},
+		{
+			MethodName: "AddPractitioner",
+			Handler:    _Msg_AddPractitioner_Handler,
+		},
+		{
+			MethodName: "RemovePractitioner",
+			Handler:    _Msg_RemovePractitioner_Handler,
+		},
+		{
+			MethodName: "UpdateIssuerProfile",
+			Handler:    _Msg_UpdateIssuerProfile_Handler,
+		},
+		{
 			MethodName: "UpdateParams",
 			Handler:    _Msg_UpdateParams_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "medchain/issuers/v1/tx.proto",
+}
+
+func (m *MsgRegisterIssuer) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRegisterIssuer) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRegisterIssuer) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Website) > 0 {
+		i -= len(m.Website)
+		copy(dAtA[i:], m.Website)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Website)))
+		i--
+		dAtA[i] = 0x3a
+	}
+	if len(m.LicenseId) > 0 {
+		i -= len(m.LicenseId)
+		copy(dAtA[i:], m.LicenseId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.LicenseId)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if len(m.Jurisdiction) > 0 {
+		i -= len(m.Jurisdiction)
+		copy(dAtA[i:], m.Jurisdiction)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Jurisdiction)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if m.Kind != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Kind))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Name) > 0 {
+		i -= len(m.Name)
+		copy(dAtA[i:], m.Name)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Name)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Authority) > 0 {
+		i -= len(m.Authority)
+		copy(dAtA[i:], m.Authority)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Authority)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRegisterIssuerResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRegisterIssuerResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRegisterIssuerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSetIssuerStatus) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSetIssuerStatus) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSetIssuerStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Reason) > 0 {
+		i -= len(m.Reason)
+		copy(dAtA[i:], m.Reason)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Reason)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.Status != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Status))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Authority) > 0 {
+		i -= len(m.Authority)
+		copy(dAtA[i:], m.Authority)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Authority)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSetIssuerStatusResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSetIssuerStatusResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSetIssuerStatusResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAddPractitioner) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAddPractitioner) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAddPractitioner) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Role != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Role))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Practitioner) > 0 {
+		i -= len(m.Practitioner)
+		copy(dAtA[i:], m.Practitioner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Practitioner)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Organisation) > 0 {
+		i -= len(m.Organisation)
+		copy(dAtA[i:], m.Organisation)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Organisation)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAddPractitionerResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAddPractitionerResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAddPractitionerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRemovePractitioner) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRemovePractitioner) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRemovePractitioner) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Practitioner) > 0 {
+		i -= len(m.Practitioner)
+		copy(dAtA[i:], m.Practitioner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Practitioner)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Organisation) > 0 {
+		i -= len(m.Organisation)
+		copy(dAtA[i:], m.Organisation)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Organisation)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRemovePractitionerResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRemovePractitionerResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRemovePractitionerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgUpdateIssuerProfile) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgUpdateIssuerProfile) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgUpdateIssuerProfile) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Website) > 0 {
+		i -= len(m.Website)
+		copy(dAtA[i:], m.Website)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Website)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Name) > 0 {
+		i -= len(m.Name)
+		copy(dAtA[i:], m.Name)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Name)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Issuer) > 0 {
+		i -= len(m.Issuer)
+		copy(dAtA[i:], m.Issuer)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Issuer)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgUpdateIssuerProfileResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgUpdateIssuerProfileResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgUpdateIssuerProfileResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
 }
 
 func (m *MsgUpdateParams) Marshal() (dAtA []byte, err error) {
@@ -315,6 +1461,169 @@ func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	dAtA[offset] = uint8(v)
 	return base
 }
+func (m *MsgRegisterIssuer) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Authority)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Name)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.Kind != 0 {
+		n += 1 + sovTx(uint64(m.Kind))
+	}
+	l = len(m.Jurisdiction)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.LicenseId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Website)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgRegisterIssuerResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgSetIssuerStatus) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Authority)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.Status != 0 {
+		n += 1 + sovTx(uint64(m.Status))
+	}
+	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgSetIssuerStatusResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgAddPractitioner) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Organisation)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Practitioner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.Role != 0 {
+		n += 1 + sovTx(uint64(m.Role))
+	}
+	return n
+}
+
+func (m *MsgAddPractitionerResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgRemovePractitioner) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Organisation)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Practitioner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgRemovePractitionerResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgUpdateIssuerProfile) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Issuer)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Name)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Website)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgUpdateIssuerProfileResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
 func (m *MsgUpdateParams) Size() (n int) {
 	if m == nil {
 		return 0
@@ -344,6 +1653,1075 @@ func sovTx(x uint64) (n int) {
 }
 func sozTx(x uint64) (n int) {
 	return sovTx(uint64((x << 1) ^ uint64((int64(x) >> 63))))
+}
+func (m *MsgRegisterIssuer) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRegisterIssuer: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRegisterIssuer: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Authority", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Authority = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Name", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Name = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			m.Kind = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Kind |= IssuerKind(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Jurisdiction", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Jurisdiction = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LicenseId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.LicenseId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Website", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Website = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRegisterIssuerResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRegisterIssuerResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRegisterIssuerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSetIssuerStatus) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSetIssuerStatus: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSetIssuerStatus: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Authority", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Authority = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Status", wireType)
+			}
+			m.Status = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Status |= IssuerStatus(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reason = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSetIssuerStatusResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSetIssuerStatusResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSetIssuerStatusResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAddPractitioner) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAddPractitioner: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAddPractitioner: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Organisation", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Organisation = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Practitioner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Practitioner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Role", wireType)
+			}
+			m.Role = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Role |= PractitionerRole(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAddPractitionerResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAddPractitionerResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAddPractitionerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRemovePractitioner) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRemovePractitioner: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRemovePractitioner: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Organisation", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Organisation = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Practitioner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Practitioner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRemovePractitionerResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRemovePractitionerResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRemovePractitionerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgUpdateIssuerProfile) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgUpdateIssuerProfile: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgUpdateIssuerProfile: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Issuer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Issuer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Name", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Name = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Website", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Website = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgUpdateIssuerProfileResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgUpdateIssuerProfileResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgUpdateIssuerProfileResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
 }
 func (m *MsgUpdateParams) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
