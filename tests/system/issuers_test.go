@@ -82,16 +82,8 @@ func TestGovernanceAdmitsAHospitalThatValidatesAndIsSuspended(t *testing.T) {
 	}
 
 	// Governance admits the hospital.
-	n.passProposal("Admit General Hospital", map[string]any{
-		"@type":        "/medchain.issuers.v1.MsgRegisterIssuer",
-		"authority":    govAddress(),
-		"address":      hospital,
-		"name":         "General Hospital",
-		"kind":         "ISSUER_KIND_HOSPITAL",
-		"jurisdiction": "GB",
-		"license_id":   "GH-0001",
-		"website":      "https://general.example",
-	})
+	n.passProposal("Admit General Hospital", "issuers", "register-issuer", hospital, "General Hospital", "hospital",
+		"--jurisdiction", "GB", "--license-id", "GH-0001", "--website", "https://general.example")
 	var issuer struct {
 		Issuer struct {
 			Name   string `json:"name"`
@@ -121,13 +113,8 @@ func TestGovernanceAdmitsAHospitalThatValidatesAndIsSuspended(t *testing.T) {
 	}
 
 	// Governance suspends it.
-	n.passProposal("Suspend General Hospital", map[string]any{
-		"@type":     "/medchain.issuers.v1.MsgSetIssuerStatus",
-		"authority": govAddress(),
-		"address":   hospital,
-		"status":    "ISSUER_STATUS_SUSPENDED",
-		"reason":    "licence under review",
-	})
+	n.passProposal("Suspend General Hospital", "issuers", "set-issuer-status", hospital, "suspended",
+		"--reason", "licence under review")
 	h := n.height()
 	// Find the block that executed the suspension: the first height at
 	// which the issuer is SUSPENDED.

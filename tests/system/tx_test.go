@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/cosmos/cosmos-sdk/types/bech32"
-	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 )
 
 // txResult is the outcome of a transaction: rejected at CheckTx or executed
@@ -93,34 +92,13 @@ func (n *node) query(out any, args ...string) {
 	}
 }
 
-// govAddress is the gov module account, the authority of every module.
-func govAddress() string {
-	addr, err := bech32.ConvertAndEncode("med", authtypes.NewModuleAddress("gov"))
-	if err != nil {
-		panic(err)
-	}
-	return addr
-}
-
-// passProposal submits a governance proposal carrying msgs, votes yes with
-// the only validator and waits until it has passed (and so executed).
-func (n *node) passProposal(title string, msgs ...map[string]any) {
+// passProposal submits a governance proposal with `medchaind tx
+// SUBMIT-ARGS` (a command that builds a proposal, such as `issuers
+// register-issuer ...`), votes yes with the only validator and waits until
+// the proposal has passed and so executed.
+func (n *node) passProposal(title string, submitArgs ...string) {
 	n.t.Helper()
-	proposal := map[string]any{
-		"messages": msgs,
-		"deposit":  "1000000umed",
-		"title":    title,
-		"summary":  title,
-	}
-	data, err := json.Marshal(proposal)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	file := filepath.Join(n.t.TempDir(), "proposal.json")
-	if err := os.WriteFile(file, data, 0o600); err != nil {
-		n.t.Fatal(err)
-	}
-	n.mustTx("val", "gov", "submit-proposal", file)
+	n.mustTx("val", append(submitArgs, "--title", title, "--summary", title, "--deposit", "1000000umed")...)
 
 	var proposals struct {
 		Proposals []struct {
