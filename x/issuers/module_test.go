@@ -3,10 +3,15 @@ package issuers_test
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	gogoproto "github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	aminoapi "cosmossdk.io/api/amino"
+	"cosmossdk.io/core/appmodule"
 
 	storetypes "cosmossdk.io/store/types"
 	"cosmossdk.io/x/tx/signing"
@@ -16,6 +21,7 @@ import (
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 	"github.com/cosmos/cosmos-sdk/runtime"
 	"github.com/cosmos/cosmos-sdk/testutil"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
@@ -48,7 +54,7 @@ func newModuleFixture(t *testing.T) moduleFixture {
 	require.NoError(t, err)
 
 	key := storetypes.NewKVStoreKey(types.StoreKey)
-	k := keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), ac, authority)
+	k := keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), ac, authority, nil)
 	return moduleFixture{cdc: cdc, module: issuers.NewAppModule(cdc, k), authority: authority}
 }
 
@@ -63,8 +69,17 @@ func TestModuleGenesisJSON(t *testing.T) {
 	require.Equal(t, *types.DefaultGenesis(), gs)
 
 	require.Error(t, f.module.ValidateGenesis(f.cdc, nil, json.RawMessage(`{"params":`)))
-	bad := f.cdc.MustMarshalJSON(types.NewGenesisState(types.NewParams(0, 1)))
+	bad := f.cdc.MustMarshalJSON(types.NewGenesisState(types.NewParams(0, 1), nil, nil))
 	require.ErrorIs(t, f.module.ValidateGenesis(f.cdc, nil, bad), types.ErrInvalidParams)
+
+	// Addresses are checked against the chain's prefix.
+	foreign := f.cdc.MustMarshalJSON(types.NewGenesisState(types.DefaultParams(), []types.Issuer{{
+		Address: "cosmos10d07y265gmmuvt4z0w9aw880jnsr700j6zn9kn", Name: "Elsewhere",
+		Kind: types.IssuerKindHospital, Status: types.IssuerStatusActive,
+	}}, nil))
+	require.ErrorIs(t, f.module.ValidateGenesis(f.cdc, nil, foreign), types.ErrInvalidAddress)
+
+	require.Error(t, issuers.AppModule{}.ValidateGenesis(f.cdc, nil, def), "a module without keeper cannot read addresses")
 }
 
 func TestModuleGenesisRoundTrip(t *testing.T) {
@@ -72,37 +87,93 @@ func TestModuleGenesisRoundTrip(t *testing.T) {
 	key := storetypes.NewKVStoreKey(types.StoreKey)
 	ctx := testutil.DefaultContextWithDB(t, key, storetypes.NewTransientStoreKey("transient_test")).Ctx
 	ac := addresscodec.NewBech32Codec("med")
-	module := issuers.NewAppModule(f.cdc, keeper.NewKeeper(f.cdc, runtime.NewKVStoreService(key), ac, f.authority))
+	module := issuers.NewAppModule(f.cdc, keeper.NewKeeper(f.cdc, runtime.NewKVStoreService(key), ac, f.authority, nil))
 
-	in := f.cdc.MustMarshalJSON(types.NewGenesisState(types.NewParams(200, 42)))
+	hospital, err := ac.BytesToString([]byte("hospital____________"))
+	require.NoError(t, err)
+	doctor, err := ac.BytesToString([]byte("doctor______________"))
+	require.NoError(t, err)
+	at := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	in := f.cdc.MustMarshalJSON(types.NewGenesisState(types.NewParams(200, 42),
+		[]types.Issuer{{
+			Address: hospital, Name: "Hospital", Kind: types.IssuerKindHospital, Status: types.IssuerStatusActive,
+			Jurisdiction: "DE-BY", LicenseId: "260912345", Website: "https://hospital.example", AddedAt: at, UpdatedAt: at,
+		}},
+		[]types.Practitioner{{Address: doctor, Organisation: hospital, Role: types.PractitionerRoleDoctor, AddedAt: at}},
+	))
 	module.InitGenesis(ctx, f.cdc, in)
 	require.JSONEq(t, string(in), string(module.ExportGenesis(ctx, f.cdc)))
+	require.Contains(t, string(in), `"kind":"ISSUER_KIND_HOSPITAL"`, "enums are written by name in genesis JSON")
 
-	bad := f.cdc.MustMarshalJSON(types.NewGenesisState(types.NewParams(0, 42)))
+	bad := f.cdc.MustMarshalJSON(types.NewGenesisState(types.NewParams(0, 42), nil, nil))
 	require.Panics(t, func() { module.InitGenesis(ctx, f.cdc, bad) })
 }
 
-// The authority must be recognised as the signer from the proto annotation
-// alone, since the module defines no GetSigners.
-func TestMsgUpdateParamsSigner(t *testing.T) {
+// The module's EndBlock is the keeper's EndBlocker; without a staking
+// keeper it has nothing to do.
+func TestModuleEndBlock(t *testing.T) {
 	f := newModuleFixture(t)
-	msg := &types.MsgUpdateParams{Authority: f.authority, Params: types.DefaultParams()}
-
-	signers, _, err := f.cdc.GetMsgV1Signers(msg)
-	require.NoError(t, err)
-	require.Equal(t, [][]byte{authtypes.NewModuleAddress(govtypes.ModuleName)}, signers)
-
-	_, err = f.cdc.InterfaceRegistry().Resolve("/medchain.issuers.v1.MsgUpdateParams")
-	require.NoError(t, err)
+	var _ appmodule.HasEndBlocker = f.module
+	key := storetypes.NewKVStoreKey(types.StoreKey)
+	ctx := testutil.DefaultContextWithDB(t, key, storetypes.NewTransientStoreKey("transient_test")).Ctx
+	require.NoError(t, f.module.EndBlock(ctx))
 }
 
-func TestLegacyAminoName(t *testing.T) {
-	amino := codec.NewLegacyAmino()
-	issuers.AppModule{}.RegisterLegacyAminoCodec(amino)
-
-	bz, err := amino.MarshalJSON(&types.MsgUpdateParams{Authority: "med1x", Params: types.DefaultParams()})
+// Each message's signer must be recognised from the proto annotation alone,
+// since the module defines no GetSigners: the authority for governance
+// messages, the organisation for the ones it signs itself.
+func TestMsgSigners(t *testing.T) {
+	f := newModuleFixture(t)
+	ac := addresscodec.NewBech32Codec("med")
+	org := []byte("organisation________")
+	orgStr, err := ac.BytesToString(org)
 	require.NoError(t, err)
-	require.Contains(t, string(bz), `"type":"medchain/x/issuers/MsgUpdateParams"`)
+	gov := authtypes.NewModuleAddress(govtypes.ModuleName)
+
+	for _, tc := range []struct {
+		msg    sdk.Msg
+		signer []byte
+	}{
+		{&types.MsgRegisterIssuer{Authority: f.authority, Address: orgStr}, gov},
+		{&types.MsgSetIssuerStatus{Authority: f.authority, Address: orgStr}, gov},
+		{&types.MsgUpdateParams{Authority: f.authority, Params: types.DefaultParams()}, gov},
+		{&types.MsgAddPractitioner{Organisation: orgStr, Practitioner: f.authority}, org},
+		{&types.MsgRemovePractitioner{Organisation: orgStr, Practitioner: f.authority}, org},
+		{&types.MsgUpdateIssuerProfile{Issuer: orgStr, Name: "x"}, org},
+	} {
+		signers, _, err := f.cdc.GetMsgV1Signers(tc.msg)
+		require.NoError(t, err, "%T", tc.msg)
+		require.Equal(t, [][]byte{tc.signer}, signers, "%T", tc.msg)
+
+		_, err = f.cdc.InterfaceRegistry().Resolve(sdk.MsgTypeURL(tc.msg))
+		require.NoError(t, err, "%T", tc.msg)
+	}
+}
+
+func TestLegacyAminoNames(t *testing.T) {
+	legacyAmino := codec.NewLegacyAmino()
+	issuers.AppModule{}.RegisterLegacyAminoCodec(legacyAmino)
+
+	for msg, name := range map[sdk.Msg]string{
+		&types.MsgRegisterIssuer{}:      "medchain/x/issuers/MsgRegisterIssuer",
+		&types.MsgSetIssuerStatus{}:     "medchain/x/issuers/MsgSetIssuerStatus",
+		&types.MsgAddPractitioner{}:     "medchain/x/issuers/MsgAddPractitioner",
+		&types.MsgRemovePractitioner{}:  "medchain/x/issuers/MsgRemoveMember",
+		&types.MsgUpdateIssuerProfile{}: "medchain/x/issuers/MsgUpdateProfile",
+		&types.MsgUpdateParams{}:        "medchain/x/issuers/MsgUpdateParams",
+	} {
+		bz, err := legacyAmino.MarshalJSON(msg)
+		require.NoError(t, err)
+		require.Contains(t, string(bz), `"type":"`+name+`"`)
+		require.Less(t, len(name), 40, "Ledger rejects amino names of 40 characters or more")
+
+		// The proto option must say the same, or amino-JSON signing by
+		// x/tx disagrees with the legacy codec.
+		desc, err := gogoproto.HybridResolver.FindDescriptorByName(protoreflect.FullName(gogoproto.MessageName(msg)))
+		require.NoError(t, err)
+		opt := proto.GetExtension(desc.(protoreflect.MessageDescriptor).Options(), aminoapi.E_Name)
+		require.Equal(t, name, opt, gogoproto.MessageName(msg))
+	}
 }
 
 // Every RPC of the module must either get a CLI command or be skipped on
@@ -126,10 +197,22 @@ func TestAutoCLICoversEveryRPC(t *testing.T) {
 		}
 	}
 
-	for _, o := range opts.Query.RpcCommandOptions {
+	for _, o := range append(opts.Query.RpcCommandOptions, opts.Tx.RpcCommandOptions...) {
+		require.False(t, o.Skip, o.RpcMethod)
 		require.NotEmpty(t, o.Use, o.RpcMethod)
 		require.NotEmpty(t, o.Short, o.RpcMethod)
 		require.NotEmpty(t, o.Example, o.RpcMethod)
+		require.Contains(t, o.Example, "medchaind ", o.RpcMethod)
+	}
+
+	// Messages signed by the authority are built as governance proposals.
+	for _, o := range opts.Tx.RpcCommandOptions {
+		governed := o.RpcMethod == "RegisterIssuer" || o.RpcMethod == "SetIssuerStatus" || o.RpcMethod == "UpdateParams"
+		require.Equal(t, governed, o.GovProposal, o.RpcMethod)
+		if governed {
+			require.Contains(t, o.Example, "--title", o.RpcMethod)
+			require.Contains(t, o.Example, "--deposit", o.RpcMethod)
+		}
 	}
 }
 

@@ -8,8 +8,14 @@ import (
 )
 
 // NewGenesisState returns a genesis state with the given params, issuers and
-// practitioners.
+// practitioners. Nil lists become empty ones, as they read back from JSON.
 func NewGenesisState(params Params, issuers []Issuer, practitioners []Practitioner) *GenesisState {
+	if issuers == nil {
+		issuers = []Issuer{}
+	}
+	if practitioners == nil {
+		practitioners = []Practitioner{}
+	}
 	return &GenesisState{Params: params, Issuers: issuers, Practitioners: practitioners}
 }
 
