@@ -86,11 +86,7 @@ func (app *MedchainApp) prepareForZeroHeightGenesis(ctx sdk.Context, jailAllowed
 		return err
 	}
 	for _, d := range delegations {
-		valAddr, err := sdk.ValAddressFromBech32(d.ValidatorAddress)
-		if err != nil {
-			return err
-		}
-		delAddr, err := sdk.AccAddressFromBech32(d.DelegatorAddress)
+		delAddr, valAddr, err := delegationAddresses(d)
 		if err != nil {
 			return err
 		}
@@ -137,11 +133,7 @@ func (app *MedchainApp) prepareForZeroHeightGenesis(ctx sdk.Context, jailAllowed
 		return err
 	}
 	for _, d := range delegations {
-		valAddr, err := sdk.ValAddressFromBech32(d.ValidatorAddress)
-		if err != nil {
-			return err
-		}
-		delAddr, err := sdk.AccAddressFromBech32(d.DelegatorAddress)
+		delAddr, valAddr, err := delegationAddresses(d)
 		if err != nil {
 			return err
 		}
@@ -209,6 +201,18 @@ func (app *MedchainApp) prepareForZeroHeightGenesis(ctx sdk.Context, jailAllowed
 			}
 			return false
 		}), iterErr)
+}
+
+func delegationAddresses(d stakingtypes.Delegation) (sdk.AccAddress, sdk.ValAddress, error) {
+	valAddr, err := sdk.ValAddressFromBech32(d.ValidatorAddress)
+	if err != nil {
+		return nil, nil, err
+	}
+	delAddr, err := sdk.AccAddressFromBech32(d.DelegatorAddress)
+	if err != nil {
+		return nil, nil, err
+	}
+	return delAddr, valAddr, nil
 }
 
 func firstError(errs ...error) error {
