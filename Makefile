@@ -14,7 +14,7 @@ LDFLAGS     := -X github.com/cosmos/cosmos-sdk/version.Name=medchain \
 LOCALNET_DIR ?= .localnet
 
 .PHONY: all build install test test-unit test-race test-e2e lint fmt proto-gen proto-check \
-        localnet localnet-reset bench clean
+        localnet localnet-reset demo-issuers bench clean
 
 all: build
 
@@ -66,6 +66,10 @@ localnet: build
 ## localnet-reset: wipe the local consortium and start a fresh chain
 localnet-reset: build
 	$(GO) run ./scripts/localnet -config config.yml -dir $(LOCALNET_DIR) -bin $(BIN) -reset
+
+## demo-issuers: admit, staff and suspend a hospital on the running localnet
+demo-issuers:
+	bash scripts/demo-issuers.sh
 
 ## bench: benchmarks
 bench:
