@@ -171,3 +171,51 @@ func TestBadInputIsRefusedWithAClearMessage(t *testing.T) {
 		}
 	})
 }
+
+// TestTestnetInitFilesWritesAValidHospitalNetwork: `medchaind testnet
+// init-files` writes one home per validator whose genesis validates and
+// registers every validator as an active hospital, so the network can start.
+func TestTestnetInitFilesWritesAValidHospitalNetwork(t *testing.T) {
+	bin := binary(t)
+	dir := filepath.Join(t.TempDir(), "testnet")
+	mustRun(t, bin, "testnet", "init-files", "--v", "2", "--output-dir", dir, "--port-base", "23000")
+	for _, name := range []string{"hospital-0", "hospital-1"} {
+		home := filepath.Join(dir, name)
+		mustRun(t, bin, "genesis", "validate", "--home", home)
+		data, err := os.ReadFile(filepath.Join(home, "config", "genesis.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var genesis struct {
+			AppState struct {
+				Issuers struct {
+					Issuers []struct {
+						Kind   string `json:"kind"`
+						Status string `json:"status"`
+					} `json:"issuers"`
+				} `json:"issuers"`
+				Genutil struct {
+					GenTxs []json.RawMessage `json:"gen_txs"`
+				} `json:"genutil"`
+			} `json:"app_state"`
+		}
+		if err := json.Unmarshal(data, &genesis); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(genesis.AppState.Issuers.Issuers); n != 2 {
+			t.Fatalf("%s: genesis registers %d issuers, want the 2 hospitals", name, n)
+		}
+		for _, is := range genesis.AppState.Issuers.Issuers {
+			if is.Kind != "ISSUER_KIND_HOSPITAL" || is.Status != "ISSUER_STATUS_ACTIVE" {
+				t.Fatalf("%s: issuer %+v is not an active hospital", name, is)
+			}
+		}
+		if n := len(genesis.AppState.Genutil.GenTxs); n != 2 {
+			t.Fatalf("%s: genesis has %d gentxs, want 2", name, n)
+		}
+	}
+	r := run(t, bin, "testnet", "init-files", "--v", "2", "--output-dir", dir)
+	if r.err == nil || !strings.Contains(r.combined(), "not empty") {
+		t.Fatalf("init-files over an existing network: want a refusal, got %v: %s", r.err, r.combined())
+	}
+}

@@ -75,7 +75,7 @@ MEDCHAIN_HOME=/srv/medchain or MEDCHAIN_CHAIN_ID=medchain-local-1.`,
 			// Checked before the config interceptor runs, because it would
 			// otherwise create a half-configured home and fail on something
 			// unrelated (an empty minimum-gas-prices).
-			if cmd.Name() == "start" {
+			if cmd.Parent() == cmd.Root() && cmd.Name() == "start" {
 				if err := requireInitialisedHome(clientCtx.HomeDir); err != nil {
 					return err
 				}
