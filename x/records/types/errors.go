@@ -1,12 +1,27 @@
 package types
 
-import "cosmossdk.io/errors"
+import errorsmod "cosmossdk.io/errors"
 
-// ModuleName is the name of the records module; it namespaces its errors,
-// store and events.
-const ModuleName = "records"
-
-// Registered errors. Codes are stable: clients match on them.
+// Registered errors of the records module. Codes are part of the public API:
+// clients match on them, so never change or reuse a code.
 var (
-	ErrInvalidCID = errors.Register(ModuleName, 2, "invalid record CID")
+	ErrInvalidCID          = errorsmod.Register(ModuleName, 2, "invalid record CID")
+	ErrInvalidAuthority    = errorsmod.Register(ModuleName, 3, "invalid authority: the signer is not the records module authority")
+	ErrInvalidParams       = errorsmod.Register(ModuleName, 4, "invalid records module params")
+	ErrInvalidAddress      = errorsmod.Register(ModuleName, 5, "invalid address")
+	ErrInvalidLabel        = errorsmod.Register(ModuleName, 6, "invalid label")
+	ErrInvalidKind         = errorsmod.Register(ModuleName, 7, "invalid record kind")
+	ErrKindNotAllowed      = errorsmod.Register(ModuleName, 8, "record kind not allowed")
+	ErrInvalidSize         = errorsmod.Register(ModuleName, 9, "invalid size")
+	ErrRecordNotFound      = errorsmod.Register(ModuleName, 10, "record not found")
+	ErrRecordRedacted      = errorsmod.Register(ModuleName, 11, "record is redacted")
+	ErrNotOwner            = errorsmod.Register(ModuleName, 12, "signer is not the record's owner")
+	ErrNotAuthorisedIssuer = errorsmod.Register(ModuleName, 13, "signer is not an authorised issuer")
+	ErrNoWritePermission   = errorsmod.Register(ModuleName, 14, "owner has not granted write permission")
+	ErrInvalidDerivedFrom  = errorsmod.Register(ModuleName, 15, "invalid derived_from")
+	ErrTooManyRecords      = errorsmod.Register(ModuleName, 16, "too many records for this owner in this block")
+	ErrInvalidWraps        = errorsmod.Register(ModuleName, 17, "invalid key wraps")
+	ErrKeyEpochMismatch    = errorsmod.Register(ModuleName, 18, "key epoch mismatch")
+	ErrInvalidRecord       = errorsmod.Register(ModuleName, 19, "invalid record")
+	ErrInvalidHistory      = errorsmod.Register(ModuleName, 20, "invalid record history")
 )

@@ -1,0 +1,100 @@
+package records
+
+import (
+	autocliv1 "cosmossdk.io/api/cosmos/autocli/v1"
+
+	"github.com/medchain/medchain/x/records/types"
+)
+
+// Example addresses used in the command examples (valid med1 bech32).
+const (
+	examplePatient = "med1guesn0n2rslgqtcjxa76u2uj9zy79rmu7e87g0"
+	exampleDoctor  = "med1u92qxqmn5vsxws7uc86gn7dlq0a8s4kqy8j0wd"
+)
+
+// AutoCLIOptions implements autocli.HasAutoCLIConfig: the query commands and
+// the redact and update-params transactions are generated from the proto
+// services.
+//
+// CreateRecord and AddVersion are skipped: they need the client-side
+// encryption, vault upload and key wrapping of the hand-written `upload`
+// command, and a bare CID typed on the command line would carry no usable
+// key. update-params is a GovProposal command: `--from` is the proposer and
+// the authority field is filled with the gov module account.
+func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
+	return &autocliv1.ModuleOptions{
+		Query: &autocliv1.ServiceCommandDescriptor{
+			Service: types.Query_serviceDesc.ServiceName,
+			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
+				{
+					RpcMethod: "Record",
+					Use:       "record ID",
+					Short:     "Show a record: owner, issuer, CID, kind, size, label, version, key epoch, status",
+					Long: "Show one record by id. A REDACTED record is shown as its tombstone, " +
+						"without any CID.",
+					Example:        "medchaind query records record 42",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "id"}},
+				},
+				{
+					RpcMethod: "RecordsByOwner",
+					Use:       "records-by-owner OWNER",
+					Short:     "List a patient's records, optionally only one kind and/or status",
+					Example: "medchaind query records records-by-owner " + examplePatient + "\n" +
+						"medchaind query records records-by-owner " + examplePatient + " --kind dicom --status active --page-limit 20",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "owner"}},
+					FlagOptions: map[string]*autocliv1.FlagOptions{
+						"kind":   {Usage: "only records of this kind: dicom, fhir, pdf, image, genomic or other"},
+						"status": {Usage: "only records with this status: active or redacted"},
+					},
+				},
+				{
+					RpcMethod:      "RecordsByIssuer",
+					Use:            "records-by-issuer ISSUER",
+					Short:          "List the records an account created",
+					Example:        "medchaind query records records-by-issuer " + exampleDoctor + " --page-limit 50",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "issuer"}},
+				},
+				{
+					RpcMethod:      "History",
+					Use:            "history RECORD_ID",
+					Short:          "List every version of a record, oldest first",
+					Example:        "medchaind query records history 42",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "record_id"}},
+				},
+				{
+					RpcMethod: "Params",
+					Use:       "params",
+					Short:     "Show the records module parameters in force",
+					Example:   "medchaind query records params",
+				},
+			},
+		},
+		Tx: &autocliv1.ServiceCommandDescriptor{
+			Service: types.Msg_serviceDesc.ServiceName,
+			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
+				{RpcMethod: "CreateRecord", Skip: true},
+				{RpcMethod: "AddVersion", Skip: true},
+				{
+					RpcMethod: "RedactRecord",
+					Use:       "redact RECORD_ID",
+					Short:     "Redact one of your records (right to erasure; sign with --from the owner)",
+					Long: "Tombstone the record RECORD_ID, which must belong to the signer (--from). " +
+						"Its CID and the CIDs of all its versions are erased from state, its grants and key wraps are deleted, " +
+						"and vaults unpin the content. This cannot be undone.",
+					Example:        "medchaind tx records redact 42 --from patient",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "record_id"}},
+				},
+				{
+					RpcMethod: "UpdateParams",
+					Use:       "update-params PARAMS_JSON",
+					Short:     "Propose new records module parameters (governance proposal; give all of them)",
+					Example: `medchaind tx records update-params '{"max_label_length":64,"max_records_per_owner_per_block":20,"allowed_kinds":["RECORD_KIND_DICOM","RECORD_KIND_FHIR","RECORD_KIND_PDF"]}' \
+  --title "Restrict record kinds" --summary "Only clinical documents for now" \
+  --deposit 10000000umed --from alice`,
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}},
+					GovProposal:    true,
+				},
+			},
+		},
+	}
+}

@@ -1,0 +1,138 @@
+package keeper
+
+import (
+	"context"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"cosmossdk.io/collections"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
+
+	"github.com/medchain/medchain/x/records/types"
+)
+
+// Querier implements the records Query service. A REDACTED record is
+// returned as its tombstone: its CID and its versions' CIDs are empty in
+// state, so no query can return them.
+type Querier struct {
+	Keeper
+}
+
+var _ types.QueryServer = Querier{}
+
+// NewQuerier returns the records Query service backed by keeper.
+func NewQuerier(keeper Keeper) Querier {
+	return Querier{Keeper: keeper}
+}
+
+// Record returns one record.
+func (q Querier) Record(ctx context.Context, req *types.QueryRecordRequest) (*types.QueryRecordResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	record, found, err := q.GetRecord(ctx, req.Id)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	if !found {
+		return nil, status.Errorf(codes.NotFound, "no record with id %d", req.Id)
+	}
+	return &types.QueryRecordResponse{Record: record}, nil
+}
+
+// RecordsByOwner lists an owner's records in id order, optionally only one
+// kind and/or status. It scans the owner index, never all records.
+func (q Querier) RecordsByOwner(ctx context.Context, req *types.QueryRecordsByOwnerRequest) (*types.QueryRecordsByOwnerResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	owner, err := q.queryAddress("owner", req.Owner)
+	if err != nil {
+		return nil, err
+	}
+	if req.Kind != types.RecordKindUnspecified && !req.Kind.IsValid() {
+		return nil, status.Errorf(codes.InvalidArgument, "unknown kind %d; use one of: %s", req.Kind, types.ValidRecordKinds())
+	}
+	if req.Status != types.RecordStatusUnspecified && !req.Status.IsValid() {
+		return nil, status.Errorf(codes.InvalidArgument, "unknown status %d; use active or redacted", req.Status)
+	}
+	var keep func(types.Record) bool
+	if req.Kind != types.RecordKindUnspecified || req.Status != types.RecordStatusUnspecified {
+		keep = func(r types.Record) bool {
+			return (req.Kind == types.RecordKindUnspecified || r.Kind == req.Kind) &&
+				(req.Status == types.RecordStatusUnspecified || r.Status == req.Status)
+		}
+	}
+	records, page, err := q.paginateRecords(ctx, q.Records.Indexes.Owner, owner, req.Pagination, keep)
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryRecordsByOwnerResponse{Records: records, Pagination: page}, nil
+}
+
+// RecordsByIssuer lists the records an account created, in id order.
+func (q Querier) RecordsByIssuer(ctx context.Context, req *types.QueryRecordsByIssuerRequest) (*types.QueryRecordsByIssuerResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	issuer, err := q.queryAddress("issuer", req.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	records, page, err := q.paginateRecords(ctx, q.Records.Indexes.Issuer, issuer, req.Pagination, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryRecordsByIssuerResponse{Records: records, Pagination: page}, nil
+}
+
+// History lists a record's versions, oldest first.
+func (q Querier) History(ctx context.Context, req *types.QueryHistoryRequest) (*types.QueryHistoryResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	_, found, err := q.GetRecord(ctx, req.RecordId)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	if !found {
+		return nil, status.Errorf(codes.NotFound, "no record with id %d", req.RecordId)
+	}
+	versions, page, err := query.CollectionPaginate(ctx, q.Keeper.History, req.Pagination,
+		func(_ collections.Pair[uint64, uint64], v types.RecordVersion) (types.RecordVersion, error) {
+			return v, nil
+		},
+		query.WithCollectionPaginationPairPrefix[uint64, uint64](req.RecordId),
+	)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryHistoryResponse{Versions: versions, Pagination: page}, nil
+}
+
+// Params returns the module parameters in force.
+func (q Querier) Params(ctx context.Context, req *types.QueryParamsRequest) (*types.QueryParamsResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	params, err := q.Keeper.Params.Get(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryParamsResponse{Params: params}, nil
+}
+
+// queryAddress reads a bech32 account address from a query field.
+func (q Querier) queryAddress(field, addr string) (sdk.AccAddress, error) {
+	if addr == "" {
+		return nil, status.Errorf(codes.InvalidArgument, "%s is empty", field)
+	}
+	bz, err := q.addressCodec.StringToBytes(addr)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "%s %q: %s", field, addr, err)
+	}
+	return bz, nil
+}

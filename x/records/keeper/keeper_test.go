@@ -1,0 +1,345 @@
+package keeper_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	gogoproto "github.com/cosmos/gogoproto/proto"
+	"github.com/ipfs/go-cid"
+	"github.com/multiformats/go-multihash"
+	"github.com/stretchr/testify/require"
+
+	"cosmossdk.io/core/address"
+	storetypes "cosmossdk.io/store/types"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	"github.com/cosmos/cosmos-sdk/runtime"
+	"github.com/cosmos/cosmos-sdk/testutil"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
+
+	issuerstypes "github.com/medchain/medchain/x/issuers/types"
+	"github.com/medchain/medchain/x/records/keeper"
+	"github.com/medchain/medchain/x/records/types"
+)
+
+const bech32Prefix = "med"
+
+// genesisTime is the block time of every fixture context.
+var genesisTime = time.Date(2026, time.March, 1, 9, 0, 0, 0, time.UTC)
+
+// fixture is a records keeper on a real (in-memory) multistore, with a fake
+// issuers keeper and, unless built with newFixtureWithoutHooks, fake access
+// hooks.
+type fixture struct {
+	ctx          sdk.Context
+	keeper       keeper.Keeper
+	msgServer    types.MsgServer
+	querier      keeper.Querier
+	addressCodec address.Codec
+	storeKey     *storetypes.KVStoreKey
+	issuers      *fakeIssuers
+	access       *fakeAccess // nil without hooks
+
+	authority string
+
+	patient         string // owns the records
+	otherPatient    string // another patient, not an issuer
+	hospital        string // ACTIVE organisation the patient grants WRITE
+	doctor          string // practitioner of hospital
+	clinic          string // ACTIVE organisation without a grant
+	clinicNurse     string // practitioner of clinic
+	suspended       string // SUSPENDED organisation
+	suspendedDoctor string // practitioner of suspended, granted WRITE by the patient all the same
+	stranger        string // neither issuer nor practitioner
+}
+
+// testAddr returns a 20-byte account address spelled from name.
+func testAddr(name string) sdk.AccAddress {
+	bz := make([]byte, 20)
+	copy(bz, name)
+	for i := len(name); i < len(bz); i++ {
+		bz[i] = '_'
+	}
+	return bz
+}
+
+func newFixture(t testing.TB) fixture {
+	t.Helper()
+	f := newFixtureWithoutHooks(t)
+	f.access = newFakeAccess(f.addressCodec)
+	f.keeper.SetHooks(f.access)
+	// Grants: the patient lets the hospital (so its doctor) and the
+	// suspended hospital write; nobody grants the clinic.
+	f.access.grant(f.patient, f.hospital)
+	f.access.grant(f.patient, f.suspended)
+	return f
+}
+
+// newFixtureWithoutHooks is the keeper as it runs before x/access exists.
+func newFixtureWithoutHooks(t testing.TB) fixture {
+	t.Helper()
+
+	key := storetypes.NewKVStoreKey(types.StoreKey)
+	testCtx := testutil.DefaultContextWithDB(t, key, storetypes.NewTransientStoreKey("transient_test"))
+	ctx := testCtx.Ctx.WithBlockTime(genesisTime).WithBlockHeight(10)
+
+	registry := codectypes.NewInterfaceRegistry()
+	types.RegisterInterfaces(registry)
+	cdc := codec.NewProtoCodec(registry)
+
+	ac := addresscodec.NewBech32Codec(bech32Prefix)
+	mustString := func(addr sdk.AccAddress) string {
+		s, err := ac.BytesToString(addr)
+		require.NoError(t, err)
+		return s
+	}
+	authority := mustString(authtypes.NewModuleAddress(govtypes.ModuleName))
+
+	f := fixture{
+		addressCodec:    ac,
+		storeKey:        key,
+		authority:       authority,
+		patient:         mustString(testAddr("patient")),
+		otherPatient:    mustString(testAddr("patient-other")),
+		hospital:        mustString(testAddr("hospital")),
+		doctor:          mustString(testAddr("doctor")),
+		clinic:          mustString(testAddr("clinic")),
+		clinicNurse:     mustString(testAddr("nurse-of-clinic")),
+		suspended:       mustString(testAddr("hospital-suspended")),
+		suspendedDoctor: mustString(testAddr("doctor-suspended")),
+		stranger:        mustString(testAddr("stranger")),
+	}
+	f.issuers = &fakeIssuers{ac: ac, auths: map[string]issuerstypes.Authorisation{
+		f.hospital:        {Authorised: true, Organisation: f.hospital, Kind: issuerstypes.IssuerKindHospital},
+		f.doctor:          {Authorised: true, Organisation: f.hospital, Kind: issuerstypes.IssuerKindHospital, Role: issuerstypes.PractitionerRoleDoctor},
+		f.clinic:          {Authorised: true, Organisation: f.clinic, Kind: issuerstypes.IssuerKindClinic},
+		f.clinicNurse:     {Authorised: true, Organisation: f.clinic, Kind: issuerstypes.IssuerKindClinic, Role: issuerstypes.PractitionerRoleNurse},
+		f.suspended:       {Organisation: f.suspended, Kind: issuerstypes.IssuerKindHospital, Reason: "organisation " + f.suspended + " is SUSPENDED"},
+		f.suspendedDoctor: {Organisation: f.suspended, Kind: issuerstypes.IssuerKindHospital, Role: issuerstypes.PractitionerRoleDoctor, Reason: "organisation " + f.suspended + " is SUSPENDED"},
+	}}
+
+	f.keeper = keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), ac, authority, f.issuers)
+	f.msgServer = keeper.NewMsgServerImpl(f.keeper)
+	f.querier = keeper.NewQuerier(f.keeper)
+	f.ctx = ctx
+	require.NoError(t, f.keeper.InitGenesis(ctx, types.DefaultGenesis()))
+	return f
+}
+
+// freshCtx returns the fixture context with an empty event manager.
+func (f fixture) freshCtx() sdk.Context {
+	return f.ctx.WithEventManager(sdk.NewEventManager())
+}
+
+// testCID returns the canonical CIDv1 (sha2-256) of data with codec.
+func testCID(t testing.TB, codec uint64, data string) string {
+	t.Helper()
+	h, err := multihash.Sum([]byte(data), multihash.SHA2_256, -1)
+	require.NoError(t, err)
+	return cid.NewCidV1(codec, h).String()
+}
+
+// wrap returns a well-formed key wrap for grantee.
+func wrap(grantee string) types.KeyWrap {
+	return types.KeyWrap{Grantee: grantee, KeyId: "key-1", Ciphertext: []byte("sealed record key for " + grantee)}
+}
+
+// createMsg is a valid MsgCreateRecord from creator for the patient.
+func (f fixture) createMsg(t testing.TB, creator, data string) *types.MsgCreateRecord {
+	return &types.MsgCreateRecord{
+		Creator:   creator,
+		Owner:     f.patient,
+		Cid:       testCID(t, cid.DagProtobuf, data),
+		Kind:      types.RecordKindDICOM,
+		SizeBytes: 1 << 20,
+		Label:     "knee MRI",
+		Wraps:     []types.KeyWrap{wrap(f.patient)},
+	}
+}
+
+// mustCreate creates a record and returns its id.
+func (f fixture) mustCreate(t testing.TB, msg *types.MsgCreateRecord) uint64 {
+	t.Helper()
+	resp, err := f.msgServer.CreateRecord(f.freshCtx(), msg)
+	require.NoError(t, err)
+	return resp.Id
+}
+
+// stateSnapshot is everything the module stores, to prove that a rejected
+// message changed nothing.
+type stateSnapshot struct {
+	Genesis *types.GenesisState
+	Counts  map[string]types.OwnerBlockCount
+}
+
+func snapshot(t *testing.T, f fixture) stateSnapshot {
+	t.Helper()
+	gs, err := f.keeper.ExportGenesis(f.ctx)
+	require.NoError(t, err)
+	counts := map[string]types.OwnerBlockCount{}
+	require.NoError(t, f.keeper.OwnerBlockCounts.Walk(f.ctx, nil, func(owner sdk.AccAddress, c types.OwnerBlockCount) (bool, error) {
+		counts[owner.String()] = c
+		return false, nil
+	}))
+	return stateSnapshot{Genesis: gs, Counts: counts}
+}
+
+// requireSingleEvent asserts that ctx emitted exactly one event, of want's
+// type and with want's content.
+func requireSingleEvent(t *testing.T, ctx sdk.Context, want gogoproto.Message) {
+	t.Helper()
+	events := ctx.EventManager().Events()
+	require.Len(t, events, 1, "events: %v", events)
+	require.Equal(t, gogoproto.MessageName(want), events[0].Type)
+	got, err := sdk.ParseTypedEvent(abci.Event(events[0]))
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+}
+
+// requireRejected runs call on a fresh context and asserts that it fails
+// with wantErr (and mentions wantMsg), leaves state as it was and emits
+// nothing.
+func requireRejected(t *testing.T, f fixture, wantErr error, wantMsg string, call func(ctx sdk.Context) (any, error)) {
+	t.Helper()
+	ctx := f.freshCtx()
+	before := snapshot(t, f)
+	resp, err := call(ctx)
+	require.ErrorIs(t, err, wantErr)
+	require.ErrorContains(t, err, wantMsg)
+	require.Nil(t, resp)
+	require.Equal(t, before, snapshot(t, f), "state must not change")
+	require.Empty(t, ctx.EventManager().Events(), "no event on failure")
+}
+
+// result turns a handler's typed response into what requireRejected wants,
+// keeping a nil response nil.
+func result[T any](resp *T, err error) (any, error) {
+	if resp == nil {
+		return nil, err
+	}
+	return resp, err
+}
+
+// fakeIssuers answers IsAuthorised from a table.
+type fakeIssuers struct {
+	ac    address.Codec
+	auths map[string]issuerstypes.Authorisation
+}
+
+var _ types.IssuersKeeper = (*fakeIssuers)(nil)
+
+func (f *fakeIssuers) IsAuthorised(_ context.Context, addr sdk.AccAddress) (issuerstypes.Authorisation, error) {
+	s, err := f.ac.BytesToString(addr)
+	if err != nil {
+		return issuerstypes.Authorisation{}, err
+	}
+	if a, ok := f.auths[s]; ok {
+		return a, nil
+	}
+	return issuerstypes.Authorisation{Reason: "not a registered issuer or practitioner"}, nil
+}
+
+// errFakeWraps is what fakeAccess.ValidateWraps fails with.
+var errFakeWraps = errors.New("fake access: wraps do not cover the owner")
+
+// fakeAccess grants WRITE from a table and records the hook calls. Its
+// ValidateWraps wants a wrap for the owner and accepts any others.
+type fakeAccess struct {
+	ac       address.Codec
+	grants   map[string]map[string]bool // owner -> writer or organisation
+	wrapped  []uint64                   // record ids ValidateWraps accepted
+	redacted []types.Record             // AfterRecordRedacted calls
+	failNext error                      // returned once by AfterRecordRedacted
+}
+
+var _ types.AccessHooks = (*fakeAccess)(nil)
+
+func newFakeAccess(ac address.Codec) *fakeAccess {
+	return &fakeAccess{ac: ac, grants: map[string]map[string]bool{}}
+}
+
+func (a *fakeAccess) grant(owner, grantee string) {
+	if a.grants[owner] == nil {
+		a.grants[owner] = map[string]bool{}
+	}
+	a.grants[owner][grantee] = true
+}
+
+func (a *fakeAccess) CanWrite(_ context.Context, owner, writer, organisation sdk.AccAddress) (bool, error) {
+	o, _ := a.ac.BytesToString(owner)
+	w, _ := a.ac.BytesToString(writer)
+	if a.grants[o][w] {
+		return true, nil
+	}
+	if len(organisation) > 0 {
+		org, _ := a.ac.BytesToString(organisation)
+		return a.grants[o][org], nil
+	}
+	return false, nil
+}
+
+func (a *fakeAccess) ValidateWraps(_ context.Context, record types.Record, wraps []types.KeyWrap) error {
+	for _, w := range wraps {
+		if w.Grantee == record.Owner {
+			a.wrapped = append(a.wrapped, record.Id)
+			return nil
+		}
+	}
+	return errFakeWraps
+}
+
+func (a *fakeAccess) AfterRecordRedacted(_ context.Context, record types.Record) error {
+	if err := a.failNext; err != nil {
+		a.failNext = nil
+		return err
+	}
+	a.redacted = append(a.redacted, record)
+	return nil
+}
+
+func TestNewKeeperKeepsAuthority(t *testing.T) {
+	f := newFixture(t)
+	require.Equal(t, f.authority, f.keeper.GetAuthority())
+}
+
+func TestNewKeeperRejectsBadArguments(t *testing.T) {
+	key := storetypes.NewKVStoreKey(types.StoreKey)
+	cdc := codec.NewProtoCodec(codectypes.NewInterfaceRegistry())
+	ac := addresscodec.NewBech32Codec(bech32Prefix)
+	authority, err := ac.BytesToString(authtypes.NewModuleAddress(govtypes.ModuleName))
+	require.NoError(t, err)
+
+	for _, bad := range []string{"", "not-an-address", "cosmos10d07y265gmmuvt4z0w9aw880jnsr700j6zn9kn"} {
+		require.Panics(t, func() {
+			keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), ac, bad, &fakeIssuers{})
+		}, "authority %q", bad)
+	}
+	require.Panics(t, func() {
+		keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), ac, authority, nil)
+	}, "nil issuers keeper")
+}
+
+// SetHooks reaches copies of the keeper made before it was called (the
+// module and msg server hold copies), and cannot be called twice.
+func TestSetHooks(t *testing.T) {
+	f := newFixtureWithoutHooks(t)
+	msgServer := keeper.NewMsgServerImpl(f.keeper) // a copy, made before SetHooks
+
+	_, err := msgServer.CreateRecord(f.freshCtx(), f.createMsg(t, f.doctor, "before hooks"))
+	require.ErrorIs(t, err, types.ErrNoWritePermission)
+
+	access := newFakeAccess(f.addressCodec)
+	access.grant(f.patient, f.hospital)
+	f.keeper.SetHooks(access)
+	_, err = msgServer.CreateRecord(f.freshCtx(), f.createMsg(t, f.doctor, "after hooks"))
+	require.NoError(t, err)
+
+	require.Panics(t, func() { f.keeper.SetHooks(access) })
+}

@@ -1,0 +1,90 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/x/records/types"
+)
+
+// AddVersion points an ACTIVE record at a new CID. The signer must be the
+// owner or an authorised issuer with WRITE, as for CreateRecord; the new
+// version keeps the record's key epoch (rotations move the epoch through
+// x/access) and is appended to the history. The record's issuer and
+// organisation stay those of its creator; each version records its own
+// issuer.
+func (k msgServer) AddVersion(ctx context.Context, msg *types.MsgAddVersion) (*types.MsgAddVersionResponse, error) {
+	creator, err := k.decodeAddress("creator", msg.Creator)
+	if err != nil {
+		return nil, err
+	}
+	record, err := k.getRecord(ctx, msg.RecordId)
+	if err != nil {
+		return nil, err
+	}
+	if record.Status == types.RecordStatusRedacted {
+		return nil, errorsmod.Wrapf(types.ErrRecordRedacted, "record %d was redacted by its owner and takes no new versions", record.Id)
+	}
+	owner, err := k.addressCodec.StringToBytes(record.Owner)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := k.authoriseWriter(ctx, owner, creator, msg.Creator); err != nil {
+		return nil, err
+	}
+
+	c, err := types.ValidateCID(msg.Cid)
+	if err != nil {
+		return nil, err
+	}
+	if c.String() == record.Cid {
+		return nil, errorsmod.Wrapf(types.ErrInvalidCID, "%s is already the current version of record %d", record.Cid, record.Id)
+	}
+	if err := types.ValidateSize(msg.SizeBytes); err != nil {
+		return nil, err
+	}
+	if msg.KeyEpoch != record.KeyEpoch {
+		return nil, errorsmod.Wrapf(types.ErrKeyEpochMismatch,
+			"record %d is at key epoch %d, the message says %d; encrypt the new version with the current record key (rotations go through x/access)",
+			record.Id, record.KeyEpoch, msg.KeyEpoch)
+	}
+
+	creatorStr, err := k.addressCodec.BytesToString(creator)
+	if err != nil {
+		return nil, err
+	}
+	now := sdk.UnwrapSDKContext(ctx).BlockTime()
+	record.Version++
+	record.Cid = c.String()
+	record.SizeBytes = msg.SizeBytes
+	record.UpdatedAt = now
+	if err := k.validateWraps(ctx, record, msg.Wraps); err != nil {
+		return nil, err
+	}
+
+	if err := k.Records.Set(ctx, record.Id, record); err != nil {
+		return nil, errorsmod.Wrapf(err, "storing record %d", record.Id)
+	}
+	if err := k.History.Set(ctx, collections.Join(record.Id, record.Version), types.RecordVersion{
+		RecordId: record.Id, Version: record.Version, Cid: record.Cid, KeyEpoch: record.KeyEpoch, Issuer: creatorStr, At: now,
+	}); err != nil {
+		return nil, errorsmod.Wrapf(err, "storing history of record %d", record.Id)
+	}
+
+	if err := emit(ctx, &types.EventVersionAdded{
+		RecordId:  record.Id,
+		Owner:     record.Owner,
+		Issuer:    creatorStr,
+		Version:   record.Version,
+		Cid:       record.Cid,
+		SizeBytes: record.SizeBytes,
+		KeyEpoch:  record.KeyEpoch,
+	}); err != nil {
+		return nil, err
+	}
+	return &types.MsgAddVersionResponse{Version: record.Version}, nil
+}

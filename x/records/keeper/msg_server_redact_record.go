@@ -1,0 +1,83 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/x/records/types"
+)
+
+// RedactRecord is the right to erasure: the owner tombstones a record. The
+// record keeps its id, owner, issuer, kind, dates and version count, but
+// its CID and the CID of every version in its history are cleared, so no
+// query returns them again. The access hooks delete its grants and wraps,
+// and EventRecordRedacted carries the released CIDs once, because vaults
+// need them to unpin the content: that event (and the transactions that
+// created the versions) are the only places the CIDs remain, and they point
+// at ciphertext whose keys are gone with the wraps. Records derived from
+// this one are separate records and are not touched.
+func (k msgServer) RedactRecord(ctx context.Context, msg *types.MsgRedactRecord) (*types.MsgRedactRecordResponse, error) {
+	signer, err := k.decodeAddress("owner", msg.Owner)
+	if err != nil {
+		return nil, err
+	}
+	record, err := k.getRecord(ctx, msg.RecordId)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := k.addressCodec.StringToBytes(record.Owner)
+	if err != nil {
+		return nil, err
+	}
+	if !sdk.AccAddress(owner).Equals(signer) {
+		return nil, errorsmod.Wrapf(types.ErrNotOwner, "record %d belongs to %s; only its owner may redact it", record.Id, record.Owner)
+	}
+	if record.Status == types.RecordStatusRedacted {
+		return nil, errorsmod.Wrapf(types.ErrRecordRedacted, "record %d is already redacted", record.Id)
+	}
+
+	var (
+		versions []types.RecordVersion
+		cids     []string
+		seen     = map[string]bool{}
+	)
+	rng := collections.NewPrefixedPairRange[uint64, uint64](record.Id)
+	if err := k.History.Walk(ctx, rng, func(_ collections.Pair[uint64, uint64], v types.RecordVersion) (bool, error) {
+		if v.Cid != "" && !seen[v.Cid] {
+			seen[v.Cid] = true
+			cids = append(cids, v.Cid)
+		}
+		versions = append(versions, v)
+		return false, nil
+	}); err != nil {
+		return nil, errorsmod.Wrapf(err, "reading history of record %d", record.Id)
+	}
+	if record.Cid != "" && !seen[record.Cid] {
+		cids = append(cids, record.Cid)
+	}
+
+	for _, v := range versions {
+		v.Cid = ""
+		if err := k.History.Set(ctx, collections.Join(v.RecordId, v.Version), v); err != nil {
+			return nil, errorsmod.Wrapf(err, "erasing version %d of record %d", v.Version, v.RecordId)
+		}
+	}
+	record.Cid = ""
+	record.Status = types.RecordStatusRedacted
+	record.UpdatedAt = sdk.UnwrapSDKContext(ctx).BlockTime()
+	if err := k.Records.Set(ctx, record.Id, record); err != nil {
+		return nil, errorsmod.Wrapf(err, "storing record %d", record.Id)
+	}
+	if err := k.afterRecordRedacted(ctx, record); err != nil {
+		return nil, err
+	}
+
+	if err := emit(ctx, &types.EventRecordRedacted{RecordId: record.Id, Owner: record.Owner, Cids: cids}); err != nil {
+		return nil, err
+	}
+	return &types.MsgRedactRecordResponse{}, nil
+}

@@ -1,0 +1,91 @@
+package types_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	"github.com/multiformats/go-multihash"
+	"github.com/stretchr/testify/require"
+
+	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
+
+	"github.com/medchain/medchain/x/records/types"
+)
+
+func TestGenesisValidate(t *testing.T) {
+	ac := addresscodec.NewBech32Codec("med")
+	owner, err := ac.BytesToString([]byte("patient_____________"))
+	require.NoError(t, err)
+	other, err := ac.BytesToString([]byte("other_______________"))
+	require.NoError(t, err)
+	h, err := multihash.Sum([]byte("x"), multihash.SHA2_256, -1)
+	require.NoError(t, err)
+	c := cid.NewCidV1(cid.Raw, h).String()
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+	record := func(id uint64) types.Record {
+		return types.Record{
+			Id: id, Owner: owner, Issuer: owner, Cid: c, Kind: types.RecordKindPDF, SizeBytes: 1,
+			Version: 1, Status: types.RecordStatusActive, CreatedAt: at, UpdatedAt: at,
+		}
+	}
+	version := func(id, v uint64) types.RecordVersion {
+		return types.RecordVersion{RecordId: id, Version: v, Cid: c, Issuer: owner, At: at}
+	}
+	valid := func() *types.GenesisState {
+		return types.NewGenesisState(types.DefaultParams(), []types.Record{record(1), record(2)}, []types.RecordVersion{version(1, 1), version(2, 1)}, 3)
+	}
+	require.NoError(t, types.DefaultGenesis().Validate(ac))
+	require.NoError(t, valid().Validate(ac))
+	require.Error(t, valid().Validate(nil))
+
+	for name, tc := range map[string]struct {
+		edit    func(gs *types.GenesisState)
+		wantErr error
+	}{
+		"bad params":              {func(gs *types.GenesisState) { gs.Params.MaxLabelLength = 0 }, types.ErrInvalidParams},
+		"next id 0":               {func(gs *types.GenesisState) { gs.NextId = 0 }, types.ErrInvalidRecord},
+		"next id not above max":   {func(gs *types.GenesisState) { gs.NextId = 2 }, types.ErrInvalidRecord},
+		"duplicate record":        {func(gs *types.GenesisState) { gs.Records[1].Id = 1 }, types.ErrInvalidRecord},
+		"record id 0":             {func(gs *types.GenesisState) { gs.Records[0].Id = 0 }, types.ErrInvalidRecord},
+		"foreign owner":           {func(gs *types.GenesisState) { gs.Records[0].Owner = "cosmos10d07y265gmmuvt4z0w9aw880jnsr700j6zn9kn" }, types.ErrInvalidAddress},
+		"bad organisation":        {func(gs *types.GenesisState) { gs.Records[0].Organisation = "nope" }, types.ErrInvalidAddress},
+		"CIDv0":                   {func(gs *types.GenesisState) { gs.Records[0].Cid = "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG" }, types.ErrInvalidCID},
+		"non-canonical CID":       {func(gs *types.GenesisState) { gs.Records[0].Cid = mustBase58(t, c) }, types.ErrInvalidCID},
+		"redacted with a CID":     {func(gs *types.GenesisState) { gs.Records[0].Status = types.RecordStatusRedacted }, types.ErrInvalidRecord},
+		"no status":               {func(gs *types.GenesisState) { gs.Records[0].Status = 0 }, types.ErrInvalidRecord},
+		"no kind":                 {func(gs *types.GenesisState) { gs.Records[0].Kind = 0 }, types.ErrInvalidKind},
+		"label with a newline":    {func(gs *types.GenesisState) { gs.Records[0].Label = "a\nb" }, types.ErrInvalidLabel},
+		"version 0":               {func(gs *types.GenesisState) { gs.Records[0].Version = 0 }, types.ErrInvalidRecord},
+		"derived from itself":     {func(gs *types.GenesisState) { gs.Records[0].DerivedFrom = 1 }, types.ErrInvalidDerivedFrom},
+		"derived from unknown":    {func(gs *types.GenesisState) { gs.Records[0].DerivedFrom = 9 }, types.ErrInvalidDerivedFrom},
+		"derived across owners":   {func(gs *types.GenesisState) { gs.Records[1].Owner = other; gs.Records[1].DerivedFrom = 1 }, types.ErrInvalidDerivedFrom},
+		"history of unknown":      {func(gs *types.GenesisState) { gs.History = append(gs.History, version(7, 1)) }, types.ErrInvalidHistory},
+		"duplicate history":       {func(gs *types.GenesisState) { gs.History = append(gs.History, version(1, 1)) }, types.ErrInvalidHistory},
+		"history beyond version":  {func(gs *types.GenesisState) { gs.History = append(gs.History, version(1, 2)) }, types.ErrInvalidHistory},
+		"missing history":         {func(gs *types.GenesisState) { gs.History = gs.History[:1] }, types.ErrInvalidHistory},
+		"history with bad issuer": {func(gs *types.GenesisState) { gs.History[0].Issuer = "x" }, types.ErrInvalidAddress},
+		"history CID after redaction": {func(gs *types.GenesisState) {
+			gs.Records[0].Status, gs.Records[0].Cid = types.RecordStatusRedacted, ""
+		}, types.ErrInvalidRecord},
+	} {
+		t.Run(name, func(t *testing.T) {
+			gs := valid()
+			tc.edit(gs)
+			require.ErrorIs(t, gs.Validate(ac), tc.wantErr)
+		})
+	}
+
+	// A redacted record with erased history is valid.
+	gs := valid()
+	gs.Records[0].Status, gs.Records[0].Cid, gs.History[0].Cid = types.RecordStatusRedacted, "", ""
+	require.NoError(t, gs.Validate(ac))
+}
+
+func mustBase58(t *testing.T, s string) string {
+	t.Helper()
+	out, err := cid.MustParse(s).StringOfBase('z')
+	require.NoError(t, err)
+	return out
+}

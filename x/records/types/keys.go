@@ -1,0 +1,37 @@
+package types
+
+import "cosmossdk.io/collections"
+
+const (
+	// ModuleName is the name of the records module.
+	ModuleName = "records"
+
+	// StoreKey is the key of the module's KV store.
+	StoreKey = ModuleName
+)
+
+// Store prefixes. Each collection owns one prefix; never reuse or renumber a
+// prefix once it has been released, or existing state becomes unreadable.
+var (
+	// ParamsKey holds the module parameters.
+	ParamsKey = collections.NewPrefix(0)
+
+	// RecordsKey holds the records by id.
+	RecordsKey = collections.NewPrefix(1)
+
+	// RecordsByOwnerKey indexes records by (owner, id).
+	RecordsByOwnerKey = collections.NewPrefix(2)
+
+	// RecordsByIssuerKey indexes records by (issuer, id).
+	RecordsByIssuerKey = collections.NewPrefix(3)
+
+	// HistoryKey holds every version of every record by (record id, version).
+	HistoryKey = collections.NewPrefix(4)
+
+	// NextIDKey holds the sequence records take their ids from.
+	NextIDKey = collections.NewPrefix(5)
+
+	// OwnerBlockCountKey holds, per owner, how many records were created for
+	// it in the latest block it had any (the spam bound).
+	OwnerBlockCountKey = collections.NewPrefix(6)
+)

@@ -1,0 +1,65 @@
+package types
+
+import errorsmod "cosmossdk.io/errors"
+
+const (
+	// DefaultMaxLabelLength is the default limit, in bytes, on labels.
+	DefaultMaxLabelLength uint32 = 64
+
+	// DefaultMaxRecordsPerOwnerPerBlock is the default spam bound.
+	DefaultMaxRecordsPerOwnerPerBlock uint32 = 20
+
+	// MaxLabelLengthCap is the hard limit on max_label_length and on the
+	// label of any stored record: labels are meant to be short, and
+	// governance cannot make them carry documents.
+	MaxLabelLengthCap uint32 = 256
+)
+
+// NewParams returns Params with the given limits and allowed kinds.
+func NewParams(maxLabelLength, maxRecordsPerOwnerPerBlock uint32, allowedKinds []RecordKind) Params {
+	return Params{
+		MaxLabelLength:             maxLabelLength,
+		MaxRecordsPerOwnerPerBlock: maxRecordsPerOwnerPerBlock,
+		AllowedKinds:               allowedKinds,
+	}
+}
+
+// DefaultParams returns the parameters a new chain starts with: every kind
+// allowed.
+func DefaultParams() Params {
+	return NewParams(DefaultMaxLabelLength, DefaultMaxRecordsPerOwnerPerBlock, AllRecordKinds())
+}
+
+// Validate reports whether p can be put in force.
+func (p Params) Validate() error {
+	if p.MaxLabelLength == 0 || p.MaxLabelLength > MaxLabelLengthCap {
+		return errorsmod.Wrapf(ErrInvalidParams, "max_label_length %d must be between 1 and %d", p.MaxLabelLength, MaxLabelLengthCap)
+	}
+	if p.MaxRecordsPerOwnerPerBlock == 0 {
+		return errorsmod.Wrap(ErrInvalidParams, "max_records_per_owner_per_block must be greater than 0")
+	}
+	if len(p.AllowedKinds) == 0 {
+		return errorsmod.Wrapf(ErrInvalidParams, "allowed_kinds is empty; allow at least one of: %s", ValidRecordKinds())
+	}
+	seen := make(map[RecordKind]bool, len(p.AllowedKinds))
+	for _, k := range p.AllowedKinds {
+		if !k.IsValid() {
+			return errorsmod.Wrapf(ErrInvalidParams, "allowed_kinds: unknown kind %s; use: %s", k, ValidRecordKinds())
+		}
+		if seen[k] {
+			return errorsmod.Wrapf(ErrInvalidParams, "allowed_kinds lists %s twice", k.Label())
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
+// KindAllowed reports whether new records of kind k are allowed.
+func (p Params) KindAllowed(k RecordKind) bool {
+	for _, allowed := range p.AllowedKinds {
+		if allowed == k {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,109 @@
+package types
+
+import (
+	"unicode"
+	"unicode/utf8"
+
+	errorsmod "cosmossdk.io/errors"
+
+	"cosmossdk.io/core/address"
+)
+
+const (
+	// MaxWraps bounds the wraps one message may carry.
+	MaxWraps = 128
+
+	// MaxWrapCiphertextBytes bounds one sealed record key. An HPKE
+	// ML-KEM-768 + X25519 encapsulation with a sealed 32-byte key is about
+	// 1.2 KB.
+	MaxWrapCiphertextBytes = 4096
+
+	// MaxKeyIDLength bounds a wrap's key id.
+	MaxKeyIDLength = 128
+)
+
+// ValidateLabel checks an optional label: at most maxLength bytes of valid,
+// printable UTF-8 (no newlines or other control characters).
+func ValidateLabel(label string, maxLength uint32) error {
+	if uint64(len(label)) > uint64(maxLength) {
+		return errorsmod.Wrapf(ErrInvalidLabel, "label is %d bytes; the limit is %d (params max_label_length)", len(label), maxLength)
+	}
+	if !utf8.ValidString(label) {
+		return errorsmod.Wrap(ErrInvalidLabel, "label is not valid UTF-8")
+	}
+	for i, r := range label {
+		if !unicode.IsPrint(r) {
+			return errorsmod.Wrapf(ErrInvalidLabel, "label has a non-printable character %U at byte %d; use printable text on one line", r, i)
+		}
+	}
+	return nil
+}
+
+// ValidateKind checks that k is a defined kind.
+func ValidateKind(k RecordKind) error {
+	if !k.IsValid() {
+		return errorsmod.Wrapf(ErrInvalidKind, "kind %s; use one of: %s", k, ValidRecordKinds())
+	}
+	return nil
+}
+
+// ValidateMetadata checks the metadata of a new record or version against
+// params: a defined kind that params allow, a positive size and a valid
+// label.
+func ValidateMetadata(kind RecordKind, sizeBytes uint64, label string, params Params) error {
+	if err := ValidateKind(kind); err != nil {
+		return err
+	}
+	if !params.KindAllowed(kind) {
+		return errorsmod.Wrapf(ErrKindNotAllowed, "kind %s is not allowed on this chain; allowed: %s", kind.Label(), kindSpellings(params.AllowedKinds))
+	}
+	if err := ValidateSize(sizeBytes); err != nil {
+		return err
+	}
+	return ValidateLabel(label, params.MaxLabelLength)
+}
+
+// ValidateSize checks that an encrypted payload size is positive: age
+// ciphertext is never empty.
+func ValidateSize(sizeBytes uint64) error {
+	if sizeBytes == 0 {
+		return errorsmod.Wrap(ErrInvalidSize, "size_bytes is 0; give the size of the encrypted payload")
+	}
+	return nil
+}
+
+// ValidateWrapsShape checks what can be checked of wraps without knowing the
+// grants: 1 to MaxWraps wraps, each for a distinct, well-formed grantee,
+// with a bounded key id and a non-empty, bounded ciphertext. It returns the
+// grantees' address bytes in wrap order.
+func ValidateWrapsShape(wraps []KeyWrap, addressCodec address.Codec) ([][]byte, error) {
+	if len(wraps) == 0 {
+		return nil, errorsmod.Wrap(ErrInvalidWraps, "no wraps; the record key must be wrapped at least for the owner")
+	}
+	if len(wraps) > MaxWraps {
+		return nil, errorsmod.Wrapf(ErrInvalidWraps, "%d wraps; at most %d are accepted", len(wraps), MaxWraps)
+	}
+	grantees := make([][]byte, len(wraps))
+	seen := make(map[string]bool, len(wraps))
+	for i, w := range wraps {
+		bz, err := addressCodec.StringToBytes(w.Grantee)
+		if err != nil || len(bz) == 0 {
+			return nil, errorsmod.Wrapf(ErrInvalidWraps, "wraps[%d]: grantee %q is not an account address", i, w.Grantee)
+		}
+		if seen[string(bz)] {
+			return nil, errorsmod.Wrapf(ErrInvalidWraps, "wraps[%d]: grantee %s has more than one wrap", i, w.Grantee)
+		}
+		seen[string(bz)] = true
+		if len(w.KeyId) > MaxKeyIDLength {
+			return nil, errorsmod.Wrapf(ErrInvalidWraps, "wraps[%d]: key_id is %d bytes; the limit is %d", i, len(w.KeyId), MaxKeyIDLength)
+		}
+		if len(w.Ciphertext) == 0 {
+			return nil, errorsmod.Wrapf(ErrInvalidWraps, "wraps[%d]: ciphertext for %s is empty", i, w.Grantee)
+		}
+		if len(w.Ciphertext) > MaxWrapCiphertextBytes {
+			return nil, errorsmod.Wrapf(ErrInvalidWraps, "wraps[%d]: ciphertext is %d bytes; the limit is %d", i, len(w.Ciphertext), MaxWrapCiphertextBytes)
+		}
+		grantees[i] = bz
+	}
+	return grantees, nil
+}

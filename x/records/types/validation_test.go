@@ -1,0 +1,132 @@
+package types_test
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
+
+	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
+
+	"github.com/medchain/medchain/x/records/types"
+)
+
+func TestValidateLabel(t *testing.T) {
+	for label, ok := range map[string]bool{
+		"":                         true,
+		"knee MRI 2026":            true,
+		"Röntgen Thorax":           true,
+		strings.Repeat("a", 64):    true,
+		strings.Repeat("a", 65):    false,
+		strings.Repeat("é", 33):    false, // 66 bytes
+		"two\nlines":               false,
+		"tab\there":                false,
+		"nul\x00":                  false,
+		"bad utf-8 \xff":           false,
+		"bidi override \u202e":     false,
+		"zero width \u200b joiner": false,
+	} {
+		err := types.ValidateLabel(label, 64)
+		if ok {
+			require.NoError(t, err, "%q", label)
+		} else {
+			require.ErrorIs(t, err, types.ErrInvalidLabel, "%q", label)
+		}
+	}
+}
+
+func TestValidateMetadata(t *testing.T) {
+	params := types.DefaultParams()
+	require.NoError(t, types.ValidateMetadata(types.RecordKindGenomic, 1, "", params))
+	require.ErrorIs(t, types.ValidateMetadata(types.RecordKindUnspecified, 1, "", params), types.ErrInvalidKind)
+	require.ErrorIs(t, types.ValidateMetadata(42, 1, "", params), types.ErrInvalidKind)
+	require.ErrorIs(t, types.ValidateMetadata(types.RecordKindPDF, 0, "", params), types.ErrInvalidSize)
+	require.ErrorIs(t, types.ValidateMetadata(types.RecordKindPDF, 1, "a\nb", params), types.ErrInvalidLabel)
+
+	params.AllowedKinds = []types.RecordKind{types.RecordKindFHIR}
+	err := types.ValidateMetadata(types.RecordKindPDF, 1, "", params)
+	require.ErrorIs(t, err, types.ErrKindNotAllowed)
+	require.ErrorContains(t, err, "allowed: fhir")
+}
+
+func TestValidateWrapsShape(t *testing.T) {
+	ac := addresscodec.NewBech32Codec("med")
+	a, err := ac.BytesToString([]byte("a___________________"))
+	require.NoError(t, err)
+	b, err := ac.BytesToString([]byte("b___________________"))
+	require.NoError(t, err)
+	w := func(grantee string) types.KeyWrap {
+		return types.KeyWrap{Grantee: grantee, KeyId: "k", Ciphertext: []byte{1}}
+	}
+
+	grantees, err := types.ValidateWrapsShape([]types.KeyWrap{w(a), w(b)}, ac)
+	require.NoError(t, err)
+	require.Equal(t, [][]byte{[]byte("a___________________"), []byte("b___________________")}, grantees)
+
+	many := make([]types.KeyWrap, types.MaxWraps+1)
+	for i := range many {
+		many[i] = w(a)
+	}
+	for name, wraps := range map[string][]types.KeyWrap{
+		"none":             nil,
+		"too many":         many,
+		"bad grantee":      {w("cosmos1abc")},
+		"duplicate":        {w(a), w(strings.ToUpper(a))},
+		"empty ciphertext": {{Grantee: a}},
+		"huge ciphertext":  {{Grantee: a, Ciphertext: make([]byte, types.MaxWrapCiphertextBytes+1)}},
+		"long key id":      {{Grantee: a, KeyId: strings.Repeat("k", types.MaxKeyIDLength+1), Ciphertext: []byte{1}}},
+	} {
+		_, err := types.ValidateWrapsShape(wraps, ac)
+		require.ErrorIs(t, err, types.ErrInvalidWraps, name)
+	}
+}
+
+func TestParamsValidate(t *testing.T) {
+	require.NoError(t, types.DefaultParams().Validate())
+	require.Equal(t, uint32(64), types.DefaultParams().MaxLabelLength)
+	require.Equal(t, uint32(20), types.DefaultParams().MaxRecordsPerOwnerPerBlock)
+	require.Equal(t, []types.RecordKind{
+		types.RecordKindDICOM, types.RecordKindFHIR, types.RecordKindPDF,
+		types.RecordKindImage, types.RecordKindGenomic, types.RecordKindOther,
+	}, types.DefaultParams().AllowedKinds)
+
+	for name, p := range map[string]types.Params{
+		"zero label":      types.NewParams(0, 1, types.AllRecordKinds()),
+		"label over cap":  types.NewParams(types.MaxLabelLengthCap+1, 1, types.AllRecordKinds()),
+		"zero spam bound": types.NewParams(1, 0, types.AllRecordKinds()),
+		"no kinds":        types.NewParams(1, 1, nil),
+		"bad kind":        types.NewParams(1, 1, []types.RecordKind{7}),
+		"duplicate kind":  types.NewParams(1, 1, []types.RecordKind{1, 1}),
+	} {
+		require.ErrorIs(t, p.Validate(), types.ErrInvalidParams, name)
+	}
+}
+
+// FuzzValidateMetadata checks that no label, kind or size makes the metadata
+// validation panic, and that an accepted label is short, printable, valid
+// UTF-8 on one line.
+func FuzzValidateMetadata(f *testing.F) {
+	f.Add(int32(1), uint64(1), "knee MRI")
+	f.Add(int32(0), uint64(0), "")
+	f.Add(int32(7), uint64(1<<40), "two\nlines")
+	f.Add(int32(3), uint64(9), "\xff\xfe")
+	f.Add(int32(-1), uint64(1), strings.Repeat("é", 40))
+	params := types.DefaultParams()
+	f.Fuzz(func(t *testing.T, kind int32, size uint64, label string) {
+		err := types.ValidateMetadata(types.RecordKind(kind), size, label, params)
+		if err != nil {
+			for _, known := range []error{types.ErrInvalidKind, types.ErrKindNotAllowed, types.ErrInvalidSize, types.ErrInvalidLabel} {
+				if strings.Contains(err.Error(), known.Error()) {
+					return
+				}
+			}
+			t.Fatalf("unregistered error %v", err)
+		}
+		if kind < 1 || kind > 6 || size == 0 || len(label) > int(params.MaxLabelLength) || !utf8.ValidString(label) ||
+			strings.IndexFunc(label, unicode.IsControl) >= 0 {
+			t.Fatalf("accepted kind %d size %d label %q", kind, size, label)
+		}
+	})
+}
