@@ -87,6 +87,9 @@ import (
 	"github.com/medchain/medchain/x/issuers"
 	issuerskeeper "github.com/medchain/medchain/x/issuers/keeper"
 	issuerstypes "github.com/medchain/medchain/x/issuers/types"
+	"github.com/medchain/medchain/x/records"
+	recordskeeper "github.com/medchain/medchain/x/records/keeper"
+	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
 // moduleAccountPermissions lists every module account and what it may do with
@@ -133,6 +136,7 @@ type MedchainApp struct {
 	NFTKeeper             nftkeeper.Keeper
 
 	IssuersKeeper issuerskeeper.Keeper
+	RecordsKeeper recordskeeper.Keeper
 
 	ModuleManager      *module.Manager
 	BasicModuleManager module.BasicManager
@@ -194,6 +198,7 @@ func New(
 		authzkeeper.StoreKey,
 		nftkeeper.StoreKey,
 		issuerstypes.StoreKey,
+		recordstypes.StoreKey,
 	)
 	if err := bApp.RegisterStreamingServices(appOpts, keys); err != nil {
 		panic(err)
@@ -288,6 +293,13 @@ func New(
 		app.StakingKeeper, app.SlashingKeeper, accountCodec, runtime.ProvideCometInfoService(),
 	)
 
+	// Until x/access registers its AccessHooks, records are written by
+	// their owners only and carry only the owner's key wrap.
+	app.RecordsKeeper = recordskeeper.NewKeeper(
+		appCodec, runtime.NewKVStoreService(keys[recordstypes.StoreKey]), accountCodec, authority,
+		app.IssuersKeeper,
+	)
+
 	app.ModuleManager = module.NewManager(
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),
 		auth.NewAppModule(appCodec, app.AccountKeeper, authsims.RandomGenesisAccounts, nil),
@@ -304,6 +316,7 @@ func New(
 		nftmodule.NewAppModule(appCodec, app.NFTKeeper, app.AccountKeeper, app.BankKeeper, interfaceRegistry),
 		consensus.NewAppModule(appCodec, app.ConsensusParamsKeeper),
 		issuers.NewAppModule(appCodec, app.IssuersKeeper),
+		records.NewAppModule(appCodec, app.RecordsKeeper),
 	)
 
 	// The basic manager serves codec registration, default genesis and
@@ -402,6 +415,7 @@ func (app *MedchainApp) setBlockOrders() {
 		authtypes.ModuleName,
 		banktypes.ModuleName,
 		issuerstypes.ModuleName,
+		recordstypes.ModuleName,
 		distrtypes.ModuleName,
 		stakingtypes.ModuleName,
 		slashingtypes.ModuleName,

@@ -69,7 +69,7 @@ func TestSingleNodeChainTransfersAndResumes(t *testing.T) {
 	if doc.ChainID != n.chainID || doc.InitialHeight <= after {
 		t.Fatalf("exported chain %q at initial height %d, want %q above %d", doc.ChainID, doc.InitialHeight, n.chainID, after)
 	}
-	for _, module := range []string{"auth", "bank", "staking", "gov", "feegrant", "authz", "nft", "issuers"} {
+	for _, module := range []string{"auth", "bank", "staking", "gov", "feegrant", "authz", "nft", "issuers", "records"} {
 		if _, ok := doc.AppState[module]; !ok {
 			t.Errorf("exported genesis has no %s state", module)
 		}
