@@ -12,6 +12,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/medchain/medchain/internal/indexpage"
 	"github.com/medchain/medchain/x/issuers/types"
 )
 
@@ -76,17 +77,17 @@ func (q Querier) Issuers(ctx context.Context, req *types.QueryIssuersRequest) (*
 	)
 	switch {
 	case req.Status != types.IssuerStatusUnspecified && req.Kind != types.IssuerKindUnspecified:
-		issuers, pageRes, err = paginateIndex(ctx, q.Keeper.Issuers.Indexes.Status,
+		issuers, pageRes, err = indexpage.Paginate(ctx, q.Keeper.Issuers.Indexes.Status,
 			collections.PairPrefix[collections.Pair[int32, int32], sdk.AccAddress](statusKindKey(req.Status, req.Kind)),
-			req.Pagination, load)
+			req.Pagination, load, nil)
 	case req.Status != types.IssuerStatusUnspecified:
-		issuers, pageRes, err = paginateIndex(ctx, q.Keeper.Issuers.Indexes.Status,
+		issuers, pageRes, err = indexpage.Paginate(ctx, q.Keeper.Issuers.Indexes.Status,
 			collections.PairPrefix[collections.Pair[int32, int32], sdk.AccAddress](collections.PairPrefix[int32, int32](int32(req.Status))),
-			req.Pagination, load)
+			req.Pagination, load, nil)
 	case req.Kind != types.IssuerKindUnspecified:
-		issuers, pageRes, err = paginateIndex(ctx, q.Keeper.Issuers.Indexes.Kind,
+		issuers, pageRes, err = indexpage.Paginate(ctx, q.Keeper.Issuers.Indexes.Kind,
 			collections.PairPrefix[int32, sdk.AccAddress](int32(req.Kind)),
-			req.Pagination, load)
+			req.Pagination, load, nil)
 	default:
 		issuers, pageRes, err = query.CollectionPaginate(ctx, q.Keeper.Issuers, req.Pagination,
 			func(_ sdk.AccAddress, issuer types.Issuer) (types.Issuer, error) { return issuer, nil })
@@ -140,7 +141,7 @@ func (q Querier) Practitioners(ctx context.Context, req *types.QueryPractitioner
 	}
 	practitionerStatus := types.PractitionerStatusFor(org.Status)
 
-	practitioners, pageRes, err := paginateIndex(ctx, q.Keeper.Practitioners.Indexes.Organisation,
+	practitioners, pageRes, err := indexpage.Paginate(ctx, q.Keeper.Practitioners.Indexes.Organisation,
 		collections.PairPrefix[sdk.AccAddress, sdk.AccAddress](orgAddr),
 		req.Pagination,
 		func(addr sdk.AccAddress) (types.Practitioner, error) {
@@ -150,7 +151,7 @@ func (q Querier) Practitioners(ctx context.Context, req *types.QueryPractitioner
 			}
 			p.Status = practitionerStatus
 			return p, nil
-		})
+		}, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -7,10 +7,12 @@ import (
 	"google.golang.org/grpc/status"
 
 	"cosmossdk.io/collections"
+	"cosmossdk.io/collections/indexes"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/medchain/medchain/internal/indexpage"
 	"github.com/medchain/medchain/x/records/types"
 )
 
@@ -66,7 +68,7 @@ func (q Querier) RecordsByOwner(ctx context.Context, req *types.QueryRecordsByOw
 				(req.Status == types.RecordStatusUnspecified || r.Status == req.Status)
 		}
 	}
-	records, page, err := q.paginateRecords(ctx, q.Records.Indexes.Owner, owner, req.Pagination, keep)
+	records, page, err := q.recordsOf(ctx, q.Records.Indexes.Owner, owner, req.Pagination, keep)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +84,7 @@ func (q Querier) RecordsByIssuer(ctx context.Context, req *types.QueryRecordsByI
 	if err != nil {
 		return nil, err
 	}
-	records, page, err := q.paginateRecords(ctx, q.Records.Indexes.Issuer, issuer, req.Pagination, nil)
+	records, page, err := q.recordsOf(ctx, q.Records.Indexes.Issuer, issuer, req.Pagination, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -135,4 +137,24 @@ func (q Querier) queryAddress(field, addr string) (sdk.AccAddress, error) {
 		return nil, status.Errorf(codes.InvalidArgument, "%s %q: %s", field, addr, err)
 	}
 	return bz, nil
+}
+
+// recordsOf pages through the records an (account, record id) index lists
+// under account, in id order: an index scan that reads only the account's
+// entries.
+func (q Querier) recordsOf(
+	ctx context.Context,
+	idx *indexes.Multi[sdk.AccAddress, uint64, types.Record],
+	account sdk.AccAddress,
+	pageReq *query.PageRequest,
+	keep func(types.Record) bool,
+) ([]types.Record, *query.PageResponse, error) {
+	return indexpage.Paginate(ctx, idx, collections.PairPrefix[sdk.AccAddress, uint64](account), pageReq,
+		func(id uint64) (types.Record, error) {
+			record, err := q.Records.Get(ctx, id)
+			if err != nil {
+				return types.Record{}, status.Errorf(codes.Internal, "record %d: %s", id, err)
+			}
+			return record, nil
+		}, keep)
 }

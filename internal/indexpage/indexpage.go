@@ -1,4 +1,9 @@
-package keeper
+// Package indexpage paginates query results over a collections Multi index,
+// which the SDK's query.CollectionPaginate cannot do because indexes.Multi
+// has no raw iteration. medchain's modules use it to list an account's
+// entries (an organisation's practitioners, a patient's records) as an
+// index scan rather than a scan of the whole collection.
+package indexpage
 
 import (
 	"bytes"
@@ -15,25 +20,27 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/query"
 )
 
-// multiIndex is the part of indexes.Multi that paginateIndex uses.
-type multiIndex[R, PK any] interface {
+// Index is the part of indexes.Multi that Paginate uses.
+type Index[R, PK any] interface {
 	Iterate(ctx context.Context, ranger collections.Ranger[collections.Pair[R, PK]]) (indexes.MultiIterator[R, PK], error)
 	KeyCodec() collcodec.KeyCodec[collections.Pair[R, PK]]
 }
 
-// paginateIndex pages through the entries of a Multi index whose keys start
-// with prefix (a full or partial reference key), loading each primary key
-// with load. It follows the semantics of the SDK's query.CollectionPaginate,
-// which cannot be used here because indexes.Multi has no raw iteration:
-// key and offset are exclusive, limit defaults to query.DefaultLimit,
+// Paginate pages through the entries of idx whose keys start with prefix (a
+// full or partial reference key), loading each primary key with load and,
+// when keep is not nil, keeping only the items it accepts. The semantics
+// follow query.CollectionPaginate: key and offset are exclusive, limit
+// defaults to query.DefaultLimit, offset and count_total count kept items,
 // count_total is honoured for offset pagination, reverse iterates
-// backwards, and next_key is the encoded index key of the next entry.
-func paginateIndex[R, PK, T any](
+// backwards, and next_key is the encoded index key of the next kept item.
+// Without keep, only the items of the page are loaded.
+func Paginate[R, PK, T any](
 	ctx context.Context,
-	idx multiIndex[R, PK],
+	idx Index[R, PK],
 	prefix collections.Pair[R, PK],
 	pageReq *query.PageRequest,
 	load func(pk PK) (T, error),
+	keep func(T) bool,
 ) ([]T, *query.PageResponse, error) {
 	if pageReq == nil {
 		pageReq = &query.PageRequest{}
@@ -54,7 +61,8 @@ func paginateIndex[R, PK, T any](
 			return nil, nil, status.Error(codes.Internal, err.Error())
 		}
 		if !bytes.HasPrefix(pageReq.Key, prefixBytes) {
-			return nil, nil, status.Error(codes.InvalidArgument, "pagination: key is not a next_key of this query (were the filters changed between pages?)")
+			return nil, nil, status.Error(codes.InvalidArgument,
+				"pagination: key is not a next_key of this query (were the query's filters changed between pages?)")
 		}
 		_, start, err := idx.KeyCodec().Decode(pageReq.Key)
 		if err != nil {
@@ -79,12 +87,34 @@ func paginateIndex[R, PK, T any](
 	}
 	defer iter.Close()
 
+	loadCurrent := func() (T, error) {
+		pk, err := iter.PrimaryKey()
+		if err != nil {
+			var zero T
+			return zero, status.Error(codes.Internal, err.Error())
+		}
+		return load(pk)
+	}
+
 	var (
 		results []T
-		seen    uint64 // entries passed, including the skipped offset
+		seen    uint64 // kept items passed, including the skipped offset
 		nextKey []byte
 	)
 	for ; iter.Valid(); iter.Next() {
+		var (
+			item   T
+			loaded bool
+		)
+		if keep != nil {
+			if item, err = loadCurrent(); err != nil {
+				return nil, nil, err
+			}
+			if !keep(item) {
+				continue
+			}
+			loaded = true
+		}
 		seen++
 		if seen <= pageReq.Offset {
 			continue
@@ -95,8 +125,7 @@ func paginateIndex[R, PK, T any](
 				if err != nil {
 					return nil, nil, status.Error(codes.Internal, err.Error())
 				}
-				nextKey, err = collections.EncodeKeyWithPrefix(nil, idx.KeyCodec(), fullKey)
-				if err != nil {
+				if nextKey, err = collections.EncodeKeyWithPrefix(nil, idx.KeyCodec(), fullKey); err != nil {
 					return nil, nil, status.Error(codes.Internal, err.Error())
 				}
 			}
@@ -105,13 +134,10 @@ func paginateIndex[R, PK, T any](
 			}
 			continue
 		}
-		pk, err := iter.PrimaryKey()
-		if err != nil {
-			return nil, nil, status.Error(codes.Internal, err.Error())
-		}
-		item, err := load(pk)
-		if err != nil {
-			return nil, nil, err
+		if !loaded {
+			if item, err = loadCurrent(); err != nil {
+				return nil, nil, err
+			}
 		}
 		results = append(results, item)
 	}
