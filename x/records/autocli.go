@@ -62,6 +62,12 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "record_id"}},
 				},
 				{
+					RpcMethod: "NextRecordId",
+					Use:       "next-id",
+					Short:     "Show the id the next new record will get (clients bind key wraps to it)",
+					Example:   "medchaind query records next-id",
+				},
+				{
 					RpcMethod: "Params",
 					Use:       "params",
 					Short:     "Show the records module parameters in force",

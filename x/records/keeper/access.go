@@ -11,12 +11,13 @@ import (
 	"github.com/medchain/medchain/x/records/types"
 )
 
-// authoriseWriter decides whether writer may write owner's records and
-// returns the organisation writer acts for (empty for the owner). The owner
-// always may; anyone else must be authorised by x/issuers right now (an
-// ACTIVE organisation, or a practitioner of one) and hold WRITE from the
-// owner, for itself or its organisation, according to the access hooks.
-func (k Keeper) authoriseWriter(ctx context.Context, owner, writer sdk.AccAddress, writerStr string) (string, error) {
+// authoriseWriter decides whether writer may write target (a stored record,
+// or for a new one a draft with Id 0, Owner and Kind) of owner and returns
+// the organisation writer acts for (empty for the owner). The owner always
+// may; anyone else must be authorised by x/issuers right now (an ACTIVE
+// organisation, or a practitioner of one) and hold WRITE from the owner, for
+// itself or its organisation, according to the access hooks.
+func (k Keeper) authoriseWriter(ctx context.Context, owner sdk.AccAddress, target types.Record, writer sdk.AccAddress, writerStr string) (string, error) {
 	if bytes.Equal(owner, writer) {
 		return "", nil
 	}
@@ -39,7 +40,7 @@ func (k Keeper) authoriseWriter(ctx context.Context, owner, writer sdk.AccAddres
 			return "", errorsmod.Wrapf(err, "organisation %q of %s", auth.Organisation, writerStr)
 		}
 	}
-	ok, err := k.canWrite(ctx, owner, writer, organisation)
+	ok, err := k.canWrite(ctx, target, writer, organisation)
 	if err != nil {
 		return "", err
 	}
@@ -54,11 +55,11 @@ func (k Keeper) authoriseWriter(ctx context.Context, owner, writer sdk.AccAddres
 
 // canWrite asks the access hooks; without hooks nobody but the owner (who
 // never gets here) may write.
-func (k Keeper) canWrite(ctx context.Context, owner, writer, organisation sdk.AccAddress) (bool, error) {
+func (k Keeper) canWrite(ctx context.Context, target types.Record, writer, organisation sdk.AccAddress) (bool, error) {
 	if k.hooks.hooks == nil {
 		return false, nil
 	}
-	return k.hooks.hooks.CanWrite(ctx, owner, writer, organisation)
+	return k.hooks.hooks.CanWrite(ctx, target, writer, organisation)
 }
 
 // validateWraps checks the shape of wraps and then hands them to the access
@@ -67,6 +68,9 @@ func (k Keeper) canWrite(ctx context.Context, owner, writer, organisation sdk.Ac
 func (k Keeper) validateWraps(ctx context.Context, record types.Record, wraps []types.KeyWrap) error {
 	grantees, err := types.ValidateWrapsShape(wraps, k.addressCodec)
 	if err != nil {
+		return err
+	}
+	if err := types.CheckWrapBinding(wraps, record.Id, record.KeyEpoch); err != nil {
 		return err
 	}
 	if k.hooks.hooks != nil {

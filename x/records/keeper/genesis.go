@@ -61,7 +61,7 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		return nil, fmt.Errorf("reading %s history: %w", types.ModuleName, err)
 	}
 
-	nextID, err := k.peekNextID(ctx)
+	nextID, err := k.NextRecordID(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s next id: %w", types.ModuleName, err)
 	}

@@ -115,6 +115,18 @@ func (q Querier) History(ctx context.Context, req *types.QueryHistoryRequest) (*
 	return &types.QueryHistoryResponse{Versions: versions, Pagination: page}, nil
 }
 
+// NextRecordId returns the id the next record will get.
+func (q Querier) NextRecordId(ctx context.Context, req *types.QueryNextRecordIdRequest) (*types.QueryNextRecordIdResponse, error) { //nolint:revive // name from the proto service
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	id, err := q.NextRecordID(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryNextRecordIdResponse{Id: id}, nil
+}
+
 // Params returns the module parameters in force.
 func (q Querier) Params(ctx context.Context, req *types.QueryParamsRequest) (*types.QueryParamsResponse, error) {
 	if req == nil {

@@ -26,7 +26,7 @@ func populate(t *testing.T, f fixture) (dicom, pdf []uint64, redacted uint64) {
 		pdf = append(pdf, f.mustCreate(t, msg))
 	}
 	other := f.createMsg(t, f.otherPatient, "theirs")
-	other.Owner, other.Wraps = f.otherPatient, []types.KeyWrap{wrap(f.otherPatient)}
+	other.Owner, other.Wraps = f.otherPatient, []types.KeyWrap{f.wrap(t, f.otherPatient)}
 	f.mustCreate(t, other)
 	redacted = pdf[1]
 	_, err := f.msgServer.RedactRecord(f.freshCtx(), &types.MsgRedactRecord{Owner: f.patient, RecordId: redacted})

@@ -146,9 +146,23 @@ func testCID(t testing.TB, codec uint64, data string) string {
 	return cid.NewCidV1(codec, h).String()
 }
 
-// wrap returns a well-formed key wrap for grantee.
-func wrap(grantee string) types.KeyWrap {
-	return types.KeyWrap{Grantee: grantee, KeyId: "key-1", Ciphertext: []byte("sealed record key for " + grantee)}
+// wrap returns a well-formed key wrap for grantee, bound to record id at
+// key epoch 0.
+func wrapFor(grantee string, id uint64) types.KeyWrap {
+	return types.KeyWrap{Grantee: grantee, KeyId: "key-1", Ciphertext: []byte("sealed record key for " + grantee), RecordId: id}
+}
+
+// nextID is the id the next record will get.
+func (f fixture) nextID(t testing.TB) uint64 {
+	t.Helper()
+	id, err := f.keeper.NextRecordID(f.ctx)
+	require.NoError(t, err)
+	return id
+}
+
+// wrap returns a well-formed key wrap for grantee bound to the next record.
+func (f fixture) wrap(t testing.TB, grantee string) types.KeyWrap {
+	return wrapFor(grantee, f.nextID(t))
 }
 
 // createMsg is a valid MsgCreateRecord from creator for the patient.
@@ -160,7 +174,7 @@ func (f fixture) createMsg(t testing.TB, creator, data string) *types.MsgCreateR
 		Kind:      types.RecordKindDICOM,
 		SizeBytes: 1 << 20,
 		Label:     "knee MRI",
-		Wraps:     []types.KeyWrap{wrap(f.patient)},
+		Wraps:     []types.KeyWrap{f.wrap(t, f.patient)},
 	}
 }
 
@@ -272,7 +286,8 @@ func (a *fakeAccess) grant(owner, grantee string) {
 	a.grants[owner][grantee] = true
 }
 
-func (a *fakeAccess) CanWrite(_ context.Context, owner, writer, organisation sdk.AccAddress) (bool, error) {
+func (a *fakeAccess) CanWrite(_ context.Context, record types.Record, writer, organisation sdk.AccAddress) (bool, error) {
+	owner, _ := a.ac.StringToBytes(record.Owner)
 	o, _ := a.ac.BytesToString(owner)
 	w, _ := a.ac.BytesToString(writer)
 	if a.grants[o][w] {

@@ -33,7 +33,7 @@ func (k msgServer) AddVersion(ctx context.Context, msg *types.MsgAddVersion) (*t
 	if err != nil {
 		return nil, err
 	}
-	if _, err := k.authoriseWriter(ctx, owner, creator, msg.Creator); err != nil {
+	if _, err := k.authoriseWriter(ctx, owner, record, creator, msg.Creator); err != nil {
 		return nil, err
 	}
 

@@ -19,7 +19,7 @@ func (f fixture) versionMsg(t testing.TB, creator string, id uint64, data string
 		Cid:       testCID(t, cid.Raw, data),
 		SizeBytes: 2048,
 		KeyEpoch:  0,
-		Wraps:     []types.KeyWrap{wrap(f.patient)},
+		Wraps:     []types.KeyWrap{wrapFor(f.patient, id)},
 	}
 }
 
@@ -113,6 +113,16 @@ func TestAddVersionRejected(t *testing.T) {
 			m.KeyEpoch = 1
 			return m
 		}, types.ErrKeyEpochMismatch, "is at key epoch 0"},
+		{"wrap for another key epoch", func() *types.MsgAddVersion {
+			m := f.versionMsg(t, f.patient, id, "v2")
+			m.Wraps[0].KeyEpoch = 1
+			return m
+		}, types.ErrInvalidWraps, "seals key epoch 1"},
+		{"wrap bound to another record", func() *types.MsgAddVersion {
+			m := f.versionMsg(t, f.patient, id, "v2")
+			m.Wraps[0].RecordId = id + 1
+			return m
+		}, types.ErrInvalidWraps, "is bound to record"},
 		{"no wraps", func() *types.MsgAddVersion {
 			m := f.versionMsg(t, f.patient, id, "v2")
 			m.Wraps = nil
@@ -120,7 +130,7 @@ func TestAddVersionRejected(t *testing.T) {
 		}, types.ErrInvalidWraps, "no wraps"},
 		{"access hooks refuse the wraps", func() *types.MsgAddVersion {
 			m := f.versionMsg(t, f.patient, id, "v2")
-			m.Wraps = []types.KeyWrap{wrap(f.hospital)}
+			m.Wraps = []types.KeyWrap{wrapFor(f.hospital, id)}
 			return m
 		}, errFakeWraps, ""},
 	}

@@ -28,7 +28,8 @@ func (k msgServer) CreateRecord(ctx context.Context, msg *types.MsgCreateRecord)
 	if err != nil {
 		return nil, err
 	}
-	organisation, err := k.authoriseWriter(ctx, owner, creator, msg.Creator)
+	draft := types.Record{Owner: msg.Owner, Kind: msg.Kind}
+	organisation, err := k.authoriseWriter(ctx, owner, draft, creator, msg.Creator)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +60,7 @@ func (k msgServer) CreateRecord(ctx context.Context, msg *types.MsgCreateRecord)
 			msg.Owner, count.Count, count.Height)
 	}
 
-	id, err := k.peekNextID(ctx)
+	id, err := k.NextRecordID(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ func TestCreateRecordAccepted(t *testing.T) {
 			ctx := f.freshCtx()
 			creator := tc.creator(f)
 			msg := f.createMsg(t, creator, "scan")
-			msg.Wraps = append(msg.Wraps, wrap(f.hospital))
+			msg.Wraps = append(msg.Wraps, f.wrap(t, f.hospital))
 
 			resp, err := f.msgServer.CreateRecord(ctx, msg)
 			require.NoError(t, err)
@@ -128,12 +128,12 @@ func TestCreateRecordWithoutHooks(t *testing.T) {
 		"doctor": {func() *types.MsgCreateRecord { return f.createMsg(t, f.doctor, "x") }, types.ErrNoWritePermission, "has not granted WRITE"},
 		"two wraps": {func() *types.MsgCreateRecord {
 			m := f.createMsg(t, f.patient, "x")
-			m.Wraps = append(m.Wraps, wrap(f.hospital))
+			m.Wraps = append(m.Wraps, f.wrap(t, f.hospital))
 			return m
 		}, types.ErrInvalidWraps, "exactly once, for the owner"},
 		"wrap for someone else": {func() *types.MsgCreateRecord {
 			m := f.createMsg(t, f.patient, "x")
-			m.Wraps = []types.KeyWrap{wrap(f.hospital)}
+			m.Wraps = []types.KeyWrap{f.wrap(t, f.hospital)}
 			return m
 		}, types.ErrInvalidWraps, "exactly once, for the owner"},
 	} {
@@ -151,7 +151,7 @@ func TestCreateRecordRejectedContent(t *testing.T) {
 	f.mustCreate(t, f.createMsg(t, f.patient, "original"))
 	othersMsg := f.createMsg(t, f.otherPatient, "theirs")
 	othersMsg.Owner = f.otherPatient
-	othersMsg.Wraps = []types.KeyWrap{wrap(f.otherPatient)}
+	othersMsg.Wraps = []types.KeyWrap{f.wrap(t, f.otherPatient)}
 	others := f.mustCreate(t, othersMsg)
 	redacted := f.mustCreate(t, f.createMsg(t, f.patient, "to redact"))
 	_, err := f.msgServer.RedactRecord(f.freshCtx(), &types.MsgRedactRecord{Owner: f.patient, RecordId: redacted})
@@ -183,10 +183,12 @@ func TestCreateRecordRejectedContent(t *testing.T) {
 		{"derived from another owner's record", func(m *types.MsgCreateRecord) { m.DerivedFrom = others }, types.ErrInvalidDerivedFrom, "another owner"},
 		{"derived from a redacted record", func(m *types.MsgCreateRecord) { m.DerivedFrom = redacted }, types.ErrInvalidDerivedFrom, "redacted"},
 		{"no wraps", func(m *types.MsgCreateRecord) { m.Wraps = nil }, types.ErrInvalidWraps, "no wraps"},
-		{"wrap for a malformed grantee", func(m *types.MsgCreateRecord) { m.Wraps = append(m.Wraps, wrap("med1bad")) }, types.ErrInvalidWraps, "not an account address"},
-		{"two wraps for one grantee", func(m *types.MsgCreateRecord) { m.Wraps = append(m.Wraps, wrap(f.patient)) }, types.ErrInvalidWraps, "more than one wrap"},
+		{"wrap for a malformed grantee", func(m *types.MsgCreateRecord) { m.Wraps = append(m.Wraps, f.wrap(t, "med1bad")) }, types.ErrInvalidWraps, "not an account address"},
+		{"two wraps for one grantee", func(m *types.MsgCreateRecord) { m.Wraps = append(m.Wraps, f.wrap(t, f.patient)) }, types.ErrInvalidWraps, "more than one wrap"},
 		{"empty ciphertext", func(m *types.MsgCreateRecord) { m.Wraps[0].Ciphertext = nil }, types.ErrInvalidWraps, "empty"},
-		{"access hooks refuse the wraps", func(m *types.MsgCreateRecord) { m.Wraps = []types.KeyWrap{wrap(f.hospital)} }, errFakeWraps, ""},
+		{"wrap bound to a record id another upload took", func(m *types.MsgCreateRecord) { m.Wraps[0].RecordId-- }, types.ErrInvalidWraps, "query the next record id and wrap again"},
+		{"wrap for another key epoch", func(m *types.MsgCreateRecord) { m.Wraps[0].KeyEpoch = 1 }, types.ErrInvalidWraps, "seals key epoch 1"},
+		{"access hooks refuse the wraps", func(m *types.MsgCreateRecord) { m.Wraps = []types.KeyWrap{f.wrap(t, f.hospital)} }, errFakeWraps, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,11 +230,13 @@ func TestCreateRecordSpamBound(t *testing.T) {
 	// Another owner is not affected.
 	other := f.createMsg(t, f.otherPatient, "theirs")
 	other.Owner = f.otherPatient
-	other.Wraps = []types.KeyWrap{wrap(f.otherPatient)}
+	other.Wraps = []types.KeyWrap{f.wrap(t, f.otherPatient)}
 	f.mustCreate(t, other)
 
-	// The next block has a fresh allowance.
+	// The next block has a fresh allowance (the message is wrapped again
+	// for the id it gets now that another record took the one it had).
 	f.ctx = f.ctx.WithBlockHeight(11)
+	msg.Wraps = []types.KeyWrap{f.wrap(t, f.patient)}
 	f.mustCreate(t, msg)
 	count, err := f.keeper.OwnerBlockCounts.Get(f.ctx, testAddr("patient"))
 	require.NoError(t, err)

@@ -21,9 +21,9 @@ func (k Keeper) GetRecord(ctx context.Context, id uint64) (types.Record, bool, e
 	return record, true, nil
 }
 
-// peekNextID returns the id the next record will get. A store without
+// NextRecordID returns the id the next record will get. A store without
 // genesis has an unset sequence; ids still start at 1.
-func (k Keeper) peekNextID(ctx context.Context) (uint64, error) {
+func (k Keeper) NextRecordID(ctx context.Context) (uint64, error) {
 	id, err := k.NextID.Peek(ctx)
 	if err != nil {
 		return 0, err

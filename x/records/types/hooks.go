@@ -16,10 +16,12 @@ import (
 //   - CanWrite is false for everyone (only owners write their own records);
 //   - ValidateWraps accepts exactly one wrap, for the owner.
 type AccessHooks interface {
-	// CanWrite says whether owner currently grants WRITE to writer or, when
-	// organisation is not empty, to the organisation writer acts for. It is
-	// only asked for writers other than the owner that x/issuers authorises.
-	CanWrite(ctx context.Context, owner, writer sdk.AccAddress, organisation sdk.AccAddress) (bool, error)
+	// CanWrite says whether record.Owner currently grants WRITE on record
+	// to writer or, when organisation is not empty, to the organisation
+	// writer acts for. For a record being created, record.Id is 0 and only
+	// Owner and Kind are set (so only scope grants can apply). It is only
+	// asked for writers other than the owner that x/issuers authorises.
+	CanWrite(ctx context.Context, record Record, writer, organisation sdk.AccAddress) (bool, error)
 
 	// ValidateWraps checks the wraps sent with a new record or version
 	// (record is the record as it will be stored, with its id, version and

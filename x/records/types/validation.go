@@ -107,3 +107,23 @@ func ValidateWrapsShape(wraps []KeyWrap, addressCodec address.Codec) ([][]byte, 
 	}
 	return grantees, nil
 }
+
+// CheckWrapBinding checks that every wrap says it is for recordID at
+// keyEpoch. The HPKE info of a wrap binds both, so a wrap made for another
+// record id (one a concurrent upload took first) or another key epoch could
+// never be opened: the client is told to wrap again instead.
+func CheckWrapBinding(wraps []KeyWrap, recordID, keyEpoch uint64) error {
+	for i, w := range wraps {
+		if w.RecordId != recordID {
+			return errorsmod.Wrapf(ErrInvalidWraps,
+				"wraps[%d] for %s is bound to record %d, but this is record %d; query the next record id and wrap again",
+				i, w.Grantee, w.RecordId, recordID)
+		}
+		if w.KeyEpoch != keyEpoch {
+			return errorsmod.Wrapf(ErrInvalidWraps,
+				"wraps[%d] for %s seals key epoch %d, but record %d is at key epoch %d",
+				i, w.Grantee, w.KeyEpoch, recordID, keyEpoch)
+		}
+	}
+	return nil
+}
