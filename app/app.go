@@ -84,6 +84,9 @@ import (
 	stakingkeeper "github.com/cosmos/cosmos-sdk/x/staking/keeper"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
+	"github.com/medchain/medchain/x/access"
+	accesskeeper "github.com/medchain/medchain/x/access/keeper"
+	accesstypes "github.com/medchain/medchain/x/access/types"
 	"github.com/medchain/medchain/x/issuers"
 	issuerskeeper "github.com/medchain/medchain/x/issuers/keeper"
 	issuerstypes "github.com/medchain/medchain/x/issuers/types"
@@ -137,6 +140,7 @@ type MedchainApp struct {
 
 	IssuersKeeper issuerskeeper.Keeper
 	RecordsKeeper recordskeeper.Keeper
+	AccessKeeper  accesskeeper.Keeper
 
 	ModuleManager      *module.Manager
 	BasicModuleManager module.BasicManager
@@ -199,6 +203,7 @@ func New(
 		nftkeeper.StoreKey,
 		issuerstypes.StoreKey,
 		recordstypes.StoreKey,
+		accesstypes.StoreKey,
 	)
 	if err := bApp.RegisterStreamingServices(appOpts, keys); err != nil {
 		panic(err)
@@ -293,12 +298,19 @@ func New(
 		app.StakingKeeper, app.SlashingKeeper, accountCodec, runtime.ProvideCometInfoService(),
 	)
 
-	// Until x/access registers its AccessHooks, records are written by
-	// their owners only and carry only the owner's key wrap.
+	// x/records asks x/access who may write and hands it the key wraps
+	// through the hooks records declares; x/access reads records through
+	// its expected-keeper interface. Neither holds the other's concrete
+	// type in a cycle: the hooks are installed once both exist.
 	app.RecordsKeeper = recordskeeper.NewKeeper(
 		appCodec, runtime.NewKVStoreService(keys[recordstypes.StoreKey]), accountCodec, authority,
 		app.IssuersKeeper,
 	)
+	app.AccessKeeper = accesskeeper.NewKeeper(
+		appCodec, runtime.NewKVStoreService(keys[accesstypes.StoreKey]), accountCodec, authority,
+		app.RecordsKeeper, app.IssuersKeeper,
+	)
+	app.RecordsKeeper = app.RecordsKeeper.SetHooks(app.AccessKeeper.Hooks())
 
 	app.ModuleManager = module.NewManager(
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),
@@ -317,6 +329,7 @@ func New(
 		consensus.NewAppModule(appCodec, app.ConsensusParamsKeeper),
 		issuers.NewAppModule(appCodec, app.IssuersKeeper),
 		records.NewAppModule(appCodec, app.RecordsKeeper),
+		access.NewAppModule(appCodec, app.AccessKeeper),
 	)
 
 	// The basic manager serves codec registration, default genesis and
@@ -402,6 +415,7 @@ func (app *MedchainApp) setBlockOrders() {
 	app.ModuleManager.SetOrderEndBlockers(
 		govtypes.ModuleName,
 		issuerstypes.ModuleName,
+		accesstypes.ModuleName,
 		stakingtypes.ModuleName,
 		genutiltypes.ModuleName,
 		feegrant.ModuleName,
@@ -416,6 +430,7 @@ func (app *MedchainApp) setBlockOrders() {
 		banktypes.ModuleName,
 		issuerstypes.ModuleName,
 		recordstypes.ModuleName,
+		accesstypes.ModuleName,
 		distrtypes.ModuleName,
 		stakingtypes.ModuleName,
 		slashingtypes.ModuleName,

@@ -1,0 +1,149 @@
+package access
+
+import (
+	autocliv1 "cosmossdk.io/api/cosmos/autocli/v1"
+
+	"github.com/medchain/medchain/x/access/types"
+)
+
+// Example addresses used in the command examples (valid med1 bech32).
+const (
+	examplePatient = "med17cu8qv2psem0x6h9cwdsejty7gkz5447fxuurn"
+	exampleDoctor  = "med1u92qxqmn5vsxws7uc86gn7dlq0a8s4kqy8j0wd"
+)
+
+// AutoCLIOptions implements autocli.HasAutoCLIConfig.
+//
+// RegisterEncryptionKey, GrantAccess and RevokeAccess are skipped: they need
+// client-side cryptography (deriving the encryption key from the keyring,
+// unwrapping and re-wrapping record keys, re-encrypting on rotation) and are
+// hand-written commands. Requests, denials and cancellations carry no keys
+// and are generated here.
+func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
+	return &autocliv1.ModuleOptions{
+		Query: &autocliv1.ServiceCommandDescriptor{
+			Service: types.Query_serviceDesc.ServiceName,
+			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
+				{
+					RpcMethod: "CheckAccess",
+					Use:       "check RECORD_ID GRANTEE",
+					Short:     "Say whether GRANTEE may read (or, with --permission write, write) a record right now",
+					Long: "Answers from the grant of GRANTEE itself or, for a practitioner, of its active organisation: " +
+						"the record grant or the owner's scope grant covering the record. For READ the answer includes the wrap to open.",
+					Example:        "medchaind query access check 42 " + exampleDoctor + "\nmedchaind query access check 42 " + exampleDoctor + " --permission write",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "record_id"}, {ProtoField: "grantee"}},
+				},
+				{
+					RpcMethod:      "Grant",
+					Use:            "grant GRANT_ID",
+					Short:          "Show one grant",
+					Example:        "medchaind query access grant 7",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "id"}},
+				},
+				{
+					RpcMethod:      "GrantsByOwner",
+					Use:            "grants-by-owner OWNER",
+					Short:          "List the grants a patient gave",
+					Example:        "medchaind query access grants-by-owner " + examplePatient,
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "owner"}},
+				},
+				{
+					RpcMethod:      "GrantsByGrantee",
+					Use:            "grants-by-grantee GRANTEE",
+					Short:          "List the grants given to an account or organisation",
+					Example:        "medchaind query access grants-by-grantee " + exampleDoctor,
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "grantee"}},
+				},
+				{
+					RpcMethod:      "GrantsByRecord",
+					Use:            "grants-by-record RECORD_ID",
+					Short:          "List the grants for a record and the owner's scope grants that cover it",
+					Example:        "medchaind query access grants-by-record 42",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "record_id"}},
+				},
+				{
+					RpcMethod:      "Request",
+					Use:            "request REQUEST_ID",
+					Short:          "Show one pending access request",
+					Example:        "medchaind query access request 3",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "id"}},
+				},
+				{
+					RpcMethod:      "RequestsByOwner",
+					Use:            "requests-by-owner OWNER",
+					Short:          "List the pending access requests made to a patient",
+					Example:        "medchaind query access requests-by-owner " + examplePatient,
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "owner"}},
+				},
+				{
+					RpcMethod:      "RequestsByRequester",
+					Use:            "requests-by-requester REQUESTER",
+					Short:          "List the pending access requests an account made",
+					Example:        "medchaind query access requests-by-requester " + exampleDoctor,
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "requester"}},
+				},
+				{
+					RpcMethod:      "EncryptionKey",
+					Use:            "key ADDRESS",
+					Short:          "Show an account's current encryption key (or an earlier one with --key-id)",
+					Example:        "medchaind query access key " + examplePatient,
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "address"}},
+				},
+				{
+					RpcMethod:      "EncryptionKeys",
+					Use:            "keys ADDRESS",
+					Short:          "List every encryption key an account registered, oldest first",
+					Example:        "medchaind query access keys " + examplePatient,
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "address"}},
+				},
+				{
+					RpcMethod: "Params",
+					Use:       "params",
+					Short:     "Show the access module parameters in force",
+					Example:   "medchaind query access params",
+				},
+			},
+		},
+		Tx: &autocliv1.ServiceCommandDescriptor{
+			Service: types.Msg_serviceDesc.ServiceName,
+			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
+				{RpcMethod: "RegisterEncryptionKey", Skip: true},
+				{RpcMethod: "GrantAccess", Skip: true},
+				{RpcMethod: "RevokeAccess", Skip: true},
+				{
+					RpcMethod: "RequestAccess",
+					Use:       "request OWNER",
+					Short:     "Ask a patient for access to a record (--record-id) or to a scope of their records (--kinds, none for all)",
+					Long: "The patient sees the request with `query access requests-by-owner` and answers with `tx access grant --request N` or `tx access deny N`. " +
+						"The reason is public: say why in a few words, never health details.",
+					Example: "medchaind tx access request " + examplePatient + " --record-id 42 --permission read --purpose treatment --reason \"follow-up consultation\" --from dr-house\n" +
+						"medchaind tx access request " + examplePatient + " --kinds dicom --permission write --purpose treatment --reason \"imaging department\" --from st-mary",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "owner"}},
+				},
+				{
+					RpcMethod:      "DenyRequest",
+					Use:            "deny REQUEST_ID",
+					Short:          "Turn down an access request made to you",
+					Example:        "medchaind tx access deny 3 --from alice",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "request_id"}},
+				},
+				{
+					RpcMethod:      "CancelRequest",
+					Use:            "cancel-request REQUEST_ID",
+					Short:          "Withdraw an access request you made",
+					Example:        "medchaind tx access cancel-request 3 --from dr-house",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "request_id"}},
+				},
+				{
+					RpcMethod: "UpdateParams",
+					Use:       "update-params PARAMS_JSON",
+					Short:     "Propose new access module parameters (governance proposal; give all of them)",
+					Example: `medchaind tx access update-params '{"max_expirations_per_block":500,"max_pending_requests":3,"default_request_ttl":"604800s","max_request_ttl":"7776000s","max_reason_length":140,"max_wraps_per_msg":500}' \
+  --title "Access limits" --summary "Raise the expiry bound" --deposit 10000000umed --from alice`,
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}},
+					GovProposal:    true,
+				},
+			},
+		},
+	}
+}

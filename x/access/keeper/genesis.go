@@ -1,0 +1,113 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/x/access/types"
+	recordstypes "github.com/medchain/medchain/x/records/types"
+)
+
+// InitGenesis loads a validated genesis state. The decision entries, the
+// expiry queues and the pending counts are rebuilt from grants and
+// requests.
+func (k Keeper) InitGenesis(ctx context.Context, g *types.GenesisState) error {
+	if err := g.Validate(k.addressCodec); err != nil {
+		return err
+	}
+	if err := k.Params.Set(ctx, g.Params); err != nil {
+		return err
+	}
+	for _, key := range g.Keys {
+		owner, _ := k.addressCodec.StringToBytes(key.Owner)
+		key.Owner = k.str(owner)
+		if err := k.Keys.Set(ctx, collections.Join(sdk.AccAddress(owner), key.KeyId), key); err != nil {
+			return err
+		}
+	}
+	for _, c := range g.CurrentKeys {
+		owner, _ := k.addressCodec.StringToBytes(c.Owner)
+		if err := k.CurrentKeys.Set(ctx, owner, c.KeyId); err != nil {
+			return err
+		}
+	}
+	for _, gr := range g.Grants {
+		if err := k.setGrant(ctx, gr); err != nil {
+			return err
+		}
+	}
+	wraps := make([]recordstypes.KeyWrap, len(g.Wraps))
+	for i, w := range g.Wraps {
+		wraps[i] = recordstypes.KeyWrap{Grantee: w.Grantee, KeyId: w.KeyId, Ciphertext: w.Ciphertext, RecordId: w.RecordId, KeyEpoch: w.KeyEpoch}
+	}
+	if err := k.storeWraps(ctx, wraps); err != nil {
+		return err
+	}
+	for _, r := range g.Requests {
+		requester, _ := k.addressCodec.StringToBytes(r.Requester)
+		owner, _ := k.addressCodec.StringToBytes(r.Owner)
+		pending, err := k.PendingRequests.Get(ctx, collections.Join(sdk.AccAddress(requester), sdk.AccAddress(owner)))
+		if err != nil && !errorsmod.IsOf(err, collections.ErrNotFound) {
+			return err
+		}
+		if err := k.setRequest(ctx, r, requester, owner, pending+1); err != nil {
+			return err
+		}
+	}
+	if err := k.NextGrantID.Set(ctx, g.NextGrantId); err != nil {
+		return err
+	}
+	return k.NextRequestID.Set(ctx, g.NextRequestId)
+}
+
+// ExportGenesis returns the module's state.
+func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
+	g := &types.GenesisState{}
+	var err error
+	if g.Params, err = k.Params.Get(ctx); err != nil {
+		return nil, err
+	}
+	if err := k.Keys.Walk(ctx, nil, func(_ collections.Pair[sdk.AccAddress, string], v types.EncryptionKey) (bool, error) {
+		g.Keys = append(g.Keys, v)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.CurrentKeys.Walk(ctx, nil, func(owner sdk.AccAddress, id string) (bool, error) {
+		g.CurrentKeys = append(g.CurrentKeys, types.CurrentKey{Owner: k.str(owner), KeyId: id})
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.Grants.Walk(ctx, nil, func(_ uint64, v types.Grant) (bool, error) {
+		g.Grants = append(g.Grants, v)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.Wraps.Walk(ctx, nil, func(_ collections.Pair[uint64, sdk.AccAddress], v types.Wrap) (bool, error) {
+		g.Wraps = append(g.Wraps, v)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.Requests.Walk(ctx, nil, func(_ uint64, v types.AccessRequest) (bool, error) {
+		g.Requests = append(g.Requests, v)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if g.NextGrantId, err = k.NextGrantID.Peek(ctx); err != nil {
+		return nil, err
+	}
+	if g.NextRequestId, err = k.NextRequestID.Peek(ctx); err != nil {
+		return nil, err
+	}
+	g.NextGrantId = max(g.NextGrantId, 1)
+	g.NextRequestId = max(g.NextRequestId, 1)
+	return g, nil
+}

@@ -1,0 +1,94 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/x/access/types"
+	recordstypes "github.com/medchain/medchain/x/records/types"
+)
+
+// RecordsHooks implements x/records' AccessHooks: the records module asks
+// it who may write and hands it the wraps of new records and versions.
+type RecordsHooks struct{ k Keeper }
+
+var _ recordstypes.AccessHooks = RecordsHooks{}
+
+// Hooks returns the hooks the app installs in the records keeper.
+func (k Keeper) Hooks() RecordsHooks { return RecordsHooks{k} }
+
+// CanWrite reports whether record's owner has a live WRITE grant for writer
+// or its organisation: on the record itself (existing records only), or a
+// scope grant covering the record's kind.
+func (h RecordsHooks) CanWrite(ctx context.Context, record recordstypes.Record, writer, organisation sdk.AccAddress) (bool, error) {
+	owner, err := h.k.addressCodec.StringToBytes(record.Owner)
+	if err != nil {
+		return false, err
+	}
+	t := now(ctx)
+	for _, who := range []sdk.AccAddress{writer, organisation} {
+		if len(who) == 0 {
+			continue
+		}
+		if record.Id != 0 {
+			e, found, err := h.k.accessEntry(ctx, record.Id, owner, who, types.PermissionWrite)
+			if err != nil {
+				return false, err
+			}
+			if found && e.IsLive(t) {
+				return true, nil
+			}
+		}
+		e, found, err := h.k.accessEntry(ctx, 0, owner, who, types.PermissionWrite)
+		if err != nil {
+			return false, err
+		}
+		if found && e.IsLive(t) && types.CoversKind(e.Kinds, record.Kind) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// ValidateWraps checks that a new record's or version's wraps seal its key
+// for exactly its readers (the owner and every live READ grantee covering
+// it, scope grants included: a scope grant is never a dead letter) and
+// stores them in place of the record's previous wraps.
+func (h RecordsHooks) ValidateWraps(ctx context.Context, record recordstypes.Record, wraps []recordstypes.KeyWrap) error {
+	required, err := h.k.requiredReaders(ctx, record, now(ctx), 0)
+	if err != nil {
+		return err
+	}
+	if err := h.k.checkReaderWraps(ctx, record, record.KeyEpoch, wraps, required); err != nil {
+		return err
+	}
+	return h.k.replaceWraps(ctx, record.Id, wraps)
+}
+
+// AfterRecordRedacted deletes the record's grants and every wrap of its
+// key. The owner's scope grants stay: they cover other records.
+func (h RecordsHooks) AfterRecordRedacted(ctx context.Context, record recordstypes.Record) error {
+	var grants []types.Grant
+	err := h.k.Grants.Indexes.Record.Walk(ctx, collections.NewPrefixedPairRange[uint64, uint64](record.Id),
+		func(_ uint64, grantID uint64) (bool, error) {
+			g, err := h.k.Grants.Get(ctx, grantID)
+			if err != nil {
+				return true, err
+			}
+			grants = append(grants, g)
+			return false, nil
+		})
+	if err != nil {
+		return errorsmod.Wrapf(err, "listing grants of record %d", record.Id)
+	}
+	for _, g := range grants {
+		if err := h.k.deleteGrant(ctx, g, types.RevocationReasonRecordRedacted, nil); err != nil {
+			return err
+		}
+	}
+	return h.k.Wraps.Clear(ctx, collections.NewPrefixedPairRange[uint64, sdk.AccAddress](record.Id))
+}

@@ -1,0 +1,152 @@
+package keeper
+
+import (
+	"fmt"
+	"time"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/collections/indexes"
+	"cosmossdk.io/core/address"
+	corestore "cosmossdk.io/core/store"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/x/access/types"
+)
+
+// Keeper owns the access module's state.
+type Keeper struct {
+	storeService corestore.KVStoreService
+	cdc          codec.BinaryCodec
+	addressCodec address.Codec
+	records      types.RecordsKeeper
+	issuers      types.IssuersKeeper
+
+	// authority is the only address allowed to change params; normally the
+	// gov module account.
+	authority string
+
+	Schema collections.Schema
+	Params collections.Item[types.Params]
+
+	// Keys holds every encryption key ever registered, by (account, key id).
+	Keys collections.Map[collections.Pair[sdk.AccAddress, string], types.EncryptionKey]
+	// CurrentKeys names each account's current key.
+	CurrentKeys collections.Map[sdk.AccAddress, string]
+
+	// Grants holds the live grants by id (expired ones until EndBlock
+	// removes them; they are never reported as allowing anything).
+	Grants *collections.IndexedMap[uint64, types.Grant, GrantIndexes]
+	// RecordAccess and ScopeAccess are the provable decision keys (see
+	// types.RecordAccessStoreKey): one entry per record grant and per
+	// scope grant.
+	RecordAccess collections.Map[collections.Triple[uint64, sdk.AccAddress, int32], types.AccessEntry]
+	ScopeAccess  collections.Map[collections.Triple[sdk.AccAddress, sdk.AccAddress, int32], types.AccessEntry]
+	// Wraps holds, per (record, reader), the record key sealed to the
+	// reader at the record's current key epoch.
+	Wraps collections.Map[collections.Pair[uint64, sdk.AccAddress], types.Wrap]
+	// GrantExpiry orders grants with an expiry by (expires_at, id), so
+	// EndBlock finds the expired ones without scanning all grants.
+	GrantExpiry collections.KeySet[collections.Pair[time.Time, uint64]]
+	NextGrantID collections.Sequence
+
+	// Requests holds the pending access requests by id.
+	Requests        *collections.IndexedMap[uint64, types.AccessRequest, RequestIndexes]
+	RequestExpiry   collections.KeySet[collections.Pair[time.Time, uint64]]
+	NextRequestID   collections.Sequence
+	PendingRequests collections.Map[collections.Pair[sdk.AccAddress, sdk.AccAddress], uint32]
+}
+
+// GrantIndexes are the secondary indexes of Keeper.Grants.
+type GrantIndexes struct {
+	Owner   *indexes.Multi[sdk.AccAddress, uint64, types.Grant]
+	Grantee *indexes.Multi[sdk.AccAddress, uint64, types.Grant]
+	// Record indexes record grants by record id; scope grants sit under 0.
+	Record *indexes.Multi[uint64, uint64, types.Grant]
+}
+
+// IndexesList implements collections.Indexes.
+func (i GrantIndexes) IndexesList() []collections.Index[uint64, types.Grant] {
+	return []collections.Index[uint64, types.Grant]{i.Owner, i.Grantee, i.Record}
+}
+
+// RequestIndexes are the secondary indexes of Keeper.Requests.
+type RequestIndexes struct {
+	Owner     *indexes.Multi[sdk.AccAddress, uint64, types.AccessRequest]
+	Requester *indexes.Multi[sdk.AccAddress, uint64, types.AccessRequest]
+}
+
+// IndexesList implements collections.Indexes.
+func (i RequestIndexes) IndexesList() []collections.Index[uint64, types.AccessRequest] {
+	return []collections.Index[uint64, types.AccessRequest]{i.Owner, i.Requester}
+}
+
+// NewKeeper builds the access keeper. records and issuers are the other
+// modules' keepers, seen through the interfaces in expected_keepers.go.
+func NewKeeper(
+	cdc codec.BinaryCodec,
+	storeService corestore.KVStoreService,
+	addressCodec address.Codec,
+	authority string,
+	records types.RecordsKeeper,
+	issuers types.IssuersKeeper,
+) Keeper {
+	if _, err := addressCodec.StringToBytes(authority); err != nil {
+		panic(fmt.Errorf("access keeper: invalid authority address %q: %w", authority, err))
+	}
+	addr := func(s string) (sdk.AccAddress, error) { return addressCodec.StringToBytes(s) }
+
+	sb := collections.NewSchemaBuilder(storeService)
+	k := Keeper{
+		storeService: storeService,
+		cdc:          cdc,
+		addressCodec: addressCodec,
+		records:      records,
+		issuers:      issuers,
+		authority:    authority,
+		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Keys: collections.NewMap(sb, types.KeysKey, "keys",
+			collections.PairKeyCodec(sdk.AccAddressKey, collections.StringKey), codec.CollValue[types.EncryptionKey](cdc)),
+		CurrentKeys: collections.NewMap(sb, types.CurrentKeysKey, "current_keys", sdk.AccAddressKey, collections.StringValue),
+		Grants: collections.NewIndexedMap(sb, types.GrantsKey, "grants", collections.Uint64Key, codec.CollValue[types.Grant](cdc),
+			GrantIndexes{
+				Owner: indexes.NewMulti(sb, types.GrantsByOwnerKey, "grants_by_owner", sdk.AccAddressKey, collections.Uint64Key,
+					func(_ uint64, g types.Grant) (sdk.AccAddress, error) { return addr(g.Owner) }),
+				Grantee: indexes.NewMulti(sb, types.GrantsByGranteeKey, "grants_by_grantee", sdk.AccAddressKey, collections.Uint64Key,
+					func(_ uint64, g types.Grant) (sdk.AccAddress, error) { return addr(g.Grantee) }),
+				Record: indexes.NewMulti(sb, types.GrantsByRecordKey, "grants_by_record", collections.Uint64Key, collections.Uint64Key,
+					func(_ uint64, g types.Grant) (uint64, error) { return g.RecordId, nil }),
+			}),
+		RecordAccess: collections.NewMap(sb, types.RecordAccessKey, "record_access", types.RecordAccessKeyCodec, codec.CollValue[types.AccessEntry](cdc)),
+		ScopeAccess:  collections.NewMap(sb, types.ScopeAccessKey, "scope_access", types.ScopeAccessKeyCodec, codec.CollValue[types.AccessEntry](cdc)),
+		Wraps:        collections.NewMap(sb, types.WrapsKey, "wraps", types.WrapsKeyCodec, codec.CollValue[types.Wrap](cdc)),
+		GrantExpiry: collections.NewKeySet(sb, types.GrantExpiryKey, "grant_expiry",
+			collections.PairKeyCodec(sdk.TimeKey, collections.Uint64Key)),
+		NextGrantID: collections.NewSequence(sb, types.NextGrantIDKey, "next_grant_id"),
+		Requests: collections.NewIndexedMap(sb, types.RequestsKey, "requests", collections.Uint64Key, codec.CollValue[types.AccessRequest](cdc),
+			RequestIndexes{
+				Owner: indexes.NewMulti(sb, types.RequestsByOwnerKey, "requests_by_owner", sdk.AccAddressKey, collections.Uint64Key,
+					func(_ uint64, r types.AccessRequest) (sdk.AccAddress, error) { return addr(r.Owner) }),
+				Requester: indexes.NewMulti(sb, types.RequestsByRequesterKey, "requests_by_requester", sdk.AccAddressKey, collections.Uint64Key,
+					func(_ uint64, r types.AccessRequest) (sdk.AccAddress, error) { return addr(r.Requester) }),
+			}),
+		RequestExpiry: collections.NewKeySet(sb, types.RequestExpiryKey, "request_expiry",
+			collections.PairKeyCodec(sdk.TimeKey, collections.Uint64Key)),
+		NextRequestID: collections.NewSequence(sb, types.NextRequestIDKey, "next_request_id"),
+		PendingRequests: collections.NewMap(sb, types.PendingRequestsKey, "pending_requests",
+			collections.PairKeyCodec(sdk.AccAddressKey, sdk.AccAddressKey), collections.Uint32Value),
+	}
+	schema, err := sb.Build()
+	if err != nil {
+		panic(fmt.Errorf("access keeper: building store schema: %w", err))
+	}
+	k.Schema = schema
+	return k
+}
+
+// GetAuthority returns the address allowed to govern the module.
+func (k Keeper) GetAuthority() string { return k.authority }
+
+// AddressCodec returns the codec the module uses for addresses.
+func (k Keeper) AddressCodec() address.Codec { return k.addressCodec }

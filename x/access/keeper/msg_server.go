@@ -1,0 +1,63 @@
+package keeper
+
+import (
+	"context"
+
+	"github.com/cosmos/gogoproto/proto"
+
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/x/access/types"
+)
+
+type msgServer struct {
+	Keeper
+}
+
+var _ types.MsgServer = msgServer{}
+
+// NewMsgServerImpl returns the access Msg service backed by keeper. Each
+// handler lives in its own msg_server_<name>.go file. Every handler checks
+// everything before it writes anything, so a rejected message changes
+// nothing even outside a transaction.
+func NewMsgServerImpl(keeper Keeper) types.MsgServer {
+	return msgServer{Keeper: keeper}
+}
+
+// checkAuthority fails unless signer is the module authority.
+func (k Keeper) checkAuthority(signer string) error {
+	if _, err := k.addressCodec.StringToBytes(signer); err != nil {
+		return errorsmod.Wrapf(types.ErrInvalidAuthority, "malformed authority address %q: %s", signer, err)
+	}
+	if signer != k.authority {
+		return errorsmod.Wrapf(types.ErrInvalidAuthority, "expected %s, got %s; this message must be submitted as a governance proposal", k.authority, signer)
+	}
+	return nil
+}
+
+// emit emits a typed event.
+func emit(ctx context.Context, event proto.Message) error {
+	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(event); err != nil {
+		return errorsmod.Wrapf(err, "emitting %T", event)
+	}
+	return nil
+}
+
+// UpdateParams replaces the module parameters (authority only).
+func (k msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams) (*types.MsgUpdateParamsResponse, error) {
+	if err := k.checkAuthority(msg.Authority); err != nil {
+		return nil, err
+	}
+	if err := msg.Params.Validate(); err != nil {
+		return nil, err
+	}
+	if err := k.Params.Set(ctx, msg.Params); err != nil {
+		return nil, err
+	}
+	if err := emit(ctx, &types.EventParamsUpdated{Authority: msg.Authority, Params: msg.Params}); err != nil {
+		return nil, err
+	}
+	return &types.MsgUpdateParamsResponse{}, nil
+}

@@ -1,0 +1,161 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/x/access/types"
+)
+
+// RequestAccess files a pending request from the requester to an owner. A
+// requester may have at most params.max_pending_requests pending with one
+// owner, and asking for WRITE only makes sense for an authorised issuer.
+func (k msgServer) RequestAccess(ctx context.Context, msg *types.MsgRequestAccess) (*types.MsgRequestAccessResponse, error) {
+	requester, err := k.decodeAddress("requester", msg.Requester)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := k.decodeAddress("owner", msg.Owner)
+	if err != nil {
+		return nil, err
+	}
+	if requester.Equals(owner) {
+		return nil, errorsmod.Wrap(types.ErrInvalidRequest, "you asked yourself: owners always have access to their own records")
+	}
+	if err := types.ValidatePermissionPurpose(msg.Permission, msg.Purpose); err != nil {
+		return nil, errorsmod.Wrap(types.ErrInvalidRequest, err.Error())
+	}
+	if err := types.ValidateTarget(msg.RecordId, msg.Kinds); err != nil {
+		return nil, errorsmod.Wrap(types.ErrInvalidRequest, err.Error())
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := types.ValidateReason(msg.Reason, params.MaxReasonLength); err != nil {
+		return nil, err
+	}
+	if msg.RecordId != 0 {
+		record, err := k.activeRecord(ctx, msg.RecordId)
+		if err != nil {
+			return nil, err
+		}
+		if !k.sameAddress(record.Owner, msg.Owner) {
+			return nil, errorsmod.Wrapf(types.ErrInvalidRequest, "record %d does not belong to %s; ask its owner", msg.RecordId, msg.Owner)
+		}
+	}
+	if msg.Permission == types.PermissionWrite {
+		auth, err := k.issuers.IsAuthorised(ctx, requester)
+		if err != nil {
+			return nil, err
+		}
+		if !auth.Authorised {
+			return nil, errorsmod.Wrapf(types.ErrNotIssuer, "only an authorised organisation or practitioner may ask for WRITE; %s is not (%s)", msg.Requester, auth.Reason)
+		}
+	}
+	t := now(ctx)
+	expires := t.Add(params.DefaultRequestTtl)
+	if msg.ExpiresAt != nil {
+		expires = *msg.ExpiresAt
+		if !expires.After(t) {
+			return nil, errorsmod.Wrapf(types.ErrInvalidRequest, "expires_at %s is not after the current block time %s", expires.UTC(), t.UTC())
+		}
+		if expires.Sub(t) > params.MaxRequestTtl {
+			return nil, errorsmod.Wrapf(types.ErrInvalidRequest, "expires_at %s is more than %s away (params max_request_ttl)", expires.UTC(), params.MaxRequestTtl)
+		}
+	}
+	pair := collections.Join(requester, owner)
+	pending, err := k.PendingRequests.Get(ctx, pair)
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
+		return nil, err
+	}
+	if pending >= params.MaxPendingRequests {
+		return nil, errorsmod.Wrapf(types.ErrTooManyRequests,
+			"%s already has %d pending requests with %s (params max_pending_requests); wait for an answer or cancel one", msg.Requester, pending, msg.Owner)
+	}
+
+	id, err := nextID(ctx, k.NextRequestID)
+	if err != nil {
+		return nil, err
+	}
+	request := types.AccessRequest{
+		Id:         id,
+		Requester:  k.str(requester),
+		Owner:      k.str(owner),
+		RecordId:   msg.RecordId,
+		Kinds:      msg.Kinds,
+		Permission: msg.Permission,
+		Purpose:    msg.Purpose,
+		Reason:     msg.Reason,
+		ExpiresAt:  expires,
+		CreatedAt:  t,
+	}
+	if err := k.setRequest(ctx, request, requester, owner, pending+1); err != nil {
+		return nil, err
+	}
+	if err := emit(ctx, &types.EventAccessRequested{Request: request}); err != nil {
+		return nil, err
+	}
+	return &types.MsgRequestAccessResponse{RequestId: id}, nil
+}
+
+// setRequest stores a pending request, its expiry and the pending count.
+func (k Keeper) setRequest(ctx context.Context, r types.AccessRequest, requester, owner sdk.AccAddress, pending uint32) error {
+	if err := k.Requests.Set(ctx, r.Id, r); err != nil {
+		return errorsmod.Wrapf(err, "storing request %d", r.Id)
+	}
+	if err := k.RequestExpiry.Set(ctx, collections.Join(r.ExpiresAt, r.Id)); err != nil {
+		return err
+	}
+	return k.PendingRequests.Set(ctx, collections.Join(requester, owner), pending)
+}
+
+// DenyRequest turns a pending request down (its owner only).
+func (k msgServer) DenyRequest(ctx context.Context, msg *types.MsgDenyRequest) (*types.MsgDenyRequestResponse, error) {
+	if _, err := k.decodeAddress("owner", msg.Owner); err != nil {
+		return nil, err
+	}
+	r, err := k.pendingRequest(ctx, msg.RequestId)
+	if err != nil {
+		return nil, err
+	}
+	if !k.sameAddress(r.Owner, msg.Owner) {
+		return nil, errorsmod.Wrapf(types.ErrNotOwner, "request %d was made to %s; only that patient may deny it", r.Id, r.Owner)
+	}
+	if err := k.closeRequest(ctx, r, "DENIED", 0); err != nil {
+		return nil, err
+	}
+	return &types.MsgDenyRequestResponse{}, nil
+}
+
+// CancelRequest withdraws a pending request (its requester only).
+func (k msgServer) CancelRequest(ctx context.Context, msg *types.MsgCancelRequest) (*types.MsgCancelRequestResponse, error) {
+	if _, err := k.decodeAddress("requester", msg.Requester); err != nil {
+		return nil, err
+	}
+	r, err := k.pendingRequest(ctx, msg.RequestId)
+	if err != nil {
+		return nil, err
+	}
+	if !k.sameAddress(r.Requester, msg.Requester) {
+		return nil, errorsmod.Wrapf(types.ErrNotRequester, "request %d was made by %s; only it may cancel the request", r.Id, r.Requester)
+	}
+	if err := k.closeRequest(ctx, r, "CANCELLED", 0); err != nil {
+		return nil, err
+	}
+	return &types.MsgCancelRequestResponse{}, nil
+}
+
+// pendingRequest loads a pending request or fails with ErrRequestNotFound.
+func (k Keeper) pendingRequest(ctx context.Context, id uint64) (types.AccessRequest, error) {
+	r, err := k.Requests.Get(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return r, errorsmod.Wrapf(types.ErrRequestNotFound, "request %d is not pending (it was answered, cancelled or expired, or never existed)", id)
+	}
+	return r, err
+}

@@ -1,0 +1,29 @@
+package types
+
+import (
+	"context"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	issuerstypes "github.com/medchain/medchain/x/issuers/types"
+	recordstypes "github.com/medchain/medchain/x/records/types"
+)
+
+// RecordsKeeper is the part of x/records the access module uses.
+// recordskeeper.Keeper satisfies it.
+type RecordsKeeper interface {
+	// GetRecord returns a record by id and whether it exists.
+	GetRecord(ctx context.Context, id uint64) (recordstypes.Record, bool, error)
+	// WalkOwnerRecords visits owner's records in id order (index scan).
+	WalkOwnerRecords(ctx context.Context, owner sdk.AccAddress, fn func(recordstypes.Record) (stop bool, err error)) error
+	// RotateKey moves a record to key epoch + 1 with a re-encrypted CID.
+	RotateKey(ctx context.Context, recordID uint64, cid string, sizeBytes uint64, by string) (recordstypes.Record, error)
+}
+
+// IssuersKeeper is the part of x/issuers the access module uses.
+// issuerskeeper.Keeper satisfies it.
+type IssuersKeeper interface {
+	// IsAuthorised says whether addr may act as an issuer right now and on
+	// behalf of which organisation.
+	IsAuthorised(ctx context.Context, addr sdk.AccAddress) (issuerstypes.Authorisation, error)
+}

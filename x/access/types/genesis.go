@@ -1,0 +1,142 @@
+package types
+
+import (
+	"fmt"
+
+	"cosmossdk.io/core/address"
+	errorsmod "cosmossdk.io/errors"
+)
+
+// DefaultGenesis returns the state of a new chain: default params, nothing
+// else.
+func DefaultGenesis() *GenesisState {
+	return &GenesisState{Params: DefaultParams(), NextGrantId: 1, NextRequestId: 1}
+}
+
+// Validate checks g without reading any store: params, addresses, enums,
+// ids below the next ids and unique, one current key per account naming one
+// of its keys, one grant per (target, grantee, permission), wraps sealed to
+// registered keys.
+func (g GenesisState) Validate(ac address.Codec) error {
+	if err := g.Params.Validate(); err != nil {
+		return err
+	}
+	if g.NextGrantId == 0 || g.NextRequestId == 0 {
+		return errorsmod.Wrap(ErrInvalidGenesis, "next_grant_id and next_request_id must be at least 1")
+	}
+	addr := func(what, s string) (string, error) {
+		bz, err := ac.StringToBytes(s)
+		if err != nil || len(bz) == 0 {
+			return "", errorsmod.Wrapf(ErrInvalidGenesis, "%s: address %q: %v", what, s, err)
+		}
+		return string(bz), nil
+	}
+	keys := map[string]bool{}
+	for i, k := range g.Keys {
+		a, err := addr(fmt.Sprintf("keys[%d].owner", i), k.Owner)
+		if err != nil {
+			return err
+		}
+		if err := ValidatePublicKey(k.Algorithm, k.PublicKey); err != nil {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "keys[%d]: %s", i, err)
+		}
+		if k.KeyId != KeyID(k.PublicKey) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "keys[%d]: key_id %s does not match the public key (%s)", i, k.KeyId, KeyID(k.PublicKey))
+		}
+		if keys[a+"/"+k.KeyId] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "keys[%d]: key %s of %s is listed twice", i, k.KeyId, k.Owner)
+		}
+		keys[a+"/"+k.KeyId] = true
+	}
+	current := map[string]bool{}
+	for i, c := range g.CurrentKeys {
+		a, err := addr(fmt.Sprintf("current_keys[%d].owner", i), c.Owner)
+		if err != nil {
+			return err
+		}
+		if current[a] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "current_keys[%d]: %s has two current keys", i, c.Owner)
+		}
+		current[a] = true
+		if !keys[a+"/"+c.KeyId] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "current_keys[%d]: %s has no key %s in keys", i, c.Owner, c.KeyId)
+		}
+	}
+	grantIDs := map[uint64]bool{}
+	targets := map[string]bool{}
+	for i, gr := range g.Grants {
+		what := fmt.Sprintf("grants[%d]", i)
+		if gr.Id == 0 || gr.Id >= g.NextGrantId || grantIDs[gr.Id] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: id %d is 0, repeated, or not below next_grant_id %d", what, gr.Id, g.NextGrantId)
+		}
+		grantIDs[gr.Id] = true
+		o, err := addr(what+".owner", gr.Owner)
+		if err != nil {
+			return err
+		}
+		ge, err := addr(what+".grantee", gr.Grantee)
+		if err != nil {
+			return err
+		}
+		if o == ge {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: grantee is the owner", what)
+		}
+		if err := ValidatePermissionPurpose(gr.Permission, gr.Purpose); err != nil {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %s", what, err)
+		}
+		if err := ValidateTarget(gr.RecordId, gr.Kinds); err != nil {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %s", what, err)
+		}
+		target := fmt.Sprintf("%d/%s/%s/%d", gr.RecordId, o, ge, gr.Permission)
+		if gr.RecordId != 0 {
+			target = fmt.Sprintf("%d/-/%s/%d", gr.RecordId, ge, gr.Permission)
+		}
+		if targets[target] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: a second %s grant for the same target and grantee", what, gr.Permission.Label())
+		}
+		targets[target] = true
+	}
+	wraps := map[string]bool{}
+	for i, w := range g.Wraps {
+		what := fmt.Sprintf("wraps[%d]", i)
+		a, err := addr(what+".grantee", w.Grantee)
+		if err != nil {
+			return err
+		}
+		if w.RecordId == 0 || len(w.Ciphertext) == 0 {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: record_id and ciphertext are required", what)
+		}
+		if !keys[a+"/"+w.KeyId] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: sealed to key %s, which %s never registered", what, w.KeyId, w.Grantee)
+		}
+		k := fmt.Sprintf("%d/%s", w.RecordId, a)
+		if wraps[k] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: a second wrap of record %d for %s", what, w.RecordId, w.Grantee)
+		}
+		wraps[k] = true
+	}
+	requestIDs := map[uint64]bool{}
+	for i, r := range g.Requests {
+		what := fmt.Sprintf("requests[%d]", i)
+		if r.Id == 0 || r.Id >= g.NextRequestId || requestIDs[r.Id] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: id %d is 0, repeated, or not below next_request_id %d", what, r.Id, g.NextRequestId)
+		}
+		requestIDs[r.Id] = true
+		if _, err := addr(what+".requester", r.Requester); err != nil {
+			return err
+		}
+		if _, err := addr(what+".owner", r.Owner); err != nil {
+			return err
+		}
+		if err := ValidatePermissionPurpose(r.Permission, r.Purpose); err != nil {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %s", what, err)
+		}
+		if err := ValidateTarget(r.RecordId, r.Kinds); err != nil {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %s", what, err)
+		}
+		if err := ValidateReason(r.Reason, MaxReasonLengthCap); err != nil {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %s", what, err)
+		}
+	}
+	return nil
+}

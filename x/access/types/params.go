@@ -1,0 +1,52 @@
+package types
+
+import (
+	"time"
+
+	errorsmod "cosmossdk.io/errors"
+)
+
+// Default parameters and hard caps.
+const (
+	DefaultMaxExpirationsPerBlock uint32 = 500
+	DefaultMaxPendingRequests     uint32 = 3
+	DefaultRequestTTL                    = 7 * 24 * time.Hour
+	DefaultMaxRequestTTL                 = 90 * 24 * time.Hour
+	DefaultMaxReasonLength        uint32 = 140
+	DefaultMaxWrapsPerMsg         uint32 = 500
+
+	// MaxReasonLengthCap keeps reasons short whatever governance decides:
+	// they are public and must not turn into medical notes.
+	MaxReasonLengthCap uint32 = 512
+)
+
+// DefaultParams returns the parameters a new chain starts with.
+func DefaultParams() Params {
+	return Params{
+		MaxExpirationsPerBlock: DefaultMaxExpirationsPerBlock,
+		MaxPendingRequests:     DefaultMaxPendingRequests,
+		DefaultRequestTtl:      DefaultRequestTTL,
+		MaxRequestTtl:          DefaultMaxRequestTTL,
+		MaxReasonLength:        DefaultMaxReasonLength,
+		MaxWrapsPerMsg:         DefaultMaxWrapsPerMsg,
+	}
+}
+
+// Validate reports whether p can be put in force.
+func (p Params) Validate() error {
+	switch {
+	case p.MaxExpirationsPerBlock == 0:
+		return errorsmod.Wrap(ErrInvalidParams, "max_expirations_per_block must be greater than 0, or expired grants would never be removed")
+	case p.MaxPendingRequests == 0:
+		return errorsmod.Wrap(ErrInvalidParams, "max_pending_requests must be greater than 0")
+	case p.DefaultRequestTtl <= 0:
+		return errorsmod.Wrap(ErrInvalidParams, "default_request_ttl must be positive")
+	case p.MaxRequestTtl < p.DefaultRequestTtl:
+		return errorsmod.Wrapf(ErrInvalidParams, "max_request_ttl %s is shorter than default_request_ttl %s", p.MaxRequestTtl, p.DefaultRequestTtl)
+	case p.MaxReasonLength == 0 || p.MaxReasonLength > MaxReasonLengthCap:
+		return errorsmod.Wrapf(ErrInvalidParams, "max_reason_length %d must be between 1 and %d", p.MaxReasonLength, MaxReasonLengthCap)
+	case p.MaxWrapsPerMsg == 0:
+		return errorsmod.Wrap(ErrInvalidParams, "max_wraps_per_msg must be greater than 0")
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package types
+
+import (
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	errorsmod "cosmossdk.io/errors"
+
+	recordstypes "github.com/medchain/medchain/x/records/types"
+)
+
+// IsValid reports whether p is READ or WRITE.
+func (p Permission) IsValid() bool { return p == PermissionRead || p == PermissionWrite }
+
+// Label is the permission without its enum prefix: "READ".
+func (p Permission) Label() string { return strings.TrimPrefix(p.String(), "PERMISSION_") }
+
+// IsValid reports whether p is one of the defined purposes other than
+// UNSPECIFIED.
+func (p Purpose) IsValid() bool {
+	_, defined := Purpose_name[int32(p)]
+	return defined && p != PurposeUnspecified
+}
+
+// Label is the purpose without its enum prefix: "TREATMENT".
+func (p Purpose) Label() string { return strings.TrimPrefix(p.String(), "PURPOSE_") }
+
+// validPurposes lists the purposes as the CLI spells them.
+func validPurposes() string {
+	values := make([]string, 0, len(Purpose_name)-1)
+	for i := int32(1); i < int32(len(Purpose_name)); i++ {
+		values = append(values, strings.ToLower(Purpose(i).Label()))
+	}
+	return strings.Join(values, ", ")
+}
+
+// ValidatePermissionPurpose checks the permission and purpose enums.
+func ValidatePermissionPurpose(p Permission, purpose Purpose) error {
+	if !p.IsValid() {
+		return errorsmod.Wrapf(ErrInvalidGrant, "permission %s is not valid; use read or write", p)
+	}
+	if !purpose.IsValid() {
+		return errorsmod.Wrapf(ErrInvalidGrant, "purpose %s is not valid; use one of: %s", purpose, validPurposes())
+	}
+	return nil
+}
+
+// ValidateTarget checks a grant's or request's target: one record
+// (recordID > 0, no kinds) or a scope (recordID 0, distinct valid kinds,
+// none meaning every kind).
+func ValidateTarget(recordID uint64, kinds []recordstypes.RecordKind) error {
+	if recordID != 0 && len(kinds) > 0 {
+		return errorsmod.Wrapf(ErrInvalidGrant, "record %d is one record; kinds only narrow a scope grant (record_id 0)", recordID)
+	}
+	seen := make(map[recordstypes.RecordKind]bool, len(kinds))
+	for _, k := range kinds {
+		if !k.IsValid() {
+			return errorsmod.Wrapf(ErrInvalidGrant, "kind %s is not valid; use one of: %s", k, recordstypes.ValidRecordKinds())
+		}
+		if seen[k] {
+			return errorsmod.Wrapf(ErrInvalidGrant, "kind %s is listed twice", k.Label())
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
+// CoversKind reports whether a scope with kinds covers a record of kind
+// (an empty scope covers every kind).
+func CoversKind(kinds []recordstypes.RecordKind, kind recordstypes.RecordKind) bool {
+	if len(kinds) == 0 {
+		return true
+	}
+	for _, k := range kinds {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// Live reports whether something expiring at expiresAt (nil: never) still
+// holds at now. Expiry is exclusive: at exactly expiresAt it no longer
+// holds.
+func Live(expiresAt *time.Time, now time.Time) bool {
+	return expiresAt == nil || now.Before(*expiresAt)
+}
+
+// IsLive reports whether the grant allows anything at now.
+func (g Grant) IsLive(now time.Time) bool { return Live(g.ExpiresAt, now) }
+
+// IsLive reports whether the entry's grant allows anything at now.
+func (e AccessEntry) IsLive(now time.Time) bool { return Live(e.ExpiresAt, now) }
+
+// ValidateReason checks a request's reason: short, printable, one line.
+// It is public, so the CLI reminds users not to put health information in
+// it; the chain can only bound it.
+func ValidateReason(reason string, maxLength uint32) error {
+	if uint32(len(reason)) > maxLength {
+		return errorsmod.Wrapf(ErrInvalidRequest, "reason is %d bytes; the limit is %d (it is public: say why in a few words, without health details)", len(reason), maxLength)
+	}
+	if !utf8.ValidString(reason) {
+		return errorsmod.Wrap(ErrInvalidRequest, "reason is not valid UTF-8")
+	}
+	for _, r := range reason {
+		if !unicode.IsPrint(r) {
+			return errorsmod.Wrapf(ErrInvalidRequest, "reason contains the non-printable character %U", r)
+		}
+	}
+	return nil
+}
