@@ -9,12 +9,15 @@ import (
 
 	"cosmossdk.io/core/appmodule"
 
+	"github.com/spf13/cobra"
+
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/codec"
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 
+	"github.com/medchain/medchain/x/access/client/cli"
 	"github.com/medchain/medchain/x/access/keeper"
 	"github.com/medchain/medchain/x/access/types"
 )
@@ -128,3 +131,7 @@ func (AppModule) ConsensusVersion() uint64 { return ConsensusVersion }
 func (am AppModule) EndBlock(ctx context.Context) error {
 	return am.keeper.EndBlocker(ctx)
 }
+
+// GetQueryCmd returns the hand-written query commands (consent); AutoCLI
+// adds the generated ones to the same group.
+func (AppModule) GetQueryCmd() *cobra.Command { return cli.GetQueryCmd() }

@@ -10,8 +10,11 @@ const (
 	// ModuleName is the name of the access module.
 	ModuleName = "access"
 
-	// StoreKey is the key of the module's KV store.
-	StoreKey = ModuleName
+	// StoreKey is the key (and ABCI query path, /store/consent/key) of the
+	// module's KV store. It cannot be the module name: the multistore
+	// refuses store keys that prefix one another, and "acc" (x/auth) is a
+	// prefix of "access".
+	StoreKey = "consent"
 )
 
 // Store prefixes. Each collection owns one prefix; never reuse or renumber a
