@@ -1,0 +1,60 @@
+package keeper_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/medchain/medchain/x/access/types"
+)
+
+// TestUpdateParams: the authority puts valid params in force.
+func TestUpdateParams(t *testing.T) {
+	f := newFixture(t)
+	params := types.Params{
+		MaxExpirationsPerBlock: 10, MaxPendingRequests: 1, DefaultRequestTtl: time.Hour,
+		MaxRequestTtl: time.Hour, MaxReasonLength: types.MaxReasonLengthCap, MaxWrapsPerMsg: 1,
+	}
+	ctx := f.deliver(t, sending(f.msgServer.UpdateParams, &types.MsgUpdateParams{Authority: f.authority, Params: params}))
+	requireEvent(t, ctx, &types.EventParamsUpdated{Authority: f.authority, Params: params})
+	got, err := f.querier.Params(f.ctx, &types.QueryParamsRequest{})
+	require.NoError(t, err)
+	require.Equal(t, params, got.Params)
+}
+
+// TestUpdateParamsRejected: only the authority, only valid params.
+func TestUpdateParamsRejected(t *testing.T) {
+	f := newFixture(t)
+	update := func(authority string, params types.Params) *types.MsgUpdateParams {
+		return &types.MsgUpdateParams{Authority: authority, Params: params}
+	}
+	with := func(edit func(*types.Params)) *types.MsgUpdateParams {
+		p := types.DefaultParams()
+		edit(&p)
+		return update(f.authority, p)
+	}
+	requireAllRejected(t, f, handler(f.msgServer.UpdateParams), []rejection[*types.MsgUpdateParams]{
+		{"a patient", update(f.patient, types.DefaultParams()), types.ErrInvalidAuthority,
+			"expected " + f.authority + ", got " + f.patient + "; this message must be submitted as a governance proposal"},
+		{"a hospital", update(f.hospital, types.DefaultParams()), types.ErrInvalidAuthority, "must be submitted as a governance proposal"},
+		{"a malformed authority", update("med1notbech32", types.DefaultParams()), types.ErrInvalidAuthority, `malformed authority address "med1notbech32"`},
+		{"an empty authority", update("", types.DefaultParams()), types.ErrInvalidAuthority, "malformed authority address"},
+		{"no expirations per block", with(func(p *types.Params) { p.MaxExpirationsPerBlock = 0 }),
+			types.ErrInvalidParams, "max_expirations_per_block must be greater than 0"},
+		{"no pending requests", with(func(p *types.Params) { p.MaxPendingRequests = 0 }),
+			types.ErrInvalidParams, "max_pending_requests must be greater than 0"},
+		{"zero default TTL", with(func(p *types.Params) { p.DefaultRequestTtl = 0 }),
+			types.ErrInvalidParams, "default_request_ttl must be positive"},
+		{"negative default TTL", with(func(p *types.Params) { p.DefaultRequestTtl = -time.Hour }),
+			types.ErrInvalidParams, "default_request_ttl must be positive"},
+		{"max TTL below the default", with(func(p *types.Params) { p.MaxRequestTtl = p.DefaultRequestTtl - time.Second }),
+			types.ErrInvalidParams, "max_request_ttl 167h59m59s is shorter than default_request_ttl 168h0m0s"},
+		{"no reason length", with(func(p *types.Params) { p.MaxReasonLength = 0 }),
+			types.ErrInvalidParams, "max_reason_length 0 must be between 1 and 512"},
+		{"reason length above the cap", with(func(p *types.Params) { p.MaxReasonLength = types.MaxReasonLengthCap + 1 }),
+			types.ErrInvalidParams, "max_reason_length 513 must be between 1 and 512"},
+		{"no wraps per message", with(func(p *types.Params) { p.MaxWrapsPerMsg = 0 }),
+			types.ErrInvalidParams, "max_wraps_per_msg must be greater than 0"},
+	})
+}
