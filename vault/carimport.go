@@ -1,0 +1,324 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	blocks "github.com/ipfs/go-block-format"
+	"github.com/ipfs/go-cid"
+	car "github.com/ipld/go-car/v2"
+)
+
+const (
+	// maxCARHeader bounds the CAR header: one root is about 60 bytes.
+	maxCARHeader = 64 << 10
+	// maxSection bounds one CAR section: a block plus its CID.
+	maxSection = maxBlockSize + 256
+)
+
+// ImportCAR stores the DAG carried by a CARv1 upload, or nothing at all.
+//
+// The CAR must have exactly one root, a UnixFS file (a raw block or a dag-pb
+// file node: the vault stores single files). Every block must have a CID
+// that checkCID accepts and must hash to it, the whole input must fit in
+// maxBytes (maxBytes <= 0 means no limit), and every block reachable from
+// the root must be in the CAR or already in the vault. Only when all of that
+// holds are the blocks written; until then they wait in a spool file in the
+// store's directory, so a rejected or interrupted upload leaves nothing
+// behind. Blocks in the CAR that the root does not reach are dropped.
+//
+// Errors wrap ErrTooLarge, ErrBadCAR, ErrUnsupportedCID, ErrBlockMismatch or
+// ErrIncompleteDAG and name the CID concerned. An error reading r itself is
+// returned wrapped as it is (for example *http.MaxBytesError), so a server
+// can tell a client that hung up from one that sent bad data.
+//
+// Like Import, the root is recorded as unpinned now and survives GC for one
+// grace period unless pinned.
+func (s *Store) ImportCAR(ctx context.Context, r io.Reader, maxBytes int64) (cid.Cid, error) {
+	root, _, err := s.importCAR(ctx, r, maxBytes, cid.Undef)
+	return root, err
+}
+
+// importCAR is ImportCAR that also returns the file's content size. When
+// want is defined the CAR's header roots are ignored and want is the root,
+// as the trustless gateway specification asks of clients fetching a CAR.
+func (s *Store) importCAR(ctx context.Context, r io.Reader, maxBytes int64, want cid.Cid) (cid.Cid, int64, error) {
+	st, err := stageCAR(ctx, r, maxBytes, s.tmpDir, want)
+	if err != nil {
+		return cid.Undef, 0, err
+	}
+	defer st.discard()
+
+	s.gcMu.RLock()
+	defer s.gcMu.RUnlock()
+	order, err := st.plan(ctx, s)
+	if err != nil {
+		return cid.Undef, 0, err
+	}
+	size, err := st.fileSize(ctx, s)
+	if err != nil {
+		return cid.Undef, 0, err
+	}
+	if err := st.write(ctx, s, order); err != nil {
+		return cid.Undef, 0, err
+	}
+	if err := s.recordWritten(ctx, st.root); err != nil {
+		return cid.Undef, 0, err
+	}
+	return st.root, size, nil
+}
+
+// stagedCAR is an upload whose blocks have each been verified and spooled
+// to a temporary file, not yet checked for completeness nor stored.
+type stagedCAR struct {
+	root cid.Cid
+	*spool
+}
+
+func stageCAR(ctx context.Context, r io.Reader, maxBytes int64, tmpDir string, want cid.Cid) (_ *stagedCAR, err error) {
+	if maxBytes <= 0 {
+		maxBytes = math.MaxInt64
+	}
+	lr := &limitedReader{r: r, left: maxBytes}
+	// Whatever the CAR parser made of it, a read that hit the limit or
+	// failed underneath is reported as such.
+	explain := func(err error) error {
+		switch {
+		case lr.exceeded:
+			return fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxBytes)
+		case lr.srcErr != nil:
+			return &readError{lr.srcErr}
+		case ctx.Err() != nil:
+			return ctx.Err()
+		}
+		return err
+	}
+
+	br, err := car.NewBlockReader(lr,
+		car.WithTrustedCAR(true), // we verify, and name the block
+		car.MaxAllowedHeaderSize(maxCARHeader),
+		car.MaxAllowedSectionSize(uint64(maxSection)))
+	if err != nil {
+		return nil, explain(fmt.Errorf("%w: header: %v", ErrBadCAR, err))
+	}
+	if br.Version != 1 {
+		return nil, fmt.Errorf("%w: CARv%d; send a CARv1", ErrBadCAR, br.Version)
+	}
+	root := want
+	if !root.Defined() {
+		if len(br.Roots) != 1 {
+			return nil, fmt.Errorf("%w: %d roots in the header; exactly one is required", ErrBadCAR, len(br.Roots))
+		}
+		root = br.Roots[0]
+	}
+	if err := checkCID(root); err != nil {
+		return nil, err
+	}
+
+	sp, err := newSpool(tmpDir)
+	if err != nil {
+		return nil, err
+	}
+	st := &stagedCAR{root: root, spool: sp}
+	defer func() {
+		if err != nil {
+			st.discard()
+		}
+	}()
+
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		blk, err := br.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, explain(fmt.Errorf("%w: after %d blocks: %v", ErrBadCAR, len(st.blocks), err))
+		}
+		c, data := blk.Cid(), blk.RawData()
+		if err := verifyBlock(c, data); err != nil {
+			return nil, err
+		}
+		if st.has(c) {
+			continue
+		}
+		children, err := links(c, data)
+		if err != nil {
+			return nil, err
+		}
+		for _, child := range children {
+			if err := checkCID(child); err != nil {
+				return nil, fmt.Errorf("block %s links to an unsupported CID: %w", c, err)
+			}
+		}
+		if err := st.add(c, data, children); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// verifyBlock is the check every block coming from outside goes through:
+// an accepted kind of CID, and bytes that hash to it.
+func verifyBlock(c cid.Cid, data []byte) error {
+	if err := checkCID(c); err != nil {
+		return err
+	}
+	sum, err := c.Prefix().Sum(data)
+	if err != nil {
+		return fmt.Errorf("%w: hash block %s: %v", ErrBlockMismatch, c, err)
+	}
+	if !sum.Equals(c) {
+		return fmt.Errorf("%w: block %s hashes to %s", ErrBlockMismatch, c, sum)
+	}
+	return nil
+}
+
+// plan walks the DAG from the root through the staged blocks and, where a
+// block is not staged, through the store s (nil for none). It returns the
+// staged blocks the root reaches, root first, or ErrIncompleteDAG naming the
+// first missing block and the block that links to it.
+func (st *stagedCAR) plan(ctx context.Context, s *Store) ([]cid.Cid, error) {
+	var order []cid.Cid
+	err := walk(ctx, []cid.Cid{st.root}, func(c, parent cid.Cid) ([]cid.Cid, error) {
+		if b, ok := st.blocks[c]; ok {
+			order = append(order, c)
+			return b.links, nil
+		}
+		has := false
+		if s != nil {
+			var err error
+			if has, err = s.Has(ctx, c); err != nil {
+				return nil, err
+			}
+		}
+		if !has {
+			if !parent.Defined() {
+				return nil, fmt.Errorf("%w: root block %s %s", ErrIncompleteDAG, c, missingFrom(s))
+			}
+			return nil, fmt.Errorf("%w: block %s, linked from %s, %s", ErrIncompleteDAG, c, parent, missingFrom(s))
+		}
+		if c.Prefix().Codec != cid.DagProtobuf {
+			return nil, nil
+		}
+		// A block the vault already has may head a sub-DAG that a crash or
+		// a GC left partial: walk it too.
+		data, err := s.Block(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		return links(c, data)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return order, nil
+}
+
+func missingFrom(s *Store) string {
+	if s == nil {
+		return "is not in the CAR"
+	}
+	return "is neither in the CAR nor in the vault"
+}
+
+// fileSize checks that the root is a UnixFS file (the vault stores single
+// files, which Cat must be able to read back) and returns its content size.
+func (st *stagedCAR) fileSize(ctx context.Context, s *Store) (int64, error) {
+	var data []byte
+	var err error
+	if st.has(st.root) {
+		data, err = st.block(st.root)
+	} else {
+		data, err = s.Block(ctx, st.root)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return fileSize(st.root, data)
+}
+
+// write stores the planned blocks in batches, each one fsynced commit.
+func (st *stagedCAR) write(ctx context.Context, s *Store, order []cid.Cid) error {
+	var batch []blocks.Block
+	batchBytes := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := s.raw.PutMany(ctx, batch); err != nil {
+			return fmt.Errorf("vault: store blocks: %w", err)
+		}
+		batch, batchBytes = batch[:0], 0
+		return nil
+	}
+	for _, c := range order {
+		data, err := st.block(c)
+		if err != nil {
+			return err
+		}
+		blk, err := blocks.NewBlockWithCid(data, c)
+		if err != nil {
+			return err
+		}
+		batch = append(batch, blk)
+		batchBytes += len(data)
+		if batchBytes >= writeBatchBytes {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// readError is a failure of the reader an upload came from (a client that
+// hung up, a body over the HTTP server's limit), as opposed to bad data.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return "vault: reading upload: " + e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// limitedReader fails with ErrTooLarge once more than left bytes are read,
+// and remembers an error of the underlying reader so that it is not
+// mistaken for a malformed CAR.
+type limitedReader struct {
+	r        io.Reader
+	left     int64
+	exceeded bool
+	srcErr   error
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.exceeded {
+		return 0, ErrTooLarge
+	}
+	if l.left <= 0 {
+		// At the limit: one more byte means the input is too large.
+		var probe [1]byte
+		n, err := l.r.Read(probe[:])
+		if n > 0 {
+			l.exceeded = true
+			return 0, ErrTooLarge
+		}
+		return 0, l.note(err)
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, l.note(err)
+}
+
+func (l *limitedReader) note(err error) error {
+	if err != nil && !errors.Is(err, io.EOF) && l.srcErr == nil {
+		l.srcErr = err
+	}
+	return err
+}

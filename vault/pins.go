@@ -1,0 +1,268 @@
+package vault
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/ipfs/boxo/blockstore"
+	"github.com/ipfs/boxo/datastore/dshelp"
+	"github.com/ipfs/go-cid"
+	ds "github.com/ipfs/go-datastore"
+	dsq "github.com/ipfs/go-datastore/query"
+)
+
+// pinPrefix is where pin records live in the store's datastore, beside the
+// blockstore's "/blocks".
+var pinPrefix = ds.NewKey("/vault/pins")
+
+// PinInfo is what the vault knows about one root.
+//
+// A root is either pinned (kept until unpinned) or unpinned since
+// UnpinnedAt, in which case GC keeps it for a grace period after that time
+// and then collects the blocks no other kept root reaches. A root that was
+// written (Import, ImportCAR) but never pinned is unpinned since its write,
+// which protects an upload between its acknowledgement and the Pin that
+// follows, and lets GC collect uploads that were never registered.
+type PinInfo struct {
+	Root       cid.Cid   `json:"-"`
+	Reason     string    `json:"reason,omitempty"`
+	PinnedAt   time.Time `json:"pinned_at,omitzero"`
+	UnpinnedAt time.Time `json:"unpinned_at,omitzero"`
+}
+
+// Pinned reports whether the root is pinned now.
+func (p PinInfo) Pinned() bool { return !p.PinnedAt.IsZero() && p.UnpinnedAt.IsZero() }
+
+func pinKey(c cid.Cid) ds.Key { return pinPrefix.ChildString(c.String()) }
+
+// Pin keeps root and every block under it until Unpin. reason says why (an
+// upload, a record id); pinning a pinned root again only updates the reason.
+// The root block must be in the vault.
+func (s *Store) Pin(ctx context.Context, root cid.Cid, reason string) error {
+	if has, err := s.Has(ctx, root); err != nil {
+		return err
+	} else if !has {
+		return fmt.Errorf("%w: cannot pin %s", ErrNotFound, root)
+	}
+	s.pinMu.Lock()
+	defer s.pinMu.Unlock()
+	p, _, err := s.pinRecord(ctx, root)
+	if err != nil {
+		return err
+	}
+	wasPinned := p.Pinned()
+	p.Reason = reason
+	if !wasPinned {
+		p.PinnedAt, p.UnpinnedAt = time.Now().UTC(), time.Time{}
+	}
+	if err := s.putPinRecord(ctx, p); err != nil {
+		return err
+	}
+	if !wasPinned {
+		s.pinned.Add(1)
+	}
+	return nil
+}
+
+// Unpin releases root as of at. Its blocks stay for GC's grace period after
+// at, so a reader that just learnt of a rotation can still fetch the old
+// payload. Unpinning a root that is not pinned changes nothing.
+func (s *Store) Unpin(ctx context.Context, root cid.Cid, at time.Time) error {
+	s.pinMu.Lock()
+	defer s.pinMu.Unlock()
+	p, found, err := s.pinRecord(ctx, root)
+	if err != nil || !found || !p.Pinned() {
+		return err
+	}
+	p.UnpinnedAt = at.UTC()
+	if err := s.putPinRecord(ctx, p); err != nil {
+		return err
+	}
+	s.pinned.Add(-1)
+	return nil
+}
+
+// Pins lists every root the vault has a record of, pinned or in its grace
+// period, sorted by CID.
+func (s *Store) Pins(ctx context.Context) ([]PinInfo, error) {
+	s.pinMu.Lock()
+	defer s.pinMu.Unlock()
+	return s.pinRecords(ctx)
+}
+
+// PinnedCount is the number of roots pinned now.
+func (s *Store) PinnedCount() int64 { return s.pinned.Load() }
+
+// GC deletes every block that no kept root reaches, where the kept roots are
+// those pinned and those unpinned no longer than grace before now; records of
+// roots past their grace are dropped. A block shared by a collected and a
+// kept root stays. Blocks no root reaches at all (left by a crash in the
+// middle of a write) go too. It returns how many blocks it deleted.
+//
+// GC waits for writes in progress to record their roots and holds off new
+// ones until it is done; reads go on meanwhile.
+func (s *Store) GC(ctx context.Context, now time.Time, grace time.Duration) (int, error) {
+	s.gcMu.Lock()
+	defer s.gcMu.Unlock()
+	s.pinMu.Lock()
+	defer s.pinMu.Unlock()
+
+	records, err := s.pinRecords(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var kept []cid.Cid
+	var expired []PinInfo
+	for _, p := range records {
+		if p.Pinned() || now.Sub(p.UnpinnedAt) <= grace {
+			kept = append(kept, p.Root)
+		} else {
+			expired = append(expired, p)
+		}
+	}
+
+	live, err := s.mark(ctx, kept)
+	if err != nil {
+		return 0, err
+	}
+
+	// The blockstore keys blocks by multihash under /blocks: deleting the
+	// keys in one batch makes the sweep a single atomic, fsynced commit.
+	keys, err := s.raw.AllKeysChan(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("vault: gc: list blocks: %w", err)
+	}
+	batch, err := s.ds.Batch(ctx)
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for c := range keys {
+		if _, ok := live[string(c.Hash())]; ok {
+			continue
+		}
+		if err := batch.Delete(ctx, blockstore.BlockPrefix.Child(dshelp.MultihashToDsKey(c.Hash()))); err != nil {
+			return 0, err
+		}
+		removed++
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err // the listing may have stopped early; delete nothing
+	}
+	for _, p := range expired {
+		if err := batch.Delete(ctx, pinKey(p.Root)); err != nil {
+			return 0, err
+		}
+	}
+	if err := batch.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("vault: gc: delete: %w", err)
+	}
+	return removed, nil
+}
+
+// mark returns the multihashes of every block reachable from roots. A block
+// missing under a kept root protects nothing and is skipped; a kept dag-pb
+// block that cannot be read aborts GC, since its children are unknown.
+func (s *Store) mark(ctx context.Context, roots []cid.Cid) (map[string]struct{}, error) {
+	live := map[string]struct{}{}
+	err := walk(ctx, roots, func(c, _ cid.Cid) ([]cid.Cid, error) {
+		live[string(c.Hash())] = struct{}{}
+		if c.Prefix().Codec != cid.DagProtobuf {
+			return nil, nil
+		}
+		data, err := s.Block(ctx, c)
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("vault: gc: %w", err)
+		}
+		return links(c, data)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return live, nil
+}
+
+// recordWritten notes a freshly written root as unpinned now unless it is
+// pinned, so that it survives GC for one grace period.
+func (s *Store) recordWritten(ctx context.Context, root cid.Cid) error {
+	s.pinMu.Lock()
+	defer s.pinMu.Unlock()
+	p, _, err := s.pinRecord(ctx, root)
+	if err != nil || p.Pinned() {
+		return err
+	}
+	p.UnpinnedAt = time.Now().UTC()
+	return s.putPinRecord(ctx, p)
+}
+
+func (s *Store) pinRecord(ctx context.Context, root cid.Cid) (PinInfo, bool, error) {
+	p := PinInfo{Root: root}
+	data, err := s.ds.Get(ctx, pinKey(root))
+	if errors.Is(err, ds.ErrNotFound) {
+		return p, false, nil
+	}
+	if err != nil {
+		return p, false, fmt.Errorf("vault: read pin of %s: %w", root, err)
+	}
+	if err := json.Unmarshal(data, &p); err != nil {
+		return p, false, fmt.Errorf("vault: decode pin of %s: %w", root, err)
+	}
+	return p, true, nil
+}
+
+func (s *Store) putPinRecord(ctx context.Context, p PinInfo) error {
+	data, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	if err := s.ds.Put(ctx, pinKey(p.Root), data); err != nil {
+		return fmt.Errorf("vault: write pin of %s: %w", p.Root, err)
+	}
+	return nil
+}
+
+func (s *Store) pinRecords(ctx context.Context) ([]PinInfo, error) {
+	res, err := s.ds.Query(ctx, dsq.Query{Prefix: pinPrefix.String()})
+	if err != nil {
+		return nil, fmt.Errorf("vault: list pins: %w", err)
+	}
+	entries, err := res.Rest()
+	if err != nil {
+		return nil, fmt.Errorf("vault: list pins: %w", err)
+	}
+	out := make([]PinInfo, 0, len(entries))
+	for _, e := range entries {
+		c, err := cid.Decode(ds.RawKey(e.Key).BaseNamespace())
+		if err != nil {
+			return nil, fmt.Errorf("vault: pin record %s: %w", e.Key, err)
+		}
+		p := PinInfo{Root: c}
+		if err := json.Unmarshal(e.Value, &p); err != nil {
+			return nil, fmt.Errorf("vault: decode pin of %s: %w", c, err)
+		}
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Root.KeyString() < out[j].Root.KeyString() })
+	return out, nil
+}
+
+func (s *Store) countPinned(ctx context.Context) (int64, error) {
+	records, err := s.pinRecords(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, p := range records {
+		if p.Pinned() {
+			n++
+		}
+	}
+	return n, nil
+}
