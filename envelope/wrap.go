@@ -1,0 +1,110 @@
+package envelope
+
+import (
+	"crypto/hpke"
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+const (
+	// WrapOverhead is what a wrap adds to the record key it seals: the
+	// encapsulated key and the AEAD tag.
+	WrapOverhead = EncapsulatedKeySize + TagSize
+	// MaxRecordKeySize bounds the record key a wrap may seal; an age
+	// post-quantum identity string is far smaller.
+	MaxRecordKeySize = 256
+)
+
+// wrapInfoPrefix starts the HPKE info of every wrap.
+const wrapInfoPrefix = "medchain/wrap/v1"
+
+// Binding is what a wrap is bound to: the HPKE info is derived from it, so
+// a wrap opens only for the chain, record, key epoch and grantee it was
+// made for.
+type Binding struct {
+	ChainID  string
+	RecordID uint64
+	KeyEpoch uint64
+	// Grantee is the bech32 address whose encryption key the wrap is
+	// sealed to (the organisation, for a grant to an organisation).
+	Grantee string
+}
+
+// Info returns the HPKE info of b: "medchain/wrap/v1", then the chain id
+// and the grantee each as a uvarint length and its bytes, the record id and
+// the key epoch each as 8 big-endian bytes, in field order. Every field has
+// a length, so two distinct bindings never share an info.
+func (b Binding) Info() []byte {
+	info := make([]byte, 0, len(wrapInfoPrefix)+2*binary.MaxVarintLen64+len(b.ChainID)+len(b.Grantee)+16)
+	info = append(info, wrapInfoPrefix...)
+	info = binary.AppendUvarint(info, uint64(len(b.ChainID)))
+	info = append(info, b.ChainID...)
+	info = binary.BigEndian.AppendUint64(info, b.RecordID)
+	info = binary.BigEndian.AppendUint64(info, b.KeyEpoch)
+	info = binary.AppendUvarint(info, uint64(len(b.Grantee)))
+	info = append(info, b.Grantee...)
+	return info
+}
+
+// Wrap seals recordKey to the grantee's encryption public key, bound to b.
+// The result is the HPKE encapsulated key followed by the sealed record key,
+// len(recordKey)+WrapOverhead bytes.
+func Wrap(granteePublicKey []byte, recordKey []byte, b Binding) ([]byte, error) {
+	if len(recordKey) == 0 || len(recordKey) > MaxRecordKeySize {
+		return nil, fmt.Errorf("wrapping a record key of %d bytes: it must be 1 to %d bytes", len(recordKey), MaxRecordKeySize)
+	}
+	if b.ChainID == "" || b.Grantee == "" {
+		return nil, errors.New("wrapping a record key: the binding needs a chain id and a grantee")
+	}
+	pk, err := ParsePublicKey(granteePublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("wrapping a record key for %s: %w", b.Grantee, err)
+	}
+	w, err := hpke.Seal(pk, KDF(), AEAD(), b.Info(), recordKey)
+	if err != nil {
+		return nil, fmt.Errorf("wrapping a record key for %s: %w", b.Grantee, err)
+	}
+	return w, nil
+}
+
+// WrapInfo is a wrap as the chain stores it: the id of the key it is sealed
+// to, its key epoch, and the ciphertext Wrap returned.
+type WrapInfo struct {
+	KeyID      string
+	KeyEpoch   uint64
+	Ciphertext []byte
+}
+
+// Unwrap opens w with kp and returns the record key. expected is the
+// binding the reader expects: this chain, the record, the record's current
+// key epoch and the reader's address (or its organisation's).
+//
+// It returns an error wrapping ErrWrongKey if w is sealed to another key,
+// ErrWrongEpoch if w is for another key epoch, ErrUnknownAlgorithm if the
+// ciphertext cannot be a wrap of this suite, and ErrTampered if decryption
+// fails: the ciphertext was modified, or the wrap was made for another
+// chain, record or grantee.
+func Unwrap(kp *KeyPair, w WrapInfo, expected Binding) ([]byte, error) {
+	if kp == nil {
+		return nil, errors.New("unwrapping a record key: no encryption key pair")
+	}
+	if w.KeyID != kp.KeyID() {
+		return nil, fmt.Errorf("%w: the wrap is sealed to encryption key %s, yours is %s: re-register your key or ask the owner to grant again",
+			ErrWrongKey, w.KeyID, kp.KeyID())
+	}
+	if w.KeyEpoch != expected.KeyEpoch {
+		return nil, fmt.Errorf("%w: the wrap is for key epoch %d, the record is at %d: ask the owner to grant again",
+			ErrWrongEpoch, w.KeyEpoch, expected.KeyEpoch)
+	}
+	if n := len(w.Ciphertext); n <= WrapOverhead || n > WrapOverhead+MaxRecordKeySize {
+		return nil, fmt.Errorf("%w: the wrap is %d bytes, an %s wrap is %d to %d bytes",
+			ErrUnknownAlgorithm, n, AlgorithmName, WrapOverhead+1, WrapOverhead+MaxRecordKeySize)
+	}
+	recordKey, err := hpke.Open(kp.private, KDF(), AEAD(), expected.Info(), w.Ciphertext)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the wrap does not open for record %d, key epoch %d, grantee %s on chain %s: it was modified or made for another record, grantee or chain",
+			ErrTampered, expected.RecordID, expected.KeyEpoch, expected.Grantee, expected.ChainID)
+	}
+	return recordKey, nil
+}
