@@ -135,3 +135,7 @@ func (am AppModule) EndBlock(ctx context.Context) error {
 // GetQueryCmd returns the hand-written query commands (consent); AutoCLI
 // adds the generated ones to the same group.
 func (AppModule) GetQueryCmd() *cobra.Command { return cli.GetQueryCmd() }
+
+// GetTxCmd returns the hand-written transactions (register-key, grant,
+// revoke); AutoCLI adds the generated ones to the same group.
+func (AppModule) GetTxCmd() *cobra.Command { return cli.GetTxCmd() }

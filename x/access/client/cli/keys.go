@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
+
+	"github.com/medchain/medchain/envelope"
+)
+
+// DeriveKeyPair derives the encryption key pair of the keyring key uid:
+// the key signs medchain's fixed, domain-separated message as an ADR-036
+// arbitrary-data document (amino JSON, which Ledger and browser wallets
+// also sign), and the signature seeds the HPKE key pair. The same mnemonic
+// gives the same key pair on any machine; there is no second secret.
+func DeriveKeyPair(clientCtx client.Context, uid string) (*envelope.KeyPair, error) {
+	if clientCtx.Keyring == nil {
+		return nil, fmt.Errorf("no keyring: give --keyring-backend and --home")
+	}
+	record, err := clientCtx.Keyring.Key(uid)
+	if err != nil {
+		return nil, fmt.Errorf("key %q: %w", uid, err)
+	}
+	addr, err := record.GetAddress()
+	if err != nil {
+		return nil, err
+	}
+	bech, err := clientCtx.InterfaceRegistry.SigningContext().AddressCodec().BytesToString(addr)
+	if err != nil {
+		return nil, err
+	}
+	return envelope.DeriveKeyPair(bech, func(doc []byte) ([]byte, error) {
+		sig, _, err := clientCtx.Keyring.Sign(uid, doc, signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
+		return sig, err
+	})
+}
+
+// fromKeyPair derives the key pair of the transaction signer (--from).
+func fromKeyPair(clientCtx client.Context) (*envelope.KeyPair, error) {
+	if clientCtx.FromName == "" {
+		return nil, fmt.Errorf("--from is required: the key whose encryption key is used")
+	}
+	return DeriveKeyPair(clientCtx, clientCtx.FromName)
+}

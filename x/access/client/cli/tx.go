@@ -1,0 +1,342 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
+	"github.com/cosmos/cosmos-sdk/client/tx"
+	"github.com/cosmos/cosmos-sdk/types/query"
+
+	"github.com/medchain/medchain/envelope"
+	"github.com/medchain/medchain/x/access/types"
+	recordstypes "github.com/medchain/medchain/x/records/types"
+)
+
+// Flags of the hand-written transactions.
+const (
+	flagPermission = "permission"
+	flagPurpose    = "purpose"
+	flagKinds      = "kinds"
+	flagExpires    = "expires"
+	flagExpiresAt  = "expires-at"
+	flagRequest    = "request"
+	flagNoRotate   = "no-rotate"
+)
+
+// GetTxCmd returns the access transaction group with the hand-written
+// commands; AutoCLI adds the generated ones (request, deny, cancel-request,
+// update-params).
+func GetTxCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:                        types.ModuleName,
+		Short:                      "Transactions commands for the access module (keys, grants, requests)",
+		DisableFlagParsing:         true,
+		SuggestionsMinimumDistance: 2,
+		RunE:                       client.ValidateCmd,
+	}
+	cmd.AddCommand(RegisterKeyCmd(), GrantCmd(), RevokeCmd())
+	return cmd
+}
+
+// RegisterKeyCmd registers the signer's derived encryption key.
+func RegisterKeyCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "register-key",
+		Short: "Register the encryption key derived from your account key (--from), so that records can be shared with you",
+		Long: "Derives your ML-KEM-768-X25519 encryption key from the --from key (restoring the mnemonic restores it; " +
+			"`medchaind keys encryption-key NAME` shows it) and registers its public part on chain. " +
+			"Every patient registers before creating records; every doctor, hospital or researcher before being granted READ.",
+		Example: "medchaind tx access register-key --from alice",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			clientCtx, err := client.GetClientTxContext(cmd)
+			if err != nil {
+				return err
+			}
+			kp, err := fromKeyPair(clientCtx)
+			if err != nil {
+				return err
+			}
+			msg := &types.MsgRegisterEncryptionKey{
+				Owner:     clientCtx.FromAddress.String(),
+				Algorithm: types.KeyAlgorithmMLKEM768X25519,
+				PublicKey: kp.PublicKey(),
+			}
+			return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msg)
+		},
+	}
+	flags.AddTxFlagsToCmd(cmd)
+	return cmd
+}
+
+// GrantCmd gives a grantee READ or WRITE on one record or a scope.
+func GrantCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "grant RECORD_ID|all GRANTEE",
+		Short: "Give GRANTEE read (or write) access to one of your records, or to all of them (narrowed with --kinds)",
+		Long: "For READ the client opens your wrap of every record the grant covers with your encryption key and seals the " +
+			"record key to the grantee's registered key: the grantee must have run `tx access register-key`. " +
+			"A scope grant (all) also covers records created later: their uploads carry a wrap for the grantee. " +
+			"WRITE lets an organisation or practitioner create records for you; it carries no keys and does not include READ.\n\n" +
+			"Purposes: treatment, emergency, research, payment, operations, patient-request.",
+		Example: "medchaind tx access grant 42 med1... --purpose treatment --expires 30d --from alice\n" +
+			"medchaind tx access grant all med1... --kinds dicom --purpose research --expires 90d --from alice\n" +
+			"medchaind tx access grant all med1...(hospital) --permission write --purpose treatment --from alice\n" +
+			"medchaind tx access grant 42 med1... --purpose treatment --request 3 --from alice",
+		Args: cobra.ExactArgs(2),
+		RunE: runGrant,
+	}
+	cmd.Flags().String(flagPermission, "read", "read or write")
+	cmd.Flags().String(flagPurpose, "", "purpose of use (required): treatment, emergency, research, payment, operations, patient-request")
+	cmd.Flags().StringSlice(flagKinds, nil, "for a scope grant (all): only these record kinds (dicom, fhir, pdf, image, genomic, other)")
+	cmd.Flags().String(flagExpires, "", "how long the grant lasts from now, e.g. 1m, 12h, 30d (default: until revoked)")
+	cmd.Flags().String(flagExpiresAt, "", "when the grant ends, RFC 3339 (instead of --expires)")
+	cmd.Flags().Uint64(flagRequest, 0, "the access request this grant answers (its target, permission and purpose must match)")
+	flags.AddTxFlagsToCmd(cmd)
+	return cmd
+}
+
+func runGrant(cmd *cobra.Command, args []string) error {
+	clientCtx, err := client.GetClientTxContext(cmd)
+	if err != nil {
+		return err
+	}
+	msg := &types.MsgGrantAccess{Owner: clientCtx.FromAddress.String(), Grantee: args[1]}
+	if args[0] != "all" {
+		if msg.RecordId, err = strconv.ParseUint(args[0], 10, 64); err != nil || msg.RecordId == 0 {
+			return fmt.Errorf("%q is neither a record id nor \"all\"", args[0])
+		}
+	}
+	if msg.Permission, err = parsePermission(cmd); err != nil {
+		return err
+	}
+	if msg.Purpose, err = parsePurpose(cmd); err != nil {
+		return err
+	}
+	kinds, _ := cmd.Flags().GetStringSlice(flagKinds)
+	if msg.Kinds, err = parseKinds(kinds); err != nil {
+		return err
+	}
+	if len(msg.Kinds) > 0 && msg.RecordId != 0 {
+		return fmt.Errorf("--kinds narrows a scope grant; use `grant all GRANTEE --kinds ...`")
+	}
+	if msg.ExpiresAt, err = parseExpiry(cmd, clientCtx); err != nil {
+		return err
+	}
+	msg.RequestId, _ = cmd.Flags().GetUint64(flagRequest)
+	if msg.Permission == types.PermissionRead {
+		if msg.Wraps, err = wrapsForGrant(cmd, clientCtx, msg); err != nil {
+			return err
+		}
+	}
+	return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msg)
+}
+
+// wrapsForGrant opens the owner's wrap of every record a READ grant covers
+// and seals each record key to the grantee's current key.
+func wrapsForGrant(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgGrantAccess) ([]recordstypes.KeyWrap, error) {
+	ctx := cmd.Context()
+	qc := types.NewQueryClient(clientCtx)
+	key, err := qc.EncryptionKey(ctx, &types.QueryEncryptionKeyRequest{Address: msg.Grantee})
+	if err != nil {
+		return nil, fmt.Errorf("the grantee's encryption key: %w (it must run `medchaind tx access register-key` first)", err)
+	}
+	var records []uint64
+	if msg.RecordId != 0 {
+		records = []uint64{msg.RecordId}
+	} else if records, err = ownerRecords(cmd, clientCtx, msg.Owner, msg.Kinds); err != nil {
+		return nil, err
+	}
+	kp, err := fromKeyPair(clientCtx)
+	if err != nil {
+		return nil, err
+	}
+	wraps := make([]recordstypes.KeyWrap, 0, len(records))
+	for _, id := range records {
+		recordKey, epoch, err := OpenRecordKey(cmd, clientCtx, kp, id, msg.Owner)
+		if err != nil {
+			return nil, err
+		}
+		w, err := SealRecordKey(clientCtx.ChainID, id, epoch, key.Key, recordKey)
+		if err != nil {
+			return nil, err
+		}
+		wraps = append(wraps, w)
+	}
+	return wraps, nil
+}
+
+// OpenRecordKey fetches reader's wrap of a record (CheckAccess) and opens
+// it with kp, returning the record key and the key epoch it belongs to.
+func OpenRecordKey(cmd *cobra.Command, clientCtx client.Context, kp *envelope.KeyPair, recordID uint64, reader string) ([]byte, uint64, error) {
+	resp, err := types.NewQueryClient(clientCtx).CheckAccess(cmd.Context(), &types.QueryCheckAccessRequest{
+		RecordId: recordID, Grantee: reader, Permission: types.PermissionRead,
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("record %d: %w", recordID, err)
+	}
+	if !resp.Allowed {
+		return nil, 0, fmt.Errorf("record %d: %s may not read it (%s): %w", recordID, reader, resp.Reason, envelope.ErrNoAccess)
+	}
+	if resp.Wrap == nil {
+		return nil, 0, fmt.Errorf("record %d: no wrap of key epoch %d for %s: %w", recordID, resp.KeyEpoch, reader, envelope.ErrNoAccess)
+	}
+	holder := reader
+	if resp.ViaOrganisation != "" {
+		holder = resp.ViaOrganisation
+	}
+	recordKey, err := envelope.Unwrap(kp,
+		envelope.WrapInfo{KeyID: resp.Wrap.KeyId, KeyEpoch: resp.Wrap.KeyEpoch, Ciphertext: resp.Wrap.Ciphertext},
+		envelope.Binding{ChainID: clientCtx.ChainID, RecordID: recordID, KeyEpoch: resp.KeyEpoch, Grantee: holder})
+	if err != nil {
+		return nil, 0, fmt.Errorf("record %d: %w", recordID, err)
+	}
+	return recordKey, resp.KeyEpoch, nil
+}
+
+// SealRecordKey wraps a record key for the holder of key.
+func SealRecordKey(chainID string, recordID, epoch uint64, key types.EncryptionKey, recordKey []byte) (recordstypes.KeyWrap, error) {
+	ct, err := envelope.Wrap(key.PublicKey, recordKey, envelope.Binding{ChainID: chainID, RecordID: recordID, KeyEpoch: epoch, Grantee: key.Owner})
+	if err != nil {
+		return recordstypes.KeyWrap{}, fmt.Errorf("sealing record %d's key for %s: %w", recordID, key.Owner, err)
+	}
+	return recordstypes.KeyWrap{Grantee: key.Owner, KeyId: key.KeyId, Ciphertext: ct, RecordId: recordID, KeyEpoch: epoch}, nil
+}
+
+// ownerRecords lists the owner's ACTIVE records a scope with kinds covers.
+func ownerRecords(cmd *cobra.Command, clientCtx client.Context, owner string, kinds []recordstypes.RecordKind) ([]uint64, error) {
+	qc := recordstypes.NewQueryClient(clientCtx)
+	var ids []uint64
+	page := &query.PageRequest{Limit: 500}
+	for {
+		resp, err := qc.RecordsByOwner(cmd.Context(), &recordstypes.QueryRecordsByOwnerRequest{
+			Owner: owner, Status: recordstypes.RecordStatusActive, Pagination: page,
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range resp.Records {
+			if types.CoversKind(kinds, r.Kind) {
+				ids = append(ids, r.Id)
+			}
+		}
+		if resp.Pagination == nil || len(resp.Pagination.NextKey) == 0 {
+			return ids, nil
+		}
+		page = &query.PageRequest{Key: resp.Pagination.NextKey, Limit: 500}
+	}
+}
+
+// RevokeCmd ends a grant.
+func RevokeCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "revoke GRANT_ID",
+		Short: "Revoke a grant you gave",
+		Long: "Deletes the grant and the grantee's wraps. With --no-rotate only the permission ends: the grantee " +
+			"could still open a copy of its old wrap. Rotation (re-encrypting the record under a new key, the default) " +
+			"needs the vault client.",
+		Example: "medchaind tx access revoke 7 --no-rotate --from alice",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			clientCtx, err := client.GetClientTxContext(cmd)
+			if err != nil {
+				return err
+			}
+			id, err := strconv.ParseUint(args[0], 10, 64)
+			if err != nil {
+				return fmt.Errorf("grant id %q: %w", args[0], err)
+			}
+			noRotate, _ := cmd.Flags().GetBool(flagNoRotate)
+			if !noRotate {
+				return fmt.Errorf("rotation re-encrypts the record through a vault, which this client cannot reach yet: use --no-rotate")
+			}
+			return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), &types.MsgRevokeAccess{Owner: clientCtx.FromAddress.String(), GrantId: id})
+		},
+	}
+	cmd.Flags().Bool(flagNoRotate, false, "only delete the grant; do not re-encrypt the records it covered")
+	flags.AddTxFlagsToCmd(cmd)
+	return cmd
+}
+
+func parsePermission(cmd *cobra.Command) (types.Permission, error) {
+	s, _ := cmd.Flags().GetString(flagPermission)
+	v, ok := types.Permission_value["PERMISSION_"+strings.ToUpper(s)]
+	if !ok || !types.Permission(v).IsValid() {
+		return 0, fmt.Errorf("--permission %q: use read or write", s)
+	}
+	return types.Permission(v), nil
+}
+
+func parsePurpose(cmd *cobra.Command) (types.Purpose, error) {
+	s, _ := cmd.Flags().GetString(flagPurpose)
+	v, ok := types.Purpose_value["PURPOSE_"+strings.ToUpper(strings.ReplaceAll(s, "-", "_"))]
+	if !ok || !types.Purpose(v).IsValid() {
+		return 0, fmt.Errorf("--purpose %q: use treatment, emergency, research, payment, operations or patient-request", s)
+	}
+	return types.Purpose(v), nil
+}
+
+func parseKinds(names []string) ([]recordstypes.RecordKind, error) {
+	kinds := make([]recordstypes.RecordKind, 0, len(names))
+	for _, n := range names {
+		v, ok := recordstypes.RecordKind_value["RECORD_KIND_"+strings.ToUpper(strings.TrimSpace(n))]
+		if !ok || !recordstypes.RecordKind(v).IsValid() {
+			return nil, fmt.Errorf("kind %q: use %s", n, recordstypes.ValidRecordKinds())
+		}
+		kinds = append(kinds, recordstypes.RecordKind(v))
+	}
+	return kinds, nil
+}
+
+// parseExpiry reads --expires (a duration from the latest block time; "d"
+// means days) or --expires-at.
+func parseExpiry(cmd *cobra.Command, clientCtx client.Context) (*time.Time, error) {
+	rel, _ := cmd.Flags().GetString(flagExpires)
+	abs, _ := cmd.Flags().GetString(flagExpiresAt)
+	switch {
+	case rel != "" && abs != "":
+		return nil, fmt.Errorf("give --expires or --expires-at, not both")
+	case abs != "":
+		t, err := time.Parse(time.RFC3339, abs)
+		if err != nil {
+			return nil, fmt.Errorf("--expires-at %q: %w (example: 2026-12-31T23:59:00Z)", abs, err)
+		}
+		return &t, nil
+	case rel != "":
+		d, err := ParseDuration(rel)
+		if err != nil {
+			return nil, fmt.Errorf("--expires %q: %w", rel, err)
+		}
+		t := chainTime(cmd, clientCtx).Add(d).UTC()
+		return &t, nil
+	}
+	return nil, nil
+}
+
+// ParseDuration reads a positive duration: Go's syntax (90s, 15m, 12h)
+// plus whole days ("30d").
+func ParseDuration(s string) (time.Duration, error) {
+	var d time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseUint(days, 10, 16)
+		if err != nil {
+			return 0, fmt.Errorf("not a number of days")
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("use a duration such as 90s, 15m, 12h or 30d")
+		}
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("the duration must be positive")
+	}
+	return d, nil
+}
