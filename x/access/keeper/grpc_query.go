@@ -79,6 +79,12 @@ func (q Querier) CheckAccess(ctx context.Context, req *types.QueryCheckAccessReq
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
+	if permission == types.PermissionWrite && !auth.Authorised {
+		// x/records refuses writers x/issuers does not authorise now,
+		// whatever they were granted: answer as records would.
+		resp.Reason = "not an authorised issuer: " + auth.Reason
+		return resp, nil
+	}
 	if auth.Authorised && auth.Organisation != "" {
 		if org, err := q.addressCodec.StringToBytes(auth.Organisation); err == nil && !sdk.AccAddress(org).Equals(grantee) {
 			candidates = append(candidates, org)

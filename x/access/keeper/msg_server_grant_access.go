@@ -28,7 +28,7 @@ func (k msgServer) GrantAccess(ctx context.Context, msg *types.MsgGrantAccess) (
 	if err != nil {
 		return nil, err
 	}
-	if owner.Equals(grantee) {
+	if owner.Equals(grantee) && msg.RecordId == 0 {
 		return nil, errorsmod.Wrap(types.ErrInvalidGrant, "the grantee is the owner; owners always have access to their records")
 	}
 	if err := types.ValidatePermissionPurpose(msg.Permission, msg.Purpose); err != nil {
@@ -55,6 +55,9 @@ func (k msgServer) GrantAccess(ctx context.Context, msg *types.MsgGrantAccess) (
 		}
 		if !k.sameAddress(record.Owner, msg.Owner) {
 			return nil, errorsmod.Wrapf(types.ErrNotOwner, "record %d belongs to another patient; only its owner may grant access to it", msg.RecordId)
+		}
+		if owner.Equals(grantee) {
+			return nil, errorsmod.Wrap(types.ErrInvalidGrant, "the grantee is the owner; owners always have access to their records")
 		}
 		covered = []recordstypes.Record{record}
 	} else if msg.Permission == types.PermissionRead {
@@ -214,7 +217,7 @@ func (k Keeper) matchRequest(ctx context.Context, msg *types.MsgGrantAccess) (ty
 	switch {
 	case !k.sameAddress(r.Requester, msg.Grantee):
 		return r, errorsmod.Wrapf(types.ErrRequestMismatch, "request %d came from %s, but the grant is to %s", r.Id, r.Requester, msg.Grantee)
-	case r.RecordId != msg.RecordId || !slices.Equal(r.Kinds, msg.Kinds):
+	case r.RecordId != msg.RecordId || !sameKinds(r.Kinds, msg.Kinds):
 		return r, errorsmod.Wrapf(types.ErrRequestMismatch, "request %d asks for record %d kinds %v, the grant is for record %d kinds %v", r.Id, r.RecordId, r.Kinds, msg.RecordId, msg.Kinds)
 	case r.Permission != msg.Permission:
 		return r, errorsmod.Wrapf(types.ErrRequestMismatch, "request %d asks for %s, the grant gives %s", r.Id, r.Permission.Label(), msg.Permission.Label())
@@ -222,4 +225,17 @@ func (k Keeper) matchRequest(ctx context.Context, msg *types.MsgGrantAccess) (ty
 		return r, errorsmod.Wrapf(types.ErrRequestMismatch, "request %d is for %s, the grant for %s", r.Id, r.Purpose.Label(), msg.Purpose.Label())
 	}
 	return r, nil
+}
+
+// sameKinds compares two kind lists as sets (both are free of duplicates).
+func sameKinds(a, b []recordstypes.RecordKind) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, k := range a {
+		if !slices.Contains(b, k) {
+			return false
+		}
+	}
+	return true
 }
