@@ -81,33 +81,45 @@ func fetchGrants(cmd *cobra.Command, clientCtx client.Context, arg string) ([]ty
 	qc := types.NewQueryClient(clientCtx)
 	ctx := cmd.Context()
 	var grants []types.Grant
-	page := &query.PageRequest{Limit: 200}
 	if id, err := strconv.ParseUint(arg, 10, 64); err == nil {
-		for {
+		var scope []types.Grant
+		err := eachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
 			resp, err := qc.GrantsByRecord(ctx, &types.QueryGrantsByRecordRequest{RecordId: id, Pagination: page})
 			if err != nil {
 				return nil, err
 			}
-			grants = append(grants, resp.Grants...)
-			if resp.Pagination == nil || len(resp.Pagination.NextKey) == 0 {
-				return append(grants, resp.ScopeGrants...), nil
-			}
-			page = &query.PageRequest{Key: resp.Pagination.NextKey, Limit: 200}
-		}
+			grants, scope = append(grants, resp.Grants...), resp.ScopeGrants
+			return resp.Pagination, nil
+		})
+		return append(grants, scope...), err
 	}
 	if _, err := clientCtx.InterfaceRegistry.SigningContext().AddressCodec().StringToBytes(arg); err != nil {
 		return nil, fmt.Errorf("%q is neither a record id nor an account address: %w", arg, err)
 	}
-	for {
+	err := eachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
 		resp, err := qc.GrantsByOwner(ctx, &types.QueryGrantsByOwnerRequest{Owner: arg, Pagination: page})
 		if err != nil {
 			return nil, err
 		}
 		grants = append(grants, resp.Grants...)
-		if resp.Pagination == nil || len(resp.Pagination.NextKey) == 0 {
-			return grants, nil
+		return resp.Pagination, nil
+	})
+	return grants, err
+}
+
+// eachPage calls fetch with successive page requests until the last page.
+func eachPage(fetch func(*query.PageRequest) (*query.PageResponse, error)) error {
+	const pageSize = 200
+	page := &query.PageRequest{Limit: pageSize}
+	for {
+		resp, err := fetch(page)
+		if err != nil {
+			return err
 		}
-		page = &query.PageRequest{Key: resp.Pagination.NextKey, Limit: 200}
+		if resp == nil || len(resp.NextKey) == 0 {
+			return nil
+		}
+		page = &query.PageRequest{Key: resp.NextKey, Limit: pageSize}
 	}
 }
 

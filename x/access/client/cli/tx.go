@@ -213,8 +213,7 @@ func SealRecordKey(chainID string, recordID, epoch uint64, key types.EncryptionK
 func ownerRecords(cmd *cobra.Command, clientCtx client.Context, owner string, kinds []recordstypes.RecordKind) ([]uint64, error) {
 	qc := recordstypes.NewQueryClient(clientCtx)
 	var ids []uint64
-	page := &query.PageRequest{Limit: 500}
-	for {
+	err := eachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
 		resp, err := qc.RecordsByOwner(cmd.Context(), &recordstypes.QueryRecordsByOwnerRequest{
 			Owner: owner, Status: recordstypes.RecordStatusActive, Pagination: page,
 		})
@@ -226,11 +225,9 @@ func ownerRecords(cmd *cobra.Command, clientCtx client.Context, owner string, ki
 				ids = append(ids, r.Id)
 			}
 		}
-		if resp.Pagination == nil || len(resp.Pagination.NextKey) == 0 {
-			return ids, nil
-		}
-		page = &query.PageRequest{Key: resp.Pagination.NextKey, Limit: 500}
-	}
+		return resp.Pagination, nil
+	})
+	return ids, err
 }
 
 // RevokeCmd ends a grant.
