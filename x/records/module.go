@@ -1,6 +1,10 @@
 package records
 
 import (
+	"github.com/spf13/cobra"
+
+	"github.com/medchain/medchain/x/records/client/cli"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -122,3 +126,11 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 
 // ConsensusVersion implements module.HasConsensusVersion.
 func (AppModule) ConsensusVersion() uint64 { return ConsensusVersion }
+
+// GetQueryCmd returns the hand-written query commands (download); AutoCLI
+// adds the generated ones to the same group.
+func (AppModule) GetQueryCmd() *cobra.Command { return cli.GetQueryCmd() }
+
+// GetTxCmd returns the hand-written transactions (upload, add-version);
+// AutoCLI adds redact and update-params to the same group.
+func (AppModule) GetTxCmd() *cobra.Command { return cli.GetTxCmd() }

@@ -59,6 +59,9 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.MedchainApp) {
 
 	server.AddCommands(rootCmd, app.DefaultNodeHome, newApp, appExport, func(*cobra.Command) {})
 
+	keysCmd := keys.Commands()
+	keysCmd.AddCommand(encryptionKeyCmd())
+
 	genesisCmd := genutilcli.Commands(txConfig, basics, app.DefaultNodeHome)
 	nameGenesisFileInErrors(genesisCmd)
 
@@ -67,7 +70,7 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.MedchainApp) {
 		genesisCmd,
 		queryCommand(),
 		txCommand(),
-		keys.Commands(),
+		keysCmd,
 	)
 }
 

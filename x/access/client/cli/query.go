@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/x/access/types"
 )
 
@@ -62,7 +62,7 @@ func ConsentCmd() *cobra.Command {
 			}
 			var out any = grants
 			if format == "fhir" {
-				out = ConsentBundle(grants, chainTime(cmd, clientCtx))
+				out = ConsentBundle(grants, medclient.ChainTime(cmd.Context(), clientCtx))
 			}
 			bz, err := json.MarshalIndent(out, "", "  ")
 			if err != nil {
@@ -83,7 +83,7 @@ func fetchGrants(cmd *cobra.Command, clientCtx client.Context, arg string) ([]ty
 	var grants []types.Grant
 	if id, err := strconv.ParseUint(arg, 10, 64); err == nil {
 		var scope []types.Grant
-		err := eachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
+		err := medclient.EachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
 			resp, err := qc.GrantsByRecord(ctx, &types.QueryGrantsByRecordRequest{RecordId: id, Pagination: page})
 			if err != nil {
 				return nil, err
@@ -96,7 +96,7 @@ func fetchGrants(cmd *cobra.Command, clientCtx client.Context, arg string) ([]ty
 	if _, err := clientCtx.InterfaceRegistry.SigningContext().AddressCodec().StringToBytes(arg); err != nil {
 		return nil, fmt.Errorf("%q is neither a record id nor an account address: %w", arg, err)
 	}
-	err := eachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
+	err := medclient.EachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
 		resp, err := qc.GrantsByOwner(ctx, &types.QueryGrantsByOwnerRequest{Owner: arg, Pagination: page})
 		if err != nil {
 			return nil, err
@@ -105,31 +105,4 @@ func fetchGrants(cmd *cobra.Command, clientCtx client.Context, arg string) ([]ty
 		return resp.Pagination, nil
 	})
 	return grants, err
-}
-
-// eachPage calls fetch with successive page requests until the last page.
-func eachPage(fetch func(*query.PageRequest) (*query.PageResponse, error)) error {
-	const pageSize = 200
-	page := &query.PageRequest{Limit: pageSize}
-	for {
-		resp, err := fetch(page)
-		if err != nil {
-			return err
-		}
-		if resp == nil || len(resp.NextKey) == 0 {
-			return nil
-		}
-		page = &query.PageRequest{Key: resp.NextKey, Limit: pageSize}
-	}
-}
-
-// chainTime is the latest block time, which decides whether a grant is
-// still in force; the local clock stands in if the node cannot say.
-func chainTime(cmd *cobra.Command, clientCtx client.Context) time.Time {
-	if clientCtx.Client != nil {
-		if st, err := clientCtx.Client.Status(cmd.Context()); err == nil {
-			return st.SyncInfo.LatestBlockTime
-		}
-	}
-	return time.Now()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/medchain/medchain/envelope"
+	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/x/access/types"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
@@ -27,6 +28,7 @@ const (
 	flagExpiresAt  = "expires-at"
 	flagRequest    = "request"
 	flagNoRotate   = "no-rotate"
+	flagWait       = "wait"
 )
 
 // GetTxCmd returns the access transaction group with the hand-written
@@ -59,7 +61,7 @@ func RegisterKeyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			kp, err := fromKeyPair(clientCtx)
+			kp, err := medclient.FromKeyPair(clientCtx)
 			if err != nil {
 				return err
 			}
@@ -142,10 +144,9 @@ func runGrant(cmd *cobra.Command, args []string) error {
 // and seals each record key to the grantee's current key.
 func wrapsForGrant(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgGrantAccess) ([]recordstypes.KeyWrap, error) {
 	ctx := cmd.Context()
-	qc := types.NewQueryClient(clientCtx)
-	key, err := qc.EncryptionKey(ctx, &types.QueryEncryptionKeyRequest{Address: msg.Grantee})
+	key, err := medclient.EncryptionKeyOf(ctx, clientCtx, msg.Grantee)
 	if err != nil {
-		return nil, fmt.Errorf("the grantee's encryption key: %w (it must run `medchaind tx access register-key` first)", err)
+		return nil, err
 	}
 	var records []uint64
 	if msg.RecordId != 0 {
@@ -153,17 +154,17 @@ func wrapsForGrant(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgG
 	} else if records, err = ownerRecords(cmd, clientCtx, msg.Owner, msg.Kinds); err != nil {
 		return nil, err
 	}
-	kp, err := fromKeyPair(clientCtx)
+	kp, err := medclient.FromKeyPair(clientCtx)
 	if err != nil {
 		return nil, err
 	}
 	wraps := make([]recordstypes.KeyWrap, 0, len(records))
 	for _, id := range records {
-		recordKey, epoch, err := OpenRecordKey(cmd, clientCtx, kp, id, msg.Owner)
+		recordKey, epoch, err := medclient.OpenRecordKey(ctx, clientCtx, kp, id, msg.Owner)
 		if err != nil {
 			return nil, err
 		}
-		w, err := SealRecordKey(clientCtx.ChainID, id, epoch, key.Key, recordKey)
+		w, err := medclient.SealRecordKey(clientCtx.ChainID, id, epoch, key, recordKey.Bytes())
 		if err != nil {
 			return nil, err
 		}
@@ -172,48 +173,11 @@ func wrapsForGrant(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgG
 	return wraps, nil
 }
 
-// OpenRecordKey fetches reader's wrap of a record (CheckAccess) and opens
-// it with kp, returning the record key and the key epoch it belongs to.
-func OpenRecordKey(cmd *cobra.Command, clientCtx client.Context, kp *envelope.KeyPair, recordID uint64, reader string) ([]byte, uint64, error) {
-	resp, err := types.NewQueryClient(clientCtx).CheckAccess(cmd.Context(), &types.QueryCheckAccessRequest{
-		RecordId: recordID, Grantee: reader, Permission: types.PermissionRead,
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("record %d: %w", recordID, err)
-	}
-	if !resp.Allowed {
-		return nil, 0, fmt.Errorf("record %d: %s may not read it (%s): %w", recordID, reader, resp.Reason, envelope.ErrNoAccess)
-	}
-	if resp.Wrap == nil {
-		return nil, 0, fmt.Errorf("record %d: no wrap of key epoch %d for %s: %w", recordID, resp.KeyEpoch, reader, envelope.ErrNoAccess)
-	}
-	holder := reader
-	if resp.ViaOrganisation != "" {
-		holder = resp.ViaOrganisation
-	}
-	recordKey, err := envelope.Unwrap(kp,
-		envelope.WrapInfo{KeyID: resp.Wrap.KeyId, KeyEpoch: resp.Wrap.KeyEpoch, Ciphertext: resp.Wrap.Ciphertext},
-		envelope.Binding{ChainID: clientCtx.ChainID, RecordID: recordID, KeyEpoch: resp.KeyEpoch, Grantee: holder})
-	if err != nil {
-		return nil, 0, fmt.Errorf("record %d: %w", recordID, err)
-	}
-	return recordKey, resp.KeyEpoch, nil
-}
-
-// SealRecordKey wraps a record key for the holder of key.
-func SealRecordKey(chainID string, recordID, epoch uint64, key types.EncryptionKey, recordKey []byte) (recordstypes.KeyWrap, error) {
-	ct, err := envelope.Wrap(key.PublicKey, recordKey, envelope.Binding{ChainID: chainID, RecordID: recordID, KeyEpoch: epoch, Grantee: key.Owner})
-	if err != nil {
-		return recordstypes.KeyWrap{}, fmt.Errorf("sealing record %d's key for %s: %w", recordID, key.Owner, err)
-	}
-	return recordstypes.KeyWrap{Grantee: key.Owner, KeyId: key.KeyId, Ciphertext: ct, RecordId: recordID, KeyEpoch: epoch}, nil
-}
-
 // ownerRecords lists the owner's ACTIVE records a scope with kinds covers.
 func ownerRecords(cmd *cobra.Command, clientCtx client.Context, owner string, kinds []recordstypes.RecordKind) ([]uint64, error) {
 	qc := recordstypes.NewQueryClient(clientCtx)
 	var ids []uint64
-	err := eachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
+	err := medclient.EachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
 		resp, err := qc.RecordsByOwner(cmd.Context(), &recordstypes.QueryRecordsByOwnerRequest{
 			Owner: owner, Status: recordstypes.RecordStatusActive, Pagination: page,
 		})
@@ -230,35 +194,157 @@ func ownerRecords(cmd *cobra.Command, clientCtx client.Context, owner string, ki
 	return ids, err
 }
 
-// RevokeCmd ends a grant.
+// RevokeCmd ends a grant, rotating the keys of the records it covered.
 func RevokeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "revoke GRANT_ID",
-		Short: "Revoke a grant you gave",
-		Long: "Deletes the grant and the grantee's wraps. With --no-rotate only the permission ends: the grantee " +
-			"could still open a copy of its old wrap. Rotation (re-encrypting the record under a new key, the default) " +
-			"needs the vault client.",
-		Example: "medchaind tx access revoke 7 --no-rotate --from alice",
+		Short: "Revoke a grant you gave; READ grants rotate the record keys by default",
+		Long: "Deletes the grant and the grantee's wraps. For a READ grant the client also rotates every record the " +
+			"grant covered, in the same transaction: it fetches the payload from the vault, decrypts it with the current " +
+			"record key, encrypts it under a fresh key, uploads it, and wraps the new key for you and every remaining " +
+			"reader. The revoked grantee's old wrap then opens nothing the record points at. The vault releases the old " +
+			"payload after its grace period.\n\n" +
+			"With --no-rotate only the permission ends: a grantee that kept a copy of its wrap and of the payload could " +
+			"still read that copy.",
+		Example: "medchaind tx access revoke 7 --from alice --yes\nmedchaind tx access revoke 7 --no-rotate --from alice",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			clientCtx, err := client.GetClientTxContext(cmd)
-			if err != nil {
-				return err
-			}
-			id, err := strconv.ParseUint(args[0], 10, 64)
-			if err != nil {
-				return fmt.Errorf("grant id %q: %w", args[0], err)
-			}
-			noRotate, _ := cmd.Flags().GetBool(flagNoRotate)
-			if !noRotate {
-				return fmt.Errorf("rotation re-encrypts the record through a vault, which this client cannot reach yet: use --no-rotate")
-			}
-			return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), &types.MsgRevokeAccess{Owner: clientCtx.FromAddress.String(), GrantId: id})
-		},
+		RunE:    runRevoke,
 	}
 	cmd.Flags().Bool(flagNoRotate, false, "only delete the grant; do not re-encrypt the records it covered")
+	cmd.Flags().Duration(flagWait, time.Minute, "how long to wait for the transaction's block (rotation only)")
+	medclient.AddRemoteFlags(cmd)
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
+}
+
+func runRevoke(cmd *cobra.Command, args []string) error {
+	ctx := cmd.Context()
+	clientCtx, err := client.GetClientTxContext(cmd)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseUint(args[0], 10, 64)
+	if err != nil {
+		return fmt.Errorf("grant id %q: %w", args[0], err)
+	}
+	msg := &types.MsgRevokeAccess{Owner: clientCtx.FromAddress.String(), GrantId: id}
+	noRotate, _ := cmd.Flags().GetBool(flagNoRotate)
+	if noRotate || clientCtx.GenerateOnly {
+		return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msg)
+	}
+	resp, err := types.NewQueryClient(clientCtx).Grant(ctx, &types.QueryGrantRequest{Id: id})
+	if err != nil {
+		return fmt.Errorf("grant %d: %w", id, err)
+	}
+	grant := resp.Grant
+	if grant.Owner != msg.Owner {
+		return fmt.Errorf("grant %d was given by %s, not by %s: only its owner may revoke it", id, grant.Owner, msg.Owner)
+	}
+	if grant.Permission != types.PermissionRead {
+		// A WRITE grant never gave a key: nothing to rotate.
+		return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msg)
+	}
+	records, err := coveredRecords(cmd, clientCtx, grant)
+	if err != nil {
+		return err
+	}
+	remote, _, err := medclient.RemoteFromCmd(cmd)
+	if err != nil {
+		return err
+	}
+	kp, err := medclient.FromKeyPair(clientCtx)
+	if err != nil {
+		return err
+	}
+	t, err := medclient.NewTx(clientCtx, cmd.Flags())
+	if err != nil {
+		return err
+	}
+	// Plan every rotation (keys and wraps) and ask the chain before moving
+	// any data: the placeholder CIDs are replaced after the uploads.
+	type plan struct {
+		record           recordstypes.Record
+		oldKey, newKey   envelope.RecordKey
+		rotationPosition int
+	}
+	plans := make([]plan, 0, len(records))
+	for _, r := range records {
+		oldKey, epoch, err := medclient.OpenRecordKey(ctx, clientCtx, kp, r.Id, msg.Owner)
+		if err != nil {
+			return err
+		}
+		newKey, err := envelope.NewRecordKey()
+		if err != nil {
+			return err
+		}
+		readers, err := medclient.RemainingReaders(ctx, clientCtx, r, grant.Id)
+		if err != nil {
+			return err
+		}
+		wraps, err := medclient.SealForAll(clientCtx.ChainID, r.Id, epoch+1, readers, newKey.Bytes())
+		if err != nil {
+			return err
+		}
+		msg.Rotations = append(msg.Rotations, types.Rotation{RecordId: r.Id, Cid: medclient.PlaceholderCID(r.Cid), SizeBytes: r.SizeBytes, Wraps: wraps})
+		plans = append(plans, plan{record: r, oldKey: oldKey, newKey: newKey, rotationPosition: len(msg.Rotations) - 1})
+	}
+	if err := t.Preflight(msg); err != nil {
+		return err
+	}
+	if ok, err := t.Confirm(fmt.Sprintf("revoke grant %d of %s and re-encrypt %d record(s)", id, grant.Grantee, len(plans))); err != nil || !ok {
+		return err
+	}
+	for _, p := range plans {
+		root, err := recordstypes.ValidateCID(p.record.Cid)
+		if err != nil {
+			return err
+		}
+		up, err := medclient.Reencrypt(ctx, remote, root, p.oldKey, p.newKey)
+		if err != nil {
+			return fmt.Errorf("re-encrypting record %d failed; grant %d is still in force, nothing changed on chain: %w", p.record.Id, id, err)
+		}
+		rot := &msg.Rotations[p.rotationPosition]
+		rot.Cid, rot.SizeBytes = up.CID.String(), uint64(up.Size)
+	}
+	wait, _ := cmd.Flags().GetDuration(flagWait)
+	res, err := t.BroadcastAndWait(ctx, wait, msg)
+	if err != nil {
+		return fmt.Errorf("grant %d was not revoked: %w", id, err)
+	}
+	rotated := make([]string, 0, len(msg.Rotations))
+	for _, r := range msg.Rotations {
+		rotated = append(rotated, fmt.Sprintf("record %d -> %s", r.RecordId, r.Cid))
+	}
+	return clientCtx.PrintString(fmt.Sprintf("grant %d revoked in block %d (tx %s); rotated: %s\n",
+		id, res.Height, res.TxHash, strings.Join(rotated, ", ")))
+}
+
+// coveredRecords lists the owner's ACTIVE records a grant covers.
+func coveredRecords(cmd *cobra.Command, clientCtx client.Context, g types.Grant) ([]recordstypes.Record, error) {
+	qc := recordstypes.NewQueryClient(clientCtx)
+	if g.RecordId != 0 {
+		resp, err := qc.Record(cmd.Context(), &recordstypes.QueryRecordRequest{Id: g.RecordId})
+		if err != nil {
+			return nil, fmt.Errorf("record %d: %w", g.RecordId, err)
+		}
+		return []recordstypes.Record{resp.Record}, nil
+	}
+	var out []recordstypes.Record
+	err := medclient.EachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
+		resp, err := qc.RecordsByOwner(cmd.Context(), &recordstypes.QueryRecordsByOwnerRequest{
+			Owner: g.Owner, Status: recordstypes.RecordStatusActive, Pagination: page,
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range resp.Records {
+			if types.CoversKind(g.Kinds, r.Kind) {
+				out = append(out, r)
+			}
+		}
+		return resp.Pagination, nil
+	})
+	return out, err
 }
 
 func parsePermission(cmd *cobra.Command) (types.Permission, error) {
@@ -310,7 +396,7 @@ func parseExpiry(cmd *cobra.Command, clientCtx client.Context) (*time.Time, erro
 		if err != nil {
 			return nil, fmt.Errorf("--expires %q: %w", rel, err)
 		}
-		t := chainTime(cmd, clientCtx).Add(d).UTC()
+		t := medclient.ChainTime(cmd.Context(), clientCtx).Add(d).UTC()
 		return &t, nil
 	}
 	return nil, nil

@@ -1,4 +1,4 @@
-package cli
+package medclient
 
 import (
 	"fmt"
@@ -36,8 +36,8 @@ func DeriveKeyPair(clientCtx client.Context, uid string) (*envelope.KeyPair, err
 	})
 }
 
-// fromKeyPair derives the key pair of the transaction signer (--from).
-func fromKeyPair(clientCtx client.Context) (*envelope.KeyPair, error) {
+// FromKeyPair derives the key pair of the transaction signer (--from).
+func FromKeyPair(clientCtx client.Context) (*envelope.KeyPair, error) {
 	if clientCtx.FromName == "" {
 		return nil, fmt.Errorf("--from is required: the key whose encryption key is used")
 	}

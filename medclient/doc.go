@@ -1,0 +1,18 @@
+// Package medclient is the client side of medchain's record storage, shared
+// by the CLI commands of x/records and x/access and usable by any Go
+// program that integrates with the chain.
+//
+// It ties together the three pieces a record needs off chain:
+//
+//   - the account's encryption key pair, derived from its keyring key
+//     (DeriveKeyPair), so that restoring the mnemonic restores it;
+//   - the record key, opened from the reader's wrap (OpenRecordKey) and
+//     sealed to other readers (SealRecordKey, ReadersOf);
+//   - the payload: encrypted with age, chunked into a UnixFS DAG whose CID
+//     Kubo would compute, uploaded to a vault or a Kubo node (Upload), and
+//     fetched, verified and decrypted into a file that appears only when
+//     complete (DownloadFile).
+//
+// Nothing here holds a whole payload in memory: encryption, chunking and
+// upload are streamed through pipes and a spool file on disk.
+package medclient

@@ -1,0 +1,242 @@
+package medclient_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ipfs/go-cid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/medchain/medchain/envelope"
+	"github.com/medchain/medchain/medclient"
+	"github.com/medchain/medchain/vault"
+)
+
+// newVault starts a real vault (boxo blockstore on disk, HTTP server on
+// loopback) and returns its store and a client.
+func newVault(t *testing.T, wrap func(http.Handler) http.Handler) (*vault.Store, *vault.Client) {
+	t.Helper()
+	store, err := vault.Open(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { store.Close() })
+	var h http.Handler = vault.NewServer(store, vault.Config{MaxUploadBytes: 64 << 20})
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return store, vault.NewClient(srv.URL, srv.Client())
+}
+
+func randomBytes(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return b
+}
+
+func newKey(t *testing.T) envelope.RecordKey {
+	t.Helper()
+	k, err := envelope.NewRecordKey()
+	require.NoError(t, err)
+	return k
+}
+
+func TestUploadDownloadRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	store, client := newVault(t, nil)
+	for _, size := range []int{1, 64 << 10, 3<<20 + 17} {
+		plain := randomBytes(t, size)
+		key := newKey(t)
+		up, err := medclient.Upload(ctx, client, bytes.NewReader(plain), key)
+		require.NoError(t, err)
+		require.Greater(t, up.Size, int64(size), "ciphertext is larger than the plaintext")
+
+		// The vault holds exactly the ciphertext under that CID, and it is
+		// not the plaintext.
+		stored, err := store.Stat(ctx, up.CID)
+		require.NoError(t, err)
+		require.Equal(t, up.Size, stored)
+		r, err := store.Cat(ctx, up.CID)
+		require.NoError(t, err)
+		ct, err := io.ReadAll(r)
+		require.NoError(t, err)
+		r.Close()
+		require.False(t, bytes.Contains(ct, plain[:min(len(plain), 64)]), "the vault must never see plaintext")
+
+		path := filepath.Join(t.TempDir(), "out.bin")
+		n, err := medclient.DownloadFile(ctx, client, up.CID, key, path)
+		require.NoError(t, err)
+		require.Equal(t, int64(size), n)
+		got, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.Equal(t, plain, got, "download must be byte-identical")
+	}
+}
+
+func TestDownloadWrongKeyWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	_, client := newVault(t, nil)
+	up, err := medclient.Upload(ctx, client, bytes.NewReader(randomBytes(t, 100<<10)), newKey(t))
+	require.NoError(t, err)
+
+	dir := t.TempDir()
+	path := filepath.Join(dir, "scan.dcm")
+	_, err = medclient.DownloadFile(ctx, client, up.CID, newKey(t), path)
+	require.ErrorIs(t, err, envelope.ErrNotForThisKey)
+	requireEmptyDir(t, dir)
+}
+
+// tamperedVault is a real vault whose GET answers pass through mutate once
+// *on is set.
+func tamperedVault(t *testing.T, on *bool, mutate func([]byte) []byte) *vault.Client {
+	_, client := newVault(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !*on || r.Method != http.MethodGet {
+				h.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			w.Header().Set("Content-Type", rec.Header().Get("Content-Type"))
+			w.WriteHeader(rec.Code)
+			w.Write(mutate(rec.Body.Bytes()))
+		})
+	})
+	return client
+}
+
+// A vault that serves a corrupted block, or cuts its answer short: the
+// client names the problem and writes nothing, not even a temporary file.
+func TestDownloadFromBadVaultWritesNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func([]byte) []byte
+		want   []error
+	}{
+		{"corrupted block", func(b []byte) []byte { b[len(b)-100] ^= 0xff; return b }, []error{vault.ErrBlockMismatch}},
+		{"truncated", func(b []byte) []byte { return b[:len(b)/2] }, []error{vault.ErrIncompleteDAG, vault.ErrBadCAR}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			tamper := false
+			client := tamperedVault(t, &tamper, tc.mutate)
+			key := newKey(t)
+			up, err := medclient.Upload(ctx, client, bytes.NewReader(randomBytes(t, 3<<20)), key)
+			require.NoError(t, err)
+			tamper = true
+
+			dir := t.TempDir()
+			_, err = medclient.DownloadFile(ctx, client, up.CID, key, filepath.Join(dir, "out"))
+			require.Error(t, err)
+			matched := false
+			for _, w := range tc.want {
+				matched = matched || errors.Is(err, w)
+			}
+			require.True(t, matched, "got %v", err)
+			requireEmptyDir(t, dir)
+		})
+	}
+}
+
+// An upload the vault refuses is an error and leaves nothing pinned.
+func TestUploadTooLargeIsRefused(t *testing.T) {
+	ctx := context.Background()
+	store, err := vault.Open(t.TempDir())
+	require.NoError(t, err)
+	defer store.Close()
+	srv := httptest.NewServer(vault.NewServer(store, vault.Config{MaxUploadBytes: 1 << 20}))
+	defer srv.Close()
+	_, err = medclient.Upload(ctx, vault.NewClient(srv.URL, srv.Client()), bytes.NewReader(randomBytes(t, 3<<20)), newKey(t))
+	require.ErrorIs(t, err, vault.ErrTooLarge)
+	require.Zero(t, store.PinnedCount())
+}
+
+// A source that fails half-way (the file vanished, the disk failed): the
+// upload is never acknowledged, so nothing can be registered.
+func TestUploadSourceFailure(t *testing.T) {
+	ctx := context.Background()
+	store, client := newVault(t, nil)
+	boom := errors.New("disk gone")
+	src := io.MultiReader(bytes.NewReader(randomBytes(t, 2<<20)), errReader{boom})
+	_, err := medclient.Upload(ctx, client, src, newKey(t))
+	require.ErrorIs(t, err, boom)
+	require.Zero(t, store.PinnedCount())
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+func TestReencrypt(t *testing.T) {
+	ctx := context.Background()
+	_, client := newVault(t, nil)
+	plain := randomBytes(t, 1<<20+5)
+	oldKey, newKey_ := newKey(t), newKey(t)
+	up, err := medclient.Upload(ctx, client, bytes.NewReader(plain), oldKey)
+	require.NoError(t, err)
+
+	rot, err := medclient.Reencrypt(ctx, client, up.CID, oldKey, newKey_)
+	require.NoError(t, err)
+	require.NotEqual(t, up.CID, rot.CID)
+
+	var buf bytes.Buffer
+	_, err = medclient.Download(ctx, client, rot.CID, newKey_, &buf)
+	require.NoError(t, err)
+	require.Equal(t, plain, buf.Bytes())
+	// The old key opens nothing the rotated record points at.
+	_, err = medclient.Download(ctx, client, rot.CID, oldKey, io.Discard)
+	require.ErrorIs(t, err, envelope.ErrNotForThisKey)
+
+	// Re-encrypting with the wrong old key fails before anything is stored.
+	_, err = medclient.Reencrypt(ctx, client, up.CID, newKey_, newKey(t))
+	require.ErrorIs(t, err, envelope.ErrNotForThisKey)
+}
+
+func TestDownloadUnknownCID(t *testing.T) {
+	_, client := newVault(t, nil)
+	c, err := cid.Decode("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	_, err = medclient.DownloadFile(context.Background(), client, c, newKey(t), filepath.Join(dir, "x"))
+	require.ErrorIs(t, err, vault.ErrNotFound)
+	requireEmptyDir(t, dir)
+}
+
+func TestEncryptedSizeBound(t *testing.T) {
+	ctx := context.Background()
+	for _, size := range []int{1, 1 << 20, 5<<20 + 3} {
+		var car bytes.Buffer
+		pr, pw := io.Pipe()
+		go func() {
+			_, err := envelope.Encrypt(pw, bytes.NewReader(make([]byte, size)), newKey(t))
+			pw.CloseWithError(err)
+		}()
+		_, err := vault.BuildCAR(ctx, pr, &car)
+		require.NoError(t, err)
+		bound := medclient.EncryptedSizeBound(int64(size))
+		require.GreaterOrEqual(t, bound, int64(car.Len()), "size %d", size)
+		require.Less(t, bound-int64(car.Len()), int64(16<<10)+int64(size)/100, "the bound is tight enough to be useful")
+	}
+}
+
+func requireEmptyDir(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	require.Empty(t, names, "nothing may be left in %s: %s", dir, strings.Join(names, ", "))
+}

@@ -1,0 +1,184 @@
+package medclient
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/types/query"
+
+	"github.com/medchain/medchain/envelope"
+	accesstypes "github.com/medchain/medchain/x/access/types"
+	recordstypes "github.com/medchain/medchain/x/records/types"
+)
+
+// OpenRecordKey fetches reader's wrap of a record (CheckAccess) and opens
+// it with kp, returning the record key and the key epoch it belongs to. A
+// reader the chain does not let in gets an error matching
+// envelope.ErrNoAccess before anything else happens.
+func OpenRecordKey(ctx context.Context, clientCtx client.Context, kp *envelope.KeyPair, recordID uint64, reader string) (envelope.RecordKey, uint64, error) {
+	var none envelope.RecordKey
+	resp, err := accesstypes.NewQueryClient(clientCtx).CheckAccess(ctx, &accesstypes.QueryCheckAccessRequest{
+		RecordId: recordID, Grantee: reader, Permission: accesstypes.PermissionRead,
+	})
+	if err != nil {
+		return none, 0, fmt.Errorf("record %d: %w", recordID, err)
+	}
+	if !resp.Allowed {
+		return none, 0, fmt.Errorf("record %d: %s may not read it (%s): %w", recordID, reader, resp.Reason, envelope.ErrNoAccess)
+	}
+	if resp.Wrap == nil {
+		return none, 0, fmt.Errorf("record %d: no wrap of key epoch %d for %s: %w", recordID, resp.KeyEpoch, reader, envelope.ErrNoAccess)
+	}
+	holder := reader
+	if resp.ViaOrganisation != "" {
+		holder = resp.ViaOrganisation
+	}
+	recordKey, err := envelope.Unwrap(kp,
+		envelope.WrapInfo{KeyID: resp.Wrap.KeyId, KeyEpoch: resp.Wrap.KeyEpoch, Ciphertext: resp.Wrap.Ciphertext},
+		envelope.Binding{ChainID: clientCtx.ChainID, RecordID: recordID, KeyEpoch: resp.KeyEpoch, Grantee: holder})
+	if err != nil {
+		return none, 0, fmt.Errorf("record %d: %w", recordID, err)
+	}
+	key, err := envelope.ParseRecordKey(recordKey)
+	if err != nil {
+		return none, 0, fmt.Errorf("record %d: %w", recordID, err)
+	}
+	return key, resp.KeyEpoch, nil
+}
+
+// SealRecordKey wraps a record key for the holder of key.
+func SealRecordKey(chainID string, recordID, epoch uint64, key accesstypes.EncryptionKey, recordKey []byte) (recordstypes.KeyWrap, error) {
+	ct, err := envelope.Wrap(key.PublicKey, recordKey, envelope.Binding{ChainID: chainID, RecordID: recordID, KeyEpoch: epoch, Grantee: key.Owner})
+	if err != nil {
+		return recordstypes.KeyWrap{}, fmt.Errorf("sealing record %d's key for %s: %w", recordID, key.Owner, err)
+	}
+	return recordstypes.KeyWrap{Grantee: key.Owner, KeyId: key.KeyId, Ciphertext: ct, RecordId: recordID, KeyEpoch: epoch}, nil
+}
+
+// SealForAll wraps recordKey for every key in keys.
+func SealForAll(chainID string, recordID, epoch uint64, keys []accesstypes.EncryptionKey, recordKey []byte) ([]recordstypes.KeyWrap, error) {
+	wraps := make([]recordstypes.KeyWrap, 0, len(keys))
+	for _, k := range keys {
+		w, err := SealRecordKey(chainID, recordID, epoch, k, recordKey)
+		if err != nil {
+			return nil, err
+		}
+		wraps = append(wraps, w)
+	}
+	return wraps, nil
+}
+
+// ChainTime is the latest block time, which decides whether a grant is
+// live; without a node it is the local clock.
+func ChainTime(ctx context.Context, clientCtx client.Context) time.Time {
+	if clientCtx.Client != nil {
+		if st, err := clientCtx.Client.Status(ctx); err == nil {
+			return st.SyncInfo.LatestBlockTime
+		}
+	}
+	return time.Now()
+}
+
+// EncryptionKeyOf returns the current registered encryption key of addr,
+// with an error that tells what to do when there is none.
+func EncryptionKeyOf(ctx context.Context, clientCtx client.Context, addr string) (accesstypes.EncryptionKey, error) {
+	resp, err := accesstypes.NewQueryClient(clientCtx).EncryptionKey(ctx, &accesstypes.QueryEncryptionKeyRequest{Address: addr})
+	if err != nil {
+		return accesstypes.EncryptionKey{}, fmt.Errorf("the encryption key of %s: %w (it must run `medchaind tx access register-key` first)", addr, err)
+	}
+	return resp.Key, nil
+}
+
+// NewRecordReaders returns the keys a new record of owner and kind must be
+// wrapped for: the owner's first, then every grantee of the owner's live
+// READ scope grants that cover kind, as x/records checks on create.
+func NewRecordReaders(ctx context.Context, clientCtx client.Context, owner string, kind recordstypes.RecordKind) ([]accesstypes.EncryptionKey, error) {
+	t := ChainTime(ctx, clientCtx)
+	qc := accesstypes.NewQueryClient(clientCtx)
+	grantees := []string{owner}
+	err := EachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
+		resp, err := qc.GrantsByOwner(ctx, &accesstypes.QueryGrantsByOwnerRequest{Owner: owner, Pagination: page})
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range resp.Grants {
+			if g.RecordId == 0 && g.Permission == accesstypes.PermissionRead && g.IsLive(t) && accesstypes.CoversKind(g.Kinds, kind) {
+				grantees = append(grantees, g.Grantee)
+			}
+		}
+		return resp.Pagination, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("the grants of %s: %w", owner, err)
+	}
+	return keysOf(ctx, clientCtx, grantees)
+}
+
+// RemainingReaders returns the keys a record's next key epoch must be
+// wrapped for when grant except is revoked: the owner's, then every
+// grantee of a live READ grant covering the record (its own grants and the
+// owner's scope grants), the revoked one left out. It is the set x/access
+// checks a rotation against, no more and no fewer.
+func RemainingReaders(ctx context.Context, clientCtx client.Context, record recordstypes.Record, except uint64) ([]accesstypes.EncryptionKey, error) {
+	t := ChainTime(ctx, clientCtx)
+	qc := accesstypes.NewQueryClient(clientCtx)
+	grantees := []string{record.Owner}
+	add := func(grants []accesstypes.Grant) {
+		for _, g := range grants {
+			if g.Id != except && g.Permission == accesstypes.PermissionRead && g.IsLive(t) {
+				grantees = append(grantees, g.Grantee)
+			}
+		}
+	}
+	err := EachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
+		resp, err := qc.GrantsByRecord(ctx, &accesstypes.QueryGrantsByRecordRequest{RecordId: record.Id, Pagination: page})
+		if err != nil {
+			return nil, err
+		}
+		add(resp.Grants)
+		if page.Key == nil {
+			add(resp.ScopeGrants) // the same on every page
+		}
+		return resp.Pagination, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("the grants of record %d: %w", record.Id, err)
+	}
+	return keysOf(ctx, clientCtx, grantees)
+}
+
+// keysOf looks up the current key of each distinct address, in order.
+func keysOf(ctx context.Context, clientCtx client.Context, addrs []string) ([]accesstypes.EncryptionKey, error) {
+	seen := map[string]bool{}
+	keys := make([]accesstypes.EncryptionKey, 0, len(addrs))
+	for _, a := range addrs {
+		if seen[a] {
+			continue
+		}
+		seen[a] = true
+		k, err := EncryptionKeyOf(ctx, clientCtx, a)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// EnsureChainID fills in the chain id from the node when neither
+// --chain-id nor client.toml gave one: wraps bind it.
+func EnsureChainID(ctx context.Context, clientCtx client.Context) (client.Context, error) {
+	if clientCtx.ChainID != "" {
+		return clientCtx, nil
+	}
+	if clientCtx.Client == nil {
+		return clientCtx, fmt.Errorf("no chain id: give --chain-id or --node")
+	}
+	st, err := clientCtx.Client.Status(ctx)
+	if err != nil {
+		return clientCtx, fmt.Errorf("no chain id and the node does not answer: %w", err)
+	}
+	return clientCtx.WithChainID(st.NodeInfo.Network), nil
+}

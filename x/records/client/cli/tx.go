@@ -1,0 +1,363 @@
+// Package cli holds the records module's hand-written commands: upload,
+// add-version and download, which encrypt, move and decrypt payloads on the
+// client (package medclient). AutoCLI adds the generated commands (redact,
+// update-params, the queries) to the same command groups.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/envelope"
+	"github.com/medchain/medchain/medclient"
+	"github.com/medchain/medchain/x/records/types"
+)
+
+const (
+	flagOwner       = "owner"
+	flagLabel       = "label"
+	flagKind        = "kind"
+	flagDerivedFrom = "derived-from"
+	flagWait        = "wait"
+
+	// attempts bounds the retries when another upload took the record id
+	// the wraps were made for.
+	attempts = 3
+)
+
+// GetTxCmd returns the records transaction group with the hand-written
+// commands; AutoCLI adds redact and update-params.
+func GetTxCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:                        types.ModuleName,
+		Short:                      "Transactions commands for the records module (upload, add-version, redact)",
+		DisableFlagParsing:         true,
+		SuggestionsMinimumDistance: 2,
+		RunE:                       client.ValidateCmd,
+	}
+	cmd.AddCommand(UploadCmd(), AddVersionCmd())
+	return cmd
+}
+
+// UploadCmd encrypts a file, stores it in a vault and registers it.
+func UploadCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "upload FILE",
+		Short: "Encrypt FILE, store it in a vault and register it as a record of --owner",
+		Long: "Reads FILE once, as a stream: detects its kind (DICOM by its preamble, FHIR JSON by resourceType, PDF, " +
+			"common images, else OTHER; --kind overrides), encrypts it with age under a fresh record key, chunks the " +
+			"ciphertext into an IPFS DAG (CIDv1, raw leaves, 1 MiB chunks: the CID Kubo computes) and uploads it to the vault. " +
+			"The record key is wrapped for the owner and for every grantee of the owner's live READ scope grants that cover " +
+			"the kind, then MsgCreateRecord is broadcast and the command waits for its block.\n\n" +
+			"The signer (--from) is the owner, or a doctor or hospital the owner granted WRITE. The chain is asked first " +
+			"(a simulation), so a refused upload fails before any data moves. The owner and every scope grantee must have " +
+			"registered an encryption key (`tx access register-key`).\n\n" +
+			"The label is public: give a short, non-identifying one (\"MRI knee 2026\"), never a name or a diagnosis.",
+		Example: "medchaind tx records upload scan.dcm --owner med1... --label \"MRI knee\" --from dr-house --yes\n" +
+			"medchaind tx records upload labs.json --from alice -o json",
+		Args: cobra.ExactArgs(1),
+		RunE: runUpload,
+	}
+	cmd.Flags().String(flagOwner, "", "the patient the record belongs to (default: the signer)")
+	cmd.Flags().String(flagLabel, "", "optional short public label you choose (no personal health information)")
+	cmd.Flags().String(flagKind, "auto", "auto, or one of dicom, fhir, pdf, image, genomic, other")
+	cmd.Flags().Uint64(flagDerivedFrom, 0, "the owner's record this one is a de-identified copy of")
+	cmd.Flags().Duration(flagWait, time.Minute, "how long to wait for the transaction's block")
+	medclient.AddRemoteFlags(cmd)
+	flags.AddTxFlagsToCmd(cmd)
+	return cmd
+}
+
+// uploadResult is what upload and add-version print.
+type uploadResult struct {
+	RecordID  uint64 `json:"record_id"`
+	Version   uint64 `json:"version,omitempty"`
+	CID       string `json:"cid"`
+	SizeBytes int64  `json:"size_bytes"`
+	Kind      string `json:"kind"`
+	TxHash    string `json:"txhash"`
+	Height    int64  `json:"height"`
+}
+
+func runUpload(cmd *cobra.Command, args []string) error {
+	ctx := cmd.Context()
+	clientCtx, err := client.GetClientTxContext(cmd)
+	if err != nil {
+		return err
+	}
+	creator := clientCtx.FromAddress.String()
+	owner, _ := cmd.Flags().GetString(flagOwner)
+	if owner == "" {
+		owner = creator
+	} else if _, err := sdk.AccAddressFromBech32(owner); err != nil {
+		return fmt.Errorf("--owner %q is not an address: %w", owner, err)
+	}
+	label, _ := cmd.Flags().GetString(flagLabel)
+	derivedFrom, _ := cmd.Flags().GetUint64(flagDerivedFrom)
+	kindFlag, _ := cmd.Flags().GetString(flagKind)
+	kind, auto, err := medclient.ParseKind(kindFlag)
+	if err != nil {
+		return err
+	}
+
+	f, size, err := openInput(args[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var src io.Reader = f
+	if auto {
+		if kind, src, err = medclient.DetectKind(f); err != nil {
+			return fmt.Errorf("reading %s: %w", args[0], err)
+		}
+	}
+
+	remote, vaultURL, err := medclient.RemoteFromCmd(cmd)
+	if err != nil {
+		return err
+	}
+	if err := checkVaultLimit(cmd, vaultURL, size); err != nil {
+		return err
+	}
+	t, err := medclient.NewTx(clientCtx, cmd.Flags())
+	if err != nil {
+		return err
+	}
+	recordKey, err := envelope.NewRecordKey()
+	if err != nil {
+		return err
+	}
+	msg := &types.MsgCreateRecord{
+		Creator: creator, Owner: owner, Kind: kind, Label: label, DerivedFrom: derivedFrom,
+		Cid: medclient.PlaceholderCID(""), SizeBytes: uint64(medclient.EncryptedSizeBound(size)),
+	}
+	if err := wrapNew(cmd, clientCtx, msg, recordKey); err != nil {
+		return err
+	}
+	// Ask the chain before any data moves: the signer's right to write,
+	// the wraps, the label and the kind are all checked in simulation.
+	if err := t.Preflight(msg); err != nil {
+		return err
+	}
+	if ok, err := t.Confirm(fmt.Sprintf("upload %s (%s, %s) as a record of %s", args[0], kindName(kind), medclient.HumanBytes(size), owner)); err != nil || !ok {
+		return err
+	}
+
+	progress := medclient.NewProgress(src, "encrypting and uploading", size)
+	up, err := medclient.Upload(ctx, remote, progress, recordKey)
+	progress.Finish()
+	if err != nil {
+		return fmt.Errorf("upload of %s failed, nothing was registered: %w", args[0], err)
+	}
+	msg.Cid, msg.SizeBytes = up.CID.String(), uint64(up.Size)
+
+	wait, _ := cmd.Flags().GetDuration(flagWait)
+	for attempt := 1; ; attempt++ {
+		res, err := t.BroadcastAndWait(ctx, wait, msg)
+		if err == nil {
+			return printResult(cmd, clientCtx, uploadResult{
+				RecordID: msg.Wraps[0].RecordId, Version: 1, CID: msg.Cid, SizeBytes: up.Size,
+				Kind: kindName(kind), TxHash: res.TxHash, Height: res.Height,
+			})
+		}
+		// Another record took the id the wraps were sealed for: seal again
+		// for the next one (the payload does not depend on the id).
+		if attempt < attempts && errors.Is(err, medclient.ErrTxFailed) && strings.Contains(err.Error(), "next record id") {
+			if err := wrapNew(cmd, clientCtx, msg, recordKey); err != nil {
+				return err
+			}
+			continue
+		}
+		return fmt.Errorf("the payload is in the vault as %s but the record was not registered (the vault collects it later): %w", msg.Cid, err)
+	}
+}
+
+// wrapNew seals the record key for the owner and every scope grantee, for
+// the id the next record will get.
+func wrapNew(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgCreateRecord, recordKey envelope.RecordKey) error {
+	ctx := cmd.Context()
+	next, err := types.NewQueryClient(clientCtx).NextRecordId(ctx, &types.QueryNextRecordIdRequest{})
+	if err != nil {
+		return fmt.Errorf("the next record id: %w", err)
+	}
+	readers, err := medclient.NewRecordReaders(ctx, clientCtx, msg.Owner, msg.Kind)
+	if err != nil {
+		return err
+	}
+	msg.Wraps, err = medclient.SealForAll(clientCtx.ChainID, next.Id, 1, readers, recordKey.Bytes())
+	return err
+}
+
+// openInput opens a regular file to upload and returns its size.
+func openInput(path string) (*os.File, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, 0, fmt.Errorf("%s is not a regular file", path)
+	}
+	if st.Size() == 0 {
+		f.Close()
+		return nil, 0, fmt.Errorf("%s is empty: there is nothing to store", path)
+	}
+	return f, st.Size(), nil
+}
+
+// checkVaultLimit refuses, before anything is encrypted, a file whose
+// upload would exceed the vault's limit.
+func checkVaultLimit(cmd *cobra.Command, vaultURL string, size int64) error {
+	if vaultURL == "" {
+		return nil // Kubo sets no such limit
+	}
+	st, err := medclient.FetchVaultStatus(cmd.Context(), vaultURL)
+	if err != nil {
+		return err
+	}
+	if need := medclient.EncryptedSizeBound(size); st.MaxUploadBytes > 0 && need > st.MaxUploadBytes {
+		return fmt.Errorf("%w: the file is %s, about %s encrypted, and the vault at %s accepts at most %s per upload; nothing was sent",
+			errTooLarge, medclient.HumanBytes(size), medclient.HumanBytes(need), vaultURL, medclient.HumanBytes(st.MaxUploadBytes))
+	}
+	return nil
+}
+
+var errTooLarge = errors.New("too large for the vault")
+
+func kindName(k types.RecordKind) string {
+	return strings.ToLower(strings.TrimPrefix(k.String(), "RECORD_KIND_"))
+}
+
+// printResult prints JSON when -o json is given, else a sentence (the tx
+// flags' json default is for the transaction dumps of other commands).
+func printResult(cmd *cobra.Command, clientCtx client.Context, r uploadResult) error {
+	if cmd.Flags().Changed(flags.FlagOutput) && clientCtx.OutputFormat == flags.OutputFormatJSON {
+		out, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		return clientCtx.PrintRaw(out)
+	}
+	verb := "created"
+	if r.Version > 1 {
+		verb = "updated to version " + strconv.FormatUint(r.Version, 10)
+	}
+	return clientCtx.PrintString(fmt.Sprintf("record %d %s: %s (%s, %s encrypted) in block %d, tx %s\n",
+		r.RecordID, verb, r.CID, r.Kind, medclient.HumanBytes(r.SizeBytes), r.Height, r.TxHash))
+}
+
+// AddVersionCmd replaces a record's payload with a new file, under the
+// record's current key.
+func AddVersionCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "add-version RECORD_ID FILE",
+		Short: "Store FILE as the next version of a record (the owner, or a writer who can also read it)",
+		Long: "Opens the record key with the signer's wrap (so the signer must be the owner or hold READ as well as " +
+			"WRITE), encrypts FILE under it, uploads it to the vault and broadcasts MsgAddVersion with wraps for the owner " +
+			"and every current reader. The record keeps its id, kind and label; its version increments and the previous " +
+			"CID stays in `query records history`.",
+		Example: "medchaind tx records add-version 42 scan-corrected.dcm --from dr-house --yes",
+		Args:    cobra.ExactArgs(2),
+		RunE:    runAddVersion,
+	}
+	cmd.Flags().Duration(flagWait, time.Minute, "how long to wait for the transaction's block")
+	medclient.AddRemoteFlags(cmd)
+	flags.AddTxFlagsToCmd(cmd)
+	return cmd
+}
+
+func runAddVersion(cmd *cobra.Command, args []string) error {
+	ctx := cmd.Context()
+	clientCtx, err := client.GetClientTxContext(cmd)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseUint(args[0], 10, 64)
+	if err != nil || id == 0 {
+		return fmt.Errorf("%q is not a record id", args[0])
+	}
+	resp, err := types.NewQueryClient(clientCtx).Record(ctx, &types.QueryRecordRequest{Id: id})
+	if err != nil {
+		return fmt.Errorf("record %d: %w", id, err)
+	}
+	record := resp.Record
+	f, size, err := openInput(args[1])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	remote, vaultURL, err := medclient.RemoteFromCmd(cmd)
+	if err != nil {
+		return err
+	}
+	if err := checkVaultLimit(cmd, vaultURL, size); err != nil {
+		return err
+	}
+	kp, err := medclient.FromKeyPair(clientCtx)
+	if err != nil {
+		return err
+	}
+	recordKey, epoch, err := medclient.OpenRecordKey(ctx, clientCtx, kp, id, clientCtx.FromAddress.String())
+	if err != nil {
+		return fmt.Errorf("a new version is encrypted under the record's key, which the signer must be able to open: %w", err)
+	}
+	readers, err := medclient.RemainingReaders(ctx, clientCtx, record, 0)
+	if err != nil {
+		return err
+	}
+	msg := &types.MsgAddVersion{
+		Creator: clientCtx.FromAddress.String(), RecordId: id, KeyEpoch: epoch,
+		Cid: medclient.PlaceholderCID(""), SizeBytes: uint64(medclient.EncryptedSizeBound(size)),
+	}
+	if msg.Wraps, err = medclient.SealForAll(clientCtx.ChainID, id, epoch, readers, recordKey.Bytes()); err != nil {
+		return err
+	}
+	t, err := medclient.NewTx(clientCtx, cmd.Flags())
+	if err != nil {
+		return err
+	}
+	if err := t.Preflight(msg); err != nil {
+		return err
+	}
+	if ok, err := t.Confirm(fmt.Sprintf("store %s (%s) as version %d of record %d", args[1], medclient.HumanBytes(size), record.Version+1, id)); err != nil || !ok {
+		return err
+	}
+	progress := medclient.NewProgress(f, "encrypting and uploading", size)
+	up, err := medclient.Upload(ctx, remote, progress, recordKey)
+	progress.Finish()
+	if err != nil {
+		return fmt.Errorf("upload of %s failed, the record is unchanged: %w", args[1], err)
+	}
+	msg.Cid, msg.SizeBytes = up.CID.String(), uint64(up.Size)
+	wait, _ := cmd.Flags().GetDuration(flagWait)
+	res, err := t.BroadcastAndWait(ctx, wait, msg)
+	if err != nil {
+		return fmt.Errorf("the payload is in the vault as %s but the version was not registered (the vault collects it later): %w", msg.Cid, err)
+	}
+	return printResult(cmd, clientCtx, uploadResult{
+		RecordID: id, Version: record.Version + 1, CID: msg.Cid, SizeBytes: up.Size,
+		Kind: kindName(record.Kind), TxHash: res.TxHash, Height: res.Height,
+	})
+}
+
+func contextWithTimeout(cmd *cobra.Command, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(cmd.Context(), d)
+}
