@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/client/input"
 	"github.com/cosmos/cosmos-sdk/client/tx"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -27,14 +29,22 @@ type Tx struct {
 }
 
 // NewTx prepares a transaction from the command's tx flags (--from, --gas,
-// --fees, --fee-granter, ...).
-func NewTx(clientCtx client.Context, flags *pflag.FlagSet) (*Tx, error) {
+// --fees, --fee-granter, ...). Without --gas the gas is estimated by
+// Preflight's simulation (with --gas-adjustment 1.3 unless given): a
+// record's wraps make its size vary too much for a fixed default.
+func NewTx(clientCtx client.Context, flagSet *pflag.FlagSet) (*Tx, error) {
 	if clientCtx.GenerateOnly || clientCtx.Offline {
 		return nil, errors.New("this command uploads or downloads a payload and needs the chain: --generate-only and --offline are not supported")
 	}
-	txf, err := tx.NewFactoryCLI(clientCtx, flags)
+	txf, err := tx.NewFactoryCLI(clientCtx, flagSet)
 	if err != nil {
 		return nil, err
+	}
+	if !flagSet.Changed(flags.FlagGas) {
+		txf = txf.WithSimulateAndExecute(true)
+		if !flagSet.Changed(flags.FlagGasAdjustment) {
+			txf = txf.WithGasAdjustment(1.3)
+		}
 	}
 	if txf, err = txf.Prepare(clientCtx); err != nil {
 		return nil, err
@@ -49,7 +59,7 @@ func NewTx(clientCtx client.Context, flags *pflag.FlagSet) (*Tx, error) {
 func (t *Tx) Preflight(msgs ...sdk.Msg) error {
 	_, adjusted, err := tx.CalculateGas(t.clientCtx, t.txf, msgs...)
 	if err != nil {
-		return fmt.Errorf("the chain would refuse this transaction: %w", err)
+		return fmt.Errorf("the chain would refuse this transaction: %s", SimulationReason(err))
 	}
 	if t.txf.SimulateAndExecute() {
 		t.txf = t.txf.WithGas(adjusted)
@@ -119,4 +129,18 @@ func (t *Tx) BroadcastAndWait(ctx context.Context, timeout time.Duration, msgs .
 		case <-time.After(300 * time.Millisecond):
 		}
 	}
+}
+
+// simNoise matches what gRPC and baseapp put around a message's own error
+// in a failed simulation.
+var (
+	simPrefix = regexp.MustCompile(`^(rpc error: code = \w+ desc = )+(failed to execute message; message index: \d+: )?`)
+	simSuffix = regexp.MustCompile(` \[[^\]]*\.go:\d+\]| with gas used: '\d+'|: unknown request$`)
+)
+
+// SimulationReason strips the transport and baseapp wrapping from a failed
+// simulation, leaving the module's own sentence.
+func SimulationReason(err error) string {
+	msg := simPrefix.ReplaceAllString(err.Error(), "")
+	return strings.TrimSpace(simSuffix.ReplaceAllString(msg, ""))
 }

@@ -106,6 +106,7 @@ type node struct {
 	rpc     string
 	p2p     string
 	grpc    string
+	vault   string // the vault's URL, once startVault ran
 	logPath string
 	cmd     *exec.Cmd
 	exited  chan error

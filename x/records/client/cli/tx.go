@@ -197,7 +197,7 @@ func wrapNew(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgCreateR
 	if err != nil {
 		return err
 	}
-	msg.Wraps, err = medclient.SealForAll(clientCtx.ChainID, next.Id, 1, readers, recordKey.Bytes())
+	msg.Wraps, err = medclient.SealForAll(clientCtx.ChainID, next.Id, 0, readers, recordKey.Bytes()) // records start at key epoch 0
 	return err
 }
 

@@ -1,0 +1,370 @@
+//go:build e2e
+
+package system
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	cryptocodec "github.com/cosmos/cosmos-sdk/crypto/codec"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
+
+	"github.com/medchain/medchain/envelope"
+	"github.com/medchain/medchain/vault"
+)
+
+// dataTx runs one of the commands that move payloads (records upload and
+// add-version, access revoke), which sign, broadcast and wait themselves.
+func (n *node) dataTx(from string, args ...string) result {
+	n.t.Helper()
+	full := append(args, "--from", from, "--chain-id", n.chainID, "--node", n.rpc, "--home", n.home,
+		"--keyring-backend", "test", "--yes", "--vault", n.vault)
+	return run(n.t, n.bin, append([]string{"tx"}, full...)...)
+}
+
+// upload uploads file for owner from the key from and returns the record.
+func (n *node) upload(from, owner, file string, extra ...string) (uploaded, result) {
+	n.t.Helper()
+	r := n.dataTx(from, append([]string{"records", "upload", file, "--owner", owner, "-o", "json"}, extra...)...)
+	var u uploaded
+	if r.err == nil {
+		if err := json.Unmarshal([]byte(r.stdout), &u); err != nil {
+			n.t.Fatalf("records upload -o json printed %q: %v", r.stdout, err)
+		}
+	}
+	return u, r
+}
+
+type uploaded struct {
+	RecordID  uint64 `json:"record_id"`
+	Version   uint64 `json:"version"`
+	CID       string `json:"cid"`
+	SizeBytes int64  `json:"size_bytes"`
+	Kind      string `json:"kind"`
+}
+
+// download runs `query records download` into path.
+func (n *node) download(from string, id uint64, path string) result {
+	n.t.Helper()
+	return run(n.t, n.bin, "query", "records", "download", strconv.FormatUint(id, 10), "-o", path,
+		"--from", from, "--node", n.rpc, "--home", n.home, "--keyring-backend", "test", "--vault", n.vault)
+}
+
+type checkAccess struct {
+	Allowed  bool   `json:"allowed"`
+	Reason   string `json:"reason"`
+	KeyEpoch string `json:"key_epoch"`
+	Wrap     *struct {
+		KeyID      string `json:"key_id"`
+		KeyEpoch   string `json:"key_epoch"`
+		Ciphertext string `json:"ciphertext"`
+	} `json:"wrap"`
+	Grant *struct {
+		ID string `json:"id"`
+	} `json:"grant"`
+}
+
+func (n *node) check(id uint64, grantee string, extra ...string) checkAccess {
+	n.t.Helper()
+	var c checkAccess
+	n.query(&c, append([]string{"access", "check", strconv.FormatUint(id, 10), grantee}, extra...)...)
+	return c
+}
+
+type recordView struct {
+	ID       string `json:"id"`
+	Owner    string `json:"owner"`
+	Issuer   string `json:"issuer"`
+	CID      string `json:"cid"`
+	Kind     string `json:"kind"`
+	Version  string `json:"version"`
+	KeyEpoch string `json:"key_epoch"`
+	Status   string `json:"status"`
+}
+
+func (n *node) record(id uint64) recordView {
+	n.t.Helper()
+	var r struct {
+		Record recordView `json:"record"`
+	}
+	n.query(&r, "records", "record", strconv.FormatUint(id, 10))
+	return r.Record
+}
+
+// dicomFile writes a DICOM part-10 file: the 128-byte preamble, "DICM",
+// then size bytes of random content standing in for the data set.
+func dicomFile(t *testing.T, dir string, size int) (string, []byte) {
+	t.Helper()
+	body := make([]byte, 132+size)
+	copy(body[128:], "DICM")
+	if _, err := rand.Read(body[132:]); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "scan.dcm")
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, body
+}
+
+func requireFailure(t *testing.T, what string, r result, want ...string) {
+	t.Helper()
+	if r.err == nil {
+		t.Fatalf("%s: want a failure, it succeeded: %s", what, r.stdout)
+	}
+	for _, w := range want {
+		if !strings.Contains(r.combined(), w) {
+			t.Fatalf("%s: want an error saying %q, got:\n%s", what, w, r.combined())
+		}
+	}
+	t.Logf("%s: %s", what, strings.TrimSpace(r.combined()))
+}
+
+func requireSuccess(t *testing.T, what string, r result) {
+	t.Helper()
+	if r.err != nil {
+		t.Fatalf("%s: %v\n%s", what, r.err, r.combined())
+	}
+}
+
+func requireSameFile(t *testing.T, path string, want []byte) {
+	t.Helper()
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s: %d bytes differ from the %d uploaded", path, len(got), len(want))
+	}
+}
+
+func requireNoFile(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Fatalf("%s must stay empty after a failed download, has %s", dir, entries[0].Name())
+	}
+}
+
+// TestEncryptedRecordsEndToEnd is issues 4, 5 and 6 as a user meets them,
+// all through medchaind and a real vault: a hospital doctor uploads a DICOM
+// file for a patient who granted the hospital WRITE (and is refused for one
+// who did not); the patient grants a second doctor, who downloads the same
+// bytes; a stranger gets "no access"; a doctor asks, the patient approves;
+// the patient revokes with rotation and the revoked doctor's old wrap opens
+// nothing the record now points at while the remaining grantee still reads
+// it; a version shows in the history; a redacted record's CID is gone.
+func TestEncryptedRecordsEndToEnd(t *testing.T) {
+	n := newNode(t)
+	n.start()
+	n.startVault()
+	ctx := context.Background()
+
+	hospital := n.address("val") // the genesis hospital
+	alice := n.address("alice")
+	bob, doctor, doctor2, stranger := n.addKey("bob"), n.addKey("doctor"), n.addKey("doctor2"), n.addKey("stranger")
+	for _, a := range []string{bob, doctor, doctor2, stranger} {
+		n.fund(a)
+	}
+	n.mustTx("val", "issuers", "add-practitioner", doctor, "doctor")
+	n.mustTx("val", "issuers", "add-practitioner", doctor2, "doctor")
+	for _, k := range []string{"val", "alice", "bob", "doctor", "doctor2", "stranger"} {
+		n.mustTx(k, "access", "register-key")
+	}
+	dir := t.TempDir()
+	scan, scanBytes := dicomFile(t, dir, 3<<20+123)
+
+	// Without a WRITE grant the doctor is refused before any data moves.
+	_, r := n.upload("doctor", alice, scan)
+	requireFailure(t, "upload without WRITE", r, "refuse")
+	var next struct {
+		ID string `json:"id"`
+	}
+	n.query(&next, "records", "next-id")
+	if next.ID != "1" {
+		t.Fatalf("a refused upload registered something: next id is %s", next.ID)
+	}
+
+	// Alice lets the hospital write for her; its doctor uploads.
+	n.mustTx("alice", "access", "grant", "all", hospital, "--permission", "write", "--purpose", "treatment")
+	rec, r := n.upload("doctor", alice, scan, "--label", "MRI knee")
+	requireSuccess(t, "doctor's upload", r)
+	if rec.RecordID != 1 || rec.Kind != "dicom" || rec.CID == "" {
+		t.Fatalf("upload printed %+v, want record 1 of kind dicom with a CID", rec)
+	}
+	if got := n.record(1); got.Owner != alice || got.Issuer != doctor || got.CID != rec.CID || got.Kind != "RECORD_KIND_DICOM" {
+		t.Fatalf("record 1 on chain is %+v", got)
+	}
+	// ... but not for bob, who granted nothing; nor may bob write for alice.
+	_, r = n.upload("doctor", bob, scan)
+	requireFailure(t, "upload for a patient who granted nothing", r, "refuse")
+	_, r = n.upload("bob", alice, scan)
+	requireFailure(t, "a patient uploading for another", r, "refuse")
+
+	// The vault serves the CID to a plain HTTP client as a CAR that verifies.
+	root, err := cid.Decode(rec.CID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ciphertext bytes.Buffer
+	if err := vault.NewClient(n.vault, http.DefaultClient).Fetch(ctx, root, &ciphertext); err != nil {
+		t.Fatalf("fetching the record's CAR over plain HTTP: %v", err)
+	}
+	if int64(ciphertext.Len()) != rec.SizeBytes || bytes.Contains(ciphertext.Bytes(), scanBytes[132:1132]) {
+		t.Fatalf("the vault holds %d bytes, want the %d-byte ciphertext and no plaintext", ciphertext.Len(), rec.SizeBytes)
+	}
+
+	// Alice grants the second doctor; the same bytes come out.
+	n.mustTx("alice", "access", "grant", "1", doctor2, "--purpose", "treatment")
+	out := filepath.Join(t.TempDir(), "scan.dcm")
+	requireSuccess(t, "doctor2's download", n.download("doctor2", 1, out))
+	requireSameFile(t, out, scanBytes)
+	// The owner reads her own record too.
+	requireSuccess(t, "alice's download", n.download("alice", 1, filepath.Join(t.TempDir(), "mine.dcm")))
+
+	// A stranger, and the writing doctor who holds no READ: "no access",
+	// and not a byte written.
+	for _, k := range []string{"stranger", "doctor"} {
+		empty := t.TempDir()
+		requireFailure(t, k+"'s download", n.download(k, 1, filepath.Join(empty, "scan.dcm")), "no access")
+		requireNoFile(t, empty)
+	}
+
+	// The doctor asks; alice approves; CheckAccess says allowed.
+	n.mustTx("doctor", "access", "request", alice, "--record-id", "1", "--permission", "read", "--purpose", "treatment", "--reason", "follow-up")
+	n.mustTx("alice", "access", "grant", "1", doctor, "--purpose", "treatment", "--request", "1")
+	if c := n.check(1, doctor); !c.Allowed || c.Wrap == nil {
+		t.Fatalf("after approval: check says %+v, want allowed with a wrap", c)
+	}
+	requireSuccess(t, "doctor's download after approval", n.download("doctor", 1, filepath.Join(t.TempDir(), "scan.dcm")))
+
+	// Keep doctor2's wrap as it stands, then revoke doctor2 with rotation.
+	before := n.check(1, doctor2)
+	if !before.Allowed || before.Grant == nil {
+		t.Fatalf("doctor2 before revocation: %+v", before)
+	}
+	requireSuccess(t, "revoke with rotation", n.dataTx("alice", "access", "revoke", before.Grant.ID))
+	after := n.record(1)
+	if after.KeyEpoch != "1" || after.CID == rec.CID {
+		t.Fatalf("after rotation record 1 is %+v, want key epoch 1 and a new CID", after)
+	}
+	if c := n.check(1, doctor2); c.Allowed {
+		t.Fatalf("revoked doctor2 is still allowed: %+v", c)
+	}
+	if c := n.check(1, doctor); !c.Allowed || c.Wrap == nil || c.Wrap.KeyEpoch != "1" {
+		t.Fatalf("the remaining grantee after rotation: %+v, want allowed with a wrap of epoch 1", c)
+	}
+	requireSuccess(t, "remaining grantee's download after rotation", n.download("doctor", 1, out))
+	requireSameFile(t, out, scanBytes)
+	requireFailure(t, "revoked doctor's download", n.download("doctor2", 1, filepath.Join(t.TempDir(), "x")), "no access")
+	// The old wrap still opens the old key, which opens nothing the record
+	// points at now.
+	oldKey := n.openWrap("doctor2", 1, before)
+	newRoot, err := cid.Decode(after.CID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rotated bytes.Buffer
+	if err := vault.NewClient(n.vault, http.DefaultClient).Fetch(ctx, newRoot, &rotated); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := envelope.Decrypt(&rotated, oldKey); !errors.Is(err, envelope.ErrNotForThisKey) {
+		t.Fatalf("the revoked doctor's old key on the rotated payload: want ErrNotForThisKey, got %v", err)
+	}
+
+	// A new version shows in the history.
+	v2, v2Bytes := dicomFile(t, t.TempDir(), 100<<10)
+	requireSuccess(t, "add-version", n.dataTx("alice", "records", "add-version", "1", v2))
+	var history struct {
+		Versions []struct {
+			Version string `json:"version"`
+			CID     string `json:"cid"`
+		} `json:"versions"`
+	}
+	n.query(&history, "records", "history", "1")
+	if len(history.Versions) < 2 {
+		t.Fatalf("history after a new version: %+v", history)
+	}
+	requireSuccess(t, "download of version 3", n.download("doctor", 1, out))
+	requireSameFile(t, out, v2Bytes)
+
+	// Redaction: no query shows the CID afterwards.
+	latest := n.record(1).CID
+	n.mustTx("alice", "records", "redact", "1")
+	for _, q := range [][]string{{"records", "record", "1"}, {"records", "history", "1"}, {"records", "records-by-owner", alice}} {
+		outJSON := mustRun(t, n.bin, append(append([]string{"query"}, q...), "--node", n.rpc, "--output", "json")...)
+		for _, c := range []string{rec.CID, after.CID, latest} {
+			if strings.Contains(outJSON, c) {
+				t.Fatalf("query %v still shows CID %s after redaction: %s", q, c, outJSON)
+			}
+		}
+	}
+	requireFailure(t, "download of a redacted record", n.download("alice", 1, filepath.Join(t.TempDir(), "x")), "redacted")
+}
+
+// openWrap opens, as key name, the wrap CheckAccess returned, the way the
+// CLI does: derive the key pair from the keyring key and unwrap.
+func (n *node) openWrap(name string, recordID uint64, c checkAccess) envelope.RecordKey {
+	n.t.Helper()
+	ir := codectypes.NewInterfaceRegistry()
+	cryptocodec.RegisterInterfaces(ir)
+	kr, err := keyring.New("medchain", keyring.BackendTest, n.home, nil, codec.NewProtoCodec(ir))
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	addr := n.address(name)
+	kp, err := envelope.DeriveKeyPair(addr, func(doc []byte) ([]byte, error) {
+		sig, _, err := kr.Sign(name, doc, signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
+		return sig, err
+	})
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	ct, err := base64.StdEncoding.DecodeString(c.Wrap.Ciphertext)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	epoch, _ := strconv.ParseUint(c.KeyEpoch, 10, 64)
+	raw, err := envelope.Unwrap(kp, envelope.WrapInfo{KeyID: c.Wrap.KeyID, KeyEpoch: epoch, Ciphertext: ct},
+		envelope.Binding{ChainID: n.chainID, RecordID: recordID, KeyEpoch: epoch, Grantee: addr})
+	if err != nil {
+		n.t.Fatalf("opening %s's wrap: %v", name, err)
+	}
+	key, err := envelope.ParseRecordKey(raw)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return key
+}
+
+// startVault runs a vault for the node. TEMPORARY: in-process until the
+// node embeds it.
+func (n *node) startVault() {
+	n.t.Helper()
+	store, err := vault.Open(filepath.Join(n.home, "data", "vault"))
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	srv := httptest.NewServer(vault.NewServer(store, vault.Config{}))
+	n.t.Cleanup(func() { srv.Close(); store.Close() })
+	n.vault = srv.URL
+}
