@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ipfs/go-cid"
 
@@ -367,4 +368,91 @@ func (n *node) startVault() {
 	srv := httptest.NewServer(vault.NewServer(store, vault.Config{}))
 	n.t.Cleanup(func() { srv.Close(); store.Close() })
 	n.vault = srv.URL
+}
+
+// TestConsentExpiresOnTimeAndHospitalPaysFees is the rest of issue 5's
+// acceptance: a grant with a short expiry ends on time with nobody sending
+// a transaction, and a hospital pays its patient's consent fees through
+// x/feegrant, limited to x/access messages.
+func TestConsentExpiresOnTimeAndHospitalPaysFees(t *testing.T) {
+	n := newNode(t)
+	n.start()
+	n.startVault()
+
+	hospital, alice := n.address("val"), n.address("alice")
+	doctor := n.addKey("doctor")
+	n.fund(doctor)
+	for _, k := range []string{"alice", "doctor"} {
+		n.mustTx(k, "access", "register-key")
+	}
+	file := filepath.Join(t.TempDir(), "labs.json")
+	if err := os.WriteFile(file, []byte(`{"resourceType":"Observation","status":"final"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec, r := n.upload("alice", alice, file)
+	requireSuccess(t, "alice's upload", r)
+	if rec.Kind != "fhir" {
+		t.Fatalf("a FHIR Observation was detected as %q", rec.Kind)
+	}
+
+	// The hospital sponsors alice's consent transactions, and only those.
+	n.mustTx("val", "feegrant", "grant", hospital, alice, "--spend-limit", "1000000umed",
+		"--allowed-messages", "/medchain.access.v1.MsgGrantAccess,/medchain.access.v1.MsgRevokeAccess,"+
+			"/medchain.access.v1.MsgDenyRequest,/medchain.access.v1.MsgRegisterEncryptionKey")
+	aliceBefore, hospitalBefore := balance(t, n, alice), balance(t, n, hospital)
+
+	// A grant that lasts 15 seconds, paid by the hospital.
+	res := n.mustTx("alice", "access", "grant", strconv.FormatUint(rec.RecordID, 10), doctor,
+		"--purpose", "treatment", "--expires", "15s", "--fee-granter", hospital, "--fees", "5000umed")
+	if got := balance(t, n, alice); got != aliceBefore {
+		t.Fatalf("alice paid for her sponsored grant: balance %s -> %s", aliceBefore, got)
+	}
+	if got, want := balance(t, n, hospital), subtract(t, hospitalBefore, 5000); got != want {
+		t.Fatalf("the hospital's balance is %s after paying 5000umed, want %s", got, want)
+	}
+	// The allowance covers consent, not other spending.
+	bad := n.tx("alice", "bank", "send", alice, doctor, "1umed", "--fee-granter", hospital, "--fees", "5000umed")
+	if bad.Code == 0 || !strings.Contains(bad.RawLog, "allowed") {
+		t.Fatalf("a bank send under the consent allowance: want refusal, got code %d: %s", bad.Code, bad.RawLog)
+	}
+
+	var grant struct {
+		Grant struct {
+			ID        string    `json:"id"`
+			ExpiresAt time.Time `json:"expires_at"`
+		} `json:"grant"`
+	}
+	c := n.check(rec.RecordID, doctor)
+	if !c.Allowed || c.Grant == nil {
+		t.Fatalf("the doctor right after the grant (block %d): %+v", res.Height, c)
+	}
+	n.query(&grant, "access", "grant", c.Grant.ID)
+	requireSuccess(t, "doctor's download while the grant lasts", n.download("doctor", rec.RecordID, filepath.Join(t.TempDir(), "labs.json")))
+
+	// Nobody sends anything; once block time passes expires_at the grant
+	// is gone.
+	deadline := grant.Grant.ExpiresAt.Add(20 * time.Second)
+	for {
+		c = n.check(rec.RecordID, doctor)
+		if !c.Allowed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the grant expiring at %s still allows at %s", grant.Grant.ExpiresAt, time.Now().UTC())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if r := run(t, n.bin, "query", "access", "grant", grant.Grant.ID, "--node", n.rpc); r.err == nil {
+		t.Fatalf("grant %s is still stored after expiring: %s", grant.Grant.ID, r.stdout)
+	}
+	requireFailure(t, "download after expiry", n.download("doctor", rec.RecordID, filepath.Join(t.TempDir(), "x")), "no access")
+}
+
+func subtract(t *testing.T, amount string, n int64) string {
+	t.Helper()
+	v, err := strconv.ParseInt(amount, 10, 64)
+	if err != nil {
+		t.Fatalf("balance %q: %v", amount, err)
+	}
+	return strconv.FormatInt(v-n, 10)
 }
