@@ -45,7 +45,6 @@ func Upload(ctx context.Context, remote Remote, src io.Reader, key envelope.Reco
 	defer cancel()
 
 	encR, encW := io.Pipe()
-	carR, carW := io.Pipe()
 	type encResult struct {
 		n   int64
 		err error
@@ -57,40 +56,70 @@ func Upload(ctx context.Context, remote Remote, src io.Reader, key envelope.Reco
 		encW.CloseWithError(err)
 		encDone <- encResult{n, err}
 	}()
+
+	var root cid.Cid
+	var upErr, buildErr error
+	if s, ok := remote.(streamUploader); ok {
+		// A vault takes the DAG as it is built: encrypting, chunking,
+		// sending and the vault's storing all overlap.
+		root, upErr = s.UploadFile(ctx, encR)
+		encR.CloseWithError(errOr(upErr, errStageStopped))
+	} else {
+		root, buildErr, upErr = uploadBuiltCAR(ctx, remote, encR)
+	}
+	if upErr != nil || buildErr != nil {
+		cancel()
+	}
+	enc := <-encDone
+	// Report the cause, not its echoes down and up the pipes: a failing
+	// source first, then the remote's answer, then the other stages.
+	switch {
+	case source.err != nil:
+		return Uploaded{}, fmt.Errorf("reading the file: %w", source.err)
+	case upErr != nil:
+		return Uploaded{}, upErr
+	case buildErr != nil:
+		return Uploaded{}, fmt.Errorf("building the DAG: %w", buildErr)
+	case enc.err != nil:
+		return Uploaded{}, enc.err
+	}
+	return Uploaded{CID: root, Size: enc.n}, nil
+}
+
+// streamUploader is a remote that chunks and sends a file itself, as it
+// is read (vault.Client).
+type streamUploader interface {
+	UploadFile(ctx context.Context, r io.Reader) (cid.Cid, error)
+}
+
+// uploadBuiltCAR builds the CAR of r (spooling its blocks until the root
+// is known, as a standard CAR names its root first) and uploads it.
+func uploadBuiltCAR(ctx context.Context, remote Remote, r *io.PipeReader) (root cid.Cid, buildErr, upErr error) {
+	carR, carW := io.Pipe()
 	type carResult struct {
 		root cid.Cid
 		err  error
 	}
 	carDone := make(chan carResult, 1)
 	go func() {
-		root, err := vault.BuildCAR(ctx, encR, carW)
-		encR.CloseWithError(errOr(err, errStageStopped))
+		root, err := vault.BuildCAR(ctx, r, carW)
+		r.CloseWithError(errOr(err, errStageStopped))
 		carW.CloseWithError(err)
 		carDone <- carResult{root, err}
 	}()
-
 	got, upErr := remote.Upload(ctx, carR)
 	carR.CloseWithError(errOr(upErr, errStageStopped))
+	car := <-carDone
 	if upErr != nil {
-		cancel()
+		return cid.Undef, nil, upErr
 	}
-	enc, car := <-encDone, <-carDone
-	// Report the cause, not its echoes down and up the pipes: a failing
-	// source first, then the vault's answer, then the other stages.
-	switch {
-	case source.err != nil:
-		return Uploaded{}, fmt.Errorf("reading the file: %w", source.err)
-	case upErr != nil:
-		return Uploaded{}, upErr
-	case car.err != nil:
-		return Uploaded{}, fmt.Errorf("building the DAG: %w", car.err)
-	case enc.err != nil:
-		return Uploaded{}, enc.err
+	if car.err != nil {
+		return cid.Undef, car.err, nil
 	}
 	if got != car.root.String() {
-		return Uploaded{}, fmt.Errorf("the vault stored %s but the upload's root is %s: refusing to register it", got, car.root)
+		return cid.Undef, nil, fmt.Errorf("the remote stored %s but the upload's root is %s: refusing to register it", got, car.root)
 	}
-	return Uploaded{CID: car.root, Size: enc.n}, nil
+	return car.root, nil, nil
 }
 
 // recordingReader keeps the first error of its source other than EOF.

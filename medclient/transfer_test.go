@@ -45,7 +45,7 @@ func randomBytes(t *testing.T, n int) []byte {
 	return b
 }
 
-func newKey(t *testing.T) envelope.RecordKey {
+func newKey(t testing.TB) envelope.RecordKey {
 	t.Helper()
 	k, err := envelope.NewRecordKey()
 	require.NoError(t, err)
@@ -72,7 +72,9 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 		ct, err := io.ReadAll(r)
 		require.NoError(t, err)
 		r.Close()
-		require.False(t, bytes.Contains(ct, plain[:min(len(plain), 64)]), "the vault must never see plaintext")
+		if size >= 64 { // a shorter string could occur in any ciphertext
+			require.False(t, bytes.Contains(ct, plain[:64]), "the vault must never see plaintext")
+		}
 
 		path := filepath.Join(t.TempDir(), "out.bin")
 		n, err := medclient.DownloadFile(ctx, client, up.CID, key, path)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 
-	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 	car "github.com/ipld/go-car/v2"
 )
@@ -25,10 +24,11 @@ const (
 // file node: the vault stores single files). Every block must have a CID
 // that checkCID accepts and must hash to it, the whole input must fit in
 // maxBytes (maxBytes <= 0 means no limit), and every block reachable from
-// the root must be in the CAR or already in the vault. Only when all of that
-// holds are the blocks written; until then they wait in a spool file in the
-// store's directory, so a rejected or interrupted upload leaves nothing
-// behind. Blocks in the CAR that the root does not reach are dropped.
+// the root must be in the CAR or already in the vault. Blocks are verified
+// and written as they arrive (nothing is spooled, so a large upload streams
+// through); if any check fails, the blocks the upload added are deleted
+// again, so a rejected or interrupted upload leaves nothing behind. Blocks
+// in the CAR that the root does not reach are kept until GC.
 //
 // Errors wrap ErrTooLarge, ErrBadCAR, ErrUnsupportedCID, ErrBlockMismatch or
 // ErrIncompleteDAG and name the CID concerned. An error reading r itself is
@@ -38,37 +38,8 @@ const (
 // Like Import, the root is recorded as unpinned now and survives GC for one
 // grace period unless pinned.
 func (s *Store) ImportCAR(ctx context.Context, r io.Reader, maxBytes int64) (cid.Cid, error) {
-	root, _, err := s.importCAR(ctx, r, maxBytes, cid.Undef)
+	root, _, err := s.importCARStream(ctx, r, maxBytes, false)
 	return root, err
-}
-
-// importCAR is ImportCAR that also returns the file's content size. When
-// want is defined the CAR's header roots are ignored and want is the root,
-// as the trustless gateway specification asks of clients fetching a CAR.
-func (s *Store) importCAR(ctx context.Context, r io.Reader, maxBytes int64, want cid.Cid) (cid.Cid, int64, error) {
-	st, err := stageCAR(ctx, r, maxBytes, s.tmpDir, want)
-	if err != nil {
-		return cid.Undef, 0, err
-	}
-	defer st.discard()
-
-	s.gcMu.RLock()
-	defer s.gcMu.RUnlock()
-	order, err := st.plan(ctx, s)
-	if err != nil {
-		return cid.Undef, 0, err
-	}
-	size, err := st.fileSize(ctx, s)
-	if err != nil {
-		return cid.Undef, 0, err
-	}
-	if err := st.write(ctx, s, order); err != nil {
-		return cid.Undef, 0, err
-	}
-	if err := s.recordWritten(ctx, st.root); err != nil {
-		return cid.Undef, 0, err
-	}
-	return st.root, size, nil
 }
 
 // stagedCAR is an upload whose blocks have each been verified and spooled
@@ -241,40 +212,6 @@ func (st *stagedCAR) fileSize(ctx context.Context, s *Store) (int64, error) {
 		return 0, err
 	}
 	return fileSize(st.root, data)
-}
-
-// write stores the planned blocks in batches, each one fsynced commit.
-func (st *stagedCAR) write(ctx context.Context, s *Store, order []cid.Cid) error {
-	var batch []blocks.Block
-	batchBytes := 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		if err := s.raw.PutMany(ctx, batch); err != nil {
-			return fmt.Errorf("vault: store blocks: %w", err)
-		}
-		batch, batchBytes = batch[:0], 0
-		return nil
-	}
-	for _, c := range order {
-		data, err := st.block(c)
-		if err != nil {
-			return err
-		}
-		blk, err := blocks.NewBlockWithCid(data, c)
-		if err != nil {
-			return err
-		}
-		batch = append(batch, blk)
-		batchBytes += len(data)
-		if batchBytes >= writeBatchBytes {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	return flush()
 }
 
 // readError is a failure of the reader an upload came from (a client that

@@ -67,7 +67,11 @@ func httpError(op string, resp *http.Response) error {
 // stored and pinned. The vault answers only once every block is verified
 // and on disk.
 func (c *Client) Upload(ctx context.Context, carReader io.Reader) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/upload", carReader)
+	return c.upload(ctx, carReader, "")
+}
+
+func (c *Client) upload(ctx context.Context, carReader io.Reader, query string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/upload"+query, carReader)
 	if err != nil {
 		return "", err
 	}

@@ -31,7 +31,7 @@
 //
 // A Store lives in one directory: blocks as files under blocks/ (flatfs, as
 // in Kubo), pin records in LevelDB under datastore/, both pure Go and mounted
-// as one boxo datastore, and tmp/ for uploads being verified. Blocks are read
+// as one boxo datastore, and tmp/ for spool files (a CAR a client fetches is verified there). Blocks are read
 // through boxo's validating blockstore, so a block corrupted on disk is
 // reported rather than served. A root is pinned, or unpinned since some
 // time; GC keeps what pinned roots and roots within their grace period reach
@@ -49,6 +49,13 @@
 //	                                   201 {"cid": ..., "size": ...} once verified, stored and pinned
 //	GET      /healthz                  200 ok
 //	GET      /metrics                  Prometheus text
+//
+// An upload to /api/v1/upload?root=last is a streamed one: its blocks come in
+// the order the importer makes them and the last block is the root (the
+// header names RootLastPlaceholder), so Client.UploadFile sends a file while
+// it is still being chunked. Either way each block is verified and written
+// as it arrives, and the answer comes only once the DAG under the root is
+// complete; a rejected upload's blocks are deleted again.
 //
 // Accept: application/vnd.ipld.raw or application/vnd.ipld.car select the
 // format too; a request that asks for neither is refused (400, or 406 when it

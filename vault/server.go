@@ -76,6 +76,7 @@ type metrics struct {
 //	GET|HEAD /ipfs/{cid}?format=raw   one block (trustless gateway)
 //	GET|HEAD /ipfs/{cid}?format=car   the DAG as a CARv1 (trustless gateway)
 //	POST     /api/v1/upload           a CARv1 body; 201 {"cid","size"} once stored and pinned
+//	                                  (?root=last: the root is the last block, see StreamCAR)
 //	GET      /healthz                 200 "ok"
 //	GET      /metrics                 Prometheus text, from a registry of its own
 func NewServer(store *Store, cfg Config) http.Handler {
@@ -435,7 +436,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := &countingReader{ctx: r.Context(), r: http.MaxBytesReader(w, r.Body, s.max+1)}
-	root, size, err := s.store.importCAR(r.Context(), body, s.max, cid.Undef)
+	root, size, err := s.store.importCARStream(r.Context(), body, s.max, rootLastRequested(r))
 	if err != nil {
 		status, reason := uploadErrorStatus(err)
 		if status == http.StatusInternalServerError {

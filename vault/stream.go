@@ -1,0 +1,309 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+
+	blocks "github.com/ipfs/go-block-format"
+	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+	car "github.com/ipld/go-car/v2"
+	"github.com/ipld/go-car/v2/storage"
+	"github.com/multiformats/go-multihash"
+)
+
+// A streamed upload is a CARv1 whose blocks come in the order the importer
+// makes them, leaves first and the root last, so that a client can send a
+// file while it is still encrypting and chunking it instead of spooling the
+// whole DAG to learn the root first. Its header carries RootLastPlaceholder
+// (a CAR must name a root before its blocks), and the upload is sent to
+// POST /api/v1/upload?root=last: the vault then takes the CAR's last block
+// as the root and checks it exactly as it checks a header root.
+
+// RootLastPlaceholder is the header root of a streamed upload: the identity
+// CID of nothing, which no real DAG has as its root.
+var RootLastPlaceholder = func() cid.Cid {
+	mh, err := multihash.Sum(nil, multihash.IDENTITY, 0)
+	if err != nil {
+		panic(err)
+	}
+	return cid.NewCidV1(cid.Raw, mh)
+}()
+
+// StreamCAR chunks r exactly as Import does (so the root is the CID Kubo
+// computes) and writes each block to w as soon as it is made, in a CARv1
+// whose header root is RootLastPlaceholder and whose last block is the
+// root. Nothing is held back: memory stays at about one chunk. It returns
+// the root and the number of bytes read from r.
+func StreamCAR(ctx context.Context, r io.Reader, w io.Writer) (cid.Cid, int64, error) {
+	out, err := storage.NewWritable(struct{ io.Writer }{w}, []cid.Cid{RootLastPlaceholder},
+		car.WriteAsCarV1(true), car.UseWholeCIDs(true))
+	if err != nil {
+		return cid.Undef, 0, fmt.Errorf("vault: write CAR header: %w", err)
+	}
+	return buildFile(ctx, r, carStreamDAG{ctx: ctx, out: out})
+}
+
+// carStreamDAG is a write-only DAGService that appends each node added to
+// a CAR stream. The balanced importer adds every node after its children
+// and never reads back, so the root comes last.
+type carStreamDAG struct {
+	ctx context.Context
+	out storage.WritableCar
+}
+
+func (d carStreamDAG) Add(ctx context.Context, n ipld.Node) error {
+	if err := d.out.Put(ctx, n.Cid().KeyString(), n.RawData()); err != nil {
+		return fmt.Errorf("vault: write CAR block %s: %w", n.Cid(), err)
+	}
+	return nil
+}
+
+func (d carStreamDAG) AddMany(ctx context.Context, ns []ipld.Node) error {
+	for _, n := range ns {
+		if err := d.Add(ctx, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d carStreamDAG) Get(_ context.Context, c cid.Cid) (ipld.Node, error) {
+	return nil, ipld.ErrNotFound{Cid: c}
+}
+
+func (d carStreamDAG) GetMany(_ context.Context, cs []cid.Cid) <-chan *ipld.NodeOption {
+	out := make(chan *ipld.NodeOption, len(cs))
+	for _, c := range cs {
+		out <- &ipld.NodeOption{Err: ipld.ErrNotFound{Cid: c}}
+	}
+	close(out)
+	return out
+}
+
+func (d carStreamDAG) Remove(context.Context, cid.Cid) error {
+	return errors.New("vault: a CAR stream cannot remove blocks")
+}
+
+func (d carStreamDAG) RemoveMany(context.Context, []cid.Cid) error {
+	return errors.New("vault: a CAR stream cannot remove blocks")
+}
+
+// UploadFile chunks r into the DAG Kubo would build and streams it to the
+// vault as it goes (a root-last upload), returning the root the vault
+// stored. Chunking, hashing, sending, and the vault's verifying and storing
+// all overlap; neither side spools the file. The vault still answers only
+// once every block is verified, the DAG complete and on disk.
+func (c *Client) UploadFile(ctx context.Context, r io.Reader) (cid.Cid, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pr, pw := io.Pipe()
+	type built struct {
+		root cid.Cid
+		err  error
+	}
+	done := make(chan built, 1)
+	go func() {
+		root, _, err := StreamCAR(ctx, r, pw)
+		pw.CloseWithError(err)
+		done <- built{root, err}
+	}()
+	got, upErr := c.upload(ctx, pr, "?root=last")
+	pr.CloseWithError(errors.Join(upErr, errUploadEnded))
+	cancel()
+	b := <-done
+	switch {
+	case b.err != nil && !errors.Is(b.err, errUploadEnded) && !errors.Is(b.err, context.Canceled):
+		return cid.Undef, b.err
+	case upErr != nil:
+		return cid.Undef, upErr
+	}
+	if got != b.root.String() {
+		return cid.Undef, fmt.Errorf("vault: upload: the vault stored %s but the file's root is %s", got, b.root)
+	}
+	return b.root, nil
+}
+
+var errUploadEnded = errors.New("vault: the upload ended")
+
+// importCARStream stores the DAG of a CAR upload as it arrives: each block
+// is verified against its CID and written in batches, so receiving,
+// verifying and storing overlap and nothing is spooled. With rootLast the
+// header root is ignored and the last block is the root (a streamed
+// upload); else the header must name exactly one root. Once the CAR ends
+// the DAG under the root must be complete (from the upload or the vault)
+// and the root a UnixFS file; if anything fails, the blocks this upload
+// added are deleted again, so a rejected upload leaves nothing behind (and
+// GC collects what a crash might strand); blocks the root does not reach are
+// dropped. GC is held off until the root is recorded.
+func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64, rootLast bool) (_ cid.Cid, _ int64, err error) {
+	if maxBytes <= 0 {
+		maxBytes = math.MaxInt64
+	}
+	lr := &limitedReader{r: r, left: maxBytes}
+	explain := func(err error) error {
+		switch {
+		case lr.exceeded:
+			return fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxBytes)
+		case lr.srcErr != nil:
+			return &readError{lr.srcErr}
+		case ctx.Err() != nil:
+			return ctx.Err()
+		}
+		return err
+	}
+	br, err := car.NewBlockReader(lr,
+		car.WithTrustedCAR(true), // we verify, and name the block
+		car.MaxAllowedHeaderSize(maxCARHeader),
+		car.MaxAllowedSectionSize(uint64(maxSection)))
+	if err != nil {
+		return cid.Undef, 0, explain(fmt.Errorf("%w: header: %v", ErrBadCAR, err))
+	}
+	if br.Version != 1 {
+		return cid.Undef, 0, fmt.Errorf("%w: CARv%d; send a CARv1", ErrBadCAR, br.Version)
+	}
+	var root cid.Cid
+	if !rootLast {
+		if len(br.Roots) != 1 {
+			return cid.Undef, 0, fmt.Errorf("%w: %d roots in the header; exactly one is required", ErrBadCAR, len(br.Roots))
+		}
+		root = br.Roots[0]
+		if err := checkCID(root); err != nil {
+			return cid.Undef, 0, err
+		}
+	}
+
+	s.gcMu.RLock()
+	defer s.gcMu.RUnlock()
+	var added []cid.Cid // blocks this upload wrote, deleted again on failure
+	defer func() {
+		if err != nil {
+			for _, c := range added {
+				_ = s.raw.DeleteBlock(context.WithoutCancel(ctx), c)
+			}
+		}
+	}()
+
+	received := map[cid.Cid][]cid.Cid{} // every block of the CAR, with its links
+	var batch []blocks.Block
+	batchBytes := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := s.raw.PutMany(ctx, batch); err != nil {
+			return fmt.Errorf("vault: store blocks: %w", err)
+		}
+		for _, b := range batch {
+			added = append(added, b.Cid())
+		}
+		batch, batchBytes = batch[:0], 0
+		return nil
+	}
+	var last cid.Cid
+	var lastData []byte
+	for {
+		if err := ctx.Err(); err != nil {
+			return cid.Undef, 0, err
+		}
+		blk, err := br.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return cid.Undef, 0, explain(fmt.Errorf("%w: after %d blocks: %v", ErrBadCAR, len(received), err))
+		}
+		c, data := blk.Cid(), blk.RawData()
+		if err := verifyBlock(c, data); err != nil {
+			return cid.Undef, 0, err
+		}
+		last, lastData = c, data
+		if _, dup := received[c]; dup {
+			continue
+		}
+		children, err := links(c, data)
+		if err != nil {
+			return cid.Undef, 0, err
+		}
+		for _, child := range children {
+			if err := checkCID(child); err != nil {
+				return cid.Undef, 0, fmt.Errorf("block %s links to an unsupported CID: %w", c, err)
+			}
+		}
+		received[c] = children
+		if has, err := s.raw.Has(ctx, c); err != nil {
+			return cid.Undef, 0, err
+		} else if has {
+			continue
+		}
+		batch = append(batch, blk)
+		if batchBytes += len(data); batchBytes >= writeBatchBytes {
+			if err := flush(); err != nil {
+				return cid.Undef, 0, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return cid.Undef, 0, err
+	}
+	if rootLast {
+		if !last.Defined() {
+			return cid.Undef, 0, fmt.Errorf("%w: the CAR holds no block, so it has no root", ErrBadCAR)
+		}
+		root = last
+	}
+	// Complete: every block under the root came in the CAR or is in the
+	// vault (a sub-DAG already there is walked too, in case a crash or a
+	// GC left it partial).
+	reached := make(map[cid.Cid]struct{}, len(received))
+	err = walk(ctx, []cid.Cid{root}, func(c, parent cid.Cid) ([]cid.Cid, error) {
+		reached[c] = struct{}{}
+		if children, ok := received[c]; ok {
+			return children, nil
+		}
+		data, err := s.Block(ctx, c)
+		if errors.Is(err, ErrNotFound) {
+			if !parent.Defined() {
+				return nil, fmt.Errorf("%w: root block %s %s", ErrIncompleteDAG, c, missingFrom(s))
+			}
+			return nil, fmt.Errorf("%w: block %s, linked from %s, %s", ErrIncompleteDAG, c, parent, missingFrom(s))
+		}
+		if err != nil {
+			return nil, err
+		}
+		return links(c, data)
+	})
+	if err != nil {
+		return cid.Undef, 0, err
+	}
+	rootData := lastData
+	if root != last {
+		if rootData, err = s.Block(ctx, root); err != nil {
+			return cid.Undef, 0, err
+		}
+	}
+	size, err := fileSize(root, rootData)
+	if err != nil {
+		return cid.Undef, 0, err
+	}
+	// Blocks that came along but that the root does not reach are not the
+	// upload's: drop them.
+	for _, c := range added {
+		if _, ok := reached[c]; !ok {
+			if err := s.raw.DeleteBlock(ctx, c); err != nil {
+				return cid.Undef, 0, fmt.Errorf("vault: drop unreachable block %s: %w", c, err)
+			}
+		}
+	}
+	if err := s.recordWritten(ctx, root); err != nil {
+		return cid.Undef, 0, err
+	}
+	return root, size, nil
+}
+
+// uploadQuery is the query string of a streamed upload.
+func rootLastRequested(r *http.Request) bool { return r.URL.Query().Get("root") == "last" }
