@@ -14,7 +14,7 @@ LDFLAGS     := -X github.com/cosmos/cosmos-sdk/version.Name=medchain \
 LOCALNET_DIR ?= .localnet
 
 .PHONY: all build install test test-unit test-race test-e2e lint fmt proto-gen proto-check \
-        localnet localnet-reset demo-issuers bench clean
+        localnet localnet-reset demo-issuers demo-records bench clean
 
 all: build
 
@@ -70,6 +70,10 @@ localnet-reset: build
 ## demo-issuers: admit, staff and suspend a hospital on the running localnet
 demo-issuers:
 	bash scripts/demo-issuers.sh
+
+## demo-records: upload, share, request, revoke with rotation, expiry and redaction on the running localnet
+demo-records: build
+	bash scripts/demo-records.sh
 
 ## bench: benchmarks
 bench:
