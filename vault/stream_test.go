@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/ipfs/go-cid"
 	"github.com/stretchr/testify/require"
 )
 
@@ -78,4 +79,27 @@ func TestStreamedUploadRejectedLeavesNothing(t *testing.T) {
 	defer store.Close()
 	_, err = store.ImportCAR(ctx, bytes.NewReader(car.Bytes()), 0)
 	require.ErrorIs(t, err, ErrUnsupportedCID)
+}
+
+func TestVerifyCAR(t *testing.T) {
+	ctx := context.Background()
+	data := make([]byte, 2*ChunkSize+9)
+	var car bytes.Buffer
+	root, err := BuildCAR(ctx, bytes.NewReader(data), &car)
+	require.NoError(t, err)
+
+	v, err := VerifyCAR(ctx, bytes.NewReader(car.Bytes()), root, t.TempDir())
+	require.NoError(t, err)
+	// Root, one zero chunk shared by both full chunks, and the tail.
+	require.Equal(t, Verified{Root: root, Blocks: 3, Size: int64(len(data))}, v)
+	v, err = VerifyCAR(ctx, bytes.NewReader(car.Bytes()), cid.Undef, t.TempDir())
+	require.NoError(t, err)
+	require.Equal(t, root, v.Root)
+
+	bad := bytes.Clone(car.Bytes())
+	bad[len(bad)-10] ^= 1
+	_, err = VerifyCAR(ctx, bytes.NewReader(bad), root, t.TempDir())
+	require.ErrorIs(t, err, ErrBlockMismatch)
+	_, err = VerifyCAR(ctx, bytes.NewReader(car.Bytes()[:car.Len()/2]), root, t.TempDir())
+	require.Error(t, err)
 }
