@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ipfs/go-cid"
 	"github.com/stretchr/testify/require"
@@ -241,4 +242,39 @@ func requireEmptyDir(t *testing.T, dir string) {
 		names = append(names, e.Name())
 	}
 	require.Empty(t, names, "nothing may be left in %s: %s", dir, strings.Join(names, ", "))
+}
+
+// cancelAfter cancels the upload once n bytes of the file were read, as a
+// client killed mid-upload would stop.
+type cancelAfter struct {
+	r      io.Reader
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	if c.n -= k; c.n <= 0 {
+		c.cancel()
+	}
+	return k, err
+}
+
+// A client that stops mid-upload gets no CID, so it can register nothing;
+// and the vault keeps none of the blocks that had arrived.
+func TestUploadInterruptedLeavesNoBlocks(t *testing.T) {
+	store, client := newVault(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	// Past the vault's 8 MiB write batches, so blocks were on disk.
+	src := &cancelAfter{r: bytes.NewReader(randomBytes(t, 24<<20)), n: 18 << 20, cancel: cancel}
+	_, err := medclient.Upload(ctx, client, src, newKey(t))
+	require.Error(t, err)
+
+	// The server notices the broken request a moment later.
+	require.Eventually(t, func() bool {
+		n, err := store.BlockCount(context.Background())
+		require.NoError(t, err)
+		return n == 0
+	}, 5*time.Second, 50*time.Millisecond, "blocks of an interrupted upload stayed in the vault")
+	require.Zero(t, store.PinnedCount())
 }

@@ -37,3 +37,17 @@ func VerifyCAR(ctx context.Context, r io.Reader, root cid.Cid, tmpDir string) (V
 	}
 	return Verified{Root: st.root, Blocks: len(order), Size: size}, nil
 }
+
+// BlockCount is the number of blocks the vault holds, pinned or not. It
+// walks the block directory, so it costs a directory listing.
+func (s *Store) BlockCount(ctx context.Context) (int, error) {
+	keys, err := s.raw.AllKeysChan(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for range keys {
+		n++
+	}
+	return n, ctx.Err()
+}
