@@ -1,7 +1,6 @@
 package keeper_test
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"testing"
@@ -405,21 +404,61 @@ func TestEndBlockerScopeExpiryIgnoresUnrelatedRecords(t *testing.T) {
 }
 
 // TestRequestExpiredBeforeEndBlockFreesSlot: like a grant, a request
-// waiting for EndBlock after its expiry should no longer count, so its
-// requester may ask again at the expiry time.
+// waiting for EndBlock after its expiry no longer counts: its requester may
+// ask again at the expiry time (the expired requests are closed as EXPIRED
+// to free their slots), nobody may deny, cancel or answer it, and the
+// queries no longer list it as pending.
 func TestRequestExpiredBeforeEndBlockFreesSlot(t *testing.T) {
 	f := newFixture(t)
 	expiry := genesisTime.Add(time.Hour)
+	var expiring []uint64
 	for range types.DefaultMaxPendingRequests {
 		msg := readRequest(f.researcher, f.patient, 0)
 		msg.ExpiresAt = &expiry
-		f.request(t, msg)
+		expiring = append(expiring, f.request(t, msg))
 	}
+	// Another pair's request expiring at the same time is not touched.
+	other := readRequest(f.researcher, f.otherPatient, 0)
+	other.ExpiresAt = &expiry
+	otherID := f.request(t, other)
+
 	f.at(expiry)
-	_, err := f.msgServer.RequestAccess(f.freshCtx(), readRequest(f.researcher, f.patient, 0))
-	if errors.Is(err, types.ErrTooManyRequests) {
-		t.Skipf("BUG: RequestAccess counts requests that expired but await EndBlock as pending "+
-			"(msg_server_requests.go, PendingRequests): %v", err)
+	r := expiring[0]
+	expired := fmt.Sprintf("request %d expired at %s", r, expiry)
+	requireRejected(t, f, types.ErrRequestNotFound, expired,
+		sending(f.msgServer.DenyRequest, &types.MsgDenyRequest{Owner: f.patient, RequestId: r}))
+	requireRejected(t, f, types.ErrRequestNotFound, expired,
+		sending(f.msgServer.CancelRequest, &types.MsgCancelRequest{Requester: f.researcher, RequestId: r}))
+	answer := &types.MsgGrantAccess{
+		Owner: f.patient, Grantee: f.researcher, Permission: types.PermissionRead, Purpose: types.PurposeResearch, RequestId: r,
 	}
+	requireRejected(t, f, types.ErrRequestNotFound, expired, sending(f.msgServer.GrantAccess, answer))
+	require.Empty(t, f.pendingRequestIDs(t, f.patient, false))
+	require.Empty(t, f.pendingRequestIDs(t, f.researcher, true))
+	_, err := f.querier.Request(f.ctx, &types.QueryRequestRequest{Id: r})
+	require.ErrorContains(t, err, fmt.Sprintf("request %d is not pending: it expired at %s", r, expiry))
+
+	var fresh uint64
+	ctx := f.deliver(t, func(ctx sdk.Context) error {
+		resp, err := f.msgServer.RequestAccess(ctx, readRequest(f.researcher, f.patient, 0))
+		if err == nil {
+			fresh = resp.RequestId
+		}
+		return err
+	})
+	for _, id := range expiring {
+		requireEvent(t, ctx, &types.EventRequestClosed{RequestId: id, Requester: f.researcher, Owner: f.patient, Outcome: "EXPIRED"})
+		require.False(t, f.requestStored(t, id), "request %d", id)
+	}
+	require.Equal(t, len(expiring), eventCount(ctx, &types.EventRequestClosed{}))
+	require.True(t, f.requestStored(t, otherID), "another pair's expired request is left to EndBlock")
+	require.Equal(t, []uint64{fresh}, f.pendingRequestIDs(t, f.patient, false))
+	pending, err := f.keeper.PendingRequests.Get(f.ctx, collections.Join(f.accAddr(t, f.researcher), f.accAddr(t, f.patient)))
 	require.NoError(t, err)
+	require.Equal(t, uint32(1), pending)
+
+	// EndBlock closes what is left, once.
+	ctx = f.endBlock(t)
+	require.Equal(t, 1, eventCount(ctx, &types.EventRequestClosed{}))
+	requireEvent(t, ctx, &types.EventRequestClosed{RequestId: otherID, Requester: f.researcher, Owner: f.otherPatient, Outcome: "EXPIRED"})
 }

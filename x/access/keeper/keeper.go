@@ -75,11 +75,15 @@ func (i GrantIndexes) IndexesList() []collections.Index[uint64, types.Grant] {
 type RequestIndexes struct {
 	Owner     *indexes.Multi[sdk.AccAddress, uint64, types.AccessRequest]
 	Requester *indexes.Multi[sdk.AccAddress, uint64, types.AccessRequest]
+	// Pair indexes requests by (requester, owner), so the requests that
+	// count toward one pair's max_pending_requests are found without
+	// scanning the requester's requests to every owner.
+	Pair *indexes.Multi[collections.Pair[sdk.AccAddress, sdk.AccAddress], uint64, types.AccessRequest]
 }
 
 // IndexesList implements collections.Indexes.
 func (i RequestIndexes) IndexesList() []collections.Index[uint64, types.AccessRequest] {
-	return []collections.Index[uint64, types.AccessRequest]{i.Owner, i.Requester}
+	return []collections.Index[uint64, types.AccessRequest]{i.Owner, i.Requester, i.Pair}
 }
 
 // NewKeeper builds the access keeper. records and issuers are the other
@@ -130,6 +134,16 @@ func NewKeeper(
 					func(_ uint64, r types.AccessRequest) (sdk.AccAddress, error) { return addr(r.Owner) }),
 				Requester: indexes.NewMulti(sb, types.RequestsByRequesterKey, "requests_by_requester", sdk.AccAddressKey, collections.Uint64Key,
 					func(_ uint64, r types.AccessRequest) (sdk.AccAddress, error) { return addr(r.Requester) }),
+				Pair: indexes.NewMulti(sb, types.RequestsByPairKey, "requests_by_pair",
+					collections.PairKeyCodec(sdk.AccAddressKey, sdk.AccAddressKey), collections.Uint64Key,
+					func(_ uint64, r types.AccessRequest) (collections.Pair[sdk.AccAddress, sdk.AccAddress], error) {
+						requester, err := addr(r.Requester)
+						if err != nil {
+							return collections.Pair[sdk.AccAddress, sdk.AccAddress]{}, err
+						}
+						owner, err := addr(r.Owner)
+						return collections.Join(requester, owner), err
+					}),
 			}),
 		RequestExpiry: collections.NewKeySet(sb, types.RequestExpiryKey, "request_expiry",
 			collections.PairKeyCodec(sdk.TimeKey, collections.Uint64Key)),

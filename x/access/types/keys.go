@@ -41,6 +41,7 @@ var (
 	RequestExpiryKey       = collections.NewPrefix(15) // set of (expires_at, request id)
 	NextRequestIDKey       = collections.NewPrefix(16)
 	PendingRequestsKey     = collections.NewPrefix(17) // (requester, owner) -> pending count
+	RequestsByPairKey      = collections.NewPrefix(18) // index ((requester, owner), request id)
 )
 
 // Key codecs of the provable collections, shared by the keeper and by
