@@ -66,7 +66,11 @@ func (h RecordsHooks) ValidateWraps(ctx context.Context, record recordstypes.Rec
 	if err := h.k.checkReaderWraps(ctx, record, record.KeyEpoch, wraps, required); err != nil {
 		return err
 	}
-	return h.k.replaceWraps(ctx, record.Id, wraps)
+	owner, err := h.k.addressCodec.StringToBytes(record.Owner)
+	if err != nil {
+		return err
+	}
+	return h.k.replaceWraps(ctx, owner, record.Id, wraps)
 }
 
 // AfterRecordRedacted deletes the record's grants and every wrap of its
@@ -90,5 +94,9 @@ func (h RecordsHooks) AfterRecordRedacted(ctx context.Context, record recordstyp
 			return err
 		}
 	}
-	return h.k.Wraps.Clear(ctx, collections.NewPrefixedPairRange[uint64, sdk.AccAddress](record.Id))
+	owner, err := h.k.addressCodec.StringToBytes(record.Owner)
+	if err != nil {
+		return err
+	}
+	return h.k.clearWraps(ctx, owner, record.Id)
 }

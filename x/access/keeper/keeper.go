@@ -46,6 +46,13 @@ type Keeper struct {
 	// Wraps holds, per (record, reader), the record key sealed to the
 	// reader at the record's current key epoch.
 	Wraps collections.Map[collections.Pair[uint64, sdk.AccAddress], types.Wrap]
+	// WrapsByReader indexes Wraps by (record owner, reader, record), so
+	// ending a scope grant visits only the grantee's wraps of the owner's
+	// records, not every record of the owner. It is kept in step with Wraps
+	// by setWrap, removeWrap and clearWraps (Wraps' key layout is provable
+	// and cannot carry the owner, hence a separate set rather than an
+	// IndexedMap).
+	WrapsByReader collections.KeySet[collections.Triple[sdk.AccAddress, sdk.AccAddress, uint64]]
 	// GrantExpiry orders grants with an expiry by (expires_at, id), so
 	// EndBlock finds the expired ones without scanning all grants.
 	GrantExpiry collections.KeySet[collections.Pair[time.Time, uint64]]
@@ -125,6 +132,8 @@ func NewKeeper(
 		RecordAccess: collections.NewMap(sb, types.RecordAccessKey, "record_access", types.RecordAccessKeyCodec, codec.CollValue[types.AccessEntry](cdc)),
 		ScopeAccess:  collections.NewMap(sb, types.ScopeAccessKey, "scope_access", types.ScopeAccessKeyCodec, codec.CollValue[types.AccessEntry](cdc)),
 		Wraps:        collections.NewMap(sb, types.WrapsKey, "wraps", types.WrapsKeyCodec, codec.CollValue[types.Wrap](cdc)),
+		WrapsByReader: collections.NewKeySet(sb, types.WrapsByReaderKey, "wraps_by_reader",
+			collections.TripleKeyCodec(sdk.AccAddressKey, sdk.AccAddressKey, collections.Uint64Key)),
 		GrantExpiry: collections.NewKeySet(sb, types.GrantExpiryKey, "grant_expiry",
 			collections.PairKeyCodec(sdk.TimeKey, collections.Uint64Key)),
 		NextGrantID: collections.NewSequence(sb, types.NextGrantIDKey, "next_grant_id"),

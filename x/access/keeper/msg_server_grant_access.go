@@ -138,7 +138,7 @@ func (k msgServer) GrantAccess(ctx context.Context, msg *types.MsgGrantAccess) (
 	if err := k.setGrant(ctx, grant); err != nil {
 		return nil, err
 	}
-	if err := k.storeWraps(ctx, msg.Wraps); err != nil {
+	if err := k.storeWraps(ctx, owner, msg.Wraps); err != nil {
 		return nil, err
 	}
 	if request != nil {

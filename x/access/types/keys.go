@@ -42,6 +42,7 @@ var (
 	NextRequestIDKey       = collections.NewPrefix(16)
 	PendingRequestsKey     = collections.NewPrefix(17) // (requester, owner) -> pending count
 	RequestsByPairKey      = collections.NewPrefix(18) // index ((requester, owner), request id)
+	WrapsByReaderKey       = collections.NewPrefix(19) // index (owner, reader, record id) of Wraps
 )
 
 // Key codecs of the provable collections, shared by the keeper and by
