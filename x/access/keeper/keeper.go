@@ -86,11 +86,14 @@ type RequestIndexes struct {
 	// count toward one pair's max_pending_requests are found without
 	// scanning the requester's requests to every owner.
 	Pair *indexes.Multi[collections.Pair[sdk.AccAddress, sdk.AccAddress], uint64, types.AccessRequest]
+	// Record indexes record requests by record id (scope requests sit
+	// under 0), so redacting a record closes its requests.
+	Record *indexes.Multi[uint64, uint64, types.AccessRequest]
 }
 
 // IndexesList implements collections.Indexes.
 func (i RequestIndexes) IndexesList() []collections.Index[uint64, types.AccessRequest] {
-	return []collections.Index[uint64, types.AccessRequest]{i.Owner, i.Requester, i.Pair}
+	return []collections.Index[uint64, types.AccessRequest]{i.Owner, i.Requester, i.Pair, i.Record}
 }
 
 // NewKeeper builds the access keeper. records and issuers are the other
@@ -153,6 +156,8 @@ func NewKeeper(
 						owner, err := addr(r.Owner)
 						return collections.Join(requester, owner), err
 					}),
+				Record: indexes.NewMulti(sb, types.RequestsByRecordKey, "requests_by_record", collections.Uint64Key, collections.Uint64Key,
+					func(_ uint64, r types.AccessRequest) (uint64, error) { return r.RecordId, nil }),
 			}),
 		RequestExpiry: collections.NewKeySet(sb, types.RequestExpiryKey, "request_expiry",
 			collections.PairKeyCodec(sdk.TimeKey, collections.Uint64Key)),
