@@ -27,7 +27,7 @@ func (f *fixture) storeSize(t testing.TB, name string) int {
 // handler's signature and tx-size gas come on top) and the bytes of access
 // state each grant leaves (keys plus values of every new entry in the
 // module store: the grant, its three index entries, its decision entry,
-// its wrap if any, and its share of the id sequence).
+// its wrap and wrap index entry if any, and its share of the id sequence).
 func benchGrants(b *testing.B, f *fixture, msgs []*types.MsgGrantAccess) {
 	before := f.storeSize(b, types.StoreKey)
 	var gas storetypes.Gas

@@ -13,10 +13,14 @@ import (
 )
 
 // InitGenesis loads a validated genesis state. The decision entries, the
-// expiry queues and the pending counts are rebuilt from grants and
-// requests.
+// expiry queues, the pending counts and the indexes are rebuilt from
+// grants, wraps and requests.
 func (k Keeper) InitGenesis(ctx context.Context, g *types.GenesisState) error {
 	if err := g.Validate(k.addressCodec); err != nil {
+		return err
+	}
+	owners, err := k.wrapOwners(ctx, g.Wraps)
+	if err != nil {
 		return err
 	}
 	if err := k.Params.Set(ctx, g.Params); err != nil {
@@ -40,12 +44,11 @@ func (k Keeper) InitGenesis(ctx context.Context, g *types.GenesisState) error {
 			return err
 		}
 	}
-	wraps := make([]recordstypes.KeyWrap, len(g.Wraps))
-	for i, w := range g.Wraps {
-		wraps[i] = recordstypes.KeyWrap{Grantee: w.Grantee, KeyId: w.KeyId, Ciphertext: w.Ciphertext, RecordId: w.RecordId, KeyEpoch: w.KeyEpoch}
-	}
-	if err := k.storeWraps(ctx, wraps); err != nil {
-		return err
+	for _, w := range g.Wraps {
+		wrap := recordstypes.KeyWrap{Grantee: w.Grantee, KeyId: w.KeyId, Ciphertext: w.Ciphertext, RecordId: w.RecordId, KeyEpoch: w.KeyEpoch}
+		if err := k.storeWraps(ctx, owners[w.RecordId], []recordstypes.KeyWrap{wrap}); err != nil {
+			return err
+		}
 	}
 	for _, r := range g.Requests {
 		requester, _ := k.addressCodec.StringToBytes(r.Requester)
@@ -62,6 +65,31 @@ func (k Keeper) InitGenesis(ctx context.Context, g *types.GenesisState) error {
 		return err
 	}
 	return k.NextRequestID.Set(ctx, g.NextRequestId)
+}
+
+// wrapOwners returns the owner of every record g's wraps seal, from
+// x/records (initialised before this module): the WrapsByReader index is
+// keyed by it.
+func (k Keeper) wrapOwners(ctx context.Context, wraps []types.Wrap) (map[uint64]sdk.AccAddress, error) {
+	owners := map[uint64]sdk.AccAddress{}
+	for i, w := range wraps {
+		if _, ok := owners[w.RecordId]; ok {
+			continue
+		}
+		record, found, err := k.records.GetRecord(ctx, w.RecordId)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, errorsmod.Wrapf(types.ErrInvalidGenesis, "wraps[%d]: record %d is not in the records genesis", i, w.RecordId)
+		}
+		owner, err := k.addressCodec.StringToBytes(record.Owner)
+		if err != nil {
+			return nil, err
+		}
+		owners[w.RecordId] = owner
+	}
+	return owners, nil
 }
 
 // ExportGenesis returns the module's state.

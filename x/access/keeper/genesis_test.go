@@ -6,7 +6,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"cosmossdk.io/collections"
 	storetypes "cosmossdk.io/store/types"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/medchain/medchain/x/access/types"
 	recordstypes "github.com/medchain/medchain/x/records/types"
@@ -122,6 +125,24 @@ func richState(t *testing.T, f *fixture) time.Time {
 	return soon
 }
 
+// requireWrapIndexInSync asserts that WrapsByReader holds exactly one
+// entry per stored wrap, under the owner of the wrap's record.
+func (f *fixture) requireWrapIndexInSync(t testing.TB) {
+	t.Helper()
+	var want, have []collections.Triple[sdk.AccAddress, sdk.AccAddress, uint64]
+	require.NoError(t, f.keeper.Wraps.Walk(f.ctx, nil, func(key collections.Pair[uint64, sdk.AccAddress], _ types.Wrap) (bool, error) {
+		record := f.mustRecord(t, key.K1())
+		want = append(want, collections.Join3(f.accAddr(t, record.Owner), key.K2(), key.K1()))
+		return false, nil
+	}))
+	require.NoError(t, f.keeper.WrapsByReader.Walk(f.ctx, nil, func(key collections.Triple[sdk.AccAddress, sdk.AccAddress, uint64]) (bool, error) {
+		have = append(have, key)
+		return false, nil
+	}))
+	require.NotEmpty(t, want)
+	require.ElementsMatch(t, want, have)
+}
+
 // importInto loads the access and records genesis into a fresh fixture
 // whose access and records stores were wiped (the fresh fixture registers
 // keys of its own); issuers are the fixture's, the same in both.
@@ -159,8 +180,10 @@ func TestGenesisRoundTrip(t *testing.T) {
 		epochs = append(epochs, w.KeyEpoch)
 	}
 	require.Contains(t, epochs, uint64(1))
+	f.requireWrapIndexInSync(t)
 
 	g := importInto(t, exported, records, f.ctx.BlockTime())
+	g.requireWrapIndexInSync(t)
 	again, err := g.keeper.ExportGenesis(g.ctx)
 	require.NoError(t, err)
 	require.Equal(t, exported, again)
@@ -190,6 +213,24 @@ func TestGenesisRoundTrip(t *testing.T) {
 		require.Equal(t, e.ExpiresAt == nil || e.ExpiresAt.After(soon), g.grantStored(t, e.Id), "grant %d", e.Id)
 	}
 	require.Equal(t, f.dumpStore(t, types.StoreKey), g.dumpStore(t, types.StoreKey))
+	g.requireWrapIndexInSync(t)
+}
+
+// TestInitGenesisRejectsWrapOfUnknownRecord: the wrap index is keyed by
+// the record's owner, so every wrap's record must be in the records
+// genesis; InitGenesis says which wrap is not, before it writes.
+func TestInitGenesisRejectsWrapOfUnknownRecord(t *testing.T) {
+	f := newFixture(t)
+	richState(t, f)
+	exported, err := f.keeper.ExportGenesis(f.ctx)
+	require.NoError(t, err)
+	g := newFixture(t)
+	g.wipeStore(t, types.StoreKey)
+	exported.Wraps[0].RecordId = 999
+	err = g.keeper.InitGenesis(g.ctx, exported)
+	require.ErrorIs(t, err, types.ErrInvalidGenesis)
+	require.ErrorContains(t, err, "wraps[0]: record 999 is not in the records genesis")
+	require.Empty(t, g.dumpStore(t, types.StoreKey), "nothing written")
 }
 
 // TestGenesisDefaultRoundTrip: an empty chain exports the default genesis.

@@ -259,6 +259,9 @@ func (q Querier) Request(ctx context.Context, req *types.QueryRequestRequest) (*
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
+	if !r.IsPending(now(ctx)) {
+		return nil, status.Errorf(codes.NotFound, "request %d is not pending: it expired at %s", req.Id, r.ExpiresAt.UTC())
+	}
 	return &types.QueryRequestResponse{Request: r}, nil
 }
 
@@ -294,7 +297,10 @@ func (q Querier) RequestsByRequester(ctx context.Context, req *types.QueryReques
 	return &types.QueryRequestsByRequesterResponse{Requests: requests, Pagination: page}, nil
 }
 
+// requestsOf pages through the requests of account in idx that are still
+// pending: expired ones waiting for EndBlock are left out.
 func (q Querier) requestsOf(ctx context.Context, idx *indexes.Multi[sdk.AccAddress, uint64, types.AccessRequest], account sdk.AccAddress, page *query.PageRequest) ([]types.AccessRequest, *query.PageResponse, error) {
+	t := now(ctx)
 	return indexpage.Paginate(ctx, idx, collections.PairPrefix[sdk.AccAddress, uint64](account), page,
 		func(id uint64) (types.AccessRequest, error) {
 			r, err := q.Requests.Get(ctx, id)
@@ -302,7 +308,7 @@ func (q Querier) requestsOf(ctx context.Context, idx *indexes.Multi[sdk.AccAddre
 				return r, status.Errorf(codes.Internal, "request %d: %s", id, err)
 			}
 			return r, nil
-		}, nil)
+		}, func(r types.AccessRequest) bool { return r.IsPending(t) })
 }
 
 // EncryptionKey returns an account's current key, or the key with key_id.

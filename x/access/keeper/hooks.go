@@ -66,14 +66,38 @@ func (h RecordsHooks) ValidateWraps(ctx context.Context, record recordstypes.Rec
 	if err := h.k.checkReaderWraps(ctx, record, record.KeyEpoch, wraps, required); err != nil {
 		return err
 	}
-	return h.k.replaceWraps(ctx, record.Id, wraps)
+	owner, err := h.k.addressCodec.StringToBytes(record.Owner)
+	if err != nil {
+		return err
+	}
+	return h.k.replaceWraps(ctx, owner, record.Id, wraps)
 }
 
 // AfterRecordRedacted deletes the record's grants and every wrap of its
-// key. The owner's scope grants stay: they cover other records.
+// key, and closes the requests for it (RECORD_REDACTED): they could never
+// be granted and would hold their requesters' slots until they expire.
+// The owner's scope grants and scope requests stay: they cover other
+// records.
 func (h RecordsHooks) AfterRecordRedacted(ctx context.Context, record recordstypes.Record) error {
+	it, err := h.k.Requests.Indexes.Record.MatchExact(ctx, record.Id)
+	if err != nil {
+		return err
+	}
+	requestIDs, err := it.PrimaryKeys()
+	if err != nil {
+		return errorsmod.Wrapf(err, "listing requests for record %d", record.Id)
+	}
+	for _, id := range requestIDs {
+		r, err := h.k.Requests.Get(ctx, id)
+		if err != nil {
+			return errorsmod.Wrapf(err, "request %d", id)
+		}
+		if err := h.k.closeRequest(ctx, r, "RECORD_REDACTED", 0); err != nil {
+			return err
+		}
+	}
 	var grants []types.Grant
-	err := h.k.Grants.Indexes.Record.Walk(ctx, collections.NewPrefixedPairRange[uint64, uint64](record.Id),
+	err = h.k.Grants.Indexes.Record.Walk(ctx, collections.NewPrefixedPairRange[uint64, uint64](record.Id),
 		func(_ uint64, grantID uint64) (bool, error) {
 			g, err := h.k.Grants.Get(ctx, grantID)
 			if err != nil {
@@ -90,5 +114,9 @@ func (h RecordsHooks) AfterRecordRedacted(ctx context.Context, record recordstyp
 			return err
 		}
 	}
-	return h.k.Wraps.Clear(ctx, collections.NewPrefixedPairRange[uint64, sdk.AccAddress](record.Id))
+	owner, err := h.k.addressCodec.StringToBytes(record.Owner)
+	if err != nil {
+		return err
+	}
+	return h.k.clearWraps(ctx, owner, record.Id)
 }

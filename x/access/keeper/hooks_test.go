@@ -270,6 +270,25 @@ func TestHooksRedaction(t *testing.T) {
 	f.requireReads(t, kept, f.doctor, scope, 0)
 }
 
+// TestHooksRedactionClosesRequests: redacting a record closes the requests
+// for it (RECORD_REDACTED), freeing their requesters' slots; requests for
+// other records and scope requests stay pending.
+func TestHooksRedactionClosesRequests(t *testing.T) {
+	f := newFixture(t)
+	id := f.createRecord(t, f.patient, f.patient, recordstypes.RecordKindDICOM)
+	kept := f.createRecord(t, f.patient, f.patient, recordstypes.RecordKindDICOM)
+	forRecord := []uint64{f.request(t, readRequest(f.researcher, f.patient, id)), f.request(t, readRequest(f.doctor, f.patient, id))}
+	forKept := f.request(t, readRequest(f.researcher, f.patient, kept))
+	scope := f.request(t, readRequest(f.researcher, f.patient, 0))
+
+	ctx := f.redact(t, f.patient, id)
+	requireEvent(t, ctx, &types.EventRequestClosed{RequestId: forRecord[0], Requester: f.researcher, Owner: f.patient, Outcome: "RECORD_REDACTED"})
+	requireEvent(t, ctx, &types.EventRequestClosed{RequestId: forRecord[1], Requester: f.doctor, Owner: f.patient, Outcome: "RECORD_REDACTED"})
+	require.Equal(t, 2, eventCount(ctx, &types.EventRequestClosed{}))
+	require.Equal(t, []uint64{forKept, scope}, f.pendingRequestIDs(t, f.patient, false))
+	f.request(t, readRequest(f.researcher, f.patient, kept)) // the freed slot
+}
+
 // TestCheckAccessOwnerAndStranger: the owner always reads its record with
 // its own wrap; an account without a grant never does.
 func TestCheckAccessOwnerAndStranger(t *testing.T) {

@@ -46,6 +46,13 @@ type Keeper struct {
 	// Wraps holds, per (record, reader), the record key sealed to the
 	// reader at the record's current key epoch.
 	Wraps collections.Map[collections.Pair[uint64, sdk.AccAddress], types.Wrap]
+	// WrapsByReader indexes Wraps by (record owner, reader, record), so
+	// ending a scope grant visits only the grantee's wraps of the owner's
+	// records, not every record of the owner. It is kept in step with Wraps
+	// by setWrap, removeWrap and clearWraps (Wraps' key layout is provable
+	// and cannot carry the owner, hence a separate set rather than an
+	// IndexedMap).
+	WrapsByReader collections.KeySet[collections.Triple[sdk.AccAddress, sdk.AccAddress, uint64]]
 	// GrantExpiry orders grants with an expiry by (expires_at, id), so
 	// EndBlock finds the expired ones without scanning all grants.
 	GrantExpiry collections.KeySet[collections.Pair[time.Time, uint64]]
@@ -75,11 +82,18 @@ func (i GrantIndexes) IndexesList() []collections.Index[uint64, types.Grant] {
 type RequestIndexes struct {
 	Owner     *indexes.Multi[sdk.AccAddress, uint64, types.AccessRequest]
 	Requester *indexes.Multi[sdk.AccAddress, uint64, types.AccessRequest]
+	// Pair indexes requests by (requester, owner), so the requests that
+	// count toward one pair's max_pending_requests are found without
+	// scanning the requester's requests to every owner.
+	Pair *indexes.Multi[collections.Pair[sdk.AccAddress, sdk.AccAddress], uint64, types.AccessRequest]
+	// Record indexes record requests by record id (scope requests sit
+	// under 0), so redacting a record closes its requests.
+	Record *indexes.Multi[uint64, uint64, types.AccessRequest]
 }
 
 // IndexesList implements collections.Indexes.
 func (i RequestIndexes) IndexesList() []collections.Index[uint64, types.AccessRequest] {
-	return []collections.Index[uint64, types.AccessRequest]{i.Owner, i.Requester}
+	return []collections.Index[uint64, types.AccessRequest]{i.Owner, i.Requester, i.Pair, i.Record}
 }
 
 // NewKeeper builds the access keeper. records and issuers are the other
@@ -121,6 +135,8 @@ func NewKeeper(
 		RecordAccess: collections.NewMap(sb, types.RecordAccessKey, "record_access", types.RecordAccessKeyCodec, codec.CollValue[types.AccessEntry](cdc)),
 		ScopeAccess:  collections.NewMap(sb, types.ScopeAccessKey, "scope_access", types.ScopeAccessKeyCodec, codec.CollValue[types.AccessEntry](cdc)),
 		Wraps:        collections.NewMap(sb, types.WrapsKey, "wraps", types.WrapsKeyCodec, codec.CollValue[types.Wrap](cdc)),
+		WrapsByReader: collections.NewKeySet(sb, types.WrapsByReaderKey, "wraps_by_reader",
+			collections.TripleKeyCodec(sdk.AccAddressKey, sdk.AccAddressKey, collections.Uint64Key)),
 		GrantExpiry: collections.NewKeySet(sb, types.GrantExpiryKey, "grant_expiry",
 			collections.PairKeyCodec(sdk.TimeKey, collections.Uint64Key)),
 		NextGrantID: collections.NewSequence(sb, types.NextGrantIDKey, "next_grant_id"),
@@ -130,6 +146,18 @@ func NewKeeper(
 					func(_ uint64, r types.AccessRequest) (sdk.AccAddress, error) { return addr(r.Owner) }),
 				Requester: indexes.NewMulti(sb, types.RequestsByRequesterKey, "requests_by_requester", sdk.AccAddressKey, collections.Uint64Key,
 					func(_ uint64, r types.AccessRequest) (sdk.AccAddress, error) { return addr(r.Requester) }),
+				Pair: indexes.NewMulti(sb, types.RequestsByPairKey, "requests_by_pair",
+					collections.PairKeyCodec(sdk.AccAddressKey, sdk.AccAddressKey), collections.Uint64Key,
+					func(_ uint64, r types.AccessRequest) (collections.Pair[sdk.AccAddress, sdk.AccAddress], error) {
+						requester, err := addr(r.Requester)
+						if err != nil {
+							return collections.Pair[sdk.AccAddress, sdk.AccAddress]{}, err
+						}
+						owner, err := addr(r.Owner)
+						return collections.Join(requester, owner), err
+					}),
+				Record: indexes.NewMulti(sb, types.RequestsByRecordKey, "requests_by_record", collections.Uint64Key, collections.Uint64Key,
+					func(_ uint64, r types.AccessRequest) (uint64, error) { return r.RecordId, nil }),
 			}),
 		RequestExpiry: collections.NewKeySet(sb, types.RequestExpiryKey, "request_expiry",
 			collections.PairKeyCodec(sdk.TimeKey, collections.Uint64Key)),

@@ -138,7 +138,7 @@ func (k msgServer) GrantAccess(ctx context.Context, msg *types.MsgGrantAccess) (
 	if err := k.setGrant(ctx, grant); err != nil {
 		return nil, err
 	}
-	if err := k.storeWraps(ctx, msg.Wraps); err != nil {
+	if err := k.storeWraps(ctx, owner, msg.Wraps); err != nil {
 		return nil, err
 	}
 	if request != nil {
@@ -204,15 +204,12 @@ func (k Keeper) checkGrantWraps(ctx context.Context, msg *types.MsgGrantAccess, 
 // matches it: same owner, requester as grantee, same target, permission and
 // purpose.
 func (k Keeper) matchRequest(ctx context.Context, msg *types.MsgGrantAccess) (types.AccessRequest, error) {
-	r, err := k.Requests.Get(ctx, msg.RequestId)
+	r, err := k.pendingRequest(ctx, msg.RequestId)
 	if err != nil {
-		return r, errorsmod.Wrapf(types.ErrRequestNotFound, "request %d is not pending (it was answered, cancelled or expired, or never existed)", msg.RequestId)
+		return r, err
 	}
 	if !k.sameAddress(r.Owner, msg.Owner) {
 		return r, errorsmod.Wrapf(types.ErrNotOwner, "request %d was made to another patient", r.Id)
-	}
-	if !r.ExpiresAt.After(now(ctx)) {
-		return r, errorsmod.Wrapf(types.ErrRequestNotFound, "request %d expired at %s", r.Id, r.ExpiresAt.UTC())
 	}
 	switch {
 	case !k.sameAddress(r.Requester, msg.Grantee):

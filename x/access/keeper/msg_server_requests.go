@@ -3,6 +3,7 @@ package keeper
 import (
 	"context"
 	"errors"
+	"time"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -69,10 +70,16 @@ func (k msgServer) RequestAccess(ctx context.Context, msg *types.MsgRequestAcces
 			return nil, errorsmod.Wrapf(types.ErrInvalidRequest, "expires_at %s is more than %s away (params max_request_ttl)", expires.UTC(), params.MaxRequestTtl)
 		}
 	}
-	pair := collections.Join(requester, owner)
-	pending, err := k.PendingRequests.Get(ctx, pair)
-	if err != nil && !errors.Is(err, collections.ErrNotFound) {
+	pending, err := k.pendingCount(ctx, requester, owner)
+	if err != nil {
 		return nil, err
+	}
+	if pending >= params.MaxPendingRequests {
+		// Requests that expired but await EndBlock no longer count: close
+		// them now, as EndBlock would, to free their slots.
+		if pending, err = k.closeExpiredRequests(ctx, requester, owner, t); err != nil {
+			return nil, err
+		}
 	}
 	if pending >= params.MaxPendingRequests {
 		return nil, errorsmod.Wrapf(types.ErrTooManyRequests,
@@ -102,6 +109,44 @@ func (k msgServer) RequestAccess(ctx context.Context, msg *types.MsgRequestAcces
 		return nil, err
 	}
 	return &types.MsgRequestAccessResponse{RequestId: id}, nil
+}
+
+// pendingCount is the number of requests of requester to owner not yet
+// removed (answered, cancelled or removed by EndBlock once expired).
+func (k Keeper) pendingCount(ctx context.Context, requester, owner sdk.AccAddress) (uint32, error) {
+	n, err := k.PendingRequests.Get(ctx, collections.Join(requester, owner))
+	if errors.Is(err, collections.ErrNotFound) {
+		return 0, nil
+	}
+	return n, err
+}
+
+// closeExpiredRequests closes, as EXPIRED, the requests of requester to
+// owner whose expiry is at or before t but which EndBlock has not removed
+// yet, and returns how many requests of the pair are left. The walk visits
+// only this pair's requests (index scan).
+func (k Keeper) closeExpiredRequests(ctx context.Context, requester, owner sdk.AccAddress, t time.Time) (uint32, error) {
+	it, err := k.Requests.Indexes.Pair.MatchExact(ctx, collections.Join(requester, owner))
+	if err != nil {
+		return 0, err
+	}
+	ids, err := it.PrimaryKeys()
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		r, err := k.Requests.Get(ctx, id)
+		if err != nil {
+			return 0, errorsmod.Wrapf(err, "request %d", id)
+		}
+		if r.IsPending(t) {
+			continue
+		}
+		if err := k.closeRequest(ctx, r, "EXPIRED", 0); err != nil {
+			return 0, err
+		}
+	}
+	return k.pendingCount(ctx, requester, owner)
 }
 
 // setRequest stores a pending request, its expiry and the pending count.
@@ -151,11 +196,19 @@ func (k msgServer) CancelRequest(ctx context.Context, msg *types.MsgCancelReques
 	return &types.MsgCancelRequestResponse{}, nil
 }
 
-// pendingRequest loads a pending request or fails with ErrRequestNotFound.
+// pendingRequest loads a request that can still be answered, or fails
+// with ErrRequestNotFound: it is gone, or it expired (at or before the
+// block time) and only waits for EndBlock to remove it.
 func (k Keeper) pendingRequest(ctx context.Context, id uint64) (types.AccessRequest, error) {
 	r, err := k.Requests.Get(ctx, id)
 	if errors.Is(err, collections.ErrNotFound) {
 		return r, errorsmod.Wrapf(types.ErrRequestNotFound, "request %d is not pending (it was answered, cancelled or expired, or never existed)", id)
 	}
-	return r, err
+	if err != nil {
+		return r, err
+	}
+	if !r.IsPending(now(ctx)) {
+		return r, errorsmod.Wrapf(types.ErrRequestNotFound, "request %d expired at %s", r.Id, r.ExpiresAt.UTC())
+	}
+	return r, nil
 }

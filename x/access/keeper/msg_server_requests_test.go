@@ -52,6 +52,15 @@ func (f *fixture) pendingRequestIDs(t testing.TB, addr string, byRequester bool)
 	return ids
 }
 
+// requestStored reports whether request id is still in the store (pending,
+// or expired and waiting for EndBlock).
+func (f *fixture) requestStored(t testing.TB, id uint64) bool {
+	t.Helper()
+	has, err := f.keeper.Requests.Has(f.ctx, id)
+	require.NoError(t, err)
+	return has
+}
+
 // TestRequestAccess: a request is pending, listed for the owner and the
 // requester, and expires after the default TTL unless it says otherwise.
 func TestRequestAccess(t *testing.T) {

@@ -94,7 +94,7 @@ func (k msgServer) RevokeAccess(ctx context.Context, msg *types.MsgRevokeAccess)
 		if updated.KeyEpoch != records[i].KeyEpoch+1 {
 			return nil, fmt.Errorf("record %d moved to key epoch %d, expected %d", rot.RecordId, updated.KeyEpoch, records[i].KeyEpoch+1)
 		}
-		if err := k.replaceWraps(ctx, rot.RecordId, rot.Wraps); err != nil {
+		if err := k.replaceWraps(ctx, owner, rot.RecordId, rot.Wraps); err != nil {
 			return nil, err
 		}
 	}

@@ -212,16 +212,18 @@ func (k Keeper) checkReaderWraps(ctx context.Context, record recordstypes.Record
 	return nil
 }
 
-// replaceWraps deletes every stored wrap of record and stores wraps.
-func (k Keeper) replaceWraps(ctx context.Context, recordID uint64, wraps []recordstypes.KeyWrap) error {
-	if err := k.Wraps.Clear(ctx, collections.NewPrefixedPairRange[uint64, sdk.AccAddress](recordID)); err != nil {
+// replaceWraps deletes every stored wrap of owner's record and stores
+// wraps.
+func (k Keeper) replaceWraps(ctx context.Context, owner sdk.AccAddress, recordID uint64, wraps []recordstypes.KeyWrap) error {
+	if err := k.clearWraps(ctx, owner, recordID); err != nil {
 		return errorsmod.Wrapf(err, "clearing wraps of record %d", recordID)
 	}
-	return k.storeWraps(ctx, wraps)
+	return k.storeWraps(ctx, owner, wraps)
 }
 
-// storeWraps stores wraps (already checked), in canonical address form.
-func (k Keeper) storeWraps(ctx context.Context, wraps []recordstypes.KeyWrap) error {
+// storeWraps stores wraps (already checked) of owner's records, in
+// canonical address form, with their WrapsByReader entries.
+func (k Keeper) storeWraps(ctx context.Context, owner sdk.AccAddress, wraps []recordstypes.KeyWrap) error {
 	for _, w := range wraps {
 		grantee, err := k.addressCodec.StringToBytes(w.Grantee)
 		if err != nil {
@@ -231,6 +233,35 @@ func (k Keeper) storeWraps(ctx context.Context, wraps []recordstypes.KeyWrap) er
 			RecordId: w.RecordId, Grantee: k.str(grantee), KeyId: w.KeyId, KeyEpoch: w.KeyEpoch, Ciphertext: w.Ciphertext,
 		}); err != nil {
 			return errorsmod.Wrapf(err, "storing wrap of record %d for %s", w.RecordId, w.Grantee)
+		}
+		if err := k.WrapsByReader.Set(ctx, collections.Join3(owner, sdk.AccAddress(grantee), w.RecordId)); err != nil {
+			return errorsmod.Wrapf(err, "indexing wrap of record %d for %s", w.RecordId, w.Grantee)
+		}
+	}
+	return nil
+}
+
+// removeWrap deletes reader's wrap of owner's record, if any.
+func (k Keeper) removeWrap(ctx context.Context, owner sdk.AccAddress, recordID uint64, reader sdk.AccAddress) error {
+	if err := k.Wraps.Remove(ctx, collections.Join(recordID, reader)); err != nil {
+		return err
+	}
+	return k.WrapsByReader.Remove(ctx, collections.Join3(owner, reader, recordID))
+}
+
+// clearWraps deletes every wrap of owner's record (one per reader).
+func (k Keeper) clearWraps(ctx context.Context, owner sdk.AccAddress, recordID uint64) error {
+	it, err := k.Wraps.Iterate(ctx, collections.NewPrefixedPairRange[uint64, sdk.AccAddress](recordID))
+	if err != nil {
+		return err
+	}
+	keys, err := it.Keys()
+	if err != nil {
+		return err
+	}
+	for _, key := range keys {
+		if err := k.removeWrap(ctx, owner, recordID, key.K2()); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -326,32 +357,48 @@ func (k Keeper) deleteGrant(ctx context.Context, g types.Grant, reason types.Rev
 
 // dropUnjustifiedWraps deletes the grantee's wraps of the records g covered
 // unless another live READ grant still covers them. g is already deleted.
+// For a scope grant it visits only the grantee's wraps of the owner's
+// records (WrapsByReader), never the owner's other records: the work is
+// bounded by the wraps the grant made the grantee hold, not by the size of
+// the owner's history.
 func (k Keeper) dropUnjustifiedWraps(ctx context.Context, g types.Grant, owner, grantee sdk.AccAddress) error {
-	t := now(ctx)
-	drop := func(record recordstypes.Record) error {
-		key := collections.Join(record.Id, grantee)
-		if has, err := k.Wraps.Has(ctx, key); err != nil || !has {
+	recordIDs := []uint64{g.RecordId}
+	if g.RecordId == 0 {
+		it, err := k.WrapsByReader.Iterate(ctx, collections.NewSuperPrefixedTripleRange[sdk.AccAddress, sdk.AccAddress, uint64](owner, grantee))
+		if err != nil {
 			return err
+		}
+		keys, err := it.Keys()
+		if err != nil {
+			return err
+		}
+		recordIDs = recordIDs[:0]
+		for _, key := range keys {
+			recordIDs = append(recordIDs, key.K3())
+		}
+	} else if has, err := k.Wraps.Has(ctx, collections.Join(g.RecordId, grantee)); err != nil || !has {
+		return err
+	}
+	t := now(ctx)
+	for _, id := range recordIDs {
+		record, found, err := k.records.GetRecord(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !found || (g.RecordId == 0 && !types.CoversKind(g.Kinds, record.Kind)) {
+			continue
 		}
 		stillReads, err := k.readsThroughOtherGrant(ctx, record, owner, grantee, t)
-		if err != nil || stillReads {
+		if err != nil {
 			return err
 		}
-		return k.Wraps.Remove(ctx, key)
-	}
-	if g.RecordId != 0 {
-		record, found, err := k.records.GetRecord(ctx, g.RecordId)
-		if err != nil || !found {
-			return err
+		if !stillReads {
+			if err := k.removeWrap(ctx, owner, id, grantee); err != nil {
+				return err
+			}
 		}
-		return drop(record)
 	}
-	return k.records.WalkOwnerRecords(ctx, owner, func(record recordstypes.Record) (bool, error) {
-		if !types.CoversKind(g.Kinds, record.Kind) {
-			return false, nil
-		}
-		return false, drop(record)
-	})
+	return nil
 }
 
 // readsThroughOtherGrant reports whether grantee holds a live READ grant

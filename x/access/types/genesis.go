@@ -16,7 +16,8 @@ func DefaultGenesis() *GenesisState {
 // Validate checks g without reading any store: params, addresses, enums,
 // ids below the next ids and unique, one current key per account naming one
 // of its keys, one grant per (target, grantee, permission), wraps sealed to
-// registered keys.
+// registered keys, requests to another account with an expiry after their
+// creation and at most max_pending_requests per (requester, owner).
 func (g GenesisState) Validate(ac address.Codec) error {
 	if err := g.Params.Validate(); err != nil {
 		return err
@@ -116,17 +117,39 @@ func (g GenesisState) Validate(ac address.Codec) error {
 		wraps[k] = true
 	}
 	requestIDs := map[uint64]bool{}
+	pending := map[string]uint32{}
 	for i, r := range g.Requests {
 		what := fmt.Sprintf("requests[%d]", i)
 		if r.Id == 0 || r.Id >= g.NextRequestId || requestIDs[r.Id] {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: id %d is 0, repeated, or not below next_request_id %d", what, r.Id, g.NextRequestId)
 		}
 		requestIDs[r.Id] = true
-		if _, err := addr(what+".requester", r.Requester); err != nil {
+		requester, err := addr(what+".requester", r.Requester)
+		if err != nil {
 			return err
 		}
-		if _, err := addr(what+".owner", r.Owner); err != nil {
+		owner, err := addr(what+".owner", r.Owner)
+		if err != nil {
 			return err
+		}
+		if requester == owner {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: request %d is from its owner %s to itself", what, r.Id, r.Owner)
+		}
+		// Every request gets an expiry when it is made (default_request_ttl
+		// at the latest), after the block time it was made at; without one
+		// it would never leave the expiry queue's past.
+		if r.ExpiresAt.IsZero() {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: request %d has no expires_at", what, r.Id)
+		}
+		if !r.ExpiresAt.After(r.CreatedAt) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: request %d expires at %s, not after it was created at %s",
+				what, r.Id, r.ExpiresAt.UTC(), r.CreatedAt.UTC())
+		}
+		pair := requester + "/" + owner
+		pending[pair]++
+		if pending[pair] > g.Params.MaxPendingRequests {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: request %d is one more pending request of %s to %s than params max_pending_requests %d allows",
+				what, r.Id, r.Requester, r.Owner, g.Params.MaxPendingRequests)
 		}
 		if err := ValidatePermissionPurpose(r.Permission, r.Purpose); err != nil {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %s", what, err)

@@ -81,6 +81,24 @@ func validGenesis(t testing.TB) *types.GenesisState {
 func TestGenesisValidate(t *testing.T) {
 	require.NoError(t, types.DefaultGenesis().Validate(ac))
 	require.NoError(t, validGenesis(t).Validate(ac))
+
+	// max_pending_requests per (requester, owner) pair is allowed, and
+	// requests to other owners or from other requesters do not add up.
+	g := validGenesis(t)
+	first := g.Requests[0]
+	for id := uint64(2); id <= uint64(g.Params.MaxPendingRequests); id++ {
+		r := first
+		r.Id = id
+		g.Requests = append(g.Requests, r)
+	}
+	toOther, fromOther := first, first
+	toOther.Owner, fromOther.Requester = bech32(t, "doctor"), bech32(t, "doctor")
+	for _, r := range []types.AccessRequest{toOther, fromOther} {
+		r.Id = uint64(len(g.Requests)) + 1
+		g.Requests = append(g.Requests, r)
+	}
+	g.NextRequestId = uint64(len(g.Requests)) + 1
+	require.NoError(t, g.Validate(ac))
 }
 
 // TestGenesisValidateRejects: each defect is rejected with
@@ -174,6 +192,23 @@ func TestGenesisValidateRejects(t *testing.T) {
 			types.ErrInvalidGenesis, "requests[0].requester"},
 		{"request of an unknown kind", func(g *types.GenesisState) { g.Requests[0].Kinds = []recordstypes.RecordKind{99} },
 			types.ErrInvalidGenesis, "requests[0]: kind 99"},
+		{"request from its owner", func(g *types.GenesisState) { g.Requests[0].Requester = g.Requests[0].Owner },
+			types.ErrInvalidGenesis, "requests[0]: request 1 is from its owner"},
+		{"request from its owner, spelled in capitals", func(g *types.GenesisState) {
+			g.Requests[0].Requester = strings.ToUpper(g.Requests[0].Owner)
+		}, types.ErrInvalidGenesis, "requests[0]: request 1 is from its owner"},
+		{"request without expires_at", func(g *types.GenesisState) { g.Requests[0].ExpiresAt = time.Time{} },
+			types.ErrInvalidGenesis, "requests[0]: request 1 has no expires_at"},
+		{"request expiring when it was made", func(g *types.GenesisState) { g.Requests[0].ExpiresAt = g.Requests[0].CreatedAt },
+			types.ErrInvalidGenesis, "requests[0]: request 1 expires at 2026-03-01 09:00:00 +0000 UTC, not after it was created at"},
+		{"more pending requests of a pair than max_pending_requests", func(g *types.GenesisState) {
+			for id := uint64(2); id <= uint64(g.Params.MaxPendingRequests)+1; id++ {
+				r := g.Requests[0]
+				r.Id = id
+				g.Requests = append(g.Requests, r)
+			}
+			g.NextRequestId = uint64(len(g.Requests)) + 1
+		}, types.ErrInvalidGenesis, "requests[3]: request 4 is one more pending request of"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := validGenesis(t)

@@ -41,6 +41,9 @@ var (
 	RequestExpiryKey       = collections.NewPrefix(15) // set of (expires_at, request id)
 	NextRequestIDKey       = collections.NewPrefix(16)
 	PendingRequestsKey     = collections.NewPrefix(17) // (requester, owner) -> pending count
+	RequestsByPairKey      = collections.NewPrefix(18) // index ((requester, owner), request id)
+	WrapsByReaderKey       = collections.NewPrefix(19) // index (owner, reader, record id) of Wraps
+	RequestsByRecordKey    = collections.NewPrefix(20) // index (record id, request id); scope requests under 0
 )
 
 // Key codecs of the provable collections, shared by the keeper and by

@@ -94,6 +94,11 @@ func (g Grant) IsLive(now time.Time) bool { return Live(g.ExpiresAt, now) }
 // IsLive reports whether the entry's grant allows anything at now.
 func (e AccessEntry) IsLive(now time.Time) bool { return Live(e.ExpiresAt, now) }
 
+// IsPending reports whether the request can still be answered at now: a
+// request expiring at T is closed from T on, whether or not EndBlock has
+// removed it yet.
+func (r AccessRequest) IsPending(now time.Time) bool { return r.ExpiresAt.After(now) }
+
 // ValidateReason checks a request's reason: short, printable, one line.
 // It is public, so the CLI reminds users not to put health information in
 // it; the chain can only bound it.
