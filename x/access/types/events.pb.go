@@ -282,7 +282,7 @@ type EventRequestClosed struct {
 	Requester string `protobuf:"bytes,2,opt,name=requester,proto3" json:"requester,omitempty"`
 	// owner was asked.
 	Owner string `protobuf:"bytes,3,opt,name=owner,proto3" json:"owner,omitempty"`
-	// outcome is GRANTED, DENIED, CANCELLED or EXPIRED.
+	// outcome is GRANTED, DENIED, CANCELLED, EXPIRED or RECORD_REDACTED.
 	Outcome string `protobuf:"bytes,4,opt,name=outcome,proto3" json:"outcome,omitempty"`
 	// grant_id is the grant made, for GRANTED.
 	GrantId uint64 `protobuf:"varint,5,opt,name=grant_id,json=grantId,proto3" json:"grant_id,omitempty"`
