@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"sync/atomic"
 
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
@@ -179,8 +180,12 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 
 	s.gcMu.RLock()
 	defer s.gcMu.RUnlock()
+	w := newBlockWriter(ctx, s)
 	var added []cid.Cid // blocks this upload wrote, deleted again on failure
 	defer func() {
+		if !w.closed {
+			added, _ = w.close()
+		}
 		if err != nil {
 			for _, c := range added {
 				_ = s.raw.DeleteBlock(context.WithoutCancel(ctx), c)
@@ -195,13 +200,10 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := s.raw.PutMany(ctx, batch); err != nil {
-			return fmt.Errorf("vault: store blocks: %w", err)
+		if err := w.put(batch); err != nil {
+			return err
 		}
-		for _, b := range batch {
-			added = append(added, b.Cid())
-		}
-		batch, batchBytes = batch[:0], 0
+		batch, batchBytes = nil, 0
 		return nil
 	}
 	var last cid.Cid
@@ -248,6 +250,9 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 		}
 	}
 	if err := flush(); err != nil {
+		return cid.Undef, 0, err
+	}
+	if added, err = w.close(); err != nil {
 		return cid.Undef, 0, err
 	}
 	if rootLast {
@@ -303,6 +308,60 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 		return cid.Undef, 0, err
 	}
 	return root, size, nil
+}
+
+// blockWriter stores batches of blocks in a goroutine of its own, so that
+// writing them to disk (and fsyncing) overlaps with receiving and verifying
+// the next ones. At most two batches wait, which bounds memory.
+type blockWriter struct {
+	s      *Store
+	ctx    context.Context
+	queue  chan []blocks.Block
+	done   chan struct{}
+	failed atomic.Bool
+	closed bool
+	err    error     // the first error; read after close
+	added  []cid.Cid // what was written; read after close
+}
+
+func newBlockWriter(ctx context.Context, s *Store) *blockWriter {
+	w := &blockWriter{s: s, ctx: ctx, queue: make(chan []blocks.Block, 1), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for batch := range w.queue {
+			if w.err != nil {
+				continue // drain, so put never blocks
+			}
+			if err := s.raw.PutMany(ctx, batch); err != nil {
+				w.err = fmt.Errorf("vault: store blocks: %w", err)
+				w.failed.Store(true)
+				continue
+			}
+			for _, b := range batch {
+				w.added = append(w.added, b.Cid())
+			}
+		}
+	}()
+	return w
+}
+
+// put queues a batch; once a write has failed it stops the writer and
+// returns that failure.
+func (w *blockWriter) put(batch []blocks.Block) error {
+	if w.failed.Load() {
+		_, err := w.close()
+		return err
+	}
+	w.queue <- batch
+	return nil
+}
+
+// close waits for the queued batches and reports what was written.
+func (w *blockWriter) close() ([]cid.Cid, error) {
+	w.closed = true
+	close(w.queue)
+	<-w.done
+	return w.added, w.err
 }
 
 // uploadQuery is the query string of a streamed upload.
