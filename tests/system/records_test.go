@@ -191,6 +191,25 @@ func TestEncryptedRecordsEndToEnd(t *testing.T) {
 	for _, k := range []string{"val", "alice", "bob", "doctor", "doctor2", "stranger"} {
 		n.mustTx(k, "access", "register-key")
 	}
+	// The key registered is the one `keys encryption-key` shows.
+	var shown struct {
+		KeyID     string `json:"key_id"`
+		PublicKey string `json:"public_key"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, n.bin, "keys", "encryption-key", "alice", "--home", n.home,
+		"--keyring-backend", "test", "--output", "json")), &shown); err != nil {
+		t.Fatal(err)
+	}
+	var registered struct {
+		Key struct {
+			KeyID     string `json:"key_id"`
+			PublicKey string `json:"public_key"`
+		} `json:"key"`
+	}
+	n.query(&registered, "access", "key", alice)
+	if shown.KeyID == "" || shown.KeyID != registered.Key.KeyID || shown.PublicKey != registered.Key.PublicKey {
+		t.Fatalf("keys encryption-key shows %+v, the chain has %+v", shown, registered.Key)
+	}
 	dir := t.TempDir()
 	scan, scanBytes := dicomFile(t, dir, 3<<20+123)
 
