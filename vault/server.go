@@ -53,6 +53,14 @@ type Config struct {
 	// Logger receives one line per upload and per server-side failure; nil
 	// discards them.
 	Logger Logger
+	// ChainPins leaves pinning to the chain follower: an accepted upload
+	// is not pinned but stays, unpinned since its write, for GC's grace
+	// period, within which its record must reach the chain. A vault that
+	// follows no chain keeps the default and pins every upload.
+	ChainPins bool
+	// Status, if set, adds fields to GET /api/v1/status (the follower's
+	// height, for example).
+	Status func() map[string]any
 }
 
 type server struct {
@@ -62,6 +70,9 @@ type server struct {
 	reg    *prometheus.Registry
 	m      metrics
 	routes *http.ServeMux
+
+	chainPins bool
+	status    func() map[string]any
 }
 
 type metrics struct {
@@ -77,10 +88,13 @@ type metrics struct {
 //	GET|HEAD /ipfs/{cid}?format=car   the DAG as a CARv1 (trustless gateway)
 //	POST     /api/v1/upload           a CARv1 body; 201 {"cid","size"} once stored and pinned
 //	                                  (?root=last: the root is the last block, see StreamCAR)
+//	GET      /api/v1/status           {"max_upload_bytes", "pinned_roots", "chain_pins", ...}
+//	GET      /api/v1/pins/{cid}       {"cid", "pinned", "reason", "pinned_at", "unpinned_at"}
 //	GET      /healthz                 200 "ok"
 //	GET      /metrics                 Prometheus text, from a registry of its own
 func NewServer(store *Store, cfg Config) http.Handler {
-	s := &server{store: store, max: cfg.MaxUploadBytes, log: cfg.Logger, reg: prometheus.NewRegistry()}
+	s := &server{store: store, max: cfg.MaxUploadBytes, log: cfg.Logger, reg: prometheus.NewRegistry(),
+		chainPins: cfg.ChainPins, status: cfg.Status}
 	if s.max <= 0 {
 		s.max = DefaultMaxUploadBytes
 	}
@@ -128,9 +142,63 @@ func NewServer(store *Store, cfg Config) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok"))
 	})
+	mux.HandleFunc("GET /api/v1/status", s.serveStatus)
+	mux.HandleFunc("GET /api/v1/pins/{cid}", s.servePin)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	s.routes = mux
 	return s
+}
+
+// Registry is where the server's metrics live, for a caller that adds
+// its own (the chain follower's height).
+func Registry(h http.Handler) *prometheus.Registry {
+	if s, ok := h.(*server); ok {
+		return s.reg
+	}
+	return nil
+}
+
+// serveStatus answers what a client needs before it uploads, and what an
+// operator checks: the upload limit, pinned roots, pinning mode and the
+// caller's extra fields.
+func (s *server) serveStatus(w http.ResponseWriter, r *http.Request) {
+	st := map[string]any{
+		"max_upload_bytes": s.max,
+		"pinned_roots":     s.store.PinnedCount(),
+		"chain_pins":       s.chainPins,
+	}
+	if s.status != nil {
+		for k, v := range s.status() {
+			st[k] = v
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(st)
+}
+
+// servePin tells whether a root is pinned, and why: operators and tests
+// check with it that pinning follows the chain.
+func (s *server) servePin(w http.ResponseWriter, r *http.Request) {
+	c, err := cid.Decode(r.PathValue("cid"))
+	if err != nil {
+		http.Error(w, fmt.Sprintf("%q is not a CID: %v", r.PathValue("cid"), err), http.StatusBadRequest)
+		return
+	}
+	p, found, err := s.store.PinInfo(r.Context(), c)
+	if err != nil {
+		s.serverError(w, "pin", c, err)
+		return
+	}
+	if !found {
+		http.Error(w, "the vault has no record of "+c.String(), http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(struct {
+		CID    string `json:"cid"`
+		Pinned bool   `json:"pinned"`
+		PinInfo
+	}{c.String(), p.Pinned(), p})
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -447,7 +515,9 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, reason, status, err.Error())
 		return
 	}
-	if err := s.store.Pin(r.Context(), root, "upload"); err != nil {
+	if s.chainPins {
+		// The chain follower pins it once a record points at it.
+	} else if err := s.store.Pin(r.Context(), root, "upload"); err != nil {
 		s.log.Error("vault: pin upload", "cid", root.String(), "err", err)
 		s.reject(w, "error", http.StatusInternalServerError, "internal error pinning the upload")
 		return

@@ -106,7 +106,7 @@ type node struct {
 	rpc     string
 	p2p     string
 	grpc    string
-	vault   string // the vault's URL, once startVault ran
+	vault   string // the URL of the vault medchaind start runs
 	logPath string
 	cmd     *exec.Cmd
 	exited  chan error
@@ -178,6 +178,10 @@ func newNodeWith(t *testing.T, opts nodeOptions) *node {
 		`timeout_commit = "5s"`:          `timeout_commit = "300ms"`,
 		`pprof_laddr = "localhost:6060"`: `pprof_laddr = ""`,
 	})
+	// The vault medchaind start runs beside the node, on a port of its own.
+	vaultAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	n.editConfig("app.toml", map[string]string{`address = "127.0.0.1:8095"`: `address = "` + vaultAddr + `"`})
+	n.vault = "http://" + vaultAddr
 	return n
 }
 

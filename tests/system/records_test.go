@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -124,6 +123,60 @@ func dicomFile(t *testing.T, dir string, size int) (string, []byte) {
 	return path, body
 }
 
+// vaultStatus reads the node's vault's /api/v1/status.
+func (n *node) vaultStatus() (st struct {
+	MaxUploadBytes int64 `json:"max_upload_bytes"`
+	PinnedRoots    int64 `json:"pinned_roots"`
+	ChainHeight    int64 `json:"chain_height"`
+}) {
+	n.t.Helper()
+	resp, err := http.Get(n.vault + "/api/v1/status")
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		n.t.Fatal(err)
+	}
+	return st
+}
+
+// waitForPins waits until the vault, following the chain, pins want roots.
+func (n *node) waitForPins(want int64, after string) {
+	n.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st := n.vaultStatus()
+		if st.PinnedRoots == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			n.t.Fatalf("after %s the vault pins %d roots (followed to height %d), want %d", after, st.PinnedRoots, st.ChainHeight, want)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// pinned asks the vault whether it keeps root, and why.
+func (n *node) pinned(root string) (bool, string) {
+	n.t.Helper()
+	resp, err := http.Get(n.vault + "/api/v1/pins/" + root)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var p struct {
+		Pinned bool   `json:"pinned"`
+		Reason string `json:"reason"`
+	}
+	if resp.StatusCode == http.StatusOK {
+		if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+			n.t.Fatal(err)
+		}
+	}
+	return p.Pinned, p.Reason
+}
+
 func requireFailure(t *testing.T, what string, r result, want ...string) {
 	t.Helper()
 	if r.err == nil {
@@ -177,7 +230,6 @@ func requireNoFile(t *testing.T, dir string) {
 func TestEncryptedRecordsEndToEnd(t *testing.T) {
 	n := newNode(t)
 	n.start()
-	n.startVault()
 	ctx := context.Background()
 
 	hospital := n.address("val") // the genesis hospital
@@ -234,6 +286,8 @@ func TestEncryptedRecordsEndToEnd(t *testing.T) {
 	if got := n.record(1); got.Owner != alice || got.Issuer != doctor || got.CID != rec.CID || got.Kind != "RECORD_KIND_DICOM" {
 		t.Fatalf("record 1 on chain is %+v", got)
 	}
+	// The vault pins what the record points at once the chain says so.
+	n.waitForPins(1, "the first record")
 	// ... but not for bob, who granted nothing; nor may bob write for alice.
 	_, r = n.upload("doctor", bob, scan)
 	requireFailure(t, "upload for a patient who granted nothing", r, "refuse")
@@ -284,6 +338,13 @@ func TestEncryptedRecordsEndToEnd(t *testing.T) {
 	}
 	requireSuccess(t, "revoke with rotation", n.dataTx("alice", "access", "revoke", before.Grant.ID))
 	after := n.record(1)
+	n.waitForPins(1, "the rotation (new payload pinned, old one released)")
+	if ok, why := n.pinned(after.CID); !ok || !strings.Contains(why, "key epoch 1") {
+		t.Fatalf("the rotated payload %s: pinned %v (%q), want pinned for key epoch 1", after.CID, ok, why)
+	}
+	if ok, _ := n.pinned(rec.CID); ok {
+		t.Fatalf("the payload %s the rotation released is still pinned", rec.CID)
+	}
 	if after.KeyEpoch != "1" || after.CID == rec.CID {
 		t.Fatalf("after rotation record 1 is %+v, want key epoch 1 and a new CID", after)
 	}
@@ -324,12 +385,14 @@ func TestEncryptedRecordsEndToEnd(t *testing.T) {
 	if len(history.Versions) < 2 {
 		t.Fatalf("history after a new version: %+v", history)
 	}
+	n.waitForPins(2, "a new version (both kept: the history points at the older)")
 	requireSuccess(t, "download of version 3", n.download("doctor", 1, out))
 	requireSameFile(t, out, v2Bytes)
 
 	// Redaction: no query shows the CID afterwards.
 	latest := n.record(1).CID
 	n.mustTx("alice", "records", "redact", "1")
+	n.waitForPins(0, "the redaction")
 	for _, q := range [][]string{{"records", "record", "1"}, {"records", "history", "1"}, {"records", "records-by-owner", alice}} {
 		outJSON := mustRun(t, n.bin, append(append([]string{"query"}, q...), "--node", n.rpc, "--output", "json")...)
 		for _, c := range []string{rec.CID, after.CID, latest} {
@@ -376,27 +439,14 @@ func (n *node) openWrap(name string, recordID uint64, c checkAccess) envelope.Re
 	return key
 }
 
-// startVault runs a vault for the node. TEMPORARY: in-process until the
-// node embeds it.
-func (n *node) startVault() {
-	n.t.Helper()
-	store, err := vault.Open(filepath.Join(n.home, "data", "vault"))
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	srv := httptest.NewServer(vault.NewServer(store, vault.Config{}))
-	n.t.Cleanup(func() { srv.Close(); store.Close() })
-	n.vault = srv.URL
-}
-
 // TestConsentExpiresOnTimeAndHospitalPaysFees is the rest of issue 5's
 // acceptance: a grant with a short expiry ends on time with nobody sending
 // a transaction, and a hospital pays its patient's consent fees through
 // x/feegrant, limited to x/access messages.
 func TestConsentExpiresOnTimeAndHospitalPaysFees(t *testing.T) {
 	n := newNode(t)
+	n.editConfig("app.toml", map[string]string{"max-upload-size = 4294967296": "max-upload-size = 1048576"})
 	n.start()
-	n.startVault()
 
 	hospital, alice := n.address("val"), n.address("alice")
 	doctor := n.addKey("doctor")
@@ -410,6 +460,14 @@ func TestConsentExpiresOnTimeAndHospitalPaysFees(t *testing.T) {
 	}
 	rec, r := n.upload("alice", alice, file)
 	requireSuccess(t, "alice's upload", r)
+
+	// A file over the vault's limit is refused before anything is sent.
+	big, _ := dicomFile(t, t.TempDir(), 2<<20)
+	_, r = n.upload("alice", alice, big)
+	requireFailure(t, "an upload over the vault's 1 MiB limit", r, "too large for the vault", "nothing was sent")
+	if got := n.vaultStatus(); got.MaxUploadBytes != 1<<20 {
+		t.Fatalf("the vault reports a limit of %d bytes, want the configured 1048576", got.MaxUploadBytes)
+	}
 	if rec.Kind != "fhir" {
 		t.Fatalf("a FHIR Observation was detected as %q", rec.Kind)
 	}

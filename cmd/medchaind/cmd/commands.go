@@ -28,6 +28,7 @@ import (
 	genutilcli "github.com/cosmos/cosmos-sdk/x/genutil/client/cli"
 
 	"github.com/medchain/medchain/app"
+	"github.com/medchain/medchain/vaultnode"
 )
 
 // initCometConfig returns CometBFT's defaults; operators tune config.toml.
@@ -41,7 +42,8 @@ func initCometConfig() *cmtcfg.Config {
 func initAppConfig() (string, any) {
 	srvCfg := serverconfig.DefaultConfig()
 	srvCfg.MinGasPrices = "0" + app.BondDenom
-	return serverconfig.DefaultConfigTemplate, *srvCfg
+	return serverconfig.DefaultConfigTemplate + vaultnode.ConfigTemplate,
+		appConfig{Config: *srvCfg, Vault: vaultnode.DefaultConfig()}
 }
 
 func initRootCmd(rootCmd *cobra.Command, tempApp *app.MedchainApp) {
@@ -57,7 +59,8 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.MedchainApp) {
 		snapshot.Cmd(newApp),
 	)
 
-	server.AddCommands(rootCmd, app.DefaultNodeHome, newApp, appExport, func(*cobra.Command) {})
+	server.AddCommandsWithStartCmdOptions(rootCmd, app.DefaultNodeHome, newApp, appExport,
+		server.StartCmdOptions{PostSetup: startVault})
 
 	keysCmd := keys.Commands()
 	keysCmd.AddCommand(encryptionKeyCmd())
@@ -71,6 +74,7 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.MedchainApp) {
 		queryCommand(),
 		txCommand(),
 		keysCmd,
+		vaultCmd(),
 	)
 }
 
