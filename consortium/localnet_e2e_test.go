@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/medchain/medchain/vault"
 )
 
 // TestLocalnetE2E builds the four-hospital network of the repository's
@@ -78,6 +80,21 @@ func TestLocalnetE2E(t *testing.T) {
 	}
 	txHeight := sendAndWait(ctx, t, bin, st, "alice", bob, "1000"+st.BondDenom)
 	t.Logf("transfer included at height %d", txHeight)
+
+	// Every hospital runs its vault on its node's vault port; a file
+	// stored in one comes back whole.
+	for _, n := range st.Nodes {
+		c := vault.NewClient("http://"+hostPort(n.Ports.Vault), nil)
+		payload := bytes.Repeat([]byte(n.Name), 50_000)
+		root, err := c.UploadFile(ctx, bytes.NewReader(payload))
+		if err != nil {
+			t.Fatalf("%s's vault at %s: %v", n.Name, hostPort(n.Ports.Vault), err)
+		}
+		var got bytes.Buffer
+		if err := c.Fetch(ctx, root, &got); err != nil || !bytes.Equal(got.Bytes(), payload) {
+			t.Fatalf("%s's vault: fetch %s: %v (%d bytes back of %d)", n.Name, root, err, got.Len(), len(payload))
+		}
+	}
 
 	if err := run1.stop(); err != nil {
 		t.Fatalf("Run after cancel: %v", err)

@@ -479,10 +479,10 @@ func printSummary(w io.Writer, s summary) {
 	fmt.Fprintf(w, "\nmedchain localnet is up (%s): chain %s, %d validators, height %d, app hash %s (same on every node)\n\n",
 		how, st.ChainID, len(st.Nodes), s.height, s.appHash)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tRPC\tgRPC\tREST\tP2P")
+	fmt.Fprintln(tw, "NODE\tRPC\tgRPC\tREST\tVAULT\tP2P")
 	for _, n := range st.Nodes {
-		fmt.Fprintf(tw, "%s\thttp://%s\t%s\thttp://%s\t%s@%s\n", n.Name, hostPort(n.Ports.RPC), hostPort(n.Ports.GRPC),
-			hostPort(n.Ports.API), n.NodeID, hostPort(n.Ports.P2P))
+		fmt.Fprintf(tw, "%s\thttp://%s\t%s\thttp://%s\thttp://%s\t%s@%s\n", n.Name, hostPort(n.Ports.RPC), hostPort(n.Ports.GRPC),
+			hostPort(n.Ports.API), hostPort(n.Ports.Vault), n.NodeID, hostPort(n.Ports.P2P))
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -524,6 +524,8 @@ func printSummary(w io.Writer, s summary) {
 		fmt.Fprintf(w, "Send a first transaction (%s):\n  %s tx bank send %s %s 1000%s %s --yes\n  %s query bank balances %s %s\n",
 			feeNote, bin, from, orDash(addrs[to]), st.BondDenom, flags, bin, orDash(addrs[to]), qflags)
 	}
+	fmt.Fprintf(w, "\nEncrypted records: export MEDCHAIN_VAULT=http://%s (%s's vault), then see the README or run make demo-records.\n",
+		hostPort(st.Nodes[0].Ports.Vault), st.Nodes[0].Name)
 	fmt.Fprintf(w, "\nLogs: %s/<node>.log. Ctrl-C stops the network; running again resumes it.\n", s.rel(filepath.Join(filepath.Dir(st.ClientHome), logsDir)))
 }
 
