@@ -88,7 +88,7 @@ done
 say "2. dr-house uploads alice's MRI"
 go run ./scripts/sampledicom -o "$WORK/scan.dcm" -mib 8
 GRANTED_WRITE=$("$BIN" query access grants-by-owner "$ALICE" -o json |
-  jq -r --arg g "$STMARY" '[.grants[] | select(.grantee == $g and .permission == "PERMISSION_WRITE")] | length')
+  jq -r --arg g "$STMARY" '[(.grants // [])[] | select(.grantee == $g and .permission == "PERMISSION_WRITE")] | length')
 if [ "$GRANTED_WRITE" = 0 ]; then
   expect_failure "dr-house's upload without alice's WRITE grant" \
     "$BIN" tx records upload "$WORK/scan.dcm" --owner "$ALICE" --from dr-house --yes
@@ -100,7 +100,7 @@ echo "$UP"
 ID=$(jq -r .record_id <<<"$UP"); CID=$(jq -r .cid <<<"$UP")
 expect_failure "dr-house's upload for bob, who granted nothing" \
   "$BIN" tx records upload "$WORK/scan.dcm" --owner "$BOB" --from dr-house --yes
-"$BIN" query records records-by-owner "$ALICE" -o json | jq -c '.records[] | {id, kind, label, version, issuer}'
+"$BIN" query records records-by-owner "$ALICE" -o json | jq -c '.records[] | {id, kind, label: .label, version, issuer}'
 
 say "3. alice grants dr-grey; dr-grey downloads; bob may not"
 send access grant "$ID" "$GREY" --purpose treatment --expires 30d --from alice
