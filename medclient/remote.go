@@ -50,7 +50,7 @@ func RemoteFromCmd(cmd *cobra.Command) (Remote, string, error) {
 		if err := checkURL(FlagIPFSAPI, api); err != nil {
 			return nil, "", err
 		}
-		return nil, "", fmt.Errorf("--%s: the Kubo client is not in this build yet; use --%s", FlagIPFSAPI, FlagVault)
+		return vault.NewKuboClient(api, hc), "", nil
 	}
 	base, _ := cmd.Flags().GetString(FlagVault)
 	if err := checkURL(FlagVault, base); err != nil {

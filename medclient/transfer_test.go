@@ -278,3 +278,33 @@ func TestUploadInterruptedLeavesNoBlocks(t *testing.T) {
 	}, 5*time.Second, 50*time.Millisecond, "blocks of an interrupted upload stayed in the vault")
 	require.Zero(t, store.PinnedCount())
 }
+
+// plainRemote hides vault.Client's streamed upload, so Upload takes the
+// path it takes with Kubo: build the whole CAR, then send it.
+type plainRemote struct{ c *vault.Client }
+
+func (p plainRemote) Upload(ctx context.Context, r io.Reader) (string, error) { return p.c.Upload(ctx, r) }
+func (p plainRemote) Fetch(ctx context.Context, c cid.Cid, w io.Writer) error {
+	return p.c.Fetch(ctx, c, w)
+}
+
+func TestUploadThroughAStandardCAR(t *testing.T) {
+	ctx := context.Background()
+	_, client := newVault(t, nil)
+	plain := randomBytes(t, 2<<20+3)
+	key := newKey(t)
+	up, err := medclient.Upload(ctx, plainRemote{client}, bytes.NewReader(plain), key)
+	require.NoError(t, err)
+	streamed, err := medclient.Upload(ctx, client, bytes.NewReader(plain), key)
+	require.NoError(t, err)
+	require.Equal(t, up.Size, streamed.Size)
+	var out bytes.Buffer
+	_, err = medclient.Download(ctx, plainRemote{client}, up.CID, key, &out)
+	require.NoError(t, err)
+	require.Equal(t, plain, out.Bytes())
+
+	// A source failure is named on this path too.
+	boom := errors.New("disk gone")
+	_, err = medclient.Upload(ctx, plainRemote{client}, io.MultiReader(bytes.NewReader(plain), errReader{boom}), key)
+	require.ErrorIs(t, err, boom)
+}

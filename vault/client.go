@@ -130,7 +130,13 @@ func (c *Client) Fetch(ctx context.Context, root cid.Cid, dst io.Writer) error {
 		return err
 	}
 	defer body.Close()
-	st, err := stageCAR(ctx, body, c.MaxFetchBytes, c.TempDir, root)
+	return fetchVerified(ctx, body, root, c.MaxFetchBytes, c.TempDir, dst)
+}
+
+// fetchVerified is Fetch after the request: stage and verify the CAR, then
+// write the file's content to dst. Client and KuboClient share it.
+func fetchVerified(ctx context.Context, body io.Reader, root cid.Cid, maxBytes int64, tmpDir string, dst io.Writer) error {
+	st, err := stageCAR(ctx, body, maxBytes, tmpDir, root)
 	if err != nil {
 		return fmt.Errorf("vault: fetch %s: %w", root, err)
 	}
