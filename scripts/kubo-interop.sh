@@ -8,6 +8,8 @@
 #   ipfs add --only-hash --cid-version 1 --raw-leaves --chunker size-1048576
 # and compares them with the JSON, which `go test ./vault` checks the vault
 # against. With --write it rewrites the JSON from Kubo's answers instead.
+# Then it runs vault.KuboClient (medchaind --ipfs-api) against a real Kubo
+# daemon (TestKuboRPCInterop).
 #
 # Environment: KUBO_BIN=/path/to/ipfs skips the build; KEEP=1 keeps the
 # scratch directory. Needs go and jq.
@@ -106,3 +108,11 @@ if [ $status -ne 0 ]; then
 	exit 1
 fi
 echo "kubo-interop: Kubo $KUBO_VERSION computes every CID in $JSON"
+
+# The --ipfs-api client against a real daemon: a CAR imported into Kubo
+# keeps its root, and the verified export gives the same bytes back.
+unset IPFS_PATH
+KUBO_BIN=$ipfs go test ./vault -run '^TestKuboRPCInterop$' -count=1 -v | grep -E '^(---|\s+kubo_interop_test)' || {
+	echo "kubo-interop: KuboClient against Kubo $KUBO_VERSION failed" >&2
+	exit 1
+}
