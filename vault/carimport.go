@@ -42,21 +42,16 @@ func (s *Store) ImportCAR(ctx context.Context, r io.Reader, maxBytes int64) (cid
 	return root, err
 }
 
-// stagedCAR is an upload whose blocks have each been verified and spooled
-// to a temporary file, not yet checked for completeness nor stored.
-type stagedCAR struct {
-	root cid.Cid
-	*spool
-}
-
-func stageCAR(ctx context.Context, r io.Reader, maxBytes int64, tmpDir string, want cid.Cid) (_ *stagedCAR, err error) {
+// openCAR starts reading a CARv1 from r, bounded to maxBytes (<= 0: no
+// bound). explain turns what the CAR parser made of a failed read into the
+// real cause: the limit (ErrTooLarge), the source (a *readError), or the
+// context.
+func openCAR(ctx context.Context, r io.Reader, maxBytes int64) (_ *car.BlockReader, explain func(error) error, _ error) {
 	if maxBytes <= 0 {
 		maxBytes = math.MaxInt64
 	}
 	lr := &limitedReader{r: r, left: maxBytes}
-	// Whatever the CAR parser made of it, a read that hit the limit or
-	// failed underneath is reported as such.
-	explain := func(err error) error {
+	explain = func(err error) error {
 		switch {
 		case lr.exceeded:
 			return fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxBytes)
@@ -67,16 +62,30 @@ func stageCAR(ctx context.Context, r io.Reader, maxBytes int64, tmpDir string, w
 		}
 		return err
 	}
-
 	br, err := car.NewBlockReader(lr,
 		car.WithTrustedCAR(true), // we verify, and name the block
 		car.MaxAllowedHeaderSize(maxCARHeader),
 		car.MaxAllowedSectionSize(uint64(maxSection)))
 	if err != nil {
-		return nil, explain(fmt.Errorf("%w: header: %v", ErrBadCAR, err))
+		return nil, nil, explain(fmt.Errorf("%w: header: %v", ErrBadCAR, err))
 	}
 	if br.Version != 1 {
-		return nil, fmt.Errorf("%w: CARv%d; send a CARv1", ErrBadCAR, br.Version)
+		return nil, nil, fmt.Errorf("%w: CARv%d; send a CARv1", ErrBadCAR, br.Version)
+	}
+	return br, explain, nil
+}
+
+// stagedCAR is an upload whose blocks have each been verified and spooled
+// to a temporary file, not yet checked for completeness nor stored.
+type stagedCAR struct {
+	root cid.Cid
+	*spool
+}
+
+func stageCAR(ctx context.Context, r io.Reader, maxBytes int64, tmpDir string, want cid.Cid) (_ *stagedCAR, err error) {
+	br, explain, err := openCAR(ctx, r, maxBytes)
+	if err != nil {
+		return nil, err
 	}
 	root := want
 	if !root.Defined() {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"sync/atomic"
 
@@ -142,30 +141,9 @@ var errUploadEnded = errors.New("vault: the upload ended")
 // GC collects what a crash might strand); blocks the root does not reach are
 // dropped. GC is held off until the root is recorded.
 func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64, rootLast bool) (_ cid.Cid, _ int64, err error) {
-	if maxBytes <= 0 {
-		maxBytes = math.MaxInt64
-	}
-	lr := &limitedReader{r: r, left: maxBytes}
-	explain := func(err error) error {
-		switch {
-		case lr.exceeded:
-			return fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxBytes)
-		case lr.srcErr != nil:
-			return &readError{lr.srcErr}
-		case ctx.Err() != nil:
-			return ctx.Err()
-		}
-		return err
-	}
-	br, err := car.NewBlockReader(lr,
-		car.WithTrustedCAR(true), // we verify, and name the block
-		car.MaxAllowedHeaderSize(maxCARHeader),
-		car.MaxAllowedSectionSize(uint64(maxSection)))
+	br, explain, err := openCAR(ctx, r, maxBytes)
 	if err != nil {
-		return cid.Undef, 0, explain(fmt.Errorf("%w: header: %v", ErrBadCAR, err))
-	}
-	if br.Version != 1 {
-		return cid.Undef, 0, fmt.Errorf("%w: CARv%d; send a CARv1", ErrBadCAR, br.Version)
+		return cid.Undef, 0, err
 	}
 	var root cid.Cid
 	if !rootLast {
