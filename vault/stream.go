@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -112,7 +113,9 @@ func (c *Client) UploadFile(ctx context.Context, r io.Reader) (cid.Cid, error) {
 		pw.CloseWithError(err)
 		done <- built{root, err}
 	}()
-	got, upErr := c.upload(ctx, pr, "?root=last")
+	// A big buffer with WriteTo makes the HTTP transport send chunks of up
+	// to 1 MiB instead of 32 KiB: far fewer syscalls on both sides.
+	got, upErr := c.upload(ctx, bufio.NewReaderSize(pr, 1<<20), "?root=last")
 	pr.CloseWithError(errors.Join(upErr, errUploadEnded))
 	cancel()
 	b := <-done
