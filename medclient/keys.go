@@ -1,6 +1,7 @@
 package medclient
 
 import (
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/cosmos/cosmos-sdk/client"
@@ -34,6 +35,37 @@ func DeriveKeyPair(clientCtx client.Context, uid string) (*envelope.KeyPair, err
 		sig, _, err := clientCtx.Keyring.Sign(uid, doc, signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
 		return sig, err
 	})
+}
+
+// DeriveSecret derives a 32-byte secret for purpose from the keyring key
+// uid, as DeriveKeyPair does: the key signs a fixed, purpose-named message
+// as an ADR-036 document (deterministic for secp256k1) and the secret is
+// the SHA-256 of the signature. The same mnemonic gives the same secret.
+// De-identification keys its UID remapping with it, so every study of a
+// patient maps consistently and nobody without the key can reverse it.
+func DeriveSecret(clientCtx client.Context, uid, purpose string) ([]byte, error) {
+	if clientCtx.Keyring == nil {
+		return nil, fmt.Errorf("no keyring: give --keyring-backend and --home")
+	}
+	record, err := clientCtx.Keyring.Key(uid)
+	if err != nil {
+		return nil, fmt.Errorf("key %q: %w", uid, err)
+	}
+	addr, err := record.GetAddress()
+	if err != nil {
+		return nil, err
+	}
+	bech, err := clientCtx.InterfaceRegistry.SigningContext().AddressCodec().BytesToString(addr)
+	if err != nil {
+		return nil, err
+	}
+	doc := envelope.SignDataDoc(bech, []byte("medchain "+purpose+" secret v1"))
+	sig, _, err := clientCtx.Keyring.Sign(uid, doc, signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(sig)
+	return sum[:], nil
 }
 
 // FromKeyPair derives the key pair of the transaction signer (--from).

@@ -33,6 +33,9 @@ const (
 	flagDerivedFrom = "derived-from"
 	flagWait        = "wait"
 
+	// defaultWait is how long a command waits for its transaction's block.
+	defaultWait = time.Minute
+
 	// attempts bounds the retries when another upload took the record id
 	// the wraps were made for.
 	attempts = 3
@@ -48,7 +51,7 @@ func GetTxCmd() *cobra.Command {
 		SuggestionsMinimumDistance: 2,
 		RunE:                       client.ValidateCmd,
 	}
-	cmd.AddCommand(UploadCmd(), AddVersionCmd())
+	cmd.AddCommand(UploadCmd(), AddVersionCmd(), DeidentifyCmd())
 	return cmd
 }
 
@@ -75,7 +78,7 @@ func UploadCmd() *cobra.Command {
 	cmd.Flags().String(flagLabel, "", "optional short public label you choose (no personal health information)")
 	cmd.Flags().String(flagKind, "auto", "auto, or one of dicom, fhir, pdf, image, genomic, other")
 	cmd.Flags().Uint64(flagDerivedFrom, 0, "the owner's record this one is a de-identified copy of")
-	cmd.Flags().Duration(flagWait, time.Minute, "how long to wait for the transaction's block")
+	cmd.Flags().Duration(flagWait, defaultWait, "how long to wait for the transaction's block")
 	medclient.AddRemoteFlags(cmd)
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
@@ -93,7 +96,6 @@ type uploadResult struct {
 }
 
 func runUpload(cmd *cobra.Command, args []string) error {
-	ctx := cmd.Context()
 	clientCtx, err := client.GetClientTxContext(cmd)
 	if err != nil {
 		return err
@@ -124,7 +126,16 @@ func runUpload(cmd *cobra.Command, args []string) error {
 			return fmt.Errorf("reading %s: %w", args[0], err)
 		}
 	}
+	msg := &types.MsgCreateRecord{Creator: creator, Owner: owner, Kind: kind, Label: label, DerivedFrom: derivedFrom}
+	return createRecord(cmd, clientCtx, msg, args[0], src, size)
+}
 
+// createRecord encrypts src (the file name, of size bytes), uploads it and
+// registers it as msg describes (creator, owner, kind, label,
+// derived_from); it fills in the CID, size and wraps. The chain is asked
+// in simulation before any data moves.
+func createRecord(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgCreateRecord, name string, src io.Reader, size int64) error {
+	ctx := cmd.Context()
 	remote, vaultURL, err := medclient.RemoteFromCmd(cmd)
 	if err != nil {
 		return err
@@ -140,10 +151,7 @@ func runUpload(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	msg := &types.MsgCreateRecord{
-		Creator: creator, Owner: owner, Kind: kind, Label: label, DerivedFrom: derivedFrom,
-		Cid: medclient.PlaceholderCID(""), SizeBytes: uint64(medclient.EncryptedSizeBound(size)),
-	}
+	msg.Cid, msg.SizeBytes = medclient.PlaceholderCID(""), uint64(medclient.EncryptedSizeBound(size))
 	if err := wrapNew(cmd, clientCtx, msg, recordKey); err != nil {
 		return err
 	}
@@ -152,7 +160,7 @@ func runUpload(cmd *cobra.Command, args []string) error {
 	if err := t.Preflight(msg); err != nil {
 		return err
 	}
-	if ok, err := t.Confirm(fmt.Sprintf("upload %s (%s, %s) as a record of %s", args[0], kindName(kind), medclient.HumanBytes(size), owner)); err != nil || !ok {
+	if ok, err := t.Confirm(fmt.Sprintf("upload %s (%s, %s) as a record of %s", name, kindName(msg.Kind), medclient.HumanBytes(size), msg.Owner)); err != nil || !ok {
 		return err
 	}
 
@@ -160,7 +168,7 @@ func runUpload(cmd *cobra.Command, args []string) error {
 	up, err := medclient.Upload(ctx, remote, progress, recordKey)
 	progress.Finish()
 	if err != nil {
-		return fmt.Errorf("upload of %s failed, nothing was registered: %w", args[0], err)
+		return fmt.Errorf("upload of %s failed, nothing was registered: %w", name, err)
 	}
 	msg.Cid, msg.SizeBytes = up.CID.String(), uint64(up.Size)
 
@@ -170,7 +178,7 @@ func runUpload(cmd *cobra.Command, args []string) error {
 		if err == nil {
 			return printResult(cmd, clientCtx, uploadResult{
 				RecordID: msg.Wraps[0].RecordId, Version: 1, CID: msg.Cid, SizeBytes: up.Size,
-				Kind: kindName(kind), TxHash: res.TxHash, Height: res.Height,
+				Kind: kindName(msg.Kind), TxHash: res.TxHash, Height: res.Height,
 			})
 		}
 		// Another record took the id the wraps were sealed for: seal again
@@ -278,7 +286,7 @@ func AddVersionCmd() *cobra.Command {
 		Args:    cobra.ExactArgs(2),
 		RunE:    runAddVersion,
 	}
-	cmd.Flags().Duration(flagWait, time.Minute, "how long to wait for the transaction's block")
+	cmd.Flags().Duration(flagWait, defaultWait, "how long to wait for the transaction's block")
 	medclient.AddRemoteFlags(cmd)
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd

@@ -1,0 +1,114 @@
+//go:build e2e
+
+package system
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// identifiedDICOM writes a small MR image that names its patient.
+func identifiedDICOM(t *testing.T, dir string) string {
+	t.Helper()
+	var elems []*dicom.Element
+	for _, e := range []struct {
+		t tag.Tag
+		v any
+	}{
+		{tag.MediaStorageSOPClassUID, []string{"1.2.840.10008.5.1.4.1.1.4"}},
+		{tag.MediaStorageSOPInstanceUID, []string{"1.2.826.0.1.3680043.10.1393.3"}},
+		{tag.TransferSyntaxUID, []string{"1.2.840.10008.1.2.1"}},
+		{tag.SOPClassUID, []string{"1.2.840.10008.5.1.4.1.1.4"}},
+		{tag.SOPInstanceUID, []string{"1.2.826.0.1.3680043.10.1393.3"}},
+		{tag.Modality, []string{"MR"}},
+		{tag.InstitutionName, []string{"St Mary's Hospital"}},
+		{tag.PatientName, []string{"Doe^Jane"}},
+		{tag.PatientID, []string{"MRN-123456"}},
+		{tag.PatientBirthDate, []string{"19800101"}},
+		{tag.StudyInstanceUID, []string{"1.2.826.0.1.3680043.10.1393.1"}},
+	} {
+		el, err := dicom.NewElement(e.t, e.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		elems = append(elems, el)
+	}
+	var buf bytes.Buffer
+	if err := dicom.Write(&buf, dicom.Dataset{Elements: elems}, dicom.SkipVRVerification()); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "identified.dcm")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestDeidentifiedCopy: a patient turns her DICOM record into a
+// de-identified copy (issue 7's first step): a new record derived from the
+// original, whose payload no longer names her; nobody else may make one,
+// and a PDF is refused.
+func TestDeidentifiedCopy(t *testing.T) {
+	n := newNode(t)
+	n.start()
+	alice := n.address("alice")
+	bob := n.addKey("bob")
+	n.fund(bob)
+	n.mustTx("alice", "access", "register-key")
+	n.mustTx("bob", "access", "register-key")
+
+	orig, r := n.upload("alice", alice, identifiedDICOM(t, t.TempDir()))
+	requireSuccess(t, "upload", r)
+	id := strconv.FormatUint(orig.RecordID, 10)
+
+	requireFailure(t, "bob de-identifying alice's record", n.dataTx("bob", "records", "deidentify", id), "only its owner")
+	pdf := filepath.Join(t.TempDir(), "letter.pdf")
+	if err := os.WriteFile(pdf, []byte("%PDF-1.7\nDear Jane Doe"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pdfRec, r := n.upload("alice", alice, pdf)
+	requireSuccess(t, "pdf upload", r)
+	requireFailure(t, "de-identifying a PDF", n.dataTx("alice", "records", "deidentify", strconv.FormatUint(pdfRec.RecordID, 10)), "only DICOM and FHIR")
+
+	r = n.dataTx("alice", "records", "deidentify", id, "-o", "json")
+	requireSuccess(t, "deidentify", r)
+	var copyRec uploaded
+	if err := json.Unmarshal([]byte(r.stdout), &copyRec); err != nil {
+		t.Fatalf("deidentify -o json printed %q: %v", r.stdout, err)
+	}
+	var rec struct {
+		Record struct {
+			DerivedFrom string `json:"derived_from"`
+			Kind        string `json:"kind"`
+		} `json:"record"`
+	}
+	n.query(&rec, "records", "record", strconv.FormatUint(copyRec.RecordID, 10))
+	if rec.Record.DerivedFrom != id || rec.Record.Kind != "RECORD_KIND_DICOM" {
+		t.Fatalf("the copy is %+v, want a DICOM record derived from %s", rec.Record, id)
+	}
+	out := filepath.Join(t.TempDir(), "copy.dcm")
+	requireSuccess(t, "download of the copy", n.download("alice", copyRec.RecordID, out))
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ident := range []string{"Doe^Jane", "MRN-123456", "19800101", "St Mary's", "1.2.826.0.1.3680043.10.1393.1"} {
+		if bytes.Contains(data, []byte(ident)) {
+			t.Fatalf("the de-identified copy still holds %q", ident)
+		}
+	}
+	ds, err := dicom.Parse(bytes.NewReader(data), int64(len(data)), nil)
+	if err != nil {
+		t.Fatalf("the copy is not DICOM any more: %v", err)
+	}
+	if e, err := ds.FindElementByTag(tag.PatientIdentityRemoved); err != nil || e.Value.String() != "[YES]" {
+		t.Fatalf("Patient Identity Removed: %v %v", e, err)
+	}
+}
