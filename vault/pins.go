@@ -103,8 +103,9 @@ func (s *Store) PinnedCount() int64 { return s.pinned.Load() }
 // kept root stays. Blocks no root reaches at all (left by a crash in the
 // middle of a write) go too. It returns how many blocks it deleted.
 //
-// GC waits for writes in progress to record their roots and holds off new
-// ones until it is done; reads go on meanwhile.
+// GC waits for imports in progress to record their roots and holds off new
+// writes until it is done; reads go on meanwhile. The blocks of streamed
+// uploads still arriving are kept without waiting for them.
 func (s *Store) GC(ctx context.Context, now time.Time, grace time.Duration) (int, error) {
 	s.gcMu.Lock()
 	defer s.gcMu.Unlock()
@@ -129,6 +130,11 @@ func (s *Store) GC(ctx context.Context, now time.Time, grace time.Duration) (int
 	if err != nil {
 		return 0, err
 	}
+	s.inflightMu.Lock()
+	for h := range s.inflight {
+		live[h] = struct{}{}
+	}
+	s.inflightMu.Unlock()
 
 	// The blockstore keys blocks by multihash under /blocks: deleting the
 	// keys in one batch makes the sweep a single atomic, fsynced commit.

@@ -68,6 +68,12 @@ type Store struct {
 	pinMu sync.Mutex
 
 	pinned atomic.Int64 // roots currently pinned, for the metrics gauge
+
+	// inflight counts, by multihash, the blocks of streamed uploads still
+	// in progress: GC keeps them without waiting for the uploads, which
+	// may take as long as their clients' connections.
+	inflightMu sync.Mutex
+	inflight   map[string]int
 }
 
 // Open opens (or creates) the store in dir. Only one process may hold a

@@ -159,8 +159,9 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 		}
 	}
 
-	s.gcMu.RLock()
-	defer s.gcMu.RUnlock()
+	holdingGC := false
+	protected := s.protect()
+	defer protected.release()
 	w := newBlockWriter(ctx, s)
 	var added []cid.Cid // blocks this upload wrote, deleted again on failure
 	defer func() {
@@ -171,6 +172,9 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 			for _, c := range added {
 				_ = s.raw.DeleteBlock(context.WithoutCancel(ctx), c)
 			}
+		}
+		if holdingGC {
+			s.gcMu.RUnlock()
 		}
 	}()
 
@@ -218,6 +222,7 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 			}
 		}
 		received[c] = children
+		protected.add(c) // kept by GC until the upload ends, whether new or already held
 		if has, err := s.raw.Has(ctx, c); err != nil {
 			return cid.Undef, 0, err
 		} else if has {
@@ -236,6 +241,9 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 	if added, err = w.close(); err != nil {
 		return cid.Undef, 0, err
 	}
+	// From here to the recorded root GC must not run at all.
+	s.gcMu.RLock()
+	holdingGC = true
 	if rootLast {
 		if !last.Defined() {
 			return cid.Undef, 0, fmt.Errorf("%w: the CAR holds no block, so it has no root", ErrBadCAR)
@@ -313,7 +321,10 @@ func newBlockWriter(ctx context.Context, s *Store) *blockWriter {
 			if w.err != nil {
 				continue // drain, so put never blocks
 			}
-			if err := s.raw.PutMany(ctx, batch); err != nil {
+			s.gcMu.RLock() // GC never lists the blocks mid-write
+			err := s.raw.PutMany(ctx, batch)
+			s.gcMu.RUnlock()
+			if err != nil {
 				w.err = fmt.Errorf("vault: store blocks: %w", err)
 				w.failed.Store(true)
 				continue
@@ -343,6 +354,38 @@ func (w *blockWriter) close() ([]cid.Cid, error) {
 	close(w.queue)
 	<-w.done
 	return w.added, w.err
+}
+
+// protection is the set of blocks one upload asks GC to keep.
+type protection struct {
+	s      *Store
+	hashes []string
+}
+
+func (s *Store) protect() *protection { return &protection{s: s} }
+
+// add protects c; call it before the block is written.
+func (p *protection) add(c cid.Cid) {
+	h := string(c.Hash())
+	p.s.inflightMu.Lock()
+	if p.s.inflight == nil {
+		p.s.inflight = map[string]int{}
+	}
+	p.s.inflight[h]++
+	p.s.inflightMu.Unlock()
+	p.hashes = append(p.hashes, h)
+}
+
+// release ends the protection: the root's record (or nothing, for a
+// failed upload) decides from now on.
+func (p *protection) release() {
+	p.s.inflightMu.Lock()
+	defer p.s.inflightMu.Unlock()
+	for _, h := range p.hashes {
+		if p.s.inflight[h]--; p.s.inflight[h] <= 0 {
+			delete(p.s.inflight, h)
+		}
+	}
 }
 
 // uploadQuery is the query string of a streamed upload.

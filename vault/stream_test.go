@@ -3,9 +3,11 @@ package vault
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"io"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/ipfs/go-cid"
 	"github.com/stretchr/testify/require"
@@ -102,4 +104,60 @@ func TestVerifyCAR(t *testing.T) {
 	require.ErrorIs(t, err, ErrBlockMismatch)
 	_, err = VerifyCAR(ctx, bytes.NewReader(car.Bytes()[:car.Len()/2]), root, t.TempDir())
 	require.Error(t, err)
+}
+
+// GC during a slow streamed upload neither waits for it nor takes its
+// blocks; the upload then completes.
+func TestGCDuringStreamedUpload(t *testing.T) {
+	ctx := context.Background()
+	store, err := Open(t.TempDir())
+	require.NoError(t, err)
+	defer store.Close()
+
+	data := make([]byte, 20*ChunkSize+3)
+	_, err = rand.Read(data)
+	require.NoError(t, err)
+	var car bytes.Buffer
+	want, _, err := StreamCAR(ctx, bytes.NewReader(data), &car)
+	require.NoError(t, err)
+
+	// The client sends 12 MiB (past one 8 MiB write batch) and stalls.
+	pr, pw := io.Pipe()
+	type result struct {
+		root cid.Cid
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		root, _, err := store.importCARStream(ctx, pr, 0, true)
+		done <- result{root, err}
+	}()
+	_, err = pw.Write(car.Bytes()[:12<<20])
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { n, _ := store.BlockCount(ctx); return n > 0 }, 5*time.Second, 10*time.Millisecond)
+
+	gcDone := make(chan error, 1)
+	go func() {
+		_, err := store.GC(ctx, time.Now().Add(48*time.Hour), time.Hour)
+		gcDone <- err
+	}()
+	select {
+	case err := <-gcDone:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("GC waited for the stalled upload")
+	}
+
+	_, err = pw.Write(car.Bytes()[12<<20:])
+	require.NoError(t, err)
+	require.NoError(t, pw.Close())
+	res := <-done
+	require.NoError(t, res.err)
+	require.Equal(t, want, res.root)
+	r, err := store.Cat(ctx, want)
+	require.NoError(t, err)
+	got, err := io.ReadAll(r)
+	require.NoError(t, err)
+	r.Close()
+	require.Equal(t, data, got, "GC took blocks of the upload in progress")
 }
