@@ -18,33 +18,8 @@ RUN_ID=$(date +%s)
 HOSPITAL=royal-london-$RUN_ID
 DOCTOR=dr-who-$RUN_ID
 
-say() { printf '\n== %s\n' "$*"; }
-addr() { "$BIN" keys show "$1" -a; }
-
-# wait_tx HASH: wait for the block and fail unless the tx succeeded.
-wait_tx() {
-  local hash=$1 out
-  for _ in $(seq 1 30); do
-    if out=$("$BIN" query tx "$hash" -o json 2>/dev/null); then
-      if [ "$(jq -r .code <<<"$out")" != 0 ]; then
-        echo "transaction $hash failed: $(jq -r .raw_log <<<"$out")" >&2
-        return 1
-      fi
-      jq -r .height <<<"$out"
-      return 0
-    fi
-    sleep 1
-  done
-  echo "transaction $hash was not included in 30s" >&2
-  return 1
-}
-
-# send ARGS...: broadcast `medchaind tx ARGS` and wait for it; prints the height.
-send() {
-  local out
-  out=$("$BIN" tx "$@" "${TX_FLAGS[@]}")
-  wait_tx "$(jq -r .txhash <<<"$out")"
-}
+# shellcheck source=lib/demo.sh
+source scripts/lib/demo.sh
 
 # pass_proposal TITLE: every hospital votes yes on the newest proposal with
 # that title, then wait until it has passed.
@@ -67,7 +42,6 @@ pass_proposal() {
   return 1
 }
 
-command -v jq >/dev/null || { echo "this script needs jq (apt-get install jq)" >&2; exit 1; }
 
 say "Keys for the new hospital ($HOSPITAL) and its doctor ($DOCTOR)"
 "$BIN" keys add "$HOSPITAL" >/dev/null 2>&1

@@ -25,36 +25,8 @@ TX_FLAGS=(--yes --gas 600000 --output json)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-say() { printf '\n== %s\n' "$*"; }
-addr() { "$BIN" keys show "$1" -a; }
-
-# wait_tx HASH: wait for the block and fail unless the tx succeeded.
-wait_tx() {
-  local hash=$1 out
-  for _ in $(seq 1 30); do
-    if out=$("$BIN" query tx "$hash" -o json 2>/dev/null); then
-      if [ "$(jq -r .code <<<"$out")" != 0 ]; then
-        echo "transaction $hash failed: $(jq -r .raw_log <<<"$out")" >&2
-        return 1
-      fi
-      return 0
-    fi
-    sleep 1
-  done
-  echo "transaction $hash was not included in 30s" >&2
-  return 1
-}
-
-# send ARGS...: broadcast `medchaind tx ARGS` and wait for its block.
-send() {
-  local out
-  out=$("$BIN" tx "$@" "${TX_FLAGS[@]}")
-  if [ "$(jq -r .code <<<"$out")" != 0 ]; then
-    echo "refused: $(jq -r .raw_log <<<"$out")" >&2
-    return 1
-  fi
-  wait_tx "$(jq -r .txhash <<<"$out")"
-}
+# shellcheck source=lib/demo.sh
+source scripts/lib/demo.sh
 
 # expect_failure WHAT CMD...: run CMD, which must fail; show its message.
 expect_failure() {
@@ -69,7 +41,6 @@ expect_failure() {
 
 allowed() { "$BIN" query access check "$1" "$2" -o json | jq -r '.allowed // false'; }
 
-command -v jq >/dev/null || { echo "this script needs jq (apt-get install jq)" >&2; exit 1; }
 curl -fsS "$MEDCHAIN_VAULT/healthz" >/dev/null ||
   { echo "no vault answers at $MEDCHAIN_VAULT: is \`make localnet\` running?" >&2; exit 1; }
 
@@ -80,7 +51,7 @@ for k in alice bob dr-house dr-grey st-mary; do
   mine=$("$BIN" keys encryption-key "$k" --output json | jq -r .key_id)
   onchain=$("$BIN" query access key "$(addr "$k")" -o json 2>/dev/null | jq -r '.key.key_id // empty' || true)
   if [ "$mine" != "$onchain" ]; then
-    send access register-key --from "$k"
+    send access register-key --from "$k" >/dev/null
   fi
   echo "$k: key $mine"
 done
@@ -92,7 +63,7 @@ GRANTED_WRITE=$("$BIN" query access grants-by-owner "$ALICE" -o json |
 if [ "$GRANTED_WRITE" = 0 ]; then
   expect_failure "dr-house's upload without alice's WRITE grant" \
     "$BIN" tx records upload "$WORK/scan.dcm" --owner "$ALICE" --from dr-house --yes
-  send access grant all "$STMARY" --permission write --purpose treatment --from alice
+  send access grant all "$STMARY" --permission write --purpose treatment --from alice >/dev/null
   echo "alice granted St Mary's WRITE"
 fi
 UP=$("$BIN" tx records upload "$WORK/scan.dcm" --owner "$ALICE" --label "MRI knee" --from dr-house --yes -o json)
@@ -103,16 +74,16 @@ expect_failure "dr-house's upload for bob, who granted nothing" \
 "$BIN" query records records-by-owner "$ALICE" -o json | jq -c '.records[] | {id, kind, label: .label, version, issuer}'
 
 say "3. alice grants dr-grey; dr-grey downloads; bob may not"
-send access grant "$ID" "$GREY" --purpose treatment --expires 30d --from alice
+send access grant "$ID" "$GREY" --purpose treatment --expires 30d --from alice >/dev/null
 "$BIN" query records download "$ID" -o "$WORK/grey.dcm" --from dr-grey
 cmp "$WORK/scan.dcm" "$WORK/grey.dcm" && echo "dr-grey's copy is byte-identical"
 expect_failure "bob's download" "$BIN" query records download "$ID" -o "$WORK/bob.dcm" --from bob
 [ ! -e "$WORK/bob.dcm" ] && echo "and nothing was written"
 
 say "4. dr-house asks for READ; alice approves"
-send access request "$ALICE" --record-id "$ID" --permission read --purpose treatment --reason "follow-up" --from dr-house
+send access request "$ALICE" --record-id "$ID" --permission read --purpose treatment --reason "follow-up" --from dr-house >/dev/null
 REQ=$("$BIN" query access requests-by-owner "$ALICE" -o json | jq -r '.requests | last | .id')
-send access grant "$ID" "$HOUSE" --purpose treatment --request "$REQ" --from alice
+send access grant "$ID" "$HOUSE" --purpose treatment --request "$REQ" --from alice >/dev/null
 echo "check $ID dr-house: allowed=$(allowed "$ID" "$HOUSE")"
 
 say "5. alice revokes dr-grey, rotating the record key"
@@ -128,10 +99,10 @@ say "6. St Mary's pays alice's consent fees"
 if ! "$BIN" query feegrant grant "$STMARY" "$ALICE" >/dev/null 2>&1; then
   send feegrant grant "$STMARY" "$ALICE" --spend-limit 100000000umed \
     --allowed-messages "/medchain.access.v1.MsgGrantAccess,/medchain.access.v1.MsgRevokeAccess,/medchain.access.v1.MsgDenyRequest,/medchain.access.v1.MsgRegisterEncryptionKey" \
-    --from st-mary
+    --from st-mary >/dev/null
 fi
 BEFORE=$("$BIN" query bank balance "$ALICE" umed -o json | jq -r .balance.amount)
-send access grant "$ID" "$BOB" --purpose patient-request --expires 1m --fee-granter "$STMARY" --fees 5000umed --from alice
+send access grant "$ID" "$BOB" --purpose patient-request --expires 1m --fee-granter "$STMARY" --fees 5000umed --from alice >/dev/null
 AFTER=$("$BIN" query bank balance "$ALICE" umed -o json | jq -r .balance.amount)
 echo "alice's balance: $BEFORE -> $AFTER (St Mary's paid the 5000umed fee)"
 
@@ -151,7 +122,7 @@ while [ "$(allowed "$ID" "$BOB")" = true ]; do sleep 2; done
 echo "bob: allowed=false at $(date -u +%FT%TZ) (block time $("$BIN" status | jq -r .sync_info.latest_block_time))"
 
 say "9. alice redacts the record"
-send records redact "$ID" --from alice
+send records redact "$ID" --from alice >/dev/null
 "$BIN" query records record "$ID" -o json | jq -c .record
 if "$BIN" query records history "$ID" -o json | grep -q bafy; then echo "UNEXPECTED: a CID survived redaction" >&2; exit 1; fi
 echo "no query shows a CID of record $ID any more"
