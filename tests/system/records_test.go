@@ -533,3 +533,65 @@ func subtract(t *testing.T, amount string, n int64) string {
 	}
 	return strconv.FormatInt(v-n, 10)
 }
+
+// TestConcurrentUploadsBothLand: two uploads for one patient at the same
+// moment seal their keys for the same next record id; the one that loses
+// the id seals again for the next and lands too, and each record opens to
+// its own file.
+func TestConcurrentUploadsBothLand(t *testing.T) {
+	n := newNode(t)
+	n.start()
+	alice := n.address("alice")
+	n.mustTx("alice", "access", "register-key")
+	n.mustTx("alice", "access", "grant", "all", n.address("val"), "--permission", "write", "--purpose", "treatment")
+	n.mustTx("val", "access", "register-key")
+
+	files := make([]string, 2)
+	contents := make([][]byte, 2)
+	for i := range files {
+		files[i], contents[i] = dicomFile(t, t.TempDir(), 200<<10)
+	}
+	type out struct {
+		u uploaded
+		r result
+	}
+	results := make(chan out, 2)
+	// Two signers (the patient and her hospital), so that the transactions
+	// do not share an account sequence.
+	for i, from := range []string{"alice", "val"} {
+		go func() {
+			u, r := n.upload(from, alice, files[i])
+			results <- out{u, r}
+		}()
+	}
+	ids := map[uint64]string{}
+	for range 2 {
+		o := <-results
+		requireSuccess(t, "concurrent upload", o.r)
+		ids[o.u.RecordID] = o.u.CID
+		if strings.Contains(o.r.stderr, "was taken") {
+			t.Logf("retried: %s", strings.TrimSpace(o.r.stderr))
+		}
+	}
+	if len(ids) != 2 {
+		t.Fatalf("two concurrent uploads produced records %v, want two distinct ones", ids)
+	}
+	// Each record opens to one of the two files, and they differ.
+	got := map[string]bool{}
+	for id := range ids {
+		path := filepath.Join(t.TempDir(), "out")
+		requireSuccess(t, "download", n.download("alice", id, path))
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range contents {
+			if bytes.Equal(data, c) {
+				got[strconv.Itoa(i)] = true
+			}
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("the two records open to %d distinct uploaded files, want 2", len(got))
+	}
+}

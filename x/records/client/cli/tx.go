@@ -184,9 +184,11 @@ func createRecord(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgCr
 		// Another record took the id the wraps were sealed for: seal again
 		// for the next one (the payload does not depend on the id).
 		if attempt < attempts && errors.Is(err, medclient.ErrTxFailed) && strings.Contains(err.Error(), "next record id") {
+			taken := msg.Wraps[0].RecordId
 			if err := wrapNew(cmd, clientCtx, msg, recordKey); err != nil {
 				return err
 			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "record id %d was taken by another upload; sealed the key again for %d\n", taken, msg.Wraps[0].RecordId)
 			continue
 		}
 		return fmt.Errorf("the payload is in the vault as %s but the record was not registered (the vault collects it later): %w", msg.Cid, err)
