@@ -87,6 +87,9 @@ import (
 	"github.com/medchain/medchain/x/access"
 	accesskeeper "github.com/medchain/medchain/x/access/keeper"
 	accesstypes "github.com/medchain/medchain/x/access/types"
+	"github.com/medchain/medchain/x/datanft"
+	datanftkeeper "github.com/medchain/medchain/x/datanft/keeper"
+	datanfttypes "github.com/medchain/medchain/x/datanft/types"
 	"github.com/medchain/medchain/x/issuers"
 	issuerskeeper "github.com/medchain/medchain/x/issuers/keeper"
 	issuerstypes "github.com/medchain/medchain/x/issuers/types"
@@ -140,6 +143,7 @@ type MedchainApp struct {
 
 	IssuersKeeper issuerskeeper.Keeper
 	RecordsKeeper recordskeeper.Keeper
+	DataNFTKeeper datanftkeeper.Keeper
 	AccessKeeper  accesskeeper.Keeper
 
 	ModuleManager      *module.Manager
@@ -311,6 +315,7 @@ func New(
 		app.RecordsKeeper, app.IssuersKeeper,
 	)
 	app.RecordsKeeper = app.RecordsKeeper.SetHooks(app.AccessKeeper.Hooks())
+	app.DataNFTKeeper = datanftkeeper.NewKeeper(accountCodec, app.NFTKeeper)
 
 	app.ModuleManager = module.NewManager(
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),
@@ -330,6 +335,7 @@ func New(
 		issuers.NewAppModule(appCodec, app.IssuersKeeper),
 		records.NewAppModule(appCodec, app.RecordsKeeper),
 		access.NewAppModule(appCodec, app.AccessKeeper),
+		datanft.NewAppModule(app.DataNFTKeeper),
 	)
 
 	// The basic manager serves codec registration, default genesis and
@@ -441,6 +447,7 @@ func (app *MedchainApp) setBlockOrders() {
 		authz.ModuleName,
 		feegrant.ModuleName,
 		nft.ModuleName,
+		datanfttypes.ModuleName, // creates the identity class unless x/nft's genesis has it
 		upgradetypes.ModuleName,
 	}
 	app.ModuleManager.SetOrderInitGenesis(genesisOrder...)
@@ -458,7 +465,11 @@ func (app *MedchainApp) setAnteHandler() {
 	if err != nil {
 		panic(fmt.Errorf("building the ante handler: %w", err))
 	}
-	app.SetAnteHandler(anteHandler)
+	// Identity NFTs never move: x/nft has no send hook, so the refusal
+	// comes first in the ante chain.
+	app.SetAnteHandler(func(ctx sdk.Context, tx sdk.Tx, simulate bool) (sdk.Context, error) {
+		return datanft.IdentityTransferDecorator{}.AnteHandle(ctx, tx, simulate, anteHandler)
+	})
 }
 
 func (app *MedchainApp) setPostHandler() {
