@@ -108,6 +108,7 @@ var moduleAccountPermissions = map[string][]string{
 	stakingtypes.NotBondedPoolName: {authtypes.Burner, authtypes.Staking},
 	govtypes.ModuleName:            {authtypes.Burner},
 	nft.ModuleName:                 nil,
+	datanfttypes.ModuleName:        nil, // licence escrows
 }
 
 var (
@@ -208,6 +209,7 @@ func New(
 		issuerstypes.StoreKey,
 		recordstypes.StoreKey,
 		accesstypes.StoreKey,
+		datanfttypes.StoreKey,
 	)
 	if err := bApp.RegisterStreamingServices(appOpts, keys); err != nil {
 		panic(err)
@@ -315,7 +317,13 @@ func New(
 		app.RecordsKeeper, app.IssuersKeeper,
 	)
 	app.RecordsKeeper = app.RecordsKeeper.SetHooks(app.AccessKeeper.Hooks())
-	app.DataNFTKeeper = datanftkeeper.NewKeeper(accountCodec, app.NFTKeeper)
+	// A licence is fulfilled by an ordinary x/access grant: datanft calls
+	// access's own Msg service, so every check of MsgGrantAccess applies.
+	app.DataNFTKeeper = datanftkeeper.NewKeeper(
+		appCodec, runtime.NewKVStoreService(keys[datanfttypes.StoreKey]), accountCodec, authority,
+		app.NFTKeeper, app.BankKeeper, app.RecordsKeeper,
+		accesskeeper.NewGrantService(app.AccessKeeper),
+	)
 
 	app.ModuleManager = module.NewManager(
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),
@@ -330,7 +338,11 @@ func New(
 		upgrade.NewAppModule(app.UpgradeKeeper, accountCodec),
 		evidence.NewAppModule(app.EvidenceKeeper),
 		authzmodule.NewAppModule(appCodec, app.AuthzKeeper, app.AccountKeeper, app.BankKeeper, interfaceRegistry),
-		nftmodule.NewAppModule(appCodec, app.NFTKeeper, app.AccountKeeper, app.BankKeeper, interfaceRegistry),
+		// x/nft behind datanft's send guard: identity NFTs never move, and
+		// a data-NFT's listing goes when the NFT does.
+		datanft.NewNFTModule(
+			nftmodule.NewAppModule(appCodec, app.NFTKeeper, app.AccountKeeper, app.BankKeeper, interfaceRegistry),
+			app.NFTKeeper, app.DataNFTKeeper),
 		consensus.NewAppModule(appCodec, app.ConsensusParamsKeeper),
 		issuers.NewAppModule(appCodec, app.IssuersKeeper),
 		records.NewAppModule(appCodec, app.RecordsKeeper),
@@ -422,6 +434,7 @@ func (app *MedchainApp) setBlockOrders() {
 		govtypes.ModuleName,
 		issuerstypes.ModuleName,
 		accesstypes.ModuleName,
+		datanfttypes.ModuleName,
 		stakingtypes.ModuleName,
 		genutiltypes.ModuleName,
 		feegrant.ModuleName,

@@ -12,8 +12,10 @@ import (
 
 // IdentityTransferDecorator refuses any x/nft MsgSend of an identity NFT,
 // at the top of a transaction or inside authz MsgExec (nested to any
-// depth): x/nft has no send hook, so the ante handler is where
-// "non-transferable" is enforced.
+// depth), before the transaction is admitted to the mempool. The rule
+// itself lives in NFTModule's Msg service guard, which also covers routes
+// without an ante handler (governance proposals); this decorator makes the
+// refusal early and free.
 type IdentityTransferDecorator struct{}
 
 // AnteHandle implements sdk.AnteDecorator.

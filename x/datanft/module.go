@@ -1,8 +1,12 @@
-// Package datanft is the module of data-NFTs (issue 7). So far it holds
-// identity NFTs: one per account, minted with MsgClaimIdentity into the
-// x/nft class medchain-identity and never transferable
-// (IdentityTransferDecorator). Data-NFTs of de-identified records, the
-// market and licences come next.
+// Package datanft is the module of data-NFTs. It holds identity NFTs (one
+// per account, minted with MsgClaimIdentity into the x/nft class
+// medchain-identity, never transferable) and data-NFTs of de-identified
+// records: minted by the patient, earning their producer (the issuer of the
+// original record) a royalty on every sale and licence, sold on a market
+// whose listings vanish when the NFT moves, and licensed to researchers as
+// x/access READ grants paid through an escrow. x/nft stores the tokens;
+// NFTModule wraps x/nft's module so that its MsgSend refuses identity NFTs
+// and removes stale listings, whatever route the message takes.
 package datanft
 
 import (
@@ -12,7 +16,6 @@ import (
 
 	gwruntime "github.com/grpc-ecosystem/grpc-gateway/runtime"
 
-	autocliv1 "cosmossdk.io/api/cosmos/autocli/v1"
 	"cosmossdk.io/core/appmodule"
 
 	"github.com/cosmos/cosmos-sdk/client"
@@ -34,6 +37,7 @@ var (
 	_ module.HasGenesis          = AppModule{}
 	_ module.HasServices         = AppModule{}
 	_ module.HasConsensusVersion = AppModule{}
+	_ appmodule.HasEndBlocker    = AppModule{}
 )
 
 // AppModule is the datanft module.
@@ -73,7 +77,7 @@ func (AppModule) RegisterGRPCGatewayRoutes(clientCtx client.Context, mux *gwrunt
 // RegisterServices registers the Msg and Query services.
 func (am AppModule) RegisterServices(cfg module.Configurator) {
 	types.RegisterMsgServer(cfg.MsgServer(), keeper.NewMsgServerImpl(am.keeper))
-	types.RegisterQueryServer(cfg.QueryServer(), am.keeper)
+	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQuerier(am.keeper))
 }
 
 // DefaultGenesis is the genesis of a new chain.
@@ -82,15 +86,18 @@ func (AppModule) DefaultGenesis(cdc codec.JSONCodec) json.RawMessage {
 }
 
 // ValidateGenesis checks a genesis state.
-func (AppModule) ValidateGenesis(cdc codec.JSONCodec, _ client.TxEncodingConfig, bz json.RawMessage) error {
+func (am AppModule) ValidateGenesis(cdc codec.JSONCodec, _ client.TxEncodingConfig, bz json.RawMessage) error {
 	var gs types.GenesisState
 	if err := cdc.UnmarshalJSON(bz, &gs); err != nil {
 		return fmt.Errorf("decoding %s genesis state: %w", types.ModuleName, err)
 	}
-	return gs.Validate()
+	if am.keeper.AddressCodec() == nil {
+		return fmt.Errorf("%s module has no keeper; build it with NewAppModule", types.ModuleName)
+	}
+	return gs.Validate(am.keeper.AddressCodec())
 }
 
-// InitGenesis creates the identity class.
+// InitGenesis loads the module state and creates the identity class.
 func (am AppModule) InitGenesis(ctx sdk.Context, cdc codec.JSONCodec, bz json.RawMessage) {
 	var gs types.GenesisState
 	if err := cdc.UnmarshalJSON(bz, &gs); err != nil {
@@ -103,35 +110,18 @@ func (am AppModule) InitGenesis(ctx sdk.Context, cdc codec.JSONCodec, bz json.Ra
 
 // ExportGenesis exports the module's state.
 func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.RawMessage {
-	return cdc.MustMarshalJSON(am.keeper.ExportGenesis(ctx))
+	gs, err := am.keeper.ExportGenesis(ctx)
+	if err != nil {
+		panic(fmt.Errorf("exporting %s genesis: %w", types.ModuleName, err))
+	}
+	return cdc.MustMarshalJSON(gs)
+}
+
+// EndBlock refunds timed-out licences, a bounded number per block.
+func (am AppModule) EndBlock(ctx context.Context) error {
+	return am.keeper.EndBlocker(ctx)
 }
 
 // ConsensusVersion implements module.HasConsensusVersion.
 func (AppModule) ConsensusVersion() uint64 { return ConsensusVersion }
 
-// AutoCLIOptions generates the CLI from the services.
-func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
-	return &autocliv1.ModuleOptions{
-		Query: &autocliv1.ServiceCommandDescriptor{
-			Service: types.Query_serviceDesc.ServiceName,
-			RpcCommandOptions: []*autocliv1.RpcCommandOptions{{
-				RpcMethod:      "Identity",
-				Use:            "identity ADDRESS",
-				Short:          "Say whether ADDRESS holds its identity NFT",
-				Example:        "medchaind query datanft identity med1...",
-				PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "address"}},
-			}},
-		},
-		Tx: &autocliv1.ServiceCommandDescriptor{
-			Service: types.Msg_serviceDesc.ServiceName,
-			RpcCommandOptions: []*autocliv1.RpcCommandOptions{{
-				RpcMethod: "ClaimIdentity",
-				Use:       "claim-identity",
-				Short:     "Mint your identity NFT (one per account; it can never be sent)",
-				Long: "Mints the x/nft token medchain-identity/<your address> to the signer. It carries no personal data; " +
-					"it is the account's on-chain ID card, and x/nft send refuses it.",
-				Example: "medchaind tx datanft claim-identity --from alice",
-			}},
-		},
-	}
-}

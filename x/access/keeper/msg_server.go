@@ -61,3 +61,15 @@ func (k msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams)
 	}
 	return &types.MsgUpdateParamsResponse{}, nil
 }
+
+// GrantService is the access keeper with its Msg service: what x/datanft
+// needs to fulfil a licence with an ordinary, fully checked grant.
+type GrantService struct {
+	types.MsgServer
+	Keeper
+}
+
+// NewGrantService returns keeper's GrantService.
+func NewGrantService(keeper Keeper) GrantService {
+	return GrantService{MsgServer: NewMsgServerImpl(keeper), Keeper: keeper}
+}

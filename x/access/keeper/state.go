@@ -459,3 +459,14 @@ func (k Keeper) sameAddress(a, b string) bool {
 	y, err2 := k.addressCodec.StringToBytes(b)
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
+
+// LiveRecordGrant says whether grantee holds an unexpired grant with
+// permission p on the record itself (scope grants are not counted). x/datanft
+// asks it before selling a licence whose grant could not be made.
+func (k Keeper) LiveRecordGrant(ctx context.Context, recordID uint64, grantee sdk.AccAddress, p types.Permission) (bool, error) {
+	e, found, err := k.accessEntry(ctx, recordID, nil, grantee, p)
+	if err != nil || !found {
+		return false, err
+	}
+	return e.IsLive(now(ctx)), nil
+}

@@ -10,7 +10,16 @@ import (
 
 // RegisterInterfaces registers the module's messages.
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
-	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgClaimIdentity{})
+	registry.RegisterImplementations((*sdk.Msg)(nil),
+		&MsgClaimIdentity{},
+		&MsgMintDataNFT{},
+		&MsgListNFT{},
+		&MsgCancelListing{},
+		&MsgBuyNFT{},
+		&MsgBuyLicence{},
+		&MsgFulfilLicence{},
+		&MsgUpdateParams{},
+	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }
 
@@ -19,4 +28,12 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 // signers.
 func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgClaimIdentity{}, "medchain/x/datanft/MsgClaimIdentity")
+	legacy.RegisterAminoMsg(cdc, &MsgMintDataNFT{}, "medchain/x/datanft/MsgMintDataNFT")
+	legacy.RegisterAminoMsg(cdc, &MsgListNFT{}, "medchain/x/datanft/MsgListNFT")
+	legacy.RegisterAminoMsg(cdc, &MsgCancelListing{}, "medchain/x/datanft/MsgCancelListing")
+	legacy.RegisterAminoMsg(cdc, &MsgBuyNFT{}, "medchain/x/datanft/MsgBuyNFT")
+	legacy.RegisterAminoMsg(cdc, &MsgBuyLicence{}, "medchain/x/datanft/MsgBuyLicence")
+	legacy.RegisterAminoMsg(cdc, &MsgFulfilLicence{}, "medchain/x/datanft/MsgFulfilLicence")
+	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "medchain/x/datanft/MsgUpdateParams")
+	cdc.RegisterConcrete(&Params{}, "medchain/x/datanft/Params", nil)
 }

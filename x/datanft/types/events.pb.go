@@ -6,6 +6,9 @@ package types
 import (
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
+	types "github.com/cosmos/cosmos-sdk/types"
+	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
+	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
 	io "io"
 	math "math"
@@ -84,30 +87,523 @@ func (m *EventIdentityClaimed) GetNftId() string {
 	return ""
 }
 
+// EventDataNFTMinted is emitted when a data-NFT is minted.
+type EventDataNFTMinted struct {
+	Nft   DataNFT `protobuf:"bytes,1,opt,name=nft,proto3" json:"nft"`
+	Owner string  `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+}
+
+func (m *EventDataNFTMinted) Reset()         { *m = EventDataNFTMinted{} }
+func (m *EventDataNFTMinted) String() string { return proto.CompactTextString(m) }
+func (*EventDataNFTMinted) ProtoMessage()    {}
+func (*EventDataNFTMinted) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4bd30d802b109b27, []int{1}
+}
+func (m *EventDataNFTMinted) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventDataNFTMinted) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventDataNFTMinted.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventDataNFTMinted) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventDataNFTMinted.Merge(m, src)
+}
+func (m *EventDataNFTMinted) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventDataNFTMinted) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventDataNFTMinted.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventDataNFTMinted proto.InternalMessageInfo
+
+func (m *EventDataNFTMinted) GetNft() DataNFT {
+	if m != nil {
+		return m.Nft
+	}
+	return DataNFT{}
+}
+
+func (m *EventDataNFTMinted) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+// EventNFTListed is emitted when a data-NFT is listed or its price changes.
+type EventNFTListed struct {
+	Listing Listing `protobuf:"bytes,1,opt,name=listing,proto3" json:"listing"`
+}
+
+func (m *EventNFTListed) Reset()         { *m = EventNFTListed{} }
+func (m *EventNFTListed) String() string { return proto.CompactTextString(m) }
+func (*EventNFTListed) ProtoMessage()    {}
+func (*EventNFTListed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4bd30d802b109b27, []int{2}
+}
+func (m *EventNFTListed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventNFTListed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventNFTListed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventNFTListed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventNFTListed.Merge(m, src)
+}
+func (m *EventNFTListed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventNFTListed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventNFTListed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventNFTListed proto.InternalMessageInfo
+
+func (m *EventNFTListed) GetListing() Listing {
+	if m != nil {
+		return m.Listing
+	}
+	return Listing{}
+}
+
+// EventListingRemoved is emitted when a listing ends without a sale.
+type EventListingRemoved struct {
+	ClassId string `protobuf:"bytes,1,opt,name=class_id,json=classId,proto3" json:"class_id,omitempty"`
+	NftId   string `protobuf:"bytes,2,opt,name=nft_id,json=nftId,proto3" json:"nft_id,omitempty"`
+	Seller  string `protobuf:"bytes,3,opt,name=seller,proto3" json:"seller,omitempty"`
+	// reason is CANCELLED or MOVED (the NFT changed hands by another route).
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+}
+
+func (m *EventListingRemoved) Reset()         { *m = EventListingRemoved{} }
+func (m *EventListingRemoved) String() string { return proto.CompactTextString(m) }
+func (*EventListingRemoved) ProtoMessage()    {}
+func (*EventListingRemoved) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4bd30d802b109b27, []int{3}
+}
+func (m *EventListingRemoved) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventListingRemoved) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventListingRemoved.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventListingRemoved) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventListingRemoved.Merge(m, src)
+}
+func (m *EventListingRemoved) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventListingRemoved) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventListingRemoved.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventListingRemoved proto.InternalMessageInfo
+
+func (m *EventListingRemoved) GetClassId() string {
+	if m != nil {
+		return m.ClassId
+	}
+	return ""
+}
+
+func (m *EventListingRemoved) GetNftId() string {
+	if m != nil {
+		return m.NftId
+	}
+	return ""
+}
+
+func (m *EventListingRemoved) GetSeller() string {
+	if m != nil {
+		return m.Seller
+	}
+	return ""
+}
+
+func (m *EventListingRemoved) GetReason() string {
+	if m != nil {
+		return m.Reason
+	}
+	return ""
+}
+
+// EventNFTSold is emitted when a listed data-NFT is bought.
+type EventNFTSold struct {
+	ClassId  string     `protobuf:"bytes,1,opt,name=class_id,json=classId,proto3" json:"class_id,omitempty"`
+	NftId    string     `protobuf:"bytes,2,opt,name=nft_id,json=nftId,proto3" json:"nft_id,omitempty"`
+	Seller   string     `protobuf:"bytes,3,opt,name=seller,proto3" json:"seller,omitempty"`
+	Buyer    string     `protobuf:"bytes,4,opt,name=buyer,proto3" json:"buyer,omitempty"`
+	Producer string     `protobuf:"bytes,5,opt,name=producer,proto3" json:"producer,omitempty"`
+	Price    types.Coin `protobuf:"bytes,6,opt,name=price,proto3" json:"price"`
+	Royalty  types.Coin `protobuf:"bytes,7,opt,name=royalty,proto3" json:"royalty"`
+}
+
+func (m *EventNFTSold) Reset()         { *m = EventNFTSold{} }
+func (m *EventNFTSold) String() string { return proto.CompactTextString(m) }
+func (*EventNFTSold) ProtoMessage()    {}
+func (*EventNFTSold) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4bd30d802b109b27, []int{4}
+}
+func (m *EventNFTSold) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventNFTSold) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventNFTSold.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventNFTSold) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventNFTSold.Merge(m, src)
+}
+func (m *EventNFTSold) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventNFTSold) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventNFTSold.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventNFTSold proto.InternalMessageInfo
+
+func (m *EventNFTSold) GetClassId() string {
+	if m != nil {
+		return m.ClassId
+	}
+	return ""
+}
+
+func (m *EventNFTSold) GetNftId() string {
+	if m != nil {
+		return m.NftId
+	}
+	return ""
+}
+
+func (m *EventNFTSold) GetSeller() string {
+	if m != nil {
+		return m.Seller
+	}
+	return ""
+}
+
+func (m *EventNFTSold) GetBuyer() string {
+	if m != nil {
+		return m.Buyer
+	}
+	return ""
+}
+
+func (m *EventNFTSold) GetProducer() string {
+	if m != nil {
+		return m.Producer
+	}
+	return ""
+}
+
+func (m *EventNFTSold) GetPrice() types.Coin {
+	if m != nil {
+		return m.Price
+	}
+	return types.Coin{}
+}
+
+func (m *EventNFTSold) GetRoyalty() types.Coin {
+	if m != nil {
+		return m.Royalty
+	}
+	return types.Coin{}
+}
+
+// EventLicenceRequested is emitted when a licence is bought.
+type EventLicenceRequested struct {
+	Licence Licence `protobuf:"bytes,1,opt,name=licence,proto3" json:"licence"`
+}
+
+func (m *EventLicenceRequested) Reset()         { *m = EventLicenceRequested{} }
+func (m *EventLicenceRequested) String() string { return proto.CompactTextString(m) }
+func (*EventLicenceRequested) ProtoMessage()    {}
+func (*EventLicenceRequested) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4bd30d802b109b27, []int{5}
+}
+func (m *EventLicenceRequested) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventLicenceRequested) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventLicenceRequested.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventLicenceRequested) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventLicenceRequested.Merge(m, src)
+}
+func (m *EventLicenceRequested) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventLicenceRequested) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventLicenceRequested.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventLicenceRequested proto.InternalMessageInfo
+
+func (m *EventLicenceRequested) GetLicence() Licence {
+	if m != nil {
+		return m.Licence
+	}
+	return Licence{}
+}
+
+// EventLicenceFulfilled is emitted when a licence's READ grant is made.
+type EventLicenceFulfilled struct {
+	LicenceId  uint64     `protobuf:"varint,1,opt,name=licence_id,json=licenceId,proto3" json:"licence_id,omitempty"`
+	GrantId    uint64     `protobuf:"varint,2,opt,name=grant_id,json=grantId,proto3" json:"grant_id,omitempty"`
+	Buyer      string     `protobuf:"bytes,3,opt,name=buyer,proto3" json:"buyer,omitempty"`
+	Payee      string     `protobuf:"bytes,4,opt,name=payee,proto3" json:"payee,omitempty"`
+	Producer   string     `protobuf:"bytes,5,opt,name=producer,proto3" json:"producer,omitempty"`
+	ToPayee    types.Coin `protobuf:"bytes,6,opt,name=to_payee,json=toPayee,proto3" json:"to_payee"`
+	ToProducer types.Coin `protobuf:"bytes,7,opt,name=to_producer,json=toProducer,proto3" json:"to_producer"`
+}
+
+func (m *EventLicenceFulfilled) Reset()         { *m = EventLicenceFulfilled{} }
+func (m *EventLicenceFulfilled) String() string { return proto.CompactTextString(m) }
+func (*EventLicenceFulfilled) ProtoMessage()    {}
+func (*EventLicenceFulfilled) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4bd30d802b109b27, []int{6}
+}
+func (m *EventLicenceFulfilled) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventLicenceFulfilled) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventLicenceFulfilled.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventLicenceFulfilled) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventLicenceFulfilled.Merge(m, src)
+}
+func (m *EventLicenceFulfilled) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventLicenceFulfilled) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventLicenceFulfilled.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventLicenceFulfilled proto.InternalMessageInfo
+
+func (m *EventLicenceFulfilled) GetLicenceId() uint64 {
+	if m != nil {
+		return m.LicenceId
+	}
+	return 0
+}
+
+func (m *EventLicenceFulfilled) GetGrantId() uint64 {
+	if m != nil {
+		return m.GrantId
+	}
+	return 0
+}
+
+func (m *EventLicenceFulfilled) GetBuyer() string {
+	if m != nil {
+		return m.Buyer
+	}
+	return ""
+}
+
+func (m *EventLicenceFulfilled) GetPayee() string {
+	if m != nil {
+		return m.Payee
+	}
+	return ""
+}
+
+func (m *EventLicenceFulfilled) GetProducer() string {
+	if m != nil {
+		return m.Producer
+	}
+	return ""
+}
+
+func (m *EventLicenceFulfilled) GetToPayee() types.Coin {
+	if m != nil {
+		return m.ToPayee
+	}
+	return types.Coin{}
+}
+
+func (m *EventLicenceFulfilled) GetToProducer() types.Coin {
+	if m != nil {
+		return m.ToProducer
+	}
+	return types.Coin{}
+}
+
+// EventLicenceRefunded is emitted when an unfulfilled licence times out.
+type EventLicenceRefunded struct {
+	LicenceId uint64     `protobuf:"varint,1,opt,name=licence_id,json=licenceId,proto3" json:"licence_id,omitempty"`
+	Buyer     string     `protobuf:"bytes,2,opt,name=buyer,proto3" json:"buyer,omitempty"`
+	Amount    types.Coin `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount"`
+}
+
+func (m *EventLicenceRefunded) Reset()         { *m = EventLicenceRefunded{} }
+func (m *EventLicenceRefunded) String() string { return proto.CompactTextString(m) }
+func (*EventLicenceRefunded) ProtoMessage()    {}
+func (*EventLicenceRefunded) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4bd30d802b109b27, []int{7}
+}
+func (m *EventLicenceRefunded) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventLicenceRefunded) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventLicenceRefunded.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventLicenceRefunded) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventLicenceRefunded.Merge(m, src)
+}
+func (m *EventLicenceRefunded) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventLicenceRefunded) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventLicenceRefunded.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventLicenceRefunded proto.InternalMessageInfo
+
+func (m *EventLicenceRefunded) GetLicenceId() uint64 {
+	if m != nil {
+		return m.LicenceId
+	}
+	return 0
+}
+
+func (m *EventLicenceRefunded) GetBuyer() string {
+	if m != nil {
+		return m.Buyer
+	}
+	return ""
+}
+
+func (m *EventLicenceRefunded) GetAmount() types.Coin {
+	if m != nil {
+		return m.Amount
+	}
+	return types.Coin{}
+}
+
 func init() {
 	proto.RegisterType((*EventIdentityClaimed)(nil), "medchain.datanft.v1.EventIdentityClaimed")
+	proto.RegisterType((*EventDataNFTMinted)(nil), "medchain.datanft.v1.EventDataNFTMinted")
+	proto.RegisterType((*EventNFTListed)(nil), "medchain.datanft.v1.EventNFTListed")
+	proto.RegisterType((*EventListingRemoved)(nil), "medchain.datanft.v1.EventListingRemoved")
+	proto.RegisterType((*EventNFTSold)(nil), "medchain.datanft.v1.EventNFTSold")
+	proto.RegisterType((*EventLicenceRequested)(nil), "medchain.datanft.v1.EventLicenceRequested")
+	proto.RegisterType((*EventLicenceFulfilled)(nil), "medchain.datanft.v1.EventLicenceFulfilled")
+	proto.RegisterType((*EventLicenceRefunded)(nil), "medchain.datanft.v1.EventLicenceRefunded")
 }
 
 func init() { proto.RegisterFile("medchain/datanft/v1/events.proto", fileDescriptor_4bd30d802b109b27) }
 
 var fileDescriptor_4bd30d802b109b27 = []byte{
-	// 243 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0xc8, 0x4d, 0x4d, 0x49,
-	0xce, 0x48, 0xcc, 0xcc, 0xd3, 0x4f, 0x49, 0x2c, 0x49, 0xcc, 0x4b, 0x2b, 0xd1, 0x2f, 0x33, 0xd4,
-	0x4f, 0x2d, 0x4b, 0xcd, 0x2b, 0x29, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x86, 0xa9,
-	0xd0, 0x83, 0xaa, 0xd0, 0x2b, 0x33, 0x94, 0x92, 0x4c, 0xce, 0x2f, 0xce, 0xcd, 0x2f, 0x8e, 0x07,
-	0x2b, 0xd1, 0x87, 0x70, 0x20, 0xea, 0x95, 0x2a, 0xb8, 0x44, 0x5c, 0x41, 0xfa, 0x3d, 0x53, 0x52,
-	0xf3, 0x4a, 0x32, 0x4b, 0x2a, 0x9d, 0x73, 0x12, 0x33, 0x73, 0x53, 0x53, 0x84, 0xf4, 0xb8, 0x58,
-	0xf3, 0xcb, 0xf3, 0x52, 0x8b, 0x24, 0x18, 0x15, 0x18, 0x35, 0x38, 0x9d, 0x24, 0x2e, 0x6d, 0xd1,
-	0x15, 0x81, 0x6a, 0x74, 0x4c, 0x49, 0x29, 0x4a, 0x2d, 0x2e, 0x0e, 0x2e, 0x29, 0xca, 0xcc, 0x4b,
-	0x0f, 0x82, 0x28, 0x13, 0x92, 0xe4, 0xe2, 0x48, 0xce, 0x49, 0x2c, 0x2e, 0x8e, 0xcf, 0x4c, 0x91,
-	0x60, 0x02, 0x69, 0x09, 0x62, 0x07, 0xf3, 0x3d, 0x53, 0x84, 0x44, 0xb9, 0xd8, 0xf2, 0xd2, 0x4a,
-	0x40, 0x12, 0xcc, 0x60, 0x09, 0xd6, 0xbc, 0xb4, 0x12, 0xcf, 0x14, 0x27, 0xb7, 0x13, 0x8f, 0xe4,
-	0x18, 0x2f, 0x3c, 0x92, 0x63, 0x7c, 0xf0, 0x48, 0x8e, 0x71, 0xc2, 0x63, 0x39, 0x86, 0x0b, 0x8f,
-	0xe5, 0x18, 0x6e, 0x3c, 0x96, 0x63, 0x88, 0xd2, 0x49, 0xcf, 0x2c, 0xc9, 0x28, 0x4d, 0xd2, 0x4b,
-	0xce, 0xcf, 0xd5, 0x87, 0x7b, 0x18, 0xce, 0xa8, 0x80, 0xfb, 0xbd, 0xa4, 0xb2, 0x20, 0xb5, 0x38,
-	0x89, 0x0d, 0xec, 0x11, 0x63, 0x40, 0x00, 0x00, 0x00, 0xff, 0xff, 0xd3, 0xad, 0x5a, 0x4c, 0x1c,
-	0x01, 0x00, 0x00,
+	// 664 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x54, 0x41, 0x4f, 0xd4, 0x40,
+	0x14, 0xde, 0x2e, 0xec, 0x2e, 0x3c, 0x8c, 0x89, 0x05, 0x4c, 0x21, 0x5a, 0x48, 0x4f, 0xc6, 0x68,
+	0xeb, 0xaa, 0x17, 0x8d, 0xd1, 0x00, 0xb2, 0xc9, 0x26, 0x48, 0x48, 0xe1, 0xc4, 0x85, 0xcc, 0x76,
+	0xde, 0x2e, 0x93, 0xb4, 0x33, 0x6b, 0x3b, 0x5d, 0xd9, 0x93, 0x7f, 0x41, 0x7f, 0x83, 0x17, 0x8f,
+	0x1e, 0xfc, 0x11, 0x1c, 0x89, 0xf1, 0xe0, 0xc9, 0x18, 0x38, 0x78, 0xf4, 0x2f, 0x98, 0x4e, 0xa7,
+	0x05, 0x0c, 0xb2, 0x8b, 0x07, 0x2f, 0x4d, 0xdf, 0x7b, 0xdf, 0x37, 0xef, 0xeb, 0xfb, 0xa6, 0x0f,
+	0x96, 0x23, 0xa4, 0xc1, 0x3e, 0x61, 0xdc, 0xa3, 0x44, 0x12, 0xde, 0x95, 0xde, 0xa0, 0xe9, 0xe1,
+	0x00, 0xb9, 0x4c, 0xdc, 0x7e, 0x2c, 0xa4, 0x30, 0x67, 0x0b, 0x84, 0xab, 0x11, 0xee, 0xa0, 0xb9,
+	0x78, 0x83, 0x44, 0x8c, 0x0b, 0x4f, 0x3d, 0x73, 0xdc, 0xa2, 0x1d, 0x88, 0x24, 0x12, 0x89, 0xd7,
+	0x21, 0x09, 0x7a, 0x83, 0x66, 0x07, 0x25, 0x69, 0x7a, 0x81, 0x60, 0x5c, 0xd7, 0x17, 0xf2, 0xfa,
+	0x9e, 0x8a, 0xbc, 0x3c, 0xd0, 0xa5, 0xb9, 0x9e, 0xe8, 0x89, 0x3c, 0x9f, 0xbd, 0xe9, 0xec, 0xd2,
+	0x45, 0xd2, 0xe4, 0xb0, 0x8f, 0x9a, 0xe6, 0x1c, 0xc0, 0xdc, 0x7a, 0xa6, 0xb4, 0x4d, 0x91, 0x4b,
+	0x26, 0x87, 0x6b, 0x21, 0x61, 0x11, 0x52, 0xd3, 0x85, 0x9a, 0x78, 0xc3, 0x31, 0xb6, 0x8c, 0x65,
+	0xe3, 0xce, 0xf4, 0xaa, 0xf5, 0xe5, 0xf3, 0xfd, 0x39, 0xdd, 0x6f, 0x85, 0xd2, 0x18, 0x93, 0x64,
+	0x5b, 0xc6, 0x8c, 0xf7, 0xfc, 0x1c, 0x66, 0x2e, 0xc0, 0x54, 0x10, 0x92, 0x24, 0xd9, 0x63, 0xd4,
+	0xaa, 0x66, 0x14, 0xbf, 0xa1, 0xe2, 0x36, 0x35, 0xe7, 0xa1, 0xce, 0xbb, 0x32, 0x2b, 0x4c, 0xa8,
+	0x42, 0x8d, 0x77, 0x65, 0x9b, 0x3a, 0x6f, 0xc1, 0x54, 0x9d, 0x5f, 0x12, 0x49, 0x36, 0x5b, 0x3b,
+	0xaf, 0x18, 0x97, 0x48, 0xcd, 0x27, 0x30, 0xc1, 0xbb, 0x52, 0x75, 0x9d, 0x79, 0x78, 0xcb, 0xbd,
+	0x60, 0x6e, 0xae, 0x26, 0xac, 0x4e, 0x1f, 0x7e, 0x5f, 0xaa, 0x7c, 0xfc, 0xf9, 0xe9, 0xae, 0xe1,
+	0x67, 0x9c, 0x53, 0xc9, 0xd5, 0xb1, 0x24, 0x3b, 0xdb, 0x70, 0x5d, 0x09, 0xd8, 0x6c, 0xed, 0x6c,
+	0xb0, 0x24, 0x6b, 0xbe, 0x02, 0x8d, 0x90, 0x25, 0x92, 0xf1, 0xde, 0xa5, 0x02, 0x36, 0x72, 0xcc,
+	0x59, 0x01, 0x05, 0xcf, 0x79, 0x6f, 0xc0, 0xac, 0x3a, 0x55, 0x83, 0x7c, 0x8c, 0xc4, 0x00, 0xe9,
+	0xb9, 0xf9, 0x18, 0x7f, 0x9b, 0x4f, 0xf5, 0xcc, 0x7c, 0xcc, 0x07, 0x50, 0x4f, 0x30, 0x0c, 0x31,
+	0xce, 0xc7, 0x76, 0xc9, 0xf7, 0x68, 0x9c, 0x79, 0x13, 0xea, 0x31, 0x92, 0x44, 0x70, 0x6b, 0x52,
+	0x1d, 0xa4, 0x23, 0xe7, 0x6b, 0x15, 0xae, 0x15, 0x5f, 0xba, 0x2d, 0xc2, 0xff, 0x23, 0xc6, 0x85,
+	0x5a, 0x27, 0x1d, 0x62, 0x9c, 0x6b, 0xb9, 0xcc, 0x0d, 0x05, 0x33, 0x1f, 0xc3, 0x54, 0x3f, 0x16,
+	0x34, 0x0d, 0x30, 0xb6, 0x6a, 0x23, 0x28, 0x25, 0xd2, 0x7c, 0x0a, 0xb5, 0x7e, 0xcc, 0x02, 0xb4,
+	0xea, 0xca, 0xaf, 0x05, 0x57, 0xe3, 0xb3, 0x1f, 0xc8, 0xd5, 0x3f, 0x90, 0xbb, 0x26, 0x18, 0x3f,
+	0x6b, 0x56, 0x4e, 0x31, 0x9f, 0x43, 0x23, 0x16, 0x43, 0x12, 0xca, 0xa1, 0xd5, 0xb8, 0x02, 0xbb,
+	0x20, 0x39, 0xbb, 0x30, 0xaf, 0x9d, 0x0e, 0x90, 0x07, 0xe8, 0xe3, 0xeb, 0x14, 0x4f, 0xaf, 0x91,
+	0xca, 0x8d, 0xb8, 0x46, 0x0a, 0xf3, 0xc7, 0x35, 0x52, 0x39, 0xe7, 0x57, 0xf5, 0xfc, 0xe1, 0xad,
+	0x34, 0xec, 0xb2, 0x30, 0x44, 0x6a, 0xde, 0x06, 0xd0, 0xa0, 0xc2, 0xbd, 0x49, 0x7f, 0x5a, 0x67,
+	0xda, 0xca, 0xda, 0x5e, 0x4c, 0x78, 0xe9, 0xe0, 0xa4, 0xdf, 0x50, 0x71, 0x9b, 0x9e, 0x3a, 0x32,
+	0x31, 0x9e, 0x23, 0x2e, 0xd4, 0xfa, 0x64, 0x88, 0x38, 0xda, 0x41, 0x05, 0xfb, 0x47, 0x07, 0x5f,
+	0xc0, 0x94, 0x14, 0x7b, 0x79, 0xa3, 0xab, 0x98, 0xd8, 0x90, 0x62, 0x4b, 0xb5, 0x5d, 0x87, 0x99,
+	0xec, 0x80, 0xa2, 0xf3, 0x55, 0xac, 0x04, 0x29, 0xb6, 0x34, 0xcf, 0xf9, 0x60, 0xe8, 0x4d, 0x58,
+	0xda, 0xd9, 0x4d, 0x39, 0x1d, 0x3d, 0xf0, 0x72, 0xaa, 0xd5, 0xf1, 0xa6, 0xfa, 0x0c, 0xea, 0x24,
+	0x12, 0x29, 0x97, 0xca, 0x86, 0x71, 0x95, 0x6a, 0xce, 0x6a, 0xeb, 0xf0, 0xd8, 0x36, 0x8e, 0x8e,
+	0x6d, 0xe3, 0xc7, 0xb1, 0x6d, 0xbc, 0x3b, 0xb1, 0x2b, 0x47, 0x27, 0x76, 0xe5, 0xdb, 0x89, 0x5d,
+	0xd9, 0xbd, 0xd7, 0x63, 0x72, 0x3f, 0xed, 0xb8, 0x81, 0x88, 0xbc, 0x72, 0xe9, 0x97, 0x2f, 0x07,
+	0xe5, 0xfe, 0x57, 0xcb, 0xbf, 0x53, 0x57, 0xdb, 0xff, 0xd1, 0xef, 0x00, 0x00, 0x00, 0xff, 0xff,
+	0x36, 0xe6, 0x06, 0x3d, 0xbb, 0x06, 0x00, 0x00,
 }
 
 func (m *EventIdentityClaimed) Marshal() (dAtA []byte, err error) {
@@ -154,6 +650,360 @@ func (m *EventIdentityClaimed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventDataNFTMinted) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventDataNFTMinted) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventDataNFTMinted) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0x12
+	}
+	{
+		size, err := m.Nft.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *EventNFTListed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventNFTListed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventNFTListed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Listing.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *EventListingRemoved) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventListingRemoved) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventListingRemoved) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Reason) > 0 {
+		i -= len(m.Reason)
+		copy(dAtA[i:], m.Reason)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Reason)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Seller) > 0 {
+		i -= len(m.Seller)
+		copy(dAtA[i:], m.Seller)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Seller)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.NftId) > 0 {
+		i -= len(m.NftId)
+		copy(dAtA[i:], m.NftId)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.NftId)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.ClassId) > 0 {
+		i -= len(m.ClassId)
+		copy(dAtA[i:], m.ClassId)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.ClassId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventNFTSold) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventNFTSold) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventNFTSold) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Royalty.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	{
+		size, err := m.Price.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	if len(m.Producer) > 0 {
+		i -= len(m.Producer)
+		copy(dAtA[i:], m.Producer)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Producer)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.Buyer) > 0 {
+		i -= len(m.Buyer)
+		copy(dAtA[i:], m.Buyer)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Buyer)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Seller) > 0 {
+		i -= len(m.Seller)
+		copy(dAtA[i:], m.Seller)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Seller)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.NftId) > 0 {
+		i -= len(m.NftId)
+		copy(dAtA[i:], m.NftId)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.NftId)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.ClassId) > 0 {
+		i -= len(m.ClassId)
+		copy(dAtA[i:], m.ClassId)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.ClassId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventLicenceRequested) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventLicenceRequested) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventLicenceRequested) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Licence.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *EventLicenceFulfilled) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventLicenceFulfilled) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventLicenceFulfilled) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.ToProducer.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	{
+		size, err := m.ToPayee.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	if len(m.Producer) > 0 {
+		i -= len(m.Producer)
+		copy(dAtA[i:], m.Producer)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Producer)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.Payee) > 0 {
+		i -= len(m.Payee)
+		copy(dAtA[i:], m.Payee)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Payee)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Buyer) > 0 {
+		i -= len(m.Buyer)
+		copy(dAtA[i:], m.Buyer)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Buyer)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.GrantId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.GrantId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.LicenceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LicenceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventLicenceRefunded) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventLicenceRefunded) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventLicenceRefunded) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Amount.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if len(m.Buyer) > 0 {
+		i -= len(m.Buyer)
+		copy(dAtA[i:], m.Buyer)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Buyer)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.LicenceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LicenceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -183,6 +1033,150 @@ func (m *EventIdentityClaimed) Size() (n int) {
 	if l > 0 {
 		n += 1 + l + sovEvents(uint64(l))
 	}
+	return n
+}
+
+func (m *EventDataNFTMinted) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Nft.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventNFTListed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Listing.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventListingRemoved) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.ClassId)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.NftId)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Seller)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventNFTSold) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.ClassId)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.NftId)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Seller)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Buyer)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Producer)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = m.Price.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Royalty.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventLicenceRequested) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Licence.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventLicenceFulfilled) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LicenceId != 0 {
+		n += 1 + sovEvents(uint64(m.LicenceId))
+	}
+	if m.GrantId != 0 {
+		n += 1 + sovEvents(uint64(m.GrantId))
+	}
+	l = len(m.Buyer)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Payee)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Producer)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = m.ToPayee.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.ToProducer.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventLicenceRefunded) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LicenceId != 0 {
+		n += 1 + sovEvents(uint64(m.LicenceId))
+	}
+	l = len(m.Buyer)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = m.Amount.Size()
+	n += 1 + l + sovEvents(uint64(l))
 	return n
 }
 
@@ -316,6 +1310,1125 @@ func (m *EventIdentityClaimed) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			m.NftId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventDataNFTMinted) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventDataNFTMinted: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventDataNFTMinted: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nft", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Nft.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventNFTListed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventNFTListed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventNFTListed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Listing", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Listing.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventListingRemoved) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventListingRemoved: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventListingRemoved: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClassId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ClassId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NftId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NftId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seller", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Seller = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reason = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventNFTSold) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventNFTSold: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventNFTSold: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClassId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ClassId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NftId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NftId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seller", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Seller = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Buyer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Buyer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Producer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Producer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Price", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Price.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Royalty", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Royalty.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventLicenceRequested) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventLicenceRequested: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventLicenceRequested: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Licence", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Licence.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventLicenceFulfilled) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventLicenceFulfilled: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventLicenceFulfilled: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LicenceId", wireType)
+			}
+			m.LicenceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LicenceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GrantId", wireType)
+			}
+			m.GrantId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GrantId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Buyer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Buyer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Payee", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Payee = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Producer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Producer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ToPayee", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ToPayee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ToProducer", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ToProducer.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventLicenceRefunded) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventLicenceRefunded: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventLicenceRefunded: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LicenceId", wireType)
+			}
+			m.LicenceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LicenceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Buyer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Buyer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

@@ -5,6 +5,8 @@ package types
 
 import (
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
+	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
 	io "io"
 	math "math"
@@ -22,9 +24,17 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// GenesisState is the datanft module's state at genesis. Identity NFTs
-// live in x/nft's state (and genesis); InitGenesis creates their class.
+// GenesisState is the datanft module's state. The tokens and their owners
+// live in x/nft's genesis; InitGenesis creates the identity class when
+// x/nft's genesis does not have it.
 type GenesisState struct {
+	Params   Params    `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
+	Classes  []Class   `protobuf:"bytes,2,rep,name=classes,proto3" json:"classes"`
+	Nfts     []DataNFT `protobuf:"bytes,3,rep,name=nfts,proto3" json:"nfts"`
+	Listings []Listing `protobuf:"bytes,4,rep,name=listings,proto3" json:"listings"`
+	// licences holds the pending ones and the history.
+	Licences      []Licence `protobuf:"bytes,5,rep,name=licences,proto3" json:"licences"`
+	NextLicenceId uint64    `protobuf:"varint,6,opt,name=next_licence_id,json=nextLicenceId,proto3" json:"next_licence_id,omitempty"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
@@ -60,6 +70,48 @@ func (m *GenesisState) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_GenesisState proto.InternalMessageInfo
 
+func (m *GenesisState) GetParams() Params {
+	if m != nil {
+		return m.Params
+	}
+	return Params{}
+}
+
+func (m *GenesisState) GetClasses() []Class {
+	if m != nil {
+		return m.Classes
+	}
+	return nil
+}
+
+func (m *GenesisState) GetNfts() []DataNFT {
+	if m != nil {
+		return m.Nfts
+	}
+	return nil
+}
+
+func (m *GenesisState) GetListings() []Listing {
+	if m != nil {
+		return m.Listings
+	}
+	return nil
+}
+
+func (m *GenesisState) GetLicences() []Licence {
+	if m != nil {
+		return m.Licences
+	}
+	return nil
+}
+
+func (m *GenesisState) GetNextLicenceId() uint64 {
+	if m != nil {
+		return m.NextLicenceId
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*GenesisState)(nil), "medchain.datanft.v1.GenesisState")
 }
@@ -67,16 +119,29 @@ func init() {
 func init() { proto.RegisterFile("medchain/datanft/v1/genesis.proto", fileDescriptor_0680eaaf61bc2df6) }
 
 var fileDescriptor_0680eaaf61bc2df6 = []byte{
-	// 139 bytes of a gzipped FileDescriptorProto
+	// 344 bytes of a gzipped FileDescriptorProto
 	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0xcc, 0x4d, 0x4d, 0x49,
 	0xce, 0x48, 0xcc, 0xcc, 0xd3, 0x4f, 0x49, 0x2c, 0x49, 0xcc, 0x4b, 0x2b, 0xd1, 0x2f, 0x33, 0xd4,
 	0x4f, 0x4f, 0xcd, 0x4b, 0x2d, 0xce, 0x2c, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x86,
-	0x29, 0xd1, 0x83, 0x2a, 0xd1, 0x2b, 0x33, 0x54, 0xe2, 0xe3, 0xe2, 0x71, 0x87, 0xa8, 0x0a, 0x2e,
-	0x49, 0x2c, 0x49, 0x75, 0x72, 0x3b, 0xf1, 0x48, 0x8e, 0xf1, 0xc2, 0x23, 0x39, 0xc6, 0x07, 0x8f,
-	0xe4, 0x18, 0x27, 0x3c, 0x96, 0x63, 0xb8, 0xf0, 0x58, 0x8e, 0xe1, 0xc6, 0x63, 0x39, 0x86, 0x28,
-	0x9d, 0xf4, 0xcc, 0x92, 0x8c, 0xd2, 0x24, 0xbd, 0xe4, 0xfc, 0x5c, 0x7d, 0xb8, 0x65, 0x70, 0x46,
-	0x05, 0xdc, 0xde, 0x92, 0xca, 0x82, 0xd4, 0xe2, 0x24, 0x36, 0xb0, 0x9d, 0xc6, 0x80, 0x00, 0x00,
-	0x00, 0xff, 0xff, 0x0d, 0x01, 0x07, 0x1d, 0x98, 0x00, 0x00, 0x00,
+	0x29, 0xd1, 0x83, 0x2a, 0xd1, 0x2b, 0x33, 0x94, 0x12, 0x4c, 0xcc, 0xcd, 0xcc, 0xcb, 0xd7, 0x07,
+	0x93, 0x10, 0x75, 0x52, 0x22, 0xe9, 0xf9, 0xe9, 0xf9, 0x60, 0xa6, 0x3e, 0x88, 0x05, 0x15, 0x55,
+	0xc0, 0x66, 0x41, 0x41, 0x62, 0x51, 0x62, 0x2e, 0xd4, 0x7c, 0x29, 0x79, 0x6c, 0x2a, 0x4a, 0x2a,
+	0x0b, 0x52, 0xa1, 0x0a, 0x94, 0xfe, 0x31, 0x71, 0xf1, 0xb8, 0x43, 0x9c, 0x14, 0x5c, 0x92, 0x58,
+	0x92, 0x2a, 0x64, 0xc7, 0xc5, 0x06, 0x31, 0x41, 0x82, 0x51, 0x81, 0x51, 0x83, 0xdb, 0x48, 0x5a,
+	0x0f, 0x8b, 0x13, 0xf5, 0x02, 0xc0, 0x4a, 0x9c, 0x38, 0x4f, 0xdc, 0x93, 0x67, 0x58, 0xf1, 0x7c,
+	0x83, 0x16, 0x63, 0x10, 0x54, 0x97, 0x90, 0x3d, 0x17, 0x7b, 0x72, 0x4e, 0x62, 0x71, 0x71, 0x6a,
+	0xb1, 0x04, 0x93, 0x02, 0xb3, 0x06, 0xb7, 0x91, 0x14, 0x56, 0x03, 0x9c, 0x41, 0x6a, 0x90, 0xf5,
+	0xc3, 0x74, 0x09, 0x59, 0x73, 0xb1, 0xe4, 0xa5, 0x95, 0x14, 0x4b, 0x30, 0x83, 0x75, 0xcb, 0x60,
+	0xd5, 0xed, 0x92, 0x58, 0x92, 0xe8, 0xe7, 0x16, 0x82, 0xac, 0x1f, 0xac, 0x49, 0xc8, 0x99, 0x8b,
+	0x23, 0x27, 0xb3, 0xb8, 0x24, 0x33, 0x2f, 0xbd, 0x58, 0x82, 0x05, 0x8f, 0x01, 0x3e, 0x10, 0x45,
+	0xc8, 0x06, 0xc0, 0x35, 0x42, 0x0c, 0x49, 0x4e, 0xcd, 0x4b, 0x4e, 0x2d, 0x96, 0x60, 0xc5, 0x6b,
+	0x08, 0x58, 0x11, 0x9a, 0x21, 0x10, 0x8d, 0x42, 0x6a, 0x5c, 0xfc, 0x79, 0xa9, 0x15, 0x25, 0xf1,
+	0x50, 0x81, 0xf8, 0xcc, 0x14, 0x09, 0x36, 0x05, 0x46, 0x0d, 0x96, 0x20, 0x5e, 0x90, 0x30, 0x54,
+	0xab, 0x67, 0x8a, 0x93, 0xdb, 0x89, 0x47, 0x72, 0x8c, 0x17, 0x1e, 0xc9, 0x31, 0x3e, 0x78, 0x24,
+	0xc7, 0x38, 0xe1, 0xb1, 0x1c, 0xc3, 0x85, 0xc7, 0x72, 0x0c, 0x37, 0x1e, 0xcb, 0x31, 0x44, 0xe9,
+	0xa4, 0x67, 0x96, 0x64, 0x94, 0x26, 0xe9, 0x25, 0xe7, 0xe7, 0xea, 0xc3, 0xa3, 0x11, 0xce, 0xa8,
+	0x80, 0xc7, 0x28, 0x38, 0x3a, 0x93, 0xd8, 0xc0, 0xf1, 0x69, 0x0c, 0x08, 0x00, 0x00, 0xff, 0xff,
+	0x14, 0xcd, 0x21, 0xe9, 0x75, 0x02, 0x00, 0x00,
 }
 
 func (m *GenesisState) Marshal() (dAtA []byte, err error) {
@@ -99,6 +164,77 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.NextLicenceId != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.NextLicenceId))
+		i--
+		dAtA[i] = 0x30
+	}
+	if len(m.Licences) > 0 {
+		for iNdEx := len(m.Licences) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Licences[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.Listings) > 0 {
+		for iNdEx := len(m.Listings) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Listings[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	if len(m.Nfts) > 0 {
+		for iNdEx := len(m.Nfts) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Nfts[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if len(m.Classes) > 0 {
+		for iNdEx := len(m.Classes) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Classes[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	{
+		size, err := m.Params.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintGenesis(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
 	return len(dAtA) - i, nil
 }
 
@@ -119,6 +255,35 @@ func (m *GenesisState) Size() (n int) {
 	}
 	var l int
 	_ = l
+	l = m.Params.Size()
+	n += 1 + l + sovGenesis(uint64(l))
+	if len(m.Classes) > 0 {
+		for _, e := range m.Classes {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Nfts) > 0 {
+		for _, e := range m.Nfts {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Listings) > 0 {
+		for _, e := range m.Listings {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Licences) > 0 {
+		for _, e := range m.Licences {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if m.NextLicenceId != 0 {
+		n += 1 + sovGenesis(uint64(m.NextLicenceId))
+	}
 	return n
 }
 
@@ -157,6 +322,194 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 			return fmt.Errorf("proto: GenesisState: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Params", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Classes", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Classes = append(m.Classes, Class{})
+			if err := m.Classes[len(m.Classes)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nfts", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Nfts = append(m.Nfts, DataNFT{})
+			if err := m.Nfts[len(m.Nfts)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Listings", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Listings = append(m.Listings, Listing{})
+			if err := m.Listings[len(m.Listings)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Licences", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Licences = append(m.Licences, Licence{})
+			if err := m.Licences[len(m.Licences)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NextLicenceId", wireType)
+			}
+			m.NextLicenceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NextLicenceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipGenesis(dAtA[iNdEx:])

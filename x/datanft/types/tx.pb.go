@@ -7,22 +7,29 @@ import (
 	context "context"
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
+	types "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/cosmos-sdk/types/msgservice"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
+	_ "github.com/cosmos/gogoproto/gogoproto"
 	grpc1 "github.com/cosmos/gogoproto/grpc"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
+	types1 "github.com/medchain/medchain/x/records/types"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
+	_ "google.golang.org/protobuf/types/known/durationpb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -131,36 +138,920 @@ func (m *MsgClaimIdentityResponse) GetNftId() string {
 	return ""
 }
 
+// MsgMintDataNFT mints a data-NFT for a de-identified record.
+type MsgMintDataNFT struct {
+	// owner is the record's owner; the NFT is minted to it.
+	Owner string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	// record_id is an ACTIVE de-identified record of the owner (derived_from
+	// set).
+	RecordId uint64 `protobuf:"varint,2,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
+	// class_id is the collection to mint into; created when new.
+	ClassId string `protobuf:"bytes,3,opt,name=class_id,json=classId,proto3" json:"class_id,omitempty"`
+	// royalty_bps is the producer's share, at most the max_royalty_bps
+	// param.
+	RoyaltyBps uint32 `protobuf:"varint,4,opt,name=royalty_bps,json=royaltyBps,proto3" json:"royalty_bps,omitempty"`
+	// licence_price is the price of one licence (zero: free).
+	LicencePrice types.Coin `protobuf:"bytes,5,opt,name=licence_price,json=licencePrice,proto3" json:"licence_price"`
+	// licence_duration is how long a licence's READ grant runs.
+	LicenceDuration time.Duration `protobuf:"bytes,6,opt,name=licence_duration,json=licenceDuration,proto3,stdduration" json:"licence_duration"`
+}
+
+func (m *MsgMintDataNFT) Reset()         { *m = MsgMintDataNFT{} }
+func (m *MsgMintDataNFT) String() string { return proto.CompactTextString(m) }
+func (*MsgMintDataNFT) ProtoMessage()    {}
+func (*MsgMintDataNFT) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a24cf8ac3ad91df6, []int{2}
+}
+func (m *MsgMintDataNFT) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgMintDataNFT) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgMintDataNFT.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgMintDataNFT) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgMintDataNFT.Merge(m, src)
+}
+func (m *MsgMintDataNFT) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgMintDataNFT) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgMintDataNFT.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgMintDataNFT proto.InternalMessageInfo
+
+func (m *MsgMintDataNFT) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *MsgMintDataNFT) GetRecordId() uint64 {
+	if m != nil {
+		return m.RecordId
+	}
+	return 0
+}
+
+func (m *MsgMintDataNFT) GetClassId() string {
+	if m != nil {
+		return m.ClassId
+	}
+	return ""
+}
+
+func (m *MsgMintDataNFT) GetRoyaltyBps() uint32 {
+	if m != nil {
+		return m.RoyaltyBps
+	}
+	return 0
+}
+
+func (m *MsgMintDataNFT) GetLicencePrice() types.Coin {
+	if m != nil {
+		return m.LicencePrice
+	}
+	return types.Coin{}
+}
+
+func (m *MsgMintDataNFT) GetLicenceDuration() time.Duration {
+	if m != nil {
+		return m.LicenceDuration
+	}
+	return 0
+}
+
+// MsgMintDataNFTResponse names the minted NFT.
+type MsgMintDataNFTResponse struct {
+	ClassId  string `protobuf:"bytes,1,opt,name=class_id,json=classId,proto3" json:"class_id,omitempty"`
+	NftId    string `protobuf:"bytes,2,opt,name=nft_id,json=nftId,proto3" json:"nft_id,omitempty"`
+	Producer string `protobuf:"bytes,3,opt,name=producer,proto3" json:"producer,omitempty"`
+}
+
+func (m *MsgMintDataNFTResponse) Reset()         { *m = MsgMintDataNFTResponse{} }
+func (m *MsgMintDataNFTResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgMintDataNFTResponse) ProtoMessage()    {}
+func (*MsgMintDataNFTResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a24cf8ac3ad91df6, []int{3}
+}
+func (m *MsgMintDataNFTResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgMintDataNFTResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgMintDataNFTResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgMintDataNFTResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgMintDataNFTResponse.Merge(m, src)
+}
+func (m *MsgMintDataNFTResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgMintDataNFTResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgMintDataNFTResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgMintDataNFTResponse proto.InternalMessageInfo
+
+func (m *MsgMintDataNFTResponse) GetClassId() string {
+	if m != nil {
+		return m.ClassId
+	}
+	return ""
+}
+
+func (m *MsgMintDataNFTResponse) GetNftId() string {
+	if m != nil {
+		return m.NftId
+	}
+	return ""
+}
+
+func (m *MsgMintDataNFTResponse) GetProducer() string {
+	if m != nil {
+		return m.Producer
+	}
+	return ""
+}
+
+// MsgListNFT lists a data-NFT for sale.
+type MsgListNFT struct {
+	Seller  string     `protobuf:"bytes,1,opt,name=seller,proto3" json:"seller,omitempty"`
+	ClassId string     `protobuf:"bytes,2,opt,name=class_id,json=classId,proto3" json:"class_id,omitempty"`
+	NftId   string     `protobuf:"bytes,3,opt,name=nft_id,json=nftId,proto3" json:"nft_id,omitempty"`
+	Price   types.Coin `protobuf:"bytes,4,opt,name=price,proto3" json:"price"`
+}
+
+func (m *MsgListNFT) Reset()         { *m = MsgListNFT{} }
+func (m *MsgListNFT) String() string { return proto.CompactTextString(m) }
+func (*MsgListNFT) ProtoMessage()    {}
+func (*MsgListNFT) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a24cf8ac3ad91df6, []int{4}
+}
+func (m *MsgListNFT) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgListNFT) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgListNFT.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgListNFT) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgListNFT.Merge(m, src)
+}
+func (m *MsgListNFT) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgListNFT) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgListNFT.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgListNFT proto.InternalMessageInfo
+
+func (m *MsgListNFT) GetSeller() string {
+	if m != nil {
+		return m.Seller
+	}
+	return ""
+}
+
+func (m *MsgListNFT) GetClassId() string {
+	if m != nil {
+		return m.ClassId
+	}
+	return ""
+}
+
+func (m *MsgListNFT) GetNftId() string {
+	if m != nil {
+		return m.NftId
+	}
+	return ""
+}
+
+func (m *MsgListNFT) GetPrice() types.Coin {
+	if m != nil {
+		return m.Price
+	}
+	return types.Coin{}
+}
+
+// MsgListNFTResponse is empty.
+type MsgListNFTResponse struct {
+}
+
+func (m *MsgListNFTResponse) Reset()         { *m = MsgListNFTResponse{} }
+func (m *MsgListNFTResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgListNFTResponse) ProtoMessage()    {}
+func (*MsgListNFTResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a24cf8ac3ad91df6, []int{5}
+}
+func (m *MsgListNFTResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgListNFTResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgListNFTResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgListNFTResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgListNFTResponse.Merge(m, src)
+}
+func (m *MsgListNFTResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgListNFTResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgListNFTResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgListNFTResponse proto.InternalMessageInfo
+
+// MsgCancelListing withdraws the seller's listing.
+type MsgCancelListing struct {
+	Seller  string `protobuf:"bytes,1,opt,name=seller,proto3" json:"seller,omitempty"`
+	ClassId string `protobuf:"bytes,2,opt,name=class_id,json=classId,proto3" json:"class_id,omitempty"`
+	NftId   string `protobuf:"bytes,3,opt,name=nft_id,json=nftId,proto3" json:"nft_id,omitempty"`
+}
+
+func (m *MsgCancelListing) Reset()         { *m = MsgCancelListing{} }
+func (m *MsgCancelListing) String() string { return proto.CompactTextString(m) }
+func (*MsgCancelListing) ProtoMessage()    {}
+func (*MsgCancelListing) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a24cf8ac3ad91df6, []int{6}
+}
+func (m *MsgCancelListing) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCancelListing) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCancelListing.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCancelListing) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCancelListing.Merge(m, src)
+}
+func (m *MsgCancelListing) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCancelListing) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCancelListing.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCancelListing proto.InternalMessageInfo
+
+func (m *MsgCancelListing) GetSeller() string {
+	if m != nil {
+		return m.Seller
+	}
+	return ""
+}
+
+func (m *MsgCancelListing) GetClassId() string {
+	if m != nil {
+		return m.ClassId
+	}
+	return ""
+}
+
+func (m *MsgCancelListing) GetNftId() string {
+	if m != nil {
+		return m.NftId
+	}
+	return ""
+}
+
+// MsgCancelListingResponse is empty.
+type MsgCancelListingResponse struct {
+}
+
+func (m *MsgCancelListingResponse) Reset()         { *m = MsgCancelListingResponse{} }
+func (m *MsgCancelListingResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCancelListingResponse) ProtoMessage()    {}
+func (*MsgCancelListingResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a24cf8ac3ad91df6, []int{7}
+}
+func (m *MsgCancelListingResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCancelListingResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCancelListingResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCancelListingResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCancelListingResponse.Merge(m, src)
+}
+func (m *MsgCancelListingResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCancelListingResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCancelListingResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCancelListingResponse proto.InternalMessageInfo
+
+// MsgBuyNFT buys a listed data-NFT.
+type MsgBuyNFT struct {
+	Buyer   string `protobuf:"bytes,1,opt,name=buyer,proto3" json:"buyer,omitempty"`
+	ClassId string `protobuf:"bytes,2,opt,name=class_id,json=classId,proto3" json:"class_id,omitempty"`
+	NftId   string `protobuf:"bytes,3,opt,name=nft_id,json=nftId,proto3" json:"nft_id,omitempty"`
+	// price is what the buyer agrees to pay; it must equal the listing's
+	// price, so a price raised in the same block is not paid unseen.
+	Price types.Coin `protobuf:"bytes,4,opt,name=price,proto3" json:"price"`
+}
+
+func (m *MsgBuyNFT) Reset()         { *m = MsgBuyNFT{} }
+func (m *MsgBuyNFT) String() string { return proto.CompactTextString(m) }
+func (*MsgBuyNFT) ProtoMessage()    {}
+func (*MsgBuyNFT) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a24cf8ac3ad91df6, []int{8}
+}
+func (m *MsgBuyNFT) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgBuyNFT) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgBuyNFT.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgBuyNFT) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgBuyNFT.Merge(m, src)
+}
+func (m *MsgBuyNFT) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgBuyNFT) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgBuyNFT.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgBuyNFT proto.InternalMessageInfo
+
+func (m *MsgBuyNFT) GetBuyer() string {
+	if m != nil {
+		return m.Buyer
+	}
+	return ""
+}
+
+func (m *MsgBuyNFT) GetClassId() string {
+	if m != nil {
+		return m.ClassId
+	}
+	return ""
+}
+
+func (m *MsgBuyNFT) GetNftId() string {
+	if m != nil {
+		return m.NftId
+	}
+	return ""
+}
+
+func (m *MsgBuyNFT) GetPrice() types.Coin {
+	if m != nil {
+		return m.Price
+	}
+	return types.Coin{}
+}
+
+// MsgBuyNFTResponse says how the price was split.
+type MsgBuyNFTResponse struct {
+	ToSeller   types.Coin `protobuf:"bytes,1,opt,name=to_seller,json=toSeller,proto3" json:"to_seller"`
+	ToProducer types.Coin `protobuf:"bytes,2,opt,name=to_producer,json=toProducer,proto3" json:"to_producer"`
+}
+
+func (m *MsgBuyNFTResponse) Reset()         { *m = MsgBuyNFTResponse{} }
+func (m *MsgBuyNFTResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgBuyNFTResponse) ProtoMessage()    {}
+func (*MsgBuyNFTResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a24cf8ac3ad91df6, []int{9}
+}
+func (m *MsgBuyNFTResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgBuyNFTResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgBuyNFTResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgBuyNFTResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgBuyNFTResponse.Merge(m, src)
+}
+func (m *MsgBuyNFTResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgBuyNFTResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgBuyNFTResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgBuyNFTResponse proto.InternalMessageInfo
+
+func (m *MsgBuyNFTResponse) GetToSeller() types.Coin {
+	if m != nil {
+		return m.ToSeller
+	}
+	return types.Coin{}
+}
+
+func (m *MsgBuyNFTResponse) GetToProducer() types.Coin {
+	if m != nil {
+		return m.ToProducer
+	}
+	return types.Coin{}
+}
+
+// MsgBuyLicence buys a licence for a data-NFT's record.
+type MsgBuyLicence struct {
+	Buyer   string `protobuf:"bytes,1,opt,name=buyer,proto3" json:"buyer,omitempty"`
+	ClassId string `protobuf:"bytes,2,opt,name=class_id,json=classId,proto3" json:"class_id,omitempty"`
+	NftId   string `protobuf:"bytes,3,opt,name=nft_id,json=nftId,proto3" json:"nft_id,omitempty"`
+	// price must equal the NFT's licence price.
+	Price types.Coin `protobuf:"bytes,4,opt,name=price,proto3" json:"price"`
+}
+
+func (m *MsgBuyLicence) Reset()         { *m = MsgBuyLicence{} }
+func (m *MsgBuyLicence) String() string { return proto.CompactTextString(m) }
+func (*MsgBuyLicence) ProtoMessage()    {}
+func (*MsgBuyLicence) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a24cf8ac3ad91df6, []int{10}
+}
+func (m *MsgBuyLicence) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgBuyLicence) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgBuyLicence.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgBuyLicence) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgBuyLicence.Merge(m, src)
+}
+func (m *MsgBuyLicence) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgBuyLicence) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgBuyLicence.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgBuyLicence proto.InternalMessageInfo
+
+func (m *MsgBuyLicence) GetBuyer() string {
+	if m != nil {
+		return m.Buyer
+	}
+	return ""
+}
+
+func (m *MsgBuyLicence) GetClassId() string {
+	if m != nil {
+		return m.ClassId
+	}
+	return ""
+}
+
+func (m *MsgBuyLicence) GetNftId() string {
+	if m != nil {
+		return m.NftId
+	}
+	return ""
+}
+
+func (m *MsgBuyLicence) GetPrice() types.Coin {
+	if m != nil {
+		return m.Price
+	}
+	return types.Coin{}
+}
+
+// MsgBuyLicenceResponse names the pending licence.
+type MsgBuyLicenceResponse struct {
+	LicenceId    uint64 `protobuf:"varint,1,opt,name=licence_id,json=licenceId,proto3" json:"licence_id,omitempty"`
+	RefundHeight int64  `protobuf:"varint,2,opt,name=refund_height,json=refundHeight,proto3" json:"refund_height,omitempty"`
+}
+
+func (m *MsgBuyLicenceResponse) Reset()         { *m = MsgBuyLicenceResponse{} }
+func (m *MsgBuyLicenceResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgBuyLicenceResponse) ProtoMessage()    {}
+func (*MsgBuyLicenceResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a24cf8ac3ad91df6, []int{11}
+}
+func (m *MsgBuyLicenceResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgBuyLicenceResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgBuyLicenceResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgBuyLicenceResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgBuyLicenceResponse.Merge(m, src)
+}
+func (m *MsgBuyLicenceResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgBuyLicenceResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgBuyLicenceResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgBuyLicenceResponse proto.InternalMessageInfo
+
+func (m *MsgBuyLicenceResponse) GetLicenceId() uint64 {
+	if m != nil {
+		return m.LicenceId
+	}
+	return 0
+}
+
+func (m *MsgBuyLicenceResponse) GetRefundHeight() int64 {
+	if m != nil {
+		return m.RefundHeight
+	}
+	return 0
+}
+
+// MsgFulfilLicence makes a pending licence's READ grant. The record owner
+// signs it, since only it holds the record key.
+type MsgFulfilLicence struct {
+	Owner     string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	LicenceId uint64 `protobuf:"varint,2,opt,name=licence_id,json=licenceId,proto3" json:"licence_id,omitempty"`
+	// wrap is the record key sealed to the buyer's current encryption key.
+	Wrap types1.KeyWrap `protobuf:"bytes,3,opt,name=wrap,proto3" json:"wrap"`
+}
+
+func (m *MsgFulfilLicence) Reset()         { *m = MsgFulfilLicence{} }
+func (m *MsgFulfilLicence) String() string { return proto.CompactTextString(m) }
+func (*MsgFulfilLicence) ProtoMessage()    {}
+func (*MsgFulfilLicence) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a24cf8ac3ad91df6, []int{12}
+}
+func (m *MsgFulfilLicence) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgFulfilLicence) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgFulfilLicence.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgFulfilLicence) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgFulfilLicence.Merge(m, src)
+}
+func (m *MsgFulfilLicence) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgFulfilLicence) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgFulfilLicence.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgFulfilLicence proto.InternalMessageInfo
+
+func (m *MsgFulfilLicence) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *MsgFulfilLicence) GetLicenceId() uint64 {
+	if m != nil {
+		return m.LicenceId
+	}
+	return 0
+}
+
+func (m *MsgFulfilLicence) GetWrap() types1.KeyWrap {
+	if m != nil {
+		return m.Wrap
+	}
+	return types1.KeyWrap{}
+}
+
+// MsgFulfilLicenceResponse names the grant and the payout.
+type MsgFulfilLicenceResponse struct {
+	GrantId    uint64     `protobuf:"varint,1,opt,name=grant_id,json=grantId,proto3" json:"grant_id,omitempty"`
+	ToPayee    types.Coin `protobuf:"bytes,2,opt,name=to_payee,json=toPayee,proto3" json:"to_payee"`
+	ToProducer types.Coin `protobuf:"bytes,3,opt,name=to_producer,json=toProducer,proto3" json:"to_producer"`
+}
+
+func (m *MsgFulfilLicenceResponse) Reset()         { *m = MsgFulfilLicenceResponse{} }
+func (m *MsgFulfilLicenceResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgFulfilLicenceResponse) ProtoMessage()    {}
+func (*MsgFulfilLicenceResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a24cf8ac3ad91df6, []int{13}
+}
+func (m *MsgFulfilLicenceResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgFulfilLicenceResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgFulfilLicenceResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgFulfilLicenceResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgFulfilLicenceResponse.Merge(m, src)
+}
+func (m *MsgFulfilLicenceResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgFulfilLicenceResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgFulfilLicenceResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgFulfilLicenceResponse proto.InternalMessageInfo
+
+func (m *MsgFulfilLicenceResponse) GetGrantId() uint64 {
+	if m != nil {
+		return m.GrantId
+	}
+	return 0
+}
+
+func (m *MsgFulfilLicenceResponse) GetToPayee() types.Coin {
+	if m != nil {
+		return m.ToPayee
+	}
+	return types.Coin{}
+}
+
+func (m *MsgFulfilLicenceResponse) GetToProducer() types.Coin {
+	if m != nil {
+		return m.ToProducer
+	}
+	return types.Coin{}
+}
+
+// MsgUpdateParams replaces the module parameters.
+type MsgUpdateParams struct {
+	// authority is the address that controls the module (gov).
+	Authority string `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
+	// params are the new parameters. All fields must be supplied.
+	Params Params `protobuf:"bytes,2,opt,name=params,proto3" json:"params"`
+}
+
+func (m *MsgUpdateParams) Reset()         { *m = MsgUpdateParams{} }
+func (m *MsgUpdateParams) String() string { return proto.CompactTextString(m) }
+func (*MsgUpdateParams) ProtoMessage()    {}
+func (*MsgUpdateParams) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a24cf8ac3ad91df6, []int{14}
+}
+func (m *MsgUpdateParams) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgUpdateParams) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgUpdateParams.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgUpdateParams) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgUpdateParams.Merge(m, src)
+}
+func (m *MsgUpdateParams) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgUpdateParams) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgUpdateParams.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgUpdateParams proto.InternalMessageInfo
+
+func (m *MsgUpdateParams) GetAuthority() string {
+	if m != nil {
+		return m.Authority
+	}
+	return ""
+}
+
+func (m *MsgUpdateParams) GetParams() Params {
+	if m != nil {
+		return m.Params
+	}
+	return Params{}
+}
+
+// MsgUpdateParamsResponse is empty.
+type MsgUpdateParamsResponse struct {
+}
+
+func (m *MsgUpdateParamsResponse) Reset()         { *m = MsgUpdateParamsResponse{} }
+func (m *MsgUpdateParamsResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgUpdateParamsResponse) ProtoMessage()    {}
+func (*MsgUpdateParamsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a24cf8ac3ad91df6, []int{15}
+}
+func (m *MsgUpdateParamsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgUpdateParamsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgUpdateParamsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgUpdateParamsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgUpdateParamsResponse.Merge(m, src)
+}
+func (m *MsgUpdateParamsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgUpdateParamsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgUpdateParamsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
+
 func init() {
 	proto.RegisterType((*MsgClaimIdentity)(nil), "medchain.datanft.v1.MsgClaimIdentity")
 	proto.RegisterType((*MsgClaimIdentityResponse)(nil), "medchain.datanft.v1.MsgClaimIdentityResponse")
+	proto.RegisterType((*MsgMintDataNFT)(nil), "medchain.datanft.v1.MsgMintDataNFT")
+	proto.RegisterType((*MsgMintDataNFTResponse)(nil), "medchain.datanft.v1.MsgMintDataNFTResponse")
+	proto.RegisterType((*MsgListNFT)(nil), "medchain.datanft.v1.MsgListNFT")
+	proto.RegisterType((*MsgListNFTResponse)(nil), "medchain.datanft.v1.MsgListNFTResponse")
+	proto.RegisterType((*MsgCancelListing)(nil), "medchain.datanft.v1.MsgCancelListing")
+	proto.RegisterType((*MsgCancelListingResponse)(nil), "medchain.datanft.v1.MsgCancelListingResponse")
+	proto.RegisterType((*MsgBuyNFT)(nil), "medchain.datanft.v1.MsgBuyNFT")
+	proto.RegisterType((*MsgBuyNFTResponse)(nil), "medchain.datanft.v1.MsgBuyNFTResponse")
+	proto.RegisterType((*MsgBuyLicence)(nil), "medchain.datanft.v1.MsgBuyLicence")
+	proto.RegisterType((*MsgBuyLicenceResponse)(nil), "medchain.datanft.v1.MsgBuyLicenceResponse")
+	proto.RegisterType((*MsgFulfilLicence)(nil), "medchain.datanft.v1.MsgFulfilLicence")
+	proto.RegisterType((*MsgFulfilLicenceResponse)(nil), "medchain.datanft.v1.MsgFulfilLicenceResponse")
+	proto.RegisterType((*MsgUpdateParams)(nil), "medchain.datanft.v1.MsgUpdateParams")
+	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "medchain.datanft.v1.MsgUpdateParamsResponse")
 }
 
 func init() { proto.RegisterFile("medchain/datanft/v1/tx.proto", fileDescriptor_a24cf8ac3ad91df6) }
 
 var fileDescriptor_a24cf8ac3ad91df6 = []byte{
-	// 328 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0xc9, 0x4d, 0x4d, 0x49,
-	0xce, 0x48, 0xcc, 0xcc, 0xd3, 0x4f, 0x49, 0x2c, 0x49, 0xcc, 0x4b, 0x2b, 0xd1, 0x2f, 0x33, 0xd4,
-	0x2f, 0xa9, 0xd0, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x86, 0xc9, 0xea, 0x41, 0x65, 0xf5,
-	0xca, 0x0c, 0xa5, 0x04, 0x13, 0x73, 0x33, 0xf3, 0xf2, 0xf5, 0xc1, 0x24, 0x44, 0x9d, 0x94, 0x78,
-	0x72, 0x7e, 0x71, 0x6e, 0x7e, 0xb1, 0x7e, 0x6e, 0x71, 0x3a, 0x48, 0x7f, 0x6e, 0x71, 0x3a, 0x54,
-	0x42, 0x12, 0x22, 0x11, 0x0f, 0xe6, 0xe9, 0x43, 0x38, 0x10, 0x29, 0xa5, 0x32, 0x2e, 0x01, 0xdf,
-	0xe2, 0x74, 0xe7, 0x9c, 0xc4, 0xcc, 0x5c, 0xcf, 0x94, 0xd4, 0xbc, 0x92, 0xcc, 0x92, 0x4a, 0x21,
-	0x3d, 0x2e, 0xd6, 0xfc, 0xf2, 0xbc, 0xd4, 0x22, 0x09, 0x46, 0x05, 0x46, 0x0d, 0x4e, 0x27, 0x89,
-	0x4b, 0x5b, 0x74, 0x45, 0xa0, 0x9a, 0x1c, 0x53, 0x52, 0x8a, 0x52, 0x8b, 0x8b, 0x83, 0x4b, 0x8a,
-	0x32, 0xf3, 0xd2, 0x83, 0x20, 0xca, 0xac, 0x8c, 0x9a, 0x9e, 0x6f, 0xd0, 0x82, 0xb0, 0xbb, 0x9e,
-	0x6f, 0xd0, 0x52, 0x86, 0x7b, 0xa6, 0x02, 0xee, 0x1d, 0x74, 0x3b, 0x94, 0x7c, 0xb8, 0x24, 0xd0,
-	0xc5, 0x82, 0x52, 0x8b, 0x0b, 0xf2, 0xf3, 0x8a, 0x53, 0x85, 0x24, 0xb9, 0x38, 0x92, 0x73, 0x12,
-	0x8b, 0x8b, 0xe3, 0x33, 0x53, 0x20, 0x4e, 0x08, 0x62, 0x07, 0xf3, 0x3d, 0x53, 0x84, 0x44, 0xb9,
-	0xd8, 0xf2, 0xd2, 0x4a, 0x40, 0x12, 0x4c, 0x60, 0x09, 0xd6, 0xbc, 0xb4, 0x12, 0xcf, 0x14, 0xa3,
-	0x62, 0x2e, 0x66, 0xdf, 0xe2, 0x74, 0xa1, 0x54, 0x2e, 0x5e, 0x54, 0x9f, 0xa8, 0xea, 0x61, 0x09,
-	0x3a, 0x3d, 0x74, 0x8b, 0xa5, 0x74, 0x89, 0x52, 0x06, 0x73, 0x9f, 0x14, 0x6b, 0xc3, 0xf3, 0x0d,
-	0x5a, 0x8c, 0x4e, 0x6e, 0x27, 0x1e, 0xc9, 0x31, 0x5e, 0x78, 0x24, 0xc7, 0xf8, 0xe0, 0x91, 0x1c,
-	0xe3, 0x84, 0xc7, 0x72, 0x0c, 0x17, 0x1e, 0xcb, 0x31, 0xdc, 0x78, 0x2c, 0xc7, 0x10, 0xa5, 0x93,
-	0x9e, 0x59, 0x92, 0x51, 0x9a, 0xa4, 0x97, 0x9c, 0x9f, 0xab, 0x0f, 0x0f, 0x0c, 0x2c, 0xa1, 0x52,
-	0x52, 0x59, 0x90, 0x5a, 0x9c, 0xc4, 0x06, 0x8e, 0x09, 0x63, 0x40, 0x00, 0x00, 0x00, 0xff, 0xff,
-	0x4f, 0xbb, 0x19, 0xf3, 0x05, 0x02, 0x00, 0x00,
+	// 1112 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x57, 0xbf, 0x6f, 0xdb, 0xc6,
+	0x17, 0x37, 0xfd, 0x43, 0xb6, 0x9e, 0xad, 0x6f, 0x12, 0x7e, 0x9d, 0x46, 0x66, 0x1c, 0xd9, 0xa5,
+	0xfb, 0xc3, 0x70, 0x62, 0x32, 0x76, 0xda, 0x0e, 0x2a, 0xd0, 0x22, 0x4a, 0x6a, 0x54, 0xa8, 0x55,
+	0x08, 0x72, 0x8b, 0x02, 0x6d, 0x01, 0xe1, 0x44, 0x9e, 0x28, 0x02, 0x14, 0x8f, 0xe0, 0x9d, 0x94,
+	0x68, 0x0b, 0x3a, 0xb6, 0x4b, 0xc7, 0x2e, 0xdd, 0x0b, 0x74, 0xf1, 0xd0, 0xb5, 0x40, 0xc7, 0x8c,
+	0x41, 0x86, 0xa2, 0x40, 0x81, 0xb4, 0xb0, 0x07, 0x0f, 0xfd, 0x27, 0x0a, 0xf2, 0x8e, 0x34, 0x29,
+	0x90, 0xb6, 0x94, 0x21, 0xe8, 0x22, 0xf0, 0xde, 0xfb, 0xbc, 0x77, 0xef, 0x7d, 0xde, 0x7b, 0x77,
+	0x27, 0x58, 0xef, 0x63, 0xd3, 0xe8, 0x21, 0xdb, 0xd5, 0x4d, 0xc4, 0x90, 0xdb, 0x65, 0xfa, 0x70,
+	0x4f, 0x67, 0x8f, 0x35, 0xcf, 0x27, 0x8c, 0xc8, 0xff, 0x8f, 0xb4, 0x9a, 0xd0, 0x6a, 0xc3, 0x3d,
+	0xe5, 0x1a, 0xea, 0xdb, 0x2e, 0xd1, 0xc3, 0x5f, 0x8e, 0x53, 0x2a, 0x06, 0xa1, 0x7d, 0x42, 0xf5,
+	0x0e, 0xa2, 0x58, 0x1f, 0xee, 0x75, 0x30, 0x43, 0x7b, 0xba, 0x41, 0x6c, 0x57, 0xe8, 0x6f, 0x08,
+	0x7d, 0x9f, 0x5a, 0x81, 0xff, 0x3e, 0xb5, 0x84, 0x62, 0x8d, 0x2b, 0xda, 0xe1, 0x4a, 0xe7, 0x0b,
+	0xa1, 0x5a, 0xb5, 0x88, 0x45, 0xb8, 0x3c, 0xf8, 0x8a, 0x76, 0xb2, 0x08, 0xb1, 0x1c, 0xac, 0x87,
+	0xab, 0xce, 0xa0, 0xab, 0x9b, 0x03, 0x1f, 0x31, 0x9b, 0x44, 0x3b, 0x6d, 0x66, 0xe5, 0xe3, 0x21,
+	0x1f, 0xf5, 0x23, 0xbf, 0x1b, 0x31, 0xc2, 0xc7, 0x06, 0xf1, 0x4d, 0x1a, 0x66, 0x3c, 0xf2, 0xb0,
+	0x00, 0xa8, 0x43, 0xb8, 0xda, 0xa0, 0xd6, 0x03, 0x07, 0xd9, 0xfd, 0xba, 0x89, 0x5d, 0x66, 0xb3,
+	0x91, 0xac, 0xc1, 0x02, 0x79, 0xe4, 0x62, 0xbf, 0x2c, 0x6d, 0x4a, 0xdb, 0xc5, 0x5a, 0xf9, 0xf9,
+	0x2f, 0xbb, 0xab, 0x22, 0xda, 0xfb, 0xa6, 0xe9, 0x63, 0x4a, 0x8f, 0x98, 0x6f, 0xbb, 0x56, 0x8b,
+	0xc3, 0xaa, 0xfb, 0xdf, 0x9c, 0x1d, 0xef, 0xf0, 0xef, 0x6f, 0xcf, 0x8e, 0x77, 0xb6, 0xe2, 0x3d,
+	0x1f, 0xc7, 0x71, 0x8d, 0xef, 0xa1, 0x1e, 0x42, 0x79, 0x5c, 0xd6, 0xc2, 0xd4, 0x23, 0x2e, 0xc5,
+	0xf2, 0x1a, 0x2c, 0x19, 0x0e, 0xa2, 0xb4, 0x6d, 0x9b, 0x3c, 0x84, 0xd6, 0x62, 0xb8, 0xae, 0x9b,
+	0xf2, 0x75, 0x28, 0xb8, 0x5d, 0x16, 0x28, 0x66, 0x43, 0xc5, 0x82, 0xdb, 0x65, 0x75, 0x53, 0xfd,
+	0x67, 0x16, 0xfe, 0xd7, 0xa0, 0x56, 0xc3, 0x76, 0xd9, 0x43, 0xc4, 0xd0, 0xa7, 0x07, 0x9f, 0x4d,
+	0x9b, 0x84, 0x7c, 0x13, 0x8a, 0x9c, 0xa2, 0xc8, 0xf9, 0x7c, 0x6b, 0x89, 0x0b, 0xea, 0x66, 0x2a,
+	0xa2, 0xb9, 0x74, 0x44, 0x1b, 0xb0, 0xec, 0x93, 0x11, 0x72, 0xd8, 0xa8, 0xdd, 0xf1, 0x68, 0x79,
+	0x7e, 0x53, 0xda, 0x2e, 0xb5, 0x40, 0x88, 0x6a, 0x1e, 0x95, 0xeb, 0x50, 0x72, 0x6c, 0x03, 0xbb,
+	0x06, 0x6e, 0x7b, 0xbe, 0x6d, 0xe0, 0xf2, 0xc2, 0xa6, 0xb4, 0xbd, 0xbc, 0xbf, 0xa6, 0x89, 0x68,
+	0x82, 0x36, 0xd2, 0x44, 0x1b, 0x69, 0x0f, 0x88, 0xed, 0xd6, 0x8a, 0x4f, 0x5f, 0x6c, 0xcc, 0xfc,
+	0x74, 0x76, 0xbc, 0x23, 0xb5, 0x56, 0x84, 0x69, 0x33, 0xb0, 0x94, 0x8f, 0xe0, 0x6a, 0xe4, 0x2a,
+	0xea, 0x84, 0x72, 0x41, 0x78, 0xe3, 0xad, 0xa2, 0x45, 0xad, 0xa2, 0x3d, 0x14, 0x80, 0x5a, 0x29,
+	0xf0, 0xf6, 0xc3, 0x5f, 0x1b, 0x12, 0xf7, 0x78, 0x45, 0x78, 0x88, 0xf4, 0xd5, 0xbb, 0xe9, 0xea,
+	0xbd, 0x9e, 0x5d, 0xbd, 0x04, 0xb5, 0xea, 0x13, 0x09, 0x5e, 0x4b, 0x8b, 0x5e, 0xbe, 0x74, 0xf2,
+	0x3b, 0xb0, 0xe4, 0xf9, 0xc4, 0x1c, 0x18, 0xd8, 0xe7, 0xd4, 0x5e, 0x50, 0xaa, 0x18, 0xa9, 0xfe,
+	0x29, 0x01, 0x34, 0xa8, 0x75, 0x68, 0x53, 0x16, 0x14, 0xfb, 0x2e, 0x14, 0x28, 0x76, 0x9c, 0x09,
+	0xaa, 0x2d, 0x70, 0xa9, 0x40, 0x67, 0xf3, 0x02, 0x9d, 0x4b, 0x06, 0x5a, 0x85, 0x05, 0x5e, 0xbf,
+	0xf9, 0x29, 0xea, 0xc7, 0x4d, 0xaa, 0xbb, 0x01, 0xc7, 0x62, 0xeb, 0x80, 0xe4, 0x5b, 0xd9, 0x24,
+	0x8b, 0x74, 0xd4, 0x55, 0x90, 0xcf, 0x57, 0x11, 0xb7, 0xea, 0xcf, 0x12, 0x9f, 0x55, 0xe4, 0x1a,
+	0xd8, 0x09, 0x94, 0xb6, 0x6b, 0xbd, 0x8a, 0xcc, 0xab, 0xf7, 0xc6, 0xa2, 0xcf, 0x1b, 0xf0, 0x64,
+	0x60, 0xaa, 0xc2, 0x07, 0x3c, 0x29, 0x8b, 0x33, 0xf9, 0x5d, 0x82, 0x62, 0x83, 0x5a, 0xb5, 0xc1,
+	0x48, 0x4c, 0x6a, 0x67, 0x30, 0x9a, 0x64, 0x52, 0x43, 0xd8, 0x2b, 0x2e, 0xdd, 0xed, 0x70, 0x3c,
+	0xc2, 0x9d, 0x83, 0xdc, 0xd7, 0xb3, 0x73, 0xe7, 0xa9, 0xa8, 0x3f, 0x4a, 0x70, 0x2d, 0x5e, 0xc5,
+	0x43, 0x71, 0x1f, 0x8a, 0x8c, 0xb4, 0x13, 0x65, 0x9a, 0x34, 0x84, 0x25, 0x46, 0x8e, 0x78, 0xd1,
+	0x3e, 0x82, 0x65, 0x46, 0xda, 0xf1, 0xa0, 0xcc, 0x4e, 0xe1, 0x04, 0x18, 0x69, 0x46, 0x63, 0xf3,
+	0x42, 0x82, 0x12, 0x8f, 0xef, 0x90, 0x9f, 0x02, 0xff, 0x71, 0xf2, 0xf5, 0x34, 0xf9, 0x9b, 0xb9,
+	0xe4, 0x8b, 0x74, 0xd4, 0xaf, 0xe0, 0x7a, 0x4a, 0x10, 0xd7, 0xe0, 0x16, 0x40, 0x74, 0x74, 0x8a,
+	0xa3, 0x69, 0xbe, 0x55, 0x14, 0x92, 0xba, 0x29, 0x6f, 0x41, 0xc9, 0xc7, 0xdd, 0x81, 0x6b, 0xb6,
+	0x7b, 0xd8, 0xb6, 0x7a, 0x2c, 0xcc, 0x6d, 0xae, 0xb5, 0xc2, 0x85, 0x1f, 0x87, 0x32, 0xf5, 0x39,
+	0x1f, 0xc0, 0x83, 0x81, 0xd3, 0xb5, 0x9d, 0x04, 0x81, 0x53, 0xdd, 0x33, 0xe9, 0x40, 0x66, 0xc7,
+	0x03, 0x79, 0x1f, 0xe6, 0x1f, 0xf9, 0xc8, 0x0b, 0x29, 0x5c, 0xde, 0x5f, 0xd7, 0xe2, 0x37, 0x89,
+	0xb8, 0xbf, 0xb5, 0xe1, 0x9e, 0xf6, 0x09, 0x1e, 0x7d, 0xe1, 0x23, 0x2f, 0xc9, 0x57, 0x68, 0x34,
+	0xe1, 0x45, 0x9c, 0x8a, 0x5f, 0xfd, 0x55, 0x0a, 0x07, 0x35, 0x25, 0x4c, 0x1e, 0xe7, 0x96, 0x8f,
+	0x5c, 0x76, 0xce, 0xd9, 0x62, 0xb8, 0xae, 0x9b, 0xf2, 0x87, 0xb0, 0x14, 0x74, 0x24, 0x1a, 0x61,
+	0x3c, 0x55, 0x3b, 0x2e, 0x32, 0xd2, 0x0c, 0x8c, 0xc6, 0x5b, 0x7a, 0xee, 0x25, 0x5b, 0xfa, 0x37,
+	0x09, 0xae, 0x34, 0xa8, 0xf5, 0xb9, 0x67, 0x22, 0x86, 0x9b, 0xe1, 0xdb, 0x47, 0x7e, 0x0f, 0x8a,
+	0x68, 0xc0, 0x7a, 0xc4, 0xb7, 0xd9, 0xe8, 0xd2, 0xba, 0x9c, 0x43, 0xe5, 0x0f, 0xa0, 0xc0, 0x5f,
+	0x4f, 0x22, 0xa3, 0x9b, 0x5a, 0xc6, 0x93, 0x50, 0xe3, 0x9b, 0x24, 0xe3, 0x11, 0x56, 0xd5, 0x77,
+	0x03, 0xfe, 0xcf, 0xfd, 0x05, 0x35, 0x50, 0xb3, 0x6b, 0x90, 0x0c, 0x57, 0x5d, 0x83, 0x1b, 0x63,
+	0xa2, 0xa8, 0x00, 0xfb, 0xdf, 0x15, 0x60, 0xae, 0x41, 0x2d, 0x19, 0x43, 0x29, 0xfd, 0x46, 0x7b,
+	0x33, 0x33, 0xb4, 0xf1, 0x27, 0x95, 0xb2, 0x3b, 0x11, 0x2c, 0xae, 0x77, 0x1b, 0x96, 0x93, 0x6f,
+	0xa8, 0xad, 0x3c, 0xeb, 0x04, 0x48, 0xb9, 0x3d, 0x01, 0x28, 0xde, 0xe0, 0x08, 0x16, 0xa3, 0x3b,
+	0x7b, 0x23, 0xcf, 0x4e, 0x00, 0x94, 0xb7, 0x2f, 0x01, 0xc4, 0x4e, 0x03, 0x72, 0x52, 0x97, 0x62,
+	0x3e, 0x39, 0x49, 0xd8, 0x05, 0xe4, 0x64, 0xdd, 0x5a, 0x72, 0x13, 0x0a, 0xe2, 0xc6, 0xaa, 0xe4,
+	0x19, 0x72, 0xbd, 0xf2, 0xd6, 0xc5, 0xfa, 0xd8, 0xe3, 0xd7, 0x00, 0x89, 0xa3, 0x58, 0xbd, 0xc0,
+	0x4a, 0x60, 0x94, 0x9d, 0xcb, 0x31, 0x49, 0x5a, 0xd2, 0x47, 0x55, 0x2e, 0x2d, 0x29, 0x58, 0x3e,
+	0x2d, 0xd9, 0x67, 0x44, 0x07, 0x56, 0x52, 0xc3, 0xf7, 0x46, 0x9e, 0x79, 0x12, 0xa5, 0xdc, 0x99,
+	0x04, 0x15, 0xed, 0xa1, 0x2c, 0x3c, 0x09, 0xe6, 0xac, 0x76, 0xf0, 0xf4, 0xa4, 0x22, 0x3d, 0x3b,
+	0xa9, 0x48, 0x7f, 0x9f, 0x54, 0xa4, 0xef, 0x4f, 0x2b, 0x33, 0xcf, 0x4e, 0x2b, 0x33, 0x7f, 0x9c,
+	0x56, 0x66, 0xbe, 0xbc, 0x63, 0xd9, 0xac, 0x37, 0xe8, 0x68, 0x06, 0xe9, 0xeb, 0xf1, 0xc4, 0x65,
+	0x8c, 0x5e, 0xf8, 0xd7, 0xa7, 0x53, 0x08, 0x5f, 0xc9, 0xf7, 0xfe, 0x0d, 0x00, 0x00, 0xff, 0xff,
+	0x84, 0xc9, 0xf0, 0x58, 0x10, 0x0e, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -178,6 +1069,24 @@ type MsgClient interface {
 	// ClaimIdentity mints the signer's identity NFT: one per account, never
 	// transferable (the patient's on-chain ID card).
 	ClaimIdentity(ctx context.Context, in *MsgClaimIdentity, opts ...grpc.CallOption) (*MsgClaimIdentityResponse, error)
+	// MintDataNFT mints a data-NFT for one of the owner's de-identified
+	// records.
+	MintDataNFT(ctx context.Context, in *MsgMintDataNFT, opts ...grpc.CallOption) (*MsgMintDataNFTResponse, error)
+	// ListNFT offers a data-NFT for sale (or changes the price of a listing).
+	ListNFT(ctx context.Context, in *MsgListNFT, opts ...grpc.CallOption) (*MsgListNFTResponse, error)
+	// CancelListing withdraws a listing.
+	CancelListing(ctx context.Context, in *MsgCancelListing, opts ...grpc.CallOption) (*MsgCancelListingResponse, error)
+	// BuyNFT buys a listed data-NFT: the price goes to the seller minus the
+	// royalty, which goes to the producer, in the same step as the transfer.
+	BuyNFT(ctx context.Context, in *MsgBuyNFT, opts ...grpc.CallOption) (*MsgBuyNFTResponse, error)
+	// BuyLicence pays a data-NFT's licence price into escrow and opens a
+	// pending licence.
+	BuyLicence(ctx context.Context, in *MsgBuyLicence, opts ...grpc.CallOption) (*MsgBuyLicenceResponse, error)
+	// FulfilLicence makes the licence's READ grant (purpose RESEARCH, the
+	// licence duration) through x/access and pays the escrow out.
+	FulfilLicence(ctx context.Context, in *MsgFulfilLicence, opts ...grpc.CallOption) (*MsgFulfilLicenceResponse, error)
+	// UpdateParams replaces the module parameters (governance).
+	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
 }
 
 type msgClient struct {
@@ -197,11 +1106,92 @@ func (c *msgClient) ClaimIdentity(ctx context.Context, in *MsgClaimIdentity, opt
 	return out, nil
 }
 
+func (c *msgClient) MintDataNFT(ctx context.Context, in *MsgMintDataNFT, opts ...grpc.CallOption) (*MsgMintDataNFTResponse, error) {
+	out := new(MsgMintDataNFTResponse)
+	err := c.cc.Invoke(ctx, "/medchain.datanft.v1.Msg/MintDataNFT", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) ListNFT(ctx context.Context, in *MsgListNFT, opts ...grpc.CallOption) (*MsgListNFTResponse, error) {
+	out := new(MsgListNFTResponse)
+	err := c.cc.Invoke(ctx, "/medchain.datanft.v1.Msg/ListNFT", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) CancelListing(ctx context.Context, in *MsgCancelListing, opts ...grpc.CallOption) (*MsgCancelListingResponse, error) {
+	out := new(MsgCancelListingResponse)
+	err := c.cc.Invoke(ctx, "/medchain.datanft.v1.Msg/CancelListing", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) BuyNFT(ctx context.Context, in *MsgBuyNFT, opts ...grpc.CallOption) (*MsgBuyNFTResponse, error) {
+	out := new(MsgBuyNFTResponse)
+	err := c.cc.Invoke(ctx, "/medchain.datanft.v1.Msg/BuyNFT", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) BuyLicence(ctx context.Context, in *MsgBuyLicence, opts ...grpc.CallOption) (*MsgBuyLicenceResponse, error) {
+	out := new(MsgBuyLicenceResponse)
+	err := c.cc.Invoke(ctx, "/medchain.datanft.v1.Msg/BuyLicence", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) FulfilLicence(ctx context.Context, in *MsgFulfilLicence, opts ...grpc.CallOption) (*MsgFulfilLicenceResponse, error) {
+	out := new(MsgFulfilLicenceResponse)
+	err := c.cc.Invoke(ctx, "/medchain.datanft.v1.Msg/FulfilLicence", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error) {
+	out := new(MsgUpdateParamsResponse)
+	err := c.cc.Invoke(ctx, "/medchain.datanft.v1.Msg/UpdateParams", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// ClaimIdentity mints the signer's identity NFT: one per account, never
 	// transferable (the patient's on-chain ID card).
 	ClaimIdentity(context.Context, *MsgClaimIdentity) (*MsgClaimIdentityResponse, error)
+	// MintDataNFT mints a data-NFT for one of the owner's de-identified
+	// records.
+	MintDataNFT(context.Context, *MsgMintDataNFT) (*MsgMintDataNFTResponse, error)
+	// ListNFT offers a data-NFT for sale (or changes the price of a listing).
+	ListNFT(context.Context, *MsgListNFT) (*MsgListNFTResponse, error)
+	// CancelListing withdraws a listing.
+	CancelListing(context.Context, *MsgCancelListing) (*MsgCancelListingResponse, error)
+	// BuyNFT buys a listed data-NFT: the price goes to the seller minus the
+	// royalty, which goes to the producer, in the same step as the transfer.
+	BuyNFT(context.Context, *MsgBuyNFT) (*MsgBuyNFTResponse, error)
+	// BuyLicence pays a data-NFT's licence price into escrow and opens a
+	// pending licence.
+	BuyLicence(context.Context, *MsgBuyLicence) (*MsgBuyLicenceResponse, error)
+	// FulfilLicence makes the licence's READ grant (purpose RESEARCH, the
+	// licence duration) through x/access and pays the escrow out.
+	FulfilLicence(context.Context, *MsgFulfilLicence) (*MsgFulfilLicenceResponse, error)
+	// UpdateParams replaces the module parameters (governance).
+	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -210,6 +1200,27 @@ type UnimplementedMsgServer struct {
 
 func (*UnimplementedMsgServer) ClaimIdentity(ctx context.Context, req *MsgClaimIdentity) (*MsgClaimIdentityResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ClaimIdentity not implemented")
+}
+func (*UnimplementedMsgServer) MintDataNFT(ctx context.Context, req *MsgMintDataNFT) (*MsgMintDataNFTResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method MintDataNFT not implemented")
+}
+func (*UnimplementedMsgServer) ListNFT(ctx context.Context, req *MsgListNFT) (*MsgListNFTResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListNFT not implemented")
+}
+func (*UnimplementedMsgServer) CancelListing(ctx context.Context, req *MsgCancelListing) (*MsgCancelListingResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CancelListing not implemented")
+}
+func (*UnimplementedMsgServer) BuyNFT(ctx context.Context, req *MsgBuyNFT) (*MsgBuyNFTResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method BuyNFT not implemented")
+}
+func (*UnimplementedMsgServer) BuyLicence(ctx context.Context, req *MsgBuyLicence) (*MsgBuyLicenceResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method BuyLicence not implemented")
+}
+func (*UnimplementedMsgServer) FulfilLicence(ctx context.Context, req *MsgFulfilLicence) (*MsgFulfilLicenceResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method FulfilLicence not implemented")
+}
+func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -234,6 +1245,132 @@ func _Msg_ClaimIdentity_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_MintDataNFT_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgMintDataNFT)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).MintDataNFT(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.datanft.v1.Msg/MintDataNFT",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).MintDataNFT(ctx, req.(*MsgMintDataNFT))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_ListNFT_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgListNFT)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).ListNFT(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.datanft.v1.Msg/ListNFT",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).ListNFT(ctx, req.(*MsgListNFT))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_CancelListing_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCancelListing)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CancelListing(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.datanft.v1.Msg/CancelListing",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CancelListing(ctx, req.(*MsgCancelListing))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_BuyNFT_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgBuyNFT)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).BuyNFT(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.datanft.v1.Msg/BuyNFT",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).BuyNFT(ctx, req.(*MsgBuyNFT))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_BuyLicence_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgBuyLicence)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).BuyLicence(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.datanft.v1.Msg/BuyLicence",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).BuyLicence(ctx, req.(*MsgBuyLicence))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_FulfilLicence_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgFulfilLicence)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).FulfilLicence(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.datanft.v1.Msg/FulfilLicence",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).FulfilLicence(ctx, req.(*MsgFulfilLicence))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgUpdateParams)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).UpdateParams(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.datanft.v1.Msg/UpdateParams",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).UpdateParams(ctx, req.(*MsgUpdateParams))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "medchain.datanft.v1.Msg",
@@ -242,6 +1379,34 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ClaimIdentity",
 			Handler:    _Msg_ClaimIdentity_Handler,
+		},
+		{
+			MethodName: "MintDataNFT",
+			Handler:    _Msg_MintDataNFT_Handler,
+		},
+		{
+			MethodName: "ListNFT",
+			Handler:    _Msg_ListNFT_Handler,
+		},
+		{
+			MethodName: "CancelListing",
+			Handler:    _Msg_CancelListing_Handler,
+		},
+		{
+			MethodName: "BuyNFT",
+			Handler:    _Msg_BuyNFT_Handler,
+		},
+		{
+			MethodName: "BuyLicence",
+			Handler:    _Msg_BuyLicence_Handler,
+		},
+		{
+			MethodName: "FulfilLicence",
+			Handler:    _Msg_FulfilLicence_Handler,
+		},
+		{
+			MethodName: "UpdateParams",
+			Handler:    _Msg_UpdateParams_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -315,6 +1480,599 @@ func (m *MsgClaimIdentityResponse) MarshalToSizedBuffer(dAtA []byte) (int, error
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgMintDataNFT) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgMintDataNFT) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgMintDataNFT) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n1, err1 := github_com_cosmos_gogoproto_types.StdDurationMarshalTo(m.LicenceDuration, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.LicenceDuration):])
+	if err1 != nil {
+		return 0, err1
+	}
+	i -= n1
+	i = encodeVarintTx(dAtA, i, uint64(n1))
+	i--
+	dAtA[i] = 0x32
+	{
+		size, err := m.LicencePrice.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	if m.RoyaltyBps != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.RoyaltyBps))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.ClassId) > 0 {
+		i -= len(m.ClassId)
+		copy(dAtA[i:], m.ClassId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.ClassId)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.RecordId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.RecordId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgMintDataNFTResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgMintDataNFTResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgMintDataNFTResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Producer) > 0 {
+		i -= len(m.Producer)
+		copy(dAtA[i:], m.Producer)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Producer)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.NftId) > 0 {
+		i -= len(m.NftId)
+		copy(dAtA[i:], m.NftId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.NftId)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.ClassId) > 0 {
+		i -= len(m.ClassId)
+		copy(dAtA[i:], m.ClassId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.ClassId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgListNFT) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgListNFT) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgListNFT) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Price.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if len(m.NftId) > 0 {
+		i -= len(m.NftId)
+		copy(dAtA[i:], m.NftId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.NftId)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.ClassId) > 0 {
+		i -= len(m.ClassId)
+		copy(dAtA[i:], m.ClassId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.ClassId)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Seller) > 0 {
+		i -= len(m.Seller)
+		copy(dAtA[i:], m.Seller)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Seller)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgListNFTResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgListNFTResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgListNFTResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCancelListing) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCancelListing) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCancelListing) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.NftId) > 0 {
+		i -= len(m.NftId)
+		copy(dAtA[i:], m.NftId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.NftId)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.ClassId) > 0 {
+		i -= len(m.ClassId)
+		copy(dAtA[i:], m.ClassId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.ClassId)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Seller) > 0 {
+		i -= len(m.Seller)
+		copy(dAtA[i:], m.Seller)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Seller)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCancelListingResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCancelListingResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCancelListingResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgBuyNFT) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgBuyNFT) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgBuyNFT) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Price.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if len(m.NftId) > 0 {
+		i -= len(m.NftId)
+		copy(dAtA[i:], m.NftId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.NftId)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.ClassId) > 0 {
+		i -= len(m.ClassId)
+		copy(dAtA[i:], m.ClassId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.ClassId)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Buyer) > 0 {
+		i -= len(m.Buyer)
+		copy(dAtA[i:], m.Buyer)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Buyer)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgBuyNFTResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgBuyNFTResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgBuyNFTResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.ToProducer.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	{
+		size, err := m.ToSeller.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgBuyLicence) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgBuyLicence) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgBuyLicence) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Price.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if len(m.NftId) > 0 {
+		i -= len(m.NftId)
+		copy(dAtA[i:], m.NftId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.NftId)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.ClassId) > 0 {
+		i -= len(m.ClassId)
+		copy(dAtA[i:], m.ClassId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.ClassId)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Buyer) > 0 {
+		i -= len(m.Buyer)
+		copy(dAtA[i:], m.Buyer)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Buyer)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgBuyLicenceResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgBuyLicenceResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgBuyLicenceResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.RefundHeight != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.RefundHeight))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.LicenceId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.LicenceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgFulfilLicence) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgFulfilLicence) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgFulfilLicence) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Wrap.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.LicenceId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.LicenceId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgFulfilLicenceResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgFulfilLicenceResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgFulfilLicenceResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.ToProducer.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size, err := m.ToPayee.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if m.GrantId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.GrantId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgUpdateParams) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgUpdateParams) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgUpdateParams) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Params.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Authority) > 0 {
+		i -= len(m.Authority)
+		copy(dAtA[i:], m.Authority)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Authority)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgUpdateParamsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgUpdateParamsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgUpdateParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -353,6 +2111,248 @@ func (m *MsgClaimIdentityResponse) Size() (n int) {
 	if l > 0 {
 		n += 1 + l + sovTx(uint64(l))
 	}
+	return n
+}
+
+func (m *MsgMintDataNFT) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.RecordId != 0 {
+		n += 1 + sovTx(uint64(m.RecordId))
+	}
+	l = len(m.ClassId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.RoyaltyBps != 0 {
+		n += 1 + sovTx(uint64(m.RoyaltyBps))
+	}
+	l = m.LicencePrice.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.LicenceDuration)
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgMintDataNFTResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.ClassId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.NftId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Producer)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgListNFT) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Seller)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.ClassId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.NftId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.Price.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgListNFTResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgCancelListing) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Seller)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.ClassId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.NftId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgCancelListingResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgBuyNFT) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Buyer)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.ClassId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.NftId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.Price.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgBuyNFTResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.ToSeller.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = m.ToProducer.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgBuyLicence) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Buyer)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.ClassId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.NftId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.Price.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgBuyLicenceResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LicenceId != 0 {
+		n += 1 + sovTx(uint64(m.LicenceId))
+	}
+	if m.RefundHeight != 0 {
+		n += 1 + sovTx(uint64(m.RefundHeight))
+	}
+	return n
+}
+
+func (m *MsgFulfilLicence) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.LicenceId != 0 {
+		n += 1 + sovTx(uint64(m.LicenceId))
+	}
+	l = m.Wrap.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgFulfilLicenceResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.GrantId != 0 {
+		n += 1 + sovTx(uint64(m.GrantId))
+	}
+	l = m.ToPayee.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = m.ToProducer.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgUpdateParams) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Authority)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.Params.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgUpdateParamsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
 	return n
 }
 
@@ -537,6 +2537,1791 @@ func (m *MsgClaimIdentityResponse) Unmarshal(dAtA []byte) error {
 			}
 			m.NftId = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgMintDataNFT) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgMintDataNFT: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgMintDataNFT: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecordId", wireType)
+			}
+			m.RecordId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RecordId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClassId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ClassId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RoyaltyBps", wireType)
+			}
+			m.RoyaltyBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RoyaltyBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LicencePrice", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.LicencePrice.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LicenceDuration", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdDurationUnmarshal(&m.LicenceDuration, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgMintDataNFTResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgMintDataNFTResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgMintDataNFTResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClassId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ClassId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NftId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NftId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Producer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Producer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgListNFT) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgListNFT: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgListNFT: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seller", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Seller = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClassId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ClassId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NftId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NftId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Price", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Price.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgListNFTResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgListNFTResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgListNFTResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCancelListing) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCancelListing: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCancelListing: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seller", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Seller = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClassId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ClassId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NftId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NftId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCancelListingResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCancelListingResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCancelListingResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgBuyNFT) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgBuyNFT: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgBuyNFT: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Buyer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Buyer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClassId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ClassId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NftId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NftId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Price", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Price.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgBuyNFTResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgBuyNFTResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgBuyNFTResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ToSeller", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ToSeller.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ToProducer", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ToProducer.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgBuyLicence) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgBuyLicence: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgBuyLicence: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Buyer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Buyer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClassId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ClassId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NftId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NftId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Price", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Price.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgBuyLicenceResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgBuyLicenceResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgBuyLicenceResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LicenceId", wireType)
+			}
+			m.LicenceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LicenceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RefundHeight", wireType)
+			}
+			m.RefundHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RefundHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgFulfilLicence) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgFulfilLicence: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgFulfilLicence: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LicenceId", wireType)
+			}
+			m.LicenceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LicenceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Wrap", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Wrap.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgFulfilLicenceResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgFulfilLicenceResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgFulfilLicenceResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GrantId", wireType)
+			}
+			m.GrantId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GrantId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ToPayee", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ToPayee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ToProducer", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ToProducer.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgUpdateParams) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgUpdateParams: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgUpdateParams: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Authority", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Authority = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Params", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgUpdateParamsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgUpdateParamsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgUpdateParamsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])
