@@ -60,7 +60,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Long: "Mints the data-NFT record-<RECORD_ID> into CLASS (created on first use) to you. The record must be yours, ACTIVE " +
 						"and de-identified (made by `tx records deidentify`). The issuer of the original record is its producer and earns " +
 						"--royalty-bps of every sale and licence. Researchers buy licences at --licence-price; each is a READ grant for --licence-duration.",
-					Example: "medchaind tx datanft mint 7 mri-brain --royalty-bps 500 --licence-price 1000umed --licence-duration 720h --from alice",
+					Example:        "medchaind tx datanft mint 7 mri-brain --royalty-bps 500 --licence-price 1000umed --licence-duration 720h --from alice",
 					PositionalArgs: pos("record_id", "class_id"),
 					FlagOptions: map[string]*autocliv1.FlagOptions{
 						"royalty_bps":      {Name: "royalty-bps", Usage: "the producer's share in basis points (500 = 5 %), at most the max_royalty_bps param"},
@@ -78,7 +78,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				},
 				{
 					RpcMethod: "BuyNFT", Use: "buy CLASS NFT_ID PRICE",
-					Short: "Buy a listed data-NFT at its listed price (the producer's royalty is paid from it)",
+					Short:   "Buy a listed data-NFT at its listed price (the producer's royalty is paid from it)",
 					Example: "medchaind tx datanft buy mri-brain record-7 50000umed --from lab", PositionalArgs: pos("class_id", "nft_id", "price"),
 				},
 				{

@@ -124,4 +124,3 @@ func (am AppModule) EndBlock(ctx context.Context) error {
 
 // ConsensusVersion implements module.HasConsensusVersion.
 func (AppModule) ConsensusVersion() uint64 { return ConsensusVersion }
-

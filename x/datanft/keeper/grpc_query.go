@@ -278,7 +278,9 @@ func (q Querier) PendingLicences(ctx context.Context, req *types.QueryPendingLic
 	}
 	load := k.loadLicence(ctx)
 	ls, page, err := query.CollectionPaginate(ctx, k.PendingByOwner, req.Pagination,
-		func(key collections.Pair[sdk.AccAddress, uint64], _ int64) (types.Licence, error) { return load(key.K2()) },
+		func(key collections.Pair[sdk.AccAddress, uint64], _ int64) (types.Licence, error) {
+			return load(key.K2())
+		},
 		query.WithCollectionPaginationPairPrefix[sdk.AccAddress, uint64](owner))
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())

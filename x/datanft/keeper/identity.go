@@ -70,4 +70,3 @@ func (q Querier) Identity(ctx context.Context, req *types.QueryIdentityRequest) 
 		ClassId: types.IdentityClassID, NftId: id,
 	}, nil
 }
-

@@ -94,14 +94,16 @@ func TestMintDataNFTRefusals(t *testing.T) {
 		msg  *types.MsgMintDataNFT
 		want error
 	}{
-		"not de-identified":      {with(func(m *types.MsgMintDataNFT) { m.RecordId = 3 }), types.ErrNotMintable},
-		"original record":        {with(func(m *types.MsgMintDataNFT) { m.RecordId = 1 }), types.ErrNotMintable},
-		"redacted copy":          {with(func(m *types.MsgMintDataNFT) { m.RecordId = 6 }), types.ErrNotMintable},
-		"no such record":         {with(func(m *types.MsgMintDataNFT) { m.RecordId = 99 }), types.ErrNotFound},
-		"royalty above the cap":  {with(func(m *types.MsgMintDataNFT) { m.RoyaltyBps = 1001 }), types.ErrInvalidTerms},
-		"licence too long":       {with(func(m *types.MsgMintDataNFT) { m.LicenceDuration = 366 * 24 * time.Hour }), types.ErrInvalidTerms},
-		"no licence duration":    {with(func(m *types.MsgMintDataNFT) { m.LicenceDuration = 0 }), types.ErrInvalidTerms},
-		"bad licence price":      {with(func(m *types.MsgMintDataNFT) { m.LicencePrice = sdk.Coin{Denom: "Bad Denom!", Amount: m.LicencePrice.Amount} }), types.ErrInvalidTerms},
+		"not de-identified":     {with(func(m *types.MsgMintDataNFT) { m.RecordId = 3 }), types.ErrNotMintable},
+		"original record":       {with(func(m *types.MsgMintDataNFT) { m.RecordId = 1 }), types.ErrNotMintable},
+		"redacted copy":         {with(func(m *types.MsgMintDataNFT) { m.RecordId = 6 }), types.ErrNotMintable},
+		"no such record":        {with(func(m *types.MsgMintDataNFT) { m.RecordId = 99 }), types.ErrNotFound},
+		"royalty above the cap": {with(func(m *types.MsgMintDataNFT) { m.RoyaltyBps = 1001 }), types.ErrInvalidTerms},
+		"licence too long":      {with(func(m *types.MsgMintDataNFT) { m.LicenceDuration = 366 * 24 * time.Hour }), types.ErrInvalidTerms},
+		"no licence duration":   {with(func(m *types.MsgMintDataNFT) { m.LicenceDuration = 0 }), types.ErrInvalidTerms},
+		"bad licence price": {with(func(m *types.MsgMintDataNFT) {
+			m.LicencePrice = sdk.Coin{Denom: "Bad Denom!", Amount: m.LicencePrice.Amount}
+		}), types.ErrInvalidTerms},
 		"bad class id":           {with(func(m *types.MsgMintDataNFT) { m.ClassId = "MRI Brain" }), types.ErrInvalidClass},
 		"reserved class":         {with(func(m *types.MsgMintDataNFT) { m.ClassId = types.IdentityClassID }), types.ErrInvalidClass},
 		"malformed owner":        {with(func(m *types.MsgMintDataNFT) { m.Owner = "med1garbage" }), types.ErrInvalidAddress},

@@ -362,4 +362,3 @@ func cloneGenesis(t *testing.T, f *fixture, g *types.GenesisState) *types.Genesi
 	require.NoError(t, out.Unmarshal(bz))
 	return &out
 }
-

@@ -27,19 +27,19 @@ const (
 
 // Store prefixes. Never reuse or renumber one once released.
 var (
-	ParamsKey             = collections.NewPrefix(0)
-	ClassesKey            = collections.NewPrefix(1)  // class id -> Class
-	NFTsKey               = collections.NewPrefix(2)  // (class id, nft id) -> DataNFT
-	NFTsByRecordKey       = collections.NewPrefix(3)  // unique index record id -> (class id, nft id)
-	NFTsByProducerKey     = collections.NewPrefix(4)  // index (producer, (class id, nft id))
-	ListingsKey           = collections.NewPrefix(5)  // (class id, nft id) -> Listing
-	LicencesKey           = collections.NewPrefix(6)  // licence id -> Licence
-	LicencesByBuyerKey    = collections.NewPrefix(7)  // index (buyer, licence id)
-	LicencesByNFTKey      = collections.NewPrefix(8)  // index ((class id, nft id), licence id)
-	PendingByOwnerKey     = collections.NewPrefix(9)  // set of (record owner, licence id), pending only
-	RefundQueueKey        = collections.NewPrefix(10) // set of (refund height, licence id), pending only
-	NextLicenceIDKey      = collections.NewPrefix(11)
-	PendingByBuyerNFTKey  = collections.NewPrefix(12) // set of (buyer, (class id, nft id)), pending only
+	ParamsKey            = collections.NewPrefix(0)
+	ClassesKey           = collections.NewPrefix(1)  // class id -> Class
+	NFTsKey              = collections.NewPrefix(2)  // (class id, nft id) -> DataNFT
+	NFTsByRecordKey      = collections.NewPrefix(3)  // unique index record id -> (class id, nft id)
+	NFTsByProducerKey    = collections.NewPrefix(4)  // index (producer, (class id, nft id))
+	ListingsKey          = collections.NewPrefix(5)  // (class id, nft id) -> Listing
+	LicencesKey          = collections.NewPrefix(6)  // licence id -> Licence
+	LicencesByBuyerKey   = collections.NewPrefix(7)  // index (buyer, licence id)
+	LicencesByNFTKey     = collections.NewPrefix(8)  // index ((class id, nft id), licence id)
+	PendingByOwnerKey    = collections.NewPrefix(9)  // set of (record owner, licence id), pending only
+	RefundQueueKey       = collections.NewPrefix(10) // set of (refund height, licence id), pending only
+	NextLicenceIDKey     = collections.NewPrefix(11)
+	PendingByBuyerNFTKey = collections.NewPrefix(12) // set of (buyer, (class id, nft id)), pending only
 )
 
 // NFTID is the id of the data-NFT of a record. One record, one id: this is
