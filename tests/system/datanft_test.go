@@ -3,8 +3,14 @@
 package system
 
 import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestIdentityNFTCannotBeSent: a patient claims her identity NFT (one per
@@ -56,5 +62,183 @@ func TestIdentityNFTCannotBeSent(t *testing.T) {
 	n.query(&owner, "nft", "owner", "medchain-identity", alice)
 	if owner.Owner != alice {
 		t.Fatalf("the identity NFT moved to %q", owner.Owner)
+	}
+}
+
+// umed reads an account's umed balance as a number.
+func umed(t *testing.T, n *node, addr string) int64 {
+	t.Helper()
+	v, err := strconv.ParseInt(balance(t, n, addr), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+type licenceView struct {
+	ID           string `json:"id"`
+	Status       string `json:"status"`
+	RefundHeight string `json:"refund_height"`
+	GrantID      string `json:"grant_id"`
+}
+
+// TestDataNFTMarketAndLicences is issue 7's scenario through medchaind, a
+// real node and its vault: a doctor writes a DICOM record for alice; alice
+// de-identifies it, mints the copy as a data-NFT and lists it; a lab buys a
+// licence, alice fulfils it, the lab downloads the de-identified file and
+// still cannot open the original; a second buyer buys the NFT and the
+// producing doctor is paid a royalty; a move by x/nft send removes a
+// listing; an unfulfilled licence is refunded at its refund height.
+func TestDataNFTMarketAndLicences(t *testing.T) {
+	n := newNode(t)
+	n.editGenesis(func(appState map[string]any) {
+		appState["datanft"].(map[string]any)["params"].(map[string]any)["licence_timeout_blocks"] = "8"
+	})
+	n.start()
+	hospital, alice := n.address("val"), n.address("alice")
+	doctor, lab, buyer, stranger := n.addKey("doctor"), n.addKey("lab"), n.addKey("buyer"), n.addKey("stranger")
+	for _, a := range []string{doctor, lab, buyer, stranger} {
+		n.fund(a)
+	}
+	n.mustTx("val", "issuers", "add-practitioner", doctor, "doctor")
+	for _, k := range []string{"alice", "doctor", "lab", "buyer"} {
+		n.mustTx(k, "access", "register-key")
+	}
+	n.mustTx("alice", "access", "grant", "all", hospital, "--permission", "write", "--purpose", "treatment")
+	orig, r := n.upload("doctor", alice, identifiedDICOM(t, t.TempDir()))
+	requireSuccess(t, "doctor's upload", r)
+	r = n.dataTx("alice", "records", "deidentify", strconv.FormatUint(orig.RecordID, 10), "-o", "json")
+	requireSuccess(t, "deidentify", r)
+	var deid uploaded
+	if err := json.Unmarshal([]byte(r.stdout), &deid); err != nil {
+		t.Fatalf("deidentify -o json printed %q: %v", r.stdout, err)
+	}
+	deidID, origID := strconv.FormatUint(deid.RecordID, 10), strconv.FormatUint(orig.RecordID, 10)
+	nftID := "record-" + deidID
+
+	// Only the de-identified copy can be minted, and only by alice.
+	mint := []string{"--royalty-bps", "500", "--licence-price", "1000umed", "--licence-duration", "1h"}
+	if res := n.tx("alice", append([]string{"datanft", "mint", origID, "mri-brain"}, mint...)...); res.Code == 0 || !strings.Contains(res.RawLog, "not de-identified") {
+		t.Fatalf("minting the identified original: code %d: %s", res.Code, res.RawLog)
+	}
+	if res := n.tx("doctor", append([]string{"datanft", "mint", deidID, "mri-brain"}, mint...)...); res.Code == 0 || !strings.Contains(res.RawLog, "only its owner") {
+		t.Fatalf("the doctor minting alice's record: code %d: %s", res.Code, res.RawLog)
+	}
+	if res := n.tx("alice", "datanft", "mint", deidID, "mri-brain", "--royalty-bps", "5000", "--licence-price", "1000umed", "--licence-duration", "1h"); res.Code == 0 || !strings.Contains(res.RawLog, "above the chain's maximum") {
+		t.Fatalf("a 50 %% royalty: code %d: %s", res.Code, res.RawLog)
+	}
+	n.mustTx("alice", append([]string{"datanft", "mint", deidID, "mri-brain"}, mint...)...)
+	var got struct {
+		Nft struct {
+			Nft struct {
+				Producer string `json:"producer"`
+				RecordID string `json:"record_id"`
+			} `json:"nft"`
+			Owner   string `json:"owner"`
+			Listing *struct {
+				Seller string `json:"seller"`
+			} `json:"listing"`
+		} `json:"nft"`
+	}
+	n.query(&got, "datanft", "nft", "mri-brain", nftID)
+	if got.Nft.Owner != alice || got.Nft.Nft.Producer != doctor || got.Nft.Nft.RecordID != deidID {
+		t.Fatalf("the minted NFT: %+v", got.Nft)
+	}
+	n.mustTx("alice", "datanft", "list", "mri-brain", nftID, "50000umed")
+
+	// A licence: escrowed, fulfilled by alice's client, readable by the lab.
+	if res := n.tx("stranger", "datanft", "buy-licence", "mri-brain", nftID, "1000umed"); res.Code == 0 || !strings.Contains(res.RawLog, "register-key") {
+		t.Fatalf("a licence for an account without a key: code %d: %s", res.Code, res.RawLog)
+	}
+	aliceBefore, doctorBefore := umed(t, n, alice), umed(t, n, doctor)
+	n.mustTx("lab", "datanft", "buy-licence", "mri-brain", nftID, "1000umed")
+	var lic struct {
+		Licence licenceView `json:"licence"`
+	}
+	n.query(&lic, "datanft", "licence", "1")
+	if lic.Licence.Status != "LICENCE_STATUS_PENDING" {
+		t.Fatalf("licence 1 after purchase: %+v", lic.Licence)
+	}
+	requireFailure(t, "the lab before fulfilment", n.download("lab", deid.RecordID, filepath.Join(t.TempDir(), "x.dcm")), "no access")
+	r = run(t, n.bin, "tx", "datanft", "fulfil-licences", "--from", "alice", "--chain-id", n.chainID, "--node", n.rpc,
+		"--home", n.home, "--keyring-backend", "test", "--yes")
+	requireSuccess(t, "fulfil-licences", r)
+	if !strings.Contains(r.stdout, "1 licence(s) fulfilled") {
+		t.Fatalf("fulfil-licences printed %q", r.stdout)
+	}
+	n.query(&lic, "datanft", "licence", "1")
+	if lic.Licence.Status != "LICENCE_STATUS_FULFILLED" || lic.Licence.GrantID == "" {
+		t.Fatalf("licence 1 after fulfilment: %+v", lic.Licence)
+	}
+	if c := n.check(deid.RecordID, lab); !c.Allowed {
+		t.Fatalf("the lab's access after fulfilment: %+v", c)
+	}
+	out := filepath.Join(t.TempDir(), "deid.dcm")
+	requireSuccess(t, "the lab downloads the de-identified copy", n.download("lab", deid.RecordID, out))
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte("Doe^Jane")) || bytes.Contains(data, []byte("MRN-123456")) || len(data) == 0 {
+		t.Fatalf("the lab's copy (%d bytes) names the patient", len(data))
+	}
+	requireFailure(t, "the lab and the original", n.download("lab", orig.RecordID, filepath.Join(t.TempDir(), "orig.dcm")), "no access")
+	// Alice signed fulfil-licences (no fee on this chain): she got 95 %,
+	// the doctor 5 %.
+	if a, d := umed(t, n, alice)-aliceBefore, umed(t, n, doctor)-doctorBefore; a != 950 || d != 50 {
+		t.Fatalf("licence payout: alice +%d, doctor +%d; want +950 and +50", a, d)
+	}
+
+	// A second sale pays the producing doctor 5 % of 50000umed.
+	doctorBefore, aliceBefore = umed(t, n, doctor), umed(t, n, alice)
+	if res := n.tx("buyer", "datanft", "buy", "mri-brain", nftID, "40000umed"); res.Code == 0 || !strings.Contains(res.RawLog, "costs 50000umed") {
+		t.Fatalf("buying below the listed price: code %d: %s", res.Code, res.RawLog)
+	}
+	n.mustTx("buyer", "datanft", "buy", "mri-brain", nftID, "50000umed")
+	if d, a := umed(t, n, doctor)-doctorBefore, umed(t, n, alice)-aliceBefore; d != 2500 || a != 47500 {
+		t.Fatalf("sale payout: doctor +%d, alice +%d; want +2500 and +47500", d, a)
+	}
+	n.query(&got, "datanft", "nft", "mri-brain", nftID)
+	if got.Nft.Owner != buyer || got.Nft.Listing != nil {
+		t.Fatalf("after the sale: %+v", got.Nft)
+	}
+	var byProducer struct {
+		Nfts []json.RawMessage `json:"nfts"`
+	}
+	n.query(&byProducer, "datanft", "nfts-by-producer", doctor)
+	if len(byProducer.Nfts) != 1 {
+		t.Fatalf("nfts-by-producer %s: %d NFTs", doctor, len(byProducer.Nfts))
+	}
+
+	// The new owner lists it, then moves it with x/nft send: the listing
+	// goes with the move.
+	n.mustTx("buyer", "datanft", "list", "mri-brain", nftID, "60000umed")
+	n.mustTx("buyer", "nft", "send", "mri-brain", nftID, lab)
+	var listings struct {
+		Listings []json.RawMessage `json:"listings"`
+	}
+	n.query(&listings, "datanft", "listings")
+	if len(listings.Listings) != 0 {
+		t.Fatalf("a listing outlived its NFT's move: %s", listings.Listings)
+	}
+
+	// An unfulfilled licence is refunded at its refund height.
+	buyerBefore := umed(t, n, buyer)
+	res := n.mustTx("buyer", "datanft", "buy-licence", "mri-brain", nftID, "1000umed")
+	n.query(&lic, "datanft", "licence", "2")
+	refundAt, _ := strconv.ParseInt(lic.Licence.RefundHeight, 10, 64)
+	if refundAt != res.Height+8 {
+		t.Fatalf("licence 2 bought at height %d refunds at %d, want %d", res.Height, refundAt, res.Height+8)
+	}
+	if got := umed(t, n, buyer); got != buyerBefore-1000 {
+		t.Fatalf("buyer's balance with the licence in escrow: %d, want %d", got, buyerBefore-1000)
+	}
+	n.waitForHeight(refundAt, 30*time.Second)
+	n.query(&lic, "datanft", "licence", "2")
+	if lic.Licence.Status != "LICENCE_STATUS_REFUNDED" {
+		t.Fatalf("licence 2 at height %d: %+v", refundAt, lic.Licence)
+	}
+	if got := umed(t, n, buyer); got != buyerBefore {
+		t.Fatalf("buyer's balance after the refund: %d, want %d", got, buyerBefore)
 	}
 }

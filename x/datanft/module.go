@@ -15,6 +15,7 @@ import (
 	"fmt"
 
 	gwruntime "github.com/grpc-ecosystem/grpc-gateway/runtime"
+	"github.com/spf13/cobra"
 
 	"cosmossdk.io/core/appmodule"
 
@@ -24,6 +25,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 
+	"github.com/medchain/medchain/x/datanft/client/cli"
 	"github.com/medchain/medchain/x/datanft/keeper"
 	"github.com/medchain/medchain/x/datanft/types"
 )
@@ -124,3 +126,7 @@ func (am AppModule) EndBlock(ctx context.Context) error {
 
 // ConsensusVersion implements module.HasConsensusVersion.
 func (AppModule) ConsensusVersion() uint64 { return ConsensusVersion }
+
+// GetTxCmd returns the hand-written transactions (fulfil-licences);
+// AutoCLI adds the generated ones to it.
+func (AppModule) GetTxCmd() *cobra.Command { return cli.GetTxCmd() }
