@@ -14,7 +14,7 @@ LDFLAGS     := -X github.com/cosmos/cosmos-sdk/version.Name=medchain \
 LOCALNET_DIR ?= .localnet
 
 .PHONY: all build install test test-unit test-race test-e2e lint fmt proto-gen proto-check \
-        localnet localnet-reset demo-issuers demo-records bench clean
+        localnet localnet-reset demo-issuers demo-records demo-datanft bench clean
 
 all: build
 
@@ -74,6 +74,10 @@ demo-issuers:
 ## demo-records: upload, share, request, revoke with rotation, expiry and redaction on the running localnet
 demo-records: build
 	bash scripts/demo-records.sh
+
+## demo-datanft: de-identify, mint, list, license, fulfil and resell a data-NFT on the running localnet
+demo-datanft: build
+	bash scripts/demo-datanft.sh
 
 ## bench: benchmarks
 bench:

@@ -18,56 +18,18 @@ func el(t *testing.T, tg tag.Tag, v any) *dicom.Element {
 }
 
 const (
-	studyUID = "1.2.826.0.1.3680043.10.1393.1"
-	sopUID   = "1.2.826.0.1.3680043.10.1393.3"
+	studyUID = SampleStudyUID
+	sopUID   = SampleSOPUID
 )
 
-// identifiedMR is a small MR image carrying every attribute the profile
-// must change, a private tag, an overlay and a sequence that references
-// the instance's own UID.
+// identifiedMR is IdentifiedSample: every attribute the profile must
+// change, a private tag, an overlay and a sequence that references the
+// instance's own UID.
 func identifiedMR(t *testing.T) []byte {
 	t.Helper()
-	ref := el(t, tag.ReferencedImageSequence, [][]*dicom.Element{{
-		el(t, tag.ReferencedSOPClassUID, []string{"1.2.840.10008.5.1.4.1.1.4"}),
-		el(t, tag.ReferencedSOPInstanceUID, []string{sopUID}),
-	}})
-	private := rawElement(t, tag.Tag{Group: 0x0009, Element: 0x0010}, "ACME PRIVATE")
-	overlay := rawElement(t, tag.Tag{Group: 0x6000, Element: 0x0022}, "burned-in name")
-	ds := dicom.Dataset{Elements: []*dicom.Element{
-		el(t, tag.MediaStorageSOPClassUID, []string{"1.2.840.10008.5.1.4.1.1.4"}),
-		el(t, tag.MediaStorageSOPInstanceUID, []string{sopUID}),
-		el(t, tag.TransferSyntaxUID, []string{"1.2.840.10008.1.2.1"}),
-		el(t, tag.SOPClassUID, []string{"1.2.840.10008.5.1.4.1.1.4"}),
-		el(t, tag.SOPInstanceUID, []string{sopUID}),
-		el(t, tag.AccessionNumber, []string{"ACC-42"}),
-		el(t, tag.Modality, []string{"MR"}),
-		el(t, tag.InstitutionName, []string{"St Mary's Hospital"}),
-		el(t, tag.InstitutionAddress, []string{"Praed Street, London"}),
-		el(t, tag.ReferringPhysicianName, []string{"House^Gregory"}),
-		el(t, tag.StationName, []string{"MRI-3"}),
-		el(t, tag.PerformingPhysicianName, []string{"Grey^Meredith"}),
-		el(t, tag.OperatorsName, []string{"Tech^Tom"}),
-		ref,
-		private,
-		el(t, tag.PatientName, []string{"Doe^Jane"}),
-		el(t, tag.PatientID, []string{"MRN-123456"}),
-		el(t, tag.PatientBirthDate, []string{"19800101"}),
-		el(t, tag.PatientSex, []string{"F"}),
-		el(t, tag.OtherPatientIDs, []string{"NHS-999"}),
-		el(t, tag.OtherPatientNames, []string{"Smith^Jane"}),
-		el(t, tag.PatientAge, []string{"046Y"}),
-		el(t, tag.PatientAddress, []string{"1 Baker Street"}),
-		el(t, tag.DeviceSerialNumber, []string{"SN-0001"}),
-		el(t, tag.StudyInstanceUID, []string{studyUID}),
-		el(t, tag.SeriesInstanceUID, []string{"1.2.826.0.1.3680043.10.1393.2"}),
-		el(t, tag.FrameOfReferenceUID, []string{"1.2.826.0.1.3680043.10.1393.4"}),
-		el(t, tag.Rows, []int{2}),
-		el(t, tag.Columns, []int{2}),
-		overlay,
-	}}
-	var buf bytes.Buffer
-	require.NoError(t, dicom.Write(&buf, ds, dicom.SkipVRVerification()))
-	return buf.Bytes()
+	b, err := IdentifiedSample()
+	require.NoError(t, err)
+	return b
 }
 
 // rawElement is a LO element of a tag outside the dictionary (private,
@@ -111,9 +73,7 @@ func TestDICOMRemovesEveryListedAttribute(t *testing.T) {
 			}
 		}
 	}
-	for _, ident := range []string{"Doe^Jane", "MRN-123456", "19800101", "NHS-999", "Smith^Jane", "046Y",
-		"1 Baker Street", "ACC-42", "St Mary's", "Praed Street", "House^Gregory", "Grey^Meredith", "Tech^Tom",
-		"MRI-3", "SN-0001", "ACME PRIVATE", "burned-in name", studyUID, sopUID} {
+	for _, ident := range SampleIdentifyingValues {
 		require.NotContains(t, out.String(), ident, "identifying value left in the file")
 	}
 	_, private := values(t, ds, tag.Tag{Group: 0x0009, Element: 0x0010})
@@ -151,4 +111,33 @@ func TestDICOMRejects(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotDICOM)
 	_, err = DICOM(strings.NewReader(""), 0, &bytes.Buffer{}, []byte("short"))
 	require.ErrorContains(t, err, "at least 16 bytes")
+}
+
+func TestVerifyDICOM(t *testing.T) {
+	in := identifiedMR(t)
+	var out bytes.Buffer
+	_, err := DICOM(bytes.NewReader(in), int64(len(in)), &out, bytes.Repeat([]byte{7}, 32))
+	require.NoError(t, err)
+	checks, err := VerifyDICOM(in, out.Bytes())
+	require.NoError(t, err)
+	require.Greater(t, len(checks), 20, "every listed attribute of the sample is checked")
+	for _, c := range checks {
+		require.True(t, c.OK, "%+v", c)
+	}
+
+	// The original against itself fails on every attribute.
+	checks, err = VerifyDICOM(in, in)
+	require.NoError(t, err)
+	failed := map[string]bool{}
+	for _, c := range checks {
+		if !c.OK {
+			failed[c.What] = true
+		}
+	}
+	for _, want := range []string{"Patient's Name (0010,0010)", "Study Instance UID (0020,000d)", "private attributes",
+		"overlays (6000-60FF,xxxx)", "Patient Identity Removed (0012,0062)"} {
+		require.True(t, failed[want], "%s must fail on the original; failed: %v", want, failed)
+	}
+	_, err = VerifyDICOM(in, []byte("not dicom"))
+	require.ErrorIs(t, err, ErrNotDICOM)
 }
