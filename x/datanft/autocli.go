@@ -60,7 +60,8 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short: "Mint a data-NFT for one of your de-identified records",
 					Long: "Mints the data-NFT record-<RECORD_ID> into CLASS (created on first use) to you. The record must be yours, ACTIVE " +
 						"and de-identified (made by `tx records deidentify`). The issuer of the original record is its producer and earns " +
-						"--royalty-bps of every sale and licence. Researchers buy licences at --licence-price; each is a READ grant for --licence-duration.",
+						"--royalty-bps of every sale and licence. Researchers buy licences at --licence-price; each is a READ grant for --licence-duration. " +
+						"CLASS is public and shared: name a collection (mri-brain), never a patient.",
 					Example:        "medchaind tx datanft mint 7 mri-brain --royalty-bps 500 --licence-price 1000umed --licence-duration 720h --from alice",
 					PositionalArgs: pos("record_id", "class_id"),
 					FlagOptions: map[string]*autocliv1.FlagOptions{
