@@ -210,8 +210,39 @@ func TestDataNFTMarketAndLicences(t *testing.T) {
 		t.Fatalf("nfts-by-producer %s: %d NFTs", doctor, len(byProducer.Nfts))
 	}
 
-	// The new owner lists it, then moves it with x/nft send: the listing
-	// goes with the move.
+	// The new owner lists it and cancels while the lab buys: both go to
+	// the mempool at once (usually the same block). Exactly one wins, and
+	// the books agree with whichever did.
+	n.mustTx("buyer", "datanft", "list", "mri-brain", nftID, "60000umed")
+	labBefore, buyerBefore := umed(t, n, lab), umed(t, n, buyer)
+	hashes := n.broadcastTogether(
+		[]string{"buyer", "datanft", "cancel-listing", "mri-brain", nftID},
+		[]string{"lab", "datanft", "buy", "mri-brain", nftID, "60000umed"})
+	cancelCode, cancelLog, cancelHeight := n.waitForTxResult(hashes[0])
+	buyCode, buyLog, buyHeight := n.waitForTxResult(hashes[1])
+	t.Logf("race: cancel code %d at %d, buy code %d at %d", cancelCode, cancelHeight, buyCode, buyHeight)
+	n.query(&got, "datanft", "nft", "mri-brain", nftID)
+	switch {
+	case cancelCode == 0 && buyCode != 0:
+		if !strings.Contains(buyLog, "not for sale") || got.Nft.Owner != buyer || umed(t, n, lab) != labBefore {
+			t.Fatalf("cancel won, but: buy log %q, owner %s, lab %d -> %d", buyLog, got.Nft.Owner, labBefore, umed(t, n, lab))
+		}
+	case buyCode == 0 && cancelCode != 0:
+		if !strings.Contains(cancelLog, "not for sale") || got.Nft.Owner != lab || umed(t, n, lab) != labBefore-60000 ||
+			umed(t, n, buyer) != buyerBefore+57000 {
+			t.Fatalf("buy won, but: cancel log %q, owner %s, lab %d -> %d, buyer %d -> %d",
+				cancelLog, got.Nft.Owner, labBefore, umed(t, n, lab), buyerBefore, umed(t, n, buyer))
+		}
+		n.mustTx("lab", "nft", "send", "mri-brain", nftID, buyer) // back, for the rest of the test
+	default:
+		t.Fatalf("cancel (code %d: %s) and buy (code %d: %s) must not both succeed or both fail", cancelCode, cancelLog, buyCode, buyLog)
+	}
+	if got.Nft.Listing != nil {
+		t.Fatalf("a listing survived the race: %+v", got.Nft.Listing)
+	}
+
+	// The owner lists it again, then moves it with x/nft send: the
+	// listing goes with the move.
 	n.mustTx("buyer", "datanft", "list", "mri-brain", nftID, "60000umed")
 	n.mustTx("buyer", "nft", "send", "mri-brain", nftID, lab)
 	var listings struct {
@@ -223,7 +254,7 @@ func TestDataNFTMarketAndLicences(t *testing.T) {
 	}
 
 	// An unfulfilled licence is refunded at its refund height.
-	buyerBefore := umed(t, n, buyer)
+	buyerBefore = umed(t, n, buyer)
 	res := n.mustTx("buyer", "datanft", "buy-licence", "mri-brain", nftID, "1000umed")
 	n.query(&lic, "datanft", "licence", "2")
 	refundAt, _ := strconv.ParseInt(lic.Licence.RefundHeight, 10, 64)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cosmos/cosmos-sdk/types/bech32"
@@ -48,6 +49,39 @@ func (n *node) tx(from string, args ...string) txResult {
 	}
 	code, log, height := n.waitForTxResult(broadcast.TxHash)
 	return txResult{Code: code, RawLog: log, Height: height}
+}
+
+// broadcastTogether signs and sends several `medchaind tx` commands at
+// once, each given as {from, args...}, and returns their hashes as soon as
+// the node has accepted them into the mempool, without waiting for a
+// block: so that they usually land in the same block.
+func (n *node) broadcastTogether(txs ...[]string) []string {
+	n.t.Helper()
+	results := make([]result, len(txs))
+	var wg sync.WaitGroup
+	for i, spec := range txs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			full := append(append([]string{"tx"}, spec[1:]...), "--from", spec[0], "--chain-id", n.chainID, "--node", n.rpc,
+				"--home", n.home, "--keyring-backend", "test", "--gas", "600000", "--yes", "--output", "json")
+			results[i] = run(n.t, n.bin, full...)
+		}()
+	}
+	wg.Wait()
+	hashes := make([]string, len(txs))
+	for i, r := range results {
+		var res struct {
+			Code   int    `json:"code"`
+			TxHash string `json:"txhash"`
+			RawLog string `json:"raw_log"`
+		}
+		if r.err != nil || json.Unmarshal([]byte(r.stdout), &res) != nil || res.Code != 0 {
+			n.t.Fatalf("tx %s: %v code %d: %s %s", strings.Join(txs[i], " "), r.err, res.Code, res.RawLog, r.combined())
+		}
+		hashes[i] = res.TxHash
+	}
+	return hashes
 }
 
 // mustTx is tx that fails the test unless the transaction succeeds.
