@@ -25,15 +25,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			Service:              types.Query_serviceDesc.ServiceName,
 			EnhanceCustomCommand: true,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
-				{
-					RpcMethod: "CheckAccess",
-					Use:       "check RECORD_ID GRANTEE",
-					Short:     "Say whether GRANTEE may read (or, with --permission write, write) a record right now",
-					Long: "Answers from the grant of GRANTEE itself or, for a practitioner, of its active organisation: " +
-						"the record grant or the owner's scope grant covering the record. For READ the answer includes the wrap to open.",
-					Example:        "medchaind query access check 42 " + exampleDoctor + "\nmedchaind query access check 42 " + exampleDoctor + " --permission write",
-					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "record_id"}, {ProtoField: "grantee"}},
-				},
+				{RpcMethod: "CheckAccess", Skip: true}, // hand-written (client/cli/check.go): --prove
 				{
 					RpcMethod:      "Grant",
 					Use:            "grant GRANT_ID",

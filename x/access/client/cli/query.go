@@ -29,7 +29,7 @@ func GetQueryCmd() *cobra.Command {
 		SuggestionsMinimumDistance: 2,
 		RunE:                       client.ValidateCmd,
 	}
-	cmd.AddCommand(ConsentCmd())
+	cmd.AddCommand(ConsentCmd(), CheckCmd())
 	return cmd
 }
 

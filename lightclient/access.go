@@ -1,0 +1,189 @@
+package lightclient
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cosmos/gogoproto/proto"
+
+	"cosmossdk.io/collections"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	accesstypes "github.com/medchain/medchain/x/access/types"
+	issuerstypes "github.com/medchain/medchain/x/issuers/types"
+	recordstypes "github.com/medchain/medchain/x/records/types"
+)
+
+// Answer is a verified CheckAccess: the same decision x/access's
+// CheckAccess query makes, from values proven against a verified header.
+type Answer struct {
+	Allowed         bool      `json:"allowed"`
+	Reason          string    `json:"reason"`
+	RecordID        uint64    `json:"record_id"`
+	Grantee         string    `json:"grantee"`
+	Permission      string    `json:"permission"`
+	GrantID         uint64    `json:"grant_id,omitempty"`
+	ViaOrganisation string    `json:"via_organisation,omitempty"`
+	Height          int64     `json:"height"`        // the state's height
+	HeaderHeight    int64     `json:"header_height"` // the verified header committing to it
+	AppHash         string    `json:"app_hash"`
+	Time            time.Time `json:"time"` // the verified header's time, which expiry is judged against
+	Verified        bool      `json:"verified"`
+	Proofs          []Proof   `json:"proofs"`
+	Primary         string    `json:"primary"`
+	Witnesses       []string  `json:"witnesses"`
+}
+
+// CheckAccess answers whether grantee may READ or WRITE a record, at the
+// latest verified header.
+func (c *Client) CheckAccess(ctx context.Context, recordID uint64, grantee sdk.AccAddress, perm accesstypes.Permission) (*Answer, error) {
+	at, err := c.Latest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.CheckAccessAt(ctx, at, recordID, grantee, perm)
+}
+
+// CheckAccessAt is CheckAccess at a given verified point.
+func (c *Client) CheckAccessAt(ctx context.Context, at At, recordID uint64, grantee sdk.AccAddress, perm accesstypes.Permission) (*Answer, error) {
+	if perm == accesstypes.PermissionUnspecified {
+		perm = accesstypes.PermissionRead
+	}
+	a := &Answer{
+		RecordID: recordID, Grantee: grantee.String(), Permission: perm.Label(),
+		Height: at.Height, HeaderHeight: at.Header.Height, AppHash: hexKey(at.Header.AppHash), Time: at.Header.Time,
+		Primary: c.cfg.Primary, Witnesses: c.cfg.Witnesses, Proofs: []Proof{},
+	}
+	get := func(store string, key []byte, into proto.Message) (bool, error) {
+		v, err := c.Get(ctx, at, store, key)
+		if err != nil {
+			return false, err
+		}
+		a.Proofs = append(a.Proofs, Proof{Store: store, Key: hexKey(key), Exists: v != nil})
+		if v == nil {
+			return false, nil
+		}
+		if err := proto.Unmarshal(v, into); err != nil {
+			return false, fmt.Errorf("decoding the proven %T: %w", into, err)
+		}
+		return true, nil
+	}
+
+	var record recordstypes.Record
+	key, err := collections.EncodeKeyWithPrefix(recordstypes.RecordsKey, collections.Uint64Key, recordID)
+	if err != nil {
+		return nil, err
+	}
+	found, err := get(recordstypes.StoreKey, key, &record)
+	if err != nil {
+		return nil, err
+	}
+	a.Verified = true
+	switch {
+	case !found:
+		a.Reason = fmt.Sprintf("record %d does not exist", recordID)
+		return a, nil
+	case record.Status == recordstypes.RecordStatusRedacted:
+		a.Reason = fmt.Sprintf("record %d is redacted", recordID)
+		return a, nil
+	}
+	owner, err := sdk.AccAddressFromBech32(record.Owner)
+	if err != nil {
+		return nil, err
+	}
+	if owner.Equals(grantee) {
+		a.Allowed, a.Reason = true, "owner"
+		return a, nil
+	}
+
+	// Who the grantee acts for: an organisation itself, or a practitioner
+	// of one; x/issuers decides whether that organisation is ACTIVE.
+	org, authorised, why, err := c.organisationOf(ctx, grantee, get)
+	if err != nil {
+		return nil, err
+	}
+	if perm == accesstypes.PermissionWrite && !authorised {
+		a.Reason = "not an authorised issuer: " + why
+		return a, nil
+	}
+	candidates := []sdk.AccAddress{grantee}
+	if authorised && org != nil && !org.Equals(grantee) {
+		candidates = append(candidates, org)
+	}
+	var reasons []string
+	for _, who := range candidates {
+		for _, scope := range []bool{false, true} {
+			var key []byte
+			if scope {
+				key, err = accesstypes.ScopeAccessStoreKey(owner, who, perm)
+			} else {
+				key, err = accesstypes.RecordAccessStoreKey(recordID, who, perm)
+			}
+			if err != nil {
+				return nil, err
+			}
+			var e accesstypes.AccessEntry
+			found, err := get(accesstypes.StoreKey, key, &e)
+			if err != nil {
+				return nil, err
+			}
+			if !found || (scope && !accesstypes.CoversKind(e.Kinds, record.Kind)) {
+				continue
+			}
+			if !e.IsLive(at.Header.Time) {
+				reasons = append(reasons, fmt.Sprintf("grant %d expired at %s", e.GrantId, e.ExpiresAt.UTC()))
+				continue
+			}
+			a.Allowed, a.GrantID, a.Reason = true, e.GrantId, fmt.Sprintf("grant %d", e.GrantId)
+			if !who.Equals(grantee) {
+				a.ViaOrganisation = who.String()
+				a.Reason += " to organisation " + a.ViaOrganisation
+			}
+			return a, nil
+		}
+	}
+	a.Reason = fmt.Sprintf("no live %s grant", perm.Label())
+	if len(reasons) > 0 {
+		a.Reason = reasons[0]
+	}
+	return a, nil
+}
+
+// organisationOf proves whether addr is an issuer or a practitioner, of
+// which organisation, and whether that organisation is ACTIVE.
+func (c *Client) organisationOf(ctx context.Context, addr sdk.AccAddress,
+	get func(string, []byte, proto.Message) (bool, error),
+) (org sdk.AccAddress, authorised bool, why string, err error) {
+	issuerKey := func(a sdk.AccAddress) ([]byte, error) {
+		return collections.EncodeKeyWithPrefix(issuerstypes.IssuersKey, sdk.AccAddressKey, a)
+	}
+	key, err := issuerKey(addr)
+	if err != nil {
+		return nil, false, "", err
+	}
+	var issuer issuerstypes.Issuer
+	found, err := get(issuerstypes.StoreKey, key, &issuer)
+	if err != nil || found {
+		return addr, found && issuer.Status == issuerstypes.IssuerStatusActive, "organisation is " + issuer.Status.Label(), err
+	}
+	key, err = collections.EncodeKeyWithPrefix(issuerstypes.PractitionersKey, sdk.AccAddressKey, addr)
+	if err != nil {
+		return nil, false, "", err
+	}
+	var p issuerstypes.Practitioner
+	if found, err = get(issuerstypes.StoreKey, key, &p); err != nil || !found {
+		return nil, false, "not a registered issuer or practitioner", err
+	}
+	if org, err = sdk.AccAddressFromBech32(p.Organisation); err != nil {
+		return nil, false, "", err
+	}
+	if key, err = issuerKey(org); err != nil {
+		return nil, false, "", err
+	}
+	if found, err = get(issuerstypes.StoreKey, key, &issuer); err != nil || !found {
+		return org, false, "organisation " + p.Organisation + " is not registered", err
+	}
+	return org, issuer.Status == issuerstypes.IssuerStatusActive, "organisation " + p.Organisation + " is " + issuer.Status.Label(), nil
+}

@@ -1,0 +1,109 @@
+package lightclient
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/cometbft/cometbft/crypto/merkle"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"cosmossdk.io/store/rootmulti"
+)
+
+// Proof records one proven store key of an answer.
+type Proof struct {
+	Store  string `json:"store"`
+	Key    string `json:"key"` // hex
+	Exists bool   `json:"exists"`
+}
+
+// At is a verified point of the chain: the state after block Height,
+// committed to by the app hash of the verified header at Height + 1.
+type At struct {
+	Height int64                 // the state's height (what is queried)
+	Header *cmttypes.LightBlock // the verified header at Height + 1
+}
+
+// LyingNodeError says which node gave an answer its proof does not back.
+type LyingNodeError struct {
+	Node   string
+	Store  string
+	Key    []byte
+	Reason string
+	// Witness is a witness whose answer to the same question verified
+	// (empty when none did).
+	Witness string
+}
+
+func (e *LyingNodeError) Error() string {
+	msg := fmt.Sprintf("node %s gave an answer for %s key %X that the verified app hash does not back (%s): it is lying or broken",
+		e.Node, e.Store, e.Key, e.Reason)
+	if e.Witness != "" {
+		msg += fmt.Sprintf("; witness %s answered the same question with a valid proof", e.Witness)
+	}
+	return msg
+}
+
+// Latest syncs to the latest header and returns the state it commits to.
+func (c *Client) Latest(ctx context.Context) (At, error) {
+	lb, err := c.Sync(ctx)
+	if err != nil {
+		return At{}, err
+	}
+	if lb.Height < 2 {
+		return At{}, fmt.Errorf("the chain is at height %d; a proven query needs height 2 or more", lb.Height)
+	}
+	return At{Height: lb.Height - 1, Header: lb}, nil
+}
+
+// Get returns the value of key in store at at (nil when absent), checked
+// against the verified app hash. A primary whose answer fails the check is
+// named, after the witnesses were asked the same question.
+func (c *Client) Get(ctx context.Context, at At, store string, key []byte) ([]byte, error) {
+	value, err := proveFrom(ctx, c.primary, at, store, key)
+	if err == nil {
+		return value, nil
+	}
+	lie := &LyingNodeError{Node: c.cfg.Primary, Store: store, Key: key, Reason: err.Error()}
+	for addr, w := range c.witnesses {
+		if _, werr := proveFrom(ctx, w, at, store, key); werr == nil {
+			lie.Witness = addr
+			break
+		}
+	}
+	return nil, lie
+}
+
+// proveFrom asks one node for key at at and verifies the proof.
+func proveFrom(ctx context.Context, node *rpchttp.HTTP, at At, store string, key []byte) ([]byte, error) {
+	value, height, proof, err := abciQuery(ctx, node, "/store/"+store+"/key", key, at.Height)
+	if err != nil {
+		return nil, err
+	}
+	if height != at.Height {
+		return nil, fmt.Errorf("it answered for height %d, not the verified height %d", height, at.Height)
+	}
+	if proof == nil || len(proof.Ops) == 0 {
+		return nil, fmt.Errorf("it sent no proof")
+	}
+	keypath := merkle.KeyPath{}.
+		AppendKey([]byte(store), merkle.KeyEncodingURL).
+		AppendKey(key, merkle.KeyEncodingHex).String()
+	root := at.Header.AppHash
+	prt := rootmulti.DefaultProofRuntime()
+	if len(value) == 0 {
+		if err := verifyAbsence(proof, root, store, key); err != nil {
+			return nil, fmt.Errorf("its proof of absence does not verify: %v", err)
+		}
+		return nil, nil
+	}
+	if err := prt.VerifyValue(proof, root, keypath, value); err != nil {
+		return nil, fmt.Errorf("its proof of the value does not verify: %v", err)
+	}
+	return value, nil
+}
+
+func hexKey(k []byte) string { return strings.ToUpper(hex.EncodeToString(k)) }

@@ -1,0 +1,202 @@
+//go:build e2e
+
+package system
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// tamperingProxy stands in front of a node's RPC and, in the mode it is
+// set to, lies in its abci_query answers; everything else passes through.
+type tamperingProxy struct {
+	target string // http://host:port of the node
+	mu     sync.Mutex
+	mode   string // "", "forge-value", "other-key", "stale-height"
+	srv    *http.Server
+	url    string
+}
+
+func newTamperingProxy(t *testing.T, target string) *tamperingProxy {
+	t.Helper()
+	p := &tamperingProxy{target: target}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.url = "http://" + ln.Addr().String()
+	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 5 * time.Second}
+	go p.srv.Serve(ln)
+	t.Cleanup(func() { p.srv.Close() })
+	return p
+}
+
+func (p *tamperingProxy) set(mode string) { p.mu.Lock(); p.mode = mode; p.mu.Unlock() }
+
+func (p *tamperingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	mode := p.mode
+	p.mu.Unlock()
+	body, _ := io.ReadAll(r.Body)
+	var req struct {
+		Method string         `json:"method"`
+		Params map[string]any `json:"params"`
+		ID     any            `json:"id"`
+		RPC    string         `json:"jsonrpc"`
+	}
+	isQuery := r.Method == http.MethodPost && json.Unmarshal(body, &req) == nil && req.Method == "abci_query"
+	if isQuery && mode == "other-key" {
+		// Answer (with its true proof) a question about another key.
+		data, _ := req.Params["data"].(string)
+		if len(data) > 2 {
+			req.Params["data"] = data[:len(data)-2] + "00"
+		}
+		body, _ = json.Marshal(req)
+	}
+	if isQuery && mode == "stale-height" {
+		if h, err := strconv.ParseInt(fmt.Sprint(req.Params["height"]), 10, 64); err == nil && h > 2 {
+			req.Params["height"] = strconv.FormatInt(h-1, 10)
+		}
+		body, _ = json.Marshal(req)
+	}
+	resp, err := http.Post(p.target+r.URL.Path, "application/json", bytes.NewReader(body))
+	if r.Method == http.MethodGet {
+		resp, err = http.Get(p.target + r.URL.RequestURI())
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if path, _ := req.Params["path"].(string); isQuery && mode == "forge-value" && strings.Contains(path, "/consent/") {
+		// Claim a grant where there is none, or a different one.
+		var res map[string]any
+		if json.Unmarshal(out, &res) == nil {
+			if result, ok := res["result"].(map[string]any); ok {
+				if response, ok := result["response"].(map[string]any); ok {
+					response["value"] = base64.StdEncoding.EncodeToString([]byte("\x08\x01forged grant"))
+					out, _ = json.Marshal(res)
+				}
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(out)
+}
+
+type provenAnswer struct {
+	Allowed      bool   `json:"allowed"`
+	Reason       string `json:"reason"`
+	Height       int64  `json:"height"`
+	HeaderHeight int64  `json:"header_height"`
+	Verified     bool   `json:"verified"`
+	Proofs       []struct {
+		Store  string `json:"store"`
+		Exists bool   `json:"exists"`
+	} `json:"proofs"`
+}
+
+// TestProvenCheckAccess (issue 8): `query access check --prove` asks a
+// node through a tampering proxy, with the node itself as witness. Honest
+// answers verify for an allowed and a denied grantee; a forged value, a
+// proof for another key and an answer at another height are refused and
+// the proxy is named; an expired trusting period says what to do.
+func TestProvenCheckAccess(t *testing.T) {
+	n := newNode(t)
+	n.start()
+	alice := n.address("alice")
+	bob, stranger := n.addKey("bob"), n.addKey("stranger")
+	n.fund(bob)
+	n.mustTx("alice", "access", "register-key")
+	n.mustTx("bob", "access", "register-key")
+	scan, _ := dicomFile(t, t.TempDir(), 4096)
+	rec, r := n.upload("alice", alice, scan)
+	requireSuccess(t, "upload", r)
+	n.mustTx("alice", "access", "grant", strconv.FormatUint(rec.RecordID, 10), bob, "--purpose", "treatment")
+
+	node := strings.Replace(n.rpc, "tcp://", "http://", 1)
+	proxy := newTamperingProxy(t, node)
+	trustHeight := n.height() - 1
+	var block struct {
+		Result struct {
+			BlockID struct {
+				Hash string `json:"hash"`
+			} `json:"block_id"`
+		} `json:"result"`
+	}
+	getJSON(t, fmt.Sprintf("%s/block?height=%d", node, trustHeight), &block)
+	lightDir := filepath.Join(t.TempDir(), "light")
+	check := func(grantee string, extra ...string) result {
+		args := append([]string{"query", "access", "check", strconv.FormatUint(rec.RecordID, 10), grantee, "--prove",
+			"--node", proxy.url, "--witness", node, "--light-dir", lightDir, "--home", n.home, "-o", "json"}, extra...)
+		return run(t, n.bin, args...)
+	}
+	decode := func(r result) provenAnswer {
+		t.Helper()
+		var a provenAnswer
+		if r.err != nil || json.Unmarshal([]byte(r.stdout), &a) != nil {
+			t.Fatalf("check --prove: %v\n%s", r.err, r.combined())
+		}
+		return a
+	}
+
+	a := decode(check(bob, "--trust-height", strconv.FormatInt(trustHeight, 10), "--trust-hash", block.Result.BlockID.Hash))
+	if !a.Allowed || !a.Verified || a.HeaderHeight != a.Height+1 || a.HeaderHeight <= trustHeight {
+		t.Fatalf("bob, honestly answered: %+v", a)
+	}
+	a = decode(check(stranger)) // resumes from the trusted store
+	if a.Allowed || !a.Verified || !strings.Contains(a.Reason, "no live READ grant") {
+		t.Fatalf("the stranger, honestly answered: %+v", a)
+	}
+	absent := 0
+	for _, p := range a.Proofs {
+		if !p.Exists {
+			absent++
+		}
+	}
+	if absent < 3 {
+		t.Fatalf("the denial must rest on proven absences (issuer, practitioner, grants): %+v", a.Proofs)
+	}
+
+	for _, mode := range []string{"forge-value", "other-key", "stale-height"} {
+		proxy.set(mode)
+		for _, who := range []string{bob, stranger} {
+			r := check(who)
+			requireFailure(t, mode+" for "+who, r, proxy.url, "witness "+node)
+			if mode == "forge-value" && !strings.Contains(r.combined(), "consent key") {
+				t.Fatalf("the forged grant must be what is refused: %s", r.combined())
+			}
+		}
+	}
+	proxy.set("")
+	decode(check(bob))
+
+	// A trusting period that has run out: the user is told what to do.
+	time.Sleep(2 * time.Second)
+	r = check(bob, "--trust-period", "1s")
+	requireFailure(t, "an expired trusted header", r, "expired", "--trust-height and --trust-hash")
+}
+
+func getJSON(t *testing.T, url string, out any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+}
