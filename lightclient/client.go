@@ -22,9 +22,9 @@ import (
 
 	dbm "github.com/cometbft/cometbft-db"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
-	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	"github.com/cometbft/cometbft/light"
 	lightdb "github.com/cometbft/cometbft/light/store/db"
+	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cmttypes "github.com/cometbft/cometbft/types"

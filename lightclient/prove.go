@@ -23,7 +23,7 @@ type Proof struct {
 // At is a verified point of the chain: the state after block Height,
 // committed to by the app hash of the verified header at Height + 1.
 type At struct {
-	Height int64                 // the state's height (what is queried)
+	Height int64                // the state's height (what is queried)
 	Header *cmttypes.LightBlock // the verified header at Height + 1
 }
 
