@@ -3,6 +3,7 @@ package lightclient
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/cosmos/gogoproto/proto"
@@ -56,8 +57,12 @@ func (c *Client) CheckAccessAt(ctx context.Context, at At, recordID uint64, gran
 		Height: at.Height, HeaderHeight: at.Header.Height, AppHash: hexKey(at.Header.AppHash), Time: at.Header.Time,
 		Primary: c.cfg.Primary, Witnesses: c.cfg.Witnesses, Proofs: []Proof{},
 	}
+	// Values are fetched and verified in two parallel rounds (what the
+	// grantee is, then what the record's owner granted); the decision
+	// below then reads them in CheckAccess's order.
+	f := &fetcher{c: c, at: at, got: map[string]fetched{}}
 	get := func(store string, key []byte, into proto.Message) (bool, error) {
-		v, err := c.Get(ctx, at, store, key)
+		v, err := f.get(ctx, store, key)
 		if err != nil {
 			return false, err
 		}
@@ -70,13 +75,27 @@ func (c *Client) CheckAccessAt(ctx context.Context, at At, recordID uint64, gran
 		}
 		return true, nil
 	}
-
-	var record recordstypes.Record
-	key, err := collections.EncodeKeyWithPrefix(recordstypes.RecordsKey, collections.Uint64Key, recordID)
+	recordKey, err := collections.EncodeKeyWithPrefix(recordstypes.RecordsKey, collections.Uint64Key, recordID)
 	if err != nil {
 		return nil, err
 	}
-	found, err := get(recordstypes.StoreKey, key, &record)
+	issuerKey, err := collections.EncodeKeyWithPrefix(issuerstypes.IssuersKey, sdk.AccAddressKey, grantee)
+	if err != nil {
+		return nil, err
+	}
+	practitionerKey, err := collections.EncodeKeyWithPrefix(issuerstypes.PractitionersKey, sdk.AccAddressKey, grantee)
+	if err != nil {
+		return nil, err
+	}
+	grantKey, err := accesstypes.RecordAccessStoreKey(recordID, grantee, perm)
+	if err != nil {
+		return nil, err
+	}
+	f.prefetch(ctx, storeKey{recordstypes.StoreKey, recordKey}, storeKey{issuerstypes.StoreKey, issuerKey},
+		storeKey{issuerstypes.StoreKey, practitionerKey}, storeKey{accesstypes.StoreKey, grantKey})
+
+	var record recordstypes.Record
+	found, err := get(recordstypes.StoreKey, recordKey, &record)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +116,25 @@ func (c *Client) CheckAccessAt(ctx context.Context, at At, recordID uint64, gran
 		a.Allowed, a.Reason = true, "owner"
 		return a, nil
 	}
+
+	// Round two: the owner's scope grant to the grantee and, for a
+	// practitioner, its organisation and the organisation's grants.
+	round := []storeKey{}
+	if k, err := accesstypes.ScopeAccessStoreKey(owner, grantee, perm); err == nil {
+		round = append(round, storeKey{accesstypes.StoreKey, k})
+	}
+	if v, err := f.get(ctx, issuerstypes.StoreKey, practitionerKey); err == nil && v != nil {
+		var p issuerstypes.Practitioner
+		if proto.Unmarshal(v, &p) == nil {
+			if org, err := sdk.AccAddressFromBech32(p.Organisation); err == nil {
+				k1, _ := collections.EncodeKeyWithPrefix(issuerstypes.IssuersKey, sdk.AccAddressKey, org)
+				k2, _ := accesstypes.RecordAccessStoreKey(recordID, org, perm)
+				k3, _ := accesstypes.ScopeAccessStoreKey(owner, org, perm)
+				round = append(round, storeKey{issuerstypes.StoreKey, k1}, storeKey{accesstypes.StoreKey, k2}, storeKey{accesstypes.StoreKey, k3})
+			}
+		}
+	}
+	f.prefetch(ctx, round...)
 
 	// Who the grantee acts for: an organisation itself, or a practitioner
 	// of one; x/issuers decides whether that organisation is ACTIVE.
@@ -186,4 +224,52 @@ func (c *Client) organisationOf(ctx context.Context, addr sdk.AccAddress,
 		return org, false, "organisation " + p.Organisation + " is not registered", err
 	}
 	return org, issuer.Status == issuerstypes.IssuerStatusActive, "organisation " + p.Organisation + " is " + issuer.Status.Label(), nil
+}
+
+// storeKey names one provable key.
+type storeKey struct {
+	store string
+	key   []byte
+}
+
+type fetched struct {
+	value []byte
+	err   error
+}
+
+// fetcher fetches and verifies keys at one point, in parallel, once each.
+type fetcher struct {
+	c   *Client
+	at  At
+	mu  sync.Mutex
+	got map[string]fetched
+}
+
+func (f *fetcher) prefetch(ctx context.Context, keys ...storeKey) {
+	// One JSON-RPC batch to the primary; each answer is verified apart,
+	// and one that fails goes through Get (witnesses, naming the liar).
+	values, errs := f.c.batchGet(ctx, f.at, keys)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, k := range keys {
+		if errs[i] != nil {
+			f.mu.Unlock()
+			v, err := f.c.Get(ctx, f.at, k.store, k.key)
+			f.mu.Lock()
+			f.got[k.store+"/"+string(k.key)] = fetched{v, err}
+			continue
+		}
+		f.got[k.store+"/"+string(k.key)] = fetched{values[i], nil}
+	}
+}
+
+func (f *fetcher) get(ctx context.Context, store string, key []byte) ([]byte, error) {
+	f.mu.Lock()
+	r, ok := f.got[store+"/"+string(key)]
+	f.mu.Unlock()
+	if ok {
+		return r.value, r.err
+	}
+	f.prefetch(ctx, storeKey{store, key})
+	return f.get(ctx, store, key)
 }

@@ -7,7 +7,10 @@ import (
 	"strings"
 
 	"github.com/cometbft/cometbft/crypto/merkle"
+	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"cosmossdk.io/store/rootmulti"
@@ -77,12 +80,54 @@ func (c *Client) Get(ctx context.Context, at At, store string, key []byte) ([]by
 	return nil, lie
 }
 
+// batchGet asks the primary for several keys in one JSON-RPC batch and
+// verifies each answer; errs[i] is set for an answer that did not verify.
+func (c *Client) batchGet(ctx context.Context, at At, keys []storeKey) (values [][]byte, errs []error) {
+	values, errs = make([][]byte, len(keys)), make([]error, len(keys))
+	if len(keys) == 0 {
+		return values, errs
+	}
+	batch := c.primary.NewBatch()
+	for _, k := range keys {
+		if _, err := batch.ABCIQueryWithOptions(ctx, "/store/"+k.store+"/key", k.key,
+			rpcclient.ABCIQueryOptions{Height: at.Height, Prove: true}); err != nil {
+			for i := range errs {
+				errs[i] = err
+			}
+			return values, errs
+		}
+	}
+	results, err := batch.Send(ctx)
+	for i, k := range keys {
+		switch {
+		case err != nil:
+			errs[i] = err
+		case i >= len(results):
+			errs[i] = fmt.Errorf("no answer in the batch")
+		default:
+			res, ok := results[i].(*coretypes.ResultABCIQuery)
+			if !ok || !res.Response.IsOK() {
+				errs[i] = fmt.Errorf("query failed")
+				continue
+			}
+			values[i], errs[i] = verifyAnswer(at, k.store, k.key, res.Response.Value, res.Response.Height, res.Response.ProofOps)
+		}
+	}
+	return values, errs
+}
+
 // proveFrom asks one node for key at at and verifies the proof.
 func proveFrom(ctx context.Context, node *rpchttp.HTTP, at At, store string, key []byte) ([]byte, error) {
 	value, height, proof, err := abciQuery(ctx, node, "/store/"+store+"/key", key, at.Height)
 	if err != nil {
 		return nil, err
 	}
+	return verifyAnswer(at, store, key, value, height, proof)
+}
+
+// verifyAnswer checks one node's answer for key against the verified app
+// hash: the height asked, and the proof of the value or of its absence.
+func verifyAnswer(at At, store string, key, value []byte, height int64, proof *cmtcrypto.ProofOps) ([]byte, error) {
 	if height != at.Height {
 		return nil, fmt.Errorf("it answered for height %d, not the verified height %d", height, at.Height)
 	}
