@@ -48,48 +48,86 @@ func (p *tamperingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	mode := p.mode
 	p.mu.Unlock()
+	if r.Method == http.MethodGet {
+		resp, err := http.Get(p.target + r.URL.RequestURI())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.Header().Set("Content-Type", "application/json")
+		io.Copy(w, resp.Body)
+		return
+	}
+	// JSON-RPC: one request, or a batch of them.
 	body, _ := io.ReadAll(r.Body)
-	var req struct {
-		Method string         `json:"method"`
-		Params map[string]any `json:"params"`
-		ID     any            `json:"id"`
-		RPC    string         `json:"jsonrpc"`
-	}
-	isQuery := r.Method == http.MethodPost && json.Unmarshal(body, &req) == nil && req.Method == "abci_query"
-	if isQuery && mode == "other-key" {
-		// Answer (with its true proof) a question about another key.
-		data, _ := req.Params["data"].(string)
-		if len(data) > 2 {
-			req.Params["data"] = data[:len(data)-2] + "00"
+	var reqs []map[string]any
+	batch := json.Unmarshal(body, &reqs) == nil
+	if !batch {
+		var one map[string]any
+		if err := json.Unmarshal(body, &one); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
 		}
-		body, _ = json.Marshal(req)
+		reqs = []map[string]any{one}
 	}
-	if isQuery && mode == "stale-height" {
-		if h, err := strconv.ParseInt(fmt.Sprint(req.Params["height"]), 10, 64); err == nil && h > 2 {
-			req.Params["height"] = strconv.FormatInt(h-1, 10)
+	isQuery := make([]bool, len(reqs))
+	consent := make([]bool, len(reqs))
+	for i, req := range reqs {
+		params, _ := req["params"].(map[string]any)
+		if req["method"] != "abci_query" || params == nil {
+			continue
 		}
-		body, _ = json.Marshal(req)
+		isQuery[i] = true
+		path, _ := params["path"].(string)
+		consent[i] = strings.Contains(path, "/consent/")
+		switch mode {
+		case "other-key": // answer, with its true proof, a question about another key
+			if data, _ := params["data"].(string); len(data) > 2 {
+				params["data"] = data[:len(data)-2] + "00"
+			}
+		case "stale-height": // answer from the block before
+			if h, err := strconv.ParseInt(fmt.Sprint(params["height"]), 10, 64); err == nil && h > 2 {
+				params["height"] = strconv.FormatInt(h-1, 10)
+			}
+		}
+	}
+	if batch {
+		body, _ = json.Marshal(reqs)
+	} else {
+		body, _ = json.Marshal(reqs[0])
 	}
 	resp, err := http.Post(p.target+r.URL.Path, "application/json", bytes.NewReader(body))
-	if r.Method == http.MethodGet {
-		resp, err = http.Get(p.target + r.URL.RequestURI())
-	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
-	if path, _ := req.Params["path"].(string); isQuery && mode == "forge-value" && strings.Contains(path, "/consent/") {
-		// Claim a grant where there is none, or a different one.
-		var res map[string]any
-		if json.Unmarshal(out, &res) == nil {
-			if result, ok := res["result"].(map[string]any); ok {
+	if mode == "forge-value" {
+		var answers []map[string]any
+		if batch {
+			json.Unmarshal(out, &answers)
+		} else {
+			var one map[string]any
+			json.Unmarshal(out, &one)
+			answers = []map[string]any{one}
+		}
+		for i, a := range answers {
+			if i >= len(reqs) || !isQuery[i] || !consent[i] {
+				continue
+			}
+			// Claim a grant where there is none, or a different one.
+			if result, ok := a["result"].(map[string]any); ok {
 				if response, ok := result["response"].(map[string]any); ok {
 					response["value"] = base64.StdEncoding.EncodeToString([]byte("\x08\x01forged grant"))
-					out, _ = json.Marshal(res)
 				}
 			}
+		}
+		if batch {
+			out, _ = json.Marshal(answers)
+		} else if len(answers) == 1 {
+			out, _ = json.Marshal(answers[0])
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
