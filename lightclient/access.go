@@ -32,6 +32,8 @@ type Answer struct {
 	AppHash         string    `json:"app_hash"`
 	Time            time.Time `json:"time"` // the verified header's time, which expiry is judged against
 	Verified        bool      `json:"verified"`
+	Owner           string    `json:"owner,omitempty"` // the record's, proven
+	CID             string    `json:"cid,omitempty"`   // the record's current CID, proven
 	Proofs          []Proof   `json:"proofs"`
 	Primary         string    `json:"primary"`
 	Witnesses       []string  `json:"witnesses"`
@@ -104,6 +106,9 @@ func (c *Client) CheckAccessAt(ctx context.Context, at At, recordID uint64, gran
 	case !found:
 		a.Reason = fmt.Sprintf("record %d does not exist", recordID)
 		return a, nil
+	}
+	a.Owner, a.CID = record.Owner, record.Cid
+	switch {
 	case record.Status == recordstypes.RecordStatusRedacted:
 		a.Reason = fmt.Sprintf("record %d is redacted", recordID)
 		return a, nil

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
@@ -180,4 +181,29 @@ func abciQuery(ctx context.Context, node *rpchttp.HTTP, path string, key []byte,
 		return nil, 0, nil, fmt.Errorf("query %s failed: code %d: %s", path, res.Response.Code, res.Response.Log)
 	}
 	return res.Response.Value, res.Response.Height, res.Response.ProofOps, nil
+}
+
+// HTTPAddress turns the SDK's tcp://host:port (or a bare host:port) into
+// the http://host:port the light client's providers dial.
+func HTTPAddress(addr string) string {
+	if rest, ok := strings.CutPrefix(addr, "tcp://"); ok {
+		return "http://" + rest
+	}
+	if !strings.Contains(addr, "://") {
+		return "http://" + addr
+	}
+	return addr
+}
+
+// ChainID asks a node's RPC for its chain id.
+func ChainID(ctx context.Context, rpcAddr string) (string, error) {
+	c, err := rpchttp.New(HTTPAddress(rpcAddr), "/websocket")
+	if err != nil {
+		return "", err
+	}
+	st, err := c.Status(ctx)
+	if err != nil {
+		return "", fmt.Errorf("asking %s for its chain id: %w", rpcAddr, err)
+	}
+	return st.NodeInfo.Network, nil
 }

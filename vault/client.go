@@ -25,6 +25,8 @@ type Client struct {
 	// TempDir is where Fetch spools the CAR while verifying it (about the
 	// file's size); empty means os.TempDir().
 	TempDir string
+	// Header is added to every read (a vault access gate's ticket).
+	Header http.Header
 }
 
 // NewClient returns a client for the vault at baseURL (for example
@@ -102,6 +104,9 @@ func (c *Client) FetchCAR(ctx context.Context, root cid.Cid) (io.ReadCloser, err
 		return nil, err
 	}
 	req.Header.Set("Accept", MediaTypeCAR+"; version=1; order=dfs; dups=n")
+	for k, v := range c.Header {
+		req.Header[k] = v
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("vault: fetch %s: %w", root, err)

@@ -61,10 +61,22 @@ type Config struct {
 	// Status, if set, adds fields to GET /api/v1/status (the follower's
 	// height, for example).
 	Status func() map[string]any
+	// Gate, if set, must allow every read of /ipfs/{cid}: only a record's
+	// current root is then served, to readers the chain lets in (see
+	// package accessgate). Its LogHandler, if it has one, is served at
+	// GET /api/v1/access-log.
+	Gate ReadGate
+}
+
+// ReadGate decides reads. AllowRead returns nil to serve root, or an
+// error; an error with an HTTPStatus method sets the response status.
+type ReadGate interface {
+	AllowRead(r *http.Request, root cid.Cid) error
 }
 
 type server struct {
 	store  *Store
+	gate   ReadGate
 	max    int64
 	log    Logger
 	reg    *prometheus.Registry
@@ -94,7 +106,7 @@ type metrics struct {
 //	GET      /metrics                 Prometheus text, from a registry of its own
 func NewServer(store *Store, cfg Config) http.Handler {
 	s := &server{store: store, max: cfg.MaxUploadBytes, log: cfg.Logger, reg: prometheus.NewRegistry(),
-		chainPins: cfg.ChainPins, status: cfg.Status}
+		chainPins: cfg.ChainPins, status: cfg.Status, gate: cfg.Gate}
 	if s.max <= 0 {
 		s.max = DefaultMaxUploadBytes
 	}
@@ -145,6 +157,9 @@ func NewServer(store *Store, cfg Config) http.Handler {
 	mux.HandleFunc("GET /api/v1/status", s.serveStatus)
 	mux.HandleFunc("GET /api/v1/pins/{cid}", s.servePin)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	if lh, ok := s.gate.(interface{ LogHandler() http.Handler }); ok {
+		mux.Handle("GET /api/v1/access-log", lh.LogHandler())
+	}
 	s.routes = mux
 	return s
 }
@@ -238,6 +253,17 @@ func (s *server) getIPFS(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	if s.gate != nil {
+		if err := s.gate.AllowRead(r, c); err != nil {
+			status := http.StatusForbidden
+			var hs interface{ HTTPStatus() int }
+			if errors.As(err, &hs) {
+				status = hs.HTTPStatus()
+			}
+			http.Error(w, err.Error(), status)
+			return
+		}
+	}
 	if isIdentity(c) {
 		s.serveIdentity(w, r, c, format)
 		return

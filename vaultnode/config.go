@@ -28,18 +28,36 @@ type Config struct {
 	// GCGrace is how long an unpinned root (an upload not yet on chain, a
 	// payload a rotation or redaction released) survives GC.
 	GCGrace time.Duration `mapstructure:"gc-grace"`
+	// AccessGate is "off" (anyone holding a CID may fetch its encrypted
+	// blocks), "node" (a read needs a signed ticket, and this node's
+	// CheckAccess must allow it) or "light" (the same, verified by a light
+	// client against GateWitnesses from GateTrustHeight/GateTrustHash).
+	AccessGate      string        `mapstructure:"access-gate"`
+	GateWitnesses   []string      `mapstructure:"gate-witnesses"`
+	GateTrustHeight int64         `mapstructure:"gate-trust-height"`
+	GateTrustHash   string        `mapstructure:"gate-trust-hash"`
+	GateTrustPeriod time.Duration `mapstructure:"gate-trust-period"`
 }
+
+// Access gate modes.
+const (
+	GateOff   = "off"
+	GateNode  = "node"
+	GateLight = "light"
+)
 
 // DefaultConfig is what `medchaind init` writes.
 func DefaultConfig() Config {
 	return Config{
-		Enable:        true,
-		Address:       "127.0.0.1:8095",
-		Path:          "data/vault",
-		MaxUploadSize: 4 << 30,
-		FollowChain:   true,
-		GCInterval:    10 * time.Minute,
-		GCGrace:       24 * time.Hour,
+		Enable:          true,
+		Address:         "127.0.0.1:8095",
+		Path:            "data/vault",
+		MaxUploadSize:   4 << 30,
+		FollowChain:     true,
+		GCInterval:      10 * time.Minute,
+		GCGrace:         24 * time.Hour,
+		AccessGate:      GateOff,
+		GateTrustPeriod: 14 * 24 * time.Hour,
 	}
 }
 
@@ -74,6 +92,17 @@ follow-chain = {{ .Vault.FollowChain }}
 # unpinned upload or released payload survives.
 gc-interval = "{{ .Vault.GCInterval }}"
 gc-grace = "{{ .Vault.GCGrace }}"
+# Access gate: "off", "node" (reads need a ticket signed by the reader, and
+# this node's CheckAccess must allow them) or "light" (the same, each answer
+# verified by a light client with Merkle proofs; needs the settings below).
+# With the gate on, every decision is appended to <path>/access.log, which a
+# record's owner reads with medchaind query records access-log.
+access-gate = "{{ .Vault.AccessGate }}"
+# For "light": other nodes' RPC addresses, and a height and block hash you trust.
+gate-witnesses = [{{ range $i, $w := .Vault.GateWitnesses }}{{ if $i }}, {{ end }}"{{ $w }}"{{ end }}]
+gate-trust-height = {{ .Vault.GateTrustHeight }}
+gate-trust-hash = "{{ .Vault.GateTrustHash }}"
+gate-trust-period = "{{ .Vault.GateTrustPeriod }}"
 `
 
 // ReadConfig reads the [vault] section through the server's options
@@ -109,6 +138,25 @@ func ReadConfig(opts servertypes.AppOptions) (Config, error) {
 			return c, fmt.Errorf("[vault] gc-grace %v: %w", v, err)
 		}
 	}
+	if v := get("access-gate"); v != nil {
+		c.AccessGate = cast.ToString(v)
+	}
+	if v := get("gate-witnesses"); v != nil {
+		c.GateWitnesses = cast.ToStringSlice(v)
+	}
+	if v := get("gate-trust-height"); v != nil {
+		if c.GateTrustHeight, err = cast.ToInt64E(v); err != nil {
+			return c, fmt.Errorf("[vault] gate-trust-height %v: %w", v, err)
+		}
+	}
+	if v := get("gate-trust-hash"); v != nil {
+		c.GateTrustHash = cast.ToString(v)
+	}
+	if v := get("gate-trust-period"); v != nil {
+		if c.GateTrustPeriod, err = cast.ToDurationE(v); err != nil {
+			return c, fmt.Errorf("[vault] gate-trust-period %v: %w", v, err)
+		}
+	}
 	return c, c.Validate()
 }
 
@@ -123,6 +171,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("[vault] max-upload-size must be positive, got %d", c.MaxUploadSize)
 	case c.GCInterval < 0 || c.GCGrace < 0:
 		return fmt.Errorf("[vault] gc-interval and gc-grace must not be negative")
+	case c.AccessGate != "" && c.AccessGate != GateOff && c.AccessGate != GateNode && c.AccessGate != GateLight:
+		return fmt.Errorf("[vault] access-gate %q: use off, node or light", c.AccessGate)
+	case c.AccessGate == GateLight && (len(c.GateWitnesses) == 0 || c.GateTrustHeight <= 0 || c.GateTrustHash == ""):
+		return fmt.Errorf("[vault] access-gate = \"light\" needs gate-witnesses, gate-trust-height and gate-trust-hash")
 	}
 	return nil
 }

@@ -38,6 +38,14 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 		follower = NewFollower(store, NewRPCSource(c), log)
 	}
 	srvCfg := vault.Config{MaxUploadBytes: cfg.MaxUploadSize, Logger: log, ChainPins: cfg.FollowChain}
+	gate, closeGate, err := openGate(ctx, cfg, home, rpcAddr)
+	if err != nil {
+		return err
+	}
+	defer closeGate()
+	if gate != nil {
+		srvCfg.Gate = gate
+	}
 	if follower != nil {
 		srvCfg.Status = func() map[string]any { return map[string]any{"chain_height": follower.Height()} }
 	}

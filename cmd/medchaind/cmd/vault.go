@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -19,6 +20,8 @@ import (
 
 	"cosmossdk.io/log"
 
+	"github.com/medchain/medchain/accessgate"
+	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/vault"
 	"github.com/medchain/medchain/vaultnode"
 )
@@ -64,7 +67,7 @@ func vaultCmd() *cobra.Command {
 			"These commands run one on its own and check what a vault serves.",
 		RunE: client.ValidateCmd,
 	}
-	cmd.AddCommand(vaultServeCmd(), verifyCARCmd())
+	cmd.AddCommand(vaultServeCmd(), verifyCARCmd(), vaultTicketCmd())
 	return cmd
 }
 
@@ -88,6 +91,11 @@ func vaultServeCmd() *cobra.Command {
 			cfg.FollowChain, _ = cmd.Flags().GetBool("follow-chain")
 			cfg.GCInterval, _ = cmd.Flags().GetDuration("gc-interval")
 			cfg.GCGrace, _ = cmd.Flags().GetDuration("gc-grace")
+			cfg.AccessGate, _ = cmd.Flags().GetString("access-gate")
+			cfg.GateWitnesses, _ = cmd.Flags().GetStringSlice("gate-witness")
+			cfg.GateTrustHeight, _ = cmd.Flags().GetInt64("gate-trust-height")
+			cfg.GateTrustHash, _ = cmd.Flags().GetString("gate-trust-hash")
+			cfg.GateTrustPeriod, _ = cmd.Flags().GetDuration("gate-trust-period")
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			logger := log.NewLogger(cmd.ErrOrStderr()).With(log.ModuleKey, "vault")
@@ -101,6 +109,54 @@ func vaultServeCmd() *cobra.Command {
 	cmd.Flags().String(flags.FlagNode, "tcp://127.0.0.1:26657", "CometBFT RPC of the node whose chain to follow")
 	cmd.Flags().Duration("gc-interval", def.GCInterval, "how often unpinned blocks are collected (0 never)")
 	cmd.Flags().Duration("gc-grace", def.GCGrace, "how long an unpinned upload or released payload survives")
+	cmd.Flags().String("access-gate", def.AccessGate, "off, node (reads need a signed ticket that --node's CheckAccess allows) or light (the same, verified with proofs)")
+	cmd.Flags().StringSlice("gate-witness", nil, "with --access-gate light: another node's RPC (repeatable)")
+	cmd.Flags().Int64("gate-trust-height", 0, "with --access-gate light: a height whose block hash you trust")
+	cmd.Flags().String("gate-trust-hash", "", "with --access-gate light: that block's hash, hex")
+	cmd.Flags().Duration("gate-trust-period", def.GateTrustPeriod, "with --access-gate light: the trusting period")
+	return cmd
+}
+
+// vaultTicketCmd prints a signed access-gate ticket, for integrators who
+// fetch from a gated vault with their own HTTP client.
+func vaultTicketCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ticket RECORD_ID [CID] --from KEY",
+		Short: "Print a signed ticket for a vault whose access gate is on (valid one minute, usable once)",
+		Long: "Signs, with --from's account key, a ticket to read RECORD_ID's payload CID (purpose read) or, with " +
+			"--purpose log and no CID, to read the record's access log as its owner. Send it as the " +
+			accessgate.Header + " header.",
+		Example: "T=$(medchaind vault ticket 42 bafy... --from dr-grey)\n" +
+			"curl -H \"" + accessgate.Header + ": $T\" http://127.0.0.1:8095/ipfs/bafy...?format=car -o record.car",
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			clientCtx, err := client.GetClientTxContext(cmd)
+			if err != nil {
+				return err
+			}
+			id, err := strconv.ParseUint(args[0], 10, 64)
+			if err != nil {
+				return fmt.Errorf("record id %q: %w", args[0], err)
+			}
+			purpose, _ := cmd.Flags().GetString("purpose")
+			c := ""
+			if len(args) == 2 {
+				c = args[1]
+			}
+			if (purpose == accessgate.PurposeRead) != (c != "") {
+				return fmt.Errorf("a read ticket names the CID to read; a log ticket names none")
+			}
+			t, err := medclient.Ticket(clientCtx, purpose, id, c)
+			if err != nil {
+				return err
+			}
+			return clientCtx.PrintString(t + "\n")
+		},
+	}
+	cmd.Flags().String("purpose", accessgate.PurposeRead, "read or log")
+	cmd.Flags().String(flags.FlagFrom, "", "the key to sign with")
+	cmd.Flags().String(flags.FlagKeyringBackend, flags.DefaultKeyringBackend, "keyring backend (os|file|kwallet|pass|test|memory)")
+	cmd.Flags().String(flags.FlagKeyringDir, "", "the keyring's directory, if other than --home")
 	return cmd
 }
 

@@ -92,10 +92,10 @@ func runCheck(cmd *cobra.Command, args []string) error {
 	if clientCtx, err = medclient.EnsureChainID(ctx, clientCtx); err != nil {
 		return err
 	}
-	cfg := lightclient.Config{ChainID: clientCtx.ChainID, Primary: httpAddress(clientCtx.NodeURI)}
+	cfg := lightclient.Config{ChainID: clientCtx.ChainID, Primary: lightclient.HTTPAddress(clientCtx.NodeURI)}
 	cfg.Witnesses, _ = cmd.Flags().GetStringSlice(flagWitness)
 	for i, w := range cfg.Witnesses {
-		cfg.Witnesses[i] = httpAddress(w)
+		cfg.Witnesses[i] = lightclient.HTTPAddress(w)
 	}
 	cfg.Trust.Height, _ = cmd.Flags().GetInt64(flagTrustHeight)
 	cfg.Trust.Period, _ = cmd.Flags().GetDuration(flagTrustPeriod)
@@ -142,16 +142,4 @@ func runCheck(cmd *cobra.Command, args []string) error {
 		fmt.Fprintf(&b, "  %s/%s: %s\n", p.Store, p.Key, state)
 	}
 	return clientCtx.PrintString(b.String())
-}
-
-// httpAddress turns tcp://host:port (the SDK's --node form) into the http
-// form the light client's providers dial.
-func httpAddress(addr string) string {
-	if rest, ok := strings.CutPrefix(addr, "tcp://"); ok {
-		return "http://" + rest
-	}
-	if !strings.Contains(addr, "://") {
-		return "http://" + addr
-	}
-	return addr
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"strconv"
 	"time"
@@ -11,7 +12,9 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 
+	"github.com/medchain/medchain/accessgate"
 	"github.com/medchain/medchain/medclient"
+	"github.com/medchain/medchain/vault"
 	"github.com/medchain/medchain/x/records/types"
 )
 
@@ -25,7 +28,7 @@ func GetQueryCmd() *cobra.Command {
 		SuggestionsMinimumDistance: 2,
 		RunE:                       client.ValidateCmd,
 	}
-	cmd.AddCommand(DownloadCmd())
+	cmd.AddCommand(DownloadCmd(), AccessLogCmd())
 	return cmd
 }
 
@@ -100,6 +103,14 @@ func runDownload(cmd *cobra.Command, args []string) error {
 	remote, _, err := medclient.RemoteFromCmd(cmd)
 	if err != nil {
 		return err
+	}
+	if vc, ok := remote.(*vault.Client); ok {
+		// A vault with its access gate on serves only to a signed ticket.
+		ticket, err := medclient.Ticket(clientCtx, accessgate.PurposeRead, id, record.Cid)
+		if err != nil {
+			return err
+		}
+		vc.Header = http.Header{accessgate.Header: {ticket}}
 	}
 	n, err := medclient.DownloadFile(ctx, remote, root, recordKey, path)
 	if err != nil {

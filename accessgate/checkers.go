@@ -1,0 +1,79 @@
+package accessgate
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cosmos/gogoproto/proto"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/lightclient"
+	accesstypes "github.com/medchain/medchain/x/access/types"
+	recordstypes "github.com/medchain/medchain/x/records/types"
+)
+
+// NodeChecker trusts one node (the vault's own): it runs x/access's
+// CheckAccess and x/records' Record queries over the node's RPC.
+type NodeChecker struct{ rpc *rpchttp.HTTP }
+
+// NewNodeChecker asks the node at rpcAddr (http://host:port).
+func NewNodeChecker(rpcAddr string) (*NodeChecker, error) {
+	c, err := rpchttp.New(rpcAddr, "/websocket")
+	if err != nil {
+		return nil, err
+	}
+	return &NodeChecker{rpc: c}, nil
+}
+
+func (n *NodeChecker) query(ctx context.Context, path string, req, resp proto.Message) (int64, error) {
+	bz, err := proto.Marshal(req)
+	if err != nil {
+		return 0, err
+	}
+	res, err := n.rpc.ABCIQuery(ctx, path, bz)
+	if err != nil {
+		return 0, err
+	}
+	if !res.Response.IsOK() {
+		return 0, fmt.Errorf("%s: %s", path, res.Response.Log)
+	}
+	return res.Response.Height, proto.Unmarshal(res.Response.Value, resp)
+}
+
+// Check implements Checker.
+func (n *NodeChecker) Check(ctx context.Context, recordID uint64, reader string) (Verdict, error) {
+	var rec recordstypes.QueryRecordResponse
+	if _, err := n.query(ctx, "/medchain.records.v1.Query/Record", &recordstypes.QueryRecordRequest{Id: recordID}, &rec); err != nil {
+		return Verdict{}, err
+	}
+	var acc accesstypes.QueryCheckAccessResponse
+	h, err := n.query(ctx, "/medchain.access.v1.Query/CheckAccess", &accesstypes.QueryCheckAccessRequest{
+		RecordId: recordID, Grantee: reader, Permission: accesstypes.PermissionRead,
+	}, &acc)
+	if err != nil {
+		return Verdict{}, err
+	}
+	return Verdict{Allowed: acc.Allowed, Reason: acc.Reason, Owner: rec.Record.Owner, CID: rec.Record.Cid, Height: h}, nil
+}
+
+// LightChecker verifies every answer with a light client.
+type LightChecker struct{ lc *lightclient.Client }
+
+// NewLightChecker uses lc.
+func NewLightChecker(lc *lightclient.Client) *LightChecker { return &LightChecker{lc: lc} }
+
+// Check implements Checker.
+func (l *LightChecker) Check(ctx context.Context, recordID uint64, reader string) (Verdict, error) {
+	addr, err := sdk.AccAddressFromBech32(reader)
+	if err != nil {
+		return Verdict{}, err
+	}
+	a, err := l.lc.CheckAccess(ctx, recordID, addr, accesstypes.PermissionRead)
+	if err != nil {
+		return Verdict{}, err
+	}
+	return Verdict{Allowed: a.Allowed, Reason: a.Reason, Owner: a.Owner, CID: a.CID, Height: a.Height, Verified: true}, nil
+}

@@ -1,0 +1,171 @@
+package accessgate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ipfs/go-cid"
+)
+
+// Verdict is what the chain says of a reader and a record.
+type Verdict struct {
+	Allowed  bool
+	Reason   string
+	Owner    string // the record's owner
+	CID      string // the record's current CID
+	Height   int64  // the state the answer comes from
+	Verified bool   // proven by a light client (false: a trusted node said so)
+}
+
+// Checker asks the chain.
+type Checker interface {
+	Check(ctx context.Context, recordID uint64, reader string) (Verdict, error)
+}
+
+// Gate guards a vault's reads.
+type Gate struct {
+	checker Checker
+	log     *Log
+	nonces  *nonces
+	now     func() time.Time
+}
+
+// New returns a gate that asks checker and records decisions in log.
+func New(checker Checker, log *Log) *Gate {
+	return &Gate{checker: checker, log: log, nonces: newNonces(), now: time.Now}
+}
+
+// GateError is a refusal with its HTTP status.
+type GateError struct {
+	Status int
+	Msg    string
+}
+
+func (e *GateError) Error() string { return e.Msg }
+
+// HTTPStatus is the status the vault answers with.
+func (e *GateError) HTTPStatus() int { return e.Status }
+
+// AllowRead decides a read of root: nil to serve it, a *GateError to
+// refuse. Every decision with a valid ticket is logged.
+func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
+	t, err := g.ticket(r, PurposeRead)
+	if err != nil {
+		return err
+	}
+	e := Entry{Time: g.now().UTC(), Reader: t.Reader, RecordID: t.RecordID, CID: root.String()}
+	deny := func(status int, reason string) error {
+		e.Outcome, e.Reason = "deny", reason
+		if err := g.log.Append(e); err != nil {
+			return &GateError{http.StatusInternalServerError, "access log: " + err.Error()}
+		}
+		return &GateError{status, reason}
+	}
+	if t.CID != root.String() {
+		return deny(http.StatusForbidden, fmt.Sprintf("the ticket is for %s, not %s", t.CID, root))
+	}
+	v, err := g.checker.Check(r.Context(), t.RecordID, t.Reader)
+	if err != nil {
+		return deny(http.StatusServiceUnavailable, "could not ask the chain: "+err.Error())
+	}
+	e.Height, e.Verified = v.Height, v.Verified
+	switch {
+	case v.CID != root.String():
+		return deny(http.StatusForbidden, fmt.Sprintf("%s is not record %d's current payload", root, t.RecordID))
+	case !v.Allowed:
+		return deny(http.StatusForbidden, fmt.Sprintf("%s may not read record %d: %s", t.Reader, t.RecordID, v.Reason))
+	}
+	e.Outcome, e.Reason = "allow", v.Reason
+	if err := g.log.Append(e); err != nil {
+		return &GateError{http.StatusInternalServerError, "access log: " + err.Error()}
+	}
+	return nil
+}
+
+// ticket verifies the request's ticket for purpose and burns its nonce.
+func (g *Gate) ticket(r *http.Request, purpose string) (Ticket, error) {
+	t, err := Verify(r.Header.Get(Header), g.now())
+	if errors.Is(err, ErrNoTicket) {
+		return t, &GateError{http.StatusUnauthorized, err.Error()}
+	}
+	if err != nil {
+		return t, &GateError{http.StatusUnauthorized, err.Error()}
+	}
+	if t.Purpose != purpose {
+		return t, &GateError{http.StatusUnauthorized, fmt.Sprintf("a %q ticket cannot be used to %s", t.Purpose, purpose)}
+	}
+	if !g.nonces.use(t.Nonce, time.Unix(t.Expires, 0)) {
+		return t, &GateError{http.StatusUnauthorized, "ticket already used (replay)"}
+	}
+	return t, nil
+}
+
+// LogHandler serves GET /api/v1/access-log?record=ID to the record's owner
+// (a "log" ticket for the record, signed by the owner).
+func (g *Gate) LogHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fail := func(status int, msg string) { http.Error(w, msg, status) }
+		id, err := strconv.ParseUint(r.URL.Query().Get("record"), 10, 64)
+		if err != nil {
+			fail(http.StatusBadRequest, "record=ID is required")
+			return
+		}
+		t, err := g.ticket(r, PurposeLog)
+		if err != nil {
+			var ge *GateError
+			errors.As(err, &ge)
+			fail(ge.Status, ge.Msg)
+			return
+		}
+		if t.RecordID != id {
+			fail(http.StatusForbidden, fmt.Sprintf("the ticket is for record %d", t.RecordID))
+			return
+		}
+		v, err := g.checker.Check(r.Context(), id, t.Reader)
+		if err != nil {
+			fail(http.StatusServiceUnavailable, "could not ask the chain: "+err.Error())
+			return
+		}
+		if v.Owner != t.Reader {
+			fail(http.StatusForbidden, fmt.Sprintf("only record %d's owner may read its access log", id))
+			return
+		}
+		entries, err := g.log.ForRecord(id)
+		if err != nil {
+			fail(http.StatusInternalServerError, err.Error())
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"record_id": id, "entries": entries})
+	})
+}
+
+// nonces remembers used nonces until their ticket expires.
+type nonces struct {
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+func newNonces() *nonces { return &nonces{seen: map[string]time.Time{}} }
+
+func (n *nonces) use(nonce string, until time.Time) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	now := time.Now()
+	for k, exp := range n.seen {
+		if now.After(exp) {
+			delete(n.seen, k)
+		}
+	}
+	if _, dup := n.seen[nonce]; dup || nonce == "" {
+		return false
+	}
+	n.seen[nonce] = until
+	return true
+}

@@ -1,0 +1,91 @@
+package vaultnode
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"sync"
+
+	"github.com/medchain/medchain/accessgate"
+	"github.com/medchain/medchain/lightclient"
+)
+
+// openGate builds the access gate cfg asks for (nil when off), with its
+// decision log in the store's directory.
+func openGate(ctx context.Context, cfg Config, home, rpcAddr string) (*accessgate.Gate, func(), error) {
+	if cfg.AccessGate == "" || cfg.AccessGate == GateOff {
+		return nil, func() {}, nil
+	}
+	rpc := lightclient.HTTPAddress(rpcAddr)
+	var checker accessgate.Checker
+	closeFn := func() {}
+	switch cfg.AccessGate {
+	case GateNode:
+		c, err := accessgate.NewNodeChecker(rpc)
+		if err != nil {
+			return nil, nil, fmt.Errorf("vault access gate: %w", err)
+		}
+		checker = c
+	case GateLight:
+		hash, err := hex.DecodeString(cfg.GateTrustHash)
+		if err != nil {
+			return nil, nil, fmt.Errorf("[vault] gate-trust-hash: %w", err)
+		}
+		witnesses := make([]string, len(cfg.GateWitnesses))
+		for i, w := range cfg.GateWitnesses {
+			witnesses[i] = lightclient.HTTPAddress(w)
+		}
+		// The node's RPC may not be up yet when the vault starts: the
+		// light client is made on the first read, and again after a
+		// failure.
+		lazy := &lazyLight{make: func(ctx context.Context) (*lightclient.Client, error) {
+			chainID, err := lightclient.ChainID(ctx, rpc)
+			if err != nil {
+				return nil, err
+			}
+			return lightclient.New(ctx, lightclient.Config{
+				ChainID: chainID, Primary: rpc, Witnesses: witnesses, Dir: filepath.Join(cfg.Dir(home), "light"),
+				Trust: lightclient.TrustOptions{Height: cfg.GateTrustHeight, Hash: hash, Period: cfg.GateTrustPeriod},
+			})
+		}}
+		checker, closeFn = lazy, lazy.close
+	}
+	log, err := accessgate.OpenLog(filepath.Join(cfg.Dir(home), "access.log"))
+	if err != nil {
+		closeFn()
+		return nil, nil, err
+	}
+	return accessgate.New(checker, log), func() { log.Close(); closeFn() }, nil
+}
+
+// lazyLight is a light-client checker made on first use.
+type lazyLight struct {
+	make func(context.Context) (*lightclient.Client, error)
+	mu   sync.Mutex
+	lc   *lightclient.Client
+}
+
+// Check implements accessgate.Checker.
+func (l *lazyLight) Check(ctx context.Context, recordID uint64, reader string) (accessgate.Verdict, error) {
+	// One verified check at a time: a few milliseconds each, and the
+	// trusted store is updated as headers are verified.
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lc == nil {
+		lc, err := l.make(ctx)
+		if err != nil {
+			return accessgate.Verdict{}, fmt.Errorf("light client: %w", err)
+		}
+		l.lc = lc
+	}
+	return accessgate.NewLightChecker(l.lc).Check(ctx, recordID, reader)
+}
+
+func (l *lazyLight) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lc != nil {
+		l.lc.Close()
+	}
+}

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
+
+	"github.com/medchain/medchain/accessgate"
+	"github.com/medchain/medchain/medclient"
+)
+
+// AccessLogCmd shows the owner who asked a vault for a record, and what
+// the vault's access gate decided.
+func AccessLogCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "access-log RECORD_ID --from OWNER",
+		Short: "Show your record's access log at a vault: every read its access gate allowed or refused",
+		Long: "A vault whose access gate is on logs every read request (who, which record and CID, when, allowed or denied " +
+			"and why) to an append-only file. Its owner reads a record's entries with a ticket signed by --from; nobody " +
+			"else may.",
+		Example: "medchaind query records access-log 42 --from alice --vault http://127.0.0.1:27005",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			clientCtx, err := client.GetClientTxContext(cmd)
+			if err != nil {
+				return err
+			}
+			id, err := strconv.ParseUint(args[0], 10, 64)
+			if err != nil || id == 0 {
+				return fmt.Errorf("%q is not a record id", args[0])
+			}
+			_, base, err := medclient.RemoteFromCmd(cmd)
+			if err != nil {
+				return err
+			}
+			if base == "" {
+				return fmt.Errorf("the access log is kept by a medchain vault: give --vault")
+			}
+			ticket, err := medclient.Ticket(clientCtx, accessgate.PurposeLog, id, "")
+			if err != nil {
+				return err
+			}
+			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, fmt.Sprintf("%s/api/v1/access-log?record=%d", base, id), nil)
+			if err != nil {
+				return err
+			}
+			req.Header.Set(accessgate.Header, ticket)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+			switch resp.StatusCode {
+			case http.StatusOK:
+				return clientCtx.PrintRaw(body)
+			case http.StatusNotFound:
+				return fmt.Errorf("the vault at %s keeps no access log (its access gate is off)", base)
+			}
+			return fmt.Errorf("the vault refused (%s): %s", resp.Status, strings.TrimSpace(string(body)))
+		},
+	}
+	addKeyFlags(cmd)
+	medclient.AddRemoteFlags(cmd)
+	return cmd
+}
+
+// addKeyFlags adds the flags a command that signs off chain needs.
+func addKeyFlags(cmd *cobra.Command) {
+	cmd.Flags().String(flags.FlagFrom, "", "the key to sign with (name or address in the keyring)")
+	cmd.Flags().String(flags.FlagKeyringBackend, flags.DefaultKeyringBackend, "keyring backend (os|file|kwallet|pass|test|memory)")
+	cmd.Flags().String(flags.FlagKeyringDir, "", "the keyring's directory, if other than --home")
+	cmd.Flags().StringP(flags.FlagOutput, "o", "json", "output format")
+}
