@@ -22,7 +22,7 @@ func AccessLogCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "access-log RECORD_ID --from OWNER",
 		Short: "Show your record's access log at a vault: every read its access gate allowed or refused",
-		Long: "A vault whose access gate is on logs every read request (who, which record and CID, when, allowed or denied " +
+		Long: "Prints JSON. A vault whose access gate is on logs every read request (who, which record and CID, when, allowed or denied " +
 			"and why) to an append-only file. Its owner reads a record's entries with a ticket signed by --from; nobody " +
 			"else may.",
 		Example: "medchaind query records access-log 42 --from alice --vault http://127.0.0.1:27005",
@@ -60,7 +60,8 @@ func AccessLogCmd() *cobra.Command {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 			switch resp.StatusCode {
 			case http.StatusOK:
-				return clientCtx.PrintRaw(body)
+				_, err := cmd.OutOrStdout().Write(append(body[:len(body):len(body)], '\n'))
+				return err
 			case http.StatusNotFound:
 				return fmt.Errorf("the vault at %s keeps no access log (its access gate is off)", base)
 			}
@@ -77,5 +78,4 @@ func addKeyFlags(cmd *cobra.Command) {
 	cmd.Flags().String(flags.FlagFrom, "", "the key to sign with (name or address in the keyring)")
 	cmd.Flags().String(flags.FlagKeyringBackend, flags.DefaultKeyringBackend, "keyring backend (os|file|kwallet|pass|test|memory)")
 	cmd.Flags().String(flags.FlagKeyringDir, "", "the keyring's directory, if other than --home")
-	cmd.Flags().StringP(flags.FlagOutput, "o", "json", "output format")
 }
