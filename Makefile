@@ -14,7 +14,7 @@ LDFLAGS     := -X github.com/cosmos/cosmos-sdk/version.Name=medchain \
 LOCALNET_DIR ?= .localnet
 
 .PHONY: all build install test test-unit test-race test-e2e lint fmt proto-gen proto-check \
-        localnet localnet-reset demo-issuers demo-records demo-datanft bench clean
+        localnet localnet-reset demo-issuers demo-records demo-datanft demo-lightclient bench clean
 
 all: build
 
@@ -78,6 +78,10 @@ demo-records: build
 ## demo-datanft: de-identify, mint, list, license, fulfil and resell a data-NFT on the running localnet
 demo-datanft: build
 	bash scripts/demo-datanft.sh
+
+## demo-lightclient: verified access checks, a lying node refused, a gated vault and its log, on the running localnet
+demo-lightclient: build
+	bash scripts/demo-lightclient.sh
 
 ## bench: benchmarks
 bench:

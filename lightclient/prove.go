@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cometbft/cometbft/crypto/merkle"
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
@@ -141,14 +143,25 @@ func verifyAnswer(at At, store string, key, value []byte, height int64, proof *c
 	prt := rootmulti.DefaultProofRuntime()
 	if len(value) == 0 {
 		if err := verifyAbsence(proof, root, store, key); err != nil {
-			return nil, fmt.Errorf("its proof of absence does not verify: %v", err)
+			return nil, fmt.Errorf("its proof of absence does not verify: %s", printable(err.Error()))
 		}
 		return nil, nil
 	}
 	if err := prt.VerifyValue(proof, root, keypath, value); err != nil {
-		return nil, fmt.Errorf("its proof of the value does not verify: %v", err)
+		return nil, fmt.Errorf("its proof of the value does not verify: %s", printable(err.Error()))
 	}
 	return value, nil
 }
 
 func hexKey(k []byte) string { return strings.ToUpper(hex.EncodeToString(k)) }
+
+// printable replaces what a terminal cannot show (the store's errors quote
+// binary keys) with '?'.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return '?'
+		}
+		return r
+	}, s)
+}

@@ -3,135 +3,26 @@
 package system
 
 import (
-	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/medchain/medchain/internal/tamperproxy"
 )
 
-// tamperingProxy stands in front of a node's RPC and, in the mode it is
-// set to, lies in its abci_query answers; everything else passes through.
-type tamperingProxy struct {
-	target string // http://host:port of the node
-	mu     sync.Mutex
-	mode   string // "", "forge-value", "other-key", "stale-height"
-	srv    *http.Server
-	url    string
-}
-
-func newTamperingProxy(t *testing.T, target string) *tamperingProxy {
+func newTamperingProxy(t *testing.T, target string) *tamperproxy.Proxy {
 	t.Helper()
-	p := &tamperingProxy{target: target}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := tamperproxy.Listen("127.0.0.1:0", target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.url = "http://" + ln.Addr().String()
-	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 5 * time.Second}
-	go p.srv.Serve(ln)
-	t.Cleanup(func() { p.srv.Close() })
+	t.Cleanup(func() { p.Close() })
 	return p
-}
-
-func (p *tamperingProxy) set(mode string) { p.mu.Lock(); p.mode = mode; p.mu.Unlock() }
-
-func (p *tamperingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	mode := p.mode
-	p.mu.Unlock()
-	if r.Method == http.MethodGet {
-		resp, err := http.Get(p.target + r.URL.RequestURI())
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		w.Header().Set("Content-Type", "application/json")
-		io.Copy(w, resp.Body)
-		return
-	}
-	// JSON-RPC: one request, or a batch of them.
-	body, _ := io.ReadAll(r.Body)
-	var reqs []map[string]any
-	batch := json.Unmarshal(body, &reqs) == nil
-	if !batch {
-		var one map[string]any
-		if err := json.Unmarshal(body, &one); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		reqs = []map[string]any{one}
-	}
-	isQuery := make([]bool, len(reqs))
-	consent := make([]bool, len(reqs))
-	for i, req := range reqs {
-		params, _ := req["params"].(map[string]any)
-		if req["method"] != "abci_query" || params == nil {
-			continue
-		}
-		isQuery[i] = true
-		path, _ := params["path"].(string)
-		consent[i] = strings.Contains(path, "/consent/")
-		switch mode {
-		case "other-key": // answer, with its true proof, a question about another key
-			if data, _ := params["data"].(string); len(data) > 2 {
-				params["data"] = data[:len(data)-2] + "00"
-			}
-		case "stale-height": // answer from the block before
-			if h, err := strconv.ParseInt(fmt.Sprint(params["height"]), 10, 64); err == nil && h > 2 {
-				params["height"] = strconv.FormatInt(h-1, 10)
-			}
-		}
-	}
-	if batch {
-		body, _ = json.Marshal(reqs)
-	} else {
-		body, _ = json.Marshal(reqs[0])
-	}
-	resp, err := http.Post(p.target+r.URL.Path, "application/json", bytes.NewReader(body))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if mode == "forge-value" {
-		var answers []map[string]any
-		if batch {
-			json.Unmarshal(out, &answers)
-		} else {
-			var one map[string]any
-			json.Unmarshal(out, &one)
-			answers = []map[string]any{one}
-		}
-		for i, a := range answers {
-			if i >= len(reqs) || !isQuery[i] || !consent[i] {
-				continue
-			}
-			// Claim a grant where there is none, or a different one.
-			if result, ok := a["result"].(map[string]any); ok {
-				if response, ok := result["response"].(map[string]any); ok {
-					response["value"] = base64.StdEncoding.EncodeToString([]byte("\x08\x01forged grant"))
-				}
-			}
-		}
-		if batch {
-			out, _ = json.Marshal(answers)
-		} else if len(answers) == 1 {
-			out, _ = json.Marshal(answers[0])
-		}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(out)
 }
 
 type provenAnswer struct {
@@ -178,7 +69,7 @@ func TestProvenCheckAccess(t *testing.T) {
 	lightDir := filepath.Join(t.TempDir(), "light")
 	check := func(grantee string, extra ...string) result {
 		args := append([]string{"query", "access", "check", strconv.FormatUint(rec.RecordID, 10), grantee, "--prove",
-			"--node", proxy.url, "--witness", node, "--light-dir", lightDir, "--home", n.home, "-o", "json"}, extra...)
+			"--node", proxy.URL, "--witness", node, "--light-dir", lightDir, "--home", n.home, "-o", "json"}, extra...)
 		return run(t, n.bin, args...)
 	}
 	decode := func(r result) provenAnswer {
@@ -209,16 +100,16 @@ func TestProvenCheckAccess(t *testing.T) {
 	}
 
 	for _, mode := range []string{"forge-value", "other-key", "stale-height"} {
-		proxy.set(mode)
+		proxy.SetMode(mode)
 		for _, who := range []string{bob, stranger} {
 			r := check(who)
-			requireFailure(t, mode+" for "+who, r, proxy.url, "witness "+node)
+			requireFailure(t, mode+" for "+who, r, proxy.URL, "witness "+node)
 			if mode == "forge-value" && !strings.Contains(r.combined(), "consent key") {
 				t.Fatalf("the forged grant must be what is refused: %s", r.combined())
 			}
 		}
 	}
-	proxy.set("")
+	proxy.SetMode("")
 	decode(check(bob))
 
 	// A trusting period that has run out: the user is told what to do.
