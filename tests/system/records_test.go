@@ -157,6 +157,22 @@ func (n *node) waitForPins(want int64, after string) {
 	}
 }
 
+// waitForPinned waits until the vault's pin of root is want.
+func (n *node) waitForPinned(root string, want bool, after string) {
+	n.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, why := n.pinned(root)
+		if ok == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			n.t.Fatalf("after %s the vault's pin of %s is %v (%q), want %v", after, root, ok, why, want)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
 // pinned asks the vault whether it keeps root, and why.
 func (n *node) pinned(root string) (bool, string) {
 	n.t.Helper()
@@ -338,6 +354,10 @@ func TestEncryptedRecordsEndToEnd(t *testing.T) {
 	}
 	requireSuccess(t, "revoke with rotation", n.dataTx("alice", "access", "revoke", before.Grant.ID))
 	after := n.record(1)
+	// The pin count is 1 before and after (one pinned, one released), so
+	// wait for the new root itself: the follower may be a block behind.
+	n.waitForPinned(after.CID, true, "the rotation")
+	n.waitForPinned(rec.CID, false, "the rotation")
 	n.waitForPins(1, "the rotation (new payload pinned, old one released)")
 	if ok, why := n.pinned(after.CID); !ok || !strings.Contains(why, "key epoch 1") {
 		t.Fatalf("the rotated payload %s: pinned %v (%q), want pinned for key epoch 1", after.CID, ok, why)
