@@ -2,6 +2,7 @@ package medclient
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -246,10 +247,17 @@ func Reencrypt(ctx context.Context, remote Remote, root cid.Cid, oldKey, newKey 
 // PlaceholderCID is a well-formed CID (CIDv1, raw, sha2-256) other than
 // avoid and as long as any payload's, to stand in for a payload's CID while
 // the chain is asked, in simulation, whether it would accept a message:
-// the real CID is known only after the upload.
+// the real CID is known only after the upload. It is random: a fixed
+// placeholder could be registered by anyone as a record of their own, and
+// since a CID belongs to one record version, every client's preflight
+// would then be refused.
 func PlaceholderCID(avoid string) string {
-	for _, seed := range []string{"medchain placeholder", "medchain placeholder 2"} {
-		mh, err := multihash.Sum([]byte(seed), multihash.SHA2_256, -1)
+	for {
+		seed := make([]byte, 32)
+		if _, err := rand.Read(seed); err != nil {
+			panic(err) // crypto/rand does not fail on supported platforms
+		}
+		mh, err := multihash.Sum(seed, multihash.SHA2_256, -1)
 		if err != nil {
 			panic(err) // sha2-256 is always available
 		}
@@ -257,5 +265,4 @@ func PlaceholderCID(avoid string) string {
 			return c
 		}
 	}
-	panic("unreachable: two distinct digests")
 }

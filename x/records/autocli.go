@@ -69,6 +69,21 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Example:   "medchaind query records next-id",
 				},
 				{
+					RpcMethod: "ByCid",
+					Use:       "by-cid CID",
+					Short:     "Show which record version a CID belongs to, and whether its payload is still live",
+					Long: "A CID belongs to one record version for the chain's whole life. by-cid answers with that " +
+						"record id and version, and live=false once a redaction or a key rotation released the payload.",
+					Example:        "medchaind query records by-cid bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "cid"}},
+				},
+				{
+					RpcMethod: "LiveCids",
+					Use:       "live-cids",
+					Short:     "List every CID vaults must keep (versions at the current key epoch of active records)",
+					Example:   "medchaind query records live-cids --page-limit 100",
+				},
+				{
 					RpcMethod: "Params",
 					Use:       "params",
 					Short:     "Show the records module parameters in force",

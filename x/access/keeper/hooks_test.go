@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 	"time"
@@ -160,7 +161,7 @@ func TestHooksRecordWriteGrant(t *testing.T) {
 		Owner: f.patient, Grantee: f.hospital, RecordId: id, Permission: types.PermissionWrite, Purpose: types.PurposeTreatment,
 	})
 
-	f.deliver(t, sending(f.recordsMsg.AddVersion, f.addVersion(t, f.doctor, id, f.patient)))
+	f.deliver(t, sending(f.recordsMsg.AddVersion, f.addVersion(t, f.doctor, id)))
 	require.Equal(t, uint64(2), f.mustRecord(t, id).Version)
 	msg := f.addVersion(t, f.doctor, other, f.patient)
 	requireRejected(t, f, recordstypes.ErrNoWritePermission, "has not granted WRITE", sending(f.recordsMsg.AddVersion, msg))
@@ -335,4 +336,52 @@ func TestCheckAccessWriteAgreesWithRecords(t *testing.T) {
 		require.False(t, check.Allowed, "%s: %s", writer, check.Reason)
 		require.Contains(t, check.Reason, "SUSPENDED")
 	}
+}
+
+// TestHooksWriterCannotDestroyEarlierVersions is the attack of a hospital
+// holding WRITE but not READ: it adds a version with wraps of random bytes
+// for every reader. The chain refuses the wraps; a version without wraps
+// is accepted and every reader's stored wrap is byte-identical to before
+// and still opens the key of every earlier version. The owner may still
+// refresh the wraps of the epoch.
+func TestHooksWriterCannotDestroyEarlierVersions(t *testing.T) {
+	f := newFixture(t)
+	id := f.createRecord(t, f.patient, f.patient, recordstypes.RecordKindDICOM)
+	f.grantRead(t, f.patient, f.researcher, id, nil)
+	f.grant(t, &types.MsgGrantAccess{
+		Owner: f.patient, Grantee: f.hospital, RecordId: id, Permission: types.PermissionWrite, Purpose: types.PurposeTreatment,
+	})
+	stored := func(reader string) types.Wrap {
+		w, found := f.storedWrap(t, id, reader)
+		require.True(t, found, "no wrap for %s", reader)
+		return w
+	}
+	before := map[string]types.Wrap{f.patient: stored(f.patient), f.researcher: stored(f.researcher)}
+
+	for _, writer := range []string{f.hospital, f.doctor} {
+		garbage := f.addVersion(t, writer, id)
+		for _, reader := range []string{f.patient, f.researcher} {
+			w := f.seal(t, id, 0, reader)
+			w.Ciphertext = bytes.Repeat([]byte{0xA5}, len(w.Ciphertext))
+			garbage.Wraps = append(garbage.Wraps, w)
+		}
+		requireRejected(t, f, recordstypes.ErrInvalidWraps, "only the owner may replace the wraps", sending(f.recordsMsg.AddVersion, garbage))
+		// Even well-formed wraps of the right key are the owner's to replace.
+		honest := f.addVersion(t, writer, id, f.patient, f.researcher)
+		requireRejected(t, f, recordstypes.ErrInvalidWraps, "only the owner may replace the wraps", sending(f.recordsMsg.AddVersion, honest))
+	}
+
+	f.deliver(t, sending(f.recordsMsg.AddVersion, f.addVersion(t, f.hospital, id)))
+	require.Equal(t, uint64(2), f.mustRecord(t, id).Version)
+	for reader, w := range before {
+		after := stored(reader)
+		require.Equal(t, w, after, "%s's wrap is untouched by a writer's version", reader)
+		require.Equal(t, recordKey(id, 0), f.open(t, &after, reader))
+	}
+
+	// The owner may refresh the wraps (for example after registering a new
+	// encryption key); they must still cover every reader.
+	f.deliver(t, sending(f.recordsMsg.AddVersion, f.addVersion(t, f.patient, id, f.patient, f.researcher)))
+	require.Equal(t, uint64(3), f.mustRecord(t, id).Version)
+	requireRejected(t, f, types.ErrInvalidWraps, "", sending(f.recordsMsg.AddVersion, f.addVersion(t, f.patient, id, f.patient)))
 }

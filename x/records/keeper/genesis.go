@@ -34,6 +34,38 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 	if err := k.NextID.Set(ctx, gs.NextId); err != nil {
 		return fmt.Errorf("setting %s next id: %w", types.ModuleName, err)
 	}
+	for _, r := range gs.ReleasedCids {
+		if err := k.ReleasedCids.Set(ctx, r.CidHash, r.Use); err != nil {
+			return fmt.Errorf("storing the tombstone of a released CID of record %d: %w", r.Use.RecordId, err)
+		}
+	}
+	return k.indexCIDs(ctx, gs)
+}
+
+// indexCIDs rebuilds the CID index from the records and their history: a
+// version at its record's current key epoch of an ACTIVE record is live;
+// one of an earlier epoch was released by a rotation and gets a tombstone
+// (Validate made sure no CID appears twice).
+func (k Keeper) indexCIDs(ctx context.Context, gs *types.GenesisState) error {
+	records := make(map[uint64]types.Record, len(gs.Records))
+	for _, r := range gs.Records {
+		records[r.Id] = r
+	}
+	for _, v := range gs.History {
+		if v.Cid == "" {
+			continue
+		}
+		r := records[v.RecordId]
+		if r.Status == types.RecordStatusActive && v.KeyEpoch == r.KeyEpoch {
+			if err := k.claimCID(ctx, v.Cid, v.RecordId, v.Version); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := k.releaseCID(ctx, v.Cid, v.RecordId, v.Version); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -65,5 +97,12 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	if err != nil {
 		return nil, fmt.Errorf("reading %s next id: %w", types.ModuleName, err)
 	}
-	return types.NewGenesisState(params, records, history, nextID), nil
+	gs := types.NewGenesisState(params, records, history, nextID)
+	if err := k.ReleasedCids.Walk(ctx, nil, func(hash []byte, use types.CidUse) (bool, error) {
+		gs.ReleasedCids = append(gs.ReleasedCids, types.ReleasedCid{CidHash: hash, Use: use})
+		return false, nil
+	}); err != nil {
+		return nil, fmt.Errorf("reading %s released CIDs: %w", types.ModuleName, err)
+	}
+	return gs, nil
 }

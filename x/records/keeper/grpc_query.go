@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"errors"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -125,6 +126,48 @@ func (q Querier) NextRecordId(ctx context.Context, req *types.QueryNextRecordIdR
 		return nil, status.Error(codes.Internal, err.Error())
 	}
 	return &types.QueryNextRecordIdResponse{Id: id}, nil
+}
+
+// ByCid says which record version a CID belongs to and whether its payload
+// is live. A released CID is found through its tombstone (by hash).
+func (q Querier) ByCid(ctx context.Context, req *types.QueryByCidRequest) (*types.QueryByCidResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	c, err := types.ValidateCID(req.Cid)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	use, err := q.Keeper.LiveCids.Get(ctx, c.String())
+	if err == nil {
+		return &types.QueryByCidResponse{Cid: c.String(), RecordId: use.RecordId, Version: use.Version, Live: true}, nil
+	}
+	if !errors.Is(err, collections.ErrNotFound) {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	use, err = q.Keeper.ReleasedCids.Get(ctx, types.CIDHash(c))
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "no record has ever used CID %s", c)
+	}
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryByCidResponse{Cid: c.String(), RecordId: use.RecordId, Version: use.Version}, nil
+}
+
+// LiveCids lists the CIDs vaults must keep, in CID order.
+func (q Querier) LiveCids(ctx context.Context, req *types.QueryLiveCidsRequest) (*types.QueryLiveCidsResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	cids, page, err := query.CollectionPaginate(ctx, q.Keeper.LiveCids, req.Pagination,
+		func(c string, use types.CidUse) (types.LiveCid, error) {
+			return types.LiveCid{Cid: c, RecordId: use.RecordId, Version: use.Version}, nil
+		})
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryLiveCidsResponse{Cids: cids, Pagination: page}, nil
 }
 
 // Params returns the module parameters in force.

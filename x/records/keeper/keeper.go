@@ -48,6 +48,15 @@ type Keeper struct {
 	// is overwritten, so the map holds one small entry per owner and needs
 	// no pruning.
 	OwnerBlockCounts collections.Map[sdk.AccAddress, types.OwnerBlockCount]
+
+	// LiveCids maps every live CID (a version at the current key epoch of an
+	// ACTIVE record) to its record version. Vaults reconcile against it.
+	LiveCids collections.Map[string, types.CidUse]
+
+	// ReleasedCids keeps, by types.CIDHash, the tombstone of every CID a
+	// redaction or a rotation released. With LiveCids it makes a CID belong
+	// to one record version for the chain's whole life.
+	ReleasedCids collections.Map[[]byte, types.CidUse]
 }
 
 // RecordIndexes are the secondary indexes of Keeper.Records.
@@ -129,6 +138,10 @@ func NewKeeper(
 			sb, types.OwnerBlockCountKey, "owner_block_counts", sdk.AccAddressKey,
 			codec.CollValue[types.OwnerBlockCount](cdc),
 		),
+		LiveCids: collections.NewMap(sb, types.LiveCidsKey, "live_cids", collections.StringKey,
+			codec.CollValue[types.CidUse](cdc)),
+		ReleasedCids: collections.NewMap(sb, types.ReleasedCidsKey, "released_cids", collections.BytesKey,
+			codec.CollValue[types.CidUse](cdc)),
 	}
 
 	schema, err := sb.Build()

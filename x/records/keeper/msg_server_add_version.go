@@ -14,7 +14,13 @@ import (
 // AddVersion points an ACTIVE record at a new CID. The signer must be the
 // owner or an authorised issuer with WRITE, as for CreateRecord; the new
 // version keeps the record's key epoch (rotations move the epoch through
-// x/access) and is appended to the history. The record's issuer and
+// x/access) and is appended to the history.
+//
+// Writers add; they never take away. The wraps through which the owner and
+// every reader open the key epoch are left as they are unless the owner
+// signs: a writer's message carries no wraps, so the worst a writer can do
+// is store a version that nobody can open, never make an earlier one
+// unreadable. The record's issuer and
 // organisation stay those of its creator; each version records its own
 // issuer.
 func (k msgServer) AddVersion(ctx context.Context, msg *types.MsgAddVersion) (*types.MsgAddVersionResponse, error) {
@@ -36,13 +42,22 @@ func (k msgServer) AddVersion(ctx context.Context, msg *types.MsgAddVersion) (*t
 	if _, err := k.authoriseWriter(ctx, owner, record, creator, msg.Creator); err != nil {
 		return nil, err
 	}
+	byOwner := sdk.AccAddress(owner).Equals(creator)
+	if len(msg.Wraps) > 0 && !byOwner {
+		return nil, errorsmod.Wrapf(types.ErrInvalidWraps,
+			"only the owner may replace the wraps of record %d's key; a writer's new version is encrypted under the "+
+				"current record key, whose wraps stay as they are, so send MsgAddVersion without wraps", record.Id)
+	}
 
 	c, err := types.ValidateCID(msg.Cid)
 	if err != nil {
 		return nil, err
 	}
 	if c.String() == record.Cid {
-		return nil, errorsmod.Wrapf(types.ErrInvalidCID, "%s is already the current version of record %d", record.Cid, record.Id)
+		return nil, errorsmod.Wrapf(types.ErrCIDInUse, "%s is already the current version of record %d", record.Cid, record.Id)
+	}
+	if err := k.checkCIDUnused(ctx, c); err != nil {
+		return nil, err
 	}
 	if err := types.ValidateSize(msg.SizeBytes); err != nil {
 		return nil, err
@@ -62,8 +77,13 @@ func (k msgServer) AddVersion(ctx context.Context, msg *types.MsgAddVersion) (*t
 	record.Cid = c.String()
 	record.SizeBytes = msg.SizeBytes
 	record.UpdatedAt = now
-	if err := k.validateWraps(ctx, record, msg.Wraps); err != nil {
-		return nil, err
+	// Wraps seal the key epoch's record key, not a version: without new ones
+	// the stored wraps keep opening every version of the epoch, this one
+	// included. Only the owner may replace them.
+	if len(msg.Wraps) > 0 {
+		if err := k.validateWraps(ctx, record, msg.Wraps); err != nil {
+			return nil, err
+		}
 	}
 
 	if err := k.Records.Set(ctx, record.Id, record); err != nil {
@@ -73,6 +93,9 @@ func (k msgServer) AddVersion(ctx context.Context, msg *types.MsgAddVersion) (*t
 		RecordId: record.Id, Version: record.Version, Cid: record.Cid, KeyEpoch: record.KeyEpoch, Issuer: creatorStr, At: now,
 	}); err != nil {
 		return nil, errorsmod.Wrapf(err, "storing history of record %d", record.Id)
+	}
+	if err := k.claimCID(ctx, record.Cid, record.Id, record.Version); err != nil {
+		return nil, err
 	}
 
 	if err := emit(ctx, &types.EventVersionAdded{

@@ -12,15 +12,20 @@ import (
 	"github.com/medchain/medchain/x/records/types"
 )
 
+// versionMsg is the message the CLI sends: the owner may refresh the
+// wraps of the key epoch, anyone else sends none.
 func (f fixture) versionMsg(t testing.TB, creator string, id uint64, data string) *types.MsgAddVersion {
-	return &types.MsgAddVersion{
+	msg := &types.MsgAddVersion{
 		Creator:   creator,
 		RecordId:  id,
 		Cid:       testCID(t, cid.Raw, data),
 		SizeBytes: 2048,
 		KeyEpoch:  0,
-		Wraps:     []types.KeyWrap{wrapFor(f.patient, id)},
 	}
+	if creator == f.patient {
+		msg.Wraps = []types.KeyWrap{wrapFor(f.patient, id)}
+	}
+	return msg
 }
 
 func TestAddVersionAccepted(t *testing.T) {
@@ -68,9 +73,18 @@ func TestAddVersionAccepted(t *testing.T) {
 func TestAddVersionRejected(t *testing.T) {
 	f := newFixture(t)
 	id := f.mustCreate(t, f.createMsg(t, f.patient, "v1"))
+	earlier := testCID(t, cid.DagProtobuf, "v1")
+	_, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.patient, id, "v1b"))
+	require.NoError(t, err)
 	current, err := f.keeper.Records.Get(f.ctx, id)
 	require.NoError(t, err)
+	othersMsg := f.createMsg(t, f.otherPatient, "someone else's")
+	othersMsg.Owner, othersMsg.Wraps = f.otherPatient, []types.KeyWrap{f.wrap(t, f.otherPatient)}
+	otherID := f.mustCreate(t, othersMsg)
+	other, err := f.keeper.Records.Get(f.ctx, otherID)
+	require.NoError(t, err)
 	redacted := f.mustCreate(t, f.createMsg(t, f.patient, "gone"))
+	redactedCID := testCID(t, cid.DagProtobuf, "gone")
 	_, err = f.msgServer.RedactRecord(f.freshCtx(), &types.MsgRedactRecord{Owner: f.patient, RecordId: redacted})
 	require.NoError(t, err)
 
@@ -102,7 +116,27 @@ func TestAddVersionRejected(t *testing.T) {
 			m := f.versionMsg(t, f.patient, id, "v2")
 			m.Cid = current.Cid
 			return m
-		}, types.ErrInvalidCID, "already the current version"},
+		}, types.ErrCIDInUse, "already the current version"},
+		{"another record's CID", func() *types.MsgAddVersion {
+			m := f.versionMsg(t, f.patient, id, "v2")
+			m.Cid = other.Cid
+			return m
+		}, types.ErrCIDInUse, "a CID belongs to one record version"},
+		{"an earlier version's CID", func() *types.MsgAddVersion {
+			m := f.versionMsg(t, f.patient, id, "v2")
+			m.Cid = earlier
+			return m
+		}, types.ErrCIDInUse, "is version 1 of record"},
+		{"a redacted record's CID", func() *types.MsgAddVersion {
+			m := f.versionMsg(t, f.patient, id, "v2")
+			m.Cid = redactedCID
+			return m
+		}, types.ErrCIDInUse, "released by a redaction"},
+		{"a writer replacing the wraps", func() *types.MsgAddVersion {
+			m := f.versionMsg(t, f.hospital, id, "v2")
+			m.Wraps = []types.KeyWrap{wrapFor(f.patient, id)}
+			return m
+		}, types.ErrInvalidWraps, "only the owner may replace the wraps"},
 		{"zero size", func() *types.MsgAddVersion {
 			m := f.versionMsg(t, f.patient, id, "v2")
 			m.SizeBytes = 0
@@ -123,11 +157,6 @@ func TestAddVersionRejected(t *testing.T) {
 			m.Wraps[0].RecordId = id + 1
 			return m
 		}, types.ErrInvalidWraps, "is bound to record"},
-		{"no wraps", func() *types.MsgAddVersion {
-			m := f.versionMsg(t, f.patient, id, "v2")
-			m.Wraps = nil
-			return m
-		}, types.ErrInvalidWraps, "no wraps"},
 		{"access hooks refuse the wraps", func() *types.MsgAddVersion {
 			m := f.versionMsg(t, f.patient, id, "v2")
 			m.Wraps = []types.KeyWrap{wrapFor(f.hospital, id)}

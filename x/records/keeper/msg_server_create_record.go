@@ -42,6 +42,9 @@ func (k msgServer) CreateRecord(ctx context.Context, msg *types.MsgCreateRecord)
 	if err != nil {
 		return nil, err
 	}
+	if err := k.checkCIDUnused(ctx, c); err != nil {
+		return nil, err
+	}
 	if err := types.ValidateMetadata(msg.Kind, msg.SizeBytes, msg.Label, params); err != nil {
 		return nil, err
 	}
@@ -101,6 +104,9 @@ func (k msgServer) CreateRecord(ctx context.Context, msg *types.MsgCreateRecord)
 		RecordId: id, Version: record.Version, Cid: record.Cid, KeyEpoch: record.KeyEpoch, Issuer: creatorStr, At: now,
 	}); err != nil {
 		return nil, errorsmod.Wrapf(err, "storing history of record %d", id)
+	}
+	if err := k.claimCID(ctx, record.Cid, id, record.Version); err != nil {
+		return nil, err
 	}
 	if err := k.NextID.Set(ctx, id+1); err != nil {
 		return nil, errorsmod.Wrap(err, "advancing the record id sequence")

@@ -60,6 +60,16 @@ func (k msgServer) RedactRecord(ctx context.Context, msg *types.MsgRedactRecord)
 		cids = append(cids, record.Cid)
 	}
 
+	// Release the CIDs first, while the history still names them: each
+	// leaves the live index for a tombstone, so no record may use it again.
+	for _, v := range versions {
+		if v.Cid == "" {
+			continue
+		}
+		if err := k.releaseCID(ctx, v.Cid, v.RecordId, v.Version); err != nil {
+			return nil, err
+		}
+	}
 	for _, v := range versions {
 		v.Cid = ""
 		if err := k.History.Set(ctx, collections.Join(v.RecordId, v.Version), v); err != nil {

@@ -41,18 +41,30 @@ func (k Keeper) RotateKey(ctx context.Context, recordID uint64, cidStr string, s
 	if err := types.ValidateSize(sizeBytes); err != nil {
 		return types.Record{}, errorsmod.Wrapf(err, "rotation of record %d", recordID)
 	}
+	if err := k.checkCIDUnused(ctx, c); err != nil {
+		return types.Record{}, errorsmod.Wrapf(err, "rotation of record %d", recordID)
+	}
 
-	var released []string
+	var (
+		released         []string
+		releasedVersions []types.RecordVersion
+	)
 	seen := map[string]bool{}
 	rng := collections.NewPrefixedPairRange[uint64, uint64](record.Id)
 	if err := k.History.Walk(ctx, rng, func(_ collections.Pair[uint64, uint64], v types.RecordVersion) (bool, error) {
 		if v.KeyEpoch == record.KeyEpoch && v.Cid != "" && !seen[v.Cid] {
 			seen[v.Cid] = true
 			released = append(released, v.Cid)
+			releasedVersions = append(releasedVersions, v)
 		}
 		return false, nil
 	}); err != nil {
 		return types.Record{}, errorsmod.Wrapf(err, "reading history of record %d", record.Id)
+	}
+	for _, v := range releasedVersions {
+		if err := k.releaseCID(ctx, v.Cid, v.RecordId, v.Version); err != nil {
+			return types.Record{}, err
+		}
 	}
 
 	now := sdk.UnwrapSDKContext(ctx).BlockTime()
@@ -68,6 +80,9 @@ func (k Keeper) RotateKey(ctx context.Context, recordID uint64, cidStr string, s
 		RecordId: record.Id, Version: record.Version, Cid: record.Cid, KeyEpoch: record.KeyEpoch, Issuer: by, At: now,
 	}); err != nil {
 		return types.Record{}, errorsmod.Wrapf(err, "storing history of record %d", record.Id)
+	}
+	if err := k.claimCID(ctx, record.Cid, record.Id, record.Version); err != nil {
+		return types.Record{}, err
 	}
 	if err := emit(ctx, &types.EventKeyRotated{
 		RecordId:     record.Id,

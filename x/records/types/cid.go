@@ -1,6 +1,7 @@
 package types
 
 import (
+	"crypto/sha256"
 	"fmt"
 
 	errorsmod "cosmossdk.io/errors"
@@ -70,4 +71,12 @@ func hashName(code uint64) string {
 		return fmt.Sprintf("%s (0x%x)", name, code)
 	}
 	return fmt.Sprintf("hash function 0x%x", code)
+}
+
+// CIDHash is the key of a released CID's tombstone: SHA-256 of the CID's
+// binary form. Hashing keeps a redacted record's CIDs out of any listing of
+// state while a record that tries to reuse one is still refused.
+func CIDHash(c cid.Cid) []byte {
+	h := sha256.Sum256(c.Bytes())
+	return h[:]
 }

@@ -24,4 +24,5 @@ var (
 	ErrKeyEpochMismatch    = errorsmod.Register(ModuleName, 18, "key epoch mismatch")
 	ErrInvalidRecord       = errorsmod.Register(ModuleName, 19, "invalid record")
 	ErrInvalidHistory      = errorsmod.Register(ModuleName, 20, "invalid record history")
+	ErrCIDInUse            = errorsmod.Register(ModuleName, 21, "CID already belongs to a record version")
 )

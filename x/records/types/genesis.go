@@ -1,10 +1,12 @@
 package types
 
 import (
+	"crypto/sha256"
 	"fmt"
 
 	"cosmossdk.io/core/address"
 	errorsmod "cosmossdk.io/errors"
+	"github.com/ipfs/go-cid"
 )
 
 // NewGenesisState returns a genesis state. Nil lists become empty ones, as
@@ -16,7 +18,7 @@ func NewGenesisState(params Params, records []Record, history []RecordVersion, n
 	if history == nil {
 		history = []RecordVersion{}
 	}
-	return &GenesisState{Params: params, Records: records, History: history, NextId: nextID}
+	return &GenesisState{Params: params, Records: records, History: history, NextId: nextID, ReleasedCids: []ReleasedCid{}}
 }
 
 // DefaultGenesis returns the genesis state of a new chain: default params, no
@@ -100,11 +102,58 @@ func (gs GenesisState) validate(addressCodec address.Codec) error {
 			return fmt.Errorf("history[%d]: %w", i, err)
 		}
 	}
+	if err := gs.validateCIDs(records); err != nil {
+		return err
+	}
 	for _, r := range gs.Records {
 		for v := uint64(1); v <= r.Version; v++ {
 			if !versions[versionKey{r.Id, v}] {
 				return errorsmod.Wrapf(ErrInvalidHistory, "record %d has version %d but history lacks version %d", r.Id, r.Version, v)
 			}
+		}
+	}
+	return nil
+}
+
+// validateCIDs checks that a CID belongs to one record version: no CID
+// twice in the history, each record's current CID that of its current
+// version, no tombstone listed twice or naming a record that is not here,
+// and no live or rotated-away CID also listed as a tombstone.
+func (gs GenesisState) validateCIDs(records map[uint64]Record) error {
+	released := make(map[string]bool, len(gs.ReleasedCids))
+	for i, r := range gs.ReleasedCids {
+		if len(r.CidHash) != sha256.Size {
+			return errorsmod.Wrapf(ErrInvalidHistory, "released_cids[%d]: cid_hash has %d bytes, want %d (SHA-256)", i, len(r.CidHash), sha256.Size)
+		}
+		if released[string(r.CidHash)] {
+			return errorsmod.Wrapf(ErrCIDInUse, "released_cids[%d]: listed more than once", i)
+		}
+		if _, ok := records[r.Use.RecordId]; !ok {
+			return errorsmod.Wrapf(ErrInvalidHistory, "released_cids[%d]: record %d is not in the genesis records", i, r.Use.RecordId)
+		}
+		released[string(r.CidHash)] = true
+	}
+	owners := make(map[string]uint64, len(gs.History))
+	for i, v := range gs.History {
+		if v.Cid == "" {
+			continue
+		}
+		if prev, dup := owners[v.Cid]; dup {
+			return errorsmod.Wrapf(ErrCIDInUse, "history[%d]: CID %s of record %d is also a version of record %d; a CID belongs to one record version",
+				i, v.Cid, v.RecordId, prev)
+		}
+		owners[v.Cid] = v.RecordId
+		c, err := cid.Decode(v.Cid)
+		if err != nil {
+			return errorsmod.Wrapf(ErrInvalidCID, "history[%d]: %v", i, err)
+		}
+		r := records[v.RecordId]
+		live := r.Status == RecordStatusActive && v.KeyEpoch == r.KeyEpoch
+		if live && released[string(CIDHash(c))] {
+			return errorsmod.Wrapf(ErrCIDInUse, "history[%d]: CID %s is live in record %d and also listed as released", i, v.Cid, v.RecordId)
+		}
+		if v.Version == r.Version && v.Cid != r.Cid {
+			return errorsmod.Wrapf(ErrInvalidHistory, "history[%d]: version %d of record %d has CID %s, the record says %s", i, v.Version, v.RecordId, v.Cid, r.Cid)
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package types_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -19,19 +20,23 @@ func TestGenesisValidate(t *testing.T) {
 	require.NoError(t, err)
 	other, err := ac.BytesToString([]byte("other_______________"))
 	require.NoError(t, err)
-	h, err := multihash.Sum([]byte("x"), multihash.SHA2_256, -1)
-	require.NoError(t, err)
-	c := cid.NewCidV1(cid.Raw, h).String()
+	cidOf := func(data string) cid.Cid {
+		h, err := multihash.Sum([]byte(data), multihash.SHA2_256, -1)
+		require.NoError(t, err)
+		return cid.NewCidV1(cid.Raw, h)
+	}
+	cidFor := func(id, v uint64) string { return cidOf(fmt.Sprintf("record %d v%d", id, v)).String() }
+	c := cidFor(1, 1)
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 	record := func(id uint64) types.Record {
 		return types.Record{
-			Id: id, Owner: owner, Issuer: owner, Cid: c, Kind: types.RecordKindPDF, SizeBytes: 1,
+			Id: id, Owner: owner, Issuer: owner, Cid: cidFor(id, 1), Kind: types.RecordKindPDF, SizeBytes: 1,
 			Version: 1, Status: types.RecordStatusActive, CreatedAt: at, UpdatedAt: at,
 		}
 	}
 	version := func(id, v uint64) types.RecordVersion {
-		return types.RecordVersion{RecordId: id, Version: v, Cid: c, Issuer: owner, At: at}
+		return types.RecordVersion{RecordId: id, Version: v, Cid: cidFor(id, v), Issuer: owner, At: at}
 	}
 	valid := func() *types.GenesisState {
 		return types.NewGenesisState(types.DefaultParams(), []types.Record{record(1), record(2)}, []types.RecordVersion{version(1, 1), version(2, 1)}, 3)
@@ -66,6 +71,23 @@ func TestGenesisValidate(t *testing.T) {
 		"history beyond version":  {func(gs *types.GenesisState) { gs.History = append(gs.History, version(1, 2)) }, types.ErrInvalidHistory},
 		"missing history":         {func(gs *types.GenesisState) { gs.History = gs.History[:1] }, types.ErrInvalidHistory},
 		"history with bad issuer": {func(gs *types.GenesisState) { gs.History[0].Issuer = "x" }, types.ErrInvalidAddress},
+		"one CID in two records": {func(gs *types.GenesisState) {
+			gs.Records[1].Cid, gs.History[1].Cid = c, c
+		}, types.ErrCIDInUse},
+		"history CID other than the record's": {func(gs *types.GenesisState) { gs.History[0].Cid = cidFor(9, 9) }, types.ErrInvalidHistory},
+		"live CID also released": {func(gs *types.GenesisState) {
+			gs.ReleasedCids = []types.ReleasedCid{{CidHash: types.CIDHash(cidOf("record 1 v1")), Use: types.CidUse{RecordId: 1, Version: 1}}}
+		}, types.ErrCIDInUse},
+		"tombstone listed twice": {func(gs *types.GenesisState) {
+			r := types.ReleasedCid{CidHash: types.CIDHash(cidOf("gone")), Use: types.CidUse{RecordId: 2, Version: 1}}
+			gs.ReleasedCids = []types.ReleasedCid{r, r}
+		}, types.ErrCIDInUse},
+		"tombstone of a short hash": {func(gs *types.GenesisState) {
+			gs.ReleasedCids = []types.ReleasedCid{{CidHash: []byte("short"), Use: types.CidUse{RecordId: 2, Version: 1}}}
+		}, types.ErrInvalidHistory},
+		"tombstone of an unknown record": {func(gs *types.GenesisState) {
+			gs.ReleasedCids = []types.ReleasedCid{{CidHash: types.CIDHash(cidOf("gone")), Use: types.CidUse{RecordId: 9, Version: 1}}}
+		}, types.ErrInvalidHistory},
 		"history CID after redaction": {func(gs *types.GenesisState) {
 			gs.Records[0].Status, gs.Records[0].Cid = types.RecordStatusRedacted, ""
 		}, types.ErrInvalidRecord},

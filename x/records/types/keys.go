@@ -34,4 +34,12 @@ var (
 	// OwnerBlockCountKey holds, per owner, how many records were created for
 	// it in the latest block it had any (the spam bound).
 	OwnerBlockCountKey = collections.NewPrefix(6)
+
+	// LiveCidsKey indexes every live CID (a version at the current key
+	// epoch of an ACTIVE record) by its canonical string.
+	LiveCidsKey = collections.NewPrefix(7)
+
+	// ReleasedCidsKey holds the tombstones of released CIDs by the SHA-256
+	// of the CID's bytes.
+	ReleasedCidsKey = collections.NewPrefix(8)
 )

@@ -641,6 +641,228 @@ func (m *QueryNextRecordIdResponse) GetId() uint64 {
 	return 0
 }
 
+// QueryByCidRequest is the request type for Query/ByCid.
+type QueryByCidRequest struct {
+	// cid is the CID to look up, in any multibase.
+	Cid string `protobuf:"bytes,1,opt,name=cid,proto3" json:"cid,omitempty"`
+}
+
+func (m *QueryByCidRequest) Reset()         { *m = QueryByCidRequest{} }
+func (m *QueryByCidRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryByCidRequest) ProtoMessage()    {}
+func (*QueryByCidRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_0265215d3499a073, []int{12}
+}
+func (m *QueryByCidRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryByCidRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryByCidRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryByCidRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryByCidRequest.Merge(m, src)
+}
+func (m *QueryByCidRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryByCidRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryByCidRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryByCidRequest proto.InternalMessageInfo
+
+func (m *QueryByCidRequest) GetCid() string {
+	if m != nil {
+		return m.Cid
+	}
+	return ""
+}
+
+// QueryByCidResponse is the response type for Query/ByCid.
+type QueryByCidResponse struct {
+	// cid is the canonical form of the CID asked for.
+	Cid string `protobuf:"bytes,1,opt,name=cid,proto3" json:"cid,omitempty"`
+	// record_id is the record the CID belongs (or belonged) to.
+	RecordId uint64 `protobuf:"varint,2,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
+	// version is the record version whose payload the CID is.
+	Version uint64 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	// live is true while vaults must keep the payload; false once a
+	// redaction or a key rotation released it. Either way no other record
+	// may use the CID.
+	Live bool `protobuf:"varint,4,opt,name=live,proto3" json:"live,omitempty"`
+}
+
+func (m *QueryByCidResponse) Reset()         { *m = QueryByCidResponse{} }
+func (m *QueryByCidResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryByCidResponse) ProtoMessage()    {}
+func (*QueryByCidResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_0265215d3499a073, []int{13}
+}
+func (m *QueryByCidResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryByCidResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryByCidResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryByCidResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryByCidResponse.Merge(m, src)
+}
+func (m *QueryByCidResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryByCidResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryByCidResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryByCidResponse proto.InternalMessageInfo
+
+func (m *QueryByCidResponse) GetCid() string {
+	if m != nil {
+		return m.Cid
+	}
+	return ""
+}
+
+func (m *QueryByCidResponse) GetRecordId() uint64 {
+	if m != nil {
+		return m.RecordId
+	}
+	return 0
+}
+
+func (m *QueryByCidResponse) GetVersion() uint64 {
+	if m != nil {
+		return m.Version
+	}
+	return 0
+}
+
+func (m *QueryByCidResponse) GetLive() bool {
+	if m != nil {
+		return m.Live
+	}
+	return false
+}
+
+// QueryLiveCidsRequest is the request type for Query/LiveCids.
+type QueryLiveCidsRequest struct {
+	// pagination defines an optional pagination for the request.
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryLiveCidsRequest) Reset()         { *m = QueryLiveCidsRequest{} }
+func (m *QueryLiveCidsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryLiveCidsRequest) ProtoMessage()    {}
+func (*QueryLiveCidsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_0265215d3499a073, []int{14}
+}
+func (m *QueryLiveCidsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryLiveCidsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryLiveCidsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryLiveCidsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryLiveCidsRequest.Merge(m, src)
+}
+func (m *QueryLiveCidsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryLiveCidsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryLiveCidsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryLiveCidsRequest proto.InternalMessageInfo
+
+func (m *QueryLiveCidsRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryLiveCidsResponse is the response type for Query/LiveCids.
+type QueryLiveCidsResponse struct {
+	// cids are the live CIDs, in CID order.
+	Cids []LiveCid `protobuf:"bytes,1,rep,name=cids,proto3" json:"cids"`
+	// pagination defines the pagination in the response.
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryLiveCidsResponse) Reset()         { *m = QueryLiveCidsResponse{} }
+func (m *QueryLiveCidsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryLiveCidsResponse) ProtoMessage()    {}
+func (*QueryLiveCidsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_0265215d3499a073, []int{15}
+}
+func (m *QueryLiveCidsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryLiveCidsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryLiveCidsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryLiveCidsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryLiveCidsResponse.Merge(m, src)
+}
+func (m *QueryLiveCidsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryLiveCidsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryLiveCidsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryLiveCidsResponse proto.InternalMessageInfo
+
+func (m *QueryLiveCidsResponse) GetCids() []LiveCid {
+	if m != nil {
+		return m.Cids
+	}
+	return nil
+}
+
+func (m *QueryLiveCidsResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*QueryRecordRequest)(nil), "medchain.records.v1.QueryRecordRequest")
 	proto.RegisterType((*QueryRecordResponse)(nil), "medchain.records.v1.QueryRecordResponse")
@@ -654,64 +876,79 @@ func init() {
 	proto.RegisterType((*QueryParamsResponse)(nil), "medchain.records.v1.QueryParamsResponse")
 	proto.RegisterType((*QueryNextRecordIdRequest)(nil), "medchain.records.v1.QueryNextRecordIdRequest")
 	proto.RegisterType((*QueryNextRecordIdResponse)(nil), "medchain.records.v1.QueryNextRecordIdResponse")
+	proto.RegisterType((*QueryByCidRequest)(nil), "medchain.records.v1.QueryByCidRequest")
+	proto.RegisterType((*QueryByCidResponse)(nil), "medchain.records.v1.QueryByCidResponse")
+	proto.RegisterType((*QueryLiveCidsRequest)(nil), "medchain.records.v1.QueryLiveCidsRequest")
+	proto.RegisterType((*QueryLiveCidsResponse)(nil), "medchain.records.v1.QueryLiveCidsResponse")
 }
 
 func init() { proto.RegisterFile("medchain/records/v1/query.proto", fileDescriptor_0265215d3499a073) }
 
 var fileDescriptor_0265215d3499a073 = []byte{
-	// 827 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x56, 0x4f, 0x4f, 0x13, 0x4f,
-	0x18, 0xee, 0x14, 0x28, 0x30, 0xbf, 0x5f, 0x30, 0x0e, 0x3d, 0x94, 0x2d, 0x96, 0xb2, 0xa8, 0xfc,
-	0xb3, 0x3b, 0xb4, 0xc4, 0x44, 0x2f, 0x46, 0x7b, 0x40, 0x89, 0x89, 0xe2, 0x12, 0x3d, 0x78, 0x21,
-	0xdb, 0xee, 0x64, 0xd9, 0x68, 0x77, 0xca, 0xce, 0xb6, 0x82, 0x84, 0xc4, 0x18, 0xe3, 0xd9, 0xc4,
-	0x83, 0xc6, 0x0f, 0x60, 0xd0, 0xc4, 0xc4, 0x83, 0x1f, 0x82, 0x23, 0xd1, 0x8b, 0x27, 0x63, 0xc0,
-	0xc4, 0xaf, 0x61, 0x3a, 0x33, 0xdb, 0x76, 0xcb, 0xb2, 0x2d, 0x86, 0x83, 0x97, 0x76, 0x76, 0xe6,
-	0x79, 0xdf, 0xf7, 0x99, 0x67, 0xe6, 0x7d, 0x32, 0x70, 0xa2, 0x42, 0xcc, 0xf2, 0xba, 0x61, 0x3b,
-	0xd8, 0x25, 0x65, 0xea, 0x9a, 0x0c, 0xd7, 0xf3, 0x78, 0xa3, 0x46, 0xdc, 0x2d, 0xad, 0xea, 0x52,
-	0x8f, 0xa2, 0x51, 0x1f, 0xa0, 0x49, 0x80, 0x56, 0xcf, 0x2b, 0x67, 0x8d, 0x8a, 0xed, 0x50, 0xcc,
-	0x7f, 0x05, 0x4e, 0x99, 0x2b, 0x53, 0x56, 0xa1, 0x0c, 0x97, 0x0c, 0x46, 0x44, 0x02, 0x5c, 0xcf,
-	0x97, 0x88, 0x67, 0xe4, 0x71, 0xd5, 0xb0, 0x6c, 0xc7, 0xf0, 0x6c, 0xea, 0x48, 0xec, 0x98, 0xc0,
-	0xae, 0xf1, 0x2f, 0x2c, 0x3e, 0xe4, 0x52, 0xd2, 0xa2, 0x16, 0x15, 0xf3, 0x8d, 0x91, 0x9c, 0x1d,
-	0xb7, 0x28, 0xb5, 0x1e, 0x13, 0x6c, 0x54, 0x6d, 0x6c, 0x38, 0x0e, 0xf5, 0x78, 0x36, 0x3f, 0x26,
-	0x1b, 0xb6, 0x87, 0xaa, 0xe1, 0x1a, 0x15, 0x1f, 0x11, 0xba, 0x4b, 0x6f, 0xab, 0x4a, 0x24, 0x40,
-	0x3d, 0x0f, 0xd1, 0xbd, 0x06, 0x67, 0x9d, 0x2f, 0xeb, 0x64, 0xa3, 0x46, 0x98, 0x87, 0x46, 0x60,
-	0xdc, 0x36, 0x53, 0x20, 0x0b, 0x66, 0xfa, 0xf5, 0xb8, 0x6d, 0xaa, 0xf7, 0xe1, 0x68, 0x00, 0xc5,
-	0xaa, 0xd4, 0x61, 0x04, 0x5d, 0x83, 0x09, 0x91, 0x96, 0x43, 0xff, 0x2b, 0xa4, 0xb5, 0x10, 0xcd,
-	0x34, 0x11, 0x54, 0x1c, 0xde, 0xfb, 0x31, 0x11, 0xdb, 0xfd, 0xfd, 0x79, 0x0e, 0xe8, 0x32, 0x4a,
-	0x7d, 0x11, 0x87, 0x4a, 0x5b, 0x5e, 0x56, 0xdc, 0xba, 0xfb, 0xc4, 0x21, 0xae, 0xcf, 0x42, 0x83,
-	0x03, 0xb4, 0xf1, 0xcd, 0xb3, 0x0f, 0x17, 0x53, 0x5f, 0xbf, 0xe4, 0x92, 0x52, 0xb3, 0x1b, 0xa6,
-	0xe9, 0x12, 0xc6, 0x56, 0x3d, 0xd7, 0x76, 0x2c, 0x5d, 0xc0, 0xd0, 0x22, 0xec, 0x7f, 0x64, 0x3b,
-	0x66, 0x2a, 0x9e, 0x05, 0x33, 0x23, 0x85, 0x89, 0x08, 0x32, 0xb7, 0x6d, 0xc7, 0xd4, 0x39, 0x18,
-	0x5d, 0x85, 0x09, 0xe6, 0x19, 0x5e, 0x8d, 0xa5, 0xfa, 0x78, 0xd8, 0x64, 0x44, 0xd8, 0x2a, 0x07,
-	0xea, 0x32, 0x00, 0x2d, 0x41, 0xd8, 0x3a, 0xe1, 0x54, 0x3f, 0x97, 0xe0, 0xa2, 0x26, 0x19, 0x36,
-	0xae, 0x83, 0x26, 0xee, 0x93, 0xbc, 0x0e, 0xda, 0x8a, 0x61, 0x11, 0xb9, 0x37, 0xbd, 0x2d, 0x52,
-	0xdd, 0x05, 0x30, 0x1d, 0x2a, 0x83, 0x94, 0xf9, 0x3a, 0x1c, 0x94, 0x54, 0x52, 0x20, 0xdb, 0x77,
-	0x02, 0x9d, 0xfd, 0x30, 0x74, 0x33, 0xc0, 0x34, 0xce, 0x99, 0x4e, 0x77, 0x65, 0x2a, 0xca, 0x07,
-	0xa8, 0xbe, 0x39, 0x42, 0x75, 0x99, 0xb1, 0x5a, 0xeb, 0xc8, 0x16, 0x60, 0xc2, 0xe6, 0x13, 0x5d,
-	0xcf, 0x4c, 0xe2, 0x3a, 0x44, 0x8c, 0xff, 0xb5, 0x88, 0x1f, 0x00, 0x1c, 0x0f, 0x67, 0xf6, 0xef,
-	0xa9, 0xf8, 0x54, 0xb6, 0xd3, 0x2d, 0x9b, 0x79, 0xb4, 0xc1, 0x58, 0x88, 0x97, 0x86, 0xc3, 0xa2,
-	0xd4, 0x5a, 0xb3, 0xf9, 0x86, 0xc4, 0xc4, 0xb2, 0x79, 0x6a, 0x3a, 0x7d, 0x04, 0x30, 0x19, 0x2c,
-	0x2e, 0xf5, 0x59, 0x86, 0x43, 0x75, 0xe2, 0xb2, 0x86, 0xbd, 0x48, 0x81, 0xd4, 0x08, 0x81, 0x1e,
-	0x08, 0x68, 0xbb, 0x4e, 0xcd, 0xf0, 0xd3, 0x13, 0x2a, 0x29, 0xdd, 0x69, 0x85, 0x7b, 0x9a, 0xdc,
-	0x4e, 0xd3, 0x8d, 0xfc, 0xd9, 0x96, 0x1b, 0x09, 0xef, 0x8b, 0x74, 0x23, 0x11, 0x14, 0x70, 0x23,
-	0x11, 0xa5, 0x2a, 0x30, 0xc5, 0xd3, 0xde, 0x21, 0x9b, 0x9e, 0x2e, 0x65, 0xf7, 0x4b, 0xce, 0xc3,
-	0xb1, 0x90, 0x35, 0x59, 0xb8, 0xc3, 0x2d, 0x0b, 0xef, 0x07, 0xe1, 0x00, 0x47, 0xa3, 0x97, 0x00,
-	0x26, 0x04, 0x1c, 0x4d, 0x87, 0xb2, 0x39, 0xea, 0xbd, 0xca, 0x4c, 0x77, 0xa0, 0xa8, 0xab, 0xce,
-	0x3e, 0xff, 0xf6, 0xeb, 0x75, 0x7c, 0x0a, 0x4d, 0xe2, 0x30, 0x97, 0xf7, 0x87, 0xdb, 0xb6, 0xb9,
-	0x83, 0x76, 0x01, 0x1c, 0x09, 0xba, 0x0b, 0xc2, 0xdd, 0xea, 0x74, 0xd8, 0xb1, 0xb2, 0xd0, 0x7b,
-	0x80, 0x24, 0xb8, 0xc8, 0x09, 0xe6, 0xd0, 0x7c, 0x28, 0x41, 0x6e, 0xda, 0x0c, 0x6f, 0xf3, 0xff,
-	0x1d, 0x7f, 0x05, 0x7d, 0x02, 0xf0, 0x4c, 0x47, 0x0f, 0xa3, 0x5e, 0x4a, 0x07, 0x8c, 0x48, 0xc9,
-	0x9f, 0x20, 0x42, 0xb2, 0xbd, 0xcc, 0xd9, 0x62, 0x94, 0x0b, 0x65, 0x2b, 0xec, 0xaa, 0x21, 0x27,
-	0x1f, 0xb4, 0xf8, 0xbe, 0x05, 0x70, 0x50, 0xf6, 0x12, 0x8a, 0x38, 0xbb, 0x60, 0xaf, 0x2b, 0xb3,
-	0x3d, 0x20, 0x25, 0xaf, 0x2b, 0x9c, 0x57, 0x01, 0x2d, 0x44, 0x1f, 0x73, 0xd3, 0x3a, 0x76, 0xf0,
-	0xba, 0xa4, 0xf3, 0x0e, 0xc0, 0xff, 0xdb, 0x6f, 0x2c, 0xca, 0x1d, 0x5f, 0x35, 0xe4, 0xd6, 0x2b,
-	0x5a, 0xaf, 0x70, 0xc9, 0x74, 0x9e, 0x33, 0xbd, 0x80, 0xa6, 0x42, 0x99, 0x3a, 0x64, 0xd3, 0x5b,
-	0x6b, 0xb2, 0x44, 0xcf, 0x00, 0x4c, 0x88, 0x66, 0x8c, 0xea, 0x8d, 0x40, 0xe7, 0x47, 0xf5, 0x46,
-	0xd0, 0x0c, 0xd4, 0x29, 0x4e, 0xe5, 0x1c, 0x4a, 0xe3, 0xe3, 0xdf, 0x48, 0xc5, 0xa5, 0xbd, 0x83,
-	0x0c, 0xd8, 0x3f, 0xc8, 0x80, 0x9f, 0x07, 0x19, 0xf0, 0xea, 0x30, 0x13, 0xdb, 0x3f, 0xcc, 0xc4,
-	0xbe, 0x1f, 0x66, 0x62, 0x0f, 0x2f, 0x59, 0xb6, 0xb7, 0x5e, 0x2b, 0x69, 0x65, 0x5a, 0x69, 0x25,
-	0x68, 0x0e, 0x36, 0x9b, 0xb9, 0xf8, 0x53, 0xaa, 0x94, 0xe0, 0x6f, 0xa9, 0xc5, 0x3f, 0x01, 0x00,
-	0x00, 0xff, 0xff, 0xa2, 0x30, 0xae, 0xea, 0x54, 0x0a, 0x00, 0x00,
+	// 999 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x56, 0x41, 0x6b, 0x24, 0x45,
+	0x14, 0x4e, 0x4d, 0x26, 0x93, 0xe4, 0x29, 0xd1, 0xad, 0x8d, 0x30, 0xdb, 0x89, 0x93, 0x49, 0xc7,
+	0x4d, 0xb2, 0x89, 0xe9, 0xce, 0x24, 0x08, 0x8a, 0x20, 0x3a, 0x0b, 0xab, 0x41, 0xd1, 0xb5, 0x17,
+	0x3d, 0x78, 0x30, 0x74, 0xa6, 0x8b, 0x49, 0xe1, 0x4e, 0xf7, 0xa4, 0xbb, 0x67, 0x4c, 0x0c, 0x01,
+	0x15, 0x11, 0xbc, 0x09, 0x1e, 0x14, 0xc1, 0x7b, 0x14, 0x04, 0x0f, 0xe2, 0x6f, 0xd8, 0xe3, 0xa2,
+	0x17, 0x4f, 0x22, 0x89, 0xe0, 0xdf, 0x90, 0x7e, 0xf5, 0xba, 0x67, 0x7a, 0xd2, 0xe9, 0x99, 0x5d,
+	0x72, 0xf0, 0x32, 0x53, 0x5d, 0xfd, 0xbd, 0x7a, 0x5f, 0x7d, 0xaf, 0xea, 0x7b, 0x0d, 0x0b, 0x2d,
+	0xe1, 0x34, 0xf6, 0x6d, 0xe9, 0x9a, 0xbe, 0x68, 0x78, 0xbe, 0x13, 0x98, 0xdd, 0x9a, 0x79, 0xd0,
+	0x11, 0xfe, 0x91, 0xd1, 0xf6, 0xbd, 0xd0, 0xe3, 0xd7, 0x63, 0x80, 0x41, 0x00, 0xa3, 0x5b, 0xd3,
+	0xae, 0xd9, 0x2d, 0xe9, 0x7a, 0x26, 0xfe, 0x2a, 0x9c, 0xb6, 0xd6, 0xf0, 0x82, 0x96, 0x17, 0x98,
+	0x7b, 0x76, 0x20, 0xd4, 0x02, 0x66, 0xb7, 0xb6, 0x27, 0x42, 0xbb, 0x66, 0xb6, 0xed, 0xa6, 0x74,
+	0xed, 0x50, 0x7a, 0x2e, 0x61, 0x6f, 0x28, 0xec, 0x2e, 0x3e, 0x99, 0xea, 0x81, 0x5e, 0xcd, 0x36,
+	0xbd, 0xa6, 0xa7, 0xe6, 0xa3, 0x11, 0xcd, 0xce, 0x37, 0x3d, 0xaf, 0x79, 0x5f, 0x98, 0x76, 0x5b,
+	0x9a, 0xb6, 0xeb, 0x7a, 0x21, 0xae, 0x16, 0xc7, 0x54, 0xb3, 0xf6, 0xd0, 0xb6, 0x7d, 0xbb, 0x15,
+	0x23, 0x32, 0x77, 0x19, 0x1e, 0xb5, 0x05, 0x01, 0xf4, 0xe7, 0x80, 0xbf, 0x1b, 0x71, 0xb6, 0xf0,
+	0xb5, 0x25, 0x0e, 0x3a, 0x22, 0x08, 0xf9, 0x0c, 0x14, 0xa4, 0x53, 0x66, 0x55, 0xb6, 0x5a, 0xb4,
+	0x0a, 0xd2, 0xd1, 0xdf, 0x83, 0xeb, 0x29, 0x54, 0xd0, 0xf6, 0xdc, 0x40, 0xf0, 0x57, 0xa0, 0xa4,
+	0x96, 0x45, 0xe8, 0x13, 0x5b, 0x73, 0x46, 0x86, 0x66, 0x86, 0x0a, 0xaa, 0x4f, 0x3f, 0xf8, 0x6b,
+	0x61, 0xec, 0xf4, 0xdf, 0x5f, 0xd6, 0x98, 0x45, 0x51, 0xfa, 0x17, 0x05, 0xd0, 0xfa, 0xd6, 0x0d,
+	0xea, 0x47, 0xef, 0x7c, 0xec, 0x0a, 0x3f, 0x66, 0x61, 0xc0, 0x84, 0x17, 0x3d, 0xe3, 0xea, 0xd3,
+	0xf5, 0xf2, 0xef, 0xbf, 0x6e, 0xcc, 0x92, 0x66, 0xaf, 0x39, 0x8e, 0x2f, 0x82, 0xe0, 0x5e, 0xe8,
+	0x4b, 0xb7, 0x69, 0x29, 0x18, 0xdf, 0x86, 0xe2, 0x47, 0xd2, 0x75, 0xca, 0x85, 0x2a, 0x5b, 0x9d,
+	0xd9, 0x5a, 0xc8, 0x21, 0xf3, 0xa6, 0x74, 0x1d, 0x0b, 0xc1, 0xfc, 0x25, 0x28, 0x05, 0xa1, 0x1d,
+	0x76, 0x82, 0xf2, 0x38, 0x86, 0x2d, 0xe6, 0x84, 0xdd, 0x43, 0xa0, 0x45, 0x01, 0xfc, 0x0e, 0x40,
+	0xaf, 0xc2, 0xe5, 0x22, 0x4a, 0xb0, 0x6c, 0x10, 0xc3, 0xe8, 0x38, 0x18, 0xea, 0x3c, 0xd1, 0x71,
+	0x30, 0xee, 0xda, 0x4d, 0x41, 0x7b, 0xb3, 0xfa, 0x22, 0xf5, 0x53, 0x06, 0x73, 0x99, 0x32, 0x90,
+	0xcc, 0xaf, 0xc2, 0x24, 0x51, 0x29, 0xb3, 0xea, 0xf8, 0x23, 0xe8, 0x1c, 0x87, 0xf1, 0xd7, 0x53,
+	0x4c, 0x0b, 0xc8, 0x74, 0x65, 0x28, 0x53, 0x95, 0x3e, 0x45, 0xf5, 0xdb, 0x0b, 0x54, 0x77, 0x82,
+	0xa0, 0xd3, 0x2b, 0xd9, 0x26, 0x94, 0x24, 0x4e, 0x0c, 0xad, 0x19, 0xe1, 0x06, 0x44, 0x2c, 0x3c,
+	0xb6, 0x88, 0x3f, 0x32, 0x98, 0xcf, 0x66, 0xf6, 0xff, 0x53, 0xf1, 0x13, 0xba, 0x4e, 0x6f, 0xc8,
+	0x20, 0xf4, 0x22, 0xc6, 0x4a, 0xbc, 0x39, 0x98, 0x56, 0xa9, 0x76, 0x93, 0xcb, 0x37, 0xa5, 0x26,
+	0x76, 0x9c, 0x2b, 0xd3, 0xe9, 0x27, 0x06, 0xb3, 0xe9, 0xe4, 0xa4, 0xcf, 0x0e, 0x4c, 0x75, 0x85,
+	0x1f, 0x44, 0xf6, 0x42, 0x02, 0xe9, 0x39, 0x02, 0xbd, 0xaf, 0xa0, 0xfd, 0x3a, 0x25, 0xe1, 0x57,
+	0x27, 0xd4, 0x2c, 0xb9, 0xd3, 0x5d, 0xf4, 0x34, 0xda, 0x4e, 0xe2, 0x46, 0xf1, 0x6c, 0xcf, 0x8d,
+	0x94, 0xf7, 0xe5, 0xba, 0x91, 0x0a, 0x4a, 0xb9, 0x91, 0x8a, 0xd2, 0x35, 0x28, 0xe3, 0xb2, 0x6f,
+	0x8b, 0xc3, 0xd0, 0x22, 0xd9, 0xe3, 0x94, 0xeb, 0x70, 0x23, 0xe3, 0x1d, 0x25, 0x1e, 0x74, 0xcb,
+	0x9b, 0x70, 0x0d, 0xc1, 0xf5, 0xa3, 0xdb, 0x32, 0xb1, 0xd4, 0xa7, 0x61, 0xbc, 0x41, 0xa8, 0x69,
+	0x2b, 0x1a, 0xea, 0x07, 0xb4, 0x39, 0x82, 0xd1, 0x62, 0x17, 0x70, 0xe9, 0x63, 0x51, 0x18, 0x38,
+	0x16, 0x65, 0x98, 0x24, 0xd9, 0xd1, 0xbf, 0x8a, 0x56, 0xfc, 0xc8, 0x39, 0x14, 0xef, 0xcb, 0xae,
+	0x40, 0x5f, 0x9a, 0xb2, 0x70, 0xac, 0x7f, 0x48, 0xb5, 0x7f, 0x4b, 0x76, 0xc5, 0x6d, 0xe9, 0xc4,
+	0x8a, 0x0e, 0x1c, 0x2e, 0xf6, 0xd8, 0x87, 0xeb, 0x07, 0x06, 0xcf, 0x0c, 0x24, 0xa0, 0x6d, 0xbd,
+	0x0c, 0xc5, 0x86, 0x4c, 0xae, 0xde, 0x7c, 0x66, 0x69, 0x28, 0xa8, 0xbf, 0x36, 0x18, 0x74, 0x65,
+	0xe7, 0x69, 0xeb, 0xb7, 0x69, 0x98, 0x40, 0x7e, 0xfc, 0x4b, 0x06, 0x25, 0x55, 0x48, 0xbe, 0x92,
+	0x49, 0xe6, 0x62, 0x57, 0xd4, 0x56, 0x87, 0x03, 0x55, 0x4e, 0xfd, 0xd6, 0xe7, 0x7f, 0xfc, 0xf3,
+	0x4d, 0x61, 0x89, 0x2f, 0x9a, 0x59, 0xfd, 0x37, 0x1e, 0x1e, 0x4b, 0xe7, 0x84, 0x9f, 0x32, 0x98,
+	0x49, 0xfb, 0x3e, 0x37, 0x87, 0xe5, 0x19, 0x68, 0x94, 0xda, 0xe6, 0xe8, 0x01, 0x44, 0x70, 0x1b,
+	0x09, 0x6e, 0xf0, 0xf5, 0x4c, 0x82, 0xd8, 0x4e, 0x03, 0xf3, 0x18, 0xff, 0x4f, 0xe2, 0x37, 0xfc,
+	0x67, 0x06, 0x4f, 0x0d, 0xb8, 0x2b, 0x1f, 0x25, 0x75, 0xaa, 0x45, 0x68, 0xb5, 0x47, 0x88, 0x20,
+	0xb6, 0x2f, 0x20, 0x5b, 0x93, 0x6f, 0x64, 0xb2, 0x55, 0x8d, 0x24, 0x92, 0x13, 0x07, 0x3d, 0xbe,
+	0xdf, 0x31, 0x98, 0x24, 0x97, 0xe3, 0x39, 0xb5, 0x4b, 0xbb, 0xb0, 0x76, 0x6b, 0x04, 0x24, 0xf1,
+	0x7a, 0x11, 0x79, 0x6d, 0xf1, 0xcd, 0xfc, 0x32, 0x27, 0xb7, 0xf7, 0xc4, 0xdc, 0x27, 0x3a, 0xdf,
+	0x33, 0x78, 0xb2, 0xdf, 0x4b, 0xf8, 0xc6, 0xe5, 0x59, 0x33, 0xfc, 0x48, 0x33, 0x46, 0x85, 0x13,
+	0xd3, 0x75, 0x64, 0x7a, 0x93, 0x2f, 0x65, 0x32, 0x75, 0xc5, 0x61, 0xb8, 0x9b, 0xb0, 0xe4, 0x9f,
+	0x31, 0x98, 0x40, 0x53, 0xe2, 0xcb, 0x97, 0xa7, 0xe9, 0x37, 0x37, 0x6d, 0x65, 0x28, 0x8e, 0x78,
+	0xac, 0x20, 0x8f, 0x45, 0xbe, 0x90, 0xc9, 0x23, 0xba, 0xec, 0xe6, 0x71, 0x23, 0xba, 0x16, 0x5f,
+	0x31, 0x98, 0x8a, 0x4d, 0x84, 0xe7, 0x94, 0x64, 0xc0, 0xc9, 0xb4, 0xb5, 0x51, 0xa0, 0x44, 0x66,
+	0x19, 0xc9, 0x54, 0x79, 0x25, 0x93, 0x4c, 0x64, 0x98, 0xbb, 0x68, 0x3f, 0x9f, 0x32, 0x28, 0xa9,
+	0xb6, 0x91, 0xe7, 0x15, 0xa9, 0x1e, 0x95, 0xe7, 0x15, 0xe9, 0xb6, 0xa5, 0x2f, 0x21, 0x8b, 0x67,
+	0xf9, 0x9c, 0x79, 0xf9, 0xd7, 0x7c, 0xfd, 0xce, 0x83, 0xb3, 0x0a, 0x7b, 0x78, 0x56, 0x61, 0x7f,
+	0x9f, 0x55, 0xd8, 0xd7, 0xe7, 0x95, 0xb1, 0x87, 0xe7, 0x95, 0xb1, 0x3f, 0xcf, 0x2b, 0x63, 0x1f,
+	0x3c, 0xdf, 0x94, 0xe1, 0x7e, 0x67, 0xcf, 0x68, 0x78, 0xad, 0xde, 0x02, 0xc9, 0xe0, 0x30, 0x59,
+	0x0b, 0x3f, 0xfa, 0xf7, 0x4a, 0xf8, 0xd5, 0xbf, 0xfd, 0x5f, 0x00, 0x00, 0x00, 0xff, 0xff, 0x0c,
+	0xeb, 0xf8, 0xf9, 0xfe, 0x0c, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -738,6 +975,14 @@ type QueryClient interface {
 	// NextRecordId returns the id the next new record will get. Clients
 	// bind their key wraps to it (see KeyWrap.record_id).
 	NextRecordId(ctx context.Context, in *QueryNextRecordIdRequest, opts ...grpc.CallOption) (*QueryNextRecordIdResponse, error)
+	// ByCid says which record version a CID belongs to, and whether its
+	// payload is still live. A CID released by a redaction answers with the
+	// record id only as far as the tombstone keeps it.
+	ByCid(ctx context.Context, in *QueryByCidRequest, opts ...grpc.CallOption) (*QueryByCidResponse, error)
+	// LiveCids lists every CID whose payload vaults must keep (the versions
+	// at the current key epoch of every ACTIVE record), in CID order. Vaults
+	// reconcile their pins against it.
+	LiveCids(ctx context.Context, in *QueryLiveCidsRequest, opts ...grpc.CallOption) (*QueryLiveCidsResponse, error)
 	// Params returns the current module parameters.
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
 }
@@ -795,6 +1040,24 @@ func (c *queryClient) NextRecordId(ctx context.Context, in *QueryNextRecordIdReq
 	return out, nil
 }
 
+func (c *queryClient) ByCid(ctx context.Context, in *QueryByCidRequest, opts ...grpc.CallOption) (*QueryByCidResponse, error) {
+	out := new(QueryByCidResponse)
+	err := c.cc.Invoke(ctx, "/medchain.records.v1.Query/ByCid", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) LiveCids(ctx context.Context, in *QueryLiveCidsRequest, opts ...grpc.CallOption) (*QueryLiveCidsResponse, error) {
+	out := new(QueryLiveCidsResponse)
+	err := c.cc.Invoke(ctx, "/medchain.records.v1.Query/LiveCids", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *queryClient) Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error) {
 	out := new(QueryParamsResponse)
 	err := c.cc.Invoke(ctx, "/medchain.records.v1.Query/Params", in, out, opts...)
@@ -818,6 +1081,14 @@ type QueryServer interface {
 	// NextRecordId returns the id the next new record will get. Clients
 	// bind their key wraps to it (see KeyWrap.record_id).
 	NextRecordId(context.Context, *QueryNextRecordIdRequest) (*QueryNextRecordIdResponse, error)
+	// ByCid says which record version a CID belongs to, and whether its
+	// payload is still live. A CID released by a redaction answers with the
+	// record id only as far as the tombstone keeps it.
+	ByCid(context.Context, *QueryByCidRequest) (*QueryByCidResponse, error)
+	// LiveCids lists every CID whose payload vaults must keep (the versions
+	// at the current key epoch of every ACTIVE record), in CID order. Vaults
+	// reconcile their pins against it.
+	LiveCids(context.Context, *QueryLiveCidsRequest) (*QueryLiveCidsResponse, error)
 	// Params returns the current module parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
 }
@@ -840,6 +1111,12 @@ func (*UnimplementedQueryServer) History(ctx context.Context, req *QueryHistoryR
 }
 func (*UnimplementedQueryServer) NextRecordId(ctx context.Context, req *QueryNextRecordIdRequest) (*QueryNextRecordIdResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method NextRecordId not implemented")
+}
+func (*UnimplementedQueryServer) ByCid(ctx context.Context, req *QueryByCidRequest) (*QueryByCidResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ByCid not implemented")
+}
+func (*UnimplementedQueryServer) LiveCids(ctx context.Context, req *QueryLiveCidsRequest) (*QueryLiveCidsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method LiveCids not implemented")
 }
 func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsRequest) (*QueryParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Params not implemented")
@@ -939,6 +1216,42 @@ func _Query_NextRecordId_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_ByCid_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryByCidRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).ByCid(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.records.v1.Query/ByCid",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).ByCid(ctx, req.(*QueryByCidRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_LiveCids_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryLiveCidsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).LiveCids(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.records.v1.Query/LiveCids",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).LiveCids(ctx, req.(*QueryLiveCidsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Query_Params_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(QueryParamsRequest)
 	if err := dec(in); err != nil {
@@ -981,6 +1294,14 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "NextRecordId",
 			Handler:    _Query_NextRecordId_Handler,
+		},
+		{
+			MethodName: "ByCid",
+			Handler:    _Query_ByCid_Handler,
+		},
+		{
+			MethodName: "LiveCids",
+			Handler:    _Query_LiveCids_Handler,
 		},
 		{
 			MethodName: "Params",
@@ -1440,6 +1761,170 @@ func (m *QueryNextRecordIdResponse) MarshalToSizedBuffer(dAtA []byte) (int, erro
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryByCidRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryByCidRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryByCidRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Cid) > 0 {
+		i -= len(m.Cid)
+		copy(dAtA[i:], m.Cid)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Cid)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryByCidResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryByCidResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryByCidResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Live {
+		i--
+		if m.Live {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Version != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Version))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.RecordId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.RecordId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Cid) > 0 {
+		i -= len(m.Cid)
+		copy(dAtA[i:], m.Cid)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Cid)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryLiveCidsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryLiveCidsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryLiveCidsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryLiveCidsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryLiveCidsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryLiveCidsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Cids) > 0 {
+		for iNdEx := len(m.Cids) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Cids[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -1624,6 +2109,73 @@ func (m *QueryNextRecordIdResponse) Size() (n int) {
 	_ = l
 	if m.Id != 0 {
 		n += 1 + sovQuery(uint64(m.Id))
+	}
+	return n
+}
+
+func (m *QueryByCidRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Cid)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryByCidResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Cid)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.RecordId != 0 {
+		n += 1 + sovQuery(uint64(m.RecordId))
+	}
+	if m.Version != 0 {
+		n += 1 + sovQuery(uint64(m.Version))
+	}
+	if m.Live {
+		n += 2
+	}
+	return n
+}
+
+func (m *QueryLiveCidsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryLiveCidsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Cids) > 0 {
+		for _, e := range m.Cids {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
 	}
 	return n
 }
@@ -2756,6 +3308,434 @@ func (m *QueryNextRecordIdResponse) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryByCidRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryByCidRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryByCidRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Cid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Cid = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryByCidResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryByCidResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryByCidResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Cid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Cid = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecordId", wireType)
+			}
+			m.RecordId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RecordId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Version", wireType)
+			}
+			m.Version = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Version |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Live", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Live = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryLiveCidsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryLiveCidsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryLiveCidsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryLiveCidsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryLiveCidsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryLiveCidsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Cids", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Cids = append(m.Cids, LiveCid{})
+			if err := m.Cids[len(m.Cids)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipQuery(dAtA[iNdEx:])

@@ -281,9 +281,9 @@ func AddVersionCmd() *cobra.Command {
 		Use:   "add-version RECORD_ID FILE",
 		Short: "Store FILE as the next version of a record (the owner, or a writer who can also read it)",
 		Long: "Opens the record key with the signer's wrap (so the signer must be the owner or hold READ as well as " +
-			"WRITE), encrypts FILE under it, uploads it to the vault and broadcasts MsgAddVersion with wraps for the owner " +
-			"and every current reader. The record keeps its id, kind and label; its version increments and the previous " +
-			"CID stays in `query records history`.",
+			"WRITE), encrypts FILE under it, uploads it to the vault and broadcasts MsgAddVersion. The wraps already on " +
+			"chain open the new version too, so none are sent (only the owner may replace them). The record keeps its id, " +
+			"kind and label; its version increments and the previous CID stays in `query records history`.",
 		Example: "medchaind tx records add-version 42 scan-corrected.dcm --from dr-house --yes",
 		Args:    cobra.ExactArgs(2),
 		RunE:    runAddVersion,
@@ -329,16 +329,11 @@ func runAddVersion(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return fmt.Errorf("a new version is encrypted under the record's key, which the signer must be able to open: %w", err)
 	}
-	readers, err := medclient.RemainingReaders(ctx, clientCtx, record, 0)
-	if err != nil {
-		return err
-	}
+	// No wraps: the stored ones seal this key epoch's record key, which the
+	// new version is encrypted under, and only the owner may replace them.
 	msg := &types.MsgAddVersion{
 		Creator: clientCtx.FromAddress.String(), RecordId: id, KeyEpoch: epoch,
 		Cid: medclient.PlaceholderCID(""), SizeBytes: uint64(medclient.EncryptedSizeBound(size)),
-	}
-	if msg.Wraps, err = medclient.SealForAll(clientCtx.ChainID, id, epoch, readers, recordKey.Bytes()); err != nil {
-		return err
 	}
 	t, err := medclient.NewTx(clientCtx, cmd.Flags())
 	if err != nil {

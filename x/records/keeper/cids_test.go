@@ -1,0 +1,173 @@
+package keeper_test
+
+import (
+	"testing"
+
+	"github.com/ipfs/go-cid"
+	"github.com/stretchr/testify/require"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/x/records/types"
+)
+
+// TestCIDHijackRefused is the attack of a stranger with a funded account:
+// a hand-built MsgCreateRecord that names another patient's CID under a
+// record of their own, which they could then redact to make vaults drop
+// the payload. Every kind of signer is refused, whatever state the victim's
+// CID is in.
+func TestCIDHijackRefused(t *testing.T) {
+	f := newFixture(t)
+	victim := f.mustCreate(t, f.createMsg(t, f.patient, "alice's MRI"))
+	liveCID := testCID(t, cid.DagProtobuf, "alice's MRI")
+	_, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.patient, victim, "alice's MRI v2"))
+	require.NoError(t, err)
+	gone := f.mustCreate(t, f.createMsg(t, f.patient, "redacted scan"))
+	_, err = f.msgServer.RedactRecord(f.freshCtx(), &types.MsgRedactRecord{Owner: f.patient, RecordId: gone})
+	require.NoError(t, err)
+	rotated := f.mustCreate(t, f.createMsg(t, f.patient, "rotated scan"))
+	_, err = f.keeper.RotateKey(f.freshCtx(), rotated, testCID(t, cid.DagProtobuf, "rotated scan, new key"), 2048, f.patient)
+	require.NoError(t, err)
+
+	cids := map[string]string{
+		"the current version of a live record": testCID(t, cid.Raw, "alice's MRI v2"),
+		"an earlier version of a live record":  liveCID,
+		"a redacted record's version":          testCID(t, cid.DagProtobuf, "redacted scan"),
+		"a version released by a rotation":     testCID(t, cid.DagProtobuf, "rotated scan"),
+	}
+	// The same CID in another multibase is the same CID.
+	b58, err := cid.MustParse(liveCID).StringOfBase('z')
+	require.NoError(t, err)
+	cids["an earlier version, spelled in base58"] = b58
+
+	signers := map[string]struct{ creator, owner string }{
+		"another patient, for themself": {f.otherPatient, f.otherPatient},
+		"a stranger, for themself":      {f.stranger, f.stranger},
+		"the owner, again":              {f.patient, f.patient},
+		"an issuer with WRITE":          {f.hospital, f.patient},
+		"a practitioner with WRITE":     {f.doctor, f.patient},
+	}
+	for what, c := range cids {
+		for who, s := range signers {
+			t.Run(who+" reusing "+what, func(t *testing.T) {
+				msg := f.createMsg(t, s.creator, "unused")
+				msg.Owner, msg.Cid = s.owner, c
+				msg.Wraps = []types.KeyWrap{f.wrap(t, s.owner)}
+				requireRejected(t, f, types.ErrCIDInUse, "", func(ctx sdk.Context) (any, error) {
+					return result(f.msgServer.CreateRecord(ctx, msg))
+				})
+			})
+		}
+		t.Run("a rotation to "+what, func(t *testing.T) {
+			live := f.mustCreate(t, f.createMsg(t, f.patient, "to rotate "+what))
+			requireRejected(t, f, types.ErrCIDInUse, "", func(ctx sdk.Context) (any, error) {
+				r, err := f.keeper.RotateKey(ctx, live, c, 2048, f.patient)
+				if err != nil {
+					return nil, err
+				}
+				return r, nil
+			})
+		})
+	}
+}
+
+// TestRedactionReleasesOnlyItsOwnCIDs: an owner's redaction releases the
+// CIDs of that record and no other, and ByCid answers for every state.
+func TestRedactionReleasesOnlyItsOwnCIDs(t *testing.T) {
+	f := newFixture(t)
+	keep := f.mustCreate(t, f.createMsg(t, f.patient, "keep"))
+	drop := f.mustCreate(t, f.createMsg(t, f.patient, "drop"))
+	_, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.patient, drop, "drop v2"))
+	require.NoError(t, err)
+
+	live := func() []types.LiveCid {
+		resp, err := f.querier.LiveCids(f.ctx, &types.QueryLiveCidsRequest{})
+		require.NoError(t, err)
+		return resp.Cids
+	}
+	require.ElementsMatch(t, []types.LiveCid{
+		{Cid: testCID(t, cid.DagProtobuf, "keep"), RecordId: keep, Version: 1},
+		{Cid: testCID(t, cid.DagProtobuf, "drop"), RecordId: drop, Version: 1},
+		{Cid: testCID(t, cid.Raw, "drop v2"), RecordId: drop, Version: 2},
+	}, live())
+
+	_, err = f.msgServer.RedactRecord(f.freshCtx(), &types.MsgRedactRecord{Owner: f.patient, RecordId: drop})
+	require.NoError(t, err)
+	require.Equal(t, []types.LiveCid{{Cid: testCID(t, cid.DagProtobuf, "keep"), RecordId: keep, Version: 1}}, live())
+
+	got, err := f.querier.ByCid(f.ctx, &types.QueryByCidRequest{Cid: testCID(t, cid.Raw, "drop v2")})
+	require.NoError(t, err)
+	require.Equal(t, &types.QueryByCidResponse{Cid: testCID(t, cid.Raw, "drop v2"), RecordId: drop, Version: 2, Live: false}, got)
+	got, err = f.querier.ByCid(f.ctx, &types.QueryByCidRequest{Cid: testCID(t, cid.DagProtobuf, "keep")})
+	require.NoError(t, err)
+	require.Equal(t, &types.QueryByCidResponse{Cid: testCID(t, cid.DagProtobuf, "keep"), RecordId: keep, Version: 1, Live: true}, got)
+	_, err = f.querier.ByCid(f.ctx, &types.QueryByCidRequest{Cid: testCID(t, cid.Raw, "never used")})
+	require.ErrorContains(t, err, "no record has ever used")
+	_, err = f.querier.ByCid(f.ctx, &types.QueryByCidRequest{Cid: "garbage"})
+	require.ErrorContains(t, err, "is not a CID")
+
+	// The redacted record's CIDs are nowhere in state in the clear: the
+	// tombstones hold hashes, the history holds nothing.
+	exported, err := f.keeper.ExportGenesis(f.ctx)
+	require.NoError(t, err)
+	require.NotContains(t, exported.String(), testCID(t, cid.Raw, "drop v2"))
+	require.Len(t, exported.ReleasedCids, 2)
+}
+
+// TestRotationReleasesThePreviousEpoch: after a rotation only the new
+// version is live, the old epoch's CIDs are tombstones, and the genesis
+// round trip keeps both.
+func TestRotationReleasesThePreviousEpoch(t *testing.T) {
+	f := newFixture(t)
+	id := f.mustCreate(t, f.createMsg(t, f.patient, "epoch 0"))
+	_, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.patient, id, "epoch 0 v2"))
+	require.NoError(t, err)
+	newCID := testCID(t, cid.DagProtobuf, "epoch 1")
+	_, err = f.keeper.RotateKey(f.freshCtx(), id, newCID, 4096, f.patient)
+	require.NoError(t, err)
+
+	resp, err := f.querier.LiveCids(f.ctx, &types.QueryLiveCidsRequest{})
+	require.NoError(t, err)
+	require.Equal(t, []types.LiveCid{{Cid: newCID, RecordId: id, Version: 3}}, resp.Cids)
+	old, err := f.querier.ByCid(f.ctx, &types.QueryByCidRequest{Cid: testCID(t, cid.DagProtobuf, "epoch 0")})
+	require.NoError(t, err)
+	require.False(t, old.Live)
+	require.Equal(t, uint64(1), old.Version)
+
+	exported, err := f.keeper.ExportGenesis(f.ctx)
+	require.NoError(t, err)
+	require.Len(t, exported.ReleasedCids, 2)
+	g := newFixture(t)
+	require.NoError(t, g.keeper.InitGenesis(g.ctx, exported))
+	again, err := g.keeper.ExportGenesis(g.ctx)
+	require.NoError(t, err)
+	require.Equal(t, exported, again)
+	after, err := g.querier.LiveCids(g.ctx, &types.QueryLiveCidsRequest{})
+	require.NoError(t, err)
+	require.Equal(t, resp.Cids, after.Cids, "the live index is rebuilt on import")
+	msg := g.createMsg(t, g.patient, "epoch 0")
+	requireRejected(t, g, types.ErrCIDInUse, "released", func(ctx sdk.Context) (any, error) {
+		return result(g.msgServer.CreateRecord(ctx, msg))
+	})
+}
+
+// TestWriterCannotReplaceWraps: a writer holding WRITE but not READ adds a
+// version; the owner's wraps are those of before, so every earlier version
+// stays readable, and a writer who sends wraps at all is refused.
+func TestWriterCannotReplaceWraps(t *testing.T) {
+	f := newFixture(t)
+	id := f.mustCreate(t, f.createMsg(t, f.patient, "v1"))
+	before := len(f.access.wrapped)
+
+	garbage := types.KeyWrap{Grantee: f.patient, KeyId: "k", Ciphertext: []byte("random bytes, not a wrap"), RecordId: id}
+	msg := f.versionMsg(t, f.hospital, id, "v2 by the hospital")
+	msg.Wraps = []types.KeyWrap{garbage}
+	requireRejected(t, f, types.ErrInvalidWraps, "only the owner may replace the wraps", func(ctx sdk.Context) (any, error) {
+		return result(f.msgServer.AddVersion(ctx, msg))
+	})
+
+	msg.Wraps = nil
+	_, err := f.msgServer.AddVersion(f.freshCtx(), msg)
+	require.NoError(t, err)
+	require.Equal(t, before, len(f.access.wrapped), "a writer's version hands no wraps to x/access, so the stored ones stay")
+}
