@@ -9,6 +9,7 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/medchain/medchain/lightclient"
 	accesstypes "github.com/medchain/medchain/x/access/types"
@@ -44,10 +45,27 @@ func (n *NodeChecker) query(ctx context.Context, path string, req, resp proto.Me
 }
 
 // Check implements Checker.
-func (n *NodeChecker) Check(ctx context.Context, recordID uint64, reader string) (Verdict, error) {
+func (n *NodeChecker) Check(ctx context.Context, recordID, version uint64, reader string) (Verdict, error) {
 	var rec recordstypes.QueryRecordResponse
 	if _, err := n.query(ctx, "/medchain.records.v1.Query/Record", &recordstypes.QueryRecordRequest{Id: recordID}, &rec); err != nil {
 		return Verdict{}, err
+	}
+	if version == 0 {
+		version = rec.Record.Version
+	}
+	v := Verdict{Owner: rec.Record.Owner, CID: rec.Record.Cid, Version: version}
+	if version <= rec.Record.Version {
+		var hist recordstypes.QueryHistoryResponse
+		if _, err := n.query(ctx, "/medchain.records.v1.Query/History", &recordstypes.QueryHistoryRequest{
+			RecordId: recordID, Pagination: &query.PageRequest{Offset: version - 1, Limit: 1},
+		}, &hist); err != nil {
+			return Verdict{}, err
+		}
+		if len(hist.Versions) == 1 && hist.Versions[0].Version == version {
+			hv := hist.Versions[0]
+			v.VersionCID = hv.Cid
+			v.VersionLive = rec.Record.Status == recordstypes.RecordStatusActive && hv.KeyEpoch == rec.Record.KeyEpoch
+		}
 	}
 	var acc accesstypes.QueryCheckAccessResponse
 	h, err := n.query(ctx, "/medchain.access.v1.Query/CheckAccess", &accesstypes.QueryCheckAccessRequest{
@@ -56,7 +74,8 @@ func (n *NodeChecker) Check(ctx context.Context, recordID uint64, reader string)
 	if err != nil {
 		return Verdict{}, err
 	}
-	return Verdict{Allowed: acc.Allowed, Reason: acc.Reason, Owner: rec.Record.Owner, CID: rec.Record.Cid, Height: h}, nil
+	v.Allowed, v.Reason, v.Height = acc.Allowed, acc.Reason, h
+	return v, nil
 }
 
 // LightChecker verifies every answer with a light client.
@@ -65,15 +84,35 @@ type LightChecker struct{ lc *lightclient.Client }
 // NewLightChecker uses lc.
 func NewLightChecker(lc *lightclient.Client) *LightChecker { return &LightChecker{lc: lc} }
 
-// Check implements Checker.
-func (l *LightChecker) Check(ctx context.Context, recordID uint64, reader string) (Verdict, error) {
+// Check implements Checker: the access decision and the version's CID are
+// proven at the same verified header.
+func (l *LightChecker) Check(ctx context.Context, recordID, version uint64, reader string) (Verdict, error) {
 	addr, err := sdk.AccAddressFromBech32(reader)
 	if err != nil {
 		return Verdict{}, err
 	}
-	a, err := l.lc.CheckAccess(ctx, recordID, addr, accesstypes.PermissionRead)
+	at, err := l.lc.Latest(ctx)
 	if err != nil {
 		return Verdict{}, err
 	}
-	return Verdict{Allowed: a.Allowed, Reason: a.Reason, Owner: a.Owner, CID: a.CID, Height: a.Height, Verified: true}, nil
+	a, err := l.lc.CheckAccessAt(ctx, at, recordID, addr, accesstypes.PermissionRead)
+	if err != nil {
+		return Verdict{}, err
+	}
+	if version == 0 {
+		version = a.Version
+	}
+	v := Verdict{Allowed: a.Allowed, Reason: a.Reason, Owner: a.Owner, CID: a.CID, Height: a.Height, Verified: true, Version: version}
+	if a.Owner == "" || version == 0 {
+		return v, nil // no such record
+	}
+	hv, found, err := l.lc.RecordVersionAt(ctx, at, recordID, version)
+	if err != nil {
+		return Verdict{}, err
+	}
+	if found {
+		v.VersionCID = hv.Cid
+		v.VersionLive = a.Active && hv.KeyEpoch == a.KeyEpoch
+	}
+	return v, nil
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/ipfs/go-cid"
 )
 
-// Verdict is what the chain says of a reader and a record.
+// Verdict is what the chain says of a reader and a version of a record.
 type Verdict struct {
 	Allowed  bool
 	Reason   string
@@ -21,11 +21,21 @@ type Verdict struct {
 	CID      string // the record's current CID
 	Height   int64  // the state the answer comes from
 	Verified bool   // proven by a light client (false: a trusted node said so)
+
+	// Version is the version asked about (the current one when asked for
+	// 0); VersionCID its CID ("" when the record has no such version, or
+	// was redacted); VersionLive whether its payload is still kept: the
+	// record is ACTIVE and the version is at its current key epoch, so the
+	// reader's wrap opens it.
+	Version     uint64
+	VersionCID  string
+	VersionLive bool
 }
 
-// Checker asks the chain.
+// Checker asks the chain whether reader may read record recordID, and
+// what version (0: the current one) of it is.
 type Checker interface {
-	Check(ctx context.Context, recordID uint64, reader string) (Verdict, error)
+	Check(ctx context.Context, recordID, version uint64, reader string) (Verdict, error)
 }
 
 // Gate guards a vault's reads.
@@ -59,7 +69,7 @@ func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
 	if err != nil {
 		return err
 	}
-	e := Entry{Time: g.now().UTC(), Reader: t.Reader, RecordID: t.RecordID, CID: root.String()}
+	e := Entry{Time: g.now().UTC(), Reader: t.Reader, RecordID: t.RecordID, Version: t.Version, CID: root.String()}
 	deny := func(status int, reason string) error {
 		e.Outcome, e.Reason = "deny", reason
 		if err := g.log.Append(e); err != nil {
@@ -70,14 +80,21 @@ func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
 	if t.CID != root.String() {
 		return deny(http.StatusForbidden, fmt.Sprintf("the ticket is for %s, not %s", t.CID, root))
 	}
-	v, err := g.checker.Check(r.Context(), t.RecordID, t.Reader)
+	// The ticket's CID must be the payload of the ticket's own record
+	// version, as the chain says: a record of the reader's that merely
+	// points at someone else's CID can never get it served.
+	v, err := g.checker.Check(r.Context(), t.RecordID, t.Version, t.Reader)
 	if err != nil {
 		return deny(http.StatusServiceUnavailable, "could not ask the chain: "+err.Error())
 	}
-	e.Height, e.Verified = v.Height, v.Verified
+	e.Height, e.Verified, e.Version = v.Height, v.Verified, v.Version
 	switch {
-	case v.CID != root.String():
-		return deny(http.StatusForbidden, fmt.Sprintf("%s is not record %d's current payload", root, t.RecordID))
+	case v.VersionCID == "":
+		return deny(http.StatusForbidden, fmt.Sprintf("record %d has no version %d with a payload", t.RecordID, v.Version))
+	case v.VersionCID != root.String():
+		return deny(http.StatusForbidden, fmt.Sprintf("%s is not the payload of version %d of record %d", root, v.Version, t.RecordID))
+	case !v.VersionLive:
+		return deny(http.StatusForbidden, fmt.Sprintf("version %d of record %d was released by a key rotation; its payload is no longer served", v.Version, t.RecordID))
 	case !v.Allowed:
 		return deny(http.StatusForbidden, fmt.Sprintf("%s may not read record %d: %s", t.Reader, t.RecordID, v.Reason))
 	}
@@ -127,7 +144,7 @@ func (g *Gate) LogHandler() http.Handler {
 			fail(http.StatusForbidden, fmt.Sprintf("the ticket is for record %d", t.RecordID))
 			return
 		}
-		v, err := g.checker.Check(r.Context(), id, t.Reader)
+		v, err := g.checker.Check(r.Context(), id, 0, t.Reader)
 		if err != nil {
 			fail(http.StatusServiceUnavailable, "could not ask the chain: "+err.Error())
 			return

@@ -89,15 +89,31 @@ func TestTicketVerification(t *testing.T) {
 }
 
 // fakeChain is a Checker with fixed answers (a unit-test stand-in for the
-// node or the light client).
+// node or the light client): record 1 of owner, whose versions have the
+// CIDs in versions (the last one current); versions before released are of
+// an older key epoch.
 type fakeChain struct {
-	owner, cid string
-	readers    map[string]bool
+	owner    string
+	versions []string
+	released int
+	readers  map[string]bool
 }
 
-func (f fakeChain) Check(_ context.Context, id uint64, reader string) (Verdict, error) {
+func (f fakeChain) Check(_ context.Context, id, version uint64, reader string) (Verdict, error) {
+	if id != 1 {
+		return Verdict{Reason: "record does not exist", Version: version}, nil
+	}
 	ok := reader == f.owner || f.readers[reader]
-	return Verdict{Allowed: ok, Reason: map[bool]string{true: "grant 1", false: "no live READ grant"}[ok], Owner: f.owner, CID: f.cid, Height: 42}, nil
+	current := uint64(len(f.versions))
+	if version == 0 {
+		version = current
+	}
+	v := Verdict{Allowed: ok, Reason: map[bool]string{true: "grant 1", false: "no live READ grant"}[ok],
+		Owner: f.owner, CID: f.versions[current-1], Height: 42, Version: version}
+	if version >= 1 && version <= current {
+		v.VersionCID, v.VersionLive = f.versions[version-1], int(version) > f.released
+	}
+	return v, nil
 }
 
 func TestGateDecidesAndLogs(t *testing.T) {
@@ -107,7 +123,7 @@ func TestGateDecidesAndLogs(t *testing.T) {
 	other := cid.NewCidV1(cid.Raw, mustHash(t, "other"))
 	log, err := OpenLog(filepath.Join(t.TempDir(), "access.log"))
 	require.NoError(t, err)
-	g := New(fakeChain{owner: owner.addr, cid: root.String(), readers: map[string]bool{reader.addr: true}}, log)
+	g := New(fakeChain{owner: owner.addr, versions: []string{root.String()}, readers: map[string]bool{reader.addr: true}}, log)
 
 	read := func(header string, c cid.Cid) int {
 		r := httptest.NewRequest(http.MethodGet, "/ipfs/"+c.String(), nil)
@@ -162,4 +178,63 @@ func mustHash(t *testing.T, s string) multihash.Multihash {
 	mh, err := multihash.Sum([]byte(s), multihash.SHA2_256, -1)
 	require.NoError(t, err)
 	return mh
+}
+
+// TestGateBindsTicketsToTheRecordsOwnCIDs: a ticket is served only for the
+// CID that is the payload of the ticket's own record version, at the
+// record's current key epoch; a record of the reader's own that names
+// another CID, another record's id, a missing version or a version released
+// by a rotation are all refused, and each refusal is logged.
+func TestGateBindsTicketsToTheRecordsOwnCIDs(t *testing.T) {
+	owner, reader := newAccount(), newAccount()
+	v1 := cid.NewCidV1(cid.Raw, mustHash(t, "v1, old key epoch"))
+	v2 := cid.NewCidV1(cid.Raw, mustHash(t, "v2"))
+	v3 := cid.NewCidV1(cid.Raw, mustHash(t, "v3, current"))
+	victims := cid.NewCidV1(cid.Raw, mustHash(t, "someone else's payload"))
+	log, err := OpenLog(filepath.Join(t.TempDir(), "access.log"))
+	require.NoError(t, err)
+	chain := fakeChain{owner: owner.addr, versions: []string{v1.String(), v2.String(), v3.String()}, released: 1,
+		readers: map[string]bool{reader.addr: true}}
+	g := New(chain, log)
+
+	read := func(a account, recordID, version uint64, ticketCID string, root cid.Cid) (int, string) {
+		tk, err := NewTicket(PurposeRead, recordID, ticketCID, a.addr, time.Minute)
+		require.NoError(t, err)
+		tk.Version = version
+		h, err := Sign(tk, a.signer())
+		require.NoError(t, err)
+		r := httptest.NewRequest(http.MethodGet, "/ipfs/"+root.String(), nil)
+		r.Header.Set(Header, h)
+		if err := g.AllowRead(r, root); err != nil {
+			return err.(*GateError).Status, err.Error()
+		}
+		return http.StatusOK, ""
+	}
+	ok := func(a account, version uint64, root cid.Cid) {
+		t.Helper()
+		status, msg := read(a, 1, version, root.String(), root)
+		require.Equal(t, http.StatusOK, status, msg)
+	}
+	refused := func(a account, recordID, version uint64, root cid.Cid, want string) {
+		t.Helper()
+		status, msg := read(a, recordID, version, root.String(), root)
+		require.Equal(t, http.StatusForbidden, status)
+		require.Contains(t, msg, want)
+	}
+
+	ok(reader, 0, v3)
+	ok(reader, 3, v3)
+	ok(reader, 2, v2)
+	ok(owner, 2, v2)
+	refused(reader, 1, 0, victims, "is not the payload of version 3 of record 1")
+	refused(owner, 1, 2, victims, "is not the payload of version 2 of record 1")
+	refused(reader, 1, 2, v3, "is not the payload of version 2")
+	refused(reader, 1, 1, v1, "released by a key rotation")
+	refused(reader, 1, 9, v3, "no version 9")
+	refused(reader, 7, 0, victims, "no version")
+
+	entries, err := log.ForRecord(1)
+	require.NoError(t, err)
+	require.Len(t, entries, 9)
+	require.Equal(t, uint64(2), entries[2].Version)
 }

@@ -14,6 +14,7 @@ type Entry struct {
 	Time     time.Time `json:"time"`
 	Reader   string    `json:"reader"`
 	RecordID uint64    `json:"record_id"`
+	Version  uint64    `json:"version,omitempty"`
 	CID      string    `json:"cid"`
 	Outcome  string    `json:"outcome"` // allow or deny
 	Reason   string    `json:"reason"`

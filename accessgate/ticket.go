@@ -1,6 +1,6 @@
 // Package accessgate is the vault's access gate: a read of a record's
 // payload must carry a ticket signed by the reader's account key (record
-// id, CID, expiry, nonce); the gate verifies the signature, asks the chain
+// id, version, CID, expiry, nonce); the gate verifies the signature, asks the chain
 // whether the reader may read the record (through a trusted local node or
 // a light client that verifies every answer), serves only on allow, and
 // appends every decision to a log the record's owner can read.
@@ -38,6 +38,7 @@ type Ticket struct {
 	Type     string `json:"type"` // always "medchain-vault-ticket/v1": never a key-derivation document
 	Purpose  string `json:"purpose"`
 	RecordID uint64 `json:"record_id"`
+	Version  uint64 `json:"version,omitempty"` // the record version whose payload is read; 0: the current one
 	CID      string `json:"cid,omitempty"`
 	Reader   string `json:"reader"`
 	Expires  int64  `json:"expires"` // unix seconds

@@ -34,6 +34,9 @@ type Answer struct {
 	Verified        bool      `json:"verified"`
 	Owner           string    `json:"owner,omitempty"` // the record's, proven
 	CID             string    `json:"cid,omitempty"`   // the record's current CID, proven
+	Version         uint64    `json:"version,omitempty"`   // the record's current version, proven
+	KeyEpoch        uint64    `json:"key_epoch,omitempty"` // the record's key epoch, proven
+	Active          bool      `json:"active,omitempty"`    // the record is ACTIVE (not redacted), proven
 	Proofs          []Proof   `json:"proofs"`
 	Primary         string    `json:"primary"`
 	Witnesses       []string  `json:"witnesses"`
@@ -107,7 +110,8 @@ func (c *Client) CheckAccessAt(ctx context.Context, at At, recordID uint64, gran
 		a.Reason = fmt.Sprintf("record %d does not exist", recordID)
 		return a, nil
 	}
-	a.Owner, a.CID = record.Owner, record.Cid
+	a.Owner, a.CID, a.Version, a.KeyEpoch = record.Owner, record.Cid, record.Version, record.KeyEpoch
+	a.Active = record.Status == recordstypes.RecordStatusActive
 	switch {
 	case record.Status == recordstypes.RecordStatusRedacted:
 		a.Reason = fmt.Sprintf("record %d is redacted", recordID)
@@ -192,6 +196,25 @@ func (c *Client) CheckAccessAt(ctx context.Context, at At, recordID uint64, gran
 		a.Reason = reasons[0]
 	}
 	return a, nil
+}
+
+// RecordVersionAt proves version of a record at a verified point: its CID
+// and key epoch (found is false when there is no such version).
+func (c *Client) RecordVersionAt(ctx context.Context, at At, recordID, version uint64) (recordstypes.RecordVersion, bool, error) {
+	var v recordstypes.RecordVersion
+	key, err := collections.EncodeKeyWithPrefix(recordstypes.HistoryKey,
+		collections.PairKeyCodec(collections.Uint64Key, collections.Uint64Key), collections.Join(recordID, version))
+	if err != nil {
+		return v, false, err
+	}
+	bz, err := c.Get(ctx, at, recordstypes.StoreKey, key)
+	if err != nil || bz == nil {
+		return v, false, err
+	}
+	if err := proto.Unmarshal(bz, &v); err != nil {
+		return v, false, fmt.Errorf("decoding the proven version %d of record %d: %w", version, recordID, err)
+	}
+	return v, true, nil
 }
 
 // organisationOf proves whether addr is an issuer or a practitioner, of

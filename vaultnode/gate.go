@@ -67,7 +67,7 @@ type lazyLight struct {
 }
 
 // Check implements accessgate.Checker.
-func (l *lazyLight) Check(ctx context.Context, recordID uint64, reader string) (accessgate.Verdict, error) {
+func (l *lazyLight) Check(ctx context.Context, recordID, version uint64, reader string) (accessgate.Verdict, error) {
 	// One verified check at a time: a few milliseconds each, and the
 	// trusted store is updated as headers are verified.
 	l.mu.Lock()
@@ -79,7 +79,7 @@ func (l *lazyLight) Check(ctx context.Context, recordID uint64, reader string) (
 		}
 		l.lc = lc
 	}
-	return accessgate.NewLightChecker(l.lc).Check(ctx, recordID, reader)
+	return accessgate.NewLightChecker(l.lc).Check(ctx, recordID, version, reader)
 }
 
 func (l *lazyLight) close() {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
+	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/medchain/medchain/accessgate"
 	"github.com/medchain/medchain/medclient"
@@ -35,14 +37,16 @@ func GetQueryCmd() *cobra.Command {
 // DownloadCmd fetches, verifies and decrypts a record into a file.
 func DownloadCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "download RECORD_ID -o FILE --from KEY",
-		Short: "Decrypt a record you may read into FILE",
+		Use:   "download RECORD_ID -o FILE --from KEY [--version N]",
+		Short: "Decrypt a record (its current version, or an earlier one) you may read into FILE",
 		Long: "Asks the chain for the signer's wrap of the record key (CheckAccess), opens it with the encryption key " +
 			"derived from --from, fetches the payload from the vault, verifies every block against the record's CID, " +
 			"decrypts it and writes FILE. The plaintext goes to a temporary file beside FILE that is renamed only when " +
 			"complete, so FILE never holds a partial or unverified payload. An account without access gets \"no access\" " +
-			"and nothing is written.",
-		Example: "medchaind query records download 42 -o scan.dcm --from dr-wilson",
+			"and nothing is written. --version N downloads an earlier version of the current key epoch (the versions " +
+			"a key rotation released are gone with the revoked reader's key).",
+		Example: "medchaind query records download 42 -o scan.dcm --from dr-wilson\n" +
+			"medchaind query records download 42 -o scan-v1.dcm --version 1 --from alice",
 		Args:    cobra.ExactArgs(1),
 		RunE:    runDownload,
 	}
@@ -55,6 +59,7 @@ func DownloadCmd() *cobra.Command {
 	cmd.Flags().Bool(flags.FlagGRPCInsecure, false, "allow gRPC over insecure channels")
 	cmd.Flags().String(flags.FlagChainID, "", "the network chain ID")
 	cmd.Flags().Duration("timeout", 30*time.Minute, "give up after this long")
+	cmd.Flags().Uint64(flagVersion, 0, "the version to download (default: the current one)")
 	medclient.AddRemoteFlags(cmd)
 	_ = cmd.MarkFlagRequired(flags.FlagOutput)
 	_ = cmd.MarkFlagRequired(flags.FlagFrom)
@@ -96,7 +101,12 @@ func runDownload(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	root, err := types.ValidateCID(record.Cid)
+	version, _ := cmd.Flags().GetUint64(flagVersion)
+	payload, err := versionPayload(ctx, clientCtx, record, version)
+	if err != nil {
+		return err
+	}
+	root, err := types.ValidateCID(payload.Cid)
 	if err != nil {
 		return err
 	}
@@ -106,7 +116,7 @@ func runDownload(cmd *cobra.Command, args []string) error {
 	}
 	if vc, ok := remote.(*vault.Client); ok {
 		// A vault with its access gate on serves only to a signed ticket.
-		ticket, err := medclient.Ticket(clientCtx, accessgate.PurposeRead, id, record.Cid)
+		ticket, err := medclient.Ticket(clientCtx, accessgate.PurposeRead, id, payload.Version, payload.Cid)
 		if err != nil {
 			return err
 		}
@@ -117,5 +127,35 @@ func runDownload(cmd *cobra.Command, args []string) error {
 		return fmt.Errorf("record %d: %w (nothing was written to %s)", id, err, path)
 	}
 	return clientCtx.PrintString(fmt.Sprintf("wrote %s to %s (record %d version %d, %s, %s)\n",
-		medclient.HumanBytes(n), path, id, record.Version, kindName(record.Kind), record.Cid))
+		medclient.HumanBytes(n), path, id, payload.Version, kindName(record.Kind), payload.Cid))
+}
+
+// flagVersion picks a record version to download.
+const flagVersion = "version"
+
+// versionPayload returns the version of record to download: the current
+// one for 0, else that version from the history, which must be of the
+// record's current key epoch (the reader's wrap opens only that key).
+func versionPayload(ctx context.Context, clientCtx client.Context, record types.Record, version uint64) (types.RecordVersion, error) {
+	if version == 0 || version == record.Version {
+		return types.RecordVersion{RecordId: record.Id, Version: record.Version, Cid: record.Cid, KeyEpoch: record.KeyEpoch}, nil
+	}
+	if version > record.Version {
+		return types.RecordVersion{}, fmt.Errorf("record %d has %d versions; there is no version %d", record.Id, record.Version, version)
+	}
+	resp, err := types.NewQueryClient(clientCtx).History(ctx, &types.QueryHistoryRequest{
+		RecordId: record.Id, Pagination: &query.PageRequest{Offset: version - 1, Limit: 1},
+	})
+	if err != nil {
+		return types.RecordVersion{}, fmt.Errorf("history of record %d: %w", record.Id, err)
+	}
+	if len(resp.Versions) != 1 || resp.Versions[0].Version != version {
+		return types.RecordVersion{}, fmt.Errorf("history of record %d has no version %d", record.Id, version)
+	}
+	v := resp.Versions[0]
+	if v.KeyEpoch != record.KeyEpoch {
+		return types.RecordVersion{}, fmt.Errorf("version %d of record %d is of key epoch %d; the key was rotated to epoch %d "+
+			"when a reader was revoked, and the older payloads were released with it", version, record.Id, v.KeyEpoch, record.KeyEpoch)
+	}
+	return v, nil
 }
