@@ -32,8 +32,8 @@ type Answer struct {
 	AppHash         string    `json:"app_hash"`
 	Time            time.Time `json:"time"` // the verified header's time, which expiry is judged against
 	Verified        bool      `json:"verified"`
-	Owner           string    `json:"owner,omitempty"` // the record's, proven
-	CID             string    `json:"cid,omitempty"`   // the record's current CID, proven
+	Owner           string    `json:"owner,omitempty"`     // the record's, proven
+	CID             string    `json:"cid,omitempty"`       // the record's current CID, proven
 	Version         uint64    `json:"version,omitempty"`   // the record's current version, proven
 	KeyEpoch        uint64    `json:"key_epoch,omitempty"` // the record's key epoch, proven
 	Active          bool      `json:"active,omitempty"`    // the record is ACTIVE (not redacted), proven

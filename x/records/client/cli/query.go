@@ -47,8 +47,8 @@ func DownloadCmd() *cobra.Command {
 			"a key rotation released are gone with the revoked reader's key).",
 		Example: "medchaind query records download 42 -o scan.dcm --from dr-wilson\n" +
 			"medchaind query records download 42 -o scan-v1.dcm --version 1 --from alice",
-		Args:    cobra.ExactArgs(1),
-		RunE:    runDownload,
+		Args: cobra.ExactArgs(1),
+		RunE: runDownload,
 	}
 	cmd.Flags().StringP(flags.FlagOutput, "o", "", "the file to write (required)")
 	cmd.Flags().String(flags.FlagFrom, "", "the key of the reader (name or address in the keyring)")
