@@ -27,9 +27,15 @@ var pinPrefix = ds.NewKey("/vault/pins")
 // written (Import, ImportCAR) but never pinned is unpinned since its write,
 // which protects an upload between its acknowledgement and the Pin that
 // follows, and lets GC collect uploads that were never registered.
+//
+// A pin a chain record made names that record version (RecordID, Version):
+// a CID belongs to one record version on chain, and only a release by that
+// record lets the pin go (Release).
 type PinInfo struct {
 	Root       cid.Cid   `json:"-"`
 	Reason     string    `json:"reason,omitempty"`
+	RecordID   uint64    `json:"record_id,omitempty"`
+	Version    uint64    `json:"version,omitempty"`
 	PinnedAt   time.Time `json:"pinned_at,omitzero"`
 	UnpinnedAt time.Time `json:"unpinned_at,omitzero"`
 }
@@ -43,19 +49,37 @@ func pinKey(c cid.Cid) ds.Key { return pinPrefix.ChildString(c.String()) }
 // upload, a record id); pinning a pinned root again only updates the reason.
 // The root block must be in the vault.
 func (s *Store) Pin(ctx context.Context, root cid.Cid, reason string) error {
+	return s.pin(ctx, root, func(p *PinInfo) { p.Reason = reason })
+}
+
+// PinRecord pins root as the payload of version of record recordID, as the
+// chain says; only Release by that record lets it go.
+func (s *Store) PinRecord(ctx context.Context, root cid.Cid, recordID, version uint64) error {
+	return s.pin(ctx, root, func(p *PinInfo) {
+		p.RecordID, p.Version, p.Reason = recordID, version, fmt.Sprintf("record %d v%d", recordID, version)
+	})
+}
+
+func (s *Store) pin(ctx context.Context, root cid.Cid, set func(*PinInfo)) error {
+	// The lock is taken before the check: GC holds it from its mark to its
+	// sweep, so a root found here cannot be collected before it is pinned.
+	s.pinMu.Lock()
+	defer s.pinMu.Unlock()
 	if has, err := s.Has(ctx, root); err != nil {
 		return err
 	} else if !has {
 		return fmt.Errorf("%w: cannot pin %s", ErrNotFound, root)
 	}
-	s.pinMu.Lock()
-	defer s.pinMu.Unlock()
 	p, _, err := s.pinRecord(ctx, root)
 	if err != nil {
 		return err
 	}
 	wasPinned := p.Pinned()
-	p.Reason = reason
+	before := p
+	set(&p)
+	if wasPinned && p == before {
+		return nil // nothing to write
+	}
 	if !wasPinned {
 		p.PinnedAt, p.UnpinnedAt = time.Now().UTC(), time.Time{}
 	}
@@ -72,18 +96,33 @@ func (s *Store) Pin(ctx context.Context, root cid.Cid, reason string) error {
 // at, so a reader that just learnt of a rotation can still fetch the old
 // payload. Unpinning a root that is not pinned changes nothing.
 func (s *Store) Unpin(ctx context.Context, root cid.Cid, at time.Time) error {
+	_, err := s.Release(ctx, root, 0, at)
+	return err
+}
+
+// ErrNotPinOwner is returned by Release when another record holds the pin.
+var ErrNotPinOwner = errors.New("vault: the pin belongs to another record")
+
+// Release unpins root as of at on behalf of record recordID (0: whoever
+// holds it, for an operator or a vault that follows no chain). A pin that
+// names another record stays, and Release says so with ErrNotPinOwner; a
+// root not pinned changes nothing. It reports whether it unpinned.
+func (s *Store) Release(ctx context.Context, root cid.Cid, recordID uint64, at time.Time) (bool, error) {
 	s.pinMu.Lock()
 	defer s.pinMu.Unlock()
 	p, found, err := s.pinRecord(ctx, root)
 	if err != nil || !found || !p.Pinned() {
-		return err
+		return false, err
+	}
+	if recordID != 0 && p.RecordID != 0 && p.RecordID != recordID {
+		return false, fmt.Errorf("%w: %s is pinned for record %d, not %d", ErrNotPinOwner, root, p.RecordID, recordID)
 	}
 	p.UnpinnedAt = at.UTC()
 	if err := s.putPinRecord(ctx, p); err != nil {
-		return err
+		return false, err
 	}
 	s.pinned.Add(-1)
-	return nil
+	return true, nil
 }
 
 // Pins lists every root the vault has a record of, pinned or in its grace
@@ -105,8 +144,10 @@ func (s *Store) PinnedCount() int64 { return s.pinned.Load() }
 //
 // GC waits for imports in progress to record their roots and holds off new
 // writes until it is done; reads go on meanwhile. The blocks of streamed
-// uploads still arriving are kept without waiting for them.
-func (s *Store) GC(ctx context.Context, now time.Time, grace time.Duration) (int, error) {
+// uploads still arriving are kept without waiting for them. Roots in keep
+// (the live CIDs the chain lists, pinned or not) are kept too, whatever
+// their pin record says.
+func (s *Store) GC(ctx context.Context, now time.Time, grace time.Duration, keep ...cid.Cid) (int, error) {
 	s.gcMu.Lock()
 	defer s.gcMu.Unlock()
 	s.pinMu.Lock()
@@ -116,23 +157,27 @@ func (s *Store) GC(ctx context.Context, now time.Time, grace time.Duration) (int
 	if err != nil {
 		return 0, err
 	}
-	var kept []cid.Cid
+	kept := append([]cid.Cid(nil), keep...)
+	live := make(map[cid.Cid]bool, len(keep))
+	for _, c := range keep {
+		live[c] = true
+	}
 	var expired []PinInfo
 	for _, p := range records {
-		if p.Pinned() || now.Sub(p.UnpinnedAt) <= grace {
+		if p.Pinned() || now.Sub(p.UnpinnedAt) <= grace || live[p.Root] {
 			kept = append(kept, p.Root)
 		} else {
 			expired = append(expired, p)
 		}
 	}
 
-	live, err := s.mark(ctx, kept)
+	reachable, err := s.mark(ctx, kept)
 	if err != nil {
 		return 0, err
 	}
 	s.inflightMu.Lock()
 	for h := range s.inflight {
-		live[h] = struct{}{}
+		reachable[h] = struct{}{}
 	}
 	s.inflightMu.Unlock()
 
@@ -148,7 +193,7 @@ func (s *Store) GC(ctx context.Context, now time.Time, grace time.Duration) (int
 	}
 	removed := 0
 	for c := range keys {
-		if _, ok := live[string(c.Hash())]; ok {
+		if _, ok := reachable[string(c.Hash())]; ok {
 			continue
 		}
 		if err := batch.Delete(ctx, blockstore.BlockPrefix.Child(dshelp.MultihashToDsKey(c.Hash()))); err != nil {

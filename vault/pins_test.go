@@ -249,3 +249,36 @@ func TestGCDuringImports(t *testing.T) {
 		}
 	}
 }
+
+// A pin made for a record is released only by that record (or an
+// operator's Unpin), and GC keeps the live roots it is given even when
+// their pin record says otherwise.
+func TestReleaseOnlyByTheOwningRecordAndGCKeepsLiveRoots(t *testing.T) {
+	s := openStore(t)
+	root := mustImport(t, s, randomBytes(30, 2<<20))
+	if err := s.PinRecord(t.Context(), root, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	released, err := s.Release(t.Context(), root, 10, time.Now())
+	if !errors.Is(err, ErrNotPinOwner) || released {
+		t.Fatalf("Release by record 10 = %v, %v; want ErrNotPinOwner", released, err)
+	}
+	if s.PinnedCount() != 1 {
+		t.Fatal("a release by another record let the pin go")
+	}
+	if released, err = s.Release(t.Context(), root, 1, time.Now()); err != nil || !released {
+		t.Fatalf("Release by its record = %v, %v", released, err)
+	}
+	later := time.Now().Add(time.Hour)
+	n, err := s.GC(t.Context(), later, time.Minute, root)
+	if err != nil || n != 0 {
+		t.Fatalf("GC with the root live = %d, %v; want nothing collected", n, err)
+	}
+	mustHave(t, s, root, true, "the live root")
+	if n := mustGC(t, s, later, time.Minute); n != 3 {
+		t.Fatalf("GC once nothing keeps it collected %d blocks, want 3", n)
+	}
+	if err := s.PinRecord(t.Context(), root, 1, 1); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("pinning a collected root = %v, want ErrNotFound", err)
+	}
+}

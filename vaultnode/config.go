@@ -23,6 +23,10 @@ type Config struct {
 	// FollowChain pins what records point at and unpins what they
 	// release; without it every upload is pinned for good.
 	FollowChain bool `mapstructure:"follow-chain"`
+	// ReconcileInterval is how often, with FollowChain, the pins are
+	// reconciled against chain state (the live CIDs of every record), on
+	// top of a pass at start and one before every GC.
+	ReconcileInterval time.Duration `mapstructure:"reconcile-interval"`
 	// GCInterval is how often unpinned blocks are collected; 0 never.
 	GCInterval time.Duration `mapstructure:"gc-interval"`
 	// GCGrace is how long an unpinned root (an upload not yet on chain, a
@@ -53,8 +57,9 @@ func DefaultConfig() Config {
 		Address:         "127.0.0.1:8095",
 		Path:            "data/vault",
 		MaxUploadSize:   4 << 30,
-		FollowChain:     true,
-		GCInterval:      10 * time.Minute,
+		FollowChain:       true,
+		ReconcileInterval: time.Minute,
+		GCInterval:        10 * time.Minute,
 		GCGrace:         24 * time.Hour,
 		AccessGate:      GateOff,
 		GateTrustPeriod: 14 * 24 * time.Hour,
@@ -87,6 +92,12 @@ max-upload-size = {{ .Vault.MaxUploadSize }}
 # Pin what records on chain point at and unpin what redactions and key
 # rotations release; if false, every upload is kept for good.
 follow-chain = {{ .Vault.FollowChain }}
+
+# With follow-chain: how often the pins are reconciled against chain state
+# (every live CID of every record), so that a restart, a lagging follower or
+# blocks the node pruned never lose a pin. Reconciliation also runs at start
+# and before every garbage collection, which is skipped if it fails.
+reconcile-interval = "{{ .Vault.ReconcileInterval }}"
 
 # How often unpinned blocks are collected ("0s" never), and how long an
 # unpinned upload or released payload survives.
@@ -127,6 +138,11 @@ func ReadConfig(opts servertypes.AppOptions) (Config, error) {
 	}
 	if v := get("follow-chain"); v != nil {
 		c.FollowChain = cast.ToBool(v)
+	}
+	if v := get("reconcile-interval"); v != nil {
+		if c.ReconcileInterval, err = cast.ToDurationE(v); err != nil {
+			return c, fmt.Errorf("[vault] reconcile-interval %v: %w", v, err)
+		}
 	}
 	if v := get("gc-interval"); v != nil {
 		if c.GCInterval, err = cast.ToDurationE(v); err != nil {
@@ -171,6 +187,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("[vault] max-upload-size must be positive, got %d", c.MaxUploadSize)
 	case c.GCInterval < 0 || c.GCGrace < 0:
 		return fmt.Errorf("[vault] gc-interval and gc-grace must not be negative")
+	case c.FollowChain && c.ReconcileInterval <= 0:
+		return fmt.Errorf("[vault] reconcile-interval must be positive with follow-chain, got %s", c.ReconcileInterval)
 	case c.AccessGate != "" && c.AccessGate != GateOff && c.AccessGate != GateNode && c.AccessGate != GateLight:
 		return fmt.Errorf("[vault] access-gate %q: use off, node or light", c.AccessGate)
 	case c.AccessGate == GateLight && (len(c.GateWitnesses) == 0 || c.GateTrustHeight <= 0 || c.GateTrustHash == ""):

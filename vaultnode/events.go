@@ -12,9 +12,10 @@ import (
 
 // Action is what one chain event asks of a vault.
 type Action struct {
-	Pin    bool   // pin CID, else unpin it
-	CID    string // canonical CIDv1
-	Reason string // for a pin: which record and version
+	Pin      bool   // pin CID, else release it
+	CID      string // canonical CIDv1
+	RecordID uint64 // the record that pins or releases it: only it may release its pin
+	Version  uint64 // for a pin: the record version whose payload CID is
 }
 
 // Actions decodes the x/records events of a block (typed events, as the
@@ -35,17 +36,17 @@ func Actions(events []abci.Event) ([]Action, error) {
 		}
 		switch e := msg.(type) {
 		case *recordstypes.EventRecordCreated:
-			out = append(out, Action{Pin: true, CID: e.Cid, Reason: fmt.Sprintf("record %d v1", e.RecordId)})
+			out = append(out, Action{Pin: true, CID: e.Cid, RecordID: e.RecordId, Version: 1})
 		case *recordstypes.EventVersionAdded:
-			out = append(out, Action{Pin: true, CID: e.Cid, Reason: fmt.Sprintf("record %d v%d", e.RecordId, e.Version)})
+			out = append(out, Action{Pin: true, CID: e.Cid, RecordID: e.RecordId, Version: e.Version})
 		case *recordstypes.EventKeyRotated:
-			out = append(out, Action{Pin: true, CID: e.Cid, Reason: fmt.Sprintf("record %d v%d (key epoch %d)", e.RecordId, e.Version, e.KeyEpoch)})
+			out = append(out, Action{Pin: true, CID: e.Cid, RecordID: e.RecordId, Version: e.Version})
 			for _, c := range e.ReleasedCids {
-				out = append(out, Action{CID: c})
+				out = append(out, Action{CID: c, RecordID: e.RecordId})
 			}
 		case *recordstypes.EventRecordRedacted:
 			for _, c := range e.Cids {
-				out = append(out, Action{CID: c})
+				out = append(out, Action{CID: c, RecordID: e.RecordId})
 			}
 		}
 	}

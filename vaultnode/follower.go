@@ -43,6 +43,10 @@ type Follower struct {
 	now    func() time.Time
 	poll   time.Duration
 	height atomic.Int64
+
+	// onMissing, if set, hears of each live CID an event pins that this
+	// vault does not hold.
+	onMissing func(cid.Cid)
 }
 
 // NewFollower follows source into store's pins.
@@ -137,18 +141,29 @@ func (f *Follower) apply(ctx context.Context, height int64, a Action) error {
 		return fmt.Errorf("event CID %q: %w", a.CID, err)
 	}
 	if !a.Pin {
-		return f.store.Unpin(ctx, c, f.now())
+		_, err := f.store.Release(ctx, c, a.RecordID, f.now())
+		if errors.Is(err, vault.ErrNotPinOwner) {
+			// The chain lets a CID belong to one record only, so this is a
+			// vault whose pins disagree with the chain: keep the payload
+			// and say so; reconciliation with chain state settles it.
+			f.log.Error("vault: a release by one record names a CID pinned for another; kept", "err", err, "height", height)
+			return nil
+		}
+		return err
 	}
-	err = f.store.Pin(ctx, c, a.Reason)
+	err = f.store.PinRecord(ctx, c, a.RecordID, a.Version)
 	switch {
 	case errors.Is(err, vault.ErrNotFound):
-		// Uploaded to another hospital's vault.
-		f.log.Info("vault: record payload held elsewhere", "cid", a.CID, "record", a.Reason, "height", height)
+		// Not (or not yet) in this vault: the reconciler counts the live
+		// CIDs this vault lacks and reports them as an error with a metric.
+		if f.onMissing != nil {
+			f.onMissing(c)
+		}
 		return nil
 	case err != nil:
 		return err
 	}
-	f.log.Info("vault: pinned", "cid", a.CID, "record", a.Reason, "height", height)
+	f.log.Info("vault: pinned", "cid", a.CID, "record", a.RecordID, "version", a.Version, "height", height)
 	return nil
 }
 

@@ -29,13 +29,17 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 	}
 	defer store.Close()
 
-	var follower *Follower
+	var (
+		follower   *Follower
+		reconciler *Reconciler
+	)
 	if cfg.FollowChain {
 		c, err := rpchttp.New(rpcAddr, "/websocket")
 		if err != nil {
 			return fmt.Errorf("vault: chain RPC %q: %w", rpcAddr, err)
 		}
 		follower = NewFollower(store, NewRPCSource(c), log)
+		reconciler = NewReconciler(store, NewRPCChainState(c), log)
 	}
 	srvCfg := vault.Config{MaxUploadBytes: cfg.MaxUploadSize, Logger: log, ChainPins: cfg.FollowChain}
 	gate, closeGate, err := openGate(ctx, cfg, home, rpcAddr)
@@ -55,6 +59,25 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 			Name: "vault_chain_height",
 			Help: "The last chain block whose record events the vault applied to its pins.",
 		}, func() float64 { return float64(follower.Height()) }))
+		vault.Registry(handler).MustRegister(
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "vault_missing_live_cids",
+				Help: "Live record CIDs (on chain, at the last reconciliation) whose payload this vault lacks.",
+			}, func() float64 { return float64(reconciler.Missing()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "vault_live_cids",
+				Help: "Live record CIDs on chain at the last reconciliation.",
+			}, func() float64 { return float64(reconciler.Live()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "vault_reconcile_last_success_timestamp_seconds",
+				Help: "When the pins were last reconciled against chain state (unix seconds; 0 never).",
+			}, func() float64 {
+				if t := reconciler.LastSuccess(); !t.IsZero() {
+					return float64(t.Unix())
+				}
+				return 0
+			}),
+		)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Address)
@@ -80,15 +103,43 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 	})
 	if follower != nil {
 		g.Go(func() error { return follower.Run(ctx) })
+		g.Go(func() error { return reconcileLoop(ctx, reconciler, cfg.ReconcileInterval, log) })
 	}
 	if cfg.GCInterval > 0 {
-		g.Go(func() error { return gcLoop(ctx, store, cfg, log) })
+		g.Go(func() error { return gcLoop(ctx, store, reconciler, cfg, log) })
 	}
 	return g.Wait()
 }
 
-// gcLoop collects unpinned blocks every GCInterval.
-func gcLoop(ctx context.Context, store *vault.Store, cfg Config, log Logger) error {
+// reconcileLoop reconciles at start (retrying until the node answers) and
+// then every interval.
+func reconcileLoop(ctx context.Context, r *Reconciler, interval time.Duration, log Logger) error {
+	wait := time.Second
+	for {
+		_, err := r.Reconcile(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			log.Error("vault: reconciling pins with chain state", "err", err, "retry_in", wait)
+			wait = min(2*wait, interval)
+		default:
+			wait = interval
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+	}
+}
+
+// gcLoop collects unpinned blocks every GCInterval. With a reconciler, it
+// first reconciles the pins with chain state and keeps every live CID; if
+// that fails, or the node is still catching up (its state would not list
+// the newest records), it collects nothing: a live payload is never
+// collected because the vault could not tell that it was live.
+func gcLoop(ctx context.Context, store *vault.Store, r *Reconciler, cfg Config, log Logger) error {
 	t := time.NewTicker(cfg.GCInterval)
 	defer t.Stop()
 	for {
@@ -96,7 +147,7 @@ func gcLoop(ctx context.Context, store *vault.Store, cfg Config, log Logger) err
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			n, err := store.GC(ctx, time.Now(), cfg.GCGrace)
+			n, err := collect(ctx, store, r, cfg.GCGrace)
 			if err != nil && ctx.Err() == nil {
 				log.Error("vault: garbage collection", "err", err)
 				continue
@@ -106,4 +157,19 @@ func gcLoop(ctx context.Context, store *vault.Store, cfg Config, log Logger) err
 			}
 		}
 	}
+}
+
+// collect runs one garbage collection, after a reconciliation when r is set.
+func collect(ctx context.Context, store *vault.Store, r *Reconciler, grace time.Duration) (int, error) {
+	if r == nil {
+		return store.GC(ctx, time.Now(), grace)
+	}
+	res, err := r.Reconcile(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("skipped, chain state unavailable: %w", err)
+	}
+	if !res.Synced {
+		return 0, fmt.Errorf("skipped: the node is catching up, so its state may not list the newest records")
+	}
+	return store.GC(ctx, time.Now(), grace, res.Keep...)
 }

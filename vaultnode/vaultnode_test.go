@@ -32,13 +32,13 @@ func TestReadConfig(t *testing.T) {
 	c, err = ReadConfig(mapOpts{
 		"vault.enable": "false", "vault.address": "127.0.0.1:27005", "vault.path": "/srv/vault",
 		"vault.max-upload-size": int64(1 << 20), "vault.follow-chain": false,
-		"vault.gc-interval": "1m0s", "vault.gc-grace": "2h",
+		"vault.gc-interval": "1m0s", "vault.gc-grace": "2h", "vault.reconcile-interval": "30s",
 		"vault.access-gate": "light", "vault.gate-witnesses": []any{"tcp://127.0.0.1:27011"},
 		"vault.gate-trust-height": "10", "vault.gate-trust-hash": "AB", "vault.gate-trust-period": "1h",
 	})
 	require.NoError(t, err)
 	require.Equal(t, Config{Enable: false, Address: "127.0.0.1:27005", Path: "/srv/vault", MaxUploadSize: 1 << 20,
-		GCInterval: time.Minute, GCGrace: 2 * time.Hour, AccessGate: GateLight, GateWitnesses: []string{"tcp://127.0.0.1:27011"},
+		ReconcileInterval: 30 * time.Second, GCInterval: time.Minute, GCGrace: 2 * time.Hour, AccessGate: GateLight, GateWitnesses: []string{"tcp://127.0.0.1:27011"},
 		GateTrustHeight: 10, GateTrustHash: "AB", GateTrustPeriod: time.Hour}, c)
 	require.Equal(t, "/srv/vault", c.Dir("/home/node"))
 	require.Equal(t, "/home/node/data/vault", DefaultConfig().Dir("/home/node"))
@@ -79,11 +79,11 @@ func TestActionsFromRecordEvents(t *testing.T) {
 	got, err := Actions(events)
 	require.NoError(t, err)
 	require.Equal(t, []Action{
-		{Pin: true, CID: "bafk-a", Reason: "record 7 v1"},
-		{Pin: true, CID: "bafk-b", Reason: "record 7 v2"},
-		{Pin: true, CID: "bafk-c", Reason: "record 7 v3 (key epoch 1)"},
-		{CID: "bafk-a"}, {CID: "bafk-b"},
-		{CID: "bafk-a"}, {CID: "bafk-b"}, {CID: "bafk-c"},
+		{Pin: true, CID: "bafk-a", RecordID: 7, Version: 1},
+		{Pin: true, CID: "bafk-b", RecordID: 7, Version: 2},
+		{Pin: true, CID: "bafk-c", RecordID: 7, Version: 3},
+		{CID: "bafk-a", RecordID: 7}, {CID: "bafk-b", RecordID: 7},
+		{CID: "bafk-a", RecordID: 7}, {CID: "bafk-b", RecordID: 7}, {CID: "bafk-c", RecordID: 7},
 	}, got)
 
 	// A records event that does not decode stops the follower rather than
@@ -155,7 +155,8 @@ func TestFollowerPinsWhatRecordsPointAt(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, pa.Pinned())
 	require.True(t, pb.Pinned())
-	require.Equal(t, "record 1 v2 (key epoch 1)", pb.Reason)
+	require.Equal(t, "record 1 v2", pb.Reason)
+	require.EqualValues(t, 1, pb.RecordID)
 
 	// A restarted follower resumes after the last block it applied.
 	require.NoError(t, store.Close())
