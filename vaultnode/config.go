@@ -53,16 +53,16 @@ const (
 // DefaultConfig is what `medchaind init` writes.
 func DefaultConfig() Config {
 	return Config{
-		Enable:          true,
-		Address:         "127.0.0.1:8095",
-		Path:            "data/vault",
-		MaxUploadSize:   4 << 30,
+		Enable:            true,
+		Address:           "127.0.0.1:8095",
+		Path:              "data/vault",
+		MaxUploadSize:     4 << 30,
 		FollowChain:       true,
 		ReconcileInterval: time.Minute,
 		GCInterval:        10 * time.Minute,
-		GCGrace:         24 * time.Hour,
-		AccessGate:      GateOff,
-		GateTrustPeriod: 14 * 24 * time.Hour,
+		GCGrace:           24 * time.Hour,
+		AccessGate:        GateOff,
+		GateTrustPeriod:   14 * 24 * time.Hour,
 	}
 }
 

@@ -211,7 +211,6 @@ func (s rpcChain) LiveCIDs(ctx context.Context, fn func([]recordstypes.LiveCid) 
 	}
 }
 
-
 func (s rpcChain) CIDStatus(ctx context.Context, c cid.Cid) (recordstypes.QueryByCidResponse, bool, error) {
 	var resp recordstypes.QueryByCidResponse
 	err := s.query(ctx, "/medchain.records.v1.Query/ByCid", &recordstypes.QueryByCidRequest{Cid: c.String()}, &resp)

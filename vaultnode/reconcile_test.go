@@ -65,7 +65,7 @@ func (s *fakeState) Synced(context.Context) (bool, error) { return !s.catching, 
 // errorLog remembers the error lines.
 type errorLog struct{ errors []string }
 
-func (*errorLog) Info(string, ...any)            {}
+func (*errorLog) Info(string, ...any)          {}
 func (l *errorLog) Error(msg string, _ ...any) { l.errors = append(l.errors, msg) }
 
 func has(t *testing.T, store *vault.Store, c cid.Cid) bool {
