@@ -359,8 +359,8 @@ func TestEncryptedRecordsEndToEnd(t *testing.T) {
 	n.waitForPinned(after.CID, true, "the rotation")
 	n.waitForPinned(rec.CID, false, "the rotation")
 	n.waitForPins(1, "the rotation (new payload pinned, old one released)")
-	if ok, why := n.pinned(after.CID); !ok || !strings.Contains(why, "key epoch 1") {
-		t.Fatalf("the rotated payload %s: pinned %v (%q), want pinned for key epoch 1", after.CID, ok, why)
+	if ok, why := n.pinned(after.CID); !ok || why != "record 1 v"+after.Version {
+		t.Fatalf("the rotated payload %s: pinned %v (%q), want pinned for record 1 v%s", after.CID, ok, why, after.Version)
 	}
 	if ok, _ := n.pinned(rec.CID); ok {
 		t.Fatalf("the payload %s the rotation released is still pinned", rec.CID)

@@ -123,7 +123,7 @@ func vaultTicketCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ticket RECORD_ID [CID] --from KEY",
 		Short: "Print a signed ticket for a vault whose access gate is on (valid one minute, usable once)",
-		Long: "Signs, with --from's account key, a ticket to read RECORD_ID's payload CID (purpose read; --version N " +
+		Long: "Signs, with --from's account key, a ticket to read RECORD_ID's payload CID (purpose read; --record-version N " +
 			"when CID is an earlier version's, default the current one) or, with --purpose log and no CID, to read the " +
 			"record's access log as its owner. Send it as the " + accessgate.Header + " header. The vault serves the " +
 			"CID only if it is that version's payload on chain.",
@@ -147,7 +147,7 @@ func vaultTicketCmd() *cobra.Command {
 			if (purpose == accessgate.PurposeRead) != (c != "") {
 				return fmt.Errorf("a read ticket names the CID to read; a log ticket names none")
 			}
-			version, _ := cmd.Flags().GetUint64("version")
+			version, _ := cmd.Flags().GetUint64("record-version")
 			t, err := medclient.Ticket(clientCtx, purpose, id, version, c)
 			if err != nil {
 				return err
@@ -156,7 +156,7 @@ func vaultTicketCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().String("purpose", accessgate.PurposeRead, "read or log")
-	cmd.Flags().Uint64("version", 0, "the record version whose payload CID is (default: the current one)")
+	cmd.Flags().Uint64("record-version", 0, "the record version whose payload CID is (default: the current one)")
 	cmd.Flags().String(flags.FlagFrom, "", "the key to sign with")
 	cmd.Flags().String(flags.FlagKeyringBackend, flags.DefaultKeyringBackend, "keyring backend (os|file|kwallet|pass|test|memory)")
 	cmd.Flags().String(flags.FlagKeyringDir, "", "the keyring's directory, if other than --home")

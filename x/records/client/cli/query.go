@@ -37,16 +37,16 @@ func GetQueryCmd() *cobra.Command {
 // DownloadCmd fetches, verifies and decrypts a record into a file.
 func DownloadCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "download RECORD_ID -o FILE --from KEY [--version N]",
+		Use:   "download RECORD_ID -o FILE --from KEY [--record-version N]",
 		Short: "Decrypt a record (its current version, or an earlier one) you may read into FILE",
 		Long: "Asks the chain for the signer's wrap of the record key (CheckAccess), opens it with the encryption key " +
 			"derived from --from, fetches the payload from the vault, verifies every block against the record's CID, " +
 			"decrypts it and writes FILE. The plaintext goes to a temporary file beside FILE that is renamed only when " +
 			"complete, so FILE never holds a partial or unverified payload. An account without access gets \"no access\" " +
-			"and nothing is written. --version N downloads an earlier version of the current key epoch (the versions " +
+			"and nothing is written. --record-version N downloads an earlier version of the current key epoch (the versions " +
 			"a key rotation released are gone with the revoked reader's key).",
 		Example: "medchaind query records download 42 -o scan.dcm --from dr-wilson\n" +
-			"medchaind query records download 42 -o scan-v1.dcm --version 1 --from alice",
+			"medchaind query records download 42 -o scan-v1.dcm --record-version 1 --from alice",
 		Args: cobra.ExactArgs(1),
 		RunE: runDownload,
 	}
@@ -131,7 +131,7 @@ func runDownload(cmd *cobra.Command, args []string) error {
 }
 
 // flagVersion picks a record version to download.
-const flagVersion = "version"
+const flagVersion = "record-version"
 
 // versionPayload returns the version of record to download: the current
 // one for 0, else that version from the history, which must be of the
