@@ -146,9 +146,9 @@ func (n *node) waitForMetric(name string, want float64, after string) {
 func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	n := newNode(t)
 	n.editConfig("app.toml", map[string]string{
-		`access-gate = "off"`:          `access-gate = "node"`,
-		`gc-interval = "10m0s"`:        `gc-interval = "1s"`,
-		`gc-grace = "24h0m0s"`:         `gc-grace = "6s"`,
+		`access-gate = "off"`:         `access-gate = "node"`,
+		`gc-interval = "10m0s"`:       `gc-interval = "1s"`,
+		`gc-grace = "24h0m0s"`:        `gc-grace = "6s"`,
 		`reconcile-interval = "1m0s"`: `reconcile-interval = "1s"`,
 	})
 	n.start()
@@ -203,7 +203,6 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	hijack["cid"], hijack["wraps"] = bobs.CID, []any{n.wrapJSON(rec.RecordID, alice, nextID, nil)}
 	hijack["creator"], hijack["owner"] = alice, alice
 	requireRefused(t, "reusing a redacted record's CID", n.handTx("alice", hijack), "released by a redaction")
-
 
 	// 3. A WRITE-only hospital posts a version with random wraps.
 	n.mustTx("alice", "access", "grant", "all", hospital, "--permission", "write", "--purpose", "treatment")
