@@ -78,7 +78,8 @@ func vaultServeCmd() *cobra.Command {
 		Short: "Run a vault on its own, following a node's chain",
 		Long: "Serves the vault HTTP API (trustless gateway reads, verified CAR uploads, /api/v1/status, /healthz, " +
 			"/metrics) from a store under --home, pins what records on the chain of --node point at, unpins what " +
-			"redactions and rotations release, and collects unpinned blocks after --gc-grace. Stops on SIGINT or SIGTERM.",
+			"redactions and rotations release, reconciles its pins with the chain's live CIDs every --reconcile-interval " +
+			"and before each GC, and collects unpinned blocks after --gc-grace. Stops on SIGINT or SIGTERM.",
 		Example: "medchaind vault serve --home /var/lib/medchain --address 127.0.0.1:8095 --node tcp://127.0.0.1:26657",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -89,6 +90,7 @@ func vaultServeCmd() *cobra.Command {
 			cfg.Path, _ = cmd.Flags().GetString("path")
 			cfg.MaxUploadSize, _ = cmd.Flags().GetInt64("max-upload-size")
 			cfg.FollowChain, _ = cmd.Flags().GetBool("follow-chain")
+			cfg.ReconcileInterval, _ = cmd.Flags().GetDuration("reconcile-interval")
 			cfg.GCInterval, _ = cmd.Flags().GetDuration("gc-interval")
 			cfg.GCGrace, _ = cmd.Flags().GetDuration("gc-grace")
 			cfg.AccessGate, _ = cmd.Flags().GetString("access-gate")
@@ -107,6 +109,7 @@ func vaultServeCmd() *cobra.Command {
 	cmd.Flags().Int64("max-upload-size", def.MaxUploadSize, "largest upload accepted, in bytes")
 	cmd.Flags().Bool("follow-chain", def.FollowChain, "pin and unpin following the chain's record events (else every upload is kept)")
 	cmd.Flags().String(flags.FlagNode, "tcp://127.0.0.1:26657", "CometBFT RPC of the node whose chain to follow")
+	cmd.Flags().Duration("reconcile-interval", def.ReconcileInterval, "how often the pins are reconciled against chain state (with --follow-chain)")
 	cmd.Flags().Duration("gc-interval", def.GCInterval, "how often unpinned blocks are collected (0 never)")
 	cmd.Flags().Duration("gc-grace", def.GCGrace, "how long an unpinned upload or released payload survives")
 	cmd.Flags().String("access-gate", def.AccessGate, "off, node (reads need a signed ticket that --node's CheckAccess allows) or light (the same, verified with proofs)")

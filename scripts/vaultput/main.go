@@ -1,0 +1,67 @@
+// Command vaultput stores a file's bytes in a vault as they are (no
+// encryption) and prints the root CID, or with -cid-only prints the CID a
+// vault would give the file without storing anything. The demos use it to
+// play an attacker who registers payloads by hand:
+//
+//	go run ./scripts/vaultput -vault http://127.0.0.1:27005 FILE
+//	go run ./scripts/vaultput -cid-only FILE
+//
+// Real records are encrypted first: use medchaind tx records upload.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+
+	"github.com/medchain/medchain/vault"
+)
+
+func main() {
+	vaultURL := flag.String("vault", "http://127.0.0.1:27005", "the vault to store the file in")
+	cidOnly := flag.Bool("cid-only", false, "print the CID the file would get, store nothing")
+	flag.Parse()
+	if flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: vaultput [-vault URL | -cid-only] FILE")
+		os.Exit(2)
+	}
+	if err := run(*vaultURL, *cidOnly, flag.Arg(0)); err != nil {
+		fmt.Fprintln(os.Stderr, "vaultput:", err)
+		os.Exit(1)
+	}
+}
+
+func run(vaultURL string, cidOnly bool, path string) error {
+	ctx := context.Background()
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if cidOnly {
+		dir, err := os.MkdirTemp("", "vaultput")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		s, err := vault.Open(dir)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		c, _, err := s.Import(ctx, f)
+		if err != nil {
+			return err
+		}
+		fmt.Println(c)
+		return nil
+	}
+	c, err := vault.NewClient(vaultURL, http.DefaultClient).UploadFile(ctx, f)
+	if err != nil {
+		return err
+	}
+	fmt.Println(c)
+	return nil
+}
