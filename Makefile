@@ -14,7 +14,7 @@ LDFLAGS     := -X github.com/cosmos/cosmos-sdk/version.Name=medchain \
 LOCALNET_DIR ?= .localnet
 
 .PHONY: all build install test test-unit test-race test-e2e lint fmt proto-gen proto-check \
-        localnet localnet-reset demo-issuers demo-records demo-datanft demo-lightclient bench clean
+        localnet localnet-reset demo-issuers demo-records demo-datanft demo-lightclient demo-integrity bench clean
 
 all: build
 
@@ -82,6 +82,10 @@ demo-datanft: build
 ## demo-lightclient: verified access checks, a lying node refused, a gated vault and its log, on the running localnet
 demo-lightclient: build
 	bash scripts/demo-lightclient.sh
+
+## demo-integrity: a stranger's and a writer's attacks on a patient's payload, each refused, on the running localnet
+demo-integrity: build
+	bash scripts/demo-integrity.sh
 
 ## bench: benchmarks
 bench:
