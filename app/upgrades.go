@@ -6,13 +6,16 @@ import (
 	upgradetypes "cosmossdk.io/x/upgrade/types"
 
 	"github.com/medchain/medchain/app/upgrades"
+	"github.com/medchain/medchain/app/upgrades/cidownership"
 )
 
-// Upgrades lists every software upgrade this binary knows. To ship the first
-// one: add a package under app/upgrades (for example v2) that returns an
-// upgrades.Upgrade whose handler calls ModuleManager.RunMigrations, list it
-// here, and pass a governance MsgSoftwareUpgrade with the same name.
-var Upgrades []upgrades.Upgrade
+// Upgrades lists every software upgrade this binary knows. To ship one: add
+// a package under app/upgrades that returns an upgrades.Upgrade whose
+// handler calls ModuleManager.RunMigrations, list it here, and pass a
+// governance MsgSoftwareUpgrade with the same name.
+var Upgrades = []upgrades.Upgrade{
+	cidownership.Upgrade, // x/records 1 -> 2: the CID index
+}
 
 // registerUpgradeHandlers registers the handlers of Upgrades and, when the
 // node restarts for a pending upgrade, the store loader that adds or removes

@@ -25,7 +25,10 @@ import (
 
 // ConsensusVersion is the version of the module's state layout and state
 // machine. Raise it, with a registered migration, on every breaking change.
-const ConsensusVersion = 1
+//
+// 2: the index of live CIDs and the tombstones of released ones
+// (keeper.Migrator.Migrate1to2 builds them from the records).
+const ConsensusVersion = 2
 
 var (
 	_ appmodule.AppModule = AppModule{}
@@ -84,6 +87,9 @@ func (AppModule) RegisterGRPCGatewayRoutes(clientCtx client.Context, mux *gwrunt
 func (am AppModule) RegisterServices(cfg module.Configurator) {
 	types.RegisterMsgServer(cfg.MsgServer(), keeper.NewMsgServerImpl(am.keeper))
 	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQuerier(am.keeper))
+	if err := cfg.RegisterMigration(types.ModuleName, 1, keeper.NewMigrator(am.keeper).Migrate1to2); err != nil {
+		panic(fmt.Errorf("registering the %s migration 1 -> 2: %w", types.ModuleName, err))
+	}
 }
 
 // DefaultGenesis returns the module's default genesis state as JSON.

@@ -8,6 +8,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/medchain/medchain/x/records/keeper"
 	"github.com/medchain/medchain/x/records/types"
 )
 
@@ -170,4 +171,37 @@ func TestWriterCannotReplaceWraps(t *testing.T) {
 	_, err := f.msgServer.AddVersion(f.freshCtx(), msg)
 	require.NoError(t, err)
 	require.Equal(t, before, len(f.access.wrapped), "a writer's version hands no wraps to x/access, so the stored ones stay")
+}
+
+// TestMigrate1to2BuildsTheCIDIndex: a chain of consensus version 1 has
+// records but no CID index; the migration builds the same index the
+// handlers would have kept (live versions, rotation tombstones).
+func TestMigrate1to2BuildsTheCIDIndex(t *testing.T) {
+	f := newFixture(t)
+	a := f.mustCreate(t, f.createMsg(t, f.patient, "a"))
+	_, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.patient, a, "a v2"))
+	require.NoError(t, err)
+	b := f.mustCreate(t, f.createMsg(t, f.patient, "b"))
+	_, err = f.keeper.RotateKey(f.freshCtx(), b, testCID(t, cid.DagProtobuf, "b rotated"), 10, f.patient)
+	require.NoError(t, err)
+	want, err := f.keeper.ExportGenesis(f.ctx)
+	require.NoError(t, err)
+	live, err := f.querier.LiveCids(f.ctx, &types.QueryLiveCidsRequest{})
+	require.NoError(t, err)
+
+	require.NoError(t, f.keeper.LiveCids.Clear(f.ctx, nil))
+	require.NoError(t, f.keeper.ReleasedCids.Clear(f.ctx, nil))
+	require.NoError(t, keeper.NewMigrator(f.keeper).Migrate1to2(f.ctx))
+
+	got, err := f.keeper.ExportGenesis(f.ctx)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+	again, err := f.querier.LiveCids(f.ctx, &types.QueryLiveCidsRequest{})
+	require.NoError(t, err)
+	require.Equal(t, live.Cids, again.Cids)
+	msg := f.createMsg(t, f.otherPatient, "a")
+	msg.Owner, msg.Wraps = f.otherPatient, []types.KeyWrap{f.wrap(t, f.otherPatient)}
+	requireRejected(t, f, types.ErrCIDInUse, "", func(ctx sdk.Context) (any, error) {
+		return result(f.msgServer.CreateRecord(ctx, msg))
+	})
 }

@@ -1,0 +1,28 @@
+// Package cidownership is the software upgrade that brings x/records to
+// consensus version 2: the index of live CIDs and the tombstones of
+// released ones, built from the records by the module's migration, after
+// which a CID belongs to one record version for the chain's whole life.
+package cidownership
+
+import (
+	"context"
+
+	upgradetypes "cosmossdk.io/x/upgrade/types"
+
+	"github.com/cosmos/cosmos-sdk/types/module"
+
+	"github.com/medchain/medchain/app/upgrades"
+)
+
+// Name is the name a governance upgrade plan must carry.
+const Name = "cid-ownership"
+
+// Upgrade runs the module migrations; it adds no store.
+var Upgrade = upgrades.Upgrade{
+	Name: Name,
+	CreateHandler: func(mm *module.Manager, cfg module.Configurator) upgradetypes.UpgradeHandler {
+		return func(ctx context.Context, _ upgradetypes.Plan, fromVM module.VersionMap) (module.VersionMap, error) {
+			return mm.RunMigrations(ctx, cfg, fromVM)
+		}
+	},
+}

@@ -1,0 +1,48 @@
+package keeper
+
+import (
+	"fmt"
+
+	"cosmossdk.io/collections"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/x/records/types"
+)
+
+// Migrator runs the records module's state migrations.
+type Migrator struct{ k Keeper }
+
+// NewMigrator returns the migrator of k.
+func NewMigrator(k Keeper) Migrator { return Migrator{k: k} }
+
+// Migrate1to2 builds the CID index of consensus version 2 from the records
+// and their history: a version at its record's current key epoch of an
+// ACTIVE record becomes live, one of an earlier epoch (released by a
+// rotation) gets a tombstone. The CIDs a redaction erased before version 2
+// are gone from state and cannot be indexed; a record reusing one of them
+// is accepted, as it was before.
+func (m Migrator) Migrate1to2(ctx sdk.Context) error {
+	records := map[uint64]types.Record{}
+	if err := m.k.Records.Walk(ctx, nil, func(id uint64, r types.Record) (bool, error) {
+		records[id] = r
+		return false, nil
+	}); err != nil {
+		return fmt.Errorf("reading records: %w", err)
+	}
+	return m.k.History.Walk(ctx, nil, func(_ collections.Pair[uint64, uint64], v types.RecordVersion) (bool, error) {
+		if v.Cid == "" {
+			return false, nil
+		}
+		r := records[v.RecordId]
+		if r.Status == types.RecordStatusActive && v.KeyEpoch == r.KeyEpoch {
+			if _, err := m.k.LiveCids.Get(ctx, v.Cid); err == nil {
+				// A CID two records shared before uniqueness: the first
+				// keeps it, and neither may release the other's pin.
+				return false, nil
+			}
+			return false, m.k.claimCID(ctx, v.Cid, v.RecordId, v.Version)
+		}
+		return false, m.k.releaseCID(ctx, v.Cid, v.RecordId, v.Version)
+	})
+}
