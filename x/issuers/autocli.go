@@ -143,13 +143,17 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod: "UpdateIssuerProfile",
 					Use:       "update-profile",
-					Short:     "Change your organisation's name and/or website (sign with --from the organisation)",
-					Long: "Change the display name (--name) and/or website (--website) of the organisation that signs (--from). " +
-						"A flag left out keeps its current value. Kind and status are changed only by governance.",
-					Example: `medchaind tx issuers update-profile --name "St Mary's University Hospital" --website https://stmarys.example --from st-marys`,
+					Short:     "Change your organisation's name, website and/or vault URL (sign with --from the organisation)",
+					Long: "Change the display name (--name), website (--website) and/or public vault URL (--vault-url) of the " +
+						"organisation that signs (--from). A flag left out keeps its current value; --vault-url none withdraws " +
+						"the vault. The vaults of ACTIVE hospitals hold the replicas of every record payload. Kind and status " +
+						"are changed only by governance.",
+					Example: `medchaind tx issuers update-profile --name "St Mary's University Hospital" --website https://stmarys.example --from st-marys` + "\n" +
+						`medchaind tx issuers update-profile --vault-url https://vault.stmarys.example --from st-marys`,
 					FlagOptions: map[string]*autocliv1.FlagOptions{
-						"name":    {Usage: "the new display name (leave out to keep the current one)"},
-						"website": {Usage: "the new http(s) website (leave out to keep the current one)"},
+						"name":      {Usage: "the new display name (leave out to keep the current one)"},
+						"website":   {Usage: "the new http(s) website (leave out to keep the current one)"},
+						"vault_url": {Name: "vault-url", Usage: "the new public http(s) URL of your vault, or none to withdraw it (leave out to keep the current one)"},
 					},
 				},
 				{

@@ -84,6 +84,22 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Example:   "medchaind query records live-cids --page-limit 100",
 				},
 				{
+					RpcMethod: "Placement",
+					Use:       "placement CID",
+					Short:     "List the hospitals whose vaults hold a CID, in the order clients try them",
+					Long: "Placement is rendezvous hashing of the CID over the ACTIVE hospitals that registered a vault URL, " +
+						"replication_factor of them, highest score first. `records replicas RECORD_ID` also asks each vault " +
+						"whether it holds the payload.",
+					Example:        "medchaind query records placement bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "cid"}},
+				},
+				{
+					RpcMethod: "Vaults",
+					Use:       "vaults",
+					Short:     "List the hospitals' vaults that hold replicas, and the replication factor",
+					Example:   "medchaind query records vaults",
+				},
+				{
 					RpcMethod: "Params",
 					Use:       "params",
 					Short:     "Show the records module parameters in force",

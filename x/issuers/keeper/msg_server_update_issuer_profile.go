@@ -10,16 +10,18 @@ import (
 	"github.com/medchain/medchain/x/issuers/types"
 )
 
-// UpdateIssuerProfile changes the signing organisation's name and/or
-// website. An empty field keeps its current value. Kind and status belong to
+// UpdateIssuerProfile changes the signing organisation's name, website
+// and/or vault URL ("none" withdraws the vault). An empty field keeps its
+// current value. Kind and status belong to
 // governance and cannot be changed here.
 func (k msgServer) UpdateIssuerProfile(ctx context.Context, msg *types.MsgUpdateIssuerProfile) (*types.MsgUpdateIssuerProfileResponse, error) {
 	addr, issuer, err := k.activeOrganisation(ctx, "issuer", msg.Issuer)
 	if err != nil {
 		return nil, err
 	}
-	if msg.Name == "" && msg.Website == "" {
-		return nil, errorsmod.Wrap(types.ErrEmptyProfileUpdate, "give a new name (--name) and/or a new website (--website)")
+	if msg.Name == "" && msg.Website == "" && msg.VaultUrl == "" {
+		return nil, errorsmod.Wrap(types.ErrEmptyProfileUpdate,
+			"give a new name (--name), website (--website) and/or vault URL (--vault-url, \"none\" to withdraw it)")
 	}
 
 	if msg.Name != "" {
@@ -38,6 +40,16 @@ func (k msgServer) UpdateIssuerProfile(ctx context.Context, msg *types.MsgUpdate
 		}
 		issuer.Website = msg.Website
 	}
+	switch msg.VaultUrl {
+	case "":
+	case types.VaultURLNone:
+		issuer.VaultUrl = ""
+	default:
+		if err := types.ValidateVaultURL(msg.VaultUrl); err != nil {
+			return nil, err
+		}
+		issuer.VaultUrl = msg.VaultUrl
+	}
 	issuer.UpdatedAt = sdk.UnwrapSDKContext(ctx).BlockTime()
 
 	if err := k.Issuers.Set(ctx, addr, issuer); err != nil {
@@ -46,7 +58,8 @@ func (k msgServer) UpdateIssuerProfile(ctx context.Context, msg *types.MsgUpdate
 	if err := emit(ctx, &types.EventIssuerProfileUpdated{
 		Address: issuer.Address,
 		Name:    issuer.Name,
-		Website: issuer.Website,
+		Website:  issuer.Website,
+		VaultUrl: issuer.VaultUrl,
 	}); err != nil {
 		return nil, err
 	}

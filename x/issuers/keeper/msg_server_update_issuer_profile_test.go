@@ -73,6 +73,13 @@ func TestUpdateIssuerProfileRejected(t *testing.T) {
 		{"name too long", types.MsgUpdateIssuerProfile{Issuer: f.hospital, Name: strings.Repeat("n", 129)}, types.ErrInvalidName, "max_name_length"},
 		{"bad website", types.MsgUpdateIssuerProfile{Issuer: f.hospital, Website: "javascript:alert(1)"}, types.ErrInvalidWebsite, ""},
 		{"good name, bad website", types.MsgUpdateIssuerProfile{Issuer: f.hospital, Name: "Fine", Website: "mailto:x@y"}, types.ErrInvalidWebsite, ""},
+		{"vault URL of another scheme", types.MsgUpdateIssuerProfile{Issuer: f.hospital, VaultUrl: "ftp://vault.example"}, types.ErrInvalidVaultURL, "https://"},
+		{"vault URL with a user", types.MsgUpdateIssuerProfile{Issuer: f.hospital, VaultUrl: "https://hospital.example@evil.example"}, types.ErrInvalidVaultURL, "user name"},
+		{"vault URL with a query", types.MsgUpdateIssuerProfile{Issuer: f.hospital, VaultUrl: "https://vault.example/?x=1"}, types.ErrInvalidVaultURL, "query"},
+		{"vault URL too long", types.MsgUpdateIssuerProfile{Issuer: f.hospital, VaultUrl: "https://v.example/" + strings.Repeat("a", 300)}, types.ErrInvalidVaultURL, "limit"},
+		{"vault URL by a suspended organisation", types.MsgUpdateIssuerProfile{Issuer: f.suspendedHospital, VaultUrl: "https://v.example"}, types.ErrOrganisationNotActive, ""},
+		{"vault URL by a practitioner", types.MsgUpdateIssuerProfile{Issuer: f.doctor, VaultUrl: "https://v.example"}, types.ErrNotOrganisation, ""},
+		{"vault URL by a stranger", types.MsgUpdateIssuerProfile{Issuer: f.stranger, VaultUrl: "https://v.example"}, types.ErrNotOrganisation, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,4 +94,38 @@ func TestUpdateIssuerProfileRejected(t *testing.T) {
 			require.Empty(t, ctx.EventManager().Events(), "no event on failure")
 		})
 	}
+}
+
+// TestVaultURLAndActiveHospitalVaults: a hospital registers, moves and
+// withdraws its vault; only ACTIVE hospitals with a vault are replicas.
+func TestVaultURLAndActiveHospitalVaults(t *testing.T) {
+	f := newPopulatedFixture(t)
+	vaults := func() []string {
+		hs, err := f.keeper.ActiveHospitalVaults(f.ctx)
+		require.NoError(t, err)
+		var out []string
+		for _, h := range hs {
+			out = append(out, h.Address+" "+h.VaultUrl)
+		}
+		return out
+	}
+	require.Empty(t, vaults())
+	for _, org := range []string{f.hospital, f.clinic, f.suspendedHospital} {
+		if org == f.suspendedHospital {
+			continue // may not update its profile
+		}
+		_, err := f.msgServer.UpdateIssuerProfile(f.freshCtx(), &types.MsgUpdateIssuerProfile{Issuer: org, VaultUrl: "https://vault." + org[:8] + ".example"})
+		require.NoError(t, err)
+	}
+	require.Equal(t, []string{f.hospital + " https://vault." + f.hospital[:8] + ".example"}, vaults(), "a clinic's vault is no replica")
+
+	ctx := f.freshCtx()
+	_, err := f.msgServer.UpdateIssuerProfile(ctx, &types.MsgUpdateIssuerProfile{Issuer: f.hospital, VaultUrl: "http://127.0.0.1:27005"})
+	require.NoError(t, err)
+	requireSingleEvent(t, ctx, &types.EventIssuerProfileUpdated{Address: f.hospital, Name: "hospital", Website: "https://hospital.example", VaultUrl: "http://127.0.0.1:27005"})
+	require.Equal(t, []string{f.hospital + " http://127.0.0.1:27005"}, vaults())
+
+	_, err = f.msgServer.UpdateIssuerProfile(f.freshCtx(), &types.MsgUpdateIssuerProfile{Issuer: f.hospital, VaultUrl: types.VaultURLNone})
+	require.NoError(t, err)
+	require.Empty(t, vaults(), "withdrawn")
 }

@@ -143,3 +143,30 @@ func (k Keeper) memberCount(ctx context.Context, org sdk.AccAddress) (uint64, er
 func statusKindKey(status types.IssuerStatus, kind types.IssuerKind) collections.Pair[int32, int32] {
 	return collections.Join(int32(status), int32(kind))
 }
+
+// ActiveHospitalVaults returns the ACTIVE hospitals that registered a
+// vault URL, in address order: the replicas x/records places payloads on.
+// It reads the (status, kind) index, never every issuer.
+func (k Keeper) ActiveHospitalVaults(ctx context.Context) ([]types.Issuer, error) {
+	iter, err := k.Issuers.Indexes.Status.MatchExact(ctx,
+		collections.Join(int32(types.IssuerStatusActive), int32(types.IssuerKindHospital)))
+	if err != nil {
+		return nil, err
+	}
+	defer iter.Close()
+	var out []types.Issuer
+	for ; iter.Valid(); iter.Next() {
+		addr, err := iter.PrimaryKey()
+		if err != nil {
+			return nil, err
+		}
+		issuer, err := k.Issuers.Get(ctx, addr)
+		if err != nil {
+			return nil, fmt.Errorf("issuer %s of the status index: %w", addr, err)
+		}
+		if issuer.VaultUrl != "" {
+			out = append(out, issuer)
+		}
+	}
+	return out, nil
+}

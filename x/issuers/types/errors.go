@@ -29,4 +29,5 @@ var (
 	ErrInvalidStatusTransition = errorsmod.Register(ModuleName, 23, "invalid issuer status transition")
 	ErrEmptyProfileUpdate      = errorsmod.Register(ModuleName, 24, "profile update changes nothing")
 	ErrNotHospital             = errorsmod.Register(ModuleName, 25, "validator operator is not an active hospital issuer")
+	ErrInvalidVaultURL         = errorsmod.Register(ModuleName, 26, "invalid vault URL")
 )

@@ -113,5 +113,8 @@ func ValidateIssuer(issuer Issuer, params Params) error {
 	if err := ValidateLicenseID(issuer.LicenseId); err != nil {
 		return err
 	}
-	return ValidateWebsite(issuer.Website)
+	if err := ValidateWebsite(issuer.Website); err != nil {
+		return err
+	}
+	return ValidateVaultURL(issuer.VaultUrl)
 }

@@ -86,6 +86,40 @@ func ValidateWebsite(website string) error {
 	return nil
 }
 
+// VaultURLNone is the vault URL value of MsgUpdateIssuerProfile that
+// withdraws the organisation's vault.
+const VaultURLNone = "none"
+
+// ValidateVaultURL checks an optional vault URL: empty, or an absolute
+// http or https URL with a host, no user information, query or fragment
+// (clients append /ipfs/CID to it). http is allowed for vaults on a
+// hospital's private network or loopback.
+func ValidateVaultURL(vaultURL string) error {
+	if vaultURL == "" {
+		return nil
+	}
+	if len(vaultURL) > MaxWebsiteLength {
+		return errorsmod.Wrapf(ErrInvalidVaultURL, "vault URL is %d bytes long; the limit is %d", len(vaultURL), MaxWebsiteLength)
+	}
+	if strings.ContainsFunc(vaultURL, unicode.IsSpace) {
+		return errorsmod.Wrapf(ErrInvalidVaultURL, "%q contains spaces", vaultURL)
+	}
+	u, err := url.Parse(vaultURL)
+	switch {
+	case err != nil:
+		return errorsmod.Wrapf(ErrInvalidVaultURL, "%q is not a URL: %s", vaultURL, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errorsmod.Wrapf(ErrInvalidVaultURL, "%q must start with https:// or http://", vaultURL)
+	case u.Hostname() == "":
+		return errorsmod.Wrapf(ErrInvalidVaultURL, "%q has no host name", vaultURL)
+	case u.User != nil:
+		return errorsmod.Wrapf(ErrInvalidVaultURL, "%q must not contain a user name or password", vaultURL)
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(vaultURL, "?") || strings.HasSuffix(vaultURL, "#"):
+		return errorsmod.Wrapf(ErrInvalidVaultURL, "%q must not have a query or fragment: clients append /ipfs/CID to it", vaultURL)
+	}
+	return nil
+}
+
 // checkText rejects text that would display misleadingly: invalid UTF-8,
 // control characters, or leading or trailing spaces.
 func checkText(kind *errorsmod.Error, field, s string) error {

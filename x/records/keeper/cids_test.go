@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/ipfs/go-cid"
@@ -8,6 +9,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	issuerstypes "github.com/medchain/medchain/x/issuers/types"
 	"github.com/medchain/medchain/x/records/keeper"
 	"github.com/medchain/medchain/x/records/types"
 )
@@ -204,4 +206,37 @@ func TestMigrate1to2BuildsTheCIDIndex(t *testing.T) {
 	requireRejected(t, f, types.ErrCIDInUse, "", func(ctx sdk.Context) (any, error) {
 		return result(f.msgServer.CreateRecord(ctx, msg))
 	})
+}
+
+// TestPlacementQuery: the placement lists replication_factor of the ACTIVE
+// hospitals with vaults, the same for a CID in any spelling, and all of
+// them when there are fewer.
+func TestPlacementQuery(t *testing.T) {
+	f := newFixture(t)
+	for i, name := range []string{"h-a", "h-b", "h-c", "h-d"} {
+		addr, err := f.addressCodec.BytesToString(testAddr(name))
+		require.NoError(t, err)
+		f.issuers.vaults = append(f.issuers.vaults, issuerstypes.Issuer{Address: addr, VaultUrl: fmt.Sprintf("http://127.0.0.1:%d", 27005+10*i)})
+	}
+	c := testCID(t, cid.DagProtobuf, "payload")
+	got, err := f.querier.Placement(f.ctx, &types.QueryPlacementRequest{Cid: c})
+	require.NoError(t, err)
+	require.EqualValues(t, types.DefaultReplicationFactor, got.ReplicationFactor)
+	require.Len(t, got.Replicas, 3)
+	b58, err := cid.MustParse(c).StringOfBase('z')
+	require.NoError(t, err)
+	again, err := f.querier.Placement(f.ctx, &types.QueryPlacementRequest{Cid: b58})
+	require.NoError(t, err)
+	require.Equal(t, got, again)
+
+	vaults, err := f.querier.Vaults(f.ctx, &types.QueryVaultsRequest{})
+	require.NoError(t, err)
+	require.Len(t, vaults.Vaults, 4)
+
+	f.issuers.vaults = f.issuers.vaults[:2]
+	got, err = f.querier.Placement(f.ctx, &types.QueryPlacementRequest{Cid: c})
+	require.NoError(t, err)
+	require.Len(t, got.Replicas, 2, "fewer hospitals than the factor: all of them")
+	_, err = f.querier.Placement(f.ctx, &types.QueryPlacementRequest{Cid: "nope"})
+	require.Error(t, err)
 }

@@ -170,6 +170,34 @@ func (q Querier) LiveCids(ctx context.Context, req *types.QueryLiveCidsRequest) 
 	return &types.QueryLiveCidsResponse{Cids: cids, Pagination: page}, nil
 }
 
+// Placement lists the hospitals whose vaults hold a CID.
+func (q Querier) Placement(ctx context.Context, req *types.QueryPlacementRequest) (*types.QueryPlacementResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	c, err := types.ValidateCID(req.Cid)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	replicas, factor, err := q.Place(ctx, c)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryPlacementResponse{Cid: c.String(), ReplicationFactor: factor, Replicas: replicas}, nil
+}
+
+// Vaults lists the hospitals whose vaults hold replicas, and the factor.
+func (q Querier) Vaults(ctx context.Context, req *types.QueryVaultsRequest) (*types.QueryVaultsResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	replicas, factor, err := q.Replicas(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryVaultsResponse{ReplicationFactor: factor, Vaults: vaultReplicas(replicas)}, nil
+}
+
 // Params returns the module parameters in force.
 func (q Querier) Params(ctx context.Context, req *types.QueryParamsRequest) (*types.QueryParamsResponse, error) {
 	if req == nil {

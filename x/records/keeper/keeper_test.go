@@ -241,10 +241,15 @@ func result[T any](resp *T, err error) (any, error) {
 	return resp, err
 }
 
-// fakeIssuers answers IsAuthorised from a table.
+// fakeIssuers answers IsAuthorised from a table and lists vaults.
 type fakeIssuers struct {
-	ac    address.Codec
-	auths map[string]issuerstypes.Authorisation
+	ac     address.Codec
+	auths  map[string]issuerstypes.Authorisation
+	vaults []issuerstypes.Issuer
+}
+
+func (f *fakeIssuers) ActiveHospitalVaults(context.Context) ([]issuerstypes.Issuer, error) {
+	return f.vaults, nil
 }
 
 var _ types.IssuersKeeper = (*fakeIssuers)(nil)

@@ -16,13 +16,23 @@ type Migrator struct{ k Keeper }
 // NewMigrator returns the migrator of k.
 func NewMigrator(k Keeper) Migrator { return Migrator{k: k} }
 
-// Migrate1to2 builds the CID index of consensus version 2 from the records
-// and their history: a version at its record's current key epoch of an
+// Migrate1to2 sets the replication factor (new in version 2) to its
+// default and builds the CID index from the records and their history: a version at its record's current key epoch of an
 // ACTIVE record becomes live, one of an earlier epoch (released by a
 // rotation) gets a tombstone. The CIDs a redaction erased before version 2
 // are gone from state and cannot be indexed; a record reusing one of them
 // is accepted, as it was before.
 func (m Migrator) Migrate1to2(ctx sdk.Context) error {
+	params, err := m.k.Params.Get(ctx)
+	if err != nil {
+		return fmt.Errorf("reading params: %w", err)
+	}
+	if params.ReplicationFactor == 0 {
+		params.ReplicationFactor = types.DefaultReplicationFactor
+		if err := m.k.Params.Set(ctx, params); err != nil {
+			return fmt.Errorf("setting the replication factor: %w", err)
+		}
+	}
 	records := map[uint64]types.Record{}
 	if err := m.k.Records.Walk(ctx, nil, func(id uint64, r types.Record) (bool, error) {
 		records[id] = r

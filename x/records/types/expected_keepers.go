@@ -15,4 +15,8 @@ type IssuersKeeper interface {
 	// IsAuthorised says whether addr may act as an issuer right now and on
 	// behalf of which organisation.
 	IsAuthorised(ctx context.Context, addr sdk.AccAddress) (issuerstypes.Authorisation, error)
+
+	// ActiveHospitalVaults lists the ACTIVE hospitals with a vault URL, in
+	// address order: the replicas payloads are placed on.
+	ActiveHospitalVaults(ctx context.Context) ([]issuerstypes.Issuer, error)
 }

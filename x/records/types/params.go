@@ -13,6 +13,14 @@ const (
 	// label of any stored record: labels are meant to be short, and
 	// governance cannot make them carry documents.
 	MaxLabelLengthCap uint32 = 256
+
+	// DefaultReplicationFactor is how many hospitals' vaults hold each
+	// live payload by default: the loss of any two leaves one copy.
+	DefaultReplicationFactor uint32 = 3
+
+	// MaxReplicationFactor bounds replication_factor: every placed vault
+	// fetches and stores each payload.
+	MaxReplicationFactor uint32 = 16
 )
 
 // NewParams returns Params with the given limits and allowed kinds.
@@ -21,6 +29,7 @@ func NewParams(maxLabelLength, maxRecordsPerOwnerPerBlock uint32, allowedKinds [
 		MaxLabelLength:             maxLabelLength,
 		MaxRecordsPerOwnerPerBlock: maxRecordsPerOwnerPerBlock,
 		AllowedKinds:               allowedKinds,
+		ReplicationFactor:          DefaultReplicationFactor,
 	}
 }
 
@@ -37,6 +46,9 @@ func (p Params) Validate() error {
 	}
 	if p.MaxRecordsPerOwnerPerBlock == 0 {
 		return errorsmod.Wrap(ErrInvalidParams, "max_records_per_owner_per_block must be greater than 0")
+	}
+	if p.ReplicationFactor == 0 || p.ReplicationFactor > MaxReplicationFactor {
+		return errorsmod.Wrapf(ErrInvalidParams, "replication_factor %d must be between 1 and %d", p.ReplicationFactor, MaxReplicationFactor)
 	}
 	if len(p.AllowedKinds) == 0 {
 		return errorsmod.Wrapf(ErrInvalidParams, "allowed_kinds is empty; allow at least one of: %s", ValidRecordKinds())

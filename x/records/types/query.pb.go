@@ -863,6 +863,263 @@ func (m *QueryLiveCidsResponse) GetPagination() *query.PageResponse {
 	return nil
 }
 
+// VaultReplica is a hospital whose vault holds payloads.
+type VaultReplica struct {
+	// address is the hospital's account.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	// vault_url is where its vault answers.
+	VaultUrl string `protobuf:"bytes,2,opt,name=vault_url,json=vaultUrl,proto3" json:"vault_url,omitempty"`
+}
+
+func (m *VaultReplica) Reset()         { *m = VaultReplica{} }
+func (m *VaultReplica) String() string { return proto.CompactTextString(m) }
+func (*VaultReplica) ProtoMessage()    {}
+func (*VaultReplica) Descriptor() ([]byte, []int) {
+	return fileDescriptor_0265215d3499a073, []int{16}
+}
+func (m *VaultReplica) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *VaultReplica) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_VaultReplica.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *VaultReplica) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_VaultReplica.Merge(m, src)
+}
+func (m *VaultReplica) XXX_Size() int {
+	return m.Size()
+}
+func (m *VaultReplica) XXX_DiscardUnknown() {
+	xxx_messageInfo_VaultReplica.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_VaultReplica proto.InternalMessageInfo
+
+func (m *VaultReplica) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+func (m *VaultReplica) GetVaultUrl() string {
+	if m != nil {
+		return m.VaultUrl
+	}
+	return ""
+}
+
+// QueryPlacementRequest is the request type for Query/Placement.
+type QueryPlacementRequest struct {
+	// cid is the CID to place, in any multibase.
+	Cid string `protobuf:"bytes,1,opt,name=cid,proto3" json:"cid,omitempty"`
+}
+
+func (m *QueryPlacementRequest) Reset()         { *m = QueryPlacementRequest{} }
+func (m *QueryPlacementRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryPlacementRequest) ProtoMessage()    {}
+func (*QueryPlacementRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_0265215d3499a073, []int{17}
+}
+func (m *QueryPlacementRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPlacementRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPlacementRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPlacementRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPlacementRequest.Merge(m, src)
+}
+func (m *QueryPlacementRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPlacementRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPlacementRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPlacementRequest proto.InternalMessageInfo
+
+func (m *QueryPlacementRequest) GetCid() string {
+	if m != nil {
+		return m.Cid
+	}
+	return ""
+}
+
+// QueryPlacementResponse is the response type for Query/Placement.
+type QueryPlacementResponse struct {
+	// cid is the canonical form of the CID.
+	Cid string `protobuf:"bytes,1,opt,name=cid,proto3" json:"cid,omitempty"`
+	// replication_factor is the param in force.
+	ReplicationFactor uint32 `protobuf:"varint,2,opt,name=replication_factor,json=replicationFactor,proto3" json:"replication_factor,omitempty"`
+	// replicas are the placed hospitals, highest rendezvous score first.
+	Replicas []VaultReplica `protobuf:"bytes,3,rep,name=replicas,proto3" json:"replicas"`
+}
+
+func (m *QueryPlacementResponse) Reset()         { *m = QueryPlacementResponse{} }
+func (m *QueryPlacementResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryPlacementResponse) ProtoMessage()    {}
+func (*QueryPlacementResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_0265215d3499a073, []int{18}
+}
+func (m *QueryPlacementResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPlacementResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPlacementResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPlacementResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPlacementResponse.Merge(m, src)
+}
+func (m *QueryPlacementResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPlacementResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPlacementResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPlacementResponse proto.InternalMessageInfo
+
+func (m *QueryPlacementResponse) GetCid() string {
+	if m != nil {
+		return m.Cid
+	}
+	return ""
+}
+
+func (m *QueryPlacementResponse) GetReplicationFactor() uint32 {
+	if m != nil {
+		return m.ReplicationFactor
+	}
+	return 0
+}
+
+func (m *QueryPlacementResponse) GetReplicas() []VaultReplica {
+	if m != nil {
+		return m.Replicas
+	}
+	return nil
+}
+
+// QueryVaultsRequest is the request type for Query/Vaults.
+type QueryVaultsRequest struct {
+}
+
+func (m *QueryVaultsRequest) Reset()         { *m = QueryVaultsRequest{} }
+func (m *QueryVaultsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryVaultsRequest) ProtoMessage()    {}
+func (*QueryVaultsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_0265215d3499a073, []int{19}
+}
+func (m *QueryVaultsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryVaultsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryVaultsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryVaultsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryVaultsRequest.Merge(m, src)
+}
+func (m *QueryVaultsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryVaultsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryVaultsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryVaultsRequest proto.InternalMessageInfo
+
+// QueryVaultsResponse is the response type for Query/Vaults.
+type QueryVaultsResponse struct {
+	// replication_factor is the param in force.
+	ReplicationFactor uint32 `protobuf:"varint,1,opt,name=replication_factor,json=replicationFactor,proto3" json:"replication_factor,omitempty"`
+	// vaults are the ACTIVE hospitals with a vault URL, in address order.
+	Vaults []VaultReplica `protobuf:"bytes,2,rep,name=vaults,proto3" json:"vaults"`
+}
+
+func (m *QueryVaultsResponse) Reset()         { *m = QueryVaultsResponse{} }
+func (m *QueryVaultsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryVaultsResponse) ProtoMessage()    {}
+func (*QueryVaultsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_0265215d3499a073, []int{20}
+}
+func (m *QueryVaultsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryVaultsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryVaultsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryVaultsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryVaultsResponse.Merge(m, src)
+}
+func (m *QueryVaultsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryVaultsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryVaultsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryVaultsResponse proto.InternalMessageInfo
+
+func (m *QueryVaultsResponse) GetReplicationFactor() uint32 {
+	if m != nil {
+		return m.ReplicationFactor
+	}
+	return 0
+}
+
+func (m *QueryVaultsResponse) GetVaults() []VaultReplica {
+	if m != nil {
+		return m.Vaults
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*QueryRecordRequest)(nil), "medchain.records.v1.QueryRecordRequest")
 	proto.RegisterType((*QueryRecordResponse)(nil), "medchain.records.v1.QueryRecordResponse")
@@ -880,75 +1137,92 @@ func init() {
 	proto.RegisterType((*QueryByCidResponse)(nil), "medchain.records.v1.QueryByCidResponse")
 	proto.RegisterType((*QueryLiveCidsRequest)(nil), "medchain.records.v1.QueryLiveCidsRequest")
 	proto.RegisterType((*QueryLiveCidsResponse)(nil), "medchain.records.v1.QueryLiveCidsResponse")
+	proto.RegisterType((*VaultReplica)(nil), "medchain.records.v1.VaultReplica")
+	proto.RegisterType((*QueryPlacementRequest)(nil), "medchain.records.v1.QueryPlacementRequest")
+	proto.RegisterType((*QueryPlacementResponse)(nil), "medchain.records.v1.QueryPlacementResponse")
+	proto.RegisterType((*QueryVaultsRequest)(nil), "medchain.records.v1.QueryVaultsRequest")
+	proto.RegisterType((*QueryVaultsResponse)(nil), "medchain.records.v1.QueryVaultsResponse")
 }
 
 func init() { proto.RegisterFile("medchain/records/v1/query.proto", fileDescriptor_0265215d3499a073) }
 
 var fileDescriptor_0265215d3499a073 = []byte{
-	// 999 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x56, 0x41, 0x6b, 0x24, 0x45,
-	0x14, 0x4e, 0x4d, 0x26, 0x93, 0xe4, 0x29, 0xd1, 0xad, 0x8d, 0x30, 0xdb, 0x89, 0x93, 0x49, 0xc7,
-	0x4d, 0xb2, 0x89, 0xe9, 0xce, 0x24, 0x08, 0x8a, 0x20, 0x3a, 0x0b, 0xab, 0x41, 0xd1, 0xb5, 0x17,
-	0x3d, 0x78, 0x30, 0x74, 0xa6, 0x8b, 0x49, 0xe1, 0x4e, 0xf7, 0xa4, 0xbb, 0x67, 0x4c, 0x0c, 0x01,
-	0x15, 0x11, 0xbc, 0x09, 0x1e, 0x14, 0xc1, 0x7b, 0x14, 0x04, 0x0f, 0xe2, 0x6f, 0xd8, 0xe3, 0xa2,
-	0x17, 0x4f, 0x22, 0x89, 0xe0, 0xdf, 0x90, 0x7e, 0xf5, 0xba, 0x67, 0x7a, 0xd2, 0xe9, 0x99, 0x5d,
-	0x72, 0xf0, 0x32, 0x53, 0x5d, 0xfd, 0xbd, 0x7a, 0x5f, 0x7d, 0xaf, 0xea, 0x7b, 0x0d, 0x0b, 0x2d,
-	0xe1, 0x34, 0xf6, 0x6d, 0xe9, 0x9a, 0xbe, 0x68, 0x78, 0xbe, 0x13, 0x98, 0xdd, 0x9a, 0x79, 0xd0,
-	0x11, 0xfe, 0x91, 0xd1, 0xf6, 0xbd, 0xd0, 0xe3, 0xd7, 0x63, 0x80, 0x41, 0x00, 0xa3, 0x5b, 0xd3,
-	0xae, 0xd9, 0x2d, 0xe9, 0x7a, 0x26, 0xfe, 0x2a, 0x9c, 0xb6, 0xd6, 0xf0, 0x82, 0x96, 0x17, 0x98,
-	0x7b, 0x76, 0x20, 0xd4, 0x02, 0x66, 0xb7, 0xb6, 0x27, 0x42, 0xbb, 0x66, 0xb6, 0xed, 0xa6, 0x74,
-	0xed, 0x50, 0x7a, 0x2e, 0x61, 0x6f, 0x28, 0xec, 0x2e, 0x3e, 0x99, 0xea, 0x81, 0x5e, 0xcd, 0x36,
-	0xbd, 0xa6, 0xa7, 0xe6, 0xa3, 0x11, 0xcd, 0xce, 0x37, 0x3d, 0xaf, 0x79, 0x5f, 0x98, 0x76, 0x5b,
-	0x9a, 0xb6, 0xeb, 0x7a, 0x21, 0xae, 0x16, 0xc7, 0x54, 0xb3, 0xf6, 0xd0, 0xb6, 0x7d, 0xbb, 0x15,
-	0x23, 0x32, 0x77, 0x19, 0x1e, 0xb5, 0x05, 0x01, 0xf4, 0xe7, 0x80, 0xbf, 0x1b, 0x71, 0xb6, 0xf0,
-	0xb5, 0x25, 0x0e, 0x3a, 0x22, 0x08, 0xf9, 0x0c, 0x14, 0xa4, 0x53, 0x66, 0x55, 0xb6, 0x5a, 0xb4,
-	0x0a, 0xd2, 0xd1, 0xdf, 0x83, 0xeb, 0x29, 0x54, 0xd0, 0xf6, 0xdc, 0x40, 0xf0, 0x57, 0xa0, 0xa4,
-	0x96, 0x45, 0xe8, 0x13, 0x5b, 0x73, 0x46, 0x86, 0x66, 0x86, 0x0a, 0xaa, 0x4f, 0x3f, 0xf8, 0x6b,
-	0x61, 0xec, 0xf4, 0xdf, 0x5f, 0xd6, 0x98, 0x45, 0x51, 0xfa, 0x17, 0x05, 0xd0, 0xfa, 0xd6, 0x0d,
-	0xea, 0x47, 0xef, 0x7c, 0xec, 0x0a, 0x3f, 0x66, 0x61, 0xc0, 0x84, 0x17, 0x3d, 0xe3, 0xea, 0xd3,
-	0xf5, 0xf2, 0xef, 0xbf, 0x6e, 0xcc, 0x92, 0x66, 0xaf, 0x39, 0x8e, 0x2f, 0x82, 0xe0, 0x5e, 0xe8,
-	0x4b, 0xb7, 0x69, 0x29, 0x18, 0xdf, 0x86, 0xe2, 0x47, 0xd2, 0x75, 0xca, 0x85, 0x2a, 0x5b, 0x9d,
-	0xd9, 0x5a, 0xc8, 0x21, 0xf3, 0xa6, 0x74, 0x1d, 0x0b, 0xc1, 0xfc, 0x25, 0x28, 0x05, 0xa1, 0x1d,
-	0x76, 0x82, 0xf2, 0x38, 0x86, 0x2d, 0xe6, 0x84, 0xdd, 0x43, 0xa0, 0x45, 0x01, 0xfc, 0x0e, 0x40,
-	0xaf, 0xc2, 0xe5, 0x22, 0x4a, 0xb0, 0x6c, 0x10, 0xc3, 0xe8, 0x38, 0x18, 0xea, 0x3c, 0xd1, 0x71,
-	0x30, 0xee, 0xda, 0x4d, 0x41, 0x7b, 0xb3, 0xfa, 0x22, 0xf5, 0x53, 0x06, 0x73, 0x99, 0x32, 0x90,
-	0xcc, 0xaf, 0xc2, 0x24, 0x51, 0x29, 0xb3, 0xea, 0xf8, 0x23, 0xe8, 0x1c, 0x87, 0xf1, 0xd7, 0x53,
-	0x4c, 0x0b, 0xc8, 0x74, 0x65, 0x28, 0x53, 0x95, 0x3e, 0x45, 0xf5, 0xdb, 0x0b, 0x54, 0x77, 0x82,
-	0xa0, 0xd3, 0x2b, 0xd9, 0x26, 0x94, 0x24, 0x4e, 0x0c, 0xad, 0x19, 0xe1, 0x06, 0x44, 0x2c, 0x3c,
-	0xb6, 0x88, 0x3f, 0x32, 0x98, 0xcf, 0x66, 0xf6, 0xff, 0x53, 0xf1, 0x13, 0xba, 0x4e, 0x6f, 0xc8,
-	0x20, 0xf4, 0x22, 0xc6, 0x4a, 0xbc, 0x39, 0x98, 0x56, 0xa9, 0x76, 0x93, 0xcb, 0x37, 0xa5, 0x26,
-	0x76, 0x9c, 0x2b, 0xd3, 0xe9, 0x27, 0x06, 0xb3, 0xe9, 0xe4, 0xa4, 0xcf, 0x0e, 0x4c, 0x75, 0x85,
-	0x1f, 0x44, 0xf6, 0x42, 0x02, 0xe9, 0x39, 0x02, 0xbd, 0xaf, 0xa0, 0xfd, 0x3a, 0x25, 0xe1, 0x57,
-	0x27, 0xd4, 0x2c, 0xb9, 0xd3, 0x5d, 0xf4, 0x34, 0xda, 0x4e, 0xe2, 0x46, 0xf1, 0x6c, 0xcf, 0x8d,
-	0x94, 0xf7, 0xe5, 0xba, 0x91, 0x0a, 0x4a, 0xb9, 0x91, 0x8a, 0xd2, 0x35, 0x28, 0xe3, 0xb2, 0x6f,
-	0x8b, 0xc3, 0xd0, 0x22, 0xd9, 0xe3, 0x94, 0xeb, 0x70, 0x23, 0xe3, 0x1d, 0x25, 0x1e, 0x74, 0xcb,
-	0x9b, 0x70, 0x0d, 0xc1, 0xf5, 0xa3, 0xdb, 0x32, 0xb1, 0xd4, 0xa7, 0x61, 0xbc, 0x41, 0xa8, 0x69,
-	0x2b, 0x1a, 0xea, 0x07, 0xb4, 0x39, 0x82, 0xd1, 0x62, 0x17, 0x70, 0xe9, 0x63, 0x51, 0x18, 0x38,
-	0x16, 0x65, 0x98, 0x24, 0xd9, 0xd1, 0xbf, 0x8a, 0x56, 0xfc, 0xc8, 0x39, 0x14, 0xef, 0xcb, 0xae,
-	0x40, 0x5f, 0x9a, 0xb2, 0x70, 0xac, 0x7f, 0x48, 0xb5, 0x7f, 0x4b, 0x76, 0xc5, 0x6d, 0xe9, 0xc4,
-	0x8a, 0x0e, 0x1c, 0x2e, 0xf6, 0xd8, 0x87, 0xeb, 0x07, 0x06, 0xcf, 0x0c, 0x24, 0xa0, 0x6d, 0xbd,
-	0x0c, 0xc5, 0x86, 0x4c, 0xae, 0xde, 0x7c, 0x66, 0x69, 0x28, 0xa8, 0xbf, 0x36, 0x18, 0x74, 0x65,
-	0xe7, 0x69, 0xeb, 0xb7, 0x69, 0x98, 0x40, 0x7e, 0xfc, 0x4b, 0x06, 0x25, 0x55, 0x48, 0xbe, 0x92,
-	0x49, 0xe6, 0x62, 0x57, 0xd4, 0x56, 0x87, 0x03, 0x55, 0x4e, 0xfd, 0xd6, 0xe7, 0x7f, 0xfc, 0xf3,
-	0x4d, 0x61, 0x89, 0x2f, 0x9a, 0x59, 0xfd, 0x37, 0x1e, 0x1e, 0x4b, 0xe7, 0x84, 0x9f, 0x32, 0x98,
-	0x49, 0xfb, 0x3e, 0x37, 0x87, 0xe5, 0x19, 0x68, 0x94, 0xda, 0xe6, 0xe8, 0x01, 0x44, 0x70, 0x1b,
-	0x09, 0x6e, 0xf0, 0xf5, 0x4c, 0x82, 0xd8, 0x4e, 0x03, 0xf3, 0x18, 0xff, 0x4f, 0xe2, 0x37, 0xfc,
-	0x67, 0x06, 0x4f, 0x0d, 0xb8, 0x2b, 0x1f, 0x25, 0x75, 0xaa, 0x45, 0x68, 0xb5, 0x47, 0x88, 0x20,
-	0xb6, 0x2f, 0x20, 0x5b, 0x93, 0x6f, 0x64, 0xb2, 0x55, 0x8d, 0x24, 0x92, 0x13, 0x07, 0x3d, 0xbe,
-	0xdf, 0x31, 0x98, 0x24, 0x97, 0xe3, 0x39, 0xb5, 0x4b, 0xbb, 0xb0, 0x76, 0x6b, 0x04, 0x24, 0xf1,
-	0x7a, 0x11, 0x79, 0x6d, 0xf1, 0xcd, 0xfc, 0x32, 0x27, 0xb7, 0xf7, 0xc4, 0xdc, 0x27, 0x3a, 0xdf,
-	0x33, 0x78, 0xb2, 0xdf, 0x4b, 0xf8, 0xc6, 0xe5, 0x59, 0x33, 0xfc, 0x48, 0x33, 0x46, 0x85, 0x13,
-	0xd3, 0x75, 0x64, 0x7a, 0x93, 0x2f, 0x65, 0x32, 0x75, 0xc5, 0x61, 0xb8, 0x9b, 0xb0, 0xe4, 0x9f,
-	0x31, 0x98, 0x40, 0x53, 0xe2, 0xcb, 0x97, 0xa7, 0xe9, 0x37, 0x37, 0x6d, 0x65, 0x28, 0x8e, 0x78,
-	0xac, 0x20, 0x8f, 0x45, 0xbe, 0x90, 0xc9, 0x23, 0xba, 0xec, 0xe6, 0x71, 0x23, 0xba, 0x16, 0x5f,
-	0x31, 0x98, 0x8a, 0x4d, 0x84, 0xe7, 0x94, 0x64, 0xc0, 0xc9, 0xb4, 0xb5, 0x51, 0xa0, 0x44, 0x66,
-	0x19, 0xc9, 0x54, 0x79, 0x25, 0x93, 0x4c, 0x64, 0x98, 0xbb, 0x68, 0x3f, 0x9f, 0x32, 0x28, 0xa9,
-	0xb6, 0x91, 0xe7, 0x15, 0xa9, 0x1e, 0x95, 0xe7, 0x15, 0xe9, 0xb6, 0xa5, 0x2f, 0x21, 0x8b, 0x67,
-	0xf9, 0x9c, 0x79, 0xf9, 0xd7, 0x7c, 0xfd, 0xce, 0x83, 0xb3, 0x0a, 0x7b, 0x78, 0x56, 0x61, 0x7f,
-	0x9f, 0x55, 0xd8, 0xd7, 0xe7, 0x95, 0xb1, 0x87, 0xe7, 0x95, 0xb1, 0x3f, 0xcf, 0x2b, 0x63, 0x1f,
-	0x3c, 0xdf, 0x94, 0xe1, 0x7e, 0x67, 0xcf, 0x68, 0x78, 0xad, 0xde, 0x02, 0xc9, 0xe0, 0x30, 0x59,
-	0x0b, 0x3f, 0xfa, 0xf7, 0x4a, 0xf8, 0xd5, 0xbf, 0xfd, 0x5f, 0x00, 0x00, 0x00, 0xff, 0xff, 0x0c,
-	0xeb, 0xf8, 0xf9, 0xfe, 0x0c, 0x00, 0x00,
+	// 1185 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x97, 0xcf, 0x6f, 0xe3, 0x44,
+	0x14, 0xc7, 0x3b, 0xd9, 0x34, 0x4d, 0xde, 0x2e, 0x85, 0xce, 0x16, 0x94, 0x75, 0x4b, 0xda, 0xa6,
+	0xbb, 0xfd, 0xb9, 0xb5, 0xfb, 0x43, 0x48, 0x20, 0x24, 0x04, 0x5d, 0x54, 0xb6, 0x02, 0x41, 0xf1,
+	0x6a, 0xf7, 0xc0, 0x81, 0xc8, 0x8d, 0x87, 0xd4, 0x22, 0xb1, 0x53, 0xdb, 0x09, 0x2d, 0x55, 0x25,
+	0x40, 0x08, 0x09, 0x4e, 0x08, 0x0e, 0x20, 0x24, 0x4e, 0x5c, 0x0a, 0x12, 0x12, 0x07, 0xfe, 0x88,
+	0x3d, 0xa1, 0x15, 0x5c, 0x38, 0x21, 0xd4, 0x22, 0xf1, 0x6f, 0x20, 0xbf, 0x79, 0x76, 0xe3, 0xd4,
+	0x75, 0xb2, 0x55, 0x0f, 0x5c, 0x5a, 0x7b, 0xfc, 0x7d, 0x33, 0x9f, 0x79, 0x33, 0xf3, 0x7d, 0x13,
+	0x98, 0x68, 0x08, 0xb3, 0xba, 0x63, 0x58, 0xb6, 0xe6, 0x8a, 0xaa, 0xe3, 0x9a, 0x9e, 0xd6, 0x5e,
+	0xd1, 0x76, 0x5b, 0xc2, 0xdd, 0x57, 0x9b, 0xae, 0xe3, 0x3b, 0xfc, 0x7a, 0x28, 0x50, 0x49, 0xa0,
+	0xb6, 0x57, 0x94, 0x11, 0xa3, 0x61, 0xd9, 0x8e, 0x86, 0x7f, 0xa5, 0x4e, 0x59, 0xa8, 0x3a, 0x5e,
+	0xc3, 0xf1, 0xb4, 0x6d, 0xc3, 0x13, 0xb2, 0x03, 0xad, 0xbd, 0xb2, 0x2d, 0x7c, 0x63, 0x45, 0x6b,
+	0x1a, 0x35, 0xcb, 0x36, 0x7c, 0xcb, 0xb1, 0x49, 0x7b, 0x43, 0x6a, 0x2b, 0xf8, 0xa6, 0xc9, 0x17,
+	0xfa, 0x34, 0x5a, 0x73, 0x6a, 0x8e, 0x6c, 0x0f, 0x9e, 0xa8, 0x75, 0xbc, 0xe6, 0x38, 0xb5, 0xba,
+	0xd0, 0x8c, 0xa6, 0xa5, 0x19, 0xb6, 0xed, 0xf8, 0xd8, 0x5b, 0x18, 0x33, 0x99, 0x34, 0x87, 0xa6,
+	0xe1, 0x1a, 0x8d, 0x50, 0x91, 0x38, 0x4b, 0x7f, 0xbf, 0x29, 0x48, 0x50, 0xbe, 0x09, 0xfc, 0xed,
+	0x80, 0x59, 0xc7, 0xcf, 0xba, 0xd8, 0x6d, 0x09, 0xcf, 0xe7, 0xc3, 0x90, 0xb1, 0xcc, 0x22, 0x9b,
+	0x64, 0x73, 0x59, 0x3d, 0x63, 0x99, 0xe5, 0xfb, 0x70, 0x3d, 0xa6, 0xf2, 0x9a, 0x8e, 0xed, 0x09,
+	0xfe, 0x12, 0xe4, 0x64, 0xb7, 0x28, 0xbd, 0xba, 0x3a, 0xa6, 0x26, 0xe4, 0x4c, 0x95, 0x41, 0xeb,
+	0x85, 0x87, 0x7f, 0x4d, 0x0c, 0x1c, 0xfd, 0xfb, 0xcb, 0x02, 0xd3, 0x29, 0xaa, 0xfc, 0x69, 0x06,
+	0x94, 0x8e, 0x7e, 0xbd, 0xf5, 0xfd, 0xb7, 0x3e, 0xb0, 0x85, 0x1b, 0x52, 0xa8, 0x30, 0xe8, 0x04,
+	0xef, 0xd8, 0x7b, 0x61, 0xbd, 0xf8, 0xfb, 0xaf, 0x4b, 0xa3, 0x94, 0xb3, 0x57, 0x4c, 0xd3, 0x15,
+	0x9e, 0x77, 0xcf, 0x77, 0x2d, 0xbb, 0xa6, 0x4b, 0x19, 0x5f, 0x83, 0xec, 0xfb, 0x96, 0x6d, 0x16,
+	0x33, 0x93, 0x6c, 0x6e, 0x78, 0x75, 0x22, 0x05, 0xe6, 0x75, 0xcb, 0x36, 0x75, 0x14, 0xf3, 0x17,
+	0x20, 0xe7, 0xf9, 0x86, 0xdf, 0xf2, 0x8a, 0x57, 0x30, 0x6c, 0x2a, 0x25, 0xec, 0x1e, 0x0a, 0x75,
+	0x0a, 0xe0, 0x1b, 0x00, 0xa7, 0x2b, 0x5c, 0xcc, 0x62, 0x0a, 0x66, 0x54, 0x22, 0x0c, 0xb6, 0x83,
+	0x2a, 0xf7, 0x13, 0x6d, 0x07, 0x75, 0xcb, 0xa8, 0x09, 0x9a, 0x9b, 0xde, 0x11, 0x59, 0x3e, 0x62,
+	0x30, 0x96, 0x98, 0x06, 0x4a, 0xf3, 0xcb, 0x30, 0x44, 0x28, 0x45, 0x36, 0x79, 0xe5, 0x31, 0xf2,
+	0x1c, 0x86, 0xf1, 0xd7, 0x62, 0xa4, 0x19, 0x24, 0x9d, 0xed, 0x49, 0x2a, 0x87, 0x8f, 0xa1, 0x7e,
+	0x73, 0x06, 0x75, 0xd3, 0xf3, 0x5a, 0xa7, 0x4b, 0xb6, 0x0c, 0x39, 0x0b, 0x1b, 0x7a, 0xae, 0x19,
+	0xe9, 0xba, 0x92, 0x98, 0xb9, 0x70, 0x12, 0x7f, 0x64, 0x30, 0x9e, 0x4c, 0xf6, 0xff, 0xcb, 0xe2,
+	0x87, 0x74, 0x9c, 0xee, 0x5a, 0x9e, 0xef, 0x04, 0xc4, 0x32, 0x79, 0x63, 0x50, 0x90, 0x43, 0x55,
+	0xa2, 0xc3, 0x97, 0x97, 0x0d, 0x9b, 0xe6, 0xa5, 0xe5, 0xe9, 0x27, 0x06, 0xa3, 0xf1, 0xc1, 0x29,
+	0x3f, 0x9b, 0x90, 0x6f, 0x0b, 0xd7, 0x0b, 0xec, 0x85, 0x12, 0x54, 0x4e, 0x49, 0xd0, 0x03, 0x29,
+	0xed, 0xcc, 0x53, 0x14, 0x7e, 0x79, 0x89, 0x1a, 0x25, 0x77, 0xda, 0x42, 0x4f, 0xa3, 0xe9, 0x44,
+	0x6e, 0x14, 0xb6, 0x9e, 0xba, 0x91, 0xf4, 0xbe, 0x54, 0x37, 0x92, 0x41, 0x31, 0x37, 0x92, 0x51,
+	0x65, 0x05, 0x8a, 0xd8, 0xed, 0x9b, 0x62, 0xcf, 0xd7, 0x29, 0xed, 0xe1, 0x90, 0x8b, 0x70, 0x23,
+	0xe1, 0x1b, 0x0d, 0xdc, 0xed, 0x96, 0xb7, 0x60, 0x04, 0xc5, 0xeb, 0xfb, 0x77, 0xac, 0xc8, 0x52,
+	0x9f, 0x82, 0x2b, 0x55, 0x52, 0x15, 0xf4, 0xe0, 0xb1, 0xbc, 0x4b, 0x93, 0x23, 0x19, 0x75, 0x76,
+	0x46, 0x17, 0xdf, 0x16, 0x99, 0xae, 0x6d, 0x51, 0x84, 0x21, 0x4a, 0x3b, 0xfa, 0x57, 0x56, 0x0f,
+	0x5f, 0x39, 0x87, 0x6c, 0xdd, 0x6a, 0x0b, 0xf4, 0xa5, 0xbc, 0x8e, 0xcf, 0xe5, 0x77, 0x69, 0xed,
+	0xdf, 0xb0, 0xda, 0xe2, 0x8e, 0x65, 0x86, 0x19, 0xed, 0xda, 0x5c, 0xec, 0xc2, 0x9b, 0xeb, 0x7b,
+	0x06, 0x4f, 0x77, 0x0d, 0x40, 0xd3, 0x7a, 0x11, 0xb2, 0x55, 0x2b, 0x3a, 0x7a, 0xe3, 0x89, 0x4b,
+	0x43, 0x41, 0x9d, 0x6b, 0x83, 0x41, 0x97, 0xb7, 0x9f, 0x2a, 0x70, 0xed, 0x81, 0xd1, 0xaa, 0xfb,
+	0xba, 0x68, 0xd6, 0xad, 0xaa, 0xc1, 0x57, 0x61, 0xc8, 0x90, 0xae, 0xd4, 0xd3, 0xaf, 0x42, 0x61,
+	0xb0, 0x1c, 0xed, 0xa0, 0x8f, 0x4a, 0xcb, 0xad, 0x23, 0x4b, 0x41, 0xcf, 0x63, 0xc3, 0x7d, 0xb7,
+	0x5e, 0x9e, 0xa7, 0xf9, 0x6f, 0xd5, 0x8d, 0xaa, 0x68, 0x08, 0xdb, 0x3f, 0x7f, 0xf9, 0x7f, 0x60,
+	0xf0, 0x4c, 0xb7, 0xf6, 0xdc, 0x3d, 0xb0, 0x04, 0xdc, 0x95, 0xcc, 0xc1, 0x3c, 0x2a, 0xef, 0x19,
+	0x55, 0xdf, 0x71, 0x71, 0xf4, 0x27, 0xf4, 0x91, 0x8e, 0x2f, 0x1b, 0xf8, 0x81, 0xdf, 0x85, 0x3c,
+	0x35, 0x06, 0x65, 0x2d, 0xc8, 0x78, 0x72, 0x59, 0xeb, 0x4c, 0x46, 0xec, 0x28, 0x87, 0xd1, 0xd1,
+	0x09, 0x44, 0x65, 0x74, 0x02, 0xbf, 0x60, 0x74, 0x04, 0xc3, 0x66, 0x02, 0x4f, 0xc6, 0x64, 0xe7,
+	0x61, 0xbe, 0x0a, 0x39, 0xcc, 0x9c, 0x57, 0xcc, 0x5c, 0x00, 0x92, 0x62, 0x57, 0x7f, 0xbb, 0x0a,
+	0x83, 0x08, 0xc3, 0x3f, 0x63, 0x90, 0x93, 0xa7, 0x93, 0xcf, 0x26, 0x76, 0x75, 0xf6, 0xaa, 0xa3,
+	0xcc, 0xf5, 0x16, 0xca, 0xc9, 0x95, 0xe7, 0x3f, 0xf9, 0xe3, 0x9f, 0xaf, 0x33, 0xd3, 0x7c, 0x4a,
+	0x4b, 0xba, 0x54, 0x85, 0x8f, 0x07, 0x96, 0x79, 0xc8, 0x8f, 0x18, 0x0c, 0xc7, 0x8b, 0x39, 0xd7,
+	0x7a, 0x8d, 0xd3, 0x75, 0xfb, 0x51, 0x96, 0xfb, 0x0f, 0x20, 0xc0, 0x35, 0x04, 0x5c, 0xe2, 0x8b,
+	0x89, 0x80, 0x78, 0x47, 0xf2, 0xb4, 0x03, 0xfc, 0x7f, 0x18, 0x7e, 0xe1, 0x3f, 0x33, 0x78, 0xb2,
+	0xab, 0x64, 0xf2, 0x7e, 0x86, 0x8e, 0xd5, 0x7d, 0x65, 0xe5, 0x31, 0x22, 0x88, 0xf6, 0x39, 0xa4,
+	0xd5, 0xf8, 0x52, 0x22, 0xad, 0xbc, 0x1d, 0x04, 0xe9, 0xc4, 0x87, 0x53, 0xde, 0x6f, 0x19, 0x0c,
+	0x51, 0xe9, 0xe2, 0x29, 0x6b, 0x17, 0x2f, 0xad, 0xca, 0x7c, 0x1f, 0x4a, 0xe2, 0x7a, 0x1e, 0xb9,
+	0x56, 0xf9, 0x72, 0xfa, 0x32, 0x47, 0x96, 0x7c, 0xa8, 0xed, 0x10, 0xce, 0x77, 0x0c, 0xae, 0x75,
+	0x16, 0x08, 0xbe, 0x74, 0xfe, 0xa8, 0x09, 0x45, 0x46, 0x51, 0xfb, 0x95, 0x13, 0xe9, 0x22, 0x92,
+	0xde, 0xe2, 0xd3, 0x89, 0xa4, 0xb6, 0xd8, 0xf3, 0x2b, 0x11, 0x25, 0xff, 0x98, 0xc1, 0x20, 0x56,
+	0x1a, 0x3e, 0x73, 0xfe, 0x30, 0x9d, 0x15, 0x4b, 0x99, 0xed, 0xa9, 0x23, 0x8e, 0x59, 0xe4, 0x98,
+	0xe2, 0x13, 0x89, 0x1c, 0x81, 0x83, 0x6b, 0x07, 0xd5, 0xe0, 0x58, 0x7c, 0xce, 0x20, 0x1f, 0x56,
+	0x06, 0x9e, 0xb2, 0x24, 0x5d, 0xe5, 0x49, 0x59, 0xe8, 0x47, 0x4a, 0x30, 0x33, 0x08, 0x33, 0xc9,
+	0x4b, 0x89, 0x30, 0x41, 0x15, 0xac, 0x60, 0x4d, 0xf9, 0x8a, 0x41, 0x21, 0x72, 0x5e, 0x9e, 0x32,
+	0x42, 0xb7, 0x95, 0x2b, 0x8b, 0x7d, 0x69, 0x09, 0xe7, 0x36, 0xe2, 0xcc, 0xf0, 0x9b, 0x89, 0x38,
+	0xcd, 0x50, 0x4f, 0x09, 0xfa, 0x88, 0x41, 0x4e, 0x5a, 0x6a, 0x9a, 0x81, 0xc5, 0xbc, 0x38, 0xcd,
+	0xc0, 0xe2, 0xee, 0x5c, 0x9e, 0x46, 0x96, 0x67, 0xf9, 0x58, 0x22, 0x8b, 0x74, 0x53, 0x44, 0x90,
+	0x77, 0xa4, 0x34, 0x84, 0xd8, 0x85, 0x2c, 0x0d, 0x21, 0x7e, 0x47, 0xeb, 0x81, 0x20, 0x2f, 0x62,
+	0xeb, 0x1b, 0x0f, 0x8f, 0x4b, 0xec, 0xd1, 0x71, 0x89, 0xfd, 0x7d, 0x5c, 0x62, 0x5f, 0x9e, 0x94,
+	0x06, 0x1e, 0x9d, 0x94, 0x06, 0xfe, 0x3c, 0x29, 0x0d, 0xbc, 0x73, 0xbb, 0x66, 0xf9, 0x3b, 0xad,
+	0x6d, 0xb5, 0xea, 0x34, 0x4e, 0x3b, 0x88, 0x1e, 0xf6, 0xa2, 0xbe, 0xf0, 0x17, 0xee, 0x76, 0x0e,
+	0x7f, 0xe2, 0xae, 0xfd, 0x17, 0x00, 0x00, 0xff, 0xff, 0x2b, 0x56, 0xd2, 0x8a, 0xeb, 0x0f, 0x00,
+	0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -983,6 +1257,14 @@ type QueryClient interface {
 	// at the current key epoch of every ACTIVE record), in CID order. Vaults
 	// reconcile their pins against it.
 	LiveCids(ctx context.Context, in *QueryLiveCidsRequest, opts ...grpc.CallOption) (*QueryLiveCidsResponse, error)
+	// Placement lists the hospitals whose vaults hold a CID, in the order
+	// clients try them: rendezvous hashing of the CID over the ACTIVE
+	// hospitals with a vault URL, replication_factor of them.
+	Placement(ctx context.Context, in *QueryPlacementRequest, opts ...grpc.CallOption) (*QueryPlacementResponse, error)
+	// Vaults lists every ACTIVE hospital with a vault URL and the
+	// replication factor: all a vault or client needs to place any CID
+	// itself.
+	Vaults(ctx context.Context, in *QueryVaultsRequest, opts ...grpc.CallOption) (*QueryVaultsResponse, error)
 	// Params returns the current module parameters.
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
 }
@@ -1058,6 +1340,24 @@ func (c *queryClient) LiveCids(ctx context.Context, in *QueryLiveCidsRequest, op
 	return out, nil
 }
 
+func (c *queryClient) Placement(ctx context.Context, in *QueryPlacementRequest, opts ...grpc.CallOption) (*QueryPlacementResponse, error) {
+	out := new(QueryPlacementResponse)
+	err := c.cc.Invoke(ctx, "/medchain.records.v1.Query/Placement", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Vaults(ctx context.Context, in *QueryVaultsRequest, opts ...grpc.CallOption) (*QueryVaultsResponse, error) {
+	out := new(QueryVaultsResponse)
+	err := c.cc.Invoke(ctx, "/medchain.records.v1.Query/Vaults", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *queryClient) Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error) {
 	out := new(QueryParamsResponse)
 	err := c.cc.Invoke(ctx, "/medchain.records.v1.Query/Params", in, out, opts...)
@@ -1089,6 +1389,14 @@ type QueryServer interface {
 	// at the current key epoch of every ACTIVE record), in CID order. Vaults
 	// reconcile their pins against it.
 	LiveCids(context.Context, *QueryLiveCidsRequest) (*QueryLiveCidsResponse, error)
+	// Placement lists the hospitals whose vaults hold a CID, in the order
+	// clients try them: rendezvous hashing of the CID over the ACTIVE
+	// hospitals with a vault URL, replication_factor of them.
+	Placement(context.Context, *QueryPlacementRequest) (*QueryPlacementResponse, error)
+	// Vaults lists every ACTIVE hospital with a vault URL and the
+	// replication factor: all a vault or client needs to place any CID
+	// itself.
+	Vaults(context.Context, *QueryVaultsRequest) (*QueryVaultsResponse, error)
 	// Params returns the current module parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
 }
@@ -1117,6 +1425,12 @@ func (*UnimplementedQueryServer) ByCid(ctx context.Context, req *QueryByCidReque
 }
 func (*UnimplementedQueryServer) LiveCids(ctx context.Context, req *QueryLiveCidsRequest) (*QueryLiveCidsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method LiveCids not implemented")
+}
+func (*UnimplementedQueryServer) Placement(ctx context.Context, req *QueryPlacementRequest) (*QueryPlacementResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Placement not implemented")
+}
+func (*UnimplementedQueryServer) Vaults(ctx context.Context, req *QueryVaultsRequest) (*QueryVaultsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Vaults not implemented")
 }
 func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsRequest) (*QueryParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Params not implemented")
@@ -1252,6 +1566,42 @@ func _Query_LiveCids_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_Placement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryPlacementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Placement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.records.v1.Query/Placement",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Placement(ctx, req.(*QueryPlacementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Vaults_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryVaultsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Vaults(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.records.v1.Query/Vaults",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Vaults(ctx, req.(*QueryVaultsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Query_Params_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(QueryParamsRequest)
 	if err := dec(in); err != nil {
@@ -1302,6 +1652,14 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "LiveCids",
 			Handler:    _Query_LiveCids_Handler,
+		},
+		{
+			MethodName: "Placement",
+			Handler:    _Query_Placement_Handler,
+		},
+		{
+			MethodName: "Vaults",
+			Handler:    _Query_Vaults_Handler,
 		},
 		{
 			MethodName: "Params",
@@ -1925,6 +2283,187 @@ func (m *QueryLiveCidsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *VaultReplica) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *VaultReplica) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *VaultReplica) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.VaultUrl) > 0 {
+		i -= len(m.VaultUrl)
+		copy(dAtA[i:], m.VaultUrl)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.VaultUrl)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPlacementRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPlacementRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPlacementRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Cid) > 0 {
+		i -= len(m.Cid)
+		copy(dAtA[i:], m.Cid)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Cid)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPlacementResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPlacementResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPlacementResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Replicas) > 0 {
+		for iNdEx := len(m.Replicas) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Replicas[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if m.ReplicationFactor != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.ReplicationFactor))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Cid) > 0 {
+		i -= len(m.Cid)
+		copy(dAtA[i:], m.Cid)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Cid)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryVaultsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryVaultsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryVaultsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryVaultsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryVaultsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryVaultsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Vaults) > 0 {
+		for iNdEx := len(m.Vaults) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Vaults[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	if m.ReplicationFactor != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.ReplicationFactor))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -2176,6 +2715,85 @@ func (m *QueryLiveCidsResponse) Size() (n int) {
 	if m.Pagination != nil {
 		l = m.Pagination.Size()
 		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *VaultReplica) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = len(m.VaultUrl)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryPlacementRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Cid)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryPlacementResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Cid)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.ReplicationFactor != 0 {
+		n += 1 + sovQuery(uint64(m.ReplicationFactor))
+	}
+	if len(m.Replicas) > 0 {
+		for _, e := range m.Replicas {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *QueryVaultsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *QueryVaultsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ReplicationFactor != 0 {
+		n += 1 + sovQuery(uint64(m.ReplicationFactor))
+	}
+	if len(m.Vaults) > 0 {
+		for _, e := range m.Vaults {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
 	}
 	return n
 }
@@ -3733,6 +4351,490 @@ func (m *QueryLiveCidsResponse) Unmarshal(dAtA []byte) error {
 				m.Pagination = &query.PageResponse{}
 			}
 			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *VaultReplica) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: VaultReplica: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: VaultReplica: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field VaultUrl", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.VaultUrl = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPlacementRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPlacementRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPlacementRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Cid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Cid = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPlacementResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPlacementResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPlacementResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Cid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Cid = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReplicationFactor", wireType)
+			}
+			m.ReplicationFactor = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ReplicationFactor |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Replicas", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Replicas = append(m.Replicas, VaultReplica{})
+			if err := m.Replicas[len(m.Replicas)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryVaultsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryVaultsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryVaultsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryVaultsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryVaultsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryVaultsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReplicationFactor", wireType)
+			}
+			m.ReplicationFactor = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ReplicationFactor |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Vaults", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Vaults = append(m.Vaults, VaultReplica{})
+			if err := m.Vaults[len(m.Vaults)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
