@@ -38,7 +38,9 @@ func (noIssuers) IsAuthorised(context.Context, sdk.AccAddress) (issuerstypes.Aut
 	return issuerstypes.Authorisation{Reason: "not a registered issuer or practitioner"}, nil
 }
 
-func (noIssuers) ActiveHospitalVaults(context.Context) ([]issuerstypes.Issuer, error) { return nil, nil }
+func (noIssuers) ActiveHospitalVaults(context.Context) ([]issuerstypes.Issuer, error) {
+	return nil, nil
+}
 
 type moduleFixture struct {
 	cdc       *codec.ProtoCodec

@@ -56,8 +56,8 @@ func (k msgServer) UpdateIssuerProfile(ctx context.Context, msg *types.MsgUpdate
 		return nil, errorsmod.Wrap(err, "storing issuer")
 	}
 	if err := emit(ctx, &types.EventIssuerProfileUpdated{
-		Address: issuer.Address,
-		Name:    issuer.Name,
+		Address:  issuer.Address,
+		Name:     issuer.Name,
 		Website:  issuer.Website,
 		VaultUrl: issuer.VaultUrl,
 	}); err != nil {
