@@ -38,7 +38,7 @@ const (
 // Like Import, the root is recorded as unpinned now and survives GC for one
 // grace period unless pinned.
 func (s *Store) ImportCAR(ctx context.Context, r io.Reader, maxBytes int64) (cid.Cid, error) {
-	root, _, err := s.importCARStream(ctx, r, maxBytes, false)
+	root, _, err := s.importCARStream(ctx, r, maxBytes, false, cid.Undef)
 	return root, err
 }
 

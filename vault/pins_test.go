@@ -282,3 +282,51 @@ func TestReleaseOnlyByTheOwningRecordAndGCKeepsLiveRoots(t *testing.T) {
 		t.Fatalf("pinning a collected root = %v, want ErrNotFound", err)
 	}
 }
+
+// A replica fetch (a root-first CAR) never leaves the root in the store
+// before the DAG under it is complete: while the transfer is half done, and
+// after it is cut off, the vault does not hold the root, so it never takes
+// a partial DAG for a held payload; the next fetch completes it.
+func TestReplicaRootWrittenLast(t *testing.T) {
+	src := openStore(t)
+	data := randomBytes(40, 12<<20)
+	root := mustImport(t, src, data)
+	carBytes := mustCAR(t, src, root)
+
+	s := openStore(t)
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.ImportReplica(t.Context(), pr, 0, root)
+		done <- err
+	}()
+	if _, err := pw.Write(carBytes[:len(carBytes)*3/4]); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for blockCount(t, s) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no block of the half transfer was written")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mustHave(t, s, root, false, "the root of a half-done transfer")
+	pw.CloseWithError(errors.New("peer went away"))
+	if err := <-done; err == nil {
+		t.Fatal("a cut-off transfer succeeded")
+	}
+	mustHave(t, s, root, false, "the root of a cut-off transfer")
+
+	size, err := s.ImportReplica(t.Context(), bytes.NewReader(carBytes), 0, root)
+	if err != nil || size != int64(len(data)) {
+		t.Fatalf("second fetch: size %d, %v", size, err)
+	}
+	mustHave(t, s, root, true, "the root of a complete transfer")
+	if !bytes.Equal(cat(t, s, root), data) {
+		t.Fatal("the replica differs from the original")
+	}
+	other := mustImport(t, src, randomBytes(41, 1<<20))
+	if _, err := s.ImportReplica(t.Context(), bytes.NewReader(mustCAR(t, src, other)), 0, root); !errors.Is(err, ErrBadCAR) {
+		t.Fatalf("a CAR of another root: %v, want ErrBadCAR", err)
+	}
+}

@@ -530,7 +530,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := &countingReader{ctx: r.Context(), r: http.MaxBytesReader(w, r.Body, s.max+1)}
-	root, size, err := s.store.importCARStream(r.Context(), body, s.max, rootLastRequested(r))
+	root, size, err := s.store.importCARStream(r.Context(), body, s.max, rootLastRequested(r), cid.Undef)
 	if err != nil {
 		status, reason := uploadErrorStatus(err)
 		if status == http.StatusInternalServerError {

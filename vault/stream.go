@@ -143,7 +143,10 @@ var errUploadEnded = errors.New("vault: the upload ended")
 // added are deleted again, so a rejected upload leaves nothing behind (and
 // GC collects what a crash might strand); blocks the root does not reach are
 // dropped. GC is held off until the root is recorded.
-func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64, rootLast bool) (_ cid.Cid, _ int64, err error) {
+//
+// expect, if defined, is the root the header must name (a replica fetch);
+// anything else is refused before a block is read.
+func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64, rootLast bool, expect cid.Cid) (_ cid.Cid, _ int64, err error) {
 	br, explain, err := openCAR(ctx, r, maxBytes)
 	if err != nil {
 		return cid.Undef, 0, err
@@ -156,6 +159,9 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 		root = br.Roots[0]
 		if err := checkCID(root); err != nil {
 			return cid.Undef, 0, err
+		}
+		if expect.Defined() && root != expect {
+			return cid.Undef, 0, fmt.Errorf("%w: the CAR's root is %s, not the %s asked for", ErrBadCAR, root, expect)
 		}
 	}
 
@@ -193,6 +199,7 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 	}
 	var last cid.Cid
 	var lastData []byte
+	var heldRoot blocks.Block
 	for {
 		if err := ctx.Err(); err != nil {
 			return cid.Undef, 0, err
@@ -226,6 +233,14 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 		if has, err := s.raw.Has(ctx, c); err != nil {
 			return cid.Undef, 0, err
 		} else if has {
+			continue
+		}
+		if c == root {
+			// A header root comes first (a gateway's CAR, a replica
+			// fetch): it is written last, once the DAG under it is
+			// complete, so that a root in the store always means a whole
+			// DAG, even after a crash in the middle of the transfer.
+			heldRoot = blk
 			continue
 		}
 		batch = append(batch, blk)
@@ -275,7 +290,10 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 		return cid.Undef, 0, err
 	}
 	rootData := lastData
-	if root != last {
+	switch {
+	case heldRoot != nil:
+		rootData = heldRoot.RawData()
+	case root != last:
 		if rootData, err = s.Block(ctx, root); err != nil {
 			return cid.Undef, 0, err
 		}
@@ -293,10 +311,27 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 			}
 		}
 	}
+	if heldRoot != nil {
+		if err := s.raw.Put(ctx, heldRoot); err != nil {
+			return cid.Undef, 0, fmt.Errorf("vault: store root %s: %w", root, err)
+		}
+		added = append(added, root)
+	}
 	if err := s.recordWritten(ctx, root); err != nil {
 		return cid.Undef, 0, err
 	}
 	return root, size, nil
+}
+
+// ImportReplica stores the DAG of a CARv1 whose header names root (as an
+// IPFS trustless gateway serves it: GET /ipfs/{root}?format=car), verifying
+// every block against its CID as an upload is verified. The root block is
+// written last, after the DAG under it is complete, so a transfer that
+// fails or is killed midway never leaves the root without its DAG. It
+// returns the file size.
+func (s *Store) ImportReplica(ctx context.Context, r io.Reader, maxBytes int64, root cid.Cid) (int64, error) {
+	_, size, err := s.importCARStream(ctx, r, maxBytes, false, root)
+	return size, err
 }
 
 // blockWriter stores batches of blocks in a goroutine of its own, so that

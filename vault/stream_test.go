@@ -62,7 +62,7 @@ func TestStreamedUploadRejectedLeavesNothing(t *testing.T) {
 			store, err := Open(t.TempDir())
 			require.NoError(t, err)
 			defer store.Close()
-			_, _, err = store.importCARStream(ctx, bytes.NewReader(body), 0, true)
+			_, _, err = store.importCARStream(ctx, bytes.NewReader(body), 0, true, cid.Undef)
 			require.Error(t, err)
 			n := 0
 			keys, err := store.raw.AllKeysChan(ctx)
@@ -129,7 +129,7 @@ func TestGCDuringStreamedUpload(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		root, _, err := store.importCARStream(ctx, pr, 0, true)
+		root, _, err := store.importCARStream(ctx, pr, 0, true, cid.Undef)
 		done <- result{root, err}
 	}()
 	_, err = pw.Write(car.Bytes()[:12<<20])
