@@ -187,3 +187,29 @@ func BuildCAR(ctx context.Context, r io.Reader, w io.Writer) (cid.Cid, error) {
 	}
 	return root, nil
 }
+
+// Has asks whether the vault holds root: a HEAD of its raw block. A vault
+// writes a root only once the DAG under it is complete, so yes means the
+// whole payload. A gated vault answers only with a ticket in Header.
+func (c *Client) Has(ctx context.Context, root cid.Cid) (bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, c.base+"/ipfs/"+root.String()+"?format=raw", nil)
+	if err != nil {
+		return false, err
+	}
+	for k, v := range c.Header {
+		req.Header[k] = v
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return false, fmt.Errorf("vault: has %s: %w", root, err)
+	}
+	resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return true, nil
+	case http.StatusNotFound:
+		return false, nil
+	default:
+		return false, &HTTPError{Op: "has " + root.String(), StatusCode: resp.StatusCode}
+	}
+}

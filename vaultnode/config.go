@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cast"
 
 	servertypes "github.com/cosmos/cosmos-sdk/server/types"
+	"github.com/cosmos/cosmos-sdk/types/bech32"
 )
 
 // Config is the [vault] section of app.toml.
@@ -23,6 +24,12 @@ type Config struct {
 	// FollowChain pins what records point at and unpins what they
 	// release; without it every upload is pinned for good.
 	FollowChain bool `mapstructure:"follow-chain"`
+	// Hospital is the account address of the hospital this vault acts
+	// for: the vault holds the replicas placed on it (fetching them from
+	// the other hospitals' vaults) and hands on what it received that is
+	// placed elsewhere. Empty: the vault is no replica and keeps only what
+	// it receives, until the placed replicas hold it.
+	Hospital string `mapstructure:"hospital"`
 	// ReconcileInterval is how often, with FollowChain, the pins are
 	// reconciled against chain state (the live CIDs of every record), on
 	// top of a pass at start and one before every GC.
@@ -93,6 +100,14 @@ max-upload-size = {{ .Vault.MaxUploadSize }}
 # rotations release; if false, every upload is kept for good.
 follow-chain = {{ .Vault.FollowChain }}
 
+# The account address (med1...) of the hospital this vault acts for, whose
+# vault URL is registered on chain (tx issuers update-profile --vault-url).
+# The vault then holds the replicas placed on that hospital, fetching them
+# from the other hospitals' vaults, and hands on the uploads it receives
+# that are placed elsewhere once their replicas hold them. Empty: the vault
+# is no replica and keeps what it receives until the replicas hold it.
+hospital = "{{ .Vault.Hospital }}"
+
 # With follow-chain: how often the pins are reconciled against chain state
 # (every live CID of every record), so that a restart, a lagging follower or
 # blocks the node pruned never lose a pin. Reconciliation also runs at start
@@ -138,6 +153,9 @@ func ReadConfig(opts servertypes.AppOptions) (Config, error) {
 	}
 	if v := get("follow-chain"); v != nil {
 		c.FollowChain = cast.ToBool(v)
+	}
+	if v := get("hospital"); v != nil {
+		c.Hospital = cast.ToString(v)
 	}
 	if v := get("reconcile-interval"); v != nil {
 		if c.ReconcileInterval, err = cast.ToDurationE(v); err != nil {
@@ -187,6 +205,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("[vault] max-upload-size must be positive, got %d", c.MaxUploadSize)
 	case c.GCInterval < 0 || c.GCGrace < 0:
 		return fmt.Errorf("[vault] gc-interval and gc-grace must not be negative")
+	case c.Hospital != "" && !validBech32(c.Hospital):
+		return fmt.Errorf("[vault] hospital %q is not an account address (med1...)", c.Hospital)
 	case c.FollowChain && c.ReconcileInterval <= 0:
 		return fmt.Errorf("[vault] reconcile-interval must be positive with follow-chain, got %s", c.ReconcileInterval)
 	case c.AccessGate != "" && c.AccessGate != GateOff && c.AccessGate != GateNode && c.AccessGate != GateLight:
@@ -203,4 +223,21 @@ func (c Config) Dir(home string) string {
 		return c.Path
 	}
 	return filepath.Join(home, c.Path)
+}
+
+func validBech32(s string) bool {
+	_, bz, err := bech32.DecodeAndConvert(s)
+	return err == nil && len(bz) > 0
+}
+
+// HospitalAddress is Hospital in bytes (nil when empty).
+func (c Config) HospitalAddress() ([]byte, error) {
+	if c.Hospital == "" {
+		return nil, nil
+	}
+	_, bz, err := bech32.DecodeAndConvert(c.Hospital)
+	if err != nil {
+		return nil, fmt.Errorf("[vault] hospital %q: %w", c.Hospital, err)
+	}
+	return bz, nil
 }

@@ -44,9 +44,9 @@ type Follower struct {
 	poll   time.Duration
 	height atomic.Int64
 
-	// onMissing, if set, hears of each live CID an event pins that this
-	// vault does not hold.
-	onMissing func(cid.Cid)
+	// onMissing, if set, hears of each CID an event pins that this vault
+	// does not hold (the reconciler fetches it if it is placed here).
+	onMissing func(c cid.Cid, recordID, version uint64)
 }
 
 // NewFollower follows source into store's pins.
@@ -157,7 +157,7 @@ func (f *Follower) apply(ctx context.Context, height int64, a Action) error {
 		// Not (or not yet) in this vault: the reconciler counts the live
 		// CIDs this vault lacks and reports them as an error with a metric.
 		if f.onMissing != nil {
-			f.onMissing(c)
+			f.onMissing(c, a.RecordID, a.Version)
 		}
 		return nil
 	case err != nil:

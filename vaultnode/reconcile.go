@@ -1,9 +1,11 @@
 package vaultnode
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,9 +14,11 @@ import (
 	"github.com/cosmos/gogoproto/proto"
 	"github.com/ipfs/go-cid"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/medchain/medchain/placement"
 	"github.com/medchain/medchain/vault"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
@@ -31,16 +35,30 @@ type ChainState interface {
 	// Synced reports whether the node has caught up with the network, so
 	// that its state is the chain's current one.
 	Synced(ctx context.Context) (bool, error)
+	// Vaults lists the ACTIVE hospitals with a vault URL and the
+	// replication factor: what placement needs.
+	Vaults(ctx context.Context) (replicas []placement.Replica, factor int, err error)
 }
 
 // Reconciliation is what one pass found.
 type Reconciliation struct {
 	Live     int       // live CIDs on chain
 	Held     int       // of which this vault holds the root
-	Missing  []cid.Cid // live CIDs this vault lacks
+	Missing  []Repair  // live CIDs this vault must hold and lacks
 	Released int       // pins let go because the chain released their CID
-	Keep     []cid.Cid // the live CIDs held here, for GC to keep
+	HandedOn int       // pins let go because the placed replicas hold them
+	Keep     []cid.Cid // the live CIDs this vault keeps, for GC
 	Synced   bool      // the node had caught up when the pass ran
+}
+
+// Repair is a live CID this vault must hold and lacks, with where to get it.
+type Repair struct {
+	CID      cid.Cid
+	RecordID uint64
+	Version  uint64
+	// Sources are the other vaults to fetch from, in order: the other
+	// placed replicas first, then every other hospital's vault.
+	Sources []placement.Replica
 }
 
 // Reconciler makes a vault's pins agree with chain state: every live CID
@@ -48,21 +66,67 @@ type Reconciliation struct {
 // chain released is let go. Events can be missed (a restart, a lagging
 // follower, blocks the node pruned); state cannot, so a pass repairs
 // whatever the follower missed.
+//
+// With replicas on chain (hospitals that registered vault URLs), which
+// live CIDs this vault must hold is placement's to say: it holds those
+// placed on its hospital (Self) and keeps anything else it received until
+// the placed replicas hold it. Without any, it must hold every live CID.
 type Reconciler struct {
 	store *vault.Store
 	chain ChainState
 	log   Logger
 	now   func() time.Time
+	peers Peers
+
+	// Self is the address of the hospital this vault acts for (nil: it
+	// is no replica, and holds only what it receives until replicated).
+	Self []byte
 
 	mu      sync.Mutex // one pass at a time
 	live    atomic.Int64
 	missing atomic.Int64
 	lastOK  atomic.Int64 // unix seconds of the last complete pass
+
+	repairBytes atomic.Int64
+	queue       chan Repair
+
+	placeMu  sync.Mutex // the hospitals' vaults of the last pass, for Enqueue
+	replicas []placement.Replica
+	factor   int
+	passed   atomic.Bool
+
+	lagMu        sync.Mutex
+	missingSince map[cid.Cid]time.Time
 }
 
-// NewReconciler reconciles store against chain.
-func NewReconciler(store *vault.Store, chain ChainState, log Logger) *Reconciler {
-	return &Reconciler{store: store, chain: chain, log: log, now: time.Now}
+// Peers reaches other vaults: whether one holds a CID, and its CAR.
+type Peers interface {
+	Has(ctx context.Context, vaultURL string, c cid.Cid) (bool, error)
+	FetchCAR(ctx context.Context, vaultURL string, c cid.Cid) (io.ReadCloser, error)
+}
+
+// NewReconciler reconciles store against chain, reaching other vaults
+// through peers.
+func NewReconciler(store *vault.Store, chain ChainState, peers Peers, log Logger) *Reconciler {
+	return &Reconciler{store: store, chain: chain, peers: peers, log: log, now: time.Now,
+		missingSince: map[cid.Cid]time.Time{}, queue: make(chan Repair, 256)}
+}
+
+// Lag is how long the longest-missing CID placed on this vault has been
+// missing (zero when nothing is).
+func (r *Reconciler) Lag() time.Duration {
+	r.lagMu.Lock()
+	defer r.lagMu.Unlock()
+	var oldest time.Time
+	for _, t := range r.missingSince {
+		if oldest.IsZero() || t.Before(oldest) {
+			oldest = t
+		}
+	}
+	if oldest.IsZero() {
+		return 0
+	}
+	return r.now().Sub(oldest)
 }
 
 // Missing is the number of live CIDs the last pass found missing here.
@@ -92,6 +156,14 @@ func (r *Reconciler) Reconcile(ctx context.Context) (Reconciliation, error) {
 	}
 	out.Synced = synced
 
+	replicas, factor, err := r.chain.Vaults(ctx)
+	if err != nil {
+		return out, fmt.Errorf("vault: reconcile: the hospitals' vaults: %w", err)
+	}
+	r.placeMu.Lock()
+	r.replicas, r.factor = replicas, factor
+	r.placeMu.Unlock()
+	r.passed.Store(true)
 	live := map[cid.Cid]bool{}
 	err = r.chain.LiveCIDs(ctx, func(page []recordstypes.LiveCid) error {
 		for _, lc := range page {
@@ -101,10 +173,39 @@ func (r *Reconciler) Reconcile(ctx context.Context) (Reconciliation, error) {
 			}
 			live[c] = true
 			out.Live++
+			placed := placement.Place(c, replicas, factor)
+			mine := len(replicas) == 0 || containsReplica(placed, r.Self)
+			held, err := r.store.Has(ctx, c)
+			if err != nil {
+				return err
+			}
+			switch {
+			case !held && mine:
+				out.Missing = append(out.Missing, Repair{CID: c, RecordID: lc.RecordId, Version: lc.Version,
+					Sources: sources(placed, replicas, r.Self)})
+				continue
+			case !held:
+				continue // another hospital's to hold
+			case !mine && r.handedOn(ctx, c, placed):
+				// Received here (an upload, or placed here before the
+				// hospitals changed); every placed replica holds it now.
+				released, err := r.store.Release(ctx, c, lc.RecordId, r.now())
+				if err != nil && !errors.Is(err, vault.ErrNotPinOwner) {
+					return err
+				}
+				if released {
+					out.HandedOn++
+				}
+				out.Held++
+				continue
+			}
 			err = r.store.PinRecord(ctx, c, lc.RecordId, lc.Version)
 			switch {
-			case errors.Is(err, vault.ErrNotFound):
-				out.Missing = append(out.Missing, c)
+			case errors.Is(err, vault.ErrNotFound): // collected since Has
+				if mine {
+					out.Missing = append(out.Missing, Repair{CID: c, RecordID: lc.RecordId, Version: lc.Version,
+						Sources: sources(placed, replicas, r.Self)})
+				}
 			case err != nil:
 				return err
 			default:
@@ -145,19 +246,97 @@ func (r *Reconciler) Reconcile(ctx context.Context) (Reconciliation, error) {
 	}
 
 	r.live.Store(int64(out.Live))
-	r.missing.Store(int64(len(out.Missing)))
+	r.noteMissing(out.Missing)
 	r.lastOK.Store(r.now().Unix())
 	if n := len(out.Missing); n > 0 {
 		sample := make([]string, 0, 3)
-		for _, c := range out.Missing[:min(n, 3)] {
-			sample = append(sample, c.String())
+		for _, m := range out.Missing[:min(n, 3)] {
+			sample = append(sample, m.CID.String())
 		}
-		r.log.Error("vault: live record payloads are missing from this vault", "missing", n, "live", out.Live, "first", sample)
+		r.log.Error("vault: live record payloads this vault must hold are missing", "missing", n, "live", out.Live, "first", sample)
+	}
+	if out.HandedOn > 0 {
+		r.log.Info("vault: uploads handed on to their placed replicas", "released", out.HandedOn)
 	}
 	if out.Released > 0 {
 		r.log.Info("vault: reconcile released pins the chain let go", "released", out.Released)
 	}
 	return out, nil
+}
+
+// noteMissing records which CIDs are missing now, for the count and the lag.
+func (r *Reconciler) noteMissing(missing []Repair) {
+	r.lagMu.Lock()
+	defer r.lagMu.Unlock()
+	now := r.now()
+	still := make(map[cid.Cid]time.Time, len(missing))
+	for _, m := range missing {
+		if t, ok := r.missingSince[m.CID]; ok {
+			still[m.CID] = t
+		} else {
+			still[m.CID] = now
+		}
+	}
+	r.missingSince = still
+	r.missing.Store(int64(len(missing)))
+}
+
+// repaired drops c from the missing set.
+func (r *Reconciler) repaired(c cid.Cid) {
+	r.lagMu.Lock()
+	defer r.lagMu.Unlock()
+	if _, ok := r.missingSince[c]; ok {
+		delete(r.missingSince, c)
+		r.missing.Add(-1)
+	}
+}
+
+// handedOn reports whether every placed replica other than this vault
+// holds c (a peer that cannot be asked counts as not holding it).
+func (r *Reconciler) handedOn(ctx context.Context, c cid.Cid, placed []placement.Replica) bool {
+	if r.peers == nil || len(placed) == 0 {
+		return false
+	}
+	for _, p := range placed {
+		if bytes.Equal(p.Address, r.Self) {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		ok, err := r.peers.Has(ctx, p.VaultURL, c)
+		cancel()
+		if err != nil || !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func containsReplica(rs []placement.Replica, addr []byte) bool {
+	if len(addr) == 0 {
+		return false
+	}
+	for _, r := range rs {
+		if bytes.Equal(r.Address, addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// sources orders the vaults to fetch c from: the other placed replicas,
+// then every other vault.
+func sources(placed, all []placement.Replica, self []byte) []placement.Replica {
+	out := make([]placement.Replica, 0, len(all))
+	seen := map[string]bool{string(self): true}
+	for _, list := range [][]placement.Replica{placed, all} {
+		for _, r := range list {
+			if !seen[string(r.Address)] {
+				seen[string(r.Address)] = true
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }
 
 // rpcChain reads chain state through a CometBFT RPC client's ABCI queries.
@@ -219,6 +398,22 @@ func (s rpcChain) CIDStatus(ctx context.Context, c cid.Cid) (recordstypes.QueryB
 		return resp, false, nil
 	}
 	return resp, err == nil, err
+}
+
+func (s rpcChain) Vaults(ctx context.Context) ([]placement.Replica, int, error) {
+	var resp recordstypes.QueryVaultsResponse
+	if err := s.query(ctx, "/medchain.records.v1.Query/Vaults", &recordstypes.QueryVaultsRequest{}, &resp); err != nil {
+		return nil, 0, err
+	}
+	out := make([]placement.Replica, 0, len(resp.Vaults))
+	for _, v := range resp.Vaults {
+		addr, err := sdk.AccAddressFromBech32(v.Address)
+		if err != nil {
+			return nil, 0, fmt.Errorf("vault of %q: %w", v.Address, err)
+		}
+		out = append(out, placement.Replica{Address: addr, Name: v.Address, VaultURL: v.VaultUrl})
+	}
+	return out, int(resp.ReplicationFactor), nil
 }
 
 func (s rpcChain) Synced(ctx context.Context) (bool, error) {

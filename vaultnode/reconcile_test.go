@@ -10,6 +10,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/medchain/medchain/placement"
 	"github.com/medchain/medchain/vault"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
@@ -19,6 +20,12 @@ type fakeState struct {
 	live     map[cid.Cid]recordstypes.LiveCid
 	released map[cid.Cid]uint64 // CID -> record that released it
 	catching bool
+	vaults   []placement.Replica
+	factor   int
+}
+
+func (s *fakeState) Vaults(context.Context) ([]placement.Replica, int, error) {
+	return s.vaults, s.factor, nil
 }
 
 func newFakeState() *fakeState {
@@ -87,7 +94,7 @@ func TestLatePinSurvivesGC(t *testing.T) {
 	registered, orphan := upload(t, store), upload(t, store)
 	state := newFakeState()
 	state.add(registered, 1, 1) // on chain; the follower never saw the event
-	r := NewReconciler(store, state, nopLog{})
+	r := NewReconciler(store, state, nil, nopLog{})
 
 	// Past the grace period, GC after a reconciliation keeps the payload
 	// the chain lists and collects only the orphan.
@@ -133,13 +140,14 @@ func TestReconcileReleasesOnlyWhatTheChainReleased(t *testing.T) {
 	state.add(b, 2, 1)
 	state.add(absent, 3, 1)
 	log := &errorLog{}
-	r := NewReconciler(store, state, log)
+	r := NewReconciler(store, state, nil, log)
 
 	res, err := r.Reconcile(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 3, res.Live)
 	require.Equal(t, 2, res.Held)
-	require.Equal(t, []cid.Cid{absent}, res.Missing)
+	require.Len(t, res.Missing, 1)
+	require.Equal(t, absent, res.Missing[0].CID)
 	require.EqualValues(t, 1, r.Missing())
 	require.Len(t, log.errors, 1, "a missing live CID is an error, not an info line")
 	require.EqualValues(t, 2, store.PinnedCount())
@@ -179,7 +187,7 @@ func TestReconcileRestoresPinsAfterRestart(t *testing.T) {
 	defer store.Close()
 	state := newFakeState()
 	state.add(a, 5, 2)
-	_, err = NewReconciler(store, state, nopLog{}).Reconcile(ctx)
+	_, err = NewReconciler(store, state, nil, nopLog{}).Reconcile(ctx)
 	require.NoError(t, err)
 	p, _, err := store.PinInfo(ctx, a)
 	require.NoError(t, err)

@@ -39,7 +39,12 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 			return fmt.Errorf("vault: chain RPC %q: %w", rpcAddr, err)
 		}
 		follower = NewFollower(store, NewRPCSource(c), log)
-		reconciler = NewReconciler(store, NewRPCChainState(c), log)
+		peers := HTTPPeers{Client: &http.Client{Transport: http.DefaultTransport}}
+		reconciler = NewReconciler(store, NewRPCChainState(c), peers, log)
+		if reconciler.Self, err = cfg.HospitalAddress(); err != nil {
+			return err
+		}
+		follower.onMissing = reconciler.Enqueue
 	}
 	srvCfg := vault.Config{MaxUploadBytes: cfg.MaxUploadSize, Logger: log, ChainPins: cfg.FollowChain}
 	gate, closeGate, err := openGate(ctx, cfg, home, rpcAddr)
@@ -68,6 +73,18 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 				Name: "vault_live_cids",
 				Help: "Live record CIDs on chain at the last reconciliation.",
 			}, func() float64 { return float64(reconciler.Live()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "vault_under_replicated",
+				Help: "Live record CIDs placed on this vault's hospital that it does not hold yet (0 when it holds all its replicas).",
+			}, func() float64 { return float64(reconciler.Missing()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "vault_repair_bytes_total",
+				Help: "CAR bytes fetched from other vaults to hold the replicas placed here.",
+			}, func() float64 { return float64(reconciler.RepairBytes()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "vault_replication_lag_seconds",
+				Help: "How long the longest-missing replica placed on this vault has been missing (0 when none is).",
+			}, func() float64 { return reconciler.Lag().Seconds() }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "vault_reconcile_last_success_timestamp_seconds",
 				Help: "When the pins were last reconciled against chain state (unix seconds; 0 never).",
@@ -103,7 +120,7 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 	})
 	if follower != nil {
 		g.Go(func() error { return follower.Run(ctx) })
-		g.Go(func() error { return reconcileLoop(ctx, reconciler, cfg.ReconcileInterval, log) })
+		g.Go(func() error { return reconcileLoop(ctx, reconciler, cfg.ReconcileInterval, cfg.MaxUploadSize, log) })
 	}
 	if cfg.GCInterval > 0 {
 		g.Go(func() error { return gcLoop(ctx, store, reconciler, cfg, log) })
@@ -112,11 +129,13 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 }
 
 // reconcileLoop reconciles at start (retrying until the node answers) and
-// then every interval.
-func reconcileLoop(ctx context.Context, r *Reconciler, interval time.Duration, log Logger) error {
+// then every interval, fetching after each pass the replicas placed here
+// that the vault lacks; between passes it fetches at once what a new
+// record's event asks for (Reconciler.Enqueue).
+func reconcileLoop(ctx context.Context, r *Reconciler, interval time.Duration, maxBytes int64, log Logger) error {
 	wait := time.Second
 	for {
-		_, err := r.Reconcile(ctx)
+		res, err := r.Reconcile(ctx)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -125,11 +144,24 @@ func reconcileLoop(ctx context.Context, r *Reconciler, interval time.Duration, l
 			wait = min(2*wait, interval)
 		default:
 			wait = interval
+			if len(res.Missing) > 0 {
+				r.Repair(ctx, res.Missing, maxBytes)
+			}
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
+		timer := time.NewTimer(wait)
+	idle:
+		for {
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return nil
+			case m := <-r.Queue():
+				if held, err := r.store.Has(ctx, m.CID); err == nil && !held {
+					r.Repair(ctx, []Repair{m}, maxBytes)
+				}
+			case <-timer.C:
+				break idle
+			}
 		}
 	}
 }
