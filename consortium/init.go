@@ -166,6 +166,9 @@ func Init(ctx context.Context, opts Options) error {
 	if err := applyGenesisOverrides(genesis0, cfg); err != nil {
 		return err
 	}
+	if err := registerVaults(genesis0, nodes); err != nil {
+		return err
+	}
 	accountsFile := filepath.Join(dir, gentxDir, "accounts.json")
 	if err := writeBulkAccounts(accountsFile, cfg, addresses); err != nil {
 		return err
@@ -311,6 +314,44 @@ func applyGenesisOverrides(path string, cfg *Config) error {
 	return os.WriteFile(path, append(out, '\n'), 0o644)
 }
 
+// registerVaults gives every validator that genesis registers as a hospital
+// issuer, and that config.yml gave no vault_url, its node's vault on
+// loopback, so that the vaults replicate each other from the first block.
+func registerVaults(path string, nodes []Node) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	doc, err := decodeJSONObject(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	appState, _ := doc["app_state"].(map[string]any)
+	issuersState, _ := appState["issuers"].(map[string]any)
+	list, _ := issuersState["issuers"].([]any)
+	changed := false
+	for _, n := range nodes {
+		for _, item := range list {
+			issuer, ok := item.(map[string]any)
+			if !ok || issuer["address"] != n.Address || issuer["kind"] != "ISSUER_KIND_HOSPITAL" {
+				continue
+			}
+			if url, _ := issuer["vault_url"].(string); url == "" {
+				issuer["vault_url"] = "http://" + hostPort(n.Ports.Vault)
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return nil
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(out, '\n'), 0o644)
+}
+
 func writeBulkAccounts(path string, cfg *Config, addresses map[string]string) error {
 	type coin struct {
 		Denom  string `json:"denom"`
@@ -393,7 +434,7 @@ func configureNode(w io.Writer, n Node, all []Node, v Validator, chainID, denom 
 	} {
 		path := filepath.Join(cfgDir, f.file)
 		if f.file == "app.toml" {
-			sets, err := vaultSets(path, p.Vault)
+			sets, err := vaultSets(path, p.Vault, n.Address)
 			if err != nil {
 				return err
 			}
@@ -416,8 +457,9 @@ func configureNode(w io.Writer, n Node, all []Node, v Validator, chainID, denom 
 }
 
 // vaultSets points the embedded vault's listener at the node's vault port,
-// if app.toml has a [vault] section with a listen address.
-func vaultSets(appToml string, port int) ([]TOMLSet, error) {
+// if app.toml has a [vault] section with a listen address, and names the
+// hospital the vault acts for (the validator's account) if it has that key.
+func vaultSets(appToml string, port int, hospital string) ([]TOMLSet, error) {
 	data, err := os.ReadFile(appToml)
 	if err != nil {
 		return nil, err
@@ -435,18 +477,28 @@ func vaultSets(appToml string, port int) ([]TOMLSet, error) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	var sets []TOMLSet
+	listen := false
 	for _, k := range keys {
 		switch k {
 		case "address", "listen-address", "listen_address", "laddr", "http-address", "http_address", "listen":
+			if listen {
+				continue
+			}
+			listen = true
 			cur, _ := vault[k].(string)
 			val := hostPort(port)
 			if strings.Contains(cur, "://") {
 				val = cur[:strings.Index(cur, "://")+3] + val
 			}
-			return []TOMLSet{{[]string{"vault", k}, val}}, nil
+			sets = append(sets, TOMLSet{[]string{"vault", k}, val})
+		case "hospital":
+			if hospital != "" {
+				sets = append(sets, TOMLSet{[]string{"vault", k}, hospital})
+			}
 		}
 	}
-	return nil, nil
+	return sets, nil
 }
 
 // configureClient writes the client home's client.toml.

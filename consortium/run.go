@@ -57,8 +57,11 @@ func (c *child) exited() bool {
 // them commit blocks and agree on the app hash, prints a summary, and then
 // keeps the network running until ctx is cancelled or the process receives
 // SIGINT or SIGTERM; it then stops the nodes (SIGTERM, then SIGKILL after
-// opts.StopTimeout) and returns nil. If a node exits on its own, Run stops
-// the others and returns an error naming the node and its log file.
+// opts.StopTimeout) and returns nil. If a node fails (a non-zero exit), Run
+// stops the others and returns an error naming the node and its log file;
+// a node stopped cleanly from outside (SIGTERM to its process) is reported
+// and the others keep running, so that an operator can take one hospital
+// down and start it again by hand.
 func Run(ctx context.Context, opts Options) error {
 	bin, err := newBinary(opts.Binary)
 	if err != nil {
@@ -164,16 +167,30 @@ func Run(ctx context.Context, opts Options) error {
 		opts.OnReady(Ready{State: st, Height: height, AppHash: appHash, StartHeight: max(resumed, 0), PIDs: pids, Addresses: addrs})
 	}
 
-	select {
-	case <-ctx.Done():
-		opts.logf("Stopping the network...")
-		return stop()
-	case s := <-sigs:
-		opts.logf("Received %v; stopping the network...", s)
-		return stop()
-	case c := <-exits:
-		_ = stop()
-		return childDied(c, rel)
+	running := len(children)
+	for {
+		select {
+		case <-ctx.Done():
+			opts.logf("Stopping the network...")
+			return stop()
+		case s := <-sigs:
+			opts.logf("Received %v; stopping the network...", s)
+			return stop()
+		case c := <-exits:
+			if c.err != nil {
+				_ = stop()
+				return childDied(c, rel)
+			}
+			// Stopped cleanly by someone (kill -TERM PID): an operator
+			// taking one hospital down. The others keep the chain going.
+			running--
+			opts.logf("Node %s was stopped (exit 0); the other %d keep running. Start it again with:\n  %s start --home %s >> %s 2>&1 &",
+				c.node.Name, running, rel(bin.path), rel(c.node.Home), rel(c.log))
+			if running == 0 {
+				opts.logf("Every node was stopped.")
+				return nil
+			}
+		}
 	}
 }
 

@@ -248,7 +248,7 @@ func runRevoke(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	remote, _, err := medclient.RemoteFromCmd(cmd)
+	remote, _, err := medclient.ReadRemoteFromCmd(cmd, clientCtx)
 	if err != nil {
 		return err
 	}

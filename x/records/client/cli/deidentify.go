@@ -77,7 +77,7 @@ func runDeidentify(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	remote, _, err := medclient.RemoteFromCmd(cmd)
+	remote, _, err := medclient.ReadRemoteFromCmd(cmd, clientCtx)
 	if err != nil {
 		return err
 	}

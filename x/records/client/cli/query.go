@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ipfs/go-cid"
 	"github.com/spf13/cobra"
 
 	"github.com/cosmos/cosmos-sdk/client"
@@ -30,7 +31,7 @@ func GetQueryCmd() *cobra.Command {
 		SuggestionsMinimumDistance: 2,
 		RunE:                       client.ValidateCmd,
 	}
-	cmd.AddCommand(DownloadCmd(), AccessLogCmd())
+	cmd.AddCommand(DownloadCmd(), AccessLogCmd(), ReplicasCmd())
 	return cmd
 }
 
@@ -40,7 +41,8 @@ func DownloadCmd() *cobra.Command {
 		Use:   "download RECORD_ID -o FILE --from KEY [--record-version N]",
 		Short: "Decrypt a record (its current version, or an earlier one) you may read into FILE",
 		Long: "Asks the chain for the signer's wrap of the record key (CheckAccess), opens it with the encryption key " +
-			"derived from --from, fetches the payload from the vault, verifies every block against the record's CID, " +
+			"derived from --from, fetches the payload from the --vault vault or else from the vaults placement names for it " +
+			"(in order, moving on when one is down, slow or lacks it), verifies every block against the record's CID, " +
 			"decrypts it and writes FILE. The plaintext goes to a temporary file beside FILE that is renamed only when " +
 			"complete, so FILE never holds a partial or unverified payload. An account without access gets \"no access\" " +
 			"and nothing is written. --record-version N downloads an earlier version of the current key epoch (the versions " +
@@ -110,17 +112,24 @@ func runDownload(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	remote, _, err := medclient.RemoteFromCmd(cmd)
+	remote, _, err := medclient.ReadRemoteFromCmd(cmd, clientCtx)
 	if err != nil {
 		return err
 	}
-	if vc, ok := remote.(*vault.Client); ok {
-		// A vault with its access gate on serves only to a signed ticket.
-		ticket, err := medclient.Ticket(clientCtx, accessgate.PurposeRead, id, payload.Version, payload.Cid)
+	// A vault with its access gate on serves only to a signed ticket, and
+	// burns it: each vault tried gets one of its own.
+	ticket := func(cid.Cid) (string, error) {
+		return medclient.Ticket(clientCtx, accessgate.PurposeRead, id, payload.Version, payload.Cid)
+	}
+	switch r := remote.(type) {
+	case *vault.Client:
+		t, err := ticket(root)
 		if err != nil {
 			return err
 		}
-		vc.Header = http.Header{accessgate.Header: {ticket}}
+		r.Header = http.Header{accessgate.Header: {t}}
+	case *medclient.Replicas:
+		r.Ticket = ticket
 	}
 	n, err := medclient.DownloadFile(ctx, remote, root, recordKey, path)
 	if err != nil {

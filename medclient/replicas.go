@@ -1,0 +1,144 @@
+package medclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/ipfs/go-cid"
+	"github.com/spf13/cobra"
+
+	"github.com/medchain/medchain/vault"
+	recordstypes "github.com/medchain/medchain/x/records/types"
+)
+
+// Replicas is a Remote that reads a payload from Primary first and then
+// from the vaults placement names for it, in order, moving on to the next
+// on an error, a timeout or a 404; it writes to Primary. Every vault's answer
+// is verified block by block (vault.Client.Fetch), so a vault that lies is
+// just one more that failed.
+type Replicas struct {
+	// Primary takes uploads and is the last place reads are tried.
+	Primary    Remote
+	PrimaryURL string
+	// Placed returns the vault URLs placement names for root, in order.
+	Placed func(ctx context.Context, root cid.Cid) ([]string, error)
+	// HTTP reaches the placed vaults.
+	HTTP *http.Client
+	// Ticket, if set, signs a fresh access-gate ticket for root for each
+	// vault tried (a gated vault burns a ticket's nonce).
+	Ticket func(root cid.Cid) (string, error)
+	// Log, if set, hears which vault failed and which is tried next.
+	Log io.Writer
+}
+
+// Upload implements Remote: uploads go to Primary.
+func (r *Replicas) Upload(ctx context.Context, car io.Reader) (string, error) {
+	return r.Primary.Upload(ctx, car)
+}
+
+// Fetch implements Remote.
+func (r *Replicas) Fetch(ctx context.Context, root cid.Cid, dst io.Writer) error {
+	urls, err := r.Placed(ctx, root)
+	if err != nil && r.Log != nil {
+		fmt.Fprintf(r.Log, "could not ask the chain where %s is placed (%v); trying %s\n", root, err, r.PrimaryURL)
+	}
+	if err != nil {
+		urls = nil
+	}
+	tried := map[string]bool{}
+	var errs []string
+	for _, u := range append([]string{r.PrimaryURL}, urls...) {
+		u = strings.TrimRight(u, "/")
+		if u == "" || tried[u] {
+			continue
+		}
+		tried[u] = true
+		vc := vault.NewClient(u, r.HTTP)
+		if pc, ok := r.Primary.(*vault.Client); ok && u == strings.TrimRight(r.PrimaryURL, "/") {
+			vc = pc
+		}
+		if r.Ticket != nil {
+			t, err := r.Ticket(root)
+			if err != nil {
+				return err
+			}
+			vc.Header = http.Header{"X-Medchain-Ticket": {t}}
+		}
+		w := &countingWriter{w: dst}
+		err := vc.Fetch(ctx, root, w)
+		if err == nil {
+			return nil
+		}
+		if w.n > 0 || ctx.Err() != nil {
+			return err // the payload was being written: not a vault's failure
+		}
+		errs = append(errs, fmt.Sprintf("%s: %v", u, err))
+		if r.Log != nil {
+			fmt.Fprintf(r.Log, "vault %s could not serve %s (%v); trying the next\n", u, root, err)
+		}
+	}
+	return fmt.Errorf("no vault could serve %s: %s: %w", root, strings.Join(errs, "; "), errNoReplica)
+}
+
+var errNoReplica = errors.New("every placed vault failed")
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// PlacedVaults asks the chain which vaults hold root, in order.
+func PlacedVaults(ctx context.Context, clientCtx client.Context, root cid.Cid) ([]string, error) {
+	resp, err := recordstypes.NewQueryClient(clientCtx).Placement(ctx, &recordstypes.QueryPlacementRequest{Cid: root.String()})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(resp.Replicas))
+	for _, r := range resp.Replicas {
+		out = append(out, r.VaultUrl)
+	}
+	return out, nil
+}
+
+// ReplicaHTTPClient reaches vaults with timeouts short enough to fail over
+// from one that is down or hangs: 5 s to connect, 30 s for the answer's
+// headers (the body may take as long as the payload needs).
+func ReplicaHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		ResponseHeaderTimeout: 30 * time.Second,
+		IdleConnTimeout:       90 * time.Second,
+	}}
+}
+
+// ReadRemoteFromCmd returns where a command that reads payloads reads from:
+// the vault --vault (or $MEDCHAIN_VAULT) names first, then the vaults
+// placement names for each payload, in order, failing over from one that
+// is down, slow or lacks it; with --ipfs-api, that Kubo node only. Uploads
+// go to the named vault.
+func ReadRemoteFromCmd(cmd *cobra.Command, clientCtx client.Context) (Remote, string, error) {
+	remote, base, err := RemoteFromCmd(cmd)
+	if err != nil || base == "" {
+		return remote, base, err
+	}
+	return &Replicas{
+		Primary: remote, PrimaryURL: base, HTTP: ReplicaHTTPClient(), Log: cmd.ErrOrStderr(),
+		Placed: func(ctx context.Context, root cid.Cid) ([]string, error) {
+			return PlacedVaults(ctx, clientCtx, root)
+		},
+	}, base, nil
+}
