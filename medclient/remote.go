@@ -30,11 +30,7 @@ const (
 // AddRemoteFlags adds --vault and --ipfs-api to a command that moves
 // payloads.
 func AddRemoteFlags(cmd *cobra.Command) {
-	def := DefaultVaultURL
-	if v := os.Getenv(EnvVault); v != "" {
-		def = v
-	}
-	cmd.Flags().String(FlagVault, def, "URL of the medchain vault that holds the encrypted payloads ($"+EnvVault+" sets the default)")
+	cmd.Flags().String(FlagVault, defaultVaultURL(), "URL of the medchain vault that holds the encrypted payloads ($"+EnvVault+" sets the default)")
 	cmd.Flags().String(FlagIPFSAPI, "", "use a Kubo node's RPC API (e.g. http://127.0.0.1:5001) instead of a vault")
 }
 
@@ -53,10 +49,24 @@ func RemoteFromCmd(cmd *cobra.Command) (Remote, string, error) {
 		return vault.NewKuboClient(api, hc), "", nil
 	}
 	base, _ := cmd.Flags().GetString(FlagVault)
+	if strings.HasPrefix(base, "map[") {
+		// The SDK fills flags that were not given from the home's config
+		// files by name, and app.toml has a [vault] table: that is the
+		// node's vault configuration, not a URL. Use the default.
+		base = defaultVaultURL()
+	}
 	if err := checkURL(FlagVault, base); err != nil {
 		return nil, "", err
 	}
 	return vault.NewClient(base, hc), base, nil
+}
+
+// defaultVaultURL is $MEDCHAIN_VAULT, else DefaultVaultURL.
+func defaultVaultURL() string {
+	if v := os.Getenv(EnvVault); v != "" {
+		return v
+	}
+	return DefaultVaultURL
 }
 
 func checkURL(flag, s string) error {

@@ -245,8 +245,8 @@ func (r *Reconciler) Reconcile(ctx context.Context) (Reconciliation, error) {
 		}
 	}
 
-	r.live.Store(int64(out.Live))
 	r.noteMissing(out.Missing)
+	r.live.Store(int64(out.Live))
 	r.lastOK.Store(r.now().Unix())
 	if n := len(out.Missing); n > 0 {
 		sample := make([]string, 0, 3)
