@@ -3,8 +3,10 @@ package accessgate
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/cosmos/gogoproto/proto"
+	"github.com/ipfs/go-cid"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
@@ -13,6 +15,7 @@ import (
 
 	"github.com/medchain/medchain/lightclient"
 	accesstypes "github.com/medchain/medchain/x/access/types"
+	issuerstypes "github.com/medchain/medchain/x/issuers/types"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
@@ -78,11 +81,84 @@ func (n *NodeChecker) Check(ctx context.Context, recordID, version uint64, reade
 	return v, nil
 }
 
+// Replica implements Checker.
+func (n *NodeChecker) Replica(ctx context.Context, hospital string, c cid.Cid) (ReplicaVerdict, error) {
+	var iss issuerstypes.QueryIssuerResponse
+	h, err := n.query(ctx, "/medchain.issuers.v1.Query/Issuer", &issuerstypes.QueryIssuerRequest{Address: hospital}, &iss)
+	if err != nil {
+		if strings.Contains(err.Error(), "not found") {
+			return ReplicaVerdict{Reason: hospital + " is not a registered issuer", Height: h}, nil
+		}
+		return ReplicaVerdict{}, err
+	}
+	if why := replicaIssuer(iss.Issuer); why != "" {
+		return ReplicaVerdict{Reason: why, Height: h}, nil
+	}
+	var by recordstypes.QueryByCidResponse
+	h, err = n.query(ctx, "/medchain.records.v1.Query/ByCid", &recordstypes.QueryByCidRequest{Cid: c.String()}, &by)
+	if err != nil {
+		if strings.Contains(err.Error(), "no record has ever used") {
+			return ReplicaVerdict{Reason: c.String() + " is no record's payload", Height: h}, nil
+		}
+		return ReplicaVerdict{}, err
+	}
+	if !by.Live {
+		return ReplicaVerdict{Reason: fmt.Sprintf("%s was released by record %d", c, by.RecordId), RecordID: by.RecordId, Height: h}, nil
+	}
+	return ReplicaVerdict{Allowed: true, RecordID: by.RecordId, Height: h}, nil
+}
+
+// replicaIssuer says why an issuer may not hold replicas ("" if it may).
+func replicaIssuer(i issuerstypes.Issuer) string {
+	switch {
+	case i.Kind != issuerstypes.IssuerKindHospital:
+		return i.Address + " is not a hospital"
+	case i.Status != issuerstypes.IssuerStatusActive:
+		return "hospital " + i.Address + " is " + i.Status.Label()
+	}
+	return ""
+}
+
 // LightChecker verifies every answer with a light client.
 type LightChecker struct{ lc *lightclient.Client }
 
 // NewLightChecker uses lc.
 func NewLightChecker(lc *lightclient.Client) *LightChecker { return &LightChecker{lc: lc} }
+
+// Replica implements Checker: the hospital's issuer entry and the CID's
+// entry in the live index are proven at one verified header.
+func (l *LightChecker) Replica(ctx context.Context, hospital string, c cid.Cid) (ReplicaVerdict, error) {
+	addr, err := sdk.AccAddressFromBech32(hospital)
+	if err != nil {
+		return ReplicaVerdict{}, err
+	}
+	at, err := l.lc.Latest(ctx)
+	if err != nil {
+		return ReplicaVerdict{}, err
+	}
+	v := ReplicaVerdict{Height: at.Height, Verified: true}
+	issuer, found, err := l.lc.IssuerAt(ctx, at, addr)
+	if err != nil {
+		return ReplicaVerdict{}, err
+	}
+	if !found {
+		v.Reason = hospital + " is not a registered issuer"
+		return v, nil
+	}
+	if v.Reason = replicaIssuer(issuer); v.Reason != "" {
+		return v, nil
+	}
+	use, live, err := l.lc.LiveCIDAt(ctx, at, c)
+	if err != nil {
+		return ReplicaVerdict{}, err
+	}
+	if !live {
+		v.Reason = c.String() + " is not a live payload"
+		return v, nil
+	}
+	v.Allowed, v.RecordID = true, use.RecordId
+	return v, nil
+}
 
 // Check implements Checker: the access decision and the version's CID are
 // proven at the same verified header.

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,9 +35,23 @@ type Verdict struct {
 }
 
 // Checker asks the chain whether reader may read record recordID, and
-// what version (0: the current one) of it is.
+// what version (0: the current one) of it is; and whether a hospital's
+// vault may copy a payload.
 type Checker interface {
 	Check(ctx context.Context, recordID, version uint64, reader string) (Verdict, error)
+	// Replica says whether hospital is an ACTIVE hospital issuer and c a
+	// live CID (a version at the current key epoch of an ACTIVE record),
+	// whose record it names.
+	Replica(ctx context.Context, hospital string, c cid.Cid) (ReplicaVerdict, error)
+}
+
+// ReplicaVerdict is what the chain says of a replica read.
+type ReplicaVerdict struct {
+	Allowed  bool
+	Reason   string
+	RecordID uint64 // the record the CID belongs to, if live
+	Height   int64
+	Verified bool
 }
 
 // Gate guards a vault's reads.
@@ -65,9 +81,12 @@ func (e *GateError) HTTPStatus() int { return e.Status }
 // AllowRead decides a read of root: nil to serve it, a *GateError to
 // refuse. Every decision with a valid ticket is logged.
 func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
-	t, err := g.ticket(r, PurposeRead)
+	t, err := g.ticket(r, PurposeRead, PurposeReplica)
 	if err != nil {
 		return err
+	}
+	if t.Purpose == PurposeReplica {
+		return g.allowReplica(r, t, root)
 	}
 	e := Entry{Time: g.now().UTC(), Reader: t.Reader, RecordID: t.RecordID, Version: t.Version, CID: root.String()}
 	deny := func(status int, reason string) error {
@@ -105,8 +124,39 @@ func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
 	return nil
 }
 
-// ticket verifies the request's ticket for purpose and burns its nonce.
-func (g *Gate) ticket(r *http.Request, purpose string) (Ticket, error) {
+// allowReplica decides a hospital vault's copy of a live payload: only
+// ciphertext moves, to a vault the chain says must hold it. The decision
+// is logged under the CID's record, for its owner to see.
+func (g *Gate) allowReplica(r *http.Request, t Ticket, root cid.Cid) error {
+	e := Entry{Time: g.now().UTC(), Reader: t.Reader, CID: root.String()}
+	deny := func(status int, reason string) error {
+		e.Outcome, e.Reason = "deny", reason
+		if err := g.log.Append(e); err != nil {
+			return &GateError{http.StatusInternalServerError, "access log: " + err.Error()}
+		}
+		return &GateError{status, reason}
+	}
+	if t.CID != root.String() {
+		return deny(http.StatusForbidden, fmt.Sprintf("the ticket is for %s, not %s", t.CID, root))
+	}
+	v, err := g.checker.Replica(r.Context(), t.Reader, root)
+	if err != nil {
+		return deny(http.StatusServiceUnavailable, "could not ask the chain: "+err.Error())
+	}
+	e.RecordID, e.Height, e.Verified = v.RecordID, v.Height, v.Verified
+	if !v.Allowed {
+		return deny(http.StatusForbidden, "replica read refused: "+v.Reason)
+	}
+	e.Outcome, e.Reason = "allow", "replica for "+t.Reader
+	if err := g.log.Append(e); err != nil {
+		return &GateError{http.StatusInternalServerError, "access log: " + err.Error()}
+	}
+	return nil
+}
+
+// ticket verifies the request's ticket for one of purposes and burns its
+// nonce.
+func (g *Gate) ticket(r *http.Request, purposes ...string) (Ticket, error) {
 	t, err := Verify(r.Header.Get(Header), g.now())
 	if errors.Is(err, ErrNoTicket) {
 		return t, &GateError{http.StatusUnauthorized, err.Error()}
@@ -114,8 +164,8 @@ func (g *Gate) ticket(r *http.Request, purpose string) (Ticket, error) {
 	if err != nil {
 		return t, &GateError{http.StatusUnauthorized, err.Error()}
 	}
-	if t.Purpose != purpose {
-		return t, &GateError{http.StatusUnauthorized, fmt.Sprintf("a %q ticket cannot be used to %s", t.Purpose, purpose)}
+	if !slices.Contains(purposes, t.Purpose) {
+		return t, &GateError{http.StatusUnauthorized, fmt.Sprintf("a %q ticket cannot be used to %s", t.Purpose, strings.Join(purposes, " or "))}
 	}
 	if !g.nonces.use(t.Nonce, time.Unix(t.Expires, 0)) {
 		return t, &GateError{http.StatusUnauthorized, "ticket already used (replay)"}

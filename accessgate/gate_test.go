@@ -93,10 +93,24 @@ func TestTicketVerification(t *testing.T) {
 // CIDs in versions (the last one current); versions before released are of
 // an older key epoch.
 type fakeChain struct {
-	owner    string
-	versions []string
-	released int
-	readers  map[string]bool
+	owner     string
+	versions  []string
+	released  int
+	readers   map[string]bool
+	hospitals map[string]bool
+}
+
+// Replica allows the hospitals in f.hospitals to copy the live versions.
+func (f fakeChain) Replica(_ context.Context, hospital string, c cid.Cid) (ReplicaVerdict, error) {
+	if !f.hospitals[hospital] {
+		return ReplicaVerdict{Reason: hospital + " is not a hospital"}, nil
+	}
+	for i, v := range f.versions {
+		if v == c.String() && i >= f.released {
+			return ReplicaVerdict{Allowed: true, RecordID: 1, Height: 42}, nil
+		}
+	}
+	return ReplicaVerdict{Reason: c.String() + " is not a live payload"}, nil
 }
 
 func (f fakeChain) Check(_ context.Context, id, version uint64, reader string) (Verdict, error) {
@@ -237,4 +251,45 @@ func TestGateBindsTicketsToTheRecordsOwnCIDs(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 9)
 	require.Equal(t, uint64(2), entries[2].Version)
+}
+
+// TestGateServesReplicasToActiveHospitalsOnly: a hospital's replica
+// ticket gets a live payload (logged under its record for the owner); a
+// patient's, a released version's, or a ticket for another CID does not;
+// and a replica ticket reads nothing but ciphertext blocks.
+func TestGateServesReplicasToActiveHospitalsOnly(t *testing.T) {
+	hospital, patient := newAccount(), newAccount()
+	v1 := cid.NewCidV1(cid.Raw, mustHash(t, "v1, released"))
+	v2 := cid.NewCidV1(cid.Raw, mustHash(t, "v2, live"))
+	log, err := OpenLog(filepath.Join(t.TempDir(), "access.log"))
+	require.NoError(t, err)
+	g := New(fakeChain{owner: patient.addr, versions: []string{v1.String(), v2.String()}, released: 1,
+		hospitals: map[string]bool{hospital.addr: true}}, log)
+	read := func(a account, ticketCID string, root cid.Cid) (int, string) {
+		tk, err := NewTicket(PurposeReplica, 0, ticketCID, a.addr, time.Minute)
+		require.NoError(t, err)
+		h, err := Sign(tk, a.signer())
+		require.NoError(t, err)
+		r := httptest.NewRequest(http.MethodHead, "/ipfs/"+root.String(), nil)
+		r.Header.Set(Header, h)
+		if err := g.AllowRead(r, root); err != nil {
+			return err.(*GateError).Status, err.Error()
+		}
+		return http.StatusOK, ""
+	}
+	status, msg := read(hospital, v2.String(), v2)
+	require.Equal(t, http.StatusOK, status, msg)
+	status, msg = read(patient, v2.String(), v2)
+	require.Equal(t, http.StatusForbidden, status)
+	require.Contains(t, msg, "not a hospital")
+	status, msg = read(hospital, v1.String(), v1)
+	require.Equal(t, http.StatusForbidden, status)
+	require.Contains(t, msg, "not a live payload")
+	status, _ = read(hospital, v2.String(), v1)
+	require.Equal(t, http.StatusForbidden, status, "a ticket for another CID")
+
+	entries, err := log.ForRecord(1)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "the allowed replica read is in the record's log")
+	require.Equal(t, hospital.addr, entries[0].Reader)
 }

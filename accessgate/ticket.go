@@ -28,6 +28,9 @@ const Header = "X-Medchain-Ticket"
 const (
 	PurposeRead = "read" // fetch a record's payload
 	PurposeLog  = "log"  // the owner reads the record's access log
+	// PurposeReplica is a hospital's vault fetching a live payload placed
+	// on it: the reader is the hospital, the ticket names the CID only.
+	PurposeReplica = "replica"
 )
 
 // MaxTicketLifetime bounds how far ahead a ticket may expire.

@@ -434,7 +434,7 @@ func configureNode(w io.Writer, n Node, all []Node, v Validator, chainID, denom 
 	} {
 		path := filepath.Join(cfgDir, f.file)
 		if f.file == "app.toml" {
-			sets, err := vaultSets(path, p.Vault, n.Address)
+			sets, err := vaultSets(path, p.Vault, n.Address, n.Name)
 			if err != nil {
 				return err
 			}
@@ -458,8 +458,9 @@ func configureNode(w io.Writer, n Node, all []Node, v Validator, chainID, denom 
 
 // vaultSets points the embedded vault's listener at the node's vault port,
 // if app.toml has a [vault] section with a listen address, and names the
-// hospital the vault acts for (the validator's account) if it has that key.
-func vaultSets(appToml string, port int, hospital string) ([]TOMLSet, error) {
+// hospital the vault acts for (the validator's account) and its key in the
+// node's keyring, if app.toml has those keys.
+func vaultSets(appToml string, port int, hospital, keyName string) ([]TOMLSet, error) {
 	data, err := os.ReadFile(appToml)
 	if err != nil {
 		return nil, err
@@ -495,6 +496,13 @@ func vaultSets(appToml string, port int, hospital string) ([]TOMLSet, error) {
 		case "hospital":
 			if hospital != "" {
 				sets = append(sets, TOMLSet{[]string{"vault", k}, hospital})
+			}
+		case "hospital-key":
+			// The node's keyring holds the validator's account key under
+			// the validator's name: it signs replica tickets for gated
+			// vaults.
+			if hospital != "" && keyName != "" {
+				sets = append(sets, TOMLSet{[]string{"vault", k}, keyName})
 			}
 		}
 	}

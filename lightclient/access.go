@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cosmos/gogoproto/proto"
+	"github.com/ipfs/go-cid"
 
 	"cosmossdk.io/collections"
 
@@ -215,6 +216,41 @@ func (c *Client) RecordVersionAt(ctx context.Context, at At, recordID, version u
 		return v, false, fmt.Errorf("decoding the proven version %d of record %d: %w", version, recordID, err)
 	}
 	return v, true, nil
+}
+
+// IssuerAt proves the issuer entry of addr at a verified point.
+func (c *Client) IssuerAt(ctx context.Context, at At, addr sdk.AccAddress) (issuerstypes.Issuer, bool, error) {
+	var i issuerstypes.Issuer
+	key, err := collections.EncodeKeyWithPrefix(issuerstypes.IssuersKey, sdk.AccAddressKey, addr)
+	if err != nil {
+		return i, false, err
+	}
+	bz, err := c.Get(ctx, at, issuerstypes.StoreKey, key)
+	if err != nil || bz == nil {
+		return i, false, err
+	}
+	if err := proto.Unmarshal(bz, &i); err != nil {
+		return i, false, fmt.Errorf("decoding the proven issuer %s: %w", addr, err)
+	}
+	return i, true, nil
+}
+
+// LiveCIDAt proves whether c is in x/records' index of live CIDs at a
+// verified point, and which record version it belongs to.
+func (c *Client) LiveCIDAt(ctx context.Context, at At, id cid.Cid) (recordstypes.CidUse, bool, error) {
+	var use recordstypes.CidUse
+	key, err := collections.EncodeKeyWithPrefix(recordstypes.LiveCidsKey, collections.StringKey, id.String())
+	if err != nil {
+		return use, false, err
+	}
+	bz, err := c.Get(ctx, at, recordstypes.StoreKey, key)
+	if err != nil || bz == nil {
+		return use, false, err
+	}
+	if err := proto.Unmarshal(bz, &use); err != nil {
+		return use, false, fmt.Errorf("decoding the proven use of %s: %w", id, err)
+	}
+	return use, true, nil
 }
 
 // organisationOf proves whether addr is an issuer or a practitioner, of

@@ -30,6 +30,12 @@ type Config struct {
 	// placed elsewhere. Empty: the vault is no replica and keeps only what
 	// it receives, until the placed replicas hold it.
 	Hospital string `mapstructure:"hospital"`
+	// HospitalKey names the hospital's account key in the node's keyring
+	// (KeyringBackend, under the home), which signs the replica tickets
+	// that gated vaults ask of a hospital fetching its replicas. Empty:
+	// replicas are fetched without tickets (enough while no vault is gated).
+	HospitalKey    string `mapstructure:"hospital-key"`
+	KeyringBackend string `mapstructure:"keyring-backend"`
 	// ReconcileInterval is how often, with FollowChain, the pins are
 	// reconciled against chain state (the live CIDs of every record), on
 	// top of a pass at start and one before every GC.
@@ -66,6 +72,7 @@ func DefaultConfig() Config {
 		MaxUploadSize:     4 << 30,
 		FollowChain:       true,
 		ReconcileInterval: time.Minute,
+		KeyringBackend:    "test",
 		GCInterval:        10 * time.Minute,
 		GCGrace:           24 * time.Hour,
 		AccessGate:        GateOff,
@@ -107,6 +114,13 @@ follow-chain = {{ .Vault.FollowChain }}
 # that are placed elsewhere once their replicas hold them. Empty: the vault
 # is no replica and keeps what it receives until the replicas hold it.
 hospital = "{{ .Vault.Hospital }}"
+
+# The hospital's account key in this node's keyring, to sign the replica
+# tickets a vault with its access gate on asks of a hospital fetching the
+# replicas placed on it; and that keyring's backend. Leave hospital-key
+# empty while no vault of the consortium gates reads.
+hospital-key = "{{ .Vault.HospitalKey }}"
+keyring-backend = "{{ .Vault.KeyringBackend }}"
 
 # With follow-chain: how often the pins are reconciled against chain state
 # (every live CID of every record), so that a restart, a lagging follower or
@@ -156,6 +170,12 @@ func ReadConfig(opts servertypes.AppOptions) (Config, error) {
 	}
 	if v := get("hospital"); v != nil {
 		c.Hospital = cast.ToString(v)
+	}
+	if v := get("hospital-key"); v != nil {
+		c.HospitalKey = cast.ToString(v)
+	}
+	if v := get("keyring-backend"); v != nil {
+		c.KeyringBackend = cast.ToString(v)
 	}
 	if v := get("reconcile-interval"); v != nil {
 		if c.ReconcileInterval, err = cast.ToDurationE(v); err != nil {
@@ -207,6 +227,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("[vault] gc-interval and gc-grace must not be negative")
 	case c.Hospital != "" && !validBech32(c.Hospital):
 		return fmt.Errorf("[vault] hospital %q is not an account address (med1...)", c.Hospital)
+	case c.HospitalKey != "" && c.Hospital == "":
+		return fmt.Errorf("[vault] hospital-key %q is set but hospital is empty: name the hospital it signs for", c.HospitalKey)
 	case c.FollowChain && c.ReconcileInterval <= 0:
 		return fmt.Errorf("[vault] reconcile-interval must be positive with follow-chain, got %s", c.ReconcileInterval)
 	case c.AccessGate != "" && c.AccessGate != GateOff && c.AccessGate != GateNode && c.AccessGate != GateLight:

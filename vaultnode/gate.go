@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/ipfs/go-cid"
+
 	"github.com/medchain/medchain/accessgate"
 	"github.com/medchain/medchain/lightclient"
 )
@@ -80,6 +82,20 @@ func (l *lazyLight) Check(ctx context.Context, recordID, version uint64, reader 
 		l.lc = lc
 	}
 	return accessgate.NewLightChecker(l.lc).Check(ctx, recordID, version, reader)
+}
+
+// Replica implements accessgate.Checker.
+func (l *lazyLight) Replica(ctx context.Context, hospital string, c cid.Cid) (accessgate.ReplicaVerdict, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lc == nil {
+		lc, err := l.make(ctx)
+		if err != nil {
+			return accessgate.ReplicaVerdict{}, fmt.Errorf("light client: %w", err)
+		}
+		l.lc = lc
+	}
+	return accessgate.NewLightChecker(l.lc).Replica(ctx, hospital, c)
 }
 
 func (l *lazyLight) close() {

@@ -40,6 +40,9 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 		}
 		follower = NewFollower(store, NewRPCSource(c), log)
 		peers := HTTPPeers{Client: &http.Client{Transport: http.DefaultTransport}}
+		if peers.Ticket, err = replicaTicketer(cfg, home); err != nil {
+			return err
+		}
 		reconciler = NewReconciler(store, NewRPCChainState(c), peers, log)
 		if reconciler.Self, err = cfg.HospitalAddress(); err != nil {
 			return err

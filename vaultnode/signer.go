@@ -1,0 +1,59 @@
+package vaultnode
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	cryptocodec "github.com/cosmos/cosmos-sdk/crypto/codec"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
+
+	"github.com/medchain/medchain/accessgate"
+)
+
+// replicaTicketer signs replica tickets with the hospital's account key
+// from the node's keyring; it checks that the key is the hospital's.
+func replicaTicketer(cfg Config, home string) (func(cid.Cid) (string, error), error) {
+	if cfg.HospitalKey == "" {
+		return nil, nil
+	}
+	ir := codectypes.NewInterfaceRegistry()
+	cryptocodec.RegisterInterfaces(ir)
+	kr, err := keyring.New(sdk.KeyringServiceName(), cfg.KeyringBackend, home, nil, codec.NewProtoCodec(ir))
+	if err != nil {
+		return nil, fmt.Errorf("[vault] hospital-key: keyring %q in %s: %w", cfg.KeyringBackend, home, err)
+	}
+	rec, err := kr.Key(cfg.HospitalKey)
+	if err != nil {
+		return nil, fmt.Errorf("[vault] hospital-key %q: %w", cfg.HospitalKey, err)
+	}
+	addr, err := rec.GetAddress()
+	if err != nil {
+		return nil, err
+	}
+	want, err := cfg.HospitalAddress()
+	if err != nil {
+		return nil, err
+	}
+	if !addr.Equals(sdk.AccAddress(want)) {
+		return nil, fmt.Errorf("[vault] hospital-key %q is the key of %x, not of the hospital %s", cfg.HospitalKey, addr.Bytes(), cfg.Hospital)
+	}
+	return func(c cid.Cid) (string, error) {
+		t, err := accessgate.NewTicket(accessgate.PurposeReplica, 0, c.String(), cfg.Hospital, time.Minute)
+		if err != nil {
+			return "", err
+		}
+		return accessgate.Sign(t, func(doc []byte) ([]byte, []byte, error) {
+			sig, pub, err := kr.Sign(cfg.HospitalKey, doc, signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
+			if err != nil {
+				return nil, nil, err
+			}
+			return sig, pub.Bytes(), nil
+		})
+	}, nil
+}
