@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
 )
 
 // TestReplicationSurvivesTheLossOfAHospital runs the four-hospital network
