@@ -19,6 +19,11 @@ var (
 	// ErrIncompleteDAG: a block linked from the root is neither in the upload
 	// nor already in the vault.
 	ErrIncompleteDAG = errors.New("vault: incomplete DAG")
+	// ErrDAGShape: the upload's DAG is outside the shapes a file import
+	// makes (too many blocks for its size, short leaves, too many links
+	// in a node, too deep), which only an attack on the vault's memory or
+	// disk would send.
+	ErrDAGShape = errors.New("vault: DAG shape outside the vault's limits")
 	// ErrBadCAR: the upload is not a well-formed CARv1 with exactly one root
 	// whose blocks decode.
 	ErrBadCAR = errors.New("vault: malformed CAR")

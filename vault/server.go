@@ -66,6 +66,27 @@ type Config struct {
 	// package accessgate). Its LogHandler, if it has one, is served at
 	// GET /api/v1/access-log.
 	Gate ReadGate
+	// UploadGate, if set, must allow every upload: who sends it, and how
+	// many bytes it may send (see package accessgate: signed upload
+	// tickets and per-account quotas).
+	UploadGate UploadGate
+}
+
+// UploadGate decides uploads. AllowUpload returns a permit, or an error
+// (with an HTTPStatus method to set the response status).
+type UploadGate interface {
+	AllowUpload(r *http.Request) (UploadPermit, error)
+}
+
+// UploadPermit lets one upload in.
+type UploadPermit struct {
+	// Account is who uploads, for the log.
+	Account string
+	// MaxBytes bounds the CAR this upload may send (0: the vault's limit).
+	MaxBytes int64
+	// Done, if set, is called once the upload ends, with the CAR bytes
+	// stored (0 when it was refused).
+	Done func(stored int64)
 }
 
 // ReadGate decides reads. AllowRead returns nil to serve root, or an
@@ -77,6 +98,7 @@ type ReadGate interface {
 type server struct {
 	store  *Store
 	gate   ReadGate
+	upGate UploadGate
 	max    int64
 	log    Logger
 	reg    *prometheus.Registry
@@ -106,7 +128,7 @@ type metrics struct {
 //	GET      /metrics                 Prometheus text, from a registry of its own
 func NewServer(store *Store, cfg Config) http.Handler {
 	s := &server{store: store, max: cfg.MaxUploadBytes, log: cfg.Logger, reg: prometheus.NewRegistry(),
-		chainPins: cfg.ChainPins, status: cfg.Status, gate: cfg.Gate}
+		chainPins: cfg.ChainPins, status: cfg.Status, gate: cfg.Gate, upGate: cfg.UploadGate}
 	if s.max <= 0 {
 		s.max = DefaultMaxUploadBytes
 	}
@@ -522,15 +544,45 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("upload a CARv1 with Content-Type: %s (got %q)", MediaTypeCAR, r.Header.Get("Content-Type")))
 		return
 	}
-	if r.ContentLength > s.max {
+	limit, account := s.max, ""
+	if s.upGate != nil {
+		permit, err := s.upGate.AllowUpload(r)
+		if err != nil {
+			status := http.StatusUnauthorized
+			if hs, ok := err.(interface{ HTTPStatus() int }); ok {
+				status = hs.HTTPStatus()
+			}
+			s.reject(w, "not_allowed", status, err.Error())
+			return
+		}
+		account = permit.Account
+		if permit.MaxBytes > 0 && permit.MaxBytes < limit {
+			limit = permit.MaxBytes
+		}
+		if permit.Done != nil {
+			var stored int64
+			defer func() { permit.Done(stored) }()
+			defer func() {
+				if w, ok := w.(*statusWriter); ok && w.status == http.StatusCreated {
+					stored = w.n
+				}
+			}()
+			sw := &statusWriter{ResponseWriter: w}
+			w = sw
+		}
+	}
+	if r.ContentLength > limit {
 		// Refuse before reading: with Expect: 100-continue the client never
 		// sends the body.
 		s.reject(w, "too_large", http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("upload of %d bytes exceeds this vault's limit of %d bytes", r.ContentLength, s.max))
+			fmt.Sprintf("upload of %d bytes exceeds the limit of %d bytes (this vault's, or the upload ticket's)", r.ContentLength, limit))
 		return
 	}
-	body := &countingReader{ctx: r.Context(), r: http.MaxBytesReader(w, r.Body, s.max+1)}
-	root, size, err := s.store.importCARStream(r.Context(), body, s.max, rootLastRequested(r), cid.Undef)
+	body := &countingReader{ctx: r.Context(), r: http.MaxBytesReader(w, r.Body, limit+1)}
+	if sw, ok := w.(*statusWriter); ok {
+		defer func() { sw.n = body.n }()
+	}
+	root, size, err := s.store.importCARStream(r.Context(), body, limit, rootLastRequested(r), cid.Undef)
 	if err != nil {
 		status, reason := uploadErrorStatus(err)
 		if status == http.StatusInternalServerError {
@@ -550,7 +602,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 	}
 	s.m.uploads.WithLabelValues("accepted").Inc()
 	s.m.uploadedBytes.Add(float64(body.n))
-	s.log.Info("vault: upload stored", "cid", root.String(), "size", size, "car_bytes", body.n)
+	s.log.Info("vault: upload stored", "cid", root.String(), "size", size, "car_bytes", body.n, "account", account)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Location", "/ipfs/"+root.String())
 	w.WriteHeader(http.StatusCreated)
@@ -575,6 +627,8 @@ func uploadErrorStatus(err error) (int, string) {
 		return http.StatusBadRequest, "block_mismatch"
 	case errors.Is(err, ErrIncompleteDAG):
 		return http.StatusBadRequest, "incomplete_dag"
+	case errors.Is(err, ErrDAGShape):
+		return http.StatusBadRequest, "dag_shape"
 	case errors.Is(err, ErrUnsupportedCID):
 		return http.StatusBadRequest, "unsupported_cid"
 	case errors.Is(err, ErrBadCAR):
@@ -589,4 +643,19 @@ func uploadErrorStatus(err error) (int, string) {
 func (s *server) serverError(w http.ResponseWriter, op string, c cid.Cid, err error) {
 	s.log.Error("vault: "+op, "cid", c.String(), "err", err)
 	http.Error(w, "internal error", http.StatusInternalServerError)
+}
+
+// statusWriter remembers the status written, and carries the upload's
+// byte count to the permit's Done.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	n      int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
 }

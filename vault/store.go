@@ -38,6 +38,17 @@ const (
 	// 1 MiB and our dag-pb nodes a few KiB.
 	maxBlockSize = chunker.BlockSizeLimit
 
+	// MinLeafSize is the smallest leaf (a block without links) a DAG may
+	// have other than its one last, short leaf: every UnixFS importer with
+	// a fixed-size chunker of at least Kubo's default 256 KiB qualifies.
+	MinLeafSize = 256 << 10
+	// MaxLinks bounds the links of one dag-pb node (the balanced importer
+	// makes 174).
+	MaxLinks = 1024
+	// MaxDepth bounds the depth of a DAG (a balanced DAG of 174-link nodes
+	// and 1 MiB leaves holds 26 PiB at depth 6).
+	MaxDepth = 16
+
 	// writeBatchBytes is how much block data is gathered before one
 	// (fsynced) datastore batch commit.
 	writeBatchBytes = 8 << 20

@@ -135,7 +135,7 @@ func TestImportCARCompletesFromStore(t *testing.T) {
 func TestImportCARDropsUnreachableBlocks(t *testing.T) {
 	src := openStore(t)
 	root := mustImport(t, src, randomBytes(9, 10))
-	stray := mustImport(t, src, randomBytes(10, 10))
+	stray := mustImport(t, src, randomBytes(10, MinLeafSize))
 	strayData, err := src.Block(t.Context(), stray)
 	if err != nil {
 		t.Fatal(err)

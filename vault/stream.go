@@ -185,6 +185,11 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 	}()
 
 	received := map[cid.Cid][]cid.Cid{} // every block of the CAR, with its links
+	// Structural limits, checked as blocks arrive so that memory (the
+	// bookkeeping per block) and disk (a file per block) stay bounded by
+	// the upload's size, whatever its shape.
+	maxBlocks := maxBlocksFor(maxBytes)
+	shortLeaves := 0
 	var batch []blocks.Block
 	batchBytes := 0
 	flush := func() error {
@@ -222,6 +227,18 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 		children, err := links(c, data)
 		if err != nil {
 			return cid.Undef, 0, err
+		}
+		if len(received) >= maxBlocks {
+			return cid.Undef, 0, fmt.Errorf("%w: more than %d blocks for an upload of at most %d bytes", ErrDAGShape, maxBlocks, maxBytes)
+		}
+		if len(children) > MaxLinks {
+			return cid.Undef, 0, fmt.Errorf("%w: block %s has %d links; at most %d", ErrDAGShape, c, len(children), MaxLinks)
+		}
+		if len(children) == 0 && len(data) < MinLeafSize {
+			if shortLeaves++; shortLeaves > 1 {
+				return cid.Undef, 0, fmt.Errorf("%w: a second leaf of %d bytes (%s); every leaf but the last must have at least %d bytes",
+					ErrDAGShape, len(data), c, MinLeafSize)
+			}
 		}
 		for _, child := range children {
 			if err := checkCID(child); err != nil {
@@ -269,8 +286,14 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 	// vault (a sub-DAG already there is walked too, in case a crash or a
 	// GC left it partial).
 	reached := make(map[cid.Cid]struct{}, len(received))
+	depth := map[cid.Cid]int{}
 	err = walk(ctx, []cid.Cid{root}, func(c, parent cid.Cid) ([]cid.Cid, error) {
 		reached[c] = struct{}{}
+		if parent.Defined() {
+			if depth[c] = depth[parent] + 1; depth[c] > MaxDepth {
+				return nil, fmt.Errorf("%w: the DAG is deeper than %d levels", ErrDAGShape, MaxDepth)
+			}
+		}
 		if children, ok := received[c]; ok {
 			return children, nil
 		}
@@ -321,6 +344,16 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 		return cid.Undef, 0, err
 	}
 	return root, size, nil
+}
+
+// maxBlocksFor bounds the blocks of an upload of at most maxBytes: its
+// leaves are at least MinLeafSize but one, and its interior nodes fewer
+// than its leaves.
+func maxBlocksFor(maxBytes int64) int {
+	if maxBytes <= 0 || maxBytes > 1<<50 {
+		maxBytes = 1 << 50
+	}
+	return int(2*(maxBytes/MinLeafSize) + 64)
 }
 
 // ImportReplica stores the DAG of a CARv1 whose header names root (as an
