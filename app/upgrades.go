@@ -14,7 +14,7 @@ import (
 // handler calls ModuleManager.RunMigrations, list it here, and pass a
 // governance MsgSoftwareUpgrade with the same name.
 var Upgrades = []upgrades.Upgrade{
-	cidownership.Upgrade, // x/records 1 -> 2: the CID index
+	cidownership.Upgrade, // x/records and x/access 1 -> 2
 }
 
 // registerUpgradeHandlers registers the handlers of Upgrades and, when the

@@ -24,7 +24,9 @@ import (
 
 // ConsensusVersion is the version of the module's state layout and state
 // machine. Raise it, with a registered migration, on every breaking change.
-const ConsensusVersion = 1
+// Version 2: params max_pending_requests_per_record and
+// max_expiry_work_per_block, and the requests' (owner, record id) index.
+const ConsensusVersion = 2
 
 var (
 	_ appmodule.AppModule = AppModule{}
@@ -79,11 +81,14 @@ func (AppModule) RegisterGRPCGatewayRoutes(clientCtx client.Context, mux *gwrunt
 	}
 }
 
-// RegisterServices registers the Msg and Query services. State migrations
-// are registered here too when ConsensusVersion is raised.
+// RegisterServices registers the Msg and Query services and the state
+// migrations.
 func (am AppModule) RegisterServices(cfg module.Configurator) {
 	types.RegisterMsgServer(cfg.MsgServer(), keeper.NewMsgServerImpl(am.keeper))
 	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQuerier(am.keeper))
+	if err := cfg.RegisterMigration(types.ModuleName, 1, keeper.NewMigrator(am.keeper).Migrate1to2); err != nil {
+		panic(fmt.Errorf("registering the %s migration 1 -> 2: %w", types.ModuleName, err))
+	}
 }
 
 // DefaultGenesis returns the module's default genesis state as JSON.

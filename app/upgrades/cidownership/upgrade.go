@@ -1,7 +1,10 @@
-// Package cidownership is the software upgrade that brings x/records to
-// consensus version 2: the index of live CIDs and the tombstones of
-// released ones, built from the records by the module's migration, after
-// which a CID belongs to one record version for the chain's whole life.
+// Package cidownership is the software upgrade that brings x/records and
+// x/access to consensus version 2. x/records: the index of live CIDs and
+// the tombstones of released ones, built from the records, after which a
+// CID belongs to one record version for the chain's whole life, and
+// replication_factor. x/access: the per-record cap on pending requests and
+// the expiry work budget (params set to their defaults) and the index of
+// requests by (owner, record).
 package cidownership
 
 import (

@@ -474,3 +474,186 @@ func TestRequestExpiredBeforeEndBlockFreesSlot(t *testing.T) {
 	require.Equal(t, 1, eventCount(ctx, &types.EventRequestClosed{}))
 	requireEvent(t, ctx, &types.EventRequestClosed{RequestId: otherID, Requester: f.researcher, Owner: f.otherPatient, Outcome: "EXPIRED"})
 }
+
+// setParams puts DefaultParams, edited, in force through governance's
+// message.
+func (f *fixture) setParams(t testing.TB, edit func(*types.Params)) {
+	t.Helper()
+	params := types.DefaultParams()
+	edit(&params)
+	_, err := f.msgServer.UpdateParams(f.freshCtx(), &types.MsgUpdateParams{Authority: f.authority, Params: params})
+	require.NoError(t, err)
+}
+
+// createRecords creates n FHIR records of owner, moving to a new block
+// whenever the records module's per-owner bound requires it.
+func (f *fixture) createRecords(t testing.TB, owner string, n int) []uint64 {
+	t.Helper()
+	ids := make([]uint64, n)
+	for i := range ids {
+		if i%int(recordstypes.DefaultMaxRecordsPerOwnerPerBlock) == 0 {
+			f.ctx = f.ctx.WithBlockHeight(f.ctx.BlockHeight() + 1)
+		}
+		ids[i] = f.createRecord(t, owner, owner, recordstypes.RecordKindFHIR)
+	}
+	return ids
+}
+
+// scopeRead gives grantee READ on all of owner's records, which are
+// recordIDs, with a wrap of each, until expiresAt.
+func (f *fixture) scopeRead(t testing.TB, owner, grantee string, recordIDs []uint64, expiresAt time.Time) uint64 {
+	t.Helper()
+	msg := &types.MsgGrantAccess{
+		Owner: owner, Grantee: grantee, Permission: types.PermissionRead, Purpose: types.PurposeTreatment, ExpiresAt: &expiresAt,
+	}
+	for _, id := range recordIDs {
+		msg.Wraps = append(msg.Wraps, f.seal(t, id, 0, grantee))
+	}
+	return f.grant(t, msg)
+}
+
+func (f *fixture) wrapCount(t testing.TB) int {
+	return collectionSize(t, func() ([]collections.Pair[uint64, sdk.AccAddress], error) {
+		it, err := f.keeper.Wraps.Iterate(f.ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		return it.Keys()
+	})
+}
+
+// expiryBlock is what one EndBlock removed.
+type expiryBlock struct{ grants, wraps, requests int }
+
+// work is the block's expiry work as max_expiry_work_per_block counts it
+// when every wrap visited is removed.
+func (b expiryBlock) work() int { return b.grants + b.wraps + b.requests }
+
+// expireBlock moves to the next block, one second later, runs EndBlock and
+// returns what it removed.
+func (f *fixture) expireBlock(t testing.TB) expiryBlock {
+	t.Helper()
+	f.ctx = f.ctx.WithBlockHeight(f.ctx.BlockHeight() + 1).WithBlockTime(f.ctx.BlockTime().Add(time.Second))
+	wraps := f.wrapCount(t)
+	ctx := f.endBlock(t)
+	return expiryBlock{
+		grants:   eventCount(ctx, &types.EventAccessRevoked{}),
+		wraps:    wraps - f.wrapCount(t),
+		requests: eventCount(ctx, &types.EventRequestClosed{}),
+	}
+}
+
+// requireScopeGrantWhole asserts that the expired scope READ grant id of
+// grantee on recordIDs is either still entirely in state (grant, decision
+// entry, a wrap of every record) or entirely gone, and that it lets the
+// grantee read none of the records either way. It reports whether the
+// grant is still stored.
+func (f *fixture) requireScopeGrantWhole(t testing.TB, id uint64, grantee string, recordIDs []uint64) bool {
+	t.Helper()
+	stored := f.grantStored(t, id)
+	entry, err := f.keeper.ScopeAccess.Has(f.ctx, collections.Join3(f.accAddr(t, f.patient), f.accAddr(t, grantee), int32(types.PermissionRead)))
+	require.NoError(t, err)
+	require.Equal(t, stored, entry, "grant %d: decision entry", id)
+	for _, r := range recordIDs {
+		_, wrapped := f.storedWrap(t, r, grantee)
+		require.Equal(t, stored, wrapped, "grant %d: wrap of record %d", id, r)
+		reason := f.requireNoRead(t, r, grantee)
+		if stored {
+			require.Contains(t, reason, fmt.Sprintf("grant %d expired at", id))
+		} else {
+			require.Contains(t, reason, "no live READ grant")
+		}
+	}
+	return stored
+}
+
+// TestEndBlockerExpiryWorkBudget: expired scope grants whose removal walks
+// many wraps are removed within max_expiry_work_per_block units per block
+// (one per grant or request, one per wrap), each grant whole, over as many
+// blocks as it takes; expired requests share the budget. No expired grant
+// lets anyone read meanwhile, and the wrap index stays in step.
+func TestEndBlockerExpiryWorkBudget(t *testing.T) {
+	const (
+		budget   = 40
+		records  = 10
+		grants   = 8
+		requests = 10
+	)
+	f := newFixture(t)
+	f.setParams(t, func(p *types.Params) { p.MaxExpiryWorkPerBlock = budget })
+	recordIDs := f.createRecords(t, f.patient, records)
+	expiry := genesisTime.Add(time.Hour)
+	grantees := make([]string, grants)
+	grantIDs := make([]uint64, grants)
+	for i := range grantees {
+		grantees[i] = testAddrString(fmt.Sprintf("scope-reader-%d", i))
+		f.registerNewKey(t, grantees[i])
+		grantIDs[i] = f.scopeRead(t, f.patient, grantees[i], recordIDs, expiry)
+	}
+	for _, asker := range freshRequesters(requests) {
+		msg := readRequest(asker, f.patient, recordIDs[0])
+		msg.ExpiresAt = &expiry
+		f.request(t, msg)
+	}
+	f.requireReads(t, recordIDs[records-1], grantees[grants-1], grantIDs[grants-1], 0)
+
+	// Each grant costs 1 + 10 wraps: three fit in 40 units, and requests
+	// (1 unit each) take what is left.
+	f.at(expiry.Add(-time.Second))
+	want := []expiryBlock{
+		{grants: 3, wraps: 30, requests: 7},
+		{grants: 3, wraps: 30, requests: 3},
+		{grants: 2, wraps: 20},
+		{},
+	}
+	for i, w := range want {
+		got := f.expireBlock(t)
+		require.Equal(t, w, got, "block %d", i+1)
+		require.LessOrEqual(t, got.work(), budget, "block %d", i+1)
+		left := 0
+		for g, id := range grantIDs {
+			if f.requireScopeGrantWhole(t, id, grantees[g], recordIDs) {
+				left++
+			}
+		}
+		require.Equal(t, left, f.grantExpiryCount(t), "block %d", i+1)
+		f.requireWrapIndexInSync(t)
+	}
+	require.Zero(t, f.grantCount(t))
+	require.Empty(t, f.pendingRequestIDs(t, f.patient, false))
+	for _, r := range recordIDs {
+		require.Equal(t, map[string]uint64{f.patient: 0}, f.wrapReaders(t, r), "record %d keeps its owner's wrap only", r)
+	}
+}
+
+// TestEndBlockerOversizedGrantAlone: a grant that does not fit in what is
+// left of a block's budget waits, whole, for the next block; one that
+// costs more than the whole budget is removed alone, first in its block.
+func TestEndBlockerOversizedGrantAlone(t *testing.T) {
+	f := newFixture(t)
+	f.setParams(t, func(p *types.Params) { p.MaxExpiryWorkPerBlock = 5 })
+	recordIDs := f.createRecords(t, f.patient, 10)
+	expiry := genesisTime.Add(time.Hour)
+	small := f.grantRead(t, f.patient, f.researcher, recordIDs[0], &expiry) // 2 units
+	big := f.scopeRead(t, f.patient, f.clinic, recordIDs, expiry)           // 11 units
+	after := f.grantRead(t, f.patient, f.doctor, recordIDs[1], &expiry)     // 2 units
+	write := f.grant(t, &types.MsgGrantAccess{                              // 1 unit
+		Owner: f.patient, Grantee: f.hospital, Permission: types.PermissionWrite, Purpose: types.PurposeTreatment, ExpiresAt: &expiry,
+	})
+	stored := func() []bool {
+		return []bool{f.grantStored(t, small), f.grantStored(t, big), f.grantStored(t, after), f.grantStored(t, write)}
+	}
+
+	f.at(expiry.Add(-time.Second))
+	require.Equal(t, expiryBlock{grants: 1, wraps: 1}, f.expireBlock(t), "the big grant does not fit in the 3 units left")
+	require.Equal(t, []bool{false, true, true, true}, stored())
+	require.True(t, f.requireScopeGrantWhole(t, big, f.clinic, recordIDs))
+
+	require.Equal(t, expiryBlock{grants: 1, wraps: 10}, f.expireBlock(t), "alone, over the budget")
+	require.Equal(t, []bool{false, false, true, true}, stored())
+	require.False(t, f.requireScopeGrantWhole(t, big, f.clinic, recordIDs))
+
+	require.Equal(t, expiryBlock{grants: 2, wraps: 1}, f.expireBlock(t))
+	require.Equal(t, []bool{false, false, false, false}, stored())
+	f.requireWrapIndexInSync(t)
+}

@@ -87,13 +87,20 @@ type RequestIndexes struct {
 	// scanning the requester's requests to every owner.
 	Pair *indexes.Multi[collections.Pair[sdk.AccAddress, sdk.AccAddress], uint64, types.AccessRequest]
 	// Record indexes record requests by record id (scope requests sit
-	// under 0), so redacting a record closes its requests.
+	// under 0), so redacting a record closes its requests and the pending
+	// requests on a record are counted against
+	// max_pending_requests_per_record.
 	Record *indexes.Multi[uint64, uint64, types.AccessRequest]
+	// Target indexes requests by (owner, record id), so one owner's scope
+	// requests, under (owner, 0), are counted against
+	// max_pending_requests_per_record without walking every owner's scope
+	// requests (Record puts them all under 0).
+	Target *indexes.Multi[collections.Pair[sdk.AccAddress, uint64], uint64, types.AccessRequest]
 }
 
 // IndexesList implements collections.Indexes.
 func (i RequestIndexes) IndexesList() []collections.Index[uint64, types.AccessRequest] {
-	return []collections.Index[uint64, types.AccessRequest]{i.Owner, i.Requester, i.Pair, i.Record}
+	return []collections.Index[uint64, types.AccessRequest]{i.Owner, i.Requester, i.Pair, i.Record, i.Target}
 }
 
 // NewKeeper builds the access keeper. records and issuers are the other
@@ -158,6 +165,12 @@ func NewKeeper(
 					}),
 				Record: indexes.NewMulti(sb, types.RequestsByRecordKey, "requests_by_record", collections.Uint64Key, collections.Uint64Key,
 					func(_ uint64, r types.AccessRequest) (uint64, error) { return r.RecordId, nil }),
+				Target: indexes.NewMulti(sb, types.RequestsByTargetKey, "requests_by_target",
+					collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key), collections.Uint64Key,
+					func(_ uint64, r types.AccessRequest) (collections.Pair[sdk.AccAddress, uint64], error) {
+						owner, err := addr(r.Owner)
+						return collections.Join(owner, r.RecordId), err
+					}),
 			}),
 		RequestExpiry: collections.NewKeySet(sb, types.RequestExpiryKey, "request_expiry",
 			collections.PairKeyCodec(sdk.TimeKey, collections.Uint64Key)),

@@ -3,6 +3,7 @@ package keeper
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"cosmossdk.io/collections"
@@ -15,7 +16,9 @@ import (
 
 // RequestAccess files a pending request from the requester to an owner. A
 // requester may have at most params.max_pending_requests pending with one
-// owner, and asking for WRITE only makes sense for an authorised issuer.
+// owner; a record may have at most params.max_pending_requests_per_record
+// pending, whoever asks (and so may one owner's scope); asking for WRITE
+// only makes sense for an authorised issuer.
 func (k msgServer) RequestAccess(ctx context.Context, msg *types.MsgRequestAccess) (*types.MsgRequestAccessResponse, error) {
 	requester, err := k.decodeAddress("requester", msg.Requester)
 	if err != nil {
@@ -70,6 +73,21 @@ func (k msgServer) RequestAccess(ctx context.Context, msg *types.MsgRequestAcces
 			return nil, errorsmod.Wrapf(types.ErrInvalidRequest, "expires_at %s is more than %s away (params max_request_ttl)", expires.UTC(), params.MaxRequestTtl)
 		}
 	}
+	// Fresh accounts evade the per-requester bound, so the target has one
+	// of its own. Checked before anything below writes.
+	onTarget, err := k.pendingOnTarget(ctx, owner, msg.RecordId, t, params.MaxPendingRequestsPerRecord)
+	if err != nil {
+		return nil, err
+	}
+	if onTarget >= params.MaxPendingRequestsPerRecord {
+		what := fmt.Sprintf("record %d", msg.RecordId)
+		if msg.RecordId == 0 {
+			what = fmt.Sprintf("the scope of %s", msg.Owner)
+		}
+		return nil, errorsmod.Wrapf(types.ErrTooManyRecordRequests,
+			"%s already has %d pending requests, the limit (params max_pending_requests_per_record is %d); the owner can deny them, or you can ask again once they expire",
+			what, onTarget, params.MaxPendingRequestsPerRecord)
+	}
 	pending, err := k.pendingCount(ctx, requester, owner)
 	if err != nil {
 		return nil, err
@@ -117,6 +135,34 @@ func (k Keeper) pendingCount(ctx context.Context, requester, owner sdk.AccAddres
 	n, err := k.PendingRequests.Get(ctx, collections.Join(requester, owner))
 	if errors.Is(err, collections.ErrNotFound) {
 		return 0, nil
+	}
+	return n, err
+}
+
+// pendingOnTarget counts the pending requests on record recordID, or, for
+// 0, the pending scope requests to owner, and stops at limit. Requests
+// that expired at or before t no longer count (they wait for EndBlock), so
+// the walk visits at most limit pending ones plus those awaiting removal.
+func (k Keeper) pendingOnTarget(ctx context.Context, owner sdk.AccAddress, recordID uint64, t time.Time, limit uint32) (uint32, error) {
+	var n uint32
+	count := func(id uint64) (bool, error) {
+		r, err := k.Requests.Get(ctx, id)
+		if err != nil {
+			return true, errorsmod.Wrapf(err, "request %d", id)
+		}
+		if r.IsPending(t) {
+			n++
+		}
+		return n >= limit, nil
+	}
+	var err error
+	if recordID != 0 {
+		err = k.Requests.Indexes.Record.Walk(ctx, collections.NewPrefixedPairRange[uint64, uint64](recordID),
+			func(_ uint64, id uint64) (bool, error) { return count(id) })
+	} else {
+		err = k.Requests.Indexes.Target.Walk(ctx,
+			collections.NewPrefixedPairRange[collections.Pair[sdk.AccAddress, uint64], uint64](collections.Join(owner, uint64(0))),
+			func(_ collections.Pair[sdk.AccAddress, uint64], id uint64) (bool, error) { return count(id) })
 	}
 	return n, err
 }

@@ -292,3 +292,92 @@ func TestGrantAnswersScopeRequestInAnyKindOrder(t *testing.T) {
 	f.grant(t, msg)
 	require.Empty(t, f.pendingRequestIDs(t, f.patient, false))
 }
+
+// freshRequesters returns n accounts that have never signed anything: no
+// key, no role, no earlier request.
+func freshRequesters(n int) []string {
+	accounts := make([]string, n)
+	for i := range accounts {
+		accounts[i] = testAddrString(fmt.Sprintf("fresh-%04d", i))
+	}
+	return accounts
+}
+
+// TestRequestAccessRecordBound: however many fresh accounts ask, a record
+// has at most max_pending_requests_per_record pending requests; the next
+// one is refused and leaves nothing behind. Other records are unaffected,
+// and a slot is freed when the owner denies a request or one expires
+// (before EndBlock removes it).
+func TestRequestAccessRecordBound(t *testing.T) {
+	f := newFixture(t)
+	id := f.createRecord(t, f.patient, f.patient, recordstypes.RecordKindDICOM)
+	other := f.createRecord(t, f.patient, f.patient, recordstypes.RecordKindDICOM)
+	limit := int(types.DefaultMaxPendingRequestsPerRecord)
+	askers := freshRequesters(limit + 3)
+	expiry := genesisTime.Add(time.Hour)
+
+	var ids []uint64
+	for i, asker := range askers[:limit] {
+		msg := readRequest(asker, f.patient, id)
+		if i == limit-1 {
+			msg.ExpiresAt = &expiry
+		}
+		ids = append(ids, f.request(t, msg))
+	}
+	full := fmt.Sprintf("record %d already has %d pending requests, the limit (params max_pending_requests_per_record is %d); "+
+		"the owner can deny them, or you can ask again once they expire", id, limit, limit)
+	requireRejected(t, f, types.ErrTooManyRecordRequests, full,
+		sending(f.msgServer.RequestAccess, readRequest(askers[limit], f.patient, id)))
+	require.Len(t, f.pendingRequestIDs(t, f.patient, false), limit)
+	require.Empty(t, f.pendingRequestIDs(t, askers[limit], true))
+
+	// Another record of the same owner, and the owner's scope, are other
+	// targets.
+	f.request(t, readRequest(askers[limit], f.patient, other))
+	f.request(t, readRequest(askers[limit+1], f.patient, 0))
+
+	// The owner denies one: one slot, not more.
+	f.deliver(t, sending(f.msgServer.DenyRequest, &types.MsgDenyRequest{Owner: f.patient, RequestId: ids[0]}))
+	f.request(t, readRequest(askers[limit+1], f.patient, id))
+	requireRejected(t, f, types.ErrTooManyRecordRequests, full,
+		sending(f.msgServer.RequestAccess, readRequest(askers[limit+2], f.patient, id)))
+
+	// One expires: it no longer counts, whether or not EndBlock removed it.
+	f.at(expiry)
+	require.True(t, f.requestStored(t, ids[limit-1]), "EndBlock has not run")
+	f.request(t, readRequest(askers[limit+2], f.patient, id))
+	requireRejected(t, f, types.ErrTooManyRecordRequests, full,
+		sending(f.msgServer.RequestAccess, readRequest(f.researcher, f.patient, id)))
+}
+
+// TestRequestAccessScopeBound: scope requests (record_id 0) are bounded the
+// same way per owner: max_pending_requests_per_record pending scope
+// requests to one owner, whatever kinds they name; other owners and the
+// owner's records are unaffected.
+func TestRequestAccessScopeBound(t *testing.T) {
+	f := newFixture(t)
+	params := types.DefaultParams()
+	params.MaxPendingRequestsPerRecord = 4
+	f.deliver(t, sending(f.msgServer.UpdateParams, &types.MsgUpdateParams{Authority: f.authority, Params: params}))
+	id := f.createRecord(t, f.patient, f.patient, recordstypes.RecordKindDICOM)
+	askers := freshRequesters(6)
+
+	var ids []uint64
+	for i, asker := range askers[:4] {
+		msg := readRequest(asker, f.patient, 0)
+		if i%2 == 1 {
+			msg.Kinds = []recordstypes.RecordKind{recordstypes.RecordKindPDF}
+		}
+		ids = append(ids, f.request(t, msg))
+	}
+	requireRejected(t, f, types.ErrTooManyRecordRequests,
+		fmt.Sprintf("the scope of %s already has 4 pending requests, the limit (params max_pending_requests_per_record is 4)", f.patient),
+		sending(f.msgServer.RequestAccess, readRequest(askers[4], f.patient, 0)))
+	f.request(t, readRequest(askers[4], f.otherPatient, 0))
+	f.request(t, readRequest(askers[4], f.patient, id))
+
+	f.deliver(t, sending(f.msgServer.CancelRequest, &types.MsgCancelRequest{Requester: askers[1], RequestId: ids[1]}))
+	f.request(t, readRequest(askers[5], f.patient, 0))
+	_, err := f.msgServer.RequestAccess(f.freshCtx(), readRequest(askers[5], f.patient, 0))
+	require.ErrorIs(t, err, types.ErrTooManyRecordRequests)
+}

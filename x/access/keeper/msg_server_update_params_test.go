@@ -15,6 +15,7 @@ func TestUpdateParams(t *testing.T) {
 	params := types.Params{
 		MaxExpirationsPerBlock: 10, MaxPendingRequests: 1, DefaultRequestTtl: time.Hour,
 		MaxRequestTtl: time.Hour, MaxReasonLength: types.MaxReasonLengthCap, MaxWrapsPerMsg: 1,
+		MaxPendingRequestsPerRecord: 1, MaxExpiryWorkPerBlock: 1,
 	}
 	ctx := f.deliver(t, sending(f.msgServer.UpdateParams, &types.MsgUpdateParams{Authority: f.authority, Params: params}))
 	requireEvent(t, ctx, &types.EventParamsUpdated{Authority: f.authority, Params: params})
@@ -56,5 +57,9 @@ func TestUpdateParamsRejected(t *testing.T) {
 			types.ErrInvalidParams, "max_reason_length 513 must be between 1 and 512"},
 		{"no wraps per message", with(func(p *types.Params) { p.MaxWrapsPerMsg = 0 }),
 			types.ErrInvalidParams, "max_wraps_per_msg must be greater than 0"},
+		{"no pending requests per record", with(func(p *types.Params) { p.MaxPendingRequestsPerRecord = 0 }),
+			types.ErrInvalidParams, "max_pending_requests_per_record must be greater than 0"},
+		{"no expiry work per block", with(func(p *types.Params) { p.MaxExpiryWorkPerBlock = 0 }),
+			types.ErrInvalidParams, "max_expiry_work_per_block must be greater than 0"},
 	})
 }

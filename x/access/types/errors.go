@@ -27,4 +27,6 @@ var (
 	ErrNotRequester      = errorsmod.Register(ModuleName, 21, "signer is not the requester")
 	ErrNotIssuer         = errorsmod.Register(ModuleName, 22, "write grantee is not an authorised issuer")
 	ErrInvalidGenesis    = errorsmod.Register(ModuleName, 23, "invalid access genesis")
+
+	ErrTooManyRecordRequests = errorsmod.Register(ModuleName, 24, "too many pending access requests for the record")
 )

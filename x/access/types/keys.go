@@ -44,6 +44,7 @@ var (
 	RequestsByPairKey      = collections.NewPrefix(18) // index ((requester, owner), request id)
 	WrapsByReaderKey       = collections.NewPrefix(19) // index (owner, reader, record id) of Wraps
 	RequestsByRecordKey    = collections.NewPrefix(20) // index (record id, request id); scope requests under 0
+	RequestsByTargetKey    = collections.NewPrefix(21) // index ((owner, record id), request id); scope requests under (owner, 0)
 )
 
 // Key codecs of the provable collections, shared by the keeper and by

@@ -15,6 +15,15 @@ const (
 	DefaultMaxReasonLength        uint32 = 140
 	DefaultMaxWrapsPerMsg         uint32 = 500
 
+	// DefaultMaxPendingRequestsPerRecord leaves room for every clinician
+	// who plausibly asks for one record at once, and keeps what a
+	// redaction closes small.
+	DefaultMaxPendingRequestsPerRecord uint32 = 16
+	// DefaultMaxExpiryWorkPerBlock covers max_expirations_per_block record
+	// READ grants (two units each: the grant and its wrap) with room to
+	// spare.
+	DefaultMaxExpiryWorkPerBlock uint32 = 2000
+
 	// MaxReasonLengthCap keeps reasons short whatever governance decides:
 	// they are public and must not turn into medical notes.
 	MaxReasonLengthCap uint32 = 512
@@ -29,6 +38,9 @@ func DefaultParams() Params {
 		MaxRequestTtl:          DefaultMaxRequestTTL,
 		MaxReasonLength:        DefaultMaxReasonLength,
 		MaxWrapsPerMsg:         DefaultMaxWrapsPerMsg,
+
+		MaxPendingRequestsPerRecord: DefaultMaxPendingRequestsPerRecord,
+		MaxExpiryWorkPerBlock:       DefaultMaxExpiryWorkPerBlock,
 	}
 }
 
@@ -47,6 +59,10 @@ func (p Params) Validate() error {
 		return errorsmod.Wrapf(ErrInvalidParams, "max_reason_length %d must be between 1 and %d", p.MaxReasonLength, MaxReasonLengthCap)
 	case p.MaxWrapsPerMsg == 0:
 		return errorsmod.Wrap(ErrInvalidParams, "max_wraps_per_msg must be greater than 0")
+	case p.MaxPendingRequestsPerRecord == 0:
+		return errorsmod.Wrap(ErrInvalidParams, "max_pending_requests_per_record must be greater than 0, or nobody could ask for a record")
+	case p.MaxExpiryWorkPerBlock == 0:
+		return errorsmod.Wrap(ErrInvalidParams, "max_expiry_work_per_block must be greater than 0, or expired grants and requests would never be removed")
 	}
 	return nil
 }
