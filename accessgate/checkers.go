@@ -192,3 +192,17 @@ func (l *LightChecker) Check(ctx context.Context, recordID, version uint64, read
 	}
 	return v, nil
 }
+
+// HasEncryptionKey implements KeyChecker: the node's x/access says whether
+// addr registered an encryption key.
+func (n *NodeChecker) HasEncryptionKey(ctx context.Context, addr string) (bool, error) {
+	var resp accesstypes.QueryEncryptionKeyResponse
+	_, err := n.query(ctx, "/medchain.access.v1.Query/EncryptionKey", &accesstypes.QueryEncryptionKeyRequest{Address: addr}, &resp)
+	if err != nil {
+		if strings.Contains(err.Error(), "not found") || strings.Contains(err.Error(), "no registered encryption key") {
+			return false, nil
+		}
+		return false, err
+	}
+	return resp.Key.PublicKey != nil, nil
+}

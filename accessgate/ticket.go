@@ -33,6 +33,10 @@ const (
 	PurposeReplica = "replica"
 )
 
+// MaxTicketHeader bounds the header a ticket travels in (a real one is
+// about 600 bytes): anything larger is refused before it is decoded.
+const MaxTicketHeader = 4096
+
 // MaxTicketLifetime bounds how far ahead a ticket may expire.
 const MaxTicketLifetime = 10 * time.Minute
 
@@ -45,7 +49,27 @@ type Ticket struct {
 	CID      string `json:"cid,omitempty"`
 	Reader   string `json:"reader"`
 	Expires  int64  `json:"expires"` // unix seconds
-	Nonce    string `json:"nonce"`
+	Nonce    string `json:"nonce"`   // NonceSize random bytes, hex
+	// ChainID and Vault bind the ticket to one chain and one vault (its
+	// vault_id, from GET /api/v1/status): a ticket is useless elsewhere.
+	ChainID string `json:"chain_id,omitempty"`
+	Vault   string `json:"vault,omitempty"`
+	// Size is, for an upload, the most CAR bytes it will send.
+	Size int64 `json:"size,omitempty"`
+}
+
+// PurposeUpload is an account storing a payload in the vault.
+const PurposeUpload = "upload"
+
+// CheckBinding refuses a ticket made for another chain or another vault.
+func (t Ticket) CheckBinding(chainID, vaultID string) error {
+	switch {
+	case chainID != "" && t.ChainID != chainID:
+		return fmt.Errorf("%w: made for chain %q; this vault serves %q", ErrBadTicket, t.ChainID, chainID)
+	case vaultID != "" && t.Vault != vaultID:
+		return fmt.Errorf("%w: made for vault %q, not this one (%s); sign one for this vault", ErrBadTicket, t.Vault, vaultID)
+	}
+	return nil
 }
 
 const ticketType = "medchain-vault-ticket/v1"
@@ -59,7 +83,7 @@ type Signed struct {
 
 // NewTicket makes a ticket for reader, valid for lifetime.
 func NewTicket(purpose string, recordID uint64, cid, reader string, lifetime time.Duration) (Ticket, error) {
-	nonce := make([]byte, 16)
+	nonce := make([]byte, NonceSize)
 	if _, err := rand.Read(nonce); err != nil {
 		return Ticket{}, err
 	}
@@ -102,6 +126,9 @@ func Verify(header string, now time.Time) (Ticket, error) {
 	if header == "" {
 		return t, ErrNoTicket
 	}
+	if len(header) > MaxTicketHeader {
+		return t, fmt.Errorf("%w: %d bytes; a ticket is at most %d", ErrBadTicket, len(header), MaxTicketHeader)
+	}
 	raw, err := base64.StdEncoding.DecodeString(header)
 	if err != nil {
 		return t, fmt.Errorf("%w: not base64: %v", ErrBadTicket, err)
@@ -115,6 +142,9 @@ func Verify(header string, now time.Time) (Ticket, error) {
 	}
 	if t.Type != ticketType {
 		return t, fmt.Errorf("%w: type %q", ErrBadTicket, t.Type)
+	}
+	if len(t.Nonce) != 2*NonceSize {
+		return t, fmt.Errorf("%w: %v", ErrBadTicket, errBadNonceHex)
 	}
 	if len(s.PubKey) != secp256k1.PubKeySize {
 		return t, fmt.Errorf("%w: the public key is not a compressed secp256k1 key", ErrBadTicket)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,8 +84,24 @@ func TestLocalnetE2E(t *testing.T) {
 
 	// Every hospital runs its vault on its node's vault port; a file
 	// stored in one comes back whole.
+	// Uploads carry a ticket of an account with an encryption key on chain.
+	b := binary{path: bin}
+	keyFlags := []string{"--home", st.ClientHome, "--keyring-backend", "test", "--chain-id", st.ChainID,
+		"--node", "tcp://" + hostPort(st.Nodes[0].Ports.RPC)}
+	if _, stderr, err := b.run(ctx, "", append([]string{"tx", "access", "register-key", "--from", "alice", "--yes"}, keyFlags...)...); err != nil {
+		t.Fatalf("register-key: %v %s", err, stderr)
+	}
+	time.Sleep(3 * time.Second)
 	for _, n := range st.Nodes {
 		c := vault.NewClient("http://"+hostPort(n.Ports.Vault), nil)
+		c.UploadHeader = func() (http.Header, error) {
+			out, stderr, err := b.run(ctx, "", "vault", "ticket", "--purpose", "upload", "--size", "1000000",
+				"--from", "alice", "--vault", c.BaseURL(), "--home", st.ClientHome, "--keyring-backend", "test", "--chain-id", st.ChainID)
+			if err != nil {
+				return nil, fmt.Errorf("vault ticket: %v %s", err, stderr)
+			}
+			return http.Header{"X-Medchain-Ticket": {strings.TrimSpace(string(out))}}, nil
+		}
 		payload := bytes.Repeat([]byte(n.Name), 50_000)
 		root, err := c.UploadFile(ctx, bytes.NewReader(payload))
 		if err != nil {

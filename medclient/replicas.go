@@ -32,8 +32,8 @@ type Replicas struct {
 	// HTTP reaches the placed vaults.
 	HTTP *http.Client
 	// Ticket, if set, signs a fresh access-gate ticket for root for each
-	// vault tried (a gated vault burns a ticket's nonce).
-	Ticket func(root cid.Cid) (string, error)
+	// vault tried (tickets are bound to one vault, which burns its nonce).
+	Ticket func(vaultURL string, root cid.Cid) (string, error)
 	// Log, if set, hears which vault failed and which is tried next.
 	Log io.Writer
 }
@@ -65,7 +65,7 @@ func (r *Replicas) Fetch(ctx context.Context, root cid.Cid, dst io.Writer) error
 			vc = pc
 		}
 		if r.Ticket != nil {
-			t, err := r.Ticket(root)
+			t, err := r.Ticket(u, root)
 			if err != nil {
 				return err
 			}

@@ -1,23 +1,51 @@
 package medclient
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 
 	"github.com/medchain/medchain/accessgate"
+	"github.com/medchain/medchain/vault"
 )
 
-// Ticket signs a vault access-gate ticket with the --from key: purpose
-// read (for cid, the payload of version of the record) or log, for
-// recordID, valid for a minute. A vault without a gate ignores it.
-func Ticket(clientCtx client.Context, purpose string, recordID, version uint64, cid string) (string, error) {
+// Ticket signs a vault access-gate ticket with the --from key, for the
+// vault at vaultURL (bound to its vault_id and the chain): purpose read
+// (for cid, the payload of version of the record) or log, for recordID,
+// valid for a minute. A vault without a gate ignores it.
+func Ticket(ctx context.Context, clientCtx client.Context, vaultURL, purpose string, recordID, version uint64, cid string) (string, error) {
 	t, err := accessgate.NewTicket(purpose, recordID, cid, clientCtx.FromAddress.String(), time.Minute)
 	if err != nil {
 		return "", err
 	}
 	t.Version = version
+	return signFor(ctx, clientCtx, vaultURL, t)
+}
+
+// UploadTicket signs a ticket to upload at most size CAR bytes to the
+// vault at vaultURL.
+func UploadTicket(ctx context.Context, clientCtx client.Context, vaultURL string, size int64) (string, error) {
+	t, err := accessgate.NewTicket(accessgate.PurposeUpload, 0, "", clientCtx.FromAddress.String(), time.Minute)
+	if err != nil {
+		return "", err
+	}
+	t.Size = size
+	return signFor(ctx, clientCtx, vaultURL, t)
+}
+
+func signFor(ctx context.Context, clientCtx client.Context, vaultURL string, t accessgate.Ticket) (string, error) {
+	id, err := VaultID(ctx, vaultURL)
+	if err != nil {
+		return "", err
+	}
+	t.ChainID, t.Vault = clientCtx.ChainID, id
 	return accessgate.Sign(t, func(doc []byte) ([]byte, []byte, error) {
 		sig, pub, err := clientCtx.Keyring.Sign(clientCtx.FromName, doc, signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
 		if err != nil {
@@ -25,4 +53,58 @@ func Ticket(clientCtx client.Context, purpose string, recordID, version uint64, 
 		}
 		return sig, pub.Bytes(), nil
 	})
+}
+
+var vaultIDs sync.Map // vault URL -> vault_id
+
+// VaultID asks the vault at vaultURL for its vault_id (GET
+// /api/v1/status), once per URL and process. A gateway that has none
+// gets tickets without one.
+func VaultID(ctx context.Context, vaultURL string) (string, error) {
+	base := strings.TrimRight(vaultURL, "/")
+	if id, ok := vaultIDs.Load(base); ok {
+		return id.(string), nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/status", nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("the vault at %s does not answer: %w", base, err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		VaultID string `json:"vault_id"`
+	}
+	if resp.StatusCode == http.StatusOK {
+		_ = json.NewDecoder(resp.Body).Decode(&st)
+	}
+	vaultIDs.Store(base, st.VaultID)
+	return st.VaultID, nil
+}
+
+// AuthorizeUploads makes every upload through remote (a vault, or the
+// vault reads fail over from) carry a fresh upload ticket for at most
+// size CAR bytes, signed with the --from key.
+func AuthorizeUploads(ctx context.Context, clientCtx client.Context, remote Remote, size int64) {
+	var vc *vault.Client
+	switch r := remote.(type) {
+	case *vault.Client:
+		vc = r
+	case *Replicas:
+		vc, _ = r.Primary.(*vault.Client)
+	}
+	if vc == nil {
+		return // a Kubo node: its own API decides
+	}
+	vc.UploadHeader = func() (http.Header, error) {
+		t, err := UploadTicket(ctx, clientCtx, vc.BaseURL(), size)
+		if err != nil {
+			return nil, err
+		}
+		return http.Header{accessgate.Header: {t}}, nil
+	}
 }

@@ -27,6 +27,9 @@ type Client struct {
 	TempDir string
 	// Header is added to every read (a vault access gate's ticket).
 	Header http.Header
+	// UploadHeader, if set, is called before each upload for headers to
+	// send with it (a fresh upload ticket).
+	UploadHeader func() (http.Header, error)
 }
 
 // NewClient returns a client for the vault at baseURL (for example
@@ -37,6 +40,9 @@ func NewClient(baseURL string, httpClient *http.Client) *Client {
 	}
 	return &Client{base: strings.TrimRight(baseURL, "/"), hc: httpClient}
 }
+
+// BaseURL is the vault's URL, as given to NewClient.
+func (c *Client) BaseURL() string { return c.base }
 
 // HTTPError is a vault's non-success answer. errors.Is matches it against
 // ErrNotFound (404) and ErrTooLarge (413).
@@ -78,6 +84,15 @@ func (c *Client) upload(ctx context.Context, carReader io.Reader, query string) 
 		return "", err
 	}
 	req.Header.Set("Content-Type", MediaTypeCAR)
+	if c.UploadHeader != nil {
+		h, err := c.UploadHeader()
+		if err != nil {
+			return "", fmt.Errorf("vault: upload: %w", err)
+		}
+		for k, v := range h {
+			req.Header[k] = v
+		}
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("vault: upload: %w", err)

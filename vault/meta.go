@@ -2,6 +2,8 @@ package vault
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -40,4 +42,31 @@ func (s *Store) PinInfo(ctx context.Context, root cid.Cid) (PinInfo, bool, error
 	s.pinMu.Lock()
 	defer s.pinMu.Unlock()
 	return s.pinRecord(ctx, root)
+}
+
+// ID is the vault's own identity: random, made on first use and kept in
+// the store, so it survives restarts and differs between vaults. Tickets
+// name it, so that a ticket signed for one vault is useless at another.
+func (s *Store) ID(ctx context.Context) (string, error) {
+	s.idOnce.Do(func() {
+		v, ok, err := s.Meta(ctx, "vault-id")
+		if err != nil {
+			s.idErr = err
+			return
+		}
+		if !ok {
+			b := make([]byte, 16)
+			if _, err := rand.Read(b); err != nil {
+				s.idErr = err
+				return
+			}
+			v = []byte(hex.EncodeToString(b))
+			if err := s.SetMeta(ctx, "vault-id", v); err != nil {
+				s.idErr = err
+				return
+			}
+		}
+		s.id = string(v)
+	})
+	return s.id, s.idErr
 }

@@ -122,7 +122,7 @@ type metrics struct {
 //	GET|HEAD /ipfs/{cid}?format=car   the DAG as a CARv1 (trustless gateway)
 //	POST     /api/v1/upload           a CARv1 body; 201 {"cid","size"} once stored and pinned
 //	                                  (?root=last: the root is the last block, see StreamCAR)
-//	GET      /api/v1/status           {"max_upload_bytes", "pinned_roots", "chain_pins", ...}
+//	GET      /api/v1/status           {"max_upload_bytes", "pinned_roots", "chain_pins", "vault_id", ...}
 //	GET      /api/v1/pins/{cid}       {"cid", "pinned", "reason", "pinned_at", "unpinned_at"}
 //	GET      /healthz                 200 "ok"
 //	GET      /metrics                 Prometheus text, from a registry of its own
@@ -203,6 +203,9 @@ func (s *server) serveStatus(w http.ResponseWriter, r *http.Request) {
 		"max_upload_bytes": s.max,
 		"pinned_roots":     s.store.PinnedCount(),
 		"chain_pins":       s.chainPins,
+	}
+	if id, err := s.store.ID(r.Context()); err == nil {
+		st["vault_id"] = id
 	}
 	if s.status != nil {
 		for k, v := range s.status() {

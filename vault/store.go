@@ -75,6 +75,10 @@ type Store struct {
 	// not yet recorded under a root: writers hold it shared from their
 	// first block until their root is recorded, GC holds it exclusively.
 	gcMu sync.RWMutex
+
+	idOnce sync.Once // ID
+	id     string
+	idErr  error
 	// pinMu serialises read-modify-write of pin records.
 	pinMu sync.Mutex
 

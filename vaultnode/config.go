@@ -36,6 +36,15 @@ type Config struct {
 	// replicas are fetched without tickets (enough while no vault is gated).
 	HospitalKey    string `mapstructure:"hospital-key"`
 	KeyringBackend string `mapstructure:"keyring-backend"`
+	// UploadAuth is "ticket" (an upload needs a ticket signed by an account
+	// with an encryption key registered on chain, within per-account
+	// quotas) or "off" (anyone may upload: a vault on a private network,
+	// or one that follows no chain).
+	UploadAuth string `mapstructure:"upload-auth"`
+	// UploadQuotaBytesPerDay and UploadMaxConcurrent are the per-account
+	// quotas of ticket uploads (0: no bound).
+	UploadQuotaBytesPerDay int64 `mapstructure:"upload-quota-bytes-per-day"`
+	UploadMaxConcurrent    int   `mapstructure:"upload-max-concurrent"`
 	// ReconcileInterval is how often, with FollowChain, the pins are
 	// reconciled against chain state (the live CIDs of every record), on
 	// top of a pass at start and one before every GC.
@@ -56,6 +65,12 @@ type Config struct {
 	GateTrustPeriod time.Duration `mapstructure:"gate-trust-period"`
 }
 
+// Upload authorisation modes.
+const (
+	UploadAuthTicket = "ticket"
+	UploadAuthOff    = "off"
+)
+
 // Access gate modes.
 const (
 	GateOff   = "off"
@@ -66,17 +81,20 @@ const (
 // DefaultConfig is what `medchaind init` writes.
 func DefaultConfig() Config {
 	return Config{
-		Enable:            true,
-		Address:           "127.0.0.1:8095",
-		Path:              "data/vault",
-		MaxUploadSize:     4 << 30,
-		FollowChain:       true,
-		ReconcileInterval: time.Minute,
-		KeyringBackend:    "test",
-		GCInterval:        10 * time.Minute,
-		GCGrace:           24 * time.Hour,
-		AccessGate:        GateOff,
-		GateTrustPeriod:   14 * 24 * time.Hour,
+		Enable:                 true,
+		Address:                "127.0.0.1:8095",
+		Path:                   "data/vault",
+		MaxUploadSize:          4 << 30,
+		FollowChain:            true,
+		ReconcileInterval:      time.Minute,
+		KeyringBackend:         "test",
+		UploadAuth:             UploadAuthTicket,
+		UploadQuotaBytesPerDay: 64 << 30,
+		UploadMaxConcurrent:    4,
+		GCInterval:             10 * time.Minute,
+		GCGrace:                24 * time.Hour,
+		AccessGate:             GateOff,
+		GateTrustPeriod:        14 * 24 * time.Hour,
 	}
 }
 
@@ -102,6 +120,16 @@ path = "{{ .Vault.Path }}"
 
 # Largest upload accepted, in bytes (a CAR of about the encrypted file's size).
 max-upload-size = {{ .Vault.MaxUploadSize }}
+
+# Who may upload: "ticket" (a ticket signed by an account that registered an
+# encryption key on chain, so every uploader costs a transaction; the CLI
+# signs it) or "off" (anyone: only for a vault on a private network, or one
+# that follows no chain). With tickets, each account may store at most
+# upload-quota-bytes-per-day bytes per UTC day and run upload-max-concurrent
+# uploads at once (0: no bound).
+upload-auth = "{{ .Vault.UploadAuth }}"
+upload-quota-bytes-per-day = {{ .Vault.UploadQuotaBytesPerDay }}
+upload-max-concurrent = {{ .Vault.UploadMaxConcurrent }}
 
 # Pin what records on chain point at and unpin what redactions and key
 # rotations release; if false, every upload is kept for good.
@@ -171,6 +199,19 @@ func ReadConfig(opts servertypes.AppOptions) (Config, error) {
 	if v := get("hospital"); v != nil {
 		c.Hospital = cast.ToString(v)
 	}
+	if v := get("upload-auth"); v != nil {
+		c.UploadAuth = cast.ToString(v)
+	}
+	if v := get("upload-quota-bytes-per-day"); v != nil {
+		if c.UploadQuotaBytesPerDay, err = cast.ToInt64E(v); err != nil {
+			return c, fmt.Errorf("[vault] upload-quota-bytes-per-day %v: %w", v, err)
+		}
+	}
+	if v := get("upload-max-concurrent"); v != nil {
+		if c.UploadMaxConcurrent, err = cast.ToIntE(v); err != nil {
+			return c, fmt.Errorf("[vault] upload-max-concurrent %v: %w", v, err)
+		}
+	}
 	if v := get("hospital-key"); v != nil {
 		c.HospitalKey = cast.ToString(v)
 	}
@@ -227,6 +268,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("[vault] gc-interval and gc-grace must not be negative")
 	case c.Hospital != "" && !validBech32(c.Hospital):
 		return fmt.Errorf("[vault] hospital %q is not an account address (med1...)", c.Hospital)
+	case c.UploadAuth != UploadAuthTicket && c.UploadAuth != UploadAuthOff:
+		return fmt.Errorf("[vault] upload-auth %q: use ticket or off", c.UploadAuth)
+	case c.UploadAuth == UploadAuthTicket && !c.FollowChain:
+		return fmt.Errorf("[vault] upload-auth = \"ticket\" checks uploaders on chain and needs follow-chain = true; set upload-auth = \"off\" for a vault that follows no chain")
+	case c.UploadQuotaBytesPerDay < 0 || c.UploadMaxConcurrent < 0:
+		return fmt.Errorf("[vault] upload quotas must not be negative")
 	case c.HospitalKey != "" && c.Hospital == "":
 		return fmt.Errorf("[vault] hospital-key %q is set but hospital is empty: name the hospital it signs for", c.HospitalKey)
 	case c.FollowChain && c.ReconcileInterval <= 0:

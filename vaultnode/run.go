@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/medchain/medchain/accessgate"
+	"github.com/medchain/medchain/lightclient"
 	"github.com/medchain/medchain/vault"
 )
 
@@ -61,6 +64,14 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 	if follower != nil {
 		srvCfg.Status = func() map[string]any { return map[string]any{"chain_height": follower.Height()} }
 	}
+	if cfg.UploadAuth == UploadAuthTicket {
+		up, closeUp, err := openUploadGate(ctx, cfg, home, rpcAddr, store, log)
+		if err != nil {
+			return err
+		}
+		defer closeUp()
+		srvCfg.UploadGate = up
+	}
 	handler := vault.NewServer(store, srvCfg)
 	if follower != nil {
 		vault.Registry(handler).MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -104,7 +115,7 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 	if err != nil {
 		return fmt.Errorf("vault: listen on %s ([vault] address): %w", cfg.Address, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10, IdleTimeout: 2 * time.Minute}
 	log.Info("vault: serving", "address", "http://"+ln.Addr().String(), "store", cfg.Dir(home),
 		"follow_chain", cfg.FollowChain, "max_upload_size", cfg.MaxUploadSize)
 
@@ -207,4 +218,42 @@ func collect(ctx context.Context, store *vault.Store, r *Reconciler, grace time.
 		return 0, fmt.Errorf("skipped: the node is catching up, so its state may not list the newest records")
 	}
 	return store.GC(ctx, time.Now(), grace, res.Keep...)
+}
+
+// openUploadGate builds the gate of ticket uploads: tickets bound to this
+// chain (learnt from the node, which may still be starting) and this
+// vault's id, nonces kept in the store's directory, uploaders checked
+// against the node's x/access.
+func openUploadGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vault.Store, log Logger) (*accessgate.UploadGate, func(), error) {
+	rpc := lightclient.HTTPAddress(rpcAddr)
+	keys, err := accessgate.NewNodeChecker(rpc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("vault upload gate: %w", err)
+	}
+	id, err := store.ID(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	replay, err := accessgate.OpenReplayStore(filepath.Join(cfg.Dir(home), "upload-nonces"), 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	gate := accessgate.NewUploadGate(keys, replay, "", id, accessgate.Quota{
+		BytesPerDay: cfg.UploadQuotaBytesPerDay, Concurrent: cfg.UploadMaxConcurrent,
+	})
+	go func() {
+		for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+			chainID, err := lightclient.ChainID(ctx, rpc)
+			if err == nil {
+				gate.SetChainID(chainID)
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+		}
+	}()
+	return gate, func() { replay.Close() }, nil
 }

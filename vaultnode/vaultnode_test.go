@@ -34,12 +34,14 @@ func TestReadConfig(t *testing.T) {
 		"vault.max-upload-size": int64(1 << 20), "vault.follow-chain": false,
 		"vault.gc-interval": "1m0s", "vault.gc-grace": "2h", "vault.reconcile-interval": "30s",
 		"vault.hospital": "med1q2s4lrcvjv5784xu2gu9hpfpj0payf90knw0yv", "vault.hospital-key": "st-mary", "vault.keyring-backend": "file",
+		"vault.upload-auth": "off", "vault.upload-quota-bytes-per-day": "1000", "vault.upload-max-concurrent": 2,
 		"vault.access-gate": "light", "vault.gate-witnesses": []any{"tcp://127.0.0.1:27011"},
 		"vault.gate-trust-height": "10", "vault.gate-trust-hash": "AB", "vault.gate-trust-period": "1h",
 	})
 	require.NoError(t, err)
 	require.Equal(t, Config{Enable: false, Address: "127.0.0.1:27005", Path: "/srv/vault", MaxUploadSize: 1 << 20,
 		Hospital: "med1q2s4lrcvjv5784xu2gu9hpfpj0payf90knw0yv", HospitalKey: "st-mary", KeyringBackend: "file",
+		UploadAuth: UploadAuthOff, UploadQuotaBytesPerDay: 1000, UploadMaxConcurrent: 2,
 		ReconcileInterval: 30 * time.Second, GCInterval: time.Minute, GCGrace: 2 * time.Hour, AccessGate: GateLight, GateWitnesses: []string{"tcp://127.0.0.1:27011"},
 		GateTrustHeight: 10, GateTrustHash: "AB", GateTrustPeriod: time.Hour}, c)
 	require.Equal(t, "/srv/vault", c.Dir("/home/node"))
@@ -53,6 +55,8 @@ func TestReadConfig(t *testing.T) {
 		"needs gate-witnesses":             {"vault.access-gate": "light"},
 		"is not an account address":        {"vault.hospital": "st-mary"},
 		"hospital is empty":                {"vault.hospital-key": "st-mary"},
+		"needs follow-chain":               {"vault.follow-chain": false},
+		"use ticket or off":                {"vault.upload-auth": "anyone"},
 	} {
 		_, err := ReadConfig(want)
 		require.ErrorContains(t, err, opts)

@@ -243,7 +243,7 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 		t.Fatalf("alice's record of a payload not yet uploaded: code %d: %s", res.Code, res.RawLog)
 	}
 	n.waitForMetric("vault_missing_live_cids", 1, "a record whose payload is not in the vault")
-	uploaded, err := vault.NewClient(n.vault, http.DefaultClient).UploadFile(ctx, bytes.NewReader(late))
+	uploaded, err := n.vaultClient(t, "alice", len(late)).UploadFile(ctx, bytes.NewReader(late))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,12 +283,27 @@ func (n *node) mustCiphertext(id uint64, grantee string) []byte {
 	return ct
 }
 
-// uploadRaw puts size random bytes into the node's vault and returns the CID.
+// vaultClient is a client of the node's vault whose uploads carry an
+// upload ticket of key for a payload of size bytes.
+func (n *node) vaultClient(t *testing.T, key string, size int) *vault.Client {
+	t.Helper()
+	vc := vault.NewClient(n.vault, http.DefaultClient)
+	vc.UploadHeader = func() (http.Header, error) {
+		ticket := strings.TrimSpace(mustRun(t, n.bin, "vault", "ticket", "--purpose", "upload",
+			"--size", strconv.Itoa(size+size/8+4096), "--from", key, "--vault", n.vault, "--chain-id", n.chainID,
+			"--home", n.home, "--keyring-backend", "test"))
+		return http.Header{"X-Medchain-Ticket": {ticket}}, nil
+	}
+	return vc
+}
+
+// uploadRaw puts size random bytes into the node's vault (as alice) and
+// returns the CID.
 func (n *node) uploadRaw(t *testing.T, size int) string {
 	t.Helper()
 	data := make([]byte, size)
 	_, _ = rand.Read(data)
-	c, err := vault.NewClient(n.vault, http.DefaultClient).UploadFile(context.Background(), bytes.NewReader(data))
+	c, err := n.vaultClient(t, "alice", size).UploadFile(context.Background(), bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -140,6 +140,7 @@ func (n *node) gatedFetch(t *testing.T, key string, recordID uint64, c string) i
 	}
 	if key != "" {
 		ticket := strings.TrimSpace(mustRun(t, n.bin, "vault", "ticket", strconv.FormatUint(recordID, 10), c, "--from", key,
+			"--vault", n.vault, "--chain-id", n.chainID,
 			"--home", n.home, "--keyring-backend", "test"))
 		req.Header.Set("X-Medchain-Ticket", ticket)
 	}

@@ -124,25 +124,43 @@ func vaultServeCmd() *cobra.Command {
 // fetch from a gated vault with their own HTTP client.
 func vaultTicketCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "ticket RECORD_ID [CID] --from KEY",
-		Short: "Print a signed ticket for a vault whose access gate is on (valid one minute, usable once)",
-		Long: "Signs, with --from's account key, a ticket to read RECORD_ID's payload CID (purpose read; --record-version N " +
-			"when CID is an earlier version's, default the current one) or, with --purpose log and no CID, to read the " +
-			"record's access log as its owner. Send it as the " + accessgate.Header + " header. The vault serves the " +
-			"CID only if it is that version's payload on chain.",
-		Example: "T=$(medchaind vault ticket 42 bafy... --from dr-grey)\n" +
-			"curl -H \"" + accessgate.Header + ": $T\" http://127.0.0.1:8095/ipfs/bafy...?format=car -o record.car",
-		Args: cobra.RangeArgs(1, 2),
+		Use:   "ticket [RECORD_ID [CID]] --vault URL --from KEY",
+		Short: "Print a signed ticket for a vault: to read from a gated vault, or to upload (valid one minute, usable once)",
+		Long: "Signs, with --from's account key, a ticket bound to the vault --vault names and to the chain: to read " +
+			"RECORD_ID's payload CID (purpose read; --record-version N when CID is an earlier version's, default the " +
+			"current one), to read the record's access log as its owner (--purpose log, no CID), or to upload a CAR of at " +
+			"most --size bytes (--purpose upload, no arguments; the account must have registered an encryption key). Send " +
+			"it as the " + accessgate.Header + " header. A vault serves a CID only if it is that version's payload on chain.",
+		Example: "T=$(medchaind vault ticket 42 bafy... --from dr-grey --vault http://127.0.0.1:8095)\n" +
+			"curl -H \"" + accessgate.Header + ": $T\" http://127.0.0.1:8095/ipfs/bafy...?format=car -o record.car\n" +
+			"T=$(medchaind vault ticket --purpose upload --size $(stat -c %s file.car) --from alice --vault http://127.0.0.1:8095)\n" +
+			"curl -H \"" + accessgate.Header + ": $T\" -H 'Content-Type: application/vnd.ipld.car' --data-binary @file.car http://127.0.0.1:8095/api/v1/upload",
+		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			clientCtx, err := client.GetClientTxContext(cmd)
 			if err != nil {
 				return err
 			}
+			purpose, _ := cmd.Flags().GetString("purpose")
+			vaultURL, _ := cmd.Flags().GetString(medclient.FlagVault)
+			if purpose == accessgate.PurposeUpload {
+				size, _ := cmd.Flags().GetInt64("size")
+				if len(args) > 0 || size <= 0 {
+					return fmt.Errorf("an upload ticket takes no arguments and needs --size, the CAR's size in bytes")
+				}
+				t, err := medclient.UploadTicket(cmd.Context(), clientCtx, vaultURL, size)
+				if err != nil {
+					return err
+				}
+				return clientCtx.PrintString(t + "\n")
+			}
+			if len(args) == 0 {
+				return fmt.Errorf("a %s ticket names the record (RECORD_ID)", purpose)
+			}
 			id, err := strconv.ParseUint(args[0], 10, 64)
 			if err != nil {
 				return fmt.Errorf("record id %q: %w", args[0], err)
 			}
-			purpose, _ := cmd.Flags().GetString("purpose")
 			c := ""
 			if len(args) == 2 {
 				c = args[1]
@@ -151,15 +169,19 @@ func vaultTicketCmd() *cobra.Command {
 				return fmt.Errorf("a read ticket names the CID to read; a log ticket names none")
 			}
 			version, _ := cmd.Flags().GetUint64("record-version")
-			t, err := medclient.Ticket(clientCtx, purpose, id, version, c)
+			t, err := medclient.Ticket(cmd.Context(), clientCtx, vaultURL, purpose, id, version, c)
 			if err != nil {
 				return err
 			}
 			return clientCtx.PrintString(t + "\n")
 		},
 	}
-	cmd.Flags().String("purpose", accessgate.PurposeRead, "read or log")
+	cmd.Flags().String("purpose", accessgate.PurposeRead, "read, log or upload")
+	cmd.Flags().Int64("size", 0, "with --purpose upload: the most CAR bytes the upload sends")
 	cmd.Flags().Uint64("record-version", 0, "the record version whose payload CID is (default: the current one)")
+	cmd.Flags().String(medclient.FlagVault, "", "the vault the ticket is for (tickets are bound to one vault; required)")
+	cmd.Flags().String(flags.FlagChainID, "", "the chain id the ticket is for (default: the client config's)")
+	_ = cmd.MarkFlagRequired(medclient.FlagVault)
 	cmd.Flags().String(flags.FlagFrom, "", "the key to sign with")
 	cmd.Flags().String(flags.FlagKeyringBackend, flags.DefaultKeyringBackend, "keyring backend (os|file|kwallet|pass|test|memory)")
 	cmd.Flags().String(flags.FlagKeyringDir, "", "the keyring's directory, if other than --home")

@@ -43,7 +43,7 @@ func AccessLogCmd() *cobra.Command {
 			if base == "" {
 				return fmt.Errorf("the access log is kept by a medchain vault: give --vault")
 			}
-			ticket, err := medclient.Ticket(clientCtx, accessgate.PurposeLog, id, 0, "")
+			ticket, err := medclient.Ticket(cmd.Context(), clientCtx, base, accessgate.PurposeLog, id, 0, "")
 			if err != nil {
 				return err
 			}

@@ -112,18 +112,18 @@ func runDownload(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	remote, _, err := medclient.ReadRemoteFromCmd(cmd, clientCtx)
+	remote, base, err := medclient.ReadRemoteFromCmd(cmd, clientCtx)
 	if err != nil {
 		return err
 	}
-	// A vault with its access gate on serves only to a signed ticket, and
-	// burns it: each vault tried gets one of its own.
-	ticket := func(cid.Cid) (string, error) {
-		return medclient.Ticket(clientCtx, accessgate.PurposeRead, id, payload.Version, payload.Cid)
+	// A vault with its access gate on serves only to a signed ticket,
+	// bound to that vault, and burns it: each vault tried gets its own.
+	ticket := func(vaultURL string, _ cid.Cid) (string, error) {
+		return medclient.Ticket(ctx, clientCtx, vaultURL, accessgate.PurposeRead, id, payload.Version, payload.Cid)
 	}
 	switch r := remote.(type) {
 	case *vault.Client:
-		t, err := ticket(root)
+		t, err := ticket(base, root)
 		if err != nil {
 			return err
 		}

@@ -87,7 +87,7 @@ func ReplicasCmd() *cobra.Command {
 					if err != nil {
 						return err
 					}
-					t, err := medclient.Ticket(txCtx, accessgate.PurposeRead, id, payload.Version, payload.Cid)
+					t, err := medclient.Ticket(ctx, txCtx, r.VaultUrl, accessgate.PurposeRead, id, payload.Version, payload.Cid)
 					if err != nil {
 						return err
 					}

@@ -143,6 +143,7 @@ func createRecord(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgCr
 	if err := checkVaultLimit(cmd, vaultURL, size); err != nil {
 		return err
 	}
+	medclient.AuthorizeUploads(ctx, clientCtx, remote, medclient.EncryptedSizeBound(size))
 	t, err := medclient.NewTx(clientCtx, cmd.Flags())
 	if err != nil {
 		return err
@@ -321,6 +322,7 @@ func runAddVersion(cmd *cobra.Command, args []string) error {
 	if err := checkVaultLimit(cmd, vaultURL, size); err != nil {
 		return err
 	}
+	medclient.AuthorizeUploads(ctx, clientCtx, remote, medclient.EncryptedSizeBound(size))
 	kp, err := medclient.FromKeyPair(clientCtx)
 	if err != nil {
 		return err
