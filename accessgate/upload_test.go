@@ -20,7 +20,9 @@ import (
 // keysOnChain is a KeyChecker with a fixed set of registered accounts.
 type keysOnChain map[string]bool
 
-func (k keysOnChain) HasEncryptionKey(_ context.Context, addr string) (bool, error) { return k[addr], nil }
+func (k keysOnChain) HasEncryptionKey(_ context.Context, addr string) (bool, error) {
+	return k[addr], nil
+}
 
 // uploadTicket signs an upload ticket of a for size bytes, bound as given.
 func (a account) uploadTicket(t *testing.T, size int64, chainID, vaultID string) string {
