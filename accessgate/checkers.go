@@ -108,6 +108,19 @@ func (n *NodeChecker) Replica(ctx context.Context, hospital string, c cid.Cid) (
 	return ReplicaVerdict{Allowed: true, RecordID: by.RecordId, Height: h}, nil
 }
 
+// ActiveHospital implements Checker.
+func (n *NodeChecker) ActiveHospital(ctx context.Context, addr string) (bool, string, error) {
+	var iss issuerstypes.QueryIssuerResponse
+	if _, err := n.query(ctx, "/medchain.issuers.v1.Query/Issuer", &issuerstypes.QueryIssuerRequest{Address: addr}, &iss); err != nil {
+		if strings.Contains(err.Error(), "not found") {
+			return false, addr + " is not a registered issuer", nil
+		}
+		return false, "", err
+	}
+	why := replicaIssuer(iss.Issuer)
+	return why == "", why, nil
+}
+
 // replicaIssuer says why an issuer may not hold replicas ("" if it may).
 func replicaIssuer(i issuerstypes.Issuer) string {
 	switch {
@@ -124,6 +137,24 @@ type LightChecker struct{ lc *lightclient.Client }
 
 // NewLightChecker uses lc.
 func NewLightChecker(lc *lightclient.Client) *LightChecker { return &LightChecker{lc: lc} }
+
+// ActiveHospital implements Checker, from a proven issuer entry.
+func (l *LightChecker) ActiveHospital(ctx context.Context, addr string) (bool, string, error) {
+	a, err := sdk.AccAddressFromBech32(addr)
+	if err != nil {
+		return false, "", err
+	}
+	at, err := l.lc.Latest(ctx)
+	if err != nil {
+		return false, "", err
+	}
+	issuer, found, err := l.lc.IssuerAt(ctx, at, a)
+	if err != nil || !found {
+		return false, addr + " is not a registered issuer", err
+	}
+	why := replicaIssuer(issuer)
+	return why == "", why, nil
+}
 
 // Replica implements Checker: the hospital's issuer entry and the CID's
 // entry in the live index are proven at one verified header.

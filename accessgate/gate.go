@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -43,6 +43,9 @@ type Checker interface {
 	// live CID (a version at the current key epoch of an ACTIVE record),
 	// whose record it names.
 	Replica(ctx context.Context, hospital string, c cid.Cid) (ReplicaVerdict, error)
+	// ActiveHospital says whether addr is an ACTIVE hospital issuer, and
+	// if not, why.
+	ActiveHospital(ctx context.Context, addr string) (ok bool, why string, err error)
 }
 
 // ReplicaVerdict is what the chain says of a replica read.
@@ -58,14 +61,28 @@ type ReplicaVerdict struct {
 type Gate struct {
 	checker Checker
 	log     *Log
-	nonces  *nonces
+	replay  *ReplayStore
+	chainID atomic.Pointer[string] // nil until known: tickets of any chain
+	vaultID string
 	now     func() time.Time
 }
 
 // New returns a gate that asks checker and records decisions in log.
+// Its nonces are kept in memory only; see NewBound.
 func New(checker Checker, log *Log) *Gate {
-	return &Gate{checker: checker, log: log, nonces: newNonces(), now: time.Now}
+	r, _ := OpenReplayStore("", 0)
+	return &Gate{checker: checker, log: log, replay: r, now: time.Now}
 }
+
+// NewBound returns a gate whose tickets must name this vault (vaultID) and
+// the chain (SetChainID), with nonces in replay (kept across restarts when
+// it has a file).
+func NewBound(checker Checker, log *Log, replay *ReplayStore, vaultID string) *Gate {
+	return &Gate{checker: checker, log: log, replay: replay, vaultID: vaultID, now: time.Now}
+}
+
+// SetChainID sets the chain tickets must name, once the node tells it.
+func (g *Gate) SetChainID(id string) { g.chainID.Store(&id) }
 
 // GateError is a refusal with its HTTP status.
 type GateError struct {
@@ -124,6 +141,29 @@ func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
 	return nil
 }
 
+// AllowPinInfo decides who may see what the vault knows of a CID's pin:
+// the operators of the consortium, with a replica ticket signed by an
+// ACTIVE hospital's key (medchaind vault ticket --purpose replica CID).
+// Whether a vault holds a CID, for which record and since when, is
+// nobody else's business.
+func (g *Gate) AllowPinInfo(r *http.Request, root cid.Cid) error {
+	t, err := g.ticket(r, PurposeReplica)
+	if err != nil {
+		return err
+	}
+	if t.CID != root.String() {
+		return &GateError{http.StatusForbidden, fmt.Sprintf("the ticket is for %s, not %s", t.CID, root)}
+	}
+	ok, why, err := g.checker.ActiveHospital(r.Context(), t.Reader)
+	if err != nil {
+		return &GateError{http.StatusServiceUnavailable, "could not ask the chain: " + err.Error()}
+	}
+	if !ok {
+		return &GateError{http.StatusForbidden, "pin information is for the consortium's hospitals: " + why}
+	}
+	return nil
+}
+
 // allowReplica decides a hospital vault's copy of a live payload: only
 // ciphertext moves, to a vault the chain says must hold it. The decision
 // is logged under the CID's record, for its owner to see.
@@ -167,8 +207,21 @@ func (g *Gate) ticket(r *http.Request, purposes ...string) (Ticket, error) {
 	if !slices.Contains(purposes, t.Purpose) {
 		return t, &GateError{http.StatusUnauthorized, fmt.Sprintf("a %q ticket cannot be used to %s", t.Purpose, strings.Join(purposes, " or "))}
 	}
-	if !g.nonces.use(t.Nonce, time.Unix(t.Expires, 0)) {
-		return t, &GateError{http.StatusUnauthorized, "ticket already used (replay)"}
+	chainID := ""
+	if p := g.chainID.Load(); p != nil {
+		chainID = *p
+	} else if g.vaultID != "" {
+		return t, &GateError{http.StatusServiceUnavailable, "the vault is waiting for its node to tell it the chain id; try again shortly"}
+	}
+	if err := t.CheckBinding(chainID, g.vaultID); err != nil {
+		return t, &GateError{http.StatusUnauthorized, err.Error()}
+	}
+	if err := g.replay.Use(t.Nonce, time.Unix(t.Expires, 0), g.now()); err != nil {
+		status := http.StatusUnauthorized
+		if errors.Is(err, ErrReplayFull) {
+			status = http.StatusServiceUnavailable
+		}
+		return t, &GateError{status, err.Error()}
 	}
 	return t, nil
 }
@@ -211,28 +264,4 @@ func (g *Gate) LogHandler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"record_id": id, "entries": entries})
 	})
-}
-
-// nonces remembers used nonces until their ticket expires.
-type nonces struct {
-	mu   sync.Mutex
-	seen map[string]time.Time
-}
-
-func newNonces() *nonces { return &nonces{seen: map[string]time.Time{}} }
-
-func (n *nonces) use(nonce string, until time.Time) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	now := time.Now()
-	for k, exp := range n.seen {
-		if now.After(exp) {
-			delete(n.seen, k)
-		}
-	}
-	if _, dup := n.seen[nonce]; dup || nonce == "" {
-		return false
-	}
-	n.seen[nonce] = until
-	return true
 }

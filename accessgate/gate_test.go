@@ -100,6 +100,13 @@ type fakeChain struct {
 	hospitals map[string]bool
 }
 
+func (f fakeChain) ActiveHospital(_ context.Context, addr string) (bool, string, error) {
+	if f.hospitals[addr] {
+		return true, "", nil
+	}
+	return false, addr + " is not a hospital", nil
+}
+
 // Replica allows the hospitals in f.hospitals to copy the live versions.
 func (f fakeChain) Replica(_ context.Context, hospital string, c cid.Cid) (ReplicaVerdict, error) {
 	if !f.hospitals[hospital] {
@@ -292,4 +299,30 @@ func TestGateServesReplicasToActiveHospitalsOnly(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "the allowed replica read is in the record's log")
 	require.Equal(t, hospital.addr, entries[0].Reader)
+}
+
+// TestPinInfoIsForHospitalsOnly: with the gate on, what a vault knows of a
+// CID's pin (held or not, for which record, since when) is shown to an
+// ACTIVE hospital's replica ticket only; a patient's ticket, a read
+// ticket or none is refused.
+func TestPinInfoIsForHospitalsOnly(t *testing.T) {
+	hospital, patient := newAccount(), newAccount()
+	c := cid.NewCidV1(cid.Raw, mustHash(t, "payload"))
+	log, err := OpenLog(filepath.Join(t.TempDir(), "access.log"))
+	require.NoError(t, err)
+	g := New(fakeChain{owner: patient.addr, versions: []string{c.String()}, hospitals: map[string]bool{hospital.addr: true}}, log)
+	ask := func(header string) int {
+		r := httptest.NewRequest(http.MethodGet, "/api/v1/pins/"+c.String(), nil)
+		if header != "" {
+			r.Header.Set(Header, header)
+		}
+		if err := g.AllowPinInfo(r, c); err != nil {
+			return err.(*GateError).Status
+		}
+		return http.StatusOK
+	}
+	require.Equal(t, http.StatusOK, ask(hospital.ticket(t, PurposeReplica, 0, c.String())))
+	require.Equal(t, http.StatusForbidden, ask(patient.ticket(t, PurposeReplica, 0, c.String())))
+	require.Equal(t, http.StatusUnauthorized, ask(patient.ticket(t, PurposeRead, 1, c.String())))
+	require.Equal(t, http.StatusUnauthorized, ask(""))
 }

@@ -40,6 +40,16 @@ func UploadTicket(ctx context.Context, clientCtx client.Context, vaultURL string
 	return signFor(ctx, clientCtx, vaultURL, t)
 }
 
+// ReplicaTicket signs, with a hospital's key, a ticket to copy cid from
+// the vault at vaultURL or to see that vault's pin of it.
+func ReplicaTicket(ctx context.Context, clientCtx client.Context, vaultURL, cid string) (string, error) {
+	t, err := accessgate.NewTicket(accessgate.PurposeReplica, 0, cid, clientCtx.FromAddress.String(), time.Minute)
+	if err != nil {
+		return "", err
+	}
+	return signFor(ctx, clientCtx, vaultURL, t)
+}
+
 func signFor(ctx context.Context, clientCtx client.Context, vaultURL string, t accessgate.Ticket) (string, error) {
 	id, err := VaultID(ctx, vaultURL)
 	if err != nil {

@@ -224,6 +224,18 @@ func (s *server) servePin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("%q is not a CID: %v", r.PathValue("cid"), err), http.StatusBadRequest)
 		return
 	}
+	if pg, ok := s.gate.(interface {
+		AllowPinInfo(*http.Request, cid.Cid) error
+	}); ok {
+		if err := pg.AllowPinInfo(r, c); err != nil {
+			status := http.StatusForbidden
+			if hs, ok := err.(interface{ HTTPStatus() int }); ok {
+				status = hs.HTTPStatus()
+			}
+			http.Error(w, err.Error(), status)
+			return
+		}
+	}
 	p, found, err := s.store.PinInfo(r.Context(), c)
 	if err != nil {
 		s.serverError(w, "pin", c, err)

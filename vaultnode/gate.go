@@ -6,16 +6,18 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/ipfs/go-cid"
 
 	"github.com/medchain/medchain/accessgate"
 	"github.com/medchain/medchain/lightclient"
+	"github.com/medchain/medchain/vault"
 )
 
 // openGate builds the access gate cfg asks for (nil when off), with its
 // decision log in the store's directory.
-func openGate(ctx context.Context, cfg Config, home, rpcAddr string) (*accessgate.Gate, func(), error) {
+func openGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vault.Store) (*accessgate.Gate, func(), error) {
 	if cfg.AccessGate == "" || cfg.AccessGate == GateOff {
 		return nil, func() {}, nil
 	}
@@ -58,7 +60,35 @@ func openGate(ctx context.Context, cfg Config, home, rpcAddr string) (*accessgat
 		closeFn()
 		return nil, nil, err
 	}
-	return accessgate.New(checker, log), func() { log.Close(); closeFn() }, nil
+	id, err := store.ID(ctx)
+	if err != nil {
+		closeFn()
+		return nil, nil, err
+	}
+	replay, err := accessgate.OpenReplayStore(filepath.Join(cfg.Dir(home), "read-nonces"), 0)
+	if err != nil {
+		closeFn()
+		return nil, nil, err
+	}
+	gate := accessgate.NewBound(checker, log, replay, id)
+	go learnChainID(ctx, rpc, gate.SetChainID)
+	return gate, func() { log.Close(); replay.Close(); closeFn() }, nil
+}
+
+// learnChainID asks the node for the chain id until it answers (it may
+// still be starting), then hands it to set.
+func learnChainID(ctx context.Context, rpc string, set func(string)) {
+	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+		if chainID, err := lightclient.ChainID(ctx, rpc); err == nil {
+			set(chainID)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
 }
 
 // lazyLight is a light-client checker made on first use.
@@ -96,6 +126,20 @@ func (l *lazyLight) Replica(ctx context.Context, hospital string, c cid.Cid) (ac
 		l.lc = lc
 	}
 	return accessgate.NewLightChecker(l.lc).Replica(ctx, hospital, c)
+}
+
+// ActiveHospital implements accessgate.Checker.
+func (l *lazyLight) ActiveHospital(ctx context.Context, addr string) (bool, string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lc == nil {
+		lc, err := l.make(ctx)
+		if err != nil {
+			return false, "", fmt.Errorf("light client: %w", err)
+		}
+		l.lc = lc
+	}
+	return accessgate.NewLightChecker(l.lc).ActiveHospital(ctx, addr)
 }
 
 func (l *lazyLight) close() {

@@ -53,7 +53,7 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 		follower.onMissing = reconciler.Enqueue
 	}
 	srvCfg := vault.Config{MaxUploadBytes: cfg.MaxUploadSize, Logger: log, ChainPins: cfg.FollowChain}
-	gate, closeGate, err := openGate(ctx, cfg, home, rpcAddr)
+	gate, closeGate, err := openGate(ctx, cfg, home, rpcAddr, store)
 	if err != nil {
 		return err
 	}
@@ -241,19 +241,6 @@ func openUploadGate(ctx context.Context, cfg Config, home, rpcAddr string, store
 	gate := accessgate.NewUploadGate(keys, replay, "", id, accessgate.Quota{
 		BytesPerDay: cfg.UploadQuotaBytesPerDay, Concurrent: cfg.UploadMaxConcurrent,
 	})
-	go func() {
-		for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
-			chainID, err := lightclient.ChainID(ctx, rpc)
-			if err == nil {
-				gate.SetChainID(chainID)
-				return
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(wait):
-			}
-		}
-	}()
+	go learnChainID(ctx, rpc, gate.SetChainID)
 	return gate, func() { replay.Close() }, nil
 }

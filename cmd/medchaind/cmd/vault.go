@@ -124,7 +124,7 @@ func vaultServeCmd() *cobra.Command {
 // fetch from a gated vault with their own HTTP client.
 func vaultTicketCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "ticket [RECORD_ID [CID]] --vault URL --from KEY",
+		Use:   "ticket [RECORD_ID [CID] | CID] --vault URL --from KEY",
 		Short: "Print a signed ticket for a vault: to read from a gated vault, or to upload (valid one minute, usable once)",
 		Long: "Signs, with --from's account key, a ticket bound to the vault --vault names and to the chain: to read " +
 			"RECORD_ID's payload CID (purpose read; --record-version N when CID is an earlier version's, default the " +
@@ -154,6 +154,16 @@ func vaultTicketCmd() *cobra.Command {
 				}
 				return clientCtx.PrintString(t + "\n")
 			}
+			if purpose == accessgate.PurposeReplica {
+				if len(args) != 1 {
+					return fmt.Errorf("a replica ticket names one CID, and no record")
+				}
+				t, err := medclient.ReplicaTicket(cmd.Context(), clientCtx, vaultURL, args[0])
+				if err != nil {
+					return err
+				}
+				return clientCtx.PrintString(t + "\n")
+			}
 			if len(args) == 0 {
 				return fmt.Errorf("a %s ticket names the record (RECORD_ID)", purpose)
 			}
@@ -176,7 +186,7 @@ func vaultTicketCmd() *cobra.Command {
 			return clientCtx.PrintString(t + "\n")
 		},
 	}
-	cmd.Flags().String("purpose", accessgate.PurposeRead, "read, log or upload")
+	cmd.Flags().String("purpose", accessgate.PurposeRead, "read, log, upload, or replica (a hospital's key: copy a live CID, or see a gated vault's pin of it)")
 	cmd.Flags().Int64("size", 0, "with --purpose upload: the most CAR bytes the upload sends")
 	cmd.Flags().Uint64("record-version", 0, "the record version whose payload CID is (default: the current one)")
 	cmd.Flags().String(medclient.FlagVault, "", "the vault the ticket is for (tickets are bound to one vault; required)")
