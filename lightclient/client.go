@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
@@ -58,16 +59,35 @@ type Config struct {
 	Trust TrustOptions
 	// Dir holds the trusted store (a LevelDB database).
 	Dir string
+	// MaxHeaderAge refuses answers from a verified header older than this
+	// (0: DefaultMaxHeaderAge): a primary that stops reporting new headers
+	// would otherwise keep the client answering from an old, validly
+	// proven state (a revoked grant still allowed, expiry judged on old
+	// time).
+	MaxHeaderAge time.Duration
 }
 
-// Client is a verifying client of one chain.
+// DefaultMaxHeaderAge is how old the newest verified header may be.
+const DefaultMaxHeaderAge = 30 * time.Second
+
+// Client is a verifying client of one chain. It is safe for concurrent
+// use: header syncs are serialised (and shared for syncReuse), proofs are
+// fetched and checked concurrently.
 type Client struct {
 	cfg       Config
 	lc        *light.Client
 	db        dbm.DB
 	primary   *rpchttp.HTTP
 	witnesses map[string]*rpchttp.HTTP
+
+	syncMu sync.Mutex
+	last   *cmttypes.LightBlock // the last header synced and checked fresh
+	lastAt time.Time
 }
+
+// syncReuse is how long a synced, fresh header serves checks before the
+// next sync (a block takes about a second).
+const syncReuse = 500 * time.Millisecond
 
 // ErrNoTrust is returned when there is neither trust options nor a trusted
 // store to resume from.
@@ -85,6 +105,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	if cfg.Trust.Period <= 0 {
 		cfg.Trust.Period = DefaultTrustPeriod
+	}
+	if cfg.MaxHeaderAge <= 0 {
+		cfg.MaxHeaderAge = DefaultMaxHeaderAge
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("lightclient: trusted store: %w", err)
@@ -143,6 +166,67 @@ func (c *Client) Sync(ctx context.Context) (*cmttypes.LightBlock, error) {
 		return nil, err
 	}
 	return c.lc.TrustedLightBlock(h)
+}
+
+// ErrStaleHeader is returned instead of an answer from an old header.
+var ErrStaleHeader = errors.New("stale header")
+
+// Fresh syncs and returns the latest verified header, refusing one older
+// than MaxHeaderAge, or one a witness has already gone past: a primary
+// that stops reporting new headers (CometBFT's light client then keeps the
+// last one without complaint) must not make old state look current.
+func (c *Client) Fresh(ctx context.Context) (*cmttypes.LightBlock, error) {
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	if c.last != nil && time.Since(c.lastAt) < syncReuse {
+		return c.last, nil
+	}
+	lb, err := c.Sync(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if age := time.Since(lb.Time); age > c.cfg.MaxHeaderAge {
+		return nil, fmt.Errorf("%w: the newest header %s gives is height %d from %s, %s old, more than the %s allowed: "+
+			"it may be stalled or withholding blocks, so its state is not answered from (ask another node with --node, or wait)",
+			ErrStaleHeader, c.cfg.Primary, lb.Height, lb.Time.UTC().Format(time.RFC3339), age.Round(time.Second), c.cfg.MaxHeaderAge)
+	}
+	if err := c.crossCheck(ctx, lb.Height); err != nil {
+		return nil, err
+	}
+	c.last, c.lastAt = lb, time.Now()
+	return lb, nil
+}
+
+// crossCheck asks the witnesses for their latest height: one more than a
+// couple of blocks ahead of the primary's newest header means the primary
+// withholds newer ones. A witness that does not answer is not held against
+// the primary (the age bound still applies).
+func (c *Client) crossCheck(ctx context.Context, height int64) error {
+	const slack = 2
+	type answer struct {
+		addr   string
+		height int64
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	answers := make(chan answer, len(c.witnesses))
+	for addr, w := range c.witnesses {
+		go func() {
+			st, err := w.Status(ctx)
+			if err != nil {
+				answers <- answer{addr, 0}
+				return
+			}
+			answers <- answer{addr, st.SyncInfo.LatestBlockHeight}
+		}()
+	}
+	for range c.witnesses {
+		if a := <-answers; a.height > height+slack {
+			return fmt.Errorf("%w: the primary %s reports height %d as its newest, but witness %s is at %d: the primary is "+
+				"withholding newer headers (or lagging); not answering from its state", ErrStaleHeader, c.cfg.Primary, height, a.addr, a.height)
+		}
+	}
+	return nil
 }
 
 // VerifyHeight verifies the header at height (from the trusted store when

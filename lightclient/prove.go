@@ -52,9 +52,10 @@ func (e *LyingNodeError) Error() string {
 	return msg
 }
 
-// Latest syncs to the latest header and returns the state it commits to.
+// Latest syncs to the latest header, refuses it if it is stale (Fresh),
+// and returns the state it commits to.
 func (c *Client) Latest(ctx context.Context) (At, error) {
-	lb, err := c.Sync(ctx)
+	lb, err := c.Fresh(ctx)
 	if err != nil {
 		return At{}, err
 	}

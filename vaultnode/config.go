@@ -63,6 +63,9 @@ type Config struct {
 	GateTrustHeight int64         `mapstructure:"gate-trust-height"`
 	GateTrustHash   string        `mapstructure:"gate-trust-hash"`
 	GateTrustPeriod time.Duration `mapstructure:"gate-trust-period"`
+	// GateMaxHeaderAge: in light mode, decisions from a verified header
+	// older than this are refused (a stalled or withholding node).
+	GateMaxHeaderAge time.Duration `mapstructure:"gate-max-header-age"`
 }
 
 // Upload authorisation modes.
@@ -95,6 +98,7 @@ func DefaultConfig() Config {
 		GCGrace:                24 * time.Hour,
 		AccessGate:             GateOff,
 		GateTrustPeriod:        14 * 24 * time.Hour,
+		GateMaxHeaderAge:       30 * time.Second,
 	}
 }
 
@@ -171,6 +175,9 @@ gate-witnesses = [{{ range $i, $w := .Vault.GateWitnesses }}{{ if $i }}, {{ end 
 gate-trust-height = {{ .Vault.GateTrustHeight }}
 gate-trust-hash = "{{ .Vault.GateTrustHash }}"
 gate-trust-period = "{{ .Vault.GateTrustPeriod }}"
+# For "light": refuse decisions from a verified header older than this (a
+# node that stalls or withholds blocks must not make old grants look live).
+gate-max-header-age = "{{ .Vault.GateMaxHeaderAge }}"
 `
 
 // ReadConfig reads the [vault] section through the server's options
@@ -246,6 +253,11 @@ func ReadConfig(opts servertypes.AppOptions) (Config, error) {
 	}
 	if v := get("gate-trust-hash"); v != nil {
 		c.GateTrustHash = cast.ToString(v)
+	}
+	if v := get("gate-max-header-age"); v != nil {
+		if c.GateMaxHeaderAge, err = cast.ToDurationE(v); err != nil {
+			return c, fmt.Errorf("[vault] gate-max-header-age %v: %w", v, err)
+		}
 	}
 	if v := get("gate-trust-period"); v != nil {
 		if c.GateTrustPeriod, err = cast.ToDurationE(v); err != nil {

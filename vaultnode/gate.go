@@ -50,7 +50,8 @@ func openGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vaul
 			}
 			return lightclient.New(ctx, lightclient.Config{
 				ChainID: chainID, Primary: rpc, Witnesses: witnesses, Dir: filepath.Join(cfg.Dir(home), "light"),
-				Trust: lightclient.TrustOptions{Height: cfg.GateTrustHeight, Hash: hash, Period: cfg.GateTrustPeriod},
+				Trust:        lightclient.TrustOptions{Height: cfg.GateTrustHeight, Hash: hash, Period: cfg.GateTrustPeriod},
+				MaxHeaderAge: cfg.GateMaxHeaderAge,
 			})
 		}}
 		checker, closeFn = lazy, lazy.close
@@ -91,55 +92,53 @@ func learnChainID(ctx context.Context, rpc string, set func(string)) {
 	}
 }
 
-// lazyLight is a light-client checker made on first use.
+// lazyLight is a light-client checker made on first use (and again after
+// a failure to make one). Checks run concurrently: the light client
+// serialises only its header syncs.
 type lazyLight struct {
 	make func(context.Context) (*lightclient.Client, error)
-	mu   sync.Mutex
+	mu   sync.Mutex // guards lc
 	lc   *lightclient.Client
+}
+
+func (l *lazyLight) checker(ctx context.Context) (*accessgate.LightChecker, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lc == nil {
+		lc, err := l.make(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("light client: %w", err)
+		}
+		l.lc = lc
+	}
+	return accessgate.NewLightChecker(l.lc), nil
 }
 
 // Check implements accessgate.Checker.
 func (l *lazyLight) Check(ctx context.Context, recordID, version uint64, reader string) (accessgate.Verdict, error) {
-	// One verified check at a time: a few milliseconds each, and the
-	// trusted store is updated as headers are verified.
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.lc == nil {
-		lc, err := l.make(ctx)
-		if err != nil {
-			return accessgate.Verdict{}, fmt.Errorf("light client: %w", err)
-		}
-		l.lc = lc
+	c, err := l.checker(ctx)
+	if err != nil {
+		return accessgate.Verdict{}, err
 	}
-	return accessgate.NewLightChecker(l.lc).Check(ctx, recordID, version, reader)
+	return c.Check(ctx, recordID, version, reader)
 }
 
 // Replica implements accessgate.Checker.
-func (l *lazyLight) Replica(ctx context.Context, hospital string, c cid.Cid) (accessgate.ReplicaVerdict, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.lc == nil {
-		lc, err := l.make(ctx)
-		if err != nil {
-			return accessgate.ReplicaVerdict{}, fmt.Errorf("light client: %w", err)
-		}
-		l.lc = lc
+func (l *lazyLight) Replica(ctx context.Context, hospital string, id cid.Cid) (accessgate.ReplicaVerdict, error) {
+	c, err := l.checker(ctx)
+	if err != nil {
+		return accessgate.ReplicaVerdict{}, err
 	}
-	return accessgate.NewLightChecker(l.lc).Replica(ctx, hospital, c)
+	return c.Replica(ctx, hospital, id)
 }
 
 // ActiveHospital implements accessgate.Checker.
 func (l *lazyLight) ActiveHospital(ctx context.Context, addr string) (bool, string, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.lc == nil {
-		lc, err := l.make(ctx)
-		if err != nil {
-			return false, "", fmt.Errorf("light client: %w", err)
-		}
-		l.lc = lc
+	c, err := l.checker(ctx)
+	if err != nil {
+		return false, "", err
 	}
-	return accessgate.NewLightChecker(l.lc).ActiveHospital(ctx, addr)
+	return c.ActiveHospital(ctx, addr)
 }
 
 func (l *lazyLight) close() {

@@ -1,8 +1,9 @@
 // Package tamperproxy is a CometBFT RPC proxy that lies: in front of a
 // node, it forges abci_query answers (a value where there is none or a
 // different one, for the access module's keys), answers a question about
-// another key, or answers from the block before; everything else passes
-// through. It exists to show that the light client refuses such answers
+// another key, or answers from the block before, or freezes: reports no
+// header newer than the one it froze at, as a stalled or withholding node
+// would; everything else passes through. It exists to show that the light client refuses such answers
 // (tests/system and scripts/tamperproxy for the localnet demo).
 package tamperproxy
 
@@ -26,6 +27,7 @@ const (
 	ForgeValue  = "forge-value"
 	OtherKey    = "other-key"
 	StaleHeight = "stale-height"
+	Freeze      = "freeze"
 )
 
 // Proxy forwards to a node's RPC, lying as its mode says.
@@ -35,6 +37,7 @@ type Proxy struct {
 	target string
 	mu     sync.Mutex
 	mode   string
+	frozen int64 // Freeze: the newest height it admits to
 	srv    *http.Server
 }
 
@@ -50,8 +53,28 @@ func Listen(addr, target string) (*Proxy, error) {
 	return p, nil
 }
 
-// SetMode changes how the proxy lies from the next request on.
-func (p *Proxy) SetMode(mode string) { p.mu.Lock(); p.mode = mode; p.mu.Unlock() }
+// SetMode changes how the proxy lies from the next request on. Freeze
+// freezes at the target's latest height now.
+func (p *Proxy) SetMode(mode string) {
+	var frozen int64
+	if mode == Freeze {
+		if resp, err := http.Get(p.target + "/status"); err == nil {
+			var st struct {
+				Result struct {
+					SyncInfo struct {
+						Height string `json:"latest_block_height"`
+					} `json:"sync_info"`
+				} `json:"result"`
+			}
+			json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+			frozen, _ = strconv.ParseInt(st.Result.SyncInfo.Height, 10, 64)
+		}
+	}
+	p.mu.Lock()
+	p.mode, p.frozen = mode, frozen
+	p.mu.Unlock()
+}
 
 // Close stops the proxy.
 func (p *Proxy) Close() error { return p.srv.Close() }
@@ -59,7 +82,7 @@ func (p *Proxy) Close() error { return p.srv.Close() }
 // ServeHTTP implements http.Handler.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
-	mode := p.mode
+	mode, frozen := p.mode, p.frozen
 	p.mu.Unlock()
 	if r.Method == http.MethodGet {
 		resp, err := http.Get(p.target + r.URL.RequestURI())
@@ -88,6 +111,18 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	consent := make([]bool, len(reqs))
 	for i, req := range reqs {
 		params, _ := req["params"].(map[string]any)
+		if mode == Freeze {
+			switch req["method"] {
+			case "commit", "validators", "header", "block", "block_results":
+				if params == nil {
+					params = map[string]any{}
+					req["params"] = params
+				}
+				if h, _ := strconv.ParseInt(fmt.Sprint(params["height"]), 10, 64); h == 0 || h > frozen {
+					params["height"] = strconv.FormatInt(frozen, 10)
+				}
+			}
+		}
 		if req["method"] != "abci_query" || params == nil {
 			continue
 		}

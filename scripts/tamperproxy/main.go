@@ -4,8 +4,8 @@
 //	go run ./scripts/tamperproxy -target http://127.0.0.1:27001 -listen 127.0.0.1:27099 -mode forge-value
 //
 // Modes: forge-value (forged access grants), other-key (a true proof of
-// another key), stale-height (answers from the block before), or "" to
-// pass everything through. It stops on SIGINT or SIGTERM.
+// another key), stale-height (answers from the block before), freeze (no
+// header newer than the one at start), or "" to pass everything through. It stops on SIGINT or SIGTERM.
 package main
 
 import (
@@ -21,7 +21,7 @@ import (
 func main() {
 	target := flag.String("target", "http://127.0.0.1:27001", "the node's RPC")
 	listen := flag.String("listen", "127.0.0.1:27099", "where the proxy listens")
-	mode := flag.String("mode", tamperproxy.ForgeValue, "forge-value, other-key, stale-height, or empty to pass through")
+	mode := flag.String("mode", tamperproxy.ForgeValue, "forge-value, other-key, stale-height, freeze, or empty to pass through")
 	flag.Parse()
 	p, err := tamperproxy.Listen(*listen, *target)
 	if err != nil {

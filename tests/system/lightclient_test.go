@@ -112,6 +112,25 @@ func TestProvenCheckAccess(t *testing.T) {
 	proxy.SetMode("")
 	decode(check(bob))
 
+	// A primary that freezes (reports no header newer than now) would have
+	// the light client answer from old, validly proven state: a revoked
+	// grant still allowed. It is refused, naming the stale header, as soon
+	// as a witness is ahead or the header is older than --max-header-age.
+	proxy.SetMode(tamperproxy.Freeze)
+	time.Sleep(3 * time.Second)
+	for _, extra := range [][]string{nil, {"--witness", proxy.URL, "--max-header-age", "2s"}} {
+		args := append([]string{}, extra...)
+		if extra != nil { // no honest witness ahead: only the age bound can tell
+			r := run(t, n.bin, append([]string{"query", "access", "check", strconv.FormatUint(rec.RecordID, 10), bob, "--prove",
+				"--node", proxy.URL, "--light-dir", lightDir, "--home", n.home, "-o", "json"}, args...)...)
+			requireFailure(t, "a frozen primary, no other witness", r, "stale header", "old")
+			continue
+		}
+		requireFailure(t, "a frozen primary", check(bob), "stale header", proxy.URL)
+	}
+	proxy.SetMode("")
+	decode(check(bob))
+
 	// A trusting period that has run out: the user is told what to do.
 	time.Sleep(2 * time.Second)
 	r = check(bob, "--trust-period", "1s")

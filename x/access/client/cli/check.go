@@ -23,12 +23,13 @@ import (
 const exampleGrantee = "med1u92qxqmn5vsxws7uc86gn7dlq0a8s4kqy8j0wd"
 
 const (
-	flagProve       = "prove"
-	flagTrustHeight = "trust-height"
-	flagTrustHash   = "trust-hash"
-	flagTrustPeriod = "trust-period"
-	flagWitness     = "witness"
-	flagLightDir    = "light-dir"
+	flagProve        = "prove"
+	flagTrustHeight  = "trust-height"
+	flagTrustHash    = "trust-hash"
+	flagTrustPeriod  = "trust-period"
+	flagMaxHeaderAge = "max-header-age"
+	flagWitness      = "witness"
+	flagLightDir     = "light-dir"
 )
 
 // CheckCmd answers "may GRANTEE read (or write) RECORD now?", from the node
@@ -57,6 +58,7 @@ func CheckCmd() *cobra.Command {
 	cmd.Flags().Duration(flagTrustPeriod, lightclient.DefaultTrustPeriod, "with --prove: how long a verified header may vouch for new ones (below the unbonding time)")
 	cmd.Flags().StringSlice(flagWitness, nil, "with --prove: RPC address of another node to compare with (repeatable; at least one)")
 	cmd.Flags().String(flagLightDir, "", "with --prove: the trusted header store (default <home>/light/<chain-id>)")
+	cmd.Flags().Duration(flagMaxHeaderAge, lightclient.DefaultMaxHeaderAge, "with --prove: refuse to answer from a verified header older than this (a stalled or withholding node)")
 	flags.AddQueryFlagsToCmd(cmd)
 	return cmd
 }
@@ -93,6 +95,7 @@ func runCheck(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	cfg := lightclient.Config{ChainID: clientCtx.ChainID, Primary: lightclient.HTTPAddress(clientCtx.NodeURI)}
+	cfg.MaxHeaderAge, _ = cmd.Flags().GetDuration(flagMaxHeaderAge)
 	cfg.Witnesses, _ = cmd.Flags().GetStringSlice(flagWitness)
 	for i, w := range cfg.Witnesses {
 		cfg.Witnesses[i] = lightclient.HTTPAddress(w)
