@@ -36,6 +36,8 @@ type Replicas struct {
 	Ticket func(vaultURL string, root cid.Cid) (string, error)
 	// Log, if set, hears which vault failed and which is tried next.
 	Log io.Writer
+	// MaxFetchBytes bounds each vault's CAR (0: no bound).
+	MaxFetchBytes int64
 }
 
 // Upload implements Remote: uploads go to Primary.
@@ -63,6 +65,9 @@ func (r *Replicas) Fetch(ctx context.Context, root cid.Cid, dst io.Writer) error
 		vc := vault.NewClient(u, r.HTTP)
 		if pc, ok := r.Primary.(*vault.Client); ok && u == strings.TrimRight(r.PrimaryURL, "/") {
 			vc = pc
+		}
+		if r.MaxFetchBytes > 0 {
+			vc.MaxFetchBytes = r.MaxFetchBytes
 		}
 		if r.Ticket != nil {
 			t, err := r.Ticket(u, root)
@@ -141,4 +146,20 @@ func ReadRemoteFromCmd(cmd *cobra.Command, clientCtx client.Context) (Remote, st
 			return PlacedVaults(ctx, clientCtx, root)
 		},
 	}, base, nil
+}
+
+// BoundFetch makes every read through remote stop after the CAR of a
+// payload of size encrypted bytes (as the chain records it) could have
+// ended: a vault that streams more is refused, and nothing it sent is kept.
+func BoundFetch(remote Remote, size uint64) {
+	bound := vault.CARSizeBound(int64(size))
+	switch r := remote.(type) {
+	case *vault.Client:
+		r.MaxFetchBytes = bound
+	case *Replicas:
+		r.MaxFetchBytes = bound
+		if pc, ok := r.Primary.(*vault.Client); ok {
+			pc.MaxFetchBytes = bound
+		}
+	}
 }

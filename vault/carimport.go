@@ -109,6 +109,12 @@ func stageCAR(ctx context.Context, r io.Reader, maxBytes int64, tmpDir string, w
 		}
 	}()
 
+	// A gateway sends the DAG parents first (order=dfs): a block no block
+	// before it links to is not the root's, and is refused rather than
+	// spooled, so a hostile gateway cannot fill the disk with blocks that
+	// are not the payload. The shape limits of uploads bound the rest.
+	reachable := map[cid.Cid]bool{root: true}
+	maxBlocks := maxBlocksFor(maxBytes)
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -127,9 +133,22 @@ func stageCAR(ctx context.Context, r io.Reader, maxBytes int64, tmpDir string, w
 		if st.has(c) {
 			continue
 		}
+		if want.Defined() && !reachable[c] {
+			return nil, fmt.Errorf("%w: block %s is not linked from the root %s by any block before it; "+
+				"a DAG must come parents first (order=dfs), and nothing but the payload is taken", ErrBadCAR, c, root)
+		}
+		if len(st.blocks) >= maxBlocks {
+			return nil, fmt.Errorf("%w: more than %d blocks for at most %d bytes", ErrDAGShape, maxBlocks, maxBytes)
+		}
 		children, err := links(c, data)
 		if err != nil {
 			return nil, err
+		}
+		if len(children) > MaxLinks {
+			return nil, fmt.Errorf("%w: block %s has %d links; at most %d", ErrDAGShape, c, len(children), MaxLinks)
+		}
+		for _, child := range children {
+			reachable[child] = true
 		}
 		for _, child := range children {
 			if err := checkCID(child); err != nil {

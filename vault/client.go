@@ -41,6 +41,18 @@ func NewClient(baseURL string, httpClient *http.Client) *Client {
 	return &Client{base: strings.TrimRight(baseURL, "/"), hc: httpClient}
 }
 
+// CARSizeBound bounds the CAR of a file of fileSize bytes as this
+// package's importer builds it (the content, a CID and a length per block,
+// the interior nodes): a client fetching a payload whose size the chain
+// records reads no more than this, so a hostile gateway cannot stream it
+// an endless CAR. Unknown (0): DefaultMaxUploadBytes.
+func CARSizeBound(fileSize int64) int64 {
+	if fileSize <= 0 {
+		return DefaultMaxUploadBytes
+	}
+	return fileSize + fileSize/64 + 64<<10
+}
+
 // BaseURL is the vault's URL, as given to NewClient.
 func (c *Client) BaseURL() string { return c.base }
 

@@ -327,6 +327,10 @@ func TestFetchRejectsBadGateways(t *testing.T) {
 	tampered[2].data = bytes.Clone(tampered[2].data)
 	tampered[2].data[7] ^= 0x10
 	otherRoot := mustImport(t, src, []byte("another file"))
+	otherData, err := src.Block(t.Context(), otherRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	for name, tc := range map[string]struct {
 		body []byte
@@ -335,7 +339,8 @@ func TestFetchRejectsBadGateways(t *testing.T) {
 		"corrupted block": {rawCAR(t, roots, tampered), ErrBlockMismatch},
 		"missing block":   {rawCAR(t, roots, append(append([]carBlock(nil), blocks[:2]...), blocks[3])), ErrIncompleteDAG},
 		"truncated":       {good[:len(good)/2], ErrBadCAR},
-		"another DAG":     {mustCAR(t, src, otherRoot), ErrIncompleteDAG},
+		"another DAG":     {mustCAR(t, src, otherRoot), ErrBadCAR}, // its blocks are not the root's
+		"stray blocks":    {rawCAR(t, roots, append(append([]carBlock(nil), blocks...), carBlock{otherRoot, otherData})), ErrBadCAR},
 	} {
 		t.Run(name, func(t *testing.T) {
 			gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -163,7 +163,7 @@ func TestRevokeAccessWithRotation(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, history.Versions, 3)
 	require.Equal(t, recordstypes.RecordVersion{
-		RecordId: id, Version: 3, Cid: rot.Cid, KeyEpoch: 1, Issuer: f.patient, At: genesisTime,
+		RecordId: id, Version: 3, Cid: rot.Cid, KeyEpoch: 1, Issuer: f.patient, At: genesisTime, SizeBytes: rot.SizeBytes,
 	}, history.Versions[2])
 
 	requireEvent(t, ctx, &recordstypes.EventKeyRotated{

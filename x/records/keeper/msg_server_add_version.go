@@ -91,6 +91,7 @@ func (k msgServer) AddVersion(ctx context.Context, msg *types.MsgAddVersion) (*t
 	}
 	if err := k.History.Set(ctx, collections.Join(record.Id, record.Version), types.RecordVersion{
 		RecordId: record.Id, Version: record.Version, Cid: record.Cid, KeyEpoch: record.KeyEpoch, Issuer: creatorStr, At: now,
+		SizeBytes: record.SizeBytes,
 	}); err != nil {
 		return nil, errorsmod.Wrapf(err, "storing history of record %d", record.Id)
 	}

@@ -59,8 +59,8 @@ func TestAddVersionAccepted(t *testing.T) {
 			history, err := f.querier.History(ctx, &types.QueryHistoryRequest{RecordId: id})
 			require.NoError(t, err)
 			require.Equal(t, []types.RecordVersion{
-				{RecordId: id, Version: 1, Cid: first.Cid, Issuer: f.patient, At: genesisTime},
-				{RecordId: id, Version: 2, Cid: msg.Cid, Issuer: creator(f), At: later},
+				{RecordId: id, Version: 1, Cid: first.Cid, Issuer: f.patient, At: genesisTime, SizeBytes: 1 << 20},
+				{RecordId: id, Version: 2, Cid: msg.Cid, Issuer: creator(f), At: later, SizeBytes: 2048},
 			}, history.Versions)
 
 			requireSingleEvent(t, ctx, &types.EventVersionAdded{

@@ -102,6 +102,7 @@ func (k msgServer) CreateRecord(ctx context.Context, msg *types.MsgCreateRecord)
 	}
 	if err := k.History.Set(ctx, collections.Join(id, record.Version), types.RecordVersion{
 		RecordId: id, Version: record.Version, Cid: record.Cid, KeyEpoch: record.KeyEpoch, Issuer: creatorStr, At: now,
+		SizeBytes: record.SizeBytes,
 	}); err != nil {
 		return nil, errorsmod.Wrapf(err, "storing history of record %d", id)
 	}

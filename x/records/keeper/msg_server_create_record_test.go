@@ -47,7 +47,7 @@ func TestCreateRecordAccepted(t *testing.T) {
 
 			history, err := f.querier.History(ctx, &types.QueryHistoryRequest{RecordId: 1})
 			require.NoError(t, err)
-			require.Equal(t, []types.RecordVersion{{RecordId: 1, Version: 1, Cid: msg.Cid, Issuer: creator, At: genesisTime}}, history.Versions)
+			require.Equal(t, []types.RecordVersion{{RecordId: 1, Version: 1, Cid: msg.Cid, Issuer: creator, At: genesisTime, SizeBytes: msg.SizeBytes}}, history.Versions)
 			require.Equal(t, []uint64{1}, f.access.wrapped, "the wraps went to x/access")
 
 			requireSingleEvent(t, ctx, &types.EventRecordCreated{

@@ -78,6 +78,7 @@ func (k Keeper) RotateKey(ctx context.Context, recordID uint64, cidStr string, s
 	}
 	if err := k.History.Set(ctx, collections.Join(record.Id, record.Version), types.RecordVersion{
 		RecordId: record.Id, Version: record.Version, Cid: record.Cid, KeyEpoch: record.KeyEpoch, Issuer: by, At: now,
+		SizeBytes: record.SizeBytes,
 	}); err != nil {
 		return types.Record{}, errorsmod.Wrapf(err, "storing history of record %d", record.Id)
 	}

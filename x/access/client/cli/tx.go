@@ -294,11 +294,12 @@ func runRevoke(cmd *cobra.Command, args []string) error {
 	if ok, err := t.Confirm(fmt.Sprintf("revoke grant %d of %s and re-encrypt %d record(s)", id, grant.Grantee, len(plans))); err != nil || !ok {
 		return err
 	}
-	var largest int64
+	var largest uint64
 	for _, p := range plans {
-		largest = max(largest, medclient.EncryptedSizeBound(int64(p.record.SizeBytes)))
+		largest = max(largest, p.record.SizeBytes)
 	}
-	medclient.AuthorizeUploads(ctx, clientCtx, remote, largest)
+	medclient.AuthorizeUploads(ctx, clientCtx, remote, medclient.EncryptedSizeBound(int64(largest)))
+	medclient.BoundFetch(remote, largest)
 	for _, p := range plans {
 		root, err := recordstypes.ValidateCID(p.record.Cid)
 		if err != nil {

@@ -81,6 +81,7 @@ func runDeidentify(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	medclient.BoundFetch(remote, record.SizeBytes)
 
 	dir, err := os.MkdirTemp("", "medchain-deid-*") // 0700
 	if err != nil {

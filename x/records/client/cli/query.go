@@ -121,6 +121,7 @@ func runDownload(cmd *cobra.Command, args []string) error {
 	ticket := func(vaultURL string, _ cid.Cid) (string, error) {
 		return medclient.Ticket(ctx, clientCtx, vaultURL, accessgate.PurposeRead, id, payload.Version, payload.Cid)
 	}
+	medclient.BoundFetch(remote, payload.SizeBytes)
 	switch r := remote.(type) {
 	case *vault.Client:
 		t, err := ticket(base, root)
@@ -147,7 +148,8 @@ const flagVersion = "record-version"
 // record's current key epoch (the reader's wrap opens only that key).
 func versionPayload(ctx context.Context, clientCtx client.Context, record types.Record, version uint64) (types.RecordVersion, error) {
 	if version == 0 || version == record.Version {
-		return types.RecordVersion{RecordId: record.Id, Version: record.Version, Cid: record.Cid, KeyEpoch: record.KeyEpoch}, nil
+		return types.RecordVersion{RecordId: record.Id, Version: record.Version, Cid: record.Cid, KeyEpoch: record.KeyEpoch,
+			SizeBytes: record.SizeBytes}, nil
 	}
 	if version > record.Version {
 		return types.RecordVersion{}, fmt.Errorf("record %d has %d versions; there is no version %d", record.Id, record.Version, version)
