@@ -75,7 +75,7 @@ echo "refused: ${out#Error: }" | cut -c1-400
 say "5. The gated vault: the lab downloads, bob's ticket is refused, alice reads the log"
 "$BIN" query records download "$ID" -o "$WORK/lab.dcm" --from lab --vault "$GATED"
 cmp "$WORK/scan.dcm" "$WORK/lab.dcm" && echo "the lab's copy is byte-identical"
-T=$("$BIN" vault ticket "$ID" "$CID" --from bob)
+T=$("$BIN" vault ticket "$ID" "$CID" --from bob --vault "$GATED")
 CODE=$(curl -s -o "$WORK/bob.txt" -w '%{http_code}' -H "X-Medchain-Ticket: $T" "$GATED/ipfs/$CID?format=car")
 echo "bob's signed ticket: HTTP $CODE: $(cat "$WORK/bob.txt")"
 [ "$CODE" = 403 ] || { echo "UNEXPECTED: bob was served" >&2; exit 1; }

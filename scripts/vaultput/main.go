@@ -3,7 +3,7 @@
 // vault would give the file without storing anything. The demos use it to
 // play an attacker who registers payloads by hand:
 //
-//	go run ./scripts/vaultput -vault http://127.0.0.1:27005 FILE
+//	go run ./scripts/vaultput -vault http://127.0.0.1:27005 -ticket "$(medchaind vault ticket --purpose upload ...)" FILE
 //	go run ./scripts/vaultput -cid-only FILE
 //
 // Real records are encrypted first: use medchaind tx records upload.
@@ -22,18 +22,19 @@ import (
 func main() {
 	vaultURL := flag.String("vault", "http://127.0.0.1:27005", "the vault to store the file in")
 	cidOnly := flag.Bool("cid-only", false, "print the CID the file would get, store nothing")
+	ticket := flag.String("ticket", "", "an upload ticket (medchaind vault ticket --purpose upload --size N ...)")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: vaultput [-vault URL | -cid-only] FILE")
 		os.Exit(2)
 	}
-	if err := run(*vaultURL, *cidOnly, flag.Arg(0)); err != nil {
+	if err := run(*vaultURL, *ticket, *cidOnly, flag.Arg(0)); err != nil {
 		fmt.Fprintln(os.Stderr, "vaultput:", err)
 		os.Exit(1)
 	}
 }
 
-func run(vaultURL string, cidOnly bool, path string) error {
+func run(vaultURL, ticket string, cidOnly bool, path string) error {
 	ctx := context.Background()
 	f, err := os.Open(path)
 	if err != nil {
@@ -58,7 +59,11 @@ func run(vaultURL string, cidOnly bool, path string) error {
 		fmt.Println(c)
 		return nil
 	}
-	c, err := vault.NewClient(vaultURL, http.DefaultClient).UploadFile(ctx, f)
+	vc := vault.NewClient(vaultURL, http.DefaultClient)
+	if ticket != "" {
+		vc.UploadHeader = func() (http.Header, error) { return http.Header{"X-Medchain-Ticket": {ticket}}, nil }
+	}
+	c, err := vc.UploadFile(ctx, f)
 	if err != nil {
 		return err
 	}
