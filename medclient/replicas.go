@@ -71,8 +71,12 @@ func (r *Replicas) Fetch(ctx context.Context, root cid.Cid, dst io.Writer) error
 		}
 		if r.Ticket != nil {
 			t, err := r.Ticket(u, root)
-			if err != nil {
-				return err
+			if err != nil { // the vault does not answer its status: the next one
+				errs = append(errs, fmt.Sprintf("%s: %v", u, err))
+				if r.Log != nil {
+					fmt.Fprintf(r.Log, "vault %s: %v; trying the next\n", u, err)
+				}
+				continue
 			}
 			vc.Header = http.Header{"X-Medchain-Ticket": {t}}
 		}

@@ -2,9 +2,12 @@ package vaultnode
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -82,16 +85,28 @@ func (r *Reconciler) fetchFrom(ctx context.Context, vaultURL string, m Repair, m
 type HTTPPeers struct {
 	Client *http.Client
 	// Ticket, if set, signs a replica ticket for c as this vault's
-	// hospital.
-	Ticket func(c cid.Cid) (string, error)
+	// hospital, bound to the chain and the peer's vault_id.
+	Ticket func(chainID, vaultID string, c cid.Cid) (string, error)
+	// ChainID is the chain tickets name ("" until the node said).
+	ChainID func() string
 	// FetchTimeout bounds one fetch (default 30 minutes).
 	FetchTimeout time.Duration
+
+	ids *sync.Map // vault URL -> vault_id
 }
 
-func (p HTTPPeers) client(vaultURL string, c cid.Cid) (*vault.Client, error) {
+func (p HTTPPeers) client(ctx context.Context, vaultURL string, c cid.Cid) (*vault.Client, error) {
 	vc := vault.NewClient(vaultURL, p.Client)
 	if p.Ticket != nil {
-		t, err := p.Ticket(c)
+		id, err := p.vaultID(ctx, vaultURL)
+		if err != nil {
+			return nil, err
+		}
+		chainID := ""
+		if p.ChainID != nil {
+			chainID = p.ChainID()
+		}
+		t, err := p.Ticket(chainID, id, c)
 		if err != nil {
 			return nil, fmt.Errorf("signing a replica ticket: %w", err)
 		}
@@ -100,9 +115,42 @@ func (p HTTPPeers) client(vaultURL string, c cid.Cid) (*vault.Client, error) {
 	return vc, nil
 }
 
+// vaultID asks a peer for its vault_id, once.
+func (p HTTPPeers) vaultID(ctx context.Context, vaultURL string) (string, error) {
+	if p.ids != nil {
+		if id, ok := p.ids.Load(vaultURL); ok {
+			return id.(string), nil
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(vaultURL, "/")+"/api/v1/status", nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := p.Client.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("asking %s for its vault id: %w", vaultURL, err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		VaultID string `json:"vault_id"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&st); err != nil || st.VaultID == "" {
+		return "", fmt.Errorf("%s did not say its vault id", vaultURL)
+	}
+	if p.ids != nil {
+		p.ids.Store(vaultURL, st.VaultID)
+	}
+	return st.VaultID, nil
+}
+
+// NewHTTPPeers returns peers reached with c.
+func NewHTTPPeers(c *http.Client) HTTPPeers { return HTTPPeers{Client: c, ids: &sync.Map{}} }
+
 // Has implements Peers.
 func (p HTTPPeers) Has(ctx context.Context, vaultURL string, c cid.Cid) (bool, error) {
-	vc, err := p.client(vaultURL, c)
+	vc, err := p.client(ctx, vaultURL, c)
 	if err != nil {
 		return false, err
 	}
@@ -111,7 +159,7 @@ func (p HTTPPeers) Has(ctx context.Context, vaultURL string, c cid.Cid) (bool, e
 
 // FetchCAR implements Peers.
 func (p HTTPPeers) FetchCAR(ctx context.Context, vaultURL string, c cid.Cid) (io.ReadCloser, error) {
-	vc, err := p.client(vaultURL, c)
+	vc, err := p.client(ctx, vaultURL, c)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
@@ -42,10 +43,18 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 			return fmt.Errorf("vault: chain RPC %q: %w", rpcAddr, err)
 		}
 		follower = NewFollower(store, NewRPCSource(c), log)
-		peers := HTTPPeers{Client: &http.Client{Transport: http.DefaultTransport}}
+		peers := NewHTTPPeers(&http.Client{Transport: http.DefaultTransport})
 		if peers.Ticket, err = replicaTicketer(cfg, home); err != nil {
 			return err
 		}
+		var chainID atomic.Pointer[string]
+		peers.ChainID = func() string {
+			if p := chainID.Load(); p != nil {
+				return *p
+			}
+			return ""
+		}
+		go learnChainID(ctx, lightclient.HTTPAddress(rpcAddr), func(id string) { chainID.Store(&id) })
 		reconciler = NewReconciler(store, NewRPCChainState(c), peers, log)
 		if reconciler.Self, err = cfg.HospitalAddress(); err != nil {
 			return err

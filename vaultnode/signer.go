@@ -17,8 +17,9 @@ import (
 )
 
 // replicaTicketer signs replica tickets with the hospital's account key
-// from the node's keyring; it checks that the key is the hospital's.
-func replicaTicketer(cfg Config, home string) (func(cid.Cid) (string, error), error) {
+// from the node's keyring, bound to a chain and a vault; it checks that
+// the key is the hospital's.
+func replicaTicketer(cfg Config, home string) (func(chainID, vaultID string, c cid.Cid) (string, error), error) {
 	if cfg.HospitalKey == "" {
 		return nil, nil
 	}
@@ -43,11 +44,12 @@ func replicaTicketer(cfg Config, home string) (func(cid.Cid) (string, error), er
 	if !addr.Equals(sdk.AccAddress(want)) {
 		return nil, fmt.Errorf("[vault] hospital-key %q is the key of %x, not of the hospital %s", cfg.HospitalKey, addr.Bytes(), cfg.Hospital)
 	}
-	return func(c cid.Cid) (string, error) {
+	return func(chainID, vaultID string, c cid.Cid) (string, error) {
 		t, err := accessgate.NewTicket(accessgate.PurposeReplica, 0, c.String(), cfg.Hospital, time.Minute)
 		if err != nil {
 			return "", err
 		}
+		t.ChainID, t.Vault = chainID, vaultID
 		return accessgate.Sign(t, func(doc []byte) ([]byte, []byte, error) {
 			sig, pub, err := kr.Sign(cfg.HospitalKey, doc, signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
 			if err != nil {
