@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,6 +26,11 @@ import (
 	car "github.com/ipld/go-car/v2"
 	"github.com/ipld/go-car/v2/storage"
 	"github.com/multiformats/go-multihash"
+
+	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
+	"github.com/cosmos/cosmos-sdk/types/bech32"
+
+	"github.com/medchain/medchain/accessgate"
 )
 
 // Result is how a vault answered one attack.
@@ -61,8 +65,9 @@ func (r *Result) record(status int, msg string) {
 
 // Target is the vault under attack.
 type Target struct {
-	Vault  string
-	Client *http.Client
+	Vault   string
+	ChainID string
+	Client  *http.Client
 	// UploadTicket signs an upload ticket of an account with a registered
 	// key for size bytes (the attacker has a funded account).
 	UploadTicket func(size int64) (string, error)
@@ -173,23 +178,45 @@ func ReplayedTicket(ctx context.Context, t Target, n int, record uint64, c strin
 	return r
 }
 
-// ForgedTickets sends n reads with tickets whose signature does not verify
-// and whose CID is a long run of '<' (the access-log poisoning attack).
-func ForgedTickets(ctx context.Context, t Target, n int, c string) Result {
-	r := Result{Attack: "forged tickets with a 3 KiB CID of '<'"}
-	doc, _ := json.Marshal(map[string]any{"type": "medchain-vault-ticket/v1", "purpose": "read", "record_id": 1,
-		"cid": strings.Repeat("<", 3000), "reader": "med1stranger", "expires": time.Now().Add(time.Minute).Unix(),
-		"nonce": strings.Repeat("ab", 16)})
-	signed, _ := json.Marshal(map[string]any{"ticket": doc, "pub_key": make([]byte, 33), "signature": make([]byte, 64)})
-	h := http.Header{"X-Medchain-Ticket": {base64.StdEncoding.EncodeToString(signed)}}
+// PoisonedTickets sends n reads with tickets that verify (signed by a
+// stranger's own key, bound to this chain and vault) but whose CID is a
+// long run of '<' and never the root asked for: each is denied and logged,
+// the access-log poisoning attack.
+func PoisonedTickets(ctx context.Context, t Target, n int, c string) Result {
+	r := Result{Attack: "signed tickets with a CID of 250 '<'"}
+	key := secp256k1.GenPrivKey()
+	reader, _ := bech32.ConvertAndEncode("med", key.PubKey().Address())
+	vaultID := t.vaultID(ctx)
 	var mu sync.Mutex
 	parallel(n, 8, func(int) {
-		status, msg := t.do(ctx, http.MethodGet, "/ipfs/"+c+"?format=raw", nil, h)
+		tk, _ := accessgate.NewTicket(accessgate.PurposeRead, 1, strings.Repeat("<", 250), reader, time.Minute)
+		tk.ChainID, tk.Vault = t.ChainID, vaultID
+		h, err := accessgate.Sign(tk, func(doc []byte) ([]byte, []byte, error) {
+			sig, err := key.Sign(doc)
+			return sig, key.PubKey().Bytes(), err
+		})
+		status, msg := 0, ""
+		if err != nil {
+			msg = err.Error()
+		} else {
+			status, msg = t.do(ctx, http.MethodGet, "/ipfs/"+c+"?format=raw", nil, http.Header{"X-Medchain-Ticket": {h}})
+		}
 		mu.Lock()
 		r.record(status, msg)
 		mu.Unlock()
 	})
 	return r
+}
+
+func (t Target) vaultID(ctx context.Context) string {
+	status, msg := t.do(ctx, http.MethodGet, "/api/v1/status", nil, nil)
+	var st struct {
+		VaultID string `json:"vault_id"`
+	}
+	if status == http.StatusOK {
+		_ = json.Unmarshal([]byte(msg), &st)
+	}
+	return st.VaultID
 }
 
 // PinProbes asks n times whether the vault holds c, without a ticket.

@@ -37,6 +37,7 @@ func main() {
 	attacker := flag.String("attacker", "bob", "the attacker's key (funded, encryption key registered)")
 	home := flag.String("home", ".localnet/client", "the client home with both keys")
 	bin := flag.String("bin", "./build/medchaind", "medchaind")
+	chainID := flag.String("chain-id", "medchain-local-1", "the chain id")
 	flag.Parse()
 	if *record == 0 || *root == "" {
 		fmt.Fprintln(os.Stderr, "bench-abuse: -record and -cid are required")
@@ -48,7 +49,7 @@ func main() {
 		return strings.TrimSpace(string(out)), err
 	}
 	t := abuse.Target{
-		Vault: *vaultURL, Client: &http.Client{Timeout: 30 * time.Second},
+		Vault: *vaultURL, ChainID: *chainID, Client: &http.Client{Timeout: 30 * time.Second},
 		UploadTicket: func(size int64) (string, error) {
 			return ticket(*attacker, "--purpose", "upload", "--size", strconv.FormatInt(size, 10))
 		},
@@ -60,7 +61,7 @@ func main() {
 		func() abuse.Result { return abuse.AnonymousUploads(ctx, t, 2000) },
 		func() abuse.Result { return abuse.TinyBlockUploads(ctx, t, 5, 100_000) },
 		func() abuse.Result { return abuse.HugeTickets(ctx, t, 500, 590<<10, *root) },
-		func() abuse.Result { return abuse.ForgedTickets(ctx, t, 2000, *root) },
+		func() abuse.Result { return abuse.PoisonedTickets(ctx, t, 2000, *root) },
 		func() abuse.Result { return abuse.PinProbes(ctx, t, 2000, *root) },
 		func() abuse.Result { return abuse.ReplayedTicket(ctx, t, 500, *record, *root) },
 	}

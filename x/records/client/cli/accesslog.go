@@ -78,4 +78,5 @@ func addKeyFlags(cmd *cobra.Command) {
 	cmd.Flags().String(flags.FlagFrom, "", "the key to sign with (name or address in the keyring)")
 	cmd.Flags().String(flags.FlagKeyringBackend, flags.DefaultKeyringBackend, "keyring backend (os|file|kwallet|pass|test|memory)")
 	cmd.Flags().String(flags.FlagKeyringDir, "", "the keyring's directory, if other than --home")
+	cmd.Flags().String(flags.FlagChainID, "", "the chain id tickets name (default: the client config's)")
 }
