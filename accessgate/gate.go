@@ -106,13 +106,7 @@ func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
 		return g.allowReplica(r, t, root)
 	}
 	e := Entry{Time: g.now().UTC(), Reader: t.Reader, RecordID: t.RecordID, Version: t.Version, CID: root.String()}
-	deny := func(status int, reason string) error {
-		e.Outcome, e.Reason = "deny", reason
-		if err := g.log.Append(e); err != nil {
-			return &GateError{http.StatusInternalServerError, "access log: " + err.Error()}
-		}
-		return &GateError{status, reason}
-	}
+	deny := func(status int, reason string) error { return g.decide(&e, "deny", reason, status) }
 	if t.CID != root.String() {
 		return deny(http.StatusForbidden, fmt.Sprintf("the ticket is for %s, not %s", t.CID, root))
 	}
@@ -134,11 +128,7 @@ func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
 	case !v.Allowed:
 		return deny(http.StatusForbidden, fmt.Sprintf("%s may not read record %d: %s", t.Reader, t.RecordID, v.Reason))
 	}
-	e.Outcome, e.Reason = "allow", v.Reason
-	if err := g.log.Append(e); err != nil {
-		return &GateError{http.StatusInternalServerError, "access log: " + err.Error()}
-	}
-	return nil
+	return g.decide(&e, "allow", v.Reason, 0)
 }
 
 // AllowPinInfo decides who may see what the vault knows of a CID's pin:
@@ -164,18 +154,25 @@ func (g *Gate) AllowPinInfo(r *http.Request, root cid.Cid) error {
 	return nil
 }
 
+// decide logs e with its outcome and reason (durably, before the decision
+// takes effect) and returns the refusal with status, or nil for "allow".
+func (g *Gate) decide(e *Entry, outcome, reason string, status int) error {
+	e.Outcome, e.Reason = outcome, reason
+	if err := g.log.Append(*e); err != nil {
+		return &GateError{http.StatusInternalServerError, "access log: " + err.Error()}
+	}
+	if outcome == "allow" {
+		return nil
+	}
+	return &GateError{status, reason}
+}
+
 // allowReplica decides a hospital vault's copy of a live payload: only
 // ciphertext moves, to a vault the chain says must hold it. The decision
 // is logged under the CID's record, for its owner to see.
 func (g *Gate) allowReplica(r *http.Request, t Ticket, root cid.Cid) error {
 	e := Entry{Time: g.now().UTC(), Reader: t.Reader, CID: root.String()}
-	deny := func(status int, reason string) error {
-		e.Outcome, e.Reason = "deny", reason
-		if err := g.log.Append(e); err != nil {
-			return &GateError{http.StatusInternalServerError, "access log: " + err.Error()}
-		}
-		return &GateError{status, reason}
-	}
+	deny := func(status int, reason string) error { return g.decide(&e, "deny", reason, status) }
 	if t.CID != root.String() {
 		return deny(http.StatusForbidden, fmt.Sprintf("the ticket is for %s, not %s", t.CID, root))
 	}
@@ -187,11 +184,7 @@ func (g *Gate) allowReplica(r *http.Request, t Ticket, root cid.Cid) error {
 	if !v.Allowed {
 		return deny(http.StatusForbidden, "replica read refused: "+v.Reason)
 	}
-	e.Outcome, e.Reason = "allow", "replica for "+t.Reader
-	if err := g.log.Append(e); err != nil {
-		return &GateError{http.StatusInternalServerError, "access log: " + err.Error()}
-	}
-	return nil
+	return g.decide(&e, "allow", "replica for "+t.Reader, 0)
 }
 
 // ticket verifies the request's ticket for one of purposes and burns its
