@@ -219,8 +219,10 @@ func (g *Gate) ticket(r *http.Request, purposes ...string) (Ticket, error) {
 	return t, nil
 }
 
-// LogHandler serves GET /api/v1/access-log?record=ID to the record's owner
-// (a "log" ticket for the record, signed by the owner).
+// LogHandler serves GET /api/v1/access-log?record=ID[&limit=N] to the
+// record's owner (a "log" ticket for the record, signed by the owner): the
+// most recent N decisions (at most MaxEntries), how many older ones were
+// left out, and how many damaged lines were skipped.
 func (g *Gate) LogHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fail := func(status int, msg string) { http.Error(w, msg, status) }
@@ -249,12 +251,15 @@ func (g *Gate) LogHandler() http.Handler {
 			fail(http.StatusForbidden, fmt.Sprintf("only record %d's owner may read its access log", id))
 			return
 		}
-		entries, err := g.log.ForRecord(id)
+		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		rl, err := g.log.ReadRecord(id, limit)
 		if err != nil {
 			fail(http.StatusInternalServerError, err.Error())
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"record_id": id, "entries": entries})
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(map[string]any{"record_id": id, "entries": rl.Entries, "omitted": rl.Omitted, "skipped": rl.Skipped})
 	})
 }
