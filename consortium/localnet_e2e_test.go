@@ -38,6 +38,10 @@ func TestLocalnetE2E(t *testing.T) {
 	}
 	// Below the kernel's ephemeral range, so that tests that ask the kernel
 	// for free ports cannot be handed ours; away from the default 27000.
+	// The vaults are read as plain IPFS gateways below: gates off.
+	for i := range cfg.Validators {
+		cfg.Validators[i].App = map[string]any{"vault": map[string]any{"access-gate": "off"}}
+	}
 	base, err := FreePortBase(21000, len(cfg.Validators))
 	if err != nil {
 		t.Fatal(err)

@@ -32,11 +32,8 @@ func TestReplicationSurvivesTheLossOfAHospital(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Every vault gates reads: downloads need the reader's ticket and
-	// replica fetches the hospital's.
-	for i := range cfg.Validators {
-		cfg.Validators[i].App = map[string]any{"vault": map[string]any{"access-gate": "node"}}
-	}
+	// Every vault gates reads (the default): downloads need the reader's
+	// ticket and replica fetches the hospital's.
 	base, err := FreePortBase(22000, len(cfg.Validators))
 	if err != nil {
 		t.Fatal(err)

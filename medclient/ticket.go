@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cosmos/cosmos-sdk/client"
+	cidpkg "github.com/ipfs/go-cid"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 
 	"github.com/medchain/medchain/accessgate"
@@ -117,4 +118,25 @@ func AuthorizeUploads(ctx context.Context, clientCtx client.Context, remote Remo
 		}
 		return http.Header{accessgate.Header: {t}}, nil
 	}
+}
+
+// AuthorizeReads makes the reads through remote carry read tickets signed
+// with the --from key for version of record recordID (payload cid): one
+// fresh ticket per vault tried, since a gated vault binds a ticket to
+// itself and burns it. An ungated vault ignores them.
+func AuthorizeReads(ctx context.Context, clientCtx client.Context, remote Remote, recordID, version uint64, cid string) error {
+	ticket := func(vaultURL string) (string, error) {
+		return Ticket(ctx, clientCtx, vaultURL, accessgate.PurposeRead, recordID, version, cid)
+	}
+	switch r := remote.(type) {
+	case *vault.Client:
+		t, err := ticket(r.BaseURL())
+		if err != nil {
+			return err
+		}
+		r.Header = http.Header{accessgate.Header: {t}}
+	case *Replicas:
+		r.Ticket = func(vaultURL string, _ cidpkg.Cid) (string, error) { return ticket(vaultURL) }
+	}
+	return nil
 }

@@ -34,7 +34,7 @@ t_up=$(since "$t0")
 ID=$(jq -r .record_id <<<"$UP")
 t1=$(now)
 while :; do
-  R=$("$BIN" query records replicas "$ID" -o json)
+  R=$("$BIN" query records replicas "$ID" --from alice -o json)
   [ "$(jq '[.replicas[] | select(.holds)] | length' <<<"$R")" = "$(jq '.replicas | length' <<<"$R")" ] && break
   sleep 0.5
 done

@@ -11,6 +11,7 @@
 #      still downloads the same bytes under the new key epoch;
 #   6. St Mary's pays alice's consent fees (x/feegrant, x/access only);
 #   7. a new version shows in the history; the vault serves the CID to curl
+#      with alice's ticket (its access gate is on), to no one without
 #      as a CAR; redaction erases the CIDs from every query;
 #   8. a grant with a one-minute expiry ends on time with no transaction.
 # Run it from the repository root while `make localnet` runs in another
@@ -111,8 +112,10 @@ go run ./scripts/sampledicom -o "$WORK/v2.dcm" -mib 1
 "$BIN" tx records add-version "$ID" "$WORK/v2.dcm" --from alice --yes
 "$BIN" query records history "$ID" -o json | jq -c '.versions[] | {version, cid, key_epoch}'
 CID=$("$BIN" query records record "$ID" -o json | jq -r .record.cid)
-curl -fsS -o "$WORK/record.car" "$MEDCHAIN_VAULT/ipfs/$CID?format=car"
-echo "curl fetched $CID as a CAR of $(wc -c <"$WORK/record.car") bytes"
+# The vault's gate is on: curl shows a ticket alice signs for this vault.
+T=$("$BIN" vault ticket "$ID" "$CID" --from alice --vault "$MEDCHAIN_VAULT")
+curl -fsS -H "X-Medchain-Ticket: $T" -o "$WORK/record.car" "$MEDCHAIN_VAULT/ipfs/$CID?format=car"
+echo "curl fetched $CID as a CAR of $(wc -c <"$WORK/record.car") bytes (with alice's ticket; without one: HTTP $(curl -s -o /dev/null -w '%{http_code}' "$MEDCHAIN_VAULT/ipfs/$CID?format=car"))"
 "$BIN" vault verify-car "$WORK/record.car" "$CID"
 
 say "8. bob's one-minute grant ends on time, with no transaction"

@@ -96,7 +96,7 @@ func DefaultConfig() Config {
 		UploadMaxConcurrent:    4,
 		GCInterval:             10 * time.Minute,
 		GCGrace:                24 * time.Hour,
-		AccessGate:             GateOff,
+		AccessGate:             GateNode,
 		GateTrustPeriod:        14 * 24 * time.Hour,
 		GateMaxHeaderAge:       30 * time.Second,
 	}
@@ -164,9 +164,11 @@ reconcile-interval = "{{ .Vault.ReconcileInterval }}"
 # unpinned upload or released payload survives.
 gc-interval = "{{ .Vault.GCInterval }}"
 gc-grace = "{{ .Vault.GCGrace }}"
-# Access gate: "off", "node" (reads need a ticket signed by the reader, and
-# this node's CheckAccess must allow them) or "light" (the same, each answer
-# verified by a light client with Merkle proofs; needs the settings below).
+# Access gate: "node" (reads need a ticket signed by the reader, and this
+# node's CheckAccess must allow them; the pins endpoint answers hospitals
+# only), "light" (the same, each answer verified by a light client with
+# Merkle proofs; needs the settings below) or "off" (a plain IPFS gateway of
+# ciphertext for anyone holding a CID: only on a private network).
 # With the gate on, every decision is appended to <path>/access.log, which a
 # record's owner reads with medchaind query records access-log.
 access-gate = "{{ .Vault.AccessGate }}"

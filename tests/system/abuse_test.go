@@ -62,7 +62,6 @@ func countFiles(t *testing.T, dir string) int {
 // downloads keep succeeding throughout.
 func TestAbuseSuite(t *testing.T) {
 	n := newNode(t)
-	n.editConfig("app.toml", map[string]string{`access-gate = "off"`: `access-gate = "node"`})
 	n.editGenesis(func(appState map[string]any) {
 		appState["access"].(map[string]any)["params"].(map[string]any)["max_pending_requests_per_record"] = 2
 	})

@@ -146,7 +146,6 @@ func (n *node) waitForMetric(name string, want float64, after string) {
 func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	n := newNode(t)
 	n.editConfig("app.toml", map[string]string{
-		`access-gate = "off"`:         `access-gate = "node"`,
 		`gc-interval = "10m0s"`:       `gc-interval = "1s"`,
 		`gc-grace = "24h0m0s"`:        `gc-grace = "6s"`,
 		`reconcile-interval = "1m0s"`: `reconcile-interval = "1s"`,

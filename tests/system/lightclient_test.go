@@ -186,7 +186,7 @@ type accessLog struct {
 // then with every answer verified by a light client.
 func TestVaultAccessGate(t *testing.T) {
 	n := newNode(t)
-	n.editConfig("app.toml", map[string]string{`access-gate = "off"`: `access-gate = "node"`})
+	// access-gate = "node" is the default.
 	n.start()
 	alice := n.address("alice")
 	bob, stranger := n.addKey("bob"), n.addKey("stranger")

@@ -256,6 +256,9 @@ func requireNoFile(t *testing.T, dir string) {
 // it; a version shows in the history; a redacted record's CID is gone.
 func TestEncryptedRecordsEndToEnd(t *testing.T) {
 	n := newNode(t)
+	// With the gate off the vault is a plain IPFS gateway of ciphertext,
+	// which this test reads as any IPFS client would.
+	n.editConfig("app.toml", map[string]string{`access-gate = "node"`: `access-gate = "off"`})
 	n.start()
 	ctx := context.Background()
 

@@ -305,6 +305,9 @@ func runRevoke(cmd *cobra.Command, args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := medclient.AuthorizeReads(ctx, clientCtx, remote, p.record.Id, p.record.Version, p.record.Cid); err != nil {
+			return err
+		}
 		up, err := medclient.Reencrypt(ctx, remote, root, p.oldKey, p.newKey)
 		if err != nil {
 			return fmt.Errorf("re-encrypting record %d failed; grant %d is still in force, nothing changed on chain: %w", p.record.Id, id, err)

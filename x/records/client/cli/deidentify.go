@@ -82,6 +82,9 @@ func runDeidentify(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	medclient.BoundFetch(remote, record.SizeBytes)
+	if err := medclient.AuthorizeReads(ctx, clientCtx, remote, id, record.Version, record.Cid); err != nil {
+		return err
+	}
 
 	dir, err := os.MkdirTemp("", "medchain-deid-*") // 0700
 	if err != nil {

@@ -3,21 +3,17 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"strconv"
 	"time"
 
-	"github.com/ipfs/go-cid"
 	"github.com/spf13/cobra"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
-	"github.com/medchain/medchain/accessgate"
 	"github.com/medchain/medchain/medclient"
-	"github.com/medchain/medchain/vault"
 	"github.com/medchain/medchain/x/records/types"
 )
 
@@ -112,25 +108,15 @@ func runDownload(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	remote, base, err := medclient.ReadRemoteFromCmd(cmd, clientCtx)
+	remote, _, err := medclient.ReadRemoteFromCmd(cmd, clientCtx)
 	if err != nil {
 		return err
 	}
+	medclient.BoundFetch(remote, payload.SizeBytes)
 	// A vault with its access gate on serves only to a signed ticket,
 	// bound to that vault, and burns it: each vault tried gets its own.
-	ticket := func(vaultURL string, _ cid.Cid) (string, error) {
-		return medclient.Ticket(ctx, clientCtx, vaultURL, accessgate.PurposeRead, id, payload.Version, payload.Cid)
-	}
-	medclient.BoundFetch(remote, payload.SizeBytes)
-	switch r := remote.(type) {
-	case *vault.Client:
-		t, err := ticket(base, root)
-		if err != nil {
-			return err
-		}
-		r.Header = http.Header{accessgate.Header: {t}}
-	case *medclient.Replicas:
-		r.Ticket = ticket
+	if err := medclient.AuthorizeReads(ctx, clientCtx, remote, id, payload.Version, payload.Cid); err != nil {
+		return err
 	}
 	n, err := medclient.DownloadFile(ctx, remote, root, recordKey, path)
 	if err != nil {
