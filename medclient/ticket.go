@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/cosmos/cosmos-sdk/client"
-	cidpkg "github.com/ipfs/go-cid"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
+	cidpkg "github.com/ipfs/go-cid"
 
 	"github.com/medchain/medchain/accessgate"
 	"github.com/medchain/medchain/vault"
