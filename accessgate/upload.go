@@ -39,6 +39,37 @@ type UploadGate struct {
 
 	mu    sync.Mutex
 	usage map[string]*usage // account -> today's usage
+
+	keysMu sync.Mutex
+	known  map[string]time.Time // accounts seen with a key on chain -> until when that is trusted
+}
+
+// keyCacheFor is how long an account's registered key is remembered: keys
+// are replaced, never removed, so only the query's cost is saved.
+const keyCacheFor = 10 * time.Minute
+
+// maxKnownKeys bounds the cache; when full it starts over.
+const maxKnownKeys = 100_000
+
+// hasKey asks the chain, unless it said yes recently.
+func (g *UploadGate) hasKey(ctx context.Context, addr string, now time.Time) (bool, error) {
+	g.keysMu.Lock()
+	until, ok := g.known[addr]
+	g.keysMu.Unlock()
+	if ok && now.Before(until) {
+		return true, nil
+	}
+	has, err := g.keys.HasEncryptionKey(ctx, addr)
+	if err != nil || !has {
+		return has, err
+	}
+	g.keysMu.Lock()
+	if len(g.known) >= maxKnownKeys {
+		g.known = map[string]time.Time{}
+	}
+	g.known[addr] = now.Add(keyCacheFor)
+	g.keysMu.Unlock()
+	return true, nil
 }
 
 type usage struct {
@@ -50,7 +81,7 @@ type usage struct {
 // NewUploadGate returns the gate. chainID and vaultID bind tickets.
 func NewUploadGate(keys KeyChecker, replay *ReplayStore, chainID, vaultID string, quota Quota) *UploadGate {
 	g := &UploadGate{keys: keys, replay: replay, vaultID: vaultID, quota: quota,
-		now: time.Now, usage: map[string]*usage{}}
+		now: time.Now, usage: map[string]*usage{}, known: map[string]time.Time{}}
 	if chainID != "" {
 		g.SetChainID(chainID)
 	}
@@ -84,7 +115,7 @@ func (g *UploadGate) AllowUpload(r *http.Request) (vault.UploadPermit, error) {
 	if t.Size <= 0 {
 		return vault.UploadPermit{}, &GateError{http.StatusBadRequest, "the upload ticket must declare the upload's size"}
 	}
-	registered, err := g.keys.HasEncryptionKey(r.Context(), t.Reader)
+	registered, err := g.hasKey(r.Context(), t.Reader, now)
 	if err != nil {
 		return vault.UploadPermit{}, &GateError{http.StatusServiceUnavailable, "could not ask the chain: " + err.Error()}
 	}

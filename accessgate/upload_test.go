@@ -176,3 +176,37 @@ func blockCountOf(t *testing.T, s *vault.Store) int {
 	require.NoError(t, err)
 	return len(st)
 }
+
+// countingKeys counts the chain queries of a KeyChecker.
+type countingKeys struct {
+	keysOnChain
+	calls int
+}
+
+func (c *countingKeys) HasEncryptionKey(ctx context.Context, addr string) (bool, error) {
+	c.calls++
+	return c.keysOnChain.HasEncryptionKey(ctx, addr)
+}
+
+// TestUploadGateRemembersRegisteredKeys: a registered key is asked of the
+// chain once per ten minutes; an account without one is asked every time
+// (it may register meanwhile).
+func TestUploadGateRemembersRegisteredKeys(t *testing.T) {
+	honest, stranger := newAccount(), newAccount()
+	keys := &countingKeys{keysOnChain: keysOnChain{honest.addr: true}}
+	replay, err := OpenReplayStore("", 0)
+	require.NoError(t, err)
+	g := NewUploadGate(keys, replay, "c", "v", Quota{})
+	now := time.Now()
+	for range 3 {
+		ok, err := g.hasKey(context.Background(), honest.addr, now)
+		require.NoError(t, err)
+		require.True(t, ok)
+		ok, err = g.hasKey(context.Background(), stranger.addr, now)
+		require.NoError(t, err)
+		require.False(t, ok)
+	}
+	require.Equal(t, 4, keys.calls, "one query for the registered account, three for the stranger")
+	_, _ = g.hasKey(context.Background(), honest.addr, now.Add(keyCacheFor+time.Second))
+	require.Equal(t, 5, keys.calls, "asked again once the cache entry is old")
+}
