@@ -1,5 +1,5 @@
 // Package deid removes identifying data from a record's plaintext before a
-// patient shares it as a de-identified copy (issue 7: data-NFTs are minted
+// patient shares it as a de-identified copy (data-NFTs are minted
 // only from such copies). It runs on the patient's machine, between
 // decrypting the original and uploading the copy; nothing identifying ever
 // leaves it.

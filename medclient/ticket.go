@@ -2,8 +2,6 @@ package medclient
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -68,33 +66,19 @@ func signFor(ctx context.Context, clientCtx client.Context, vaultURL string, t a
 
 var vaultIDs sync.Map // vault URL -> vault_id
 
-// VaultID asks the vault at vaultURL for its vault_id (GET
-// /api/v1/status), once per URL and process. A gateway that has none
-// gets tickets without one.
+// VaultID is the vault_id of the vault at vaultURL, asked once per URL and
+// process.
 func VaultID(ctx context.Context, vaultURL string) (string, error) {
 	base := strings.TrimRight(vaultURL, "/")
 	if id, ok := vaultIDs.Load(base); ok {
 		return id.(string), nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/status", nil)
+	id, err := vault.NewClient(base, nil).ID(ctx)
 	if err != nil {
 		return "", err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("the vault at %s does not answer: %w", base, err)
-	}
-	defer resp.Body.Close()
-	var st struct {
-		VaultID string `json:"vault_id"`
-	}
-	if resp.StatusCode == http.StatusOK {
-		_ = json.NewDecoder(resp.Body).Decode(&st)
-	}
-	vaultIDs.Store(base, st.VaultID)
-	return st.VaultID, nil
+	vaultIDs.Store(base, id)
+	return id, nil
 }
 
 // AuthorizeUploads makes every upload through remote (a vault, or the

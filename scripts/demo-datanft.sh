@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Data-NFTs on a running `make localnet`, using only medchaind's CLI
-# (issue 7):
+# Data-NFTs on a running `make localnet`, using only medchaind's CLI:
 #   1. dr-house (St Mary's) uploads an identified MRI for alice; alice makes
 #      a de-identified copy, and every attribute the profile lists is
 #      verified gone from it;
@@ -106,4 +105,4 @@ say "5. alice's identity NFT stays with her"
 refused "sending alice's identity NFT" nft send medchain-identity "$ALICE" "$BOB" --from alice
 "$BIN" query nft owner medchain-identity "$ALICE" -o json | jq -c .
 
-say "Done: every step behaved as issue 7 asks"
+say "Done: every step behaved as it should"

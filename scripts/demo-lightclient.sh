@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Light clients on a running `make localnet`, using only medchaind's CLI
-# (issue 8):
+# Light clients on a running `make localnet`, using only medchaind's CLI:
 #   1. a trust point (height and block hash) from a node you trust;
 #   2. `query access check --prove` at st-mary (node A) with charite
 #      (node B) as witness: a verified "allowed" and a verified "denied";
@@ -84,4 +83,4 @@ if "$BIN" query records access-log "$ID" --from lab --vault "$GATED" >/dev/null 
   echo "UNEXPECTED: the lab read alice's log" >&2; exit 1
 fi
 
-say "Done: every step behaved as issue 8 asks"
+say "Done: every step behaved as it should"

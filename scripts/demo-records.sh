@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Encrypted records on a running `make localnet`, as a new user meets them,
-# using only medchaind's CLI (issues 4, 5 and 6):
+# using only medchaind's CLI:
 #   1. every account registers the encryption key derived from its key;
 #   2. dr-house (St Mary's) is refused an upload for alice, who has not
 #      granted St Mary's WRITE; she grants it and his DICOM upload succeeds;

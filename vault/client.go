@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	uio "github.com/ipfs/boxo/ipld/unixfs/io"
 	"github.com/ipfs/go-cid"
@@ -239,4 +240,27 @@ func (c *Client) Has(ctx context.Context, root cid.Cid) (bool, error) {
 	default:
 		return false, &HTTPError{Op: "has " + root.String(), StatusCode: resp.StatusCode}
 	}
+}
+
+// ID asks the vault for its vault_id (GET /api/v1/status), which tickets
+// name to bind themselves to it. A gateway that has none answers "".
+func (c *Client) ID(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/status", nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("the vault at %s does not answer: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		VaultID string `json:"vault_id"`
+	}
+	if resp.StatusCode == http.StatusOK {
+		_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&st)
+	}
+	return st.VaultID, nil
 }

@@ -560,6 +560,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	limit, account := s.max, ""
+	var stored int64 // CAR bytes of an accepted upload, for the permit
 	if s.upGate != nil {
 		permit, err := s.upGate.AllowUpload(r)
 		if err != nil {
@@ -575,15 +576,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 			limit = permit.MaxBytes
 		}
 		if permit.Done != nil {
-			var stored int64
 			defer func() { permit.Done(stored) }()
-			defer func() {
-				if w, ok := w.(*statusWriter); ok && w.status == http.StatusCreated {
-					stored = w.n
-				}
-			}()
-			sw := &statusWriter{ResponseWriter: w}
-			w = sw
 		}
 	}
 	if r.ContentLength > limit {
@@ -594,9 +587,6 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := &countingReader{ctx: r.Context(), r: http.MaxBytesReader(w, r.Body, limit+1)}
-	if sw, ok := w.(*statusWriter); ok {
-		defer func() { sw.n = body.n }()
-	}
 	root, size, err := s.store.importCARStream(r.Context(), body, limit, rootLastRequested(r), cid.Undef)
 	if err != nil {
 		status, reason := uploadErrorStatus(err)
@@ -615,6 +605,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, "error", http.StatusInternalServerError, "internal error pinning the upload")
 		return
 	}
+	stored = body.n
 	s.m.uploads.WithLabelValues("accepted").Inc()
 	s.m.uploadedBytes.Add(float64(body.n))
 	s.log.Info("vault: upload stored", "cid", root.String(), "size", size, "car_bytes", body.n, "account", account)
@@ -658,19 +649,4 @@ func uploadErrorStatus(err error) (int, string) {
 func (s *server) serverError(w http.ResponseWriter, op string, c cid.Cid, err error) {
 	s.log.Error("vault: "+op, "cid", c.String(), "err", err)
 	http.Error(w, "internal error", http.StatusInternalServerError)
-}
-
-// statusWriter remembers the status written, and carries the upload's
-// byte count to the permit's Done.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	n      int64
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
 }

@@ -72,7 +72,6 @@ func openGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vaul
 		return nil, nil, err
 	}
 	gate := accessgate.NewBound(checker, log, replay, id)
-	go learnChainID(ctx, rpc, gate.SetChainID)
 	return gate, func() { log.Close(); replay.Close(); closeFn() }, nil
 }
 

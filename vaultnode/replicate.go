@@ -2,11 +2,9 @@ package vaultnode
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -122,27 +120,17 @@ func (p HTTPPeers) vaultID(ctx context.Context, vaultURL string) (string, error)
 			return id.(string), nil
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(vaultURL, "/")+"/api/v1/status", nil)
+	id, err := vault.NewClient(vaultURL, p.Client).ID(ctx)
 	if err != nil {
 		return "", err
 	}
-	resp, err := p.Client.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("asking %s for its vault id: %w", vaultURL, err)
-	}
-	defer resp.Body.Close()
-	var st struct {
-		VaultID string `json:"vault_id"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&st); err != nil || st.VaultID == "" {
+	if id == "" {
 		return "", fmt.Errorf("%s did not say its vault id", vaultURL)
 	}
 	if p.ids != nil {
-		p.ids.Store(vaultURL, st.VaultID)
+		p.ids.Store(vaultURL, id)
 	}
-	return st.VaultID, nil
+	return id, nil
 }
 
 // NewHTTPPeers returns peers reached with c.

@@ -36,6 +36,10 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 	var (
 		follower   *Follower
 		reconciler *Reconciler
+		// chainID is learnt from the node once it answers (it may still be
+		// starting); tickets of every kind are bound to it.
+		chainID   atomic.Pointer[string]
+		onChainID []func(string)
 	)
 	if cfg.FollowChain {
 		c, err := rpchttp.New(rpcAddr, "/websocket")
@@ -47,14 +51,12 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 		if peers.Ticket, err = replicaTicketer(cfg, home); err != nil {
 			return err
 		}
-		var chainID atomic.Pointer[string]
 		peers.ChainID = func() string {
 			if p := chainID.Load(); p != nil {
 				return *p
 			}
 			return ""
 		}
-		go learnChainID(ctx, lightclient.HTTPAddress(rpcAddr), func(id string) { chainID.Store(&id) })
 		reconciler = NewReconciler(store, NewRPCChainState(c), peers, log)
 		if reconciler.Self, err = cfg.HospitalAddress(); err != nil {
 			return err
@@ -69,6 +71,7 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 	defer closeGate()
 	if gate != nil {
 		srvCfg.Gate = gate
+		onChainID = append(onChainID, gate.SetChainID)
 	}
 	if follower != nil {
 		srvCfg.Status = func() map[string]any { return map[string]any{"chain_height": follower.Height()} }
@@ -80,7 +83,14 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 		}
 		defer closeUp()
 		srvCfg.UploadGate = up
+		onChainID = append(onChainID, up.SetChainID)
 	}
+	go learnChainID(ctx, lightclient.HTTPAddress(rpcAddr), func(id string) {
+		chainID.Store(&id)
+		for _, set := range onChainID {
+			set(id)
+		}
+	})
 	handler := vault.NewServer(store, srvCfg)
 	if follower != nil {
 		vault.Registry(handler).MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -230,8 +240,7 @@ func collect(ctx context.Context, store *vault.Store, r *Reconciler, grace time.
 }
 
 // openUploadGate builds the gate of ticket uploads: tickets bound to this
-// chain (learnt from the node, which may still be starting) and this
-// vault's id, nonces kept in the store's directory, uploaders checked
+// chain (SetChainID, once the node tells it) and this vault's id, nonces kept in the store's directory, uploaders checked
 // against the node's x/access.
 func openUploadGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vault.Store, log Logger) (*accessgate.UploadGate, func(), error) {
 	rpc := lightclient.HTTPAddress(rpcAddr)
@@ -250,6 +259,5 @@ func openUploadGate(ctx context.Context, cfg Config, home, rpcAddr string, store
 	gate := accessgate.NewUploadGate(keys, replay, "", id, accessgate.Quota{
 		BytesPerDay: cfg.UploadQuotaBytesPerDay, Concurrent: cfg.UploadMaxConcurrent,
 	})
-	go learnChainID(ctx, rpc, gate.SetChainID)
 	return gate, func() { replay.Close() }, nil
 }

@@ -82,7 +82,7 @@ type licenceView struct {
 	GrantID      string `json:"grant_id"`
 }
 
-// TestDataNFTMarketAndLicences is issue 7's scenario through medchaind, a
+// TestDataNFTMarketAndLicences is the data-NFT market and licence scenario through medchaind, a
 // real node and its vault: a doctor writes a DICOM record for alice; alice
 // de-identifies it, mints the copy as a data-NFT and lists it; a lab buys a
 // licence, alice fulfils it, the lab downloads the de-identified file and

@@ -52,7 +52,7 @@ func identifiedDICOM(t *testing.T, dir string) string {
 }
 
 // TestDeidentifiedCopy: a patient turns her DICOM record into a
-// de-identified copy (issue 7's first step): a new record derived from the
+// de-identified copy: a new record derived from the
 // original, whose payload no longer names her; nobody else may make one,
 // and a PDF is refused.
 func TestDeidentifiedCopy(t *testing.T) {

@@ -37,7 +37,7 @@ type provenAnswer struct {
 	} `json:"proofs"`
 }
 
-// TestProvenCheckAccess (issue 8): `query access check --prove` asks a
+// TestProvenCheckAccess `query access check --prove` asks a
 // node through a tampering proxy, with the node itself as witness. Honest
 // answers verify for an allowed and a denied grantee; a forged value, a
 // proof for another key and an answer at another height are refused and
@@ -179,7 +179,7 @@ type accessLog struct {
 	} `json:"entries"`
 }
 
-// TestVaultAccessGate (issue 8): with the vault's access gate on, the
+// TestVaultAccessGate with the vault's access gate on, the
 // allowed grantee downloads through medchaind, a stranger's signed ticket
 // and a ticketless fetch are refused, and the owner (only) reads both
 // decisions from the access log; first with the node's own CheckAccess,

@@ -246,7 +246,7 @@ func requireNoFile(t *testing.T, dir string) {
 	}
 }
 
-// TestEncryptedRecordsEndToEnd is issues 4, 5 and 6 as a user meets them,
+// TestEncryptedRecordsEndToEnd is encrypted records, consent and rotation as a user meets them,
 // all through medchaind and a real vault: a hospital doctor uploads a DICOM
 // file for a patient who granted the hospital WRITE (and is refused for one
 // who did not); the patient grants a second doctor, who downloads the same
@@ -473,7 +473,7 @@ func (n *node) openWrap(name string, recordID uint64, c checkAccess) envelope.Re
 	return key
 }
 
-// TestConsentExpiresOnTimeAndHospitalPaysFees is the rest of issue 5's
+// TestConsentExpiresOnTimeAndHospitalPaysFees is the rest of consent's
 // acceptance: a grant with a short expiry ends on time with nobody sending
 // a transaction, and a hospital pays its patient's consent fees through
 // x/feegrant, limited to x/access messages.
