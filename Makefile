@@ -29,9 +29,9 @@ install:
 ## test: everything CI runs (lint, proto check, unit tests, system tests)
 test: lint proto-check test-unit test-e2e
 
-## test-unit: unit and keeper tests
+## test-unit: unit and keeper tests (the DICOM corpus: scripts/dicom-corpus.sh)
 test-unit:
-	$(GO) test ./...
+	MEDCHAIN_DICOM_CORPUS=$$(scripts/dicom-corpus.sh) $(GO) test ./...
 
 ## test-race: unit tests under the race detector
 test-race:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/medchain/medchain/app/upgrades"
 	"github.com/medchain/medchain/app/upgrades/cidownership"
+	"github.com/medchain/medchain/app/upgrades/sealedmetadata"
 )
 
 // Upgrades lists every software upgrade this binary knows. To ship one: add
@@ -14,7 +15,8 @@ import (
 // handler calls ModuleManager.RunMigrations, list it here, and pass a
 // governance MsgSoftwareUpgrade with the same name.
 var Upgrades = []upgrades.Upgrade{
-	cidownership.Upgrade, // x/records and x/access 1 -> 2
+	cidownership.Upgrade,   // x/records and x/access 1 -> 2
+	sealedmetadata.Upgrade, // x/records and x/access 2 -> 3
 }
 
 // registerUpgradeHandlers registers the handlers of Upgrades and, when the

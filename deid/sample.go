@@ -2,6 +2,7 @@ package deid
 
 import (
 	"bytes"
+	"sort"
 
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
@@ -11,18 +12,25 @@ import (
 const (
 	SampleStudyUID = "1.2.826.0.1.3680043.10.1393.1"
 	SampleSOPUID   = "1.2.826.0.1.3680043.10.1393.3"
+	// SampleSourceUID is the instance the sample says it was derived from
+	// (Source Image Sequence).
+	SampleSourceUID = "1.2.826.0.1.3680043.10.1393.5"
 )
 
 // SampleIdentifyingValues are the identifying values IdentifiedSample
 // holds; none may be left in its de-identified copy.
 var SampleIdentifyingValues = []string{"Doe^Jane", "MRN-123456", "19800101", "NHS-999", "Smith^Jane", "046Y",
 	"1 Baker Street", "ACC-42", "St Mary's", "Praed Street", "House^Gregory", "Grey^Meredith", "Tech^Tom",
-	"MRI-3", "SN-0001", "ACME PRIVATE", "burned-in name", SampleStudyUID, SampleSOPUID}
+	"MRI-3", "SN-0001", "ACME PRIVATE", "burned-in name", "Knee of Jane Doe", "JD-PLAN", "20240315",
+	SampleStudyUID, SampleSOPUID, SampleSourceUID}
 
 // IdentifiedSample is a small synthetic MR image (no real person) that
-// carries every attribute the profile changes, a private tag, an overlay
-// and a sequence referencing the instance's own UID: the input the tests
-// and the data-NFT demo de-identify.
+// carries attributes of every kind of action of the profile (X, Z, D, U,
+// the combinations Z/D, X/D, X/Z, X/Z/D, X/Z/U*), dates, times and date
+// times (top level and inside a sequence), a private tag, an overlay and
+// sequences referencing the instance's own UID and its source's: the
+// input the tests and the data-NFT demo de-identify. Burned In Annotation
+// is NO.
 func IdentifiedSample() ([]byte, error) {
 	var firstErr error
 	el := func(tg tag.Tag, v any) *dicom.Element {
@@ -46,6 +54,11 @@ func IdentifiedSample() ([]byte, error) {
 		el(tag.TransferSyntaxUID, []string{"1.2.840.10008.1.2.1"}),
 		el(tag.SOPClassUID, []string{"1.2.840.10008.5.1.4.1.1.4"}),
 		el(tag.SOPInstanceUID, []string{SampleSOPUID}),
+		el(tag.StudyDate, []string{"20240315"}),
+		el(tag.SeriesDate, []string{"20240315"}),
+		el(tag.ContentDate, []string{"20240316"}),
+		el(tag.AcquisitionDateTime, []string{"20240315101530.5+0100"}),
+		el(tag.StudyTime, []string{"101500"}),
 		el(tag.AccessionNumber, []string{"ACC-42"}),
 		el(tag.Modality, []string{"MR"}),
 		el(tag.InstitutionName, []string{"St Mary's Hospital"}),
@@ -54,9 +67,18 @@ func IdentifiedSample() ([]byte, error) {
 		el(tag.StationName, []string{"MRI-3"}),
 		el(tag.PerformingPhysicianName, []string{"Grey^Meredith"}),
 		el(tag.OperatorsName, []string{"Tech^Tom"}),
+		el(tag.StudyDescription, []string{"Knee of Jane Doe"}),
+		el(tag.ReferencedStudySequence, [][]*dicom.Element{{
+			el(tag.ReferencedSOPClassUID, []string{"1.2.840.10008.3.1.2.3.1"}),
+			el(tag.ReferencedSOPInstanceUID, []string{SampleStudyUID}),
+		}}),
 		el(tag.ReferencedImageSequence, [][]*dicom.Element{{
 			el(tag.ReferencedSOPClassUID, []string{"1.2.840.10008.5.1.4.1.1.4"}),
 			el(tag.ReferencedSOPInstanceUID, []string{SampleSOPUID}),
+		}}),
+		el(tag.SourceImageSequence, [][]*dicom.Element{{
+			el(tag.ReferencedSOPClassUID, []string{"1.2.840.10008.5.1.4.1.1.4"}),
+			el(tag.ReferencedSOPInstanceUID, []string{SampleSourceUID}),
 		}}),
 		raw(tag.Tag{Group: 0x0009, Element: 0x0010}, "ACME PRIVATE"),
 		el(tag.PatientName, []string{"Doe^Jane"}),
@@ -71,13 +93,31 @@ func IdentifiedSample() ([]byte, error) {
 		el(tag.StudyInstanceUID, []string{SampleStudyUID}),
 		el(tag.SeriesInstanceUID, []string{"1.2.826.0.1.3680043.10.1393.2"}),
 		el(tag.FrameOfReferenceUID, []string{"1.2.826.0.1.3680043.10.1393.4"}),
+		el(tag.RadiopharmaceuticalInformationSequence, [][]*dicom.Element{{
+			el(tag.RadiopharmaceuticalStartDateTime, []string{"20240315093000"}),
+		}}),
+		el(tag.SamplesPerPixel, []int{1}),
+		el(tag.PhotometricInterpretation, []string{"MONOCHROME2"}),
 		el(tag.Rows, []int{2}),
 		el(tag.Columns, []int{2}),
+		el(tag.BitsAllocated, []int{8}),
+		el(tag.BitsStored, []int{8}),
+		el(tag.HighBit, []int{7}),
+		el(tag.PixelRepresentation, []int{0}),
+		el(tag.BurnedInAnnotation, []string{"NO"}),
+		el(tag.RTPlanLabel, []string{"JD-PLAN"}),
 		raw(tag.Tag{Group: 0x6000, Element: 0x0022}, "burned-in name"),
 	}}
 	if firstErr != nil {
 		return nil, firstErr
 	}
+	pixels, err := dicom.NewValue(dicom.PixelDataInfo{IntentionallyUnprocessed: true, UnprocessedValueData: []byte{0, 64, 128, 255}})
+	if err != nil {
+		return nil, err
+	}
+	ds.Elements = append(ds.Elements, &dicom.Element{Tag: tag.PixelData, ValueRepresentation: tag.VRPixelData,
+		RawValueRepresentation: "OB", ValueLength: 4, Value: pixels})
+	sort.SliceStable(ds.Elements, func(i, j int) bool { return less(ds.Elements[i].Tag, ds.Elements[j].Tag) })
 	var buf bytes.Buffer
 	if err := dicom.Write(&buf, ds, dicom.SkipVRVerification()); err != nil {
 		return nil, err

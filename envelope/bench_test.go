@@ -52,7 +52,7 @@ func BenchmarkEncrypt(b *testing.B) {
 	key := newRecordKey(b)
 	b.SetBytes(size)
 	for b.Loop() {
-		if _, err := Encrypt(io.Discard, io.LimitReader(repeatReader{buf}, size), key); err != nil {
+		if _, err := Encrypt(io.Discard, io.LimitReader(repeatReader{buf}, size), size, key); err != nil {
 			b.Fatal(err)
 		}
 	}

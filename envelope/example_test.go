@@ -24,7 +24,7 @@ func Example() {
 		panic(err)
 	}
 	var stored bytes.Buffer
-	size, err := envelope.Encrypt(&stored, strings.NewReader("a FHIR bundle"), recordKey)
+	size, err := envelope.Encrypt(&stored, strings.NewReader("a FHIR bundle"), int64(len("a FHIR bundle")), recordKey)
 	if err != nil {
 		panic(err)
 	}

@@ -54,19 +54,38 @@ func (k RecordKey) Recipient() string {
 
 var errNoRecordKey = errors.New("no record key: use NewRecordKey or ParseRecordKey")
 
-// Encrypt streams src, encrypted with age to key, into dst, and returns the
-// number of bytes written to dst: the encrypted payload's size, which is
+// Encrypt streams the size bytes of src, padded and encrypted with age to
+// key, into dst, and returns the number of bytes written to dst: the
+// encrypted payload's size, a Padmé size class (EncryptedSize), which is
 // what the chain records. It holds one 64 KiB chunk in memory at a time.
-func Encrypt(dst io.Writer, src io.Reader, key RecordKey) (int64, error) {
+// src must hold exactly size bytes: a file that grows or shrinks while it
+// is read is an error, never a silently different payload.
+func Encrypt(dst io.Writer, src io.Reader, size int64, key RecordKey) (int64, error) {
 	if key.identity == nil {
 		return 0, errNoRecordKey
+	}
+	if size < 0 {
+		return 0, fmt.Errorf("encrypting the payload: a size of %d bytes", size)
 	}
 	cw := &countingWriter{w: dst}
 	w, err := age.Encrypt(cw, key.identity.Recipient())
 	if err != nil {
 		return cw.n, fmt.Errorf("encrypting the payload: %w", err)
 	}
-	if _, err := io.Copy(w, src); err != nil {
+	padded := paddedPlaintextSize(size, cw.n)
+	if _, err := w.Write(padFrame(size)); err != nil {
+		return cw.n, fmt.Errorf("encrypting the payload: %w", err)
+	}
+	n, err := io.Copy(w, io.LimitReader(src, size+1))
+	switch {
+	case err != nil:
+		return cw.n, fmt.Errorf("encrypting the payload: %w", err)
+	case n < size:
+		return cw.n, fmt.Errorf("encrypting the payload: it was to be %d bytes and the source ended after %d: did the file change while it was read?", size, n)
+	case n > size:
+		return cw.n, fmt.Errorf("encrypting the payload: the source holds more than the %d bytes it was to be: did the file change while it was read?", size)
+	}
+	if _, err := io.CopyN(w, zeroReader{}, padded-PadHeaderSize-size); err != nil {
 		return cw.n, fmt.Errorf("encrypting the payload: %w", err)
 	}
 	if err := w.Close(); err != nil {
@@ -75,14 +94,34 @@ func Encrypt(dst io.Writer, src io.Reader, key RecordKey) (int64, error) {
 	return cw.n, nil
 }
 
+// zeroReader reads zeros, the padding.
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// Plaintext reads a decrypted payload.
+type Plaintext struct {
+	io.Reader
+	size int64
+}
+
+// Size is the payload's exact size from its padding frame, or -1 for a
+// payload encrypted before padding existed.
+func (p *Plaintext) Size() int64 { return p.size }
+
 // Decrypt returns a reader of the plaintext of the age payload read from
-// src. It reads the header at once: a payload encrypted to another key gives
-// an error wrapping ErrNotForThisKey. The payload is authenticated chunk by
-// chunk while it is read, so the reader returns an error wrapping
-// ErrTampered on the first modified, truncated or extended chunk. Plaintext
-// read before that error is not authenticated as a whole: discard it.
-// Errors of src itself are returned as they are, not as ErrTampered.
-func Decrypt(src io.Reader, key RecordKey) (io.Reader, error) {
+// src, padding removed. It reads the header and the first chunk at once: a
+// payload encrypted to another key gives an error wrapping
+// ErrNotForThisKey. The payload is authenticated chunk by chunk while it is
+// read, so the reader returns an error wrapping ErrTampered on the first
+// modified, truncated or extended chunk, and one wrapping ErrBadPadding if
+// the padding is not zeros. Plaintext read before such an error is not
+// authenticated as a whole: discard it. Errors of src itself are returned
+// as they are, not as ErrTampered.
+func Decrypt(src io.Reader, key RecordKey) (*Plaintext, error) {
 	if key.identity == nil {
 		return nil, errNoRecordKey
 	}
@@ -91,7 +130,12 @@ func Decrypt(src io.Reader, key RecordKey) (io.Reader, error) {
 	if err != nil {
 		return nil, decryptError(err, es.err)
 	}
-	return &decryptReader{r: r, src: es}, nil
+	dr := &decryptReader{r: r, src: es}
+	body, size, err := unframe(dr)
+	if err != nil {
+		return nil, err
+	}
+	return &Plaintext{Reader: body, size: size}, nil
 }
 
 // decryptError classifies an error of age.Decrypt or its reader.

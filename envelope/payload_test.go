@@ -28,7 +28,7 @@ func newRecordKey(t testing.TB) RecordKey {
 func encrypt(t testing.TB, plaintext []byte, key RecordKey) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	n, err := Encrypt(&buf, bytes.NewReader(plaintext), key)
+	n, err := Encrypt(&buf, bytes.NewReader(plaintext), int64(len(plaintext)), key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestDecryptSourceError(t *testing.T) {
 
 func TestZeroRecordKey(t *testing.T) {
 	var k RecordKey
-	if _, err := Encrypt(io.Discard, strings.NewReader("x"), k); err == nil {
+	if _, err := Encrypt(io.Discard, strings.NewReader("x"), 1, k); err == nil {
 		t.Fatal("Encrypt with a zero RecordKey")
 	}
 	if _, err := Decrypt(strings.NewReader("x"), k); err == nil {
@@ -238,7 +238,7 @@ func TestStreaming64MiB(t *testing.T) {
 	pr, pw := io.Pipe()
 	encrypted := make(chan int64, 1)
 	go func() {
-		n, err := Encrypt(pw, &heapSampler{r: src, peak: peak}, key)
+		n, err := Encrypt(pw, &heapSampler{r: src, peak: peak}, size, key)
 		pw.CloseWithError(err)
 		encrypted <- n
 	}()

@@ -88,7 +88,7 @@ func BenchmarkUpload(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := medclient.Upload(context.Background(), client, f, key); err != nil {
+		if _, err := medclient.Upload(context.Background(), client, f, size, key); err != nil {
 			b.Fatal(err)
 		}
 		f.Close()
@@ -106,7 +106,7 @@ func BenchmarkDownload(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	up, err := medclient.Upload(context.Background(), client, f, key)
+	up, err := medclient.Upload(context.Background(), client, f, size, key)
 	f.Close()
 	if err != nil {
 		b.Fatal(err)
@@ -148,7 +148,7 @@ func BenchmarkUploadClient(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := medclient.Upload(context.Background(), localCAR{}, f, key); err != nil {
+		if _, err := medclient.Upload(context.Background(), localCAR{}, f, size, key); err != nil {
 			b.Fatal(err)
 		}
 		f.Close()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/vault"
 )
 
@@ -114,11 +115,15 @@ func FetchVaultStatus(ctx context.Context, base string) (VaultStatus, error) {
 }
 
 // EncryptedSizeBound is an upper bound on the CAR Upload sends for a
-// plaintext of n bytes: age adds a header and 16 bytes per 64 KiB chunk,
-// and the DAG adds a few dozen bytes per 1 MiB leaf plus its interior
-// nodes. It lets an oversized upload be refused before anything moves.
+// plaintext of n bytes: the padded, encrypted payload
+// (envelope.EncryptedSize) plus a few dozen bytes per 1 MiB leaf of the
+// DAG and its interior nodes. It lets an oversized upload be refused
+// before anything moves.
 func EncryptedSizeBound(n int64) int64 {
-	enc := n + (n/(64<<10)+1)*16 + 4096
+	enc, err := envelope.EncryptedSize(n)
+	if err != nil { // no age key could be made: bound padding at its 12 %
+		enc = n + n/8 + (n/(64<<10)+1)*16 + 8192
+	}
 	leaves := enc/(1<<20) + 1
 	return enc + leaves*128 + 4096
 }

@@ -34,14 +34,15 @@ type Uploaded struct {
 	Size int64
 }
 
-// Upload encrypts src under key, chunks the ciphertext into the UnixFS DAG
+// Upload encrypts the size bytes of src under key (padded, so the
+// encrypted size is a size class: envelope.EncryptedSize), chunks the ciphertext into the UnixFS DAG
 // Kubo would build (CIDv1, raw leaves, 1 MiB chunks) and uploads it to
 // remote as a CAR. The three stages run concurrently through pipes; the
 // only copy of the data at rest is the chunker's spool file in
 // os.TempDir(), so memory stays flat whatever the size. If any stage fails
 // the others stop and the upload is never acknowledged, so nothing is
 // registered; a vault collects blocks of unregistered uploads later.
-func Upload(ctx context.Context, remote Remote, src io.Reader, key envelope.RecordKey) (Uploaded, error) {
+func Upload(ctx context.Context, remote Remote, src io.Reader, size int64, key envelope.RecordKey) (Uploaded, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -53,7 +54,7 @@ func Upload(ctx context.Context, remote Remote, src io.Reader, key envelope.Reco
 	encDone := make(chan encResult, 1)
 	source := &recordingReader{r: src}
 	go func() {
-		n, err := envelope.Encrypt(encW, source, key)
+		n, err := envelope.Encrypt(encW, source, size, key)
 		encW.CloseWithError(err)
 		encDone <- encResult{n, err}
 	}()
@@ -188,6 +189,12 @@ func DownloadFile(ctx context.Context, remote Remote, root cid.Cid, key envelope
 // an error can still come after some plaintext was written: callers that
 // must not leave partial output write to a temporary file (DownloadFile).
 func Download(ctx context.Context, remote Remote, root cid.Cid, key envelope.RecordKey, dst io.Writer) (int64, error) {
+	return download(ctx, remote, root, key, dst, nil)
+}
+
+// download is Download, calling sized with the plaintext's exact size (-1
+// for an unpadded payload) before the first byte is written.
+func download(ctx context.Context, remote Remote, root cid.Cid, key envelope.RecordKey, dst io.Writer, sized func(int64)) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
@@ -197,7 +204,7 @@ func Download(ctx context.Context, remote Remote, root cid.Cid, key envelope.Rec
 		pw.CloseWithError(err)
 		fetchDone <- err
 	}()
-	n, err := decryptTo(dst, pr, key)
+	n, err := decryptTo(dst, pr, key, sized)
 	pr.CloseWithError(errOr(err, errStageStopped))
 	cancel()
 	fetchErr := <-fetchDone
@@ -210,32 +217,46 @@ func Download(ctx context.Context, remote Remote, root cid.Cid, key envelope.Rec
 	return n, err
 }
 
-func decryptTo(dst io.Writer, src io.Reader, key envelope.RecordKey) (int64, error) {
+func decryptTo(dst io.Writer, src io.Reader, key envelope.RecordKey, sized func(int64)) (int64, error) {
 	r, err := envelope.Decrypt(src, key)
 	if err != nil {
 		return 0, err
 	}
-	n, err := io.Copy(dst, r)
-	if err != nil {
-		return n, err
+	if sized != nil {
+		sized(r.Size())
 	}
-	return n, nil
+	return io.Copy(dst, r)
 }
 
 // Reencrypt fetches and verifies the payload under root, decrypts it with
 // oldKey and uploads it encrypted under newKey, all streamed: the plaintext
 // only ever passes through a pipe. It is the data half of a key rotation.
-func Reencrypt(ctx context.Context, remote Remote, root cid.Cid, oldKey, newKey envelope.RecordKey) (Uploaded, error) {
+// encryptedSize is the payload's recorded size: a payload stored before
+// padding existed carries no length of its own, and gets padded now.
+func Reencrypt(ctx context.Context, remote Remote, root cid.Cid, encryptedSize int64, oldKey, newKey envelope.RecordKey) (Uploaded, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
 	downDone := make(chan error, 1)
+	sizes := make(chan int64, 1)
 	go func() {
-		_, err := Download(ctx, remote, root, oldKey, pw)
+		_, err := download(ctx, remote, root, oldKey, pw, func(n int64) { sizes <- n })
 		pw.CloseWithError(err)
 		downDone <- err
 	}()
-	up, err := Upload(ctx, remote, pr, newKey)
+	var size int64
+	select {
+	case size = <-sizes:
+	case err := <-downDone:
+		return Uploaded{}, fmt.Errorf("reading %s under the old key: %w", root, err)
+	}
+	if size < 0 {
+		var err error
+		if size, err = envelope.LegacyPlaintextSize(encryptedSize); err != nil {
+			return Uploaded{}, fmt.Errorf("reading %s under the old key: %w", root, err)
+		}
+	}
+	up, err := Upload(ctx, remote, pr, size, newKey)
 	pr.CloseWithError(errOr(err, errStageStopped))
 	cancel()
 	if downErr := <-downDone; downErr != nil && !errors.Is(downErr, errStageStopped) && !errors.Is(downErr, context.Canceled) {

@@ -59,7 +59,7 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 	for _, size := range []int{1, 64 << 10, 3<<20 + 17} {
 		plain := randomBytes(t, size)
 		key := newKey(t)
-		up, err := medclient.Upload(ctx, client, bytes.NewReader(plain), key)
+		up, err := medclient.Upload(ctx, client, bytes.NewReader(plain), int64(len(plain)), key)
 		require.NoError(t, err)
 		require.Greater(t, up.Size, int64(size), "ciphertext is larger than the plaintext")
 
@@ -90,7 +90,7 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 func TestDownloadWrongKeyWritesNothing(t *testing.T) {
 	ctx := context.Background()
 	_, client := newVault(t, nil)
-	up, err := medclient.Upload(ctx, client, bytes.NewReader(randomBytes(t, 100<<10)), newKey(t))
+	up, err := medclient.Upload(ctx, client, bytes.NewReader(randomBytes(t, 100<<10)), 100<<10, newKey(t))
 	require.NoError(t, err)
 
 	dir := t.TempDir()
@@ -135,7 +135,7 @@ func TestDownloadFromBadVaultWritesNothing(t *testing.T) {
 			tamper := false
 			client := tamperedVault(t, &tamper, tc.mutate)
 			key := newKey(t)
-			up, err := medclient.Upload(ctx, client, bytes.NewReader(randomBytes(t, 3<<20)), key)
+			up, err := medclient.Upload(ctx, client, bytes.NewReader(randomBytes(t, 3<<20)), 3<<20, key)
 			require.NoError(t, err)
 			tamper = true
 
@@ -160,7 +160,7 @@ func TestUploadTooLargeIsRefused(t *testing.T) {
 	defer store.Close()
 	srv := httptest.NewServer(vault.NewServer(store, vault.Config{MaxUploadBytes: 1 << 20}))
 	defer srv.Close()
-	_, err = medclient.Upload(ctx, vault.NewClient(srv.URL, srv.Client()), bytes.NewReader(randomBytes(t, 3<<20)), newKey(t))
+	_, err = medclient.Upload(ctx, vault.NewClient(srv.URL, srv.Client()), bytes.NewReader(randomBytes(t, 3<<20)), 3<<20, newKey(t))
 	require.ErrorIs(t, err, vault.ErrTooLarge)
 	require.Zero(t, store.PinnedCount())
 }
@@ -172,7 +172,7 @@ func TestUploadSourceFailure(t *testing.T) {
 	store, client := newVault(t, nil)
 	boom := errors.New("disk gone")
 	src := io.MultiReader(bytes.NewReader(randomBytes(t, 2<<20)), errReader{boom})
-	_, err := medclient.Upload(ctx, client, src, newKey(t))
+	_, err := medclient.Upload(ctx, client, src, 4<<20, newKey(t))
 	require.ErrorIs(t, err, boom)
 	require.Zero(t, store.PinnedCount())
 }
@@ -186,10 +186,10 @@ func TestReencrypt(t *testing.T) {
 	_, client := newVault(t, nil)
 	plain := randomBytes(t, 1<<20+5)
 	oldKey, newKey_ := newKey(t), newKey(t)
-	up, err := medclient.Upload(ctx, client, bytes.NewReader(plain), oldKey)
+	up, err := medclient.Upload(ctx, client, bytes.NewReader(plain), int64(len(plain)), oldKey)
 	require.NoError(t, err)
 
-	rot, err := medclient.Reencrypt(ctx, client, up.CID, oldKey, newKey_)
+	rot, err := medclient.Reencrypt(ctx, client, up.CID, up.Size, oldKey, newKey_)
 	require.NoError(t, err)
 	require.NotEqual(t, up.CID, rot.CID)
 
@@ -202,7 +202,7 @@ func TestReencrypt(t *testing.T) {
 	require.ErrorIs(t, err, envelope.ErrNotForThisKey)
 
 	// Re-encrypting with the wrong old key fails before anything is stored.
-	_, err = medclient.Reencrypt(ctx, client, up.CID, newKey_, newKey(t))
+	_, err = medclient.Reencrypt(ctx, client, up.CID, up.Size, newKey_, newKey(t))
 	require.ErrorIs(t, err, envelope.ErrNotForThisKey)
 }
 
@@ -222,7 +222,7 @@ func TestEncryptedSizeBound(t *testing.T) {
 		var car bytes.Buffer
 		pr, pw := io.Pipe()
 		go func() {
-			_, err := envelope.Encrypt(pw, bytes.NewReader(make([]byte, size)), newKey(t))
+			_, err := envelope.Encrypt(pw, bytes.NewReader(make([]byte, size)), int64(size), newKey(t))
 			pw.CloseWithError(err)
 		}()
 		_, err := vault.BuildCAR(ctx, pr, &car)
@@ -267,7 +267,7 @@ func TestUploadInterruptedLeavesNoBlocks(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	// Past the vault's 8 MiB write batches, so blocks were on disk.
 	src := &cancelAfter{r: bytes.NewReader(randomBytes(t, 24<<20)), n: 18 << 20, cancel: cancel}
-	_, err := medclient.Upload(ctx, client, src, newKey(t))
+	_, err := medclient.Upload(ctx, client, src, 24<<20, newKey(t))
 	require.Error(t, err)
 
 	// The server notices the broken request a moment later.
@@ -295,9 +295,9 @@ func TestUploadThroughAStandardCAR(t *testing.T) {
 	_, client := newVault(t, nil)
 	plain := randomBytes(t, 2<<20+3)
 	key := newKey(t)
-	up, err := medclient.Upload(ctx, plainRemote{client}, bytes.NewReader(plain), key)
+	up, err := medclient.Upload(ctx, plainRemote{client}, bytes.NewReader(plain), int64(len(plain)), key)
 	require.NoError(t, err)
-	streamed, err := medclient.Upload(ctx, client, bytes.NewReader(plain), key)
+	streamed, err := medclient.Upload(ctx, client, bytes.NewReader(plain), int64(len(plain)), key)
 	require.NoError(t, err)
 	require.Equal(t, up.Size, streamed.Size)
 	var out bytes.Buffer
@@ -307,6 +307,6 @@ func TestUploadThroughAStandardCAR(t *testing.T) {
 
 	// A source failure is named on this path too.
 	boom := errors.New("disk gone")
-	_, err = medclient.Upload(ctx, plainRemote{client}, io.MultiReader(bytes.NewReader(plain), errReader{boom}), key)
+	_, err = medclient.Upload(ctx, plainRemote{client}, io.MultiReader(bytes.NewReader(plain), errReader{boom}), 2*int64(len(plain)), key)
 	require.ErrorIs(t, err, boom)
 }

@@ -4,6 +4,8 @@
 package upgrades
 
 import (
+	"context"
+
 	storetypes "cosmossdk.io/store/types"
 	upgradetypes "cosmossdk.io/x/upgrade/types"
 
@@ -19,4 +21,17 @@ type Upgrade struct {
 	CreateHandler func(*module.Manager, module.Configurator) upgradetypes.UpgradeHandler
 	// StoreUpgrades lists the stores the new binary adds, renames or deletes.
 	StoreUpgrades storetypes.StoreUpgrades
+}
+
+// MigrationsOnly is an upgrade that adds no store and whose handler runs
+// the module migrations from the version map of the old binary.
+func MigrationsOnly(name string) Upgrade {
+	return Upgrade{
+		Name: name,
+		CreateHandler: func(mm *module.Manager, cfg module.Configurator) upgradetypes.UpgradeHandler {
+			return func(ctx context.Context, _ upgradetypes.Plan, fromVM module.VersionMap) (module.VersionMap, error) {
+				return mm.RunMigrations(ctx, cfg, fromVM)
+			}
+		},
+	}
 }

@@ -104,16 +104,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{RpcMethod: "RegisterEncryptionKey", Skip: true},
 				{RpcMethod: "GrantAccess", Skip: true},
 				{RpcMethod: "RevokeAccess", Skip: true},
-				{
-					RpcMethod: "RequestAccess",
-					Use:       "request OWNER",
-					Short:     "Ask a patient for access to a record (--record-id) or to a scope of their records (--kinds, none for all)",
-					Long: "The patient sees the request with `query access requests-by-owner` and answers with `tx access grant --request N` or `tx access deny N`. " +
-						"The reason is public: say why in a few words, never health details.",
-					Example: "medchaind tx access request " + examplePatient + " --record-id 42 --permission read --purpose treatment --reason \"follow-up consultation\" --from dr-house\n" +
-						"medchaind tx access request " + examplePatient + " --kinds dicom --permission write --purpose treatment --reason \"imaging department\" --from st-mary",
-					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "owner"}},
-				},
+				{RpcMethod: "RequestAccess", Skip: true}, // request: seals the reason to the owner
 				{
 					RpcMethod:      "DenyRequest",
 					Use:            "deny REQUEST_ID",

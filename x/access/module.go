@@ -26,7 +26,9 @@ import (
 // machine. Raise it, with a registered migration, on every breaking change.
 // Version 2: params max_pending_requests_per_record and
 // max_expiry_work_per_block, and the requests' (owner, record id) index.
-const ConsensusVersion = 2
+// Version 3: requests' reasons sealed to the owner (plaintext ones erased)
+// and rotations that re-seal the record's label.
+const ConsensusVersion = 3
 
 var (
 	_ appmodule.AppModule = AppModule{}
@@ -88,6 +90,9 @@ func (am AppModule) RegisterServices(cfg module.Configurator) {
 	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQuerier(am.keeper))
 	if err := cfg.RegisterMigration(types.ModuleName, 1, keeper.NewMigrator(am.keeper).Migrate1to2); err != nil {
 		panic(fmt.Errorf("registering the %s migration 1 -> 2: %w", types.ModuleName, err))
+	}
+	if err := cfg.RegisterMigration(types.ModuleName, 2, keeper.NewMigrator(am.keeper).Migrate2to3); err != nil {
+		panic(fmt.Errorf("registering the %s migration 2 -> 3: %w", types.ModuleName, err))
 	}
 }
 

@@ -28,7 +28,9 @@ import (
 //
 // 2: the index of live CIDs and the tombstones of released ones
 // (keeper.Migrator.Migrate1to2 builds them from the records).
-const ConsensusVersion = 2
+// 3: labels sealed under the record key (plaintext labels erased), and
+// new payload sizes padded to a size class
+const ConsensusVersion = 3
 
 var (
 	_ appmodule.AppModule = AppModule{}
@@ -89,6 +91,9 @@ func (am AppModule) RegisterServices(cfg module.Configurator) {
 	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQuerier(am.keeper))
 	if err := cfg.RegisterMigration(types.ModuleName, 1, keeper.NewMigrator(am.keeper).Migrate1to2); err != nil {
 		panic(fmt.Errorf("registering the %s migration 1 -> 2: %w", types.ModuleName, err))
+	}
+	if err := cfg.RegisterMigration(types.ModuleName, 2, keeper.NewMigrator(am.keeper).Migrate2to3); err != nil {
+		panic(fmt.Errorf("registering the %s migration 2 -> 3: %w", types.ModuleName, err))
 	}
 }
 

@@ -7,25 +7,10 @@
 // requests by (owner, record).
 package cidownership
 
-import (
-	"context"
-
-	upgradetypes "cosmossdk.io/x/upgrade/types"
-
-	"github.com/cosmos/cosmos-sdk/types/module"
-
-	"github.com/medchain/medchain/app/upgrades"
-)
+import "github.com/medchain/medchain/app/upgrades"
 
 // Name is the name a governance upgrade plan must carry.
 const Name = "cid-ownership"
 
 // Upgrade runs the module migrations; it adds no store.
-var Upgrade = upgrades.Upgrade{
-	Name: Name,
-	CreateHandler: func(mm *module.Manager, cfg module.Configurator) upgradetypes.UpgradeHandler {
-		return func(ctx context.Context, _ upgradetypes.Plan, fromVM module.VersionMap) (module.VersionMap, error) {
-			return mm.RunMigrations(ctx, cfg, fromVM)
-		}
-	},
-}
+var Upgrade = upgrades.MigrationsOnly(Name)

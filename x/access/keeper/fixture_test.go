@@ -222,7 +222,7 @@ func (f *fixture) createMsg(t testing.TB, creator, owner string, kind recordstyp
 	}
 	return &recordstypes.MsgCreateRecord{
 		Creator: creator, Owner: owner, Cid: testCID(t, fmt.Sprintf("record %d", id)),
-		Kind: kind, SizeBytes: 4096, Label: "test", Wraps: wraps,
+		Kind: kind, SizeBytes: 4096, SealedLabel: recordstypes.FakeSealedLabel("test"), Wraps: wraps,
 	}
 }
 

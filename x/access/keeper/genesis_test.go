@@ -119,7 +119,7 @@ func richState(t *testing.T, f *fixture) time.Time {
 	f.request(t, readRequest(f.researcher, f.patient, dicom)) // default TTL
 	expiring := &types.MsgRequestAccess{
 		Requester: f.clinic, Owner: f.otherPatient, Kinds: []recordstypes.RecordKind{recordstypes.RecordKindPDF},
-		Permission: types.PermissionWrite, Purpose: types.PurposeTreatment, Reason: "follow-up scans", ExpiresAt: &soon,
+		Permission: types.PermissionWrite, Purpose: types.PurposeTreatment, SealedReason: types.FakeSealedReason("follow-up scans"), ExpiresAt: &soon,
 	}
 	f.request(t, expiring)
 	return soon

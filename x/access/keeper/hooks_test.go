@@ -32,7 +32,7 @@ func (f *fixture) addVersion(t testing.TB, creator string, id uint64, readers ..
 	record := f.mustRecord(t, id)
 	msg := &recordstypes.MsgAddVersion{
 		Creator: creator, RecordId: id, Cid: testCID(t, fmt.Sprintf("record %d version %d", id, record.Version+1)),
-		SizeBytes: 5000, KeyEpoch: record.KeyEpoch,
+		SizeBytes: 5120, KeyEpoch: record.KeyEpoch,
 	}
 	for _, r := range readers {
 		msg.Wraps = append(msg.Wraps, f.seal(t, id, record.KeyEpoch, r))

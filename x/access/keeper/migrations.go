@@ -52,3 +52,26 @@ func (m Migrator) Migrate1to2(ctx sdk.Context) error {
 	}
 	return nil
 }
+
+// Migrate2to3 erases the reasons of version 2 requests, which were
+// plaintext: from version 3 a reason is sealed to the owner's key, which
+// the chain cannot do for an old one. Its bytes now decode as
+// sealed_reason, so they are cleared rather than left readable.
+func (m Migrator) Migrate2to3(ctx sdk.Context) error {
+	var cleared []types.AccessRequest
+	if err := m.k.Requests.Walk(ctx, nil, func(_ uint64, r types.AccessRequest) (bool, error) {
+		if len(r.SealedReason) > 0 {
+			r.SealedReason = nil
+			cleared = append(cleared, r)
+		}
+		return false, nil
+	}); err != nil {
+		return fmt.Errorf("reading requests: %w", err)
+	}
+	for _, r := range cleared {
+		if err := m.k.Requests.Set(ctx, r.Id, r); err != nil {
+			return fmt.Errorf("clearing the plaintext reason of request %d: %w", r.Id, err)
+		}
+	}
+	return nil
+}

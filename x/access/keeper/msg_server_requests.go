@@ -41,7 +41,7 @@ func (k msgServer) RequestAccess(ctx context.Context, msg *types.MsgRequestAcces
 	if err != nil {
 		return nil, err
 	}
-	if err := types.ValidateReason(msg.Reason, params.MaxReasonLength); err != nil {
+	if err := types.ValidateSealedReason(msg.SealedReason, params.MaxReasonLength); err != nil {
 		return nil, err
 	}
 	if msg.RecordId != 0 {
@@ -109,16 +109,16 @@ func (k msgServer) RequestAccess(ctx context.Context, msg *types.MsgRequestAcces
 		return nil, err
 	}
 	request := types.AccessRequest{
-		Id:         id,
-		Requester:  k.str(requester),
-		Owner:      k.str(owner),
-		RecordId:   msg.RecordId,
-		Kinds:      msg.Kinds,
-		Permission: msg.Permission,
-		Purpose:    msg.Purpose,
-		Reason:     msg.Reason,
-		ExpiresAt:  expires,
-		CreatedAt:  t,
+		Id:           id,
+		Requester:    k.str(requester),
+		Owner:        k.str(owner),
+		RecordId:     msg.RecordId,
+		Kinds:        msg.Kinds,
+		Permission:   msg.Permission,
+		Purpose:      msg.Purpose,
+		SealedReason: msg.SealedReason,
+		ExpiresAt:    expires,
+		CreatedAt:    t,
 	}
 	if err := k.setRequest(ctx, request, requester, owner, pending+1); err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ import (
 func readRequest(requester, owner string, recordID uint64) *types.MsgRequestAccess {
 	return &types.MsgRequestAccess{
 		Requester: requester, Owner: owner, RecordId: recordID,
-		Permission: types.PermissionRead, Purpose: types.PurposeResearch, Reason: "cohort study 42",
+		Permission: types.PermissionRead, Purpose: types.PurposeResearch, SealedReason: types.FakeSealedReason("cohort study 42"),
 	}
 }
 
@@ -75,7 +75,7 @@ func TestRequestAccess(t *testing.T) {
 	})
 	want := types.AccessRequest{
 		Id: resp.RequestId, Requester: f.researcher, Owner: f.patient, RecordId: id,
-		Permission: types.PermissionRead, Purpose: types.PurposeResearch, Reason: msg.Reason,
+		Permission: types.PermissionRead, Purpose: types.PurposeResearch, SealedReason: msg.SealedReason,
 		ExpiresAt: genesisTime.Add(types.DefaultRequestTTL), CreatedAt: genesisTime,
 	}
 	requireEvent(t, ctx, &types.EventAccessRequested{Request: want})
@@ -111,14 +111,15 @@ func TestRequestAccessRejected(t *testing.T) {
 	}
 
 	requireAllRejected(t, f, handler(f.msgServer.RequestAccess), []rejection[*types.MsgRequestAccess]{
-		{"reason too long", edited(func(m *types.MsgRequestAccess) { m.Reason = strings.Repeat("a", int(types.DefaultMaxReasonLength)+1) }),
-			types.ErrInvalidRequest, "reason is 141 bytes; the limit is 140"},
-		{"reason with a newline", edited(func(m *types.MsgRequestAccess) { m.Reason = "line one\nline two" }),
-			types.ErrInvalidRequest, "reason contains the non-printable character U+000A"},
-		{"reason with an escape", edited(func(m *types.MsgRequestAccess) { m.Reason = "bold \x1b[1m" }),
-			types.ErrInvalidRequest, "non-printable character U+001B"},
-		{"reason not UTF-8", edited(func(m *types.MsgRequestAccess) { m.Reason = "caf\xe9" }),
-			types.ErrInvalidRequest, "reason is not valid UTF-8"},
+		{"reason too long", edited(func(m *types.MsgRequestAccess) {
+			m.SealedReason = types.FakeSealedReason(strings.Repeat("a", int(types.DefaultMaxReasonLength)+1))
+		}), types.ErrInvalidRequest, "holds a 141-byte reason; the limit is 140"},
+		{"reason in the clear", edited(func(m *types.MsgRequestAccess) { m.SealedReason = []byte("follow-up of her knee MRI") }),
+			types.ErrInvalidRequest, "never sent in the clear"},
+		{"reason too short to be sealed", edited(func(m *types.MsgRequestAccess) {
+			m.SealedReason = types.FakeSealedReason("")[:types.SealedReasonOverhead]
+		}),
+			types.ErrInvalidRequest, "not a sealed reason"},
 		{"expiry beyond max_request_ttl", edited(func(m *types.MsgRequestAccess) {
 			m.ExpiresAt = timeRef(genesisTime.Add(types.DefaultMaxRequestTTL + time.Second))
 		}), types.ErrInvalidRequest, "(params max_request_ttl)"},

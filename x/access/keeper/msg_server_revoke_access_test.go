@@ -17,7 +17,7 @@ import (
 // of epoch for each reader.
 func (f *fixture) rotation(t testing.TB, id, epoch uint64, readers ...string) types.Rotation {
 	t.Helper()
-	rot := types.Rotation{RecordId: id, Cid: testCID(t, fmt.Sprintf("record %d re-encrypted", id)), SizeBytes: 4100}
+	rot := types.Rotation{RecordId: id, Cid: testCID(t, fmt.Sprintf("record %d re-encrypted", id)), SizeBytes: 4096}
 	for _, r := range readers {
 		rot.Wraps = append(rot.Wraps, f.seal(t, id, epoch, r))
 	}
@@ -143,7 +143,7 @@ func TestRevokeAccessWithRotation(t *testing.T) {
 	v2 := testCID(t, "version 2")
 	f.deliver(t, func(ctx sdk.Context) error {
 		_, err := f.recordsMsg.AddVersion(ctx, &recordstypes.MsgAddVersion{
-			Creator: f.patient, RecordId: id, Cid: v2, SizeBytes: 5000,
+			Creator: f.patient, RecordId: id, Cid: v2, SizeBytes: 5120,
 			Wraps: []recordstypes.KeyWrap{f.seal(t, id, 0, f.patient), f.seal(t, id, 0, f.researcher), f.seal(t, id, 0, f.doctor)},
 		})
 		return err

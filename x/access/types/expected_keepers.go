@@ -16,8 +16,9 @@ type RecordsKeeper interface {
 	GetRecord(ctx context.Context, id uint64) (recordstypes.Record, bool, error)
 	// WalkOwnerRecords visits owner's records in id order (index scan).
 	WalkOwnerRecords(ctx context.Context, owner sdk.AccAddress, fn func(recordstypes.Record) (stop bool, err error)) error
-	// RotateKey moves a record to key epoch + 1 with a re-encrypted CID.
-	RotateKey(ctx context.Context, recordID uint64, cid string, sizeBytes uint64, by string) (recordstypes.Record, error)
+	// RotateKey moves a record to key epoch + 1 with a re-encrypted CID
+	// and its label re-sealed under the new key.
+	RotateKey(ctx context.Context, recordID uint64, cid string, sizeBytes uint64, sealedLabel []byte, by string) (recordstypes.Record, error)
 }
 
 // IssuersKeeper is the part of x/issuers the access module uses.

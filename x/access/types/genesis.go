@@ -157,7 +157,7 @@ func (g GenesisState) Validate(ac address.Codec) error {
 		if err := ValidateTarget(r.RecordId, r.Kinds); err != nil {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %s", what, err)
 		}
-		if err := ValidateReason(r.Reason, MaxReasonLengthCap); err != nil {
+		if err := ValidateSealedReason(r.SealedReason, MaxReasonLengthCap); err != nil {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %s", what, err)
 		}
 	}

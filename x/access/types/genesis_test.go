@@ -71,7 +71,7 @@ func validGenesis(t testing.TB) *types.GenesisState {
 		Wraps:  []types.Wrap{wrap(keys[1]), wrap(keys[2]), wrap(keys[3])},
 		Requests: []types.AccessRequest{{
 			Id: 1, Requester: researcher, Owner: patient, Permission: types.PermissionRead, Purpose: types.PurposeResearch,
-			Reason: "cohort study 42", ExpiresAt: at.Add(types.DefaultRequestTTL), CreatedAt: at,
+			SealedReason: types.FakeSealedReason("cohort study 42"), ExpiresAt: at.Add(types.DefaultRequestTTL), CreatedAt: at,
 		}},
 		NextGrantId:   4,
 		NextRequestId: 2,
@@ -183,13 +183,11 @@ func TestGenesisValidateRejects(t *testing.T) {
 		{"second wrap of a record for a reader", func(g *types.GenesisState) { g.Wraps = append(g.Wraps, g.Wraps[0]) },
 			types.ErrInvalidGenesis, "wraps[3]: a second wrap of record 1"},
 
-		{"request with a non-printable reason", func(g *types.GenesisState) { g.Requests[0].Reason = "line\nbreak" },
-			types.ErrInvalidGenesis, "requests[0]: reason contains the non-printable character U+000A"},
+		{"request with a plaintext reason", func(g *types.GenesisState) { g.Requests[0].SealedReason = []byte("cohort study 42") },
+			types.ErrInvalidGenesis, "requests[0]: sealed_reason is not a sealed reason"},
 		{"request with a reason over the cap", func(g *types.GenesisState) {
-			g.Requests[0].Reason = strings.Repeat("a", int(types.MaxReasonLengthCap)+1)
-		}, types.ErrInvalidGenesis, "requests[0]: reason is 513 bytes"},
-		{"request with invalid UTF-8", func(g *types.GenesisState) { g.Requests[0].Reason = "\xff" },
-			types.ErrInvalidGenesis, "requests[0]: reason is not valid UTF-8"},
+			g.Requests[0].SealedReason = types.FakeSealedReason(strings.Repeat("a", int(types.MaxReasonLengthCap)+1))
+		}, types.ErrInvalidGenesis, "requests[0]: sealed_reason holds a 513-byte reason"},
 		{"request id not below next_request_id", func(g *types.GenesisState) { g.NextRequestId = 1 },
 			types.ErrInvalidGenesis, "requests[0]: id 1"},
 		{"request requester malformed", func(g *types.GenesisState) { g.Requests[0].Requester = "" },

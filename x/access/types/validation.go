@@ -99,9 +99,34 @@ func (e AccessEntry) IsLive(now time.Time) bool { return Live(e.ExpiresAt, now) 
 // removed it yet.
 func (r AccessRequest) IsPending(now time.Time) bool { return r.ExpiresAt.After(now) }
 
-// ValidateReason checks a request's reason: short, printable, one line.
-// It is public, so the CLI reminds users not to put health information in
-// it; the chain can only bound it.
+// Sealed reasons: a version byte, then an HPKE ML-KEM-768-X25519
+// encapsulated key (1120 bytes), the ciphertext and its 16-byte tag
+// (envelope.ReasonOverhead; a test keeps them equal).
+const (
+	SealedReasonVersion  = 1
+	SealedReasonOverhead = 1 + 1120 + 16
+)
+
+// ValidateSealedReason checks the form of a request's sealed reason:
+// empty, or a sealed reason of 1 to maxLength bytes. Only the owner can
+// read it; the client checks the plaintext with ValidateReason before
+// sealing it.
+func ValidateSealedReason(sealed []byte, maxLength uint32) error {
+	if len(sealed) == 0 {
+		return nil
+	}
+	if sealed[0] != SealedReasonVersion || len(sealed) <= SealedReasonOverhead {
+		return errorsmod.Wrapf(ErrInvalidRequest, "sealed_reason is not a sealed reason (version %d, at least %d bytes): reasons are sealed to the owner's encryption key, never sent in the clear",
+			SealedReasonVersion, SealedReasonOverhead+1)
+	}
+	if n := len(sealed) - SealedReasonOverhead; uint64(n) > uint64(maxLength) {
+		return errorsmod.Wrapf(ErrInvalidRequest, "sealed_reason holds a %d-byte reason; the limit is %d (params max_reason_length)", n, maxLength)
+	}
+	return nil
+}
+
+// ValidateReason checks a request's reason before the client seals it:
+// short, printable, one line.
 func ValidateReason(reason string, maxLength uint32) error {
 	if uint32(len(reason)) > maxLength {
 		return errorsmod.Wrapf(ErrInvalidRequest, "reason is %d bytes; the limit is %d (it is public: say why in a few words, without health details)", len(reason), maxLength)

@@ -29,7 +29,7 @@ func TestCIDHijackRefused(t *testing.T) {
 	_, err = f.msgServer.RedactRecord(f.freshCtx(), &types.MsgRedactRecord{Owner: f.patient, RecordId: gone})
 	require.NoError(t, err)
 	rotated := f.mustCreate(t, f.createMsg(t, f.patient, "rotated scan"))
-	_, err = f.keeper.RotateKey(f.freshCtx(), rotated, testCID(t, cid.DagProtobuf, "rotated scan, new key"), 2048, f.patient)
+	_, err = f.keeper.RotateKey(f.freshCtx(), rotated, testCID(t, cid.DagProtobuf, "rotated scan, new key"), 2048, nil, f.patient)
 	require.NoError(t, err)
 
 	cids := map[string]string{
@@ -64,7 +64,7 @@ func TestCIDHijackRefused(t *testing.T) {
 		t.Run("a rotation to "+what, func(t *testing.T) {
 			live := f.mustCreate(t, f.createMsg(t, f.patient, "to rotate "+what))
 			requireRejected(t, f, types.ErrCIDInUse, "", func(ctx sdk.Context) (any, error) {
-				r, err := f.keeper.RotateKey(ctx, live, c, 2048, f.patient)
+				r, err := f.keeper.RotateKey(ctx, live, c, 2048, nil, f.patient)
 				if err != nil {
 					return nil, err
 				}
@@ -126,7 +126,7 @@ func TestRotationReleasesThePreviousEpoch(t *testing.T) {
 	_, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.patient, id, "epoch 0 v2"))
 	require.NoError(t, err)
 	newCID := testCID(t, cid.DagProtobuf, "epoch 1")
-	_, err = f.keeper.RotateKey(f.freshCtx(), id, newCID, 4096, f.patient)
+	_, err = f.keeper.RotateKey(f.freshCtx(), id, newCID, 4096, nil, f.patient)
 	require.NoError(t, err)
 
 	resp, err := f.querier.LiveCids(f.ctx, &types.QueryLiveCidsRequest{})
@@ -184,7 +184,7 @@ func TestMigrate1to2BuildsTheCIDIndex(t *testing.T) {
 	_, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.patient, a, "a v2"))
 	require.NoError(t, err)
 	b := f.mustCreate(t, f.createMsg(t, f.patient, "b"))
-	_, err = f.keeper.RotateKey(f.freshCtx(), b, testCID(t, cid.DagProtobuf, "b rotated"), 10, f.patient)
+	_, err = f.keeper.RotateKey(f.freshCtx(), b, testCID(t, cid.DagProtobuf, "b rotated"), 10, nil, f.patient)
 	require.NoError(t, err)
 	want, err := f.keeper.ExportGenesis(f.ctx)
 	require.NoError(t, err)

@@ -168,13 +168,13 @@ func (f fixture) wrap(t testing.TB, grantee string) types.KeyWrap {
 // createMsg is a valid MsgCreateRecord from creator for the patient.
 func (f fixture) createMsg(t testing.TB, creator, data string) *types.MsgCreateRecord {
 	return &types.MsgCreateRecord{
-		Creator:   creator,
-		Owner:     f.patient,
-		Cid:       testCID(t, cid.DagProtobuf, data),
-		Kind:      types.RecordKindDICOM,
-		SizeBytes: 1 << 20,
-		Label:     "knee MRI",
-		Wraps:     []types.KeyWrap{f.wrap(t, f.patient)},
+		Creator:     creator,
+		Owner:       f.patient,
+		Cid:         testCID(t, cid.DagProtobuf, data),
+		Kind:        types.RecordKindDICOM,
+		SizeBytes:   1 << 20,
+		SealedLabel: types.FakeSealedLabel("knee MRI"),
+		Wraps:       []types.KeyWrap{f.wrap(t, f.patient)},
 	}
 }
 

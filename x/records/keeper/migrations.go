@@ -56,3 +56,27 @@ func (m Migrator) Migrate1to2(ctx sdk.Context) error {
 		return false, m.k.releaseCID(ctx, v.Cid, v.RecordId, v.Version)
 	})
 }
+
+// Migrate2to3 erases the labels of version 2, which were plaintext: from
+// version 3 a label is sealed under the record key, and the chain cannot
+// seal an old one (it holds no key). Its bytes now decode as sealed_label,
+// so they are cleared rather than left readable. Owners label records
+// again with a new version of the client.
+func (m Migrator) Migrate2to3(ctx sdk.Context) error {
+	var cleared []types.Record
+	if err := m.k.Records.Walk(ctx, nil, func(_ uint64, r types.Record) (bool, error) {
+		if len(r.SealedLabel) > 0 {
+			r.SealedLabel = nil
+			cleared = append(cleared, r)
+		}
+		return false, nil
+	}); err != nil {
+		return fmt.Errorf("reading records: %w", err)
+	}
+	for _, r := range cleared {
+		if err := m.k.Records.Set(ctx, r.Id, r); err != nil {
+			return fmt.Errorf("clearing the plaintext label of record %d: %w", r.Id, err)
+		}
+	}
+	return nil
+}

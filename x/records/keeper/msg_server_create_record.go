@@ -45,7 +45,7 @@ func (k msgServer) CreateRecord(ctx context.Context, msg *types.MsgCreateRecord)
 	if err := k.checkCIDUnused(ctx, c); err != nil {
 		return nil, err
 	}
-	if err := types.ValidateMetadata(msg.Kind, msg.SizeBytes, msg.Label, params); err != nil {
+	if err := types.ValidateMetadata(msg.Kind, msg.SizeBytes, msg.SealedLabel, params); err != nil {
 		return nil, err
 	}
 	if err := k.checkDerivedFrom(ctx, msg.DerivedFrom, owner); err != nil {
@@ -85,7 +85,7 @@ func (k msgServer) CreateRecord(ctx context.Context, msg *types.MsgCreateRecord)
 		Cid:          c.String(),
 		Kind:         msg.Kind,
 		SizeBytes:    msg.SizeBytes,
-		Label:        msg.Label,
+		SealedLabel:  msg.SealedLabel,
 		Version:      1,
 		KeyEpoch:     0,
 		Status:       types.RecordStatusActive,

@@ -37,7 +37,7 @@ func TestCreateRecordAccepted(t *testing.T) {
 
 			want := types.Record{
 				Id: 1, Owner: f.patient, Issuer: creator, Organisation: tc.wantOrganisation(f),
-				Cid: msg.Cid, Kind: types.RecordKindDICOM, SizeBytes: 1 << 20, Label: "knee MRI",
+				Cid: msg.Cid, Kind: types.RecordKindDICOM, SizeBytes: 1 << 20, SealedLabel: types.FakeSealedLabel("knee MRI"),
 				Version: 1, KeyEpoch: 0, Status: types.RecordStatusActive,
 				CreatedAt: genesisTime, UpdatedAt: genesisTime,
 			}
@@ -173,8 +173,9 @@ func TestCreateRecordRejectedContent(t *testing.T) {
 		{"CIDv0", func(m *types.MsgCreateRecord) { m.Cid = "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG" }, types.ErrInvalidCID, "--cid-version 1"},
 		{"sha2-512 CID", func(m *types.MsgCreateRecord) { m.Cid = cid.NewCidV1(cid.Raw, sha512).String() }, types.ErrInvalidCID, "sha2-512"},
 		{"dag-cbor CID", func(m *types.MsgCreateRecord) { m.Cid = testCID(t, cid.DagCBOR, "x") }, types.ErrInvalidCID, "dag-cbor"},
-		{"oversize label", func(m *types.MsgCreateRecord) { m.Label = strings.Repeat("a", 65) }, types.ErrInvalidLabel, "limit is 64"},
-		{"label with a newline", func(m *types.MsgCreateRecord) { m.Label = "knee\nMRI" }, types.ErrInvalidLabel, "non-printable"},
+		{"oversize label", func(m *types.MsgCreateRecord) { m.SealedLabel = types.FakeSealedLabel(strings.Repeat("a", 65)) }, types.ErrInvalidLabel, "limit is 64"},
+		{"plaintext label", func(m *types.MsgCreateRecord) { m.SealedLabel = []byte("knee MRI") }, types.ErrInvalidLabel, "never sent in the clear"},
+		{"exact size", func(m *types.MsgCreateRecord) { m.SizeBytes = 1<<20 + 1 }, types.ErrInvalidSize, "not a padded size class"},
 		{"unspecified kind", func(m *types.MsgCreateRecord) { m.Kind = types.RecordKindUnspecified }, types.ErrInvalidKind, "use one of"},
 		{"unknown kind", func(m *types.MsgCreateRecord) { m.Kind = 99 }, types.ErrInvalidKind, "use one of"},
 		{"zero size", func(m *types.MsgCreateRecord) { m.SizeBytes = 0 }, types.ErrInvalidSize, "size_bytes is 0"},

@@ -21,7 +21,7 @@ import (
 // The versions of the previous key epoch are released: their CIDs appear
 // once in EventKeyRotated for vaults to unpin, because the revoked reader
 // holds the key that opens them. The history keeps their metadata.
-func (k Keeper) RotateKey(ctx context.Context, recordID uint64, cidStr string, sizeBytes uint64, by string) (types.Record, error) {
+func (k Keeper) RotateKey(ctx context.Context, recordID uint64, cidStr string, sizeBytes uint64, sealedLabel []byte, by string) (types.Record, error) {
 	record, err := k.getRecord(ctx, recordID)
 	if err != nil {
 		return types.Record{}, err
@@ -42,6 +42,13 @@ func (k Keeper) RotateKey(ctx context.Context, recordID uint64, cidStr string, s
 		return types.Record{}, errorsmod.Wrapf(err, "rotation of record %d", recordID)
 	}
 	if err := k.checkCIDUnused(ctx, c); err != nil {
+		return types.Record{}, errorsmod.Wrapf(err, "rotation of record %d", recordID)
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return types.Record{}, err
+	}
+	if err := types.ValidateSealedLabel(sealedLabel, params.MaxLabelLength); err != nil {
 		return types.Record{}, errorsmod.Wrapf(err, "rotation of record %d", recordID)
 	}
 
@@ -72,6 +79,7 @@ func (k Keeper) RotateKey(ctx context.Context, recordID uint64, cidStr string, s
 	record.KeyEpoch++
 	record.Cid = c.String()
 	record.SizeBytes = sizeBytes
+	record.SealedLabel = sealedLabel // the old one opens only with the old key
 	record.UpdatedAt = now
 	if err := k.Records.Set(ctx, record.Id, record); err != nil {
 		return types.Record{}, errorsmod.Wrapf(err, "storing record %d", record.Id)

@@ -180,7 +180,7 @@ func ValidateStoredRecord(r Record, addressCodec address.Codec) error {
 	if err := ValidateKind(r.Kind); err != nil {
 		return err
 	}
-	if err := ValidateLabel(r.Label, MaxLabelLengthCap); err != nil {
+	if err := ValidateSealedLabel(r.SealedLabel, MaxLabelLengthCap); err != nil {
 		return err
 	}
 	if r.Version == 0 {

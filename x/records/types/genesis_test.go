@@ -61,7 +61,7 @@ func TestGenesisValidate(t *testing.T) {
 		"redacted with a CID":     {func(gs *types.GenesisState) { gs.Records[0].Status = types.RecordStatusRedacted }, types.ErrInvalidRecord},
 		"no status":               {func(gs *types.GenesisState) { gs.Records[0].Status = 0 }, types.ErrInvalidRecord},
 		"no kind":                 {func(gs *types.GenesisState) { gs.Records[0].Kind = 0 }, types.ErrInvalidKind},
-		"label with a newline":    {func(gs *types.GenesisState) { gs.Records[0].Label = "a\nb" }, types.ErrInvalidLabel},
+		"plaintext label":         {func(gs *types.GenesisState) { gs.Records[0].SealedLabel = []byte("MRI knee") }, types.ErrInvalidLabel},
 		"version 0":               {func(gs *types.GenesisState) { gs.Records[0].Version = 0 }, types.ErrInvalidRecord},
 		"derived from itself":     {func(gs *types.GenesisState) { gs.Records[0].DerivedFrom = 1 }, types.ErrInvalidDerivedFrom},
 		"derived from unknown":    {func(gs *types.GenesisState) { gs.Records[0].DerivedFrom = 9 }, types.ErrInvalidDerivedFrom},

@@ -7,6 +7,8 @@ import (
 	errorsmod "cosmossdk.io/errors"
 
 	"cosmossdk.io/core/address"
+
+	"github.com/medchain/medchain/sizeclass"
 )
 
 const (
@@ -20,7 +22,32 @@ const (
 
 	// MaxKeyIDLength bounds a wrap's key id.
 	MaxKeyIDLength = 128
+
+	// SealedLabelVersion starts every sealed label.
+	SealedLabelVersion = 1
+	// SealedLabelOverhead is what sealing adds to a label: the version
+	// byte, a 24-byte XChaCha20-Poly1305 nonce and its 16-byte tag
+	// (envelope.LabelOverhead; a test keeps them equal).
+	SealedLabelOverhead = 1 + 24 + 16
 )
+
+// ValidateSealedLabel checks the form of a sealed label: empty (no label),
+// or the version byte and a ciphertext of a label of 1 to maxLength bytes.
+// The chain cannot read it, so it cannot check what it says; the client
+// checks the plaintext with ValidateLabel before sealing it.
+func ValidateSealedLabel(sealed []byte, maxLength uint32) error {
+	if len(sealed) == 0 {
+		return nil
+	}
+	if sealed[0] != SealedLabelVersion || len(sealed) <= SealedLabelOverhead {
+		return errorsmod.Wrapf(ErrInvalidLabel, "sealed_label is not a sealed label (version %d, at least %d bytes): labels are sealed under the record key, never sent in the clear",
+			SealedLabelVersion, SealedLabelOverhead+1)
+	}
+	if n := len(sealed) - SealedLabelOverhead; uint64(n) > uint64(maxLength) {
+		return errorsmod.Wrapf(ErrInvalidLabel, "sealed_label holds a %d-byte label; the limit is %d (params max_label_length)", n, maxLength)
+	}
+	return nil
+}
 
 // ValidateLabel checks an optional label: at most maxLength bytes of valid,
 // printable UTF-8 (no newlines or other control characters).
@@ -47,10 +74,10 @@ func ValidateKind(k RecordKind) error {
 	return nil
 }
 
-// ValidateMetadata checks the metadata of a new record or version against
-// params: a defined kind that params allow, a positive size and a valid
+// ValidateMetadata checks the metadata of a new record against params: a
+// defined kind that params allow, a padded size and a well-formed sealed
 // label.
-func ValidateMetadata(kind RecordKind, sizeBytes uint64, label string, params Params) error {
+func ValidateMetadata(kind RecordKind, sizeBytes uint64, sealedLabel []byte, params Params) error {
 	if err := ValidateKind(kind); err != nil {
 		return err
 	}
@@ -60,14 +87,20 @@ func ValidateMetadata(kind RecordKind, sizeBytes uint64, label string, params Pa
 	if err := ValidateSize(sizeBytes); err != nil {
 		return err
 	}
-	return ValidateLabel(label, params.MaxLabelLength)
+	return ValidateSealedLabel(sealedLabel, params.MaxLabelLength)
 }
 
-// ValidateSize checks that an encrypted payload size is positive: age
-// ciphertext is never empty.
+// ValidateSize checks the size of a new encrypted payload: positive (age
+// ciphertext is never empty) and a Padmé size class, since clients pad
+// payloads before encrypting them and an exact size would tell what the
+// payload is. Stored records keep whatever size they were created with.
 func ValidateSize(sizeBytes uint64) error {
 	if sizeBytes == 0 {
 		return errorsmod.Wrap(ErrInvalidSize, "size_bytes is 0; give the size of the encrypted payload")
+	}
+	if !sizeclass.IsClass(sizeBytes) {
+		return errorsmod.Wrapf(ErrInvalidSize, "size_bytes %d is not a padded size class (the next is %d): pad the payload before encrypting it, as the medchaind client does",
+			sizeBytes, sizeclass.Padme(sizeBytes))
 	}
 	return nil
 }

@@ -3,13 +3,13 @@ package types_test
 import (
 	"strings"
 	"testing"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
 	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
 
+	"github.com/medchain/medchain/envelope"
+	"github.com/medchain/medchain/sizeclass"
 	"github.com/medchain/medchain/x/records/types"
 )
 
@@ -39,14 +39,16 @@ func TestValidateLabel(t *testing.T) {
 
 func TestValidateMetadata(t *testing.T) {
 	params := types.DefaultParams()
-	require.NoError(t, types.ValidateMetadata(types.RecordKindGenomic, 1, "", params))
-	require.ErrorIs(t, types.ValidateMetadata(types.RecordKindUnspecified, 1, "", params), types.ErrInvalidKind)
-	require.ErrorIs(t, types.ValidateMetadata(42, 1, "", params), types.ErrInvalidKind)
-	require.ErrorIs(t, types.ValidateMetadata(types.RecordKindPDF, 0, "", params), types.ErrInvalidSize)
-	require.ErrorIs(t, types.ValidateMetadata(types.RecordKindPDF, 1, "a\nb", params), types.ErrInvalidLabel)
+	require.NoError(t, types.ValidateMetadata(types.RecordKindGenomic, 1, nil, params))
+	require.NoError(t, types.ValidateMetadata(types.RecordKindGenomic, 1088, types.FakeSealedLabel("knee"), params))
+	require.ErrorIs(t, types.ValidateMetadata(types.RecordKindUnspecified, 1, nil, params), types.ErrInvalidKind)
+	require.ErrorIs(t, types.ValidateMetadata(42, 1, nil, params), types.ErrInvalidKind)
+	require.ErrorIs(t, types.ValidateMetadata(types.RecordKindPDF, 0, nil, params), types.ErrInvalidSize)
+	require.ErrorIs(t, types.ValidateMetadata(types.RecordKindPDF, 1000, nil, params), types.ErrInvalidSize)
+	require.ErrorIs(t, types.ValidateMetadata(types.RecordKindPDF, 1, []byte("knee"), params), types.ErrInvalidLabel)
 
 	params.AllowedKinds = []types.RecordKind{types.RecordKindFHIR}
-	err := types.ValidateMetadata(types.RecordKindPDF, 1, "", params)
+	err := types.ValidateMetadata(types.RecordKindPDF, 1, nil, params)
 	require.ErrorIs(t, err, types.ErrKindNotAllowed)
 	require.ErrorContains(t, err, "allowed: fhir")
 }
@@ -104,18 +106,17 @@ func TestParamsValidate(t *testing.T) {
 	}
 }
 
-// FuzzValidateMetadata checks that no label, kind or size makes the metadata
-// validation panic, and that an accepted label is short, printable, valid
-// UTF-8 on one line.
+// FuzzValidateMetadata checks that no sealed label, kind or size makes the
+// metadata validation panic, and that what it accepts is a defined kind, a
+// size class and a sealed label within the limit.
 func FuzzValidateMetadata(f *testing.F) {
-	f.Add(int32(1), uint64(1), "knee MRI")
-	f.Add(int32(0), uint64(0), "")
-	f.Add(int32(7), uint64(1<<40), "two\nlines")
-	f.Add(int32(3), uint64(9), "\xff\xfe")
-	f.Add(int32(-1), uint64(1), strings.Repeat("é", 40))
+	f.Add(int32(1), uint64(1), types.FakeSealedLabel("knee MRI"))
+	f.Add(int32(0), uint64(0), []byte{})
+	f.Add(int32(7), uint64(1<<40), []byte("two\nlines"))
+	f.Add(int32(3), uint64(1000), []byte{1, 2})
 	params := types.DefaultParams()
-	f.Fuzz(func(t *testing.T, kind int32, size uint64, label string) {
-		err := types.ValidateMetadata(types.RecordKind(kind), size, label, params)
+	f.Fuzz(func(t *testing.T, kind int32, size uint64, sealed []byte) {
+		err := types.ValidateMetadata(types.RecordKind(kind), size, sealed, params)
 		if err != nil {
 			for _, known := range []error{types.ErrInvalidKind, types.ErrKindNotAllowed, types.ErrInvalidSize, types.ErrInvalidLabel} {
 				if strings.Contains(err.Error(), known.Error()) {
@@ -124,9 +125,16 @@ func FuzzValidateMetadata(f *testing.F) {
 			}
 			t.Fatalf("unregistered error %v", err)
 		}
-		if kind < 1 || kind > 6 || size == 0 || len(label) > int(params.MaxLabelLength) || !utf8.ValidString(label) ||
-			strings.IndexFunc(label, unicode.IsControl) >= 0 {
-			t.Fatalf("accepted kind %d size %d label %q", kind, size, label)
+		if kind < 1 || kind > 6 || !sizeclass.IsClass(size) ||
+			(len(sealed) > 0 && (sealed[0] != types.SealedLabelVersion || len(sealed) <= types.SealedLabelOverhead ||
+				len(sealed)-types.SealedLabelOverhead > int(params.MaxLabelLength))) {
+			t.Fatalf("accepted kind %d size %d sealed label %x", kind, size, sealed)
 		}
 	})
+}
+
+// TestSealedLabelOverheadMatchesTheClient: the chain's idea of a sealed
+// label's size is the client's.
+func TestSealedLabelOverheadMatchesTheClient(t *testing.T) {
+	require.Equal(t, envelope.LabelOverhead, types.SealedLabelOverhead)
 }

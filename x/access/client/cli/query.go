@@ -29,7 +29,7 @@ func GetQueryCmd() *cobra.Command {
 		SuggestionsMinimumDistance: 2,
 		RunE:                       client.ValidateCmd,
 	}
-	cmd.AddCommand(ConsentCmd(), CheckCmd())
+	cmd.AddCommand(ConsentCmd(), CheckCmd(), InboxCmd())
 	return cmd
 }
 

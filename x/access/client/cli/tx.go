@@ -42,7 +42,7 @@ func GetTxCmd() *cobra.Command {
 		SuggestionsMinimumDistance: 2,
 		RunE:                       client.ValidateCmd,
 	}
-	cmd.AddCommand(RegisterKeyCmd(), GrantCmd(), RevokeCmd())
+	cmd.AddCommand(RegisterKeyCmd(), GrantCmd(), RevokeCmd(), RequestCmd())
 	return cmd
 }
 
@@ -115,14 +115,7 @@ func runGrant(cmd *cobra.Command, args []string) error {
 			return fmt.Errorf("%q is neither a record id nor \"all\"", args[0])
 		}
 	}
-	if msg.Permission, err = parsePermission(cmd); err != nil {
-		return err
-	}
-	if msg.Purpose, err = parsePurpose(cmd); err != nil {
-		return err
-	}
-	kinds, _ := cmd.Flags().GetStringSlice(flagKinds)
-	if msg.Kinds, err = parseKinds(kinds); err != nil {
+	if msg.Permission, msg.Purpose, msg.Kinds, err = parseAsk(cmd); err != nil {
 		return err
 	}
 	if len(msg.Kinds) > 0 && msg.RecordId != 0 {
@@ -285,7 +278,23 @@ func runRevoke(cmd *cobra.Command, args []string) error {
 		if err != nil {
 			return err
 		}
-		msg.Rotations = append(msg.Rotations, types.Rotation{RecordId: r.Id, Cid: medclient.PlaceholderCID(r.Cid), SizeBytes: r.SizeBytes, Wraps: wraps})
+		// The label is re-sealed under the new key, which is all the
+		// remaining readers will hold.
+		label, err := envelope.OpenLabel(oldKey, r.Owner, r.SealedLabel)
+		if err != nil {
+			return fmt.Errorf("record %d: its label: %w", r.Id, err)
+		}
+		sealedLabel, err := envelope.SealLabel(newKey, r.Owner, label)
+		if err != nil {
+			return err
+		}
+		size, err := rotatedSize(r.SizeBytes)
+		if err != nil {
+			return fmt.Errorf("record %d: %w", r.Id, err)
+		}
+		msg.Rotations = append(msg.Rotations, types.Rotation{
+			RecordId: r.Id, Cid: medclient.PlaceholderCID(r.Cid), SizeBytes: size, Wraps: wraps, SealedLabel: sealedLabel,
+		})
 		plans = append(plans, plan{record: r, oldKey: oldKey, newKey: newKey, rotationPosition: len(msg.Rotations) - 1})
 	}
 	if err := t.Preflight(msg); err != nil {
@@ -308,7 +317,7 @@ func runRevoke(cmd *cobra.Command, args []string) error {
 		if err := medclient.AuthorizeReads(ctx, clientCtx, remote, p.record.Id, p.record.Version, p.record.Cid); err != nil {
 			return err
 		}
-		up, err := medclient.Reencrypt(ctx, remote, root, p.oldKey, p.newKey)
+		up, err := medclient.Reencrypt(ctx, remote, root, int64(p.record.SizeBytes), p.oldKey, p.newKey)
 		if err != nil {
 			return fmt.Errorf("re-encrypting record %d failed; grant %d is still in force, nothing changed on chain: %w", p.record.Id, id, err)
 		}
@@ -431,4 +440,19 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("the duration must be positive")
 	}
 	return d, nil
+}
+
+// rotatedSize is the encrypted size of a payload of encryptedSize bytes
+// once re-encrypted: the same size class, or for a payload stored before
+// padding existed, the class its plaintext pads to now.
+func rotatedSize(encryptedSize uint64) (uint64, error) {
+	if envelope.IsPadded(encryptedSize) {
+		return encryptedSize, nil
+	}
+	plain, err := envelope.LegacyPlaintextSize(int64(encryptedSize))
+	if err != nil {
+		return 0, err
+	}
+	padded, err := envelope.EncryptedSize(plain)
+	return uint64(padded), err
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/flags"
 
 	"github.com/medchain/medchain/deid"
+	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/x/records/types"
 )
@@ -23,18 +23,28 @@ func DeidentifyCmd() *cobra.Command {
 		Use:   "deidentify RECORD_ID --from OWNER",
 		Short: "Store a de-identified copy of one of your DICOM or FHIR records as a new record (derived_from set)",
 		Long: "Downloads and decrypts the record on this machine, removes identifying data, and uploads the result as a " +
-			"new record of yours whose derived_from is the original; only such copies can become data-NFTs. " +
-			"DICOM follows the PS3.15 Annex E basic profile (names, IDs, birth date, sex, addresses, age, accession number, " +
-			"physicians, institution, station, device serial, operators emptied or removed; study, series, instance and " +
-			"frame-of-reference UIDs remapped consistently under a secret derived from your key; private tags and overlays " +
-			"removed; Patient Identity Removed = YES). FHIR JSON loses identifiers, names, telecom, addresses, photos and " +
-			"narrative, and birth dates keep only the year. Other kinds are refused: medchain cannot find what identifies " +
-			"a person in a PDF or an image. The plaintext exists only in a private temporary directory, removed afterwards.",
+			"new record of yours whose derived_from is the original; only such copies can become data-NFTs.\n\n" +
+			"DICOM follows every attribute of PS3.15 Table E.1-1 with its Basic Application Level Confidentiality " +
+			"Profile action (inside sequences too): identifying attributes removed, emptied or replaced with dummies, " +
+			"descriptions and comments removed, UIDs remapped consistently under a secret derived from your key, private " +
+			"attributes, overlays and curves removed, Patient Identity Removed = YES, and the profile and options declared " +
+			"in the De-identification Method Code Sequence. A file whose Burned In Annotation is YES is refused unless " +
+			"--allow-burned-in-annotation is given (its pixels may show a name).\n\n" +
+			"FHIR JSON loses all eighteen HIPAA Safe Harbor identifiers: names, addresses below the state (ZIP codes cut " +
+			"to three digits), telecom, identifiers, photos, URLs and IP addresses in values, narrative and notes; resource " +
+			"ids and references are replaced by keyed pseudonyms; ages over 89 become \"90 or older\".\n\n" +
+			"Dates (--dates): shift (the default) moves every date back by a number of days derived from your key, the " +
+			"same for all your records, so intervals survive and nobody else can undo it (DICOM option 113107); remove " +
+			"applies the basic profile's removal to DICOM dates and keeps only the year of FHIR dates.\n\n" +
+			"Other kinds are refused: medchain cannot find what identifies a person in a PDF or an image. The plaintext " +
+			"exists only in a private temporary directory, removed afterwards.",
 		Example: "medchaind tx records deidentify 42 --from alice --yes -o json",
 		Args:    cobra.ExactArgs(1),
 		RunE:    runDeidentify,
 	}
-	cmd.Flags().String(flagLabel, "", "label of the copy (default: the original's)")
+	cmd.Flags().String(flagLabel, "", "label of the copy, sealed to its readers (default: the original's)")
+	cmd.Flags().String(flagDates, datesShift, "what happens to dates: shift (by your own secret number of days) or remove")
+	cmd.Flags().Bool(flagAllowBurnedIn, false, "de-identify a DICOM file whose Burned In Annotation is YES (its pixels may still show identifying text)")
 	cmd.Flags().Duration(flagWait, defaultWait, "how long to wait for the transaction's block")
 	medclient.AddRemoteFlags(cmd)
 	flags.AddTxFlagsToCmd(cmd)
@@ -65,6 +75,11 @@ func runDeidentify(cmd *cobra.Command, args []string) error {
 	case record.Kind != types.RecordKindDICOM && record.Kind != types.RecordKindFHIR:
 		return fmt.Errorf("record %d is %s: only DICOM and FHIR records can be de-identified; medchain cannot find what identifies a person in other kinds", id, kindName(record.Kind))
 	}
+	dates, _ := cmd.Flags().GetString(flagDates)
+	if dates != datesShift && dates != datesRemove {
+		return fmt.Errorf("--dates %q: use %s or %s", dates, datesShift, datesRemove)
+	}
+	allowBurnedIn, _ := cmd.Flags().GetBool(flagAllowBurnedIn)
 	kp, err := medclient.FromKeyPair(clientCtx)
 	if err != nil {
 		return err
@@ -95,7 +110,7 @@ func runDeidentify(cmd *cobra.Command, args []string) error {
 	if _, err := medclient.DownloadFile(ctx, remote, root, key, original); err != nil {
 		return fmt.Errorf("record %d: %w", id, err)
 	}
-	summary, err := deidentifyFile(clientCtx, record.Kind, original, copyPath)
+	summary, err := deidentifyFile(clientCtx, record.Kind, original, copyPath, dates == datesShift, allowBurnedIn)
 	if err != nil {
 		return fmt.Errorf("record %d: %w", id, err)
 	}
@@ -108,15 +123,26 @@ func runDeidentify(cmd *cobra.Command, args []string) error {
 	defer f.Close()
 	label, _ := cmd.Flags().GetString(flagLabel)
 	if label == "" {
-		label = record.Label
+		if label, err = envelope.OpenLabel(key, owner, record.SealedLabel); err != nil {
+			return fmt.Errorf("record %d: its label: %w", id, err)
+		}
 	}
-	msg := &types.MsgCreateRecord{Creator: owner, Owner: owner, Kind: record.Kind, Label: label, DerivedFrom: id}
-	return createRecord(cmd, clientCtx, msg, fmt.Sprintf("a de-identified copy of record %d", id), f, size)
+	msg := &types.MsgCreateRecord{Creator: owner, Owner: owner, Kind: record.Kind, DerivedFrom: id}
+	return createRecord(cmd, clientCtx, msg, label, fmt.Sprintf("a de-identified copy of record %d", id), f, size)
 }
 
+// Values of --dates.
+const (
+	flagDates         = "dates"
+	flagAllowBurnedIn = "allow-burned-in-annotation"
+	datesShift        = "shift"
+	datesRemove       = "remove"
+)
+
 // deidentifyFile writes the de-identified copy of src to dst and says what
-// it changed.
-func deidentifyFile(clientCtx client.Context, kind types.RecordKind, src, dst string) (string, error) {
+// it changed. Secrets derived from the signer's key pseudonymise UIDs and
+// ids and, with shiftDates, give the patient's date shift.
+func deidentifyFile(clientCtx client.Context, kind types.RecordKind, src, dst string, shiftDates, allowBurnedIn bool) (string, error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return "", err
@@ -131,23 +157,37 @@ func deidentifyFile(clientCtx client.Context, kind types.RecordKind, src, dst st
 		return "", err
 	}
 	defer out.Close()
+	shift := 0
+	if shiftDates {
+		secret, err := medclient.DeriveSecret(clientCtx, clientCtx.FromName, "deid date shift")
+		if err != nil {
+			return "", err
+		}
+		if shift, err = deid.ShiftDays(secret); err != nil {
+			return "", err
+		}
+	}
 	var summary string
 	if kind == types.RecordKindDICOM {
 		uidKey, err := medclient.DeriveSecret(clientCtx, clientCtx.FromName, "dicom uid remapping")
 		if err != nil {
 			return "", err
 		}
-		rep, err := deid.DICOM(in, st.Size(), out, uidKey)
+		rep, err := deid.DICOM(in, st.Size(), out, uidKey, deid.DICOMOptions{DateShiftDays: shift, AllowBurnedInAnnotation: allowBurnedIn})
 		if err != nil {
 			return "", err
 		}
-		summary = fmt.Sprintf("de-identified DICOM: %d attributes removed, %d emptied, %d UIDs remapped", len(rep.Removed), len(rep.Emptied), rep.Remapped)
+		summary = "de-identified DICOM: " + rep.Summary()
 	} else {
-		rep, err := deid.FHIR(io.Reader(in), out)
+		key, err := medclient.DeriveSecret(clientCtx, clientCtx.FromName, "fhir id pseudonyms")
 		if err != nil {
 			return "", err
 		}
-		summary = fmt.Sprintf("de-identified FHIR: %d elements removed, %d birth dates cut to the year", rep.Removed, rep.DatesReduced)
+		rep, err := deid.FHIR(in, out, deid.FHIROptions{Key: key, DateShiftDays: shift})
+		if err != nil {
+			return "", err
+		}
+		summary = "de-identified FHIR: " + rep.Summary()
 	}
 	return summary, out.Close()
 }

@@ -27,7 +27,7 @@ func GetQueryCmd() *cobra.Command {
 		SuggestionsMinimumDistance: 2,
 		RunE:                       client.ValidateCmd,
 	}
-	cmd.AddCommand(DownloadCmd(), AccessLogCmd(), ReplicasCmd())
+	cmd.AddCommand(DownloadCmd(), AccessLogCmd(), ReplicasCmd(), ShowCmd(), ListCmd())
 	return cmd
 }
 

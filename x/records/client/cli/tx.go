@@ -68,14 +68,16 @@ func UploadCmd() *cobra.Command {
 			"The signer (--from) is the owner, or a doctor or hospital the owner granted WRITE. The chain is asked first " +
 			"(a simulation), so a refused upload fails before any data moves. The owner and every scope grantee must have " +
 			"registered an encryption key (`tx access register-key`).\n\n" +
-			"The label is public: give a short, non-identifying one (\"MRI knee 2026\"), never a name or a diagnosis.",
+			"The file is padded before encryption, so the chain and the vaults see only a size class (at most 12 % more), " +
+			"never its exact size. The label is sealed under the record key: the owner and the record's readers see it, " +
+			"the chain and everyone else only ciphertext.",
 		Example: "medchaind tx records upload scan.dcm --owner med1... --label \"MRI knee\" --from dr-house --yes\n" +
 			"medchaind tx records upload labs.json --from alice -o json",
 		Args: cobra.ExactArgs(1),
 		RunE: runUpload,
 	}
 	cmd.Flags().String(flagOwner, "", "the patient the record belongs to (default: the signer)")
-	cmd.Flags().String(flagLabel, "", "optional short public label you choose (no personal health information)")
+	cmd.Flags().String(flagLabel, "", "optional short label, sealed so that only the record's readers can read it")
 	cmd.Flags().String(flagKind, "auto", "auto, or one of dicom, fhir, pdf, image, genomic, other")
 	cmd.Flags().Uint64(flagDerivedFrom, 0, "the owner's record this one is a de-identified copy of")
 	cmd.Flags().Duration(flagWait, defaultWait, "how long to wait for the transaction's block")
@@ -126,16 +128,19 @@ func runUpload(cmd *cobra.Command, args []string) error {
 			return fmt.Errorf("reading %s: %w", args[0], err)
 		}
 	}
-	msg := &types.MsgCreateRecord{Creator: creator, Owner: owner, Kind: kind, Label: label, DerivedFrom: derivedFrom}
-	return createRecord(cmd, clientCtx, msg, args[0], src, size)
+	msg := &types.MsgCreateRecord{Creator: creator, Owner: owner, Kind: kind, DerivedFrom: derivedFrom}
+	return createRecord(cmd, clientCtx, msg, label, args[0], src, size)
 }
 
 // createRecord encrypts src (the file name, of size bytes), uploads it and
-// registers it as msg describes (creator, owner, kind, label,
-// derived_from); it fills in the CID, size and wraps. The chain is asked
-// in simulation before any data moves.
-func createRecord(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgCreateRecord, name string, src io.Reader, size int64) error {
+// registers it as msg describes (creator, owner, kind, derived_from); it
+// fills in the CID, size, wraps and the label sealed under the new record
+// key. The chain is asked in simulation before any data moves.
+func createRecord(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgCreateRecord, label, name string, src io.Reader, size int64) error {
 	ctx := cmd.Context()
+	if err := types.ValidateLabel(label, types.MaxLabelLengthCap); err != nil {
+		return err
+	}
 	remote, vaultURL, err := medclient.RemoteFromCmd(cmd)
 	if err != nil {
 		return err
@@ -152,7 +157,14 @@ func createRecord(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgCr
 	if err != nil {
 		return err
 	}
-	msg.Cid, msg.SizeBytes = medclient.PlaceholderCID(""), uint64(medclient.EncryptedSizeBound(size))
+	padded, err := envelope.EncryptedSize(size)
+	if err != nil {
+		return err
+	}
+	msg.Cid, msg.SizeBytes = medclient.PlaceholderCID(""), uint64(padded)
+	if msg.SealedLabel, err = envelope.SealLabel(recordKey, msg.Owner, label); err != nil {
+		return err
+	}
 	if err := wrapNew(cmd, clientCtx, msg, recordKey); err != nil {
 		return err
 	}
@@ -166,7 +178,7 @@ func createRecord(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgCr
 	}
 
 	progress := medclient.NewProgress(src, "encrypting and uploading", size)
-	up, err := medclient.Upload(ctx, remote, progress, recordKey)
+	up, err := medclient.Upload(ctx, remote, progress, size, recordKey)
 	progress.Finish()
 	if err != nil {
 		return fmt.Errorf("upload of %s failed, nothing was registered: %w", name, err)
@@ -335,8 +347,13 @@ func runAddVersion(cmd *cobra.Command, args []string) error {
 	// new version is encrypted under, and only the owner may replace them.
 	msg := &types.MsgAddVersion{
 		Creator: clientCtx.FromAddress.String(), RecordId: id, KeyEpoch: epoch,
-		Cid: medclient.PlaceholderCID(""), SizeBytes: uint64(medclient.EncryptedSizeBound(size)),
+		Cid: medclient.PlaceholderCID(""),
 	}
+	padded, err := envelope.EncryptedSize(size)
+	if err != nil {
+		return err
+	}
+	msg.SizeBytes = uint64(padded)
 	t, err := medclient.NewTx(clientCtx, cmd.Flags())
 	if err != nil {
 		return err
@@ -348,7 +365,7 @@ func runAddVersion(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	progress := medclient.NewProgress(f, "encrypting and uploading", size)
-	up, err := medclient.Upload(ctx, remote, progress, recordKey)
+	up, err := medclient.Upload(ctx, remote, progress, size, recordKey)
 	progress.Finish()
 	if err != nil {
 		return fmt.Errorf("upload of %s failed, the record is unchanged: %w", args[1], err)
