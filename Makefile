@@ -39,7 +39,7 @@ test-race:
 
 ## test-e2e: system tests that drive the real medchaind binary
 test-e2e: build
-	MEDCHAIND_BIN=$(CURDIR)/$(BIN) $(GO) test -tags e2e -count=1 -timeout 20m ./tests/... ./consortium/...
+	MEDCHAIN_DICOM_CORPUS=$$(scripts/dicom-corpus.sh) MEDCHAIND_BIN=$(CURDIR)/$(BIN) $(GO) test -tags e2e -count=1 -timeout 20m ./tests/... ./consortium/...
 
 ## lint: gofmt and go vet
 lint:

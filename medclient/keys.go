@@ -7,6 +7,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 
+	"github.com/medchain/medchain/deid"
 	"github.com/medchain/medchain/envelope"
 )
 
@@ -74,4 +75,16 @@ func FromKeyPair(clientCtx client.Context) (*envelope.KeyPair, error) {
 		return nil, fmt.Errorf("--from is required: the key whose encryption key is used")
 	}
 	return DeriveKeyPair(clientCtx, clientCtx.FromName)
+}
+
+// DateShiftDays is the number of days (negative) by which de-identified
+// copies of uid's records move their dates: derived from the keyring key,
+// so it is the same for all the patient's records and nobody without the
+// key can learn it (deid.ShiftDays).
+func DateShiftDays(clientCtx client.Context, uid string) (int, error) {
+	secret, err := DeriveSecret(clientCtx, uid, "deid date shift")
+	if err != nil {
+		return 0, err
+	}
+	return deid.ShiftDays(secret)
 }

@@ -66,7 +66,7 @@ ORIG=$("$BIN" tx records upload "$WORK/identified.dcm" --owner "$ALICE" --from d
 DEID=$("$BIN" tx records deidentify "$ORIG" --from alice --yes -o json | jq -r .record_id)
 echo "original record $ORIG (issuer dr-house), de-identified copy $DEID"
 "$BIN" query records download "$DEID" -o "$WORK/alice-copy.dcm" --from alice
-go run ./scripts/dicomcheck verify "$WORK/identified.dcm" "$WORK/alice-copy.dcm"
+go run ./scripts/dicomcheck verify "$WORK/identified.dcm" "$WORK/alice-copy.dcm" --shift-days "$("$BIN" keys date-shift alice)"
 
 say "2. alice mints the copy as a data-NFT and lists it"
 NFT=record-$DEID

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medchain/medchain/sizeclass"
 	"github.com/medchain/medchain/vault"
 )
 
@@ -175,7 +176,7 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	nextID, _ := strconv.ParseUint(next.ID, 10, 64)
 	hijack := map[string]any{
 		"@type": "/medchain.records.v1.MsgCreateRecord", "creator": bob, "owner": bob, "cid": rec.CID,
-		"kind": "RECORD_KIND_DICOM", "size_bytes": strconv.FormatInt(rec.SizeBytes, 10), "label": "", "derived_from": "0",
+		"kind": "RECORD_KIND_DICOM", "size_bytes": strconv.FormatInt(rec.SizeBytes, 10), "derived_from": "0",
 		"wraps": []any{n.wrapJSON(bobs.RecordID, bob, nextID, nil)},
 	}
 	requireRefused(t, "bob's record with alice's CID", n.handTx("bob", hijack), "CID already belongs to a record version")
@@ -235,7 +236,7 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	nextID, _ = strconv.ParseUint(next.ID, 10, 64)
 	create := map[string]any{
 		"@type": "/medchain.records.v1.MsgCreateRecord", "creator": alice, "owner": alice, "cid": lateCID,
-		"kind": "RECORD_KIND_OTHER", "size_bytes": strconv.Itoa(len(late)), "label": "", "derived_from": "0",
+		"kind": "RECORD_KIND_OTHER", "size_bytes": strconv.FormatUint(sizeclass.Padme(uint64(len(late))), 10), "derived_from": "0",
 		"wraps": []any{n.wrapJSON(rec.RecordID, alice, nextID, nil)},
 	}
 	if res := n.handTx("alice", create); res.Code != 0 {

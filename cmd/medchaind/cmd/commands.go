@@ -63,7 +63,7 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.MedchainApp) {
 		server.StartCmdOptions{PostSetup: startVault})
 
 	keysCmd := keys.Commands()
-	keysCmd.AddCommand(encryptionKeyCmd())
+	keysCmd.AddCommand(encryptionKeyCmd(), dateShiftCmd())
 
 	genesisCmd := genutilcli.Commands(txConfig, basics, app.DefaultNodeHome)
 	nameGenesisFileInErrors(genesisCmd)

@@ -62,3 +62,29 @@ func encryptionKeyCmd() *cobra.Command {
 	}
 	return cmd // --output and the keyring flags come from `keys`
 }
+
+// dateShiftCmd shows the patient's own date shift, which only the key
+// holder can compute.
+func dateShiftCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "date-shift NAME",
+		Short: "Show by how many days de-identified copies of NAME's records move their dates",
+		Long: "`tx records deidentify` shifts every date of a copy back by a number of days derived from the keyring key " +
+			"(PS3.15 option 113107): the same for all of the patient's records, so intervals between studies survive, and " +
+			"unknown to anyone without the key. This prints it, so the patient (and only the patient) can map dates back " +
+			"or check a copy: `go run ./scripts/dicomcheck ORIGINAL COPY --shift-days N`.",
+		Example: "medchaind keys date-shift alice",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			clientCtx, err := client.GetClientQueryContext(cmd)
+			if err != nil {
+				return err
+			}
+			days, err := medclient.DateShiftDays(clientCtx, args[0])
+			if err != nil {
+				return err
+			}
+			return clientCtx.PrintString(fmt.Sprintf("%d\n", days))
+		},
+	}
+}

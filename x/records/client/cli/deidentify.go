@@ -159,11 +159,7 @@ func deidentifyFile(clientCtx client.Context, kind types.RecordKind, src, dst st
 	defer out.Close()
 	shift := 0
 	if shiftDates {
-		secret, err := medclient.DeriveSecret(clientCtx, clientCtx.FromName, "deid date shift")
-		if err != nil {
-			return "", err
-		}
-		if shift, err = deid.ShiftDays(secret); err != nil {
+		if shift, err = medclient.DateShiftDays(clientCtx, clientCtx.FromName); err != nil {
 			return "", err
 		}
 	}
