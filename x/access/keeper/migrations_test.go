@@ -39,3 +39,28 @@ func TestMigrate1to2(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, types.DefaultParams(), params)
 }
+
+// TestMigrate2to3: the reasons of version 2 requests, plaintext whose
+// bytes now decode as sealed_reason, are erased; nothing else changes.
+func TestMigrate2to3(t *testing.T) {
+	f := newFixture(t)
+	richState(t, f)
+	var requests []types.AccessRequest
+	require.NoError(t, f.keeper.Requests.Walk(f.ctx, nil, func(_ uint64, r types.AccessRequest) (bool, error) {
+		requests = append(requests, r)
+		return false, nil
+	}))
+	require.NotEmpty(t, requests, "richState has pending requests")
+	for _, r := range requests {
+		r.SealedReason = nil
+		require.NoError(t, f.keeper.Requests.Set(f.ctx, r.Id, r))
+	}
+	want := f.dumpStore(t, types.StoreKey)
+	for _, r := range requests {
+		r.SealedReason = []byte("follow-up of her knee MRI") // as version 2 stored it
+		require.NoError(t, f.keeper.Requests.Set(f.ctx, r.Id, r))
+	}
+
+	require.NoError(t, keeper.NewMigrator(f.keeper).Migrate2to3(f.ctx))
+	require.Equal(t, want, f.dumpStore(t, types.StoreKey))
+}

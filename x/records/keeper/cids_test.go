@@ -7,6 +7,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/stretchr/testify/require"
 
+	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	issuerstypes "github.com/medchain/medchain/x/issuers/types"
@@ -239,4 +240,31 @@ func TestPlacementQuery(t *testing.T) {
 	require.Len(t, got.Replicas, 2, "fewer hospitals than the factor: all of them")
 	_, err = f.querier.Placement(f.ctx, &types.QueryPlacementRequest{Cid: "nope"})
 	require.Error(t, err)
+}
+
+// TestMigrate2to3ErasesPlaintextLabels: version 2 stored labels in the
+// clear, and their bytes now decode as sealed_label; the migration erases
+// them and changes nothing else.
+func TestMigrate2to3ErasesPlaintextLabels(t *testing.T) {
+	f := newFixture(t)
+	a := f.mustCreate(t, f.createMsg(t, f.patient, "a"))
+	b := f.mustCreate(t, f.createMsg(t, f.patient, "b"))
+	for _, id := range []uint64{a, b} {
+		r, err := f.keeper.Records.Get(f.ctx, id)
+		require.NoError(t, err)
+		r.SealedLabel = nil
+		require.NoError(t, f.keeper.Records.Set(f.ctx, id, r))
+	}
+	want, err := f.keeper.ExportGenesis(f.ctx)
+	require.NoError(t, err)
+	r, err := f.keeper.Records.Get(f.ctx, a)
+	require.NoError(t, err)
+	r.SealedLabel = []byte("MRI knee") // as version 2 stored it
+	require.NoError(t, f.keeper.Records.Set(f.ctx, a, r))
+
+	require.NoError(t, keeper.NewMigrator(f.keeper).Migrate2to3(f.ctx))
+	got, err := f.keeper.ExportGenesis(f.ctx)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+	require.NoError(t, got.Validate(addresscodec.NewBech32Codec(bech32Prefix)))
 }
