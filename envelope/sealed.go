@@ -1,6 +1,7 @@
 package envelope
 
 import (
+	"bytes"
 	"crypto/hkdf"
 	"crypto/hpke"
 	"crypto/rand"
@@ -17,7 +18,10 @@ import (
 // The chain holds no readable free text. A record's label is sealed under
 // its record key (SealLabel): whoever can read the record can read its
 // label, nobody else. A request's reason is sealed to the encryption key
-// of the patient asked (SealReason). Both start with a version byte.
+// of the patient asked (SealReason). Both start with a version byte, and
+// the plaintext is padded with zero bytes to a multiple of SealBlock, so a
+// ciphertext's length says only roughly how long the text is (labels and
+// reasons are printable text, never zero bytes).
 
 const (
 	sealedVersion = 1
@@ -30,7 +34,20 @@ const (
 	// ReasonOverhead is what sealing adds to a reason: the version byte,
 	// the HPKE encapsulated key and the tag.
 	ReasonOverhead = 1 + EncapsulatedKeySize + TagSize
+	// SealBlock is the block sealed text is padded to.
+	SealBlock = 16
 )
+
+// padText pads text with zero bytes to a multiple of SealBlock.
+func padText(text string) []byte {
+	n := (len(text) + SealBlock - 1) / SealBlock * SealBlock
+	b := make([]byte, n)
+	copy(b, text)
+	return b
+}
+
+// unpadText removes padText's zero bytes.
+func unpadText(b []byte) string { return string(bytes.TrimRight(b, "\x00")) }
 
 // ErrSealed means sealed metadata does not open with the key given: the
 // reader is not one of its readers, or it was modified or moved from
@@ -75,12 +92,13 @@ func SealLabel(key RecordKey, owner, label string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 1+chacha20poly1305.NonceSizeX, LabelOverhead+len(label))
+	padded := padText(label)
+	out := make([]byte, 1+chacha20poly1305.NonceSizeX, LabelOverhead+len(padded))
 	out[0] = sealedVersion
 	if _, err := rand.Read(out[1:]); err != nil {
 		return nil, err
 	}
-	return aead.Seal(out, out[1:], []byte(label), lengthPrefixed(labelInfo, owner)), nil
+	return aead.Seal(out, out[1:], padded, lengthPrefixed(labelInfo, owner)), nil
 }
 
 // OpenLabel opens what SealLabel returned. Nothing sealed opens to "".
@@ -100,7 +118,7 @@ func OpenLabel(key RecordKey, owner string, sealed []byte) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: the label is sealed under another record key or was modified", ErrSealed)
 	}
-	return string(pt), nil
+	return unpadText(pt), nil
 }
 
 // ReasonBinding is what a sealed reason is bound to: the chain, who asks
@@ -125,7 +143,7 @@ func SealReason(ownerPublicKey []byte, reason string, b ReasonBinding) ([]byte, 
 	if err != nil {
 		return nil, fmt.Errorf("sealing the reason for %s: %w", b.Owner, err)
 	}
-	ct, err := hpke.Seal(pk, KDF(), AEAD(), b.info(), []byte(reason))
+	ct, err := hpke.Seal(pk, KDF(), AEAD(), b.info(), padText(reason))
 	if err != nil {
 		return nil, fmt.Errorf("sealing the reason for %s: %w", b.Owner, err)
 	}
@@ -147,5 +165,5 @@ func OpenReason(kp *KeyPair, sealed []byte, b ReasonBinding) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: the reason is sealed to another key, for another request, or was modified", ErrSealed)
 	}
-	return string(pt), nil
+	return unpadText(pt), nil
 }

@@ -14,7 +14,7 @@ func TestSealedLabel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(sealed, []byte("MRI")) || len(sealed) != LabelOverhead+len("MRI knee") {
+	if bytes.Contains(sealed, []byte("MRI")) || len(sealed) != LabelOverhead+SealBlock {
 		t.Fatalf("sealed label %x", sealed)
 	}
 	if got, err := OpenLabel(key, "med1alice", sealed); err != nil || got != "MRI knee" {
@@ -52,7 +52,7 @@ func TestSealedReason(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sealed) != ReasonOverhead+len("follow-up of the knee") {
+	if len(sealed) != ReasonOverhead+2*SealBlock { // 21 bytes pad to 32
 		t.Fatalf("sealed reason is %d bytes", len(sealed))
 	}
 	if got, err := OpenReason(owner, sealed, b); err != nil || got != "follow-up of the knee" {
@@ -65,5 +65,19 @@ func TestSealedReason(t *testing.T) {
 	moved.Requester = "med1mallory"
 	if _, err := OpenReason(owner, sealed, moved); !errors.Is(err, ErrSealed) {
 		t.Fatalf("replayed under another requester: %v", err)
+	}
+}
+
+// TestSealedLengthsArePadded: two labels of different lengths within one
+// block seal to the same length.
+func TestSealedLengthsArePadded(t *testing.T) {
+	key := newRecordKey(t)
+	a, _ := SealLabel(key, "med1alice", "MRI")
+	b, _ := SealLabel(key, "med1alice", "MRI knee left")
+	if len(a) != len(b) {
+		t.Fatalf("3- and 13-byte labels seal to %d and %d bytes", len(a), len(b))
+	}
+	if got, _ := OpenLabel(key, "med1alice", b); got != "MRI knee left" {
+		t.Fatalf("padded label opens as %q", got)
 	}
 }

@@ -187,7 +187,7 @@ func TestGenesisValidateRejects(t *testing.T) {
 			types.ErrInvalidGenesis, "requests[0]: sealed_reason is not a sealed reason"},
 		{"request with a reason over the cap", func(g *types.GenesisState) {
 			g.Requests[0].SealedReason = types.FakeSealedReason(strings.Repeat("a", int(types.MaxReasonLengthCap)+1))
-		}, types.ErrInvalidGenesis, "requests[0]: sealed_reason holds a 513-byte reason"},
+		}, types.ErrInvalidGenesis, "requests[0]: sealed_reason holds a reason of over 497 bytes"},
 		{"request id not below next_request_id", func(g *types.GenesisState) { g.NextRequestId = 1 },
 			types.ErrInvalidGenesis, "requests[0]: id 1"},
 		{"request requester malformed", func(g *types.GenesisState) { g.Requests[0].Requester = "" },

@@ -119,8 +119,8 @@ func ValidateSealedReason(sealed []byte, maxLength uint32) error {
 		return errorsmod.Wrapf(ErrInvalidRequest, "sealed_reason is not a sealed reason (version %d, at least %d bytes): reasons are sealed to the owner's encryption key, never sent in the clear",
 			SealedReasonVersion, SealedReasonOverhead+1)
 	}
-	if n := len(sealed) - SealedReasonOverhead; uint64(n) > uint64(maxLength) {
-		return errorsmod.Wrapf(ErrInvalidRequest, "sealed_reason holds a %d-byte reason; the limit is %d (params max_reason_length)", n, maxLength)
+	if n := len(sealed) - SealedReasonOverhead; uint64(n) > recordstypes.SealedLength(maxLength) {
+		return errorsmod.Wrapf(ErrInvalidRequest, "sealed_reason holds a reason of over %d bytes; the limit is %d (params max_reason_length)", n-recordstypes.SealBlock, maxLength)
 	}
 	return nil
 }

@@ -22,5 +22,6 @@ func TestValidateSealedReason(t *testing.T) {
 	require.NoError(t, types.ValidateSealedReason(types.FakeSealedReason("follow-up"), 140))
 	require.ErrorIs(t, types.ValidateSealedReason([]byte("follow-up"), 140), types.ErrInvalidRequest)
 	require.ErrorIs(t, types.ValidateSealedReason(types.FakeSealedReason("x")[:types.SealedReasonOverhead], 140), types.ErrInvalidRequest)
-	require.ErrorContains(t, types.ValidateSealedReason(types.FakeSealedReason("abcdef"), 5), "holds a 6-byte reason; the limit is 5")
+	require.NoError(t, types.ValidateSealedReason(types.FakeSealedReason("0123456789abcdef"), 5), "a 5-byte limit allows one 16-byte block")
+	require.ErrorContains(t, types.ValidateSealedReason(types.FakeSealedReason("0123456789abcdefg"), 5), "the limit is 5")
 }

@@ -29,7 +29,16 @@ const (
 	// byte, a 24-byte XChaCha20-Poly1305 nonce and its 16-byte tag
 	// (envelope.LabelOverhead; a test keeps them equal).
 	SealedLabelOverhead = 1 + 24 + 16
+	// SealBlock is the block a sealed label's or reason's plaintext is
+	// padded to (envelope.SealBlock).
+	SealBlock = 16
 )
+
+// SealedLength is how long the padded plaintext of a sealed text of at
+// most maxLength bytes may be: maxLength rounded up to a SealBlock.
+func SealedLength(maxLength uint32) uint64 {
+	return (uint64(maxLength) + SealBlock - 1) / SealBlock * SealBlock
+}
 
 // ValidateSealedLabel checks the form of a sealed label: empty (no label),
 // or the version byte and a ciphertext of a label of 1 to maxLength bytes.
@@ -43,8 +52,8 @@ func ValidateSealedLabel(sealed []byte, maxLength uint32) error {
 		return errorsmod.Wrapf(ErrInvalidLabel, "sealed_label is not a sealed label (version %d, at least %d bytes): labels are sealed under the record key, never sent in the clear",
 			SealedLabelVersion, SealedLabelOverhead+1)
 	}
-	if n := len(sealed) - SealedLabelOverhead; uint64(n) > uint64(maxLength) {
-		return errorsmod.Wrapf(ErrInvalidLabel, "sealed_label holds a %d-byte label; the limit is %d (params max_label_length)", n, maxLength)
+	if n := len(sealed) - SealedLabelOverhead; uint64(n) > SealedLength(maxLength) {
+		return errorsmod.Wrapf(ErrInvalidLabel, "sealed_label holds a label of over %d bytes; the limit is %d (params max_label_length)", n-SealBlock, maxLength)
 	}
 	return nil
 }
