@@ -32,7 +32,7 @@ func DetectKind(r io.Reader) (recordstypes.RecordKind, io.Reader, error) {
 // KindOf classifies the first bytes of a payload (see DetectKind).
 func KindOf(head []byte) recordstypes.RecordKind {
 	switch {
-	case len(head) >= 132 && string(head[128:132]) == "DICM":
+	case len(head) >= 132 && string(head[128:132]) == "DICM", isBareDICOM(head):
 		return recordstypes.RecordKindDICOM
 	case bytes.HasPrefix(head, []byte("%PDF-")):
 		return recordstypes.RecordKindPDF
@@ -43,6 +43,24 @@ func KindOf(head []byte) recordstypes.RecordKind {
 	}
 	return recordstypes.RecordKindOther
 }
+
+// isBareDICOM recognises a DICOM data set written without the Part 10
+// preamble (older modalities and some archives do this): little-endian,
+// starting at group 0002 or 0008 with an element below 0x1000, then either
+// an explicit VR (two upper-case letters) or an implicit 4-byte length that
+// fits in what follows.
+func isBareDICOM(h []byte) bool {
+	if len(h) < 12 || (h[0] != 0x02 && h[0] != 0x08) || h[1] != 0 || h[3] >= 0x10 {
+		return false
+	}
+	if isUpper(h[4]) && isUpper(h[5]) {
+		return true
+	}
+	length := uint32(h[4]) | uint32(h[5])<<8 | uint32(h[6])<<16 | uint32(h[7])<<24
+	return length < 1024 && int(length)+12 <= len(h) && h[8+length+1] == 0 && (h[8+length] == h[0] || h[8+length] == 0x08)
+}
+
+func isUpper(b byte) bool { return b >= 'A' && b <= 'Z' }
 
 func isImage(h []byte) bool {
 	for _, sig := range [][]byte{

@@ -22,6 +22,10 @@ func TestDetectKind(t *testing.T) {
 	}{
 		{"dicom part 10", dicom, recordstypes.RecordKindDICOM},
 		{"dicom magic at the wrong offset", append([]byte("DICM"), make([]byte, 200)...), recordstypes.RecordKindOther},
+		// (0008,0005) CS "ISO_IR 100" then (0008,0012): explicit and implicit VR.
+		{"bare dicom, explicit VR", append([]byte("\x08\x00\x05\x00CS\x0a\x00ISO_IR 100\x08\x00\x12\x00DA"), make([]byte, 8)...), recordstypes.RecordKindDICOM},
+		{"bare dicom, implicit VR", append([]byte("\x08\x00\x05\x00\x0a\x00\x00\x00ISO_IR 100\x08\x00\x12\x00"), make([]byte, 8)...), recordstypes.RecordKindDICOM},
+		{"binary that starts like a tag", append([]byte{0x08, 0x00, 0x05, 0x00, 0xff, 0xff, 0xff, 0x7f}, make([]byte, 40)...), recordstypes.RecordKindOther},
 		{"fhir bundle", []byte(`{"resourceType":"Bundle","type":"collection","entry":[]}`), recordstypes.RecordKindFHIR},
 		{"fhir with bom and whitespace", []byte("\ufeff \n {\"resourceType\": \"Patient\"}"), recordstypes.RecordKindFHIR},
 		{"fhir, resourceType not first", []byte(bigFHIR), recordstypes.RecordKindFHIR},

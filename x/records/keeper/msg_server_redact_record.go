@@ -77,6 +77,7 @@ func (k msgServer) RedactRecord(ctx context.Context, msg *types.MsgRedactRecord)
 		}
 	}
 	record.Cid = ""
+	record.SealedLabel = nil // nobody can read it any more: its readers lose their wraps
 	record.Status = types.RecordStatusRedacted
 	record.UpdatedAt = sdk.UnwrapSDKContext(ctx).BlockTime()
 	if err := k.Records.Set(ctx, record.Id, record); err != nil {

@@ -37,6 +37,8 @@ func TestRedactRecordErasesEveryCID(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, types.RecordStatusRedacted, rec.Record.Status)
 	require.Empty(t, rec.Record.Cid)
+	require.NotEmpty(t, first.SealedLabel, "the fixture's records have a sealed label")
+	require.Empty(t, rec.Record.SealedLabel, "the label goes with the record")
 	require.Equal(t, uint64(2), rec.Record.Version, "the tombstone keeps its metadata")
 	answers = append(answers, rec.String())
 	hist, err := f.querier.History(ctx, &types.QueryHistoryRequest{RecordId: id})
