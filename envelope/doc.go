@@ -20,9 +20,13 @@
 //
 // Wrap seals a record key with HPKE (RFC 9180; ML-KEM-768-X25519,
 // HKDF-SHA256, ChaCha20-Poly1305, base mode) to a grantee's public key. The
-// HPKE info is derived from a Binding (chain id, record id, key epoch,
-// grantee address, each length-prefixed), so a wrap opens only for the
-// record, epoch, grantee and chain it was made for. A wrap is the
+// HPKE info is derived from a Binding (chain id, the CID that opened the
+// record's key epoch, the key epoch, grantee address, each
+// length-prefixed), so a wrap opens only for the record epoch, grantee and
+// chain it was made for. The epoch is named by a CID the client knows
+// before it submits, never by the record id the chain assigns on
+// execution, so uncoordinated clients never collide; wraps made before
+// that are bound to the record id and still open. A wrap is the
 // encapsulated key followed by the sealed record key: WrapOverhead (1136)
 // bytes more than the record key.
 //

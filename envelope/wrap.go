@@ -16,14 +16,29 @@ const (
 	MaxRecordKeySize = 256
 )
 
-// wrapInfoPrefix starts the HPKE info of every wrap.
-const wrapInfoPrefix = "medchain/wrap/v1"
+// The HPKE info of a wrap starts with one of these.
+const (
+	wrapInfoPrefix   = "medchain/wrap/v1" // bound to the record id
+	wrapInfoPrefixV2 = "medchain/wrap/v2" // bound to the epoch's CID
+)
 
 // Binding is what a wrap is bound to: the HPKE info is derived from it, so
-// a wrap opens only for the chain, record, key epoch and grantee it was
-// made for.
+// a wrap opens only for the chain, record key epoch and grantee it was made
+// for.
+//
+// The record key epoch is named by its anchor: the CID of the version that
+// opened it (the record's first version, or a rotation's re-encrypted
+// payload; Record.epoch_cid on chain). A client knows that CID before it
+// submits, unlike the record id the chain assigns on execution, so any
+// number of clients seal wraps for new records at once and none has to seal
+// again; and since a CID belongs to one record version for the chain's
+// whole life, it names one record's epoch. Wraps made before anchors
+// existed are bound to the record id (Anchor empty).
 type Binding struct {
-	ChainID  string
+	ChainID string
+	// Anchor is the CID that opened the key epoch; empty for a wrap bound
+	// to RecordID.
+	Anchor   string
 	RecordID uint64
 	KeyEpoch uint64
 	// Grantee is the bech32 address whose encryption key the wrap is
@@ -31,11 +46,19 @@ type Binding struct {
 	Grantee string
 }
 
-// Info returns the HPKE info of b: "medchain/wrap/v1", then the chain id
-// and the grantee each as a uvarint length and its bytes, the record id and
-// the key epoch each as 8 big-endian bytes, in field order. Every field has
-// a length, so two distinct bindings never share an info.
+// Info returns the HPKE info of b. With an anchor: "medchain/wrap/v2",
+// then the chain id, the anchor and the grantee each as a uvarint length
+// and its bytes and the key epoch as 8 big-endian bytes, in field order.
+// Without one: "medchain/wrap/v1", the chain id, the record id and key
+// epoch as 8 big-endian bytes each, and the grantee. Every field has a
+// length, so two distinct bindings never share an info.
 func (b Binding) Info() []byte {
+	if b.Anchor != "" {
+		info := lengthPrefixed(wrapInfoPrefixV2, b.ChainID, b.Anchor)
+		info = binary.BigEndian.AppendUint64(info, b.KeyEpoch)
+		info = binary.AppendUvarint(info, uint64(len(b.Grantee)))
+		return append(info, b.Grantee...)
+	}
 	info := make([]byte, 0, len(wrapInfoPrefix)+2*binary.MaxVarintLen64+len(b.ChainID)+len(b.Grantee)+16)
 	info = append(info, wrapInfoPrefix...)
 	info = binary.AppendUvarint(info, uint64(len(b.ChainID)))
@@ -102,6 +125,12 @@ func Unwrap(kp *KeyPair, w WrapInfo, expected Binding) ([]byte, error) {
 			ErrUnknownAlgorithm, n, AlgorithmName, WrapOverhead+1, WrapOverhead+MaxRecordKeySize)
 	}
 	recordKey, err := hpke.Open(kp.private, KDF(), AEAD(), expected.Info(), w.Ciphertext)
+	if err != nil && expected.Anchor != "" && expected.RecordID != 0 {
+		// A wrap sealed before anchors existed is bound to the record id.
+		legacy := expected
+		legacy.Anchor = ""
+		recordKey, err = hpke.Open(kp.private, KDF(), AEAD(), legacy.Info(), w.Ciphertext)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: the wrap does not open for record %d, key epoch %d, grantee %s on chain %s: it was modified or made for another record, grantee or chain",
 			ErrTampered, expected.RecordID, expected.KeyEpoch, expected.Grantee, expected.ChainID)

@@ -213,3 +213,39 @@ func TestSentinelsDistinct(t *testing.T) {
 		}
 	}
 }
+
+// TestAnchorBinding: a wrap bound to the CID that opened its key epoch
+// opens for that anchor only, whatever record id the reader expects; a
+// wrap sealed before anchors existed (bound to the record id) still opens
+// for a reader who knows both.
+func TestAnchorBinding(t *testing.T) {
+	kp := keyPairFromSeed(t, 9)
+	rk := testRecordKeyBytes(t)
+	anchored := testBinding
+	anchored.Anchor, anchored.RecordID = "bafkreianchor", 0
+	w := wrapFor(t, kp, rk, anchored)
+
+	reader := anchored
+	reader.RecordID = 42 // the id the chain assigned later
+	if got, err := Unwrap(kp, w, reader); err != nil || !bytes.Equal(got, rk) {
+		t.Fatalf("the anchored wrap does not open for its record: %v", err)
+	}
+	other := reader
+	other.Anchor = "bafkreiotheranchor"
+	if _, err := Unwrap(kp, w, other); !errors.Is(err, ErrTampered) {
+		t.Fatalf("another epoch's anchor: %v", err)
+	}
+	if bytes.Equal(anchored.Info(), testBinding.Info()) {
+		t.Fatal("an anchored binding shares its info with a record-id binding")
+	}
+
+	legacy := wrapFor(t, kp, rk, testBinding) // RecordID 42, no anchor
+	reader.Anchor = "bafkreianchor"
+	if got, err := Unwrap(kp, legacy, reader); err != nil || !bytes.Equal(got, rk) {
+		t.Fatalf("a wrap bound to the record id does not open after anchors: %v", err)
+	}
+	reader.RecordID = 43
+	if _, err := Unwrap(kp, legacy, reader); !errors.Is(err, ErrTampered) {
+		t.Fatalf("a legacy wrap opened for another record id: %v", err)
+	}
+}

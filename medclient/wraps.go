@@ -14,22 +14,24 @@ import (
 )
 
 // OpenRecordKey fetches reader's wrap of a record (CheckAccess) and opens
-// it with kp, returning the record key and the key epoch it belongs to. A
+// it with kp, returning the record key and the key epoch it belongs to
+// (what a new wrap of the same key must be bound to). A
 // reader the chain does not let in gets an error matching
 // envelope.ErrNoAccess before anything else happens.
-func OpenRecordKey(ctx context.Context, clientCtx client.Context, kp *envelope.KeyPair, recordID uint64, reader string) (envelope.RecordKey, uint64, error) {
+func OpenRecordKey(ctx context.Context, clientCtx client.Context, kp *envelope.KeyPair, recordID uint64, reader string) (envelope.RecordKey, Epoch, error) {
 	var none envelope.RecordKey
+	var noEpoch Epoch
 	resp, err := accesstypes.NewQueryClient(clientCtx).CheckAccess(ctx, &accesstypes.QueryCheckAccessRequest{
 		RecordId: recordID, Grantee: reader, Permission: accesstypes.PermissionRead,
 	})
 	if err != nil {
-		return none, 0, fmt.Errorf("record %d: %w", recordID, err)
+		return none, noEpoch, fmt.Errorf("record %d: %w", recordID, err)
 	}
 	if !resp.Allowed {
-		return none, 0, fmt.Errorf("record %d: %s may not read it (%s): %w", recordID, reader, resp.Reason, envelope.ErrNoAccess)
+		return none, noEpoch, fmt.Errorf("record %d: %s may not read it (%s): %w", recordID, reader, resp.Reason, envelope.ErrNoAccess)
 	}
 	if resp.Wrap == nil {
-		return none, 0, fmt.Errorf("record %d: no wrap of key epoch %d for %s: %w", recordID, resp.KeyEpoch, reader, envelope.ErrNoAccess)
+		return none, noEpoch, fmt.Errorf("record %d: no wrap of key epoch %d for %s: %w", recordID, resp.KeyEpoch, reader, envelope.ErrNoAccess)
 	}
 	holder := reader
 	if resp.ViaOrganisation != "" {
@@ -37,31 +39,45 @@ func OpenRecordKey(ctx context.Context, clientCtx client.Context, kp *envelope.K
 	}
 	recordKey, err := envelope.Unwrap(kp,
 		envelope.WrapInfo{KeyID: resp.Wrap.KeyId, KeyEpoch: resp.Wrap.KeyEpoch, Ciphertext: resp.Wrap.Ciphertext},
-		envelope.Binding{ChainID: clientCtx.ChainID, RecordID: recordID, KeyEpoch: resp.KeyEpoch, Grantee: holder})
+		envelope.Binding{ChainID: clientCtx.ChainID, Anchor: resp.EpochCid, RecordID: recordID, KeyEpoch: resp.KeyEpoch, Grantee: holder})
 	if err != nil {
-		return none, 0, fmt.Errorf("record %d: %w", recordID, err)
+		return none, noEpoch, fmt.Errorf("record %d: %w", recordID, err)
 	}
 	key, err := envelope.ParseRecordKey(recordKey)
 	if err != nil {
-		return none, 0, fmt.Errorf("record %d: %w", recordID, err)
+		return none, noEpoch, fmt.Errorf("record %d: %w", recordID, err)
 	}
-	return key, resp.KeyEpoch, nil
+	return key, Epoch{ChainID: clientCtx.ChainID, Anchor: resp.EpochCid, RecordID: recordID, KeyEpoch: resp.KeyEpoch}, nil
 }
 
-// SealRecordKey wraps a record key for the holder of key.
-func SealRecordKey(chainID string, recordID, epoch uint64, key accesstypes.EncryptionKey, recordKey []byte) (recordstypes.KeyWrap, error) {
-	ct, err := envelope.Wrap(key.PublicKey, recordKey, envelope.Binding{ChainID: chainID, RecordID: recordID, KeyEpoch: epoch, Grantee: key.Owner})
+// Epoch names the key epoch a wrap is for: the chain, the CID that opened
+// the epoch (Record.epoch_cid: a new record's own CID, a rotation's
+// re-encrypted payload), the record id (0 for a record not created yet) and
+// the epoch number.
+type Epoch struct {
+	ChainID  string
+	Anchor   string
+	RecordID uint64
+	KeyEpoch uint64
+}
+
+// SealRecordKey wraps a record key for the holder of key, bound to the
+// epoch's anchor CID.
+func SealRecordKey(e Epoch, key accesstypes.EncryptionKey, recordKey []byte) (recordstypes.KeyWrap, error) {
+	ct, err := envelope.Wrap(key.PublicKey, recordKey, envelope.Binding{
+		ChainID: e.ChainID, Anchor: e.Anchor, RecordID: e.RecordID, KeyEpoch: e.KeyEpoch, Grantee: key.Owner,
+	})
 	if err != nil {
-		return recordstypes.KeyWrap{}, fmt.Errorf("sealing record %d's key for %s: %w", recordID, key.Owner, err)
+		return recordstypes.KeyWrap{}, fmt.Errorf("sealing the key of %s for %s: %w", e.Anchor, key.Owner, err)
 	}
-	return recordstypes.KeyWrap{Grantee: key.Owner, KeyId: key.KeyId, Ciphertext: ct, RecordId: recordID, KeyEpoch: epoch}, nil
+	return recordstypes.KeyWrap{Grantee: key.Owner, KeyId: key.KeyId, Ciphertext: ct, RecordId: e.RecordID, KeyEpoch: e.KeyEpoch}, nil
 }
 
 // SealForAll wraps recordKey for every key in keys.
-func SealForAll(chainID string, recordID, epoch uint64, keys []accesstypes.EncryptionKey, recordKey []byte) ([]recordstypes.KeyWrap, error) {
+func SealForAll(e Epoch, keys []accesstypes.EncryptionKey, recordKey []byte) ([]recordstypes.KeyWrap, error) {
 	wraps := make([]recordstypes.KeyWrap, 0, len(keys))
 	for _, k := range keys {
-		w, err := SealRecordKey(chainID, recordID, epoch, k, recordKey)
+		w, err := SealRecordKey(e, k, recordKey)
 		if err != nil {
 			return nil, err
 		}

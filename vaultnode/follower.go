@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -115,6 +116,9 @@ func (f *Follower) Sync(ctx context.Context) error {
 			return err
 		}
 		events, err := f.source.Events(ctx, h)
+		if errors.Is(err, ErrResultsNotYet) {
+			return nil // the node has the block but not yet its results: next poll
+		}
 		if err != nil {
 			return fmt.Errorf("block %d: %w", h, err)
 		}
@@ -181,8 +185,17 @@ func (s rpcSource) Heights(ctx context.Context) (int64, int64, error) {
 	return st.SyncInfo.EarliestBlockHeight, st.SyncInfo.LatestBlockHeight, nil
 }
 
+// ErrResultsNotYet is what a BlockSource returns for a block whose
+// results the node has not saved yet: CometBFT reports the new height
+// before it stores the block's results, so a follower asking at once would
+// otherwise see an error and back off.
+var ErrResultsNotYet = errors.New("the block's results are not saved yet")
+
 func (s rpcSource) Events(ctx context.Context, height int64) ([]abci.Event, error) {
 	res, err := s.c.BlockResults(ctx, &height)
+	if err != nil && strings.Contains(err.Error(), "could not find results for height") {
+		return nil, fmt.Errorf("block %d: %w", height, ErrResultsNotYet)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -24,6 +25,16 @@ import (
 // example tcp://127.0.0.1:26657). The listener is opened before Run
 // returns an error or starts serving, so a port in use fails at once.
 func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) error {
+	return RunWith(ctx, cfg, home, rpcAddr, nil, log)
+}
+
+// RunWith is Run, reading blocks and chain state through chain when it is
+// not nil: the node's in-process client when the vault runs inside
+// `medchaind start`, which spares every block's results a round trip
+// through JSON and HTTP. The access and upload gates keep their own RPC
+// clients (the light gate must not trust an in-process answer more than
+// any other).
+func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpcclient.Client, log Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -42,9 +53,11 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 		onChainID []func(string)
 	)
 	if cfg.FollowChain {
-		c, err := rpchttp.New(rpcAddr, "/websocket")
-		if err != nil {
-			return fmt.Errorf("vault: chain RPC %q: %w", rpcAddr, err)
+		c := chain
+		if c == nil {
+			if c, err = rpchttp.New(rpcAddr, "/websocket"); err != nil {
+				return fmt.Errorf("vault: chain RPC %q: %w", rpcAddr, err)
+			}
 		}
 		follower = NewFollower(store, NewRPCSource(c), log)
 		peers := NewHTTPPeers(&http.Client{Transport: http.DefaultTransport})

@@ -107,6 +107,9 @@ type fakeChain struct {
 	earliest int64
 	blocks   [][]abci.Event // blocks[h-1]
 	fail     error
+	// unsaved is the number of last blocks whose results are not saved
+	// yet (the node already reports them as its height).
+	unsaved int
 }
 
 func (c *fakeChain) Heights(context.Context) (int64, int64, error) {
@@ -117,7 +120,35 @@ func (c *fakeChain) Heights(context.Context) (int64, int64, error) {
 }
 
 func (c *fakeChain) Events(_ context.Context, h int64) ([]abci.Event, error) {
+	if h > int64(len(c.blocks)-c.unsaved) {
+		return nil, ErrResultsNotYet
+	}
 	return c.blocks[h-1], nil
+}
+
+// TestFollowerWaitsForResults: the node reports a height before it saved
+// that block's results; the follower applies what it can, stops there
+// without an error (no backoff, no error line) and applies the rest at the
+// next poll.
+func TestFollowerWaitsForResults(t *testing.T) {
+	ctx := context.Background()
+	store, err := vault.Open(t.TempDir())
+	require.NoError(t, err)
+	defer store.Close()
+	a := upload(t, store)
+	chain := &fakeChain{unsaved: 1, blocks: [][]abci.Event{
+		{},
+		{typed(t, &recordstypes.EventRecordCreated{RecordId: 1, Cid: a.String()})},
+	}}
+	f := NewFollower(store, chain, nopLog{})
+	require.NoError(t, f.load(ctx))
+	require.NoError(t, f.Sync(ctx))
+	require.EqualValues(t, 1, f.Height(), "it stops before the block without results")
+	require.Zero(t, store.PinnedCount())
+	chain.unsaved = 0
+	require.NoError(t, f.Sync(ctx))
+	require.EqualValues(t, 2, f.Height())
+	require.EqualValues(t, 1, store.PinnedCount())
 }
 
 type nopLog struct{}

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -70,6 +71,7 @@ type checkAccess struct {
 	Allowed  bool   `json:"allowed"`
 	Reason   string `json:"reason"`
 	KeyEpoch string `json:"key_epoch"`
+	EpochCID string `json:"epoch_cid"`
 	Wrap     *struct {
 		KeyID      string `json:"key_id"`
 		KeyEpoch   string `json:"key_epoch"`
@@ -462,7 +464,7 @@ func (n *node) openWrap(name string, recordID uint64, c checkAccess) envelope.Re
 	}
 	epoch, _ := strconv.ParseUint(c.KeyEpoch, 10, 64)
 	raw, err := envelope.Unwrap(kp, envelope.WrapInfo{KeyID: c.Wrap.KeyID, KeyEpoch: epoch, Ciphertext: ct},
-		envelope.Binding{ChainID: n.chainID, RecordID: recordID, KeyEpoch: epoch, Grantee: addr})
+		envelope.Binding{ChainID: n.chainID, Anchor: c.EpochCID, RecordID: recordID, KeyEpoch: epoch, Grantee: addr})
 	if err != nil {
 		n.t.Fatalf("opening %s's wrap: %v", name, err)
 	}
@@ -568,64 +570,83 @@ func subtract(t *testing.T, amount string, n int64) string {
 	return strconv.FormatInt(v-n, 10)
 }
 
-// TestConcurrentUploadsBothLand: two uploads for one patient at the same
-// moment seal their keys for the same next record id; the one that loses
-// the id seals again for the next and lands too, and each record opens to
+// TestConcurrentUploadsAllLand: uploaders that do not know of each other
+// (a patient, her hospital and four other patients, each its own account
+// and process) upload at the same moment. Wraps are bound to each record's
+// own CID, not to the id the chain will assign, so every upload lands at
+// the first attempt, none seals its key again, and each record opens to
 // its own file.
-func TestConcurrentUploadsBothLand(t *testing.T) {
+func TestConcurrentUploadsAllLand(t *testing.T) {
 	n := newNode(t)
 	n.start()
 	alice := n.address("alice")
 	n.mustTx("alice", "access", "register-key")
 	n.mustTx("alice", "access", "grant", "all", n.address("val"), "--permission", "write", "--purpose", "treatment")
 	n.mustTx("val", "access", "register-key")
+	type uploader struct{ from, owner string }
+	uploaders := []uploader{{"alice", alice}, {"val", alice}}
+	for i := range 4 {
+		name := fmt.Sprintf("patient%d", i)
+		addr := n.addKey(name)
+		n.fund(addr)
+		n.mustTx(name, "access", "register-key")
+		uploaders = append(uploaders, uploader{name, addr})
+	}
 
-	files := make([]string, 2)
-	contents := make([][]byte, 2)
+	files := make([]string, len(uploaders))
+	contents := make([][]byte, len(uploaders))
 	for i := range files {
 		files[i], contents[i] = dicomFile(t, t.TempDir(), 200<<10)
 	}
 	type out struct {
-		u uploaded
-		r result
+		owner string
+		u     uploaded
+		r     result
 	}
-	results := make(chan out, 2)
-	// Two signers (the patient and her hospital), so that the transactions
-	// do not share an account sequence.
-	for i, from := range []string{"alice", "val"} {
+	results := make(chan out, len(uploaders))
+	start := make(chan struct{})
+	for i, up := range uploaders {
 		go func() {
-			u, r := n.upload(from, alice, files[i])
-			results <- out{u, r}
+			<-start
+			u, r := n.upload(up.from, up.owner, files[i])
+			results <- out{up.owner, u, r}
 		}()
 	}
-	ids := map[uint64]string{}
-	for range 2 {
+	close(start)
+	ids := map[uint64]string{} // record id -> owner
+	for range uploaders {
 		o := <-results
 		requireSuccess(t, "concurrent upload", o.r)
-		ids[o.u.RecordID] = o.u.CID
-		if strings.Contains(o.r.stderr, "was taken") {
-			t.Logf("retried: %s", strings.TrimSpace(o.r.stderr))
+		if strings.Contains(o.r.stderr, "again") || strings.Contains(o.r.stderr, "taken") {
+			t.Fatalf("an upload had to seal its key again: %s", o.r.stderr)
 		}
+		ids[o.u.RecordID] = o.owner
 	}
-	if len(ids) != 2 {
-		t.Fatalf("two concurrent uploads produced records %v, want two distinct ones", ids)
+	if len(ids) != len(uploaders) {
+		t.Fatalf("%d concurrent uploads produced records %v, want %d distinct ones", len(uploaders), ids, len(uploaders))
 	}
-	// Each record opens to one of the two files, and they differ.
-	got := map[string]bool{}
-	for id := range ids {
+	// Each record opens, for its owner, to one of the files, all distinct.
+	got := map[int]bool{}
+	for id, owner := range ids {
+		reader := "alice"
+		for _, up := range uploaders {
+			if up.owner == owner && up.from != "val" {
+				reader = up.from
+			}
+		}
 		path := filepath.Join(t.TempDir(), "out")
-		requireSuccess(t, "download", n.download("alice", id, path))
+		requireSuccess(t, "download", n.download(reader, id, path))
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i, c := range contents {
 			if bytes.Equal(data, c) {
-				got[strconv.Itoa(i)] = true
+				got[i] = true
 			}
 		}
 	}
-	if len(got) != 2 {
-		t.Fatalf("the two records open to %d distinct uploaded files, want 2", len(got))
+	if len(got) != len(uploaders) {
+		t.Fatalf("the records open to %d distinct uploaded files, want %d", len(got), len(uploaders))
 	}
 }

@@ -102,7 +102,7 @@ func TestModuleGenesisRoundTrip(t *testing.T) {
 
 	in := f.cdc.MustMarshalJSON(types.NewGenesisState(types.DefaultParams(),
 		[]types.Record{{
-			Id: 7, Owner: owner, Issuer: owner, Cid: c, Kind: types.RecordKindFHIR, SizeBytes: 10, SealedLabel: types.FakeSealedLabel("labs"),
+			Id: 7, Owner: owner, Issuer: owner, Cid: c, EpochCid: c, Kind: types.RecordKindFHIR, SizeBytes: 10, SealedLabel: types.FakeSealedLabel("labs"),
 			Version: 1, Status: types.RecordStatusActive, CreatedAt: at, UpdatedAt: at,
 		}},
 		[]types.RecordVersion{{RecordId: 7, Version: 1, Cid: c, Issuer: owner, At: at}},

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	"github.com/ipfs/go-cid"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -35,7 +36,7 @@ type appConfig struct {
 
 // startVault runs the [vault] of app.toml inside `medchaind start`, under
 // the node's cancellable context: it stops with the node.
-func startVault(svrCtx *server.Context, _ client.Context, ctx context.Context, g *errgroup.Group) error {
+func startVault(svrCtx *server.Context, clientCtx client.Context, ctx context.Context, g *errgroup.Group) error {
 	cfg, err := vaultnode.ReadConfig(svrCtx.Viper)
 	if err != nil {
 		return err
@@ -46,7 +47,11 @@ func startVault(svrCtx *server.Context, _ client.Context, ctx context.Context, g
 	}
 	rpc := loopbackRPC(svrCtx.Config.RPC.ListenAddress)
 	logger := svrCtx.Logger.With(log.ModuleKey, "vault")
-	g.Go(func() error { return vaultnode.Run(ctx, cfg, svrCtx.Config.RootDir, rpc, logger) })
+	// The SDK hands post-setup the node's in-process CometBFT client when
+	// gRPC or the API is on (the default): the follower reads blocks
+	// through it instead of over HTTP.
+	inProcess, _ := clientCtx.Client.(rpcclient.Client)
+	g.Go(func() error { return vaultnode.RunWith(ctx, cfg, svrCtx.Config.RootDir, rpc, inProcess, logger) })
 	return nil
 }
 

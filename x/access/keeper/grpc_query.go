@@ -57,7 +57,7 @@ func (q Querier) CheckAccess(ctx context.Context, req *types.QueryCheckAccessReq
 	if !found {
 		return nil, status.Errorf(codes.NotFound, "record %d does not exist", req.RecordId)
 	}
-	resp := &types.QueryCheckAccessResponse{KeyEpoch: record.KeyEpoch}
+	resp := &types.QueryCheckAccessResponse{KeyEpoch: record.KeyEpoch, EpochCid: record.EpochCid}
 	if record.Status == recordstypes.RecordStatusRedacted {
 		resp.Reason = fmt.Sprintf("record %d is redacted", record.Id)
 		return resp, nil

@@ -244,7 +244,8 @@ func TestPlacementQuery(t *testing.T) {
 
 // TestMigrate2to3ErasesPlaintextLabels: version 2 stored labels in the
 // clear, and their bytes now decode as sealed_label; the migration erases
-// them and changes nothing else.
+// them, sets the epoch CID the handlers would have set, and changes nothing
+// else.
 func TestMigrate2to3ErasesPlaintextLabels(t *testing.T) {
 	f := newFixture(t)
 	a := f.mustCreate(t, f.createMsg(t, f.patient, "a"))
@@ -260,6 +261,7 @@ func TestMigrate2to3ErasesPlaintextLabels(t *testing.T) {
 	r, err := f.keeper.Records.Get(f.ctx, a)
 	require.NoError(t, err)
 	r.SealedLabel = []byte("MRI knee") // as version 2 stored it
+	r.EpochCid = ""                    // new in version 3
 	require.NoError(t, f.keeper.Records.Set(f.ctx, a, r))
 
 	require.NoError(t, keeper.NewMigrator(f.keeper).Migrate2to3(f.ctx))

@@ -31,6 +31,20 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 			return fmt.Errorf("storing version %d of record %d: %w", v.Version, v.RecordId, err)
 		}
 	}
+	// An export from before epoch CIDs existed: derive them from history.
+	for _, r := range gs.Records {
+		if r.Status != types.RecordStatusActive || r.EpochCid != "" {
+			continue
+		}
+		first, err := k.epochCID(ctx, r)
+		if err != nil {
+			return err
+		}
+		r.EpochCid = first
+		if err := k.Records.Set(ctx, r.Id, r); err != nil {
+			return fmt.Errorf("storing record %d: %w", r.Id, err)
+		}
+	}
 	if err := k.NextID.Set(ctx, gs.NextId); err != nil {
 		return fmt.Errorf("setting %s next id: %w", types.ModuleName, err)
 	}

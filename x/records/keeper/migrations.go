@@ -1,6 +1,7 @@
 package keeper
 
 import (
+	"context"
 	"fmt"
 
 	"cosmossdk.io/collections"
@@ -61,22 +62,47 @@ func (m Migrator) Migrate1to2(ctx sdk.Context) error {
 // version 3 a label is sealed under the record key, and the chain cannot
 // seal an old one (it holds no key). Its bytes now decode as sealed_label,
 // so they are cleared rather than left readable. Owners label records
-// again with a new version of the client.
+// again with a new version of the client. It also sets every ACTIVE
+// record's epoch_cid, the CID of the first version of its current key
+// epoch, which new wraps are bound to (wraps made before stay bound to the
+// record id, and clients still open them).
 func (m Migrator) Migrate2to3(ctx sdk.Context) error {
-	var cleared []types.Record
+	var changed []types.Record
 	if err := m.k.Records.Walk(ctx, nil, func(_ uint64, r types.Record) (bool, error) {
-		if len(r.SealedLabel) > 0 {
-			r.SealedLabel = nil
-			cleared = append(cleared, r)
+		r.SealedLabel = nil
+		if r.Status == types.RecordStatusActive {
+			first, err := m.k.epochCID(ctx, r)
+			if err != nil {
+				return true, err
+			}
+			r.EpochCid = first
 		}
+		changed = append(changed, r)
 		return false, nil
 	}); err != nil {
 		return fmt.Errorf("reading records: %w", err)
 	}
-	for _, r := range cleared {
+	for _, r := range changed {
 		if err := m.k.Records.Set(ctx, r.Id, r); err != nil {
-			return fmt.Errorf("clearing the plaintext label of record %d: %w", r.Id, err)
+			return fmt.Errorf("migrating record %d: %w", r.Id, err)
 		}
 	}
 	return nil
+}
+
+// epochCID is the CID of r's first version at its current key epoch.
+func (k Keeper) epochCID(ctx context.Context, r types.Record) (string, error) {
+	first := ""
+	err := k.History.Walk(ctx, collections.NewPrefixedPairRange[uint64, uint64](r.Id),
+		func(_ collections.Pair[uint64, uint64], v types.RecordVersion) (bool, error) {
+			if v.KeyEpoch == r.KeyEpoch && v.Cid != "" {
+				first = v.Cid
+				return true, nil
+			}
+			return false, nil
+		})
+	if err != nil {
+		return "", fmt.Errorf("reading the history of record %d: %w", r.Id, err)
+	}
+	return first, nil
 }

@@ -156,7 +156,7 @@ func TestAddVersionRejected(t *testing.T) {
 			m := f.versionMsg(t, f.patient, id, "v2")
 			m.Wraps[0].RecordId = id + 1
 			return m
-		}, types.ErrInvalidWraps, "is bound to record"},
+		}, types.ErrInvalidWraps, "says record"},
 		{"access hooks refuse the wraps", func() *types.MsgAddVersion {
 			m := f.versionMsg(t, f.patient, id, "v2")
 			m.Wraps = []types.KeyWrap{wrapFor(f.hospital, id)}

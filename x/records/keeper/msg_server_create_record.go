@@ -92,8 +92,17 @@ func (k msgServer) CreateRecord(ctx context.Context, msg *types.MsgCreateRecord)
 		CreatedAt:    now,
 		UpdatedAt:    now,
 		DerivedFrom:  msg.DerivedFrom,
+		EpochCid:     c.String(),
 	}
-	if err := k.validateWraps(ctx, record, msg.Wraps); err != nil {
+	// Wraps are sealed before the id is known: 0 stands for "this record".
+	wraps := make([]types.KeyWrap, len(msg.Wraps))
+	for i, w := range msg.Wraps {
+		if w.RecordId == 0 {
+			w.RecordId = id
+		}
+		wraps[i] = w
+	}
+	if err := k.validateWraps(ctx, record, wraps); err != nil {
 		return nil, err
 	}
 

@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -37,7 +38,7 @@ func TestCreateRecordAccepted(t *testing.T) {
 
 			want := types.Record{
 				Id: 1, Owner: f.patient, Issuer: creator, Organisation: tc.wantOrganisation(f),
-				Cid: msg.Cid, Kind: types.RecordKindDICOM, SizeBytes: 1 << 20, SealedLabel: types.FakeSealedLabel("knee MRI"),
+				Cid: msg.Cid, EpochCid: msg.Cid, Kind: types.RecordKindDICOM, SizeBytes: 1 << 20, SealedLabel: types.FakeSealedLabel("knee MRI"),
 				Version: 1, KeyEpoch: 0, Status: types.RecordStatusActive,
 				CreatedAt: genesisTime, UpdatedAt: genesisTime,
 			}
@@ -187,7 +188,7 @@ func TestCreateRecordRejectedContent(t *testing.T) {
 		{"wrap for a malformed grantee", func(m *types.MsgCreateRecord) { m.Wraps = append(m.Wraps, f.wrap(t, "med1bad")) }, types.ErrInvalidWraps, "not an account address"},
 		{"two wraps for one grantee", func(m *types.MsgCreateRecord) { m.Wraps = append(m.Wraps, f.wrap(t, f.patient)) }, types.ErrInvalidWraps, "more than one wrap"},
 		{"empty ciphertext", func(m *types.MsgCreateRecord) { m.Wraps[0].Ciphertext = nil }, types.ErrInvalidWraps, "empty"},
-		{"wrap bound to a record id another upload took", func(m *types.MsgCreateRecord) { m.Wraps[0].RecordId-- }, types.ErrInvalidWraps, "query the next record id and wrap again"},
+		{"wrap bound to a record id another upload took", func(m *types.MsgCreateRecord) { m.Wraps[0].RecordId-- }, types.ErrInvalidWraps, "may give record_id 0"},
 		{"wrap for another key epoch", func(m *types.MsgCreateRecord) { m.Wraps[0].KeyEpoch = 1 }, types.ErrInvalidWraps, "seals key epoch 1"},
 		{"access hooks refuse the wraps", func(m *types.MsgCreateRecord) { m.Wraps = []types.KeyWrap{f.wrap(t, f.hospital)} }, errFakeWraps, ""},
 	}
@@ -242,4 +243,31 @@ func TestCreateRecordSpamBound(t *testing.T) {
 	count, err := f.keeper.OwnerBlockCounts.Get(f.ctx, testAddr("patient"))
 	require.NoError(t, err)
 	require.Equal(t, types.OwnerBlockCount{Height: 11, Count: 1}, count)
+}
+
+// TestUncoordinatedCreatesNeverCollide: clients seal wraps before the
+// chain assigns ids, to the record's own CID, and send record id 0; any
+// number of them, built at once and executed in any order, all land, and
+// each record's wraps are stored under the id it got. A wrap naming
+// another record is still refused.
+func TestUncoordinatedCreatesNeverCollide(t *testing.T) {
+	f := newFixture(t)
+	var msgs []*types.MsgCreateRecord
+	for i := range 5 {
+		m := f.createMsg(t, f.patient, fmt.Sprintf("uploader %d", i))
+		m.Wraps[0].RecordId = 0 // built before any of them executed
+		msgs = append(msgs, m)
+	}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		id := f.mustCreate(t, msgs[i])
+		r, err := f.keeper.Records.Get(f.ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, msgs[i].Cid, r.EpochCid, "the epoch's wraps are bound to the first version's CID")
+	}
+	require.Equal(t, []uint64{1, 2, 3, 4, 5}, f.access.wrapped, "every record's wraps went to x/access under its own id")
+
+	m := f.createMsg(t, f.patient, "stale id")
+	m.Wraps[0].RecordId = 99
+	_, err := f.msgServer.CreateRecord(f.freshCtx(), m)
+	require.ErrorIs(t, err, types.ErrInvalidWraps)
 }

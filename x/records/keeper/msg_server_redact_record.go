@@ -76,7 +76,7 @@ func (k msgServer) RedactRecord(ctx context.Context, msg *types.MsgRedactRecord)
 			return nil, errorsmod.Wrapf(err, "erasing version %d of record %d", v.Version, v.RecordId)
 		}
 	}
-	record.Cid = ""
+	record.Cid, record.EpochCid = "", ""
 	record.SealedLabel = nil // nobody can read it any more: its readers lose their wraps
 	record.Status = types.RecordStatusRedacted
 	record.UpdatedAt = sdk.UnwrapSDKContext(ctx).BlockTime()

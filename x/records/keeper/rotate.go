@@ -78,6 +78,7 @@ func (k Keeper) RotateKey(ctx context.Context, recordID uint64, cidStr string, s
 	record.Version++
 	record.KeyEpoch++
 	record.Cid = c.String()
+	record.EpochCid = record.Cid // the new epoch's wraps are bound to it
 	record.SizeBytes = sizeBytes
 	record.SealedLabel = sealedLabel // the old one opens only with the old key
 	record.UpdatedAt = now

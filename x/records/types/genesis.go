@@ -180,6 +180,14 @@ func ValidateStoredRecord(r Record, addressCodec address.Codec) error {
 	if err := ValidateKind(r.Kind); err != nil {
 		return err
 	}
+	if r.EpochCid != "" {
+		if r.Status == RecordStatusRedacted {
+			return errorsmod.Wrap(ErrInvalidRecord, "a REDACTED record keeps no epoch_cid")
+		}
+		if _, err := ValidateCID(r.EpochCid); err != nil {
+			return errorsmod.Wrapf(err, "epoch_cid")
+		}
+	}
 	if err := ValidateSealedLabel(r.SealedLabel, MaxLabelLengthCap); err != nil {
 		return err
 	}

@@ -151,14 +151,14 @@ func ValidateWrapsShape(wraps []KeyWrap, addressCodec address.Codec) ([][]byte, 
 }
 
 // CheckWrapBinding checks that every wrap says it is for recordID at
-// keyEpoch. The HPKE info of a wrap binds both, so a wrap made for another
-// record id (one a concurrent upload took first) or another key epoch could
-// never be opened: the client is told to wrap again instead.
+// keyEpoch (a new record's wraps say record 0 until the chain fills in the
+// id). The HPKE info binds the epoch's CID and number, so a wrap of
+// another key epoch could never be opened: the client is told instead.
 func CheckWrapBinding(wraps []KeyWrap, recordID, keyEpoch uint64) error {
 	for i, w := range wraps {
 		if w.RecordId != recordID {
 			return errorsmod.Wrapf(ErrInvalidWraps,
-				"wraps[%d] for %s is bound to record %d, but this is record %d; query the next record id and wrap again",
+				"wraps[%d] for %s says record %d, but this is record %d (a new record's wraps may give record_id 0 for the chain to fill in)",
 				i, w.Grantee, w.RecordId, recordID)
 		}
 		if w.KeyEpoch != keyEpoch {

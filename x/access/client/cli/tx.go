@@ -157,7 +157,7 @@ func wrapsForGrant(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgG
 		if err != nil {
 			return nil, err
 		}
-		w, err := medclient.SealRecordKey(clientCtx.ChainID, id, epoch, key, recordKey.Bytes())
+		w, err := medclient.SealRecordKey(epoch, key, recordKey.Bytes())
 		if err != nil {
 			return nil, err
 		}
@@ -258,6 +258,8 @@ func runRevoke(cmd *cobra.Command, args []string) error {
 	type plan struct {
 		record           recordstypes.Record
 		oldKey, newKey   envelope.RecordKey
+		readers          []types.EncryptionKey
+		next             medclient.Epoch // the new key epoch; its anchor is the re-encrypted CID
 		rotationPosition int
 	}
 	plans := make([]plan, 0, len(records))
@@ -274,7 +276,10 @@ func runRevoke(cmd *cobra.Command, args []string) error {
 		if err != nil {
 			return err
 		}
-		wraps, err := medclient.SealForAll(clientCtx.ChainID, r.Id, epoch+1, readers, newKey.Bytes())
+		// Sealed for the simulation with the placeholder CID as anchor, and
+		// again once the re-encrypted payload's CID is known.
+		next := medclient.Epoch{ChainID: clientCtx.ChainID, Anchor: medclient.PlaceholderCID(r.Cid), RecordID: r.Id, KeyEpoch: epoch.KeyEpoch + 1}
+		wraps, err := medclient.SealForAll(next, readers, newKey.Bytes())
 		if err != nil {
 			return err
 		}
@@ -293,9 +298,9 @@ func runRevoke(cmd *cobra.Command, args []string) error {
 			return fmt.Errorf("record %d: %w", r.Id, err)
 		}
 		msg.Rotations = append(msg.Rotations, types.Rotation{
-			RecordId: r.Id, Cid: medclient.PlaceholderCID(r.Cid), SizeBytes: size, Wraps: wraps, SealedLabel: sealedLabel,
+			RecordId: r.Id, Cid: next.Anchor, SizeBytes: size, Wraps: wraps, SealedLabel: sealedLabel,
 		})
-		plans = append(plans, plan{record: r, oldKey: oldKey, newKey: newKey, rotationPosition: len(msg.Rotations) - 1})
+		plans = append(plans, plan{record: r, oldKey: oldKey, newKey: newKey, readers: readers, next: next, rotationPosition: len(msg.Rotations) - 1})
 	}
 	if err := t.Preflight(msg); err != nil {
 		return err
@@ -323,6 +328,10 @@ func runRevoke(cmd *cobra.Command, args []string) error {
 		}
 		rot := &msg.Rotations[p.rotationPosition]
 		rot.Cid, rot.SizeBytes = up.CID.String(), uint64(up.Size)
+		p.next.Anchor = rot.Cid
+		if rot.Wraps, err = medclient.SealForAll(p.next, p.readers, p.newKey.Bytes()); err != nil {
+			return err
+		}
 	}
 	wait, _ := cmd.Flags().GetDuration(flagWait)
 	res, err := t.BroadcastAndWait(ctx, wait, msg)

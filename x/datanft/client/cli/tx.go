@@ -179,7 +179,7 @@ func sealFor(cmd *cobra.Command, clientCtx client.Context, kp *envelope.KeyPair,
 	if err != nil {
 		return nil, err
 	}
-	wrap, err := medclient.SealRecordKey(clientCtx.ChainID, l.RecordId, epoch, buyerKey, key.Bytes())
+	wrap, err := medclient.SealRecordKey(epoch, buyerKey, key.Bytes())
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ package cli
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cosmos/gogoproto/proto"
 	"github.com/spf13/cobra"
 
 	"github.com/cosmos/cosmos-sdk/client"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/medclient"
+	accesstypes "github.com/medchain/medchain/x/access/types"
 	"github.com/medchain/medchain/x/records/types"
 )
 
@@ -35,10 +38,6 @@ const (
 
 	// defaultWait is how long a command waits for its transaction's block.
 	defaultWait = time.Minute
-
-	// attempts bounds the retries when another upload took the record id
-	// the wraps were made for.
-	attempts = 3
 )
 
 // GetTxCmd returns the records transaction group with the hand-written
@@ -165,7 +164,11 @@ func createRecord(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgCr
 	if msg.SealedLabel, err = envelope.SealLabel(recordKey, msg.Owner, label); err != nil {
 		return err
 	}
-	if err := wrapNew(cmd, clientCtx, msg, recordKey); err != nil {
+	readers, err := medclient.NewRecordReaders(ctx, clientCtx, msg.Owner, msg.Kind)
+	if err != nil {
+		return err
+	}
+	if err := wrapNew(clientCtx, msg, readers, recordKey); err != nil {
 		return err
 	}
 	// Ask the chain before any data moves: the signer's right to write,
@@ -184,43 +187,32 @@ func createRecord(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgCr
 		return fmt.Errorf("upload of %s failed, nothing was registered: %w", name, err)
 	}
 	msg.Cid, msg.SizeBytes = up.CID.String(), uint64(up.Size)
+	if err := wrapNew(clientCtx, msg, readers, recordKey); err != nil { // bound to the real CID now
+		return err
+	}
 
 	wait, _ := cmd.Flags().GetDuration(flagWait)
-	for attempt := 1; ; attempt++ {
-		res, err := t.BroadcastAndWait(ctx, wait, msg)
-		if err == nil {
-			return printResult(cmd, clientCtx, uploadResult{
-				RecordID: msg.Wraps[0].RecordId, Version: 1, CID: msg.Cid, SizeBytes: up.Size,
-				Kind: kindName(msg.Kind), TxHash: res.TxHash, Height: res.Height,
-			})
-		}
-		// Another record took the id the wraps were sealed for: seal again
-		// for the next one (the payload does not depend on the id).
-		if attempt < attempts && errors.Is(err, medclient.ErrTxFailed) && strings.Contains(err.Error(), "next record id") {
-			taken := msg.Wraps[0].RecordId
-			if err := wrapNew(cmd, clientCtx, msg, recordKey); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "record id %d was taken by another upload; sealed the key again for %d\n", taken, msg.Wraps[0].RecordId)
-			continue
-		}
+	res, err := t.BroadcastAndWait(ctx, wait, msg)
+	if err != nil {
 		return fmt.Errorf("the payload is in the vault as %s but the record was not registered (the vault collects it later): %w", msg.Cid, err)
 	}
-}
-
-// wrapNew seals the record key for the owner and every scope grantee, for
-// the id the next record will get.
-func wrapNew(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgCreateRecord, recordKey envelope.RecordKey) error {
-	ctx := cmd.Context()
-	next, err := types.NewQueryClient(clientCtx).NextRecordId(ctx, &types.QueryNextRecordIdRequest{})
-	if err != nil {
-		return fmt.Errorf("the next record id: %w", err)
-	}
-	readers, err := medclient.NewRecordReaders(ctx, clientCtx, msg.Owner, msg.Kind)
+	id, err := createdID(res)
 	if err != nil {
 		return err
 	}
-	msg.Wraps, err = medclient.SealForAll(clientCtx.ChainID, next.Id, 0, readers, recordKey.Bytes()) // records start at key epoch 0
+	return printResult(cmd, clientCtx, uploadResult{
+		RecordID: id, Version: 1, CID: msg.Cid, SizeBytes: up.Size,
+		Kind: kindName(msg.Kind), TxHash: res.TxHash, Height: res.Height,
+	})
+}
+
+// wrapNew seals the record key for readers (the owner and every scope
+// grantee), bound to the record's CID, which opens its key epoch 0: the
+// record id is left 0, for the chain to fill in, so uploads by any number
+// of clients at once never wait for one another or seal again.
+func wrapNew(clientCtx client.Context, msg *types.MsgCreateRecord, readers []accesstypes.EncryptionKey, recordKey envelope.RecordKey) error {
+	var err error
+	msg.Wraps, err = medclient.SealForAll(medclient.Epoch{ChainID: clientCtx.ChainID, Anchor: msg.Cid}, readers, recordKey.Bytes())
 	return err
 }
 
@@ -346,7 +338,7 @@ func runAddVersion(cmd *cobra.Command, args []string) error {
 	// No wraps: the stored ones seal this key epoch's record key, which the
 	// new version is encrypted under, and only the owner may replace them.
 	msg := &types.MsgAddVersion{
-		Creator: clientCtx.FromAddress.String(), RecordId: id, KeyEpoch: epoch,
+		Creator: clientCtx.FromAddress.String(), RecordId: id, KeyEpoch: epoch.KeyEpoch,
 		Cid: medclient.PlaceholderCID(""),
 	}
 	padded, err := envelope.EncryptedSize(size)
@@ -384,4 +376,27 @@ func runAddVersion(cmd *cobra.Command, args []string) error {
 
 func contextWithTimeout(cmd *cobra.Command, d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(cmd.Context(), d)
+}
+
+// createdID reads the id the chain gave a record from its transaction's
+// MsgCreateRecordResponse.
+func createdID(res *sdk.TxResponse) (uint64, error) {
+	raw, err := hex.DecodeString(res.Data)
+	if err != nil {
+		return 0, fmt.Errorf("transaction %s: its data is not hex: %w", res.TxHash, err)
+	}
+	var data sdk.TxMsgData
+	if err := data.Unmarshal(raw); err != nil {
+		return 0, fmt.Errorf("transaction %s: %w", res.TxHash, err)
+	}
+	for _, r := range data.MsgResponses {
+		var created types.MsgCreateRecordResponse
+		if r.TypeUrl == "/"+proto.MessageName(&created) {
+			if err := created.Unmarshal(r.Value); err != nil {
+				return 0, fmt.Errorf("transaction %s: %w", res.TxHash, err)
+			}
+			return created.Id, nil
+		}
+	}
+	return 0, fmt.Errorf("transaction %s created no record", res.TxHash)
 }
