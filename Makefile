@@ -14,7 +14,7 @@ LDFLAGS     := -X github.com/cosmos/cosmos-sdk/version.Name=medchain \
 LOCALNET_DIR ?= .localnet
 
 .PHONY: all build install test test-unit test-race test-e2e lint fmt proto-gen proto-check \
-        localnet localnet-reset demo-issuers demo-records demo-datanft demo-lightclient demo-integrity bench clean
+        localnet localnet-reset demo-issuers demo-records demo-datanft demo-lightclient demo-integrity bench bench-chain clean
 
 all: build
 
@@ -90,6 +90,10 @@ demo-integrity: build
 ## bench: benchmarks
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-chain: committed tx/s of a fresh single-node chain, 100 uploaders (scripts/bench-chain.sh has the other runs)
+bench-chain: build
+	$(GO) run ./scripts/bench-chain -bin $(BIN)
 
 clean:
 	rm -rf $(BUILD_DIR)
