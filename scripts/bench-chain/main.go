@@ -90,6 +90,9 @@ func main() {
 	flag.IntVar(&cfg.batch, "prefill-batch", 10, "MsgCreateRecord per prefill transaction")
 	flag.DurationVar(&cfg.prefillTimeout, "prefill-timeout", 60*time.Minute, "cap on the prefill")
 	flag.IntVar(&cfg.window, "window", 50, "uncommitted txs per uploader (MsgCreateRecord txs are further held to max_records_per_owner_per_block)")
+	flag.Var(setsFlag{&configSets}, "config", "single mode: set a config.toml key of the node, e.g. -config db_backend=pebbledb (repeatable)")
+	flag.Var(setsFlag{&appSets}, "app-config", "single mode: set an app.toml key, e.g. -app-config app-db-backend=pebbledb (repeatable)")
+	flag.Var(envFlag{}, "node-env", "single mode: an environment variable of the node, e.g. -node-env GOGC=200 (repeatable)")
 	flag.Parse()
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-chain:", err)

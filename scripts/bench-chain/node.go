@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -98,23 +99,23 @@ func newLocalNode(ctx context.Context, bin, dir string, base int, chainID, timeo
 	if _, err := n.run(ctx, "genesis", "collect-gentxs", "--home", n.home); err != nil {
 		return nil, err
 	}
-	if err := editTOML(filepath.Join(n.home, "config", "config.toml"), []consortium.TOMLSet{
+	if err := editTOML(filepath.Join(n.home, "config", "config.toml"), append([]consortium.TOMLSet{
 		{Path: []string{"proxy_app"}, Value: "tcp://" + hostPort(base+6)},
 		{Path: []string{"rpc", "laddr"}, Value: n.rpc},
 		{Path: []string{"rpc", "pprof_laddr"}, Value: n.pprof},
 		{Path: []string{"p2p", "laddr"}, Value: "tcp://" + hostPort(base)},
 		{Path: []string{"consensus", "timeout_commit"}, Value: timeoutCommit},
 		{Path: []string{"instrumentation", "prometheus_listen_addr"}, Value: hostPort(base + 7)},
-	}); err != nil {
+	}, configSets...)); err != nil {
 		return nil, err
 	}
-	if err := editTOML(filepath.Join(n.home, "config", "app.toml"), []consortium.TOMLSet{
+	if err := editTOML(filepath.Join(n.home, "config", "app.toml"), append([]consortium.TOMLSet{
 		{Path: []string{"minimum-gas-prices"}, Value: "0umed"},
 		{Path: []string{"api", "enable"}, Value: false},
 		{Path: []string{"api", "address"}, Value: "tcp://" + hostPort(base+3)},
 		{Path: []string{"grpc", "address"}, Value: n.grpc},
 		{Path: []string{"vault", "address"}, Value: n.vault},
-	}); err != nil {
+	}, appSets...)); err != nil {
 		return nil, err
 	}
 	return n, nil
@@ -180,7 +181,7 @@ func (n *localNode) start(ctx context.Context) error {
 		return err
 	}
 	n.cmd = exec.Command(n.bin, "start", "--home", n.home, "--log_level", "warn")
-	n.cmd.Env = append(os.Environ(), "HOME="+n.dir)
+	n.cmd.Env = append(append(os.Environ(), "HOME="+n.dir), nodeEnv...)
 	n.cmd.Stdout, n.cmd.Stderr = logFile, logFile
 	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := n.cmd.Start(); err != nil {
@@ -231,4 +232,64 @@ func dirSize(path string) int64 {
 
 func (n *localNode) appDBSize() int64 {
 	return dirSize(filepath.Join(n.home, "data", "application.db"))
+}
+
+// Settings of the node under test, from -config, -app-config and
+// -node-env (single mode): the levers docs/performance.md measures.
+var (
+	configSets, appSets []consortium.TOMLSet
+	nodeEnv             []string
+)
+
+// parseSet reads "dotted.key=value": true, false and integers are typed,
+// [a,b] is a list of strings, anything else a string.
+func parseSet(s string) (consortium.TOMLSet, error) {
+	key, val, ok := strings.Cut(s, "=")
+	if !ok || key == "" {
+		return consortium.TOMLSet{}, fmt.Errorf("%q: want key=value", s)
+	}
+	set := consortium.TOMLSet{Path: strings.Split(key, ".")}
+	switch {
+	case val == "true" || val == "false":
+		set.Value = val == "true"
+	case strings.HasPrefix(val, "[") && strings.HasSuffix(val, "]"):
+		items := []any{}
+		for _, it := range strings.Split(strings.Trim(val, "[]"), ",") {
+			if it = strings.TrimSpace(it); it != "" {
+				items = append(items, it)
+			}
+		}
+		set.Value = items
+	default:
+		if n, err := strconv.ParseInt(val, 10, 64); err == nil {
+			set.Value = n
+		} else {
+			set.Value = val
+		}
+	}
+	return set, nil
+}
+
+// setsFlag is a repeatable -config/-app-config flag.
+type setsFlag struct{ sets *[]consortium.TOMLSet }
+
+func (f setsFlag) String() string { return "" }
+func (f setsFlag) Set(s string) error {
+	set, err := parseSet(s)
+	if err == nil {
+		*f.sets = append(*f.sets, set)
+	}
+	return err
+}
+
+// envFlag is the repeatable -node-env flag.
+type envFlag struct{}
+
+func (envFlag) String() string { return "" }
+func (envFlag) Set(s string) error {
+	if !strings.Contains(s, "=") {
+		return fmt.Errorf("%q: want NAME=value", s)
+	}
+	nodeEnv = append(nodeEnv, s)
+	return nil
 }

@@ -104,13 +104,19 @@ func (r *readers) add(addr string, grantID uint64) {
 // and the owner's scope grants for its kind), leaving out grant except
 // (the grant being revoked, or 0).
 func (k Keeper) requiredReaders(ctx context.Context, record recordstypes.Record, t time.Time, except uint64) (readers, error) {
+	return k.readersOf(ctx, record, t, except, true)
+}
+
+// readersOf is requiredReaders, looking for record grants only if
+// recordGrants (a record being created has none).
+func (k Keeper) readersOf(ctx context.Context, record recordstypes.Record, t time.Time, except uint64, recordGrants bool) (readers, error) {
 	var r readers
 	owner, err := k.addressCodec.StringToBytes(record.Owner)
 	if err != nil {
 		return r, err
 	}
 	r.add(record.Owner, 0)
-	if record.Id != 0 {
+	if record.Id != 0 && recordGrants {
 		err = k.RecordAccess.Walk(ctx, collections.NewPrefixedTripleRange[uint64, sdk.AccAddress, int32](record.Id),
 			func(key collections.Triple[uint64, sdk.AccAddress, int32], e types.AccessEntry) (bool, error) {
 				if types.Permission(key.K3()) == types.PermissionRead && e.GrantId != except && e.IsLive(t) {

@@ -25,7 +25,8 @@ type AccessHooks interface {
 
 	// ValidateWraps checks the wraps sent with a new record or version
 	// (record is the record as it will be stored, with its id, version and
-	// key epoch) and keeps them. Wraps arrive already well-formed (distinct,
+	// key epoch) and keeps them. record.Version is 1 exactly when the
+	// record is being created: it has no grant and no wrap yet. Wraps arrive already well-formed (distinct,
 	// valid grantees, non-empty ciphertexts); an error rejects the message.
 	ValidateWraps(ctx context.Context, record Record, wraps []KeyWrap) error
 
