@@ -9,11 +9,13 @@ import (
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	dbm "github.com/cosmos/cosmos-db"
+	"github.com/spf13/cast"
 	"github.com/spf13/cobra"
 
 	"cosmossdk.io/log"
 	confixcmd "cosmossdk.io/tools/confix/cmd"
 
+	"github.com/cosmos/cosmos-sdk/baseapp"
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/debug"
 	"github.com/cosmos/cosmos-sdk/client/flags"
@@ -177,7 +179,10 @@ func appExport(
 	if home, _ := appOpts.Get(flags.FlagHome).(string); home == "" {
 		return servertypes.ExportedApp{}, errors.New("export needs the node's home directory: pass --home")
 	}
-	medApp := app.New(logger, db, traceStore, height == -1, appOpts)
+	// The node's choice of IAVL fast-node index, or exporting would build
+	// the index into its database (and log it on stdout, over the genesis).
+	fastNode := baseapp.SetIAVLDisableFastNode(cast.ToBool(appOpts.Get(server.FlagDisableIAVLFastNode)))
+	medApp := app.New(logger, db, traceStore, height == -1, appOpts, fastNode)
 	if height != -1 {
 		if err := medApp.LoadHeight(height); err != nil {
 			return servertypes.ExportedApp{}, err
