@@ -97,7 +97,7 @@ echo "alice's record $ID is $CID; st-mary's vault: $(pin "$MEDCHAIN_VAULT" "$CID
 NEXT=$(next_id)
 MSG=$(jq -nc --arg b "$BOB" --arg c "$CID" --argjson w "$(wrap_of "$BID" "$BOB" "$NEXT")" \
   '{"@type": "/medchain.records.v1.MsgCreateRecord", creator: $b, owner: $b, cid: $c, kind: "RECORD_KIND_DICOM",
-    size_bytes: "1048576", label: "", derived_from: "0", wraps: [$w]}')
+    size_bytes: "1048576", derived_from: "0", wraps: [$w]}')
 expect_refused "bob's record with alice's CID" "$(hand_tx bob "$MSG")" "CID already belongs to a record version"
 echo "q records by-cid: $("$BIN" query records by-cid "$CID" -o json | jq -c .)"
 send records redact "$BID" --from bob >/dev/null

@@ -72,7 +72,11 @@ echo "$UP"
 ID=$(jq -r .record_id <<<"$UP"); CID=$(jq -r .cid <<<"$UP")
 expect_failure "dr-house's upload for bob, who granted nothing" \
   "$BIN" tx records upload "$WORK/scan.dcm" --owner "$BOB" --from dr-house --yes
-"$BIN" query records records-by-owner "$ALICE" -o json | jq -c '.records[] | {id, kind, label: .label, version, issuer}'
+echo "on chain the label is ciphertext and the size a padded class:"
+"$BIN" query records record "$ID" -o json | jq -c '.record | {id, kind, size_bytes, sealed_label}'
+echo "alice opens it; bob sees it sealed:"
+"$BIN" query records show "$ID" --from alice | jq -c '{id: .id, label: .label}'
+"$BIN" query records show "$ID" --from bob | jq -c '{id: .id, label: .label}'
 
 say "3. alice grants dr-grey; dr-grey downloads; bob may not"
 send access grant "$ID" "$GREY" --purpose treatment --expires 30d --from alice >/dev/null
