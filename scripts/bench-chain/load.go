@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	"github.com/medchain/medchain/envelope"
@@ -98,6 +100,7 @@ type uploader struct {
 	w      *world
 	a      *account
 	rpc    *rpchttp.HTTP
+	i      int // which node and gRPC endpoint it uses
 	stats  *phaseStats
 	window chan struct{} // uncommitted txs of the uploader (-window)
 	// recWindow holds uncommitted MsgCreateRecord txs: no more than
@@ -118,7 +121,7 @@ func newUploader(w *world, a *account, i int, stats *phaseStats, window, recWind
 		return nil, err
 	}
 	window, recWindow = max(window, 1), max(recWindow, 1)
-	return &uploader{w: w, a: a, rpc: rpc, stats: stats, window: make(chan struct{}, window), recWindow: make(chan struct{}, recWindow),
+	return &uploader{w: w, a: a, rpc: rpc, i: i, stats: stats, window: make(chan struct{}, window), recWindow: make(chan struct{}, recWindow),
 		rnd: rand.New(rand.NewSource(time.Now().UnixNano() + int64(i))), recordCh: make(chan struct{}, 1)}, nil
 }
 
@@ -187,7 +190,7 @@ func (u *uploader) submit(ctx context.Context, it item) error {
 			}
 		}})
 		released = true // from now on the tracker frees the slot
-		res, err := u.rpc.BroadcastTxSync(ctx, bz)
+		res, err := u.broadcast(ctx, bz)
 		now := time.Now()
 		if err != nil {
 			msg := err.Error()
@@ -485,4 +488,37 @@ func runAll(ctx context.Context, us []*uploader, p plan) {
 		}(u)
 	}
 	wg.Wait()
+}
+
+// broadcastOverGRPC sends transactions with the SDK's gRPC tx service
+// (BroadcastTx, sync mode) instead of CometBFT's JSON-RPC broadcast_tx_sync
+// (-broadcast grpc): the same CheckTx, without JSON and base64 on the way.
+var broadcastOverGRPC bool
+
+// checkResult is what a sync broadcast answers.
+type checkResult struct {
+	Code      uint32
+	Codespace string
+	Log       string
+}
+
+// broadcast sends bz and returns CheckTx's answer.
+func (u *uploader) broadcast(ctx context.Context, bz []byte) (checkResult, error) {
+	if !broadcastOverGRPC {
+		res, err := u.rpc.BroadcastTxSync(ctx, bz)
+		if err != nil {
+			return checkResult{}, err
+		}
+		return checkResult{Code: res.Code, Codespace: res.Codespace, Log: res.Log}, nil
+	}
+	res, err := txtypes.NewServiceClient(u.w.c.grpcConn(u.i)).BroadcastTx(ctx,
+		&txtypes.BroadcastTxRequest{TxBytes: bz, Mode: txtypes.BroadcastMode_BROADCAST_MODE_SYNC})
+	if err != nil {
+		return checkResult{}, err
+	}
+	r := res.TxResponse
+	if r.Code == 19 && r.Codespace == "sdk" { // tx already in the mempool cache
+		return checkResult{}, errors.New("tx already exists in cache")
+	}
+	return checkResult{Code: r.Code, Codespace: r.Codespace, Log: r.RawLog}, nil
 }

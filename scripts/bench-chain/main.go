@@ -78,6 +78,14 @@ func main() {
 	flag.IntVar(&cfg.records, "records", 30, "MsgCreateRecord per uploader")
 	flag.IntVar(&cfg.sends, "sends", 30, "MsgSend (1umed to another bench account) per uploader")
 	flag.IntVar(&cfg.grants, "grants", 5, "MsgGrantAccess (READ on an own record) per uploader")
+	flag.Func("broadcast", "how uploaders send: rpc (CometBFT broadcast_tx_sync, the default) or grpc (the SDK's tx service)", func(s string) error {
+		switch s {
+		case "rpc", "grpc":
+			broadcastOverGRPC = s == "grpc"
+			return nil
+		}
+		return fmt.Errorf("%q: use rpc or grpc", s)
+	})
 	flag.BoolVar(&cfg.presigned, "presigned", false, "sign every transaction first, then send them as fast as the window allows (grants, which need record ids, are signed when sent, last)")
 	flag.DurationVar(&cfg.duration, "duration", 5*time.Minute, "cap on the measured load: afterwards it stops and reports what it has")
 	flag.BoolVar(&cfg.checkQPS, "check-qps", false, "after the load, measure CheckAccess over gRPC on bench records")
