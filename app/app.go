@@ -478,6 +478,9 @@ func (app *MedchainApp) setAnteHandler() {
 	if err != nil {
 		panic(fmt.Errorf("building the ante handler: %w", err))
 	}
+	// Signatures this node verified in CheckTx are not verified again in
+	// the block (sigonce.go).
+	anteHandler = newVerifiedOnce(verifiedOnceCapacity).wrap(app.AccountKeeper, anteHandler)
 	// Identity NFTs never move: x/nft has no send hook, so the refusal
 	// comes first in the ante chain.
 	app.SetAnteHandler(func(ctx sdk.Context, tx sdk.Tx, simulate bool) (sdk.Context, error) {

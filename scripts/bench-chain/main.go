@@ -100,6 +100,7 @@ func main() {
 	flag.IntVar(&cfg.window, "window", 50, "uncommitted txs per uploader (MsgCreateRecord txs are further held to max_records_per_owner_per_block)")
 	flag.Var(setsFlag{&configSets}, "config", "single mode: set a config.toml key of the node, e.g. -config db_backend=pebbledb (repeatable)")
 	flag.Var(setsFlag{&appSets}, "app-config", "single mode: set an app.toml key, e.g. -app-config app-db-backend=pebbledb (repeatable)")
+	flag.IntVar(&recordsPerOwner, "records-per-owner", 0, "single mode: genesis max_records_per_owner_per_block (0: the default, 20)")
 	flag.Var(envFlag{}, "node-env", "single mode: an environment variable of the node, e.g. -node-env GOGC=200 (repeatable)")
 	flag.Parse()
 	if err := run(cfg); err != nil {

@@ -62,6 +62,10 @@ func newLocalNode(ctx context.Context, bin, dir string, base int, chainID, timeo
 		return nil, err
 	}
 	if err := n.editGenesis(func(appState map[string]any) {
+		if recordsPerOwner > 0 {
+			params := appState["records"].(map[string]any)["params"].(map[string]any)
+			params["max_records_per_owner_per_block"] = recordsPerOwner
+		}
 		issuers := appState["issuers"].(map[string]any)
 		list, _ := issuers["issuers"].([]any)
 		issuers["issuers"] = append(list, map[string]any{
@@ -293,3 +297,7 @@ func (envFlag) Set(s string) error {
 	nodeEnv = append(nodeEnv, s)
 	return nil
 }
+
+// recordsPerOwner, when set (-records-per-owner), replaces the genesis
+// param max_records_per_owner_per_block of a single-mode chain.
+var recordsPerOwner int
