@@ -42,13 +42,6 @@ const (
 // not zeros, or the payload is shorter than its frame says.
 var ErrBadPadding = errors.New("payload padding is malformed")
 
-// PadmeSize returns the smallest Padmé size class at least n.
-func PadmeSize(n uint64) uint64 { return sizeclass.Padme(n) }
-
-// IsPadded reports whether n is a Padmé size class, as every encrypted
-// payload's size is.
-func IsPadded(n uint64) bool { return sizeclass.IsClass(n) }
-
 // ageBase is the size of an age file's header and stream nonce for one
 // post-quantum recipient; it is the same for every record key.
 var ageBase = sync.OnceValues(func() (int64, error) {
@@ -76,12 +69,12 @@ func ageStreamSize(p int64) int64 {
 // so it moves to the next class when one is not.
 func paddedPlaintextSize(n, base int64) int64 {
 	minimum := int64(PadHeaderSize) + n
-	target := int64(PadmeSize(uint64(base + ageStreamSize(minimum))))
+	target := int64(sizeclass.Padme(uint64(base + ageStreamSize(minimum))))
 	for {
 		if p, ok := plaintextFor(target-base, minimum); ok {
 			return p
 		}
-		target = int64(PadmeSize(uint64(target + 1)))
+		target = int64(sizeclass.Padme(uint64(target + 1)))
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"filippo.io/age"
+
+	"github.com/medchain/medchain/sizeclass"
 )
 
 // TestPaddedRoundTrip: whatever the payload's size, its encrypted size is a
@@ -18,7 +20,7 @@ func TestPaddedRoundTrip(t *testing.T) {
 	for _, n := range []int{0, 1, 100, 4000, 65536 - PadHeaderSize, 65536, 65537, 200_000, 1<<20 + 3} {
 		plain := bytes.Repeat([]byte{0xA5}, n)
 		ct := encrypt(t, plain, key)
-		if !IsPadded(uint64(len(ct))) {
+		if !sizeclass.IsClass(uint64(len(ct))) {
 			t.Errorf("%d bytes encrypt to %d, not a size class", n, len(ct))
 		}
 		if want, err := EncryptedSize(int64(n)); err != nil || want != int64(len(ct)) {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cosmos/cosmos-sdk/client/flags"
+
 	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/vault"
 )
@@ -127,3 +129,17 @@ func EncryptedSizeBound(n int64) int64 {
 	leaves := enc/(1<<20) + 1
 	return enc + leaves*128 + 4096
 }
+
+// AddKeyFlags adds the flags of a command that uses a keyring key off
+// chain (to sign tickets, or to open what the key may read): --from (with
+// fromUsage), --keyring-backend, --keyring-dir and --chain-id.
+func AddKeyFlags(cmd *cobra.Command, fromUsage string) {
+	cmd.Flags().String(flags.FlagFrom, "", fromUsage)
+	cmd.Flags().String(flags.FlagKeyringBackend, flags.DefaultKeyringBackend, "keyring backend (os|file|kwallet|pass|test|memory)")
+	cmd.Flags().String(flags.FlagKeyringDir, "", "the keyring's directory, if other than --home")
+	cmd.Flags().String(flags.FlagChainID, "", "the network chain ID (default: the client config's)")
+}
+
+// Sealed is what a reader sees of sealed metadata (a label, a request's
+// reason) it cannot open.
+const Sealed = "(sealed)"

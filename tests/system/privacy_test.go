@@ -104,6 +104,12 @@ func TestSealedMetadataAndPaddedSizes(t *testing.T) {
 	requireSuccess(t, "the doctor's download", n.download("doctor", rec.RecordID, out))
 	requireSameFile(t, out, payload)
 
+	// A reason longer than the chain allows is refused before anything is
+	// sent, with the limit named.
+	requireFailure(t, "an over-long reason", run(t, n.bin, "tx", "access", "request", alice, "--record-id", strconv.FormatUint(rec.RecordID, 10),
+		"--permission", "read", "--purpose", "research", "--reason", strings.Repeat("r", 141), "--from", "bob", "--chain-id", n.chainID,
+		"--node", n.rpc, "--home", n.home, "--keyring-backend", "test", "--yes"), "the limit is 140")
+
 	// A request's reason: sealed to alice; only her inbox opens it.
 	n.mustTx("bob", "access", "request", alice, "--record-id", strconv.FormatUint(rec.RecordID, 10),
 		"--permission", "read", "--purpose", "research", "--reason", "knee cohort study")

@@ -80,10 +80,7 @@ func InboxCmd() *cobra.Command {
 		},
 	}
 	flags.AddQueryFlagsToCmd(cmd)
-	cmd.Flags().String(flags.FlagFrom, "", "the patient (name or address in the keyring)")
-	cmd.Flags().String(flags.FlagKeyringBackend, flags.DefaultKeyringBackend, "keyring backend (os|file|kwallet|pass|test|memory)")
-	cmd.Flags().String(flags.FlagKeyringDir, "", "the keyring's directory, if other than --home")
-	cmd.Flags().String(flags.FlagChainID, "", "the network chain ID")
+	medclient.AddKeyFlags(cmd, "the patient (name or address in the keyring)")
 	_ = cmd.MarkFlagRequired(flags.FlagFrom)
 	return cmd
 }

@@ -62,10 +62,16 @@ func runRequest(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	reason, _ := cmd.Flags().GetString(flagReason)
-	if err := types.ValidateReason(reason, types.MaxReasonLengthCap); err != nil {
-		return err
-	}
 	if reason != "" {
+		// The chain sees only ciphertext: say what is wrong with the text
+		// here, against the chain's own limit.
+		params, err := types.NewQueryClient(clientCtx).Params(cmd.Context(), &types.QueryParamsRequest{})
+		if err != nil {
+			return fmt.Errorf("the access params: %w", err)
+		}
+		if err := types.ValidateReason(reason, params.Params.MaxReasonLength); err != nil {
+			return err
+		}
 		key, err := medclient.EncryptionKeyOf(cmd.Context(), clientCtx, msg.Owner)
 		if err != nil {
 			return fmt.Errorf("the reason is sealed to the patient's key: %w; or send the request without --reason", err)
@@ -90,11 +96,11 @@ func OpenReason(clientCtx client.Context, kp *envelope.KeyPair, r types.AccessRe
 		return ""
 	}
 	if kp == nil || r.Owner != clientCtx.FromAddress.String() {
-		return Sealed
+		return medclient.Sealed
 	}
 	text, err := envelope.OpenReason(kp, r.SealedReason, reasonBinding(clientCtx.ChainID, r.Requester, r.Owner))
 	if err != nil {
-		return Sealed
+		return medclient.Sealed
 	}
 	if types.ValidateReason(text, types.MaxReasonLengthCap) != nil {
 		// Not what the client would seal: never print control characters
@@ -103,9 +109,6 @@ func OpenReason(clientCtx client.Context, kp *envelope.KeyPair, r types.AccessRe
 	}
 	return text
 }
-
-// Sealed is what a reader sees of sealed metadata it cannot open.
-const Sealed = "(sealed)"
 
 // parseAsk reads what a grant gives or a request asks: --permission,
 // --purpose and --kinds.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/medclient"
+	"github.com/medchain/medchain/sizeclass"
 	"github.com/medchain/medchain/x/access/types"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
@@ -455,7 +456,7 @@ func ParseDuration(s string) (time.Duration, error) {
 // once re-encrypted: the same size class, or for a payload stored before
 // padding existed, the class its plaintext pads to now.
 func rotatedSize(encryptedSize uint64) (uint64, error) {
-	if envelope.IsPadded(encryptedSize) {
+	if sizeclass.IsClass(encryptedSize) {
 		return encryptedSize, nil
 	}
 	plain, err := envelope.LegacyPlaintextSize(int64(encryptedSize))

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cosmos/cosmos-sdk/client"
-	"github.com/cosmos/cosmos-sdk/client/flags"
 
 	"github.com/medchain/medchain/accessgate"
 	"github.com/medchain/medchain/medclient"
@@ -68,15 +67,7 @@ func AccessLogCmd() *cobra.Command {
 			return fmt.Errorf("the vault refused (%s): %s", resp.Status, strings.TrimSpace(string(body)))
 		},
 	}
-	addKeyFlags(cmd)
+	medclient.AddKeyFlags(cmd, "the key to sign with (name or address in the keyring)")
 	medclient.AddRemoteFlags(cmd)
 	return cmd
-}
-
-// addKeyFlags adds the flags a command that signs off chain needs.
-func addKeyFlags(cmd *cobra.Command) {
-	cmd.Flags().String(flags.FlagFrom, "", "the key to sign with (name or address in the keyring)")
-	cmd.Flags().String(flags.FlagKeyringBackend, flags.DefaultKeyringBackend, "keyring backend (os|file|kwallet|pass|test|memory)")
-	cmd.Flags().String(flags.FlagKeyringDir, "", "the keyring's directory, if other than --home")
-	cmd.Flags().String(flags.FlagChainID, "", "the chain id tickets name (default: the client config's)")
 }

@@ -111,9 +111,6 @@ func ReplicasCmd() *cobra.Command {
 	}
 	flags.AddQueryFlagsToCmd(cmd)
 	cmd.Flags().Uint64(flagVersion, 0, "the version whose payload to look for (default: the current one)")
-	cmd.Flags().String(flags.FlagFrom, "", "a key that may read the record, to sign tickets for gated vaults")
-	cmd.Flags().String(flags.FlagChainID, "", "the network chain ID")
-	cmd.Flags().String(flags.FlagKeyringBackend, flags.DefaultKeyringBackend, "keyring backend (os|file|kwallet|pass|test|memory)")
-	cmd.Flags().String(flags.FlagKeyringDir, "", "the keyring's directory, if other than --home")
+	medclient.AddKeyFlags(cmd, "a key that may read the record, to sign tickets for gated vaults")
 	return cmd
 }

@@ -17,9 +17,6 @@ import (
 	"github.com/medchain/medchain/x/records/types"
 )
 
-// Sealed is what a reader sees of a label it cannot open.
-const Sealed = "(sealed)"
-
 // recordView is a record as show and list print it: the label opened for
 // a reader.
 type recordView struct {
@@ -109,10 +106,7 @@ func ListCmd() *cobra.Command {
 // addReaderFlags adds the query flags and an optional reader key.
 func addReaderFlags(cmd *cobra.Command) {
 	flags.AddQueryFlagsToCmd(cmd)
-	cmd.Flags().String(flags.FlagFrom, "", "a key that may read the records, to open their labels (name or address in the keyring)")
-	cmd.Flags().String(flags.FlagKeyringBackend, flags.DefaultKeyringBackend, "keyring backend (os|file|kwallet|pass|test|memory)")
-	cmd.Flags().String(flags.FlagKeyringDir, "", "the keyring's directory, if other than --home")
-	cmd.Flags().String(flags.FlagChainID, "", "the network chain ID")
+	medclient.AddKeyFlags(cmd, "a key that may read the records, to open their labels (name or address in the keyring)")
 }
 
 // readerContext is the query context and, with --from, the reader's
@@ -139,15 +133,15 @@ func OpenLabel(cmd *cobra.Command, clientCtx client.Context, kp *envelope.KeyPai
 		return ""
 	}
 	if kp == nil || r.Status != types.RecordStatusActive {
-		return Sealed
+		return medclient.Sealed
 	}
 	key, _, err := medclient.OpenRecordKey(cmd.Context(), clientCtx, kp, r.Id, clientCtx.FromAddress.String())
 	if err != nil {
-		return Sealed
+		return medclient.Sealed
 	}
 	label, err := envelope.OpenLabel(key, r.Owner, r.SealedLabel)
 	if err != nil {
-		return Sealed
+		return medclient.Sealed
 	}
 	if types.ValidateLabel(label, types.MaxLabelLengthCap) != nil {
 		return strconv.Quote(label) // never print control characters to a terminal
