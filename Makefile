@@ -14,20 +14,25 @@ LDFLAGS     := -X github.com/cosmos/cosmos-sdk/version.Name=medchain \
 LOCALNET_DIR ?= .localnet
 
 .PHONY: all build install test test-unit test-race test-e2e lint fmt proto-gen proto-check \
-        localnet localnet-reset demo-issuers demo-records demo-datanft demo-lightclient demo-integrity bench bench-chain clean
+        portal-wasm portal-deps portal-js portal-check localnet localnet-reset demo-issuers demo-records demo-datanft demo-lightclient demo-integrity bench bench-chain clean
 
 all: build
 
-## build: compile medchaind into build/
-build:
+## build: compile medchaind into build/ (with the portal's WebAssembly client embedded)
+build: portal-wasm
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/medchaind
 
+## portal-wasm: compile the portal's client cryptography (portal/wasm) to WebAssembly, with Go's loader
+portal-wasm:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o portal/dist/medchain.wasm ./portal/wasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" portal/dist/wasm_exec.js
+
 ## install: install medchaind into $GOBIN
-install:
+install: portal-wasm
 	$(GO) install -ldflags '$(LDFLAGS)' ./cmd/medchaind
 
 ## test: everything CI runs (lint, proto check, unit tests, system tests)
-test: lint proto-check test-unit test-e2e
+test: lint proto-check portal-check test-unit test-e2e
 
 ## test-unit: unit and keeper tests (the DICOM corpus: scripts/dicom-corpus.sh)
 test-unit:
@@ -39,7 +44,7 @@ test-race:
 
 ## test-e2e: system tests that drive the real medchaind binary
 test-e2e: build
-	MEDCHAIN_DICOM_CORPUS=$$(scripts/dicom-corpus.sh) MEDCHAIND_BIN=$(CURDIR)/$(BIN) $(GO) test -tags e2e -count=1 -timeout 20m ./tests/... ./consortium/...
+	MEDCHAIN_DICOM_CORPUS=$$(scripts/dicom-corpus.sh) MEDCHAIN_CHROMIUM=$$(scripts/chromium.sh) MEDCHAIND_BIN=$(CURDIR)/$(BIN) $(GO) test -tags e2e -count=1 -timeout 20m ./tests/... ./consortium/...
 
 ## lint: gofmt and go vet
 lint:
@@ -58,6 +63,19 @@ proto-gen:
 ## proto-check: regenerate and fail if the committed generated code differs
 proto-check:
 	bash scripts/protocheck.sh
+
+## portal-deps: install portal/web/node_modules from package-lock.json (Node 20 + npm)
+portal-deps:
+	cd portal/web && npm ci --no-audit --no-fund
+
+## portal-js: type-check and rebuild the portal's script (portal/dist/app.js, committed) after changing portal/web/src
+portal-js: portal-deps
+	cd portal/web && npx tsc -p . && node build.mjs
+
+## portal-check: fail if the committed portal/dist/app.js is not what portal/web/src builds to
+portal-check: portal-js
+	@git diff --exit-code --stat -- portal/dist/app.js || \
+	  { echo "portal/dist/app.js is out of date with portal/web/src: run 'make portal-js' and commit it"; exit 1; }
 
 ## localnet: build and run the four-hospital consortium of config.yml (Ctrl-C stops it)
 localnet: build

@@ -12,9 +12,6 @@ import (
 	"time"
 )
 
-// NonceSize is the size of a ticket nonce: 16 random bytes, 32 hex digits.
-const NonceSize = 16
-
 // Errors of the replay store.
 var (
 	ErrReplay      = errors.New("ticket already used (replay)")

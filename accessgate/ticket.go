@@ -7,9 +7,7 @@
 package accessgate
 
 import (
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,104 +16,41 @@ import (
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/medchain/medchain/accessgate/tickets"
 	"github.com/medchain/medchain/envelope"
 )
 
-// Header is the HTTP header a ticket travels in.
-const Header = "X-Medchain-Ticket"
-
-// Purposes of a ticket.
-const (
-	PurposeRead = "read" // fetch a record's payload
-	PurposeLog  = "log"  // the owner reads the record's access log
-	// PurposeReplica is a hospital's vault fetching a live payload placed
-	// on it: the reader is the hospital, the ticket names the CID only.
-	PurposeReplica = "replica"
+// The ticket format lives in package tickets, which the browser portal
+// also compiles; these names keep the gate's callers unchanged.
+type (
+	Ticket = tickets.Ticket
+	Signed = tickets.Signed
+	Signer = tickets.Signer
 )
 
-// MaxTicketHeader bounds the header a ticket travels in (a real one is
-// about 600 bytes): anything larger is refused before it is decoded.
-const MaxTicketHeader = 4096
-
-// MaxTicketLifetime bounds how far ahead a ticket may expire.
-const MaxTicketLifetime = 10 * time.Minute
-
-// Ticket is what the reader signs.
-type Ticket struct {
-	Type     string `json:"type"` // always "medchain-vault-ticket/v1": never a key-derivation document
-	Purpose  string `json:"purpose"`
-	RecordID uint64 `json:"record_id"`
-	Version  uint64 `json:"version,omitempty"` // the record version whose payload is read; 0: the current one
-	CID      string `json:"cid,omitempty"`
-	Reader   string `json:"reader"`
-	Expires  int64  `json:"expires"` // unix seconds
-	Nonce    string `json:"nonce"`   // NonceSize random bytes, hex
-	// ChainID and Vault bind the ticket to one chain and one vault (its
-	// vault_id, from GET /api/v1/status): a ticket is useless elsewhere.
-	ChainID string `json:"chain_id,omitempty"`
-	Vault   string `json:"vault,omitempty"`
-	// Size is, for an upload, the most CAR bytes it will send.
-	Size int64 `json:"size,omitempty"`
-}
-
-// PurposeUpload is an account storing a payload in the vault.
-const PurposeUpload = "upload"
-
-// CheckBinding refuses a ticket made for another chain or another vault.
-func (t Ticket) CheckBinding(chainID, vaultID string) error {
-	switch {
-	case chainID != "" && t.ChainID != chainID:
-		return fmt.Errorf("%w: made for chain %q; this vault serves %q", ErrBadTicket, t.ChainID, chainID)
-	case vaultID != "" && t.Vault != vaultID:
-		return fmt.Errorf("%w: made for vault %q, not this one (%s); sign one for this vault", ErrBadTicket, t.Vault, vaultID)
-	}
-	return nil
-}
-
-const ticketType = "medchain-vault-ticket/v1"
-
-// Signed is a ticket with the reader's public key and ADR-036 signature.
-type Signed struct {
-	Ticket    []byte `json:"ticket"` // the JSON that was signed
-	PubKey    []byte `json:"pub_key"`
-	Signature []byte `json:"signature"`
-}
+const (
+	Header            = tickets.Header
+	PurposeRead       = tickets.PurposeRead
+	PurposeLog        = tickets.PurposeLog
+	PurposeReplica    = tickets.PurposeReplica
+	PurposeUpload     = tickets.PurposeUpload
+	MaxTicketHeader   = tickets.MaxTicketHeader
+	MaxTicketLifetime = tickets.MaxTicketLifetime
+	NonceSize         = tickets.NonceSize
+)
 
 // NewTicket makes a ticket for reader, valid for lifetime.
 func NewTicket(purpose string, recordID uint64, cid, reader string, lifetime time.Duration) (Ticket, error) {
-	nonce := make([]byte, NonceSize)
-	if _, err := rand.Read(nonce); err != nil {
-		return Ticket{}, err
-	}
-	return Ticket{Type: ticketType, Purpose: purpose, RecordID: recordID, CID: cid, Reader: reader,
-		Expires: time.Now().Add(lifetime).Unix(), Nonce: hex.EncodeToString(nonce)}, nil
+	return tickets.New(purpose, recordID, cid, reader, lifetime)
 }
 
-// Signer signs bytes with an account key: the keyring in the CLI.
-type Signer func(doc []byte) (sig []byte, pubKey []byte, err error)
-
-// Sign signs t (as ADR-036 arbitrary data, like every medchain off-chain
-// signature) and returns the header value.
-func Sign(t Ticket, sign Signer) (string, error) {
-	body, err := json.Marshal(t)
-	if err != nil {
-		return "", err
-	}
-	sig, pub, err := sign(envelope.SignDataDoc(t.Reader, body))
-	if err != nil {
-		return "", err
-	}
-	out, err := json.Marshal(Signed{Ticket: body, PubKey: pub, Signature: sig})
-	if err != nil {
-		return "", err
-	}
-	return base64.StdEncoding.EncodeToString(out), nil
-}
+// Sign signs t and returns the header value.
+func Sign(t Ticket, sign Signer) (string, error) { return tickets.Sign(t, sign) }
 
 // Errors of ticket verification.
 var (
 	ErrNoTicket  = errors.New("no ticket: reads from this vault must carry a signed ticket (" + Header + ")")
-	ErrBadTicket = errors.New("bad ticket")
+	ErrBadTicket = tickets.ErrBadTicket
 )
 
 // Verify parses a header value and checks the signature, that the key is
@@ -140,7 +75,7 @@ func Verify(header string, now time.Time) (Ticket, error) {
 	if err := json.Unmarshal(s.Ticket, &t); err != nil {
 		return t, fmt.Errorf("%w: %v", ErrBadTicket, err)
 	}
-	if t.Type != ticketType {
+	if t.Type != tickets.Type {
 		return t, fmt.Errorf("%w: type %q", ErrBadTicket, t.Type)
 	}
 	if len(t.Nonce) != 2*NonceSize {

@@ -6,11 +6,26 @@
 # plugins are built from the versions pinned in tools/go.mod, and every
 # third-party .proto is read from the Go module cache at the versions pinned in
 # go.mod. Nothing is fetched from a buf or other remote registry.
+#
+# When the portal project (portal/web) exists, the same protoc and the same
+# include paths then generate its TypeScript client into portal/web/src/gen
+# with ts-proto, the plugin pinned in portal/web/package-lock.json. That step
+# needs Node 20 and npm; node_modules is installed with `npm ci` when missing.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MODULE_PATH="github.com/medchain/medchain"
 TOOLS_BIN="${ROOT}/build/tools"
+# The web portal and its generated TypeScript client, relative to ROOT.
+PORTAL_DIR="portal/web"
+TS_GEN_DIR="${PORTAL_DIR}/src/gen"
+TS_PLUGIN="${PORTAL_DIR}/node_modules/.bin/protoc-gen-ts_proto"
+# ts-proto options for CosmJS: every message gets encode/decode/fromPartial
+# (a CosmJS GeneratedType), each service a <Service>ClientImpl over an
+# Rpc { request(service, method, data): Promise<Uint8Array> }, which is what
+# @cosmjs/stargate's createProtobufRpcClient returns; 64-bit integers are
+# bigint, Timestamps stay Timestamp messages.
+TS_PROTO_OPTS="esModuleInterop=true,forceLong=bigint,outputServices=default,useExactTypes=false,outputClientImpl=true,useDate=false,snakeToCamel=true"
 
 die() {
 	echo "protocgen: $*" >&2
@@ -64,6 +79,29 @@ module_dir() {
 	fi
 	[ -d "${dir}" ] || die "module ${mod} has no directory in the module cache"
 	echo "${dir}"
+}
+
+# ensure_portal_deps installs portal/web/node_modules from package-lock.json
+# (npm ci) when it is missing or older than the lockfile.
+ensure_portal_deps() {
+	local need="Node 20 + npm are needed for the TypeScript client in ${PORTAL_DIR}"
+	command -v npm >/dev/null 2>&1 ||
+		die "npm not found: ${need} (e.g. apt-get install -y nodejs npm), then run 'make portal-deps'"
+	command -v node >/dev/null 2>&1 ||
+		die "node not found: ${need} (e.g. apt-get install -y nodejs npm)"
+	local major
+	major="$(node -p 'process.versions.node.split(".")[0]')" ||
+		die "running node failed: ${need}"
+	[ "${major}" -ge 20 ] ||
+		die "node $(node --version) is too old: ${need}"
+	local stamp="${PORTAL_DIR}/node_modules/.package-lock.json"
+	if [ ! -f "${stamp}" ] || [ "${PORTAL_DIR}/package-lock.json" -nt "${stamp}" ]; then
+		echo "protocgen: installing ${PORTAL_DIR}/node_modules (npm ci)"
+		(cd "${PORTAL_DIR}" && npm ci --no-audit --no-fund) ||
+			die "npm ci in ${PORTAL_DIR} failed"
+	fi
+	[ -x "${TS_PLUGIN}" ] ||
+		die "${TS_PLUGIN} is missing; is ts-proto in ${PORTAL_DIR}/package.json? run 'make portal-deps'"
 }
 
 ensure_protoc
@@ -129,3 +167,31 @@ fi
 	mv -f "${GENERATED}/${rel}" "${ROOT}/${rel}"
 	echo "protocgen: wrote ${rel#./}"
 done
+
+# The TypeScript client: one protoc run over every proto/medchain file, so
+# that each file, and each third-party file one of them imports
+# (cosmos/base/query/v1beta1/pagination.proto, gogoproto, amino, cosmos/msg,
+# google/protobuf, ...), is emitted once.
+if [ -f "${PORTAL_DIR}/package.json" ]; then
+	ensure_portal_deps
+
+	mapfile -t TS_FILES < <(find proto/medchain -type f -name '*.proto' | LC_ALL=C sort)
+	[ "${#TS_FILES[@]}" -gt 0 ] || die "no .proto files under proto/medchain"
+	TS_OUT="${OUT}/ts"
+	mkdir -p "${TS_OUT}"
+	echo "protocgen: ${TS_GEN_DIR} (ts-proto)"
+	protoc "${INCLUDES[@]}" \
+		--plugin="protoc-gen-ts_proto=${TS_PLUGIN}" \
+		--ts_proto_opt="${TS_PROTO_OPTS}" \
+		--ts_proto_out="${TS_OUT}" \
+		"${TS_FILES[@]}"
+	[ -f "${TS_OUT}/medchain/records/v1/tx.ts" ] ||
+		die "ts-proto produced no medchain/records/v1/tx.ts"
+
+	# Generation succeeded: replace the whole generated tree, so that the
+	# client of a deleted or renamed .proto does not linger.
+	rm -rf "${TS_GEN_DIR}"
+	mkdir -p "${TS_GEN_DIR}"
+	cp -R "${TS_OUT}/." "${TS_GEN_DIR}/"
+	echo "protocgen: wrote $(find "${TS_GEN_DIR}" -type f -name '*.ts' | wc -l) files under ${TS_GEN_DIR}"
+fi

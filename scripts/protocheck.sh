@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fails when the committed generated Go code under x/ does not match what
-# scripts/protocgen.sh produces from proto/. Meant for CI on a fresh clone,
-# where the working tree equals HEAD before regeneration.
+# Fails when the committed generated code (Go under x/, the TypeScript client
+# under portal/web/src/gen) does not match what scripts/protocgen.sh produces
+# from proto/. Meant for CI on a fresh clone, where the working tree equals
+# HEAD before regeneration.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,8 +12,9 @@ git rev-parse --is-inside-work-tree >/dev/null 2>&1 ||
 	{ echo "protocheck: ${ROOT} is not a git work tree" >&2; exit 1; }
 
 # Only generated files are compared, so that unrelated uncommitted work under
-# x/ on a developer machine does not make the check fail.
-GENERATED_PATHS=(':(glob)x/**/*.pb.go' ':(glob)x/**/*.pb.gw.go')
+# x/ on a developer machine does not make the check fail. portal/web/src/gen
+# holds nothing but generated files.
+GENERATED_PATHS=(':(glob)x/**/*.pb.go' ':(glob)x/**/*.pb.gw.go' ':(glob)portal/web/src/gen/**')
 
 bash scripts/protocgen.sh
 

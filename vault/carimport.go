@@ -2,13 +2,14 @@ package vault
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 
 	"github.com/ipfs/go-cid"
 	car "github.com/ipld/go-car/v2"
+
+	"github.com/medchain/medchain/vault/dagfile"
 )
 
 const (
@@ -50,13 +51,13 @@ func openCAR(ctx context.Context, r io.Reader, maxBytes int64) (_ *car.BlockRead
 	if maxBytes <= 0 {
 		maxBytes = math.MaxInt64
 	}
-	lr := &limitedReader{r: r, left: maxBytes}
+	lr := &dagfile.LimitedReader{R: r, Left: maxBytes}
 	explain = func(err error) error {
 		switch {
-		case lr.exceeded:
+		case lr.Exceeded:
 			return fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxBytes)
-		case lr.srcErr != nil:
-			return &readError{lr.srcErr}
+		case lr.SrcErr != nil:
+			return &readError{lr.SrcErr}
 		case ctx.Err() != nil:
 			return ctx.Err()
 		}
@@ -94,7 +95,7 @@ func stageCAR(ctx context.Context, r io.Reader, maxBytes int64, tmpDir string, w
 		}
 		root = br.Roots[0]
 	}
-	if err := checkCID(root); err != nil {
+	if err := dagfile.CheckCID(root); err != nil {
 		return nil, err
 	}
 
@@ -151,7 +152,7 @@ func stageCAR(ctx context.Context, r io.Reader, maxBytes int64, tmpDir string, w
 			reachable[child] = true
 		}
 		for _, child := range children {
-			if err := checkCID(child); err != nil {
+			if err := dagfile.CheckCID(child); err != nil {
 				return nil, fmt.Errorf("block %s links to an unsupported CID: %w", c, err)
 			}
 		}
@@ -165,7 +166,7 @@ func stageCAR(ctx context.Context, r io.Reader, maxBytes int64, tmpDir string, w
 // verifyBlock is the check every block coming from outside goes through:
 // an accepted kind of CID, and bytes that hash to it.
 func verifyBlock(c cid.Cid, data []byte) error {
-	if err := checkCID(c); err != nil {
+	if err := dagfile.CheckCID(c); err != nil {
 		return err
 	}
 	sum, err := c.Prefix().Sum(data)
@@ -248,42 +249,3 @@ type readError struct{ err error }
 
 func (e *readError) Error() string { return "vault: reading upload: " + e.err.Error() }
 func (e *readError) Unwrap() error { return e.err }
-
-// limitedReader fails with ErrTooLarge once more than left bytes are read,
-// and remembers an error of the underlying reader so that it is not
-// mistaken for a malformed CAR.
-type limitedReader struct {
-	r        io.Reader
-	left     int64
-	exceeded bool
-	srcErr   error
-}
-
-func (l *limitedReader) Read(p []byte) (int, error) {
-	if l.exceeded {
-		return 0, ErrTooLarge
-	}
-	if l.left <= 0 {
-		// At the limit: one more byte means the input is too large.
-		var probe [1]byte
-		n, err := l.r.Read(probe[:])
-		if n > 0 {
-			l.exceeded = true
-			return 0, ErrTooLarge
-		}
-		return 0, l.note(err)
-	}
-	if int64(len(p)) > l.left {
-		p = p[:l.left]
-	}
-	n, err := l.r.Read(p)
-	l.left -= int64(n)
-	return n, l.note(err)
-}
-
-func (l *limitedReader) note(err error) error {
-	if err != nil && !errors.Is(err, io.EOF) && l.srcErr == nil {
-		l.srcErr = err
-	}
-	return err
-}

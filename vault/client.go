@@ -12,6 +12,8 @@ import (
 
 	uio "github.com/ipfs/boxo/ipld/unixfs/io"
 	"github.com/ipfs/go-cid"
+
+	"github.com/medchain/medchain/vault/dagfile"
 )
 
 // Client talks to a vault, or to any IPFS trustless gateway for reads. It
@@ -51,7 +53,7 @@ func CARSizeBound(fileSize int64) int64 {
 	if fileSize <= 0 {
 		return DefaultMaxUploadBytes
 	}
-	return fileSize + fileSize/64 + 64<<10
+	return dagfile.CARSizeBound(fileSize)
 }
 
 // BaseURL is the vault's URL, as given to NewClient.

@@ -2,10 +2,8 @@ package vault
 
 import (
 	"errors"
-	"fmt"
 
-	"github.com/ipfs/go-cid"
-	"github.com/multiformats/go-multihash"
+	"github.com/medchain/medchain/vault/dagfile"
 )
 
 // Errors that callers tell apart with errors.Is. Every error the vault
@@ -29,38 +27,10 @@ var (
 	ErrBadCAR = errors.New("vault: malformed CAR")
 	// ErrUnsupportedCID: a CID is not CIDv1 with sha2-256 and codec raw or
 	// dag-pb, the only kind the vault's importer produces.
-	ErrUnsupportedCID = errors.New("vault: unsupported CID")
+	ErrUnsupportedCID = dagfile.ErrUnsupportedCID
 	// ErrNotFound: the vault does not hold the block or root asked for.
 	ErrNotFound = errors.New("vault: not found")
 	// ErrCorrupt: a block read back from the vault's own storage no longer
 	// hashes to its CID (disk corruption or tampering).
 	ErrCorrupt = errors.New("vault: stored block is corrupt")
 )
-
-// checkCID accepts exactly the CIDs that Import produces: CIDv1, a full
-// 32-byte sha2-256 digest, codec raw (leaves) or dag-pb (UnixFS nodes).
-// Anything else is refused rather than stored, so that every block in a vault
-// can be fetched and verified by any IPFS client the same way.
-func checkCID(c cid.Cid) error {
-	if !c.Defined() {
-		return fmt.Errorf("%w: empty CID", ErrUnsupportedCID)
-	}
-	if c.Version() != 1 {
-		return fmt.Errorf("%w: %s is CIDv%d; the vault accepts CIDv1 only", ErrUnsupportedCID, c, c.Version())
-	}
-	p := c.Prefix()
-	if p.MhType != multihash.SHA2_256 {
-		name := multihash.Codes[p.MhType]
-		if name == "" {
-			name = fmt.Sprintf("0x%x", p.MhType)
-		}
-		return fmt.Errorf("%w: %s uses hash %s; the vault accepts sha2-256 only", ErrUnsupportedCID, c, name)
-	}
-	if p.MhLength != 32 {
-		return fmt.Errorf("%w: %s has a truncated sha2-256 digest of %d bytes", ErrUnsupportedCID, c, p.MhLength)
-	}
-	if p.Codec != cid.Raw && p.Codec != cid.DagProtobuf {
-		return fmt.Errorf("%w: %s has codec 0x%x; the vault accepts raw and dag-pb only", ErrUnsupportedCID, c, p.Codec)
-	}
-	return nil
-}

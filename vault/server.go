@@ -20,6 +20,8 @@ import (
 	"github.com/multiformats/go-multihash"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/medchain/medchain/vault/dagfile"
 )
 
 // Media types of the trustless gateway responses and of uploads.
@@ -586,7 +588,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("upload of %d bytes exceeds the limit of %d bytes (this vault's, or the upload ticket's)", r.ContentLength, limit))
 		return
 	}
-	body := &countingReader{ctx: r.Context(), r: http.MaxBytesReader(w, r.Body, limit+1)}
+	body := &dagfile.CountingReader{Ctx: r.Context(), R: http.MaxBytesReader(w, r.Body, limit+1)}
 	root, size, err := s.store.importCARStream(r.Context(), body, limit, rootLastRequested(r), cid.Undef)
 	if err != nil {
 		status, reason := uploadErrorStatus(err)
@@ -605,10 +607,10 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, "error", http.StatusInternalServerError, "internal error pinning the upload")
 		return
 	}
-	stored = body.n
+	stored = body.N
 	s.m.uploads.WithLabelValues("accepted").Inc()
-	s.m.uploadedBytes.Add(float64(body.n))
-	s.log.Info("vault: upload stored", "cid", root.String(), "size", size, "car_bytes", body.n, "account", account)
+	s.m.uploadedBytes.Add(float64(body.N))
+	s.log.Info("vault: upload stored", "cid", root.String(), "size", size, "car_bytes", body.N, "account", account)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Location", "/ipfs/"+root.String())
 	w.WriteHeader(http.StatusCreated)

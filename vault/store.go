@@ -12,11 +12,8 @@ import (
 
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/blockstore"
-	chunker "github.com/ipfs/boxo/chunker"
 	"github.com/ipfs/boxo/ipld/merkledag"
 	"github.com/ipfs/boxo/ipld/unixfs"
-	"github.com/ipfs/boxo/ipld/unixfs/importer/balanced"
-	"github.com/ipfs/boxo/ipld/unixfs/importer/helpers"
 	uio "github.com/ipfs/boxo/ipld/unixfs/io"
 	unixfspb "github.com/ipfs/boxo/ipld/unixfs/pb"
 	"github.com/ipfs/go-cid"
@@ -25,18 +22,19 @@ import (
 	flatfs "github.com/ipfs/go-ds-flatfs"
 	leveldb "github.com/ipfs/go-ds-leveldb"
 	ipld "github.com/ipfs/go-ipld-format"
-	"github.com/multiformats/go-multihash"
+
+	"github.com/medchain/medchain/vault/dagfile"
 )
 
 const (
 	// ChunkSize is the UnixFS chunk size: 1 MiB, as Kubo's
-	// `--chunker size-1048576`.
-	ChunkSize = 1 << 20
+	// `--chunker size-1048576` (see dagfile.Build).
+	ChunkSize = dagfile.ChunkSize
 
 	// maxBlockSize bounds any block the vault accepts: the bitswap limit
 	// that every IPFS implementation honours (2 MiB). Our own leaves are
 	// 1 MiB and our dag-pb nodes a few KiB.
-	maxBlockSize = chunker.BlockSizeLimit
+	maxBlockSize = dagfile.MaxBlockSize
 
 	// MinLeafSize is the smallest leaf (a block without links) a DAG may
 	// have other than its one last, short leaf: every UnixFS importer with
@@ -54,9 +52,8 @@ const (
 	writeBatchBytes = 8 << 20
 )
 
-// cidBuilder is Kubo's `--cid-version 1`: CIDv1, sha2-256, dag-pb for
-// UnixFS nodes (leaves become raw through RawLeaves).
-var cidBuilder = cid.V1Builder{Codec: cid.DagProtobuf, MhType: multihash.SHA2_256}
+// cidBuilder is Kubo's `--cid-version 1`, as dagfile.Build uses it.
+var cidBuilder = dagfile.CIDBuilder
 
 // Store is a vault's block storage in one directory: a boxo blockstore over
 // a flatfs datastore (one file per block, blocks/), the pin records that
@@ -170,7 +167,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader) (cid.Cid, int64, error)
 	defer s.gcMu.RUnlock()
 
 	batch := ipld.NewBufferedDAG(ctx, s.dag, ipld.MaxSizeBatchOption(writeBatchBytes))
-	root, n, err := buildFile(ctx, r, batch)
+	root, n, err := dagfile.Build(ctx, r, batch)
 	if err != nil {
 		_ = batch.Commit() // let writes in flight finish while GC is held off
 		return cid.Undef, n, err
@@ -184,25 +181,10 @@ func (s *Store) Import(ctx context.Context, r io.Reader) (cid.Cid, int64, error)
 	return root, n, nil
 }
 
-// buildFile is the one place that sets the importer up: every DAG the
-// vault or its client builds must get Kubo's CID.
+// buildFile chunks r into dst as every DAG the vault or its client builds
+// is chunked: dagfile.Build, the one place the importer is set up.
 func buildFile(ctx context.Context, r io.Reader, dst ipld.DAGService) (cid.Cid, int64, error) {
-	cr := &countingReader{ctx: ctx, r: r}
-	params := helpers.DagBuilderParams{
-		Dagserv:    dst,
-		Maxlinks:   helpers.DefaultLinksPerBlock,
-		RawLeaves:  true,
-		CidBuilder: cidBuilder,
-	}
-	db, err := params.New(chunker.NewSizeSplitter(cr, ChunkSize))
-	if err != nil {
-		return cid.Undef, 0, fmt.Errorf("vault: import: %w", err)
-	}
-	root, err := balanced.Layout(db)
-	if err != nil {
-		return cid.Undef, cr.n, fmt.Errorf("vault: import after %d bytes: %w", cr.n, err)
-	}
-	return root.Cid(), cr.n, nil
+	return dagfile.Build(ctx, r, dst)
 }
 
 // Has reports whether the vault holds the block c.
@@ -335,21 +317,4 @@ func walk(ctx context.Context, roots []cid.Cid, visit func(c, parent cid.Cid) ([
 		}
 	}
 	return nil
-}
-
-// countingReader counts what it reads and stops once ctx is done: the
-// importer itself takes no context.
-type countingReader struct {
-	ctx context.Context
-	r   io.Reader
-	n   int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }

@@ -11,10 +11,8 @@ import (
 
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
-	ipld "github.com/ipfs/go-ipld-format"
-	car "github.com/ipld/go-car/v2"
-	"github.com/ipld/go-car/v2/storage"
-	"github.com/multiformats/go-multihash"
+
+	"github.com/medchain/medchain/vault/dagfile"
 )
 
 // A streamed upload is a CARv1 whose blocks come in the order the importer
@@ -23,75 +21,20 @@ import (
 // whole DAG to learn the root first. Its header carries RootLastPlaceholder
 // (a CAR must name a root before its blocks), and the upload is sent to
 // POST /api/v1/upload?root=last: the vault then takes the CAR's last block
-// as the root and checks it exactly as it checks a header root.
+// as the root and checks it exactly as it checks a header root. The CAR is
+// made by dagfile.StreamCAR, which a browser can run too.
 
 // RootLastPlaceholder is the header root of a streamed upload: the identity
 // CID of nothing, which no real DAG has as its root.
-var RootLastPlaceholder = func() cid.Cid {
-	mh, err := multihash.Sum(nil, multihash.IDENTITY, 0)
-	if err != nil {
-		panic(err)
-	}
-	return cid.NewCidV1(cid.Raw, mh)
-}()
+var RootLastPlaceholder = dagfile.RootLastPlaceholder
 
 // StreamCAR chunks r exactly as Import does (so the root is the CID Kubo
 // computes) and writes each block to w as soon as it is made, in a CARv1
 // whose header root is RootLastPlaceholder and whose last block is the
 // root. Nothing is held back: memory stays at about one chunk. It returns
-// the root and the number of bytes read from r.
+// the root and the number of bytes read from r. It is dagfile.StreamCAR.
 func StreamCAR(ctx context.Context, r io.Reader, w io.Writer) (cid.Cid, int64, error) {
-	out, err := storage.NewWritable(struct{ io.Writer }{w}, []cid.Cid{RootLastPlaceholder},
-		car.WriteAsCarV1(true), car.UseWholeCIDs(true))
-	if err != nil {
-		return cid.Undef, 0, fmt.Errorf("vault: write CAR header: %w", err)
-	}
-	return buildFile(ctx, r, carStreamDAG{ctx: ctx, out: out})
-}
-
-// carStreamDAG is a write-only DAGService that appends each node added to
-// a CAR stream. The balanced importer adds every node after its children
-// and never reads back, so the root comes last.
-type carStreamDAG struct {
-	ctx context.Context
-	out storage.WritableCar
-}
-
-func (d carStreamDAG) Add(ctx context.Context, n ipld.Node) error {
-	if err := d.out.Put(ctx, n.Cid().KeyString(), n.RawData()); err != nil {
-		return fmt.Errorf("vault: write CAR block %s: %w", n.Cid(), err)
-	}
-	return nil
-}
-
-func (d carStreamDAG) AddMany(ctx context.Context, ns []ipld.Node) error {
-	for _, n := range ns {
-		if err := d.Add(ctx, n); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (d carStreamDAG) Get(_ context.Context, c cid.Cid) (ipld.Node, error) {
-	return nil, ipld.ErrNotFound{Cid: c}
-}
-
-func (d carStreamDAG) GetMany(_ context.Context, cs []cid.Cid) <-chan *ipld.NodeOption {
-	out := make(chan *ipld.NodeOption, len(cs))
-	for _, c := range cs {
-		out <- &ipld.NodeOption{Err: ipld.ErrNotFound{Cid: c}}
-	}
-	close(out)
-	return out
-}
-
-func (d carStreamDAG) Remove(context.Context, cid.Cid) error {
-	return errors.New("vault: a CAR stream cannot remove blocks")
-}
-
-func (d carStreamDAG) RemoveMany(context.Context, []cid.Cid) error {
-	return errors.New("vault: a CAR stream cannot remove blocks")
+	return dagfile.StreamCAR(ctx, r, w)
 }
 
 // UploadFile chunks r into the DAG Kubo would build and streams it to the
@@ -157,7 +100,7 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 			return cid.Undef, 0, fmt.Errorf("%w: %d roots in the header; exactly one is required", ErrBadCAR, len(br.Roots))
 		}
 		root = br.Roots[0]
-		if err := checkCID(root); err != nil {
+		if err := dagfile.CheckCID(root); err != nil {
 			return cid.Undef, 0, err
 		}
 		if expect.Defined() && root != expect {
@@ -241,7 +184,7 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 			}
 		}
 		for _, child := range children {
-			if err := checkCID(child); err != nil {
+			if err := dagfile.CheckCID(child); err != nil {
 				return cid.Undef, 0, fmt.Errorf("block %s links to an unsupported CID: %w", c, err)
 			}
 		}

@@ -66,6 +66,12 @@ type Config struct {
 	// GateMaxHeaderAge: in light mode, decisions from a verified header
 	// older than this are refused (a stalled or withholding node).
 	GateMaxHeaderAge time.Duration `mapstructure:"gate-max-header-age"`
+	// Portal serves the patient and clinician web portal at /portal/ on
+	// the vault's address.
+	Portal bool `mapstructure:"portal"`
+	// GasPrice is the fee price the portal offers, read from app.toml's
+	// minimum-gas-prices (not a [vault] key).
+	GasPrice string `mapstructure:"-"`
 }
 
 // Upload authorisation modes.
@@ -99,6 +105,7 @@ func DefaultConfig() Config {
 		AccessGate:             GateNode,
 		GateTrustPeriod:        14 * 24 * time.Hour,
 		GateMaxHeaderAge:       30 * time.Second,
+		Portal:                 true,
 	}
 }
 
@@ -180,6 +187,10 @@ gate-trust-period = "{{ .Vault.GateTrustPeriod }}"
 # For "light": refuse decisions from a verified header older than this (a
 # node that stalls or withholds blocks must not make old grants look live).
 gate-max-header-age = "{{ .Vault.GateMaxHeaderAge }}"
+
+# Serve the patient and clinician web portal at http://ADDRESS/portal/. It
+# signs and encrypts in the browser; the node sees only ciphertext.
+portal = {{ .Vault.Portal }}
 `
 
 // ReadConfig reads the [vault] section through the server's options
@@ -260,6 +271,12 @@ func ReadConfig(opts servertypes.AppOptions) (Config, error) {
 		if c.GateMaxHeaderAge, err = cast.ToDurationE(v); err != nil {
 			return c, fmt.Errorf("[vault] gate-max-header-age %v: %w", v, err)
 		}
+	}
+	if v := get("portal"); v != nil {
+		c.Portal = cast.ToBool(v)
+	}
+	if v := opts.Get("minimum-gas-prices"); v != nil {
+		c.GasPrice = cast.ToString(v)
 	}
 	if v := get("gate-trust-period"); v != nil {
 		if c.GateTrustPeriod, err = cast.ToDurationE(v); err != nil {

@@ -7,16 +7,19 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/medchain/medchain/accessgate"
 	"github.com/medchain/medchain/lightclient"
+	"github.com/medchain/medchain/portal"
 	"github.com/medchain/medchain/vault"
 )
 
@@ -143,6 +146,15 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 		)
 	}
 
+	if cfg.Portal {
+		handler = withPortal(handler, cfg, rpcAddr, func() string {
+			if p := chainID.Load(); p != nil {
+				return *p
+			}
+			return ""
+		})
+	}
+
 	ln, err := net.Listen("tcp", cfg.Address)
 	if err != nil {
 		return fmt.Errorf("vault: listen on %s ([vault] address): %w", cfg.Address, err)
@@ -172,6 +184,26 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 		g.Go(func() error { return gcLoop(ctx, store, reconciler, cfg, log) })
 	}
 	return g.Wait()
+}
+
+// withPortal serves the web portal at portal.Prefix beside the vault.
+func withPortal(vaultHandler http.Handler, cfg Config, rpcAddr string, chainID func() string) http.Handler {
+	denom := strings.TrimLeft(cfg.GasPrice, "0123456789.")
+	if i := strings.IndexByte(denom, ','); i >= 0 {
+		denom = denom[:i]
+	}
+	gasPrice := cfg.GasPrice
+	if i := strings.IndexByte(gasPrice, ','); i >= 0 {
+		gasPrice = gasPrice[:i]
+	}
+	mux := http.NewServeMux()
+	mux.Handle(portal.Prefix, portal.Handler(portal.Config{
+		ChainID: chainID, RPC: rpcAddr, GasPrice: gasPrice, Denom: denom,
+		Bech32Prefix: sdk.GetConfig().GetBech32AccountAddrPrefix(),
+	}))
+	mux.Handle("/portal", http.RedirectHandler(portal.Prefix, http.StatusMovedPermanently))
+	mux.Handle("/", vaultHandler)
+	return mux
 }
 
 // reconcileLoop reconciles at start (retrying until the node answers) and

@@ -37,14 +37,15 @@ func TestReadConfig(t *testing.T) {
 		"vault.upload-auth": "off", "vault.upload-quota-bytes-per-day": "1000", "vault.upload-max-concurrent": 2,
 		"vault.access-gate": "light", "vault.gate-witnesses": []any{"tcp://127.0.0.1:27011"},
 		"vault.gate-trust-height": "10", "vault.gate-trust-hash": "AB", "vault.gate-trust-period": "1h",
-		"vault.gate-max-header-age": "10s",
+		"vault.gate-max-header-age": "10s", "vault.portal": "false", "minimum-gas-prices": "0.025umed",
 	})
 	require.NoError(t, err)
 	require.Equal(t, Config{Enable: false, Address: "127.0.0.1:27005", Path: "/srv/vault", MaxUploadSize: 1 << 20,
 		Hospital: "med1q2s4lrcvjv5784xu2gu9hpfpj0payf90knw0yv", HospitalKey: "st-mary", KeyringBackend: "file",
 		UploadAuth: UploadAuthOff, UploadQuotaBytesPerDay: 1000, UploadMaxConcurrent: 2,
 		ReconcileInterval: 30 * time.Second, GCInterval: time.Minute, GCGrace: 2 * time.Hour, AccessGate: GateLight, GateWitnesses: []string{"tcp://127.0.0.1:27011"},
-		GateTrustHeight: 10, GateTrustHash: "AB", GateTrustPeriod: time.Hour, GateMaxHeaderAge: 10 * time.Second}, c)
+		GateTrustHeight: 10, GateTrustHash: "AB", GateTrustPeriod: time.Hour, GateMaxHeaderAge: 10 * time.Second,
+		Portal: false, GasPrice: "0.025umed"}, c)
 	require.Equal(t, "/srv/vault", c.Dir("/home/node"))
 	require.Equal(t, "/home/node/data/vault", DefaultConfig().Dir("/home/node"))
 

@@ -1,0 +1,191 @@
+// Package portal serves the patient and clinician web portal: a static
+// page (dist/, embedded at build time) that signs with the user's own key
+// in the browser and encrypts, decrypts and verifies payloads there with
+// medchain's own Go client code compiled to WebAssembly (package
+// portal/wasm). The node never sees a key or a plaintext.
+//
+// The vault serves the portal under /portal/ on its own listener, so the
+// page reaches the vault's HTTP API without CORS. Chain queries and
+// broadcasts go to /portal/rpc, which forwards the few CometBFT JSON-RPC
+// methods a client needs to the node's RPC; every other method is refused.
+package portal
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+//go:embed all:dist
+var dist embed.FS
+
+// Prefix is where the portal is served.
+const Prefix = "/portal/"
+
+// Config is what the page needs to know about the chain.
+type Config struct {
+	// ChainID returns the chain id once the node knows it ("" before).
+	ChainID func() string
+	// RPC is the node's CometBFT RPC address (tcp://host:port or
+	// http://host:port) that /portal/rpc forwards to.
+	RPC string
+	// GasPrice is the price the page offers per unit of gas, for example
+	// "0umed" (the node's minimum-gas-prices).
+	GasPrice string
+	// Denom is the fee denomination.
+	Denom string
+	// Bech32Prefix is the account address prefix.
+	Bech32Prefix string
+}
+
+// clientConfig is GET /portal/config.json.
+type clientConfig struct {
+	ChainID      string `json:"chain_id"`
+	RPC          string `json:"rpc"`
+	GasPrice     string `json:"gas_price"`
+	Denom        string `json:"denom"`
+	Bech32Prefix string `json:"bech32_prefix"`
+	Vault        string `json:"vault"`
+	// WASM is false when the node was built without the WebAssembly
+	// client (plain `go build`, not `make build`).
+	WASM bool `json:"wasm"`
+}
+
+// rpcMethods are the CometBFT JSON-RPC methods the page may call: queries,
+// broadcasts and reading blocks and transactions (CosmJS waits for a
+// transaction with tx_search). Subscriptions and
+// node-administration methods are not forwarded.
+var rpcMethods = map[string]bool{
+	"status": true, "abci_query": true, "abci_info": true, "broadcast_tx_sync": true,
+	"tx": true, "tx_search": true, "block": true, "block_results": true, "validators": true,
+}
+
+// MaxRPCRequest bounds a forwarded JSON-RPC request: a broadcast of the
+// largest transaction the chain takes, in base64, fits.
+const MaxRPCRequest = 4 << 20
+
+// HasWASM reports whether the WebAssembly client was embedded.
+func HasWASM() bool {
+	_, err := fs.Stat(dist, "dist/medchain.wasm")
+	return err == nil
+}
+
+// Handler serves the portal at Prefix and its RPC forwarder at
+// Prefix+"rpc".
+func Handler(cfg Config) http.Handler {
+	static, err := fs.Sub(dist, "dist")
+	if err != nil {
+		panic(err)
+	}
+	files := http.StripPrefix(strings.TrimSuffix(Prefix, "/"), http.FileServerFS(static))
+	rpc := &forwarder{target: httpAddress(cfg.RPC), client: &http.Client{Timeout: 30 * time.Second}}
+	mux := http.NewServeMux()
+	mux.Handle("POST "+Prefix+"rpc", rpc)
+	mux.HandleFunc("GET "+Prefix+"config.json", func(w http.ResponseWriter, r *http.Request) {
+		c := clientConfig{
+			RPC: Prefix + "rpc", GasPrice: cfg.GasPrice, Denom: cfg.Denom,
+			Bech32Prefix: cfg.Bech32Prefix, Vault: "/", WASM: HasWASM(),
+		}
+		if cfg.ChainID != nil {
+			c.ChainID = cfg.ChainID()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(c)
+	})
+	mux.HandleFunc("GET "+Prefix+"{path...}", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		// The page holds a mnemonic in memory: no framing, no third-party
+		// scripts, nothing but this origin.
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "+
+			"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if strings.HasSuffix(r.URL.Path, ".wasm") {
+			h.Set("Content-Type", "application/wasm")
+		}
+		files.ServeHTTP(w, r)
+	})
+	mux.HandleFunc("GET /portal", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
+	})
+	return mux
+}
+
+// httpAddress turns tcp://host:port into http://host:port, with a
+// wildcard host replaced by the loopback address.
+func httpAddress(rpc string) string {
+	u, err := url.Parse(rpc)
+	if err != nil || u.Host == "" {
+		return rpc
+	}
+	if u.Scheme == "tcp" || u.Scheme == "" {
+		u.Scheme = "http"
+	}
+	if host, port, err := net.SplitHostPort(u.Host); err == nil && (host == "0.0.0.0" || host == "::" || host == "") {
+		u.Host = net.JoinHostPort("127.0.0.1", port)
+	}
+	return u.String()
+}
+
+// forwarder passes allowed JSON-RPC calls to the node.
+type forwarder struct {
+	target string
+	client *http.Client
+}
+
+type rpcCall struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id"`
+	Method  string          `json:"method"`
+	Params  json.RawMessage `json:"params,omitempty"`
+}
+
+func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRPCRequest))
+	if err != nil {
+		rpcError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request is larger than %d bytes", MaxRPCRequest))
+		return
+	}
+	var call rpcCall
+	if err := json.Unmarshal(body, &call); err != nil {
+		rpcError(w, http.StatusBadRequest, "not a JSON-RPC call (batches are not forwarded): "+err.Error())
+		return
+	}
+	if !rpcMethods[call.Method] {
+		rpcError(w, http.StatusForbidden, fmt.Sprintf("method %q is not forwarded by the portal", call.Method))
+		return
+	}
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, f.target, bytes.NewReader(body))
+	if err != nil {
+		rpcError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := f.client.Do(req)
+	if err != nil {
+		rpcError(w, http.StatusBadGateway, "the node's RPC does not answer: "+err.Error())
+		return
+	}
+	defer resp.Body.Close()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
+}
+
+func rpcError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"jsonrpc": "2.0", "id": -1,
+		"error": map[string]any{"code": -32600, "message": "portal: " + msg},
+	})
+}

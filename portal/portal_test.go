@@ -1,0 +1,93 @@
+package portal_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/medchain/medchain/portal"
+)
+
+// fakeNode is a CometBFT RPC endpoint that records the methods it was
+// asked.
+func fakeNode(t *testing.T) (*httptest.Server, *[]string) {
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var call struct {
+			Method string `json:"method"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&call)
+		seen = append(seen, call.Method)
+		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{}}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &seen
+}
+
+func post(t *testing.T, h http.Handler, body string) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/portal/rpc", strings.NewReader(body)))
+	return rec
+}
+
+// The forwarder passes the queries and broadcasts a client needs and
+// nothing else: no subscriptions, no node administration, no batches, no
+// oversized bodies.
+func TestRPCForwarderPassesOnlyClientMethods(t *testing.T) {
+	node, seen := fakeNode(t)
+	h := portal.Handler(portal.Config{RPC: strings.Replace(node.URL, "http://", "tcp://", 1)})
+
+	for _, m := range []string{"status", "abci_query", "broadcast_tx_sync", "tx", "tx_search"} {
+		rec := post(t, h, `{"jsonrpc":"2.0","id":1,"method":"`+m+`","params":{}}`)
+		require.Equal(t, http.StatusOK, rec.Code, m)
+	}
+	require.Equal(t, []string{"status", "abci_query", "broadcast_tx_sync", "tx", "tx_search"}, *seen)
+
+	for _, m := range []string{"unsafe_flush_mempool", "dial_peers", "subscribe", "broadcast_tx_commit", "net_info", ""} {
+		rec := post(t, h, `{"jsonrpc":"2.0","id":1,"method":"`+m+`"}`)
+		require.Equal(t, http.StatusForbidden, rec.Code, m)
+		require.Contains(t, rec.Body.String(), "is not forwarded by the portal")
+	}
+	rec := post(t, h, `[{"jsonrpc":"2.0","id":1,"method":"status"}]`)
+	require.Equal(t, http.StatusBadRequest, rec.Code, "a batch")
+	rec = post(t, h, `{"method":"abci_query","params":{"data":"`+strings.Repeat("a", portal.MaxRPCRequest)+`"}}`)
+	require.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
+	require.Len(t, *seen, 5, "nothing refused reached the node")
+}
+
+func TestRPCForwarderSaysWhenTheNodeIsDown(t *testing.T) {
+	h := portal.Handler(portal.Config{RPC: "tcp://127.0.0.1:1"})
+	rec := post(t, h, `{"jsonrpc":"2.0","id":1,"method":"status"}`)
+	require.Equal(t, http.StatusBadGateway, rec.Code)
+	require.Contains(t, rec.Body.String(), "does not answer")
+}
+
+// The page and its configuration are served with a strict content
+// security policy: the mnemonic in the page can reach only this origin.
+func TestPageAndConfig(t *testing.T) {
+	h := portal.Handler(portal.Config{
+		ChainID: func() string { return "medchain-test" }, GasPrice: "0umed", Denom: "umed", Bech32Prefix: "med",
+	})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/portal/", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Contains(t, rec.Body.String(), `<script src="app.js">`)
+	csp := rec.Header().Get("Content-Security-Policy")
+	require.Contains(t, csp, "default-src 'self'")
+	require.Contains(t, csp, "connect-src 'self'")
+	require.Contains(t, csp, "frame-ancestors 'none'")
+
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/portal/config.json", nil))
+	var cfg map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &cfg))
+	require.Equal(t, "medchain-test", cfg["chain_id"])
+	require.Equal(t, "/portal/rpc", cfg["rpc"])
+	require.Equal(t, "med", cfg["bech32_prefix"])
+	require.Equal(t, portal.HasWASM(), cfg["wasm"])
+}

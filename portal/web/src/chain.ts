@@ -1,0 +1,140 @@
+// The chain side of the portal: wallets, queries over CometBFT RPC (through
+// the portal's forwarder), and signing and broadcasting with CosmJS and the
+// TypeScript client generated from proto/ (src/gen).
+
+import { Secp256k1HdWallet, serializeSignDoc, StdSignDoc } from "@cosmjs/amino";
+import { fromBase64, fromUtf8 } from "@cosmjs/encoding";
+import { DirectSecp256k1HdWallet, EncodeObject, GeneratedType, Registry } from "@cosmjs/proto-signing";
+import {
+  createProtobufRpcClient,
+  defaultRegistryTypes,
+  DeliverTxResponse,
+  GasPrice,
+  QueryClient,
+  SigningStargateClient,
+} from "@cosmjs/stargate";
+import { Comet38Client } from "@cosmjs/tendermint-rpc";
+
+import * as accessQuery from "./gen/medchain/access/v1/query";
+import * as accessTx from "./gen/medchain/access/v1/tx";
+import * as recordsQuery from "./gen/medchain/records/v1/query";
+import * as recordsTx from "./gen/medchain/records/v1/tx";
+import type { DocSigner } from "./wasm";
+
+export interface PortalConfig {
+  chain_id: string;
+  rpc: string;
+  gas_price: string;
+  denom: string;
+  bech32_prefix: string;
+  vault: string;
+  wasm: boolean;
+}
+
+/** The medchain messages the portal signs, by type URL. */
+const medchainTypes: ReadonlyArray<[string, GeneratedType]> = [
+  ["/medchain.records.v1.MsgCreateRecord", recordsTx.MsgCreateRecord],
+  ["/medchain.records.v1.MsgAddVersion", recordsTx.MsgAddVersion],
+  ["/medchain.access.v1.MsgRegisterEncryptionKey", accessTx.MsgRegisterEncryptionKey],
+  ["/medchain.access.v1.MsgGrantAccess", accessTx.MsgGrantAccess],
+  ["/medchain.access.v1.MsgRevokeAccess", accessTx.MsgRevokeAccess],
+  ["/medchain.access.v1.MsgRequestAccess", accessTx.MsgRequestAccess],
+  ["/medchain.access.v1.MsgDenyRequest", accessTx.MsgDenyRequest],
+];
+
+export function registry(): Registry {
+  return new Registry([...defaultRegistryTypes, ...medchainTypes]);
+}
+
+/** A signed-in account: its address and two views of one mnemonic. */
+export interface Account {
+  address: string;
+  /** Signs transactions (SIGN_MODE_DIRECT). */
+  direct: DirectSecp256k1HdWallet;
+  /** Signs ADR-036 documents: key derivation and vault tickets. */
+  signDoc: DocSigner;
+}
+
+/** Opens a mnemonic held only in this page (development and tests). */
+export async function accountFromMnemonic(mnemonic: string, prefix: string): Promise<Account> {
+  const words = mnemonic.trim().split(/\s+/).join(" ");
+  const amino = await Secp256k1HdWallet.fromMnemonic(words, { prefix });
+  const direct = await DirectSecp256k1HdWallet.fromMnemonic(words, { prefix });
+  const [acc] = await amino.getAccounts();
+  const signDoc: DocSigner = async (doc: Uint8Array) => {
+    const parsed = JSON.parse(fromUtf8(doc)) as StdSignDoc;
+    // CosmJS re-serializes the document; it must be byte for byte what Go
+    // wrote, or the signature (and the key derived from it) would differ.
+    const again = serializeSignDoc(parsed);
+    if (again.length !== doc.length || again.some((b, i) => b !== doc[i])) {
+      throw new Error("the sign document does not serialize canonically");
+    }
+    const res = await amino.signAmino(acc.address, parsed);
+    return { signature: fromBase64(res.signature.signature), pubKey: fromBase64(res.signature.pub_key.value) };
+  };
+  return { address: acc.address, direct, signDoc };
+}
+
+export class Chain {
+  readonly comet: Comet38Client;
+  readonly access: accessQuery.QueryClientImpl;
+  readonly records: recordsQuery.QueryClientImpl;
+
+  private constructor(readonly config: PortalConfig, comet: Comet38Client) {
+    this.comet = comet;
+    const rpc = createProtobufRpcClient(new QueryClient(comet));
+    this.access = new accessQuery.QueryClientImpl(rpc);
+    this.records = new recordsQuery.QueryClientImpl(rpc);
+  }
+
+  static async connect(config: PortalConfig): Promise<Chain> {
+    const url = new URL(config.rpc, location.href).toString();
+    return new Chain(config, await Comet38Client.connect(url));
+  }
+
+  /** The latest block time: what decides whether a grant is live. */
+  async time(): Promise<Date> {
+    const st = await this.comet.status();
+    return new Date(st.syncInfo.latestBlockTime.getTime());
+  }
+
+  signer(account: Account): SigningStargateClient {
+    return SigningStargateClient.createWithSigner(this.comet, account.direct, {
+      registry: registry(),
+      gasPrice: GasPrice.fromString(this.config.gas_price || "0" + this.config.denom),
+      broadcastPollIntervalMs: 500,
+      broadcastTimeoutMs: 60_000,
+    });
+  }
+
+  /**
+   * Simulates, signs and broadcasts msgs and waits for the block; a
+   * refusal becomes an Error that says what the chain said.
+   */
+  async send(account: Account, msgs: EncodeObject[], memo = ""): Promise<DeliverTxResponse> {
+    const client = this.signer(account);
+    let res: DeliverTxResponse;
+    try {
+      res = await client.signAndBroadcast(account.address, msgs, 1.5, memo);
+    } catch (e) {
+      throw new Error(explain(e));
+    }
+    if (res.code !== 0) {
+      throw new Error(`the chain refused the transaction (code ${res.code}): ${res.rawLog ?? ""}`);
+    }
+    return res;
+  }
+}
+
+/** Turns a CosmJS or chain error into a sentence for the page. */
+export function explain(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/insufficient fee/i.test(msg)) return "insufficient fees: " + msg;
+  if (/account .* not found|does not exist on chain/i.test(msg)) {
+    return "this account has no tokens yet, so it cannot pay for transactions (ask the hospital to fund it): " + msg;
+  }
+  if (/Failed to fetch|NetworkError|fetch failed/i.test(msg)) return "the node does not answer: " + msg;
+  const m = msg.match(/message index: \d+: (.*?)(?:: \[|$)/);
+  if (m) return m[1];
+  return msg;
+}
