@@ -72,10 +72,11 @@ portal-deps:
 portal-js: portal-deps
 	cd portal/web && npx tsc -p . && node build.mjs
 
-## portal-check: fail if the committed portal/dist/app.js is not what portal/web/src builds to
+## portal-check: fail if the committed portal/dist (app.js, viewer.js, vendor/) is not what portal/web builds
 portal-check: portal-js
-	@git diff --exit-code --stat -- portal/dist/app.js || \
-	  { echo "portal/dist/app.js is out of date with portal/web/src: run 'make portal-js' and commit it"; exit 1; }
+	@paths="portal/dist/app.js portal/dist/viewer.js portal/dist/vendor"; \
+	if ! git diff --quiet -- $$paths || [ -n "$$(git ls-files --others --exclude-standard -- $$paths)" ]; then \
+	  git status --short -- $$paths; echo "portal/dist is out of date with portal/web: run 'make portal-js' and commit it"; exit 1; fi
 
 ## localnet: build and run the four-hospital consortium of config.yml (Ctrl-C stops it)
 localnet: build

@@ -103,10 +103,19 @@ func Handler(cfg Config) http.Handler {
 	})
 	mux.HandleFunc("GET "+Prefix+"{path...}", func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		// The page holds a mnemonic in memory: no framing, no third-party
-		// scripts, nothing but this origin.
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "+
-			"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'")
+		if r.PathValue("path") == "viewer.html" {
+			// The DICOM viewer's frame runs sandboxed (an opaque origin, no
+			// access to the page or its keys). Its codecs are Emscripten
+			// builds that need eval; it may load its own scripts only.
+			self := "http://" + r.Host
+			h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self' "+self+" 'unsafe-eval' 'wasm-unsafe-eval'; "+
+				"connect-src 'self' "+self+"; style-src 'unsafe-inline'; img-src data: blob:; frame-ancestors 'self'")
+		} else {
+			// The page holds a mnemonic in memory: no framing, no
+			// third-party scripts, no eval, nothing but this origin.
+			h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "+
+				"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'")
+		}
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		if strings.HasSuffix(r.URL.Path, ".wasm") {

@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/medchain/medchain/accessgate/tickets"
 	"github.com/medchain/medchain/envelope"
+	"github.com/medchain/medchain/medclient/consent"
 	"github.com/medchain/medchain/medclient/sniff"
 	"github.com/medchain/medchain/portal/webclient"
 )
@@ -49,6 +51,8 @@ func main() {
 		"ticket":        async(ticket),
 		"encrypt":       async(encrypt),
 		"decrypt":       async(decrypt),
+		"reencrypt":     async(reencrypt),
+		"consentBundle": sync1(consentBundle),
 	}
 	obj := js.Global().Get("Object").New()
 	for name, fn := range api {
@@ -422,10 +426,7 @@ func encrypt(a []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := js.Global().Get("Object").New()
-	res.Set("cid", enc.Root.String())
-	res.Set("encryptedSize", float64(enc.Size))
-	return res, nil
+	return encrypted(enc), nil
 }
 
 // decrypt({cid, encryptedSize, recordKey, read, write}) verifies and
@@ -447,4 +448,67 @@ func decrypt(a []js.Value) (any, error) {
 		return nil, err
 	}
 	return float64(n), nil
+}
+
+// reencrypt({cid, encryptedSize, oldKey, newKey, read, write}) re-encrypts
+// the CAR read() yields under newKey into a root-last CAR passed to
+// write(), and resolves to {cid, encryptedSize}: a key rotation's data.
+func reencrypt(a []js.Value) (any, error) {
+	o := a[0]
+	oldKey, err := recordKeyOf(o.Get("oldKey"))
+	if err != nil {
+		return nil, err
+	}
+	newKey, err := recordKeyOf(o.Get("newKey"))
+	if err != nil {
+		return nil, err
+	}
+	root, err := cid.Decode(o.Get("cid").String())
+	if err != nil {
+		return nil, fmt.Errorf("cid: %w", err)
+	}
+	enc, err := webclient.Reencrypt(context.Background(), &jsReader{read: o.Get("read")}, root,
+		int64(o.Get("encryptedSize").Float()), oldKey, newKey, &jsWriter{write: o.Get("write")})
+	if err != nil {
+		return nil, err
+	}
+	return encrypted(enc), nil
+}
+
+func encrypted(enc webclient.Encrypted) js.Value {
+	res := js.Global().Get("Object").New()
+	res.Set("cid", enc.Root.String())
+	res.Set("encryptedSize", float64(enc.Size))
+	return res
+}
+
+// consentBundle(grantsJSON, now) renders grants as the FHIR R4 Consent
+// Bundle `medchaind query access consent` prints. grantsJSON is an array
+// of {id, owner, grantee, record_id, kinds, permission, purpose,
+// created_at, expires_at} with the 64-bit ids as decimal strings and the
+// times in RFC 3339; now is the chain's time, in RFC 3339.
+func consentBundle(a []js.Value) (any, error) {
+	var wire []struct {
+		consent.Grant
+		ID       uint64 `json:"id,string"`
+		RecordID uint64 `json:"record_id,string"`
+	}
+	if err := json.Unmarshal([]byte(a[0].String()), &wire); err != nil {
+		return nil, fmt.Errorf("grants: %w", err)
+	}
+	now, err := time.Parse(time.RFC3339Nano, a[1].String())
+	if err != nil {
+		return nil, fmt.Errorf("now: %w", err)
+	}
+	grants := make([]consent.Grant, 0, len(wire))
+	for _, w := range wire {
+		g := w.Grant
+		g.ID, g.RecordID = w.ID, w.RecordID
+		grants = append(grants, g)
+	}
+	out, err := json.MarshalIndent(consent.NewBundle(grants, now), "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return string(out), nil
 }

@@ -72,6 +72,44 @@ func EncryptToCAR(ctx context.Context, src io.Reader, size int64, key envelope.R
 // offering the file only once DecryptCAR returns nil. It returns the
 // plaintext's size.
 func DecryptCAR(ctx context.Context, car io.Reader, root cid.Cid, encryptedSize int64, key envelope.RecordKey, dst io.Writer) (int64, error) {
+	ciphertext, done := verified(ctx, car, root, encryptedSize)
+	n, err := decrypt(ciphertext, key, dst)
+	rerr := done()
+	if err != nil {
+		return n, err // a failed read reaches decrypt through the pipe
+	}
+	return n, rerr // e.g. blocks after the end of the payload
+}
+
+// Reencrypt reads the CAR of root as DecryptCAR does, decrypts it with
+// oldKey and writes it encrypted under newKey to out as EncryptToCAR does,
+// all streamed: the data half of a key rotation, in the browser. A payload
+// stored before padding existed (no length of its own) is padded now.
+func Reencrypt(ctx context.Context, car io.Reader, root cid.Cid, encryptedSize int64, oldKey, newKey envelope.RecordKey, out io.Writer) (Encrypted, error) {
+	ciphertext, done := verified(ctx, car, root, encryptedSize)
+	pt, err := envelope.Decrypt(ciphertext, oldKey)
+	if err != nil {
+		_ = done()
+		return Encrypted{}, fmt.Errorf("reading %s under the old key: %w", root, err)
+	}
+	size := pt.Size()
+	if size < 0 {
+		if size, err = envelope.LegacyPlaintextSize(encryptedSize); err != nil {
+			_ = done()
+			return Encrypted{}, fmt.Errorf("reading %s under the old key: %w", root, err)
+		}
+	}
+	enc, err := EncryptToCAR(ctx, pt, size, newKey, out)
+	rerr := done()
+	if err != nil {
+		return Encrypted{}, err
+	}
+	return enc, rerr
+}
+
+// verified streams the content of the CAR of root, every block checked,
+// through a pipe. done stops the reading and returns its error.
+func verified(ctx context.Context, car io.Reader, root cid.Cid, encryptedSize int64) (io.Reader, func() error) {
 	pr, pw := io.Pipe()
 	readErr := make(chan error, 1)
 	go func() {
@@ -82,13 +120,10 @@ func DecryptCAR(ctx context.Context, car io.Reader, root cid.Cid, encryptedSize 
 		pw.CloseWithError(err)
 		readErr <- err
 	}()
-	n, err := decrypt(pr, key, dst)
-	pr.CloseWithError(errors.New("decryption stopped"))
-	rerr := <-readErr
-	if err != nil {
-		return n, err // a failed read reaches decrypt through the pipe
+	return pr, func() error {
+		pr.CloseWithError(errors.New("the reader stopped"))
+		return <-readErr
 	}
-	return n, rerr // e.g. blocks after the end of the payload
 }
 
 func decrypt(src io.Reader, key envelope.RecordKey, dst io.Writer) (int64, error) {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -54,7 +55,29 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf))
+	// The page's console and uncaught exceptions go to the test log, for a
+	// failure to be read from it.
+	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf), chromedp.WithListener(func(ev any) {
+		switch e := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			var parts []string
+			for _, a := range e.Args {
+				if len(a.Value) > 0 {
+					parts = append(parts, string(a.Value))
+				} else {
+					parts = append(parts, a.Description)
+				}
+			}
+			t.Logf("page console.%s: %s", e.Type, strings.Join(parts, " "))
+		case *runtime.EventExceptionThrown:
+			d := e.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			t.Logf("page exception: %s", msg)
+		}
+	}))
 	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
 	dir := os.Getenv("MEDCHAIN_ARTEFACTS")
 	if dir == "" {
@@ -154,28 +177,92 @@ func sha256File(t *testing.T, path string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// TestPortalInTheBrowser drives the web portal in real headless Chromium
-// against a real node and its vault, and cross-checks every result with
-// the CLI: the encryption key the page derives is the CLI's, a record
-// uploaded in the page downloads byte-identical with the CLI, and one
-// uploaded with the CLI downloads byte-identical in the page.
-func TestPortalInTheBrowser(t *testing.T) {
-	n := newNode(t)
-	patient, mnemonic := n.addKeyWithMnemonic("patient")
-	n.start()
-	n.fund(patient)
-	b := newBrowser(t)
-	dir := t.TempDir()
-
-	// Sign in with the mnemonic, held only in the page.
+// signIn opens the portal afresh and signs in with mnemonic, as a person
+// would; the page keeps nothing from an earlier session.
+func (b *browser) signIn(portalURL, mnemonic string) {
+	b.t.Helper()
 	b.do("open the portal", 60*time.Second,
-		chromedp.Navigate(n.vault+"/portal/"),
+		chromedp.Navigate(portalURL),
 		chromedp.WaitVisible(chromedp.CSS("#mnemonic")))
-	b.screenshot("sign-in")
 	b.do("sign in", 60*time.Second,
 		chromedp.SendKeys(chromedp.CSS("#mnemonic"), mnemonic),
 		chromedp.Click(chromedp.CSS("#sign-in")),
 		chromedp.WaitVisible(chromedp.CSS("#key-id")))
+}
+
+// click clicks sel once it is visible. The click is the element's own
+// (HTMLElement.click): a mouse click at coordinates can land beside a
+// button the page has just scrolled away from.
+func (b *browser) click(what, sel string, timeout time.Duration) {
+	b.t.Helper()
+	b.do(what, timeout, chromedp.WaitVisible(chromedp.CSS(sel)))
+	value(b, what, 10*time.Second, chromedp.Evaluate[bool](fmt.Sprintf(
+		`(() => { const e = document.querySelector(%q); e.scrollIntoView(); e.click(); return true; })()`, sel)))
+}
+
+// fill replaces the value of the input sel with text.
+func (b *browser) fill(sel, text string) {
+	b.t.Helper()
+	b.do("fill "+sel, 10*time.Second, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), text))
+}
+
+// pageSays waits until the page's message says want (an error message
+// fails the test at once).
+func (b *browser) pageSays(want string, timeout time.Duration) {
+	b.t.Helper()
+	js := fmt.Sprintf(`new Promise((resolve) => { const tick = () => { const e = document.getElementById("message");
+		if (e && !e.hidden && (e.textContent.includes(%q) || e.className.includes("error"))) resolve(e.textContent);
+		else setTimeout(tick, 100); }; tick(); })`, want)
+	got := value(b, fmt.Sprintf("wait for the page to say %q", want), timeout, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+	if !strings.Contains(got, want) {
+		b.t.Fatalf("the page says %q, want %q", got, want)
+	}
+}
+
+func (n *node) cliSHA(from string, id uint64) (string, result) {
+	n.t.Helper()
+	path := filepath.Join(n.t.TempDir(), fmt.Sprintf("record-%d", id))
+	r := n.download(from, id, path)
+	if r.err != nil {
+		return "", r
+	}
+	return sha256File(n.t, path), r
+}
+
+// TestPortalInTheBrowser drives the web portal in real headless Chromium
+// against a real node and its vault, as a patient and then a clinician,
+// and cross-checks every result with the CLI: the encryption key the page
+// derives is the CLI's; a DICOM file uploaded in the page is listed, shown
+// in the viewer and downloads byte-identical with the CLI for the doctor it
+// is shared with; a record uploaded with the CLI downloads byte-identical
+// in the page; the doctor uploads through the page for the patient, and
+// the patient downloads it with the CLI byte-identical; a request made in
+// the page is approved in the inbox; the consent export is the CLI's; the
+// access log shows the doctor's read; and revoking in the page rotates the
+// key, after which the doctor is refused.
+func TestPortalInTheBrowser(t *testing.T) {
+	corpus := os.Getenv("MEDCHAIN_DICOM_CORPUS")
+	if corpus == "" {
+		t.Fatal("MEDCHAIN_DICOM_CORPUS is not set: run scripts/dicom-corpus.sh (make test-e2e does)")
+	}
+	scan := filepath.Join(corpus, "CT_small.dcm")
+	n := newNode(t)
+	patient, patientWords := n.addKeyWithMnemonic("patient")
+	doctor, doctorWords := n.addKeyWithMnemonic("doctor")
+	hospital := n.address("val")
+	n.start()
+	n.fund(patient)
+	n.fund(doctor)
+	n.mustTx("val", "issuers", "add-practitioner", doctor, "doctor")
+	n.mustTx("doctor", "access", "register-key")
+	n.mustTx("val", "access", "register-key")
+	portalURL := n.vault + "/portal/"
+	b := newBrowser(t)
+
+	// Sign in with the mnemonic, held only in the page.
+	b.do("open the portal", 60*time.Second, chromedp.Navigate(portalURL), chromedp.WaitVisible(chromedp.CSS("#mnemonic")))
+	b.screenshot("sign-in")
+	b.signIn(portalURL, patientWords)
 
 	// The page derives the same encryption key as the CLI.
 	var cliKey struct {
@@ -191,7 +278,7 @@ func TestPortalInTheBrowser(t *testing.T) {
 	b.waitText("#key-status", "not registered", 30*time.Second)
 
 	// Register it from the page; the chain then holds the CLI's key.
-	b.do("register the key", 30*time.Second, chromedp.Click(chromedp.CSS("#register-key")))
+	b.click("register the key", "#register-key", 30*time.Second)
 	b.waitText("#key-status", "registered on chain", 60*time.Second)
 	var onChain struct {
 		Key struct {
@@ -202,57 +289,164 @@ func TestPortalInTheBrowser(t *testing.T) {
 	if onChain.Key.KeyID != cliKey.KeyID {
 		t.Fatalf("the chain holds key %q after the page registered, want %q", onChain.Key.KeyID, cliKey.KeyID)
 	}
-	b.screenshot("key-registered")
 
-	// Upload a file in the page; the CLI downloads it byte-identical and
-	// opens the sealed label.
-	original := filepath.Join(dir, "scan.bin")
-	payload := bytes.Repeat([]byte("medchain portal upload test "), 80_000) // 2.2 MB: three chunks
-	if err := os.WriteFile(original, payload, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	// Upload a real DICOM file in the page: listed as dicom, with its
+	// label opened, and shown in the viewer.
 	b.do("upload", 120*time.Second,
-		chromedp.SetUploadFiles(chromedp.CSS("#upload-file"), []string{original}),
-		chromedp.SendKeys(chromedp.CSS("#upload-label"), "knee MRI from the browser"),
-		chromedp.Click(chromedp.CSS("#upload")),
-		chromedp.WaitVisible(chromedp.CSS("#uploaded-record")))
-	idText := value(b, "read the record id", 10*time.Second, chromedp.AttributeValue(chromedp.CSS("#uploaded-record"), "data-record")).Value
-	id, err := strconv.ParseUint(idText, 10, 64)
-	if err != nil || id == 0 {
+		chromedp.SetUploadFiles(chromedp.CSS("#upload-file"), []string{scan}),
+		chromedp.SendKeys(chromedp.CSS("#upload-label"), "CT from the browser"),
+		chromedp.Click(chromedp.CSS("#upload-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#upload-done")))
+	idText := value(b, "read the record id", 10*time.Second, chromedp.AttributeValue(chromedp.CSS("#upload-done"), "data-record")).Value
+	scanID, err := strconv.ParseUint(idText, 10, 64)
+	if err != nil || scanID == 0 {
 		t.Fatalf("the page reports record %q", idText)
 	}
-	b.waitText(fmt.Sprintf("#record-%d .label", id), "knee MRI from the browser", 30*time.Second)
+	row := fmt.Sprintf("#record-%d", scanID)
+	b.waitText(row+" .label", "CT from the browser", 30*time.Second)
+	b.waitText(row+" .kind", "dicom", 5*time.Second)
 	b.screenshot("uploaded")
-	viaCLI := filepath.Join(dir, "via-cli.bin")
-	if r := n.download("patient", id, viaCLI); r.err != nil {
-		t.Fatalf("the CLI cannot download the record the page uploaded: %v\n%s", r.err, r.combined())
+	b.click("view the scan", row+" button.view", 30*time.Second)
+	b.pageSays("shown in the viewer", 60*time.Second)
+	// The viewer runs in a sandboxed frame the test cannot read into; it
+	// reports the pixels it drew.
+	drawn := value(b, "look at the viewer", 10*time.Second, chromedp.AttributeValue(chromedp.CSS("#viewer-layer"), "data-drawn")).Value
+	if n, err := strconv.Atoi(drawn); err != nil || n < 1000 {
+		t.Fatalf("the viewer drew %q non-black pixels of the scan: its canvas is blank", drawn)
 	}
-	if got, want := sha256File(t, viaCLI), sha256File(t, original); got != want {
-		t.Fatalf("the CLI downloaded %s, the page uploaded %s", got, want)
-	}
-	if s := n.show("patient", id); s.Label != "knee MRI from the browser" {
+	b.screenshot("viewer")
+	if s := n.show("patient", scanID); s.Label != "CT from the browser" {
 		t.Fatalf("the CLI reads the label %q", s.Label)
 	}
+	if got, r := n.cliSHA("patient", scanID); r.err != nil || got != sha256File(t, scan) {
+		t.Fatalf("the CLI downloads %s of the page's upload (%v), want %s\n%s", got, r.err, sha256File(t, scan), r.combined())
+	}
 
-	// Upload with the CLI; the page downloads it byte-identical, every
-	// block verified.
-	cliFile := filepath.Join(dir, "labs.json")
-	if err := os.WriteFile(cliFile, []byte(`{"resourceType":"Observation","status":"final","valueQuantity":{"value":5.4}}`), 0o600); err != nil {
+	// A record uploaded with the CLI downloads byte-identical in the page.
+	labs := filepath.Join(t.TempDir(), "labs.json")
+	if err := os.WriteFile(labs, []byte(`{"resourceType":"Observation","status":"final","valueQuantity":{"value":5.4}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	up, r := n.upload("patient", patient, cliFile, "--label", "labs")
-	if r.err != nil {
-		t.Fatalf("CLI upload: %v\n%s", r.err, r.combined())
+	up, r := n.upload("patient", patient, labs, "--label", "labs")
+	requireSuccess(t, "CLI upload", r)
+	b.click("refresh", "#refresh", 30*time.Second)
+	b.click("download in the page", fmt.Sprintf("#record-%d button.download", up.RecordID), 30*time.Second)
+	b.waitText("#download-sha256", "", 60*time.Second)
+	if got := b.text("#download-sha256"); got != sha256File(t, labs) {
+		t.Fatalf("the page downloaded %s, the CLI uploaded %s", got, sha256File(t, labs))
 	}
-	b.do("refresh", 30*time.Second,
-		chromedp.Click(chromedp.CSS("#refresh")),
-		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf("#record-%d button.download", up.RecordID))))
-	b.waitText(fmt.Sprintf("#record-%d .kind", up.RecordID), "fhir", 10*time.Second)
-	b.do("download in the page", 60*time.Second,
-		chromedp.Click(chromedp.CSS(fmt.Sprintf("#record-%d button.download", up.RecordID))),
-		chromedp.WaitVisible(chromedp.CSS("#download-sha256")))
-	if got, want := b.text("#download-sha256"), sha256File(t, cliFile); got != want {
-		t.Fatalf("the page downloaded %s, the CLI uploaded %s", got, want)
+
+	// Share the scan with the doctor (READ, this record) and let the
+	// hospital write for the patient (WRITE, every record).
+	b.click("share the scan", row+" button.share", 10*time.Second)
+	if got := value(b, "read the prefilled record", 10*time.Second, chromedp.Evaluate[string](`document.getElementById("share-record").value`)); got != idText {
+		t.Fatalf("Share on record %s prefills record %q", idText, got)
 	}
-	b.screenshot("downloaded")
+	b.fill("#share-grantee", doctor)
+	b.fill("#share-purpose", "treatment")
+	b.click("grant", "#share-submit", 10*time.Second)
+	b.pageSays("given to "+doctor, 60*time.Second)
+	b.fill("#share-grantee", hospital)
+	b.fill("#share-scope", "all")
+	b.fill("#share-permission", "write")
+	b.fill("#share-expires", "30d")
+	b.click("grant", "#share-submit", 10*time.Second)
+	b.pageSays("given to "+hospital, 60*time.Second)
+	b.screenshot("shared")
+	if got, r := n.cliSHA("doctor", scanID); r.err != nil || got != sha256File(t, scan) {
+		t.Fatalf("the doctor's CLI downloads %s (%v), want %s\n%s", got, r.err, sha256File(t, scan), r.combined())
+	}
+
+	// The consent export is the CLI's FHIR Bundle.
+	b.click("export consent", "#consent-export", 30*time.Second)
+	pageConsent := b.text("#consent-json")
+	cliConsent := mustRun(t, n.bin, "query", "access", "consent", patient, "--node", n.rpc)
+	if stripTimestamp(pageConsent) != stripTimestamp(cliConsent) {
+		t.Fatalf("the page's consent export differs from the CLI's:\npage: %s\nCLI:  %s", pageConsent, cliConsent)
+	}
+
+	// The doctor, in the page: the scan is shared with them; they upload
+	// for the patient and ask for every record, with a sealed reason.
+	b.signIn(portalURL, doctorWords)
+	b.click("clinician view", "#tab-clinician", 10*time.Second)
+	b.click("download the shared scan", fmt.Sprintf("#shared-%d button.download", scanID), 30*time.Second)
+	b.waitText("#download-sha256", "", 60*time.Second)
+	if got := b.text("#download-sha256"); got != sha256File(t, scan) {
+		t.Fatalf("the doctor's page downloaded %s, want %s", got, sha256File(t, scan))
+	}
+	note := filepath.Join(t.TempDir(), "discharge.pdf")
+	if err := os.WriteFile(note, append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("discharge summary "), 5000)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.do("upload for the patient", 120*time.Second,
+		chromedp.SetUploadFiles(chromedp.CSS("#clinician-upload-file"), []string{note}),
+		chromedp.SetValue(chromedp.CSS("#clinician-upload-owner"), patient),
+		chromedp.SendKeys(chromedp.CSS("#clinician-upload-label"), "discharge"),
+		chromedp.Click(chromedp.CSS("#clinician-upload-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#clinician-upload-done")))
+	noteID, _ := strconv.ParseUint(value(b, "read the record id", 10*time.Second,
+		chromedp.AttributeValue(chromedp.CSS("#clinician-upload-done"), "data-record")).Value, 10, 64)
+	if got, r := n.cliSHA("patient", noteID); r.err != nil || got != sha256File(t, note) {
+		t.Fatalf("the patient's CLI downloads %s of the doctor's page upload (%v), want %s\n%s", got, r.err, sha256File(t, note), r.combined())
+	}
+	b.fill("#request-owner", patient)
+	b.fill("#request-purpose", "treatment")
+	b.fill("#request-reason", "follow-up of the CT")
+	b.click("send the request", "#request-submit", 10*time.Second)
+	b.pageSays("sent to "+patient, 60*time.Second)
+	b.screenshot("clinician")
+
+	// The patient sees the reason in the inbox and approves.
+	b.signIn(portalURL, patientWords)
+	b.waitText("#inbox-table .reason", "follow-up of the CT", 30*time.Second)
+	b.screenshot("inbox")
+	b.click("approve", "#inbox-table button.approve", 10*time.Second)
+	b.click("grant", "#share-submit", 10*time.Second)
+	b.pageSays("given to "+doctor, 60*time.Second)
+	var inbox []json.RawMessage
+	if out := mustRun(t, n.bin, "query", "access", "inbox", "--from", "patient", "--node", n.rpc, "--home", n.home,
+		"--keyring-backend", "test", "--chain-id", n.chainID); json.Unmarshal([]byte(out), &inbox) != nil || len(inbox) != 0 {
+		t.Fatalf("after the approval the CLI's inbox is %s", out)
+	}
+
+	// The access log shows the doctor's read of the scan.
+	b.click("access log", row+" button.log", 10*time.Second)
+	b.waitText("#access-log-table", doctor, 30*time.Second)
+
+	// Revoke every READ grant to the doctor in the page: the keys rotate,
+	// and the doctor's CLI is refused.
+	for {
+		sel := fmt.Sprintf(`//tr[td/code[text()=%q]]//button[contains(@class,"revoke")]`, doctor)
+		count := value(b, "count the doctor's grants", 10*time.Second, chromedp.Evaluate[int](fmt.Sprintf(
+			`document.evaluate(%q, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null).snapshotLength`, sel)))
+		if count == 0 {
+			break
+		}
+		value(b, "revoke", 10*time.Second, chromedp.Evaluate[bool](fmt.Sprintf(
+			`(document.evaluate(%q, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue.click(), true)`, sel)))
+		b.pageSays("revoked", 120*time.Second)
+		b.do("settle", 10*time.Second, chromedp.Sleep(500*time.Millisecond))
+	}
+	b.screenshot("revoked")
+	if c := n.check(scanID, doctor); c.Allowed {
+		t.Fatalf("after the revocation the chain still lets the doctor read: %+v", c)
+	}
+	if _, r := n.cliSHA("doctor", scanID); r.err == nil || !strings.Contains(r.combined(), "no access") {
+		t.Fatalf("the revoked doctor's CLI download: %v\n%s", r.err, r.combined())
+	}
+	if got, r := n.cliSHA("patient", scanID); r.err != nil || got != sha256File(t, scan) {
+		t.Fatalf("after the rotation the patient downloads %s (%v), want %s", got, r.err, sha256File(t, scan))
+	}
+}
+
+// stripTimestamp drops a Bundle's timestamp (the chain time it was made
+// at) and the layout, so that two exports compare by content.
+func stripTimestamp(bundle string) string {
+	var v map[string]any
+	if err := json.Unmarshal([]byte(bundle), &v); err != nil {
+		return "not JSON: " + bundle
+	}
+	delete(v, "timestamp")
+	out, _ := json.Marshal(v)
+	return string(out)
 }

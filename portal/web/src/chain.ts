@@ -108,19 +108,33 @@ export class Chain {
   }
 
   /**
-   * Simulates, signs and broadcasts msgs and waits for the block; a
-   * refusal becomes an Error that says what the chain said.
+   * Asks the chain, in simulation, whether it would accept msgs: a refusal
+   * becomes an Error that starts with context.
    */
-  async send(account: Account, msgs: EncodeObject[], memo = ""): Promise<DeliverTxResponse> {
+  async preflight(account: Account, msgs: EncodeObject[], context: string): Promise<void> {
+    try {
+      await this.signer(account).simulate(account.address, msgs, "");
+    } catch (e) {
+      throw new Error(`${context}: ${explain(e)}`);
+    }
+  }
+
+  /**
+   * Simulates, signs and broadcasts msgs and waits for the block; a
+   * refusal becomes an Error that says what the chain said (through wrap,
+   * when given).
+   */
+  async send(account: Account, msgs: EncodeObject[], memo = "", wrap?: (e: string) => string): Promise<DeliverTxResponse> {
     const client = this.signer(account);
     let res: DeliverTxResponse;
     try {
       res = await client.signAndBroadcast(account.address, msgs, 1.5, memo);
     } catch (e) {
-      throw new Error(explain(e));
+      throw new Error(wrap ? wrap(explain(e)) : explain(e));
     }
     if (res.code !== 0) {
-      throw new Error(`the chain refused the transaction (code ${res.code}): ${res.rawLog ?? ""}`);
+      const why = `the chain refused the transaction (code ${res.code}): ${res.rawLog ?? ""}`;
+      throw new Error(wrap ? wrap(why) : why);
     }
     return res;
   }

@@ -4,98 +4,49 @@
 
 import { toHex } from "@cosmjs/encoding";
 
-import { Account, accountFromMnemonic, Chain, explain, PortalConfig } from "./chain";
-import { KeyAlgorithm } from "./gen/medchain/access/v1/types";
-import { MsgCreateRecordResponse } from "./gen/medchain/records/v1/tx";
-import { KeyWrap, Record, RecordKind, recordKindToJSON, RecordStatus, recordStatusToJSON } from "./gen/medchain/records/v1/types";
-import { decryptStream, encryptFile, Vault } from "./vault";
+import { accountFromMnemonic, Chain, explain, PortalConfig } from "./chain";
+import { AccessRequest, Grant, KeyAlgorithm, Permission } from "./gen/medchain/access/v1/types";
+import { Record, RecordKind, RecordStatus, recordStatusToJSON } from "./gen/medchain/records/v1/types";
+import * as ops from "./ops";
+import { action, card, field, h, humanBytes, progressBar, say, select, setExplainer, time, $ } from "./ui";
+import { Vault } from "./vault";
+import { showDICOM } from "./viewer";
 import * as wasm from "./wasm";
 
-interface Session {
-  account: Account;
-  keyId: string;
-  publicKey: Uint8Array;
+setExplainer(explain);
+
+let ctx: ops.Ctx | undefined;
+let config: PortalConfig | undefined;
+let chain: Chain | undefined;
+let vault: Vault | undefined;
+
+function c(): ops.Ctx {
+  if (!ctx) throw new Error("sign in first");
+  return ctx;
 }
 
-const state: { config?: PortalConfig; chain?: Chain; vault?: Vault; session?: Session } = {};
+const PURPOSES = ["treatment", "emergency", "research", "payment", "operations", "patient_request"];
+const KINDS = ["dicom", "fhir", "pdf", "image", "genomic", "other"];
 
-// ---- small DOM helpers ----
-
-type Child = Node | string | null | undefined | false;
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record2 = {},
-  ...children: Child[]
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === false) continue;
-    if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v as EventListener);
-    else el.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c);
-  return el;
-}
-type Record2 = { [k: string]: string | number | boolean | undefined | ((e: Event) => void) };
-
-function $(id: string): HTMLElement {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`no element #${id}`);
-  return el;
-}
-
-/** Shows a message; errors are never a blank screen. */
-function say(text: string, kind: "info" | "error" | "ok" = "info"): void {
-  const m = $("message");
-  m.textContent = text;
-  m.className = "message " + kind;
-  m.hidden = false;
-}
-
-function fail(e: unknown): void {
-  say(explain(e), "error");
-  console.error(e);
-}
-
-function humanBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return (i === 0 ? n.toFixed(0) : n.toFixed(1)) + " " + units[i];
-}
-
-function kindName(k: RecordKind): string {
-  return recordKindToJSON(k).replace("RECORD_KIND_", "").toLowerCase();
-}
-
-async function sha256Hex(b: Blob): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", await b.arrayBuffer())));
-}
-
-// ---- start ----
+// ---- start and sign-in ----
 
 async function start(): Promise<void> {
-  const app = $("app");
   try {
     const res = await fetch("config.json", { cache: "no-store" });
     if (!res.ok) throw new Error(`the portal's configuration did not load (${res.status})`);
-    state.config = (await res.json()) as PortalConfig;
-    if (!state.config.wasm) {
-      throw new Error("this node was built without the portal's WebAssembly client: build it with `make build`");
-    }
+    config = (await res.json()) as PortalConfig;
+    if (!config.wasm) throw new Error("this node was built without the portal's WebAssembly client: build it with `make build`");
+    if (!config.chain_id) throw new Error("the node does not know its chain yet (it is starting): reload in a moment");
     await wasm.loadWasm("./");
-    state.chain = await Chain.connect(state.config);
-    state.vault = new Vault(new URL(state.config.vault, location.href).toString());
-    $("chain-id").textContent = state.config.chain_id || "(the node is starting)";
+    chain = await Chain.connect(config);
+    vault = new Vault(new URL(config.vault, location.href).toString());
+    $("chain-id").textContent = config.chain_id;
   } catch (e) {
-    fail(e);
+    say(explain(e), "error");
+    $("app").replaceChildren();
     return;
   }
-  app.replaceChildren(signInView());
+  $("app").replaceChildren(signInView());
 }
 
 function signInView(): HTMLElement {
@@ -104,76 +55,70 @@ function signInView(): HTMLElement {
     rows: 3,
     autocomplete: "off",
     spellcheck: "false",
-    placeholder: "24 words: held only in this page, never sent anywhere",
+    placeholder: "your 24 words: held only in this page, never sent anywhere",
   });
-  const button = h("button", { id: "sign-in", type: "button" }, "Sign in");
-  button.addEventListener("click", async () => {
-    button.disabled = true;
-    try {
-      await signIn(mnemonic.value);
-    } catch (e) {
-      fail(e);
-      button.disabled = false;
-    }
-  });
-  return h(
-    "section",
-    { class: "card" },
-    h("h2", {}, "Sign in"),
+  return card(
+    "sign-in-card",
+    "Sign in",
     h("p", {}, "Sign in with your account's mnemonic. It stays in this page: the node never sees it, or any key derived from it."),
     mnemonic,
-    button,
+    action("sign-in", "Sign in", () => signIn(mnemonic.value)),
   );
 }
 
 async function signIn(mnemonic: string): Promise<void> {
-  const config = state.config!;
   say("deriving your encryption key…");
-  const account = await accountFromMnemonic(mnemonic, config.bech32_prefix);
+  const account = await accountFromMnemonic(mnemonic, config!.bech32_prefix);
   const key = await wasm.deriveKey(account.address, account.signDoc);
-  state.session = { account, keyId: key.keyId, publicKey: key.publicKey };
+  ctx = { config: config!, chain: chain!, vault: vault!, session: { account, keyId: key.keyId, publicKey: key.publicKey } };
   $("who").textContent = account.address;
   $("message").hidden = true;
-  await showHome();
+  showHome();
 }
 
-// ---- home ----
+// ---- layout ----
 
-async function showHome(): Promise<void> {
-  const s = state.session!;
-  const app = $("app");
-  app.replaceChildren(
-    h(
-      "section",
-      { class: "card" },
-      h("h2", {}, "Your encryption key"),
-      h("p", {}, "Key id ", h("code", { id: "key-id" }, s.keyId), " ", h("span", { id: "key-status" }, "…")),
-      h("div", { id: "key-actions" }),
-    ),
-    uploadView(),
-    h(
-      "section",
-      { class: "card" },
-      h("h2", {}, "My records ", refreshButton()),
-      h("div", { id: "records" }, "loading…"),
-      h("div", { id: "download" }),
-    ),
+function showHome(): void {
+  const patient = h("div", { id: "patient-view" });
+  const clinician = h("div", { id: "clinician-view", hidden: true });
+  const tab = (id: string, label: string, show: HTMLElement, hide: HTMLElement, load: () => void) =>
+    action(id, label, async () => {
+      show.hidden = false;
+      hide.hidden = true;
+      load();
+    }, "tab");
+  $("app").replaceChildren(
+    keyCard(),
+    h("nav", { class: "tabs" }, tab("tab-patient", "My records (patient)", patient, clinician, () => void loadPatient(patient)),
+      tab("tab-clinician", "Shared with me (clinician)", clinician, patient, () => void loadClinician(clinician))),
+    patient,
+    clinician,
+    card("viewer-card", "Download and view", h("div", { id: "viewer-layer" }), h("div", { id: "download" })),
   );
-  await refreshKey();
-  await refreshRecords();
+  $("viewer-card").hidden = true;
+  void refreshKey();
+  void loadPatient(patient);
+}
+
+function keyCard(): HTMLElement {
+  return card(
+    "key-card",
+    "Your encryption key",
+    h("p", {}, "Key id ", h("code", { id: "key-id" }, c().session.keyId), " ", h("span", { id: "key-status" }, "…")),
+    h("div", { id: "key-actions" }),
+  );
 }
 
 async function refreshKey(): Promise<void> {
-  const s = state.session!;
-  const chain = state.chain!;
+  const s = c().session;
   const status = $("key-status");
   const actions = $("key-actions");
   actions.replaceChildren();
   let registered = "";
   try {
-    registered = (await chain.access.EncryptionKey({ address: s.account.address, keyId: "" })).key?.keyId ?? "";
+    registered = (await c().chain.access.EncryptionKey({ address: s.account.address, keyId: "" })).key?.keyId ?? "";
   } catch {
-    registered = ""; // not found
+    registered = "";
   }
   if (registered === s.keyId) {
     status.textContent = "registered on chain";
@@ -182,12 +127,10 @@ async function refreshKey(): Promise<void> {
   }
   status.textContent = registered ? `differs from the one on chain (${registered})` : "not registered yet";
   status.className = "warn";
-  const button = h("button", { id: "register-key", type: "button" }, "Register my encryption key");
-  button.addEventListener("click", async () => {
-    button.disabled = true;
-    try {
+  actions.append(
+    action("register-key", "Register my encryption key", async () => {
       say("registering your encryption key…");
-      await chain.send(s.account, [
+      await c().chain.send(s.account, [
         {
           typeUrl: "/medchain.access.v1.MsgRegisterEncryptionKey",
           value: { owner: s.account.address, algorithm: KeyAlgorithm.KEY_ALGORITHM_MLKEM768_X25519, publicKey: s.publicKey },
@@ -195,166 +138,144 @@ async function refreshKey(): Promise<void> {
       ]);
       say("your encryption key is registered", "ok");
       await refreshKey();
-    } catch (e) {
-      fail(e);
-      button.disabled = false;
-    }
-  });
-  actions.append(button);
+    }),
+  );
 }
 
-function refreshButton(): HTMLElement {
-  const b = h("button", { id: "refresh", type: "button", class: "small" }, "Refresh");
-  b.addEventListener("click", () => void refreshRecords());
-  return b;
+// ---- patient ----
+
+async function loadPatient(view: HTMLElement): Promise<void> {
+  if (view.childElementCount === 0) {
+    view.append(
+      uploadCard("upload", false),
+      card("records-card", h("span", {}, "My records ", action("refresh", "Refresh", () => refreshPatient(), "small")), h("div", { id: "records" }, "loading…")),
+      shareCard(),
+      card("grants-card", "Who can see my records", h("div", { id: "grants" }), h("div", { id: "revoke-progress" })),
+      card("inbox-card", "Access requests", h("div", { id: "inbox" })),
+      card(
+        "consent-card",
+        "Consent (FHIR R4)",
+        h("p", {}, "Every grant you gave, as FHIR Consent resources another hospital system can read."),
+        action("consent-export", "Export", () => exportConsent()),
+        h("div", { id: "consent" }),
+      ),
+      card("log-card", "Access log", h("div", { id: "access-log" }, "Choose a record's “Log” to see who read it.")),
+    );
+  }
+  await refreshPatient();
+}
+
+async function refreshPatient(): Promise<void> {
+  await Promise.all([refreshRecords(), refreshGrants(), refreshInbox()]);
 }
 
 async function refreshRecords(): Promise<void> {
-  const s = state.session!;
-  const chain = state.chain!;
   const box = $("records");
   try {
-    const records: Record[] = [];
-    let key: Uint8Array | undefined;
-    do {
-      const res = await chain.records.RecordsByOwner({
-        owner: s.account.address,
-        kind: RecordKind.RECORD_KIND_UNSPECIFIED,
-        status: RecordStatus.RECORD_STATUS_UNSPECIFIED,
-        pagination: { key: key ?? new Uint8Array(), offset: 0n, limit: 100n, countTotal: false, reverse: false },
-      });
-      records.push(...res.records);
-      key = res.pagination?.nextKey?.length ? res.pagination.nextKey : undefined;
-    } while (key);
+    const records = await ops.recordsOf(c(), c().session.account.address);
     if (records.length === 0) {
       box.replaceChildren(h("p", { id: "no-records" }, "No records yet."));
       return;
     }
-    const rows = records.map((r) => recordRow(r));
-    box.replaceChildren(
-      h(
-        "table",
-        { id: "records-table" },
-        h(
-          "thead",
-          {},
-          h("tr", {}, ...["id", "label", "kind", "size", "version", "status", "created", "organisation", ""].map((t) => h("th", {}, t))),
-        ),
-        h("tbody", {}, ...rows),
-      ),
-    );
+    box.replaceChildren(recordTable("records-table", records.map((r) => ({ record: r })), true));
   } catch (e) {
     box.textContent = "";
-    fail(e);
+    throw e;
   }
 }
 
-function recordRow(r: Record): HTMLElement {
-  const created = r.createdAt ? new Date(Number(r.createdAt.seconds) * 1000).toISOString().replace("T", " ").slice(0, 16) : "";
+function recordTable(id: string, rows: { record: Record; note?: string }[], owner: boolean): HTMLElement {
+  const head = ["id", "label", "kind", "size", "version", "status", "created", "organisation", owner ? "" : "owner", ""];
+  return h(
+    "table",
+    { id },
+    h("thead", {}, h("tr", {}, ...head.map((t) => h("th", {}, t)))),
+    h("tbody", {}, ...rows.map((x) => recordRow(x.record, owner))),
+  );
+}
+
+function recordRow(r: Record, owner: boolean): HTMLElement {
   const label = h("td", { class: "label" }, r.sealedLabel.length ? "(sealed)" : "");
-  const button = h("button", { type: "button", class: "download", "data-record": r.id.toString() }, "Download");
-  button.addEventListener("click", () => void download(r, button));
-  const row = h(
+  const active = r.status === RecordStatus.RECORD_STATUS_ACTIVE;
+  const buttons = h("td", { class: "actions" });
+  if (active) {
+    buttons.append(action("", "Download", () => downloadRecord(r), "small download"));
+    if (r.kind === RecordKind.RECORD_KIND_DICOM) buttons.append(action("", "View", () => viewRecord(r), "small view"));
+    if (owner) {
+      buttons.append(
+        action("", "Share", async () => prefillShare({ recordId: r.id }), "small share"),
+        action("", "Log", () => showLog(r.id), "small log"),
+      );
+    }
+  }
+  if (r.sealedLabel.length && active) {
+    void ops
+      .openRecordKey(c(), r.id)
+      .then((rk) => (label.textContent = wasm.openLabel(rk.key, r.owner, r.sealedLabel)))
+      .catch(() => undefined);
+  }
+  return h(
     "tr",
-    { id: `record-${r.id}` },
+    { id: `${owner ? "record" : "shared"}-${r.id}` },
     h("td", {}, r.id.toString()),
     label,
-    h("td", { class: "kind" }, kindName(r.kind)),
+    h("td", { class: "kind" }, ops.kindName(r.kind)),
     h("td", {}, humanBytes(Number(r.sizeBytes))),
     h("td", {}, r.version.toString()),
     h("td", {}, recordStatusToJSON(r.status).replace("RECORD_STATUS_", "").toLowerCase()),
-    h("td", {}, created),
+    h("td", {}, time(r.createdAt)),
     h("td", {}, r.organisation || "—"),
-    h("td", {}, r.status === RecordStatus.RECORD_STATUS_ACTIVE ? button : ""),
+    owner ? h("td", {}) : h("td", { class: "owner" }, h("code", {}, r.owner)),
+    buttons,
   );
-  if (r.sealedLabel.length) {
-    // Open the label with the record key, for the owner and readers only.
-    void openRecordKey(r)
-      .then((rk) => (label.textContent = wasm.openLabel(rk, r.owner, r.sealedLabel)))
-      .catch(() => undefined);
-  }
-  return row;
 }
 
-/** Fetches the reader's wrap (CheckAccess) and opens it. */
-async function openRecordKey(r: Record): Promise<Uint8Array> {
-  const s = state.session!;
-  const res = await state.chain!.access.CheckAccess({ recordId: r.id, grantee: s.account.address, permission: 1 });
-  if (!res.allowed) throw new Error(`record ${r.id}: you may not read it (${res.reason})`);
-  if (!res.wrap) throw new Error(`record ${r.id}: no wrap of key epoch ${res.keyEpoch} for you`);
-  return wasm.unwrap(s.account.address, res.wrap, {
-    chainId: state.config!.chain_id,
-    anchor: res.epochCid,
-    recordId: r.id,
-    keyEpoch: res.keyEpoch,
-    grantee: res.viaOrganisation || s.account.address,
-  });
+async function fetchRecord(r: Record): Promise<Blob> {
+  $("viewer-card").hidden = false;
+  $("viewer-card").scrollIntoView();
+  const bar = progressBar("download-progress", Number(r.sizeBytes));
+  $("download").replaceChildren(bar.el);
+  say(`downloading record ${r.id}…`);
+  return ops.download(c(), r, (n) => bar.set(n));
 }
 
-async function download(r: Record, button: HTMLButtonElement): Promise<void> {
-  const s = state.session!;
-  const vault = state.vault!;
-  const out = $("download");
-  button.disabled = true;
-  try {
-    say(`opening record ${r.id}…`);
-    const rk = await openRecordKey(r);
-    const ticket = await wasm.ticket(
-      {
-        purpose: "read",
-        reader: s.account.address,
-        chainId: state.config!.chain_id,
-        vault: await vault.vaultId(),
-        recordId: r.id,
-        version: r.version,
-        cid: r.cid,
-      },
-      s.account.signDoc,
-    );
-    const stream = await vault.fetchCAR(r.cid, ticket);
-    const bar = progressBar("download-progress", Number(r.sizeBytes));
-    out.replaceChildren(bar.el);
-    const blob = await decryptStream(stream, r.cid, Number(r.sizeBytes), rk, (n) => bar.set(n));
-    const name = `record-${r.id}.${kindExtension(r.kind)}`;
-    const link = h("a", { id: "download-link", href: URL.createObjectURL(blob), download: name }, `Save ${name}`);
-    out.replaceChildren(
-      h("p", {}, link, ` (${humanBytes(blob.size)}, every block verified; SHA-256 `, h("code", { id: "download-sha256" }, await sha256Hex(blob)), ")"),
-    );
-    say(`record ${r.id} downloaded and decrypted`, "ok");
-  } catch (e) {
-    fail(e);
-  } finally {
-    button.disabled = false;
-  }
+async function downloadRecord(r: Record): Promise<void> {
+  const blob = await fetchRecord(r);
+  const ext = { [RecordKind.RECORD_KIND_DICOM]: "dcm", [RecordKind.RECORD_KIND_FHIR]: "json", [RecordKind.RECORD_KIND_PDF]: "pdf" }[r.kind as number] ?? "bin";
+  const name = `record-${r.id}.${ext}`;
+  const sum = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", await blob.arrayBuffer())));
+  $("download").replaceChildren(
+    h(
+      "p",
+      {},
+      h("a", { id: "download-link", href: URL.createObjectURL(blob), download: name }, `Save ${name}`),
+      ` (${humanBytes(blob.size)}, every block verified; SHA-256 `,
+      h("code", { id: "download-sha256", "data-record": r.id.toString() }, sum),
+      ")",
+    ),
+  );
+  say(`record ${r.id} downloaded and decrypted`, "ok");
 }
 
-function kindExtension(k: RecordKind): string {
-  return { [RecordKind.RECORD_KIND_DICOM]: "dcm", [RecordKind.RECORD_KIND_FHIR]: "json", [RecordKind.RECORD_KIND_PDF]: "pdf" }[k as number] ?? "bin";
-}
-
-function progressBar(id: string, total: number): { el: HTMLElement; set(n: number, t?: number): void } {
-  const bar = h("progress", { id, max: Math.max(total, 1), value: 0 });
-  return {
-    el: bar,
-    set(n: number, t?: number) {
-      if (t) bar.max = t;
-      bar.value = n;
-    },
-  };
+async function viewRecord(r: Record): Promise<void> {
+  const blob = await fetchRecord(r);
+  $("download").replaceChildren();
+  say(`showing record ${r.id}…`);
+  const shown = await showDICOM($("viewer-layer"), blob, `record-${r.id}.dcm`);
+  $("viewer-layer").setAttribute("data-record", r.id.toString());
+  $("viewer-layer").setAttribute("data-drawn", String(shown.drawn));
+  say(`record ${r.id} shown in the viewer: ${shown.width}×${shown.height}, ${shown.drawn} pixels drawn`, "ok");
 }
 
 // ---- upload ----
 
-function uploadView(): HTMLElement {
-  const file = h("input", { id: "upload-file", type: "file" });
-  const label = h("input", { id: "upload-label", type: "text", maxlength: 128, placeholder: "label, sealed: only the record's readers see it" });
-  const owner = h("input", { id: "upload-owner", type: "text", placeholder: "owner (default: you)" });
-  const kind = h(
-    "select",
-    { id: "upload-kind" },
-    ...["auto", "dicom", "fhir", "pdf", "image", "genomic", "other"].map((k) => h("option", { value: k }, k)),
-  );
-  const drop = h("div", { id: "drop-zone", class: "drop" }, "Drop a file here, or choose one: ", file);
+function uploadCard(prefix: string, forPatient: boolean): HTMLElement {
+  const id = (s: string) => `${prefix}-${s}`;
+  const file = h("input", { id: id("file"), type: "file" });
+  const label = h("input", { id: id("label"), type: "text", maxlength: 128, placeholder: "label, sealed: only the record's readers see it" });
+  const owner = h("input", { id: id("owner"), type: "text", placeholder: forPatient ? "the patient's address (who granted you WRITE)" : "owner (default: you)" });
+  const kind = select(id("kind"), ["auto", ...KINDS]);
+  const drop = h("div", { id: id("drop"), class: "drop" }, "Drop a file here, or choose one: ", file);
   drop.addEventListener("dragover", (e) => {
     e.preventDefault();
     drop.classList.add("over");
@@ -366,149 +287,278 @@ function uploadView(): HTMLElement {
     const f = (e as DragEvent).dataTransfer?.files;
     if (f && f.length) file.files = f;
   });
-  const button = h("button", { id: "upload", type: "button" }, "Encrypt and upload");
-  const progress = h("div", { id: "upload-progress" });
-  button.addEventListener("click", async () => {
+  const progress = h("div", { id: id("progress") });
+  const run = async () => {
     const f = file.files?.[0];
-    if (!f) {
-      say("choose a file first", "error");
-      return;
-    }
-    button.disabled = true;
-    try {
-      await upload(f, label.value, owner.value.trim(), kind.value, progress);
-      await refreshRecords();
-    } catch (e) {
-      fail(e);
-    } finally {
-      button.disabled = false;
-    }
-  });
-  return h("section", { class: "card" }, h("h2", {}, "Upload"), drop, h("div", { class: "row" }, label, kind, owner), button, progress);
-}
-
-async function upload(file: File, label: string, ownerField: string, kindField: string, progress: HTMLElement): Promise<void> {
-  const s = state.session!;
-  const chain = state.chain!;
-  const vault = state.vault!;
-  const chainId = state.config!.chain_id;
-  if (file.size === 0) throw new Error(`${file.name} is empty: there is nothing to store`);
-  const owner = ownerField || s.account.address;
-  let kind: RecordKind;
-  if (kindField === "auto") {
-    const head = new Uint8Array(await file.slice(0, wasm.sniffBytes()).arrayBuffer());
-    kind = kindFromName(wasm.kindOf(head));
-  } else {
-    kind = kindFromName(kindField);
-  }
-  const status = await vault.status();
-  const estimate = wasm.encryptedSize(file.size);
-  if (status.max_upload_bytes && estimate > status.max_upload_bytes) {
-    throw new Error(`the file is ${humanBytes(file.size)}, about ${humanBytes(estimate)} encrypted; this vault accepts at most ${humanBytes(status.max_upload_bytes)} per upload`);
-  }
-
-  const readers = await newRecordReaders(owner, kind);
-  const recordKey = wasm.newRecordKey();
-  const sealedLabel = wasm.sealLabel(recordKey, owner, label);
-
-  const encBar = progressBar("encrypt-bar", file.size);
-  const sendBar = progressBar("upload-bar", 1);
-  progress.replaceChildren(h("label", {}, "encrypting ", encBar.el), h("label", {}, " uploading ", sendBar.el));
-  say(`encrypting ${file.name}…`);
-  const enc = await encryptFile(file, recordKey, (n, t) => encBar.set(n, t));
-  const wraps: KeyWrap[] = readers.map((k) => ({
-    grantee: k.owner,
-    keyId: k.keyId,
-    ciphertext: wasm.wrap(k.publicKey, recordKey, { chainId, anchor: enc.cid, recordId: 0n, keyEpoch: 0n, grantee: k.owner }),
-    recordId: 0n,
-    keyEpoch: 0n,
-  }));
-  const msg = {
-    typeUrl: "/medchain.records.v1.MsgCreateRecord",
-    value: {
-      creator: s.account.address,
-      owner,
-      cid: enc.cid,
-      kind,
-      sizeBytes: BigInt(enc.encryptedSize),
-      sealedLabel,
-      derivedFrom: 0n,
-      wraps,
-    },
+    if (!f) throw new Error("choose a file first");
+    if (forPatient && !owner.value.trim()) throw new Error("give the patient's address");
+    const enc = progressBar(id("encrypt-bar"), f.size);
+    const send = progressBar(id("send-bar"), 1);
+    progress.replaceChildren(h("label", {}, "encrypting ", enc.el), h("label", {}, " uploading ", send.el));
+    const res = await ops.upload(
+      c(),
+      f,
+      { owner: owner.value.trim(), label: label.value, kind: kind.value },
+      { encrypting: (n, t) => enc.set(n, t), sending: (n, t) => send.set(n, t), status: (t) => say(t) },
+    );
+    say(`record ${res.id} created: ${res.cid} (${ops.kindName(res.kind)}, ${humanBytes(res.encryptedSize)} encrypted) in block ${res.height}`, "ok");
+    progress.replaceChildren(h("span", { id: id("done"), "data-record": res.id.toString() }, `record ${res.id}`));
+    if (!forPatient) await refreshRecords();
   };
-  // Ask the chain first: a refused record moves no data.
-  const client = chain.signer(s.account);
-  try {
-    await client.simulate(s.account.address, [msg], "");
-  } catch (e) {
-    throw new Error(`the chain would refuse this record, nothing was uploaded: ${explain(e)}`);
-  }
-  say(`uploading ${humanBytes(enc.car.size)} of ciphertext to the vault…`);
-  const ticket = await wasm.ticket(
-    { purpose: "upload", reader: s.account.address, chainId, vault: await vault.vaultId(), size: enc.car.size },
-    s.account.signDoc,
+  return card(
+    id("card"),
+    forPatient ? "Upload for a patient" : "Upload",
+    drop,
+    h("div", { class: "row" }, label, kind, owner),
+    action(id("submit"), "Encrypt and upload", run),
+    progress,
   );
-  const stored = await vault.upload(enc.car, ticket, (n, t) => sendBar.set(n, t));
-  if (stored !== enc.cid) throw new Error(`the vault stored ${stored}, not ${enc.cid}`);
-  say("registering the record on chain…");
-  let res;
-  try {
-    res = await chain.send(s.account, [msg]);
-  } catch (e) {
-    throw new Error(`the payload is in the vault as ${enc.cid} but the record was not registered (the vault collects it later): ${explain(e)}`);
-  }
-  const created = res.msgResponses.find((m) => m.typeUrl === "/medchain.records.v1.MsgCreateRecordResponse");
-  const id = created ? MsgCreateRecordResponse.decode(created.value).id : 0n;
-  say(`record ${id} created: ${enc.cid} (${kindName(kind)}, ${humanBytes(enc.encryptedSize)} encrypted) in block ${res.height}`, "ok");
-  progress.replaceChildren(h("span", { id: "uploaded-record", "data-record": id.toString() }, `record ${id}`));
 }
 
-function kindFromName(name: string): RecordKind {
-  const k = (RecordKind as unknown as { [n: string]: number })["RECORD_KIND_" + name.toUpperCase()];
-  if (k === undefined) throw new Error(`unknown kind ${name}`);
-  return k as RecordKind;
+// ---- share, grants, revoke ----
+
+function shareCard(): HTMLElement {
+  const grantee = h("input", { id: "share-grantee", type: "text", placeholder: "the doctor's or hospital's address" });
+  const scope = select("share-scope", ["record", "all"]);
+  const record = h("input", { id: "share-record", type: "text", placeholder: "record id" });
+  const kinds = h("input", { id: "share-kinds", type: "text", placeholder: "for all: kinds, e.g. dicom,fhir (empty: every kind)" });
+  const permission = select("share-permission", ["read", "write"]);
+  const purpose = select("share-purpose", PURPOSES);
+  const expires = h("input", { id: "share-expires", type: "text", placeholder: "expires in, e.g. 30d, 12h (empty: until revoked)" });
+  const request = h("input", { id: "share-request", type: "hidden", value: "0" });
+  return card(
+    "share-card",
+    "Share",
+    h(
+      "div",
+      { class: "grid" },
+      field("with", grantee),
+      field("scope", scope),
+      field("record", record),
+      field("kinds", kinds),
+      field("permission", permission),
+      field("purpose", purpose),
+      field("expires", expires),
+    ),
+    request,
+    h("p", { id: "share-answers", class: "note" }),
+    action("share-submit", "Grant", async () => {
+      const f: ops.GrantForm = {
+        grantee: grantee.value.trim(),
+        recordId: scope.value === "record" ? BigInt(record.value.trim() || "0") : 0n,
+        kinds: scope.value === "all" ? kinds.value.split(",").map((k) => k.trim()).filter(Boolean).map(ops.kindFromName) : [],
+        permission: permission.value === "read" ? Permission.PERMISSION_READ : Permission.PERMISSION_WRITE,
+        purpose: ops.purposeFromName(purpose.value),
+        expiresInSeconds: parseDuration(expires.value.trim()),
+        requestId: BigInt(request.value || "0"),
+      };
+      if (!f.grantee) throw new Error("give the address to share with");
+      if (scope.value === "record" && f.recordId === 0n) throw new Error("give the record id, or choose scope all");
+      say("granting…");
+      const id = await ops.grant(c(), f);
+      say(`grant ${id} given to ${f.grantee}`, "ok");
+      request.value = "0";
+      $("share-answers").textContent = "";
+      await refreshPatient();
+    }),
+  );
 }
 
-/**
- * The keys a new record of owner must be wrapped for: the owner's, then
- * every grantee of the owner's live READ scope grants covering kind, as
- * x/records checks on create.
- */
-async function newRecordReaders(owner: string, kind: RecordKind) {
-  const chain = state.chain!;
-  const now = await chain.time();
-  const grantees = [owner];
-  let key: Uint8Array | undefined;
-  do {
-    const res = await chain.access.GrantsByOwner({
-      owner,
-      pagination: { key: key ?? new Uint8Array(), offset: 0n, limit: 100n, countTotal: false, reverse: false },
-    });
-    for (const g of res.grants) {
-      const live = !g.expiresAt || Number(g.expiresAt.seconds) * 1000 > now.getTime();
-      const covers = g.kinds.length === 0 || g.kinds.includes(kind);
-      if (g.recordId === 0n && g.permission === 1 && live && covers) grantees.push(g.grantee);
-    }
-    key = res.pagination?.nextKey?.length ? res.pagination.nextKey : undefined;
-  } while (key);
-  const keys = [];
-  for (const g of grantees) {
-    let k;
-    try {
-      k = (await chain.access.EncryptionKey({ address: g, keyId: "" })).key;
-    } catch (e) {
-      k = undefined;
-    }
-    if (!k) {
-      throw new Error(
-        g === state.session!.account.address
-          ? "register your encryption key first"
-          : `${g} has no encryption key on chain (it must register one first)`,
-      );
-    }
-    keys.push(k);
+function prefillShare(p: { recordId?: bigint; grantee?: string; request?: AccessRequest }): void {
+  const set = (id: string, v: string) => (($(id) as HTMLInputElement).value = v);
+  if (p.request) {
+    const r = p.request;
+    set("share-grantee", r.requester);
+    set("share-scope", r.recordId === 0n ? "all" : "record");
+    set("share-record", r.recordId === 0n ? "" : r.recordId.toString());
+    set("share-kinds", r.kinds.map(ops.kindName).join(","));
+    set("share-permission", ops.permissionName(r.permission));
+    set("share-purpose", ops.purposeName(r.purpose));
+    set("share-request", r.id.toString());
+    $("share-answers").textContent = `This grant answers request ${r.id}.`;
+  } else if (p.recordId) {
+    set("share-scope", "record");
+    set("share-record", p.recordId.toString());
   }
-  return keys;
+  $("share-card").scrollIntoView();
+}
+
+function parseDuration(s: string): number {
+  if (!s) return 0;
+  const m = s.match(/^(\d+)\s*([smhd])$/);
+  if (!m) throw new Error(`expiry "${s}": use a number and s, m, h or d, e.g. 30d`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "s" | "m" | "h" | "d"];
+}
+
+async function refreshGrants(): Promise<void> {
+  const grants = await ops.grantsByOwner(c(), c().session.account.address);
+  const box = $("grants");
+  if (grants.length === 0) {
+    box.replaceChildren(h("p", {}, "You have not shared anything."));
+    return;
+  }
+  box.replaceChildren(
+    h(
+      "table",
+      { id: "grants-table" },
+      h("thead", {}, h("tr", {}, ...["grant", "with", "what", "permission", "purpose", "expires", ""].map((t) => h("th", {}, t)))),
+      h("tbody", {}, ...grants.map(grantRow)),
+    ),
+  );
+}
+
+function grantRow(g: Grant): HTMLElement {
+  const what = g.recordId !== 0n ? `record ${g.recordId}` : g.kinds.length ? `all ${g.kinds.map(ops.kindName).join(", ")}` : "all records";
+  return h(
+    "tr",
+    { id: `grant-${g.id}` },
+    h("td", {}, g.id.toString()),
+    h("td", {}, h("code", {}, g.grantee)),
+    h("td", {}, what),
+    h("td", {}, ops.permissionName(g.permission)),
+    h("td", {}, ops.purposeName(g.purpose)),
+    h("td", {}, g.expiresAt ? time(g.expiresAt) : "until revoked"),
+    h(
+      "td",
+      {},
+      action("", "Revoke", async () => {
+        const bar = progressBar("revoke-bar", 1);
+        const note = h("span", { id: "revoke-status" });
+        $("revoke-progress").replaceChildren(bar.el, " ", note);
+        const rotated = await ops.revoke(c(), g, (text, done, total) => {
+          note.textContent = text;
+          bar.set(done, Math.max(total, 1));
+        });
+        note.textContent = rotated.length ? `revoked; ${rotated.length} record(s) re-encrypted under new keys` : "revoked";
+        say(`grant ${g.id} revoked` + (rotated.length ? `; rotated ${rotated.length} record(s)` : ""), "ok");
+        await refreshPatient();
+      }, "small revoke"),
+    ),
+  );
+}
+
+async function refreshInbox(): Promise<void> {
+  const requests = await ops.requestsToMe(c());
+  const box = $("inbox");
+  if (requests.length === 0) {
+    box.replaceChildren(h("p", {}, "No pending requests."));
+    return;
+  }
+  box.replaceChildren(
+    h(
+      "table",
+      { id: "inbox-table" },
+      h("thead", {}, h("tr", {}, ...["request", "from", "what", "permission", "purpose", "reason", ""].map((t) => h("th", {}, t)))),
+      h(
+        "tbody",
+        {},
+        ...requests.map((r) =>
+          h(
+            "tr",
+            { id: `request-${r.id}` },
+            h("td", {}, r.id.toString()),
+            h("td", {}, h("code", {}, r.requester)),
+            h("td", {}, r.recordId !== 0n ? `record ${r.recordId}` : "all records"),
+            h("td", {}, ops.permissionName(r.permission)),
+            h("td", {}, ops.purposeName(r.purpose)),
+            h("td", { class: "reason" }, ops.openReason(c(), r)),
+            h(
+              "td",
+              {},
+              action("", "Approve…", async () => prefillShare({ request: r }), "small approve"),
+              action("", "Deny", async () => {
+                await ops.deny(c(), r.id);
+                say(`request ${r.id} denied`, "ok");
+                await refreshInbox();
+              }, "small deny"),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+async function exportConsent(): Promise<void> {
+  const json = await ops.consentExport(c());
+  const url = URL.createObjectURL(new Blob([json], { type: "application/fhir+json" }));
+  $("consent").replaceChildren(
+    h("p", {}, h("a", { id: "consent-link", href: url, download: "consent.json" }, "Save consent.json")),
+    h("pre", { id: "consent-json" }, json),
+  );
+}
+
+async function showLog(recordId: bigint): Promise<void> {
+  const entries = await ops.accessLog(c(), recordId);
+  const box = $("access-log");
+  box.replaceChildren(
+    h("p", {}, `Record ${recordId}: ${entries.length} decision(s), newest last.`),
+    h(
+      "table",
+      { id: "access-log-table", "data-record": recordId.toString() },
+      h("thead", {}, h("tr", {}, ...["when", "reader", "outcome", "reason", "version"].map((t) => h("th", {}, t)))),
+      h(
+        "tbody",
+        {},
+        ...entries.map((e) =>
+          h("tr", { class: `log-${String(e.outcome)}` }, h("td", {}, String(e.time ?? "")), h("td", {}, h("code", {}, String(e.reader ?? ""))),
+            h("td", {}, String(e.outcome ?? "")), h("td", {}, String(e.reason ?? "")), h("td", {}, String(e.version ?? ""))),
+        ),
+      ),
+    ),
+  );
+  $("log-card").scrollIntoView();
+}
+
+// ---- clinician ----
+
+async function loadClinician(view: HTMLElement): Promise<void> {
+  if (view.childElementCount === 0) {
+    view.append(
+      card("shared-card", h("span", {}, "Records shared with me ", action("shared-refresh", "Refresh", () => refreshShared(), "small")), h("div", { id: "shared" })),
+      requestCard(),
+      uploadCard("clinician-upload", true),
+    );
+  }
+  await refreshShared();
+}
+
+async function refreshShared(): Promise<void> {
+  const rows = await ops.sharedWithMe(c());
+  const box = $("shared");
+  if (rows.length === 0) {
+    box.replaceChildren(h("p", { id: "nothing-shared" }, "Nothing is shared with you."));
+    return;
+  }
+  box.replaceChildren(recordTable("shared-table", rows, false));
+}
+
+function requestCard(): HTMLElement {
+  const owner = h("input", { id: "request-owner", type: "text", placeholder: "the patient's address" });
+  const record = h("input", { id: "request-record", type: "text", placeholder: "record id (empty: all their records)" });
+  const kinds = h("input", { id: "request-kinds", type: "text", placeholder: "for all: kinds, e.g. dicom" });
+  const permission = select("request-permission", ["read", "write"]);
+  const purpose = select("request-purpose", PURPOSES);
+  const reason = h("input", { id: "request-reason", type: "text", placeholder: "reason, sealed: only the patient reads it" });
+  return card(
+    "request-card",
+    "Request access",
+    h("div", { class: "grid" }, field("patient", owner), field("record", record), field("kinds", kinds), field("permission", permission),
+      field("purpose", purpose), field("reason", reason)),
+    action("request-submit", "Send request", async () => {
+      if (!owner.value.trim()) throw new Error("give the patient's address");
+      const id = await ops.requestAccess(c(), {
+        owner: owner.value.trim(),
+        recordId: BigInt(record.value.trim() || "0"),
+        kinds: kinds.value.split(",").map((k) => k.trim()).filter(Boolean).map(ops.kindFromName),
+        permission: permission.value === "read" ? Permission.PERMISSION_READ : Permission.PERMISSION_WRITE,
+        purpose: ops.purposeFromName(purpose.value),
+        reason: reason.value,
+      });
+      say(`request ${id} sent to ${owner.value.trim()}`, "ok");
+      $("request-card").setAttribute("data-request", id.toString());
+    }),
+  );
 }
 
 void start();

@@ -52,6 +52,15 @@ interface Api {
     read: () => Promise<Uint8Array | null>;
     write: (chunk: Uint8Array) => void;
   }): Promise<{ cid: string; encryptedSize: number }>;
+  reencrypt(o: {
+    cid: string;
+    encryptedSize: number;
+    oldKey: Uint8Array;
+    newKey: Uint8Array;
+    read: () => Promise<Uint8Array | null>;
+    write: (chunk: Uint8Array) => void;
+  }): Promise<{ cid: string; encryptedSize: number }>;
+  consentBundle(grantsJSON: string, now: string): string | Error;
   decrypt(o: {
     cid: string;
     encryptedSize: number;
@@ -114,3 +123,5 @@ export const sniffBytes = () => w().sniffBytes;
 export const ticket = (f: TicketFields, sign: DocSigner) => w().ticket(f, sign);
 export const encrypt = (o: Parameters<Api["encrypt"]>[0]) => w().encrypt(o);
 export const decrypt = (o: Parameters<Api["decrypt"]>[0]) => w().decrypt(o);
+export const reencrypt = (o: Parameters<Api["reencrypt"]>[0]) => w().reencrypt(o);
+export const consentBundle = (grantsJSON: string, now: string) => check(w().consentBundle(grantsJSON, now));

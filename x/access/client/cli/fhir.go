@@ -1,177 +1,35 @@
 package cli
 
 import (
-	"fmt"
-	"strconv"
 	"time"
 
+	"github.com/medchain/medchain/medclient/consent"
 	"github.com/medchain/medchain/x/access/types"
 )
 
-// Code systems and identifier systems of the FHIR R4 Consent resources
-// medchain prints. Accounts, grants and records are identified by
-// medchain-specific URNs a hospital system can map to its own patients and
-// practitioners.
-const (
-	systemAccount     = "urn:medchain:account"
-	systemGrant       = "urn:medchain:grant"
-	systemRecord      = "urn:medchain:record"
-	systemRecordKind  = "urn:medchain:record-kind"
-	systemScope       = "http://terminology.hl7.org/CodeSystem/consentscope"
-	systemCategory    = "http://loinc.org"
-	systemActCode     = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
-	systemActReason   = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
-	systemAction      = "http://terminology.hl7.org/CodeSystem/consentaction"
-	systemParticipant = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
-)
-
-// fhirPurpose maps a grant purpose to its v3 ActReason (purpose of use).
-var fhirPurpose = map[types.Purpose]coding{
-	types.PurposeTreatment:      {System: systemActReason, Code: "TREAT", Display: "treatment"},
-	types.PurposeEmergency:      {System: systemActReason, Code: "ETREAT", Display: "Emergency Treatment"},
-	types.PurposeResearch:       {System: systemActReason, Code: "HRESCH", Display: "healthcare research"},
-	types.PurposePayment:        {System: systemActReason, Code: "HPAYMT", Display: "healthcare payment"},
-	types.PurposeOperations:     {System: systemActReason, Code: "HOPERAT", Display: "healthcare operations"},
-	types.PurposePatientRequest: {System: systemActReason, Code: "PATRQT", Display: "patient requested"},
-}
-
-// fhirAction maps a permission to a consent action: READ is access to the
-// data, WRITE lets the grantee add (collect) data to the patient's records.
-var fhirAction = map[types.Permission]coding{
-	types.PermissionRead:  {System: systemAction, Code: "access", Display: "Access"},
-	types.PermissionWrite: {System: systemAction, Code: "collect", Display: "Collect"},
-}
-
-type coding struct {
-	System  string `json:"system"`
-	Code    string `json:"code"`
-	Display string `json:"display,omitempty"`
-}
-
-type codeableConcept struct {
-	Coding []coding `json:"coding"`
-	Text   string   `json:"text,omitempty"`
-}
-
-type identifier struct {
-	System string `json:"system"`
-	Value  string `json:"value"`
-}
-
-type reference struct {
-	Identifier identifier `json:"identifier"`
-}
-
-type period struct {
-	Start string `json:"start,omitempty"`
-	End   string `json:"end,omitempty"`
-}
-
-type provisionActor struct {
-	Role      codeableConcept `json:"role"`
-	Reference reference       `json:"reference"`
-}
-
-type provisionData struct {
-	Meaning   string    `json:"meaning"`
-	Reference reference `json:"reference"`
-}
-
-type provision struct {
-	Type    string            `json:"type"`
-	Period  *period           `json:"period,omitempty"`
-	Actor   []provisionActor  `json:"actor"`
-	Action  []codeableConcept `json:"action"`
-	Purpose []coding          `json:"purpose,omitempty"`
-	Class   []coding          `json:"class,omitempty"`
-	Data    []provisionData   `json:"data,omitempty"`
-}
-
-// Consent is a FHIR R4 Consent resource, with the elements medchain fills.
-type Consent struct {
-	ResourceType string            `json:"resourceType"`
-	ID           string            `json:"id"`
-	Identifier   []identifier      `json:"identifier"`
-	Status       string            `json:"status"`
-	Scope        codeableConcept   `json:"scope"`
-	Category     []codeableConcept `json:"category"`
-	Patient      reference         `json:"patient"`
-	DateTime     string            `json:"dateTime"`
-	Performer    []reference       `json:"performer"`
-	PolicyRule   codeableConcept   `json:"policyRule"`
-	Provision    provision         `json:"provision"`
-}
-
-// BundleEntry is one entry of a Bundle.
-type BundleEntry struct {
-	FullURL  string  `json:"fullUrl"`
-	Resource Consent `json:"resource"`
-}
-
-// Bundle is a FHIR R4 Bundle of type collection holding Consents.
-type Bundle struct {
-	ResourceType string        `json:"resourceType"`
-	Type         string        `json:"type"`
-	Timestamp    string        `json:"timestamp"`
-	Entry        []BundleEntry `json:"entry,omitempty"` // FHIR JSON has no empty arrays
-}
-
-func fhirTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-// ConsentOf expresses a grant as a FHIR R4 Consent: the patient (owner)
-// permits the grantee (actor, role "information recipient") the action
-// (access for READ, collect for WRITE) for the purpose of use, during the
-// grant's period, on one record (data) or on the kinds of a scope grant
-// (class; no class means all the patient's records). A grant whose expiry
-// has passed at now, and which EndBlock has not removed yet, is inactive.
-func ConsentOf(g types.Grant, now time.Time) Consent {
-	owner := reference{Identifier: identifier{System: systemAccount, Value: g.Owner}}
-	status := "active"
-	if !g.IsLive(now) {
-		status = "inactive"
-	}
-	p := provision{
-		Type:   "permit",
-		Period: &period{Start: fhirTime(g.CreatedAt)},
-		Actor: []provisionActor{{
-			Role:      codeableConcept{Coding: []coding{{System: systemParticipant, Code: "IRCP", Display: "information recipient"}}},
-			Reference: reference{Identifier: identifier{System: systemAccount, Value: g.Grantee}},
-		}},
-		Action: []codeableConcept{{Coding: []coding{fhirAction[g.Permission]}}},
-	}
-	if g.ExpiresAt != nil {
-		p.Period.End = fhirTime(*g.ExpiresAt)
-	}
-	if c, ok := fhirPurpose[g.Purpose]; ok {
-		p.Purpose = []coding{c}
-	}
-	if g.RecordId != 0 {
-		p.Data = []provisionData{{Meaning: "instance", Reference: reference{Identifier: identifier{System: systemRecord, Value: strconv.FormatUint(g.RecordId, 10)}}}}
+// consentGrant is what package consent needs of a grant.
+func consentGrant(g types.Grant) consent.Grant {
+	c := consent.Grant{
+		ID: g.Id, Owner: g.Owner, Grantee: g.Grantee, RecordID: g.RecordId,
+		Permission: g.Permission.Label(), Purpose: g.Purpose.Label(),
+		CreatedAt: g.CreatedAt, ExpiresAt: g.ExpiresAt,
 	}
 	for _, k := range g.Kinds {
-		p.Class = append(p.Class, coding{System: systemRecordKind, Code: k.Label()})
+		c.Kinds = append(c.Kinds, k.Label())
 	}
-	return Consent{
-		ResourceType: "Consent",
-		ID:           fmt.Sprintf("medchain-grant-%d", g.Id),
-		Identifier:   []identifier{{System: systemGrant, Value: strconv.FormatUint(g.Id, 10)}},
-		Status:       status,
-		Scope:        codeableConcept{Coding: []coding{{System: systemScope, Code: "patient-privacy", Display: "Privacy Consent"}}},
-		Category:     []codeableConcept{{Coding: []coding{{System: systemCategory, Code: "59284-0", Display: "Patient Consent"}}}},
-		Patient:      owner,
-		DateTime:     fhirTime(g.CreatedAt),
-		Performer:    []reference{owner},
-		PolicyRule:   codeableConcept{Coding: []coding{{System: systemActCode, Code: "OPTIN", Display: "opt-in"}}},
-		Provision:    p,
-	}
+	return c
+}
+
+// ConsentOf expresses a grant as a FHIR R4 Consent (see consent.Of).
+func ConsentOf(g types.Grant, now time.Time) consent.Consent {
+	return consent.Of(consentGrant(g), now)
 }
 
 // ConsentBundle puts the grants' Consents in a collection Bundle.
-func ConsentBundle(grants []types.Grant, now time.Time) Bundle {
-	b := Bundle{ResourceType: "Bundle", Type: "collection", Timestamp: fhirTime(now)}
+func ConsentBundle(grants []types.Grant, now time.Time) consent.Bundle {
+	cs := make([]consent.Grant, 0, len(grants))
 	for _, g := range grants {
-		c := ConsentOf(g, now)
-		b.Entry = append(b.Entry, BundleEntry{FullURL: "urn:medchain:grant:" + strconv.FormatUint(g.Id, 10), Resource: c})
+		cs = append(cs, consentGrant(g))
 	}
-	return b
+	return consent.NewBundle(cs, now)
 }
