@@ -543,6 +543,9 @@ func printSummary(w io.Writer, s summary) {
 	}
 	fmt.Fprintf(w, "\nEncrypted records: export MEDCHAIN_VAULT=http://%s (%s's vault), then see the README or run make demo-records.\n",
 		hostPort(st.Nodes[0].Ports.Vault), st.Nodes[0].Name)
+	fmt.Fprintf(w, "\nWeb portal: http://%s/portal/ (every hospital's vault serves it, e.g. http://%s/portal/ for %s).\n"+
+		"Sign in with an account's mnemonic from %s (alice: a patient; dr-grey: a doctor); it stays in the page.\n",
+		hostPort(st.Nodes[0].Ports.Vault), hostPort(st.Nodes[len(st.Nodes)-1].Ports.Vault), st.Nodes[len(st.Nodes)-1].Name, "config.yml")
 	fmt.Fprintf(w, "\nLogs: %s/<node>.log. Ctrl-C stops the network; running again resumes it.\n", s.rel(filepath.Join(filepath.Dir(st.ClientHome), logsDir)))
 }
 

@@ -44,6 +44,10 @@ type Config struct {
 	Denom string
 	// Bech32Prefix is the account address prefix.
 	Bech32Prefix string
+	// REST is the node's REST (gRPC-gateway) address, tcp://host:port, or
+	// "" when the API server is off. Wallets such as Keplr read accounts
+	// and balances there.
+	REST string
 }
 
 // clientConfig is GET /portal/config.json.
@@ -54,6 +58,10 @@ type clientConfig struct {
 	Denom        string `json:"denom"`
 	Bech32Prefix string `json:"bech32_prefix"`
 	Vault        string `json:"vault"`
+	// PublicRPC and REST are the node's own endpoints, for wallets that
+	// talk to the node directly (Keplr); the page itself uses RPC.
+	PublicRPC string `json:"public_rpc"`
+	REST      string `json:"rest,omitempty"`
 	// WASM is false when the node was built without the WebAssembly
 	// client (plain `go build`, not `make build`).
 	WASM bool `json:"wasm"`
@@ -93,13 +101,18 @@ func Handler(cfg Config) http.Handler {
 		c := clientConfig{
 			RPC: Prefix + "rpc", GasPrice: cfg.GasPrice, Denom: cfg.Denom,
 			Bech32Prefix: cfg.Bech32Prefix, Vault: "/", WASM: HasWASM(),
+			PublicRPC: publicAddress(cfg.RPC, r), REST: publicAddress(cfg.REST, r),
 		}
 		if cfg.ChainID != nil {
 			c.ChainID = cfg.ChainID()
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		_ = json.NewEncoder(w).Encode(c)
+		writeJSON(w, c)
+	})
+	mux.HandleFunc("GET "+Prefix+"chain.json", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, registryChain(cfg, r))
+	})
+	mux.HandleFunc("GET "+Prefix+"assetlist.json", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, registryAssets(cfg))
 	})
 	mux.HandleFunc("GET "+Prefix+"{path...}", func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -141,6 +154,33 @@ func httpAddress(rpc string) string {
 	}
 	if host, port, err := net.SplitHostPort(u.Host); err == nil && (host == "0.0.0.0" || host == "::" || host == "") {
 		u.Host = net.JoinHostPort("127.0.0.1", port)
+	}
+	return u.String()
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// publicAddress is addr (tcp://host:port) as a browser on the machine
+// that asked reaches it: http, and a wildcard host replaced by the host the
+// request came to.
+func publicAddress(addr string, r *http.Request) string {
+	if addr == "" {
+		return ""
+	}
+	u, err := url.Parse(httpAddress(addr))
+	if err != nil {
+		return ""
+	}
+	if host, port, err := net.SplitHostPort(u.Host); err == nil && (host == "127.0.0.1" || host == "localhost") {
+		if reqHost, _, err := net.SplitHostPort(r.Host); err == nil && reqHost != "127.0.0.1" && reqHost != "localhost" {
+			u.Host = net.JoinHostPort(reqHost, port)
+		}
 	}
 	return u.String()
 }

@@ -91,3 +91,46 @@ func TestPageAndConfig(t *testing.T) {
 	require.Equal(t, "med", cfg["bech32_prefix"])
 	require.Equal(t, portal.HasWASM(), cfg["wasm"])
 }
+
+// chain.json and assetlist.json follow the cosmos/chain-registry format
+// with this node's chain id, denom and endpoints, as a browser reaches
+// them.
+func TestChainRegistryFiles(t *testing.T) {
+	h := portal.Handler(portal.Config{
+		ChainID: func() string { return "medchain-local-1" }, RPC: "tcp://0.0.0.0:27001", REST: "tcp://127.0.0.1:27003",
+		GasPrice: "0.025umed", Denom: "umed", Bech32Prefix: "med",
+	})
+	get := func(path string) map[string]any {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Host = "hospital.example:27005"
+		h.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code, path)
+		var v map[string]any
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &v))
+		return v
+	}
+	chain := get("/portal/chain.json")
+	for _, field := range []string{"chain_name", "chain_type", "chain_id", "bech32_prefix", "slip44", "fees", "staking", "apis", "daemon_name"} {
+		require.Contains(t, chain, field)
+	}
+	require.Equal(t, "medchain-local-1", chain["chain_id"])
+	require.Equal(t, "medchainlocal", chain["chain_name"])
+	require.Equal(t, "med", chain["bech32_prefix"])
+	require.EqualValues(t, 118, chain["slip44"])
+	fee := chain["fees"].(map[string]any)["fee_tokens"].([]any)[0].(map[string]any)
+	require.Equal(t, "umed", fee["denom"])
+	require.EqualValues(t, 0.025, fee["average_gas_price"])
+	apis := chain["apis"].(map[string]any)
+	require.Equal(t, "http://hospital.example:27001", apis["rpc"].([]any)[0].(map[string]any)["address"], "a wildcard RPC host is the host asked")
+	require.Equal(t, "http://hospital.example:27003", apis["rest"].([]any)[0].(map[string]any)["address"])
+
+	assets := get("/portal/assetlist.json")
+	require.Equal(t, "medchainlocal", assets["chain_name"])
+	asset := assets["assets"].([]any)[0].(map[string]any)
+	require.Equal(t, "umed", asset["base"])
+	require.Equal(t, "med", asset["display"])
+	require.Equal(t, "MED", asset["symbol"])
+	units := asset["denom_units"].([]any)
+	require.EqualValues(t, 6, units[1].(map[string]any)["exponent"])
+}

@@ -72,6 +72,9 @@ type Config struct {
 	// GasPrice is the fee price the portal offers, read from app.toml's
 	// minimum-gas-prices (not a [vault] key).
 	GasPrice string `mapstructure:"-"`
+	// APIAddress is app.toml's api.address when the API server is on (not
+	// a [vault] key): the portal tells wallets about it.
+	APIAddress string `mapstructure:"-"`
 }
 
 // Upload authorisation modes.
@@ -277,6 +280,9 @@ func ReadConfig(opts servertypes.AppOptions) (Config, error) {
 	}
 	if v := opts.Get("minimum-gas-prices"); v != nil {
 		c.GasPrice = cast.ToString(v)
+	}
+	if on := opts.Get("api.enable"); on != nil && cast.ToBool(on) {
+		c.APIAddress = cast.ToString(opts.Get("api.address"))
 	}
 	if v := get("gate-trust-period"); v != nil {
 		if c.GateTrustPeriod, err = cast.ToDurationE(v); err != nil {

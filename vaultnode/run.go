@@ -199,7 +199,7 @@ func withPortal(vaultHandler http.Handler, cfg Config, rpcAddr string, chainID f
 	mux := http.NewServeMux()
 	mux.Handle(portal.Prefix, portal.Handler(portal.Config{
 		ChainID: chainID, RPC: rpcAddr, GasPrice: gasPrice, Denom: denom,
-		Bech32Prefix: sdk.GetConfig().GetBech32AccountAddrPrefix(),
+		Bech32Prefix: sdk.GetConfig().GetBech32AccountAddrPrefix(), REST: cfg.APIAddress,
 	}))
 	mux.Handle("/portal", http.RedirectHandler(portal.Prefix, http.StatusMovedPermanently))
 	mux.Handle("/", vaultHandler)

@@ -4,7 +4,7 @@
 
 import { Secp256k1HdWallet, serializeSignDoc, StdSignDoc } from "@cosmjs/amino";
 import { fromBase64, fromUtf8 } from "@cosmjs/encoding";
-import { DirectSecp256k1HdWallet, EncodeObject, GeneratedType, Registry } from "@cosmjs/proto-signing";
+import { DirectSecp256k1HdWallet, EncodeObject, GeneratedType, OfflineSigner, Registry } from "@cosmjs/proto-signing";
 import {
   createProtobufRpcClient,
   defaultRegistryTypes,
@@ -28,6 +28,8 @@ export interface PortalConfig {
   denom: string;
   bech32_prefix: string;
   vault: string;
+  public_rpc: string;
+  rest?: string;
   wasm: boolean;
 }
 
@@ -49,8 +51,8 @@ export function registry(): Registry {
 /** A signed-in account: its address and two views of one mnemonic. */
 export interface Account {
   address: string;
-  /** Signs transactions (SIGN_MODE_DIRECT). */
-  direct: DirectSecp256k1HdWallet;
+  /** Signs transactions: the page's wallet, or Keplr's. */
+  direct: OfflineSigner;
   /** Signs ADR-036 documents: key derivation and vault tickets. */
   signDoc: DocSigner;
 }
@@ -73,6 +75,68 @@ export async function accountFromMnemonic(mnemonic: string, prefix: string): Pro
     return { signature: fromBase64(res.signature.signature), pubKey: fromBase64(res.signature.pub_key.value) };
   };
   return { address: acc.address, direct, signDoc };
+}
+
+/** The part of Keplr's injected API the portal uses. */
+interface Keplr {
+  experimentalSuggestChain(info: object): Promise<void>;
+  enable(chainId: string): Promise<void>;
+  getKey(chainId: string): Promise<{ bech32Address: string; isNanoLedger: boolean }>;
+  getOfflineSigner(chainId: string): OfflineSigner;
+  signArbitrary(chainId: string, signer: string, data: Uint8Array): Promise<{ signature: string; pub_key: { value: string } }>;
+}
+
+export function keplr(): Keplr | undefined {
+  return (globalThis as unknown as { keplr?: Keplr }).keplr;
+}
+
+/**
+ * Signs in with Keplr: suggests the chain (from the node's chain.json),
+ * signs transactions in Keplr (direct), and derives the encryption key
+ * with signArbitrary, which signs the same ADR-036 document the CLI does,
+ * so the key is the one `medchaind keys encryption-key` shows.
+ */
+export async function accountFromKeplr(config: PortalConfig): Promise<Account> {
+  const k = keplr();
+  if (!k) throw new Error("Keplr is not installed in this browser");
+  const { display, exponent } = displayDenom(config.denom);
+  const currency = { coinDenom: display.toUpperCase(), coinMinimalDenom: config.denom, coinDecimals: exponent };
+  const price = parseFloat(config.gas_price) || 0;
+  const prefix = config.bech32_prefix;
+  await k.experimentalSuggestChain({
+    chainId: config.chain_id,
+    chainName: `medchain (${config.chain_id})`,
+    rpc: config.public_rpc,
+    rest: config.rest ?? "",
+    bip44: { coinType: 118 },
+    bech32Config: {
+      bech32PrefixAccAddr: prefix,
+      bech32PrefixAccPub: prefix + "pub",
+      bech32PrefixValAddr: prefix + "valoper",
+      bech32PrefixValPub: prefix + "valoperpub",
+      bech32PrefixConsAddr: prefix + "valcons",
+      bech32PrefixConsPub: prefix + "valconspub",
+    },
+    currencies: [currency],
+    feeCurrencies: [{ ...currency, gasPriceStep: { low: price, average: price, high: Math.max(price, 0.025) } }],
+    stakeCurrency: currency,
+    features: [],
+  });
+  await k.enable(config.chain_id);
+  const key = await k.getKey(config.chain_id);
+  const address = key.bech32Address;
+  const signDoc: DocSigner = async (doc: Uint8Array) => {
+    const parsed = JSON.parse(fromUtf8(doc)) as StdSignDoc;
+    const data = fromBase64((parsed.msgs[0].value as { data: string }).data);
+    const res = await k.signArbitrary(config.chain_id, address, data);
+    return { signature: fromBase64(res.signature), pubKey: fromBase64(res.pub_key.value) };
+  };
+  return { address, direct: k.getOfflineSigner(config.chain_id), signDoc };
+}
+
+/** The denom a person reads: "umed" is "med" with 6 decimals. */
+export function displayDenom(base: string): { display: string; exponent: number } {
+  return base.startsWith("u") && base.length > 1 ? { display: base.slice(1), exponent: 6 } : { display: base, exponent: 0 };
 }
 
 export class Chain {

@@ -4,7 +4,7 @@
 
 import { toHex } from "@cosmjs/encoding";
 
-import { accountFromMnemonic, Chain, explain, PortalConfig } from "./chain";
+import { Account, accountFromKeplr, accountFromMnemonic, Chain, explain, keplr, PortalConfig } from "./chain";
 import { AccessRequest, Grant, KeyAlgorithm, Permission } from "./gen/medchain/access/v1/types";
 import { Record, RecordKind, RecordStatus, recordStatusToJSON } from "./gen/medchain/records/v1/types";
 import * as ops from "./ops";
@@ -60,15 +60,18 @@ function signInView(): HTMLElement {
   return card(
     "sign-in-card",
     "Sign in",
-    h("p", {}, "Sign in with your account's mnemonic. It stays in this page: the node never sees it, or any key derived from it."),
+    keplr()
+      ? h("p", {}, action("sign-in-keplr", "Sign in with Keplr", async () => signIn(await accountFromKeplr(config!))),
+          " Keplr signs; your encryption key is derived from a signature it makes, as the CLI does.")
+      : h("p", { class: "note" }, "With the Keplr wallet installed, you can sign in with it instead of a mnemonic."),
+    h("p", {}, "Or sign in with your account's mnemonic (for development and tests). It stays in this page: the node never sees it, or any key derived from it."),
     mnemonic,
-    action("sign-in", "Sign in", () => signIn(mnemonic.value)),
+    action("sign-in", "Sign in", async () => signIn(await accountFromMnemonic(mnemonic.value, config!.bech32_prefix))),
   );
 }
 
-async function signIn(mnemonic: string): Promise<void> {
+async function signIn(account: Account): Promise<void> {
   say("deriving your encryption key…");
-  const account = await accountFromMnemonic(mnemonic, config!.bech32_prefix);
   const key = await wasm.deriveKey(account.address, account.signDoc);
   ctx = { config: config!, chain: chain!, vault: vault!, session: { account, keyId: key.keyId, publicKey: key.publicKey } };
   $("who").textContent = account.address;
