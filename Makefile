@@ -26,6 +26,7 @@ build: portal-wasm
 portal-wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o portal/dist/medchain.wasm ./portal/wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" portal/dist/wasm_exec.js
+	gzip -9 -n -k -f portal/dist/medchain.wasm
 
 ## install: install medchaind into $GOBIN
 install: portal-wasm

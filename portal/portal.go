@@ -133,6 +133,14 @@ func Handler(cfg Config) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		if strings.HasSuffix(r.URL.Path, ".wasm") {
 			h.Set("Content-Type", "application/wasm")
+			h.Add("Vary", "Accept-Encoding")
+			// make build stores the module gzipped too (15 MB, 4 MB
+			// compressed): send that to a browser that takes it.
+			if gz := r.PathValue("path") + ".gz"; acceptsGzip(r) && exists(static, gz) {
+				h.Set("Content-Encoding", "gzip")
+				http.ServeFileFS(w, r, static, gz)
+				return
+			}
 		}
 		files.ServeHTTP(w, r)
 	})
@@ -140,6 +148,20 @@ func Handler(cfg Config) http.Handler {
 		http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
 	})
 	return mux
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		if strings.TrimSpace(strings.SplitN(part, ";", 2)[0]) == "gzip" {
+			return true
+		}
+	}
+	return false
+}
+
+func exists(fsys fs.FS, name string) bool {
+	_, err := fs.Stat(fsys, name)
+	return err == nil
 }
 
 // httpAddress turns tcp://host:port into http://host:port, with a
