@@ -169,8 +169,17 @@ func New(
 	validatorCodec := address.NewBech32Codec(Bech32PrefixValAddr)
 	consensusCodec := address.NewBech32Codec(Bech32PrefixConsAddr)
 
+	// The merged registry links every file's imports. proto.HybridResolver
+	// builds a gogo-only file (medchain's modules have no APIv2 twin) with
+	// its imports of other gogo-only files as placeholders, so amino-JSON
+	// sign bytes dropped every field of a nested message from another file
+	// (a record's KeyWrap) and a Ledger could not sign for medchain.
+	protoFiles, err := proto.MergedRegistry()
+	if err != nil {
+		panic(err)
+	}
 	interfaceRegistry, err := codectypes.NewInterfaceRegistryWithOptions(codectypes.InterfaceRegistryOptions{
-		ProtoFiles: proto.HybridResolver,
+		ProtoFiles: protoFiles,
 		SigningOptions: signing.Options{
 			AddressCodec:          accountCodec,
 			ValidatorAddressCodec: validatorCodec,

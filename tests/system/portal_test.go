@@ -190,20 +190,25 @@ func (b *browser) signIn(portalURL, mnemonic string) {
 		chromedp.WaitVisible(chromedp.CSS("#key-id")))
 }
 
-// click clicks sel once it is visible. The click is the element's own
+// click clicks sel once it is visible, hiding the page's message first so
+// that pageSays waits for what this click makes the page say. The click is
+// the element's own
 // (HTMLElement.click): a mouse click at coordinates can land beside a
 // button the page has just scrolled away from.
 func (b *browser) click(what, sel string, timeout time.Duration) {
 	b.t.Helper()
 	b.do(what, timeout, chromedp.WaitVisible(chromedp.CSS(sel)))
 	value(b, what, 10*time.Second, chromedp.Evaluate[bool](fmt.Sprintf(
-		`(() => { const e = document.querySelector(%q); e.scrollIntoView(); e.click(); return true; })()`, sel)))
+		`(() => { const m = document.getElementById("message"); if (m) m.hidden = true;
+		 const e = document.querySelector(%q); e.scrollIntoView(); e.click(); return true; })()`, sel)))
 }
 
-// fill replaces the value of the input sel with text.
+// fill replaces the value of the input or select sel with text.
 func (b *browser) fill(sel, text string) {
 	b.t.Helper()
-	b.do("fill "+sel, 10*time.Second, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), text))
+	b.do("fill "+sel, 10*time.Second, chromedp.WaitVisible(chromedp.CSS(sel)))
+	value(b, "fill "+sel, 10*time.Second, chromedp.Evaluate[bool](fmt.Sprintf(
+		`(() => { document.querySelector(%q).value = %q; return true; })()`, sel, text)))
 }
 
 // pageSays waits until the page's message says want (an error message
@@ -240,7 +245,18 @@ func (n *node) cliSHA(from string, id uint64) (string, result) {
 // the page is approved in the inbox; the consent export is the CLI's; the
 // access log shows the doctor's read; and revoking in the page rotates the
 // key, after which the doctor is refused.
+//
+// It runs twice: once signing transactions in direct mode (a software
+// wallet, Keplr) and once in amino-JSON (a Ledger), so that every message
+// the portal sends is also signed the way the chain rebuilds an amino
+// sign document.
 func TestPortalInTheBrowser(t *testing.T) {
+	for _, mode := range []string{"direct", "amino-json"} {
+		t.Run(mode, func(t *testing.T) { portalScenario(t, mode) })
+	}
+}
+
+func portalScenario(t *testing.T, mode string) {
 	corpus := os.Getenv("MEDCHAIN_DICOM_CORPUS")
 	if corpus == "" {
 		t.Fatal("MEDCHAIN_DICOM_CORPUS is not set: run scripts/dicom-corpus.sh (make test-e2e does)")
@@ -257,6 +273,9 @@ func TestPortalInTheBrowser(t *testing.T) {
 	n.mustTx("doctor", "access", "register-key")
 	n.mustTx("val", "access", "register-key")
 	portalURL := n.vault + "/portal/"
+	if mode == "amino-json" {
+		portalURL += "?sign=amino"
+	}
 	b := newBrowser(t)
 
 	// Sign in with the mnemonic, held only in the page.
@@ -394,13 +413,26 @@ func TestPortalInTheBrowser(t *testing.T) {
 	b.fill("#request-reason", "follow-up of the CT")
 	b.click("send the request", "#request-submit", 10*time.Second)
 	b.pageSays("sent to "+patient, 60*time.Second)
+	granted := value(b, "read the request id", 10*time.Second, chromedp.AttributeValue(chromedp.CSS("#request-card"), "data-request")).Value
 	b.screenshot("clinician")
+	// A second request, which the patient will deny.
+	b.fill("#request-permission", "write")
+	b.fill("#request-purpose", "operations")
+	b.fill("#request-reason", "")
+	b.click("send the request", "#request-submit", 10*time.Second)
+	b.pageSays("sent to "+patient, 60*time.Second)
+	denied := value(b, "read the request id", 10*time.Second, chromedp.AttributeValue(chromedp.CSS("#request-card"), "data-request")).Value
+	if denied == granted {
+		t.Fatalf("both requests are %s", denied)
+	}
 
 	// The patient sees the reason in the inbox and approves.
 	b.signIn(portalURL, patientWords)
-	b.waitText("#inbox-table .reason", "follow-up of the CT", 30*time.Second)
+	b.waitText("#request-"+granted+" .reason", "follow-up of the CT", 30*time.Second)
 	b.screenshot("inbox")
-	b.click("approve", "#inbox-table button.approve", 10*time.Second)
+	b.click("deny", "#request-"+denied+" button.deny", 10*time.Second)
+	b.pageSays("request "+denied+" denied", 60*time.Second)
+	b.click("approve", "#request-"+granted+" button.approve", 10*time.Second)
 	b.click("grant", "#share-submit", 10*time.Second)
 	b.pageSays("given to "+doctor, 60*time.Second)
 	var inbox []json.RawMessage

@@ -6,6 +6,8 @@ import { Secp256k1HdWallet, serializeSignDoc, StdSignDoc } from "@cosmjs/amino";
 import { fromBase64, fromUtf8 } from "@cosmjs/encoding";
 import { DirectSecp256k1HdWallet, EncodeObject, GeneratedType, OfflineSigner, Registry } from "@cosmjs/proto-signing";
 import {
+  AminoTypes,
+  createDefaultAminoConverters,
   createProtobufRpcClient,
   defaultRegistryTypes,
   DeliverTxResponse,
@@ -19,6 +21,7 @@ import * as accessQuery from "./gen/medchain/access/v1/query";
 import * as accessTx from "./gen/medchain/access/v1/tx";
 import * as recordsQuery from "./gen/medchain/records/v1/query";
 import * as recordsTx from "./gen/medchain/records/v1/tx";
+import { medchainAminoConverters } from "./amino";
 import type { DocSigner } from "./wasm";
 
 export interface PortalConfig {
@@ -52,17 +55,20 @@ export function registry(): Registry {
 export interface Account {
   address: string;
   /** Signs transactions: the page's wallet, or Keplr's. */
-  direct: OfflineSigner;
+  signer: OfflineSigner;
   /** Signs ADR-036 documents: key derivation and vault tickets. */
   signDoc: DocSigner;
 }
 
-/** Opens a mnemonic held only in this page (development and tests). */
-export async function accountFromMnemonic(mnemonic: string, prefix: string): Promise<Account> {
+/**
+ * Opens a mnemonic held only in this page (development and tests). With
+ * amino, transactions are signed in amino-JSON, as a Ledger signs.
+ */
+export async function accountFromMnemonic(mnemonic: string, prefix: string, amino = false): Promise<Account> {
   const words = mnemonic.trim().split(/\s+/).join(" ");
-  const amino = await Secp256k1HdWallet.fromMnemonic(words, { prefix });
+  const aminoWallet = await Secp256k1HdWallet.fromMnemonic(words, { prefix });
   const direct = await DirectSecp256k1HdWallet.fromMnemonic(words, { prefix });
-  const [acc] = await amino.getAccounts();
+  const [acc] = await aminoWallet.getAccounts();
   const signDoc: DocSigner = async (doc: Uint8Array) => {
     const parsed = JSON.parse(fromUtf8(doc)) as StdSignDoc;
     // CosmJS re-serializes the document; it must be byte for byte what Go
@@ -71,10 +77,10 @@ export async function accountFromMnemonic(mnemonic: string, prefix: string): Pro
     if (again.length !== doc.length || again.some((b, i) => b !== doc[i])) {
       throw new Error("the sign document does not serialize canonically");
     }
-    const res = await amino.signAmino(acc.address, parsed);
+    const res = await aminoWallet.signAmino(acc.address, parsed);
     return { signature: fromBase64(res.signature.signature), pubKey: fromBase64(res.signature.pub_key.value) };
   };
-  return { address: acc.address, direct, signDoc };
+  return { address: acc.address, signer: amino ? aminoWallet : direct, signDoc };
 }
 
 /** The part of Keplr's injected API the portal uses. */
@@ -83,6 +89,7 @@ interface Keplr {
   enable(chainId: string): Promise<void>;
   getKey(chainId: string): Promise<{ bech32Address: string; isNanoLedger: boolean }>;
   getOfflineSigner(chainId: string): OfflineSigner;
+  getOfflineSignerOnlyAmino(chainId: string): OfflineSigner;
   signArbitrary(chainId: string, signer: string, data: Uint8Array): Promise<{ signature: string; pub_key: { value: string } }>;
 }
 
@@ -131,7 +138,9 @@ export async function accountFromKeplr(config: PortalConfig): Promise<Account> {
     const res = await k.signArbitrary(config.chain_id, address, data);
     return { signature: fromBase64(res.signature), pubKey: fromBase64(res.pub_key.value) };
   };
-  return { address, direct: k.getOfflineSigner(config.chain_id), signDoc };
+  // A Ledger signs amino-JSON only.
+  const signer = key.isNanoLedger ? k.getOfflineSignerOnlyAmino(config.chain_id) : k.getOfflineSigner(config.chain_id);
+  return { address, signer, signDoc };
 }
 
 /** The denom a person reads: "umed" is "med" with 6 decimals. */
@@ -163,8 +172,9 @@ export class Chain {
   }
 
   signer(account: Account): SigningStargateClient {
-    return SigningStargateClient.createWithSigner(this.comet, account.direct, {
+    return SigningStargateClient.createWithSigner(this.comet, account.signer, {
       registry: registry(),
+      aminoTypes: new AminoTypes({ ...createDefaultAminoConverters(), ...medchainAminoConverters() }),
       gasPrice: GasPrice.fromString(this.config.gas_price || "0" + this.config.denom),
       broadcastPollIntervalMs: 500,
       broadcastTimeoutMs: 60_000,

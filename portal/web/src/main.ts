@@ -66,7 +66,10 @@ function signInView(): HTMLElement {
       : h("p", { class: "note" }, "With the Keplr wallet installed, you can sign in with it instead of a mnemonic."),
     h("p", {}, "Or sign in with your account's mnemonic (for development and tests). It stays in this page: the node never sees it, or any key derived from it."),
     mnemonic,
-    action("sign-in", "Sign in", async () => signIn(await accountFromMnemonic(mnemonic.value, config!.bech32_prefix))),
+    // ?sign=amino signs transactions in amino-JSON, as a Ledger does.
+    action("sign-in", "Sign in", async () =>
+      signIn(await accountFromMnemonic(mnemonic.value, config!.bech32_prefix, new URLSearchParams(location.search).get("sign") === "amino")),
+    ),
   );
 }
 
