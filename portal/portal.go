@@ -44,6 +44,9 @@ type Config struct {
 	Denom string
 	// Bech32Prefix is the account address prefix.
 	Bech32Prefix string
+	// PeerVaults returns the vault URLs registered on chain (the other
+	// hospitals'), which the page may read replicas from; nil: none.
+	PeerVaults func() []string
 	// REST is the node's REST (gRPC-gateway) address, tcp://host:port, or
 	// "" when the API server is off. Wallets such as Keplr read accounts
 	// and balances there.
@@ -126,9 +129,11 @@ func Handler(cfg Config) http.Handler {
 				"style-src 'unsafe-inline'; img-src data: blob:; frame-ancestors 'self'")
 		} else {
 			// The page holds a mnemonic in memory: no framing, no
-			// third-party scripts, no eval, nothing but this origin.
+			// third-party scripts, no eval, and it connects to this origin
+			// and to the hospitals' vaults the chain lists (for replicas)
+			// only.
 			h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "+
-				"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'")
+				"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'"+peerOrigins(cfg)+"; frame-ancestors 'none'")
 		}
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
@@ -149,6 +154,24 @@ func Handler(cfg Config) http.Handler {
 		http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
 	})
 	return mux
+}
+
+// peerOrigins lists the registered vaults' origins for a CSP, each
+// checked to be a plain http(s) origin so that no chain value can inject a
+// directive.
+func peerOrigins(cfg Config) string {
+	if cfg.PeerVaults == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, v := range cfg.PeerVaults() {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(u.Host, " ;,'\"") {
+			continue
+		}
+		b.WriteString(" " + u.Scheme + "://" + u.Host)
+	}
+	return b.String()
 }
 
 func acceptsGzip(r *http.Request) bool {

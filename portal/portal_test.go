@@ -134,3 +134,21 @@ func TestChainRegistryFiles(t *testing.T) {
 	units := asset["denom_units"].([]any)
 	require.EqualValues(t, 6, units[1].(map[string]any)["exponent"])
 }
+
+// The page may connect to the hospitals' vaults the chain lists, to read
+// replicas, and to nothing else; a hostile vault URL on chain cannot add a
+// directive.
+func TestPageConnectsToRegisteredVaultsOnly(t *testing.T) {
+	h := portal.Handler(portal.Config{PeerVaults: func() []string {
+		return []string{"http://127.0.0.1:27015", "https://vault.charite.example:8443/", "javascript:alert(1)",
+			"http://evil.example; script-src *", "ftp://files.example"}
+	}})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/portal/", nil))
+	csp := rec.Header().Get("Content-Security-Policy")
+	require.Contains(t, csp, "connect-src 'self' http://127.0.0.1:27015 https://vault.charite.example:8443;")
+	require.NotContains(t, csp, "evil")
+	require.NotContains(t, csp, "javascript")
+	require.NotContains(t, csp, "ftp")
+	require.Equal(t, 1, strings.Count(csp, "script-src"))
+}

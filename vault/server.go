@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/medchain/medchain/accessgate/tickets"
 	"github.com/medchain/medchain/vault/dagfile"
 )
 
@@ -169,7 +170,12 @@ func NewServer(store *Store, cfg Config) http.Handler {
 		}, func() float64 { return float64(store.PinnedCount()) }))
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /ipfs/{cid}", s.getIPFS)
+	// Reads and the status are open to pages of any origin (the web portal
+	// of another hospital reading a replica): nothing rides on cookies,
+	// and a gated read needs a ticket the reader signed for this vault.
+	mux.HandleFunc("GET /ipfs/{cid}", crossOrigin(s.getIPFS))
+	mux.HandleFunc("OPTIONS /ipfs/{cid}", crossOrigin(nil))
+	mux.HandleFunc("OPTIONS /api/v1/status", crossOrigin(nil))
 	mux.HandleFunc("GET /ipfs/{cid}/{path...}", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "content paths are not served: the vault holds single files; request /ipfs/{cid}", http.StatusBadRequest)
 	})
@@ -178,7 +184,7 @@ func NewServer(store *Store, cfg Config) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok"))
 	})
-	mux.HandleFunc("GET /api/v1/status", s.serveStatus)
+	mux.HandleFunc("GET /api/v1/status", crossOrigin(s.serveStatus))
 	mux.HandleFunc("GET /api/v1/pins/{cid}", s.servePin)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	if lh, ok := s.gate.(interface{ LogHandler() http.Handler }); ok {
@@ -186,6 +192,23 @@ func NewServer(store *Store, cfg Config) http.Handler {
 	}
 	s.routes = mux
 	return s
+}
+
+// crossOrigin lets pages of any origin call h with a ticket header, and
+// answers their preflight (h nil: the preflight only).
+func crossOrigin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Access-Control-Allow-Origin", "*")
+		hd.Set("Access-Control-Allow-Methods", "GET, HEAD")
+		hd.Set("Access-Control-Allow-Headers", "Accept, "+tickets.Header)
+		hd.Set("Access-Control-Max-Age", "600")
+		if h == nil || r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h(w, r)
+	}
 }
 
 // Registry is where the server's metrics live, for a caller that adds

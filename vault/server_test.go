@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 type testVault struct {
@@ -430,4 +432,31 @@ func metricValue(text, series string) (float64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// A page of another origin (a hospital's portal reading a replica) may
+// read and ask the status, with a ticket header; it may not upload.
+func TestReadsAreOpenToOtherOrigins(t *testing.T) {
+	store, err := Open(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { store.Close() })
+	h := NewServer(store, Config{})
+	for _, path := range []string{"/ipfs/bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku", "/api/v1/status"} {
+		req := httptest.NewRequest(http.MethodOptions, path, nil)
+		req.Header.Set("Origin", "http://127.0.0.1:27015")
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		req.Header.Set("Access-Control-Request-Headers", "x-medchain-ticket")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusNoContent, rec.Code, path)
+		require.Equal(t, "*", rec.Header().Get("Access-Control-Allow-Origin"), path)
+		require.Contains(t, rec.Header().Get("Access-Control-Allow-Headers"), "X-Medchain-Ticket", path)
+
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		require.Equal(t, "*", rec.Header().Get("Access-Control-Allow-Origin"), path)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodOptions, "/api/v1/upload", nil))
+	require.Empty(t, rec.Header().Get("Access-Control-Allow-Origin"), "uploads are not open to other origins")
 }

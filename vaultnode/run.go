@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -54,6 +55,8 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 		// starting); tickets of every kind are bound to it.
 		chainID   atomic.Pointer[string]
 		onChainID []func(string)
+		// chainState answers chain queries when the vault follows a chain.
+		chainState ChainState
 	)
 	if cfg.FollowChain {
 		c := chain
@@ -73,7 +76,8 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 			}
 			return ""
 		}
-		reconciler = NewReconciler(store, NewRPCChainState(c), peers, log)
+		chainState = NewRPCChainState(c)
+		reconciler = NewReconciler(store, chainState, peers, log)
 		if reconciler.Self, err = cfg.HospitalAddress(); err != nil {
 			return err
 		}
@@ -147,7 +151,11 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 	}
 
 	if cfg.Portal {
-		handler = withPortal(handler, cfg, rpcAddr, func() string {
+		var peers func() []string
+		if chainState != nil {
+			peers = cachedVaults(chainState, log)
+		}
+		handler = withPortal(handler, cfg, rpcAddr, peers, func() string {
 			if p := chainID.Load(); p != nil {
 				return *p
 			}
@@ -187,7 +195,7 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 }
 
 // withPortal serves the web portal at portal.Prefix beside the vault.
-func withPortal(vaultHandler http.Handler, cfg Config, rpcAddr string, chainID func() string) http.Handler {
+func withPortal(vaultHandler http.Handler, cfg Config, rpcAddr string, peers func() []string, chainID func() string) http.Handler {
 	denom := strings.TrimLeft(cfg.GasPrice, "0123456789.")
 	if i := strings.IndexByte(denom, ','); i >= 0 {
 		denom = denom[:i]
@@ -199,11 +207,41 @@ func withPortal(vaultHandler http.Handler, cfg Config, rpcAddr string, chainID f
 	mux := http.NewServeMux()
 	mux.Handle(portal.Prefix, portal.Handler(portal.Config{
 		ChainID: chainID, RPC: rpcAddr, GasPrice: gasPrice, Denom: denom,
-		Bech32Prefix: sdk.GetConfig().GetBech32AccountAddrPrefix(), REST: cfg.APIAddress,
+		Bech32Prefix: sdk.GetConfig().GetBech32AccountAddrPrefix(), REST: cfg.APIAddress, PeerVaults: peers,
 	}))
 	mux.Handle("/portal", http.RedirectHandler(portal.Prefix, http.StatusMovedPermanently))
 	mux.Handle("/", vaultHandler)
 	return mux
+}
+
+// cachedVaults returns the vault URLs registered on chain, asked at most
+// every 30 s (the portal's CSP names them on every page load).
+func cachedVaults(chain ChainState, log Logger) func() []string {
+	var (
+		mu    sync.Mutex
+		urls  []string
+		asked time.Time
+	)
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(asked) < 30*time.Second {
+			return urls
+		}
+		asked = time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		vaults, _, err := chain.Vaults(ctx)
+		if err != nil {
+			log.Error("portal: listing the hospitals' vaults", "err", err)
+			return urls
+		}
+		urls = urls[:0:0]
+		for _, v := range vaults {
+			urls = append(urls, v.VaultURL)
+		}
+		return urls
+	}
 }
 
 // reconcileLoop reconciles at start (retrying until the node answers) and

@@ -163,18 +163,44 @@ function sealAll(c: Ctx, keys: EncryptionKey[], recordKey: Uint8Array, anchor: s
   }));
 }
 
-async function ticket(c: Ctx, f: Omit<wasm.TicketFields, "reader" | "chainId" | "vault">): Promise<string> {
+async function ticket(c: Ctx, f: Omit<wasm.TicketFields, "reader" | "chainId" | "vault">, vault = c.vault): Promise<string> {
   return wasm.ticket(
-    { ...f, reader: c.session.account.address, chainId: c.config.chain_id, vault: await c.vault.vaultId() },
+    { ...f, reader: c.session.account.address, chainId: c.config.chain_id, vault: await vault.vaultId() },
     c.session.account.signDoc,
   );
+}
+
+/**
+ * Opens the CAR of a record's current version: from this hospital's vault,
+ * or, if it does not hold it (a record placed on other hospitals, whose
+ * upload this vault handed on), from each vault the chain places it on,
+ * as the CLI fails over. Every answer is verified block by block anyway.
+ */
+async function openCAR(c: Ctx, r: Record): Promise<ReadableStreamDefaultReader<Uint8Array>> {
+  const errors: string[] = [];
+  const read = async (v: Vault) => v.fetchCAR(r.cid, await ticket(c, { purpose: "read", recordId: r.id, version: r.version, cid: r.cid }, v));
+  try {
+    return await read(c.vault);
+  } catch (e) {
+    errors.push(`${c.vault.base}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const placed = await c.chain.records.Placement({ cid: r.cid });
+  for (const replica of placed.replicas) {
+    const base = replica.vaultUrl.replace(/\/*$/, "/");
+    if (!replica.vaultUrl || base === c.vault.base) continue;
+    try {
+      return await read(new Vault(base));
+    } catch (e) {
+      errors.push(`${base}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  throw new Error(`no vault served record ${r.id}: ${errors.join("; ")}`);
 }
 
 /** Downloads, verifies and decrypts the current version of a record. */
 export async function download(c: Ctx, r: Record, progress: (n: number) => void): Promise<Blob> {
   const { key } = await openRecordKey(c, r.id);
-  const t = await ticket(c, { purpose: "read", recordId: r.id, version: r.version, cid: r.cid });
-  const stream = await c.vault.fetchCAR(r.cid, t);
+  const stream = await openCAR(c, r);
   return decryptStream(stream, r.cid, Number(r.sizeBytes), key, progress);
 }
 
@@ -333,8 +359,7 @@ export async function revoke(c: Ctx, g: Grant, progress: (text: string, done: nu
     }
     const readers = await keysOf(c, grantees);
     const label = r.sealedLabel.length ? wasm.openLabel(old.key, r.owner, r.sealedLabel) : "";
-    const t = await ticket(c, { purpose: "read", recordId: r.id, version: r.version, cid: r.cid });
-    const stream = await c.vault.fetchCAR(r.cid, t);
+    const stream = await openCAR(c, r);
     const parts: Blob[] = [];
     const enc = await wasm.reencrypt({
       cid: r.cid,
