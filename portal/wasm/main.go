@@ -400,14 +400,23 @@ func (r *jsReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// jsWriter passes each write to write(chunk: Uint8Array), after progress.
+// jsWriter passes each write to write(chunk: Uint8Array), waiting for the
+// promise it returns, if any.
 type jsWriter struct {
 	write js.Value
 	n     int64
 }
 
 func (w *jsWriter) Write(p []byte) (int, error) {
-	w.write.Invoke(bytesToJS(p))
+	res := w.write.Invoke(bytesToJS(p))
+	// A sink that writes to disk (the page's private file system) returns
+	// a promise: waiting for it keeps the page from queueing the file in
+	// memory when disk is slower than encryption.
+	if res.Type() == js.TypeObject && res.Get("then").Type() == js.TypeFunction {
+		if _, err := await(res); err != nil {
+			return 0, err
+		}
+	}
 	w.n += int64(len(p))
 	return len(p), nil
 }

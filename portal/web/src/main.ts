@@ -9,11 +9,15 @@ import { AccessRequest, Grant, KeyAlgorithm, Permission } from "./gen/medchain/a
 import { Record, RecordKind, RecordStatus, recordStatusToJSON } from "./gen/medchain/records/v1/types";
 import * as ops from "./ops";
 import { action, card, field, h, humanBytes, progressBar, say, select, setExplainer, time, $ } from "./ui";
-import { Vault } from "./vault";
+import { discardLeftovers, Vault } from "./vault";
 import { showDICOM } from "./viewer";
 import * as wasm from "./wasm";
 
 setExplainer(explain);
+
+// For the memory benchmark (scripts/bench-portal.sh): how much the
+// WebAssembly client holds.
+(globalThis as unknown as { medchainMemory: () => number }).medchainMemory = wasm.memoryBytes;
 
 let ctx: ops.Ctx | undefined;
 let config: PortalConfig | undefined;
@@ -38,6 +42,7 @@ async function start(): Promise<void> {
     if (!config.wasm) throw new Error("this node was built without the portal's WebAssembly client: build it with `make build`");
     if (!config.chain_id) throw new Error("the node does not know its chain yet (it is starting): reload in a moment");
     await wasm.loadWasm("./");
+    void discardLeftovers();
     chain = await Chain.connect(config);
     vault = new Vault(new URL(config.vault, location.href).toString());
     $("chain-id").textContent = config.chain_id;

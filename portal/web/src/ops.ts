@@ -18,7 +18,7 @@ import {
 } from "./gen/medchain/access/v1/types";
 import { MsgCreateRecordResponse } from "./gen/medchain/records/v1/tx";
 import { KeyWrap, Record, RecordKind, recordKindToJSON, RecordStatus } from "./gen/medchain/records/v1/types";
-import { decryptStream, encryptFile, Vault } from "./vault";
+import { decryptStream, encryptFile, newSink, Sink, Vault } from "./vault";
 import * as wasm from "./wasm";
 
 export interface Session {
@@ -197,11 +197,25 @@ async function openCAR(c: Ctx, r: Record): Promise<ReadableStreamDefaultReader<U
   throw new Error(`no vault served record ${r.id}: ${errors.join("; ")}`);
 }
 
-/** Downloads, verifies and decrypts the current version of a record. */
+let lastDownload: Sink | undefined;
+
+/**
+ * Downloads, verifies and decrypts the current version of a record. The
+ * plaintext stays (in a temporary file where the browser allows) until the
+ * next download, for the person to save.
+ */
 export async function download(c: Ctx, r: Record, progress: (n: number) => void): Promise<Blob> {
   const { key } = await openRecordKey(c, r.id);
   const stream = await openCAR(c, r);
-  return decryptStream(stream, r.cid, Number(r.sizeBytes), key, progress);
+  await lastDownload?.discard();
+  const sink = await newSink();
+  lastDownload = sink;
+  try {
+    return await decryptStream(stream, r.cid, Number(r.sizeBytes), key, progress, sink);
+  } catch (e) {
+    await sink.discard();
+    throw e;
+  }
 }
 
 export interface UploadProgress {
@@ -242,20 +256,37 @@ export async function upload(
 
   p.status(`encrypting ${file.name}…`);
   const enc = await encryptFile(file, recordKey, p.encrypting);
-  const msg: EncodeObject = {
-    typeUrl: "/medchain.records.v1.MsgCreateRecord",
-    value: {
-      creator: me,
-      owner,
-      cid: enc.cid,
-      kind,
-      sizeBytes: BigInt(enc.encryptedSize),
-      sealedLabel,
-      derivedFrom: 0n,
-      // Bound to the CID, record id 0: the chain fills in the id.
-      wraps: sealAll(c, readers, recordKey, enc.cid, 0n, 0n),
-    },
-  };
+  try {
+    return await register(c, enc, msgFor(enc), p, kind);
+  } finally {
+    await enc.sink.discard();
+  }
+  function msgFor(e: { cid: string; encryptedSize: number }): EncodeObject {
+    return {
+      typeUrl: "/medchain.records.v1.MsgCreateRecord",
+      value: {
+        creator: me,
+        owner,
+        cid: e.cid,
+        kind,
+        sizeBytes: BigInt(e.encryptedSize),
+        sealedLabel,
+        derivedFrom: 0n,
+        // Bound to the CID, record id 0: the chain fills in the id.
+        wraps: sealAll(c, readers, recordKey, e.cid, 0n, 0n),
+      },
+    };
+  }
+}
+
+/** Uploads an encrypted CAR and registers its record (simulated first). */
+async function register(
+  c: Ctx,
+  enc: { car: Blob; cid: string; encryptedSize: number },
+  msg: EncodeObject,
+  p: UploadProgress,
+  kind: RecordKind,
+): Promise<{ id: bigint; cid: string; encryptedSize: number; height: number; kind: RecordKind }> {
   await c.chain.preflight(c.session.account, [msg], "the chain would refuse this record, nothing was uploaded");
   p.status(`uploading ${enc.car.size} bytes of ciphertext to the vault…`);
   const t = await ticket(c, { purpose: "upload", size: enc.car.size });
@@ -347,6 +378,13 @@ export async function revoke(c: Ctx, g: Grant, progress: (text: string, done: nu
       : (await recordsOf(c, me, RecordStatus.RECORD_STATUS_ACTIVE)).filter((r) => covers(g.kinds, r.kind));
   const now = await c.chain.time();
   const uploads: { car: Blob; cid: string }[] = [];
+  const sinks: Sink[] = [];
+  try {
+    return await rotate();
+  } finally {
+    for (const s of sinks) await s.discard();
+  }
+  async function rotate(): Promise<string[]> {
   let i = 0;
   for (const r of records) {
     progress(`re-encrypting record ${r.id}`, i, records.length);
@@ -360,7 +398,8 @@ export async function revoke(c: Ctx, g: Grant, progress: (text: string, done: nu
     const readers = await keysOf(c, grantees);
     const label = r.sealedLabel.length ? wasm.openLabel(old.key, r.owner, r.sealedLabel) : "";
     const stream = await openCAR(c, r);
-    const parts: Blob[] = [];
+    const sink = await newSink();
+    sinks.push(sink);
     const enc = await wasm.reencrypt({
       cid: r.cid,
       encryptedSize: Number(r.sizeBytes),
@@ -370,9 +409,9 @@ export async function revoke(c: Ctx, g: Grant, progress: (text: string, done: nu
         const x = await stream.read();
         return x.done ? null : x.value;
       },
-      write: (chunk) => parts.push(new Blob([chunk as BlobPart])),
+      write: (chunk) => sink.add(chunk),
     });
-    uploads.push({ car: new Blob(parts), cid: enc.cid });
+    uploads.push({ car: await sink.finish(), cid: enc.cid });
     msg.rotations.push({
       recordId: r.id,
       cid: enc.cid,
@@ -394,6 +433,7 @@ export async function revoke(c: Ctx, g: Grant, progress: (text: string, done: nu
   progress("revoking on chain", uploads.length, uploads.length);
   await c.chain.send(c.session.account, encoded, "", (e) => `grant ${g.id} was not revoked: ${e}`);
   return uploads.map((u) => u.cid);
+  }
 }
 
 /** Asks a patient for access; the reason is sealed to the patient's key. */

@@ -80,15 +80,105 @@ export class Vault {
   }
 }
 
+/**
+ * BlobParts gathers a stream of chunks into a Blob, 8 MiB at a time: the
+ * page holds at most one such buffer, and the browser's blob store (which
+ * spills to disk) the rest, in few enough items for it to send at once.
+ */
+export class BlobParts {
+  private static readonly size = 8 << 20;
+  private parts: Blob[] = [];
+  private buf = new Uint8Array(BlobParts.size);
+  private used = 0;
+
+  add(chunk: Uint8Array): void {
+    let off = 0;
+    while (off < chunk.length) {
+      const n = Math.min(chunk.length - off, this.buf.length - this.used);
+      this.buf.set(chunk.subarray(off, off + n), this.used);
+      this.used += n;
+      off += n;
+      if (this.used === this.buf.length) this.flush();
+    }
+  }
+
+  private flush(): void {
+    if (this.used === 0) return;
+    this.parts.push(new Blob([this.buf.slice(0, this.used)]));
+    this.used = 0;
+  }
+
+  blob(type = ""): Blob {
+    this.flush();
+    return new Blob(this.parts, { type });
+  }
+}
+
+/** Where a stream of chunks goes: a temporary file, or blob parts. */
+export interface Sink {
+  add(chunk: Uint8Array): void | Promise<void>;
+  /** The whole stream, as a Blob (a File on disk, for a temporary file). */
+  finish(type?: string): Promise<Blob>;
+  /** Deletes the temporary file, if any. */
+  discard(): Promise<void>;
+}
+
+const tempPrefix = "medchain-tmp-";
+
+/**
+ * A sink for a large stream. Where the browser gives the page a private
+ * file system (a secure context: https, or http on localhost), the stream
+ * goes to a temporary file there, so neither the page nor the browser's
+ * memory-bound blob store holds it (Chromium refuses blobs beyond a few
+ * hundred MiB without one). Elsewhere it goes to blob parts.
+ */
+export async function newSink(): Promise<Sink> {
+  const storage = navigator.storage as StorageManager & { getDirectory?: () => Promise<FileSystemDirectoryHandle> };
+  if (storage?.getDirectory) {
+    try {
+      const dir = await storage.getDirectory();
+      const name = tempPrefix + crypto.randomUUID();
+      const handle = await dir.getFileHandle(name, { create: true });
+      const out = await handle.createWritable();
+      return {
+        add: (chunk) => out.write(chunk as BufferSource),
+        finish: async () => {
+          await out.close();
+          return handle.getFile();
+        },
+        discard: async () => {
+          await dir.removeEntry(name).catch(() => undefined);
+        },
+      };
+    } catch {
+      // no private file system here: blob parts
+    }
+  }
+  const parts = new BlobParts();
+  return { add: (chunk) => parts.add(chunk), finish: async (type) => parts.blob(type), discard: async () => undefined };
+}
+
+/** Deletes temporary files a closed page left behind. */
+export async function discardLeftovers(): Promise<void> {
+  const storage = navigator.storage as StorageManager & { getDirectory?: () => Promise<FileSystemDirectoryHandle> };
+  if (!storage?.getDirectory) return;
+  try {
+    const dir = (await storage.getDirectory()) as FileSystemDirectoryHandle & { keys(): AsyncIterable<string> };
+    for await (const name of dir.keys()) if (name.startsWith(tempPrefix)) await dir.removeEntry(name).catch(() => undefined);
+  } catch {
+    // nothing to clean
+  }
+}
+
 /** Encrypts file under recordKey into a CAR, reporting bytes read. */
 export async function encryptFile(
   file: Blob,
   recordKey: Uint8Array,
   progress: (done: number, total: number) => void,
-): Promise<{ car: Blob; cid: string; encryptedSize: number }> {
+): Promise<{ car: Blob; cid: string; encryptedSize: number; sink: Sink }> {
   const slice = 1 << 20;
   let offset = 0;
-  const parts: Blob[] = [];
+  const sink = await newSink();
   const res = await wasm.encrypt({
     size: file.size,
     recordKey,
@@ -100,10 +190,9 @@ export async function encryptFile(
       progress(offset, file.size);
       return chunk;
     },
-    // Each part becomes a Blob at once, so the page holds about one chunk.
-    write: (chunk) => parts.push(new Blob([chunk as BlobPart])),
+    write: (chunk) => sink.add(chunk),
   });
-  return { car: new Blob(parts, { type: "application/vnd.ipld.car" }), cid: res.cid, encryptedSize: res.encryptedSize };
+  return { car: await sink.finish("application/vnd.ipld.car"), cid: res.cid, encryptedSize: res.encryptedSize, sink };
 }
 
 /** Verifies and decrypts a CAR stream into a Blob of the plaintext. */
@@ -113,8 +202,8 @@ export async function decryptStream(
   encryptedSize: number,
   recordKey: Uint8Array,
   progress: (done: number) => void,
+  sink: Sink,
 ): Promise<Blob> {
-  const parts: Blob[] = [];
   let done = 0;
   await wasm.decrypt({
     cid,
@@ -125,10 +214,10 @@ export async function decryptStream(
       return r.done ? null : r.value;
     },
     write: (chunk) => {
-      parts.push(new Blob([chunk as BlobPart]));
       done += chunk.length;
       progress(done);
+      return sink.add(chunk);
     },
   });
-  return new Blob(parts);
+  return sink.finish();
 }

@@ -50,7 +50,7 @@ interface Api {
     size: number;
     recordKey: Uint8Array;
     read: () => Promise<Uint8Array | null>;
-    write: (chunk: Uint8Array) => void;
+    write: (chunk: Uint8Array) => void | Promise<void>;
   }): Promise<{ cid: string; encryptedSize: number }>;
   reencrypt(o: {
     cid: string;
@@ -58,7 +58,7 @@ interface Api {
     oldKey: Uint8Array;
     newKey: Uint8Array;
     read: () => Promise<Uint8Array | null>;
-    write: (chunk: Uint8Array) => void;
+    write: (chunk: Uint8Array) => void | Promise<void>;
   }): Promise<{ cid: string; encryptedSize: number }>;
   consentBundle(grantsJSON: string, now: string): string | Error;
   decrypt(o: {
@@ -66,7 +66,7 @@ interface Api {
     encryptedSize: number;
     recordKey: Uint8Array;
     read: () => Promise<Uint8Array | null>;
-    write: (chunk: Uint8Array) => void;
+    write: (chunk: Uint8Array) => void | Promise<void>;
   }): Promise<number>;
 }
 
@@ -84,6 +84,14 @@ export async function loadWasm(base: string): Promise<void> {
   go.run(result.instance);
   await ready;
   api = (globalThis as any).medchainWasm as Api;
+  memory = result.instance.exports.mem as WebAssembly.Memory;
+}
+
+let memory: WebAssembly.Memory | undefined;
+
+/** The WebAssembly client's linear memory, in bytes (it only grows). */
+export function memoryBytes(): number {
+  return memory?.buffer.byteLength ?? 0;
 }
 
 function loadScript(src: string): Promise<void> {
