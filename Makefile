@@ -45,7 +45,7 @@ test-race:
 
 ## test-e2e: system tests that drive the real medchaind binary
 test-e2e: build
-	MEDCHAIN_DICOM_CORPUS=$$(scripts/dicom-corpus.sh) MEDCHAIN_CHROMIUM=$$(scripts/chromium.sh) MEDCHAIND_BIN=$(CURDIR)/$(BIN) $(GO) test -tags e2e -count=1 -timeout 20m ./tests/... ./consortium/...
+	MEDCHAIN_DICOM_CORPUS=$$(scripts/dicom-corpus.sh) MEDCHAIN_CHROMIUM=$$(scripts/chromium.sh) MEDCHAIN_ARTEFACTS=$(CURDIR)/$(BUILD_DIR)/artefacts MEDCHAIND_BIN=$(CURDIR)/$(BIN) $(GO) test -tags e2e -count=1 -timeout 20m ./tests/... ./consortium/...
 
 ## lint: gofmt and go vet
 lint:

@@ -357,6 +357,12 @@ func portalScenario(t *testing.T, mode string) {
 
 	// Share the scan with the doctor (READ, this record) and let the
 	// hospital write for the patient (WRITE, every record).
+	// A refusal is said in the page: a grantee without an encryption key
+	// cannot be given a record key.
+	b.click("share the scan", row+" button.share", 10*time.Second)
+	b.fill("#share-grantee", n.addKey("keyless"))
+	b.click("grant", "#share-submit", 10*time.Second)
+	b.pageSays("has no encryption key on chain", 30*time.Second)
 	b.click("share the scan", row+" button.share", 10*time.Second)
 	if got := value(b, "read the prefilled record", 10*time.Second, chromedp.Evaluate[string](`document.getElementById("share-record").value`)); got != idText {
 		t.Fatalf("Share on record %s prefills record %q", idText, got)
