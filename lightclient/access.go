@@ -113,90 +113,75 @@ func (c *Client) CheckAccessAt(ctx context.Context, at At, recordID uint64, gran
 	}
 	a.Owner, a.CID, a.Version, a.KeyEpoch = record.Owner, record.Cid, record.Version, record.KeyEpoch
 	a.Active = record.Status == recordstypes.RecordStatusActive
-	switch {
-	case record.Status == recordstypes.RecordStatusRedacted:
-		a.Reason = fmt.Sprintf("record %d is redacted", recordID)
-		return a, nil
-	}
 	owner, err := sdk.AccAddressFromBech32(record.Owner)
 	if err != nil {
 		return nil, err
 	}
-	if owner.Equals(grantee) {
-		a.Allowed, a.Reason = true, "owner"
-		return a, nil
-	}
-
-	// Round two: the owner's scope grant to the grantee and, for a
+	// Round two, unless the decision is already plain (a redacted record,
+	// the owner): the owner's scope grant to the grantee and, for a
 	// practitioner, its organisation and the organisation's grants.
-	round := []storeKey{}
-	if k, err := accesstypes.ScopeAccessStoreKey(owner, grantee, perm); err == nil {
-		round = append(round, storeKey{accesstypes.StoreKey, k})
-	}
-	if v, err := f.get(ctx, issuerstypes.StoreKey, practitionerKey); err == nil && v != nil {
-		var p issuerstypes.Practitioner
-		if proto.Unmarshal(v, &p) == nil {
-			if org, err := sdk.AccAddressFromBech32(p.Organisation); err == nil {
-				k1, _ := collections.EncodeKeyWithPrefix(issuerstypes.IssuersKey, sdk.AccAddressKey, org)
-				k2, _ := accesstypes.RecordAccessStoreKey(recordID, org, perm)
-				k3, _ := accesstypes.ScopeAccessStoreKey(owner, org, perm)
-				round = append(round, storeKey{issuerstypes.StoreKey, k1}, storeKey{accesstypes.StoreKey, k2}, storeKey{accesstypes.StoreKey, k3})
+	if record.Status != recordstypes.RecordStatusRedacted && !owner.Equals(grantee) {
+		round := []storeKey{}
+		if k, err := accesstypes.ScopeAccessStoreKey(owner, grantee, perm); err == nil {
+			round = append(round, storeKey{accesstypes.StoreKey, k})
+		}
+		if v, err := f.get(ctx, issuerstypes.StoreKey, practitionerKey); err == nil && v != nil {
+			var p issuerstypes.Practitioner
+			if proto.Unmarshal(v, &p) == nil {
+				if org, err := sdk.AccAddressFromBech32(p.Organisation); err == nil {
+					k1, _ := collections.EncodeKeyWithPrefix(issuerstypes.IssuersKey, sdk.AccAddressKey, org)
+					k2, _ := accesstypes.RecordAccessStoreKey(recordID, org, perm)
+					k3, _ := accesstypes.ScopeAccessStoreKey(owner, org, perm)
+					round = append(round, storeKey{issuerstypes.StoreKey, k1}, storeKey{accesstypes.StoreKey, k2}, storeKey{accesstypes.StoreKey, k3})
+				}
 			}
 		}
+		f.prefetch(ctx, round...)
 	}
-	f.prefetch(ctx, round...)
 
-	// Who the grantee acts for: an organisation itself, or a practitioner
-	// of one; x/issuers decides whether that organisation is ACTIVE.
-	org, authorised, why, err := c.organisationOf(ctx, grantee, get)
+	// The rules are x/access's own (Decide), read through proofs.
+	d, err := accesstypes.Decide(ctx, provenState{c: c, get: get}, record, owner, grantee, perm, at.Header.Time)
 	if err != nil {
 		return nil, err
 	}
-	if perm == accesstypes.PermissionWrite && !authorised {
-		a.Reason = "not an authorised issuer: " + why
-		return a, nil
-	}
-	candidates := []sdk.AccAddress{grantee}
-	if authorised && org != nil && !org.Equals(grantee) {
-		candidates = append(candidates, org)
-	}
-	var reasons []string
-	for _, who := range candidates {
-		for _, scope := range []bool{false, true} {
-			var key []byte
-			if scope {
-				key, err = accesstypes.ScopeAccessStoreKey(owner, who, perm)
-			} else {
-				key, err = accesstypes.RecordAccessStoreKey(recordID, who, perm)
-			}
-			if err != nil {
-				return nil, err
-			}
-			var e accesstypes.AccessEntry
-			found, err := get(accesstypes.StoreKey, key, &e)
-			if err != nil {
-				return nil, err
-			}
-			if !found || (scope && !accesstypes.CoversKind(e.Kinds, record.Kind)) {
-				continue
-			}
-			if !e.IsLive(at.Header.Time) {
-				reasons = append(reasons, fmt.Sprintf("grant %d expired at %s", e.GrantId, e.ExpiresAt.UTC()))
-				continue
-			}
-			a.Allowed, a.GrantID, a.Reason = true, e.GrantId, fmt.Sprintf("grant %d", e.GrantId)
-			if !who.Equals(grantee) {
-				a.ViaOrganisation = who.String()
-				a.Reason += " to organisation " + a.ViaOrganisation
-			}
-			return a, nil
-		}
-	}
-	a.Reason = fmt.Sprintf("no live %s grant", perm.Label())
-	if len(reasons) > 0 {
-		a.Reason = reasons[0]
+	a.Allowed, a.Reason, a.GrantID = d.Allowed, d.Reason, d.GrantID
+	if d.ViaOrganisation {
+		a.ViaOrganisation = d.Holder.String()
 	}
 	return a, nil
+}
+
+// provenState is the access decision's view of state through proofs:
+// every value it reads is proven against the verified app hash (and
+// recorded in the answer's proofs, absences included).
+type provenState struct {
+	c   *Client
+	get func(store string, key []byte, into proto.Message) (bool, error)
+}
+
+func (s provenState) Authorisation(ctx context.Context, addr sdk.AccAddress) (bool, sdk.AccAddress, string, error) {
+	org, authorised, why, err := s.c.organisationOf(ctx, addr, s.get)
+	return authorised, org, why, err
+}
+
+func (s provenState) AddressString(addr sdk.AccAddress) string { return addr.String() }
+
+func (s provenState) Entry(_ context.Context, recordID uint64, owner, who sdk.AccAddress, perm accesstypes.Permission) (accesstypes.AccessEntry, bool, error) {
+	var (
+		e   accesstypes.AccessEntry
+		key []byte
+		err error
+	)
+	if recordID != 0 {
+		key, err = accesstypes.RecordAccessStoreKey(recordID, who, perm)
+	} else {
+		key, err = accesstypes.ScopeAccessStoreKey(owner, who, perm)
+	}
+	if err != nil {
+		return e, false, err
+	}
+	found, err := s.get(accesstypes.StoreKey, key, &e)
+	return e, found, err
 }
 
 // RecordVersionAt proves version of a record at a verified point: its CID

@@ -3,7 +3,6 @@ package keeper
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -58,73 +57,55 @@ func (q Querier) CheckAccess(ctx context.Context, req *types.QueryCheckAccessReq
 		return nil, status.Errorf(codes.NotFound, "record %d does not exist", req.RecordId)
 	}
 	resp := &types.QueryCheckAccessResponse{KeyEpoch: record.KeyEpoch, EpochCid: record.EpochCid}
-	if record.Status == recordstypes.RecordStatusRedacted {
-		resp.Reason = fmt.Sprintf("record %d is redacted", record.Id)
-		return resp, nil
-	}
 	owner, err := q.addressCodec.StringToBytes(record.Owner)
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
-	if sdk.AccAddress(owner).Equals(grantee) {
-		resp.Allowed, resp.Reason = true, "owner"
-		if permission == types.PermissionRead {
-			resp.Wrap, err = q.currentWrap(ctx, record, grantee)
-		}
-		return resp, err
-	}
-
-	candidates := []sdk.AccAddress{grantee}
-	auth, err := q.issuers.IsAuthorised(ctx, grantee)
+	d, err := types.Decide(ctx, keeperState{q}, record, owner, grantee, permission, now(ctx))
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
-	if permission == types.PermissionWrite && !auth.Authorised {
-		// x/records refuses writers x/issuers does not authorise now,
-		// whatever they were granted: answer as records would.
-		resp.Reason = "not an authorised issuer: " + auth.Reason
+	resp.Allowed, resp.Reason = d.Allowed, d.Reason
+	if !d.Allowed {
 		return resp, nil
 	}
-	if auth.Authorised && auth.Organisation != "" {
-		if org, err := q.addressCodec.StringToBytes(auth.Organisation); err == nil && !sdk.AccAddress(org).Equals(grantee) {
-			candidates = append(candidates, org)
+	if d.GrantID != 0 {
+		g, err := q.Grants.Get(ctx, d.GrantID)
+		if err != nil {
+			return nil, status.Errorf(codes.Internal, "grant %d: %s", d.GrantID, err)
+		}
+		resp.Grant = &g
+	}
+	if d.ViaOrganisation {
+		resp.ViaOrganisation = q.str(d.Holder)
+	}
+	if permission == types.PermissionRead {
+		resp.Wrap, err = q.currentWrap(ctx, record, d.Holder)
+	}
+	return resp, err
+}
+
+// keeperState is the access decision's view of this chain's state.
+type keeperState struct{ q Querier }
+
+func (s keeperState) Authorisation(ctx context.Context, addr sdk.AccAddress) (bool, sdk.AccAddress, string, error) {
+	auth, err := s.q.issuers.IsAuthorised(ctx, addr)
+	if err != nil {
+		return false, nil, "", err
+	}
+	var org sdk.AccAddress
+	if auth.Organisation != "" {
+		if bz, err := s.q.addressCodec.StringToBytes(auth.Organisation); err == nil {
+			org = bz
 		}
 	}
-	t := now(ctx)
-	reasons := []string{}
-	for _, who := range candidates {
-		for _, target := range []uint64{record.Id, 0} {
-			e, found, err := q.accessEntry(ctx, target, owner, who, permission)
-			if err != nil {
-				return nil, status.Error(codes.Internal, err.Error())
-			}
-			if !found || (target == 0 && !types.CoversKind(e.Kinds, record.Kind)) {
-				continue
-			}
-			if !e.IsLive(t) {
-				reasons = append(reasons, fmt.Sprintf("grant %d expired at %s", e.GrantId, e.ExpiresAt.UTC()))
-				continue
-			}
-			g, err := q.Grants.Get(ctx, e.GrantId)
-			if err != nil {
-				return nil, status.Errorf(codes.Internal, "grant %d: %s", e.GrantId, err)
-			}
-			resp.Allowed, resp.Grant, resp.Reason = true, &g, fmt.Sprintf("grant %d", g.Id)
-			if !who.Equals(grantee) {
-				resp.ViaOrganisation = q.str(who)
-				resp.Reason += " to organisation " + resp.ViaOrganisation
-			}
-			if permission == types.PermissionRead {
-				resp.Wrap, err = q.currentWrap(ctx, record, who)
-			}
-			return resp, err
-		}
-	}
-	resp.Reason = fmt.Sprintf("no live %s grant", permission.Label())
-	if len(reasons) > 0 {
-		resp.Reason = reasons[0]
-	}
-	return resp, nil
+	return auth.Authorised, org, auth.Reason, nil
+}
+
+func (s keeperState) AddressString(addr sdk.AccAddress) string { return s.q.str(addr) }
+
+func (s keeperState) Entry(ctx context.Context, recordID uint64, owner, who sdk.AccAddress, perm types.Permission) (types.AccessEntry, bool, error) {
+	return s.q.accessEntry(ctx, recordID, owner, who, perm)
 }
 
 // currentWrap returns reader's wrap of record at its current key epoch.
