@@ -24,7 +24,7 @@ import (
 	"time"
 )
 
-//go:embed all:dist
+//go:embed dist
 var dist embed.FS
 
 // Prefix is where the portal is served.

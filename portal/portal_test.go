@@ -152,3 +152,10 @@ func TestPageConnectsToRegisteredVaultsOnly(t *testing.T) {
 	require.NotContains(t, csp, "ftp")
 	require.Equal(t, 1, strings.Count(csp, "script-src"))
 }
+
+// Only the portal's files are served: not the build's own dotfiles.
+func TestServesNoDotfiles(t *testing.T) {
+	rec := httptest.NewRecorder()
+	portal.Handler(portal.Config{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/portal/.gitignore", nil))
+	require.Equal(t, http.StatusNotFound, rec.Code)
+}
