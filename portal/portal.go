@@ -83,6 +83,10 @@ var rpcMethods = map[string]bool{
 // largest transaction the chain takes, in base64, fits.
 const MaxRPCRequest = 4 << 20
 
+// MaxRPCInFlight bounds the calls forwarded at once: a flood of them gets
+// "busy" answers instead of queueing work on the node.
+const MaxRPCInFlight = 32
+
 // HasWASM reports whether the WebAssembly client was embedded.
 func HasWASM() bool {
 	_, err := fs.Stat(dist, "dist/medchain.wasm")
@@ -97,7 +101,8 @@ func Handler(cfg Config) http.Handler {
 		panic(err)
 	}
 	files := http.StripPrefix(strings.TrimSuffix(Prefix, "/"), http.FileServerFS(static))
-	rpc := &forwarder{target: httpAddress(cfg.RPC), client: &http.Client{Timeout: 30 * time.Second}}
+	rpc := &forwarder{target: httpAddress(cfg.RPC), client: &http.Client{Timeout: 30 * time.Second},
+		slots: make(chan struct{}, MaxRPCInFlight)}
 	mux := http.NewServeMux()
 	mux.Handle("POST "+Prefix+"rpc", rpc)
 	mux.HandleFunc("GET "+Prefix+"config.json", func(w http.ResponseWriter, r *http.Request) {
@@ -235,6 +240,7 @@ func publicAddress(addr string, r *http.Request) string {
 type forwarder struct {
 	target string
 	client *http.Client
+	slots  chan struct{}
 }
 
 type rpcCall struct {
@@ -245,6 +251,14 @@ type rpcCall struct {
 }
 
 func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	select {
+	case f.slots <- struct{}{}:
+		defer func() { <-f.slots }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		rpcError(w, http.StatusServiceUnavailable, fmt.Sprintf("busy: %d calls are being forwarded; retry in a second", MaxRPCInFlight))
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRPCRequest))
 	if err != nil {
 		rpcError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request is larger than %d bytes", MaxRPCRequest))

@@ -6,7 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -158,4 +161,31 @@ func TestServesNoDotfiles(t *testing.T) {
 	rec := httptest.NewRecorder()
 	portal.Handler(portal.Config{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/portal/.gitignore", nil))
 	require.Equal(t, http.StatusNotFound, rec.Code)
+}
+
+// A flood of calls gets "busy" answers once MaxRPCInFlight are being
+// forwarded, instead of piling work on the node; calls go through again
+// once those are answered.
+func TestRPCForwarderBoundsCallsInFlight(t *testing.T) {
+	release := make(chan struct{})
+	var inFlight atomic.Int32
+	node := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inFlight.Add(1)
+		<-release
+		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{}}`)
+	}))
+	t.Cleanup(node.Close)
+	h := portal.Handler(portal.Config{RPC: node.URL})
+	var wg sync.WaitGroup
+	for i := 0; i < portal.MaxRPCInFlight; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); post(t, h, `{"jsonrpc":"2.0","id":1,"method":"status"}`) }()
+	}
+	require.Eventually(t, func() bool { return inFlight.Load() == portal.MaxRPCInFlight }, 5*time.Second, 10*time.Millisecond)
+	rec := post(t, h, `{"jsonrpc":"2.0","id":1,"method":"status"}`)
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	require.Contains(t, rec.Body.String(), "busy")
+	close(release)
+	wg.Wait()
+	require.Equal(t, http.StatusOK, post(t, h, `{"jsonrpc":"2.0","id":1,"method":"status"}`).Code)
 }
