@@ -140,7 +140,7 @@ func (c *Client) CheckAccessAt(ctx context.Context, at At, recordID uint64, gran
 	}
 
 	// The rules are x/access's own (Decide), read through proofs.
-	d, err := accesstypes.Decide(ctx, provenState{c: c, get: get}, record, owner, grantee, perm, at.Header.Time)
+	d, err := accesstypes.Decide(ctx, ProvenState(get), record, owner, grantee, perm, at.Header.Time)
 	if err != nil {
 		return nil, err
 	}
@@ -151,16 +151,20 @@ func (c *Client) CheckAccessAt(ctx context.Context, at At, recordID uint64, gran
 	return a, nil
 }
 
-// provenState is the access decision's view of state through proofs:
-// every value it reads is proven against the verified app hash (and
-// recorded in the answer's proofs, absences included).
+// Getter reads one value of a store, proven (found false: proven absent).
+type Getter func(store string, key []byte, into proto.Message) (found bool, err error)
+
+// ProvenState is the access decision's view of state through get: the
+// light client's get proves every value against the verified app hash (and
+// records the proof in the answer, absences included).
+func ProvenState(get Getter) accesstypes.AccessState { return provenState{get: get} }
+
 type provenState struct {
-	c   *Client
-	get func(store string, key []byte, into proto.Message) (bool, error)
+	get Getter
 }
 
 func (s provenState) Authorisation(ctx context.Context, addr sdk.AccAddress) (bool, sdk.AccAddress, string, error) {
-	org, authorised, why, err := s.c.organisationOf(ctx, addr, s.get)
+	org, authorised, why, err := organisationOf(ctx, addr, s.get)
 	return authorised, org, why, err
 }
 
@@ -240,9 +244,7 @@ func (c *Client) LiveCIDAt(ctx context.Context, at At, id cid.Cid) (recordstypes
 
 // organisationOf proves whether addr is an issuer or a practitioner, of
 // which organisation, and whether that organisation is ACTIVE.
-func (c *Client) organisationOf(ctx context.Context, addr sdk.AccAddress,
-	get func(string, []byte, proto.Message) (bool, error),
-) (org sdk.AccAddress, authorised bool, why string, err error) {
+func organisationOf(_ context.Context, addr sdk.AccAddress, get Getter) (org sdk.AccAddress, authorised bool, why string, err error) {
 	issuerKey := func(a sdk.AccAddress) ([]byte, error) {
 		return collections.EncodeKeyWithPrefix(issuerstypes.IssuersKey, sdk.AccAddressKey, a)
 	}
@@ -253,7 +255,8 @@ func (c *Client) organisationOf(ctx context.Context, addr sdk.AccAddress,
 	var issuer issuerstypes.Issuer
 	found, err := get(issuerstypes.StoreKey, key, &issuer)
 	if err != nil || found {
-		return addr, found && issuer.Status == issuerstypes.IssuerStatusActive, "organisation is " + issuer.Status.Label(), err
+		authorised := found && issuer.Status == issuerstypes.IssuerStatusActive
+		return addr, authorised, notAuthorisedBecause(issuer, authorised), err
 	}
 	key, err = collections.EncodeKeyWithPrefix(issuerstypes.PractitionersKey, sdk.AccAddressKey, addr)
 	if err != nil {
@@ -272,7 +275,18 @@ func (c *Client) organisationOf(ctx context.Context, addr sdk.AccAddress,
 	if found, err = get(issuerstypes.StoreKey, key, &issuer); err != nil || !found {
 		return org, false, "organisation " + p.Organisation + " is not registered", err
 	}
-	return org, issuer.Status == issuerstypes.IssuerStatusActive, "organisation " + p.Organisation + " is " + issuer.Status.Label(), nil
+	authorised = issuer.Status == issuerstypes.IssuerStatusActive
+	return org, authorised, notAuthorisedBecause(issuer, authorised), nil
+}
+
+// notAuthorisedBecause says why an organisation's members are not
+// authorised, in x/issuers' words (IsAuthorised), so that a verified answer
+// reads as the node's.
+func notAuthorisedBecause(org issuerstypes.Issuer, authorised bool) string {
+	if authorised {
+		return ""
+	}
+	return fmt.Sprintf("organisation %s is %s", org.Address, org.Status.Label())
 }
 
 // storeKey names one provable key.

@@ -113,7 +113,7 @@ func (c *Client) batchGet(ctx context.Context, at At, keys []storeKey) (values [
 				errs[i] = fmt.Errorf("query failed")
 				continue
 			}
-			values[i], errs[i] = verifyAnswer(at, k.store, k.key, res.Response.Value, res.Response.Height, res.Response.ProofOps)
+			values[i], errs[i] = VerifyAnswer(at, k.store, k.key, res.Response.Value, res.Response.Height, res.Response.ProofOps)
 		}
 	}
 	return values, errs
@@ -125,12 +125,13 @@ func proveFrom(ctx context.Context, node *rpchttp.HTTP, at At, store string, key
 	if err != nil {
 		return nil, err
 	}
-	return verifyAnswer(at, store, key, value, height, proof)
+	return VerifyAnswer(at, store, key, value, height, proof)
 }
 
-// verifyAnswer checks one node's answer for key against the verified app
-// hash: the height asked, and the proof of the value or of its absence.
-func verifyAnswer(at At, store string, key, value []byte, height int64, proof *cmtcrypto.ProofOps) ([]byte, error) {
+// VerifyAnswer checks one node's answer for key against the verified app
+// hash: the height asked, and the proof of the value or of its absence. It
+// returns the value, nil for a proven absence.
+func VerifyAnswer(at At, store string, key, value []byte, height int64, proof *cmtcrypto.ProofOps) ([]byte, error) {
 	if height != at.Height {
 		return nil, fmt.Errorf("it answered for height %d, not the verified height %d", height, at.Height)
 	}

@@ -70,7 +70,7 @@ func TestVerifyAnswer(t *testing.T) {
 
 	t.Run("a present value", func(t *testing.T) {
 		v, proof := ok("access", "\x07grant-a")
-		got, err := verifyAnswer(p.at, "access", []byte("\x07grant-a"), v, p.at.Height, proof)
+		got, err := VerifyAnswer(p.at, "access", []byte("\x07grant-a"), v, p.at.Height, proof)
 		require.NoError(t, err)
 		require.Equal(t, []byte("entry a"), got)
 	})
@@ -83,7 +83,7 @@ func TestVerifyAnswer(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			v, proof := ok("access", key)
 			require.Empty(t, v)
-			got, err := verifyAnswer(p.at, "access", []byte(key), nil, p.at.Height, proof)
+			got, err := VerifyAnswer(p.at, "access", []byte(key), nil, p.at.Height, proof)
 			require.NoError(t, err)
 			require.Nil(t, got)
 		})
@@ -95,28 +95,28 @@ func TestVerifyAnswer(t *testing.T) {
 	_, otherStoreProof := ok("records", "\x01record-1")
 	for name, lie := range map[string]func() ([]byte, error){
 		"another value for a present key": func() ([]byte, error) {
-			return verifyAnswer(p.at, "access", []byte("\x07grant-a"), []byte("entry X"), p.at.Height, proof)
+			return VerifyAnswer(p.at, "access", []byte("\x07grant-a"), []byte("entry X"), p.at.Height, proof)
 		},
 		"a present key claimed absent": func() ([]byte, error) {
-			return verifyAnswer(p.at, "access", []byte("\x07grant-a"), nil, p.at.Height, proof)
+			return VerifyAnswer(p.at, "access", []byte("\x07grant-a"), nil, p.at.Height, proof)
 		},
 		"a present key claimed absent with a neighbour's absence proof": func() ([]byte, error) {
-			return verifyAnswer(p.at, "access", []byte("\x07grant-a"), nil, p.at.Height, absentProof)
+			return VerifyAnswer(p.at, "access", []byte("\x07grant-a"), nil, p.at.Height, absentProof)
 		},
 		"an absent key given a value": func() ([]byte, error) {
-			return verifyAnswer(p.at, "access", []byte("\x07grant-b"), []byte("entry b"), p.at.Height, absentProof)
+			return VerifyAnswer(p.at, "access", []byte("\x07grant-b"), []byte("entry b"), p.at.Height, absentProof)
 		},
 		"the proof of another key": func() ([]byte, error) {
-			return verifyAnswer(p.at, "access", []byte("\x07grant-c"), v, p.at.Height, proof)
+			return VerifyAnswer(p.at, "access", []byte("\x07grant-c"), v, p.at.Height, proof)
 		},
 		"the proof of another store": func() ([]byte, error) {
-			return verifyAnswer(p.at, "access", []byte("\x01record-1"), []byte("record one"), p.at.Height, otherStoreProof)
+			return VerifyAnswer(p.at, "access", []byte("\x01record-1"), []byte("record one"), p.at.Height, otherStoreProof)
 		},
 		"another height": func() ([]byte, error) {
-			return verifyAnswer(p.at, "access", []byte("\x07grant-a"), v, p.at.Height-1, proof)
+			return VerifyAnswer(p.at, "access", []byte("\x07grant-a"), v, p.at.Height-1, proof)
 		},
 		"no proof": func() ([]byte, error) {
-			return verifyAnswer(p.at, "access", []byte("\x07grant-a"), v, p.at.Height, nil)
+			return VerifyAnswer(p.at, "access", []byte("\x07grant-a"), v, p.at.Height, nil)
 		},
 		"a tampered proof": func() ([]byte, error) {
 			bad := *proof
@@ -124,17 +124,17 @@ func TestVerifyAnswer(t *testing.T) {
 			data := append([]byte(nil), bad.Ops[0].Data...)
 			data[len(data)-1] ^= 1
 			bad.Ops[0].Data = data
-			return verifyAnswer(p.at, "access", []byte("\x07grant-a"), v, p.at.Height, &bad)
+			return VerifyAnswer(p.at, "access", []byte("\x07grant-a"), v, p.at.Height, &bad)
 		},
 		"a state the verified header does not commit to": func() ([]byte, error) {
 			other := newProvenStore(t, map[string]map[string][]byte{"access": {"\x07grant-a": []byte("entry X")}, "records": {}})
 			fv, fproof := other.query("access", "\x07grant-a")
-			return verifyAnswer(p.at, "access", []byte("\x07grant-a"), fv, p.at.Height, fproof)
+			return VerifyAnswer(p.at, "access", []byte("\x07grant-a"), fv, p.at.Height, fproof)
 		},
 		"a forged absence from another state": func() ([]byte, error) {
 			other := newProvenStore(t, map[string]map[string][]byte{"access": {"\x07grant-c": []byte("entry c")}, "records": {}})
 			_, fproof := other.query("access", "\x07grant-a")
-			return verifyAnswer(p.at, "access", []byte("\x07grant-a"), nil, p.at.Height, fproof)
+			return VerifyAnswer(p.at, "access", []byte("\x07grant-a"), nil, p.at.Height, fproof)
 		},
 	} {
 		t.Run("refuses "+name, func(t *testing.T) {
