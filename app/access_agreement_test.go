@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/medchain/medchain/lightclient"
+	"github.com/medchain/medchain/testutil/sample"
 	accesskeeper "github.com/medchain/medchain/x/access/keeper"
 	accesstypes "github.com/medchain/medchain/x/access/types"
 	issuerstypes "github.com/medchain/medchain/x/issuers/types"
@@ -35,9 +36,8 @@ func TestKeeperAndLightClientDecideAlike(t *testing.T) {
 	past := now.Add(-time.Hour)
 	ctx := a.BaseApp.NewUncachedContext(false, cmtproto.Header{Time: now, Height: 1, ChainID: "medchain-test"})
 
-	addr := func(name string) sdk.AccAddress { return sdk.AccAddress((name + "____________________")[:20]) }
-	owner, doctor, hospital := addr("owner"), addr("doctor"), addr("hospital")
-	closed, closedDoctor, stranger, reader := addr("closed"), addr("closeddoc"), addr("stranger"), addr("reader")
+	owner, doctor, hospital := sample.Addr("owner"), sample.Addr("doctor"), sample.Addr("hospital")
+	closed, closedDoctor, stranger, reader := sample.Addr("closed"), sample.Addr("closeddoc"), sample.Addr("stranger"), sample.Addr("reader")
 	read, write := accesstypes.PermissionRead, accesstypes.PermissionWrite
 
 	for _, i := range []issuerstypes.Issuer{

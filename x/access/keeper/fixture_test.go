@@ -24,6 +24,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
+	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/x/access/keeper"
 	"github.com/medchain/medchain/x/access/types"
 	issuerskeeper "github.com/medchain/medchain/x/issuers/keeper"
@@ -64,16 +65,6 @@ type fixture struct {
 	keys map[string]hpke.PrivateKey // current private key by address
 }
 
-// testAddr returns a 20-byte account address spelled from name.
-func testAddr(name string) sdk.AccAddress {
-	bz := make([]byte, 20)
-	copy(bz, name)
-	for i := len(name); i < len(bz); i++ {
-		bz[i] = '_'
-	}
-	return bz
-}
-
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	storeKeys := map[string]*storetypes.KVStoreKey{
@@ -90,7 +81,7 @@ func newFixture(t testing.TB) *fixture {
 	cdc := codec.NewProtoCodec(registry)
 	ac := addresscodec.NewBech32Codec("med")
 	str := func(name string) string {
-		s, err := ac.BytesToString(testAddr(name))
+		s, err := ac.BytesToString(sample.Addr(name))
 		require.NoError(t, err)
 		return s
 	}

@@ -10,6 +10,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/x/access/types"
 	issuerskeeper "github.com/medchain/medchain/x/issuers/keeper"
 	issuerstypes "github.com/medchain/medchain/x/issuers/types"
@@ -146,9 +147,9 @@ func TestHooksCanWrite(t *testing.T) {
 	}
 }
 
-// testAddrString is the bech32 form of testAddr(name).
+// testAddrString is the bech32 form of sample.Addr(name).
 func testAddrString(name string) string {
-	return sdk.MustBech32ifyAddressBytes("med", testAddr(name))
+	return sdk.MustBech32ifyAddressBytes("med", sample.Addr(name))
 }
 
 // TestHooksRecordWriteGrant: WRITE on one record lets the grantee's

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/medchain/medchain/x/access/types"
+	"github.com/medchain/medchain/testutil/sample"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
@@ -52,17 +53,13 @@ func (s state) Entry(_ context.Context, recordID uint64, owner, who sdk.AccAddre
 
 func (s state) AddressString(a sdk.AccAddress) string { return a.String() }
 
-func addr(name string) sdk.AccAddress {
-	return sdk.AccAddress(name + "____________________"[:20-len(name)])
-}
-
 // Decide is the one place the access rules live; the keeper's CheckAccess
 // and the light client's verified check both read state into it. Every
 // kind of asker against every kind of grant.
 func TestDecide(t *testing.T) {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	past, future := now.Add(-time.Hour), now.Add(time.Hour)
-	owner, doctor, hospital, stranger, suspendedDoctor := addr("owner"), addr("doctor"), addr("hospital"), addr("stranger"), addr("suspdoc")
+	owner, doctor, hospital, stranger, suspendedDoctor := sample.Addr("owner"), sample.Addr("doctor"), sample.Addr("hospital"), sample.Addr("stranger"), sample.Addr("suspdoc")
 	record := recordstypes.Record{Id: 3, Owner: owner.String(), Kind: recordstypes.RecordKindDICOM, Status: recordstypes.RecordStatusActive}
 	redacted := record
 	redacted.Status = recordstypes.RecordStatusRedacted

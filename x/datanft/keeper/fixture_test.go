@@ -31,6 +31,7 @@ import (
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
 
+	"github.com/medchain/medchain/testutil/sample"
 	accesskeeper "github.com/medchain/medchain/x/access/keeper"
 	accesstypes "github.com/medchain/medchain/x/access/types"
 	"github.com/medchain/medchain/x/datanft"
@@ -75,15 +76,6 @@ type fixture struct {
 	keys map[string]hpke.PrivateKey
 }
 
-func testAddr(name string) sdk.AccAddress {
-	bz := make([]byte, 20)
-	copy(bz, name)
-	for i := len(name); i < len(bz); i++ {
-		bz[i] = '_'
-	}
-	return bz
-}
-
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	names := []string{authtypes.StoreKey, banktypes.StoreKey, nftkeeper.StoreKey, issuerstypes.StoreKey,
@@ -106,7 +98,7 @@ func newFixture(t testing.TB) *fixture {
 	cdc := codec.NewProtoCodec(registry)
 	ac := addresscodec.NewBech32Codec("med")
 	str := func(name string) string {
-		s, err := ac.BytesToString(testAddr(name))
+		s, err := ac.BytesToString(sample.Addr(name))
 		require.NoError(t, err)
 		return s
 	}

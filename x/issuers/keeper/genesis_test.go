@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/x/issuers/types"
 )
 
@@ -43,7 +44,7 @@ func TestGenesisRoundTrip(t *testing.T) {
 // counts included.
 func TestGenesisRoundTripAfterMessages(t *testing.T) {
 	f := newPopulatedFixture(t)
-	newcomer := f.bech32(t, testAddr("new-doctor"))
+	newcomer := f.bech32(t, sample.Addr("new-doctor"))
 	_, err := f.msgServer.AddPractitioner(f.ctx, &types.MsgAddPractitioner{Organisation: f.hospital, Practitioner: newcomer, Role: types.PractitionerRoleAdmin})
 	require.NoError(t, err)
 	_, err = f.msgServer.SetIssuerStatus(f.ctx, &types.MsgSetIssuerStatus{Authority: f.authority, Address: f.clinic, Status: types.IssuerStatusSuspended})
@@ -68,8 +69,8 @@ func TestGenesisRoundTripAfterMessages(t *testing.T) {
 // addresses are stored in canonical form.
 func TestInitGenesisDefaults(t *testing.T) {
 	f := newFixture(t)
-	hospital := f.bech32(t, testAddr("hospital"))
-	doctor := f.bech32(t, testAddr("doctor"))
+	hospital := f.bech32(t, sample.Addr("hospital"))
+	doctor := f.bech32(t, sample.Addr("doctor"))
 	gs := types.NewGenesisState(types.DefaultParams(),
 		[]types.Issuer{{Address: strings.ToUpper(hospital), Name: "Hospital", Kind: types.IssuerKindHospital, Status: types.IssuerStatusActive}},
 		[]types.Practitioner{{Address: doctor, Organisation: strings.ToUpper(hospital), Role: types.PractitionerRoleDoctor}},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/x/issuers/types"
 )
 
@@ -101,7 +102,7 @@ func manyIssuersFixture(t *testing.T) fixture {
 	t.Helper()
 	f := newPopulatedFixture(t)
 	add := func(name string, kind types.IssuerKind, suspend bool) {
-		addr := f.bech32(t, testAddr(name))
+		addr := f.bech32(t, sample.Addr(name))
 		_, err := f.msgServer.RegisterIssuer(f.ctx, &types.MsgRegisterIssuer{Authority: f.authority, Address: addr, Name: name, Kind: kind})
 		require.NoError(t, err)
 		if suspend {
@@ -256,7 +257,7 @@ func TestQueryPractitioners(t *testing.T) {
 	f := newPopulatedFixture(t)
 	for i := 0; i < 5; i++ {
 		_, err := f.msgServer.AddPractitioner(f.ctx, &types.MsgAddPractitioner{
-			Organisation: f.hospital, Practitioner: f.bech32(t, testAddr(fmt.Sprintf("staff-%d", i))), Role: types.PractitionerRoleNurse,
+			Organisation: f.hospital, Practitioner: f.bech32(t, sample.Addr(fmt.Sprintf("staff-%d", i))), Role: types.PractitionerRoleNurse,
 		})
 		require.NoError(t, err)
 	}

@@ -26,6 +26,7 @@ import (
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
+	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/x/issuers/keeper"
 	"github.com/medchain/medchain/x/issuers/types"
 )
@@ -60,16 +61,6 @@ type fixture struct {
 	clinicNurse       string // NURSE of clinic
 	suspendedDoctor   string // DOCTOR of suspendedHospital
 	revokedDoctor     string // DOCTOR of revokedHospital
-}
-
-// testAddr returns a 20-byte account address spelled from name.
-func testAddr(name string) sdk.AccAddress {
-	bz := make([]byte, 20)
-	copy(bz, name)
-	for i := len(name); i < len(bz); i++ {
-		bz[i] = '_'
-	}
-	return bz
 }
 
 func (f fixture) bech32(t *testing.T, addr sdk.AccAddress) string {
@@ -116,7 +107,7 @@ func newFixture(t *testing.T) fixture {
 		cdc:          cdc,
 		authority:    authority,
 	}
-	f.stranger = f.bech32(t, testAddr("stranger"))
+	f.stranger = f.bech32(t, sample.Addr("stranger"))
 	return f
 }
 
@@ -132,15 +123,15 @@ func newInitializedFixture(t *testing.T) fixture {
 // practitioners, in address order (as ExportGenesis writes them).
 func populatedGenesis(t *testing.T, f *fixture) *types.GenesisState {
 	t.Helper()
-	f.hospital = f.bech32(t, testAddr("hospital"))
-	f.clinic = f.bech32(t, testAddr("clinic"))
-	f.suspendedHospital = f.bech32(t, testAddr("hospital-suspended"))
-	f.revokedHospital = f.bech32(t, testAddr("hospital-revoked"))
-	f.doctor = f.bech32(t, testAddr("doctor"))
-	f.nurse = f.bech32(t, testAddr("nurse"))
-	f.clinicNurse = f.bech32(t, testAddr("nurse-of-clinic"))
-	f.suspendedDoctor = f.bech32(t, testAddr("doctor-suspended"))
-	f.revokedDoctor = f.bech32(t, testAddr("doctor-revoked"))
+	f.hospital = f.bech32(t, sample.Addr("hospital"))
+	f.clinic = f.bech32(t, sample.Addr("clinic"))
+	f.suspendedHospital = f.bech32(t, sample.Addr("hospital-suspended"))
+	f.revokedHospital = f.bech32(t, sample.Addr("hospital-revoked"))
+	f.doctor = f.bech32(t, sample.Addr("doctor"))
+	f.nurse = f.bech32(t, sample.Addr("nurse"))
+	f.clinicNurse = f.bech32(t, sample.Addr("nurse-of-clinic"))
+	f.suspendedDoctor = f.bech32(t, sample.Addr("doctor-suspended"))
+	f.revokedDoctor = f.bech32(t, sample.Addr("doctor-revoked"))
 
 	added := genesisTime.Add(-48 * time.Hour)
 	issuer := func(addr, name string, kind types.IssuerKind, status types.IssuerStatus) types.Issuer {
@@ -331,6 +322,6 @@ func TestMemberCountDerivedAtGenesis(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, want, n, org)
 	}
-	_, err := f.keeper.MemberCount.Get(f.ctx, testAddr("stranger"))
+	_, err := f.keeper.MemberCount.Get(f.ctx, sample.Addr("stranger"))
 	require.ErrorIs(t, err, collections.ErrNotFound)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/x/issuers/types"
 )
 
@@ -19,7 +20,7 @@ func TestAddPractitioner(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newPopulatedFixture(t)
 			org := tc.org(f)
-			newcomer := f.bech32(t, testAddr("new-doctor"))
+			newcomer := f.bech32(t, sample.Addr("new-doctor"))
 			before, err := f.keeper.MemberCount.Get(f.ctx, f.mustAddr(t, org))
 			require.NoError(t, err)
 			ctx := f.freshCtx()
@@ -54,7 +55,7 @@ func TestAddPractitioner(t *testing.T) {
 
 func TestAddPractitionerRejected(t *testing.T) {
 	f := newPopulatedFixture(t)
-	newcomer := f.bech32(t, testAddr("new-doctor"))
+	newcomer := f.bech32(t, sample.Addr("new-doctor"))
 
 	tests := []struct {
 		name    string
@@ -116,7 +117,7 @@ func TestAddPractitionerLimit(t *testing.T) {
 	_, err := f.msgServer.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: f.authority, Params: types.NewParams(128, 3)})
 	require.NoError(t, err)
 
-	third := f.bech32(t, testAddr("third"))
+	third := f.bech32(t, sample.Addr("third"))
 	_, err = f.msgServer.AddPractitioner(f.freshCtx(), &types.MsgAddPractitioner{
 		Organisation: f.hospital, Practitioner: third, Role: types.PractitionerRoleOther,
 	})
@@ -124,7 +125,7 @@ func TestAddPractitionerLimit(t *testing.T) {
 
 	before := snapshot(t, f)
 	_, err = f.msgServer.AddPractitioner(f.freshCtx(), &types.MsgAddPractitioner{
-		Organisation: f.hospital, Practitioner: f.bech32(t, testAddr("fourth")), Role: types.PractitionerRoleOther,
+		Organisation: f.hospital, Practitioner: f.bech32(t, sample.Addr("fourth")), Role: types.PractitionerRoleOther,
 	})
 	require.ErrorIs(t, err, types.ErrTooManyPractitioners)
 	require.ErrorContains(t, err, "has 3 practitioners")
@@ -132,7 +133,7 @@ func TestAddPractitionerLimit(t *testing.T) {
 
 	// Another organisation is not affected by the hospital's count.
 	_, err = f.msgServer.AddPractitioner(f.freshCtx(), &types.MsgAddPractitioner{
-		Organisation: f.clinic, Practitioner: f.bech32(t, testAddr("fourth")), Role: types.PractitionerRoleOther,
+		Organisation: f.clinic, Practitioner: f.bech32(t, sample.Addr("fourth")), Role: types.PractitionerRoleOther,
 	})
 	require.NoError(t, err)
 
@@ -140,7 +141,7 @@ func TestAddPractitionerLimit(t *testing.T) {
 	_, err = f.msgServer.RemovePractitioner(f.freshCtx(), &types.MsgRemovePractitioner{Organisation: f.hospital, Practitioner: third})
 	require.NoError(t, err)
 	_, err = f.msgServer.AddPractitioner(f.freshCtx(), &types.MsgAddPractitioner{
-		Organisation: f.hospital, Practitioner: f.bech32(t, testAddr("fifth")), Role: types.PractitionerRoleOther,
+		Organisation: f.hospital, Practitioner: f.bech32(t, sample.Addr("fifth")), Role: types.PractitionerRoleOther,
 	})
 	require.NoError(t, err)
 }

@@ -6,13 +6,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/x/issuers/types"
 )
 
 func validRegistration(f fixture, t *testing.T) *types.MsgRegisterIssuer {
 	return &types.MsgRegisterIssuer{
 		Authority:    f.authority,
-		Address:      f.bech32(t, testAddr("new-hospital")),
+		Address:      f.bech32(t, sample.Addr("new-hospital")),
 		Name:         "St Mary's Hospital",
 		Kind:         types.IssuerKindHospital,
 		Jurisdiction: "GB-ENG",
@@ -54,7 +55,7 @@ func TestRegisterIssuerOptionalFieldsAndEveryKind(t *testing.T) {
 	for i, kind := range []types.IssuerKind{
 		types.IssuerKindHospital, types.IssuerKindClinic, types.IssuerKindLab, types.IssuerKindInsurer, types.IssuerKindResearch,
 	} {
-		addr := f.bech32(t, testAddr("kind-"+string(rune('a'+i))))
+		addr := f.bech32(t, sample.Addr("kind-"+string(rune('a'+i))))
 		_, err := f.msgServer.RegisterIssuer(f.freshCtx(), &types.MsgRegisterIssuer{
 			Authority: f.authority, Address: addr, Name: kind.Label(), Kind: kind,
 		})

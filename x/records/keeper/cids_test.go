@@ -10,6 +10,7 @@ import (
 	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/medchain/medchain/testutil/sample"
 	issuerstypes "github.com/medchain/medchain/x/issuers/types"
 	"github.com/medchain/medchain/x/records/keeper"
 	"github.com/medchain/medchain/x/records/types"
@@ -215,7 +216,7 @@ func TestMigrate1to2BuildsTheCIDIndex(t *testing.T) {
 func TestPlacementQuery(t *testing.T) {
 	f := newFixture(t)
 	for i, name := range []string{"h-a", "h-b", "h-c", "h-d"} {
-		addr, err := f.addressCodec.BytesToString(testAddr(name))
+		addr, err := f.addressCodec.BytesToString(sample.Addr(name))
 		require.NoError(t, err)
 		f.issuers.vaults = append(f.issuers.vaults, issuerstypes.Issuer{Address: addr, VaultUrl: fmt.Sprintf("http://127.0.0.1:%d", 27005+10*i)})
 	}

@@ -24,6 +24,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
+	"github.com/medchain/medchain/testutil/sample"
 	issuerstypes "github.com/medchain/medchain/x/issuers/types"
 	"github.com/medchain/medchain/x/records/keeper"
 	"github.com/medchain/medchain/x/records/types"
@@ -58,16 +59,6 @@ type fixture struct {
 	suspended       string // SUSPENDED organisation
 	suspendedDoctor string // practitioner of suspended, granted WRITE by the patient all the same
 	stranger        string // neither issuer nor practitioner
-}
-
-// testAddr returns a 20-byte account address spelled from name.
-func testAddr(name string) sdk.AccAddress {
-	bz := make([]byte, 20)
-	copy(bz, name)
-	for i := len(name); i < len(bz); i++ {
-		bz[i] = '_'
-	}
-	return bz
 }
 
 func newFixture(t testing.TB) fixture {
@@ -106,15 +97,15 @@ func newFixtureWithoutHooks(t testing.TB) fixture {
 		addressCodec:    ac,
 		storeKey:        key,
 		authority:       authority,
-		patient:         mustString(testAddr("patient")),
-		otherPatient:    mustString(testAddr("patient-other")),
-		hospital:        mustString(testAddr("hospital")),
-		doctor:          mustString(testAddr("doctor")),
-		clinic:          mustString(testAddr("clinic")),
-		clinicNurse:     mustString(testAddr("nurse-of-clinic")),
-		suspended:       mustString(testAddr("hospital-suspended")),
-		suspendedDoctor: mustString(testAddr("doctor-suspended")),
-		stranger:        mustString(testAddr("stranger")),
+		patient:         mustString(sample.Addr("patient")),
+		otherPatient:    mustString(sample.Addr("patient-other")),
+		hospital:        mustString(sample.Addr("hospital")),
+		doctor:          mustString(sample.Addr("doctor")),
+		clinic:          mustString(sample.Addr("clinic")),
+		clinicNurse:     mustString(sample.Addr("nurse-of-clinic")),
+		suspended:       mustString(sample.Addr("hospital-suspended")),
+		suspendedDoctor: mustString(sample.Addr("doctor-suspended")),
+		stranger:        mustString(sample.Addr("stranger")),
 	}
 	f.issuers = &fakeIssuers{ac: ac, auths: map[string]issuerstypes.Authorisation{
 		f.hospital:        {Authorised: true, Organisation: f.hospital, Kind: issuerstypes.IssuerKindHospital},

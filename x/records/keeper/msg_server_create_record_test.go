@@ -11,6 +11,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/x/records/types"
 )
 
@@ -240,7 +241,7 @@ func TestCreateRecordSpamBound(t *testing.T) {
 	f.ctx = f.ctx.WithBlockHeight(11)
 	msg.Wraps = []types.KeyWrap{f.wrap(t, f.patient)}
 	f.mustCreate(t, msg)
-	count, err := f.keeper.OwnerBlockCounts.Get(f.ctx, testAddr("patient"))
+	count, err := f.keeper.OwnerBlockCounts.Get(f.ctx, sample.Addr("patient"))
 	require.NoError(t, err)
 	require.Equal(t, types.OwnerBlockCount{Height: 11, Count: 1}, count)
 }
