@@ -306,8 +306,10 @@ func TestUpdateParams(t *testing.T) {
 	bad.LicenceTimeoutBlocks = 0
 	_, err := f.msg.UpdateParams(f.freshCtx(), &types.MsgUpdateParams{Authority: f.authority, Params: bad})
 	require.ErrorIs(t, err, types.ErrInvalidParams)
-	_, err = f.msg.UpdateParams(f.freshCtx(), &types.MsgUpdateParams{Authority: f.authority, Params: p})
+	ctx := f.freshCtx()
+	_, err = f.msg.UpdateParams(ctx, &types.MsgUpdateParams{Authority: f.authority, Params: p})
 	require.NoError(t, err)
+	require.Equal(t, []string{"medchain.datanft.v1.EventParamsUpdated"}, eventTypes(ctx), "a change of parameters is on the record")
 	got, err := f.query.Params(f.ctx, &types.QueryParamsRequest{})
 	require.NoError(t, err)
 	require.Equal(t, uint32(2000), got.Params.MaxRoyaltyBps)

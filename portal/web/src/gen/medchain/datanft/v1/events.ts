@@ -7,6 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Coin } from "../../../cosmos/base/v1beta1/coin";
+import { Params } from "./params";
 import { DataNFT, Licence, Listing } from "./types";
 
 export const protobufPackage = "medchain.datanft.v1";
@@ -72,6 +73,14 @@ export interface EventLicenceRefunded {
   licenceId: bigint;
   buyer: string;
   amount: Coin | undefined;
+}
+
+/** EventParamsUpdated is emitted when governance changes the parameters. */
+export interface EventParamsUpdated {
+  /** authority is the account that changed them. */
+  authority: string;
+  /** params are the new parameters. */
+  params: Params | undefined;
 }
 
 function createBaseEventIdentityClaimed(): EventIdentityClaimed {
@@ -998,6 +1007,93 @@ export const EventLicenceRefunded: MessageFns<EventLicenceRefunded> = {
     message.buyer = object.buyer ?? "";
     message.amount = (object.amount !== undefined && object.amount !== null)
       ? Coin.fromPartial(object.amount)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseEventParamsUpdated(): EventParamsUpdated {
+  return { authority: "", params: undefined };
+}
+
+export const EventParamsUpdated: MessageFns<EventParamsUpdated> = {
+  encode(message: EventParamsUpdated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.authority !== "") {
+      writer.uint32(10).string(message.authority);
+    }
+    if (message.params !== undefined) {
+      Params.encode(message.params, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventParamsUpdated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventParamsUpdated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.authority = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.params = Params.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventParamsUpdated {
+    return {
+      authority: isSet(object.authority) ? globalThis.String(object.authority) : "",
+      params: isSet(object.params) ? Params.fromJSON(object.params) : undefined,
+    };
+  },
+
+  toJSON(message: EventParamsUpdated): unknown {
+    const obj: any = {};
+    if (message.authority !== "") {
+      obj.authority = message.authority;
+    }
+    if (message.params !== undefined) {
+      obj.params = Params.toJSON(message.params);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventParamsUpdated>): EventParamsUpdated {
+    return EventParamsUpdated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventParamsUpdated>): EventParamsUpdated {
+    const message = createBaseEventParamsUpdated();
+    message.authority = object.authority ?? "";
+    message.params = (object.params !== undefined && object.params !== null)
+      ? Params.fromPartial(object.params)
       : undefined;
     return message;
   },
