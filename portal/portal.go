@@ -129,8 +129,7 @@ func Handler(cfg Config) http.Handler {
 			// access to the page or its keys): it may load its own scripts
 			// and nothing else, and reach no network at all. A sandboxed
 			// document's 'self' is not its server's origin, so that is named.
-			self := "http://" + r.Host
-			h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self' "+self+"; "+
+			h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'"+requestOrigin(r)+"; "+
 				"style-src 'unsafe-inline'; img-src data: blob:; frame-ancestors 'self'")
 		} else {
 			// The page holds a mnemonic in memory: no framing, no
@@ -159,6 +158,25 @@ func Handler(cfg Config) http.Handler {
 		http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
 	})
 	return mux
+}
+
+// requestOrigin is " scheme://host" of the origin r was sent to, for a
+// CSP, or "" when the Host header holds anything but a host name or
+// address and a port: a request's own header never adds a directive.
+func requestOrigin(r *http.Request) string {
+	for _, c := range r.Host {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(".-:[]", c)) {
+			return ""
+		}
+	}
+	if r.Host == "" {
+		return ""
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return " " + scheme + "://" + r.Host
 }
 
 // peerOrigins lists the registered vaults' origins for a CSP, each

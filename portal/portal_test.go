@@ -189,3 +189,22 @@ func TestRPCForwarderBoundsCallsInFlight(t *testing.T) {
 	wg.Wait()
 	require.Equal(t, http.StatusOK, post(t, h, `{"jsonrpc":"2.0","id":1,"method":"status"}`).Code)
 }
+
+// The viewer frame's CSP names the origin it was served from (a sandboxed
+// frame's 'self' is not it), and a forged Host header cannot add a
+// directive to it.
+func TestViewerPolicyNamesOnlyAPlainOrigin(t *testing.T) {
+	h := portal.Handler(portal.Config{})
+	csp := func(host string) string {
+		req := httptest.NewRequest(http.MethodGet, "/portal/viewer.html", nil)
+		req.Host = host
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Header().Get("Content-Security-Policy")
+	}
+	require.Contains(t, csp("127.0.0.1:27005"), "script-src 'self' http://127.0.0.1:27005;")
+	forged := csp("evil.example;script-src")
+	require.NotContains(t, forged, "evil")
+	require.Equal(t, 1, strings.Count(forged, "script-src"))
+	require.NotContains(t, forged, "unsafe-eval")
+}

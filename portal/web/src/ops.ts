@@ -391,8 +391,15 @@ export async function revoke(c: Ctx, g: Grant, progress: (text: string, done: nu
     const old = await openRecordKey(c, r.id);
     const newKey = wasm.newRecordKey();
     const grantees = [r.owner];
-    const byRecord = await c.chain.access.GrantsByRecord({ recordId: r.id, pagination: page() });
-    for (const x of [...byRecord.grants, ...byRecord.scopeGrants]) {
+    // Every page of the record's grants; the owner's scope grants come
+    // with each page, the same every time.
+    let scopeGrants: Grant[] = [];
+    const recordGrants = await all(async (p) => {
+      const res = await c.chain.access.GrantsByRecord({ recordId: r.id, pagination: p });
+      scopeGrants = res.scopeGrants;
+      return { items: res.grants, next: res.pagination?.nextKey };
+    });
+    for (const x of [...recordGrants, ...scopeGrants]) {
       if (x.id !== g.id && x.permission === PERMISSION_READ && isLive(x.expiresAt, now)) grantees.push(x.grantee);
     }
     const readers = await keysOf(c, grantees);
