@@ -183,7 +183,7 @@ func (u *uploader) submit(ctx context.Context, it item) error {
 		}
 		hash := txHash(bz)
 		onCommit := it.onCommit
-		u.w.tr.add(hash, &pending{kind: it.kind, stats: u.stats, sentAt: time.Now(), onCommit: func(c committed) {
+		u.w.tr.add(hash, &pending{kind: it.kind, stats: u.stats, sentAt: time.Now(), dropped: free, onCommit: func(c committed) {
 			free()
 			if onCommit != nil {
 				onCommit(c)

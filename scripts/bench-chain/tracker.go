@@ -29,7 +29,15 @@ type pending struct {
 	stats    *phaseStats
 	sentAt   time.Time
 	onCommit func(committed)
+	// dropped frees what the transaction held when it is given up on.
+	dropped func()
 }
+
+// dropAfter is how long a transaction CheckTx accepted may stay out of
+// every block before it is counted as dropped: a mempool removes a
+// transaction whose account sequence a failed one before it left behind,
+// and nothing would ever free its uploader's window slot.
+const dropAfter = 60 * time.Second
 
 // tracker follows committed blocks (NewBlockHeader events over websocket,
 // with a status poll as a fallback), fetches each block and its results
@@ -178,6 +186,15 @@ func (t *tracker) fetch(ctx context.Context, h int64, seen time.Time) error {
 		if p.onCommit != nil {
 			cb := p.onCommit
 			done = append(done, func() { cb(c) })
+		}
+	}
+	for hash, p := range t.pending {
+		if !p.sentAt.IsZero() && seen.Sub(p.sentAt) > dropAfter {
+			delete(t.pending, hash)
+			p.stats.fail(p.kind, "dropped", "", 0, fmt.Sprintf("in no block %s after CheckTx accepted it (removed from the mempool)", dropAfter))
+			if p.dropped != nil {
+				done = append(done, p.dropped)
+			}
 		}
 	}
 	t.mu.Unlock()
