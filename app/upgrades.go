@@ -7,6 +7,7 @@ import (
 
 	"github.com/medchain/medchain/app/upgrades"
 	"github.com/medchain/medchain/app/upgrades/cidownership"
+	"github.com/medchain/medchain/app/upgrades/emergencyaccess"
 	"github.com/medchain/medchain/app/upgrades/sealedmetadata"
 )
 
@@ -15,8 +16,9 @@ import (
 // handler calls ModuleManager.RunMigrations, list it here, and pass a
 // governance MsgSoftwareUpgrade with the same name.
 var Upgrades = []upgrades.Upgrade{
-	cidownership.Upgrade,   // x/records and x/access 1 -> 2
-	sealedmetadata.Upgrade, // x/records and x/access 2 -> 3
+	cidownership.Upgrade,    // x/records and x/access 1 -> 2
+	sealedmetadata.Upgrade,  // x/records and x/access 2 -> 3
+	emergencyaccess.Upgrade, // x/access 3 -> 4
 }
 
 // registerUpgradeHandlers registers the handlers of Upgrades and, when the

@@ -21,26 +21,29 @@ import (
 // Answer is a verified CheckAccess: the same decision x/access's
 // CheckAccess query makes, from values proven against a verified header.
 type Answer struct {
-	Allowed         bool      `json:"allowed"`
-	Reason          string    `json:"reason"`
-	RecordID        uint64    `json:"record_id"`
-	Grantee         string    `json:"grantee"`
-	Permission      string    `json:"permission"`
-	GrantID         uint64    `json:"grant_id,omitempty"`
-	ViaOrganisation string    `json:"via_organisation,omitempty"`
-	Height          int64     `json:"height"`        // the state's height
-	HeaderHeight    int64     `json:"header_height"` // the verified header committing to it
-	AppHash         string    `json:"app_hash"`
-	Time            time.Time `json:"time"` // the verified header's time, which expiry is judged against
-	Verified        bool      `json:"verified"`
-	Owner           string    `json:"owner,omitempty"`     // the record's, proven
-	CID             string    `json:"cid,omitempty"`       // the record's current CID, proven
-	Version         uint64    `json:"version,omitempty"`   // the record's current version, proven
-	KeyEpoch        uint64    `json:"key_epoch,omitempty"` // the record's key epoch, proven
-	Active          bool      `json:"active,omitempty"`    // the record is ACTIVE (not redacted), proven
-	Proofs          []Proof   `json:"proofs"`
-	Primary         string    `json:"primary"`
-	Witnesses       []string  `json:"witnesses"`
+	Allowed    bool   `json:"allowed"`
+	Reason     string `json:"reason"`
+	RecordID   uint64 `json:"record_id"`
+	Grantee    string `json:"grantee"`
+	Permission string `json:"permission"`
+	GrantID    uint64 `json:"grant_id,omitempty"`
+	// EmergencyAccessID is the open break-glass that allowed the read, when
+	// no grant did.
+	EmergencyAccessID uint64    `json:"emergency_access_id,omitempty"`
+	ViaOrganisation   string    `json:"via_organisation,omitempty"`
+	Height            int64     `json:"height"`        // the state's height
+	HeaderHeight      int64     `json:"header_height"` // the verified header committing to it
+	AppHash           string    `json:"app_hash"`
+	Time              time.Time `json:"time"` // the verified header's time, which expiry is judged against
+	Verified          bool      `json:"verified"`
+	Owner             string    `json:"owner,omitempty"`     // the record's, proven
+	CID               string    `json:"cid,omitempty"`       // the record's current CID, proven
+	Version           uint64    `json:"version,omitempty"`   // the record's current version, proven
+	KeyEpoch          uint64    `json:"key_epoch,omitempty"` // the record's key epoch, proven
+	Active            bool      `json:"active,omitempty"`    // the record is ACTIVE (not redacted), proven
+	Proofs            []Proof   `json:"proofs"`
+	Primary           string    `json:"primary"`
+	Witnesses         []string  `json:"witnesses"`
 }
 
 // CheckAccess answers whether grantee may READ or WRITE a record, at the
@@ -125,6 +128,9 @@ func (c *Client) CheckAccessAt(ctx context.Context, at At, recordID uint64, gran
 		if k, err := accesstypes.ScopeAccessStoreKey(owner, grantee, perm); err == nil {
 			round = append(round, storeKey{accesstypes.StoreKey, k})
 		}
+		if k, err := accesstypes.EmergencyOpenStoreKey(owner, grantee); err == nil && perm == accesstypes.PermissionRead {
+			round = append(round, storeKey{accesstypes.StoreKey, k})
+		}
 		if v, err := f.get(ctx, issuerstypes.StoreKey, practitionerKey); err == nil && v != nil {
 			var p issuerstypes.Practitioner
 			if proto.Unmarshal(v, &p) == nil {
@@ -144,7 +150,7 @@ func (c *Client) CheckAccessAt(ctx context.Context, at At, recordID uint64, gran
 	if err != nil {
 		return nil, err
 	}
-	a.Allowed, a.Reason, a.GrantID = d.Allowed, d.Reason, d.GrantID
+	a.Allowed, a.Reason, a.GrantID, a.EmergencyAccessID = d.Allowed, d.Reason, d.GrantID, d.EmergencyAccessID
 	if d.ViaOrganisation {
 		a.ViaOrganisation = d.Holder.String()
 	}
@@ -181,6 +187,16 @@ func (s provenState) Entry(_ context.Context, recordID uint64, owner, who sdk.Ac
 	} else {
 		key, err = accesstypes.ScopeAccessStoreKey(owner, who, perm)
 	}
+	if err != nil {
+		return e, false, err
+	}
+	found, err := s.get(accesstypes.StoreKey, key, &e)
+	return e, found, err
+}
+
+func (s provenState) Emergency(_ context.Context, patient, practitioner sdk.AccAddress) (accesstypes.EmergencyEntry, bool, error) {
+	var e accesstypes.EmergencyEntry
+	key, err := accesstypes.EmergencyOpenStoreKey(patient, practitioner)
 	if err != nil {
 		return e, false, err
 	}

@@ -28,7 +28,9 @@ import (
 // max_expiry_work_per_block, and the requests' (owner, record id) index.
 // Version 3: requests' reasons sealed to the owner (plaintext ones erased)
 // and rotations that re-seal the record's label.
-const ConsensusVersion = 3
+// Version 4: emergency access (policies, break-glass, share releases) and
+// its params.
+const ConsensusVersion = 4
 
 var (
 	_ appmodule.AppModule = AppModule{}
@@ -93,6 +95,9 @@ func (am AppModule) RegisterServices(cfg module.Configurator) {
 	}
 	if err := cfg.RegisterMigration(types.ModuleName, 2, keeper.NewMigrator(am.keeper).Migrate2to3); err != nil {
 		panic(fmt.Errorf("registering the %s migration 2 -> 3: %w", types.ModuleName, err))
+	}
+	if err := cfg.RegisterMigration(types.ModuleName, 3, keeper.NewMigrator(am.keeper).Migrate3to4); err != nil {
+		panic(fmt.Errorf("registering the %s migration 3 -> 4: %w", types.ModuleName, err))
 	}
 }
 

@@ -12,7 +12,9 @@ import (
 	"github.com/medchain/medchain/x/access/types"
 )
 
-// EndBlocker removes grants and requests whose expiry has come, oldest
+// EndBlocker closes emergency accesses whose window has ended (at most
+// params.max_expirations_per_block), then removes grants and requests
+// whose expiry has come, oldest
 // first, within two bounds per block: at most
 // params.max_expirations_per_block of each, and at most
 // params.max_expiry_work_per_block units of work in all (see expiryWork).
@@ -33,6 +35,11 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 		return err
 	}
 	t := now(ctx)
+	// Ended emergency windows close first: each is a few fixed writes, and
+	// every check already treats them as closed.
+	if _, err := k.expireEmergencies(ctx, t, params.MaxExpirationsPerBlock); err != nil {
+		return err
+	}
 	budget := workBudget{limit: uint64(params.MaxExpiryWorkPerBlock)}
 	grantIDs, err := due(ctx, k.GrantExpiry, t, params.MaxExpirationsPerBlock)
 	if err != nil {

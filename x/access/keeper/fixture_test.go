@@ -55,6 +55,7 @@ type fixture struct {
 	patient         string // owns records, has a key
 	otherPatient    string // another patient with a key and records of its own
 	hospital        string // ACTIVE hospital, has a key
+	hospitalB       string // another ACTIVE hospital, has a key, no members
 	doctor          string // practitioner of hospital, has a key
 	clinic          string // ACTIVE clinic, has a key, no grants
 	suspended       string // SUSPENDED hospital, has a key
@@ -94,6 +95,7 @@ func newFixture(t testing.TB) *fixture {
 		patient:         str("patient"),
 		otherPatient:    str("patient-other"),
 		hospital:        str("hospital"),
+		hospitalB:       str("hospital-b"),
 		doctor:          str("doctor"),
 		clinic:          str("clinic"),
 		suspended:       str("hospital-suspended"),
@@ -107,6 +109,7 @@ func newFixture(t testing.TB) *fixture {
 	issuersGenesis := issuerstypes.DefaultGenesis()
 	issuersGenesis.Issuers = []issuerstypes.Issuer{
 		{Address: f.hospital, Name: "St Mary", Kind: issuerstypes.IssuerKindHospital, Status: issuerstypes.IssuerStatusActive},
+		{Address: f.hospitalB, Name: "St Luke", Kind: issuerstypes.IssuerKindHospital, Status: issuerstypes.IssuerStatusActive},
 		{Address: f.clinic, Name: "Clinic", Kind: issuerstypes.IssuerKindClinic, Status: issuerstypes.IssuerStatusActive},
 		{Address: f.suspended, Name: "Suspended", Kind: issuerstypes.IssuerKindHospital, Status: issuerstypes.IssuerStatusSuspended},
 	}
@@ -126,7 +129,7 @@ func newFixture(t testing.TB) *fixture {
 	f.querier = keeper.NewQuerier(f.keeper)
 	f.ctx = ctx
 
-	for _, who := range []string{f.patient, f.otherPatient, f.hospital, f.doctor, f.clinic, f.suspended, f.suspendedDoctor, f.researcher} {
+	for _, who := range []string{f.patient, f.otherPatient, f.hospital, f.hospitalB, f.doctor, f.clinic, f.suspended, f.suspendedDoctor, f.researcher} {
 		f.registerNewKey(t, who)
 	}
 	return f

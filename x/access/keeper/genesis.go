@@ -64,7 +64,26 @@ func (k Keeper) InitGenesis(ctx context.Context, g *types.GenesisState) error {
 	if err := k.NextGrantID.Set(ctx, g.NextGrantId); err != nil {
 		return err
 	}
-	return k.NextRequestID.Set(ctx, g.NextRequestId)
+	if err := k.NextRequestID.Set(ctx, g.NextRequestId); err != nil {
+		return err
+	}
+	for _, p := range g.EmergencyPolicies {
+		patient, _ := k.addressCodec.StringToBytes(p.Patient)
+		if err := k.EmergencyPolicies.Set(ctx, patient, p); err != nil {
+			return err
+		}
+	}
+	t := now(ctx)
+	for _, a := range g.EmergencyAccesses {
+		if a.IsOpen(t) {
+			if err := k.setOpenEmergency(ctx, a); err != nil {
+				return err
+			}
+		} else if err := k.EmergencyAccesses.Set(ctx, a.Id, a); err != nil {
+			return err
+		}
+	}
+	return k.NextEmergencyID.Set(ctx, max(g.NextEmergencyId, 1))
 }
 
 // wrapOwners returns the owner of every record g's wraps seal, from
@@ -135,6 +154,22 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	if g.NextRequestId, err = k.NextRequestID.Peek(ctx); err != nil {
 		return nil, err
 	}
+	if err := k.EmergencyPolicies.Walk(ctx, nil, func(_ sdk.AccAddress, v types.EmergencyPolicy) (bool, error) {
+		g.EmergencyPolicies = append(g.EmergencyPolicies, v)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.EmergencyAccesses.Walk(ctx, nil, func(_ uint64, v types.EmergencyAccess) (bool, error) {
+		g.EmergencyAccesses = append(g.EmergencyAccesses, v)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if g.NextEmergencyId, err = k.NextEmergencyID.Peek(ctx); err != nil {
+		return nil, err
+	}
+	g.NextEmergencyId = max(g.NextEmergencyId, 1)
 	g.NextGrantId = max(g.NextGrantId, 1)
 	g.NextRequestId = max(g.NextRequestId, 1)
 	return g, nil

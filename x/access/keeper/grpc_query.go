@@ -79,6 +79,9 @@ func (q Querier) CheckAccess(ctx context.Context, req *types.QueryCheckAccessReq
 	if d.ViaOrganisation {
 		resp.ViaOrganisation = q.str(d.Holder)
 	}
+	if d.EmergencyAccessID != 0 {
+		resp.EmergencyAccessId, resp.EmergencyReader = d.EmergencyAccessID, q.str(d.Holder)
+	}
 	if permission == types.PermissionRead {
 		resp.Wrap, err = q.currentWrap(ctx, record, d.Holder)
 	}
@@ -106,6 +109,14 @@ func (s keeperState) AddressString(addr sdk.AccAddress) string { return s.q.str(
 
 func (s keeperState) Entry(ctx context.Context, recordID uint64, owner, who sdk.AccAddress, perm types.Permission) (types.AccessEntry, bool, error) {
 	return s.q.accessEntry(ctx, recordID, owner, who, perm)
+}
+
+func (s keeperState) Emergency(ctx context.Context, patient, practitioner sdk.AccAddress) (types.EmergencyEntry, bool, error) {
+	e, err := s.q.EmergencyOpen.Get(ctx, collections.Join(patient, practitioner))
+	if errors.Is(err, collections.ErrNotFound) {
+		return e, false, nil
+	}
+	return e, err == nil, err
 }
 
 // currentWrap returns reader's wrap of record at its current key epoch.

@@ -63,6 +63,31 @@ type Keeper struct {
 	RequestExpiry   collections.KeySet[collections.Pair[time.Time, uint64]]
 	NextRequestID   collections.Sequence
 	PendingRequests collections.Map[collections.Pair[sdk.AccAddress, sdk.AccAddress], uint32]
+
+	// EmergencyPolicies holds each opted-in patient's emergency policy.
+	EmergencyPolicies collections.Map[sdk.AccAddress, types.EmergencyPolicy]
+	// EmergencyAccesses is the permanent, public emergency log.
+	EmergencyAccesses *collections.IndexedMap[uint64, types.EmergencyAccess, EmergencyIndexes]
+	// EmergencyOpen is the provable decision key of an open emergency
+	// access, per (patient, practitioner); removed when the window ends.
+	EmergencyOpen collections.Map[collections.Pair[sdk.AccAddress, sdk.AccAddress], types.EmergencyEntry]
+	// EmergencyExpiry orders open accesses by (expires_at, id), so EndBlock
+	// closes them without a scan.
+	EmergencyExpiry collections.KeySet[collections.Pair[time.Time, uint64]]
+	// EmergencyOpenByPractitioner counts a practitioner's open accesses
+	// against max_emergency_per_practitioner.
+	EmergencyOpenByPractitioner collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
+	NextEmergencyID             collections.Sequence
+}
+
+// EmergencyIndexes are the secondary indexes of Keeper.EmergencyAccesses.
+type EmergencyIndexes struct {
+	Patient *indexes.Multi[sdk.AccAddress, uint64, types.EmergencyAccess]
+}
+
+// IndexesList implements collections.Indexes.
+func (i EmergencyIndexes) IndexesList() []collections.Index[uint64, types.EmergencyAccess] {
+	return []collections.Index[uint64, types.EmergencyAccess]{i.Patient}
 }
 
 // GrantIndexes are the secondary indexes of Keeper.Grants.
@@ -177,6 +202,21 @@ func NewKeeper(
 		NextRequestID: collections.NewSequence(sb, types.NextRequestIDKey, "next_request_id"),
 		PendingRequests: collections.NewMap(sb, types.PendingRequestsKey, "pending_requests",
 			collections.PairKeyCodec(sdk.AccAddressKey, sdk.AccAddressKey), collections.Uint32Value),
+		EmergencyPolicies: collections.NewMap(sb, types.EmergencyPoliciesKey, "emergency_policies", sdk.AccAddressKey,
+			codec.CollValue[types.EmergencyPolicy](cdc)),
+		EmergencyAccesses: collections.NewIndexedMap(sb, types.EmergencyAccessesKey, "emergency_accesses", collections.Uint64Key,
+			codec.CollValue[types.EmergencyAccess](cdc),
+			EmergencyIndexes{
+				Patient: indexes.NewMulti(sb, types.EmergencyByPatientKey, "emergency_by_patient", sdk.AccAddressKey, collections.Uint64Key,
+					func(_ uint64, a types.EmergencyAccess) (sdk.AccAddress, error) { return addr(a.Patient) }),
+			}),
+		EmergencyOpen: collections.NewMap(sb, types.EmergencyOpenKey, "emergency_open", types.EmergencyOpenKeyCodec,
+			codec.CollValue[types.EmergencyEntry](cdc)),
+		EmergencyExpiry: collections.NewKeySet(sb, types.EmergencyExpiryKey, "emergency_expiry",
+			collections.PairKeyCodec(sdk.TimeKey, collections.Uint64Key)),
+		EmergencyOpenByPractitioner: collections.NewKeySet(sb, types.EmergencyOpenByPractitionerKey, "emergency_open_by_practitioner",
+			collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
+		NextEmergencyID: collections.NewSequence(sb, types.NextEmergencyIDKey, "next_emergency_id"),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -75,3 +75,28 @@ func (m Migrator) Migrate2to3(ctx sdk.Context) error {
 	}
 	return nil
 }
+
+// Migrate3to4 sets the emergency-access params new in version 4
+// (emergency_window, max_emergency_per_practitioner, max_custodians) to
+// their defaults: they decode as 0 from version 3 state, which is invalid.
+// Version 3 state holds no emergency policy or access, so nothing else
+// moves.
+func (m Migrator) Migrate3to4(ctx sdk.Context) error {
+	params, err := m.k.Params.Get(ctx)
+	if err != nil {
+		return fmt.Errorf("reading params: %w", err)
+	}
+	if params.EmergencyWindow == 0 {
+		params.EmergencyWindow = types.DefaultEmergencyWindow
+	}
+	if params.MaxEmergencyPerPractitioner == 0 {
+		params.MaxEmergencyPerPractitioner = types.DefaultMaxEmergencyPerPractitioner
+	}
+	if params.MaxCustodians == 0 {
+		params.MaxCustodians = types.DefaultMaxCustodians
+	}
+	if err := params.Validate(); err != nil {
+		return fmt.Errorf("params after migration: %w", err)
+	}
+	return m.k.Params.Set(ctx, params)
+}

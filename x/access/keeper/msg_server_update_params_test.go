@@ -16,6 +16,7 @@ func TestUpdateParams(t *testing.T) {
 		MaxExpirationsPerBlock: 10, MaxPendingRequests: 1, DefaultRequestTtl: time.Hour,
 		MaxRequestTtl: time.Hour, MaxReasonLength: types.MaxReasonLengthCap, MaxWrapsPerMsg: 1,
 		MaxPendingRequestsPerRecord: 1, MaxExpiryWorkPerBlock: 1,
+		EmergencyWindow: time.Hour, MaxEmergencyPerPractitioner: 1, MaxCustodians: 2,
 	}
 	ctx := f.deliver(t, sending(f.msgServer.UpdateParams, &types.MsgUpdateParams{Authority: f.authority, Params: params}))
 	requireEvent(t, ctx, &types.EventParamsUpdated{Authority: f.authority, Params: params})
@@ -61,5 +62,15 @@ func TestUpdateParamsRejected(t *testing.T) {
 			types.ErrInvalidParams, "max_pending_requests_per_record must be greater than 0"},
 		{"no expiry work per block", with(func(p *types.Params) { p.MaxExpiryWorkPerBlock = 0 }),
 			types.ErrInvalidParams, "max_expiry_work_per_block must be greater than 0"},
+		{"no emergency window", with(func(p *types.Params) { p.EmergencyWindow = 0 }),
+			types.ErrInvalidParams, "emergency_window 0s must be positive and at most 168h0m0s"},
+		{"an emergency window above a week", with(func(p *types.Params) { p.EmergencyWindow = types.MaxEmergencyWindow + time.Second }),
+			types.ErrInvalidParams, "emergency_window 168h0m1s must be positive"},
+		{"no emergency access per practitioner", with(func(p *types.Params) { p.MaxEmergencyPerPractitioner = 0 }),
+			types.ErrInvalidParams, "max_emergency_per_practitioner must be greater than 0"},
+		{"a single custodian", with(func(p *types.Params) { p.MaxCustodians = 1 }),
+			types.ErrInvalidParams, "max_custodians 1 must be between 2 and 16"},
+		{"more custodians than a sharing supports", with(func(p *types.Params) { p.MaxCustodians = types.MaxCustodiansCap + 1 }),
+			types.ErrInvalidParams, "max_custodians 17 must be between 2 and 16"},
 	})
 }

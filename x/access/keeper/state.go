@@ -100,7 +100,8 @@ func (r *readers) add(addr string, grantID uint64) {
 }
 
 // requiredReaders returns who must be able to open record's key at t: its
-// owner and every grantee of a live READ grant covering it (record grants
+// owner, its owner's emergency reader when the owner has an emergency
+// policy, and every grantee of a live READ grant covering it (record grants
 // and the owner's scope grants for its kind), leaving out grant except
 // (the grant being revoked, or 0).
 func (k Keeper) requiredReaders(ctx context.Context, record recordstypes.Record, t time.Time, except uint64) (readers, error) {
@@ -116,6 +117,11 @@ func (k Keeper) readersOf(ctx context.Context, record recordstypes.Record, t tim
 		return r, err
 	}
 	r.add(record.Owner, 0)
+	if has, err := k.EmergencyPolicies.Has(ctx, owner); err != nil {
+		return r, err
+	} else if has {
+		r.add(k.str(types.EmergencyReader(owner)), 0)
+	}
 	if record.Id != 0 && recordGrants {
 		err = k.RecordAccess.Walk(ctx, collections.NewPrefixedTripleRange[uint64, sdk.AccAddress, int32](record.Id),
 			func(key collections.Triple[uint64, sdk.AccAddress, int32], e types.AccessEntry) (bool, error) {
@@ -212,6 +218,10 @@ func (k Keeper) checkReaderWraps(ctx context.Context, record recordstypes.Record
 		if g := required.grant[reader]; g != 0 {
 			return errorsmod.Wrapf(types.ErrInvalidWraps,
 				"no wrap for %s, who may read record %d through grant %d; wrap the record key for it too", reader, record.Id, g)
+		}
+		if reader != record.Owner {
+			return errorsmod.Wrapf(types.ErrInvalidWraps,
+				"no wrap for %s, the emergency reader of the owner's emergency policy: wrap the record key to its registered key too", reader)
 		}
 		return errorsmod.Wrapf(types.ErrInvalidWraps, "no wrap for the owner %s of record %d", reader, record.Id)
 	}

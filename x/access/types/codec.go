@@ -19,6 +19,10 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgDenyRequest{},
 		&MsgCancelRequest{},
 		&MsgUpdateParams{},
+		&MsgSetEmergencyPolicy{},
+		&MsgWithdrawEmergencyPolicy{},
+		&MsgEmergencyAccess{},
+		&MsgReleaseShare{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }
@@ -34,5 +38,9 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgDenyRequest{}, "medchain/x/access/MsgDenyRequest")
 	legacy.RegisterAminoMsg(cdc, &MsgCancelRequest{}, "medchain/x/access/MsgCancelRequest")
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "medchain/x/access/MsgUpdateParams")
+	legacy.RegisterAminoMsg(cdc, &MsgSetEmergencyPolicy{}, "medchain/x/access/MsgSetEmergencyPolicy")
+	legacy.RegisterAminoMsg(cdc, &MsgWithdrawEmergencyPolicy{}, "medchain/x/access/MsgWithdrawEmergency")
+	legacy.RegisterAminoMsg(cdc, &MsgEmergencyAccess{}, "medchain/x/access/MsgEmergencyAccess")
+	legacy.RegisterAminoMsg(cdc, &MsgReleaseShare{}, "medchain/x/access/MsgReleaseShare")
 	cdc.RegisterConcrete(&Params{}, "medchain/x/access/Params", nil)
 }

@@ -24,6 +24,9 @@ type AccessState interface {
 	Entry(ctx context.Context, recordID uint64, owner, who sdk.AccAddress, perm Permission) (AccessEntry, bool, error)
 	// AddressString spells an address as this chain does (bech32).
 	AddressString(addr sdk.AccAddress) string
+	// Emergency returns practitioner's emergency entry for patient's
+	// records (an open break-glass), if any.
+	Emergency(ctx context.Context, patient, practitioner sdk.AccAddress) (EmergencyEntry, bool, error)
 }
 
 // Decision answers "may grantee read or write the record now?".
@@ -41,6 +44,10 @@ type Decision struct {
 	ViaOrganisation bool
 	// GrantID is the deciding grant (0 for the owner).
 	GrantID uint64
+	// EmergencyAccessID is the deciding emergency access, when no grant
+	// allowed a READ but an open break-glass does; Holder is then the
+	// patient's emergency reader.
+	EmergencyAccessID uint64
 }
 
 // Decide applies the access rules to record (whose owner is owner) at
@@ -48,7 +55,10 @@ type Decision struct {
 // for itself or, for a practitioner, for its authorised organisation: the
 // record's own grant, or the owner's scope grant covering the record's
 // kind. A writer must also be an issuer x/issuers authorises now, as
-// x/records requires. A redacted record is open to nobody.
+// x/records requires. Failing a grant, a practitioner x/issuers authorises
+// now may READ under an open emergency access (break-glass) covering the
+// record, through the patient's emergency reader. A redacted record is
+// open to nobody.
 func Decide(ctx context.Context, s AccessState, record recordstypes.Record, owner, grantee sdk.AccAddress, perm Permission, now time.Time) (Decision, error) {
 	if record.Status == recordstypes.RecordStatusRedacted {
 		return Decision{Reason: fmt.Sprintf("record %d is redacted", record.Id)}, nil
@@ -87,6 +97,18 @@ func Decide(ctx context.Context, s AccessState, record recordstypes.Record, owne
 				d.Reason += " to organisation " + s.AddressString(who)
 			}
 			return d, nil
+		}
+	}
+	if perm == PermissionRead && authorised {
+		e, found, err := s.Emergency(ctx, owner, grantee)
+		if err != nil {
+			return Decision{}, err
+		}
+		if found && e.IsLive(now) && e.Covers(record) {
+			return Decision{
+				Allowed: true, Reason: fmt.Sprintf("emergency access %d", e.AccessId),
+				Holder: EmergencyReader(owner), EmergencyAccessID: e.AccessId,
+			}, nil
 		}
 	}
 	if len(expired) > 0 {

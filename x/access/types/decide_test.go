@@ -19,7 +19,9 @@ import (
 type state struct {
 	auth    map[string]authorisation
 	entries map[string]types.AccessEntry
-	fail    error
+	// emergency holds open emergency entries by patient/practitioner.
+	emergency map[string]types.EmergencyEntry
+	fail      error
 }
 
 type authorisation struct {
@@ -53,6 +55,11 @@ func (s state) Entry(_ context.Context, recordID uint64, owner, who sdk.AccAddre
 
 func (s state) AddressString(a sdk.AccAddress) string { return a.String() }
 
+func (s state) Emergency(_ context.Context, patient, practitioner sdk.AccAddress) (types.EmergencyEntry, bool, error) {
+	e, ok := s.emergency[patient.String()+"/"+practitioner.String()]
+	return e, ok, nil
+}
+
 // Decide is the one place the access rules live; the keeper's CheckAccess
 // and the light client's verified check both read state into it. Every
 // kind of asker against every kind of grant.
@@ -77,6 +84,12 @@ func TestDecide(t *testing.T) {
 		s.entries = entries
 		return s
 	}
+	withEmergencyFor := func(who sdk.AccAddress, e types.EmergencyEntry) state {
+		s := base
+		s.emergency = map[string]types.EmergencyEntry{owner.String() + "/" + who.String(): e}
+		return s
+	}
+	withEmergency := func(e types.EmergencyEntry) state { return withEmergencyFor(doctor, e) }
 	for name, tc := range map[string]struct {
 		s        state
 		record   recordstypes.Record
@@ -115,6 +128,25 @@ func TestDecide(t *testing.T) {
 			record: record, who: suspendedDoctor, perm: write, reason: "not an authorised issuer: organisation is SUSPENDED"},
 		"a stranger may not write even with a grant": {s: with(map[string]types.AccessEntry{entryKey(3, owner, stranger, write): {GrantId: 5}}),
 			record: record, who: stranger, perm: write, reason: "not an authorised issuer: not a registered issuer or practitioner"},
+		"emergency access covering the record": {s: withEmergency(types.EmergencyEntry{AccessId: 4, ExpiresAt: future}),
+			record: record, who: doctor, perm: read, allowed: true, reason: "emergency access 4", holder: types.EmergencyReader(owner)},
+		"emergency access to another record": {s: withEmergency(types.EmergencyEntry{AccessId: 4, RecordId: 9, ExpiresAt: future}),
+			record: record, who: doctor, perm: read, reason: "no live READ grant"},
+		"emergency access to other kinds": {s: withEmergency(types.EmergencyEntry{AccessId: 4, Kinds: []recordstypes.RecordKind{recordstypes.RecordKindFHIR}, ExpiresAt: future}),
+			record: record, who: doctor, perm: read, reason: "no live READ grant"},
+		"emergency access after its window": {s: withEmergency(types.EmergencyEntry{AccessId: 4, ExpiresAt: now}),
+			record: record, who: doctor, perm: read, reason: "no live READ grant"},
+		"emergency access does not let write": {s: withEmergency(types.EmergencyEntry{AccessId: 4, ExpiresAt: future}),
+			record: record, who: doctor, perm: write, reason: "no live WRITE grant"},
+		"emergency access of a doctor whose hospital is suspended": {s: withEmergencyFor(suspendedDoctor, types.EmergencyEntry{AccessId: 4, ExpiresAt: future}),
+			record: record, who: suspendedDoctor, perm: read, reason: "no live READ grant"},
+		"a grant answers before an emergency access": {s: func() state {
+			s := withEmergency(types.EmergencyEntry{AccessId: 4, ExpiresAt: future})
+			s.entries = map[string]types.AccessEntry{entryKey(3, owner, doctor, read): {GrantId: 7}}
+			return s
+		}(), record: record, who: doctor, perm: read, allowed: true, reason: "grant 7", holder: doctor, grantID: 7},
+		"emergency access to a redacted record": {s: withEmergency(types.EmergencyEntry{AccessId: 4, ExpiresAt: future}),
+			record: redacted, who: doctor, perm: read, reason: "record 3 is redacted"},
 		"state that cannot be read": {s: state{fail: errors.New("store down")}, record: record, who: doctor, perm: read, checkErr: true},
 	} {
 		t.Run(name, func(t *testing.T) {

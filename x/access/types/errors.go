@@ -29,4 +29,11 @@ var (
 	ErrInvalidGenesis    = errorsmod.Register(ModuleName, 23, "invalid access genesis")
 
 	ErrTooManyRecordRequests = errorsmod.Register(ModuleName, 24, "too many pending access requests for the record")
+
+	ErrInvalidEmergencyPolicy = errorsmod.Register(ModuleName, 25, "invalid emergency policy")
+	ErrNoEmergencyPolicy      = errorsmod.Register(ModuleName, 26, "no emergency policy")
+	ErrEmergencyRefused       = errorsmod.Register(ModuleName, 27, "emergency access refused")
+	ErrEmergencyNotFound      = errorsmod.Register(ModuleName, 28, "emergency access not found")
+	ErrEmergencyClosed        = errorsmod.Register(ModuleName, 29, "emergency access window is closed")
+	ErrReleaseRefused         = errorsmod.Register(ModuleName, 30, "share release refused")
 )

@@ -411,6 +411,336 @@ func (m *EventParamsUpdated) GetParams() Params {
 	return Params{}
 }
 
+// EventEmergencyPolicySet is emitted when a patient opts in to emergency
+// access or changes the policy.
+type EventEmergencyPolicySet struct {
+	// patient is whose policy it is.
+	Patient string `protobuf:"bytes,1,opt,name=patient,proto3" json:"patient,omitempty"`
+	// custodians are the hospitals holding shares.
+	Custodians []string `protobuf:"bytes,2,rep,name=custodians,proto3" json:"custodians,omitempty"`
+	// threshold is how many must release.
+	Threshold uint32 `protobuf:"varint,3,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	// key_id is the emergency key's id.
+	KeyId string `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+}
+
+func (m *EventEmergencyPolicySet) Reset()         { *m = EventEmergencyPolicySet{} }
+func (m *EventEmergencyPolicySet) String() string { return proto.CompactTextString(m) }
+func (*EventEmergencyPolicySet) ProtoMessage()    {}
+func (*EventEmergencyPolicySet) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6e268598d2e1caf7, []int{6}
+}
+func (m *EventEmergencyPolicySet) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventEmergencyPolicySet) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventEmergencyPolicySet.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventEmergencyPolicySet) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventEmergencyPolicySet.Merge(m, src)
+}
+func (m *EventEmergencyPolicySet) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventEmergencyPolicySet) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventEmergencyPolicySet.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventEmergencyPolicySet proto.InternalMessageInfo
+
+func (m *EventEmergencyPolicySet) GetPatient() string {
+	if m != nil {
+		return m.Patient
+	}
+	return ""
+}
+
+func (m *EventEmergencyPolicySet) GetCustodians() []string {
+	if m != nil {
+		return m.Custodians
+	}
+	return nil
+}
+
+func (m *EventEmergencyPolicySet) GetThreshold() uint32 {
+	if m != nil {
+		return m.Threshold
+	}
+	return 0
+}
+
+func (m *EventEmergencyPolicySet) GetKeyId() string {
+	if m != nil {
+		return m.KeyId
+	}
+	return ""
+}
+
+// EventEmergencyPolicyWithdrawn is emitted when a patient withdraws.
+type EventEmergencyPolicyWithdrawn struct {
+	// patient withdrew.
+	Patient string `protobuf:"bytes,1,opt,name=patient,proto3" json:"patient,omitempty"`
+	// wraps_removed counts the emergency wraps removed.
+	WrapsRemoved uint64 `protobuf:"varint,2,opt,name=wraps_removed,json=wrapsRemoved,proto3" json:"wraps_removed,omitempty"`
+}
+
+func (m *EventEmergencyPolicyWithdrawn) Reset()         { *m = EventEmergencyPolicyWithdrawn{} }
+func (m *EventEmergencyPolicyWithdrawn) String() string { return proto.CompactTextString(m) }
+func (*EventEmergencyPolicyWithdrawn) ProtoMessage()    {}
+func (*EventEmergencyPolicyWithdrawn) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6e268598d2e1caf7, []int{7}
+}
+func (m *EventEmergencyPolicyWithdrawn) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventEmergencyPolicyWithdrawn) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventEmergencyPolicyWithdrawn.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventEmergencyPolicyWithdrawn) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventEmergencyPolicyWithdrawn.Merge(m, src)
+}
+func (m *EventEmergencyPolicyWithdrawn) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventEmergencyPolicyWithdrawn) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventEmergencyPolicyWithdrawn.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventEmergencyPolicyWithdrawn proto.InternalMessageInfo
+
+func (m *EventEmergencyPolicyWithdrawn) GetPatient() string {
+	if m != nil {
+		return m.Patient
+	}
+	return ""
+}
+
+func (m *EventEmergencyPolicyWithdrawn) GetWrapsRemoved() uint64 {
+	if m != nil {
+		return m.WrapsRemoved
+	}
+	return 0
+}
+
+// EventEmergencyAccess is emitted on every break-glass; custodian nodes
+// follow it to release their shares.
+type EventEmergencyAccess struct {
+	// access is the new emergency access (no releases yet).
+	Access EmergencyAccess `protobuf:"bytes,1,opt,name=access,proto3" json:"access"`
+	// custodians are the hospitals asked to release.
+	Custodians []string `protobuf:"bytes,2,rep,name=custodians,proto3" json:"custodians,omitempty"`
+}
+
+func (m *EventEmergencyAccess) Reset()         { *m = EventEmergencyAccess{} }
+func (m *EventEmergencyAccess) String() string { return proto.CompactTextString(m) }
+func (*EventEmergencyAccess) ProtoMessage()    {}
+func (*EventEmergencyAccess) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6e268598d2e1caf7, []int{8}
+}
+func (m *EventEmergencyAccess) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventEmergencyAccess) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventEmergencyAccess.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventEmergencyAccess) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventEmergencyAccess.Merge(m, src)
+}
+func (m *EventEmergencyAccess) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventEmergencyAccess) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventEmergencyAccess.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventEmergencyAccess proto.InternalMessageInfo
+
+func (m *EventEmergencyAccess) GetAccess() EmergencyAccess {
+	if m != nil {
+		return m.Access
+	}
+	return EmergencyAccess{}
+}
+
+func (m *EventEmergencyAccess) GetCustodians() []string {
+	if m != nil {
+		return m.Custodians
+	}
+	return nil
+}
+
+// EventShareReleased is emitted when a custodian releases its share.
+type EventShareReleased struct {
+	// access_id is the emergency access.
+	AccessId uint64 `protobuf:"varint,1,opt,name=access_id,json=accessId,proto3" json:"access_id,omitempty"`
+	// custodian released.
+	Custodian string `protobuf:"bytes,2,opt,name=custodian,proto3" json:"custodian,omitempty"`
+	// patient and practitioner of the access.
+	Patient      string `protobuf:"bytes,3,opt,name=patient,proto3" json:"patient,omitempty"`
+	Practitioner string `protobuf:"bytes,4,opt,name=practitioner,proto3" json:"practitioner,omitempty"`
+	// releases is how many custodians have released, of threshold.
+	Releases  uint32 `protobuf:"varint,5,opt,name=releases,proto3" json:"releases,omitempty"`
+	Threshold uint32 `protobuf:"varint,6,opt,name=threshold,proto3" json:"threshold,omitempty"`
+}
+
+func (m *EventShareReleased) Reset()         { *m = EventShareReleased{} }
+func (m *EventShareReleased) String() string { return proto.CompactTextString(m) }
+func (*EventShareReleased) ProtoMessage()    {}
+func (*EventShareReleased) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6e268598d2e1caf7, []int{9}
+}
+func (m *EventShareReleased) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventShareReleased) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventShareReleased.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventShareReleased) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventShareReleased.Merge(m, src)
+}
+func (m *EventShareReleased) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventShareReleased) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventShareReleased.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventShareReleased proto.InternalMessageInfo
+
+func (m *EventShareReleased) GetAccessId() uint64 {
+	if m != nil {
+		return m.AccessId
+	}
+	return 0
+}
+
+func (m *EventShareReleased) GetCustodian() string {
+	if m != nil {
+		return m.Custodian
+	}
+	return ""
+}
+
+func (m *EventShareReleased) GetPatient() string {
+	if m != nil {
+		return m.Patient
+	}
+	return ""
+}
+
+func (m *EventShareReleased) GetPractitioner() string {
+	if m != nil {
+		return m.Practitioner
+	}
+	return ""
+}
+
+func (m *EventShareReleased) GetReleases() uint32 {
+	if m != nil {
+		return m.Releases
+	}
+	return 0
+}
+
+func (m *EventShareReleased) GetThreshold() uint32 {
+	if m != nil {
+		return m.Threshold
+	}
+	return 0
+}
+
+// EventEmergencyAccessClosed is emitted when an emergency access's window
+// ends (or the patient withdraws the policy).
+type EventEmergencyAccessClosed struct {
+	// access_id is the emergency access.
+	AccessId uint64 `protobuf:"varint,1,opt,name=access_id,json=accessId,proto3" json:"access_id,omitempty"`
+	// outcome is EXPIRED or POLICY_WITHDRAWN.
+	Outcome string `protobuf:"bytes,2,opt,name=outcome,proto3" json:"outcome,omitempty"`
+}
+
+func (m *EventEmergencyAccessClosed) Reset()         { *m = EventEmergencyAccessClosed{} }
+func (m *EventEmergencyAccessClosed) String() string { return proto.CompactTextString(m) }
+func (*EventEmergencyAccessClosed) ProtoMessage()    {}
+func (*EventEmergencyAccessClosed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6e268598d2e1caf7, []int{10}
+}
+func (m *EventEmergencyAccessClosed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventEmergencyAccessClosed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventEmergencyAccessClosed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventEmergencyAccessClosed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventEmergencyAccessClosed.Merge(m, src)
+}
+func (m *EventEmergencyAccessClosed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventEmergencyAccessClosed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventEmergencyAccessClosed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventEmergencyAccessClosed proto.InternalMessageInfo
+
+func (m *EventEmergencyAccessClosed) GetAccessId() uint64 {
+	if m != nil {
+		return m.AccessId
+	}
+	return 0
+}
+
+func (m *EventEmergencyAccessClosed) GetOutcome() string {
+	if m != nil {
+		return m.Outcome
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterType((*EventEncryptionKeyRegistered)(nil), "medchain.access.v1.EventEncryptionKeyRegistered")
 	proto.RegisterType((*EventAccessGranted)(nil), "medchain.access.v1.EventAccessGranted")
@@ -418,49 +748,68 @@ func init() {
 	proto.RegisterType((*EventAccessRequested)(nil), "medchain.access.v1.EventAccessRequested")
 	proto.RegisterType((*EventRequestClosed)(nil), "medchain.access.v1.EventRequestClosed")
 	proto.RegisterType((*EventParamsUpdated)(nil), "medchain.access.v1.EventParamsUpdated")
+	proto.RegisterType((*EventEmergencyPolicySet)(nil), "medchain.access.v1.EventEmergencyPolicySet")
+	proto.RegisterType((*EventEmergencyPolicyWithdrawn)(nil), "medchain.access.v1.EventEmergencyPolicyWithdrawn")
+	proto.RegisterType((*EventEmergencyAccess)(nil), "medchain.access.v1.EventEmergencyAccess")
+	proto.RegisterType((*EventShareReleased)(nil), "medchain.access.v1.EventShareReleased")
+	proto.RegisterType((*EventEmergencyAccessClosed)(nil), "medchain.access.v1.EventEmergencyAccessClosed")
 }
 
 func init() { proto.RegisterFile("medchain/access/v1/events.proto", fileDescriptor_6e268598d2e1caf7) }
 
 var fileDescriptor_6e268598d2e1caf7 = []byte{
-	// 584 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x54, 0xcf, 0x6e, 0xd3, 0x4e,
-	0x10, 0x8e, 0xdb, 0x3a, 0xfd, 0x65, 0xab, 0xb6, 0xfa, 0xad, 0x82, 0xe4, 0x56, 0xe0, 0x16, 0x0b,
-	0x41, 0x05, 0xc2, 0x56, 0x83, 0xc4, 0x01, 0xc1, 0xa1, 0x45, 0x05, 0x55, 0xbd, 0xa0, 0x45, 0x5c,
-	0x38, 0x10, 0xb9, 0xde, 0xc1, 0xb5, 0x82, 0xbd, 0x66, 0x77, 0x93, 0xe2, 0x67, 0x40, 0x48, 0x3c,
-	0x06, 0x47, 0x0e, 0x3c, 0x44, 0x8f, 0x11, 0x27, 0x4e, 0x08, 0x25, 0x07, 0xde, 0x81, 0x13, 0xda,
-	0x3f, 0x6e, 0x12, 0x11, 0x41, 0x2e, 0x96, 0x67, 0xe6, 0xfb, 0x34, 0xdf, 0x7c, 0xa3, 0x59, 0xb4,
-	0x93, 0x03, 0x4d, 0xce, 0xe2, 0xac, 0x88, 0xe2, 0x24, 0x01, 0x21, 0xa2, 0xc1, 0x7e, 0x04, 0x03,
-	0x28, 0xa4, 0x08, 0x4b, 0xce, 0x24, 0xc3, 0xb8, 0x06, 0x84, 0x06, 0x10, 0x0e, 0xf6, 0xb7, 0xff,
-	0x8f, 0xf3, 0xac, 0x60, 0x91, 0xfe, 0x1a, 0xd8, 0xf6, 0x56, 0xc2, 0x44, 0xce, 0x44, 0x57, 0x47,
-	0x91, 0x09, 0x6c, 0xa9, 0x9d, 0xb2, 0x94, 0x99, 0xbc, 0xfa, 0xb3, 0xd9, 0x79, 0x8d, 0xcb, 0x98,
-	0xc7, 0x79, 0x4d, 0xf3, 0xe7, 0x00, 0x64, 0x55, 0x82, 0xad, 0x07, 0x1f, 0x1c, 0x74, 0xf5, 0x48,
-	0x29, 0x3d, 0x2a, 0x12, 0x5e, 0x95, 0x32, 0x63, 0xc5, 0x09, 0x54, 0x04, 0xd2, 0x4c, 0x48, 0xe0,
-	0x40, 0x71, 0x88, 0x5c, 0x76, 0x5e, 0x00, 0xf7, 0x9c, 0x5d, 0x67, 0xaf, 0x75, 0xe8, 0x7d, 0xfd,
-	0x72, 0xb7, 0x6d, 0x85, 0x1d, 0x50, 0xca, 0x41, 0x88, 0xe7, 0x92, 0x67, 0x45, 0x4a, 0x0c, 0x0c,
-	0x5f, 0x41, 0xcd, 0x1e, 0x54, 0xdd, 0x8c, 0x7a, 0x4b, 0x8a, 0x40, 0xdc, 0x1e, 0x54, 0xc7, 0x14,
-	0xdf, 0x44, 0x9b, 0x25, 0x87, 0x41, 0xc6, 0xfa, 0xa2, 0x6b, 0xeb, 0xcb, 0xba, 0xbe, 0x5e, 0xa7,
-	0x4f, 0x14, 0x2e, 0x78, 0x8d, 0xb0, 0x96, 0x73, 0xa0, 0xd5, 0x3e, 0xe5, 0x71, 0x21, 0x81, 0xe2,
-	0x07, 0xc8, 0x4d, 0xd5, 0xaf, 0x16, 0xb1, 0xd6, 0xd9, 0x0a, 0xff, 0xb4, 0x33, 0xd4, 0xd8, 0xc3,
-	0xd6, 0xc5, 0xf7, 0x9d, 0xc6, 0xa7, 0x9f, 0x9f, 0x6f, 0x3b, 0xc4, 0x50, 0x70, 0x1b, 0xb9, 0xe7,
-	0x3c, 0x2e, 0x85, 0xd6, 0xb3, 0x4e, 0x4c, 0x10, 0xfc, 0x72, 0x66, 0x1a, 0x11, 0x18, 0xb0, 0x1e,
-	0x50, 0xbc, 0x85, 0xfe, 0xd3, 0x2c, 0xa5, 0x4f, 0xf5, 0x5a, 0x21, 0xab, 0x3a, 0x3e, 0x9e, 0x32,
-	0x62, 0x69, 0x31, 0x23, 0x3a, 0xc8, 0x50, 0x01, 0xcc, 0xa4, 0x7f, 0x61, 0xd4, 0x40, 0xfc, 0x10,
-	0x35, 0x39, 0xc4, 0x82, 0x15, 0xde, 0xca, 0xae, 0xb3, 0xb7, 0xd1, 0xb9, 0x31, 0x6f, 0x50, 0xa5,
-	0x35, 0x89, 0xd5, 0xa6, 0x88, 0xc6, 0x12, 0xcb, 0xc1, 0xb7, 0xd0, 0x26, 0x67, 0x32, 0x96, 0x40,
-	0xbb, 0x1c, 0x12, 0xc6, 0xa9, 0xf0, 0xdc, 0xdd, 0xe5, 0xbd, 0x15, 0xb2, 0x61, 0xd3, 0xc4, 0x64,
-	0x83, 0x57, 0xa8, 0x3d, 0x33, 0xfb, 0xdb, 0x3e, 0x08, 0x65, 0xf3, 0x13, 0xb4, 0xca, 0x4d, 0x60,
-	0x8d, 0xbe, 0x3e, 0xaf, 0xff, 0x0c, 0x6b, 0xda, 0xf0, 0x9a, 0x1c, 0x0c, 0x6b, 0x73, 0x2d, 0xe8,
-	0xf1, 0x1b, 0x26, 0x80, 0xe2, 0x6b, 0x08, 0x59, 0xc4, 0xc4, 0xde, 0x96, 0xcd, 0x1c, 0x53, 0x7c,
-	0x1f, 0xd5, 0xc1, 0x02, 0x26, 0x4f, 0xa0, 0x93, 0xc5, 0x2c, 0x2f, 0xb6, 0x18, 0x0f, 0xad, 0xb2,
-	0xbe, 0x4c, 0x58, 0x0e, 0xda, 0xe5, 0x16, 0xa9, 0xc3, 0x99, 0xed, 0xbb, 0x33, 0xdb, 0x0f, 0xde,
-	0xd7, 0x23, 0x3d, 0xd3, 0xd7, 0xf5, 0xa2, 0xa4, 0xca, 0x50, 0xa5, 0x39, 0xee, 0xcb, 0x33, 0xc6,
-	0x33, 0x59, 0xfd, 0xf3, 0x42, 0x26, 0x50, 0xfc, 0x08, 0x35, 0xcd, 0x99, 0xea, 0x41, 0xd7, 0x3a,
-	0xdb, 0xf3, 0x8c, 0x36, 0xad, 0xa6, 0x1d, 0xb6, 0xa4, 0xc3, 0xa3, 0x8b, 0x91, 0xef, 0x0c, 0x47,
-	0xbe, 0xf3, 0x63, 0xe4, 0x3b, 0x1f, 0xc7, 0x7e, 0x63, 0x38, 0xf6, 0x1b, 0xdf, 0xc6, 0x7e, 0xe3,
-	0xe5, 0x9d, 0x34, 0x93, 0x67, 0xfd, 0xd3, 0x30, 0x61, 0x79, 0x74, 0x79, 0xfa, 0x97, 0x3f, 0xef,
-	0xea, 0x57, 0x40, 0x3f, 0x01, 0xa7, 0x4d, 0xfd, 0x06, 0xdc, 0xfb, 0x1d, 0x00, 0x00, 0xff, 0xff,
-	0xdb, 0x43, 0x4a, 0x03, 0xbf, 0x04, 0x00, 0x00,
+	// 814 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x55, 0xcd, 0x6e, 0x23, 0x45,
+	0x10, 0xf6, 0xf8, 0x2f, 0x71, 0xef, 0x7a, 0x57, 0xb4, 0x8c, 0x70, 0xcc, 0xee, 0x6c, 0x98, 0x45,
+	0x60, 0x81, 0xb0, 0xb5, 0x46, 0xe2, 0x80, 0x96, 0xc3, 0x06, 0x25, 0x28, 0xca, 0x25, 0x6a, 0x0b,
+	0x21, 0x71, 0xc0, 0xea, 0xcc, 0x14, 0xf6, 0x28, 0x9e, 0xe9, 0xa1, 0xbb, 0xed, 0x64, 0x2e, 0xbc,
+	0x00, 0x42, 0xe2, 0xc2, 0x0b, 0x70, 0xe2, 0xc8, 0x81, 0x87, 0xc8, 0x31, 0xe2, 0xc4, 0x09, 0xa1,
+	0xe4, 0xc0, 0x3b, 0x70, 0x42, 0xfd, 0x33, 0xf6, 0x4c, 0x18, 0x39, 0xd6, 0x5e, 0xac, 0xa9, 0xea,
+	0xaf, 0xdc, 0xd5, 0x5f, 0x7d, 0x5f, 0x37, 0x7a, 0x16, 0x41, 0xe0, 0xcf, 0x68, 0x18, 0x0f, 0xa9,
+	0xef, 0x83, 0x10, 0xc3, 0xe5, 0x8b, 0x21, 0x2c, 0x21, 0x96, 0x62, 0x90, 0x70, 0x26, 0x19, 0xc6,
+	0x19, 0x60, 0x60, 0x00, 0x83, 0xe5, 0x8b, 0xde, 0x1b, 0x34, 0x0a, 0x63, 0x36, 0xd4, 0xbf, 0x06,
+	0xd6, 0xdb, 0xf3, 0x99, 0x88, 0x98, 0x98, 0xe8, 0x68, 0x68, 0x02, 0xbb, 0xd4, 0x99, 0xb2, 0x29,
+	0x33, 0x79, 0xf5, 0x65, 0xb3, 0x65, 0x1b, 0x27, 0x94, 0xd3, 0x28, 0x2b, 0x73, 0x4b, 0x00, 0x32,
+	0x4d, 0xc0, 0xae, 0x7b, 0x3f, 0x3a, 0xe8, 0xc9, 0xa1, 0xea, 0xf4, 0x30, 0xf6, 0x79, 0x9a, 0xc8,
+	0x90, 0xc5, 0x27, 0x90, 0x12, 0x98, 0x86, 0x42, 0x02, 0x87, 0x00, 0x0f, 0x50, 0x83, 0x5d, 0xc4,
+	0xc0, 0xbb, 0xce, 0xbe, 0xd3, 0x6f, 0x1d, 0x74, 0xff, 0xf8, 0xfd, 0xa3, 0x8e, 0x6d, 0xec, 0x55,
+	0x10, 0x70, 0x10, 0x62, 0x2c, 0x79, 0x18, 0x4f, 0x89, 0x81, 0xe1, 0x37, 0x51, 0xf3, 0x1c, 0xd2,
+	0x49, 0x18, 0x74, 0xab, 0xaa, 0x80, 0x34, 0xce, 0x21, 0x3d, 0x0e, 0xf0, 0x7b, 0xe8, 0x71, 0xc2,
+	0x61, 0x19, 0xb2, 0x85, 0x98, 0xd8, 0xf5, 0x9a, 0x5e, 0x6f, 0x67, 0xe9, 0x13, 0x85, 0xf3, 0xbe,
+	0x45, 0x58, 0xb7, 0xf3, 0x4a, 0x77, 0xfb, 0x05, 0xa7, 0xb1, 0x84, 0x00, 0x7f, 0x8a, 0x1a, 0x53,
+	0xf5, 0xa9, 0x9b, 0x78, 0x30, 0xda, 0x1b, 0xfc, 0x9f, 0xce, 0x81, 0xc6, 0x1e, 0xb4, 0xae, 0xfe,
+	0x7a, 0x56, 0xf9, 0xf5, 0x9f, 0xdf, 0x3e, 0x70, 0x88, 0x29, 0xc1, 0x1d, 0xd4, 0xb8, 0xe0, 0x34,
+	0x11, 0xba, 0x9f, 0x36, 0x31, 0x81, 0xf7, 0xaf, 0x53, 0xd8, 0x88, 0xc0, 0x92, 0x9d, 0x43, 0x80,
+	0xf7, 0xd0, 0xae, 0xae, 0x52, 0xfd, 0xa9, 0xbd, 0xea, 0x64, 0x47, 0xc7, 0xc7, 0x39, 0x22, 0xaa,
+	0xdb, 0x11, 0x31, 0x42, 0xa6, 0x14, 0xc0, 0x9c, 0x74, 0x43, 0x45, 0x06, 0xc4, 0x2f, 0x51, 0x93,
+	0x03, 0x15, 0x2c, 0xee, 0xd6, 0xf7, 0x9d, 0xfe, 0xa3, 0xd1, 0xbb, 0x65, 0x07, 0x55, 0xbd, 0xfa,
+	0x54, 0x4d, 0x8a, 0x68, 0x2c, 0xb1, 0x35, 0xf8, 0x7d, 0xf4, 0x98, 0x33, 0x49, 0x25, 0x04, 0x13,
+	0x0e, 0x3e, 0xe3, 0x81, 0xe8, 0x36, 0xf6, 0x6b, 0xfd, 0x3a, 0x79, 0x64, 0xd3, 0xc4, 0x64, 0xbd,
+	0x6f, 0x50, 0xa7, 0x70, 0xf6, 0xef, 0x16, 0x20, 0x14, 0xcd, 0x47, 0x68, 0x87, 0x9b, 0xc0, 0x12,
+	0xfd, 0x4e, 0xd9, 0xfe, 0x85, 0xaa, 0x3c, 0xe1, 0x59, 0xb1, 0x77, 0x9d, 0x91, 0x6b, 0x41, 0x9f,
+	0xcf, 0x99, 0x80, 0x00, 0x3f, 0x45, 0xc8, 0x22, 0xd6, 0xf4, 0xb6, 0x6c, 0xe6, 0x38, 0xc0, 0x9f,
+	0xa0, 0x2c, 0xd8, 0x82, 0xe4, 0x35, 0x74, 0x3d, 0x98, 0xda, 0x76, 0x83, 0xe9, 0xa2, 0x1d, 0xb6,
+	0x90, 0x3e, 0x8b, 0x40, 0xb3, 0xdc, 0x22, 0x59, 0x58, 0x98, 0x7e, 0xa3, 0x30, 0x7d, 0xef, 0x87,
+	0xec, 0x48, 0xa7, 0xda, 0x5d, 0x5f, 0x26, 0x81, 0x22, 0x54, 0xf5, 0x4c, 0x17, 0x72, 0xc6, 0x78,
+	0x28, 0xd3, 0x7b, 0x1d, 0xb2, 0x86, 0xe2, 0xcf, 0x50, 0xd3, 0xd8, 0x54, 0x1f, 0xf4, 0xc1, 0xa8,
+	0x57, 0x46, 0xb4, 0xd9, 0x2a, 0xcf, 0xb0, 0x2d, 0xf2, 0x7e, 0x71, 0xd0, 0x5b, 0xc6, 0xb5, 0x11,
+	0xf0, 0x29, 0xc4, 0x7e, 0x7a, 0xca, 0xe6, 0xa1, 0x9f, 0x8e, 0x41, 0x2a, 0xdd, 0x25, 0x54, 0x86,
+	0x60, 0xdd, 0xb2, 0x51, 0x77, 0x16, 0x88, 0x5d, 0x84, 0xfc, 0x85, 0x90, 0x2c, 0x08, 0x69, 0xac,
+	0x5a, 0xaa, 0xf5, 0x5b, 0x24, 0x97, 0xc1, 0x4f, 0x50, 0x4b, 0xce, 0x38, 0x88, 0x19, 0x9b, 0x1b,
+	0xdf, 0xb6, 0xc9, 0x3a, 0x91, 0xb3, 0x7c, 0x3d, 0x67, 0x79, 0xef, 0x12, 0x3d, 0x2d, 0xeb, 0xf1,
+	0xab, 0x50, 0xce, 0x02, 0x4e, 0x2f, 0xe2, 0xd7, 0xea, 0xf4, 0x39, 0x6a, 0x6b, 0x03, 0x4f, 0x38,
+	0x44, 0x6c, 0x09, 0xe6, 0x96, 0xa9, 0x93, 0x87, 0x3a, 0x49, 0x4c, 0xce, 0xfb, 0xde, 0xea, 0x7b,
+	0xb5, 0xb3, 0x91, 0x2c, 0x3e, 0x42, 0x4d, 0xc3, 0xae, 0x95, 0xf7, 0xf3, 0x32, 0xd6, 0xef, 0x14,
+	0x15, 0xe8, 0x37, 0xa8, 0xfb, 0xe8, 0xf2, 0x7e, 0xae, 0x5a, 0xb1, 0x8c, 0x67, 0x94, 0x03, 0x81,
+	0x39, 0x50, 0xa5, 0xff, 0xb7, 0x51, 0xcb, 0xfc, 0xc1, 0x5a, 0xfe, 0xbb, 0x26, 0x61, 0xd4, 0xbf,
+	0xfa, 0x87, 0xfb, 0xd5, 0xbf, 0x82, 0xe6, 0x49, 0xac, 0x6d, 0x4b, 0xe2, 0x4b, 0xf4, 0x30, 0xe1,
+	0xd4, 0x97, 0xa1, 0xba, 0x44, 0x80, 0x9b, 0xb1, 0x6d, 0x28, 0x2c, 0xa0, 0x71, 0x0f, 0xed, 0x72,
+	0x73, 0x24, 0xa1, 0x5d, 0xd2, 0x26, 0xab, 0xb8, 0x28, 0x94, 0xe6, 0x1d, 0xa1, 0x78, 0x63, 0xd4,
+	0x2b, 0x9b, 0x8b, 0xbd, 0x1e, 0x36, 0xd2, 0x93, 0x33, 0x6d, 0xb5, 0x60, 0xda, 0x83, 0xc3, 0xab,
+	0x1b, 0xd7, 0xb9, 0xbe, 0x71, 0x9d, 0xbf, 0x6f, 0x5c, 0xe7, 0xa7, 0x5b, 0xb7, 0x72, 0x7d, 0xeb,
+	0x56, 0xfe, 0xbc, 0x75, 0x2b, 0x5f, 0x7f, 0x38, 0x0d, 0xe5, 0x6c, 0x71, 0x36, 0xf0, 0x59, 0x34,
+	0x5c, 0x3d, 0x83, 0xab, 0x8f, 0xcb, 0xec, 0x45, 0xd4, 0xcf, 0xe1, 0x59, 0x53, 0xbf, 0x87, 0x1f,
+	0xff, 0x17, 0x00, 0x00, 0xff, 0xff, 0xc4, 0x8e, 0x68, 0x00, 0xcb, 0x07, 0x00, 0x00,
 }
 
 func (m *EventEncryptionKeyRegistered) Marshal() (dAtA []byte, err error) {
@@ -737,6 +1086,228 @@ func (m *EventParamsUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventEmergencyPolicySet) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventEmergencyPolicySet) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventEmergencyPolicySet) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.KeyId) > 0 {
+		i -= len(m.KeyId)
+		copy(dAtA[i:], m.KeyId)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.KeyId)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.Threshold != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Threshold))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Custodians) > 0 {
+		for iNdEx := len(m.Custodians) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Custodians[iNdEx])
+			copy(dAtA[i:], m.Custodians[iNdEx])
+			i = encodeVarintEvents(dAtA, i, uint64(len(m.Custodians[iNdEx])))
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	if len(m.Patient) > 0 {
+		i -= len(m.Patient)
+		copy(dAtA[i:], m.Patient)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Patient)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventEmergencyPolicyWithdrawn) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventEmergencyPolicyWithdrawn) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventEmergencyPolicyWithdrawn) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.WrapsRemoved != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.WrapsRemoved))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Patient) > 0 {
+		i -= len(m.Patient)
+		copy(dAtA[i:], m.Patient)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Patient)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventEmergencyAccess) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventEmergencyAccess) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventEmergencyAccess) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Custodians) > 0 {
+		for iNdEx := len(m.Custodians) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Custodians[iNdEx])
+			copy(dAtA[i:], m.Custodians[iNdEx])
+			i = encodeVarintEvents(dAtA, i, uint64(len(m.Custodians[iNdEx])))
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	{
+		size, err := m.Access.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *EventShareReleased) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventShareReleased) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventShareReleased) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Threshold != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Threshold))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.Releases != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Releases))
+		i--
+		dAtA[i] = 0x28
+	}
+	if len(m.Practitioner) > 0 {
+		i -= len(m.Practitioner)
+		copy(dAtA[i:], m.Practitioner)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Practitioner)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Patient) > 0 {
+		i -= len(m.Patient)
+		copy(dAtA[i:], m.Patient)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Patient)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Custodian) > 0 {
+		i -= len(m.Custodian)
+		copy(dAtA[i:], m.Custodian)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Custodian)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.AccessId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.AccessId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventEmergencyAccessClosed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventEmergencyAccessClosed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventEmergencyAccessClosed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Outcome) > 0 {
+		i -= len(m.Outcome)
+		copy(dAtA[i:], m.Outcome)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Outcome)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.AccessId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.AccessId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -863,6 +1434,111 @@ func (m *EventParamsUpdated) Size() (n int) {
 	}
 	l = m.Params.Size()
 	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventEmergencyPolicySet) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Patient)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if len(m.Custodians) > 0 {
+		for _, s := range m.Custodians {
+			l = len(s)
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	if m.Threshold != 0 {
+		n += 1 + sovEvents(uint64(m.Threshold))
+	}
+	l = len(m.KeyId)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventEmergencyPolicyWithdrawn) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Patient)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.WrapsRemoved != 0 {
+		n += 1 + sovEvents(uint64(m.WrapsRemoved))
+	}
+	return n
+}
+
+func (m *EventEmergencyAccess) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Access.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	if len(m.Custodians) > 0 {
+		for _, s := range m.Custodians {
+			l = len(s)
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *EventShareReleased) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.AccessId != 0 {
+		n += 1 + sovEvents(uint64(m.AccessId))
+	}
+	l = len(m.Custodian)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Patient)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Practitioner)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Releases != 0 {
+		n += 1 + sovEvents(uint64(m.Releases))
+	}
+	if m.Threshold != 0 {
+		n += 1 + sovEvents(uint64(m.Threshold))
+	}
+	return n
+}
+
+func (m *EventEmergencyAccessClosed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.AccessId != 0 {
+		n += 1 + sovEvents(uint64(m.AccessId))
+	}
+	l = len(m.Outcome)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
 	return n
 }
 
@@ -1708,6 +2384,691 @@ func (m *EventParamsUpdated) Unmarshal(dAtA []byte) error {
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventEmergencyPolicySet) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventEmergencyPolicySet: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventEmergencyPolicySet: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Patient", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Patient = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Custodians", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Custodians = append(m.Custodians, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Threshold", wireType)
+			}
+			m.Threshold = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Threshold |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field KeyId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.KeyId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventEmergencyPolicyWithdrawn) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventEmergencyPolicyWithdrawn: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventEmergencyPolicyWithdrawn: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Patient", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Patient = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WrapsRemoved", wireType)
+			}
+			m.WrapsRemoved = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.WrapsRemoved |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventEmergencyAccess) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventEmergencyAccess: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventEmergencyAccess: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Access", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Access.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Custodians", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Custodians = append(m.Custodians, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventShareReleased) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventShareReleased: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventShareReleased: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AccessId", wireType)
+			}
+			m.AccessId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AccessId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Custodian", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Custodian = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Patient", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Patient = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Practitioner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Practitioner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Releases", wireType)
+			}
+			m.Releases = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Releases |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Threshold", wireType)
+			}
+			m.Threshold = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Threshold |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventEmergencyAccessClosed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventEmergencyAccessClosed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventEmergencyAccessClosed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AccessId", wireType)
+			}
+			m.AccessId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AccessId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Outcome", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Outcome = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

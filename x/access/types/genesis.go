@@ -10,7 +10,7 @@ import (
 // DefaultGenesis returns the state of a new chain: default params, nothing
 // else.
 func DefaultGenesis() *GenesisState {
-	return &GenesisState{Params: DefaultParams(), NextGrantId: 1, NextRequestId: 1}
+	return &GenesisState{Params: DefaultParams(), NextGrantId: 1, NextRequestId: 1, NextEmergencyId: 1}
 }
 
 // Validate checks g without reading any store: params, addresses, enums,
@@ -159,6 +159,71 @@ func (g GenesisState) Validate(ac address.Codec) error {
 		}
 		if err := ValidateSealedReason(r.SealedReason, MaxReasonLengthCap); err != nil {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %s", what, err)
+		}
+	}
+	return g.validateEmergency(addr)
+}
+
+// validateEmergency checks the emergency policies (one per patient, a
+// threshold of 2 to the number of custodians, distinct custodians) and the
+// emergency log (ids below next_emergency_id and unique, addresses, a
+// reason code, a window that ends after it opens, releases by custodians).
+func (g GenesisState) validateEmergency(addr func(what, s string) (string, error)) error {
+	patients := map[string]bool{}
+	for i, p := range g.EmergencyPolicies {
+		what := fmt.Sprintf("emergency_policies[%d]", i)
+		patient, err := addr(what+".patient", p.Patient)
+		if err != nil {
+			return err
+		}
+		if patients[patient] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %s has more than one policy", what, patient)
+		}
+		patients[patient] = true
+		if n := len(p.Shares); p.Threshold < 2 || int(p.Threshold) > n || uint32(n) > MaxCustodiansCap {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: threshold %d of %d custodians", what, p.Threshold, n)
+		}
+		if len(p.Commitments) != int(p.Threshold) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %d commitments for threshold %d", what, len(p.Commitments), p.Threshold)
+		}
+		custodians := map[string]bool{}
+		for j, s := range p.Shares {
+			c, err := addr(fmt.Sprintf("%s.shares[%d].custodian", what, j), s.Custodian)
+			if err != nil {
+				return err
+			}
+			if custodians[c] {
+				return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %s holds more than one share", what, c)
+			}
+			custodians[c] = true
+		}
+	}
+	next := max(g.NextEmergencyId, 1)
+	ids := map[uint64]bool{}
+	for i, a := range g.EmergencyAccesses {
+		what := fmt.Sprintf("emergency_accesses[%d]", i)
+		if a.Id == 0 || a.Id >= next || ids[a.Id] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: id %d is 0, repeated, or not below next_emergency_id %d", what, a.Id, next)
+		}
+		ids[a.Id] = true
+		for _, f := range [][2]string{{"practitioner", a.Practitioner}, {"organisation", a.Organisation}, {"patient", a.Patient}} {
+			if _, err := addr(what+"."+f[0], f[1]); err != nil {
+				return err
+			}
+		}
+		if _, ok := EmergencyReason_name[int32(a.Reason)]; !ok || a.Reason == EmergencyReasonUnspecified {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: reason %d is not an emergency reason code", what, int32(a.Reason))
+		}
+		if !a.ExpiresAt.After(a.OpenedAt) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: expires_at %s is not after opened_at %s", what, a.ExpiresAt, a.OpenedAt)
+		}
+		if err := ValidateTarget(a.RecordId, a.Kinds); err != nil {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %s", what, err)
+		}
+		for j, r := range a.Releases {
+			if _, err := addr(fmt.Sprintf("%s.releases[%d].custodian", what, j), r.Custodian); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -24,6 +24,19 @@ const (
 	// spare.
 	DefaultMaxExpiryWorkPerBlock uint32 = 2000
 
+	// DefaultEmergencyWindow is how long a break-glass stays open.
+	DefaultEmergencyWindow = 24 * time.Hour
+	// DefaultMaxEmergencyPerPractitioner bounds one practitioner's open
+	// emergency accesses: an emergency room sees few unconscious patients
+	// at once, and an abuser is stopped early.
+	DefaultMaxEmergencyPerPractitioner uint32 = 5
+	// DefaultMaxCustodians bounds a policy's custodians.
+	DefaultMaxCustodians uint32 = 7
+	// MaxCustodiansCap is the most custodians a sharing supports.
+	MaxCustodiansCap uint32 = 16
+	// MaxEmergencyWindow bounds the window whatever governance decides.
+	MaxEmergencyWindow = 7 * 24 * time.Hour
+
 	// MaxReasonLengthCap keeps reasons short whatever governance decides:
 	// they are public and must not turn into medical notes.
 	MaxReasonLengthCap uint32 = 512
@@ -41,6 +54,10 @@ func DefaultParams() Params {
 
 		MaxPendingRequestsPerRecord: DefaultMaxPendingRequestsPerRecord,
 		MaxExpiryWorkPerBlock:       DefaultMaxExpiryWorkPerBlock,
+
+		EmergencyWindow:             DefaultEmergencyWindow,
+		MaxEmergencyPerPractitioner: DefaultMaxEmergencyPerPractitioner,
+		MaxCustodians:               DefaultMaxCustodians,
 	}
 }
 
@@ -63,6 +80,12 @@ func (p Params) Validate() error {
 		return errorsmod.Wrap(ErrInvalidParams, "max_pending_requests_per_record must be greater than 0, or nobody could ask for a record")
 	case p.MaxExpiryWorkPerBlock == 0:
 		return errorsmod.Wrap(ErrInvalidParams, "max_expiry_work_per_block must be greater than 0, or expired grants and requests would never be removed")
+	case p.EmergencyWindow <= 0 || p.EmergencyWindow > MaxEmergencyWindow:
+		return errorsmod.Wrapf(ErrInvalidParams, "emergency_window %s must be positive and at most %s", p.EmergencyWindow, MaxEmergencyWindow)
+	case p.MaxEmergencyPerPractitioner == 0:
+		return errorsmod.Wrap(ErrInvalidParams, "max_emergency_per_practitioner must be greater than 0, or no practitioner could break the glass")
+	case p.MaxCustodians < 2 || p.MaxCustodians > MaxCustodiansCap:
+		return errorsmod.Wrapf(ErrInvalidParams, "max_custodians %d must be between 2 and %d", p.MaxCustodians, MaxCustodiansCap)
 	}
 	return nil
 }

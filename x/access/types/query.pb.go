@@ -117,6 +117,14 @@ type QueryCheckAccessResponse struct {
 	// epoch_cid is the CID the current key epoch's wraps are bound to
 	// (Record.epoch_cid): the reader needs it to open the wrap.
 	EpochCid string `protobuf:"bytes,7,opt,name=epoch_cid,json=epochCid,proto3" json:"epoch_cid,omitempty"`
+	// emergency_access_id is set when the answer comes from an open
+	// emergency access (break-glass) rather than a grant: the wrap is then
+	// the patient's emergency reader's, opened with the emergency key the
+	// custodians' released shares recover.
+	EmergencyAccessId uint64 `protobuf:"varint,8,opt,name=emergency_access_id,json=emergencyAccessId,proto3" json:"emergency_access_id,omitempty"`
+	// emergency_reader is the patient's emergency reader, the holder of the
+	// wrap, for an emergency answer.
+	EmergencyReader string `protobuf:"bytes,9,opt,name=emergency_reader,json=emergencyReader,proto3" json:"emergency_reader,omitempty"`
 }
 
 func (m *QueryCheckAccessResponse) Reset()         { *m = QueryCheckAccessResponse{} }
@@ -197,6 +205,20 @@ func (m *QueryCheckAccessResponse) GetViaOrganisation() string {
 func (m *QueryCheckAccessResponse) GetEpochCid() string {
 	if m != nil {
 		return m.EpochCid
+	}
+	return ""
+}
+
+func (m *QueryCheckAccessResponse) GetEmergencyAccessId() uint64 {
+	if m != nil {
+		return m.EmergencyAccessId
+	}
+	return 0
+}
+
+func (m *QueryCheckAccessResponse) GetEmergencyReader() string {
+	if m != nil {
+		return m.EmergencyReader
 	}
 	return ""
 }
@@ -1244,6 +1266,434 @@ func (m *QueryParamsResponse) GetParams() Params {
 	return Params{}
 }
 
+// QueryEmergencyPolicyRequest is the request type for Query/EmergencyPolicy.
+type QueryEmergencyPolicyRequest struct {
+	// patient is the account asked about.
+	Patient string `protobuf:"bytes,1,opt,name=patient,proto3" json:"patient,omitempty"`
+}
+
+func (m *QueryEmergencyPolicyRequest) Reset()         { *m = QueryEmergencyPolicyRequest{} }
+func (m *QueryEmergencyPolicyRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryEmergencyPolicyRequest) ProtoMessage()    {}
+func (*QueryEmergencyPolicyRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_76a7750dcb493780, []int{22}
+}
+func (m *QueryEmergencyPolicyRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEmergencyPolicyRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEmergencyPolicyRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEmergencyPolicyRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEmergencyPolicyRequest.Merge(m, src)
+}
+func (m *QueryEmergencyPolicyRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEmergencyPolicyRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEmergencyPolicyRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEmergencyPolicyRequest proto.InternalMessageInfo
+
+func (m *QueryEmergencyPolicyRequest) GetPatient() string {
+	if m != nil {
+		return m.Patient
+	}
+	return ""
+}
+
+// QueryEmergencyPolicyResponse is the response type for
+// Query/EmergencyPolicy.
+type QueryEmergencyPolicyResponse struct {
+	// policy is the patient's emergency policy.
+	Policy EmergencyPolicy `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy"`
+}
+
+func (m *QueryEmergencyPolicyResponse) Reset()         { *m = QueryEmergencyPolicyResponse{} }
+func (m *QueryEmergencyPolicyResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryEmergencyPolicyResponse) ProtoMessage()    {}
+func (*QueryEmergencyPolicyResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_76a7750dcb493780, []int{23}
+}
+func (m *QueryEmergencyPolicyResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEmergencyPolicyResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEmergencyPolicyResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEmergencyPolicyResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEmergencyPolicyResponse.Merge(m, src)
+}
+func (m *QueryEmergencyPolicyResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEmergencyPolicyResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEmergencyPolicyResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEmergencyPolicyResponse proto.InternalMessageInfo
+
+func (m *QueryEmergencyPolicyResponse) GetPolicy() EmergencyPolicy {
+	if m != nil {
+		return m.Policy
+	}
+	return EmergencyPolicy{}
+}
+
+// QueryEmergencyLogRequest is the request type for Query/EmergencyLog.
+type QueryEmergencyLogRequest struct {
+	// patient is whose records.
+	Patient string `protobuf:"bytes,1,opt,name=patient,proto3" json:"patient,omitempty"`
+	// pagination pages the log.
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryEmergencyLogRequest) Reset()         { *m = QueryEmergencyLogRequest{} }
+func (m *QueryEmergencyLogRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryEmergencyLogRequest) ProtoMessage()    {}
+func (*QueryEmergencyLogRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_76a7750dcb493780, []int{24}
+}
+func (m *QueryEmergencyLogRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEmergencyLogRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEmergencyLogRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEmergencyLogRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEmergencyLogRequest.Merge(m, src)
+}
+func (m *QueryEmergencyLogRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEmergencyLogRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEmergencyLogRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEmergencyLogRequest proto.InternalMessageInfo
+
+func (m *QueryEmergencyLogRequest) GetPatient() string {
+	if m != nil {
+		return m.Patient
+	}
+	return ""
+}
+
+func (m *QueryEmergencyLogRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryEmergencyLogResponse is the response type for Query/EmergencyLog.
+type QueryEmergencyLogResponse struct {
+	// accesses are the emergency accesses, newest first.
+	Accesses []EmergencyAccess `protobuf:"bytes,1,rep,name=accesses,proto3" json:"accesses"`
+	// pagination is the next page.
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryEmergencyLogResponse) Reset()         { *m = QueryEmergencyLogResponse{} }
+func (m *QueryEmergencyLogResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryEmergencyLogResponse) ProtoMessage()    {}
+func (*QueryEmergencyLogResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_76a7750dcb493780, []int{25}
+}
+func (m *QueryEmergencyLogResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEmergencyLogResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEmergencyLogResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEmergencyLogResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEmergencyLogResponse.Merge(m, src)
+}
+func (m *QueryEmergencyLogResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEmergencyLogResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEmergencyLogResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEmergencyLogResponse proto.InternalMessageInfo
+
+func (m *QueryEmergencyLogResponse) GetAccesses() []EmergencyAccess {
+	if m != nil {
+		return m.Accesses
+	}
+	return nil
+}
+
+func (m *QueryEmergencyLogResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryEmergencyAccessRequest is the request type for Query/EmergencyAccess.
+type QueryEmergencyAccessRequest struct {
+	// id is the emergency access.
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+}
+
+func (m *QueryEmergencyAccessRequest) Reset()         { *m = QueryEmergencyAccessRequest{} }
+func (m *QueryEmergencyAccessRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryEmergencyAccessRequest) ProtoMessage()    {}
+func (*QueryEmergencyAccessRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_76a7750dcb493780, []int{26}
+}
+func (m *QueryEmergencyAccessRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEmergencyAccessRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEmergencyAccessRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEmergencyAccessRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEmergencyAccessRequest.Merge(m, src)
+}
+func (m *QueryEmergencyAccessRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEmergencyAccessRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEmergencyAccessRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEmergencyAccessRequest proto.InternalMessageInfo
+
+func (m *QueryEmergencyAccessRequest) GetId() uint64 {
+	if m != nil {
+		return m.Id
+	}
+	return 0
+}
+
+// QueryEmergencyAccessResponse is the response type for
+// Query/EmergencyAccess.
+type QueryEmergencyAccessResponse struct {
+	// access is the emergency access and its releases.
+	Access EmergencyAccess `protobuf:"bytes,1,opt,name=access,proto3" json:"access"`
+	// threshold is how many releases its policy needs (0 if the policy is
+	// gone).
+	Threshold uint32 `protobuf:"varint,2,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	// commitments are the Feldman commitments of its policy, to check the
+	// released shares against.
+	Commitments [][]byte `protobuf:"bytes,3,rep,name=commitments,proto3" json:"commitments,omitempty"`
+	// open says whether the window is still open.
+	Open bool `protobuf:"varint,4,opt,name=open,proto3" json:"open,omitempty"`
+}
+
+func (m *QueryEmergencyAccessResponse) Reset()         { *m = QueryEmergencyAccessResponse{} }
+func (m *QueryEmergencyAccessResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryEmergencyAccessResponse) ProtoMessage()    {}
+func (*QueryEmergencyAccessResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_76a7750dcb493780, []int{27}
+}
+func (m *QueryEmergencyAccessResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEmergencyAccessResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEmergencyAccessResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEmergencyAccessResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEmergencyAccessResponse.Merge(m, src)
+}
+func (m *QueryEmergencyAccessResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEmergencyAccessResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEmergencyAccessResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEmergencyAccessResponse proto.InternalMessageInfo
+
+func (m *QueryEmergencyAccessResponse) GetAccess() EmergencyAccess {
+	if m != nil {
+		return m.Access
+	}
+	return EmergencyAccess{}
+}
+
+func (m *QueryEmergencyAccessResponse) GetThreshold() uint32 {
+	if m != nil {
+		return m.Threshold
+	}
+	return 0
+}
+
+func (m *QueryEmergencyAccessResponse) GetCommitments() [][]byte {
+	if m != nil {
+		return m.Commitments
+	}
+	return nil
+}
+
+func (m *QueryEmergencyAccessResponse) GetOpen() bool {
+	if m != nil {
+		return m.Open
+	}
+	return false
+}
+
+// QueryOpenEmergencyAccessesRequest is the request type for
+// Query/OpenEmergencyAccesses.
+type QueryOpenEmergencyAccessesRequest struct {
+	// pagination pages the list.
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryOpenEmergencyAccessesRequest) Reset()         { *m = QueryOpenEmergencyAccessesRequest{} }
+func (m *QueryOpenEmergencyAccessesRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryOpenEmergencyAccessesRequest) ProtoMessage()    {}
+func (*QueryOpenEmergencyAccessesRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_76a7750dcb493780, []int{28}
+}
+func (m *QueryOpenEmergencyAccessesRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryOpenEmergencyAccessesRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryOpenEmergencyAccessesRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryOpenEmergencyAccessesRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryOpenEmergencyAccessesRequest.Merge(m, src)
+}
+func (m *QueryOpenEmergencyAccessesRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryOpenEmergencyAccessesRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryOpenEmergencyAccessesRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryOpenEmergencyAccessesRequest proto.InternalMessageInfo
+
+func (m *QueryOpenEmergencyAccessesRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryOpenEmergencyAccessesResponse is the response type for
+// Query/OpenEmergencyAccesses.
+type QueryOpenEmergencyAccessesResponse struct {
+	// accesses are the open emergency accesses.
+	Accesses []EmergencyAccess `protobuf:"bytes,1,rep,name=accesses,proto3" json:"accesses"`
+	// pagination is the next page.
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryOpenEmergencyAccessesResponse) Reset()         { *m = QueryOpenEmergencyAccessesResponse{} }
+func (m *QueryOpenEmergencyAccessesResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryOpenEmergencyAccessesResponse) ProtoMessage()    {}
+func (*QueryOpenEmergencyAccessesResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_76a7750dcb493780, []int{29}
+}
+func (m *QueryOpenEmergencyAccessesResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryOpenEmergencyAccessesResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryOpenEmergencyAccessesResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryOpenEmergencyAccessesResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryOpenEmergencyAccessesResponse.Merge(m, src)
+}
+func (m *QueryOpenEmergencyAccessesResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryOpenEmergencyAccessesResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryOpenEmergencyAccessesResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryOpenEmergencyAccessesResponse proto.InternalMessageInfo
+
+func (m *QueryOpenEmergencyAccessesResponse) GetAccesses() []EmergencyAccess {
+	if m != nil {
+		return m.Accesses
+	}
+	return nil
+}
+
+func (m *QueryOpenEmergencyAccessesResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*QueryCheckAccessRequest)(nil), "medchain.access.v1.QueryCheckAccessRequest")
 	proto.RegisterType((*QueryCheckAccessResponse)(nil), "medchain.access.v1.QueryCheckAccessResponse")
@@ -1267,95 +1717,125 @@ func init() {
 	proto.RegisterType((*QueryEncryptionKeysResponse)(nil), "medchain.access.v1.QueryEncryptionKeysResponse")
 	proto.RegisterType((*QueryParamsRequest)(nil), "medchain.access.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "medchain.access.v1.QueryParamsResponse")
+	proto.RegisterType((*QueryEmergencyPolicyRequest)(nil), "medchain.access.v1.QueryEmergencyPolicyRequest")
+	proto.RegisterType((*QueryEmergencyPolicyResponse)(nil), "medchain.access.v1.QueryEmergencyPolicyResponse")
+	proto.RegisterType((*QueryEmergencyLogRequest)(nil), "medchain.access.v1.QueryEmergencyLogRequest")
+	proto.RegisterType((*QueryEmergencyLogResponse)(nil), "medchain.access.v1.QueryEmergencyLogResponse")
+	proto.RegisterType((*QueryEmergencyAccessRequest)(nil), "medchain.access.v1.QueryEmergencyAccessRequest")
+	proto.RegisterType((*QueryEmergencyAccessResponse)(nil), "medchain.access.v1.QueryEmergencyAccessResponse")
+	proto.RegisterType((*QueryOpenEmergencyAccessesRequest)(nil), "medchain.access.v1.QueryOpenEmergencyAccessesRequest")
+	proto.RegisterType((*QueryOpenEmergencyAccessesResponse)(nil), "medchain.access.v1.QueryOpenEmergencyAccessesResponse")
 }
 
 func init() { proto.RegisterFile("medchain/access/v1/query.proto", fileDescriptor_76a7750dcb493780) }
 
 var fileDescriptor_76a7750dcb493780 = []byte{
-	// 1315 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x58, 0xdf, 0x4f, 0x1c, 0x55,
-	0x14, 0xe6, 0x2e, 0xec, 0x02, 0x87, 0x02, 0xf6, 0x16, 0x75, 0x98, 0x92, 0x05, 0xa6, 0x2d, 0x50,
-	0x28, 0x33, 0x05, 0x6c, 0x63, 0xaa, 0x36, 0x2d, 0x84, 0x62, 0xd3, 0x87, 0xe2, 0x6a, 0x62, 0xe2,
-	0x83, 0x9b, 0x61, 0xe6, 0xba, 0x4c, 0x96, 0x9d, 0x99, 0xce, 0x2c, 0x8b, 0x1b, 0x42, 0x8c, 0x26,
-	0xc6, 0x57, 0x93, 0xc6, 0x07, 0x7d, 0x6b, 0x8c, 0x89, 0xc5, 0x17, 0x4d, 0xf4, 0xd1, 0xf7, 0x3e,
-	0x36, 0xfa, 0xe2, 0x93, 0x31, 0x60, 0x62, 0x7c, 0xf0, 0x7f, 0x30, 0x73, 0xef, 0x99, 0x65, 0x66,
-	0x99, 0xdd, 0x59, 0x94, 0x07, 0x5e, 0xda, 0xb9, 0x77, 0xbe, 0x73, 0xcf, 0x77, 0xbe, 0x3b, 0xe7,
-	0x07, 0x0b, 0xf9, 0x0a, 0x33, 0x8d, 0x4d, 0xdd, 0xb2, 0x35, 0xdd, 0x30, 0x98, 0xef, 0x6b, 0xb5,
-	0x05, 0xed, 0xd1, 0x36, 0xf3, 0xea, 0xaa, 0xeb, 0x39, 0x55, 0x87, 0xd2, 0xf0, 0xbd, 0x2a, 0xde,
-	0xab, 0xb5, 0x05, 0xf9, 0xbc, 0x5e, 0xb1, 0x6c, 0x47, 0xe3, 0xff, 0x0a, 0x98, 0x3c, 0x6b, 0x38,
-	0x7e, 0xc5, 0xf1, 0xb5, 0x0d, 0xdd, 0x67, 0xc2, 0x5e, 0xab, 0x2d, 0x6c, 0xb0, 0xaa, 0xbe, 0xa0,
-	0xb9, 0x7a, 0xc9, 0xb2, 0xf5, 0xaa, 0xe5, 0xd8, 0x88, 0x1d, 0x15, 0xd8, 0x22, 0x5f, 0x69, 0x62,
-	0x81, 0xaf, 0x46, 0x4a, 0x4e, 0xc9, 0x11, 0xfb, 0xc1, 0x13, 0xee, 0x8e, 0x95, 0x1c, 0xa7, 0xb4,
-	0xc5, 0x34, 0xdd, 0xb5, 0x34, 0xdd, 0xb6, 0x9d, 0x2a, 0x3f, 0x2d, 0xb4, 0x19, 0x4f, 0x88, 0xc0,
-	0xd5, 0x3d, 0xbd, 0x12, 0x02, 0x92, 0x42, 0xac, 0xd6, 0x5d, 0x86, 0xef, 0x95, 0x7d, 0x02, 0x2f,
-	0xbf, 0x15, 0x50, 0x5e, 0xd9, 0x64, 0x46, 0xf9, 0x2e, 0xc7, 0x14, 0xd8, 0xa3, 0x6d, 0xe6, 0x57,
-	0xe9, 0x45, 0xe8, 0xf7, 0x98, 0xe1, 0x78, 0x66, 0xd1, 0x32, 0x25, 0x32, 0x41, 0x66, 0x7a, 0x0a,
-	0x7d, 0x62, 0xe3, 0xbe, 0x49, 0x17, 0xa1, 0xb7, 0xe4, 0xe9, 0x76, 0x95, 0x31, 0x29, 0x33, 0x41,
-	0x66, 0xfa, 0x97, 0xa5, 0x5f, 0x7e, 0x9c, 0x1f, 0xc1, 0x80, 0xee, 0x9a, 0xa6, 0xc7, 0x7c, 0xff,
-	0xed, 0xaa, 0x67, 0xd9, 0xa5, 0x42, 0x08, 0xa4, 0xb7, 0x01, 0x5c, 0xe6, 0x55, 0x2c, 0xdf, 0xb7,
-	0x1c, 0x5b, 0xea, 0x9e, 0x20, 0x33, 0x43, 0x8b, 0x79, 0xf5, 0xb8, 0xc8, 0xea, 0x7a, 0x03, 0x55,
-	0x88, 0x58, 0x28, 0xfb, 0x19, 0x90, 0x8e, 0x93, 0xf5, 0x5d, 0xc7, 0xf6, 0x19, 0x95, 0xa0, 0x57,
-	0xdf, 0xda, 0x72, 0x76, 0x98, 0xe0, 0xda, 0x57, 0x08, 0x97, 0xf4, 0x25, 0xc8, 0x79, 0x4c, 0xf7,
-	0x1d, 0x5b, 0x30, 0x2d, 0xe0, 0x8a, 0x6a, 0x90, 0xe5, 0xcc, 0x38, 0x93, 0x81, 0xc5, 0xd1, 0x24,
-	0x26, 0x6b, 0x01, 0xa0, 0x20, 0x70, 0xf4, 0x1a, 0xf4, 0xec, 0x78, 0xba, 0x2b, 0xf5, 0x70, 0xbc,
-	0x94, 0x84, 0x7f, 0xd7, 0xd3, 0xdd, 0x02, 0x47, 0x05, 0xf2, 0x95, 0x59, 0xbd, 0xc8, 0x5c, 0xc7,
-	0xd8, 0x94, 0xb2, 0x42, 0xbe, 0x32, 0xab, 0xaf, 0x06, 0x6b, 0xba, 0x02, 0x2f, 0xd4, 0x2c, 0xbd,
-	0xe8, 0x78, 0x25, 0xdd, 0xb6, 0x7c, 0x7e, 0xa7, 0x52, 0x2e, 0x45, 0xc7, 0xe1, 0x9a, 0xa5, 0x3f,
-	0x8c, 0x18, 0x04, 0x1e, 0xf8, 0xe9, 0x45, 0xc3, 0x32, 0xa5, 0x5e, 0x1e, 0x5b, 0x1f, 0xdf, 0x58,
-	0xb1, 0x4c, 0xe5, 0x12, 0x9c, 0xe7, 0x5a, 0x89, 0x08, 0xf0, 0x4a, 0x87, 0x20, 0xd3, 0xb8, 0xcb,
-	0x8c, 0x65, 0x2a, 0xeb, 0x40, 0xa3, 0x20, 0x94, 0xf2, 0x56, 0x28, 0x0c, 0x49, 0x11, 0x66, 0xb9,
-	0xff, 0xd9, 0xef, 0xe3, 0x5d, 0xdf, 0xfe, 0xf5, 0xfd, 0x2c, 0x41, 0x8d, 0x94, 0xc7, 0x04, 0x46,
-	0x8f, 0x8e, 0xf4, 0x97, 0xeb, 0x0f, 0x77, 0x6c, 0xe6, 0x85, 0xfe, 0x55, 0xc8, 0x3a, 0xc1, 0x9a,
-	0x9f, 0xdc, 0x2e, 0x56, 0x01, 0xa3, 0xf7, 0x00, 0x8e, 0x52, 0x88, 0x5f, 0xdf, 0xc0, 0xe2, 0x94,
-	0x8a, 0x16, 0x41, 0xbe, 0xa9, 0x22, 0x5f, 0x31, 0xdf, 0xd4, 0x75, 0xbd, 0xc4, 0xd0, 0x57, 0x21,
-	0x62, 0xa9, 0x7c, 0x4d, 0x40, 0x4e, 0x62, 0x85, 0x01, 0xbf, 0x0e, 0x39, 0xce, 0xde, 0x97, 0xc8,
-	0x44, 0x77, 0xc7, 0x11, 0xa3, 0x0d, 0x5d, 0x4b, 0x20, 0x39, 0x9d, 0x4a, 0x52, 0xb8, 0x8e, 0xb1,
-	0xfc, 0x92, 0xc0, 0xc5, 0x18, 0xcb, 0x35, 0x91, 0x38, 0xa1, 0x7a, 0x91, 0x9c, 0x23, 0x9d, 0xe6,
-	0xdc, 0x69, 0x29, 0xf8, 0x0d, 0x81, 0xb1, 0x64, 0x6e, 0x67, 0x4b, 0xc3, 0x8f, 0x9b, 0x6f, 0xba,
-	0xc0, 0x2b, 0x56, 0x47, 0x35, 0xed, 0xb4, 0xb4, 0xfa, 0xa7, 0xf9, 0x1e, 0x43, 0x0e, 0xa7, 0x24,
-	0xd5, 0x39, 0xdf, 0x70, 0x5c, 0x56, 0xc4, 0x33, 0x32, 0x27, 0x38, 0x63, 0x80, 0x5b, 0xae, 0x25,
-	0x69, 0xde, 0xfd, 0xdf, 0x35, 0xbf, 0x02, 0x17, 0x78, 0xb8, 0xa1, 0x16, 0x2d, 0x8a, 0xcd, 0xfb,
-	0x30, 0x12, 0x87, 0xa1, 0x1c, 0xf7, 0xa0, 0xd7, 0x13, 0x5b, 0x58, 0x70, 0x26, 0x93, 0x62, 0x89,
-	0xf5, 0xa6, 0x68, 0x4c, 0xa1, 0xb1, 0xf2, 0x45, 0x28, 0x3b, 0x82, 0xce, 0x4a, 0xf1, 0xf9, 0x21,
-	0x4c, 0x9d, 0x63, 0xbc, 0x50, 0x80, 0x37, 0xa1, 0x0f, 0x63, 0x08, 0xbf, 0x88, 0x93, 0x29, 0xd0,
-	0xb0, 0x3e, 0xbd, 0x34, 0x7a, 0x42, 0x60, 0xbc, 0x89, 0x33, 0x3e, 0x1d, 0xe9, 0x79, 0x33, 0xc8,
-	0x25, 0xdc, 0x4b, 0xd5, 0xf4, 0x08, 0x7a, 0x6a, 0xba, 0xfe, 0x44, 0x60, 0xa2, 0x35, 0xc7, 0xb3,
-	0xab, 0xed, 0x07, 0xd8, 0x21, 0x57, 0x6d, 0xc3, 0xab, 0xbb, 0xc1, 0xd6, 0x03, 0x56, 0x8f, 0xd4,
-	0x78, 0x5d, 0x08, 0x97, 0x5e, 0xe3, 0x11, 0x48, 0x5f, 0x84, 0x5c, 0x30, 0x69, 0x58, 0x26, 0x0e,
-	0x38, 0xd9, 0x32, 0xab, 0xdf, 0x37, 0x95, 0x1a, 0x56, 0xc2, 0x26, 0x3f, 0x28, 0xcc, 0x6d, 0xe8,
-	0x2e, 0xb3, 0x7a, 0xbb, 0x8c, 0x8b, 0xd9, 0x45, 0x35, 0x09, 0x0c, 0x83, 0x79, 0xcb, 0xd8, 0xf6,
-	0x3c, 0x66, 0x57, 0xb9, 0xd7, 0xbe, 0x42, 0xb8, 0x54, 0xd6, 0x93, 0xfc, 0xfa, 0xff, 0x23, 0x40,
-	0xe5, 0xd3, 0x30, 0xb3, 0x9b, 0x8f, 0xc4, 0x58, 0xee, 0x40, 0x4f, 0x99, 0xd5, 0xdb, 0x5e, 0x70,
-	0xcb, 0x60, 0xb8, 0x25, 0xbd, 0x0c, 0x43, 0x48, 0xbf, 0x18, 0x93, 0xf2, 0x1c, 0xee, 0x3e, 0xe0,
-	0x8a, 0x8e, 0xe0, 0xb8, 0xb4, 0xce, 0x47, 0x6c, 0x8c, 0x48, 0x79, 0x07, 0xcb, 0x5f, 0xb8, 0x8b,
-	0xa4, 0xde, 0x80, 0x9c, 0x18, 0xc5, 0x51, 0x63, 0x39, 0x71, 0xd2, 0xe5, 0x88, 0x58, 0x99, 0x17,
-	0x46, 0x8b, 0x7f, 0x0f, 0x42, 0x96, 0x1f, 0x4b, 0xf7, 0x09, 0x0c, 0x44, 0x26, 0x5e, 0x3a, 0x97,
-	0x74, 0x50, 0x8b, 0x21, 0x5e, 0xbe, 0xd6, 0x19, 0x58, 0x70, 0x56, 0xee, 0x7c, 0xf2, 0xeb, 0x9f,
-	0x8f, 0x33, 0xb7, 0xe8, 0xab, 0x5a, 0xc2, 0xdf, 0x0d, 0xa2, 0x4f, 0xfa, 0xda, 0x6e, 0xa3, 0x83,
-	0xee, 0x85, 0x6f, 0x77, 0x71, 0xdc, 0xd8, 0xa3, 0x1f, 0x41, 0x96, 0xb7, 0x17, 0x7a, 0xa5, 0xa5,
-	0xe3, 0xe8, 0x44, 0x2a, 0x4f, 0xa5, 0xc1, 0x90, 0xd9, 0x34, 0x67, 0x36, 0x49, 0xc7, 0x93, 0x98,
-	0x89, 0x4e, 0xa8, 0xed, 0x5a, 0xe6, 0x1e, 0x7d, 0x42, 0x60, 0x30, 0x36, 0xe5, 0xd1, 0xf9, 0xf6,
-	0x2e, 0x9a, 0xda, 0x84, 0xac, 0x76, 0x0a, 0x47, 0x66, 0x0b, 0x9c, 0xd9, 0x1c, 0xbd, 0x9a, 0xc4,
-	0x8c, 0x77, 0x12, 0x5f, 0xdb, 0xe5, 0xff, 0xef, 0x21, 0x51, 0xfa, 0x1d, 0x81, 0xe1, 0xa6, 0x39,
-	0x8a, 0x6a, 0xa9, 0x6e, 0xe3, 0xd3, 0xa0, 0x7c, 0xbd, 0x73, 0x03, 0x64, 0x7a, 0x83, 0x33, 0xd5,
-	0xe8, 0x7c, 0x4b, 0x0d, 0x19, 0x8b, 0xdc, 0x65, 0xc8, 0xf6, 0x29, 0x81, 0xa1, 0xf8, 0x24, 0x43,
-	0xd3, 0x35, 0x8a, 0x8d, 0x5d, 0xb2, 0xd6, 0x31, 0x1e, 0xa9, 0xde, 0xe4, 0x54, 0xaf, 0x53, 0xb5,
-	0xd3, 0x0f, 0x11, 0xb9, 0x7e, 0x46, 0xa0, 0x37, 0xac, 0x34, 0xd3, 0x2d, 0x9d, 0xc6, 0x07, 0x15,
-	0x79, 0x26, 0x1d, 0x88, 0xb4, 0xae, 0x72, 0x5a, 0x97, 0xe8, 0x64, 0x32, 0x2d, 0xd1, 0x29, 0xc4,
-	0x77, 0xf8, 0x94, 0xc0, 0x70, 0x53, 0xc3, 0x6f, 0x73, 0xc7, 0xc9, 0x23, 0x4b, 0x9b, 0x3b, 0x6e,
-	0x31, 0x4b, 0x28, 0x4b, 0x9c, 0xe1, 0x3c, 0x9d, 0xeb, 0xe0, 0x6b, 0x6c, 0xb4, 0xb6, 0x9f, 0x09,
-	0x5c, 0x48, 0x68, 0xa2, 0x74, 0xa9, 0x03, 0xf7, 0xcd, 0x63, 0x81, 0xfc, 0xca, 0xc9, 0x8c, 0x90,
-	0xf7, 0x6b, 0x9c, 0xf7, 0x0d, 0xba, 0xd4, 0x46, 0x59, 0xce, 0xbd, 0xf1, 0x1c, 0xe1, 0xff, 0x15,
-	0x81, 0xc1, 0x58, 0x81, 0x6f, 0x93, 0xf3, 0x49, 0x5d, 0xb7, 0x4d, 0xce, 0x27, 0x36, 0x4f, 0x65,
-	0x96, 0xb3, 0xbd, 0x4c, 0x95, 0x24, 0xb6, 0x41, 0x43, 0xd1, 0x76, 0xb1, 0x77, 0xf1, 0x82, 0x34,
-	0x14, 0xef, 0x5b, 0xb4, 0x43, 0x77, 0x7e, 0x7a, 0xfa, 0x24, 0x37, 0x44, 0x45, 0xe5, 0xfc, 0x66,
-	0xe8, 0x54, 0x3a, 0x3f, 0x4d, 0xdf, 0xda, 0xa2, 0x7b, 0x90, 0x13, 0x9d, 0x88, 0xb6, 0xae, 0xc7,
-	0xb1, 0xa6, 0x27, 0x4f, 0xa7, 0xe2, 0x90, 0x8a, 0xc2, 0xa9, 0x8c, 0x51, 0x59, 0x6b, 0xf9, 0x5b,
-	0xd5, 0xf2, 0xea, 0xb3, 0x83, 0x3c, 0x79, 0x7e, 0x90, 0x27, 0x7f, 0x1c, 0xe4, 0xc9, 0xe7, 0x87,
-	0xf9, 0xae, 0xe7, 0x87, 0xf9, 0xae, 0xdf, 0x0e, 0xf3, 0x5d, 0xef, 0xcd, 0x95, 0xac, 0xea, 0xe6,
-	0xf6, 0x86, 0x6a, 0x38, 0x95, 0x23, 0xfb, 0xc6, 0xc3, 0x87, 0xe1, 0x51, 0xfc, 0x27, 0xad, 0x8d,
-	0x1c, 0xff, 0x4d, 0x6b, 0xe9, 0xdf, 0x00, 0x00, 0x00, 0xff, 0xff, 0x33, 0x08, 0x3c, 0x09, 0xd8,
-	0x13, 0x00, 0x00,
+	// 1680 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x99, 0xcf, 0x6f, 0xdc, 0xd4,
+	0x16, 0xc7, 0x73, 0xf3, 0x63, 0x32, 0xb9, 0x49, 0x93, 0xd7, 0x9b, 0xf4, 0xbd, 0xa9, 0x9b, 0x37,
+	0x49, 0xdc, 0x1f, 0x49, 0x9b, 0xc6, 0x6e, 0x92, 0x36, 0xef, 0x51, 0x4a, 0x69, 0x53, 0xb5, 0xa1,
+	0x14, 0xa9, 0xa9, 0x41, 0x42, 0x62, 0xc1, 0xc8, 0xb1, 0x6f, 0x27, 0x56, 0x66, 0x6c, 0xd7, 0x9e,
+	0xa4, 0x8c, 0xa2, 0x08, 0x81, 0x84, 0xd8, 0x22, 0x55, 0x20, 0xc1, 0x86, 0x56, 0x08, 0x89, 0x16,
+	0x21, 0x15, 0x89, 0x2e, 0x40, 0x62, 0xdf, 0x65, 0x05, 0x1b, 0x56, 0x08, 0xb5, 0x48, 0xac, 0xf8,
+	0x1f, 0x90, 0xef, 0x3d, 0xf6, 0xd8, 0x8e, 0xc7, 0x76, 0xda, 0x2c, 0xb2, 0x69, 0xed, 0xeb, 0x73,
+	0x7c, 0x3f, 0xe7, 0xdc, 0x7b, 0x8f, 0xbf, 0x67, 0x82, 0xcb, 0x75, 0xaa, 0x6b, 0xab, 0xaa, 0x61,
+	0xca, 0xaa, 0xa6, 0x51, 0xd7, 0x95, 0x37, 0x66, 0xe5, 0x5b, 0xeb, 0xd4, 0x69, 0x4a, 0xb6, 0x63,
+	0x35, 0x2c, 0x42, 0xfc, 0xe7, 0x12, 0x7f, 0x2e, 0x6d, 0xcc, 0x0a, 0xfb, 0xd5, 0xba, 0x61, 0x5a,
+	0x32, 0xfb, 0x97, 0x9b, 0x09, 0x27, 0x34, 0xcb, 0xad, 0x5b, 0xae, 0xbc, 0xa2, 0xba, 0x94, 0xfb,
+	0xcb, 0x1b, 0xb3, 0x2b, 0xb4, 0xa1, 0xce, 0xca, 0xb6, 0x5a, 0x35, 0x4c, 0xb5, 0x61, 0x58, 0x26,
+	0xd8, 0x1e, 0xe4, 0xb6, 0x15, 0x76, 0x27, 0xf3, 0x1b, 0x78, 0x34, 0x52, 0xb5, 0xaa, 0x16, 0x1f,
+	0xf7, 0xae, 0x60, 0x74, 0xb4, 0x6a, 0x59, 0xd5, 0x1a, 0x95, 0x55, 0xdb, 0x90, 0x55, 0xd3, 0xb4,
+	0x1a, 0xec, 0x6d, 0xbe, 0xcf, 0x58, 0x42, 0x04, 0xb6, 0xea, 0xa8, 0x75, 0xdf, 0x20, 0x29, 0xc4,
+	0x46, 0xd3, 0xa6, 0xf0, 0x5c, 0x7c, 0x80, 0xf0, 0x7f, 0x6e, 0x78, 0xc8, 0x97, 0x56, 0xa9, 0xb6,
+	0x76, 0x91, 0xd9, 0x28, 0xf4, 0xd6, 0x3a, 0x75, 0x1b, 0xe4, 0x10, 0xee, 0x73, 0xa8, 0x66, 0x39,
+	0x7a, 0xc5, 0xd0, 0x4b, 0x68, 0x1c, 0x4d, 0x75, 0x2b, 0x45, 0x3e, 0x70, 0x55, 0x27, 0x73, 0xb8,
+	0xb7, 0xea, 0xa8, 0x66, 0x83, 0xd2, 0x52, 0xe7, 0x38, 0x9a, 0xea, 0x5b, 0x2c, 0xfd, 0xf2, 0xc3,
+	0xcc, 0x08, 0x04, 0x74, 0x51, 0xd7, 0x1d, 0xea, 0xba, 0x6f, 0x36, 0x1c, 0xc3, 0xac, 0x2a, 0xbe,
+	0x21, 0x39, 0x8f, 0xb1, 0x4d, 0x9d, 0xba, 0xe1, 0xba, 0x86, 0x65, 0x96, 0xba, 0xc6, 0xd1, 0xd4,
+	0xe0, 0x5c, 0x59, 0xda, 0x9e, 0x64, 0x69, 0x39, 0xb0, 0x52, 0x42, 0x1e, 0xe2, 0x97, 0x5d, 0xb8,
+	0xb4, 0x1d, 0xd6, 0xb5, 0x2d, 0xd3, 0xa5, 0xa4, 0x84, 0x7b, 0xd5, 0x5a, 0xcd, 0xba, 0x4d, 0x39,
+	0x6b, 0x51, 0xf1, 0x6f, 0xc9, 0xbf, 0x71, 0xc1, 0xa1, 0xaa, 0x6b, 0x99, 0x9c, 0x54, 0x81, 0x3b,
+	0x22, 0xe3, 0x1e, 0x46, 0xc6, 0x48, 0xfa, 0xe7, 0x0e, 0x26, 0x91, 0x2c, 0x79, 0x06, 0x0a, 0xb7,
+	0x23, 0x27, 0x71, 0xf7, 0x6d, 0x47, 0xb5, 0x4b, 0xdd, 0xcc, 0xbe, 0x94, 0x64, 0xff, 0xb6, 0xa3,
+	0xda, 0x0a, 0xb3, 0xf2, 0xd2, 0xb7, 0x46, 0x9b, 0x15, 0x6a, 0x5b, 0xda, 0x6a, 0xa9, 0x87, 0xa7,
+	0x6f, 0x8d, 0x36, 0x2f, 0x7b, 0xf7, 0xe4, 0x12, 0xfe, 0xd7, 0x86, 0xa1, 0x56, 0x2c, 0xa7, 0xaa,
+	0x9a, 0x86, 0xcb, 0xd6, 0xb4, 0x54, 0xc8, 0xc8, 0xe3, 0xd0, 0x86, 0xa1, 0x5e, 0x0f, 0x39, 0x78,
+	0x33, 0xb0, 0xb7, 0x57, 0x34, 0x43, 0x2f, 0xf5, 0xb2, 0xd8, 0x8a, 0x6c, 0xe0, 0x92, 0xa1, 0x13,
+	0x09, 0x0f, 0xd3, 0x3a, 0x75, 0xaa, 0xd4, 0xd4, 0x9a, 0x15, 0x0e, 0xe8, 0xad, 0x63, 0x91, 0x81,
+	0xec, 0x0f, 0x1e, 0xf1, 0x2c, 0x5e, 0xd5, 0x3d, 0xa2, 0x96, 0xbd, 0x43, 0x55, 0x9d, 0x3a, 0xa5,
+	0xbe, 0x2c, 0xa2, 0xc0, 0x43, 0x61, 0x0e, 0xe2, 0x61, 0xbc, 0x9f, 0x2d, 0x10, 0x4f, 0x1b, 0xec,
+	0xa3, 0x41, 0xdc, 0x19, 0x6c, 0xa0, 0x4e, 0x43, 0x17, 0x97, 0x31, 0x09, 0x1b, 0xc1, 0xfa, 0x9d,
+	0xf5, 0x57, 0x03, 0x65, 0xac, 0xc6, 0x62, 0xdf, 0xe3, 0xdf, 0xc7, 0x3a, 0xbe, 0xf9, 0xeb, 0xe1,
+	0x09, 0x04, 0x0b, 0x23, 0xde, 0x41, 0xf8, 0x60, 0xeb, 0x95, 0xee, 0x62, 0xf3, 0xfa, 0x6d, 0x93,
+	0x3a, 0xfe, 0xfc, 0x12, 0xee, 0xb1, 0xbc, 0x7b, 0xf6, 0xe6, 0xb4, 0x70, 0xb8, 0x19, 0xb9, 0x82,
+	0x71, 0xeb, 0xdc, 0xb2, 0x3d, 0xd3, 0x3f, 0x77, 0x4c, 0x02, 0x0f, 0xef, 0x90, 0x4b, 0xbc, 0x48,
+	0xc0, 0x21, 0x97, 0x96, 0xd5, 0x2a, 0x85, 0xb9, 0x94, 0x90, 0xa7, 0xf8, 0x15, 0xc2, 0x42, 0x12,
+	0x15, 0x04, 0x7c, 0x0e, 0x17, 0x18, 0xbd, 0x5b, 0x42, 0xe3, 0x5d, 0xb9, 0x23, 0x06, 0x1f, 0xb2,
+	0x94, 0x00, 0x39, 0x99, 0x09, 0xc9, 0xa7, 0x8e, 0x50, 0x7e, 0x8e, 0xf0, 0xa1, 0x08, 0xe5, 0x12,
+	0x3f, 0xad, 0x7e, 0xf6, 0x42, 0x07, 0x1d, 0xe5, 0x3d, 0xe8, 0xbb, 0x95, 0xc1, 0xaf, 0x11, 0x1e,
+	0x4d, 0x66, 0xdb, 0x5b, 0x39, 0xfc, 0x20, 0xbe, 0xd2, 0x0a, 0x2b, 0x93, 0xb9, 0x0a, 0xe9, 0x6e,
+	0xe5, 0xea, 0xef, 0xf8, 0x3a, 0xfa, 0x0c, 0xbb, 0x94, 0xaa, 0x01, 0x57, 0xb3, 0x6c, 0x5a, 0x81,
+	0x77, 0x74, 0xee, 0xe0, 0x1d, 0xfd, 0xcc, 0x73, 0x29, 0x29, 0xe7, 0x5d, 0xcf, 0x9f, 0xf3, 0xa3,
+	0x78, 0x98, 0x85, 0xeb, 0xe7, 0xa2, 0x4d, 0xb1, 0x79, 0x17, 0x8f, 0x44, 0xcd, 0x20, 0x1d, 0x57,
+	0x70, 0xaf, 0xc3, 0x87, 0xa0, 0xe0, 0x4c, 0x24, 0xc5, 0x12, 0xf9, 0x20, 0x86, 0x63, 0xf2, 0x9d,
+	0xc5, 0x4f, 0xfd, 0xb4, 0x83, 0xd1, 0x5e, 0x29, 0x3e, 0xdf, 0xfb, 0x47, 0x67, 0x1b, 0x17, 0x24,
+	0xe0, 0x35, 0x5c, 0x84, 0x18, 0xfc, 0x1d, 0xb1, 0xb3, 0x0c, 0x04, 0xde, 0xbb, 0x77, 0x8c, 0xee,
+	0x21, 0x3c, 0x16, 0x63, 0x86, 0xab, 0x56, 0x3e, 0x17, 0xbc, 0xb3, 0x04, 0x63, 0x99, 0x39, 0x6d,
+	0x99, 0xee, 0x5a, 0x5e, 0x1f, 0x21, 0x3c, 0xde, 0x9e, 0x71, 0xef, 0xe6, 0xf6, 0x26, 0x7c, 0x21,
+	0x2f, 0x9b, 0x9a, 0xd3, 0xb4, 0xbd, 0xa1, 0x6b, 0xb4, 0x19, 0xaa, 0xf1, 0x2a, 0x4f, 0x5c, 0x76,
+	0x8d, 0x07, 0x43, 0x72, 0x00, 0x17, 0x3c, 0x79, 0x63, 0xe8, 0xa0, 0xaa, 0x7a, 0xd6, 0x68, 0xf3,
+	0xaa, 0x2e, 0x6e, 0x40, 0x25, 0x8c, 0xcd, 0x03, 0x89, 0x39, 0x8f, 0xbb, 0xd6, 0x68, 0x33, 0xed,
+	0xc4, 0x45, 0xfc, 0xc2, 0x39, 0xf1, 0x1c, 0x3d, 0x91, 0xa7, 0xad, 0x3b, 0x0e, 0x35, 0x1b, 0x6c,
+	0xd6, 0xa2, 0xe2, 0xdf, 0x8a, 0xcb, 0x49, 0xf3, 0xba, 0x2f, 0x10, 0xa0, 0xf8, 0x91, 0x7f, 0xb2,
+	0xe3, 0xaf, 0x84, 0x58, 0x2e, 0xe0, 0xee, 0x35, 0xda, 0x4c, 0x5d, 0xe0, 0xb6, 0xc1, 0x30, 0x4f,
+	0x72, 0x04, 0x0f, 0x02, 0x7e, 0x25, 0x92, 0xca, 0x01, 0x18, 0xbd, 0xc6, 0x32, 0x3a, 0x02, 0x72,
+	0x69, 0x99, 0xe9, 0x7a, 0x88, 0x48, 0x7c, 0x0b, 0xca, 0x9f, 0x3f, 0x0a, 0x50, 0xaf, 0xe0, 0x02,
+	0xd7, 0xff, 0x90, 0x63, 0x21, 0x51, 0x5e, 0x33, 0x8b, 0x48, 0x99, 0xe7, 0x4e, 0xe2, 0x0d, 0x3f,
+	0x64, 0x5f, 0xd7, 0x2d, 0x5b, 0x35, 0x43, 0x0b, 0xef, 0x13, 0x5b, 0x6d, 0x18, 0x14, 0x54, 0x5a,
+	0x6a, 0x1a, 0xc1, 0x50, 0xbc, 0x09, 0x75, 0x68, 0xdb, 0x2b, 0x83, 0x42, 0x5c, 0xb0, 0xd9, 0x08,
+	0x10, 0x1f, 0x4e, 0x4c, 0x64, 0xd4, 0x39, 0x8a, 0xce, 0x86, 0xc4, 0xcf, 0x10, 0x34, 0x07, 0x81,
+	0xed, 0x1b, 0x56, 0xf5, 0x05, 0xc0, 0x77, 0xad, 0x62, 0x3c, 0xf4, 0xc5, 0x69, 0x14, 0x0c, 0xc2,
+	0x7f, 0x1d, 0x17, 0x79, 0x98, 0xd4, 0xdf, 0x49, 0xe9, 0x09, 0xe0, 0x35, 0x23, 0x52, 0x2c, 0x7c,
+	0xff, 0xdd, 0x2b, 0x16, 0x33, 0xf1, 0x6d, 0x10, 0x6d, 0x0c, 0xe3, 0xdf, 0xd8, 0x9f, 0x50, 0x7c,
+	0x8d, 0x63, 0xbd, 0xd9, 0x15, 0x5c, 0xe0, 0x90, 0xb9, 0xd6, 0x78, 0x7b, 0x88, 0xe0, 0x4d, 0x46,
+	0x71, 0x5f, 0x63, 0xd5, 0xa1, 0xee, 0xaa, 0x55, 0xe3, 0x67, 0x65, 0x9f, 0xd2, 0x1a, 0x20, 0xe3,
+	0xb8, 0x5f, 0xb3, 0xea, 0x75, 0xa3, 0x51, 0xa7, 0x9e, 0x44, 0xe9, 0x1a, 0xef, 0x9a, 0x1a, 0x50,
+	0xc2, 0x43, 0x84, 0xe0, 0x6e, 0xcb, 0xa6, 0x26, 0x6b, 0xe0, 0x8a, 0x0a, 0xbb, 0x16, 0xd7, 0xf0,
+	0x04, 0x63, 0xbf, 0x6e, 0x53, 0x33, 0x86, 0x40, 0x83, 0x88, 0xa3, 0x7b, 0x01, 0x3d, 0xf7, 0x5e,
+	0xf8, 0x11, 0x61, 0x31, 0x6d, 0xb6, 0x3d, 0xbc, 0x29, 0xe6, 0xee, 0x0e, 0xe3, 0x1e, 0xc6, 0x4e,
+	0x1e, 0x20, 0xdc, 0x1f, 0x6a, 0xc1, 0xc9, 0x74, 0x12, 0x5c, 0x9b, 0x5f, 0x15, 0x84, 0x93, 0xf9,
+	0x8c, 0x39, 0x80, 0x78, 0xe1, 0xc3, 0x5f, 0xff, 0xbc, 0xd3, 0x79, 0x96, 0xfc, 0x5f, 0x4e, 0xf8,
+	0x21, 0x83, 0x6b, 0x68, 0x57, 0xde, 0x0c, 0xd4, 0xf5, 0x96, 0xff, 0x74, 0x13, 0x5a, 0x91, 0x2d,
+	0xf2, 0x3e, 0xee, 0x61, 0xd2, 0x93, 0x1c, 0x6d, 0x3b, 0x71, 0xb8, 0x5b, 0x15, 0x8e, 0x65, 0x99,
+	0x01, 0xd9, 0x24, 0x23, 0x9b, 0x20, 0x63, 0x49, 0x64, 0x5c, 0x25, 0xcb, 0x9b, 0x86, 0xbe, 0x45,
+	0xee, 0x21, 0xbc, 0x2f, 0xd2, 0x01, 0x92, 0x99, 0xf4, 0x29, 0x62, 0x12, 0x52, 0x90, 0xf2, 0x9a,
+	0x03, 0xd9, 0x2c, 0x23, 0x9b, 0x26, 0xc7, 0x93, 0xc8, 0x98, 0xca, 0x74, 0xe5, 0x4d, 0xf6, 0xff,
+	0x16, 0x80, 0x92, 0x6f, 0x11, 0x1e, 0x8a, 0xf5, 0x58, 0x44, 0xce, 0x9c, 0x36, 0xda, 0x29, 0x0a,
+	0xa7, 0xf2, 0x3b, 0x00, 0xe9, 0x19, 0x46, 0x2a, 0x93, 0x99, 0xb6, 0x39, 0xa4, 0x34, 0xb4, 0x96,
+	0x3e, 0xed, 0x7d, 0x84, 0x07, 0xa3, 0x5d, 0x0e, 0xc9, 0xce, 0x51, 0xa4, 0x25, 0x13, 0xe4, 0xdc,
+	0xf6, 0x80, 0xba, 0xc0, 0x50, 0x4f, 0x11, 0x29, 0xef, 0x46, 0x04, 0xd6, 0x8f, 0x11, 0xee, 0xf5,
+	0xab, 0xc8, 0x64, 0xdb, 0x49, 0xa3, 0x4d, 0x8c, 0x30, 0x95, 0x6d, 0x08, 0x58, 0xc7, 0x19, 0xd6,
+	0x61, 0x32, 0x91, 0x8c, 0xc5, 0x55, 0x24, 0xdf, 0x87, 0xf7, 0x11, 0x1e, 0x8a, 0x35, 0x03, 0x29,
+	0x6b, 0x9c, 0xdc, 0xce, 0xa4, 0xac, 0x71, 0x9b, 0x3e, 0x43, 0x9c, 0x67, 0x84, 0x33, 0x64, 0x3a,
+	0xc7, 0x6e, 0x0c, 0x64, 0xef, 0xcf, 0x08, 0x0f, 0x27, 0x08, 0x6c, 0x32, 0x9f, 0x63, 0xfa, 0x78,
+	0xcb, 0x20, 0x9c, 0xde, 0x99, 0x13, 0x70, 0xbf, 0xcc, 0xb8, 0xcf, 0x90, 0xf9, 0x94, 0xcc, 0x32,
+	0xf6, 0xe0, 0x3a, 0xc4, 0xff, 0x05, 0xc2, 0xfb, 0x22, 0xe2, 0x2f, 0xe5, 0xcc, 0x27, 0x29, 0xf2,
+	0x94, 0x33, 0x9f, 0x28, 0xac, 0xc5, 0x13, 0x8c, 0xf6, 0x08, 0x11, 0x93, 0x68, 0x3d, 0xb1, 0x29,
+	0x6f, 0x82, 0xae, 0x65, 0x05, 0x69, 0x30, 0xaa, 0x69, 0x49, 0xce, 0xe9, 0xdc, 0xec, 0xe3, 0x93,
+	0x2c, 0x96, 0x45, 0x89, 0xf1, 0x4d, 0x91, 0x63, 0xd9, 0x7c, 0xb2, 0x5a, 0xab, 0x91, 0x47, 0x08,
+	0x0f, 0xc5, 0x44, 0x5f, 0xca, 0x66, 0x4d, 0x96, 0xab, 0x29, 0x9b, 0xb5, 0x8d, 0x18, 0x15, 0x5f,
+	0x65, 0x98, 0x2f, 0x91, 0xff, 0xc9, 0x89, 0x3f, 0xac, 0x33, 0x61, 0xe8, 0xca, 0x9b, 0x70, 0xb5,
+	0x25, 0x07, 0xbf, 0x7f, 0xce, 0x70, 0x15, 0xea, 0x1d, 0xb2, 0x81, 0xb0, 0xce, 0x23, 0x27, 0xb3,
+	0x19, 0x5a, 0x3a, 0x55, 0x98, 0xc9, 0x69, 0x0d, 0xb8, 0xe7, 0x18, 0xee, 0x02, 0x39, 0xbd, 0x63,
+	0xdc, 0x9a, 0x55, 0x25, 0x77, 0xc3, 0x39, 0x86, 0x4f, 0x79, 0x8e, 0x1c, 0x47, 0x3f, 0xe7, 0xa7,
+	0xf2, 0x3b, 0xe4, 0xd9, 0xaa, 0x01, 0x21, 0xaf, 0x59, 0xdf, 0x21, 0x7c, 0x20, 0x51, 0x2a, 0x91,
+	0x33, 0x6d, 0xe7, 0x4d, 0x13, 0x72, 0xc2, 0xc2, 0x4e, 0xdd, 0x00, 0xfa, 0x28, 0x83, 0x1e, 0x23,
+	0xff, 0x4d, 0x85, 0x26, 0x5b, 0xb8, 0xc0, 0x9b, 0x2b, 0xd2, 0x5e, 0x46, 0x44, 0xfa, 0x38, 0x61,
+	0x32, 0xd3, 0x0e, 0x08, 0x44, 0x46, 0x30, 0x4a, 0x04, 0xb9, 0xed, 0xdf, 0x7c, 0x16, 0x2f, 0x3f,
+	0x7e, 0x5a, 0x46, 0x4f, 0x9e, 0x96, 0xd1, 0x1f, 0x4f, 0xcb, 0xe8, 0x93, 0x67, 0xe5, 0x8e, 0x27,
+	0xcf, 0xca, 0x1d, 0xbf, 0x3d, 0x2b, 0x77, 0xbc, 0x33, 0x5d, 0x35, 0x1a, 0xab, 0xeb, 0x2b, 0x92,
+	0x66, 0xd5, 0x5b, 0xfe, 0xc1, 0xc5, 0x7b, 0xfe, 0xab, 0xd8, 0x9f, 0x86, 0x56, 0x0a, 0xec, 0x6f,
+	0x43, 0xf3, 0xff, 0x04, 0x00, 0x00, 0xff, 0xff, 0x9c, 0xca, 0xed, 0x57, 0x20, 0x1b, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -1395,6 +1875,16 @@ type QueryClient interface {
 	EncryptionKey(ctx context.Context, in *QueryEncryptionKeyRequest, opts ...grpc.CallOption) (*QueryEncryptionKeyResponse, error)
 	// EncryptionKeys lists every key an account registered, oldest first.
 	EncryptionKeys(ctx context.Context, in *QueryEncryptionKeysRequest, opts ...grpc.CallOption) (*QueryEncryptionKeysResponse, error)
+	// EmergencyPolicy returns a patient's emergency policy.
+	EmergencyPolicy(ctx context.Context, in *QueryEmergencyPolicyRequest, opts ...grpc.CallOption) (*QueryEmergencyPolicyResponse, error)
+	// EmergencyLog lists every emergency access to a patient's records,
+	// newest first.
+	EmergencyLog(ctx context.Context, in *QueryEmergencyLogRequest, opts ...grpc.CallOption) (*QueryEmergencyLogResponse, error)
+	// EmergencyAccess returns one emergency access with its releases.
+	EmergencyAccess(ctx context.Context, in *QueryEmergencyAccessRequest, opts ...grpc.CallOption) (*QueryEmergencyAccessResponse, error)
+	// OpenEmergencyAccesses lists the emergency accesses whose window is
+	// open, oldest first: what custodian hospitals may release for.
+	OpenEmergencyAccesses(ctx context.Context, in *QueryOpenEmergencyAccessesRequest, opts ...grpc.CallOption) (*QueryOpenEmergencyAccessesResponse, error)
 	// Params returns the current module parameters.
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
 }
@@ -1497,6 +1987,42 @@ func (c *queryClient) EncryptionKeys(ctx context.Context, in *QueryEncryptionKey
 	return out, nil
 }
 
+func (c *queryClient) EmergencyPolicy(ctx context.Context, in *QueryEmergencyPolicyRequest, opts ...grpc.CallOption) (*QueryEmergencyPolicyResponse, error) {
+	out := new(QueryEmergencyPolicyResponse)
+	err := c.cc.Invoke(ctx, "/medchain.access.v1.Query/EmergencyPolicy", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) EmergencyLog(ctx context.Context, in *QueryEmergencyLogRequest, opts ...grpc.CallOption) (*QueryEmergencyLogResponse, error) {
+	out := new(QueryEmergencyLogResponse)
+	err := c.cc.Invoke(ctx, "/medchain.access.v1.Query/EmergencyLog", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) EmergencyAccess(ctx context.Context, in *QueryEmergencyAccessRequest, opts ...grpc.CallOption) (*QueryEmergencyAccessResponse, error) {
+	out := new(QueryEmergencyAccessResponse)
+	err := c.cc.Invoke(ctx, "/medchain.access.v1.Query/EmergencyAccess", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) OpenEmergencyAccesses(ctx context.Context, in *QueryOpenEmergencyAccessesRequest, opts ...grpc.CallOption) (*QueryOpenEmergencyAccessesResponse, error) {
+	out := new(QueryOpenEmergencyAccessesResponse)
+	err := c.cc.Invoke(ctx, "/medchain.access.v1.Query/OpenEmergencyAccesses", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *queryClient) Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error) {
 	out := new(QueryParamsResponse)
 	err := c.cc.Invoke(ctx, "/medchain.access.v1.Query/Params", in, out, opts...)
@@ -1533,6 +2059,16 @@ type QueryServer interface {
 	EncryptionKey(context.Context, *QueryEncryptionKeyRequest) (*QueryEncryptionKeyResponse, error)
 	// EncryptionKeys lists every key an account registered, oldest first.
 	EncryptionKeys(context.Context, *QueryEncryptionKeysRequest) (*QueryEncryptionKeysResponse, error)
+	// EmergencyPolicy returns a patient's emergency policy.
+	EmergencyPolicy(context.Context, *QueryEmergencyPolicyRequest) (*QueryEmergencyPolicyResponse, error)
+	// EmergencyLog lists every emergency access to a patient's records,
+	// newest first.
+	EmergencyLog(context.Context, *QueryEmergencyLogRequest) (*QueryEmergencyLogResponse, error)
+	// EmergencyAccess returns one emergency access with its releases.
+	EmergencyAccess(context.Context, *QueryEmergencyAccessRequest) (*QueryEmergencyAccessResponse, error)
+	// OpenEmergencyAccesses lists the emergency accesses whose window is
+	// open, oldest first: what custodian hospitals may release for.
+	OpenEmergencyAccesses(context.Context, *QueryOpenEmergencyAccessesRequest) (*QueryOpenEmergencyAccessesResponse, error)
 	// Params returns the current module parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
 }
@@ -1570,6 +2106,18 @@ func (*UnimplementedQueryServer) EncryptionKey(ctx context.Context, req *QueryEn
 }
 func (*UnimplementedQueryServer) EncryptionKeys(ctx context.Context, req *QueryEncryptionKeysRequest) (*QueryEncryptionKeysResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method EncryptionKeys not implemented")
+}
+func (*UnimplementedQueryServer) EmergencyPolicy(ctx context.Context, req *QueryEmergencyPolicyRequest) (*QueryEmergencyPolicyResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EmergencyPolicy not implemented")
+}
+func (*UnimplementedQueryServer) EmergencyLog(ctx context.Context, req *QueryEmergencyLogRequest) (*QueryEmergencyLogResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EmergencyLog not implemented")
+}
+func (*UnimplementedQueryServer) EmergencyAccess(ctx context.Context, req *QueryEmergencyAccessRequest) (*QueryEmergencyAccessResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EmergencyAccess not implemented")
+}
+func (*UnimplementedQueryServer) OpenEmergencyAccesses(ctx context.Context, req *QueryOpenEmergencyAccessesRequest) (*QueryOpenEmergencyAccessesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method OpenEmergencyAccesses not implemented")
 }
 func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsRequest) (*QueryParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Params not implemented")
@@ -1759,6 +2307,78 @@ func _Query_EncryptionKeys_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_EmergencyPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryEmergencyPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).EmergencyPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.access.v1.Query/EmergencyPolicy",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).EmergencyPolicy(ctx, req.(*QueryEmergencyPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_EmergencyLog_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryEmergencyLogRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).EmergencyLog(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.access.v1.Query/EmergencyLog",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).EmergencyLog(ctx, req.(*QueryEmergencyLogRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_EmergencyAccess_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryEmergencyAccessRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).EmergencyAccess(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.access.v1.Query/EmergencyAccess",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).EmergencyAccess(ctx, req.(*QueryEmergencyAccessRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_OpenEmergencyAccesses_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryOpenEmergencyAccessesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).OpenEmergencyAccesses(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.access.v1.Query/OpenEmergencyAccesses",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).OpenEmergencyAccesses(ctx, req.(*QueryOpenEmergencyAccessesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Query_Params_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(QueryParamsRequest)
 	if err := dec(in); err != nil {
@@ -1821,6 +2441,22 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "EncryptionKeys",
 			Handler:    _Query_EncryptionKeys_Handler,
+		},
+		{
+			MethodName: "EmergencyPolicy",
+			Handler:    _Query_EmergencyPolicy_Handler,
+		},
+		{
+			MethodName: "EmergencyLog",
+			Handler:    _Query_EmergencyLog_Handler,
+		},
+		{
+			MethodName: "EmergencyAccess",
+			Handler:    _Query_EmergencyAccess_Handler,
+		},
+		{
+			MethodName: "OpenEmergencyAccesses",
+			Handler:    _Query_OpenEmergencyAccesses_Handler,
 		},
 		{
 			MethodName: "Params",
@@ -1891,6 +2527,18 @@ func (m *QueryCheckAccessResponse) MarshalToSizedBuffer(dAtA []byte) (int, error
 	_ = i
 	var l int
 	_ = l
+	if len(m.EmergencyReader) > 0 {
+		i -= len(m.EmergencyReader)
+		copy(dAtA[i:], m.EmergencyReader)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.EmergencyReader)))
+		i--
+		dAtA[i] = 0x4a
+	}
+	if m.EmergencyAccessId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.EmergencyAccessId))
+		i--
+		dAtA[i] = 0x40
+	}
 	if len(m.EpochCid) > 0 {
 		i -= len(m.EpochCid)
 		copy(dAtA[i:], m.EpochCid)
@@ -2753,6 +3401,329 @@ func (m *QueryParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryEmergencyPolicyRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEmergencyPolicyRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEmergencyPolicyRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Patient) > 0 {
+		i -= len(m.Patient)
+		copy(dAtA[i:], m.Patient)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Patient)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryEmergencyPolicyResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEmergencyPolicyResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEmergencyPolicyResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Policy.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryEmergencyLogRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEmergencyLogRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEmergencyLogRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Patient) > 0 {
+		i -= len(m.Patient)
+		copy(dAtA[i:], m.Patient)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Patient)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryEmergencyLogResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEmergencyLogResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEmergencyLogResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Accesses) > 0 {
+		for iNdEx := len(m.Accesses) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Accesses[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryEmergencyAccessRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEmergencyAccessRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEmergencyAccessRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Id != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryEmergencyAccessResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEmergencyAccessResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEmergencyAccessResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Open {
+		i--
+		if m.Open {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Commitments) > 0 {
+		for iNdEx := len(m.Commitments) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Commitments[iNdEx])
+			copy(dAtA[i:], m.Commitments[iNdEx])
+			i = encodeVarintQuery(dAtA, i, uint64(len(m.Commitments[iNdEx])))
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if m.Threshold != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Threshold))
+		i--
+		dAtA[i] = 0x10
+	}
+	{
+		size, err := m.Access.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryOpenEmergencyAccessesRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryOpenEmergencyAccessesRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryOpenEmergencyAccessesRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryOpenEmergencyAccessesResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryOpenEmergencyAccessesResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryOpenEmergencyAccessesResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Accesses) > 0 {
+		for iNdEx := len(m.Accesses) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Accesses[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -2812,6 +3783,13 @@ func (m *QueryCheckAccessResponse) Size() (n int) {
 		n += 1 + l + sovQuery(uint64(l))
 	}
 	l = len(m.EpochCid)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.EmergencyAccessId != 0 {
+		n += 1 + sovQuery(uint64(m.EmergencyAccessId))
+	}
+	l = len(m.EmergencyReader)
 	if l > 0 {
 		n += 1 + l + sovQuery(uint64(l))
 	}
@@ -3129,6 +4107,133 @@ func (m *QueryParamsResponse) Size() (n int) {
 	_ = l
 	l = m.Params.Size()
 	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryEmergencyPolicyRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Patient)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryEmergencyPolicyResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Policy.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryEmergencyLogRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Patient)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryEmergencyLogResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Accesses) > 0 {
+		for _, e := range m.Accesses {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryEmergencyAccessRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Id != 0 {
+		n += 1 + sovQuery(uint64(m.Id))
+	}
+	return n
+}
+
+func (m *QueryEmergencyAccessResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Access.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if m.Threshold != 0 {
+		n += 1 + sovQuery(uint64(m.Threshold))
+	}
+	if len(m.Commitments) > 0 {
+		for _, b := range m.Commitments {
+			l = len(b)
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Open {
+		n += 2
+	}
+	return n
+}
+
+func (m *QueryOpenEmergencyAccessesRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryOpenEmergencyAccessesResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Accesses) > 0 {
+		for _, e := range m.Accesses {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
 	return n
 }
 
@@ -3493,6 +4598,57 @@ func (m *QueryCheckAccessResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			m.EpochCid = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EmergencyAccessId", wireType)
+			}
+			m.EmergencyAccessId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EmergencyAccessId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EmergencyReader", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.EmergencyReader = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
@@ -5554,6 +6710,838 @@ func (m *QueryParamsResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEmergencyPolicyRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEmergencyPolicyRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEmergencyPolicyRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Patient", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Patient = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEmergencyPolicyResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEmergencyPolicyResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEmergencyPolicyResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Policy", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Policy.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEmergencyLogRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEmergencyLogRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEmergencyLogRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Patient", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Patient = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEmergencyLogResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEmergencyLogResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEmergencyLogResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Accesses", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Accesses = append(m.Accesses, EmergencyAccess{})
+			if err := m.Accesses[len(m.Accesses)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEmergencyAccessRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEmergencyAccessRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEmergencyAccessRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			m.Id = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Id |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEmergencyAccessResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEmergencyAccessResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEmergencyAccessResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Access", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Access.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Threshold", wireType)
+			}
+			m.Threshold = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Threshold |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Commitments", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Commitments = append(m.Commitments, make([]byte, postIndex-iNdEx))
+			copy(m.Commitments[len(m.Commitments)-1], dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Open", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Open = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryOpenEmergencyAccessesRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryOpenEmergencyAccessesRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryOpenEmergencyAccessesRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryOpenEmergencyAccessesResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryOpenEmergencyAccessesResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryOpenEmergencyAccessesResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Accesses", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Accesses = append(m.Accesses, EmergencyAccess{})
+			if err := m.Accesses[len(m.Accesses)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -941,6 +941,504 @@ func (m *MsgUpdateParamsResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 
+// MsgSetEmergencyPolicy opts a patient in to emergency access (or replaces
+// the policy).
+type MsgSetEmergencyPolicy struct {
+	// patient signs; the policy covers the patient's records.
+	Patient string `protobuf:"bytes,1,opt,name=patient,proto3" json:"patient,omitempty"`
+	// threshold is how many custodians must release: at least 2, at most
+	// the number of custodians.
+	Threshold uint32 `protobuf:"varint,2,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	// shares are the emergency secret's shares, shares[i] being share i+1,
+	// each sealed to its custodian's current encryption key. Custodians are
+	// distinct ACTIVE hospitals.
+	Shares []SealedShare `protobuf:"bytes,3,rep,name=shares,proto3" json:"shares"`
+	// public_key is the emergency key (derived from the secret): it becomes
+	// the registered encryption key of the patient's emergency reader.
+	PublicKey []byte `protobuf:"bytes,4,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	// commitments are the sharing's Feldman commitments (threshold of them).
+	Commitments [][]byte `protobuf:"bytes,5,rep,name=commitments,proto3" json:"commitments,omitempty"`
+	// wraps seal the key of every ACTIVE record of the patient, at its
+	// current key epoch, to the emergency reader: exactly one per record.
+	Wraps []types.KeyWrap `protobuf:"bytes,6,rep,name=wraps,proto3" json:"wraps"`
+}
+
+func (m *MsgSetEmergencyPolicy) Reset()         { *m = MsgSetEmergencyPolicy{} }
+func (m *MsgSetEmergencyPolicy) String() string { return proto.CompactTextString(m) }
+func (*MsgSetEmergencyPolicy) ProtoMessage()    {}
+func (*MsgSetEmergencyPolicy) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a43141b8efa88e04, []int{15}
+}
+func (m *MsgSetEmergencyPolicy) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSetEmergencyPolicy) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSetEmergencyPolicy.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSetEmergencyPolicy) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSetEmergencyPolicy.Merge(m, src)
+}
+func (m *MsgSetEmergencyPolicy) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSetEmergencyPolicy) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSetEmergencyPolicy.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSetEmergencyPolicy proto.InternalMessageInfo
+
+func (m *MsgSetEmergencyPolicy) GetPatient() string {
+	if m != nil {
+		return m.Patient
+	}
+	return ""
+}
+
+func (m *MsgSetEmergencyPolicy) GetThreshold() uint32 {
+	if m != nil {
+		return m.Threshold
+	}
+	return 0
+}
+
+func (m *MsgSetEmergencyPolicy) GetShares() []SealedShare {
+	if m != nil {
+		return m.Shares
+	}
+	return nil
+}
+
+func (m *MsgSetEmergencyPolicy) GetPublicKey() []byte {
+	if m != nil {
+		return m.PublicKey
+	}
+	return nil
+}
+
+func (m *MsgSetEmergencyPolicy) GetCommitments() [][]byte {
+	if m != nil {
+		return m.Commitments
+	}
+	return nil
+}
+
+func (m *MsgSetEmergencyPolicy) GetWraps() []types.KeyWrap {
+	if m != nil {
+		return m.Wraps
+	}
+	return nil
+}
+
+// MsgSetEmergencyPolicyResponse is the response to MsgSetEmergencyPolicy.
+type MsgSetEmergencyPolicyResponse struct {
+	// emergency_reader is the address the emergency wraps are held by.
+	EmergencyReader string `protobuf:"bytes,1,opt,name=emergency_reader,json=emergencyReader,proto3" json:"emergency_reader,omitempty"`
+	// key_id is the emergency key's id.
+	KeyId string `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+}
+
+func (m *MsgSetEmergencyPolicyResponse) Reset()         { *m = MsgSetEmergencyPolicyResponse{} }
+func (m *MsgSetEmergencyPolicyResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgSetEmergencyPolicyResponse) ProtoMessage()    {}
+func (*MsgSetEmergencyPolicyResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a43141b8efa88e04, []int{16}
+}
+func (m *MsgSetEmergencyPolicyResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSetEmergencyPolicyResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSetEmergencyPolicyResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSetEmergencyPolicyResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSetEmergencyPolicyResponse.Merge(m, src)
+}
+func (m *MsgSetEmergencyPolicyResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSetEmergencyPolicyResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSetEmergencyPolicyResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSetEmergencyPolicyResponse proto.InternalMessageInfo
+
+func (m *MsgSetEmergencyPolicyResponse) GetEmergencyReader() string {
+	if m != nil {
+		return m.EmergencyReader
+	}
+	return ""
+}
+
+func (m *MsgSetEmergencyPolicyResponse) GetKeyId() string {
+	if m != nil {
+		return m.KeyId
+	}
+	return ""
+}
+
+// MsgWithdrawEmergencyPolicy ends a patient's emergency access.
+type MsgWithdrawEmergencyPolicy struct {
+	// patient signs.
+	Patient string `protobuf:"bytes,1,opt,name=patient,proto3" json:"patient,omitempty"`
+}
+
+func (m *MsgWithdrawEmergencyPolicy) Reset()         { *m = MsgWithdrawEmergencyPolicy{} }
+func (m *MsgWithdrawEmergencyPolicy) String() string { return proto.CompactTextString(m) }
+func (*MsgWithdrawEmergencyPolicy) ProtoMessage()    {}
+func (*MsgWithdrawEmergencyPolicy) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a43141b8efa88e04, []int{17}
+}
+func (m *MsgWithdrawEmergencyPolicy) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgWithdrawEmergencyPolicy) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgWithdrawEmergencyPolicy.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgWithdrawEmergencyPolicy) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgWithdrawEmergencyPolicy.Merge(m, src)
+}
+func (m *MsgWithdrawEmergencyPolicy) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgWithdrawEmergencyPolicy) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgWithdrawEmergencyPolicy.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgWithdrawEmergencyPolicy proto.InternalMessageInfo
+
+func (m *MsgWithdrawEmergencyPolicy) GetPatient() string {
+	if m != nil {
+		return m.Patient
+	}
+	return ""
+}
+
+// MsgWithdrawEmergencyPolicyResponse is the response to
+// MsgWithdrawEmergencyPolicy.
+type MsgWithdrawEmergencyPolicyResponse struct {
+}
+
+func (m *MsgWithdrawEmergencyPolicyResponse) Reset()         { *m = MsgWithdrawEmergencyPolicyResponse{} }
+func (m *MsgWithdrawEmergencyPolicyResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgWithdrawEmergencyPolicyResponse) ProtoMessage()    {}
+func (*MsgWithdrawEmergencyPolicyResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a43141b8efa88e04, []int{18}
+}
+func (m *MsgWithdrawEmergencyPolicyResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgWithdrawEmergencyPolicyResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgWithdrawEmergencyPolicyResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgWithdrawEmergencyPolicyResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgWithdrawEmergencyPolicyResponse.Merge(m, src)
+}
+func (m *MsgWithdrawEmergencyPolicyResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgWithdrawEmergencyPolicyResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgWithdrawEmergencyPolicyResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgWithdrawEmergencyPolicyResponse proto.InternalMessageInfo
+
+// MsgEmergencyAccess breaks the glass on a patient's records.
+type MsgEmergencyAccess struct {
+	// practitioner signs: an ACTIVE practitioner of an ACTIVE hospital, with
+	// a registered encryption key (releases are sealed to it).
+	Practitioner string `protobuf:"bytes,1,opt,name=practitioner,proto3" json:"practitioner,omitempty"`
+	// patient is whose records are needed; the patient must have an
+	// emergency policy.
+	Patient string `protobuf:"bytes,2,opt,name=patient,proto3" json:"patient,omitempty"`
+	// record_id is one record of the patient, or 0 for all of them.
+	RecordId uint64 `protobuf:"varint,3,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
+	// kinds narrow an all-records access (empty: every kind); empty for one
+	// record.
+	Kinds []types.RecordKind `protobuf:"varint,4,rep,packed,name=kinds,proto3,enum=medchain.records.v1.RecordKind" json:"kinds,omitempty"`
+	// reason is why.
+	Reason EmergencyReason `protobuf:"varint,5,opt,name=reason,proto3,enum=medchain.access.v1.EmergencyReason" json:"reason,omitempty"`
+}
+
+func (m *MsgEmergencyAccess) Reset()         { *m = MsgEmergencyAccess{} }
+func (m *MsgEmergencyAccess) String() string { return proto.CompactTextString(m) }
+func (*MsgEmergencyAccess) ProtoMessage()    {}
+func (*MsgEmergencyAccess) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a43141b8efa88e04, []int{19}
+}
+func (m *MsgEmergencyAccess) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgEmergencyAccess) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgEmergencyAccess.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgEmergencyAccess) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgEmergencyAccess.Merge(m, src)
+}
+func (m *MsgEmergencyAccess) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgEmergencyAccess) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgEmergencyAccess.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgEmergencyAccess proto.InternalMessageInfo
+
+func (m *MsgEmergencyAccess) GetPractitioner() string {
+	if m != nil {
+		return m.Practitioner
+	}
+	return ""
+}
+
+func (m *MsgEmergencyAccess) GetPatient() string {
+	if m != nil {
+		return m.Patient
+	}
+	return ""
+}
+
+func (m *MsgEmergencyAccess) GetRecordId() uint64 {
+	if m != nil {
+		return m.RecordId
+	}
+	return 0
+}
+
+func (m *MsgEmergencyAccess) GetKinds() []types.RecordKind {
+	if m != nil {
+		return m.Kinds
+	}
+	return nil
+}
+
+func (m *MsgEmergencyAccess) GetReason() EmergencyReason {
+	if m != nil {
+		return m.Reason
+	}
+	return EmergencyReasonUnspecified
+}
+
+// MsgEmergencyAccessResponse is the response to MsgEmergencyAccess.
+type MsgEmergencyAccessResponse struct {
+	// access_id is the new emergency access.
+	AccessId uint64 `protobuf:"varint,1,opt,name=access_id,json=accessId,proto3" json:"access_id,omitempty"`
+	// expires_at ends its window.
+	ExpiresAt time.Time `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3,stdtime" json:"expires_at"`
+}
+
+func (m *MsgEmergencyAccessResponse) Reset()         { *m = MsgEmergencyAccessResponse{} }
+func (m *MsgEmergencyAccessResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgEmergencyAccessResponse) ProtoMessage()    {}
+func (*MsgEmergencyAccessResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a43141b8efa88e04, []int{20}
+}
+func (m *MsgEmergencyAccessResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgEmergencyAccessResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgEmergencyAccessResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgEmergencyAccessResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgEmergencyAccessResponse.Merge(m, src)
+}
+func (m *MsgEmergencyAccessResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgEmergencyAccessResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgEmergencyAccessResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgEmergencyAccessResponse proto.InternalMessageInfo
+
+func (m *MsgEmergencyAccessResponse) GetAccessId() uint64 {
+	if m != nil {
+		return m.AccessId
+	}
+	return 0
+}
+
+func (m *MsgEmergencyAccessResponse) GetExpiresAt() time.Time {
+	if m != nil {
+		return m.ExpiresAt
+	}
+	return time.Time{}
+}
+
+// MsgReleaseShare releases a custodian's share for an open emergency
+// access.
+type MsgReleaseShare struct {
+	// custodian signs: an ACTIVE hospital holding a share of the access's
+	// patient's policy, acting for itself.
+	Custodian string `protobuf:"bytes,1,opt,name=custodian,proto3" json:"custodian,omitempty"`
+	// access_id is the open emergency access released for.
+	AccessId uint64 `protobuf:"varint,2,opt,name=access_id,json=accessId,proto3" json:"access_id,omitempty"`
+	// ciphertext is the custodian's share sealed to the practitioner's
+	// encryption key named in the access.
+	Ciphertext []byte `protobuf:"bytes,3,opt,name=ciphertext,proto3" json:"ciphertext,omitempty"`
+}
+
+func (m *MsgReleaseShare) Reset()         { *m = MsgReleaseShare{} }
+func (m *MsgReleaseShare) String() string { return proto.CompactTextString(m) }
+func (*MsgReleaseShare) ProtoMessage()    {}
+func (*MsgReleaseShare) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a43141b8efa88e04, []int{21}
+}
+func (m *MsgReleaseShare) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgReleaseShare) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgReleaseShare.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgReleaseShare) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgReleaseShare.Merge(m, src)
+}
+func (m *MsgReleaseShare) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgReleaseShare) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgReleaseShare.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgReleaseShare proto.InternalMessageInfo
+
+func (m *MsgReleaseShare) GetCustodian() string {
+	if m != nil {
+		return m.Custodian
+	}
+	return ""
+}
+
+func (m *MsgReleaseShare) GetAccessId() uint64 {
+	if m != nil {
+		return m.AccessId
+	}
+	return 0
+}
+
+func (m *MsgReleaseShare) GetCiphertext() []byte {
+	if m != nil {
+		return m.Ciphertext
+	}
+	return nil
+}
+
+// MsgReleaseShareResponse is the response to MsgReleaseShare.
+type MsgReleaseShareResponse struct {
+	// releases is how many custodians have released for the access.
+	Releases uint32 `protobuf:"varint,1,opt,name=releases,proto3" json:"releases,omitempty"`
+	// threshold is how many are needed.
+	Threshold uint32 `protobuf:"varint,2,opt,name=threshold,proto3" json:"threshold,omitempty"`
+}
+
+func (m *MsgReleaseShareResponse) Reset()         { *m = MsgReleaseShareResponse{} }
+func (m *MsgReleaseShareResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgReleaseShareResponse) ProtoMessage()    {}
+func (*MsgReleaseShareResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a43141b8efa88e04, []int{22}
+}
+func (m *MsgReleaseShareResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgReleaseShareResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgReleaseShareResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgReleaseShareResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgReleaseShareResponse.Merge(m, src)
+}
+func (m *MsgReleaseShareResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgReleaseShareResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgReleaseShareResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgReleaseShareResponse proto.InternalMessageInfo
+
+func (m *MsgReleaseShareResponse) GetReleases() uint32 {
+	if m != nil {
+		return m.Releases
+	}
+	return 0
+}
+
+func (m *MsgReleaseShareResponse) GetThreshold() uint32 {
+	if m != nil {
+		return m.Threshold
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*MsgRegisterEncryptionKey)(nil), "medchain.access.v1.MsgRegisterEncryptionKey")
 	proto.RegisterType((*MsgRegisterEncryptionKeyResponse)(nil), "medchain.access.v1.MsgRegisterEncryptionKeyResponse")
@@ -957,81 +1455,116 @@ func init() {
 	proto.RegisterType((*MsgCancelRequestResponse)(nil), "medchain.access.v1.MsgCancelRequestResponse")
 	proto.RegisterType((*MsgUpdateParams)(nil), "medchain.access.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "medchain.access.v1.MsgUpdateParamsResponse")
+	proto.RegisterType((*MsgSetEmergencyPolicy)(nil), "medchain.access.v1.MsgSetEmergencyPolicy")
+	proto.RegisterType((*MsgSetEmergencyPolicyResponse)(nil), "medchain.access.v1.MsgSetEmergencyPolicyResponse")
+	proto.RegisterType((*MsgWithdrawEmergencyPolicy)(nil), "medchain.access.v1.MsgWithdrawEmergencyPolicy")
+	proto.RegisterType((*MsgWithdrawEmergencyPolicyResponse)(nil), "medchain.access.v1.MsgWithdrawEmergencyPolicyResponse")
+	proto.RegisterType((*MsgEmergencyAccess)(nil), "medchain.access.v1.MsgEmergencyAccess")
+	proto.RegisterType((*MsgEmergencyAccessResponse)(nil), "medchain.access.v1.MsgEmergencyAccessResponse")
+	proto.RegisterType((*MsgReleaseShare)(nil), "medchain.access.v1.MsgReleaseShare")
+	proto.RegisterType((*MsgReleaseShareResponse)(nil), "medchain.access.v1.MsgReleaseShareResponse")
 }
 
 func init() { proto.RegisterFile("medchain/access/v1/tx.proto", fileDescriptor_a43141b8efa88e04) }
 
 var fileDescriptor_a43141b8efa88e04 = []byte{
-	// 1098 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xdc, 0x57, 0xcf, 0x6f, 0xdc, 0x44,
-	0x14, 0x8e, 0xb3, 0xbb, 0x49, 0x3c, 0x49, 0x43, 0xb1, 0x5a, 0xea, 0x6c, 0x60, 0xb3, 0x75, 0x39,
-	0xac, 0xd2, 0x62, 0xd3, 0x6d, 0x83, 0xd4, 0x48, 0x2d, 0x4a, 0x20, 0x42, 0xd1, 0x12, 0xa9, 0x32,
-	0x20, 0x24, 0x24, 0xb4, 0x78, 0xed, 0x87, 0x63, 0xed, 0xda, 0x63, 0x3c, 0xde, 0x34, 0x86, 0x0b,
-	0xe2, 0xc8, 0x85, 0xfc, 0x09, 0x1c, 0x39, 0xe6, 0xc0, 0x89, 0x03, 0xe7, 0x1e, 0x2b, 0xa4, 0x4a,
-	0x88, 0x03, 0xa0, 0xe4, 0x90, 0x7f, 0x03, 0xcd, 0xf8, 0xd7, 0x78, 0x63, 0x93, 0x4d, 0x8e, 0xbd,
-	0xac, 0xec, 0x37, 0xdf, 0x9b, 0x79, 0xdf, 0x7b, 0xdf, 0x7b, 0x9e, 0x45, 0xab, 0x2e, 0x58, 0xe6,
-	0xbe, 0xe1, 0x78, 0x9a, 0x61, 0x9a, 0x40, 0x88, 0x76, 0x70, 0x5f, 0x0b, 0x0f, 0x55, 0x3f, 0xc0,
-	0x21, 0x96, 0xa4, 0x74, 0x51, 0x8d, 0x17, 0xd5, 0x83, 0xfb, 0xcd, 0xd7, 0x0d, 0xd7, 0xf1, 0xb0,
-	0xc6, 0x7e, 0x63, 0x58, 0xf3, 0x96, 0x89, 0x89, 0x8b, 0x89, 0xe6, 0x12, 0x9b, 0xba, 0xbb, 0xc4,
-	0x4e, 0x16, 0x56, 0xe2, 0x85, 0x3e, 0x7b, 0xd3, 0xe2, 0x97, 0x64, 0xe9, 0x86, 0x8d, 0x6d, 0x1c,
-	0xdb, 0xe9, 0x53, 0x62, 0x5d, 0xb3, 0x31, 0xb6, 0x47, 0xa0, 0xb1, 0xb7, 0xc1, 0xf8, 0x6b, 0x2d,
-	0x74, 0x5c, 0x20, 0xa1, 0xe1, 0xfa, 0x29, 0xa0, 0x24, 0x5c, 0xdf, 0x08, 0x0c, 0x37, 0xdd, 0xb7,
-	0x55, 0xc6, 0x27, 0xf2, 0x81, 0x9c, 0xdb, 0x20, 0x00, 0x13, 0x07, 0xd6, 0x24, 0x40, 0xf9, 0x4b,
-	0x40, 0xf2, 0x1e, 0xb1, 0x75, 0xb0, 0x1d, 0x12, 0x42, 0xb0, 0xe3, 0x99, 0x41, 0xe4, 0x87, 0x0e,
-	0xf6, 0x7a, 0x10, 0x49, 0x2a, 0x6a, 0xe0, 0x67, 0x1e, 0x04, 0xb2, 0xd0, 0x16, 0x3a, 0xe2, 0xb6,
-	0xfc, 0xc7, 0xaf, 0xef, 0xdc, 0x48, 0x68, 0x6d, 0x59, 0x56, 0x00, 0x84, 0x7c, 0x12, 0x06, 0x8e,
-	0x67, 0xeb, 0x31, 0x4c, 0x7a, 0x82, 0x44, 0x63, 0x64, 0xe3, 0xc0, 0x09, 0xf7, 0x5d, 0x79, 0xb6,
-	0x2d, 0x74, 0x96, 0xbb, 0x6d, 0xf5, 0x7c, 0x52, 0xd5, 0x1e, 0x44, 0x5b, 0x29, 0x4e, 0xcf, 0x5d,
-	0xa4, 0xb7, 0x10, 0xf2, 0xc7, 0x83, 0x91, 0x63, 0xf6, 0x87, 0x10, 0xc9, 0xb5, 0xb6, 0xd0, 0x59,
-	0xd2, 0xc5, 0xd8, 0xd2, 0x83, 0x68, 0x53, 0xfb, 0xe1, 0xec, 0x78, 0x3d, 0x3e, 0xea, 0xc7, 0xb3,
-	0xe3, 0xf5, 0x76, 0xc6, 0xed, 0x30, 0x65, 0xcf, 0x31, 0xe9, 0x41, 0xa4, 0x3c, 0x42, 0xed, 0x2a,
-	0x6e, 0x3a, 0x10, 0x1f, 0x7b, 0x04, 0xa4, 0x9b, 0x68, 0x6e, 0x08, 0x51, 0xdf, 0xb1, 0x62, 0x92,
-	0x7a, 0x63, 0x08, 0xd1, 0xae, 0xa5, 0xfc, 0x54, 0x47, 0xcb, 0x7b, 0xc4, 0xfe, 0x28, 0x30, 0xbc,
-	0x70, 0x8b, 0x6d, 0x7e, 0xe9, 0x6c, 0x74, 0xd1, 0xbc, 0x4d, 0xdd, 0x01, 0x58, 0x2e, 0xfe, 0xcf,
-	0x23, 0x05, 0x4a, 0xab, 0x48, 0x8c, 0x0b, 0x45, 0x03, 0xa2, 0x09, 0xa8, 0xeb, 0x0b, 0xb1, 0x61,
-	0xd7, 0x92, 0x36, 0x50, 0x63, 0xe8, 0x78, 0x16, 0x91, 0xeb, 0xed, 0x5a, 0x67, 0xb9, 0xbb, 0x96,
-	0xa7, 0x36, 0x29, 0x2e, 0xcd, 0xad, 0xce, 0x1e, 0x7b, 0x8e, 0x67, 0xe9, 0x31, 0x5a, 0x7a, 0x82,
-	0x90, 0x0f, 0x81, 0xeb, 0x10, 0xe2, 0x60, 0x4f, 0x6e, 0xb0, 0xb2, 0xb4, 0xca, 0xca, 0xf2, 0x34,
-	0x43, 0xe9, 0x9c, 0x87, 0xb4, 0x81, 0xe6, 0xfd, 0x71, 0xe0, 0x63, 0x02, 0xf2, 0x1c, 0x73, 0x5e,
-	0x2d, 0x75, 0x8e, 0x21, 0x7a, 0x8a, 0x95, 0xde, 0x47, 0x08, 0x0e, 0x7d, 0x27, 0x00, 0xd2, 0x37,
-	0x42, 0x79, 0xbe, 0x2d, 0x74, 0x16, 0xbb, 0x4d, 0x35, 0x56, 0xbc, 0x9a, 0x2a, 0x5e, 0xfd, 0x34,
-	0x55, 0xfc, 0x76, 0xfd, 0xe8, 0x9f, 0x35, 0x41, 0x17, 0x13, 0x9f, 0xad, 0x90, 0xaa, 0x21, 0x80,
-	0x6f, 0xc6, 0x40, 0x42, 0x9a, 0x8c, 0x05, 0x96, 0x0c, 0x31, 0xb1, 0xec, 0x5a, 0xd2, 0x63, 0xd4,
-	0x78, 0x16, 0x18, 0x3e, 0x91, 0xc5, 0x76, 0xad, 0xb3, 0xd8, 0x7d, 0xb3, 0x34, 0x1b, 0x3d, 0x88,
-	0x3e, 0x0f, 0x0c, 0x7f, 0x5b, 0x7c, 0xfe, 0xf7, 0xda, 0xcc, 0x2f, 0x67, 0xc7, 0xeb, 0x82, 0x1e,
-	0x7b, 0x4d, 0x27, 0x26, 0xae, 0xfc, 0xca, 0x03, 0xf4, 0x46, 0xd1, 0x92, 0x49, 0x68, 0x05, 0x2d,
-	0xb0, 0xfa, 0xa5, 0x22, 0xaa, 0x27, 0xf5, 0xdc, 0xb5, 0x94, 0xdf, 0x04, 0xb4, 0xa0, 0xe3, 0xd0,
-	0xa0, 0xaa, 0x2b, 0x16, 0x57, 0x98, 0x28, 0xee, 0x75, 0x54, 0x33, 0x1d, 0x2b, 0x56, 0x8a, 0x4e,
-	0x1f, 0x29, 0x7f, 0xe2, 0x7c, 0x0b, 0xfd, 0x41, 0x14, 0x02, 0x49, 0xc4, 0x20, 0x52, 0xcb, 0x36,
-	0x35, 0xe4, 0xfc, 0xeb, 0x57, 0xe1, 0x2f, 0xdd, 0x46, 0x4b, 0x04, 0x8c, 0x11, 0x58, 0xfd, 0x91,
-	0x31, 0x80, 0x11, 0xd3, 0xc5, 0x92, 0xbe, 0x18, 0xdb, 0x3e, 0xa6, 0x26, 0xe5, 0xa5, 0x80, 0x5e,
-	0x63, 0xfd, 0x73, 0x80, 0x87, 0x70, 0xc5, 0x26, 0xe0, 0x73, 0x33, 0x5b, 0xc8, 0x8d, 0xb4, 0x83,
-	0xc4, 0x20, 0x49, 0x0d, 0xa5, 0x37, 0x41, 0x22, 0x57, 0x56, 0x9a, 0x3f, 0x9e, 0x44, 0xee, 0xb9,
-	0xf9, 0x6e, 0xb1, 0x90, 0xb7, 0x2b, 0xa6, 0x42, 0xce, 0x41, 0x59, 0x41, 0xb7, 0x26, 0x4c, 0x69,
-	0x29, 0x95, 0x93, 0x1a, 0xba, 0xce, 0xd6, 0x98, 0xca, 0x12, 0xce, 0xef, 0xa1, 0x54, 0x76, 0x53,
-	0xf0, 0xce, 0xa1, 0x79, 0xae, 0x66, 0xa7, 0xcb, 0xd5, 0x2b, 0xd4, 0xfc, 0x77, 0xd0, 0xb5, 0x44,
-	0x5d, 0x01, 0x18, 0x04, 0x7b, 0xac, 0xff, 0x97, 0xf4, 0x44, 0x72, 0x3a, 0xb3, 0x4d, 0x4c, 0x88,
-	0x85, 0x4b, 0x4f, 0x88, 0xcd, 0x0d, 0x5a, 0xfa, 0x3c, 0xe1, 0xb4, 0xfc, 0x4a, 0x45, 0xf9, 0xb9,
-	0x7a, 0x2a, 0x8f, 0x92, 0x4f, 0x1e, 0x67, 0xcb, 0x7a, 0xb9, 0x38, 0x74, 0x84, 0x89, 0xa1, 0xa3,
-	0x1c, 0x09, 0xec, 0xb3, 0xf0, 0x21, 0x78, 0x51, 0xe2, 0x7f, 0xe9, 0x8e, 0x28, 0x9e, 0x30, 0x3b,
-	0x71, 0xc2, 0x74, 0x73, 0x89, 0x3b, 0x5f, 0x91, 0xd9, 0x5c, 0xe2, 0x2c, 0x99, 0x98, 0x7f, 0x16,
-	0x98, 0x98, 0x3f, 0x30, 0x3c, 0x13, 0x46, 0x69, 0xb8, 0x57, 0x15, 0xf3, 0x05, 0x61, 0x4f, 0x5d,
-	0x8a, 0x42, 0x34, 0x4a, 0x93, 0x95, 0xa2, 0x60, 0xcb, 0xc2, 0xff, 0x3d, 0x1e, 0x3f, 0x9f, 0xf9,
-	0x96, 0x11, 0xc2, 0x53, 0x76, 0xeb, 0xa1, 0xd1, 0x1b, 0xe3, 0x70, 0x9f, 0xde, 0x17, 0xa2, 0x8b,
-	0xa3, 0xcf, 0xa0, 0xd2, 0x63, 0x34, 0x17, 0xdf, 0x9b, 0x58, 0xe4, 0x54, 0x66, 0x65, 0x2a, 0x66,
-	0x08, 0x7e, 0xcc, 0x24, 0x4e, 0x9b, 0x0f, 0x19, 0xbb, 0x6c, 0xbb, 0xea, 0x39, 0xc3, 0x07, 0x9b,
-	0xcc, 0x19, 0xde, 0x94, 0x72, 0xeb, 0xbe, 0x6c, 0xa0, 0xda, 0x1e, 0xb1, 0xa5, 0xef, 0xd0, 0xcd,
-	0xf2, 0xab, 0xd7, 0xbd, 0xb2, 0x00, 0xab, 0x2e, 0x33, 0xcd, 0x87, 0x97, 0x41, 0x67, 0x5a, 0xff,
-	0x12, 0x2d, 0xf2, 0xf7, 0x1b, 0xa5, 0x62, 0x13, 0x0e, 0xd3, 0x5c, 0xbf, 0x18, 0x93, 0x6d, 0xff,
-	0x15, 0x5a, 0x2a, 0x7c, 0x3a, 0xee, 0x54, 0x06, 0x99, 0x83, 0x9a, 0x77, 0xa7, 0x00, 0x65, 0x27,
-	0x98, 0xe8, 0x5a, 0x71, 0x52, 0xbf, 0x5d, 0xe9, 0xcd, 0xa1, 0x9a, 0xf7, 0xa6, 0x41, 0xf1, 0x59,
-	0xe2, 0xdb, 0xbd, 0x2a, 0x4b, 0x1c, 0xa6, 0x32, 0x4b, 0x25, 0x4d, 0x4a, 0x39, 0x14, 0x1b, 0xb4,
-	0x8a, 0x43, 0x01, 0x55, 0xc9, 0xa1, 0xb4, 0x95, 0x68, 0x29, 0x0a, 0x6d, 0x54, 0x55, 0x0a, 0x1e,
-	0x54, 0x59, 0x8a, 0x32, 0x41, 0x37, 0x1b, 0xdf, 0xd3, 0x86, 0xd9, 0xde, 0x79, 0x7e, 0xd2, 0x12,
-	0x5e, 0x9c, 0xb4, 0x84, 0x7f, 0x4f, 0x5a, 0xc2, 0xd1, 0x69, 0x6b, 0xe6, 0xc5, 0x69, 0x6b, 0xe6,
-	0xcf, 0xd3, 0xd6, 0xcc, 0x17, 0x77, 0x6d, 0x27, 0xdc, 0x1f, 0x0f, 0x54, 0x13, 0xbb, 0x5a, 0xd6,
-	0x3a, 0xe7, 0x7b, 0x88, 0xfd, 0x37, 0x19, 0xcc, 0xb1, 0xe9, 0xff, 0xe0, 0xbf, 0x00, 0x00, 0x00,
-	0xff, 0xff, 0x80, 0x4d, 0x71, 0xb2, 0xaf, 0x0d, 0x00, 0x00,
+	// 1527 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xdc, 0x58, 0xcd, 0x6f, 0x1c, 0xc5,
+	0x12, 0xf7, 0xac, 0xbd, 0x1b, 0x6f, 0x79, 0x9d, 0xe4, 0x8d, 0x92, 0x97, 0xcd, 0x38, 0x59, 0x6f,
+	0x26, 0x51, 0x9e, 0xe3, 0xe4, 0xed, 0xbe, 0x38, 0x1f, 0x8f, 0x2c, 0x24, 0xc8, 0x06, 0x0b, 0x2c,
+	0x63, 0x29, 0x1a, 0x83, 0x22, 0x21, 0x21, 0x67, 0x3c, 0xd3, 0xcc, 0x8e, 0xbc, 0xf3, 0x41, 0x77,
+	0x6f, 0xe2, 0x81, 0x0b, 0x1f, 0x27, 0xb8, 0x90, 0x33, 0x27, 0x8e, 0x1c, 0x73, 0xe0, 0x84, 0x10,
+	0xe7, 0x1c, 0x23, 0x10, 0x12, 0xe2, 0x00, 0xc8, 0x39, 0xf8, 0xdf, 0x40, 0xdd, 0xf3, 0xd5, 0x33,
+	0x9e, 0xb1, 0xd7, 0x16, 0x5c, 0xb8, 0x58, 0xbb, 0xd5, 0xbf, 0xee, 0xae, 0x5f, 0xd5, 0xaf, 0xab,
+	0x6a, 0x0d, 0x33, 0x0e, 0x32, 0x8d, 0xbe, 0x6e, 0xbb, 0x5d, 0xdd, 0x30, 0x10, 0x21, 0xdd, 0x47,
+	0xd7, 0xbb, 0x74, 0xbb, 0xe3, 0x63, 0x8f, 0x7a, 0xb2, 0x1c, 0x2f, 0x76, 0xc2, 0xc5, 0xce, 0xa3,
+	0xeb, 0xca, 0xbf, 0x74, 0xc7, 0x76, 0xbd, 0x2e, 0xff, 0x1b, 0xc2, 0x94, 0x33, 0x86, 0x47, 0x1c,
+	0x8f, 0x74, 0x1d, 0x62, 0xb1, 0xed, 0x0e, 0xb1, 0xa2, 0x85, 0xb3, 0xe1, 0xc2, 0x06, 0xff, 0xd6,
+	0x0d, 0xbf, 0x44, 0x4b, 0xa7, 0x2c, 0xcf, 0xf2, 0x42, 0x3b, 0xfb, 0x14, 0x59, 0x67, 0x2d, 0xcf,
+	0xb3, 0x06, 0xa8, 0xcb, 0xbf, 0x6d, 0x0e, 0xdf, 0xef, 0x52, 0xdb, 0x41, 0x84, 0xea, 0x8e, 0x1f,
+	0x03, 0x0a, 0xdc, 0xf5, 0x75, 0xac, 0x3b, 0xf1, 0xb9, 0xad, 0x22, 0x3e, 0x81, 0x8f, 0xc8, 0x9e,
+	0x03, 0x30, 0x32, 0x3c, 0x6c, 0xe6, 0x01, 0xea, 0xaf, 0x12, 0x34, 0xd7, 0x88, 0xa5, 0x21, 0xcb,
+	0x26, 0x14, 0xe1, 0x65, 0xd7, 0xc0, 0x81, 0x4f, 0x6d, 0xcf, 0x5d, 0x45, 0x81, 0xdc, 0x81, 0xaa,
+	0xf7, 0xd8, 0x45, 0xb8, 0x29, 0xb5, 0xa5, 0xb9, 0xfa, 0x52, 0xf3, 0xc7, 0x6f, 0xff, 0x7b, 0x2a,
+	0xa2, 0xb5, 0x68, 0x9a, 0x18, 0x11, 0xb2, 0x4e, 0xb1, 0xed, 0x5a, 0x5a, 0x08, 0x93, 0xef, 0x41,
+	0x5d, 0x1f, 0x58, 0x1e, 0xb6, 0x69, 0xdf, 0x69, 0x56, 0xda, 0xd2, 0xdc, 0xf1, 0x85, 0x76, 0x67,
+	0x6f, 0x50, 0x3b, 0xab, 0x28, 0x58, 0x8c, 0x71, 0x5a, 0xba, 0x45, 0x3e, 0x0f, 0xe0, 0x0f, 0x37,
+	0x07, 0xb6, 0xb1, 0xb1, 0x85, 0x82, 0xe6, 0x78, 0x5b, 0x9a, 0x6b, 0x68, 0xf5, 0xd0, 0xb2, 0x8a,
+	0x82, 0x5e, 0xf7, 0xd3, 0xdd, 0xa7, 0xf3, 0xe1, 0x55, 0x5f, 0xec, 0x3e, 0x9d, 0x6f, 0x27, 0xdc,
+	0xb6, 0x63, 0xf6, 0x02, 0x93, 0x55, 0x14, 0xa8, 0x77, 0xa0, 0x5d, 0xc6, 0x4d, 0x43, 0xc4, 0xf7,
+	0x5c, 0x82, 0xe4, 0xd3, 0x50, 0xdb, 0x42, 0xc1, 0x86, 0x6d, 0x86, 0x24, 0xb5, 0xea, 0x16, 0x0a,
+	0x56, 0x4c, 0xf5, 0xcb, 0x09, 0x38, 0xbe, 0x46, 0xac, 0x37, 0xb0, 0xee, 0xd2, 0x45, 0x7e, 0xf8,
+	0xa1, 0xa3, 0xb1, 0x00, 0xc7, 0x2c, 0xb6, 0x1d, 0x21, 0x1e, 0x8b, 0xfd, 0x76, 0xc4, 0x40, 0x79,
+	0x06, 0xea, 0x61, 0xa2, 0x98, 0x43, 0x2c, 0x00, 0x13, 0xda, 0x64, 0x68, 0x58, 0x31, 0xe5, 0x5b,
+	0x50, 0xdd, 0xb2, 0x5d, 0x93, 0x34, 0x27, 0xda, 0xe3, 0x73, 0xc7, 0x17, 0x66, 0xd3, 0xd0, 0x46,
+	0xc9, 0x65, 0xb1, 0xd5, 0xf8, 0xc7, 0x55, 0xdb, 0x35, 0xb5, 0x10, 0x2d, 0xdf, 0x03, 0xf0, 0x11,
+	0x76, 0x6c, 0x42, 0x6c, 0xcf, 0x6d, 0x56, 0x79, 0x5a, 0x5a, 0x45, 0x69, 0xb9, 0x9f, 0xa0, 0x34,
+	0x61, 0x87, 0x7c, 0x0b, 0x8e, 0xf9, 0x43, 0xec, 0x7b, 0x04, 0x35, 0x6b, 0x7c, 0xf3, 0x4c, 0xe1,
+	0xe6, 0x10, 0xa2, 0xc5, 0x58, 0xf9, 0x55, 0x00, 0xb4, 0xed, 0xdb, 0x18, 0x91, 0x0d, 0x9d, 0x36,
+	0x8f, 0xb5, 0xa5, 0xb9, 0xa9, 0x05, 0xa5, 0x13, 0x2a, 0xbe, 0x13, 0x2b, 0xbe, 0xf3, 0x76, 0xac,
+	0xf8, 0xa5, 0x89, 0x27, 0xbf, 0xcf, 0x4a, 0x5a, 0x3d, 0xda, 0xb3, 0x48, 0x99, 0x1a, 0x30, 0xfa,
+	0x60, 0x88, 0x08, 0x65, 0xc1, 0x98, 0xe4, 0xc1, 0xa8, 0x47, 0x96, 0x15, 0x53, 0xbe, 0x0b, 0xd5,
+	0xc7, 0x58, 0xf7, 0x49, 0xb3, 0xde, 0x1e, 0x9f, 0x9b, 0x5a, 0x38, 0x57, 0x18, 0x8d, 0x55, 0x14,
+	0x3c, 0xc0, 0xba, 0xbf, 0x54, 0x7f, 0xf6, 0xdb, 0xec, 0xd8, 0x37, 0xbb, 0x4f, 0xe7, 0x25, 0x2d,
+	0xdc, 0x35, 0x9a, 0x98, 0x84, 0xf4, 0xab, 0x37, 0xe0, 0xdf, 0x59, 0x4b, 0x22, 0xa1, 0xb3, 0x30,
+	0xc9, 0xf3, 0x17, 0x8b, 0x68, 0x22, 0xca, 0xe7, 0x8a, 0xa9, 0x7e, 0x27, 0xc1, 0xa4, 0xe6, 0x51,
+	0x9d, 0xa9, 0x2e, 0x9b, 0x5c, 0x29, 0x97, 0xdc, 0x93, 0x30, 0x6e, 0xd8, 0x66, 0xa8, 0x14, 0x8d,
+	0x7d, 0x64, 0xfc, 0x89, 0xfd, 0x21, 0xda, 0xd8, 0x0c, 0x28, 0x22, 0x91, 0x18, 0xea, 0xcc, 0xb2,
+	0xc4, 0x0c, 0x29, 0xff, 0x89, 0xa3, 0xf0, 0x97, 0x2f, 0x40, 0x83, 0x20, 0x7d, 0x80, 0xcc, 0x8d,
+	0x81, 0xbe, 0x89, 0x06, 0x5c, 0x17, 0x0d, 0x6d, 0x2a, 0xb4, 0xbd, 0xc5, 0x4c, 0xea, 0xcf, 0x12,
+	0x9c, 0xe0, 0xef, 0xe7, 0x91, 0xb7, 0x85, 0x8e, 0xf8, 0x08, 0xc4, 0xd8, 0x54, 0x32, 0xb1, 0x91,
+	0x97, 0xa1, 0x8e, 0xa3, 0xd0, 0x30, 0x7a, 0x39, 0x12, 0xa9, 0xb2, 0xe2, 0xf8, 0x89, 0x24, 0xd2,
+	0x9d, 0xbd, 0xff, 0x65, 0x13, 0x79, 0xa1, 0xa4, 0x2a, 0xa4, 0x1c, 0xd4, 0xb3, 0x70, 0x26, 0x67,
+	0x8a, 0x53, 0xa9, 0xee, 0x8c, 0xc3, 0x49, 0xbe, 0xc6, 0x55, 0x16, 0x71, 0xbe, 0x0d, 0xb1, 0xec,
+	0x46, 0xe0, 0x9d, 0x42, 0xd3, 0x58, 0x55, 0x46, 0x8b, 0xd5, 0x3f, 0xe8, 0xf1, 0x5f, 0x84, 0xe9,
+	0x48, 0x5d, 0x18, 0xe9, 0xc4, 0x73, 0xf9, 0xfb, 0x6f, 0x68, 0x91, 0xe4, 0x34, 0x6e, 0xcb, 0x55,
+	0x88, 0xc9, 0x43, 0x57, 0x88, 0xde, 0x2d, 0x96, 0xfa, 0x34, 0xe0, 0x2c, 0xfd, 0x6a, 0x49, 0xfa,
+	0x85, 0x7c, 0xaa, 0x77, 0xa2, 0x96, 0x27, 0xd8, 0x92, 0xb7, 0x9c, 0x2d, 0x3a, 0x52, 0xae, 0xe8,
+	0xa8, 0x4f, 0x24, 0xde, 0x16, 0x5e, 0x47, 0x6e, 0x10, 0xed, 0x3f, 0xf4, 0x8b, 0xc8, 0xde, 0x50,
+	0xc9, 0xdd, 0x30, 0x5a, 0x5d, 0x12, 0xee, 0x57, 0x9b, 0xbc, 0x2e, 0x09, 0x96, 0x44, 0xcc, 0x5f,
+	0x4b, 0x5c, 0xcc, 0xaf, 0xe9, 0xae, 0x81, 0x06, 0xb1, 0xbb, 0x47, 0x15, 0xf3, 0x01, 0x6e, 0x8f,
+	0x9c, 0x8a, 0x8c, 0x37, 0xaa, 0xc2, 0x53, 0x91, 0xb1, 0x25, 0xee, 0xff, 0x10, 0x96, 0x9f, 0x77,
+	0x7c, 0x53, 0xa7, 0xe8, 0x3e, 0x9f, 0x7a, 0x98, 0xf7, 0xfa, 0x90, 0xf6, 0xd9, 0xbc, 0x10, 0x1c,
+	0xec, 0x7d, 0x02, 0x95, 0xef, 0x42, 0x2d, 0x9c, 0x9b, 0xb8, 0xe7, 0x4c, 0x66, 0x45, 0x2a, 0xe6,
+	0x08, 0xb1, 0xcc, 0x44, 0x9b, 0x7a, 0x37, 0x39, 0xbb, 0xe4, 0xb8, 0xf2, 0x3a, 0x23, 0x3a, 0x1b,
+	0xd5, 0x19, 0xd1, 0x94, 0x70, 0xdb, 0xad, 0xc0, 0xe9, 0x35, 0x62, 0xad, 0x23, 0xba, 0xec, 0x20,
+	0x6c, 0x21, 0xd7, 0x08, 0xee, 0x7b, 0x03, 0xdb, 0x08, 0xd8, 0xd4, 0xe0, 0xeb, 0xd4, 0x46, 0x2e,
+	0x3d, 0x90, 0x5f, 0x0c, 0x94, 0xcf, 0x41, 0x9d, 0xf6, 0x31, 0x22, 0x7d, 0x6f, 0x10, 0xa6, 0x66,
+	0x5a, 0x4b, 0x0d, 0xf2, 0x12, 0xd4, 0x48, 0x5f, 0xc7, 0x28, 0x2e, 0xb2, 0xb3, 0x45, 0xdc, 0xd7,
+	0xf9, 0xc3, 0x5c, 0x67, 0xb8, 0x4c, 0x00, 0xc2, 0x9d, 0xb9, 0xc9, 0x6c, 0x22, 0x37, 0x99, 0xc9,
+	0x6d, 0x98, 0x32, 0x3c, 0xc7, 0xb1, 0xa9, 0x83, 0x5c, 0x4a, 0x9a, 0xd5, 0xf6, 0x38, 0xeb, 0x25,
+	0x82, 0x29, 0xed, 0x56, 0xb5, 0x23, 0x75, 0xeb, 0x97, 0x58, 0x02, 0x62, 0xbe, 0x2c, 0xfc, 0xff,
+	0x29, 0x0c, 0xff, 0xde, 0x78, 0xaa, 0x3a, 0x9c, 0x2f, 0x5c, 0x48, 0x5e, 0xfc, 0x15, 0x38, 0x89,
+	0xe2, 0x25, 0x56, 0xad, 0xcc, 0xf8, 0x5d, 0x68, 0x27, 0x12, 0xbb, 0xc6, 0xcd, 0xc2, 0xac, 0x58,
+	0x11, 0x67, 0xc5, 0xcf, 0x25, 0x50, 0xd6, 0x88, 0xf5, 0xc0, 0xa6, 0x7d, 0x13, 0xeb, 0x8f, 0xff,
+	0x82, 0x8c, 0xf6, 0xfe, 0x9f, 0xe7, 0x7b, 0xb9, 0x90, 0xef, 0x9e, 0x2b, 0xd5, 0x4b, 0xa0, 0x96,
+	0xbb, 0x92, 0xc8, 0xef, 0xa7, 0x0a, 0xc8, 0x6b, 0xc4, 0x4a, 0x96, 0xa3, 0x46, 0xf7, 0x0a, 0x34,
+	0x7c, 0xac, 0x1b, 0xd4, 0x66, 0x9d, 0x75, 0x84, 0xf2, 0x90, 0x41, 0x8b, 0x3c, 0x2b, 0xa3, 0x2a,
+	0xf7, 0xef, 0x68, 0x79, 0x2f, 0x43, 0x2d, 0x6a, 0x3a, 0x61, 0xbb, 0xbb, 0x58, 0xa4, 0xf7, 0x65,
+	0x21, 0xb5, 0xc4, 0x73, 0xb5, 0x68, 0x4b, 0xaf, 0xc7, 0x02, 0x9f, 0xe1, 0xc5, 0xa2, 0x7f, 0xa9,
+	0x30, 0xfa, 0xb9, 0xf0, 0xa9, 0x9f, 0x85, 0x3a, 0xc8, 0x99, 0x13, 0xa1, 0xcd, 0x40, 0x3d, 0xdc,
+	0x2b, 0x8c, 0x7f, 0xa1, 0x61, 0xc5, 0x94, 0xdf, 0xcc, 0xf4, 0xc2, 0xca, 0x81, 0xbd, 0x70, 0x9a,
+	0x3d, 0x11, 0xd6, 0x0f, 0xa3, 0x79, 0x28, 0x69, 0x8a, 0xea, 0xf7, 0xf1, 0xd4, 0x36, 0x40, 0x3a,
+	0x41, 0xfc, 0x45, 0xb3, 0xb2, 0x69, 0x0c, 0x09, 0xf5, 0x4c, 0x5b, 0x77, 0x0f, 0x2e, 0x9b, 0x09,
+	0x34, 0xeb, 0x72, 0x25, 0xe7, 0x72, 0x0b, 0xc0, 0xb0, 0xfd, 0x3e, 0xc2, 0x14, 0x6d, 0xd3, 0xe8,
+	0xd7, 0x9a, 0x60, 0x89, 0x8a, 0x66, 0x72, 0xd8, 0x7e, 0xc3, 0x59, 0xea, 0xaa, 0xba, 0x1e, 0x0d,
+	0x67, 0xa9, 0x29, 0x09, 0xa0, 0x02, 0x93, 0x38, 0xb4, 0x13, 0x4e, 0x62, 0x5a, 0x4b, 0xbe, 0xef,
+	0x5f, 0x02, 0x17, 0xbe, 0xaa, 0xc3, 0xf8, 0x1a, 0xb1, 0xe4, 0x8f, 0xe0, 0x74, 0xf1, 0x2f, 0xdd,
+	0x6b, 0x45, 0x1a, 0x29, 0xfb, 0xed, 0xa8, 0xdc, 0x3c, 0x0c, 0x3a, 0x71, 0xff, 0x3d, 0x98, 0x12,
+	0x7f, 0x4e, 0xaa, 0x25, 0x87, 0x08, 0x18, 0x65, 0xfe, 0x60, 0x4c, 0x72, 0xfc, 0x43, 0x68, 0x64,
+	0x26, 0xf5, 0x8b, 0xa5, 0x4e, 0xa6, 0x20, 0xe5, 0xea, 0x08, 0xa0, 0xe4, 0x06, 0x03, 0xa6, 0xb3,
+	0x83, 0xf1, 0xa5, 0xd2, 0xdd, 0x02, 0x4a, 0xb9, 0x36, 0x0a, 0x4a, 0x8c, 0x92, 0x38, 0x5d, 0x95,
+	0x45, 0x49, 0xc0, 0x94, 0x46, 0xa9, 0x60, 0x26, 0x62, 0x1c, 0xb2, 0xf3, 0x50, 0x19, 0x87, 0x0c,
+	0xaa, 0x94, 0x43, 0xe1, 0xe4, 0x22, 0x63, 0x90, 0x0b, 0x3a, 0xfb, 0x95, 0x92, 0x33, 0xf6, 0x42,
+	0x95, 0xeb, 0x23, 0x43, 0x93, 0x3b, 0x3f, 0x91, 0xe0, 0x4c, 0x59, 0x07, 0xea, 0x94, 0x1c, 0x57,
+	0x82, 0x57, 0x6e, 0x1f, 0x0e, 0x9f, 0xf8, 0x60, 0xc3, 0x89, 0x7c, 0x4b, 0xb9, 0x5c, 0x72, 0x54,
+	0x0e, 0xa7, 0x74, 0x46, 0xc3, 0x65, 0xd5, 0x2e, 0x54, 0xb8, 0x72, 0xb5, 0xa7, 0xa0, 0x7d, 0xd4,
+	0x5e, 0x50, 0x6d, 0x1e, 0x42, 0x23, 0x33, 0x7a, 0x96, 0xdd, 0x20, 0x82, 0x4a, 0x6f, 0x28, 0x1a,
+	0x02, 0x95, 0xea, 0xc7, 0xac, 0x76, 0x2f, 0x2d, 0x3f, 0xdb, 0x69, 0x49, 0xcf, 0x77, 0x5a, 0xd2,
+	0x1f, 0x3b, 0x2d, 0xe9, 0xc9, 0x8b, 0xd6, 0xd8, 0xf3, 0x17, 0xad, 0xb1, 0x5f, 0x5e, 0xb4, 0xc6,
+	0xde, 0xbd, 0x6a, 0xd9, 0xb4, 0x3f, 0xdc, 0xec, 0x18, 0x9e, 0xd3, 0x4d, 0x2a, 0xe7, 0xde, 0x12,
+	0xca, 0xff, 0x9f, 0xb7, 0x59, 0xe3, 0x5d, 0xe2, 0xc6, 0x9f, 0x01, 0x00, 0x00, 0xff, 0xff, 0x5a,
+	0x85, 0xd5, 0xad, 0xe3, 0x14, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -1061,6 +1594,20 @@ type MsgClient interface {
 	DenyRequest(ctx context.Context, in *MsgDenyRequest, opts ...grpc.CallOption) (*MsgDenyRequestResponse, error)
 	// CancelRequest withdraws a pending request (requester only).
 	CancelRequest(ctx context.Context, in *MsgCancelRequest, opts ...grpc.CallOption) (*MsgCancelRequestResponse, error)
+	// SetEmergencyPolicy opts the patient in to emergency access, or
+	// replaces the policy: a new emergency secret split among custodian
+	// hospitals, and every record key wrapped to its emergency key.
+	SetEmergencyPolicy(ctx context.Context, in *MsgSetEmergencyPolicy, opts ...grpc.CallOption) (*MsgSetEmergencyPolicyResponse, error)
+	// WithdrawEmergencyPolicy ends the patient's emergency access: the
+	// policy, its key and every emergency wrap are removed, and open
+	// emergency accesses end.
+	WithdrawEmergencyPolicy(ctx context.Context, in *MsgWithdrawEmergencyPolicy, opts ...grpc.CallOption) (*MsgWithdrawEmergencyPolicyResponse, error)
+	// EmergencyAccess is a practitioner's break-glass: public, logged, and
+	// open for the emergency window.
+	EmergencyAccess(ctx context.Context, in *MsgEmergencyAccess, opts ...grpc.CallOption) (*MsgEmergencyAccessResponse, error)
+	// ReleaseShare is a custodian hospital's share of an open emergency
+	// access's patient secret, re-sealed to the practitioner.
+	ReleaseShare(ctx context.Context, in *MsgReleaseShare, opts ...grpc.CallOption) (*MsgReleaseShareResponse, error)
 	// UpdateParams replaces all module parameters (authority only).
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
 }
@@ -1127,6 +1674,42 @@ func (c *msgClient) CancelRequest(ctx context.Context, in *MsgCancelRequest, opt
 	return out, nil
 }
 
+func (c *msgClient) SetEmergencyPolicy(ctx context.Context, in *MsgSetEmergencyPolicy, opts ...grpc.CallOption) (*MsgSetEmergencyPolicyResponse, error) {
+	out := new(MsgSetEmergencyPolicyResponse)
+	err := c.cc.Invoke(ctx, "/medchain.access.v1.Msg/SetEmergencyPolicy", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) WithdrawEmergencyPolicy(ctx context.Context, in *MsgWithdrawEmergencyPolicy, opts ...grpc.CallOption) (*MsgWithdrawEmergencyPolicyResponse, error) {
+	out := new(MsgWithdrawEmergencyPolicyResponse)
+	err := c.cc.Invoke(ctx, "/medchain.access.v1.Msg/WithdrawEmergencyPolicy", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) EmergencyAccess(ctx context.Context, in *MsgEmergencyAccess, opts ...grpc.CallOption) (*MsgEmergencyAccessResponse, error) {
+	out := new(MsgEmergencyAccessResponse)
+	err := c.cc.Invoke(ctx, "/medchain.access.v1.Msg/EmergencyAccess", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) ReleaseShare(ctx context.Context, in *MsgReleaseShare, opts ...grpc.CallOption) (*MsgReleaseShareResponse, error) {
+	out := new(MsgReleaseShareResponse)
+	err := c.cc.Invoke(ctx, "/medchain.access.v1.Msg/ReleaseShare", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error) {
 	out := new(MsgUpdateParamsResponse)
 	err := c.cc.Invoke(ctx, "/medchain.access.v1.Msg/UpdateParams", in, out, opts...)
@@ -1153,6 +1736,20 @@ type MsgServer interface {
 	DenyRequest(context.Context, *MsgDenyRequest) (*MsgDenyRequestResponse, error)
 	// CancelRequest withdraws a pending request (requester only).
 	CancelRequest(context.Context, *MsgCancelRequest) (*MsgCancelRequestResponse, error)
+	// SetEmergencyPolicy opts the patient in to emergency access, or
+	// replaces the policy: a new emergency secret split among custodian
+	// hospitals, and every record key wrapped to its emergency key.
+	SetEmergencyPolicy(context.Context, *MsgSetEmergencyPolicy) (*MsgSetEmergencyPolicyResponse, error)
+	// WithdrawEmergencyPolicy ends the patient's emergency access: the
+	// policy, its key and every emergency wrap are removed, and open
+	// emergency accesses end.
+	WithdrawEmergencyPolicy(context.Context, *MsgWithdrawEmergencyPolicy) (*MsgWithdrawEmergencyPolicyResponse, error)
+	// EmergencyAccess is a practitioner's break-glass: public, logged, and
+	// open for the emergency window.
+	EmergencyAccess(context.Context, *MsgEmergencyAccess) (*MsgEmergencyAccessResponse, error)
+	// ReleaseShare is a custodian hospital's share of an open emergency
+	// access's patient secret, re-sealed to the practitioner.
+	ReleaseShare(context.Context, *MsgReleaseShare) (*MsgReleaseShareResponse, error)
 	// UpdateParams replaces all module parameters (authority only).
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
 }
@@ -1178,6 +1775,18 @@ func (*UnimplementedMsgServer) DenyRequest(ctx context.Context, req *MsgDenyRequ
 }
 func (*UnimplementedMsgServer) CancelRequest(ctx context.Context, req *MsgCancelRequest) (*MsgCancelRequestResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method CancelRequest not implemented")
+}
+func (*UnimplementedMsgServer) SetEmergencyPolicy(ctx context.Context, req *MsgSetEmergencyPolicy) (*MsgSetEmergencyPolicyResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetEmergencyPolicy not implemented")
+}
+func (*UnimplementedMsgServer) WithdrawEmergencyPolicy(ctx context.Context, req *MsgWithdrawEmergencyPolicy) (*MsgWithdrawEmergencyPolicyResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method WithdrawEmergencyPolicy not implemented")
+}
+func (*UnimplementedMsgServer) EmergencyAccess(ctx context.Context, req *MsgEmergencyAccess) (*MsgEmergencyAccessResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EmergencyAccess not implemented")
+}
+func (*UnimplementedMsgServer) ReleaseShare(ctx context.Context, req *MsgReleaseShare) (*MsgReleaseShareResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ReleaseShare not implemented")
 }
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
@@ -1295,6 +1904,78 @@ func _Msg_CancelRequest_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_SetEmergencyPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgSetEmergencyPolicy)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).SetEmergencyPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.access.v1.Msg/SetEmergencyPolicy",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).SetEmergencyPolicy(ctx, req.(*MsgSetEmergencyPolicy))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_WithdrawEmergencyPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgWithdrawEmergencyPolicy)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).WithdrawEmergencyPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.access.v1.Msg/WithdrawEmergencyPolicy",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).WithdrawEmergencyPolicy(ctx, req.(*MsgWithdrawEmergencyPolicy))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_EmergencyAccess_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgEmergencyAccess)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).EmergencyAccess(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.access.v1.Msg/EmergencyAccess",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).EmergencyAccess(ctx, req.(*MsgEmergencyAccess))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_ReleaseShare_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgReleaseShare)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).ReleaseShare(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.access.v1.Msg/ReleaseShare",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).ReleaseShare(ctx, req.(*MsgReleaseShare))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(MsgUpdateParams)
 	if err := dec(in); err != nil {
@@ -1341,6 +2022,22 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelRequest",
 			Handler:    _Msg_CancelRequest_Handler,
+		},
+		{
+			MethodName: "SetEmergencyPolicy",
+			Handler:    _Msg_SetEmergencyPolicy_Handler,
+		},
+		{
+			MethodName: "WithdrawEmergencyPolicy",
+			Handler:    _Msg_WithdrawEmergencyPolicy_Handler,
+		},
+		{
+			MethodName: "EmergencyAccess",
+			Handler:    _Msg_EmergencyAccess_Handler,
+		},
+		{
+			MethodName: "ReleaseShare",
+			Handler:    _Msg_ReleaseShare_Handler,
 		},
 		{
 			MethodName: "UpdateParams",
@@ -1977,6 +2674,351 @@ func (m *MsgUpdateParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgSetEmergencyPolicy) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSetEmergencyPolicy) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSetEmergencyPolicy) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Wraps) > 0 {
+		for iNdEx := len(m.Wraps) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Wraps[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTx(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x32
+		}
+	}
+	if len(m.Commitments) > 0 {
+		for iNdEx := len(m.Commitments) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Commitments[iNdEx])
+			copy(dAtA[i:], m.Commitments[iNdEx])
+			i = encodeVarintTx(dAtA, i, uint64(len(m.Commitments[iNdEx])))
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.PublicKey) > 0 {
+		i -= len(m.PublicKey)
+		copy(dAtA[i:], m.PublicKey)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.PublicKey)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Shares) > 0 {
+		for iNdEx := len(m.Shares) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Shares[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTx(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if m.Threshold != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Threshold))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Patient) > 0 {
+		i -= len(m.Patient)
+		copy(dAtA[i:], m.Patient)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Patient)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSetEmergencyPolicyResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSetEmergencyPolicyResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSetEmergencyPolicyResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.KeyId) > 0 {
+		i -= len(m.KeyId)
+		copy(dAtA[i:], m.KeyId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.KeyId)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.EmergencyReader) > 0 {
+		i -= len(m.EmergencyReader)
+		copy(dAtA[i:], m.EmergencyReader)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.EmergencyReader)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgWithdrawEmergencyPolicy) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgWithdrawEmergencyPolicy) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgWithdrawEmergencyPolicy) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Patient) > 0 {
+		i -= len(m.Patient)
+		copy(dAtA[i:], m.Patient)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Patient)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgWithdrawEmergencyPolicyResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgWithdrawEmergencyPolicyResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgWithdrawEmergencyPolicyResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgEmergencyAccess) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgEmergencyAccess) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgEmergencyAccess) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Reason != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Reason))
+		i--
+		dAtA[i] = 0x28
+	}
+	if len(m.Kinds) > 0 {
+		dAtA9 := make([]byte, len(m.Kinds)*10)
+		var j8 int
+		for _, num := range m.Kinds {
+			for num >= 1<<7 {
+				dAtA9[j8] = uint8(uint64(num)&0x7f | 0x80)
+				num >>= 7
+				j8++
+			}
+			dAtA9[j8] = uint8(num)
+			j8++
+		}
+		i -= j8
+		copy(dAtA[i:], dAtA9[:j8])
+		i = encodeVarintTx(dAtA, i, uint64(j8))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.RecordId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.RecordId))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Patient) > 0 {
+		i -= len(m.Patient)
+		copy(dAtA[i:], m.Patient)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Patient)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Practitioner) > 0 {
+		i -= len(m.Practitioner)
+		copy(dAtA[i:], m.Practitioner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Practitioner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgEmergencyAccessResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgEmergencyAccessResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgEmergencyAccessResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n10, err10 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.ExpiresAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ExpiresAt):])
+	if err10 != nil {
+		return 0, err10
+	}
+	i -= n10
+	i = encodeVarintTx(dAtA, i, uint64(n10))
+	i--
+	dAtA[i] = 0x12
+	if m.AccessId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.AccessId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgReleaseShare) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgReleaseShare) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgReleaseShare) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Ciphertext) > 0 {
+		i -= len(m.Ciphertext)
+		copy(dAtA[i:], m.Ciphertext)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Ciphertext)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.AccessId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.AccessId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Custodian) > 0 {
+		i -= len(m.Custodian)
+		copy(dAtA[i:], m.Custodian)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Custodian)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgReleaseShareResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgReleaseShareResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgReleaseShareResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Threshold != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Threshold))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Releases != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Releases))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -2263,6 +3305,162 @@ func (m *MsgUpdateParamsResponse) Size() (n int) {
 	}
 	var l int
 	_ = l
+	return n
+}
+
+func (m *MsgSetEmergencyPolicy) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Patient)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.Threshold != 0 {
+		n += 1 + sovTx(uint64(m.Threshold))
+	}
+	if len(m.Shares) > 0 {
+		for _, e := range m.Shares {
+			l = e.Size()
+			n += 1 + l + sovTx(uint64(l))
+		}
+	}
+	l = len(m.PublicKey)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if len(m.Commitments) > 0 {
+		for _, b := range m.Commitments {
+			l = len(b)
+			n += 1 + l + sovTx(uint64(l))
+		}
+	}
+	if len(m.Wraps) > 0 {
+		for _, e := range m.Wraps {
+			l = e.Size()
+			n += 1 + l + sovTx(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *MsgSetEmergencyPolicyResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.EmergencyReader)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.KeyId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgWithdrawEmergencyPolicy) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Patient)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgWithdrawEmergencyPolicyResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgEmergencyAccess) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Practitioner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Patient)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.RecordId != 0 {
+		n += 1 + sovTx(uint64(m.RecordId))
+	}
+	if len(m.Kinds) > 0 {
+		l = 0
+		for _, e := range m.Kinds {
+			l += sovTx(uint64(e))
+		}
+		n += 1 + sovTx(uint64(l)) + l
+	}
+	if m.Reason != 0 {
+		n += 1 + sovTx(uint64(m.Reason))
+	}
+	return n
+}
+
+func (m *MsgEmergencyAccessResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.AccessId != 0 {
+		n += 1 + sovTx(uint64(m.AccessId))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ExpiresAt)
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgReleaseShare) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Custodian)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.AccessId != 0 {
+		n += 1 + sovTx(uint64(m.AccessId))
+	}
+	l = len(m.Ciphertext)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgReleaseShareResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Releases != 0 {
+		n += 1 + sovTx(uint64(m.Releases))
+	}
+	if m.Threshold != 0 {
+		n += 1 + sovTx(uint64(m.Threshold))
+	}
 	return n
 }
 
@@ -4085,6 +5283,1033 @@ func (m *MsgUpdateParamsResponse) Unmarshal(dAtA []byte) error {
 			return fmt.Errorf("proto: MsgUpdateParamsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSetEmergencyPolicy) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSetEmergencyPolicy: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSetEmergencyPolicy: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Patient", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Patient = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Threshold", wireType)
+			}
+			m.Threshold = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Threshold |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Shares", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Shares = append(m.Shares, SealedShare{})
+			if err := m.Shares[len(m.Shares)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PublicKey", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PublicKey = append(m.PublicKey[:0], dAtA[iNdEx:postIndex]...)
+			if m.PublicKey == nil {
+				m.PublicKey = []byte{}
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Commitments", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Commitments = append(m.Commitments, make([]byte, postIndex-iNdEx))
+			copy(m.Commitments[len(m.Commitments)-1], dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Wraps", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Wraps = append(m.Wraps, types.KeyWrap{})
+			if err := m.Wraps[len(m.Wraps)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSetEmergencyPolicyResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSetEmergencyPolicyResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSetEmergencyPolicyResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EmergencyReader", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.EmergencyReader = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field KeyId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.KeyId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgWithdrawEmergencyPolicy) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgWithdrawEmergencyPolicy: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgWithdrawEmergencyPolicy: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Patient", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Patient = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgWithdrawEmergencyPolicyResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgWithdrawEmergencyPolicyResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgWithdrawEmergencyPolicyResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgEmergencyAccess) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgEmergencyAccess: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgEmergencyAccess: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Practitioner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Practitioner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Patient", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Patient = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecordId", wireType)
+			}
+			m.RecordId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RecordId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType == 0 {
+				var v types.RecordKind
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowTx
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= types.RecordKind(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				m.Kinds = append(m.Kinds, v)
+			} else if wireType == 2 {
+				var packedLen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowTx
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					packedLen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if packedLen < 0 {
+					return ErrInvalidLengthTx
+				}
+				postIndex := iNdEx + packedLen
+				if postIndex < 0 {
+					return ErrInvalidLengthTx
+				}
+				if postIndex > l {
+					return io.ErrUnexpectedEOF
+				}
+				var elementCount int
+				if elementCount != 0 && len(m.Kinds) == 0 {
+					m.Kinds = make([]types.RecordKind, 0, elementCount)
+				}
+				for iNdEx < postIndex {
+					var v types.RecordKind
+					for shift := uint(0); ; shift += 7 {
+						if shift >= 64 {
+							return ErrIntOverflowTx
+						}
+						if iNdEx >= l {
+							return io.ErrUnexpectedEOF
+						}
+						b := dAtA[iNdEx]
+						iNdEx++
+						v |= types.RecordKind(b&0x7F) << shift
+						if b < 0x80 {
+							break
+						}
+					}
+					m.Kinds = append(m.Kinds, v)
+				}
+			} else {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kinds", wireType)
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			m.Reason = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Reason |= EmergencyReason(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgEmergencyAccessResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgEmergencyAccessResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgEmergencyAccessResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AccessId", wireType)
+			}
+			m.AccessId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AccessId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ExpiresAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.ExpiresAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgReleaseShare) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgReleaseShare: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgReleaseShare: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Custodian", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Custodian = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AccessId", wireType)
+			}
+			m.AccessId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AccessId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Ciphertext", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Ciphertext = append(m.Ciphertext[:0], dAtA[iNdEx:postIndex]...)
+			if m.Ciphertext == nil {
+				m.Ciphertext = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgReleaseShareResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgReleaseShareResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgReleaseShareResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Releases", wireType)
+			}
+			m.Releases = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Releases |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Threshold", wireType)
+			}
+			m.Threshold = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Threshold |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])

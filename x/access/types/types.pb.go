@@ -179,6 +179,46 @@ func (RevocationReason) EnumDescriptor() ([]byte, []int) {
 	return fileDescriptor_0e18508a86e4bad0, []int{3}
 }
 
+// EmergencyReason is why a practitioner breaks the glass: a code, never
+// free text, so the public emergency log holds no health information.
+type EmergencyReason int32
+
+const (
+	// EMERGENCY_REASON_UNSPECIFIED is the zero value; it is never valid.
+	EmergencyReasonUnspecified EmergencyReason = 0
+	// EMERGENCY_REASON_PATIENT_UNABLE_TO_CONSENT: the patient is unconscious
+	// or otherwise cannot give consent.
+	EmergencyReasonUnableToConsent EmergencyReason = 1
+	// EMERGENCY_REASON_LIFE_THREATENING: a life-threatening condition needs
+	// the history now.
+	EmergencyReasonLifeThreatening EmergencyReason = 2
+	// EMERGENCY_REASON_URGENT_TREATMENT: urgent treatment that cannot wait
+	// for the patient's answer.
+	EmergencyReasonUrgentTreatment EmergencyReason = 3
+)
+
+var EmergencyReason_name = map[int32]string{
+	0: "EMERGENCY_REASON_UNSPECIFIED",
+	1: "EMERGENCY_REASON_PATIENT_UNABLE_TO_CONSENT",
+	2: "EMERGENCY_REASON_LIFE_THREATENING",
+	3: "EMERGENCY_REASON_URGENT_TREATMENT",
+}
+
+var EmergencyReason_value = map[string]int32{
+	"EMERGENCY_REASON_UNSPECIFIED":               0,
+	"EMERGENCY_REASON_PATIENT_UNABLE_TO_CONSENT": 1,
+	"EMERGENCY_REASON_LIFE_THREATENING":          2,
+	"EMERGENCY_REASON_URGENT_TREATMENT":          3,
+}
+
+func (x EmergencyReason) String() string {
+	return proto.EnumName(EmergencyReason_name, int32(x))
+}
+
+func (EmergencyReason) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_0e18508a86e4bad0, []int{4}
+}
+
 // EncryptionKey is an account's registered HPKE public key. An account has
 // one current key; earlier keys stay readable by id for the wraps sealed to
 // them.
@@ -689,96 +729,602 @@ func (m *AccessRequest) GetCreatedAt() time.Time {
 	return time.Time{}
 }
 
+// SealedShare is one custodian's share of a patient's emergency secret,
+// sealed to the custodian's encryption key.
+type SealedShare struct {
+	// custodian is the hospital holding the share.
+	Custodian string `protobuf:"bytes,1,opt,name=custodian,proto3" json:"custodian,omitempty"`
+	// key_id is the custodian's encryption key the share is sealed to.
+	KeyId string `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// ciphertext is the HPKE-sealed share (index and value).
+	Ciphertext []byte `protobuf:"bytes,3,opt,name=ciphertext,proto3" json:"ciphertext,omitempty"`
+}
+
+func (m *SealedShare) Reset()         { *m = SealedShare{} }
+func (m *SealedShare) String() string { return proto.CompactTextString(m) }
+func (*SealedShare) ProtoMessage()    {}
+func (*SealedShare) Descriptor() ([]byte, []int) {
+	return fileDescriptor_0e18508a86e4bad0, []int{5}
+}
+func (m *SealedShare) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *SealedShare) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_SealedShare.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *SealedShare) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_SealedShare.Merge(m, src)
+}
+func (m *SealedShare) XXX_Size() int {
+	return m.Size()
+}
+func (m *SealedShare) XXX_DiscardUnknown() {
+	xxx_messageInfo_SealedShare.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_SealedShare proto.InternalMessageInfo
+
+func (m *SealedShare) GetCustodian() string {
+	if m != nil {
+		return m.Custodian
+	}
+	return ""
+}
+
+func (m *SealedShare) GetKeyId() string {
+	if m != nil {
+		return m.KeyId
+	}
+	return ""
+}
+
+func (m *SealedShare) GetCiphertext() []byte {
+	if m != nil {
+		return m.Ciphertext
+	}
+	return nil
+}
+
+// EmergencyPolicy is a patient's opt-in to emergency access: a secret split
+// among custodian hospitals, threshold of which can release it to a
+// practitioner who breaks the glass. Every record key of the patient is
+// also wrapped to the key the secret derives (the emergency key, held by
+// the patient's emergency reader address).
+type EmergencyPolicy struct {
+	// patient is the account whose records the policy covers.
+	Patient string `protobuf:"bytes,1,opt,name=patient,proto3" json:"patient,omitempty"`
+	// threshold is how many custodians must release their shares.
+	Threshold uint32 `protobuf:"varint,2,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	// shares are the custodians' sealed shares; shares[i] is share i+1.
+	Shares []SealedShare `protobuf:"bytes,3,rep,name=shares,proto3" json:"shares"`
+	// key_id is the emergency key's id (its public key is the emergency
+	// reader's registered encryption key).
+	KeyId string `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// commitments are the Feldman commitments of the sharing (threshold of
+	// them): anyone can check a released share against them.
+	Commitments [][]byte `protobuf:"bytes,5,rep,name=commitments,proto3" json:"commitments,omitempty"`
+	// emergency_reader is the address the emergency wraps are held by.
+	EmergencyReader string `protobuf:"bytes,6,opt,name=emergency_reader,json=emergencyReader,proto3" json:"emergency_reader,omitempty"`
+	// updated_at is the block time the policy was set.
+	UpdatedAt time.Time `protobuf:"bytes,7,opt,name=updated_at,json=updatedAt,proto3,stdtime" json:"updated_at"`
+}
+
+func (m *EmergencyPolicy) Reset()         { *m = EmergencyPolicy{} }
+func (m *EmergencyPolicy) String() string { return proto.CompactTextString(m) }
+func (*EmergencyPolicy) ProtoMessage()    {}
+func (*EmergencyPolicy) Descriptor() ([]byte, []int) {
+	return fileDescriptor_0e18508a86e4bad0, []int{6}
+}
+func (m *EmergencyPolicy) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EmergencyPolicy) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EmergencyPolicy.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EmergencyPolicy) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EmergencyPolicy.Merge(m, src)
+}
+func (m *EmergencyPolicy) XXX_Size() int {
+	return m.Size()
+}
+func (m *EmergencyPolicy) XXX_DiscardUnknown() {
+	xxx_messageInfo_EmergencyPolicy.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EmergencyPolicy proto.InternalMessageInfo
+
+func (m *EmergencyPolicy) GetPatient() string {
+	if m != nil {
+		return m.Patient
+	}
+	return ""
+}
+
+func (m *EmergencyPolicy) GetThreshold() uint32 {
+	if m != nil {
+		return m.Threshold
+	}
+	return 0
+}
+
+func (m *EmergencyPolicy) GetShares() []SealedShare {
+	if m != nil {
+		return m.Shares
+	}
+	return nil
+}
+
+func (m *EmergencyPolicy) GetKeyId() string {
+	if m != nil {
+		return m.KeyId
+	}
+	return ""
+}
+
+func (m *EmergencyPolicy) GetCommitments() [][]byte {
+	if m != nil {
+		return m.Commitments
+	}
+	return nil
+}
+
+func (m *EmergencyPolicy) GetEmergencyReader() string {
+	if m != nil {
+		return m.EmergencyReader
+	}
+	return ""
+}
+
+func (m *EmergencyPolicy) GetUpdatedAt() time.Time {
+	if m != nil {
+		return m.UpdatedAt
+	}
+	return time.Time{}
+}
+
+// ShareRelease is one custodian's share re-sealed to the practitioner of an
+// emergency access.
+type ShareRelease struct {
+	// custodian is the hospital that released.
+	Custodian string `protobuf:"bytes,1,opt,name=custodian,proto3" json:"custodian,omitempty"`
+	// index is the share's index (its place in the policy plus one).
+	Index uint32 `protobuf:"varint,2,opt,name=index,proto3" json:"index,omitempty"`
+	// ciphertext is the share sealed to the practitioner's encryption key.
+	Ciphertext []byte `protobuf:"bytes,3,opt,name=ciphertext,proto3" json:"ciphertext,omitempty"`
+	// released_at is the block time of the release.
+	ReleasedAt time.Time `protobuf:"bytes,4,opt,name=released_at,json=releasedAt,proto3,stdtime" json:"released_at"`
+}
+
+func (m *ShareRelease) Reset()         { *m = ShareRelease{} }
+func (m *ShareRelease) String() string { return proto.CompactTextString(m) }
+func (*ShareRelease) ProtoMessage()    {}
+func (*ShareRelease) Descriptor() ([]byte, []int) {
+	return fileDescriptor_0e18508a86e4bad0, []int{7}
+}
+func (m *ShareRelease) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ShareRelease) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ShareRelease.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ShareRelease) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ShareRelease.Merge(m, src)
+}
+func (m *ShareRelease) XXX_Size() int {
+	return m.Size()
+}
+func (m *ShareRelease) XXX_DiscardUnknown() {
+	xxx_messageInfo_ShareRelease.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ShareRelease proto.InternalMessageInfo
+
+func (m *ShareRelease) GetCustodian() string {
+	if m != nil {
+		return m.Custodian
+	}
+	return ""
+}
+
+func (m *ShareRelease) GetIndex() uint32 {
+	if m != nil {
+		return m.Index
+	}
+	return 0
+}
+
+func (m *ShareRelease) GetCiphertext() []byte {
+	if m != nil {
+		return m.Ciphertext
+	}
+	return nil
+}
+
+func (m *ShareRelease) GetReleasedAt() time.Time {
+	if m != nil {
+		return m.ReleasedAt
+	}
+	return time.Time{}
+}
+
+// EmergencyAccess is one break-glass: public, permanent, and free of
+// health information (who, for which organisation, whose records, when,
+// a reason code).
+type EmergencyAccess struct {
+	// id is the access's number, from a sequence starting at 1.
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// practitioner broke the glass.
+	Practitioner string `protobuf:"bytes,2,opt,name=practitioner,proto3" json:"practitioner,omitempty"`
+	// organisation is the practitioner's hospital at the time.
+	Organisation string `protobuf:"bytes,3,opt,name=organisation,proto3" json:"organisation,omitempty"`
+	// patient is whose records are opened.
+	Patient string `protobuf:"bytes,4,opt,name=patient,proto3" json:"patient,omitempty"`
+	// record_id is the one record opened, or 0 for every record (of kinds).
+	RecordId uint64 `protobuf:"varint,5,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
+	// kinds narrow an all-records access (empty: every kind).
+	Kinds []types.RecordKind `protobuf:"varint,6,rep,packed,name=kinds,proto3,enum=medchain.records.v1.RecordKind" json:"kinds,omitempty"`
+	// reason is the code the practitioner gave.
+	Reason EmergencyReason `protobuf:"varint,7,opt,name=reason,proto3,enum=medchain.access.v1.EmergencyReason" json:"reason,omitempty"`
+	// opened_at is the block time of the break-glass.
+	OpenedAt time.Time `protobuf:"bytes,8,opt,name=opened_at,json=openedAt,proto3,stdtime" json:"opened_at"`
+	// expires_at ends the window: no release and no read after it.
+	ExpiresAt time.Time `protobuf:"bytes,9,opt,name=expires_at,json=expiresAt,proto3,stdtime" json:"expires_at"`
+	// practitioner_key_id is the practitioner's encryption key at opening;
+	// releases are sealed to it.
+	PractitionerKeyId string `protobuf:"bytes,10,opt,name=practitioner_key_id,json=practitionerKeyId,proto3" json:"practitioner_key_id,omitempty"`
+	// emergency_key_id is the policy's emergency key at opening; a policy
+	// changed afterwards takes no releases for this access.
+	EmergencyKeyId string `protobuf:"bytes,11,opt,name=emergency_key_id,json=emergencyKeyId,proto3" json:"emergency_key_id,omitempty"`
+	// releases are the shares custodians released.
+	Releases []ShareRelease `protobuf:"bytes,12,rep,name=releases,proto3" json:"releases"`
+}
+
+func (m *EmergencyAccess) Reset()         { *m = EmergencyAccess{} }
+func (m *EmergencyAccess) String() string { return proto.CompactTextString(m) }
+func (*EmergencyAccess) ProtoMessage()    {}
+func (*EmergencyAccess) Descriptor() ([]byte, []int) {
+	return fileDescriptor_0e18508a86e4bad0, []int{8}
+}
+func (m *EmergencyAccess) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EmergencyAccess) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EmergencyAccess.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EmergencyAccess) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EmergencyAccess.Merge(m, src)
+}
+func (m *EmergencyAccess) XXX_Size() int {
+	return m.Size()
+}
+func (m *EmergencyAccess) XXX_DiscardUnknown() {
+	xxx_messageInfo_EmergencyAccess.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EmergencyAccess proto.InternalMessageInfo
+
+func (m *EmergencyAccess) GetId() uint64 {
+	if m != nil {
+		return m.Id
+	}
+	return 0
+}
+
+func (m *EmergencyAccess) GetPractitioner() string {
+	if m != nil {
+		return m.Practitioner
+	}
+	return ""
+}
+
+func (m *EmergencyAccess) GetOrganisation() string {
+	if m != nil {
+		return m.Organisation
+	}
+	return ""
+}
+
+func (m *EmergencyAccess) GetPatient() string {
+	if m != nil {
+		return m.Patient
+	}
+	return ""
+}
+
+func (m *EmergencyAccess) GetRecordId() uint64 {
+	if m != nil {
+		return m.RecordId
+	}
+	return 0
+}
+
+func (m *EmergencyAccess) GetKinds() []types.RecordKind {
+	if m != nil {
+		return m.Kinds
+	}
+	return nil
+}
+
+func (m *EmergencyAccess) GetReason() EmergencyReason {
+	if m != nil {
+		return m.Reason
+	}
+	return EmergencyReasonUnspecified
+}
+
+func (m *EmergencyAccess) GetOpenedAt() time.Time {
+	if m != nil {
+		return m.OpenedAt
+	}
+	return time.Time{}
+}
+
+func (m *EmergencyAccess) GetExpiresAt() time.Time {
+	if m != nil {
+		return m.ExpiresAt
+	}
+	return time.Time{}
+}
+
+func (m *EmergencyAccess) GetPractitionerKeyId() string {
+	if m != nil {
+		return m.PractitionerKeyId
+	}
+	return ""
+}
+
+func (m *EmergencyAccess) GetEmergencyKeyId() string {
+	if m != nil {
+		return m.EmergencyKeyId
+	}
+	return ""
+}
+
+func (m *EmergencyAccess) GetReleases() []ShareRelease {
+	if m != nil {
+		return m.Releases
+	}
+	return nil
+}
+
+// EmergencyEntry is the provable answer to "may practitioner read
+// patient's records under emergency now?", under one store key per
+// (patient, practitioner), like AccessEntry for grants.
+type EmergencyEntry struct {
+	// access_id is the open emergency access.
+	AccessId uint64 `protobuf:"varint,1,opt,name=access_id,json=accessId,proto3" json:"access_id,omitempty"`
+	// record_id is the one record opened, or 0.
+	RecordId uint64 `protobuf:"varint,2,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
+	// kinds narrow an all-records access (empty: every kind).
+	Kinds []types.RecordKind `protobuf:"varint,3,rep,packed,name=kinds,proto3,enum=medchain.records.v1.RecordKind" json:"kinds,omitempty"`
+	// expires_at ends it.
+	ExpiresAt time.Time `protobuf:"bytes,4,opt,name=expires_at,json=expiresAt,proto3,stdtime" json:"expires_at"`
+}
+
+func (m *EmergencyEntry) Reset()         { *m = EmergencyEntry{} }
+func (m *EmergencyEntry) String() string { return proto.CompactTextString(m) }
+func (*EmergencyEntry) ProtoMessage()    {}
+func (*EmergencyEntry) Descriptor() ([]byte, []int) {
+	return fileDescriptor_0e18508a86e4bad0, []int{9}
+}
+func (m *EmergencyEntry) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EmergencyEntry) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EmergencyEntry.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EmergencyEntry) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EmergencyEntry.Merge(m, src)
+}
+func (m *EmergencyEntry) XXX_Size() int {
+	return m.Size()
+}
+func (m *EmergencyEntry) XXX_DiscardUnknown() {
+	xxx_messageInfo_EmergencyEntry.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EmergencyEntry proto.InternalMessageInfo
+
+func (m *EmergencyEntry) GetAccessId() uint64 {
+	if m != nil {
+		return m.AccessId
+	}
+	return 0
+}
+
+func (m *EmergencyEntry) GetRecordId() uint64 {
+	if m != nil {
+		return m.RecordId
+	}
+	return 0
+}
+
+func (m *EmergencyEntry) GetKinds() []types.RecordKind {
+	if m != nil {
+		return m.Kinds
+	}
+	return nil
+}
+
+func (m *EmergencyEntry) GetExpiresAt() time.Time {
+	if m != nil {
+		return m.ExpiresAt
+	}
+	return time.Time{}
+}
+
 func init() {
 	proto.RegisterEnum("medchain.access.v1.KeyAlgorithm", KeyAlgorithm_name, KeyAlgorithm_value)
 	proto.RegisterEnum("medchain.access.v1.Permission", Permission_name, Permission_value)
 	proto.RegisterEnum("medchain.access.v1.Purpose", Purpose_name, Purpose_value)
 	proto.RegisterEnum("medchain.access.v1.RevocationReason", RevocationReason_name, RevocationReason_value)
+	proto.RegisterEnum("medchain.access.v1.EmergencyReason", EmergencyReason_name, EmergencyReason_value)
 	proto.RegisterType((*EncryptionKey)(nil), "medchain.access.v1.EncryptionKey")
 	proto.RegisterType((*Grant)(nil), "medchain.access.v1.Grant")
 	proto.RegisterType((*Wrap)(nil), "medchain.access.v1.Wrap")
 	proto.RegisterType((*AccessEntry)(nil), "medchain.access.v1.AccessEntry")
 	proto.RegisterType((*AccessRequest)(nil), "medchain.access.v1.AccessRequest")
+	proto.RegisterType((*SealedShare)(nil), "medchain.access.v1.SealedShare")
+	proto.RegisterType((*EmergencyPolicy)(nil), "medchain.access.v1.EmergencyPolicy")
+	proto.RegisterType((*ShareRelease)(nil), "medchain.access.v1.ShareRelease")
+	proto.RegisterType((*EmergencyAccess)(nil), "medchain.access.v1.EmergencyAccess")
+	proto.RegisterType((*EmergencyEntry)(nil), "medchain.access.v1.EmergencyEntry")
 }
 
 func init() { proto.RegisterFile("medchain/access/v1/types.proto", fileDescriptor_0e18508a86e4bad0) }
 
 var fileDescriptor_0e18508a86e4bad0 = []byte{
-	// 1181 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xdc, 0x56, 0xcf, 0x6f, 0xe3, 0x44,
-	0x14, 0x8e, 0x9d, 0xa4, 0xdd, 0xcc, 0xa6, 0x5d, 0xef, 0xec, 0xaf, 0xd4, 0xd5, 0xba, 0x26, 0x1c,
-	0x28, 0xbb, 0xda, 0x44, 0x2d, 0x6a, 0x81, 0x3d, 0x2c, 0x72, 0x93, 0xa1, 0xb5, 0xb2, 0xf9, 0xc1,
-	0xc4, 0xa5, 0x5b, 0x2e, 0x91, 0x6b, 0xcf, 0x26, 0x56, 0x1a, 0xdb, 0x8c, 0xdd, 0xd2, 0xfc, 0x01,
-	0x48, 0x28, 0x5c, 0x56, 0xe2, 0x1c, 0x71, 0xe0, 0x82, 0xc4, 0x85, 0x03, 0x7f, 0xc4, 0x1e, 0x57,
-	0x48, 0x08, 0x4e, 0x80, 0xda, 0x03, 0x57, 0xfe, 0x04, 0xe4, 0xb1, 0xdd, 0xb8, 0x69, 0x17, 0xda,
-	0x3d, 0x72, 0x89, 0x3c, 0xcf, 0xdf, 0x37, 0xef, 0xcd, 0xf7, 0xbd, 0xe7, 0x0c, 0x90, 0x06, 0xc4,
-	0x34, 0x7a, 0xba, 0x65, 0x97, 0x75, 0xc3, 0x20, 0x9e, 0x57, 0x3e, 0x5c, 0x29, 0xfb, 0x43, 0x97,
-	0x78, 0x25, 0x97, 0x3a, 0xbe, 0x03, 0x61, 0xfc, 0xbe, 0x14, 0xbe, 0x2f, 0x1d, 0xae, 0x88, 0x37,
-	0xf5, 0x81, 0x65, 0x3b, 0x65, 0xf6, 0x1b, 0xc2, 0xc4, 0x05, 0xc3, 0xf1, 0x06, 0x8e, 0xd7, 0x61,
-	0xab, 0x72, 0xb8, 0x88, 0x5e, 0xdd, 0xee, 0x3a, 0x5d, 0x27, 0x8c, 0x07, 0x4f, 0x51, 0x74, 0xa9,
-	0xeb, 0x38, 0xdd, 0x7d, 0x52, 0x66, 0xab, 0xbd, 0x83, 0xe7, 0x65, 0xdf, 0x1a, 0x10, 0xcf, 0xd7,
-	0x07, 0x6e, 0x0c, 0x38, 0x2d, 0x8c, 0x12, 0xc3, 0xa1, 0xe6, 0x74, 0x65, 0xc5, 0x2f, 0x79, 0x30,
-	0x87, 0x6c, 0x83, 0x0e, 0x5d, 0xdf, 0x72, 0xec, 0x1a, 0x19, 0xc2, 0x12, 0xc8, 0x3a, 0x5f, 0xd8,
-	0x84, 0x16, 0x38, 0x99, 0x5b, 0xce, 0x6d, 0x14, 0x7e, 0xfe, 0xe9, 0xd1, 0xed, 0xa8, 0x14, 0xc5,
-	0x34, 0x29, 0xf1, 0xbc, 0xb6, 0x4f, 0x2d, 0xbb, 0x8b, 0x43, 0x18, 0xbc, 0x03, 0x66, 0xfa, 0x64,
-	0xd8, 0xb1, 0xcc, 0x02, 0x1f, 0x10, 0x70, 0xb6, 0x4f, 0x86, 0xaa, 0x09, 0x9f, 0x80, 0x9c, 0xbe,
-	0xdf, 0x75, 0xa8, 0xe5, 0xf7, 0x06, 0x85, 0xb4, 0xcc, 0x2d, 0xcf, 0xaf, 0xca, 0xa5, 0xf3, 0x32,
-	0x94, 0x6a, 0x64, 0xa8, 0xc4, 0x38, 0x3c, 0xa1, 0xc0, 0xfb, 0x00, 0xb8, 0x07, 0x7b, 0xfb, 0x96,
-	0xd1, 0xe9, 0x93, 0x61, 0x21, 0x23, 0x73, 0xcb, 0x79, 0x9c, 0x0b, 0x23, 0x41, 0x95, 0x0d, 0x30,
-	0x47, 0x49, 0xd7, 0xf2, 0x7c, 0x42, 0x89, 0xd9, 0xd1, 0xfd, 0x42, 0x56, 0xe6, 0x96, 0xaf, 0xaf,
-	0x8a, 0xa5, 0x50, 0x91, 0x52, 0xac, 0x48, 0x49, 0x8b, 0x15, 0xd9, 0x98, 0x7b, 0xf9, 0xfb, 0x52,
-	0xea, 0xc5, 0x1f, 0x4b, 0xdc, 0xf7, 0x7f, 0xfd, 0xf8, 0x80, 0xc3, 0xf9, 0x09, 0x5f, 0xf1, 0x8b,
-	0x7f, 0xa7, 0x41, 0x76, 0x93, 0xea, 0xb6, 0x0f, 0xe7, 0x01, 0x6f, 0x99, 0xec, 0xf0, 0x19, 0xcc,
-	0x5b, 0xe6, 0x44, 0x0f, 0xfe, 0x72, 0x7a, 0xac, 0x82, 0xd9, 0x6e, 0xb0, 0x11, 0x21, 0xec, 0xd8,
-	0xff, 0xc6, 0x88, 0x81, 0x70, 0x11, 0xe4, 0x42, 0x7f, 0x02, 0x19, 0x33, 0x2c, 0xf5, 0xb5, 0x30,
-	0xa0, 0x9a, 0x70, 0x0d, 0x64, 0xfb, 0x96, 0x6d, 0x7a, 0x85, 0xac, 0x9c, 0x5e, 0x9e, 0x5f, 0x5d,
-	0x9a, 0xa8, 0x18, 0x79, 0x1a, 0xc8, 0x88, 0xd9, 0x63, 0xcd, 0xb2, 0x4d, 0x1c, 0xa2, 0xe1, 0x13,
-	0x00, 0x5c, 0x42, 0x07, 0x96, 0xe7, 0x59, 0x8e, 0x5d, 0x98, 0x61, 0x0e, 0x48, 0x17, 0x39, 0xd0,
-	0x3a, 0x45, 0xe1, 0x04, 0x03, 0xae, 0x81, 0x59, 0xf7, 0x80, 0xba, 0x8e, 0x47, 0x0a, 0xb3, 0x8c,
-	0xbc, 0x78, 0x21, 0x39, 0x84, 0xe0, 0x18, 0x0b, 0x3f, 0x02, 0x80, 0x1c, 0xb9, 0x16, 0x25, 0x5e,
-	0xe0, 0xca, 0xb5, 0xff, 0x74, 0x25, 0x13, 0x38, 0x82, 0x73, 0x11, 0x47, 0xf1, 0xe1, 0x16, 0x00,
-	0x06, 0x25, 0xba, 0x1f, 0xda, 0x9a, 0xbb, 0xaa, 0xad, 0xb9, 0x88, 0xac, 0xf8, 0x41, 0x0b, 0x51,
-	0xf2, 0xf9, 0x01, 0xf1, 0xfc, 0x40, 0x56, 0xc0, 0x64, 0xcd, 0x45, 0x11, 0xd5, 0x2c, 0xfe, 0xc0,
-	0x81, 0xcc, 0x0e, 0xd5, 0xdd, 0xb3, 0xea, 0x73, 0x53, 0xea, 0x27, 0xec, 0xe4, 0x2f, 0x6b, 0xe7,
-	0x64, 0x24, 0xd2, 0xc9, 0x91, 0x58, 0x04, 0xb9, 0x20, 0x4c, 0x5c, 0xc7, 0xe8, 0xc5, 0x2e, 0xf7,
-	0xc9, 0x10, 0x05, 0x6b, 0x28, 0x01, 0x60, 0x58, 0x6e, 0x8f, 0x50, 0x9f, 0x1c, 0x85, 0xdd, 0x9c,
-	0xc7, 0x89, 0x48, 0xf1, 0x57, 0x0e, 0x5c, 0x57, 0x98, 0xec, 0xc8, 0xf6, 0xe9, 0x10, 0x2e, 0x80,
-	0x6b, 0x2c, 0xdd, 0xa4, 0xe6, 0x30, 0x7d, 0xb2, 0x61, 0xf8, 0x2b, 0x35, 0x4c, 0xc2, 0xf0, 0xf4,
-	0x1b, 0x1b, 0x9e, 0xb9, 0xb2, 0xe1, 0xc5, 0xaf, 0x33, 0x60, 0x2e, 0x3c, 0x19, 0x0e, 0xbd, 0x39,
-	0x37, 0x82, 0xeb, 0x20, 0xb6, 0xed, 0x12, 0x63, 0x38, 0x81, 0x4e, 0x46, 0x37, 0x7d, 0xb9, 0xd1,
-	0xfd, 0x1f, 0x8d, 0xe1, 0xdb, 0x60, 0xce, 0x23, 0xfa, 0x3e, 0x31, 0x3b, 0x94, 0xe8, 0x9e, 0x63,
-	0xb3, 0x49, 0xcc, 0xe3, 0x7c, 0x18, 0xc4, 0x2c, 0x16, 0x8c, 0x5a, 0xc2, 0xba, 0xab, 0x8f, 0xda,
-	0xeb, 0x86, 0x16, 0xbc, 0xf9, 0xd0, 0x3e, 0xf8, 0x86, 0x03, 0xf9, 0xe4, 0x7f, 0x02, 0x7c, 0x0c,
-	0x16, 0x6a, 0x68, 0xb7, 0xa3, 0x3c, 0xdd, 0x6c, 0x62, 0x55, 0xdb, 0xaa, 0x77, 0xb6, 0x1b, 0xed,
-	0x16, 0xaa, 0xa8, 0x1f, 0xab, 0xa8, 0x2a, 0xa4, 0xc4, 0xc5, 0xd1, 0x58, 0xbe, 0x97, 0x24, 0x6c,
-	0xdb, 0x9e, 0x4b, 0x0c, 0xeb, 0xb9, 0x45, 0x4c, 0xa8, 0x80, 0xfb, 0x67, 0xb9, 0xf5, 0xa7, 0x35,
-	0x54, 0x7f, 0x7f, 0xfd, 0x83, 0xce, 0xb3, 0xd5, 0xb5, 0xb5, 0x95, 0x0f, 0x05, 0x4e, 0x94, 0x46,
-	0x63, 0x59, 0x4c, 0xf2, 0x63, 0x48, 0x88, 0x10, 0x33, 0x5f, 0x7d, 0x27, 0xa5, 0x1e, 0x8c, 0x39,
-	0x00, 0x5a, 0x49, 0x53, 0xee, 0xb6, 0x10, 0xae, 0xab, 0xed, 0xb6, 0xda, 0x6c, 0x4c, 0x15, 0xb4,
-	0x30, 0x1a, 0xcb, 0x77, 0x26, 0xd8, 0x64, 0x39, 0xef, 0x80, 0x1b, 0x09, 0x1a, 0x46, 0x4a, 0x55,
-	0xe0, 0x44, 0x38, 0x1a, 0xcb, 0xf3, 0x09, 0xf3, 0x89, 0x6e, 0xc2, 0x77, 0x81, 0x90, 0x00, 0xee,
-	0x60, 0x55, 0x43, 0x02, 0x2f, 0xde, 0x1a, 0x8d, 0xe5, 0x1b, 0x13, 0xe4, 0x0e, 0xb5, 0x7c, 0x12,
-	0xd5, 0xf7, 0x0b, 0x0f, 0x66, 0xa3, 0x1e, 0x80, 0x65, 0x70, 0xab, 0xb5, 0x8d, 0x5b, 0xcd, 0x36,
-	0x9a, 0xaa, 0xec, 0xee, 0x68, 0x2c, 0xc3, 0x08, 0x95, 0x2c, 0xeb, 0x21, 0xb8, 0x19, 0x13, 0x34,
-	0x8c, 0x14, 0xad, 0x8e, 0x1a, 0x9a, 0xc0, 0x89, 0xb7, 0x47, 0x63, 0x59, 0x88, 0xe0, 0x5a, 0xe0,
-	0xcf, 0x80, 0xd8, 0x7e, 0x12, 0x8c, 0xea, 0x08, 0x6f, 0xa2, 0x46, 0x65, 0x57, 0xe0, 0xcf, 0x80,
-	0xd1, 0x80, 0xd0, 0x2e, 0xb1, 0x8d, 0x21, 0x3b, 0x47, 0x04, 0xc6, 0xa8, 0x8d, 0x14, 0x5c, 0xd9,
-	0x12, 0xd2, 0xd1, 0x39, 0xa2, 0x8e, 0x25, 0x1e, 0xd1, 0xa9, 0xd1, 0x63, 0xda, 0x44, 0xd0, 0x96,
-	0xb2, 0xcb, 0x4a, 0xc8, 0x44, 0xda, 0x84, 0xc8, 0x96, 0x3e, 0x64, 0x05, 0x3c, 0x02, 0x30, 0x06,
-	0x36, 0x5b, 0x08, 0x2b, 0x9a, 0xda, 0x6c, 0xb4, 0x85, 0xac, 0x78, 0x67, 0x34, 0x96, 0x6f, 0x46,
-	0xd8, 0xa6, 0x4b, 0xa8, 0x1e, 0x5c, 0x68, 0x3c, 0xb8, 0x0e, 0xee, 0x4d, 0xf6, 0xd5, 0x54, 0xd4,
-	0xd0, 0x3a, 0x18, 0x7d, 0xb2, 0x8d, 0xda, 0x9a, 0x30, 0x13, 0x79, 0x15, 0xef, 0xef, 0x5b, 0xc4,
-	0xf6, 0xa3, 0x6f, 0x50, 0xa4, 0xeb, 0xb7, 0x3c, 0x10, 0x30, 0x39, 0x74, 0x0c, 0xb6, 0x5b, 0x34,
-	0x36, 0x1b, 0xe0, 0x3e, 0x46, 0x9f, 0x36, 0x2b, 0x2c, 0x75, 0x60, 0x63, 0xfb, 0x5c, 0x13, 0x2c,
-	0x8d, 0xc6, 0xf2, 0xe2, 0x34, 0x31, 0xa9, 0xf9, 0x63, 0xb0, 0x70, 0x7e, 0x8f, 0x20, 0x52, 0x43,
-	0x41, 0x53, 0xb0, 0xae, 0x9e, 0xe6, 0x07, 0xeb, 0xfe, 0xeb, 0xb8, 0xe8, 0x59, 0x4b, 0xc5, 0xa8,
-	0x2a, 0xf0, 0x17, 0x73, 0x11, 0x1b, 0x55, 0x13, 0xaa, 0xe0, 0xad, 0x8b, 0xf2, 0x56, 0x9a, 0xb8,
-	0xda, 0xc1, 0xa8, 0xaa, 0x54, 0x34, 0x54, 0x15, 0xd2, 0x62, 0x71, 0x34, 0x96, 0xa5, 0xf3, 0xf9,
-	0x83, 0x8f, 0x1b, 0x26, 0xa6, 0x6e, 0xf8, 0xc4, 0x0c, 0x15, 0xda, 0x40, 0x2f, 0x8f, 0x25, 0xee,
-	0xd5, 0xb1, 0xc4, 0xfd, 0x79, 0x2c, 0x71, 0x2f, 0x4e, 0xa4, 0xd4, 0xab, 0x13, 0x29, 0xf5, 0xdb,
-	0x89, 0x94, 0xfa, 0xec, 0x61, 0xd7, 0xf2, 0x7b, 0x07, 0x7b, 0x25, 0xc3, 0x19, 0x94, 0x4f, 0xaf,
-	0xa1, 0xa7, 0x0f, 0x47, 0xf1, 0x55, 0x99, 0xdd, 0x46, 0xf7, 0x66, 0xd8, 0x47, 0xe2, 0xbd, 0x7f,
-	0x02, 0x00, 0x00, 0xff, 0xff, 0xdb, 0x1e, 0x9e, 0xc2, 0x4a, 0x0b, 0x00, 0x00,
+	// 1674 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xdc, 0x58, 0xcf, 0x6f, 0x23, 0x49,
+	0x15, 0x4e, 0xfb, 0x47, 0x12, 0xbf, 0x38, 0x99, 0x9e, 0x9e, 0x99, 0x5d, 0xc7, 0xd9, 0x71, 0x7a,
+	0xbd, 0x07, 0xc2, 0xac, 0xd6, 0xd6, 0x04, 0xcd, 0x00, 0x0b, 0x5a, 0xe8, 0x38, 0x35, 0x49, 0x93,
+	0xc4, 0x36, 0xe5, 0x0e, 0xb3, 0xc3, 0xc5, 0xea, 0x74, 0xd7, 0xd8, 0xad, 0xd8, 0xdd, 0x4d, 0x77,
+	0x67, 0x18, 0x4b, 0x5c, 0x91, 0x90, 0xb9, 0xac, 0xc4, 0x81, 0x93, 0xc5, 0x81, 0x0b, 0x12, 0x17,
+	0x0e, 0xfc, 0x07, 0x5c, 0x46, 0xe2, 0xb2, 0x42, 0x42, 0x70, 0x02, 0x34, 0x73, 0xe0, 0x08, 0x7f,
+	0x02, 0xaa, 0xaa, 0x6e, 0xbb, 0x62, 0x3b, 0x93, 0x78, 0xc4, 0x69, 0x2f, 0x91, 0xeb, 0xf9, 0xfb,
+	0xaa, 0x5f, 0x7d, 0xdf, 0x7b, 0xaf, 0x2b, 0x86, 0x52, 0x9f, 0xd8, 0x56, 0xd7, 0x74, 0xdc, 0xaa,
+	0x69, 0x59, 0x24, 0x0c, 0xab, 0x2f, 0x1e, 0x56, 0xa3, 0x81, 0x4f, 0xc2, 0x8a, 0x1f, 0x78, 0x91,
+	0xa7, 0x28, 0xc9, 0xf7, 0x15, 0xfe, 0x7d, 0xe5, 0xc5, 0xc3, 0xe2, 0x6d, 0xb3, 0xef, 0xb8, 0x5e,
+	0x95, 0xfd, 0xe5, 0xb0, 0xe2, 0xa6, 0xe5, 0x85, 0x7d, 0x2f, 0x6c, 0xb3, 0x55, 0x95, 0x2f, 0xe2,
+	0xaf, 0xee, 0x76, 0xbc, 0x8e, 0xc7, 0xe3, 0xf4, 0x53, 0x1c, 0xdd, 0xee, 0x78, 0x5e, 0xa7, 0x47,
+	0xaa, 0x6c, 0x75, 0x76, 0xf1, 0xbc, 0x1a, 0x39, 0x7d, 0x12, 0x46, 0x66, 0xdf, 0x4f, 0x00, 0xe3,
+	0xc4, 0x02, 0x62, 0x79, 0x81, 0x3d, 0x9d, 0x59, 0xf9, 0xe7, 0x29, 0x58, 0x47, 0xae, 0x15, 0x0c,
+	0xfc, 0xc8, 0xf1, 0xdc, 0x23, 0x32, 0x50, 0x2a, 0x90, 0xf5, 0x7e, 0xea, 0x92, 0xa0, 0x20, 0xa9,
+	0xd2, 0x4e, 0x6e, 0xaf, 0xf0, 0x97, 0x3f, 0x7e, 0x72, 0x37, 0x4e, 0x45, 0xb3, 0xed, 0x80, 0x84,
+	0x61, 0x2b, 0x0a, 0x1c, 0xb7, 0x83, 0x39, 0x4c, 0xb9, 0x07, 0xcb, 0xe7, 0x64, 0xd0, 0x76, 0xec,
+	0x42, 0x8a, 0x12, 0x70, 0xf6, 0x9c, 0x0c, 0x74, 0x5b, 0xf9, 0x0c, 0x72, 0x66, 0xaf, 0xe3, 0x05,
+	0x4e, 0xd4, 0xed, 0x17, 0xd2, 0xaa, 0xb4, 0xb3, 0xb1, 0xab, 0x56, 0x66, 0x65, 0xa8, 0x1c, 0x91,
+	0x81, 0x96, 0xe0, 0xf0, 0x84, 0xa2, 0xdc, 0x07, 0xf0, 0x2f, 0xce, 0x7a, 0x8e, 0xd5, 0x3e, 0x27,
+	0x83, 0x42, 0x46, 0x95, 0x76, 0xf2, 0x38, 0xc7, 0x23, 0x34, 0xcb, 0x3a, 0xac, 0x07, 0xa4, 0xe3,
+	0x84, 0x11, 0x09, 0x88, 0xdd, 0x36, 0xa3, 0x42, 0x56, 0x95, 0x76, 0xd6, 0x76, 0x8b, 0x15, 0xae,
+	0x48, 0x25, 0x51, 0xa4, 0x62, 0x24, 0x8a, 0xec, 0xad, 0xbf, 0xfa, 0xc7, 0xf6, 0xd2, 0x17, 0xff,
+	0xdc, 0x96, 0x7e, 0xf7, 0xef, 0x3f, 0x3c, 0x90, 0x70, 0x7e, 0xc2, 0xd7, 0xa2, 0xf2, 0x7f, 0xd3,
+	0x90, 0x3d, 0x08, 0x4c, 0x37, 0x52, 0x36, 0x20, 0xe5, 0xd8, 0xec, 0xf0, 0x19, 0x9c, 0x72, 0xec,
+	0x89, 0x1e, 0xa9, 0x9b, 0xe9, 0xb1, 0x0b, 0x2b, 0x1d, 0xba, 0x11, 0x21, 0xec, 0xd8, 0x6f, 0x63,
+	0x24, 0x40, 0x65, 0x0b, 0x72, 0xdc, 0x1f, 0x2a, 0x63, 0x86, 0x3d, 0x7a, 0x95, 0x07, 0x74, 0x5b,
+	0x79, 0x04, 0xd9, 0x73, 0xc7, 0xb5, 0xc3, 0x42, 0x56, 0x4d, 0xef, 0x6c, 0xec, 0x6e, 0x4f, 0x54,
+	0x8c, 0x3d, 0xa5, 0x32, 0x62, 0xf6, 0xf1, 0xc8, 0x71, 0x6d, 0xcc, 0xd1, 0xca, 0x67, 0x00, 0x3e,
+	0x09, 0xfa, 0x4e, 0x18, 0x3a, 0x9e, 0x5b, 0x58, 0x66, 0x0e, 0x94, 0xe6, 0x39, 0xd0, 0x1c, 0xa3,
+	0xb0, 0xc0, 0x50, 0x1e, 0xc1, 0x8a, 0x7f, 0x11, 0xf8, 0x5e, 0x48, 0x0a, 0x2b, 0x8c, 0xbc, 0x35,
+	0x97, 0xcc, 0x21, 0x38, 0xc1, 0x2a, 0xdf, 0x03, 0x20, 0x2f, 0x7d, 0x27, 0x20, 0x21, 0x75, 0x65,
+	0xf5, 0x5a, 0x57, 0x32, 0xd4, 0x11, 0x9c, 0x8b, 0x39, 0x5a, 0xa4, 0x1c, 0x02, 0x58, 0x01, 0x31,
+	0x23, 0x6e, 0x6b, 0x6e, 0x51, 0x5b, 0x73, 0x31, 0x59, 0x8b, 0x68, 0x09, 0x05, 0xe4, 0x27, 0x17,
+	0x24, 0x8c, 0xa8, 0xac, 0xc0, 0x64, 0xcd, 0xc5, 0x11, 0xdd, 0x2e, 0xff, 0x5e, 0x82, 0xcc, 0xd3,
+	0xc0, 0xf4, 0x2f, 0xab, 0x2f, 0x4d, 0xa9, 0x2f, 0xd8, 0x99, 0xba, 0xa9, 0x9d, 0x93, 0x96, 0x48,
+	0x8b, 0x2d, 0xb1, 0x05, 0x39, 0x1a, 0x26, 0xbe, 0x67, 0x75, 0x13, 0x97, 0xcf, 0xc9, 0x00, 0xd1,
+	0xb5, 0x52, 0x02, 0xb0, 0x1c, 0xbf, 0x4b, 0x82, 0x88, 0xbc, 0xe4, 0xd5, 0x9c, 0xc7, 0x42, 0xa4,
+	0xfc, 0x37, 0x09, 0xd6, 0x34, 0x26, 0x3b, 0x72, 0xa3, 0x60, 0xa0, 0x6c, 0xc2, 0x2a, 0x7b, 0xdc,
+	0x24, 0x67, 0xfe, 0x78, 0xb1, 0x60, 0x52, 0x0b, 0x15, 0x8c, 0x60, 0x78, 0xfa, 0x9d, 0x0d, 0xcf,
+	0x2c, 0x6c, 0x78, 0xf9, 0x97, 0x19, 0x58, 0xe7, 0x27, 0xc3, 0xdc, 0x9b, 0x99, 0x16, 0x7c, 0x0c,
+	0x89, 0x6d, 0x37, 0x68, 0xc3, 0x09, 0x74, 0xd2, 0xba, 0xe9, 0x9b, 0xb5, 0xee, 0x57, 0xa8, 0x0d,
+	0x3f, 0x82, 0xf5, 0x90, 0x98, 0x3d, 0x62, 0xb7, 0x03, 0x62, 0x86, 0x9e, 0xcb, 0x3a, 0x31, 0x8f,
+	0xf3, 0x3c, 0x88, 0x59, 0x8c, 0xb6, 0x9a, 0x60, 0xdd, 0xe2, 0xad, 0x76, 0x55, 0xd3, 0xc2, 0xbb,
+	0x37, 0x6d, 0xf9, 0x67, 0xb0, 0xd6, 0x62, 0x39, 0xb6, 0xba, 0x66, 0x40, 0xa8, 0xf5, 0xd6, 0x45,
+	0x18, 0x79, 0xb6, 0x63, 0xba, 0xd7, 0xbe, 0x91, 0x26, 0xd0, 0xab, 0xde, 0x4a, 0x97, 0xbb, 0x2c,
+	0x3d, 0xd3, 0x65, 0xff, 0x49, 0xc1, 0x2d, 0xd4, 0x27, 0x41, 0x87, 0xb8, 0xd6, 0xa0, 0xe9, 0xf5,
+	0x1c, 0x6b, 0x40, 0x27, 0x80, 0x6f, 0x46, 0x0e, 0x71, 0xa3, 0x6b, 0x13, 0x48, 0x80, 0xca, 0x07,
+	0x90, 0x8b, 0xba, 0x01, 0x09, 0xbb, 0x5e, 0x8f, 0x67, 0xb0, 0x8e, 0x27, 0x01, 0x65, 0x0f, 0x96,
+	0x43, 0x7a, 0xba, 0xb0, 0x90, 0x56, 0xd3, 0x3b, 0x6b, 0x62, 0x2d, 0x4d, 0x2c, 0x15, 0x54, 0xd8,
+	0xcb, 0x51, 0xb9, 0xb8, 0x54, 0x31, 0x53, 0x38, 0x60, 0x46, 0x3c, 0xa0, 0x0a, 0x6b, 0x96, 0xd7,
+	0xef, 0x3b, 0x51, 0x9f, 0xb8, 0x11, 0xaf, 0xd5, 0x3c, 0x16, 0x43, 0x4a, 0x0d, 0x64, 0x92, 0x9c,
+	0x90, 0x16, 0x87, 0x4d, 0x02, 0x56, 0x96, 0x6f, 0x3b, 0xd7, 0xad, 0x31, 0x03, 0x33, 0x02, 0xf5,
+	0xfb, 0xc2, 0xb7, 0x13, 0xbf, 0x57, 0x16, 0xf6, 0x3b, 0x26, 0x6b, 0x51, 0xf9, 0x95, 0x04, 0x79,
+	0x76, 0x48, 0x4c, 0x7a, 0xc4, 0x0c, 0xdf, 0xdd, 0xf1, 0xbb, 0x90, 0x75, 0x5c, 0x9b, 0xbc, 0x8c,
+	0xe5, 0xe6, 0x8b, 0xeb, 0x0c, 0x57, 0x7e, 0x00, 0x6b, 0x01, 0x7f, 0xb0, 0x7d, 0xb3, 0xf1, 0x35,
+	0x75, 0x12, 0x48, 0xd8, 0x5a, 0x54, 0xfe, 0x75, 0x56, 0x28, 0x1e, 0x3e, 0xd1, 0x66, 0x46, 0xd9,
+	0x77, 0x21, 0xef, 0x07, 0xa6, 0x15, 0x39, 0xf4, 0xba, 0x75, 0x83, 0x69, 0x76, 0x09, 0x4d, 0xd9,
+	0x5e, 0xd0, 0x31, 0x5d, 0x27, 0x34, 0x69, 0xe4, 0xda, 0xb9, 0x76, 0x09, 0x2d, 0x16, 0x72, 0xe6,
+	0xa6, 0x85, 0x7c, 0x69, 0x24, 0x66, 0xaf, 0x1a, 0x89, 0xcb, 0x0b, 0x8d, 0xc4, 0xef, 0xc0, 0x72,
+	0x3c, 0x94, 0xf8, 0x44, 0xfb, 0x68, 0x5e, 0xf9, 0x23, 0xa1, 0xe2, 0x42, 0xcf, 0xc5, 0x31, 0x45,
+	0x79, 0x02, 0x39, 0xcf, 0x27, 0x2e, 0xb7, 0x6b, 0x75, 0x51, 0xbb, 0x56, 0x39, 0x97, 0x4f, 0xac,
+	0xff, 0xd3, 0xec, 0xab, 0xc0, 0x1d, 0xd1, 0xa4, 0x76, 0xdc, 0x96, 0xc0, 0xda, 0xf2, 0xb6, 0xf8,
+	0xd5, 0x11, 0x6b, 0xd1, 0x1d, 0xb1, 0x01, 0x63, 0xf0, 0x1a, 0x03, 0x6f, 0x8c, 0xe3, 0x1c, 0x79,
+	0x00, 0xab, 0x71, 0x79, 0x85, 0x85, 0x3c, 0x9b, 0x14, 0x73, 0xaf, 0xd0, 0x62, 0xfb, 0x88, 0xa3,
+	0x62, 0x4c, 0x2e, 0xff, 0x59, 0x82, 0x8d, 0xb1, 0xa0, 0xfc, 0xfe, 0xb0, 0x05, 0x39, 0xbe, 0x83,
+	0x70, 0xe9, 0xe1, 0x01, 0x7e, 0x53, 0x99, 0xb8, 0x9e, 0xba, 0xca, 0xf5, 0xf4, 0x42, 0xae, 0x1f,
+	0x2e, 0x78, 0x4f, 0xb8, 0x52, 0xf0, 0x07, 0xbf, 0x92, 0x20, 0x2f, 0xfe, 0xdb, 0xa0, 0x7c, 0x0a,
+	0x9b, 0x47, 0xe8, 0x59, 0x5b, 0x3b, 0x3e, 0x68, 0x60, 0xdd, 0x38, 0x3c, 0x69, 0x9f, 0xd6, 0x5b,
+	0x4d, 0x54, 0xd3, 0x9f, 0xe8, 0x68, 0x5f, 0x5e, 0x2a, 0x6e, 0x0d, 0x47, 0xea, 0xfb, 0x22, 0xe1,
+	0xd4, 0x0d, 0x7d, 0x62, 0x39, 0xcf, 0x1d, 0x62, 0x2b, 0x1a, 0xdc, 0xbf, 0xcc, 0x3d, 0x39, 0x3e,
+	0x42, 0x27, 0xdf, 0x7c, 0xfc, 0xad, 0xf6, 0xe7, 0xbb, 0x8f, 0x1e, 0x3d, 0xfc, 0xb6, 0x2c, 0x15,
+	0x4b, 0xc3, 0x91, 0x5a, 0x14, 0xf9, 0x09, 0x84, 0x23, 0x8a, 0x99, 0x5f, 0xfc, 0xb6, 0xb4, 0xf4,
+	0x60, 0x24, 0x01, 0x34, 0xc5, 0xf7, 0xf6, 0x7b, 0x4d, 0x84, 0x4f, 0xf4, 0x56, 0x4b, 0x6f, 0xd4,
+	0xa7, 0x12, 0xda, 0x1c, 0x8e, 0xd4, 0x7b, 0x13, 0xac, 0x98, 0xce, 0xd7, 0xe0, 0x96, 0x40, 0xc3,
+	0x48, 0xdb, 0x97, 0xa5, 0xa2, 0x32, 0x1c, 0xa9, 0x1b, 0xc2, 0xfd, 0x80, 0x98, 0xb6, 0xf2, 0x75,
+	0x90, 0x05, 0xe0, 0x53, 0xac, 0x1b, 0x48, 0x4e, 0x15, 0xef, 0x0c, 0x47, 0xea, 0xad, 0x09, 0xf2,
+	0x69, 0xe0, 0x44, 0x24, 0xce, 0xef, 0xaf, 0x29, 0x58, 0x89, 0xaf, 0x09, 0x4a, 0x15, 0xee, 0x34,
+	0x4f, 0x71, 0xb3, 0xd1, 0x42, 0x53, 0x99, 0xbd, 0x37, 0x1c, 0xa9, 0x4a, 0x8c, 0x12, 0xd3, 0xfa,
+	0x18, 0x6e, 0x27, 0x04, 0x03, 0x23, 0xcd, 0x38, 0x41, 0x75, 0x43, 0x96, 0x8a, 0x77, 0x87, 0x23,
+	0x55, 0x8e, 0xe1, 0x06, 0x7d, 0x85, 0xd3, 0x57, 0x8c, 0x08, 0x46, 0x27, 0x08, 0x1f, 0xa0, 0x7a,
+	0xed, 0x99, 0x9c, 0xba, 0x04, 0x1e, 0x17, 0x23, 0x3b, 0x47, 0x0c, 0xc6, 0xa8, 0x85, 0x34, 0x5c,
+	0x3b, 0x94, 0xd3, 0xf1, 0x39, 0xe2, 0x4b, 0x0d, 0x09, 0x89, 0x19, 0x58, 0x5d, 0xa6, 0x4d, 0x0c,
+	0x6d, 0x6a, 0xcf, 0x58, 0x0a, 0x99, 0x58, 0x1b, 0x8e, 0x6c, 0x9a, 0x03, 0x96, 0xc0, 0x27, 0xa0,
+	0x24, 0xc0, 0x46, 0x13, 0x61, 0xcd, 0xd0, 0x1b, 0xf5, 0x96, 0x9c, 0x2d, 0xde, 0x1b, 0x8e, 0xd4,
+	0xdb, 0x31, 0xb6, 0xe1, 0x93, 0x80, 0x8d, 0xc5, 0x50, 0x79, 0x0c, 0xef, 0x4f, 0xf6, 0x35, 0x74,
+	0x54, 0x37, 0xda, 0x18, 0xfd, 0xf0, 0x14, 0xb5, 0x0c, 0x79, 0x39, 0xf6, 0x2a, 0xd9, 0x9f, 0x0d,
+	0xc5, 0xf8, 0x9a, 0x1a, 0xeb, 0xfa, 0x9b, 0x14, 0xc8, 0x98, 0xbc, 0xf0, 0x2c, 0xb6, 0x5b, 0x7c,
+	0xb3, 0xda, 0x83, 0xfb, 0x18, 0xfd, 0xa8, 0x51, 0x63, 0x8f, 0xa6, 0x36, 0xb6, 0x66, 0x8a, 0x60,
+	0x7b, 0x38, 0x52, 0xb7, 0xa6, 0x89, 0xa2, 0xe6, 0x9f, 0xc2, 0xe6, 0xec, 0x1e, 0x34, 0x72, 0x84,
+	0x68, 0x51, 0xb0, 0xaa, 0x9e, 0xe6, 0xd3, 0xf5, 0xf9, 0x55, 0x5c, 0xf4, 0x79, 0x53, 0xc7, 0x68,
+	0x5f, 0x4e, 0xcd, 0xe7, 0x22, 0xd6, 0x60, 0xb6, 0xa2, 0xc3, 0x87, 0xf3, 0x9e, 0x5b, 0x6b, 0xe0,
+	0xfd, 0x36, 0x46, 0xfb, 0x5a, 0xcd, 0x40, 0xfb, 0x72, 0xba, 0x58, 0x1e, 0x8e, 0xd4, 0xd2, 0xec,
+	0xf3, 0x69, 0xdb, 0x63, 0x62, 0x9b, 0x56, 0x44, 0xec, 0x58, 0xa1, 0x3f, 0x89, 0x97, 0xaa, 0x58,
+	0xa0, 0xef, 0xc3, 0x07, 0xe3, 0xda, 0x98, 0xaf, 0x0f, 0xeb, 0xba, 0x29, 0x9a, 0x28, 0x0f, 0x86,
+	0x07, 0x33, 0x3b, 0x24, 0xf6, 0x9d, 0xd6, 0xb5, 0xbd, 0x63, 0xd4, 0x36, 0x1a, 0xed, 0x5a, 0xa3,
+	0xde, 0xe2, 0xb5, 0xca, 0xf2, 0x9d, 0xd9, 0xcf, 0x3c, 0xeb, 0x11, 0xc3, 0xab, 0x79, 0x6e, 0x48,
+	0x0b, 0x47, 0x87, 0x0f, 0x67, 0xf6, 0x3c, 0xd6, 0x9f, 0xa0, 0xb6, 0x71, 0x48, 0xab, 0x1e, 0xd5,
+	0xf5, 0xfa, 0x81, 0x9c, 0x9a, 0xbb, 0xd5, 0xb1, 0xf3, 0x9c, 0x18, 0x5d, 0x76, 0x8d, 0x75, 0x1d,
+	0xb7, 0x33, 0x77, 0xab, 0x53, 0xba, 0x34, 0x84, 0x0e, 0x4a, 0xcf, 0xcf, 0x8a, 0x2e, 0xa2, 0x71,
+	0x3f, 0x71, 0x15, 0xf7, 0xd0, 0xab, 0xd7, 0x25, 0xe9, 0xcb, 0xd7, 0x25, 0xe9, 0x5f, 0xaf, 0x4b,
+	0xd2, 0x17, 0x6f, 0x4a, 0x4b, 0x5f, 0xbe, 0x29, 0x2d, 0xfd, 0xfd, 0x4d, 0x69, 0xe9, 0xc7, 0x1f,
+	0x77, 0x9c, 0xa8, 0x7b, 0x71, 0x56, 0xb1, 0xbc, 0x7e, 0x75, 0xfc, 0x7b, 0xcf, 0xf8, 0xc3, 0xcb,
+	0xe4, 0x37, 0x29, 0xf6, 0xb3, 0xcf, 0xd9, 0x32, 0x1b, 0xb5, 0xdf, 0xf8, 0x5f, 0x00, 0x00, 0x00,
+	0xff, 0xff, 0x6f, 0x9f, 0x4a, 0x61, 0xb3, 0x12, 0x00, 0x00,
 }
 
 func (m *EncryptionKey) Marshal() (dAtA []byte, err error) {
@@ -1149,6 +1695,360 @@ func (m *AccessRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *SealedShare) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *SealedShare) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *SealedShare) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Ciphertext) > 0 {
+		i -= len(m.Ciphertext)
+		copy(dAtA[i:], m.Ciphertext)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Ciphertext)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.KeyId) > 0 {
+		i -= len(m.KeyId)
+		copy(dAtA[i:], m.KeyId)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.KeyId)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Custodian) > 0 {
+		i -= len(m.Custodian)
+		copy(dAtA[i:], m.Custodian)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Custodian)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EmergencyPolicy) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EmergencyPolicy) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EmergencyPolicy) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n13, err13 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.UpdatedAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.UpdatedAt):])
+	if err13 != nil {
+		return 0, err13
+	}
+	i -= n13
+	i = encodeVarintTypes(dAtA, i, uint64(n13))
+	i--
+	dAtA[i] = 0x3a
+	if len(m.EmergencyReader) > 0 {
+		i -= len(m.EmergencyReader)
+		copy(dAtA[i:], m.EmergencyReader)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.EmergencyReader)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if len(m.Commitments) > 0 {
+		for iNdEx := len(m.Commitments) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Commitments[iNdEx])
+			copy(dAtA[i:], m.Commitments[iNdEx])
+			i = encodeVarintTypes(dAtA, i, uint64(len(m.Commitments[iNdEx])))
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.KeyId) > 0 {
+		i -= len(m.KeyId)
+		copy(dAtA[i:], m.KeyId)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.KeyId)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Shares) > 0 {
+		for iNdEx := len(m.Shares) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Shares[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTypes(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if m.Threshold != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Threshold))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Patient) > 0 {
+		i -= len(m.Patient)
+		copy(dAtA[i:], m.Patient)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Patient)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *ShareRelease) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ShareRelease) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ShareRelease) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n14, err14 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.ReleasedAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ReleasedAt):])
+	if err14 != nil {
+		return 0, err14
+	}
+	i -= n14
+	i = encodeVarintTypes(dAtA, i, uint64(n14))
+	i--
+	dAtA[i] = 0x22
+	if len(m.Ciphertext) > 0 {
+		i -= len(m.Ciphertext)
+		copy(dAtA[i:], m.Ciphertext)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Ciphertext)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Index != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Index))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Custodian) > 0 {
+		i -= len(m.Custodian)
+		copy(dAtA[i:], m.Custodian)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Custodian)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EmergencyAccess) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EmergencyAccess) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EmergencyAccess) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Releases) > 0 {
+		for iNdEx := len(m.Releases) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Releases[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTypes(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x62
+		}
+	}
+	if len(m.EmergencyKeyId) > 0 {
+		i -= len(m.EmergencyKeyId)
+		copy(dAtA[i:], m.EmergencyKeyId)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.EmergencyKeyId)))
+		i--
+		dAtA[i] = 0x5a
+	}
+	if len(m.PractitionerKeyId) > 0 {
+		i -= len(m.PractitionerKeyId)
+		copy(dAtA[i:], m.PractitionerKeyId)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.PractitionerKeyId)))
+		i--
+		dAtA[i] = 0x52
+	}
+	n15, err15 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.ExpiresAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ExpiresAt):])
+	if err15 != nil {
+		return 0, err15
+	}
+	i -= n15
+	i = encodeVarintTypes(dAtA, i, uint64(n15))
+	i--
+	dAtA[i] = 0x4a
+	n16, err16 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.OpenedAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.OpenedAt):])
+	if err16 != nil {
+		return 0, err16
+	}
+	i -= n16
+	i = encodeVarintTypes(dAtA, i, uint64(n16))
+	i--
+	dAtA[i] = 0x42
+	if m.Reason != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Reason))
+		i--
+		dAtA[i] = 0x38
+	}
+	if len(m.Kinds) > 0 {
+		dAtA18 := make([]byte, len(m.Kinds)*10)
+		var j17 int
+		for _, num := range m.Kinds {
+			for num >= 1<<7 {
+				dAtA18[j17] = uint8(uint64(num)&0x7f | 0x80)
+				num >>= 7
+				j17++
+			}
+			dAtA18[j17] = uint8(num)
+			j17++
+		}
+		i -= j17
+		copy(dAtA[i:], dAtA18[:j17])
+		i = encodeVarintTypes(dAtA, i, uint64(j17))
+		i--
+		dAtA[i] = 0x32
+	}
+	if m.RecordId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.RecordId))
+		i--
+		dAtA[i] = 0x28
+	}
+	if len(m.Patient) > 0 {
+		i -= len(m.Patient)
+		copy(dAtA[i:], m.Patient)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Patient)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Organisation) > 0 {
+		i -= len(m.Organisation)
+		copy(dAtA[i:], m.Organisation)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Organisation)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Practitioner) > 0 {
+		i -= len(m.Practitioner)
+		copy(dAtA[i:], m.Practitioner)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Practitioner)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Id != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EmergencyEntry) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EmergencyEntry) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EmergencyEntry) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n19, err19 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.ExpiresAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ExpiresAt):])
+	if err19 != nil {
+		return 0, err19
+	}
+	i -= n19
+	i = encodeVarintTypes(dAtA, i, uint64(n19))
+	i--
+	dAtA[i] = 0x22
+	if len(m.Kinds) > 0 {
+		dAtA21 := make([]byte, len(m.Kinds)*10)
+		var j20 int
+		for _, num := range m.Kinds {
+			for num >= 1<<7 {
+				dAtA21[j20] = uint8(uint64(num)&0x7f | 0x80)
+				num >>= 7
+				j20++
+			}
+			dAtA21[j20] = uint8(num)
+			j20++
+		}
+		i -= j20
+		copy(dAtA[i:], dAtA21[:j20])
+		i = encodeVarintTypes(dAtA, i, uint64(j20))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.RecordId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.RecordId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.AccessId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.AccessId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTypes(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTypes(v)
 	base := offset
@@ -1324,6 +2224,166 @@ func (m *AccessRequest) Size() (n int) {
 	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ExpiresAt)
 	n += 1 + l + sovTypes(uint64(l))
 	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.CreatedAt)
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *SealedShare) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Custodian)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.KeyId)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Ciphertext)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	return n
+}
+
+func (m *EmergencyPolicy) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Patient)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Threshold != 0 {
+		n += 1 + sovTypes(uint64(m.Threshold))
+	}
+	if len(m.Shares) > 0 {
+		for _, e := range m.Shares {
+			l = e.Size()
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	l = len(m.KeyId)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if len(m.Commitments) > 0 {
+		for _, b := range m.Commitments {
+			l = len(b)
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	l = len(m.EmergencyReader)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.UpdatedAt)
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *ShareRelease) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Custodian)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Index != 0 {
+		n += 1 + sovTypes(uint64(m.Index))
+	}
+	l = len(m.Ciphertext)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ReleasedAt)
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *EmergencyAccess) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Id != 0 {
+		n += 1 + sovTypes(uint64(m.Id))
+	}
+	l = len(m.Practitioner)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Organisation)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Patient)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.RecordId != 0 {
+		n += 1 + sovTypes(uint64(m.RecordId))
+	}
+	if len(m.Kinds) > 0 {
+		l = 0
+		for _, e := range m.Kinds {
+			l += sovTypes(uint64(e))
+		}
+		n += 1 + sovTypes(uint64(l)) + l
+	}
+	if m.Reason != 0 {
+		n += 1 + sovTypes(uint64(m.Reason))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.OpenedAt)
+	n += 1 + l + sovTypes(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ExpiresAt)
+	n += 1 + l + sovTypes(uint64(l))
+	l = len(m.PractitionerKeyId)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.EmergencyKeyId)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if len(m.Releases) > 0 {
+		for _, e := range m.Releases {
+			l = e.Size()
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *EmergencyEntry) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.AccessId != 0 {
+		n += 1 + sovTypes(uint64(m.AccessId))
+	}
+	if m.RecordId != 0 {
+		n += 1 + sovTypes(uint64(m.RecordId))
+	}
+	if len(m.Kinds) > 0 {
+		l = 0
+		for _, e := range m.Kinds {
+			l += sovTypes(uint64(e))
+		}
+		n += 1 + sovTypes(uint64(l)) + l
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ExpiresAt)
 	n += 1 + l + sovTypes(uint64(l))
 	return n
 }
@@ -2595,6 +3655,1212 @@ func (m *AccessRequest) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.CreatedAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *SealedShare) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: SealedShare: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: SealedShare: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Custodian", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Custodian = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field KeyId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.KeyId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Ciphertext", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Ciphertext = append(m.Ciphertext[:0], dAtA[iNdEx:postIndex]...)
+			if m.Ciphertext == nil {
+				m.Ciphertext = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EmergencyPolicy) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EmergencyPolicy: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EmergencyPolicy: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Patient", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Patient = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Threshold", wireType)
+			}
+			m.Threshold = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Threshold |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Shares", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Shares = append(m.Shares, SealedShare{})
+			if err := m.Shares[len(m.Shares)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field KeyId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.KeyId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Commitments", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Commitments = append(m.Commitments, make([]byte, postIndex-iNdEx))
+			copy(m.Commitments[len(m.Commitments)-1], dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EmergencyReader", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.EmergencyReader = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UpdatedAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.UpdatedAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ShareRelease) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ShareRelease: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ShareRelease: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Custodian", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Custodian = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Index", wireType)
+			}
+			m.Index = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Index |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Ciphertext", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Ciphertext = append(m.Ciphertext[:0], dAtA[iNdEx:postIndex]...)
+			if m.Ciphertext == nil {
+				m.Ciphertext = []byte{}
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReleasedAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.ReleasedAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EmergencyAccess) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EmergencyAccess: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EmergencyAccess: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			m.Id = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Id |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Practitioner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Practitioner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Organisation", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Organisation = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Patient", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Patient = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecordId", wireType)
+			}
+			m.RecordId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RecordId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType == 0 {
+				var v types.RecordKind
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowTypes
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= types.RecordKind(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				m.Kinds = append(m.Kinds, v)
+			} else if wireType == 2 {
+				var packedLen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowTypes
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					packedLen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if packedLen < 0 {
+					return ErrInvalidLengthTypes
+				}
+				postIndex := iNdEx + packedLen
+				if postIndex < 0 {
+					return ErrInvalidLengthTypes
+				}
+				if postIndex > l {
+					return io.ErrUnexpectedEOF
+				}
+				var elementCount int
+				if elementCount != 0 && len(m.Kinds) == 0 {
+					m.Kinds = make([]types.RecordKind, 0, elementCount)
+				}
+				for iNdEx < postIndex {
+					var v types.RecordKind
+					for shift := uint(0); ; shift += 7 {
+						if shift >= 64 {
+							return ErrIntOverflowTypes
+						}
+						if iNdEx >= l {
+							return io.ErrUnexpectedEOF
+						}
+						b := dAtA[iNdEx]
+						iNdEx++
+						v |= types.RecordKind(b&0x7F) << shift
+						if b < 0x80 {
+							break
+						}
+					}
+					m.Kinds = append(m.Kinds, v)
+				}
+			} else {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kinds", wireType)
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			m.Reason = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Reason |= EmergencyReason(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OpenedAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.OpenedAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ExpiresAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.ExpiresAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PractitionerKeyId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PractitionerKeyId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 11:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EmergencyKeyId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.EmergencyKeyId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 12:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Releases", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Releases = append(m.Releases, ShareRelease{})
+			if err := m.Releases[len(m.Releases)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EmergencyEntry) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EmergencyEntry: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EmergencyEntry: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AccessId", wireType)
+			}
+			m.AccessId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AccessId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecordId", wireType)
+			}
+			m.RecordId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RecordId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType == 0 {
+				var v types.RecordKind
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowTypes
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= types.RecordKind(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				m.Kinds = append(m.Kinds, v)
+			} else if wireType == 2 {
+				var packedLen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowTypes
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					packedLen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if packedLen < 0 {
+					return ErrInvalidLengthTypes
+				}
+				postIndex := iNdEx + packedLen
+				if postIndex < 0 {
+					return ErrInvalidLengthTypes
+				}
+				if postIndex > l {
+					return io.ErrUnexpectedEOF
+				}
+				var elementCount int
+				if elementCount != 0 && len(m.Kinds) == 0 {
+					m.Kinds = make([]types.RecordKind, 0, elementCount)
+				}
+				for iNdEx < postIndex {
+					var v types.RecordKind
+					for shift := uint(0); ; shift += 7 {
+						if shift >= 64 {
+							return ErrIntOverflowTypes
+						}
+						if iNdEx >= l {
+							return io.ErrUnexpectedEOF
+						}
+						b := dAtA[iNdEx]
+						iNdEx++
+						v |= types.RecordKind(b&0x7F) << shift
+						if b < 0x80 {
+							break
+						}
+					}
+					m.Kinds = append(m.Kinds, v)
+				}
+			} else {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kinds", wireType)
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ExpiresAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.ExpiresAt, dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -7,7 +7,14 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Params } from "./params";
-import { AccessRequest, Grant, RevocationReason, revocationReasonFromJSON, revocationReasonToJSON } from "./types";
+import {
+  AccessRequest,
+  EmergencyAccess,
+  Grant,
+  RevocationReason,
+  revocationReasonFromJSON,
+  revocationReasonToJSON,
+} from "./types";
 
 export const protobufPackage = "medchain.access.v1";
 
@@ -79,6 +86,67 @@ export interface EventParamsUpdated {
   authority: string;
   /** params are the new parameters. */
   params: Params | undefined;
+}
+
+/**
+ * EventEmergencyPolicySet is emitted when a patient opts in to emergency
+ * access or changes the policy.
+ */
+export interface EventEmergencyPolicySet {
+  /** patient is whose policy it is. */
+  patient: string;
+  /** custodians are the hospitals holding shares. */
+  custodians: string[];
+  /** threshold is how many must release. */
+  threshold: number;
+  /** key_id is the emergency key's id. */
+  keyId: string;
+}
+
+/** EventEmergencyPolicyWithdrawn is emitted when a patient withdraws. */
+export interface EventEmergencyPolicyWithdrawn {
+  /** patient withdrew. */
+  patient: string;
+  /** wraps_removed counts the emergency wraps removed. */
+  wrapsRemoved: bigint;
+}
+
+/**
+ * EventEmergencyAccess is emitted on every break-glass; custodian nodes
+ * follow it to release their shares.
+ */
+export interface EventEmergencyAccess {
+  /** access is the new emergency access (no releases yet). */
+  access:
+    | EmergencyAccess
+    | undefined;
+  /** custodians are the hospitals asked to release. */
+  custodians: string[];
+}
+
+/** EventShareReleased is emitted when a custodian releases its share. */
+export interface EventShareReleased {
+  /** access_id is the emergency access. */
+  accessId: bigint;
+  /** custodian released. */
+  custodian: string;
+  /** patient and practitioner of the access. */
+  patient: string;
+  practitioner: string;
+  /** releases is how many custodians have released, of threshold. */
+  releases: number;
+  threshold: number;
+}
+
+/**
+ * EventEmergencyAccessClosed is emitted when an emergency access's window
+ * ends (or the patient withdraws the policy).
+ */
+export interface EventEmergencyAccessClosed {
+  /** access_id is the emergency access. */
+  accessId: bigint;
+  /** outcome is EXPIRED or POLICY_WITHDRAWN. */
+  outcome: string;
 }
 
 function createBaseEventEncryptionKeyRegistered(): EventEncryptionKeyRegistered {
@@ -727,6 +795,560 @@ export const EventParamsUpdated: MessageFns<EventParamsUpdated> = {
     message.params = (object.params !== undefined && object.params !== null)
       ? Params.fromPartial(object.params)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseEventEmergencyPolicySet(): EventEmergencyPolicySet {
+  return { patient: "", custodians: [], threshold: 0, keyId: "" };
+}
+
+export const EventEmergencyPolicySet: MessageFns<EventEmergencyPolicySet> = {
+  encode(message: EventEmergencyPolicySet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.patient !== "") {
+      writer.uint32(10).string(message.patient);
+    }
+    for (const v of message.custodians) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(24).uint32(message.threshold);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(34).string(message.keyId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventEmergencyPolicySet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventEmergencyPolicySet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.custodians.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.threshold = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventEmergencyPolicySet {
+    return {
+      patient: isSet(object.patient) ? globalThis.String(object.patient) : "",
+      custodians: globalThis.Array.isArray(object?.custodians)
+        ? object.custodians.map((e: any) => globalThis.String(e))
+        : [],
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+    };
+  },
+
+  toJSON(message: EventEmergencyPolicySet): unknown {
+    const obj: any = {};
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    if (message.custodians?.length) {
+      obj.custodians = message.custodians;
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = Math.round(message.threshold);
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventEmergencyPolicySet>): EventEmergencyPolicySet {
+    return EventEmergencyPolicySet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventEmergencyPolicySet>): EventEmergencyPolicySet {
+    const message = createBaseEventEmergencyPolicySet();
+    message.patient = object.patient ?? "";
+    message.custodians = object.custodians?.map((e) => e) || [];
+    message.threshold = object.threshold ?? 0;
+    message.keyId = object.keyId ?? "";
+    return message;
+  },
+};
+
+function createBaseEventEmergencyPolicyWithdrawn(): EventEmergencyPolicyWithdrawn {
+  return { patient: "", wrapsRemoved: 0n };
+}
+
+export const EventEmergencyPolicyWithdrawn: MessageFns<EventEmergencyPolicyWithdrawn> = {
+  encode(message: EventEmergencyPolicyWithdrawn, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.patient !== "") {
+      writer.uint32(10).string(message.patient);
+    }
+    if (message.wrapsRemoved !== 0n) {
+      if (BigInt.asUintN(64, message.wrapsRemoved) !== message.wrapsRemoved) {
+        throw new globalThis.Error("value provided for field message.wrapsRemoved of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.wrapsRemoved);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventEmergencyPolicyWithdrawn {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventEmergencyPolicyWithdrawn();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.wrapsRemoved = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventEmergencyPolicyWithdrawn {
+    return {
+      patient: isSet(object.patient) ? globalThis.String(object.patient) : "",
+      wrapsRemoved: isSet(object.wrapsRemoved)
+        ? BigInt(object.wrapsRemoved)
+        : isSet(object.wraps_removed)
+        ? BigInt(object.wraps_removed)
+        : 0n,
+    };
+  },
+
+  toJSON(message: EventEmergencyPolicyWithdrawn): unknown {
+    const obj: any = {};
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    if (message.wrapsRemoved !== 0n) {
+      obj.wrapsRemoved = message.wrapsRemoved.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventEmergencyPolicyWithdrawn>): EventEmergencyPolicyWithdrawn {
+    return EventEmergencyPolicyWithdrawn.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventEmergencyPolicyWithdrawn>): EventEmergencyPolicyWithdrawn {
+    const message = createBaseEventEmergencyPolicyWithdrawn();
+    message.patient = object.patient ?? "";
+    message.wrapsRemoved = (object.wrapsRemoved !== undefined && object.wrapsRemoved !== null)
+      ? BigInt(object.wrapsRemoved)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseEventEmergencyAccess(): EventEmergencyAccess {
+  return { access: undefined, custodians: [] };
+}
+
+export const EventEmergencyAccess: MessageFns<EventEmergencyAccess> = {
+  encode(message: EventEmergencyAccess, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.access !== undefined) {
+      EmergencyAccess.encode(message.access, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.custodians) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventEmergencyAccess {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventEmergencyAccess();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.access = EmergencyAccess.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.custodians.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventEmergencyAccess {
+    return {
+      access: isSet(object.access) ? EmergencyAccess.fromJSON(object.access) : undefined,
+      custodians: globalThis.Array.isArray(object?.custodians)
+        ? object.custodians.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: EventEmergencyAccess): unknown {
+    const obj: any = {};
+    if (message.access !== undefined) {
+      obj.access = EmergencyAccess.toJSON(message.access);
+    }
+    if (message.custodians?.length) {
+      obj.custodians = message.custodians;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventEmergencyAccess>): EventEmergencyAccess {
+    return EventEmergencyAccess.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventEmergencyAccess>): EventEmergencyAccess {
+    const message = createBaseEventEmergencyAccess();
+    message.access = (object.access !== undefined && object.access !== null)
+      ? EmergencyAccess.fromPartial(object.access)
+      : undefined;
+    message.custodians = object.custodians?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseEventShareReleased(): EventShareReleased {
+  return { accessId: 0n, custodian: "", patient: "", practitioner: "", releases: 0, threshold: 0 };
+}
+
+export const EventShareReleased: MessageFns<EventShareReleased> = {
+  encode(message: EventShareReleased, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accessId !== 0n) {
+      if (BigInt.asUintN(64, message.accessId) !== message.accessId) {
+        throw new globalThis.Error("value provided for field message.accessId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.accessId);
+    }
+    if (message.custodian !== "") {
+      writer.uint32(18).string(message.custodian);
+    }
+    if (message.patient !== "") {
+      writer.uint32(26).string(message.patient);
+    }
+    if (message.practitioner !== "") {
+      writer.uint32(34).string(message.practitioner);
+    }
+    if (message.releases !== 0) {
+      writer.uint32(40).uint32(message.releases);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(48).uint32(message.threshold);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventShareReleased {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventShareReleased();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.accessId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.custodian = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.practitioner = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.releases = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.threshold = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventShareReleased {
+    return {
+      accessId: isSet(object.accessId)
+        ? BigInt(object.accessId)
+        : isSet(object.access_id)
+        ? BigInt(object.access_id)
+        : 0n,
+      custodian: isSet(object.custodian) ? globalThis.String(object.custodian) : "",
+      patient: isSet(object.patient) ? globalThis.String(object.patient) : "",
+      practitioner: isSet(object.practitioner) ? globalThis.String(object.practitioner) : "",
+      releases: isSet(object.releases) ? globalThis.Number(object.releases) : 0,
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+    };
+  },
+
+  toJSON(message: EventShareReleased): unknown {
+    const obj: any = {};
+    if (message.accessId !== 0n) {
+      obj.accessId = message.accessId.toString();
+    }
+    if (message.custodian !== "") {
+      obj.custodian = message.custodian;
+    }
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    if (message.practitioner !== "") {
+      obj.practitioner = message.practitioner;
+    }
+    if (message.releases !== 0) {
+      obj.releases = Math.round(message.releases);
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = Math.round(message.threshold);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventShareReleased>): EventShareReleased {
+    return EventShareReleased.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventShareReleased>): EventShareReleased {
+    const message = createBaseEventShareReleased();
+    message.accessId = (object.accessId !== undefined && object.accessId !== null) ? BigInt(object.accessId) : 0n;
+    message.custodian = object.custodian ?? "";
+    message.patient = object.patient ?? "";
+    message.practitioner = object.practitioner ?? "";
+    message.releases = object.releases ?? 0;
+    message.threshold = object.threshold ?? 0;
+    return message;
+  },
+};
+
+function createBaseEventEmergencyAccessClosed(): EventEmergencyAccessClosed {
+  return { accessId: 0n, outcome: "" };
+}
+
+export const EventEmergencyAccessClosed: MessageFns<EventEmergencyAccessClosed> = {
+  encode(message: EventEmergencyAccessClosed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accessId !== 0n) {
+      if (BigInt.asUintN(64, message.accessId) !== message.accessId) {
+        throw new globalThis.Error("value provided for field message.accessId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.accessId);
+    }
+    if (message.outcome !== "") {
+      writer.uint32(18).string(message.outcome);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventEmergencyAccessClosed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventEmergencyAccessClosed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.accessId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventEmergencyAccessClosed {
+    return {
+      accessId: isSet(object.accessId)
+        ? BigInt(object.accessId)
+        : isSet(object.access_id)
+        ? BigInt(object.access_id)
+        : 0n,
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "",
+    };
+  },
+
+  toJSON(message: EventEmergencyAccessClosed): unknown {
+    const obj: any = {};
+    if (message.accessId !== 0n) {
+      obj.accessId = message.accessId.toString();
+    }
+    if (message.outcome !== "") {
+      obj.outcome = message.outcome;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventEmergencyAccessClosed>): EventEmergencyAccessClosed {
+    return EventEmergencyAccessClosed.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventEmergencyAccessClosed>): EventEmergencyAccessClosed {
+    const message = createBaseEventEmergencyAccessClosed();
+    message.accessId = (object.accessId !== undefined && object.accessId !== null) ? BigInt(object.accessId) : 0n;
+    message.outcome = object.outcome ?? "";
     return message;
   },
 };

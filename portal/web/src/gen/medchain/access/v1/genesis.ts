@@ -7,7 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Params } from "./params";
-import { AccessRequest, EncryptionKey, Grant, Wrap } from "./types";
+import { AccessRequest, EmergencyAccess, EmergencyPolicy, EncryptionKey, Grant, Wrap } from "./types";
 
 export const protobufPackage = "medchain.access.v1";
 
@@ -37,6 +37,15 @@ export interface GenesisState {
   nextGrantId: bigint;
   /** next_request_id is the id the next request gets (at least 1). */
   nextRequestId: bigint;
+  /** emergency_policies are the patients' emergency policies. */
+  emergencyPolicies: EmergencyPolicy[];
+  /**
+   * emergency_accesses are every emergency access, open or ended: the
+   * public emergency log.
+   */
+  emergencyAccesses: EmergencyAccess[];
+  /** next_emergency_id is the id the next emergency access gets. */
+  nextEmergencyId: bigint;
 }
 
 /** CurrentKey names an account's current encryption key. */
@@ -57,6 +66,9 @@ function createBaseGenesisState(): GenesisState {
     requests: [],
     nextGrantId: 0n,
     nextRequestId: 0n,
+    emergencyPolicies: [],
+    emergencyAccesses: [],
+    nextEmergencyId: 0n,
   };
 }
 
@@ -91,6 +103,18 @@ export const GenesisState: MessageFns<GenesisState> = {
         throw new globalThis.Error("value provided for field message.nextRequestId of type uint64 too large");
       }
       writer.uint32(64).uint64(message.nextRequestId);
+    }
+    for (const v of message.emergencyPolicies) {
+      EmergencyPolicy.encode(v!, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.emergencyAccesses) {
+      EmergencyAccess.encode(v!, writer.uint32(82).fork()).join();
+    }
+    if (message.nextEmergencyId !== 0n) {
+      if (BigInt.asUintN(64, message.nextEmergencyId) !== message.nextEmergencyId) {
+        throw new globalThis.Error("value provided for field message.nextEmergencyId of type uint64 too large");
+      }
+      writer.uint32(88).uint64(message.nextEmergencyId);
     }
     return writer;
   },
@@ -172,6 +196,30 @@ export const GenesisState: MessageFns<GenesisState> = {
             message.nextRequestId = reader.uint64() as bigint;
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.emergencyPolicies.push(EmergencyPolicy.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.emergencyAccesses.push(EmergencyAccess.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.nextEmergencyId = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -208,6 +256,21 @@ export const GenesisState: MessageFns<GenesisState> = {
         : isSet(object.next_request_id)
         ? BigInt(object.next_request_id)
         : 0n,
+      emergencyPolicies: globalThis.Array.isArray(object?.emergencyPolicies)
+        ? object.emergencyPolicies.map((e: any) => EmergencyPolicy.fromJSON(e))
+        : globalThis.Array.isArray(object?.emergency_policies)
+        ? object.emergency_policies.map((e: any) => EmergencyPolicy.fromJSON(e))
+        : [],
+      emergencyAccesses: globalThis.Array.isArray(object?.emergencyAccesses)
+        ? object.emergencyAccesses.map((e: any) => EmergencyAccess.fromJSON(e))
+        : globalThis.Array.isArray(object?.emergency_accesses)
+        ? object.emergency_accesses.map((e: any) => EmergencyAccess.fromJSON(e))
+        : [],
+      nextEmergencyId: isSet(object.nextEmergencyId)
+        ? BigInt(object.nextEmergencyId)
+        : isSet(object.next_emergency_id)
+        ? BigInt(object.next_emergency_id)
+        : 0n,
     };
   },
 
@@ -237,6 +300,15 @@ export const GenesisState: MessageFns<GenesisState> = {
     if (message.nextRequestId !== 0n) {
       obj.nextRequestId = message.nextRequestId.toString();
     }
+    if (message.emergencyPolicies?.length) {
+      obj.emergencyPolicies = message.emergencyPolicies.map((e) => EmergencyPolicy.toJSON(e));
+    }
+    if (message.emergencyAccesses?.length) {
+      obj.emergencyAccesses = message.emergencyAccesses.map((e) => EmergencyAccess.toJSON(e));
+    }
+    if (message.nextEmergencyId !== 0n) {
+      obj.nextEmergencyId = message.nextEmergencyId.toString();
+    }
     return obj;
   },
 
@@ -258,6 +330,11 @@ export const GenesisState: MessageFns<GenesisState> = {
       : 0n;
     message.nextRequestId = (object.nextRequestId !== undefined && object.nextRequestId !== null)
       ? BigInt(object.nextRequestId)
+      : 0n;
+    message.emergencyPolicies = object.emergencyPolicies?.map((e) => EmergencyPolicy.fromPartial(e)) || [];
+    message.emergencyAccesses = object.emergencyAccesses?.map((e) => EmergencyAccess.fromPartial(e)) || [];
+    message.nextEmergencyId = (object.nextEmergencyId !== undefined && object.nextEmergencyId !== null)
+      ? BigInt(object.nextEmergencyId)
       : 0n;
     return message;
   },

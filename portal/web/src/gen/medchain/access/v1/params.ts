@@ -58,6 +58,20 @@ export interface Params {
    * is removed alone in a block of its own.
    */
   maxExpiryWorkPerBlock: number;
+  /**
+   * emergency_window is how long an emergency access stays open: releases
+   * and reads are accepted until opened_at + emergency_window.
+   */
+  emergencyWindow:
+    | Duration
+    | undefined;
+  /**
+   * max_emergency_per_practitioner bounds the emergency accesses one
+   * practitioner may have open at once (across all patients).
+   */
+  maxEmergencyPerPractitioner: number;
+  /** max_custodians bounds the custodians of one emergency policy. */
+  maxCustodians: number;
 }
 
 function createBaseParams(): Params {
@@ -70,6 +84,9 @@ function createBaseParams(): Params {
     maxWrapsPerMsg: 0,
     maxPendingRequestsPerRecord: 0,
     maxExpiryWorkPerBlock: 0,
+    emergencyWindow: undefined,
+    maxEmergencyPerPractitioner: 0,
+    maxCustodians: 0,
   };
 }
 
@@ -98,6 +115,15 @@ export const Params: MessageFns<Params> = {
     }
     if (message.maxExpiryWorkPerBlock !== 0) {
       writer.uint32(64).uint32(message.maxExpiryWorkPerBlock);
+    }
+    if (message.emergencyWindow !== undefined) {
+      Duration.encode(message.emergencyWindow, writer.uint32(74).fork()).join();
+    }
+    if (message.maxEmergencyPerPractitioner !== 0) {
+      writer.uint32(80).uint32(message.maxEmergencyPerPractitioner);
+    }
+    if (message.maxCustodians !== 0) {
+      writer.uint32(88).uint32(message.maxCustodians);
     }
     return writer;
   },
@@ -179,6 +205,30 @@ export const Params: MessageFns<Params> = {
             message.maxExpiryWorkPerBlock = reader.uint32();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.emergencyWindow = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.maxEmergencyPerPractitioner = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.maxCustodians = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -233,6 +283,21 @@ export const Params: MessageFns<Params> = {
         : isSet(object.max_expiry_work_per_block)
         ? globalThis.Number(object.max_expiry_work_per_block)
         : 0,
+      emergencyWindow: isSet(object.emergencyWindow)
+        ? Duration.fromJSON(object.emergencyWindow)
+        : isSet(object.emergency_window)
+        ? Duration.fromJSON(object.emergency_window)
+        : undefined,
+      maxEmergencyPerPractitioner: isSet(object.maxEmergencyPerPractitioner)
+        ? globalThis.Number(object.maxEmergencyPerPractitioner)
+        : isSet(object.max_emergency_per_practitioner)
+        ? globalThis.Number(object.max_emergency_per_practitioner)
+        : 0,
+      maxCustodians: isSet(object.maxCustodians)
+        ? globalThis.Number(object.maxCustodians)
+        : isSet(object.max_custodians)
+        ? globalThis.Number(object.max_custodians)
+        : 0,
     };
   },
 
@@ -262,6 +327,15 @@ export const Params: MessageFns<Params> = {
     if (message.maxExpiryWorkPerBlock !== 0) {
       obj.maxExpiryWorkPerBlock = Math.round(message.maxExpiryWorkPerBlock);
     }
+    if (message.emergencyWindow !== undefined) {
+      obj.emergencyWindow = Duration.toJSON(message.emergencyWindow);
+    }
+    if (message.maxEmergencyPerPractitioner !== 0) {
+      obj.maxEmergencyPerPractitioner = Math.round(message.maxEmergencyPerPractitioner);
+    }
+    if (message.maxCustodians !== 0) {
+      obj.maxCustodians = Math.round(message.maxCustodians);
+    }
     return obj;
   },
 
@@ -282,6 +356,11 @@ export const Params: MessageFns<Params> = {
     message.maxWrapsPerMsg = object.maxWrapsPerMsg ?? 0;
     message.maxPendingRequestsPerRecord = object.maxPendingRequestsPerRecord ?? 0;
     message.maxExpiryWorkPerBlock = object.maxExpiryWorkPerBlock ?? 0;
+    message.emergencyWindow = (object.emergencyWindow !== undefined && object.emergencyWindow !== null)
+      ? Duration.fromPartial(object.emergencyWindow)
+      : undefined;
+    message.maxEmergencyPerPractitioner = object.maxEmergencyPerPractitioner ?? 0;
+    message.maxCustodians = object.maxCustodians ?? 0;
     return message;
   },
 };

@@ -8,7 +8,17 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { PageRequest, PageResponse } from "../../../cosmos/base/query/v1beta1/pagination";
 import { Params } from "./params";
-import { AccessRequest, EncryptionKey, Grant, Permission, permissionFromJSON, permissionToJSON, Wrap } from "./types";
+import {
+  AccessRequest,
+  EmergencyAccess,
+  EmergencyPolicy,
+  EncryptionKey,
+  Grant,
+  Permission,
+  permissionFromJSON,
+  permissionToJSON,
+  Wrap,
+} from "./types";
 
 export const protobufPackage = "medchain.access.v1";
 
@@ -59,6 +69,18 @@ export interface QueryCheckAccessResponse {
    * (Record.epoch_cid): the reader needs it to open the wrap.
    */
   epochCid: string;
+  /**
+   * emergency_access_id is set when the answer comes from an open
+   * emergency access (break-glass) rather than a grant: the wrap is then
+   * the patient's emergency reader's, opened with the emergency key the
+   * custodians' released shares recover.
+   */
+  emergencyAccessId: bigint;
+  /**
+   * emergency_reader is the patient's emergency reader, the holder of the
+   * wrap, for an emergency answer.
+   */
+  emergencyReader: string;
 }
 
 /** QueryGrantRequest is the request type for Query/Grant. */
@@ -227,6 +249,86 @@ export interface QueryParamsResponse {
   params: Params | undefined;
 }
 
+/** QueryEmergencyPolicyRequest is the request type for Query/EmergencyPolicy. */
+export interface QueryEmergencyPolicyRequest {
+  /** patient is the account asked about. */
+  patient: string;
+}
+
+/**
+ * QueryEmergencyPolicyResponse is the response type for
+ * Query/EmergencyPolicy.
+ */
+export interface QueryEmergencyPolicyResponse {
+  /** policy is the patient's emergency policy. */
+  policy: EmergencyPolicy | undefined;
+}
+
+/** QueryEmergencyLogRequest is the request type for Query/EmergencyLog. */
+export interface QueryEmergencyLogRequest {
+  /** patient is whose records. */
+  patient: string;
+  /** pagination pages the log. */
+  pagination: PageRequest | undefined;
+}
+
+/** QueryEmergencyLogResponse is the response type for Query/EmergencyLog. */
+export interface QueryEmergencyLogResponse {
+  /** accesses are the emergency accesses, newest first. */
+  accesses: EmergencyAccess[];
+  /** pagination is the next page. */
+  pagination: PageResponse | undefined;
+}
+
+/** QueryEmergencyAccessRequest is the request type for Query/EmergencyAccess. */
+export interface QueryEmergencyAccessRequest {
+  /** id is the emergency access. */
+  id: bigint;
+}
+
+/**
+ * QueryEmergencyAccessResponse is the response type for
+ * Query/EmergencyAccess.
+ */
+export interface QueryEmergencyAccessResponse {
+  /** access is the emergency access and its releases. */
+  access:
+    | EmergencyAccess
+    | undefined;
+  /**
+   * threshold is how many releases its policy needs (0 if the policy is
+   * gone).
+   */
+  threshold: number;
+  /**
+   * commitments are the Feldman commitments of its policy, to check the
+   * released shares against.
+   */
+  commitments: Uint8Array[];
+  /** open says whether the window is still open. */
+  open: boolean;
+}
+
+/**
+ * QueryOpenEmergencyAccessesRequest is the request type for
+ * Query/OpenEmergencyAccesses.
+ */
+export interface QueryOpenEmergencyAccessesRequest {
+  /** pagination pages the list. */
+  pagination: PageRequest | undefined;
+}
+
+/**
+ * QueryOpenEmergencyAccessesResponse is the response type for
+ * Query/OpenEmergencyAccesses.
+ */
+export interface QueryOpenEmergencyAccessesResponse {
+  /** accesses are the open emergency accesses. */
+  accesses: EmergencyAccess[];
+  /** pagination is the next page. */
+  pagination: PageResponse | undefined;
+}
+
 function createBaseQueryCheckAccessRequest(): QueryCheckAccessRequest {
   return { recordId: 0n, grantee: "", permission: 0 };
 }
@@ -344,6 +446,8 @@ function createBaseQueryCheckAccessResponse(): QueryCheckAccessResponse {
     keyEpoch: 0n,
     viaOrganisation: "",
     epochCid: "",
+    emergencyAccessId: 0n,
+    emergencyReader: "",
   };
 }
 
@@ -372,6 +476,15 @@ export const QueryCheckAccessResponse: MessageFns<QueryCheckAccessResponse> = {
     }
     if (message.epochCid !== "") {
       writer.uint32(58).string(message.epochCid);
+    }
+    if (message.emergencyAccessId !== 0n) {
+      if (BigInt.asUintN(64, message.emergencyAccessId) !== message.emergencyAccessId) {
+        throw new globalThis.Error("value provided for field message.emergencyAccessId of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.emergencyAccessId);
+    }
+    if (message.emergencyReader !== "") {
+      writer.uint32(74).string(message.emergencyReader);
     }
     return writer;
   },
@@ -445,6 +558,22 @@ export const QueryCheckAccessResponse: MessageFns<QueryCheckAccessResponse> = {
             message.epochCid = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.emergencyAccessId = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.emergencyReader = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -478,6 +607,16 @@ export const QueryCheckAccessResponse: MessageFns<QueryCheckAccessResponse> = {
         : isSet(object.epoch_cid)
         ? globalThis.String(object.epoch_cid)
         : "",
+      emergencyAccessId: isSet(object.emergencyAccessId)
+        ? BigInt(object.emergencyAccessId)
+        : isSet(object.emergency_access_id)
+        ? BigInt(object.emergency_access_id)
+        : 0n,
+      emergencyReader: isSet(object.emergencyReader)
+        ? globalThis.String(object.emergencyReader)
+        : isSet(object.emergency_reader)
+        ? globalThis.String(object.emergency_reader)
+        : "",
     };
   },
 
@@ -504,6 +643,12 @@ export const QueryCheckAccessResponse: MessageFns<QueryCheckAccessResponse> = {
     if (message.epochCid !== "") {
       obj.epochCid = message.epochCid;
     }
+    if (message.emergencyAccessId !== 0n) {
+      obj.emergencyAccessId = message.emergencyAccessId.toString();
+    }
+    if (message.emergencyReader !== "") {
+      obj.emergencyReader = message.emergencyReader;
+    }
     return obj;
   },
 
@@ -519,6 +664,10 @@ export const QueryCheckAccessResponse: MessageFns<QueryCheckAccessResponse> = {
     message.keyEpoch = (object.keyEpoch !== undefined && object.keyEpoch !== null) ? BigInt(object.keyEpoch) : 0n;
     message.viaOrganisation = object.viaOrganisation ?? "";
     message.epochCid = object.epochCid ?? "";
+    message.emergencyAccessId = (object.emergencyAccessId !== undefined && object.emergencyAccessId !== null)
+      ? BigInt(object.emergencyAccessId)
+      : 0n;
+    message.emergencyReader = object.emergencyReader ?? "";
     return message;
   },
 };
@@ -2151,6 +2300,667 @@ export const QueryParamsResponse: MessageFns<QueryParamsResponse> = {
   },
 };
 
+function createBaseQueryEmergencyPolicyRequest(): QueryEmergencyPolicyRequest {
+  return { patient: "" };
+}
+
+export const QueryEmergencyPolicyRequest: MessageFns<QueryEmergencyPolicyRequest> = {
+  encode(message: QueryEmergencyPolicyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.patient !== "") {
+      writer.uint32(10).string(message.patient);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryEmergencyPolicyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryEmergencyPolicyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryEmergencyPolicyRequest {
+    return { patient: isSet(object.patient) ? globalThis.String(object.patient) : "" };
+  },
+
+  toJSON(message: QueryEmergencyPolicyRequest): unknown {
+    const obj: any = {};
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryEmergencyPolicyRequest>): QueryEmergencyPolicyRequest {
+    return QueryEmergencyPolicyRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryEmergencyPolicyRequest>): QueryEmergencyPolicyRequest {
+    const message = createBaseQueryEmergencyPolicyRequest();
+    message.patient = object.patient ?? "";
+    return message;
+  },
+};
+
+function createBaseQueryEmergencyPolicyResponse(): QueryEmergencyPolicyResponse {
+  return { policy: undefined };
+}
+
+export const QueryEmergencyPolicyResponse: MessageFns<QueryEmergencyPolicyResponse> = {
+  encode(message: QueryEmergencyPolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== undefined) {
+      EmergencyPolicy.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryEmergencyPolicyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryEmergencyPolicyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = EmergencyPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryEmergencyPolicyResponse {
+    return { policy: isSet(object.policy) ? EmergencyPolicy.fromJSON(object.policy) : undefined };
+  },
+
+  toJSON(message: QueryEmergencyPolicyResponse): unknown {
+    const obj: any = {};
+    if (message.policy !== undefined) {
+      obj.policy = EmergencyPolicy.toJSON(message.policy);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryEmergencyPolicyResponse>): QueryEmergencyPolicyResponse {
+    return QueryEmergencyPolicyResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryEmergencyPolicyResponse>): QueryEmergencyPolicyResponse {
+    const message = createBaseQueryEmergencyPolicyResponse();
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? EmergencyPolicy.fromPartial(object.policy)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryEmergencyLogRequest(): QueryEmergencyLogRequest {
+  return { patient: "", pagination: undefined };
+}
+
+export const QueryEmergencyLogRequest: MessageFns<QueryEmergencyLogRequest> = {
+  encode(message: QueryEmergencyLogRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.patient !== "") {
+      writer.uint32(10).string(message.patient);
+    }
+    if (message.pagination !== undefined) {
+      PageRequest.encode(message.pagination, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryEmergencyLogRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryEmergencyLogRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pagination = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryEmergencyLogRequest {
+    return {
+      patient: isSet(object.patient) ? globalThis.String(object.patient) : "",
+      pagination: isSet(object.pagination) ? PageRequest.fromJSON(object.pagination) : undefined,
+    };
+  },
+
+  toJSON(message: QueryEmergencyLogRequest): unknown {
+    const obj: any = {};
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    if (message.pagination !== undefined) {
+      obj.pagination = PageRequest.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryEmergencyLogRequest>): QueryEmergencyLogRequest {
+    return QueryEmergencyLogRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryEmergencyLogRequest>): QueryEmergencyLogRequest {
+    const message = createBaseQueryEmergencyLogRequest();
+    message.patient = object.patient ?? "";
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageRequest.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryEmergencyLogResponse(): QueryEmergencyLogResponse {
+  return { accesses: [], pagination: undefined };
+}
+
+export const QueryEmergencyLogResponse: MessageFns<QueryEmergencyLogResponse> = {
+  encode(message: QueryEmergencyLogResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.accesses) {
+      EmergencyAccess.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.pagination !== undefined) {
+      PageResponse.encode(message.pagination, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryEmergencyLogResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryEmergencyLogResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accesses.push(EmergencyAccess.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pagination = PageResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryEmergencyLogResponse {
+    return {
+      accesses: globalThis.Array.isArray(object?.accesses)
+        ? object.accesses.map((e: any) => EmergencyAccess.fromJSON(e))
+        : [],
+      pagination: isSet(object.pagination) ? PageResponse.fromJSON(object.pagination) : undefined,
+    };
+  },
+
+  toJSON(message: QueryEmergencyLogResponse): unknown {
+    const obj: any = {};
+    if (message.accesses?.length) {
+      obj.accesses = message.accesses.map((e) => EmergencyAccess.toJSON(e));
+    }
+    if (message.pagination !== undefined) {
+      obj.pagination = PageResponse.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryEmergencyLogResponse>): QueryEmergencyLogResponse {
+    return QueryEmergencyLogResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryEmergencyLogResponse>): QueryEmergencyLogResponse {
+    const message = createBaseQueryEmergencyLogResponse();
+    message.accesses = object.accesses?.map((e) => EmergencyAccess.fromPartial(e)) || [];
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageResponse.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryEmergencyAccessRequest(): QueryEmergencyAccessRequest {
+  return { id: 0n };
+}
+
+export const QueryEmergencyAccessRequest: MessageFns<QueryEmergencyAccessRequest> = {
+  encode(message: QueryEmergencyAccessRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0n) {
+      if (BigInt.asUintN(64, message.id) !== message.id) {
+        throw new globalThis.Error("value provided for field message.id of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryEmergencyAccessRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryEmergencyAccessRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryEmergencyAccessRequest {
+    return { id: isSet(object.id) ? BigInt(object.id) : 0n };
+  },
+
+  toJSON(message: QueryEmergencyAccessRequest): unknown {
+    const obj: any = {};
+    if (message.id !== 0n) {
+      obj.id = message.id.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryEmergencyAccessRequest>): QueryEmergencyAccessRequest {
+    return QueryEmergencyAccessRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryEmergencyAccessRequest>): QueryEmergencyAccessRequest {
+    const message = createBaseQueryEmergencyAccessRequest();
+    message.id = (object.id !== undefined && object.id !== null) ? BigInt(object.id) : 0n;
+    return message;
+  },
+};
+
+function createBaseQueryEmergencyAccessResponse(): QueryEmergencyAccessResponse {
+  return { access: undefined, threshold: 0, commitments: [], open: false };
+}
+
+export const QueryEmergencyAccessResponse: MessageFns<QueryEmergencyAccessResponse> = {
+  encode(message: QueryEmergencyAccessResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.access !== undefined) {
+      EmergencyAccess.encode(message.access, writer.uint32(10).fork()).join();
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(16).uint32(message.threshold);
+    }
+    for (const v of message.commitments) {
+      writer.uint32(26).bytes(v!);
+    }
+    if (message.open !== false) {
+      writer.uint32(32).bool(message.open);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryEmergencyAccessResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryEmergencyAccessResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.access = EmergencyAccess.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.threshold = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.commitments.push(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.open = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryEmergencyAccessResponse {
+    return {
+      access: isSet(object.access) ? EmergencyAccess.fromJSON(object.access) : undefined,
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+      commitments: globalThis.Array.isArray(object?.commitments)
+        ? object.commitments.map((e: any) => bytesFromBase64(e))
+        : [],
+      open: isSet(object.open) ? globalThis.Boolean(object.open) : false,
+    };
+  },
+
+  toJSON(message: QueryEmergencyAccessResponse): unknown {
+    const obj: any = {};
+    if (message.access !== undefined) {
+      obj.access = EmergencyAccess.toJSON(message.access);
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = Math.round(message.threshold);
+    }
+    if (message.commitments?.length) {
+      obj.commitments = message.commitments.map((e) => base64FromBytes(e));
+    }
+    if (message.open !== false) {
+      obj.open = message.open;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryEmergencyAccessResponse>): QueryEmergencyAccessResponse {
+    return QueryEmergencyAccessResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryEmergencyAccessResponse>): QueryEmergencyAccessResponse {
+    const message = createBaseQueryEmergencyAccessResponse();
+    message.access = (object.access !== undefined && object.access !== null)
+      ? EmergencyAccess.fromPartial(object.access)
+      : undefined;
+    message.threshold = object.threshold ?? 0;
+    message.commitments = object.commitments?.map((e) => e) || [];
+    message.open = object.open ?? false;
+    return message;
+  },
+};
+
+function createBaseQueryOpenEmergencyAccessesRequest(): QueryOpenEmergencyAccessesRequest {
+  return { pagination: undefined };
+}
+
+export const QueryOpenEmergencyAccessesRequest: MessageFns<QueryOpenEmergencyAccessesRequest> = {
+  encode(message: QueryOpenEmergencyAccessesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pagination !== undefined) {
+      PageRequest.encode(message.pagination, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryOpenEmergencyAccessesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryOpenEmergencyAccessesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pagination = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryOpenEmergencyAccessesRequest {
+    return { pagination: isSet(object.pagination) ? PageRequest.fromJSON(object.pagination) : undefined };
+  },
+
+  toJSON(message: QueryOpenEmergencyAccessesRequest): unknown {
+    const obj: any = {};
+    if (message.pagination !== undefined) {
+      obj.pagination = PageRequest.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryOpenEmergencyAccessesRequest>): QueryOpenEmergencyAccessesRequest {
+    return QueryOpenEmergencyAccessesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryOpenEmergencyAccessesRequest>): QueryOpenEmergencyAccessesRequest {
+    const message = createBaseQueryOpenEmergencyAccessesRequest();
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageRequest.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryOpenEmergencyAccessesResponse(): QueryOpenEmergencyAccessesResponse {
+  return { accesses: [], pagination: undefined };
+}
+
+export const QueryOpenEmergencyAccessesResponse: MessageFns<QueryOpenEmergencyAccessesResponse> = {
+  encode(message: QueryOpenEmergencyAccessesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.accesses) {
+      EmergencyAccess.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.pagination !== undefined) {
+      PageResponse.encode(message.pagination, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryOpenEmergencyAccessesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryOpenEmergencyAccessesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accesses.push(EmergencyAccess.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pagination = PageResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryOpenEmergencyAccessesResponse {
+    return {
+      accesses: globalThis.Array.isArray(object?.accesses)
+        ? object.accesses.map((e: any) => EmergencyAccess.fromJSON(e))
+        : [],
+      pagination: isSet(object.pagination) ? PageResponse.fromJSON(object.pagination) : undefined,
+    };
+  },
+
+  toJSON(message: QueryOpenEmergencyAccessesResponse): unknown {
+    const obj: any = {};
+    if (message.accesses?.length) {
+      obj.accesses = message.accesses.map((e) => EmergencyAccess.toJSON(e));
+    }
+    if (message.pagination !== undefined) {
+      obj.pagination = PageResponse.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryOpenEmergencyAccessesResponse>): QueryOpenEmergencyAccessesResponse {
+    return QueryOpenEmergencyAccessesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryOpenEmergencyAccessesResponse>): QueryOpenEmergencyAccessesResponse {
+    const message = createBaseQueryOpenEmergencyAccessesResponse();
+    message.accesses = object.accesses?.map((e) => EmergencyAccess.fromPartial(e)) || [];
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageResponse.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
 /** Query is the access module's query service. */
 export interface Query {
   /**
@@ -2184,6 +2994,20 @@ export interface Query {
   EncryptionKey(request: QueryEncryptionKeyRequest): Promise<QueryEncryptionKeyResponse>;
   /** EncryptionKeys lists every key an account registered, oldest first. */
   EncryptionKeys(request: QueryEncryptionKeysRequest): Promise<QueryEncryptionKeysResponse>;
+  /** EmergencyPolicy returns a patient's emergency policy. */
+  EmergencyPolicy(request: QueryEmergencyPolicyRequest): Promise<QueryEmergencyPolicyResponse>;
+  /**
+   * EmergencyLog lists every emergency access to a patient's records,
+   * newest first.
+   */
+  EmergencyLog(request: QueryEmergencyLogRequest): Promise<QueryEmergencyLogResponse>;
+  /** EmergencyAccess returns one emergency access with its releases. */
+  EmergencyAccess(request: QueryEmergencyAccessRequest): Promise<QueryEmergencyAccessResponse>;
+  /**
+   * OpenEmergencyAccesses lists the emergency accesses whose window is
+   * open, oldest first: what custodian hospitals may release for.
+   */
+  OpenEmergencyAccesses(request: QueryOpenEmergencyAccessesRequest): Promise<QueryOpenEmergencyAccessesResponse>;
   /** Params returns the current module parameters. */
   Params(request: QueryParamsRequest): Promise<QueryParamsResponse>;
 }
@@ -2205,6 +3029,10 @@ export class QueryClientImpl implements Query {
     this.RequestsByRequester = this.RequestsByRequester.bind(this);
     this.EncryptionKey = this.EncryptionKey.bind(this);
     this.EncryptionKeys = this.EncryptionKeys.bind(this);
+    this.EmergencyPolicy = this.EmergencyPolicy.bind(this);
+    this.EmergencyLog = this.EmergencyLog.bind(this);
+    this.EmergencyAccess = this.EmergencyAccess.bind(this);
+    this.OpenEmergencyAccesses = this.OpenEmergencyAccesses.bind(this);
     this.Params = this.Params.bind(this);
   }
   CheckAccess(request: QueryCheckAccessRequest): Promise<QueryCheckAccessResponse> {
@@ -2267,6 +3095,30 @@ export class QueryClientImpl implements Query {
     return promise.then((data) => QueryEncryptionKeysResponse.decode(new BinaryReader(data)));
   }
 
+  EmergencyPolicy(request: QueryEmergencyPolicyRequest): Promise<QueryEmergencyPolicyResponse> {
+    const data = QueryEmergencyPolicyRequest.encode(request).finish();
+    const promise = this.rpc.request(this.service, "EmergencyPolicy", data);
+    return promise.then((data) => QueryEmergencyPolicyResponse.decode(new BinaryReader(data)));
+  }
+
+  EmergencyLog(request: QueryEmergencyLogRequest): Promise<QueryEmergencyLogResponse> {
+    const data = QueryEmergencyLogRequest.encode(request).finish();
+    const promise = this.rpc.request(this.service, "EmergencyLog", data);
+    return promise.then((data) => QueryEmergencyLogResponse.decode(new BinaryReader(data)));
+  }
+
+  EmergencyAccess(request: QueryEmergencyAccessRequest): Promise<QueryEmergencyAccessResponse> {
+    const data = QueryEmergencyAccessRequest.encode(request).finish();
+    const promise = this.rpc.request(this.service, "EmergencyAccess", data);
+    return promise.then((data) => QueryEmergencyAccessResponse.decode(new BinaryReader(data)));
+  }
+
+  OpenEmergencyAccesses(request: QueryOpenEmergencyAccessesRequest): Promise<QueryOpenEmergencyAccessesResponse> {
+    const data = QueryOpenEmergencyAccessesRequest.encode(request).finish();
+    const promise = this.rpc.request(this.service, "OpenEmergencyAccesses", data);
+    return promise.then((data) => QueryOpenEmergencyAccessesResponse.decode(new BinaryReader(data)));
+  }
+
   Params(request: QueryParamsRequest): Promise<QueryParamsResponse> {
     const data = QueryParamsRequest.encode(request).finish();
     const promise = this.rpc.request(this.service, "Params", data);
@@ -2276,6 +3128,31 @@ export class QueryClientImpl implements Query {
 
 interface Rpc {
   request(service: string, method: string, data: Uint8Array): Promise<Uint8Array>;
+}
+
+function bytesFromBase64(b64: string): Uint8Array {
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;

@@ -10,6 +10,9 @@ import { Timestamp } from "../../../google/protobuf/timestamp";
 import { KeyWrap, RecordKind, recordKindFromJSON, recordKindToJSON } from "../../records/v1/types";
 import { Params } from "./params";
 import {
+  EmergencyReason,
+  emergencyReasonFromJSON,
+  emergencyReasonToJSON,
   KeyAlgorithm,
   keyAlgorithmFromJSON,
   keyAlgorithmToJSON,
@@ -19,6 +22,7 @@ import {
   Purpose,
   purposeFromJSON,
   purposeToJSON,
+  SealedShare,
 } from "./types";
 
 export const protobufPackage = "medchain.access.v1";
@@ -196,6 +200,117 @@ export interface MsgUpdateParams {
 
 /** MsgUpdateParamsResponse is the response to MsgUpdateParams. */
 export interface MsgUpdateParamsResponse {
+}
+
+/**
+ * MsgSetEmergencyPolicy opts a patient in to emergency access (or replaces
+ * the policy).
+ */
+export interface MsgSetEmergencyPolicy {
+  /** patient signs; the policy covers the patient's records. */
+  patient: string;
+  /**
+   * threshold is how many custodians must release: at least 2, at most
+   * the number of custodians.
+   */
+  threshold: number;
+  /**
+   * shares are the emergency secret's shares, shares[i] being share i+1,
+   * each sealed to its custodian's current encryption key. Custodians are
+   * distinct ACTIVE hospitals.
+   */
+  shares: SealedShare[];
+  /**
+   * public_key is the emergency key (derived from the secret): it becomes
+   * the registered encryption key of the patient's emergency reader.
+   */
+  publicKey: Uint8Array;
+  /** commitments are the sharing's Feldman commitments (threshold of them). */
+  commitments: Uint8Array[];
+  /**
+   * wraps seal the key of every ACTIVE record of the patient, at its
+   * current key epoch, to the emergency reader: exactly one per record.
+   */
+  wraps: KeyWrap[];
+}
+
+/** MsgSetEmergencyPolicyResponse is the response to MsgSetEmergencyPolicy. */
+export interface MsgSetEmergencyPolicyResponse {
+  /** emergency_reader is the address the emergency wraps are held by. */
+  emergencyReader: string;
+  /** key_id is the emergency key's id. */
+  keyId: string;
+}
+
+/** MsgWithdrawEmergencyPolicy ends a patient's emergency access. */
+export interface MsgWithdrawEmergencyPolicy {
+  /** patient signs. */
+  patient: string;
+}
+
+/**
+ * MsgWithdrawEmergencyPolicyResponse is the response to
+ * MsgWithdrawEmergencyPolicy.
+ */
+export interface MsgWithdrawEmergencyPolicyResponse {
+}
+
+/** MsgEmergencyAccess breaks the glass on a patient's records. */
+export interface MsgEmergencyAccess {
+  /**
+   * practitioner signs: an ACTIVE practitioner of an ACTIVE hospital, with
+   * a registered encryption key (releases are sealed to it).
+   */
+  practitioner: string;
+  /**
+   * patient is whose records are needed; the patient must have an
+   * emergency policy.
+   */
+  patient: string;
+  /** record_id is one record of the patient, or 0 for all of them. */
+  recordId: bigint;
+  /**
+   * kinds narrow an all-records access (empty: every kind); empty for one
+   * record.
+   */
+  kinds: RecordKind[];
+  /** reason is why. */
+  reason: EmergencyReason;
+}
+
+/** MsgEmergencyAccessResponse is the response to MsgEmergencyAccess. */
+export interface MsgEmergencyAccessResponse {
+  /** access_id is the new emergency access. */
+  accessId: bigint;
+  /** expires_at ends its window. */
+  expiresAt: Timestamp | undefined;
+}
+
+/**
+ * MsgReleaseShare releases a custodian's share for an open emergency
+ * access.
+ */
+export interface MsgReleaseShare {
+  /**
+   * custodian signs: an ACTIVE hospital holding a share of the access's
+   * patient's policy, acting for itself.
+   */
+  custodian: string;
+  /** access_id is the open emergency access released for. */
+  accessId: bigint;
+  /**
+   * ciphertext is the custodian's share sealed to the practitioner's
+   * encryption key named in the access.
+   */
+  ciphertext: Uint8Array;
+}
+
+/** MsgReleaseShareResponse is the response to MsgReleaseShare. */
+export interface MsgReleaseShareResponse {
+  /** releases is how many custodians have released for the access. */
+  releases: number;
+  /** threshold is how many are needed. */
+  threshold: number;
 }
 
 function createBaseMsgRegisterEncryptionKey(): MsgRegisterEncryptionKey {
@@ -1724,6 +1839,818 @@ export const MsgUpdateParamsResponse: MessageFns<MsgUpdateParamsResponse> = {
   },
 };
 
+function createBaseMsgSetEmergencyPolicy(): MsgSetEmergencyPolicy {
+  return { patient: "", threshold: 0, shares: [], publicKey: new Uint8Array(0), commitments: [], wraps: [] };
+}
+
+export const MsgSetEmergencyPolicy: MessageFns<MsgSetEmergencyPolicy> = {
+  encode(message: MsgSetEmergencyPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.patient !== "") {
+      writer.uint32(10).string(message.patient);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(16).uint32(message.threshold);
+    }
+    for (const v of message.shares) {
+      SealedShare.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.publicKey.length !== 0) {
+      writer.uint32(34).bytes(message.publicKey);
+    }
+    for (const v of message.commitments) {
+      writer.uint32(42).bytes(v!);
+    }
+    for (const v of message.wraps) {
+      KeyWrap.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgSetEmergencyPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgSetEmergencyPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.threshold = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.shares.push(SealedShare.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.publicKey = reader.bytes();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.commitments.push(reader.bytes());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.wraps.push(KeyWrap.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgSetEmergencyPolicy {
+    return {
+      patient: isSet(object.patient) ? globalThis.String(object.patient) : "",
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+      shares: globalThis.Array.isArray(object?.shares) ? object.shares.map((e: any) => SealedShare.fromJSON(e)) : [],
+      publicKey: isSet(object.publicKey)
+        ? bytesFromBase64(object.publicKey)
+        : isSet(object.public_key)
+        ? bytesFromBase64(object.public_key)
+        : new Uint8Array(0),
+      commitments: globalThis.Array.isArray(object?.commitments)
+        ? object.commitments.map((e: any) => bytesFromBase64(e))
+        : [],
+      wraps: globalThis.Array.isArray(object?.wraps) ? object.wraps.map((e: any) => KeyWrap.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: MsgSetEmergencyPolicy): unknown {
+    const obj: any = {};
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = Math.round(message.threshold);
+    }
+    if (message.shares?.length) {
+      obj.shares = message.shares.map((e) => SealedShare.toJSON(e));
+    }
+    if (message.publicKey.length !== 0) {
+      obj.publicKey = base64FromBytes(message.publicKey);
+    }
+    if (message.commitments?.length) {
+      obj.commitments = message.commitments.map((e) => base64FromBytes(e));
+    }
+    if (message.wraps?.length) {
+      obj.wraps = message.wraps.map((e) => KeyWrap.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgSetEmergencyPolicy>): MsgSetEmergencyPolicy {
+    return MsgSetEmergencyPolicy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgSetEmergencyPolicy>): MsgSetEmergencyPolicy {
+    const message = createBaseMsgSetEmergencyPolicy();
+    message.patient = object.patient ?? "";
+    message.threshold = object.threshold ?? 0;
+    message.shares = object.shares?.map((e) => SealedShare.fromPartial(e)) || [];
+    message.publicKey = object.publicKey ?? new Uint8Array(0);
+    message.commitments = object.commitments?.map((e) => e) || [];
+    message.wraps = object.wraps?.map((e) => KeyWrap.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMsgSetEmergencyPolicyResponse(): MsgSetEmergencyPolicyResponse {
+  return { emergencyReader: "", keyId: "" };
+}
+
+export const MsgSetEmergencyPolicyResponse: MessageFns<MsgSetEmergencyPolicyResponse> = {
+  encode(message: MsgSetEmergencyPolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.emergencyReader !== "") {
+      writer.uint32(10).string(message.emergencyReader);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(18).string(message.keyId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgSetEmergencyPolicyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgSetEmergencyPolicyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.emergencyReader = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgSetEmergencyPolicyResponse {
+    return {
+      emergencyReader: isSet(object.emergencyReader)
+        ? globalThis.String(object.emergencyReader)
+        : isSet(object.emergency_reader)
+        ? globalThis.String(object.emergency_reader)
+        : "",
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+    };
+  },
+
+  toJSON(message: MsgSetEmergencyPolicyResponse): unknown {
+    const obj: any = {};
+    if (message.emergencyReader !== "") {
+      obj.emergencyReader = message.emergencyReader;
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgSetEmergencyPolicyResponse>): MsgSetEmergencyPolicyResponse {
+    return MsgSetEmergencyPolicyResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgSetEmergencyPolicyResponse>): MsgSetEmergencyPolicyResponse {
+    const message = createBaseMsgSetEmergencyPolicyResponse();
+    message.emergencyReader = object.emergencyReader ?? "";
+    message.keyId = object.keyId ?? "";
+    return message;
+  },
+};
+
+function createBaseMsgWithdrawEmergencyPolicy(): MsgWithdrawEmergencyPolicy {
+  return { patient: "" };
+}
+
+export const MsgWithdrawEmergencyPolicy: MessageFns<MsgWithdrawEmergencyPolicy> = {
+  encode(message: MsgWithdrawEmergencyPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.patient !== "") {
+      writer.uint32(10).string(message.patient);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgWithdrawEmergencyPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgWithdrawEmergencyPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgWithdrawEmergencyPolicy {
+    return { patient: isSet(object.patient) ? globalThis.String(object.patient) : "" };
+  },
+
+  toJSON(message: MsgWithdrawEmergencyPolicy): unknown {
+    const obj: any = {};
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgWithdrawEmergencyPolicy>): MsgWithdrawEmergencyPolicy {
+    return MsgWithdrawEmergencyPolicy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgWithdrawEmergencyPolicy>): MsgWithdrawEmergencyPolicy {
+    const message = createBaseMsgWithdrawEmergencyPolicy();
+    message.patient = object.patient ?? "";
+    return message;
+  },
+};
+
+function createBaseMsgWithdrawEmergencyPolicyResponse(): MsgWithdrawEmergencyPolicyResponse {
+  return {};
+}
+
+export const MsgWithdrawEmergencyPolicyResponse: MessageFns<MsgWithdrawEmergencyPolicyResponse> = {
+  encode(_: MsgWithdrawEmergencyPolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgWithdrawEmergencyPolicyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgWithdrawEmergencyPolicyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): MsgWithdrawEmergencyPolicyResponse {
+    return {};
+  },
+
+  toJSON(_: MsgWithdrawEmergencyPolicyResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgWithdrawEmergencyPolicyResponse>): MsgWithdrawEmergencyPolicyResponse {
+    return MsgWithdrawEmergencyPolicyResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<MsgWithdrawEmergencyPolicyResponse>): MsgWithdrawEmergencyPolicyResponse {
+    const message = createBaseMsgWithdrawEmergencyPolicyResponse();
+    return message;
+  },
+};
+
+function createBaseMsgEmergencyAccess(): MsgEmergencyAccess {
+  return { practitioner: "", patient: "", recordId: 0n, kinds: [], reason: 0 };
+}
+
+export const MsgEmergencyAccess: MessageFns<MsgEmergencyAccess> = {
+  encode(message: MsgEmergencyAccess, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.practitioner !== "") {
+      writer.uint32(10).string(message.practitioner);
+    }
+    if (message.patient !== "") {
+      writer.uint32(18).string(message.patient);
+    }
+    if (message.recordId !== 0n) {
+      if (BigInt.asUintN(64, message.recordId) !== message.recordId) {
+        throw new globalThis.Error("value provided for field message.recordId of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.recordId);
+    }
+    if (message.kinds.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.kinds) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.reason !== 0) {
+      writer.uint32(40).int32(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgEmergencyAccess {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgEmergencyAccess();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.practitioner = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.recordId = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag === 32) {
+              message.kinds.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.kinds.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.reason = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgEmergencyAccess {
+    return {
+      practitioner: isSet(object.practitioner) ? globalThis.String(object.practitioner) : "",
+      patient: isSet(object.patient) ? globalThis.String(object.patient) : "",
+      recordId: isSet(object.recordId)
+        ? BigInt(object.recordId)
+        : isSet(object.record_id)
+        ? BigInt(object.record_id)
+        : 0n,
+      kinds: globalThis.Array.isArray(object?.kinds) ? object.kinds.map((e: any) => recordKindFromJSON(e)) : [],
+      reason: isSet(object.reason) ? emergencyReasonFromJSON(object.reason) : 0,
+    };
+  },
+
+  toJSON(message: MsgEmergencyAccess): unknown {
+    const obj: any = {};
+    if (message.practitioner !== "") {
+      obj.practitioner = message.practitioner;
+    }
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    if (message.recordId !== 0n) {
+      obj.recordId = message.recordId.toString();
+    }
+    if (message.kinds?.length) {
+      obj.kinds = message.kinds.map((e) => recordKindToJSON(e));
+    }
+    if (message.reason !== 0) {
+      obj.reason = emergencyReasonToJSON(message.reason);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgEmergencyAccess>): MsgEmergencyAccess {
+    return MsgEmergencyAccess.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgEmergencyAccess>): MsgEmergencyAccess {
+    const message = createBaseMsgEmergencyAccess();
+    message.practitioner = object.practitioner ?? "";
+    message.patient = object.patient ?? "";
+    message.recordId = (object.recordId !== undefined && object.recordId !== null) ? BigInt(object.recordId) : 0n;
+    message.kinds = object.kinds?.map((e) => e) || [];
+    message.reason = object.reason ?? 0;
+    return message;
+  },
+};
+
+function createBaseMsgEmergencyAccessResponse(): MsgEmergencyAccessResponse {
+  return { accessId: 0n, expiresAt: undefined };
+}
+
+export const MsgEmergencyAccessResponse: MessageFns<MsgEmergencyAccessResponse> = {
+  encode(message: MsgEmergencyAccessResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accessId !== 0n) {
+      if (BigInt.asUintN(64, message.accessId) !== message.accessId) {
+        throw new globalThis.Error("value provided for field message.accessId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.accessId);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(message.expiresAt, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgEmergencyAccessResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgEmergencyAccessResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.accessId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.expiresAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgEmergencyAccessResponse {
+    return {
+      accessId: isSet(object.accessId)
+        ? BigInt(object.accessId)
+        : isSet(object.access_id)
+        ? BigInt(object.access_id)
+        : 0n,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: MsgEmergencyAccessResponse): unknown {
+    const obj: any = {};
+    if (message.accessId !== 0n) {
+      obj.accessId = message.accessId.toString();
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = fromTimestamp(message.expiresAt).toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgEmergencyAccessResponse>): MsgEmergencyAccessResponse {
+    return MsgEmergencyAccessResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgEmergencyAccessResponse>): MsgEmergencyAccessResponse {
+    const message = createBaseMsgEmergencyAccessResponse();
+    message.accessId = (object.accessId !== undefined && object.accessId !== null) ? BigInt(object.accessId) : 0n;
+    message.expiresAt = (object.expiresAt !== undefined && object.expiresAt !== null)
+      ? Timestamp.fromPartial(object.expiresAt)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseMsgReleaseShare(): MsgReleaseShare {
+  return { custodian: "", accessId: 0n, ciphertext: new Uint8Array(0) };
+}
+
+export const MsgReleaseShare: MessageFns<MsgReleaseShare> = {
+  encode(message: MsgReleaseShare, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.custodian !== "") {
+      writer.uint32(10).string(message.custodian);
+    }
+    if (message.accessId !== 0n) {
+      if (BigInt.asUintN(64, message.accessId) !== message.accessId) {
+        throw new globalThis.Error("value provided for field message.accessId of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.accessId);
+    }
+    if (message.ciphertext.length !== 0) {
+      writer.uint32(26).bytes(message.ciphertext);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgReleaseShare {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgReleaseShare();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.custodian = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.accessId = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ciphertext = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgReleaseShare {
+    return {
+      custodian: isSet(object.custodian) ? globalThis.String(object.custodian) : "",
+      accessId: isSet(object.accessId)
+        ? BigInt(object.accessId)
+        : isSet(object.access_id)
+        ? BigInt(object.access_id)
+        : 0n,
+      ciphertext: isSet(object.ciphertext) ? bytesFromBase64(object.ciphertext) : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: MsgReleaseShare): unknown {
+    const obj: any = {};
+    if (message.custodian !== "") {
+      obj.custodian = message.custodian;
+    }
+    if (message.accessId !== 0n) {
+      obj.accessId = message.accessId.toString();
+    }
+    if (message.ciphertext.length !== 0) {
+      obj.ciphertext = base64FromBytes(message.ciphertext);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgReleaseShare>): MsgReleaseShare {
+    return MsgReleaseShare.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgReleaseShare>): MsgReleaseShare {
+    const message = createBaseMsgReleaseShare();
+    message.custodian = object.custodian ?? "";
+    message.accessId = (object.accessId !== undefined && object.accessId !== null) ? BigInt(object.accessId) : 0n;
+    message.ciphertext = object.ciphertext ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseMsgReleaseShareResponse(): MsgReleaseShareResponse {
+  return { releases: 0, threshold: 0 };
+}
+
+export const MsgReleaseShareResponse: MessageFns<MsgReleaseShareResponse> = {
+  encode(message: MsgReleaseShareResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.releases !== 0) {
+      writer.uint32(8).uint32(message.releases);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(16).uint32(message.threshold);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgReleaseShareResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgReleaseShareResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.releases = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.threshold = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgReleaseShareResponse {
+    return {
+      releases: isSet(object.releases) ? globalThis.Number(object.releases) : 0,
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+    };
+  },
+
+  toJSON(message: MsgReleaseShareResponse): unknown {
+    const obj: any = {};
+    if (message.releases !== 0) {
+      obj.releases = Math.round(message.releases);
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = Math.round(message.threshold);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgReleaseShareResponse>): MsgReleaseShareResponse {
+    return MsgReleaseShareResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgReleaseShareResponse>): MsgReleaseShareResponse {
+    const message = createBaseMsgReleaseShareResponse();
+    message.releases = object.releases ?? 0;
+    message.threshold = object.threshold ?? 0;
+    return message;
+  },
+};
+
 /** Msg is the access module's transaction service. */
 export interface Msg {
   /**
@@ -1747,6 +2674,28 @@ export interface Msg {
   DenyRequest(request: MsgDenyRequest): Promise<MsgDenyRequestResponse>;
   /** CancelRequest withdraws a pending request (requester only). */
   CancelRequest(request: MsgCancelRequest): Promise<MsgCancelRequestResponse>;
+  /**
+   * SetEmergencyPolicy opts the patient in to emergency access, or
+   * replaces the policy: a new emergency secret split among custodian
+   * hospitals, and every record key wrapped to its emergency key.
+   */
+  SetEmergencyPolicy(request: MsgSetEmergencyPolicy): Promise<MsgSetEmergencyPolicyResponse>;
+  /**
+   * WithdrawEmergencyPolicy ends the patient's emergency access: the
+   * policy, its key and every emergency wrap are removed, and open
+   * emergency accesses end.
+   */
+  WithdrawEmergencyPolicy(request: MsgWithdrawEmergencyPolicy): Promise<MsgWithdrawEmergencyPolicyResponse>;
+  /**
+   * EmergencyAccess is a practitioner's break-glass: public, logged, and
+   * open for the emergency window.
+   */
+  EmergencyAccess(request: MsgEmergencyAccess): Promise<MsgEmergencyAccessResponse>;
+  /**
+   * ReleaseShare is a custodian hospital's share of an open emergency
+   * access's patient secret, re-sealed to the practitioner.
+   */
+  ReleaseShare(request: MsgReleaseShare): Promise<MsgReleaseShareResponse>;
   /** UpdateParams replaces all module parameters (authority only). */
   UpdateParams(request: MsgUpdateParams): Promise<MsgUpdateParamsResponse>;
 }
@@ -1764,6 +2713,10 @@ export class MsgClientImpl implements Msg {
     this.RequestAccess = this.RequestAccess.bind(this);
     this.DenyRequest = this.DenyRequest.bind(this);
     this.CancelRequest = this.CancelRequest.bind(this);
+    this.SetEmergencyPolicy = this.SetEmergencyPolicy.bind(this);
+    this.WithdrawEmergencyPolicy = this.WithdrawEmergencyPolicy.bind(this);
+    this.EmergencyAccess = this.EmergencyAccess.bind(this);
+    this.ReleaseShare = this.ReleaseShare.bind(this);
     this.UpdateParams = this.UpdateParams.bind(this);
   }
   RegisterEncryptionKey(request: MsgRegisterEncryptionKey): Promise<MsgRegisterEncryptionKeyResponse> {
@@ -1800,6 +2753,30 @@ export class MsgClientImpl implements Msg {
     const data = MsgCancelRequest.encode(request).finish();
     const promise = this.rpc.request(this.service, "CancelRequest", data);
     return promise.then((data) => MsgCancelRequestResponse.decode(new BinaryReader(data)));
+  }
+
+  SetEmergencyPolicy(request: MsgSetEmergencyPolicy): Promise<MsgSetEmergencyPolicyResponse> {
+    const data = MsgSetEmergencyPolicy.encode(request).finish();
+    const promise = this.rpc.request(this.service, "SetEmergencyPolicy", data);
+    return promise.then((data) => MsgSetEmergencyPolicyResponse.decode(new BinaryReader(data)));
+  }
+
+  WithdrawEmergencyPolicy(request: MsgWithdrawEmergencyPolicy): Promise<MsgWithdrawEmergencyPolicyResponse> {
+    const data = MsgWithdrawEmergencyPolicy.encode(request).finish();
+    const promise = this.rpc.request(this.service, "WithdrawEmergencyPolicy", data);
+    return promise.then((data) => MsgWithdrawEmergencyPolicyResponse.decode(new BinaryReader(data)));
+  }
+
+  EmergencyAccess(request: MsgEmergencyAccess): Promise<MsgEmergencyAccessResponse> {
+    const data = MsgEmergencyAccess.encode(request).finish();
+    const promise = this.rpc.request(this.service, "EmergencyAccess", data);
+    return promise.then((data) => MsgEmergencyAccessResponse.decode(new BinaryReader(data)));
+  }
+
+  ReleaseShare(request: MsgReleaseShare): Promise<MsgReleaseShareResponse> {
+    const data = MsgReleaseShare.encode(request).finish();
+    const promise = this.rpc.request(this.service, "ReleaseShare", data);
+    return promise.then((data) => MsgReleaseShareResponse.decode(new BinaryReader(data)));
   }
 
   UpdateParams(request: MsgUpdateParams): Promise<MsgUpdateParamsResponse> {

@@ -227,6 +227,68 @@ export function revocationReasonToJSON(object: RevocationReason): string {
 }
 
 /**
+ * EmergencyReason is why a practitioner breaks the glass: a code, never
+ * free text, so the public emergency log holds no health information.
+ */
+export enum EmergencyReason {
+  /** EMERGENCY_REASON_UNSPECIFIED - EMERGENCY_REASON_UNSPECIFIED is the zero value; it is never valid. */
+  EMERGENCY_REASON_UNSPECIFIED = 0,
+  /**
+   * EMERGENCY_REASON_PATIENT_UNABLE_TO_CONSENT - EMERGENCY_REASON_PATIENT_UNABLE_TO_CONSENT: the patient is unconscious
+   * or otherwise cannot give consent.
+   */
+  EMERGENCY_REASON_PATIENT_UNABLE_TO_CONSENT = 1,
+  /**
+   * EMERGENCY_REASON_LIFE_THREATENING - EMERGENCY_REASON_LIFE_THREATENING: a life-threatening condition needs
+   * the history now.
+   */
+  EMERGENCY_REASON_LIFE_THREATENING = 2,
+  /**
+   * EMERGENCY_REASON_URGENT_TREATMENT - EMERGENCY_REASON_URGENT_TREATMENT: urgent treatment that cannot wait
+   * for the patient's answer.
+   */
+  EMERGENCY_REASON_URGENT_TREATMENT = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function emergencyReasonFromJSON(object: any): EmergencyReason {
+  switch (object) {
+    case 0:
+    case "EMERGENCY_REASON_UNSPECIFIED":
+      return EmergencyReason.EMERGENCY_REASON_UNSPECIFIED;
+    case 1:
+    case "EMERGENCY_REASON_PATIENT_UNABLE_TO_CONSENT":
+      return EmergencyReason.EMERGENCY_REASON_PATIENT_UNABLE_TO_CONSENT;
+    case 2:
+    case "EMERGENCY_REASON_LIFE_THREATENING":
+      return EmergencyReason.EMERGENCY_REASON_LIFE_THREATENING;
+    case 3:
+    case "EMERGENCY_REASON_URGENT_TREATMENT":
+      return EmergencyReason.EMERGENCY_REASON_URGENT_TREATMENT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return EmergencyReason.UNRECOGNIZED;
+  }
+}
+
+export function emergencyReasonToJSON(object: EmergencyReason): string {
+  switch (object) {
+    case EmergencyReason.EMERGENCY_REASON_UNSPECIFIED:
+      return "EMERGENCY_REASON_UNSPECIFIED";
+    case EmergencyReason.EMERGENCY_REASON_PATIENT_UNABLE_TO_CONSENT:
+      return "EMERGENCY_REASON_PATIENT_UNABLE_TO_CONSENT";
+    case EmergencyReason.EMERGENCY_REASON_LIFE_THREATENING:
+      return "EMERGENCY_REASON_LIFE_THREATENING";
+    case EmergencyReason.EMERGENCY_REASON_URGENT_TREATMENT:
+      return "EMERGENCY_REASON_URGENT_TREATMENT";
+    case EmergencyReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/**
  * EncryptionKey is an account's registered HPKE public key. An account has
  * one current key; earlier keys stay readable by id for the wraps sealed to
  * them.
@@ -359,6 +421,122 @@ export interface AccessRequest {
     | undefined;
   /** created_at is the block time of the request. */
   createdAt: Timestamp | undefined;
+}
+
+/**
+ * SealedShare is one custodian's share of a patient's emergency secret,
+ * sealed to the custodian's encryption key.
+ */
+export interface SealedShare {
+  /** custodian is the hospital holding the share. */
+  custodian: string;
+  /** key_id is the custodian's encryption key the share is sealed to. */
+  keyId: string;
+  /** ciphertext is the HPKE-sealed share (index and value). */
+  ciphertext: Uint8Array;
+}
+
+/**
+ * EmergencyPolicy is a patient's opt-in to emergency access: a secret split
+ * among custodian hospitals, threshold of which can release it to a
+ * practitioner who breaks the glass. Every record key of the patient is
+ * also wrapped to the key the secret derives (the emergency key, held by
+ * the patient's emergency reader address).
+ */
+export interface EmergencyPolicy {
+  /** patient is the account whose records the policy covers. */
+  patient: string;
+  /** threshold is how many custodians must release their shares. */
+  threshold: number;
+  /** shares are the custodians' sealed shares; shares[i] is share i+1. */
+  shares: SealedShare[];
+  /**
+   * key_id is the emergency key's id (its public key is the emergency
+   * reader's registered encryption key).
+   */
+  keyId: string;
+  /**
+   * commitments are the Feldman commitments of the sharing (threshold of
+   * them): anyone can check a released share against them.
+   */
+  commitments: Uint8Array[];
+  /** emergency_reader is the address the emergency wraps are held by. */
+  emergencyReader: string;
+  /** updated_at is the block time the policy was set. */
+  updatedAt: Timestamp | undefined;
+}
+
+/**
+ * ShareRelease is one custodian's share re-sealed to the practitioner of an
+ * emergency access.
+ */
+export interface ShareRelease {
+  /** custodian is the hospital that released. */
+  custodian: string;
+  /** index is the share's index (its place in the policy plus one). */
+  index: number;
+  /** ciphertext is the share sealed to the practitioner's encryption key. */
+  ciphertext: Uint8Array;
+  /** released_at is the block time of the release. */
+  releasedAt: Timestamp | undefined;
+}
+
+/**
+ * EmergencyAccess is one break-glass: public, permanent, and free of
+ * health information (who, for which organisation, whose records, when,
+ * a reason code).
+ */
+export interface EmergencyAccess {
+  /** id is the access's number, from a sequence starting at 1. */
+  id: bigint;
+  /** practitioner broke the glass. */
+  practitioner: string;
+  /** organisation is the practitioner's hospital at the time. */
+  organisation: string;
+  /** patient is whose records are opened. */
+  patient: string;
+  /** record_id is the one record opened, or 0 for every record (of kinds). */
+  recordId: bigint;
+  /** kinds narrow an all-records access (empty: every kind). */
+  kinds: RecordKind[];
+  /** reason is the code the practitioner gave. */
+  reason: EmergencyReason;
+  /** opened_at is the block time of the break-glass. */
+  openedAt:
+    | Timestamp
+    | undefined;
+  /** expires_at ends the window: no release and no read after it. */
+  expiresAt:
+    | Timestamp
+    | undefined;
+  /**
+   * practitioner_key_id is the practitioner's encryption key at opening;
+   * releases are sealed to it.
+   */
+  practitionerKeyId: string;
+  /**
+   * emergency_key_id is the policy's emergency key at opening; a policy
+   * changed afterwards takes no releases for this access.
+   */
+  emergencyKeyId: string;
+  /** releases are the shares custodians released. */
+  releases: ShareRelease[];
+}
+
+/**
+ * EmergencyEntry is the provable answer to "may practitioner read
+ * patient's records under emergency now?", under one store key per
+ * (patient, practitioner), like AccessEntry for grants.
+ */
+export interface EmergencyEntry {
+  /** access_id is the open emergency access. */
+  accessId: bigint;
+  /** record_id is the one record opened, or 0. */
+  recordId: bigint;
+  /** kinds narrow an all-records access (empty: every kind). */
+  kinds: RecordKind[];
+  /** expires_at ends it. */
+  expiresAt: Timestamp | undefined;
 }
 
 function createBaseEncryptionKey(): EncryptionKey {
@@ -1325,6 +1503,878 @@ export const AccessRequest: MessageFns<AccessRequest> = {
       : undefined;
     message.createdAt = (object.createdAt !== undefined && object.createdAt !== null)
       ? Timestamp.fromPartial(object.createdAt)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSealedShare(): SealedShare {
+  return { custodian: "", keyId: "", ciphertext: new Uint8Array(0) };
+}
+
+export const SealedShare: MessageFns<SealedShare> = {
+  encode(message: SealedShare, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.custodian !== "") {
+      writer.uint32(10).string(message.custodian);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(18).string(message.keyId);
+    }
+    if (message.ciphertext.length !== 0) {
+      writer.uint32(26).bytes(message.ciphertext);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SealedShare {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSealedShare();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.custodian = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ciphertext = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SealedShare {
+    return {
+      custodian: isSet(object.custodian) ? globalThis.String(object.custodian) : "",
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      ciphertext: isSet(object.ciphertext) ? bytesFromBase64(object.ciphertext) : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: SealedShare): unknown {
+    const obj: any = {};
+    if (message.custodian !== "") {
+      obj.custodian = message.custodian;
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.ciphertext.length !== 0) {
+      obj.ciphertext = base64FromBytes(message.ciphertext);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SealedShare>): SealedShare {
+    return SealedShare.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SealedShare>): SealedShare {
+    const message = createBaseSealedShare();
+    message.custodian = object.custodian ?? "";
+    message.keyId = object.keyId ?? "";
+    message.ciphertext = object.ciphertext ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseEmergencyPolicy(): EmergencyPolicy {
+  return {
+    patient: "",
+    threshold: 0,
+    shares: [],
+    keyId: "",
+    commitments: [],
+    emergencyReader: "",
+    updatedAt: undefined,
+  };
+}
+
+export const EmergencyPolicy: MessageFns<EmergencyPolicy> = {
+  encode(message: EmergencyPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.patient !== "") {
+      writer.uint32(10).string(message.patient);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(16).uint32(message.threshold);
+    }
+    for (const v of message.shares) {
+      SealedShare.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.keyId !== "") {
+      writer.uint32(34).string(message.keyId);
+    }
+    for (const v of message.commitments) {
+      writer.uint32(42).bytes(v!);
+    }
+    if (message.emergencyReader !== "") {
+      writer.uint32(50).string(message.emergencyReader);
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(message.updatedAt, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EmergencyPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEmergencyPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.threshold = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.shares.push(SealedShare.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.commitments.push(reader.bytes());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.emergencyReader = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.updatedAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EmergencyPolicy {
+    return {
+      patient: isSet(object.patient) ? globalThis.String(object.patient) : "",
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+      shares: globalThis.Array.isArray(object?.shares) ? object.shares.map((e: any) => SealedShare.fromJSON(e)) : [],
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      commitments: globalThis.Array.isArray(object?.commitments)
+        ? object.commitments.map((e: any) => bytesFromBase64(e))
+        : [],
+      emergencyReader: isSet(object.emergencyReader)
+        ? globalThis.String(object.emergencyReader)
+        : isSet(object.emergency_reader)
+        ? globalThis.String(object.emergency_reader)
+        : "",
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: EmergencyPolicy): unknown {
+    const obj: any = {};
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = Math.round(message.threshold);
+    }
+    if (message.shares?.length) {
+      obj.shares = message.shares.map((e) => SealedShare.toJSON(e));
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.commitments?.length) {
+      obj.commitments = message.commitments.map((e) => base64FromBytes(e));
+    }
+    if (message.emergencyReader !== "") {
+      obj.emergencyReader = message.emergencyReader;
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = fromTimestamp(message.updatedAt).toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EmergencyPolicy>): EmergencyPolicy {
+    return EmergencyPolicy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EmergencyPolicy>): EmergencyPolicy {
+    const message = createBaseEmergencyPolicy();
+    message.patient = object.patient ?? "";
+    message.threshold = object.threshold ?? 0;
+    message.shares = object.shares?.map((e) => SealedShare.fromPartial(e)) || [];
+    message.keyId = object.keyId ?? "";
+    message.commitments = object.commitments?.map((e) => e) || [];
+    message.emergencyReader = object.emergencyReader ?? "";
+    message.updatedAt = (object.updatedAt !== undefined && object.updatedAt !== null)
+      ? Timestamp.fromPartial(object.updatedAt)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseShareRelease(): ShareRelease {
+  return { custodian: "", index: 0, ciphertext: new Uint8Array(0), releasedAt: undefined };
+}
+
+export const ShareRelease: MessageFns<ShareRelease> = {
+  encode(message: ShareRelease, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.custodian !== "") {
+      writer.uint32(10).string(message.custodian);
+    }
+    if (message.index !== 0) {
+      writer.uint32(16).uint32(message.index);
+    }
+    if (message.ciphertext.length !== 0) {
+      writer.uint32(26).bytes(message.ciphertext);
+    }
+    if (message.releasedAt !== undefined) {
+      Timestamp.encode(message.releasedAt, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShareRelease {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShareRelease();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.custodian = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.index = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ciphertext = reader.bytes();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.releasedAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShareRelease {
+    return {
+      custodian: isSet(object.custodian) ? globalThis.String(object.custodian) : "",
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      ciphertext: isSet(object.ciphertext) ? bytesFromBase64(object.ciphertext) : new Uint8Array(0),
+      releasedAt: isSet(object.releasedAt)
+        ? fromJsonTimestamp(object.releasedAt)
+        : isSet(object.released_at)
+        ? fromJsonTimestamp(object.released_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ShareRelease): unknown {
+    const obj: any = {};
+    if (message.custodian !== "") {
+      obj.custodian = message.custodian;
+    }
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.ciphertext.length !== 0) {
+      obj.ciphertext = base64FromBytes(message.ciphertext);
+    }
+    if (message.releasedAt !== undefined) {
+      obj.releasedAt = fromTimestamp(message.releasedAt).toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ShareRelease>): ShareRelease {
+    return ShareRelease.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ShareRelease>): ShareRelease {
+    const message = createBaseShareRelease();
+    message.custodian = object.custodian ?? "";
+    message.index = object.index ?? 0;
+    message.ciphertext = object.ciphertext ?? new Uint8Array(0);
+    message.releasedAt = (object.releasedAt !== undefined && object.releasedAt !== null)
+      ? Timestamp.fromPartial(object.releasedAt)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseEmergencyAccess(): EmergencyAccess {
+  return {
+    id: 0n,
+    practitioner: "",
+    organisation: "",
+    patient: "",
+    recordId: 0n,
+    kinds: [],
+    reason: 0,
+    openedAt: undefined,
+    expiresAt: undefined,
+    practitionerKeyId: "",
+    emergencyKeyId: "",
+    releases: [],
+  };
+}
+
+export const EmergencyAccess: MessageFns<EmergencyAccess> = {
+  encode(message: EmergencyAccess, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0n) {
+      if (BigInt.asUintN(64, message.id) !== message.id) {
+        throw new globalThis.Error("value provided for field message.id of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.id);
+    }
+    if (message.practitioner !== "") {
+      writer.uint32(18).string(message.practitioner);
+    }
+    if (message.organisation !== "") {
+      writer.uint32(26).string(message.organisation);
+    }
+    if (message.patient !== "") {
+      writer.uint32(34).string(message.patient);
+    }
+    if (message.recordId !== 0n) {
+      if (BigInt.asUintN(64, message.recordId) !== message.recordId) {
+        throw new globalThis.Error("value provided for field message.recordId of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.recordId);
+    }
+    if (message.kinds.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.kinds) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.reason !== 0) {
+      writer.uint32(56).int32(message.reason);
+    }
+    if (message.openedAt !== undefined) {
+      Timestamp.encode(message.openedAt, writer.uint32(66).fork()).join();
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(message.expiresAt, writer.uint32(74).fork()).join();
+    }
+    if (message.practitionerKeyId !== "") {
+      writer.uint32(82).string(message.practitionerKeyId);
+    }
+    if (message.emergencyKeyId !== "") {
+      writer.uint32(90).string(message.emergencyKeyId);
+    }
+    for (const v of message.releases) {
+      ShareRelease.encode(v!, writer.uint32(98).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EmergencyAccess {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEmergencyAccess();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.practitioner = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.organisation = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.recordId = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag === 48) {
+              message.kinds.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.kinds.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.reason = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.openedAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.expiresAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.practitionerKeyId = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.emergencyKeyId = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.releases.push(ShareRelease.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EmergencyAccess {
+    return {
+      id: isSet(object.id) ? BigInt(object.id) : 0n,
+      practitioner: isSet(object.practitioner) ? globalThis.String(object.practitioner) : "",
+      organisation: isSet(object.organisation) ? globalThis.String(object.organisation) : "",
+      patient: isSet(object.patient) ? globalThis.String(object.patient) : "",
+      recordId: isSet(object.recordId)
+        ? BigInt(object.recordId)
+        : isSet(object.record_id)
+        ? BigInt(object.record_id)
+        : 0n,
+      kinds: globalThis.Array.isArray(object?.kinds) ? object.kinds.map((e: any) => recordKindFromJSON(e)) : [],
+      reason: isSet(object.reason) ? emergencyReasonFromJSON(object.reason) : 0,
+      openedAt: isSet(object.openedAt)
+        ? fromJsonTimestamp(object.openedAt)
+        : isSet(object.opened_at)
+        ? fromJsonTimestamp(object.opened_at)
+        : undefined,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      practitionerKeyId: isSet(object.practitionerKeyId)
+        ? globalThis.String(object.practitionerKeyId)
+        : isSet(object.practitioner_key_id)
+        ? globalThis.String(object.practitioner_key_id)
+        : "",
+      emergencyKeyId: isSet(object.emergencyKeyId)
+        ? globalThis.String(object.emergencyKeyId)
+        : isSet(object.emergency_key_id)
+        ? globalThis.String(object.emergency_key_id)
+        : "",
+      releases: globalThis.Array.isArray(object?.releases)
+        ? object.releases.map((e: any) => ShareRelease.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: EmergencyAccess): unknown {
+    const obj: any = {};
+    if (message.id !== 0n) {
+      obj.id = message.id.toString();
+    }
+    if (message.practitioner !== "") {
+      obj.practitioner = message.practitioner;
+    }
+    if (message.organisation !== "") {
+      obj.organisation = message.organisation;
+    }
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    if (message.recordId !== 0n) {
+      obj.recordId = message.recordId.toString();
+    }
+    if (message.kinds?.length) {
+      obj.kinds = message.kinds.map((e) => recordKindToJSON(e));
+    }
+    if (message.reason !== 0) {
+      obj.reason = emergencyReasonToJSON(message.reason);
+    }
+    if (message.openedAt !== undefined) {
+      obj.openedAt = fromTimestamp(message.openedAt).toISOString();
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = fromTimestamp(message.expiresAt).toISOString();
+    }
+    if (message.practitionerKeyId !== "") {
+      obj.practitionerKeyId = message.practitionerKeyId;
+    }
+    if (message.emergencyKeyId !== "") {
+      obj.emergencyKeyId = message.emergencyKeyId;
+    }
+    if (message.releases?.length) {
+      obj.releases = message.releases.map((e) => ShareRelease.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EmergencyAccess>): EmergencyAccess {
+    return EmergencyAccess.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EmergencyAccess>): EmergencyAccess {
+    const message = createBaseEmergencyAccess();
+    message.id = (object.id !== undefined && object.id !== null) ? BigInt(object.id) : 0n;
+    message.practitioner = object.practitioner ?? "";
+    message.organisation = object.organisation ?? "";
+    message.patient = object.patient ?? "";
+    message.recordId = (object.recordId !== undefined && object.recordId !== null) ? BigInt(object.recordId) : 0n;
+    message.kinds = object.kinds?.map((e) => e) || [];
+    message.reason = object.reason ?? 0;
+    message.openedAt = (object.openedAt !== undefined && object.openedAt !== null)
+      ? Timestamp.fromPartial(object.openedAt)
+      : undefined;
+    message.expiresAt = (object.expiresAt !== undefined && object.expiresAt !== null)
+      ? Timestamp.fromPartial(object.expiresAt)
+      : undefined;
+    message.practitionerKeyId = object.practitionerKeyId ?? "";
+    message.emergencyKeyId = object.emergencyKeyId ?? "";
+    message.releases = object.releases?.map((e) => ShareRelease.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseEmergencyEntry(): EmergencyEntry {
+  return { accessId: 0n, recordId: 0n, kinds: [], expiresAt: undefined };
+}
+
+export const EmergencyEntry: MessageFns<EmergencyEntry> = {
+  encode(message: EmergencyEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accessId !== 0n) {
+      if (BigInt.asUintN(64, message.accessId) !== message.accessId) {
+        throw new globalThis.Error("value provided for field message.accessId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.accessId);
+    }
+    if (message.recordId !== 0n) {
+      if (BigInt.asUintN(64, message.recordId) !== message.recordId) {
+        throw new globalThis.Error("value provided for field message.recordId of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.recordId);
+    }
+    if (message.kinds.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.kinds) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(message.expiresAt, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EmergencyEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEmergencyEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.accessId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.recordId = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.kinds.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.kinds.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.expiresAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EmergencyEntry {
+    return {
+      accessId: isSet(object.accessId)
+        ? BigInt(object.accessId)
+        : isSet(object.access_id)
+        ? BigInt(object.access_id)
+        : 0n,
+      recordId: isSet(object.recordId)
+        ? BigInt(object.recordId)
+        : isSet(object.record_id)
+        ? BigInt(object.record_id)
+        : 0n,
+      kinds: globalThis.Array.isArray(object?.kinds) ? object.kinds.map((e: any) => recordKindFromJSON(e)) : [],
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: EmergencyEntry): unknown {
+    const obj: any = {};
+    if (message.accessId !== 0n) {
+      obj.accessId = message.accessId.toString();
+    }
+    if (message.recordId !== 0n) {
+      obj.recordId = message.recordId.toString();
+    }
+    if (message.kinds?.length) {
+      obj.kinds = message.kinds.map((e) => recordKindToJSON(e));
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = fromTimestamp(message.expiresAt).toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EmergencyEntry>): EmergencyEntry {
+    return EmergencyEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EmergencyEntry>): EmergencyEntry {
+    const message = createBaseEmergencyEntry();
+    message.accessId = (object.accessId !== undefined && object.accessId !== null) ? BigInt(object.accessId) : 0n;
+    message.recordId = (object.recordId !== undefined && object.recordId !== null) ? BigInt(object.recordId) : 0n;
+    message.kinds = object.kinds?.map((e) => e) || [];
+    message.expiresAt = (object.expiresAt !== undefined && object.expiresAt !== null)
+      ? Timestamp.fromPartial(object.expiresAt)
       : undefined;
     return message;
   },

@@ -1,0 +1,179 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/x/access/types"
+	issuerstypes "github.com/medchain/medchain/x/issuers/types"
+)
+
+// EmergencyAccess opens a break-glass on the patient's records (one record,
+// or all of some kinds) for params.emergency_window. The practitioner must
+// be an ACTIVE practitioner of an ACTIVE hospital (x/issuers), with a
+// registered encryption key (the custodians seal their shares to it),
+// within params.max_emergency_per_practitioner open accesses, and with no
+// other open access to the same patient. The access is public and
+// permanent: who, for which organisation, whose records, when and a reason
+// code; no health information.
+func (k msgServer) EmergencyAccess(ctx context.Context, msg *types.MsgEmergencyAccess) (*types.MsgEmergencyAccessResponse, error) {
+	practitioner, err := k.decodeAddress("practitioner", msg.Practitioner)
+	if err != nil {
+		return nil, err
+	}
+	patient, err := k.decodeAddress("patient", msg.Patient)
+	if err != nil {
+		return nil, err
+	}
+	if practitioner.Equals(patient) {
+		return nil, errorsmod.Wrap(types.ErrEmergencyRefused, "the practitioner is the patient; owners always have access to their records")
+	}
+	if _, ok := types.EmergencyReason_name[int32(msg.Reason)]; !ok || msg.Reason == types.EmergencyReasonUnspecified {
+		return nil, errorsmod.Wrapf(types.ErrEmergencyRefused, "reason %d is not an emergency reason code", int32(msg.Reason))
+	}
+	if err := types.ValidateTarget(msg.RecordId, msg.Kinds); err != nil {
+		return nil, err
+	}
+	auth, err := k.issuers.IsAuthorised(ctx, practitioner)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !auth.Authorised:
+		return nil, errorsmod.Wrapf(types.ErrEmergencyRefused, "%s may not break the glass: %s", msg.Practitioner, auth.Reason)
+	case auth.Role == issuerstypes.PractitionerRoleUnspecified:
+		return nil, errorsmod.Wrapf(types.ErrEmergencyRefused, "%s is an organisation; emergency access is for practitioners, who answer for it personally", msg.Practitioner)
+	case auth.Kind != issuerstypes.IssuerKindHospital:
+		return nil, errorsmod.Wrapf(types.ErrEmergencyRefused, "%s practises at a %s; emergency access is for practitioners of hospitals", msg.Practitioner, auth.Kind.Label())
+	}
+	policy, err := k.emergencyPolicy(ctx, patient)
+	if err != nil {
+		return nil, err
+	}
+	key, found, err := k.CurrentKey(ctx, practitioner)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, errorsmod.Wrapf(types.ErrNoEncryptionKey, "%s has no registered encryption key, so no custodian can release a share to it; run `medchaind tx access register-key` first", msg.Practitioner)
+	}
+	if msg.RecordId != 0 {
+		record, err := k.activeRecord(ctx, msg.RecordId)
+		if err != nil {
+			return nil, err
+		}
+		if !k.sameAddress(record.Owner, msg.Patient) {
+			return nil, errorsmod.Wrapf(types.ErrEmergencyRefused, "record %d is not a record of %s", msg.RecordId, msg.Patient)
+		}
+	}
+	t := now(ctx)
+	if e, found, err := k.openEmergency(ctx, patient, practitioner, t); err != nil {
+		return nil, err
+	} else if found {
+		return nil, errorsmod.Wrapf(types.ErrEmergencyRefused, "emergency access %d to %s is already open until %s", e.AccessId, msg.Patient, e.ExpiresAt.UTC())
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	open := 0
+	if err := k.EmergencyOpenByPractitioner.Walk(ctx, collections.NewPrefixedPairRange[sdk.AccAddress, uint64](practitioner),
+		func(key collections.Pair[sdk.AccAddress, uint64]) (bool, error) {
+			a, err := k.EmergencyAccesses.Get(ctx, key.K2())
+			if err != nil {
+				return true, err
+			}
+			if a.IsOpen(t) {
+				open++
+			}
+			return false, nil
+		}); err != nil {
+		return nil, err
+	}
+	if uint32(open) >= params.MaxEmergencyPerPractitioner {
+		return nil, errorsmod.Wrapf(types.ErrEmergencyRefused,
+			"%s already has %d emergency accesses open, the most one practitioner may have (params max_emergency_per_practitioner)", msg.Practitioner, open)
+	}
+
+	// Everything is checked: write.
+	id, err := nextID(ctx, k.NextEmergencyID)
+	if err != nil {
+		return nil, err
+	}
+	a := types.EmergencyAccess{
+		Id: id, Practitioner: k.str(practitioner), Organisation: auth.Organisation, Patient: k.str(patient),
+		RecordId: msg.RecordId, Kinds: msg.Kinds, Reason: msg.Reason, OpenedAt: t, ExpiresAt: t.Add(params.EmergencyWindow),
+		PractitionerKeyId: key.KeyId, EmergencyKeyId: policy.KeyId, Releases: []types.ShareRelease{},
+	}
+	if err := k.setOpenEmergency(ctx, a); err != nil {
+		return nil, err
+	}
+	if err := emit(ctx, &types.EventEmergencyAccess{Access: a, Custodians: policy.Custodians()}); err != nil {
+		return nil, err
+	}
+	return &types.MsgEmergencyAccessResponse{AccessId: id, ExpiresAt: a.ExpiresAt}, nil
+}
+
+// ReleaseShare stores a custodian's share, re-sealed to the practitioner,
+// for an open emergency access. The custodian must hold a share of the
+// patient's current policy (the one the access was opened under), still be
+// an ACTIVE hospital, and release once.
+func (k msgServer) ReleaseShare(ctx context.Context, msg *types.MsgReleaseShare) (*types.MsgReleaseShareResponse, error) {
+	custodian, err := k.decodeAddress("custodian", msg.Custodian)
+	if err != nil {
+		return nil, err
+	}
+	a, err := k.EmergencyAccesses.Get(ctx, msg.AccessId)
+	if errorsmod.IsOf(err, collections.ErrNotFound) {
+		return nil, errorsmod.Wrapf(types.ErrEmergencyNotFound, "emergency access %d does not exist", msg.AccessId)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := now(ctx)
+	if !a.IsOpen(t) {
+		return nil, errorsmod.Wrapf(types.ErrEmergencyClosed, "emergency access %d closed at %s; no share is released after its window", a.Id, a.ExpiresAt.UTC())
+	}
+	patient, err := k.decodeAddress("patient", a.Patient)
+	if err != nil {
+		return nil, err
+	}
+	policy, err := k.emergencyPolicy(ctx, patient)
+	if err != nil {
+		return nil, err
+	}
+	if policy.KeyId != a.EmergencyKeyId {
+		return nil, errorsmod.Wrapf(types.ErrReleaseRefused, "the patient changed the emergency policy after access %d was opened; its shares no longer match", a.Id)
+	}
+	canon := k.str(custodian)
+	index := policy.CustodianIndex(canon)
+	if index == 0 {
+		return nil, errorsmod.Wrapf(types.ErrReleaseRefused, "%s holds no share of %s's emergency policy", canon, a.Patient)
+	}
+	if err := k.checkHospital(ctx, custodian, "custodian"); err != nil {
+		return nil, errorsmod.Wrap(types.ErrReleaseRefused, err.Error())
+	}
+	for _, r := range a.Releases {
+		if r.Custodian == canon {
+			return nil, errorsmod.Wrapf(types.ErrReleaseRefused, "%s already released its share for access %d", canon, a.Id)
+		}
+	}
+	if len(msg.Ciphertext) != len(policy.Shares[index-1].Ciphertext) {
+		return nil, errorsmod.Wrapf(types.ErrReleaseRefused, "the release is %d bytes; a sealed share is %d", len(msg.Ciphertext), len(policy.Shares[index-1].Ciphertext))
+	}
+	a.Releases = append(a.Releases, types.ShareRelease{Custodian: canon, Index: index, Ciphertext: msg.Ciphertext, ReleasedAt: t})
+	if err := k.EmergencyAccesses.Set(ctx, a.Id, a); err != nil {
+		return nil, err
+	}
+	n := uint32(len(a.Releases))
+	if err := emit(ctx, &types.EventShareReleased{
+		AccessId: a.Id, Custodian: canon, Patient: a.Patient, Practitioner: a.Practitioner, Releases: n, Threshold: policy.Threshold,
+	}); err != nil {
+		return nil, err
+	}
+	return &types.MsgReleaseShareResponse{Releases: n, Threshold: policy.Threshold}, nil
+}

@@ -1,0 +1,235 @@
+package keeper
+
+import (
+	"context"
+	"fmt"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/envelope"
+	"github.com/medchain/medchain/x/access/types"
+	issuerstypes "github.com/medchain/medchain/x/issuers/types"
+	recordstypes "github.com/medchain/medchain/x/records/types"
+)
+
+// SetEmergencyPolicy opts the patient in to emergency access, or replaces
+// the policy. The custodians are distinct ACTIVE hospitals with registered
+// encryption keys, each given one share sealed to its current key; the
+// threshold is at least 2, so no hospital alone can open anything. The
+// emergency key becomes the registered key of the patient's emergency
+// reader, and every ACTIVE record of the patient gets exactly one wrap for
+// it (replacing the wraps of an earlier policy). Emergency accesses opened
+// under an earlier policy take no more releases.
+func (k msgServer) SetEmergencyPolicy(ctx context.Context, msg *types.MsgSetEmergencyPolicy) (*types.MsgSetEmergencyPolicyResponse, error) {
+	patient, err := k.decodeAddress("patient", msg.Patient)
+	if err != nil {
+		return nil, err
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := len(msg.Shares)
+	if n < 2 || uint32(n) > params.MaxCustodians {
+		return nil, errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "%d custodians; a policy needs 2 to %d (params max_custodians)", n, params.MaxCustodians)
+	}
+	if msg.Threshold < 2 || int(msg.Threshold) > n {
+		return nil, errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy,
+			"threshold %d of %d custodians: it must be at least 2, so that no hospital alone can open your records, and at most the number of custodians", msg.Threshold, n)
+	}
+	if err := envelope.CheckCommitments(msg.Commitments, int(msg.Threshold)); err != nil {
+		return nil, errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "commitments: %s", err)
+	}
+	if err := types.ValidatePublicKey(types.KeyAlgorithmMLKEM768X25519, msg.PublicKey); err != nil {
+		return nil, errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "public_key: %s", err)
+	}
+	shares := make([]types.SealedShare, n)
+	seen := map[string]bool{}
+	for i, s := range msg.Shares {
+		custodian, err := k.decodeAddress(fmt.Sprintf("shares[%d].custodian", i), s.Custodian)
+		if err != nil {
+			return nil, err
+		}
+		canon := k.str(custodian)
+		if seen[canon] {
+			return nil, errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "shares[%d]: %s holds more than one share", i, canon)
+		}
+		seen[canon] = true
+		if custodian.Equals(patient) {
+			return nil, errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "shares[%d]: the patient cannot be a custodian", i)
+		}
+		if err := k.checkHospital(ctx, custodian, fmt.Sprintf("shares[%d].custodian", i)); err != nil {
+			return nil, err
+		}
+		key, found, err := k.CurrentKey(ctx, custodian)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, errorsmod.Wrapf(types.ErrNoEncryptionKey, "custodian %s has no registered encryption key, so no share can be sealed to it", canon)
+		}
+		if s.KeyId != key.KeyId {
+			return nil, errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "shares[%d] is sealed to key %q, the current key of %s is %s", i, s.KeyId, canon, key.KeyId)
+		}
+		if len(s.Ciphertext) != envelope.SealedShareSize {
+			return nil, errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "shares[%d] is %d bytes; a sealed share is %d", i, len(s.Ciphertext), envelope.SealedShareSize)
+		}
+		shares[i] = types.SealedShare{Custodian: canon, KeyId: s.KeyId, Ciphertext: s.Ciphertext}
+	}
+
+	// Exactly one wrap per ACTIVE record, for the emergency reader, sealed
+	// to the new emergency key.
+	reader := types.EmergencyReader(patient)
+	readerStr := k.str(reader)
+	keyID := types.KeyID(msg.PublicKey)
+	if uint32(len(msg.Wraps)) > params.MaxWrapsPerMsg {
+		return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "%d wraps; at most %d per message (params max_wraps_per_msg)", len(msg.Wraps), params.MaxWrapsPerMsg)
+	}
+	var records []recordstypes.Record
+	if err := k.records.WalkOwnerRecords(ctx, patient, func(r recordstypes.Record) (bool, error) {
+		if r.Status == recordstypes.RecordStatusActive {
+			records = append(records, r)
+		}
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	epochs := make(map[uint64]uint64, len(records))
+	for _, r := range records {
+		epochs[r.Id] = r.KeyEpoch
+	}
+	if len(records) > int(params.MaxWrapsPerMsg) {
+		return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "you have %d active records and a message carries at most %d wraps (params max_wraps_per_msg)", len(records), params.MaxWrapsPerMsg)
+	}
+	covered := make(map[uint64]bool, len(msg.Wraps))
+	for i, w := range msg.Wraps {
+		if !k.sameAddress(w.Grantee, readerStr) {
+			return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "wraps[%d] is for %s; every wrap of a policy is for the emergency reader %s", i, w.Grantee, readerStr)
+		}
+		epoch, ok := epochs[w.RecordId]
+		if !ok {
+			return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "wraps[%d] is for record %d, which is not an ACTIVE record of %s", i, w.RecordId, msg.Patient)
+		}
+		if covered[w.RecordId] {
+			return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "wraps[%d]: record %d has more than one wrap", i, w.RecordId)
+		}
+		covered[w.RecordId] = true
+		if w.KeyId != keyID {
+			return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "wraps[%d] is sealed to key %q, the new emergency key is %s", i, w.KeyId, keyID)
+		}
+		if w.KeyEpoch != epoch {
+			return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "wraps[%d] seals key epoch %d of record %d, which is at key epoch %d", i, w.KeyEpoch, w.RecordId, epoch)
+		}
+		lo, hi, err := types.KeyAlgorithmMLKEM768X25519.WrapSizeBounds()
+		if err != nil {
+			return nil, err
+		}
+		if l := len(w.Ciphertext); l < lo || l > hi {
+			return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "wraps[%d] is %d bytes; a wrap is %d to %d bytes", i, l, lo, hi)
+		}
+	}
+	for _, r := range records {
+		if !covered[r.Id] {
+			return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "no emergency wrap for record %d: every ACTIVE record needs one", r.Id)
+		}
+	}
+
+	// Everything is checked: write.
+	t := now(ctx)
+	key := types.EncryptionKey{Owner: readerStr, KeyId: keyID, Algorithm: types.KeyAlgorithmMLKEM768X25519, PublicKey: msg.PublicKey, RegisteredAt: t}
+	if err := k.Keys.Set(ctx, collections.Join(reader, keyID), key); err != nil {
+		return nil, err
+	}
+	if err := k.CurrentKeys.Set(ctx, reader, keyID); err != nil {
+		return nil, err
+	}
+	for _, r := range records {
+		if err := k.removeWrap(ctx, patient, r.Id, reader); err != nil {
+			return nil, err
+		}
+	}
+	if err := k.storeWraps(ctx, patient, msg.Wraps); err != nil {
+		return nil, err
+	}
+	policy := types.EmergencyPolicy{
+		Patient: k.str(patient), Threshold: msg.Threshold, Shares: shares, KeyId: keyID,
+		Commitments: msg.Commitments, EmergencyReader: readerStr, UpdatedAt: t,
+	}
+	if err := k.EmergencyPolicies.Set(ctx, patient, policy); err != nil {
+		return nil, err
+	}
+	if err := emit(ctx, &types.EventEmergencyPolicySet{Patient: policy.Patient, Custodians: policy.Custodians(), Threshold: policy.Threshold, KeyId: keyID}); err != nil {
+		return nil, err
+	}
+	return &types.MsgSetEmergencyPolicyResponse{EmergencyReader: readerStr, KeyId: keyID}, nil
+}
+
+// WithdrawEmergencyPolicy removes the patient's policy, the emergency
+// reader's key and every emergency wrap, and ends the patient's open
+// emergency accesses. The log of past accesses stays.
+func (k msgServer) WithdrawEmergencyPolicy(ctx context.Context, msg *types.MsgWithdrawEmergencyPolicy) (*types.MsgWithdrawEmergencyPolicyResponse, error) {
+	patient, err := k.decodeAddress("patient", msg.Patient)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := k.emergencyPolicy(ctx, patient); err != nil {
+		return nil, err
+	}
+	reader := types.EmergencyReader(patient)
+	var wrapped []uint64
+	err = k.WrapsByReader.Walk(ctx, collections.NewSuperPrefixedTripleRange[sdk.AccAddress, sdk.AccAddress, uint64](patient, reader),
+		func(key collections.Triple[sdk.AccAddress, sdk.AccAddress, uint64]) (bool, error) {
+			wrapped = append(wrapped, key.K3())
+			return false, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range wrapped {
+		if err := k.removeWrap(ctx, patient, id, reader); err != nil {
+			return nil, err
+		}
+	}
+	if err := k.CurrentKeys.Remove(ctx, reader); err != nil {
+		return nil, err
+	}
+	if err := k.EmergencyPolicies.Remove(ctx, patient); err != nil {
+		return nil, err
+	}
+	if err := k.closePatientEmergencies(ctx, patient, "POLICY_WITHDRAWN"); err != nil {
+		return nil, err
+	}
+	if err := emit(ctx, &types.EventEmergencyPolicyWithdrawn{Patient: k.str(patient), WrapsRemoved: uint64(len(wrapped))}); err != nil {
+		return nil, err
+	}
+	return &types.MsgWithdrawEmergencyPolicyResponse{}, nil
+}
+
+// emergencyPolicy loads patient's policy, or says there is none.
+func (k Keeper) emergencyPolicy(ctx context.Context, patient sdk.AccAddress) (types.EmergencyPolicy, error) {
+	p, err := k.EmergencyPolicies.Get(ctx, patient)
+	if errorsmod.IsOf(err, collections.ErrNotFound) {
+		return p, errorsmod.Wrapf(types.ErrNoEmergencyPolicy, "%s has no emergency policy (`medchaind tx access set-emergency-policy`)", k.str(patient))
+	}
+	return p, err
+}
+
+// checkHospital fails unless addr is an ACTIVE hospital acting for itself.
+func (k Keeper) checkHospital(ctx context.Context, addr sdk.AccAddress, field string) error {
+	auth, err := k.issuers.IsAuthorised(ctx, addr)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !auth.Authorised:
+		return errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "%s %s is not an active hospital (%s)", field, k.str(addr), auth.Reason)
+	case auth.Role != issuerstypes.PractitionerRoleUnspecified || !k.sameAddress(auth.Organisation, k.str(addr)):
+		return errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "%s %s is a practitioner; custodians are hospitals", field, k.str(addr))
+	case auth.Kind != issuerstypes.IssuerKindHospital:
+		return errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "%s %s is a %s, not a hospital; only hospitals are custodians", field, k.str(addr), auth.Kind.Label())
+	}
+	return nil
+}
