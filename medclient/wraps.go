@@ -37,6 +37,14 @@ func OpenRecordKey(ctx context.Context, clientCtx client.Context, kp *envelope.K
 	if resp.ViaOrganisation != "" {
 		holder = resp.ViaOrganisation
 	}
+	if resp.EmergencyAccessId != 0 {
+		// Break-glass: the wrap is the patient's emergency reader's, and
+		// its key comes from the shares custodians released to kp.
+		if kp, err = RecoverEmergencyKey(ctx, clientCtx, kp, resp.EmergencyAccessId); err != nil {
+			return none, noEpoch, fmt.Errorf("record %d: %w", recordID, err)
+		}
+		holder = resp.EmergencyReader
+	}
 	recordKey, err := envelope.Unwrap(kp,
 		envelope.WrapInfo{KeyID: resp.Wrap.KeyId, KeyEpoch: resp.Wrap.KeyEpoch, Ciphertext: resp.Wrap.Ciphertext},
 		envelope.Binding{ChainID: clientCtx.ChainID, Anchor: resp.EpochCid, RecordID: recordID, KeyEpoch: resp.KeyEpoch, Grantee: holder})
@@ -109,7 +117,8 @@ func EncryptionKeyOf(ctx context.Context, clientCtx client.Context, addr string)
 
 // NewRecordReaders returns the keys a new record of owner and kind must be
 // wrapped for: the owner's first, then every grantee of the owner's live
-// READ scope grants that cover kind, as x/records checks on create.
+// READ scope grants that cover kind, and the owner's emergency reader when
+// the owner has an emergency policy, as x/records checks on create.
 func NewRecordReaders(ctx context.Context, clientCtx client.Context, owner string, kind recordstypes.RecordKind) ([]accesstypes.EncryptionKey, error) {
 	t := ChainTime(ctx, clientCtx)
 	qc := accesstypes.NewQueryClient(clientCtx)
@@ -129,13 +138,17 @@ func NewRecordReaders(ctx context.Context, clientCtx client.Context, owner strin
 	if err != nil {
 		return nil, fmt.Errorf("the grants of %s: %w", owner, err)
 	}
+	if grantees, err = withEmergencyReader(ctx, clientCtx, owner, grantees); err != nil {
+		return nil, err
+	}
 	return keysOf(ctx, clientCtx, grantees)
 }
 
 // RemainingReaders returns the keys a record's next key epoch must be
 // wrapped for when grant except is revoked: the owner's, then every
 // grantee of a live READ grant covering the record (its own grants and the
-// owner's scope grants), the revoked one left out. It is the set x/access
+// owner's scope grants), the revoked one left out, and the owner's
+// emergency reader when the owner has an emergency policy. It is the set x/access
 // checks a rotation against, no more and no fewer.
 func RemainingReaders(ctx context.Context, clientCtx client.Context, record recordstypes.Record, except uint64) ([]accesstypes.EncryptionKey, error) {
 	t := ChainTime(ctx, clientCtx)
@@ -161,6 +174,9 @@ func RemainingReaders(ctx context.Context, clientCtx client.Context, record reco
 	})
 	if err != nil {
 		return nil, fmt.Errorf("the grants of record %d: %w", record.Id, err)
+	}
+	if grantees, err = withEmergencyReader(ctx, clientCtx, record.Owner, grantees); err != nil {
+		return nil, err
 	}
 	return keysOf(ctx, clientCtx, grantees)
 }

@@ -69,6 +69,18 @@ type Config struct {
 	// Portal serves the patient and clinician web portal at /portal/ on
 	// the vault's address.
 	Portal bool `mapstructure:"portal"`
+	// EmergencyRelease is how this hospital's node answers emergency
+	// accesses to patients whose custodian it is: "auto" (release the
+	// hospital's share, signed with HospitalKey, within
+	// EmergencyReleasePerPractitionerPerDay), "manual" (log them; the
+	// operator runs `medchaind tx access release-share`) or "off". Without
+	// a HospitalKey the node cannot release and the setting is ignored.
+	EmergencyRelease string `mapstructure:"emergency-release"`
+	// EmergencyReleasePerPractitionerPerDay bounds the automatic releases
+	// to one practitioner in 24 hours (0: no bound of the node's own).
+	EmergencyReleasePerPractitionerPerDay int `mapstructure:"emergency-release-per-practitioner-per-day"`
+	// EmergencyReleaseInterval is how often open accesses are looked at.
+	EmergencyReleaseInterval time.Duration `mapstructure:"emergency-release-interval"`
 	// GasPrice is the fee price the portal offers, read from app.toml's
 	// minimum-gas-prices (not a [vault] key).
 	GasPrice string `mapstructure:"-"`
@@ -109,6 +121,10 @@ func DefaultConfig() Config {
 		GateTrustPeriod:        14 * 24 * time.Hour,
 		GateMaxHeaderAge:       30 * time.Second,
 		Portal:                 true,
+
+		EmergencyRelease:                      ReleaseAuto,
+		EmergencyReleasePerPractitionerPerDay: 5,
+		EmergencyReleaseInterval:              3 * time.Second,
 	}
 }
 
@@ -194,6 +210,17 @@ gate-max-header-age = "{{ .Vault.GateMaxHeaderAge }}"
 # Serve the patient and clinician web portal at http://ADDRESS/portal/. It
 # signs and encrypts in the browser; the node sees only ciphertext.
 portal = {{ .Vault.Portal }}
+
+# Emergency access: when this hospital is a custodian of a patient's
+# emergency policy and a practitioner of an active hospital breaks the glass,
+# "auto" releases the hospital's share (signed with hospital-key), at most
+# emergency-release-per-practitioner-per-day times to one practitioner
+# (0: no bound of this node's own); "manual" logs the access and leaves the
+# release to the operator (medchaind tx access release-share ACCESS_ID);
+# "off" does neither.
+emergency-release = "{{ .Vault.EmergencyRelease }}"
+emergency-release-per-practitioner-per-day = {{ .Vault.EmergencyReleasePerPractitionerPerDay }}
+emergency-release-interval = "{{ .Vault.EmergencyReleaseInterval }}"
 `
 
 // ReadConfig reads the [vault] section through the server's options
@@ -278,6 +305,19 @@ func ReadConfig(opts servertypes.AppOptions) (Config, error) {
 	if v := get("portal"); v != nil {
 		c.Portal = cast.ToBool(v)
 	}
+	if v := get("emergency-release"); v != nil {
+		c.EmergencyRelease = cast.ToString(v)
+	}
+	if v := get("emergency-release-per-practitioner-per-day"); v != nil {
+		if c.EmergencyReleasePerPractitionerPerDay, err = cast.ToIntE(v); err != nil {
+			return c, fmt.Errorf("[vault] emergency-release-per-practitioner-per-day %v: %w", v, err)
+		}
+	}
+	if v := get("emergency-release-interval"); v != nil {
+		if c.EmergencyReleaseInterval, err = cast.ToDurationE(v); err != nil {
+			return c, fmt.Errorf("[vault] emergency-release-interval %v: %w", v, err)
+		}
+	}
 	if v := opts.Get("minimum-gas-prices"); v != nil {
 		c.GasPrice = cast.ToString(v)
 	}
@@ -317,6 +357,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("[vault] reconcile-interval must be positive with follow-chain, got %s", c.ReconcileInterval)
 	case c.AccessGate != "" && c.AccessGate != GateOff && c.AccessGate != GateNode && c.AccessGate != GateLight:
 		return fmt.Errorf("[vault] access-gate %q: use off, node or light", c.AccessGate)
+	case c.EmergencyRelease != ReleaseAuto && c.EmergencyRelease != ReleaseManual && c.EmergencyRelease != ReleaseOff:
+		return fmt.Errorf("[vault] emergency-release %q: use auto, manual or off", c.EmergencyRelease)
+	case c.EmergencyReleasePerPractitionerPerDay < 0 || c.EmergencyReleaseInterval <= 0:
+		return fmt.Errorf("[vault] emergency-release-per-practitioner-per-day must not be negative and emergency-release-interval must be positive")
 	case c.AccessGate == GateLight && (len(c.GateWitnesses) == 0 || c.GateTrustHeight <= 0 || c.GateTrustHash == ""):
 		return fmt.Errorf("[vault] access-gate = \"light\" needs gate-witnesses, gate-trust-height and gate-trust-hash")
 	}

@@ -38,6 +38,8 @@ func TestReadConfig(t *testing.T) {
 		"vault.access-gate": "light", "vault.gate-witnesses": []any{"tcp://127.0.0.1:27011"},
 		"vault.gate-trust-height": "10", "vault.gate-trust-hash": "AB", "vault.gate-trust-period": "1h",
 		"vault.gate-max-header-age": "10s", "vault.portal": "false", "minimum-gas-prices": "0.025umed",
+		"vault.emergency-release": "manual", "vault.emergency-release-per-practitioner-per-day": "2",
+		"vault.emergency-release-interval": "1s",
 	})
 	require.NoError(t, err)
 	require.Equal(t, Config{Enable: false, Address: "127.0.0.1:27005", Path: "/srv/vault", MaxUploadSize: 1 << 20,
@@ -45,7 +47,8 @@ func TestReadConfig(t *testing.T) {
 		UploadAuth: UploadAuthOff, UploadQuotaBytesPerDay: 1000, UploadMaxConcurrent: 2,
 		ReconcileInterval: 30 * time.Second, GCInterval: time.Minute, GCGrace: 2 * time.Hour, AccessGate: GateLight, GateWitnesses: []string{"tcp://127.0.0.1:27011"},
 		GateTrustHeight: 10, GateTrustHash: "AB", GateTrustPeriod: time.Hour, GateMaxHeaderAge: 10 * time.Second,
-		Portal: false, GasPrice: "0.025umed"}, c)
+		Portal: false, GasPrice: "0.025umed",
+		EmergencyRelease: ReleaseManual, EmergencyReleasePerPractitionerPerDay: 2, EmergencyReleaseInterval: time.Second}, c)
 	require.Equal(t, "/srv/vault", c.Dir("/home/node"))
 	require.Equal(t, "/home/node/data/vault", DefaultConfig().Dir("/home/node"))
 
@@ -59,6 +62,8 @@ func TestReadConfig(t *testing.T) {
 		"hospital is empty":                {"vault.hospital-key": "st-mary"},
 		"needs follow-chain":               {"vault.follow-chain": false},
 		"use ticket or off":                {"vault.upload-auth": "anyone"},
+		"use auto, manual or off":          {"vault.emergency-release": "always"},
+		"must not be negative and emergency-release-interval": {"vault.emergency-release-per-practitioner-per-day": -1},
 	} {
 		_, err := ReadConfig(want)
 		require.ErrorContains(t, err, opts)

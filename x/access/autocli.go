@@ -90,6 +90,33 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "address"}},
 				},
 				{
+					RpcMethod:      "EmergencyPolicy",
+					Use:            "emergency-policy PATIENT",
+					Short:          "Show a patient's emergency policy: custodian hospitals, threshold, emergency key",
+					Example:        "medchaind query access emergency-policy " + examplePatient,
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "patient"}},
+				},
+				{
+					RpcMethod:      "EmergencyLog",
+					Use:            "emergency-log PATIENT",
+					Short:          "List every emergency access (break-glass) to a patient's records, newest first: who, which hospital, when, why, and the custodians' releases",
+					Example:        "medchaind query access emergency-log " + examplePatient,
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "patient"}},
+				},
+				{
+					RpcMethod:      "EmergencyAccess",
+					Use:            "emergency ACCESS_ID",
+					Short:          "Show one emergency access, its releases and whether its window is open",
+					Example:        "medchaind query access emergency 4",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "id"}},
+				},
+				{
+					RpcMethod: "OpenEmergencyAccesses",
+					Use:       "open-emergencies",
+					Short:     "List the emergency accesses whose window is open (what custodian hospitals may release for)",
+					Example:   "medchaind query access open-emergencies",
+				},
+				{
 					RpcMethod: "Params",
 					Use:       "params",
 					Short:     "Show the access module parameters in force",
@@ -104,7 +131,16 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{RpcMethod: "RegisterEncryptionKey", Skip: true},
 				{RpcMethod: "GrantAccess", Skip: true},
 				{RpcMethod: "RevokeAccess", Skip: true},
-				{RpcMethod: "RequestAccess", Skip: true}, // request: seals the reason to the owner
+				{RpcMethod: "RequestAccess", Skip: true},      // request: seals the reason to the owner
+				{RpcMethod: "SetEmergencyPolicy", Skip: true}, // set-emergency-policy: splits and seals the secret
+				{RpcMethod: "EmergencyAccess", Skip: true},    // emergency-access: reason names
+				{RpcMethod: "ReleaseShare", Skip: true},       // release-share: opens and re-seals the share
+				{
+					RpcMethod: "WithdrawEmergencyPolicy",
+					Use:       "withdraw-emergency-policy",
+					Short:     "End your emergency policy: its key and every emergency wrap are removed, open emergency accesses end",
+					Example:   "medchaind tx access withdraw-emergency-policy --from alice",
+				},
 				{
 					RpcMethod:      "DenyRequest",
 					Use:            "deny REQUEST_ID",
@@ -123,7 +159,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					RpcMethod: "UpdateParams",
 					Use:       "update-params PARAMS_JSON",
 					Short:     "Propose new access module parameters (governance proposal; give all of them)",
-					Example: `medchaind tx access update-params '{"max_expirations_per_block":500,"max_pending_requests":3,"default_request_ttl":"604800s","max_request_ttl":"7776000s","max_reason_length":140,"max_wraps_per_msg":500,"max_pending_requests_per_record":16,"max_expiry_work_per_block":2000}' \
+					Example: `medchaind tx access update-params '{"max_expirations_per_block":500,"max_pending_requests":3,"default_request_ttl":"604800s","max_request_ttl":"7776000s","max_reason_length":140,"max_wraps_per_msg":500,"max_pending_requests_per_record":16,"max_expiry_work_per_block":2000,"emergency_window":"86400s","max_emergency_per_practitioner":5,"max_custodians":7}' \
   --title "Access limits" --summary "Raise the expiry bound" --deposit 10000000umed --from alice`,
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}},
 					GovProposal:    true,

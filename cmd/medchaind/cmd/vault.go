@@ -52,6 +52,15 @@ func startVault(svrCtx *server.Context, clientCtx client.Context, ctx context.Co
 	// through it instead of over HTTP.
 	inProcess, _ := clientCtx.Client.(rpcclient.Client)
 	g.Go(func() error { return vaultnode.RunWith(ctx, cfg, svrCtx.Config.RootDir, rpc, inProcess, logger) })
+	// A custodian hospital's node releases its shares of patients'
+	// emergency keys to practitioners who broke the glass.
+	if cfg.EmergencyRelease != vaultnode.ReleaseOff && cfg.HospitalKey != "" && clientCtx.Client != nil {
+		custodian, err := vaultnode.NewCustodian(clientCtx, cfg, svrCtx.Config.RootDir, logger)
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return custodian.Run(ctx) })
+	}
 	return nil
 }
 

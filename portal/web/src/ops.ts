@@ -131,6 +131,20 @@ export async function encryptionKeyOf(c: Ctx, addr: string): Promise<EncryptionK
   return k;
 }
 
+/**
+ * The owner's emergency reader when the owner has an emergency policy:
+ * x/access requires a wrap for it on every record key, as for the owner.
+ */
+async function emergencyReaders(c: Ctx, owner: string): Promise<string[]> {
+  try {
+    const res = await c.chain.access.EmergencyPolicy({ patient: owner });
+    return res.policy ? [res.policy.emergencyReader] : [];
+  } catch (e) {
+    if (/no emergency policy/.test(String(e))) return [];
+    throw e;
+  }
+}
+
 async function keysOf(c: Ctx, addrs: string[]): Promise<EncryptionKey[]> {
   const out: EncryptionKey[] = [];
   for (const a of [...new Set(addrs)]) out.push(await encryptionKeyOf(c, a));
@@ -250,6 +264,7 @@ export async function upload(
   for (const g of await grantsByOwner(c, owner)) {
     if (g.recordId === 0n && g.permission === PERMISSION_READ && isLive(g.expiresAt, now) && covers(g.kinds, kind)) grantees.push(g.grantee);
   }
+  grantees.push(...(await emergencyReaders(c, owner)));
   const readers = await keysOf(c, grantees);
   const recordKey = wasm.newRecordKey();
   const sealedLabel = wasm.sealLabel(recordKey, owner, opts.label);
@@ -402,6 +417,7 @@ export async function revoke(c: Ctx, g: Grant, progress: (text: string, done: nu
     for (const x of [...recordGrants, ...scopeGrants]) {
       if (x.id !== g.id && x.permission === PERMISSION_READ && isLive(x.expiresAt, now)) grantees.push(x.grantee);
     }
+    grantees.push(...(await emergencyReaders(c, r.owner)));
     const readers = await keysOf(c, grantees);
     const label = r.sealedLabel.length ? wasm.openLabel(old.key, r.owner, r.sealedLabel) : "";
     const stream = await openCAR(c, r);

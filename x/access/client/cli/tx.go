@@ -33,8 +33,8 @@ const (
 )
 
 // GetTxCmd returns the access transaction group with the hand-written
-// commands; AutoCLI adds the generated ones (request, deny, cancel-request,
-// update-params).
+// commands; AutoCLI adds the generated ones (deny, cancel-request,
+// withdraw-emergency-policy, update-params).
 func GetTxCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:                        types.ModuleName,
@@ -43,7 +43,8 @@ func GetTxCmd() *cobra.Command {
 		SuggestionsMinimumDistance: 2,
 		RunE:                       client.ValidateCmd,
 	}
-	cmd.AddCommand(RegisterKeyCmd(), GrantCmd(), RevokeCmd(), RequestCmd())
+	cmd.AddCommand(RegisterKeyCmd(), GrantCmd(), RevokeCmd(), RequestCmd(),
+		SetEmergencyPolicyCmd(), EmergencyAccessCmd(), ReleaseShareCmd())
 	return cmd
 }
 

@@ -1,0 +1,275 @@
+//go:build e2e
+
+package consortium
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestEmergencyAccessOnTheConsortium runs break-glass on the four-hospital
+// network of config.yml, through medchaind as its users would: alice opts
+// in with three custodian hospitals and a threshold of two; dr-grey
+// (Charité, not a custodian) breaks the glass while alice signs nothing;
+// St Mary's node releases its share by itself, Karolinska's and Mayo's
+// nodes wait for their operators. With one share dr-grey's download fails
+// and says why; once Karolinska's operator releases, dr-grey downloads
+// both of alice's records byte-identical (one made before the policy, one
+// after). Alice's emergency log and the vault's access log show it, and
+// after the window no share is released and nothing is read.
+func TestEmergencyAccessOnTheConsortium(t *testing.T) {
+	bin := medchaindBinary(t)
+	cfg, err := LoadConfig(filepath.Join("..", "config.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const window = 60 * time.Second
+	cfg.Genesis.AppState["access"] = map[string]any{"params": map[string]any{"emergency_window": "60s"}}
+	for i, v := range cfg.Validators {
+		release := "manual"
+		if v.Name == "st-mary" || v.Name == "charite" {
+			release = "auto"
+		}
+		cfg.Validators[i].App = map[string]any{"vault": map[string]any{"emergency-release": release, "emergency-release-interval": "1s"}}
+	}
+	base, err := FreePortBase(23000, len(cfg.Validators))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	opts := Options{Binary: bin, Dir: dir, Config: cfg, PortBase: base, Out: &testWriter{t: t}, StartTimeout: 60 * time.Second}
+	if err := Init(ctx, opts); err != nil {
+		t.Fatalf("Init: %v", err)
+	}
+	ready, _ := startRun(ctx, t, opts)
+	st := ready.State
+	t.Cleanup(func() { // before the network stops and its directory goes
+		if !t.Failed() {
+			return
+		}
+		for _, n := range st.Nodes {
+			b, _ := os.ReadFile(n.LogFile(dir))
+			for _, line := range strings.Split(string(b), "\n") {
+				if strings.Contains(line, "emergency") || strings.Contains(line, "ERR") {
+					t.Logf("%s: %s", n.Name, line)
+				}
+			}
+		}
+	})
+	c := &chainCLI{t: t, ctx: ctx, b: binary{path: bin}, st: st}
+	addr := ready.Addresses
+	vaultOf := func(name string) string {
+		for _, n := range st.Nodes {
+			if n.Name == name {
+				return "http://" + hostPort(n.Ports.Vault)
+			}
+		}
+		t.Fatalf("no node %s", name)
+		return ""
+	}
+
+	// Everyone who seals or opens registers an encryption key.
+	var wg sync.WaitGroup
+	for _, who := range []string{"alice", "dr-grey", "st-mary", "karolinska", "mayo"} {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.txWait("tx", "access", "register-key", "--from", who) }()
+	}
+	wg.Wait()
+
+	before := c.upload("alice", vaultOf("st-mary"), 300_000)
+	c.txWait("tx", "access", "set-emergency-policy", "--custodians",
+		strings.Join([]string{addr["st-mary"], addr["karolinska"], addr["mayo"]}, ","), "--threshold", "2", "--from", "alice")
+	after := c.upload("alice", vaultOf("st-mary"), 200_000) // carries the emergency wrap by itself
+
+	// dr-grey breaks the glass; alice signs nothing from here on.
+	c.txWait("tx", "access", "emergency-access", addr["alice"], "--reason", "unable-to-consent", "--from", "dr-grey")
+	opened := time.Now()
+	var access struct {
+		Access struct {
+			Practitioner string `json:"practitioner"`
+			Organisation string `json:"organisation"`
+			Releases     []struct {
+				Custodian string `json:"custodian"`
+			} `json:"releases"`
+		} `json:"access"`
+		Open bool `json:"open"`
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c.queryJSON(&access, "query", "access", "emergency", "1")
+		if len(access.Access.Releases) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if len(access.Access.Releases) != 1 || access.Access.Releases[0].Custodian != addr["st-mary"] {
+		t.Fatalf("St Mary's node should have released by itself, and only it: %+v", access.Access.Releases)
+	}
+
+	// One share of two: the download says why it cannot open the record.
+	_, err = c.download("dr-grey", vaultOf("charite"), before.id)
+	if err == nil || !strings.Contains(err.Error(), "1 of the 2 custodian shares needed have been released") {
+		t.Fatalf("dr-grey's download with one share: %v", err)
+	}
+
+	// Karolinska's operator releases by hand; now both records open.
+	c.txWait("tx", "access", "release-share", "1", "--from", "karolinska")
+	for _, r := range []uploaded{before, after} {
+		got, err := c.download("dr-grey", vaultOf("charite"), r.id)
+		if err != nil {
+			t.Fatalf("dr-grey's emergency download of record %s: %v", r.id, err)
+		}
+		if !bytes.Equal(got, r.data) {
+			t.Fatalf("record %s: dr-grey got %d bytes that differ from alice's %d", r.id, len(got), len(r.data))
+		}
+	}
+
+	// Alice sees it: the public emergency log and the vault's access log.
+	var log struct {
+		Accesses []struct {
+			Practitioner string `json:"practitioner"`
+			Organisation string `json:"organisation"`
+			Reason       string `json:"reason"`
+			Releases     []any  `json:"releases"`
+		} `json:"accesses"`
+	}
+	c.queryJSON(&log, "query", "access", "emergency-log", addr["alice"])
+	if len(log.Accesses) != 1 || log.Accesses[0].Practitioner != addr["dr-grey"] || log.Accesses[0].Organisation != addr["charite"] ||
+		len(log.Accesses[0].Releases) != 2 || log.Accesses[0].Reason != "EMERGENCY_REASON_PATIENT_UNABLE_TO_CONSENT" {
+		t.Fatalf("alice's emergency log: %+v", log)
+	}
+	stdout, stderr, err := c.b.run(ctx, "", "query", "records", "access-log", before.id, "--from", "alice", "--vault", vaultOf("charite"),
+		"--home", st.ClientHome, "--keyring-backend", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(stdout) + string(stderr)
+	if !strings.Contains(out, "emergency access 1") {
+		t.Fatalf("the vault's access log does not show the emergency read:\n%s", out)
+	}
+
+	// After the window: no release, no read.
+	time.Sleep(time.Until(opened.Add(window + 3*time.Second)))
+	if _, _, err := c.b.run(ctx, "", c.flags("tx", "access", "release-share", "1", "--from", "mayo", "--yes")...); err == nil ||
+		!strings.Contains(err.Error(), "no share is released after its window") {
+		t.Fatalf("mayo's release after the window: %v", err)
+	}
+	if _, err := c.download("dr-grey", vaultOf("charite"), after.id); err == nil || !strings.Contains(err.Error(), "no live READ grant") {
+		t.Fatalf("dr-grey's download after the window: %v", err)
+	}
+}
+
+// chainCLI runs medchaind against a running network with the client home.
+type chainCLI struct {
+	t   *testing.T
+	ctx context.Context
+	b   binary
+	st  *State
+}
+
+// flags adds the transaction flags to a tx command.
+func (c *chainCLI) flags(args ...string) []string {
+	return append(c.qflags(args...), "--chain-id", c.st.ChainID)
+}
+
+// qflags adds the client home and node to a query (queries take no chain
+// id).
+func (c *chainCLI) qflags(args ...string) []string {
+	return append(args, "--home", c.st.ClientHome, "--keyring-backend", "test", "--node", "tcp://"+hostPort(c.st.Nodes[0].Ports.RPC))
+}
+
+func (c *chainCLI) queryJSON(v any, args ...string) {
+	c.t.Helper()
+	stdout, stderr, err := c.b.run(c.ctx, "", append(args, "--node", "tcp://"+hostPort(c.st.Nodes[0].Ports.RPC), "--output", "json")...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := findJSONObject(v, stdout, stderr); err != nil {
+		c.t.Fatalf("%v: %s", args, stdout)
+	}
+}
+
+// txWait sends a transaction and waits until another node has it in a
+// block, which must have accepted it.
+func (c *chainCLI) txWait(args ...string) {
+	c.t.Helper()
+	stdout, stderr, err := c.b.run(c.ctx, "", c.flags(append(args, "--yes", "--output", "json")...)...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var res struct {
+		Code   int    `json:"code"`
+		TxHash string `json:"txhash"`
+		RawLog string `json:"raw_log"`
+	}
+	if err := findJSONObject(&res, stdout, stderr); err != nil || res.TxHash == "" {
+		c.t.Fatalf("%v: cannot read the result: %s %s", args, stdout, stderr)
+	}
+	if res.Code != 0 {
+		c.t.Fatalf("%v rejected: code %d: %s", args, res.Code, res.RawLog)
+	}
+	other := "tcp://" + hostPort(c.st.Nodes[len(c.st.Nodes)-1].Ports.RPC)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		stdout, stderr, err := c.b.run(c.ctx, "", "query", "tx", res.TxHash, "--node", other, "--output", "json")
+		var tx struct {
+			Height string `json:"height"`
+			Code   int    `json:"code"`
+			RawLog string `json:"raw_log"`
+		}
+		if err == nil && findJSONObject(&tx, stdout, stderr) == nil && tx.Height != "" {
+			if tx.Code != 0 {
+				c.t.Fatalf("%v failed in block %s: code %d: %s", args, tx.Height, tx.Code, tx.RawLog)
+			}
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	c.t.Fatalf("%v: %s not committed within 30s", args, res.TxHash)
+}
+
+type uploaded struct {
+	id   string
+	data []byte
+}
+
+// upload stores n random bytes as a record of owner's through vault.
+func (c *chainCLI) upload(owner, vault string, n int) uploaded {
+	c.t.Helper()
+	data := make([]byte, n)
+	_, _ = rand.Read(data)
+	path := filepath.Join(c.t.TempDir(), "payload.bin")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+	stdout, stderr, err := c.b.run(c.ctx, "", c.flags("tx", "records", "upload", path, "--from", owner, "--vault", vault, "--yes", "-o", "json")...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var res struct {
+		RecordID json.Number `json:"record_id"`
+	}
+	if err := findJSONObject(&res, stdout, stderr); err != nil || res.RecordID == "" {
+		c.t.Fatalf("upload: cannot read the record id: %s %s", stdout, stderr)
+	}
+	return uploaded{id: res.RecordID.String(), data: data}
+}
+
+// download fetches and opens record id as who through vault.
+func (c *chainCLI) download(who, vault, id string) ([]byte, error) {
+	path := filepath.Join(c.t.TempDir(), "download.bin")
+	if _, _, err := c.b.run(c.ctx, "", c.qflags("query", "records", "download", id, "-o", path, "--from", who, "--vault", vault)...); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
+}

@@ -1,0 +1,249 @@
+package medclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/types/query"
+
+	"github.com/medchain/medchain/envelope"
+	accesstypes "github.com/medchain/medchain/x/access/types"
+	issuerstypes "github.com/medchain/medchain/x/issuers/types"
+	recordstypes "github.com/medchain/medchain/x/records/types"
+)
+
+// Emergency access, from the client's side: the patient builds a policy
+// (BuildEmergencyPolicy), a custodian hospital releases its share to a
+// practitioner who broke the glass (BuildShareRelease), and the
+// practitioner recovers the emergency key from the released shares
+// (RecoverEmergencyKey), which OpenRecordKey does by itself when
+// CheckAccess answers through an emergency access.
+
+// EmergencyPolicyOf returns owner's emergency policy, or found false.
+func EmergencyPolicyOf(ctx context.Context, clientCtx client.Context, owner string) (accesstypes.EmergencyPolicy, bool, error) {
+	resp, err := accesstypes.NewQueryClient(clientCtx).EmergencyPolicy(ctx, &accesstypes.QueryEmergencyPolicyRequest{Patient: owner})
+	if status.Code(err) == codes.NotFound {
+		return accesstypes.EmergencyPolicy{}, false, nil
+	}
+	if err != nil {
+		return accesstypes.EmergencyPolicy{}, false, fmt.Errorf("the emergency policy of %s: %w", owner, err)
+	}
+	return resp.Policy, true, nil
+}
+
+// withEmergencyReader appends owner's emergency reader to readers when
+// owner has an emergency policy: x/access requires its wrap on every
+// record key.
+func withEmergencyReader(ctx context.Context, clientCtx client.Context, owner string, readers []string) ([]string, error) {
+	p, found, err := EmergencyPolicyOf(ctx, clientCtx, owner)
+	if err != nil || !found {
+		return readers, err
+	}
+	return append(readers, p.EmergencyReader), nil
+}
+
+// ActiveHospitals lists the ACTIVE hospitals on chain.
+func ActiveHospitals(ctx context.Context, clientCtx client.Context) ([]string, error) {
+	qc := issuerstypes.NewQueryClient(clientCtx)
+	var out []string
+	err := EachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
+		resp, err := qc.Issuers(ctx, &issuerstypes.QueryIssuersRequest{Pagination: page})
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range resp.Issuers {
+			if i.Kind == issuerstypes.IssuerKindHospital && i.Status == issuerstypes.IssuerStatusActive {
+				out = append(out, i.Address)
+			}
+		}
+		return resp.Pagination, nil
+	})
+	return out, err
+}
+
+// DrawCustodians picks n of the ACTIVE hospitals at random, leaving out
+// exclude (the patient).
+func DrawCustodians(ctx context.Context, clientCtx client.Context, n int, exclude string) ([]string, error) {
+	all, err := ActiveHospitals(ctx, clientCtx)
+	if err != nil {
+		return nil, fmt.Errorf("listing the active hospitals: %w", err)
+	}
+	all = slices.DeleteFunc(all, func(a string) bool { return a == exclude })
+	if len(all) < n {
+		return nil, fmt.Errorf("%d custodians asked for, but the chain has %d active hospitals", n, len(all))
+	}
+	rand.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	return all[:n], nil
+}
+
+// BuildEmergencyPolicy makes patient's emergency policy: a fresh emergency
+// secret split threshold-of-len(custodians), each share sealed to its
+// custodian's current encryption key, and the key of every ACTIVE record of
+// the patient (opened with kp, the patient's key pair) wrapped to the new
+// emergency key.
+func BuildEmergencyPolicy(ctx context.Context, clientCtx client.Context, kp *envelope.KeyPair, patient string, custodians []string, threshold int) (*accesstypes.MsgSetEmergencyPolicy, error) {
+	secret := envelope.NewEmergencySecret()
+	shares, commitments, err := secret.Split(threshold, len(custodians))
+	if err != nil {
+		return nil, err
+	}
+	ekp, err := secret.KeyPair()
+	if err != nil {
+		return nil, err
+	}
+	msg := &accesstypes.MsgSetEmergencyPolicy{Patient: patient, Threshold: uint32(threshold), PublicKey: ekp.PublicKey(), Commitments: commitments}
+	for i, c := range custodians {
+		key, err := EncryptionKeyOf(ctx, clientCtx, c)
+		if err != nil {
+			return nil, fmt.Errorf("custodian %s: %w", c, err)
+		}
+		ct, err := envelope.SealShare(key.PublicKey, shares[i], envelope.ShareBinding{
+			ChainID: clientCtx.ChainID, Patient: patient, EmergencyKeyID: ekp.KeyID(), Custodian: c, Index: uint32(i + 1),
+		}, false)
+		if err != nil {
+			return nil, fmt.Errorf("sealing share %d to %s: %w", i+1, c, err)
+		}
+		msg.Shares = append(msg.Shares, accesstypes.SealedShare{Custodian: c, KeyId: key.KeyId, Ciphertext: ct})
+	}
+	reader, err := emergencyReaderOf(clientCtx, patient)
+	if err != nil {
+		return nil, err
+	}
+	emergencyKey := accesstypes.EncryptionKey{Owner: reader, KeyId: ekp.KeyID(), PublicKey: ekp.PublicKey()}
+	rq := recordstypes.NewQueryClient(clientCtx)
+	err = EachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
+		resp, err := rq.RecordsByOwner(ctx, &recordstypes.QueryRecordsByOwnerRequest{Owner: patient, Pagination: page})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range resp.Records {
+			if r.Status != recordstypes.RecordStatusActive {
+				continue
+			}
+			key, epoch, err := OpenRecordKey(ctx, clientCtx, kp, r.Id, patient)
+			if err != nil {
+				return nil, err
+			}
+			w, err := SealRecordKey(epoch, emergencyKey, key.Bytes())
+			if err != nil {
+				return nil, err
+			}
+			msg.Wraps = append(msg.Wraps, w)
+		}
+		return resp.Pagination, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("wrapping your records to the emergency key: %w", err)
+	}
+	return msg, nil
+}
+
+func emergencyReaderOf(clientCtx client.Context, patient string) (string, error) {
+	ac := clientCtx.InterfaceRegistry.SigningContext().AddressCodec()
+	bz, err := ac.StringToBytes(patient)
+	if err != nil {
+		return "", fmt.Errorf("patient %q: %w", patient, err)
+	}
+	return ac.BytesToString(accesstypes.EmergencyReader(bz))
+}
+
+// ErrNotCustodian means the account holds no share of the access's policy.
+var ErrNotCustodian = errors.New("not a custodian of this emergency policy")
+
+// BuildShareRelease is what a custodian hospital sends for an open
+// emergency access: its share of the patient's secret, opened with kp (the
+// hospital's key pair), checked against the policy's commitments, and
+// re-sealed to the key the practitioner had when breaking the glass.
+func BuildShareRelease(ctx context.Context, clientCtx client.Context, kp *envelope.KeyPair, custodian string, access accesstypes.EmergencyAccess) (*accesstypes.MsgReleaseShare, error) {
+	policy, found, err := EmergencyPolicyOf(ctx, clientCtx, access.Patient)
+	if err != nil {
+		return nil, err
+	}
+	if !found || policy.KeyId != access.EmergencyKeyId {
+		return nil, fmt.Errorf("emergency access %d: the patient's policy changed or was withdrawn since it opened", access.Id)
+	}
+	index := policy.CustodianIndex(custodian)
+	if index == 0 {
+		return nil, fmt.Errorf("emergency access %d: %s: %w", access.Id, custodian, ErrNotCustodian)
+	}
+	b := envelope.ShareBinding{ChainID: clientCtx.ChainID, Patient: access.Patient, EmergencyKeyID: policy.KeyId, Custodian: custodian, Index: index}
+	share, err := envelope.OpenShare(kp, policy.Shares[index-1].Ciphertext, b, false, policy.Commitments)
+	if err != nil {
+		return nil, fmt.Errorf("emergency access %d: opening your share: %w", access.Id, err)
+	}
+	keys, err := accesstypes.NewQueryClient(clientCtx).EncryptionKeys(ctx, &accesstypes.QueryEncryptionKeysRequest{Address: access.Practitioner})
+	if err != nil {
+		return nil, fmt.Errorf("the keys of %s: %w", access.Practitioner, err)
+	}
+	var pub []byte
+	for _, k := range keys.Keys {
+		if k.KeyId == access.PractitionerKeyId {
+			pub = k.PublicKey
+		}
+	}
+	if pub == nil {
+		return nil, fmt.Errorf("emergency access %d: %s has no key %s", access.Id, access.Practitioner, access.PractitionerKeyId)
+	}
+	b.Practitioner, b.EmergencyAccess = access.Practitioner, access.Id
+	ct, err := envelope.SealShare(pub, share, b, true)
+	if err != nil {
+		return nil, err
+	}
+	return &accesstypes.MsgReleaseShare{Custodian: custodian, AccessId: access.Id, Ciphertext: ct}, nil
+}
+
+// RecoverEmergencyKey opens the shares custodians released for emergency
+// access accessID with kp (the practitioner's key pair), checks each
+// against the policy, and recovers the patient's emergency key pair. With
+// fewer than the threshold of good shares it says how many there are.
+func RecoverEmergencyKey(ctx context.Context, clientCtx client.Context, kp *envelope.KeyPair, accessID uint64) (*envelope.KeyPair, error) {
+	resp, err := accesstypes.NewQueryClient(clientCtx).EmergencyAccess(ctx, &accesstypes.QueryEmergencyAccessRequest{Id: accessID})
+	if err != nil {
+		return nil, fmt.Errorf("emergency access %d: %w", accessID, err)
+	}
+	a := resp.Access
+	if resp.Threshold == 0 {
+		return nil, fmt.Errorf("emergency access %d: the patient's policy changed or was withdrawn since it opened", accessID)
+	}
+	var shares []envelope.Share
+	var refused []string
+	for _, r := range a.Releases {
+		sh, err := envelope.OpenShare(kp, r.Ciphertext, envelope.ShareBinding{
+			ChainID: clientCtx.ChainID, Patient: a.Patient, EmergencyKeyID: a.EmergencyKeyId, Custodian: r.Custodian, Index: r.Index,
+			Practitioner: a.Practitioner, EmergencyAccess: a.Id,
+		}, true, resp.Commitments)
+		if err != nil {
+			refused = append(refused, fmt.Sprintf("%s: %v", r.Custodian, err))
+			continue
+		}
+		shares = append(shares, sh)
+	}
+	if len(shares) < int(resp.Threshold) {
+		msg := fmt.Sprintf("emergency access %d: %d of the %d custodian shares needed have been released", accessID, len(shares), resp.Threshold)
+		if len(refused) > 0 {
+			msg += fmt.Sprintf(" (%d refused: %v)", len(refused), refused)
+		}
+		if !resp.Open {
+			msg += "; its window has closed"
+		} else {
+			msg += "; the custodian hospitals' nodes release automatically within a few blocks, or their operators release by hand"
+		}
+		return nil, fmt.Errorf("%s: %w", msg, ErrNotEnoughShares)
+	}
+	secret, err := envelope.RecoverSecret(shares, resp.Commitments, a.EmergencyKeyId)
+	if err != nil {
+		return nil, fmt.Errorf("emergency access %d: %w", accessID, err)
+	}
+	return secret.KeyPair()
+}
+
+// ErrNotEnoughShares means too few custodians have released their shares
+// (yet) for the emergency key to be recovered.
+var ErrNotEnoughShares = errors.New("not enough shares released")

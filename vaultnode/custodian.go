@@ -1,0 +1,259 @@
+package vaultnode
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/tx"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
+
+	"github.com/medchain/medchain/envelope"
+	"github.com/medchain/medchain/medclient"
+	accesstypes "github.com/medchain/medchain/x/access/types"
+)
+
+// Emergency release modes ([vault] emergency-release).
+const (
+	// ReleaseAuto releases this hospital's share to every open emergency
+	// access of a patient whose custodian it is, within
+	// EmergencyReleasePerPractitionerPerDay.
+	ReleaseAuto = "auto"
+	// ReleaseManual leaves releases to the operator
+	// (`medchaind tx access release-share`); the node only logs what waits.
+	ReleaseManual = "manual"
+	// ReleaseOff does neither.
+	ReleaseOff = "off"
+)
+
+// Custodian is a hospital node's emergency release service: it watches the
+// open emergency accesses on chain and, for each patient whose policy
+// names this hospital as a custodian, opens the hospital's share with the
+// hospital's encryption key (derived from its account key in the node's
+// keyring) and releases it, re-sealed to the practitioner, in a
+// transaction signed by the hospital. The chain checks who may break the
+// glass and for how long; the service adds a per-practitioner daily bound
+// of its own, so one hospital's node stops helping a practitioner who
+// breaks the glass too often even before governance acts.
+type Custodian struct {
+	clientCtx client.Context
+	txf       tx.Factory
+	self      string
+	mode      string
+	perDay    int
+	interval  time.Duration
+	log       Logger
+
+	kpOnce sync.Once
+	kp     *envelope.KeyPair
+	kpErr  error
+
+	mu       sync.Mutex
+	released map[string][]time.Time // practitioner -> release times (24 h)
+	sent     map[uint64]time.Time   // access id -> when a release was sent
+	warned   map[uint64]bool
+	failed   map[uint64]string // access id -> the last error logged for it
+}
+
+// NewCustodian builds the release service from the node's client context
+// (codec, tx config, account retriever, in-process client) and [vault]:
+// the hospital's key in the node's keyring signs the releases.
+func NewCustodian(clientCtx client.Context, cfg Config, home string, log Logger) (*Custodian, error) {
+	if cfg.HospitalKey == "" || cfg.Hospital == "" {
+		return nil, fmt.Errorf("[vault] emergency-release %q needs hospital and hospital-key", cfg.EmergencyRelease)
+	}
+	kr, err := keyring.New(sdk.KeyringServiceName(), cfg.KeyringBackend, home, nil, clientCtx.Codec)
+	if err != nil {
+		return nil, fmt.Errorf("[vault] hospital-key: keyring %q in %s: %w", cfg.KeyringBackend, home, err)
+	}
+	rec, err := kr.Key(cfg.HospitalKey)
+	if err != nil {
+		return nil, fmt.Errorf("[vault] hospital-key %q: %w", cfg.HospitalKey, err)
+	}
+	addr, err := rec.GetAddress()
+	if err != nil {
+		return nil, err
+	}
+	self, err := clientCtx.InterfaceRegistry.SigningContext().AddressCodec().BytesToString(addr)
+	if err != nil {
+		return nil, err
+	}
+	if self != cfg.Hospital {
+		return nil, fmt.Errorf("[vault] hospital-key %q is the key of %s, not of the hospital %s", cfg.HospitalKey, self, cfg.Hospital)
+	}
+	clientCtx = clientCtx.WithKeyring(kr).WithFromName(cfg.HospitalKey).WithFromAddress(addr).
+		WithSkipConfirmation(true).WithBroadcastMode("sync").WithOutput(io.Discard)
+	txf := tx.Factory{}.WithTxConfig(clientCtx.TxConfig).WithAccountRetriever(clientCtx.AccountRetriever).
+		WithKeybase(kr).WithSimulateAndExecute(true).WithGasAdjustment(1.5).WithGasPrices(cfg.GasPrice).WithChainID(clientCtx.ChainID).WithFromName(cfg.HospitalKey)
+	interval := cfg.EmergencyReleaseInterval
+	if interval <= 0 {
+		interval = 3 * time.Second
+	}
+	return &Custodian{
+		clientCtx: clientCtx, txf: txf, self: self, mode: cfg.EmergencyRelease, perDay: cfg.EmergencyReleasePerPractitionerPerDay,
+		interval: interval, log: log, released: map[string][]time.Time{}, sent: map[uint64]time.Time{}, warned: map[uint64]bool{},
+		failed: map[uint64]string{},
+	}, nil
+}
+
+// Run polls the open emergency accesses until ctx ends. The chain id is
+// read from the node once it answers.
+func (c *Custodian) Run(ctx context.Context) error {
+	t := time.NewTicker(c.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if c.txf.ChainID() == "" {
+			cctx, err := medclient.EnsureChainID(ctx, c.clientCtx)
+			if err != nil {
+				continue // the node is still starting
+			}
+			c.clientCtx = cctx
+			c.txf = c.txf.WithChainID(cctx.ChainID)
+		}
+		if err := c.pass(ctx); err != nil && ctx.Err() == nil && !strings.Contains(err.Error(), "not ready") {
+			c.log.Error("emergency release: pass failed", "err", err)
+		}
+	}
+}
+
+// keyPair derives the hospital's encryption key pair once.
+func (c *Custodian) keyPair() (*envelope.KeyPair, error) {
+	c.kpOnce.Do(func() { c.kp, c.kpErr = medclient.DeriveKeyPair(c.clientCtx, c.clientCtx.FromName) })
+	return c.kp, c.kpErr
+}
+
+// pass handles every open access once.
+func (c *Custodian) pass(ctx context.Context) error {
+	qc := accesstypes.NewQueryClient(c.clientCtx)
+	var open []accesstypes.EmergencyAccess
+	err := medclient.EachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
+		resp, err := qc.OpenEmergencyAccesses(ctx, &accesstypes.QueryOpenEmergencyAccessesRequest{Pagination: page})
+		if err != nil {
+			return nil, err
+		}
+		open = append(open, resp.Accesses...)
+		return resp.Pagination, nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, a := range open {
+		if err := c.consider(ctx, a); err != nil {
+			c.mu.Lock()
+			repeated := c.failed[a.Id] == err.Error()
+			c.failed[a.Id] = err.Error()
+			c.mu.Unlock()
+			if !repeated {
+				c.log.Error("emergency release", "access", a.Id, "patient", a.Patient, "practitioner", a.Practitioner, "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+// consider releases for access a when this hospital is a custodian that
+// has not released yet and the mode and bounds allow it.
+func (c *Custodian) consider(ctx context.Context, a accesstypes.EmergencyAccess) error {
+	for _, r := range a.Releases {
+		if r.Custodian == c.self {
+			return nil
+		}
+	}
+	policy, found, err := medclient.EmergencyPolicyOf(ctx, c.clientCtx, a.Patient)
+	if err != nil || !found || policy.CustodianIndex(c.self) == 0 || policy.KeyId != a.EmergencyKeyId {
+		return err
+	}
+	now := time.Now()
+	c.mu.Lock()
+	if at, ok := c.sent[a.Id]; ok && now.Sub(at) < 30*time.Second {
+		c.mu.Unlock()
+		return nil // sent; waiting for its block
+	}
+	recent := c.released[a.Practitioner][:0]
+	for _, t := range c.released[a.Practitioner] {
+		if now.Sub(t) < 24*time.Hour {
+			recent = append(recent, t)
+		}
+	}
+	c.released[a.Practitioner] = recent
+	over := c.perDay > 0 && len(recent) >= c.perDay
+	first := !c.warned[a.Id]
+	c.warned[a.Id] = true
+	c.mu.Unlock()
+
+	switch {
+	case c.mode != ReleaseAuto:
+		if first {
+			c.log.Info("emergency release: waiting for the operator (`medchaind tx access release-share`)", "access", a.Id,
+				"patient", a.Patient, "practitioner", a.Practitioner, "organisation", a.Organisation, "reason", a.Reason.Label())
+		}
+		return nil
+	case over:
+		if first {
+			c.log.Info("emergency release: withheld, the practitioner reached this node's daily bound; the operator may release by hand",
+				"access", a.Id, "practitioner", a.Practitioner, "per_day", c.perDay)
+		}
+		return nil
+	}
+	kp, err := c.keyPair()
+	if err != nil {
+		return fmt.Errorf("deriving the hospital's encryption key: %w", err)
+	}
+	msg, err := medclient.BuildShareRelease(ctx, c.clientCtx, kp, c.self, a)
+	if err != nil {
+		return err
+	}
+	if err := c.send(ctx, msg); err != nil {
+		return fmt.Errorf("sending the release: %w", err)
+	}
+	c.mu.Lock()
+	c.sent[a.Id] = now
+	c.released[a.Practitioner] = append(c.released[a.Practitioner], now)
+	c.mu.Unlock()
+	c.log.Info("emergency release: share released", "access", a.Id, "patient", a.Patient, "practitioner", a.Practitioner,
+		"organisation", a.Organisation, "reason", a.Reason.Label())
+	return nil
+}
+
+// send signs msg as the hospital (gas from a simulation) and broadcasts it;
+// a transaction CheckTx refuses is an error.
+func (c *Custodian) send(ctx context.Context, msg sdk.Msg) error {
+	txf, err := c.txf.Prepare(c.clientCtx)
+	if err != nil {
+		return err
+	}
+	_, gas, err := tx.CalculateGas(c.clientCtx, txf, msg)
+	if err != nil {
+		return fmt.Errorf("the chain would refuse it: %s", medclient.SimulationReason(err))
+	}
+	txb, err := txf.WithGas(gas).BuildUnsignedTx(msg)
+	if err != nil {
+		return err
+	}
+	if err := tx.Sign(ctx, txf, c.clientCtx.FromName, txb, true); err != nil {
+		return err
+	}
+	bz, err := c.clientCtx.TxConfig.TxEncoder()(txb.GetTx())
+	if err != nil {
+		return err
+	}
+	res, err := c.clientCtx.BroadcastTxSync(bz)
+	if err != nil {
+		return err
+	}
+	if res.Code != 0 {
+		return fmt.Errorf("refused (%s/%d): %s", res.Codespace, res.Code, res.RawLog)
+	}
+	return nil
+}

@@ -1,0 +1,207 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
+	"github.com/cosmos/cosmos-sdk/client/tx"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/medclient"
+	"github.com/medchain/medchain/x/access/types"
+)
+
+const (
+	flagCustodians = "custodians"
+	flagThreshold  = "threshold"
+	flagRecord     = "record"
+)
+
+// SetEmergencyPolicyCmd opts the signer in to emergency access.
+func SetEmergencyPolicyCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "set-emergency-policy --custodians N|ADDR,ADDR,... --threshold T --from PATIENT",
+		Short: "Let practitioners of active hospitals open your records in an emergency, when T of your custodian hospitals agree",
+		Long: "Creates a fresh emergency secret, splits it so that any T of the custodian hospitals recover it and fewer learn nothing " +
+			"(Shamir's scheme with Feldman commitments), seals each share to its hospital's encryption key, and wraps the key of every " +
+			"record of yours to the key the secret derives. From then on every new record carries that wrap too. --custodians is " +
+			"either a number of active hospitals drawn at random or a comma-separated list of hospital addresses. Running it again " +
+			"replaces the policy with a new secret; `withdraw-emergency-policy` ends it. Every break-glass is public: " +
+			"`medchaind query access emergency-log YOUR_ADDRESS`.",
+		Example: "medchaind tx access set-emergency-policy --custodians 3 --threshold 2 --from alice",
+		Args:    cobra.NoArgs,
+		RunE:    runSetEmergencyPolicy,
+	}
+	cmd.Flags().String(flagCustodians, "", "how many active hospitals to draw, or their addresses (comma-separated)")
+	cmd.Flags().Int(flagThreshold, 2, "how many custodians must release their shares (at least 2)")
+	_ = cmd.MarkFlagRequired(flagCustodians)
+	flags.AddTxFlagsToCmd(cmd)
+	return cmd
+}
+
+func runSetEmergencyPolicy(cmd *cobra.Command, _ []string) error {
+	ctx := cmd.Context()
+	clientCtx, err := client.GetClientTxContext(cmd)
+	if err != nil {
+		return err
+	}
+	if clientCtx, err = medclient.EnsureChainID(ctx, clientCtx); err != nil {
+		return err
+	}
+	patient := clientCtx.FromAddress.String()
+	threshold, _ := cmd.Flags().GetInt(flagThreshold)
+	spec, _ := cmd.Flags().GetString(flagCustodians)
+	var custodians []string
+	if n, err := strconv.Atoi(spec); err == nil {
+		if custodians, err = medclient.DrawCustodians(ctx, clientCtx, n, patient); err != nil {
+			return err
+		}
+	} else {
+		for _, c := range strings.Split(spec, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				custodians = append(custodians, c)
+			}
+		}
+	}
+	if threshold < 2 || threshold > len(custodians) {
+		return fmt.Errorf("--threshold %d with %d custodians: it must be at least 2, so that no hospital alone can open your records, and at most the number of custodians", threshold, len(custodians))
+	}
+	kp, err := medclient.FromKeyPair(clientCtx)
+	if err != nil {
+		return err
+	}
+	msg, err := medclient.BuildEmergencyPolicy(ctx, clientCtx, kp, patient, custodians, threshold)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "emergency policy: %d of %d custodians (%s); %d records wrapped to the emergency key\n",
+		threshold, len(custodians), strings.Join(custodians, ", "), len(msg.Wraps))
+	return sendAndPrint(cmd, clientCtx, msg)
+}
+
+// sendAndPrint sends msg with its gas from a simulation (unless --gas is
+// given: a policy's size grows with the patient's records), waits for its
+// block and prints the result.
+func sendAndPrint(cmd *cobra.Command, clientCtx client.Context, msg sdk.Msg) error {
+	if clientCtx.GenerateOnly {
+		return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msg)
+	}
+	t, err := medclient.NewTx(clientCtx, cmd.Flags())
+	if err != nil {
+		return err
+	}
+	if err := t.Preflight(msg); err != nil {
+		return err
+	}
+	res, err := t.BroadcastAndWait(cmd.Context(), 60*time.Second, msg)
+	if err != nil {
+		return err
+	}
+	return clientCtx.PrintProto(res)
+}
+
+// EmergencyAccessCmd is a practitioner's break-glass.
+func EmergencyAccessCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "emergency-access PATIENT --reason CODE [--record ID | --kinds K,...] --from PRACTITIONER",
+		Short: "Break the glass: open a patient's records in an emergency, publicly and for a limited window",
+		Long: "For practitioners of active hospitals when the patient cannot consent. The access is public and permanent " +
+			"(who, which hospital, whose records, when, the reason code) and the patient sees it. Within the window " +
+			"(params emergency_window) the patient's custodian hospitals release their shares of the emergency key to your " +
+			"encryption key; with enough of them `medchaind query records download` opens the records. " +
+			"Reasons: unable-to-consent, life-threatening, urgent-treatment.",
+		Example: "medchaind tx access emergency-access med1... --reason unable-to-consent --from dr-grey",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			clientCtx, err := client.GetClientTxContext(cmd)
+			if err != nil {
+				return err
+			}
+			reason, err := parseEmergencyReason(cmd)
+			if err != nil {
+				return err
+			}
+			record, _ := cmd.Flags().GetUint64(flagRecord)
+			names, _ := cmd.Flags().GetStringSlice(flagKinds)
+			kinds, err := parseKinds(names)
+			if err != nil {
+				return err
+			}
+			msg := &types.MsgEmergencyAccess{
+				Practitioner: clientCtx.FromAddress.String(), Patient: args[0], RecordId: record, Kinds: kinds, Reason: reason,
+			}
+			return sendAndPrint(cmd, clientCtx, msg)
+		},
+	}
+	cmd.Flags().String(flagReason, "", "unable-to-consent, life-threatening or urgent-treatment")
+	cmd.Flags().Uint64(flagRecord, 0, "one record of the patient (default: all of them)")
+	cmd.Flags().StringSlice(flagKinds, nil, "only records of these kinds (with no --record)")
+	_ = cmd.MarkFlagRequired(flagReason)
+	flags.AddTxFlagsToCmd(cmd)
+	return cmd
+}
+
+func parseEmergencyReason(cmd *cobra.Command) (types.EmergencyReason, error) {
+	s, _ := cmd.Flags().GetString(flagReason)
+	name := strings.ToUpper(strings.ReplaceAll(s, "-", "_"))
+	if name == "UNABLE_TO_CONSENT" {
+		name = "PATIENT_UNABLE_TO_CONSENT"
+	}
+	v, ok := types.EmergencyReason_value["EMERGENCY_REASON_"+name]
+	if !ok || v == 0 {
+		return 0, fmt.Errorf("--reason %q: use unable-to-consent, life-threatening or urgent-treatment", s)
+	}
+	return types.EmergencyReason(v), nil
+}
+
+// ReleaseShareCmd is a custodian hospital's release by hand (a node with
+// `[vault] emergency-release = "auto"` releases by itself).
+func ReleaseShareCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "release-share ACCESS_ID --from HOSPITAL",
+		Short: "Release your hospital's share of a patient's emergency key to the practitioner of an open emergency access",
+		Long: "For custodian hospitals whose nodes release by hand (`[vault] emergency-release = \"manual\"`). Opens the hospital's " +
+			"share with its encryption key (derived from --from), checks it against the patient's policy and seals it to the key " +
+			"the practitioner had when breaking the glass. Check the access first: `medchaind query access emergency ACCESS_ID`.",
+		Example: "medchaind tx access release-share 4 --from charite",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			clientCtx, err := client.GetClientTxContext(cmd)
+			if err != nil {
+				return err
+			}
+			if clientCtx, err = medclient.EnsureChainID(ctx, clientCtx); err != nil {
+				return err
+			}
+			id, err := strconv.ParseUint(args[0], 10, 64)
+			if err != nil {
+				return fmt.Errorf("access id %q: %w", args[0], err)
+			}
+			resp, err := types.NewQueryClient(clientCtx).EmergencyAccess(ctx, &types.QueryEmergencyAccessRequest{Id: id})
+			if err != nil {
+				return fmt.Errorf("emergency access %d: %w", id, err)
+			}
+			if !resp.Open {
+				return fmt.Errorf("emergency access %d closed at %s: no share is released after its window", id, resp.Access.ExpiresAt.UTC())
+			}
+			kp, err := medclient.FromKeyPair(clientCtx)
+			if err != nil {
+				return err
+			}
+			msg, err := medclient.BuildShareRelease(ctx, clientCtx, kp, clientCtx.FromAddress.String(), resp.Access)
+			if err != nil {
+				return err
+			}
+			return sendAndPrint(cmd, clientCtx, msg)
+		},
+	}
+	flags.AddTxFlagsToCmd(cmd)
+	return cmd
+}
