@@ -76,6 +76,16 @@ func TestKeeperAndLightClientDecideAlike(t *testing.T) {
 	grant(4, 1, stranger, read, nil, &past)                                                 // expired
 	grant(5, 0, closed, read, nil, nil)                                                     // to a suspended hospital
 	grant(6, 1, closedDoctor, write, nil, nil)                                              // its doctor may not write
+	// Break-glass: a second doctor of the open hospital holds an open
+	// emergency access to the owner's DICOM records, the closed hospital's
+	// doctor one that its suspension makes useless.
+	emergencyDoctor := sample.Addr("emergencydoc")
+	require.NoError(t, a.IssuersKeeper.Practitioners.Set(ctx, emergencyDoctor,
+		issuerstypes.Practitioner{Address: emergencyDoctor.String(), Organisation: hospital.String(), Role: issuerstypes.PractitionerRoleDoctor}))
+	for i, who := range []sdk.AccAddress{emergencyDoctor, closedDoctor} {
+		require.NoError(t, a.AccessKeeper.EmergencyOpen.Set(ctx, collections.Join(owner, who), accesstypes.EmergencyEntry{
+			AccessId: uint64(i + 1), Kinds: []recordstypes.RecordKind{recordstypes.RecordKindDICOM}, ExpiresAt: now.Add(time.Hour)}))
+	}
 
 	id := a.CommitMultiStore().Commit()
 	rs := a.CommitMultiStore().(*rootmulti.Store)
@@ -97,9 +107,9 @@ func TestKeeperAndLightClientDecideAlike(t *testing.T) {
 	q := accesskeeper.NewQuerier(a.AccessKeeper)
 	readCtx := a.BaseApp.NewUncachedContext(false, cmtproto.Header{Time: now, Height: id.Version + 1, ChainID: "medchain-test"})
 
-	allowed := 0
+	allowed, emergencies := 0, 0
 	for _, r := range records {
-		for _, asker := range []sdk.AccAddress{owner, doctor, hospital, closed, closedDoctor, stranger, reader} {
+		for _, asker := range []sdk.AccAddress{owner, doctor, hospital, closed, closedDoctor, stranger, reader, emergencyDoctor} {
 			for _, p := range []accesstypes.Permission{read, write} {
 				node, err := q.CheckAccess(readCtx, &accesstypes.QueryCheckAccessRequest{RecordId: r.Id, Grantee: asker.String(), Permission: p})
 				require.NoError(t, err)
@@ -125,12 +135,17 @@ func TestKeeperAndLightClientDecideAlike(t *testing.T) {
 				} else {
 					require.Empty(t, node.ViaOrganisation, what)
 				}
+				require.Equal(t, node.EmergencyAccessId, d.EmergencyAccessID, what)
 				if d.Allowed {
 					allowed++
+				}
+				if d.EmergencyAccessID != 0 {
+					emergencies++
 				}
 			}
 		}
 	}
 	require.Greater(t, allowed, 5, "the table allows some and refuses some")
+	require.Equal(t, 1, emergencies, "only the open hospital's doctor reads the active DICOM record under emergency")
 	require.Greater(t, proofs, 20, "the proven side read through proofs")
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/tx"
-	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
@@ -68,25 +67,11 @@ func NewCustodian(clientCtx client.Context, cfg Config, home string, log Logger)
 	if cfg.HospitalKey == "" || cfg.Hospital == "" {
 		return nil, fmt.Errorf("[vault] emergency-release %q needs hospital and hospital-key", cfg.EmergencyRelease)
 	}
-	kr, err := keyring.New(sdk.KeyringServiceName(), cfg.KeyringBackend, home, nil, clientCtx.Codec)
-	if err != nil {
-		return nil, fmt.Errorf("[vault] hospital-key: keyring %q in %s: %w", cfg.KeyringBackend, home, err)
-	}
-	rec, err := kr.Key(cfg.HospitalKey)
-	if err != nil {
-		return nil, fmt.Errorf("[vault] hospital-key %q: %w", cfg.HospitalKey, err)
-	}
-	addr, err := rec.GetAddress()
+	kr, addr, err := hospitalKeyring(cfg, home, clientCtx.Codec)
 	if err != nil {
 		return nil, err
 	}
-	self, err := clientCtx.InterfaceRegistry.SigningContext().AddressCodec().BytesToString(addr)
-	if err != nil {
-		return nil, err
-	}
-	if self != cfg.Hospital {
-		return nil, fmt.Errorf("[vault] hospital-key %q is the key of %s, not of the hospital %s", cfg.HospitalKey, self, cfg.Hospital)
-	}
+	self := cfg.Hospital
 	clientCtx = clientCtx.WithKeyring(kr).WithFromName(cfg.HospitalKey).WithFromAddress(addr).
 		WithSkipConfirmation(true).WithBroadcastMode("sync").WithOutput(io.Discard)
 	txf := tx.Factory{}.WithTxConfig(clientCtx.TxConfig).WithAccountRetriever(clientCtx.AccountRetriever).

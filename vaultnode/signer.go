@@ -25,24 +25,9 @@ func replicaTicketer(cfg Config, home string) (func(chainID, vaultID string, c c
 	}
 	ir := codectypes.NewInterfaceRegistry()
 	cryptocodec.RegisterInterfaces(ir)
-	kr, err := keyring.New(sdk.KeyringServiceName(), cfg.KeyringBackend, home, nil, codec.NewProtoCodec(ir))
-	if err != nil {
-		return nil, fmt.Errorf("[vault] hospital-key: keyring %q in %s: %w", cfg.KeyringBackend, home, err)
-	}
-	rec, err := kr.Key(cfg.HospitalKey)
-	if err != nil {
-		return nil, fmt.Errorf("[vault] hospital-key %q: %w", cfg.HospitalKey, err)
-	}
-	addr, err := rec.GetAddress()
+	kr, _, err := hospitalKeyring(cfg, home, codec.NewProtoCodec(ir))
 	if err != nil {
 		return nil, err
-	}
-	want, err := cfg.HospitalAddress()
-	if err != nil {
-		return nil, err
-	}
-	if !addr.Equals(sdk.AccAddress(want)) {
-		return nil, fmt.Errorf("[vault] hospital-key %q is the key of %x, not of the hospital %s", cfg.HospitalKey, addr.Bytes(), cfg.Hospital)
 	}
 	return func(chainID, vaultID string, c cid.Cid) (string, error) {
 		t, err := accessgate.NewTicket(accessgate.PurposeReplica, 0, c.String(), cfg.Hospital, time.Minute)
@@ -58,4 +43,30 @@ func replicaTicketer(cfg Config, home string) (func(chainID, vaultID string, c c
 			return sig, pub.Bytes(), nil
 		})
 	}, nil
+}
+
+// hospitalKeyring opens the node's keyring ([vault] keyring-backend, under
+// home) and checks that hospital-key is the key of [vault] hospital; it
+// returns the keyring and the hospital's address.
+func hospitalKeyring(cfg Config, home string, cdc codec.Codec) (keyring.Keyring, sdk.AccAddress, error) {
+	kr, err := keyring.New(sdk.KeyringServiceName(), cfg.KeyringBackend, home, nil, cdc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("[vault] hospital-key: keyring %q in %s: %w", cfg.KeyringBackend, home, err)
+	}
+	rec, err := kr.Key(cfg.HospitalKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("[vault] hospital-key %q: %w", cfg.HospitalKey, err)
+	}
+	addr, err := rec.GetAddress()
+	if err != nil {
+		return nil, nil, err
+	}
+	want, err := cfg.HospitalAddress()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !addr.Equals(sdk.AccAddress(want)) {
+		return nil, nil, fmt.Errorf("[vault] hospital-key %q is the key of %x, not of the hospital %s", cfg.HospitalKey, addr.Bytes(), cfg.Hospital)
+	}
+	return kr, addr, nil
 }
