@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -68,16 +68,30 @@ func ActiveHospitals(ctx context.Context, clientCtx client.Context) ([]string, e
 	return out, err
 }
 
-// DrawCustodians picks n of the ACTIVE hospitals at random, leaving out
-// exclude (the patient).
+// DrawCustodians picks n of the ACTIVE hospitals with a registered
+// encryption key at random, leaving out exclude (the patient).
 func DrawCustodians(ctx context.Context, clientCtx client.Context, n int, exclude string) ([]string, error) {
-	all, err := ActiveHospitals(ctx, clientCtx)
+	active, err := ActiveHospitals(ctx, clientCtx)
 	if err != nil {
 		return nil, fmt.Errorf("listing the active hospitals: %w", err)
 	}
-	all = slices.DeleteFunc(all, func(a string) bool { return a == exclude })
+	var all, keyless []string
+	for _, a := range active {
+		if a == exclude {
+			continue
+		}
+		if _, err := EncryptionKeyOf(ctx, clientCtx, a); err != nil {
+			keyless = append(keyless, a)
+			continue
+		}
+		all = append(all, a)
+	}
 	if len(all) < n {
-		return nil, fmt.Errorf("%d custodians asked for, but the chain has %d active hospitals", n, len(all))
+		msg := fmt.Sprintf("%d custodians asked for, but the chain has %d active hospitals with an encryption key", n, len(all))
+		if len(keyless) > 0 {
+			msg += fmt.Sprintf(" (%s registered none yet)", strings.Join(keyless, ", "))
+		}
+		return nil, errors.New(msg)
 	}
 	rand.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 	return all[:n], nil
