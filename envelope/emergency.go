@@ -26,6 +26,7 @@ const (
 	emergencyKeyInfo     = "medchain/emergency-key/v1"
 	emergencyShareInfo   = "medchain/emergency-share/v1"
 	emergencyReleaseInfo = "medchain/emergency-release/v1"
+	recoveryReleaseInfo  = "medchain/recovery-release/v1"
 
 	// scalarSize is a Ristretto255 scalar's and element's encoded size.
 	scalarSize = 32
@@ -125,16 +126,20 @@ func (e *EmergencySecret) Split(threshold, n int) ([]Share, [][]byte, error) {
 
 // ShareBinding is what a sealed share is bound to: the chain, the patient,
 // the emergency key it is a share of, and whom it is sealed to. A release
-// (a share re-sealed by a custodian to a practitioner) is also bound to
-// the emergency access it answers.
+// (a share re-sealed by a custodian) is also bound to its recipient and to
+// the request it answers: an emergency access (Recipient the practitioner)
+// or, with Recovery, a key recovery (Recipient the new owner). The two
+// kinds of release have distinct HPKE infos, so neither passes for the
+// other.
 type ShareBinding struct {
-	ChainID         string
-	Patient         string
-	EmergencyKeyID  string
-	Custodian       string
-	Index           uint32
-	Practitioner    string // releases only
-	EmergencyAccess uint64 // releases only
+	ChainID        string
+	Patient        string
+	EmergencyKeyID string
+	Custodian      string
+	Index          uint32
+	Recipient      string // releases only
+	Request        uint64 // releases only: the emergency access or recovery id
+	Recovery       bool   // releases only: for a key recovery
 }
 
 func (b ShareBinding) info(release bool) []byte {
@@ -142,17 +147,21 @@ func (b ShareBinding) info(release bool) []byte {
 		info := lengthPrefixed(emergencyShareInfo, b.ChainID, b.Patient, b.EmergencyKeyID, b.Custodian)
 		return binary.BigEndian.AppendUint32(info, b.Index)
 	}
-	info := lengthPrefixed(emergencyReleaseInfo, b.ChainID, b.Patient, b.EmergencyKeyID, b.Custodian, b.Practitioner)
+	prefix := emergencyReleaseInfo
+	if b.Recovery {
+		prefix = recoveryReleaseInfo
+	}
+	info := lengthPrefixed(prefix, b.ChainID, b.Patient, b.EmergencyKeyID, b.Custodian, b.Recipient)
 	info = binary.BigEndian.AppendUint32(info, b.Index)
-	return binary.BigEndian.AppendUint64(info, b.EmergencyAccess)
+	return binary.BigEndian.AppendUint64(info, b.Request)
 }
 
 func (b ShareBinding) check(release bool) error {
 	if b.ChainID == "" || b.Patient == "" || b.EmergencyKeyID == "" || b.Custodian == "" || b.Index == 0 {
 		return errors.New("an emergency share needs a chain id, patient, emergency key id, custodian and index")
 	}
-	if release && (b.Practitioner == "" || b.EmergencyAccess == 0) {
-		return errors.New("a share release needs a practitioner and an emergency access id")
+	if release && (b.Recipient == "" || b.Request == 0) {
+		return errors.New("a share release needs a recipient and the id of the emergency access or recovery it answers")
 	}
 	return nil
 }

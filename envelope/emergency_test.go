@@ -59,7 +59,7 @@ func (f emergencyFixture) release(t *testing.T, i int, practitioner *KeyPair, ac
 		t.Fatal(err)
 	}
 	b := shareBinding(f, i)
-	b.Practitioner, b.EmergencyAccess = "med1doctor", access
+	b.Recipient, b.Request = "med1doctor", access
 	ct, err := SealShare(practitioner.PublicKey(), sh, b, true)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestEmergencyThresholdRecovery(t *testing.T) {
 		var shares []Share
 		for _, i := range pair {
 			b := shareBinding(f, i)
-			b.Practitioner, b.EmergencyAccess = "med1doctor", 9
+			b.Recipient, b.Request = "med1doctor", 9
 			sh, err := OpenShare(doctor, f.release(t, i, doctor, 9), b, true, f.commitments)
 			if err != nil {
 				t.Fatalf("custodians %v: %v", pair, err)
@@ -132,14 +132,14 @@ func TestEmergencyShareRefusals(t *testing.T) {
 	doctor := keyPairFromSeed(t, 7)
 	good := f.release(t, 0, doctor, 9)
 	rb := shareBinding(f, 0)
-	rb.Practitioner, rb.EmergencyAccess = "med1doctor", 9
+	rb.Recipient, rb.Request = "med1doctor", 9
 	if _, err := OpenShare(doctor, good, rb, true, f.commitments); err != nil {
 		t.Fatal(err)
 	}
 	flipped := bytes.Clone(good)
 	flipped[len(flipped)-20] ^= 1
 	otherAccess, otherPatient, asShare2 := rb, rb, rb
-	otherAccess.EmergencyAccess = 10
+	otherAccess.Request = 10
 	otherPatient.Patient = "med1someoneelse"
 	asShare2.Index = 2
 	otherCommitments := newEmergencyFixture(t, 2, 3).commitments
@@ -203,4 +203,29 @@ func recoverUnchecked(shares []Share, threshold int) (*EmergencySecret, error) {
 		return nil, err
 	}
 	return &EmergencySecret{s: s}, nil
+}
+
+// TestRecoveryReleaseIsNotAnEmergencyRelease: a share released for a key
+// recovery does not open as one released for an emergency access with the
+// same recipient and id, nor the other way round.
+func TestRecoveryReleaseIsNotAnEmergencyRelease(t *testing.T) {
+	f := newEmergencyFixture(t, 2, 2)
+	doctor := keyPairFromSeed(t, 7)
+	sh, err := OpenShare(f.custodians[0], f.sealed[0], shareBinding(f, 0), false, f.commitments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := shareBinding(f, 0)
+	b.Recipient, b.Request, b.Recovery = "med1doctor", 9, true
+	ct, err := SealShare(doctor.PublicKey(), sh, b, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenShare(doctor, ct, b, true, f.commitments); err != nil {
+		t.Fatalf("the recovery release does not open as one: %v", err)
+	}
+	b.Recovery = false
+	if _, err := OpenShare(doctor, ct, b, true, f.commitments); !errors.Is(err, ErrShare) {
+		t.Fatalf("a recovery release opened as an emergency release: %v", err)
+	}
 }

@@ -205,7 +205,7 @@ func BuildShareRelease(ctx context.Context, clientCtx client.Context, kp *envelo
 	if pub == nil {
 		return nil, fmt.Errorf("emergency access %d: %s has no key %s", access.Id, access.Practitioner, access.PractitionerKeyId)
 	}
-	b.Practitioner, b.EmergencyAccess = access.Practitioner, access.Id
+	b.Recipient, b.Request = access.Practitioner, access.Id
 	ct, err := envelope.SealShare(pub, share, b, true)
 	if err != nil {
 		return nil, err
@@ -231,7 +231,7 @@ func RecoverEmergencyKey(ctx context.Context, clientCtx client.Context, kp *enve
 	for _, r := range a.Releases {
 		sh, err := envelope.OpenShare(kp, r.Ciphertext, envelope.ShareBinding{
 			ChainID: clientCtx.ChainID, Patient: a.Patient, EmergencyKeyID: a.EmergencyKeyId, Custodian: r.Custodian, Index: r.Index,
-			Practitioner: a.Practitioner, EmergencyAccess: a.Id,
+			Recipient: a.Practitioner, Request: a.Id,
 		}, true, resp.Commitments)
 		if err != nil {
 			refused = append(refused, fmt.Sprintf("%s: %v", r.Custodian, err))

@@ -159,7 +159,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					RpcMethod: "UpdateParams",
 					Use:       "update-params PARAMS_JSON",
 					Short:     "Propose new access module parameters (governance proposal; give all of them)",
-					Example: `medchaind tx access update-params '{"max_expirations_per_block":500,"max_pending_requests":3,"default_request_ttl":"604800s","max_request_ttl":"7776000s","max_reason_length":140,"max_wraps_per_msg":500,"max_pending_requests_per_record":16,"max_expiry_work_per_block":2000,"emergency_window":"86400s","max_emergency_per_practitioner":5,"max_custodians":7}' \
+					Example: `medchaind tx access update-params '{"max_expirations_per_block":500,"max_pending_requests":3,"default_request_ttl":"604800s","max_request_ttl":"7776000s","max_reason_length":140,"max_wraps_per_msg":500,"max_pending_requests_per_record":16,"max_expiry_work_per_block":2000,"emergency_window":"86400s","max_emergency_per_practitioner":5,"max_custodians":7,"recovery_delay":"259200s"}' \
   --title "Access limits" --summary "Raise the expiry bound" --deposit 10000000umed --from alice`,
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}},
 					GovProposal:    true,

@@ -83,7 +83,21 @@ func (k Keeper) InitGenesis(ctx context.Context, g *types.GenesisState) error {
 			return err
 		}
 	}
-	return k.NextEmergencyID.Set(ctx, max(g.NextEmergencyId, 1))
+	if err := k.NextEmergencyID.Set(ctx, max(g.NextEmergencyId, 1)); err != nil {
+		return err
+	}
+	for _, r := range g.Recoveries {
+		if err := k.Recoveries.Set(ctx, r.Id, r); err != nil {
+			return err
+		}
+		if r.IsPending() {
+			patient, _ := k.addressCodec.StringToBytes(r.Patient)
+			if err := k.PendingRecovery.Set(ctx, patient, r.Id); err != nil {
+				return err
+			}
+		}
+	}
+	return k.NextRecoveryID.Set(ctx, max(g.NextRecoveryId, 1))
 }
 
 // wrapOwners returns the owner of every record g's wraps seal, from
@@ -170,6 +184,16 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		return nil, err
 	}
 	g.NextEmergencyId = max(g.NextEmergencyId, 1)
+	if err := k.Recoveries.Walk(ctx, nil, func(_ uint64, v types.Recovery) (bool, error) {
+		g.Recoveries = append(g.Recoveries, v)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if g.NextRecoveryId, err = k.NextRecoveryID.Peek(ctx); err != nil {
+		return nil, err
+	}
+	g.NextRecoveryId = max(g.NextRecoveryId, 1)
 	g.NextGrantId = max(g.NextGrantId, 1)
 	g.NextRequestId = max(g.NextRequestId, 1)
 	return g, nil

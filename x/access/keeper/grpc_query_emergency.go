@@ -102,3 +102,42 @@ func (q Querier) OpenEmergencyAccesses(ctx context.Context, req *types.QueryOpen
 	}
 	return &types.QueryOpenEmergencyAccessesResponse{Accesses: accesses, Pagination: page}, nil
 }
+
+// Recovery returns one key recovery with what its new owner needs to check
+// the approvals.
+func (q Querier) Recovery(ctx context.Context, req *types.QueryRecoveryRequest) (*types.QueryRecoveryResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	r, err := q.Recoveries.Get(ctx, req.Id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "recovery %d does not exist", req.Id)
+	}
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	resp := &types.QueryRecoveryResponse{Recovery: r}
+	if p, err := q.recoveryPolicy(ctx, r); err == nil {
+		resp.Threshold, resp.Commitments = p.Threshold, p.Commitments
+	}
+	return resp, nil
+}
+
+// Wrap returns the stored wrap of a record's key for one reader.
+func (q Querier) Wrap(ctx context.Context, req *types.QueryWrapRequest) (*types.QueryWrapResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	reader, err := queryAddress(q.addressCodec, "reader", req.Reader)
+	if err != nil {
+		return nil, err
+	}
+	w, err := q.Wraps.Get(ctx, collections.Join(req.RecordId, reader))
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "record %d has no wrap for %s", req.RecordId, req.Reader)
+	}
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryWrapResponse{Wrap: w}, nil
+}

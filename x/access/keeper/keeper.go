@@ -78,6 +78,12 @@ type Keeper struct {
 	// against max_emergency_per_practitioner.
 	EmergencyOpenByPractitioner collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
 	NextEmergencyID             collections.Sequence
+
+	// Recoveries holds every key recovery, pending or ended.
+	Recoveries collections.Map[uint64, types.Recovery]
+	// PendingRecovery names each patient's pending recovery (at most one).
+	PendingRecovery collections.Map[sdk.AccAddress, uint64]
+	NextRecoveryID  collections.Sequence
 }
 
 // EmergencyIndexes are the secondary indexes of Keeper.EmergencyAccesses.
@@ -217,6 +223,10 @@ func NewKeeper(
 		EmergencyOpenByPractitioner: collections.NewKeySet(sb, types.EmergencyOpenByPractitionerKey, "emergency_open_by_practitioner",
 			collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
 		NextEmergencyID: collections.NewSequence(sb, types.NextEmergencyIDKey, "next_emergency_id"),
+		Recoveries: collections.NewMap(sb, types.RecoveriesKey, "recoveries", collections.Uint64Key,
+			codec.CollValue[types.Recovery](cdc)),
+		PendingRecovery: collections.NewMap(sb, types.PendingRecoveryKey, "pending_recovery", sdk.AccAddressKey, collections.Uint64Value),
+		NextRecoveryID:  collections.NewSequence(sb, types.NextRecoveryIDKey, "next_recovery_id"),
 	}
 	schema, err := sb.Build()
 	if err != nil {

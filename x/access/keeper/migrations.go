@@ -77,7 +77,8 @@ func (m Migrator) Migrate2to3(ctx sdk.Context) error {
 }
 
 // Migrate3to4 sets the emergency-access params new in version 4
-// (emergency_window, max_emergency_per_practitioner, max_custodians) to
+// (emergency_window, max_emergency_per_practitioner, max_custodians,
+// recovery_delay) to
 // their defaults: they decode as 0 from version 3 state, which is invalid.
 // Version 3 state holds no emergency policy or access, so nothing else
 // moves.
@@ -94,6 +95,9 @@ func (m Migrator) Migrate3to4(ctx sdk.Context) error {
 	}
 	if params.MaxCustodians == 0 {
 		params.MaxCustodians = types.DefaultMaxCustodians
+	}
+	if params.RecoveryDelay == 0 {
+		params.RecoveryDelay = types.DefaultRecoveryDelay
 	}
 	if err := params.Validate(); err != nil {
 		return fmt.Errorf("params after migration: %w", err)

@@ -178,34 +178,42 @@ func (k msgServer) WithdrawEmergencyPolicy(ctx context.Context, msg *types.MsgWi
 	if _, err := k.emergencyPolicy(ctx, patient); err != nil {
 		return nil, err
 	}
+	removed, err := k.endEmergencyPolicy(ctx, patient, "POLICY_WITHDRAWN")
+	if err != nil {
+		return nil, err
+	}
+	if err := emit(ctx, &types.EventEmergencyPolicyWithdrawn{Patient: k.str(patient), WrapsRemoved: removed}); err != nil {
+		return nil, err
+	}
+	return &types.MsgWithdrawEmergencyPolicyResponse{}, nil
+}
+
+// endEmergencyPolicy removes patient's policy, the emergency reader's
+// current key and every emergency wrap, and closes the patient's open
+// emergency accesses with outcome; it returns how many wraps it removed.
+func (k Keeper) endEmergencyPolicy(ctx context.Context, patient sdk.AccAddress, outcome string) (uint64, error) {
 	reader := types.EmergencyReader(patient)
 	var wrapped []uint64
-	err = k.WrapsByReader.Walk(ctx, collections.NewSuperPrefixedTripleRange[sdk.AccAddress, sdk.AccAddress, uint64](patient, reader),
+	err := k.WrapsByReader.Walk(ctx, collections.NewSuperPrefixedTripleRange[sdk.AccAddress, sdk.AccAddress, uint64](patient, reader),
 		func(key collections.Triple[sdk.AccAddress, sdk.AccAddress, uint64]) (bool, error) {
 			wrapped = append(wrapped, key.K3())
 			return false, nil
 		})
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	for _, id := range wrapped {
 		if err := k.removeWrap(ctx, patient, id, reader); err != nil {
-			return nil, err
+			return 0, err
 		}
 	}
 	if err := k.CurrentKeys.Remove(ctx, reader); err != nil {
-		return nil, err
+		return 0, err
 	}
 	if err := k.EmergencyPolicies.Remove(ctx, patient); err != nil {
-		return nil, err
+		return 0, err
 	}
-	if err := k.closePatientEmergencies(ctx, patient, "POLICY_WITHDRAWN"); err != nil {
-		return nil, err
-	}
-	if err := emit(ctx, &types.EventEmergencyPolicyWithdrawn{Patient: k.str(patient), WrapsRemoved: uint64(len(wrapped))}); err != nil {
-		return nil, err
-	}
-	return &types.MsgWithdrawEmergencyPolicyResponse{}, nil
+	return uint64(len(wrapped)), k.closePatientEmergencies(ctx, patient, outcome)
 }
 
 // emergencyPolicy loads patient's policy, or says there is none.

@@ -16,7 +16,7 @@ func TestUpdateParams(t *testing.T) {
 		MaxExpirationsPerBlock: 10, MaxPendingRequests: 1, DefaultRequestTtl: time.Hour,
 		MaxRequestTtl: time.Hour, MaxReasonLength: types.MaxReasonLengthCap, MaxWrapsPerMsg: 1,
 		MaxPendingRequestsPerRecord: 1, MaxExpiryWorkPerBlock: 1,
-		EmergencyWindow: time.Hour, MaxEmergencyPerPractitioner: 1, MaxCustodians: 2,
+		EmergencyWindow: time.Hour, MaxEmergencyPerPractitioner: 1, MaxCustodians: 2, RecoveryDelay: time.Hour,
 	}
 	ctx := f.deliver(t, sending(f.msgServer.UpdateParams, &types.MsgUpdateParams{Authority: f.authority, Params: params}))
 	requireEvent(t, ctx, &types.EventParamsUpdated{Authority: f.authority, Params: params})
@@ -72,5 +72,7 @@ func TestUpdateParamsRejected(t *testing.T) {
 			types.ErrInvalidParams, "max_custodians 1 must be between 2 and 16"},
 		{"more custodians than a sharing supports", with(func(p *types.Params) { p.MaxCustodians = types.MaxCustodiansCap + 1 }),
 			types.ErrInvalidParams, "max_custodians 17 must be between 2 and 16"},
+		{"no recovery delay", with(func(p *types.Params) { p.RecoveryDelay = 0 }),
+			types.ErrInvalidParams, "recovery_delay 0s must be positive"},
 	})
 }

@@ -23,6 +23,10 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgWithdrawEmergencyPolicy{},
 		&MsgEmergencyAccess{},
 		&MsgReleaseShare{},
+		&MsgRequestRecovery{},
+		&MsgApproveRecovery{},
+		&MsgCancelRecovery{},
+		&MsgCompleteRecovery{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }
@@ -42,5 +46,9 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgWithdrawEmergencyPolicy{}, "medchain/x/access/MsgWithdrawEmergency")
 	legacy.RegisterAminoMsg(cdc, &MsgEmergencyAccess{}, "medchain/x/access/MsgEmergencyAccess")
 	legacy.RegisterAminoMsg(cdc, &MsgReleaseShare{}, "medchain/x/access/MsgReleaseShare")
+	legacy.RegisterAminoMsg(cdc, &MsgRequestRecovery{}, "medchain/x/access/MsgRequestRecovery")
+	legacy.RegisterAminoMsg(cdc, &MsgApproveRecovery{}, "medchain/x/access/MsgApproveRecovery")
+	legacy.RegisterAminoMsg(cdc, &MsgCancelRecovery{}, "medchain/x/access/MsgCancelRecovery")
+	legacy.RegisterAminoMsg(cdc, &MsgCompleteRecovery{}, "medchain/x/access/MsgCompleteRecovery")
 	cdc.RegisterConcrete(&Params{}, "medchain/x/access/Params", nil)
 }

@@ -64,3 +64,7 @@ func (r EmergencyReason) Label() string {
 	}
 	return fmt.Sprintf("reason %d", int32(r))
 }
+
+// IsPending says whether the recovery still waits (for approvals, its
+// delay or its completion).
+func (r Recovery) IsPending() bool { return r.Status == RecoveryStatusPending }

@@ -36,4 +36,6 @@ var (
 	ErrEmergencyNotFound      = errorsmod.Register(ModuleName, 28, "emergency access not found")
 	ErrEmergencyClosed        = errorsmod.Register(ModuleName, 29, "emergency access window is closed")
 	ErrReleaseRefused         = errorsmod.Register(ModuleName, 30, "share release refused")
+	ErrRecoveryRefused        = errorsmod.Register(ModuleName, 31, "key recovery refused")
+	ErrRecoveryNotFound       = errorsmod.Register(ModuleName, 32, "key recovery not found")
 )

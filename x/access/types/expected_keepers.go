@@ -19,6 +19,9 @@ type RecordsKeeper interface {
 	// RotateKey moves a record to key epoch + 1 with a re-encrypted CID
 	// and its label re-sealed under the new key.
 	RotateKey(ctx context.Context, recordID uint64, cid string, sizeBytes uint64, sealedLabel []byte, by string) (recordstypes.Record, error)
+	// TransferOwner gives a record to newOwner with its label re-sealed
+	// for it (a key recovery).
+	TransferOwner(ctx context.Context, recordID uint64, newOwner string, sealedLabel []byte) (recordstypes.Record, error)
 }
 
 // IssuersKeeper is the part of x/issuers the access module uses.

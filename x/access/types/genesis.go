@@ -10,7 +10,7 @@ import (
 // DefaultGenesis returns the state of a new chain: default params, nothing
 // else.
 func DefaultGenesis() *GenesisState {
-	return &GenesisState{Params: DefaultParams(), NextGrantId: 1, NextRequestId: 1, NextEmergencyId: 1}
+	return &GenesisState{Params: DefaultParams(), NextGrantId: 1, NextRequestId: 1, NextEmergencyId: 1, NextRecoveryId: 1}
 }
 
 // Validate checks g without reading any store: params, addresses, enums,
@@ -224,6 +224,32 @@ func (g GenesisState) validateEmergency(addr func(what, s string) (string, error
 			if _, err := addr(fmt.Sprintf("%s.releases[%d].custodian", what, j), r.Custodian); err != nil {
 				return err
 			}
+		}
+	}
+	nextRecovery := max(g.NextRecoveryId, 1)
+	recoveries := map[uint64]bool{}
+	pending := map[string]bool{}
+	for i, r := range g.Recoveries {
+		what := fmt.Sprintf("recoveries[%d]", i)
+		if r.Id == 0 || r.Id >= nextRecovery || recoveries[r.Id] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: id %d is 0, repeated, or not below next_recovery_id %d", what, r.Id, nextRecovery)
+		}
+		recoveries[r.Id] = true
+		patient, err := addr(what+".patient", r.Patient)
+		if err != nil {
+			return err
+		}
+		if _, err := addr(what+".new_owner", r.NewOwner); err != nil {
+			return err
+		}
+		if _, ok := RecoveryStatus_name[int32(r.Status)]; !ok || r.Status == RecoveryStatusUnspecified {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: status %d", what, int32(r.Status))
+		}
+		if r.IsPending() {
+			if pending[patient] {
+				return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %s has more than one pending recovery", what, r.Patient)
+			}
+			pending[patient] = true
 		}
 	}
 	return nil

@@ -52,6 +52,9 @@ var (
 	EmergencyExpiryKey             = collections.NewPrefix(26) // set of (expires_at, access id), while open
 	NextEmergencyIDKey             = collections.NewPrefix(27)
 	EmergencyOpenByPractitionerKey = collections.NewPrefix(28) // set of (practitioner, access id), while open
+	RecoveriesKey                  = collections.NewPrefix(29) // recovery id -> Recovery
+	PendingRecoveryKey             = collections.NewPrefix(30) // patient -> id of its pending recovery
+	NextRecoveryIDKey              = collections.NewPrefix(31)
 )
 
 // Key codecs of the provable collections, shared by the keeper and by

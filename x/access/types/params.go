@@ -36,6 +36,11 @@ const (
 	MaxCustodiansCap uint32 = 16
 	// MaxEmergencyWindow bounds the window whatever governance decides.
 	MaxEmergencyWindow = 7 * 24 * time.Hour
+	// DefaultRecoveryDelay gives a patient whose key was not lost three
+	// days to notice a recovery and cancel it.
+	DefaultRecoveryDelay = 72 * time.Hour
+	// MaxRecoveryDelay bounds the delay whatever governance decides.
+	MaxRecoveryDelay = 90 * 24 * time.Hour
 
 	// MaxReasonLengthCap keeps reasons short whatever governance decides:
 	// they are public and must not turn into medical notes.
@@ -58,6 +63,7 @@ func DefaultParams() Params {
 		EmergencyWindow:             DefaultEmergencyWindow,
 		MaxEmergencyPerPractitioner: DefaultMaxEmergencyPerPractitioner,
 		MaxCustodians:               DefaultMaxCustodians,
+		RecoveryDelay:               DefaultRecoveryDelay,
 	}
 }
 
@@ -86,6 +92,8 @@ func (p Params) Validate() error {
 		return errorsmod.Wrap(ErrInvalidParams, "max_emergency_per_practitioner must be greater than 0, or no practitioner could break the glass")
 	case p.MaxCustodians < 2 || p.MaxCustodians > MaxCustodiansCap:
 		return errorsmod.Wrapf(ErrInvalidParams, "max_custodians %d must be between 2 and %d", p.MaxCustodians, MaxCustodiansCap)
+	case p.RecoveryDelay <= 0 || p.RecoveryDelay > MaxRecoveryDelay:
+		return errorsmod.Wrapf(ErrInvalidParams, "recovery_delay %s must be positive and at most %s: it is the patient's time to cancel a recovery", p.RecoveryDelay, MaxRecoveryDelay)
 	}
 	return nil
 }

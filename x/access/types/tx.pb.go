@@ -1439,6 +1439,439 @@ func (m *MsgReleaseShareResponse) GetThreshold() uint32 {
 	return 0
 }
 
+// MsgRequestRecovery asks to move patient's records to new_owner.
+type MsgRequestRecovery struct {
+	// new_owner signs: a fresh account (no records of its own) with a
+	// registered encryption key.
+	NewOwner string `protobuf:"bytes,1,opt,name=new_owner,json=newOwner,proto3" json:"new_owner,omitempty"`
+	// patient is the account whose key was lost; it must have an emergency
+	// policy (its custodians approve).
+	Patient string `protobuf:"bytes,2,opt,name=patient,proto3" json:"patient,omitempty"`
+}
+
+func (m *MsgRequestRecovery) Reset()         { *m = MsgRequestRecovery{} }
+func (m *MsgRequestRecovery) String() string { return proto.CompactTextString(m) }
+func (*MsgRequestRecovery) ProtoMessage()    {}
+func (*MsgRequestRecovery) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a43141b8efa88e04, []int{23}
+}
+func (m *MsgRequestRecovery) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRequestRecovery) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRequestRecovery.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRequestRecovery) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRequestRecovery.Merge(m, src)
+}
+func (m *MsgRequestRecovery) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRequestRecovery) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRequestRecovery.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRequestRecovery proto.InternalMessageInfo
+
+func (m *MsgRequestRecovery) GetNewOwner() string {
+	if m != nil {
+		return m.NewOwner
+	}
+	return ""
+}
+
+func (m *MsgRequestRecovery) GetPatient() string {
+	if m != nil {
+		return m.Patient
+	}
+	return ""
+}
+
+// MsgRequestRecoveryResponse is the response to MsgRequestRecovery.
+type MsgRequestRecoveryResponse struct {
+	// recovery_id is the new recovery.
+	RecoveryId uint64 `protobuf:"varint,1,opt,name=recovery_id,json=recoveryId,proto3" json:"recovery_id,omitempty"`
+	// executable_at is the earliest time it may complete.
+	ExecutableAt time.Time `protobuf:"bytes,2,opt,name=executable_at,json=executableAt,proto3,stdtime" json:"executable_at"`
+}
+
+func (m *MsgRequestRecoveryResponse) Reset()         { *m = MsgRequestRecoveryResponse{} }
+func (m *MsgRequestRecoveryResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRequestRecoveryResponse) ProtoMessage()    {}
+func (*MsgRequestRecoveryResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a43141b8efa88e04, []int{24}
+}
+func (m *MsgRequestRecoveryResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRequestRecoveryResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRequestRecoveryResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRequestRecoveryResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRequestRecoveryResponse.Merge(m, src)
+}
+func (m *MsgRequestRecoveryResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRequestRecoveryResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRequestRecoveryResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRequestRecoveryResponse proto.InternalMessageInfo
+
+func (m *MsgRequestRecoveryResponse) GetRecoveryId() uint64 {
+	if m != nil {
+		return m.RecoveryId
+	}
+	return 0
+}
+
+func (m *MsgRequestRecoveryResponse) GetExecutableAt() time.Time {
+	if m != nil {
+		return m.ExecutableAt
+	}
+	return time.Time{}
+}
+
+// MsgApproveRecovery is a custodian's approval of a recovery.
+type MsgApproveRecovery struct {
+	// custodian signs: an ACTIVE custodian hospital of the patient's policy,
+	// once per recovery.
+	Custodian string `protobuf:"bytes,1,opt,name=custodian,proto3" json:"custodian,omitempty"`
+	// recovery_id is the pending recovery.
+	RecoveryId uint64 `protobuf:"varint,2,opt,name=recovery_id,json=recoveryId,proto3" json:"recovery_id,omitempty"`
+	// ciphertext is the custodian's share sealed to the new owner's key.
+	Ciphertext []byte `protobuf:"bytes,3,opt,name=ciphertext,proto3" json:"ciphertext,omitempty"`
+}
+
+func (m *MsgApproveRecovery) Reset()         { *m = MsgApproveRecovery{} }
+func (m *MsgApproveRecovery) String() string { return proto.CompactTextString(m) }
+func (*MsgApproveRecovery) ProtoMessage()    {}
+func (*MsgApproveRecovery) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a43141b8efa88e04, []int{25}
+}
+func (m *MsgApproveRecovery) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgApproveRecovery) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgApproveRecovery.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgApproveRecovery) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgApproveRecovery.Merge(m, src)
+}
+func (m *MsgApproveRecovery) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgApproveRecovery) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgApproveRecovery.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgApproveRecovery proto.InternalMessageInfo
+
+func (m *MsgApproveRecovery) GetCustodian() string {
+	if m != nil {
+		return m.Custodian
+	}
+	return ""
+}
+
+func (m *MsgApproveRecovery) GetRecoveryId() uint64 {
+	if m != nil {
+		return m.RecoveryId
+	}
+	return 0
+}
+
+func (m *MsgApproveRecovery) GetCiphertext() []byte {
+	if m != nil {
+		return m.Ciphertext
+	}
+	return nil
+}
+
+// MsgApproveRecoveryResponse is the response to MsgApproveRecovery.
+type MsgApproveRecoveryResponse struct {
+	// approvals is how many custodians have approved, of threshold.
+	Approvals uint32 `protobuf:"varint,1,opt,name=approvals,proto3" json:"approvals,omitempty"`
+	Threshold uint32 `protobuf:"varint,2,opt,name=threshold,proto3" json:"threshold,omitempty"`
+}
+
+func (m *MsgApproveRecoveryResponse) Reset()         { *m = MsgApproveRecoveryResponse{} }
+func (m *MsgApproveRecoveryResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgApproveRecoveryResponse) ProtoMessage()    {}
+func (*MsgApproveRecoveryResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a43141b8efa88e04, []int{26}
+}
+func (m *MsgApproveRecoveryResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgApproveRecoveryResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgApproveRecoveryResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgApproveRecoveryResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgApproveRecoveryResponse.Merge(m, src)
+}
+func (m *MsgApproveRecoveryResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgApproveRecoveryResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgApproveRecoveryResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgApproveRecoveryResponse proto.InternalMessageInfo
+
+func (m *MsgApproveRecoveryResponse) GetApprovals() uint32 {
+	if m != nil {
+		return m.Approvals
+	}
+	return 0
+}
+
+func (m *MsgApproveRecoveryResponse) GetThreshold() uint32 {
+	if m != nil {
+		return m.Threshold
+	}
+	return 0
+}
+
+// MsgCancelRecovery stops a pending recovery.
+type MsgCancelRecovery struct {
+	// patient signs: the account the recovery would take the records from.
+	Patient string `protobuf:"bytes,1,opt,name=patient,proto3" json:"patient,omitempty"`
+	// recovery_id is the pending recovery.
+	RecoveryId uint64 `protobuf:"varint,2,opt,name=recovery_id,json=recoveryId,proto3" json:"recovery_id,omitempty"`
+}
+
+func (m *MsgCancelRecovery) Reset()         { *m = MsgCancelRecovery{} }
+func (m *MsgCancelRecovery) String() string { return proto.CompactTextString(m) }
+func (*MsgCancelRecovery) ProtoMessage()    {}
+func (*MsgCancelRecovery) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a43141b8efa88e04, []int{27}
+}
+func (m *MsgCancelRecovery) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCancelRecovery) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCancelRecovery.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCancelRecovery) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCancelRecovery.Merge(m, src)
+}
+func (m *MsgCancelRecovery) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCancelRecovery) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCancelRecovery.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCancelRecovery proto.InternalMessageInfo
+
+func (m *MsgCancelRecovery) GetPatient() string {
+	if m != nil {
+		return m.Patient
+	}
+	return ""
+}
+
+func (m *MsgCancelRecovery) GetRecoveryId() uint64 {
+	if m != nil {
+		return m.RecoveryId
+	}
+	return 0
+}
+
+// MsgCancelRecoveryResponse is the response to MsgCancelRecovery.
+type MsgCancelRecoveryResponse struct {
+}
+
+func (m *MsgCancelRecoveryResponse) Reset()         { *m = MsgCancelRecoveryResponse{} }
+func (m *MsgCancelRecoveryResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCancelRecoveryResponse) ProtoMessage()    {}
+func (*MsgCancelRecoveryResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a43141b8efa88e04, []int{28}
+}
+func (m *MsgCancelRecoveryResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCancelRecoveryResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCancelRecoveryResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCancelRecoveryResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCancelRecoveryResponse.Merge(m, src)
+}
+func (m *MsgCancelRecoveryResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCancelRecoveryResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCancelRecoveryResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCancelRecoveryResponse proto.InternalMessageInfo
+
+// MsgCompleteRecovery takes the records over.
+type MsgCompleteRecovery struct {
+	// new_owner signs: the recovery's new owner.
+	NewOwner string `protobuf:"bytes,1,opt,name=new_owner,json=newOwner,proto3" json:"new_owner,omitempty"`
+	// recovery_id is the recovery, past its delay with threshold approvals.
+	RecoveryId uint64 `protobuf:"varint,2,opt,name=recovery_id,json=recoveryId,proto3" json:"recovery_id,omitempty"`
+	// records has exactly one entry per ACTIVE record of the patient.
+	Records []RecoveredRecord `protobuf:"bytes,3,rep,name=records,proto3" json:"records"`
+}
+
+func (m *MsgCompleteRecovery) Reset()         { *m = MsgCompleteRecovery{} }
+func (m *MsgCompleteRecovery) String() string { return proto.CompactTextString(m) }
+func (*MsgCompleteRecovery) ProtoMessage()    {}
+func (*MsgCompleteRecovery) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a43141b8efa88e04, []int{29}
+}
+func (m *MsgCompleteRecovery) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCompleteRecovery) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCompleteRecovery.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCompleteRecovery) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCompleteRecovery.Merge(m, src)
+}
+func (m *MsgCompleteRecovery) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCompleteRecovery) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCompleteRecovery.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCompleteRecovery proto.InternalMessageInfo
+
+func (m *MsgCompleteRecovery) GetNewOwner() string {
+	if m != nil {
+		return m.NewOwner
+	}
+	return ""
+}
+
+func (m *MsgCompleteRecovery) GetRecoveryId() uint64 {
+	if m != nil {
+		return m.RecoveryId
+	}
+	return 0
+}
+
+func (m *MsgCompleteRecovery) GetRecords() []RecoveredRecord {
+	if m != nil {
+		return m.Records
+	}
+	return nil
+}
+
+// MsgCompleteRecoveryResponse is the response to MsgCompleteRecovery.
+type MsgCompleteRecoveryResponse struct {
+	// records is how many records moved (redacted ones included).
+	Records uint32 `protobuf:"varint,1,opt,name=records,proto3" json:"records,omitempty"`
+}
+
+func (m *MsgCompleteRecoveryResponse) Reset()         { *m = MsgCompleteRecoveryResponse{} }
+func (m *MsgCompleteRecoveryResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCompleteRecoveryResponse) ProtoMessage()    {}
+func (*MsgCompleteRecoveryResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a43141b8efa88e04, []int{30}
+}
+func (m *MsgCompleteRecoveryResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCompleteRecoveryResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCompleteRecoveryResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCompleteRecoveryResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCompleteRecoveryResponse.Merge(m, src)
+}
+func (m *MsgCompleteRecoveryResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCompleteRecoveryResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCompleteRecoveryResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCompleteRecoveryResponse proto.InternalMessageInfo
+
+func (m *MsgCompleteRecoveryResponse) GetRecords() uint32 {
+	if m != nil {
+		return m.Records
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*MsgRegisterEncryptionKey)(nil), "medchain.access.v1.MsgRegisterEncryptionKey")
 	proto.RegisterType((*MsgRegisterEncryptionKeyResponse)(nil), "medchain.access.v1.MsgRegisterEncryptionKeyResponse")
@@ -1463,108 +1896,134 @@ func init() {
 	proto.RegisterType((*MsgEmergencyAccessResponse)(nil), "medchain.access.v1.MsgEmergencyAccessResponse")
 	proto.RegisterType((*MsgReleaseShare)(nil), "medchain.access.v1.MsgReleaseShare")
 	proto.RegisterType((*MsgReleaseShareResponse)(nil), "medchain.access.v1.MsgReleaseShareResponse")
+	proto.RegisterType((*MsgRequestRecovery)(nil), "medchain.access.v1.MsgRequestRecovery")
+	proto.RegisterType((*MsgRequestRecoveryResponse)(nil), "medchain.access.v1.MsgRequestRecoveryResponse")
+	proto.RegisterType((*MsgApproveRecovery)(nil), "medchain.access.v1.MsgApproveRecovery")
+	proto.RegisterType((*MsgApproveRecoveryResponse)(nil), "medchain.access.v1.MsgApproveRecoveryResponse")
+	proto.RegisterType((*MsgCancelRecovery)(nil), "medchain.access.v1.MsgCancelRecovery")
+	proto.RegisterType((*MsgCancelRecoveryResponse)(nil), "medchain.access.v1.MsgCancelRecoveryResponse")
+	proto.RegisterType((*MsgCompleteRecovery)(nil), "medchain.access.v1.MsgCompleteRecovery")
+	proto.RegisterType((*MsgCompleteRecoveryResponse)(nil), "medchain.access.v1.MsgCompleteRecoveryResponse")
 }
 
 func init() { proto.RegisterFile("medchain/access/v1/tx.proto", fileDescriptor_a43141b8efa88e04) }
 
 var fileDescriptor_a43141b8efa88e04 = []byte{
-	// 1527 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xdc, 0x58, 0xcd, 0x6f, 0x1c, 0xc5,
-	0x12, 0xf7, 0xac, 0xbd, 0x1b, 0x6f, 0x79, 0x9d, 0xe4, 0x8d, 0x92, 0x97, 0xcd, 0x38, 0x59, 0x6f,
-	0x26, 0x51, 0x9e, 0xe3, 0xe4, 0xed, 0xbe, 0x38, 0x1f, 0x8f, 0x2c, 0x24, 0xc8, 0x06, 0x0b, 0x2c,
-	0x63, 0x29, 0x1a, 0x83, 0x22, 0x21, 0x21, 0x67, 0x3c, 0xd3, 0xcc, 0x8e, 0xbc, 0xf3, 0x41, 0x77,
-	0x6f, 0xe2, 0x81, 0x0b, 0x1f, 0x27, 0xb8, 0x90, 0x33, 0x27, 0x8e, 0x1c, 0x73, 0xe0, 0x84, 0x10,
-	0xe7, 0x1c, 0x23, 0x10, 0x12, 0xe2, 0x00, 0xc8, 0x39, 0xf8, 0xdf, 0x40, 0xdd, 0xf3, 0xd5, 0x33,
-	0x9e, 0xb1, 0xd7, 0x16, 0x5c, 0xb8, 0x58, 0xbb, 0xd5, 0xbf, 0xee, 0xae, 0x5f, 0xd5, 0xaf, 0xab,
-	0x6a, 0x0d, 0x33, 0x0e, 0x32, 0x8d, 0xbe, 0x6e, 0xbb, 0x5d, 0xdd, 0x30, 0x10, 0x21, 0xdd, 0x47,
-	0xd7, 0xbb, 0x74, 0xbb, 0xe3, 0x63, 0x8f, 0x7a, 0xb2, 0x1c, 0x2f, 0x76, 0xc2, 0xc5, 0xce, 0xa3,
-	0xeb, 0xca, 0xbf, 0x74, 0xc7, 0x76, 0xbd, 0x2e, 0xff, 0x1b, 0xc2, 0x94, 0x33, 0x86, 0x47, 0x1c,
-	0x8f, 0x74, 0x1d, 0x62, 0xb1, 0xed, 0x0e, 0xb1, 0xa2, 0x85, 0xb3, 0xe1, 0xc2, 0x06, 0xff, 0xd6,
-	0x0d, 0xbf, 0x44, 0x4b, 0xa7, 0x2c, 0xcf, 0xf2, 0x42, 0x3b, 0xfb, 0x14, 0x59, 0x67, 0x2d, 0xcf,
-	0xb3, 0x06, 0xa8, 0xcb, 0xbf, 0x6d, 0x0e, 0xdf, 0xef, 0x52, 0xdb, 0x41, 0x84, 0xea, 0x8e, 0x1f,
-	0x03, 0x0a, 0xdc, 0xf5, 0x75, 0xac, 0x3b, 0xf1, 0xb9, 0xad, 0x22, 0x3e, 0x81, 0x8f, 0xc8, 0x9e,
-	0x03, 0x30, 0x32, 0x3c, 0x6c, 0xe6, 0x01, 0xea, 0xaf, 0x12, 0x34, 0xd7, 0x88, 0xa5, 0x21, 0xcb,
-	0x26, 0x14, 0xe1, 0x65, 0xd7, 0xc0, 0x81, 0x4f, 0x6d, 0xcf, 0x5d, 0x45, 0x81, 0xdc, 0x81, 0xaa,
-	0xf7, 0xd8, 0x45, 0xb8, 0x29, 0xb5, 0xa5, 0xb9, 0xfa, 0x52, 0xf3, 0xc7, 0x6f, 0xff, 0x7b, 0x2a,
-	0xa2, 0xb5, 0x68, 0x9a, 0x18, 0x11, 0xb2, 0x4e, 0xb1, 0xed, 0x5a, 0x5a, 0x08, 0x93, 0xef, 0x41,
-	0x5d, 0x1f, 0x58, 0x1e, 0xb6, 0x69, 0xdf, 0x69, 0x56, 0xda, 0xd2, 0xdc, 0xf1, 0x85, 0x76, 0x67,
-	0x6f, 0x50, 0x3b, 0xab, 0x28, 0x58, 0x8c, 0x71, 0x5a, 0xba, 0x45, 0x3e, 0x0f, 0xe0, 0x0f, 0x37,
-	0x07, 0xb6, 0xb1, 0xb1, 0x85, 0x82, 0xe6, 0x78, 0x5b, 0x9a, 0x6b, 0x68, 0xf5, 0xd0, 0xb2, 0x8a,
-	0x82, 0x5e, 0xf7, 0xd3, 0xdd, 0xa7, 0xf3, 0xe1, 0x55, 0x5f, 0xec, 0x3e, 0x9d, 0x6f, 0x27, 0xdc,
-	0xb6, 0x63, 0xf6, 0x02, 0x93, 0x55, 0x14, 0xa8, 0x77, 0xa0, 0x5d, 0xc6, 0x4d, 0x43, 0xc4, 0xf7,
-	0x5c, 0x82, 0xe4, 0xd3, 0x50, 0xdb, 0x42, 0xc1, 0x86, 0x6d, 0x86, 0x24, 0xb5, 0xea, 0x16, 0x0a,
-	0x56, 0x4c, 0xf5, 0xcb, 0x09, 0x38, 0xbe, 0x46, 0xac, 0x37, 0xb0, 0xee, 0xd2, 0x45, 0x7e, 0xf8,
-	0xa1, 0xa3, 0xb1, 0x00, 0xc7, 0x2c, 0xb6, 0x1d, 0x21, 0x1e, 0x8b, 0xfd, 0x76, 0xc4, 0x40, 0x79,
-	0x06, 0xea, 0x61, 0xa2, 0x98, 0x43, 0x2c, 0x00, 0x13, 0xda, 0x64, 0x68, 0x58, 0x31, 0xe5, 0x5b,
-	0x50, 0xdd, 0xb2, 0x5d, 0x93, 0x34, 0x27, 0xda, 0xe3, 0x73, 0xc7, 0x17, 0x66, 0xd3, 0xd0, 0x46,
-	0xc9, 0x65, 0xb1, 0xd5, 0xf8, 0xc7, 0x55, 0xdb, 0x35, 0xb5, 0x10, 0x2d, 0xdf, 0x03, 0xf0, 0x11,
-	0x76, 0x6c, 0x42, 0x6c, 0xcf, 0x6d, 0x56, 0x79, 0x5a, 0x5a, 0x45, 0x69, 0xb9, 0x9f, 0xa0, 0x34,
-	0x61, 0x87, 0x7c, 0x0b, 0x8e, 0xf9, 0x43, 0xec, 0x7b, 0x04, 0x35, 0x6b, 0x7c, 0xf3, 0x4c, 0xe1,
-	0xe6, 0x10, 0xa2, 0xc5, 0x58, 0xf9, 0x55, 0x00, 0xb4, 0xed, 0xdb, 0x18, 0x91, 0x0d, 0x9d, 0x36,
-	0x8f, 0xb5, 0xa5, 0xb9, 0xa9, 0x05, 0xa5, 0x13, 0x2a, 0xbe, 0x13, 0x2b, 0xbe, 0xf3, 0x76, 0xac,
-	0xf8, 0xa5, 0x89, 0x27, 0xbf, 0xcf, 0x4a, 0x5a, 0x3d, 0xda, 0xb3, 0x48, 0x99, 0x1a, 0x30, 0xfa,
-	0x60, 0x88, 0x08, 0x65, 0xc1, 0x98, 0xe4, 0xc1, 0xa8, 0x47, 0x96, 0x15, 0x53, 0xbe, 0x0b, 0xd5,
-	0xc7, 0x58, 0xf7, 0x49, 0xb3, 0xde, 0x1e, 0x9f, 0x9b, 0x5a, 0x38, 0x57, 0x18, 0x8d, 0x55, 0x14,
-	0x3c, 0xc0, 0xba, 0xbf, 0x54, 0x7f, 0xf6, 0xdb, 0xec, 0xd8, 0x37, 0xbb, 0x4f, 0xe7, 0x25, 0x2d,
-	0xdc, 0x35, 0x9a, 0x98, 0x84, 0xf4, 0xab, 0x37, 0xe0, 0xdf, 0x59, 0x4b, 0x22, 0xa1, 0xb3, 0x30,
-	0xc9, 0xf3, 0x17, 0x8b, 0x68, 0x22, 0xca, 0xe7, 0x8a, 0xa9, 0x7e, 0x27, 0xc1, 0xa4, 0xe6, 0x51,
-	0x9d, 0xa9, 0x2e, 0x9b, 0x5c, 0x29, 0x97, 0xdc, 0x93, 0x30, 0x6e, 0xd8, 0x66, 0xa8, 0x14, 0x8d,
-	0x7d, 0x64, 0xfc, 0x89, 0xfd, 0x21, 0xda, 0xd8, 0x0c, 0x28, 0x22, 0x91, 0x18, 0xea, 0xcc, 0xb2,
-	0xc4, 0x0c, 0x29, 0xff, 0x89, 0xa3, 0xf0, 0x97, 0x2f, 0x40, 0x83, 0x20, 0x7d, 0x80, 0xcc, 0x8d,
-	0x81, 0xbe, 0x89, 0x06, 0x5c, 0x17, 0x0d, 0x6d, 0x2a, 0xb4, 0xbd, 0xc5, 0x4c, 0xea, 0xcf, 0x12,
-	0x9c, 0xe0, 0xef, 0xe7, 0x91, 0xb7, 0x85, 0x8e, 0xf8, 0x08, 0xc4, 0xd8, 0x54, 0x32, 0xb1, 0x91,
-	0x97, 0xa1, 0x8e, 0xa3, 0xd0, 0x30, 0x7a, 0x39, 0x12, 0xa9, 0xb2, 0xe2, 0xf8, 0x89, 0x24, 0xd2,
-	0x9d, 0xbd, 0xff, 0x65, 0x13, 0x79, 0xa1, 0xa4, 0x2a, 0xa4, 0x1c, 0xd4, 0xb3, 0x70, 0x26, 0x67,
-	0x8a, 0x53, 0xa9, 0xee, 0x8c, 0xc3, 0x49, 0xbe, 0xc6, 0x55, 0x16, 0x71, 0xbe, 0x0d, 0xb1, 0xec,
-	0x46, 0xe0, 0x9d, 0x42, 0xd3, 0x58, 0x55, 0x46, 0x8b, 0xd5, 0x3f, 0xe8, 0xf1, 0x5f, 0x84, 0xe9,
-	0x48, 0x5d, 0x18, 0xe9, 0xc4, 0x73, 0xf9, 0xfb, 0x6f, 0x68, 0x91, 0xe4, 0x34, 0x6e, 0xcb, 0x55,
-	0x88, 0xc9, 0x43, 0x57, 0x88, 0xde, 0x2d, 0x96, 0xfa, 0x34, 0xe0, 0x2c, 0xfd, 0x6a, 0x49, 0xfa,
-	0x85, 0x7c, 0xaa, 0x77, 0xa2, 0x96, 0x27, 0xd8, 0x92, 0xb7, 0x9c, 0x2d, 0x3a, 0x52, 0xae, 0xe8,
-	0xa8, 0x4f, 0x24, 0xde, 0x16, 0x5e, 0x47, 0x6e, 0x10, 0xed, 0x3f, 0xf4, 0x8b, 0xc8, 0xde, 0x50,
-	0xc9, 0xdd, 0x30, 0x5a, 0x5d, 0x12, 0xee, 0x57, 0x9b, 0xbc, 0x2e, 0x09, 0x96, 0x44, 0xcc, 0x5f,
-	0x4b, 0x5c, 0xcc, 0xaf, 0xe9, 0xae, 0x81, 0x06, 0xb1, 0xbb, 0x47, 0x15, 0xf3, 0x01, 0x6e, 0x8f,
-	0x9c, 0x8a, 0x8c, 0x37, 0xaa, 0xc2, 0x53, 0x91, 0xb1, 0x25, 0xee, 0xff, 0x10, 0x96, 0x9f, 0x77,
-	0x7c, 0x53, 0xa7, 0xe8, 0x3e, 0x9f, 0x7a, 0x98, 0xf7, 0xfa, 0x90, 0xf6, 0xd9, 0xbc, 0x10, 0x1c,
-	0xec, 0x7d, 0x02, 0x95, 0xef, 0x42, 0x2d, 0x9c, 0x9b, 0xb8, 0xe7, 0x4c, 0x66, 0x45, 0x2a, 0xe6,
-	0x08, 0xb1, 0xcc, 0x44, 0x9b, 0x7a, 0x37, 0x39, 0xbb, 0xe4, 0xb8, 0xf2, 0x3a, 0x23, 0x3a, 0x1b,
-	0xd5, 0x19, 0xd1, 0x94, 0x70, 0xdb, 0xad, 0xc0, 0xe9, 0x35, 0x62, 0xad, 0x23, 0xba, 0xec, 0x20,
-	0x6c, 0x21, 0xd7, 0x08, 0xee, 0x7b, 0x03, 0xdb, 0x08, 0xd8, 0xd4, 0xe0, 0xeb, 0xd4, 0x46, 0x2e,
-	0x3d, 0x90, 0x5f, 0x0c, 0x94, 0xcf, 0x41, 0x9d, 0xf6, 0x31, 0x22, 0x7d, 0x6f, 0x10, 0xa6, 0x66,
-	0x5a, 0x4b, 0x0d, 0xf2, 0x12, 0xd4, 0x48, 0x5f, 0xc7, 0x28, 0x2e, 0xb2, 0xb3, 0x45, 0xdc, 0xd7,
-	0xf9, 0xc3, 0x5c, 0x67, 0xb8, 0x4c, 0x00, 0xc2, 0x9d, 0xb9, 0xc9, 0x6c, 0x22, 0x37, 0x99, 0xc9,
-	0x6d, 0x98, 0x32, 0x3c, 0xc7, 0xb1, 0xa9, 0x83, 0x5c, 0x4a, 0x9a, 0xd5, 0xf6, 0x38, 0xeb, 0x25,
-	0x82, 0x29, 0xed, 0x56, 0xb5, 0x23, 0x75, 0xeb, 0x97, 0x58, 0x02, 0x62, 0xbe, 0x2c, 0xfc, 0xff,
-	0x29, 0x0c, 0xff, 0xde, 0x78, 0xaa, 0x3a, 0x9c, 0x2f, 0x5c, 0x48, 0x5e, 0xfc, 0x15, 0x38, 0x89,
-	0xe2, 0x25, 0x56, 0xad, 0xcc, 0xf8, 0x5d, 0x68, 0x27, 0x12, 0xbb, 0xc6, 0xcd, 0xc2, 0xac, 0x58,
-	0x11, 0x67, 0xc5, 0xcf, 0x25, 0x50, 0xd6, 0x88, 0xf5, 0xc0, 0xa6, 0x7d, 0x13, 0xeb, 0x8f, 0xff,
-	0x82, 0x8c, 0xf6, 0xfe, 0x9f, 0xe7, 0x7b, 0xb9, 0x90, 0xef, 0x9e, 0x2b, 0xd5, 0x4b, 0xa0, 0x96,
-	0xbb, 0x92, 0xc8, 0xef, 0xa7, 0x0a, 0xc8, 0x6b, 0xc4, 0x4a, 0x96, 0xa3, 0x46, 0xf7, 0x0a, 0x34,
-	0x7c, 0xac, 0x1b, 0xd4, 0x66, 0x9d, 0x75, 0x84, 0xf2, 0x90, 0x41, 0x8b, 0x3c, 0x2b, 0xa3, 0x2a,
-	0xf7, 0xef, 0x68, 0x79, 0x2f, 0x43, 0x2d, 0x6a, 0x3a, 0x61, 0xbb, 0xbb, 0x58, 0xa4, 0xf7, 0x65,
-	0x21, 0xb5, 0xc4, 0x73, 0xb5, 0x68, 0x4b, 0xaf, 0xc7, 0x02, 0x9f, 0xe1, 0xc5, 0xa2, 0x7f, 0xa9,
-	0x30, 0xfa, 0xb9, 0xf0, 0xa9, 0x9f, 0x85, 0x3a, 0xc8, 0x99, 0x13, 0xa1, 0xcd, 0x40, 0x3d, 0xdc,
-	0x2b, 0x8c, 0x7f, 0xa1, 0x61, 0xc5, 0x94, 0xdf, 0xcc, 0xf4, 0xc2, 0xca, 0x81, 0xbd, 0x70, 0x9a,
-	0x3d, 0x11, 0xd6, 0x0f, 0xa3, 0x79, 0x28, 0x69, 0x8a, 0xea, 0xf7, 0xf1, 0xd4, 0x36, 0x40, 0x3a,
-	0x41, 0xfc, 0x45, 0xb3, 0xb2, 0x69, 0x0c, 0x09, 0xf5, 0x4c, 0x5b, 0x77, 0x0f, 0x2e, 0x9b, 0x09,
-	0x34, 0xeb, 0x72, 0x25, 0xe7, 0x72, 0x0b, 0xc0, 0xb0, 0xfd, 0x3e, 0xc2, 0x14, 0x6d, 0xd3, 0xe8,
-	0xd7, 0x9a, 0x60, 0x89, 0x8a, 0x66, 0x72, 0xd8, 0x7e, 0xc3, 0x59, 0xea, 0xaa, 0xba, 0x1e, 0x0d,
-	0x67, 0xa9, 0x29, 0x09, 0xa0, 0x02, 0x93, 0x38, 0xb4, 0x13, 0x4e, 0x62, 0x5a, 0x4b, 0xbe, 0xef,
-	0x5f, 0x02, 0x17, 0xbe, 0xaa, 0xc3, 0xf8, 0x1a, 0xb1, 0xe4, 0x8f, 0xe0, 0x74, 0xf1, 0x2f, 0xdd,
-	0x6b, 0x45, 0x1a, 0x29, 0xfb, 0xed, 0xa8, 0xdc, 0x3c, 0x0c, 0x3a, 0x71, 0xff, 0x3d, 0x98, 0x12,
-	0x7f, 0x4e, 0xaa, 0x25, 0x87, 0x08, 0x18, 0x65, 0xfe, 0x60, 0x4c, 0x72, 0xfc, 0x43, 0x68, 0x64,
-	0x26, 0xf5, 0x8b, 0xa5, 0x4e, 0xa6, 0x20, 0xe5, 0xea, 0x08, 0xa0, 0xe4, 0x06, 0x03, 0xa6, 0xb3,
-	0x83, 0xf1, 0xa5, 0xd2, 0xdd, 0x02, 0x4a, 0xb9, 0x36, 0x0a, 0x4a, 0x8c, 0x92, 0x38, 0x5d, 0x95,
-	0x45, 0x49, 0xc0, 0x94, 0x46, 0xa9, 0x60, 0x26, 0x62, 0x1c, 0xb2, 0xf3, 0x50, 0x19, 0x87, 0x0c,
-	0xaa, 0x94, 0x43, 0xe1, 0xe4, 0x22, 0x63, 0x90, 0x0b, 0x3a, 0xfb, 0x95, 0x92, 0x33, 0xf6, 0x42,
-	0x95, 0xeb, 0x23, 0x43, 0x93, 0x3b, 0x3f, 0x91, 0xe0, 0x4c, 0x59, 0x07, 0xea, 0x94, 0x1c, 0x57,
-	0x82, 0x57, 0x6e, 0x1f, 0x0e, 0x9f, 0xf8, 0x60, 0xc3, 0x89, 0x7c, 0x4b, 0xb9, 0x5c, 0x72, 0x54,
-	0x0e, 0xa7, 0x74, 0x46, 0xc3, 0x65, 0xd5, 0x2e, 0x54, 0xb8, 0x72, 0xb5, 0xa7, 0xa0, 0x7d, 0xd4,
-	0x5e, 0x50, 0x6d, 0x1e, 0x42, 0x23, 0x33, 0x7a, 0x96, 0xdd, 0x20, 0x82, 0x4a, 0x6f, 0x28, 0x1a,
-	0x02, 0x95, 0xea, 0xc7, 0xac, 0x76, 0x2f, 0x2d, 0x3f, 0xdb, 0x69, 0x49, 0xcf, 0x77, 0x5a, 0xd2,
-	0x1f, 0x3b, 0x2d, 0xe9, 0xc9, 0x8b, 0xd6, 0xd8, 0xf3, 0x17, 0xad, 0xb1, 0x5f, 0x5e, 0xb4, 0xc6,
-	0xde, 0xbd, 0x6a, 0xd9, 0xb4, 0x3f, 0xdc, 0xec, 0x18, 0x9e, 0xd3, 0x4d, 0x2a, 0xe7, 0xde, 0x12,
-	0xca, 0xff, 0x9f, 0xb7, 0x59, 0xe3, 0x5d, 0xe2, 0xc6, 0x9f, 0x01, 0x00, 0x00, 0xff, 0xff, 0x5a,
-	0x85, 0xd5, 0xad, 0xe3, 0x14, 0x00, 0x00,
+	// 1817 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xdc, 0x59, 0x4b, 0x6f, 0xdc, 0xd6,
+	0x15, 0x16, 0x47, 0xcf, 0x39, 0x1a, 0x3d, 0xcc, 0xda, 0xf5, 0x68, 0x64, 0x8f, 0xc6, 0x94, 0x1f,
+	0xb2, 0x6c, 0xcf, 0xd4, 0xb2, 0x65, 0xd7, 0x6a, 0xed, 0x42, 0x6a, 0x85, 0x5a, 0x50, 0xd5, 0x1a,
+	0x54, 0x0b, 0x17, 0x05, 0x0a, 0x95, 0x22, 0xaf, 0x39, 0x84, 0x86, 0x8f, 0xf2, 0x72, 0x24, 0xb1,
+	0xdd, 0xf4, 0xb1, 0x6a, 0x81, 0x20, 0xfe, 0x05, 0x41, 0x96, 0x59, 0x7a, 0x91, 0x45, 0x10, 0x04,
+	0x59, 0x1a, 0x5e, 0x1a, 0x09, 0x02, 0x04, 0x59, 0x24, 0x81, 0xbc, 0xd0, 0x3a, 0xff, 0x20, 0xb8,
+	0xf7, 0x92, 0x97, 0x8f, 0x21, 0x35, 0xa3, 0x49, 0xb2, 0xc9, 0x46, 0x18, 0x9e, 0xfb, 0x9d, 0x7b,
+	0xcf, 0xe3, 0xbb, 0xe7, 0x1c, 0x52, 0x30, 0x6b, 0x22, 0x4d, 0x6d, 0x2a, 0x86, 0xd5, 0x50, 0x54,
+	0x15, 0x61, 0xdc, 0xd8, 0xbf, 0xdd, 0xf0, 0x0e, 0xeb, 0x8e, 0x6b, 0x7b, 0xb6, 0x28, 0x86, 0x8b,
+	0x75, 0xb6, 0x58, 0xdf, 0xbf, 0x5d, 0x39, 0xa3, 0x98, 0x86, 0x65, 0x37, 0xe8, 0x5f, 0x06, 0xab,
+	0x9c, 0x57, 0x6d, 0x6c, 0xda, 0xb8, 0x61, 0x62, 0x9d, 0xa8, 0x9b, 0x58, 0x0f, 0x16, 0x66, 0xd8,
+	0xc2, 0x0e, 0x7d, 0x6a, 0xb0, 0x87, 0x60, 0xe9, 0xac, 0x6e, 0xeb, 0x36, 0x93, 0x93, 0x5f, 0x81,
+	0x74, 0x4e, 0xb7, 0x6d, 0xbd, 0x85, 0x1a, 0xf4, 0x69, 0xb7, 0xfd, 0xac, 0xe1, 0x19, 0x26, 0xc2,
+	0x9e, 0x62, 0x3a, 0x21, 0x20, 0xc3, 0x5c, 0x47, 0x71, 0x15, 0x33, 0xdc, 0xb7, 0x9a, 0xe5, 0x8f,
+	0xef, 0x20, 0xdc, 0xb1, 0x81, 0x8b, 0x54, 0xdb, 0xd5, 0xd2, 0x00, 0xe9, 0x0b, 0x01, 0xca, 0x5b,
+	0x58, 0x97, 0x91, 0x6e, 0x60, 0x0f, 0xb9, 0xeb, 0x96, 0xea, 0xfa, 0x8e, 0x67, 0xd8, 0xd6, 0x26,
+	0xf2, 0xc5, 0x3a, 0x0c, 0xdb, 0x07, 0x16, 0x72, 0xcb, 0x42, 0x4d, 0x58, 0x28, 0xae, 0x95, 0x3f,
+	0x79, 0xff, 0xd6, 0xd9, 0xc0, 0xad, 0x55, 0x4d, 0x73, 0x11, 0xc6, 0xdb, 0x9e, 0x6b, 0x58, 0xba,
+	0xcc, 0x60, 0xe2, 0x23, 0x28, 0x2a, 0x2d, 0xdd, 0x76, 0x0d, 0xaf, 0x69, 0x96, 0x0b, 0x35, 0x61,
+	0x61, 0x72, 0xa9, 0x56, 0xef, 0x0c, 0x6a, 0x7d, 0x13, 0xf9, 0xab, 0x21, 0x4e, 0x8e, 0x54, 0xc4,
+	0x8b, 0x00, 0x4e, 0x7b, 0xb7, 0x65, 0xa8, 0x3b, 0x7b, 0xc8, 0x2f, 0x0f, 0xd6, 0x84, 0x85, 0x92,
+	0x5c, 0x64, 0x92, 0x4d, 0xe4, 0xaf, 0x34, 0xfe, 0x73, 0xfc, 0x62, 0x91, 0x1d, 0xf5, 0xff, 0xe3,
+	0x17, 0x8b, 0x35, 0xee, 0xdb, 0x61, 0xe8, 0x7d, 0xcc, 0x93, 0x4d, 0xe4, 0x4b, 0x0f, 0xa0, 0x96,
+	0xe7, 0x9b, 0x8c, 0xb0, 0x63, 0x5b, 0x18, 0x89, 0xe7, 0x60, 0x64, 0x0f, 0xf9, 0x3b, 0x86, 0xc6,
+	0x9c, 0x94, 0x87, 0xf7, 0x90, 0xbf, 0xa1, 0x49, 0x6f, 0x0f, 0xc1, 0xe4, 0x16, 0xd6, 0x7f, 0xeb,
+	0x2a, 0x96, 0xb7, 0x4a, 0x37, 0x3f, 0x75, 0x34, 0x96, 0x60, 0x54, 0x27, 0xea, 0x08, 0xd1, 0x58,
+	0x9c, 0xa4, 0x11, 0x02, 0xc5, 0x59, 0x28, 0xb2, 0x44, 0x11, 0x83, 0x48, 0x00, 0x86, 0xe4, 0x31,
+	0x26, 0xd8, 0xd0, 0xc4, 0x65, 0x18, 0xde, 0x33, 0x2c, 0x0d, 0x97, 0x87, 0x6a, 0x83, 0x0b, 0x93,
+	0x4b, 0x73, 0x51, 0x68, 0x83, 0xe4, 0x92, 0xd8, 0xca, 0xf4, 0xe7, 0xa6, 0x61, 0x69, 0x32, 0x43,
+	0x8b, 0x8f, 0x00, 0x1c, 0xe4, 0x9a, 0x06, 0xc6, 0x86, 0x6d, 0x95, 0x87, 0x69, 0x5a, 0xaa, 0x59,
+	0x69, 0x79, 0xc2, 0x51, 0x72, 0x4c, 0x43, 0x5c, 0x86, 0x51, 0xa7, 0xed, 0x3a, 0x36, 0x46, 0xe5,
+	0x11, 0xaa, 0x3c, 0x9b, 0xa9, 0xcc, 0x20, 0x72, 0x88, 0x15, 0x7f, 0x05, 0x80, 0x0e, 0x1d, 0xc3,
+	0x45, 0x78, 0x47, 0xf1, 0xca, 0xa3, 0x35, 0x61, 0x61, 0x7c, 0xa9, 0x52, 0x67, 0x8c, 0xaf, 0x87,
+	0x8c, 0xaf, 0xff, 0x31, 0x64, 0xfc, 0xda, 0xd0, 0xf3, 0xaf, 0xe6, 0x04, 0xb9, 0x18, 0xe8, 0xac,
+	0x7a, 0x84, 0x0d, 0x2e, 0xfa, 0x7b, 0x1b, 0x61, 0x8f, 0x04, 0x63, 0x8c, 0x06, 0xa3, 0x18, 0x48,
+	0x36, 0x34, 0xf1, 0x21, 0x0c, 0x1f, 0xb8, 0x8a, 0x83, 0xcb, 0xc5, 0xda, 0xe0, 0xc2, 0xf8, 0xd2,
+	0x85, 0xcc, 0x68, 0x6c, 0x22, 0xff, 0xa9, 0xab, 0x38, 0x6b, 0xc5, 0x57, 0x5f, 0xce, 0x0d, 0xbc,
+	0x77, 0xfc, 0x62, 0x51, 0x90, 0x99, 0x56, 0x6f, 0x64, 0x8a, 0xa5, 0x5f, 0xba, 0x03, 0x3f, 0x4d,
+	0x4a, 0x38, 0x85, 0x66, 0x60, 0x8c, 0xe6, 0x2f, 0x24, 0xd1, 0x50, 0x90, 0xcf, 0x0d, 0x4d, 0xfa,
+	0x50, 0x80, 0x31, 0xd9, 0xf6, 0x14, 0xc2, 0xba, 0x64, 0x72, 0x85, 0x54, 0x72, 0xa7, 0x61, 0x50,
+	0x35, 0x34, 0xc6, 0x14, 0x99, 0xfc, 0x24, 0xfe, 0x63, 0xe3, 0x1f, 0x68, 0x67, 0xd7, 0xf7, 0x10,
+	0x0e, 0xc8, 0x50, 0x24, 0x92, 0x35, 0x22, 0x88, 0xfc, 0x1f, 0xea, 0xc7, 0x7f, 0xf1, 0x12, 0x94,
+	0x30, 0x52, 0x5a, 0x48, 0xdb, 0x69, 0x29, 0xbb, 0xa8, 0x45, 0x79, 0x51, 0x92, 0xc7, 0x99, 0xec,
+	0x77, 0x44, 0x24, 0x7d, 0x26, 0xc0, 0x14, 0xbd, 0x3f, 0xfb, 0xf6, 0x1e, 0xea, 0xf3, 0x12, 0xc4,
+	0x63, 0x53, 0x48, 0xc4, 0x46, 0x5c, 0x87, 0xa2, 0x1b, 0x84, 0x86, 0xb8, 0x97, 0x72, 0x22, 0x62,
+	0x56, 0x18, 0xbf, 0xb8, 0x13, 0x91, 0xe6, 0xca, 0xcf, 0x92, 0x89, 0xbc, 0x94, 0x53, 0x15, 0x22,
+	0x1f, 0xa4, 0x19, 0x38, 0x9f, 0x12, 0x85, 0xa9, 0x94, 0x8e, 0x06, 0x61, 0x9a, 0xae, 0x51, 0x96,
+	0x05, 0x3e, 0xdf, 0x83, 0x90, 0x76, 0x3d, 0xf8, 0x1d, 0x41, 0xa3, 0x58, 0x15, 0x7a, 0x8b, 0xd5,
+	0x8f, 0xe8, 0xf2, 0xcf, 0xc3, 0x44, 0xc0, 0x2e, 0x17, 0x29, 0xd8, 0xb6, 0xe8, 0xfd, 0x2f, 0xc9,
+	0x01, 0xe5, 0x64, 0x2a, 0x4b, 0x55, 0x88, 0xb1, 0x53, 0x57, 0x88, 0x95, 0x65, 0x92, 0xfa, 0x28,
+	0xe0, 0x24, 0xfd, 0x52, 0x4e, 0xfa, 0x63, 0xf9, 0x94, 0x1e, 0x04, 0x2d, 0x2f, 0x26, 0xe3, 0x77,
+	0x39, 0x59, 0x74, 0x84, 0x54, 0xd1, 0x91, 0x9e, 0x0b, 0xb4, 0x2d, 0xfc, 0x06, 0x59, 0x7e, 0xa0,
+	0x7f, 0xea, 0x1b, 0x91, 0x3c, 0xa1, 0x90, 0x3a, 0xa1, 0xb7, 0xba, 0x14, 0x3b, 0x5f, 0x2a, 0xd3,
+	0xba, 0x14, 0x93, 0x70, 0x32, 0xbf, 0x2b, 0x50, 0x32, 0xff, 0x5a, 0xb1, 0x54, 0xd4, 0x0a, 0xcd,
+	0xed, 0x97, 0xcc, 0x5d, 0xcc, 0xee, 0x39, 0x15, 0x09, 0x6b, 0xa4, 0x0a, 0x4d, 0x45, 0x42, 0xc6,
+	0xcd, 0xff, 0x98, 0x95, 0x9f, 0x3f, 0x39, 0x9a, 0xe2, 0xa1, 0x27, 0x74, 0xea, 0x21, 0xd6, 0x2b,
+	0x6d, 0xaf, 0x49, 0xe6, 0x05, 0xbf, 0xbb, 0xf5, 0x1c, 0x2a, 0x3e, 0x84, 0x11, 0x36, 0x37, 0x51,
+	0xcb, 0x09, 0xcd, 0xb2, 0x58, 0x4c, 0x11, 0xf1, 0x32, 0x13, 0x28, 0xad, 0xdc, 0xa5, 0xde, 0xf1,
+	0xed, 0xf2, 0xeb, 0x4c, 0xdc, 0xd8, 0xa0, 0xce, 0xc4, 0x45, 0xdc, 0xb7, 0xe3, 0x02, 0x9c, 0xdb,
+	0xc2, 0xfa, 0x36, 0xf2, 0xd6, 0x4d, 0xe4, 0xea, 0xc8, 0x52, 0xfd, 0x27, 0x76, 0xcb, 0x50, 0x7d,
+	0x32, 0x35, 0x38, 0x8a, 0x67, 0x20, 0xcb, 0xeb, 0xea, 0x5f, 0x08, 0x14, 0x2f, 0x40, 0xd1, 0x6b,
+	0xba, 0x08, 0x37, 0xed, 0x16, 0x4b, 0xcd, 0x84, 0x1c, 0x09, 0xc4, 0x35, 0x18, 0xc1, 0x4d, 0xc5,
+	0x45, 0x61, 0x91, 0x9d, 0xcb, 0xf2, 0x7d, 0x9b, 0x5e, 0xcc, 0x6d, 0x82, 0x4b, 0x04, 0x80, 0x69,
+	0xa6, 0x26, 0xb3, 0xa1, 0xd4, 0x64, 0x26, 0xd6, 0x60, 0x5c, 0xb5, 0x4d, 0xd3, 0xf0, 0x4c, 0x64,
+	0x79, 0xb8, 0x3c, 0x5c, 0x1b, 0x24, 0xbd, 0x24, 0x26, 0x8a, 0xba, 0xd5, 0x48, 0x5f, 0xdd, 0xfa,
+	0xe7, 0x24, 0x01, 0xa1, 0xbf, 0x24, 0xfc, 0xd7, 0x32, 0xc3, 0xdf, 0x19, 0x4f, 0x49, 0x81, 0x8b,
+	0x99, 0x0b, 0xfc, 0xc6, 0x5f, 0x87, 0x69, 0x14, 0x2e, 0x91, 0x6a, 0xa5, 0x85, 0xf7, 0x42, 0x9e,
+	0xe2, 0x72, 0x99, 0x8a, 0x63, 0xb3, 0x62, 0x21, 0x3e, 0x2b, 0xfe, 0x4f, 0x80, 0xca, 0x16, 0xd6,
+	0x9f, 0x1a, 0x5e, 0x53, 0x73, 0x95, 0x83, 0xef, 0x21, 0xa3, 0x2b, 0xf7, 0xd3, 0xfe, 0x5e, 0xcd,
+	0xf4, 0xb7, 0xe3, 0x48, 0xe9, 0x32, 0x48, 0xf9, 0xa6, 0x70, 0xfa, 0x7d, 0x5a, 0x00, 0x71, 0x0b,
+	0xeb, 0x7c, 0x39, 0x68, 0x74, 0xbf, 0x84, 0x92, 0xe3, 0x2a, 0xaa, 0x67, 0x90, 0xce, 0xda, 0x43,
+	0x79, 0x48, 0xa0, 0xe3, 0x7e, 0x16, 0x7a, 0x65, 0xee, 0x0f, 0xd1, 0xf2, 0x7e, 0x01, 0x23, 0x41,
+	0xd3, 0x61, 0xed, 0x6e, 0x3e, 0x8b, 0xef, 0xeb, 0xb1, 0xd4, 0x62, 0xdb, 0x92, 0x03, 0x95, 0x95,
+	0x15, 0x12, 0xf8, 0x84, 0x5f, 0x24, 0xfa, 0x97, 0x33, 0xa3, 0x9f, 0x0a, 0x9f, 0xf4, 0x5f, 0xc6,
+	0x83, 0x94, 0x98, 0x13, 0x6d, 0x16, 0x8a, 0x4c, 0x37, 0x36, 0xfe, 0x31, 0xc1, 0x86, 0x26, 0x3e,
+	0x4e, 0xf4, 0xc2, 0x42, 0xd7, 0x5e, 0x38, 0x41, 0xae, 0x08, 0xe9, 0x87, 0xc1, 0x3c, 0xc4, 0x9b,
+	0xa2, 0xf4, 0x51, 0x38, 0xb5, 0xb5, 0x90, 0x82, 0x11, 0xbd, 0xd1, 0xa4, 0x6c, 0xaa, 0x6d, 0xec,
+	0xd9, 0x9a, 0xa1, 0x58, 0xdd, 0xcb, 0x26, 0x87, 0x26, 0x4d, 0x2e, 0xa4, 0x4c, 0xae, 0x02, 0xa8,
+	0x86, 0xd3, 0x44, 0xae, 0x87, 0x0e, 0xbd, 0xe0, 0x6d, 0x2d, 0x26, 0x09, 0x8a, 0x26, 0xdf, 0xec,
+	0xa4, 0xe1, 0x2c, 0x32, 0x55, 0xda, 0x0e, 0x86, 0xb3, 0x48, 0xc4, 0x03, 0x58, 0x81, 0x31, 0x97,
+	0xc9, 0x31, 0x75, 0x62, 0x42, 0xe6, 0xcf, 0x27, 0x97, 0x40, 0xe9, 0x03, 0x81, 0xf2, 0x9d, 0x77,
+	0x18, 0xd5, 0xde, 0x47, 0xae, 0x2f, 0x2e, 0x43, 0xd1, 0x42, 0x07, 0x3b, 0xbd, 0xb5, 0xef, 0x31,
+	0x0b, 0x1d, 0xfc, 0xe1, 0xa0, 0x4f, 0xa2, 0xb3, 0x0b, 0x1d, 0x9d, 0x96, 0x4f, 0xaa, 0x94, 0x8d,
+	0xd2, 0x5b, 0x8c, 0x54, 0x29, 0x31, 0x8f, 0xc9, 0x1c, 0x8c, 0xbb, 0x81, 0x2c, 0xa2, 0x15, 0x84,
+	0xa2, 0x0d, 0x4d, 0xfc, 0x3d, 0x4c, 0xa0, 0x43, 0xa4, 0xb6, 0x3d, 0x65, 0xb7, 0x85, 0xfa, 0xe2,
+	0x56, 0x29, 0xd2, 0x5f, 0xf5, 0xa4, 0x97, 0x2c, 0x94, 0xab, 0x8e, 0xe3, 0xda, 0xfb, 0x88, 0x87,
+	0xb2, 0x5f, 0x86, 0xa5, 0xec, 0x2f, 0x74, 0xd8, 0xdf, 0x8d, 0x65, 0xf7, 0x3b, 0x59, 0x96, 0x1d,
+	0xd8, 0x94, 0xc5, 0xd2, 0x9f, 0x69, 0x5c, 0x53, 0x52, 0x1e, 0xd7, 0x0b, 0x50, 0x54, 0xe8, 0x92,
+	0xd2, 0x0a, 0xc9, 0x16, 0x09, 0xba, 0xb0, 0xed, 0x1d, 0x01, 0xce, 0xc4, 0xa6, 0x9a, 0x20, 0x42,
+	0xfd, 0x34, 0xf6, 0x6e, 0xd1, 0x61, 0x77, 0x2c, 0xde, 0x27, 0xe6, 0x4f, 0x1c, 0xba, 0x02, 0xd7,
+	0x67, 0x61, 0xa6, 0x43, 0xc8, 0x7b, 0xc3, 0x37, 0x02, 0xfc, 0x84, 0xac, 0xda, 0xa6, 0xd3, 0x42,
+	0x1e, 0xfa, 0xae, 0x97, 0xa5, 0x6b, 0x82, 0x1f, 0xc3, 0x68, 0x50, 0xce, 0x83, 0xf9, 0x24, 0xb3,
+	0x5e, 0x07, 0x66, 0x90, 0x77, 0x07, 0x82, 0x8d, 0x8f, 0x08, 0xa1, 0x3a, 0x1b, 0x12, 0x92, 0x77,
+	0xec, 0x4a, 0x76, 0x38, 0x52, 0xbe, 0x49, 0xf7, 0x61, 0x36, 0x43, 0xcc, 0xc9, 0x50, 0x8e, 0x4c,
+	0x64, 0x54, 0x08, 0x1f, 0x97, 0x5e, 0x96, 0x60, 0x70, 0x0b, 0xeb, 0xe2, 0x3f, 0xe1, 0x5c, 0xf6,
+	0x27, 0xb4, 0x9b, 0x59, 0xce, 0xe4, 0x7d, 0x94, 0xaa, 0xdc, 0x3d, 0x0d, 0x9a, 0x9b, 0xf7, 0x57,
+	0x18, 0x8f, 0x7f, 0xa7, 0x92, 0x72, 0x36, 0x89, 0x61, 0x2a, 0x8b, 0xdd, 0x31, 0x7c, 0xfb, 0xbf,
+	0x41, 0x29, 0xf1, 0x09, 0x60, 0x3e, 0xd7, 0xc8, 0x08, 0x54, 0xb9, 0xd1, 0x03, 0x88, 0x9f, 0xa0,
+	0xc2, 0x44, 0xf2, 0x8d, 0xfb, 0x72, 0xae, 0x76, 0x0c, 0x55, 0xb9, 0xd9, 0x0b, 0x2a, 0x1e, 0xa5,
+	0xf8, 0x6b, 0x5b, 0x5e, 0x94, 0x62, 0x98, 0xdc, 0x28, 0x65, 0xbc, 0x6c, 0x11, 0x1f, 0x92, 0x2f,
+	0x5a, 0x79, 0x3e, 0x24, 0x50, 0xb9, 0x3e, 0x64, 0xbe, 0x12, 0x89, 0x2e, 0x88, 0x19, 0xaf, 0x0c,
+	0xd7, 0x73, 0xf6, 0xe8, 0x84, 0x56, 0x6e, 0xf7, 0x0c, 0xe5, 0x67, 0xfe, 0x5b, 0x80, 0xf3, 0x79,
+	0xa3, 0x6d, 0x3d, 0x67, 0xbb, 0x1c, 0x7c, 0xe5, 0xde, 0xe9, 0xf0, 0xdc, 0x06, 0x03, 0xa6, 0xd2,
+	0xb3, 0xea, 0xd5, 0x9c, 0xad, 0x52, 0xb8, 0x4a, 0xbd, 0x37, 0x5c, 0x92, 0xed, 0xb1, 0xd1, 0x29,
+	0x9f, 0xed, 0x11, 0xe8, 0x04, 0xb6, 0x67, 0x8c, 0x31, 0x06, 0x4c, 0xa5, 0x07, 0x91, 0xab, 0x27,
+	0x33, 0x39, 0xc4, 0xe5, 0x3a, 0x93, 0x37, 0x1d, 0x18, 0x30, 0x95, 0x6e, 0xd4, 0x79, 0x47, 0xa5,
+	0x70, 0xb9, 0x47, 0xe5, 0x35, 0xcc, 0x67, 0x30, 0x99, 0x6a, 0x78, 0x57, 0xba, 0x50, 0x3b, 0x38,
+	0xe8, 0x56, 0x4f, 0x30, 0x7e, 0x4e, 0x0b, 0xa6, 0x3b, 0x5a, 0xd3, 0xb5, 0xbc, 0x2d, 0x52, 0xc0,
+	0x4a, 0xa3, 0x47, 0x60, 0x9c, 0x0d, 0x89, 0xef, 0x0f, 0x79, 0x6c, 0x88, 0x83, 0x72, 0xd9, 0x90,
+	0xf5, 0x25, 0xa0, 0x32, 0xfc, 0x2f, 0xd2, 0xc4, 0xd6, 0xd6, 0x5f, 0x1d, 0x55, 0x85, 0xd7, 0x47,
+	0x55, 0xe1, 0xeb, 0xa3, 0xaa, 0xf0, 0xfc, 0x4d, 0x75, 0xe0, 0xf5, 0x9b, 0xea, 0xc0, 0xe7, 0x6f,
+	0xaa, 0x03, 0x7f, 0xb9, 0xa1, 0x1b, 0x5e, 0xb3, 0xbd, 0x5b, 0x57, 0x6d, 0xb3, 0xc1, 0xbb, 0x59,
+	0x67, 0x5b, 0xa3, 0xff, 0xd4, 0xd9, 0x1d, 0xa1, 0xe3, 0xdc, 0x9d, 0x6f, 0x03, 0x00, 0x00, 0xff,
+	0xff, 0xb5, 0xa5, 0x04, 0xd2, 0xe8, 0x1a, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -1608,6 +2067,18 @@ type MsgClient interface {
 	// ReleaseShare is a custodian hospital's share of an open emergency
 	// access's patient secret, re-sealed to the practitioner.
 	ReleaseShare(ctx context.Context, in *MsgReleaseShare, opts ...grpc.CallOption) (*MsgReleaseShareResponse, error)
+	// RequestRecovery asks to move a patient who lost their key to a new
+	// account (signed by the new account).
+	RequestRecovery(ctx context.Context, in *MsgRequestRecovery, opts ...grpc.CallOption) (*MsgRequestRecoveryResponse, error)
+	// ApproveRecovery is a custodian's approval: its share sealed to the new
+	// account.
+	ApproveRecovery(ctx context.Context, in *MsgApproveRecovery, opts ...grpc.CallOption) (*MsgApproveRecoveryResponse, error)
+	// CancelRecovery is the patient's old key stopping a recovery it did not
+	// ask for.
+	CancelRecovery(ctx context.Context, in *MsgCancelRecovery, opts ...grpc.CallOption) (*MsgCancelRecoveryResponse, error)
+	// CompleteRecovery moves the records to the new account once the delay
+	// has passed with enough approvals.
+	CompleteRecovery(ctx context.Context, in *MsgCompleteRecovery, opts ...grpc.CallOption) (*MsgCompleteRecoveryResponse, error)
 	// UpdateParams replaces all module parameters (authority only).
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
 }
@@ -1710,6 +2181,42 @@ func (c *msgClient) ReleaseShare(ctx context.Context, in *MsgReleaseShare, opts 
 	return out, nil
 }
 
+func (c *msgClient) RequestRecovery(ctx context.Context, in *MsgRequestRecovery, opts ...grpc.CallOption) (*MsgRequestRecoveryResponse, error) {
+	out := new(MsgRequestRecoveryResponse)
+	err := c.cc.Invoke(ctx, "/medchain.access.v1.Msg/RequestRecovery", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) ApproveRecovery(ctx context.Context, in *MsgApproveRecovery, opts ...grpc.CallOption) (*MsgApproveRecoveryResponse, error) {
+	out := new(MsgApproveRecoveryResponse)
+	err := c.cc.Invoke(ctx, "/medchain.access.v1.Msg/ApproveRecovery", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) CancelRecovery(ctx context.Context, in *MsgCancelRecovery, opts ...grpc.CallOption) (*MsgCancelRecoveryResponse, error) {
+	out := new(MsgCancelRecoveryResponse)
+	err := c.cc.Invoke(ctx, "/medchain.access.v1.Msg/CancelRecovery", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) CompleteRecovery(ctx context.Context, in *MsgCompleteRecovery, opts ...grpc.CallOption) (*MsgCompleteRecoveryResponse, error) {
+	out := new(MsgCompleteRecoveryResponse)
+	err := c.cc.Invoke(ctx, "/medchain.access.v1.Msg/CompleteRecovery", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error) {
 	out := new(MsgUpdateParamsResponse)
 	err := c.cc.Invoke(ctx, "/medchain.access.v1.Msg/UpdateParams", in, out, opts...)
@@ -1750,6 +2257,18 @@ type MsgServer interface {
 	// ReleaseShare is a custodian hospital's share of an open emergency
 	// access's patient secret, re-sealed to the practitioner.
 	ReleaseShare(context.Context, *MsgReleaseShare) (*MsgReleaseShareResponse, error)
+	// RequestRecovery asks to move a patient who lost their key to a new
+	// account (signed by the new account).
+	RequestRecovery(context.Context, *MsgRequestRecovery) (*MsgRequestRecoveryResponse, error)
+	// ApproveRecovery is a custodian's approval: its share sealed to the new
+	// account.
+	ApproveRecovery(context.Context, *MsgApproveRecovery) (*MsgApproveRecoveryResponse, error)
+	// CancelRecovery is the patient's old key stopping a recovery it did not
+	// ask for.
+	CancelRecovery(context.Context, *MsgCancelRecovery) (*MsgCancelRecoveryResponse, error)
+	// CompleteRecovery moves the records to the new account once the delay
+	// has passed with enough approvals.
+	CompleteRecovery(context.Context, *MsgCompleteRecovery) (*MsgCompleteRecoveryResponse, error)
 	// UpdateParams replaces all module parameters (authority only).
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
 }
@@ -1787,6 +2306,18 @@ func (*UnimplementedMsgServer) EmergencyAccess(ctx context.Context, req *MsgEmer
 }
 func (*UnimplementedMsgServer) ReleaseShare(ctx context.Context, req *MsgReleaseShare) (*MsgReleaseShareResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ReleaseShare not implemented")
+}
+func (*UnimplementedMsgServer) RequestRecovery(ctx context.Context, req *MsgRequestRecovery) (*MsgRequestRecoveryResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RequestRecovery not implemented")
+}
+func (*UnimplementedMsgServer) ApproveRecovery(ctx context.Context, req *MsgApproveRecovery) (*MsgApproveRecoveryResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ApproveRecovery not implemented")
+}
+func (*UnimplementedMsgServer) CancelRecovery(ctx context.Context, req *MsgCancelRecovery) (*MsgCancelRecoveryResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CancelRecovery not implemented")
+}
+func (*UnimplementedMsgServer) CompleteRecovery(ctx context.Context, req *MsgCompleteRecovery) (*MsgCompleteRecoveryResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CompleteRecovery not implemented")
 }
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
@@ -1976,6 +2507,78 @@ func _Msg_ReleaseShare_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_RequestRecovery_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRequestRecovery)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RequestRecovery(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.access.v1.Msg/RequestRecovery",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RequestRecovery(ctx, req.(*MsgRequestRecovery))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_ApproveRecovery_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgApproveRecovery)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).ApproveRecovery(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.access.v1.Msg/ApproveRecovery",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).ApproveRecovery(ctx, req.(*MsgApproveRecovery))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_CancelRecovery_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCancelRecovery)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CancelRecovery(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.access.v1.Msg/CancelRecovery",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CancelRecovery(ctx, req.(*MsgCancelRecovery))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_CompleteRecovery_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCompleteRecovery)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CompleteRecovery(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.access.v1.Msg/CompleteRecovery",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CompleteRecovery(ctx, req.(*MsgCompleteRecovery))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(MsgUpdateParams)
 	if err := dec(in); err != nil {
@@ -2038,6 +2641,22 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReleaseShare",
 			Handler:    _Msg_ReleaseShare_Handler,
+		},
+		{
+			MethodName: "RequestRecovery",
+			Handler:    _Msg_RequestRecovery_Handler,
+		},
+		{
+			MethodName: "ApproveRecovery",
+			Handler:    _Msg_ApproveRecovery_Handler,
+		},
+		{
+			MethodName: "CancelRecovery",
+			Handler:    _Msg_CancelRecovery_Handler,
+		},
+		{
+			MethodName: "CompleteRecovery",
+			Handler:    _Msg_CompleteRecovery_Handler,
 		},
 		{
 			MethodName: "UpdateParams",
@@ -3019,6 +3638,289 @@ func (m *MsgReleaseShareResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgRequestRecovery) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRequestRecovery) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRequestRecovery) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Patient) > 0 {
+		i -= len(m.Patient)
+		copy(dAtA[i:], m.Patient)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Patient)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.NewOwner) > 0 {
+		i -= len(m.NewOwner)
+		copy(dAtA[i:], m.NewOwner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.NewOwner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRequestRecoveryResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRequestRecoveryResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRequestRecoveryResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n11, err11 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.ExecutableAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ExecutableAt):])
+	if err11 != nil {
+		return 0, err11
+	}
+	i -= n11
+	i = encodeVarintTx(dAtA, i, uint64(n11))
+	i--
+	dAtA[i] = 0x12
+	if m.RecoveryId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.RecoveryId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgApproveRecovery) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgApproveRecovery) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgApproveRecovery) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Ciphertext) > 0 {
+		i -= len(m.Ciphertext)
+		copy(dAtA[i:], m.Ciphertext)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Ciphertext)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.RecoveryId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.RecoveryId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Custodian) > 0 {
+		i -= len(m.Custodian)
+		copy(dAtA[i:], m.Custodian)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Custodian)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgApproveRecoveryResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgApproveRecoveryResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgApproveRecoveryResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Threshold != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Threshold))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Approvals != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Approvals))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCancelRecovery) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCancelRecovery) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCancelRecovery) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.RecoveryId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.RecoveryId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Patient) > 0 {
+		i -= len(m.Patient)
+		copy(dAtA[i:], m.Patient)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Patient)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCancelRecoveryResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCancelRecoveryResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCancelRecoveryResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCompleteRecovery) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCompleteRecovery) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCompleteRecovery) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Records) > 0 {
+		for iNdEx := len(m.Records) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Records[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTx(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if m.RecoveryId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.RecoveryId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.NewOwner) > 0 {
+		i -= len(m.NewOwner)
+		copy(dAtA[i:], m.NewOwner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.NewOwner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCompleteRecoveryResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCompleteRecoveryResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCompleteRecoveryResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Records != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Records))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -3460,6 +4362,131 @@ func (m *MsgReleaseShareResponse) Size() (n int) {
 	}
 	if m.Threshold != 0 {
 		n += 1 + sovTx(uint64(m.Threshold))
+	}
+	return n
+}
+
+func (m *MsgRequestRecovery) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.NewOwner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Patient)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgRequestRecoveryResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RecoveryId != 0 {
+		n += 1 + sovTx(uint64(m.RecoveryId))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ExecutableAt)
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgApproveRecovery) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Custodian)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.RecoveryId != 0 {
+		n += 1 + sovTx(uint64(m.RecoveryId))
+	}
+	l = len(m.Ciphertext)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgApproveRecoveryResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Approvals != 0 {
+		n += 1 + sovTx(uint64(m.Approvals))
+	}
+	if m.Threshold != 0 {
+		n += 1 + sovTx(uint64(m.Threshold))
+	}
+	return n
+}
+
+func (m *MsgCancelRecovery) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Patient)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.RecoveryId != 0 {
+		n += 1 + sovTx(uint64(m.RecoveryId))
+	}
+	return n
+}
+
+func (m *MsgCancelRecoveryResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgCompleteRecovery) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.NewOwner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.RecoveryId != 0 {
+		n += 1 + sovTx(uint64(m.RecoveryId))
+	}
+	if len(m.Records) > 0 {
+		for _, e := range m.Records {
+			l = e.Size()
+			n += 1 + l + sovTx(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *MsgCompleteRecoveryResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Records != 0 {
+		n += 1 + sovTx(uint64(m.Records))
 	}
 	return n
 }
@@ -6306,6 +7333,800 @@ func (m *MsgReleaseShareResponse) Unmarshal(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.Threshold |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRequestRecovery) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRequestRecovery: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRequestRecovery: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NewOwner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NewOwner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Patient", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Patient = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRequestRecoveryResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRequestRecoveryResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRequestRecoveryResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecoveryId", wireType)
+			}
+			m.RecoveryId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RecoveryId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ExecutableAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.ExecutableAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgApproveRecovery) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgApproveRecovery: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgApproveRecovery: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Custodian", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Custodian = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecoveryId", wireType)
+			}
+			m.RecoveryId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RecoveryId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Ciphertext", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Ciphertext = append(m.Ciphertext[:0], dAtA[iNdEx:postIndex]...)
+			if m.Ciphertext == nil {
+				m.Ciphertext = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgApproveRecoveryResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgApproveRecoveryResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgApproveRecoveryResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Approvals", wireType)
+			}
+			m.Approvals = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Approvals |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Threshold", wireType)
+			}
+			m.Threshold = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Threshold |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCancelRecovery) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCancelRecovery: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCancelRecovery: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Patient", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Patient = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecoveryId", wireType)
+			}
+			m.RecoveryId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RecoveryId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCancelRecoveryResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCancelRecoveryResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCancelRecoveryResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCompleteRecovery) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCompleteRecovery: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCompleteRecovery: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NewOwner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NewOwner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecoveryId", wireType)
+			}
+			m.RecoveryId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RecoveryId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Records", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Records = append(m.Records, RecoveredRecord{})
+			if err := m.Records[len(m.Records)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCompleteRecoveryResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCompleteRecoveryResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCompleteRecoveryResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Records", wireType)
+			}
+			m.Records = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Records |= uint32(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}

@@ -11,6 +11,10 @@ import {
   AccessRequest,
   EmergencyAccess,
   Grant,
+  Recovery,
+  RecoveryStatus,
+  recoveryStatusFromJSON,
+  recoveryStatusToJSON,
   RevocationReason,
   revocationReasonFromJSON,
   revocationReasonToJSON,
@@ -147,6 +151,34 @@ export interface EventEmergencyAccessClosed {
   accessId: bigint;
   /** outcome is EXPIRED or POLICY_WITHDRAWN. */
   outcome: string;
+}
+
+/**
+ * EventRecoveryRequested is emitted when a new account asks to take over a
+ * patient's records; the patient's old key and its custodians follow it.
+ */
+export interface EventRecoveryRequested {
+  /** recovery is the new recovery. */
+  recovery: Recovery | undefined;
+}
+
+/** EventRecoveryApproved is emitted for each custodian's approval. */
+export interface EventRecoveryApproved {
+  recoveryId: bigint;
+  custodian: string;
+  approvals: number;
+  threshold: number;
+}
+
+/** EventRecoveryEnded is emitted when a recovery completes or is cancelled. */
+export interface EventRecoveryEnded {
+  recoveryId: bigint;
+  patient: string;
+  newOwner: string;
+  /** status is COMPLETED or CANCELLED. */
+  status: RecoveryStatus;
+  /** records are the records that moved (COMPLETED). */
+  records: bigint[];
 }
 
 function createBaseEventEncryptionKeyRegistered(): EventEncryptionKeyRegistered {
@@ -1349,6 +1381,364 @@ export const EventEmergencyAccessClosed: MessageFns<EventEmergencyAccessClosed> 
     const message = createBaseEventEmergencyAccessClosed();
     message.accessId = (object.accessId !== undefined && object.accessId !== null) ? BigInt(object.accessId) : 0n;
     message.outcome = object.outcome ?? "";
+    return message;
+  },
+};
+
+function createBaseEventRecoveryRequested(): EventRecoveryRequested {
+  return { recovery: undefined };
+}
+
+export const EventRecoveryRequested: MessageFns<EventRecoveryRequested> = {
+  encode(message: EventRecoveryRequested, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recovery !== undefined) {
+      Recovery.encode(message.recovery, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventRecoveryRequested {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventRecoveryRequested();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.recovery = Recovery.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventRecoveryRequested {
+    return { recovery: isSet(object.recovery) ? Recovery.fromJSON(object.recovery) : undefined };
+  },
+
+  toJSON(message: EventRecoveryRequested): unknown {
+    const obj: any = {};
+    if (message.recovery !== undefined) {
+      obj.recovery = Recovery.toJSON(message.recovery);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventRecoveryRequested>): EventRecoveryRequested {
+    return EventRecoveryRequested.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventRecoveryRequested>): EventRecoveryRequested {
+    const message = createBaseEventRecoveryRequested();
+    message.recovery = (object.recovery !== undefined && object.recovery !== null)
+      ? Recovery.fromPartial(object.recovery)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseEventRecoveryApproved(): EventRecoveryApproved {
+  return { recoveryId: 0n, custodian: "", approvals: 0, threshold: 0 };
+}
+
+export const EventRecoveryApproved: MessageFns<EventRecoveryApproved> = {
+  encode(message: EventRecoveryApproved, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recoveryId !== 0n) {
+      if (BigInt.asUintN(64, message.recoveryId) !== message.recoveryId) {
+        throw new globalThis.Error("value provided for field message.recoveryId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.recoveryId);
+    }
+    if (message.custodian !== "") {
+      writer.uint32(18).string(message.custodian);
+    }
+    if (message.approvals !== 0) {
+      writer.uint32(24).uint32(message.approvals);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(32).uint32(message.threshold);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventRecoveryApproved {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventRecoveryApproved();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.recoveryId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.custodian = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.approvals = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.threshold = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventRecoveryApproved {
+    return {
+      recoveryId: isSet(object.recoveryId)
+        ? BigInt(object.recoveryId)
+        : isSet(object.recovery_id)
+        ? BigInt(object.recovery_id)
+        : 0n,
+      custodian: isSet(object.custodian) ? globalThis.String(object.custodian) : "",
+      approvals: isSet(object.approvals) ? globalThis.Number(object.approvals) : 0,
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+    };
+  },
+
+  toJSON(message: EventRecoveryApproved): unknown {
+    const obj: any = {};
+    if (message.recoveryId !== 0n) {
+      obj.recoveryId = message.recoveryId.toString();
+    }
+    if (message.custodian !== "") {
+      obj.custodian = message.custodian;
+    }
+    if (message.approvals !== 0) {
+      obj.approvals = Math.round(message.approvals);
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = Math.round(message.threshold);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventRecoveryApproved>): EventRecoveryApproved {
+    return EventRecoveryApproved.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventRecoveryApproved>): EventRecoveryApproved {
+    const message = createBaseEventRecoveryApproved();
+    message.recoveryId = (object.recoveryId !== undefined && object.recoveryId !== null)
+      ? BigInt(object.recoveryId)
+      : 0n;
+    message.custodian = object.custodian ?? "";
+    message.approvals = object.approvals ?? 0;
+    message.threshold = object.threshold ?? 0;
+    return message;
+  },
+};
+
+function createBaseEventRecoveryEnded(): EventRecoveryEnded {
+  return { recoveryId: 0n, patient: "", newOwner: "", status: 0, records: [] };
+}
+
+export const EventRecoveryEnded: MessageFns<EventRecoveryEnded> = {
+  encode(message: EventRecoveryEnded, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recoveryId !== 0n) {
+      if (BigInt.asUintN(64, message.recoveryId) !== message.recoveryId) {
+        throw new globalThis.Error("value provided for field message.recoveryId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.recoveryId);
+    }
+    if (message.patient !== "") {
+      writer.uint32(18).string(message.patient);
+    }
+    if (message.newOwner !== "") {
+      writer.uint32(26).string(message.newOwner);
+    }
+    if (message.status !== 0) {
+      writer.uint32(32).int32(message.status);
+    }
+    if (message.records.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.records) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field records of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventRecoveryEnded {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventRecoveryEnded();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.recoveryId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.newOwner = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag === 40) {
+              message.records.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.records.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventRecoveryEnded {
+    return {
+      recoveryId: isSet(object.recoveryId)
+        ? BigInt(object.recoveryId)
+        : isSet(object.recovery_id)
+        ? BigInt(object.recovery_id)
+        : 0n,
+      patient: isSet(object.patient) ? globalThis.String(object.patient) : "",
+      newOwner: isSet(object.newOwner)
+        ? globalThis.String(object.newOwner)
+        : isSet(object.new_owner)
+        ? globalThis.String(object.new_owner)
+        : "",
+      status: isSet(object.status) ? recoveryStatusFromJSON(object.status) : 0,
+      records: globalThis.Array.isArray(object?.records) ? object.records.map((e: any) => BigInt(e)) : [],
+    };
+  },
+
+  toJSON(message: EventRecoveryEnded): unknown {
+    const obj: any = {};
+    if (message.recoveryId !== 0n) {
+      obj.recoveryId = message.recoveryId.toString();
+    }
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    if (message.newOwner !== "") {
+      obj.newOwner = message.newOwner;
+    }
+    if (message.status !== 0) {
+      obj.status = recoveryStatusToJSON(message.status);
+    }
+    if (message.records?.length) {
+      obj.records = message.records.map((e) => e.toString());
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventRecoveryEnded>): EventRecoveryEnded {
+    return EventRecoveryEnded.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventRecoveryEnded>): EventRecoveryEnded {
+    const message = createBaseEventRecoveryEnded();
+    message.recoveryId = (object.recoveryId !== undefined && object.recoveryId !== null)
+      ? BigInt(object.recoveryId)
+      : 0n;
+    message.patient = object.patient ?? "";
+    message.newOwner = object.newOwner ?? "";
+    message.status = object.status ?? 0;
+    message.records = object.records?.map((e) => BigInt(e)) || [];
     return message;
   },
 };

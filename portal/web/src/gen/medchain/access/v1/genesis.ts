@@ -7,7 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Params } from "./params";
-import { AccessRequest, EmergencyAccess, EmergencyPolicy, EncryptionKey, Grant, Wrap } from "./types";
+import { AccessRequest, EmergencyAccess, EmergencyPolicy, EncryptionKey, Grant, Recovery, Wrap } from "./types";
 
 export const protobufPackage = "medchain.access.v1";
 
@@ -46,6 +46,10 @@ export interface GenesisState {
   emergencyAccesses: EmergencyAccess[];
   /** next_emergency_id is the id the next emergency access gets. */
   nextEmergencyId: bigint;
+  /** recoveries are every key recovery, pending or ended. */
+  recoveries: Recovery[];
+  /** next_recovery_id is the id the next recovery gets. */
+  nextRecoveryId: bigint;
 }
 
 /** CurrentKey names an account's current encryption key. */
@@ -69,6 +73,8 @@ function createBaseGenesisState(): GenesisState {
     emergencyPolicies: [],
     emergencyAccesses: [],
     nextEmergencyId: 0n,
+    recoveries: [],
+    nextRecoveryId: 0n,
   };
 }
 
@@ -115,6 +121,15 @@ export const GenesisState: MessageFns<GenesisState> = {
         throw new globalThis.Error("value provided for field message.nextEmergencyId of type uint64 too large");
       }
       writer.uint32(88).uint64(message.nextEmergencyId);
+    }
+    for (const v of message.recoveries) {
+      Recovery.encode(v!, writer.uint32(98).fork()).join();
+    }
+    if (message.nextRecoveryId !== 0n) {
+      if (BigInt.asUintN(64, message.nextRecoveryId) !== message.nextRecoveryId) {
+        throw new globalThis.Error("value provided for field message.nextRecoveryId of type uint64 too large");
+      }
+      writer.uint32(104).uint64(message.nextRecoveryId);
     }
     return writer;
   },
@@ -220,6 +235,22 @@ export const GenesisState: MessageFns<GenesisState> = {
             message.nextEmergencyId = reader.uint64() as bigint;
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.recoveries.push(Recovery.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.nextRecoveryId = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -271,6 +302,14 @@ export const GenesisState: MessageFns<GenesisState> = {
         : isSet(object.next_emergency_id)
         ? BigInt(object.next_emergency_id)
         : 0n,
+      recoveries: globalThis.Array.isArray(object?.recoveries)
+        ? object.recoveries.map((e: any) => Recovery.fromJSON(e))
+        : [],
+      nextRecoveryId: isSet(object.nextRecoveryId)
+        ? BigInt(object.nextRecoveryId)
+        : isSet(object.next_recovery_id)
+        ? BigInt(object.next_recovery_id)
+        : 0n,
     };
   },
 
@@ -309,6 +348,12 @@ export const GenesisState: MessageFns<GenesisState> = {
     if (message.nextEmergencyId !== 0n) {
       obj.nextEmergencyId = message.nextEmergencyId.toString();
     }
+    if (message.recoveries?.length) {
+      obj.recoveries = message.recoveries.map((e) => Recovery.toJSON(e));
+    }
+    if (message.nextRecoveryId !== 0n) {
+      obj.nextRecoveryId = message.nextRecoveryId.toString();
+    }
     return obj;
   },
 
@@ -335,6 +380,10 @@ export const GenesisState: MessageFns<GenesisState> = {
     message.emergencyAccesses = object.emergencyAccesses?.map((e) => EmergencyAccess.fromPartial(e)) || [];
     message.nextEmergencyId = (object.nextEmergencyId !== undefined && object.nextEmergencyId !== null)
       ? BigInt(object.nextEmergencyId)
+      : 0n;
+    message.recoveries = object.recoveries?.map((e) => Recovery.fromPartial(e)) || [];
+    message.nextRecoveryId = (object.nextRecoveryId !== undefined && object.nextRecoveryId !== null)
+      ? BigInt(object.nextRecoveryId)
       : 0n;
     return message;
   },

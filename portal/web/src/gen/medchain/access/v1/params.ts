@@ -72,6 +72,11 @@ export interface Params {
   maxEmergencyPerPractitioner: number;
   /** max_custodians bounds the custodians of one emergency policy. */
   maxCustodians: number;
+  /**
+   * recovery_delay is how long a key recovery waits before it may
+   * complete: the patient's old key can cancel it meanwhile.
+   */
+  recoveryDelay: Duration | undefined;
 }
 
 function createBaseParams(): Params {
@@ -87,6 +92,7 @@ function createBaseParams(): Params {
     emergencyWindow: undefined,
     maxEmergencyPerPractitioner: 0,
     maxCustodians: 0,
+    recoveryDelay: undefined,
   };
 }
 
@@ -124,6 +130,9 @@ export const Params: MessageFns<Params> = {
     }
     if (message.maxCustodians !== 0) {
       writer.uint32(88).uint32(message.maxCustodians);
+    }
+    if (message.recoveryDelay !== undefined) {
+      Duration.encode(message.recoveryDelay, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -229,6 +238,14 @@ export const Params: MessageFns<Params> = {
             message.maxCustodians = reader.uint32();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.recoveryDelay = Duration.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -298,6 +315,11 @@ export const Params: MessageFns<Params> = {
         : isSet(object.max_custodians)
         ? globalThis.Number(object.max_custodians)
         : 0,
+      recoveryDelay: isSet(object.recoveryDelay)
+        ? Duration.fromJSON(object.recoveryDelay)
+        : isSet(object.recovery_delay)
+        ? Duration.fromJSON(object.recovery_delay)
+        : undefined,
     };
   },
 
@@ -336,6 +358,9 @@ export const Params: MessageFns<Params> = {
     if (message.maxCustodians !== 0) {
       obj.maxCustodians = Math.round(message.maxCustodians);
     }
+    if (message.recoveryDelay !== undefined) {
+      obj.recoveryDelay = Duration.toJSON(message.recoveryDelay);
+    }
     return obj;
   },
 
@@ -361,6 +386,9 @@ export const Params: MessageFns<Params> = {
       : undefined;
     message.maxEmergencyPerPractitioner = object.maxEmergencyPerPractitioner ?? 0;
     message.maxCustodians = object.maxCustodians ?? 0;
+    message.recoveryDelay = (object.recoveryDelay !== undefined && object.recoveryDelay !== null)
+      ? Duration.fromPartial(object.recoveryDelay)
+      : undefined;
     return message;
   },
 };

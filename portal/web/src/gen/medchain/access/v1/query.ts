@@ -17,6 +17,7 @@ import {
   Permission,
   permissionFromJSON,
   permissionToJSON,
+  Recovery,
   Wrap,
 } from "./types";
 
@@ -327,6 +328,41 @@ export interface QueryOpenEmergencyAccessesResponse {
   accesses: EmergencyAccess[];
   /** pagination is the next page. */
   pagination: PageResponse | undefined;
+}
+
+/** QueryRecoveryRequest is the request type for Query/Recovery. */
+export interface QueryRecoveryRequest {
+  /** id is the recovery. */
+  id: bigint;
+}
+
+/** QueryRecoveryResponse is the response type for Query/Recovery. */
+export interface QueryRecoveryResponse {
+  /** recovery is the recovery and its approvals. */
+  recovery:
+    | Recovery
+    | undefined;
+  /**
+   * threshold is how many approvals the patient's policy needs (0 if the
+   * policy is gone or changed).
+   */
+  threshold: number;
+  /** commitments are the policy's Feldman commitments. */
+  commitments: Uint8Array[];
+}
+
+/** QueryWrapRequest is the request type for Query/Wrap. */
+export interface QueryWrapRequest {
+  /** record_id is the record. */
+  recordId: bigint;
+  /** reader is whose wrap. */
+  reader: string;
+}
+
+/** QueryWrapResponse is the response type for Query/Wrap. */
+export interface QueryWrapResponse {
+  /** wrap is the stored wrap. */
+  wrap: Wrap | undefined;
 }
 
 function createBaseQueryCheckAccessRequest(): QueryCheckAccessRequest {
@@ -2961,6 +2997,340 @@ export const QueryOpenEmergencyAccessesResponse: MessageFns<QueryOpenEmergencyAc
   },
 };
 
+function createBaseQueryRecoveryRequest(): QueryRecoveryRequest {
+  return { id: 0n };
+}
+
+export const QueryRecoveryRequest: MessageFns<QueryRecoveryRequest> = {
+  encode(message: QueryRecoveryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0n) {
+      if (BigInt.asUintN(64, message.id) !== message.id) {
+        throw new globalThis.Error("value provided for field message.id of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryRecoveryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryRecoveryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryRecoveryRequest {
+    return { id: isSet(object.id) ? BigInt(object.id) : 0n };
+  },
+
+  toJSON(message: QueryRecoveryRequest): unknown {
+    const obj: any = {};
+    if (message.id !== 0n) {
+      obj.id = message.id.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryRecoveryRequest>): QueryRecoveryRequest {
+    return QueryRecoveryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryRecoveryRequest>): QueryRecoveryRequest {
+    const message = createBaseQueryRecoveryRequest();
+    message.id = (object.id !== undefined && object.id !== null) ? BigInt(object.id) : 0n;
+    return message;
+  },
+};
+
+function createBaseQueryRecoveryResponse(): QueryRecoveryResponse {
+  return { recovery: undefined, threshold: 0, commitments: [] };
+}
+
+export const QueryRecoveryResponse: MessageFns<QueryRecoveryResponse> = {
+  encode(message: QueryRecoveryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recovery !== undefined) {
+      Recovery.encode(message.recovery, writer.uint32(10).fork()).join();
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(16).uint32(message.threshold);
+    }
+    for (const v of message.commitments) {
+      writer.uint32(26).bytes(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryRecoveryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryRecoveryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.recovery = Recovery.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.threshold = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.commitments.push(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryRecoveryResponse {
+    return {
+      recovery: isSet(object.recovery) ? Recovery.fromJSON(object.recovery) : undefined,
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+      commitments: globalThis.Array.isArray(object?.commitments)
+        ? object.commitments.map((e: any) => bytesFromBase64(e))
+        : [],
+    };
+  },
+
+  toJSON(message: QueryRecoveryResponse): unknown {
+    const obj: any = {};
+    if (message.recovery !== undefined) {
+      obj.recovery = Recovery.toJSON(message.recovery);
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = Math.round(message.threshold);
+    }
+    if (message.commitments?.length) {
+      obj.commitments = message.commitments.map((e) => base64FromBytes(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryRecoveryResponse>): QueryRecoveryResponse {
+    return QueryRecoveryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryRecoveryResponse>): QueryRecoveryResponse {
+    const message = createBaseQueryRecoveryResponse();
+    message.recovery = (object.recovery !== undefined && object.recovery !== null)
+      ? Recovery.fromPartial(object.recovery)
+      : undefined;
+    message.threshold = object.threshold ?? 0;
+    message.commitments = object.commitments?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseQueryWrapRequest(): QueryWrapRequest {
+  return { recordId: 0n, reader: "" };
+}
+
+export const QueryWrapRequest: MessageFns<QueryWrapRequest> = {
+  encode(message: QueryWrapRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordId !== 0n) {
+      if (BigInt.asUintN(64, message.recordId) !== message.recordId) {
+        throw new globalThis.Error("value provided for field message.recordId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.recordId);
+    }
+    if (message.reader !== "") {
+      writer.uint32(18).string(message.reader);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryWrapRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryWrapRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.recordId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reader = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryWrapRequest {
+    return {
+      recordId: isSet(object.recordId)
+        ? BigInt(object.recordId)
+        : isSet(object.record_id)
+        ? BigInt(object.record_id)
+        : 0n,
+      reader: isSet(object.reader) ? globalThis.String(object.reader) : "",
+    };
+  },
+
+  toJSON(message: QueryWrapRequest): unknown {
+    const obj: any = {};
+    if (message.recordId !== 0n) {
+      obj.recordId = message.recordId.toString();
+    }
+    if (message.reader !== "") {
+      obj.reader = message.reader;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryWrapRequest>): QueryWrapRequest {
+    return QueryWrapRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryWrapRequest>): QueryWrapRequest {
+    const message = createBaseQueryWrapRequest();
+    message.recordId = (object.recordId !== undefined && object.recordId !== null) ? BigInt(object.recordId) : 0n;
+    message.reader = object.reader ?? "";
+    return message;
+  },
+};
+
+function createBaseQueryWrapResponse(): QueryWrapResponse {
+  return { wrap: undefined };
+}
+
+export const QueryWrapResponse: MessageFns<QueryWrapResponse> = {
+  encode(message: QueryWrapResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.wrap !== undefined) {
+      Wrap.encode(message.wrap, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryWrapResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryWrapResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.wrap = Wrap.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryWrapResponse {
+    return { wrap: isSet(object.wrap) ? Wrap.fromJSON(object.wrap) : undefined };
+  },
+
+  toJSON(message: QueryWrapResponse): unknown {
+    const obj: any = {};
+    if (message.wrap !== undefined) {
+      obj.wrap = Wrap.toJSON(message.wrap);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryWrapResponse>): QueryWrapResponse {
+    return QueryWrapResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryWrapResponse>): QueryWrapResponse {
+    const message = createBaseQueryWrapResponse();
+    message.wrap = (object.wrap !== undefined && object.wrap !== null) ? Wrap.fromPartial(object.wrap) : undefined;
+    return message;
+  },
+};
+
 /** Query is the access module's query service. */
 export interface Query {
   /**
@@ -3008,6 +3378,17 @@ export interface Query {
    * open, oldest first: what custodian hospitals may release for.
    */
   OpenEmergencyAccesses(request: QueryOpenEmergencyAccessesRequest): Promise<QueryOpenEmergencyAccessesResponse>;
+  /**
+   * Recovery returns one key recovery, with what the new owner needs to
+   * check the approvals.
+   */
+  Recovery(request: QueryRecoveryRequest): Promise<QueryRecoveryResponse>;
+  /**
+   * Wrap returns the stored wrap of a record's key for one reader (wraps
+   * are public ciphertext; a recovering owner reads the emergency
+   * reader's).
+   */
+  Wrap(request: QueryWrapRequest): Promise<QueryWrapResponse>;
   /** Params returns the current module parameters. */
   Params(request: QueryParamsRequest): Promise<QueryParamsResponse>;
 }
@@ -3033,6 +3414,8 @@ export class QueryClientImpl implements Query {
     this.EmergencyLog = this.EmergencyLog.bind(this);
     this.EmergencyAccess = this.EmergencyAccess.bind(this);
     this.OpenEmergencyAccesses = this.OpenEmergencyAccesses.bind(this);
+    this.Recovery = this.Recovery.bind(this);
+    this.Wrap = this.Wrap.bind(this);
     this.Params = this.Params.bind(this);
   }
   CheckAccess(request: QueryCheckAccessRequest): Promise<QueryCheckAccessResponse> {
@@ -3117,6 +3500,18 @@ export class QueryClientImpl implements Query {
     const data = QueryOpenEmergencyAccessesRequest.encode(request).finish();
     const promise = this.rpc.request(this.service, "OpenEmergencyAccesses", data);
     return promise.then((data) => QueryOpenEmergencyAccessesResponse.decode(new BinaryReader(data)));
+  }
+
+  Recovery(request: QueryRecoveryRequest): Promise<QueryRecoveryResponse> {
+    const data = QueryRecoveryRequest.encode(request).finish();
+    const promise = this.rpc.request(this.service, "Recovery", data);
+    return promise.then((data) => QueryRecoveryResponse.decode(new BinaryReader(data)));
+  }
+
+  Wrap(request: QueryWrapRequest): Promise<QueryWrapResponse> {
+    const data = QueryWrapRequest.encode(request).finish();
+    const promise = this.rpc.request(this.service, "Wrap", data);
+    return promise.then((data) => QueryWrapResponse.decode(new BinaryReader(data)));
   }
 
   Params(request: QueryParamsRequest): Promise<QueryParamsResponse> {

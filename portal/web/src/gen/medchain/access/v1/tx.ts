@@ -22,6 +22,7 @@ import {
   Purpose,
   purposeFromJSON,
   purposeToJSON,
+  RecoveredRecord,
   SealedShare,
 } from "./types";
 
@@ -311,6 +312,76 @@ export interface MsgReleaseShareResponse {
   releases: number;
   /** threshold is how many are needed. */
   threshold: number;
+}
+
+/** MsgRequestRecovery asks to move patient's records to new_owner. */
+export interface MsgRequestRecovery {
+  /**
+   * new_owner signs: a fresh account (no records of its own) with a
+   * registered encryption key.
+   */
+  newOwner: string;
+  /**
+   * patient is the account whose key was lost; it must have an emergency
+   * policy (its custodians approve).
+   */
+  patient: string;
+}
+
+/** MsgRequestRecoveryResponse is the response to MsgRequestRecovery. */
+export interface MsgRequestRecoveryResponse {
+  /** recovery_id is the new recovery. */
+  recoveryId: bigint;
+  /** executable_at is the earliest time it may complete. */
+  executableAt: Timestamp | undefined;
+}
+
+/** MsgApproveRecovery is a custodian's approval of a recovery. */
+export interface MsgApproveRecovery {
+  /**
+   * custodian signs: an ACTIVE custodian hospital of the patient's policy,
+   * once per recovery.
+   */
+  custodian: string;
+  /** recovery_id is the pending recovery. */
+  recoveryId: bigint;
+  /** ciphertext is the custodian's share sealed to the new owner's key. */
+  ciphertext: Uint8Array;
+}
+
+/** MsgApproveRecoveryResponse is the response to MsgApproveRecovery. */
+export interface MsgApproveRecoveryResponse {
+  /** approvals is how many custodians have approved, of threshold. */
+  approvals: number;
+  threshold: number;
+}
+
+/** MsgCancelRecovery stops a pending recovery. */
+export interface MsgCancelRecovery {
+  /** patient signs: the account the recovery would take the records from. */
+  patient: string;
+  /** recovery_id is the pending recovery. */
+  recoveryId: bigint;
+}
+
+/** MsgCancelRecoveryResponse is the response to MsgCancelRecovery. */
+export interface MsgCancelRecoveryResponse {
+}
+
+/** MsgCompleteRecovery takes the records over. */
+export interface MsgCompleteRecovery {
+  /** new_owner signs: the recovery's new owner. */
+  newOwner: string;
+  /** recovery_id is the recovery, past its delay with threshold approvals. */
+  recoveryId: bigint;
+  /** records has exactly one entry per ACTIVE record of the patient. */
+  records: RecoveredRecord[];
+}
+
+/** MsgCompleteRecoveryResponse is the response to MsgCompleteRecovery. */
+export interface MsgCompleteRecoveryResponse {
+  /** records is how many records moved (redacted ones included). */
+  records: number;
 }
 
 function createBaseMsgRegisterEncryptionKey(): MsgRegisterEncryptionKey {
@@ -2651,6 +2722,719 @@ export const MsgReleaseShareResponse: MessageFns<MsgReleaseShareResponse> = {
   },
 };
 
+function createBaseMsgRequestRecovery(): MsgRequestRecovery {
+  return { newOwner: "", patient: "" };
+}
+
+export const MsgRequestRecovery: MessageFns<MsgRequestRecovery> = {
+  encode(message: MsgRequestRecovery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.newOwner !== "") {
+      writer.uint32(10).string(message.newOwner);
+    }
+    if (message.patient !== "") {
+      writer.uint32(18).string(message.patient);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgRequestRecovery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgRequestRecovery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.newOwner = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgRequestRecovery {
+    return {
+      newOwner: isSet(object.newOwner)
+        ? globalThis.String(object.newOwner)
+        : isSet(object.new_owner)
+        ? globalThis.String(object.new_owner)
+        : "",
+      patient: isSet(object.patient) ? globalThis.String(object.patient) : "",
+    };
+  },
+
+  toJSON(message: MsgRequestRecovery): unknown {
+    const obj: any = {};
+    if (message.newOwner !== "") {
+      obj.newOwner = message.newOwner;
+    }
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgRequestRecovery>): MsgRequestRecovery {
+    return MsgRequestRecovery.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgRequestRecovery>): MsgRequestRecovery {
+    const message = createBaseMsgRequestRecovery();
+    message.newOwner = object.newOwner ?? "";
+    message.patient = object.patient ?? "";
+    return message;
+  },
+};
+
+function createBaseMsgRequestRecoveryResponse(): MsgRequestRecoveryResponse {
+  return { recoveryId: 0n, executableAt: undefined };
+}
+
+export const MsgRequestRecoveryResponse: MessageFns<MsgRequestRecoveryResponse> = {
+  encode(message: MsgRequestRecoveryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recoveryId !== 0n) {
+      if (BigInt.asUintN(64, message.recoveryId) !== message.recoveryId) {
+        throw new globalThis.Error("value provided for field message.recoveryId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.recoveryId);
+    }
+    if (message.executableAt !== undefined) {
+      Timestamp.encode(message.executableAt, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgRequestRecoveryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgRequestRecoveryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.recoveryId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.executableAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgRequestRecoveryResponse {
+    return {
+      recoveryId: isSet(object.recoveryId)
+        ? BigInt(object.recoveryId)
+        : isSet(object.recovery_id)
+        ? BigInt(object.recovery_id)
+        : 0n,
+      executableAt: isSet(object.executableAt)
+        ? fromJsonTimestamp(object.executableAt)
+        : isSet(object.executable_at)
+        ? fromJsonTimestamp(object.executable_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: MsgRequestRecoveryResponse): unknown {
+    const obj: any = {};
+    if (message.recoveryId !== 0n) {
+      obj.recoveryId = message.recoveryId.toString();
+    }
+    if (message.executableAt !== undefined) {
+      obj.executableAt = fromTimestamp(message.executableAt).toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgRequestRecoveryResponse>): MsgRequestRecoveryResponse {
+    return MsgRequestRecoveryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgRequestRecoveryResponse>): MsgRequestRecoveryResponse {
+    const message = createBaseMsgRequestRecoveryResponse();
+    message.recoveryId = (object.recoveryId !== undefined && object.recoveryId !== null)
+      ? BigInt(object.recoveryId)
+      : 0n;
+    message.executableAt = (object.executableAt !== undefined && object.executableAt !== null)
+      ? Timestamp.fromPartial(object.executableAt)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseMsgApproveRecovery(): MsgApproveRecovery {
+  return { custodian: "", recoveryId: 0n, ciphertext: new Uint8Array(0) };
+}
+
+export const MsgApproveRecovery: MessageFns<MsgApproveRecovery> = {
+  encode(message: MsgApproveRecovery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.custodian !== "") {
+      writer.uint32(10).string(message.custodian);
+    }
+    if (message.recoveryId !== 0n) {
+      if (BigInt.asUintN(64, message.recoveryId) !== message.recoveryId) {
+        throw new globalThis.Error("value provided for field message.recoveryId of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.recoveryId);
+    }
+    if (message.ciphertext.length !== 0) {
+      writer.uint32(26).bytes(message.ciphertext);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgApproveRecovery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgApproveRecovery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.custodian = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.recoveryId = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ciphertext = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgApproveRecovery {
+    return {
+      custodian: isSet(object.custodian) ? globalThis.String(object.custodian) : "",
+      recoveryId: isSet(object.recoveryId)
+        ? BigInt(object.recoveryId)
+        : isSet(object.recovery_id)
+        ? BigInt(object.recovery_id)
+        : 0n,
+      ciphertext: isSet(object.ciphertext) ? bytesFromBase64(object.ciphertext) : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: MsgApproveRecovery): unknown {
+    const obj: any = {};
+    if (message.custodian !== "") {
+      obj.custodian = message.custodian;
+    }
+    if (message.recoveryId !== 0n) {
+      obj.recoveryId = message.recoveryId.toString();
+    }
+    if (message.ciphertext.length !== 0) {
+      obj.ciphertext = base64FromBytes(message.ciphertext);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgApproveRecovery>): MsgApproveRecovery {
+    return MsgApproveRecovery.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgApproveRecovery>): MsgApproveRecovery {
+    const message = createBaseMsgApproveRecovery();
+    message.custodian = object.custodian ?? "";
+    message.recoveryId = (object.recoveryId !== undefined && object.recoveryId !== null)
+      ? BigInt(object.recoveryId)
+      : 0n;
+    message.ciphertext = object.ciphertext ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseMsgApproveRecoveryResponse(): MsgApproveRecoveryResponse {
+  return { approvals: 0, threshold: 0 };
+}
+
+export const MsgApproveRecoveryResponse: MessageFns<MsgApproveRecoveryResponse> = {
+  encode(message: MsgApproveRecoveryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.approvals !== 0) {
+      writer.uint32(8).uint32(message.approvals);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(16).uint32(message.threshold);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgApproveRecoveryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgApproveRecoveryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.approvals = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.threshold = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgApproveRecoveryResponse {
+    return {
+      approvals: isSet(object.approvals) ? globalThis.Number(object.approvals) : 0,
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+    };
+  },
+
+  toJSON(message: MsgApproveRecoveryResponse): unknown {
+    const obj: any = {};
+    if (message.approvals !== 0) {
+      obj.approvals = Math.round(message.approvals);
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = Math.round(message.threshold);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgApproveRecoveryResponse>): MsgApproveRecoveryResponse {
+    return MsgApproveRecoveryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgApproveRecoveryResponse>): MsgApproveRecoveryResponse {
+    const message = createBaseMsgApproveRecoveryResponse();
+    message.approvals = object.approvals ?? 0;
+    message.threshold = object.threshold ?? 0;
+    return message;
+  },
+};
+
+function createBaseMsgCancelRecovery(): MsgCancelRecovery {
+  return { patient: "", recoveryId: 0n };
+}
+
+export const MsgCancelRecovery: MessageFns<MsgCancelRecovery> = {
+  encode(message: MsgCancelRecovery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.patient !== "") {
+      writer.uint32(10).string(message.patient);
+    }
+    if (message.recoveryId !== 0n) {
+      if (BigInt.asUintN(64, message.recoveryId) !== message.recoveryId) {
+        throw new globalThis.Error("value provided for field message.recoveryId of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.recoveryId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgCancelRecovery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgCancelRecovery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.recoveryId = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgCancelRecovery {
+    return {
+      patient: isSet(object.patient) ? globalThis.String(object.patient) : "",
+      recoveryId: isSet(object.recoveryId)
+        ? BigInt(object.recoveryId)
+        : isSet(object.recovery_id)
+        ? BigInt(object.recovery_id)
+        : 0n,
+    };
+  },
+
+  toJSON(message: MsgCancelRecovery): unknown {
+    const obj: any = {};
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    if (message.recoveryId !== 0n) {
+      obj.recoveryId = message.recoveryId.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgCancelRecovery>): MsgCancelRecovery {
+    return MsgCancelRecovery.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgCancelRecovery>): MsgCancelRecovery {
+    const message = createBaseMsgCancelRecovery();
+    message.patient = object.patient ?? "";
+    message.recoveryId = (object.recoveryId !== undefined && object.recoveryId !== null)
+      ? BigInt(object.recoveryId)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseMsgCancelRecoveryResponse(): MsgCancelRecoveryResponse {
+  return {};
+}
+
+export const MsgCancelRecoveryResponse: MessageFns<MsgCancelRecoveryResponse> = {
+  encode(_: MsgCancelRecoveryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgCancelRecoveryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgCancelRecoveryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): MsgCancelRecoveryResponse {
+    return {};
+  },
+
+  toJSON(_: MsgCancelRecoveryResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgCancelRecoveryResponse>): MsgCancelRecoveryResponse {
+    return MsgCancelRecoveryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<MsgCancelRecoveryResponse>): MsgCancelRecoveryResponse {
+    const message = createBaseMsgCancelRecoveryResponse();
+    return message;
+  },
+};
+
+function createBaseMsgCompleteRecovery(): MsgCompleteRecovery {
+  return { newOwner: "", recoveryId: 0n, records: [] };
+}
+
+export const MsgCompleteRecovery: MessageFns<MsgCompleteRecovery> = {
+  encode(message: MsgCompleteRecovery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.newOwner !== "") {
+      writer.uint32(10).string(message.newOwner);
+    }
+    if (message.recoveryId !== 0n) {
+      if (BigInt.asUintN(64, message.recoveryId) !== message.recoveryId) {
+        throw new globalThis.Error("value provided for field message.recoveryId of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.recoveryId);
+    }
+    for (const v of message.records) {
+      RecoveredRecord.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgCompleteRecovery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgCompleteRecovery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.newOwner = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.recoveryId = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.records.push(RecoveredRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgCompleteRecovery {
+    return {
+      newOwner: isSet(object.newOwner)
+        ? globalThis.String(object.newOwner)
+        : isSet(object.new_owner)
+        ? globalThis.String(object.new_owner)
+        : "",
+      recoveryId: isSet(object.recoveryId)
+        ? BigInt(object.recoveryId)
+        : isSet(object.recovery_id)
+        ? BigInt(object.recovery_id)
+        : 0n,
+      records: globalThis.Array.isArray(object?.records)
+        ? object.records.map((e: any) => RecoveredRecord.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: MsgCompleteRecovery): unknown {
+    const obj: any = {};
+    if (message.newOwner !== "") {
+      obj.newOwner = message.newOwner;
+    }
+    if (message.recoveryId !== 0n) {
+      obj.recoveryId = message.recoveryId.toString();
+    }
+    if (message.records?.length) {
+      obj.records = message.records.map((e) => RecoveredRecord.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgCompleteRecovery>): MsgCompleteRecovery {
+    return MsgCompleteRecovery.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgCompleteRecovery>): MsgCompleteRecovery {
+    const message = createBaseMsgCompleteRecovery();
+    message.newOwner = object.newOwner ?? "";
+    message.recoveryId = (object.recoveryId !== undefined && object.recoveryId !== null)
+      ? BigInt(object.recoveryId)
+      : 0n;
+    message.records = object.records?.map((e) => RecoveredRecord.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMsgCompleteRecoveryResponse(): MsgCompleteRecoveryResponse {
+  return { records: 0 };
+}
+
+export const MsgCompleteRecoveryResponse: MessageFns<MsgCompleteRecoveryResponse> = {
+  encode(message: MsgCompleteRecoveryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.records !== 0) {
+      writer.uint32(8).uint32(message.records);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgCompleteRecoveryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgCompleteRecoveryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.records = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgCompleteRecoveryResponse {
+    return { records: isSet(object.records) ? globalThis.Number(object.records) : 0 };
+  },
+
+  toJSON(message: MsgCompleteRecoveryResponse): unknown {
+    const obj: any = {};
+    if (message.records !== 0) {
+      obj.records = Math.round(message.records);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgCompleteRecoveryResponse>): MsgCompleteRecoveryResponse {
+    return MsgCompleteRecoveryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgCompleteRecoveryResponse>): MsgCompleteRecoveryResponse {
+    const message = createBaseMsgCompleteRecoveryResponse();
+    message.records = object.records ?? 0;
+    return message;
+  },
+};
+
 /** Msg is the access module's transaction service. */
 export interface Msg {
   /**
@@ -2696,6 +3480,26 @@ export interface Msg {
    * access's patient secret, re-sealed to the practitioner.
    */
   ReleaseShare(request: MsgReleaseShare): Promise<MsgReleaseShareResponse>;
+  /**
+   * RequestRecovery asks to move a patient who lost their key to a new
+   * account (signed by the new account).
+   */
+  RequestRecovery(request: MsgRequestRecovery): Promise<MsgRequestRecoveryResponse>;
+  /**
+   * ApproveRecovery is a custodian's approval: its share sealed to the new
+   * account.
+   */
+  ApproveRecovery(request: MsgApproveRecovery): Promise<MsgApproveRecoveryResponse>;
+  /**
+   * CancelRecovery is the patient's old key stopping a recovery it did not
+   * ask for.
+   */
+  CancelRecovery(request: MsgCancelRecovery): Promise<MsgCancelRecoveryResponse>;
+  /**
+   * CompleteRecovery moves the records to the new account once the delay
+   * has passed with enough approvals.
+   */
+  CompleteRecovery(request: MsgCompleteRecovery): Promise<MsgCompleteRecoveryResponse>;
   /** UpdateParams replaces all module parameters (authority only). */
   UpdateParams(request: MsgUpdateParams): Promise<MsgUpdateParamsResponse>;
 }
@@ -2717,6 +3521,10 @@ export class MsgClientImpl implements Msg {
     this.WithdrawEmergencyPolicy = this.WithdrawEmergencyPolicy.bind(this);
     this.EmergencyAccess = this.EmergencyAccess.bind(this);
     this.ReleaseShare = this.ReleaseShare.bind(this);
+    this.RequestRecovery = this.RequestRecovery.bind(this);
+    this.ApproveRecovery = this.ApproveRecovery.bind(this);
+    this.CancelRecovery = this.CancelRecovery.bind(this);
+    this.CompleteRecovery = this.CompleteRecovery.bind(this);
     this.UpdateParams = this.UpdateParams.bind(this);
   }
   RegisterEncryptionKey(request: MsgRegisterEncryptionKey): Promise<MsgRegisterEncryptionKeyResponse> {
@@ -2777,6 +3585,30 @@ export class MsgClientImpl implements Msg {
     const data = MsgReleaseShare.encode(request).finish();
     const promise = this.rpc.request(this.service, "ReleaseShare", data);
     return promise.then((data) => MsgReleaseShareResponse.decode(new BinaryReader(data)));
+  }
+
+  RequestRecovery(request: MsgRequestRecovery): Promise<MsgRequestRecoveryResponse> {
+    const data = MsgRequestRecovery.encode(request).finish();
+    const promise = this.rpc.request(this.service, "RequestRecovery", data);
+    return promise.then((data) => MsgRequestRecoveryResponse.decode(new BinaryReader(data)));
+  }
+
+  ApproveRecovery(request: MsgApproveRecovery): Promise<MsgApproveRecoveryResponse> {
+    const data = MsgApproveRecovery.encode(request).finish();
+    const promise = this.rpc.request(this.service, "ApproveRecovery", data);
+    return promise.then((data) => MsgApproveRecoveryResponse.decode(new BinaryReader(data)));
+  }
+
+  CancelRecovery(request: MsgCancelRecovery): Promise<MsgCancelRecoveryResponse> {
+    const data = MsgCancelRecovery.encode(request).finish();
+    const promise = this.rpc.request(this.service, "CancelRecovery", data);
+    return promise.then((data) => MsgCancelRecoveryResponse.decode(new BinaryReader(data)));
+  }
+
+  CompleteRecovery(request: MsgCompleteRecovery): Promise<MsgCompleteRecoveryResponse> {
+    const data = MsgCompleteRecovery.encode(request).finish();
+    const promise = this.rpc.request(this.service, "CompleteRecovery", data);
+    return promise.then((data) => MsgCompleteRecoveryResponse.decode(new BinaryReader(data)));
   }
 
   UpdateParams(request: MsgUpdateParams): Promise<MsgUpdateParamsResponse> {

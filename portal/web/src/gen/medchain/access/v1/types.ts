@@ -7,7 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../../google/protobuf/timestamp";
-import { RecordKind, recordKindFromJSON, recordKindToJSON } from "../../records/v1/types";
+import { KeyWrap, RecordKind, recordKindFromJSON, recordKindToJSON } from "../../records/v1/types";
 
 export const protobufPackage = "medchain.access.v1";
 
@@ -288,6 +288,63 @@ export function emergencyReasonToJSON(object: EmergencyReason): string {
   }
 }
 
+/** RecoveryStatus is where a key recovery stands. */
+export enum RecoveryStatus {
+  /** RECOVERY_STATUS_UNSPECIFIED - RECOVERY_STATUS_UNSPECIFIED is the zero value; it is never valid. */
+  RECOVERY_STATUS_UNSPECIFIED = 0,
+  /**
+   * RECOVERY_STATUS_PENDING - RECOVERY_STATUS_PENDING: custodians may approve; the patient's old key
+   * may cancel; it completes once the delay has passed with enough
+   * approvals.
+   */
+  RECOVERY_STATUS_PENDING = 1,
+  /** RECOVERY_STATUS_COMPLETED - RECOVERY_STATUS_COMPLETED: the records moved to the new account. */
+  RECOVERY_STATUS_COMPLETED = 2,
+  /**
+   * RECOVERY_STATUS_CANCELLED - RECOVERY_STATUS_CANCELLED: the patient's old key cancelled it, or the
+   * policy changed under it.
+   */
+  RECOVERY_STATUS_CANCELLED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function recoveryStatusFromJSON(object: any): RecoveryStatus {
+  switch (object) {
+    case 0:
+    case "RECOVERY_STATUS_UNSPECIFIED":
+      return RecoveryStatus.RECOVERY_STATUS_UNSPECIFIED;
+    case 1:
+    case "RECOVERY_STATUS_PENDING":
+      return RecoveryStatus.RECOVERY_STATUS_PENDING;
+    case 2:
+    case "RECOVERY_STATUS_COMPLETED":
+      return RecoveryStatus.RECOVERY_STATUS_COMPLETED;
+    case 3:
+    case "RECOVERY_STATUS_CANCELLED":
+      return RecoveryStatus.RECOVERY_STATUS_CANCELLED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return RecoveryStatus.UNRECOGNIZED;
+  }
+}
+
+export function recoveryStatusToJSON(object: RecoveryStatus): string {
+  switch (object) {
+    case RecoveryStatus.RECOVERY_STATUS_UNSPECIFIED:
+      return "RECOVERY_STATUS_UNSPECIFIED";
+    case RecoveryStatus.RECOVERY_STATUS_PENDING:
+      return "RECOVERY_STATUS_PENDING";
+    case RecoveryStatus.RECOVERY_STATUS_COMPLETED:
+      return "RECOVERY_STATUS_COMPLETED";
+    case RecoveryStatus.RECOVERY_STATUS_CANCELLED:
+      return "RECOVERY_STATUS_CANCELLED";
+    case RecoveryStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * EncryptionKey is an account's registered HPKE public key. An account has
  * one current key; earlier keys stay readable by id for the wraps sealed to
@@ -537,6 +594,67 @@ export interface EmergencyEntry {
   kinds: RecordKind[];
   /** expires_at ends it. */
   expiresAt: Timestamp | undefined;
+}
+
+/**
+ * Recovery moves a patient who lost their key to a new account: the
+ * patient's emergency custodians approve by sealing their shares to the
+ * new account's key, and after a delay, during which the old key can
+ * cancel, the new account recovers the emergency key, re-seals every
+ * record key to itself and takes the records over.
+ */
+export interface Recovery {
+  /** id is the recovery's number, from a sequence starting at 1. */
+  id: bigint;
+  /** patient is the account whose key was lost. */
+  patient: string;
+  /** new_owner is the account the records move to. */
+  newOwner: string;
+  /**
+   * new_owner_key_id is new_owner's encryption key at the request;
+   * approvals are sealed to it.
+   */
+  newOwnerKeyId: string;
+  /** emergency_key_id is the patient's emergency key at the request. */
+  emergencyKeyId: string;
+  /** requested_at is the block time of the request. */
+  requestedAt:
+    | Timestamp
+    | undefined;
+  /**
+   * executable_at is the earliest time it may complete (requested_at +
+   * params.recovery_delay): the old key's window to cancel.
+   */
+  executableAt:
+    | Timestamp
+    | undefined;
+  /** approvals are the custodians' shares sealed to new_owner. */
+  approvals: ShareRelease[];
+  /** status is where it stands. */
+  status: RecoveryStatus;
+  /** ended_at is when it completed or was cancelled. */
+  endedAt: Timestamp | undefined;
+}
+
+/**
+ * RecoveredRecord is one record taken over by a recovery: its key sealed to
+ * the new owner and its label re-sealed for the new owner.
+ */
+export interface RecoveredRecord {
+  /** record_id is the record. */
+  recordId: bigint;
+  /**
+   * wrap seals the record key, at the record's key epoch, to the new
+   * owner's current encryption key.
+   */
+  wrap:
+    | KeyWrap
+    | undefined;
+  /**
+   * sealed_label is the record's label re-sealed for the new owner (empty
+   * if it has none): a label is bound to its owner.
+   */
+  sealedLabel: Uint8Array;
 }
 
 function createBaseEncryptionKey(): EncryptionKey {
@@ -2376,6 +2494,377 @@ export const EmergencyEntry: MessageFns<EmergencyEntry> = {
     message.expiresAt = (object.expiresAt !== undefined && object.expiresAt !== null)
       ? Timestamp.fromPartial(object.expiresAt)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseRecovery(): Recovery {
+  return {
+    id: 0n,
+    patient: "",
+    newOwner: "",
+    newOwnerKeyId: "",
+    emergencyKeyId: "",
+    requestedAt: undefined,
+    executableAt: undefined,
+    approvals: [],
+    status: 0,
+    endedAt: undefined,
+  };
+}
+
+export const Recovery: MessageFns<Recovery> = {
+  encode(message: Recovery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0n) {
+      if (BigInt.asUintN(64, message.id) !== message.id) {
+        throw new globalThis.Error("value provided for field message.id of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.id);
+    }
+    if (message.patient !== "") {
+      writer.uint32(18).string(message.patient);
+    }
+    if (message.newOwner !== "") {
+      writer.uint32(26).string(message.newOwner);
+    }
+    if (message.newOwnerKeyId !== "") {
+      writer.uint32(34).string(message.newOwnerKeyId);
+    }
+    if (message.emergencyKeyId !== "") {
+      writer.uint32(42).string(message.emergencyKeyId);
+    }
+    if (message.requestedAt !== undefined) {
+      Timestamp.encode(message.requestedAt, writer.uint32(50).fork()).join();
+    }
+    if (message.executableAt !== undefined) {
+      Timestamp.encode(message.executableAt, writer.uint32(58).fork()).join();
+    }
+    for (const v of message.approvals) {
+      ShareRelease.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.status !== 0) {
+      writer.uint32(72).int32(message.status);
+    }
+    if (message.endedAt !== undefined) {
+      Timestamp.encode(message.endedAt, writer.uint32(82).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Recovery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecovery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.newOwner = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.newOwnerKeyId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.emergencyKeyId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.requestedAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.executableAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.approvals.push(ShareRelease.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.endedAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Recovery {
+    return {
+      id: isSet(object.id) ? BigInt(object.id) : 0n,
+      patient: isSet(object.patient) ? globalThis.String(object.patient) : "",
+      newOwner: isSet(object.newOwner)
+        ? globalThis.String(object.newOwner)
+        : isSet(object.new_owner)
+        ? globalThis.String(object.new_owner)
+        : "",
+      newOwnerKeyId: isSet(object.newOwnerKeyId)
+        ? globalThis.String(object.newOwnerKeyId)
+        : isSet(object.new_owner_key_id)
+        ? globalThis.String(object.new_owner_key_id)
+        : "",
+      emergencyKeyId: isSet(object.emergencyKeyId)
+        ? globalThis.String(object.emergencyKeyId)
+        : isSet(object.emergency_key_id)
+        ? globalThis.String(object.emergency_key_id)
+        : "",
+      requestedAt: isSet(object.requestedAt)
+        ? fromJsonTimestamp(object.requestedAt)
+        : isSet(object.requested_at)
+        ? fromJsonTimestamp(object.requested_at)
+        : undefined,
+      executableAt: isSet(object.executableAt)
+        ? fromJsonTimestamp(object.executableAt)
+        : isSet(object.executable_at)
+        ? fromJsonTimestamp(object.executable_at)
+        : undefined,
+      approvals: globalThis.Array.isArray(object?.approvals)
+        ? object.approvals.map((e: any) => ShareRelease.fromJSON(e))
+        : [],
+      status: isSet(object.status) ? recoveryStatusFromJSON(object.status) : 0,
+      endedAt: isSet(object.endedAt)
+        ? fromJsonTimestamp(object.endedAt)
+        : isSet(object.ended_at)
+        ? fromJsonTimestamp(object.ended_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Recovery): unknown {
+    const obj: any = {};
+    if (message.id !== 0n) {
+      obj.id = message.id.toString();
+    }
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    if (message.newOwner !== "") {
+      obj.newOwner = message.newOwner;
+    }
+    if (message.newOwnerKeyId !== "") {
+      obj.newOwnerKeyId = message.newOwnerKeyId;
+    }
+    if (message.emergencyKeyId !== "") {
+      obj.emergencyKeyId = message.emergencyKeyId;
+    }
+    if (message.requestedAt !== undefined) {
+      obj.requestedAt = fromTimestamp(message.requestedAt).toISOString();
+    }
+    if (message.executableAt !== undefined) {
+      obj.executableAt = fromTimestamp(message.executableAt).toISOString();
+    }
+    if (message.approvals?.length) {
+      obj.approvals = message.approvals.map((e) => ShareRelease.toJSON(e));
+    }
+    if (message.status !== 0) {
+      obj.status = recoveryStatusToJSON(message.status);
+    }
+    if (message.endedAt !== undefined) {
+      obj.endedAt = fromTimestamp(message.endedAt).toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Recovery>): Recovery {
+    return Recovery.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Recovery>): Recovery {
+    const message = createBaseRecovery();
+    message.id = (object.id !== undefined && object.id !== null) ? BigInt(object.id) : 0n;
+    message.patient = object.patient ?? "";
+    message.newOwner = object.newOwner ?? "";
+    message.newOwnerKeyId = object.newOwnerKeyId ?? "";
+    message.emergencyKeyId = object.emergencyKeyId ?? "";
+    message.requestedAt = (object.requestedAt !== undefined && object.requestedAt !== null)
+      ? Timestamp.fromPartial(object.requestedAt)
+      : undefined;
+    message.executableAt = (object.executableAt !== undefined && object.executableAt !== null)
+      ? Timestamp.fromPartial(object.executableAt)
+      : undefined;
+    message.approvals = object.approvals?.map((e) => ShareRelease.fromPartial(e)) || [];
+    message.status = object.status ?? 0;
+    message.endedAt = (object.endedAt !== undefined && object.endedAt !== null)
+      ? Timestamp.fromPartial(object.endedAt)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRecoveredRecord(): RecoveredRecord {
+  return { recordId: 0n, wrap: undefined, sealedLabel: new Uint8Array(0) };
+}
+
+export const RecoveredRecord: MessageFns<RecoveredRecord> = {
+  encode(message: RecoveredRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordId !== 0n) {
+      if (BigInt.asUintN(64, message.recordId) !== message.recordId) {
+        throw new globalThis.Error("value provided for field message.recordId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.recordId);
+    }
+    if (message.wrap !== undefined) {
+      KeyWrap.encode(message.wrap, writer.uint32(18).fork()).join();
+    }
+    if (message.sealedLabel.length !== 0) {
+      writer.uint32(26).bytes(message.sealedLabel);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecoveredRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecoveredRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.recordId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.wrap = KeyWrap.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sealedLabel = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecoveredRecord {
+    return {
+      recordId: isSet(object.recordId)
+        ? BigInt(object.recordId)
+        : isSet(object.record_id)
+        ? BigInt(object.record_id)
+        : 0n,
+      wrap: isSet(object.wrap) ? KeyWrap.fromJSON(object.wrap) : undefined,
+      sealedLabel: isSet(object.sealedLabel)
+        ? bytesFromBase64(object.sealedLabel)
+        : isSet(object.sealed_label)
+        ? bytesFromBase64(object.sealed_label)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: RecoveredRecord): unknown {
+    const obj: any = {};
+    if (message.recordId !== 0n) {
+      obj.recordId = message.recordId.toString();
+    }
+    if (message.wrap !== undefined) {
+      obj.wrap = KeyWrap.toJSON(message.wrap);
+    }
+    if (message.sealedLabel.length !== 0) {
+      obj.sealedLabel = base64FromBytes(message.sealedLabel);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RecoveredRecord>): RecoveredRecord {
+    return RecoveredRecord.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RecoveredRecord>): RecoveredRecord {
+    const message = createBaseRecoveredRecord();
+    message.recordId = (object.recordId !== undefined && object.recordId !== null) ? BigInt(object.recordId) : 0n;
+    message.wrap = (object.wrap !== undefined && object.wrap !== null) ? KeyWrap.fromPartial(object.wrap) : undefined;
+    message.sealedLabel = object.sealedLabel ?? new Uint8Array(0);
     return message;
   },
 };
