@@ -24,7 +24,10 @@ import (
 // and says why; once Karolinska's operator releases, dr-grey downloads
 // both of alice's records byte-identical (one made before the policy, one
 // after). Alice's emergency log and the vault's access log show it, and
-// after the window no share is released and nothing is read.
+// after the window no share is released and nothing is read. Then alice
+// "loses" her key: a new account asks for her records, two custodians
+// approve, and after the recovery's delay the new account downloads every
+// record byte-identical while the old account is refused.
 func TestEmergencyAccessOnTheConsortium(t *testing.T) {
 	bin := medchaindBinary(t)
 	cfg, err := LoadConfig(filepath.Join("..", "config.yml"))
@@ -32,7 +35,7 @@ func TestEmergencyAccessOnTheConsortium(t *testing.T) {
 		t.Fatal(err)
 	}
 	const window = 60 * time.Second
-	cfg.Genesis.AppState["access"] = map[string]any{"params": map[string]any{"emergency_window": "60s"}}
+	cfg.Genesis.AppState["access"] = map[string]any{"params": map[string]any{"emergency_window": "60s", "recovery_delay": "30s"}}
 	for i, v := range cfg.Validators {
 		release := "manual"
 		if v.Name == "st-mary" || v.Name == "charite" {
@@ -158,6 +161,29 @@ func TestEmergencyAccessOnTheConsortium(t *testing.T) {
 		t.Fatalf("the vault's access log does not show the emergency read:\n%s", out)
 	}
 
+	// alice loses her key. A new account asks to take her records over;
+	// two of her custodians approve (by hand: they check who asks).
+	stdout, stderr, err = c.b.run(ctx, "", "keys", "add", "alice-new", "--keyring-backend", "test", "--home", st.ClientHome, "--output", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var newKey struct {
+		Address string `json:"address"`
+	}
+	if err := findJSONObject(&newKey, stdout, stderr); err != nil || newKey.Address == "" {
+		t.Fatalf("keys add: %s %s", stdout, stderr)
+	}
+	c.txWait("tx", "bank", "send", "bob", newKey.Address, "1000000"+st.BondDenom)
+	c.txWait("tx", "access", "register-key", "--from", "alice-new")
+	c.txWait("tx", "access", "request-recovery", addr["alice"], "--from", "alice-new")
+	requested := time.Now()
+	c.txWait("tx", "access", "approve-recovery", "1", "--from", "st-mary")
+	if _, _, err := c.b.run(ctx, "", c.flags("tx", "access", "complete-recovery", "1", "--from", "alice-new", "--yes")...); err == nil ||
+		!strings.Contains(err.Error(), "1 of the 2 custodian shares needed have been released") {
+		t.Fatalf("completing with one approval: %v", err)
+	}
+	c.txWait("tx", "access", "approve-recovery", "1", "--from", "karolinska")
+
 	// After the window: no release, no read.
 	time.Sleep(time.Until(opened.Add(window + 3*time.Second)))
 	if _, _, err := c.b.run(ctx, "", c.flags("tx", "access", "release-share", "1", "--from", "mayo", "--yes")...); err == nil ||
@@ -166,6 +192,23 @@ func TestEmergencyAccessOnTheConsortium(t *testing.T) {
 	}
 	if _, err := c.download("dr-grey", vaultOf("charite"), after.id); err == nil || !strings.Contains(err.Error(), "no live READ grant") {
 		t.Fatalf("dr-grey's download after the window: %v", err)
+	}
+
+	// The recovery's delay has passed: the new account takes over and
+	// reads every record; the old account reads nothing.
+	time.Sleep(time.Until(requested.Add(33 * time.Second)))
+	c.txWait("tx", "access", "complete-recovery", "1", "--from", "alice-new")
+	for _, r := range []uploaded{before, after} {
+		got, err := c.download("alice-new", vaultOf("karolinska"), r.id)
+		if err != nil {
+			t.Fatalf("the new account's download of record %s: %v", r.id, err)
+		}
+		if !bytes.Equal(got, r.data) {
+			t.Fatalf("record %s: the new account got %d bytes that differ from alice's %d", r.id, len(got), len(r.data))
+		}
+		if _, err := c.download("alice", vaultOf("karolinska"), r.id); err == nil || !strings.Contains(err.Error(), "no live READ grant") {
+			t.Fatalf("the old account's download of record %s after the recovery: %v", r.id, err)
+		}
 	}
 }
 

@@ -171,46 +171,128 @@ func emergencyReaderOf(clientCtx client.Context, patient string) (string, error)
 // ErrNotCustodian means the account holds no share of the access's policy.
 var ErrNotCustodian = errors.New("not a custodian of this emergency policy")
 
+// release is what a custodian releases its share for: an emergency access
+// (to the practitioner) or a key recovery (to the new owner).
+type release struct {
+	what           string // "emergency access 4", "recovery 2"
+	patient        string
+	emergencyKeyID string
+	recipient      string
+	recipientKeyID string
+	request        uint64
+	recovery       bool
+}
+
+func emergencyRelease(a accesstypes.EmergencyAccess) release {
+	return release{what: fmt.Sprintf("emergency access %d", a.Id), patient: a.Patient, emergencyKeyID: a.EmergencyKeyId,
+		recipient: a.Practitioner, recipientKeyID: a.PractitionerKeyId, request: a.Id}
+}
+
+func recoveryRelease(r accesstypes.Recovery) release {
+	return release{what: fmt.Sprintf("recovery %d", r.Id), patient: r.Patient, emergencyKeyID: r.EmergencyKeyId,
+		recipient: r.NewOwner, recipientKeyID: r.NewOwnerKeyId, request: r.Id, recovery: true}
+}
+
+func (rl release) binding(chainID, custodian string, index uint32) envelope.ShareBinding {
+	return envelope.ShareBinding{ChainID: chainID, Patient: rl.patient, EmergencyKeyID: rl.emergencyKeyID, Custodian: custodian, Index: index,
+		Recipient: rl.recipient, Request: rl.request, Recovery: rl.recovery}
+}
+
+// sealRelease opens the custodian's share with kp (the hospital's key
+// pair), checks it against the policy's commitments and re-seals it to the
+// recipient's key named in the request.
+func sealRelease(ctx context.Context, clientCtx client.Context, kp *envelope.KeyPair, custodian string, rl release) ([]byte, error) {
+	policy, found, err := EmergencyPolicyOf(ctx, clientCtx, rl.patient)
+	if err != nil {
+		return nil, err
+	}
+	if !found || policy.KeyId != rl.emergencyKeyID {
+		return nil, fmt.Errorf("%s: the patient's policy changed or was withdrawn since it was opened", rl.what)
+	}
+	index := policy.CustodianIndex(custodian)
+	if index == 0 {
+		return nil, fmt.Errorf("%s: %s: %w", rl.what, custodian, ErrNotCustodian)
+	}
+	own := envelope.ShareBinding{ChainID: clientCtx.ChainID, Patient: rl.patient, EmergencyKeyID: policy.KeyId, Custodian: custodian, Index: index}
+	share, err := envelope.OpenShare(kp, policy.Shares[index-1].Ciphertext, own, false, policy.Commitments)
+	if err != nil {
+		return nil, fmt.Errorf("%s: opening your share: %w", rl.what, err)
+	}
+	keys, err := accesstypes.NewQueryClient(clientCtx).EncryptionKeys(ctx, &accesstypes.QueryEncryptionKeysRequest{Address: rl.recipient})
+	if err != nil {
+		return nil, fmt.Errorf("the keys of %s: %w", rl.recipient, err)
+	}
+	var pub []byte
+	for _, k := range keys.Keys {
+		if k.KeyId == rl.recipientKeyID {
+			pub = k.PublicKey
+		}
+	}
+	if pub == nil {
+		return nil, fmt.Errorf("%s: %s has no key %s", rl.what, rl.recipient, rl.recipientKeyID)
+	}
+	return envelope.SealShare(pub, share, rl.binding(clientCtx.ChainID, custodian, index), true)
+}
+
 // BuildShareRelease is what a custodian hospital sends for an open
 // emergency access: its share of the patient's secret, opened with kp (the
 // hospital's key pair), checked against the policy's commitments, and
 // re-sealed to the key the practitioner had when breaking the glass.
 func BuildShareRelease(ctx context.Context, clientCtx client.Context, kp *envelope.KeyPair, custodian string, access accesstypes.EmergencyAccess) (*accesstypes.MsgReleaseShare, error) {
-	policy, found, err := EmergencyPolicyOf(ctx, clientCtx, access.Patient)
-	if err != nil {
-		return nil, err
-	}
-	if !found || policy.KeyId != access.EmergencyKeyId {
-		return nil, fmt.Errorf("emergency access %d: the patient's policy changed or was withdrawn since it opened", access.Id)
-	}
-	index := policy.CustodianIndex(custodian)
-	if index == 0 {
-		return nil, fmt.Errorf("emergency access %d: %s: %w", access.Id, custodian, ErrNotCustodian)
-	}
-	b := envelope.ShareBinding{ChainID: clientCtx.ChainID, Patient: access.Patient, EmergencyKeyID: policy.KeyId, Custodian: custodian, Index: index}
-	share, err := envelope.OpenShare(kp, policy.Shares[index-1].Ciphertext, b, false, policy.Commitments)
-	if err != nil {
-		return nil, fmt.Errorf("emergency access %d: opening your share: %w", access.Id, err)
-	}
-	keys, err := accesstypes.NewQueryClient(clientCtx).EncryptionKeys(ctx, &accesstypes.QueryEncryptionKeysRequest{Address: access.Practitioner})
-	if err != nil {
-		return nil, fmt.Errorf("the keys of %s: %w", access.Practitioner, err)
-	}
-	var pub []byte
-	for _, k := range keys.Keys {
-		if k.KeyId == access.PractitionerKeyId {
-			pub = k.PublicKey
-		}
-	}
-	if pub == nil {
-		return nil, fmt.Errorf("emergency access %d: %s has no key %s", access.Id, access.Practitioner, access.PractitionerKeyId)
-	}
-	b.Recipient, b.Request = access.Practitioner, access.Id
-	ct, err := envelope.SealShare(pub, share, b, true)
+	ct, err := sealRelease(ctx, clientCtx, kp, custodian, emergencyRelease(access))
 	if err != nil {
 		return nil, err
 	}
 	return &accesstypes.MsgReleaseShare{Custodian: custodian, AccessId: access.Id, Ciphertext: ct}, nil
+}
+
+// BuildRecoveryApproval is what a custodian hospital sends to approve a
+// key recovery, once it has made sure off chain that the new account is
+// the patient's: its share re-sealed to the new account's key.
+func BuildRecoveryApproval(ctx context.Context, clientCtx client.Context, kp *envelope.KeyPair, custodian string, r accesstypes.Recovery) (*accesstypes.MsgApproveRecovery, error) {
+	ct, err := sealRelease(ctx, clientCtx, kp, custodian, recoveryRelease(r))
+	if err != nil {
+		return nil, err
+	}
+	return &accesstypes.MsgApproveRecovery{Custodian: custodian, RecoveryId: r.Id, Ciphertext: ct}, nil
+}
+
+// recoverKey opens the released shares with kp (the recipient's key pair),
+// checks each against the policy and recovers the emergency key pair.
+func recoverKey(clientCtx client.Context, kp *envelope.KeyPair, rl release, releases []accesstypes.ShareRelease, threshold uint32, commitments [][]byte, open bool) (*envelope.KeyPair, error) {
+	if threshold == 0 {
+		return nil, fmt.Errorf("%s: the patient's policy changed or was withdrawn since it was opened", rl.what)
+	}
+	var shares []envelope.Share
+	var refused []string
+	for _, r := range releases {
+		sh, err := envelope.OpenShare(kp, r.Ciphertext, rl.binding(clientCtx.ChainID, r.Custodian, r.Index), true, commitments)
+		if err != nil {
+			refused = append(refused, fmt.Sprintf("%s: %v", r.Custodian, err))
+			continue
+		}
+		shares = append(shares, sh)
+	}
+	if len(shares) < int(threshold) {
+		msg := fmt.Sprintf("%s: %d of the %d custodian shares needed have been released", rl.what, len(shares), threshold)
+		if len(refused) > 0 {
+			msg += fmt.Sprintf(" (%d refused: %v)", len(refused), refused)
+		}
+		switch {
+		case !open:
+			msg += "; it is closed"
+		case rl.recovery:
+			msg += "; each custodian hospital approves once it has made sure the new account is the patient's"
+		default:
+			msg += "; the custodian hospitals' nodes release automatically within a few blocks, or their operators release by hand"
+		}
+		return nil, fmt.Errorf("%s: %w", msg, ErrNotEnoughShares)
+	}
+	secret, err := envelope.RecoverSecret(shares, commitments, rl.emergencyKeyID)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rl.what, err)
+	}
+	return secret.KeyPair()
 }
 
 // RecoverEmergencyKey opens the shares custodians released for emergency
@@ -222,40 +304,79 @@ func RecoverEmergencyKey(ctx context.Context, clientCtx client.Context, kp *enve
 	if err != nil {
 		return nil, fmt.Errorf("emergency access %d: %w", accessID, err)
 	}
-	a := resp.Access
-	if resp.Threshold == 0 {
-		return nil, fmt.Errorf("emergency access %d: the patient's policy changed or was withdrawn since it opened", accessID)
-	}
-	var shares []envelope.Share
-	var refused []string
-	for _, r := range a.Releases {
-		sh, err := envelope.OpenShare(kp, r.Ciphertext, envelope.ShareBinding{
-			ChainID: clientCtx.ChainID, Patient: a.Patient, EmergencyKeyID: a.EmergencyKeyId, Custodian: r.Custodian, Index: r.Index,
-			Recipient: a.Practitioner, Request: a.Id,
-		}, true, resp.Commitments)
-		if err != nil {
-			refused = append(refused, fmt.Sprintf("%s: %v", r.Custodian, err))
-			continue
-		}
-		shares = append(shares, sh)
-	}
-	if len(shares) < int(resp.Threshold) {
-		msg := fmt.Sprintf("emergency access %d: %d of the %d custodian shares needed have been released", accessID, len(shares), resp.Threshold)
-		if len(refused) > 0 {
-			msg += fmt.Sprintf(" (%d refused: %v)", len(refused), refused)
-		}
-		if !resp.Open {
-			msg += "; its window has closed"
-		} else {
-			msg += "; the custodian hospitals' nodes release automatically within a few blocks, or their operators release by hand"
-		}
-		return nil, fmt.Errorf("%s: %w", msg, ErrNotEnoughShares)
-	}
-	secret, err := envelope.RecoverSecret(shares, resp.Commitments, a.EmergencyKeyId)
+	return recoverKey(clientCtx, kp, emergencyRelease(resp.Access), resp.Access.Releases, resp.Threshold, resp.Commitments, resp.Open)
+}
+
+// BuildCompleteRecovery is the new owner's completion of recovery id: it
+// recovers the patient's emergency key from the custodians' approvals with
+// kp (the new owner's key pair), opens every ACTIVE record's emergency wrap
+// and re-seals the record key, and the label, to the new owner.
+func BuildCompleteRecovery(ctx context.Context, clientCtx client.Context, kp *envelope.KeyPair, id uint64) (*accesstypes.MsgCompleteRecovery, error) {
+	qc := accesstypes.NewQueryClient(clientCtx)
+	resp, err := qc.Recovery(ctx, &accesstypes.QueryRecoveryRequest{Id: id})
 	if err != nil {
-		return nil, fmt.Errorf("emergency access %d: %w", accessID, err)
+		return nil, fmt.Errorf("recovery %d: %w", id, err)
 	}
-	return secret.KeyPair()
+	r := resp.Recovery
+	ekp, err := recoverKey(clientCtx, kp, recoveryRelease(r), r.Approvals, resp.Threshold, resp.Commitments, r.IsPending())
+	if err != nil {
+		return nil, err
+	}
+	reader, err := emergencyReaderOf(clientCtx, r.Patient)
+	if err != nil {
+		return nil, err
+	}
+	me, err := EncryptionKeyOf(ctx, clientCtx, r.NewOwner)
+	if err != nil {
+		return nil, err
+	}
+	msg := &accesstypes.MsgCompleteRecovery{NewOwner: r.NewOwner, RecoveryId: id}
+	rq := recordstypes.NewQueryClient(clientCtx)
+	err = EachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
+		res, err := rq.RecordsByOwner(ctx, &recordstypes.QueryRecordsByOwnerRequest{Owner: r.Patient, Pagination: page})
+		if err != nil {
+			return nil, err
+		}
+		for _, rec := range res.Records {
+			if rec.Status != recordstypes.RecordStatusActive {
+				continue
+			}
+			w, err := qc.Wrap(ctx, &accesstypes.QueryWrapRequest{RecordId: rec.Id, Reader: reader})
+			if err != nil {
+				return nil, fmt.Errorf("record %d: the emergency wrap: %w", rec.Id, err)
+			}
+			epoch := Epoch{ChainID: clientCtx.ChainID, Anchor: rec.EpochCid, RecordID: rec.Id, KeyEpoch: rec.KeyEpoch}
+			raw, err := envelope.Unwrap(ekp, envelope.WrapInfo{KeyID: w.Wrap.KeyId, KeyEpoch: w.Wrap.KeyEpoch, Ciphertext: w.Wrap.Ciphertext},
+				envelope.Binding{ChainID: epoch.ChainID, Anchor: epoch.Anchor, RecordID: rec.Id, KeyEpoch: rec.KeyEpoch, Grantee: reader})
+			if err != nil {
+				return nil, fmt.Errorf("record %d: %w", rec.Id, err)
+			}
+			key, err := envelope.ParseRecordKey(raw)
+			if err != nil {
+				return nil, fmt.Errorf("record %d: %w", rec.Id, err)
+			}
+			wrap, err := SealRecordKey(epoch, me, key.Bytes())
+			if err != nil {
+				return nil, err
+			}
+			var label []byte
+			if len(rec.SealedLabel) > 0 {
+				text, err := envelope.OpenLabel(key, r.Patient, rec.SealedLabel)
+				if err != nil {
+					return nil, fmt.Errorf("record %d: its label: %w", rec.Id, err)
+				}
+				if label, err = envelope.SealLabel(key, r.NewOwner, text); err != nil {
+					return nil, err
+				}
+			}
+			msg.Records = append(msg.Records, accesstypes.RecoveredRecord{RecordId: rec.Id, Wrap: wrap, SealedLabel: label})
+		}
+		return res.Pagination, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("re-sealing the records of %s: %w", r.Patient, err)
+	}
+	return msg, nil
 }
 
 // ErrNotEnoughShares means too few custodians have released their shares

@@ -111,6 +111,20 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "id"}},
 				},
 				{
+					RpcMethod:      "Recovery",
+					Use:            "recovery RECOVERY_ID",
+					Short:          "Show a key recovery: the patient, the new account, its delay, the custodians' approvals and its status",
+					Example:        "medchaind query access recovery 1",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "id"}},
+				},
+				{
+					RpcMethod:      "Wrap",
+					Use:            "wrap RECORD_ID READER",
+					Short:          "Show the stored wrap of a record's key for one reader (public ciphertext)",
+					Example:        "medchaind query access wrap 1 " + examplePatient,
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "record_id"}, {ProtoField: "reader"}},
+				},
+				{
 					RpcMethod: "OpenEmergencyAccesses",
 					Use:       "open-emergencies",
 					Short:     "List the emergency accesses whose window is open (what custodian hospitals may release for)",
@@ -135,6 +149,22 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{RpcMethod: "SetEmergencyPolicy", Skip: true}, // set-emergency-policy: splits and seals the secret
 				{RpcMethod: "EmergencyAccess", Skip: true},    // emergency-access: reason names
 				{RpcMethod: "ReleaseShare", Skip: true},       // release-share: opens and re-seals the share
+				{RpcMethod: "ApproveRecovery", Skip: true},    // approve-recovery: opens and re-seals the share
+				{RpcMethod: "CompleteRecovery", Skip: true},   // complete-recovery: re-seals every record key
+				{
+					RpcMethod:      "RequestRecovery",
+					Use:            "request-recovery PATIENT --from NEW_ACCOUNT",
+					Short:          "Ask to move a patient who lost their key to this new account; the patient's emergency custodians approve, and the old key can cancel during the delay",
+					Example:        "medchaind tx access request-recovery med1... --from alice-new",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "patient"}},
+				},
+				{
+					RpcMethod:      "CancelRecovery",
+					Use:            "cancel-recovery RECOVERY_ID --from PATIENT",
+					Short:          "Stop a recovery of your records that you did not ask for (your key is not lost)",
+					Example:        "medchaind tx access cancel-recovery 1 --from alice",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "recovery_id"}},
+				},
 				{
 					RpcMethod: "WithdrawEmergencyPolicy",
 					Use:       "withdraw-emergency-policy",

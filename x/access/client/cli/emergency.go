@@ -173,16 +173,9 @@ func ReleaseShareCmd() *cobra.Command {
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			clientCtx, err := client.GetClientTxContext(cmd)
+			clientCtx, id, err := txWithID(cmd, args[0], "access")
 			if err != nil {
 				return err
-			}
-			if clientCtx, err = medclient.EnsureChainID(ctx, clientCtx); err != nil {
-				return err
-			}
-			id, err := strconv.ParseUint(args[0], 10, 64)
-			if err != nil {
-				return fmt.Errorf("access id %q: %w", args[0], err)
 			}
 			resp, err := types.NewQueryClient(clientCtx).EmergencyAccess(ctx, &types.QueryEmergencyAccessRequest{Id: id})
 			if err != nil {
@@ -204,4 +197,93 @@ func ReleaseShareCmd() *cobra.Command {
 	}
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
+}
+
+// ApproveRecoveryCmd is a custodian hospital's approval of a key recovery.
+func ApproveRecoveryCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "approve-recovery RECOVERY_ID --from HOSPITAL",
+		Short: "Approve moving a patient who lost their key to a new account: release your hospital's share to the new account",
+		Long: "For custodian hospitals, by hand only: approve only once you have made sure, off chain, that the new account " +
+			"(`medchaind query access recovery RECOVERY_ID`) belongs to the patient. Opens the hospital's share with its encryption " +
+			"key (derived from --from), checks it against the patient's policy and seals it to the new account's key. The patient's " +
+			"old key can still cancel until the recovery's delay has passed.",
+		Example: "medchaind tx access approve-recovery 1 --from charite",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			clientCtx, id, err := txWithID(cmd, args[0], "recovery")
+			if err != nil {
+				return err
+			}
+			resp, err := types.NewQueryClient(clientCtx).Recovery(ctx, &types.QueryRecoveryRequest{Id: id})
+			if err != nil {
+				return fmt.Errorf("recovery %d: %w", id, err)
+			}
+			if !resp.Recovery.IsPending() {
+				return fmt.Errorf("recovery %d is %s; there is nothing to approve", id, resp.Recovery.Status)
+			}
+			kp, err := medclient.FromKeyPair(clientCtx)
+			if err != nil {
+				return err
+			}
+			msg, err := medclient.BuildRecoveryApproval(ctx, clientCtx, kp, clientCtx.FromAddress.String(), resp.Recovery)
+			if err != nil {
+				return err
+			}
+			return sendAndPrint(cmd, clientCtx, msg)
+		},
+	}
+	flags.AddTxFlagsToCmd(cmd)
+	return cmd
+}
+
+// CompleteRecoveryCmd is the new account taking the records over.
+func CompleteRecoveryCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "complete-recovery RECOVERY_ID --from NEW_ACCOUNT",
+		Short: "Take over the records of a recovery the custodians approved, once its delay has passed",
+		Long: "Recovers the patient's emergency key from the custodians' approvals (sealed to your key), opens the key of every " +
+			"record of the patient and re-seals it, and its label, to your key. The records, the grants the patient gave and " +
+			"every reader's wrap move to you; the old account owns nothing afterwards. Set an emergency policy of your own " +
+			"afterwards: the old one ends.",
+		Example: "medchaind tx access complete-recovery 1 --from alice-new",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			clientCtx, id, err := txWithID(cmd, args[0], "recovery")
+			if err != nil {
+				return err
+			}
+			kp, err := medclient.FromKeyPair(clientCtx)
+			if err != nil {
+				return err
+			}
+			msg, err := medclient.BuildCompleteRecovery(ctx, clientCtx, kp, id)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "recovery %d: %d records re-sealed to your key\n", id, len(msg.Records))
+			return sendAndPrint(cmd, clientCtx, msg)
+		},
+	}
+	flags.AddTxFlagsToCmd(cmd)
+	return cmd
+}
+
+// txWithID reads a transaction command's client context, with the chain
+// id filled in, and its numeric argument.
+func txWithID(cmd *cobra.Command, arg, what string) (client.Context, uint64, error) {
+	clientCtx, err := client.GetClientTxContext(cmd)
+	if err != nil {
+		return clientCtx, 0, err
+	}
+	if clientCtx, err = medclient.EnsureChainID(cmd.Context(), clientCtx); err != nil {
+		return clientCtx, 0, err
+	}
+	id, err := strconv.ParseUint(arg, 10, 64)
+	if err != nil {
+		return clientCtx, 0, fmt.Errorf("%s id %q: %w", what, arg, err)
+	}
+	return clientCtx, id, nil
 }

@@ -34,7 +34,8 @@ const (
 
 // GetTxCmd returns the access transaction group with the hand-written
 // commands; AutoCLI adds the generated ones (deny, cancel-request,
-// withdraw-emergency-policy, update-params).
+// withdraw-emergency-policy, request-recovery, cancel-recovery,
+// update-params).
 func GetTxCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:                        types.ModuleName,
@@ -44,7 +45,7 @@ func GetTxCmd() *cobra.Command {
 		RunE:                       client.ValidateCmd,
 	}
 	cmd.AddCommand(RegisterKeyCmd(), GrantCmd(), RevokeCmd(), RequestCmd(),
-		SetEmergencyPolicyCmd(), EmergencyAccessCmd(), ReleaseShareCmd())
+		SetEmergencyPolicyCmd(), EmergencyAccessCmd(), ReleaseShareCmd(), ApproveRecoveryCmd(), CompleteRecoveryCmd())
 	return cmd
 }
 
