@@ -14,7 +14,7 @@ LDFLAGS     := -X github.com/cosmos/cosmos-sdk/version.Name=medchain \
 LOCALNET_DIR ?= .localnet
 
 .PHONY: all build install test test-unit test-race test-e2e lint fmt proto-gen proto-check \
-        portal-wasm portal-deps portal-js portal-check localnet localnet-reset demo-issuers demo-records demo-datanft demo-lightclient demo-integrity bench bench-chain clean
+        portal-wasm portal-deps portal-js portal-check localnet localnet-reset demo-issuers demo-records demo-datanft demo-lightclient demo-integrity demo-emergency bench bench-chain clean
 
 all: build
 
@@ -94,6 +94,10 @@ demo-issuers:
 ## demo-records: upload, share, request, revoke with rotation, expiry and redaction on the running localnet
 demo-records: build
 	bash scripts/demo-records.sh
+
+## demo-emergency: break-glass by a doctor and key recovery by a new account on the running localnet
+demo-emergency: build
+	bash scripts/demo-emergency.sh
 
 ## demo-datanft: de-identify, mint, list, license, fulfil and resell a data-NFT on the running localnet
 demo-datanft: build
