@@ -165,14 +165,7 @@ func (c *Custodian) consider(ctx context.Context, a accesstypes.EmergencyAccess)
 		c.mu.Unlock()
 		return nil // sent; waiting for its block
 	}
-	recent := c.released[a.Practitioner][:0]
-	for _, t := range c.released[a.Practitioner] {
-		if now.Sub(t) < 24*time.Hour {
-			recent = append(recent, t)
-		}
-	}
-	c.released[a.Practitioner] = recent
-	over := c.perDay > 0 && len(recent) >= c.perDay
+	over := !c.withinBound(a.Practitioner, now)
 	first := !c.warned[a.Id]
 	c.warned[a.Id] = true
 	c.mu.Unlock()
@@ -209,6 +202,20 @@ func (c *Custodian) consider(ctx context.Context, a accesstypes.EmergencyAccess)
 	c.log.Info("emergency release: share released", "access", a.Id, "patient", a.Patient, "practitioner", a.Practitioner,
 		"organisation", a.Organisation, "reason", a.Reason.Label())
 	return nil
+}
+
+// withinBound says whether this node may release once more to
+// practitioner at now: fewer than perDay releases to it in the last 24
+// hours (perDay 0: no bound). The caller holds c.mu.
+func (c *Custodian) withinBound(practitioner string, now time.Time) bool {
+	recent := c.released[practitioner][:0]
+	for _, t := range c.released[practitioner] {
+		if now.Sub(t) < 24*time.Hour {
+			recent = append(recent, t)
+		}
+	}
+	c.released[practitioner] = recent
+	return c.perDay == 0 || len(recent) < c.perDay
 }
 
 // send signs msg as the hospital (gas from a simulation) and broadcasts it;

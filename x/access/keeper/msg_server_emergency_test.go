@@ -224,6 +224,11 @@ func TestEmergencyAccess(t *testing.T) {
 	require.Equal(t, recordKey(record, 0), f.open(t, check.Wrap, reader))
 	require.False(t, f.check(t, record, f.doctor, types.PermissionWrite).Allowed, "break-glass never lets write")
 
+	// The last instant of the window still reads and releases.
+	f.at(a.ExpiresAt.Add(-time.Nanosecond))
+	require.True(t, f.check(t, record, f.doctor, types.PermissionRead).Allowed)
+	f.deliver(t, sending(f.msgServer.ReleaseShare, release(f.hospital, a.Id)))
+
 	// The window ends: EndBlock closes it and reads stop.
 	f.at(a.ExpiresAt)
 	ctx = f.freshCtx()
