@@ -390,6 +390,10 @@ func portalScenario(t *testing.T, mode string) {
 		t.Fatalf("the page's consent export differs from the CLI's:\npage: %s\nCLI:  %s", pageConsent, cliConsent)
 	}
 
+	// The emergency card reads the chain: no policy, no break-glass yet.
+	b.waitText("#emergency-policy", "You have not opted in to emergency access", 30*time.Second)
+	b.waitText("#emergency-none", "No one has broken the glass on your records", 30*time.Second)
+
 	// The doctor, in the page: the scan is shared with them; they upload
 	// for the patient and ask for every record, with a sealed reason.
 	b.signIn(portalURL, doctorWords)

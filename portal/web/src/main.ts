@@ -5,7 +5,7 @@
 import { toHex } from "@cosmjs/encoding";
 
 import { Account, accountFromKeplr, accountFromMnemonic, Chain, explain, keplr, PortalConfig } from "./chain";
-import { AccessRequest, Grant, KeyAlgorithm, Permission } from "./gen/medchain/access/v1/types";
+import { AccessRequest, emergencyReasonToJSON, Grant, KeyAlgorithm, Permission } from "./gen/medchain/access/v1/types";
 import { Record, RecordKind, RecordStatus, recordStatusToJSON } from "./gen/medchain/records/v1/types";
 import * as ops from "./ops";
 import { action, card, field, h, humanBytes, progressBar, say, select, setExplainer, time, $ } from "./ui";
@@ -171,13 +171,43 @@ async function loadPatient(view: HTMLElement): Promise<void> {
         h("div", { id: "consent" }),
       ),
       card("log-card", "Access log", h("div", { id: "access-log" }, "Choose a record's “Log” to see who read it.")),
+      card("emergency-card", "Emergency access", h("div", { id: "emergency" })),
     );
   }
   await refreshPatient();
 }
 
 async function refreshPatient(): Promise<void> {
-  await Promise.all([refreshRecords(), refreshGrants(), refreshInbox()]);
+  await Promise.all([refreshRecords(), refreshGrants(), refreshInbox(), refreshEmergency()]);
+}
+
+// The patient's emergency policy and every break-glass on their records.
+// Opting in splits a secret among hospitals: `medchaind tx access
+// set-emergency-policy` does it.
+async function refreshEmergency(): Promise<void> {
+  const { policy, log } = await ops.emergencyOf(c());
+  const reason = (r: number) => emergencyReasonToJSON(r).replace("EMERGENCY_REASON_", "").toLowerCase().replaceAll("_", " ");
+  $("emergency").replaceChildren(
+    policy
+      ? h("p", { id: "emergency-policy" }, `Any ${policy.threshold} of ${policy.shares.length} custodian hospitals can release your emergency key to a practitioner who breaks the glass: `,
+          ...policy.shares.map((s) => h("code", {}, s.custodian + " ")))
+      : h("p", { id: "emergency-policy" }, "You have not opted in to emergency access (medchaind tx access set-emergency-policy)."),
+    log.length === 0
+      ? h("p", { id: "emergency-none" }, "No one has broken the glass on your records.")
+      : h(
+          "table",
+          { id: "emergency-log" },
+          h("thead", {}, h("tr", {}, ...["#", "opened", "practitioner", "organisation", "reason", "releases", "window ends"].map((t) => h("th", {}, t)))),
+          h(
+            "tbody",
+            {},
+            ...log.map((a) =>
+              h("tr", {}, h("td", {}, a.id.toString()), h("td", {}, time(a.openedAt)), h("td", {}, h("code", {}, a.practitioner)),
+                h("td", {}, h("code", {}, a.organisation)), h("td", {}, reason(a.reason)), h("td", {}, String(a.releases.length)), h("td", {}, time(a.expiresAt))),
+            ),
+          ),
+        ),
+  );
 }
 
 async function refreshRecords(): Promise<void> {

@@ -9,6 +9,8 @@ import { PageRequest } from "./gen/cosmos/base/query/v1beta1/pagination";
 import { Timestamp } from "./gen/google/protobuf/timestamp";
 import {
   AccessRequest,
+  EmergencyAccess,
+  EmergencyPolicy,
   EncryptionKey,
   Grant,
   Permission,
@@ -131,18 +133,37 @@ export async function encryptionKeyOf(c: Ctx, addr: string): Promise<EncryptionK
   return k;
 }
 
+/** The patient's emergency policy, if any. */
+async function emergencyPolicy(c: Ctx, owner: string): Promise<EmergencyPolicy | undefined> {
+  try {
+    return (await c.chain.access.EmergencyPolicy({ patient: owner })).policy;
+  } catch (e) {
+    if (/no emergency policy/.test(String(e))) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The signed-in patient's emergency policy and every emergency access
+ * (break-glass) to their records, newest first: public on chain.
+ */
+export async function emergencyOf(c: Ctx): Promise<{ policy?: EmergencyPolicy; log: EmergencyAccess[] }> {
+  const patient = c.session.account.address;
+  const policy = await emergencyPolicy(c, patient);
+  const log = await all(async (p) => {
+    const res = await c.chain.access.EmergencyLog({ patient, pagination: p });
+    return { items: res.accesses, next: res.pagination?.nextKey };
+  });
+  return { policy, log };
+}
+
 /**
  * The owner's emergency reader when the owner has an emergency policy:
  * x/access requires a wrap for it on every record key, as for the owner.
  */
 async function emergencyReaders(c: Ctx, owner: string): Promise<string[]> {
-  try {
-    const res = await c.chain.access.EmergencyPolicy({ patient: owner });
-    return res.policy ? [res.policy.emergencyReader] : [];
-  } catch (e) {
-    if (/no emergency policy/.test(String(e))) return [];
-    throw e;
-  }
+  const policy = await emergencyPolicy(c, owner);
+  return policy ? [policy.emergencyReader] : [];
 }
 
 async function keysOf(c: Ctx, addrs: string[]): Promise<EncryptionKey[]> {
