@@ -318,7 +318,7 @@ func BuildCompleteRecovery(ctx context.Context, clientCtx client.Context, kp *en
 		return nil, fmt.Errorf("recovery %d: %w", id, err)
 	}
 	r := resp.Recovery
-	ekp, err := recoverKey(clientCtx, kp, recoveryRelease(r), r.Approvals, resp.Threshold, resp.Commitments, r.IsPending())
+	ekp, err := recoverKey(clientCtx, kp, recoveryRelease(r), r.Approvals, resp.Threshold, resp.Commitments, r.IsPending(ChainTime(ctx, clientCtx)))
 	if err != nil {
 		return nil, err
 	}

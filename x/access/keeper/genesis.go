@@ -90,9 +90,10 @@ func (k Keeper) InitGenesis(ctx context.Context, g *types.GenesisState) error {
 		if err := k.Recoveries.Set(ctx, r.Id, r); err != nil {
 			return err
 		}
-		if r.IsPending() {
+		if r.Status == types.RecoveryStatusPending {
 			patient, _ := k.addressCodec.StringToBytes(r.Patient)
-			if err := k.PendingRecovery.Set(ctx, patient, r.Id); err != nil {
+			newOwner, _ := k.addressCodec.StringToBytes(r.NewOwner)
+			if err := k.setPendingRecovery(ctx, r, patient, newOwner); err != nil {
 				return err
 			}
 		}

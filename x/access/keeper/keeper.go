@@ -81,9 +81,12 @@ type Keeper struct {
 
 	// Recoveries holds every key recovery, pending or ended.
 	Recoveries collections.Map[uint64, types.Recovery]
-	// PendingRecovery names each patient's pending recovery (at most one).
-	PendingRecovery collections.Map[sdk.AccAddress, uint64]
-	NextRecoveryID  collections.Sequence
+	// PendingRecovery indexes the pending recoveries by (patient, id).
+	PendingRecovery collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
+	// PendingByNewOwner names each new owner's pending recovery (at most
+	// one per account).
+	PendingByNewOwner collections.Map[sdk.AccAddress, uint64]
+	NextRecoveryID    collections.Sequence
 }
 
 // EmergencyIndexes are the secondary indexes of Keeper.EmergencyAccesses.
@@ -225,8 +228,10 @@ func NewKeeper(
 		NextEmergencyID: collections.NewSequence(sb, types.NextEmergencyIDKey, "next_emergency_id"),
 		Recoveries: collections.NewMap(sb, types.RecoveriesKey, "recoveries", collections.Uint64Key,
 			codec.CollValue[types.Recovery](cdc)),
-		PendingRecovery: collections.NewMap(sb, types.PendingRecoveryKey, "pending_recovery", sdk.AccAddressKey, collections.Uint64Value),
-		NextRecoveryID:  collections.NewSequence(sb, types.NextRecoveryIDKey, "next_recovery_id"),
+		PendingRecovery: collections.NewKeySet(sb, types.PendingRecoveryKey, "pending_recovery",
+			collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
+		PendingByNewOwner: collections.NewMap(sb, types.PendingByNewOwnerKey, "pending_by_new_owner", sdk.AccAddressKey, collections.Uint64Value),
+		NextRecoveryID:    collections.NewSequence(sb, types.NextRecoveryIDKey, "next_recovery_id"),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -23,8 +23,11 @@ import (
 // over. The old account then owns nothing.
 
 // RequestRecovery opens a recovery of patient's records to the signer, a
-// fresh account (no records, no policy of its own) with an encryption key.
-// A patient has at most one pending recovery.
+// fresh account (no records, no policy of its own) with an encryption key
+// and no other pending recovery. A patient may have several pending
+// recoveries, so a stranger's request blocks no one: custodians approve
+// the right one, the first to complete cancels the others, and one that
+// does not complete lapses at executable_at + recovery_delay.
 func (k msgServer) RequestRecovery(ctx context.Context, msg *types.MsgRequestRecovery) (*types.MsgRequestRecoveryResponse, error) {
 	newOwner, err := k.decodeAddress("new_owner", msg.NewOwner)
 	if err != nil {
@@ -63,8 +66,16 @@ func (k msgServer) RequestRecovery(ctx context.Context, msg *types.MsgRequestRec
 	} else if has {
 		return nil, errorsmod.Wrapf(types.ErrRecoveryRefused, "%s has an emergency policy of its own; recover into a fresh account", msg.NewOwner)
 	}
-	if id, err := k.PendingRecovery.Get(ctx, patient); err == nil {
-		return nil, errorsmod.Wrapf(types.ErrRecoveryRefused, "recovery %d of %s is pending; it must complete or be cancelled first", id, msg.Patient)
+	t := now(ctx)
+	if id, err := k.PendingByNewOwner.Get(ctx, newOwner); err == nil {
+		other, err := k.Recoveries.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if other.IsPending(t) {
+			return nil, errorsmod.Wrapf(types.ErrRecoveryRefused, "%s already asks for recovery %d (of %s's records), pending until %s",
+				msg.NewOwner, id, other.Patient, other.ExpiresAt.UTC())
+		}
 	} else if !errorsmod.IsOf(err, collections.ErrNotFound) {
 		return nil, err
 	}
@@ -78,15 +89,12 @@ func (k msgServer) RequestRecovery(ctx context.Context, msg *types.MsgRequestRec
 	if err != nil {
 		return nil, err
 	}
-	t := now(ctx)
 	r := types.Recovery{
 		Id: id, Patient: k.str(patient), NewOwner: k.str(newOwner), NewOwnerKeyId: key.KeyId, EmergencyKeyId: policy.KeyId,
-		RequestedAt: t, ExecutableAt: t.Add(params.RecoveryDelay), Approvals: []types.ShareRelease{}, Status: types.RecoveryStatusPending,
+		RequestedAt: t, ExecutableAt: t.Add(params.RecoveryDelay), ExpiresAt: t.Add(2 * params.RecoveryDelay),
+		Approvals: []types.ShareRelease{}, Status: types.RecoveryStatusPending,
 	}
-	if err := k.Recoveries.Set(ctx, id, r); err != nil {
-		return nil, err
-	}
-	if err := k.PendingRecovery.Set(ctx, patient, id); err != nil {
+	if err := k.setPendingRecovery(ctx, r, patient, newOwner); err != nil {
 		return nil, err
 	}
 	if err := emit(ctx, &types.EventRecoveryRequested{Recovery: r}); err != nil {
@@ -95,7 +103,18 @@ func (k msgServer) RequestRecovery(ctx context.Context, msg *types.MsgRequestRec
 	return &types.MsgRequestRecoveryResponse{RecoveryId: id, ExecutableAt: r.ExecutableAt}, nil
 }
 
-// pendingRecovery loads a recovery that must be pending.
+// setPendingRecovery stores a new pending recovery with its indexes.
+func (k Keeper) setPendingRecovery(ctx context.Context, r types.Recovery, patient, newOwner sdk.AccAddress) error {
+	if err := k.Recoveries.Set(ctx, r.Id, r); err != nil {
+		return err
+	}
+	if err := k.PendingRecovery.Set(ctx, collections.Join(patient, r.Id)); err != nil {
+		return err
+	}
+	return k.PendingByNewOwner.Set(ctx, newOwner, r.Id)
+}
+
+// pendingRecovery loads a recovery that must be pending and not lapsed.
 func (k Keeper) pendingRecovery(ctx context.Context, id uint64) (types.Recovery, error) {
 	r, err := k.Recoveries.Get(ctx, id)
 	if errorsmod.IsOf(err, collections.ErrNotFound) {
@@ -104,8 +123,11 @@ func (k Keeper) pendingRecovery(ctx context.Context, id uint64) (types.Recovery,
 	if err != nil {
 		return r, err
 	}
-	if !r.IsPending() {
+	if r.Status != types.RecoveryStatusPending {
 		return r, errorsmod.Wrapf(types.ErrRecoveryRefused, "recovery %d is %s", id, r.Status)
+	}
+	if !r.IsPending(now(ctx)) {
+		return r, errorsmod.Wrapf(types.ErrRecoveryRefused, "recovery %d lapsed at %s without completing; ask again", id, r.ExpiresAt.UTC())
 	}
 	return r, nil
 }
@@ -188,17 +210,53 @@ func (k msgServer) CancelRecovery(ctx context.Context, msg *types.MsgCancelRecov
 	return &types.MsgCancelRecoveryResponse{}, nil
 }
 
-// endRecovery marks r ended with status and frees the patient's slot.
+// endRecovery marks r ended with status and drops it from the pending
+// indexes.
 func (k Keeper) endRecovery(ctx context.Context, r types.Recovery, patient sdk.AccAddress, status types.RecoveryStatus, records []uint64) error {
 	t := now(ctx)
 	r.Status, r.EndedAt = status, &t
 	if err := k.Recoveries.Set(ctx, r.Id, r); err != nil {
 		return err
 	}
-	if err := k.PendingRecovery.Remove(ctx, patient); err != nil {
+	if err := k.PendingRecovery.Remove(ctx, collections.Join(patient, r.Id)); err != nil {
 		return err
 	}
+	newOwner, err := k.decodeAddress("new_owner", r.NewOwner)
+	if err != nil {
+		return err
+	}
+	if id, err := k.PendingByNewOwner.Get(ctx, newOwner); err == nil && id == r.Id {
+		if err := k.PendingByNewOwner.Remove(ctx, newOwner); err != nil {
+			return err
+		}
+	}
 	return emit(ctx, &types.EventRecoveryEnded{RecoveryId: r.Id, Patient: r.Patient, NewOwner: r.NewOwner, Status: status, Records: records})
+}
+
+// supersedeRecoveries cancels every other pending recovery of patient:
+// its records have moved.
+func (k Keeper) supersedeRecoveries(ctx context.Context, patient sdk.AccAddress, done uint64) error {
+	var others []uint64
+	err := k.PendingRecovery.Walk(ctx, collections.NewPrefixedPairRange[sdk.AccAddress, uint64](patient),
+		func(key collections.Pair[sdk.AccAddress, uint64]) (bool, error) {
+			if key.K2() != done {
+				others = append(others, key.K2())
+			}
+			return false, nil
+		})
+	if err != nil {
+		return err
+	}
+	for _, id := range others {
+		r, err := k.Recoveries.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := k.endRecovery(ctx, r, patient, types.RecoveryStatusCancelled, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CompleteRecovery moves the patient's records to the new owner once the
@@ -305,6 +363,9 @@ func (k msgServer) CompleteRecovery(ctx context.Context, msg *types.MsgCompleteR
 		return nil, err
 	}
 	if err := k.endRecovery(ctx, r, patient, types.RecoveryStatusCompleted, moved); err != nil {
+		return nil, err
+	}
+	if err := k.supersedeRecoveries(ctx, patient, r.Id); err != nil {
 		return nil, err
 	}
 	return &types.MsgCompleteRecoveryResponse{Records: uint32(len(moved))}, nil

@@ -148,7 +148,7 @@ func TestKeyRecoveryRejected(t *testing.T) {
 		{"a patient without a policy", &types.MsgRequestRecovery{NewOwner: f.newOwner, Patient: f.otherPatient}, types.ErrNoEmergencyPolicy, "has no emergency policy"},
 	})
 	id := f.request(t)
-	requireRejected(t, f.fixture, types.ErrRecoveryRefused, "recovery 1 of "+f.patient+" is pending", func(ctx sdk.Context) error {
+	requireRejected(t, f.fixture, types.ErrRecoveryRefused, f.newOwner+" already asks for recovery 1", func(ctx sdk.Context) error {
 		_, err := f.msgServer.RequestRecovery(ctx, &types.MsgRequestRecovery{NewOwner: f.newOwner, Patient: f.patient})
 		return err
 	})
@@ -226,6 +226,44 @@ func TestKeyRecoveryRejected(t *testing.T) {
 	require.Equal(t, f.patient, f.mustRecord(t, f.dicom).Owner)
 	// A new request may follow a cancelled one.
 	f.request(t)
+}
+
+// TestKeyRecoveryNotBlockedByAStranger: a stranger's request for the
+// patient's records, which no custodian approves, neither blocks the real
+// new account nor survives its completion, and a request nobody completes
+// lapses.
+func TestKeyRecoveryNotBlockedByAStranger(t *testing.T) {
+	f := newRecoveryFixture(t)
+	thief := f.str(t, "thief")
+	f.registerNewKey(t, thief)
+	stolen, err := f.msgServer.RequestRecovery(f.freshCtx(), &types.MsgRequestRecovery{NewOwner: thief, Patient: f.patient})
+	require.NoError(t, err)
+	id := f.request(t)
+	require.NotEqual(t, stolen.RecoveryId, id)
+	f.approve(t, f.hospital, id)
+	f.approve(t, f.hospitalB, id)
+	f.at(genesisTime.Add(types.DefaultRecoveryDelay))
+	ctx := f.deliver(t, sending(f.msgServer.CompleteRecovery, f.completeMsg(t, id)))
+	requireEvent(t, ctx, &types.EventRecoveryEnded{RecoveryId: stolen.RecoveryId, Patient: f.patient, NewOwner: thief, Status: types.RecoveryStatusCancelled})
+	got, err := f.querier.Recovery(f.ctx, &types.QueryRecoveryRequest{Id: stolen.RecoveryId})
+	require.NoError(t, err)
+	require.Equal(t, types.RecoveryStatusCancelled, got.Recovery.Status)
+
+	// Another patient's recovery that nobody completes lapses after twice
+	// the delay; the same account may then ask again.
+	g := newRecoveryFixture(t)
+	lapsing := g.request(t)
+	g.approve(t, g.hospital, lapsing)
+	g.at(genesisTime.Add(2 * types.DefaultRecoveryDelay))
+	requireRejected(t, g.fixture, types.ErrRecoveryRefused, "lapsed at", func(ctx sdk.Context) error {
+		_, err := g.msgServer.ApproveRecovery(ctx, &types.MsgApproveRecovery{Custodian: g.hospitalB, RecoveryId: lapsing, Ciphertext: release(g.hospitalB, lapsing).Ciphertext})
+		return err
+	})
+	requireRejected(t, g.fixture, types.ErrRecoveryRefused, "lapsed at", func(ctx sdk.Context) error {
+		_, err := g.msgServer.CompleteRecovery(ctx, g.completeMsg(t, lapsing))
+		return err
+	})
+	g.request(t)
 }
 
 // TestKeyRecoveryAfterPolicyChange: the custodians' shares of an old policy

@@ -66,5 +66,7 @@ func (r EmergencyReason) Label() string {
 }
 
 // IsPending says whether the recovery still waits (for approvals, its
-// delay or its completion).
-func (r Recovery) IsPending() bool { return r.Status == RecoveryStatusPending }
+// delay or its completion) at t: pending, and not lapsed.
+func (r Recovery) IsPending(t time.Time) bool {
+	return r.Status == RecoveryStatusPending && t.Before(r.ExpiresAt)
+}

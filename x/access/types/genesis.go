@@ -235,21 +235,21 @@ func (g GenesisState) validateEmergency(addr func(what, s string) (string, error
 			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: id %d is 0, repeated, or not below next_recovery_id %d", what, r.Id, nextRecovery)
 		}
 		recoveries[r.Id] = true
-		patient, err := addr(what+".patient", r.Patient)
-		if err != nil {
+		if _, err := addr(what+".patient", r.Patient); err != nil {
 			return err
 		}
-		if _, err := addr(what+".new_owner", r.NewOwner); err != nil {
+		newOwner, err := addr(what+".new_owner", r.NewOwner)
+		if err != nil {
 			return err
 		}
 		if _, ok := RecoveryStatus_name[int32(r.Status)]; !ok || r.Status == RecoveryStatusUnspecified {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: status %d", what, int32(r.Status))
 		}
-		if r.IsPending() {
-			if pending[patient] {
-				return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %s has more than one pending recovery", what, r.Patient)
+		if r.Status == RecoveryStatusPending {
+			if pending[newOwner] {
+				return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %s asks for more than one pending recovery", what, r.NewOwner)
 			}
-			pending[patient] = true
+			pending[newOwner] = true
 		}
 	}
 	return nil

@@ -53,8 +53,9 @@ var (
 	NextEmergencyIDKey             = collections.NewPrefix(27)
 	EmergencyOpenByPractitionerKey = collections.NewPrefix(28) // set of (practitioner, access id), while open
 	RecoveriesKey                  = collections.NewPrefix(29) // recovery id -> Recovery
-	PendingRecoveryKey             = collections.NewPrefix(30) // patient -> id of its pending recovery
+	PendingRecoveryKey             = collections.NewPrefix(30) // set of (patient, recovery id), while pending
 	NextRecoveryIDKey              = collections.NewPrefix(31)
+	PendingByNewOwnerKey           = collections.NewPrefix(32) // new owner -> its pending recovery id
 )
 
 // Key codecs of the provable collections, shared by the keeper and by

@@ -1442,7 +1442,9 @@ func (m *MsgReleaseShareResponse) GetThreshold() uint32 {
 // MsgRequestRecovery asks to move patient's records to new_owner.
 type MsgRequestRecovery struct {
 	// new_owner signs: a fresh account (no records of its own) with a
-	// registered encryption key.
+	// registered encryption key and no other recovery pending. A patient may
+	// have several pending recoveries (custodians approve the right one), so
+	// a stranger's request blocks no one.
 	NewOwner string `protobuf:"bytes,1,opt,name=new_owner,json=newOwner,proto3" json:"new_owner,omitempty"`
 	// patient is the account whose key was lost; it must have an emergency
 	// policy (its custodians approve).

@@ -220,8 +220,8 @@ func ApproveRecoveryCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("recovery %d: %w", id, err)
 			}
-			if !resp.Recovery.IsPending() {
-				return fmt.Errorf("recovery %d is %s; there is nothing to approve", id, resp.Recovery.Status)
+			if !resp.Recovery.IsPending(medclient.ChainTime(ctx, clientCtx)) {
+				return fmt.Errorf("recovery %d is %s (lapsing at %s); there is nothing to approve", id, resp.Recovery.Status, resp.Recovery.ExpiresAt.UTC())
 			}
 			kp, err := medclient.FromKeyPair(clientCtx)
 			if err != nil {

@@ -318,7 +318,9 @@ export interface MsgReleaseShareResponse {
 export interface MsgRequestRecovery {
   /**
    * new_owner signs: a fresh account (no records of its own) with a
-   * registered encryption key.
+   * registered encryption key and no other recovery pending. A patient may
+   * have several pending recoveries (custodians approve the right one), so
+   * a stranger's request blocks no one.
    */
   newOwner: string;
   /**

@@ -633,7 +633,15 @@ export interface Recovery {
   /** status is where it stands. */
   status: RecoveryStatus;
   /** ended_at is when it completed or was cancelled. */
-  endedAt: Timestamp | undefined;
+  endedAt:
+    | Timestamp
+    | undefined;
+  /**
+   * expires_at is when a recovery still pending lapses (executable_at +
+   * params.recovery_delay): no approval or completion after it, so a
+   * request nobody approves blocks nothing for long.
+   */
+  expiresAt: Timestamp | undefined;
 }
 
 /**
@@ -2510,6 +2518,7 @@ function createBaseRecovery(): Recovery {
     approvals: [],
     status: 0,
     endedAt: undefined,
+    expiresAt: undefined,
   };
 }
 
@@ -2547,6 +2556,9 @@ export const Recovery: MessageFns<Recovery> = {
     }
     if (message.endedAt !== undefined) {
       Timestamp.encode(message.endedAt, writer.uint32(82).fork()).join();
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(message.expiresAt, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -2644,6 +2656,14 @@ export const Recovery: MessageFns<Recovery> = {
             message.endedAt = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.expiresAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2694,6 +2714,11 @@ export const Recovery: MessageFns<Recovery> = {
         : isSet(object.ended_at)
         ? fromJsonTimestamp(object.ended_at)
         : undefined,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
     };
   },
 
@@ -2729,6 +2754,9 @@ export const Recovery: MessageFns<Recovery> = {
     if (message.endedAt !== undefined) {
       obj.endedAt = fromTimestamp(message.endedAt).toISOString();
     }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = fromTimestamp(message.expiresAt).toISOString();
+    }
     return obj;
   },
 
@@ -2752,6 +2780,9 @@ export const Recovery: MessageFns<Recovery> = {
     message.status = object.status ?? 0;
     message.endedAt = (object.endedAt !== undefined && object.endedAt !== null)
       ? Timestamp.fromPartial(object.endedAt)
+      : undefined;
+    message.expiresAt = (object.expiresAt !== undefined && object.expiresAt !== null)
+      ? Timestamp.fromPartial(object.expiresAt)
       : undefined;
     return message;
   },
