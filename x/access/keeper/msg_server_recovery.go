@@ -293,6 +293,13 @@ func (k msgServer) CompleteRecovery(ctx context.Context, msg *types.MsgCompleteR
 	if err != nil {
 		return nil, err
 	}
+	if has, err := k.EmergencyPolicies.Has(ctx, newOwner); err != nil {
+		return nil, err
+	} else if has {
+		// Its emergency reader would need a wrap of every record it takes
+		// over, which this message does not carry.
+		return nil, errorsmod.Wrapf(types.ErrRecoveryRefused, "%s set an emergency policy since asking; withdraw it, complete the recovery, then set it again", msg.NewOwner)
+	}
 	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return nil, err

@@ -212,6 +212,15 @@ func TestKeyRecoveryRejected(t *testing.T) {
 			types.ErrInvalidWraps, "seals key epoch 3"},
 	})
 
+	// A new owner that opted in since asking must withdraw first: its
+	// emergency reader has no wrap of the records it would take over.
+	f.optIn(t, f.newOwner)
+	requireRejected(t, f.fixture, types.ErrRecoveryRefused, "set an emergency policy since asking", func(ctx sdk.Context) error {
+		_, err := f.msgServer.CompleteRecovery(ctx, complete)
+		return err
+	})
+	f.deliver(t, sending(f.msgServer.WithdrawEmergencyPolicy, &types.MsgWithdrawEmergencyPolicy{Patient: f.newOwner}))
+
 	// The old key cancels; nothing completes or approves afterwards.
 	requireRejected(t, f.fixture, types.ErrNotOwner, "only that account may cancel it", func(ctx sdk.Context) error {
 		_, err := f.msgServer.CancelRecovery(ctx, &types.MsgCancelRecovery{Patient: f.newOwner, RecoveryId: id})
