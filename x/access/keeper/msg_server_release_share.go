@@ -1,0 +1,70 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	"github.com/medchain/medchain/x/access/types"
+)
+
+// ReleaseShare stores a custodian's share, re-sealed to the practitioner,
+// for an open emergency access. The custodian must hold a share of the
+// patient's current policy (the one the access was opened under), still be
+// an ACTIVE hospital, and release once.
+func (k msgServer) ReleaseShare(ctx context.Context, msg *types.MsgReleaseShare) (*types.MsgReleaseShareResponse, error) {
+	custodian, err := k.decodeAddress("custodian", msg.Custodian)
+	if err != nil {
+		return nil, err
+	}
+	a, err := k.EmergencyAccesses.Get(ctx, msg.AccessId)
+	if errorsmod.IsOf(err, collections.ErrNotFound) {
+		return nil, errorsmod.Wrapf(types.ErrEmergencyNotFound, "emergency access %d does not exist", msg.AccessId)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := now(ctx)
+	if !a.IsOpen(t) {
+		return nil, errorsmod.Wrapf(types.ErrEmergencyClosed, "emergency access %d closed at %s; no share is released after its window", a.Id, a.ExpiresAt.UTC())
+	}
+	patient, err := k.decodeAddress("patient", a.Patient)
+	if err != nil {
+		return nil, err
+	}
+	policy, err := k.emergencyPolicy(ctx, patient)
+	if err != nil {
+		return nil, err
+	}
+	if policy.KeyId != a.EmergencyKeyId {
+		return nil, errorsmod.Wrapf(types.ErrReleaseRefused, "the patient changed the emergency policy after access %d was opened; its shares no longer match", a.Id)
+	}
+	canon := k.str(custodian)
+	index := policy.CustodianIndex(canon)
+	if index == 0 {
+		return nil, errorsmod.Wrapf(types.ErrReleaseRefused, "%s holds no share of %s's emergency policy", canon, a.Patient)
+	}
+	if err := k.checkHospital(ctx, custodian, "custodian"); err != nil {
+		return nil, errorsmod.Wrap(types.ErrReleaseRefused, err.Error())
+	}
+	for _, r := range a.Releases {
+		if r.Custodian == canon {
+			return nil, errorsmod.Wrapf(types.ErrReleaseRefused, "%s already released its share for access %d", canon, a.Id)
+		}
+	}
+	if len(msg.Ciphertext) != len(policy.Shares[index-1].Ciphertext) {
+		return nil, errorsmod.Wrapf(types.ErrReleaseRefused, "the release is %d bytes; a sealed share is %d", len(msg.Ciphertext), len(policy.Shares[index-1].Ciphertext))
+	}
+	a.Releases = append(a.Releases, types.ShareRelease{Custodian: canon, Index: index, Ciphertext: msg.Ciphertext, ReleasedAt: t})
+	if err := k.EmergencyAccesses.Set(ctx, a.Id, a); err != nil {
+		return nil, err
+	}
+	n := uint32(len(a.Releases))
+	if err := emit(ctx, &types.EventShareReleased{
+		AccessId: a.Id, Custodian: canon, Patient: a.Patient, Practitioner: a.Practitioner, Releases: n, Threshold: policy.Threshold,
+	}); err != nil {
+		return nil, err
+	}
+	return &types.MsgReleaseShareResponse{Releases: n, Threshold: policy.Threshold}, nil
+}

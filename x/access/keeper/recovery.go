@@ -1,0 +1,116 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/x/access/types"
+)
+
+// A key recovery moves a patient who lost their account key to a new
+// account, with the emergency policy's custodians as the threshold: each
+// approves by sealing its share to the new account's key, and after
+// params.recovery_delay, during which the patient's old key can cancel, the
+// new account recovers the emergency key, re-seals every record key (and
+// label) to itself and takes the records, their grants and their wraps
+// over. The old account then owns nothing. The handlers are in
+// msg_server_*_recovery.go; the state they share is here.
+
+// setPendingRecovery stores a new pending recovery with its indexes.
+func (k Keeper) setPendingRecovery(ctx context.Context, r types.Recovery, patient, newOwner sdk.AccAddress) error {
+	if err := k.Recoveries.Set(ctx, r.Id, r); err != nil {
+		return err
+	}
+	if err := k.PendingRecovery.Set(ctx, collections.Join(patient, r.Id)); err != nil {
+		return err
+	}
+	return k.PendingByNewOwner.Set(ctx, newOwner, r.Id)
+}
+
+// pendingRecovery loads a recovery that must be pending and not lapsed.
+func (k Keeper) pendingRecovery(ctx context.Context, id uint64) (types.Recovery, error) {
+	r, err := k.Recoveries.Get(ctx, id)
+	if errorsmod.IsOf(err, collections.ErrNotFound) {
+		return r, errorsmod.Wrapf(types.ErrRecoveryNotFound, "recovery %d does not exist", id)
+	}
+	if err != nil {
+		return r, err
+	}
+	if r.Status != types.RecoveryStatusPending {
+		return r, errorsmod.Wrapf(types.ErrRecoveryRefused, "recovery %d is %s", id, r.Status)
+	}
+	if !r.IsPending(now(ctx)) {
+		return r, errorsmod.Wrapf(types.ErrRecoveryRefused, "recovery %d lapsed at %s without completing; ask again", id, r.ExpiresAt.UTC())
+	}
+	return r, nil
+}
+
+// recoveryPolicy returns the policy a recovery was requested under, or
+// says that it changed or went.
+func (k Keeper) recoveryPolicy(ctx context.Context, r types.Recovery) (types.EmergencyPolicy, error) {
+	patient, err := k.decodeAddress("patient", r.Patient)
+	if err != nil {
+		return types.EmergencyPolicy{}, err
+	}
+	policy, err := k.emergencyPolicy(ctx, patient)
+	if err != nil {
+		return policy, err
+	}
+	if policy.KeyId != r.EmergencyKeyId {
+		return policy, errorsmod.Wrapf(types.ErrRecoveryRefused, "the patient changed the emergency policy after recovery %d was requested; its custodians' shares no longer match", r.Id)
+	}
+	return policy, nil
+}
+
+// endRecovery marks r ended with status and drops it from the pending
+// indexes.
+func (k Keeper) endRecovery(ctx context.Context, r types.Recovery, patient sdk.AccAddress, status types.RecoveryStatus, records []uint64) error {
+	t := now(ctx)
+	r.Status, r.EndedAt = status, &t
+	if err := k.Recoveries.Set(ctx, r.Id, r); err != nil {
+		return err
+	}
+	if err := k.PendingRecovery.Remove(ctx, collections.Join(patient, r.Id)); err != nil {
+		return err
+	}
+	newOwner, err := k.decodeAddress("new_owner", r.NewOwner)
+	if err != nil {
+		return err
+	}
+	if id, err := k.PendingByNewOwner.Get(ctx, newOwner); err == nil && id == r.Id {
+		if err := k.PendingByNewOwner.Remove(ctx, newOwner); err != nil {
+			return err
+		}
+	}
+	return emit(ctx, &types.EventRecoveryEnded{RecoveryId: r.Id, Patient: r.Patient, NewOwner: r.NewOwner, Status: status, Records: records})
+}
+
+// supersedeRecoveries cancels every other pending recovery of patient:
+// its records have moved.
+func (k Keeper) supersedeRecoveries(ctx context.Context, patient sdk.AccAddress, done uint64) error {
+	var others []uint64
+	err := k.PendingRecovery.Walk(ctx, collections.NewPrefixedPairRange[sdk.AccAddress, uint64](patient),
+		func(key collections.Pair[sdk.AccAddress, uint64]) (bool, error) {
+			if key.K2() != done {
+				others = append(others, key.K2())
+			}
+			return false, nil
+		})
+	if err != nil {
+		return err
+	}
+	for _, id := range others {
+		r, err := k.Recoveries.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := k.endRecovery(ctx, r, patient, types.RecoveryStatusCancelled, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
