@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"fmt"
 	"math"
 	"testing"
@@ -117,7 +119,7 @@ func TestEndBlockerReadGrantExpiry(t *testing.T) {
 	require.True(t, f.grantStored(t, g), "still stored: EndBlock has not run yet")
 
 	ctx = f.endBlock(t)
-	requireEvent(t, ctx, &types.EventAccessRevoked{
+	events.Require(t, ctx, &types.EventAccessRevoked{
 		GrantId: g, Owner: f.patient, Grantee: f.researcher, Reason: types.RevocationReasonExpired,
 	})
 	require.Equal(t, 1, eventCount(ctx, &types.EventAccessRevoked{}))
@@ -180,7 +182,7 @@ func TestEndBlockerWriteGrantExpiry(t *testing.T) {
 	require.True(t, f.grantStored(t, g), "still stored: EndBlock has not run yet")
 
 	ctx := f.endBlock(t)
-	requireEvent(t, ctx, &types.EventAccessRevoked{
+	events.Require(t, ctx, &types.EventAccessRevoked{
 		GrantId: g, Owner: f.patient, Grantee: f.doctor, Reason: types.RevocationReasonExpired,
 	})
 	require.False(t, f.grantStored(t, g))
@@ -359,7 +361,7 @@ func TestEndBlockerRequestExpiry(t *testing.T) {
 
 	ctx = f.endBlock(t)
 	for _, r := range []uint64{r1, r2} {
-		requireEvent(t, ctx, &types.EventRequestClosed{RequestId: r, Requester: f.researcher, Owner: f.patient, Outcome: "EXPIRED"})
+		events.Require(t, ctx, &types.EventRequestClosed{RequestId: r, Requester: f.researcher, Owner: f.patient, Outcome: "EXPIRED"})
 	}
 	require.Equal(t, 2, eventCount(ctx, &types.EventRequestClosed{}))
 	require.Equal(t, []uint64{lasting}, f.pendingRequestIDs(t, f.researcher, true))
@@ -459,7 +461,7 @@ func TestRequestExpiredBeforeEndBlockFreesSlot(t *testing.T) {
 		return err
 	})
 	for _, id := range expiring {
-		requireEvent(t, ctx, &types.EventRequestClosed{RequestId: id, Requester: f.researcher, Owner: f.patient, Outcome: "EXPIRED"})
+		events.Require(t, ctx, &types.EventRequestClosed{RequestId: id, Requester: f.researcher, Owner: f.patient, Outcome: "EXPIRED"})
 		require.False(t, f.requestStored(t, id), "request %d", id)
 	}
 	require.Equal(t, len(expiring), eventCount(ctx, &types.EventRequestClosed{}))
@@ -472,7 +474,7 @@ func TestRequestExpiredBeforeEndBlockFreesSlot(t *testing.T) {
 	// EndBlock closes what is left, once.
 	ctx = f.endBlock(t)
 	require.Equal(t, 1, eventCount(ctx, &types.EventRequestClosed{}))
-	requireEvent(t, ctx, &types.EventRequestClosed{RequestId: otherID, Requester: f.researcher, Owner: f.otherPatient, Outcome: "EXPIRED"})
+	events.Require(t, ctx, &types.EventRequestClosed{RequestId: otherID, Requester: f.researcher, Owner: f.otherPatient, Outcome: "EXPIRED"})
 }
 
 // setParams puts DefaultParams, edited, in force through governance's

@@ -1,13 +1,13 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"crypto/hpke"
 	"fmt"
 	"testing"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-	gogoproto "github.com/cosmos/gogoproto/proto"
 	"github.com/ipfs/go-cid"
 	"github.com/multiformats/go-multihash"
 	"github.com/stretchr/testify/require"
@@ -136,9 +136,7 @@ func newFixture(t testing.TB) *fixture {
 }
 
 // freshCtx returns the fixture context with an empty event manager.
-func (f *fixture) freshCtx() sdk.Context {
-	return f.ctx.WithEventManager(sdk.NewEventManager())
-}
+func (f *fixture) freshCtx() sdk.Context { return events.Fresh(f.ctx) }
 
 // at moves the fixture's block time.
 func (f *fixture) at(t time.Time) { f.ctx = f.ctx.WithBlockTime(t) }
@@ -288,21 +286,5 @@ func requireRejected(t *testing.T, f *fixture, wantErr error, wantMsg string, ca
 	require.ErrorIs(t, err, wantErr)
 	require.ErrorContains(t, err, wantMsg)
 	require.Equal(t, before, f.snapshot(t), "state must not change")
-	require.Empty(t, ctx.EventManager().Events(), "no event on failure")
-}
-
-// requireEvent asserts that ctx emitted an event equal to want.
-func requireEvent(t *testing.T, ctx sdk.Context, want gogoproto.Message) {
-	t.Helper()
-	for _, e := range ctx.EventManager().Events() {
-		if e.Type != gogoproto.MessageName(want) {
-			continue
-		}
-		got, err := sdk.ParseTypedEvent(abci.Event(e))
-		require.NoError(t, err)
-		if gogoproto.Equal(got, want) {
-			return
-		}
-	}
-	t.Fatalf("no event %v among %v", want, ctx.EventManager().Events())
+	events.RequireNone(t, ctx)
 }

@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"bytes"
 	"fmt"
 	"testing"
@@ -252,10 +254,10 @@ func TestHooksRedaction(t *testing.T) {
 	keptRead := f.grantRead(t, f.patient, f.researcher, kept, nil)
 
 	ctx := f.redact(t, f.patient, id)
-	requireEvent(t, ctx, &types.EventAccessRevoked{
+	events.Require(t, ctx, &types.EventAccessRevoked{
 		GrantId: read, Owner: f.patient, Grantee: f.researcher, Reason: types.RevocationReasonRecordRedacted,
 	})
-	requireEvent(t, ctx, &types.EventAccessRevoked{
+	events.Require(t, ctx, &types.EventAccessRevoked{
 		GrantId: write, Owner: f.patient, Grantee: f.clinic, Reason: types.RevocationReasonRecordRedacted,
 	})
 	require.False(t, f.grantStored(t, read))
@@ -284,8 +286,8 @@ func TestHooksRedactionClosesRequests(t *testing.T) {
 	scope := f.request(t, readRequest(f.researcher, f.patient, 0))
 
 	ctx := f.redact(t, f.patient, id)
-	requireEvent(t, ctx, &types.EventRequestClosed{RequestId: forRecord[0], Requester: f.researcher, Owner: f.patient, Outcome: "RECORD_REDACTED"})
-	requireEvent(t, ctx, &types.EventRequestClosed{RequestId: forRecord[1], Requester: f.doctor, Owner: f.patient, Outcome: "RECORD_REDACTED"})
+	events.Require(t, ctx, &types.EventRequestClosed{RequestId: forRecord[0], Requester: f.researcher, Owner: f.patient, Outcome: "RECORD_REDACTED"})
+	events.Require(t, ctx, &types.EventRequestClosed{RequestId: forRecord[1], Requester: f.doctor, Owner: f.patient, Outcome: "RECORD_REDACTED"})
 	require.Equal(t, 2, eventCount(ctx, &types.EventRequestClosed{}))
 	require.Equal(t, []uint64{forKept, scope}, f.pendingRequestIDs(t, f.patient, false))
 	f.request(t, readRequest(f.researcher, f.patient, kept)) // the freed slot

@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"bytes"
 	"crypto/hpke"
 	"testing"
@@ -96,7 +98,7 @@ func TestSetEmergencyPolicy(t *testing.T) {
 	msg := f.policyMsg(t, f.patient, 2, f.hospital, f.hospitalB)
 	ctx := f.deliver(t, sending(f.msgServer.SetEmergencyPolicy, msg))
 	keyID := types.KeyID(msg.PublicKey)
-	requireEvent(t, ctx, &types.EventEmergencyPolicySet{Patient: f.patient, Custodians: []string{f.hospital, f.hospitalB}, Threshold: 2, KeyId: keyID})
+	events.Require(t, ctx, &types.EventEmergencyPolicySet{Patient: f.patient, Custodians: []string{f.hospital, f.hospitalB}, Threshold: 2, KeyId: keyID})
 
 	got, err := f.querier.EmergencyPolicy(f.ctx, &types.QueryEmergencyPolicyRequest{Patient: f.patient})
 	require.NoError(t, err)
@@ -214,7 +216,7 @@ func TestEmergencyAccess(t *testing.T) {
 	require.Equal(t, f.hospital, a.Organisation)
 	require.Equal(t, genesisTime.Add(types.DefaultEmergencyWindow), a.ExpiresAt)
 	require.Equal(t, types.KeyID(f.keys[f.doctor].PublicKey().Bytes()), a.PractitionerKeyId)
-	requireEvent(t, ctx, &types.EventEmergencyAccess{Access: a, Custodians: []string{f.hospital, f.hospitalB}})
+	events.Require(t, ctx, &types.EventEmergencyAccess{Access: a, Custodians: []string{f.hospital, f.hospitalB}})
 
 	check := f.check(t, record, f.doctor, types.PermissionRead)
 	require.True(t, check.Allowed, check.Reason)
@@ -233,7 +235,7 @@ func TestEmergencyAccess(t *testing.T) {
 	f.at(a.ExpiresAt)
 	ctx = f.freshCtx()
 	require.NoError(t, f.keeper.EndBlocker(ctx))
-	requireEvent(t, ctx, &types.EventEmergencyAccessClosed{AccessId: a.Id, Outcome: "EXPIRED"})
+	events.Require(t, ctx, &types.EventEmergencyAccessClosed{AccessId: a.Id, Outcome: "EXPIRED"})
 	require.Equal(t, "no live READ grant", f.requireNoRead(t, record, f.doctor))
 	open, err := f.querier.OpenEmergencyAccesses(f.ctx, &types.QueryOpenEmergencyAccessesRequest{})
 	require.NoError(t, err)
@@ -307,7 +309,7 @@ func TestReleaseShare(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint32(1), resp.Releases)
 	require.Equal(t, uint32(2), resp.Threshold)
-	requireEvent(t, ctx, &types.EventShareReleased{AccessId: id, Custodian: f.hospitalB, Patient: f.patient, Practitioner: f.doctor, Releases: 1, Threshold: 2})
+	events.Require(t, ctx, &types.EventShareReleased{AccessId: id, Custodian: f.hospitalB, Patient: f.patient, Practitioner: f.doctor, Releases: 1, Threshold: 2})
 	got, err := f.querier.EmergencyAccess(f.ctx, &types.QueryEmergencyAccessRequest{Id: id})
 	require.NoError(t, err)
 	require.True(t, got.Open)
@@ -379,8 +381,8 @@ func TestWithdrawEmergencyPolicy(t *testing.T) {
 		})
 	}
 	ctx := f.deliver(t, sending(f.msgServer.WithdrawEmergencyPolicy, &types.MsgWithdrawEmergencyPolicy{Patient: f.patient}))
-	requireEvent(t, ctx, &types.EventEmergencyPolicyWithdrawn{Patient: f.patient, WrapsRemoved: 1})
-	requireEvent(t, ctx, &types.EventEmergencyAccessClosed{AccessId: id, Outcome: "POLICY_WITHDRAWN"})
+	events.Require(t, ctx, &types.EventEmergencyPolicyWithdrawn{Patient: f.patient, WrapsRemoved: 1})
+	events.Require(t, ctx, &types.EventEmergencyAccessClosed{AccessId: id, Outcome: "POLICY_WITHDRAWN"})
 	_, ok := f.storedWrap(t, record, reader)
 	require.False(t, ok)
 	_, err := f.querier.EncryptionKey(f.ctx, &types.QueryEncryptionKeyRequest{Address: reader})

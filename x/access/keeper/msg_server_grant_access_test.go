@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"bytes"
 	"context"
 	"fmt"
@@ -178,7 +180,7 @@ func TestGrantAccessOwner(t *testing.T) {
 	got, err := f.querier.Grant(f.ctx, &types.QueryGrantRequest{Id: resp.GrantId})
 	require.NoError(t, err)
 	require.Equal(t, want, got.Grant)
-	requireEvent(t, ctx, &types.EventAccessGranted{Grant: want, Wraps: 1})
+	events.Require(t, ctx, &types.EventAccessGranted{Grant: want, Wraps: 1})
 
 	w, ok := f.storedWrap(t, id, f.researcher)
 	require.True(t, ok)
@@ -341,7 +343,7 @@ func TestGrantAccessReplacesExpiredGrant(t *testing.T) {
 	})
 	require.NotEqual(t, old, resp.GrantId)
 	require.False(t, f.grantStored(t, old), "the expired grant is gone")
-	requireEvent(t, ctx, &types.EventAccessRevoked{
+	events.Require(t, ctx, &types.EventAccessRevoked{
 		GrantId: old, Owner: f.patient, Grantee: f.researcher, Reason: types.RevocationReasonExpired,
 	})
 	has, err := f.keeper.GrantExpiry.Has(f.ctx, collections.Join(expiry, old))
@@ -387,7 +389,7 @@ func TestGrantAccessScopeRead(t *testing.T) {
 		resp, err = f.msgServer.GrantAccess(ctx, msg)
 		return err
 	})
-	requireEvent(t, ctx, &types.EventAccessGranted{Grant: types.Grant{
+	events.Require(t, ctx, &types.EventAccessGranted{Grant: types.Grant{
 		Id: resp.GrantId, Owner: f.patient, Grantee: f.researcher, Kinds: msg.Kinds,
 		Permission: types.PermissionRead, Purpose: types.PurposeResearch, CreatedAt: genesisTime,
 	}, Wraps: 2})

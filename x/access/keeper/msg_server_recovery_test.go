@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -93,16 +95,16 @@ func TestKeyRecovery(t *testing.T) {
 	require.Equal(t, genesisTime.Add(types.DefaultRecoveryDelay), resp.ExecutableAt)
 	got, err := f.querier.Recovery(f.ctx, &types.QueryRecoveryRequest{Id: id})
 	require.NoError(t, err)
-	requireEvent(t, ctx, &types.EventRecoveryRequested{Recovery: got.Recovery})
+	events.Require(t, ctx, &types.EventRecoveryRequested{Recovery: got.Recovery})
 	require.Equal(t, uint32(2), got.Threshold)
 
 	f.approve(t, f.hospital, id)
 	f.approve(t, f.hospitalB, id)
 	f.at(resp.ExecutableAt)
 	ctx = f.deliver(t, sending(f.msgServer.CompleteRecovery, f.completeMsg(t, id)))
-	requireEvent(t, ctx, &types.EventRecoveryEnded{RecoveryId: id, Patient: f.patient, NewOwner: f.newOwner,
+	events.Require(t, ctx, &types.EventRecoveryEnded{RecoveryId: id, Patient: f.patient, NewOwner: f.newOwner,
 		Status: types.RecoveryStatusCompleted, Records: []uint64{f.dicom, f.fhir, f.redacted}})
-	requireEvent(t, ctx, &types.EventRequestClosed{RequestId: 1, Requester: f.clinic, Owner: f.patient, Outcome: "OWNER_RECOVERED"})
+	events.Require(t, ctx, &types.EventRequestClosed{RequestId: 1, Requester: f.clinic, Owner: f.patient, Outcome: "OWNER_RECOVERED"})
 
 	for _, rec := range []uint64{f.dicom, f.fhir, f.redacted} {
 		require.Equal(t, f.newOwner, f.mustRecord(t, rec).Owner)
@@ -227,7 +229,7 @@ func TestKeyRecoveryRejected(t *testing.T) {
 		return err
 	})
 	ctx := f.deliver(t, sending(f.msgServer.CancelRecovery, &types.MsgCancelRecovery{Patient: f.patient, RecoveryId: id}))
-	requireEvent(t, ctx, &types.EventRecoveryEnded{RecoveryId: id, Patient: f.patient, NewOwner: f.newOwner, Status: types.RecoveryStatusCancelled})
+	events.Require(t, ctx, &types.EventRecoveryEnded{RecoveryId: id, Patient: f.patient, NewOwner: f.newOwner, Status: types.RecoveryStatusCancelled})
 	requireRejected(t, f.fixture, types.ErrRecoveryRefused, "is RECOVERY_STATUS_CANCELLED", func(ctx sdk.Context) error {
 		_, err := f.msgServer.CompleteRecovery(ctx, complete)
 		return err
@@ -253,7 +255,7 @@ func TestKeyRecoveryNotBlockedByAStranger(t *testing.T) {
 	f.approve(t, f.hospitalB, id)
 	f.at(genesisTime.Add(types.DefaultRecoveryDelay))
 	ctx := f.deliver(t, sending(f.msgServer.CompleteRecovery, f.completeMsg(t, id)))
-	requireEvent(t, ctx, &types.EventRecoveryEnded{RecoveryId: stolen.RecoveryId, Patient: f.patient, NewOwner: thief, Status: types.RecoveryStatusCancelled})
+	events.Require(t, ctx, &types.EventRecoveryEnded{RecoveryId: stolen.RecoveryId, Patient: f.patient, NewOwner: thief, Status: types.RecoveryStatusCancelled})
 	got, err := f.querier.Recovery(f.ctx, &types.QueryRecoveryRequest{Id: stolen.RecoveryId})
 	require.NoError(t, err)
 	require.Equal(t, types.RecoveryStatusCancelled, got.Recovery.Status)

@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"bytes"
 	"crypto/hpke"
 	"testing"
@@ -46,7 +48,7 @@ func TestRegisterEncryptionKey(t *testing.T) {
 	require.Len(t, id, 16)
 
 	ctx := f.registerKey(t, f.stranger, pub)
-	requireEvent(t, ctx, &types.EventEncryptionKeyRegistered{Owner: f.stranger, KeyId: id})
+	events.Require(t, ctx, &types.EventEncryptionKeyRegistered{Owner: f.stranger, KeyId: id})
 
 	got, err := f.querier.EncryptionKey(f.ctx, &types.QueryEncryptionKeyRequest{Address: f.stranger})
 	require.NoError(t, err)
@@ -102,7 +104,7 @@ func TestRegisterEncryptionKeyRotation(t *testing.T) {
 	newID := types.KeyID(newPriv.PublicKey().Bytes())
 	ctx := f.registerKey(t, f.researcher, newPriv.PublicKey().Bytes())
 	f.keys[f.researcher] = newPriv
-	requireEvent(t, ctx, &types.EventEncryptionKeyRegistered{Owner: f.researcher, KeyId: newID, PreviousKeyId: oldID})
+	events.Require(t, ctx, &types.EventEncryptionKeyRegistered{Owner: f.researcher, KeyId: newID, PreviousKeyId: oldID})
 
 	current, err := f.querier.EncryptionKey(f.ctx, &types.QueryEncryptionKeyRequest{Address: f.researcher})
 	require.NoError(t, err)
@@ -132,7 +134,7 @@ func TestRegisterEncryptionKeyRotation(t *testing.T) {
 	// Going back to the earlier key keeps its registration.
 	f.at(genesisTime.Add(2 * time.Hour))
 	ctx = f.registerKey(t, f.researcher, oldPriv.PublicKey().Bytes())
-	requireEvent(t, ctx, &types.EventEncryptionKeyRegistered{Owner: f.researcher, KeyId: oldID, PreviousKeyId: newID})
+	events.Require(t, ctx, &types.EventEncryptionKeyRegistered{Owner: f.researcher, KeyId: oldID, PreviousKeyId: newID})
 	all, err = f.querier.EncryptionKeys(f.ctx, &types.QueryEncryptionKeysRequest{Address: f.researcher})
 	require.NoError(t, err)
 	require.Equal(t, oldID, all.CurrentKeyId)

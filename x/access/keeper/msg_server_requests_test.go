@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"fmt"
 	"strings"
 	"testing"
@@ -78,7 +80,7 @@ func TestRequestAccess(t *testing.T) {
 		Permission: types.PermissionRead, Purpose: types.PurposeResearch, SealedReason: msg.SealedReason,
 		ExpiresAt: genesisTime.Add(types.DefaultRequestTTL), CreatedAt: genesisTime,
 	}
-	requireEvent(t, ctx, &types.EventAccessRequested{Request: want})
+	events.Require(t, ctx, &types.EventAccessRequested{Request: want})
 	got, err := f.querier.Request(f.ctx, &types.QueryRequestRequest{Id: resp.RequestId})
 	require.NoError(t, err)
 	require.Equal(t, want, got.Request)
@@ -183,7 +185,7 @@ func TestGrantAnswersRequest(t *testing.T) {
 		resp, err = f.msgServer.GrantAccess(ctx, msg)
 		return err
 	})
-	requireEvent(t, ctx, &types.EventRequestClosed{
+	events.Require(t, ctx, &types.EventRequestClosed{
 		RequestId: r, Requester: f.researcher, Owner: f.patient, Outcome: "GRANTED", GrantId: resp.GrantId,
 	})
 	g, err := f.querier.Grant(f.ctx, &types.QueryGrantRequest{Id: resp.GrantId})
@@ -269,9 +271,9 @@ func TestDenyAndCancelRequest(t *testing.T) {
 	})
 
 	ctx := f.deliver(t, deny(f.patient, denied))
-	requireEvent(t, ctx, &types.EventRequestClosed{RequestId: denied, Requester: f.researcher, Owner: f.patient, Outcome: "DENIED"})
+	events.Require(t, ctx, &types.EventRequestClosed{RequestId: denied, Requester: f.researcher, Owner: f.patient, Outcome: "DENIED"})
 	ctx = f.deliver(t, cancel(f.researcher, cancelled))
-	requireEvent(t, ctx, &types.EventRequestClosed{RequestId: cancelled, Requester: f.researcher, Owner: f.patient, Outcome: "CANCELLED"})
+	events.Require(t, ctx, &types.EventRequestClosed{RequestId: cancelled, Requester: f.researcher, Owner: f.patient, Outcome: "CANCELLED"})
 	require.Empty(t, f.pendingRequestIDs(t, f.patient, false))
 	requireRejected(t, f, types.ErrRequestNotFound, fmt.Sprintf("request %d is not pending", denied), deny(f.patient, denied))
 	requireRejected(t, f, types.ErrRequestNotFound, fmt.Sprintf("request %d is not pending", cancelled), cancel(f.researcher, cancelled))

@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"fmt"
 	"testing"
 
@@ -57,7 +59,7 @@ func TestRevokeAccessWithoutRotation(t *testing.T) {
 	f.grantRead(t, f.patient, f.doctor, id, nil)
 
 	ctx := f.deliver(t, sending(f.msgServer.RevokeAccess, &types.MsgRevokeAccess{Owner: f.patient, GrantId: g}))
-	requireEvent(t, ctx, &types.EventAccessRevoked{
+	events.Require(t, ctx, &types.EventAccessRevoked{
 		GrantId: g, Owner: f.patient, Grantee: f.researcher, Reason: types.RevocationReasonRevoked,
 	})
 	require.False(t, f.grantStored(t, g))
@@ -166,11 +168,11 @@ func TestRevokeAccessWithRotation(t *testing.T) {
 		RecordId: id, Version: 3, Cid: rot.Cid, KeyEpoch: 1, Issuer: f.patient, At: genesisTime, SizeBytes: rot.SizeBytes,
 	}, history.Versions[2])
 
-	requireEvent(t, ctx, &recordstypes.EventKeyRotated{
+	events.Require(t, ctx, &recordstypes.EventKeyRotated{
 		RecordId: id, Owner: f.patient, Version: 3, Cid: rot.Cid, SizeBytes: rot.SizeBytes, KeyEpoch: 1,
 		ReleasedCids: []string{v1, v2},
 	})
-	requireEvent(t, ctx, &types.EventAccessRevoked{
+	events.Require(t, ctx, &types.EventAccessRevoked{
 		GrantId: g, Owner: f.patient, Grantee: f.researcher, Reason: types.RevocationReasonRevoked, RotatedRecords: []uint64{id},
 	})
 

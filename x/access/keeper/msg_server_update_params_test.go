@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"testing"
 	"time"
 
@@ -19,7 +21,7 @@ func TestUpdateParams(t *testing.T) {
 		EmergencyWindow: time.Hour, MaxEmergencyPerPractitioner: 1, MaxCustodians: 2, RecoveryDelay: time.Hour,
 	}
 	ctx := f.deliver(t, sending(f.msgServer.UpdateParams, &types.MsgUpdateParams{Authority: f.authority, Params: params}))
-	requireEvent(t, ctx, &types.EventParamsUpdated{Authority: f.authority, Params: params})
+	events.Require(t, ctx, &types.EventParamsUpdated{Authority: f.authority, Params: params})
 	got, err := f.querier.Params(f.ctx, &types.QueryParamsRequest{})
 	require.NoError(t, err)
 	require.Equal(t, params, got.Params)

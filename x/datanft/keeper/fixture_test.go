@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"crypto/hpke"
 	"fmt"
 	"testing"
@@ -198,7 +200,7 @@ func (f *fixture) escrow() int64 {
 // never change it.
 func (f *fixture) supply() math.Int { return f.bank.GetSupply(f.ctx, denom).Amount }
 
-func (f *fixture) freshCtx() sdk.Context { return f.ctx.WithEventManager(sdk.NewEventManager()) }
+func (f *fixture) freshCtx() sdk.Context { return events.Fresh(f.ctx) }
 
 // seal wraps record recordID's key at epoch for grantee's current key.
 func (f *fixture) seal(t testing.TB, recordID, epoch uint64, grantee string) recordstypes.KeyWrap {

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-	gogoproto "github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/collections"
@@ -212,23 +210,6 @@ func snapshotCounts(t *testing.T, f fixture) map[string]uint64 {
 		return false, nil
 	}))
 	return counts
-}
-
-// requireSingleEvent asserts that ctx emitted exactly one event, of want's
-// type and with want's content.
-func requireSingleEvent(t *testing.T, ctx sdk.Context, want gogoproto.Message) {
-	t.Helper()
-	events := ctx.EventManager().Events()
-	require.Len(t, events, 1, "events: %v", events)
-	requireEvent(t, events[0], want)
-}
-
-func requireEvent(t *testing.T, event sdk.Event, want gogoproto.Message) {
-	t.Helper()
-	require.Equal(t, gogoproto.MessageName(want), event.Type)
-	got, err := sdk.ParseTypedEvent(abci.Event(event))
-	require.NoError(t, err)
-	require.Equal(t, want, got)
 }
 
 // fakeStakingKeeper keeps validators in a map and records Jail calls.

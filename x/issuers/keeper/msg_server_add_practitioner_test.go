@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -46,7 +48,7 @@ func TestAddPractitioner(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, before+1, after)
 
-			requireSingleEvent(t, ctx, &types.EventPractitionerAdded{
+			events.RequireSingle(t, ctx, &types.EventPractitionerAdded{
 				Organisation: org, Practitioner: newcomer, Role: types.PractitionerRoleLabTech,
 			})
 		})

@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"strings"
 	"testing"
 
@@ -40,7 +42,7 @@ func TestRegisterIssuer(t *testing.T) {
 		AddedAt: genesisTime, UpdatedAt: genesisTime,
 	}, got)
 
-	requireSingleEvent(t, ctx, &types.EventIssuerRegistered{
+	events.RequireSingle(t, ctx, &types.EventIssuerRegistered{
 		Address: msg.Address, Name: msg.Name, Kind: types.IssuerKindHospital,
 		Jurisdiction: "GB-ENG", LicenseId: "RJ1", Website: "https://stmarys.example/about",
 	})

@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -25,7 +27,7 @@ func TestRemovePractitioner(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), n)
 
-	requireSingleEvent(t, ctx, &types.EventPractitionerRemoved{
+	events.RequireSingle(t, ctx, &types.EventPractitionerRemoved{
 		Organisation: f.hospital, Practitioner: f.doctor, Role: types.PractitionerRoleDoctor,
 	})
 

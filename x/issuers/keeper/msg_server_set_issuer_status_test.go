@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"strings"
 	"testing"
 	"time"
@@ -45,7 +47,7 @@ func TestSetIssuerStatusTransitions(t *testing.T) {
 			want.UpdatedAt = later
 			require.Equal(t, want, after)
 
-			requireSingleEvent(t, ctx, &types.EventIssuerStatusChanged{
+			events.RequireSingle(t, ctx, &types.EventIssuerStatusChanged{
 				Address: addr, Kind: before.Kind, OldStatus: tc.old, NewStatus: tc.to, Reason: "regulator decision 2026/17",
 			})
 		})
@@ -152,13 +154,13 @@ func TestSetIssuerStatusJailsHospitalValidator(t *testing.T) {
 			require.Equal(t, []sdk.ConsAddress{consAddr}, f.staking.jailed)
 			require.True(t, f.staking.validator(t, hospital).IsJailed())
 
-			events := ctx.EventManager().Events()
-			require.Len(t, events, 2)
-			requireEvent(t, events[0], &types.EventIssuerStatusChanged{
+			emitted := ctx.EventManager().Events()
+			require.Len(t, emitted, 2)
+			events.Equal(t, emitted[0], &types.EventIssuerStatusChanged{
 				Address: f.hospital, Kind: types.IssuerKindHospital,
 				OldStatus: types.IssuerStatusActive, NewStatus: status,
 			})
-			requireEvent(t, events[1], &types.EventHospitalValidatorJailed{
+			events.Equal(t, emitted[1], &types.EventHospitalValidatorJailed{
 				Organisation: f.hospital, Validator: validator.OperatorAddress, Status: status,
 			})
 		})

@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +49,7 @@ func TestUpdateIssuerProfile(t *testing.T) {
 			want.Name, want.Website, want.UpdatedAt = tc.wantName, tc.wantWebsite, later
 			require.Equal(t, want, after, "only name, website and updated_at change")
 
-			requireSingleEvent(t, ctx, &types.EventIssuerProfileUpdated{Address: addr, Name: tc.wantName, Website: tc.wantWebsite})
+			events.RequireSingle(t, ctx, &types.EventIssuerProfileUpdated{Address: addr, Name: tc.wantName, Website: tc.wantWebsite})
 		})
 	}
 }
@@ -122,7 +124,7 @@ func TestVaultURLAndActiveHospitalVaults(t *testing.T) {
 	ctx := f.freshCtx()
 	_, err := f.msgServer.UpdateIssuerProfile(ctx, &types.MsgUpdateIssuerProfile{Issuer: f.hospital, VaultUrl: "http://127.0.0.1:27005"})
 	require.NoError(t, err)
-	requireSingleEvent(t, ctx, &types.EventIssuerProfileUpdated{Address: f.hospital, Name: "hospital", Website: "https://hospital.example", VaultUrl: "http://127.0.0.1:27005"})
+	events.RequireSingle(t, ctx, &types.EventIssuerProfileUpdated{Address: f.hospital, Name: "hospital", Website: "https://hospital.example", VaultUrl: "http://127.0.0.1:27005"})
 	require.Equal(t, []string{f.hospital + " http://127.0.0.1:27005"}, vaults())
 
 	_, err = f.msgServer.UpdateIssuerProfile(f.freshCtx(), &types.MsgUpdateIssuerProfile{Issuer: f.hospital, VaultUrl: types.VaultURLNone})

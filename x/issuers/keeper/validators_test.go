@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -25,12 +27,12 @@ func TestEndBlockerJailsValidatorsOfBarredHospitals(t *testing.T) {
 	require.True(t, f.staking.validator(t, f.mustAddr(t, f.revokedHospital)).IsJailed())
 	require.Len(t, f.staking.jailed, 2)
 
-	events := ctx.EventManager().Events()
-	require.Len(t, events, 2)
-	requireEvent(t, events[0], &types.EventHospitalValidatorJailed{
+	emitted := ctx.EventManager().Events()
+	require.Len(t, emitted, 2)
+	events.Equal(t, emitted[0], &types.EventHospitalValidatorJailed{
 		Organisation: f.suspendedHospital, Validator: suspended.OperatorAddress, Status: types.IssuerStatusSuspended,
 	})
-	requireEvent(t, events[1], &types.EventHospitalValidatorJailed{
+	events.Equal(t, emitted[1], &types.EventHospitalValidatorJailed{
 		Organisation: f.revokedHospital, Validator: revoked.OperatorAddress, Status: types.IssuerStatusRevoked,
 	})
 

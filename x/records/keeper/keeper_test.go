@@ -1,13 +1,13 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"context"
 	"errors"
 	"testing"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-	gogoproto "github.com/cosmos/gogoproto/proto"
 	"github.com/ipfs/go-cid"
 	"github.com/multiformats/go-multihash"
 	"github.com/stretchr/testify/require"
@@ -196,18 +196,6 @@ func snapshot(t *testing.T, f fixture) stateSnapshot {
 	return stateSnapshot{Genesis: gs, Counts: counts}
 }
 
-// requireSingleEvent asserts that ctx emitted exactly one event, of want's
-// type and with want's content.
-func requireSingleEvent(t *testing.T, ctx sdk.Context, want gogoproto.Message) {
-	t.Helper()
-	events := ctx.EventManager().Events()
-	require.Len(t, events, 1, "events: %v", events)
-	require.Equal(t, gogoproto.MessageName(want), events[0].Type)
-	got, err := sdk.ParseTypedEvent(abci.Event(events[0]))
-	require.NoError(t, err)
-	require.Equal(t, want, got)
-}
-
 // requireRejected runs call on a fresh context and asserts that it fails
 // with wantErr (and mentions wantMsg), leaves state as it was and emits
 // nothing.
@@ -220,7 +208,7 @@ func requireRejected(t *testing.T, f fixture, wantErr error, wantMsg string, cal
 	require.ErrorContains(t, err, wantMsg)
 	require.Nil(t, resp)
 	require.Equal(t, before, snapshot(t, f), "state must not change")
-	require.Empty(t, ctx.EventManager().Events(), "no event on failure")
+	events.RequireNone(t, ctx)
 }
 
 // result turns a handler's typed response into what requireRejected wants,

@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"testing"
 	"time"
 
@@ -63,7 +65,7 @@ func TestAddVersionAccepted(t *testing.T) {
 				{RecordId: id, Version: 2, Cid: msg.Cid, Issuer: creator(f), At: later, SizeBytes: 2048},
 			}, history.Versions)
 
-			requireSingleEvent(t, ctx, &types.EventVersionAdded{
+			events.RequireSingle(t, ctx, &types.EventVersionAdded{
 				RecordId: id, Owner: f.patient, Issuer: creator(f), Version: 2, Cid: msg.Cid, SizeBytes: 2048,
 			})
 		})

@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"fmt"
 	"strings"
 	"testing"
@@ -52,7 +54,7 @@ func TestCreateRecordAccepted(t *testing.T) {
 			require.Equal(t, []types.RecordVersion{{RecordId: 1, Version: 1, Cid: msg.Cid, Issuer: creator, At: genesisTime, SizeBytes: msg.SizeBytes}}, history.Versions)
 			require.Equal(t, []uint64{1}, f.access.wrapped, "the wraps went to x/access")
 
-			requireSingleEvent(t, ctx, &types.EventRecordCreated{
+			events.RequireSingle(t, ctx, &types.EventRecordCreated{
 				RecordId: 1, Owner: f.patient, Issuer: creator, Organisation: tc.wantOrganisation(f),
 				Cid: msg.Cid, Kind: types.RecordKindDICOM, SizeBytes: 1 << 20,
 			})

@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"errors"
 	"strings"
 	"testing"
@@ -27,7 +29,7 @@ func TestRedactRecordErasesEveryCID(t *testing.T) {
 	ctx := f.freshCtx()
 	_, err = f.msgServer.RedactRecord(ctx, &types.MsgRedactRecord{Owner: f.patient, RecordId: id})
 	require.NoError(t, err)
-	requireSingleEvent(t, ctx, &types.EventRecordRedacted{RecordId: id, Owner: f.patient, Cids: []string{first.Cid, v2.Cid}})
+	events.RequireSingle(t, ctx, &types.EventRecordRedacted{RecordId: id, Owner: f.patient, Cids: []string{first.Cid, v2.Cid}})
 	require.Len(t, f.access.redacted, 1)
 	require.Equal(t, id, f.access.redacted[0].Id)
 	require.Equal(t, types.RecordStatusRedacted, f.access.redacted[0].Status)

@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"github.com/medchain/medchain/testutil/events"
+
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -22,7 +24,7 @@ func TestUpdateParamsByAuthority(t *testing.T) {
 	got, err := f.querier.Params(ctx, &types.QueryParamsRequest{})
 	require.NoError(t, err)
 	require.Equal(t, newParams, got.Params)
-	requireSingleEvent(t, ctx, &types.EventParamsUpdated{Authority: f.authority, Params: newParams})
+	events.RequireSingle(t, ctx, &types.EventParamsUpdated{Authority: f.authority, Params: newParams})
 }
 
 func TestUpdateParamsRejected(t *testing.T) {
