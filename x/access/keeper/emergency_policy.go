@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"slices"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -64,4 +65,29 @@ func (k Keeper) checkHospital(ctx context.Context, addr sdk.AccAddress, field st
 		return errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "%s %s is a %s, not a hospital; only hospitals are custodians", field, k.str(addr), auth.Kind.Label())
 	}
 	return nil
+}
+
+// custodianShare checks that custodian may add share ciphertext to released
+// (the releases or approvals of one emergency access or recovery, "what"):
+// it holds a share of policy, is still an ACTIVE hospital, has not released
+// for it yet, and ciphertext has a sealed share's size. It returns the
+// release to append; refusals wrap refused.
+func (k Keeper) custodianShare(ctx context.Context, policy types.EmergencyPolicy, custodian sdk.AccAddress, released []types.ShareRelease,
+	ciphertext []byte, what string, refused error,
+) (types.ShareRelease, error) {
+	canon := k.str(custodian)
+	index := policy.CustodianIndex(canon)
+	if index == 0 {
+		return types.ShareRelease{}, errorsmod.Wrapf(refused, "%s holds no share of %s's emergency policy", canon, policy.Patient)
+	}
+	if err := k.checkHospital(ctx, custodian, "custodian"); err != nil {
+		return types.ShareRelease{}, errorsmod.Wrap(refused, err.Error())
+	}
+	if slices.ContainsFunc(released, func(r types.ShareRelease) bool { return r.Custodian == canon }) {
+		return types.ShareRelease{}, errorsmod.Wrapf(refused, "%s already released its share for %s", canon, what)
+	}
+	if want := len(policy.Shares[index-1].Ciphertext); len(ciphertext) != want {
+		return types.ShareRelease{}, errorsmod.Wrapf(refused, "the release is %d bytes; a sealed share is %d", len(ciphertext), want)
+	}
+	return types.ShareRelease{Custodian: canon, Index: index, Ciphertext: ciphertext, ReleasedAt: now(ctx)}, nil
 }

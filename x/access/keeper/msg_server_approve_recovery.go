@@ -2,9 +2,7 @@ package keeper
 
 import (
 	"context"
-	"slices"
-
-	errorsmod "cosmossdk.io/errors"
+	"fmt"
 
 	"github.com/medchain/medchain/x/access/types"
 )
@@ -25,26 +23,16 @@ func (k msgServer) ApproveRecovery(ctx context.Context, msg *types.MsgApproveRec
 	if err != nil {
 		return nil, err
 	}
-	canon := k.str(custodian)
-	index := policy.CustodianIndex(canon)
-	if index == 0 {
-		return nil, errorsmod.Wrapf(types.ErrRecoveryRefused, "%s holds no share of %s's emergency policy", canon, r.Patient)
+	rel, err := k.custodianShare(ctx, policy, custodian, r.Approvals, msg.Ciphertext, fmt.Sprintf("recovery %d", r.Id), types.ErrRecoveryRefused)
+	if err != nil {
+		return nil, err
 	}
-	if err := k.checkHospital(ctx, custodian, "custodian"); err != nil {
-		return nil, errorsmod.Wrap(types.ErrRecoveryRefused, err.Error())
-	}
-	if slices.ContainsFunc(r.Approvals, func(a types.ShareRelease) bool { return a.Custodian == canon }) {
-		return nil, errorsmod.Wrapf(types.ErrRecoveryRefused, "%s already approved recovery %d", canon, r.Id)
-	}
-	if len(msg.Ciphertext) != len(policy.Shares[index-1].Ciphertext) {
-		return nil, errorsmod.Wrapf(types.ErrRecoveryRefused, "the approval is %d bytes; a sealed share is %d", len(msg.Ciphertext), len(policy.Shares[index-1].Ciphertext))
-	}
-	r.Approvals = append(r.Approvals, types.ShareRelease{Custodian: canon, Index: index, Ciphertext: msg.Ciphertext, ReleasedAt: now(ctx)})
+	r.Approvals = append(r.Approvals, rel)
 	if err := k.Recoveries.Set(ctx, r.Id, r); err != nil {
 		return nil, err
 	}
 	n := uint32(len(r.Approvals))
-	if err := emit(ctx, &types.EventRecoveryApproved{RecoveryId: r.Id, Custodian: canon, Approvals: n, Threshold: policy.Threshold}); err != nil {
+	if err := emit(ctx, &types.EventRecoveryApproved{RecoveryId: r.Id, Custodian: rel.Custodian, Approvals: n, Threshold: policy.Threshold}); err != nil {
 		return nil, err
 	}
 	return &types.MsgApproveRecoveryResponse{Approvals: n, Threshold: policy.Threshold}, nil

@@ -170,10 +170,10 @@ func TestKeyRecoveryRejected(t *testing.T) {
 		{"a hospital that is no custodian", approval(f.suspended), types.ErrRecoveryRefused, "holds no share"},
 		{"a stranger", approval(f.stranger), types.ErrRecoveryRefused, "holds no share"},
 		{"an unknown recovery", approval(f.hospital, func(m *types.MsgApproveRecovery) { m.RecoveryId = 9 }), types.ErrRecoveryNotFound, "recovery 9 does not exist"},
-		{"the wrong size", approval(f.hospital, func(m *types.MsgApproveRecovery) { m.Ciphertext = []byte("x") }), types.ErrRecoveryRefused, "the approval is 1 bytes"},
+		{"the wrong size", approval(f.hospital, func(m *types.MsgApproveRecovery) { m.Ciphertext = []byte("x") }), types.ErrRecoveryRefused, "the release is 1 bytes"},
 	})
 	f.approve(t, f.hospital, id)
-	requireRejected(t, f.fixture, types.ErrRecoveryRefused, "already approved recovery 1", func(ctx sdk.Context) error {
+	requireRejected(t, f.fixture, types.ErrRecoveryRefused, "already released its share for recovery 1", func(ctx sdk.Context) error {
 		_, err := f.msgServer.ApproveRecovery(ctx, approval(f.hospital))
 		return err
 	})

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"fmt"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -40,29 +41,17 @@ func (k msgServer) ReleaseShare(ctx context.Context, msg *types.MsgReleaseShare)
 	if policy.KeyId != a.EmergencyKeyId {
 		return nil, errorsmod.Wrapf(types.ErrReleaseRefused, "the patient changed the emergency policy after access %d was opened; its shares no longer match", a.Id)
 	}
-	canon := k.str(custodian)
-	index := policy.CustodianIndex(canon)
-	if index == 0 {
-		return nil, errorsmod.Wrapf(types.ErrReleaseRefused, "%s holds no share of %s's emergency policy", canon, a.Patient)
+	rel, err := k.custodianShare(ctx, policy, custodian, a.Releases, msg.Ciphertext, fmt.Sprintf("access %d", a.Id), types.ErrReleaseRefused)
+	if err != nil {
+		return nil, err
 	}
-	if err := k.checkHospital(ctx, custodian, "custodian"); err != nil {
-		return nil, errorsmod.Wrap(types.ErrReleaseRefused, err.Error())
-	}
-	for _, r := range a.Releases {
-		if r.Custodian == canon {
-			return nil, errorsmod.Wrapf(types.ErrReleaseRefused, "%s already released its share for access %d", canon, a.Id)
-		}
-	}
-	if len(msg.Ciphertext) != len(policy.Shares[index-1].Ciphertext) {
-		return nil, errorsmod.Wrapf(types.ErrReleaseRefused, "the release is %d bytes; a sealed share is %d", len(msg.Ciphertext), len(policy.Shares[index-1].Ciphertext))
-	}
-	a.Releases = append(a.Releases, types.ShareRelease{Custodian: canon, Index: index, Ciphertext: msg.Ciphertext, ReleasedAt: t})
+	a.Releases = append(a.Releases, rel)
 	if err := k.EmergencyAccesses.Set(ctx, a.Id, a); err != nil {
 		return nil, err
 	}
 	n := uint32(len(a.Releases))
 	if err := emit(ctx, &types.EventShareReleased{
-		AccessId: a.Id, Custodian: canon, Patient: a.Patient, Practitioner: a.Practitioner, Releases: n, Threshold: policy.Threshold,
+		AccessId: a.Id, Custodian: rel.Custodian, Patient: a.Patient, Practitioner: a.Practitioner, Releases: n, Threshold: policy.Threshold,
 	}); err != nil {
 		return nil, err
 	}
