@@ -2,15 +2,13 @@ package issuers_test
 
 import (
 	"encoding/json"
+	"github.com/medchain/medchain/testutil/moduletest"
 	"testing"
 	"time"
 
 	gogoproto "github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
-	aminoapi "cosmossdk.io/api/amino"
 	"cosmossdk.io/core/appmodule"
 
 	storetypes "cosmossdk.io/store/types"
@@ -129,97 +127,31 @@ func TestMsgSigners(t *testing.T) {
 	orgStr, err := ac.BytesToString(org)
 	require.NoError(t, err)
 	gov := authtypes.NewModuleAddress(govtypes.ModuleName)
-
-	for _, tc := range []struct {
-		msg    sdk.Msg
-		signer []byte
-	}{
-		{&types.MsgRegisterIssuer{Authority: f.authority, Address: orgStr}, gov},
-		{&types.MsgSetIssuerStatus{Authority: f.authority, Address: orgStr}, gov},
-		{&types.MsgUpdateParams{Authority: f.authority, Params: types.DefaultParams()}, gov},
-		{&types.MsgAddPractitioner{Organisation: orgStr, Practitioner: f.authority}, org},
-		{&types.MsgRemovePractitioner{Organisation: orgStr, Practitioner: f.authority}, org},
-		{&types.MsgUpdateIssuerProfile{Issuer: orgStr, Name: "x"}, org},
-	} {
-		signers, _, err := f.cdc.GetMsgV1Signers(tc.msg)
-		require.NoError(t, err, "%T", tc.msg)
-		require.Equal(t, [][]byte{tc.signer}, signers, "%T", tc.msg)
-
-		_, err = f.cdc.InterfaceRegistry().Resolve(sdk.MsgTypeURL(tc.msg))
-		require.NoError(t, err, "%T", tc.msg)
-	}
+	moduletest.RequireSigners(t, f.cdc, []moduletest.Signer{
+		{Msg: &types.MsgRegisterIssuer{Authority: f.authority, Address: orgStr}, Signer: gov},
+		{Msg: &types.MsgSetIssuerStatus{Authority: f.authority, Address: orgStr}, Signer: gov},
+		{Msg: &types.MsgUpdateParams{Authority: f.authority, Params: types.DefaultParams()}, Signer: gov},
+		{Msg: &types.MsgAddPractitioner{Organisation: orgStr, Practitioner: f.authority}, Signer: org},
+		{Msg: &types.MsgRemovePractitioner{Organisation: orgStr, Practitioner: f.authority}, Signer: org},
+		{Msg: &types.MsgUpdateIssuerProfile{Issuer: orgStr, Name: "x"}, Signer: org},
+	})
 }
 
 func TestLegacyAminoNames(t *testing.T) {
-	legacyAmino := codec.NewLegacyAmino()
-	issuers.AppModule{}.RegisterLegacyAminoCodec(legacyAmino)
-
-	for msg, name := range map[sdk.Msg]string{
+	moduletest.RequireAminoNames(t, issuers.AppModule{}.RegisterLegacyAminoCodec, map[sdk.Msg]string{
 		&types.MsgRegisterIssuer{}:      "medchain/x/issuers/MsgRegisterIssuer",
 		&types.MsgSetIssuerStatus{}:     "medchain/x/issuers/MsgSetIssuerStatus",
 		&types.MsgAddPractitioner{}:     "medchain/x/issuers/MsgAddPractitioner",
 		&types.MsgRemovePractitioner{}:  "medchain/x/issuers/MsgRemoveMember",
 		&types.MsgUpdateIssuerProfile{}: "medchain/x/issuers/MsgUpdateProfile",
 		&types.MsgUpdateParams{}:        "medchain/x/issuers/MsgUpdateParams",
-	} {
-		bz, err := legacyAmino.MarshalJSON(msg)
-		require.NoError(t, err)
-		require.Contains(t, string(bz), `"type":"`+name+`"`)
-		require.Less(t, len(name), 40, "Ledger rejects amino names of 40 characters or more")
-
-		// The proto option must say the same, or amino-JSON signing by
-		// x/tx disagrees with the legacy codec.
-		desc, err := gogoproto.HybridResolver.FindDescriptorByName(protoreflect.FullName(gogoproto.MessageName(msg)))
-		require.NoError(t, err)
-		opt := proto.GetExtension(desc.(protoreflect.MessageDescriptor).Options(), aminoapi.E_Name)
-		require.Equal(t, name, opt, gogoproto.MessageName(msg))
-	}
+	})
 }
 
-// Every RPC of the module must either get a CLI command or be skipped on
-// purpose, so that a new RPC cannot be forgotten.
+// Every RPC of the module gets a CLI command; messages signed by the
+// authority are built as governance proposals.
 func TestAutoCLICoversEveryRPC(t *testing.T) {
-	opts := issuers.AppModule{}.AutoCLIOptions()
-
-	for _, svc := range []struct {
-		name     string
-		commands map[string]bool
-	}{
-		{opts.Query.Service, rpcNames(opts.Query.RpcCommandOptions)},
-		{opts.Tx.Service, rpcNames(opts.Tx.RpcCommandOptions)},
-	} {
-		desc, err := gogoproto.HybridResolver.FindDescriptorByName(protoreflect.FullName(svc.name))
-		require.NoError(t, err, svc.name)
-		methods := desc.(protoreflect.ServiceDescriptor).Methods()
-		for i := 0; i < methods.Len(); i++ {
-			m := string(methods.Get(i).Name())
-			require.True(t, svc.commands[m], "%s.%s has no AutoCLI options", svc.name, m)
-		}
-	}
-
-	for _, o := range append(opts.Query.RpcCommandOptions, opts.Tx.RpcCommandOptions...) {
-		require.False(t, o.Skip, o.RpcMethod)
-		require.NotEmpty(t, o.Use, o.RpcMethod)
-		require.NotEmpty(t, o.Short, o.RpcMethod)
-		require.NotEmpty(t, o.Example, o.RpcMethod)
-		require.Contains(t, o.Example, "medchaind ", o.RpcMethod)
-	}
-
-	// Messages signed by the authority are built as governance proposals.
-	for _, o := range opts.Tx.RpcCommandOptions {
-		governed := o.RpcMethod == "RegisterIssuer" || o.RpcMethod == "SetIssuerStatus" || o.RpcMethod == "UpdateParams"
-		require.Equal(t, governed, o.GovProposal, o.RpcMethod)
-		if governed {
-			require.Contains(t, o.Example, "--title", o.RpcMethod)
-			require.Contains(t, o.Example, "--deposit", o.RpcMethod)
-		}
-	}
-}
-
-func rpcNames[T interface{ GetRpcMethod() string }](opts []T) map[string]bool {
-	names := make(map[string]bool, len(opts))
-	for _, o := range opts {
-		names[o.GetRpcMethod()] = true
-	}
-	return names
+	moduletest.RequireAutoCLI(t, issuers.AppModule{}.AutoCLIOptions(), moduletest.AutoCLI{
+		Governed: map[string]bool{"RegisterIssuer": true, "SetIssuerStatus": true, "UpdateParams": true},
+	})
 }

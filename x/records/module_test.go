@@ -3,6 +3,7 @@ package records_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/medchain/medchain/testutil/moduletest"
 	"testing"
 	"time"
 
@@ -10,10 +11,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/multiformats/go-multihash"
 	"github.com/stretchr/testify/require"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
-	aminoapi "cosmossdk.io/api/amino"
 	storetypes "cosmossdk.io/store/types"
 	"cosmossdk.io/x/tx/signing"
 
@@ -124,82 +122,28 @@ func TestMsgSigners(t *testing.T) {
 	user := []byte("user________________")
 	userStr, err := ac.BytesToString(user)
 	require.NoError(t, err)
-
-	for _, tc := range []struct {
-		msg    sdk.Msg
-		signer []byte
-	}{
-		{&types.MsgCreateRecord{Creator: userStr, Owner: f.authority}, user},
-		{&types.MsgAddVersion{Creator: userStr, RecordId: 1}, user},
-		{&types.MsgRedactRecord{Owner: userStr, RecordId: 1}, user},
-		{&types.MsgUpdateParams{Authority: f.authority, Params: types.DefaultParams()}, authtypes.NewModuleAddress(govtypes.ModuleName)},
-	} {
-		signers, _, err := f.cdc.GetMsgV1Signers(tc.msg)
-		require.NoError(t, err, "%T", tc.msg)
-		require.Equal(t, [][]byte{tc.signer}, signers, "%T", tc.msg)
-		_, err = f.cdc.InterfaceRegistry().Resolve(sdk.MsgTypeURL(tc.msg))
-		require.NoError(t, err, "%T", tc.msg)
-	}
+	moduletest.RequireSigners(t, f.cdc, []moduletest.Signer{
+		{Msg: &types.MsgCreateRecord{Creator: userStr, Owner: f.authority}, Signer: user},
+		{Msg: &types.MsgAddVersion{Creator: userStr, RecordId: 1}, Signer: user},
+		{Msg: &types.MsgRedactRecord{Owner: userStr, RecordId: 1}, Signer: user},
+		{Msg: &types.MsgUpdateParams{Authority: f.authority, Params: types.DefaultParams()}, Signer: authtypes.NewModuleAddress(govtypes.ModuleName)},
+	})
 }
 
 func TestLegacyAminoNames(t *testing.T) {
-	legacyAmino := codec.NewLegacyAmino()
-	records.AppModule{}.RegisterLegacyAminoCodec(legacyAmino)
-
-	for msg, name := range map[sdk.Msg]string{
+	moduletest.RequireAminoNames(t, records.AppModule{}.RegisterLegacyAminoCodec, map[sdk.Msg]string{
 		&types.MsgCreateRecord{}: "medchain/x/records/MsgCreateRecord",
 		&types.MsgAddVersion{}:   "medchain/x/records/MsgAddVersion",
 		&types.MsgRedactRecord{}: "medchain/x/records/MsgRedactRecord",
 		&types.MsgUpdateParams{}: "medchain/x/records/MsgUpdateParams",
-	} {
-		bz, err := legacyAmino.MarshalJSON(msg)
-		require.NoError(t, err)
-		require.Contains(t, string(bz), `"type":"`+name+`"`)
-		require.Less(t, len(name), 40, "Ledger rejects amino names of 40 characters or more")
-
-		desc, err := gogoproto.HybridResolver.FindDescriptorByName(protoreflect.FullName(gogoproto.MessageName(msg)))
-		require.NoError(t, err)
-		opt := proto.GetExtension(desc.(protoreflect.MessageDescriptor).Options(), aminoapi.E_Name)
-		require.Equal(t, name, opt, gogoproto.MessageName(msg))
-	}
+	})
 }
 
 // Every RPC gets a CLI command or is skipped on purpose: create and
 // add-version wait for the client-side upload command.
 func TestAutoCLICoversEveryRPC(t *testing.T) {
-	opts := records.AppModule{}.AutoCLIOptions()
-	skipped := map[string]bool{"CreateRecord": true, "AddVersion": true}
-
-	for _, svc := range []struct {
-		name string
-		opts map[string]bool
-	}{
-		{opts.Query.Service, rpcNames(opts.Query.RpcCommandOptions)},
-		{opts.Tx.Service, rpcNames(opts.Tx.RpcCommandOptions)},
-	} {
-		desc, err := gogoproto.HybridResolver.FindDescriptorByName(protoreflect.FullName(svc.name))
-		require.NoError(t, err, svc.name)
-		methods := desc.(protoreflect.ServiceDescriptor).Methods()
-		for i := 0; i < methods.Len(); i++ {
-			require.True(t, svc.opts[string(methods.Get(i).Name())], "%s.%s has no AutoCLI options", svc.name, methods.Get(i).Name())
-		}
-	}
-	for _, o := range append(opts.Query.RpcCommandOptions, opts.Tx.RpcCommandOptions...) {
-		require.Equal(t, skipped[o.RpcMethod], o.Skip, o.RpcMethod)
-		if o.Skip {
-			continue
-		}
-		require.NotEmpty(t, o.Use, o.RpcMethod)
-		require.NotEmpty(t, o.Short, o.RpcMethod)
-		require.Contains(t, o.Example, "medchaind ", o.RpcMethod)
-		require.Equal(t, o.RpcMethod == "UpdateParams", o.GovProposal, o.RpcMethod)
-	}
-}
-
-func rpcNames[T interface{ GetRpcMethod() string }](opts []T) map[string]bool {
-	names := make(map[string]bool, len(opts))
-	for _, o := range opts {
-		names[o.GetRpcMethod()] = true
-	}
-	return names
+	moduletest.RequireAutoCLI(t, records.AppModule{}.AutoCLIOptions(), moduletest.AutoCLI{
+		SkippedTxs: map[string]bool{"CreateRecord": true, "AddVersion": true},
+		Governed:   map[string]bool{"UpdateParams": true},
+	})
 }
