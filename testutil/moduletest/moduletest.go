@@ -21,6 +21,8 @@ import (
 	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 )
 
 // Codec returns a proto codec whose interface registry holds what register
@@ -130,4 +132,27 @@ func RequireAutoCLI(t *testing.T, opts *autocliv1.ModuleOptions, want AutoCLI) {
 			require.Contains(t, o.Example, "--deposit", o.RpcMethod)
 		}
 	}
+}
+
+// Accounts are the two signers the checks use: a user and the governance
+// module account (the modules' authority).
+type Accounts struct {
+	User         []byte
+	UserAddr     string
+	Gov          []byte
+	GovAuthority string
+}
+
+// NewAccounts returns the user and governance accounts, with their bech32
+// addresses.
+func NewAccounts(t testing.TB) Accounts {
+	t.Helper()
+	ac := addresscodec.NewBech32Codec("med")
+	a := Accounts{User: []byte("user________________"), Gov: authtypes.NewModuleAddress(govtypes.ModuleName)}
+	var err error
+	a.UserAddr, err = ac.BytesToString(a.User)
+	require.NoError(t, err)
+	a.GovAuthority, err = ac.BytesToString(a.Gov)
+	require.NoError(t, err)
+	return a
 }

@@ -3,11 +3,7 @@ package access_test
 import (
 	"testing"
 
-	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
-	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
-	"github.com/stretchr/testify/require"
 
 	"github.com/medchain/medchain/testutil/moduletest"
 	"github.com/medchain/medchain/x/access"
@@ -21,13 +17,8 @@ import (
 // authority for params.
 func TestMsgSigners(t *testing.T) {
 	cdc := moduletest.Codec(t, access.AppModule{}.RegisterInterfaces)
-	ac := addresscodec.NewBech32Codec("med")
-	user := []byte("user________________")
-	u, err := ac.BytesToString(user)
-	require.NoError(t, err)
-	gov := authtypes.NewModuleAddress(govtypes.ModuleName)
-	authority, err := ac.BytesToString(gov)
-	require.NoError(t, err)
+	a := moduletest.NewAccounts(t)
+	user, u, gov, authority := a.User, a.UserAddr, a.Gov, a.GovAuthority
 	moduletest.RequireSigners(t, cdc, []moduletest.Signer{
 		{Msg: &types.MsgRegisterEncryptionKey{Owner: u}, Signer: user},
 		{Msg: &types.MsgGrantAccess{Owner: u, Grantee: authority}, Signer: user},
