@@ -10,10 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/cosmos/cosmos-sdk/client"
-	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/client/input"
 	"github.com/cosmos/cosmos-sdk/client/tx"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -28,25 +25,14 @@ type Tx struct {
 	txf       tx.Factory
 }
 
-// NewTx prepares a transaction from the command's tx flags (--from, --gas,
-// --fees, --fee-granter, ...). Without --gas the gas is estimated by
-// Preflight's simulation (with --gas-adjustment 1.3 unless given): a
-// record's wraps make its size vary too much for a fixed default.
-func NewTx(clientCtx client.Context, flagSet *pflag.FlagSet) (*Tx, error) {
+// NewTx prepares a transaction from txf (account number and sequence are
+// looked up). cliflags.NewTx builds txf from a command's tx flags.
+func NewTx(clientCtx client.Context, txf tx.Factory) (*Tx, error) {
 	if clientCtx.GenerateOnly || clientCtx.Offline {
 		return nil, errors.New("this command uploads or downloads a payload and needs the chain: --generate-only and --offline are not supported")
 	}
-	txf, err := tx.NewFactoryCLI(clientCtx, flagSet)
+	txf, err := txf.Prepare(clientCtx)
 	if err != nil {
-		return nil, err
-	}
-	if !flagSet.Changed(flags.FlagGas) {
-		txf = txf.WithSimulateAndExecute(true)
-		if !flagSet.Changed(flags.FlagGasAdjustment) {
-			txf = txf.WithGasAdjustment(1.3)
-		}
-	}
-	if txf, err = txf.Prepare(clientCtx); err != nil {
 		return nil, err
 	}
 	return &Tx{clientCtx: clientCtx, txf: txf}, nil

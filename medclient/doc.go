@@ -13,6 +13,14 @@
 //     fetched, verified and decrypted into a file that appears only when
 //     complete (DownloadFile).
 //
+// It also holds the emergency-access and key-recovery workflows: building a
+// patient's emergency policy (BuildEmergencyPolicy), a custodian's release
+// or approval (BuildShareRelease, BuildRecoveryApproval), and recovering the
+// emergency key from released shares (RecoverEmergencyKey,
+// BuildCompleteRecovery).
+//
 // Nothing here holds a whole payload in memory: encryption, chunking and
-// upload are streamed through pipes and a spool file on disk.
+// upload are streamed through pipes and a spool file on disk. Nothing here
+// parses flags: medclient/cliflags is the glue to medchaind's cobra
+// commands (NewRemote, NewReadRemote and NewTx take plain values).
 package medclient

@@ -10,10 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
-
-	"github.com/cosmos/cosmos-sdk/client/flags"
-
 	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/vault"
 )
@@ -30,33 +26,28 @@ const (
 	DefaultVaultURL = "http://127.0.0.1:8095"
 )
 
-// AddRemoteFlags adds --vault and --ipfs-api to a command that moves
-// payloads.
-func AddRemoteFlags(cmd *cobra.Command) {
-	cmd.Flags().String(FlagVault, defaultVaultURL(), "URL of the medchain vault that holds the encrypted payloads ($"+EnvVault+" sets the default)")
-	cmd.Flags().String(FlagIPFSAPI, "", "use a Kubo node's RPC API (e.g. http://127.0.0.1:5001) instead of a vault")
-}
-
-// RemoteFromCmd returns the remote the command's flags name, and the
-// vault's URL when it is a vault (empty for Kubo).
-func RemoteFromCmd(cmd *cobra.Command) (Remote, string, error) {
+// NewRemote returns the remote that moves payloads: the Kubo node whose
+// RPC API is ipfsAPI when given, else the vault at vaultURL (empty or a
+// non-URL: $MEDCHAIN_VAULT, else DefaultVaultURL), with the vault's URL
+// (empty for Kubo).
+func NewRemote(vaultURL, ipfsAPI string) (Remote, string, error) {
 	hc := &http.Client{Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		ResponseHeaderTimeout: 10 * time.Minute,
 		IdleConnTimeout:       90 * time.Second,
 	}}
-	if api, _ := cmd.Flags().GetString(FlagIPFSAPI); api != "" {
-		if err := checkURL(FlagIPFSAPI, api); err != nil {
+	if ipfsAPI != "" {
+		if err := checkURL(FlagIPFSAPI, ipfsAPI); err != nil {
 			return nil, "", err
 		}
-		return vault.NewKuboClient(api, hc), "", nil
+		return vault.NewKuboClient(ipfsAPI, hc), "", nil
 	}
-	base, _ := cmd.Flags().GetString(FlagVault)
-	if strings.HasPrefix(base, "map[") {
+	base := vaultURL
+	if base == "" || strings.HasPrefix(base, "map[") {
 		// The SDK fills flags that were not given from the home's config
 		// files by name, and app.toml has a [vault] table: that is the
 		// node's vault configuration, not a URL. Use the default.
-		base = defaultVaultURL()
+		base = DefaultVault()
 	}
 	if err := checkURL(FlagVault, base); err != nil {
 		return nil, "", err
@@ -64,8 +55,8 @@ func RemoteFromCmd(cmd *cobra.Command) (Remote, string, error) {
 	return vault.NewClient(base, hc), base, nil
 }
 
-// defaultVaultURL is $MEDCHAIN_VAULT, else DefaultVaultURL.
-func defaultVaultURL() string {
+// DefaultVault is $MEDCHAIN_VAULT, else DefaultVaultURL.
+func DefaultVault() string {
 	if v := os.Getenv(EnvVault); v != "" {
 		return v
 	}
@@ -128,16 +119,6 @@ func EncryptedSizeBound(n int64) int64 {
 	}
 	leaves := enc/(1<<20) + 1
 	return enc + leaves*128 + 4096
-}
-
-// AddKeyFlags adds the flags of a command that uses a keyring key off
-// chain (to sign tickets, or to open what the key may read): --from (with
-// fromUsage), --keyring-backend, --keyring-dir and --chain-id.
-func AddKeyFlags(cmd *cobra.Command, fromUsage string) {
-	cmd.Flags().String(flags.FlagFrom, "", fromUsage)
-	cmd.Flags().String(flags.FlagKeyringBackend, flags.DefaultKeyringBackend, "keyring backend (os|file|kwallet|pass|test|memory)")
-	cmd.Flags().String(flags.FlagKeyringDir, "", "the keyring's directory, if other than --home")
-	cmd.Flags().String(flags.FlagChainID, "", "the network chain ID (default: the client config's)")
 }
 
 // Sealed is what a reader sees of sealed metadata (a label, a request's

@@ -12,7 +12,6 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/ipfs/go-cid"
-	"github.com/spf13/cobra"
 
 	"github.com/medchain/medchain/vault"
 	recordstypes "github.com/medchain/medchain/x/records/types"
@@ -134,22 +133,21 @@ func ReplicaHTTPClient() *http.Client {
 	}}
 }
 
-// ReadRemoteFromCmd returns where a command that reads payloads reads from:
-// the vault --vault (or $MEDCHAIN_VAULT) names first, then the vaults
-// placement names for each payload, in order, failing over from one that
-// is down, slow or lacks it; with --ipfs-api, that Kubo node only. Uploads
-// go to the named vault.
-func ReadRemoteFromCmd(cmd *cobra.Command, clientCtx client.Context) (Remote, string, error) {
-	remote, base, err := RemoteFromCmd(cmd)
-	if err != nil || base == "" {
-		return remote, base, err
+// NewReadRemote returns where a client that reads payloads reads from:
+// remote (the vault at base) first, then the vaults placement names for
+// each payload, in order, failing over from one that is down, slow or
+// lacks it; log hears of each failover. A Kubo remote (base empty) is
+// returned as it is. Uploads go to remote.
+func NewReadRemote(remote Remote, base string, clientCtx client.Context, log io.Writer) Remote {
+	if base == "" {
+		return remote
 	}
 	return &Replicas{
-		Primary: remote, PrimaryURL: base, HTTP: ReplicaHTTPClient(), Log: cmd.ErrOrStderr(),
+		Primary: remote, PrimaryURL: base, HTTP: ReplicaHTTPClient(), Log: log,
 		Placed: func(ctx context.Context, root cid.Cid) ([]string, error) {
 			return PlacedVaults(ctx, clientCtx, root)
 		},
-	}, base, nil
+	}
 }
 
 // BoundFetch makes every read through remote stop after the CAR of a

@@ -14,6 +14,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/medchain/medchain/medclient"
+	"github.com/medchain/medchain/medclient/cliflags"
 	"github.com/medchain/medchain/x/access/types"
 )
 
@@ -92,7 +93,7 @@ func sendAndPrint(cmd *cobra.Command, clientCtx client.Context, msg sdk.Msg) err
 	if clientCtx.GenerateOnly {
 		return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msg)
 	}
-	t, err := medclient.NewTx(clientCtx, cmd.Flags())
+	t, err := cliflags.NewTx(clientCtx, cmd.Flags())
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/medchain/medchain/medclient"
+	"github.com/medchain/medchain/medclient/cliflags"
 	"github.com/medchain/medchain/x/access/types"
 )
 
@@ -80,7 +81,7 @@ func InboxCmd() *cobra.Command {
 		},
 	}
 	flags.AddQueryFlagsToCmd(cmd)
-	medclient.AddKeyFlags(cmd, "the patient (name or address in the keyring)")
+	cliflags.AddKeyFlags(cmd, "the patient (name or address in the keyring)")
 	_ = cmd.MarkFlagRequired(flags.FlagFrom)
 	return cmd
 }

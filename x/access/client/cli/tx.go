@@ -15,6 +15,7 @@ import (
 
 	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/medclient"
+	"github.com/medchain/medchain/medclient/cliflags"
 	"github.com/medchain/medchain/sizeclass"
 	"github.com/medchain/medchain/x/access/types"
 	recordstypes "github.com/medchain/medchain/x/records/types"
@@ -208,7 +209,7 @@ func RevokeCmd() *cobra.Command {
 	}
 	cmd.Flags().Bool(flagNoRotate, false, "only delete the grant; do not re-encrypt the records it covered")
 	cmd.Flags().Duration(flagWait, time.Minute, "how long to wait for the transaction's block (rotation only)")
-	medclient.AddRemoteFlags(cmd)
+	cliflags.AddRemoteFlags(cmd)
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
 }
@@ -244,7 +245,7 @@ func runRevoke(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	remote, _, err := medclient.ReadRemoteFromCmd(cmd, clientCtx)
+	remote, _, err := cliflags.ReadRemoteFromCmd(cmd, clientCtx)
 	if err != nil {
 		return err
 	}
@@ -252,7 +253,7 @@ func runRevoke(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	t, err := medclient.NewTx(clientCtx, cmd.Flags())
+	t, err := cliflags.NewTx(clientCtx, cmd.Flags())
 	if err != nil {
 		return err
 	}

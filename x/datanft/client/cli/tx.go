@@ -19,6 +19,7 @@ import (
 
 	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/medclient"
+	"github.com/medchain/medchain/medclient/cliflags"
 	"github.com/medchain/medchain/x/datanft/types"
 )
 
@@ -108,7 +109,7 @@ func runFulfilLicences(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	t, err := medclient.NewTx(clientCtx, cmd.Flags())
+	t, err := cliflags.NewTx(clientCtx, cmd.Flags())
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/medchain/medchain/accessgate"
 	"github.com/medchain/medchain/medclient"
+	"github.com/medchain/medchain/medclient/cliflags"
 )
 
 // AccessLogCmd shows the owner who asked a vault for a record, and what
@@ -35,7 +36,7 @@ func AccessLogCmd() *cobra.Command {
 			if err != nil || id == 0 {
 				return fmt.Errorf("%q is not a record id", args[0])
 			}
-			_, base, err := medclient.RemoteFromCmd(cmd)
+			_, base, err := cliflags.RemoteFromCmd(cmd)
 			if err != nil {
 				return err
 			}
@@ -67,7 +68,7 @@ func AccessLogCmd() *cobra.Command {
 			return fmt.Errorf("the vault refused (%s): %s", resp.Status, strings.TrimSpace(string(body)))
 		},
 	}
-	medclient.AddKeyFlags(cmd, "the key to sign with (name or address in the keyring)")
-	medclient.AddRemoteFlags(cmd)
+	cliflags.AddKeyFlags(cmd, "the key to sign with (name or address in the keyring)")
+	cliflags.AddRemoteFlags(cmd)
 	return cmd
 }

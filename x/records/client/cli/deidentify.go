@@ -14,6 +14,7 @@ import (
 	"github.com/medchain/medchain/deid"
 	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/medclient"
+	"github.com/medchain/medchain/medclient/cliflags"
 	"github.com/medchain/medchain/x/records/types"
 )
 
@@ -46,7 +47,7 @@ func DeidentifyCmd() *cobra.Command {
 	cmd.Flags().String(flagDates, datesShift, "what happens to dates: shift (by your own secret number of days) or remove")
 	cmd.Flags().Bool(flagAllowBurnedIn, false, "de-identify a DICOM file whose Burned In Annotation is YES (its pixels may still show identifying text)")
 	cmd.Flags().Duration(flagWait, defaultWait, "how long to wait for the transaction's block")
-	medclient.AddRemoteFlags(cmd)
+	cliflags.AddRemoteFlags(cmd)
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
 }
@@ -92,7 +93,7 @@ func runDeidentify(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	remote, _, err := medclient.ReadRemoteFromCmd(cmd, clientCtx)
+	remote, _, err := cliflags.ReadRemoteFromCmd(cmd, clientCtx)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/medchain/medchain/medclient"
+	"github.com/medchain/medchain/medclient/cliflags"
 	"github.com/medchain/medchain/x/records/types"
 )
 
@@ -58,7 +59,7 @@ func DownloadCmd() *cobra.Command {
 	cmd.Flags().String(flags.FlagChainID, "", "the network chain ID")
 	cmd.Flags().Duration("timeout", 30*time.Minute, "give up after this long")
 	cmd.Flags().Uint64(flagVersion, 0, "the version to download (default: the current one)")
-	medclient.AddRemoteFlags(cmd)
+	cliflags.AddRemoteFlags(cmd)
 	_ = cmd.MarkFlagRequired(flags.FlagOutput)
 	_ = cmd.MarkFlagRequired(flags.FlagFrom)
 	return cmd
@@ -108,7 +109,7 @@ func runDownload(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	remote, _, err := medclient.ReadRemoteFromCmd(cmd, clientCtx)
+	remote, _, err := cliflags.ReadRemoteFromCmd(cmd, clientCtx)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/medchain/medchain/accessgate"
 	"github.com/medchain/medchain/medclient"
+	"github.com/medchain/medchain/medclient/cliflags"
 	"github.com/medchain/medchain/vault"
 	"github.com/medchain/medchain/x/records/types"
 )
@@ -111,6 +112,6 @@ func ReplicasCmd() *cobra.Command {
 	}
 	flags.AddQueryFlagsToCmd(cmd)
 	cmd.Flags().Uint64(flagVersion, 0, "the version whose payload to look for (default: the current one)")
-	medclient.AddKeyFlags(cmd, "a key that may read the record, to sign tickets for gated vaults")
+	cliflags.AddKeyFlags(cmd, "a key that may read the record, to sign tickets for gated vaults")
 	return cmd
 }

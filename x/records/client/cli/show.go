@@ -14,6 +14,7 @@ import (
 
 	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/medclient"
+	"github.com/medchain/medchain/medclient/cliflags"
 	"github.com/medchain/medchain/x/records/types"
 )
 
@@ -106,7 +107,7 @@ func ListCmd() *cobra.Command {
 // addReaderFlags adds the query flags and an optional reader key.
 func addReaderFlags(cmd *cobra.Command) {
 	flags.AddQueryFlagsToCmd(cmd)
-	medclient.AddKeyFlags(cmd, "a key that may read the records, to open their labels (name or address in the keyring)")
+	cliflags.AddKeyFlags(cmd, "a key that may read the records, to open their labels (name or address in the keyring)")
 }
 
 // readerContext is the query context and, with --from, the reader's

@@ -25,6 +25,7 @@ import (
 
 	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/medclient"
+	"github.com/medchain/medchain/medclient/cliflags"
 	accesstypes "github.com/medchain/medchain/x/access/types"
 	"github.com/medchain/medchain/x/records/types"
 )
@@ -80,7 +81,7 @@ func UploadCmd() *cobra.Command {
 	cmd.Flags().String(flagKind, "auto", "auto, or one of dicom, fhir, pdf, image, genomic, other")
 	cmd.Flags().Uint64(flagDerivedFrom, 0, "the owner's record this one is a de-identified copy of")
 	cmd.Flags().Duration(flagWait, defaultWait, "how long to wait for the transaction's block")
-	medclient.AddRemoteFlags(cmd)
+	cliflags.AddRemoteFlags(cmd)
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
 }
@@ -140,7 +141,7 @@ func createRecord(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgCr
 	if err := types.ValidateLabel(label, types.MaxLabelLengthCap); err != nil {
 		return err
 	}
-	remote, vaultURL, err := medclient.RemoteFromCmd(cmd)
+	remote, vaultURL, err := cliflags.RemoteFromCmd(cmd)
 	if err != nil {
 		return err
 	}
@@ -148,7 +149,7 @@ func createRecord(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgCr
 		return err
 	}
 	medclient.AuthorizeUploads(ctx, clientCtx, remote, medclient.EncryptedSizeBound(size))
-	t, err := medclient.NewTx(clientCtx, cmd.Flags())
+	t, err := cliflags.NewTx(clientCtx, cmd.Flags())
 	if err != nil {
 		return err
 	}
@@ -294,7 +295,7 @@ func AddVersionCmd() *cobra.Command {
 		RunE:    runAddVersion,
 	}
 	cmd.Flags().Duration(flagWait, defaultWait, "how long to wait for the transaction's block")
-	medclient.AddRemoteFlags(cmd)
+	cliflags.AddRemoteFlags(cmd)
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
 }
@@ -319,7 +320,7 @@ func runAddVersion(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	defer f.Close()
-	remote, vaultURL, err := medclient.RemoteFromCmd(cmd)
+	remote, vaultURL, err := cliflags.RemoteFromCmd(cmd)
 	if err != nil {
 		return err
 	}
@@ -346,7 +347,7 @@ func runAddVersion(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	msg.SizeBytes = uint64(padded)
-	t, err := medclient.NewTx(clientCtx, cmd.Flags())
+	t, err := cliflags.NewTx(clientCtx, cmd.Flags())
 	if err != nil {
 		return err
 	}
