@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"cosmossdk.io/collections"
@@ -50,6 +51,27 @@ func (k Keeper) emergencyPolicy(ctx context.Context, patient sdk.AccAddress) (ty
 	return p, err
 }
 
+// custodianStanding says whether addr may hold a share of an emergency
+// secret, and whether it is an ACTIVE hospital acting for itself (only
+// hospitals release shares in an emergency; any custodian approves a key
+// recovery). A plain account, a patient's relative, may be a custodian; a
+// registered organisation or practitioner that x/issuers does not
+// authorise now (suspended) may not.
+func (k Keeper) custodianStanding(ctx context.Context, addr sdk.AccAddress) (hospital bool, err error) {
+	auth, err := k.issuers.IsAuthorised(ctx, addr)
+	if err != nil {
+		return false, err
+	}
+	if !auth.Authorised {
+		if auth.Organisation != "" {
+			return false, fmt.Errorf("%s may not hold a share: %s", k.str(addr), auth.Reason)
+		}
+		return false, nil // a plain account
+	}
+	return auth.Role == issuerstypes.PractitionerRoleUnspecified && k.sameAddress(auth.Organisation, k.str(addr)) &&
+		auth.Kind == issuerstypes.IssuerKindHospital, nil
+}
+
 // checkHospital fails unless addr is an ACTIVE hospital acting for itself.
 func (k Keeper) checkHospital(ctx context.Context, addr sdk.AccAddress, field string) error {
 	auth, err := k.issuers.IsAuthorised(ctx, addr)
@@ -58,29 +80,35 @@ func (k Keeper) checkHospital(ctx context.Context, addr sdk.AccAddress, field st
 	}
 	switch {
 	case !auth.Authorised:
-		return errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "%s %s is not an active hospital (%s)", field, k.str(addr), auth.Reason)
+		return fmt.Errorf("%s %s is not an active hospital (%s)", field, k.str(addr), auth.Reason)
 	case auth.Role != issuerstypes.PractitionerRoleUnspecified || !k.sameAddress(auth.Organisation, k.str(addr)):
-		return errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "%s %s is a practitioner; custodians are hospitals", field, k.str(addr))
+		return fmt.Errorf("%s %s is a practitioner, not a hospital", field, k.str(addr))
 	case auth.Kind != issuerstypes.IssuerKindHospital:
-		return errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "%s %s is a %s, not a hospital; only hospitals are custodians", field, k.str(addr), auth.Kind.Label())
+		return fmt.Errorf("%s %s is a %s, not a hospital", field, k.str(addr), auth.Kind.Label())
 	}
 	return nil
 }
 
 // custodianShare checks that custodian may add share ciphertext to released
 // (the releases or approvals of one emergency access or recovery, "what"):
-// it holds a share of policy, is still an ACTIVE hospital, has not released
-// for it yet, and ciphertext has a sealed share's size. It returns the
-// release to append; refusals wrap refused.
+// it holds a share of policy, is still an ACTIVE hospital (for an
+// emergency release, hospitalOnly) or still in good standing (for a
+// recovery approval), has not released for it yet, and ciphertext has a
+// sealed share's size. It returns the release to append; refusals wrap
+// refused.
 func (k Keeper) custodianShare(ctx context.Context, policy types.EmergencyPolicy, custodian sdk.AccAddress, released []types.ShareRelease,
-	ciphertext []byte, what string, refused error,
+	ciphertext []byte, what string, refused error, hospitalOnly bool,
 ) (types.ShareRelease, error) {
 	canon := k.str(custodian)
 	index := policy.CustodianIndex(canon)
 	if index == 0 {
 		return types.ShareRelease{}, errorsmod.Wrapf(refused, "%s holds no share of %s's emergency policy", canon, policy.Patient)
 	}
-	if err := k.checkHospital(ctx, custodian, "custodian"); err != nil {
+	if hospitalOnly {
+		if err := k.checkHospital(ctx, custodian, "custodian"); err != nil {
+			return types.ShareRelease{}, errorsmod.Wrapf(refused, "%s; in an emergency only hospitals release", err)
+		}
+	} else if _, err := k.custodianStanding(ctx, custodian); err != nil {
 		return types.ShareRelease{}, errorsmod.Wrap(refused, err.Error())
 	}
 	if slices.ContainsFunc(released, func(r types.ShareRelease) bool { return r.Custodian == canon }) {

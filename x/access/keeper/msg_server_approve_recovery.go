@@ -23,7 +23,7 @@ func (k msgServer) ApproveRecovery(ctx context.Context, msg *types.MsgApproveRec
 	if err != nil {
 		return nil, err
 	}
-	rel, err := k.custodianShare(ctx, policy, custodian, r.Approvals, msg.Ciphertext, fmt.Sprintf("recovery %d", r.Id), types.ErrRecoveryRefused)
+	rel, err := k.custodianShare(ctx, policy, custodian, r.Approvals, msg.Ciphertext, fmt.Sprintf("recovery %d", r.Id), types.ErrRecoveryRefused, false)
 	if err != nil {
 		return nil, err
 	}

@@ -163,11 +163,12 @@ func TestSetEmergencyPolicyRejected(t *testing.T) {
 		{"one custodian", edit(func(m *types.MsgSetEmergencyPolicy) { m.Shares = m.Shares[:1] }),
 			types.ErrInvalidEmergencyPolicy, "1 custodians; a policy needs 2 to 7"},
 		{"the same hospital twice", withCustodian(f.hospital), types.ErrInvalidEmergencyPolicy, f.hospital + " holds more than one share"},
-		{"a clinic", withCustodian(f.clinic), types.ErrInvalidEmergencyPolicy, "is a CLINIC, not a hospital"},
-		{"a suspended hospital", withCustodian(f.suspended), types.ErrInvalidEmergencyPolicy, "is not an active hospital"},
-		{"a doctor", withCustodian(f.doctor), types.ErrInvalidEmergencyPolicy, "is a practitioner; custodians are hospitals"},
-		{"another patient", withCustodian(f.otherPatient), types.ErrInvalidEmergencyPolicy, "is not an active hospital"},
-		{"a stranger", withCustodian(f.stranger), types.ErrInvalidEmergencyPolicy, "is not an active hospital"},
+		{"a clinic in place of a hospital", withCustodian(f.clinic), types.ErrInvalidEmergencyPolicy, "1 of the custodians are active hospitals"},
+		{"a suspended hospital", withCustodian(f.suspended), types.ErrInvalidEmergencyPolicy, "may not hold a share: organisation"},
+		{"a doctor in place of a hospital", withCustodian(f.doctor), types.ErrInvalidEmergencyPolicy, "1 of the custodians are active hospitals"},
+		{"a relative in place of a hospital", withCustodian(f.otherPatient), types.ErrInvalidEmergencyPolicy, "1 of the custodians are active hospitals"},
+		{"a suspended hospital's doctor", withCustodian(f.suspendedDoctor), types.ErrInvalidEmergencyPolicy, "may not hold a share"},
+		{"a stranger without a key", withCustodian(f.stranger), types.ErrNoEncryptionKey, "has no registered encryption key"},
 		{"the patient", withCustodian(f.patient), types.ErrInvalidEmergencyPolicy, "the patient cannot be a custodian"},
 		{"a share sealed to another key", edit(func(m *types.MsgSetEmergencyPolicy) { m.Shares[0].KeyId = "0011223344556677" }),
 			types.ErrInvalidEmergencyPolicy, `is sealed to key "0011223344556677"`},
@@ -357,7 +358,7 @@ func TestReleaseShareBySuspendedCustodian(t *testing.T) {
 	f.optIn(t, f.patient)
 	id := f.breakGlass(t, f.doctor, f.patient, 0)
 	f.setIssuerStatus(t, f.hospitalB, issuerstypes.IssuerStatusSuspended)
-	requireRejected(t, f, types.ErrReleaseRefused, "is not an active hospital", func(ctx sdk.Context) error {
+	requireRejected(t, f, types.ErrReleaseRefused, "in an emergency only hospitals release", func(ctx sdk.Context) error {
 		_, err := f.msgServer.ReleaseShare(ctx, release(f.hospitalB, id))
 		return err
 	})
@@ -425,4 +426,31 @@ func TestEmergencyGenesisRoundTrip(t *testing.T) {
 	again, err := h.keeper.ExportGenesis(h.ctx)
 	require.NoError(t, err)
 	require.Equal(t, g.EmergencyAccesses, again.EmergencyAccesses)
+}
+
+// TestRelativeAsCustodian: a patient may add a person (a relative) to the
+// hospitals holding shares, as long as the hospitals alone reach the
+// threshold; the relative never releases in an emergency but approves a
+// key recovery.
+func TestRelativeAsCustodian(t *testing.T) {
+	f := newFixture(t)
+	relative := f.otherPatient
+	f.createRecord(t, f.patient, f.patient, recordstypes.RecordKindDICOM)
+	msg := f.policyMsg(t, f.patient, 2, f.hospital, relative, f.hospitalB)
+	f.deliver(t, sending(f.msgServer.SetEmergencyPolicy, msg))
+	id := f.breakGlass(t, f.doctor, f.patient, 0)
+	requireRejected(t, f, types.ErrReleaseRefused, "in an emergency only hospitals release", func(ctx sdk.Context) error {
+		_, err := f.msgServer.ReleaseShare(ctx, release(relative, id))
+		return err
+	})
+	f.deliver(t, sending(f.msgServer.ReleaseShare, release(f.hospital, id)))
+
+	newOwner := f.str(t, "patient-new")
+	f.registerNewKey(t, newOwner)
+	resp, err := f.msgServer.RequestRecovery(f.freshCtx(), &types.MsgRequestRecovery{NewOwner: newOwner, Patient: f.patient})
+	require.NoError(t, err)
+	ctx := f.deliver(t, sending(f.msgServer.ApproveRecovery, &types.MsgApproveRecovery{
+		Custodian: relative, RecoveryId: resp.RecoveryId, Ciphertext: release(relative, resp.RecoveryId).Ciphertext,
+	}))
+	events.Require(t, ctx, &types.EventRecoveryApproved{RecoveryId: resp.RecoveryId, Custodian: relative, Approvals: 1, Threshold: 2})
 }

@@ -179,7 +179,7 @@ func TestKeyRecoveryRejected(t *testing.T) {
 	})
 	// A custodian suspended since does not approve.
 	f.setIssuerStatus(t, f.hospitalB, issuerstypes.IssuerStatusSuspended)
-	requireRejected(t, f.fixture, types.ErrRecoveryRefused, "is not an active hospital", func(ctx sdk.Context) error {
+	requireRejected(t, f.fixture, types.ErrRecoveryRefused, "may not hold a share", func(ctx sdk.Context) error {
 		_, err := f.msgServer.ApproveRecovery(ctx, approval(f.hospitalB))
 		return err
 	})

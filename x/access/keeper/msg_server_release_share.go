@@ -41,7 +41,7 @@ func (k msgServer) ReleaseShare(ctx context.Context, msg *types.MsgReleaseShare)
 	if policy.KeyId != a.EmergencyKeyId {
 		return nil, errorsmod.Wrapf(types.ErrReleaseRefused, "the patient changed the emergency policy after access %d was opened; its shares no longer match", a.Id)
 	}
-	rel, err := k.custodianShare(ctx, policy, custodian, a.Releases, msg.Ciphertext, fmt.Sprintf("access %d", a.Id), types.ErrReleaseRefused)
+	rel, err := k.custodianShare(ctx, policy, custodian, a.Releases, msg.Ciphertext, fmt.Sprintf("access %d", a.Id), types.ErrReleaseRefused, true)
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,7 @@ func (k msgServer) SetEmergencyPolicy(ctx context.Context, msg *types.MsgSetEmer
 	}
 	shares := make([]types.SealedShare, n)
 	seen := map[string]bool{}
+	hospitals := 0
 	for i, s := range msg.Shares {
 		custodian, err := k.decodeAddress(fmt.Sprintf("shares[%d].custodian", i), s.Custodian)
 		if err != nil {
@@ -58,8 +59,12 @@ func (k msgServer) SetEmergencyPolicy(ctx context.Context, msg *types.MsgSetEmer
 		if custodian.Equals(patient) {
 			return nil, errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "shares[%d]: the patient cannot be a custodian", i)
 		}
-		if err := k.checkHospital(ctx, custodian, fmt.Sprintf("shares[%d].custodian", i)); err != nil {
-			return nil, err
+		hospital, err := k.custodianStanding(ctx, custodian)
+		if err != nil {
+			return nil, errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "shares[%d].custodian: %s", i, err)
+		}
+		if hospital {
+			hospitals++
 		}
 		key, found, err := k.CurrentKey(ctx, custodian)
 		if err != nil {
@@ -75,6 +80,10 @@ func (k msgServer) SetEmergencyPolicy(ctx context.Context, msg *types.MsgSetEmer
 			return nil, errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "shares[%d] is %d bytes; a sealed share is %d", i, len(s.Ciphertext), envelope.SealedShareSize)
 		}
 		shares[i] = types.SealedShare{Custodian: canon, KeyId: s.KeyId, Ciphertext: s.Ciphertext}
+	}
+	if hospitals < int(msg.Threshold) {
+		return nil, errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy,
+			"%d of the custodians are active hospitals, and only hospitals release a share in an emergency: at least %d (the threshold) must be, or no practitioner could ever break the glass", hospitals, msg.Threshold)
 	}
 
 	// Exactly one wrap per ACTIVE record, for the emergency reader, sealed

@@ -32,14 +32,16 @@ func SetEmergencyPolicyCmd() *cobra.Command {
 		Long: "Creates a fresh emergency secret, splits it so that any T of the custodian hospitals recover it and fewer learn nothing " +
 			"(Shamir's scheme with Feldman commitments), seals each share to its hospital's encryption key, and wraps the key of every " +
 			"record of yours to the key the secret derives. From then on every new record carries that wrap too. --custodians is " +
-			"either a number of active hospitals drawn at random or a comma-separated list of hospital addresses. Running it again " +
+			"either a number of active hospitals drawn at random or a comma-separated list of addresses: hospitals, and people you " +
+			"trust (a relative) who may approve the recovery of your records if you lose your key; at least T of them must be " +
+			"active hospitals, since only hospitals release a share in an emergency. Every custodian needs an encryption key. Running it again " +
 			"replaces the policy with a new secret; `withdraw-emergency-policy` ends it. Every break-glass is public: " +
 			"`medchaind query access emergency-log YOUR_ADDRESS`.",
 		Example: "medchaind tx access set-emergency-policy --custodians 3 --threshold 2 --from alice",
 		Args:    cobra.NoArgs,
 		RunE:    runSetEmergencyPolicy,
 	}
-	cmd.Flags().String(flagCustodians, "", "how many active hospitals to draw, or their addresses (comma-separated)")
+	cmd.Flags().String(flagCustodians, "", "how many active hospitals to draw, or the custodians' addresses (comma-separated; hospitals, and people such as a relative)")
 	cmd.Flags().Int(flagThreshold, 2, "how many custodians must release their shares (at least 2)")
 	_ = cmd.MarkFlagRequired(flagCustodians)
 	flags.AddTxFlagsToCmd(cmd)
@@ -204,9 +206,9 @@ func ReleaseShareCmd() *cobra.Command {
 func ApproveRecoveryCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "approve-recovery RECOVERY_ID --from HOSPITAL",
-		Short: "Approve moving a patient who lost their key to a new account: release your hospital's share to the new account",
-		Long: "For custodian hospitals, by hand only: approve only once you have made sure, off chain, that the new account " +
-			"(`medchaind query access recovery RECOVERY_ID`) belongs to the patient. Opens the hospital's share with its encryption " +
+		Short: "Approve moving a patient who lost their key to a new account: release your share to the new account",
+		Long: "For a patient's custodians (hospitals, or a relative the patient named), by hand only: approve only once you have made sure, off chain, that the new account " +
+			"(`medchaind query access recovery RECOVERY_ID`) belongs to the patient. Opens your share with your encryption " +
 			"key (derived from --from), checks it against the patient's policy and seals it to the new account's key. The patient's " +
 			"old key can still cancel until the recovery's delay has passed.",
 		Example: "medchaind tx access approve-recovery 1 --from charite",
