@@ -189,7 +189,7 @@ async function refreshEmergency(): Promise<void> {
   const reason = (r: number) => emergencyReasonToJSON(r).replace("EMERGENCY_REASON_", "").toLowerCase().replaceAll("_", " ");
   $("emergency").replaceChildren(
     policy
-      ? h("p", { id: "emergency-policy" }, `Any ${policy.threshold} of ${policy.shares.length} custodian hospitals can release your emergency key to a practitioner who breaks the glass: `,
+      ? h("p", { id: "emergency-policy" }, `Any ${policy.threshold} of your ${policy.shares.length} custodians release your emergency key to a practitioner who breaks the glass (hospitals only), or approve moving your records to a new account if you lose your key: `,
           ...policy.shares.map((s) => h("code", {}, s.custodian + " ")))
       : h("p", { id: "emergency-policy" }, "You have not opted in to emergency access (medchaind tx access set-emergency-policy)."),
     log.length === 0
