@@ -2,6 +2,7 @@ package deid
 
 import (
 	"bytes"
+	"github.com/medchain/medchain/testutil/sample"
 	"strings"
 	"testing"
 
@@ -11,16 +12,16 @@ import (
 )
 
 const (
-	studyUID = SampleStudyUID
-	sopUID   = SampleSOPUID
+	studyUID = sample.StudyUID
+	sopUID   = sample.SOPUID
 )
 
 var testKey = bytes.Repeat([]byte{7}, 32)
 
-// identifiedMR is IdentifiedSample.
+// identifiedMR is sample.IdentifiedDICOM.
 func identifiedMR(t *testing.T) []byte {
 	t.Helper()
-	b, err := IdentifiedSample()
+	b, err := sample.IdentifiedDICOM()
 	require.NoError(t, err)
 	return b
 }
@@ -140,7 +141,7 @@ func TestDICOMBasicProfile(t *testing.T) {
 	out, rep := deidentify(t, in, DICOMOptions{})
 	ds := parsed(t, out)
 
-	for _, ident := range SampleIdentifyingValues {
+	for _, ident := range sample.IdentifyingValues {
 		require.NotContains(t, string(out), ident, "identifying value left in the file")
 	}
 	absent := func(tg tag.Tag) {
@@ -187,7 +188,7 @@ func TestDICOMBasicProfile(t *testing.T) {
 	require.True(t, strings.HasPrefix(sop[0], "2.25."))
 	require.Equal(t, sop, meta)
 	require.Equal(t, sop, refd)
-	require.Equal(t, []string{remapUID(testKey, SampleSourceUID)}, src)
+	require.Equal(t, []string{remapUID(testKey, sample.SourceUID)}, src)
 	require.NotEqual(t, remapUID(bytes.Repeat([]byte{8}, 32), sopUID), sop[0], "another key, another mapping")
 	// meta and data set instance UIDs, study, series, frame of reference, two references
 	require.Equal(t, 7, rep.Remapped)

@@ -5,7 +5,7 @@
 //	go run ./scripts/dicomcheck ORIGINAL COPY [--shift-days N]
 //	go run ./scripts/dicomcheck verify ORIGINAL COPY [--shift-days N]
 //
-// sample writes deid.IdentifiedSample, a synthetic MR image (no real
+// sample writes sample.IdentifiedDICOM, a synthetic MR image (no real
 // person) carrying attributes of every kind of action of PS3.15's basic
 // profile. Given an original and its de-identified copy (verify is
 // optional), it runs deid.VerifyDICOM and prints every check: one per
@@ -25,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/medchain/medchain/deid"
+	"github.com/medchain/medchain/testutil/sample"
 )
 
 func main() {
@@ -36,7 +37,7 @@ func main() {
 		fs := flag.NewFlagSet("sample", flag.ExitOnError)
 		out := fs.String("o", "identified.dcm", "file to write")
 		_ = fs.Parse(os.Args[2:])
-		b, err := deid.IdentifiedSample()
+		b, err := sample.IdentifiedDICOM()
 		if err == nil {
 			err = os.WriteFile(*out, b, 0o600)
 		}

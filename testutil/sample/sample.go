@@ -1,5 +1,7 @@
-// Package sample holds the sample values tests share: addresses named for
-// what they stand for. Only tests import it.
+// Package sample holds the sample values tests and dev tools share:
+// addresses named for what they stand for, and a synthetic DICOM file
+// carrying every kind of identifying attribute (IdentifiedDICOM). Only
+// tests and scripts import it; no production package does.
 package sample
 
 import sdk "github.com/cosmos/cosmos-sdk/types"

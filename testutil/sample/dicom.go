@@ -1,4 +1,4 @@
-package deid
+package sample
 
 import (
 	"bytes"
@@ -8,30 +8,30 @@ import (
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
 
-// Sample UIDs of IdentifiedSample.
+// UIDs of IdentifiedDICOM.
 const (
-	SampleStudyUID = "1.2.826.0.1.3680043.10.1393.1"
-	SampleSOPUID   = "1.2.826.0.1.3680043.10.1393.3"
-	// SampleSourceUID is the instance the sample says it was derived from
+	StudyUID = "1.2.826.0.1.3680043.10.1393.1"
+	SOPUID   = "1.2.826.0.1.3680043.10.1393.3"
+	// SourceUID is the instance the sample says it was derived from
 	// (Source Image Sequence).
-	SampleSourceUID = "1.2.826.0.1.3680043.10.1393.5"
+	SourceUID = "1.2.826.0.1.3680043.10.1393.5"
 )
 
-// SampleIdentifyingValues are the identifying values IdentifiedSample
-// holds; none may be left in its de-identified copy.
-var SampleIdentifyingValues = []string{"Doe^Jane", "MRN-123456", "19800101", "NHS-999", "Smith^Jane", "046Y",
+// IdentifyingValues are the identifying values IdentifiedDICOM holds;
+// none may be left in its de-identified copy.
+var IdentifyingValues = []string{"Doe^Jane", "MRN-123456", "19800101", "NHS-999", "Smith^Jane", "046Y",
 	"1 Baker Street", "ACC-42", "St Mary's", "Praed Street", "House^Gregory", "Grey^Meredith", "Tech^Tom",
 	"MRI-3", "SN-0001", "ACME PRIVATE", "burned-in name", "Knee of Jane Doe", "JD-PLAN", "20240315",
-	SampleStudyUID, SampleSOPUID, SampleSourceUID}
+	StudyUID, SOPUID, SourceUID}
 
-// IdentifiedSample is a small synthetic MR image (no real person) that
+// IdentifiedDICOM is a small synthetic MR image (no real person) that
 // carries attributes of every kind of action of the profile (X, Z, D, U,
 // the combinations Z/D, X/D, X/Z, X/Z/D, X/Z/U*), dates, times and date
 // times (top level and inside a sequence), a private tag, an overlay and
 // sequences referencing the instance's own UID and its source's: the
 // input the tests and the data-NFT demo de-identify. Burned In Annotation
 // is NO.
-func IdentifiedSample() ([]byte, error) {
+func IdentifiedDICOM() ([]byte, error) {
 	var firstErr error
 	el := func(tg tag.Tag, v any) *dicom.Element {
 		e, err := dicom.NewElement(tg, v)
@@ -50,10 +50,10 @@ func IdentifiedSample() ([]byte, error) {
 	}
 	ds := dicom.Dataset{Elements: []*dicom.Element{
 		el(tag.MediaStorageSOPClassUID, []string{"1.2.840.10008.5.1.4.1.1.4"}),
-		el(tag.MediaStorageSOPInstanceUID, []string{SampleSOPUID}),
+		el(tag.MediaStorageSOPInstanceUID, []string{SOPUID}),
 		el(tag.TransferSyntaxUID, []string{"1.2.840.10008.1.2.1"}),
 		el(tag.SOPClassUID, []string{"1.2.840.10008.5.1.4.1.1.4"}),
-		el(tag.SOPInstanceUID, []string{SampleSOPUID}),
+		el(tag.SOPInstanceUID, []string{SOPUID}),
 		el(tag.StudyDate, []string{"20240315"}),
 		el(tag.SeriesDate, []string{"20240315"}),
 		el(tag.ContentDate, []string{"20240316"}),
@@ -70,15 +70,15 @@ func IdentifiedSample() ([]byte, error) {
 		el(tag.StudyDescription, []string{"Knee of Jane Doe"}),
 		el(tag.ReferencedStudySequence, [][]*dicom.Element{{
 			el(tag.ReferencedSOPClassUID, []string{"1.2.840.10008.3.1.2.3.1"}),
-			el(tag.ReferencedSOPInstanceUID, []string{SampleStudyUID}),
+			el(tag.ReferencedSOPInstanceUID, []string{StudyUID}),
 		}}),
 		el(tag.ReferencedImageSequence, [][]*dicom.Element{{
 			el(tag.ReferencedSOPClassUID, []string{"1.2.840.10008.5.1.4.1.1.4"}),
-			el(tag.ReferencedSOPInstanceUID, []string{SampleSOPUID}),
+			el(tag.ReferencedSOPInstanceUID, []string{SOPUID}),
 		}}),
 		el(tag.SourceImageSequence, [][]*dicom.Element{{
 			el(tag.ReferencedSOPClassUID, []string{"1.2.840.10008.5.1.4.1.1.4"}),
-			el(tag.ReferencedSOPInstanceUID, []string{SampleSourceUID}),
+			el(tag.ReferencedSOPInstanceUID, []string{SourceUID}),
 		}}),
 		raw(tag.Tag{Group: 0x0009, Element: 0x0010}, "ACME PRIVATE"),
 		el(tag.PatientName, []string{"Doe^Jane"}),
@@ -90,7 +90,7 @@ func IdentifiedSample() ([]byte, error) {
 		el(tag.PatientAge, []string{"046Y"}),
 		el(tag.PatientAddress, []string{"1 Baker Street"}),
 		el(tag.DeviceSerialNumber, []string{"SN-0001"}),
-		el(tag.StudyInstanceUID, []string{SampleStudyUID}),
+		el(tag.StudyInstanceUID, []string{StudyUID}),
 		el(tag.SeriesInstanceUID, []string{"1.2.826.0.1.3680043.10.1393.2"}),
 		el(tag.FrameOfReferenceUID, []string{"1.2.826.0.1.3680043.10.1393.4"}),
 		el(tag.RadiopharmaceuticalInformationSequence, [][]*dicom.Element{{
@@ -117,7 +117,10 @@ func IdentifiedSample() ([]byte, error) {
 	}
 	ds.Elements = append(ds.Elements, &dicom.Element{Tag: tag.PixelData, ValueRepresentation: tag.VRPixelData,
 		RawValueRepresentation: "OB", ValueLength: 4, Value: pixels})
-	sort.SliceStable(ds.Elements, func(i, j int) bool { return less(ds.Elements[i].Tag, ds.Elements[j].Tag) })
+	sort.SliceStable(ds.Elements, func(i, j int) bool {
+		a, b := ds.Elements[i].Tag, ds.Elements[j].Tag
+		return a.Group < b.Group || (a.Group == b.Group && a.Element < b.Element)
+	})
 	var buf bytes.Buffer
 	if err := dicom.Write(&buf, ds, dicom.SkipVRVerification()); err != nil {
 		return nil, err
