@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/creachadair/tomledit"
+	"github.com/creachadair/tomledit/parser"
+	"github.com/creachadair/tomledit/transform"
 	"github.com/pelletier/go-toml/v2"
 )
 
@@ -206,8 +209,9 @@ func FlattenOverrides(m map[string]any) []TOMLSet {
 const tomlRewriteNote = "# Rewritten by the medchain localnet driver (consortium package); the\n# template's comments could not be kept. `medchaind init` in a scratch\n# home shows the documented defaults.\n\n"
 
 // EditTOML sets keys in a TOML document. It keeps the document's comments
-// and layout, replacing values in place and adding missing keys at the end
-// of their table (or a new table at the end of the file); the result is
+// (creachadair/tomledit parses and re-formats it), replacing values in
+// place and adding missing keys at the end of their table (or a new table
+// at the end of the file); the result is
 // checked by decoding it with go-toml, and if the in-place edit does not
 // decode to exactly the expected tree the document is re-encoded from that
 // tree instead (losing comments, never values). It returns the keys that
@@ -361,145 +365,52 @@ func tomlBasicString(s string) string {
 	return b.String()
 }
 
-var reKeyLine = regexp.MustCompile(`^(\s*)([A-Za-z0-9_-]+|"[^"]*")\s*=`)
-
-type kvSpan struct{ start, end int }
-
-func lastContentLine(lines []string) int {
-	for i := len(lines) - 1; i >= 0; i-- {
-		if strings.TrimSpace(lines[i]) != "" {
-			return i
-		}
-	}
-	return -1
-}
-
-// editLines is the comment-preserving editor; EditTOML checks its output.
+// editLines is the comment-preserving editor (creachadair/tomledit, which
+// CometBFT's confix uses too); EditTOML checks its output. A value that
+// exists is replaced in place, a missing key is appended to its table, and
+// a missing table is added at the end of the document.
 func editLines(doc []byte, sets []TOMLSet) ([]byte, error) {
-	lines := strings.Split(string(doc), "\n")
-	table := ""      // current table, dotted
-	inArray := false // inside [[array of tables]]: never edited
-	firstHeader := len(lines)
-	kvs := map[string]kvSpan{}      // table + "\x00" + key -> lines
-	lastInTable := map[string]int{} // table -> last line that belongs to it
-	seenTable := map[string]bool{"": true}
-	lastInTable[""] = -1
-
-	for i := 0; i < len(lines); i++ {
-		t := strings.TrimSpace(lines[i])
-		switch {
-		case strings.HasPrefix(t, "[["):
-			inArray = true
-			if i < firstHeader {
-				firstHeader = i
-			}
-		case strings.HasPrefix(t, "["):
-			end := strings.Index(t, "]")
-			if end < 0 {
-				return nil, fmt.Errorf("line %d: bad table header", i+1)
-			}
-			parts := strings.Split(t[1:end], ".")
-			for j := range parts {
-				parts[j] = strings.Trim(strings.TrimSpace(parts[j]), `"'`)
-			}
-			table = strings.Join(parts, ".")
-			inArray = false
-			seenTable[table] = true
-			lastInTable[table] = i
-			if i < firstHeader {
-				firstHeader = i
-			}
-		default:
-			m := reKeyLine.FindStringSubmatch(lines[i])
-			if m == nil {
-				continue
-			}
-			// Find where the value ends (multi-line arrays and strings).
-			end := i
-			for {
-				var probe map[string]any
-				if toml.Unmarshal([]byte(strings.Join(lines[i:end+1], "\n")), &probe) == nil {
-					break
-				}
-				end++
-				if end >= len(lines) {
-					return nil, fmt.Errorf("line %d: value does not end", i+1)
-				}
-			}
-			if !inArray {
-				key := strings.Trim(m[2], `"`)
-				kvs[table+"\x00"+key] = kvSpan{i, end}
-				lastInTable[table] = end
-			}
-			i = end
-		}
+	d, err := tomledit.Parse(bytes.NewReader(doc))
+	if err != nil {
+		return nil, err
 	}
-
-	replace := map[int]kvSpan{}  // start -> span being replaced
-	replText := map[int]string{} // start -> new text
-	insertAfter := map[int][]string{}
-	var newTables []string
-	newTableLines := map[string][]string{}
-
 	for _, s := range sets {
-		val, err := encodeTOMLValue(s.Value)
+		text, err := encodeTOMLValue(s.Value)
 		if err != nil {
 			return nil, err
 		}
-		tbl := strings.Join(s.Path[:len(s.Path)-1], ".")
-		key := s.Path[len(s.Path)-1]
-		if span, ok := kvs[tbl+"\x00"+key]; ok {
-			indent := reKeyLine.FindStringSubmatch(lines[span.start])[1]
-			replace[span.start] = span
-			replText[span.start] = indent + tomlKey(key) + " = " + val
+		v, err := parser.ParseValue(text)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Key(), err)
+		}
+		if e := d.First(s.Path...); e != nil && e.IsMapping() {
+			e.Value = v
 			continue
 		}
-		line := tomlKey(key) + " = " + val
-		if seenTable[tbl] {
-			at := lastInTable[tbl]
-			if tbl == "" && at < 0 {
-				// Root keys go before the first header, or at the end of a
-				// document that has no tables.
-				at = firstHeader - 1
-				if firstHeader == len(lines) {
-					at = lastContentLine(lines)
-				}
+		table, key := s.Path[:len(s.Path)-1], s.Path[len(s.Path)-1]
+		var sec *tomledit.Section
+		switch {
+		case len(table) == 0:
+			if d.Global == nil {
+				d.Global = &tomledit.Section{}
 			}
-			insertAfter[at] = append(insertAfter[at], line)
-			continue
+			sec = d.Global
+		case transform.FindTable(d, table...) != nil:
+			sec = transform.FindTable(d, table...).Section
+		default:
+			sec = &tomledit.Section{Heading: &parser.Heading{Name: parser.Key(table)}}
+			d.Sections = append(d.Sections, sec)
 		}
-		if _, ok := newTableLines[tbl]; !ok {
-			newTables = append(newTables, tbl)
-		}
-		newTableLines[tbl] = append(newTableLines[tbl], line)
+		// After everything in its table, comments included: a comment
+		// at the end of a table (or of a file that has only one) stays
+		// above what is added.
+		sec.Items = append(sec.Items, &parser.KeyValue{Name: parser.Key{key}, Value: v})
 	}
-
-	var out []string
-	out = append(out, insertAfter[-1]...)
-	for i := 0; i < len(lines); i++ {
-		if span, ok := replace[i]; ok {
-			out = append(out, replText[i])
-			i = span.end
-			out = append(out, insertAfter[i]...)
-			continue
-		}
-		out = append(out, lines[i])
-		out = append(out, insertAfter[i]...)
+	var buf bytes.Buffer
+	if err := tomledit.Format(&buf, d); err != nil {
+		return nil, err
 	}
-	text := strings.Join(out, "\n")
-	if len(newTables) > 0 {
-		if !strings.HasSuffix(text, "\n") {
-			text += "\n"
-		}
-		for _, tbl := range newTables {
-			parts := strings.Split(tbl, ".")
-			for j := range parts {
-				parts[j] = tomlKey(parts[j])
-			}
-			text += "\n[" + strings.Join(parts, ".") + "]\n" + strings.Join(newTableLines[tbl], "\n") + "\n"
-		}
-	}
-	return []byte(text), nil
+	return buf.Bytes(), nil
 }
 
 // parseTOML decodes a TOML document into a generic tree.
