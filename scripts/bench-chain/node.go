@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/medchain/medchain/consortium"
+	"github.com/medchain/medchain/internal/localnet"
 )
 
 // localNode is the single-validator chain the benchmark starts.
@@ -103,7 +103,7 @@ func newLocalNode(ctx context.Context, bin, dir string, base int, chainID, timeo
 	if _, err := n.run(ctx, "genesis", "collect-gentxs", "--home", n.home); err != nil {
 		return nil, err
 	}
-	if err := editTOML(filepath.Join(n.home, "config", "config.toml"), append([]consortium.TOMLSet{
+	if err := editTOML(filepath.Join(n.home, "config", "config.toml"), append([]localnet.TOMLSet{
 		{Path: []string{"proxy_app"}, Value: "tcp://" + hostPort(base+6)},
 		{Path: []string{"rpc", "laddr"}, Value: n.rpc},
 		{Path: []string{"rpc", "pprof_laddr"}, Value: n.pprof},
@@ -113,7 +113,7 @@ func newLocalNode(ctx context.Context, bin, dir string, base int, chainID, timeo
 	}, configSets...)); err != nil {
 		return nil, err
 	}
-	if err := editTOML(filepath.Join(n.home, "config", "app.toml"), append([]consortium.TOMLSet{
+	if err := editTOML(filepath.Join(n.home, "config", "app.toml"), append([]localnet.TOMLSet{
 		{Path: []string{"minimum-gas-prices"}, Value: "0umed"},
 		{Path: []string{"api", "enable"}, Value: false},
 		{Path: []string{"api", "address"}, Value: "tcp://" + hostPort(base+3)},
@@ -135,12 +135,12 @@ func lastJSONLine(out string) string {
 	return out
 }
 
-func editTOML(path string, sets []consortium.TOMLSet) error {
+func editTOML(path string, sets []localnet.TOMLSet) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	out, _, err := consortium.EditTOML(data, sets)
+	out, _, err := localnet.EditTOML(data, sets)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -241,18 +241,18 @@ func (n *localNode) appDBSize() int64 {
 // Settings of the node under test, from -config, -app-config and
 // -node-env (single mode): the levers docs/performance.md measures.
 var (
-	configSets, appSets []consortium.TOMLSet
+	configSets, appSets []localnet.TOMLSet
 	nodeEnv             []string
 )
 
 // parseSet reads "dotted.key=value": true, false and integers are typed,
 // [a,b] is a list of strings, anything else a string.
-func parseSet(s string) (consortium.TOMLSet, error) {
+func parseSet(s string) (localnet.TOMLSet, error) {
 	key, val, ok := strings.Cut(s, "=")
 	if !ok || key == "" {
-		return consortium.TOMLSet{}, fmt.Errorf("%q: want key=value", s)
+		return localnet.TOMLSet{}, fmt.Errorf("%q: want key=value", s)
 	}
-	set := consortium.TOMLSet{Path: strings.Split(key, ".")}
+	set := localnet.TOMLSet{Path: strings.Split(key, ".")}
 	switch {
 	case val == "true" || val == "false":
 		set.Value = val == "true"
@@ -275,7 +275,7 @@ func parseSet(s string) (consortium.TOMLSet, error) {
 }
 
 // setsFlag is a repeatable -config/-app-config flag.
-type setsFlag struct{ sets *[]consortium.TOMLSet }
+type setsFlag struct{ sets *[]localnet.TOMLSet }
 
 func (f setsFlag) String() string { return "" }
 func (f setsFlag) Set(s string) error {

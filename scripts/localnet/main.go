@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/medchain/medchain/consortium"
+	"github.com/medchain/medchain/internal/localnet"
 )
 
 func main() {
@@ -24,7 +24,7 @@ func main() {
 	dir := flag.String("dir", ".localnet", "directory holding the nodes' homes, the client home and logs")
 	bin := flag.String("bin", "build/medchaind", "medchaind binary to run")
 	reset := flag.Bool("reset", false, "delete -dir first and build a fresh network (only a directory this tool created)")
-	portBase := flag.Int("port-base", consortium.DefaultPortBase, "first port of the first node; node i uses port-base+10*i .. +9 (new networks only)")
+	portBase := flag.Int("port-base", localnet.DefaultPortBase, "first port of the first node; node i uses port-base+10*i .. +9 (new networks only)")
 	startTimeout := flag.Duration("start-timeout", 60*time.Second, "how long to wait for every node to commit blocks")
 	initOnly := flag.Bool("init-only", false, "initialise the network and exit without starting it")
 	flag.Usage = func() {
@@ -36,22 +36,22 @@ func main() {
 		fail("unexpected arguments %v (see -h)", flag.Args())
 	}
 
-	cfg, err := consortium.LoadConfig(*configPath)
+	cfg, err := localnet.LoadConfig(*configPath)
 	if err != nil {
 		fail("%v", err)
 	}
 	if *reset {
-		if err := consortium.Reset(*dir); err != nil {
+		if err := localnet.Reset(*dir); err != nil {
 			fail("%v", err)
 		}
 		fmt.Printf("Removed %s.\n", *dir)
 	}
 
 	// Ctrl-C during init aborts it (the next run starts over); once the
-	// nodes run, consortium.Run handles the signals itself and stops them.
+	// nodes run, localnet.Run handles the signals itself and stops them.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := consortium.Options{
+	opts := localnet.Options{
 		Binary:       *bin,
 		Dir:          *dir,
 		Config:       cfg,
@@ -59,7 +59,7 @@ func main() {
 		StartTimeout: *startTimeout,
 	}
 	start := time.Now()
-	if err := consortium.Init(ctx, opts); err != nil {
+	if err := localnet.Init(ctx, opts); err != nil {
 		if errors.Is(err, context.Canceled) {
 			fail("interrupted during initialisation; run again to start over")
 		}
@@ -68,10 +68,10 @@ func main() {
 	if *initOnly {
 		return
 	}
-	opts.OnReady = func(consortium.Ready) {
+	opts.OnReady = func(localnet.Ready) {
 		fmt.Printf("(up %s after the command started)\n", time.Since(start).Round(100*time.Millisecond))
 	}
-	if err := consortium.Run(ctx, opts); err != nil {
+	if err := localnet.Run(ctx, opts); err != nil {
 		fail("%v", err)
 	}
 }

@@ -15,7 +15,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/medchain/medchain/app"
-	"github.com/medchain/medchain/consortium"
+	"github.com/medchain/medchain/internal/localnet"
 )
 
 const (
@@ -28,7 +28,7 @@ const (
 // newTestnetCmd returns `medchaind testnet`: a throw-away multi-validator
 // network on this machine, for trying medchain without writing a config.yml.
 // The hospital consortium of the repository is `make localnet`; both are
-// built by the consortium package.
+// built by internal/localnet.
 func newTestnetCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "testnet",
@@ -68,7 +68,7 @@ medchaind testnet start --output-dir ./.testnet`,
 			if err != nil {
 				return err
 			}
-			cfg, err := consortium.ParseConfig([]byte(yml), "generated testnet config")
+			cfg, err := localnet.ParseConfig([]byte(yml), "generated testnet config")
 			if err != nil {
 				return err
 			}
@@ -76,7 +76,7 @@ medchaind testnet start --output-dir ./.testnet`,
 			if err != nil {
 				return err
 			}
-			if err := consortium.Init(cmd.Context(), consortium.Options{
+			if err := localnet.Init(cmd.Context(), localnet.Options{
 				Binary: self, Dir: dir, Config: cfg, PortBase: portBase, Out: cmd.OutOrStdout(),
 			}); err != nil {
 				return err
@@ -107,7 +107,7 @@ func testnetStartCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return consortium.Run(ctx, consortium.Options{Binary: self, Dir: dir, Out: cmd.OutOrStdout()})
+			return localnet.Run(ctx, localnet.Options{Binary: self, Dir: dir, Out: cmd.OutOrStdout()})
 		},
 	}
 	cmd.Flags().String(flagOutputDir, "./.testnet", "directory written by init-files")

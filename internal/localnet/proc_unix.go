@@ -1,6 +1,6 @@
 //go:build unix
 
-package consortium
+package localnet
 
 import (
 	"os"

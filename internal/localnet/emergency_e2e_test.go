@@ -1,6 +1,6 @@
 //go:build e2e
 
-package consortium
+package localnet
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ import (
 // record byte-identical while the old account is refused.
 func TestEmergencyAccessOnTheConsortium(t *testing.T) {
 	bin := medchaindBinary(t)
-	cfg, err := LoadConfig(filepath.Join("..", "config.yml"))
+	cfg, err := LoadConfig(filepath.Join("..", "..", "config.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}

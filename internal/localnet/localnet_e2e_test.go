@@ -1,6 +1,6 @@
 //go:build e2e
 
-package consortium
+package localnet
 
 import (
 	"bytes"
@@ -27,12 +27,12 @@ import (
 // commits with the same app hash and that a bank transfer goes through,
 // stops it, and resumes it. Run with
 //
-//	MEDCHAIND_BIN=$PWD/build/medchaind go test -tags e2e -run LocalnetE2E ./consortium/
+//	MEDCHAIND_BIN=$PWD/build/medchaind go test -tags e2e -run LocalnetE2E ./internal/localnet/
 //
 // MEDCHAIND_BIN defaults to ../build/medchaind, which is built if missing.
 func TestLocalnetE2E(t *testing.T) {
 	bin := medchaindBinary(t)
-	cfg, err := LoadConfig(filepath.Join("..", "config.yml"))
+	cfg, err := LoadConfig(filepath.Join("..", "..", "config.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func medchaindBinary(t *testing.T) string {
 	t.Helper()
 	bin := os.Getenv("MEDCHAIND_BIN")
 	if bin == "" {
-		bin = filepath.Join("..", "build", "medchaind")
+		bin = filepath.Join("..", "..", "build", "medchaind")
 	}
 	abs, err := filepath.Abs(bin)
 	if err != nil {
@@ -166,7 +166,7 @@ func medchaindBinary(t *testing.T) string {
 	}
 	t.Logf("building %s (set MEDCHAIND_BIN to skip)", abs)
 	cmd := exec.Command("go", "build", "-o", abs, "./cmd/medchaind")
-	cmd.Dir = ".."
+	cmd.Dir = filepath.Join("..", "..")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

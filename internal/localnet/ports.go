@@ -1,4 +1,4 @@
-package consortium
+package localnet
 
 import (
 	"fmt"

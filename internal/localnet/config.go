@@ -1,4 +1,4 @@
-package consortium
+package localnet
 
 import (
 	"bytes"
@@ -194,7 +194,7 @@ func ParseConfig(data []byte, path string) (*Config, error) {
 }
 
 var (
-	reFieldNotFound = regexp.MustCompile(`^line (\d+): field (\S+) not found in type consortium\.(\w+)$`)
+	reFieldNotFound = regexp.MustCompile(`^line (\d+): field (\S+) not found in type localnet\.(\w+)$`)
 	reCannot        = regexp.MustCompile(`^line (\d+): cannot unmarshal !!(\w+)(?: .*)? into (.+)$`)
 )
 
@@ -229,7 +229,7 @@ func friendlyYAMLError(s string) string {
 			want = "a string"
 		case want == "int":
 			want = "a whole number"
-		case strings.HasPrefix(want, "consortium."):
+		case strings.HasPrefix(want, "localnet."):
 			want = "a mapping"
 		}
 		got := yamlKinds[m[2]]

@@ -1,4 +1,4 @@
-package consortium
+package localnet
 
 import (
 	"bytes"
@@ -206,7 +206,7 @@ func FlattenOverrides(m map[string]any) []TOMLSet {
 	return out
 }
 
-const tomlRewriteNote = "# Rewritten by the medchain localnet driver (consortium package); the\n# template's comments could not be kept. `medchaind init` in a scratch\n# home shows the documented defaults.\n\n"
+const tomlRewriteNote = "# Rewritten by the medchain localnet driver (internal/localnet); the\n# template's comments could not be kept. `medchaind init` in a scratch\n# home shows the documented defaults.\n\n"
 
 // EditTOML sets keys in a TOML document. It keeps the document's comments
 // (creachadair/tomledit parses and re-formats it), replacing values in

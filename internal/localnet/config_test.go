@@ -1,4 +1,4 @@
-package consortium
+package localnet
 
 import (
 	"errors"
@@ -93,7 +93,7 @@ func TestParseConfigGood(t *testing.T) {
 
 // The repository's own config.yml must be valid and describe the consortium.
 func TestRepositoryConfig(t *testing.T) {
-	cfg, err := LoadConfig(filepath.Join("..", "config.yml"))
+	cfg, err := LoadConfig(filepath.Join("..", "..", "config.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +323,7 @@ func TestCheckMnemonic(t *testing.T) {
 			t.Errorf("%q: %v", m, err)
 		}
 	}
-	cfg, err := LoadConfig(filepath.Join("..", "config.yml"))
+	cfg, err := LoadConfig(filepath.Join("..", "..", "config.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package consortium
+package localnet
 
 import (
 	"context"
@@ -55,10 +55,10 @@ func (o *Options) logf(format string, args ...any) {
 // previous Init was interrupted, it starts over.
 func Init(ctx context.Context, opts Options) error {
 	if opts.Config == nil {
-		return errors.New("consortium.Init: no config")
+		return errors.New("localnet.Init: no config")
 	}
 	if opts.Dir == "" {
-		return errors.New("consortium.Init: no network directory")
+		return errors.New("localnet.Init: no network directory")
 	}
 	cfg := opts.Config
 	bin, err := newBinary(opts.Binary)

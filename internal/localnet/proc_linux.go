@@ -1,6 +1,6 @@
 //go:build linux
 
-package consortium
+package localnet
 
 import "syscall"
 

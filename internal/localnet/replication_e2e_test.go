@@ -1,6 +1,6 @@
 //go:build e2e
 
-package consortium
+package localnet
 
 import (
 	"bytes"
@@ -28,7 +28,7 @@ import (
 // every CID placed on it.
 func TestReplicationSurvivesTheLossOfAHospital(t *testing.T) {
 	bin := medchaindBinary(t)
-	cfg, err := LoadConfig(filepath.Join("..", "config.yml"))
+	cfg, err := LoadConfig(filepath.Join("..", "..", "config.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}

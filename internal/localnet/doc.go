@@ -1,4 +1,4 @@
-// Package consortium initialises and runs a local medchain hospital network
+// Package localnet initialises and runs a local medchain hospital network
 // described by an Ignite-style config.yml.
 //
 // The network is built by shelling out to the real medchaind binary (init,
@@ -25,4 +25,4 @@
 // (+8 and +9 are spare). The default PortBase is 27000, so the first node's
 // RPC is 127.0.0.1:27001 and the fourth node's is 127.0.0.1:27031; these do
 // not collide with the default single-node ports (26656/26657, 9090, 1317).
-package consortium
+package localnet

@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package consortium
+package localnet
 
 import "syscall"
 
