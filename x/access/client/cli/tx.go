@@ -13,10 +13,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/tx"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
-	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/medclient/cliflags"
-	"github.com/medchain/medchain/sizeclass"
 	"github.com/medchain/medchain/x/access/types"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
@@ -241,10 +239,6 @@ func runRevoke(cmd *cobra.Command, args []string) error {
 		// A WRITE grant never gave a key: nothing to rotate.
 		return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msg)
 	}
-	records, err := coveredRecords(cmd, clientCtx, grant)
-	if err != nil {
-		return err
-	}
 	remote, _, err := cliflags.ReadRemoteFromCmd(cmd, clientCtx)
 	if err != nil {
 		return err
@@ -259,83 +253,19 @@ func runRevoke(cmd *cobra.Command, args []string) error {
 	}
 	// Plan every rotation (keys and wraps) and ask the chain before moving
 	// any data: the placeholder CIDs are replaced after the uploads.
-	type plan struct {
-		record           recordstypes.Record
-		oldKey, newKey   envelope.RecordKey
-		readers          []types.EncryptionKey
-		next             medclient.Epoch // the new key epoch; its anchor is the re-encrypted CID
-		rotationPosition int
+	rev, err := medclient.PlanRevocation(ctx, clientCtx, kp, grant)
+	if err != nil {
+		return err
 	}
-	plans := make([]plan, 0, len(records))
-	for _, r := range records {
-		oldKey, epoch, err := medclient.OpenRecordKey(ctx, clientCtx, kp, r.Id, msg.Owner)
-		if err != nil {
-			return err
-		}
-		newKey, err := envelope.NewRecordKey()
-		if err != nil {
-			return err
-		}
-		readers, err := medclient.RemainingReaders(ctx, clientCtx, r, grant.Id)
-		if err != nil {
-			return err
-		}
-		// Sealed for the simulation with the placeholder CID as anchor, and
-		// again once the re-encrypted payload's CID is known.
-		next := medclient.Epoch{ChainID: clientCtx.ChainID, Anchor: medclient.PlaceholderCID(r.Cid), RecordID: r.Id, KeyEpoch: epoch.KeyEpoch + 1}
-		wraps, err := medclient.SealForAll(next, readers, newKey.Bytes())
-		if err != nil {
-			return err
-		}
-		// The label is re-sealed under the new key, which is all the
-		// remaining readers will hold.
-		label, err := envelope.OpenLabel(oldKey, r.Owner, r.SealedLabel)
-		if err != nil {
-			return fmt.Errorf("record %d: its label: %w", r.Id, err)
-		}
-		sealedLabel, err := envelope.SealLabel(newKey, r.Owner, label)
-		if err != nil {
-			return err
-		}
-		size, err := rotatedSize(r.SizeBytes)
-		if err != nil {
-			return fmt.Errorf("record %d: %w", r.Id, err)
-		}
-		msg.Rotations = append(msg.Rotations, types.Rotation{
-			RecordId: r.Id, Cid: next.Anchor, SizeBytes: size, Wraps: wraps, SealedLabel: sealedLabel,
-		})
-		plans = append(plans, plan{record: r, oldKey: oldKey, newKey: newKey, readers: readers, next: next, rotationPosition: len(msg.Rotations) - 1})
-	}
+	msg = rev.Msg
 	if err := t.Preflight(msg); err != nil {
 		return err
 	}
-	if ok, err := t.Confirm(fmt.Sprintf("revoke grant %d of %s and re-encrypt %d record(s)", id, grant.Grantee, len(plans))); err != nil || !ok {
+	if ok, err := t.Confirm(fmt.Sprintf("revoke grant %d of %s and re-encrypt %d record(s)", id, grant.Grantee, rev.Records())); err != nil || !ok {
 		return err
 	}
-	var largest uint64
-	for _, p := range plans {
-		largest = max(largest, p.record.SizeBytes)
-	}
-	medclient.AuthorizeUploads(ctx, clientCtx, remote, medclient.EncryptedSizeBound(int64(largest)))
-	medclient.BoundFetch(remote, largest)
-	for _, p := range plans {
-		root, err := recordstypes.ValidateCID(p.record.Cid)
-		if err != nil {
-			return err
-		}
-		if err := medclient.AuthorizeReads(ctx, clientCtx, remote, p.record.Id, p.record.Version, p.record.Cid); err != nil {
-			return err
-		}
-		up, err := medclient.Reencrypt(ctx, remote, root, int64(p.record.SizeBytes), p.oldKey, p.newKey)
-		if err != nil {
-			return fmt.Errorf("re-encrypting record %d failed; grant %d is still in force, nothing changed on chain: %w", p.record.Id, id, err)
-		}
-		rot := &msg.Rotations[p.rotationPosition]
-		rot.Cid, rot.SizeBytes = up.CID.String(), uint64(up.Size)
-		p.next.Anchor = rot.Cid
-		if rot.Wraps, err = medclient.SealForAll(p.next, p.readers, p.newKey.Bytes()); err != nil {
-			return err
-		}
+	if err := rev.Reencrypt(ctx, clientCtx, remote); err != nil {
+		return err
 	}
 	wait, _ := cmd.Flags().GetDuration(flagWait)
 	res, err := t.BroadcastAndWait(ctx, wait, msg)
@@ -348,34 +278,6 @@ func runRevoke(cmd *cobra.Command, args []string) error {
 	}
 	return clientCtx.PrintString(fmt.Sprintf("grant %d revoked in block %d (tx %s); rotated: %s\n",
 		id, res.Height, res.TxHash, strings.Join(rotated, ", ")))
-}
-
-// coveredRecords lists the owner's ACTIVE records a grant covers.
-func coveredRecords(cmd *cobra.Command, clientCtx client.Context, g types.Grant) ([]recordstypes.Record, error) {
-	qc := recordstypes.NewQueryClient(clientCtx)
-	if g.RecordId != 0 {
-		resp, err := qc.Record(cmd.Context(), &recordstypes.QueryRecordRequest{Id: g.RecordId})
-		if err != nil {
-			return nil, fmt.Errorf("record %d: %w", g.RecordId, err)
-		}
-		return []recordstypes.Record{resp.Record}, nil
-	}
-	var out []recordstypes.Record
-	err := medclient.EachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
-		resp, err := qc.RecordsByOwner(cmd.Context(), &recordstypes.QueryRecordsByOwnerRequest{
-			Owner: g.Owner, Status: recordstypes.RecordStatusActive, Pagination: page,
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range resp.Records {
-			if types.CoversKind(g.Kinds, r.Kind) {
-				out = append(out, r)
-			}
-		}
-		return resp.Pagination, nil
-	})
-	return out, err
 }
 
 func parsePermission(cmd *cobra.Command) (types.Permission, error) {
@@ -453,19 +355,4 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("the duration must be positive")
 	}
 	return d, nil
-}
-
-// rotatedSize is the encrypted size of a payload of encryptedSize bytes
-// once re-encrypted: the same size class, or for a payload stored before
-// padding existed, the class its plaintext pads to now.
-func rotatedSize(encryptedSize uint64) (uint64, error) {
-	if sizeclass.IsClass(encryptedSize) {
-		return encryptedSize, nil
-	}
-	plain, err := envelope.LegacyPlaintextSize(int64(encryptedSize))
-	if err != nil {
-		return 0, err
-	}
-	padded, err := envelope.EncryptedSize(plain)
-	return uint64(padded), err
 }
