@@ -15,9 +15,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	"github.com/cosmos/cosmos-sdk/types/query"
 
-	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/medclient/cliflags"
 	"github.com/medchain/medchain/x/datanft/types"
@@ -82,20 +80,8 @@ func runFulfilLicences(cmd *cobra.Command, _ []string) error {
 	owner := clientCtx.FromAddress.String()
 	only, _ := cmd.Flags().GetUint64(flagLicence)
 
-	qc := types.NewQueryClient(clientCtx)
-	var pending []types.Licence
-	if err := medclient.EachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
-		resp, err := qc.PendingLicences(ctx, &types.QueryPendingLicencesRequest{Owner: owner, Pagination: page})
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range resp.Licences {
-			if only == 0 || l.Id == only {
-				pending = append(pending, l)
-			}
-		}
-		return resp.Pagination, nil
-	}); err != nil {
+	pending, err := medclient.PendingLicences(ctx, clientCtx, owner, only)
+	if err != nil {
 		return fmt.Errorf("listing your pending licences: %w", err)
 	}
 	if len(pending) == 0 {
@@ -121,7 +107,7 @@ func runFulfilLicences(cmd *cobra.Command, _ []string) error {
 	)
 	for _, l := range pending {
 		line := fulfilled{LicenceID: l.Id, RecordID: l.RecordId, Buyer: l.Buyer}
-		msg, err := sealFor(cmd, clientCtx, kp, owner, l)
+		msg, err := medclient.BuildFulfilLicence(ctx, clientCtx, kp, owner, l)
 		if err == nil {
 			err = t.Preflight(msg)
 		}
@@ -166,23 +152,4 @@ func runFulfilLicences(cmd *cobra.Command, _ []string) error {
 	}
 	fmt.Fprintf(&b, "%d licence(s) fulfilled in block %d (tx %s)\n", len(msgs), res.Height, res.TxHash)
 	return clientCtx.PrintString(b.String())
-}
-
-// sealFor opens the record key of a licence's record and seals it to the
-// buyer's current encryption key.
-func sealFor(cmd *cobra.Command, clientCtx client.Context, kp *envelope.KeyPair, owner string, l types.Licence) (*types.MsgFulfilLicence, error) {
-	ctx := cmd.Context()
-	key, epoch, err := medclient.OpenRecordKey(ctx, clientCtx, kp, l.RecordId, owner)
-	if err != nil {
-		return nil, err
-	}
-	buyerKey, err := medclient.EncryptionKeyOf(ctx, clientCtx, l.Buyer)
-	if err != nil {
-		return nil, err
-	}
-	wrap, err := medclient.SealRecordKey(epoch, buyerKey, key.Bytes())
-	if err != nil {
-		return nil, err
-	}
-	return &types.MsgFulfilLicence{Owner: owner, LicenceId: l.Id, Wrap: wrap}, nil
 }
