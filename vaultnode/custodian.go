@@ -16,6 +16,7 @@ import (
 	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/medclient"
 	accesstypes "github.com/medchain/medchain/x/access/types"
+	issuerstypes "github.com/medchain/medchain/x/issuers/types"
 )
 
 // Emergency release modes ([vault] emergency-release).
@@ -33,7 +34,8 @@ const (
 
 // Custodian is a hospital node's emergency release service: it watches the
 // open emergency accesses on chain and, for each patient whose policy
-// names this hospital as a custodian, opens the hospital's share with the
+// names this hospital as a custodian and each practitioner x/issuers still
+// authorises, opens the hospital's share with the
 // hospital's encryption key (derived from its account key in the node's
 // keyring) and releases it, re-sealed to the practitioner, in a
 // transaction signed by the hospital. The chain checks who may break the
@@ -181,6 +183,19 @@ func (c *Custodian) consider(ctx context.Context, a accesstypes.EmergencyAccess)
 		if first {
 			c.log.Info("emergency release: withheld, the practitioner reached this node's daily bound; the operator may release by hand",
 				"access", a.Id, "practitioner", a.Practitioner, "per_day", c.perDay)
+		}
+		return nil
+	}
+	// Only for a practitioner x/issuers still authorises: one whose
+	// hospital was suspended since the glass was broken gets nothing.
+	auth, err := issuerstypes.NewQueryClient(c.clientCtx).IsAuthorised(ctx, &issuerstypes.QueryIsAuthorisedRequest{Address: a.Practitioner})
+	if err != nil {
+		return err
+	}
+	if !auth.Authorised {
+		if first {
+			c.log.Info("emergency release: withheld, the practitioner is no longer authorised", "access", a.Id,
+				"practitioner", a.Practitioner, "reason", auth.Reason)
 		}
 		return nil
 	}
