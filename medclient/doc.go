@@ -13,7 +13,10 @@
 //     fetched, verified and decrypted into a file that appears only when
 //     complete (DownloadFile).
 //
-// It also holds the emergency-access and key-recovery workflows: building a
+// It holds the workflows a client runs beside the upload: revoking a READ
+// grant with key rotation (PlanRevocation, then Revocation.Reencrypt),
+// fulfilling data-NFT licences (PendingLicences, BuildFulfilLicence), and
+// the emergency-access and key-recovery workflows: building a
 // patient's emergency policy (BuildEmergencyPolicy), a custodian's release
 // or approval (BuildShareRelease, BuildRecoveryApproval), and recovering the
 // emergency key from released shares (RecoverEmergencyKey,
