@@ -55,6 +55,10 @@ type Custodian struct {
 	kp     *envelope.KeyPair
 	kpErr  error
 
+	// chain answers consider's questions and sends the release; the node
+	// uses nodeChain, tests a fake.
+	chain custodianChain
+
 	mu       sync.Mutex
 	released map[string][]time.Time // practitioner -> release times (24 h)
 	sent     map[uint64]time.Time   // access id -> when a release was sent
@@ -87,6 +91,47 @@ func NewCustodian(clientCtx client.Context, cfg Config, home string, log Logger)
 		interval: interval, log: log, released: map[string][]time.Time{}, sent: map[uint64]time.Time{}, warned: map[uint64]bool{},
 		failed: map[uint64]string{},
 	}, nil
+}
+
+// custodianChain is what consider needs of the chain.
+type custodianChain interface {
+	// Policy returns patient's emergency policy, if any.
+	Policy(ctx context.Context, patient string) (accesstypes.EmergencyPolicy, bool, error)
+	// Authorised says whether x/issuers authorises practitioner now, and
+	// why not.
+	Authorised(ctx context.Context, practitioner string) (bool, string, error)
+	// Release builds this hospital's release for a and sends it.
+	Release(ctx context.Context, a accesstypes.EmergencyAccess) error
+}
+
+// nodeChain is custodianChain over the node's client context.
+type nodeChain struct{ c *Custodian }
+
+func (n nodeChain) Policy(ctx context.Context, patient string) (accesstypes.EmergencyPolicy, bool, error) {
+	return medclient.EmergencyPolicyOf(ctx, n.c.clientCtx, patient)
+}
+
+func (n nodeChain) Authorised(ctx context.Context, practitioner string) (bool, string, error) {
+	auth, err := issuerstypes.NewQueryClient(n.c.clientCtx).IsAuthorised(ctx, &issuerstypes.QueryIsAuthorisedRequest{Address: practitioner})
+	if err != nil {
+		return false, "", err
+	}
+	return auth.Authorised, auth.Reason, nil
+}
+
+func (n nodeChain) Release(ctx context.Context, a accesstypes.EmergencyAccess) error {
+	kp, err := n.c.keyPair()
+	if err != nil {
+		return fmt.Errorf("deriving the hospital's encryption key: %w", err)
+	}
+	msg, err := medclient.BuildShareRelease(ctx, n.c.clientCtx, kp, n.c.self, a)
+	if err != nil {
+		return err
+	}
+	if err := n.c.send(ctx, msg); err != nil {
+		return fmt.Errorf("sending the release: %w", err)
+	}
+	return nil
 }
 
 // Run polls the open emergency accesses until ctx ends. The chain id is
@@ -157,7 +202,10 @@ func (c *Custodian) consider(ctx context.Context, a accesstypes.EmergencyAccess)
 			return nil
 		}
 	}
-	policy, found, err := medclient.EmergencyPolicyOf(ctx, c.clientCtx, a.Patient)
+	if c.chain == nil {
+		c.chain = nodeChain{c}
+	}
+	policy, found, err := c.chain.Policy(ctx, a.Patient)
 	if err != nil || !found || policy.CustodianIndex(c.self) == 0 || policy.KeyId != a.EmergencyKeyId {
 		return err
 	}
@@ -188,27 +236,19 @@ func (c *Custodian) consider(ctx context.Context, a accesstypes.EmergencyAccess)
 	}
 	// Only for a practitioner x/issuers still authorises: one whose
 	// hospital was suspended since the glass was broken gets nothing.
-	auth, err := issuerstypes.NewQueryClient(c.clientCtx).IsAuthorised(ctx, &issuerstypes.QueryIsAuthorisedRequest{Address: a.Practitioner})
+	authorised, why, err := c.chain.Authorised(ctx, a.Practitioner)
 	if err != nil {
 		return err
 	}
-	if !auth.Authorised {
+	if !authorised {
 		if first {
 			c.log.Info("emergency release: withheld, the practitioner is no longer authorised", "access", a.Id,
-				"practitioner", a.Practitioner, "reason", auth.Reason)
+				"practitioner", a.Practitioner, "reason", why)
 		}
 		return nil
 	}
-	kp, err := c.keyPair()
-	if err != nil {
-		return fmt.Errorf("deriving the hospital's encryption key: %w", err)
-	}
-	msg, err := medclient.BuildShareRelease(ctx, c.clientCtx, kp, c.self, a)
-	if err != nil {
+	if err := c.chain.Release(ctx, a); err != nil {
 		return err
-	}
-	if err := c.send(ctx, msg); err != nil {
-		return fmt.Errorf("sending the release: %w", err)
 	}
 	c.mu.Lock()
 	c.sent[a.Id] = now
