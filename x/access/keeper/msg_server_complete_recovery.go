@@ -87,6 +87,9 @@ func (k msgServer) CompleteRecovery(ctx context.Context, msg *types.MsgCompleteR
 		if err := k.checkWrap(ctx, i, e.Wrap, rec.Id, rec.KeyEpoch); err != nil {
 			return nil, err
 		}
+		if err := k.records.CheckSealedLabel(ctx, e.SealedLabel); err != nil {
+			return nil, errorsmod.Wrapf(err, "records[%d] (record %d)", i, rec.Id)
+		}
 		entries[e.RecordId] = e
 	}
 	for _, rec := range all {

@@ -212,6 +212,8 @@ func TestKeyRecoveryRejected(t *testing.T) {
 			types.ErrInvalidWraps, "a recovery seals every key to the new owner"},
 		{"a wrap of another key epoch", edit(func(m *types.MsgCompleteRecovery) { m.Records[0].Wrap.KeyEpoch = 3 }),
 			types.ErrInvalidWraps, "seals key epoch 3"},
+		{"a label in the clear", edit(func(m *types.MsgCompleteRecovery) { m.Records[1].SealedLabel = []byte("chest CT of Jane") }),
+			recordstypes.ErrInvalidLabel, "never sent in the clear"},
 	})
 
 	// A new owner that opted in since asking must withdraw first: its

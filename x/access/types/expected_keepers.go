@@ -22,6 +22,9 @@ type RecordsKeeper interface {
 	// TransferOwner gives a record to newOwner with its label re-sealed
 	// for it (a key recovery).
 	TransferOwner(ctx context.Context, recordID uint64, newOwner string, sealedLabel []byte) (recordstypes.Record, error)
+	// CheckSealedLabel checks a label before TransferOwner is asked to
+	// store it.
+	CheckSealedLabel(ctx context.Context, sealedLabel []byte) error
 }
 
 // IssuersKeeper is the part of x/issuers the access module uses.

@@ -24,11 +24,7 @@ func (k Keeper) TransferOwner(ctx context.Context, recordID uint64, newOwner str
 		return types.Record{}, errorsmod.Wrapf(types.ErrInvalidAddress, "new owner %q: %s", newOwner, err)
 	}
 	if record.Status == types.RecordStatusActive {
-		params, err := k.Params.Get(ctx)
-		if err != nil {
-			return types.Record{}, err
-		}
-		if err := types.ValidateSealedLabel(sealedLabel, params.MaxLabelLength); err != nil {
+		if err := k.CheckSealedLabel(ctx, sealedLabel); err != nil {
 			return types.Record{}, errorsmod.Wrapf(err, "record %d", recordID)
 		}
 		record.SealedLabel = sealedLabel
@@ -40,4 +36,15 @@ func (k Keeper) TransferOwner(ctx context.Context, recordID uint64, newOwner str
 		return types.Record{}, err
 	}
 	return record, nil
+}
+
+// CheckSealedLabel checks a sealed label against params.max_label_length,
+// as a record's label is checked: what x/access asks before it moves
+// anything in a key recovery, so a bad label refuses the whole message.
+func (k Keeper) CheckSealedLabel(ctx context.Context, sealedLabel []byte) error {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	return types.ValidateSealedLabel(sealedLabel, params.MaxLabelLength)
 }
