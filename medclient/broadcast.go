@@ -65,11 +65,10 @@ func (t *Tx) Confirm(summary string) (bool, error) {
 // failed in its block.
 var ErrTxFailed = errors.New("transaction failed")
 
-// BroadcastAndWait signs msgs with --from, broadcasts them and waits until
-// they are in a block (up to timeout), returning the result. A transaction
-// refused at CheckTx or failed in its block is an error matching
-// ErrTxFailed with the chain's log.
-func (t *Tx) BroadcastAndWait(ctx context.Context, timeout time.Duration, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
+// Broadcast signs msgs with the factory's key and broadcasts them, without
+// waiting for a block. A transaction refused at CheckTx is an error
+// matching ErrTxFailed with the chain's log.
+func (t *Tx) Broadcast(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
 	for _, m := range msgs {
 		if v, ok := m.(sdk.HasValidateBasic); ok {
 			if err := v.ValidateBasic(); err != nil {
@@ -94,6 +93,18 @@ func (t *Tx) BroadcastAndWait(ctx context.Context, timeout time.Duration, msgs .
 	}
 	if res.Code != 0 {
 		return res, fmt.Errorf("%w: %s", ErrTxFailed, res.RawLog)
+	}
+	return res, nil
+}
+
+// BroadcastAndWait signs msgs with --from, broadcasts them and waits until
+// they are in a block (up to timeout), returning the result. A transaction
+// refused at CheckTx or failed in its block is an error matching
+// ErrTxFailed with the chain's log.
+func (t *Tx) BroadcastAndWait(ctx context.Context, timeout time.Duration, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
+	res, err := t.Broadcast(ctx, msgs...)
+	if err != nil {
+		return res, err
 	}
 	deadline := time.Now().Add(timeout)
 	for {

@@ -276,31 +276,13 @@ func (c *Custodian) withinBound(practitioner string, now time.Time) bool {
 // send signs msg as the hospital (gas from a simulation) and broadcasts it;
 // a transaction CheckTx refuses is an error.
 func (c *Custodian) send(ctx context.Context, msg sdk.Msg) error {
-	txf, err := c.txf.Prepare(c.clientCtx)
+	t, err := medclient.NewTx(c.clientCtx, c.txf)
 	if err != nil {
 		return err
 	}
-	_, gas, err := tx.CalculateGas(c.clientCtx, txf, msg)
-	if err != nil {
-		return fmt.Errorf("the chain would refuse it: %s", medclient.SimulationReason(err))
-	}
-	txb, err := txf.WithGas(gas).BuildUnsignedTx(msg)
-	if err != nil {
+	if err := t.Preflight(msg); err != nil {
 		return err
 	}
-	if err := tx.Sign(ctx, txf, c.clientCtx.FromName, txb, true); err != nil {
-		return err
-	}
-	bz, err := c.clientCtx.TxConfig.TxEncoder()(txb.GetTx())
-	if err != nil {
-		return err
-	}
-	res, err := c.clientCtx.BroadcastTxSync(bz)
-	if err != nil {
-		return err
-	}
-	if res.Code != 0 {
-		return fmt.Errorf("refused (%s/%d): %s", res.Codespace, res.Code, res.RawLog)
-	}
-	return nil
+	_, err = t.Broadcast(ctx, msg)
+	return err
 }
