@@ -83,7 +83,7 @@ func TestLocalnetE2E(t *testing.T) {
 	if !strings.HasPrefix(bob, AccountPrefix+"1") {
 		t.Fatalf("bob's address %q", bob)
 	}
-	txHeight := sendAndWait(ctx, t, bin, st, "alice", bob, "1000"+st.BondDenom)
+	txHeight := (&chainCLI{t: t, ctx: ctx, b: binary{path: bin}, st: st}).txWait("tx", "bank", "send", "alice", bob, "1000"+st.BondDenom)
 	t.Logf("transfer included at height %d", txHeight)
 
 	// Every hospital runs its vault on its node's vault port; a file
@@ -295,55 +295,6 @@ func balance(ctx context.Context, t *testing.T, bin string, st *State, addr stri
 		t.Fatalf("query bank balance: %s %s", stdout, stderr)
 	}
 	return res.Balance.Amount + res.Balance.Denom
-}
-
-// sendAndWait sends coins with the CLI (spelling out every client setting,
-// so it does not depend on client.toml handling) and waits for the
-// transaction to be committed with code 0 on a different node.
-func sendAndWait(ctx context.Context, t *testing.T, bin string, st *State, from, to, amount string) int64 {
-	t.Helper()
-	b := binary{path: bin}
-	rpc := "tcp://" + hostPort(st.Nodes[0].Ports.RPC)
-	stdout, stderr, err := b.run(ctx, "", "tx", "bank", "send", from, to, amount,
-		"--home", st.ClientHome, "--keyring-backend", "test", "--chain-id", st.ChainID, "--node", rpc,
-		"--yes", "--output", "json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res struct {
-		Code   int    `json:"code"`
-		TxHash string `json:"txhash"`
-		RawLog string `json:"raw_log"`
-	}
-	if err := findJSONObject(&res, stdout, stderr); err != nil || res.TxHash == "" {
-		t.Fatalf("tx bank send: cannot read the result: %s %s", stdout, stderr)
-	}
-	if res.Code != 0 {
-		t.Fatalf("tx bank send rejected: code %d: %s", res.Code, res.RawLog)
-	}
-	other := "tcp://" + hostPort(st.Nodes[len(st.Nodes)-1].Ports.RPC)
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		stdout, stderr, err := b.run(ctx, "", "query", "tx", res.TxHash, "--node", other, "--output", "json")
-		if err == nil {
-			var tx struct {
-				Height string `json:"height"`
-				Code   int    `json:"code"`
-				RawLog string `json:"raw_log"`
-			}
-			if err := findJSONObject(&tx, stdout, stderr); err == nil && tx.Height != "" {
-				if tx.Code != 0 {
-					t.Fatalf("transfer failed in block %s: code %d: %s", tx.Height, tx.Code, tx.RawLog)
-				}
-				var h int64
-				fmt.Sscan(tx.Height, &h)
-				return h
-			}
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	t.Fatalf("transfer %s not committed within 30s", res.TxHash)
-	return 0
 }
 
 // checkClientToml checks the client home's settings without relying on

@@ -1,0 +1,125 @@
+//go:build e2e
+
+package localnet
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// chainCLI runs medchaind against a running network with the client home.
+type chainCLI struct {
+	t   *testing.T
+	ctx context.Context
+	b   binary
+	st  *State
+}
+
+// flags adds the transaction flags to a tx command.
+func (c *chainCLI) flags(args ...string) []string {
+	return append(c.qflags(args...), "--chain-id", c.st.ChainID)
+}
+
+// qflags adds the client home and node to a query (queries take no chain
+// id).
+func (c *chainCLI) qflags(args ...string) []string {
+	return append(args, "--home", c.st.ClientHome, "--keyring-backend", "test", "--node", "tcp://"+hostPort(c.st.Nodes[0].Ports.RPC))
+}
+
+func (c *chainCLI) queryJSON(v any, args ...string) {
+	c.t.Helper()
+	stdout, stderr, err := c.b.run(c.ctx, "", append(args, "--node", "tcp://"+hostPort(c.st.Nodes[0].Ports.RPC), "--output", "json")...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := findJSONObject(v, stdout, stderr); err != nil {
+		c.t.Fatalf("%v: %s", args, stdout)
+	}
+}
+
+// txWait sends a transaction (every client setting spelt out, so nothing
+// depends on client.toml) and waits until another node has it in a block,
+// which must have accepted it; it returns the block's height.
+func (c *chainCLI) txWait(args ...string) int64 {
+	c.t.Helper()
+	stdout, stderr, err := c.b.run(c.ctx, "", c.flags(append(args, "--yes", "--output", "json")...)...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var res struct {
+		Code   int    `json:"code"`
+		TxHash string `json:"txhash"`
+		RawLog string `json:"raw_log"`
+	}
+	if err := findJSONObject(&res, stdout, stderr); err != nil || res.TxHash == "" {
+		c.t.Fatalf("%v: cannot read the result: %s %s", args, stdout, stderr)
+	}
+	if res.Code != 0 {
+		c.t.Fatalf("%v rejected: code %d: %s", args, res.Code, res.RawLog)
+	}
+	other := "tcp://" + hostPort(c.st.Nodes[len(c.st.Nodes)-1].Ports.RPC)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		stdout, stderr, err := c.b.run(c.ctx, "", "query", "tx", res.TxHash, "--node", other, "--output", "json")
+		var tx struct {
+			Height string `json:"height"`
+			Code   int    `json:"code"`
+			RawLog string `json:"raw_log"`
+		}
+		if err == nil && findJSONObject(&tx, stdout, stderr) == nil && tx.Height != "" {
+			if tx.Code != 0 {
+				c.t.Fatalf("%v failed in block %s: code %d: %s", args, tx.Height, tx.Code, tx.RawLog)
+			}
+			h, err := strconv.ParseInt(tx.Height, 10, 64)
+			if err != nil {
+				c.t.Fatalf("%v: height %q: %v", args, tx.Height, err)
+			}
+			return h
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	c.t.Fatalf("%v: %s not committed within 30s", args, res.TxHash)
+	return 0
+}
+
+type uploaded struct {
+	id   string
+	data []byte
+}
+
+// upload stores n random bytes as a record of owner's through vault.
+func (c *chainCLI) upload(owner, vault string, n int) uploaded {
+	c.t.Helper()
+	data := make([]byte, n)
+	_, _ = rand.Read(data)
+	path := filepath.Join(c.t.TempDir(), "payload.bin")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+	stdout, stderr, err := c.b.run(c.ctx, "", c.flags("tx", "records", "upload", path, "--from", owner, "--vault", vault, "--yes", "-o", "json")...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var res struct {
+		RecordID json.Number `json:"record_id"`
+	}
+	if err := findJSONObject(&res, stdout, stderr); err != nil || res.RecordID == "" {
+		c.t.Fatalf("upload: cannot read the record id: %s %s", stdout, stderr)
+	}
+	return uploaded{id: res.RecordID.String(), data: data}
+}
+
+// download fetches and opens record id as who through vault.
+func (c *chainCLI) download(who, vault, id string) ([]byte, error) {
+	path := filepath.Join(c.t.TempDir(), "download.bin")
+	if _, _, err := c.b.run(c.ctx, "", c.qflags("query", "records", "download", id, "-o", path, "--from", who, "--vault", vault)...); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
+}
