@@ -10,7 +10,7 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/medchain/medchain/sizeclass"
+	"github.com/medchain/medchain/envelope/sizeclass"
 )
 
 // # Padding

@@ -9,7 +9,7 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/medchain/medchain/sizeclass"
+	"github.com/medchain/medchain/envelope/sizeclass"
 )
 
 // TestPaddedRoundTrip: whatever the payload's size, its encrypted size is a

@@ -7,7 +7,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 
-	"github.com/medchain/medchain/deid"
+	"github.com/medchain/medchain/medclient/deid"
 	"github.com/medchain/medchain/envelope"
 )
 

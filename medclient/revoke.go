@@ -8,7 +8,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/medchain/medchain/envelope"
-	"github.com/medchain/medchain/sizeclass"
+	"github.com/medchain/medchain/envelope/sizeclass"
 	accesstypes "github.com/medchain/medchain/x/access/types"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )

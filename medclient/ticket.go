@@ -11,7 +11,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 	cidpkg "github.com/ipfs/go-cid"
 
-	"github.com/medchain/medchain/accessgate"
+	"github.com/medchain/medchain/vault/gate"
 	"github.com/medchain/medchain/vault"
 )
 
@@ -20,7 +20,7 @@ import (
 // (for cid, the payload of version of the record) or log, for recordID,
 // valid for a minute. A vault without a gate ignores it.
 func Ticket(ctx context.Context, clientCtx client.Context, vaultURL, purpose string, recordID, version uint64, cid string) (string, error) {
-	t, err := accessgate.NewTicket(purpose, recordID, cid, clientCtx.FromAddress.String(), time.Minute)
+	t, err := gate.NewTicket(purpose, recordID, cid, clientCtx.FromAddress.String(), time.Minute)
 	if err != nil {
 		return "", err
 	}
@@ -31,7 +31,7 @@ func Ticket(ctx context.Context, clientCtx client.Context, vaultURL, purpose str
 // UploadTicket signs a ticket to upload at most size CAR bytes to the
 // vault at vaultURL.
 func UploadTicket(ctx context.Context, clientCtx client.Context, vaultURL string, size int64) (string, error) {
-	t, err := accessgate.NewTicket(accessgate.PurposeUpload, 0, "", clientCtx.FromAddress.String(), time.Minute)
+	t, err := gate.NewTicket(gate.PurposeUpload, 0, "", clientCtx.FromAddress.String(), time.Minute)
 	if err != nil {
 		return "", err
 	}
@@ -42,20 +42,20 @@ func UploadTicket(ctx context.Context, clientCtx client.Context, vaultURL string
 // ReplicaTicket signs, with a hospital's key, a ticket to copy cid from
 // the vault at vaultURL or to see that vault's pin of it.
 func ReplicaTicket(ctx context.Context, clientCtx client.Context, vaultURL, cid string) (string, error) {
-	t, err := accessgate.NewTicket(accessgate.PurposeReplica, 0, cid, clientCtx.FromAddress.String(), time.Minute)
+	t, err := gate.NewTicket(gate.PurposeReplica, 0, cid, clientCtx.FromAddress.String(), time.Minute)
 	if err != nil {
 		return "", err
 	}
 	return signFor(ctx, clientCtx, vaultURL, t)
 }
 
-func signFor(ctx context.Context, clientCtx client.Context, vaultURL string, t accessgate.Ticket) (string, error) {
+func signFor(ctx context.Context, clientCtx client.Context, vaultURL string, t gate.Ticket) (string, error) {
 	id, err := VaultID(ctx, vaultURL)
 	if err != nil {
 		return "", err
 	}
 	t.ChainID, t.Vault = clientCtx.ChainID, id
-	return accessgate.Sign(t, func(doc []byte) ([]byte, []byte, error) {
+	return gate.Sign(t, func(doc []byte) ([]byte, []byte, error) {
 		sig, pub, err := clientCtx.Keyring.Sign(clientCtx.FromName, doc, signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
 		if err != nil {
 			return nil, nil, err
@@ -100,7 +100,7 @@ func AuthorizeUploads(ctx context.Context, clientCtx client.Context, remote Remo
 		if err != nil {
 			return nil, err
 		}
-		return http.Header{accessgate.Header: {t}}, nil
+		return http.Header{gate.Header: {t}}, nil
 	}
 }
 
@@ -110,7 +110,7 @@ func AuthorizeUploads(ctx context.Context, clientCtx client.Context, remote Remo
 // itself and burns it. An ungated vault ignores them.
 func AuthorizeReads(ctx context.Context, clientCtx client.Context, remote Remote, recordID, version uint64, cid string) error {
 	ticket := func(vaultURL string) (string, error) {
-		return Ticket(ctx, clientCtx, vaultURL, accessgate.PurposeRead, recordID, version, cid)
+		return Ticket(ctx, clientCtx, vaultURL, gate.PurposeRead, recordID, version, cid)
 	}
 	switch r := remote.(type) {
 	case *vault.Client:
@@ -118,7 +118,7 @@ func AuthorizeReads(ctx context.Context, clientCtx client.Context, remote Remote
 		if err != nil {
 			return err
 		}
-		r.Header = http.Header{accessgate.Header: {t}}
+		r.Header = http.Header{gate.Header: {t}}
 	case *Replicas:
 		r.Ticket = func(vaultURL string, _ cidpkg.Cid) (string, error) { return ticket(vaultURL) }
 	}

@@ -26,7 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-./build/medchaind}
-if [ ! -x "$BIN" ] || [ -n "$(find cmd app x envelope medclient vault vaultnode go.mod -newer "$BIN" -name '*.go' -o -newer "$BIN" -name go.mod 2>/dev/null | head -1)" ]; then
+if [ ! -x "$BIN" ] || [ -n "$(find cmd app x envelope medclient vault go.mod -newer "$BIN" -name '*.go' -o -newer "$BIN" -name go.mod 2>/dev/null | head -1)" ]; then
   make build >&2
 fi
 exec go run ./scripts/bench-chain -bin "$BIN" "$@"

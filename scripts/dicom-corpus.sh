@@ -3,7 +3,7 @@
 # without root, and prints the directory that holds them:
 #
 #   export MEDCHAIN_DICOM_CORPUS=$(scripts/dicom-corpus.sh)
-#   go test ./deid/ -run Corpus -v
+#   go test ./medclient/deid/ -run Corpus -v
 #
 # The files are pydicom's test files, as Debian packages them in
 # python3-pydicom (2.3.1 in Debian 12: CT_small.dcm, MR_small*.dcm in

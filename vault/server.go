@@ -21,7 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/medchain/medchain/accessgate/tickets"
+	"github.com/medchain/medchain/vault/gate/tickets"
 	"github.com/medchain/medchain/vault/dagfile"
 )
 
@@ -66,11 +66,11 @@ type Config struct {
 	Status func() map[string]any
 	// Gate, if set, must allow every read of /ipfs/{cid}: only a record's
 	// current root is then served, to readers the chain lets in (see
-	// package accessgate). Its LogHandler, if it has one, is served at
+	// package vault/gate). Its LogHandler, if it has one, is served at
 	// GET /api/v1/access-log.
 	Gate ReadGate
 	// UploadGate, if set, must allow every upload: who sends it, and how
-	// many bytes it may send (see package accessgate: signed upload
+	// many bytes it may send (see package vault/gate: signed upload
 	// tickets and per-account quotas).
 	UploadGate UploadGate
 }

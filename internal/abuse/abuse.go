@@ -30,7 +30,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	"github.com/cosmos/cosmos-sdk/types/bech32"
 
-	"github.com/medchain/medchain/accessgate"
+	"github.com/medchain/medchain/vault/gate"
 )
 
 // Result is how a vault answered one attack.
@@ -189,9 +189,9 @@ func PoisonedTickets(ctx context.Context, t Target, n int, c string) Result {
 	vaultID := t.vaultID(ctx)
 	var mu sync.Mutex
 	parallel(n, 8, func(int) {
-		tk, _ := accessgate.NewTicket(accessgate.PurposeRead, 1, strings.Repeat("<", 250), reader, time.Minute)
+		tk, _ := gate.NewTicket(gate.PurposeRead, 1, strings.Repeat("<", 250), reader, time.Minute)
 		tk.ChainID, tk.Vault = t.ChainID, vaultID
-		h, err := accessgate.Sign(tk, func(doc []byte) ([]byte, []byte, error) {
+		h, err := gate.Sign(tk, func(doc []byte) ([]byte, []byte, error) {
 			sig, err := key.Sign(doc)
 			return sig, key.PubKey().Bytes(), err
 		})

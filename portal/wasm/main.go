@@ -22,7 +22,7 @@ import (
 
 	"github.com/ipfs/go-cid"
 
-	"github.com/medchain/medchain/accessgate/tickets"
+	"github.com/medchain/medchain/vault/gate/tickets"
 	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/medclient/consent"
 	"github.com/medchain/medchain/medclient/sniff"

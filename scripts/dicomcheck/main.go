@@ -24,7 +24,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/medchain/medchain/deid"
+	"github.com/medchain/medchain/medclient/deid"
 	"github.com/medchain/medchain/testutil/sample"
 )
 

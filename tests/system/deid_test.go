@@ -15,7 +15,7 @@ import (
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
 
-	"github.com/medchain/medchain/deid"
+	"github.com/medchain/medchain/medclient/deid"
 )
 
 // identifiedDICOM writes a small MR image that names its patient.

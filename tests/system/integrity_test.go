@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/medchain/medchain/sizeclass"
+	"github.com/medchain/medchain/envelope/sizeclass"
 	"github.com/medchain/medchain/vault"
 )
 

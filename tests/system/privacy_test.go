@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/medchain/medchain/envelope"
-	"github.com/medchain/medchain/sizeclass"
+	"github.com/medchain/medchain/envelope/sizeclass"
 )
 
 // shown is what `query records show` prints of a record.

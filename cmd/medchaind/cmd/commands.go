@@ -30,7 +30,7 @@ import (
 	genutilcli "github.com/cosmos/cosmos-sdk/x/genutil/client/cli"
 
 	"github.com/medchain/medchain/app"
-	"github.com/medchain/medchain/vaultnode"
+	"github.com/medchain/medchain/vault/node"
 )
 
 // initCometConfig returns CometBFT's defaults; operators tune config.toml.
@@ -49,8 +49,8 @@ func initAppConfig() (string, any) {
 	srvCfg := serverconfig.DefaultConfig()
 	srvCfg.MinGasPrices = "0" + app.BondDenom
 	srvCfg.IAVLDisableFastNode = true
-	return serverconfig.DefaultConfigTemplate + vaultnode.ConfigTemplate,
-		appConfig{Config: *srvCfg, Vault: vaultnode.DefaultConfig()}
+	return serverconfig.DefaultConfigTemplate + node.ConfigTemplate,
+		appConfig{Config: *srvCfg, Vault: node.DefaultConfig()}
 }
 
 func initRootCmd(rootCmd *cobra.Command, tempApp *app.MedchainApp) {

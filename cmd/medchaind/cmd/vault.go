@@ -21,23 +21,23 @@ import (
 
 	"cosmossdk.io/log"
 
-	"github.com/medchain/medchain/accessgate"
+	"github.com/medchain/medchain/vault/gate"
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/vault"
-	"github.com/medchain/medchain/vaultnode"
+	"github.com/medchain/medchain/vault/node"
 )
 
 // appConfig is app.toml: the SDK's sections and medchain's [vault].
 type appConfig struct {
 	serverconfig.Config `mapstructure:",squash"`
 
-	Vault vaultnode.Config `mapstructure:"vault"`
+	Vault node.Config `mapstructure:"vault"`
 }
 
 // startVault runs the [vault] of app.toml inside `medchaind start`, under
 // the node's cancellable context: it stops with the node.
 func startVault(svrCtx *server.Context, clientCtx client.Context, ctx context.Context, g *errgroup.Group) error {
-	cfg, err := vaultnode.ReadConfig(svrCtx.Viper)
+	cfg, err := node.ReadConfig(svrCtx.Viper)
 	if err != nil {
 		return err
 	}
@@ -51,11 +51,11 @@ func startVault(svrCtx *server.Context, clientCtx client.Context, ctx context.Co
 	// gRPC or the API is on (the default): the follower reads blocks
 	// through it instead of over HTTP.
 	inProcess, _ := clientCtx.Client.(rpcclient.Client)
-	g.Go(func() error { return vaultnode.RunWith(ctx, cfg, svrCtx.Config.RootDir, rpc, inProcess, logger) })
+	g.Go(func() error { return node.RunWith(ctx, cfg, svrCtx.Config.RootDir, rpc, inProcess, logger) })
 	// A custodian hospital's node releases its shares of patients'
 	// emergency keys to practitioners who broke the glass.
-	if cfg.EmergencyRelease != vaultnode.ReleaseOff && cfg.HospitalKey != "" && clientCtx.Client != nil {
-		custodian, err := vaultnode.NewCustodian(clientCtx, cfg, svrCtx.Config.RootDir, logger)
+	if cfg.EmergencyRelease != node.ReleaseOff && cfg.HospitalKey != "" && clientCtx.Client != nil {
+		custodian, err := node.NewCustodian(clientCtx, cfg, svrCtx.Config.RootDir, logger)
 		if err != nil {
 			return err
 		}
@@ -86,7 +86,7 @@ func vaultCmd() *cobra.Command {
 }
 
 func vaultServeCmd() *cobra.Command {
-	def := vaultnode.DefaultConfig()
+	def := node.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a vault on its own, following a node's chain",
@@ -98,8 +98,8 @@ func vaultServeCmd() *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			home, _ := cmd.Flags().GetString(flags.FlagHome)
-			node, _ := cmd.Flags().GetString(flags.FlagNode)
-			cfg := vaultnode.DefaultConfig()
+			rpcAddr, _ := cmd.Flags().GetString(flags.FlagNode)
+			cfg := node.DefaultConfig()
 			cfg.Address, _ = cmd.Flags().GetString("address")
 			cfg.Path, _ = cmd.Flags().GetString("path")
 			cfg.MaxUploadSize, _ = cmd.Flags().GetInt64("max-upload-size")
@@ -119,7 +119,7 @@ func vaultServeCmd() *cobra.Command {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			logger := log.NewLogger(cmd.ErrOrStderr()).With(log.ModuleKey, "vault")
-			return vaultnode.Run(ctx, cfg, home, node, logger)
+			return node.Run(ctx, cfg, home, rpcAddr, logger)
 		},
 	}
 	cmd.Flags().String("address", def.Address, "HTTP listen address")
@@ -152,11 +152,11 @@ func vaultTicketCmd() *cobra.Command {
 			"RECORD_ID's payload CID (purpose read; --record-version N when CID is an earlier version's, default the " +
 			"current one), to read the record's access log as its owner (--purpose log, no CID), or to upload a CAR of at " +
 			"most --size bytes (--purpose upload, no arguments; the account must have registered an encryption key). Send " +
-			"it as the " + accessgate.Header + " header. A vault serves a CID only if it is that version's payload on chain.",
+			"it as the " + gate.Header + " header. A vault serves a CID only if it is that version's payload on chain.",
 		Example: "T=$(medchaind vault ticket 42 bafy... --from dr-grey --vault http://127.0.0.1:8095)\n" +
-			"curl -H \"" + accessgate.Header + ": $T\" http://127.0.0.1:8095/ipfs/bafy...?format=car -o record.car\n" +
+			"curl -H \"" + gate.Header + ": $T\" http://127.0.0.1:8095/ipfs/bafy...?format=car -o record.car\n" +
 			"T=$(medchaind vault ticket --purpose upload --size $(stat -c %s file.car) --from alice --vault http://127.0.0.1:8095)\n" +
-			"curl -H \"" + accessgate.Header + ": $T\" -H 'Content-Type: application/vnd.ipld.car' --data-binary @file.car http://127.0.0.1:8095/api/v1/upload",
+			"curl -H \"" + gate.Header + ": $T\" -H 'Content-Type: application/vnd.ipld.car' --data-binary @file.car http://127.0.0.1:8095/api/v1/upload",
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			clientCtx, err := client.GetClientTxContext(cmd)
@@ -165,7 +165,7 @@ func vaultTicketCmd() *cobra.Command {
 			}
 			purpose, _ := cmd.Flags().GetString("purpose")
 			vaultURL, _ := cmd.Flags().GetString(medclient.FlagVault)
-			if purpose == accessgate.PurposeUpload {
+			if purpose == gate.PurposeUpload {
 				size, _ := cmd.Flags().GetInt64("size")
 				if len(args) > 0 || size <= 0 {
 					return fmt.Errorf("an upload ticket takes no arguments and needs --size, the CAR's size in bytes")
@@ -176,7 +176,7 @@ func vaultTicketCmd() *cobra.Command {
 				}
 				return clientCtx.PrintString(t + "\n")
 			}
-			if purpose == accessgate.PurposeReplica {
+			if purpose == gate.PurposeReplica {
 				if len(args) != 1 {
 					return fmt.Errorf("a replica ticket names one CID, and no record")
 				}
@@ -197,7 +197,7 @@ func vaultTicketCmd() *cobra.Command {
 			if len(args) == 2 {
 				c = args[1]
 			}
-			if (purpose == accessgate.PurposeRead) != (c != "") {
+			if (purpose == gate.PurposeRead) != (c != "") {
 				return fmt.Errorf("a read ticket names the CID to read; a log ticket names none")
 			}
 			version, _ := cmd.Flags().GetUint64("record-version")
@@ -208,7 +208,7 @@ func vaultTicketCmd() *cobra.Command {
 			return clientCtx.PrintString(t + "\n")
 		},
 	}
-	cmd.Flags().String("purpose", accessgate.PurposeRead, "read, log, upload, or replica (a hospital's key: copy a live CID, or see a gated vault's pin of it)")
+	cmd.Flags().String("purpose", gate.PurposeRead, "read, log, upload, or replica (a hospital's key: copy a live CID, or see a gated vault's pin of it)")
 	cmd.Flags().Int64("size", 0, "with --purpose upload: the most CAR bytes the upload sends")
 	cmd.Flags().Uint64("record-version", 0, "the record version whose payload CID is (default: the current one)")
 	cmd.Flags().String(medclient.FlagVault, "", "the vault the ticket is for (tickets are bound to one vault; required)")

@@ -5,7 +5,7 @@ import (
 
 	"github.com/ipfs/go-cid"
 
-	"github.com/medchain/medchain/placement"
+	"github.com/medchain/medchain/x/records/placement"
 	"github.com/medchain/medchain/x/records/types"
 )
 

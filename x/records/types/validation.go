@@ -8,7 +8,7 @@ import (
 
 	"cosmossdk.io/core/address"
 
-	"github.com/medchain/medchain/sizeclass"
+	"github.com/medchain/medchain/envelope/sizeclass"
 )
 
 const (

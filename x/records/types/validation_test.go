@@ -9,7 +9,7 @@ import (
 	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
 
 	"github.com/medchain/medchain/envelope"
-	"github.com/medchain/medchain/sizeclass"
+	"github.com/medchain/medchain/envelope/sizeclass"
 	"github.com/medchain/medchain/x/records/types"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/client"
 
-	"github.com/medchain/medchain/accessgate"
+	"github.com/medchain/medchain/vault/gate"
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/medclient/cliflags"
 )
@@ -43,7 +43,7 @@ func AccessLogCmd() *cobra.Command {
 			if base == "" {
 				return fmt.Errorf("the access log is kept by a medchain vault: give --vault")
 			}
-			ticket, err := medclient.Ticket(cmd.Context(), clientCtx, base, accessgate.PurposeLog, id, 0, "")
+			ticket, err := medclient.Ticket(cmd.Context(), clientCtx, base, gate.PurposeLog, id, 0, "")
 			if err != nil {
 				return err
 			}
@@ -51,7 +51,7 @@ func AccessLogCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			req.Header.Set(accessgate.Header, ticket)
+			req.Header.Set(gate.Header, ticket)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				return err

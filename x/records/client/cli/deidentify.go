@@ -11,7 +11,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 
-	"github.com/medchain/medchain/deid"
+	"github.com/medchain/medchain/medclient/deid"
 	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/medclient/cliflags"

@@ -13,7 +13,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 
-	"github.com/medchain/medchain/accessgate"
+	"github.com/medchain/medchain/vault/gate"
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/medclient/cliflags"
 	"github.com/medchain/medchain/vault"
@@ -88,11 +88,11 @@ func ReplicasCmd() *cobra.Command {
 					if err != nil {
 						return err
 					}
-					t, err := medclient.Ticket(ctx, txCtx, r.VaultUrl, accessgate.PurposeRead, id, payload.Version, payload.Cid)
+					t, err := medclient.Ticket(ctx, txCtx, r.VaultUrl, gate.PurposeRead, id, payload.Version, payload.Cid)
 					if err != nil {
 						return err
 					}
-					vc.Header = http.Header{accessgate.Header: {t}}
+					vc.Header = http.Header{gate.Header: {t}}
 				}
 				askCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 				v.Holds, err = vc.Has(askCtx, root)

@@ -1,4 +1,4 @@
-package vaultnode
+package node
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
-	"github.com/medchain/medchain/placement"
+	"github.com/medchain/medchain/x/records/placement"
 	"github.com/medchain/medchain/vault"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )

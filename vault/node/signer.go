@@ -1,4 +1,4 @@
-package vaultnode
+package node
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 
-	"github.com/medchain/medchain/accessgate"
+	"github.com/medchain/medchain/vault/gate"
 )
 
 // replicaTicketer signs replica tickets with the hospital's account key
@@ -30,12 +30,12 @@ func replicaTicketer(cfg Config, home string) (func(chainID, vaultID string, c c
 		return nil, err
 	}
 	return func(chainID, vaultID string, c cid.Cid) (string, error) {
-		t, err := accessgate.NewTicket(accessgate.PurposeReplica, 0, c.String(), cfg.Hospital, time.Minute)
+		t, err := gate.NewTicket(gate.PurposeReplica, 0, c.String(), cfg.Hospital, time.Minute)
 		if err != nil {
 			return "", err
 		}
 		t.ChainID, t.Vault = chainID, vaultID
-		return accessgate.Sign(t, func(doc []byte) ([]byte, []byte, error) {
+		return gate.Sign(t, func(doc []byte) ([]byte, []byte, error) {
 			sig, pub, err := kr.Sign(cfg.HospitalKey, doc, signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
 			if err != nil {
 				return nil, nil, err

@@ -1,4 +1,4 @@
-package accessgate
+package gate
 
 import (
 	"bufio"

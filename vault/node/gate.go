@@ -1,4 +1,4 @@
-package vaultnode
+package node
 
 import (
 	"context"
@@ -10,23 +10,23 @@ import (
 
 	"github.com/ipfs/go-cid"
 
-	"github.com/medchain/medchain/accessgate"
+	"github.com/medchain/medchain/vault/gate"
 	"github.com/medchain/medchain/lightclient"
 	"github.com/medchain/medchain/vault"
 )
 
 // openGate builds the access gate cfg asks for (nil when off), with its
 // decision log in the store's directory.
-func openGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vault.Store) (*accessgate.Gate, func(), error) {
+func openGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vault.Store) (*gate.Gate, func(), error) {
 	if cfg.AccessGate == "" || cfg.AccessGate == GateOff {
 		return nil, func() {}, nil
 	}
 	rpc := lightclient.HTTPAddress(rpcAddr)
-	var checker accessgate.Checker
+	var checker gate.Checker
 	closeFn := func() {}
 	switch cfg.AccessGate {
 	case GateNode:
-		c, err := accessgate.NewNodeChecker(rpc)
+		c, err := gate.NewNodeChecker(rpc)
 		if err != nil {
 			return nil, nil, fmt.Errorf("vault access gate: %w", err)
 		}
@@ -56,7 +56,7 @@ func openGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vaul
 		}}
 		checker, closeFn = lazy, lazy.close
 	}
-	log, err := accessgate.OpenLog(filepath.Join(cfg.Dir(home), "access.log"))
+	log, err := gate.OpenLog(filepath.Join(cfg.Dir(home), "access.log"))
 	if err != nil {
 		closeFn()
 		return nil, nil, err
@@ -66,13 +66,13 @@ func openGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vaul
 		closeFn()
 		return nil, nil, err
 	}
-	replay, err := accessgate.OpenReplayStore(filepath.Join(cfg.Dir(home), "read-nonces"), 0)
+	replay, err := gate.OpenReplayStore(filepath.Join(cfg.Dir(home), "read-nonces"), 0)
 	if err != nil {
 		closeFn()
 		return nil, nil, err
 	}
-	gate := accessgate.NewBound(checker, log, replay, id)
-	return gate, func() { log.Close(); replay.Close(); closeFn() }, nil
+	g := gate.NewBound(checker, log, replay, id)
+	return g, func() { log.Close(); replay.Close(); closeFn() }, nil
 }
 
 // learnChainID asks the node for the chain id until it answers (it may
@@ -100,7 +100,7 @@ type lazyLight struct {
 	lc   *lightclient.Client
 }
 
-func (l *lazyLight) checker(ctx context.Context) (*accessgate.LightChecker, error) {
+func (l *lazyLight) checker(ctx context.Context) (*gate.LightChecker, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.lc == nil {
@@ -110,28 +110,28 @@ func (l *lazyLight) checker(ctx context.Context) (*accessgate.LightChecker, erro
 		}
 		l.lc = lc
 	}
-	return accessgate.NewLightChecker(l.lc), nil
+	return gate.NewLightChecker(l.lc), nil
 }
 
-// Check implements accessgate.Checker.
-func (l *lazyLight) Check(ctx context.Context, recordID, version uint64, reader string) (accessgate.Verdict, error) {
+// Check implements gate.Checker.
+func (l *lazyLight) Check(ctx context.Context, recordID, version uint64, reader string) (gate.Verdict, error) {
 	c, err := l.checker(ctx)
 	if err != nil {
-		return accessgate.Verdict{}, err
+		return gate.Verdict{}, err
 	}
 	return c.Check(ctx, recordID, version, reader)
 }
 
-// Replica implements accessgate.Checker.
-func (l *lazyLight) Replica(ctx context.Context, hospital string, id cid.Cid) (accessgate.ReplicaVerdict, error) {
+// Replica implements gate.Checker.
+func (l *lazyLight) Replica(ctx context.Context, hospital string, id cid.Cid) (gate.ReplicaVerdict, error) {
 	c, err := l.checker(ctx)
 	if err != nil {
-		return accessgate.ReplicaVerdict{}, err
+		return gate.ReplicaVerdict{}, err
 	}
 	return c.Replica(ctx, hospital, id)
 }
 
-// ActiveHospital implements accessgate.Checker.
+// ActiveHospital implements gate.Checker.
 func (l *lazyLight) ActiveHospital(ctx context.Context, addr string) (bool, string, error) {
 	c, err := l.checker(ctx)
 	if err != nil {

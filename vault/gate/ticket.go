@@ -1,10 +1,10 @@
-// Package accessgate is the vault's access gate: a read of a record's
+// Package gate is the vault's access gate: a read of a record's
 // payload must carry a ticket signed by the reader's account key (record
 // id, version, CID, expiry, nonce); the gate verifies the signature, asks the chain
 // whether the reader may read the record (through a trusted local node or
 // a light client that verifies every answer), serves only on allow, and
 // appends every decision to a log the record's owner can read.
-package accessgate
+package gate
 
 import (
 	"encoding/base64"
@@ -16,7 +16,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/medchain/medchain/accessgate/tickets"
+	"github.com/medchain/medchain/vault/gate/tickets"
 	"github.com/medchain/medchain/envelope"
 )
 

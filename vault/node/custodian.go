@@ -1,4 +1,4 @@
-package vaultnode
+package node
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package vaultnode
+package node
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/medchain/medchain/placement"
+	"github.com/medchain/medchain/x/records/placement"
 	"github.com/medchain/medchain/vault"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )

@@ -2,7 +2,7 @@
 // (ADR-036 arbitrary data, with the account key) to read, upload or
 // replicate through a vault's access gate. It has no chain dependency, so
 // the browser portal (Go compiled to WebAssembly) makes tickets with the
-// same code as the CLI; package accessgate verifies them.
+// same code as the CLI; package gate (vault/gate) verifies them.
 package tickets
 
 import (

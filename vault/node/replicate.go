@@ -1,4 +1,4 @@
-package vaultnode
+package node
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/ipfs/go-cid"
 
-	"github.com/medchain/medchain/placement"
+	"github.com/medchain/medchain/x/records/placement"
 	"github.com/medchain/medchain/vault"
 )
 

@@ -1,4 +1,4 @@
-// Package vaultnode runs a vault beside a medchain node: inside
+// Package node runs a vault beside a medchain node: inside
 // `medchaind start` (configured by the [vault] section of app.toml) or on
 // its own as `medchaind vault serve`.
 //
@@ -18,4 +18,4 @@
 // payloads, once the grace period has passed. The height reached is stored
 // in the vault, so a restarted vault resumes where it stopped; a new vault
 // starts at the node's earliest block.
-package vaultnode
+package node

@@ -1,4 +1,4 @@
-package vaultnode
+package node
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/medchain/medchain/accessgate"
+	"github.com/medchain/medchain/vault/gate"
 	"github.com/medchain/medchain/lightclient"
 	"github.com/medchain/medchain/portal"
 	"github.com/medchain/medchain/vault"
@@ -84,14 +84,14 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 		follower.onMissing = reconciler.Enqueue
 	}
 	srvCfg := vault.Config{MaxUploadBytes: cfg.MaxUploadSize, Logger: log, ChainPins: cfg.FollowChain}
-	gate, closeGate, err := openGate(ctx, cfg, home, rpcAddr, store)
+	accessGate, closeGate, err := openGate(ctx, cfg, home, rpcAddr, store)
 	if err != nil {
 		return err
 	}
 	defer closeGate()
-	if gate != nil {
-		srvCfg.Gate = gate
-		onChainID = append(onChainID, gate.SetChainID)
+	if accessGate != nil {
+		srvCfg.Gate = accessGate
+		onChainID = append(onChainID, accessGate.SetChainID)
 	}
 	if follower != nil {
 		srvCfg.Status = func() map[string]any { return map[string]any{"chain_height": follower.Height()} }
@@ -325,9 +325,9 @@ func collect(ctx context.Context, store *vault.Store, r *Reconciler, grace time.
 // openUploadGate builds the gate of ticket uploads: tickets bound to this
 // chain (SetChainID, once the node tells it) and this vault's id, nonces kept in the store's directory, uploaders checked
 // against the node's x/access.
-func openUploadGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vault.Store, log Logger) (*accessgate.UploadGate, func(), error) {
+func openUploadGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vault.Store, log Logger) (*gate.UploadGate, func(), error) {
 	rpc := lightclient.HTTPAddress(rpcAddr)
-	keys, err := accessgate.NewNodeChecker(rpc)
+	keys, err := gate.NewNodeChecker(rpc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("vault upload gate: %w", err)
 	}
@@ -335,11 +335,11 @@ func openUploadGate(ctx context.Context, cfg Config, home, rpcAddr string, store
 	if err != nil {
 		return nil, nil, err
 	}
-	replay, err := accessgate.OpenReplayStore(filepath.Join(cfg.Dir(home), "upload-nonces"), 0)
+	replay, err := gate.OpenReplayStore(filepath.Join(cfg.Dir(home), "upload-nonces"), 0)
 	if err != nil {
 		return nil, nil, err
 	}
-	gate := accessgate.NewUploadGate(keys, replay, "", id, accessgate.Quota{
+	gate := gate.NewUploadGate(keys, replay, "", id, gate.Quota{
 		BytesPerDay: cfg.UploadQuotaBytesPerDay, Concurrent: cfg.UploadMaxConcurrent,
 	})
 	return gate, func() { replay.Close() }, nil
