@@ -7,8 +7,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 
-	"github.com/medchain/medchain/medclient/deid"
 	"github.com/medchain/medchain/envelope"
+	"github.com/medchain/medchain/medclient/deid"
 )
 
 // DeriveKeyPair derives the encryption key pair of the keyring key uid:

@@ -11,8 +11,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 	cidpkg "github.com/ipfs/go-cid"
 
-	"github.com/medchain/medchain/vault/gate"
 	"github.com/medchain/medchain/vault"
+	"github.com/medchain/medchain/vault/gate"
 )
 
 // Ticket signs a vault access-gate ticket with the --from key, for the

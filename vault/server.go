@@ -21,8 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/medchain/medchain/vault/gate/tickets"
 	"github.com/medchain/medchain/vault/dagfile"
+	"github.com/medchain/medchain/vault/gate/tickets"
 )
 
 // Media types of the trustless gateway responses and of uploads.

@@ -22,11 +22,11 @@ import (
 
 	"github.com/ipfs/go-cid"
 
-	"github.com/medchain/medchain/vault/gate/tickets"
 	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/medclient/consent"
 	"github.com/medchain/medchain/medclient/sniff"
 	"github.com/medchain/medchain/portal/webclient"
+	"github.com/medchain/medchain/vault/gate/tickets"
 )
 
 // keys are the encryption key pairs derived in this page, by address.

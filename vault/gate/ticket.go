@@ -16,8 +16,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/medchain/medchain/vault/gate/tickets"
 	"github.com/medchain/medchain/envelope"
+	"github.com/medchain/medchain/vault/gate/tickets"
 )
 
 // The ticket format lives in package tickets, which the browser portal

@@ -10,9 +10,9 @@ import (
 
 	"github.com/ipfs/go-cid"
 
-	"github.com/medchain/medchain/vault/gate"
 	"github.com/medchain/medchain/lightclient"
 	"github.com/medchain/medchain/vault"
+	"github.com/medchain/medchain/vault/gate"
 )
 
 // openGate builds the access gate cfg asks for (nil when off), with its

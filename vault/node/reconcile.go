@@ -18,8 +18,8 @@ import (
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
-	"github.com/medchain/medchain/x/records/placement"
 	"github.com/medchain/medchain/vault"
+	"github.com/medchain/medchain/x/records/placement"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 

@@ -10,8 +10,8 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/medchain/medchain/x/records/placement"
 	"github.com/medchain/medchain/vault"
+	"github.com/medchain/medchain/x/records/placement"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 

@@ -11,8 +11,8 @@ import (
 
 	"github.com/ipfs/go-cid"
 
-	"github.com/medchain/medchain/x/records/placement"
 	"github.com/medchain/medchain/vault"
+	"github.com/medchain/medchain/x/records/placement"
 )
 
 // repairBytes counts the CAR bytes fetched from peers by every Repair

@@ -13,8 +13,8 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/medchain/medchain/x/records/placement"
 	"github.com/medchain/medchain/vault"
+	"github.com/medchain/medchain/x/records/placement"
 )
 
 // hospitalVault is one hospital's vault served over HTTP on loopback.

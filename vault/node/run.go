@@ -18,10 +18,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/medchain/medchain/vault/gate"
 	"github.com/medchain/medchain/lightclient"
 	"github.com/medchain/medchain/portal"
 	"github.com/medchain/medchain/vault"
+	"github.com/medchain/medchain/vault/gate"
 )
 
 // Run serves the vault of cfg (its store under home) until ctx ends. With

@@ -21,9 +21,9 @@ import (
 
 	"cosmossdk.io/log"
 
-	"github.com/medchain/medchain/vault/gate"
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/vault"
+	"github.com/medchain/medchain/vault/gate"
 	"github.com/medchain/medchain/vault/node"
 )
 

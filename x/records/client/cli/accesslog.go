@@ -11,9 +11,9 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/client"
 
-	"github.com/medchain/medchain/vault/gate"
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/medclient/cliflags"
+	"github.com/medchain/medchain/vault/gate"
 )
 
 // AccessLogCmd shows the owner who asked a vault for a record, and what

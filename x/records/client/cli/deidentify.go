@@ -11,10 +11,10 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 
-	"github.com/medchain/medchain/medclient/deid"
 	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/medclient/cliflags"
+	"github.com/medchain/medchain/medclient/deid"
 	"github.com/medchain/medchain/x/records/types"
 )
 

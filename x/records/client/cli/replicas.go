@@ -13,10 +13,10 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 
-	"github.com/medchain/medchain/vault/gate"
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/medclient/cliflags"
 	"github.com/medchain/medchain/vault"
+	"github.com/medchain/medchain/vault/gate"
 	"github.com/medchain/medchain/x/records/types"
 )
 
