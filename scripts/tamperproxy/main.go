@@ -15,7 +15,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/medchain/medchain/internal/tamperproxy"
+	"github.com/medchain/medchain/testutil/tamperproxy"
 )
 
 func main() {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/medchain/medchain/internal/tamperproxy"
+	"github.com/medchain/medchain/testutil/tamperproxy"
 )
 
 func newTamperingProxy(t *testing.T, target string) *tamperproxy.Proxy {

@@ -1,10 +1,15 @@
 // Package sample holds the sample values tests and dev tools share:
-// addresses named for what they stand for, and a synthetic DICOM file
+// addresses named for what they stand for, content identifiers, and a synthetic DICOM file
 // carrying every kind of identifying attribute (IdentifiedDICOM). Only
 // tests and scripts import it; no production package does.
 package sample
 
-import sdk "github.com/cosmos/cosmos-sdk/types"
+import (
+	"github.com/ipfs/go-cid"
+	"github.com/multiformats/go-multihash"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+)
 
 // Addr is a 20-byte account address spelling name, padded with '_': the
 // same name always gives the same address, and a test failure shows whose
@@ -16,4 +21,19 @@ func Addr(name string) sdk.AccAddress {
 		bz[i] = '_'
 	}
 	return bz
+}
+
+// Bech32 is Addr(name) in medchain's "med" bech32 form.
+func Bech32(name string) string {
+	return sdk.MustBech32ifyAddressBytes("med", Addr(name))
+}
+
+// CID is the canonical CIDv1 (sha2-256) of data with codec (cid.Raw,
+// cid.DagProtobuf, ...): the same data always gives the same CID.
+func CID(codec uint64, data string) string {
+	h, err := multihash.Sum([]byte(data), multihash.SHA2_256, -1)
+	if err != nil {
+		panic(err) // sha2-256 of any input: cannot fail
+	}
+	return cid.NewCidV1(codec, h).String()
 }

@@ -2,7 +2,6 @@ package issuers_test
 
 import (
 	"encoding/json"
-	"github.com/medchain/medchain/testutil/moduletest"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
+	"github.com/medchain/medchain/testutil/moduletest"
 	"github.com/medchain/medchain/x/issuers"
 	"github.com/medchain/medchain/x/issuers/keeper"
 	"github.com/medchain/medchain/x/issuers/types"

@@ -3,8 +3,6 @@ package records
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/medchain/medchain/x/records/client/cli"
-
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,6 +17,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 
+	"github.com/medchain/medchain/x/records/client/cli"
 	"github.com/medchain/medchain/x/records/keeper"
 	"github.com/medchain/medchain/x/records/types"
 )

@@ -3,7 +3,6 @@ package records_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/medchain/medchain/testutil/moduletest"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
+	"github.com/medchain/medchain/testutil/moduletest"
 	issuerstypes "github.com/medchain/medchain/x/issuers/types"
 	"github.com/medchain/medchain/x/records"
 	"github.com/medchain/medchain/x/records/keeper"

@@ -11,21 +11,15 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/medchain/medchain/testutil/state"
 	"github.com/medchain/medchain/x/access/types"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
-// kvStore returns the fixture's KV store mounted under name (the fixture
-// keeps its store keys to itself; the root multistore lists them).
+// kvStore returns the fixture's KV store mounted under name.
 func (f *fixture) kvStore(t testing.TB, name string) storetypes.KVStore {
 	t.Helper()
-	ms, ok := f.ctx.MultiStore().(interface {
-		StoreKeysByName() map[string]storetypes.StoreKey
-	})
-	require.True(t, ok, "the fixture's multistore is not a root multistore")
-	key, ok := ms.StoreKeysByName()[name]
-	require.True(t, ok, "no store %q", name)
-	return f.ctx.KVStore(key)
+	return f.ctx.KVStore(f.chain.StoreKey(t, name))
 }
 
 // storeEntry is one raw key/value pair of a KV store.
@@ -197,7 +191,9 @@ func TestGenesisRoundTrip(t *testing.T) {
 		g.at(at)
 		require.Equal(t, f.decisions(t), g.decisions(t), "CheckAccess at %s", at)
 	}
-	g.keys = f.keys // the same accounts, so the same private keys
+	for who, priv := range f.keys { // the same accounts, so the same private keys
+		g.keys[who] = priv
+	}
 	g.requireReads(t, 1, f.doctor, 0, 0)
 
 	// The imported expiry queues: EndBlock at the expiry removes the
@@ -244,7 +240,7 @@ func TestGenesisDefaultRoundTrip(t *testing.T) {
 // TestInitGenesisRejectsInvalid: InitGenesis validates before it writes.
 func TestInitGenesisRejectsInvalid(t *testing.T) {
 	f := newFixture(t)
-	before := f.snapshot(t)
+	before := state.Take(f.ctx, f.chain.Stores...)
 	bad := types.DefaultGenesis()
 	bad.Grants = []types.Grant{{
 		Id: 1, Owner: f.patient, Grantee: f.patient, RecordId: 1,
@@ -254,5 +250,5 @@ func TestInitGenesisRejectsInvalid(t *testing.T) {
 	err := f.keeper.InitGenesis(f.ctx, bad)
 	require.ErrorIs(t, err, types.ErrInvalidGenesis)
 	require.ErrorContains(t, err, "grants[0]: grantee is the owner")
-	require.Equal(t, before, f.snapshot(t))
+	state.RequireSame(t, before, f.ctx, f.chain.Stores...)
 }

@@ -1,8 +1,6 @@
 package keeper_test
 
 import (
-	"github.com/medchain/medchain/testutil/events"
-
 	"bytes"
 	"fmt"
 	"testing"
@@ -12,6 +10,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/medchain/medchain/testutil/events"
 	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/x/access/types"
 	issuerskeeper "github.com/medchain/medchain/x/issuers/keeper"
@@ -34,7 +33,7 @@ func (f *fixture) addVersion(t testing.TB, creator string, id uint64, readers ..
 	t.Helper()
 	record := f.mustRecord(t, id)
 	msg := &recordstypes.MsgAddVersion{
-		Creator: creator, RecordId: id, Cid: testCID(t, fmt.Sprintf("record %d version %d", id, record.Version+1)),
+		Creator: creator, RecordId: id, Cid: testCID(fmt.Sprintf("record %d version %d", id, record.Version+1)),
 		SizeBytes: 5120, KeyEpoch: record.KeyEpoch,
 	}
 	for _, r := range readers {
@@ -151,7 +150,7 @@ func TestHooksCanWrite(t *testing.T) {
 
 // testAddrString is the bech32 form of sample.Addr(name).
 func testAddrString(name string) string {
-	return sdk.MustBech32ifyAddressBytes("med", sample.Addr(name))
+	return sample.Bech32(name)
 }
 
 // TestHooksRecordWriteGrant: WRITE on one record lets the grantee's

@@ -1,8 +1,6 @@
 package keeper_test
 
 import (
-	"github.com/medchain/medchain/testutil/events"
-
 	"bytes"
 	"crypto/hpke"
 	"testing"
@@ -13,6 +11,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/medchain/medchain/envelope"
+	"github.com/medchain/medchain/testutil/events"
 	"github.com/medchain/medchain/x/access/types"
 	issuerstypes "github.com/medchain/medchain/x/issuers/types"
 	recordstypes "github.com/medchain/medchain/x/records/types"

@@ -1,8 +1,6 @@
 package keeper_test
 
 import (
-	"github.com/medchain/medchain/testutil/events"
-
 	"bytes"
 	"context"
 	"fmt"
@@ -15,6 +13,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/medchain/medchain/testutil/events"
 	"github.com/medchain/medchain/x/access/types"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )

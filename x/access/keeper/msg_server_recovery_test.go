@@ -1,14 +1,13 @@
 package keeper_test
 
 import (
-	"github.com/medchain/medchain/testutil/events"
-
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/medchain/medchain/testutil/events"
 	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/x/access/types"
 	issuerstypes "github.com/medchain/medchain/x/issuers/types"

@@ -1,8 +1,6 @@
 package keeper_test
 
 import (
-	"github.com/medchain/medchain/testutil/events"
-
 	"fmt"
 	"testing"
 
@@ -10,6 +8,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/medchain/medchain/testutil/events"
 	"github.com/medchain/medchain/x/access/types"
 	recordskeeper "github.com/medchain/medchain/x/records/keeper"
 	recordstypes "github.com/medchain/medchain/x/records/types"
@@ -19,7 +18,7 @@ import (
 // of epoch for each reader.
 func (f *fixture) rotation(t testing.TB, id, epoch uint64, readers ...string) types.Rotation {
 	t.Helper()
-	rot := types.Rotation{RecordId: id, Cid: testCID(t, fmt.Sprintf("record %d re-encrypted", id)), SizeBytes: 4096}
+	rot := types.Rotation{RecordId: id, Cid: testCID(fmt.Sprintf("record %d re-encrypted", id)), SizeBytes: 4096}
 	for _, r := range readers {
 		rot.Wraps = append(rot.Wraps, f.seal(t, id, epoch, r))
 	}
@@ -142,7 +141,7 @@ func TestRevokeAccessWithRotation(t *testing.T) {
 	g := f.grantRead(t, f.patient, f.researcher, id, nil)
 	f.grantRead(t, f.patient, f.doctor, id, nil)
 	v1 := f.mustRecord(t, id).Cid
-	v2 := testCID(t, "version 2")
+	v2 := testCID("version 2")
 	f.deliver(t, func(ctx sdk.Context) error {
 		_, err := f.recordsMsg.AddVersion(ctx, &recordstypes.MsgAddVersion{
 			Creator: f.patient, RecordId: id, Cid: v2, SizeBytes: 5120,

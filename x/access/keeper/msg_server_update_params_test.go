@@ -1,13 +1,12 @@
 package keeper_test
 
 import (
-	"github.com/medchain/medchain/testutil/events"
-
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/medchain/medchain/testutil/events"
 	"github.com/medchain/medchain/x/access/types"
 )
 

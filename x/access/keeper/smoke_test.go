@@ -28,7 +28,7 @@ func TestConsentLifecycle(t *testing.T) {
 	_, err := f.msgServer.RevokeAccess(f.freshCtx(), &types.MsgRevokeAccess{
 		Owner: f.patient, GrantId: g1,
 		Rotations: []types.Rotation{{
-			RecordId: id, Cid: testCID(t, "re-encrypted"), SizeBytes: 4096,
+			RecordId: id, Cid: testCID("re-encrypted"), SizeBytes: 4096,
 			Wraps: []recordstypes.KeyWrap{f.seal(t, id, 1, f.patient), f.seal(t, id, 1, f.researcher)},
 		}},
 	})

@@ -1,59 +1,43 @@
 package keeper_test
 
 import (
-	"github.com/medchain/medchain/testutil/events"
-
 	"crypto/hpke"
-	"fmt"
 	"testing"
 	"time"
 
-	"github.com/ipfs/go-cid"
-	"github.com/multiformats/go-multihash"
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/core/address"
-	corestore "cosmossdk.io/core/store"
-	"cosmossdk.io/log"
 	"cosmossdk.io/math"
-	storetypes "cosmossdk.io/store/types"
 	"cosmossdk.io/x/nft"
 	nftkeeper "cosmossdk.io/x/nft/keeper"
 
-	"github.com/cosmos/cosmos-sdk/codec"
-	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
-	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
-	"github.com/cosmos/cosmos-sdk/runtime"
-	"github.com/cosmos/cosmos-sdk/testutil"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	authkeeper "github.com/cosmos/cosmos-sdk/x/auth/keeper"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	bankkeeper "github.com/cosmos/cosmos-sdk/x/bank/keeper"
-	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
-	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
-	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
 
-	"github.com/medchain/medchain/testutil/sample"
+	"github.com/medchain/medchain/testutil/events"
+	"github.com/medchain/medchain/testutil/keepers"
 	accesskeeper "github.com/medchain/medchain/x/access/keeper"
 	accesstypes "github.com/medchain/medchain/x/access/types"
 	"github.com/medchain/medchain/x/datanft"
 	"github.com/medchain/medchain/x/datanft/keeper"
 	"github.com/medchain/medchain/x/datanft/types"
-	issuerskeeper "github.com/medchain/medchain/x/issuers/keeper"
-	issuerstypes "github.com/medchain/medchain/x/issuers/types"
 	recordskeeper "github.com/medchain/medchain/x/records/keeper"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
-const denom = "umed"
+const denom = keepers.Denom
 
-var genesisTime = time.Date(2026, time.March, 1, 9, 0, 0, 0, time.UTC)
+var genesisTime = keepers.GenesisTime
 
 // fixture runs the real auth, bank, x/nft, issuers, records, access and
 // datanft keepers on one in-memory multistore, wired as the app wires
-// them. Wraps are real HPKE ciphertexts sealed to real ML-KEM-768-X25519
-// keys, and coins move through the real bank keeper.
+// them (testutil/keepers), under the names these tests use. Wraps are real
+// HPKE ciphertexts sealed to real ML-KEM-768-X25519 keys, and coins move
+// through the real bank keeper.
 type fixture struct {
+	chain     *keepers.Chain
 	ctx       sdk.Context
 	keeper    keeper.Keeper
 	msg       types.MsgServer
@@ -80,85 +64,21 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	names := []string{authtypes.StoreKey, banktypes.StoreKey, nftkeeper.StoreKey, issuerstypes.StoreKey,
-		recordstypes.StoreKey, accesstypes.StoreKey, types.StoreKey}
-	storeKeys := map[string]*storetypes.KVStoreKey{}
-	for _, n := range names {
-		storeKeys[n] = storetypes.NewKVStoreKey(n)
-	}
-	ctx := testutil.DefaultContextWithKeys(storeKeys, nil, nil).WithBlockTime(genesisTime).WithBlockHeight(10)
-	svc := func(n string) corestore.KVStoreService { return runtime.NewKVStoreService(storeKeys[n]) }
-
-	registry := codectypes.NewInterfaceRegistry()
-	authtypes.RegisterInterfaces(registry)
-	banktypes.RegisterInterfaces(registry)
-	nft.RegisterInterfaces(registry)
-	issuerstypes.RegisterInterfaces(registry)
-	recordstypes.RegisterInterfaces(registry)
-	accesstypes.RegisterInterfaces(registry)
-	types.RegisterInterfaces(registry)
-	cdc := codec.NewProtoCodec(registry)
-	ac := addresscodec.NewBech32Codec("med")
-	str := func(name string) string {
-		s, err := ac.BytesToString(sample.Addr(name))
-		require.NoError(t, err)
-		return s
-	}
-	authority, err := ac.BytesToString(authtypes.NewModuleAddress(govtypes.ModuleName))
-	require.NoError(t, err)
-
+	c := keepers.New(t, keepers.WithMarket())
 	f := &fixture{
-		ac: ac, authority: authority,
-		patient: str("patient"), otherPatient: str("patient-other"), doctor: str("doctor"), hospital: str("hospital"),
-		suspendedDoctor: str("doctor-suspended"), researcher: str("researcher"), researcher2: str("researcher-2"),
-		stranger: str("stranger"), keys: map[string]hpke.PrivateKey{},
-	}
-	perms := map[string][]string{minttypes.ModuleName: {authtypes.Minter}, nft.ModuleName: nil, types.ModuleName: nil}
-	accounts := authkeeper.NewAccountKeeper(cdc, svc(authtypes.StoreKey), authtypes.ProtoBaseAccount, perms, ac, "med", authority)
-	f.bank = bankkeeper.NewBaseKeeper(cdc, svc(banktypes.StoreKey), accounts, nil, authority, log.NewNopLogger())
-	require.NoError(t, f.bank.SetParams(ctx, banktypes.DefaultParams()))
-	f.nft = nftkeeper.NewKeeper(svc(nftkeeper.StoreKey), cdc, accounts, f.bank)
-
-	issuers := issuerskeeper.NewKeeper(cdc, svc(issuerstypes.StoreKey), ac, authority, nil)
-	ig := issuerstypes.DefaultGenesis()
-	ig.Issuers = []issuerstypes.Issuer{
-		{Address: f.hospital, Name: "St Mary", Kind: issuerstypes.IssuerKindHospital, Status: issuerstypes.IssuerStatusActive},
-		{Address: str("hospital-suspended"), Name: "Suspended", Kind: issuerstypes.IssuerKindHospital, Status: issuerstypes.IssuerStatusSuspended},
-	}
-	ig.Practitioners = []issuerstypes.Practitioner{
-		{Address: f.doctor, Organisation: f.hospital, Role: issuerstypes.PractitionerRoleDoctor},
-		{Address: f.suspendedDoctor, Organisation: str("hospital-suspended"), Role: issuerstypes.PractitionerRoleDoctor},
-	}
-	require.NoError(t, issuers.InitGenesis(ctx, ig))
-	f.records = recordskeeper.NewKeeper(cdc, svc(recordstypes.StoreKey), ac, authority, issuers)
-	f.access = accesskeeper.NewKeeper(cdc, svc(accesstypes.StoreKey), ac, authority, f.records, issuers)
-	f.records = f.records.SetHooks(f.access.Hooks())
-	require.NoError(t, f.records.InitGenesis(ctx, recordstypes.DefaultGenesis()))
-	require.NoError(t, f.access.InitGenesis(ctx, accesstypes.DefaultGenesis()))
-
-	f.keeper = keeper.NewKeeper(cdc, svc(types.StoreKey), ac, authority, f.nft, f.bank, f.records, accesskeeper.NewGrantService(f.access))
-	require.NoError(t, f.keeper.InitGenesis(ctx, types.DefaultGenesis()))
-	f.msg = keeper.NewMsgServerImpl(f.keeper)
-	f.query = keeper.NewQuerier(f.keeper)
-	f.nftMsg = datanft.NFTSendGuard(f.nft, f.keeper)
-	f.ctx = ctx
-
-	accessMsg := accesskeeper.NewMsgServerImpl(f.access)
-	for _, who := range []string{f.patient, f.otherPatient, f.doctor, f.hospital, f.suspendedDoctor, f.researcher, f.researcher2} {
-		priv, err := hpke.MLKEM768X25519().GenerateKey()
-		require.NoError(t, err)
-		_, err = accessMsg.RegisterEncryptionKey(ctx, &accesstypes.MsgRegisterEncryptionKey{
-			Owner: who, Algorithm: accesstypes.KeyAlgorithmMLKEM768X25519, PublicKey: priv.PublicKey().Bytes(),
-		})
-		require.NoError(t, err)
-		f.keys[who] = priv
+		chain: c, ctx: c.Ctx, keeper: c.DataNFT, msg: keeper.NewMsgServerImpl(c.DataNFT), query: keeper.NewQuerier(c.DataNFT),
+		nftMsg: datanft.NFTSendGuard(c.NFT, c.DataNFT), nft: c.NFT, bank: c.Bank, records: c.Records, access: c.Access,
+		ac: c.AddressCodec, authority: c.Authority,
+		patient: c.Patient, otherPatient: c.OtherPatient, doctor: c.Doctor, hospital: c.Hospital,
+		suspendedDoctor: c.SuspendedDoctor, researcher: c.Researcher, researcher2: c.Researcher2, stranger: c.Stranger,
+		keys: c.Keys,
 	}
 	for _, who := range []string{f.patient, f.otherPatient, f.doctor, f.researcher, f.researcher2, f.stranger, f.suspendedDoctor} {
 		f.fund(t, who, 1_000_000)
 	}
 
 	// Record 1: the doctor writes for the patient (WRITE grant first).
-	_, err = accessMsg.GrantAccess(ctx, &accesstypes.MsgGrantAccess{
+	_, err := c.AccessMsg.GrantAccess(f.ctx, &accesstypes.MsgGrantAccess{
 		Owner: f.patient, Grantee: f.doctor, Permission: accesstypes.PermissionWrite, Purpose: accesstypes.PurposeTreatment,
 	})
 	require.NoError(t, err)
@@ -173,9 +93,7 @@ func newFixture(t testing.TB) *fixture {
 // fund mints amount umed to who.
 func (f *fixture) fund(t testing.TB, who string, amount int64) {
 	t.Helper()
-	coins := sdk.NewCoins(sdk.NewInt64Coin(denom, amount))
-	require.NoError(t, f.bank.MintCoins(f.ctx, minttypes.ModuleName, coins))
-	require.NoError(t, f.bank.SendCoinsFromModuleToAccount(f.ctx, minttypes.ModuleName, f.addr(t, who), coins))
+	f.chain.Fund(t, f.ctx, who, amount)
 }
 
 func (f *fixture) addr(t testing.TB, s string) sdk.AccAddress {
@@ -205,28 +123,16 @@ func (f *fixture) freshCtx() sdk.Context { return events.Fresh(f.ctx) }
 // seal wraps record recordID's key at epoch for grantee's current key.
 func (f *fixture) seal(t testing.TB, recordID, epoch uint64, grantee string) recordstypes.KeyWrap {
 	t.Helper()
-	priv, ok := f.keys[grantee]
-	require.True(t, ok, "%s has no key in the fixture", grantee)
-	key := []byte(fmt.Sprintf("record-key-%08d-epoch-%04d-padding", recordID, epoch))
-	ct, err := hpke.Seal(priv.PublicKey(), hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), []byte(fmt.Sprintf("test/%d/%d/%s", recordID, epoch, grantee)), key)
-	require.NoError(t, err)
-	return recordstypes.KeyWrap{Grantee: grantee, KeyId: accesstypes.KeyID(priv.PublicKey().Bytes()), Ciphertext: ct, RecordId: recordID, KeyEpoch: epoch}
+	return f.chain.Seal(t, recordID, epoch, grantee)
 }
 
-// createRecord creates a record for owner by creator (derived from
+// createRecord creates a DICOM record for owner by creator (derived from
 // derivedFrom when not 0) and returns its id.
 func (f *fixture) createRecord(t testing.TB, creator, owner string, derivedFrom uint64) uint64 {
 	t.Helper()
-	id, err := f.records.NextRecordID(f.ctx)
-	require.NoError(t, err)
-	h, err := multihash.Sum([]byte(fmt.Sprintf("record %d", id)), multihash.SHA2_256, -1)
-	require.NoError(t, err)
-	resp, err := recordskeeper.NewMsgServerImpl(f.records).CreateRecord(f.ctx, &recordstypes.MsgCreateRecord{
-		Creator: creator, Owner: owner, Cid: cid.NewCidV1(cid.Raw, h).String(), Kind: recordstypes.RecordKindDICOM,
-		SizeBytes: 4096, DerivedFrom: derivedFrom, Wraps: []recordstypes.KeyWrap{f.seal(t, id, 0, owner)},
-	})
-	require.NoError(t, err)
-	return resp.Id
+	msg := f.chain.CreateMsg(t, f.ctx, creator, owner, recordstypes.RecordKindDICOM)
+	msg.DerivedFrom = derivedFrom
+	return f.chain.CreateRecord(t, f.ctx, msg)
 }
 
 // mintMsg is a valid mint of record 2 into class "mri-brain": 5 %

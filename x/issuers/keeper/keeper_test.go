@@ -24,6 +24,7 @@ import (
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
+	"github.com/medchain/medchain/testutil/events"
 	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/x/issuers/keeper"
 	"github.com/medchain/medchain/x/issuers/types"
@@ -184,23 +185,7 @@ func newPopulatedFixture(t *testing.T) fixture {
 }
 
 // freshCtx returns the fixture context with an empty event manager.
-func (f fixture) freshCtx() sdk.Context {
-	return f.ctx.WithEventManager(sdk.NewEventManager())
-}
-
-// stateSnapshot is everything the module stores, to prove that a rejected
-// message changed nothing.
-type stateSnapshot struct {
-	Genesis     *types.GenesisState
-	MemberCount map[string]uint64
-}
-
-func snapshot(t *testing.T, f fixture) stateSnapshot {
-	t.Helper()
-	gs, err := f.keeper.ExportGenesis(f.ctx)
-	require.NoError(t, err)
-	return stateSnapshot{Genesis: gs, MemberCount: snapshotCounts(t, f)}
-}
+func (f fixture) freshCtx() sdk.Context { return events.Fresh(f.ctx) }
 
 func snapshotCounts(t *testing.T, f fixture) map[string]uint64 {
 	t.Helper()

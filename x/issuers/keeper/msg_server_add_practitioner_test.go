@@ -1,13 +1,13 @@
 package keeper_test
 
 import (
-	"github.com/medchain/medchain/testutil/events"
-
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/medchain/medchain/testutil/events"
 	"github.com/medchain/medchain/testutil/sample"
+	"github.com/medchain/medchain/testutil/state"
 	"github.com/medchain/medchain/x/issuers/types"
 )
 
@@ -101,13 +101,13 @@ func TestAddPractitionerRejected(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := f.freshCtx()
-			before := snapshot(t, f)
+			before := state.Take(f.ctx, f.storeKey)
 
 			resp, err := f.msgServer.AddPractitioner(ctx, &tc.msg)
 			require.ErrorIs(t, err, tc.wantErr)
 			require.ErrorContains(t, err, tc.wantMsg)
 			require.Nil(t, resp)
-			require.Equal(t, before, snapshot(t, f), "state must not change")
+			state.RequireSame(t, before, f.ctx, f.storeKey)
 			require.Empty(t, ctx.EventManager().Events(), "no event on failure")
 		})
 	}
@@ -125,13 +125,13 @@ func TestAddPractitionerLimit(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	before := snapshot(t, f)
+	before := state.Take(f.ctx, f.storeKey)
 	_, err = f.msgServer.AddPractitioner(f.freshCtx(), &types.MsgAddPractitioner{
 		Organisation: f.hospital, Practitioner: f.bech32(t, sample.Addr("fourth")), Role: types.PractitionerRoleOther,
 	})
 	require.ErrorIs(t, err, types.ErrTooManyPractitioners)
 	require.ErrorContains(t, err, "has 3 practitioners")
-	require.Equal(t, before, snapshot(t, f))
+	state.RequireSame(t, before, f.ctx, f.storeKey)
 
 	// Another organisation is not affected by the hospital's count.
 	_, err = f.msgServer.AddPractitioner(f.freshCtx(), &types.MsgAddPractitioner{

@@ -1,14 +1,14 @@
 package keeper_test
 
 import (
-	"github.com/medchain/medchain/testutil/events"
-
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/medchain/medchain/testutil/events"
 	"github.com/medchain/medchain/testutil/sample"
+	"github.com/medchain/medchain/testutil/state"
 	"github.com/medchain/medchain/x/issuers/types"
 )
 
@@ -145,7 +145,7 @@ func TestRegisterIssuerRejected(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := f.freshCtx()
-			before := snapshot(t, f)
+			before := state.Take(f.ctx, f.storeKey)
 			msg := validRegistration(f, t)
 			tc.mutate(msg)
 
@@ -153,7 +153,7 @@ func TestRegisterIssuerRejected(t *testing.T) {
 			require.ErrorIs(t, err, tc.wantErr)
 			require.ErrorContains(t, err, tc.wantMsg)
 			require.Nil(t, resp)
-			require.Equal(t, before, snapshot(t, f), "state must not change")
+			state.RequireSame(t, before, f.ctx, f.storeKey)
 			require.Empty(t, ctx.EventManager().Events(), "no event on failure")
 		})
 	}

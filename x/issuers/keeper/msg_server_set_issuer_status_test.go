@@ -1,8 +1,6 @@
 package keeper_test
 
 import (
-	"github.com/medchain/medchain/testutil/events"
-
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +9,8 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/medchain/medchain/testutil/events"
+	"github.com/medchain/medchain/testutil/state"
 	"github.com/medchain/medchain/x/issuers/types"
 )
 
@@ -123,13 +123,13 @@ func TestSetIssuerStatusRejected(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := f.freshCtx()
-			before := snapshot(t, f)
+			before := state.Take(f.ctx, f.storeKey)
 
 			resp, err := f.msgServer.SetIssuerStatus(ctx, tc.msg())
 			require.ErrorIs(t, err, tc.wantErr)
 			require.ErrorContains(t, err, tc.wantMsg)
 			require.Nil(t, resp)
-			require.Equal(t, before, snapshot(t, f), "state must not change")
+			state.RequireSame(t, before, f.ctx, f.storeKey)
 			require.Empty(t, ctx.EventManager().Events(), "no event on failure")
 			require.Empty(t, f.staking.jailed, "nothing jailed on failure")
 		})

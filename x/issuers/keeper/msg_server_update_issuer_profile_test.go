@@ -1,14 +1,14 @@
 package keeper_test
 
 import (
-	"github.com/medchain/medchain/testutil/events"
-
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/medchain/medchain/testutil/events"
+	"github.com/medchain/medchain/testutil/state"
 	"github.com/medchain/medchain/x/issuers/types"
 )
 
@@ -86,13 +86,13 @@ func TestUpdateIssuerProfileRejected(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := f.freshCtx()
-			before := snapshot(t, f)
+			before := state.Take(f.ctx, f.storeKey)
 
 			resp, err := f.msgServer.UpdateIssuerProfile(ctx, &tc.msg)
 			require.ErrorIs(t, err, tc.wantErr)
 			require.ErrorContains(t, err, tc.wantMsg)
 			require.Nil(t, resp)
-			require.Equal(t, before, snapshot(t, f), "state must not change")
+			state.RequireSame(t, before, f.ctx, f.storeKey)
 			require.Empty(t, ctx.EventManager().Events(), "no event on failure")
 		})
 	}

@@ -1,12 +1,12 @@
 package keeper_test
 
 import (
-	"github.com/medchain/medchain/testutil/events"
-
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/medchain/medchain/testutil/events"
+	"github.com/medchain/medchain/testutil/state"
 	"github.com/medchain/medchain/x/issuers/types"
 )
 
@@ -56,13 +56,13 @@ func TestUpdateParamsRejected(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := f.freshCtx()
-			before := snapshot(t, f)
+			before := state.Take(f.ctx, f.storeKey)
 
 			resp, err := f.msgServer.UpdateParams(ctx, &types.MsgUpdateParams{Authority: tc.authority, Params: tc.params})
 			require.ErrorIs(t, err, tc.wantErr)
 			require.ErrorContains(t, err, tc.wantMsg)
 			require.Nil(t, resp)
-			require.Equal(t, before, snapshot(t, f), "state must not change")
+			state.RequireSame(t, before, f.ctx, f.storeKey)
 			require.Empty(t, ctx.EventManager().Events(), "no event on failure")
 		})
 	}

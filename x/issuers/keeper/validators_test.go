@@ -1,14 +1,13 @@
 package keeper_test
 
 import (
-	"github.com/medchain/medchain/testutil/events"
-
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/cosmos/cosmos-sdk/runtime"
 
+	"github.com/medchain/medchain/testutil/events"
 	"github.com/medchain/medchain/x/issuers/keeper"
 	"github.com/medchain/medchain/x/issuers/types"
 )

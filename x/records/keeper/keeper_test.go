@@ -1,8 +1,6 @@
 package keeper_test
 
 import (
-	"github.com/medchain/medchain/testutil/events"
-
 	"context"
 	"errors"
 	"testing"
@@ -25,6 +23,7 @@ import (
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
 	"github.com/medchain/medchain/testutil/sample"
+	"github.com/medchain/medchain/testutil/state"
 	issuerstypes "github.com/medchain/medchain/x/issuers/types"
 	"github.com/medchain/medchain/x/records/keeper"
 	"github.com/medchain/medchain/x/records/types"
@@ -177,38 +176,16 @@ func (f fixture) mustCreate(t testing.TB, msg *types.MsgCreateRecord) uint64 {
 	return resp.Id
 }
 
-// stateSnapshot is everything the module stores, to prove that a rejected
-// message changed nothing.
-type stateSnapshot struct {
-	Genesis *types.GenesisState
-	Counts  map[string]types.OwnerBlockCount
-}
-
-func snapshot(t *testing.T, f fixture) stateSnapshot {
-	t.Helper()
-	gs, err := f.keeper.ExportGenesis(f.ctx)
-	require.NoError(t, err)
-	counts := map[string]types.OwnerBlockCount{}
-	require.NoError(t, f.keeper.OwnerBlockCounts.Walk(f.ctx, nil, func(owner sdk.AccAddress, c types.OwnerBlockCount) (bool, error) {
-		counts[owner.String()] = c
-		return false, nil
-	}))
-	return stateSnapshot{Genesis: gs, Counts: counts}
-}
-
-// requireRejected runs call on a fresh context and asserts that it fails
-// with wantErr (and mentions wantMsg), leaves state as it was and emits
-// nothing.
+// requireRejected runs call and asserts that it fails with wantErr (and
+// mentions wantMsg), answers nothing, leaves every byte of the store as it
+// was and emits nothing.
 func requireRejected(t *testing.T, f fixture, wantErr error, wantMsg string, call func(ctx sdk.Context) (any, error)) {
 	t.Helper()
-	ctx := f.freshCtx()
-	before := snapshot(t, f)
-	resp, err := call(ctx)
-	require.ErrorIs(t, err, wantErr)
-	require.ErrorContains(t, err, wantMsg)
-	require.Nil(t, resp)
-	require.Equal(t, before, snapshot(t, f), "state must not change")
-	events.RequireNone(t, ctx)
+	state.RequireRejected(t, f.ctx, []storetypes.StoreKey{f.storeKey}, wantErr, wantMsg, func(ctx sdk.Context) error {
+		resp, err := call(ctx)
+		require.Nil(t, resp)
+		return err
+	})
 }
 
 // result turns a handler's typed response into what requireRejected wants,
