@@ -8,6 +8,7 @@ import (
 
 	storetypes "cosmossdk.io/store/types"
 
+	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/x/records/types"
 )
 
@@ -32,7 +33,7 @@ func BenchmarkCreateRecord(b *testing.B) {
 			msgs := make([]*types.MsgCreateRecord, b.N)
 			for i := range msgs {
 				msgs[i] = f.createMsg(b, signer, fmt.Sprintf("payload %d", i))
-				msgs[i].Cid = testCID(b, cid.DagProtobuf, fmt.Sprintf("payload %d", i))
+				msgs[i].Cid = sample.CID(cid.DagProtobuf, fmt.Sprintf("payload %d", i))
 			}
 
 			var gas storetypes.Gas

@@ -24,21 +24,21 @@ import (
 func TestCIDHijackRefused(t *testing.T) {
 	f := newFixture(t)
 	victim := f.mustCreate(t, f.createMsg(t, f.patient, "alice's MRI"))
-	liveCID := testCID(t, cid.DagProtobuf, "alice's MRI")
+	liveCID := sample.CID(cid.DagProtobuf, "alice's MRI")
 	_, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.patient, victim, "alice's MRI v2"))
 	require.NoError(t, err)
 	gone := f.mustCreate(t, f.createMsg(t, f.patient, "redacted scan"))
 	_, err = f.msgServer.RedactRecord(f.freshCtx(), &types.MsgRedactRecord{Owner: f.patient, RecordId: gone})
 	require.NoError(t, err)
 	rotated := f.mustCreate(t, f.createMsg(t, f.patient, "rotated scan"))
-	_, err = f.keeper.RotateKey(f.freshCtx(), rotated, testCID(t, cid.DagProtobuf, "rotated scan, new key"), 2048, nil, f.patient)
+	_, err = f.keeper.RotateKey(f.freshCtx(), rotated, sample.CID(cid.DagProtobuf, "rotated scan, new key"), 2048, nil, f.patient)
 	require.NoError(t, err)
 
 	cids := map[string]string{
-		"the current version of a live record": testCID(t, cid.Raw, "alice's MRI v2"),
+		"the current version of a live record": sample.CID(cid.Raw, "alice's MRI v2"),
 		"an earlier version of a live record":  liveCID,
-		"a redacted record's version":          testCID(t, cid.DagProtobuf, "redacted scan"),
-		"a version released by a rotation":     testCID(t, cid.DagProtobuf, "rotated scan"),
+		"a redacted record's version":          sample.CID(cid.DagProtobuf, "redacted scan"),
+		"a version released by a rotation":     sample.CID(cid.DagProtobuf, "rotated scan"),
 	}
 	// The same CID in another multibase is the same CID.
 	b58, err := cid.MustParse(liveCID).StringOfBase('z')
@@ -91,22 +91,22 @@ func TestRedactionReleasesOnlyItsOwnCIDs(t *testing.T) {
 		return resp.Cids
 	}
 	require.ElementsMatch(t, []types.LiveCid{
-		{Cid: testCID(t, cid.DagProtobuf, "keep"), RecordId: keep, Version: 1},
-		{Cid: testCID(t, cid.DagProtobuf, "drop"), RecordId: drop, Version: 1},
-		{Cid: testCID(t, cid.Raw, "drop v2"), RecordId: drop, Version: 2},
+		{Cid: sample.CID(cid.DagProtobuf, "keep"), RecordId: keep, Version: 1},
+		{Cid: sample.CID(cid.DagProtobuf, "drop"), RecordId: drop, Version: 1},
+		{Cid: sample.CID(cid.Raw, "drop v2"), RecordId: drop, Version: 2},
 	}, live())
 
 	_, err = f.msgServer.RedactRecord(f.freshCtx(), &types.MsgRedactRecord{Owner: f.patient, RecordId: drop})
 	require.NoError(t, err)
-	require.Equal(t, []types.LiveCid{{Cid: testCID(t, cid.DagProtobuf, "keep"), RecordId: keep, Version: 1}}, live())
+	require.Equal(t, []types.LiveCid{{Cid: sample.CID(cid.DagProtobuf, "keep"), RecordId: keep, Version: 1}}, live())
 
-	got, err := f.querier.ByCid(f.ctx, &types.QueryByCidRequest{Cid: testCID(t, cid.Raw, "drop v2")})
+	got, err := f.querier.ByCid(f.ctx, &types.QueryByCidRequest{Cid: sample.CID(cid.Raw, "drop v2")})
 	require.NoError(t, err)
-	require.Equal(t, &types.QueryByCidResponse{Cid: testCID(t, cid.Raw, "drop v2"), RecordId: drop, Version: 2, Live: false}, got)
-	got, err = f.querier.ByCid(f.ctx, &types.QueryByCidRequest{Cid: testCID(t, cid.DagProtobuf, "keep")})
+	require.Equal(t, &types.QueryByCidResponse{Cid: sample.CID(cid.Raw, "drop v2"), RecordId: drop, Version: 2, Live: false}, got)
+	got, err = f.querier.ByCid(f.ctx, &types.QueryByCidRequest{Cid: sample.CID(cid.DagProtobuf, "keep")})
 	require.NoError(t, err)
-	require.Equal(t, &types.QueryByCidResponse{Cid: testCID(t, cid.DagProtobuf, "keep"), RecordId: keep, Version: 1, Live: true}, got)
-	_, err = f.querier.ByCid(f.ctx, &types.QueryByCidRequest{Cid: testCID(t, cid.Raw, "never used")})
+	require.Equal(t, &types.QueryByCidResponse{Cid: sample.CID(cid.DagProtobuf, "keep"), RecordId: keep, Version: 1, Live: true}, got)
+	_, err = f.querier.ByCid(f.ctx, &types.QueryByCidRequest{Cid: sample.CID(cid.Raw, "never used")})
 	require.ErrorContains(t, err, "no record has ever used")
 	_, err = f.querier.ByCid(f.ctx, &types.QueryByCidRequest{Cid: "garbage"})
 	require.ErrorContains(t, err, "is not a CID")
@@ -115,7 +115,7 @@ func TestRedactionReleasesOnlyItsOwnCIDs(t *testing.T) {
 	// tombstones hold hashes, the history holds nothing.
 	exported, err := f.keeper.ExportGenesis(f.ctx)
 	require.NoError(t, err)
-	require.NotContains(t, exported.String(), testCID(t, cid.Raw, "drop v2"))
+	require.NotContains(t, exported.String(), sample.CID(cid.Raw, "drop v2"))
 	require.Len(t, exported.ReleasedCids, 2)
 }
 
@@ -127,14 +127,14 @@ func TestRotationReleasesThePreviousEpoch(t *testing.T) {
 	id := f.mustCreate(t, f.createMsg(t, f.patient, "epoch 0"))
 	_, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.patient, id, "epoch 0 v2"))
 	require.NoError(t, err)
-	newCID := testCID(t, cid.DagProtobuf, "epoch 1")
+	newCID := sample.CID(cid.DagProtobuf, "epoch 1")
 	_, err = f.keeper.RotateKey(f.freshCtx(), id, newCID, 4096, nil, f.patient)
 	require.NoError(t, err)
 
 	resp, err := f.querier.LiveCids(f.ctx, &types.QueryLiveCidsRequest{})
 	require.NoError(t, err)
 	require.Equal(t, []types.LiveCid{{Cid: newCID, RecordId: id, Version: 3}}, resp.Cids)
-	old, err := f.querier.ByCid(f.ctx, &types.QueryByCidRequest{Cid: testCID(t, cid.DagProtobuf, "epoch 0")})
+	old, err := f.querier.ByCid(f.ctx, &types.QueryByCidRequest{Cid: sample.CID(cid.DagProtobuf, "epoch 0")})
 	require.NoError(t, err)
 	require.False(t, old.Live)
 	require.Equal(t, uint64(1), old.Version)
@@ -186,7 +186,7 @@ func TestMigrate1to2BuildsTheCIDIndex(t *testing.T) {
 	_, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.patient, a, "a v2"))
 	require.NoError(t, err)
 	b := f.mustCreate(t, f.createMsg(t, f.patient, "b"))
-	_, err = f.keeper.RotateKey(f.freshCtx(), b, testCID(t, cid.DagProtobuf, "b rotated"), 10, nil, f.patient)
+	_, err = f.keeper.RotateKey(f.freshCtx(), b, sample.CID(cid.DagProtobuf, "b rotated"), 10, nil, f.patient)
 	require.NoError(t, err)
 	want, err := f.keeper.ExportGenesis(f.ctx)
 	require.NoError(t, err)
@@ -220,7 +220,7 @@ func TestPlacementQuery(t *testing.T) {
 		require.NoError(t, err)
 		f.issuers.vaults = append(f.issuers.vaults, issuerstypes.Issuer{Address: addr, VaultUrl: fmt.Sprintf("http://127.0.0.1:%d", 27005+10*i)})
 	}
-	c := testCID(t, cid.DagProtobuf, "payload")
+	c := sample.CID(cid.DagProtobuf, "payload")
 	got, err := f.querier.Placement(f.ctx, &types.QueryPlacementRequest{Cid: c})
 	require.NoError(t, err)
 	require.EqualValues(t, types.DefaultReplicationFactor, got.ReplicationFactor)

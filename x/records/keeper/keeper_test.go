@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
-	"github.com/multiformats/go-multihash"
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/core/address"
@@ -128,14 +127,6 @@ func (f fixture) freshCtx() sdk.Context {
 	return f.ctx.WithEventManager(sdk.NewEventManager())
 }
 
-// testCID returns the canonical CIDv1 (sha2-256) of data with codec.
-func testCID(t testing.TB, codec uint64, data string) string {
-	t.Helper()
-	h, err := multihash.Sum([]byte(data), multihash.SHA2_256, -1)
-	require.NoError(t, err)
-	return cid.NewCidV1(codec, h).String()
-}
-
 // wrap returns a well-formed key wrap for grantee, bound to record id at
 // key epoch 0.
 func wrapFor(grantee string, id uint64) types.KeyWrap {
@@ -160,7 +151,7 @@ func (f fixture) createMsg(t testing.TB, creator, data string) *types.MsgCreateR
 	return &types.MsgCreateRecord{
 		Creator:     creator,
 		Owner:       f.patient,
-		Cid:         testCID(t, cid.DagProtobuf, data),
+		Cid:         sample.CID(cid.DagProtobuf, data),
 		Kind:        types.RecordKindDICOM,
 		SizeBytes:   1 << 20,
 		SealedLabel: types.FakeSealedLabel("knee MRI"),

@@ -10,6 +10,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/medchain/medchain/testutil/events"
+	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/x/records/types"
 )
 
@@ -19,7 +20,7 @@ func (f fixture) versionMsg(t testing.TB, creator string, id uint64, data string
 	msg := &types.MsgAddVersion{
 		Creator:   creator,
 		RecordId:  id,
-		Cid:       testCID(t, cid.Raw, data),
+		Cid:       sample.CID(cid.Raw, data),
 		SizeBytes: 2048,
 		KeyEpoch:  0,
 	}
@@ -74,7 +75,7 @@ func TestAddVersionAccepted(t *testing.T) {
 func TestAddVersionRejected(t *testing.T) {
 	f := newFixture(t)
 	id := f.mustCreate(t, f.createMsg(t, f.patient, "v1"))
-	earlier := testCID(t, cid.DagProtobuf, "v1")
+	earlier := sample.CID(cid.DagProtobuf, "v1")
 	_, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.patient, id, "v1b"))
 	require.NoError(t, err)
 	current, err := f.keeper.Records.Get(f.ctx, id)
@@ -85,7 +86,7 @@ func TestAddVersionRejected(t *testing.T) {
 	other, err := f.keeper.Records.Get(f.ctx, otherID)
 	require.NoError(t, err)
 	redacted := f.mustCreate(t, f.createMsg(t, f.patient, "gone"))
-	redactedCID := testCID(t, cid.DagProtobuf, "gone")
+	redactedCID := sample.CID(cid.DagProtobuf, "gone")
 	_, err = f.msgServer.RedactRecord(f.freshCtx(), &types.MsgRedactRecord{Owner: f.patient, RecordId: redacted})
 	require.NoError(t, err)
 

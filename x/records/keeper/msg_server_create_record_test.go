@@ -175,7 +175,7 @@ func TestCreateRecordRejectedContent(t *testing.T) {
 		{"garbage CID", func(m *types.MsgCreateRecord) { m.Cid = "hello world" }, types.ErrInvalidCID, "is not a CID"},
 		{"CIDv0", func(m *types.MsgCreateRecord) { m.Cid = "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG" }, types.ErrInvalidCID, "--cid-version 1"},
 		{"sha2-512 CID", func(m *types.MsgCreateRecord) { m.Cid = cid.NewCidV1(cid.Raw, sha512).String() }, types.ErrInvalidCID, "sha2-512"},
-		{"dag-cbor CID", func(m *types.MsgCreateRecord) { m.Cid = testCID(t, cid.DagCBOR, "x") }, types.ErrInvalidCID, "dag-cbor"},
+		{"dag-cbor CID", func(m *types.MsgCreateRecord) { m.Cid = sample.CID(cid.DagCBOR, "x") }, types.ErrInvalidCID, "dag-cbor"},
 		{"oversize label", func(m *types.MsgCreateRecord) { m.SealedLabel = types.FakeSealedLabel(strings.Repeat("a", 65)) }, types.ErrInvalidLabel, "limit is 64"},
 		{"plaintext label", func(m *types.MsgCreateRecord) { m.SealedLabel = []byte("knee MRI") }, types.ErrInvalidLabel, "never sent in the clear"},
 		{"exact size", func(m *types.MsgCreateRecord) { m.SizeBytes = 1<<20 + 1 }, types.ErrInvalidSize, "not a padded size class"},
