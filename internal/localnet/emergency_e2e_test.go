@@ -3,6 +3,8 @@
 package localnet
 
 import (
+	"github.com/medchain/medchain/testutil/system"
+
 	"bytes"
 	"context"
 	"os"
@@ -27,7 +29,7 @@ import (
 // approve, and after the recovery's delay the new account downloads every
 // record byte-identical while the old account is refused.
 func TestEmergencyAccessOnTheConsortium(t *testing.T) {
-	bin := medchaindBinary(t)
+	bin := system.Binary(t)
 	cfg, err := LoadConfig(filepath.Join("..", "..", "config.yml"))
 	if err != nil {
 		t.Fatal(err)

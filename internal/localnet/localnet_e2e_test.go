@@ -11,7 +11,6 @@ import (
 	"math/big"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medchain/medchain/testutil/system"
 	"github.com/medchain/medchain/vault"
 )
 
@@ -31,7 +31,7 @@ import (
 //
 // MEDCHAIND_BIN defaults to ../build/medchaind, which is built if missing.
 func TestLocalnetE2E(t *testing.T) {
-	bin := medchaindBinary(t)
+	bin := system.Binary(t)
 	cfg, err := LoadConfig(filepath.Join("..", "..", "config.yml"))
 	if err != nil {
 		t.Fatal(err)
@@ -146,31 +146,6 @@ func TestLocalnetE2E(t *testing.T) {
 	}
 	assertStopped(t, ready2)
 	t.Logf("whole test took %s", time.Since(start).Round(time.Millisecond))
-}
-
-func medchaindBinary(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("MEDCHAIND_BIN")
-	if bin == "" {
-		bin = filepath.Join("..", "..", "build", "medchaind")
-	}
-	abs, err := filepath.Abs(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(abs); err == nil {
-		return abs
-	}
-	if os.Getenv("MEDCHAIND_BIN") != "" {
-		t.Fatalf("MEDCHAIND_BIN=%s does not exist", bin)
-	}
-	t.Logf("building %s (set MEDCHAIND_BIN to skip)", abs)
-	cmd := exec.Command("go", "build", "-o", abs, "./cmd/medchaind")
-	cmd.Dir = filepath.Join("..", "..")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return abs
 }
 
 // testWriter sends whole lines to t.Log.

@@ -3,6 +3,8 @@
 package localnet
 
 import (
+	"github.com/medchain/medchain/testutil/system"
+
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -27,7 +29,7 @@ import (
 // producing blocks; st-mary restarts with the empty vault and refills
 // every CID placed on it.
 func TestReplicationSurvivesTheLossOfAHospital(t *testing.T) {
-	bin := medchaindBinary(t)
+	bin := system.Binary(t)
 	cfg, err := LoadConfig(filepath.Join("..", "..", "config.yml"))
 	if err != nil {
 		t.Fatal(err)

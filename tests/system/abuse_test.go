@@ -18,6 +18,7 @@ import (
 	"github.com/ipfs/go-cid"
 
 	"github.com/medchain/medchain/internal/abuse"
+	"github.com/medchain/medchain/testutil/system"
 	"github.com/medchain/medchain/vault"
 )
 
@@ -62,27 +63,27 @@ func countFiles(t *testing.T, dir string) int {
 // downloads keep succeeding throughout.
 func TestAbuseSuite(t *testing.T) {
 	n := newNode(t)
-	n.editGenesis(func(appState map[string]any) {
+	n.EditGenesis(func(appState map[string]any) {
 		appState["access"].(map[string]any)["params"].(map[string]any)["max_pending_requests_per_record"] = 2
 	})
-	n.start()
+	n.Start()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	alice := n.address("alice")
-	bob := n.addKey("bob")
-	n.fund(bob)
-	n.mustTx("alice", "access", "register-key")
-	n.mustTx("bob", "access", "register-key")
+	alice := n.Address("alice")
+	bob := n.AddKey("bob")
+	n.Fund(bob)
+	n.MustTx("alice", "access", "register-key")
+	n.MustTx("bob", "access", "register-key")
 	scan, body := dicomFile(t, t.TempDir(), 512<<10)
 	rec, r := n.upload("alice", alice, scan)
 	requireSuccess(t, "alice's upload", r)
 	ticketCLI := func(key string, args ...string) (string, error) {
-		r := run(t, n.bin, append([]string{"vault", "ticket", "--from", key, "--vault", n.vault, "--chain-id", n.chainID,
-			"--home", n.home, "--keyring-backend", "test"}, args...)...)
-		return strings.TrimSpace(r.stdout), r.err
+		r := system.Run(t, n.Bin, append([]string{"vault", "ticket", "--from", key, "--vault", n.Vault, "--chain-id", n.ChainID,
+			"--home", n.Home, "--keyring-backend", "test"}, args...)...)
+		return strings.TrimSpace(r.Stdout), r.Err
 	}
 	target := abuse.Target{
-		Vault: n.vault, ChainID: n.chainID, Client: &http.Client{Timeout: 30 * time.Second},
+		Vault: n.Vault, ChainID: n.ChainID, Client: &http.Client{Timeout: 30 * time.Second},
 		UploadTicket: func(size int64) (string, error) {
 			return ticketCLI("bob", "--purpose", "upload", "--size", strconv.FormatInt(size, 10))
 		},
@@ -90,9 +91,9 @@ func TestAbuseSuite(t *testing.T) {
 			return ticketCLI("alice", strconv.FormatUint(record, 10), c)
 		},
 	}
-	blocksDir := filepath.Join(n.home, "data", "vault", "blocks")
+	blocksDir := filepath.Join(n.Home, "data", "vault", "blocks")
 	blocksBefore := countFiles(t, blocksDir)
-	h0 := n.height()
+	h0 := n.Height()
 
 	// The honest reader: alice downloads her record over and over.
 	var honest abuse.Latencies
@@ -108,7 +109,7 @@ func TestAbuseSuite(t *testing.T) {
 			default:
 			}
 			ticket, err := target.ReadTicket(rec.RecordID, rec.CID)
-			vc := vault.NewClient(n.vault, nil)
+			vc := vault.NewClient(n.Vault, nil)
 			vc.Header = http.Header{"X-Medchain-Ticket": {ticket}}
 			var got bytes.Buffer
 			start := time.Now()
@@ -150,30 +151,30 @@ func TestAbuseSuite(t *testing.T) {
 	if after := countFiles(t, blocksDir); after != blocksBefore {
 		t.Errorf("refused uploads left %d block files behind", after-blocksBefore)
 	}
-	if rss := peakRSS(t, n.cmd.Process.Pid); rss > rssCeiling {
+	if rss := peakRSS(t, n.Cmd.Process.Pid); rss > rssCeiling {
 		t.Errorf("the node's peak RSS reached %d MiB, over the %d MiB ceiling", rss>>20, rssCeiling>>20)
 	} else {
 		t.Logf("the node's peak RSS: %d MiB (ceiling %d MiB)", rss>>20, rssCeiling>>20)
 	}
-	n.waitForHeight(h0+3, 30*time.Second)
+	n.WaitForHeight(h0+3, 30*time.Second)
 
 	// The owner's access log stays readable after hundreds of poisoned
 	// entries.
-	r = run(t, n.bin, "query", "records", "access-log", strconv.FormatUint(rec.RecordID, 10), "--from", "alice",
-		"--home", n.home, "--keyring-backend", "test", "--vault", n.vault, "--chain-id", n.chainID)
+	r = system.Run(t, n.Bin, "query", "records", "access-log", strconv.FormatUint(rec.RecordID, 10), "--from", "alice",
+		"--home", n.Home, "--keyring-backend", "test", "--vault", n.Vault, "--chain-id", n.ChainID)
 	requireSuccess(t, "alice reads her access log after the attacks", r)
 	var log accessLog
-	if err := json.Unmarshal([]byte(r.stdout), &log); err != nil || len(log.Entries) == 0 {
-		t.Fatalf("access-log printed %q: %v", r.stdout, err)
+	if err := json.Unmarshal([]byte(r.Stdout), &log); err != nil || len(log.Entries) == 0 {
+		t.Fatalf("access-log printed %q: %v", r.Stdout, err)
 	}
 
 	// Requests on alice's record from fresh accounts: beyond the per-record
 	// cap (2 here) they are refused, however many accounts ask.
 	var refusedRequests int
 	for i, k := range []string{"s1", "s2", "s3"} {
-		addr := n.addKey(k)
-		n.fund(addr)
-		res := n.tx(k, "access", "request", alice, "--record-id", strconv.FormatUint(rec.RecordID, 10),
+		addr := n.AddKey(k)
+		n.Fund(addr)
+		res := n.Tx(k, "access", "request", alice, "--record-id", strconv.FormatUint(rec.RecordID, 10),
 			"--permission", "read", "--purpose", "research")
 		if i < 2 && res.Code != 0 {
 			t.Fatalf("request %d within the cap: %s", i, res.RawLog)
@@ -192,8 +193,8 @@ func TestAbuseSuite(t *testing.T) {
 	// and nothing is written.
 	hostile := newEndlessVault(t)
 	out := filepath.Join(t.TempDir(), "x.dcm")
-	r = run(t, n.bin, "query", "records", "download", strconv.FormatUint(rec.RecordID, 10), "-o", out, "--from", "alice",
-		"--node", n.rpc, "--home", n.home, "--keyring-backend", "test", "--vault", hostile)
+	r = system.Run(t, n.Bin, "query", "records", "download", strconv.FormatUint(rec.RecordID, 10), "-o", out, "--from", "alice",
+		"--node", n.RPC, "--home", n.Home, "--keyring-backend", "test", "--vault", hostile)
 	requireFailure(t, "a download from a vault streaming an endless CAR", r)
 	if _, err := os.Stat(out); err == nil {
 		t.Fatal("the endless CAR left a file")

@@ -4,6 +4,7 @@ package system
 
 import (
 	"encoding/json"
+	"github.com/medchain/medchain/testutil/system"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,11 +18,11 @@ import (
 // from its last committed block instead of starting over.
 func TestSingleNodeChainTransfersAndResumes(t *testing.T) {
 	n := newNode(t)
-	n.start()
+	n.Start()
 
-	bob := n.addKey("bob")
-	out := mustRun(t, n.bin, "tx", "bank", "send", "alice", bob, "12345umed",
-		"--chain-id", n.chainID, "--node", n.rpc, "--home", n.home,
+	bob := n.AddKey("bob")
+	out := system.MustRun(t, n.Bin, "tx", "bank", "send", "alice", bob, "12345umed",
+		"--chain-id", n.ChainID, "--node", n.RPC, "--home", n.Home,
 		"--keyring-backend", "test", "--yes", "--output", "json")
 	var broadcast struct {
 		Code   int    `json:"code"`
@@ -34,7 +35,7 @@ func TestSingleNodeChainTransfersAndResumes(t *testing.T) {
 	if broadcast.Code != 0 {
 		t.Fatalf("bank send rejected at CheckTx: code %d: %s", broadcast.Code, broadcast.RawLog)
 	}
-	if code, log, _ := n.waitForTxResult(broadcast.TxHash); code != 0 {
+	if code, log, _ := n.WaitForTxResult(broadcast.TxHash); code != 0 {
 		t.Fatalf("bank send failed in the block: code %d: %s", code, log)
 	}
 
@@ -42,32 +43,32 @@ func TestSingleNodeChainTransfersAndResumes(t *testing.T) {
 		t.Fatalf("bob's balance after the transfer = %s umed, want 12345", got)
 	}
 
-	before := n.waitForHeight(3, 30*time.Second)
-	n.stop()
-	n.start()
-	after := n.height()
+	before := n.WaitForHeight(3, 30*time.Second)
+	n.Stop()
+	n.Start()
+	after := n.Height()
 	if after < before {
 		t.Fatalf("after a restart the node reports height %d, below the %d it had committed: it did not resume", after, before)
 	}
 	if got := balance(t, n, bob); got != "12345" {
 		t.Fatalf("bob's balance after the restart = %s umed, want 12345", got)
 	}
-	n.waitForHeight(after+1, 30*time.Second)
+	n.WaitForHeight(after+1, 30*time.Second)
 
 	// An operator can export the state of a stopped node as a genesis file
 	// that validates, e.g. to restart the consortium from it.
-	n.stop()
-	exported := mustRun(t, n.bin, "export", "--home", n.home)
+	n.Stop()
+	exported := system.MustRun(t, n.Bin, "export", "--home", n.Home)
 	var doc struct {
 		ChainID       string                     `json:"chain_id"`
 		InitialHeight int64                      `json:"initial_height"`
 		AppState      map[string]json.RawMessage `json:"app_state"`
 	}
 	if err := json.Unmarshal([]byte(exported), &doc); err != nil {
-		t.Fatalf("export did not print a JSON genesis: %v\n%s", err, tail(exported, 20))
+		t.Fatalf("export did not print a JSON genesis: %v\n%s", err, system.Tail(exported, 20))
 	}
-	if doc.ChainID != n.chainID || doc.InitialHeight <= after {
-		t.Fatalf("exported chain %q at initial height %d, want %q above %d", doc.ChainID, doc.InitialHeight, n.chainID, after)
+	if doc.ChainID != n.ChainID || doc.InitialHeight <= after {
+		t.Fatalf("exported chain %q at initial height %d, want %q above %d", doc.ChainID, doc.InitialHeight, n.ChainID, after)
 	}
 	for _, module := range []string{"auth", "bank", "staking", "gov", "feegrant", "authz", "nft", "issuers", "records"} {
 		if _, ok := doc.AppState[module]; !ok {
@@ -78,12 +79,12 @@ func TestSingleNodeChainTransfersAndResumes(t *testing.T) {
 	if err := os.WriteFile(exportFile, []byte(exported), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	mustRun(t, n.bin, "genesis", "validate", exportFile, "--home", n.home)
+	system.MustRun(t, n.Bin, "genesis", "validate", exportFile, "--home", n.Home)
 }
 
 func balance(t *testing.T, n *node, addr string) string {
 	t.Helper()
-	out := mustRun(t, n.bin, "query", "bank", "balance", addr, "umed", "--node", n.rpc, "--output", "json")
+	out := system.MustRun(t, n.Bin, "query", "bank", "balance", addr, "umed", "--node", n.RPC, "--output", "json")
 	var resp struct {
 		Balance struct {
 			Denom  string `json:"denom"`
@@ -102,67 +103,67 @@ func balance(t *testing.T, n *node, addr string) string {
 // TestBadInputIsRefusedWithAClearMessage checks that an operator's mistakes
 // end medchaind with a non-zero exit and a message that names the problem.
 func TestBadInputIsRefusedWithAClearMessage(t *testing.T) {
-	bin := binary(t)
+	bin := system.Binary(t)
 
 	t.Run("unknown flag", func(t *testing.T) {
-		r := run(t, bin, "start", "--no-such-flag")
-		if r.err == nil {
+		r := system.Run(t, bin, "start", "--no-such-flag")
+		if r.Err == nil {
 			t.Fatal("medchaind start --no-such-flag exited 0")
 		}
-		if !strings.Contains(r.combined(), "unknown flag: --no-such-flag") {
-			t.Fatalf("message does not name the bad flag:\n%s", r.combined())
+		if !strings.Contains(r.Combined(), "unknown flag: --no-such-flag") {
+			t.Fatalf("message does not name the bad flag:\n%s", r.Combined())
 		}
 	})
 
 	t.Run("home without a chain", func(t *testing.T) {
 		home := filepath.Join(t.TempDir(), "missing")
-		r := run(t, bin, "start", "--home", home)
-		if r.err == nil {
+		r := system.Run(t, bin, "start", "--home", home)
+		if r.Err == nil {
 			t.Fatal("medchaind start on an empty home exited 0")
 		}
-		if !strings.Contains(r.combined(), "genesis.json") {
-			t.Fatalf("message does not say the genesis file is missing:\n%s", r.combined())
+		if !strings.Contains(r.Combined(), "genesis.json") {
+			t.Fatalf("message does not say the genesis file is missing:\n%s", r.Combined())
 		}
 	})
 
 	t.Run("malformed genesis", func(t *testing.T) {
 		home := filepath.Join(t.TempDir(), "node")
-		mustRun(t, bin, "init", "broken", "--chain-id", testChainID, "--home", home)
+		system.MustRun(t, bin, "init", "broken", "--chain-id", system.TestChainID, "--home", home)
 		genesis := filepath.Join(home, "config", "genesis.json")
 		if err := os.WriteFile(genesis, []byte(`{"chain_id": "x", "app_state": {`), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		r := run(t, bin, "genesis", "validate", "--home", home)
-		if r.err == nil {
+		r := system.Run(t, bin, "genesis", "validate", "--home", home)
+		if r.Err == nil {
 			t.Fatal("genesis validate accepted a truncated genesis file")
 		}
-		if !strings.Contains(r.combined(), "genesis") {
-			t.Fatalf("message does not point at the genesis file:\n%s", r.combined())
+		if !strings.Contains(r.Combined(), "genesis") {
+			t.Fatalf("message does not point at the genesis file:\n%s", r.Combined())
 		}
-		r = run(t, bin, "start", "--home", home)
-		if r.err == nil {
+		r = system.Run(t, bin, "start", "--home", home)
+		if r.Err == nil {
 			t.Fatal("start accepted a truncated genesis file")
 		}
 	})
 
 	t.Run("home from the environment", func(t *testing.T) {
 		home := filepath.Join(t.TempDir(), "client")
-		out := mustRun(t, bin, "keys", "add", "patient", "--keyring-backend", "test", "--home", home, "--output", "json")
+		out := system.MustRun(t, bin, "keys", "add", "patient", "--keyring-backend", "test", "--home", home, "--output", "json")
 		var key struct {
 			Address string `json:"address"`
 		}
 		if err := json.Unmarshal([]byte(out), &key); err != nil {
 			t.Fatal(err)
 		}
-		r := runWithEnv(t, bin, []string{"MEDCHAIN_HOME=" + home, "MEDCHAIN_KEYRING_BACKEND=test"}, "keys", "show", "patient", "-a")
-		if r.err != nil || strings.TrimSpace(r.stdout) != key.Address {
-			t.Fatalf("MEDCHAIN_HOME was not used: want %s, got %q (%v)", key.Address, r.combined(), r.err)
+		r := system.RunWithEnv(t, bin, []string{"MEDCHAIN_HOME=" + home, "MEDCHAIN_KEYRING_BACKEND=test"}, "keys", "show", "patient", "-a")
+		if r.Err != nil || strings.TrimSpace(r.Stdout) != key.Address {
+			t.Fatalf("MEDCHAIN_HOME was not used: want %s, got %q (%v)", key.Address, r.Combined(), r.Err)
 		}
 	})
 
 	t.Run("json output", func(t *testing.T) {
 		home := filepath.Join(t.TempDir(), "keys")
-		out := mustRun(t, bin, "keys", "add", "k", "--keyring-backend", "test", "--home", home, "--output", "json")
+		out := system.MustRun(t, bin, "keys", "add", "k", "--keyring-backend", "test", "--home", home, "--output", "json")
 		var key struct {
 			Address string `json:"address"`
 		}
@@ -176,12 +177,12 @@ func TestBadInputIsRefusedWithAClearMessage(t *testing.T) {
 // init-files` writes one home per validator whose genesis validates and
 // registers every validator as an active hospital, so the network can start.
 func TestTestnetInitFilesWritesAValidHospitalNetwork(t *testing.T) {
-	bin := binary(t)
+	bin := system.Binary(t)
 	dir := filepath.Join(t.TempDir(), "testnet")
-	mustRun(t, bin, "testnet", "init-files", "--v", "2", "--output-dir", dir, "--port-base", "23000")
+	system.MustRun(t, bin, "testnet", "init-files", "--v", "2", "--output-dir", dir, "--port-base", "23000")
 	for _, name := range []string{"hospital-0", "hospital-1"} {
 		home := filepath.Join(dir, name)
-		mustRun(t, bin, "genesis", "validate", "--home", home)
+		system.MustRun(t, bin, "genesis", "validate", "--home", home)
 		data, err := os.ReadFile(filepath.Join(home, "config", "genesis.json"))
 		if err != nil {
 			t.Fatal(err)
@@ -214,8 +215,8 @@ func TestTestnetInitFilesWritesAValidHospitalNetwork(t *testing.T) {
 			t.Fatalf("%s: genesis has %d gentxs, want 2", name, n)
 		}
 	}
-	r := run(t, bin, "testnet", "init-files", "--v", "2", "--output-dir", dir)
-	if r.err == nil || !strings.Contains(r.combined(), "not empty") {
-		t.Fatalf("init-files over an existing network: want a refusal, got %v: %s", r.err, r.combined())
+	r := system.Run(t, bin, "testnet", "init-files", "--v", "2", "--output-dir", dir)
+	if r.Err == nil || !strings.Contains(r.Combined(), "not empty") {
+		t.Fatalf("init-files over an existing network: want a refusal, got %v: %s", r.Err, r.Combined())
 	}
 }

@@ -5,6 +5,7 @@ package system
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/medchain/medchain/testutil/system"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,49 +18,49 @@ import (
 // account); neither `tx nft send` nor an authz grantee can move it.
 func TestIdentityNFTCannotBeSent(t *testing.T) {
 	n := newNode(t)
-	n.start()
-	alice := n.address("alice")
-	bob := n.addKey("bob")
-	n.fund(bob)
+	n.Start()
+	alice := n.Address("alice")
+	bob := n.AddKey("bob")
+	n.Fund(bob)
 
 	var id struct {
 		Claimed bool   `json:"claimed"`
 		ClassID string `json:"class_id"`
 		NftID   string `json:"nft_id"`
 	}
-	n.query(&id, "datanft", "identity", alice)
+	n.Query(&id, "datanft", "identity", alice)
 	if id.Claimed {
 		t.Fatalf("identity claimed before any claim: %+v", id)
 	}
-	n.mustTx("alice", "datanft", "claim-identity")
-	n.query(&id, "datanft", "identity", alice)
+	n.MustTx("alice", "datanft", "claim-identity")
+	n.Query(&id, "datanft", "identity", alice)
 	if !id.Claimed || id.ClassID != "medchain-identity" || id.NftID != alice {
 		t.Fatalf("after the claim: %+v", id)
 	}
 	var owner struct {
 		Owner string `json:"owner"`
 	}
-	n.query(&owner, "nft", "owner", "medchain-identity", alice)
+	n.Query(&owner, "nft", "owner", "medchain-identity", alice)
 	if owner.Owner != alice {
 		t.Fatalf("x/nft says the identity NFT belongs to %q", owner.Owner)
 	}
 
-	res := n.tx("alice", "datanft", "claim-identity")
+	res := n.Tx("alice", "datanft", "claim-identity")
 	if res.Code == 0 || !strings.Contains(res.RawLog, "already holds its identity NFT") {
 		t.Fatalf("a second claim: code %d: %s", res.Code, res.RawLog)
 	}
-	res = n.tx("alice", "nft", "send", "medchain-identity", alice, bob)
+	res = n.Tx("alice", "nft", "send", "medchain-identity", alice, bob)
 	if res.Code == 0 || !strings.Contains(res.RawLog, "cannot be transferred") {
 		t.Fatalf("sending the identity NFT: code %d: %s", res.Code, res.RawLog)
 	}
-	n.mustTx("alice", "authz", "grant", bob, "generic", "--msg-type", "/cosmos.nft.v1beta1.MsgSend")
-	unsigned := mustRun(t, n.bin, "tx", "nft", "send", "medchain-identity", alice, bob,
-		"--from", "alice", "--generate-only", "--chain-id", n.chainID, "--home", n.home, "--keyring-backend", "test", "--node", n.rpc)
-	res = n.tx("bob", "authz", "exec", writeTemp(t, "send-identity.json", unsigned))
+	n.MustTx("alice", "authz", "grant", bob, "generic", "--msg-type", "/cosmos.nft.v1beta1.MsgSend")
+	unsigned := system.MustRun(t, n.Bin, "tx", "nft", "send", "medchain-identity", alice, bob,
+		"--from", "alice", "--generate-only", "--chain-id", n.ChainID, "--home", n.Home, "--keyring-backend", "test", "--node", n.RPC)
+	res = n.Tx("bob", "authz", "exec", writeTemp(t, "send-identity.json", unsigned))
 	if res.Code == 0 || !strings.Contains(res.RawLog, "cannot be transferred") {
 		t.Fatalf("sending the identity NFT through authz: code %d: %s", res.Code, res.RawLog)
 	}
-	n.query(&owner, "nft", "owner", "medchain-identity", alice)
+	n.Query(&owner, "nft", "owner", "medchain-identity", alice)
 	if owner.Owner != alice {
 		t.Fatalf("the identity NFT moved to %q", owner.Owner)
 	}
@@ -91,43 +92,43 @@ type licenceView struct {
 // listing; an unfulfilled licence is refunded at its refund height.
 func TestDataNFTMarketAndLicences(t *testing.T) {
 	n := newNode(t)
-	n.editGenesis(func(appState map[string]any) {
+	n.EditGenesis(func(appState map[string]any) {
 		appState["datanft"].(map[string]any)["params"].(map[string]any)["licence_timeout_blocks"] = "8"
 	})
-	n.start()
-	hospital, alice := n.address("val"), n.address("alice")
-	doctor, lab, buyer, stranger := n.addKey("doctor"), n.addKey("lab"), n.addKey("buyer"), n.addKey("stranger")
+	n.Start()
+	hospital, alice := n.Address("val"), n.Address("alice")
+	doctor, lab, buyer, stranger := n.AddKey("doctor"), n.AddKey("lab"), n.AddKey("buyer"), n.AddKey("stranger")
 	for _, a := range []string{doctor, lab, buyer, stranger} {
-		n.fund(a)
+		n.Fund(a)
 	}
-	n.mustTx("val", "issuers", "add-practitioner", doctor, "doctor")
+	n.MustTx("val", "issuers", "add-practitioner", doctor, "doctor")
 	for _, k := range []string{"alice", "doctor", "lab", "buyer"} {
-		n.mustTx(k, "access", "register-key")
+		n.MustTx(k, "access", "register-key")
 	}
-	n.mustTx("alice", "access", "grant", "all", hospital, "--permission", "write", "--purpose", "treatment")
+	n.MustTx("alice", "access", "grant", "all", hospital, "--permission", "write", "--purpose", "treatment")
 	orig, r := n.upload("doctor", alice, identifiedDICOM(t, t.TempDir()))
 	requireSuccess(t, "doctor's upload", r)
 	r = n.dataTx("alice", "records", "deidentify", strconv.FormatUint(orig.RecordID, 10), "-o", "json")
 	requireSuccess(t, "deidentify", r)
 	var deid uploaded
-	if err := json.Unmarshal([]byte(r.stdout), &deid); err != nil {
-		t.Fatalf("deidentify -o json printed %q: %v", r.stdout, err)
+	if err := json.Unmarshal([]byte(r.Stdout), &deid); err != nil {
+		t.Fatalf("deidentify -o json printed %q: %v", r.Stdout, err)
 	}
 	deidID, origID := strconv.FormatUint(deid.RecordID, 10), strconv.FormatUint(orig.RecordID, 10)
 	nftID := "record-" + deidID
 
 	// Only the de-identified copy can be minted, and only by alice.
 	mint := []string{"--royalty-bps", "500", "--licence-price", "1000umed", "--licence-duration", "1h"}
-	if res := n.tx("alice", append([]string{"datanft", "mint", origID, "mri-brain"}, mint...)...); res.Code == 0 || !strings.Contains(res.RawLog, "not de-identified") {
+	if res := n.Tx("alice", append([]string{"datanft", "mint", origID, "mri-brain"}, mint...)...); res.Code == 0 || !strings.Contains(res.RawLog, "not de-identified") {
 		t.Fatalf("minting the identified original: code %d: %s", res.Code, res.RawLog)
 	}
-	if res := n.tx("doctor", append([]string{"datanft", "mint", deidID, "mri-brain"}, mint...)...); res.Code == 0 || !strings.Contains(res.RawLog, "only its owner") {
+	if res := n.Tx("doctor", append([]string{"datanft", "mint", deidID, "mri-brain"}, mint...)...); res.Code == 0 || !strings.Contains(res.RawLog, "only its owner") {
 		t.Fatalf("the doctor minting alice's record: code %d: %s", res.Code, res.RawLog)
 	}
-	if res := n.tx("alice", "datanft", "mint", deidID, "mri-brain", "--royalty-bps", "5000", "--licence-price", "1000umed", "--licence-duration", "1h"); res.Code == 0 || !strings.Contains(res.RawLog, "above the chain's maximum") {
+	if res := n.Tx("alice", "datanft", "mint", deidID, "mri-brain", "--royalty-bps", "5000", "--licence-price", "1000umed", "--licence-duration", "1h"); res.Code == 0 || !strings.Contains(res.RawLog, "above the chain's maximum") {
 		t.Fatalf("a 50 %% royalty: code %d: %s", res.Code, res.RawLog)
 	}
-	n.mustTx("alice", append([]string{"datanft", "mint", deidID, "mri-brain"}, mint...)...)
+	n.MustTx("alice", append([]string{"datanft", "mint", deidID, "mri-brain"}, mint...)...)
 	var got struct {
 		Nft struct {
 			Nft struct {
@@ -140,33 +141,33 @@ func TestDataNFTMarketAndLicences(t *testing.T) {
 			} `json:"listing"`
 		} `json:"nft"`
 	}
-	n.query(&got, "datanft", "nft", "mri-brain", nftID)
+	n.Query(&got, "datanft", "nft", "mri-brain", nftID)
 	if got.Nft.Owner != alice || got.Nft.Nft.Producer != doctor || got.Nft.Nft.RecordID != deidID {
 		t.Fatalf("the minted NFT: %+v", got.Nft)
 	}
-	n.mustTx("alice", "datanft", "list", "mri-brain", nftID, "50000umed")
+	n.MustTx("alice", "datanft", "list", "mri-brain", nftID, "50000umed")
 
 	// A licence: escrowed, fulfilled by alice's client, readable by the lab.
-	if res := n.tx("stranger", "datanft", "buy-licence", "mri-brain", nftID, "1000umed"); res.Code == 0 || !strings.Contains(res.RawLog, "register-key") {
+	if res := n.Tx("stranger", "datanft", "buy-licence", "mri-brain", nftID, "1000umed"); res.Code == 0 || !strings.Contains(res.RawLog, "register-key") {
 		t.Fatalf("a licence for an account without a key: code %d: %s", res.Code, res.RawLog)
 	}
 	aliceBefore, doctorBefore := umed(t, n, alice), umed(t, n, doctor)
-	n.mustTx("lab", "datanft", "buy-licence", "mri-brain", nftID, "1000umed")
+	n.MustTx("lab", "datanft", "buy-licence", "mri-brain", nftID, "1000umed")
 	var lic struct {
 		Licence licenceView `json:"licence"`
 	}
-	n.query(&lic, "datanft", "licence", "1")
+	n.Query(&lic, "datanft", "licence", "1")
 	if lic.Licence.Status != "LICENCE_STATUS_PENDING" {
 		t.Fatalf("licence 1 after purchase: %+v", lic.Licence)
 	}
 	requireFailure(t, "the lab before fulfilment", n.download("lab", deid.RecordID, filepath.Join(t.TempDir(), "x.dcm")), "no access")
-	r = run(t, n.bin, "tx", "datanft", "fulfil-licences", "--from", "alice", "--chain-id", n.chainID, "--node", n.rpc,
-		"--home", n.home, "--keyring-backend", "test", "--yes")
+	r = system.Run(t, n.Bin, "tx", "datanft", "fulfil-licences", "--from", "alice", "--chain-id", n.ChainID, "--node", n.RPC,
+		"--home", n.Home, "--keyring-backend", "test", "--yes")
 	requireSuccess(t, "fulfil-licences", r)
-	if !strings.Contains(r.stdout, "1 licence(s) fulfilled") {
-		t.Fatalf("fulfil-licences printed %q", r.stdout)
+	if !strings.Contains(r.Stdout, "1 licence(s) fulfilled") {
+		t.Fatalf("fulfil-licences printed %q", r.Stdout)
 	}
-	n.query(&lic, "datanft", "licence", "1")
+	n.Query(&lic, "datanft", "licence", "1")
 	if lic.Licence.Status != "LICENCE_STATUS_FULFILLED" || lic.Licence.GrantID == "" {
 		t.Fatalf("licence 1 after fulfilment: %+v", lic.Licence)
 	}
@@ -191,21 +192,21 @@ func TestDataNFTMarketAndLicences(t *testing.T) {
 
 	// A second sale pays the producing doctor 5 % of 50000umed.
 	doctorBefore, aliceBefore = umed(t, n, doctor), umed(t, n, alice)
-	if res := n.tx("buyer", "datanft", "buy", "mri-brain", nftID, "40000umed"); res.Code == 0 || !strings.Contains(res.RawLog, "costs 50000umed") {
+	if res := n.Tx("buyer", "datanft", "buy", "mri-brain", nftID, "40000umed"); res.Code == 0 || !strings.Contains(res.RawLog, "costs 50000umed") {
 		t.Fatalf("buying below the listed price: code %d: %s", res.Code, res.RawLog)
 	}
-	n.mustTx("buyer", "datanft", "buy", "mri-brain", nftID, "50000umed")
+	n.MustTx("buyer", "datanft", "buy", "mri-brain", nftID, "50000umed")
 	if d, a := umed(t, n, doctor)-doctorBefore, umed(t, n, alice)-aliceBefore; d != 2500 || a != 47500 {
 		t.Fatalf("sale payout: doctor +%d, alice +%d; want +2500 and +47500", d, a)
 	}
-	n.query(&got, "datanft", "nft", "mri-brain", nftID)
+	n.Query(&got, "datanft", "nft", "mri-brain", nftID)
 	if got.Nft.Owner != buyer || got.Nft.Listing != nil {
 		t.Fatalf("after the sale: %+v", got.Nft)
 	}
 	var byProducer struct {
 		Nfts []json.RawMessage `json:"nfts"`
 	}
-	n.query(&byProducer, "datanft", "nfts-by-producer", doctor)
+	n.Query(&byProducer, "datanft", "nfts-by-producer", doctor)
 	if len(byProducer.Nfts) != 1 {
 		t.Fatalf("nfts-by-producer %s: %d NFTs", doctor, len(byProducer.Nfts))
 	}
@@ -213,15 +214,15 @@ func TestDataNFTMarketAndLicences(t *testing.T) {
 	// The new owner lists it and cancels while the lab buys: both go to
 	// the mempool at once (usually the same block). Exactly one wins, and
 	// the books agree with whichever did.
-	n.mustTx("buyer", "datanft", "list", "mri-brain", nftID, "60000umed")
+	n.MustTx("buyer", "datanft", "list", "mri-brain", nftID, "60000umed")
 	labBefore, buyerBefore := umed(t, n, lab), umed(t, n, buyer)
-	hashes := n.broadcastTogether(
+	hashes := n.BroadcastTogether(
 		[]string{"buyer", "datanft", "cancel-listing", "mri-brain", nftID},
 		[]string{"lab", "datanft", "buy", "mri-brain", nftID, "60000umed"})
-	cancelCode, cancelLog, cancelHeight := n.waitForTxResult(hashes[0])
-	buyCode, buyLog, buyHeight := n.waitForTxResult(hashes[1])
+	cancelCode, cancelLog, cancelHeight := n.WaitForTxResult(hashes[0])
+	buyCode, buyLog, buyHeight := n.WaitForTxResult(hashes[1])
 	t.Logf("race: cancel code %d at %d, buy code %d at %d", cancelCode, cancelHeight, buyCode, buyHeight)
-	n.query(&got, "datanft", "nft", "mri-brain", nftID)
+	n.Query(&got, "datanft", "nft", "mri-brain", nftID)
 	switch {
 	case cancelCode == 0 && buyCode != 0:
 		if !strings.Contains(buyLog, "not for sale") || got.Nft.Owner != buyer || umed(t, n, lab) != labBefore {
@@ -233,7 +234,7 @@ func TestDataNFTMarketAndLicences(t *testing.T) {
 			t.Fatalf("buy won, but: cancel log %q, owner %s, lab %d -> %d, buyer %d -> %d",
 				cancelLog, got.Nft.Owner, labBefore, umed(t, n, lab), buyerBefore, umed(t, n, buyer))
 		}
-		n.mustTx("lab", "nft", "send", "mri-brain", nftID, buyer) // back, for the rest of the test
+		n.MustTx("lab", "nft", "send", "mri-brain", nftID, buyer) // back, for the rest of the test
 	default:
 		t.Fatalf("cancel (code %d: %s) and buy (code %d: %s) must not both succeed or both fail", cancelCode, cancelLog, buyCode, buyLog)
 	}
@@ -243,20 +244,20 @@ func TestDataNFTMarketAndLicences(t *testing.T) {
 
 	// The owner lists it again, then moves it with x/nft send: the
 	// listing goes with the move.
-	n.mustTx("buyer", "datanft", "list", "mri-brain", nftID, "60000umed")
-	n.mustTx("buyer", "nft", "send", "mri-brain", nftID, lab)
+	n.MustTx("buyer", "datanft", "list", "mri-brain", nftID, "60000umed")
+	n.MustTx("buyer", "nft", "send", "mri-brain", nftID, lab)
 	var listings struct {
 		Listings []json.RawMessage `json:"listings"`
 	}
-	n.query(&listings, "datanft", "listings")
+	n.Query(&listings, "datanft", "listings")
 	if len(listings.Listings) != 0 {
 		t.Fatalf("a listing outlived its NFT's move: %s", listings.Listings)
 	}
 
 	// An unfulfilled licence is refunded at its refund height.
 	buyerBefore = umed(t, n, buyer)
-	res := n.mustTx("buyer", "datanft", "buy-licence", "mri-brain", nftID, "1000umed")
-	n.query(&lic, "datanft", "licence", "2")
+	res := n.MustTx("buyer", "datanft", "buy-licence", "mri-brain", nftID, "1000umed")
+	n.Query(&lic, "datanft", "licence", "2")
 	refundAt, _ := strconv.ParseInt(lic.Licence.RefundHeight, 10, 64)
 	if refundAt != res.Height+8 {
 		t.Fatalf("licence 2 bought at height %d refunds at %d, want %d", res.Height, refundAt, res.Height+8)
@@ -264,8 +265,8 @@ func TestDataNFTMarketAndLicences(t *testing.T) {
 	if got := umed(t, n, buyer); got != buyerBefore-1000 {
 		t.Fatalf("buyer's balance with the licence in escrow: %d, want %d", got, buyerBefore-1000)
 	}
-	n.waitForHeight(refundAt, 30*time.Second)
-	n.query(&lic, "datanft", "licence", "2")
+	n.WaitForHeight(refundAt, 30*time.Second)
+	n.Query(&lic, "datanft", "licence", "2")
 	if lic.Licence.Status != "LICENCE_STATUS_REFUNDED" {
 		t.Fatalf("licence 2 at height %d: %+v", refundAt, lic.Licence)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/suyashkumar/dicom/pkg/tag"
 
 	"github.com/medchain/medchain/medclient/deid"
+	"github.com/medchain/medchain/testutil/system"
 )
 
 // identifiedDICOM writes a small MR image that names its patient.
@@ -61,12 +62,12 @@ func identifiedDICOM(t *testing.T, dir string) string {
 // and a PDF is refused.
 func TestDeidentifiedCopy(t *testing.T) {
 	n := newNode(t)
-	n.start()
-	alice := n.address("alice")
-	bob := n.addKey("bob")
-	n.fund(bob)
-	n.mustTx("alice", "access", "register-key")
-	n.mustTx("bob", "access", "register-key")
+	n.Start()
+	alice := n.Address("alice")
+	bob := n.AddKey("bob")
+	n.Fund(bob)
+	n.MustTx("alice", "access", "register-key")
+	n.MustTx("bob", "access", "register-key")
 
 	orig, r := n.upload("alice", alice, identifiedDICOM(t, t.TempDir()))
 	requireSuccess(t, "upload", r)
@@ -84,8 +85,8 @@ func TestDeidentifiedCopy(t *testing.T) {
 	r = n.dataTx("alice", "records", "deidentify", id, "-o", "json")
 	requireSuccess(t, "deidentify", r)
 	var copyRec uploaded
-	if err := json.Unmarshal([]byte(r.stdout), &copyRec); err != nil {
-		t.Fatalf("deidentify -o json printed %q: %v", r.stdout, err)
+	if err := json.Unmarshal([]byte(r.Stdout), &copyRec); err != nil {
+		t.Fatalf("deidentify -o json printed %q: %v", r.Stdout, err)
 	}
 	var rec struct {
 		Record struct {
@@ -93,7 +94,7 @@ func TestDeidentifiedCopy(t *testing.T) {
 			Kind        string `json:"kind"`
 		} `json:"record"`
 	}
-	n.query(&rec, "records", "record", strconv.FormatUint(copyRec.RecordID, 10))
+	n.Query(&rec, "records", "record", strconv.FormatUint(copyRec.RecordID, 10))
 	if rec.Record.DerivedFrom != id || rec.Record.Kind != "RECORD_KIND_DICOM" {
 		t.Fatalf("the copy is %+v, want a DICOM record derived from %s", rec.Record, id)
 	}
@@ -129,10 +130,10 @@ func TestDeidentifiedRealDICOM(t *testing.T) {
 		t.Skip("MEDCHAIN_DICOM_CORPUS is not set: `make test` sets it from scripts/dicom-corpus.sh")
 	}
 	n := newNode(t)
-	n.start()
-	alice := n.address("alice")
-	n.mustTx("alice", "access", "register-key")
-	shift, err := strconv.Atoi(strings.TrimSpace(mustRun(t, n.bin, "keys", "date-shift", "alice", "--home", n.home, "--keyring-backend", "test")))
+	n.Start()
+	alice := n.Address("alice")
+	n.MustTx("alice", "access", "register-key")
+	shift, err := strconv.Atoi(strings.TrimSpace(system.MustRun(t, n.Bin, "keys", "date-shift", "alice", "--home", n.Home, "--keyring-backend", "test")))
 	if err != nil || shift > -365 {
 		t.Fatalf("keys date-shift alice: %d, %v", shift, err)
 	}
@@ -147,8 +148,8 @@ func TestDeidentifiedRealDICOM(t *testing.T) {
 		r = n.dataTx("alice", "records", "deidentify", strconv.FormatUint(orig.RecordID, 10), "-o", "json")
 		requireSuccess(t, "deidentify "+name, r)
 		var copyRec uploaded
-		if err := json.Unmarshal([]byte(r.stdout), &copyRec); err != nil {
-			t.Fatalf("deidentify -o json printed %q: %v", r.stdout, err)
+		if err := json.Unmarshal([]byte(r.Stdout), &copyRec); err != nil {
+			t.Fatalf("deidentify -o json printed %q: %v", r.Stdout, err)
 		}
 		out := filepath.Join(t.TempDir(), name)
 		requireSuccess(t, "download of the copy of "+name, n.download("alice", copyRec.RecordID, out))

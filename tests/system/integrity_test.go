@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/medchain/medchain/envelope/sizeclass"
+	"github.com/medchain/medchain/testutil/system"
 	"github.com/medchain/medchain/vault"
 )
 
@@ -25,49 +26,49 @@ import (
 // with a funded account does: a bank send generated unsigned, its message
 // swapped for msg (proto JSON), signed with `tx sign` and sent with `tx
 // broadcast`. It returns the outcome of the block (or of CheckTx).
-func (n *node) handTx(from string, msg map[string]any) txResult {
-	n.t.Helper()
-	addr := n.address(from)
-	unsigned := mustRun(n.t, n.bin, "tx", "bank", "send", addr, addr, "1umed", "--generate-only", "--from", from,
-		"--chain-id", n.chainID, "--node", n.rpc, "--home", n.home, "--keyring-backend", "test", "--gas", "800000")
+func (n *node) handTx(from string, msg map[string]any) system.TxResult {
+	n.T.Helper()
+	addr := n.Address(from)
+	unsigned := system.MustRun(n.T, n.Bin, "tx", "bank", "send", addr, addr, "1umed", "--generate-only", "--from", from,
+		"--chain-id", n.ChainID, "--node", n.RPC, "--home", n.Home, "--keyring-backend", "test", "--gas", "800000")
 	var tx map[string]any
 	if err := json.Unmarshal([]byte(unsigned), &tx); err != nil {
-		n.t.Fatalf("generate-only printed %q: %v", unsigned, err)
+		n.T.Fatalf("generate-only printed %q: %v", unsigned, err)
 	}
 	tx["body"].(map[string]any)["messages"] = []any{msg}
 	data, err := json.Marshal(tx)
 	if err != nil {
-		n.t.Fatal(err)
+		n.T.Fatal(err)
 	}
-	dir := n.t.TempDir()
+	dir := n.T.TempDir()
 	unsignedPath := filepath.Join(dir, "unsigned.json")
 	if err := os.WriteFile(unsignedPath, data, 0o600); err != nil {
-		n.t.Fatal(err)
+		n.T.Fatal(err)
 	}
-	signed := mustRun(n.t, n.bin, "tx", "sign", unsignedPath, "--from", from, "--chain-id", n.chainID, "--node", n.rpc,
-		"--home", n.home, "--keyring-backend", "test")
+	signed := system.MustRun(n.T, n.Bin, "tx", "sign", unsignedPath, "--from", from, "--chain-id", n.ChainID, "--node", n.RPC,
+		"--home", n.Home, "--keyring-backend", "test")
 	signedPath := filepath.Join(dir, "signed.json")
 	if err := os.WriteFile(signedPath, []byte(signed), 0o600); err != nil {
-		n.t.Fatal(err)
+		n.T.Fatal(err)
 	}
-	out := mustRun(n.t, n.bin, "tx", "broadcast", signedPath, "--node", n.rpc, "--output", "json")
+	out := system.MustRun(n.T, n.Bin, "tx", "broadcast", signedPath, "--node", n.RPC, "--output", "json")
 	var b struct {
 		Code   int    `json:"code"`
 		TxHash string `json:"txhash"`
 		RawLog string `json:"raw_log"`
 	}
 	if err := json.Unmarshal([]byte(out), &b); err != nil {
-		n.t.Fatalf("tx broadcast printed %q: %v", out, err)
+		n.T.Fatalf("tx broadcast printed %q: %v", out, err)
 	}
 	if b.Code != 0 {
-		return txResult{Code: b.Code, RawLog: b.RawLog}
+		return system.TxResult{Code: b.Code, RawLog: b.RawLog}
 	}
-	code, log, height := n.waitForTxResult(b.TxHash)
-	return txResult{Code: code, RawLog: log, Height: height}
+	code, log, height := n.WaitForTxResult(b.TxHash)
+	return system.TxResult{Code: code, RawLog: log, Height: height}
 }
 
 // requireRefused fails unless r was refused with an error containing want.
-func requireRefused(t *testing.T, what string, r txResult, want string) {
+func requireRefused(t *testing.T, what string, r system.TxResult, want string) {
 	t.Helper()
 	if r.Code == 0 || !strings.Contains(r.RawLog, want) {
 		t.Fatalf("%s: want a refusal saying %q, got code %d: %s", what, want, r.Code, r.RawLog)
@@ -77,15 +78,15 @@ func requireRefused(t *testing.T, what string, r txResult, want string) {
 
 // wrapOf is the first wrap CheckAccess shows of a record, as proto JSON.
 func (n *node) wrapJSON(id uint64, grantee string, recordID uint64, ciphertext []byte) map[string]any {
-	n.t.Helper()
+	n.T.Helper()
 	c := n.check(id, grantee)
 	if c.Wrap == nil {
-		n.t.Fatalf("%s has no wrap of record %d", grantee, id)
+		n.T.Fatalf("%s has no wrap of record %d", grantee, id)
 	}
 	if ciphertext == nil {
 		var err error
 		if ciphertext, err = base64.StdEncoding.DecodeString(c.Wrap.Ciphertext); err != nil {
-			n.t.Fatal(err)
+			n.T.Fatal(err)
 		}
 	}
 	return map[string]any{"grantee": grantee, "key_id": c.Wrap.KeyID,
@@ -93,19 +94,19 @@ func (n *node) wrapJSON(id uint64, grantee string, recordID uint64, ciphertext [
 }
 
 // downloadVersion runs `query records download --record-version`.
-func (n *node) downloadVersion(from string, id, version uint64, path string) result {
-	n.t.Helper()
-	return run(n.t, n.bin, "query", "records", "download", strconv.FormatUint(id, 10), "-o", path, "--record-version",
-		strconv.FormatUint(version, 10), "--from", from, "--node", n.rpc, "--home", n.home, "--keyring-backend", "test",
-		"--vault", n.vault)
+func (n *node) downloadVersion(from string, id, version uint64, path string) system.Result {
+	n.T.Helper()
+	return system.Run(n.T, n.Bin, "query", "records", "download", strconv.FormatUint(id, 10), "-o", path, "--record-version",
+		strconv.FormatUint(version, 10), "--from", from, "--node", n.RPC, "--home", n.Home, "--keyring-backend", "test",
+		"--vault", n.Vault)
 }
 
 // metric reads one unlabelled gauge from the vault's /metrics.
 func (n *node) metric(name string) float64 {
-	n.t.Helper()
-	resp, err := http.Get(n.vault + "/metrics")
+	n.T.Helper()
+	resp, err := http.Get(n.Vault + "/metrics")
 	if err != nil {
-		n.t.Fatal(err)
+		n.T.Fatal(err)
 	}
 	defer resp.Body.Close()
 	var body bytes.Buffer
@@ -114,21 +115,21 @@ func (n *node) metric(name string) float64 {
 		if v, ok := strings.CutPrefix(line, name+" "); ok {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil {
-				n.t.Fatal(err)
+				n.T.Fatal(err)
 			}
 			return f
 		}
 	}
-	n.t.Fatalf("the vault's /metrics has no %s", name)
+	n.T.Fatalf("the vault's /metrics has no %s", name)
 	return 0
 }
 
 func (n *node) waitForMetric(name string, want float64, after string) {
-	n.t.Helper()
+	n.T.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for n.metric(name) != want {
 		if time.Now().After(deadline) {
-			n.t.Fatalf("after %s %s is %v, want %v", after, name, n.metric(name), want)
+			n.T.Fatalf("after %s %s is %v, want %v", after, name, n.metric(name), want)
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
@@ -146,18 +147,18 @@ func (n *node) waitForMetric(name string, want float64, after string) {
 //     applied, then outlives the grace period, a restart and GC.
 func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	n := newNode(t)
-	n.editConfig("app.toml", map[string]string{
+	n.EditConfig("app.toml", map[string]string{
 		`gc-interval = "10m0s"`:       `gc-interval = "1s"`,
 		`gc-grace = "24h0m0s"`:        `gc-grace = "6s"`,
 		`reconcile-interval = "1m0s"`: `reconcile-interval = "1s"`,
 	})
-	n.start()
+	n.Start()
 	ctx := context.Background()
-	alice, hospital := n.address("alice"), n.address("val")
-	bob := n.addKey("bob")
-	n.fund(bob)
+	alice, hospital := n.Address("alice"), n.Address("val")
+	bob := n.AddKey("bob")
+	n.Fund(bob)
 	for _, k := range []string{"alice", "bob", "val"} {
-		n.mustTx(k, "access", "register-key")
+		n.MustTx(k, "access", "register-key")
 	}
 	scan, scanBytes := dicomFile(t, t.TempDir(), 2<<20+77)
 	rec, r := n.upload("alice", alice, scan)
@@ -172,7 +173,7 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	var next struct {
 		ID string `json:"id"`
 	}
-	n.query(&next, "records", "next-id")
+	n.Query(&next, "records", "next-id")
 	nextID, _ := strconv.ParseUint(next.ID, 10, 64)
 	hijack := map[string]any{
 		"@type": "/medchain.records.v1.MsgCreateRecord", "creator": bob, "owner": bob, "cid": rec.CID,
@@ -184,7 +185,7 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 		RecordID string `json:"record_id"`
 		Live     bool   `json:"live"`
 	}
-	n.query(&by, "records", "by-cid", rec.CID)
+	n.Query(&by, "records", "by-cid", rec.CID)
 	if by.RecordID != strconv.FormatUint(rec.RecordID, 10) || !by.Live {
 		t.Fatalf("by-cid %s says %+v, want alice's record %d, live", rec.CID, by, rec.RecordID)
 	}
@@ -194,7 +195,7 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	}
 
 	// Bob's redaction of his own record touches only his own payload.
-	n.mustTx("bob", "records", "redact", strconv.FormatUint(bobs.RecordID, 10))
+	n.MustTx("bob", "records", "redact", strconv.FormatUint(bobs.RecordID, 10))
 	n.waitForPinned(bobs.CID, false, "bob's redaction")
 	if ok, why := n.pinned(rec.CID); !ok {
 		t.Fatalf("alice's payload lost its pin after bob's redaction (%q)", why)
@@ -205,7 +206,7 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	requireRefused(t, "reusing a redacted record's CID", n.handTx("alice", hijack), "released by a redaction")
 
 	// 3. A WRITE-only hospital posts a version with random wraps.
-	n.mustTx("alice", "access", "grant", "all", hospital, "--permission", "write", "--purpose", "treatment")
+	n.MustTx("alice", "access", "grant", "all", hospital, "--permission", "write", "--purpose", "treatment")
 	garbageCID := n.uploadRaw(t, 4096)
 	random := make([]byte, len(n.mustCiphertext(rec.RecordID, alice)))
 	_, _ = rand.Read(random)
@@ -232,7 +233,7 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	late := make([]byte, 1<<20+5)
 	_, _ = rand.Read(late)
 	lateCID := localCID(t, late)
-	n.query(&next, "records", "next-id")
+	n.Query(&next, "records", "next-id")
 	nextID, _ = strconv.ParseUint(next.ID, 10, 64)
 	create := map[string]any{
 		"@type": "/medchain.records.v1.MsgCreateRecord", "creator": alice, "owner": alice, "cid": lateCID,
@@ -253,8 +254,8 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	n.waitForPinned(lateCID, true, "the late upload")
 	n.waitForMetric("vault_missing_live_cids", 0, "the late upload")
 	time.Sleep(8 * time.Second) // past gc-grace, several GC runs
-	n.stop()
-	n.start()
+	n.Stop()
+	n.Start()
 	time.Sleep(3 * time.Second) // GC again after the restart
 	for _, c := range []string{rec.CID, lateCID} {
 		if ok, why := n.pinned(c); !ok {
@@ -262,7 +263,7 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 		}
 	}
 	var fetched bytes.Buffer
-	if err := vault.NewClient(n.vault, http.DefaultClient).Fetch(ctx, uploaded, &fetched); err == nil {
+	if err := vault.NewClient(n.Vault, http.DefaultClient).Fetch(ctx, uploaded, &fetched); err == nil {
 		t.Fatal("the gated vault served a CAR without a ticket")
 	}
 	requireSuccess(t, "alice's download after restart and GC", n.downloadVersion("alice", rec.RecordID, 1, out))
@@ -274,11 +275,11 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 
 // mustCiphertext is the raw ciphertext of grantee's wrap of record id.
 func (n *node) mustCiphertext(id uint64, grantee string) []byte {
-	n.t.Helper()
+	n.T.Helper()
 	c := n.check(id, grantee)
 	ct, err := base64.StdEncoding.DecodeString(c.Wrap.Ciphertext)
 	if err != nil {
-		n.t.Fatal(err)
+		n.T.Fatal(err)
 	}
 	return ct
 }
@@ -287,11 +288,11 @@ func (n *node) mustCiphertext(id uint64, grantee string) []byte {
 // upload ticket of key for a payload of size bytes.
 func (n *node) vaultClient(t *testing.T, key string, size int) *vault.Client {
 	t.Helper()
-	vc := vault.NewClient(n.vault, http.DefaultClient)
+	vc := vault.NewClient(n.Vault, http.DefaultClient)
 	vc.UploadHeader = func() (http.Header, error) {
-		ticket := strings.TrimSpace(mustRun(t, n.bin, "vault", "ticket", "--purpose", "upload",
-			"--size", strconv.Itoa(size+size/8+4096), "--from", key, "--vault", n.vault, "--chain-id", n.chainID,
-			"--home", n.home, "--keyring-backend", "test"))
+		ticket := strings.TrimSpace(system.MustRun(t, n.Bin, "vault", "ticket", "--purpose", "upload",
+			"--size", strconv.Itoa(size+size/8+4096), "--from", key, "--vault", n.Vault, "--chain-id", n.ChainID,
+			"--home", n.Home, "--keyring-backend", "test"))
 		return http.Header{"X-Medchain-Ticket": {ticket}}, nil
 	}
 	return vc

@@ -3,6 +3,7 @@
 package system
 
 import (
+	"github.com/medchain/medchain/testutil/system"
 	"strings"
 	"testing"
 	"time"
@@ -11,10 +12,10 @@ import (
 // TestGentxOfANonHospitalIsRefused: a genesis whose validator is not a
 // registered hospital cannot start, and the node says why.
 func TestGentxOfANonHospitalIsRefused(t *testing.T) {
-	n := newNodeWith(t, nodeOptions{validatorIsNotAHospital: true})
-	out := n.startExpectingFailure()
+	n := newNodeWith(t, system.NodeOptions{ValidatorIsNotAHospital: true})
+	out := n.StartExpectingFailure()
 	if !strings.Contains(out, "not an active hospital issuer") {
-		t.Fatalf("the node did not say that its validator is not a hospital:\n%s", tail(out, 30))
+		t.Fatalf("the node did not say that its validator is not a hospital:\n%s", system.Tail(out, 30))
 	}
 }
 
@@ -26,24 +27,24 @@ type authorisation struct {
 }
 
 func (n *node) isAuthorised(addr string, height ...int64) authorisation {
-	n.t.Helper()
+	n.T.Helper()
 	args := []string{"issuers", "is-authorised", addr}
 	if len(height) > 0 {
 		args = append(args, "--height", itoa(height[0]))
 	}
 	var a authorisation
-	n.query(&a, args...)
+	n.Query(&a, args...)
 	return a
 }
 
 func (n *node) issuerStatus(addr string, height int64) string {
-	n.t.Helper()
+	n.T.Helper()
 	var resp struct {
 		Issuer struct {
 			Status string `json:"status"`
 		} `json:"issuer"`
 	}
-	n.query(&resp, "issuers", "issuer", addr, "--height", itoa(height))
+	n.Query(&resp, "issuers", "issuer", addr, "--height", itoa(height))
 	return resp.Issuer.Status
 }
 
@@ -57,32 +58,32 @@ func (n *node) issuerStatus(addr string, height int64) string {
 // validator back.
 func TestGovernanceAdmitsAHospitalThatValidatesAndIsSuspended(t *testing.T) {
 	n := newNode(t)
-	n.start()
+	n.Start()
 
-	hospital := n.addKey("hospital")
-	doctor := n.addKey("doctor")
-	bob := n.addKey("bob")
-	n.fund(hospital)
-	n.fund(bob)
+	hospital := n.AddKey("hospital")
+	doctor := n.AddKey("doctor")
+	bob := n.AddKey("bob")
+	n.Fund(hospital)
+	n.Fund(bob)
 
 	// A patient account may not validate.
-	res := n.tx("alice", "staking", "create-validator", n.validatorFile("alice-node", "5000000umed"))
+	res := n.Tx("alice", "staking", "create-validator", n.validatorFile("alice-node", "5000000umed"))
 	if res.Code == 0 || !strings.Contains(res.RawLog, "not an active hospital issuer") {
 		t.Fatalf("create-validator from a patient: want refusal naming the rule, got code %d: %s", res.Code, res.RawLog)
 	}
 
 	// Nor by having someone else execute the message for it through authz.
-	n.mustTx("alice", "authz", "grant", bob, "generic", "--msg-type", "/cosmos.staking.v1beta1.MsgCreateValidator")
-	unsigned := mustRun(t, n.bin, "tx", "staking", "create-validator", n.validatorFile("alice-node-2", "5000000umed"),
-		"--from", "alice", "--generate-only", "--chain-id", n.chainID, "--home", n.home, "--keyring-backend", "test", "--node", n.rpc)
+	n.MustTx("alice", "authz", "grant", bob, "generic", "--msg-type", "/cosmos.staking.v1beta1.MsgCreateValidator")
+	unsigned := system.MustRun(t, n.Bin, "tx", "staking", "create-validator", n.validatorFile("alice-node-2", "5000000umed"),
+		"--from", "alice", "--generate-only", "--chain-id", n.ChainID, "--home", n.Home, "--keyring-backend", "test", "--node", n.RPC)
 	execFile := writeTemp(t, "create-validator.json", unsigned)
-	res = n.tx("bob", "authz", "exec", execFile)
+	res = n.Tx("bob", "authz", "exec", execFile)
 	if res.Code == 0 || !strings.Contains(res.RawLog, "not an active hospital issuer") {
 		t.Fatalf("create-validator wrapped in MsgExec: want refusal naming the rule, got code %d: %s", res.Code, res.RawLog)
 	}
 
 	// Governance admits the hospital.
-	n.passProposal("Admit General Hospital", "issuers", "register-issuer", hospital, "General Hospital", "hospital",
+	n.PassProposal("Admit General Hospital", "issuers", "register-issuer", hospital, "General Hospital", "hospital",
 		"--jurisdiction", "GB", "--license-id", "GH-0001", "--website", "https://general.example")
 	var issuer struct {
 		Issuer struct {
@@ -91,7 +92,7 @@ func TestGovernanceAdmitsAHospitalThatValidatesAndIsSuspended(t *testing.T) {
 			Status string `json:"status"`
 		} `json:"issuer"`
 	}
-	n.query(&issuer, "issuers", "issuer", hospital)
+	n.Query(&issuer, "issuers", "issuer", hospital)
 	if issuer.Issuer.Status != "ISSUER_STATUS_ACTIVE" || issuer.Issuer.Kind != "ISSUER_KIND_HOSPITAL" {
 		t.Fatalf("after the proposal the hospital is %+v, want an active hospital", issuer.Issuer)
 	}
@@ -100,22 +101,22 @@ func TestGovernanceAdmitsAHospitalThatValidatesAndIsSuspended(t *testing.T) {
 	if a := n.isAuthorised(doctor); a.Authorised {
 		t.Fatalf("a doctor of no organisation is authorised: %+v", a)
 	}
-	n.mustTx("hospital", "issuers", "add-practitioner", doctor, "doctor")
+	n.MustTx("hospital", "issuers", "add-practitioner", doctor, "doctor")
 	if a := n.isAuthorised(doctor); !a.Authorised || a.Organisation != hospital {
 		t.Fatalf("the doctor of an active hospital: want authorised for %s, got %+v", hospital, a)
 	}
 
 	// The hospital may validate.
-	n.mustTx("hospital", "staking", "create-validator", n.validatorFile("general-node", "5000000umed"))
+	n.MustTx("hospital", "staking", "create-validator", n.validatorFile("general-node", "5000000umed"))
 	valoper := valoperOf(t, hospital)
 	if jailed := n.validatorJailed(valoper, 0); jailed {
 		t.Fatal("the new hospital's validator starts jailed")
 	}
 
 	// Governance suspends it.
-	n.passProposal("Suspend General Hospital", "issuers", "set-issuer-status", hospital, "suspended",
+	n.PassProposal("Suspend General Hospital", "issuers", "set-issuer-status", hospital, "suspended",
 		"--reason", "licence under review")
-	h := n.height()
+	h := n.Height()
 	// Find the block that executed the suspension: the first height at
 	// which the issuer is SUSPENDED.
 	for h > 1 && n.issuerStatus(hospital, h-1) == "ISSUER_STATUS_SUSPENDED" {
@@ -135,8 +136,8 @@ func TestGovernanceAdmitsAHospitalThatValidatesAndIsSuspended(t *testing.T) {
 	}
 
 	// Unjailing does not bring a suspended hospital back into the set.
-	n.tx("hospital", "slashing", "unjail")
-	n.waitForHeight(n.height()+2, 30*time.Second)
+	n.Tx("hospital", "slashing", "unjail")
+	n.WaitForHeight(n.Height()+2, 30*time.Second)
 	if !n.validatorJailed(valoper, 0) {
 		t.Fatal("a suspended hospital unjailed its validator")
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medchain/medchain/testutil/system"
 	"github.com/medchain/medchain/testutil/tamperproxy"
 )
 
@@ -44,39 +45,39 @@ type provenAnswer struct {
 // the proxy is named; an expired trusting period says what to do.
 func TestProvenCheckAccess(t *testing.T) {
 	n := newNode(t)
-	n.start()
-	alice := n.address("alice")
-	bob, stranger := n.addKey("bob"), n.addKey("stranger")
-	n.fund(bob)
-	n.mustTx("alice", "access", "register-key")
-	n.mustTx("bob", "access", "register-key")
+	n.Start()
+	alice := n.Address("alice")
+	bob, stranger := n.AddKey("bob"), n.AddKey("stranger")
+	n.Fund(bob)
+	n.MustTx("alice", "access", "register-key")
+	n.MustTx("bob", "access", "register-key")
 	scan, _ := dicomFile(t, t.TempDir(), 4096)
 	rec, r := n.upload("alice", alice, scan)
 	requireSuccess(t, "upload", r)
-	n.mustTx("alice", "access", "grant", strconv.FormatUint(rec.RecordID, 10), bob, "--purpose", "treatment")
+	n.MustTx("alice", "access", "grant", strconv.FormatUint(rec.RecordID, 10), bob, "--purpose", "treatment")
 
-	node := strings.Replace(n.rpc, "tcp://", "http://", 1)
+	node := strings.Replace(n.RPC, "tcp://", "http://", 1)
 	proxy := newTamperingProxy(t, node)
-	trustHeight := n.height() - 1
+	trustHeight := n.Height() - 1
 	var block struct {
 		Result struct {
 			BlockID struct {
 				Hash string `json:"hash"`
 			} `json:"block_id"`
-		} `json:"result"`
+		} `json:"system.Result"`
 	}
 	getJSON(t, fmt.Sprintf("%s/block?height=%d", node, trustHeight), &block)
 	lightDir := filepath.Join(t.TempDir(), "light")
-	check := func(grantee string, extra ...string) result {
+	check := func(grantee string, extra ...string) system.Result {
 		args := append([]string{"query", "access", "check", strconv.FormatUint(rec.RecordID, 10), grantee, "--prove",
-			"--node", proxy.URL, "--witness", node, "--light-dir", lightDir, "--home", n.home, "-o", "json"}, extra...)
-		return run(t, n.bin, args...)
+			"--node", proxy.URL, "--witness", node, "--light-dir", lightDir, "--home", n.Home, "-o", "json"}, extra...)
+		return system.Run(t, n.Bin, args...)
 	}
-	decode := func(r result) provenAnswer {
+	decode := func(r system.Result) provenAnswer {
 		t.Helper()
 		var a provenAnswer
-		if r.err != nil || json.Unmarshal([]byte(r.stdout), &a) != nil {
-			t.Fatalf("check --prove: %v\n%s", r.err, r.combined())
+		if r.Err != nil || json.Unmarshal([]byte(r.Stdout), &a) != nil {
+			t.Fatalf("check --prove: %v\n%s", r.Err, r.Combined())
 		}
 		return a
 	}
@@ -104,8 +105,8 @@ func TestProvenCheckAccess(t *testing.T) {
 		for _, who := range []string{bob, stranger} {
 			r := check(who)
 			requireFailure(t, mode+" for "+who, r, proxy.URL, "witness "+node)
-			if mode == "forge-value" && !strings.Contains(r.combined(), "consent key") {
-				t.Fatalf("the forged grant must be what is refused: %s", r.combined())
+			if mode == "forge-value" && !strings.Contains(r.Combined(), "consent key") {
+				t.Fatalf("the forged grant must be what is refused: %s", r.Combined())
 			}
 		}
 	}
@@ -121,8 +122,8 @@ func TestProvenCheckAccess(t *testing.T) {
 	for _, extra := range [][]string{nil, {"--witness", proxy.URL, "--max-header-age", "2s"}} {
 		args := append([]string{}, extra...)
 		if extra != nil { // no honest witness ahead: only the age bound can tell
-			r := run(t, n.bin, append([]string{"query", "access", "check", strconv.FormatUint(rec.RecordID, 10), bob, "--prove",
-				"--node", proxy.URL, "--light-dir", lightDir, "--home", n.home, "-o", "json"}, args...)...)
+			r := system.Run(t, n.Bin, append([]string{"query", "access", "check", strconv.FormatUint(rec.RecordID, 10), bob, "--prove",
+				"--node", proxy.URL, "--light-dir", lightDir, "--home", n.Home, "-o", "json"}, args...)...)
 			requireFailure(t, "a frozen primary, no other witness", r, "stale header", "old")
 			continue
 		}
@@ -153,14 +154,14 @@ func getJSON(t *testing.T, url string, out any) {
 // (none if key is empty) and returns the HTTP status.
 func (n *node) gatedFetch(t *testing.T, key string, recordID uint64, c string) int {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, n.vault+"/ipfs/"+c+"?format=car", nil)
+	req, err := http.NewRequest(http.MethodGet, n.Vault+"/ipfs/"+c+"?format=car", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if key != "" {
-		ticket := strings.TrimSpace(mustRun(t, n.bin, "vault", "ticket", strconv.FormatUint(recordID, 10), c, "--from", key,
-			"--vault", n.vault, "--chain-id", n.chainID,
-			"--home", n.home, "--keyring-backend", "test"))
+		ticket := strings.TrimSpace(system.MustRun(t, n.Bin, "vault", "ticket", strconv.FormatUint(recordID, 10), c, "--from", key,
+			"--vault", n.Vault, "--chain-id", n.ChainID,
+			"--home", n.Home, "--keyring-backend", "test"))
 		req.Header.Set("X-Medchain-Ticket", ticket)
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -187,39 +188,39 @@ type accessLog struct {
 func TestVaultAccessGate(t *testing.T) {
 	n := newNode(t)
 	// access-gate = "node" is the default.
-	n.start()
-	alice := n.address("alice")
-	bob, stranger := n.addKey("bob"), n.addKey("stranger")
-	n.fund(bob)
-	n.mustTx("alice", "access", "register-key")
-	n.mustTx("bob", "access", "register-key")
+	n.Start()
+	alice := n.Address("alice")
+	bob, stranger := n.AddKey("bob"), n.AddKey("stranger")
+	n.Fund(bob)
+	n.MustTx("alice", "access", "register-key")
+	n.MustTx("bob", "access", "register-key")
 	scan, body := dicomFile(t, t.TempDir(), 64<<10)
 	rec, r := n.upload("alice", alice, scan)
 	requireSuccess(t, "upload", r)
-	n.mustTx("alice", "access", "grant", strconv.FormatUint(rec.RecordID, 10), bob, "--purpose", "treatment")
+	n.MustTx("alice", "access", "grant", strconv.FormatUint(rec.RecordID, 10), bob, "--purpose", "treatment")
 
 	for round, mode := range []string{"node", "light"} {
 		if mode == "light" {
-			n.stop()
-			node := strings.Replace(n.rpc, "tcp://", "http://", 1)
-			n.start()
-			h := n.height() - 1
+			n.Stop()
+			node := strings.Replace(n.RPC, "tcp://", "http://", 1)
+			n.Start()
+			h := n.Height() - 1
 			var block struct {
 				Result struct {
 					BlockID struct {
 						Hash string `json:"hash"`
 					} `json:"block_id"`
-				} `json:"result"`
+				} `json:"system.Result"`
 			}
 			getJSON(t, fmt.Sprintf("%s/block?height=%d", node, h), &block)
-			n.stop()
-			n.editConfig("app.toml", map[string]string{
+			n.Stop()
+			n.EditConfig("app.toml", map[string]string{
 				`access-gate = "node"`:  `access-gate = "light"`,
 				`gate-witnesses = []`:   `gate-witnesses = ["` + node + `"]`,
 				`gate-trust-height = 0`: fmt.Sprintf("gate-trust-height = %d", h),
 				`gate-trust-hash = ""`:  `gate-trust-hash = "` + block.Result.BlockID.Hash + `"`,
 			})
-			n.start()
+			n.Start()
 		}
 		out := filepath.Join(t.TempDir(), "bob.dcm")
 		requireSuccess(t, mode+": bob's download through the gate", n.download("bob", rec.RecordID, out))
@@ -230,12 +231,12 @@ func TestVaultAccessGate(t *testing.T) {
 		if s := n.gatedFetch(t, "", rec.RecordID, rec.CID); s != http.StatusUnauthorized {
 			t.Fatalf("%s: a fetch without a ticket got HTTP %d", mode, s)
 		}
-		r := run(t, n.bin, "query", "records", "access-log", strconv.FormatUint(rec.RecordID, 10), "--from", "alice",
-			"--home", n.home, "--keyring-backend", "test", "--vault", n.vault)
+		r := system.Run(t, n.Bin, "query", "records", "access-log", strconv.FormatUint(rec.RecordID, 10), "--from", "alice",
+			"--home", n.Home, "--keyring-backend", "test", "--vault", n.Vault)
 		requireSuccess(t, mode+": alice reads the access log", r)
 		var log accessLog
-		if err := json.Unmarshal([]byte(r.stdout), &log); err != nil {
-			t.Fatalf("access-log printed %q: %v", r.stdout, err)
+		if err := json.Unmarshal([]byte(r.Stdout), &log); err != nil {
+			t.Fatalf("access-log printed %q: %v", r.Stdout, err)
 		}
 		if len(log.Entries) != 2*(round+1) {
 			t.Fatalf("%s: the log has %d entries, want %d: %+v", mode, len(log.Entries), 2*(round+1), log.Entries)
@@ -245,8 +246,8 @@ func TestVaultAccessGate(t *testing.T) {
 			allow.Verified != (mode == "light") {
 			t.Fatalf("%s: the log says %+v", mode, log.Entries)
 		}
-		requireFailure(t, mode+": bob reading alice's access log", run(t, n.bin, "query", "records", "access-log",
-			strconv.FormatUint(rec.RecordID, 10), "--from", "bob", "--home", n.home, "--keyring-backend", "test", "--vault", n.vault),
+		requireFailure(t, mode+": bob reading alice's access log", system.Run(t, n.Bin, "query", "records", "access-log",
+			strconv.FormatUint(rec.RecordID, 10), "--from", "bob", "--home", n.Home, "--keyring-backend", "test", "--vault", n.Vault),
 			"only record")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"crypto/rand"
 	"fmt"
+	"github.com/medchain/medchain/testutil/system"
 	"io"
 	"os"
 	"path/filepath"
@@ -58,22 +59,22 @@ func TestPortalLargeUploadMemory(t *testing.T) {
 	}
 	n := newNode(t)
 	patient, words := n.addKeyWithMnemonic("patient")
-	n.start()
+	n.Start()
 	t.Cleanup(func() {
 		if t.Failed() {
-			if log, err := os.ReadFile(n.logPath); err == nil {
+			if log, err := os.ReadFile(n.LogPath); err == nil {
 				var lines []string
 				for _, l := range strings.Split(string(log), "\n") {
 					if strings.Contains(l, "vault") && !strings.Contains(l, "chain_height") {
 						lines = append(lines, l)
 					}
 				}
-				t.Logf("vault log:\n%s", tail(strings.Join(lines, "\n"), 15))
+				t.Logf("vault log:\n%s", system.Tail(strings.Join(lines, "\n"), 15))
 			}
 		}
 	})
-	n.fund(patient)
-	n.mustTx("patient", "access", "register-key")
+	n.Fund(patient)
+	n.MustTx("patient", "access", "register-key")
 
 	file := filepath.Join(t.TempDir(), "large.bin")
 	f, err := os.Create(file)
@@ -86,7 +87,7 @@ func TestPortalLargeUploadMemory(t *testing.T) {
 	f.Close()
 
 	b := newBrowser(t)
-	b.signIn(n.vault+"/portal/", words)
+	b.signIn(n.Vault+"/portal/", words)
 	b.waitText("#key-status", "registered on chain", 30*time.Second)
 	base := rendererRSS()
 
@@ -123,8 +124,8 @@ func TestPortalLargeUploadMemory(t *testing.T) {
 	mib := func(n int64) string { return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20)) }
 	t.Logf("portal upload of %s: %.1f s (%.1f MiB/s, encrypt + chunk + send + register); renderer RSS %s before, peak %s; WebAssembly memory %s",
 		mib(size), elapsed.Seconds(), float64(size)/(1<<20)/elapsed.Seconds(), mib(base), mib(peakRSS.Load()), mib(peakWasm.Load()))
-	if got, r := n.cliSHA("patient", id); r.err != nil || got != sha256File(t, file) {
-		t.Fatalf("the CLI downloads %s of the large upload (%v)\n%s", got, r.err, r.combined())
+	if got, r := n.cliSHA("patient", id); r.Err != nil || got != sha256File(t, file) {
+		t.Fatalf("the CLI downloads %s of the large upload (%v)\n%s", got, r.Err, r.Combined())
 	}
 	if grew := peakRSS.Load() - base; grew > size/4 {
 		t.Fatalf("the page grew by %s uploading %s: the upload is not streamed", mib(grew), mib(size))

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/medchain/medchain/testutil/system"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -156,18 +157,18 @@ func (b *browser) waitText(sel, want string, timeout time.Duration) {
 // addKeyWithMnemonic adds a keyring key and returns its address and
 // mnemonic, which the test types into the page as a user would.
 func (n *node) addKeyWithMnemonic(name string) (string, string) {
-	out := mustRun(n.t, n.bin, "keys", "add", name, "--keyring-backend", "test", "--home", n.home, "--output", "json")
+	out := system.MustRun(n.T, n.Bin, "keys", "add", name, "--keyring-backend", "test", "--home", n.Home, "--output", "json")
 	var key struct {
 		Address  string `json:"address"`
 		Mnemonic string `json:"mnemonic"`
 	}
 	if err := json.Unmarshal([]byte(out), &key); err != nil || key.Mnemonic == "" {
-		n.t.Fatalf("keys add %s -o json printed %q: %v", name, out, err)
+		n.T.Fatalf("keys add %s -o json printed %q: %v", name, out, err)
 	}
 	return key.Address, key.Mnemonic
 }
 
-func sha256File(t *testing.T, path string) string {
+func sha256File(t testing.TB, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -224,19 +225,19 @@ func (b *browser) pageSays(want string, timeout time.Duration) {
 	}
 }
 
-func (n *node) cliSHA(from string, id uint64) (string, result) {
-	n.t.Helper()
-	path := filepath.Join(n.t.TempDir(), fmt.Sprintf("record-%d", id))
+func (n *node) cliSHA(from string, id uint64) (string, system.Result) {
+	n.T.Helper()
+	path := filepath.Join(n.T.TempDir(), fmt.Sprintf("record-%d", id))
 	r := n.download(from, id, path)
-	if r.err != nil {
+	if r.Err != nil {
 		return "", r
 	}
-	return sha256File(n.t, path), r
+	return sha256File(n.T, path), r
 }
 
 // TestPortalInTheBrowser drives the web portal in real headless Chromium
 // against a real node and its vault, as a patient and then a clinician,
-// and cross-checks every result with the CLI: the encryption key the page
+// and cross-checks every system.Result with the CLI: the encryption key the page
 // derives is the CLI's; a DICOM file uploaded in the page is listed, shown
 // in the viewer and downloads byte-identical with the CLI for the doctor it
 // is shared with; a record uploaded with the CLI downloads byte-identical
@@ -265,14 +266,14 @@ func portalScenario(t *testing.T, mode string) {
 	n := newNode(t)
 	patient, patientWords := n.addKeyWithMnemonic("patient")
 	doctor, doctorWords := n.addKeyWithMnemonic("doctor")
-	hospital := n.address("val")
-	n.start()
-	n.fund(patient)
-	n.fund(doctor)
-	n.mustTx("val", "issuers", "add-practitioner", doctor, "doctor")
-	n.mustTx("doctor", "access", "register-key")
-	n.mustTx("val", "access", "register-key")
-	portalURL := n.vault + "/portal/"
+	hospital := n.Address("val")
+	n.Start()
+	n.Fund(patient)
+	n.Fund(doctor)
+	n.MustTx("val", "issuers", "add-practitioner", doctor, "doctor")
+	n.MustTx("doctor", "access", "register-key")
+	n.MustTx("val", "access", "register-key")
+	portalURL := n.Vault + "/portal/"
 	if mode == "amino-json" {
 		portalURL += "?sign=amino"
 	}
@@ -287,7 +288,7 @@ func portalScenario(t *testing.T, mode string) {
 	var cliKey struct {
 		KeyID string `json:"key_id"`
 	}
-	out := mustRun(t, n.bin, "keys", "encryption-key", "patient", "--keyring-backend", "test", "--home", n.home, "--output", "json")
+	out := system.MustRun(t, n.Bin, "keys", "encryption-key", "patient", "--keyring-backend", "test", "--home", n.Home, "--output", "json")
 	if err := json.Unmarshal([]byte(out), &cliKey); err != nil {
 		t.Fatalf("keys encryption-key -o json printed %q: %v", out, err)
 	}
@@ -304,7 +305,7 @@ func portalScenario(t *testing.T, mode string) {
 			KeyID string `json:"key_id"`
 		} `json:"key"`
 	}
-	n.query(&onChain, "access", "key", patient)
+	n.Query(&onChain, "access", "key", patient)
 	if onChain.Key.KeyID != cliKey.KeyID {
 		t.Fatalf("the chain holds key %q after the page registered, want %q", onChain.Key.KeyID, cliKey.KeyID)
 	}
@@ -337,8 +338,8 @@ func portalScenario(t *testing.T, mode string) {
 	if s := n.show("patient", scanID); s.Label != "CT from the browser" {
 		t.Fatalf("the CLI reads the label %q", s.Label)
 	}
-	if got, r := n.cliSHA("patient", scanID); r.err != nil || got != sha256File(t, scan) {
-		t.Fatalf("the CLI downloads %s of the page's upload (%v), want %s\n%s", got, r.err, sha256File(t, scan), r.combined())
+	if got, r := n.cliSHA("patient", scanID); r.Err != nil || got != sha256File(t, scan) {
+		t.Fatalf("the CLI downloads %s of the page's upload (%v), want %s\n%s", got, r.Err, sha256File(t, scan), r.Combined())
 	}
 
 	// A record uploaded with the CLI downloads byte-identical in the page.
@@ -360,7 +361,7 @@ func portalScenario(t *testing.T, mode string) {
 	// A refusal is said in the page: a grantee without an encryption key
 	// cannot be given a record key.
 	b.click("share the scan", row+" button.share", 10*time.Second)
-	b.fill("#share-grantee", n.addKey("keyless"))
+	b.fill("#share-grantee", n.AddKey("keyless"))
 	b.click("grant", "#share-submit", 10*time.Second)
 	b.pageSays("has no encryption key on chain", 30*time.Second)
 	b.click("share the scan", row+" button.share", 10*time.Second)
@@ -378,14 +379,14 @@ func portalScenario(t *testing.T, mode string) {
 	b.click("grant", "#share-submit", 10*time.Second)
 	b.pageSays("given to "+hospital, 60*time.Second)
 	b.screenshot("shared")
-	if got, r := n.cliSHA("doctor", scanID); r.err != nil || got != sha256File(t, scan) {
-		t.Fatalf("the doctor's CLI downloads %s (%v), want %s\n%s", got, r.err, sha256File(t, scan), r.combined())
+	if got, r := n.cliSHA("doctor", scanID); r.Err != nil || got != sha256File(t, scan) {
+		t.Fatalf("the doctor's CLI downloads %s (%v), want %s\n%s", got, r.Err, sha256File(t, scan), r.Combined())
 	}
 
 	// The consent export is the CLI's FHIR Bundle.
 	b.click("export consent", "#consent-export", 30*time.Second)
 	pageConsent := b.text("#consent-json")
-	cliConsent := mustRun(t, n.bin, "query", "access", "consent", patient, "--node", n.rpc)
+	cliConsent := system.MustRun(t, n.Bin, "query", "access", "consent", patient, "--node", n.RPC)
 	if stripTimestamp(pageConsent) != stripTimestamp(cliConsent) {
 		t.Fatalf("the page's consent export differs from the CLI's:\npage: %s\nCLI:  %s", pageConsent, cliConsent)
 	}
@@ -415,8 +416,8 @@ func portalScenario(t *testing.T, mode string) {
 		chromedp.WaitVisible(chromedp.CSS("#clinician-upload-done")))
 	noteID, _ := strconv.ParseUint(value(b, "read the record id", 10*time.Second,
 		chromedp.AttributeValue(chromedp.CSS("#clinician-upload-done"), "data-record")).Value, 10, 64)
-	if got, r := n.cliSHA("patient", noteID); r.err != nil || got != sha256File(t, note) {
-		t.Fatalf("the patient's CLI downloads %s of the doctor's page upload (%v), want %s\n%s", got, r.err, sha256File(t, note), r.combined())
+	if got, r := n.cliSHA("patient", noteID); r.Err != nil || got != sha256File(t, note) {
+		t.Fatalf("the patient's CLI downloads %s of the doctor's page upload (%v), want %s\n%s", got, r.Err, sha256File(t, note), r.Combined())
 	}
 	b.fill("#request-owner", patient)
 	b.fill("#request-purpose", "treatment")
@@ -446,8 +447,8 @@ func portalScenario(t *testing.T, mode string) {
 	b.click("grant", "#share-submit", 10*time.Second)
 	b.pageSays("given to "+doctor, 60*time.Second)
 	var inbox []json.RawMessage
-	if out := mustRun(t, n.bin, "query", "access", "inbox", "--from", "patient", "--node", n.rpc, "--home", n.home,
-		"--keyring-backend", "test", "--chain-id", n.chainID); json.Unmarshal([]byte(out), &inbox) != nil || len(inbox) != 0 {
+	if out := system.MustRun(t, n.Bin, "query", "access", "inbox", "--from", "patient", "--node", n.RPC, "--home", n.Home,
+		"--keyring-backend", "test", "--chain-id", n.ChainID); json.Unmarshal([]byte(out), &inbox) != nil || len(inbox) != 0 {
 		t.Fatalf("after the approval the CLI's inbox is %s", out)
 	}
 
@@ -473,11 +474,11 @@ func portalScenario(t *testing.T, mode string) {
 	if c := n.check(scanID, doctor); c.Allowed {
 		t.Fatalf("after the revocation the chain still lets the doctor read: %+v", c)
 	}
-	if _, r := n.cliSHA("doctor", scanID); r.err == nil || !strings.Contains(r.combined(), "no access") {
-		t.Fatalf("the revoked doctor's CLI download: %v\n%s", r.err, r.combined())
+	if _, r := n.cliSHA("doctor", scanID); r.Err == nil || !strings.Contains(r.Combined(), "no access") {
+		t.Fatalf("the revoked doctor's CLI download: %v\n%s", r.Err, r.Combined())
 	}
-	if got, r := n.cliSHA("patient", scanID); r.err != nil || got != sha256File(t, scan) {
-		t.Fatalf("after the rotation the patient downloads %s (%v), want %s", got, r.err, sha256File(t, scan))
+	if got, r := n.cliSHA("patient", scanID); r.Err != nil || got != sha256File(t, scan) {
+		t.Fatalf("after the rotation the patient downloads %s (%v), want %s", got, r.Err, sha256File(t, scan))
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/envelope/sizeclass"
+	"github.com/medchain/medchain/testutil/system"
 )
 
 // shown is what `query records show` prints of a record.
@@ -26,23 +27,23 @@ type shown struct {
 
 // show runs `query records show ID`, as from (or as nobody when from is "").
 func (n *node) show(from string, id uint64) shown {
-	n.t.Helper()
-	args := []string{"query", "records", "show", strconv.FormatUint(id, 10), "--node", n.rpc, "--home", n.home, "--keyring-backend", "test"}
+	n.T.Helper()
+	args := []string{"query", "records", "show", strconv.FormatUint(id, 10), "--node", n.RPC, "--home", n.Home, "--keyring-backend", "test"}
 	if from != "" {
 		args = append(args, "--from", from)
 	}
-	out := mustRun(n.t, n.bin, args...)
+	out := system.MustRun(n.T, n.Bin, args...)
 	var s shown
 	if err := json.Unmarshal([]byte(out), &s); err != nil {
-		n.t.Fatalf("query records show printed %q: %v", out, err)
+		n.T.Fatalf("query records show printed %q: %v", out, err)
 	}
 	return s
 }
 
 // rawQuery is `query ARGS -o json` as printed.
 func (n *node) rawQuery(args ...string) string {
-	n.t.Helper()
-	return mustRun(n.t, n.bin, append(append([]string{"query"}, args...), "--node", n.rpc, "--output", "json")...)
+	n.T.Helper()
+	return system.MustRun(n.T, n.Bin, append(append([]string{"query"}, args...), "--node", n.RPC, "--output", "json")...)
 }
 
 // requireNoPlaintext fails if out holds text, in the clear or base64.
@@ -61,13 +62,13 @@ func requireNoPlaintext(t *testing.T, what, out, text string) {
 // messages with a plaintext label or reason, or an exact size, are refused.
 func TestSealedMetadataAndPaddedSizes(t *testing.T) {
 	n := newNode(t)
-	n.start()
-	alice := n.address("alice")
-	doctor, bob := n.addKey("doctor"), n.addKey("bob")
-	n.fund(doctor)
-	n.fund(bob)
+	n.Start()
+	alice := n.Address("alice")
+	doctor, bob := n.AddKey("doctor"), n.AddKey("bob")
+	n.Fund(doctor)
+	n.Fund(bob)
 	for _, k := range []string{"alice", "doctor", "bob"} {
-		n.mustTx(k, "access", "register-key")
+		n.MustTx(k, "access", "register-key")
 	}
 
 	payload := make([]byte, 300_000)
@@ -96,7 +97,7 @@ func TestSealedMetadataAndPaddedSizes(t *testing.T) {
 			t.Fatalf("%q (no grant) sees the label as %q", who, got)
 		}
 	}
-	n.mustTx("alice", "access", "grant", strconv.FormatUint(rec.RecordID, 10), doctor, "--purpose", "treatment")
+	n.MustTx("alice", "access", "grant", strconv.FormatUint(rec.RecordID, 10), doctor, "--purpose", "treatment")
 	if got := n.show("doctor", rec.RecordID).Label; got != "MRI knee" {
 		t.Fatalf("the grantee sees the label as %q", got)
 	}
@@ -106,19 +107,19 @@ func TestSealedMetadataAndPaddedSizes(t *testing.T) {
 
 	// A reason longer than the chain allows is refused before anything is
 	// sent, with the limit named.
-	requireFailure(t, "an over-long reason", run(t, n.bin, "tx", "access", "request", alice, "--record-id", strconv.FormatUint(rec.RecordID, 10),
-		"--permission", "read", "--purpose", "research", "--reason", strings.Repeat("r", 141), "--from", "bob", "--chain-id", n.chainID,
-		"--node", n.rpc, "--home", n.home, "--keyring-backend", "test", "--yes"), "the limit is 140")
+	requireFailure(t, "an over-long reason", system.Run(t, n.Bin, "tx", "access", "request", alice, "--record-id", strconv.FormatUint(rec.RecordID, 10),
+		"--permission", "read", "--purpose", "research", "--reason", strings.Repeat("r", 141), "--from", "bob", "--chain-id", n.ChainID,
+		"--node", n.RPC, "--home", n.Home, "--keyring-backend", "test", "--yes"), "the limit is 140")
 
 	// A request's reason: sealed to alice; only her inbox opens it.
-	n.mustTx("bob", "access", "request", alice, "--record-id", strconv.FormatUint(rec.RecordID, 10),
+	n.MustTx("bob", "access", "request", alice, "--record-id", strconv.FormatUint(rec.RecordID, 10),
 		"--permission", "read", "--purpose", "research", "--reason", "knee cohort study")
 	requireNoPlaintext(t, "query access requests-by-owner", n.rawQuery("access", "requests-by-owner", alice), "knee cohort study")
-	inbox := mustRun(t, n.bin, "query", "access", "inbox", "--from", "alice", "--node", n.rpc, "--home", n.home, "--keyring-backend", "test")
+	inbox := system.MustRun(t, n.Bin, "query", "access", "inbox", "--from", "alice", "--node", n.RPC, "--home", n.Home, "--keyring-backend", "test")
 	if !strings.Contains(inbox, `"reason": "knee cohort study"`) {
 		t.Fatalf("alice's inbox does not show the reason: %s", inbox)
 	}
-	if bobs := mustRun(t, n.bin, "query", "access", "inbox", "--from", "bob", "--node", n.rpc, "--home", n.home, "--keyring-backend", "test"); strings.Contains(bobs, "knee") {
+	if bobs := system.MustRun(t, n.Bin, "query", "access", "inbox", "--from", "bob", "--node", n.RPC, "--home", n.Home, "--keyring-backend", "test"); strings.Contains(bobs, "knee") {
 		t.Fatalf("bob's inbox shows alice's request: %s", bobs)
 	}
 
@@ -142,7 +143,7 @@ func TestSealedMetadataAndPaddedSizes(t *testing.T) {
 	var next struct {
 		ID string `json:"id"`
 	}
-	n.query(&next, "records", "next-id")
+	n.Query(&next, "records", "next-id")
 	nextID, _ := strconv.ParseUint(next.ID, 10, 64)
 	create := func(size uint64, label []byte) map[string]any {
 		m := map[string]any{

@@ -27,26 +27,27 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 
 	"github.com/medchain/medchain/envelope"
+	"github.com/medchain/medchain/testutil/system"
 	"github.com/medchain/medchain/vault"
 )
 
 // dataTx runs one of the commands that move payloads (records upload and
 // add-version, access revoke), which sign, broadcast and wait themselves.
-func (n *node) dataTx(from string, args ...string) result {
-	n.t.Helper()
-	full := append(args, "--from", from, "--chain-id", n.chainID, "--node", n.rpc, "--home", n.home,
-		"--keyring-backend", "test", "--yes", "--vault", n.vault)
-	return run(n.t, n.bin, append([]string{"tx"}, full...)...)
+func (n *node) dataTx(from string, args ...string) system.Result {
+	n.T.Helper()
+	full := append(args, "--from", from, "--chain-id", n.ChainID, "--node", n.RPC, "--home", n.Home,
+		"--keyring-backend", "test", "--yes", "--vault", n.Vault)
+	return system.Run(n.T, n.Bin, append([]string{"tx"}, full...)...)
 }
 
 // upload uploads file for owner from the key from and returns the record.
-func (n *node) upload(from, owner, file string, extra ...string) (uploaded, result) {
-	n.t.Helper()
+func (n *node) upload(from, owner, file string, extra ...string) (uploaded, system.Result) {
+	n.T.Helper()
 	r := n.dataTx(from, append([]string{"records", "upload", file, "--owner", owner, "-o", "json"}, extra...)...)
 	var u uploaded
-	if r.err == nil {
-		if err := json.Unmarshal([]byte(r.stdout), &u); err != nil {
-			n.t.Fatalf("records upload -o json printed %q: %v", r.stdout, err)
+	if r.Err == nil {
+		if err := json.Unmarshal([]byte(r.Stdout), &u); err != nil {
+			n.T.Fatalf("records upload -o json printed %q: %v", r.Stdout, err)
 		}
 	}
 	return u, r
@@ -61,10 +62,10 @@ type uploaded struct {
 }
 
 // download runs `query records download` into path.
-func (n *node) download(from string, id uint64, path string) result {
-	n.t.Helper()
-	return run(n.t, n.bin, "query", "records", "download", strconv.FormatUint(id, 10), "-o", path,
-		"--from", from, "--node", n.rpc, "--home", n.home, "--keyring-backend", "test", "--vault", n.vault)
+func (n *node) download(from string, id uint64, path string) system.Result {
+	n.T.Helper()
+	return system.Run(n.T, n.Bin, "query", "records", "download", strconv.FormatUint(id, 10), "-o", path,
+		"--from", from, "--node", n.RPC, "--home", n.Home, "--keyring-backend", "test", "--vault", n.Vault)
 }
 
 type checkAccess struct {
@@ -83,9 +84,9 @@ type checkAccess struct {
 }
 
 func (n *node) check(id uint64, grantee string, extra ...string) checkAccess {
-	n.t.Helper()
+	n.T.Helper()
 	var c checkAccess
-	n.query(&c, append([]string{"access", "check", strconv.FormatUint(id, 10), grantee}, extra...)...)
+	n.Query(&c, append([]string{"access", "check", strconv.FormatUint(id, 10), grantee}, extra...)...)
 	return c
 }
 
@@ -101,11 +102,11 @@ type recordView struct {
 }
 
 func (n *node) record(id uint64) recordView {
-	n.t.Helper()
+	n.T.Helper()
 	var r struct {
 		Record recordView `json:"record"`
 	}
-	n.query(&r, "records", "record", strconv.FormatUint(id, 10))
+	n.Query(&r, "records", "record", strconv.FormatUint(id, 10))
 	return r.Record
 }
 
@@ -131,21 +132,21 @@ func (n *node) vaultStatus() (st struct {
 	PinnedRoots    int64 `json:"pinned_roots"`
 	ChainHeight    int64 `json:"chain_height"`
 }) {
-	n.t.Helper()
-	resp, err := http.Get(n.vault + "/api/v1/status")
+	n.T.Helper()
+	resp, err := http.Get(n.Vault + "/api/v1/status")
 	if err != nil {
-		n.t.Fatal(err)
+		n.T.Fatal(err)
 	}
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		n.t.Fatal(err)
+		n.T.Fatal(err)
 	}
 	return st
 }
 
 // waitForPins waits until the vault, following the chain, pins want roots.
 func (n *node) waitForPins(want int64, after string) {
-	n.t.Helper()
+	n.T.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		st := n.vaultStatus()
@@ -153,7 +154,7 @@ func (n *node) waitForPins(want int64, after string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			n.t.Fatalf("after %s the vault pins %d roots (followed to height %d), want %d", after, st.PinnedRoots, st.ChainHeight, want)
+			n.T.Fatalf("after %s the vault pins %d roots (followed to height %d), want %d", after, st.PinnedRoots, st.ChainHeight, want)
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
@@ -161,7 +162,7 @@ func (n *node) waitForPins(want int64, after string) {
 
 // waitForPinned waits until the vault's pin of root is want.
 func (n *node) waitForPinned(root string, want bool, after string) {
-	n.t.Helper()
+	n.T.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		ok, why := n.pinned(root)
@@ -169,7 +170,7 @@ func (n *node) waitForPinned(root string, want bool, after string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			n.t.Fatalf("after %s the vault's pin of %s is %v (%q), want %v", after, root, ok, why, want)
+			n.T.Fatalf("after %s the vault's pin of %s is %v (%q), want %v", after, root, ok, why, want)
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
@@ -177,20 +178,20 @@ func (n *node) waitForPinned(root string, want bool, after string) {
 
 // pinned asks the vault whether it keeps root, and why.
 func (n *node) pinned(root string) (bool, string) {
-	n.t.Helper()
-	resp, err := http.Get(n.vault + "/api/v1/pins/" + root)
+	n.T.Helper()
+	resp, err := http.Get(n.Vault + "/api/v1/pins/" + root)
 	if err != nil {
-		n.t.Fatal(err)
+		n.T.Fatal(err)
 	}
 	if resp.StatusCode == http.StatusUnauthorized {
 		// A gated vault shows pins to the consortium's hospitals only.
 		resp.Body.Close()
-		ticket := strings.TrimSpace(mustRun(n.t, n.bin, "vault", "ticket", root, "--purpose", "replica", "--from", "val",
-			"--vault", n.vault, "--chain-id", n.chainID, "--home", n.home, "--keyring-backend", "test"))
-		req, _ := http.NewRequest(http.MethodGet, n.vault+"/api/v1/pins/"+root, nil)
+		ticket := strings.TrimSpace(system.MustRun(n.T, n.Bin, "vault", "ticket", root, "--purpose", "replica", "--from", "val",
+			"--vault", n.Vault, "--chain-id", n.ChainID, "--home", n.Home, "--keyring-backend", "test"))
+		req, _ := http.NewRequest(http.MethodGet, n.Vault+"/api/v1/pins/"+root, nil)
 		req.Header.Set("X-Medchain-Ticket", ticket)
 		if resp, err = http.DefaultClient.Do(req); err != nil {
-			n.t.Fatal(err)
+			n.T.Fatal(err)
 		}
 	}
 	defer resp.Body.Close()
@@ -200,29 +201,29 @@ func (n *node) pinned(root string) (bool, string) {
 	}
 	if resp.StatusCode == http.StatusOK {
 		if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
-			n.t.Fatal(err)
+			n.T.Fatal(err)
 		}
 	}
 	return p.Pinned, p.Reason
 }
 
-func requireFailure(t *testing.T, what string, r result, want ...string) {
+func requireFailure(t *testing.T, what string, r system.Result, want ...string) {
 	t.Helper()
-	if r.err == nil {
-		t.Fatalf("%s: want a failure, it succeeded: %s", what, r.stdout)
+	if r.Err == nil {
+		t.Fatalf("%s: want a failure, it succeeded: %s", what, r.Stdout)
 	}
 	for _, w := range want {
-		if !strings.Contains(r.combined(), w) {
-			t.Fatalf("%s: want an error saying %q, got:\n%s", what, w, r.combined())
+		if !strings.Contains(r.Combined(), w) {
+			t.Fatalf("%s: want an error saying %q, got:\n%s", what, w, r.Combined())
 		}
 	}
-	t.Logf("%s: %s", what, strings.TrimSpace(r.combined()))
+	t.Logf("%s: %s", what, strings.TrimSpace(r.Combined()))
 }
 
-func requireSuccess(t *testing.T, what string, r result) {
+func requireSuccess(t *testing.T, what string, r system.Result) {
 	t.Helper()
-	if r.err != nil {
-		t.Fatalf("%s: %v\n%s", what, r.err, r.combined())
+	if r.Err != nil {
+		t.Fatalf("%s: %v\n%s", what, r.Err, r.Combined())
 	}
 }
 
@@ -260,27 +261,27 @@ func TestEncryptedRecordsEndToEnd(t *testing.T) {
 	n := newNode(t)
 	// With the gate off the vault is a plain IPFS gateway of ciphertext,
 	// which this test reads as any IPFS client would.
-	n.editConfig("app.toml", map[string]string{`access-gate = "node"`: `access-gate = "off"`})
-	n.start()
+	n.EditConfig("app.toml", map[string]string{`access-gate = "node"`: `access-gate = "off"`})
+	n.Start()
 	ctx := context.Background()
 
-	hospital := n.address("val") // the genesis hospital
-	alice := n.address("alice")
-	bob, doctor, doctor2, stranger := n.addKey("bob"), n.addKey("doctor"), n.addKey("doctor2"), n.addKey("stranger")
+	hospital := n.Address("val") // the genesis hospital
+	alice := n.Address("alice")
+	bob, doctor, doctor2, stranger := n.AddKey("bob"), n.AddKey("doctor"), n.AddKey("doctor2"), n.AddKey("stranger")
 	for _, a := range []string{bob, doctor, doctor2, stranger} {
-		n.fund(a)
+		n.Fund(a)
 	}
-	n.mustTx("val", "issuers", "add-practitioner", doctor, "doctor")
-	n.mustTx("val", "issuers", "add-practitioner", doctor2, "doctor")
+	n.MustTx("val", "issuers", "add-practitioner", doctor, "doctor")
+	n.MustTx("val", "issuers", "add-practitioner", doctor2, "doctor")
 	for _, k := range []string{"val", "alice", "bob", "doctor", "doctor2", "stranger"} {
-		n.mustTx(k, "access", "register-key")
+		n.MustTx(k, "access", "register-key")
 	}
 	// The key registered is the one `keys encryption-key` shows.
 	var shown struct {
 		KeyID     string `json:"key_id"`
 		PublicKey string `json:"public_key"`
 	}
-	if err := json.Unmarshal([]byte(mustRun(t, n.bin, "keys", "encryption-key", "alice", "--home", n.home,
+	if err := json.Unmarshal([]byte(system.MustRun(t, n.Bin, "keys", "encryption-key", "alice", "--home", n.Home,
 		"--keyring-backend", "test", "--output", "json")), &shown); err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +291,7 @@ func TestEncryptedRecordsEndToEnd(t *testing.T) {
 			PublicKey string `json:"public_key"`
 		} `json:"key"`
 	}
-	n.query(&registered, "access", "key", alice)
+	n.Query(&registered, "access", "key", alice)
 	if shown.KeyID == "" || shown.KeyID != registered.Key.KeyID || shown.PublicKey != registered.Key.PublicKey {
 		t.Fatalf("keys encryption-key shows %+v, the chain has %+v", shown, registered.Key)
 	}
@@ -303,13 +304,13 @@ func TestEncryptedRecordsEndToEnd(t *testing.T) {
 	var next struct {
 		ID string `json:"id"`
 	}
-	n.query(&next, "records", "next-id")
+	n.Query(&next, "records", "next-id")
 	if next.ID != "1" {
 		t.Fatalf("a refused upload registered something: next id is %s", next.ID)
 	}
 
 	// Alice lets the hospital write for her; its doctor uploads.
-	n.mustTx("alice", "access", "grant", "all", hospital, "--permission", "write", "--purpose", "treatment")
+	n.MustTx("alice", "access", "grant", "all", hospital, "--permission", "write", "--purpose", "treatment")
 	rec, r := n.upload("doctor", alice, scan, "--label", "MRI knee")
 	requireSuccess(t, "doctor's upload", r)
 	if rec.RecordID != 1 || rec.Kind != "dicom" || rec.CID == "" {
@@ -332,7 +333,7 @@ func TestEncryptedRecordsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ciphertext bytes.Buffer
-	if err := vault.NewClient(n.vault, http.DefaultClient).Fetch(ctx, root, &ciphertext); err != nil {
+	if err := vault.NewClient(n.Vault, http.DefaultClient).Fetch(ctx, root, &ciphertext); err != nil {
 		t.Fatalf("fetching the record's CAR over plain HTTP: %v", err)
 	}
 	if int64(ciphertext.Len()) != rec.SizeBytes || bytes.Contains(ciphertext.Bytes(), scanBytes[132:1132]) {
@@ -340,7 +341,7 @@ func TestEncryptedRecordsEndToEnd(t *testing.T) {
 	}
 
 	// Alice grants the second doctor; the same bytes come out.
-	n.mustTx("alice", "access", "grant", "1", doctor2, "--purpose", "treatment")
+	n.MustTx("alice", "access", "grant", "1", doctor2, "--purpose", "treatment")
 	out := filepath.Join(t.TempDir(), "scan.dcm")
 	requireSuccess(t, "doctor2's download", n.download("doctor2", 1, out))
 	requireSameFile(t, out, scanBytes)
@@ -356,8 +357,8 @@ func TestEncryptedRecordsEndToEnd(t *testing.T) {
 	}
 
 	// The doctor asks; alice approves; CheckAccess says allowed.
-	n.mustTx("doctor", "access", "request", alice, "--record-id", "1", "--permission", "read", "--purpose", "treatment", "--reason", "follow-up")
-	n.mustTx("alice", "access", "grant", "1", doctor, "--purpose", "treatment", "--request", "1")
+	n.MustTx("doctor", "access", "request", alice, "--record-id", "1", "--permission", "read", "--purpose", "treatment", "--reason", "follow-up")
+	n.MustTx("alice", "access", "grant", "1", doctor, "--purpose", "treatment", "--request", "1")
 	if c := n.check(1, doctor); !c.Allowed || c.Wrap == nil {
 		t.Fatalf("after approval: check says %+v, want allowed with a wrap", c)
 	}
@@ -401,7 +402,7 @@ func TestEncryptedRecordsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rotated bytes.Buffer
-	if err := vault.NewClient(n.vault, http.DefaultClient).Fetch(ctx, newRoot, &rotated); err != nil {
+	if err := vault.NewClient(n.Vault, http.DefaultClient).Fetch(ctx, newRoot, &rotated); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := envelope.Decrypt(&rotated, oldKey); !errors.Is(err, envelope.ErrNotForThisKey) {
@@ -417,7 +418,7 @@ func TestEncryptedRecordsEndToEnd(t *testing.T) {
 			CID     string `json:"cid"`
 		} `json:"versions"`
 	}
-	n.query(&history, "records", "history", "1")
+	n.Query(&history, "records", "history", "1")
 	if len(history.Versions) < 2 {
 		t.Fatalf("history after a new version: %+v", history)
 	}
@@ -427,10 +428,10 @@ func TestEncryptedRecordsEndToEnd(t *testing.T) {
 
 	// Redaction: no query shows the CID afterwards.
 	latest := n.record(1).CID
-	n.mustTx("alice", "records", "redact", "1")
+	n.MustTx("alice", "records", "redact", "1")
 	n.waitForPins(0, "the redaction")
 	for _, q := range [][]string{{"records", "record", "1"}, {"records", "history", "1"}, {"records", "records-by-owner", alice}} {
-		outJSON := mustRun(t, n.bin, append(append([]string{"query"}, q...), "--node", n.rpc, "--output", "json")...)
+		outJSON := system.MustRun(t, n.Bin, append(append([]string{"query"}, q...), "--node", n.RPC, "--output", "json")...)
 		for _, c := range []string{rec.CID, after.CID, latest} {
 			if strings.Contains(outJSON, c) {
 				t.Fatalf("query %v still shows CID %s after redaction: %s", q, c, outJSON)
@@ -443,34 +444,34 @@ func TestEncryptedRecordsEndToEnd(t *testing.T) {
 // openWrap opens, as key name, the wrap CheckAccess returned, the way the
 // CLI does: derive the key pair from the keyring key and unwrap.
 func (n *node) openWrap(name string, recordID uint64, c checkAccess) envelope.RecordKey {
-	n.t.Helper()
+	n.T.Helper()
 	ir := codectypes.NewInterfaceRegistry()
 	cryptocodec.RegisterInterfaces(ir)
-	kr, err := keyring.New("medchain", keyring.BackendTest, n.home, nil, codec.NewProtoCodec(ir))
+	kr, err := keyring.New("medchain", keyring.BackendTest, n.Home, nil, codec.NewProtoCodec(ir))
 	if err != nil {
-		n.t.Fatal(err)
+		n.T.Fatal(err)
 	}
-	addr := n.address(name)
+	addr := n.Address(name)
 	kp, err := envelope.DeriveKeyPair(addr, func(doc []byte) ([]byte, error) {
 		sig, _, err := kr.Sign(name, doc, signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
 		return sig, err
 	})
 	if err != nil {
-		n.t.Fatal(err)
+		n.T.Fatal(err)
 	}
 	ct, err := base64.StdEncoding.DecodeString(c.Wrap.Ciphertext)
 	if err != nil {
-		n.t.Fatal(err)
+		n.T.Fatal(err)
 	}
 	epoch, _ := strconv.ParseUint(c.KeyEpoch, 10, 64)
 	raw, err := envelope.Unwrap(kp, envelope.WrapInfo{KeyID: c.Wrap.KeyID, KeyEpoch: epoch, Ciphertext: ct},
-		envelope.Binding{ChainID: n.chainID, Anchor: c.EpochCID, RecordID: recordID, KeyEpoch: epoch, Grantee: addr})
+		envelope.Binding{ChainID: n.ChainID, Anchor: c.EpochCID, RecordID: recordID, KeyEpoch: epoch, Grantee: addr})
 	if err != nil {
-		n.t.Fatalf("opening %s's wrap: %v", name, err)
+		n.T.Fatalf("opening %s's wrap: %v", name, err)
 	}
 	key, err := envelope.ParseRecordKey(raw)
 	if err != nil {
-		n.t.Fatal(err)
+		n.T.Fatal(err)
 	}
 	return key
 }
@@ -481,14 +482,14 @@ func (n *node) openWrap(name string, recordID uint64, c checkAccess) envelope.Re
 // x/feegrant, limited to x/access messages.
 func TestConsentExpiresOnTimeAndHospitalPaysFees(t *testing.T) {
 	n := newNode(t)
-	n.editConfig("app.toml", map[string]string{"max-upload-size = 4294967296": "max-upload-size = 1048576"})
-	n.start()
+	n.EditConfig("app.toml", map[string]string{"max-upload-size = 4294967296": "max-upload-size = 1048576"})
+	n.Start()
 
-	hospital, alice := n.address("val"), n.address("alice")
-	doctor := n.addKey("doctor")
-	n.fund(doctor)
+	hospital, alice := n.Address("val"), n.Address("alice")
+	doctor := n.AddKey("doctor")
+	n.Fund(doctor)
 	for _, k := range []string{"alice", "doctor"} {
-		n.mustTx(k, "access", "register-key")
+		n.MustTx(k, "access", "register-key")
 	}
 	file := filepath.Join(t.TempDir(), "labs.json")
 	if err := os.WriteFile(file, []byte(`{"resourceType":"Observation","status":"final"}`), 0o600); err != nil {
@@ -509,13 +510,13 @@ func TestConsentExpiresOnTimeAndHospitalPaysFees(t *testing.T) {
 	}
 
 	// The hospital sponsors alice's consent transactions, and only those.
-	n.mustTx("val", "feegrant", "grant", hospital, alice, "--spend-limit", "1000000umed",
+	n.MustTx("val", "feegrant", "grant", hospital, alice, "--spend-limit", "1000000umed",
 		"--allowed-messages", "/medchain.access.v1.MsgGrantAccess,/medchain.access.v1.MsgRevokeAccess,"+
 			"/medchain.access.v1.MsgDenyRequest,/medchain.access.v1.MsgRegisterEncryptionKey")
 	aliceBefore, hospitalBefore := balance(t, n, alice), balance(t, n, hospital)
 
 	// A grant that lasts 15 seconds, paid by the hospital.
-	res := n.mustTx("alice", "access", "grant", strconv.FormatUint(rec.RecordID, 10), doctor,
+	res := n.MustTx("alice", "access", "grant", strconv.FormatUint(rec.RecordID, 10), doctor,
 		"--purpose", "treatment", "--expires", "15s", "--fee-granter", hospital, "--fees", "5000umed")
 	if got := balance(t, n, alice); got != aliceBefore {
 		t.Fatalf("alice paid for her sponsored grant: balance %s -> %s", aliceBefore, got)
@@ -524,7 +525,7 @@ func TestConsentExpiresOnTimeAndHospitalPaysFees(t *testing.T) {
 		t.Fatalf("the hospital's balance is %s after paying 5000umed, want %s", got, want)
 	}
 	// The allowance covers consent, not other spending.
-	bad := n.tx("alice", "bank", "send", alice, doctor, "1umed", "--fee-granter", hospital, "--fees", "5000umed")
+	bad := n.Tx("alice", "bank", "send", alice, doctor, "1umed", "--fee-granter", hospital, "--fees", "5000umed")
 	if bad.Code == 0 || !strings.Contains(bad.RawLog, "allowed") {
 		t.Fatalf("a bank send under the consent allowance: want refusal, got code %d: %s", bad.Code, bad.RawLog)
 	}
@@ -539,7 +540,7 @@ func TestConsentExpiresOnTimeAndHospitalPaysFees(t *testing.T) {
 	if !c.Allowed || c.Grant == nil {
 		t.Fatalf("the doctor right after the grant (block %d): %+v", res.Height, c)
 	}
-	n.query(&grant, "access", "grant", c.Grant.ID)
+	n.Query(&grant, "access", "grant", c.Grant.ID)
 	requireSuccess(t, "doctor's download while the grant lasts", n.download("doctor", rec.RecordID, filepath.Join(t.TempDir(), "labs.json")))
 
 	// Nobody sends anything; once block time passes expires_at the grant
@@ -555,8 +556,8 @@ func TestConsentExpiresOnTimeAndHospitalPaysFees(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	if r := run(t, n.bin, "query", "access", "grant", grant.Grant.ID, "--node", n.rpc); r.err == nil {
-		t.Fatalf("grant %s is still stored after expiring: %s", grant.Grant.ID, r.stdout)
+	if r := system.Run(t, n.Bin, "query", "access", "grant", grant.Grant.ID, "--node", n.RPC); r.Err == nil {
+		t.Fatalf("grant %s is still stored after expiring: %s", grant.Grant.ID, r.Stdout)
 	}
 	requireFailure(t, "download after expiry", n.download("doctor", rec.RecordID, filepath.Join(t.TempDir(), "x")), "no access")
 }
@@ -578,18 +579,18 @@ func subtract(t *testing.T, amount string, n int64) string {
 // its own file.
 func TestConcurrentUploadsAllLand(t *testing.T) {
 	n := newNode(t)
-	n.start()
-	alice := n.address("alice")
-	n.mustTx("alice", "access", "register-key")
-	n.mustTx("alice", "access", "grant", "all", n.address("val"), "--permission", "write", "--purpose", "treatment")
-	n.mustTx("val", "access", "register-key")
+	n.Start()
+	alice := n.Address("alice")
+	n.MustTx("alice", "access", "register-key")
+	n.MustTx("alice", "access", "grant", "all", n.Address("val"), "--permission", "write", "--purpose", "treatment")
+	n.MustTx("val", "access", "register-key")
 	type uploader struct{ from, owner string }
 	uploaders := []uploader{{"alice", alice}, {"val", alice}}
 	for i := range 4 {
 		name := fmt.Sprintf("patient%d", i)
-		addr := n.addKey(name)
-		n.fund(addr)
-		n.mustTx(name, "access", "register-key")
+		addr := n.AddKey(name)
+		n.Fund(addr)
+		n.MustTx(name, "access", "register-key")
 		uploaders = append(uploaders, uploader{name, addr})
 	}
 
@@ -601,7 +602,7 @@ func TestConcurrentUploadsAllLand(t *testing.T) {
 	type out struct {
 		owner string
 		u     uploaded
-		r     result
+		r     system.Result
 	}
 	results := make(chan out, len(uploaders))
 	start := make(chan struct{})
@@ -617,8 +618,8 @@ func TestConcurrentUploadsAllLand(t *testing.T) {
 	for range uploaders {
 		o := <-results
 		requireSuccess(t, "concurrent upload", o.r)
-		if strings.Contains(o.r.stderr, "again") || strings.Contains(o.r.stderr, "taken") {
-			t.Fatalf("an upload had to seal its key again: %s", o.r.stderr)
+		if strings.Contains(o.r.Stderr, "again") || strings.Contains(o.r.Stderr, "taken") {
+			t.Fatalf("an upload had to seal its key again: %s", o.r.Stderr)
 		}
 		ids[o.u.RecordID] = o.owner
 	}
