@@ -26,7 +26,7 @@ type Tx struct {
 }
 
 // NewTx prepares a transaction from txf (account number and sequence are
-// looked up). cliflags.NewTx builds txf from a command's tx flags.
+// looked up). cliflags.TxFactory builds txf from a command's tx flags.
 func NewTx(clientCtx client.Context, txf tx.Factory) (*Tx, error) {
 	if clientCtx.GenerateOnly || clientCtx.Offline {
 		return nil, errors.New("this command uploads or downloads a payload and needs the chain: --generate-only and --offline are not supported")

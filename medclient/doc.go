@@ -13,14 +13,17 @@
 //     fetched, verified and decrypted into a file that appears only when
 //     complete (DownloadFile).
 //
-// It holds the workflows a client runs beside the upload: revoking a READ
-// grant with key rotation (PlanRevocation, then Revocation.Reencrypt),
-// fulfilling data-NFT licences (PendingLicences, BuildFulfilLicence), and
-// the emergency-access and key-recovery workflows: building a
-// patient's emergency policy (BuildEmergencyPolicy), a custodian's release
-// or approval (BuildShareRelease, BuildRecoveryApproval), and recovering the
-// emergency key from released shares (RecoverEmergencyKey,
-// BuildCompleteRecovery).
+// It holds the workflows a client runs, each from plain values: storing a
+// file as a new record (CreateRecord, with OpenInput) or as the next
+// version of one (AddVersion), which check the vault's upload limit before
+// anything is encrypted and ask the chain in simulation before any data
+// moves; revoking a READ grant with key rotation (PlanRevocation, then
+// Revocation.Reencrypt), fulfilling data-NFT licences (PendingLicences,
+// BuildFulfilLicence), and the emergency-access and key-recovery
+// workflows: building a patient's emergency policy (BuildEmergencyPolicy),
+// a custodian's release or approval (BuildShareRelease,
+// BuildRecoveryApproval), and recovering the emergency key from released
+// shares (RecoverEmergencyKey, BuildCompleteRecovery).
 //
 // Nothing here holds a whole payload in memory: encryption, chunking and
 // upload are streamed through pipes and a spool file on disk. Nothing here

@@ -42,3 +42,9 @@ func ParseKind(s string) (kind recordstypes.RecordKind, auto bool, err error) {
 	}
 	return recordstypes.RecordKind(v), false, nil
 }
+
+// KindName is a record kind as the commands print it: dicom, fhir, pdf,
+// image, genomic or other.
+func KindName(k recordstypes.RecordKind) string {
+	return strings.ToLower(strings.TrimPrefix(k.String(), "RECORD_KIND_"))
+}

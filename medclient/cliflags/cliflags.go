@@ -53,14 +53,24 @@ func AddKeyFlags(cmd *cobra.Command, fromUsage string) {
 	cmd.Flags().String(flags.FlagChainID, "", "the network chain ID (default: the client config's)")
 }
 
-// NewTx prepares a transaction from the command's tx flags (--from, --gas,
-// --fees, --fee-granter, ...). Without --gas the gas is estimated by
-// Preflight's simulation (with --gas-adjustment 1.3 unless given): a
-// record's wraps make its size vary too much for a fixed default.
+// NewTx prepares a transaction from the command's tx flags (TxFactory).
 func NewTx(clientCtx client.Context, flagSet *pflag.FlagSet) (*medclient.Tx, error) {
-	txf, err := tx.NewFactoryCLI(clientCtx, flagSet)
+	txf, err := TxFactory(clientCtx, flagSet)
 	if err != nil {
 		return nil, err
+	}
+	return medclient.NewTx(clientCtx, txf)
+}
+
+// TxFactory reads a transaction factory from the command's tx flags
+// (--from, --gas, --fees, --fee-granter, ...). Without --gas the gas is
+// estimated by Preflight's simulation (with --gas-adjustment 1.3 unless
+// given): a record's wraps make its size vary too much for a fixed
+// default.
+func TxFactory(clientCtx client.Context, flagSet *pflag.FlagSet) (tx.Factory, error) {
+	txf, err := tx.NewFactoryCLI(clientCtx, flagSet)
+	if err != nil {
+		return tx.Factory{}, err
 	}
 	if !flagSet.Changed(flags.FlagGas) {
 		txf = txf.WithSimulateAndExecute(true)
@@ -68,5 +78,5 @@ func NewTx(clientCtx client.Context, flagSet *pflag.FlagSet) (*medclient.Tx, err
 			txf = txf.WithGasAdjustment(1.3)
 		}
 	}
-	return medclient.NewTx(clientCtx, txf)
+	return txf, nil
 }

@@ -74,7 +74,7 @@ func runDeidentify(cmd *cobra.Command, args []string) error {
 	case record.Owner != owner:
 		return fmt.Errorf("record %d belongs to %s: only its owner makes de-identified copies", id, record.Owner)
 	case record.Kind != types.RecordKindDICOM && record.Kind != types.RecordKindFHIR:
-		return fmt.Errorf("record %d is %s: only DICOM and FHIR records can be de-identified; medchain cannot find what identifies a person in other kinds", id, kindName(record.Kind))
+		return fmt.Errorf("record %d is %s: only DICOM and FHIR records can be de-identified; medchain cannot find what identifies a person in other kinds", id, medclient.KindName(record.Kind))
 	}
 	dates, _ := cmd.Flags().GetString(flagDates)
 	if dates != datesShift && dates != datesRemove {
@@ -117,7 +117,7 @@ func runDeidentify(cmd *cobra.Command, args []string) error {
 	}
 	fmt.Fprintln(cmd.ErrOrStderr(), summary)
 
-	f, size, err := openInput(copyPath)
+	f, size, err := medclient.OpenInput(copyPath)
 	if err != nil {
 		return err
 	}
@@ -128,8 +128,10 @@ func runDeidentify(cmd *cobra.Command, args []string) error {
 			return fmt.Errorf("record %d: its label: %w", id, err)
 		}
 	}
-	msg := &types.MsgCreateRecord{Creator: owner, Owner: owner, Kind: record.Kind, DerivedFrom: id}
-	return createRecord(cmd, clientCtx, msg, label, fmt.Sprintf("a de-identified copy of record %d", id), f, size)
+	return createRecord(cmd, clientCtx, medclient.NewRecord{
+		Creator: owner, Owner: owner, Kind: record.Kind, DerivedFrom: id, Label: label,
+		Name: fmt.Sprintf("a de-identified copy of record %d", id), Src: f, Size: size,
+	})
 }
 
 // Values of --dates.

@@ -124,7 +124,7 @@ func runDownload(cmd *cobra.Command, args []string) error {
 		return fmt.Errorf("record %d: %w (nothing was written to %s)", id, err, path)
 	}
 	return clientCtx.PrintString(fmt.Sprintf("wrote %s to %s (record %d version %d, %s, %s)\n",
-		medclient.HumanBytes(n), path, id, payload.Version, kindName(record.Kind), payload.Cid))
+		medclient.HumanBytes(n), path, id, payload.Version, medclient.KindName(record.Kind), payload.Cid))
 }
 
 // flagVersion picks a record version to download.

@@ -152,7 +152,7 @@ func OpenLabel(cmd *cobra.Command, clientCtx client.Context, kp *envelope.KeyPai
 
 func view(cmd *cobra.Command, clientCtx client.Context, kp *envelope.KeyPair, r types.Record) recordView {
 	return recordView{
-		ID: r.Id, Owner: r.Owner, Issuer: r.Issuer, Organisation: r.Organisation, Kind: kindName(r.Kind),
+		ID: r.Id, Owner: r.Owner, Issuer: r.Issuer, Organisation: r.Organisation, Kind: medclient.KindName(r.Kind),
 		Status: r.Status.Label(), Version: r.Version, KeyEpoch: r.KeyEpoch, CID: r.Cid, SizeBytes: r.SizeBytes,
 		DerivedFrom: r.DerivedFrom, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Label: OpenLabel(cmd, clientCtx, kp, r),
 	}

@@ -1,32 +1,28 @@
 // Package cli holds the records module's hand-written commands: upload,
-// add-version and download, which encrypt, move and decrypt payloads on the
-// client (package medclient). AutoCLI adds the generated commands (redact,
-// update-params, the queries) to the same command groups.
+// add-version, deidentify and download, which encrypt, move and decrypt
+// payloads on the client. They parse flags, run package medclient's
+// workflows (CreateRecord, AddVersion, DownloadFile) and print the result.
+// AutoCLI adds the generated commands (redact, update-params, the queries)
+// to the same command groups.
 package cli
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/cosmos/gogoproto/proto"
 	"github.com/spf13/cobra"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/medclient/cliflags"
-	accesstypes "github.com/medchain/medchain/x/access/types"
 	"github.com/medchain/medchain/x/records/types"
 )
 
@@ -86,17 +82,6 @@ func UploadCmd() *cobra.Command {
 	return cmd
 }
 
-// uploadResult is what upload and add-version print.
-type uploadResult struct {
-	RecordID  uint64 `json:"record_id"`
-	Version   uint64 `json:"version,omitempty"`
-	CID       string `json:"cid"`
-	SizeBytes int64  `json:"size_bytes"`
-	Kind      string `json:"kind"`
-	TxHash    string `json:"txhash"`
-	Height    int64  `json:"height"`
-}
-
 func runUpload(cmd *cobra.Command, args []string) error {
 	clientCtx, err := client.GetClientTxContext(cmd)
 	if err != nil {
@@ -117,7 +102,7 @@ func runUpload(cmd *cobra.Command, args []string) error {
 		return err
 	}
 
-	f, size, err := openInput(args[0])
+	f, size, err := medclient.OpenInput(args[0])
 	if err != nil {
 		return err
 	}
@@ -128,143 +113,49 @@ func runUpload(cmd *cobra.Command, args []string) error {
 			return fmt.Errorf("reading %s: %w", args[0], err)
 		}
 	}
-	msg := &types.MsgCreateRecord{Creator: creator, Owner: owner, Kind: kind, DerivedFrom: derivedFrom}
-	return createRecord(cmd, clientCtx, msg, label, args[0], src, size)
-}
-
-// createRecord encrypts src (the file name, of size bytes), uploads it and
-// registers it as msg describes (creator, owner, kind, derived_from); it
-// fills in the CID, size, wraps and the label sealed under the new record
-// key. The chain is asked in simulation before any data moves.
-func createRecord(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgCreateRecord, label, name string, src io.Reader, size int64) error {
-	ctx := cmd.Context()
-	if err := types.ValidateLabel(label, types.MaxLabelLengthCap); err != nil {
-		return err
-	}
-	remote, vaultURL, err := cliflags.RemoteFromCmd(cmd)
-	if err != nil {
-		return err
-	}
-	if err := checkVaultLimit(cmd, vaultURL, size); err != nil {
-		return err
-	}
-	medclient.AuthorizeUploads(ctx, clientCtx, remote, medclient.EncryptedSizeBound(size))
-	t, err := cliflags.NewTx(clientCtx, cmd.Flags())
-	if err != nil {
-		return err
-	}
-	recordKey, err := envelope.NewRecordKey()
-	if err != nil {
-		return err
-	}
-	padded, err := envelope.EncryptedSize(size)
-	if err != nil {
-		return err
-	}
-	msg.Cid, msg.SizeBytes = medclient.PlaceholderCID(""), uint64(padded)
-	if msg.SealedLabel, err = envelope.SealLabel(recordKey, msg.Owner, label); err != nil {
-		return err
-	}
-	readers, err := medclient.NewRecordReaders(ctx, clientCtx, msg.Owner, msg.Kind)
-	if err != nil {
-		return err
-	}
-	if err := wrapNew(clientCtx, msg, readers, recordKey); err != nil {
-		return err
-	}
-	// Ask the chain before any data moves: the signer's right to write,
-	// the wraps, the label and the kind are all checked in simulation.
-	if err := t.Preflight(msg); err != nil {
-		return err
-	}
-	if ok, err := t.Confirm(fmt.Sprintf("upload %s (%s, %s) as a record of %s", name, kindName(msg.Kind), medclient.HumanBytes(size), msg.Owner)); err != nil || !ok {
-		return err
-	}
-
-	progress := medclient.NewProgress(src, "encrypting and uploading", size)
-	up, err := medclient.Upload(ctx, remote, progress, size, recordKey)
-	progress.Finish()
-	if err != nil {
-		return fmt.Errorf("upload of %s failed, nothing was registered: %w", name, err)
-	}
-	msg.Cid, msg.SizeBytes = up.CID.String(), uint64(up.Size)
-	if err := wrapNew(clientCtx, msg, readers, recordKey); err != nil { // bound to the real CID now
-		return err
-	}
-
-	wait, _ := cmd.Flags().GetDuration(flagWait)
-	res, err := t.BroadcastAndWait(ctx, wait, msg)
-	if err != nil {
-		return fmt.Errorf("the payload is in the vault as %s but the record was not registered (the vault collects it later): %w", msg.Cid, err)
-	}
-	id, err := createdID(res)
-	if err != nil {
-		return err
-	}
-	return printResult(cmd, clientCtx, uploadResult{
-		RecordID: id, Version: 1, CID: msg.Cid, SizeBytes: up.Size,
-		Kind: kindName(msg.Kind), TxHash: res.TxHash, Height: res.Height,
+	return createRecord(cmd, clientCtx, medclient.NewRecord{
+		Creator: creator, Owner: owner, Kind: kind, DerivedFrom: derivedFrom, Label: label,
+		Name: args[0], Src: src, Size: size,
 	})
 }
 
-// wrapNew seals the record key for readers (the owner and every scope
-// grantee), bound to the record's CID, which opens its key epoch 0: the
-// record id is left 0, for the chain to fill in, so uploads by any number
-// of clients at once never wait for one another or seal again.
-func wrapNew(clientCtx client.Context, msg *types.MsgCreateRecord, readers []accesstypes.EncryptionKey, recordKey envelope.RecordKey) error {
-	var err error
-	msg.Wraps, err = medclient.SealForAll(medclient.Epoch{ChainID: clientCtx.ChainID, Anchor: msg.Cid}, readers, recordKey.Bytes())
-	return err
-}
-
-// openInput opens a regular file to upload and returns its size.
-func openInput(path string) (*os.File, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, 0, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, err
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, 0, fmt.Errorf("%s is not a regular file", path)
-	}
-	if st.Size() == 0 {
-		f.Close()
-		return nil, 0, fmt.Errorf("%s is empty: there is nothing to store", path)
-	}
-	return f, st.Size(), nil
-}
-
-// checkVaultLimit refuses, before anything is encrypted, a file whose
-// upload would exceed the vault's limit.
-func checkVaultLimit(cmd *cobra.Command, vaultURL string, size int64) error {
-	if vaultURL == "" {
-		return nil // Kubo sets no such limit
-	}
-	st, err := medclient.FetchVaultStatus(cmd.Context(), vaultURL)
+// createRecord stores and registers in (medclient.CreateRecord) where the
+// command's flags say, and prints the result.
+func createRecord(cmd *cobra.Command, clientCtx client.Context, in medclient.NewRecord) error {
+	dest, err := destination(cmd, clientCtx)
 	if err != nil {
 		return err
 	}
-	if need := medclient.EncryptedSizeBound(size); st.MaxUploadBytes > 0 && need > st.MaxUploadBytes {
-		return fmt.Errorf("%w: the file is %s, about %s encrypted, and the vault at %s accepts at most %s per upload; nothing was sent",
-			errTooLarge, medclient.HumanBytes(size), medclient.HumanBytes(need), vaultURL, medclient.HumanBytes(st.MaxUploadBytes))
+	res, err := medclient.CreateRecord(cmd.Context(), clientCtx, dest, in)
+	return printResult(cmd, clientCtx, res, err)
+}
+
+// destination reads where a payload goes and how its transaction is sent
+// from the command's --vault, --ipfs-api, tx and --wait flags.
+func destination(cmd *cobra.Command, clientCtx client.Context) (medclient.Destination, error) {
+	remote, vaultURL, err := cliflags.RemoteFromCmd(cmd)
+	if err != nil {
+		return medclient.Destination{}, err
 	}
-	return nil
+	txf, err := cliflags.TxFactory(clientCtx, cmd.Flags())
+	if err != nil {
+		return medclient.Destination{}, err
+	}
+	wait, _ := cmd.Flags().GetDuration(flagWait)
+	return medclient.Destination{Remote: remote, VaultURL: vaultURL, TxFactory: txf, Wait: wait}, nil
 }
 
-var errTooLarge = errors.New("too large for the vault")
-
-func kindName(k types.RecordKind) string {
-	return strings.ToLower(strings.TrimPrefix(k.String(), "RECORD_KIND_"))
-}
-
-// printResult prints JSON when -o json is given, else a sentence (the tx
-// flags' json default is for the transaction dumps of other commands).
-func printResult(cmd *cobra.Command, clientCtx client.Context, r uploadResult) error {
+// printResult prints what upload or add-version stored, or returns its
+// error; a user who declined at the prompt gets nothing printed. It prints
+// JSON when -o json is given, else a sentence (the tx flags' json default
+// is for the transaction dumps of other commands).
+func printResult(cmd *cobra.Command, clientCtx client.Context, r *medclient.UploadResult, err error) error {
+	switch {
+	case errors.Is(err, medclient.ErrNotConfirmed):
+		return nil
+	case err != nil:
+		return err
+	}
 	if cmd.Flags().Changed(flags.FlagOutput) && clientCtx.OutputFormat == flags.OutputFormatJSON {
 		out, err := json.Marshal(r)
 		if err != nil {
@@ -301,7 +192,6 @@ func AddVersionCmd() *cobra.Command {
 }
 
 func runAddVersion(cmd *cobra.Command, args []string) error {
-	ctx := cmd.Context()
 	clientCtx, err := client.GetClientTxContext(cmd)
 	if err != nil {
 		return err
@@ -310,94 +200,19 @@ func runAddVersion(cmd *cobra.Command, args []string) error {
 	if err != nil || id == 0 {
 		return fmt.Errorf("%q is not a record id", args[0])
 	}
-	resp, err := types.NewQueryClient(clientCtx).Record(ctx, &types.QueryRecordRequest{Id: id})
-	if err != nil {
-		return fmt.Errorf("record %d: %w", id, err)
-	}
-	record := resp.Record
-	f, size, err := openInput(args[1])
+	f, size, err := medclient.OpenInput(args[1])
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	remote, vaultURL, err := cliflags.RemoteFromCmd(cmd)
+	dest, err := destination(cmd, clientCtx)
 	if err != nil {
 		return err
 	}
-	if err := checkVaultLimit(cmd, vaultURL, size); err != nil {
-		return err
-	}
-	medclient.AuthorizeUploads(ctx, clientCtx, remote, medclient.EncryptedSizeBound(size))
-	kp, err := medclient.FromKeyPair(clientCtx)
-	if err != nil {
-		return err
-	}
-	recordKey, epoch, err := medclient.OpenRecordKey(ctx, clientCtx, kp, id, clientCtx.FromAddress.String())
-	if err != nil {
-		return fmt.Errorf("a new version is encrypted under the record's key, which the signer must be able to open: %w", err)
-	}
-	// No wraps: the stored ones seal this key epoch's record key, which the
-	// new version is encrypted under, and only the owner may replace them.
-	msg := &types.MsgAddVersion{
-		Creator: clientCtx.FromAddress.String(), RecordId: id, KeyEpoch: epoch.KeyEpoch,
-		Cid: medclient.PlaceholderCID(""),
-	}
-	padded, err := envelope.EncryptedSize(size)
-	if err != nil {
-		return err
-	}
-	msg.SizeBytes = uint64(padded)
-	t, err := cliflags.NewTx(clientCtx, cmd.Flags())
-	if err != nil {
-		return err
-	}
-	if err := t.Preflight(msg); err != nil {
-		return err
-	}
-	if ok, err := t.Confirm(fmt.Sprintf("store %s (%s) as version %d of record %d", args[1], medclient.HumanBytes(size), record.Version+1, id)); err != nil || !ok {
-		return err
-	}
-	progress := medclient.NewProgress(f, "encrypting and uploading", size)
-	up, err := medclient.Upload(ctx, remote, progress, size, recordKey)
-	progress.Finish()
-	if err != nil {
-		return fmt.Errorf("upload of %s failed, the record is unchanged: %w", args[1], err)
-	}
-	msg.Cid, msg.SizeBytes = up.CID.String(), uint64(up.Size)
-	wait, _ := cmd.Flags().GetDuration(flagWait)
-	res, err := t.BroadcastAndWait(ctx, wait, msg)
-	if err != nil {
-		return fmt.Errorf("the payload is in the vault as %s but the version was not registered (the vault collects it later): %w", msg.Cid, err)
-	}
-	return printResult(cmd, clientCtx, uploadResult{
-		RecordID: id, Version: record.Version + 1, CID: msg.Cid, SizeBytes: up.Size,
-		Kind: kindName(record.Kind), TxHash: res.TxHash, Height: res.Height,
-	})
+	res, err := medclient.AddVersion(cmd.Context(), clientCtx, dest, id, args[1], f, size)
+	return printResult(cmd, clientCtx, res, err)
 }
 
 func contextWithTimeout(cmd *cobra.Command, d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(cmd.Context(), d)
-}
-
-// createdID reads the id the chain gave a record from its transaction's
-// MsgCreateRecordResponse.
-func createdID(res *sdk.TxResponse) (uint64, error) {
-	raw, err := hex.DecodeString(res.Data)
-	if err != nil {
-		return 0, fmt.Errorf("transaction %s: its data is not hex: %w", res.TxHash, err)
-	}
-	var data sdk.TxMsgData
-	if err := data.Unmarshal(raw); err != nil {
-		return 0, fmt.Errorf("transaction %s: %w", res.TxHash, err)
-	}
-	for _, r := range data.MsgResponses {
-		var created types.MsgCreateRecordResponse
-		if r.TypeUrl == "/"+proto.MessageName(&created) {
-			if err := created.Unmarshal(r.Value); err != nil {
-				return 0, fmt.Errorf("transaction %s: %w", res.TxHash, err)
-			}
-			return created.Id, nil
-		}
-	}
-	return 0, fmt.Errorf("transaction %s created no record", res.TxHash)
 }
