@@ -120,6 +120,14 @@ func (f *fixture) supply() math.Int { return f.bank.GetSupply(f.ctx, denom).Amou
 
 func (f *fixture) freshCtx() sdk.Context { return events.Fresh(f.ctx) }
 
+// requireRejected runs call and asserts that it fails with wantErr (and
+// mentions wantMsg), writes no byte of any store (bank, x/nft and the
+// medchain modules) and emits nothing.
+func (f *fixture) requireRejected(t *testing.T, wantErr error, wantMsg string, call func(ctx sdk.Context) error) {
+	t.Helper()
+	f.chain.RequireRejected(t, f.ctx, wantErr, wantMsg, call)
+}
+
 // seal wraps record recordID's key at epoch for grantee's current key.
 func (f *fixture) seal(t testing.TB, recordID, epoch uint64, grantee string) recordstypes.KeyWrap {
 	t.Helper()
