@@ -64,7 +64,7 @@ func TestProvenCheckAccess(t *testing.T) {
 			BlockID struct {
 				Hash string `json:"hash"`
 			} `json:"block_id"`
-		} `json:"system.Result"`
+		} `json:"result"`
 	}
 	getJSON(t, fmt.Sprintf("%s/block?height=%d", node, trustHeight), &block)
 	lightDir := filepath.Join(t.TempDir(), "light")
@@ -210,7 +210,7 @@ func TestVaultAccessGate(t *testing.T) {
 					BlockID struct {
 						Hash string `json:"hash"`
 					} `json:"block_id"`
-				} `json:"system.Result"`
+				} `json:"result"`
 			}
 			getJSON(t, fmt.Sprintf("%s/block?height=%d", node, h), &block)
 			n.Stop()

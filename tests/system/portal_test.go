@@ -237,7 +237,7 @@ func (n *node) cliSHA(from string, id uint64) (string, system.Result) {
 
 // TestPortalInTheBrowser drives the web portal in real headless Chromium
 // against a real node and its vault, as a patient and then a clinician,
-// and cross-checks every system.Result with the CLI: the encryption key the page
+// and cross-checks every result with the CLI: the encryption key the page
 // derives is the CLI's; a DICOM file uploaded in the page is listed, shown
 // in the viewer and downloads byte-identical with the CLI for the doctor it
 // is shared with; a record uploaded with the CLI downloads byte-identical

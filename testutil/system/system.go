@@ -135,7 +135,8 @@ type Node struct {
 	Vault   string    // the URL of the vault medchaind start runs
 	LogPath string    // the node's stdout and stderr
 	Cmd     *exec.Cmd // the running process, nil when stopped
-	exited  chan error
+	exited  chan struct{} // closed when the process has exited
+	exitErr error         // what Wait returned, once exited is closed
 }
 
 const TestChainID = "medchain-system-1"
@@ -285,9 +286,11 @@ func (n *Node) Start() {
 	if err := n.Cmd.Start(); err != nil {
 		n.T.Fatal(err)
 	}
-	n.exited = make(chan error, 1)
+	cmd, exited := n.Cmd, make(chan struct{})
+	n.exited = exited
 	go func() {
-		n.exited <- n.Cmd.Wait()
+		n.exitErr = cmd.Wait()
+		close(exited)
 		logFile.Close()
 	}()
 	n.T.Cleanup(n.Kill)
@@ -337,6 +340,8 @@ func (n *Node) Stop() {
 	n.Cmd = nil
 }
 
+// Kill ends the process at once (SIGKILL) and waits for it; Start
+// registers it as the test's cleanup, so no node outlives its test.
 func (n *Node) Kill() {
 	if n.Cmd != nil && n.Cmd.Process != nil {
 		_ = n.Cmd.Process.Kill()
@@ -371,7 +376,8 @@ func (n *Node) WaitForHeight(min int64, timeout time.Duration) int64 {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		select {
-		case err := <-n.exited:
+		case <-n.exited:
+			err := n.exitErr
 			log, _ := os.ReadFile(n.LogPath)
 			n.T.Fatalf("medchaind exited early (%v); log:\n%s", err, Tail(string(log), 40))
 		default:
