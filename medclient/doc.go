@@ -17,7 +17,9 @@
 // file as a new record (CreateRecord, with OpenInput) or as the next
 // version of one (AddVersion), which check the vault's upload limit before
 // anything is encrypted and ask the chain in simulation before any data
-// moves; revoking a READ grant with key rotation (PlanRevocation, then
+// moves; reading a record or one of its earlier versions into a file
+// (DownloadRecord, VersionPayload) through whatever access the account
+// holds; revoking a READ grant with key rotation (PlanRevocation, then
 // Revocation.Reencrypt), fulfilling data-NFT licences (PendingLicences,
 // BuildFulfilLicence), and the emergency-access and key-recovery
 // workflows: building a patient's emergency policy (BuildEmergencyPolicy),

@@ -59,7 +59,7 @@ func ReplicasCmd() *cobra.Command {
 				return fmt.Errorf("record %d was redacted: its payload is released everywhere", id)
 			}
 			version, _ := cmd.Flags().GetUint64(flagVersion)
-			payload, err := versionPayload(ctx, clientCtx, resp.Record, version)
+			payload, err := medclient.VersionPayload(ctx, clientCtx, resp.Record, version)
 			if err != nil {
 				return err
 			}
