@@ -19,7 +19,8 @@
 // anything is encrypted and ask the chain in simulation before any data
 // moves; reading a record or one of its earlier versions into a file
 // (DownloadRecord, VersionPayload) through whatever access the account
-// holds; revoking a READ grant with key rotation (PlanRevocation, then
+// holds; making a de-identified copy of a DICOM or FHIR record
+// (DeidentifyRecord, with package deid); revoking a READ grant with key rotation (PlanRevocation, then
 // Revocation.Reencrypt), fulfilling data-NFT licences (PendingLicences,
 // BuildFulfilLicence), and the emergency-access and key-recovery
 // workflows: building a patient's emergency policy (BuildEmergencyPolicy),

@@ -1,12 +1,16 @@
 package medclient_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/medchain/medchain/medclient"
 	recordstypes "github.com/medchain/medchain/x/records/types"
@@ -61,4 +65,35 @@ func TestVersionPayload(t *testing.T) {
 	require.ErrorContains(t, err, "record 4 has 3 versions; there is no version 4")
 	_, err = medclient.VersionPayload(ctx, clientCtx, rotated, 1)
 	require.ErrorContains(t, err, "version 1 of record 5 is of key epoch 0; the key was rotated to epoch 1")
+}
+
+// TestDeidentifyRecordRefusesBeforeFetching: only the owner of an active
+// DICOM or FHIR record gets a de-identified copy; every other case is
+// refused, saying why, before any key is opened or any vault asked.
+func TestDeidentifyRecordRefusesBeforeFetching(t *testing.T) {
+	owner, other := sdk.AccAddress(bytes.Repeat([]byte{1}, 20)), sdk.AccAddress(bytes.Repeat([]byte{2}, 20))
+	clientCtx := queryContext(t,
+		recordstypes.Record{Id: 1, Owner: other.String(), Kind: recordstypes.RecordKindDICOM, Status: recordstypes.RecordStatusActive, Version: 1},
+		recordstypes.Record{Id: 2, Owner: owner.String(), Kind: recordstypes.RecordKindDICOM, Status: recordstypes.RecordStatusRedacted, Version: 1},
+		recordstypes.Record{Id: 3, Owner: owner.String(), Kind: recordstypes.RecordKindPDF, Status: recordstypes.RecordStatusActive, Version: 1},
+	).WithFromAddress(owner)
+	for name, tc := range map[string]struct {
+		id   uint64
+		want string
+	}{
+		"unknown":         {9, "record 9 not found"},
+		"another's":       {1, "record 1 belongs to " + other.String() + ": only its owner makes de-identified copies"},
+		"redacted":        {2, "record 2 was redacted: there is nothing to de-identify"},
+		"not DICOM, FHIR": {3, "record 3 is pdf: only DICOM and FHIR records can be de-identified"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			v := newFakeVault(t, 1<<30)
+			var report strings.Builder
+			_, err := medclient.DeidentifyRecord(context.Background(), clientCtx, v.destination(t).Remote, v.destination(t), tc.id,
+				medclient.DeidentifyOptions{ShiftDates: true, Report: &report})
+			require.ErrorContains(t, err, tc.want)
+			require.Empty(t, v.Requests(), "a vault was asked")
+			require.Empty(t, report.String(), "something was de-identified")
+		})
+	}
 }
