@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cosmos/cosmos-sdk/client"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/medchain/medchain/medclient"
@@ -96,4 +97,20 @@ func TestDeidentifyRecordRefusesBeforeFetching(t *testing.T) {
 			require.Empty(t, report.String(), "something was de-identified")
 		})
 	}
+}
+
+// TestCheckReplicasRefusesRedacted: a redacted record's payload is
+// released everywhere, and the check says so before asking any vault.
+func TestCheckReplicasRefusesRedacted(t *testing.T) {
+	clientCtx := queryContext(t, recordstypes.Record{Id: 2, Status: recordstypes.RecordStatusRedacted, Version: 1})
+	_, err := medclient.CheckReplicas(context.Background(), clientCtx, nil, 2, 0)
+	require.ErrorContains(t, err, "record 2 was redacted: its payload is released everywhere")
+	_, err = medclient.CheckReplicas(context.Background(), clientCtx, nil, 8, 0)
+	require.ErrorContains(t, err, "record 8 not found")
+}
+
+// TestAccessLogNeedsAVault: only a medchain vault keeps an access log.
+func TestAccessLogNeedsAVault(t *testing.T) {
+	_, err := medclient.AccessLog(context.Background(), client.Context{}, "", 1)
+	require.ErrorContains(t, err, "the access log is kept by a medchain vault: give --vault")
 }
