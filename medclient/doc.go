@@ -26,6 +26,9 @@
 //     reading a record's access log at a vault (AccessLog);
 //   - making a de-identified copy of a DICOM or FHIR record
 //     (DeidentifyRecord, with package deid);
+//   - sharing: the wraps a READ grant carries (GrantWraps), a request's
+//     reason sealed to the patient and opened by them (SealRequestReason,
+//     OpenRequestReason);
 //   - revoking a READ grant with key rotation (PlanRevocation, then
 //     Revocation.Reencrypt) and fulfilling data-NFT licences
 //     (PendingLicences, BuildFulfilLicence);
