@@ -83,7 +83,7 @@ func TestDeidentifiedCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ident := range []string{"Doe^Jane", "MRN-123456", "19800101", "St Mary's", "1.2.826.0.1.3680043.10.1393.1"} {
+	for _, ident := range sample.IdentifyingValues {
 		if bytes.Contains(data, []byte(ident)) {
 			t.Fatalf("the de-identified copy still holds %q", ident)
 		}
