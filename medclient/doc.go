@@ -13,17 +13,30 @@
 //     fetched, verified and decrypted into a file that appears only when
 //     complete (DownloadFile).
 //
-// It holds the workflows a client runs, each from plain values: storing a
-// file as a new record (CreateRecord, with OpenInput) or as the next
-// version of one (AddVersion), which check the vault's upload limit before
-// anything is encrypted and ask the chain in simulation before any data
-// moves; revoking a READ grant with key rotation (PlanRevocation, then
-// Revocation.Reencrypt), fulfilling data-NFT licences (PendingLicences,
-// BuildFulfilLicence), and the emergency-access and key-recovery
-// workflows: building a patient's emergency policy (BuildEmergencyPolicy),
-// a custodian's release or approval (BuildShareRelease,
-// BuildRecoveryApproval), and recovering the emergency key from released
-// shares (RecoverEmergencyKey, BuildCompleteRecovery).
+// It holds the workflows a client runs, each from plain values:
+//
+//   - storing a file as a new record (CreateRecord, with OpenInput) or as
+//     the next version of one (AddVersion), which check the vault's upload
+//     limit before anything is encrypted and ask the chain in simulation
+//     before any data moves;
+//   - reading a record or one of its earlier versions into a file
+//     (DownloadRecord, VersionPayload) through whatever access the account
+//     holds;
+//   - checking which placed vaults hold a payload (CheckReplicas) and
+//     reading a record's access log at a vault (AccessLog);
+//   - making a de-identified copy of a DICOM or FHIR record
+//     (DeidentifyRecord, with package deid);
+//   - sharing: the wraps a READ grant carries (GrantWraps), a request's
+//     reason sealed to the patient and opened by them (SealRequestReason,
+//     OpenRequestReason);
+//   - revoking a READ grant with key rotation (PlanRevocation, then
+//     Revocation.Reencrypt) and fulfilling data-NFT licences
+//     (PendingLicences, BuildFulfilLicence);
+//   - emergency access and key recovery: a patient's emergency policy
+//     (BuildEmergencyPolicy), a custodian's release or approval
+//     (BuildShareRelease, BuildRecoveryApproval), and recovering the
+//     emergency key from released shares (RecoverEmergencyKey,
+//     BuildCompleteRecovery).
 //
 // Nothing here holds a whole payload in memory: encryption, chunking and
 // upload are streamed through pipes and a spool file on disk. Nothing here

@@ -157,7 +157,17 @@ func TestCreateRecordWithKuboSkipsVaultLimit(t *testing.T) {
 // recordsQuery answers Query/Record with the records it holds.
 type recordsQuery struct {
 	recordstypes.UnimplementedQueryServer
-	records map[uint64]recordstypes.Record
+	records  map[uint64]recordstypes.Record
+	versions map[uint64][]recordstypes.RecordVersion // history by record id
+}
+
+func (q *recordsQuery) History(_ context.Context, req *recordstypes.QueryHistoryRequest) (*recordstypes.QueryHistoryResponse, error) {
+	all := q.versions[req.RecordId]
+	off := req.Pagination.GetOffset()
+	if off >= uint64(len(all)) {
+		return &recordstypes.QueryHistoryResponse{}, nil
+	}
+	return &recordstypes.QueryHistoryResponse{Versions: all[off : off+1]}, nil
 }
 
 func (q *recordsQuery) Record(_ context.Context, req *recordstypes.QueryRecordRequest) (*recordstypes.QueryRecordResponse, error) {
@@ -175,9 +185,17 @@ func queryContext(t *testing.T, records ...recordstypes.Record) client.Context {
 	grpcCodec := codec.NewProtoCodec(codectypes.NewInterfaceRegistry()).GRPCCodec()
 	lis := bufconn.Listen(1 << 20)
 	srv := grpc.NewServer(grpc.ForceServerCodec(grpcCodec))
-	q := &recordsQuery{records: map[uint64]recordstypes.Record{}}
+	q := &recordsQuery{records: map[uint64]recordstypes.Record{}, versions: map[uint64][]recordstypes.RecordVersion{}}
 	for _, r := range records {
 		q.records[r.Id] = r
+		// Versions 1..r.Version: all of key epoch 0 but the current one.
+		for v := uint64(1); v <= r.Version; v++ {
+			epoch := uint64(0)
+			if v == r.Version {
+				epoch = r.KeyEpoch
+			}
+			q.versions[r.Id] = append(q.versions[r.Id], recordstypes.RecordVersion{RecordId: r.Id, Version: v, KeyEpoch: epoch})
+		}
 	}
 	recordstypes.RegisterQueryServer(srv, q)
 	go func() { _ = srv.Serve(lis) }()

@@ -16,41 +16,20 @@ import (
 	"github.com/suyashkumar/dicom/pkg/tag"
 
 	"github.com/medchain/medchain/medclient/deid"
+	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/testutil/system"
 )
 
-// identifiedDICOM writes a small MR image that names its patient.
+// identifiedDICOM writes sample.IdentifiedDICOM, a small MR image that
+// names its patient (and carries every kind of identifying attribute).
 func identifiedDICOM(t *testing.T, dir string) string {
 	t.Helper()
-	var elems []*dicom.Element
-	for _, e := range []struct {
-		t tag.Tag
-		v any
-	}{
-		{tag.MediaStorageSOPClassUID, []string{"1.2.840.10008.5.1.4.1.1.4"}},
-		{tag.MediaStorageSOPInstanceUID, []string{"1.2.826.0.1.3680043.10.1393.3"}},
-		{tag.TransferSyntaxUID, []string{"1.2.840.10008.1.2.1"}},
-		{tag.SOPClassUID, []string{"1.2.840.10008.5.1.4.1.1.4"}},
-		{tag.SOPInstanceUID, []string{"1.2.826.0.1.3680043.10.1393.3"}},
-		{tag.Modality, []string{"MR"}},
-		{tag.InstitutionName, []string{"St Mary's Hospital"}},
-		{tag.PatientName, []string{"Doe^Jane"}},
-		{tag.PatientID, []string{"MRN-123456"}},
-		{tag.PatientBirthDate, []string{"19800101"}},
-		{tag.StudyInstanceUID, []string{"1.2.826.0.1.3680043.10.1393.1"}},
-	} {
-		el, err := dicom.NewElement(e.t, e.v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		elems = append(elems, el)
-	}
-	var buf bytes.Buffer
-	if err := dicom.Write(&buf, dicom.Dataset{Elements: elems}, dicom.SkipVRVerification()); err != nil {
+	data, err := sample.IdentifiedDICOM()
+	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "identified.dcm")
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -104,7 +83,7 @@ func TestDeidentifiedCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ident := range []string{"Doe^Jane", "MRN-123456", "19800101", "St Mary's", "1.2.826.0.1.3680043.10.1393.1"} {
+	for _, ident := range sample.IdentifyingValues {
 		if bytes.Contains(data, []byte(ident)) {
 			t.Fatalf("the de-identified copy still holds %q", ident)
 		}

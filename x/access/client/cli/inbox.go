@@ -60,7 +60,7 @@ func InboxCmd() *cobra.Command {
 				for _, r := range resp.Requests {
 					v := requestView{
 						ID: r.Id, Requester: r.Requester, RecordID: r.RecordId, Permission: r.Permission.Label(),
-						Purpose: r.Purpose.Label(), Reason: OpenReason(clientCtx, kp, r), CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt,
+						Purpose: r.Purpose.Label(), Reason: medclient.OpenRequestReason(clientCtx, kp, r), CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt,
 					}
 					for _, k := range r.Kinds {
 						v.Kinds = append(v.Kinds, k.Label())

@@ -1,16 +1,12 @@
 package cli
 
 import (
-	"fmt"
-	"strconv"
-
 	"github.com/spf13/cobra"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/client/tx"
 
-	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/x/access/types"
 	recordstypes "github.com/medchain/medchain/x/records/types"
@@ -61,53 +57,12 @@ func runRequest(cmd *cobra.Command, args []string) error {
 	if msg.ExpiresAt, err = parseExpiry(cmd, clientCtx); err != nil {
 		return err
 	}
-	reason, _ := cmd.Flags().GetString(flagReason)
-	if reason != "" {
-		// The chain sees only ciphertext: say what is wrong with the text
-		// here, against the chain's own limit.
-		params, err := types.NewQueryClient(clientCtx).Params(cmd.Context(), &types.QueryParamsRequest{})
-		if err != nil {
-			return fmt.Errorf("the access params: %w", err)
-		}
-		if err := types.ValidateReason(reason, params.Params.MaxReasonLength); err != nil {
-			return err
-		}
-		key, err := medclient.EncryptionKeyOf(cmd.Context(), clientCtx, msg.Owner)
-		if err != nil {
-			return fmt.Errorf("the reason is sealed to the patient's key: %w; or send the request without --reason", err)
-		}
-		msg.SealedReason, err = envelope.SealReason(key.PublicKey, reason, reasonBinding(clientCtx.ChainID, msg.Requester, msg.Owner))
-		if err != nil {
+	if reason, _ := cmd.Flags().GetString(flagReason); reason != "" {
+		if err := medclient.SealRequestReason(cmd.Context(), clientCtx, msg, reason); err != nil {
 			return err
 		}
 	}
 	return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msg)
-}
-
-func reasonBinding(chainID, requester, owner string) envelope.ReasonBinding {
-	return envelope.ReasonBinding{ChainID: chainID, Requester: requester, Owner: owner}
-}
-
-// OpenReason is a request's reason as the signer sees it: the text for the
-// owner it was sealed to, "(sealed)" for everyone else, "" when there is
-// none.
-func OpenReason(clientCtx client.Context, kp *envelope.KeyPair, r types.AccessRequest) string {
-	if len(r.SealedReason) == 0 {
-		return ""
-	}
-	if kp == nil || r.Owner != clientCtx.FromAddress.String() {
-		return medclient.Sealed
-	}
-	text, err := envelope.OpenReason(kp, r.SealedReason, reasonBinding(clientCtx.ChainID, r.Requester, r.Owner))
-	if err != nil {
-		return medclient.Sealed
-	}
-	if types.ValidateReason(text, types.MaxReasonLengthCap) != nil {
-		// Not what the client would seal: never print control characters
-		// a requester hid in it to the patient's terminal.
-		return strconv.Quote(text)
-	}
-	return text
 }
 
 // parseAsk reads what a grant gives or a request asks: --permission,

@@ -11,7 +11,6 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/client/tx"
-	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/medclient/cliflags"
@@ -128,65 +127,11 @@ func runGrant(cmd *cobra.Command, args []string) error {
 	}
 	msg.RequestId, _ = cmd.Flags().GetUint64(flagRequest)
 	if msg.Permission == types.PermissionRead {
-		if msg.Wraps, err = wrapsForGrant(cmd, clientCtx, msg); err != nil {
+		if msg.Wraps, err = medclient.GrantWraps(cmd.Context(), clientCtx, msg); err != nil {
 			return err
 		}
 	}
 	return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msg)
-}
-
-// wrapsForGrant opens the owner's wrap of every record a READ grant covers
-// and seals each record key to the grantee's current key.
-func wrapsForGrant(cmd *cobra.Command, clientCtx client.Context, msg *types.MsgGrantAccess) ([]recordstypes.KeyWrap, error) {
-	ctx := cmd.Context()
-	key, err := medclient.EncryptionKeyOf(ctx, clientCtx, msg.Grantee)
-	if err != nil {
-		return nil, err
-	}
-	var records []uint64
-	if msg.RecordId != 0 {
-		records = []uint64{msg.RecordId}
-	} else if records, err = ownerRecords(cmd, clientCtx, msg.Owner, msg.Kinds); err != nil {
-		return nil, err
-	}
-	kp, err := medclient.FromKeyPair(clientCtx)
-	if err != nil {
-		return nil, err
-	}
-	wraps := make([]recordstypes.KeyWrap, 0, len(records))
-	for _, id := range records {
-		recordKey, epoch, err := medclient.OpenRecordKey(ctx, clientCtx, kp, id, msg.Owner)
-		if err != nil {
-			return nil, err
-		}
-		w, err := medclient.SealRecordKey(epoch, key, recordKey.Bytes())
-		if err != nil {
-			return nil, err
-		}
-		wraps = append(wraps, w)
-	}
-	return wraps, nil
-}
-
-// ownerRecords lists the owner's ACTIVE records a scope with kinds covers.
-func ownerRecords(cmd *cobra.Command, clientCtx client.Context, owner string, kinds []recordstypes.RecordKind) ([]uint64, error) {
-	qc := recordstypes.NewQueryClient(clientCtx)
-	var ids []uint64
-	err := medclient.EachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
-		resp, err := qc.RecordsByOwner(cmd.Context(), &recordstypes.QueryRecordsByOwnerRequest{
-			Owner: owner, Status: recordstypes.RecordStatusActive, Pagination: page,
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range resp.Records {
-			if types.CoversKind(kinds, r.Kind) {
-				ids = append(ids, r.Id)
-			}
-		}
-		return resp.Pagination, nil
-	})
-	return ids, err
 }
 
 // RevokeCmd ends a grant, rotating the keys of the records it covered.

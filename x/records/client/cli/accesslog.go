@@ -2,10 +2,7 @@ package cli
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -13,7 +10,6 @@ import (
 
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/medclient/cliflags"
-	"github.com/medchain/medchain/vault/gate"
 )
 
 // AccessLogCmd shows the owner who asked a vault for a record, and what
@@ -40,32 +36,12 @@ func AccessLogCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if base == "" {
-				return fmt.Errorf("the access log is kept by a medchain vault: give --vault")
-			}
-			ticket, err := medclient.Ticket(cmd.Context(), clientCtx, base, gate.PurposeLog, id, 0, "")
+			body, err := medclient.AccessLog(cmd.Context(), clientCtx, base, id)
 			if err != nil {
 				return err
 			}
-			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, fmt.Sprintf("%s/api/v1/access-log?record=%d", base, id), nil)
-			if err != nil {
-				return err
-			}
-			req.Header.Set(gate.Header, ticket)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return err
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-			switch resp.StatusCode {
-			case http.StatusOK:
-				_, err := cmd.OutOrStdout().Write(append(body[:len(body):len(body)], '\n'))
-				return err
-			case http.StatusNotFound:
-				return fmt.Errorf("the vault at %s keeps no access log (its access gate is off)", base)
-			}
-			return fmt.Errorf("the vault refused (%s): %s", resp.Status, strings.TrimSpace(string(body)))
+			_, err = cmd.OutOrStdout().Write(append(body[:len(body):len(body)], '\n'))
+			return err
 		},
 	}
 	cliflags.AddKeyFlags(cmd, "the key to sign with (name or address in the keyring)")

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
-	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/medclient/cliflags"
@@ -84,76 +82,18 @@ func runDownload(cmd *cobra.Command, args []string) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("-o %s is a directory: give a file name", path)
 	}
-	resp, err := types.NewQueryClient(clientCtx).Record(ctx, &types.QueryRecordRequest{Id: id})
-	if err != nil {
-		return fmt.Errorf("record %d: %w", id, err)
-	}
-	record := resp.Record
-	if record.Status != types.RecordStatusActive {
-		return fmt.Errorf("record %d was redacted by its owner: there is nothing to download", id)
-	}
-	kp, err := medclient.FromKeyPair(clientCtx)
-	if err != nil {
-		return err
-	}
-	recordKey, _, err := medclient.OpenRecordKey(ctx, clientCtx, kp, id, clientCtx.FromAddress.String())
-	if err != nil {
-		return err
-	}
 	version, _ := cmd.Flags().GetUint64(flagVersion)
-	payload, err := versionPayload(ctx, clientCtx, record, version)
-	if err != nil {
-		return err
-	}
-	root, err := types.ValidateCID(payload.Cid)
-	if err != nil {
-		return err
-	}
 	remote, _, err := cliflags.ReadRemoteFromCmd(cmd, clientCtx)
 	if err != nil {
 		return err
 	}
-	medclient.BoundFetch(remote, payload.SizeBytes)
-	// A vault with its access gate on serves only to a signed ticket,
-	// bound to that vault, and burns it: each vault tried gets its own.
-	if err := medclient.AuthorizeReads(ctx, clientCtx, remote, id, payload.Version, payload.Cid); err != nil {
+	d, err := medclient.DownloadRecord(ctx, clientCtx, remote, id, version, path)
+	if err != nil {
 		return err
 	}
-	n, err := medclient.DownloadFile(ctx, remote, root, recordKey, path)
-	if err != nil {
-		return fmt.Errorf("record %d: %w (nothing was written to %s)", id, err, path)
-	}
 	return clientCtx.PrintString(fmt.Sprintf("wrote %s to %s (record %d version %d, %s, %s)\n",
-		medclient.HumanBytes(n), path, id, payload.Version, medclient.KindName(record.Kind), payload.Cid))
+		medclient.HumanBytes(d.Bytes), d.Path, d.RecordID, d.Version, d.Kind, d.CID))
 }
 
 // flagVersion picks a record version to download.
 const flagVersion = "record-version"
-
-// versionPayload returns the version of record to download: the current
-// one for 0, else that version from the history, which must be of the
-// record's current key epoch (the reader's wrap opens only that key).
-func versionPayload(ctx context.Context, clientCtx client.Context, record types.Record, version uint64) (types.RecordVersion, error) {
-	if version == 0 || version == record.Version {
-		return types.RecordVersion{RecordId: record.Id, Version: record.Version, Cid: record.Cid, KeyEpoch: record.KeyEpoch,
-			SizeBytes: record.SizeBytes}, nil
-	}
-	if version > record.Version {
-		return types.RecordVersion{}, fmt.Errorf("record %d has %d versions; there is no version %d", record.Id, record.Version, version)
-	}
-	resp, err := types.NewQueryClient(clientCtx).History(ctx, &types.QueryHistoryRequest{
-		RecordId: record.Id, Pagination: &query.PageRequest{Offset: version - 1, Limit: 1},
-	})
-	if err != nil {
-		return types.RecordVersion{}, fmt.Errorf("history of record %d: %w", record.Id, err)
-	}
-	if len(resp.Versions) != 1 || resp.Versions[0].Version != version {
-		return types.RecordVersion{}, fmt.Errorf("history of record %d has no version %d", record.Id, version)
-	}
-	v := resp.Versions[0]
-	if v.KeyEpoch != record.KeyEpoch {
-		return types.RecordVersion{}, fmt.Errorf("version %d of record %d is of key epoch %d; the key was rotated to epoch %d "+
-			"when a reader was revoked, and the older payloads were released with it", version, record.Id, v.KeyEpoch, record.KeyEpoch)
-	}
-	return v, nil
-}

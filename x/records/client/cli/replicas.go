@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -15,18 +14,7 @@ import (
 
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/medclient/cliflags"
-	"github.com/medchain/medchain/vault"
-	"github.com/medchain/medchain/vault/gate"
-	"github.com/medchain/medchain/x/records/types"
 )
-
-// replicaView is one placed vault and whether it holds the payload.
-type replicaView struct {
-	Hospital string `json:"hospital"`
-	VaultURL string `json:"vault_url"`
-	Holds    bool   `json:"holds"`
-	Error    string `json:"error,omitempty"`
-}
 
 // ReplicasCmd lists the vaults placement names for a record's payload and
 // asks each whether it holds it.
@@ -51,58 +39,20 @@ func ReplicasCmd() *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
 			defer cancel()
-			resp, err := types.NewQueryClient(clientCtx).Record(ctx, &types.QueryRecordRequest{Id: id})
-			if err != nil {
-				return fmt.Errorf("record %d: %w", id, err)
-			}
-			if resp.Record.Status != types.RecordStatusActive {
-				return fmt.Errorf("record %d was redacted: its payload is released everywhere", id)
-			}
 			version, _ := cmd.Flags().GetUint64(flagVersion)
-			payload, err := versionPayload(ctx, clientCtx, resp.Record, version)
-			if err != nil {
-				return err
-			}
-			root, err := types.ValidateCID(payload.Cid)
-			if err != nil {
-				return err
-			}
-			placed, err := types.NewQueryClient(clientCtx).Placement(ctx, &types.QueryPlacementRequest{Cid: payload.Cid})
-			if err != nil {
-				return err
-			}
-			from, _ := cmd.Flags().GetString(flags.FlagFrom)
-			hc := medclient.ReplicaHTTPClient()
-			out := struct {
-				RecordID          uint64        `json:"record_id"`
-				Version           uint64        `json:"version"`
-				CID               string        `json:"cid"`
-				ReplicationFactor uint32        `json:"replication_factor"`
-				Replicas          []replicaView `json:"replicas"`
-			}{id, payload.Version, payload.Cid, placed.ReplicationFactor, []replicaView{}}
-			for _, r := range placed.Replicas {
-				v := replicaView{Hospital: r.Address, VaultURL: r.VaultUrl}
-				vc := vault.NewClient(r.VaultUrl, hc)
-				if from != "" {
-					txCtx, err := client.GetClientTxContext(cmd)
-					if err != nil {
-						return err
-					}
-					t, err := medclient.Ticket(ctx, txCtx, r.VaultUrl, gate.PurposeRead, id, payload.Version, payload.Cid)
-					if err != nil {
-						return err
-					}
-					vc.Header = http.Header{gate.Header: {t}}
-				}
-				askCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
-				v.Holds, err = vc.Has(askCtx, root)
-				cancel()
+			var signer *client.Context
+			if from, _ := cmd.Flags().GetString(flags.FlagFrom); from != "" {
+				txCtx, err := client.GetClientTxContext(cmd)
 				if err != nil {
-					v.Error = err.Error()
+					return err
 				}
-				out.Replicas = append(out.Replicas, v)
+				signer = &txCtx
 			}
-			data, err := json.MarshalIndent(out, "", "  ")
+			report, err := medclient.CheckReplicas(ctx, clientCtx, signer, id, version)
+			if err != nil {
+				return err
+			}
+			data, err := json.MarshalIndent(report, "", "  ")
 			if err != nil {
 				return err
 			}
