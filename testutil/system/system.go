@@ -132,9 +132,9 @@ type Node struct {
 	RPC     string // CometBFT RPC, tcp://127.0.0.1:PORT
 	P2P     string
 	GRPC    string
-	Vault   string    // the URL of the vault medchaind start runs
-	LogPath string    // the node's stdout and stderr
-	Cmd     *exec.Cmd // the running process, nil when stopped
+	Vault   string        // the URL of the vault medchaind start runs
+	LogPath string        // the node's stdout and stderr
+	Cmd     *exec.Cmd     // the running process, nil when stopped
 	exited  chan struct{} // closed when the process has exited
 	exitErr error         // what Wait returned, once exited is closed
 }
