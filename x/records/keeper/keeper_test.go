@@ -21,6 +21,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
+	"github.com/medchain/medchain/testutil/events"
 	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/testutil/state"
 	issuerstypes "github.com/medchain/medchain/x/issuers/types"
@@ -123,9 +124,7 @@ func newFixtureWithoutHooks(t testing.TB) fixture {
 }
 
 // freshCtx returns the fixture context with an empty event manager.
-func (f fixture) freshCtx() sdk.Context {
-	return f.ctx.WithEventManager(sdk.NewEventManager())
-}
+func (f fixture) freshCtx() sdk.Context { return events.Fresh(f.ctx) }
 
 // wrap returns a well-formed key wrap for grantee, bound to record id at
 // key epoch 0.
