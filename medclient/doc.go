@@ -34,7 +34,9 @@
 //     (PendingLicences, BuildFulfilLicence);
 //   - emergency access and key recovery: a patient's emergency policy
 //     (BuildEmergencyPolicy), a custodian's release or approval
-//     (BuildShareRelease, BuildRecoveryApproval), and recovering the
+//     (ReleaseShareFor, ApproveRecoveryFor, which look the access or
+//     recovery up and refuse one that is over; BuildShareRelease,
+//     BuildRecoveryApproval with it in hand), and recovering the
 //     emergency key from released shares (RecoverEmergencyKey,
 //     BuildCompleteRecovery).
 //

@@ -257,6 +257,34 @@ func BuildRecoveryApproval(ctx context.Context, clientCtx client.Context, kp *en
 	return &accesstypes.MsgApproveRecovery{Custodian: custodian, RecoveryId: r.Id, Ciphertext: ct}, nil
 }
 
+// ReleaseShareFor looks up emergency access id and builds the custodian's
+// release for it (BuildShareRelease), refusing one whose window has
+// closed: the chain accepts no share after it.
+func ReleaseShareFor(ctx context.Context, clientCtx client.Context, kp *envelope.KeyPair, custodian string, id uint64) (*accesstypes.MsgReleaseShare, error) {
+	resp, err := accesstypes.NewQueryClient(clientCtx).EmergencyAccess(ctx, &accesstypes.QueryEmergencyAccessRequest{Id: id})
+	if err != nil {
+		return nil, fmt.Errorf("emergency access %d: %w", id, err)
+	}
+	if !resp.Open {
+		return nil, fmt.Errorf("emergency access %d closed at %s: no share is released after its window", id, resp.Access.ExpiresAt.UTC())
+	}
+	return BuildShareRelease(ctx, clientCtx, kp, custodian, resp.Access)
+}
+
+// ApproveRecoveryFor looks up key recovery id and builds the custodian's
+// approval of it (BuildRecoveryApproval), refusing one that is no longer
+// pending (completed, cancelled, superseded or lapsed).
+func ApproveRecoveryFor(ctx context.Context, clientCtx client.Context, kp *envelope.KeyPair, custodian string, id uint64) (*accesstypes.MsgApproveRecovery, error) {
+	resp, err := accesstypes.NewQueryClient(clientCtx).Recovery(ctx, &accesstypes.QueryRecoveryRequest{Id: id})
+	if err != nil {
+		return nil, fmt.Errorf("recovery %d: %w", id, err)
+	}
+	if !resp.Recovery.IsPending(ChainTime(ctx, clientCtx)) {
+		return nil, fmt.Errorf("recovery %d is %s (lapsing at %s); there is nothing to approve", id, resp.Recovery.Status, resp.Recovery.ExpiresAt.UTC())
+	}
+	return BuildRecoveryApproval(ctx, clientCtx, kp, custodian, resp.Recovery)
+}
+
 // recoverKey opens the released shares with kp (the recipient's key pair),
 // checks each against the policy and recovers the emergency key pair.
 func recoverKey(clientCtx client.Context, kp *envelope.KeyPair, rl release, releases []accesstypes.ShareRelease, threshold uint32, commitments [][]byte, open bool) (*envelope.KeyPair, error) {

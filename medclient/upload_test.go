@@ -182,9 +182,11 @@ func (q *recordsQuery) Record(_ context.Context, req *recordstypes.QueryRecordRe
 // server holding records (no chain).
 func queryContext(t *testing.T, records ...recordstypes.Record) client.Context {
 	t.Helper()
-	grpcCodec := codec.NewProtoCodec(codectypes.NewInterfaceRegistry()).GRPCCodec()
-	lis := bufconn.Listen(1 << 20)
-	srv := grpc.NewServer(grpc.ForceServerCodec(grpcCodec))
+	return grpcContext(t, func(srv *grpc.Server) { registerRecords(srv, records) })
+}
+
+// registerRecords serves Query/Record and Query/History from records.
+func registerRecords(srv *grpc.Server, records []recordstypes.Record) {
 	q := &recordsQuery{records: map[uint64]recordstypes.Record{}, versions: map[uint64][]recordstypes.RecordVersion{}}
 	for _, r := range records {
 		q.records[r.Id] = r
@@ -198,6 +200,16 @@ func queryContext(t *testing.T, records ...recordstypes.Record) client.Context {
 		}
 	}
 	recordstypes.RegisterQueryServer(srv, q)
+}
+
+// grpcContext is a client context whose queries go to an in-process gRPC
+// server on which register puts the query services a test needs.
+func grpcContext(t *testing.T, register func(*grpc.Server)) client.Context {
+	t.Helper()
+	grpcCodec := codec.NewProtoCodec(codectypes.NewInterfaceRegistry()).GRPCCodec()
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer(grpc.ForceServerCodec(grpcCodec))
+	register(srv)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
 	conn, err := grpc.NewClient("passthrough:///bufnet",

@@ -180,18 +180,11 @@ func ReleaseShareCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			resp, err := types.NewQueryClient(clientCtx).EmergencyAccess(ctx, &types.QueryEmergencyAccessRequest{Id: id})
-			if err != nil {
-				return fmt.Errorf("emergency access %d: %w", id, err)
-			}
-			if !resp.Open {
-				return fmt.Errorf("emergency access %d closed at %s: no share is released after its window", id, resp.Access.ExpiresAt.UTC())
-			}
 			kp, err := medclient.FromKeyPair(clientCtx)
 			if err != nil {
 				return err
 			}
-			msg, err := medclient.BuildShareRelease(ctx, clientCtx, kp, clientCtx.FromAddress.String(), resp.Access)
+			msg, err := medclient.ReleaseShareFor(ctx, clientCtx, kp, clientCtx.FromAddress.String(), id)
 			if err != nil {
 				return err
 			}
@@ -219,18 +212,11 @@ func ApproveRecoveryCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			resp, err := types.NewQueryClient(clientCtx).Recovery(ctx, &types.QueryRecoveryRequest{Id: id})
-			if err != nil {
-				return fmt.Errorf("recovery %d: %w", id, err)
-			}
-			if !resp.Recovery.IsPending(medclient.ChainTime(ctx, clientCtx)) {
-				return fmt.Errorf("recovery %d is %s (lapsing at %s); there is nothing to approve", id, resp.Recovery.Status, resp.Recovery.ExpiresAt.UTC())
-			}
 			kp, err := medclient.FromKeyPair(clientCtx)
 			if err != nil {
 				return err
 			}
-			msg, err := medclient.BuildRecoveryApproval(ctx, clientCtx, kp, clientCtx.FromAddress.String(), resp.Recovery)
+			msg, err := medclient.ApproveRecoveryFor(ctx, clientCtx, kp, clientCtx.FromAddress.String(), id)
 			if err != nil {
 				return err
 			}
