@@ -6,7 +6,6 @@ import (
 	"github.com/medchain/medchain/testutil/system"
 
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,19 +42,8 @@ func TestEmergencyAccessOnTheConsortium(t *testing.T) {
 		}
 		cfg.Validators[i].App = map[string]any{"vault": map[string]any{"emergency-release": release, "emergency-release-interval": "1s"}}
 	}
-	base, err := FreePortBase(23000, len(cfg.Validators))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	opts := Options{Binary: bin, Dir: dir, Config: cfg, PortBase: base, Out: &testWriter{t: t}, StartTimeout: 60 * time.Second}
-	if err := Init(ctx, opts); err != nil {
-		t.Fatalf("Init: %v", err)
-	}
-	ready, _ := startRun(ctx, t, opts)
-	st := ready.State
+	network := startConsortium(t, bin, cfg, 23000, 5*time.Minute)
+	ctx, dir, st := network.ctx, network.dir, network.ready.State
 	t.Cleanup(func() { // before the network stops and its directory goes
 		if !t.Failed() {
 			return
@@ -70,7 +58,7 @@ func TestEmergencyAccessOnTheConsortium(t *testing.T) {
 		}
 	})
 	c := &chainCLI{t: t, ctx: ctx, b: binary{path: bin}, st: st}
-	addr := ready.Addresses
+	addr := network.ready.Addresses
 	vaultOf := func(name string) string {
 		for _, n := range st.Nodes {
 			if n.Name == name {

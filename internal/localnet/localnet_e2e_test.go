@@ -190,6 +190,35 @@ func (h *runHandle) stop() error {
 	return h.err
 }
 
+// consortium is cfg's network, initialised and running for one test.
+type consortium struct {
+	ctx   context.Context // ends with the test, or after the budget
+	dir   string          // the network's directory
+	ready Ready
+	run   *runHandle
+}
+
+// startConsortium initialises cfg's network with bin in a temporary
+// directory, on free ports from portFrom (below the kernel's ephemeral
+// range, each test its own), and runs it; the test has budget in all,
+// and the network stops when the test ends.
+func startConsortium(t *testing.T, bin string, cfg *Config, portFrom int, budget time.Duration) consortium {
+	t.Helper()
+	base, err := FreePortBase(portFrom, len(cfg.Validators))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	t.Cleanup(cancel)
+	c := consortium{ctx: ctx, dir: t.TempDir()}
+	opts := Options{Binary: bin, Dir: c.dir, Config: cfg, PortBase: base, Out: &testWriter{t: t}, StartTimeout: 60 * time.Second}
+	if err := Init(ctx, opts); err != nil {
+		t.Fatalf("Init: %v", err)
+	}
+	c.ready, c.run = startRun(ctx, t, opts)
+	return c
+}
+
 // startRun runs the network in a goroutine and waits until it is ready. The
 // network is stopped at the end of the test at the latest (before t's
 // temporary directories are removed).

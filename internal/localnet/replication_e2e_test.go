@@ -6,7 +6,6 @@ import (
 	"github.com/medchain/medchain/testutil/system"
 
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -36,19 +35,8 @@ func TestReplicationSurvivesTheLossOfAHospital(t *testing.T) {
 	}
 	// Every vault gates reads (the default): downloads need the reader's
 	// ticket and replica fetches the hospital's.
-	base, err := FreePortBase(22000, len(cfg.Validators))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	opts := Options{Binary: bin, Dir: dir, Config: cfg, PortBase: base, Out: &testWriter{t: t}, StartTimeout: 60 * time.Second}
-	if err := Init(ctx, opts); err != nil {
-		t.Fatalf("Init: %v", err)
-	}
-	ready, run := startRun(ctx, t, opts)
-	st := ready.State
+	network := startConsortium(t, bin, cfg, 22000, 5*time.Minute)
+	ctx, dir, run, st := network.ctx, network.dir, network.run, network.ready.State
 	stMary, charite := st.Nodes[0], st.Nodes[1]
 	vaultURL := func(n Node) string { return "http://" + hostPort(n.Ports.Vault) }
 	cli := func(node Node, args ...string) (string, error) {
@@ -143,10 +131,10 @@ func TestReplicationSurvivesTheLossOfAHospital(t *testing.T) {
 	t.Logf("every record held by its 3 placed vaults %s after the last upload", time.Since(start).Round(100*time.Millisecond))
 
 	// St Mary's goes down and loses its disk.
-	if err := syscall.Kill(ready.PIDs[stMary.Name], syscall.SIGTERM); err != nil {
+	if err := syscall.Kill(network.ready.PIDs[stMary.Name], syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitGone(t, ready.PIDs[stMary.Name])
+	waitGone(t, network.ready.PIDs[stMary.Name])
 	if err := os.RemoveAll(filepath.Join(stMary.Home, "data", "vault")); err != nil {
 		t.Fatal(err)
 	}
