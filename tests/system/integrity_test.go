@@ -136,7 +136,7 @@ func (n *node) waitForMetric(name string, want float64, after string) {
 }
 
 // TestNoOneButTheOwnerDestroysARecord tries, on a real node with its
-// vault (the access gate on, GC every second with a grace of six
+// vault (the access gate on, GC every second with a grace of ten
 // seconds), each attack on a patient's payload:
 //  1. a stranger's hand-built MsgCreateRecord reusing the patient's CID
 //     (which, once accepted, he could redact to make the vault drop it);
@@ -149,7 +149,7 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	n := newNode(t)
 	n.EditConfig("app.toml", map[string]string{
 		`gc-interval = "10m0s"`:       `gc-interval = "1s"`,
-		`gc-grace = "24h0m0s"`:        `gc-grace = "6s"`,
+		`gc-grace = "24h0m0s"`:        `gc-grace = "10s"`,
 		`reconcile-interval = "1m0s"`: `reconcile-interval = "1s"`,
 	})
 	n.Start()
@@ -207,7 +207,9 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 
 	// 3. A WRITE-only hospital posts a version with random wraps.
 	n.MustTx("alice", "access", "grant", "all", hospital, "--permission", "write", "--purpose", "treatment")
-	garbageCID := n.uploadRaw(t, 4096)
+	garbage := make([]byte, 4096)
+	_, _ = rand.Read(garbage)
+	garbageCID := localCID(t, garbage)
 	random := make([]byte, len(n.mustCiphertext(rec.RecordID, alice)))
 	_, _ = rand.Read(random)
 	addVersion := map[string]any{
@@ -217,6 +219,11 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	}
 	requireRefused(t, "a writer replacing alice's wrap with random bytes", n.handTx("val", addVersion), "only the owner may replace the wraps")
 	// Without wraps the writer's version lands, and is all it can spoil.
+	// Its payload is uploaded only now, so that the version is on chain
+	// well inside the grace the vault gives an upload nobody registered.
+	if got := n.uploadRaw(t, garbage); got != garbageCID {
+		t.Fatalf("the vault computed %s, the test %s", got, garbageCID)
+	}
 	delete(addVersion, "wraps")
 	if res := n.handTx("val", addVersion); res.Code != 0 {
 		t.Fatalf("the writer's version without wraps: code %d: %s", res.Code, res.RawLog)
@@ -253,7 +260,7 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	}
 	n.waitForPinned(lateCID, true, "the late upload")
 	n.waitForMetric("vault_missing_live_cids", 0, "the late upload")
-	time.Sleep(8 * time.Second) // past gc-grace, several GC runs
+	time.Sleep(12 * time.Second) // past gc-grace, several GC runs
 	n.Stop()
 	n.Start()
 	time.Sleep(3 * time.Second) // GC again after the restart
@@ -298,13 +305,11 @@ func (n *node) vaultClient(t *testing.T, key string, size int) *vault.Client {
 	return vc
 }
 
-// uploadRaw puts size random bytes into the node's vault (as alice) and
+// uploadRaw puts data into the node's vault (as alice) and
 // returns the CID.
-func (n *node) uploadRaw(t *testing.T, size int) string {
+func (n *node) uploadRaw(t *testing.T, data []byte) string {
 	t.Helper()
-	data := make([]byte, size)
-	_, _ = rand.Read(data)
-	c, err := n.vaultClient(t, "alice", size).UploadFile(context.Background(), bytes.NewReader(data))
+	c, err := n.vaultClient(t, "alice", len(data)).UploadFile(context.Background(), bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
