@@ -5,15 +5,15 @@ BINARY      := medchaind
 BUILD_DIR   := build
 BIN         := $(BUILD_DIR)/$(BINARY)
 GO          ?= go
-VERSION     := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The release (`medchaind version`) is the last entry of
+# app/upgrades/releases.go, which RELEASES.md describes; the commit is git's.
 COMMIT      := $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS     := -X github.com/cosmos/cosmos-sdk/version.Name=medchain \
                -X github.com/cosmos/cosmos-sdk/version.AppName=$(BINARY) \
-               -X github.com/cosmos/cosmos-sdk/version.Version=$(VERSION) \
                -X github.com/cosmos/cosmos-sdk/version.Commit=$(COMMIT)
 LOCALNET_DIR ?= .localnet
 
-.PHONY: all build install test test-unit test-race test-e2e lint fmt proto-gen proto-check \
+.PHONY: all build install test test-unit test-race test-e2e test-upgrade cosmovisor lint fmt proto-gen proto-check \
         portal-wasm portal-deps portal-js portal-check localnet localnet-reset demo-issuers demo-records demo-datanft demo-lightclient demo-integrity demo-emergency bench bench-chain clean
 
 all: build
@@ -32,8 +32,8 @@ portal-wasm:
 install: portal-wasm
 	$(GO) install -ldflags '$(LDFLAGS)' ./cmd/medchaind
 
-## test: everything CI runs (lint, proto check, unit tests, system tests)
-test: lint proto-check portal-check test-unit test-e2e
+## test: everything CI runs (lint, proto check, unit tests, system tests, upgrades from earlier releases)
+test: lint proto-check portal-check test-unit test-e2e test-upgrade
 
 ## test-unit: unit and keeper tests (the DICOM corpus: scripts/dicom-corpus.sh)
 test-unit:
@@ -47,12 +47,22 @@ test-race:
 test-e2e: build
 	MEDCHAIN_DICOM_CORPUS=$$(scripts/dicom-corpus.sh) MEDCHAIN_CHROMIUM=$$(scripts/chromium.sh) MEDCHAIN_ARTEFACTS=$(CURDIR)/$(BUILD_DIR)/artefacts MEDCHAIND_BIN=$(CURDIR)/$(BIN) $(GO) test -tags e2e -count=1 -timeout 20m ./tests/... ./internal/localnet/...
 
+## cosmovisor: build cosmovisor (pinned in tools/cosmovisor/go.mod) into build/
+cosmovisor:
+	cd tools/cosmovisor && $(GO) build -o ../../$(BUILD_DIR)/cosmovisor cosmossdk.io/tools/cosmovisor/cmd/cosmovisor
+
+## test-upgrade: upgrade four-hospital networks of the first and the previous release (built from git history, state written by their own CLI) to this tree through governance and cosmovisor; MEDCHAIN_UPGRADE_FROM=v0.2.0,v0.3.0 or all picks others
+test-upgrade: build cosmovisor
+	MEDCHAIN_DICOM_CORPUS=$$(scripts/dicom-corpus.sh) MEDCHAIND_BIN=$(CURDIR)/$(BIN) COSMOVISOR_BIN=$(CURDIR)/$(BUILD_DIR)/cosmovisor \
+	  $(GO) test -tags upgrade -count=1 -timeout 45m -v -run TestUpgradeFromEarlierReleases ./tests/upgrade/
+
 ## lint: gofmt and go vet
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './build/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./tests/... ./internal/localnet/...
+	$(GO) vet -tags upgrade ./tests/upgrade/
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
@@ -79,9 +89,9 @@ portal-check: portal-js
 	if ! git diff --quiet -- $$paths || [ -n "$$(git ls-files --others --exclude-standard -- $$paths)" ]; then \
 	  git status --short -- $$paths; echo "portal/dist is out of date with portal/web: run 'make portal-js' and commit it"; exit 1; fi
 
-## localnet: build and run the four-hospital consortium of config.yml (Ctrl-C stops it)
-localnet: build
-	$(GO) run ./scripts/localnet -config config.yml -dir $(LOCALNET_DIR) -bin $(BIN)
+## localnet: build and run the four-hospital consortium of config.yml (Ctrl-C stops it); COSMOVISOR=1 runs every node under cosmovisor
+localnet: build $(if $(COSMOVISOR),cosmovisor)
+	$(GO) run ./scripts/localnet -config config.yml -dir $(LOCALNET_DIR) -bin $(BIN) $(if $(COSMOVISOR),-cosmovisor $(BUILD_DIR)/cosmovisor)
 
 ## localnet-reset: wipe the local consortium and start a fresh chain
 localnet-reset: build

@@ -33,6 +33,12 @@ type Options struct {
 	// StopTimeout bounds the wait for the nodes to exit after SIGTERM
 	// before they are killed (default 20s).
 	StopTimeout time.Duration
+	// Cosmovisor, if set, is the cosmovisor executable Run starts each node
+	// with (`cosmovisor run start`), so that a governance upgrade plan
+	// switches the nodes to the binary in
+	// <home>/cosmovisor/upgrades/<name>/bin by itself; Binary is installed
+	// as cosmovisor's genesis binary.
+	Cosmovisor string
 	// OnReady, if set, is called by Run once every node has committed and
 	// the nodes agree on the app hash, after the summary is printed.
 	OnReady func(Ready)

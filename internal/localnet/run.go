@@ -114,7 +114,7 @@ func Run(ctx context.Context, opts Options) error {
 	var children []*child
 	stop := func() error { return stopChildren(children, stopTimeout, opts.out()) }
 	for _, n := range st.Nodes {
-		c, err := startChild(bin, n, n.LogFile(dir), exits)
+		c, err := startChild(bin, opts.Cosmovisor, n, n.LogFile(dir), exits)
 		if err != nil {
 			_ = stop()
 			return err
@@ -201,13 +201,21 @@ func mustWd() string {
 	return wd
 }
 
-func startChild(bin binary, n Node, logPath string, exits chan<- *child) (*child, error) {
+func startChild(bin binary, cosmovisor string, n Node, logPath string, exits chan<- *child) (*child, error) {
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(f, "\n===== %s: medchaind start --home %s =====\n", time.Now().Format(time.RFC3339), n.Home)
 	cmd := exec.Command(bin.path, "start", "--home", n.Home, "--log_no_color")
+	if cosmovisor != "" {
+		if err := prepareCosmovisor(bin, n.Home); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("preparing %s for cosmovisor: %w", n.Name, err)
+		}
+		cmd = exec.Command(cosmovisor, "run", "start", "--home", n.Home, "--log_no_color")
+		cmd.Env = append(os.Environ(), cosmovisorEnv(n.Home)...)
+	}
+	fmt.Fprintf(f, "\n===== %s: %s =====\n", time.Now().Format(time.RFC3339), strings.Join(cmd.Args, " "))
 	cmd.Stdout, cmd.Stderr = f, f
 	setProcAttrs(cmd)
 	if err := cmd.Start(); err != nil {

@@ -27,6 +27,8 @@ func main() {
 	portBase := flag.Int("port-base", localnet.DefaultPortBase, "first port of the first node; node i uses port-base+10*i .. +9 (new networks only)")
 	startTimeout := flag.Duration("start-timeout", 60*time.Second, "how long to wait for every node to commit blocks")
 	initOnly := flag.Bool("init-only", false, "initialise the network and exit without starting it")
+	cosmovisor := flag.String("cosmovisor", "", "run every node under this cosmovisor executable, so that governance upgrade plans switch binaries by themselves")
+	stageUpgrade := flag.String("stage-upgrade", "", "install -bin as the binary of upgrade plan NAME in every node's cosmovisor/upgrades/NAME/bin, and exit")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "Usage: go run ./scripts/localnet [flags]\n\nRuns the local medchain hospital consortium in the foreground (Ctrl-C stops it).\n\n")
 		flag.PrintDefaults()
@@ -34,6 +36,17 @@ func main() {
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fail("unexpected arguments %v (see -h)", flag.Args())
+	}
+
+	if *stageUpgrade != "" {
+		homes, err := localnet.StageUpgrade(*dir, *bin, *stageUpgrade)
+		if err != nil {
+			fail("%v", err)
+		}
+		for _, h := range homes {
+			fmt.Printf("%s: %s\n", *stageUpgrade, h)
+		}
+		return
 	}
 
 	cfg, err := localnet.LoadConfig(*configPath)
@@ -57,6 +70,7 @@ func main() {
 		Config:       cfg,
 		PortBase:     *portBase,
 		StartTimeout: *startTimeout,
+		Cosmovisor:   *cosmovisor,
 	}
 	start := time.Now()
 	if err := localnet.Init(ctx, opts); err != nil {

@@ -17,7 +17,7 @@ func NewMigrator(k Keeper) Migrator { return Migrator{k: k} }
 // Migrate1to2 sets the params new in version 2
 // (max_pending_requests_per_record, max_expiry_work_per_block) to their
 // defaults, since they decode as 0 from version 1 state and 0 is invalid,
-// and builds the requests' (owner, record id) index from the stored
+// leaving every other param as it was, and builds the requests' (owner, record id) index from the stored
 // requests.
 func (m Migrator) Migrate1to2(ctx sdk.Context) error {
 	params, err := m.k.Params.Get(ctx)
@@ -30,9 +30,9 @@ func (m Migrator) Migrate1to2(ctx sdk.Context) error {
 	if params.MaxExpiryWorkPerBlock == 0 {
 		params.MaxExpiryWorkPerBlock = types.DefaultMaxExpiryWorkPerBlock
 	}
-	if err := params.Validate(); err != nil {
-		return fmt.Errorf("params after migration: %w", err)
-	}
+	// Only what version 2 adds is checked here: the params of later
+	// versions are still 0 at this point, and their own migrations set
+	// them. The upgrade handler validates the whole state at the end.
 	if err := m.k.Params.Set(ctx, params); err != nil {
 		return fmt.Errorf("setting params: %w", err)
 	}
@@ -99,8 +99,7 @@ func (m Migrator) Migrate3to4(ctx sdk.Context) error {
 	if params.RecoveryDelay == 0 {
 		params.RecoveryDelay = types.DefaultRecoveryDelay
 	}
-	if err := params.Validate(); err != nil {
-		return fmt.Errorf("params after migration: %w", err)
-	}
+	// As in Migrate1to2, only what this version adds is checked; the
+	// upgrade handler validates everything once the last migration ran.
 	return m.k.Params.Set(ctx, params)
 }
