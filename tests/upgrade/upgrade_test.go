@@ -89,30 +89,44 @@ type world struct {
 }
 
 func upgradeFrom(t *testing.T, from upgrades.Release, newBin, cosmovisor string, base int) {
-	target := upgrades.Current()
+	// MEDCHAIN_UPGRADE_NAME replays an older plan name with another
+	// binary, e.g. the v0.4.0 binary under emergency-access, to see the
+	// test catch the halt that release had.
+	planName := upgrades.Current().Upgrade
+	if name := os.Getenv("MEDCHAIN_UPGRADE_NAME"); name != "" {
+		planName = name
+	}
+	newVersion := strings.TrimSpace(run(t, "", nil, newBin, "version"))
+	began := time.Now()
+	phase := func(what string) {
+		t.Logf("%s: %s after %s", from.Version, what, time.Since(began).Round(time.Second))
+	}
 	root := repoRoot(t)
 	src := checkout(t, root, from)
 	oldBin := buildRelease(t, root, src, from)
 
 	dir := filepath.Join(t.TempDir(), "net")
 	net := initNetwork(t, src, oldBin, dir, base)
-	net.installCosmovisor(cosmovisor, oldBin, newBin, target.Upgrade)
+	net.installCosmovisor(cosmovisor, oldBin, newBin, planName)
 	net.start()
 	requireVersion(t, net, from.Version)
+	phase("four nodes of the old release running")
 
 	old := cli{t: t, bin: oldBin, home: filepath.Join(dir, "client"), env: []string{"MEDCHAIN_VAULT=" + net.vault("st-mary")}}
 	files := t.TempDir()
 	w := writeState(t, old, src, files)
 	before := snapshot(t, old, w)
+	phase("state written with the old CLI")
 
 	// What RELEASES.md tells operators to do before the plan's height.
 	for _, h := range hospitals {
 		net.setVaultHospital(h, old.addr(h))
 	}
-	plan := passUpgrade(t, old, net, target.Upgrade)
-	t.Logf("%s: upgrade %q planned at height %d", from.Version, target.Upgrade, plan)
+	plan := passUpgrade(t, old, net, planName)
+	phase(fmt.Sprintf("upgrade %q passed, planned at height %d", planName, plan))
 	net.waitForHeight(plan+3, 4*time.Minute)
-	requireVersion(t, net, target.Version)
+	requireVersion(t, net, newVersion)
+	phase("every node switched by cosmovisor and committing")
 
 	// Every node computed the same state from the upgrade on.
 	for h := plan; h <= plan+2; h++ {
@@ -143,7 +157,9 @@ func upgradeFrom(t *testing.T, from upgrades.Release, newBin, cosmovisor string,
 	compareSnapshots(t, from, before, after)
 	checkDownloads(t, c, w, files)
 	checkNewWork(t, c, w, files)
+	phase("state compared, every record read back, new work done")
 	waitForFullVaults(t, net)
+	phase("every vault full")
 }
 
 // requireVersion checks the release every node's application reports.
@@ -475,7 +491,7 @@ func waitForFullVaults(t *testing.T, net *network) {
 // and it returns the plan's height once the proposal passed.
 func passUpgrade(t *testing.T, c cli, net *network, name string) int64 {
 	t.Helper()
-	plan := net.height("st-mary") + 40
+	plan := net.height("st-mary") + 50
 	c.tx("st-mary", "upgrade", "software-upgrade", name, "--upgrade-height", strconv.FormatInt(plan, 10),
 		"--title", "Upgrade to "+name, "--summary", "Moves the consortium to the next release", "--deposit", "10000000umed",
 		"--no-validate")
@@ -489,6 +505,13 @@ func passUpgrade(t *testing.T, c cli, net *network, name string) int64 {
 		t.Fatal("no proposal after submitting the upgrade")
 	}
 	id := props.Proposals[len(props.Proposals)-1].ID
+	var p struct {
+		Proposal map[string]any `json:"proposal"`
+	}
+	c.query(&p, "gov", "proposal", id)
+	if p.Proposal["status"] != "PROPOSAL_STATUS_VOTING_PERIOD" {
+		t.Fatalf("upgrade proposal %s is not in its voting period: %v", id, p.Proposal)
+	}
 	for _, h := range hospitals {
 		c.tx(h, "gov", "vote", id, "yes")
 	}
