@@ -47,7 +47,9 @@ func pinKey(c cid.Cid) ds.Key { return pinPrefix.ChildString(c.String()) }
 
 // Pin keeps root and every block under it until Unpin. reason says why (an
 // upload, a record id); pinning a pinned root again only updates the reason.
-// The root block must be in the vault.
+// root must have come into the vault as a root (an upload, an import, a
+// replica) under exactly this CID; a block held only under another codec
+// or as part of another DAG is ErrNotFound (see HasRoot).
 func (s *Store) Pin(ctx context.Context, root cid.Cid, reason string) error {
 	return s.pin(ctx, root, func(p *PinInfo) { p.Reason = reason })
 }
@@ -65,10 +67,10 @@ func (s *Store) pin(ctx context.Context, root cid.Cid, set func(*PinInfo)) error
 	// sweep, so a root found here cannot be collected before it is pinned.
 	s.pinMu.Lock()
 	defer s.pinMu.Unlock()
-	if has, err := s.Has(ctx, root); err != nil {
+	if has, err := s.HasRoot(ctx, root); err != nil {
 		return err
 	} else if !has {
-		return fmt.Errorf("%w: cannot pin %s", ErrNotFound, root)
+		return fmt.Errorf("%w: cannot pin %s: it did not come into this vault as the root of an upload or a replica under this codec", ErrNotFound, root)
 	}
 	p, _, err := s.pinRecord(ctx, root)
 	if err != nil {

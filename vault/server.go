@@ -330,7 +330,14 @@ func (s *server) getIPFS(w http.ResponseWriter, r *http.Request) {
 		s.serveIdentity(w, r, c, format)
 		return
 	}
-	has, err := s.store.Has(r.Context(), c)
+	// Behind a gate, only a CID that came in as a root under its own codec
+	// is served: the gate checked that the ticket's record names c, and a
+	// record may name a twin or an inner block of someone else's payload.
+	held := s.store.Has
+	if s.gate != nil {
+		held = s.store.HasRoot
+	}
+	has, err := held(r.Context(), c)
 	if err != nil {
 		s.serverError(w, "has", c, err)
 		return

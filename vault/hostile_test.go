@@ -1,0 +1,154 @@
+package vault
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/ipfs/go-cid"
+)
+
+// allowAll is a read gate that lets every ticket through: what the chain
+// says of bob's read of his own record, whatever CID that record names.
+type allowAll struct{}
+
+func (allowAll) AllowRead(*http.Request, cid.Cid) error { return nil }
+
+// twin is c's multihash under the other codec a vault accepts.
+func twin(c cid.Cid) cid.Cid {
+	codec := uint64(cid.Raw)
+	if c.Type() == cid.Raw {
+		codec = cid.DagProtobuf
+	}
+	return cid.NewCidV1(codec, c.Hash())
+}
+
+// TestCodecTwinIsNotServed is attack A at the vault: alice uploads a
+// payload; bob's record names its codec twin (same multihash, other codec)
+// and his ticket for it passes the gate. The vault holds one block for both
+// names, but serves a root only under the codec it came in with: the twin
+// is 404 in every format, and cannot be pinned.
+func TestCodecTwinIsNotServed(t *testing.T) {
+	for name, size := range map[string]int{"a raw one-block payload": 1000, "a dag-pb DAG": 2<<20 + 5} {
+		for _, gated := range []bool{true, false} {
+			t.Run(name+map[bool]string{true: ", gated", false: ", open"}[gated], func(t *testing.T) {
+				cfg := Config{}
+				if gated {
+					cfg.Gate = allowAll{}
+				}
+				v := newTestVault(t, cfg)
+				root, carBytes := buildCAR(t, randomBytes(50, size))
+				resp, body := v.upload(t, bytes.NewReader(carBytes))
+				wantStatus(t, resp, body, http.StatusCreated)
+				tw := twin(root)
+				rootData, err := v.store.Block(t.Context(), root)
+				if err != nil {
+					t.Fatal(err)
+				}
+
+				for _, format := range []string{"raw", "car"} {
+					resp, body = v.do(t, http.MethodGet, "/ipfs/"+tw.String()+"?format="+format, nil)
+					wantStatus(t, resp, body, http.StatusNotFound)
+					if bytes.Contains(body, rootData) {
+						t.Fatalf("the twin's %s answer carries alice's block", format)
+					}
+					resp, body = v.do(t, http.MethodHead, "/ipfs/"+tw.String()+"?format="+format, nil)
+					wantStatus(t, resp, body, http.StatusNotFound)
+				}
+				resp, body = v.do(t, http.MethodGet, "/ipfs/"+root.String()+"?format=raw", nil)
+				wantStatus(t, resp, body, http.StatusOK)
+
+				if has, err := v.store.Has(t.Context(), tw); err != nil || has {
+					t.Fatalf("Has(twin) = %v, %v; want false", has, err)
+				}
+				if err := v.store.PinRecord(t.Context(), tw, 2, 1); !errors.Is(err, ErrNotFound) {
+					t.Fatalf("PinRecord(twin) = %v, want ErrNotFound", err)
+				}
+				if _, found, _ := v.store.PinInfo(t.Context(), tw); found {
+					t.Fatal("the twin has a pin record")
+				}
+			})
+		}
+	}
+}
+
+// TestGatedVaultServesOnlyRoots: behind the gate, a CID is served only if
+// it came in as the root of an upload or a replica, so a record that names
+// an inner block of someone else's DAG reads nothing either.
+func TestGatedVaultServesOnlyRoots(t *testing.T) {
+	v := newTestVault(t, Config{Gate: allowAll{}})
+	root, carBytes := buildCAR(t, randomBytes(51, 2<<20+5))
+	resp, body := v.upload(t, bytes.NewReader(carBytes))
+	wantStatus(t, resp, body, http.StatusCreated)
+	_, blocks := readCAR(t, carBytes)
+	leaf := blocks[1].c
+	for _, format := range []string{"raw", "car"} {
+		resp, body = v.do(t, http.MethodGet, "/ipfs/"+leaf.String()+"?format="+format, nil)
+		wantStatus(t, resp, body, http.StatusNotFound)
+		resp, body = v.do(t, http.MethodGet, "/ipfs/"+root.String()+"?format="+format, nil)
+		wantStatus(t, resp, body, http.StatusOK)
+	}
+}
+
+// TestTwinPinsOfAnOlderVaultAreDroppedOnOpen: a vault before this fix
+// pinned a twin that a record named (its pin made a root record for it).
+// Opening the store drops such records once, keeping the root under the
+// codec its bytes are: then the twin is neither served nor pinned.
+func TestTwinPinsOfAnOlderVaultAreDroppedOnOpen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawRoot := mustImport(t, s, randomBytes(52, 1000))   // one raw block
+	pbRoot := mustImport(t, s, randomBytes(53, 2<<20+5)) // a dag-pb DAG
+	// What the old Pin did for a record naming each twin, and for a
+	// lone dag-pb twin whose raw root's record GC had dropped.
+	lone := mustImport(t, s, randomBytes(54, 1000))
+	for i, c := range []cid.Cid{twin(rawRoot), twin(pbRoot), twin(lone)} {
+		if err := s.putPinRecord(t.Context(), PinInfo{Root: c, RecordID: uint64(10 + i), Version: 1, PinnedAt: time.Now().UTC()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.ds.Delete(t.Context(), pinKey(lone)); err != nil {
+		t.Fatal(err)
+	}
+	// An older vault never ran the clean-up.
+	if err := s.ds.Delete(t.Context(), metaPrefix.ChildString(twinSweepKey)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, c := range []cid.Cid{twin(rawRoot), twin(pbRoot), twin(lone)} {
+		if _, found, _ := s.PinInfo(t.Context(), c); found {
+			t.Errorf("the twin %s still has a pin record", c)
+		}
+		if has, err := s.HasRoot(t.Context(), c); err != nil || has {
+			t.Errorf("HasRoot(twin %s) = %v, %v; want false", c, has, err)
+		}
+		if err := s.PinRecord(t.Context(), c, 10, 1); !errors.Is(err, ErrNotFound) {
+			t.Errorf("PinRecord(twin %s) = %v, want ErrNotFound", c, err)
+		}
+	}
+	// The twins of roots are not held at all; the lone twin's block is
+	// now no root's, a plain block (served only by an ungated vault).
+	mustHave(t, s, twin(rawRoot), false, "the twin of a raw root")
+	mustHave(t, s, twin(pbRoot), false, "the twin of a dag-pb root")
+	for _, c := range []cid.Cid{rawRoot, pbRoot} {
+		if has, err := s.HasRoot(t.Context(), c); err != nil || !has {
+			t.Errorf("HasRoot(%s) = %v, %v; the root itself must stay", c, has, err)
+		}
+	}
+	if n := s.PinnedCount(); n != 0 {
+		t.Errorf("PinnedCount = %d, want 0 once the twins' pins are gone", n)
+	}
+}
