@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,5 +151,59 @@ func TestTwinPinsOfAnOlderVaultAreDroppedOnOpen(t *testing.T) {
 	}
 	if n := s.PinnedCount(); n != 0 {
 		t.Errorf("PinnedCount = %d, want 0 once the twins' pins are gone", n)
+	}
+}
+
+// wrapperOf is attack B's upload: one ~100-byte dag-pb UnixFS file node
+// whose only link is the victim's root, and nothing else.
+func wrapperOf(t testing.TB, victimRoot cid.Cid, victimRootData []byte, size uint64) (cid.Cid, []byte) {
+	t.Helper()
+	w := fileNode(t, []carBlock{{victimRoot, victimRootData}}, []uint64{size})
+	return w.c, rawCAR(t, []cid.Cid{w.c}, []carBlock{w})
+}
+
+// TestUploadMustCarryEveryBlockOfItsDAG is attack B: a user upload that
+// links to blocks the vault holds but does not send them (a wrapper over
+// a victim's root) is refused with 400, and nothing of it is kept; the
+// vault would otherwise stream the victim's DAG to whoever registers the
+// wrapper. A replica import, from a peer, may still complete from the
+// vault's own blocks.
+func TestUploadMustCarryEveryBlockOfItsDAG(t *testing.T) {
+	v := newTestVault(t, Config{})
+	size := 2<<20 + 5
+	victim, victimCAR := buildCAR(t, randomBytes(55, size))
+	resp, body := v.upload(t, bytes.NewReader(victimCAR))
+	wantStatus(t, resp, body, http.StatusCreated)
+	victimData, err := v.store.Block(t.Context(), victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocksBefore := blockCount(t, v.store)
+
+	wrapper, wrapperCAR := wrapperOf(t, victim, victimData, uint64(size))
+	resp, body = v.upload(t, bytes.NewReader(wrapperCAR))
+	wantStatus(t, resp, body, http.StatusBadRequest)
+	for _, want := range []string{victim.String(), "not in the upload", "every block"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the refusal %q does not say %q", body, want)
+		}
+	}
+	if n := blockCount(t, v.store); n != blocksBefore {
+		t.Errorf("the store holds %d blocks after the refusal, %d before", n, blocksBefore)
+	}
+	if _, found, _ := v.store.PinInfo(t.Context(), wrapper); found {
+		t.Error("the refused wrapper has a root record")
+	}
+	resp, body = v.do(t, http.MethodGet, "/ipfs/"+wrapper.String()+"?format=car", nil)
+	wantStatus(t, resp, body, http.StatusNotFound)
+
+	// ImportCAR is a user upload too.
+	if _, err := v.store.ImportCAR(t.Context(), bytes.NewReader(wrapperCAR), 0); !errors.Is(err, ErrIncompleteDAG) {
+		t.Fatalf("ImportCAR of the wrapper: %v, want ErrIncompleteDAG", err)
+	}
+
+	// A replica may de-duplicate against what the vault holds.
+	if _, err := v.store.ImportReplica(t.Context(), bytes.NewReader(wrapperCAR), 0, wrapper); err != nil {
+		t.Fatalf("ImportReplica of a DAG completed by held blocks: %v", err)
 	}
 }

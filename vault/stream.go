@@ -81,19 +81,25 @@ var errUploadEnded = errors.New("vault: the upload ended")
 // verifying and storing overlap and nothing is spooled. With rootLast the
 // header root is ignored and the last block is the root (a streamed
 // upload); else the header must name exactly one root. Once the CAR ends
-// the DAG under the root must be complete (from the upload or the vault)
-// and the root a UnixFS file; if anything fails, the blocks this upload
+// the DAG under the root must be complete and the root a UnixFS file. A
+// user upload must carry every block of its DAG itself: were it allowed to
+// link to blocks it did not send, a 100-byte node linking to someone
+// else's root, registered as one's own record, would get their whole DAG
+// served. Only a replica import may complete its DAG from blocks the vault
+// holds; if anything fails, the blocks this upload
 // added are deleted again, so a rejected upload leaves nothing behind (and
 // GC collects what a crash might strand); blocks the root does not reach are
 // dropped. GC is held off until the root is recorded.
 //
-// expect, if defined, is the root the header must name (a replica fetch);
-// anything else is refused before a block is read.
+// expect, if defined, makes this a replica import (ImportReplica): it is
+// the root the header must name, and anything else is refused before a
+// block is read.
 func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64, rootLast bool, expect cid.Cid) (_ cid.Cid, _ int64, err error) {
 	br, explain, err := openCAR(ctx, r, maxBytes)
 	if err != nil {
 		return cid.Undef, 0, err
 	}
+	replica := expect.Defined()
 	var root cid.Cid
 	if !rootLast {
 		if len(br.Roots) != 1 {
@@ -225,9 +231,9 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 		}
 		root = last
 	}
-	// Complete: every block under the root came in the CAR or is in the
-	// vault (a sub-DAG already there is walked too, in case a crash or a
-	// GC left it partial).
+	// Complete: every block under the root came in the CAR or, for a
+	// replica, is in the vault (a sub-DAG already there is walked too, in
+	// case a crash or a GC left it partial).
 	reached := make(map[cid.Cid]struct{}, len(received))
 	depth := map[cid.Cid]int{}
 	err = walk(ctx, []cid.Cid{root}, func(c, parent cid.Cid) ([]cid.Cid, error) {
@@ -239,6 +245,13 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 		}
 		if children, ok := received[c]; ok {
 			return children, nil
+		}
+		if !replica {
+			if !parent.Defined() {
+				return nil, fmt.Errorf("%w: root block %s is not in the upload", ErrIncompleteDAG, c)
+			}
+			return nil, fmt.Errorf("%w: block %s, linked from %s, is not in the upload; an upload must carry every block "+
+				"of its DAG, even blocks this vault already holds", ErrIncompleteDAG, c, parent)
 		}
 		data, err := s.Block(ctx, c)
 		if errors.Is(err, ErrNotFound) {
