@@ -3,8 +3,12 @@ package vault
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -206,4 +210,82 @@ func TestUploadMustCarryEveryBlockOfItsDAG(t *testing.T) {
 	if _, err := v.store.ImportReplica(t.Context(), bytes.NewReader(wrapperCAR), 0, wrapper); err != nil {
 		t.Fatalf("ImportReplica of a DAG completed by held blocks: %v", err)
 	}
+}
+
+// TestGCSurvivesAnUndecodablePinnedTwin is attack C: an older vault pinned
+// the dag-pb twin of a raw block (a record named it), and GC's mark,
+// decoding that block as dag-pb, failed and aborted every run, so nothing
+// was ever collected again. GC now walks each root under its exact codec,
+// skips (logs, counts) a block that does not decode under it, and goes on:
+// an unpinned upload past its grace is collected.
+func TestGCSurvivesAnUndecodablePinnedTwin(t *testing.T) {
+	s := openStore(t)
+	h := httptest.NewServer(NewServer(s, Config{}))
+	t.Cleanup(h.Close)
+	logs := &recordingLogger{}
+	s.SetLogger(logs)
+
+	alice := mustImport(t, s, randomBytes(56, 1000)) // one raw block
+	if err := s.PinRecord(t.Context(), alice, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	// The pin an older vault made for bob's record, which named the twin.
+	if err := s.putPinRecord(t.Context(), PinInfo{Root: twin(alice), RecordID: 2, Version: 1, PinnedAt: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	stale := mustImport(t, s, randomBytes(57, 2<<20+5)) // never registered
+	_, staleBlocks := readCAR(t, mustCAR(t, s, stale))
+
+	n, err := s.GC(t.Context(), time.Now().Add(48*time.Hour), time.Hour)
+	if err != nil {
+		t.Fatalf("GC aborted: %v", err)
+	}
+	if n != len(staleBlocks) {
+		t.Errorf("GC collected %d blocks, want the stale upload's %d", n, len(staleBlocks))
+	}
+	for _, b := range staleBlocks {
+		if has, _ := s.raw.Has(t.Context(), b.c); has {
+			t.Errorf("block %s of the stale upload survived GC", b.c)
+		}
+	}
+	mustHave(t, s, alice, true, "alice's pinned root")
+	if got := s.GCUndecodable(); got != 1 {
+		t.Errorf("GCUndecodable = %d, want 1", got)
+	}
+	if !logs.said(twin(alice).String()) {
+		t.Errorf("GC did not log the undecodable root %s: %q", twin(alice), logs.lines)
+	}
+	resp, err := h.Client().Get(h.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if got, ok := metricValue(string(text), "vault_gc_undecodable_blocks_total"); !ok || got != 1 {
+		t.Errorf("vault_gc_undecodable_blocks_total = %v (present %v), want 1", got, ok)
+	}
+}
+
+type recordingLogger struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *recordingLogger) Info(msg string, kv ...any)  { l.add(msg, kv) }
+func (l *recordingLogger) Error(msg string, kv ...any) { l.add(msg, kv) }
+func (l *recordingLogger) add(msg string, kv []any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprint(msg, kv))
+}
+
+func (l *recordingLogger) said(s string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range l.lines {
+		if strings.Contains(line, s) {
+			return true
+		}
+	}
+	return false
 }

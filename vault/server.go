@@ -167,7 +167,11 @@ func NewServer(store *Store, cfg Config) http.Handler {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "vault_pinned_roots",
 			Help: "Roots currently pinned.",
-		}, func() float64 { return float64(store.PinnedCount()) }))
+		}, func() float64 { return float64(store.PinnedCount()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "vault_gc_undecodable_blocks_total",
+			Help: "Kept blocks garbage collection could not decode under their CID's codec (a pinned codec twin): kept, nothing under them followed.",
+		}, func() float64 { return float64(store.GCUndecodable()) }))
 
 	mux := http.NewServeMux()
 	// Reads and the status are open to pages of any origin (the web portal

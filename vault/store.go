@@ -81,6 +81,10 @@ type Store struct {
 
 	pinned atomic.Int64 // roots currently pinned, for the metrics gauge
 
+	// gcUndecodable counts the kept blocks GC's mark could not decode
+	// under their CID's codec (vault_gc_undecodable_blocks_total).
+	gcUndecodable atomic.Int64
+
 	// inflight counts, by multihash, the blocks of streamed uploads still
 	// in progress: GC keeps them without waiting for the uploads, which
 	// may take as long as their clients' connections.
