@@ -289,3 +289,69 @@ func (l *recordingLogger) said(s string) bool {
 	}
 	return false
 }
+
+// TestFailedUploadKeepsBlocksAConcurrentUploadSkipped is attack D: two
+// uploads of the same blocks at once. The first writes eight leaves (one
+// write batch) and stalls; the second finds them held, skips writing them,
+// and completes; then the first sends a bad block and fails. Its clean-up
+// must delete only the blocks nobody else staged or holds: the second
+// upload's DAG stays whole.
+func TestFailedUploadKeepsBlocksAConcurrentUploadSkipped(t *testing.T) {
+	s := openStore(t)
+	data := randomBytes(58, 9<<20+100)
+	root, good := buildCAR(t, data)
+	roots, blocks := readCAR(t, good) // the root, then 10 leaves
+	bad := carBlock{blocks[10].c, []byte("not the bytes of this leaf")}
+	prefix := rawCAR(t, roots, blocks[:10]) // past one 8 MiB batch
+	hostile := rawCAR(t, roots, append(append([]carBlock(nil), blocks[:10]...), bad))
+	if !bytes.HasPrefix(hostile, prefix) {
+		t.Fatal("test setup: a CAR's prefix should be the CAR of its first blocks")
+	}
+
+	pr, pw := io.Pipe()
+	failed := make(chan error, 1)
+	go func() {
+		_, err := s.ImportCAR(t.Context(), pr, 0)
+		failed <- err
+	}()
+	if _, err := pw.Write(prefix); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if has, _ := s.raw.Has(t.Context(), blocks[1].c); has {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first upload wrote no batch")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	if got, err := s.ImportCAR(t.Context(), bytes.NewReader(good), 0); err != nil || got != root {
+		t.Fatalf("the second upload: %s, %v", got, err)
+	}
+
+	if _, err := pw.Write(hostile[len(prefix):]); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	if err := <-failed; !errors.Is(err, ErrBlockMismatch) {
+		t.Fatalf("the first upload: %v, want ErrBlockMismatch", err)
+	}
+
+	var out bytes.Buffer
+	if err := s.WriteCAR(t.Context(), root, &out); err != nil {
+		t.Fatalf("the second upload's DAG lost blocks to the first one's clean-up: %v", err)
+	}
+	if !bytes.Equal(cat(t, s, root), data) {
+		t.Fatal("the second upload reads back different bytes")
+	}
+
+	// And an upload that fails alone still leaves nothing behind.
+	alone := openStore(t)
+	if _, err := alone.ImportCAR(t.Context(), bytes.NewReader(hostile), 0); !errors.Is(err, ErrBlockMismatch) {
+		t.Fatalf("the failing upload alone: %v", err)
+	}
+	assertEmpty(t, alone)
+}

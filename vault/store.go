@@ -85,11 +85,13 @@ type Store struct {
 	// under their CID's codec (vault_gc_undecodable_blocks_total).
 	gcUndecodable atomic.Int64
 
-	// inflight counts, by multihash, the blocks of streamed uploads still
-	// in progress: GC keeps them without waiting for the uploads, which
-	// may take as long as their clients' connections.
+	// inflight counts, by multihash, the uploads and imports in progress
+	// that staged each block (wrote it, found it held, or completed their
+	// DAG with it): GC keeps them without waiting for the uploads, which
+	// may take as long as their clients' connections, and an upload that
+	// fails deletes only the blocks no other one staged (see protection).
 	inflightMu sync.Mutex
-	inflight   map[string]int
+	inflight   map[string]*inflightBlock
 
 	log          Logger    // SetLogger; discards until then
 	droppedTwins []cid.Cid // the codec twins' pins Open dropped, for SetLogger
@@ -196,8 +198,12 @@ func (s *Store) Dir() string { return s.dir }
 func (s *Store) Import(ctx context.Context, r io.Reader) (cid.Cid, int64, error) {
 	s.gcMu.RLock()
 	defer s.gcMu.RUnlock()
+	// Staged like an upload's blocks, so that a concurrent upload that
+	// wrote one of them and fails does not take it away.
+	protected := s.protect()
+	defer protected.release()
 
-	batch := ipld.NewBufferedDAG(ctx, s.dag, ipld.MaxSizeBatchOption(writeBatchBytes))
+	batch := ipld.NewBufferedDAG(ctx, protectingDAG{s.dag, protected}, ipld.MaxSizeBatchOption(writeBatchBytes))
 	root, n, err := dagfile.Build(ctx, r, batch)
 	if err != nil {
 		_ = batch.Commit() // let writes in flight finish while GC is held off
@@ -210,6 +216,24 @@ func (s *Store) Import(ctx context.Context, r io.Reader) (cid.Cid, int64, error)
 		return cid.Undef, n, err
 	}
 	return root, n, nil
+}
+
+// protectingDAG stages every node in p before it is written.
+type protectingDAG struct {
+	ipld.DAGService
+	p *protection
+}
+
+func (d protectingDAG) Add(ctx context.Context, nd ipld.Node) error {
+	d.p.add(nd.Cid())
+	return d.DAGService.Add(ctx, nd)
+}
+
+func (d protectingDAG) AddMany(ctx context.Context, nds []ipld.Node) error {
+	for _, nd := range nds {
+		d.p.add(nd.Cid())
+	}
+	return d.DAGService.AddMany(ctx, nds)
 }
 
 // buildFile chunks r into dst as every DAG the vault or its client builds
