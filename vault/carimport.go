@@ -25,11 +25,12 @@ const (
 // file node: the vault stores single files). Every block must have a CID
 // that checkCID accepts and must hash to it, the whole input must fit in
 // maxBytes (maxBytes <= 0 means no limit), and every block reachable from
-// the root must be in the CAR or already in the vault. Blocks are verified
+// the root must be in the CAR, even one the vault already holds (only
+// ImportReplica may complete a DAG from held blocks). Blocks are verified
 // and written as they arrive (nothing is spooled, so a large upload streams
 // through); if any check fails, the blocks the upload added are deleted
 // again, so a rejected or interrupted upload leaves nothing behind. Blocks
-// in the CAR that the root does not reach are kept until GC.
+// in the CAR that the root does not reach are dropped.
 //
 // Errors wrap ErrTooLarge, ErrBadCAR, ErrUnsupportedCID, ErrBlockMismatch or
 // ErrIncompleteDAG and name the CID concerned. An error reading r itself is

@@ -36,7 +36,10 @@
 // reported rather than served. A root is pinned, or unpinned since some
 // time; GC keeps what pinned roots and roots within their grace period reach
 // and deletes everything else, and a deleted block's file leaves the disk at
-// once.
+// once. Blocks are stored by multihash, but a root is known by its codec and
+// multihash together: it is served, pinned and held only under the CID it
+// came in with, never under its codec twin (the same multihash, the other
+// codec), which would otherwise be a second name for someone else's bytes.
 //
 // # HTTP API
 //
@@ -55,7 +58,9 @@
 // header names RootLastPlaceholder), so Client.UploadFile sends a file while
 // it is still being chunked. Either way each block is verified and written
 // as it arrives, and the answer comes only once the DAG under the root is
-// complete; a rejected upload's blocks are deleted again.
+// complete in the upload itself (only a replica from a peer may reuse blocks
+// the vault holds); a rejected upload's blocks are deleted again, save those
+// another upload in progress staged too.
 //
 // Accept: application/vnd.ipld.raw or application/vnd.ipld.car select the
 // format too; a request that asks for neither is refused (400, or 406 when it

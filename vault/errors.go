@@ -14,8 +14,8 @@ var (
 	ErrTooLarge = errors.New("vault: upload too large")
 	// ErrBlockMismatch: a block's bytes do not hash to its CID.
 	ErrBlockMismatch = errors.New("vault: block does not match its CID")
-	// ErrIncompleteDAG: a block linked from the root is neither in the upload
-	// nor already in the vault.
+	// ErrIncompleteDAG: a block linked from the root is not in the upload
+	// (or, for a replica, neither in the CAR nor already in the vault).
 	ErrIncompleteDAG = errors.New("vault: incomplete DAG")
 	// ErrDAGShape: the upload's DAG is outside the shapes a file import
 	// makes (too many blocks for its size, short leaves, too many links

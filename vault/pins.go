@@ -47,7 +47,9 @@ func pinKey(c cid.Cid) ds.Key { return pinPrefix.ChildString(c.String()) }
 
 // Pin keeps root and every block under it until Unpin. reason says why (an
 // upload, a record id); pinning a pinned root again only updates the reason.
-// The root block must be in the vault.
+// root must have come into the vault as a root (an upload, an import, a
+// replica) under exactly this CID; a block held only under another codec
+// or as part of another DAG is ErrNotFound (see HasRoot).
 func (s *Store) Pin(ctx context.Context, root cid.Cid, reason string) error {
 	return s.pin(ctx, root, func(p *PinInfo) { p.Reason = reason })
 }
@@ -65,10 +67,10 @@ func (s *Store) pin(ctx context.Context, root cid.Cid, set func(*PinInfo)) error
 	// sweep, so a root found here cannot be collected before it is pinned.
 	s.pinMu.Lock()
 	defer s.pinMu.Unlock()
-	if has, err := s.Has(ctx, root); err != nil {
+	if has, err := s.HasRoot(ctx, root); err != nil {
 		return err
 	} else if !has {
-		return fmt.Errorf("%w: cannot pin %s", ErrNotFound, root)
+		return fmt.Errorf("%w: cannot pin %s: it did not come into this vault as the root of an upload or a replica under this codec", ErrNotFound, root)
 	}
 	p, _, err := s.pinRecord(ctx, root)
 	if err != nil {
@@ -215,12 +217,24 @@ func (s *Store) GC(ctx context.Context, now time.Time, grace time.Duration, keep
 	return removed, nil
 }
 
-// mark returns the multihashes of every block reachable from roots. A block
-// missing under a kept root protects nothing and is skipped; a kept dag-pb
-// block that cannot be read aborts GC, since its children are unknown.
+// GCUndecodable is how many kept blocks garbage collection could not
+// decode under their CID's codec since the store was opened.
+func (s *Store) GCUndecodable() int64 { return s.gcUndecodable.Load() }
+
+// mark returns the multihashes of every block reachable from roots.
+//
+// Each block is walked under its exact CID: a raw block has no links, a
+// dag-pb block's links are those it decodes to. A block missing under a
+// kept root protects nothing and is skipped. A kept block that does not
+// decode under its codec (the dag-pb twin of a raw block, which an older
+// vault pinned for a record that named it) has no links under that codec,
+// so nothing under it can be lost: it is kept, logged, counted
+// (vault_gc_undecodable_blocks_total), and GC goes on. A block that cannot
+// be read, or no longer hashes to its CID, still aborts GC: its children
+// are unknown.
 func (s *Store) mark(ctx context.Context, roots []cid.Cid) (map[string]struct{}, error) {
 	live := map[string]struct{}{}
-	err := walk(ctx, roots, func(c, _ cid.Cid) ([]cid.Cid, error) {
+	err := walk(ctx, roots, func(c, parent cid.Cid) ([]cid.Cid, error) {
 		live[string(c.Hash())] = struct{}{}
 		if c.Prefix().Codec != cid.DagProtobuf {
 			return nil, nil
@@ -232,7 +246,18 @@ func (s *Store) mark(ctx context.Context, roots []cid.Cid) (map[string]struct{},
 		if err != nil {
 			return nil, fmt.Errorf("vault: gc: %w", err)
 		}
-		return links(c, data)
+		children, err := links(c, data)
+		if errors.Is(err, ErrBadCAR) {
+			s.gcUndecodable.Add(1)
+			from := "a kept root"
+			if parent.Defined() {
+				from = "a link of " + parent.String()
+			}
+			s.log.Error("vault: gc: a kept block does not decode under its CID's codec; kept, nothing under it followed",
+				"cid", c.String(), "from", from, "err", err)
+			return nil, nil
+		}
+		return children, err
 	})
 	if err != nil {
 		return nil, err

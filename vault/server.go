@@ -167,7 +167,11 @@ func NewServer(store *Store, cfg Config) http.Handler {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "vault_pinned_roots",
 			Help: "Roots currently pinned.",
-		}, func() float64 { return float64(store.PinnedCount()) }))
+		}, func() float64 { return float64(store.PinnedCount()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "vault_gc_undecodable_blocks_total",
+			Help: "Kept blocks garbage collection could not decode under their CID's codec (a pinned codec twin): kept, nothing under them followed.",
+		}, func() float64 { return float64(store.GCUndecodable()) }))
 
 	mux := http.NewServeMux()
 	// Reads and the status are open to pages of any origin (the web portal
@@ -330,7 +334,14 @@ func (s *server) getIPFS(w http.ResponseWriter, r *http.Request) {
 		s.serveIdentity(w, r, c, format)
 		return
 	}
-	has, err := s.store.Has(r.Context(), c)
+	// Behind a gate, only a CID that came in as a root under its own codec
+	// is served: the gate checked that the ticket's record names c, and a
+	// record may name a twin or an inner block of someone else's payload.
+	held := s.store.Has
+	if s.gate != nil {
+		held = s.store.HasRoot
+	}
+	has, err := held(r.Context(), c)
 	if err != nil {
 		s.serverError(w, "has", c, err)
 		return

@@ -81,11 +81,39 @@ type Store struct {
 
 	pinned atomic.Int64 // roots currently pinned, for the metrics gauge
 
-	// inflight counts, by multihash, the blocks of streamed uploads still
-	// in progress: GC keeps them without waiting for the uploads, which
-	// may take as long as their clients' connections.
+	// gcUndecodable counts the kept blocks GC's mark could not decode
+	// under their CID's codec (vault_gc_undecodable_blocks_total).
+	gcUndecodable atomic.Int64
+
+	// inflight counts, by multihash, the uploads and imports in progress
+	// that staged each block (wrote it, found it held, or completed their
+	// DAG with it): GC keeps them without waiting for the uploads, which
+	// may take as long as their clients' connections, and an upload that
+	// fails deletes only the blocks no other one staged (see protection).
 	inflightMu sync.Mutex
-	inflight   map[string]int
+	inflight   map[string]*inflightBlock
+
+	log          Logger    // SetLogger; discards until then
+	droppedTwins []cid.Cid // the codec twins' pins Open dropped, for SetLogger
+}
+
+// SetLogger sets where the store reports what it skips or repairs on its
+// own (Open's clean-up of codec twins' pins, GC's undecodable blocks). Call
+// it before the store is used concurrently.
+func (s *Store) SetLogger(l Logger) {
+	if l == nil {
+		l = nopLogger{}
+	}
+	s.log = l
+	if n := len(s.droppedTwins); n > 0 {
+		sample := make([]string, 0, 3)
+		for _, c := range s.droppedTwins[:min(n, 3)] {
+			sample = append(sample, c.String())
+		}
+		l.Error("vault: dropped the pins of codec twins: a record named a root's multihash under another codec, "+
+			"and this vault no longer serves or pins a root under any codec but its own", "dropped", n, "first", sample)
+		s.droppedTwins = nil
+	}
 }
 
 // Open opens (or creates) the store in dir. Only one process may hold a
@@ -130,12 +158,17 @@ func Open(dir string) (*Store, error) {
 	raw := blockstore.NewBlockstore(ds)
 	bs := &blockstore.ValidatingBlockstore{Blockstore: raw}
 	s := &Store{
+		log:    nopLogger{},
 		dir:    dir,
 		tmpDir: tmpDir,
 		ds:     ds,
 		raw:    raw,
 		bs:     bs,
 		dag:    merkledag.NewDAGService(blockservice.New(bs, nil)),
+	}
+	if s.droppedTwins, err = s.dropTwinPins(context.Background()); err != nil {
+		_ = ds.Close()
+		return nil, err
 	}
 	n, err := s.countPinned(context.Background())
 	if err != nil {
@@ -165,8 +198,12 @@ func (s *Store) Dir() string { return s.dir }
 func (s *Store) Import(ctx context.Context, r io.Reader) (cid.Cid, int64, error) {
 	s.gcMu.RLock()
 	defer s.gcMu.RUnlock()
+	// Staged like an upload's blocks, so that a concurrent upload that
+	// wrote one of them and fails does not take it away.
+	protected := s.protect()
+	defer protected.release()
 
-	batch := ipld.NewBufferedDAG(ctx, s.dag, ipld.MaxSizeBatchOption(writeBatchBytes))
+	batch := ipld.NewBufferedDAG(ctx, protectingDAG{s.dag, protected}, ipld.MaxSizeBatchOption(writeBatchBytes))
 	root, n, err := dagfile.Build(ctx, r, batch)
 	if err != nil {
 		_ = batch.Commit() // let writes in flight finish while GC is held off
@@ -181,6 +218,24 @@ func (s *Store) Import(ctx context.Context, r io.Reader) (cid.Cid, int64, error)
 	return root, n, nil
 }
 
+// protectingDAG stages every node in p before it is written.
+type protectingDAG struct {
+	ipld.DAGService
+	p *protection
+}
+
+func (d protectingDAG) Add(ctx context.Context, nd ipld.Node) error {
+	d.p.add(nd.Cid())
+	return d.DAGService.Add(ctx, nd)
+}
+
+func (d protectingDAG) AddMany(ctx context.Context, nds []ipld.Node) error {
+	for _, nd := range nds {
+		d.p.add(nd.Cid())
+	}
+	return d.DAGService.AddMany(ctx, nds)
+}
+
 // buildFile chunks r into dst as every DAG the vault or its client builds
 // is chunked: dagfile.Build, the one place the importer is set up.
 func buildFile(ctx context.Context, r io.Reader, dst ipld.DAGService) (cid.Cid, int64, error) {
@@ -188,8 +243,61 @@ func buildFile(ctx context.Context, r io.Reader, dst ipld.DAGService) (cid.Cid, 
 }
 
 // Has reports whether the vault holds the block c.
+//
+// Blocks are stored by multihash, but a root is known by its codec and
+// multihash together: the codec twin of a root (its multihash under the
+// other codec, see codecTwins) is not held unless it came in as a root
+// itself. Otherwise a record naming the dag-pb twin of someone else's raw
+// payload would get that payload served, pinned and counted as its own.
 func (s *Store) Has(ctx context.Context, c cid.Cid) (bool, error) {
+	held, err := s.raw.Has(ctx, c)
+	if err != nil || !held {
+		return false, err
+	}
+	if root, err := s.isRoot(ctx, c); err != nil || root {
+		return root, err
+	}
+	for _, tw := range codecTwins(c) {
+		if root, err := s.isRoot(ctx, tw); err != nil || root {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// HasRoot reports whether c came into the vault as the root of an upload,
+// an import or a replica, under exactly c's codec, and is still held. Only
+// such a CID can be pinned, and only such a CID is served behind an access
+// gate: a record that names an inner block of someone else's DAG, or a
+// root's codec twin, gets nothing.
+func (s *Store) HasRoot(ctx context.Context, c cid.Cid) (bool, error) {
+	if root, err := s.isRoot(ctx, c); err != nil || !root {
+		return false, err
+	}
 	return s.raw.Has(ctx, c)
+}
+
+// isRoot reports whether the vault has a root record (pinned or in its
+// grace period) for exactly c. Root records are made only when a root
+// comes in (recordWritten), under the CID it came in with.
+func (s *Store) isRoot(ctx context.Context, c cid.Cid) (bool, error) {
+	ok, err := s.ds.Has(ctx, pinKey(c))
+	if err != nil {
+		return false, fmt.Errorf("vault: read pin of %s: %w", c, err)
+	}
+	return ok, nil
+}
+
+// codecTwins returns c's multihash under the other codecs the vault
+// accepts (raw and dag-pb): CIDs that name the same stored block.
+func codecTwins(c cid.Cid) []cid.Cid {
+	switch c.Type() {
+	case cid.Raw:
+		return []cid.Cid{cid.NewCidV1(cid.DagProtobuf, c.Hash())}
+	case cid.DagProtobuf:
+		return []cid.Cid{cid.NewCidV1(cid.Raw, c.Hash())}
+	}
+	return nil
 }
 
 // Block returns the raw bytes of block c after checking that they still

@@ -107,9 +107,10 @@ func TestImportCARRejectsIncompleteDAG(t *testing.T) {
 	}
 }
 
-// A block the vault already holds need not be uploaded again: a CAR that
-// leaves out a chunk shared with a stored file is complete.
-func TestImportCARCompletesFromStore(t *testing.T) {
+// A replica need not bring a block the vault already holds: a CAR that
+// leaves out a chunk shared with a stored file is complete. A user upload
+// must carry every block of its DAG (TestUploadMustCarryEveryBlockOfItsDAG).
+func TestImportReplicaCompletesFromStore(t *testing.T) {
 	shared := randomBytes(6, 1<<20)
 	first := append(bytes.Clone(shared), randomBytes(7, 1<<20)...)
 	second := append(bytes.Clone(shared), randomBytes(8, 1<<20)...)
@@ -124,8 +125,11 @@ func TestImportCARCompletesFromStore(t *testing.T) {
 		t.Fatalf("test setup: %s should be the shared leaf", sharedLeaf)
 	}
 	carBytes := rawCAR(t, roots, []carBlock{blocks[0], blocks[2]})
-	if _, err := dst.ImportCAR(t.Context(), bytes.NewReader(carBytes), 0); err != nil {
-		t.Fatalf("ImportCAR: %v", err)
+	if _, err := dst.ImportCAR(t.Context(), bytes.NewReader(carBytes), 0); !errors.Is(err, ErrIncompleteDAG) {
+		t.Fatalf("ImportCAR of a CAR without a held block: %v, want ErrIncompleteDAG", err)
+	}
+	if _, err := dst.ImportReplica(t.Context(), bytes.NewReader(carBytes), 0, root); err != nil {
+		t.Fatalf("ImportReplica: %v", err)
 	}
 	if !bytes.Equal(cat(t, dst, root), second) {
 		t.Fatal("Cat differs from the input")

@@ -81,19 +81,25 @@ var errUploadEnded = errors.New("vault: the upload ended")
 // verifying and storing overlap and nothing is spooled. With rootLast the
 // header root is ignored and the last block is the root (a streamed
 // upload); else the header must name exactly one root. Once the CAR ends
-// the DAG under the root must be complete (from the upload or the vault)
-// and the root a UnixFS file; if anything fails, the blocks this upload
+// the DAG under the root must be complete and the root a UnixFS file. A
+// user upload must carry every block of its DAG itself: were it allowed to
+// link to blocks it did not send, a 100-byte node linking to someone
+// else's root, registered as one's own record, would get their whole DAG
+// served. Only a replica import may complete its DAG from blocks the vault
+// holds; if anything fails, the blocks this upload
 // added are deleted again, so a rejected upload leaves nothing behind (and
 // GC collects what a crash might strand); blocks the root does not reach are
 // dropped. GC is held off until the root is recorded.
 //
-// expect, if defined, is the root the header must name (a replica fetch);
-// anything else is refused before a block is read.
+// expect, if defined, makes this a replica import (ImportReplica): it is
+// the root the header must name, and anything else is refused before a
+// block is read.
 func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64, rootLast bool, expect cid.Cid) (_ cid.Cid, _ int64, err error) {
 	br, explain, err := openCAR(ctx, r, maxBytes)
 	if err != nil {
 		return cid.Undef, 0, err
 	}
+	replica := expect.Defined()
 	var root cid.Cid
 	if !rootLast {
 		if len(br.Roots) != 1 {
@@ -118,9 +124,9 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 			added, _ = w.close()
 		}
 		if err != nil {
-			for _, c := range added {
-				_ = s.raw.DeleteBlock(context.WithoutCancel(ctx), c)
-			}
+			// Only what no other upload staged meanwhile: another one may
+			// have skipped these blocks because this one had written them.
+			_ = protected.deleteOwn(context.WithoutCancel(ctx), added)
 		}
 		if holdingGC {
 			s.gcMu.RUnlock()
@@ -225,9 +231,9 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 		}
 		root = last
 	}
-	// Complete: every block under the root came in the CAR or is in the
-	// vault (a sub-DAG already there is walked too, in case a crash or a
-	// GC left it partial).
+	// Complete: every block under the root came in the CAR or, for a
+	// replica, is in the vault (a sub-DAG already there is walked too, in
+	// case a crash or a GC left it partial).
 	reached := make(map[cid.Cid]struct{}, len(received))
 	depth := map[cid.Cid]int{}
 	err = walk(ctx, []cid.Cid{root}, func(c, parent cid.Cid) ([]cid.Cid, error) {
@@ -240,6 +246,17 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 		if children, ok := received[c]; ok {
 			return children, nil
 		}
+		if !replica {
+			if !parent.Defined() {
+				return nil, fmt.Errorf("%w: root block %s is not in the upload", ErrIncompleteDAG, c)
+			}
+			return nil, fmt.Errorf("%w: block %s, linked from %s, is not in the upload; an upload must carry every block "+
+				"of its DAG, even blocks this vault already holds", ErrIncompleteDAG, c, parent)
+		}
+		// A held block this replica completes its DAG with: protected
+		// before it is read, so that an upload that wrote it and fails
+		// leaves it (and if it went first, the read finds it missing).
+		protected.add(c)
 		data, err := s.Block(ctx, c)
 		if errors.Is(err, ErrNotFound) {
 			if !parent.Defined() {
@@ -269,13 +286,15 @@ func (s *Store) importCARStream(ctx context.Context, r io.Reader, maxBytes int64
 		return cid.Undef, 0, err
 	}
 	// Blocks that came along but that the root does not reach are not the
-	// upload's: drop them.
+	// upload's: drop them, unless another upload staged them meanwhile.
+	var unreached []cid.Cid
 	for _, c := range added {
 		if _, ok := reached[c]; !ok {
-			if err := s.raw.DeleteBlock(ctx, c); err != nil {
-				return cid.Undef, 0, fmt.Errorf("vault: drop unreachable block %s: %w", c, err)
-			}
+			unreached = append(unreached, c)
 		}
+	}
+	if err := protected.deleteOwn(ctx, unreached); err != nil {
+		return cid.Undef, 0, fmt.Errorf("vault: drop unreachable blocks: %w", err)
 	}
 	if heldRoot != nil {
 		if err := s.raw.Put(ctx, heldRoot); err != nil {
@@ -367,24 +386,65 @@ func (w *blockWriter) close() ([]cid.Cid, error) {
 	return w.added, w.err
 }
 
-// protection is the set of blocks one upload asks GC to keep.
+// protection is the set of blocks one upload or import stages: GC keeps
+// them until it ends, and it may delete again only the blocks that it
+// wrote and that no other upload staged meanwhile (deleteOwn).
 type protection struct {
 	s      *Store
 	hashes []string
 }
 
+// inflightBlock is what the uploads in progress know of one block.
+type inflightBlock struct {
+	refs int // uploads in progress that staged it
+	// shared: another upload staged it while this entry lived. That one
+	// may have skipped writing it because it was held, and may have
+	// finished and recorded a root over it, so the block is no longer
+	// the writer's alone to delete.
+	shared bool
+}
+
 func (s *Store) protect() *protection { return &protection{s: s} }
 
-// add protects c; call it before the block is written.
+// add protects c; call it before the block is written, before the vault
+// is asked whether it holds it, and before a held block is relied on.
+// Call it once per block.
 func (p *protection) add(c cid.Cid) {
 	h := string(c.Hash())
 	p.s.inflightMu.Lock()
 	if p.s.inflight == nil {
-		p.s.inflight = map[string]int{}
+		p.s.inflight = map[string]*inflightBlock{}
 	}
-	p.s.inflight[h]++
+	e := p.s.inflight[h]
+	if e == nil {
+		e = &inflightBlock{}
+		p.s.inflight[h] = e
+	}
+	if e.refs++; e.refs > 1 {
+		e.shared = true
+	}
 	p.s.inflightMu.Unlock()
 	p.hashes = append(p.hashes, h)
+}
+
+// deleteOwn deletes the blocks of cs that this upload wrote (the caller
+// says which) and that no other upload staged while this one was in
+// progress; the others stay, for the uploads that count on them or, if
+// none does, for GC. Each block is checked and deleted under the lock, so
+// an upload that stages it afterwards finds it gone and writes it itself.
+func (p *protection) deleteOwn(ctx context.Context, cs []cid.Cid) error {
+	var first error
+	for _, c := range cs {
+		p.s.inflightMu.Lock()
+		e := p.s.inflight[string(c.Hash())]
+		if e != nil && e.refs == 1 && !e.shared {
+			if err := p.s.raw.DeleteBlock(ctx, c); err != nil && first == nil {
+				first = fmt.Errorf("vault: delete block %s: %w", c, err)
+			}
+		}
+		p.s.inflightMu.Unlock()
+	}
+	return first
 }
 
 // release ends the protection: the root's record (or nothing, for a
@@ -393,10 +453,15 @@ func (p *protection) release() {
 	p.s.inflightMu.Lock()
 	defer p.s.inflightMu.Unlock()
 	for _, h := range p.hashes {
-		if p.s.inflight[h]--; p.s.inflight[h] <= 0 {
+		e := p.s.inflight[h]
+		if e == nil {
+			continue
+		}
+		if e.refs--; e.refs <= 0 {
 			delete(p.s.inflight, h)
 		}
 	}
+	p.hashes = nil
 }
 
 // uploadQuery is the query string of a streamed upload.

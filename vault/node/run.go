@@ -47,6 +47,7 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 		return fmt.Errorf("vault: open %s: %w", cfg.Dir(home), err)
 	}
 	defer store.Close()
+	store.SetLogger(log)
 
 	var (
 		follower   *Follower

@@ -16,26 +16,71 @@ import (
 // Without this a stranger could register someone else's CID under a record
 // of their own and then release it, making vaults drop a payload that
 // another record still points at.
+//
+// It refuses c's codec twins the same way (types.CodecTwins: the same
+// multihash under the other accepted codec). Vaults store blocks by
+// multihash, so a twin is another record's payload under a second name: a
+// record that claimed it would get a read ticket for someone else's
+// ciphertext. The twins are looked up in the same two collections, so the
+// store layout stays as it is.
 func (k Keeper) checkCIDUnused(ctx context.Context, c cid.Cid) error {
-	use, err := k.LiveCids.Get(ctx, c.String())
+	if err := k.checkExactCIDUnused(ctx, c); err != nil {
+		return err
+	}
+	for _, twin := range types.CodecTwins(c) {
+		use, live, found, err := k.cidUse(ctx, twin)
+		switch {
+		case err != nil:
+			return err
+		case !found:
+			continue
+		case live:
+			return errorsmod.Wrapf(types.ErrCIDCodecTwin,
+				"%s has the same multihash as %s, version %d of record %d: a vault holds one block for both, so it would be "+
+					"that record's payload; upload your own payload and use the CID the vault returns", c, twin, use.Version, use.RecordId)
+		default:
+			return errorsmod.Wrapf(types.ErrCIDCodecTwin,
+				"%s has the same multihash as %s, once version %d of record %d and released since; "+
+					"a payload's bytes belong to one record version for the chain's whole life, under any codec", c, twin, use.Version, use.RecordId)
+		}
+	}
+	return nil
+}
+
+func (k Keeper) checkExactCIDUnused(ctx context.Context, c cid.Cid) error {
+	use, live, found, err := k.cidUse(ctx, c)
 	switch {
-	case err == nil:
+	case err != nil || !found:
+		return err
+	case live:
 		return errorsmod.Wrapf(types.ErrCIDInUse,
 			"%s is version %d of record %d; a CID belongs to one record version for the chain's whole life, "+
 				"so upload the payload again (a fresh record key gives a new CID)", c, use.Version, use.RecordId)
+	default:
+		return errorsmod.Wrapf(types.ErrCIDInUse,
+			"%s was version %d of record %d, released by a redaction or a key rotation; a released CID can never be used again",
+			c, use.Version, use.RecordId)
+	}
+}
+
+// cidUse looks c up, exactly as spelt in canonical form, among the live
+// CIDs and the tombstones.
+func (k Keeper) cidUse(ctx context.Context, c cid.Cid) (use types.CidUse, live, found bool, err error) {
+	use, err = k.LiveCids.Get(ctx, c.String())
+	switch {
+	case err == nil:
+		return use, true, true, nil
 	case !errors.Is(err, collections.ErrNotFound):
-		return errorsmod.Wrapf(err, "looking up CID %s", c)
+		return use, false, false, errorsmod.Wrapf(err, "looking up CID %s", c)
 	}
 	use, err = k.ReleasedCids.Get(ctx, types.CIDHash(c))
 	switch {
 	case err == nil:
-		return errorsmod.Wrapf(types.ErrCIDInUse,
-			"%s was version %d of record %d, released by a redaction or a key rotation; a released CID can never be used again",
-			c, use.Version, use.RecordId)
+		return use, false, true, nil
 	case !errors.Is(err, collections.ErrNotFound):
-		return errorsmod.Wrapf(err, "looking up CID %s", c)
+		return use, false, false, errorsmod.Wrapf(err, "looking up CID %s", c)
 	}
-	return nil
+	return types.CidUse{}, false, false, nil
 }
 
 // claimCID records c as the live CID of (recordID, version).

@@ -271,3 +271,83 @@ func TestMigrate2to3ErasesPlaintextLabels(t *testing.T) {
 	require.Equal(t, want, got)
 	require.NoError(t, got.Validate(addresscodec.NewBech32Codec(bech32Prefix)))
 }
+
+// twinOf is c under the other codec a record may use (raw <-> dag-pb):
+// the same multihash, so the same block in every vault.
+func twinOf(t testing.TB, c string) string {
+	t.Helper()
+	parsed := cid.MustParse(c)
+	codec := uint64(cid.Raw)
+	if parsed.Type() == cid.Raw {
+		codec = cid.DagProtobuf
+	}
+	return cid.NewCidV1(codec, parsed.Hash()).String()
+}
+
+// TestCodecTwinRefused is the codec-twin attack: alice's payload is one
+// raw block; bob registers, for a record of his own, the dag-pb CID with
+// the same multihash, whose read ticket a vault would honour with alice's
+// ciphertext. A CID whose multihash any record version ever used, under
+// either codec, live or released, is refused to every kind of signer, in
+// every message that claims a CID, and nothing is written.
+func TestCodecTwinRefused(t *testing.T) {
+	f := newFixture(t)
+	alice := f.mustCreate(t, f.createMsg(t, f.patient, "alice's letter"))
+	_, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.patient, alice, "alice's letter v2"))
+	require.NoError(t, err)
+	gone := f.mustCreate(t, f.createMsg(t, f.patient, "redacted note"))
+	_, err = f.msgServer.RedactRecord(f.freshCtx(), &types.MsgRedactRecord{Owner: f.patient, RecordId: gone})
+	require.NoError(t, err)
+	rotated := f.mustCreate(t, f.createMsg(t, f.patient, "rotated note"))
+	_, err = f.keeper.RotateKey(f.freshCtx(), rotated, sample.CID(cid.Raw, "rotated note, new key"), 2048, nil, f.patient)
+	require.NoError(t, err)
+
+	twins := map[string]string{
+		"the dag-pb twin of a live raw CID":       twinOf(t, sample.CID(cid.Raw, "alice's letter v2")),
+		"the raw twin of a live dag-pb CID":       twinOf(t, sample.CID(cid.DagProtobuf, "alice's letter")),
+		"the raw twin of a redacted version":      twinOf(t, sample.CID(cid.DagProtobuf, "redacted note")),
+		"the raw twin of a version rotated away":  twinOf(t, sample.CID(cid.DagProtobuf, "rotated note")),
+		"the dag-pb twin of a rotation's new CID": twinOf(t, sample.CID(cid.Raw, "rotated note, new key")),
+	}
+	b58, err := cid.MustParse(twins["the dag-pb twin of a live raw CID"]).StringOfBase('z')
+	require.NoError(t, err)
+	twins["the dag-pb twin of a live raw CID, in base58"] = b58
+
+	signers := map[string]struct{ creator, owner string }{
+		"another patient, for themself": {f.otherPatient, f.otherPatient},
+		"a stranger, for themself":      {f.stranger, f.stranger},
+		"the owner, again":              {f.patient, f.patient},
+		"an issuer with WRITE":          {f.hospital, f.patient},
+		"a practitioner with WRITE":     {f.doctor, f.patient},
+	}
+	for what, c := range twins {
+		for who, s := range signers {
+			t.Run(who+" registering "+what, func(t *testing.T) {
+				msg := f.createMsg(t, s.creator, "unused")
+				msg.Owner, msg.Cid = s.owner, c
+				msg.Wraps = []types.KeyWrap{f.wrap(t, s.owner)}
+				requireRejected(t, f, types.ErrCIDCodecTwin, "same multihash", func(ctx sdk.Context) (any, error) {
+					return result(f.msgServer.CreateRecord(ctx, msg))
+				})
+			})
+		}
+		t.Run("a new version with "+what, func(t *testing.T) {
+			own := f.mustCreate(t, f.createMsg(t, f.patient, "own record for "+what))
+			msg := f.versionMsg(t, f.patient, own, "unused")
+			msg.Cid = c
+			requireRejected(t, f, types.ErrCIDCodecTwin, "same multihash", func(ctx sdk.Context) (any, error) {
+				return result(f.msgServer.AddVersion(ctx, msg))
+			})
+		})
+		t.Run("a rotation to "+what, func(t *testing.T) {
+			own := f.mustCreate(t, f.createMsg(t, f.patient, "to rotate to "+what))
+			requireRejected(t, f, types.ErrCIDCodecTwin, "same multihash", func(ctx sdk.Context) (any, error) {
+				r, err := f.keeper.RotateKey(ctx, own, c, 2048, nil, f.patient)
+				if err != nil {
+					return nil, err
+				}
+				return r, nil
+			})
+		})
+	}
+}

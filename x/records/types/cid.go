@@ -3,6 +3,7 @@ package types
 import (
 	"crypto/sha256"
 	"fmt"
+	"slices"
 
 	errorsmod "cosmossdk.io/errors"
 	"github.com/ipfs/go-cid"
@@ -17,6 +18,24 @@ const MaxCIDLength = 128
 
 // sha256DigestLength is the size of a sha2-256 digest in bytes.
 const sha256DigestLength = 32
+
+// AcceptedCodecs are the codecs a record's CID may have: dag-pb (a UnixFS
+// DAG) and raw (a payload of one block).
+var AcceptedCodecs = []uint64{cid.DagProtobuf, cid.Raw}
+
+// CodecTwins returns c's multihash under every other accepted codec. A vault
+// keys blocks by multihash, so a twin names the very bytes c names: a record
+// that claimed a twin of another record's CID would get that record's
+// ciphertext served to its own readers.
+func CodecTwins(c cid.Cid) []cid.Cid {
+	twins := make([]cid.Cid, 0, len(AcceptedCodecs)-1)
+	for _, codec := range AcceptedCodecs {
+		if codec != c.Type() {
+			twins = append(twins, cid.NewCidV1(codec, c.Hash()))
+		}
+	}
+	return twins
+}
 
 // ValidateCID checks that s is a CID a record may point at, and returns it
 // parsed. Accepted: CIDv1 in any multibase, codec dag-pb (a UnixFS DAG) or
@@ -41,9 +60,7 @@ func ValidateCID(s string) (cid.Cid, error) {
 		return cid.Undef, errorsmod.Wrapf(ErrInvalidCID,
 			"%s is a CIDv0; records use CIDv1 with raw leaves, as `ipfs add --cid-version 1 --raw-leaves` computes", s)
 	}
-	switch c.Type() {
-	case cid.DagProtobuf, cid.Raw:
-	default:
+	if !slices.Contains(AcceptedCodecs, c.Type()) {
 		return cid.Undef, errorsmod.Wrapf(ErrInvalidCID,
 			"%s has codec %s; a record's CID must be dag-pb (a UnixFS DAG) or raw (a single block)", s, codecName(c.Type()))
 	}

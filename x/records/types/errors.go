@@ -25,4 +25,5 @@ var (
 	ErrInvalidRecord       = errorsmod.Register(ModuleName, 19, "invalid record")
 	ErrInvalidHistory      = errorsmod.Register(ModuleName, 20, "invalid record history")
 	ErrCIDInUse            = errorsmod.Register(ModuleName, 21, "CID already belongs to a record version")
+	ErrCIDCodecTwin        = errorsmod.Register(ModuleName, 22, "CID names the same bytes as a CID a record version already used")
 )
