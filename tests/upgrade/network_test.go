@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -34,6 +35,8 @@ func repoRoot(t *testing.T) string {
 	return strings.TrimSpace(string(out))
 }
 
+var gitMu sync.Mutex
+
 // checkout puts the release's tree in a temporary git worktree, removed
 // when the test ends.
 func checkout(t *testing.T, root string, r upgrades.Release) string {
@@ -42,8 +45,12 @@ func checkout(t *testing.T, root string, r upgrades.Release) string {
 		t.Fatalf("release %s's commit %s is not in this clone's history (a shallow clone? run `git fetch --unshallow`): %v", r.Version, r.Commit, err)
 	}
 	src := filepath.Join(t.TempDir(), "src-"+r.Version)
+	gitMu.Lock() // parallel subtests: one git worktree change at a time
+	defer gitMu.Unlock()
 	run(t, root, nil, "git", "worktree", "add", "--detach", src, r.Commit)
 	t.Cleanup(func() {
+		gitMu.Lock()
+		defer gitMu.Unlock()
 		_ = exec.Command("git", "-C", root, "worktree", "remove", "--force", src).Run()
 		_ = exec.Command("git", "-C", root, "worktree", "prune").Run()
 	})

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +39,9 @@ func TestUpgradeFromEarlierReleases(t *testing.T) {
 	}
 	for i, r := range releasesUnderTest(t) {
 		t.Run(r.Version, func(t *testing.T) {
+			// The networks mostly wait for blocks and votes: running them
+			// side by side halves the test's time on two cores.
+			t.Parallel()
 			upgradeFrom(t, r, newBin, cosmovisor, portBase+100*i)
 		})
 	}
@@ -395,12 +399,11 @@ func checkDownloads(t *testing.T, c cli, w *world, files string) {
 	}
 }
 
-var downloads int
+var downloads atomic.Int64
 
 func download(t *testing.T, c cli, id, reader, files string) []byte {
 	t.Helper()
-	downloads++
-	out := filepath.Join(files, fmt.Sprintf("download-%d", downloads))
+	out := filepath.Join(files, fmt.Sprintf("download-%d", downloads.Add(1)))
 	c.must("query", "records", "download", id, "-o", out, "--from", reader, "--keyring-backend", "test")
 	return readFile(t, out)
 }
