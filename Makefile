@@ -13,7 +13,7 @@ LDFLAGS     := -X github.com/cosmos/cosmos-sdk/version.Name=medchain \
                -X github.com/cosmos/cosmos-sdk/version.Commit=$(COMMIT)
 LOCALNET_DIR ?= .localnet
 
-.PHONY: all build install test test-unit test-race test-e2e test-upgrade cosmovisor lint fmt proto-gen proto-check \
+.PHONY: all build install test test-unit test-race test-e2e test-upgrade cosmovisor monitoring-check lint fmt proto-gen proto-check \
         portal-wasm portal-deps portal-js portal-check localnet localnet-reset demo-issuers demo-records demo-datanft demo-lightclient demo-integrity demo-emergency bench bench-chain clean
 
 all: build
@@ -32,8 +32,12 @@ portal-wasm:
 install: portal-wasm
 	$(GO) install -ldflags '$(LDFLAGS)' ./cmd/medchaind
 
-## test: everything CI runs (lint, proto check, unit tests, system tests, upgrades from earlier releases)
-test: lint proto-check portal-check test-unit test-e2e test-upgrade
+## test: everything CI runs (lint, proto check, monitoring check, unit tests, system tests, upgrades from earlier releases)
+test: lint proto-check portal-check monitoring-check test-unit test-e2e test-upgrade
+
+## monitoring-check: promtool on the alert rules and their tests, the Grafana dashboard, systemd-analyze on the units (deploy/)
+monitoring-check:
+	bash scripts/check-monitoring.sh
 
 ## test-unit: unit and keeper tests (the DICOM corpus: scripts/dicom-corpus.sh)
 test-unit:

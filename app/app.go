@@ -505,9 +505,15 @@ func (app *MedchainApp) setPostHandler() {
 	app.SetPostHandler(postHandler)
 }
 
-// PreBlocker runs the modules' pre-block hooks (upgrades first).
+// PreBlocker runs the modules' pre-block hooks (upgrades first), then
+// exports the upgrade plan, if any, for the node's monitoring.
 func (app *MedchainApp) PreBlocker(ctx sdk.Context, _ *abci.RequestFinalizeBlock) (*sdk.ResponsePreBlock, error) {
-	return app.ModuleManager.PreBlock(ctx)
+	res, err := app.ModuleManager.PreBlock(ctx)
+	if err != nil {
+		return res, err
+	}
+	app.recordUpgradePlan(ctx)
+	return res, nil
 }
 
 // BeginBlocker runs the modules' begin-block hooks.

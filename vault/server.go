@@ -163,6 +163,9 @@ func NewServer(store *Store, cfg Config) http.Handler {
 	for _, f := range []string{"raw", "car"} {
 		s.m.blocksServed.WithLabelValues(f)
 	}
+	for _, reason := range uploadRejectionReasons {
+		s.m.rejections.WithLabelValues(reason)
+	}
 	s.reg.MustRegister(s.m.uploads, s.m.rejections, s.m.uploadedBytes, s.m.blocksServed,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "vault_pinned_roots",
@@ -659,6 +662,12 @@ func (s *server) reject(w http.ResponseWriter, reason string, status int, msg st
 	}
 	http.Error(w, msg, status)
 }
+
+// uploadRejectionReasons are the reason labels of
+// vault_upload_rejections_total, exported at zero from the start so that
+// the series exist before the first rejection.
+var uploadRejectionReasons = []string{"bad_content_type", "not_allowed", "too_large", "block_mismatch",
+	"incomplete_dag", "dag_shape", "unsupported_cid", "bad_car", "interrupted", "error"}
 
 func uploadErrorStatus(err error) (int, string) {
 	var tooBig *http.MaxBytesError

@@ -414,6 +414,10 @@ func configureNode(w io.Writer, n Node, all []Node, v Validator, chainID, denom 
 		{[]string{"p2p", "allow_duplicate_ip"}, true},
 		{[]string{"p2p", "addr_book_strict"}, false},
 		{[]string{"consensus", "timeout_commit"}, "1s"},
+		// CometBFT's metrics (namespace "cometbft") on the Prometheus
+		// port, as a hospital's monitoring scrapes them
+		// (deploy/prometheus).
+		{[]string{"instrumentation", "prometheus"}, true},
 		{[]string{"instrumentation", "prometheus_listen_addr"}, hostPort(p.Prometheus)},
 	}
 	app := []TOMLSet{

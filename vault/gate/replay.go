@@ -119,6 +119,16 @@ func (r *ReplayStore) Len() int {
 	return len(r.seen)
 }
 
+// Usage is the number of nonces remembered once the tickets expired by
+// now are dropped, and the most the store holds: when entries reach
+// capacity, every new ticket is refused with ErrReplayFull.
+func (r *ReplayStore) Usage(now time.Time) (entries, capacity int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.prune(now.Unix())
+	return len(r.seen), r.max
+}
+
 // Close closes the file.
 func (r *ReplayStore) Close() error {
 	if r.f == nil {

@@ -166,6 +166,10 @@ func TestReplayStoreSurvivesRestartAndStaysBounded(t *testing.T) {
 		require.NoError(t, r.Use(strings.Repeat(string(rune('d'+i))+"4", NonceSize), later.Add(time.Minute), later))
 	}
 	require.ErrorIs(t, r.Use(strings.Repeat("f5", NonceSize), later.Add(time.Minute), later), ErrReplayFull)
+	entries, capacity := r.Usage(later)
+	require.Equal(t, [2]int{3, 3}, [2]int{entries, capacity}, "a full store says so")
+	entries, _ = r.Usage(later.Add(3 * time.Minute))
+	require.Zero(t, entries, "and is empty again once its tickets expired")
 	require.Error(t, r.Use("short", later.Add(time.Minute), later))
 	require.Error(t, r.Use(strings.Repeat("zz", NonceSize), later.Add(time.Minute), later))
 }

@@ -64,6 +64,10 @@ type Custodian struct {
 	sent     map[uint64]time.Time   // access id -> when a release was sent
 	warned   map[uint64]bool
 	failed   map[uint64]string // access id -> the last error logged for it
+
+	// metrics count releases and failures (nil: not counted); the vault
+	// that runs the custodian exports them.
+	metrics *releaseMetrics
 }
 
 // NewCustodian builds the release service from the node's client context
@@ -180,8 +184,18 @@ func (c *Custodian) pass(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.considerAll(ctx, open)
+	return nil
+}
+
+// considerAll considers every open access, logging each failure once (the
+// same error for the same access again is only counted).
+func (c *Custodian) considerAll(ctx context.Context, open []accesstypes.EmergencyAccess) {
 	for _, a := range open {
 		if err := c.consider(ctx, a); err != nil {
+			if c.metrics != nil {
+				c.metrics.failures.Inc()
+			}
 			c.mu.Lock()
 			repeated := c.failed[a.Id] == err.Error()
 			c.failed[a.Id] = err.Error()
@@ -191,7 +205,6 @@ func (c *Custodian) pass(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
 }
 
 // consider releases for access a when this hospital is a custodian that
@@ -254,6 +267,9 @@ func (c *Custodian) consider(ctx context.Context, a accesstypes.EmergencyAccess)
 	c.sent[a.Id] = now
 	c.released[a.Practitioner] = append(c.released[a.Practitioner], now)
 	c.mu.Unlock()
+	if c.metrics != nil {
+		c.metrics.released.Inc()
+	}
 	c.log.Info("emergency release: share released", "access", a.Id, "patient", a.Patient, "practitioner", a.Practitioner,
 		"organisation", a.Organisation, "reason", a.Reason.Label())
 	return nil

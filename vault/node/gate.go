@@ -17,9 +17,10 @@ import (
 
 // openGate builds the access gate cfg asks for (nil when off), with its
 // decision log in the store's directory.
-func openGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vault.Store) (*gate.Gate, func(), error) {
+// The gate's nonce store is returned for the metrics.
+func openGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vault.Store) (*gate.Gate, *gate.ReplayStore, func(), error) {
 	if cfg.AccessGate == "" || cfg.AccessGate == GateOff {
-		return nil, func() {}, nil
+		return nil, nil, func() {}, nil
 	}
 	rpc := lightclient.HTTPAddress(rpcAddr)
 	var checker gate.Checker
@@ -28,13 +29,13 @@ func openGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vaul
 	case GateNode:
 		c, err := gate.NewNodeChecker(rpc)
 		if err != nil {
-			return nil, nil, fmt.Errorf("vault access gate: %w", err)
+			return nil, nil, nil, fmt.Errorf("vault access gate: %w", err)
 		}
 		checker = c
 	case GateLight:
 		hash, err := hex.DecodeString(cfg.GateTrustHash)
 		if err != nil {
-			return nil, nil, fmt.Errorf("[vault] gate-trust-hash: %w", err)
+			return nil, nil, nil, fmt.Errorf("[vault] gate-trust-hash: %w", err)
 		}
 		witnesses := make([]string, len(cfg.GateWitnesses))
 		for i, w := range cfg.GateWitnesses {
@@ -59,20 +60,20 @@ func openGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vaul
 	log, err := gate.OpenLog(filepath.Join(cfg.Dir(home), "access.log"))
 	if err != nil {
 		closeFn()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	id, err := store.ID(ctx)
 	if err != nil {
 		closeFn()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	replay, err := gate.OpenReplayStore(filepath.Join(cfg.Dir(home), "read-nonces"), 0)
 	if err != nil {
 		closeFn()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	g := gate.NewBound(checker, log, replay, id)
-	return g, func() { log.Close(); replay.Close(); closeFn() }, nil
+	return g, replay, func() { log.Close(); replay.Close(); closeFn() }, nil
 }
 
 // learnChainID asks the node for the chain id until it answers (it may

@@ -29,7 +29,7 @@ import (
 // example tcp://127.0.0.1:26657). The listener is opened before Run
 // returns an error or starts serving, so a port in use fails at once.
 func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) error {
-	return RunWith(ctx, cfg, home, rpcAddr, nil, log)
+	return RunWith(ctx, cfg, home, rpcAddr, nil, nil, log)
 }
 
 // RunWith is Run, reading blocks and chain state through chain when it is
@@ -37,8 +37,9 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 // `medchaind start`, which spares every block's results a round trip
 // through JSON and HTTP. The access and upload gates keep their own RPC
 // clients (the light gate must not trust an in-process answer more than
-// any other).
-func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpcclient.Client, log Logger) error {
+// any other). A custodian, when not nil, runs beside the vault, and its
+// releases are counted in the vault's metrics.
+func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpcclient.Client, custodian *Custodian, log Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -85,7 +86,9 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 		follower.onMissing = reconciler.Enqueue
 	}
 	srvCfg := vault.Config{MaxUploadBytes: cfg.MaxUploadSize, Logger: log, ChainPins: cfg.FollowChain}
-	accessGate, closeGate, err := openGate(ctx, cfg, home, rpcAddr, store)
+	// The ticket nonce stores, by kind of ticket, for the metrics.
+	replays := map[string]*gate.ReplayStore{}
+	accessGate, readNonces, closeGate, err := openGate(ctx, cfg, home, rpcAddr, store)
 	if err != nil {
 		return err
 	}
@@ -93,17 +96,19 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 	if accessGate != nil {
 		srvCfg.Gate = accessGate
 		onChainID = append(onChainID, accessGate.SetChainID)
+		replays["read"] = readNonces
 	}
 	if follower != nil {
 		srvCfg.Status = func() map[string]any { return map[string]any{"chain_height": follower.Height()} }
 	}
 	if cfg.UploadAuth == UploadAuthTicket {
-		up, closeUp, err := openUploadGate(ctx, cfg, home, rpcAddr, store, log)
+		up, uploadNonces, closeUp, err := openUploadGate(ctx, cfg, home, rpcAddr, store, log)
 		if err != nil {
 			return err
 		}
 		defer closeUp()
 		srvCfg.UploadGate = up
+		replays["upload"] = uploadNonces
 		onChainID = append(onChainID, up.SetChainID)
 	}
 	go learnChainID(ctx, lightclient.HTTPAddress(rpcAddr), func(id string) {
@@ -113,6 +118,17 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 		}
 	})
 	handler := vault.NewServer(store, srvCfg)
+	monitor := newStoreMonitor(cfg.Dir(home), log)
+	gcm := newGCMetrics()
+	releases := newReleaseMetrics()
+	if custodian != nil {
+		custodian.metrics = releases
+	}
+	reg := vault.Registry(handler)
+	reg.MustRegister(monitor.collectors()...)
+	reg.MustRegister(gcm.collectors()...)
+	reg.MustRegister(releases.collectors()...)
+	reg.MustRegister(replayCollectors(replays)...)
 	if follower != nil {
 		vault.Registry(handler).MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "vault_chain_height",
@@ -190,7 +206,11 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 		g.Go(func() error { return reconcileLoop(ctx, reconciler, cfg.ReconcileInterval, cfg.MaxUploadSize, log) })
 	}
 	if cfg.GCInterval > 0 {
-		g.Go(func() error { return gcLoop(ctx, store, reconciler, cfg, log) })
+		g.Go(func() error { return gcLoop(ctx, store, reconciler, cfg, gcm, log) })
+	}
+	g.Go(func() error { return monitor.run(ctx, storeCheckInterval) })
+	if custodian != nil {
+		g.Go(func() error { return custodian.Run(ctx) })
 	}
 	return g.Wait()
 }
@@ -245,6 +265,10 @@ func cachedVaults(chain ChainState, log Logger) func() []string {
 	}
 }
 
+// storeCheckInterval is how often the store's directory and free space
+// are checked for the metrics.
+const storeCheckInterval = 30 * time.Second
+
 // reconcileLoop reconciles at start (retrying until the node answers) and
 // then every interval, fetching after each pass the replicas placed here
 // that the vault lacks; between passes it fetches at once what a new
@@ -288,7 +312,7 @@ func reconcileLoop(ctx context.Context, r *Reconciler, interval time.Duration, m
 // that fails, or the node is still catching up (its state would not list
 // the newest records), it collects nothing: a live payload is never
 // collected because the vault could not tell that it was live.
-func gcLoop(ctx context.Context, store *vault.Store, r *Reconciler, cfg Config, log Logger) error {
+func gcLoop(ctx context.Context, store *vault.Store, r *Reconciler, cfg Config, m *gcMetrics, log Logger) error {
 	t := time.NewTicker(cfg.GCInterval)
 	defer t.Stop()
 	for {
@@ -297,7 +321,11 @@ func gcLoop(ctx context.Context, store *vault.Store, r *Reconciler, cfg Config, 
 			return nil
 		case <-t.C:
 			n, err := collect(ctx, store, r, cfg.GCGrace)
-			if err != nil && ctx.Err() == nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			m.record(n, err, time.Now())
+			if err != nil {
 				log.Error("vault: garbage collection", "err", err)
 				continue
 			}
@@ -318,7 +346,7 @@ func collect(ctx context.Context, store *vault.Store, r *Reconciler, grace time.
 		return 0, fmt.Errorf("skipped, chain state unavailable: %w", err)
 	}
 	if !res.Synced {
-		return 0, fmt.Errorf("skipped: the node is catching up, so its state may not list the newest records")
+		return 0, errCatchingUp
 	}
 	return store.GC(ctx, time.Now(), grace, res.Keep...)
 }
@@ -326,22 +354,22 @@ func collect(ctx context.Context, store *vault.Store, r *Reconciler, grace time.
 // openUploadGate builds the gate of ticket uploads: tickets bound to this
 // chain (SetChainID, once the node tells it) and this vault's id, nonces kept in the store's directory, uploaders checked
 // against the node's x/access.
-func openUploadGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vault.Store, log Logger) (*gate.UploadGate, func(), error) {
+func openUploadGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vault.Store, log Logger) (*gate.UploadGate, *gate.ReplayStore, func(), error) {
 	rpc := lightclient.HTTPAddress(rpcAddr)
 	keys, err := gate.NewNodeChecker(rpc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("vault upload gate: %w", err)
+		return nil, nil, nil, fmt.Errorf("vault upload gate: %w", err)
 	}
 	id, err := store.ID(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	replay, err := gate.OpenReplayStore(filepath.Join(cfg.Dir(home), "upload-nonces"), 0)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	gate := gate.NewUploadGate(keys, replay, "", id, gate.Quota{
 		BytesPerDay: cfg.UploadQuotaBytesPerDay, Concurrent: cfg.UploadMaxConcurrent,
 	})
-	return gate, func() { replay.Close() }, nil
+	return gate, replay, func() { replay.Close() }, nil
 }

@@ -51,16 +51,16 @@ func startVault(svrCtx *server.Context, clientCtx client.Context, ctx context.Co
 	// gRPC or the API is on (the default): the follower reads blocks
 	// through it instead of over HTTP.
 	inProcess, _ := clientCtx.Client.(rpcclient.Client)
-	g.Go(func() error { return node.RunWith(ctx, cfg, svrCtx.Config.RootDir, rpc, inProcess, logger) })
 	// A custodian hospital's node releases its shares of patients'
-	// emergency keys to practitioners who broke the glass.
+	// emergency keys to practitioners who broke the glass; it runs with
+	// the vault, which exports its counts.
+	var custodian *node.Custodian
 	if cfg.EmergencyRelease != node.ReleaseOff && cfg.HospitalKey != "" && clientCtx.Client != nil {
-		custodian, err := node.NewCustodian(clientCtx, cfg, svrCtx.Config.RootDir, logger)
-		if err != nil {
+		if custodian, err = node.NewCustodian(clientCtx, cfg, svrCtx.Config.RootDir, logger); err != nil {
 			return err
 		}
-		g.Go(func() error { return custodian.Run(ctx) })
 	}
+	g.Go(func() error { return node.RunWith(ctx, cfg, svrCtx.Config.RootDir, rpc, inProcess, custodian, logger) })
 	return nil
 }
 
