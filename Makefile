@@ -49,7 +49,8 @@ test-race:
 
 ## test-e2e: system tests that drive the real medchaind binary
 test-e2e: build
-	MEDCHAIN_DICOM_CORPUS=$$(scripts/dicom-corpus.sh) MEDCHAIN_CHROMIUM=$$(scripts/chromium.sh) MEDCHAIN_ARTEFACTS=$(CURDIR)/$(BUILD_DIR)/artefacts MEDCHAIND_BIN=$(CURDIR)/$(BIN) $(GO) test -tags e2e -count=1 -timeout 20m ./tests/... ./internal/localnet/...
+	MEDCHAIN_DICOM_CORPUS=$$(scripts/dicom-corpus.sh) MEDCHAIN_CHROMIUM=$$(scripts/chromium.sh) MEDCHAIN_ARTEFACTS=$(CURDIR)/$(BUILD_DIR)/artefacts MEDCHAIND_BIN=$(CURDIR)/$(BIN) \
+	  PROMETHEUS_BIN=$$(command -v prometheus) $(GO) test -tags e2e -count=1 -timeout 20m ./tests/... ./internal/localnet/... ./deploy/...
 
 ## cosmovisor: build cosmovisor (pinned in tools/cosmovisor/go.mod) into build/
 cosmovisor:
@@ -65,7 +66,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './build/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) vet -tags e2e ./tests/... ./internal/localnet/...
+	$(GO) vet -tags e2e ./tests/... ./internal/localnet/... ./deploy/...
 	$(GO) vet -tags upgrade ./tests/upgrade/
 
 fmt:

@@ -4,6 +4,7 @@ package upgrade_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -53,44 +54,51 @@ func (c cli) query(out any, args ...string) {
 // fails the test unless it succeeded.
 func (c cli) tx(from string, args ...string) {
 	c.t.Helper()
+	if err := c.tryTx(from, args...); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// tryTx is tx that returns what went wrong instead of failing the test,
+// so that several can be sent at once from other goroutines.
+func (c cli) tryTx(from string, args ...string) error {
+	what := strings.Join(args, " ") + " --from " + from
 	full := append(append([]string{"tx"}, args...), "--from", from, "--keyring-backend", "test",
 		"--gas", "900000", "--yes", "-o", "json")
-	stdout := c.must(full...)
+	stdout, err := c.try(full...)
+	if err != nil {
+		return fmt.Errorf("tx %s: %w", what, err)
+	}
 	var res struct {
 		Code   int    `json:"code"`
 		TxHash string `json:"txhash"`
 		RawLog string `json:"raw_log"`
 	}
 	if err := json.Unmarshal([]byte(lastJSON(stdout)), &res); err != nil {
-		c.t.Fatalf("tx %s printed %q: %v", strings.Join(args, " "), stdout, err)
+		return fmt.Errorf("tx %s printed %q: %w", what, stdout, err)
 	}
 	if res.Code != 0 {
-		c.t.Fatalf("tx %s --from %s refused: code %d: %s", strings.Join(args, " "), from, res.Code, res.RawLog)
+		return fmt.Errorf("tx %s refused: code %d: %s", what, res.Code, res.RawLog)
 	}
-	c.waitTx(res.TxHash, strings.Join(args, " "))
-}
-
-func (c cli) waitTx(hash, what string) {
-	c.t.Helper()
 	deadline := time.Now().Add(45 * time.Second)
 	for time.Now().Before(deadline) {
-		out, err := c.try("query", "tx", hash, "-o", "json")
+		out, err := c.try("query", "tx", res.TxHash, "-o", "json")
 		if err == nil {
 			var tx struct {
 				Code   int    `json:"code"`
 				RawLog string `json:"raw_log"`
 			}
 			if err := json.Unmarshal([]byte(out), &tx); err != nil {
-				c.t.Fatalf("query tx printed %q: %v", out, err)
+				return fmt.Errorf("query tx printed %q: %w", out, err)
 			}
 			if tx.Code != 0 {
-				c.t.Fatalf("tx %s failed in its block: code %d: %s", what, tx.Code, tx.RawLog)
+				return fmt.Errorf("tx %s failed in its block: code %d: %s", what, tx.Code, tx.RawLog)
 			}
-			return
+			return nil
 		}
 		time.Sleep(400 * time.Millisecond)
 	}
-	c.t.Fatalf("tx %s (%s) was not included within 45s", what, hash)
+	return fmt.Errorf("tx %s (%s) was not included within 45s", what, res.TxHash)
 }
 
 // handWritten runs a hand-written transaction command that waits for its

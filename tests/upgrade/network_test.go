@@ -155,9 +155,9 @@ func initNetwork(t *testing.T, src, oldBin, dir string, portBase int) *network {
 	if err != nil {
 		t.Fatal(err)
 	}
-	short := strings.NewReplacer("voting_period: 30s", "voting_period: 20s",
-		"expedited_voting_period: 15s", "expedited_voting_period: 10s").Replace(string(cfg))
-	if !strings.Contains(short, "voting_period: 20s") {
+	short := strings.NewReplacer("voting_period: 30s", "voting_period: 40s",
+		"expedited_voting_period: 15s", "expedited_voting_period: 20s").Replace(string(cfg))
+	if !strings.Contains(short, "voting_period: 40s") {
 		t.Fatalf("%s sets no 30 s voting period to shorten", cfgPath)
 	}
 	if err := os.WriteFile(cfgPath, []byte(short), 0o644); err != nil {

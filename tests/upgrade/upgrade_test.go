@@ -494,7 +494,7 @@ func waitForFullVaults(t *testing.T, net *network) {
 // and it returns the plan's height once the proposal passed.
 func passUpgrade(t *testing.T, c cli, net *network, name string) int64 {
 	t.Helper()
-	plan := net.height("st-mary") + 50
+	plan := net.height("st-mary") + 80
 	c.tx("st-mary", "upgrade", "software-upgrade", name, "--upgrade-height", strconv.FormatInt(plan, 10),
 		"--title", "Upgrade to "+name, "--summary", "Moves the consortium to the next release", "--deposit", "10000000umed",
 		"--no-validate")
@@ -515,8 +515,16 @@ func passUpgrade(t *testing.T, c cli, net *network, name string) int64 {
 	if p.Proposal["status"] != "PROPOSAL_STATUS_VOTING_PERIOD" {
 		t.Fatalf("upgrade proposal %s is not in its voting period: %v", id, p.Proposal)
 	}
+	// All four vote at once: one after the other, on a loaded machine,
+	// the last votes could miss the voting period.
+	errs := make(chan error, len(hospitals))
 	for _, h := range hospitals {
-		c.tx(h, "gov", "vote", id, "yes")
+		go func() { errs <- c.tryTx(h, "gov", "vote", id, "yes") }()
+	}
+	for range hospitals {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
