@@ -36,6 +36,7 @@ func main() {
 	var jo localnet.JoinOptions
 	flag.StringVar(&jo.DisplayName, "display-name", "", "with -join: the hospital's name in x/issuers (default: NAME)")
 	flag.StringVar(&jo.Funder, "funder", "", "with -join: the client key that funds the hospital and proposes it (default: the first node's)")
+	flag.Int64Var(&jo.Bond, "bond", 100_000_000, "with -join: the new validator's self-delegation, in the bond denom's base unit")
 	flag.BoolVar(&jo.Replay, "replay", false, "with -join: replay every block from genesis instead of state sync (to compare)")
 	flag.DurationVar(&jo.CatchUpTimeout, "catch-up-timeout", 10*time.Minute, "with -join: how long the new node may take to catch up")
 	flag.DurationVar(&jo.VaultTimeout, "vault-timeout", 3*time.Minute, "with -join: how long its vault may take to hold what is placed on it (negative: do not wait)")
