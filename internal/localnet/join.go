@@ -338,16 +338,16 @@ func Join(ctx context.Context, opts JoinOptions) (*Joined, error) {
 		return nil, err
 	}
 
-	// 7. Its vault fetches what placement now puts on it.
+	// 7. Its vault fetches what placement now puts on it, from the moment
+	//    its URL is on chain (while create-validator goes on).
 	if opts.VaultTimeout > 0 {
-		t = time.Now()
 		vctx, cancel := context.WithTimeout(ctx, opts.VaultTimeout)
 		held, err := waitVaultFilled(vctx, vaultURL, registered)
 		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("%s's vault: %w (log %s)", name, err, node.LogFile(dir))
 		}
-		phase(t, "vault refilled", held)
+		phase(registered, "vault URL on chain -> refilled", held)
 	}
 	j.Total = time.Since(begin)
 	ok = true
