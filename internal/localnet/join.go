@@ -284,14 +284,15 @@ func Join(ctx context.Context, opts JoinOptions) (*Joined, error) {
 	j.EarliestHeight = synced.earliest
 	if trust != nil {
 		j.SnapshotHeight = synced.earliest - 1
-		detail = fmt.Sprintf("restored the snapshot of height %d, then blocks %d-%d", j.SnapshotHeight, synced.earliest, synced.latest)
+		detail = fmt.Sprintf("snapshot of height %d restored and block %d applied by %s (5 s of it looking for snapshots), blocks to %d by the end",
+			j.SnapshotHeight, synced.earliest, round(synced.firstBlock), synced.latest)
 		// Restarted with its data, a node skips state sync anyway; with
 		// its data gone it must not trust a header past its trust period.
 		if _, err := editTOMLFile(filepath.Join(node.Home, "config", "config.toml"), []TOMLSet{{[]string{"statesync", "enable"}, false}}); err != nil {
 			return nil, err
 		}
 	} else {
-		detail = fmt.Sprintf("replayed blocks %d-%d", synced.earliest, synced.latest)
+		detail = fmt.Sprintf("replayed blocks %d-%d", max(synced.earliest, 1), synced.latest)
 	}
 	phase(started, "node start -> caught up", detail)
 
@@ -745,12 +746,17 @@ func (c *netCLI) trustPoint(ctx context.Context) (*trustPoint, error) {
 
 type nodeSync struct {
 	earliest, latest int64
+	// firstBlock is when the node first reported a block: after state
+	// sync, the first one after the snapshot (so, once it is restored).
+	firstBlock time.Duration
 }
 
 // waitCaughtUp waits until the new node has left state sync and block
 // sync (catching_up false) and is within two blocks of the network.
 func waitCaughtUp(ctx context.Context, c *netCLI, n Node, ch *child) (nodeSync, error) {
 	var last string
+	var firstBlock time.Duration
+	started := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -769,6 +775,9 @@ func waitCaughtUp(ctx context.Context, c *netCLI, n Node, ch *child) (nodeSync, 
 		earliest, _ := strconv.ParseInt(s.SyncInfo.EarliestBlockHeight, 10, 64)
 		latest, _ := strconv.ParseInt(s.SyncInfo.LatestBlockHeight, 10, 64)
 		last = fmt.Sprintf("height %d (earliest %d), catching up %v", latest, earliest, s.SyncInfo.CatchingUp)
+		if latest > 0 && firstBlock == 0 {
+			firstBlock = time.Since(started)
+		}
 		if s.SyncInfo.CatchingUp || latest == 0 {
 			continue
 		}
@@ -776,7 +785,7 @@ func waitCaughtUp(ctx context.Context, c *netCLI, n Node, ch *child) (nodeSync, 
 		if err != nil || latest+2 < network {
 			continue
 		}
-		return nodeSync{earliest: earliest, latest: latest}, nil
+		return nodeSync{earliest: earliest, latest: latest, firstBlock: firstBlock}, nil
 	}
 }
 

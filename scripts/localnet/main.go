@@ -39,7 +39,7 @@ func main() {
 	flag.Int64Var(&jo.Bond, "bond", 100_000_000, "with -join: the new validator's self-delegation, in the bond denom's base unit")
 	flag.BoolVar(&jo.Replay, "replay", false, "with -join: replay every block from genesis instead of state sync (to compare)")
 	flag.DurationVar(&jo.CatchUpTimeout, "catch-up-timeout", 10*time.Minute, "with -join: how long the new node may take to catch up")
-	flag.DurationVar(&jo.VaultTimeout, "vault-timeout", 3*time.Minute, "with -join: how long its vault may take to hold what is placed on it (negative: do not wait)")
+	flag.DurationVar(&jo.VaultTimeout, "vault-timeout", 3*time.Minute, "with -join: how long its vault may take to hold what is placed on it (0: do not wait)")
 	flag.Var(setFlag{&jo.App}, "join-app", "with -join: set a key of the new node's app.toml, e.g. -join-app vault.access-gate=off (repeatable)")
 	flag.Var(setFlag{&jo.Config}, "join-config", "with -join: set a key of the new node's config.toml, e.g. -join-config log_level=debug (repeatable)")
 	exitAfterJoin := flag.Bool("exit", false, "with -join: stop the new node once it has joined instead of running it until Ctrl-C")
@@ -54,6 +54,9 @@ func main() {
 	}
 	if *join != "" {
 		jo.Binary, jo.Dir, jo.Name = *bin, *dir, *join
+		if jo.VaultTimeout == 0 {
+			jo.VaultTimeout = -1 // JoinOptions' "do not wait"
+		}
 		os.Exit(runJoin(jo, *exitAfterJoin))
 	}
 
