@@ -506,13 +506,53 @@ func (c *netCLI) query(ctx context.Context, v any, args ...string) error {
 }
 
 // tx sends `medchaind tx ARGS --from from` and waits until the witness
-// has it in a block, which must have accepted it; it returns the height.
+// has it in a block, which must have accepted it; it returns the block's
+// height.
 func (c *netCLI) tx(ctx context.Context, from string, args ...string) (int64, error) {
+	res, err := c.txResult(ctx, from, args...)
+	return res.height, err
+}
+
+// txResult is a transaction as the block that holds it executed it.
+type txResult struct {
+	height int64
+	events []txEvent
+}
+
+type txEvent struct {
+	Type       string `json:"type"`
+	Attributes []struct {
+		Key   string `json:"key"`
+		Value string `json:"value"`
+	} `json:"attributes"`
+}
+
+// attribute returns the first value of key in events of type typ.
+func (r txResult) attribute(typ, key string) string {
+	for _, e := range r.events {
+		if e.Type != typ {
+			continue
+		}
+		for _, a := range e.Attributes {
+			if a.Key == key {
+				return a.Value
+			}
+		}
+	}
+	return ""
+}
+
+// txResult is tx that also returns the transaction's events. It waits on
+// the witness's RPC directly rather than through `medchaind query tx`: on
+// a busy machine every medchaind process takes seconds to start, and a
+// vote that waits too long misses the voting period.
+func (c *netCLI) txResult(ctx context.Context, from string, args ...string) (txResult, error) {
+	what := fmt.Sprintf("tx %s --from %s", strings.Join(args, " "), from)
 	full := append(append([]string{"tx"}, args...), "--from", from, "--home", c.st.ClientHome, "--keyring-backend", "test",
 		"--chain-id", c.st.ChainID, "--node", "tcp://"+hostPort(c.node.Ports.RPC), "--gas", "600000", "--yes", "--output", "json")
 	stdout, stderr, err := c.bin.run(ctx, "", full...)
 	if err != nil {
-		return 0, err
+		return txResult{}, err
 	}
 	var res struct {
 		Code   int    `json:"code"`
@@ -520,31 +560,35 @@ func (c *netCLI) tx(ctx context.Context, from string, args ...string) (int64, er
 		RawLog string `json:"raw_log"`
 	}
 	if err := findJSONObject(&res, stdout, stderr); err != nil || res.TxHash == "" {
-		return 0, fmt.Errorf("tx %s: cannot read its result: %s %s", strings.Join(args, " "), stdout, stderr)
+		return txResult{}, fmt.Errorf("%s: cannot read its result: %s %s", what, stdout, stderr)
 	}
 	if res.Code != 0 {
-		return 0, fmt.Errorf("tx %s --from %s refused: code %d: %s", strings.Join(args, " "), from, res.Code, res.RawLog)
+		return txResult{}, fmt.Errorf("%s refused: code %d: %s", what, res.Code, res.RawLog)
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		stdout, stderr, err := c.bin.run(ctx, "", "query", "tx", res.TxHash, "--node", "tcp://"+hostPort(c.witness.Ports.RPC), "--output", "json")
 		var tx struct {
-			Height string `json:"height"`
-			Code   int    `json:"code"`
-			RawLog string `json:"raw_log"`
+			Height   string `json:"height"`
+			TxResult struct {
+				Code   int       `json:"code"`
+				Log    string    `json:"log"`
+				Events []txEvent `json:"events"`
+			} `json:"tx_result"`
 		}
-		if err == nil && findJSONObject(&tx, stdout, stderr) == nil && tx.Height != "" {
-			if tx.Code != 0 {
-				return 0, fmt.Errorf("tx %s --from %s failed in block %s: code %d: %s", strings.Join(args, " "), from, tx.Height, tx.Code, tx.RawLog)
+		if err := rpcGet(ctx, fmt.Sprintf("%s/tx?hash=0x%s", c.witness.RPC(), res.TxHash), &tx); err == nil && tx.Height != "" {
+			if tx.TxResult.Code != 0 {
+				return txResult{}, fmt.Errorf("%s failed in block %s: code %d: %s", what, tx.Height, tx.TxResult.Code, tx.TxResult.Log)
 			}
-			return strconv.ParseInt(tx.Height, 10, 64)
+			h, err := strconv.ParseInt(tx.Height, 10, 64)
+			return txResult{height: h, events: tx.TxResult.Events}, err
 		}
-		if ctx.Err() != nil {
-			return 0, ctx.Err()
+		select {
+		case <-ctx.Done():
+			return txResult{}, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
 		}
-		time.Sleep(300 * time.Millisecond)
 	}
-	return 0, fmt.Errorf("tx %s --from %s: %s not in a block within 60s", strings.Join(args, " "), from, res.TxHash)
+	return txResult{}, fmt.Errorf("%s: %s not in a block within 60s", what, res.TxHash)
 }
 
 func (c *netCLI) balance(ctx context.Context, addr string) (*big.Int, error) {
@@ -637,26 +681,13 @@ func (c *netCLI) admit(ctx context.Context, opts JoinOptions, addr string, voter
 	if deposit != "" {
 		args = append(args, "--deposit", deposit)
 	}
-	if _, err := c.tx(ctx, opts.Funder, args...); err != nil {
+	submitted, err := c.txResult(ctx, opts.Funder, args...)
+	if err != nil {
 		return "", err
 	}
-	var props struct {
-		Proposals []struct {
-			ID    string `json:"id"`
-			Title string `json:"title"`
-		} `json:"proposals"`
-	}
-	if err := c.query(ctx, &props, "gov", "proposals"); err != nil {
-		return "", err
-	}
-	id := ""
-	for _, p := range props.Proposals {
-		if p.Title == title {
-			id = p.ID
-		}
-	}
+	id := submitted.attribute("submit_proposal", "proposal_id")
 	if id == "" {
-		return "", fmt.Errorf("the proposal %q is not listed after its submission", title)
+		return "", fmt.Errorf("the submission of %q names no proposal_id in its events", title)
 	}
 	// The validators are different accounts: their votes go together.
 	errs := make([]error, len(voters))
@@ -670,6 +701,9 @@ func (c *netCLI) admit(ctx context.Context, opts JoinOptions, addr string, voter
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
+		if strings.Contains(err.Error(), "inactive proposal") {
+			return "", fmt.Errorf("votes reached the chain after proposal %s's voting period (%s) had ended (a machine too busy?); run the join again: %w", id, voting, err)
+		}
 		return "", err
 	}
 	deadline := time.Now().Add(voting + time.Minute)
