@@ -262,7 +262,7 @@ func Join(ctx context.Context, opts JoinOptions) (*Joined, error) {
 	if err := os.MkdirAll(filepath.Join(dir, logsDir), 0o755); err != nil {
 		return nil, err
 	}
-	exits := make(chan *child, 1)
+	exits := make(chan *child, 8) // one per start, restarts included
 	started := time.Now()
 	ch, err := startChild(bin, node, node.LogFile(dir), exits)
 	if err != nil {
@@ -275,8 +275,20 @@ func Join(ctx context.Context, opts JoinOptions) (*Joined, error) {
 			_ = j.Stop(20 * time.Second)
 		}
 	}()
+	restart := func() error {
+		logf("  %s's block sync has not moved for %s while the network is ahead: restarting its node (see waitCaughtUp)", name, blockSyncStall)
+		if err := j.Stop(20 * time.Second); err != nil {
+			return err
+		}
+		ch, err := startChild(bin, node, node.LogFile(dir), exits)
+		if err != nil {
+			return err
+		}
+		j.child, j.PID = ch, ch.cmd.Process.Pid
+		return nil
+	}
 	catchCtx, cancel := context.WithTimeout(ctx, opts.CatchUpTimeout)
-	synced, err := waitCaughtUp(catchCtx, c, node, ch)
+	synced, err := waitCaughtUp(catchCtx, c, node, j, restart)
 	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("%s did not catch up: %w (log %s)", name, err, node.LogFile(dir))
@@ -293,6 +305,9 @@ func Join(ctx context.Context, opts JoinOptions) (*Joined, error) {
 		}
 	} else {
 		detail = fmt.Sprintf("replayed blocks %d-%d", max(synced.earliest, 1), synced.latest)
+	}
+	if synced.restarts > 0 {
+		detail += fmt.Sprintf("; restarted %d time(s) after block sync stalled", synced.restarts)
 	}
 	phase(started, "node start -> caught up", detail)
 
@@ -325,7 +340,7 @@ func Join(ctx context.Context, opts JoinOptions) (*Joined, error) {
 	if err := c.createValidator(ctx, bin, node, opts.Bond); err != nil {
 		return nil, err
 	}
-	inSet, signed, err := waitValidating(ctx, c, node, cons, ch)
+	inSet, signed, err := waitValidating(ctx, c, node, cons, j.child)
 	if err != nil {
 		return nil, err
 	}
@@ -780,17 +795,35 @@ func (c *netCLI) trustPoint(ctx context.Context) (*trustPoint, error) {
 
 type nodeSync struct {
 	earliest, latest int64
+	restarts         int
 	// firstBlock is when the node first reported a block: after state
 	// sync, the first one after the snapshot (so, once it is restored).
 	firstBlock time.Duration
 }
 
+// blockSyncStall is how long a node catching up may stay at one height
+// while the network is ahead before waitCaughtUp restarts it.
+const blockSyncStall = 2 * time.Minute
+
 // waitCaughtUp waits until the new node has left state sync and block
 // sync (catching_up false) and is within two blocks of the network.
-func waitCaughtUp(ctx context.Context, c *netCLI, n Node, ch *child) (nodeSync, error) {
+//
+// A node whose block sync stops moving is restarted (and resumes from
+// its last block): CometBFT v0.38's block sync can wait for ever. A
+// requester whose block waited in the pool past the 30 s retry timer (the
+// node applying earlier, large blocks on a busy machine) has drained that
+// timer; if a peer then drops out and the block is requested again, the
+// requester blocks on the drained timer's channel (blocksync/pool.go,
+// `if !retryTimer.Stop() { <-retryTimer.C }`) and the pool never gets
+// past that height. Seen replaying 100,000 records on a loaded 2-core
+// machine.
+func waitCaughtUp(ctx context.Context, c *netCLI, n Node, j *Joined, restart func() error) (nodeSync, error) {
 	var last string
 	var firstBlock time.Duration
 	started := time.Now()
+	var lastHeight int64
+	moved := time.Now()
+	restarts := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -798,8 +831,8 @@ func waitCaughtUp(ctx context.Context, c *netCLI, n Node, ch *child) (nodeSync, 
 				return nodeSync{}, fmt.Errorf("%w; last seen: %s", ctx.Err(), last)
 			}
 			return nodeSync{}, ctx.Err()
-		case <-ch.done:
-			return nodeSync{}, fmt.Errorf("the node exited (%v)", ch.err)
+		case <-j.child.done:
+			return nodeSync{}, fmt.Errorf("the node exited (%v)", j.child.err)
 		case <-time.After(500 * time.Millisecond):
 		}
 		var s fullStatus
@@ -812,14 +845,28 @@ func waitCaughtUp(ctx context.Context, c *netCLI, n Node, ch *child) (nodeSync, 
 		if latest > 0 && firstBlock == 0 {
 			firstBlock = time.Since(started)
 		}
-		if s.SyncInfo.CatchingUp || latest == 0 {
-			continue
+		if latest != lastHeight {
+			lastHeight, moved = latest, time.Now()
+		}
+		if latest == 0 {
+			continue // still restoring a snapshot, which may take long
 		}
 		network, err := nodeHeight(ctx, c.witness, c.st.ChainID)
-		if err != nil || latest+2 < network {
+		if err != nil {
 			continue
 		}
-		return nodeSync{earliest: earliest, latest: latest, firstBlock: firstBlock}, nil
+		if latest+2 < network && time.Since(moved) > blockSyncStall {
+			if err := restart(); err != nil {
+				return nodeSync{}, fmt.Errorf("restarting the stalled node: %w", err)
+			}
+			restarts++
+			moved = time.Now()
+			continue
+		}
+		if s.SyncInfo.CatchingUp || latest+2 < network {
+			continue
+		}
+		return nodeSync{earliest: earliest, latest: latest, firstBlock: firstBlock, restarts: restarts}, nil
 	}
 }
 
