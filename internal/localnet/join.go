@@ -275,8 +275,14 @@ func Join(ctx context.Context, opts JoinOptions) (*Joined, error) {
 			_ = j.Stop(20 * time.Second)
 		}
 	}()
-	restart := func() error {
-		logf("  %s's block sync has not moved for %s while the network is ahead: restarting its node (see waitCaughtUp)", name, blockSyncStall)
+	restart := func(height int64) error {
+		// What each goroutine waits on, for whoever wants to know why.
+		dump := filepath.Join(dir, logsDir, fmt.Sprintf("%s.stalled-at-%d.goroutines", name, height))
+		if err := saveGoroutines(ctx, node, dump); err != nil {
+			dump = "none: " + err.Error()
+		}
+		logf("  %s's block sync has not moved from height %d for %s while the network is ahead: restarting its node (goroutines: %s; see waitCaughtUp)",
+			name, height, blockSyncStall, dump)
 		if err := j.Stop(20 * time.Second); err != nil {
 			return err
 		}
@@ -817,7 +823,7 @@ const blockSyncStall = 2 * time.Minute
 // `if !retryTimer.Stop() { <-retryTimer.C }`) and the pool never gets
 // past that height. Seen replaying 100,000 records on a loaded 2-core
 // machine.
-func waitCaughtUp(ctx context.Context, c *netCLI, n Node, j *Joined, restart func() error) (nodeSync, error) {
+func waitCaughtUp(ctx context.Context, c *netCLI, n Node, j *Joined, restart func(height int64) error) (nodeSync, error) {
 	var last string
 	var firstBlock time.Duration
 	started := time.Now()
@@ -856,7 +862,7 @@ func waitCaughtUp(ctx context.Context, c *netCLI, n Node, j *Joined, restart fun
 			continue
 		}
 		if latest+2 < network && time.Since(moved) > blockSyncStall {
-			if err := restart(); err != nil {
+			if err := restart(latest); err != nil {
 				return nodeSync{}, fmt.Errorf("restarting the stalled node: %w", err)
 			}
 			restarts++
@@ -868,6 +874,28 @@ func waitCaughtUp(ctx context.Context, c *netCLI, n Node, j *Joined, restart fun
 		}
 		return nodeSync{earliest: earliest, latest: latest, firstBlock: firstBlock, restarts: restarts}, nil
 	}
+}
+
+// saveGoroutines writes the node's goroutine stacks (its pprof server)
+// to path.
+func saveGoroutines(ctx context.Context, n Node, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+hostPort(n.Ports.PProf)+"/debug/pprof/goroutine?debug=1", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("pprof: %s", resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
 }
 
 type fullStatus struct {
