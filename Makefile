@@ -14,7 +14,7 @@ LDFLAGS     := -X github.com/cosmos/cosmos-sdk/version.Name=medchain \
 LOCALNET_DIR ?= .localnet
 
 .PHONY: all build install test test-unit test-race test-e2e test-upgrade cosmovisor monitoring-check lint fmt proto-gen proto-check \
-        portal-wasm portal-deps portal-js portal-check localnet localnet-reset demo-issuers demo-records demo-datanft demo-lightclient demo-integrity demo-emergency bench bench-chain clean
+        portal-wasm portal-deps portal-js portal-check localnet localnet-reset localnet-join demo-issuers demo-records demo-datanft demo-lightclient demo-integrity demo-emergency bench bench-chain clean
 
 all: build
 
@@ -101,6 +101,11 @@ localnet: build $(if $(COSMOVISOR),cosmovisor)
 ## localnet-reset: wipe the local consortium and start a fresh chain
 localnet-reset: build
 	$(GO) run ./scripts/localnet -config config.yml -dir $(LOCALNET_DIR) -bin $(BIN) -reset
+
+## localnet-join: admit hospital NAME to the running localnet (governance, state sync, create-validator) and run its node (Ctrl-C stops it)
+localnet-join: build
+	@test -n "$(NAME)" || { echo "usage: make localnet-join NAME=royal-london (with make localnet running)"; exit 1; }
+	$(GO) run ./scripts/localnet -dir $(LOCALNET_DIR) -bin $(BIN) -join $(NAME)
 
 ## demo-issuers: admit, staff and suspend a hospital on the running localnet
 demo-issuers:

@@ -393,9 +393,15 @@ func copyFile(src, dst string) error {
 	return os.WriteFile(dst, data, 0o644)
 }
 
+// SnapshotInterval is the localnet's state sync snapshot interval: a
+// snapshot every 20 blocks (20 s) instead of medchaind init's 1000, so that
+// a hospital joining the localnet (Join) finds one within seconds. A
+// validator's app overrides in config.yml can change it.
+const SnapshotInterval = 20
+
 // configureNode writes the node's config.toml, app.toml and client.toml:
-// loopback ports, peers, dev-friendly consensus timing, then the
-// validator's own overrides from config.yml.
+// loopback ports, peers, dev-friendly consensus timing, state sync
+// snapshots, then the validator's own overrides from config.yml.
 func configureNode(w io.Writer, n Node, all []Node, v Validator, chainID, denom string) error {
 	var peers []string
 	for _, o := range all {
@@ -426,6 +432,7 @@ func configureNode(w io.Writer, n Node, all []Node, v Validator, chainID, denom 
 		{[]string{"api", "address"}, "tcp://" + hostPort(p.API)},
 		{[]string{"grpc", "enable"}, true},
 		{[]string{"grpc", "address"}, hostPort(p.GRPC)},
+		{[]string{"state-sync", "snapshot-interval"}, SnapshotInterval},
 	}
 	cli := []TOMLSet{
 		{[]string{"chain-id"}, chainID},
