@@ -54,11 +54,6 @@ func TestAlertsFireOnARealNode(t *testing.T) {
 		if err := os.RemoveAll(filepath.Join(n.Home, "data", "vault")); err != nil {
 			t.Fatal(err)
 		}
-		if os.Getenv("DEBUG_ALERTS") != "" {
-			time.Sleep(45 * time.Second)
-			out, _ := exec.Command("sh", "-c", "ls -laR "+filepath.Join(n.Home, "data", "vault")+" | head -30; curl -s "+n.Vault+"/metrics | grep -E 'store_healthy|disk_'; grep -i 'store' "+n.LogPath+" | tail -5").CombinedOutput()
-			t.Logf("%s", out)
-		}
 		prom.waitForFiring(t, "MedchainVaultStoreUnhealthy", 4*time.Minute)
 		prom.requireNotFiring(t, "MedchainNodeDown")
 	})
