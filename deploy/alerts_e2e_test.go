@@ -71,7 +71,7 @@ func nodeWatchedByPrometheus(t *testing.T, bin, rules string) (*system.Node, pro
 	n := system.NewNode(t)
 	metrics := fmt.Sprintf("127.0.0.1:%d", system.FreePort(t))
 	n.EditConfig("config.toml", map[string]string{
-		"prometheus = false":                  "prometheus = true",
+		"prometheus = false":                "prometheus = true",
 		`prometheus_listen_addr = ":26660"`: `prometheus_listen_addr = "` + metrics + `"`,
 	})
 	n.Start()
