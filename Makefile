@@ -103,8 +103,9 @@ localnet-reset: build
 	$(GO) run ./scripts/localnet -config config.yml -dir $(LOCALNET_DIR) -bin $(BIN) -reset
 
 ## localnet-join: admit hospital NAME to the running localnet (governance, state sync, create-validator) and run its node (Ctrl-C stops it)
-localnet-join: build
+localnet-join:
 	@test -n "$(NAME)" || { echo "usage: make localnet-join NAME=royal-london (with make localnet running)"; exit 1; }
+	@$(MAKE) --no-print-directory build
 	$(GO) run ./scripts/localnet -dir $(LOCALNET_DIR) -bin $(BIN) -join $(NAME)
 
 ## demo-issuers: admit, staff and suspend a hospital on the running localnet

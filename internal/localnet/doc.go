@@ -1,5 +1,6 @@
 // Package localnet initialises and runs a local medchain hospital network
-// described by an Ignite-style config.yml.
+// described by an Ignite-style config.yml, and admits new hospitals to it
+// while it runs (Join: governance, state sync, create-validator).
 //
 // The network is built by shelling out to the real medchaind binary (init,
 // keys add, genesis add-genesis-account, gentx, collect-gentxs, validate), so
@@ -9,7 +10,8 @@
 //	.localnet/
 //	  .medchain-localnet    marker: this directory belongs to the driver
 //	  localnet.json         written last by Init: chain id, nodes, ports, accounts
-//	  <validator>/          one node home per validator (its own test keyring)
+//	  <validator>/          one node home per validator (its own test keyring),
+//	                        the genesis ones and those Join added
 //	  client/               client home: every account's key, client.toml
 //	  gentxs/               the collected genesis transactions
 //	  logs/<validator>.log  stdout and stderr of each node

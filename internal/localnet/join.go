@@ -254,6 +254,7 @@ func Join(ctx context.Context, opts JoinOptions) (*Joined, error) {
 	if err != nil {
 		return nil, err
 	}
+	j.Node = node // with its address and node id
 	detail = "replays from genesis"
 	if trust != nil {
 		detail = fmt.Sprintf("trusts block %d %s… (%s and %s agree), trust period %s", trust.height, trust.hash[:12],
