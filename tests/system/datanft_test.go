@@ -93,7 +93,7 @@ type licenceView struct {
 func TestDataNFTMarketAndLicences(t *testing.T) {
 	n := newNode(t)
 	n.EditGenesis(func(appState map[string]any) {
-		appState["datanft"].(map[string]any)["params"].(map[string]any)["licence_timeout_blocks"] = "8"
+		appState["datanft"].(map[string]any)["params"].(map[string]any)["licence_timeout_blocks"] = "40"
 	})
 	n.Start()
 	hospital, alice := n.Address("val"), n.Address("alice")
@@ -259,13 +259,13 @@ func TestDataNFTMarketAndLicences(t *testing.T) {
 	res := n.MustTx("buyer", "datanft", "buy-licence", "mri-brain", nftID, "1000umed")
 	n.Query(&lic, "datanft", "licence", "2")
 	refundAt, _ := strconv.ParseInt(lic.Licence.RefundHeight, 10, 64)
-	if refundAt != res.Height+8 {
-		t.Fatalf("licence 2 bought at height %d refunds at %d, want %d", res.Height, refundAt, res.Height+8)
+	if refundAt != res.Height+40 {
+		t.Fatalf("licence 2 bought at height %d refunds at %d, want %d", res.Height, refundAt, res.Height+40)
 	}
 	if got := umed(t, n, buyer); got != buyerBefore-1000 {
 		t.Fatalf("buyer's balance with the licence in escrow: %d, want %d", got, buyerBefore-1000)
 	}
-	n.WaitForHeight(refundAt, 30*time.Second)
+	n.WaitForHeight(refundAt, 90*time.Second)
 	n.Query(&lic, "datanft", "licence", "2")
 	if lic.Licence.Status != "LICENCE_STATUS_REFUNDED" {
 		t.Fatalf("licence 2 at height %d: %+v", refundAt, lic.Licence)
