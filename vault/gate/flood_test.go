@@ -30,6 +30,7 @@ func TestNonceFloodLeavesHonestReadsServed(t *testing.T) {
 	require.NoError(t, err)
 	replay, err := OpenReplayStore(filepath.Join(t.TempDir(), "read-nonces"), floodStoreSize)
 	require.NoError(t, err)
+	replay.SetPerSigner(8)
 	chain := fakeChain{owner: owner.addr, versions: []string{root.String()},
 		readers: map[string]bool{reader.addr: true, mallory.addr: true}, hospitals: map[string]bool{hospital.addr: true}}
 	g := NewBound(chain, log, replay, "")
@@ -51,6 +52,7 @@ func TestNonceFloodLeavesHonestReadsServed(t *testing.T) {
 
 	// Many fresh keys, each with a validly signed ticket, none a reader
 	// of the record: every one refused by the chain (403), none stored.
+	held := replay.Len()
 	var wg sync.WaitGroup
 	statuses := make(chan int, 4*floodStoreSize)
 	for range 4 * floodStoreSize {
@@ -66,11 +68,12 @@ func TestNonceFloodLeavesHonestReadsServed(t *testing.T) {
 	for s := range statuses {
 		require.Equal(t, http.StatusForbidden, s, "a stranger's ticket is refused by the chain, never for a full store")
 	}
-	require.Equal(t, 1, replay.Len(), "no stranger's nonce was stored")
+	require.Equal(t, held, replay.Len(), "no stranger's nonce was stored")
 	honestRead("after strangers flooded it")
 
 	// Tickets of strangers for the log and for pin information are not
 	// stored either.
+	held = replay.Len()
 	for range 2 * floodStoreSize {
 		stranger := newAccount()
 		r := httptest.NewRequest(http.MethodGet, "/api/v1/access-log?record=1", nil)
@@ -82,7 +85,7 @@ func TestNonceFloodLeavesHonestReadsServed(t *testing.T) {
 		r.Header.Set(Header, stranger.ticket(t, PurposeReplica, 0, root.String()))
 		require.Equal(t, http.StatusForbidden, g.AllowPinInfo(r, root).(*GateError).Status)
 	}
-	require.Equal(t, 1, replay.Len(), "no stranger's log or pin ticket was stored")
+	require.Equal(t, held, replay.Len(), "no stranger's log or pin ticket was stored")
 	honestRead("after strangers asked for the log and for pins")
 
 	// One account the chain lets read floods its own tickets: after its

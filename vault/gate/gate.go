@@ -97,8 +97,15 @@ func (e *GateError) HTTPStatus() int { return e.Status }
 
 // AllowRead decides a read of root: nil to serve it, a *GateError to
 // refuse. Every decision with a valid ticket is logged.
+//
+// A ticket's nonce is stored (spent) only once the chain has said its
+// signer is a party to the record (a reader it allows, or the owner):
+// tickets that merely verify cost nothing anyone can sign for free, so a
+// flood of them signed by throwaway keys cannot fill the replay store.
+// A stranger's refused ticket stays unspent; shown again, it is refused
+// again.
 func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
-	t, err := g.ticket(r, PurposeRead, PurposeReplica)
+	t, err := g.verify(r, PurposeRead, PurposeReplica)
 	if err != nil {
 		return err
 	}
@@ -106,29 +113,36 @@ func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
 		return g.allowReplica(r, t, root)
 	}
 	e := Entry{Time: g.now().UTC(), Reader: t.Reader, RecordID: t.RecordID, Version: t.Version, CID: root.String()}
-	deny := func(status int, reason string) error { return g.decide(&e, "deny", reason, status) }
-	if t.CID != root.String() {
-		return deny(http.StatusForbidden, fmt.Sprintf("the ticket is for %s, not %s", t.CID, root))
-	}
 	// The ticket's CID must be the payload of the ticket's own record
 	// version, as the chain says: a record of the reader's that merely
 	// points at someone else's CID can never get it served.
 	v, err := g.checker.Check(r.Context(), t.RecordID, t.Version, t.Reader)
 	if err != nil {
-		return deny(http.StatusServiceUnavailable, "could not ask the chain: "+err.Error())
+		return g.decide(&e, "deny", "could not ask the chain: "+err.Error(), http.StatusServiceUnavailable)
 	}
 	e.Height, e.Verified, e.Version = v.Height, v.Verified, v.Version
+	status, reason := 0, v.Reason
 	switch {
+	case t.CID != root.String():
+		status, reason = http.StatusForbidden, fmt.Sprintf("the ticket is for %s, not %s", t.CID, root)
 	case v.VersionCID == "":
-		return deny(http.StatusForbidden, fmt.Sprintf("record %d has no version %d with a payload", t.RecordID, v.Version))
+		status, reason = http.StatusForbidden, fmt.Sprintf("record %d has no version %d with a payload", t.RecordID, v.Version)
 	case v.VersionCID != root.String():
-		return deny(http.StatusForbidden, fmt.Sprintf("%s is not the payload of version %d of record %d", root, v.Version, t.RecordID))
+		status, reason = http.StatusForbidden, fmt.Sprintf("%s is not the payload of version %d of record %d", root, v.Version, t.RecordID)
 	case !v.VersionLive:
-		return deny(http.StatusForbidden, fmt.Sprintf("version %d of record %d was released by a key rotation; its payload is no longer served", v.Version, t.RecordID))
+		status, reason = http.StatusForbidden, fmt.Sprintf("version %d of record %d was released by a key rotation; its payload is no longer served", v.Version, t.RecordID)
 	case !v.Allowed:
-		return deny(http.StatusForbidden, fmt.Sprintf("%s may not read record %d: %s", t.Reader, t.RecordID, v.Reason))
+		status, reason = http.StatusForbidden, fmt.Sprintf("%s may not read record %d: %s", t.Reader, t.RecordID, v.Reason)
 	}
-	return g.decide(&e, "allow", v.Reason, 0)
+	if party := v.Allowed || (v.Owner != "" && v.Owner == t.Reader); party {
+		if err := g.spend(t, 0); err != nil {
+			return err
+		}
+	}
+	if status != 0 {
+		return g.decide(&e, "deny", reason, status)
+	}
+	return g.decide(&e, "allow", reason, 0)
 }
 
 // AllowPinInfo decides who may see what the vault knows of a CID's pin:
@@ -137,7 +151,7 @@ func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
 // Whether a vault holds a CID, for which record and since when, is
 // nobody else's business.
 func (g *Gate) AllowPinInfo(r *http.Request, root cid.Cid) error {
-	t, err := g.ticket(r, PurposeReplica)
+	t, err := g.verify(r, PurposeReplica)
 	if err != nil {
 		return err
 	}
@@ -151,7 +165,7 @@ func (g *Gate) AllowPinInfo(r *http.Request, root cid.Cid) error {
 	if !ok {
 		return &GateError{http.StatusForbidden, "pin information is for the consortium's hospitals: " + why}
 	}
-	return nil
+	return g.spend(t, g.hospitalQuota())
 }
 
 // decide logs e with its outcome and reason (durably, before the decision
@@ -184,16 +198,24 @@ func (g *Gate) allowReplica(r *http.Request, t Ticket, root cid.Cid) error {
 	if !v.Allowed {
 		return deny(http.StatusForbidden, "replica read refused: "+v.Reason)
 	}
+	if err := g.spend(t, g.hospitalQuota()); err != nil {
+		return err
+	}
 	return g.decide(&e, "allow", "replica for "+t.Reader, 0)
 }
 
-// ticket verifies the request's ticket for one of purposes and burns its
-// nonce.
-func (g *Gate) ticket(r *http.Request, purposes ...string) (Ticket, error) {
+// hospitalShare is the part of the replay store one hospital may hold (an
+// eighth): a vault refilling itself fetches every CID placed on it with
+// a ticket each, far more than a reader, and hospitals are admitted by
+// governance; still, no one of them can fill the store.
+const hospitalShare = 8
+
+func (g *Gate) hospitalQuota() int { return max(g.replay.Max()/hospitalShare, g.replay.PerSigner()) }
+
+// verify checks the request's ticket for one of purposes: signature,
+// expiry, chain and vault. It does not spend its nonce (see spend).
+func (g *Gate) verify(r *http.Request, purposes ...string) (Ticket, error) {
 	t, err := Verify(r.Header.Get(Header), g.now())
-	if errors.Is(err, ErrNoTicket) {
-		return t, &GateError{http.StatusUnauthorized, err.Error()}
-	}
 	if err != nil {
 		return t, &GateError{http.StatusUnauthorized, err.Error()}
 	}
@@ -209,14 +231,26 @@ func (g *Gate) ticket(r *http.Request, purposes ...string) (Ticket, error) {
 	if err := t.CheckBinding(chainID, g.vaultID); err != nil {
 		return t, &GateError{http.StatusUnauthorized, err.Error()}
 	}
-	if err := g.replay.Use(t.Nonce, time.Unix(t.Expires, 0), g.now()); err != nil {
-		status := http.StatusUnauthorized
-		if errors.Is(err, ErrReplayFull) {
-			status = http.StatusServiceUnavailable
-		}
-		return t, &GateError{status, err.Error()}
-	}
 	return t, nil
+}
+
+// spend stores t's nonce, within its signer's quota (0: the store's
+// PerSigner): from now on the ticket is used.
+func (g *Gate) spend(t Ticket, quota int) error {
+	return spendError(g.replay.UseWithin(t.Reader, t.Nonce, quota, time.Unix(t.Expires, 0), g.now()))
+}
+
+// spendError is the refusal for a nonce the replay store would not take.
+func spendError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrSignerQuota):
+		return &GateError{http.StatusTooManyRequests, err.Error()}
+	case errors.Is(err, ErrReplayFull):
+		return &GateError{http.StatusServiceUnavailable, err.Error()}
+	}
+	return &GateError{http.StatusUnauthorized, err.Error()}
 }
 
 // LogHandler serves GET /api/v1/access-log?record=ID[&limit=N] to the
@@ -231,7 +265,7 @@ func (g *Gate) LogHandler() http.Handler {
 			fail(http.StatusBadRequest, "record=ID is required")
 			return
 		}
-		t, err := g.ticket(r, PurposeLog)
+		t, err := g.verify(r, PurposeLog)
 		if err != nil {
 			var ge *GateError
 			errors.As(err, &ge)
@@ -249,6 +283,11 @@ func (g *Gate) LogHandler() http.Handler {
 		}
 		if v.Owner != t.Reader {
 			fail(http.StatusForbidden, fmt.Sprintf("only record %d's owner may read its access log", id))
+			return
+		}
+		if err := g.spend(t, 0); err != nil {
+			ge := err.(*GateError)
+			fail(ge.Status, ge.Msg)
 			return
 		}
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
