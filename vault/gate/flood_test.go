@@ -33,7 +33,9 @@ func TestNonceFloodLeavesHonestReadsServed(t *testing.T) {
 	replay.SetPerSigner(8)
 	chain := fakeChain{owner: owner.addr, versions: []string{root.String()},
 		readers: map[string]bool{reader.addr: true, mallory.addr: true}, hospitals: map[string]bool{hospital.addr: true}}
-	g := NewBound(chain, log, replay, "")
+	strangers, err := OpenStrangerLog(filepath.Join(t.TempDir(), "strangers.log"), StrangerLimits{})
+	require.NoError(t, err)
+	g := NewBound(chain, log, strangers, replay, "")
 
 	read := func(header string) (int, string) {
 		r := httptest.NewRequest(http.MethodGet, "/ipfs/"+root.String(), nil)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,26 +60,30 @@ type ReplicaVerdict struct {
 
 // Gate guards a vault's reads.
 type Gate struct {
-	checker Checker
-	log     *Log
-	replay  *ReplayStore
-	chainID atomic.Pointer[string] // nil until known: tickets of any chain
-	vaultID string
-	now     func() time.Time
+	checker   Checker
+	log       *Log         // the owners' log: decisions about a record's parties
+	strangers *StrangerLog // refusals of everyone else, bounded; nil: not kept
+	replay    *ReplayStore
+	chainID   atomic.Pointer[string] // nil until known: tickets of any chain
+	vaultID   string
+	now       func() time.Time
 }
 
-// New returns a gate that asks checker and records decisions in log.
-// Its nonces are kept in memory only; see NewBound.
+// New returns a gate that asks checker and records decisions in log, and
+// strangers' refusals in a StrangerLog beside it (log's path with
+// ".strangers" added). Its nonces are kept in memory only; see NewBound.
 func New(checker Checker, log *Log) *Gate {
 	r, _ := OpenReplayStore("", 0)
-	return &Gate{checker: checker, log: log, replay: r, now: time.Now}
+	strangers, _ := OpenStrangerLog(log.path+".strangers", StrangerLimits{})
+	return &Gate{checker: checker, log: log, strangers: strangers, replay: r, now: time.Now}
 }
 
 // NewBound returns a gate whose tickets must name this vault (vaultID) and
 // the chain (SetChainID), with nonces in replay (kept across restarts when
-// it has a file).
-func NewBound(checker Checker, log *Log, replay *ReplayStore, vaultID string) *Gate {
-	return &Gate{checker: checker, log: log, replay: replay, vaultID: vaultID, now: time.Now}
+// it has a file), decisions about a record's parties in log and
+// strangers' refusals in strangers.
+func NewBound(checker Checker, log *Log, strangers *StrangerLog, replay *ReplayStore, vaultID string) *Gate {
+	return &Gate{checker: checker, log: log, strangers: strangers, replay: replay, vaultID: vaultID, now: time.Now}
 }
 
 // SetChainID sets the chain tickets must name, once the node tells it.
@@ -96,7 +101,11 @@ func (e *GateError) Error() string { return e.Msg }
 func (e *GateError) HTTPStatus() int { return e.Status }
 
 // AllowRead decides a read of root: nil to serve it, a *GateError to
-// refuse. Every decision with a valid ticket is logged.
+// refuse. Every decision with a valid ticket is logged: in the record's
+// log, for its owner, when the reader is a party to the record (a reader
+// the chain allows, or the owner); in the bounded strangers' log
+// otherwise, so that refusals anyone can cause for free never crowd the
+// owner's log.
 //
 // A ticket's nonce is stored (spent) only once the chain has said its
 // signer is a party to the record (a reader it allows, or the owner):
@@ -118,7 +127,7 @@ func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
 	// points at someone else's CID can never get it served.
 	v, err := g.checker.Check(r.Context(), t.RecordID, t.Version, t.Reader)
 	if err != nil {
-		return g.decide(&e, "deny", "could not ask the chain: "+err.Error(), http.StatusServiceUnavailable)
+		return g.refuseStranger(&e, "could not ask the chain: "+err.Error(), http.StatusServiceUnavailable)
 	}
 	e.Height, e.Verified, e.Version = v.Height, v.Verified, v.Version
 	status, reason := 0, v.Reason
@@ -134,10 +143,11 @@ func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
 	case !v.Allowed:
 		status, reason = http.StatusForbidden, fmt.Sprintf("%s may not read record %d: %s", t.Reader, t.RecordID, v.Reason)
 	}
-	if party := v.Allowed || (v.Owner != "" && v.Owner == t.Reader); party {
-		if err := g.spend(t, 0); err != nil {
-			return err
-		}
+	if party := v.Allowed || (v.Owner != "" && v.Owner == t.Reader); !party {
+		return g.refuseStranger(&e, reason, status)
+	}
+	if err := g.spend(t, 0); err != nil {
+		return err
 	}
 	if status != 0 {
 		return g.decide(&e, "deny", reason, status)
@@ -181,12 +191,24 @@ func (g *Gate) decide(e *Entry, outcome, reason string, status int) error {
 	return &GateError{status, reason}
 }
 
+// refuseStranger logs the refusal e in the strangers' log (within its
+// signer's share) and returns it with status. A strangers' log that fails
+// to write does not change the answer.
+func (g *Gate) refuseStranger(e *Entry, reason string, status int) error {
+	e.Outcome, e.Reason = "deny", reason
+	if g.strangers != nil {
+		_, _ = g.strangers.Append(*e)
+	}
+	return &GateError{status, reason}
+}
+
 // allowReplica decides a hospital vault's copy of a live payload: only
-// ciphertext moves, to a vault the chain says must hold it. The decision
-// is logged under the CID's record, for its owner to see.
+// ciphertext moves, to a vault the chain says must hold it. A copy is
+// logged under the CID's record, for its owner to see; a refusal in the
+// strangers' log.
 func (g *Gate) allowReplica(r *http.Request, t Ticket, root cid.Cid) error {
 	e := Entry{Time: g.now().UTC(), Reader: t.Reader, CID: root.String()}
-	deny := func(status int, reason string) error { return g.decide(&e, "deny", reason, status) }
+	deny := func(status int, reason string) error { return g.refuseStranger(&e, reason, status) }
 	if t.CID != root.String() {
 		return deny(http.StatusForbidden, fmt.Sprintf("the ticket is for %s, not %s", t.CID, root))
 	}
@@ -253,16 +275,29 @@ func spendError(err error) error {
 	return &GateError{http.StatusUnauthorized, err.Error()}
 }
 
-// LogHandler serves GET /api/v1/access-log?record=ID[&limit=N] to the
-// record's owner (a "log" ticket for the record, signed by the owner): the
-// most recent N decisions (at most MaxEntries), how many older ones were
-// left out, and how many damaged lines were skipped.
+// LogHandler serves GET /api/v1/access-log?record=ID to the record's
+// owner (a "log" ticket for the record, signed by the owner): one page of
+// the record's decisions, oldest first, each with its seq (1 for the
+// first). With neither cursor the page is the most recent decisions;
+// after=S pages forward from the S-th (after=0: from the first),
+// before=S back from it; limit=N bounds the page (at most and by default
+// MaxEntries). next_after and next_before, when present, are the cursors
+// of the next and previous pages, so paging reaches every decision, and
+// total counts them. The first page (no cursor) also shows, apart, the
+// most recent refusals of strangers about the record (stranger_denials),
+// from the bounded strangers' log.
 func (g *Gate) LogHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fail := func(status int, msg string) { http.Error(w, msg, status) }
-		id, err := strconv.ParseUint(r.URL.Query().Get("record"), 10, 64)
+		q := r.URL.Query()
+		id, err := strconv.ParseUint(q.Get("record"), 10, 64)
 		if err != nil {
 			fail(http.StatusBadRequest, "record=ID is required")
+			return
+		}
+		c, err := parseCursor(q)
+		if err != nil {
+			fail(http.StatusBadRequest, err.Error())
 			return
 		}
 		t, err := g.verify(r, PurposeLog)
@@ -290,15 +325,90 @@ func (g *Gate) LogHandler() http.Handler {
 			fail(ge.Status, ge.Msg)
 			return
 		}
-		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		rl, err := g.log.ReadRecord(id, limit)
+		page, err := g.log.ReadPage(id, c)
 		if err != nil {
 			fail(http.StatusInternalServerError, err.Error())
 			return
 		}
+		out := logResponse{RecordID: id, Entries: page.Entries, Total: page.Total, Omitted: page.From, Skipped: page.Skipped}
+		if s, ok := page.NextAfter(); ok {
+			out.NextAfter = &s
+		}
+		if s, ok := page.NextBefore(); ok {
+			out.NextBefore = &s
+		}
+		if c.After == nil && c.Before == 0 && g.strangers != nil {
+			es, err := g.strangers.ForRecord(id)
+			if err != nil {
+				fail(http.StatusInternalServerError, err.Error())
+				return
+			}
+			out.Strangers = &strangerDenials{Entries: es, Note: strangerNote}
+		}
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
-		_ = enc.Encode(map[string]any{"record_id": id, "entries": rl.Entries, "omitted": rl.Omitted, "skipped": rl.Skipped})
+		_ = enc.Encode(out)
 	})
+}
+
+// logResponse is the owner's page of a record's log.
+type logResponse struct {
+	RecordID   uint64           `json:"record_id"`
+	Entries    []Entry          `json:"entries"`
+	Total      uint64           `json:"total"`
+	Omitted    uint64           `json:"omitted"` // older decisions than the page's
+	NextAfter  *uint64          `json:"next_after,omitempty"`
+	NextBefore *uint64          `json:"next_before,omitempty"`
+	Skipped    int              `json:"skipped"`
+	Strangers  *strangerDenials `json:"stranger_denials,omitempty"`
+}
+
+type strangerDenials struct {
+	Entries []Entry `json:"entries"`
+	Note    string  `json:"note"`
+}
+
+var strangerNote = fmt.Sprintf("refusals of accounts that are not parties to the record (no grant, or a hospital the payload "+
+	"is not placed on): anyone can sign a ticket, so these are kept apart, in a bounded log (at most %d per account an hour; "+
+	"older ones rotate away), and only the most recent %d are shown", DefaultStrangerLimits.PerSignerPerHour, MaxStrangerEntriesShown)
+
+// parseCursor reads limit, after and before.
+func parseCursor(q url.Values) (Cursor, error) {
+	var c Cursor
+	num := func(name string) (uint64, bool, error) {
+		v := q.Get(name)
+		if v == "" {
+			return 0, false, nil
+		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return 0, false, fmt.Errorf("%s=%q is not a number", name, v)
+		}
+		return n, true, nil
+	}
+	limit, _, err := num("limit")
+	if err != nil {
+		return c, err
+	}
+	c.Limit = int(min(limit, MaxEntries))
+	after, hasAfter, err := num("after")
+	if err != nil {
+		return c, err
+	}
+	before, hasBefore, err := num("before")
+	if err != nil {
+		return c, err
+	}
+	switch {
+	case hasAfter && hasBefore:
+		return c, errors.New("give after= or before=, not both")
+	case hasBefore && before == 0:
+		return c, errors.New("before= is a seq, and seqs count from 1 (the first decision)")
+	case hasAfter:
+		c.After = &after
+	case hasBefore:
+		c.Before = before
+	}
+	return c, nil
 }

@@ -8,21 +8,15 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ipfs/go-cid"
 	"github.com/stretchr/testify/require"
 )
 
-// pagedEntry is an entry as the owner's view shows it: with its place in
-// the record's log (1 for the first decision).
-type pagedEntry struct {
-	Entry
-	Seq uint64 `json:"seq"`
-}
-
 // logPage is the owner's view of a record's log, one page of it.
 type logPage struct {
-	Entries    []pagedEntry `json:"entries"`
+	Entries    []Entry `json:"entries"`
 	Total      uint64  `json:"total"`
 	Omitted    uint64  `json:"omitted"`
 	NextAfter  *uint64 `json:"next_after"`
@@ -104,11 +98,11 @@ func TestPoisonedLogHidesNothingFromTheOwner(t *testing.T) {
 	}
 	require.NotNil(t, page.Strangers, "the owner is shown the strangers' denials apart")
 	require.NotEmpty(t, page.Strangers.Entries)
-	require.LessOrEqual(t, len(page.Strangers.Entries), 100)
+	require.LessOrEqual(t, len(page.Strangers.Entries), MaxStrangerEntriesShown)
 
 	// Paging from the start reaches every entry of the owner's log, in
 	// order, with a small page.
-	var all []pagedEntry
+	var all []Entry
 	after := uint64(0)
 	for pages := 0; ; pages++ {
 		require.Less(t, pages, 100, "paging ends")
@@ -127,11 +121,65 @@ func TestPoisonedLogHidesNothingFromTheOwner(t *testing.T) {
 	require.True(t, hasAllowOf(all, reader.addr))
 }
 
-func hasAllowOf(es []pagedEntry, reader string) bool {
+func hasAllowOf(es []Entry, reader string) bool {
 	for _, e := range es {
 		if e.Outcome == "allow" && e.Reader == reader {
 			return true
 		}
 	}
 	return false
+}
+
+// TestStrangerLogIsBounded: one signer logs at most its share an hour
+// (more are only counted), the log keeps two files of at most
+// LinesPerFile lines whatever the flood, the owner is shown the most
+// recent refusals about the record, and a new hour gives each signer its
+// share again.
+func TestStrangerLogIsBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "strangers.log")
+	s, err := OpenStrangerLog(path, StrangerLimits{PerSignerPerHour: 5, LinesPerFile: 40})
+	require.NoError(t, err)
+	defer s.Close()
+	now := time.Unix(1_700_000_000, 0)
+	s.now = func() time.Time { return now }
+	deny := func(reader string, i int) bool {
+		e := testEntry(1, reader, i)
+		e.Outcome = "deny"
+		logged, err := s.Append(e)
+		require.NoError(t, err)
+		return logged
+	}
+	for i := range 5 {
+		require.True(t, deny("mallory", i))
+	}
+	require.False(t, deny("mallory", 5), "over its share this hour")
+	require.Equal(t, uint64(1), s.Suppressed())
+
+	// Two hundred signers, five refusals each: a thousand logged, at most
+	// eighty kept.
+	for k := range 200 {
+		for i := range 5 {
+			deny(fmt.Sprintf("stranger-%d", k), i)
+		}
+		require.LessOrEqual(t, s.Lines(), uint64(80))
+	}
+	got, err := s.ForRecord(1)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(got), 40, "a full file and the current one")
+	require.LessOrEqual(t, len(got), 80)
+	require.Equal(t, "stranger-199", got[len(got)-1].Reader, "the most recent are kept")
+	for _, f := range []string{path, path + ".1"} {
+		require.LessOrEqual(t, len(fileLines(t, f)), 40)
+	}
+
+	now = now.Add(time.Hour)
+	require.True(t, deny("mallory", 6), "a new hour, a new share")
+
+	// Reopened, it carries on with what it kept.
+	require.NoError(t, s.Close())
+	s, err = OpenStrangerLog(path, StrangerLimits{PerSignerPerHour: 5, LinesPerFile: 40})
+	require.NoError(t, err)
+	got, err = s.ForRecord(1)
+	require.NoError(t, err)
+	require.Equal(t, "mallory", got[len(got)-1].Reader)
 }

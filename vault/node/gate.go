@@ -66,13 +66,23 @@ func openGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vaul
 		closeFn()
 		return nil, nil, err
 	}
-	replay, err := gate.OpenReplayStore(filepath.Join(cfg.Dir(home), "read-nonces"), 0)
+	// Refusals of readers who are not parties to a record are kept apart,
+	// bounded, so that no flood of them crowds an owner's log.
+	strangers, err := gate.OpenStrangerLog(filepath.Join(cfg.Dir(home), "access-strangers.log"), gate.StrangerLimits{})
 	if err != nil {
+		log.Close()
 		closeFn()
 		return nil, nil, err
 	}
-	g := gate.NewBound(checker, log, replay, id)
-	return g, func() { log.Close(); replay.Close(); closeFn() }, nil
+	replay, err := gate.OpenReplayStore(filepath.Join(cfg.Dir(home), "read-nonces"), 0)
+	if err != nil {
+		log.Close()
+		strangers.Close()
+		closeFn()
+		return nil, nil, err
+	}
+	g := gate.NewBound(checker, log, strangers, replay, id)
+	return g, func() { log.Close(); strangers.Close(); replay.Close(); closeFn() }, nil
 }
 
 // learnChainID asks the node for the chain id until it answers (it may
