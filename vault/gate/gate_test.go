@@ -16,6 +16,8 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/x/records/placement"
 )
 
 func init() { sdk.GetConfig().SetBech32PrefixForAccount("med", "medpub") }
@@ -98,6 +100,8 @@ type fakeChain struct {
 	released  int
 	readers   map[string]bool
 	hospitals map[string]bool
+	vaults    []placement.Replica // nil: every hospital's (see Vaults)
+	factor    int
 }
 
 func (f fakeChain) ActiveHospital(_ context.Context, addr string) (bool, string, error) {
