@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,10 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/x/records/placement"
 )
 
 // Verdict is what the chain says of a reader and a version of a record.
@@ -47,6 +52,10 @@ type Checker interface {
 	// ActiveHospital says whether addr is an ACTIVE hospital issuer, and
 	// if not, why.
 	ActiveHospital(ctx context.Context, addr string) (ok bool, why string, err error)
+	// Vaults lists the hospitals whose vaults hold replicas (ACTIVE, with
+	// a vault URL) and the replication factor, in current chain state:
+	// what the placement of every payload is computed from.
+	Vaults(ctx context.Context) (replicas []placement.Replica, factor int, err error)
 }
 
 // ReplicaVerdict is what the chain says of a replica read.
@@ -203,7 +212,11 @@ func (g *Gate) refuseStranger(e *Entry, reason string, status int) error {
 }
 
 // allowReplica decides a hospital vault's copy of a live payload: only
-// ciphertext moves, to a vault the chain says must hold it. A copy is
+// ciphertext moves, to a vault the chain says must hold it: an ACTIVE
+// hospital among those the placement, computed from current chain state,
+// puts the CID on. (While the hospitals change, a hospital the CID moves
+// to is placed as soon as the change is in state, which is when its vault
+// starts fetching; one it moves away from no longer needs it.) A copy is
 // logged under the CID's record, for its owner to see; a refusal in the
 // strangers' log.
 func (g *Gate) allowReplica(r *http.Request, t Ticket, root cid.Cid) error {
@@ -220,10 +233,35 @@ func (g *Gate) allowReplica(r *http.Request, t Ticket, root cid.Cid) error {
 	if !v.Allowed {
 		return deny(http.StatusForbidden, "replica read refused: "+v.Reason)
 	}
+	replicas, factor, err := g.checker.Vaults(r.Context())
+	if err != nil {
+		return deny(http.StatusServiceUnavailable, "could not ask the chain: "+err.Error())
+	}
+	if why := notPlaced(root, t.Reader, replicas, factor); why != "" {
+		return deny(http.StatusForbidden, "replica read refused: "+why)
+	}
 	if err := g.spend(t, g.hospitalQuota()); err != nil {
 		return err
 	}
 	return g.decide(&e, "allow", "replica for "+t.Reader, 0)
+}
+
+// notPlaced says why c is not placed on hospital ("" when it is).
+func notPlaced(c cid.Cid, hospital string, replicas []placement.Replica, factor int) string {
+	addr, err := sdk.AccAddressFromBech32(hospital)
+	if err != nil {
+		return err.Error()
+	}
+	placed := placement.Place(c, replicas, factor)
+	names := make([]string, len(placed))
+	for i, r := range placed {
+		if bytes.Equal(r.Address, addr) {
+			return ""
+		}
+		names[i] = r.Name
+	}
+	return fmt.Sprintf("%s is not placed on %s (replication factor %d: it is placed on %s); a vault copies only the payloads placed on its hospital",
+		c, hospital, factor, strings.Join(names, ", "))
 }
 
 // hospitalShare is the part of the replay store one hospital may hold (an

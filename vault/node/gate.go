@@ -13,6 +13,7 @@ import (
 	"github.com/medchain/medchain/lightclient"
 	"github.com/medchain/medchain/vault"
 	"github.com/medchain/medchain/vault/gate"
+	"github.com/medchain/medchain/x/records/placement"
 )
 
 // openGate builds the access gate cfg asks for (nil when off), with its
@@ -139,6 +140,15 @@ func (l *lazyLight) Replica(ctx context.Context, hospital string, id cid.Cid) (g
 		return gate.ReplicaVerdict{}, err
 	}
 	return c.Replica(ctx, hospital, id)
+}
+
+// Vaults implements gate.Checker.
+func (l *lazyLight) Vaults(ctx context.Context) ([]placement.Replica, int, error) {
+	c, err := l.checker(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	return c.Vaults(ctx)
 }
 
 // ActiveHospital implements gate.Checker.
