@@ -87,6 +87,31 @@ const MaxRPCRequest = 4 << 20
 // "busy" answers instead of queueing work on the node.
 const MaxRPCInFlight = 32
 
+// Bounds of what the forwarder passes on (see checkCall).
+const (
+	// MaxSimulateGas is the most gas a simulated transaction may declare.
+	MaxSimulateGas = 50_000_000
+	// MaxSimulateMessages bounds a simulated transaction's messages.
+	MaxSimulateMessages = 16
+	// MaxSimulateInFlight bounds the simulations forwarded at once.
+	MaxSimulateInFlight = 4
+	// MaxQueryPath bounds an abci_query path.
+	MaxQueryPath = 256
+	// MaxQueryData bounds an abci_query's data (bytes) other than a
+	// simulation's.
+	MaxQueryData = 64 << 10
+	// MaxSearchQuery bounds a tx_search query (bytes).
+	MaxSearchQuery = 512
+	// MaxSearchPerPage bounds a tx_search page (CometBFT's own bound).
+	MaxSearchPerPage = 100
+	// MaxSearchResults bounds how deep tx_search pages go (page × per_page).
+	MaxSearchResults = 10_000
+	// MaxSearchHeightSpan bounds a tx.height range in a tx_search.
+	MaxSearchHeightSpan = 10_000
+	// MaxSearchInFlight bounds the searches forwarded at once.
+	MaxSearchInFlight = 4
+)
+
 // HasWASM reports whether the WebAssembly client was embedded.
 func HasWASM() bool {
 	_, err := fs.Stat(dist, "dist/medchain.wasm")
