@@ -98,6 +98,19 @@ func NewBound(checker Checker, log *Log, strangers *StrangerLog, replay *ReplayS
 // SetChainID sets the chain tickets must name, once the node tells it.
 func (g *Gate) SetChainID(id string) { g.chainID.Store(&id) }
 
+// Nonces is how many read, log, replica and pin tickets are held in the
+// replay store now.
+func (g *Gate) Nonces() int { return g.replay.Len() }
+
+// StrangersSuppressed is how many strangers' refusals were counted but not
+// logged (their signers over their hourly share).
+func (g *Gate) StrangersSuppressed() uint64 {
+	if g.strangers == nil {
+		return 0
+	}
+	return g.strangers.Suppressed()
+}
+
 // GateError is a refusal with its HTTP status.
 type GateError struct {
 	Status int

@@ -113,6 +113,18 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 		}
 	})
 	handler := vault.NewServer(store, srvCfg)
+	if accessGate != nil {
+		vault.Registry(handler).MustRegister(
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "vault_gate_ticket_nonces",
+				Help: "Ticket nonces held in the access gate's replay store (at most 2^20; one account holds at most its share).",
+			}, func() float64 { return float64(accessGate.Nonces()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "vault_gate_stranger_refusals_suppressed_total",
+				Help: "Refusals of non-parties counted but not written to access-strangers.log (their signers over 100 an hour).",
+			}, func() float64 { return float64(accessGate.StrangersSuppressed()) }),
+		)
+	}
 	if follower != nil {
 		vault.Registry(handler).MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "vault_chain_height",
