@@ -28,26 +28,27 @@ import (
 // both must reach the same root. The multistore step (store root under the
 // app hash) is the SDK's CommitmentOp, unchanged.
 func verifyAbsence(proof *cmtcrypto.ProofOps, appHash []byte, store string, key []byte) error {
-	if proof == nil || len(proof.Ops) != 2 {
-		return errors.New("want two proof operations (IAVL, then multistore)")
-	}
-	iavlOp, storeOp := proof.Ops[0], proof.Ops[1]
-	if iavlOp.Type != storetypes.ProofOpIAVLCommitment || storeOp.Type != storetypes.ProofOpSimpleMerkleCommitment {
-		return fmt.Errorf("unexpected proof operations %s, %s", iavlOp.Type, storeOp.Type)
-	}
-	if !bytes.Equal(iavlOp.Key, key) || string(storeOp.Key) != store {
-		return fmt.Errorf("the proof is for %s key %X, not %s key %X", storeOp.Key, iavlOp.Key, store, key)
+	_, _, err := absenceNeighbours(proof, appHash, store, key)
+	return err
+}
+
+// absenceNeighbours is verifyAbsence, returning the neighbours the proof
+// brackets key with (nil at an end of the tree).
+func absenceNeighbours(proof *cmtcrypto.ProofOps, appHash []byte, store string, key []byte) (left, right *ics23.ExistenceProof, err error) {
+	iavlOp, storeOp, err := proofOps(proof, store, key)
+	if err != nil {
+		return nil, nil, err
 	}
 	var cp ics23.CommitmentProof
 	if err := cp.Unmarshal(iavlOp.Data); err != nil {
-		return fmt.Errorf("decoding the IAVL proof: %w", err)
+		return nil, nil, fmt.Errorf("decoding the IAVL proof: %w", err)
 	}
 	nonexist := ics23.Decompress(&cp).GetNonexist()
 	if nonexist == nil {
-		return errors.New("the IAVL proof is not a non-existence proof")
+		return nil, nil, errors.New("the IAVL proof is not a non-existence proof")
 	}
 	if !bytes.Equal(nonexist.Key, key) {
-		return fmt.Errorf("the non-existence proof is for key %X", nonexist.Key)
+		return nil, nil, fmt.Errorf("the non-existence proof is for key %X", nonexist.Key)
 	}
 	spec := ics23.IavlSpec
 	var root []byte
@@ -64,33 +65,85 @@ func verifyAbsence(proof *cmtcrypto.ProofOps, appHash []byte, store string, key 
 		}
 		r, err := existenceRoot(side.p, spec)
 		if err != nil {
-			return fmt.Errorf("%s neighbour: %w", side.name, err)
+			return nil, nil, fmt.Errorf("%s neighbour: %w", side.name, err)
 		}
 		if root != nil && !bytes.Equal(root, r) {
-			return errors.New("the neighbours hash to different roots")
+			return nil, nil, errors.New("the neighbours hash to different roots")
 		}
 		root = r
 		if !side.ok(bytes.Compare(side.p.Key, key)) {
-			return fmt.Errorf("the %s neighbour %X does not bracket the key", side.name, side.p.Key)
+			return nil, nil, fmt.Errorf("the %s neighbour %X does not bracket the key", side.name, side.p.Key)
 		}
 	}
 	switch {
 	case nonexist.Left == nil && nonexist.Right == nil:
-		return errors.New("the non-existence proof has no neighbours")
+		return nil, nil, errors.New("the non-existence proof has no neighbours")
 	case nonexist.Left == nil:
 		if !ics23.IsLeftMost(spec.InnerSpec, nonexist.Right.Path) {
-			return errors.New("no left neighbour, yet the right one is not the left-most leaf")
+			return nil, nil, errors.New("no left neighbour, yet the right one is not the left-most leaf")
 		}
 	case nonexist.Right == nil:
 		if !ics23.IsRightMost(spec.InnerSpec, nonexist.Left.Path) {
-			return errors.New("no right neighbour, yet the left one is not the right-most leaf")
+			return nil, nil, errors.New("no right neighbour, yet the left one is not the right-most leaf")
 		}
 	default:
 		if !ics23.IsLeftNeighbor(spec.InnerSpec, nonexist.Left.Path, nonexist.Right.Path) {
-			return errors.New("the neighbours are not adjacent leaves")
+			return nil, nil, errors.New("the neighbours are not adjacent leaves")
 		}
 	}
-	// The store root under the app hash, by the SDK's own operation.
+	if err := storeRootUnder(storeOp, root, appHash); err != nil {
+		return nil, nil, err
+	}
+	return nonexist.Left, nonexist.Right, nil
+}
+
+// verifyExistence checks a proof that key is in store under appHash, with
+// any value, an empty one included (an index entry), and returns it.
+func verifyExistence(proof *cmtcrypto.ProofOps, appHash []byte, store string, key []byte) (*ics23.ExistenceProof, error) {
+	iavlOp, storeOp, err := proofOps(proof, store, key)
+	if err != nil {
+		return nil, err
+	}
+	var cp ics23.CommitmentProof
+	if err := cp.Unmarshal(iavlOp.Data); err != nil {
+		return nil, fmt.Errorf("decoding the IAVL proof: %w", err)
+	}
+	exist := ics23.Decompress(&cp).GetExist()
+	if exist == nil {
+		return nil, errors.New("the IAVL proof is not an existence proof")
+	}
+	if !bytes.Equal(exist.Key, key) {
+		return nil, fmt.Errorf("the existence proof is for key %X", exist.Key)
+	}
+	root, err := existenceRoot(exist, ics23.IavlSpec)
+	if err != nil {
+		return nil, err
+	}
+	if err := storeRootUnder(storeOp, root, appHash); err != nil {
+		return nil, err
+	}
+	return exist, nil
+}
+
+// proofOps splits an ABCI proof of key in store into its IAVL and
+// multistore operations.
+func proofOps(proof *cmtcrypto.ProofOps, store string, key []byte) (iavlOp, storeOp cmtcrypto.ProofOp, err error) {
+	if proof == nil || len(proof.Ops) != 2 {
+		return iavlOp, storeOp, errors.New("want two proof operations (IAVL, then multistore)")
+	}
+	iavlOp, storeOp = proof.Ops[0], proof.Ops[1]
+	if iavlOp.Type != storetypes.ProofOpIAVLCommitment || storeOp.Type != storetypes.ProofOpSimpleMerkleCommitment {
+		return iavlOp, storeOp, fmt.Errorf("unexpected proof operations %s, %s", iavlOp.Type, storeOp.Type)
+	}
+	if !bytes.Equal(iavlOp.Key, key) || string(storeOp.Key) != store {
+		return iavlOp, storeOp, fmt.Errorf("the proof is for %s key %X, not %s key %X", storeOp.Key, iavlOp.Key, store, key)
+	}
+	return iavlOp, storeOp, nil
+}
+
+// storeRootUnder checks the multistore step, which puts the store root
+// under the app hash, by the SDK's own operation (CommitmentOp).
+func storeRootUnder(storeOp cmtcrypto.ProofOp, root, appHash []byte) error {
 	op, err := storetypes.CommitmentOpDecoder(storeOp)
 	if err != nil {
 		return err

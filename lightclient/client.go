@@ -30,6 +30,8 @@ import (
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/medchain/medchain/x/records/placement"
 )
 
 // TrustOptions is where trust starts: a header height and hash obtained
@@ -83,6 +85,12 @@ type Client struct {
 	syncMu sync.Mutex
 	last   *cmttypes.LightBlock // the last header synced and checked fresh
 	lastAt time.Time
+
+	// The last proven ReplicasAt, for the other checks at its height.
+	replicasMu     sync.Mutex
+	replicasHeight int64
+	replicas       []placement.Replica
+	replicaFactor  int
 }
 
 // syncReuse is how long a synced, fresh header serves checks before the

@@ -111,6 +111,6 @@ func TestCheckReplicasRefusesRedacted(t *testing.T) {
 
 // TestAccessLogNeedsAVault: only a medchain vault keeps an access log.
 func TestAccessLogNeedsAVault(t *testing.T) {
-	_, err := medclient.AccessLog(context.Background(), client.Context{}, "", 1)
+	_, err := medclient.AccessLog(context.Background(), client.Context{}, "", 1, nil)
 	require.ErrorContains(t, err, "the access log is kept by a medchain vault: give --vault")
 }

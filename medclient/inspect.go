@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,10 +90,12 @@ func CheckReplicas(ctx context.Context, clientCtx client.Context, signer *client
 // maxAccessLog bounds how much of an access log is read.
 const maxAccessLog = 64 << 20
 
-// AccessLog fetches record recordID's entries of the access log the vault
-// at vaultURL keeps (JSON), with a ticket signed by clientCtx's --from:
-// the vault answers only the record's owner.
-func AccessLog(ctx context.Context, clientCtx client.Context, vaultURL string, recordID uint64) ([]byte, error) {
+// AccessLog fetches one page of record recordID's entries of the access
+// log the vault at vaultURL keeps (JSON), with a ticket signed by
+// clientCtx's --from: the vault answers only the record's owner. page
+// holds the vault's paging parameters (limit, after, before; nil: the
+// most recent entries).
+func AccessLog(ctx context.Context, clientCtx client.Context, vaultURL string, recordID uint64, page url.Values) ([]byte, error) {
 	if vaultURL == "" {
 		return nil, fmt.Errorf("the access log is kept by a medchain vault: give --vault")
 	}
@@ -99,7 +103,12 @@ func AccessLog(ctx context.Context, clientCtx client.Context, vaultURL string, r
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/api/v1/access-log?record=%d", vaultURL, recordID), nil)
+	q := url.Values{}
+	for k, v := range page {
+		q[k] = v
+	}
+	q.Set("record", strconv.FormatUint(recordID, 10))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, vaultURL+"/api/v1/access-log?"+q.Encode(), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -87,6 +87,31 @@ const MaxRPCRequest = 4 << 20
 // "busy" answers instead of queueing work on the node.
 const MaxRPCInFlight = 32
 
+// Bounds of what the forwarder passes on (see checkCall).
+const (
+	// MaxSimulateGas is the most gas a simulated transaction may declare.
+	MaxSimulateGas = 50_000_000
+	// MaxSimulateMessages bounds a simulated transaction's messages.
+	MaxSimulateMessages = 16
+	// MaxSimulateInFlight bounds the simulations forwarded at once.
+	MaxSimulateInFlight = 4
+	// MaxQueryPath bounds an abci_query path.
+	MaxQueryPath = 256
+	// MaxQueryData bounds an abci_query's data (bytes) other than a
+	// simulation's.
+	MaxQueryData = 64 << 10
+	// MaxSearchQuery bounds a tx_search query (bytes).
+	MaxSearchQuery = 512
+	// MaxSearchPerPage bounds a tx_search page (CometBFT's own bound).
+	MaxSearchPerPage = 100
+	// MaxSearchResults bounds how deep tx_search pages go (page × per_page).
+	MaxSearchResults = 10_000
+	// MaxSearchHeightSpan bounds a tx.height range in a tx_search.
+	MaxSearchHeightSpan = 10_000
+	// MaxSearchInFlight bounds the searches forwarded at once.
+	MaxSearchInFlight = 4
+)
+
 // HasWASM reports whether the WebAssembly client was embedded.
 func HasWASM() bool {
 	_, err := fs.Stat(dist, "dist/medchain.wasm")
@@ -102,7 +127,10 @@ func Handler(cfg Config) http.Handler {
 	}
 	files := http.StripPrefix(strings.TrimSuffix(Prefix, "/"), http.FileServerFS(static))
 	rpc := &forwarder{target: httpAddress(cfg.RPC), client: &http.Client{Timeout: 30 * time.Second},
-		slots: make(chan struct{}, MaxRPCInFlight)}
+		slots: make(chan struct{}, MaxRPCInFlight), heavy: map[callClass]chan struct{}{
+			simulation: make(chan struct{}, MaxSimulateInFlight),
+			search:     make(chan struct{}, MaxSearchInFlight),
+		}}
 	mux := http.NewServeMux()
 	mux.Handle("POST "+Prefix+"rpc", rpc)
 	mux.HandleFunc("GET "+Prefix+"config.json", func(w http.ResponseWriter, r *http.Request) {
@@ -254,12 +282,17 @@ func publicAddress(addr string, r *http.Request) string {
 	return u.String()
 }
 
-// forwarder passes allowed JSON-RPC calls to the node.
+// forwarder passes allowed JSON-RPC calls to the node, within the bounds
+// checkCall sets.
 type forwarder struct {
 	target string
 	client *http.Client
 	slots  chan struct{}
+	heavy  map[callClass]chan struct{} // simulations and searches, each bounded apart
 }
+
+// heavyNames name the bounded classes in a "busy" answer.
+var heavyNames = map[callClass]string{simulation: "simulations", search: "transaction searches"}
 
 type rpcCall struct {
 	JSONRPC string          `json:"jsonrpc"`
@@ -291,6 +324,22 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rpcError(w, http.StatusForbidden, fmt.Sprintf("method %q is not forwarded by the portal", call.Method))
 		return
 	}
+	class, err := checkCall(call)
+	if err != nil {
+		rpcErrorFor(w, http.StatusBadRequest, codeInvalidParams, call.ID, call.Method+": "+err.Error())
+		return
+	}
+	if slots := f.heavy[class]; slots != nil {
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+		default:
+			w.Header().Set("Retry-After", "1")
+			rpcErrorFor(w, http.StatusServiceUnavailable, codeInvalidRequest, call.ID,
+				fmt.Sprintf("busy: %d %s are being forwarded, this portal's limit; retry in a second", cap(slots), heavyNames[class]))
+			return
+		}
+	}
 	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, f.target, bytes.NewReader(body))
 	if err != nil {
 		rpcError(w, http.StatusInternalServerError, err.Error())
@@ -308,11 +357,26 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.Copy(w, resp.Body)
 }
 
+// JSON-RPC error codes.
+const (
+	codeInvalidRequest = -32600
+	codeInvalidParams  = -32602
+)
+
 func rpcError(w http.ResponseWriter, status int, msg string) {
+	rpcErrorFor(w, status, codeInvalidRequest, nil, msg)
+}
+
+// rpcErrorFor answers call id (nil: -1, the call was not read) with a
+// JSON-RPC error.
+func rpcErrorFor(w http.ResponseWriter, status, code int, id json.RawMessage, msg string) {
+	if len(id) == 0 {
+		id = json.RawMessage("-1")
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"jsonrpc": "2.0", "id": -1,
-		"error": map[string]any{"code": -32600, "message": "portal: " + msg},
+		"jsonrpc": "2.0", "id": id,
+		"error": map[string]any{"code": code, "message": "portal: " + msg},
 	})
 }

@@ -45,8 +45,16 @@ func TestRPCForwarderPassesOnlyClientMethods(t *testing.T) {
 	node, seen := fakeNode(t)
 	h := portal.Handler(portal.Config{RPC: strings.Replace(node.URL, "http://", "tcp://", 1)})
 
+	params := map[string]string{
+		"abci_query": `{"path":"/medchain.records.v1.Query/Params"}`,
+		"tx_search":  `{"query":"tx.hash='AB'"}`,
+	}
 	for _, m := range []string{"status", "abci_query", "broadcast_tx_sync", "tx", "tx_search"} {
-		rec := post(t, h, `{"jsonrpc":"2.0","id":1,"method":"`+m+`","params":{}}`)
+		p := params[m]
+		if p == "" {
+			p = "{}"
+		}
+		rec := post(t, h, `{"jsonrpc":"2.0","id":1,"method":"`+m+`","params":`+p+`}`)
 		require.Equal(t, http.StatusOK, rec.Code, m)
 	}
 	require.Equal(t, []string{"status", "abci_query", "broadcast_tx_sync", "tx", "tx_search"}, *seen)

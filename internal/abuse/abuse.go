@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,8 +28,10 @@ import (
 	"github.com/ipld/go-car/v2/storage"
 	"github.com/multiformats/go-multihash"
 
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	"github.com/cosmos/cosmos-sdk/types/bech32"
+	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
 
 	"github.com/medchain/medchain/vault/gate"
 )
@@ -206,6 +209,82 @@ func PoisonedTickets(ctx context.Context, t Target, n int, c string) Result {
 		mu.Unlock()
 	})
 	return r
+}
+
+// NonceFlood sends n reads of record's payload c, each with a read ticket
+// that verifies (bound to this chain and vault) signed by a fresh key of
+// its own: the nonce-flood attack. Tickets of throwaway keys used to have
+// their nonces stored before the chain was asked, filling the vault's
+// bounded replay store until every read, the honest reader's too, was
+// answered 503. Each must now be refused by the chain (403) and leave no
+// nonce behind.
+func NonceFlood(ctx context.Context, t Target, n int, record uint64, c string) Result {
+	r := Result{Attack: "read tickets of fresh keys (nonce flood)"}
+	vaultID := t.vaultID(ctx)
+	var mu sync.Mutex
+	parallel(n, 8, func(int) {
+		key := secp256k1.GenPrivKey()
+		reader, _ := bech32.ConvertAndEncode("med", key.PubKey().Address())
+		tk, _ := gate.NewTicket(gate.PurposeRead, record, c, reader, time.Minute)
+		tk.ChainID, tk.Vault = t.ChainID, vaultID
+		h, err := gate.Sign(tk, func(doc []byte) ([]byte, []byte, error) {
+			sig, err := key.Sign(doc)
+			return sig, key.PubKey().Bytes(), err
+		})
+		status, msg := 0, ""
+		if err != nil {
+			msg = err.Error()
+		} else {
+			status, msg = t.do(ctx, http.MethodGet, "/ipfs/"+c+"?format=raw", nil, http.Header{"X-Medchain-Ticket": {h}})
+		}
+		mu.Lock()
+		r.record(status, msg)
+		mu.Unlock()
+	})
+	return r
+}
+
+// HostileRPC sends n calls to the portal's RPC forwarder (/portal/rpc),
+// taking turns among those that would make the node do unbounded work: a
+// search of 10,000 transactions a page, an open tx.height range, a
+// CONTAINS search, a simulation declaring 2^50 gas, a store subspace
+// listing. Each must be refused (400) before it reaches the node.
+func HostileRPC(ctx context.Context, t Target, n int) Result {
+	r := Result{Attack: "portal RPC calls with unbounded params"}
+	calls := []string{
+		`{"jsonrpc":"2.0","id":1,"method":"tx_search","params":{"query":"tx.height>=1 AND tx.height<=5","per_page":"10000"}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tx_search","params":{"query":"tx.height>0"}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tx_search","params":{"query":"message.sender CONTAINS 'med'"}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"abci_query","params":{"path":"/cosmos.tx.v1beta1.Service/Simulate","data":"` + SimulateRequestHex(1<<50, 1) + `"}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"abci_query","params":{"path":"/store/records/subspace","data":"01"}}`,
+	}
+	var mu sync.Mutex
+	parallel(n, 8, func(i int) {
+		status, msg := t.do(ctx, http.MethodPost, "/portal/rpc", strings.NewReader(calls[i%len(calls)]),
+			http.Header{"Content-Type": {"application/json"}})
+		mu.Lock()
+		r.record(status, msg)
+		mu.Unlock()
+	})
+	return r
+}
+
+// SimulateRequestHex is the hex data of an abci_query to the SDK's
+// Simulate service: a transaction of msgs (empty) bank sends declaring
+// gas.
+func SimulateRequestHex(gas uint64, msgs int) string {
+	body := txtypes.TxBody{}
+	for range msgs {
+		body.Messages = append(body.Messages, &codectypes.Any{TypeUrl: "/cosmos.bank.v1beta1.MsgSend"})
+	}
+	bodyBytes, _ := body.Marshal()
+	auth := txtypes.AuthInfo{Fee: &txtypes.Fee{GasLimit: gas}}
+	authBytes, _ := auth.Marshal()
+	raw := txtypes.TxRaw{BodyBytes: bodyBytes, AuthInfoBytes: authBytes, Signatures: [][]byte{{}}}
+	txBytes, _ := raw.Marshal()
+	req := txtypes.SimulateRequest{TxBytes: txBytes}
+	bz, _ := req.Marshal()
+	return hex.EncodeToString(bz)
 }
 
 func (t Target) vaultID(ctx context.Context) string {

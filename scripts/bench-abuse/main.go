@@ -64,6 +64,8 @@ func main() {
 		func() abuse.Result { return abuse.PoisonedTickets(ctx, t, 2000, *root) },
 		func() abuse.Result { return abuse.PinProbes(ctx, t, 2000, *root) },
 		func() abuse.Result { return abuse.ReplayedTicket(ctx, t, 500, *record, *root) },
+		func() abuse.Result { return abuse.NonceFlood(ctx, t, 2000, *record, *root) },
+		func() abuse.Result { return abuse.HostileRPC(ctx, t, 2000) },
 	}
 	fmt.Printf("| attack | sent | refused | accepted | peak vault RSS | honest downloads | honest p99 |\n|---|---|---|---|---|---|---|\n")
 	for _, attack := range attacks {

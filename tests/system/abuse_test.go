@@ -130,6 +130,8 @@ func TestAbuseSuite(t *testing.T) {
 		abuse.PoisonedTickets(ctx, target, 300, rec.CID),
 		abuse.PinProbes(ctx, target, 300, rec.CID),
 		abuse.ReplayedTicket(ctx, target, 50, rec.RecordID, rec.CID),
+		abuse.NonceFlood(ctx, target, 300, rec.RecordID, rec.CID),
+		abuse.HostileRPC(ctx, target, 100),
 	}
 	close(stop)
 	<-done
@@ -139,8 +141,11 @@ func TestAbuseSuite(t *testing.T) {
 		if res.Attack == "one read ticket replayed" {
 			want = 1 // the first use is honest
 		}
-		if res.Accepted != want || res.Statuses[0] > 0 || res.Statuses[500] > 0 {
+		if res.Accepted != want || res.Statuses[0] > 0 || res.Statuses[500] > 0 || res.Statuses[503] > 0 {
 			t.Errorf("%s: %d accepted (want %d), statuses %v", res.Attack, res.Accepted, want, res.Statuses)
+		}
+		if strings.HasPrefix(res.Attack, "read tickets of fresh keys") && res.Statuses[http.StatusForbidden] != res.Sent {
+			t.Errorf("%s: every fresh key's ticket is refused by the chain (403), got %v", res.Attack, res.Statuses)
 		}
 	}
 	p99, ok := honest.P(99)
@@ -159,7 +164,8 @@ func TestAbuseSuite(t *testing.T) {
 	n.WaitForHeight(h0+3, 30*time.Second)
 
 	// The owner's access log stays readable after hundreds of poisoned
-	// entries.
+	// entries, and holds her own reads only: strangers' refusals are kept
+	// apart.
 	r = system.Run(t, n.Bin, "query", "records", "access-log", strconv.FormatUint(rec.RecordID, 10), "--from", "alice",
 		"--home", n.Home, "--keyring-backend", "test", "--vault", n.Vault, "--chain-id", n.ChainID)
 	requireSuccess(t, "alice reads her access log after the attacks", r)
@@ -167,6 +173,12 @@ func TestAbuseSuite(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.Stdout), &log); err != nil || len(log.Entries) == 0 {
 		t.Fatalf("access-log printed %q: %v", r.Stdout, err)
 	}
+	for _, e := range log.Entries {
+		if e.Reader != alice {
+			t.Fatalf("a stranger's decision in alice's log of her record: %+v", e)
+		}
+	}
+	t.Logf("alice's log: %d entries, all hers; %d strangers' refusals shown apart", len(log.Entries), len(log.StrangerDenials.Entries))
 
 	// Requests on alice's record from fresh accounts: beyond the per-record
 	// cap (2 here) they are refused, however many accounts ask.

@@ -173,18 +173,26 @@ func (n *node) gatedFetch(t *testing.T, key string, recordID uint64, c string) i
 }
 
 type accessLog struct {
-	Entries []struct {
-		Reader   string `json:"reader"`
-		Outcome  string `json:"outcome"`
-		Verified bool   `json:"verified"`
-	} `json:"entries"`
+	Entries []accessLogEntry `json:"entries"`
+	// Refusals of accounts that are not parties to the record, kept apart.
+	StrangerDenials struct {
+		Entries []accessLogEntry `json:"entries"`
+	} `json:"stranger_denials"`
+}
+
+type accessLogEntry struct {
+	Reader   string `json:"reader"`
+	Outcome  string `json:"outcome"`
+	Verified bool   `json:"verified"`
+	Seq      uint64 `json:"seq"`
 }
 
 // TestVaultAccessGate with the vault's access gate on, the
 // allowed grantee downloads through medchaind, a stranger's signed ticket
 // and a ticketless fetch are refused, and the owner (only) reads both
-// decisions from the access log; first with the node's own CheckAccess,
-// then with every answer verified by a light client.
+// decisions from the access log (the stranger's refusal apart, under
+// stranger_denials); first with the node's own CheckAccess, then with
+// every answer verified by a light client.
 func TestVaultAccessGate(t *testing.T) {
 	n := newNode(t)
 	// access-gate = "node" is the default.
@@ -238,13 +246,14 @@ func TestVaultAccessGate(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.Stdout), &log); err != nil {
 			t.Fatalf("access-log printed %q: %v", r.Stdout, err)
 		}
-		if len(log.Entries) != 2*(round+1) {
-			t.Fatalf("%s: the log has %d entries, want %d: %+v", mode, len(log.Entries), 2*(round+1), log.Entries)
+		if len(log.Entries) != round+1 || len(log.StrangerDenials.Entries) != round+1 {
+			t.Fatalf("%s: the log has %d entries and %d strangers' refusals, want %d of each: %+v", mode,
+				len(log.Entries), len(log.StrangerDenials.Entries), round+1, log)
 		}
-		allow, deny := log.Entries[2*round], log.Entries[2*round+1]
-		if allow.Reader != bob || allow.Outcome != "allow" || deny.Reader != stranger || deny.Outcome != "deny" ||
-			allow.Verified != (mode == "light") {
-			t.Fatalf("%s: the log says %+v", mode, log.Entries)
+		allow, deny := log.Entries[round], log.StrangerDenials.Entries[round]
+		if allow.Reader != bob || allow.Outcome != "allow" || allow.Seq != uint64(round+1) || deny.Reader != stranger ||
+			deny.Outcome != "deny" || allow.Verified != (mode == "light") {
+			t.Fatalf("%s: the log says %+v", mode, log)
 		}
 		requireFailure(t, mode+": bob reading alice's access log", system.Run(t, n.Bin, "query", "records", "access-log",
 			strconv.FormatUint(rec.RecordID, 10), "--from", "bob", "--home", n.Home, "--keyring-backend", "test", "--vault", n.Vault),

@@ -16,6 +16,7 @@ import (
 	"github.com/medchain/medchain/lightclient"
 	accesstypes "github.com/medchain/medchain/x/access/types"
 	issuerstypes "github.com/medchain/medchain/x/issuers/types"
+	"github.com/medchain/medchain/x/records/placement"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
@@ -108,6 +109,23 @@ func (n *NodeChecker) Replica(ctx context.Context, hospital string, c cid.Cid) (
 	return ReplicaVerdict{Allowed: true, RecordID: by.RecordId, Height: h}, nil
 }
 
+// Vaults implements Checker: x/records' Vaults query.
+func (n *NodeChecker) Vaults(ctx context.Context) ([]placement.Replica, int, error) {
+	var resp recordstypes.QueryVaultsResponse
+	if _, err := n.query(ctx, "/medchain.records.v1.Query/Vaults", &recordstypes.QueryVaultsRequest{}, &resp); err != nil {
+		return nil, 0, err
+	}
+	out := make([]placement.Replica, 0, len(resp.Vaults))
+	for _, v := range resp.Vaults {
+		addr, err := sdk.AccAddressFromBech32(v.Address)
+		if err != nil {
+			return nil, 0, fmt.Errorf("vault of %q: %w", v.Address, err)
+		}
+		out = append(out, placement.Replica{Address: addr, Name: v.Address, VaultURL: v.VaultUrl})
+	}
+	return out, int(resp.ReplicationFactor), nil
+}
+
 // ActiveHospital implements Checker.
 func (n *NodeChecker) ActiveHospital(ctx context.Context, addr string) (bool, string, error) {
 	var iss issuerstypes.QueryIssuerResponse
@@ -154,6 +172,17 @@ func (l *LightChecker) ActiveHospital(ctx context.Context, addr string) (bool, s
 	}
 	why := replicaIssuer(issuer)
 	return why == "", why, nil
+}
+
+// Vaults implements Checker: the hospitals' vaults and the replication
+// factor, proven complete at the latest verified header
+// (lightclient.Client.ReplicasAt).
+func (l *LightChecker) Vaults(ctx context.Context) ([]placement.Replica, int, error) {
+	at, err := l.lc.Latest(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	return l.lc.ReplicasAt(ctx, at)
 }
 
 // Replica implements Checker: the hospital's issuer entry and the CID's

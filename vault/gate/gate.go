@@ -1,11 +1,13 @@
 package gate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +15,10 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/x/records/placement"
 )
 
 // Verdict is what the chain says of a reader and a version of a record.
@@ -46,6 +52,10 @@ type Checker interface {
 	// ActiveHospital says whether addr is an ACTIVE hospital issuer, and
 	// if not, why.
 	ActiveHospital(ctx context.Context, addr string) (ok bool, why string, err error)
+	// Vaults lists the hospitals whose vaults hold replicas (ACTIVE, with
+	// a vault URL) and the replication factor, in current chain state:
+	// what the placement of every payload is computed from.
+	Vaults(ctx context.Context) (replicas []placement.Replica, factor int, err error)
 }
 
 // ReplicaVerdict is what the chain says of a replica read.
@@ -59,30 +69,43 @@ type ReplicaVerdict struct {
 
 // Gate guards a vault's reads.
 type Gate struct {
-	checker Checker
-	log     *Log
-	replay  *ReplayStore
-	chainID atomic.Pointer[string] // nil until known: tickets of any chain
-	vaultID string
-	now     func() time.Time
+	checker   Checker
+	log       *Log         // the owners' log: decisions about a record's parties
+	strangers *StrangerLog // refusals of everyone else, bounded; nil: not kept
+	replay    *ReplayStore
+	chainID   atomic.Pointer[string] // nil until known: tickets of any chain
+	vaultID   string
+	now       func() time.Time
 }
 
-// New returns a gate that asks checker and records decisions in log.
-// Its nonces are kept in memory only; see NewBound.
+// New returns a gate that asks checker and records decisions in log, and
+// strangers' refusals in a StrangerLog beside it (log's path with
+// ".strangers" added). Its nonces are kept in memory only; see NewBound.
 func New(checker Checker, log *Log) *Gate {
 	r, _ := OpenReplayStore("", 0)
-	return &Gate{checker: checker, log: log, replay: r, now: time.Now}
+	strangers, _ := OpenStrangerLog(log.path+".strangers", StrangerLimits{})
+	return &Gate{checker: checker, log: log, strangers: strangers, replay: r, now: time.Now}
 }
 
 // NewBound returns a gate whose tickets must name this vault (vaultID) and
 // the chain (SetChainID), with nonces in replay (kept across restarts when
-// it has a file).
-func NewBound(checker Checker, log *Log, replay *ReplayStore, vaultID string) *Gate {
-	return &Gate{checker: checker, log: log, replay: replay, vaultID: vaultID, now: time.Now}
+// it has a file), decisions about a record's parties in log and
+// strangers' refusals in strangers.
+func NewBound(checker Checker, log *Log, strangers *StrangerLog, replay *ReplayStore, vaultID string) *Gate {
+	return &Gate{checker: checker, log: log, strangers: strangers, replay: replay, vaultID: vaultID, now: time.Now}
 }
 
 // SetChainID sets the chain tickets must name, once the node tells it.
 func (g *Gate) SetChainID(id string) { g.chainID.Store(&id) }
+
+// StrangersSuppressed is how many strangers' refusals were counted but not
+// logged (their signers over their hourly share).
+func (g *Gate) StrangersSuppressed() uint64 {
+	if g.strangers == nil {
+		return 0
+	}
+	return g.strangers.Suppressed()
+}
 
 // GateError is a refusal with its HTTP status.
 type GateError struct {
@@ -96,9 +119,20 @@ func (e *GateError) Error() string { return e.Msg }
 func (e *GateError) HTTPStatus() int { return e.Status }
 
 // AllowRead decides a read of root: nil to serve it, a *GateError to
-// refuse. Every decision with a valid ticket is logged.
+// refuse. Every decision with a valid ticket is logged: in the record's
+// log, for its owner, when the reader is a party to the record (a reader
+// the chain allows, or the owner); in the bounded strangers' log
+// otherwise, so that refusals anyone can cause for free never crowd the
+// owner's log.
+//
+// A ticket's nonce is stored (spent) only once the chain has said its
+// signer is a party to the record (a reader it allows, or the owner):
+// tickets that merely verify cost nothing anyone can sign for free, so a
+// flood of them signed by throwaway keys cannot fill the replay store.
+// A stranger's refused ticket stays unspent; shown again, it is refused
+// again.
 func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
-	t, err := g.ticket(r, PurposeRead, PurposeReplica)
+	t, err := g.verify(r, PurposeRead, PurposeReplica)
 	if err != nil {
 		return err
 	}
@@ -106,29 +140,37 @@ func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
 		return g.allowReplica(r, t, root)
 	}
 	e := Entry{Time: g.now().UTC(), Reader: t.Reader, RecordID: t.RecordID, Version: t.Version, CID: root.String()}
-	deny := func(status int, reason string) error { return g.decide(&e, "deny", reason, status) }
-	if t.CID != root.String() {
-		return deny(http.StatusForbidden, fmt.Sprintf("the ticket is for %s, not %s", t.CID, root))
-	}
 	// The ticket's CID must be the payload of the ticket's own record
 	// version, as the chain says: a record of the reader's that merely
 	// points at someone else's CID can never get it served.
 	v, err := g.checker.Check(r.Context(), t.RecordID, t.Version, t.Reader)
 	if err != nil {
-		return deny(http.StatusServiceUnavailable, "could not ask the chain: "+err.Error())
+		return g.refuseStranger(&e, "could not ask the chain: "+err.Error(), http.StatusServiceUnavailable)
 	}
 	e.Height, e.Verified, e.Version = v.Height, v.Verified, v.Version
+	status, reason := 0, v.Reason
 	switch {
+	case t.CID != root.String():
+		status, reason = http.StatusForbidden, fmt.Sprintf("the ticket is for %s, not %s", t.CID, root)
 	case v.VersionCID == "":
-		return deny(http.StatusForbidden, fmt.Sprintf("record %d has no version %d with a payload", t.RecordID, v.Version))
+		status, reason = http.StatusForbidden, fmt.Sprintf("record %d has no version %d with a payload", t.RecordID, v.Version)
 	case v.VersionCID != root.String():
-		return deny(http.StatusForbidden, fmt.Sprintf("%s is not the payload of version %d of record %d", root, v.Version, t.RecordID))
+		status, reason = http.StatusForbidden, fmt.Sprintf("%s is not the payload of version %d of record %d", root, v.Version, t.RecordID)
 	case !v.VersionLive:
-		return deny(http.StatusForbidden, fmt.Sprintf("version %d of record %d was released by a key rotation; its payload is no longer served", v.Version, t.RecordID))
+		status, reason = http.StatusForbidden, fmt.Sprintf("version %d of record %d was released by a key rotation; its payload is no longer served", v.Version, t.RecordID)
 	case !v.Allowed:
-		return deny(http.StatusForbidden, fmt.Sprintf("%s may not read record %d: %s", t.Reader, t.RecordID, v.Reason))
+		status, reason = http.StatusForbidden, fmt.Sprintf("%s may not read record %d: %s", t.Reader, t.RecordID, v.Reason)
 	}
-	return g.decide(&e, "allow", v.Reason, 0)
+	if party := v.Allowed || (v.Owner != "" && v.Owner == t.Reader); !party {
+		return g.refuseStranger(&e, reason, status)
+	}
+	if err := g.spend(t, 0); err != nil {
+		return err
+	}
+	if status != 0 {
+		return g.decide(&e, "deny", reason, status)
+	}
+	return g.decide(&e, "allow", reason, 0)
 }
 
 // AllowPinInfo decides who may see what the vault knows of a CID's pin:
@@ -137,7 +179,7 @@ func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
 // Whether a vault holds a CID, for which record and since when, is
 // nobody else's business.
 func (g *Gate) AllowPinInfo(r *http.Request, root cid.Cid) error {
-	t, err := g.ticket(r, PurposeReplica)
+	t, err := g.verify(r, PurposeReplica)
 	if err != nil {
 		return err
 	}
@@ -151,7 +193,7 @@ func (g *Gate) AllowPinInfo(r *http.Request, root cid.Cid) error {
 	if !ok {
 		return &GateError{http.StatusForbidden, "pin information is for the consortium's hospitals: " + why}
 	}
-	return nil
+	return g.spend(t, g.hospitalQuota())
 }
 
 // decide logs e with its outcome and reason (durably, before the decision
@@ -167,12 +209,28 @@ func (g *Gate) decide(e *Entry, outcome, reason string, status int) error {
 	return &GateError{status, reason}
 }
 
+// refuseStranger logs the refusal e in the strangers' log (within its
+// signer's share) and returns it with status. A strangers' log that fails
+// to write does not change the answer.
+func (g *Gate) refuseStranger(e *Entry, reason string, status int) error {
+	e.Outcome, e.Reason = "deny", reason
+	if g.strangers != nil {
+		_, _ = g.strangers.Append(*e)
+	}
+	return &GateError{status, reason}
+}
+
 // allowReplica decides a hospital vault's copy of a live payload: only
-// ciphertext moves, to a vault the chain says must hold it. The decision
-// is logged under the CID's record, for its owner to see.
+// ciphertext moves, to a vault the chain says must hold it: an ACTIVE
+// hospital among those the placement, computed from current chain state,
+// puts the CID on. (While the hospitals change, a hospital the CID moves
+// to is placed as soon as the change is in state, which is when its vault
+// starts fetching; one it moves away from no longer needs it.) A copy is
+// logged under the CID's record, for its owner to see; a refusal in the
+// strangers' log.
 func (g *Gate) allowReplica(r *http.Request, t Ticket, root cid.Cid) error {
 	e := Entry{Time: g.now().UTC(), Reader: t.Reader, CID: root.String()}
-	deny := func(status int, reason string) error { return g.decide(&e, "deny", reason, status) }
+	deny := func(status int, reason string) error { return g.refuseStranger(&e, reason, status) }
 	if t.CID != root.String() {
 		return deny(http.StatusForbidden, fmt.Sprintf("the ticket is for %s, not %s", t.CID, root))
 	}
@@ -184,16 +242,49 @@ func (g *Gate) allowReplica(r *http.Request, t Ticket, root cid.Cid) error {
 	if !v.Allowed {
 		return deny(http.StatusForbidden, "replica read refused: "+v.Reason)
 	}
+	replicas, factor, err := g.checker.Vaults(r.Context())
+	if err != nil {
+		return deny(http.StatusServiceUnavailable, "could not ask the chain: "+err.Error())
+	}
+	if why := notPlaced(root, t.Reader, replicas, factor); why != "" {
+		return deny(http.StatusForbidden, "replica read refused: "+why)
+	}
+	if err := g.spend(t, g.hospitalQuota()); err != nil {
+		return err
+	}
 	return g.decide(&e, "allow", "replica for "+t.Reader, 0)
 }
 
-// ticket verifies the request's ticket for one of purposes and burns its
-// nonce.
-func (g *Gate) ticket(r *http.Request, purposes ...string) (Ticket, error) {
-	t, err := Verify(r.Header.Get(Header), g.now())
-	if errors.Is(err, ErrNoTicket) {
-		return t, &GateError{http.StatusUnauthorized, err.Error()}
+// notPlaced says why c is not placed on hospital ("" when it is).
+func notPlaced(c cid.Cid, hospital string, replicas []placement.Replica, factor int) string {
+	addr, err := sdk.AccAddressFromBech32(hospital)
+	if err != nil {
+		return err.Error()
 	}
+	placed := placement.Place(c, replicas, factor)
+	names := make([]string, len(placed))
+	for i, r := range placed {
+		if bytes.Equal(r.Address, addr) {
+			return ""
+		}
+		names[i] = r.Name
+	}
+	return fmt.Sprintf("%s is not placed on %s (replication factor %d: it is placed on %s); a vault copies only the payloads placed on its hospital",
+		c, hospital, factor, strings.Join(names, ", "))
+}
+
+// hospitalShare is the part of the replay store one hospital may hold (an
+// eighth): a vault refilling itself fetches every CID placed on it with
+// a ticket each, far more than a reader, and hospitals are admitted by
+// governance; still, no one of them can fill the store.
+const hospitalShare = 8
+
+func (g *Gate) hospitalQuota() int { return max(g.replay.Max()/hospitalShare, g.replay.PerSigner()) }
+
+// verify checks the request's ticket for one of purposes: signature,
+// expiry, chain and vault. It does not spend its nonce (see spend).
+func (g *Gate) verify(r *http.Request, purposes ...string) (Ticket, error) {
+	t, err := Verify(r.Header.Get(Header), g.now())
 	if err != nil {
 		return t, &GateError{http.StatusUnauthorized, err.Error()}
 	}
@@ -209,29 +300,54 @@ func (g *Gate) ticket(r *http.Request, purposes ...string) (Ticket, error) {
 	if err := t.CheckBinding(chainID, g.vaultID); err != nil {
 		return t, &GateError{http.StatusUnauthorized, err.Error()}
 	}
-	if err := g.replay.Use(t.Nonce, time.Unix(t.Expires, 0), g.now()); err != nil {
-		status := http.StatusUnauthorized
-		if errors.Is(err, ErrReplayFull) {
-			status = http.StatusServiceUnavailable
-		}
-		return t, &GateError{status, err.Error()}
-	}
 	return t, nil
 }
 
-// LogHandler serves GET /api/v1/access-log?record=ID[&limit=N] to the
-// record's owner (a "log" ticket for the record, signed by the owner): the
-// most recent N decisions (at most MaxEntries), how many older ones were
-// left out, and how many damaged lines were skipped.
+// spend stores t's nonce, within its signer's quota (0: the store's
+// PerSigner): from now on the ticket is used.
+func (g *Gate) spend(t Ticket, quota int) error {
+	return spendError(g.replay.UseWithin(t.Reader, t.Nonce, quota, time.Unix(t.Expires, 0), g.now()))
+}
+
+// spendError is the refusal for a nonce the replay store would not take.
+func spendError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrSignerQuota):
+		return &GateError{http.StatusTooManyRequests, err.Error()}
+	case errors.Is(err, ErrReplayFull):
+		return &GateError{http.StatusServiceUnavailable, err.Error()}
+	}
+	return &GateError{http.StatusUnauthorized, err.Error()}
+}
+
+// LogHandler serves GET /api/v1/access-log?record=ID to the record's
+// owner (a "log" ticket for the record, signed by the owner): one page of
+// the record's decisions, oldest first, each with its seq (1 for the
+// first). With neither cursor the page is the most recent decisions;
+// after=S pages forward from the S-th (after=0: from the first),
+// before=S back from it; limit=N bounds the page (at most and by default
+// MaxEntries). next_after and next_before, when present, are the cursors
+// of the next and previous pages, so paging reaches every decision, and
+// total counts them. The first page (no cursor) also shows, apart, the
+// most recent refusals of strangers about the record (stranger_denials),
+// from the bounded strangers' log.
 func (g *Gate) LogHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fail := func(status int, msg string) { http.Error(w, msg, status) }
-		id, err := strconv.ParseUint(r.URL.Query().Get("record"), 10, 64)
+		q := r.URL.Query()
+		id, err := strconv.ParseUint(q.Get("record"), 10, 64)
 		if err != nil {
 			fail(http.StatusBadRequest, "record=ID is required")
 			return
 		}
-		t, err := g.ticket(r, PurposeLog)
+		c, err := parseCursor(q)
+		if err != nil {
+			fail(http.StatusBadRequest, err.Error())
+			return
+		}
+		t, err := g.verify(r, PurposeLog)
 		if err != nil {
 			var ge *GateError
 			errors.As(err, &ge)
@@ -251,15 +367,95 @@ func (g *Gate) LogHandler() http.Handler {
 			fail(http.StatusForbidden, fmt.Sprintf("only record %d's owner may read its access log", id))
 			return
 		}
-		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		rl, err := g.log.ReadRecord(id, limit)
+		if err := g.spend(t, 0); err != nil {
+			ge := err.(*GateError)
+			fail(ge.Status, ge.Msg)
+			return
+		}
+		page, err := g.log.ReadPage(id, c)
 		if err != nil {
 			fail(http.StatusInternalServerError, err.Error())
 			return
 		}
+		out := logResponse{RecordID: id, Entries: page.Entries, Total: page.Total, Omitted: page.From, Skipped: page.Skipped}
+		if s, ok := page.NextAfter(); ok {
+			out.NextAfter = &s
+		}
+		if s, ok := page.NextBefore(); ok {
+			out.NextBefore = &s
+		}
+		if c.After == nil && c.Before == 0 && g.strangers != nil {
+			es, err := g.strangers.ForRecord(id)
+			if err != nil {
+				fail(http.StatusInternalServerError, err.Error())
+				return
+			}
+			out.Strangers = &strangerDenials{Entries: es, Note: strangerNote}
+		}
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
-		_ = enc.Encode(map[string]any{"record_id": id, "entries": rl.Entries, "omitted": rl.Omitted, "skipped": rl.Skipped})
+		_ = enc.Encode(out)
 	})
+}
+
+// logResponse is the owner's page of a record's log.
+type logResponse struct {
+	RecordID   uint64           `json:"record_id"`
+	Entries    []Entry          `json:"entries"`
+	Total      uint64           `json:"total"`
+	Omitted    uint64           `json:"omitted"` // older decisions than the page's
+	NextAfter  *uint64          `json:"next_after,omitempty"`
+	NextBefore *uint64          `json:"next_before,omitempty"`
+	Skipped    int              `json:"skipped"`
+	Strangers  *strangerDenials `json:"stranger_denials,omitempty"`
+}
+
+type strangerDenials struct {
+	Entries []Entry `json:"entries"`
+	Note    string  `json:"note"`
+}
+
+var strangerNote = fmt.Sprintf("refusals of accounts that are not parties to the record (no grant, or a hospital the payload "+
+	"is not placed on): anyone can sign a ticket, so these are kept apart, in a bounded log (at most %d per account an hour; "+
+	"older ones rotate away), and only the most recent %d are shown", DefaultStrangerLimits.PerSignerPerHour, MaxStrangerEntriesShown)
+
+// parseCursor reads limit, after and before.
+func parseCursor(q url.Values) (Cursor, error) {
+	var c Cursor
+	num := func(name string) (uint64, bool, error) {
+		v := q.Get(name)
+		if v == "" {
+			return 0, false, nil
+		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return 0, false, fmt.Errorf("%s=%q is not a number", name, v)
+		}
+		return n, true, nil
+	}
+	limit, _, err := num("limit")
+	if err != nil {
+		return c, err
+	}
+	c.Limit = int(min(limit, MaxEntries))
+	after, hasAfter, err := num("after")
+	if err != nil {
+		return c, err
+	}
+	before, hasBefore, err := num("before")
+	if err != nil {
+		return c, err
+	}
+	switch {
+	case hasAfter && hasBefore:
+		return c, errors.New("give after= or before=, not both")
+	case hasBefore && before == 0:
+		return c, errors.New("before= is a seq, and seqs count from 1 (the first decision)")
+	case hasAfter:
+		c.After = &after
+	case hasBefore:
+		c.Before = before
+	}
+	return c, nil
 }

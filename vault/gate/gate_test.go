@@ -16,6 +16,8 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/medchain/medchain/x/records/placement"
 )
 
 func init() { sdk.GetConfig().SetBech32PrefixForAccount("med", "medpub") }
@@ -98,6 +100,8 @@ type fakeChain struct {
 	released  int
 	readers   map[string]bool
 	hospitals map[string]bool
+	vaults    []placement.Replica // nil: every hospital's (see Vaults)
+	factor    int
 }
 
 func (f fakeChain) ActiveHospital(_ context.Context, addr string) (bool, string, error) {
@@ -173,8 +177,11 @@ func TestGateDecidesAndLogs(t *testing.T) {
 	for _, e := range entries {
 		outcomes = append(outcomes, e.Outcome)
 	}
-	require.Equal(t, []string{"allow", "deny", "deny", "deny", "allow"}, outcomes, "every decision with a valid ticket is logged")
-	require.Equal(t, stranger.addr, entries[1].Reader)
+	require.Equal(t, []string{"allow", "deny", "deny", "allow"}, outcomes, "every decision about a party is in the record's log")
+	strangers, err := g.strangers.ForRecord(1)
+	require.NoError(t, err)
+	require.Len(t, strangers, 1, "a stranger's refusal is kept apart")
+	require.Equal(t, stranger.addr, strangers[0].Reader)
 
 	// Only the owner reads the log.
 	logReq := func(a account) *httptest.ResponseRecorder {
@@ -187,10 +194,14 @@ func TestGateDecidesAndLogs(t *testing.T) {
 	w := logReq(owner)
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	var got struct {
-		Entries []Entry `json:"entries"`
+		Entries   []Entry `json:"entries"`
+		Strangers struct {
+			Entries []Entry `json:"entries"`
+		} `json:"stranger_denials"`
 	}
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
-	require.Len(t, got.Entries, 5)
+	require.Len(t, got.Entries, 4)
+	require.Len(t, got.Strangers.Entries, 1, "the owner sees the stranger's refusal, apart")
 	require.Equal(t, http.StatusForbidden, logReq(reader).Code)
 }
 

@@ -26,6 +26,10 @@ type Entry struct {
 	Reason   string    `json:"reason"`
 	Height   int64     `json:"height,omitempty"`
 	Verified bool      `json:"verified"`
+	// Seq is the entry's place among its record's decisions (1 for the
+	// first), set when it is read back (never written): the cursor the
+	// owner pages with.
+	Seq uint64 `json:"seq,omitempty"`
 }
 
 // Bounds of an entry's string fields, in bytes of their JSON encoding (an
@@ -47,8 +51,8 @@ const MaxLineBytes = 4 << 10
 // bounds existed may be longer than MaxLineBytes; longer ones are skipped.
 const maxReadLine = 64 << 10
 
-// MaxEntries is how many of a record's most recent decisions a read
-// returns; older ones are counted, not returned.
+// MaxEntries is how many of a record's decisions one page holds at most;
+// the owner pages through the others (Cursor).
 const MaxEntries = 10000
 
 // ErrLogClosed is returned by a closed log.
@@ -57,8 +61,10 @@ var ErrLogClosed = errors.New("access log is closed")
 // Log is an append-only file of decisions, one JSON line each. An Append
 // returns once its line is on disk (fsynced); concurrent Appends share one
 // fsync (group commit). An in-memory index, built by one scan when the log
-// is opened, maps each record to the offsets of its lines, so a record's
-// decisions are read without scanning the file or holding the append lock.
+// is opened, maps each record to the offsets of all its lines (8 bytes a
+// line), so any page of a record's decisions is read without scanning the
+// file or holding the append lock, and none is ever out of the owner's
+// reach.
 type Log struct {
 	path string
 	f    *os.File // append handle
@@ -73,16 +79,22 @@ type Log struct {
 	fsyncs  uint64     // fsyncs run (for tests and benchmarks)
 	pending []pendingLine
 	index   map[uint64]*recordLines
-	skipped int   // damaged lines found when the log was opened
-	err     error // sticky: a failed write or fsync leaves the log unusable
+	lines   uint64 // lines in the file (entries and skipped ones)
+	skipped int    // damaged lines found when the log was opened
+	err     error  // sticky: a failed write or fsync leaves the log unusable
 	closed  bool
+	noSync  bool // lines are indexed when written, never fsynced
 }
 
-// span is where a line is in the file, without its newline.
-type span struct {
-	off int64
-	n   uint32
-}
+// span is where a line is in the file, without its newline: its offset in
+// the high 44 bits (16 TiB), its length in the low 20 (lines longer than
+// maxReadLine are never indexed).
+type span uint64
+
+func mkspan(off int64, n int) span { return span(uint64(off)<<20 | uint64(n)) }
+func (s span) off() int64          { return int64(s >> 20) }
+func (s span) n() int64            { return int64(s & (1<<20 - 1)) }
+func (s span) end() int64          { return s.off() + s.n() }
 
 type pendingLine struct {
 	seq uint64
@@ -90,28 +102,22 @@ type pendingLine struct {
 	at  span
 }
 
-// recordLines are a record's lines, oldest first; only the most recent
-// (between MaxEntries and 2*MaxEntries) are kept, the older only counted.
-// An element is never modified once appended, so a reader may keep a
-// sub-slice after releasing the lock.
+// recordLines are a record's lines, oldest first. An element is never
+// modified once appended, so a reader may keep a sub-slice after
+// releasing the lock.
 type recordLines struct {
-	spans   []span
-	dropped uint64
-}
-
-func (r *recordLines) add(s span) {
-	r.spans = append(r.spans, s)
-	if len(r.spans) >= 2*MaxEntries {
-		k := len(r.spans) - MaxEntries
-		r.dropped += uint64(k)
-		r.spans = append([]span(nil), r.spans[k:]...)
-	}
+	spans []span
 }
 
 // OpenLog opens (creating) the log at path for appending, and indexes it.
 // Lines that cannot be read (damaged, or longer than a line can be) are
 // skipped and counted (see Skipped); they never make the log unreadable.
-func OpenLog(path string) (*Log, error) {
+func OpenLog(path string) (*Log, error) { return openLog(path, false) }
+
+// openLog is OpenLog; with noSync, an Append returns once its line is
+// written, without waiting for an fsync (for the strangers' log, which
+// may lose its last lines in a crash).
+func openLog(path string, noSync bool) (*Log, error) {
 	_, statErr := os.Stat(path)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -130,7 +136,7 @@ func OpenLog(path string) (*Log, error) {
 		f.Close()
 		return nil, fmt.Errorf("access log: %w", err)
 	}
-	l := &Log{path: path, f: f, rf: rf, index: map[uint64]*recordLines{}}
+	l := &Log{path: path, f: f, rf: rf, index: map[uint64]*recordLines{}, noSync: noSync}
 	l.cond = sync.NewCond(&l.mu)
 	if err := l.load(); err != nil {
 		f.Close()
@@ -160,6 +166,7 @@ func (l *Log) load() error {
 				n += int64(len(line))
 			}
 			l.skipped++
+			l.lines++
 		} else if n > 0 {
 			l.indexLine(line, off)
 		}
@@ -197,12 +204,13 @@ func (l *Log) indexLine(line []byte, off int64) {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return
 	}
+	l.lines++
 	var e Entry
 	if err := json.Unmarshal(line, &e); err != nil {
 		l.skipped++
 		return
 	}
-	l.add(e.RecordID, span{off, uint32(len(line))})
+	l.add(e.RecordID, mkspan(off, len(line)))
 }
 
 func (l *Log) add(id uint64, s span) {
@@ -211,7 +219,15 @@ func (l *Log) add(id uint64, s span) {
 		r = &recordLines{}
 		l.index[id] = r
 	}
-	r.add(s)
+	r.spans = append(r.spans, s)
+}
+
+// Lines is how many lines the log holds (entries, and damaged lines
+// skipped when it was opened).
+func (l *Log) Lines() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lines
 }
 
 // Skipped is how many damaged lines were skipped when the log was opened.
@@ -248,8 +264,13 @@ func (l *Log) Append(e Entry) error {
 	}
 	l.size += int64(n)
 	l.written++
+	l.lines++
 	seq := l.written
-	l.pending = append(l.pending, pendingLine{seq, e.RecordID, span{off, uint32(len(line) - 1)}})
+	l.pending = append(l.pending, pendingLine{seq, e.RecordID, mkspan(off, len(line)-1)})
+	if l.noSync {
+		l.commit(seq)
+		return nil
+	}
 
 	// Group commit: whoever finds no fsync under way runs one, for every
 	// line written so far; the others wait for it.
@@ -303,10 +324,49 @@ type RecordLog struct {
 // MaxEntries) decisions about record id, oldest first. A line that cannot
 // be read back is skipped and counted, never an error.
 func (l *Log) ReadRecord(id uint64, limit int) (RecordLog, error) {
+	p, err := l.ReadPage(id, Cursor{Limit: limit})
+	return RecordLog{Entries: p.Entries, Omitted: p.From, Skipped: p.Skipped}, err
+}
+
+// Cursor says which page of a record's decisions to read. Decisions are
+// numbered from 1 (Entry.Seq) in the order they were logged; a page is
+// always oldest first.
+type Cursor struct {
+	// After, when set, asks for the decisions after the After-th (0: from
+	// the first): paging forward with Page.NextAfter reaches every one.
+	After *uint64
+	// Before, when not 0, asks for the most recent decisions before the
+	// Before-th: paging back with Page.NextBefore. With neither, the page
+	// is the most recent decisions.
+	Before uint64
+	// Limit bounds the page (0 or less, or more than MaxEntries:
+	// MaxEntries).
+	Limit int
+}
+
+// Page is one page of a record's decisions.
+type Page struct {
+	Entries []Entry // oldest first, each with its Seq
+	Total   uint64  // the record's decisions in the log
+	From    uint64  // decisions before the page (older, left out)
+	To      uint64  // decisions up to the page's end: Total-To newer ones are left out
+	Skipped int     // lines of the page that could not be read back
+}
+
+// NextAfter is the After of the next (newer) page, if there is one.
+func (p Page) NextAfter() (uint64, bool) { return p.To, p.To < p.Total }
+
+// NextBefore is the Before of the previous (older) page, if there is one.
+func (p Page) NextBefore() (uint64, bool) { return p.From + 1, p.From > 0 }
+
+// ReadPage returns the page c asks for of record id's decisions. A line
+// that cannot be read back is skipped and counted, never an error.
+func (l *Log) ReadPage(id uint64, c Cursor) (Page, error) {
+	limit := c.Limit
 	if limit <= 0 || limit > MaxEntries {
 		limit = MaxEntries
 	}
-	out := RecordLog{Entries: []Entry{}}
+	out := Page{Entries: []Entry{}}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -315,26 +375,36 @@ func (l *Log) ReadRecord(id uint64, limit int) (RecordLog, error) {
 	var spans []span
 	if r := l.index[id]; r != nil {
 		spans = r.spans[:len(r.spans):len(r.spans)]
-		out.Omitted = r.dropped
-		if len(spans) > limit {
-			out.Omitted += uint64(len(spans) - limit)
-			spans = spans[len(spans)-limit:]
-		}
 	}
 	l.mu.Unlock()
+
+	total := uint64(len(spans))
+	lo, hi := uint64(0), total
+	switch {
+	case c.After != nil:
+		lo = min(*c.After, total)
+		hi = min(lo+uint64(limit), total)
+	case c.Before != 0:
+		hi = min(c.Before-1, total)
+		fallthrough
+	default:
+		lo = hi - min(hi, uint64(limit))
+	}
+	out.Total, out.From, out.To = total, lo, hi
+	spans = spans[lo:hi]
 
 	// Read without the lock; lines close together in one ReadAt.
 	const maxGap, maxChunk = 4 << 10, 256 << 10
 	var buf []byte
 	for i := 0; i < len(spans); {
-		start, end := spans[i].off, spans[i].off+int64(spans[i].n)
+		start, end := spans[i].off(), spans[i].end()
 		j := i + 1
 		for ; j < len(spans); j++ {
 			s := spans[j]
-			if s.off < end || s.off-end > maxGap || s.off+int64(s.n)-start > maxChunk {
+			if s.off() < end || s.off()-end > maxGap || s.end()-start > maxChunk {
 				break
 			}
-			end = s.off + int64(s.n)
+			end = s.end()
 		}
 		if int64(cap(buf)) < end-start {
 			buf = make([]byte, end-start)
@@ -342,16 +412,18 @@ func (l *Log) ReadRecord(id uint64, limit int) (RecordLog, error) {
 		buf = buf[:end-start]
 		n, err := l.rf.ReadAt(buf, start)
 		if err != nil && err != io.EOF {
-			return RecordLog{Entries: []Entry{}}, fmt.Errorf("access log %s: %w", l.path, err)
+			return Page{Entries: []Entry{}}, fmt.Errorf("access log %s: %w", l.path, err)
 		}
-		for _, s := range spans[i:j] {
-			lo, hi := s.off-start, s.off-start+int64(s.n)
+		for k, s := range spans[i:j] {
+			lo2, hi2 := s.off()-start, s.end()-start
 			var e Entry
-			if hi > int64(n) || json.Unmarshal(buf[lo:hi], &e) != nil || e.RecordID != id {
+			if hi2 > int64(n) || json.Unmarshal(buf[lo2:hi2], &e) != nil || e.RecordID != id {
 				out.Skipped++
 				continue
 			}
-			out.Entries = append(out.Entries, bound(e))
+			e = bound(e)
+			e.Seq = lo + uint64(i+k) + 1
+			out.Entries = append(out.Entries, e)
 		}
 		i = j
 	}
@@ -395,6 +467,7 @@ func encodeLine(e Entry) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
+	e.Seq = 0 // a place in the log, never written
 	if err := enc.Encode(bound(e)); err != nil {
 		return nil, fmt.Errorf("access log: %w", err)
 	}

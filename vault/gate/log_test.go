@@ -188,7 +188,7 @@ func TestLogSkipsALineDamagedAfterOpening(t *testing.T) {
 	l.mu.Unlock()
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	require.NoError(t, err)
-	_, err = f.WriteAt(bytes.Repeat([]byte{'#'}, int(middle.n)), middle.off)
+	_, err = f.WriteAt(bytes.Repeat([]byte{'#'}, int(middle.n())), middle.off())
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 
@@ -206,6 +206,7 @@ func TestLogSurvivesReopen(t *testing.T) {
 	for i := range 30 {
 		e := testEntry(uint64(i%3+1), fmt.Sprintf("r%d", i), i)
 		require.NoError(t, l.Append(e))
+		e.Seq = uint64(len(want[e.RecordID]) + 1)
 		want[e.RecordID] = append(want[e.RecordID], e)
 	}
 	require.NoError(t, l.Close())
@@ -335,9 +336,12 @@ func TestLogForRecordReadsOnlyItsRecord(t *testing.T) {
 	require.Equal(t, 100, got.Skipped)
 }
 
-// A read returns a record's most recent MaxEntries decisions, oldest
-// first, and counts the older ones.
-func TestLogKeepsTheMostRecent(t *testing.T) {
+// A read with no cursor returns a record's most recent decisions, oldest
+// first, and counts the older ones; nothing is ever dropped from the
+// index, so paging forward (after) or back (before) reaches every
+// decision of a record far longer than a page, with no gap and no
+// repeat, however the other records' lines are interleaved.
+func TestLogPagesThroughEveryDecision(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "access.log")
 	const n = 2*MaxEntries + 5
 	var chunks [][]byte
@@ -349,15 +353,13 @@ func TestLogKeepsTheMostRecent(t *testing.T) {
 	}
 	writeFile(t, path, chunks...)
 	l := openTestLog(t, path)
-	l.mu.Lock()
-	require.Less(t, len(l.index[1].spans), 2*MaxEntries, "the index keeps a bounded number of lines")
-	l.mu.Unlock()
 
 	got, err := l.ReadRecord(1, 0)
 	require.NoError(t, err)
 	require.Len(t, got.Entries, MaxEntries)
 	require.Equal(t, uint64(n-MaxEntries), got.Omitted)
 	require.Equal(t, uint64(n-MaxEntries), got.Entries[0].Version)
+	require.Equal(t, uint64(n-MaxEntries+1), got.Entries[0].Seq)
 	require.Equal(t, uint64(n-1), got.Entries[MaxEntries-1].Version)
 
 	got, err = l.ReadRecord(1, 3)
@@ -365,11 +367,59 @@ func TestLogKeepsTheMostRecent(t *testing.T) {
 	require.Equal(t, uint64(n-3), got.Omitted)
 	require.Equal(t, uint64(n-3), got.Entries[0].Version)
 
+	// Forward from the first, 7,000 a page.
+	var versions []uint64
+	var pages int
+	for c := (Cursor{After: new(uint64), Limit: 7000}); ; pages++ {
+		p, err := l.ReadPage(1, c)
+		require.NoError(t, err)
+		require.Equal(t, uint64(n), p.Total)
+		for _, e := range p.Entries {
+			require.Equal(t, uint64(len(versions)+1), e.Seq)
+			versions = append(versions, e.Version)
+		}
+		next, ok := p.NextAfter()
+		if !ok {
+			break
+		}
+		c.After = &next
+	}
+	require.Equal(t, 2, pages)
+	require.Len(t, versions, n)
+	for i, v := range versions {
+		require.Equal(t, uint64(i), v)
+	}
+
+	// Back from the most recent, 9,000 a page.
+	seen := 0
+	p, err := l.ReadPage(1, Cursor{Limit: 9000})
+	require.NoError(t, err)
+	for {
+		for i, e := range p.Entries {
+			require.Equal(t, p.From+uint64(i)+1, e.Seq)
+			require.Equal(t, e.Seq-1, e.Version)
+		}
+		seen += len(p.Entries)
+		before, ok := p.NextBefore()
+		if !ok {
+			break
+		}
+		p, err = l.ReadPage(1, Cursor{Before: before, Limit: 9000})
+		require.NoError(t, err)
+	}
+	require.Equal(t, n, seen)
+	p, err = l.ReadPage(1, Cursor{After: new(uint64(n)), Limit: 10})
+	require.NoError(t, err)
+	require.Empty(t, p.Entries, "after the last: an empty page")
+	_, more := p.NextAfter()
+	require.False(t, more)
+
 	require.NoError(t, l.Append(testEntry(1, "new", n)))
 	es, err := l.ForRecord(1)
 	require.NoError(t, err)
 	require.Len(t, es, MaxEntries)
 	require.Equal(t, "new", es[MaxEntries-1].Reader)
+	require.Equal(t, uint64(n+1), es[MaxEntries-1].Seq)
 	es, err = l.ForRecord(2)
 	require.NoError(t, err)
 	require.Len(t, es, (n+999)/1000)

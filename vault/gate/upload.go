@@ -123,12 +123,10 @@ func (g *UploadGate) AllowUpload(r *http.Request) (vault.UploadPermit, error) {
 		return vault.UploadPermit{}, &GateError{http.StatusForbidden,
 			t.Reader + " has registered no encryption key on chain; run medchaind tx access register-key first"}
 	}
-	if err := g.replay.Use(t.Nonce, time.Unix(t.Expires, 0), now); err != nil {
-		status := http.StatusUnauthorized
-		if errors.Is(err, ErrReplayFull) {
-			status = http.StatusServiceUnavailable
-		}
-		return vault.UploadPermit{}, &GateError{status, err.Error()}
+	// Only now, the uploader known to the chain, is the nonce stored, and
+	// one account holds at most its share of the store.
+	if err := spendError(g.replay.Use(t.Reader, t.Nonce, time.Unix(t.Expires, 0), now)); err != nil {
+		return vault.UploadPermit{}, err
 	}
 	if err := g.reserve(t.Reader, t.Size, now); err != nil {
 		return vault.UploadPermit{}, err

@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -148,30 +152,81 @@ func TestReplayStoreSurvivesRestartAndStaysBounded(t *testing.T) {
 	now := time.Now()
 	r, err := OpenReplayStore(path, 3)
 	require.NoError(t, err)
+	r.SetPerSigner(3)
 	n1, n2 := strings.Repeat("a1", NonceSize), strings.Repeat("b2", NonceSize)
-	require.NoError(t, r.Use(n1, now.Add(time.Minute), now))
-	require.ErrorIs(t, r.Use(n1, now.Add(time.Minute), now), ErrReplay)
-	require.NoError(t, r.Use(n2, now.Add(10*time.Second), now))
+	require.NoError(t, r.Use("med1someone", n1, now.Add(time.Minute), now))
+	require.ErrorIs(t, r.Use("med1someone", n1, now.Add(time.Minute), now), ErrReplay)
+	require.NoError(t, r.Use("med1someone", n2, now.Add(10*time.Second), now))
 	require.NoError(t, r.Close())
 
 	r, err = OpenReplayStore(path, 3)
 	require.NoError(t, err)
 	defer r.Close()
-	require.ErrorIs(t, r.Use(n1, now.Add(time.Minute), now), ErrReplay, "a nonce used before the restart")
+	r.SetPerSigner(3)
+	require.ErrorIs(t, r.Use("med1someone", n1, now.Add(time.Minute), now), ErrReplay, "a nonce used before the restart")
 	require.Equal(t, 2, r.Len())
 	later := now.Add(3 * time.Minute)
-	require.NoError(t, r.Use(strings.Repeat("c3", NonceSize), later.Add(time.Minute), later))
+	require.NoError(t, r.Use("med1someone", strings.Repeat("c3", NonceSize), later.Add(time.Minute), later))
 	require.Equal(t, 1, r.Len(), "expired nonces are dropped")
 	for i := range 2 {
-		require.NoError(t, r.Use(strings.Repeat(string(rune('d'+i))+"4", NonceSize), later.Add(time.Minute), later))
+		require.NoError(t, r.Use("med1someone", strings.Repeat(string(rune('d'+i))+"4", NonceSize), later.Add(time.Minute), later))
 	}
-	require.ErrorIs(t, r.Use(strings.Repeat("f5", NonceSize), later.Add(time.Minute), later), ErrReplayFull)
+	require.ErrorIs(t, r.Use("med1other", strings.Repeat("f5", NonceSize), later.Add(time.Minute), later), ErrReplayFull)
 	entries, capacity := r.Usage(later)
 	require.Equal(t, [2]int{3, 3}, [2]int{entries, capacity}, "a full store says so")
 	entries, _ = r.Usage(later.Add(3 * time.Minute))
 	require.Zero(t, entries, "and is empty again once its tickets expired")
-	require.Error(t, r.Use("short", later.Add(time.Minute), later))
-	require.Error(t, r.Use(strings.Repeat("zz", NonceSize), later.Add(time.Minute), later))
+	require.Error(t, r.Use("med1someone", "short", later.Add(time.Minute), later))
+	require.Error(t, r.Use("med1someone", strings.Repeat("zz", NonceSize), later.Add(time.Minute), later))
+}
+
+// TestReplayStoreBoundsEachSigner: a signer holds at most its share of
+// the store (PerSigner, or the quota its caller gives), counted across a
+// restart and freed as its nonces expire; other signers are not touched
+// by its being at its share. A file of the first format (no signers) is
+// read, its nonces still refused, and rewritten.
+func TestReplayStoreBoundsEachSigner(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nonces")
+	now := time.Now()
+	nonce := func(i int) string { return fmt.Sprintf("%0*x", 2*NonceSize, i) }
+	r, err := OpenReplayStore(path, 100)
+	require.NoError(t, err)
+	require.Equal(t, 6, r.PerSigner(), "a 16th of a small store")
+	for i := range 6 {
+		require.NoError(t, r.Use("mallory", nonce(i), now.Add(time.Minute), now))
+	}
+	require.ErrorIs(t, r.Use("mallory", nonce(6), now.Add(time.Minute), now), ErrSignerQuota)
+	require.NoError(t, r.UseWithin("mallory", nonce(7), 8, now.Add(time.Minute), now), "a larger quota given by the caller")
+	require.NoError(t, r.Use("alice", nonce(8), now.Add(time.Minute), now), "another signer is not held back")
+	require.NoError(t, r.Close())
+
+	r, err = OpenReplayStore(path, 100)
+	require.NoError(t, err)
+	require.Equal(t, 7, r.Held("mallory"), "the shares are counted across a restart")
+	require.ErrorIs(t, r.Use("mallory", nonce(9), now.Add(time.Minute), now), ErrSignerQuota)
+	later := now.Add(3 * time.Minute)
+	require.NoError(t, r.Use("mallory", nonce(9), later.Add(time.Minute), later), "expired nonces free the share")
+	require.Equal(t, 1, r.Held("mallory"))
+	require.NoError(t, r.Close())
+
+	// The first format: nonce and expiry, no magic.
+	old := filepath.Join(t.TempDir(), "old-nonces")
+	var rec [NonceSize + 8]byte
+	n, _ := hex.DecodeString(nonce(42))
+	copy(rec[:], n)
+	binary.BigEndian.PutUint64(rec[NonceSize:], uint64(now.Add(time.Minute).Unix()))
+	require.NoError(t, os.WriteFile(old, rec[:], 0o600))
+	r, err = OpenReplayStore(old, 100)
+	require.NoError(t, err)
+	require.ErrorIs(t, r.Use("alice", nonce(42), now.Add(time.Minute), now), ErrReplay, "a nonce of the first format is still refused")
+	require.NoError(t, r.Close())
+	data, err := os.ReadFile(old)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(data), replayMagic), "rewritten in the current format")
+	r, err = OpenReplayStore(old, 100)
+	require.NoError(t, err)
+	defer r.Close()
+	require.ErrorIs(t, r.Use("alice", nonce(42), now.Add(time.Minute), now), ErrReplay)
 }
 
 func blockCountOf(t *testing.T, s *vault.Store) int {

@@ -195,8 +195,11 @@ gc-grace = "{{ .Vault.GCGrace }}"
 # only), "light" (the same, each answer verified by a light client with
 # Merkle proofs; needs the settings below) or "off" (a plain IPFS gateway of
 # ciphertext for anyone holding a CID: only on a private network).
-# With the gate on, every decision is appended to <path>/access.log, which a
-# record's owner reads with medchaind query records access-log.
+# With the gate on, every decision about a record's parties (its readers and
+# owner, and the hospitals it is placed on) is appended to <path>/access.log,
+# which a record's owner pages through with medchaind query records
+# access-log; refusals of anyone else go to the bounded
+# <path>/access-strangers.log (and .1).
 access-gate = "{{ .Vault.AccessGate }}"
 # For "light": other nodes' RPC addresses, and a height and block hash you trust.
 gate-witnesses = [{{ range $i, $w := .Vault.GateWitnesses }}{{ if $i }}, {{ end }}"{{ $w }}"{{ end }}]

@@ -13,6 +13,7 @@ import (
 	"github.com/medchain/medchain/lightclient"
 	"github.com/medchain/medchain/vault"
 	"github.com/medchain/medchain/vault/gate"
+	"github.com/medchain/medchain/x/records/placement"
 )
 
 // openGate builds the access gate cfg asks for (nil when off), with its
@@ -67,13 +68,23 @@ func openGate(ctx context.Context, cfg Config, home, rpcAddr string, store *vaul
 		closeFn()
 		return nil, nil, nil, err
 	}
-	replay, err := gate.OpenReplayStore(filepath.Join(cfg.Dir(home), "read-nonces"), 0)
+	// Refusals of readers who are not parties to a record are kept apart,
+	// bounded, so that no flood of them crowds an owner's log.
+	strangers, err := gate.OpenStrangerLog(filepath.Join(cfg.Dir(home), "access-strangers.log"), gate.StrangerLimits{})
 	if err != nil {
+		log.Close()
 		closeFn()
 		return nil, nil, nil, err
 	}
-	g := gate.NewBound(checker, log, replay, id)
-	return g, replay, func() { log.Close(); replay.Close(); closeFn() }, nil
+	replay, err := gate.OpenReplayStore(filepath.Join(cfg.Dir(home), "read-nonces"), 0)
+	if err != nil {
+		log.Close()
+		strangers.Close()
+		closeFn()
+		return nil, nil, nil, err
+	}
+	g := gate.NewBound(checker, log, strangers, replay, id)
+	return g, replay, func() { log.Close(); strangers.Close(); replay.Close(); closeFn() }, nil
 }
 
 // learnChainID asks the node for the chain id until it answers (it may
@@ -130,6 +141,15 @@ func (l *lazyLight) Replica(ctx context.Context, hospital string, id cid.Cid) (g
 		return gate.ReplicaVerdict{}, err
 	}
 	return c.Replica(ctx, hospital, id)
+}
+
+// Vaults implements gate.Checker.
+func (l *lazyLight) Vaults(ctx context.Context) ([]placement.Replica, int, error) {
+	c, err := l.checker(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	return c.Vaults(ctx)
 }
 
 // ActiveHospital implements gate.Checker.

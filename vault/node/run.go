@@ -129,6 +129,12 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 	reg.MustRegister(gcm.collectors()...)
 	reg.MustRegister(releases.collectors()...)
 	reg.MustRegister(replayCollectors(replays)...)
+	if accessGate != nil {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "vault_gate_stranger_refusals_suppressed_total",
+			Help: "Refusals of non-parties counted but not written to access-strangers.log (their signers over 100 an hour).",
+		}, func() float64 { return float64(accessGate.StrangersSuppressed()) }))
+	}
 	if follower != nil {
 		vault.Registry(handler).MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "vault_chain_height",
