@@ -230,11 +230,15 @@ func TestMigrate4to5(t *testing.T) {
 	f.optIn(t, reKeyed)
 
 	// What version 4 did not store: the new param and the counts.
-	wantCounts := map[collections.Pair[sdk.AccAddress, uint64]]uint32{}
-	require.NoError(t, f.keeper.EmergencyPerOrganisationDay.Walk(f.ctx, nil, func(k collections.Pair[sdk.AccAddress, uint64], n uint32) (bool, error) {
-		wantCounts[k] = n
-		return false, nil
-	}))
+	counts := func() map[string]uint32 {
+		out := map[string]uint32{}
+		require.NoError(t, f.keeper.EmergencyPerOrganisationDay.Walk(f.ctx, nil, func(k collections.Pair[sdk.AccAddress, uint64], n uint32) (bool, error) {
+			out[fmt.Sprintf("%s/%d", k.K1(), k.K2())] = n
+			return false, nil
+		}))
+		return out
+	}
+	wantCounts := counts()
 	require.Len(t, wantCounts, 2, "the hospital on day 2, hospital B on day 1")
 	store := f.kvStore(t, types.StoreKey)
 	for _, e := range f.dumpStore(t, types.StoreKey) {
@@ -279,12 +283,7 @@ func TestMigrate4to5(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, got.Open, "the access that spent the key keeps its window")
 
-	gotCounts := map[collections.Pair[sdk.AccAddress, uint64]]uint32{}
-	require.NoError(t, f.keeper.EmergencyPerOrganisationDay.Walk(f.ctx, nil, func(k collections.Pair[sdk.AccAddress, uint64], n uint32) (bool, error) {
-		gotCounts[k] = n
-		return false, nil
-	}))
-	require.Equal(t, wantCounts, gotCounts)
+	require.Equal(t, wantCounts, counts())
 
 	// Nothing outside the params, the policies, the emergency log and
 	// open entries, and the counts changed.
