@@ -107,8 +107,8 @@ func (m Migrator) Migrate3to4(ctx sdk.Context) error {
 
 // Migrate4to5 brings in spent emergency policies and the per-organisation
 // daily bound. It sets max_emergency_per_organisation_per_day to its
-// default (it decodes as 0 from version 4 state, which is invalid) and
-// checks only that; counts the emergency accesses of the log per
+// default (it decodes as 0 from version 4 state, which is invalid),
+// touching no other param; counts the emergency accesses of the log per
 // (organisation, UTC day), as MsgEmergencyAccess now does; and marks
 // spent every policy whose current key an access of the log has already
 // reached the threshold of releases for: by the access that reached it
@@ -123,11 +123,9 @@ func (m Migrator) Migrate4to5(ctx sdk.Context) error {
 	if params.MaxEmergencyPerOrganisationPerDay == 0 {
 		params.MaxEmergencyPerOrganisationPerDay = types.DefaultMaxEmergencyPerOrganisationPerDay
 	}
-	if params.MaxEmergencyPerOrganisationPerDay == 0 {
-		return fmt.Errorf("max_emergency_per_organisation_per_day is 0")
-	}
-	// As in Migrate1to2, only what this version adds is checked; the
-	// upgrade handler validates everything once the last migration ran.
+	// As in Migrate1to2, only what this version adds is set, and it is
+	// valid by construction; the upgrade handler validates every param
+	// once the last migration ran.
 	if err := m.k.Params.Set(ctx, params); err != nil {
 		return fmt.Errorf("setting params: %w", err)
 	}
