@@ -28,7 +28,7 @@ var Upgrades = []upgrades.Upgrade{
 	cidownership.Upgrade,      // x/records and x/access 1 -> 2
 	sealedmetadata.Upgrade,    // x/records and x/access 2 -> 3
 	emergencyaccess.Upgrade,   // x/access 3 -> 4
-	multihashidentity.Upgrade, // no store change: CID identity is the multihash
+	multihashidentity.Upgrade, // x/access 4 -> 5 (spent emergency policies); CID identity is the multihash
 }
 
 // registerUpgradeHandlers registers the handlers of Upgrades and, when the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -39,14 +40,42 @@ func EmergencyPolicyOf(ctx context.Context, clientCtx client.Context, owner stri
 }
 
 // withEmergencyReader appends owner's emergency reader to readers when
-// owner has an emergency policy: x/access requires its wrap on every
-// record key.
+// owner has an emergency policy that is not spent: x/access requires its
+// wrap on every new record key then, and refuses one once a break-glass
+// has spent the policy's key.
 func withEmergencyReader(ctx context.Context, clientCtx client.Context, owner string, readers []string) ([]string, error) {
 	p, found, err := EmergencyPolicyOf(ctx, clientCtx, owner)
-	if err != nil || !found {
+	if err != nil || !found || p.IsSpent() {
 		return readers, err
 	}
 	return append(readers, p.EmergencyReader), nil
+}
+
+// SpentNotice says what a spent policy means for its patient: who used
+// the emergency key, that new records are not wrapped to it, and how to
+// renew it; "" for a policy that is not spent.
+func SpentNotice(p accesstypes.EmergencyPolicy) string {
+	if !p.IsSpent() {
+		return ""
+	}
+	when := ""
+	if p.SpentAt != nil {
+		when = " on " + p.SpentAt.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("the emergency key of %s was used by emergency access %d%s (`medchaind query access emergency %d`) and is spent: "+
+		"new records are not wrapped to it, so no break-glass or key recovery opens them. %s must renew it: "+
+		"`medchaind tx access set-emergency-policy --custodians N --threshold T --from %s`",
+		p.Patient, p.SpentBy, when, p.SpentBy, p.Patient, p.Patient)
+}
+
+// SpentEmergencyNotice is SpentNotice for owner's policy: "" when owner
+// has no policy or an unspent one.
+func SpentEmergencyNotice(ctx context.Context, clientCtx client.Context, owner string) (string, error) {
+	p, found, err := EmergencyPolicyOf(ctx, clientCtx, owner)
+	if err != nil || !found {
+		return "", err
+	}
+	return SpentNotice(p), nil
 }
 
 // ActiveHospitals lists the ACTIVE hospitals on chain.

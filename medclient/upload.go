@@ -66,6 +66,10 @@ type UploadResult struct {
 	Kind      string `json:"kind"`
 	TxHash    string `json:"txhash"`
 	Height    int64  `json:"height"`
+	// EmergencyKeySpent, when the owner's emergency policy is spent, says
+	// that the record got no emergency wrap and the owner must renew the
+	// policy (SpentNotice).
+	EmergencyKeySpent string `json:"emergency_key_spent,omitempty"`
 }
 
 // ErrTooLarge is returned, before anything is encrypted, for a payload
@@ -80,8 +84,10 @@ var ErrNotConfirmed = errors.New("not confirmed: nothing was uploaded or sent")
 // dest and registers it as a record of in.Owner (MsgCreateRecord), then
 // waits for its block. In order: the label is validated, the vault's
 // upload limit checked (before anything is encrypted), the record key
-// wrapped for the owner and every grantee of the owner's live READ scope
-// grants that cover the kind, and the chain asked in simulation, with a
+// wrapped for the owner, every grantee of the owner's live READ scope
+// grants that cover the kind and the owner's emergency reader unless the
+// emergency policy is spent (UploadResult.EmergencyKeySpent then says so),
+// and the chain asked in simulation, with a
 // placeholder CID, before any data moves; then the user confirms
 // (Tx.Confirm), the payload is encrypted and uploaded with a progress bar
 // on a terminal, the wraps are sealed again bound to the real CID, and
@@ -148,7 +154,18 @@ func CreateRecord(ctx context.Context, clientCtx client.Context, dest Destinatio
 	return &UploadResult{
 		RecordID: id, Version: 1, CID: msg.Cid, SizeBytes: up.Size,
 		Kind: KindName(msg.Kind), TxHash: res.TxHash, Height: res.Height,
+		EmergencyKeySpent: spentNotice(ctx, clientCtx, msg.Owner),
 	}, nil
+}
+
+// spentNotice is SpentEmergencyNotice for owner, or "" if the chain does
+// not answer: the record is stored either way.
+func spentNotice(ctx context.Context, clientCtx client.Context, owner string) string {
+	notice, err := SpentEmergencyNotice(ctx, clientCtx, owner)
+	if err != nil {
+		return ""
+	}
+	return notice
 }
 
 // AddVersion stores the size bytes of src (named name in the prompt and
@@ -209,6 +226,7 @@ func AddVersion(ctx context.Context, clientCtx client.Context, dest Destination,
 	return &UploadResult{
 		RecordID: recordID, Version: record.Version + 1, CID: msg.Cid, SizeBytes: up.Size,
 		Kind: KindName(record.Kind), TxHash: res.TxHash, Height: res.Height,
+		EmergencyKeySpent: spentNotice(ctx, clientCtx, record.Owner),
 	}, nil
 }
 

@@ -118,7 +118,8 @@ func EncryptionKeyOf(ctx context.Context, clientCtx client.Context, addr string)
 // NewRecordReaders returns the keys a new record of owner and kind must be
 // wrapped for: the owner's first, then every grantee of the owner's live
 // READ scope grants that cover kind, and the owner's emergency reader when
-// the owner has an emergency policy, as x/records checks on create.
+// the owner has an emergency policy that is not spent, as x/records checks
+// on create.
 func NewRecordReaders(ctx context.Context, clientCtx client.Context, owner string, kind recordstypes.RecordKind) ([]accesstypes.EncryptionKey, error) {
 	t := ChainTime(ctx, clientCtx)
 	qc := accesstypes.NewQueryClient(clientCtx)
@@ -148,7 +149,8 @@ func NewRecordReaders(ctx context.Context, clientCtx client.Context, owner strin
 // wrapped for when grant except is revoked: the owner's, then every
 // grantee of a live READ grant covering the record (its own grants and the
 // owner's scope grants), the revoked one left out, and the owner's
-// emergency reader when the owner has an emergency policy. It is the set x/access
+// emergency reader when the owner has an emergency policy that is not
+// spent. It is the set x/access
 // checks a rotation against, no more and no fewer.
 func RemainingReaders(ctx context.Context, clientCtx client.Context, record recordstypes.Record, except uint64) ([]accesstypes.EncryptionKey, error) {
 	t := ChainTime(ctx, clientCtx)

@@ -39,9 +39,12 @@ const (
 // hospital's encryption key (derived from its account key in the node's
 // keyring) and releases it, re-sealed to the practitioner, in a
 // transaction signed by the hospital. The chain checks who may break the
-// glass and for how long; the service adds a per-practitioner daily bound
-// of its own, so one hospital's node stops helping a practitioner who
-// breaks the glass too often even before governance acts.
+// glass and for how long, bounds each practitioner's open accesses and
+// each organisation's break-glasses per day, and spends a policy once one
+// access reaches its threshold (its other accesses close, so they leave
+// the open list this service watches); the service adds a per-practitioner
+// daily bound of its own, so one hospital's node stops helping a
+// practitioner who breaks the glass too often even before governance acts.
 type Custodian struct {
 	clientCtx client.Context
 	txf       tx.Factory

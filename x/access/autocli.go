@@ -92,7 +92,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod:      "EmergencyPolicy",
 					Use:            "emergency-policy PATIENT",
-					Short:          "Show a patient's emergency policy: custodian hospitals, threshold, emergency key",
+					Short:          "Show a patient's emergency policy: custodian hospitals, threshold, emergency key, and whether a break-glass has spent the key (spent_at, spent_by; renew it with `tx access set-emergency-policy`)",
 					Example:        "medchaind query access emergency-policy " + examplePatient,
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "patient"}},
 				},

@@ -30,7 +30,11 @@ import (
 // and rotations that re-seal the record's label.
 // Version 4: emergency access (policies, break-glass, share releases) and
 // its params.
-const ConsensusVersion = 4
+// Version 5: a policy is spent once an access reaches its threshold of
+// releases (no break-glass, release to another practitioner or new wrap
+// under its key until the patient re-keys), and the per-organisation daily
+// bound (param max_emergency_per_organisation_per_day and its counts).
+const ConsensusVersion = 5
 
 var (
 	_ appmodule.AppModule = AppModule{}
@@ -98,6 +102,9 @@ func (am AppModule) RegisterServices(cfg module.Configurator) {
 	}
 	if err := cfg.RegisterMigration(types.ModuleName, 3, keeper.NewMigrator(am.keeper).Migrate3to4); err != nil {
 		panic(fmt.Errorf("registering the %s migration 3 -> 4: %w", types.ModuleName, err))
+	}
+	if err := cfg.RegisterMigration(types.ModuleName, 4, keeper.NewMigrator(am.keeper).Migrate4to5); err != nil {
+		panic(fmt.Errorf("registering the %s migration 4 -> 5: %w", types.ModuleName, err))
 	}
 }
 

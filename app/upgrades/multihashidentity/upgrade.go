@@ -1,10 +1,16 @@
 // Package multihashidentity is the software upgrade to release v0.5.0. It
-// moves no store: a CID's identity on chain becomes its multihash (a CID
+// adds no store. A CID's identity on chain becomes its multihash (a CID
 // whose multihash any record ever used, under any codec, is refused from
 // the upgrade height on), which needs every node to switch at the same
-// height. Its handler, like every other, runs all module migrations from
-// the chain's version map, so a chain of any earlier release reaches this
-// one in a single upgrade.
+// height. It also brings x/access to consensus version 5: an emergency
+// policy is spent once a break-glass reaches its threshold of releases
+// (the migration marks spent every policy whose key an access already
+// took to the threshold, and closes the other accesses still open under
+// it), and the param max_emergency_per_organisation_per_day (10) bounds
+// each organisation's break-glasses per UTC day, counted from the
+// emergency log. Its handler, like every other, runs all module
+// migrations from the chain's version map, so a chain of any earlier
+// release reaches this one in a single upgrade.
 package multihashidentity
 
 import "github.com/medchain/medchain/app/upgrades"

@@ -192,6 +192,12 @@ async function refreshEmergency(): Promise<void> {
       ? h("p", { id: "emergency-policy" }, `Any ${policy.threshold} of your ${policy.shares.length} custodians release your emergency key to a practitioner who breaks the glass (hospitals only), or approve moving your records to a new account if you lose your key: `,
           ...policy.shares.map((s) => h("code", {}, s.custodian + " ")))
       : h("p", { id: "emergency-policy" }, "You have not opted in to emergency access (medchaind tx access set-emergency-policy)."),
+    policy && policy.spentBy !== 0n
+      ? h("p", { id: "emergency-spent", class: "message error" },
+          `Your emergency key was used by emergency access ${policy.spentBy} on ${time(policy.spentAt)}: that practitioner can open every record wrapped to it. ` +
+            "It is spent and must be renewed: new records are not wrapped to it, so no break-glass or key recovery opens them until you run ",
+          h("code", {}, "medchaind tx access set-emergency-policy"), ".")
+      : "",
     log.length === 0
       ? h("p", { id: "emergency-none" }, "No one has broken the glass on your records.")
       : h(

@@ -158,12 +158,13 @@ export async function emergencyOf(c: Ctx): Promise<{ policy?: EmergencyPolicy; l
 }
 
 /**
- * The owner's emergency reader when the owner has an emergency policy:
- * x/access requires a wrap for it on every record key, as for the owner.
+ * The owner's emergency reader when the owner has an emergency policy that
+ * is not spent: x/access requires a wrap for it on every record key, as for
+ * the owner, and refuses one once a break-glass has spent the policy's key.
  */
 async function emergencyReaders(c: Ctx, owner: string): Promise<string[]> {
   const policy = await emergencyPolicy(c, owner);
-  return policy ? [policy.emergencyReader] : [];
+  return policy && policy.spentBy === 0n ? [policy.emergencyReader] : [];
 }
 
 async function keysOf(c: Ctx, addrs: string[]): Promise<EncryptionKey[]> {

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"cosmossdk.io/collections"
@@ -130,8 +131,105 @@ func (k Keeper) expireEmergencies(ctx context.Context, t time.Time, limit uint32
 	return len(ids), nil
 }
 
-// HasEmergencyPolicy says whether owner has opted in to emergency access,
-// and so whether its records need an emergency wrap.
+// HasEmergencyPolicy says whether owner has an emergency policy that is
+// not spent, and so whether its new records need an emergency wrap.
 func (k Keeper) HasEmergencyPolicy(ctx context.Context, owner sdk.AccAddress) (bool, error) {
-	return k.EmergencyPolicies.Has(ctx, owner)
+	p, found, err := k.findEmergencyPolicy(ctx, owner)
+	return found && !p.IsSpent(), err
+}
+
+// findEmergencyPolicy returns owner's emergency policy, if any.
+func (k Keeper) findEmergencyPolicy(ctx context.Context, owner sdk.AccAddress) (types.EmergencyPolicy, bool, error) {
+	p, err := k.EmergencyPolicies.Get(ctx, owner)
+	if errorsmod.IsOf(err, collections.ErrNotFound) {
+		return p, false, nil
+	}
+	return p, err == nil, err
+}
+
+// errSpent is the refusal of anything more under p's spent key: what
+// spent it and when, and (in the registered error) that the patient must
+// re-key.
+func errSpent(p types.EmergencyPolicy, format string, args ...any) error {
+	at := "an earlier block"
+	if p.SpentAt != nil {
+		at = p.SpentAt.UTC().String()
+	}
+	return errorsmod.Wrapf(types.ErrEmergencyKeySpent, "%s: %s's emergency key %s was spent by emergency access %d at %s",
+		fmt.Sprintf(format, args...), p.Patient, p.KeyId, p.SpentBy, at)
+}
+
+// spendPolicy marks patient's policy p spent by access a at t (the release
+// that reached the threshold) and closes the patient's other open accesses
+// opened under the same key (POLICY_SPENT): from now on the key takes no
+// release for another practitioner, no break-glass and no new wrap.
+func (k Keeper) spendPolicy(ctx context.Context, patient sdk.AccAddress, p types.EmergencyPolicy, a types.EmergencyAccess, t time.Time) error {
+	p.SpentAt, p.SpentBy = &t, a.Id
+	if err := k.EmergencyPolicies.Set(ctx, patient, p); err != nil {
+		return err
+	}
+	if err := emit(ctx, &types.EventEmergencyPolicySpent{
+		Patient: p.Patient, KeyId: p.KeyId, AccessId: a.Id, Practitioner: a.Practitioner, SpentAt: t,
+	}); err != nil {
+		return err
+	}
+	var others []types.EmergencyAccess
+	err := k.EmergencyOpen.Walk(ctx, collections.NewPrefixedPairRange[sdk.AccAddress, sdk.AccAddress](patient),
+		func(_ collections.Pair[sdk.AccAddress, sdk.AccAddress], e types.EmergencyEntry) (bool, error) {
+			if e.AccessId == a.Id {
+				return false, nil
+			}
+			other, err := k.EmergencyAccesses.Get(ctx, e.AccessId)
+			if err != nil {
+				return true, err
+			}
+			if other.EmergencyKeyId == p.KeyId {
+				others = append(others, other)
+			}
+			return false, nil
+		})
+	if err != nil {
+		return err
+	}
+	for _, other := range others {
+		if err := k.closeEmergency(ctx, other, "POLICY_SPENT"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countEmergency adds an access opened at t by a practitioner of
+// organisation to the organisation's count for that UTC day.
+func (k Keeper) countEmergency(ctx context.Context, organisation sdk.AccAddress, t time.Time) error {
+	key := collections.Join(organisation, types.UTCDay(t))
+	n, err := k.EmergencyPerOrganisationDay.Get(ctx, key)
+	if err != nil && !errorsmod.IsOf(err, collections.ErrNotFound) {
+		return err
+	}
+	return k.EmergencyPerOrganisationDay.Set(ctx, key, n+1)
+}
+
+// rebuildEmergencyCounts counts every access of the log under its
+// organisation and the UTC day it opened, as MsgEmergencyAccess does: the
+// counts are derived state, rebuilt on genesis import and by the version
+// 5 migration.
+func (k Keeper) rebuildEmergencyCounts(ctx context.Context) error {
+	var opened []types.EmergencyAccess
+	if err := k.EmergencyAccesses.Walk(ctx, nil, func(_ uint64, a types.EmergencyAccess) (bool, error) {
+		opened = append(opened, a)
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	for _, a := range opened {
+		org, err := k.addressCodec.StringToBytes(a.Organisation)
+		if err != nil {
+			return errorsmod.Wrapf(err, "organisation of emergency access %d", a.Id)
+		}
+		if err := k.countEmergency(ctx, org, a.OpenedAt); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -86,6 +86,9 @@ func (k Keeper) InitGenesis(ctx context.Context, g *types.GenesisState) error {
 	if err := k.NextEmergencyID.Set(ctx, max(g.NextEmergencyId, 1)); err != nil {
 		return err
 	}
+	if err := k.rebuildEmergencyCounts(ctx); err != nil {
+		return err
+	}
 	for _, r := range g.Recoveries {
 		if err := k.Recoveries.Set(ctx, r.Id, r); err != nil {
 			return err

@@ -78,6 +78,13 @@ type Keeper struct {
 	// against max_emergency_per_practitioner.
 	EmergencyOpenByPractitioner collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
 	NextEmergencyID             collections.Sequence
+	// EmergencyPerOrganisationDay counts the emergency accesses opened by
+	// each organisation's practitioners per UTC day (days since the Unix
+	// epoch, of block time), against
+	// max_emergency_per_organisation_per_day. It is derived from the log
+	// (organisation and opened_at of every access), which genesis import
+	// and the version 5 migration rebuild it from.
+	EmergencyPerOrganisationDay collections.Map[collections.Pair[sdk.AccAddress, uint64], uint32]
 
 	// Recoveries holds every key recovery, pending or ended.
 	Recoveries collections.Map[uint64, types.Recovery]
@@ -226,6 +233,8 @@ func NewKeeper(
 		EmergencyOpenByPractitioner: collections.NewKeySet(sb, types.EmergencyOpenByPractitionerKey, "emergency_open_by_practitioner",
 			collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
 		NextEmergencyID: collections.NewSequence(sb, types.NextEmergencyIDKey, "next_emergency_id"),
+		EmergencyPerOrganisationDay: collections.NewMap(sb, types.EmergencyPerOrganisationDayKey, "emergency_per_organisation_day",
+			collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key), collections.Uint32Value),
 		Recoveries: collections.NewMap(sb, types.RecoveriesKey, "recoveries", collections.Uint64Key,
 			codec.CollValue[types.Recovery](cdc)),
 		PendingRecovery: collections.NewKeySet(sb, types.PendingRecoveryKey, "pending_recovery",

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"fmt"
+	"time"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
@@ -102,4 +103,83 @@ func (m Migrator) Migrate3to4(ctx sdk.Context) error {
 	// As in Migrate1to2, only what this version adds is checked; the
 	// upgrade handler validates everything once the last migration ran.
 	return m.k.Params.Set(ctx, params)
+}
+
+// Migrate4to5 brings in spent emergency policies and the per-organisation
+// daily bound. It sets max_emergency_per_organisation_per_day to its
+// default (it decodes as 0 from version 4 state, which is invalid),
+// touching no other param; counts the emergency accesses of the log per
+// (organisation, UTC day), as MsgEmergencyAccess now does; and marks
+// spent every policy whose current key an access of the log has already
+// reached the threshold of releases for: by the access that reached it
+// first, at the release that reached it. The patient's other accesses
+// still open under that key close (POLICY_SPENT), as they would have if
+// version 5 had been running.
+func (m Migrator) Migrate4to5(ctx sdk.Context) error {
+	params, err := m.k.Params.Get(ctx)
+	if err != nil {
+		return fmt.Errorf("reading params: %w", err)
+	}
+	if params.MaxEmergencyPerOrganisationPerDay == 0 {
+		params.MaxEmergencyPerOrganisationPerDay = types.DefaultMaxEmergencyPerOrganisationPerDay
+	}
+	// As in Migrate1to2, only what this version adds is set, and it is
+	// valid by construction; the upgrade handler validates every param
+	// once the last migration ran.
+	if err := m.k.Params.Set(ctx, params); err != nil {
+		return fmt.Errorf("setting params: %w", err)
+	}
+	if err := m.k.rebuildEmergencyCounts(ctx); err != nil {
+		return fmt.Errorf("counting emergency accesses per organisation and day: %w", err)
+	}
+
+	type policyOf struct {
+		patient sdk.AccAddress
+		policy  types.EmergencyPolicy
+	}
+	var policies []policyOf
+	if err := m.k.EmergencyPolicies.Walk(ctx, nil, func(patient sdk.AccAddress, p types.EmergencyPolicy) (bool, error) {
+		policies = append(policies, policyOf{patient, p})
+		return false, nil
+	}); err != nil {
+		return fmt.Errorf("reading emergency policies: %w", err)
+	}
+	for _, e := range policies {
+		if e.policy.IsSpent() {
+			continue
+		}
+		it, err := m.k.EmergencyAccesses.Indexes.Patient.MatchExact(ctx, e.patient)
+		if err != nil {
+			return err
+		}
+		ids, err := it.PrimaryKeys()
+		if err != nil {
+			return fmt.Errorf("listing the emergency accesses to %s: %w", e.policy.Patient, err)
+		}
+		var spender *types.EmergencyAccess
+		var spentAt time.Time
+		for _, id := range ids {
+			a, err := m.k.EmergencyAccesses.Get(ctx, id)
+			if err != nil {
+				return fmt.Errorf("emergency access %d: %w", id, err)
+			}
+			n := int(e.policy.Threshold)
+			if a.EmergencyKeyId != e.policy.KeyId || n == 0 || len(a.Releases) < n {
+				continue
+			}
+			// Releases are appended in block order: the n-th reached the
+			// threshold.
+			at := a.Releases[n-1].ReleasedAt
+			if spender == nil || at.Before(spentAt) || (at.Equal(spentAt) && a.Id < spender.Id) {
+				spender, spentAt = &a, at
+			}
+		}
+		if spender == nil {
+			continue
+		}
+		if err := m.k.spendPolicy(ctx, e.patient, e.policy, *spender, spentAt); err != nil {
+			return fmt.Errorf("marking the emergency policy of %s spent: %w", e.policy.Patient, err)
+		}
+	}
+	return nil
 }

@@ -16,8 +16,11 @@ import (
 // or all of some kinds) for params.emergency_window. The practitioner must
 // be an ACTIVE practitioner of an ACTIVE hospital (x/issuers), with a
 // registered encryption key (the custodians seal their shares to it),
-// within params.max_emergency_per_practitioner open accesses, and with no
-// other open access to the same patient. The access is public and
+// within params.max_emergency_per_practitioner open accesses, within
+// params.max_emergency_per_organisation_per_day accesses opened by its
+// organisation's practitioners that UTC day, and with no other open access
+// to the same patient; the patient's policy must not be spent (a
+// practitioner already holds its key). The access is public and
 // permanent: who, for which organisation, whose records, when and a reason
 // code; no health information.
 func (k msgServer) EmergencyAccess(ctx context.Context, msg *types.MsgEmergencyAccess) (*types.MsgEmergencyAccessResponse, error) {
@@ -51,6 +54,15 @@ func (k msgServer) EmergencyAccess(ctx context.Context, msg *types.MsgEmergencyA
 		return nil, errorsmod.Wrapf(types.ErrEmergencyRefused, "%s practises at a %s; emergency access is for practitioners of hospitals", msg.Practitioner, auth.Kind.Label())
 	}
 	policy, err := k.emergencyPolicy(ctx, patient)
+	if err != nil {
+		return nil, err
+	}
+	if policy.IsSpent() {
+		// The practitioner who spent it can derive the key: opening it to
+		// a second one would only spread the secret further.
+		return nil, errSpent(policy, "no break-glass opens under a spent emergency key")
+	}
+	organisation, err := k.decodeAddress("organisation", auth.Organisation)
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +110,17 @@ func (k msgServer) EmergencyAccess(ctx context.Context, msg *types.MsgEmergencyA
 		return nil, errorsmod.Wrapf(types.ErrEmergencyRefused,
 			"%s already has %d emergency accesses open, the most one practitioner may have (params max_emergency_per_practitioner)", msg.Practitioner, open)
 	}
+	// The organisation's practitioners together: adding practitioners
+	// does not get around the per-practitioner bound.
+	today, err := k.EmergencyPerOrganisationDay.Get(ctx, collections.Join(organisation, types.UTCDay(t)))
+	if err != nil && !errorsmod.IsOf(err, collections.ErrNotFound) {
+		return nil, err
+	}
+	if today >= params.MaxEmergencyPerOrganisationPerDay {
+		return nil, errorsmod.Wrapf(types.ErrEmergencyRefused,
+			"the practitioners of %s have opened %d emergency accesses today (UTC), the most one organisation may (params max_emergency_per_organisation_per_day); the count starts again at 00:00 UTC",
+			auth.Organisation, today)
+	}
 
 	// Everything is checked: write.
 	id, err := nextID(ctx, k.NextEmergencyID)
@@ -110,6 +133,9 @@ func (k msgServer) EmergencyAccess(ctx context.Context, msg *types.MsgEmergencyA
 		PractitionerKeyId: key.KeyId, EmergencyKeyId: policy.KeyId, Releases: []types.ShareRelease{},
 	}
 	if err := k.setOpenEmergency(ctx, a); err != nil {
+		return nil, err
+	}
+	if err := k.countEmergency(ctx, organisation, t); err != nil {
 		return nil, err
 	}
 	if err := emit(ctx, &types.EventEmergencyAccess{Access: a, Custodians: policy.Custodians()}); err != nil {

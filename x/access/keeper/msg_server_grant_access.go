@@ -31,6 +31,18 @@ func (k msgServer) GrantAccess(ctx context.Context, msg *types.MsgGrantAccess) (
 	if owner.Equals(grantee) && msg.RecordId == 0 {
 		return nil, errorsmod.Wrap(types.ErrInvalidGrant, "the grantee is the owner; owners always have access to their records")
 	}
+	if grantee.Equals(types.EmergencyReader(owner)) {
+		// Its wraps come with the emergency policy and go with it; a grant
+		// would seal record keys to the emergency key outside the policy,
+		// or to a key a break-glass has spent.
+		if p, found, err := k.findEmergencyPolicy(ctx, owner); err != nil {
+			return nil, err
+		} else if found && p.IsSpent() {
+			return nil, errSpent(p, "no grant to the emergency reader %s", msg.Grantee)
+		}
+		return nil, errorsmod.Wrapf(types.ErrInvalidGrant,
+			"%s is your emergency reader: it holds wraps only through your emergency policy (`medchaind tx access set-emergency-policy`), never through a grant", msg.Grantee)
+	}
 	if err := types.ValidatePermissionPurpose(msg.Permission, msg.Purpose); err != nil {
 		return nil, err
 	}

@@ -13,7 +13,8 @@ import (
 // ReleaseShare stores a custodian's share, re-sealed to the practitioner,
 // for an open emergency access. The custodian must hold a share of the
 // patient's current policy (the one the access was opened under), still be
-// an ACTIVE hospital, and release once.
+// an ACTIVE hospital, and release once. The release that reaches the
+// policy's threshold spends the policy (spendPolicy).
 func (k msgServer) ReleaseShare(ctx context.Context, msg *types.MsgReleaseShare) (*types.MsgReleaseShareResponse, error) {
 	custodian, err := k.decodeAddress("custodian", msg.Custodian)
 	if err != nil {
@@ -41,6 +42,11 @@ func (k msgServer) ReleaseShare(ctx context.Context, msg *types.MsgReleaseShare)
 	if policy.KeyId != a.EmergencyKeyId {
 		return nil, errorsmod.Wrapf(types.ErrReleaseRefused, "the patient changed the emergency policy after access %d was opened; its shares no longer match", a.Id)
 	}
+	if policy.IsSpent() && policy.SpentBy != a.Id {
+		// Spending closes the other accesses; one left open by an
+		// earlier version's state still gets nothing.
+		return nil, errSpent(policy, "no share goes to a second practitioner")
+	}
 	rel, err := k.custodianShare(ctx, policy, custodian, a.Releases, msg.Ciphertext, fmt.Sprintf("access %d", a.Id), types.ErrReleaseRefused, true)
 	if err != nil {
 		return nil, err
@@ -54,6 +60,15 @@ func (k msgServer) ReleaseShare(ctx context.Context, msg *types.MsgReleaseShare)
 		AccessId: a.Id, Custodian: rel.Custodian, Patient: a.Patient, Practitioner: a.Practitioner, Releases: n, Threshold: policy.Threshold,
 	}); err != nil {
 		return nil, err
+	}
+	// With threshold releases the practitioner can derive the emergency
+	// key (unless a custodian released garbage, which the chain cannot
+	// tell): the key is spent. Later releases to this access are still
+	// taken, in case one of the first was false.
+	if n >= policy.Threshold && !policy.IsSpent() {
+		if err := k.spendPolicy(ctx, patient, policy, a, t); err != nil {
+			return nil, err
+		}
 	}
 	return &types.MsgReleaseShareResponse{Releases: n, Threshold: policy.Threshold}, nil
 }

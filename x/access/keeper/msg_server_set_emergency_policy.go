@@ -19,7 +19,9 @@ import (
 // emergency key becomes the registered key of the patient's emergency
 // reader, and every ACTIVE record of the patient gets exactly one wrap for
 // it (replacing the wraps of an earlier policy). Emergency accesses opened
-// under an earlier policy take no more releases.
+// under an earlier policy take no more releases. The key must be new (never
+// an earlier policy's, above all not a spent one); the new policy starts
+// unspent, which is how a patient re-keys after a break-glass.
 func (k msgServer) SetEmergencyPolicy(ctx context.Context, msg *types.MsgSetEmergencyPolicy) (*types.MsgSetEmergencyPolicyResponse, error) {
 	patient, err := k.decodeAddress("patient", msg.Patient)
 	if err != nil {
@@ -42,6 +44,22 @@ func (k msgServer) SetEmergencyPolicy(ctx context.Context, msg *types.MsgSetEmer
 	}
 	if err := types.ValidatePublicKey(types.KeyAlgorithmMLKEM768X25519, msg.PublicKey); err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "public_key: %s", err)
+	}
+	// A new policy needs a key nobody has held a share of: a spent key is
+	// known to a practitioner, an earlier one to its custodians.
+	reader := types.EmergencyReader(patient)
+	readerStr := k.str(reader)
+	keyID := types.KeyID(msg.PublicKey)
+	if current, found, err := k.findEmergencyPolicy(ctx, patient); err != nil {
+		return nil, err
+	} else if found && current.IsSpent() && current.KeyId == keyID {
+		return nil, errSpent(current, "a new policy needs a new key (`medchaind tx access set-emergency-policy` draws one)")
+	}
+	if used, err := k.Keys.Has(ctx, collections.Join(reader, keyID)); err != nil {
+		return nil, err
+	} else if used {
+		return nil, errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy,
+			"emergency key %s was the key of an earlier policy of %s; a new policy needs a new key (`medchaind tx access set-emergency-policy` draws one)", keyID, msg.Patient)
 	}
 	shares := make([]types.SealedShare, n)
 	seen := map[string]bool{}
@@ -88,9 +106,6 @@ func (k msgServer) SetEmergencyPolicy(ctx context.Context, msg *types.MsgSetEmer
 
 	// Exactly one wrap per ACTIVE record, for the emergency reader, sealed
 	// to the new emergency key.
-	reader := types.EmergencyReader(patient)
-	readerStr := k.str(reader)
-	keyID := types.KeyID(msg.PublicKey)
 	if uint32(len(msg.Wraps)) > params.MaxWrapsPerMsg {
 		return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "%d wraps; at most %d per message (params max_wraps_per_msg)", len(msg.Wraps), params.MaxWrapsPerMsg)
 	}

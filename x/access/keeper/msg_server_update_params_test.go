@@ -18,6 +18,7 @@ func TestUpdateParams(t *testing.T) {
 		MaxRequestTtl: time.Hour, MaxReasonLength: types.MaxReasonLengthCap, MaxWrapsPerMsg: 1,
 		MaxPendingRequestsPerRecord: 1, MaxExpiryWorkPerBlock: 1,
 		EmergencyWindow: time.Hour, MaxEmergencyPerPractitioner: 1, MaxCustodians: 2, RecoveryDelay: time.Hour,
+		MaxEmergencyPerOrganisationPerDay: 1,
 	}
 	ctx := f.deliver(t, sending(f.msgServer.UpdateParams, &types.MsgUpdateParams{Authority: f.authority, Params: params}))
 	events.Require(t, ctx, &types.EventParamsUpdated{Authority: f.authority, Params: params})
@@ -75,5 +76,7 @@ func TestUpdateParamsRejected(t *testing.T) {
 			types.ErrInvalidParams, "max_custodians 17 must be between 2 and 16"},
 		{"no recovery delay", with(func(p *types.Params) { p.RecoveryDelay = 0 }),
 			types.ErrInvalidParams, "recovery_delay 0s must be positive"},
+		{"no emergency access per organisation and day", with(func(p *types.Params) { p.MaxEmergencyPerOrganisationPerDay = 0 }),
+			types.ErrInvalidParams, "max_emergency_per_organisation_per_day must be greater than 0"},
 	})
 }

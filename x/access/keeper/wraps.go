@@ -19,6 +19,9 @@ import (
 type readers struct {
 	order []string
 	grant map[string]uint64
+	// spent is the owner's emergency policy when it is spent: its reader
+	// is then not among the readers, and a wrap for it is refused.
+	spent *types.EmergencyPolicy
 }
 
 func (r *readers) add(addr string, grantID uint64) {
@@ -33,7 +36,7 @@ func (r *readers) add(addr string, grantID uint64) {
 
 // requiredReaders returns who must be able to open record's key at t: its
 // owner, its owner's emergency reader when the owner has an emergency
-// policy, and every grantee of a live READ grant covering it (record grants
+// policy that is not spent, and every grantee of a live READ grant covering it (record grants
 // and the owner's scope grants for its kind), leaving out grant except
 // (the grant being revoked, or 0).
 func (k Keeper) requiredReaders(ctx context.Context, record recordstypes.Record, t time.Time, except uint64) (readers, error) {
@@ -49,9 +52,11 @@ func (k Keeper) readersOf(ctx context.Context, record recordstypes.Record, t tim
 		return r, err
 	}
 	r.add(record.Owner, 0)
-	if has, err := k.EmergencyPolicies.Has(ctx, owner); err != nil {
+	if p, found, err := k.findEmergencyPolicy(ctx, owner); err != nil {
 		return r, err
-	} else if has {
+	} else if found && p.IsSpent() {
+		r.spent = &p
+	} else if found {
 		r.add(k.str(types.EmergencyReader(owner)), 0)
 	}
 	if record.Id != 0 && recordGrants {
@@ -134,7 +139,9 @@ func (k Keeper) checkReaderWraps(ctx context.Context, record recordstypes.Record
 			return errorsmod.Wrapf(types.ErrInvalidWraps, "wraps[%d]: %s has more than one wrap for record %d", i, canon, record.Id)
 		}
 		have[canon] = true
-		if _, ok := required.grant[canon]; !ok {
+		if _, ok := required.grant[canon]; !ok && required.spent != nil && canon == required.spent.EmergencyReader {
+			return errSpent(*required.spent, "wraps[%d] is for %s, the emergency reader, whose key opens nothing new; leave it out", i, canon)
+		} else if !ok {
 			return errorsmod.Wrapf(types.ErrInvalidWraps,
 				"wraps[%d] is for %s, who is neither the owner nor holds a live READ grant on record %d; leave it out",
 				i, canon, record.Id)

@@ -33,6 +33,22 @@ func (e EmergencyEntry) Covers(record recordstypes.Record) bool {
 	return CoversKind(e.Kinds, record.Kind)
 }
 
+// IsSpent says whether an emergency access under the policy's key has
+// reached the threshold of releases, so that its practitioner can derive
+// the emergency key: the key opens no new break-glass and gets no new
+// wrap until the patient sets a new policy.
+func (p EmergencyPolicy) IsSpent() bool { return p.SpentBy != 0 }
+
+// UTCDay is the day of t in UTC, counted from the Unix epoch: the unit of
+// params max_emergency_per_organisation_per_day.
+func UTCDay(t time.Time) uint64 {
+	const day = 24 * 60 * 60
+	if s := t.Unix(); s > 0 {
+		return uint64(s / day)
+	}
+	return 0
+}
+
 // Custodians lists the policy's custodians in share order.
 func (p EmergencyPolicy) Custodians() []string {
 	out := make([]string, len(p.Shares))

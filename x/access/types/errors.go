@@ -38,4 +38,11 @@ var (
 	ErrReleaseRefused         = errorsmod.Register(ModuleName, 30, "share release refused")
 	ErrRecoveryRefused        = errorsmod.Register(ModuleName, 31, "key recovery refused")
 	ErrRecoveryNotFound       = errorsmod.Register(ModuleName, 32, "key recovery not found")
+
+	// ErrEmergencyKeySpent: a break-glass under the patient's emergency
+	// key reached its threshold of releases, so its practitioner can
+	// derive the key; nothing more is opened or wrapped under it until the
+	// patient sets a new policy.
+	ErrEmergencyKeySpent = errorsmod.Register(ModuleName, 33,
+		"the emergency key was used by a break-glass and is spent; the patient must re-key with `medchaind tx access set-emergency-policy`")
 )

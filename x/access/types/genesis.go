@@ -165,10 +165,16 @@ func (g GenesisState) Validate(ac address.Codec) error {
 }
 
 // validateEmergency checks the emergency policies (one per patient, a
-// threshold of 2 to the number of custodians, distinct custodians) and the
-// emergency log (ids below next_emergency_id and unique, addresses, a
-// reason code, a window that ends after it opens, releases by custodians).
+// threshold of 2 to the number of custodians, distinct custodians, and a
+// spent policy spent by an access of the log to the patient under its key
+// that reached the threshold) and the emergency log (ids below
+// next_emergency_id and unique, addresses, a reason code, a window that
+// does not end before it opens, releases by custodians).
 func (g GenesisState) validateEmergency(addr func(what, s string) (string, error)) error {
+	logged := make(map[uint64]EmergencyAccess, len(g.EmergencyAccesses))
+	for _, a := range g.EmergencyAccesses {
+		logged[a.Id] = a
+	}
 	patients := map[string]bool{}
 	for i, p := range g.EmergencyPolicies {
 		what := fmt.Sprintf("emergency_policies[%d]", i)
@@ -197,6 +203,15 @@ func (g GenesisState) validateEmergency(addr func(what, s string) (string, error
 			}
 			custodians[c] = true
 		}
+		if (p.SpentAt == nil) != (p.SpentBy == 0) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: spent_at and spent_by are set together or not at all", what)
+		}
+		if p.IsSpent() {
+			a, ok := logged[p.SpentBy]
+			if !ok || a.Patient != p.Patient || a.EmergencyKeyId != p.KeyId || len(a.Releases) < int(p.Threshold) {
+				return errorsmod.Wrapf(ErrInvalidGenesis, "%s: spent_by %d is not an access to %s under key %s with %d releases", what, p.SpentBy, p.Patient, p.KeyId, p.Threshold)
+			}
+		}
 	}
 	next := max(g.NextEmergencyId, 1)
 	ids := map[uint64]bool{}
@@ -214,8 +229,10 @@ func (g GenesisState) validateEmergency(addr func(what, s string) (string, error
 		if _, ok := EmergencyReason_name[int32(a.Reason)]; !ok || a.Reason == EmergencyReasonUnspecified {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: reason %d is not an emergency reason code", what, int32(a.Reason))
 		}
-		if !a.ExpiresAt.After(a.OpenedAt) {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: expires_at %s is not after opened_at %s", what, a.ExpiresAt, a.OpenedAt)
+		// An access closed in the block that opened it (its policy
+		// withdrawn or spent by another access) ends when it opened.
+		if a.ExpiresAt.Before(a.OpenedAt) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: expires_at %s is before opened_at %s", what, a.ExpiresAt, a.OpenedAt)
 		}
 		if err := ValidateTarget(a.RecordId, a.Kinds); err != nil {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %s", what, err)

@@ -221,3 +221,64 @@ func TestGenesisValidateRejects(t *testing.T) {
 		})
 	}
 }
+
+// spentGenesis is validGenesis with the patient's 2-of-2 emergency policy,
+// spent by access 1, which the two custodians released to.
+func spentGenesis(t testing.TB) *types.GenesisState {
+	t.Helper()
+	g := validGenesis(t)
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	patient, doctor, hospital := bech32(t, "patient"), bech32(t, "doctor"), bech32(t, "hospital")
+	custodians := []string{hospital, bech32(t, "hospital-b")}
+	policy := types.EmergencyPolicy{Patient: patient, Threshold: 2, KeyId: "00112233aabbccdd", Commitments: [][]byte{{1}, {2}}, UpdatedAt: at,
+		SpentAt: &at, SpentBy: 1}
+	access := types.EmergencyAccess{Id: 1, Practitioner: doctor, Organisation: hospital, Patient: patient,
+		Reason: types.EmergencyReasonUnableToConsent, OpenedAt: at, ExpiresAt: at.Add(time.Hour), EmergencyKeyId: policy.KeyId}
+	for i, c := range custodians {
+		policy.Shares = append(policy.Shares, types.SealedShare{Custodian: c})
+		access.Releases = append(access.Releases, types.ShareRelease{Custodian: c, Index: uint32(i + 1), ReleasedAt: at})
+	}
+	g.EmergencyPolicies = []types.EmergencyPolicy{policy}
+	g.EmergencyAccesses = []types.EmergencyAccess{access}
+	g.NextEmergencyId = 2
+	return g
+}
+
+// TestGenesisSpentPolicies: a spent policy names an access of the log to
+// its patient, under its key, that reached its threshold; an access closed
+// in the block it opened (by the spending of its policy) is valid.
+func TestGenesisSpentPolicies(t *testing.T) {
+	require.NoError(t, spentGenesis(t).Validate(ac))
+
+	closedAtOnce := spentGenesis(t)
+	other := closedAtOnce.EmergencyAccesses[0]
+	other.Id, other.Practitioner, other.Releases = 2, bech32(t, "doctor-b"), nil
+	other.ExpiresAt = other.OpenedAt
+	closedAtOnce.EmergencyAccesses = append(closedAtOnce.EmergencyAccesses, other)
+	closedAtOnce.NextEmergencyId = 3
+	require.NoError(t, closedAtOnce.Validate(ac))
+
+	for _, tc := range []struct {
+		name    string
+		edit    func(g *types.GenesisState)
+		wantMsg string
+	}{
+		{"spent_by without spent_at", func(g *types.GenesisState) { g.EmergencyPolicies[0].SpentAt = nil }, "set together"},
+		{"spent_at without spent_by", func(g *types.GenesisState) { g.EmergencyPolicies[0].SpentBy = 0 }, "set together"},
+		{"spent by an access not in the log", func(g *types.GenesisState) { g.EmergencyPolicies[0].SpentBy = 7 }, "spent_by 7"},
+		{"spent by an access under another key", func(g *types.GenesisState) { g.EmergencyAccesses[0].EmergencyKeyId = "ffffffffffffffff" }, "spent_by 1"},
+		{"spent by an access below the threshold", func(g *types.GenesisState) { g.EmergencyAccesses[0].Releases = g.EmergencyAccesses[0].Releases[:1] }, "spent_by 1"},
+		{"spent by an access to another patient", func(g *types.GenesisState) { g.EmergencyAccesses[0].Patient = bech32(t, "researcher") }, "spent_by 1"},
+		{"an access that ends before it opens", func(g *types.GenesisState) {
+			g.EmergencyAccesses[0].ExpiresAt = g.EmergencyAccesses[0].OpenedAt.Add(-time.Second)
+		}, "is before opened_at"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := spentGenesis(t)
+			tc.edit(g)
+			err := g.Validate(ac)
+			require.ErrorIs(t, err, types.ErrInvalidGenesis)
+			require.ErrorContains(t, err, tc.wantMsg)
+		})
+	}
+}

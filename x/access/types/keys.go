@@ -56,6 +56,7 @@ var (
 	PendingRecoveryKey             = collections.NewPrefix(30) // set of (patient, recovery id), while pending
 	NextRecoveryIDKey              = collections.NewPrefix(31)
 	PendingByNewOwnerKey           = collections.NewPrefix(32) // new owner -> its pending recovery id
+	EmergencyPerOrganisationDayKey = collections.NewPrefix(33) // (organisation, UTC day) -> emergency accesses opened
 )
 
 // Key codecs of the provable collections, shared by the keeper and by

@@ -39,6 +39,12 @@ const (
 	// DefaultRecoveryDelay gives a patient whose key was not lost three
 	// days to notice a recovery and cancel it.
 	DefaultRecoveryDelay = 72 * time.Hour
+	// DefaultMaxEmergencyPerOrganisationPerDay bounds the break-glasses
+	// of one organisation's practitioners in one UTC day: twice what an
+	// emergency department plausibly needs for unconscious patients who
+	// opted in, and few enough that a hospital adding practitioners to
+	// get past max_emergency_per_practitioner is stopped the same day.
+	DefaultMaxEmergencyPerOrganisationPerDay uint32 = 10
 	// MaxRecoveryDelay bounds the delay whatever governance decides.
 	MaxRecoveryDelay = 90 * 24 * time.Hour
 
@@ -64,6 +70,8 @@ func DefaultParams() Params {
 		MaxEmergencyPerPractitioner: DefaultMaxEmergencyPerPractitioner,
 		MaxCustodians:               DefaultMaxCustodians,
 		RecoveryDelay:               DefaultRecoveryDelay,
+
+		MaxEmergencyPerOrganisationPerDay: DefaultMaxEmergencyPerOrganisationPerDay,
 	}
 }
 
@@ -94,6 +102,8 @@ func (p Params) Validate() error {
 		return errorsmod.Wrapf(ErrInvalidParams, "max_custodians %d must be between 2 and %d", p.MaxCustodians, MaxCustodiansCap)
 	case p.RecoveryDelay <= 0 || p.RecoveryDelay > MaxRecoveryDelay:
 		return errorsmod.Wrapf(ErrInvalidParams, "recovery_delay %s must be positive and at most %s: it is the patient's time to cancel a recovery", p.RecoveryDelay, MaxRecoveryDelay)
+	case p.MaxEmergencyPerOrganisationPerDay == 0:
+		return errorsmod.Wrap(ErrInvalidParams, "max_emergency_per_organisation_per_day must be greater than 0, or no practitioner could break the glass")
 	}
 	return nil
 }

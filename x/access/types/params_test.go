@@ -18,4 +18,8 @@ func TestDefaultParams(t *testing.T) {
 	// max_expirations_per_block record READ grants (the grant and one
 	// wrap each) fit in one block's work.
 	require.GreaterOrEqual(t, p.MaxExpiryWorkPerBlock, 2*p.MaxExpirationsPerBlock)
+	// An organisation's practitioners together break the glass at most
+	// this often a day, however many practitioners it adds.
+	require.Equal(t, uint32(10), p.MaxEmergencyPerOrganisationPerDay)
+	require.GreaterOrEqual(t, p.MaxEmergencyPerOrganisationPerDay, p.MaxEmergencyPerPractitioner)
 }

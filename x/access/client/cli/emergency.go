@@ -36,7 +36,10 @@ func SetEmergencyPolicyCmd() *cobra.Command {
 			"trust (a relative) who may approve the recovery of your records if you lose your key; at least T of them must be " +
 			"active hospitals, since only hospitals release a share in an emergency. Every custodian needs an encryption key. Running it again " +
 			"replaces the policy with a new secret; `withdraw-emergency-policy` ends it. Every break-glass is public: " +
-			"`medchaind query access emergency-log YOUR_ADDRESS`.",
+			"`medchaind query access emergency-log YOUR_ADDRESS`. Once custodians have released enough shares for one " +
+			"break-glass, that practitioner can derive the emergency key and the policy is spent (`query access emergency-policy` " +
+			"shows spent_at): no further break-glass opens under it and new records are not wrapped to it until you run this " +
+			"command again, which draws a new key.",
 		Example: "medchaind tx access set-emergency-policy --custodians 3 --threshold 2 --from alice",
 		Args:    cobra.NoArgs,
 		RunE:    runSetEmergencyPolicy,

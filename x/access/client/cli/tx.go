@@ -221,6 +221,9 @@ func runRevoke(cmd *cobra.Command, args []string) error {
 	for _, r := range msg.Rotations {
 		rotated = append(rotated, fmt.Sprintf("record %d -> %s", r.RecordId, r.Cid))
 	}
+	if notice, err := medclient.SpentEmergencyNotice(ctx, clientCtx, grant.Owner); err == nil && notice != "" && len(rotated) > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: the rotated records got no emergency wrap: %s\n", notice)
+	}
 	return clientCtx.PrintString(fmt.Sprintf("grant %d revoked in block %d (tx %s); rotated: %s\n",
 		id, res.Height, res.TxHash, strings.Join(rotated, ", ")))
 }

@@ -59,8 +59,10 @@ func UploadCmd() *cobra.Command {
 		Long: "Reads FILE once, as a stream: detects its kind (DICOM by its preamble, FHIR JSON by resourceType, PDF, " +
 			"common images, else OTHER; --kind overrides), encrypts it with age under a fresh record key, chunks the " +
 			"ciphertext into an IPFS DAG (CIDv1, raw leaves, 1 MiB chunks: the CID Kubo computes) and uploads it to the vault. " +
-			"The record key is wrapped for the owner and for every grantee of the owner's live READ scope grants that cover " +
-			"the kind, then MsgCreateRecord is broadcast and the command waits for its block.\n\n" +
+			"The record key is wrapped for the owner, for every grantee of the owner's live READ scope grants that cover " +
+			"the kind and for the owner's emergency reader, then MsgCreateRecord is broadcast and the command waits for its block. " +
+			"An emergency policy whose key a break-glass has used is spent: the record gets no emergency wrap and the command " +
+			"warns that the owner must renew the policy (`tx access set-emergency-policy`).\n\n" +
 			"The signer (--from) is the owner, or a doctor or hospital the owner granted WRITE. The chain is asked first " +
 			"(a simulation), so a refused upload fails before any data moves. The owner and every scope grantee must have " +
 			"registered an encryption key (`tx access register-key`).\n\n" +
@@ -156,6 +158,9 @@ func printResult(cmd *cobra.Command, clientCtx client.Context, r *medclient.Uplo
 	case err != nil:
 		return err
 	}
+	if r.EmergencyKeySpent != "" {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", r.EmergencyKeySpent)
+	}
 	if cmd.Flags().Changed(flags.FlagOutput) && clientCtx.OutputFormat == flags.OutputFormatJSON {
 		out, err := json.Marshal(r)
 		if err != nil {
@@ -180,7 +185,9 @@ func AddVersionCmd() *cobra.Command {
 		Long: "Opens the record key with the signer's wrap (so the signer must be the owner or hold READ as well as " +
 			"WRITE), encrypts FILE under it, uploads it to the vault and broadcasts MsgAddVersion. The wraps already on " +
 			"chain open the new version too, so none are sent (only the owner may replace them). The record keeps its id, " +
-			"kind and label; its version increments and the previous CID stays in `query records history`.",
+			"kind and label; its version increments and the previous CID stays in `query records history`. If the owner's " +
+			"emergency key was used by a break-glass (the policy is spent), the command warns that the owner must renew it " +
+			"(`tx access set-emergency-policy`).",
 		Example: "medchaind tx records add-version 42 scan-corrected.dcm --from dr-house --yes",
 		Args:    cobra.ExactArgs(2),
 		RunE:    runAddVersion,

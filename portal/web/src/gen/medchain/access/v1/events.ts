@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { Timestamp } from "../../../google/protobuf/timestamp";
 import { Params } from "./params";
 import {
   AccessRequest,
@@ -144,13 +145,34 @@ export interface EventShareReleased {
 
 /**
  * EventEmergencyAccessClosed is emitted when an emergency access's window
- * ends (or the patient withdraws the policy).
+ * ends (or the patient withdraws the policy, recovers, or another access
+ * spends the policy).
  */
 export interface EventEmergencyAccessClosed {
   /** access_id is the emergency access. */
   accessId: bigint;
-  /** outcome is EXPIRED or POLICY_WITHDRAWN. */
+  /** outcome is EXPIRED, POLICY_WITHDRAWN, RECOVERED or POLICY_SPENT. */
   outcome: string;
+}
+
+/**
+ * EventEmergencyPolicySpent is emitted when an emergency access reaches
+ * its policy's threshold of releases: its practitioner can now recover the
+ * emergency secret, so the policy's key is spent. The patient's client
+ * shows it and asks the patient to set a new policy
+ * (`medchaind tx access set-emergency-policy`).
+ */
+export interface EventEmergencyPolicySpent {
+  /** patient is whose policy was spent. */
+  patient: string;
+  /** key_id is the spent emergency key's id. */
+  keyId: string;
+  /** access_id is the emergency access that spent it. */
+  accessId: bigint;
+  /** practitioner is who broke the glass in that access. */
+  practitioner: string;
+  /** spent_at is the block time of the release that reached the threshold. */
+  spentAt: Timestamp | undefined;
 }
 
 /**
@@ -1385,6 +1407,156 @@ export const EventEmergencyAccessClosed: MessageFns<EventEmergencyAccessClosed> 
   },
 };
 
+function createBaseEventEmergencyPolicySpent(): EventEmergencyPolicySpent {
+  return { patient: "", keyId: "", accessId: 0n, practitioner: "", spentAt: undefined };
+}
+
+export const EventEmergencyPolicySpent: MessageFns<EventEmergencyPolicySpent> = {
+  encode(message: EventEmergencyPolicySpent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.patient !== "") {
+      writer.uint32(10).string(message.patient);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(18).string(message.keyId);
+    }
+    if (message.accessId !== 0n) {
+      if (BigInt.asUintN(64, message.accessId) !== message.accessId) {
+        throw new globalThis.Error("value provided for field message.accessId of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.accessId);
+    }
+    if (message.practitioner !== "") {
+      writer.uint32(34).string(message.practitioner);
+    }
+    if (message.spentAt !== undefined) {
+      Timestamp.encode(message.spentAt, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventEmergencyPolicySpent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventEmergencyPolicySpent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.accessId = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.practitioner = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.spentAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventEmergencyPolicySpent {
+    return {
+      patient: isSet(object.patient) ? globalThis.String(object.patient) : "",
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      accessId: isSet(object.accessId)
+        ? BigInt(object.accessId)
+        : isSet(object.access_id)
+        ? BigInt(object.access_id)
+        : 0n,
+      practitioner: isSet(object.practitioner) ? globalThis.String(object.practitioner) : "",
+      spentAt: isSet(object.spentAt)
+        ? fromJsonTimestamp(object.spentAt)
+        : isSet(object.spent_at)
+        ? fromJsonTimestamp(object.spent_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: EventEmergencyPolicySpent): unknown {
+    const obj: any = {};
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.accessId !== 0n) {
+      obj.accessId = message.accessId.toString();
+    }
+    if (message.practitioner !== "") {
+      obj.practitioner = message.practitioner;
+    }
+    if (message.spentAt !== undefined) {
+      obj.spentAt = fromTimestamp(message.spentAt).toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventEmergencyPolicySpent>): EventEmergencyPolicySpent {
+    return EventEmergencyPolicySpent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventEmergencyPolicySpent>): EventEmergencyPolicySpent {
+    const message = createBaseEventEmergencyPolicySpent();
+    message.patient = object.patient ?? "";
+    message.keyId = object.keyId ?? "";
+    message.accessId = (object.accessId !== undefined && object.accessId !== null) ? BigInt(object.accessId) : 0n;
+    message.practitioner = object.practitioner ?? "";
+    message.spentAt = (object.spentAt !== undefined && object.spentAt !== null)
+      ? Timestamp.fromPartial(object.spentAt)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseEventRecoveryRequested(): EventRecoveryRequested {
   return { recovery: undefined };
 }
@@ -1750,6 +1922,39 @@ export type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+const timestampFractionRegex = /:\d{2}\.\d+/;
+
+function fromJsonTimestamp(o: any): Timestamp {
+  if (o instanceof globalThis.Date) {
+    return toTimestamp(o);
+  } else if (typeof o === "string") {
+    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
+    // so parse the fractional seconds ourselves and give Date only the whole seconds
+    const fraction = timestampFractionRegex.exec(o);
+    if (fraction === null) {
+      return toTimestamp(new globalThis.Date(o));
+    }
+    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
+    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
+    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
+    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
+  } else {
+    return Timestamp.fromJSON(o);
+  }
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -76,7 +76,16 @@ export interface Params {
    * recovery_delay is how long a key recovery waits before it may
    * complete: the patient's old key can cancel it meanwhile.
    */
-  recoveryDelay: Duration | undefined;
+  recoveryDelay:
+    | Duration
+    | undefined;
+  /**
+   * max_emergency_per_organisation_per_day bounds the emergency accesses
+   * the practitioners of one organisation may open in one UTC day (of
+   * block time), all of them together: a hospital cannot get past the
+   * per-practitioner bound by adding practitioners.
+   */
+  maxEmergencyPerOrganisationPerDay: number;
 }
 
 function createBaseParams(): Params {
@@ -93,6 +102,7 @@ function createBaseParams(): Params {
     maxEmergencyPerPractitioner: 0,
     maxCustodians: 0,
     recoveryDelay: undefined,
+    maxEmergencyPerOrganisationPerDay: 0,
   };
 }
 
@@ -133,6 +143,9 @@ export const Params: MessageFns<Params> = {
     }
     if (message.recoveryDelay !== undefined) {
       Duration.encode(message.recoveryDelay, writer.uint32(98).fork()).join();
+    }
+    if (message.maxEmergencyPerOrganisationPerDay !== 0) {
+      writer.uint32(104).uint32(message.maxEmergencyPerOrganisationPerDay);
     }
     return writer;
   },
@@ -246,6 +259,14 @@ export const Params: MessageFns<Params> = {
             message.recoveryDelay = Duration.decode(reader, reader.uint32());
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.maxEmergencyPerOrganisationPerDay = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -320,6 +341,11 @@ export const Params: MessageFns<Params> = {
         : isSet(object.recovery_delay)
         ? Duration.fromJSON(object.recovery_delay)
         : undefined,
+      maxEmergencyPerOrganisationPerDay: isSet(object.maxEmergencyPerOrganisationPerDay)
+        ? globalThis.Number(object.maxEmergencyPerOrganisationPerDay)
+        : isSet(object.max_emergency_per_organisation_per_day)
+        ? globalThis.Number(object.max_emergency_per_organisation_per_day)
+        : 0,
     };
   },
 
@@ -361,6 +387,9 @@ export const Params: MessageFns<Params> = {
     if (message.recoveryDelay !== undefined) {
       obj.recoveryDelay = Duration.toJSON(message.recoveryDelay);
     }
+    if (message.maxEmergencyPerOrganisationPerDay !== 0) {
+      obj.maxEmergencyPerOrganisationPerDay = Math.round(message.maxEmergencyPerOrganisationPerDay);
+    }
     return obj;
   },
 
@@ -389,6 +418,7 @@ export const Params: MessageFns<Params> = {
     message.recoveryDelay = (object.recoveryDelay !== undefined && object.recoveryDelay !== null)
       ? Duration.fromPartial(object.recoveryDelay)
       : undefined;
+    message.maxEmergencyPerOrganisationPerDay = object.maxEmergencyPerOrganisationPerDay ?? 0;
     return message;
   },
 };

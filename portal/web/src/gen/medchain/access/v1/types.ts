@@ -520,7 +520,25 @@ export interface EmergencyPolicy {
   /** emergency_reader is the address the emergency wraps are held by. */
   emergencyReader: string;
   /** updated_at is the block time the policy was set. */
-  updatedAt: Timestamp | undefined;
+  updatedAt:
+    | Timestamp
+    | undefined;
+  /**
+   * spent_at is when an emergency access under this policy's key reached
+   * threshold releases, so that its practitioner could recover the
+   * emergency secret; unset while the policy is unspent. A spent policy
+   * takes no new break-glass and no new emergency wrap, and new records
+   * need none, until the patient sets a new policy (a new key), which
+   * starts unspent.
+   */
+  spentAt:
+    | Timestamp
+    | undefined;
+  /**
+   * spent_by is the emergency access that spent the policy; 0 while it
+   * is unspent.
+   */
+  spentBy: bigint;
 }
 
 /**
@@ -1748,6 +1766,8 @@ function createBaseEmergencyPolicy(): EmergencyPolicy {
     commitments: [],
     emergencyReader: "",
     updatedAt: undefined,
+    spentAt: undefined,
+    spentBy: 0n,
   };
 }
 
@@ -1773,6 +1793,15 @@ export const EmergencyPolicy: MessageFns<EmergencyPolicy> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(message.updatedAt, writer.uint32(58).fork()).join();
+    }
+    if (message.spentAt !== undefined) {
+      Timestamp.encode(message.spentAt, writer.uint32(66).fork()).join();
+    }
+    if (message.spentBy !== 0n) {
+      if (BigInt.asUintN(64, message.spentBy) !== message.spentBy) {
+        throw new globalThis.Error("value provided for field message.spentBy of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.spentBy);
     }
     return writer;
   },
@@ -1846,6 +1875,22 @@ export const EmergencyPolicy: MessageFns<EmergencyPolicy> = {
             message.updatedAt = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.spentAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.spentBy = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1881,6 +1926,12 @@ export const EmergencyPolicy: MessageFns<EmergencyPolicy> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      spentAt: isSet(object.spentAt)
+        ? fromJsonTimestamp(object.spentAt)
+        : isSet(object.spent_at)
+        ? fromJsonTimestamp(object.spent_at)
+        : undefined,
+      spentBy: isSet(object.spentBy) ? BigInt(object.spentBy) : isSet(object.spent_by) ? BigInt(object.spent_by) : 0n,
     };
   },
 
@@ -1907,6 +1958,12 @@ export const EmergencyPolicy: MessageFns<EmergencyPolicy> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = fromTimestamp(message.updatedAt).toISOString();
     }
+    if (message.spentAt !== undefined) {
+      obj.spentAt = fromTimestamp(message.spentAt).toISOString();
+    }
+    if (message.spentBy !== 0n) {
+      obj.spentBy = message.spentBy.toString();
+    }
     return obj;
   },
 
@@ -1924,6 +1981,10 @@ export const EmergencyPolicy: MessageFns<EmergencyPolicy> = {
     message.updatedAt = (object.updatedAt !== undefined && object.updatedAt !== null)
       ? Timestamp.fromPartial(object.updatedAt)
       : undefined;
+    message.spentAt = (object.spentAt !== undefined && object.spentAt !== null)
+      ? Timestamp.fromPartial(object.spentAt)
+      : undefined;
+    message.spentBy = (object.spentBy !== undefined && object.spentBy !== null) ? BigInt(object.spentBy) : 0n;
     return message;
   },
 };
