@@ -90,6 +90,9 @@ type world struct {
 	hasPolicy   bool
 	requestOn   string // the record dr-house asked to read
 	policyAfter bool
+	// carolsAccess: carol's emergency policy, broken and released to its
+	// threshold under the old release (which let it be broken again).
+	carolsAccess string
 }
 
 func upgradeFrom(t *testing.T, from upgrades.Release, newBin, cosmovisor string, base int) {
@@ -259,8 +262,63 @@ func writeState(t *testing.T, c cli, src, files string) *world {
 	if c.has("tx", "access", "set-emergency-policy") {
 		c.tx("alice", "access", "set-emergency-policy", "--custodians", "3", "--threshold", "2")
 		w.hasPolicy = true
+		// A break-glass the custodians answered under the old release: the
+		// migration to x/access 5 must find the policy spent.
+		c.tx("carol", "access", "set-emergency-policy", "--custodians", "3", "--threshold", "2")
+		c.tx("dr-house", "access", "emergency-access", c.addr("carol"), "--reason", "unable-to-consent")
+		w.carolsAccess = waitForReleases(t, c, c.addr("carol"), 2)
 	}
 	return w
+}
+
+// waitForReleases waits until the patient's latest emergency access has
+// threshold releases from the custodian hospitals' nodes, and returns its id.
+func waitForReleases(t *testing.T, c cli, patient string, threshold int) string {
+	t.Helper()
+	var log struct {
+		Accesses []struct {
+			ID string `json:"id"`
+		} `json:"accesses"`
+	}
+	c.query(&log, "access", "emergency-log", patient)
+	if len(log.Accesses) == 0 {
+		t.Fatal("the emergency log shows no access after a break-glass")
+	}
+	access := log.Accesses[len(log.Accesses)-1].ID
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		var resp struct {
+			Access struct {
+				Releases []any `json:"releases"`
+			} `json:"access"`
+		}
+		c.query(&resp, "access", "emergency", access)
+		if len(resp.Access.Releases) >= threshold {
+			return access
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("emergency access %s has %d releases after 90s, the threshold is %d", access, len(resp.Access.Releases), threshold)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// spentBy is the emergency access that spent the patient's policy, ""
+// while it is unspent.
+func spentBy(t *testing.T, c cli, patient string) string {
+	t.Helper()
+	var p struct {
+		Policy struct {
+			SpentAt any `json:"spent_at"`
+			SpentBy any `json:"spent_by"`
+		} `json:"policy"`
+	}
+	c.query(&p, "access", "emergency-policy", patient)
+	by := fmt.Sprint(p.Policy.SpentBy)
+	if p.Policy.SpentAt == nil || by == "0" || by == "<nil>" {
+		return ""
+	}
+	return by
 }
 
 // snapshot reads, with a release's CLI, everything the upgrade must keep.
@@ -434,35 +492,44 @@ func checkNewWork(t *testing.T, c cli, w *world, files string) {
 
 	// Break-glass: the custodian hospitals' nodes release their shares by
 	// themselves, and the practitioner reads.
+	if by := spentBy(t, c, alice); by != "" {
+		t.Fatalf("alice's emergency policy is spent by %s before any break-glass", by)
+	}
 	c.tx("dr-grey", "access", "emergency-access", alice, "--reason", "unable-to-consent")
-	var log struct {
-		Accesses []struct {
-			ID string `json:"id"`
-		} `json:"accesses"`
-	}
-	c.query(&log, "access", "emergency-log", alice)
-	if len(log.Accesses) == 0 {
-		t.Fatal("the emergency log shows no access after a break-glass")
-	}
-	access := log.Accesses[len(log.Accesses)-1].ID
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		var resp struct {
-			Access struct {
-				Releases []any `json:"releases"`
-			} `json:"access"`
-		}
-		c.query(&resp, "access", "emergency", access)
-		if len(resp.Access.Releases) >= 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("emergency access %s has %d releases after 90s, the threshold is 2", access, len(resp.Access.Releases))
-		}
-		time.Sleep(time.Second)
-	}
+	alicesAccess := waitForReleases(t, c, alice, 2)
 	if got := download(t, c, id, "dr-grey", files); !bytes.Equal(got, readFile(t, fresh)) {
 		t.Errorf("the practitioner who broke the glass does not read the record")
+	}
+	// The break-glass spent the key: the next is refused.
+	if by := spentBy(t, c, alice); by != alicesAccess {
+		t.Errorf("alice's emergency policy after a break-glass: spent by access %q, want %s", by, alicesAccess)
+	}
+	if err := c.tryTx("dr-house", "access", "emergency-access", alice, "--reason", "unable-to-consent"); err == nil || !strings.Contains(err.Error(), "spent") {
+		t.Errorf("a second break-glass on a spent policy: %v, want a refusal that names the spent key", err)
+	}
+
+	// carol's policy, broken under the old release, was spent by the
+	// migration; she still uploads, and renews it.
+	if w.carolsAccess != "" {
+		carol := c.addr("carol")
+		if by := spentBy(t, c, carol); by != w.carolsAccess {
+			t.Errorf("carol's emergency policy, released to its threshold before the upgrade: spent by access %q, want %s", by, w.carolsAccess)
+		}
+		if err := c.tryTx("dr-grey", "access", "emergency-access", carol, "--reason", "unable-to-consent"); err == nil {
+			t.Error("a break-glass on a policy the migration found spent was accepted")
+		}
+		mine := write(t, files, "carol.bin", random(t, 8192))
+		var up struct {
+			RecordID any `json:"record_id"`
+		}
+		c.handWritten(&up, "carol", "records", "upload", mine)
+		if got := download(t, c, fmt.Sprint(up.RecordID), "carol", files); !bytes.Equal(got, readFile(t, mine)) {
+			t.Error("carol's upload after her policy was spent does not read back")
+		}
+		c.tx("carol", "access", "set-emergency-policy", "--custodians", "3", "--threshold", "2")
+		if by := spentBy(t, c, carol); by != "" {
+			t.Errorf("carol's renewed emergency policy is spent by %s", by)
+		}
 	}
 }
 
