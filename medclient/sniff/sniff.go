@@ -16,10 +16,11 @@ const Bytes = 1 << 20
 // "DICM" magic after the 128-byte preamble (PS3.10 part 10 files) or a bare
 // data set, "pdf" by "%PDF-", "image" for PNG, JPEG, GIF, TIFF and WebP
 // signatures, "fhir" for a JSON object with a top-level "resourceType", and
-// "other" for anything else.
+// "other" for anything else. A DICOM study container (StudyContainer) is
+// "dicom" too.
 func Kind(head []byte) string {
 	switch {
-	case len(head) >= 132 && string(head[128:132]) == "DICM", isBareDICOM(head):
+	case len(head) >= 132 && string(head[128:132]) == "DICM", isBareDICOM(head), StudyContainer(head):
 		return "dicom"
 	case bytes.HasPrefix(head, []byte("%PDF-")):
 		return "pdf"
@@ -29,6 +30,45 @@ func Kind(head []byte) string {
 		return "fhir"
 	}
 	return "other"
+}
+
+// StudyContainerFormat is the format of a DICOM study container, the
+// plaintext of a study record that package medclient/study writes: a ustar
+// tar whose first member, index.json, starts with this format's name.
+const StudyContainerFormat = "medchain-dicom-study/1"
+
+// studyContainerHead is how the index member's data begin.
+const studyContainerHead = `{"format":"` + StudyContainerFormat + `"`
+
+// StudyContainer reports whether head (at least its first 1 KiB, or the
+// whole plaintext if shorter) starts a DICOM study container: a ustar
+// header of a regular file named index.json, with a valid checksum,
+// followed by an index of the container's format.
+func StudyContainer(head []byte) bool {
+	if len(head) < 512+len(studyContainerHead) {
+		return false
+	}
+	h := head[:512]
+	if !bytes.HasPrefix(h, []byte("index.json\x00")) || string(h[257:265]) != "ustar\x0000" || (h[156] != '0' && h[156] != 0) {
+		return false
+	}
+	// The checksum (bytes 148-155, octal) is the sum of the header's bytes
+	// with the checksum field counted as spaces.
+	var sum int64
+	for i, b := range h {
+		if i >= 148 && i < 156 {
+			b = ' '
+		}
+		sum += int64(b)
+	}
+	var stored int64
+	for _, c := range bytes.Trim(h[148:156], " \x00") {
+		if c < '0' || c > '7' {
+			return false
+		}
+		stored = stored*8 + int64(c-'0')
+	}
+	return stored == sum && bytes.HasPrefix(head[512:], []byte(studyContainerHead))
 }
 
 // isBareDICOM recognises a DICOM data set written without the Part 10
