@@ -479,18 +479,20 @@ func (s *Server) StudyInstances(t testing.TB, studyInstanceUID string) map[strin
 // patients, studies, series or instances) to the DICOMweb server
 // serverName with STOW-RS: POST /dicom-web/servers/{name}/stow, run
 // synchronously. A refusal by the server (or any failure) is returned as
-// an error holding Orthanc's status and answer, which names the cause.
+// an error holding Orthanc's status and answer and the error lines its
+// log gained meanwhile, which name the cause (e.g. "received HTTP status
+// 401").
 func (s *Server) Stow(t testing.TB, serverName string, resources []string) error {
 	t.Helper()
-	return s.client_(serverName, "stow", map[string]any{"Resources": resources, "Synchronous": true}, nil)
+	return s.viaClient(serverName, "stow", map[string]any{"Resources": resources, "Synchronous": true}, nil)
 }
 
-// client_ posts a request to the DICOMweb client's
+// viaClient posts a request to the DICOMweb client's
 // /dicom-web/servers/{name}/{verb}. When it fails, the error lines Orthanc
 // logged meanwhile are added to the error: its answer to a failed job says
 // only "Error encountered within the plugin engine", the log says what
 // the remote server answered.
-func (s *Server) client_(serverName, verb string, body any, raw *[]byte) error {
+func (s *Server) viaClient(serverName, verb string, body any, raw *[]byte) error {
 	mark := s.logSize()
 	b, err := s.postJSON("/dicom-web/servers/"+url.PathEscape(serverName)+"/"+verb, body, nil)
 	if err != nil {
@@ -535,7 +537,7 @@ func (s *Server) errorLinesSince(mark int64) string {
 // {"Resources": [{"Study": uid}]}, run synchronously.
 func (s *Server) Retrieve(t testing.TB, serverName, studyInstanceUID string) error {
 	t.Helper()
-	return s.client_(serverName, "retrieve",
+	return s.viaClient(serverName, "retrieve",
 		map[string]any{"Resources": []map[string]string{{"Study": studyInstanceUID}}, "Synchronous": true}, nil)
 }
 
@@ -560,7 +562,7 @@ func (s *Server) Qido(t testing.TB, serverName, uri string) (json.RawMessage, er
 		body = map[string]any{"Uri": path, "Arguments": args}
 	}
 	var b []byte
-	if err := s.client_(serverName, "get", body, &b); err != nil {
+	if err := s.viaClient(serverName, "get", body, &b); err != nil {
 		return nil, err
 	}
 	if !json.Valid(b) {

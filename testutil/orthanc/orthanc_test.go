@@ -91,13 +91,21 @@ func TestMakeStudy(t *testing.T) {
 	}
 }
 
-// TestUploadAndReadBack stores a made study in a real Orthanc and reads
-// every file back byte for byte.
+// TestUploadAndReadBack stores a made study in a real Orthanc (with HTTP
+// authentication on) and reads every file back byte for byte.
 func TestUploadAndReadBack(t *testing.T) {
 	requireOrthanc(t)
 	files := MakeStudy(t, corpus(t), 2, 3, "PAT-1", "HOSPITAL-A")
 	study, _, _ := UIDs(t, files[0])
-	o := Start(t, Options{Name: "A"})
+	o := Start(t, Options{Name: "A", Username: "tester", Password: "pw"})
+	resp, err := http.Get(o.URL() + "/system")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET /system without credentials: %s, want 401", resp.Status)
+	}
 	for _, f := range files {
 		o.Upload(t, f)
 	}
@@ -309,6 +317,8 @@ func TestStowToDICOMwebServer(t *testing.T) {
 	o := Start(t, Options{Name: "A", Servers: map[string]RemoteServer{
 		"bridge":   {URL: srv.URL + "/dicom-web/", Headers: map[string]string{"Authorization": "Bearer s3cret"}},
 		"badtoken": {URL: srv.URL + "/dicom-web", Headers: map[string]string{"Authorization": "Bearer wrong"}},
+		"nochunk": {URL: srv.URL + "/dicom-web/", Headers: map[string]string{"Authorization": "Bearer s3cret"},
+			Extra: map[string]any{"ChunkedTransfers": false}},
 	}})
 	for _, f := range files {
 		o.Upload(t, f)
@@ -337,8 +347,20 @@ func TestStowToDICOMwebServer(t *testing.T) {
 		}
 	}
 	sameFiles(t, bySOP(t, files), got)
+	if len(rs) != 1 || len(rs[0].TransferEncoding) != 1 || rs[0].TransferEncoding[0] != "chunked" {
+		t.Fatalf("%d requests, the first with Transfer-Encoding %v: one chunked request was expected", len(rs), rs[0].TransferEncoding)
+	}
 
+	// Without chunked transfers: the same body with a Content-Length.
 	n := len(st.received())
+	if err := o.Stow(t, "nochunk", []string{id}); err != nil {
+		t.Fatalf("stow without chunked transfers: %v", err)
+	}
+	if rs := st.received()[n:]; len(rs) != 1 || len(rs[0].TransferEncoding) != 0 || rs[0].ContentLength <= 0 || len(rs[0].Parts) != len(files) {
+		t.Fatalf("stow without chunked transfers:\n%s", describe(rs))
+	}
+
+	n = len(st.received())
 	err := o.Stow(t, "badtoken", []string{id})
 	if err == nil {
 		t.Fatal("a refused STOW-RS was reported as a success")
