@@ -3,10 +3,14 @@ package medclient
 import (
 	"context"
 	"fmt"
+	"io"
+
+	"github.com/ipfs/go-cid"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/medchain/medchain/envelope"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
@@ -29,41 +33,77 @@ type Downloaded struct {
 // a version of an earlier key epoch and an account without access are
 // each refused with a sentence that says so, before anything is fetched.
 func DownloadRecord(ctx context.Context, clientCtx client.Context, remote Remote, recordID, version uint64, path string) (*Downloaded, error) {
-	resp, err := recordstypes.NewQueryClient(clientCtx).Record(ctx, &recordstypes.QueryRecordRequest{Id: recordID})
+	r, err := prepareRead(ctx, clientCtx, remote, recordID, version)
+	if err != nil {
+		return nil, err
+	}
+	n, err := DownloadFile(ctx, remote, r.root, r.key, path)
+	if err != nil {
+		return nil, fmt.Errorf("record %d: %w (nothing was written to %s)", recordID, err, path)
+	}
+	return &Downloaded{RecordID: recordID, Version: r.payload.Version, CID: r.payload.Cid, Kind: KindName(r.record.Kind), Bytes: n, Path: path}, nil
+}
+
+// StreamRecord is DownloadRecord into w, for programs that consume the
+// plaintext as it arrives (the DICOMweb bridge) and keep none of it on
+// disk. Every block is verified before its bytes are decrypted, and the
+// decryption authenticates each chunk before it is written; an error may
+// come after some bytes were written, so w must be discarded then.
+func StreamRecord(ctx context.Context, clientCtx client.Context, remote Remote, recordID, version uint64, w io.Writer) (*Downloaded, error) {
+	r, err := prepareRead(ctx, clientCtx, remote, recordID, version)
+	if err != nil {
+		return nil, err
+	}
+	n, err := Download(ctx, remote, r.root, r.key, w)
 	if err != nil {
 		return nil, fmt.Errorf("record %d: %w", recordID, err)
 	}
+	return &Downloaded{RecordID: recordID, Version: r.payload.Version, CID: r.payload.Cid, Kind: KindName(r.record.Kind), Bytes: n}, nil
+}
+
+// aRead is what a download needs, once the checks before any fetch passed.
+type aRead struct {
+	record  recordstypes.Record
+	payload recordstypes.RecordVersion
+	root    cid.Cid
+	key     envelope.RecordKey
+}
+
+// prepareRead checks that record recordID is active and that clientCtx's
+// --from account may read it, opens its key, picks the version and
+// authorises remote's reads of it.
+func prepareRead(ctx context.Context, clientCtx client.Context, remote Remote, recordID, version uint64) (aRead, error) {
+	resp, err := recordstypes.NewQueryClient(clientCtx).Record(ctx, &recordstypes.QueryRecordRequest{Id: recordID})
+	if err != nil {
+		return aRead{}, fmt.Errorf("record %d: %w", recordID, err)
+	}
 	record := resp.Record
 	if record.Status != recordstypes.RecordStatusActive {
-		return nil, fmt.Errorf("record %d was redacted by its owner: there is nothing to download", recordID)
+		return aRead{}, fmt.Errorf("record %d was redacted by its owner: there is nothing to download", recordID)
 	}
 	kp, err := FromKeyPair(clientCtx)
 	if err != nil {
-		return nil, err
+		return aRead{}, err
 	}
 	recordKey, _, err := OpenRecordKey(ctx, clientCtx, kp, recordID, clientCtx.FromAddress.String())
 	if err != nil {
-		return nil, err
+		return aRead{}, err
 	}
 	payload, err := VersionPayload(ctx, clientCtx, record, version)
 	if err != nil {
-		return nil, err
+		return aRead{}, err
 	}
 	root, err := recordstypes.ValidateCID(payload.Cid)
 	if err != nil {
-		return nil, err
+		return aRead{}, err
 	}
 	BoundFetch(remote, payload.SizeBytes)
 	// A vault with its access gate on serves only to a signed ticket,
 	// bound to that vault, and burns it: each vault tried gets its own.
 	if err := AuthorizeReads(ctx, clientCtx, remote, recordID, payload.Version, payload.Cid); err != nil {
-		return nil, err
+		return aRead{}, err
 	}
-	n, err := DownloadFile(ctx, remote, root, recordKey, path)
-	if err != nil {
-		return nil, fmt.Errorf("record %d: %w (nothing was written to %s)", recordID, err, path)
-	}
-	return &Downloaded{RecordID: recordID, Version: payload.Version, CID: payload.Cid, Kind: KindName(record.Kind), Bytes: n, Path: path}, nil
+	return aRead{record: record, payload: payload, root: root, key: recordKey}, nil
 }
 
 // VersionPayload returns the version of record to read: the current one

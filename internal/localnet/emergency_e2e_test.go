@@ -59,15 +59,7 @@ func TestEmergencyAccessOnTheConsortium(t *testing.T) {
 	})
 	c := &chainCLI{t: t, ctx: ctx, b: binary{path: bin}, st: st}
 	addr := network.ready.Addresses
-	vaultOf := func(name string) string {
-		for _, n := range st.Nodes {
-			if n.Name == name {
-				return "http://" + hostPort(n.Ports.Vault)
-			}
-		}
-		t.Fatalf("no node %s", name)
-		return ""
-	}
+	vaultOf := func(name string) string { return network.vault(t, name) }
 
 	// Everyone who seals or opens registers an encryption key.
 	var wg sync.WaitGroup

@@ -198,6 +198,18 @@ type consortium struct {
 	run   *runHandle
 }
 
+// vault is the URL of the vault of the node named name.
+func (c consortium) vault(t *testing.T, name string) string {
+	t.Helper()
+	for _, n := range c.ready.State.Nodes {
+		if n.Name == name {
+			return "http://" + hostPort(n.Ports.Vault)
+		}
+	}
+	t.Fatalf("no node %s", name)
+	return ""
+}
+
 // startConsortium initialises cfg's network with bin in a temporary
 // directory, on free ports from portFrom (below the kernel's ephemeral
 // range, each test its own), and runs it; the test has budget in all,

@@ -104,6 +104,7 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.MedchainApp) {
 		txCommand(),
 		keysCmd,
 		vaultCmd(),
+		bridgeCmd(),
 	)
 }
 

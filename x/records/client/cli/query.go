@@ -41,8 +41,11 @@ func DownloadCmd() *cobra.Command {
 			"decrypts it and writes FILE. The plaintext goes to a temporary file beside FILE that is renamed only when " +
 			"complete, so FILE never holds a partial or unverified payload. An account without access gets \"no access\" " +
 			"and nothing is written. --record-version N downloads an earlier version of the current key epoch (the versions " +
-			"a key rotation released are gone with the revoked reader's key).",
+			"a key rotation released are gone with the revoked reader's key). A DICOM study that a hospital's PACS stored through " +
+			"its bridge (one record per study) is written as a directory FILE of .dcm files, one per instance, each checked against " +
+			"the study's index.",
 		Example: "medchaind query records download 42 -o scan.dcm --from dr-wilson\n" +
+			"medchaind query records download 43 -o knee-mri/ --from alice    # a study stored by a hospital's PACS: a directory of .dcm files\n" +
 			"medchaind query records download 42 -o scan-v1.dcm --record-version 1 --from alice",
 		Args: cobra.ExactArgs(1),
 		RunE: runDownload,
@@ -57,6 +60,7 @@ func DownloadCmd() *cobra.Command {
 	cmd.Flags().String(flags.FlagChainID, "", "the network chain ID")
 	cmd.Flags().Duration("timeout", 30*time.Minute, "give up after this long")
 	cmd.Flags().Uint64(flagVersion, 0, "the version to download (default: the current one)")
+	cmd.Flags().Bool(flagContainer, false, "write a DICOM study as its container file (a tar with an index) instead of a directory of .dcm files")
 	cliflags.AddRemoteFlags(cmd)
 	_ = cmd.MarkFlagRequired(flags.FlagOutput)
 	_ = cmd.MarkFlagRequired(flags.FlagFrom)
@@ -80,8 +84,9 @@ func runDownload(cmd *cobra.Command, args []string) error {
 	}
 	path, _ := cmd.Flags().GetString(flags.FlagOutput)
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return fmt.Errorf("-o %s is a directory: give a file name", path)
+		return fmt.Errorf("-o %s exists and is a directory: give a new name (a DICOM study is written as a new directory of that name)", path)
 	}
+	keepContainer, _ := cmd.Flags().GetBool(flagContainer)
 	version, _ := cmd.Flags().GetUint64(flagVersion)
 	remote, _, err := cliflags.ReadRemoteFromCmd(cmd, clientCtx)
 	if err != nil {
@@ -91,9 +96,22 @@ func runDownload(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	if !keepContainer {
+		files, err := medclient.ExtractStudy(path)
+		if err != nil {
+			return err
+		}
+		if files > 0 {
+			return clientCtx.PrintString(fmt.Sprintf("wrote a DICOM study of %d instances (%s) into the directory %s (record %d version %d, %s)\n",
+				files, medclient.HumanBytes(d.Bytes), d.Path, d.RecordID, d.Version, d.CID))
+		}
+	}
 	return clientCtx.PrintString(fmt.Sprintf("wrote %s to %s (record %d version %d, %s, %s)\n",
 		medclient.HumanBytes(d.Bytes), d.Path, d.RecordID, d.Version, d.Kind, d.CID))
 }
 
 // flagVersion picks a record version to download.
 const flagVersion = "record-version"
+
+// flagContainer keeps a study record's container as one file.
+const flagContainer = "study-container"

@@ -1,0 +1,289 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/tx"
+	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+
+	"github.com/medchain/medchain/medclient"
+	accesstypes "github.com/medchain/medchain/x/access/types"
+	recordstypes "github.com/medchain/medchain/x/records/types"
+)
+
+// Chain is what the bridge needs of the chain and the vaults. NodeChain is
+// the real one; handler tests use a fake.
+type Chain interface {
+	// Self is the hospital's address, which signs everything.
+	Self() string
+	ChainID() string
+	Bech32Prefix() string
+	// PubKey is addr's account public key (nil before its first tx).
+	PubKey(ctx context.Context, addr string) (cryptotypes.PubKey, error)
+	// WriteConsent says whether patient lets the hospital write DICOM
+	// records now (a live WRITE scope grant covering DICOM), and if not why.
+	WriteConsent(ctx context.Context, patient string) (bool, string, error)
+	// Create stores size bytes of src as a new DICOM record of patient.
+	Create(ctx context.Context, patient, label string, src io.Reader, size int64) (Stored, error)
+	// AddVersion stores size bytes of src as the next version of recordID.
+	AddVersion(ctx context.Context, recordID uint64, src io.Reader, size int64) (Stored, error)
+	// Readable lists the live DICOM records reader may read now, through
+	// the hospital's wraps: reader is the hospital or one of its
+	// practitioners (who must then also be allowed).
+	Readable(ctx context.Context, reader string) ([]RecordRef, error)
+	// Record is recordID at its current version, and whether reader may
+	// read it now (as in Readable) and if not why.
+	Record(ctx context.Context, recordID uint64, reader string) (RecordRef, bool, string, error)
+	// Read writes the plaintext of recordID's current version to w,
+	// fetched from a vault with the hospital's ticket (the vault logs the
+	// read), verified block by block, and decrypted; reader must be
+	// allowed, as in Readable.
+	Read(ctx context.Context, recordID uint64, reader string, w io.Writer) error
+}
+
+// Stored is a record version the bridge wrote.
+type Stored struct {
+	RecordID uint64
+	Version  uint64
+	CID      string
+	Height   int64
+}
+
+// RecordRef is a record the bridge may read, at its current version.
+type RecordRef struct {
+	RecordID uint64
+	Owner    string
+	Version  uint64
+	CID      string
+}
+
+// NodeChain is Chain over a node (gRPC through clientCtx) and a vault.
+type NodeChain struct {
+	clientCtx client.Context
+	txf       tx.Factory
+	vault     string
+	wait      time.Duration
+	// writes are sent one at a time: they share the account's sequence.
+	writes sync.Mutex
+}
+
+// NewNodeChain makes the Chain of the account clientCtx signs with
+// (--from), storing into vaultURL.
+func NewNodeChain(clientCtx client.Context, txf tx.Factory, vaultURL string) *NodeChain {
+	clientCtx.SkipConfirm = true
+	clientCtx.Output = io.Discard
+	return &NodeChain{clientCtx: clientCtx, txf: txf, vault: vaultURL, wait: 60 * time.Second}
+}
+
+func (n *NodeChain) Self() string         { return n.clientCtx.FromAddress.String() }
+func (n *NodeChain) ChainID() string      { return n.clientCtx.ChainID }
+func (n *NodeChain) Bech32Prefix() string { return sdkPrefix() }
+
+func (n *NodeChain) PubKey(ctx context.Context, addr string) (cryptotypes.PubKey, error) {
+	resp, err := authtypes.NewQueryClient(n.clientCtx).AccountInfo(ctx, &authtypes.QueryAccountInfoRequest{Address: addr})
+	if err != nil {
+		return nil, fmt.Errorf("account %s: %w", addr, err)
+	}
+	if resp.Info == nil || resp.Info.PubKey == nil {
+		return nil, nil
+	}
+	var pk cryptotypes.PubKey
+	if err := n.clientCtx.InterfaceRegistry.UnpackAny(resp.Info.PubKey, &pk); err != nil {
+		return nil, err
+	}
+	return pk, nil
+}
+
+func (n *NodeChain) WriteConsent(ctx context.Context, patient string) (bool, string, error) {
+	now := medclient.ChainTime(ctx, n.clientCtx)
+	found, expired := false, ""
+	err := n.eachGrant(ctx, n.Self(), func(g accesstypes.Grant) {
+		if g.Owner != patient || g.RecordId != 0 || g.Permission != accesstypes.PermissionWrite ||
+			!accesstypes.CoversKind(g.Kinds, recordstypes.RecordKindDICOM) {
+			return
+		}
+		if g.ExpiresAt != nil && !g.ExpiresAt.After(now) {
+			expired = fmt.Sprintf("the patient's WRITE grant %d to this hospital expired at %s", g.Id, g.ExpiresAt.UTC().Format(time.RFC3339))
+			return
+		}
+		found = true
+	})
+	switch {
+	case err != nil:
+		return false, "", err
+	case found:
+		return true, "", nil
+	case expired != "":
+		return false, expired, nil
+	}
+	return false, "no consent: the patient has not granted this hospital WRITE for DICOM records (medchaind tx access grant all HOSPITAL --permission write --kinds dicom)", nil
+}
+
+func (n *NodeChain) eachGrant(ctx context.Context, grantee string, fn func(accesstypes.Grant)) error {
+	qc := accesstypes.NewQueryClient(n.clientCtx)
+	return medclient.EachPage(func(p *query.PageRequest) (*query.PageResponse, error) {
+		resp, err := qc.GrantsByGrantee(ctx, &accesstypes.QueryGrantsByGranteeRequest{Grantee: grantee, Pagination: p})
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range resp.Grants {
+			fn(g)
+		}
+		return resp.Pagination, nil
+	})
+}
+
+func (n *NodeChain) destination() (medclient.Destination, error) {
+	remote, vaultURL, err := medclient.NewRemote(n.vault, "")
+	if err != nil {
+		return medclient.Destination{}, err
+	}
+	return medclient.Destination{Remote: remote, VaultURL: vaultURL, TxFactory: n.txf, Wait: n.wait}, nil
+}
+
+func (n *NodeChain) Create(ctx context.Context, patient, label string, src io.Reader, size int64) (Stored, error) {
+	n.writes.Lock()
+	defer n.writes.Unlock()
+	dest, err := n.destination()
+	if err != nil {
+		return Stored{}, err
+	}
+	res, err := medclient.CreateRecord(ctx, n.clientCtx, dest, medclient.NewRecord{
+		Creator: n.Self(), Owner: patient, Kind: recordstypes.RecordKindDICOM, Label: label,
+		Name: "a DICOM study", Src: src, Size: size,
+	})
+	if err != nil {
+		return Stored{}, err
+	}
+	return Stored{RecordID: res.RecordID, Version: res.Version, CID: res.CID, Height: res.Height}, nil
+}
+
+func (n *NodeChain) AddVersion(ctx context.Context, recordID uint64, src io.Reader, size int64) (Stored, error) {
+	n.writes.Lock()
+	defer n.writes.Unlock()
+	dest, err := n.destination()
+	if err != nil {
+		return Stored{}, err
+	}
+	res, err := medclient.AddVersion(ctx, n.clientCtx, dest, recordID, "a DICOM study", src, size)
+	if err != nil {
+		return Stored{}, err
+	}
+	return Stored{RecordID: res.RecordID, Version: res.Version, CID: res.CID, Height: res.Height}, nil
+}
+
+func (n *NodeChain) Readable(ctx context.Context, reader string) ([]RecordRef, error) {
+	rq := recordstypes.NewQueryClient(n.clientCtx)
+	candidates := map[uint64]bool{}
+	owners := map[string]bool{}
+	now := medclient.ChainTime(ctx, n.clientCtx)
+	err := n.eachGrant(ctx, n.Self(), func(g accesstypes.Grant) {
+		if g.Permission != accesstypes.PermissionRead || (g.ExpiresAt != nil && !g.ExpiresAt.After(now)) {
+			return
+		}
+		if g.RecordId != 0 {
+			candidates[g.RecordId] = true
+		} else if accesstypes.CoversKind(g.Kinds, recordstypes.RecordKindDICOM) {
+			owners[g.Owner] = true
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	for owner := range owners {
+		err := medclient.EachPage(func(p *query.PageRequest) (*query.PageResponse, error) {
+			resp, err := rq.RecordsByOwner(ctx, &recordstypes.QueryRecordsByOwnerRequest{
+				Owner: owner, Kind: recordstypes.RecordKindDICOM, Status: recordstypes.RecordStatusActive, Pagination: p})
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range resp.Records {
+				candidates[r.Id] = true
+			}
+			return resp.Pagination, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	var refs []RecordRef
+	for id := range candidates {
+		resp, err := rq.Record(ctx, &recordstypes.QueryRecordRequest{Id: id})
+		if err != nil {
+			return nil, fmt.Errorf("record %d: %w", id, err)
+		}
+		r := resp.Record
+		if r.Kind != recordstypes.RecordKindDICOM || r.Status != recordstypes.RecordStatusActive {
+			continue
+		}
+		if ok, _, err := n.allowed(ctx, id, reader); err != nil {
+			return nil, err
+		} else if !ok {
+			continue
+		}
+		refs = append(refs, RecordRef{RecordID: id, Owner: r.Owner, Version: r.Version, CID: r.Cid})
+	}
+	return refs, nil
+}
+
+func (n *NodeChain) Record(ctx context.Context, recordID uint64, reader string) (RecordRef, bool, string, error) {
+	resp, err := recordstypes.NewQueryClient(n.clientCtx).Record(ctx, &recordstypes.QueryRecordRequest{Id: recordID})
+	if err != nil {
+		return RecordRef{}, false, "", fmt.Errorf("record %d: %w", recordID, err)
+	}
+	r := resp.Record
+	ref := RecordRef{RecordID: r.Id, Owner: r.Owner, Version: r.Version, CID: r.Cid}
+	if r.Status != recordstypes.RecordStatusActive {
+		return ref, false, fmt.Sprintf("record %d was redacted by its owner", recordID), nil
+	}
+	ok, why, err := n.allowed(ctx, recordID, reader)
+	return ref, ok, why, err
+}
+
+// allowed asks the chain (CheckAccess) whether the hospital, and reader
+// when it is one of its practitioners, may read recordID now.
+func (n *NodeChain) allowed(ctx context.Context, recordID uint64, reader string) (bool, string, error) {
+	qc := accesstypes.NewQueryClient(n.clientCtx)
+	who := []string{n.Self()}
+	if reader != "" && reader != n.Self() {
+		who = append(who, reader)
+	}
+	for _, w := range who {
+		resp, err := qc.CheckAccess(ctx, &accesstypes.QueryCheckAccessRequest{RecordId: recordID, Grantee: w, Permission: accesstypes.PermissionRead})
+		if err != nil {
+			return false, "", fmt.Errorf("record %d: %w", recordID, err)
+		}
+		if !resp.Allowed {
+			return false, fmt.Sprintf("%s may not read record %d: %s", w, recordID, resp.Reason), nil
+		}
+	}
+	return true, "", nil
+}
+
+func (n *NodeChain) Read(ctx context.Context, recordID uint64, reader string, w io.Writer) error {
+	ok, why, err := n.allowed(ctx, recordID, reader)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNoConsent, why)
+	}
+	remote, base, err := medclient.NewRemote(n.vault, "")
+	if err != nil {
+		return err
+	}
+	// The hospital's vault first, then the vaults the record is placed on.
+	remote = medclient.NewReadRemote(remote, base, n.clientCtx, io.Discard)
+	_, err = medclient.StreamRecord(ctx, n.clientCtx, remote, recordID, 0, w)
+	return err
+}
+
+func sdkPrefix() string { return sdk.GetConfig().GetBech32AccountAddrPrefix() }
