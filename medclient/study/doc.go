@@ -28,4 +28,16 @@
 // member's name, size and SHA-256 against the index, and Extract names its
 // files from the checked UIDs only, writing each one under a temporary
 // name and renaming it once it is complete and verified.
+//
+// A new version of a study is written by Merge, which streams the older
+// container once, in order, into the new one with the instances added
+// (MergeSize gives the new size from the older index beforehand): the
+// container order depends on each instance alone, so the older instances
+// keep their relative order in the newer version.
+//
+// QIDO-RS searches are answered from indexes alone: ParseQuery reads the
+// search parameters (an error wrapping ErrBadQuery is a 400), and
+// Query.Studies, Query.Series and Query.Instances return the matching
+// results in the DICOM JSON model; StudyJSON, SeriesJSON and InstanceJSON
+// give one result each.
 package study
