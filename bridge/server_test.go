@@ -250,16 +250,23 @@ func TestOneRecordPerStudy(t *testing.T) {
 	require.Len(t, rec.versions, 2)
 }
 
+// storedStudy enrols alice as (issuer, pid), lets the hospital write her
+// records and stores a study of 2 series of 2 instances of hers.
+func (f *fixture) storedStudy(issuer, pid string) [][]byte {
+	f.enrol(issuer, pid)
+	f.chain.writers[f.alice.addr] = true
+	files := orthanc.MakeStudy(f.t, f.corpus, 2, 2, pid, issuer)
+	status, out, _ := f.stow(files...)
+	require.Equal(f.t, http.StatusOK, status, "%v", out)
+	return files
+}
+
 // TestWadoReturnsTheStoredBytesOnlyToReaders: WADO-RS returns a study, a
 // series or an instance byte for byte as multipart/related, only while the
 // chain lets the hospital (and the practitioner named) read it.
 func TestWadoReturnsTheStoredBytesOnlyToReaders(t *testing.T) {
 	f := newFixture(t)
-	f.enrol("", "P-2")
-	f.chain.writers[f.alice.addr] = true
-	files := orthanc.MakeStudy(t, f.corpus, 2, 2, "P-2", "")
-	status, _, _ := f.stow(files...)
-	require.Equal(t, http.StatusOK, status)
+	files := f.storedStudy("", "P-2")
 	studyUID, seriesUID, sop := orthanc.UIDs(t, files[0])
 
 	path := "/dicom-web/studies/" + studyUID
@@ -306,4 +313,78 @@ func (f *fixture) wado(path string) [][]byte {
 		require.NoError(f.t, err)
 		out = append(out, data)
 	}
+}
+
+// qido runs a search and returns the results.
+func (f *fixture) qido(path string, header ...string) (int, []map[string]any) {
+	resp := f.do("GET", path, nil, "", header...)
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, nil
+	}
+	require.Equal(f.t, "application/dicom+json", resp.Header.Get("Content-Type"))
+	var out []map[string]any
+	require.NoError(f.t, json.NewDecoder(resp.Body).Decode(&out))
+	return resp.StatusCode, out
+}
+
+func value(m map[string]any, tag string) any {
+	v, _ := m[tag].(map[string]any)
+	vals, _ := v["Value"].([]any)
+	if len(vals) == 0 {
+		return nil
+	}
+	return vals[0]
+}
+
+// TestQidoListsOnlyWhatTheChainLetsRead: a search finds a study only while
+// the hospital (and the practitioner named) may read it, matches the usual
+// keys, answers series and instances, and refuses an unknown key.
+func TestQidoListsOnlyWhatTheChainLetsRead(t *testing.T) {
+	f := newFixture(t)
+	files := f.storedStudy("HOSP", "P-3")
+	studyUID, seriesUID, _ := orthanc.UIDs(t, files[0])
+
+	status, found := f.qido("/dicom-web/studies")
+	require.Equal(t, http.StatusOK, status)
+	require.Empty(t, found, "no READ grant: nothing to find")
+
+	f.chain.readers[hospital] = true
+	_, found = f.qido("/dicom-web/studies?PatientID=P-3")
+	require.Len(t, found, 1)
+	require.Equal(t, studyUID, value(found[0], "0020000D"))
+	require.EqualValues(t, 2, value(found[0], "00201206"), "NumberOfStudyRelatedSeries")
+	require.EqualValues(t, 4, value(found[0], "00201208"), "NumberOfStudyRelatedInstances")
+	_, found = f.qido("/dicom-web/studies?PatientID=P-4")
+	require.Empty(t, found)
+	_, found = f.qido("/dicom-web/studies?StudyInstanceUID=" + studyUID)
+	require.Len(t, found, 1)
+	_, found = f.qido("/dicom-web/studies/" + studyUID + "/series")
+	require.Len(t, found, 2)
+	_, found = f.qido("/dicom-web/studies/" + studyUID + "/series/" + seriesUID + "/instances")
+	require.Len(t, found, 2)
+	_, found = f.qido("/dicom-web/instances?SeriesInstanceUID=" + seriesUID)
+	require.Len(t, found, 2)
+	status, _ = f.qido("/dicom-web/studies?NoSuchKey=1")
+	require.Equal(t, http.StatusBadRequest, status)
+
+	// The index was read from the payload once, then from the cache.
+	reads := f.chain.reads[hospital]
+	_, found = f.qido("/dicom-web/studies")
+	require.Len(t, found, 1)
+	require.Equal(t, reads, f.chain.reads[hospital], "a second search reads no payload")
+
+	dr := newAccount(t).addr
+	_, found = f.qido("/dicom-web/studies", PractitionerHeader, dr)
+	require.Empty(t, found, "a practitioner the chain does not let read finds nothing")
+
+	resp := f.do("GET", "/dicom-web/studies/"+studyUID+"/metadata", nil, "")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var meta []map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&meta))
+	require.Len(t, meta, 4)
+
+	// Revoked: gone from the searches at once, cached index or not.
+	f.chain.readers[hospital] = false
+	_, found = f.qido("/dicom-web/studies")
+	require.Empty(t, found)
 }

@@ -95,6 +95,8 @@ func (s *Server) findStudy(ctx context.Context, uid string) (readableStudy, erro
 	return readableStudy{}, errNotReadable
 }
 
+var errNoSuchPart = errors.New("the study holds no such series or instance")
+
 var errNotReadable = errors.New("no study with this UID that the caller may read: unknown, or the patient has not granted this hospital READ")
 
 // wado is WADO-RS (PS3.18 §10.4): the instances of a study, a series or one
@@ -123,7 +125,7 @@ func (s *Server) wado(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if n == 0 {
-		httpError(w, http.StatusNotFound, "the study holds no such series or instance")
+		s.readError(w, errNoSuchPart)
 		return
 	}
 
@@ -188,7 +190,7 @@ func (s *Server) wado(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) readError(w http.ResponseWriter, err error) {
 	switch {
-	case errors.Is(err, errNotReadable):
+	case errors.Is(err, errNotReadable), errors.Is(err, errNoSuchPart):
 		httpError(w, http.StatusNotFound, err.Error())
 	default:
 		httpError(w, statusOf(err), err.Error())

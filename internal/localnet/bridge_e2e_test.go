@@ -229,7 +229,11 @@ type runningBridge struct {
 func startBridge(t *testing.T, c *chainCLI, hospital, vault string) runningBridge {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "bridge-"+hospital)
-	token := strings.TrimSpace(string(c.must("bridge", "add-client", "pacs", "--bridge-dir", dir)))
+	out, _, err := c.b.run(c.ctx, "", "bridge", "add-client", "pacs", "--bridge-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := strings.TrimSpace(string(out))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
