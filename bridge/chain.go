@@ -28,17 +28,17 @@ type Chain interface {
 	Bech32Prefix() string
 	// PubKey is addr's account public key (nil before its first tx).
 	PubKey(ctx context.Context, addr string) (cryptotypes.PubKey, error)
-	// WriteConsent says whether patient lets the hospital write DICOM
-	// records now (a live WRITE scope grant covering DICOM), and if not why.
-	WriteConsent(ctx context.Context, patient string) (bool, string, error)
-	// Create stores size bytes of src as a new DICOM record of patient.
-	Create(ctx context.Context, patient, label string, src io.Reader, size int64) (Stored, error)
+	// WriteConsent says whether patient lets the hospital write records
+	// of kind now (a live WRITE scope grant covering it), and if not why.
+	WriteConsent(ctx context.Context, patient string, kind recordstypes.RecordKind) (bool, string, error)
+	// Create stores size bytes of src as a new record of kind of patient.
+	Create(ctx context.Context, patient string, kind recordstypes.RecordKind, label string, src io.Reader, size int64) (Stored, error)
 	// AddVersion stores size bytes of src as the next version of recordID.
 	AddVersion(ctx context.Context, recordID uint64, src io.Reader, size int64) (Stored, error)
-	// Readable lists the live DICOM records reader may read now, through
+	// Readable lists the live records of kind reader may read now, through
 	// the hospital's wraps: reader is the hospital or one of its
 	// practitioners (who must then also be allowed).
-	Readable(ctx context.Context, reader string) ([]RecordRef, error)
+	Readable(ctx context.Context, reader string, kind recordstypes.RecordKind) ([]RecordRef, error)
 	// Record is recordID at its current version, and whether reader may
 	// read it now (as in Readable) and if not why.
 	Record(ctx context.Context, recordID uint64, reader string) (RecordRef, bool, string, error)
@@ -102,12 +102,12 @@ func (n *NodeChain) PubKey(ctx context.Context, addr string) (cryptotypes.PubKey
 	return pk, nil
 }
 
-func (n *NodeChain) WriteConsent(ctx context.Context, patient string) (bool, string, error) {
+func (n *NodeChain) WriteConsent(ctx context.Context, patient string, kind recordstypes.RecordKind) (bool, string, error) {
 	now := medclient.ChainTime(ctx, n.clientCtx)
 	found, expired := false, ""
 	err := n.eachGrant(ctx, n.Self(), func(g accesstypes.Grant) {
 		if g.Owner != patient || g.RecordId != 0 || g.Permission != accesstypes.PermissionWrite ||
-			!accesstypes.CoversKind(g.Kinds, recordstypes.RecordKindDICOM) {
+			!accesstypes.CoversKind(g.Kinds, kind) {
 			return
 		}
 		if g.ExpiresAt != nil && !g.ExpiresAt.After(now) {
@@ -124,7 +124,8 @@ func (n *NodeChain) WriteConsent(ctx context.Context, patient string) (bool, str
 	case expired != "":
 		return false, expired, nil
 	}
-	return false, "no consent: the patient has not granted this hospital WRITE for DICOM records (medchaind tx access grant all HOSPITAL --permission write --kinds dicom)", nil
+	name := medclient.KindName(kind)
+	return false, fmt.Sprintf("no consent: the patient has not granted this hospital WRITE for %s records (medchaind tx access grant all HOSPITAL --permission write --kinds %s)", name, name), nil
 }
 
 func (n *NodeChain) eachGrant(ctx context.Context, grantee string, fn func(accesstypes.Grant)) error {
@@ -149,7 +150,7 @@ func (n *NodeChain) destination() (medclient.Destination, error) {
 	return medclient.Destination{Remote: remote, VaultURL: vaultURL, TxFactory: n.txf, Wait: n.wait}, nil
 }
 
-func (n *NodeChain) Create(ctx context.Context, patient, label string, src io.Reader, size int64) (Stored, error) {
+func (n *NodeChain) Create(ctx context.Context, patient string, kind recordstypes.RecordKind, label string, src io.Reader, size int64) (Stored, error) {
 	n.writes.Lock()
 	defer n.writes.Unlock()
 	dest, err := n.destination()
@@ -157,8 +158,8 @@ func (n *NodeChain) Create(ctx context.Context, patient, label string, src io.Re
 		return Stored{}, err
 	}
 	res, err := medclient.CreateRecord(ctx, n.clientCtx, dest, medclient.NewRecord{
-		Creator: n.Self(), Owner: patient, Kind: recordstypes.RecordKindDICOM, Label: label,
-		Name: "a DICOM study", Src: src, Size: size,
+		Creator: n.Self(), Owner: patient, Kind: kind, Label: label,
+		Name: "a " + medclient.KindName(kind) + " record", Src: src, Size: size,
 	})
 	if err != nil {
 		return Stored{}, err
@@ -173,14 +174,14 @@ func (n *NodeChain) AddVersion(ctx context.Context, recordID uint64, src io.Read
 	if err != nil {
 		return Stored{}, err
 	}
-	res, err := medclient.AddVersion(ctx, n.clientCtx, dest, recordID, "a DICOM study", src, size)
+	res, err := medclient.AddVersion(ctx, n.clientCtx, dest, recordID, fmt.Sprintf("a new version of record %d", recordID), src, size)
 	if err != nil {
 		return Stored{}, err
 	}
 	return Stored{RecordID: res.RecordID, Version: res.Version, CID: res.CID, Height: res.Height}, nil
 }
 
-func (n *NodeChain) Readable(ctx context.Context, reader string) ([]RecordRef, error) {
+func (n *NodeChain) Readable(ctx context.Context, reader string, kind recordstypes.RecordKind) ([]RecordRef, error) {
 	rq := recordstypes.NewQueryClient(n.clientCtx)
 	candidates := map[uint64]bool{}
 	owners := map[string]bool{}
@@ -191,7 +192,7 @@ func (n *NodeChain) Readable(ctx context.Context, reader string) ([]RecordRef, e
 		}
 		if g.RecordId != 0 {
 			candidates[g.RecordId] = true
-		} else if accesstypes.CoversKind(g.Kinds, recordstypes.RecordKindDICOM) {
+		} else if accesstypes.CoversKind(g.Kinds, kind) {
 			owners[g.Owner] = true
 		}
 	})
@@ -201,7 +202,7 @@ func (n *NodeChain) Readable(ctx context.Context, reader string) ([]RecordRef, e
 	for owner := range owners {
 		err := medclient.EachPage(func(p *query.PageRequest) (*query.PageResponse, error) {
 			resp, err := rq.RecordsByOwner(ctx, &recordstypes.QueryRecordsByOwnerRequest{
-				Owner: owner, Kind: recordstypes.RecordKindDICOM, Status: recordstypes.RecordStatusActive, Pagination: p})
+				Owner: owner, Kind: kind, Status: recordstypes.RecordStatusActive, Pagination: p})
 			if err != nil {
 				return nil, err
 			}
@@ -221,7 +222,7 @@ func (n *NodeChain) Readable(ctx context.Context, reader string) ([]RecordRef, e
 			return nil, fmt.Errorf("record %d: %w", id, err)
 		}
 		r := resp.Record
-		if r.Kind != recordstypes.RecordKindDICOM || r.Status != recordstypes.RecordStatusActive {
+		if r.Kind != kind || r.Status != recordstypes.RecordStatusActive {
 			continue
 		}
 		if ok, _, err := n.allowed(ctx, id, reader); err != nil {

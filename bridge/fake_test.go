@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
+
+	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
 // fakeChain is Chain in memory: records hold plaintext, consent is two
@@ -30,6 +32,7 @@ type fakeChain struct {
 
 type fakeRecord struct {
 	owner    string
+	kind     recordstypes.RecordKind
 	versions [][]byte
 	redacted bool
 }
@@ -49,7 +52,7 @@ func (f *fakeChain) PubKey(_ context.Context, addr string) (cryptotypes.PubKey, 
 	return f.pubkeys[addr], nil
 }
 
-func (f *fakeChain) WriteConsent(_ context.Context, patient string) (bool, string, error) {
+func (f *fakeChain) WriteConsent(_ context.Context, patient string, _ recordstypes.RecordKind) (bool, string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.writers[patient] {
@@ -58,7 +61,7 @@ func (f *fakeChain) WriteConsent(_ context.Context, patient string) (bool, strin
 	return false, "no consent: the patient has not granted this hospital WRITE for DICOM records", nil
 }
 
-func (f *fakeChain) store(owner string, recordID uint64, src io.Reader, size int64) (Stored, error) {
+func (f *fakeChain) store(owner string, kind recordstypes.RecordKind, recordID uint64, src io.Reader, size int64) (Stored, error) {
 	data, err := io.ReadAll(src)
 	if err != nil {
 		return Stored{}, err
@@ -71,19 +74,19 @@ func (f *fakeChain) store(owner string, recordID uint64, src io.Reader, size int
 	if recordID == 0 {
 		f.next++
 		recordID = f.next
-		f.records[recordID] = &fakeRecord{owner: owner}
+		f.records[recordID] = &fakeRecord{owner: owner, kind: kind}
 	}
 	r := f.records[recordID]
 	r.versions = append(r.versions, data)
 	return Stored{RecordID: recordID, Version: uint64(len(r.versions)), CID: fmt.Sprintf("cid-%d-%d", recordID, len(r.versions))}, nil
 }
 
-func (f *fakeChain) Create(_ context.Context, patient, _ string, src io.Reader, size int64) (Stored, error) {
-	return f.store(patient, 0, src, size)
+func (f *fakeChain) Create(_ context.Context, patient string, kind recordstypes.RecordKind, _ string, src io.Reader, size int64) (Stored, error) {
+	return f.store(patient, kind, 0, src, size)
 }
 
 func (f *fakeChain) AddVersion(_ context.Context, recordID uint64, src io.Reader, size int64) (Stored, error) {
-	return f.store("", recordID, src, size)
+	return f.store("", 0, recordID, src, size)
 }
 
 func (f *fakeChain) mayRead(reader string) bool {
@@ -95,7 +98,7 @@ func (f *fakeChain) ref(id uint64) RecordRef {
 	return RecordRef{RecordID: id, Owner: r.owner, Version: uint64(len(r.versions)), CID: fmt.Sprintf("cid-%d-%d", id, len(r.versions))}
 }
 
-func (f *fakeChain) Readable(_ context.Context, reader string) ([]RecordRef, error) {
+func (f *fakeChain) Readable(_ context.Context, reader string, kind recordstypes.RecordKind) ([]RecordRef, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []RecordRef
@@ -103,7 +106,7 @@ func (f *fakeChain) Readable(_ context.Context, reader string) ([]RecordRef, err
 		return nil, nil
 	}
 	for id, r := range f.records {
-		if !r.redacted {
+		if !r.redacted && r.kind == kind {
 			out = append(out, f.ref(id))
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/medchain/medchain/medclient/study"
+	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
 // Failure reasons of a STOW-RS response (PS3.18 Table 10.5.3-2, the
@@ -186,7 +187,7 @@ func (s *Server) storeStudy(ctx context.Context, studyUID string, parts []*pushe
 		ok = append(ok, p)
 	}
 	parts = ok
-	allowed, why, err := s.chain.WriteConsent(ctx, pt.Address)
+	allowed, why, err := s.chain.WriteConsent(ctx, pt.Address, recordstypes.RecordKindDICOM)
 	if err != nil {
 		failAll(failProcessing, "the chain could not be asked for the patient's consent: "+err.Error())
 		return
@@ -240,7 +241,7 @@ func (s *Server) createStudy(ctx context.Context, key, patient string, parts []*
 	pr, pw := io.Pipe()
 	go func() { _, err := study.Write(pw, instances); pw.CloseWithError(err) }()
 	began := time.Now()
-	st, err := s.chain.Create(ctx, patient, labelOf(parts[0].inst.Attributes), pr, size)
+	st, err := s.chain.Create(ctx, patient, recordstypes.RecordKindDICOM, labelOf(parts[0].inst.Attributes), pr, size)
 	pr.CloseWithError(errStop)
 	if err != nil {
 		return err

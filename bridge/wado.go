@@ -16,6 +16,7 @@ import (
 	"mime/multipart"
 
 	"github.com/medchain/medchain/medclient/study"
+	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
 func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
@@ -32,7 +33,7 @@ type readableStudy struct {
 // the record's payload, read from a vault.
 func (s *Server) readable(ctx context.Context) ([]readableStudy, error) {
 	reader := s.reader(ctx)
-	refs, err := s.chain.Readable(ctx, reader)
+	refs, err := s.chain.Readable(ctx, reader, recordstypes.RecordKindDICOM)
 	if err != nil {
 		return nil, err
 	}
