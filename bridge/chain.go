@@ -283,6 +283,10 @@ func (n *NodeChain) Read(ctx context.Context, recordID uint64, reader string, w 
 	}
 	// The hospital's vault first, then the vaults the record is placed on.
 	remote = medclient.NewReadRemote(remote, base, n.clientCtx, io.Discard)
+	if reader != "" && reader != n.Self() {
+		// The vault checks the practitioner too, and its log names them.
+		ctx = medclient.ForPractitioner(ctx, reader)
+	}
 	_, err = medclient.StreamRecord(ctx, n.clientCtx, remote, recordID, 0, w)
 	return err
 }

@@ -25,7 +25,22 @@ func Ticket(ctx context.Context, clientCtx client.Context, vaultURL, purpose str
 		return "", err
 	}
 	t.Version = version
+	if p, ok := ctx.Value(practitionerKey{}).(string); ok && purpose == gate.PurposeRead {
+		t.Practitioner = p
+	}
 	return signFor(ctx, clientCtx, vaultURL, t)
+}
+
+type practitionerKey struct{}
+
+// ForPractitioner returns a context in which the read tickets an
+// organisation signs (Ticket, and so DownloadRecord and StreamRecord) name
+// the practitioner it reads for: the vault serves them only if the chain
+// lets that practitioner read through the organisation's grant, and the
+// owner's access log names the practitioner. The DICOMweb bridge uses it
+// to pass on who asks.
+func ForPractitioner(ctx context.Context, practitioner string) context.Context {
+	return context.WithValue(ctx, practitionerKey{}, practitioner)
 }
 
 // UploadTicket signs a ticket to upload at most size CAR bytes to the

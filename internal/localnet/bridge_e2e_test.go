@@ -7,7 +7,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medchain/medchain/bridge"
 	"github.com/medchain/medchain/testutil/orthanc"
 	"github.com/medchain/medchain/testutil/system"
 )
@@ -156,6 +161,24 @@ func TestPACSThroughTheBridge(t *testing.T) {
 		t.Fatalf("alice's access log does not name Karolinska:\n%s", log)
 	}
 
+	// St Mary's viewer reads for dr-house, its practitioner, once alice
+	// lets St Mary's read: the vault's log names dr-house. dr-grey, of
+	// another hospital, gets nothing through St Mary's bridge.
+	c.txWait("tx", "access", "grant", id, addr["st-mary"], "--purpose", "treatment", "--from", "alice")
+	if status, parts := wado(t, stMary, "/dicom-web/studies/"+studyUID, addr["dr-grey"]); status != http.StatusNotFound || parts != 0 {
+		t.Fatalf("dr-grey of Charité through St Mary's bridge: %d, %d instances", status, parts)
+	}
+	if status, parts := wado(t, stMary, "/dicom-web/studies/"+studyUID, addr["dr-house"]); status != http.StatusOK || parts != len(held) {
+		t.Fatalf("dr-house through St Mary's bridge: %d, %d instances", status, parts)
+	}
+	log, err = c.run("query", "records", "access-log", id, "--from", "alice", "--vault", vaultOf("st-mary"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log, `"practitioner":"`+addr["dr-house"]) {
+		t.Fatalf("alice's access log at St Mary's vault does not name dr-house:\n%s", log)
+	}
+
 	// The study downloads as a directory of the same .dcm files.
 	dir := filepath.Join(t.TempDir(), "study")
 	c.must(c.qflags("query", "records", "download", id, "-o", dir, "--from", "alice", "--vault", vaultOf("st-mary"))...)
@@ -177,6 +200,44 @@ func TestPACSThroughTheBridge(t *testing.T) {
 	})
 	if err != nil || n != len(held) {
 		t.Fatalf("the downloaded study: %d files of %d: %v", n, len(held), err)
+	}
+}
+
+// wado reads path from a bridge for a practitioner and returns the status
+// and the number of instances returned.
+func wado(t *testing.T, b runningBridge, path, practitioner string) (int, int) {
+	t.Helper()
+	req, err := http.NewRequest("GET", b.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+b.token)
+	req.Header.Set("Accept", `multipart/related; type="application/dicom"`)
+	req.Header.Set(bridge.PractitionerHeader, practitioner)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, 0
+	}
+	_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := multipart.NewReader(resp.Body, params["boundary"])
+	n := 0
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return resp.StatusCode, n
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, p)
+		n++
 	}
 }
 

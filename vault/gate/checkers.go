@@ -78,7 +78,7 @@ func (n *NodeChecker) Check(ctx context.Context, recordID, version uint64, reade
 	if err != nil {
 		return Verdict{}, err
 	}
-	v.Allowed, v.Reason, v.Height = acc.Allowed, acc.Reason, h
+	v.Allowed, v.Reason, v.Height, v.Via = acc.Allowed, acc.Reason, h, acc.ViaOrganisation
 	return v, nil
 }
 
@@ -238,7 +238,7 @@ func (l *LightChecker) Check(ctx context.Context, recordID, version uint64, read
 	if version == 0 {
 		version = a.Version
 	}
-	v := Verdict{Allowed: a.Allowed, Reason: a.Reason, Owner: a.Owner, CID: a.CID, Height: a.Height, Verified: true, Version: version}
+	v := Verdict{Allowed: a.Allowed, Reason: a.Reason, Owner: a.Owner, CID: a.CID, Height: a.Height, Verified: true, Version: version, Via: a.ViaOrganisation}
 	if a.Owner == "" || version == 0 {
 		return v, nil // no such record
 	}

@@ -38,6 +38,10 @@ type Verdict struct {
 	Version     uint64
 	VersionCID  string
 	VersionLive bool
+
+	// Via is the organisation whose grant allows the read, when the
+	// reader is its practitioner ("" otherwise).
+	Via string
 }
 
 // Checker asks the chain whether reader may read record recordID, and
@@ -139,7 +143,7 @@ func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
 	if t.Purpose == PurposeReplica {
 		return g.allowReplica(r, t, root)
 	}
-	e := Entry{Time: g.now().UTC(), Reader: t.Reader, RecordID: t.RecordID, Version: t.Version, CID: root.String()}
+	e := Entry{Time: g.now().UTC(), Reader: t.Reader, Practitioner: t.Practitioner, RecordID: t.RecordID, Version: t.Version, CID: root.String()}
 	// The ticket's CID must be the payload of the ticket's own record
 	// version, as the chain says: a record of the reader's that merely
 	// points at someone else's CID can never get it served.
@@ -160,6 +164,20 @@ func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
 		status, reason = http.StatusForbidden, fmt.Sprintf("version %d of record %d was released by a key rotation; its payload is no longer served", v.Version, t.RecordID)
 	case !v.Allowed:
 		status, reason = http.StatusForbidden, fmt.Sprintf("%s may not read record %d: %s", t.Reader, t.RecordID, v.Reason)
+	case t.Practitioner != "":
+		// An organisation reads for one of its practitioners: the chain
+		// must let the practitioner read, through the signer's grant.
+		pv, err := g.checker.Check(r.Context(), t.RecordID, t.Version, t.Practitioner)
+		switch {
+		case err != nil:
+			return g.refuseStranger(&e, "could not ask the chain: "+err.Error(), http.StatusServiceUnavailable)
+		case !pv.Allowed:
+			status, reason = http.StatusForbidden, fmt.Sprintf("practitioner %s may not read record %d: %s", t.Practitioner, t.RecordID, pv.Reason)
+		case pv.Via != t.Reader:
+			status, reason = http.StatusForbidden, fmt.Sprintf("practitioner %s does not read record %d through %s's grant", t.Practitioner, t.RecordID, t.Reader)
+		default:
+			reason = fmt.Sprintf("%s, for its practitioner %s", v.Reason, t.Practitioner)
+		}
 	}
 	if party := v.Allowed || (v.Owner != "" && v.Owner == t.Reader); !party {
 		return g.refuseStranger(&e, reason, status)
@@ -290,6 +308,14 @@ func (g *Gate) verify(r *http.Request, purposes ...string) (Ticket, error) {
 	}
 	if !slices.Contains(purposes, t.Purpose) {
 		return t, &GateError{http.StatusUnauthorized, fmt.Sprintf("a %q ticket cannot be used to %s", t.Purpose, strings.Join(purposes, " or "))}
+	}
+	if t.Practitioner != "" {
+		if t.Purpose != PurposeRead {
+			return t, &GateError{http.StatusUnauthorized, "only a read ticket names a practitioner"}
+		}
+		if _, err := sdk.AccAddressFromBech32(t.Practitioner); err != nil || len(t.Practitioner) > MaxReaderBytes {
+			return t, &GateError{http.StatusUnauthorized, "the ticket's practitioner is not an account address"}
+		}
 	}
 	chainID := ""
 	if p := g.chainID.Load(); p != nil {

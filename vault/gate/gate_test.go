@@ -102,6 +102,9 @@ type fakeChain struct {
 	hospitals map[string]bool
 	vaults    []placement.Replica // nil: every hospital's (see Vaults)
 	factor    int
+	// members are practitioners, by the organisation they act for: one
+	// reads through its organisation's grant.
+	members map[string]string
 }
 
 func (f fakeChain) ActiveHospital(_ context.Context, addr string) (bool, string, error) {
@@ -129,12 +132,16 @@ func (f fakeChain) Check(_ context.Context, id, version uint64, reader string) (
 		return Verdict{Reason: "record does not exist", Version: version}, nil
 	}
 	ok := reader == f.owner || f.readers[reader]
+	via := ""
+	if org, member := f.members[reader]; member && !ok && f.readers[org] {
+		ok, via = true, org
+	}
 	current := uint64(len(f.versions))
 	if version == 0 {
 		version = current
 	}
 	v := Verdict{Allowed: ok, Reason: map[bool]string{true: "grant 1", false: "no live READ grant"}[ok],
-		Owner: f.owner, CID: f.versions[current-1], Height: 42, Version: version}
+		Owner: f.owner, CID: f.versions[current-1], Height: 42, Version: version, Via: via}
 	if version >= 1 && version <= current {
 		v.VersionCID, v.VersionLive = f.versions[version-1], int(version) > f.released
 	}
@@ -336,4 +343,49 @@ func TestPinInfoIsForHospitalsOnly(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, ask(patient.ticket(t, PurposeReplica, 0, c.String())))
 	require.Equal(t, http.StatusUnauthorized, ask(patient.ticket(t, PurposeRead, 1, c.String())))
 	require.Equal(t, http.StatusUnauthorized, ask(""))
+}
+
+// TestAnOrganisationReadsForItsPractitioner: a hospital's ticket that names
+// the practitioner it reads for (its DICOMweb bridge passing on who asks)
+// is served only when the chain lets that practitioner read through the
+// hospital's own grant; the owner's log then names both. Naming another
+// hospital's practitioner, one the chain does not let read, a malformed
+// address, or a practitioner on a log ticket is refused.
+func TestAnOrganisationReadsForItsPractitioner(t *testing.T) {
+	owner, hospital, other := newAccount(), newAccount(), newAccount()
+	drHouse, drGrey, drNobody := newAccount(), newAccount(), newAccount()
+	root := cid.NewCidV1(cid.Raw, mustHash(t, "study"))
+	log, err := OpenLog(filepath.Join(t.TempDir(), "access.log"))
+	require.NoError(t, err)
+	g := New(fakeChain{owner: owner.addr, versions: []string{root.String()},
+		readers: map[string]bool{hospital.addr: true, other.addr: true},
+		members: map[string]string{drHouse.addr: hospital.addr, drGrey.addr: other.addr}}, log)
+	read := func(purpose, practitioner string) error {
+		tk, err := NewTicket(purpose, 1, root.String(), hospital.addr, time.Minute)
+		require.NoError(t, err)
+		tk.Practitioner = practitioner
+		h, err := Sign(tk, hospital.signer())
+		require.NoError(t, err)
+		r := httptest.NewRequest(http.MethodGet, "/ipfs/"+root.String(), nil)
+		r.Header.Set(Header, h)
+		return g.AllowRead(r, root)
+	}
+	require.NoError(t, read(PurposeRead, drHouse.addr))
+	err = read(PurposeRead, drGrey.addr)
+	require.ErrorContains(t, err, "does not read record 1 through "+hospital.addr, "another hospital's practitioner")
+	err = read(PurposeRead, drNobody.addr)
+	require.ErrorContains(t, err, "practitioner "+drNobody.addr+" may not read record 1")
+	err = read(PurposeRead, "dr-house")
+	require.ErrorContains(t, err, "not an account address")
+	require.Equal(t, http.StatusUnauthorized, err.(*GateError).Status)
+
+	entries, err := log.ForRecord(1)
+	require.NoError(t, err)
+	require.Len(t, entries, 3, "the bad address never reached the log")
+	require.Equal(t, "allow", entries[0].Outcome)
+	require.Equal(t, hospital.addr, entries[0].Reader)
+	require.Equal(t, drHouse.addr, entries[0].Practitioner)
+	require.Contains(t, entries[0].Reason, "for its practitioner "+drHouse.addr)
+	require.Equal(t, "deny", entries[1].Outcome)
+	require.Equal(t, drGrey.addr, entries[1].Practitioner)
 }

@@ -17,15 +17,17 @@ import (
 
 // Entry is one decision of the gate.
 type Entry struct {
-	Time     time.Time `json:"time"`
-	Reader   string    `json:"reader"`
-	RecordID uint64    `json:"record_id"`
-	Version  uint64    `json:"version,omitempty"`
-	CID      string    `json:"cid"`
-	Outcome  string    `json:"outcome"` // allow or deny
-	Reason   string    `json:"reason"`
-	Height   int64     `json:"height,omitempty"`
-	Verified bool      `json:"verified"`
+	Time   time.Time `json:"time"`
+	Reader string    `json:"reader"`
+	// Practitioner is whom an organisation's ticket read for.
+	Practitioner string `json:"practitioner,omitempty"`
+	RecordID     uint64 `json:"record_id"`
+	Version      uint64 `json:"version,omitempty"`
+	CID          string `json:"cid"`
+	Outcome      string `json:"outcome"` // allow or deny
+	Reason       string `json:"reason"`
+	Height       int64  `json:"height,omitempty"`
+	Verified     bool   `json:"verified"`
 	// Seq is the entry's place among its record's decisions (1 for the
 	// first), set when it is read back (never written): the cursor the
 	// owner pages with.
@@ -480,6 +482,7 @@ func encodeLine(e Entry) ([]byte, error) {
 // bound cuts e's string fields to their bounds.
 func bound(e Entry) Entry {
 	e.Reader = clip(e.Reader, MaxReaderBytes)
+	e.Practitioner = clip(e.Practitioner, MaxReaderBytes)
 	e.CID = clip(e.CID, MaxCIDBytes)
 	e.Reason = clip(e.Reason, MaxReasonBytes)
 	e.Outcome = clip(e.Outcome, MaxOutcomeBytes)

@@ -59,6 +59,11 @@ type Ticket struct {
 	Vault   string `json:"vault,omitempty"`
 	// Size is, for an upload, the most CAR bytes it will send.
 	Size int64 `json:"size,omitempty"`
+	// Practitioner, on a read ticket an organisation signs (a hospital's
+	// DICOMweb bridge), names the practitioner it reads for. The gate
+	// serves it only if the chain lets that practitioner read the record
+	// through the signer's grant, and the owner's log names both.
+	Practitioner string `json:"practitioner,omitempty"`
 }
 
 // PurposeUpload is an account storing a payload in the vault.
