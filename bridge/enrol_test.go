@@ -11,6 +11,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	"github.com/cosmos/cosmos-sdk/types/bech32"
 	"github.com/stretchr/testify/require"
+
+	"github.com/medchain/medchain/bridge/enrolment"
 )
 
 // account is a patient's key for tests.
@@ -42,9 +44,9 @@ func TestEnrolmentCode(t *testing.T) {
 	alice, mallory := newAccount(t), newAccount(t)
 	hospital, other := newAccount(t).addr, newAccount(t).addr
 	now := time.Now()
-	code, err := NewEnrolmentCode("medchain-1", hospital, alice.addr, now.Add(time.Hour), alice.sign)
+	code, err := enrolment.New("medchain-1", hospital, alice.addr, now.Add(time.Hour), alice.sign)
 	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(code, codePrefix))
+	require.True(t, strings.HasPrefix(code, enrolment.Prefix))
 
 	e, err := ParseEnrolmentCode(strings.ToLower(code[:20])+"-"+code[20:], "medchain-1", hospital, "med")
 	require.NoError(t, err, "case and dashes do not matter")
@@ -64,11 +66,11 @@ func TestEnrolmentCode(t *testing.T) {
 	}
 	// A code whose address was swapped for mallory's keeps alice's
 	// signature, which mallory's key does not verify.
-	raw, err := codeEncoding.DecodeString(code[len(codePrefix):])
+	raw, err := enrolment.Encoding.DecodeString(code[len(enrolment.Prefix):])
 	require.NoError(t, err)
 	_, malloryAddr, _ := bech32.DecodeAndConvert(mallory.addr)
 	copy(raw[1:], malloryAddr)
-	swapped, err := ParseEnrolmentCode(codePrefix+codeEncoding.EncodeToString(raw), "medchain-1", hospital, "med")
+	swapped, err := ParseEnrolmentCode(enrolment.Prefix+enrolment.Encoding.EncodeToString(raw), "medchain-1", hospital, "med")
 	require.NoError(t, err)
 	require.Equal(t, mallory.addr, swapped.Patient)
 	require.Error(t, swapped.Verify(mallory.key.PubKey(), now))
@@ -77,7 +79,7 @@ func TestEnrolmentCode(t *testing.T) {
 	require.ErrorContains(t, err, "too short")
 	_, err = ParseEnrolmentCode("hello", "medchain-1", hospital, "med")
 	require.ErrorContains(t, err, "not a medchain enrolment code")
-	_, err = NewEnrolmentCode("medchain-1", hospital, alice.addr, now.Add(8*24*time.Hour), alice.sign)
+	_, err = enrolment.New("medchain-1", hospital, alice.addr, now.Add(8*24*time.Hour), alice.sign)
 	require.ErrorContains(t, err, "at most")
 
 	// Enrolled once; the same code again is refused.
@@ -96,7 +98,7 @@ func TestEnrolmentCode(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnknownPatient, "the issuer is part of the identifier")
 
 	// Another patient's code for an identifier already taken needs --replace.
-	mcode, err := NewEnrolmentCode("medchain-1", hospital, mallory.addr, now.Add(time.Hour), mallory.sign)
+	mcode, err := enrolment.New("medchain-1", hospital, mallory.addr, now.Add(time.Hour), mallory.sign)
 	require.NoError(t, err)
 	me, err := ParseEnrolmentCode(mcode, "medchain-1", hospital, "med")
 	require.NoError(t, err)

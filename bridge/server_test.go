@@ -18,6 +18,7 @@ import (
 	"cosmossdk.io/log"
 	"github.com/stretchr/testify/require"
 
+	"github.com/medchain/medchain/bridge/enrolment"
 	"github.com/medchain/medchain/medclient/study"
 	"github.com/medchain/medchain/testutil/orthanc"
 )
@@ -54,7 +55,7 @@ func newFixture(t *testing.T) *fixture {
 
 // enrol enrols alice as (issuer, pid) with a code she signed.
 func (f *fixture) enrol(issuer, pid string) {
-	code, err := NewEnrolmentCode(f.chain.ChainID(), hospital, f.alice.addr, time.Now().Add(time.Hour), f.alice.sign)
+	code, err := enrolment.New(f.chain.ChainID(), hospital, f.alice.addr, time.Now().Add(time.Hour), f.alice.sign)
 	require.NoError(f.t, err)
 	_, err = Enrol(f.t.Context(), f.chain, f.srv.Patients(), code, issuer, pid, false, time.Now())
 	require.NoError(f.t, err)

@@ -24,6 +24,7 @@ import (
 	"cosmossdk.io/log"
 
 	"github.com/medchain/medchain/bridge"
+	"github.com/medchain/medchain/bridge/enrolment"
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/medclient/cliflags"
 )
@@ -188,7 +189,7 @@ func enrolCodeCmd() *cobra.Command {
 			if clientCtx.ChainID == "" {
 				return errors.New("--chain-id is required (or set it in the client config)")
 			}
-			code, err := bridge.NewEnrolmentCode(clientCtx.ChainID, args[0], clientCtx.FromAddress.String(), time.Now().Add(valid),
+			code, err := enrolment.New(clientCtx.ChainID, args[0], clientCtx.FromAddress.String(), time.Now().Add(valid),
 				func(doc []byte) ([]byte, error) {
 					sig, _, err := clientCtx.Keyring.Sign(clientCtx.FromName, doc, signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
 					return sig, err
