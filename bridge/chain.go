@@ -73,6 +73,24 @@ type NodeChain struct {
 	wait      time.Duration
 	// writes are sent one at a time: they share the account's sequence.
 	writes sync.Mutex
+	// creates are new records whose payloads are stored, waiting for the
+	// batcher to register them, as many as wait together in one
+	// transaction (at most MaxBatch).
+	creates chan createJob
+	start   sync.Once
+}
+
+// MaxBatch is the most records the bridge registers in one transaction.
+const MaxBatch = 32
+
+type createJob struct {
+	rec  *medclient.PreparedRecord
+	done chan createResult
+}
+
+type createResult struct {
+	st  Stored
+	err error
 }
 
 // NewNodeChain makes the Chain of the account clientCtx signs with
@@ -80,7 +98,7 @@ type NodeChain struct {
 func NewNodeChain(clientCtx client.Context, txf tx.Factory, vaultURL string) *NodeChain {
 	clientCtx.SkipConfirm = true
 	clientCtx.Output = io.Discard
-	return &NodeChain{clientCtx: clientCtx, txf: txf, vault: vaultURL, wait: 60 * time.Second}
+	return &NodeChain{clientCtx: clientCtx, txf: txf, vault: vaultURL, wait: 60 * time.Second, creates: make(chan createJob, MaxBatch)}
 }
 
 func (n *NodeChain) Self() string         { return n.clientCtx.FromAddress.String() }
@@ -150,21 +168,77 @@ func (n *NodeChain) destination() (medclient.Destination, error) {
 	return medclient.Destination{Remote: remote, VaultURL: vaultURL, TxFactory: n.txf, Wait: n.wait}, nil
 }
 
+// Create encrypts and stores the payload at once, concurrently with other
+// studies, then hands the record to the batcher, which registers the
+// records that are ready together, one transaction per block: a backfill
+// is bound by the chain, not by one transaction per record.
 func (n *NodeChain) Create(ctx context.Context, patient string, kind recordstypes.RecordKind, label string, src io.Reader, size int64) (Stored, error) {
-	n.writes.Lock()
-	defer n.writes.Unlock()
 	dest, err := n.destination()
 	if err != nil {
 		return Stored{}, err
 	}
-	res, err := medclient.CreateRecord(ctx, n.clientCtx, dest, medclient.NewRecord{
+	rec, err := medclient.PrepareRecord(ctx, n.clientCtx, dest, medclient.NewRecord{
 		Creator: n.Self(), Owner: patient, Kind: kind, Label: label,
 		Name: "a " + medclient.KindName(kind) + " record", Src: src, Size: size,
 	})
 	if err != nil {
 		return Stored{}, err
 	}
-	return Stored{RecordID: res.RecordID, Version: res.Version, CID: res.CID, Height: res.Height}, nil
+	n.start.Do(func() { go n.batcher() })
+	job := createJob{rec: rec, done: make(chan createResult, 1)}
+	select {
+	case n.creates <- job:
+	case <-ctx.Done():
+		return Stored{}, fmt.Errorf("the payload is in the vault as %s but the record was not registered (the vault collects it later): %w", rec.Msg.Cid, ctx.Err())
+	}
+	r := <-job.done
+	return r.st, r.err
+}
+
+// batcher registers the records Create prepared: each transaction holds
+// every record waiting when the one before it is in a block.
+func (n *NodeChain) batcher() {
+	for first := range n.creates {
+		batch := []createJob{first}
+	more:
+		for len(batch) < MaxBatch {
+			select {
+			case j := <-n.creates:
+				batch = append(batch, j)
+			default:
+				break more
+			}
+		}
+		n.writes.Lock()
+		n.register(batch)
+		n.writes.Unlock()
+	}
+}
+
+// register sends batch in one transaction; if the chain refuses it (one
+// message refused sinks them all), each record is sent alone, so that
+// only the refused one fails.
+func (n *NodeChain) register(batch []createJob) {
+	recs := make([]*medclient.PreparedRecord, len(batch))
+	for i, j := range batch {
+		recs[i] = j.rec
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*n.wait)
+	defer cancel()
+	res, err := medclient.BroadcastRecords(ctx, n.clientCtx, n.txf, n.wait, recs)
+	if err != nil && len(batch) > 1 {
+		for _, j := range batch {
+			n.register([]createJob{j})
+		}
+		return
+	}
+	for i, j := range batch {
+		if err != nil {
+			j.done <- createResult{err: err}
+			continue
+		}
+		j.done <- createResult{st: Stored{RecordID: res[i].RecordID, Version: res[i].Version, CID: res[i].CID, Height: res[i].Height}}
+	}
 }
 
 func (n *NodeChain) AddVersion(ctx context.Context, recordID uint64, src io.Reader, size int64) (Stored, error) {

@@ -389,3 +389,25 @@ func TestQidoListsOnlyWhatTheChainLetsRead(t *testing.T) {
 	_, found = f.qido("/dicom-web/studies")
 	require.Empty(t, found)
 }
+
+// TestManyStudiesInOneRequest: a PACS that pushes several studies in one
+// request (Orthanc sends everything it is asked to in one) gets one record
+// per study, each with only its own instances.
+func TestManyStudiesInOneRequest(t *testing.T) {
+	f := newFixture(t)
+	f.enrol("HOSP", "P-5")
+	f.chain.writers[f.alice.addr] = true
+	var all [][]byte
+	for range 10 {
+		all = append(all, orthanc.MakeStudy(t, f.corpus, 1, 2, "P-5", "HOSP")...)
+	}
+	status, out, _ := f.stow(all...)
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	require.Equal(t, len(all), stored(out))
+	require.Len(t, f.chain.records, 10)
+	for id, r := range f.chain.records {
+		idx, err := study.ReadIndex(bytes.NewReader(r.versions[0]))
+		require.NoError(t, err)
+		require.Len(t, idx.Instances, 2, "record %d", id)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/medchain/medchain/medclient/study"
@@ -24,6 +25,9 @@ const (
 	failMismatch       = 0xA900 // Error: data set does not match SOP class (not of the study in the URL)
 	failUnreadable     = 0xC000 // Error: cannot understand
 )
+
+// studiesAtOnce bounds the studies of one request stored at once.
+const studiesAtOnce = 8
 
 // pushed is one instance of a STOW-RS request.
 type pushed struct {
@@ -113,9 +117,19 @@ func (s *Server) stow(w http.ResponseWriter, r *http.Request) {
 		}
 		groups[uid] = append(groups[uid], p)
 	}
+	// Studies are stored concurrently (each encrypted and uploaded on its
+	// own, registered together by the chain's batcher), a few at a time.
+	sem := make(chan struct{}, studiesAtOnce)
+	var wg sync.WaitGroup
 	for _, uid := range order {
-		s.storeStudy(r.Context(), uid, groups[uid])
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			s.storeStudy(r.Context(), uid, groups[uid])
+		}()
 	}
+	wg.Wait()
 
 	stored, failed := 0, 0
 	for _, p := range parts {

@@ -93,14 +93,59 @@ var ErrNotConfirmed = errors.New("not confirmed: nothing was uploaded or sent")
 // on a terminal, the wraps are sealed again bound to the real CID, and
 // the transaction is broadcast.
 func CreateRecord(ctx context.Context, clientCtx client.Context, dest Destination, in NewRecord) (*UploadResult, error) {
+	t, err := NewTx(clientCtx, dest.TxFactory)
+	if err != nil {
+		return nil, err
+	}
+	p, err := prepareRecord(ctx, clientCtx, dest, in, t)
+	if err != nil {
+		return nil, err
+	}
+	res, err := t.BroadcastAndWait(ctx, dest.Wait, p.Msg)
+	if err != nil {
+		return nil, fmt.Errorf("the payload is in the vault as %s but the record was not registered (the vault collects it later): %w", p.Msg.Cid, err)
+	}
+	ids, err := createdIDs(res)
+	if err != nil {
+		return nil, err
+	}
+	return p.result(ctx, clientCtx, ids[0], res), nil
+}
+
+// PreparedRecord is a new record whose payload is encrypted and stored,
+// with the message that registers it (its wraps bound to the payload's
+// CID), not sent yet: BroadcastRecords sends several in one transaction.
+type PreparedRecord struct {
+	Msg      *recordstypes.MsgCreateRecord
+	Uploaded Uploaded
+}
+
+func (p *PreparedRecord) result(ctx context.Context, clientCtx client.Context, id uint64, res *sdk.TxResponse) *UploadResult {
+	return &UploadResult{
+		RecordID: id, Version: 1, CID: p.Msg.Cid, SizeBytes: p.Uploaded.Size,
+		Kind: KindName(p.Msg.Kind), TxHash: res.TxHash, Height: res.Height,
+		EmergencyKeySpent: spentNotice(ctx, clientCtx, p.Msg.Owner),
+	}
+}
+
+// PrepareRecord is CreateRecord up to the broadcast, for programs that
+// store many records and send them together (BroadcastRecords): the same
+// checks, then the payload is encrypted and stored and the message made.
+// It asks the chain nothing in simulation: a caller that sends the
+// message in a batch simulates the batch, since a simulation made while
+// an earlier batch of the same signer waits in the mempool sees a
+// sequence the account does not have yet.
+func PrepareRecord(ctx context.Context, clientCtx client.Context, dest Destination, in NewRecord) (*PreparedRecord, error) {
+	return prepareRecord(ctx, clientCtx, dest, in, nil)
+}
+
+// prepareRecord does CreateRecord's work before the broadcast; with t it
+// asks the chain in simulation, and the user, before any data moves.
+func prepareRecord(ctx context.Context, clientCtx client.Context, dest Destination, in NewRecord, t *Tx) (*PreparedRecord, error) {
 	if err := recordstypes.ValidateLabel(in.Label, recordstypes.MaxLabelLengthCap); err != nil {
 		return nil, err
 	}
 	if err := checkAndAuthorize(ctx, clientCtx, dest, in.Size); err != nil {
-		return nil, err
-	}
-	t, err := NewTx(clientCtx, dest.TxFactory)
-	if err != nil {
 		return nil, err
 	}
 	recordKey, err := envelope.NewRecordKey()
@@ -125,15 +170,17 @@ func CreateRecord(ctx context.Context, clientCtx client.Context, dest Destinatio
 	if err := wrapNew(clientCtx, msg, readers, recordKey); err != nil {
 		return nil, err
 	}
-	// Ask the chain before any data moves: the signer's right to write,
-	// the wraps, the label and the kind are all checked in simulation.
-	if err := t.Preflight(msg); err != nil {
-		return nil, err
+	if t != nil {
+		// Ask the chain before any data moves: the signer's right to
+		// write, the wraps, the label and the kind are all checked in
+		// simulation.
+		if err := t.Preflight(msg); err != nil {
+			return nil, err
+		}
+		if err := confirm(t, fmt.Sprintf("upload %s (%s, %s) as a record of %s", in.Name, KindName(msg.Kind), HumanBytes(in.Size), msg.Owner)); err != nil {
+			return nil, err
+		}
 	}
-	if err := confirm(t, fmt.Sprintf("upload %s (%s, %s) as a record of %s", in.Name, KindName(msg.Kind), HumanBytes(in.Size), msg.Owner)); err != nil {
-		return nil, err
-	}
-
 	up, err := uploadWithProgress(ctx, dest.Remote, in.Src, in.Size, recordKey)
 	if err != nil {
 		return nil, fmt.Errorf("upload of %s failed, nothing was registered: %w", in.Name, err)
@@ -142,20 +189,46 @@ func CreateRecord(ctx context.Context, clientCtx client.Context, dest Destinatio
 	if err := wrapNew(clientCtx, msg, readers, recordKey); err != nil { // bound to the real CID now
 		return nil, err
 	}
+	return &PreparedRecord{Msg: msg, Uploaded: up}, nil
+}
 
-	res, err := t.BroadcastAndWait(ctx, dest.Wait, msg)
-	if err != nil {
-		return nil, fmt.Errorf("the payload is in the vault as %s but the record was not registered (the vault collects it later): %w", msg.Cid, err)
+// BroadcastRecords registers prepared records in one transaction signed by
+// txf's key (simulated first, which sets its gas), waits for its block and
+// returns each record's result, in order. The transaction is all or
+// nothing: if one message is refused, none is registered (the payloads
+// stay in the vault until its garbage collection), and the error says
+// which.
+func BroadcastRecords(ctx context.Context, clientCtx client.Context, txf tx.Factory, wait time.Duration, recs []*PreparedRecord) ([]*UploadResult, error) {
+	if len(recs) == 0 {
+		return nil, nil
 	}
-	id, err := createdID(res)
+	t, err := NewTx(clientCtx, txf)
 	if err != nil {
 		return nil, err
 	}
-	return &UploadResult{
-		RecordID: id, Version: 1, CID: msg.Cid, SizeBytes: up.Size,
-		Kind: KindName(msg.Kind), TxHash: res.TxHash, Height: res.Height,
-		EmergencyKeySpent: spentNotice(ctx, clientCtx, msg.Owner),
-	}, nil
+	msgs := make([]sdk.Msg, len(recs))
+	for i, r := range recs {
+		msgs[i] = r.Msg
+	}
+	if err := t.Preflight(msgs...); err != nil {
+		return nil, err
+	}
+	res, err := t.BroadcastAndWait(ctx, wait, msgs...)
+	if err != nil {
+		return nil, fmt.Errorf("%d records were not registered (their payloads are in the vault, which collects them later): %w", len(recs), err)
+	}
+	ids, err := createdIDs(res)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) != len(recs) {
+		return nil, fmt.Errorf("transaction %s created %d records, not %d", res.TxHash, len(ids), len(recs))
+	}
+	out := make([]*UploadResult, len(recs))
+	for i, r := range recs {
+		out[i] = r.result(ctx, clientCtx, ids[i], res)
+	}
+	return out, nil
 }
 
 // spentNotice is SpentEmergencyNotice for owner, or "" if the chain does
@@ -315,23 +388,27 @@ func checkVaultLimit(ctx context.Context, vaultURL string, size int64) error {
 
 // createdID reads the id the chain gave a record from its transaction's
 // MsgCreateRecordResponse.
-func createdID(res *sdk.TxResponse) (uint64, error) {
+func createdIDs(res *sdk.TxResponse) ([]uint64, error) {
 	raw, err := hex.DecodeString(res.Data)
 	if err != nil {
-		return 0, fmt.Errorf("transaction %s: its data is not hex: %w", res.TxHash, err)
+		return nil, fmt.Errorf("transaction %s: its data is not hex: %w", res.TxHash, err)
 	}
 	var data sdk.TxMsgData
 	if err := data.Unmarshal(raw); err != nil {
-		return 0, fmt.Errorf("transaction %s: %w", res.TxHash, err)
+		return nil, fmt.Errorf("transaction %s: %w", res.TxHash, err)
 	}
+	var ids []uint64
 	for _, r := range data.MsgResponses {
 		var created recordstypes.MsgCreateRecordResponse
 		if r.TypeUrl == "/"+proto.MessageName(&created) {
 			if err := created.Unmarshal(r.Value); err != nil {
-				return 0, fmt.Errorf("transaction %s: %w", res.TxHash, err)
+				return nil, fmt.Errorf("transaction %s: %w", res.TxHash, err)
 			}
-			return created.Id, nil
+			ids = append(ids, created.Id)
 		}
 	}
-	return 0, fmt.Errorf("transaction %s created no record", res.TxHash)
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("transaction %s created no record", res.TxHash)
+	}
+	return ids, nil
 }

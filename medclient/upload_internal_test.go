@@ -19,19 +19,26 @@ func txData(t *testing.T, responses ...*codectypes.Any) string {
 	return hex.EncodeToString(raw)
 }
 
-func TestCreatedID(t *testing.T) {
+// TestCreatedIDs: the ids of the records a transaction created, in the
+// order of its messages, whatever else it did.
+func TestCreatedIDs(t *testing.T) {
 	created, err := codectypes.NewAnyWithValue(&recordstypes.MsgCreateRecordResponse{Id: 42})
+	require.NoError(t, err)
+	next, err := codectypes.NewAnyWithValue(&recordstypes.MsgCreateRecordResponse{Id: 43})
 	require.NoError(t, err)
 	other, err := codectypes.NewAnyWithValue(&recordstypes.MsgAddVersionResponse{})
 	require.NoError(t, err)
 
-	id, err := createdID(&sdk.TxResponse{TxHash: "AB", Data: txData(t, other, created)})
+	ids, err := createdIDs(&sdk.TxResponse{TxHash: "AB", Data: txData(t, other, created)})
 	require.NoError(t, err)
-	require.Equal(t, uint64(42), id)
+	require.Equal(t, []uint64{42}, ids)
+	ids, err = createdIDs(&sdk.TxResponse{TxHash: "AB", Data: txData(t, created, other, next)})
+	require.NoError(t, err)
+	require.Equal(t, []uint64{42, 43}, ids, "a batch's records in order")
 
-	_, err = createdID(&sdk.TxResponse{TxHash: "AB", Data: txData(t, other)})
+	_, err = createdIDs(&sdk.TxResponse{TxHash: "AB", Data: txData(t, other)})
 	require.EqualError(t, err, "transaction AB created no record")
 
-	_, err = createdID(&sdk.TxResponse{TxHash: "AB", Data: "not hex"})
+	_, err = createdIDs(&sdk.TxResponse{TxHash: "AB", Data: "not hex"})
 	require.ErrorContains(t, err, "transaction AB: its data is not hex")
 }
