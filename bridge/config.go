@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -26,8 +28,43 @@ type Config struct {
 	// MaxRequestBytes bounds one STOW-RS request (held in memory: no
 	// instance is written to disk in the clear).
 	MaxRequestBytes int64 `toml:"max-request-bytes"`
+	// TLSCert and TLSKey, when set, make the bridge serve HTTPS with that
+	// certificate and key (PEM files), so that tokens and studies never
+	// cross the hospital network in the clear; TLSClientCA, when set too,
+	// also requires every caller to present a certificate that CA signed
+	// (mutual TLS), on top of its token.
+	TLSCert     string `toml:"tls-cert,omitempty"`
+	TLSKey      string `toml:"tls-key,omitempty"`
+	TLSClientCA string `toml:"tls-client-ca,omitempty"`
 	// Clients are the hospital systems allowed to call the bridge.
 	Clients []Client `toml:"clients"`
+}
+
+// TLS is the server's TLS configuration, nil for plain HTTP.
+func (c Config) TLS() (*tls.Config, error) {
+	if c.TLSCert == "" && c.TLSKey == "" {
+		if c.TLSClientCA != "" {
+			return nil, errors.New("tls-client-ca needs tls-cert and tls-key")
+		}
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("tls-cert, tls-key: %w", err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if c.TLSClientCA != "" {
+		pem, err := os.ReadFile(c.TLSClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("tls-client-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls-client-ca %s holds no PEM certificate", c.TLSClientCA)
+		}
+		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
+	return cfg, nil
 }
 
 // Client is one calling system: a PACS, a viewer, an EHR. It presents its

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -108,9 +109,17 @@ func bridgeStartCmd() *cobra.Command {
 			}
 			logger := log.NewLogger(cmd.ErrOrStderr()).With("module", "bridge")
 			srv := bridge.NewServer(cfg, bridge.NewNodeChain(clientCtx, txf, cfg.Vault), store, logger)
+			tlsCfg, err := cfg.TLS()
+			if err != nil {
+				return err
+			}
 			ln, err := net.Listen("tcp", cfg.Listen)
 			if err != nil {
 				return err
+			}
+			scheme := "http"
+			if tlsCfg != nil {
+				ln, scheme = tls.NewListener(ln, tlsCfg), "https"
 			}
 			hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -121,7 +130,7 @@ func bridgeStartCmd() *cobra.Command {
 				defer cancel()
 				_ = hs.Shutdown(shut)
 			}()
-			logger.Info("DICOMweb bridge listening", "url", "http://"+ln.Addr().String()+"/dicom-web", "hospital", clientCtx.FromAddress.String(), "vault", cfg.Vault, "clients", len(cfg.Clients))
+			logger.Info("DICOMweb bridge listening", "url", scheme+"://"+ln.Addr().String()+"/dicom-web", "mutual_tls", cfg.TLSClientCA != "", "hospital", clientCtx.FromAddress.String(), "vault", cfg.Vault, "clients", len(cfg.Clients))
 			if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
