@@ -14,7 +14,7 @@ LDFLAGS     := -X github.com/cosmos/cosmos-sdk/version.Name=medchain \
 LOCALNET_DIR ?= .localnet
 
 .PHONY: all build install test test-unit test-race test-e2e test-upgrade cosmovisor monitoring-check lint fmt proto-gen proto-check \
-        portal-wasm portal-deps portal-js portal-check localnet localnet-reset localnet-join demo-issuers demo-records demo-datanft demo-lightclient demo-integrity demo-emergency bench bench-chain clean
+        portal-wasm portal-deps portal-js portal-check localnet localnet-reset localnet-join demo-issuers demo-records demo-datanft demo-lightclient demo-integrity demo-emergency demo-bridge bench bench-chain clean
 
 all: build
 
@@ -115,6 +115,10 @@ demo-issuers:
 ## demo-records: upload, share, request, revoke with rotation, expiry and redaction on the running localnet
 demo-records: build
 	bash scripts/demo-records.sh
+
+## demo-bridge: two hospitals' Orthanc PACS store and read a study through their DICOMweb bridges on the running localnet
+demo-bridge: build
+	bash scripts/demo-bridge.sh
 
 ## demo-emergency: break-glass by a doctor and key recovery by a new account on the running localnet
 demo-emergency: build

@@ -159,3 +159,9 @@ func UIDs(t testing.TB, file []byte) (study, series, sop string) {
 	}
 	return stringValue(ds, tag.StudyInstanceUID), stringValue(ds, tag.SeriesInstanceUID), stringValue(ds, tag.SOPInstanceUID)
 }
+
+// WriteStudy is MakeStudy for programs (scripts/dicomstudy): the files, or
+// what went wrong.
+func WriteStudy(corpusDir string, series, instancesPerSeries int, patientID, issuer string) ([][]byte, error) {
+	return makeStudy(corpusDir, series, instancesPerSeries, patientID, issuer)
+}
