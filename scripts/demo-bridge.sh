@@ -79,9 +79,9 @@ STUDY=$(curl -fsS http://127.0.0.1:28043/studies | jq -r '.[0]')
 UID_=$(curl -fsS "http://127.0.0.1:28043/studies/$STUDY" | jq -r .MainDicomTags.StudyInstanceUID)
 push() { curl -sS -X POST http://127.0.0.1:28043/dicom-web/servers/medchain/stow -d "{\"Resources\": [\"$STUDY\"], \"Synchronous\": true}"; }
 
-say "before alice enrols, a push is refused (the bridge says: unknown patient)"
+say "before alice enrols, a push is refused: the bridge answers each instance 0x0124 (unknown patient)"
 push >/dev/null 2>&1 || true
-grep -o 'no patient enrolled[^"]*' "$WORK/bridge-st-mary.log" | head -n 1 || true
+grep 'STOW-RS' "$WORK/bridge-st-mary.log" | tail -n 1 | grep -o 'instances=.*' || true
 
 say "alice makes a one-time code; St Mary's front desk enrols her"
 CODE=$("$BIN" bridge enrol-code "$STMARY" --from alice --chain-id "$CHAIN")
