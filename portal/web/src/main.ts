@@ -369,6 +369,7 @@ async function studyNavigator(r: Record, blob: Blob, study: StudyLayout): Promis
       layer.setAttribute("data-drawn", String(shown.drawn));
       say(`record ${r.id}: ${where} shown in the viewer: ${shown.width}×${shown.height}, ${shown.drawn} pixels drawn`, "ok");
     } catch (err) {
+      position.textContent = `${where}: not shown`;
       fail(err);
     } finally {
       busy = false;

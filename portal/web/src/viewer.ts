@@ -37,6 +37,9 @@ function ensureFrame(container: HTMLElement): Promise<void> {
 export async function showDICOM(container: HTMLElement, file: Blob | ArrayBuffer, name: string): Promise<{ width: number; height: number; drawn: number }> {
   await ensureFrame(container);
   const f = frame!;
+  // In view: Chromium does not render an off-screen cross-origin frame
+  // (the sandboxed one is), so it would draw nothing until scrolled to.
+  f.scrollIntoView({ block: "nearest" });
   const bytes = file instanceof ArrayBuffer ? file : await file.arrayBuffer();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
