@@ -3,8 +3,8 @@
 // Command wasm is the portal's client cryptography, compiled to
 // WebAssembly (`make build` writes it to portal/dist/medchain.wasm): the
 // same Go code as the CLI derives the encryption key, wraps and unwraps
-// record keys, seals labels and reasons, signs vault tickets and encrypts,
-// chunks, verifies and decrypts payloads. It installs one object,
+// record keys, seals labels and reasons, signs vault tickets and enrolment
+// codes, and encrypts, chunks, verifies and decrypts payloads. It installs one object,
 // globalThis.medchainWasm; see portal/web/src/wasm.ts for its use. Private
 // keys stay in this module's memory; record keys pass through the page.
 package main
@@ -53,6 +53,7 @@ func main() {
 		"decrypt":       async(decrypt),
 		"reencrypt":     async(reencrypt),
 		"consentBundle": sync1(consentBundle),
+		"enrolmentCode": async(enrolmentCode),
 	}
 	obj := js.Global().Get("Object").New()
 	for name, fn := range api {
@@ -370,6 +371,28 @@ func ticket(a []js.Value) (any, error) {
 	}
 	t.Size, t.ChainID, t.Vault = int64(size), str("chainId"), str("vault")
 	return tickets.Sign(t, tickets.Signer(signer(a[1])))
+}
+
+// enrolmentCode({chainId, hospital, patient, validSeconds}, sign) resolves
+// to {code, expires}: the one-time code by which the patient enrols at the
+// hospital's DICOMweb bridge (`medchaind bridge enrol-code`), signed in
+// the page's wallet, and its expiry in RFC 3339.
+func enrolmentCode(a []js.Value) (any, error) {
+	f := a[0]
+	sign := signer(a[1])
+	code, expires, err := webclient.EnrolmentCode(f.Get("chainId").String(), f.Get("hospital").String(),
+		f.Get("patient").String(), time.Duration(f.Get("validSeconds").Int())*time.Second, time.Now(),
+		func(doc []byte) ([]byte, error) {
+			sig, _, err := sign(doc)
+			return sig, err
+		})
+	if err != nil {
+		return nil, err
+	}
+	o := js.Global().Get("Object").New()
+	o.Set("code", code)
+	o.Set("expires", expires.UTC().Format(time.RFC3339))
+	return o, nil
 }
 
 // jsReader reads from read(): () => Promise<Uint8Array | null>, null at

@@ -19,6 +19,7 @@ import { Comet38Client } from "@cosmjs/tendermint-rpc";
 
 import * as accessQuery from "./gen/medchain/access/v1/query";
 import * as accessTx from "./gen/medchain/access/v1/tx";
+import * as issuersQuery from "./gen/medchain/issuers/v1/query";
 import * as recordsQuery from "./gen/medchain/records/v1/query";
 import * as recordsTx from "./gen/medchain/records/v1/tx";
 import { medchainAminoConverters } from "./amino";
@@ -152,12 +153,14 @@ export class Chain {
   readonly comet: Comet38Client;
   readonly access: accessQuery.QueryClientImpl;
   readonly records: recordsQuery.QueryClientImpl;
+  readonly issuers: issuersQuery.QueryClientImpl;
 
   private constructor(readonly config: PortalConfig, comet: Comet38Client) {
     this.comet = comet;
     const rpc = createProtobufRpcClient(new QueryClient(comet));
     this.access = new accessQuery.QueryClientImpl(rpc);
     this.records = new recordsQuery.QueryClientImpl(rpc);
+    this.issuers = new issuersQuery.QueryClientImpl(rpc);
   }
 
   static async connect(config: PortalConfig): Promise<Chain> {

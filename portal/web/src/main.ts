@@ -3,13 +3,16 @@
 // docs/portal.md.
 
 import { toHex } from "@cosmjs/encoding";
+/*! qrcode-generator 2.0.4 | Copyright (c) 2009 Kazuhiko Arase | MIT license | "QR Code" is a registered trademark of DENSO WAVE INCORPORATED */
+import qrcode from "qrcode-generator";
 
 import { Account, accountFromKeplr, accountFromMnemonic, Chain, explain, keplr, PortalConfig } from "./chain";
 import { AccessRequest, emergencyReasonToJSON, Grant, KeyAlgorithm, Permission } from "./gen/medchain/access/v1/types";
 import { Record, RecordKind, RecordStatus, recordStatusToJSON } from "./gen/medchain/records/v1/types";
 import * as ops from "./ops";
-import { action, card, field, h, humanBytes, progressBar, say, select, setExplainer, time, $ } from "./ui";
+import { action, card, fail, field, h, humanBytes, progressBar, say, select, setExplainer, time, $ } from "./ui";
 import { discardLeftovers, Vault } from "./vault";
+import { instanceBytes, isStudy, readStudy, StudyLayout } from "./study";
 import { showDICOM } from "./viewer";
 import * as wasm from "./wasm";
 
@@ -104,7 +107,7 @@ function showHome(): void {
       tab("tab-clinician", "Shared with me (clinician)", clinician, patient, () => void loadClinician(clinician))),
     patient,
     clinician,
-    card("viewer-card", "Download and view", h("div", { id: "viewer-layer" }), h("div", { id: "download" })),
+    card("viewer-card", "Download and view", h("div", { id: "viewer-nav" }), h("div", { id: "viewer-layer" }), h("div", { id: "download" })),
   );
   $("viewer-card").hidden = true;
   void refreshKey();
@@ -161,6 +164,7 @@ async function loadPatient(view: HTMLElement): Promise<void> {
       uploadCard("upload", false),
       card("records-card", h("span", {}, "My records ", action("refresh", "Refresh", () => refreshPatient(), "small")), h("div", { id: "records" }, "loading…")),
       shareCard(),
+      enrolCard(),
       card("grants-card", "Who can see my records", h("div", { id: "grants" }), h("div", { id: "revoke-progress" })),
       card("inbox-card", "Access requests", h("div", { id: "inbox" })),
       card(
@@ -178,7 +182,7 @@ async function loadPatient(view: HTMLElement): Promise<void> {
 }
 
 async function refreshPatient(): Promise<void> {
-  await Promise.all([refreshRecords(), refreshGrants(), refreshInbox(), refreshEmergency()]);
+  await Promise.all([refreshRecords(), refreshGrants(), refreshInbox(), refreshEmergency(), refreshHospitals()]);
 }
 
 // The patient's emergency policy and every break-glass on their records.
@@ -307,11 +311,187 @@ async function downloadRecord(r: Record): Promise<void> {
 async function viewRecord(r: Record): Promise<void> {
   const blob = await fetchRecord(r);
   $("download").replaceChildren();
+  $("viewer-nav").replaceChildren();
+  const layer = $("viewer-layer");
+  layer.removeAttribute("data-drawn");
+  if (await isStudy(blob)) {
+    say(`reading the study in record ${r.id}…`);
+    const study = await readStudy(blob);
+    await studyNavigator(r, blob, study);
+    return;
+  }
   say(`showing record ${r.id}…`);
-  const shown = await showDICOM($("viewer-layer"), blob, `record-${r.id}.dcm`);
-  $("viewer-layer").setAttribute("data-record", r.id.toString());
-  $("viewer-layer").setAttribute("data-drawn", String(shown.drawn));
+  const shown = await showDICOM(layer, blob, `record-${r.id}.dcm`);
+  layer.setAttribute("data-record", r.id.toString());
+  layer.setAttribute("data-drawn", String(shown.drawn));
   say(`record ${r.id} shown in the viewer: ${shown.width}×${shown.height}, ${shown.drawn} pixels drawn`, "ok");
+}
+
+/**
+ * Pages through a study record (a study container): a series list and
+ * previous/next instance, each instance's SHA-256 checked against the
+ * study's index before the sandboxed viewer is given it.
+ */
+async function studyNavigator(r: Record, blob: Blob, study: StudyLayout): Promise<void> {
+  const layer = $("viewer-layer");
+  const position = h("span", { id: "viewer-position" });
+  const seriesLabel = (k: number) => {
+    const s = study.series[k];
+    const what = [s.seriesNumber ? `series ${s.seriesNumber}` : `series ${k + 1}`, s.modality, s.description].filter(Boolean).join(" · ");
+    return `${what} (${s.instances.length} instance${s.instances.length === 1 ? "" : "s"})`;
+  };
+  const seriesList = h("select", { id: "viewer-series" }, ...study.series.map((_, k) => h("option", { value: String(k) }, seriesLabel(k))));
+  const prev = h("button", { id: "viewer-prev", type: "button", class: "small" }, "◀ Previous");
+  const next = h("button", { id: "viewer-next", type: "button", class: "small" }, "Next ▶");
+  let current = -1;
+  let busy = false;
+  // The series (k) and the place in it (i) of instance n, in container order.
+  const place = (n: number) => {
+    const k = study.series.findIndex((s) => s.instances.includes(n));
+    return { k, i: study.series[k].instances.indexOf(n) };
+  };
+  const show = async (n: number) => {
+    if (busy || n < 0 || n >= study.instances.length) return;
+    busy = true;
+    prev.disabled = next.disabled = seriesList.disabled = true;
+    const e = study.instances[n];
+    const { k, i } = place(n);
+    const where = `series ${k + 1} of ${study.series.length}, instance ${i + 1} of ${study.series[k].instances.length}`;
+    try {
+      current = n;
+      seriesList.value = String(k);
+      position.textContent = where;
+      layer.setAttribute("data-instance", e.sopInstanceUID);
+      layer.removeAttribute("data-drawn");
+      say(`checking and showing ${where} of record ${r.id}…`);
+      const bytes = await instanceBytes(blob, e);
+      const shown = await showDICOM(layer, bytes, `${e.sopInstanceUID}.dcm`);
+      layer.setAttribute("data-drawn", String(shown.drawn));
+      say(`record ${r.id}: ${where} shown in the viewer: ${shown.width}×${shown.height}, ${shown.drawn} pixels drawn`, "ok");
+    } catch (err) {
+      position.textContent = `${where}: not shown`;
+      fail(err);
+    } finally {
+      busy = false;
+      seriesList.disabled = false;
+      prev.disabled = current <= 0;
+      next.disabled = current >= study.instances.length - 1;
+    }
+  };
+  prev.addEventListener("click", () => void show(current - 1));
+  next.addEventListener("click", () => void show(current + 1));
+  seriesList.addEventListener("change", () => void show(study.series[Number(seriesList.value)].instances[0]));
+  $("viewer-nav").replaceChildren(
+    h("p", { id: "viewer-study" }, `Study ${study.studyInstanceUID}: ${study.instances.length} instances in ${study.series.length} series. `,
+      "Each instance is checked against the study's index (SHA-256) before it is shown."),
+    h("div", { class: "row" }, seriesList, prev, next, position),
+  );
+  layer.setAttribute("data-record", r.id.toString());
+  layer.setAttribute("data-instances", String(study.instances.length));
+  await show(0);
+}
+
+// ---- enrolment at a hospital's DICOMweb bridge ----
+
+const VALIDITIES: [string, number][] = [["1 hour", 3600], ["24 hours", 86400], ["7 days", 604800]];
+
+function enrolCard(): HTMLElement {
+  const hospital = h("select", { id: "enrol-hospital" }, h("option", { value: "" }, "loading hospitals…"));
+  const valid = h("select", { id: "enrol-valid" }, ...VALIDITIES.map(([label, secs]) => h("option", { value: String(secs) }, label)));
+  valid.value = "86400";
+  hospital.addEventListener("change", () => void refreshDicomWrite());
+  return card(
+    "enrol-card",
+    "Enrol at a hospital",
+    h("p", {}, "A hospital's imaging systems (PACS) know you by their own patient number. To have the studies they make stored as your records, ",
+      "make a one-time enrolment code here and give it to the hospital's front desk, who enter it with your patient number."),
+    h("div", { class: "grid" }, field("hospital", hospital), field("valid for", valid)),
+    action("enrol-make", "Make a code", async () => {
+      if (!hospital.value) throw new Error("choose a hospital");
+      say("signing the enrolment code…");
+      const { code, expires } = await ops.enrolmentCode(c(), hospital.value, Number(valid.value));
+      showEnrolmentCode(code, expires, hospital.selectedOptions[0]?.textContent ?? hospital.value);
+      say(`enrolment code made for ${hospital.value}`, "ok");
+    }),
+    h("div", { id: "enrol-result" }),
+    h("p", { class: "note" }, "The code works once, at that hospital only, until it expires. The chain never sees it: ",
+      "it goes from you to the hospital's front desk, and the hospital's bridge checks it against your account's key."),
+    h("p", { class: "note" }, "For the hospital's PACS to store studies for you, the hospital also needs your permission to write DICOM records: ",
+      h("span", { id: "enrol-write-status" })),
+    action("enrol-grant-write", "Let this hospital store my DICOM studies", async () => {
+      if (!hospital.value) throw new Error("choose a hospital");
+      say("granting…");
+      const id = await ops.grantDicomWrite(c(), hospital.value);
+      say(`grant ${id} given to ${hospital.value}: WRITE, dicom, treatment`, "ok");
+      await Promise.all([refreshGrants(), refreshDicomWrite()]);
+    }),
+  );
+}
+
+function showEnrolmentCode(code: string, expires: string, hospitalName: string): void {
+  const groups = code.match(/.{1,4}/g) ?? [code];
+  const qr = qrcode(0, "M");
+  // Upper-case base32 and digits: QR's alphanumeric mode, the densest a
+  // phone or a desk scanner reads.
+  qr.addData(code, "Alphanumeric");
+  qr.make();
+  const modules = qr.getModuleCount();
+  const scale = 5;
+  const quiet = 4;
+  const canvas = h("canvas", { id: "enrol-qr", width: (modules + 2 * quiet) * scale, height: (modules + 2 * quiet) * scale, "data-modules": modules });
+  const g = canvas.getContext("2d");
+  if (g) {
+    g.fillStyle = "#fff";
+    g.fillRect(0, 0, canvas.width, canvas.height);
+    g.fillStyle = "#000";
+    for (let row = 0; row < modules; row++) {
+      for (let col = 0; col < modules; col++) if (qr.isDark(row, col)) g.fillRect((col + quiet) * scale, (row + quiet) * scale, scale, scale);
+    }
+  }
+  canvas.setAttribute("aria-label", "the enrolment code as a QR code");
+  const text = h("code", { id: "enrol-code", "data-code": code, class: "enrol-code" }, groups.join(" "));
+  const copy = action("enrol-copy", "Copy", async () => {
+    try {
+      await navigator.clipboard.writeText(code);
+      say("enrolment code copied", "ok");
+    } catch {
+      // No clipboard (an insecure origin, or denied): select it for Ctrl+C.
+      const range = document.createRange();
+      range.selectNodeContents(text);
+      getSelection()?.removeAllRanges();
+      getSelection()?.addRange(range);
+      say("the code is selected: copy it with Ctrl+C", "info");
+    }
+  }, "small");
+  $("enrol-result").replaceChildren(
+    h("p", {}, `For ${hospitalName}, valid until `, h("span", { id: "enrol-expires" }, expires.replace("T", " ").replace("Z", " UTC")), ":"),
+    h("div", { class: "enrol" }, canvas, h("div", {}, text, copy)),
+  );
+}
+
+async function refreshHospitals(): Promise<void> {
+  const sel = $("enrol-hospital") as HTMLSelectElement;
+  const chosen = sel.value;
+  const list = await ops.hospitals(c());
+  sel.replaceChildren(
+    ...(list.length
+      ? list.map((i) => h("option", { value: i.address }, `${i.name || "unnamed"} (${i.address.slice(0, 14)}…${i.address.slice(-6)})`))
+      : [h("option", { value: "" }, "no hospital is registered on this chain")]),
+  );
+  if (chosen && list.some((i) => i.address === chosen)) sel.value = chosen;
+  await refreshDicomWrite();
+}
+
+async function refreshDicomWrite(): Promise<void> {
+  const hospital = ($("enrol-hospital") as HTMLSelectElement).value;
+  const status = $("enrol-write-status");
+  if (!hospital) {
+    status.textContent = "";
+    return;
+  }
+  const g = await ops.dicomWriteGrant(c(), hospital);
+  status.textContent = g ? `this hospital has it (grant ${g.id}).` : "this hospital does not have it yet.";
+  status.className = g ? "ok" : "warn";
 }
 
 // ---- upload ----

@@ -18,6 +18,7 @@ import {
   Purpose,
   purposeToJSON,
 } from "./gen/medchain/access/v1/types";
+import { Issuer, IssuerKind, IssuerStatus } from "./gen/medchain/issuers/v1/types";
 import { MsgCreateRecordResponse } from "./gen/medchain/records/v1/tx";
 import { KeyWrap, Record, RecordKind, recordKindToJSON, RecordStatus } from "./gen/medchain/records/v1/types";
 import { decryptStream, encryptFile, newSink, Sink, Vault } from "./vault";
@@ -582,4 +583,52 @@ export async function accessLog(c: Ctx, recordId: bigint): Promise<LogEntry[]> {
   if (!res.ok) throw new Error(`the vault refused the access log (${res.status}): ${(await res.text()).trim()}`);
   const body = (await res.json()) as LogEntry[] | { entries?: LogEntry[] };
   return Array.isArray(body) ? body : (body.entries ?? []);
+}
+
+/** The active hospitals of the chain (the issuers module's register), by name. */
+export async function hospitals(c: Ctx): Promise<Issuer[]> {
+  const list = await all(async (p) => {
+    const r = await c.chain.issuers.Issuers({ kind: IssuerKind.ISSUER_KIND_HOSPITAL, status: IssuerStatus.ISSUER_STATUS_ACTIVE, pagination: p });
+    return { items: r.issuers, next: r.pagination?.nextKey };
+  });
+  return list.sort((a, b) => a.name.localeCompare(b.name) || a.address.localeCompare(b.address));
+}
+
+/**
+ * Makes the one-time code by which the signed-in patient enrols at
+ * hospital's DICOMweb bridge (`medchaind bridge enrol-code`): the
+ * WebAssembly client builds it with the CLI's package and the wallet
+ * signs it. Nothing is sent anywhere: the chain never sees the code.
+ */
+export function enrolmentCode(c: Ctx, hospital: string, validSeconds: number): Promise<{ code: string; expires: string }> {
+  return wasm.enrolmentCode(
+    { chainId: c.config.chain_id, hospital, patient: c.session.account.address, validSeconds },
+    c.session.account.signDoc,
+  );
+}
+
+/** The live WRITE grant of the signed-in patient that lets hospital store DICOM, if any. */
+export async function dicomWriteGrant(c: Ctx, hospital: string): Promise<Grant | undefined> {
+  const now = await c.chain.time();
+  return (await grantsByOwner(c, c.session.account.address)).find(
+    (g) =>
+      g.grantee === hospital &&
+      g.recordId === 0n &&
+      g.permission === Permission.PERMISSION_WRITE &&
+      covers(g.kinds, RecordKind.RECORD_KIND_DICOM) &&
+      isLive(g.expiresAt, now),
+  );
+}
+
+/** Grants hospital WRITE for DICOM (purpose treatment): its PACS may then store studies for the patient. */
+export function grantDicomWrite(c: Ctx, hospital: string): Promise<bigint> {
+  return grant(c, {
+    grantee: hospital,
+    recordId: 0n,
+    kinds: [RecordKind.RECORD_KIND_DICOM],
+    permission: Permission.PERMISSION_WRITE,
+    purpose: Purpose.PURPOSE_TREATMENT,
+    expiresInSeconds: 0,
+    requestId: 0n,
+  });
 }

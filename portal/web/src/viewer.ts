@@ -30,11 +30,17 @@ function ensureFrame(container: HTMLElement): Promise<void> {
   return ready;
 }
 
-/** Shows the DICOM blob in container; resolves to what was drawn. */
-export async function showDICOM(container: HTMLElement, blob: Blob, name: string): Promise<{ width: number; height: number; drawn: number }> {
+/**
+ * Shows a DICOM file (a blob, or bytes the frame is then given) in
+ * container; resolves to what was drawn.
+ */
+export async function showDICOM(container: HTMLElement, file: Blob | ArrayBuffer, name: string): Promise<{ width: number; height: number; drawn: number }> {
   await ensureFrame(container);
   const f = frame!;
-  const bytes = await blob.arrayBuffer();
+  // In view: Chromium does not render an off-screen cross-origin frame
+  // (the sandboxed one is), so it would draw nothing until scrolled to.
+  f.scrollIntoView({ block: "nearest" });
+  const bytes = file instanceof ArrayBuffer ? file : await file.arrayBuffer();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       window.removeEventListener("message", onAnswer);

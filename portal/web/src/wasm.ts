@@ -32,6 +32,14 @@ export interface TicketFields {
   size?: number;
 }
 
+export interface EnrolmentFields {
+  chainId: string;
+  hospital: string;
+  patient: string;
+  /** 3600, 86400 or 604800. */
+  validSeconds: number;
+}
+
 interface Api {
   derivationDoc(address: string): Uint8Array | Error;
   deriveKey(address: string, sign: DocSigner): Promise<{ publicKey: Uint8Array; keyId: string }>;
@@ -61,6 +69,7 @@ interface Api {
     write: (chunk: Uint8Array) => void | Promise<void>;
   }): Promise<{ cid: string; encryptedSize: number }>;
   consentBundle(grantsJSON: string, now: string): string | Error;
+  enrolmentCode(f: EnrolmentFields, sign: DocSigner): Promise<{ code: string; expires: string }>;
   decrypt(o: {
     cid: string;
     encryptedSize: number;
@@ -133,3 +142,4 @@ export const encrypt = (o: Parameters<Api["encrypt"]>[0]) => w().encrypt(o);
 export const decrypt = (o: Parameters<Api["decrypt"]>[0]) => w().decrypt(o);
 export const reencrypt = (o: Parameters<Api["reencrypt"]>[0]) => w().reencrypt(o);
 export const consentBundle = (grantsJSON: string, now: string) => check(w().consentBundle(grantsJSON, now));
+export const enrolmentCode = (f: EnrolmentFields, sign: DocSigner) => w().enrolmentCode(f, sign);
