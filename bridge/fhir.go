@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/google/fhir/go/fhirversion"
@@ -87,7 +88,7 @@ func parseFHIR(data []byte) ([]byte, *fhirError) {
 	u.MaxNestingDepth = fhirMaxDepth
 	res, outcome, err := u.UnmarshalWithOutcome(data)
 	if err != nil {
-		return nil, refuse(http.StatusBadRequest, "structure", "not a valid FHIR R4 JSON resource: %v", err)
+		return nil, &fhirError{status: http.StatusBadRequest, issues: parseIssues(err)}
 	}
 	if outcome != nil && outcome.R4Outcome != nil && len(outcome.R4Outcome.GetIssue()) > 0 {
 		bad := &fhirError{status: http.StatusBadRequest}
@@ -109,6 +110,57 @@ func parseFHIR(data []byte) ([]byte, *fhirError) {
 		return nil, refuse(http.StatusBadRequest, "structure", "the resource cannot be written back as FHIR R4 JSON: %v", err)
 	}
 	return out, nil
+}
+
+// parseIssues are the issues of the library's parse error: each of its
+// UnmarshalErrors (a type of an internal package, read by its exported
+// fields) with its path, what was wrong and the detail (the unknown
+// element's name, the bad value), or the error's text.
+func parseIssues(err error) []fhirIssue {
+	v := reflect.ValueOf(err)
+	var items []reflect.Value
+	if v.Kind() == reflect.Slice {
+		for i := 0; i < v.Len(); i++ {
+			items = append(items, v.Index(i))
+		}
+	} else {
+		items = append(items, v)
+	}
+	var issues []fhirIssue
+	for _, it := range items {
+		for it.Kind() == reflect.Pointer || it.Kind() == reflect.Interface {
+			if it.IsNil() {
+				break
+			}
+			it = it.Elem()
+		}
+		if it.Kind() != reflect.Struct {
+			return []fhirIssue{issue("structure", "not a valid FHIR R4 JSON resource: "+err.Error())}
+		}
+		field := func(name string) string {
+			if f := it.FieldByName(name); f.IsValid() && f.Kind() == reflect.String {
+				return f.String()
+			}
+			return ""
+		}
+		details, diag, path := field("Details"), field("Diagnostics"), field("Path")
+		if details == "" {
+			return []fhirIssue{issue("structure", "not a valid FHIR R4 JSON resource: "+err.Error())}
+		}
+		msg := "not a valid FHIR R4 JSON resource: " + details
+		if diag != "" {
+			msg += ": " + diag
+		}
+		if path != "" {
+			issues = append(issues, issue("structure", msg, path))
+		} else {
+			issues = append(issues, issue("structure", msg))
+		}
+	}
+	if len(issues) == 0 {
+		return []fhirIssue{issue("structure", "not a valid FHIR R4 JSON resource: "+err.Error())}
+	}
+	return issues
 }
 
 // The elements of the resources the bridge reads, from the canonical JSON

@@ -129,12 +129,16 @@ func (s *Server) parseSubmission(ctx context.Context, body []byte) (*submission,
 	if ferr != nil {
 		return nil, ferr
 	}
+	var head fhirResource
+	if err := json.Unmarshal(canonical, &head); err != nil {
+		return nil, refuse(http.StatusInternalServerError, "exception", "reading the parsed resource: %v", err)
+	}
+	if head.ResourceType != "Bundle" {
+		return nil, refuseAt(http.StatusBadRequest, "invalid", head.ResourceType, "ITI-65 takes a Bundle of type transaction, not a %s", head.ResourceType)
+	}
 	var b fhirBundle
 	if err := json.Unmarshal(canonical, &b); err != nil {
 		return nil, refuse(http.StatusInternalServerError, "exception", "reading the parsed bundle: %v", err)
-	}
-	if b.ResourceType != "Bundle" {
-		return nil, refuseAt(http.StatusBadRequest, "invalid", b.ResourceType, "ITI-65 takes a Bundle of type transaction, not a %s", b.ResourceType)
 	}
 	if b.Type != "transaction" {
 		return nil, refuseAt(http.StatusBadRequest, "invalid", "Bundle.type", "ITI-65 takes a Bundle of type transaction, not %q", b.Type)
@@ -173,7 +177,7 @@ func (s *Server) parseSubmission(ctx context.Context, body []byte) (*submission,
 			patients = append(patients, i)
 		default:
 			return nil, refuseAt(http.StatusBadRequest, "not-supported", at+".resource",
-				"a %s has no place in a Provide Document Bundle here: it holds a SubmissionSet List, DocumentReferences, their Binaries and optionally the Patient", h.ResourceType)
+				"the resource %s has no place in a Provide Document Bundle here: it holds a SubmissionSet List, DocumentReferences, their Binaries and optionally the Patient", h.ResourceType)
 		}
 		for _, key := range entryRefs(e, h) {
 			if j, dup := byRef[key]; dup && j != i {

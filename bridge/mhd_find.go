@@ -35,11 +35,18 @@ func parseDocumentPayload(data []byte) (mhdDocument, []byte, error) {
 	if ferr != nil {
 		return mhdDocument{}, nil, ferr
 	}
+	var head fhirResource
+	if err := json.Unmarshal(canonical, &head); err != nil {
+		return mhdDocument{}, nil, err
+	}
+	if head.ResourceType != "Bundle" {
+		return mhdDocument{}, nil, errors.New("the payload is not a collection Bundle")
+	}
 	var b fhirBundle
 	if err := json.Unmarshal(canonical, &b); err != nil {
 		return mhdDocument{}, nil, err
 	}
-	if b.ResourceType != "Bundle" || b.Type != "collection" {
+	if b.Type != "collection" {
 		return mhdDocument{}, nil, errors.New("the payload is not a collection Bundle")
 	}
 	var doc mhdDocument
