@@ -377,7 +377,7 @@ func (s *Server) enrolledPatient(at string, ids []fhirIdentifier) (Patient, fhir
 	}
 	if found.Address == "" {
 		return Patient{}, as, refuseAt(http.StatusUnprocessableEntity, "not-found", at,
-			"unknown patient: no patient is enrolled at this hospital as %s; the patient enrols first (medchaind bridge enrol, issuer = identifier.system, id = identifier.value)",
+			"unknown patient: no patient is enrolled at this hospital as %s; the patient enrols first (medchaind bridge enrol CODE --patient-id VALUE --issuer SYSTEM)",
 			strings.Join(tried, " or "))
 	}
 	return found, as, nil

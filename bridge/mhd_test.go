@@ -296,6 +296,12 @@ func TestMHDProvideFindRetrieve(t *testing.T) {
 	require.Empty(t, f.search("patient.identifier="+mrnSystem+"|MRN-0"), "another patient")
 	require.Empty(t, f.search("patient.identifier=urn:oid:1.2.3|"+mrn), "another system")
 
+	// Another identifier the patient enrolled with finds her documents,
+	// whichever identifier they name.
+	f.enrol("urn:oid:1.2.3", "NHS-9")
+	require.Len(t, f.search("patient.identifier=urn:oid:1.2.3|NHS-9"), 2)
+	require.Empty(t, f.search("patient.identifier=urn:oid:1.2.3|NHS-8"))
+
 	// Searches read each payload once, then from the cache.
 	reads := f.chain.reads[hospital]
 	require.Equal(t, 2, reads)
