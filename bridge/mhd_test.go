@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -307,6 +309,24 @@ func TestMHDProvideFindRetrieve(t *testing.T) {
 	require.Equal(t, 2, reads)
 	require.Len(t, f.search(query), 2)
 	require.Equal(t, reads, f.chain.reads[hospital], "a second search reads no payload")
+
+	// The cache is in the encrypted store: nothing of the documents or the
+	// patient's identifier is on the bridge's disk in the clear.
+	require.NoError(t, filepath.WalkDir(f.srv.store.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		for _, clear := range [][]byte{[]byte(mrn), []byte("Discharge summary"), testPDF[:8], []byte("Systolic")} {
+			require.NotContains(t, string(data), string(clear), path)
+		}
+		return nil
+	}))
+
+	cached, err := os.ReadDir(filepath.Join(f.srv.store.dir, tableFHIRDocuments))
+	require.NoError(t, err)
+	require.Len(t, cached, 2, "one cache entry per record")
 
 	// ITI-68: the exact bytes, with their content type, read through the
 	// chain (the vault's log names the hospital).
