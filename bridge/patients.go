@@ -60,8 +60,8 @@ func (p Patients) Enrol(e Enrolment, issuer, id string, replace bool, now time.T
 	if id == "" {
 		return Patient{}, errors.New("a PatientID is needed to enrol")
 	}
-	if len(id) > 64 || len(issuer) > 64 {
-		return Patient{}, errors.New("PatientID and IssuerOfPatientID are at most 64 characters (DICOM LO)")
+	if len(id) > 64 || len(issuer) > 256 {
+		return Patient{}, errors.New("a patient id is at most 64 characters (DICOM LO), an issuer at most 256 (a FHIR identifier system URI)")
 	}
 	var used time.Time
 	if err := p.s.Get(tableNonces, e.NonceKey(), &used); err == nil {

@@ -55,7 +55,8 @@ func (s *Server) Patients() Patients { return s.patients }
 // Registry is the Prometheus registry of the bridge's metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
 
-// Handler routes the DICOMweb API under /dicom-web, /metrics and /healthz.
+// Handler routes the DICOMweb API under /dicom-web, MHD under /fhir,
+// /metrics and /healthz.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
@@ -75,7 +76,16 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /dicom-web/studies/{study}/metadata", s.metadata)
 	api.HandleFunc("GET /dicom-web/studies/{study}/series/{series}/metadata", s.metadata)
 	api.HandleFunc("GET /dicom-web/studies/{study}/series/{series}/instances/{instance}/metadata", s.metadata)
+	// IHE MHD (mhd.go): ITI-65, ITI-67, ITI-68.
+	api.HandleFunc("POST /fhir", s.provideDocuments)
+	api.HandleFunc("POST /fhir/{$}", s.provideDocuments)
+	api.HandleFunc("GET /fhir/DocumentReference", s.findDocuments)
+	api.HandleFunc("GET /fhir/DocumentReference/{id}", s.readDocumentReference)
+	api.HandleFunc("GET /fhir/Binary/{id}", s.retrieveDocument)
+	api.HandleFunc("/fhir/", fhirNotFound)
 	mux.Handle("/dicom-web/", s.authenticated(api))
+	mux.Handle("/fhir", s.authenticated(api))
+	mux.Handle("/fhir/", s.authenticated(api))
 	return mux
 }
 

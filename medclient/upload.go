@@ -93,11 +93,7 @@ var ErrNotConfirmed = errors.New("not confirmed: nothing was uploaded or sent")
 // on a terminal, the wraps are sealed again bound to the real CID, and
 // the transaction is broadcast.
 func CreateRecord(ctx context.Context, clientCtx client.Context, dest Destination, in NewRecord) (*UploadResult, error) {
-	t, err := NewTx(clientCtx, dest.TxFactory)
-	if err != nil {
-		return nil, err
-	}
-	p, err := prepareRecord(ctx, clientCtx, dest, in, t)
+	p, t, err := prepareRecord(ctx, clientCtx, dest, in, true)
 	if err != nil {
 		return nil, err
 	}
@@ -136,60 +132,70 @@ func (p *PreparedRecord) result(ctx context.Context, clientCtx client.Context, i
 // an earlier batch of the same signer waits in the mempool sees a
 // sequence the account does not have yet.
 func PrepareRecord(ctx context.Context, clientCtx client.Context, dest Destination, in NewRecord) (*PreparedRecord, error) {
-	return prepareRecord(ctx, clientCtx, dest, in, nil)
+	p, _, err := prepareRecord(ctx, clientCtx, dest, in, false)
+	return p, err
 }
 
-// prepareRecord does CreateRecord's work before the broadcast; with t it
-// asks the chain in simulation, and the user, before any data moves.
-func prepareRecord(ctx context.Context, clientCtx client.Context, dest Destination, in NewRecord, t *Tx) (*PreparedRecord, error) {
+// prepareRecord does CreateRecord's work before the broadcast; with
+// preflight it prepares the transaction (after the checks that need no
+// chain) and asks the chain in simulation, and the user, before any data
+// moves.
+func prepareRecord(ctx context.Context, clientCtx client.Context, dest Destination, in NewRecord, preflight bool) (*PreparedRecord, *Tx, error) {
 	if err := recordstypes.ValidateLabel(in.Label, recordstypes.MaxLabelLengthCap); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkAndAuthorize(ctx, clientCtx, dest, in.Size); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var t *Tx
+	if preflight {
+		var err error
+		if t, err = NewTx(clientCtx, dest.TxFactory); err != nil {
+			return nil, nil, err
+		}
 	}
 	recordKey, err := envelope.NewRecordKey()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	padded, err := envelope.EncryptedSize(in.Size)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	msg := &recordstypes.MsgCreateRecord{
 		Creator: in.Creator, Owner: in.Owner, Kind: in.Kind, DerivedFrom: in.DerivedFrom,
 		Cid: PlaceholderCID(""), SizeBytes: uint64(padded),
 	}
 	if msg.SealedLabel, err = envelope.SealLabel(recordKey, msg.Owner, in.Label); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	readers, err := NewRecordReaders(ctx, clientCtx, msg.Owner, msg.Kind)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := wrapNew(clientCtx, msg, readers, recordKey); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if t != nil {
+	if preflight {
 		// Ask the chain before any data moves: the signer's right to
 		// write, the wraps, the label and the kind are all checked in
 		// simulation.
 		if err := t.Preflight(msg); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := confirm(t, fmt.Sprintf("upload %s (%s, %s) as a record of %s", in.Name, KindName(msg.Kind), HumanBytes(in.Size), msg.Owner)); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	up, err := uploadWithProgress(ctx, dest.Remote, in.Src, in.Size, recordKey)
 	if err != nil {
-		return nil, fmt.Errorf("upload of %s failed, nothing was registered: %w", in.Name, err)
+		return nil, nil, fmt.Errorf("upload of %s failed, nothing was registered: %w", in.Name, err)
 	}
 	msg.Cid, msg.SizeBytes = up.CID.String(), uint64(up.Size)
 	if err := wrapNew(clientCtx, msg, readers, recordKey); err != nil { // bound to the real CID now
-		return nil, err
+		return nil, nil, err
 	}
-	return &PreparedRecord{Msg: msg, Uploaded: up}, nil
+	return &PreparedRecord{Msg: msg, Uploaded: up}, t, nil
 }
 
 // BroadcastRecords registers prepared records in one transaction signed by
