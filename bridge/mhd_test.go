@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"bytes"
-	"crypto/sha1" //nolint:gosec // Attachment.hash is SHA-1
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/medchain/medchain/medclient/deid"
+	"github.com/medchain/medchain/testutil/mhd"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
@@ -46,88 +46,14 @@ func newMHDFixture(t *testing.T) *fixture {
 	return newFixture(t)
 }
 
-// mhdDoc is one document of a test bundle.
-type mhdDoc struct {
-	data        []byte
-	contentType string
-	typeCode    string
-	typeDisplay string
-}
-
 var (
-	pdfDoc = mhdDoc{testPDF, "application/pdf", "18842-5", "Discharge summary"}
-	obsDoc = mhdDoc{testObservation, "application/fhir+json", "11506-3", "Progress note"}
+	pdfDoc = mhd.Doc{Data: testPDF, ContentType: "application/pdf", TypeCode: "18842-5", TypeDisplay: "Discharge summary"}
+	obsDoc = mhd.Doc{Data: testObservation, ContentType: "application/fhir+json", TypeCode: "11506-3", TypeDisplay: "Progress note"}
 )
 
-// mhdBundle is an ITI-65 Provide Document Bundle as an EHR sends it: the
-// Patient with its identifier, the SubmissionSet, and per document a
-// DocumentReference and its Binary, referring to each other by urn:uuid.
-func mhdBundle(patientIdentifier string, docs ...mhdDoc) map[string]any {
-	patientURL := "urn:uuid:6f1e4c52-9c1e-4f5e-8d8a-0c4f5b1d2e01"
-	var entries, listEntries []any
-	entries = append(entries, map[string]any{
-		"fullUrl": patientURL,
-		"resource": map[string]any{
-			"resourceType": "Patient",
-			"identifier":   []any{map[string]any{"use": "usual", "system": mrnSystem, "value": patientIdentifier}},
-			"name":         []any{map[string]any{"family": "Doe", "given": []any{"Jane"}}},
-			"gender":       "female",
-			"birthDate":    "1961-07-14",
-		},
-		"request": map[string]any{"method": "POST", "url": "Patient"},
-	})
-	var docEntries []any
-	for i, d := range docs {
-		docURL := fmt.Sprintf("urn:uuid:0c287d32-01e3-4d87-9953-9fcc9404eb%02d", i)
-		binURL := fmt.Sprintf("urn:uuid:3b1a9f4e-7d2c-4a8b-9e6f-5c4d3b2a19%02d", i)
-		sum := sha1.Sum(d.data) //nolint:gosec
-		listEntries = append(listEntries, map[string]any{"item": map[string]any{"reference": docURL}})
-		docEntries = append(docEntries,
-			map[string]any{
-				"fullUrl": docURL,
-				"resource": map[string]any{
-					"resourceType":     "DocumentReference",
-					"meta":             map[string]any{"profile": []any{"https://profiles.ihe.net/ITI/MHD/StructureDefinition/IHE.MHD.Minimal.DocumentReference"}},
-					"masterIdentifier": map[string]any{"system": "urn:ietf:rfc:3986", "value": fmt.Sprintf("urn:oid:1.2.840.113619.2.62.994044785528.%d", 114289542805+i)},
-					"status":           "current",
-					"type": map[string]any{"coding": []any{map[string]any{
-						"system": "http://loinc.org", "code": d.typeCode, "display": d.typeDisplay}}},
-					"subject":     map[string]any{"reference": patientURL},
-					"date":        "2024-05-02T14:10:00Z",
-					"description": "Written for Jane Doe by Dr. Smith",
-					"content": []any{map[string]any{"attachment": map[string]any{
-						"contentType": d.contentType, "url": binURL, "size": len(d.data),
-						"hash": base64.StdEncoding.EncodeToString(sum[:]), "creation": "2024-05-02T14:00:00Z",
-					}}},
-				},
-				"request": map[string]any{"method": "POST", "url": "DocumentReference"},
-			},
-			map[string]any{
-				"fullUrl": binURL,
-				"resource": map[string]any{
-					"resourceType": "Binary", "contentType": d.contentType, "data": base64.StdEncoding.EncodeToString(d.data),
-				},
-				"request": map[string]any{"method": "POST", "url": "Binary"},
-			})
-	}
-	entries = append(entries, map[string]any{
-		"fullUrl": "urn:uuid:a4c0e9a2-59b8-4a4e-a7d2-35b3a0d1c001",
-		"resource": map[string]any{
-			"resourceType": "List",
-			"meta":         map[string]any{"profile": []any{"https://profiles.ihe.net/ITI/MHD/StructureDefinition/IHE.MHD.Minimal.SubmissionSet"}},
-			"identifier":   []any{map[string]any{"use": "official", "system": "urn:ietf:rfc:3986", "value": "urn:oid:1.3.6.1.4.1.21367.2005.3.7.1"}},
-			"status":       "current",
-			"mode":         "working",
-			"code": map[string]any{"coding": []any{map[string]any{
-				"system": mhdSubmissionSetSystem, "code": "submissionset"}}},
-			"subject": map[string]any{"reference": patientURL},
-			"date":    "2024-05-02T14:10:00Z",
-			"entry":   listEntries,
-		},
-		"request": map[string]any{"method": "POST", "url": "List"},
-	})
-	entries = append(entries, docEntries...)
-	return map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": entries}
+// mhdBundle is mhd.Bundle for the test's medical record number system.
+func mhdBundle(patientIdentifier string, docs ...mhd.Doc) map[string]any {
+	return mhd.Bundle(mrnSystem, patientIdentifier, docs...)
 }
 
 func entryOf(b map[string]any, i int) map[string]any { return b["entry"].([]any)[i].(map[string]any) }
@@ -235,7 +161,7 @@ func TestMHDProvideFindRetrieve(t *testing.T) {
 	}
 
 	require.Len(t, f.chain.records, 2, "one record per document")
-	for id, doc := range map[uint64]mhdDoc{1: pdfDoc, 2: obsDoc} {
+	for id, doc := range map[uint64]mhd.Doc{1: pdfDoc, 2: obsDoc} {
 		rec := f.chain.records[id]
 		require.Equal(t, f.alice.addr, rec.owner)
 		require.Equal(t, recordstypes.RecordKindFHIR, rec.kind)
@@ -250,10 +176,10 @@ func TestMHDProvideFindRetrieve(t *testing.T) {
 		require.Equal(t, "Binary", bin["resourceType"])
 		att := dr["content"].([]any)[0].(map[string]any)["attachment"].(map[string]any)
 		require.Equal(t, "Binary/"+bin["id"].(string), att["url"], "the attachment names the Binary within the payload")
-		require.Equal(t, doc.contentType, bin["contentType"])
+		require.Equal(t, doc.ContentType, bin["contentType"])
 		data, err := base64.StdEncoding.DecodeString(bin["data"].(string))
 		require.NoError(t, err)
-		require.Equal(t, doc.data, data)
+		require.Equal(t, doc.Data, data)
 		subject := dr["subject"].(map[string]any)["identifier"].(map[string]any)
 		require.Equal(t, map[string]any{"system": mrnSystem, "value": mrn}, subject)
 		require.NotContains(t, string(payload), "urn:uuid:6f1e4c52", "no reference into the submitted bundle is left")
@@ -330,11 +256,11 @@ func TestMHDProvideFindRetrieve(t *testing.T) {
 
 	// ITI-68: the exact bytes, with their content type, read through the
 	// chain (the vault's log names the hospital).
-	for id, doc := range map[int]mhdDoc{1: pdfDoc, 2: obsDoc} {
+	for id, doc := range map[int]mhd.Doc{1: pdfDoc, 2: obsDoc} {
 		status, data, hdr := f.fhirDo("GET", fmt.Sprintf("/fhir/Binary/%d", id), nil)
 		require.Equal(t, http.StatusOK, status)
-		require.Equal(t, doc.contentType, hdr.Get("Content-Type"))
-		require.Equal(t, doc.data, data)
+		require.Equal(t, doc.ContentType, hdr.Get("Content-Type"))
+		require.Equal(t, doc.Data, data)
 	}
 	require.Equal(t, reads+2, f.chain.reads[hospital])
 	status, data, _ = f.fhirDo("GET", "/fhir/Binary/1", nil, "Accept", fhirJSON)

@@ -12,6 +12,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/medchain/medchain/bridge"
+	"github.com/medchain/medchain/testutil/mhd"
 	"github.com/medchain/medchain/testutil/orthanc"
 	"github.com/medchain/medchain/testutil/system"
 )
@@ -179,6 +181,11 @@ func TestPACSThroughTheBridge(t *testing.T) {
 		t.Fatalf("alice's access log at St Mary's vault does not name dr-house:\n%s", log)
 	}
 
+	// The EHR side: Karolinska's EHR files a discharge summary (ITI-65)
+	// for alice, known there by her MRN; St Mary's EHR finds (ITI-67) and
+	// retrieves (ITI-68) it once alice lets St Mary's read FHIR records.
+	mhdTest(t, c, st, karolinska, "karolinska", stMary, "st-mary", addr)
+
 	// The study downloads as a directory of the same .dcm files.
 	dir := filepath.Join(t.TempDir(), "study")
 	c.must(c.qflags("query", "records", "download", id, "-o", dir, "--from", "alice", "--vault", vaultOf("st-mary"))...)
@@ -239,6 +246,85 @@ func wado(t *testing.T, b runningBridge, path, practitioner string) (int, int) {
 		_, _ = io.Copy(io.Discard, p)
 		n++
 	}
+}
+
+func mhdTest(t *testing.T, c *chainCLI, st *State, writer runningBridge, writerName string, reader runningBridge, readerName string, addr map[string]string) {
+	t.Helper()
+	const mrnSystem, mrn = "urn:oid:2.16.840.1.113883.19.5", "MRN-4711"
+	summary := []byte("%PDF-1.4\n% a discharge summary\n")
+	code := strings.TrimSpace(string(c.must("bridge", "enrol-code", addr[writerName], "--from", "alice", "--chain-id", st.ChainID)))
+	c.must("bridge", "enrol", code, "--patient-id", mrn, "--issuer", mrnSystem, "--from", writerName, "--bridge-dir", writer.dir,
+		"--node", "tcp://"+hostPort(st.Nodes[0].Ports.RPC), "--chain-id", st.ChainID)
+	bundle, err := json.Marshal(mhd.Bundle(mrnSystem, mrn, mhd.Doc{Data: summary, ContentType: "application/pdf", TypeCode: "18842-5", TypeDisplay: "Discharge summary"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	provide := func() (int, string) {
+		status, body := fhirCall(t, writer, "POST", "/fhir", bundle)
+		return status, string(body)
+	}
+	if status, body := provide(); status != http.StatusForbidden {
+		t.Fatalf("ITI-65 without a WRITE grant for FHIR: %d %s", status, body)
+	}
+	c.txWait("tx", "access", "grant", "all", addr[writerName], "--permission", "write", "--kinds", "fhir", "--purpose", "treatment", "--from", "alice")
+	status, body := provide()
+	if status != http.StatusOK || !strings.Contains(body, "201 Created") {
+		t.Fatalf("ITI-65 with consent: %d %s", status, body)
+	}
+	find := func() (int, []byte) {
+		return fhirCall(t, reader, "GET", "/fhir/DocumentReference?patient.identifier="+url.QueryEscape(mrnSystem+"|"+mrn), nil)
+	}
+	if status, body := find(); status != http.StatusOK || strings.Contains(string(body), "DocumentReference/") {
+		t.Fatalf("the reader's ITI-67 before any FHIR grant: %d %s", status, body)
+	}
+	c.txWait("tx", "access", "grant", "all", addr[readerName], "--kinds", "fhir", "--purpose", "treatment", "--from", "alice")
+	status, found := find()
+	var bundleOut struct {
+		Entry []struct {
+			Resource struct {
+				ID      string `json:"id"`
+				Content []struct {
+					Attachment struct {
+						URL string `json:"url"`
+					} `json:"attachment"`
+				} `json:"content"`
+			} `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(found, &bundleOut); status != http.StatusOK || err != nil || len(bundleOut.Entry) != 1 {
+		t.Fatalf("the reader's ITI-67 after the grant: %d %s", status, found)
+	}
+	u, err := url.Parse(bundleOut.Entry[0].Resource.Content[0].Attachment.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, doc := fhirCall(t, reader, "GET", u.Path, nil)
+	if status != http.StatusOK || !bytes.Equal(doc, summary) {
+		t.Fatalf("the reader's ITI-68: %d, %q", status, doc)
+	}
+}
+
+// fhirCall sends a FHIR request to a bridge.
+func fhirCall(t *testing.T, b runningBridge, method, path string, body []byte) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, b.url+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+b.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/fhir+json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, out
 }
 
 func count(t *testing.T, qido json.RawMessage) int {
