@@ -28,6 +28,10 @@ type Config struct {
 	// MaxRequestBytes bounds one STOW-RS request (held in memory: no
 	// instance is written to disk in the clear).
 	MaxRequestBytes int64 `toml:"max-request-bytes"`
+	// MaxConcurrentStores bounds the STOW-RS and ITI-65 requests handled
+	// at once (each may hold MaxRequestBytes in memory); more are answered
+	// 503 with Retry-After.
+	MaxConcurrentStores int `toml:"max-concurrent-stores"`
 	// TLSCert and TLSKey, when set, make the bridge serve HTTPS with that
 	// certificate and key (PEM files), so that tokens and studies never
 	// cross the hospital network in the clear; TLSClientCA, when set too,
@@ -76,6 +80,9 @@ type Client struct {
 	TokenSHA256 string `toml:"token-sha256"`
 }
 
+// DefaultMaxConcurrentStores is how many stores run at once by default.
+const DefaultMaxConcurrentStores = 2
+
 // DefaultMaxRequestBytes is 1 GiB.
 const DefaultMaxRequestBytes = 1 << 30
 
@@ -97,6 +104,9 @@ func ReadConfig(path string) (Config, error) {
 	}
 	if cfg.MaxRequestBytes <= 0 {
 		cfg.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	if cfg.MaxConcurrentStores <= 0 {
+		cfg.MaxConcurrentStores = DefaultMaxConcurrentStores
 	}
 	for _, c := range cfg.Clients {
 		if c.Name == "" || len(c.TokenSHA256) != 64 {

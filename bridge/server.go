@@ -35,6 +35,9 @@ type Server struct {
 	metrics  *metrics
 	now      func() time.Time
 
+	// stores holds a token per store request running (STOW-RS, ITI-65).
+	stores chan struct{}
+
 	// studies serialises the writes of one study (a new version must see
 	// the one before).
 	studyMu sync.Mutex
@@ -43,9 +46,14 @@ type Server struct {
 
 // NewServer makes the bridge's API over chain, keeping its tables in store.
 func NewServer(cfg Config, chain Chain, store *Store, log Logger) *Server {
+	n := cfg.MaxConcurrentStores
+	if n <= 0 {
+		n = DefaultMaxConcurrentStores
+	}
 	return &Server{
 		cfg: cfg, chain: chain, store: store, patients: Patients{store}, log: log,
 		metrics: newMetrics(), now: time.Now, studies: map[string]*sync.Mutex{},
+		stores: make(chan struct{}, n),
 	}
 }
 
@@ -62,8 +70,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	api := http.NewServeMux()
-	api.HandleFunc("POST /dicom-web/studies", s.stow)
-	api.HandleFunc("POST /dicom-web/studies/{study}", s.stow)
+	api.HandleFunc("POST /dicom-web/studies", s.bounded(s.stow))
+	api.HandleFunc("POST /dicom-web/studies/{study}", s.bounded(s.stow))
 	api.HandleFunc("GET /dicom-web/studies", s.qido)
 	api.HandleFunc("GET /dicom-web/series", s.qido)
 	api.HandleFunc("GET /dicom-web/instances", s.qido)
@@ -77,8 +85,8 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /dicom-web/studies/{study}/series/{series}/metadata", s.metadata)
 	api.HandleFunc("GET /dicom-web/studies/{study}/series/{series}/instances/{instance}/metadata", s.metadata)
 	// IHE MHD (mhd.go): ITI-65, ITI-67, ITI-68.
-	api.HandleFunc("POST /fhir", s.provideDocuments)
-	api.HandleFunc("POST /fhir/{$}", s.provideDocuments)
+	api.HandleFunc("POST /fhir", s.bounded(s.provideDocuments))
+	api.HandleFunc("POST /fhir/{$}", s.bounded(s.provideDocuments))
 	api.HandleFunc("GET /fhir/DocumentReference", s.findDocuments)
 	api.HandleFunc("GET /fhir/DocumentReference/{id}", s.readDocumentReference)
 	api.HandleFunc("GET /fhir/Binary/{id}", s.retrieveDocument)
@@ -134,6 +142,22 @@ func httpError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// bounded lets at most MaxConcurrentStores store requests run at once:
+// each may hold a whole request in memory. Others are told to come back.
+func (s *Server) bounded(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.stores <- struct{}{}:
+			defer func() { <-s.stores }()
+			h(w, r)
+		default:
+			s.metrics.refused.WithLabelValues("busy").Inc()
+			w.Header().Set("Retry-After", "5")
+			httpError(w, http.StatusServiceUnavailable, fmt.Sprintf("the bridge is storing %d requests already; send this one again shortly (nothing of it was stored)", cap(s.stores)))
+		}
+	}
 }
 
 // studyLock returns the lock of one study of one patient.

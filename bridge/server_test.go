@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"github.com/medchain/medchain/bridge/enrolment"
 	"github.com/medchain/medchain/medclient/study"
 	"github.com/medchain/medchain/testutil/orthanc"
+	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
 const hospital = "med1hospitalxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
@@ -410,4 +412,59 @@ func TestManyStudiesInOneRequest(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, idx.Instances, 2, "record %d", id)
 	}
+}
+
+// blockingChain holds every Create until released.
+type blockingChain struct {
+	*fakeChain
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b blockingChain) Create(ctx context.Context, patient string, kind recordstypes.RecordKind, label string, src io.Reader, size int64) (Stored, error) {
+	b.entered <- struct{}{}
+	<-b.release
+	return b.fakeChain.Create(ctx, patient, kind, label, src, size)
+}
+
+// TestStoresAreBounded: a flood of store requests cannot make the bridge
+// hold more than MaxConcurrentStores requests in memory: the others are
+// told to come back (503, Retry-After) and nothing of them is stored.
+func TestStoresAreBounded(t *testing.T) {
+	f := newFixture(t)
+	f.enrol("HOSP", "P-6")
+	f.chain.writers[f.alice.addr] = true
+	bc := blockingChain{f.chain, make(chan struct{}, 8), make(chan struct{})}
+	f.srv.chain = bc
+	f.srv.stores = make(chan struct{}, 2)
+	studies := make([][][]byte, 3)
+	for i := range studies {
+		studies[i] = orthanc.MakeStudy(t, f.corpus, 1, 1, "P-6", "HOSP")
+	}
+	done := make(chan int, 2)
+	for i := range 2 {
+		go func() {
+			body, ct := stowBody(t, studies[i]...)
+			req, _ := http.NewRequest("POST", f.http.URL+"/dicom-web/studies", body)
+			req.Header.Set("Authorization", "Bearer "+f.token)
+			req.Header.Set("Content-Type", ct)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				done <- 0
+				return
+			}
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+	}
+	<-bc.entered
+	<-bc.entered
+	body, ct := stowBody(t, studies[2]...)
+	resp := f.do("POST", "/dicom-web/studies", body, ct)
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	require.Equal(t, "5", resp.Header.Get("Retry-After"))
+	close(bc.release)
+	require.Equal(t, http.StatusOK, <-done)
+	require.Equal(t, http.StatusOK, <-done)
+	require.Len(t, f.chain.records, 2, "the refused request stored nothing")
 }

@@ -71,7 +71,15 @@ func ReadAttributes(data []byte) (Attributes, error) {
 // ReadAttributesFrom is ReadAttributes over the size bytes of r, reading
 // them once and holding no more than one element (never pixel data) in
 // memory.
-func ReadAttributesFrom(r io.Reader, size int64) (Attributes, error) {
+func ReadAttributesFrom(r io.Reader, size int64) (a Attributes, err error) {
+	// The DICOM library may panic on hostile input (a length it trusts, a
+	// sequence nested without end): whatever a PACS or an attacker sends
+	// is refused as invalid, never a crash of the bridge.
+	defer func() {
+		if p := recover(); p != nil {
+			a, err = Attributes{}, fmt.Errorf("%w: the DICOM parser gave up on it: %v", ErrInvalid, p)
+		}
+	}()
 	br := bufio.NewReader(io.LimitReader(r, size))
 	head, _ := br.Peek(132)
 	if len(head) < 132 || string(head[128:132]) != "DICM" {
