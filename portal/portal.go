@@ -157,8 +157,12 @@ func Handler(cfg Config) http.Handler {
 			// access to the page or its keys): it may load its own scripts
 			// and nothing else, and reach no network at all. A sandboxed
 			// document's 'self' is not its server's origin, so that is named.
+			// The policy sandboxes it itself too, so that opened on its own,
+			// top level, it still runs at an opaque origin, away from the
+			// portal's storage and wallet, and it takes files only from the
+			// page that framed it (viewer-frame.ts).
 			h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'"+requestOrigin(r)+"; "+
-				"style-src 'unsafe-inline'; img-src data: blob:; frame-ancestors 'self'")
+				"style-src 'unsafe-inline'; img-src data: blob:; frame-ancestors 'self'; sandbox allow-scripts")
 		} else {
 			// The page holds a mnemonic in memory: no framing, no
 			// third-party scripts, no eval, and it connects to this origin

@@ -215,4 +215,8 @@ func TestViewerPolicyNamesOnlyAPlainOrigin(t *testing.T) {
 	require.NotContains(t, forged, "evil")
 	require.Equal(t, 1, strings.Count(forged, "script-src"))
 	require.NotContains(t, forged, "unsafe-eval")
+	// Opened top level, not framed, the viewer is still sandboxed: an
+	// opaque origin, no access to the portal's storage.
+	require.Contains(t, csp("127.0.0.1:27005"), "; sandbox allow-scripts")
+	require.NotContains(t, csp("127.0.0.1:27005"), "allow-same-origin")
 }

@@ -118,6 +118,10 @@ function drawn(): number {
 let next = 0;
 
 window.addEventListener("message", async (ev: MessageEvent) => {
+  // Only the portal page that framed the viewer may give it files: opened
+  // on its own (top level) it answers nobody, and another window that got
+  // hold of it (an opener, a sibling frame) is ignored.
+  if (window.parent === window || ev.source !== window.parent) return;
   const m = ev.data as { type?: string; name?: string; bytes?: ArrayBuffer };
   if (m?.type !== "show" || !(m.bytes instanceof ArrayBuffer)) return;
   const reply = (msg: object) => (ev.source as Window | null)?.postMessage(msg, "*");
