@@ -121,7 +121,7 @@ func TestBridgeFigures(t *testing.T) {
 		ids = append(ids, pacsA.Upload(t, f))
 	}
 	began = time.Now()
-	if err := pacsA.Stow(t, "medchain", ids); err != nil {
+	if err := pacsA.StowJob(t, "medchain", ids, 30*time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	backfillTime := time.Since(began)

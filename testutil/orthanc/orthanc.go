@@ -573,3 +573,42 @@ func (s *Server) Qido(t testing.TB, serverName, uri string) (json.RawMessage, er
 
 // Name is the server's configured name.
 func (s *Server) Name() string { return s.opts.Name }
+
+// StowJob is Stow as an Orthanc job that runs in the background, for
+// pushes that outlast an HTTP request (a backfill): it waits for the job
+// (polling GET /jobs/{id}) up to limit and returns its error, with the
+// error lines Orthanc logged meanwhile.
+func (s *Server) StowJob(t testing.TB, serverName string, resources []string, limit time.Duration) error {
+	t.Helper()
+	mark := s.logSize()
+	var job struct{ ID string }
+	if _, err := s.postJSON("/dicom-web/servers/"+url.PathEscape(serverName)+"/stow",
+		map[string]any{"Resources": resources, "Synchronous": false}, &job); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(limit)
+	for {
+		var st struct {
+			State        string
+			ErrorCode    int
+			ErrorDetails string
+		}
+		if _, err := s.call(http.MethodGet, "/jobs/"+job.ID, nil, "", &st); err != nil {
+			return err
+		}
+		switch st.State {
+		case "Success":
+			return nil
+		case "Failure":
+			err := fmt.Errorf("STOW job %s failed: %d %s", job.ID, st.ErrorCode, st.ErrorDetails)
+			if lines := s.errorLinesSince(mark); lines != "" {
+				err = fmt.Errorf("%w\nOrthanc's log:\n%s", err, lines)
+			}
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("STOW job %s still %s after %s", job.ID, st.State, limit)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}

@@ -591,7 +591,7 @@ func TestEndBlockerExpiryWorkBudget(t *testing.T) {
 		f.registerNewKey(t, grantees[i])
 		grantIDs[i] = f.scopeRead(t, f.patient, grantees[i], recordIDs, expiry)
 	}
-	for _, asker := range freshRequesters(requests) {
+	for _, asker := range clinicians(t, f, requests) {
 		msg := readRequest(asker, f.patient, recordIDs[0])
 		msg.ExpiresAt = &expiry
 		f.request(t, msg)

@@ -69,19 +69,31 @@ func (k msgServer) RequestAccess(ctx context.Context, msg *types.MsgRequestAcces
 		}
 	}
 	// Fresh accounts evade the per-requester bound, so the target has one
-	// of its own. Checked before anything below writes.
-	onTarget, err := k.pendingOnTarget(ctx, owner, msg.RecordId, t, params.MaxPendingRequestsPerRecord)
+	// of its own, and requesters x/issuers does not authorise share only a
+	// quarter of it. Checked before anything below writes.
+	onTarget, strangers, err := k.pendingOnTarget(ctx, owner, msg.RecordId, t, params.MaxPendingRequestsPerRecord)
 	if err != nil {
 		return nil, err
 	}
+	what := fmt.Sprintf("record %d", msg.RecordId)
+	if msg.RecordId == 0 {
+		what = fmt.Sprintf("the scope of %s", msg.Owner)
+	}
 	if onTarget >= params.MaxPendingRequestsPerRecord {
-		what := fmt.Sprintf("record %d", msg.RecordId)
-		if msg.RecordId == 0 {
-			what = fmt.Sprintf("the scope of %s", msg.Owner)
-		}
 		return nil, errorsmod.Wrapf(types.ErrTooManyRecordRequests,
 			"%s already has %d pending requests, the limit (params max_pending_requests_per_record is %d); the owner can deny them, or you can ask again once they expire",
 			what, onTarget, params.MaxPendingRequestsPerRecord)
+	}
+	if share := strangersShare(params.MaxPendingRequestsPerRecord); strangers >= share {
+		auth, err := k.issuers.IsAuthorised(ctx, requester)
+		if err != nil {
+			return nil, err
+		}
+		if !auth.Authorised {
+			return nil, errorsmod.Wrapf(types.ErrTooManyRecordRequests,
+				"%s already has %d pending requests from accounts that are not authorised issuers, their share (a quarter of params max_pending_requests_per_record %d); the rest is kept for clinicians; the owner can deny them, or you can ask again once they expire",
+				what, strangers, params.MaxPendingRequestsPerRecord)
+		}
 	}
 	pending, err := k.pendingCount(ctx, requester, owner)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/medchain/medchain/testutil/events"
 	"github.com/medchain/medchain/x/access/types"
+	issuerskeeper "github.com/medchain/medchain/x/issuers/keeper"
+	issuerstypes "github.com/medchain/medchain/x/issuers/types"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
@@ -305,64 +307,92 @@ func freshRequesters(n int) []string {
 	return accounts
 }
 
-// TestRequestAccessRecordBound: however many fresh accounts ask, a record
-// has at most max_pending_requests_per_record pending requests; the next
-// one is refused and leaves nothing behind. Other records are unaffected,
-// and a slot is freed when the owner denies a request or one expires
-// (before EndBlock removes it).
+// clinicians adds n new practitioners of the fixture's hospital, whom
+// x/issuers authorises, and returns their addresses.
+func clinicians(t *testing.T, f *fixture, n int) []string {
+	t.Helper()
+	ms := issuerskeeper.NewMsgServerImpl(f.issuers)
+	out := make([]string, n)
+	for i := range out {
+		out[i] = testAddrString(fmt.Sprintf("clinician-%04d", i))
+		_, err := ms.AddPractitioner(f.freshCtx(), &issuerstypes.MsgAddPractitioner{
+			Organisation: f.hospital, Practitioner: out[i], Role: issuerstypes.PractitionerRoleDoctor})
+		require.NoError(t, err)
+	}
+	return out
+}
+
+// TestRequestAccessRecordBound: however many accounts ask, a record has
+// at most max_pending_requests_per_record pending requests, and fresh
+// accounts x/issuers does not authorise hold at most a quarter of them, so
+// that a flood of them leaves room for clinicians; the next one is refused
+// and leaves nothing behind. Other records are unaffected, and a slot is
+// freed when the owner denies a request or one expires (before EndBlock
+// removes it).
 func TestRequestAccessRecordBound(t *testing.T) {
 	f := newFixture(t)
 	id := f.createRecord(t, f.patient, f.patient, recordstypes.RecordKindDICOM)
 	other := f.createRecord(t, f.patient, f.patient, recordstypes.RecordKindDICOM)
 	limit := int(types.DefaultMaxPendingRequestsPerRecord)
-	askers := freshRequesters(limit + 3)
+	share := limit / 4
+	strangers := freshRequesters(share + 2)
+	askers := clinicians(t, f, limit-share+3)
 	expiry := genesisTime.Add(time.Hour)
 
 	var ids []uint64
-	for i, asker := range askers[:limit] {
+	for _, s := range strangers[:share] {
+		ids = append(ids, f.request(t, readRequest(s, f.patient, id)))
+	}
+	requireRejected(t, f, types.ErrTooManyRecordRequests,
+		fmt.Sprintf("record %d already has %d pending requests from accounts that are not authorised issuers, their share", id, share),
+		sending(f.msgServer.RequestAccess, readRequest(strangers[share], f.patient, id)))
+	for i, asker := range askers[:limit-share] {
 		msg := readRequest(asker, f.patient, id)
-		if i == limit-1 {
+		if i == limit-share-1 {
 			msg.ExpiresAt = &expiry
 		}
 		ids = append(ids, f.request(t, msg))
 	}
 	full := fmt.Sprintf("record %d already has %d pending requests, the limit (params max_pending_requests_per_record is %d); "+
 		"the owner can deny them, or you can ask again once they expire", id, limit, limit)
+	next := askers[limit-share]
 	requireRejected(t, f, types.ErrTooManyRecordRequests, full,
-		sending(f.msgServer.RequestAccess, readRequest(askers[limit], f.patient, id)))
+		sending(f.msgServer.RequestAccess, readRequest(next, f.patient, id)))
 	require.Len(t, f.pendingRequestIDs(t, f.patient, false), limit)
-	require.Empty(t, f.pendingRequestIDs(t, askers[limit], true))
+	require.Empty(t, f.pendingRequestIDs(t, next, true))
 
 	// Another record of the same owner, and the owner's scope, are other
 	// targets.
-	f.request(t, readRequest(askers[limit], f.patient, other))
-	f.request(t, readRequest(askers[limit+1], f.patient, 0))
+	f.request(t, readRequest(next, f.patient, other))
+	f.request(t, readRequest(askers[limit-share+1], f.patient, 0))
 
-	// The owner denies one: one slot, not more.
+	// The owner denies a stranger's request: one slot, which a stranger
+	// may take again, not more.
 	f.deliver(t, sending(f.msgServer.DenyRequest, &types.MsgDenyRequest{Owner: f.patient, RequestId: ids[0]}))
-	f.request(t, readRequest(askers[limit+1], f.patient, id))
+	f.request(t, readRequest(strangers[share], f.patient, id))
 	requireRejected(t, f, types.ErrTooManyRecordRequests, full,
-		sending(f.msgServer.RequestAccess, readRequest(askers[limit+2], f.patient, id)))
+		sending(f.msgServer.RequestAccess, readRequest(askers[limit-share+1], f.patient, id)))
 
 	// One expires: it no longer counts, whether or not EndBlock removed it.
 	f.at(expiry)
 	require.True(t, f.requestStored(t, ids[limit-1]), "EndBlock has not run")
-	f.request(t, readRequest(askers[limit+2], f.patient, id))
+	f.request(t, readRequest(askers[limit-share+2], f.patient, id))
 	requireRejected(t, f, types.ErrTooManyRecordRequests, full,
-		sending(f.msgServer.RequestAccess, readRequest(f.researcher, f.patient, id)))
+		sending(f.msgServer.RequestAccess, readRequest(f.doctor, f.patient, id)))
 }
 
 // TestRequestAccessScopeBound: scope requests (record_id 0) are bounded the
 // same way per owner: max_pending_requests_per_record pending scope
-// requests to one owner, whatever kinds they name; other owners and the
-// owner's records are unaffected.
+// requests to one owner, whatever kinds they name, a quarter of them (at
+// least one) for accounts x/issuers does not authorise; other owners and
+// the owner's records are unaffected.
 func TestRequestAccessScopeBound(t *testing.T) {
 	f := newFixture(t)
 	params := types.DefaultParams()
 	params.MaxPendingRequestsPerRecord = 4
 	f.deliver(t, sending(f.msgServer.UpdateParams, &types.MsgUpdateParams{Authority: f.authority, Params: params}))
 	id := f.createRecord(t, f.patient, f.patient, recordstypes.RecordKindDICOM)
-	askers := freshRequesters(6)
+	askers := clinicians(t, f, 6)
 
 	var ids []uint64
 	for i, asker := range askers[:4] {
@@ -382,4 +412,11 @@ func TestRequestAccessScopeBound(t *testing.T) {
 	f.request(t, readRequest(askers[5], f.patient, 0))
 	_, err := f.msgServer.RequestAccess(f.freshCtx(), readRequest(askers[5], f.patient, 0))
 	require.ErrorIs(t, err, types.ErrTooManyRecordRequests)
+
+	// Of another owner's 4 scope slots, strangers hold one.
+	fresh := freshRequesters(2)
+	f.request(t, readRequest(fresh[0], f.otherPatient, 0))
+	requireRejected(t, f, types.ErrTooManyRecordRequests, "from accounts that are not authorised issuers",
+		sending(f.msgServer.RequestAccess, readRequest(fresh[1], f.otherPatient, 0)))
+	f.request(t, readRequest(askers[5], f.otherPatient, 0))
 }

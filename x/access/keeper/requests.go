@@ -24,11 +24,12 @@ func (k Keeper) pendingCount(ctx context.Context, requester, owner sdk.AccAddres
 }
 
 // pendingOnTarget counts the pending requests on record recordID, or, for
-// 0, the pending scope requests to owner, and stops at limit. Requests
-// that expired at or before t no longer count (they wait for EndBlock), so
-// the walk visits at most limit pending ones plus those awaiting removal.
-func (k Keeper) pendingOnTarget(ctx context.Context, owner sdk.AccAddress, recordID uint64, t time.Time, limit uint32) (uint32, error) {
-	var n uint32
+// 0, the pending scope requests to owner, and stops at limit; strangers
+// is how many of them come from accounts x/issuers does not authorise now.
+// Requests that expired at or before t no longer count (they wait for
+// EndBlock), so the walk visits at most limit pending ones plus those
+// awaiting removal.
+func (k Keeper) pendingOnTarget(ctx context.Context, owner sdk.AccAddress, recordID uint64, t time.Time, limit uint32) (n, strangers uint32, err error) {
 	count := func(id uint64) (bool, error) {
 		r, err := k.Requests.Get(ctx, id)
 		if err != nil {
@@ -36,10 +37,20 @@ func (k Keeper) pendingOnTarget(ctx context.Context, owner sdk.AccAddress, recor
 		}
 		if r.IsPending(t) {
 			n++
+			requester, err := k.decodeAddress("requester", r.Requester)
+			if err != nil {
+				return true, errorsmod.Wrapf(err, "request %d", id)
+			}
+			auth, err := k.issuers.IsAuthorised(ctx, requester)
+			if err != nil {
+				return true, err
+			}
+			if !auth.Authorised {
+				strangers++
+			}
 		}
 		return n >= limit, nil
 	}
-	var err error
 	if recordID != 0 {
 		err = k.Requests.Indexes.Record.Walk(ctx, collections.NewPrefixedPairRange[uint64, uint64](recordID),
 			func(_ uint64, id uint64) (bool, error) { return count(id) })
@@ -48,8 +59,15 @@ func (k Keeper) pendingOnTarget(ctx context.Context, owner sdk.AccAddress, recor
 			collections.NewPrefixedPairRange[collections.Pair[sdk.AccAddress, uint64], uint64](collections.Join(owner, uint64(0))),
 			func(_ collections.Pair[sdk.AccAddress, uint64], id uint64) (bool, error) { return count(id) })
 	}
-	return n, err
+	return n, strangers, err
 }
+
+// strangersShare is the part of a target's request slots that requesters
+// x/issuers does not authorise may hold together (at least one): fresh
+// accounts cost nothing to make, so without it they could fill every slot
+// of a record for the longest request lifetime and leave no room for the
+// clinicians who need to ask.
+func strangersShare(limit uint32) uint32 { return max(1, limit/4) }
 
 // closeExpiredRequests closes, as EXPIRED, the requests of requester to
 // owner whose expiry is at or before t but which EndBlock has not removed
