@@ -91,7 +91,7 @@ const ConfigFile = "bridge.toml"
 
 // ReadConfig reads path; a missing file is the default config.
 func ReadConfig(path string) (Config, error) {
-	cfg := Config{Listen: "127.0.0.1:8042", MaxRequestBytes: DefaultMaxRequestBytes}
+	cfg := Config{Listen: "127.0.0.1:8060", MaxRequestBytes: DefaultMaxRequestBytes}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return cfg, nil

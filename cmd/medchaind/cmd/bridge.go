@@ -138,7 +138,7 @@ func bridgeStartCmd() *cobra.Command {
 		},
 	}
 	flags.AddTxFlagsToCmd(cmd)
-	cmd.Flags().String("listen", "", "address to listen on (default: bridge.toml's listen, 127.0.0.1:8042); keep it inside the hospital network")
+	cmd.Flags().String("listen", "", "address to listen on (default: bridge.toml's listen, 127.0.0.1:8060, away from Orthanc's 8042); keep it inside the hospital network")
 	cmd.Flags().String(medclient.FlagVault, medclient.DefaultVault(), "the hospital's vault, which stored studies go to")
 	return cmd
 }
