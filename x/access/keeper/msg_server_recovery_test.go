@@ -1,7 +1,11 @@
 package keeper_test
 
 import (
+	"fmt"
 	"testing"
+	"time"
+
+	"cosmossdk.io/collections"
 
 	"github.com/stretchr/testify/require"
 
@@ -291,4 +295,42 @@ func TestKeyRecoveryAfterPolicyChange(t *testing.T) {
 		_, err := f.msgServer.CompleteRecovery(ctx, f.completeMsg(t, id))
 		return err
 	})
+}
+
+// TestLapsedRecoveriesLeaveThePendingIndex: recoveries nobody completed
+// lapse, and the next request drops them from the patient's pending index,
+// so they never make completing a recovery walk more, and a stranger's
+// lapsed requests cost the patient nothing later.
+func TestLapsedRecoveriesLeaveThePendingIndex(t *testing.T) {
+	f := newRecoveryFixture(t)
+	pending := func() int {
+		n := 0
+		patient, err := f.addressCodec.StringToBytes(f.patient)
+		require.NoError(t, err)
+		require.NoError(t, f.keeper.PendingRecovery.Walk(f.ctx, collections.NewPrefixedPairRange[sdk.AccAddress, uint64](patient),
+			func(collections.Pair[sdk.AccAddress, uint64]) (bool, error) { n++; return false, nil }))
+		return n
+	}
+	var lapsing []uint64
+	for i := range 5 {
+		stranger := f.str(t, fmt.Sprintf("stranger-%d", i))
+		f.registerNewKey(t, stranger)
+		resp, err := f.msgServer.RequestRecovery(f.freshCtx(), &types.MsgRequestRecovery{NewOwner: stranger, Patient: f.patient})
+		require.NoError(t, err)
+		lapsing = append(lapsing, resp.RecoveryId)
+	}
+	require.Equal(t, 5, pending())
+	f.at(genesisTime.Add(2 * types.DefaultRecoveryDelay))
+	id := f.request(t)
+	require.Equal(t, 1, pending(), "the lapsed ones left the index; the new one is in it")
+	for _, old := range lapsing {
+		got, err := f.querier.Recovery(f.ctx, &types.QueryRecoveryRequest{Id: old})
+		require.NoError(t, err, "a lapsed recovery is still there to look at")
+		require.True(t, got.Recovery.ExpiresAt.Before(f.ctx.BlockTime().Add(time.Second)))
+	}
+	f.approve(t, f.hospital, id)
+	f.approve(t, f.hospitalB, id)
+	f.at(genesisTime.Add(3 * types.DefaultRecoveryDelay))
+	f.deliver(t, sending(f.msgServer.CompleteRecovery, f.completeMsg(t, id)))
+	require.Zero(t, pending())
 }

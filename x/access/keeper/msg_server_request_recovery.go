@@ -72,7 +72,11 @@ func (k msgServer) RequestRecovery(ctx context.Context, msg *types.MsgRequestRec
 		return nil, err
 	}
 
-	// Everything is checked: write.
+	// Everything is checked: write. Lapsed recoveries of the patient leave
+	// the pending index first.
+	if err := k.dropLapsedRecoveries(ctx, patient, t); err != nil {
+		return nil, err
+	}
 	id, err := nextID(ctx, k.NextRecoveryID)
 	if err != nil {
 		return nil, err

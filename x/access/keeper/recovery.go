@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"time"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -87,6 +88,49 @@ func (k Keeper) endRecovery(ctx context.Context, r types.Recovery, patient sdk.A
 		}
 	}
 	return emit(ctx, &types.EventRecoveryEnded{RecoveryId: r.Id, Patient: r.Patient, NewOwner: r.NewOwner, Status: status, Records: records})
+}
+
+// maxLapsedSweep bounds the lapsed recoveries one request drops from the
+// pending index (each request adds at most one, so the index cannot grow
+// with lapsed ones).
+const maxLapsedSweep = 16
+
+// dropLapsedRecoveries removes from the pending indexes up to
+// maxLapsedSweep recoveries of patient that lapsed by t (nobody completed
+// them within twice the delay): they no longer count, and completing a
+// recovery no longer walks them. Their records stay, with the expiry that
+// says they lapsed.
+func (k Keeper) dropLapsedRecoveries(ctx context.Context, patient sdk.AccAddress, t time.Time) error {
+	var lapsed []types.Recovery
+	err := k.PendingRecovery.Walk(ctx, collections.NewPrefixedPairRange[sdk.AccAddress, uint64](patient),
+		func(key collections.Pair[sdk.AccAddress, uint64]) (bool, error) {
+			r, err := k.Recoveries.Get(ctx, key.K2())
+			if err != nil {
+				return true, err
+			}
+			if !r.IsPending(t) {
+				lapsed = append(lapsed, r)
+			}
+			return len(lapsed) >= maxLapsedSweep, nil
+		})
+	if err != nil {
+		return err
+	}
+	for _, r := range lapsed {
+		if err := k.PendingRecovery.Remove(ctx, collections.Join(patient, r.Id)); err != nil {
+			return err
+		}
+		newOwner, err := k.decodeAddress("new_owner", r.NewOwner)
+		if err != nil {
+			return err
+		}
+		if id, err := k.PendingByNewOwner.Get(ctx, newOwner); err == nil && id == r.Id {
+			if err := k.PendingByNewOwner.Remove(ctx, newOwner); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // supersedeRecoveries cancels every other pending recovery of patient:
