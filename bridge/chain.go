@@ -78,7 +78,15 @@ type NodeChain struct {
 	// transaction (at most MaxBatch).
 	creates chan createJob
 	start   sync.Once
+	// uploads bounds the payloads uploaded at once: a vault takes at most
+	// a few uploads in progress per account ([vault]
+	// upload-max-concurrent, 4 by default) and refuses more.
+	uploads chan struct{}
 }
+
+// UploadsAtOnce is how many payloads the bridge uploads at once by default,
+// the vault's default upload-max-concurrent.
+const UploadsAtOnce = 4
 
 // MaxBatch is the most records the bridge registers in one transaction.
 const MaxBatch = 32
@@ -98,7 +106,8 @@ type createResult struct {
 func NewNodeChain(clientCtx client.Context, txf tx.Factory, vaultURL string) *NodeChain {
 	clientCtx.SkipConfirm = true
 	clientCtx.Output = io.Discard
-	return &NodeChain{clientCtx: clientCtx, txf: txf, vault: vaultURL, wait: 60 * time.Second, creates: make(chan createJob, MaxBatch)}
+	return &NodeChain{clientCtx: clientCtx, txf: txf, vault: vaultURL, wait: 60 * time.Second,
+		creates: make(chan createJob, MaxBatch), uploads: make(chan struct{}, UploadsAtOnce)}
 }
 
 func (n *NodeChain) Self() string         { return n.clientCtx.FromAddress.String() }
@@ -177,10 +186,16 @@ func (n *NodeChain) Create(ctx context.Context, patient string, kind recordstype
 	if err != nil {
 		return Stored{}, err
 	}
+	select {
+	case n.uploads <- struct{}{}:
+	case <-ctx.Done():
+		return Stored{}, ctx.Err()
+	}
 	rec, err := medclient.PrepareRecord(ctx, n.clientCtx, dest, medclient.NewRecord{
 		Creator: n.Self(), Owner: patient, Kind: kind, Label: label,
 		Name: "a " + medclient.KindName(kind) + " record", Src: src, Size: size,
 	})
+	<-n.uploads
 	if err != nil {
 		return Stored{}, err
 	}
@@ -248,6 +263,8 @@ func (n *NodeChain) AddVersion(ctx context.Context, recordID uint64, src io.Read
 	if err != nil {
 		return Stored{}, err
 	}
+	n.uploads <- struct{}{}
+	defer func() { <-n.uploads }()
 	res, err := medclient.AddVersion(ctx, n.clientCtx, dest, recordID, fmt.Sprintf("a new version of record %d", recordID), src, size)
 	if err != nil {
 		return Stored{}, err

@@ -227,6 +227,10 @@ func (s *Server) storeStudy(ctx context.Context, studyUID string, parts []*pushe
 		code := failProcessing
 		if errors.Is(err, ErrNoConsent) {
 			code = failNotAuthorized
+		} else {
+			// The chain's or the vault's failure names no patient: the
+			// operator sees why.
+			s.log.Error("a study could not be stored", "instances", len(parts), "err", err)
 		}
 		failAll(code, err.Error())
 	}
