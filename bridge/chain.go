@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -368,18 +369,45 @@ func (n *NodeChain) Read(ctx context.Context, recordID uint64, reader string, w 
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrNoConsent, why)
 	}
-	remote, base, err := medclient.NewRemote(n.vault, "")
-	if err != nil {
-		return err
-	}
-	// The hospital's vault first, then the vaults the record is placed on.
-	remote = medclient.NewReadRemote(remote, base, n.clientCtx, io.Discard)
 	if reader != "" && reader != n.Self() {
 		// The vault checks the practitioner too, and its log names them.
 		ctx = medclient.ForPractitioner(ctx, reader)
 	}
-	_, err = medclient.StreamRecord(ctx, n.clientCtx, remote, recordID, 0, w)
-	return err
+	// A payload just registered may not have reached the vaults placement
+	// names yet (they copy it within seconds): before any byte is
+	// written, a read that found no vault holding it is tried again.
+	cw := &countingWriter{w: w}
+	wait := 2 * time.Second
+	for attempt := 1; ; attempt++ {
+		remote, base, err := medclient.NewRemote(n.vault, "")
+		if err != nil {
+			return err
+		}
+		// The hospital's vault first, then the vaults the record is placed on.
+		remote = medclient.NewReadRemote(remote, base, n.clientCtx, io.Discard)
+		_, err = medclient.StreamRecord(ctx, n.clientCtx, remote, recordID, 0, cw)
+		if err == nil || cw.n > 0 || attempt == 5 || !strings.Contains(err.Error(), "no vault could serve") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+}
+
+// countingWriter counts what went through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func sdkPrefix() string { return sdk.GetConfig().GetBech32AccountAddrPrefix() }
