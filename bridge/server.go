@@ -185,4 +185,3 @@ func statusOf(err error) int {
 	return http.StatusBadGateway
 }
 
-func describe(err error) string { return fmt.Sprint(err) }
