@@ -177,7 +177,10 @@ func NewNodeWith(t testing.TB, opts NodeOptions) *Node {
 	MustRun(t, n.Bin, "genesis", "add-genesis-account", "alice", "5000000000umed", "--keyring-backend", "test", "--home", n.Home)
 	n.EditGenesis(func(appState map[string]any) {
 		gov := appState["gov"].(map[string]any)["params"].(map[string]any)
-		gov["voting_period"] = "4s"
+		// Long enough for the proposal's submission, the lookup of its id
+		// and the vote, three CLI processes, on a loaded 2-core machine
+		// (4 s ran out: "inactive proposal").
+		gov["voting_period"] = "10s"
 		gov["expedited_voting_period"] = "2s"
 		gov["min_deposit"] = []any{map[string]any{"denom": "umed", "amount": "1000000"}}
 		// A validator created by a test never runs a node; a long window
