@@ -515,9 +515,11 @@ func TestConsentExpiresOnTimeAndHospitalPaysFees(t *testing.T) {
 			"/medchain.access.v1.MsgDenyRequest,/medchain.access.v1.MsgRegisterEncryptionKey")
 	aliceBefore, hospitalBefore := balance(t, n, alice), balance(t, n, hospital)
 
-	// A grant that lasts 15 seconds, paid by the hospital.
+	// A grant that lasts 40 seconds, paid by the hospital: long enough for
+	// the checks below on a loaded 2-core machine (15 s ran out before the
+	// test's own query of the grant).
 	res := n.MustTx("alice", "access", "grant", strconv.FormatUint(rec.RecordID, 10), doctor,
-		"--purpose", "treatment", "--expires", "15s", "--fee-granter", hospital, "--fees", "5000umed")
+		"--purpose", "treatment", "--expires", "40s", "--fee-granter", hospital, "--fees", "5000umed")
 	if got := balance(t, n, alice); got != aliceBefore {
 		t.Fatalf("alice paid for her sponsored grant: balance %s -> %s", aliceBefore, got)
 	}
