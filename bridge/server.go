@@ -184,4 +184,3 @@ func statusOf(err error) int {
 	}
 	return http.StatusBadGateway
 }
-
