@@ -30,8 +30,10 @@ func TestAminoJSONSignBytesKeepNestedMessages(t *testing.T) {
 		want []string
 	}{
 		"create record": {
-			&recordstypes.MsgCreateRecord{Creator: owner, Owner: owner, Cid: "bafk", Kind: recordstypes.RecordKindDICOM, SizeBytes: 4096, Wraps: []recordstypes.KeyWrap{wrap}},
-			[]string{`"wraps":[{"ciphertext":"AQID","grantee":"` + owner + `","key_epoch":"2","key_id":"0123456789abcdef"}]`, `"kind":1`, `"size_bytes":"4096"`},
+			&recordstypes.MsgCreateRecord{Creator: owner, Owner: owner, Cid: "bafk", Kind: recordstypes.RecordKindDICOM, SizeBytes: 4096, Wraps: []recordstypes.KeyWrap{wrap},
+				Receipt: &recordstypes.UploadReceipt{Hospital: owner, PubKey: []byte{2, 3}, Signature: []byte{4}}},
+			[]string{`"wraps":[{"ciphertext":"AQID","grantee":"` + owner + `","key_epoch":"2","key_id":"0123456789abcdef"}]`, `"kind":1`, `"size_bytes":"4096"`,
+				`"receipt":{"hospital":"` + owner + `","pub_key":"AgM=","signature":"BA=="}`},
 		},
 		"grant": {
 			&accesstypes.MsgGrantAccess{Owner: owner, Grantee: owner, RecordId: 7, Permission: accesstypes.PermissionRead,

@@ -4,11 +4,11 @@ import (
 	"crypto/hkdf"
 	"crypto/hpke"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/medchain/medchain/signdata"
 )
 
 // The HPKE suite of every medchain encryption key and wrap.
@@ -53,55 +53,11 @@ const minSignatureSize = 64
 // RFC 6979), or the derived key changes with every signature.
 type Signer func(doc []byte) (signature []byte, err error)
 
-// signDataDoc is the ADR-036 sign document. Its fields are declared in
-// sorted order so that encoding/json produces canonical amino JSON.
-type signDataDoc struct {
-	AccountNumber string        `json:"account_number"`
-	ChainID       string        `json:"chain_id"`
-	Fee           signDataFee   `json:"fee"`
-	Memo          string        `json:"memo"`
-	Msgs          []signDataMsg `json:"msgs"`
-	Sequence      string        `json:"sequence"`
-}
-
-type signDataFee struct {
-	Amount []struct{} `json:"amount"`
-	Gas    string     `json:"gas"`
-}
-
-type signDataMsg struct {
-	Type  string           `json:"type"`
-	Value signDataMsgValue `json:"value"`
-}
-
-type signDataMsgValue struct {
-	Data   string `json:"data"`
-	Signer string `json:"signer"`
-}
-
 // SignDataDoc returns the ADR-036 "arbitrary data" sign document for data
 // signed by signer (a bech32 address): canonical amino JSON of a zero-fee
 // transaction with one sign/MsgSignData, byte for byte what Keplr's
 // signArbitrary signs.
-func SignDataDoc(signer string, data []byte) []byte {
-	doc := signDataDoc{
-		AccountNumber: "0",
-		Fee:           signDataFee{Amount: []struct{}{}, Gas: "0"},
-		Msgs: []signDataMsg{{
-			Type: "sign/MsgSignData",
-			Value: signDataMsgValue{
-				Data:   base64.StdEncoding.EncodeToString(data),
-				Signer: signer,
-			},
-		}},
-		Sequence: "0",
-	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		panic(fmt.Sprintf("envelope: marshalling a fixed document: %v", err))
-	}
-	return b
-}
+func SignDataDoc(signer string, data []byte) []byte { return signdata.Doc(signer, data) }
 
 // KeyPair is an account's encryption key pair.
 type KeyPair struct {

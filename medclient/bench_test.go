@@ -126,12 +126,12 @@ func BenchmarkDownload(b *testing.B) {
 // streamed CAR goes to io.Discard instead of a vault.
 type localCAR struct{}
 
-func (localCAR) UploadFile(ctx context.Context, r io.Reader) (cid.Cid, error) {
+func (localCAR) UploadFile(ctx context.Context, r io.Reader) (vault.UploadResponse, error) {
 	root, _, err := vault.StreamCAR(ctx, r, io.Discard)
-	return root, err
+	return vault.UploadResponse{CID: root.String()}, err
 }
 
-func (localCAR) Upload(context.Context, io.Reader) (string, error) { panic("not used") }
+func (localCAR) Upload(context.Context, io.Reader) (vault.UploadResponse, error) { panic("not used") }
 
 func (localCAR) Fetch(context.Context, cid.Cid, io.Writer) error { panic("not used") }
 

@@ -40,7 +40,7 @@ type Replicas struct {
 }
 
 // Upload implements Remote: uploads go to Primary.
-func (r *Replicas) Upload(ctx context.Context, car io.Reader) (string, error) {
+func (r *Replicas) Upload(ctx context.Context, car io.Reader) (vault.UploadResponse, error) {
 	return r.Primary.Upload(ctx, car)
 }
 

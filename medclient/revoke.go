@@ -119,6 +119,9 @@ func (r *Revocation) Reencrypt(ctx context.Context, clientCtx client.Context, re
 		}
 		rot := &r.Msg.Rotations[p.rotation]
 		rot.Cid, rot.SizeBytes = up.CID.String(), uint64(up.Size)
+		if rot.Receipt, err = up.RequireReceipt(); err != nil {
+			return fmt.Errorf("record %d: %w", p.record.Id, err)
+		}
 		p.next.Anchor = rot.Cid
 		if rot.Wraps, err = SealForAll(p.next, p.readers, p.newKey.Bytes()); err != nil {
 			return err

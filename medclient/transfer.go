@@ -14,6 +14,7 @@ import (
 
 	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/vault"
+	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
 // Remote is where payloads go and come from: a medchain vault
@@ -21,7 +22,7 @@ import (
 // trusted for reads: Fetch verifies every block against its CID before it
 // writes anything to dst.
 type Remote interface {
-	Upload(ctx context.Context, car io.Reader) (string, error)
+	Upload(ctx context.Context, car io.Reader) (vault.UploadResponse, error)
 	Fetch(ctx context.Context, root cid.Cid, dst io.Writer) error
 }
 
@@ -32,6 +33,29 @@ type Uploaded struct {
 	// Size is the encrypted payload's size in bytes (the record's
 	// size_bytes).
 	Size int64
+	// Receipt is the vault's upload receipt, which the message that
+	// registers CID must carry (nil from a remote that signs none, such as
+	// Kubo: see RequireReceipt).
+	Receipt *recordstypes.UploadReceipt
+}
+
+// RequireReceipt returns the receipt a message claiming up.CID must
+// carry, or an error saying why there is none.
+func (up Uploaded) RequireReceipt() (*recordstypes.UploadReceipt, error) {
+	if up.Receipt == nil {
+		return nil, fmt.Errorf("the store kept %s but signed no upload receipt, and the chain registers a CID only with the receipt of "+
+			"a hospital vault that received it from the signer: upload through a hospital's vault (--vault) with upload tickets on, "+
+			"not --ipfs-api; the payload stays unregistered", up.CID)
+	}
+	return up.Receipt, nil
+}
+
+// receiptOf is a vault's receipt as the chain takes it.
+func receiptOf(r *vault.Receipt) *recordstypes.UploadReceipt {
+	if r == nil {
+		return nil
+	}
+	return &recordstypes.UploadReceipt{Hospital: r.Hospital, PubKey: r.PubKey, Signature: r.Signature}
 }
 
 // Upload encrypts the size bytes of src under key (padded, so the
@@ -60,14 +84,20 @@ func Upload(ctx context.Context, remote Remote, src io.Reader, size int64, key e
 	}()
 
 	var root cid.Cid
+	var receipt *vault.Receipt
 	var upErr, buildErr error
 	if s, ok := remote.(streamUploader); ok {
 		// A vault takes the DAG as it is built: encrypting, chunking,
 		// sending and the vault's storing all overlap.
-		root, upErr = s.UploadFile(ctx, encR)
+		var got vault.UploadResponse
+		got, upErr = s.UploadFile(ctx, encR)
 		encR.CloseWithError(errOr(upErr, errStageStopped))
+		if upErr == nil {
+			root, upErr = cid.Decode(got.CID)
+			receipt = got.Receipt
+		}
 	} else {
-		root, buildErr, upErr = uploadBuiltCAR(ctx, remote, encR)
+		root, receipt, buildErr, upErr = uploadBuiltCAR(ctx, remote, encR)
 	}
 	if upErr != nil || buildErr != nil {
 		cancel()
@@ -85,18 +115,18 @@ func Upload(ctx context.Context, remote Remote, src io.Reader, size int64, key e
 	case enc.err != nil:
 		return Uploaded{}, enc.err
 	}
-	return Uploaded{CID: root, Size: enc.n}, nil
+	return Uploaded{CID: root, Size: enc.n, Receipt: receiptOf(receipt)}, nil
 }
 
 // streamUploader is a remote that chunks and sends a file itself, as it
 // is read (vault.Client).
 type streamUploader interface {
-	UploadFile(ctx context.Context, r io.Reader) (cid.Cid, error)
+	UploadFile(ctx context.Context, r io.Reader) (vault.UploadResponse, error)
 }
 
 // uploadBuiltCAR builds the CAR of r (spooling its blocks until the root
 // is known, as a standard CAR names its root first) and uploads it.
-func uploadBuiltCAR(ctx context.Context, remote Remote, r *io.PipeReader) (root cid.Cid, buildErr, upErr error) {
+func uploadBuiltCAR(ctx context.Context, remote Remote, r *io.PipeReader) (root cid.Cid, receipt *vault.Receipt, buildErr, upErr error) {
 	carR, carW := io.Pipe()
 	type carResult struct {
 		root cid.Cid
@@ -113,15 +143,15 @@ func uploadBuiltCAR(ctx context.Context, remote Remote, r *io.PipeReader) (root 
 	carR.CloseWithError(errOr(upErr, errStageStopped))
 	car := <-carDone
 	if upErr != nil {
-		return cid.Undef, nil, upErr
+		return cid.Undef, nil, nil, upErr
 	}
 	if car.err != nil {
-		return cid.Undef, car.err, nil
+		return cid.Undef, nil, car.err, nil
 	}
-	if got != car.root.String() {
-		return cid.Undef, nil, fmt.Errorf("the remote stored %s but the upload's root is %s: refusing to register it", got, car.root)
+	if got.CID != car.root.String() {
+		return cid.Undef, nil, nil, fmt.Errorf("the remote stored %s but the upload's root is %s: refusing to register it", got.CID, car.root)
 	}
-	return car.root, nil, nil
+	return car.root, got.Receipt, nil, nil
 }
 
 // recordingReader keeps the first error of its source other than EOF.

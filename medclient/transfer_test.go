@@ -283,7 +283,7 @@ func TestUploadInterruptedLeavesNoBlocks(t *testing.T) {
 // path it takes with Kubo: build the whole CAR, then send it.
 type plainRemote struct{ c *vault.Client }
 
-func (p plainRemote) Upload(ctx context.Context, r io.Reader) (string, error) {
+func (p plainRemote) Upload(ctx context.Context, r io.Reader) (vault.UploadResponse, error) {
 	return p.c.Upload(ctx, r)
 }
 func (p plainRemote) Fetch(ctx context.Context, c cid.Cid, w io.Writer) error {

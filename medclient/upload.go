@@ -192,6 +192,9 @@ func prepareRecord(ctx context.Context, clientCtx client.Context, dest Destinati
 		return nil, nil, fmt.Errorf("upload of %s failed, nothing was registered: %w", in.Name, err)
 	}
 	msg.Cid, msg.SizeBytes = up.CID.String(), uint64(up.Size)
+	if msg.Receipt, err = up.RequireReceipt(); err != nil {
+		return nil, nil, err
+	}
 	if err := wrapNew(clientCtx, msg, readers, recordKey); err != nil { // bound to the real CID now
 		return nil, nil, err
 	}
@@ -298,6 +301,9 @@ func AddVersion(ctx context.Context, clientCtx client.Context, dest Destination,
 		return nil, fmt.Errorf("upload of %s failed, the record is unchanged: %w", name, err)
 	}
 	msg.Cid, msg.SizeBytes = up.CID.String(), uint64(up.Size)
+	if msg.Receipt, err = up.RequireReceipt(); err != nil {
+		return nil, err
+	}
 	res, err := t.BroadcastAndWait(ctx, dest.Wait, msg)
 	if err != nil {
 		return nil, fmt.Errorf("the payload is in the vault as %s but the version was not registered (the vault collects it later): %w", msg.Cid, err)

@@ -86,23 +86,24 @@ func httpError(op string, resp *http.Response) error {
 	return &HTTPError{Op: op, StatusCode: resp.StatusCode, Message: strings.TrimSpace(string(msg))}
 }
 
-// Upload sends a CARv1 to the vault and returns the root CID the vault
-// stored and pinned. The vault answers only once every block is verified
-// and on disk.
-func (c *Client) Upload(ctx context.Context, carReader io.Reader) (string, error) {
+// Upload sends a CARv1 to the vault and returns its answer: the root CID
+// it stored and, from a gated hospital vault, the upload receipt a record
+// needs to claim that root. The vault answers only once every block is
+// verified and on disk.
+func (c *Client) Upload(ctx context.Context, carReader io.Reader) (UploadResponse, error) {
 	return c.upload(ctx, carReader, "")
 }
 
-func (c *Client) upload(ctx context.Context, carReader io.Reader, query string) (string, error) {
+func (c *Client) upload(ctx context.Context, carReader io.Reader, query string) (UploadResponse, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/upload"+query, carReader)
 	if err != nil {
-		return "", err
+		return UploadResponse{}, err
 	}
 	req.Header.Set("Content-Type", MediaTypeCAR)
 	if c.UploadHeader != nil {
 		h, err := c.UploadHeader()
 		if err != nil {
-			return "", fmt.Errorf("vault: upload: %w", err)
+			return UploadResponse{}, fmt.Errorf("vault: upload: %w", err)
 		}
 		for k, v := range h {
 			req.Header[k] = v
@@ -110,20 +111,20 @@ func (c *Client) upload(ctx context.Context, carReader io.Reader, query string) 
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("vault: upload: %w", err)
+		return UploadResponse{}, fmt.Errorf("vault: upload: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
-		return "", httpError("upload", resp)
+		return UploadResponse{}, httpError("upload", resp)
 	}
 	var out UploadResponse
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return "", fmt.Errorf("vault: upload: decode answer: %w", err)
+		return UploadResponse{}, fmt.Errorf("vault: upload: decode answer: %w", err)
 	}
 	if _, err := cid.Decode(out.CID); err != nil {
-		return "", fmt.Errorf("vault: upload: the vault answered with an invalid CID %q: %w", out.CID, err)
+		return UploadResponse{}, fmt.Errorf("vault: upload: the vault answered with an invalid CID %q: %w", out.CID, err)
 	}
-	return out.CID, nil
+	return out, nil
 }
 
 // FetchCAR asks for the CAR of the DAG under root. The stream is as the

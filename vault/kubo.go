@@ -52,8 +52,10 @@ type kuboImport struct {
 
 // Upload imports a CARv1 (its header must name the root) and pins the
 // root, returning the root Kubo reports. The CAR is streamed as a
-// multipart body, never held in memory.
-func (k *KuboClient) Upload(ctx context.Context, car io.Reader) (string, error) {
+// multipart body, never held in memory. Kubo signs no receipt, so what it
+// stores cannot be claimed by a record: records are registered through a
+// hospital's vault.
+func (k *KuboClient) Upload(ctx context.Context, car io.Reader) (UploadResponse, error) {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
@@ -69,7 +71,7 @@ func (k *KuboClient) Upload(ctx context.Context, car io.Reader) (string, error) 
 	resp, err := k.post(ctx, "dag/import", url.Values{"pin-roots": {"true"}}, pr, mw.FormDataContentType())
 	pr.CloseWithError(errors.Join(err, errUploadEnded))
 	if err != nil {
-		return "", fmt.Errorf("kubo: dag import: %w", err)
+		return UploadResponse{}, fmt.Errorf("kubo: dag import: %w", err)
 	}
 	defer resp.Body.Close()
 	var root string
@@ -77,23 +79,23 @@ func (k *KuboClient) Upload(ctx context.Context, car io.Reader) (string, error) 
 	for sc.Scan() {
 		var line kuboImport
 		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			return "", fmt.Errorf("kubo: dag import: unexpected answer %q: %w", sc.Text(), err)
+			return UploadResponse{}, fmt.Errorf("kubo: dag import: unexpected answer %q: %w", sc.Text(), err)
 		}
 		if line.Root == nil {
 			continue // statistics
 		}
 		if line.Root.PinErrorMsg != "" {
-			return "", fmt.Errorf("kubo: dag import: pinning %s failed: %s", line.Root.Cid.Slash, line.Root.PinErrorMsg)
+			return UploadResponse{}, fmt.Errorf("kubo: dag import: pinning %s failed: %s", line.Root.Cid.Slash, line.Root.PinErrorMsg)
 		}
 		root = line.Root.Cid.Slash
 	}
 	if err := sc.Err(); err != nil {
-		return "", fmt.Errorf("kubo: dag import: %w", err)
+		return UploadResponse{}, fmt.Errorf("kubo: dag import: %w", err)
 	}
 	if _, err := cid.Decode(root); err != nil {
-		return "", fmt.Errorf("kubo: dag import named no valid root (%q): %w", root, err)
+		return UploadResponse{}, fmt.Errorf("kubo: dag import named no valid root (%q): %w", root, err)
 	}
-	return root, nil
+	return UploadResponse{CID: root}, nil
 }
 
 // Fetch exports the DAG under root as a CAR and writes the file's content

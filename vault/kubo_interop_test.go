@@ -64,7 +64,7 @@ func TestKuboRPCInterop(t *testing.T) {
 	k := NewKuboClient(api, nil)
 	got, err := k.Upload(ctx, &car)
 	require.NoError(t, err, "daemon log: %s", &log)
-	require.Equal(t, root.String(), got)
+	require.Equal(t, root.String(), got.CID)
 
 	var back bytes.Buffer
 	require.NoError(t, k.Fetch(ctx, root, &back))

@@ -95,7 +95,7 @@ func TestKuboClientRoundTrip(t *testing.T) {
 
 	got, err := k.Upload(ctx, &car)
 	require.NoError(t, err)
-	require.Equal(t, root.String(), got)
+	require.Equal(t, root.String(), got.CID)
 	require.Equal(t, 1, f.parts)
 
 	var out bytes.Buffer

@@ -73,6 +73,21 @@ type Config struct {
 	// many bytes it may send (see package vault/gate: signed upload
 	// tickets and per-account quotas).
 	UploadGate UploadGate
+	// Receipts, if set, signs the receipt of each upload the UploadGate
+	// let in (it needs the gate's account and chain): the hospital's
+	// statement that this account uploaded the DAG under that root, which
+	// the chain asks for before a record may claim the root. If signing
+	// fails the upload is refused, since nobody could register it.
+	Receipts func(chainID, uploader, root string) (*Receipt, error)
+}
+
+// Receipt is an upload receipt: the hospital's signature, with its
+// account key, of x/records' receipt text for (chain, uploader, root). It
+// is the chain's medchain.records.v1.UploadReceipt in JSON.
+type Receipt struct {
+	Hospital  string `json:"hospital"`
+	PubKey    []byte `json:"pub_key"`
+	Signature []byte `json:"signature"`
 }
 
 // UploadGate decides uploads. AllowUpload returns a permit, or an error
@@ -90,6 +105,8 @@ type UploadPermit struct {
 	// Done, if set, is called once the upload ends, with the CAR bytes
 	// stored (0 when it was refused).
 	Done func(stored int64)
+	// ChainID is the chain the upload's ticket named, for its receipt.
+	ChainID string
 }
 
 // ReadGate decides reads. AllowRead returns nil to serve root, or an
@@ -110,6 +127,7 @@ type server struct {
 
 	chainPins bool
 	status    func() map[string]any
+	receipts  func(chainID, uploader, root string) (*Receipt, error)
 }
 
 type metrics struct {
@@ -123,7 +141,7 @@ type metrics struct {
 //
 //	GET|HEAD /ipfs/{cid}?format=raw   one block (trustless gateway)
 //	GET|HEAD /ipfs/{cid}?format=car   the DAG as a CARv1 (trustless gateway)
-//	POST     /api/v1/upload           a CARv1 body; 201 {"cid","size"} once stored and pinned
+//	POST     /api/v1/upload           a CARv1 body; 201 {"cid","size","receipt"} once stored and pinned
 //	                                  (?root=last: the root is the last block, see StreamCAR)
 //	GET      /api/v1/status           {"max_upload_bytes", "pinned_roots", "chain_pins", "vault_id", ...}
 //	GET      /api/v1/pins/{cid}       {"cid", "pinned", "reason", "pinned_at", "unpinned_at"}
@@ -131,7 +149,7 @@ type metrics struct {
 //	GET      /metrics                 Prometheus text, from a registry of its own
 func NewServer(store *Store, cfg Config) http.Handler {
 	s := &server{store: store, max: cfg.MaxUploadBytes, log: cfg.Logger, reg: prometheus.NewRegistry(),
-		chainPins: cfg.ChainPins, status: cfg.Status, gate: cfg.Gate, upGate: cfg.UploadGate}
+		chainPins: cfg.ChainPins, status: cfg.Status, gate: cfg.Gate, upGate: cfg.UploadGate, receipts: cfg.Receipts}
 	if s.max <= 0 {
 		s.max = DefaultMaxUploadBytes
 	}
@@ -590,6 +608,9 @@ func carParams(r *http.Request) (rootOnly bool, err error) {
 type UploadResponse struct {
 	CID  string `json:"cid"`
 	Size int64  `json:"size"` // bytes of file content under the root
+	// Receipt is the hospital's receipt for the uploader (see
+	// Config.Receipts); absent from a vault that signs none.
+	Receipt *Receipt `json:"receipt,omitempty"`
 }
 
 func (s *server) upload(w http.ResponseWriter, r *http.Request) {
@@ -598,7 +619,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("upload a CARv1 with Content-Type: %s (got %q)", MediaTypeCAR, r.Header.Get("Content-Type")))
 		return
 	}
-	limit, account := s.max, ""
+	limit, account, chainID := s.max, "", ""
 	var stored int64 // CAR bytes of an accepted upload, for the permit
 	if s.upGate != nil {
 		permit, err := s.upGate.AllowUpload(r)
@@ -610,7 +631,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 			s.reject(w, "not_allowed", status, err.Error())
 			return
 		}
-		account = permit.Account
+		account, chainID = permit.Account, permit.ChainID
 		if permit.MaxBytes > 0 && permit.MaxBytes < limit {
 			limit = permit.MaxBytes
 		}
@@ -637,6 +658,15 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, reason, status, err.Error())
 		return
 	}
+	var receipt *Receipt
+	if s.receipts != nil && account != "" {
+		if receipt, err = s.receipts(chainID, account, root.String()); err != nil {
+			s.log.Error("vault: signing the upload receipt", "cid", root.String(), "account", account, "err", err)
+			s.reject(w, "error", http.StatusInternalServerError,
+				"the upload is stored but the vault could not sign its receipt, without which no record can claim it; try again later")
+			return
+		}
+	}
 	if s.chainPins {
 		// The chain follower pins it once a record points at it.
 	} else if err := s.store.Pin(r.Context(), root, "upload"); err != nil {
@@ -651,7 +681,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Location", "/ipfs/"+root.String())
 	w.WriteHeader(http.StatusCreated)
-	_ = json.NewEncoder(w).Encode(UploadResponse{CID: root.String(), Size: size})
+	_ = json.NewEncoder(w).Encode(UploadResponse{CID: root.String(), Size: size, Receipt: receipt})
 }
 
 func (s *server) reject(w http.ResponseWriter, reason string, status int, msg string) {

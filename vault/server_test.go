@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -232,8 +233,8 @@ func TestUploadThenFetch(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Upload: %v", err)
 	}
-	if got != root.String() {
-		t.Fatalf("Upload returned %s, BuildCAR %s", got, root)
+	if got.CID != root.String() {
+		t.Fatalf("Upload returned %s, BuildCAR %s", got.CID, root)
 	}
 	pins, err := v.store.Pins(t.Context())
 	if err != nil {
@@ -252,8 +253,8 @@ func TestUploadThenFetch(t *testing.T) {
 	}
 
 	// Uploading the same CAR again is harmless and answers the same CID.
-	if again, err := v.client.Upload(t.Context(), bytes.NewReader(carBytes)); err != nil || again != got {
-		t.Fatalf("second upload: %s, %v", again, err)
+	if again, err := v.client.Upload(t.Context(), bytes.NewReader(carBytes)); err != nil || again.CID != got.CID {
+		t.Fatalf("second upload: %s, %v", again.CID, err)
 	}
 }
 
@@ -459,4 +460,59 @@ func TestReadsAreOpenToOtherOrigins(t *testing.T) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodOptions, "/api/v1/upload", nil))
 	require.Empty(t, rec.Header().Get("Access-Control-Allow-Origin"), "uploads are not open to other origins")
+}
+
+// permitGate lets every upload in as account, on chainID.
+type permitGate struct{ account, chainID string }
+
+func (g permitGate) AllowUpload(*http.Request) (UploadPermit, error) {
+	return UploadPermit{Account: g.account, ChainID: g.chainID}, nil
+}
+
+// A gated upload's answer carries the receipt the vault signs for the
+// uploader the gate names, on the chain its ticket named, for the root it
+// stored: what a record claiming that root must show the chain. If the
+// vault cannot sign, it says so rather than hand out a root nobody could
+// register.
+func TestUploadAnswerCarriesTheReceipt(t *testing.T) {
+	type signed struct{ chainID, uploader, root string }
+	var got []signed
+	v := newTestVault(t, Config{
+		UploadGate: permitGate{"med1uploader", "medchain-test-1"},
+		Receipts: func(chainID, uploader, root string) (*Receipt, error) {
+			got = append(got, signed{chainID, uploader, root})
+			return &Receipt{Hospital: "med1hospital", PubKey: []byte{2, 1}, Signature: []byte("sig of " + root)}, nil
+		},
+	})
+	root, carBytes := buildCAR(t, randomBytes(35, 300<<10))
+	up, err := v.client.Upload(t.Context(), bytes.NewReader(carBytes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []signed{{"medchain-test-1", "med1uploader", root.String()}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("the vault signed %+v, want %+v", got, want)
+	}
+	if up.Receipt == nil || up.Receipt.Hospital != "med1hospital" || string(up.Receipt.Signature) != "sig of "+root.String() {
+		t.Fatalf("the answer's receipt is %+v", up.Receipt)
+	}
+
+	failing := newTestVault(t, Config{
+		UploadGate: permitGate{"med1uploader", "medchain-test-1"},
+		Receipts:   func(string, string, string) (*Receipt, error) { return nil, errors.New("keyring locked") },
+	})
+	resp, body := failing.upload(t, bytes.NewReader(carBytes))
+	wantStatus(t, resp, body, http.StatusInternalServerError)
+	if !strings.Contains(string(body), "could not sign its receipt") {
+		t.Fatalf("the refusal says %q", body)
+	}
+
+	// Without a gate nobody is named, so there is no receipt to sign.
+	open := newTestVault(t, Config{Receipts: func(string, string, string) (*Receipt, error) {
+		t.Fatal("signed a receipt for an upload no gate named")
+		return nil, nil
+	}})
+	up, err = open.client.Upload(t.Context(), bytes.NewReader(carBytes))
+	if err != nil || up.Receipt != nil {
+		t.Fatalf("an ungated upload: %+v, %v", up, err)
+	}
 }

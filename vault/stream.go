@@ -38,11 +38,11 @@ func StreamCAR(ctx context.Context, r io.Reader, w io.Writer) (cid.Cid, int64, e
 }
 
 // UploadFile chunks r into the DAG Kubo would build and streams it to the
-// vault as it goes (a root-last upload), returning the root the vault
-// stored. Chunking, hashing, sending, and the vault's verifying and storing
+// vault as it goes (a root-last upload), returning the vault's answer (the
+// root it stored, and its receipt). Chunking, hashing, sending, and the vault's verifying and storing
 // all overlap; neither side spools the file. The vault still answers only
 // once every block is verified, the DAG complete and on disk.
-func (c *Client) UploadFile(ctx context.Context, r io.Reader) (cid.Cid, error) {
+func (c *Client) UploadFile(ctx context.Context, r io.Reader) (UploadResponse, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
@@ -64,14 +64,14 @@ func (c *Client) UploadFile(ctx context.Context, r io.Reader) (cid.Cid, error) {
 	b := <-done
 	switch {
 	case b.err != nil && !errors.Is(b.err, errUploadEnded) && !errors.Is(b.err, context.Canceled):
-		return cid.Undef, b.err
+		return UploadResponse{}, b.err
 	case upErr != nil:
-		return cid.Undef, upErr
+		return UploadResponse{}, upErr
 	}
-	if got != b.root.String() {
-		return cid.Undef, fmt.Errorf("vault: upload: the vault stored %s but the file's root is %s", got, b.root)
+	if got.CID != b.root.String() {
+		return UploadResponse{}, fmt.Errorf("vault: upload: the vault stored %s but the file's root is %s", got.CID, b.root)
 	}
-	return b.root, nil
+	return got, nil
 }
 
 var errUploadEnded = errors.New("vault: the upload ended")

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipfs/go-cid"
+
 	"github.com/medchain/medchain/testutil/system"
 	"github.com/medchain/medchain/vault"
 )
@@ -107,10 +109,14 @@ func TestLocalnetE2E(t *testing.T) {
 			return http.Header{"X-Medchain-Ticket": {strings.TrimSpace(string(out))}}, nil
 		}
 		payload := bytes.Repeat([]byte(n.Name), 50_000)
-		root, err := c.UploadFile(ctx, bytes.NewReader(payload))
+		up, err := c.UploadFile(ctx, bytes.NewReader(payload))
 		if err != nil {
 			t.Fatalf("%s's vault at %s: %v", n.Name, hostPort(n.Ports.Vault), err)
 		}
+		if up.Receipt == nil {
+			t.Fatalf("%s's vault signed no upload receipt, so nothing uploaded there could be registered", n.Name)
+		}
+		root := cid.MustParse(up.CID)
 		var got bytes.Buffer
 		if err := c.Fetch(ctx, root, &got); err != nil || !bytes.Equal(got.Bytes(), payload) {
 			t.Fatalf("%s's vault: fetch %s: %v (%d bytes back of %d)", n.Name, root, err, got.Len(), len(payload))

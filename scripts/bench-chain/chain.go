@@ -31,6 +31,7 @@ import (
 	"github.com/medchain/medchain/app"
 	"github.com/medchain/medchain/envelope"
 	accesstypes "github.com/medchain/medchain/x/access/types"
+	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
 // chain is what every client of the benchmark shares: the codecs, the
@@ -40,6 +41,40 @@ type chain struct {
 	cdc     codec.Codec
 	txCfg   client.TxConfig
 	grpcs   []*grpc.ClientConn
+	// receipts signs the upload receipt of a record's CID: the benchmark
+	// plays the vault, with an ACTIVE hospital's key (see useReceiptKey).
+	receipts *receiptSigner
+}
+
+// receiptSigner signs upload receipts with a hospital's keyring key, as
+// that hospital's vault would for an upload it stored: the benchmark
+// registers CIDs of payloads it never uploads, since it measures the
+// chain, not the vaults.
+type receiptSigner struct {
+	kr       keyring.Keyring
+	uid      string
+	hospital string
+}
+
+func useReceiptKey(kr keyring.Keyring, uid string) (*receiptSigner, error) {
+	rec, err := kr.Key(uid)
+	if err != nil {
+		return nil, fmt.Errorf("the hospital key %q that signs upload receipts: %w", uid, err)
+	}
+	addr, err := rec.GetAddress()
+	if err != nil {
+		return nil, err
+	}
+	return &receiptSigner{kr: kr, uid: uid, hospital: addr.String()}, nil
+}
+
+// receipt is the receipt for uploader's upload of cid on chainID.
+func (r *receiptSigner) receipt(chainID, uploader, cid string) (*recordstypes.UploadReceipt, error) {
+	sig, pub, err := r.kr.Sign(r.uid, recordstypes.ReceiptSignBytes(chainID, r.hospital, uploader, cid), signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
+	if err != nil {
+		return nil, err
+	}
+	return &recordstypes.UploadReceipt{Hospital: r.hospital, PubKey: pub.Bytes(), Signature: sig}, nil
 }
 
 // newCodecs builds the app's codecs from a throw-away in-memory app, as

@@ -272,8 +272,12 @@ func (u *uploader) createItem(n int) (item, error) {
 		if err != nil {
 			return item{}, err
 		}
+		receipt, err := u.w.c.receipts.receipt(u.w.c.chainID, u.a.bech, cid)
+		if err != nil {
+			return item{}, err
+		}
 		msgs[i] = &recordstypes.MsgCreateRecord{Creator: u.a.bech, Owner: u.a.bech, Cid: cid, Kind: recordstypes.RecordKindOther,
-			SizeBytes: uint64(size), SealedLabel: label, Wraps: wraps}
+			SizeBytes: uint64(size), SealedLabel: label, Wraps: wraps, Receipt: receipt}
 		recs[i] = &ownRecord{cid: cid, key: key, grantees: map[string]bool{}}
 	}
 	return item{kind: kindCreate, msgs: msgs, onCommit: func(c committed) {

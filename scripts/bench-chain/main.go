@@ -45,6 +45,7 @@ type config struct {
 	mode                                string
 	bin, node, nodes, grpcAddrs, home   string
 	funder, chainID, timeoutCommit, dir string
+	hospital                            string
 	portBase                            int
 	uploaders, records, sends, grants   int
 	presigned                           bool
@@ -74,6 +75,7 @@ func main() {
 	flag.StringVar(&cfg.grpcAddrs, "grpc", "127.0.0.1:27002", "remote mode: comma-separated gRPC endpoints (queries, simulation, CheckAccess)")
 	flag.StringVar(&cfg.home, "home", ".localnet/client", "remote mode: client home holding -funder (keyring-backend test)")
 	flag.StringVar(&cfg.funder, "funder", "alice", "remote mode: key that funds the bench accounts with bank multi-sends")
+	flag.StringVar(&cfg.hospital, "hospital", "st-mary", "remote mode: key (in -home) of the ACTIVE hospital whose vault's upload receipts the benchmark signs")
 	flag.IntVar(&cfg.uploaders, "uploaders", 100, "independent uploaders (one account, RPC connection and goroutine each)")
 	flag.IntVar(&cfg.records, "records", 30, "MsgCreateRecord per uploader")
 	flag.IntVar(&cfg.sends, "sends", 30, "MsgSend (1umed to another bench account) per uploader")
@@ -179,6 +181,14 @@ func run(cfg config) error {
 			return err
 		}
 		logf("node up: rpc %s, grpc %s, vault http://%s, log %s", node.rpc, node.grpc, node.vault, node.logPath)
+		kr, err := keyring.New(sdk.KeyringServiceName(), keyring.BackendTest, node.home, nil, cdc)
+		if err != nil {
+			return err
+		}
+		// The validator is the chain's one hospital: its vault would sign.
+		if c.receipts, err = useReceiptKey(kr, "val"); err != nil {
+			return err
+		}
 		nodes, tracked, c.chainID = []string{node.rpc}, node.rpc, cfg.chainID
 		if err := c.dialGRPC([]string{node.grpc}); err != nil {
 			return err
@@ -220,6 +230,9 @@ func run(cfg config) error {
 		}
 		addr := sdk.AccAddress(pub.Address())
 		funder = &account{signer: keyringSigner{kr: kr, uid: cfg.funder, pub: pub}, addr: addr, bech: addr.String()}
+		if c.receipts, err = useReceiptKey(kr, cfg.hospital); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("-mode %q: single or remote", cfg.mode)
 	}

@@ -67,6 +67,6 @@ func run(vaultURL, ticket string, cidOnly bool, path string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println(c)
+	fmt.Println(c.CID)
 	return nil
 }

@@ -17,9 +17,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipfs/go-cid"
+
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
+
 	"github.com/medchain/medchain/envelope/sizeclass"
 	"github.com/medchain/medchain/testutil/system"
 	"github.com/medchain/medchain/vault"
+	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
 // handTx sends a message the CLI would never build, the way an attacker
@@ -144,7 +149,10 @@ func (n *node) waitForMetric(name string, want float64, after string) {
 //     ticket for his own record;
 //  3. a WRITE-only hospital adding a version with wraps of random bytes;
 //  4. a payload that reaches the vault after its record's event was
-//     applied, then outlives the grace period, a restart and GC.
+//     applied, then outlives the grace period, a restart and GC;
+//  5. front-running: bob copies the CID of alice's upload, not yet
+//     registered, into a record of his own, with no receipt and then with
+//     alice's; neither lands, and alice's own message then does.
 func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	n := newNode(t)
 	n.EditConfig("app.toml", map[string]string{
@@ -221,10 +229,12 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	// Without wraps the writer's version lands, and is all it can spoil.
 	// Its payload is uploaded only now, so that the version is on chain
 	// well inside the grace the vault gives an upload nobody registered.
-	if got := n.uploadRaw(t, garbage); got != garbageCID {
-		t.Fatalf("the vault computed %s, the test %s", got, garbageCID)
+	garbageUp := n.uploadRaw(t, "val", garbage)
+	if garbageUp.CID != garbageCID {
+		t.Fatalf("the vault computed %s, the test %s", garbageUp.CID, garbageCID)
 	}
 	delete(addVersion, "wraps")
+	addVersion["receipt"] = receiptJSON(garbageUp.Receipt)
 	if res := n.handTx("val", addVersion); res.Code != 0 {
 		t.Fatalf("the writer's version without wraps: code %d: %s", res.Code, res.RawLog)
 	}
@@ -236,7 +246,10 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	// 4. A late payload: the record is on chain before its blocks reach
 	// the vault, so the follower's pin finds nothing and the vault counts
 	// a missing live CID; once the blocks arrive the reconciler pins them,
-	// and neither the grace period, GC nor a restart loses them.
+	// and neither the grace period, GC nor a restart loses them. (On a
+	// network this is a payload uploaded to another hospital's vault and
+	// replicated here later: the test signs that vault's receipt with the
+	// hospital's key.)
 	late := make([]byte, 1<<20+5)
 	_, _ = rand.Read(late)
 	lateCID := localCID(t, late)
@@ -245,7 +258,8 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	create := map[string]any{
 		"@type": "/medchain.records.v1.MsgCreateRecord", "creator": alice, "owner": alice, "cid": lateCID,
 		"kind": "RECORD_KIND_OTHER", "size_bytes": strconv.FormatUint(sizeclass.Padme(uint64(len(late))), 10), "derived_from": "0",
-		"wraps": []any{n.wrapJSON(rec.RecordID, alice, nextID, nil)},
+		"wraps":   []any{n.wrapJSON(rec.RecordID, alice, nextID, nil)},
+		"receipt": n.signReceipt("val", alice, lateCID),
 	}
 	if res := n.handTx("alice", create); res.Code != 0 {
 		t.Fatalf("alice's record of a payload not yet uploaded: code %d: %s", res.Code, res.RawLog)
@@ -255,8 +269,8 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if uploaded.String() != lateCID {
-		t.Fatalf("the vault computed %s, the test %s", uploaded, lateCID)
+	if uploaded.CID != lateCID {
+		t.Fatalf("the vault computed %s, the test %s", uploaded.CID, lateCID)
 	}
 	n.waitForPinned(lateCID, true, "the late upload")
 	n.waitForMetric("vault_missing_live_cids", 0, "the late upload")
@@ -270,7 +284,7 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 		}
 	}
 	var fetched bytes.Buffer
-	if err := vault.NewClient(n.Vault, http.DefaultClient).Fetch(ctx, uploaded, &fetched); err == nil {
+	if err := vault.NewClient(n.Vault, http.DefaultClient).Fetch(ctx, cid.MustParse(uploaded.CID), &fetched); err == nil {
 		t.Fatal("the gated vault served a CAR without a ticket")
 	}
 	requireSuccess(t, "alice's download after restart and GC", n.downloadVersion("alice", rec.RecordID, 1, out))
@@ -278,6 +292,55 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	if n.metric("vault_missing_live_cids") != 0 {
 		t.Fatal("a live CID went missing across GC and a restart")
 	}
+
+	// 5. Front-running. Alice's upload is in the vault, her message not yet
+	// on chain; bob saw its CID (in the mempool, say) and sends his own
+	// record naming it first.
+	pending := make([]byte, 64<<10)
+	_, _ = rand.Read(pending)
+	alicesUp := n.uploadRaw(t, "alice", pending)
+	if alicesUp.Receipt == nil || alicesUp.Receipt.Hospital != hospital {
+		t.Fatalf("the vault's answer carries no receipt signed by its hospital %s: %+v", hospital, alicesUp.Receipt)
+	}
+	// Bob's own record, whose wrap he copies (his first is redacted).
+	again, _ := dicomFile(t, t.TempDir(), 10<<10)
+	bobs2, r := n.upload("bob", bob, again)
+	requireSuccess(t, "bob's second upload", r)
+	n.Query(&next, "records", "next-id")
+	nextID, _ = strconv.ParseUint(next.ID, 10, 64)
+	front := map[string]any{
+		"@type": "/medchain.records.v1.MsgCreateRecord", "creator": bob, "owner": bob, "cid": alicesUp.CID,
+		"kind": "RECORD_KIND_OTHER", "size_bytes": strconv.FormatUint(sizeclass.Padme(uint64(len(pending))), 10), "derived_from": "0",
+		"wraps": []any{n.wrapJSON(bobs2.RecordID, bob, nextID, nil)},
+	}
+	requireRefused(t, "bob's copy of alice's pending CID, without a receipt", n.handTx("bob", front), "needs the receipt the vault returned")
+	front["receipt"] = receiptJSON(alicesUp.Receipt)
+	requireRefused(t, "bob's copy of alice's pending CID, with her receipt", n.handTx("bob", front), "does not vouch that "+bob)
+	front["creator"], front["owner"] = alice, alice
+	front["wraps"] = []any{n.wrapJSON(rec.RecordID, alice, nextID, nil)}
+	if res := n.handTx("alice", front); res.Code != 0 {
+		t.Fatalf("alice's own record of her upload, after bob's attempts: code %d: %s", res.Code, res.RawLog)
+	}
+}
+
+// receiptJSON is a vault's receipt as a message's JSON carries it.
+func receiptJSON(r *vault.Receipt) map[string]any {
+	return map[string]any{
+		"hospital": r.Hospital, "pub_key": base64.StdEncoding.EncodeToString(r.PubKey),
+		"signature": base64.StdEncoding.EncodeToString(r.Signature),
+	}
+}
+
+// signReceipt is the receipt the vault of hospital (a key in the node's
+// keyring) would sign for uploader's upload of c.
+func (n *node) signReceipt(hospital, uploader, c string) map[string]any {
+	n.T.Helper()
+	addr := n.Address(hospital)
+	sig, pub, err := n.keyring().Sign(hospital, recordstypes.ReceiptSignBytes(n.ChainID, addr, uploader, c), signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
+	if err != nil {
+		n.T.Fatal(err)
+	}
+	return receiptJSON(&vault.Receipt{Hospital: addr, PubKey: pub.Bytes(), Signature: sig})
 }
 
 // mustCiphertext is the raw ciphertext of grantee's wrap of record id.
@@ -305,15 +368,15 @@ func (n *node) vaultClient(t *testing.T, key string, size int) *vault.Client {
 	return vc
 }
 
-// uploadRaw puts data into the node's vault (as alice) and
-// returns the CID.
-func (n *node) uploadRaw(t *testing.T, data []byte) string {
+// uploadRaw puts data into the node's vault as key and returns the
+// vault's answer: the CID and the receipt.
+func (n *node) uploadRaw(t *testing.T, key string, data []byte) vault.UploadResponse {
 	t.Helper()
-	c, err := n.vaultClient(t, "alice", len(data)).UploadFile(context.Background(), bytes.NewReader(data))
+	up, err := n.vaultClient(t, key, len(data)).UploadFile(context.Background(), bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.String()
+	return up
 }
 
 // localCID computes the CID a vault gives data, in a store of the test's own.

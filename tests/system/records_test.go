@@ -441,9 +441,8 @@ func TestEncryptedRecordsEndToEnd(t *testing.T) {
 	requireFailure(t, "download of a redacted record", n.download("alice", 1, filepath.Join(t.TempDir(), "x")), "redacted")
 }
 
-// openWrap opens, as key name, the wrap CheckAccess returned, the way the
-// CLI does: derive the key pair from the keyring key and unwrap.
-func (n *node) openWrap(name string, recordID uint64, c checkAccess) envelope.RecordKey {
+// keyring is the node home's test keyring, where every test key lives.
+func (n *node) keyring() keyring.Keyring {
 	n.T.Helper()
 	ir := codectypes.NewInterfaceRegistry()
 	cryptocodec.RegisterInterfaces(ir)
@@ -451,6 +450,14 @@ func (n *node) openWrap(name string, recordID uint64, c checkAccess) envelope.Re
 	if err != nil {
 		n.T.Fatal(err)
 	}
+	return kr
+}
+
+// openWrap opens, as key name, the wrap CheckAccess returned, the way the
+// CLI does: derive the key pair from the keyring key and unwrap.
+func (n *node) openWrap(name string, recordID uint64, c checkAccess) envelope.RecordKey {
+	n.T.Helper()
+	kr := n.keyring()
 	addr := n.Address(name)
 	kp, err := envelope.DeriveKeyPair(addr, func(doc []byte) ([]byte, error) {
 		sig, _, err := kr.Sign(name, doc, signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)

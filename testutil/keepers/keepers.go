@@ -40,6 +40,7 @@ import (
 	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
 
 	"github.com/medchain/medchain/testutil/events"
+	"github.com/medchain/medchain/testutil/receipts"
 	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/testutil/state"
 	accesskeeper "github.com/medchain/medchain/x/access/keeper"
@@ -115,6 +116,12 @@ type Chain struct {
 	DataNFT datanftkeeper.Keeper
 
 	Keys map[string]hpke.PrivateKey // each account's current private key
+
+	// ReceiptVault is an ACTIVE hospital whose key signs the upload
+	// receipts RecordsMsg and AccessMsg put into messages built without
+	// one (package receipts); tests of receipts use the keepers' own msg
+	// servers.
+	ReceiptVault receipts.Vault
 }
 
 type options struct{ market bool }
@@ -139,7 +146,7 @@ func New(t testing.TB, opts ...Option) *Chain {
 		names = append(names, authtypes.StoreKey, banktypes.StoreKey, nftkeeper.StoreKey, datanfttypes.StoreKey)
 	}
 	keys := map[string]*storetypes.KVStoreKey{}
-	c := &Chain{Cast: NewCast(), Keys: map[string]hpke.PrivateKey{}}
+	c := &Chain{Cast: NewCast(), Keys: map[string]hpke.PrivateKey{}, ReceiptVault: receipts.NewVault("receipt vault")}
 	for _, n := range names {
 		keys[n] = storetypes.NewKVStoreKey(n)
 		c.Stores = append(c.Stores, keys[n])
@@ -170,6 +177,9 @@ func New(t testing.TB, opts ...Option) *Chain {
 		{Address: c.HospitalB, Name: "St Luke", Kind: issuerstypes.IssuerKindHospital, Status: issuerstypes.IssuerStatusActive},
 		{Address: c.Clinic, Name: "Clinic", Kind: issuerstypes.IssuerKindClinic, Status: issuerstypes.IssuerStatusActive},
 		{Address: c.Suspended, Name: "Suspended", Kind: issuerstypes.IssuerKindHospital, Status: issuerstypes.IssuerStatusSuspended},
+		// The hospital whose vault stores every test upload: it signs the
+		// receipts RecordsMsg and AccessMsg add to messages without one.
+		{Address: c.ReceiptVault.Address, Name: "Receipt Vault", Kind: issuerstypes.IssuerKindHospital, Status: issuerstypes.IssuerStatusActive},
 	}
 	ig.Practitioners = []issuerstypes.Practitioner{
 		{Address: c.Doctor, Organisation: c.Hospital, Role: issuerstypes.PractitionerRoleDoctor},
@@ -182,8 +192,8 @@ func New(t testing.TB, opts ...Option) *Chain {
 	c.Records = c.Records.SetHooks(c.Access.Hooks())
 	require.NoError(t, c.Records.InitGenesis(ctx, recordstypes.DefaultGenesis()))
 	require.NoError(t, c.Access.InitGenesis(ctx, accesstypes.DefaultGenesis()))
-	c.RecordsMsg = recordskeeper.NewMsgServerImpl(c.Records)
-	c.AccessMsg = accesskeeper.NewMsgServerImpl(c.Access)
+	c.RecordsMsg = receipts.RecordsMsgServer{MsgServer: recordskeeper.NewMsgServerImpl(c.Records), Vault: c.ReceiptVault}
+	c.AccessMsg = receipts.AccessMsgServer{MsgServer: accesskeeper.NewMsgServerImpl(c.Access), Vault: c.ReceiptVault}
 
 	if o.market {
 		perms := map[string][]string{minttypes.ModuleName: {authtypes.Minter}, nft.ModuleName: nil, datanfttypes.ModuleName: nil}

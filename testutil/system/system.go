@@ -210,7 +210,14 @@ func NewNodeWith(t testing.TB, opts NodeOptions) *Node {
 	})
 	// The vault medchaind start runs beside the node, on a port of its own.
 	vaultAddr := fmt.Sprintf("127.0.0.1:%d", FreePort(t))
-	n.EditConfig("app.toml", map[string]string{`address = "127.0.0.1:8095"`: `address = "` + vaultAddr + `"`})
+	app := map[string]string{`address = "127.0.0.1:8095"`: `address = "` + vaultAddr + `"`}
+	if !opts.ValidatorIsNotAHospital {
+		// The vault acts for the validator's hospital, whose key signs
+		// the upload receipts records are registered with.
+		app["\nhospital = \"\""] = "\nhospital = \"" + valAddr + "\""
+		app["\nhospital-key = \"\""] = "\nhospital-key = \"val\""
+	}
+	n.EditConfig("app.toml", app)
 	n.Vault = "http://" + vaultAddr
 	return n
 }

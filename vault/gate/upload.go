@@ -133,7 +133,7 @@ func (g *UploadGate) AllowUpload(r *http.Request) (vault.UploadPermit, error) {
 	}
 	reader, size := t.Reader, t.Size
 	var once sync.Once
-	return vault.UploadPermit{Account: reader, MaxBytes: size, Done: func(stored int64) {
+	return vault.UploadPermit{Account: reader, MaxBytes: size, ChainID: *chainID, Done: func(stored int64) {
 		once.Do(func() { g.settle(reader, size, stored, g.now()) })
 	}}, nil
 }

@@ -82,9 +82,9 @@ func uploadTo(t *testing.T, v *hospitalVault, size int) (cid.Cid, []byte) {
 	t.Helper()
 	data := make([]byte, size)
 	_, _ = rand.Read(data)
-	root, err := vault.NewClient(v.srv.URL, v.srv.Client()).UploadFile(context.Background(), bytes.NewReader(data))
+	up, err := vault.NewClient(v.srv.URL, v.srv.Client()).UploadFile(context.Background(), bytes.NewReader(data))
 	require.NoError(t, err)
-	return root, data
+	return cid.MustParse(up.CID), data
 }
 
 // TestReplicationAcrossHospitals: payloads uploaded to one vault reach the

@@ -110,6 +110,13 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 		srvCfg.UploadGate = up
 		replays["upload"] = uploadNonces
 		onChainID = append(onChainID, up.SetChainID)
+		if srvCfg.Receipts, err = receiptSigner(cfg, home); err != nil {
+			return err
+		}
+		if srvCfg.Receipts == nil {
+			log.Info("vault: WARNING: no [vault] hospital-key, so uploads get no receipt and no record can be registered through this vault; " +
+				"set hospital and hospital-key to the hospital's account")
+		}
 	}
 	go learnChainID(ctx, lightclient.HTTPAddress(rpcAddr), func(id string) {
 		chainID.Store(&id)

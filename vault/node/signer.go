@@ -11,9 +11,12 @@ import (
 	cryptocodec "github.com/cosmos/cosmos-sdk/crypto/codec"
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/bech32"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 
+	"github.com/medchain/medchain/vault"
 	"github.com/medchain/medchain/vault/gate"
+	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
 // replicaTicketer signs replica tickets with the hospital's account key
@@ -42,6 +45,34 @@ func replicaTicketer(cfg Config, home string) (func(chainID, vaultID string, c c
 			}
 			return sig, pub.Bytes(), nil
 		})
+	}, nil
+}
+
+// receiptSigner signs upload receipts with the hospital's account key
+// from the node's keyring (see x/records types.ReceiptSignBytes): the
+// chain lets a record claim a CID only with the receipt of an ACTIVE
+// hospital's vault naming the account that signs the claim. It returns
+// nil if the vault has no hospital key.
+func receiptSigner(cfg Config, home string) (func(chainID, uploader, root string) (*vault.Receipt, error), error) {
+	if cfg.HospitalKey == "" {
+		return nil, nil
+	}
+	ir := codectypes.NewInterfaceRegistry()
+	cryptocodec.RegisterInterfaces(ir)
+	kr, addr, err := hospitalKeyring(cfg, home, codec.NewProtoCodec(ir))
+	if err != nil {
+		return nil, err
+	}
+	hospital, err := bech32.ConvertAndEncode(sdk.GetConfig().GetBech32AccountAddrPrefix(), addr)
+	if err != nil {
+		return nil, err
+	}
+	return func(chainID, uploader, root string) (*vault.Receipt, error) {
+		sig, pub, err := kr.Sign(cfg.HospitalKey, recordstypes.ReceiptSignBytes(chainID, hospital, uploader, root), signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
+		if err != nil {
+			return nil, err
+		}
+		return &vault.Receipt{Hospital: hospital, PubKey: pub.Bytes(), Signature: sig}, nil
 	}, nil
 }
 

@@ -258,8 +258,9 @@ func TestUnregisteredUploadIsCollected(t *testing.T) {
 	defer store.Close()
 	srv := httptest.NewServer(vault.NewServer(store, vault.Config{ChainPins: true}))
 	defer srv.Close()
-	root, err := vault.NewClient(srv.URL, srv.Client()).UploadFile(ctx, bytes.NewReader(make([]byte, 2<<20+1)))
+	up, err := vault.NewClient(srv.URL, srv.Client()).UploadFile(ctx, bytes.NewReader(make([]byte, 2<<20+1)))
 	require.NoError(t, err)
+	root := cid.MustParse(up.CID)
 	require.Zero(t, store.PinnedCount())
 
 	n, err := store.GC(ctx, time.Now(), time.Hour)

@@ -30,7 +30,8 @@ const f = (name: string, kind: Kind, extra: Partial<Field> = {}): Field => ({
 
 const keyWrap: Schema = [f("grantee", "string"), f("key_id", "string"), f("ciphertext", "bytes"), f("record_id", "u64"), f("key_epoch", "u64")];
 const wraps = f("wraps", keyWrap, { repeated: true, dontOmitEmpty: true });
-const rotation: Schema = [f("record_id", "u64"), f("cid", "string"), f("size_bytes", "u64"), wraps, f("sealed_label", "bytes")];
+const receipt = f("receipt", [f("hospital", "string"), f("pub_key", "bytes"), f("signature", "bytes")]);
+const rotation: Schema = [f("record_id", "u64"), f("cid", "string"), f("size_bytes", "u64"), wraps, f("sealed_label", "bytes"), receipt];
 
 const messages: { [typeUrl: string]: { aminoType: string; schema: Schema } } = {
   "/medchain.access.v1.MsgRegisterEncryptionKey": {
@@ -48,6 +49,7 @@ const messages: { [typeUrl: string]: { aminoType: string; schema: Schema } } = {
       f("sealed_label", "bytes"),
       f("derived_from", "u64"),
       wraps,
+      receipt,
     ],
   },
   "/medchain.access.v1.MsgGrantAccess": {

@@ -20,8 +20,8 @@ import {
 } from "./gen/medchain/access/v1/types";
 import { Issuer, IssuerKind, IssuerStatus } from "./gen/medchain/issuers/v1/types";
 import { MsgCreateRecordResponse } from "./gen/medchain/records/v1/tx";
-import { KeyWrap, Record, RecordKind, recordKindToJSON, RecordStatus } from "./gen/medchain/records/v1/types";
-import { decryptStream, encryptFile, newSink, Sink, Vault } from "./vault";
+import { KeyWrap, Record, RecordKind, recordKindToJSON, RecordStatus, UploadReceipt } from "./gen/medchain/records/v1/types";
+import { decryptStream, encryptFile, newSink, Sink, Stored, Vault } from "./vault";
 import * as wasm from "./wasm";
 
 export interface Session {
@@ -317,6 +317,21 @@ export async function upload(
   }
 }
 
+/**
+ * The receipt a message claiming s.cid must carry: the chain registers a
+ * payload only with the receipt of the hospital vault that received it
+ * from the signer, so nobody who merely saw the CID can claim it first.
+ */
+function requireReceipt(s: Stored): UploadReceipt {
+  if (!s.receipt) {
+    throw new Error(
+      `the vault stored ${s.cid} but signed no upload receipt, without which the chain registers nothing; ` +
+        "its hospital must set [vault] hospital and hospital-key",
+    );
+  }
+  return s.receipt;
+}
+
 /** Uploads an encrypted CAR and registers its record (simulated first). */
 async function register(
   c: Ctx,
@@ -329,7 +344,8 @@ async function register(
   p.status(`uploading ${enc.car.size} bytes of ciphertext to the vault…`);
   const t = await ticket(c, { purpose: "upload", size: enc.car.size });
   const stored = await c.vault.upload(enc.car, t, p.sending);
-  if (stored !== enc.cid) throw new Error(`the vault stored ${stored}, not ${enc.cid}`);
+  if (stored.cid !== enc.cid) throw new Error(`the vault stored ${stored.cid}, not ${enc.cid}`);
+  (msg.value as { receipt?: UploadReceipt }).receipt = requireReceipt(stored);
   p.status("registering the record on chain…");
   const res = await c.chain.send(c.session.account, [msg], "", (e) =>
     `the payload is in the vault as ${enc.cid} but the record was not registered (the vault collects it later): ${e}`,
@@ -415,7 +431,7 @@ export async function revoke(c: Ctx, g: Grant, progress: (text: string, done: nu
       ? [(await c.chain.records.Record({ id: g.recordId })).record!]
       : (await recordsOf(c, me, RecordStatus.RECORD_STATUS_ACTIVE)).filter((r) => covers(g.kinds, r.kind));
   const now = await c.chain.time();
-  const uploads: { car: Blob; cid: string }[] = [];
+  const uploads: { car: Blob; cid: string; rotation: number }[] = [];
   const sinks: Sink[] = [];
   try {
     return await rotate();
@@ -457,7 +473,7 @@ export async function revoke(c: Ctx, g: Grant, progress: (text: string, done: nu
       },
       write: (chunk) => sink.add(chunk),
     });
-    uploads.push({ car: await sink.finish(), cid: enc.cid });
+    uploads.push({ car: await sink.finish(), cid: enc.cid, rotation: msg.rotations.length });
     msg.rotations.push({
       recordId: r.id,
       cid: enc.cid,
@@ -474,7 +490,8 @@ export async function revoke(c: Ctx, g: Grant, progress: (text: string, done: nu
     progress(`uploading the re-encrypted payload ${u.cid}`, i++, uploads.length);
     const t = await ticket(c, { purpose: "upload", size: u.car.size });
     const stored = await c.vault.upload(u.car, t, () => undefined);
-    if (stored !== u.cid) throw new Error(`the vault stored ${stored}, not ${u.cid}`);
+    if (stored.cid !== u.cid) throw new Error(`the vault stored ${stored.cid}, not ${u.cid}`);
+    (msg.rotations[u.rotation] as { receipt?: UploadReceipt }).receipt = requireReceipt(stored);
   }
   progress("revoking on chain", uploads.length, uploads.length);
   await c.chain.send(c.session.account, encoded, "", (e) => `grant ${g.id} was not revoked: ${e}`);

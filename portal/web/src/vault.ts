@@ -3,7 +3,19 @@
 // vault only ever sees ciphertext, in CARs whose every block the page
 // checks against its CID.
 
+import { fromBase64 } from "@cosmjs/encoding";
+
+import { UploadReceipt } from "./gen/medchain/records/v1/types";
 import * as wasm from "./wasm";
+
+/**
+ * A vault's answer to an upload: the root it stored and the hospital's
+ * receipt, which the message registering the root must carry.
+ */
+export interface Stored {
+  cid: string;
+  receipt?: UploadReceipt;
+}
 
 export interface VaultStatus {
   vault_id?: string;
@@ -35,7 +47,7 @@ export class Vault {
    * Uploads a CAR (a Blob, which the browser keeps on disk when large) with
    * an upload ticket and reports the bytes sent.
    */
-  upload(car: Blob, ticket: string, progress: (sent: number, total: number) => void): Promise<string> {
+  upload(car: Blob, ticket: string, progress: (sent: number, total: number) => void): Promise<Stored> {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       xhr.open("POST", this.base + "api/v1/upload?root=last");
@@ -49,7 +61,15 @@ export class Vault {
           return;
         }
         try {
-          resolve((JSON.parse(xhr.responseText) as { cid: string }).cid);
+          const a = JSON.parse(xhr.responseText) as { cid: string; receipt?: { hospital: string; pub_key: string; signature: string } };
+          resolve({
+            cid: a.cid,
+            receipt: a.receipt && {
+              hospital: a.receipt.hospital,
+              pubKey: fromBase64(a.receipt.pub_key),
+              signature: fromBase64(a.receipt.signature),
+            },
+          });
         } catch (e) {
           reject(new Error(`the vault's answer is not JSON: ${String(e)}`));
         }

@@ -87,7 +87,7 @@ func (k msgServer) RevokeAccess(ctx context.Context, msg *types.MsgRevokeAccess)
 	}
 	ownerStr := k.str(owner)
 	for i, rot := range msg.Rotations {
-		updated, err := k.records.RotateKey(ctx, rot.RecordId, rot.Cid, rot.SizeBytes, rot.SealedLabel, ownerStr)
+		updated, err := k.records.RotateKey(ctx, rot.RecordId, rot.Cid, rot.SizeBytes, rot.SealedLabel, ownerStr, rot.Receipt)
 		if err != nil {
 			return nil, errorsmod.Wrapf(err, "rotating record %d", rot.RecordId)
 		}

@@ -18,7 +18,7 @@ type RecordsKeeper interface {
 	WalkOwnerRecords(ctx context.Context, owner sdk.AccAddress, fn func(recordstypes.Record) (stop bool, err error)) error
 	// RotateKey moves a record to key epoch + 1 with a re-encrypted CID
 	// and its label re-sealed under the new key.
-	RotateKey(ctx context.Context, recordID uint64, cid string, sizeBytes uint64, sealedLabel []byte, by string) (recordstypes.Record, error)
+	RotateKey(ctx context.Context, recordID uint64, cid string, sizeBytes uint64, sealedLabel []byte, by string, receipt *recordstypes.UploadReceipt) (recordstypes.Record, error)
 	// TransferOwner gives a record to newOwner with its label re-sealed
 	// for it (a key recovery).
 	TransferOwner(ctx context.Context, recordID uint64, newOwner string, sealedLabel []byte) (recordstypes.Record, error)

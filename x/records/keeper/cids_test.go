@@ -31,7 +31,7 @@ func TestCIDHijackRefused(t *testing.T) {
 	_, err = f.msgServer.RedactRecord(f.freshCtx(), &types.MsgRedactRecord{Owner: f.patient, RecordId: gone})
 	require.NoError(t, err)
 	rotated := f.mustCreate(t, f.createMsg(t, f.patient, "rotated scan"))
-	_, err = f.keeper.RotateKey(f.freshCtx(), rotated, sample.CID(cid.DagProtobuf, "rotated scan, new key"), 2048, nil, f.patient)
+	_, err = f.rotateKey(f.freshCtx(), rotated, sample.CID(cid.DagProtobuf, "rotated scan, new key"), 2048, nil, f.patient)
 	require.NoError(t, err)
 
 	cids := map[string]string{
@@ -66,7 +66,7 @@ func TestCIDHijackRefused(t *testing.T) {
 		t.Run("a rotation to "+what, func(t *testing.T) {
 			live := f.mustCreate(t, f.createMsg(t, f.patient, "to rotate "+what))
 			requireRejected(t, f, types.ErrCIDInUse, "", func(ctx sdk.Context) (any, error) {
-				r, err := f.keeper.RotateKey(ctx, live, c, 2048, nil, f.patient)
+				r, err := f.rotateKey(ctx, live, c, 2048, nil, f.patient)
 				if err != nil {
 					return nil, err
 				}
@@ -128,7 +128,7 @@ func TestRotationReleasesThePreviousEpoch(t *testing.T) {
 	_, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.patient, id, "epoch 0 v2"))
 	require.NoError(t, err)
 	newCID := sample.CID(cid.DagProtobuf, "epoch 1")
-	_, err = f.keeper.RotateKey(f.freshCtx(), id, newCID, 4096, nil, f.patient)
+	_, err = f.rotateKey(f.freshCtx(), id, newCID, 4096, nil, f.patient)
 	require.NoError(t, err)
 
 	resp, err := f.querier.LiveCids(f.ctx, &types.QueryLiveCidsRequest{})
@@ -186,7 +186,7 @@ func TestMigrate1to2BuildsTheCIDIndex(t *testing.T) {
 	_, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.patient, a, "a v2"))
 	require.NoError(t, err)
 	b := f.mustCreate(t, f.createMsg(t, f.patient, "b"))
-	_, err = f.keeper.RotateKey(f.freshCtx(), b, sample.CID(cid.DagProtobuf, "b rotated"), 10, nil, f.patient)
+	_, err = f.rotateKey(f.freshCtx(), b, sample.CID(cid.DagProtobuf, "b rotated"), 10, nil, f.patient)
 	require.NoError(t, err)
 	want, err := f.keeper.ExportGenesis(f.ctx)
 	require.NoError(t, err)
@@ -299,7 +299,7 @@ func TestCodecTwinRefused(t *testing.T) {
 	_, err = f.msgServer.RedactRecord(f.freshCtx(), &types.MsgRedactRecord{Owner: f.patient, RecordId: gone})
 	require.NoError(t, err)
 	rotated := f.mustCreate(t, f.createMsg(t, f.patient, "rotated note"))
-	_, err = f.keeper.RotateKey(f.freshCtx(), rotated, sample.CID(cid.Raw, "rotated note, new key"), 2048, nil, f.patient)
+	_, err = f.rotateKey(f.freshCtx(), rotated, sample.CID(cid.Raw, "rotated note, new key"), 2048, nil, f.patient)
 	require.NoError(t, err)
 
 	twins := map[string]string{
@@ -342,7 +342,7 @@ func TestCodecTwinRefused(t *testing.T) {
 		t.Run("a rotation to "+what, func(t *testing.T) {
 			own := f.mustCreate(t, f.createMsg(t, f.patient, "to rotate to "+what))
 			requireRejected(t, f, types.ErrCIDCodecTwin, "same multihash", func(ctx sdk.Context) (any, error) {
-				r, err := f.keeper.RotateKey(ctx, own, c, 2048, nil, f.patient)
+				r, err := f.rotateKey(ctx, own, c, 2048, nil, f.patient)
 				if err != nil {
 					return nil, err
 				}

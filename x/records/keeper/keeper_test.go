@@ -22,6 +22,7 @@ import (
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
 	"github.com/medchain/medchain/testutil/events"
+	"github.com/medchain/medchain/testutil/receipts"
 	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/testutil/state"
 	issuerstypes "github.com/medchain/medchain/x/issuers/types"
@@ -38,14 +39,16 @@ var genesisTime = time.Date(2026, time.March, 1, 9, 0, 0, 0, time.UTC)
 // issuers keeper and, unless built with newFixtureWithoutHooks, fake access
 // hooks.
 type fixture struct {
-	ctx          sdk.Context
-	keeper       keeper.Keeper
-	msgServer    types.MsgServer
-	querier      keeper.Querier
-	addressCodec address.Codec
-	storeKey     *storetypes.KVStoreKey
-	issuers      *fakeIssuers
-	access       *fakeAccess // nil without hooks
+	ctx           sdk.Context
+	keeper        keeper.Keeper
+	msgServer     types.MsgServer // adds f.vault's receipt to messages without one
+	bareMsgServer types.MsgServer // the keeper's own: for tests of receipts
+	vault         receipts.Vault
+	querier       keeper.Querier
+	addressCodec  address.Codec
+	storeKey      *storetypes.KVStoreKey
+	issuers       *fakeIssuers
+	access        *fakeAccess // nil without hooks
 
 	authority string
 
@@ -115,8 +118,14 @@ func newFixtureWithoutHooks(t testing.TB) fixture {
 		f.suspendedDoctor: {Organisation: f.suspended, Kind: issuerstypes.IssuerKindHospital, Role: issuerstypes.PractitionerRoleDoctor, Reason: "organisation " + f.suspended + " is SUSPENDED"},
 	}}
 
+	// The vault that stores every upload of these tests: its hospital
+	// signs the receipts f.msgServer adds to messages without one.
+	f.vault = receipts.NewVault("receipt vault")
+	f.issuers.auths[f.vault.Address] = issuerstypes.Authorisation{Authorised: true, Organisation: f.vault.Address, Kind: issuerstypes.IssuerKindHospital}
+
 	f.keeper = keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), ac, authority, f.issuers)
-	f.msgServer = keeper.NewMsgServerImpl(f.keeper)
+	f.bareMsgServer = keeper.NewMsgServerImpl(f.keeper)
+	f.msgServer = receipts.RecordsMsgServer{MsgServer: f.bareMsgServer, Vault: f.vault}
 	f.querier = keeper.NewQuerier(f.keeper)
 	f.ctx = ctx
 	require.NoError(t, f.keeper.InitGenesis(ctx, types.DefaultGenesis()))
@@ -296,7 +305,8 @@ func TestNewKeeperRejectsBadArguments(t *testing.T) {
 // module and msg server hold copies), and cannot be called twice.
 func TestSetHooks(t *testing.T) {
 	f := newFixtureWithoutHooks(t)
-	msgServer := keeper.NewMsgServerImpl(f.keeper) // a copy, made before SetHooks
+	// A copy, made before SetHooks.
+	msgServer := receipts.RecordsMsgServer{MsgServer: keeper.NewMsgServerImpl(f.keeper), Vault: f.vault}
 
 	_, err := msgServer.CreateRecord(f.freshCtx(), f.createMsg(t, f.doctor, "before hooks"))
 	require.ErrorIs(t, err, types.ErrNoWritePermission)
@@ -308,4 +318,9 @@ func TestSetHooks(t *testing.T) {
 	require.NoError(t, err)
 
 	require.Panics(t, func() { f.keeper.SetHooks(access) })
+}
+
+// rotateKey is keeper.RotateKey with the receipt f.vault gives by for c.
+func (f fixture) rotateKey(ctx sdk.Context, id uint64, c string, size uint64, label []byte, by string) (types.Record, error) {
+	return f.keeper.RotateKey(ctx, id, c, size, label, by, f.vault.For(ctx, by, c))
 }

@@ -72,6 +72,9 @@ func (k msgServer) AddVersion(ctx context.Context, msg *types.MsgAddVersion) (*t
 	if err != nil {
 		return nil, err
 	}
+	if err := k.checkUploadReceipt(ctx, msg.Receipt, creatorStr, c); err != nil {
+		return nil, err
+	}
 	now := sdk.UnwrapSDKContext(ctx).BlockTime()
 	record.Version++
 	record.Cid = c.String()

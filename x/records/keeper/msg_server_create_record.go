@@ -51,6 +51,13 @@ func (k msgServer) CreateRecord(ctx context.Context, msg *types.MsgCreateRecord)
 	if err := k.checkDerivedFrom(ctx, msg.DerivedFrom, owner); err != nil {
 		return nil, err
 	}
+	creatorStr, err := k.addressCodec.BytesToString(creator)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.checkUploadReceipt(ctx, msg.Receipt, creatorStr, c); err != nil {
+		return nil, err
+	}
 
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	count, err := k.ownerBlockCount(ctx, owner, sdkCtx.BlockHeight())
@@ -69,10 +76,6 @@ func (k msgServer) CreateRecord(ctx context.Context, msg *types.MsgCreateRecord)
 	}
 	// Addresses are stored in canonical form, whatever case the message used.
 	ownerStr, err := k.addressCodec.BytesToString(owner)
-	if err != nil {
-		return nil, err
-	}
-	creatorStr, err := k.addressCodec.BytesToString(creator)
 	if err != nil {
 		return nil, err
 	}

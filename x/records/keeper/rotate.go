@@ -21,7 +21,10 @@ import (
 // The versions of the previous key epoch are released: their CIDs appear
 // once in EventKeyRotated for vaults to unpin, because the revoked reader
 // holds the key that opens them. The history keeps their metadata.
-func (k Keeper) RotateKey(ctx context.Context, recordID uint64, cidStr string, sizeBytes uint64, sealedLabel []byte, by string) (types.Record, error) {
+//
+// receipt is the vault's upload receipt for cid, issued to by (the owner
+// who signs the revocation): see checkUploadReceipt.
+func (k Keeper) RotateKey(ctx context.Context, recordID uint64, cidStr string, sizeBytes uint64, sealedLabel []byte, by string, receipt *types.UploadReceipt) (types.Record, error) {
 	record, err := k.getRecord(ctx, recordID)
 	if err != nil {
 		return types.Record{}, err
@@ -49,6 +52,9 @@ func (k Keeper) RotateKey(ctx context.Context, recordID uint64, cidStr string, s
 		return types.Record{}, err
 	}
 	if err := types.ValidateSealedLabel(sealedLabel, params.MaxLabelLength); err != nil {
+		return types.Record{}, errorsmod.Wrapf(err, "rotation of record %d", recordID)
+	}
+	if err := k.checkUploadReceipt(ctx, receipt, by, c); err != nil {
 		return types.Record{}, errorsmod.Wrapf(err, "rotation of record %d", recordID)
 	}
 

@@ -7,7 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../../google/protobuf/timestamp";
-import { KeyWrap, RecordKind, recordKindFromJSON, recordKindToJSON } from "../../records/v1/types";
+import { KeyWrap, RecordKind, recordKindFromJSON, recordKindToJSON, UploadReceipt } from "../../records/v1/types";
 import { Params } from "./params";
 import {
   EmergencyReason,
@@ -112,6 +112,11 @@ export interface Rotation {
    * readers could no longer open.
    */
   sealedLabel: Uint8Array;
+  /**
+   * receipt is the vault's upload receipt for cid, issued to the owner
+   * (see medchain.records.v1.MsgCreateRecord.receipt).
+   */
+  receipt: UploadReceipt | undefined;
 }
 
 /** MsgRevokeAccess ends a grant. */
@@ -880,7 +885,7 @@ export const MsgGrantAccessResponse: MessageFns<MsgGrantAccessResponse> = {
 };
 
 function createBaseRotation(): Rotation {
-  return { recordId: 0n, cid: "", sizeBytes: 0n, wraps: [], sealedLabel: new Uint8Array(0) };
+  return { recordId: 0n, cid: "", sizeBytes: 0n, wraps: [], sealedLabel: new Uint8Array(0), receipt: undefined };
 }
 
 export const Rotation: MessageFns<Rotation> = {
@@ -905,6 +910,9 @@ export const Rotation: MessageFns<Rotation> = {
     }
     if (message.sealedLabel.length !== 0) {
       writer.uint32(42).bytes(message.sealedLabel);
+    }
+    if (message.receipt !== undefined) {
+      UploadReceipt.encode(message.receipt, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -962,6 +970,14 @@ export const Rotation: MessageFns<Rotation> = {
             message.sealedLabel = reader.bytes();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.receipt = UploadReceipt.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -993,6 +1009,7 @@ export const Rotation: MessageFns<Rotation> = {
         : isSet(object.sealed_label)
         ? bytesFromBase64(object.sealed_label)
         : new Uint8Array(0),
+      receipt: isSet(object.receipt) ? UploadReceipt.fromJSON(object.receipt) : undefined,
     };
   },
 
@@ -1013,6 +1030,9 @@ export const Rotation: MessageFns<Rotation> = {
     if (message.sealedLabel.length !== 0) {
       obj.sealedLabel = base64FromBytes(message.sealedLabel);
     }
+    if (message.receipt !== undefined) {
+      obj.receipt = UploadReceipt.toJSON(message.receipt);
+    }
     return obj;
   },
 
@@ -1026,6 +1046,9 @@ export const Rotation: MessageFns<Rotation> = {
     message.sizeBytes = (object.sizeBytes !== undefined && object.sizeBytes !== null) ? BigInt(object.sizeBytes) : 0n;
     message.wraps = object.wraps?.map((e) => KeyWrap.fromPartial(e)) || [];
     message.sealedLabel = object.sealedLabel ?? new Uint8Array(0);
+    message.receipt = (object.receipt !== undefined && object.receipt !== null)
+      ? UploadReceipt.fromPartial(object.receipt)
+      : undefined;
     return message;
   },
 };

@@ -7,7 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Params } from "./params";
-import { KeyWrap, RecordKind, recordKindFromJSON, recordKindToJSON } from "./types";
+import { KeyWrap, RecordKind, recordKindFromJSON, recordKindToJSON, UploadReceipt } from "./types";
 
 export const protobufPackage = "medchain.records.v1";
 
@@ -53,6 +53,13 @@ export interface MsgCreateRecord {
    * must be able to read it.
    */
   wraps: KeyWrap[];
+  /**
+   * receipt is the upload receipt the vault that stored cid returned to
+   * creator: it binds the CID to the account that uploaded its bytes, so
+   * nobody who merely saw the CID (in the mempool, say) can claim it first.
+   * Required, except when the transaction is only simulated.
+   */
+  receipt: UploadReceipt | undefined;
 }
 
 /** MsgCreateRecordResponse is the response to MsgCreateRecord. */
@@ -84,6 +91,11 @@ export interface MsgAddVersion {
    * grantee that must be able to read the new version.
    */
   wraps: KeyWrap[];
+  /**
+   * receipt is the vault's upload receipt for cid, issued to creator (see
+   * MsgCreateRecord.receipt).
+   */
+  receipt: UploadReceipt | undefined;
 }
 
 /** MsgAddVersionResponse is the response to MsgAddVersion. */
@@ -126,6 +138,7 @@ function createBaseMsgCreateRecord(): MsgCreateRecord {
     sealedLabel: new Uint8Array(0),
     derivedFrom: 0n,
     wraps: [],
+    receipt: undefined,
   };
 }
 
@@ -160,6 +173,9 @@ export const MsgCreateRecord: MessageFns<MsgCreateRecord> = {
     }
     for (const v of message.wraps) {
       KeyWrap.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.receipt !== undefined) {
+      UploadReceipt.encode(message.receipt, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -241,6 +257,14 @@ export const MsgCreateRecord: MessageFns<MsgCreateRecord> = {
             message.wraps.push(KeyWrap.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.receipt = UploadReceipt.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -277,6 +301,7 @@ export const MsgCreateRecord: MessageFns<MsgCreateRecord> = {
       wraps: globalThis.Array.isArray(object?.wraps)
         ? object.wraps.map((e: any) => KeyWrap.fromJSON(e))
         : [],
+      receipt: isSet(object.receipt) ? UploadReceipt.fromJSON(object.receipt) : undefined,
     };
   },
 
@@ -306,6 +331,9 @@ export const MsgCreateRecord: MessageFns<MsgCreateRecord> = {
     if (message.wraps?.length) {
       obj.wraps = message.wraps.map((e) => KeyWrap.toJSON(e));
     }
+    if (message.receipt !== undefined) {
+      obj.receipt = UploadReceipt.toJSON(message.receipt);
+    }
     return obj;
   },
 
@@ -324,6 +352,9 @@ export const MsgCreateRecord: MessageFns<MsgCreateRecord> = {
       ? BigInt(object.derivedFrom)
       : 0n;
     message.wraps = object.wraps?.map((e) => KeyWrap.fromPartial(e)) || [];
+    message.receipt = (object.receipt !== undefined && object.receipt !== null)
+      ? UploadReceipt.fromPartial(object.receipt)
+      : undefined;
     return message;
   },
 };
@@ -399,7 +430,7 @@ export const MsgCreateRecordResponse: MessageFns<MsgCreateRecordResponse> = {
 };
 
 function createBaseMsgAddVersion(): MsgAddVersion {
-  return { creator: "", recordId: 0n, cid: "", sizeBytes: 0n, keyEpoch: 0n, wraps: [] };
+  return { creator: "", recordId: 0n, cid: "", sizeBytes: 0n, keyEpoch: 0n, wraps: [], receipt: undefined };
 }
 
 export const MsgAddVersion: MessageFns<MsgAddVersion> = {
@@ -430,6 +461,9 @@ export const MsgAddVersion: MessageFns<MsgAddVersion> = {
     }
     for (const v of message.wraps) {
       KeyWrap.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.receipt !== undefined) {
+      UploadReceipt.encode(message.receipt, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -495,6 +529,14 @@ export const MsgAddVersion: MessageFns<MsgAddVersion> = {
             message.wraps.push(KeyWrap.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.receipt = UploadReceipt.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -529,6 +571,7 @@ export const MsgAddVersion: MessageFns<MsgAddVersion> = {
       wraps: globalThis.Array.isArray(object?.wraps)
         ? object.wraps.map((e: any) => KeyWrap.fromJSON(e))
         : [],
+      receipt: isSet(object.receipt) ? UploadReceipt.fromJSON(object.receipt) : undefined,
     };
   },
 
@@ -552,6 +595,9 @@ export const MsgAddVersion: MessageFns<MsgAddVersion> = {
     if (message.wraps?.length) {
       obj.wraps = message.wraps.map((e) => KeyWrap.toJSON(e));
     }
+    if (message.receipt !== undefined) {
+      obj.receipt = UploadReceipt.toJSON(message.receipt);
+    }
     return obj;
   },
 
@@ -566,6 +612,9 @@ export const MsgAddVersion: MessageFns<MsgAddVersion> = {
     message.sizeBytes = (object.sizeBytes !== undefined && object.sizeBytes !== null) ? BigInt(object.sizeBytes) : 0n;
     message.keyEpoch = (object.keyEpoch !== undefined && object.keyEpoch !== null) ? BigInt(object.keyEpoch) : 0n;
     message.wraps = object.wraps?.map((e) => KeyWrap.fromPartial(e)) || [];
+    message.receipt = (object.receipt !== undefined && object.receipt !== null)
+      ? UploadReceipt.fromPartial(object.receipt)
+      : undefined;
     return message;
   },
 };

@@ -313,6 +313,30 @@ export interface OwnerBlockCount {
   count: number;
 }
 
+/**
+ * UploadReceipt is a hospital vault's signed statement that an account
+ * uploaded the whole encrypted DAG under a CID to it. A record version may
+ * claim a CID only with a receipt issued to the account that signs the
+ * claim, so a CID copied from someone else's pending transaction cannot be
+ * registered first: the copier never held the bytes and no vault vouches
+ * for him.
+ */
+export interface UploadReceipt {
+  /** hospital is the ACTIVE hospital whose vault stored the upload. */
+  hospital: string;
+  /**
+   * pub_key is the hospital account's compressed secp256k1 public key
+   * (33 bytes); its address must be hospital.
+   */
+  pubKey: Uint8Array;
+  /**
+   * signature is the hospital's ADR-036 signature (SIGN_MODE_LEGACY_AMINO_JSON
+   * over a MsgSignData) of the receipt text: the chain id, the uploader and
+   * the CID (types.ReceiptSignBytes).
+   */
+  signature: Uint8Array;
+}
+
 function createBaseRecord(): Record {
   return {
     id: 0n,
@@ -1390,6 +1414,111 @@ export const OwnerBlockCount: MessageFns<OwnerBlockCount> = {
     const message = createBaseOwnerBlockCount();
     message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
     message.count = object.count ?? 0;
+    return message;
+  },
+};
+
+function createBaseUploadReceipt(): UploadReceipt {
+  return { hospital: "", pubKey: new Uint8Array(0), signature: new Uint8Array(0) };
+}
+
+export const UploadReceipt: MessageFns<UploadReceipt> = {
+  encode(message: UploadReceipt, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hospital !== "") {
+      writer.uint32(10).string(message.hospital);
+    }
+    if (message.pubKey.length !== 0) {
+      writer.uint32(18).bytes(message.pubKey);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(26).bytes(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UploadReceipt {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUploadReceipt();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hospital = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pubKey = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.signature = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UploadReceipt {
+    return {
+      hospital: isSet(object.hospital) ? globalThis.String(object.hospital) : "",
+      pubKey: isSet(object.pubKey)
+        ? bytesFromBase64(object.pubKey)
+        : isSet(object.pub_key)
+        ? bytesFromBase64(object.pub_key)
+        : new Uint8Array(0),
+      signature: isSet(object.signature) ? bytesFromBase64(object.signature) : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: UploadReceipt): unknown {
+    const obj: any = {};
+    if (message.hospital !== "") {
+      obj.hospital = message.hospital;
+    }
+    if (message.pubKey.length !== 0) {
+      obj.pubKey = base64FromBytes(message.pubKey);
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UploadReceipt>): UploadReceipt {
+    return UploadReceipt.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UploadReceipt>): UploadReceipt {
+    const message = createBaseUploadReceipt();
+    message.hospital = object.hospital ?? "";
+    message.pubKey = object.pubKey ?? new Uint8Array(0);
+    message.signature = object.signature ?? new Uint8Array(0);
     return message;
   },
 };
