@@ -21,16 +21,21 @@ import (
 
 // TestUpgradeOfAV040Chain: the v0.5.0 upgrade handler, as the app
 // registers it, takes a chain whose modules are at release v0.4.0's
-// consensus versions, with the access params v0.4.0 wrote (no
-// max_emergency_per_organisation_per_day), to this binary's versions, and
-// every module's params pass the check the handler makes at the end.
+// consensus versions, with the params v0.4.0 wrote (access without
+// max_emergency_per_organisation_per_day, records without
+// max_versions_per_record, whose other values governance had changed), to
+// this binary's versions, and every module's params pass the check the
+// handler makes at the end.
 func TestUpgradeOfAV040Chain(t *testing.T) {
 	a := New(log.NewNopLogger(), dbm.NewMemDB(), nil, false, simtestutil.NewAppOptionsWithFlagHome(t.TempDir()))
 	require.NoError(t, a.LoadLatestVersion())
 	ctx := a.BaseApp.NewUncachedContext(false, cmtproto.Header{Time: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC), Height: 100, ChainID: "medchain-test"})
 
 	require.NoError(t, a.IssuersKeeper.Params.Set(ctx, issuerstypes.DefaultParams()))
-	require.NoError(t, a.RecordsKeeper.Params.Set(ctx, recordstypes.DefaultParams()))
+	recordsV4 := recordstypes.NewParams(32, 5, []recordstypes.RecordKind{recordstypes.RecordKindDICOM, recordstypes.RecordKindFHIR})
+	recordsV4.ReplicationFactor = 4
+	recordsV4.MaxVersionsPerRecord = 0 // absent from v0.4.0's store
+	require.NoError(t, a.RecordsKeeper.Params.Set(ctx, recordsV4))
 	require.NoError(t, a.DataNFTKeeper.Params.Set(ctx, datanfttypes.DefaultParams()))
 	v4 := accesstypes.DefaultParams()
 	v4.MaxEmergencyPerOrganisationPerDay = 0 // absent from v0.4.0's store
@@ -55,4 +60,9 @@ func TestUpgradeOfAV040Chain(t *testing.T) {
 	params, err := a.AccessKeeper.Params.Get(ctx)
 	require.NoError(t, err)
 	require.Equal(t, accesstypes.DefaultParams(), params)
+	records, err := a.RecordsKeeper.Params.Get(ctx)
+	require.NoError(t, err)
+	wantRecords := recordsV4
+	wantRecords.MaxVersionsPerRecord = recordstypes.DefaultMaxVersionsPerRecord
+	require.Equal(t, wantRecords, records, "governance's records params kept, the version bound set")
 }

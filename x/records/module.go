@@ -29,7 +29,9 @@ import (
 // (keeper.Migrator.Migrate1to2 builds them from the records).
 // 3: labels sealed under the record key (plaintext labels erased), and
 // new payload sizes padded to a size class
-const ConsensusVersion = 3
+// 4: params max_versions_per_record, which bounds the versions
+// MsgAddVersion may add to a record (keeper.Migrator.Migrate3to4 sets it)
+const ConsensusVersion = 4
 
 var (
 	_ appmodule.AppModule = AppModule{}
@@ -93,6 +95,9 @@ func (am AppModule) RegisterServices(cfg module.Configurator) {
 	}
 	if err := cfg.RegisterMigration(types.ModuleName, 2, keeper.NewMigrator(am.keeper).Migrate2to3); err != nil {
 		panic(fmt.Errorf("registering the %s migration 2 -> 3: %w", types.ModuleName, err))
+	}
+	if err := cfg.RegisterMigration(types.ModuleName, 3, keeper.NewMigrator(am.keeper).Migrate3to4); err != nil {
+		panic(fmt.Errorf("registering the %s migration 3 -> 4: %w", types.ModuleName, err))
 	}
 }
 

@@ -8,7 +8,12 @@
 // took to the threshold, and closes the other accesses still open under
 // it), and the param max_emergency_per_organisation_per_day (10) bounds
 // each organisation's break-glasses per UTC day, counted from the
-// emergency log. Its handler, like every other, runs all module
+// emergency log. And it brings x/records to consensus version 4: the
+// param max_versions_per_record (64) bounds the versions MsgAddVersion may
+// add to a record, so a writer holding the owner's WRITE grant cannot make
+// the owner's redaction or key rotation arbitrarily expensive (the
+// migration sets it and keeps the other records params). Its handler,
+// like every other, runs all module
 // migrations from the chain's version map, so a chain of any earlier
 // release reaches this one in a single upgrade.
 package multihashidentity

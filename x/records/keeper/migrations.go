@@ -90,6 +90,24 @@ func (m Migrator) Migrate2to3(ctx sdk.Context) error {
 	return nil
 }
 
+// Migrate3to4 sets max_versions_per_record (new in version 4) to its
+// default, keeping every other param as governance left it. It checks
+// nothing else: the app checks all params once, after the last migration.
+// A record that already holds more versions stays valid (params bind new
+// writes only): it takes no new version through MsgAddVersion, and its
+// owner can still rotate its key and redact it.
+func (m Migrator) Migrate3to4(ctx sdk.Context) error {
+	params, err := m.k.Params.Get(ctx)
+	if err != nil {
+		return fmt.Errorf("reading params: %w", err)
+	}
+	params.MaxVersionsPerRecord = types.DefaultMaxVersionsPerRecord
+	if err := m.k.Params.Set(ctx, params); err != nil {
+		return fmt.Errorf("setting max_versions_per_record: %w", err)
+	}
+	return nil
+}
+
 // epochCID is the CID of r's first version at its current key epoch.
 func (k Keeper) epochCID(ctx context.Context, r types.Record) (string, error) {
 	first := ""

@@ -23,6 +23,14 @@ import (
 // unreadable. The record's issuer and
 // organisation stay those of its creator; each version records its own
 // issuer.
+//
+// Nor can writers make the owner's own actions dear: redaction and key
+// rotation walk every version in the record's history, so a record that
+// already holds params max_versions_per_record versions takes no more
+// (ErrTooManyVersions), whoever signs, the owner included. The check comes
+// after authorisation, so a signer who may not write at all still learns
+// that, not how full the record is. Key rotation is not bound by it (see
+// Keeper.RotateKey).
 func (k msgServer) AddVersion(ctx context.Context, msg *types.MsgAddVersion) (*types.MsgAddVersionResponse, error) {
 	creator, err := k.decodeAddress("creator", msg.Creator)
 	if err != nil {
@@ -40,6 +48,9 @@ func (k msgServer) AddVersion(ctx context.Context, msg *types.MsgAddVersion) (*t
 		return nil, err
 	}
 	if _, err := k.authoriseWriter(ctx, owner, record, creator, msg.Creator); err != nil {
+		return nil, err
+	}
+	if err := k.checkVersionRoom(ctx, record); err != nil {
 		return nil, err
 	}
 	byOwner := sdk.AccAddress(owner).Equals(creator)
@@ -114,4 +125,24 @@ func (k msgServer) AddVersion(ctx context.Context, msg *types.MsgAddVersion) (*t
 		return nil, err
 	}
 	return &types.MsgAddVersionResponse{Version: record.Version}, nil
+}
+
+// checkVersionRoom refuses a new version of record once it holds params
+// max_versions_per_record versions. The history holds exactly versions
+// 1..record.Version (every handler appends one entry per version, none
+// deletes one, redaction only blanks their CIDs, and genesis validation
+// requires all of them), so record.Version is the number of entries
+// redaction and rotation walk, read without walking them.
+func (k Keeper) checkVersionRoom(ctx context.Context, record types.Record) error {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	if limit := uint64(params.MaxVersionsPerRecord); record.Version >= limit {
+		return errorsmod.Wrapf(types.ErrTooManyVersions,
+			"record %d holds %d versions and the limit (params max_versions_per_record) is %d; its owner can create a new "+
+				"record for further versions, or redact this one, which erases all of its versions",
+			record.Id, record.Version, limit)
+	}
+	return nil
 }

@@ -1,13 +1,17 @@
 package keeper_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/ipfs/go-cid"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/medchain/medchain/testutil/events"
 	"github.com/medchain/medchain/testutil/sample"
@@ -173,4 +177,234 @@ func TestAddVersionRejected(t *testing.T) {
 			})
 		})
 	}
+}
+
+// fillToCap brings record id to params max_versions_per_record versions
+// through MsgAddVersion signed by writer, and returns the record.
+func (f fixture) fillToCap(t *testing.T, id uint64, writer string) types.Record {
+	t.Helper()
+	params, err := f.keeper.Params.Get(f.ctx)
+	require.NoError(t, err)
+	record, err := f.keeper.Records.Get(f.ctx, id)
+	require.NoError(t, err)
+	for v := record.Version + 1; v <= uint64(params.MaxVersionsPerRecord); v++ {
+		resp, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, writer, id, fmt.Sprintf("record %d version %d", id, v)))
+		require.NoError(t, err, "version %d of %d", v, params.MaxVersionsPerRecord)
+		require.Equal(t, v, resp.Version)
+	}
+	record, err = f.keeper.Records.Get(f.ctx, id)
+	require.NoError(t, err)
+	require.EqualValues(t, params.MaxVersionsPerRecord, record.Version)
+	return record
+}
+
+// setMaxVersionsPerRecord puts n in force as max_versions_per_record,
+// the other params at their defaults.
+func (f fixture) setMaxVersionsPerRecord(t *testing.T, n uint32) {
+	t.Helper()
+	params := types.DefaultParams()
+	params.MaxVersionsPerRecord = n
+	require.NoError(t, f.keeper.Params.Set(f.ctx, params))
+}
+
+// history lists every version of record id, oldest first.
+func (f fixture) history(t *testing.T, id uint64) []types.RecordVersion {
+	t.Helper()
+	resp, err := f.querier.History(f.ctx, &types.QueryHistoryRequest{RecordId: id, Pagination: &query.PageRequest{Limit: 1000}})
+	require.NoError(t, err)
+	return resp.Versions
+}
+
+// liveCIDs lists every live CID.
+func (f fixture) liveCIDs(t *testing.T) []types.LiveCid {
+	t.Helper()
+	resp, err := f.querier.LiveCids(f.ctx, &types.QueryLiveCidsRequest{Pagination: &query.PageRequest{Limit: 1000}})
+	require.NoError(t, err)
+	return resp.Cids
+}
+
+// TestAddVersionRefusedAtTheCap is the finding: a hospital holding the
+// patient's WRITE grant could add versions without end, and redaction and
+// rotation walk every one. A record filled to the default
+// max_versions_per_record (64), by its owner or by the hospital, takes no
+// further version from anyone who may write it, and the refusal writes
+// nothing: the record stays at its version, its current CID stays the live
+// one and the new CID is not claimed.
+func TestAddVersionRefusedAtTheCap(t *testing.T) {
+	require.EqualValues(t, 64, types.DefaultMaxVersionsPerRecord)
+	for filler, writer := range map[string]func(f fixture) string{
+		"the owner":                 func(f fixture) string { return f.patient },
+		"a hospital with WRITE":     func(f fixture) string { return f.hospital },
+		"a practitioner with WRITE": func(f fixture) string { return f.doctor },
+	} {
+		t.Run("filled by "+filler, func(t *testing.T) {
+			f := newFixture(t)
+			id := f.mustCreate(t, f.createMsg(t, f.patient, "v1"))
+			full := f.fillToCap(t, id, writer(f))
+			live := f.liveCIDs(t)
+			require.Len(t, live, int(types.DefaultMaxVersionsPerRecord), "every version of key epoch 0 is live")
+
+			for signer, creator := range map[string]string{
+				"the owner":                 f.patient,
+				"a hospital with WRITE":     f.hospital,
+				"a practitioner with WRITE": f.doctor,
+			} {
+				t.Run("next version by "+signer, func(t *testing.T) {
+					msg := f.versionMsg(t, creator, id, "one too many")
+					requireRejected(t, f, types.ErrTooManyVersions,
+						fmt.Sprintf("record %d holds 64 versions and the limit (params max_versions_per_record) is 64", id),
+						func(ctx sdk.Context) (any, error) { return result(f.msgServer.AddVersion(ctx, msg)) })
+
+					got, err := f.keeper.Records.Get(f.ctx, id)
+					require.NoError(t, err)
+					require.Equal(t, full, got, "the record keeps its version and CID")
+					require.Equal(t, live, f.liveCIDs(t), "the live CID index is unchanged")
+					_, err = f.querier.ByCid(f.ctx, &types.QueryByCidRequest{Cid: msg.Cid})
+					require.Equal(t, codes.NotFound, status.Code(err), "the refused CID belongs to no record: %v", err)
+				})
+			}
+		})
+	}
+}
+
+// TestAddVersionCapErrorTellsWhatToDo: the refusal names the record, how
+// many versions it holds and the limit, and what the owner can do.
+func TestAddVersionCapErrorTellsWhatToDo(t *testing.T) {
+	f := newFixture(t)
+	f.setMaxVersionsPerRecord(t, 3)
+	id := f.mustCreate(t, f.createMsg(t, f.patient, "v1"))
+	f.fillToCap(t, id, f.hospital)
+
+	_, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.hospital, id, "v4"))
+	require.ErrorIs(t, err, types.ErrTooManyVersions)
+	for _, want := range []string{
+		fmt.Sprintf("record %d", id), "holds 3 versions", "max_versions_per_record) is 3",
+		"its owner can create a new record", "or redact this one",
+	} {
+		require.ErrorContains(t, err, want)
+	}
+}
+
+// TestAddVersionAtTheCapStillUnauthorised: at the cap, whoever may not
+// write the record gets the refusal they always get, never the cap error,
+// which would tell them how full a record of someone else is.
+func TestAddVersionAtTheCapStillUnauthorised(t *testing.T) {
+	f := newFixture(t)
+	id := f.mustCreate(t, f.createMsg(t, f.patient, "v1"))
+	f.fillToCap(t, id, f.hospital)
+	redacted := f.mustCreate(t, f.createMsg(t, f.patient, "to redact"))
+	f.fillToCap(t, redacted, f.patient)
+	_, err := f.msgServer.RedactRecord(f.freshCtx(), &types.MsgRedactRecord{Owner: f.patient, RecordId: redacted})
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		name    string
+		creator string
+		record  uint64
+		wantErr error
+		wantMsg string
+	}{
+		{"a stranger", f.stranger, id, types.ErrNotAuthorisedIssuer, "not a registered issuer"},
+		{"another patient", f.otherPatient, id, types.ErrNotAuthorisedIssuer, "not a registered issuer"},
+		{"a suspended organisation the patient granted WRITE", f.suspended, id, types.ErrNotAuthorisedIssuer, "SUSPENDED"},
+		{"a practitioner of a suspended organisation", f.suspendedDoctor, id, types.ErrNotAuthorisedIssuer, "SUSPENDED"},
+		{"a practitioner without WRITE", f.clinicNurse, id, types.ErrNoWritePermission, "has not granted WRITE"},
+		{"an organisation without WRITE", f.clinic, id, types.ErrNoWritePermission, "has not granted WRITE"},
+		{"the owner, to a redacted record at the cap", f.patient, redacted, types.ErrRecordRedacted, "takes no new versions"},
+		{"a hospital with WRITE, to a redacted record at the cap", f.hospital, redacted, types.ErrRecordRedacted, "takes no new versions"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := f.versionMsg(t, tc.creator, tc.record, "one too many")
+			requireRejected(t, f, tc.wantErr, tc.wantMsg, func(ctx sdk.Context) (any, error) {
+				resp, err := f.msgServer.AddVersion(ctx, msg)
+				require.NotErrorIs(t, err, types.ErrTooManyVersions)
+				return result(resp, err)
+			})
+		})
+	}
+}
+
+// TestOwnerRotatesAtTheCap: the cap never blocks the owner's key rotation,
+// through which a revocation takes effect: a grantee holding READ and WRITE
+// who filled the record must not keep the key. The rotation releases every
+// version of the old epoch, takes the record past the cap, and a writer
+// still cannot add to it; redaction then releases every CID.
+func TestOwnerRotatesAtTheCap(t *testing.T) {
+	f := newFixture(t)
+	id := f.mustCreate(t, f.createMsg(t, f.patient, "v1"))
+	f.fillToCap(t, id, f.hospital)
+	limit := uint64(types.DefaultMaxVersionsPerRecord)
+
+	var epoch0 []string
+	for _, v := range f.history(t, id) {
+		epoch0 = append(epoch0, v.Cid)
+	}
+	require.Len(t, epoch0, int(limit))
+
+	ctx := f.freshCtx()
+	rotatedCID := sample.CID(cid.Raw, "re-encrypted at the cap")
+	rotated, err := f.rotateKey(ctx, id, rotatedCID, 2048, nil, f.patient)
+	require.NoError(t, err)
+	require.Equal(t, limit+1, rotated.Version)
+	require.Equal(t, uint64(1), rotated.KeyEpoch)
+	require.Equal(t, rotatedCID, rotated.Cid)
+	require.Equal(t, []types.LiveCid{{Cid: rotatedCID, RecordId: id, Version: limit + 1}}, f.liveCIDs(t))
+	events.RequireSingle(t, ctx, &types.EventKeyRotated{
+		RecordId: id, Owner: f.patient, Version: limit + 1, Cid: rotatedCID, SizeBytes: 2048, KeyEpoch: 1,
+		ReleasedCids: epoch0, // every version of the old epoch
+	})
+
+	// A second rotation (the owner revokes another reader) still works.
+	again, err := f.rotateKey(f.freshCtx(), id, sample.CID(cid.Raw, "re-encrypted again"), 2048, nil, f.patient)
+	require.NoError(t, err)
+	require.Equal(t, limit+2, again.Version)
+
+	for _, writer := range []string{f.hospital, f.patient} {
+		msg := f.versionMsg(t, writer, id, "after the rotations")
+		msg.KeyEpoch = again.KeyEpoch
+		if len(msg.Wraps) > 0 {
+			msg.Wraps[0].KeyEpoch = again.KeyEpoch
+		}
+		requireRejected(t, f, types.ErrTooManyVersions, fmt.Sprintf("holds %d versions", limit+2), func(ctx sdk.Context) (any, error) {
+			return result(f.msgServer.AddVersion(ctx, msg))
+		})
+	}
+
+	ctx = f.freshCtx()
+	_, err = f.msgServer.RedactRecord(ctx, &types.MsgRedactRecord{Owner: f.patient, RecordId: id})
+	require.NoError(t, err)
+	require.Empty(t, f.liveCIDs(t))
+	gs, err := f.keeper.ExportGenesis(f.ctx)
+	require.NoError(t, err)
+	require.Len(t, gs.ReleasedCids, int(limit)+2, "every version's CID has a tombstone")
+	require.NoError(t, gs.Validate(f.addressCodec), "a record past the cap is valid state")
+}
+
+// TestAddVersionCapFollowsGovernance: the cap is the param in force when
+// the version is added. Raised, the full record takes versions again;
+// lowered below a record's versions, the record stays as it is and takes
+// none.
+func TestAddVersionCapFollowsGovernance(t *testing.T) {
+	f := newFixture(t)
+	id := f.mustCreate(t, f.createMsg(t, f.patient, "v1"))
+	f.fillToCap(t, id, f.hospital)
+
+	params := types.DefaultParams()
+	params.MaxVersionsPerRecord = 65
+	_, err := f.msgServer.UpdateParams(f.freshCtx(), &types.MsgUpdateParams{Authority: f.authority, Params: params})
+	require.NoError(t, err)
+	resp, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.hospital, id, "v65"))
+	require.NoError(t, err)
+	require.Equal(t, uint64(65), resp.Version)
+
+	params.MaxVersionsPerRecord = 2
+	_, err = f.msgServer.UpdateParams(f.freshCtx(), &types.MsgUpdateParams{Authority: f.authority, Params: params})
+	require.NoError(t, err)
+	requireRejected(t, f, types.ErrTooManyVersions, "holds 65 versions and the limit (params max_versions_per_record) is 2",
+		func(ctx sdk.Context) (any, error) {
+			return result(f.msgServer.AddVersion(ctx, f.versionMsg(t, f.patient, id, "v66")))
+		})
+	gs, err := f.keeper.ExportGenesis(f.ctx)
+	require.NoError(t, err)
+	require.NoError(t, gs.Validate(f.addressCodec), "params bind new writes only")
 }

@@ -44,6 +44,11 @@ func TestUpdateParamsRejected(t *testing.T) {
 		{"zero max_label_length", f.authority, types.NewParams(0, 20, types.AllRecordKinds()), types.ErrInvalidParams, "max_label_length"},
 		{"max_label_length over the cap", f.authority, types.NewParams(types.MaxLabelLengthCap+1, 20, types.AllRecordKinds()), types.ErrInvalidParams, "max_label_length"},
 		{"zero spam bound", f.authority, types.NewParams(64, 0, types.AllRecordKinds()), types.ErrInvalidParams, "max_records_per_owner_per_block"},
+		{"zero max_versions_per_record", f.authority, func() types.Params {
+			p := types.DefaultParams()
+			p.MaxVersionsPerRecord = 0
+			return p
+		}(), types.ErrInvalidParams, "max_versions_per_record must be greater than 0"},
 		{"no kinds", f.authority, types.NewParams(64, 20, nil), types.ErrInvalidParams, "allowed_kinds is empty"},
 		{"unspecified kind", f.authority, types.NewParams(64, 20, []types.RecordKind{types.RecordKindUnspecified}), types.ErrInvalidParams, "unknown kind"},
 		{"duplicate kind", f.authority, types.NewParams(64, 20, []types.RecordKind{types.RecordKindPDF, types.RecordKindPDF}), types.ErrInvalidParams, "twice"},

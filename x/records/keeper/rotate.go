@@ -22,6 +22,15 @@ import (
 // once in EventKeyRotated for vaults to unpin, because the revoked reader
 // holds the key that opens them. The history keeps their metadata.
 //
+// A rotation is allowed at and beyond params max_versions_per_record,
+// which bounds MsgAddVersion only. It is how the owner's revocation of a
+// reader takes effect, a safety action that must never be blocked: were it
+// bound, a grantee holding READ and WRITE could fill the record with
+// versions and so keep the key it is being revoked from. Only the owner
+// can rotate (x/access checks the owner's signature), so what a record's
+// history grows past the limit by is the owner's own rotations, each one
+// paid for by the owner; a writer still cannot add to it.
+//
 // receipt is the vault's upload receipt for cid, issued to by (the owner
 // who signs the revocation): see checkUploadReceipt.
 func (k Keeper) RotateKey(ctx context.Context, recordID uint64, cidStr string, sizeBytes uint64, sealedLabel []byte, by string, receipt *types.UploadReceipt) (types.Record, error) {

@@ -26,6 +26,7 @@ var (
 	ErrInvalidHistory      = errorsmod.Register(ModuleName, 20, "invalid record history")
 	ErrCIDInUse            = errorsmod.Register(ModuleName, 21, "CID already belongs to a record version")
 	ErrCIDCodecTwin        = errorsmod.Register(ModuleName, 22, "CID names the same bytes as a CID a record version already used")
+	ErrTooManyVersions     = errorsmod.Register(ModuleName, 23, "record holds the most versions params max_versions_per_record allows")
 	ErrNoUploadReceipt     = errorsmod.Register(ModuleName, 24, "no upload receipt for the CID")
 	ErrBadUploadReceipt    = errorsmod.Register(ModuleName, 25, "invalid upload receipt")
 )

@@ -50,6 +50,7 @@ func TestGenesisValidate(t *testing.T) {
 		wantErr error
 	}{
 		"bad params":              {func(gs *types.GenesisState) { gs.Params.MaxLabelLength = 0 }, types.ErrInvalidParams},
+		"no version bound":        {func(gs *types.GenesisState) { gs.Params.MaxVersionsPerRecord = 0 }, types.ErrInvalidParams},
 		"next id 0":               {func(gs *types.GenesisState) { gs.NextId = 0 }, types.ErrInvalidRecord},
 		"next id not above max":   {func(gs *types.GenesisState) { gs.NextId = 2 }, types.ErrInvalidRecord},
 		"duplicate record":        {func(gs *types.GenesisState) { gs.Records[1].Id = 1 }, types.ErrInvalidRecord},
@@ -99,8 +100,17 @@ func TestGenesisValidate(t *testing.T) {
 		})
 	}
 
-	// A redacted record with erased history is valid.
+	// A record with more versions than max_versions_per_record is valid:
+	// params bind new writes only, and the owner's rotations take a
+	// record past the bound.
 	gs := valid()
+	gs.Params.MaxVersionsPerRecord = 1
+	gs.Records[0].Version, gs.Records[0].Cid = 2, cidFor(1, 2)
+	gs.History = append(gs.History, version(1, 2))
+	require.NoError(t, gs.Validate(ac))
+
+	// A redacted record with erased history is valid.
+	gs = valid()
 	gs.Records[0].Status, gs.Records[0].Cid, gs.History[0].Cid = types.RecordStatusRedacted, "", ""
 	require.NoError(t, gs.Validate(ac))
 }

@@ -21,6 +21,12 @@ const (
 	// MaxReplicationFactor bounds replication_factor: every placed vault
 	// fetches and stores each payload.
 	MaxReplicationFactor uint32 = 16
+
+	// DefaultMaxVersionsPerRecord is how many versions a record may reach
+	// through MsgAddVersion by default: redaction and key rotation walk
+	// every one of them, so this bounds what a writer holding the owner's
+	// WRITE grant can make them cost.
+	DefaultMaxVersionsPerRecord uint32 = 64
 )
 
 // NewParams returns Params with the given limits and allowed kinds.
@@ -30,6 +36,7 @@ func NewParams(maxLabelLength, maxRecordsPerOwnerPerBlock uint32, allowedKinds [
 		MaxRecordsPerOwnerPerBlock: maxRecordsPerOwnerPerBlock,
 		AllowedKinds:               allowedKinds,
 		ReplicationFactor:          DefaultReplicationFactor,
+		MaxVersionsPerRecord:       DefaultMaxVersionsPerRecord,
 	}
 }
 
@@ -49,6 +56,14 @@ func (p Params) Validate() error {
 	}
 	if p.ReplicationFactor == 0 || p.ReplicationFactor > MaxReplicationFactor {
 		return errorsmod.Wrapf(ErrInvalidParams, "replication_factor %d must be between 1 and %d", p.ReplicationFactor, MaxReplicationFactor)
+	}
+	if p.MaxVersionsPerRecord == 0 {
+		// Not "unlimited": an unbounded history is what the param exists
+		// to prevent, and every record holds version 1 from its creation.
+		return errorsmod.Wrap(ErrInvalidParams,
+			"max_versions_per_record must be greater than 0: every record holds its first version from creation, so 0 "+
+				"would refuse every new version, and there is no unlimited setting, because redaction and key rotation "+
+				"walk all of a record's versions and an unbounded history lets a WRITE grantee make them arbitrarily expensive")
 	}
 	if len(p.AllowedKinds) == 0 {
 		return errorsmod.Wrapf(ErrInvalidParams, "allowed_kinds is empty; allow at least one of: %s", ValidRecordKinds())

@@ -89,6 +89,8 @@ func TestParamsValidate(t *testing.T) {
 	require.NoError(t, types.DefaultParams().Validate())
 	require.Equal(t, uint32(64), types.DefaultParams().MaxLabelLength)
 	require.Equal(t, uint32(20), types.DefaultParams().MaxRecordsPerOwnerPerBlock)
+	require.Equal(t, uint32(64), types.DefaultParams().MaxVersionsPerRecord)
+	require.Equal(t, types.DefaultMaxVersionsPerRecord, types.NewParams(1, 1, types.AllRecordKinds()).MaxVersionsPerRecord)
 	require.Equal(t, []types.RecordKind{
 		types.RecordKindDICOM, types.RecordKindFHIR, types.RecordKindPDF,
 		types.RecordKindImage, types.RecordKindGenomic, types.RecordKindOther,
@@ -104,6 +106,16 @@ func TestParamsValidate(t *testing.T) {
 	} {
 		require.ErrorIs(t, p.Validate(), types.ErrInvalidParams, name)
 	}
+
+	// 0 is not "unlimited": the error says why it is refused.
+	p := types.DefaultParams()
+	p.MaxVersionsPerRecord = 0
+	err := p.Validate()
+	require.ErrorIs(t, err, types.ErrInvalidParams)
+	require.ErrorContains(t, err, "would refuse every new version")
+	require.ErrorContains(t, err, "no unlimited setting")
+	p.MaxVersionsPerRecord = 1
+	require.NoError(t, p.Validate(), "1: records keep their first version only")
 }
 
 // FuzzValidateMetadata checks that no sealed label, kind or size makes the

@@ -33,10 +33,26 @@ export interface Params {
    * hospitals, package placement.
    */
   replicationFactor: number;
+  /**
+   * max_versions_per_record bounds the versions (history entries) a
+   * record may reach through MsgAddVersion. Redaction and key rotation
+   * walk every history entry of the record, so without a bound a writer
+   * the owner granted WRITE could make the owner's erasure or rotation
+   * arbitrarily expensive. The owner's key rotation is never refused by
+   * it (a rotation is how a revocation takes effect), so a record may
+   * exceed it by the owner's own rotations. Must be greater than 0.
+   */
+  maxVersionsPerRecord: number;
 }
 
 function createBaseParams(): Params {
-  return { maxLabelLength: 0, maxRecordsPerOwnerPerBlock: 0, allowedKinds: [], replicationFactor: 0 };
+  return {
+    maxLabelLength: 0,
+    maxRecordsPerOwnerPerBlock: 0,
+    allowedKinds: [],
+    replicationFactor: 0,
+    maxVersionsPerRecord: 0,
+  };
 }
 
 export const Params: MessageFns<Params> = {
@@ -56,6 +72,9 @@ export const Params: MessageFns<Params> = {
     }
     if (message.replicationFactor !== 0) {
       writer.uint32(32).uint32(message.replicationFactor);
+    }
+    if (message.maxVersionsPerRecord !== 0) {
+      writer.uint32(40).uint32(message.maxVersionsPerRecord);
     }
     return writer;
   },
@@ -115,6 +134,14 @@ export const Params: MessageFns<Params> = {
             message.replicationFactor = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxVersionsPerRecord = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -149,6 +176,11 @@ export const Params: MessageFns<Params> = {
         : isSet(object.replication_factor)
         ? globalThis.Number(object.replication_factor)
         : 0,
+      maxVersionsPerRecord: isSet(object.maxVersionsPerRecord)
+        ? globalThis.Number(object.maxVersionsPerRecord)
+        : isSet(object.max_versions_per_record)
+        ? globalThis.Number(object.max_versions_per_record)
+        : 0,
     };
   },
 
@@ -166,6 +198,9 @@ export const Params: MessageFns<Params> = {
     if (message.replicationFactor !== 0) {
       obj.replicationFactor = Math.round(message.replicationFactor);
     }
+    if (message.maxVersionsPerRecord !== 0) {
+      obj.maxVersionsPerRecord = Math.round(message.maxVersionsPerRecord);
+    }
     return obj;
   },
 
@@ -178,6 +213,7 @@ export const Params: MessageFns<Params> = {
     message.maxRecordsPerOwnerPerBlock = object.maxRecordsPerOwnerPerBlock ?? 0;
     message.allowedKinds = object.allowedKinds?.map((e) => e) || [];
     message.replicationFactor = object.replicationFactor ?? 0;
+    message.maxVersionsPerRecord = object.maxVersionsPerRecord ?? 0;
     return message;
   },
 };
