@@ -47,9 +47,9 @@ func openHospitalKey(cfg Config, home string, cdc codec.Codec, log Logger) (keyr
 		var (
 			test keyring.Keyring
 			trec *keyring.Record
-			terr = os.ErrNotExist
 		)
-		if _, terr = os.Stat(filepath.Join(home, testKeyringDir)); terr == nil {
+		_, terr := os.Stat(filepath.Join(home, testKeyringDir))
+		if terr == nil {
 			if test, terr = keyring.New(sdk.KeyringServiceName(), keyring.BackendTest, home, nil, cdc); terr == nil {
 				trec, terr = test.Key(cfg.HospitalKey)
 			}
@@ -74,6 +74,9 @@ func openHospitalKey(cfg Config, home string, cdc codec.Codec, log Logger) (keyr
 		// other tools), and the key does not decrypt.
 		return nil, nil, fmt.Errorf("[vault] %w in %s: it does not decrypt hospital-key %q in %s (or that key's file is damaged: %v)",
 			ErrWrongPassphrase, pass.path, cfg.HospitalKey, pass.dir, err)
+	case errors.Is(err, sdkerrors.ErrKeyNotFound):
+		return nil, nil, fmt.Errorf("[vault] hospital-key %q is not in the node's %s keyring under %s: add it there (medchaind keys add %s --recover --keyring-backend %s --home %s), or name the key that is",
+			cfg.HospitalKey, cfg.KeyringBackend, home, cfg.HospitalKey, cfg.KeyringBackend, home)
 	default:
 		return nil, nil, fmt.Errorf("[vault] hospital-key %q: %w", cfg.HospitalKey, err)
 	}
@@ -145,8 +148,8 @@ func (p *passphraseFile) read() (string, error) {
 	case err != nil:
 		return "", fmt.Errorf("[vault] file keyring %s: %w", p.dir, err)
 	case bcrypt.CompareHashAndPassword(hash, []byte(pass)) != nil:
-		return "", fmt.Errorf("[vault] %w in %s: it does not unlock the node's keyring %s. Put the passphrase chosen when the hospital key was added to that keyring (medchaind keys add --keyring-backend file) on the file's first line; medchaind keys list --keyring-backend file --home %s asks for it and tells whether it is right",
-			ErrWrongPassphrase, p.path, p.dir, filepath.Dir(p.dir))
+		return "", fmt.Errorf("[vault] %w in %s: it does not unlock the node's keyring %s. Put the passphrase chosen when the hospital key was added to that keyring (medchaind keys add --keyring-backend file) on the file's first line, then check it: medchaind keys list --keyring-backend file --home %s < %s lists the key only with the right one",
+			ErrWrongPassphrase, p.path, p.dir, filepath.Dir(p.dir), p.path)
 	}
 	return pass, nil
 }

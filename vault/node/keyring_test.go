@@ -168,6 +168,12 @@ func TestHospitalKeyNotInFileKeyring(t *testing.T) {
 	_, _, err := hospitalKeyring(hospitalConfig(hospital), home, testCodec(), nopLog{})
 	require.ErrorContains(t, err, `hospital-key "st-mary" is not in the node's file keyring`)
 	require.ErrorContains(t, err, "keys add st-mary --recover --keyring-backend file")
+
+	// Nor in the test keyring, when that is the one named.
+	cfg := hospitalConfig(hospital)
+	cfg.KeyringBackend = keyring.BackendTest
+	_, _, err = hospitalKeyring(cfg, home, testCodec(), nopLog{})
+	require.ErrorContains(t, err, `hospital-key "st-mary" is not in the node's test keyring`)
 }
 
 // A node upgraded from an earlier release keeps its key where it was:
