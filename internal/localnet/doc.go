@@ -10,9 +10,11 @@
 //	.localnet/
 //	  .medchain-localnet    marker: this directory belongs to the driver
 //	  localnet.json         written last by Init: chain id, nodes, ports, accounts
-//	  <validator>/          one node home per validator (its own test keyring),
+//	  <validator>/          one node home per validator (its key in an encrypted
+//	                        file keyring, passphrase in config/vault-keyring-passphrase),
 //	                        the genesis ones and those Join added
-//	  client/               client home: every account's key, client.toml
+//	  client/               client home: every account's key (unencrypted test
+//	                        keyring, a development convenience), client.toml
 //	  gentxs/               the collected genesis transactions
 //	  logs/<validator>.log  stdout and stderr of each node
 //

@@ -132,20 +132,25 @@ func Init(ctx context.Context, opts Options) error {
 			addresses[a.Name] = a.Address
 			continue
 		}
-		addr, mn, err := addKey(ctx, bin, client, a.Name, a.Mnemonic)
+		addr, mn, err := addKey(ctx, bin, clientKeyring(client), a.Name, a.Mnemonic)
 		if err != nil {
 			return err
 		}
 		addresses[a.Name], mnemonics[a.Name] = addr, mn
 	}
 
-	// 2. Node homes: init, the validator's key, node id.
+	// 2. Node homes: init, the validator's key (in the node's encrypted
+	//    file keyring, its passphrase in the file the vault reads), node id.
 	err = forEach(len(nodes), func(i int) error {
 		n := &nodes[i]
 		if _, _, err := bin.run(ctx, "", "init", n.Name, "--chain-id", chainID, "--default-denom", denom, "--home", n.Home); err != nil {
 			return err
 		}
-		addr, _, err := addKey(ctx, bin, n.Home, n.Name, mnemonics[n.Name])
+		kr, err := nodeKeyring(n.Home, true)
+		if err != nil {
+			return err
+		}
+		addr, _, err := addKey(ctx, bin, kr, n.Name, mnemonics[n.Name])
 		if err != nil {
 			return err
 		}
@@ -195,10 +200,14 @@ func Init(ctx context.Context, opts Options) error {
 				return err
 			}
 		}
-		_, _, err := bin.run(ctx, "", "genesis", "gentx", n.Name, cfg.Validators[i].bonded.String(),
-			"--chain-id", chainID, "--home", n.Home, "--keyring-backend", "test",
-			"--moniker", n.Name, "--ip", "127.0.0.1", "--p2p-port", fmt.Sprint(n.Ports.P2P),
-			"--output-document", filepath.Join(gentxs, n.Name+".json"))
+		kr, err := nodeKeyring(n.Home, false)
+		if err != nil {
+			return err
+		}
+		args := append([]string{"genesis", "gentx", n.Name, cfg.Validators[i].bonded.String(),
+			"--chain-id", chainID, "--moniker", n.Name, "--ip", "127.0.0.1", "--p2p-port", fmt.Sprint(n.Ports.P2P),
+			"--output-document", filepath.Join(gentxs, n.Name+".json")}, kr.flags()...)
+		_, _, err = bin.run(ctx, kr.stdin("", 1), args...)
 		return err
 	})
 	if err != nil {
@@ -265,15 +274,19 @@ func forEach(n int, f func(i int) error) error {
 	return errors.Join(errs...)
 }
 
-// addKey adds a key to a test keyring, recovering it from mnemonic if given.
+// addKey adds a key to a keyring, recovering it from mnemonic if given.
 // It returns the address and the mnemonic (the generated one if none given).
-func addKey(ctx context.Context, bin binary, home, name, mnemonic string) (string, string, error) {
-	args := []string{"keys", "add", name, "--keyring-backend", "test", "--home", home, "--output", "json"}
+func addKey(ctx context.Context, bin binary, kr keyringOf, name, mnemonic string) (string, string, error) {
+	home := kr.home
+	args := append([]string{"keys", "add", name, "--output", "json"}, kr.flags()...)
 	stdin := ""
 	if mnemonic != "" {
 		args = append(args, "--recover")
 		stdin = mnemonic + "\n"
 	}
+	// The file keyring asks for its passphrase twice when keys add
+	// creates it, once after.
+	stdin = kr.stdin(stdin, 2)
 	stdout, stderr, err := bin.run(ctx, stdin, args...)
 	if err != nil {
 		return "", "", err
@@ -436,7 +449,8 @@ func configureNode(w io.Writer, n Node, all []Node, v Validator, chainID, denom 
 	}
 	cli := []TOMLSet{
 		{[]string{"chain-id"}, chainID},
-		{[]string{"keyring-backend"}, "test"},
+		// The node's own key is in its file keyring.
+		{[]string{"keyring-backend"}, nodeKeyringBackend},
 		{[]string{"node"}, "tcp://" + hostPort(p.RPC)},
 	}
 	cfgDir := filepath.Join(n.Home, "config")
@@ -475,8 +489,9 @@ func configureNode(w io.Writer, n Node, all []Node, v Validator, chainID, denom 
 
 // vaultSets points the embedded vault's listener at the node's vault port,
 // if app.toml has a [vault] section with a listen address, and names the
-// hospital the vault acts for (the validator's account) and its key in the
-// node's keyring, if app.toml has those keys.
+// hospital the vault acts for (the validator's account), its key in the
+// node's file keyring and that keyring's passphrase file, if app.toml has
+// those keys.
 func vaultSets(appToml string, port int, hospital, keyName string) ([]TOMLSet, error) {
 	data, err := os.ReadFile(appToml)
 	if err != nil {
@@ -521,6 +536,14 @@ func vaultSets(appToml string, port int, hospital, keyName string) ([]TOMLSet, e
 			if hospital != "" && keyName != "" {
 				sets = append(sets, TOMLSet{[]string{"vault", k}, keyName})
 			}
+		case "keyring-backend":
+			if hospital != "" && keyName != "" {
+				sets = append(sets, TOMLSet{[]string{"vault", k}, nodeKeyringBackend})
+			}
+		case "keyring-passphrase-file":
+			if hospital != "" && keyName != "" {
+				sets = append(sets, TOMLSet{[]string{"vault", k}, nodePassphraseFile})
+			}
 		}
 	}
 	return sets, nil
@@ -539,7 +562,7 @@ func configureClient(home, chainID string, first Node) error {
 	}
 	_, err := editTOMLFile(path, []TOMLSet{
 		{[]string{"chain-id"}, chainID},
-		{[]string{"keyring-backend"}, "test"},
+		{[]string{"keyring-backend"}, clientBackend},
 		{[]string{"node"}, "tcp://" + hostPort(first.Ports.RPC)},
 	})
 	return err

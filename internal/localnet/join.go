@@ -196,8 +196,9 @@ func Join(ctx context.Context, opts JoinOptions) (*Joined, error) {
 	}
 	logf("Joining %s to %s as a hospital validator (%s), node at %s, vault at %s:", name, st.ChainID, how, node.RPC(), "http://"+hostPort(node.Ports.Vault))
 
-	// 1. A key (in the node's keyring, for its vault's replica tickets,
-	//    and in the client home, for its transactions), and funds.
+	// 1. A key (in the node's encrypted file keyring, for its vault's
+	//    replica tickets and emergency releases, and in the client home,
+	//    for its transactions), and funds.
 	t := time.Now()
 	addr, err := joinKey(ctx, bin, node.Home, st.ClientHome, name)
 	if err != nil {
@@ -417,32 +418,42 @@ func checkSnapshotsOn(nodes []Node) error {
 	return nil
 }
 
-// joinKey gives the hospital a key in its node's keyring and the same key
-// in the client home, reusing one a previous attempt made.
+// joinKey gives the hospital a key in its node's file keyring (a random
+// passphrase in the file its vault reads) and the same key in the client
+// home, reusing one a previous attempt made.
 func joinKey(ctx context.Context, bin binary, home, clientHome, name string) (string, error) {
-	show := func(h string) string {
-		out, _, err := bin.run(ctx, "", "keys", "show", name, "-a", "--keyring-backend", "test", "--home", h)
+	show := func(kr keyringOf) string {
+		args := append([]string{"keys", "show", name, "-a"}, kr.flags()...)
+		out, _, err := bin.run(ctx, kr.stdin("", 1), args...)
 		if err != nil {
 			return ""
 		}
 		return strings.TrimSpace(string(out))
 	}
-	inNode, inClient := show(home), show(clientHome)
+	inNode := ""
+	if node, err := nodeKeyring(home, false); err == nil {
+		inNode = show(node)
+	}
+	inClient := show(clientKeyring(clientHome))
 	switch {
 	case inNode != "" && inClient == inNode:
 		return inNode, nil
 	case inNode != "" || inClient != "":
-		return "", fmt.Errorf("a key %s exists in only one of %s and %s (or they differ): a previous join was interrupted before it saved its key; delete %s and the key (medchaind keys delete %s --home %s --keyring-backend test), or choose another name",
-			name, home, clientHome, home, name, clientHome)
+		return "", fmt.Errorf("a key %s exists in only one of %s and %s (or they differ): a previous join was interrupted before it saved its key; delete %s and the key (medchaind keys delete %s --home %s --keyring-backend %s), or choose another name",
+			name, home, clientHome, home, name, clientHome, clientBackend)
 	}
 	if err := os.MkdirAll(home, 0o755); err != nil {
 		return "", err
 	}
-	addr, mnemonic, err := addKey(ctx, bin, home, name, "")
+	node, err := nodeKeyring(home, true)
 	if err != nil {
 		return "", err
 	}
-	again, _, err := addKey(ctx, bin, clientHome, name, mnemonic)
+	addr, mnemonic, err := addKey(ctx, bin, node, name, "")
+	if err != nil {
+		return "", err
+	}
+	again, _, err := addKey(ctx, bin, clientKeyring(clientHome), name, mnemonic)
 	if err != nil {
 		return "", err
 	}
@@ -573,7 +584,7 @@ func (r txResult) attribute(typ, key string) string {
 // vote that waits too long misses the voting period.
 func (c *netCLI) txResult(ctx context.Context, from string, args ...string) (txResult, error) {
 	what := fmt.Sprintf("tx %s --from %s", strings.Join(args, " "), from)
-	full := append(append([]string{"tx"}, args...), "--from", from, "--home", c.st.ClientHome, "--keyring-backend", "test",
+	full := append(append([]string{"tx"}, args...), "--from", from, "--home", c.st.ClientHome, "--keyring-backend", clientBackend,
 		"--chain-id", c.st.ChainID, "--node", "tcp://"+hostPort(c.node.Ports.RPC), "--gas", "600000", "--yes", "--output", "json")
 	stdout, stderr, err := c.bin.run(ctx, "", full...)
 	if err != nil {

@@ -476,7 +476,7 @@ func keyringAddresses(ctx context.Context, bin binary, st *State) (map[string]st
 	found := list()
 	if len(found) == 0 {
 		clientConfigRead = false
-		found = list("--keyring-backend", "test")
+		found = list("--keyring-backend", clientBackend)
 	}
 	for name, a := range found {
 		addrs[name] = a
@@ -544,7 +544,9 @@ func printSummary(w io.Writer, s summary) {
 		feeNote = "fees cover the default 200000 gas at the nodes' minimum-gas-prices"
 	}
 	from, to := pickTransfer(st, validators)
-	fmt.Fprintf(w, "\nThe client home %s holds every account's key (keyring-backend test); its client.toml points at %s.\n", client, st.Nodes[0].Name)
+	fmt.Fprintf(w, "\nThe client home %s holds every account's key in an unencrypted test keyring, a development convenience; its client.toml points at %s.\n", client, st.Nodes[0].Name)
+	fmt.Fprintf(w, "Each node's own key (its hospital's organisation key, which signs the vault's replica tickets and emergency releases) is in the node's encrypted file keyring, as on a hospital's server: passphrase in %s (mode 0600).\n",
+		s.rel(filepath.Join(filepath.Dir(st.ClientHome), "<node>", nodePassphraseFile)))
 	if from != "" && to != "" {
 		fmt.Fprintf(w, "Send a first transaction (%s):\n  %s tx bank send %s %s 1000%s %s --yes\n  %s query bank balances %s %s\n",
 			feeNote, bin, from, orDash(addrs[to]), st.BondDenom, flags, bin, orDash(addrs[to]), qflags)

@@ -3,10 +3,12 @@ package node
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cast"
 
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	servertypes "github.com/cosmos/cosmos-sdk/server/types"
 	"github.com/cosmos/cosmos-sdk/types/bech32"
 )
@@ -30,12 +32,27 @@ type Config struct {
 	// placed elsewhere. Empty: the vault is no replica and keeps only what
 	// it receives, until the placed replicas hold it.
 	Hospital string `mapstructure:"hospital"`
-	// HospitalKey names the hospital's account key in the node's keyring
-	// (KeyringBackend, under the home), which signs the replica tickets
-	// that gated vaults ask of a hospital fetching its replicas. Empty:
-	// replicas are fetched without tickets (enough while no vault is gated).
-	HospitalKey    string `mapstructure:"hospital-key"`
+	// HospitalKey names the hospital's account key (its organisation key)
+	// in the node's keyring (KeyringBackend, under the home): it signs the
+	// replica tickets that gated vaults ask of a hospital fetching its
+	// replicas, and the releases of the custodian shares the hospital
+	// holds. Empty: replicas are fetched without tickets (enough while no
+	// vault is gated) and no share is released.
+	HospitalKey string `mapstructure:"hospital-key"`
+	// KeyringBackend is "file" (the SDK's keyring encrypted with a
+	// passphrase, under <home>/keyring-file) or "test" (unencrypted, under
+	// <home>/keyring-test; the node warns at start). Other SDK backends
+	// (os, pass, kwallet) are opened as the CLI opens them.
 	KeyringBackend string `mapstructure:"keyring-backend"`
+	// KeyringPassphraseFile holds the file keyring's passphrase on its
+	// first line; a relative path is under the home. It must be readable
+	// by its owner only.
+	KeyringPassphraseFile string `mapstructure:"keyring-passphrase-file"`
+	// keyringBackendUnset: app.toml names no keyring-backend (a home made
+	// by a release before v0.2.0, whose template had none). Such a node
+	// still finds a hospital key that only its test keyring holds, with a
+	// warning, rather than failing at an upgrade height.
+	keyringBackendUnset bool
 	// UploadAuth is "ticket" (an upload needs a ticket signed by an account
 	// with an encryption key registered on chain, within per-account
 	// quotas) or "off" (anyone may upload: a vault on a private network,
@@ -111,7 +128,8 @@ func DefaultConfig() Config {
 		MaxUploadSize:          4 << 30,
 		FollowChain:            true,
 		ReconcileInterval:      time.Minute,
-		KeyringBackend:         "test",
+		KeyringBackend:         keyring.BackendFile,
+		KeyringPassphraseFile:  "config/vault-keyring-passphrase",
 		UploadAuth:             UploadAuthTicket,
 		UploadQuotaBytesPerDay: 64 << 30,
 		UploadMaxConcurrent:    4,
@@ -173,12 +191,23 @@ follow-chain = {{ .Vault.FollowChain }}
 # is no replica and keeps what it receives until the replicas hold it.
 hospital = "{{ .Vault.Hospital }}"
 
-# The hospital's account key in this node's keyring, to sign the replica
-# tickets a vault with its access gate on asks of a hospital fetching the
-# replicas placed on it; and that keyring's backend. Leave hospital-key
-# empty while no vault of the consortium gates reads.
+# The hospital's account key (its organisation key) in this node's keyring:
+# it signs the replica tickets a vault with its access gate on asks of a
+# hospital fetching the replicas placed on it, and the releases of the
+# emergency custodian shares the hospital holds. Leave it empty while no
+# vault of the consortium gates reads and the hospital is no custodian.
 hospital-key = "{{ .Vault.HospitalKey }}"
+# The keyring holding it: "file" (encrypted with a passphrase, in
+# <home>/keyring-file; create the key with medchaind keys add NAME
+# --keyring-backend file --home <home>) or "test" (unencrypted, in
+# <home>/keyring-test: for development only; the node warns at start).
+# See docs/operations.md, "The organisation key".
 keyring-backend = "{{ .Vault.KeyringBackend }}"
+# For "file": the file whose first line is the keyring's passphrase (a
+# relative path is under the node's home, an absolute one may be systemd's
+# credential). The node refuses to start if it is missing, empty, readable
+# by group or others, or holds the wrong passphrase.
+keyring-passphrase-file = "{{ .Vault.KeyringPassphraseFile }}"
 
 # With follow-chain: how often the pins are reconciled against chain state
 # (every live CID of every record), so that a restart, a lagging follower or
@@ -270,6 +299,11 @@ func ReadConfig(opts servertypes.AppOptions) (Config, error) {
 	}
 	if v := get("keyring-backend"); v != nil {
 		c.KeyringBackend = cast.ToString(v)
+	} else {
+		c.keyringBackendUnset = true
+	}
+	if v := get("keyring-passphrase-file"); v != nil {
+		c.KeyringPassphraseFile = cast.ToString(v)
 	}
 	if v := get("reconcile-interval"); v != nil {
 		if c.ReconcileInterval, err = cast.ToDurationE(v); err != nil {
@@ -356,6 +390,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("[vault] upload quotas must not be negative")
 	case c.HospitalKey != "" && c.Hospital == "":
 		return fmt.Errorf("[vault] hospital-key %q is set but hospital is empty: name the hospital it signs for", c.HospitalKey)
+	case c.HospitalKey != "" && c.KeyringBackend == keyring.BackendFile && strings.TrimSpace(c.KeyringPassphraseFile) == "":
+		return fmt.Errorf("[vault] keyring-backend = \"file\" needs keyring-passphrase-file, the file holding the keyring's passphrase (e.g. \"config/vault-keyring-passphrase\")")
 	case c.FollowChain && c.ReconcileInterval <= 0:
 		return fmt.Errorf("[vault] reconcile-interval must be positive with follow-chain, got %s", c.ReconcileInterval)
 	case c.AccessGate != "" && c.AccessGate != GateOff && c.AccessGate != GateNode && c.AccessGate != GateLight:
@@ -371,11 +407,16 @@ func (c Config) Validate() error {
 }
 
 // Dir is the store directory for a node home.
-func (c Config) Dir(home string) string {
-	if filepath.IsAbs(c.Path) {
-		return c.Path
+func (c Config) Dir(home string) string { return underHome(home, c.Path) }
+
+// PassphraseFile is the file keyring's passphrase file for a node home.
+func (c Config) PassphraseFile(home string) string { return underHome(home, c.KeyringPassphraseFile) }
+
+func underHome(home, path string) string {
+	if filepath.IsAbs(path) {
+		return path
 	}
-	return filepath.Join(home, c.Path)
+	return filepath.Join(home, path)
 }
 
 func validBech32(s string) bool {

@@ -80,7 +80,7 @@ func NewCustodian(clientCtx client.Context, cfg Config, home string, log Logger)
 	if cfg.HospitalKey == "" || cfg.Hospital == "" {
 		return nil, fmt.Errorf("[vault] emergency-release %q needs hospital and hospital-key", cfg.EmergencyRelease)
 	}
-	kr, addr, err := hospitalKeyring(cfg, home, clientCtx.Codec)
+	kr, addr, err := hospitalKeyring(cfg, home, clientCtx.Codec, log)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -69,7 +70,13 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 		}
 		follower = NewFollower(store, NewRPCSource(c), log)
 		peers := NewHTTPPeers(&http.Client{Transport: http.DefaultTransport})
-		if peers.Ticket, err = replicaTicketer(cfg, home); err != nil {
+		// With a custodian, the hospital's key is open already: it is
+		// not opened (nor its passphrase read) twice.
+		var kr keyring.Keyring
+		if custodian != nil {
+			kr = custodian.clientCtx.Keyring
+		}
+		if peers.Ticket, err = replicaTicketer(cfg, home, kr, log); err != nil {
 			return err
 		}
 		peers.ChainID = func() string {

@@ -19,18 +19,20 @@ import (
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
-// replicaTicketer signs replica tickets with the hospital's account key
-// from the node's keyring, bound to a chain and a vault; it checks that
-// the key is the hospital's.
-func replicaTicketer(cfg Config, home string) (func(chainID, vaultID string, c cid.Cid) (string, error), error) {
+// replicaTicketer signs replica tickets with the hospital's account key,
+// bound to a chain and a vault: from kr if not nil (the custodian's, which
+// hospitalKeyring opened and checked), else from the node's keyring.
+func replicaTicketer(cfg Config, home string, kr keyring.Keyring, log Logger) (func(chainID, vaultID string, c cid.Cid) (string, error), error) {
 	if cfg.HospitalKey == "" {
 		return nil, nil
 	}
-	ir := codectypes.NewInterfaceRegistry()
-	cryptocodec.RegisterInterfaces(ir)
-	kr, _, err := hospitalKeyring(cfg, home, codec.NewProtoCodec(ir))
-	if err != nil {
-		return nil, err
+	if kr == nil {
+		ir := codectypes.NewInterfaceRegistry()
+		cryptocodec.RegisterInterfaces(ir)
+		var err error
+		if kr, _, err = hospitalKeyring(cfg, home, codec.NewProtoCodec(ir), log); err != nil {
+			return nil, err
+		}
 	}
 	return func(chainID, vaultID string, c cid.Cid) (string, error) {
 		t, err := gate.NewTicket(gate.PurposeReplica, 0, c.String(), cfg.Hospital, time.Minute)
@@ -77,16 +79,15 @@ func receiptSigner(cfg Config, home string) (func(chainID, uploader, root string
 }
 
 // hospitalKeyring opens the node's keyring ([vault] keyring-backend, under
-// home) and checks that hospital-key is the key of [vault] hospital; it
-// returns the keyring and the hospital's address.
-func hospitalKeyring(cfg Config, home string, cdc codec.Codec) (keyring.Keyring, sdk.AccAddress, error) {
-	kr, err := keyring.New(sdk.KeyringServiceName(), cfg.KeyringBackend, home, nil, cdc)
+// home; the file keyring with the passphrase of keyring-passphrase-file)
+// and checks that hospital-key is the key of [vault] hospital; it returns
+// the keyring and the hospital's address. It refuses a passphrase file that
+// is missing, empty, open to others or wrong, and warns when the key is
+// stored unencrypted.
+func hospitalKeyring(cfg Config, home string, cdc codec.Codec, log Logger) (keyring.Keyring, sdk.AccAddress, error) {
+	kr, rec, err := openHospitalKey(cfg, home, cdc, log)
 	if err != nil {
-		return nil, nil, fmt.Errorf("[vault] hospital-key: keyring %q in %s: %w", cfg.KeyringBackend, home, err)
-	}
-	rec, err := kr.Key(cfg.HospitalKey)
-	if err != nil {
-		return nil, nil, fmt.Errorf("[vault] hospital-key %q: %w", cfg.HospitalKey, err)
+		return nil, nil, err
 	}
 	addr, err := rec.GetAddress()
 	if err != nil {

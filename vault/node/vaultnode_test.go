@@ -26,7 +26,11 @@ func (m mapOpts) Get(k string) any { return m[k] }
 func TestReadConfig(t *testing.T) {
 	c, err := ReadConfig(mapOpts{})
 	require.NoError(t, err)
-	require.Equal(t, DefaultConfig(), c)
+	want := DefaultConfig()
+	want.keyringBackendUnset = true // an app.toml without the key
+	require.Equal(t, want, c)
+	require.Equal(t, "file", c.KeyringBackend)
+	require.Equal(t, "/home/node/config/vault-keyring-passphrase", c.PassphraseFile("/home/node"))
 
 	// As viper hands app.toml's values over: strings and numbers.
 	c, err = ReadConfig(mapOpts{
@@ -34,7 +38,8 @@ func TestReadConfig(t *testing.T) {
 		"vault.max-upload-size": int64(1 << 20), "vault.follow-chain": false,
 		"vault.gc-interval": "1m0s", "vault.gc-grace": "2h", "vault.reconcile-interval": "30s",
 		"vault.hospital": "med1q2s4lrcvjv5784xu2gu9hpfpj0payf90knw0yv", "vault.hospital-key": "st-mary", "vault.keyring-backend": "file",
-		"vault.upload-auth": "off", "vault.upload-quota-bytes-per-day": "1000", "vault.upload-max-concurrent": 2,
+		"vault.keyring-passphrase-file": "/run/credentials/medchaind.service/vault-keyring-passphrase",
+		"vault.upload-auth":             "off", "vault.upload-quota-bytes-per-day": "1000", "vault.upload-max-concurrent": 2,
 		"vault.access-gate": "light", "vault.gate-witnesses": []any{"tcp://127.0.0.1:27011"},
 		"vault.gate-trust-height": "10", "vault.gate-trust-hash": "AB", "vault.gate-trust-period": "1h",
 		"vault.gate-max-header-age": "10s", "vault.portal": "false", "minimum-gas-prices": "0.025umed",
@@ -44,12 +49,14 @@ func TestReadConfig(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, Config{Enable: false, Address: "127.0.0.1:27005", Path: "/srv/vault", MaxUploadSize: 1 << 20,
 		Hospital: "med1q2s4lrcvjv5784xu2gu9hpfpj0payf90knw0yv", HospitalKey: "st-mary", KeyringBackend: "file",
-		UploadAuth: UploadAuthOff, UploadQuotaBytesPerDay: 1000, UploadMaxConcurrent: 2,
+		KeyringPassphraseFile: "/run/credentials/medchaind.service/vault-keyring-passphrase",
+		UploadAuth:            UploadAuthOff, UploadQuotaBytesPerDay: 1000, UploadMaxConcurrent: 2,
 		ReconcileInterval: 30 * time.Second, GCInterval: time.Minute, GCGrace: 2 * time.Hour, AccessGate: GateLight, GateWitnesses: []string{"tcp://127.0.0.1:27011"},
 		GateTrustHeight: 10, GateTrustHash: "AB", GateTrustPeriod: time.Hour, GateMaxHeaderAge: 10 * time.Second,
 		Portal: false, GasPrice: "0.025umed",
 		EmergencyRelease: ReleaseManual, EmergencyReleasePerPractitionerPerDay: 2, EmergencyReleaseInterval: time.Second}, c)
 	require.Equal(t, "/srv/vault", c.Dir("/home/node"))
+	require.Equal(t, "/run/credentials/medchaind.service/vault-keyring-passphrase", c.PassphraseFile("/home/node"))
 	require.Equal(t, "/home/node/data/vault", DefaultConfig().Dir("/home/node"))
 
 	for opts, want := range map[string]mapOpts{
@@ -60,9 +67,11 @@ func TestReadConfig(t *testing.T) {
 		"needs gate-witnesses":             {"vault.access-gate": "light"},
 		"is not an account address":        {"vault.hospital": "st-mary"},
 		"hospital is empty":                {"vault.hospital-key": "st-mary"},
-		"needs follow-chain":               {"vault.follow-chain": false},
-		"use ticket or off":                {"vault.upload-auth": "anyone"},
-		"use auto, manual or off":          {"vault.emergency-release": "always"},
+		"needs keyring-passphrase-file": {"vault.hospital": "med1q2s4lrcvjv5784xu2gu9hpfpj0payf90knw0yv", "vault.hospital-key": "st-mary",
+			"vault.keyring-passphrase-file": ""},
+		"needs follow-chain":      {"vault.follow-chain": false},
+		"use ticket or off":       {"vault.upload-auth": "anyone"},
+		"use auto, manual or off": {"vault.emergency-release": "always"},
 		"must not be negative and emergency-release-interval": {"vault.emergency-release-per-practitioner-per-day": -1},
 	} {
 		_, err := ReadConfig(want)
