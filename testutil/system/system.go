@@ -216,6 +216,9 @@ func NewNodeWith(t testing.TB, opts NodeOptions) *Node {
 		// the upload receipts records are registered with.
 		app["\nhospital = \"\""] = "\nhospital = \"" + valAddr + "\""
 		app["\nhospital-key = \"\""] = "\nhospital-key = \"val\""
+		// The test's keys, the hospital's among them, are in the test
+		// keyring (a hospital's own node keeps its key encrypted).
+		app["\nkeyring-backend = \"file\""] = "\nkeyring-backend = \"test\""
 	}
 	n.EditConfig("app.toml", app)
 	n.Vault = "http://" + vaultAddr

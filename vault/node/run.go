@@ -14,7 +14,6 @@ import (
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
-	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -50,6 +49,12 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 	}
 	defer store.Close()
 	store.SetLogger(log)
+	// The hospital's key, opened (and its passphrase read) once: it signs
+	// replica tickets and upload receipts.
+	hospitalKR, err := nodeHospitalKeyring(cfg, home, custodian, log)
+	if err != nil {
+		return err
+	}
 
 	var (
 		follower   *Follower
@@ -70,15 +75,7 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 		}
 		follower = NewFollower(store, NewRPCSource(c), log)
 		peers := NewHTTPPeers(&http.Client{Transport: http.DefaultTransport})
-		// With a custodian, the hospital's key is open already: it is
-		// not opened (nor its passphrase read) twice.
-		var kr keyring.Keyring
-		if custodian != nil {
-			kr = custodian.clientCtx.Keyring
-		}
-		if peers.Ticket, err = replicaTicketer(cfg, home, kr, log); err != nil {
-			return err
-		}
+		peers.Ticket = replicaTicketer(cfg, hospitalKR)
 		peers.ChainID = func() string {
 			if p := chainID.Load(); p != nil {
 				return *p
@@ -117,7 +114,7 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 		srvCfg.UploadGate = up
 		replays["upload"] = uploadNonces
 		onChainID = append(onChainID, up.SetChainID)
-		if srvCfg.Receipts, err = receiptSigner(cfg, home); err != nil {
+		if srvCfg.Receipts, err = receiptSigner(cfg, hospitalKR); err != nil {
 			return err
 		}
 		if srvCfg.Receipts == nil {

@@ -11,7 +11,6 @@ import (
 	cryptocodec "github.com/cosmos/cosmos-sdk/crypto/codec"
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	"github.com/cosmos/cosmos-sdk/types/bech32"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 
 	"github.com/medchain/medchain/vault"
@@ -19,20 +18,29 @@ import (
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
-// replicaTicketer signs replica tickets with the hospital's account key,
-// bound to a chain and a vault: from kr if not nil (the custodian's, which
-// hospitalKeyring opened and checked), else from the node's keyring.
-func replicaTicketer(cfg Config, home string, kr keyring.Keyring, log Logger) (func(chainID, vaultID string, c cid.Cid) (string, error), error) {
-	if cfg.HospitalKey == "" {
+// nodeHospitalKeyring is the node's open keyring holding the hospital's
+// account key, opened (and its passphrase read) once per start: the
+// custodian's when one runs beside the vault, else opened and checked
+// here. It is nil when the vault has no hospital-key.
+func nodeHospitalKeyring(cfg Config, home string, custodian *Custodian, log Logger) (keyring.Keyring, error) {
+	switch {
+	case cfg.HospitalKey == "":
 		return nil, nil
+	case custodian != nil:
+		return custodian.clientCtx.Keyring, nil
 	}
+	ir := codectypes.NewInterfaceRegistry()
+	cryptocodec.RegisterInterfaces(ir)
+	kr, _, err := hospitalKeyring(cfg, home, codec.NewProtoCodec(ir), log)
+	return kr, err
+}
+
+// replicaTicketer signs replica tickets with the hospital's account key
+// in kr (nodeHospitalKeyring), bound to a chain and a vault. It returns
+// nil if kr is.
+func replicaTicketer(cfg Config, kr keyring.Keyring) func(chainID, vaultID string, c cid.Cid) (string, error) {
 	if kr == nil {
-		ir := codectypes.NewInterfaceRegistry()
-		cryptocodec.RegisterInterfaces(ir)
-		var err error
-		if kr, _, err = hospitalKeyring(cfg, home, codec.NewProtoCodec(ir), log); err != nil {
-			return nil, err
-		}
+		return nil
 	}
 	return func(chainID, vaultID string, c cid.Cid) (string, error) {
 		t, err := gate.NewTicket(gate.PurposeReplica, 0, c.String(), cfg.Hospital, time.Minute)
@@ -47,28 +55,28 @@ func replicaTicketer(cfg Config, home string, kr keyring.Keyring, log Logger) (f
 			}
 			return sig, pub.Bytes(), nil
 		})
-	}, nil
+	}
 }
 
-// receiptSigner signs upload receipts with the hospital's account key
-// from the node's keyring (see x/records types.ReceiptSignBytes): the
+// receiptSigner signs upload receipts with the hospital's account key in
+// kr (nodeHospitalKeyring; see x/records types.ReceiptSignBytes): the
 // chain lets a record claim a CID only with the receipt of an ACTIVE
 // hospital's vault naming the account that signs the claim. It returns
-// nil if the vault has no hospital key.
-func receiptSigner(cfg Config, home string) (func(chainID, uploader, root string) (*vault.Receipt, error), error) {
-	if cfg.HospitalKey == "" {
+// nil if kr is.
+func receiptSigner(cfg Config, kr keyring.Keyring) (func(chainID, uploader, root string) (*vault.Receipt, error), error) {
+	if kr == nil {
 		return nil, nil
 	}
-	ir := codectypes.NewInterfaceRegistry()
-	cryptocodec.RegisterInterfaces(ir)
-	kr, addr, err := hospitalKeyring(cfg, home, codec.NewProtoCodec(ir))
+	rec, err := kr.Key(cfg.HospitalKey)
+	if err != nil {
+		return nil, fmt.Errorf("[vault] hospital-key %q: %w", cfg.HospitalKey, err)
+	}
+	addr, err := rec.GetAddress()
 	if err != nil {
 		return nil, err
 	}
-	hospital, err := bech32.ConvertAndEncode(sdk.GetConfig().GetBech32AccountAddrPrefix(), addr)
-	if err != nil {
-		return nil, err
-	}
+	// The chain checks the signature over the canonical address.
+	hospital := addr.String()
 	return func(chainID, uploader, root string) (*vault.Receipt, error) {
 		sig, pub, err := kr.Sign(cfg.HospitalKey, recordstypes.ReceiptSignBytes(chainID, hospital, uploader, root), signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
 		if err != nil {
