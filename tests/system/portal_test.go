@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -20,6 +21,10 @@ import (
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
+
+	"github.com/medchain/medchain/envelope"
 )
 
 // chromiumPath finds the Chromium that scripts/chromium.sh installs
@@ -492,4 +497,69 @@ func stripTimestamp(bundle string) string {
 	delete(v, "timestamp")
 	out, _ := json.Marshal(v)
 	return string(out)
+}
+
+// TestPortalOpensWhatIsSealedToALegacyKey: an account whose key on chain
+// is its legacy one (derived without a chain, as releases up to v0.4.0
+// did) signs in. The page derives the chain-bound key, sees another key on
+// chain, derives the legacy one too (a second signature), says on the key
+// card that the registered key is the earlier one, and opens a record
+// sealed to it; once the page has registered the chain-bound key, that
+// record still opens.
+func TestPortalOpensWhatIsSealedToALegacyKey(t *testing.T) {
+	n := newNode(t)
+	patient, words := n.addKeyWithMnemonic("patient")
+	n.Start()
+	n.Fund(patient)
+	legacy, err := envelope.DeriveLegacyKeyPair(patient, func(doc []byte) ([]byte, error) {
+		sig, _, err := n.keyring().Sign("patient", doc, signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
+		return sig, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Registered as an earlier release's CLI registered it.
+	if res := n.handTx("patient", map[string]any{
+		"@type": "/medchain.access.v1.MsgRegisterEncryptionKey", "owner": patient,
+		"algorithm": "KEY_ALGORITHM_MLKEM768_X25519", "public_key": base64.StdEncoding.EncodeToString(legacy.PublicKey()),
+	}); res.Code != 0 {
+		t.Fatalf("registering the legacy key: code %d: %s", res.Code, res.RawLog)
+	}
+	// The CLI seals the record to the registered (legacy) key, and opens
+	// it through the legacy derivation.
+	labs := filepath.Join(t.TempDir(), "labs.json")
+	if err := os.WriteFile(labs, []byte(`{"resourceType":"Observation","status":"final","valueQuantity":{"value":6.1}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	up, r := n.upload("patient", patient, labs, "--label", "labs")
+	requireSuccess(t, "CLI upload sealed to the legacy key", r)
+	if got := n.check(up.RecordID, patient).Wrap; got == nil || got.KeyID != legacy.KeyID() {
+		t.Fatalf("the owner's wrap is %+v, want one sealed to the legacy key %s", got, legacy.KeyID())
+	}
+
+	b := newBrowser(t)
+	b.signIn(n.Vault+"/portal/", words)
+	b.waitText("#key-status", "your earlier key", 60*time.Second)
+	download := func(what string) {
+		b.click(what, fmt.Sprintf("#record-%d button.download", up.RecordID), 60*time.Second)
+		b.waitText("#download-sha256", "", 60*time.Second)
+		if got := b.text("#download-sha256"); got != sha256File(t, labs) {
+			t.Fatalf("%s: the page downloaded %s, the CLI uploaded %s", what, got, sha256File(t, labs))
+		}
+	}
+	download("download the record sealed to the legacy key")
+
+	b.click("register the chain-bound key", "#register-key", 30*time.Second)
+	b.waitText("#key-status", "registered on chain", 60*time.Second)
+	var onChain struct {
+		Key struct {
+			KeyID string `json:"key_id"`
+		} `json:"key"`
+	}
+	n.Query(&onChain, "access", "key", patient)
+	if onChain.Key.KeyID == legacy.KeyID() || onChain.Key.KeyID != b.text("#key-id") {
+		t.Fatalf("after the page registered, the chain holds %s (legacy %s, page %s)", onChain.Key.KeyID, legacy.KeyID(), b.text("#key-id"))
+	}
+	b.click("refresh", "#refresh", 30*time.Second)
+	download("download it again under the chain-bound key")
 }
