@@ -190,6 +190,25 @@ func TestKeyRecoveryScopeGrantEndsMidway(t *testing.T) {
 	f.requireWrapIndexInSync(t)
 }
 
+// TestKeyRecoverySpentMidway: a break-glass that spends the patient's key
+// while the records move does not strand the recovery: a new record for
+// the patient, which would have no emergency wrap to re-seal, is refused,
+// and the records there were still move.
+func TestKeyRecoverySpentMidway(t *testing.T) {
+	f := newBigRecovery(t)
+	f.move(t, f.ids[:3]...)
+	f.spend(t, f.doctor, f.patient)
+	require.True(t, f.policy(t, f.patient).IsSpent())
+	f.ctx = f.ctx.WithBlockHeight(f.ctx.BlockHeight() + 1)
+	requireRejected(t, f.fixture, types.ErrRecoveryMoving, "the emergency key is spent", func(ctx sdk.Context) error {
+		_, err := f.recordsMsg.CreateRecord(ctx, f.createMsg(t, f.hospital, f.patient, recordstypes.RecordKindFHIR, f.researcher))
+		return err
+	})
+	f.move(t, f.ids[3:6]...)
+	resp, _ := f.move(t, f.ids[6:]...)
+	require.True(t, resp.Complete)
+}
+
 // TestKeyRecoveryContinuationRejected: once the records are moving, only
 // the new owner continues, from the cursor and in order; nobody else's
 // message writes anything, the recovery cannot be cancelled, and neither

@@ -10,6 +10,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/medchain/medchain/x/access/types"
+	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
 // A key recovery moves a patient who lost their account key to a new
@@ -231,4 +232,28 @@ func (k Keeper) mirrorOwner(ctx context.Context, owner sdk.AccAddress) (sdk.AccA
 	}
 	patient, err := k.decodeAddress("patient", r.Patient)
 	return patient, err == nil, err
+}
+
+// checkRecoverable refuses a new record for a patient whose records a key
+// recovery is moving once the patient's emergency key is spent: the record
+// would carry no emergency wrap, so the new owner could never re-seal it
+// and the recovery could never end. While the key is unspent the record
+// carries its emergency wrap and moves in a later message.
+func (k Keeper) checkRecoverable(ctx context.Context, record recordstypes.Record) error {
+	owner, err := k.decodeAddress("owner", record.Owner)
+	if err != nil {
+		return err
+	}
+	r, found, err := k.movingRecovery(ctx, owner)
+	if err != nil || !found {
+		return err
+	}
+	if p, found, err := k.findEmergencyPolicy(ctx, owner); err != nil {
+		return err
+	} else if found && p.IsSpent() {
+		return errorsmod.Wrapf(types.ErrRecoveryMoving,
+			"recovery %d is moving the records of %s to %s and the emergency key is spent, so a new record could not be recovered: create it for %s once the recovery completes",
+			r.Id, r.Patient, r.NewOwner, r.NewOwner)
+	}
+	return nil
 }
