@@ -319,6 +319,9 @@ func CompleteRecoveryCmd() *cobra.Command {
 				return err
 			}
 			msgs := medclient.SplitRecovery(msg, maxWraps)
+			if r, err := types.NewQueryClient(clientCtx).Recovery(ctx, &types.QueryRecoveryRequest{Id: id}); err == nil && r.Recovery.Moving {
+				fmt.Fprintf(cmd.ErrOrStderr(), "recovery %d has moved the records through record %d: continuing\n", id, r.Recovery.MovedThrough)
+			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "recovery %d: %d records re-sealed to your key, moving in %d messages\n", id, len(msg.Records), len(msgs))
 			return sendAll(cmd, clientCtx, msgs)
 		},
