@@ -1317,7 +1317,8 @@ type Recovery struct {
 	EndedAt *time.Time `protobuf:"bytes,10,opt,name=ended_at,json=endedAt,proto3,stdtime" json:"ended_at,omitempty"`
 	// expires_at is when a recovery still pending lapses (executable_at +
 	// params.recovery_delay): no approval or completion after it, so a
-	// request nobody approves blocks nothing for long.
+	// request nobody approves blocks nothing for long. A recovery whose
+	// records are moving (moving) no longer lapses.
 	ExpiresAt time.Time `protobuf:"bytes,11,opt,name=expires_at,json=expiresAt,proto3,stdtime" json:"expires_at"`
 	// moving is true once the first MsgCompleteRecovery was accepted and
 	// until the last record has moved: the recovery can no longer be

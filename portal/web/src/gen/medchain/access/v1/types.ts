@@ -673,7 +673,8 @@ export interface Recovery {
   /**
    * expires_at is when a recovery still pending lapses (executable_at +
    * params.recovery_delay): no approval or completion after it, so a
-   * request nobody approves blocks nothing for long.
+   * request nobody approves blocks nothing for long. A recovery whose
+   * records are moving (moving) no longer lapses.
    */
   expiresAt:
     | Timestamp
