@@ -98,7 +98,9 @@ func TestActiveHospitalsRangeIsTheKeepers(t *testing.T) {
 		require.NoError(t, err)
 		got = append(got, s)
 	}
-	want := []string{c.Hospital, c.HospitalB} // not the clinic, not the suspended hospital
+	// Not the clinic, not the suspended hospital; the receipt vault is an
+	// ACTIVE hospital of the fixture too.
+	want := []string{c.Hospital, c.HospitalB, c.ReceiptVault.Address}
 	sort.Strings(want)
 	sort.Strings(got)
 	require.Equal(t, want, got)
