@@ -130,7 +130,8 @@ func DrawCustodians(ctx context.Context, clientCtx client.Context, n int, exclud
 // secret split threshold-of-len(custodians), each share sealed to its
 // custodian's current encryption key, and the key of every ACTIVE record of
 // the patient (opened with kp, the patient's key pair) wrapped to the new
-// emergency key.
+// emergency key, in record-id order. SplitEmergencyPolicy cuts it into the
+// messages the chain's max_wraps_per_msg allows.
 func BuildEmergencyPolicy(ctx context.Context, clientCtx client.Context, kp *envelope.KeyPair, patient string, custodians []string, threshold int) (*accesstypes.MsgSetEmergencyPolicy, error) {
 	secret := envelope.NewEmergencySecret()
 	shares, commitments, err := secret.Split(threshold, len(custodians))
@@ -160,27 +161,10 @@ func BuildEmergencyPolicy(ctx context.Context, clientCtx client.Context, kp *env
 		return nil, err
 	}
 	emergencyKey := accesstypes.EncryptionKey{Owner: reader, KeyId: ekp.KeyID(), PublicKey: ekp.PublicKey()}
-	rq := recordstypes.NewQueryClient(clientCtx)
-	err = EachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
-		resp, err := rq.RecordsByOwner(ctx, &recordstypes.QueryRecordsByOwnerRequest{Owner: patient, Pagination: page})
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range resp.Records {
-			if r.Status != recordstypes.RecordStatusActive {
-				continue
-			}
-			key, epoch, err := OpenRecordKey(ctx, clientCtx, kp, r.Id, patient)
-			if err != nil {
-				return nil, err
-			}
-			w, err := SealRecordKey(epoch, emergencyKey, key.Bytes())
-			if err != nil {
-				return nil, err
-			}
-			msg.Wraps = append(msg.Wraps, w)
-		}
-		return resp.Pagination, nil
+	err = eachActiveRecord(ctx, clientCtx, patient, func(r recordstypes.Record) error {
+		w, err := wrapToEmergencyKey(ctx, clientCtx, kp, patient, r.Id, emergencyKey)
+		msg.Wraps = append(msg.Wraps, w)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("wrapping your records to the emergency key: %w", err)
@@ -366,8 +350,11 @@ func RecoverEmergencyKey(ctx context.Context, clientCtx client.Context, kp *enve
 
 // BuildCompleteRecovery is the new owner's completion of recovery id: it
 // recovers the patient's emergency key from the custodians' approvals with
-// kp (the new owner's key pair), opens every ACTIVE record's emergency wrap
-// and re-seals the record key, and the label, to the new owner.
+// kp (the new owner's key pair), opens the emergency wrap of every ACTIVE
+// record the patient still owns (all of them, or those after the cursor of
+// a recovery already moving) and re-seals the record key, and the label,
+// to the new owner, in record-id order. SplitRecovery cuts it into the
+// messages the chain's max_wraps_per_msg allows.
 func BuildCompleteRecovery(ctx context.Context, clientCtx client.Context, kp *envelope.KeyPair, id uint64) (*accesstypes.MsgCompleteRecovery, error) {
 	qc := accesstypes.NewQueryClient(clientCtx)
 	resp, err := qc.Recovery(ctx, &accesstypes.QueryRecoveryRequest{Id: id})
@@ -387,48 +374,38 @@ func BuildCompleteRecovery(ctx context.Context, clientCtx client.Context, kp *en
 	if err != nil {
 		return nil, err
 	}
-	msg := &accesstypes.MsgCompleteRecovery{NewOwner: r.NewOwner, RecoveryId: id}
-	rq := recordstypes.NewQueryClient(clientCtx)
-	err = EachPage(func(page *query.PageRequest) (*query.PageResponse, error) {
-		res, err := rq.RecordsByOwner(ctx, &recordstypes.QueryRecordsByOwnerRequest{Owner: r.Patient, Pagination: page})
+	msg := &accesstypes.MsgCompleteRecovery{NewOwner: r.NewOwner, RecoveryId: id, Records: []accesstypes.RecoveredRecord{}}
+	err = eachActiveRecord(ctx, clientCtx, r.Patient, func(rec recordstypes.Record) error {
+		w, err := qc.Wrap(ctx, &accesstypes.QueryWrapRequest{RecordId: rec.Id, Reader: reader})
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("record %d: the emergency wrap: %w", rec.Id, err)
 		}
-		for _, rec := range res.Records {
-			if rec.Status != recordstypes.RecordStatusActive {
-				continue
-			}
-			w, err := qc.Wrap(ctx, &accesstypes.QueryWrapRequest{RecordId: rec.Id, Reader: reader})
-			if err != nil {
-				return nil, fmt.Errorf("record %d: the emergency wrap: %w", rec.Id, err)
-			}
-			epoch := Epoch{ChainID: clientCtx.ChainID, Anchor: rec.EpochCid, RecordID: rec.Id, KeyEpoch: rec.KeyEpoch}
-			raw, err := envelope.Unwrap(ekp, envelope.WrapInfo{KeyID: w.Wrap.KeyId, KeyEpoch: w.Wrap.KeyEpoch, Ciphertext: w.Wrap.Ciphertext},
-				envelope.Binding{ChainID: epoch.ChainID, Anchor: epoch.Anchor, RecordID: rec.Id, KeyEpoch: rec.KeyEpoch, Grantee: reader})
-			if err != nil {
-				return nil, fmt.Errorf("record %d: %w", rec.Id, err)
-			}
-			key, err := envelope.ParseRecordKey(raw)
-			if err != nil {
-				return nil, fmt.Errorf("record %d: %w", rec.Id, err)
-			}
-			wrap, err := SealRecordKey(epoch, me, key.Bytes())
-			if err != nil {
-				return nil, err
-			}
-			var label []byte
-			if len(rec.SealedLabel) > 0 {
-				text, err := envelope.OpenLabel(key, r.Patient, rec.SealedLabel)
-				if err != nil {
-					return nil, fmt.Errorf("record %d: its label: %w", rec.Id, err)
-				}
-				if label, err = envelope.SealLabel(key, r.NewOwner, text); err != nil {
-					return nil, err
-				}
-			}
-			msg.Records = append(msg.Records, accesstypes.RecoveredRecord{RecordId: rec.Id, Wrap: wrap, SealedLabel: label})
+		epoch := Epoch{ChainID: clientCtx.ChainID, Anchor: rec.EpochCid, RecordID: rec.Id, KeyEpoch: rec.KeyEpoch}
+		raw, err := envelope.Unwrap(ekp, envelope.WrapInfo{KeyID: w.Wrap.KeyId, KeyEpoch: w.Wrap.KeyEpoch, Ciphertext: w.Wrap.Ciphertext},
+			envelope.Binding{ChainID: epoch.ChainID, Anchor: epoch.Anchor, RecordID: rec.Id, KeyEpoch: rec.KeyEpoch, Grantee: reader})
+		if err != nil {
+			return fmt.Errorf("record %d: %w", rec.Id, err)
 		}
-		return res.Pagination, nil
+		key, err := envelope.ParseRecordKey(raw)
+		if err != nil {
+			return fmt.Errorf("record %d: %w", rec.Id, err)
+		}
+		wrap, err := SealRecordKey(epoch, me, key.Bytes())
+		if err != nil {
+			return err
+		}
+		var label []byte
+		if len(rec.SealedLabel) > 0 {
+			text, err := envelope.OpenLabel(key, r.Patient, rec.SealedLabel)
+			if err != nil {
+				return fmt.Errorf("record %d: its label: %w", rec.Id, err)
+			}
+			if label, err = envelope.SealLabel(key, r.NewOwner, text); err != nil {
+				return err
+			}
+		}
+		msg.Records = append(msg.Records, accesstypes.RecoveredRecord{RecordId: rec.Id, Wrap: wrap, SealedLabel: label})
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("re-sealing the records of %s: %w", r.Patient, err)

@@ -147,6 +147,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{RpcMethod: "RevokeAccess", Skip: true},
 				{RpcMethod: "RequestAccess", Skip: true},      // request: seals the reason to the owner
 				{RpcMethod: "SetEmergencyPolicy", Skip: true}, // set-emergency-policy: splits and seals the secret
+				{RpcMethod: "AddEmergencyWraps", Skip: true},  // set-emergency-policy --resume: opens and re-seals the record keys
 				{RpcMethod: "EmergencyAccess", Skip: true},    // emergency-access: reason names
 				{RpcMethod: "ReleaseShare", Skip: true},       // release-share: opens and re-seals the share
 				{RpcMethod: "ApproveRecovery", Skip: true},    // approve-recovery: opens and re-seals the share

@@ -48,6 +48,7 @@ func TestLegacyAminoNames(t *testing.T) {
 		&types.MsgCancelRequest{}:           "medchain/x/access/MsgCancelRequest",
 		&types.MsgSetEmergencyPolicy{}:      "medchain/x/access/MsgSetEmergencyPolicy",
 		&types.MsgWithdrawEmergencyPolicy{}: "medchain/x/access/MsgWithdrawEmergency",
+		&types.MsgAddEmergencyWraps{}:       "medchain/x/access/MsgAddEmergencyWraps",
 		&types.MsgEmergencyAccess{}:         "medchain/x/access/MsgEmergencyAccess",
 		&types.MsgReleaseShare{}:            "medchain/x/access/MsgReleaseShare",
 		&types.MsgRequestRecovery{}:         "medchain/x/access/MsgRequestRecovery",
@@ -65,7 +66,7 @@ func TestAutoCLICoversEveryRPC(t *testing.T) {
 		SkippedQueries: map[string]bool{"CheckAccess": true},
 		SkippedTxs: map[string]bool{
 			"RegisterEncryptionKey": true, "GrantAccess": true, "RevokeAccess": true, "RequestAccess": true,
-			"SetEmergencyPolicy": true, "EmergencyAccess": true, "ReleaseShare": true, "ApproveRecovery": true, "CompleteRecovery": true,
+			"SetEmergencyPolicy": true, "AddEmergencyWraps": true, "EmergencyAccess": true, "ReleaseShare": true, "ApproveRecovery": true, "CompleteRecovery": true,
 		},
 		Governed: map[string]bool{"UpdateParams": true},
 	})

@@ -129,13 +129,26 @@ func (k Keeper) expiryWork(ctx context.Context, g types.Grant, atMost uint64) (u
 	if err != nil {
 		return 0, err
 	}
+	// While a key recovery moves records into the owner, deleteGrant also
+	// visits the wraps of the patient's records not moved yet.
+	owners := []sdk.AccAddress{owner}
+	if patient, found, err := k.mirrorOwner(ctx, owner); err != nil {
+		return 0, err
+	} else if found {
+		owners = append(owners, patient)
+	}
 	cost := uint64(1)
-	err = k.WrapsByReader.Walk(ctx, collections.NewSuperPrefixedTripleRange[sdk.AccAddress, sdk.AccAddress, uint64](owner, grantee),
-		func(collections.Triple[sdk.AccAddress, sdk.AccAddress, uint64]) (bool, error) {
-			cost++
-			return cost > atMost, nil
-		})
-	return cost, err
+	for _, o := range owners {
+		err = k.WrapsByReader.Walk(ctx, collections.NewSuperPrefixedTripleRange[sdk.AccAddress, sdk.AccAddress, uint64](o, grantee),
+			func(collections.Triple[sdk.AccAddress, sdk.AccAddress, uint64]) (bool, error) {
+				cost++
+				return cost > atMost, nil
+			})
+		if err != nil || cost > atMost {
+			return cost, err
+		}
+	}
+	return cost, nil
 }
 
 // due returns up to limit ids of queue whose time is at or before t.

@@ -99,6 +99,11 @@ func (k Keeper) InitGenesis(ctx context.Context, g *types.GenesisState) error {
 			if err := k.setPendingRecovery(ctx, r, patient, newOwner); err != nil {
 				return err
 			}
+			if r.Moving {
+				if err := k.mirrorScopeGrants(ctx, newOwner, patient); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return k.NextRecoveryID.Set(ctx, max(g.NextRecoveryId, 1))

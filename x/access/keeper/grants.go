@@ -79,10 +79,25 @@ func (k Keeper) deleteGrant(ctx context.Context, g types.Grant, reason types.Rev
 	if err := k.Grants.Remove(ctx, g.Id); err != nil {
 		return errorsmod.Wrapf(err, "removing grant %d", g.Id)
 	}
+	// While a key recovery moves the owner's records in, the patient's
+	// records not moved yet are covered through a mirror of the scope
+	// entry under the patient: it goes with the grant.
+	owners := []sdk.AccAddress{owner}
+	if g.RecordId == 0 {
+		if patient, found, err := k.mirrorOwner(ctx, owner); err != nil {
+			return err
+		} else if found {
+			owners = append(owners, patient)
+		}
+	}
 	if g.RecordId != 0 {
 		err = k.RecordAccess.Remove(ctx, collections.Join3(g.RecordId, sdk.AccAddress(grantee), int32(g.Permission)))
 	} else {
-		err = k.ScopeAccess.Remove(ctx, collections.Join3(sdk.AccAddress(owner), sdk.AccAddress(grantee), int32(g.Permission)))
+		for _, o := range owners {
+			if err = k.ScopeAccess.Remove(ctx, collections.Join3(o, sdk.AccAddress(grantee), int32(g.Permission))); err != nil {
+				break
+			}
+		}
 	}
 	if err != nil {
 		return err
@@ -93,7 +108,7 @@ func (k Keeper) deleteGrant(ctx context.Context, g types.Grant, reason types.Rev
 		}
 	}
 	if g.Permission == types.PermissionRead {
-		if err := k.dropUnjustifiedWraps(ctx, g, owner, grantee); err != nil {
+		if err := k.dropUnjustifiedWraps(ctx, g, owners, grantee); err != nil {
 			return err
 		}
 	}
@@ -108,20 +123,26 @@ func (k Keeper) deleteGrant(ctx context.Context, g types.Grant, reason types.Rev
 // records (WrapsByReader), never the owner's other records: the work is
 // bounded by the wraps the grant made the grantee hold, not by the size of
 // the owner's history.
-func (k Keeper) dropUnjustifiedWraps(ctx context.Context, g types.Grant, owner, grantee sdk.AccAddress) error {
+//
+// owners are the grant's owner and, while a key recovery moves records
+// into it, the patient whose records have not moved yet: their wraps are
+// indexed under the account that owns each record now.
+func (k Keeper) dropUnjustifiedWraps(ctx context.Context, g types.Grant, owners []sdk.AccAddress, grantee sdk.AccAddress) error {
 	recordIDs := []uint64{g.RecordId}
 	if g.RecordId == 0 {
-		it, err := k.WrapsByReader.Iterate(ctx, collections.NewSuperPrefixedTripleRange[sdk.AccAddress, sdk.AccAddress, uint64](owner, grantee))
-		if err != nil {
-			return err
-		}
-		keys, err := it.Keys()
-		if err != nil {
-			return err
-		}
 		recordIDs = recordIDs[:0]
-		for _, key := range keys {
-			recordIDs = append(recordIDs, key.K3())
+		for _, owner := range owners {
+			it, err := k.WrapsByReader.Iterate(ctx, collections.NewSuperPrefixedTripleRange[sdk.AccAddress, sdk.AccAddress, uint64](owner, grantee))
+			if err != nil {
+				return err
+			}
+			keys, err := it.Keys()
+			if err != nil {
+				return err
+			}
+			for _, key := range keys {
+				recordIDs = append(recordIDs, key.K3())
+			}
 		}
 	} else if has, err := k.Wraps.Has(ctx, collections.Join(g.RecordId, grantee)); err != nil || !has {
 		return err
@@ -134,6 +155,12 @@ func (k Keeper) dropUnjustifiedWraps(ctx context.Context, g types.Grant, owner, 
 		}
 		if !found || (g.RecordId == 0 && !types.CoversKind(g.Kinds, record.Kind)) {
 			continue
+		}
+		// The record's owner now, not the grant's: while a recovery
+		// moves records the two differ for the records not moved yet.
+		owner, err := k.addressCodec.StringToBytes(record.Owner)
+		if err != nil {
+			return err
 		}
 		stillReads, err := k.readsThroughOtherGrant(ctx, record, owner, grantee, t)
 		if err != nil {

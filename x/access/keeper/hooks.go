@@ -64,6 +64,11 @@ func (h RecordsHooks) CanWrite(ctx context.Context, record recordstypes.Record, 
 // iterator costs in proportion to the block's writes so far.
 func (h RecordsHooks) ValidateWraps(ctx context.Context, record recordstypes.Record, wraps []recordstypes.KeyWrap) error {
 	fresh := record.Version == 1
+	if fresh {
+		if err := h.k.checkRecoverable(ctx, record); err != nil {
+			return err
+		}
+	}
 	required, err := h.k.readersOf(ctx, record, now(ctx), 0, !fresh)
 	if err != nil {
 		return err

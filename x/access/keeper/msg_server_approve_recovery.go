@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	errorsmod "cosmossdk.io/errors"
 	"fmt"
 
 	"github.com/medchain/medchain/x/access/types"
@@ -18,6 +19,9 @@ func (k msgServer) ApproveRecovery(ctx context.Context, msg *types.MsgApproveRec
 	r, err := k.pendingRecovery(ctx, msg.RecoveryId)
 	if err != nil {
 		return nil, err
+	}
+	if r.Moving {
+		return nil, errorsmod.Wrapf(types.ErrRecoveryRefused, "recovery %d is already moving the records: it needs no more approvals", r.Id)
 	}
 	policy, err := k.recoveryPolicy(ctx, r)
 	if err != nil {

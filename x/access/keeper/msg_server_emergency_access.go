@@ -81,6 +81,16 @@ func (k msgServer) EmergencyAccess(ctx context.Context, msg *types.MsgEmergencyA
 		if !k.sameAddress(record.Owner, msg.Patient) {
 			return nil, errorsmod.Wrapf(types.ErrEmergencyRefused, "record %d is not a record of %s", msg.RecordId, msg.Patient)
 		}
+		// While the policy is completing, only the records it covers so
+		// far have an emergency wrap; another would open nothing.
+		if policy.Completing {
+			if w, err := k.Wraps.Get(ctx, collections.Join(record.Id, types.EmergencyReader(patient))); errorsmod.IsOf(err, collections.ErrNotFound) || (err == nil && w.KeyId != policy.KeyId) {
+				return nil, errorsmod.Wrapf(types.ErrEmergencyRefused,
+					"record %d has no emergency wrap yet: %s's emergency policy is still completing (its wraps cover records up to %d and those created since)", record.Id, msg.Patient, policy.WrappedThrough)
+			} else if err != nil {
+				return nil, err
+			}
+		}
 	}
 	t := now(ctx)
 	if e, found, err := k.openEmergency(ctx, patient, practitioner, t); err != nil {

@@ -97,7 +97,9 @@ func TestSetEmergencyPolicy(t *testing.T) {
 	msg := f.policyMsg(t, f.patient, 2, f.hospital, f.hospitalB)
 	ctx := f.deliver(t, sending(f.msgServer.SetEmergencyPolicy, msg))
 	keyID := types.KeyID(msg.PublicKey)
-	events.Require(t, ctx, &types.EventEmergencyPolicySet{Patient: f.patient, Custodians: []string{f.hospital, f.hospitalB}, Threshold: 2, KeyId: keyID})
+	events.Require(t, ctx, &types.EventEmergencyPolicySet{
+		Patient: f.patient, Custodians: []string{f.hospital, f.hospitalB}, Threshold: 2, KeyId: keyID, Complete: true, WrappedThrough: second,
+	})
 
 	got, err := f.querier.EmergencyPolicy(f.ctx, &types.QueryEmergencyPolicyRequest{Patient: f.patient})
 	require.NoError(t, err)
@@ -179,17 +181,17 @@ func TestSetEmergencyPolicyRejected(t *testing.T) {
 			types.ErrInvalidEmergencyPolicy, "1 commitments for a threshold of 2"},
 		{"a malformed emergency key", edit(func(m *types.MsgSetEmergencyPolicy) { m.PublicKey = m.PublicKey[:100] }),
 			types.ErrInvalidEmergencyPolicy, "public_key"},
-		{"a record without its wrap", edit(func(m *types.MsgSetEmergencyPolicy) { m.Wraps = nil }),
-			types.ErrInvalidWraps, "no emergency wrap for record"},
+		{"a record wrapped twice", edit(func(m *types.MsgSetEmergencyPolicy) { m.Wraps = append(m.Wraps, m.Wraps[0]) }),
+			types.ErrInvalidWraps, "appears twice"},
 		{"a wrap for another reader", edit(func(m *types.MsgSetEmergencyPolicy) { m.Wraps[0] = f.seal(t, record, 0, f.doctor) }),
 			types.ErrInvalidWraps, "every wrap of a policy is for the emergency reader " + reader},
 		{"a wrap of another patient's record", edit(func(m *types.MsgSetEmergencyPolicy) {
 			w := m.Wraps[0]
 			w.RecordId = other
 			m.Wraps = append(m.Wraps, w)
-		}), types.ErrInvalidWraps, "which is not an ACTIVE record of " + f.patient},
+		}), types.ErrInvalidWraps, "which is not a record of " + f.patient},
 		{"a wrap sealed to an old key", edit(func(m *types.MsgSetEmergencyPolicy) { m.Wraps[0].KeyId = "0011223344556677" }),
-			types.ErrInvalidWraps, "the new emergency key is"},
+			types.ErrInvalidWraps, "the policy's emergency key is"},
 		{"a wrap at another key epoch", edit(func(m *types.MsgSetEmergencyPolicy) { m.Wraps[0].KeyEpoch = 5 }),
 			types.ErrInvalidWraps, "seals key epoch 5"},
 		{"a malformed patient", edit(func(m *types.MsgSetEmergencyPolicy) { m.Patient = "med1bad" }), types.ErrInvalidAddress, "patient"},

@@ -28,6 +28,9 @@ func (k msgServer) GrantAccess(ctx context.Context, msg *types.MsgGrantAccess) (
 	if err != nil {
 		return nil, err
 	}
+	if err := k.checkNotMoving(ctx, owner, "no grant now"); err != nil {
+		return nil, err
+	}
 	if owner.Equals(grantee) && msg.RecordId == 0 {
 		return nil, errorsmod.Wrap(types.ErrInvalidGrant, "the grantee is the owner; owners always have access to their records")
 	}

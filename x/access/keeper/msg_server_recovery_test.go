@@ -207,11 +207,11 @@ func TestKeyRecoveryRejected(t *testing.T) {
 	}
 	requireAllRejected(t, f.fixture, handler(f.msgServer.CompleteRecovery), []rejection[*types.MsgCompleteRecovery]{
 		{"by another account", edit(func(m *types.MsgCompleteRecovery) { m.NewOwner = f.otherPatient }), types.ErrRecoveryRefused, "only it may complete it"},
-		{"a record left out", edit(func(m *types.MsgCompleteRecovery) { m.Records = m.Records[:1] }), types.ErrInvalidWraps, "no entry for record"},
+		{"a record skipped", edit(func(m *types.MsgCompleteRecovery) { m.Records = m.Records[1:] }), types.ErrInvalidWraps, "is out of order"},
 		{"a record twice", edit(func(m *types.MsgCompleteRecovery) { m.Records[1] = m.Records[0] }), types.ErrInvalidWraps, "appears twice"},
 		{"the redacted record", edit(func(m *types.MsgCompleteRecovery) {
 			m.Records = append(m.Records, types.RecoveredRecord{RecordId: f.redacted, Wrap: f.seal(t, f.redacted, 0, f.newOwner)})
-		}), types.ErrInvalidWraps, "is not an ACTIVE record"},
+		}), types.ErrInvalidWraps, "is redacted and moves without an entry"},
 		{"a key sealed to someone else", edit(func(m *types.MsgCompleteRecovery) { m.Records[0].Wrap = f.seal(t, f.dicom, 0, f.doctor) }),
 			types.ErrInvalidWraps, "a recovery seals every key to the new owner"},
 		{"a wrap of another key epoch", edit(func(m *types.MsgCompleteRecovery) { m.Records[0].Wrap.KeyEpoch = 3 }),

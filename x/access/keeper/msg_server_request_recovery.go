@@ -43,6 +43,11 @@ func (k msgServer) RequestRecovery(ctx context.Context, msg *types.MsgRequestRec
 	if err != nil {
 		return nil, errorsmod.Wrapf(err, "a recovery needs the custodians of an emergency policy")
 	}
+	if r, found, err := k.movingRecovery(ctx, patient); err != nil {
+		return nil, err
+	} else if found {
+		return nil, errorsmod.Wrapf(types.ErrRecoveryRefused, "recovery %d is already moving the records of %s to %s", r.Id, msg.Patient, r.NewOwner)
+	}
 	key, found, err := k.CurrentKey(ctx, newOwner)
 	if err != nil {
 		return nil, err

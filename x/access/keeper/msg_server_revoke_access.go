@@ -30,6 +30,9 @@ func (k msgServer) RevokeAccess(ctx context.Context, msg *types.MsgRevokeAccess)
 	if !k.sameAddress(grant.Owner, msg.Owner) {
 		return nil, errorsmod.Wrapf(types.ErrNotOwner, "grant %d was given by %s; only the owner may revoke it", grant.Id, grant.Owner)
 	}
+	if err := k.checkNotMoving(ctx, owner, "no revocation now"); err != nil {
+		return nil, err
+	}
 	if len(msg.Rotations) > 0 && grant.Permission != types.PermissionRead {
 		return nil, errorsmod.Wrapf(types.ErrInvalidRotation, "grant %d is a WRITE grant: it never gave a record key, so there is nothing to rotate", grant.Id)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/medchain/medchain/envelope"
 	"github.com/medchain/medchain/x/access/types"
-	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
 // SetEmergencyPolicy opts the patient in to emergency access, or replaces
@@ -18,7 +17,10 @@ import (
 // threshold is at least 2, so no hospital alone can open anything. The
 // emergency key becomes the registered key of the patient's emergency
 // reader, and every ACTIVE record of the patient gets exactly one wrap for
-// it (replacing the wraps of an earlier policy). Emergency accesses opened
+// it (replacing the wraps of an earlier policy): the first
+// max_wraps_per_msg in record-id order here, the rest in
+// MsgAddEmergencyWraps while the policy is completing (a policy replaced
+// while completing restarts). Emergency accesses opened
 // under an earlier policy take no more releases. The key must be new (never
 // an earlier policy's, above all not a spent one); the new policy starts
 // unspent, which is how a patient re-keys after a break-glass.
@@ -44,6 +46,9 @@ func (k msgServer) SetEmergencyPolicy(ctx context.Context, msg *types.MsgSetEmer
 	}
 	if err := types.ValidatePublicKey(types.KeyAlgorithmMLKEM768X25519, msg.PublicKey); err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidEmergencyPolicy, "public_key: %s", err)
+	}
+	if err := k.checkNotMoving(ctx, patient, "the emergency policy cannot change"); err != nil {
+		return nil, err
 	}
 	// A new policy needs a key nobody has held a share of: a spent key is
 	// known to a practitioner, an earlier one to its custodians.
@@ -104,58 +109,12 @@ func (k msgServer) SetEmergencyPolicy(ctx context.Context, msg *types.MsgSetEmer
 			"%d of the custodians are active hospitals, and only hospitals release a share in an emergency: at least %d (the threshold) must be, or no practitioner could ever break the glass", hospitals, msg.Threshold)
 	}
 
-	// Exactly one wrap per ACTIVE record, for the emergency reader, sealed
-	// to the new emergency key.
-	if uint32(len(msg.Wraps)) > params.MaxWrapsPerMsg {
-		return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "%d wraps; at most %d per message (params max_wraps_per_msg)", len(msg.Wraps), params.MaxWrapsPerMsg)
-	}
-	var records []recordstypes.Record
-	if err := k.records.WalkOwnerRecords(ctx, patient, func(r recordstypes.Record) (bool, error) {
-		if r.Status == recordstypes.RecordStatusActive {
-			records = append(records, r)
-		}
-		return false, nil
-	}); err != nil {
+	// One wrap per ACTIVE record, for the emergency reader, sealed to the
+	// new emergency key, in record-id order from the first, at most
+	// max_wraps_per_msg: what does not fit follows in MsgAddEmergencyWraps.
+	_, through, complete, err := k.emergencyBatch(ctx, patient, keyID, 0, msg.Wraps, params.MaxWrapsPerMsg)
+	if err != nil {
 		return nil, err
-	}
-	epochs := make(map[uint64]uint64, len(records))
-	for _, r := range records {
-		epochs[r.Id] = r.KeyEpoch
-	}
-	if len(records) > int(params.MaxWrapsPerMsg) {
-		return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "you have %d active records and a message carries at most %d wraps (params max_wraps_per_msg)", len(records), params.MaxWrapsPerMsg)
-	}
-	covered := make(map[uint64]bool, len(msg.Wraps))
-	for i, w := range msg.Wraps {
-		if !k.sameAddress(w.Grantee, readerStr) {
-			return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "wraps[%d] is for %s; every wrap of a policy is for the emergency reader %s", i, w.Grantee, readerStr)
-		}
-		epoch, ok := epochs[w.RecordId]
-		if !ok {
-			return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "wraps[%d] is for record %d, which is not an ACTIVE record of %s", i, w.RecordId, msg.Patient)
-		}
-		if covered[w.RecordId] {
-			return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "wraps[%d]: record %d has more than one wrap", i, w.RecordId)
-		}
-		covered[w.RecordId] = true
-		if w.KeyId != keyID {
-			return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "wraps[%d] is sealed to key %q, the new emergency key is %s", i, w.KeyId, keyID)
-		}
-		if w.KeyEpoch != epoch {
-			return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "wraps[%d] seals key epoch %d of record %d, which is at key epoch %d", i, w.KeyEpoch, w.RecordId, epoch)
-		}
-		lo, hi, err := types.KeyAlgorithmMLKEM768X25519.WrapSizeBounds()
-		if err != nil {
-			return nil, err
-		}
-		if l := len(w.Ciphertext); l < lo || l > hi {
-			return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "wraps[%d] is %d bytes; a wrap is %d to %d bytes", i, l, lo, hi)
-		}
-	}
-	for _, r := range records {
-		if !covered[r.Id] {
-			return nil, errorsmod.Wrapf(types.ErrInvalidWraps, "no emergency wrap for record %d: every ACTIVE record needs one", r.Id)
-		}
 	}
 
 	// Everything is checked: write.
@@ -167,10 +126,11 @@ func (k msgServer) SetEmergencyPolicy(ctx context.Context, msg *types.MsgSetEmer
 	if err := k.CurrentKeys.Set(ctx, reader, keyID); err != nil {
 		return nil, err
 	}
-	for _, r := range records {
-		if err := k.removeWrap(ctx, patient, r.Id, reader); err != nil {
-			return nil, err
-		}
+	// The earlier key's wraps all go now, wrapped or not by this message:
+	// a record the new policy does not cover yet has no emergency wrap,
+	// rather than one its practitioner could not open.
+	if _, err := k.removeEmergencyWraps(ctx, patient); err != nil {
+		return nil, err
 	}
 	if err := k.storeWraps(ctx, patient, msg.Wraps); err != nil {
 		return nil, err
@@ -179,11 +139,17 @@ func (k msgServer) SetEmergencyPolicy(ctx context.Context, msg *types.MsgSetEmer
 		Patient: k.str(patient), Threshold: msg.Threshold, Shares: shares, KeyId: keyID,
 		Commitments: msg.Commitments, EmergencyReader: readerStr, UpdatedAt: t,
 	}
+	if !complete {
+		policy.Completing, policy.WrappedThrough = true, through
+	}
 	if err := k.EmergencyPolicies.Set(ctx, patient, policy); err != nil {
 		return nil, err
 	}
-	if err := emit(ctx, &types.EventEmergencyPolicySet{Patient: policy.Patient, Custodians: policy.Custodians(), Threshold: policy.Threshold, KeyId: keyID}); err != nil {
+	if err := emit(ctx, &types.EventEmergencyPolicySet{
+		Patient: policy.Patient, Custodians: policy.Custodians(), Threshold: policy.Threshold, KeyId: keyID,
+		Complete: complete, WrappedThrough: through,
+	}); err != nil {
 		return nil, err
 	}
-	return &types.MsgSetEmergencyPolicyResponse{EmergencyReader: readerStr, KeyId: keyID}, nil
+	return &types.MsgSetEmergencyPolicyResponse{EmergencyReader: readerStr, KeyId: keyID, Complete: complete, WrappedThrough: through}, nil
 }

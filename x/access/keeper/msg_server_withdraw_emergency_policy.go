@@ -17,6 +17,11 @@ func (k msgServer) WithdrawEmergencyPolicy(ctx context.Context, msg *types.MsgWi
 	if _, err := k.emergencyPolicy(ctx, patient); err != nil {
 		return nil, err
 	}
+	// The records not moved yet still need their emergency wraps: the new
+	// owner opens them to re-seal each record key.
+	if err := k.checkNotMoving(ctx, patient, "the emergency policy cannot be withdrawn"); err != nil {
+		return nil, err
+	}
 	removed, err := k.endEmergencyPolicy(ctx, patient, "POLICY_WITHDRAWN")
 	if err != nil {
 		return nil, err

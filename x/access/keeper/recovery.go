@@ -10,6 +10,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/medchain/medchain/x/access/types"
+	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
 // A key recovery moves a patient who lost their account key to a new
@@ -155,6 +156,104 @@ func (k Keeper) supersedeRecoveries(ctx context.Context, patient sdk.AccAddress,
 		if err := k.endRecovery(ctx, r, patient, types.RecoveryStatusCancelled, nil); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// movingRecovery returns the recovery moving patient's records, if one
+// has started. Once a recovery moves records it is the patient's only
+// pending one (the first message cancels the others and new requests are
+// refused), so looking at the first pending entry is enough.
+func (k Keeper) movingRecovery(ctx context.Context, patient sdk.AccAddress) (types.Recovery, bool, error) {
+	var (
+		r     types.Recovery
+		found bool
+	)
+	err := k.PendingRecovery.Walk(ctx, collections.NewPrefixedPairRange[sdk.AccAddress, uint64](patient),
+		func(key collections.Pair[sdk.AccAddress, uint64]) (bool, error) {
+			var err error
+			r, err = k.Recoveries.Get(ctx, key.K2())
+			found = err == nil && r.Moving
+			return true, err
+		})
+	return r, found, err
+}
+
+// movingInto returns the recovery moving records into newOwner, if one
+// has started.
+func (k Keeper) movingInto(ctx context.Context, newOwner sdk.AccAddress) (types.Recovery, bool, error) {
+	id, err := k.PendingByNewOwner.Get(ctx, newOwner)
+	if errorsmod.IsOf(err, collections.ErrNotFound) {
+		return types.Recovery{}, false, nil
+	}
+	if err != nil {
+		return types.Recovery{}, false, err
+	}
+	r, err := k.Recoveries.Get(ctx, id)
+	if err != nil {
+		return r, false, err
+	}
+	return r, r.Moving && r.Status == types.RecoveryStatusPending, nil
+}
+
+// checkNotMoving refuses a change of consent or of the emergency policy
+// (what) by an account whose records a key recovery is moving, or into
+// which one is moving records: between the recovery's messages the
+// patient's records are split between the two accounts, and the grants
+// and the emergency policy must stay as the recovery found them until it
+// ends. The new owner ends it by re-running the completion.
+func (k Keeper) checkNotMoving(ctx context.Context, account sdk.AccAddress, what string) error {
+	if r, found, err := k.movingRecovery(ctx, account); err != nil {
+		return err
+	} else if found {
+		return errorsmod.Wrapf(types.ErrRecoveryMoving,
+			"%s: recovery %d is moving the records of %s to %s (through record %d so far); it can no longer be cancelled, and the records and their consent pass to the new owner",
+			what, r.Id, r.Patient, r.NewOwner, r.MovedThrough)
+	}
+	if r, found, err := k.movingInto(ctx, account); err != nil {
+		return err
+	} else if found {
+		return errorsmod.Wrapf(types.ErrRecoveryMoving,
+			"%s: recovery %d is moving the records of %s to %s (through record %d so far); finish it first (`medchaind tx access complete-recovery %d`)",
+			what, r.Id, r.Patient, r.NewOwner, r.MovedThrough, r.Id)
+	}
+	return nil
+}
+
+// mirrorOwner returns the patient whose records a moving recovery is
+// still moving into owner. While it moves, the scope grants already
+// belong to owner (the new owner) and their decision entries are kept
+// under the patient as well, so that they go on covering the records not
+// moved yet.
+func (k Keeper) mirrorOwner(ctx context.Context, owner sdk.AccAddress) (sdk.AccAddress, bool, error) {
+	r, found, err := k.movingInto(ctx, owner)
+	if err != nil || !found {
+		return nil, false, err
+	}
+	patient, err := k.decodeAddress("patient", r.Patient)
+	return patient, err == nil, err
+}
+
+// checkRecoverable refuses a new record for a patient whose records a key
+// recovery is moving once the patient's emergency key is spent: the record
+// would carry no emergency wrap, so the new owner could never re-seal it
+// and the recovery could never end. While the key is unspent the record
+// carries its emergency wrap and moves in a later message.
+func (k Keeper) checkRecoverable(ctx context.Context, record recordstypes.Record) error {
+	owner, err := k.decodeAddress("owner", record.Owner)
+	if err != nil {
+		return err
+	}
+	r, found, err := k.movingRecovery(ctx, owner)
+	if err != nil || !found {
+		return err
+	}
+	if p, found, err := k.findEmergencyPolicy(ctx, owner); err != nil {
+		return err
+	} else if found && p.IsSpent() {
+		return errorsmod.Wrapf(types.ErrRecoveryMoving,
+			"recovery %d is moving the records of %s to %s and the emergency key is spent, so a new record could not be recovered: create it for %s once the recovery completes",
+			r.Id, r.Patient, r.NewOwner, r.NewOwner)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgUpdateParams{},
 		&MsgSetEmergencyPolicy{},
 		&MsgWithdrawEmergencyPolicy{},
+		&MsgAddEmergencyWraps{},
 		&MsgEmergencyAccess{},
 		&MsgReleaseShare{},
 		&MsgRequestRecovery{},
@@ -44,6 +45,7 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "medchain/x/access/MsgUpdateParams")
 	legacy.RegisterAminoMsg(cdc, &MsgSetEmergencyPolicy{}, "medchain/x/access/MsgSetEmergencyPolicy")
 	legacy.RegisterAminoMsg(cdc, &MsgWithdrawEmergencyPolicy{}, "medchain/x/access/MsgWithdrawEmergency")
+	legacy.RegisterAminoMsg(cdc, &MsgAddEmergencyWraps{}, "medchain/x/access/MsgAddEmergencyWraps")
 	legacy.RegisterAminoMsg(cdc, &MsgEmergencyAccess{}, "medchain/x/access/MsgEmergencyAccess")
 	legacy.RegisterAminoMsg(cdc, &MsgReleaseShare{}, "medchain/x/access/MsgReleaseShare")
 	legacy.RegisterAminoMsg(cdc, &MsgRequestRecovery{}, "medchain/x/access/MsgRequestRecovery")

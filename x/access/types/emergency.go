@@ -82,7 +82,10 @@ func (r EmergencyReason) Label() string {
 }
 
 // IsPending says whether the recovery still waits (for approvals, its
-// delay or its completion) at t: pending, and not lapsed.
+// delay or its completion) at t: pending, and not lapsed. A recovery whose
+// records are moving never lapses: some of the patient's records already
+// belong to the new owner, and only finishing the move makes the two
+// accounts whole again.
 func (r Recovery) IsPending(t time.Time) bool {
-	return r.Status == RecoveryStatusPending && t.Before(r.ExpiresAt)
+	return r.Status == RecoveryStatusPending && (r.Moving || t.Before(r.ExpiresAt))
 }

@@ -45,4 +45,9 @@ var (
 	// patient sets a new policy.
 	ErrEmergencyKeySpent = errorsmod.Register(ModuleName, 33,
 		"the emergency key was used by a break-glass and is spent; the patient must re-key with `medchaind tx access set-emergency-policy`")
+
+	// ErrRecoveryMoving: a key recovery has started moving the account's
+	// records to its new owner (it can no longer be cancelled); the old
+	// account may not change consent or its emergency policy meanwhile.
+	ErrRecoveryMoving = errorsmod.Register(ModuleName, 34, "a key recovery is moving the account's records")
 )

@@ -426,6 +426,12 @@ type EventEmergencyPolicySet struct {
 	Threshold uint32 `protobuf:"varint,3,opt,name=threshold,proto3" json:"threshold,omitempty"`
 	// key_id is the emergency key's id.
 	KeyId string `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// complete is false when the policy is completing: more records need
+	// emergency wraps (EventEmergencyWrapsAdded follows for each message).
+	Complete bool `protobuf:"varint,5,opt,name=complete,proto3" json:"complete,omitempty"`
+	// wrapped_through is the policy's cursor (the highest record id wrapped
+	// by this message).
+	WrappedThrough uint64 `protobuf:"varint,6,opt,name=wrapped_through,json=wrappedThrough,proto3" json:"wrapped_through,omitempty"`
 }
 
 func (m *EventEmergencyPolicySet) Reset()         { *m = EventEmergencyPolicySet{} }
@@ -489,6 +495,101 @@ func (m *EventEmergencyPolicySet) GetKeyId() string {
 	return ""
 }
 
+func (m *EventEmergencyPolicySet) GetComplete() bool {
+	if m != nil {
+		return m.Complete
+	}
+	return false
+}
+
+func (m *EventEmergencyPolicySet) GetWrappedThrough() uint64 {
+	if m != nil {
+		return m.WrappedThrough
+	}
+	return 0
+}
+
+// EventEmergencyWrapsAdded is emitted by each MsgAddEmergencyWraps that
+// continues a completing policy.
+type EventEmergencyWrapsAdded struct {
+	Patient string `protobuf:"bytes,1,opt,name=patient,proto3" json:"patient,omitempty"`
+	KeyId   string `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// records are the records this message wrapped.
+	Records []uint64 `protobuf:"varint,3,rep,packed,name=records,proto3" json:"records,omitempty"`
+	// wrapped_through is the policy's cursor after this message.
+	WrappedThrough uint64 `protobuf:"varint,4,opt,name=wrapped_through,json=wrappedThrough,proto3" json:"wrapped_through,omitempty"`
+	// complete is true when every ACTIVE record now has an emergency wrap.
+	Complete bool `protobuf:"varint,5,opt,name=complete,proto3" json:"complete,omitempty"`
+}
+
+func (m *EventEmergencyWrapsAdded) Reset()         { *m = EventEmergencyWrapsAdded{} }
+func (m *EventEmergencyWrapsAdded) String() string { return proto.CompactTextString(m) }
+func (*EventEmergencyWrapsAdded) ProtoMessage()    {}
+func (*EventEmergencyWrapsAdded) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6e268598d2e1caf7, []int{7}
+}
+func (m *EventEmergencyWrapsAdded) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventEmergencyWrapsAdded) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventEmergencyWrapsAdded.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventEmergencyWrapsAdded) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventEmergencyWrapsAdded.Merge(m, src)
+}
+func (m *EventEmergencyWrapsAdded) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventEmergencyWrapsAdded) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventEmergencyWrapsAdded.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventEmergencyWrapsAdded proto.InternalMessageInfo
+
+func (m *EventEmergencyWrapsAdded) GetPatient() string {
+	if m != nil {
+		return m.Patient
+	}
+	return ""
+}
+
+func (m *EventEmergencyWrapsAdded) GetKeyId() string {
+	if m != nil {
+		return m.KeyId
+	}
+	return ""
+}
+
+func (m *EventEmergencyWrapsAdded) GetRecords() []uint64 {
+	if m != nil {
+		return m.Records
+	}
+	return nil
+}
+
+func (m *EventEmergencyWrapsAdded) GetWrappedThrough() uint64 {
+	if m != nil {
+		return m.WrappedThrough
+	}
+	return 0
+}
+
+func (m *EventEmergencyWrapsAdded) GetComplete() bool {
+	if m != nil {
+		return m.Complete
+	}
+	return false
+}
+
 // EventEmergencyPolicyWithdrawn is emitted when a patient withdraws.
 type EventEmergencyPolicyWithdrawn struct {
 	// patient withdrew.
@@ -501,7 +602,7 @@ func (m *EventEmergencyPolicyWithdrawn) Reset()         { *m = EventEmergencyPol
 func (m *EventEmergencyPolicyWithdrawn) String() string { return proto.CompactTextString(m) }
 func (*EventEmergencyPolicyWithdrawn) ProtoMessage()    {}
 func (*EventEmergencyPolicyWithdrawn) Descriptor() ([]byte, []int) {
-	return fileDescriptor_6e268598d2e1caf7, []int{7}
+	return fileDescriptor_6e268598d2e1caf7, []int{8}
 }
 func (m *EventEmergencyPolicyWithdrawn) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -557,7 +658,7 @@ func (m *EventEmergencyAccess) Reset()         { *m = EventEmergencyAccess{} }
 func (m *EventEmergencyAccess) String() string { return proto.CompactTextString(m) }
 func (*EventEmergencyAccess) ProtoMessage()    {}
 func (*EventEmergencyAccess) Descriptor() ([]byte, []int) {
-	return fileDescriptor_6e268598d2e1caf7, []int{8}
+	return fileDescriptor_6e268598d2e1caf7, []int{9}
 }
 func (m *EventEmergencyAccess) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -618,7 +719,7 @@ func (m *EventShareReleased) Reset()         { *m = EventShareReleased{} }
 func (m *EventShareReleased) String() string { return proto.CompactTextString(m) }
 func (*EventShareReleased) ProtoMessage()    {}
 func (*EventShareReleased) Descriptor() ([]byte, []int) {
-	return fileDescriptor_6e268598d2e1caf7, []int{9}
+	return fileDescriptor_6e268598d2e1caf7, []int{10}
 }
 func (m *EventShareReleased) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -703,7 +804,7 @@ func (m *EventEmergencyAccessClosed) Reset()         { *m = EventEmergencyAccess
 func (m *EventEmergencyAccessClosed) String() string { return proto.CompactTextString(m) }
 func (*EventEmergencyAccessClosed) ProtoMessage()    {}
 func (*EventEmergencyAccessClosed) Descriptor() ([]byte, []int) {
-	return fileDescriptor_6e268598d2e1caf7, []int{10}
+	return fileDescriptor_6e268598d2e1caf7, []int{11}
 }
 func (m *EventEmergencyAccessClosed) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -768,7 +869,7 @@ func (m *EventEmergencyPolicySpent) Reset()         { *m = EventEmergencyPolicyS
 func (m *EventEmergencyPolicySpent) String() string { return proto.CompactTextString(m) }
 func (*EventEmergencyPolicySpent) ProtoMessage()    {}
 func (*EventEmergencyPolicySpent) Descriptor() ([]byte, []int) {
-	return fileDescriptor_6e268598d2e1caf7, []int{11}
+	return fileDescriptor_6e268598d2e1caf7, []int{12}
 }
 func (m *EventEmergencyPolicySpent) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -843,7 +944,7 @@ func (m *EventRecoveryRequested) Reset()         { *m = EventRecoveryRequested{}
 func (m *EventRecoveryRequested) String() string { return proto.CompactTextString(m) }
 func (*EventRecoveryRequested) ProtoMessage()    {}
 func (*EventRecoveryRequested) Descriptor() ([]byte, []int) {
-	return fileDescriptor_6e268598d2e1caf7, []int{12}
+	return fileDescriptor_6e268598d2e1caf7, []int{13}
 }
 func (m *EventRecoveryRequested) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -891,7 +992,7 @@ func (m *EventRecoveryApproved) Reset()         { *m = EventRecoveryApproved{} }
 func (m *EventRecoveryApproved) String() string { return proto.CompactTextString(m) }
 func (*EventRecoveryApproved) ProtoMessage()    {}
 func (*EventRecoveryApproved) Descriptor() ([]byte, []int) {
-	return fileDescriptor_6e268598d2e1caf7, []int{13}
+	return fileDescriptor_6e268598d2e1caf7, []int{14}
 }
 func (m *EventRecoveryApproved) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -955,7 +1056,8 @@ type EventRecoveryEnded struct {
 	NewOwner   string `protobuf:"bytes,3,opt,name=new_owner,json=newOwner,proto3" json:"new_owner,omitempty"`
 	// status is COMPLETED or CANCELLED.
 	Status RecoveryStatus `protobuf:"varint,4,opt,name=status,proto3,enum=medchain.access.v1.RecoveryStatus" json:"status,omitempty"`
-	// records are the records that moved (COMPLETED).
+	// records are the records that moved in the message that completed it
+	// (COMPLETED); earlier messages emit EventRecoveryProgress.
 	Records []uint64 `protobuf:"varint,5,rep,packed,name=records,proto3" json:"records,omitempty"`
 }
 
@@ -963,7 +1065,7 @@ func (m *EventRecoveryEnded) Reset()         { *m = EventRecoveryEnded{} }
 func (m *EventRecoveryEnded) String() string { return proto.CompactTextString(m) }
 func (*EventRecoveryEnded) ProtoMessage()    {}
 func (*EventRecoveryEnded) Descriptor() ([]byte, []int) {
-	return fileDescriptor_6e268598d2e1caf7, []int{14}
+	return fileDescriptor_6e268598d2e1caf7, []int{15}
 }
 func (m *EventRecoveryEnded) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1027,6 +1129,86 @@ func (m *EventRecoveryEnded) GetRecords() []uint64 {
 	return nil
 }
 
+// EventRecoveryProgress is emitted by each MsgCompleteRecovery that moves
+// records and leaves some for a later message: the recovery is moving.
+type EventRecoveryProgress struct {
+	RecoveryId uint64 `protobuf:"varint,1,opt,name=recovery_id,json=recoveryId,proto3" json:"recovery_id,omitempty"`
+	Patient    string `protobuf:"bytes,2,opt,name=patient,proto3" json:"patient,omitempty"`
+	NewOwner   string `protobuf:"bytes,3,opt,name=new_owner,json=newOwner,proto3" json:"new_owner,omitempty"`
+	// records are the records this message moved (redacted ones included).
+	Records []uint64 `protobuf:"varint,4,rep,packed,name=records,proto3" json:"records,omitempty"`
+	// moved_through is the recovery's cursor after this message.
+	MovedThrough uint64 `protobuf:"varint,5,opt,name=moved_through,json=movedThrough,proto3" json:"moved_through,omitempty"`
+}
+
+func (m *EventRecoveryProgress) Reset()         { *m = EventRecoveryProgress{} }
+func (m *EventRecoveryProgress) String() string { return proto.CompactTextString(m) }
+func (*EventRecoveryProgress) ProtoMessage()    {}
+func (*EventRecoveryProgress) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6e268598d2e1caf7, []int{16}
+}
+func (m *EventRecoveryProgress) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventRecoveryProgress) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventRecoveryProgress.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventRecoveryProgress) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventRecoveryProgress.Merge(m, src)
+}
+func (m *EventRecoveryProgress) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventRecoveryProgress) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventRecoveryProgress.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventRecoveryProgress proto.InternalMessageInfo
+
+func (m *EventRecoveryProgress) GetRecoveryId() uint64 {
+	if m != nil {
+		return m.RecoveryId
+	}
+	return 0
+}
+
+func (m *EventRecoveryProgress) GetPatient() string {
+	if m != nil {
+		return m.Patient
+	}
+	return ""
+}
+
+func (m *EventRecoveryProgress) GetNewOwner() string {
+	if m != nil {
+		return m.NewOwner
+	}
+	return ""
+}
+
+func (m *EventRecoveryProgress) GetRecords() []uint64 {
+	if m != nil {
+		return m.Records
+	}
+	return nil
+}
+
+func (m *EventRecoveryProgress) GetMovedThrough() uint64 {
+	if m != nil {
+		return m.MovedThrough
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*EventEncryptionKeyRegistered)(nil), "medchain.access.v1.EventEncryptionKeyRegistered")
 	proto.RegisterType((*EventAccessGranted)(nil), "medchain.access.v1.EventAccessGranted")
@@ -1035,6 +1217,7 @@ func init() {
 	proto.RegisterType((*EventRequestClosed)(nil), "medchain.access.v1.EventRequestClosed")
 	proto.RegisterType((*EventParamsUpdated)(nil), "medchain.access.v1.EventParamsUpdated")
 	proto.RegisterType((*EventEmergencyPolicySet)(nil), "medchain.access.v1.EventEmergencyPolicySet")
+	proto.RegisterType((*EventEmergencyWrapsAdded)(nil), "medchain.access.v1.EventEmergencyWrapsAdded")
 	proto.RegisterType((*EventEmergencyPolicyWithdrawn)(nil), "medchain.access.v1.EventEmergencyPolicyWithdrawn")
 	proto.RegisterType((*EventEmergencyAccess)(nil), "medchain.access.v1.EventEmergencyAccess")
 	proto.RegisterType((*EventShareReleased)(nil), "medchain.access.v1.EventShareReleased")
@@ -1043,77 +1226,84 @@ func init() {
 	proto.RegisterType((*EventRecoveryRequested)(nil), "medchain.access.v1.EventRecoveryRequested")
 	proto.RegisterType((*EventRecoveryApproved)(nil), "medchain.access.v1.EventRecoveryApproved")
 	proto.RegisterType((*EventRecoveryEnded)(nil), "medchain.access.v1.EventRecoveryEnded")
+	proto.RegisterType((*EventRecoveryProgress)(nil), "medchain.access.v1.EventRecoveryProgress")
 }
 
 func init() { proto.RegisterFile("medchain/access/v1/events.proto", fileDescriptor_6e268598d2e1caf7) }
 
 var fileDescriptor_6e268598d2e1caf7 = []byte{
-	// 1025 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x56, 0x4f, 0x6f, 0x1b, 0x55,
-	0x10, 0xcf, 0xfa, 0x5f, 0xe2, 0x49, 0xdd, 0x8a, 0x55, 0x0a, 0x4e, 0x48, 0x9d, 0xb0, 0x45, 0x10,
-	0x81, 0xb0, 0xd5, 0x20, 0x38, 0x54, 0xe5, 0x90, 0x94, 0x14, 0x45, 0x3d, 0x50, 0x3d, 0x83, 0x90,
-	0x90, 0xc0, 0x7a, 0xd9, 0x9d, 0xda, 0xab, 0x78, 0xf7, 0x2d, 0xef, 0x3d, 0xdb, 0xf5, 0x85, 0x2b,
-	0x07, 0x84, 0xd4, 0x0b, 0x5f, 0x80, 0x13, 0x07, 0x0e, 0x1c, 0xf8, 0x10, 0x3d, 0x46, 0x9c, 0x38,
-	0x01, 0x4a, 0x0e, 0x7c, 0x03, 0x0e, 0x9c, 0xd0, 0xfb, 0xb3, 0xf6, 0x6e, 0x58, 0x1c, 0xab, 0xbd,
-	0x58, 0x9e, 0xd9, 0xdf, 0xec, 0x9b, 0xf7, 0x9b, 0xdf, 0xcc, 0x2c, 0xec, 0x44, 0x18, 0xf8, 0x03,
-	0x1a, 0xc6, 0x1d, 0xea, 0xfb, 0x28, 0x44, 0x67, 0x7c, 0xa7, 0x83, 0x63, 0x8c, 0xa5, 0x68, 0x27,
-	0x9c, 0x49, 0xe6, 0xba, 0x29, 0xa0, 0x6d, 0x00, 0xed, 0xf1, 0x9d, 0xad, 0x97, 0x68, 0x14, 0xc6,
-	0xac, 0xa3, 0x7f, 0x0d, 0x6c, 0x6b, 0xd3, 0x67, 0x22, 0x62, 0xa2, 0xa7, 0xad, 0x8e, 0x31, 0xec,
-	0xa3, 0x8d, 0x3e, 0xeb, 0x33, 0xe3, 0x57, 0xff, 0xac, 0x77, 0xa7, 0xcf, 0x58, 0x7f, 0x88, 0x1d,
-	0x6d, 0x9d, 0x8c, 0x1e, 0x77, 0x64, 0x18, 0xa1, 0x90, 0x34, 0x4a, 0x52, 0x40, 0x41, 0x66, 0x09,
-	0xe5, 0x34, 0x4a, 0xdf, 0xdb, 0x2a, 0x00, 0xc8, 0x69, 0x82, 0xf6, 0xb9, 0xf7, 0x9d, 0x03, 0xdb,
-	0x47, 0xea, 0x2a, 0x47, 0xb1, 0xcf, 0xa7, 0x89, 0x0c, 0x59, 0xfc, 0x10, 0xa7, 0x04, 0xfb, 0xa1,
-	0x90, 0xc8, 0x31, 0x70, 0xdb, 0x50, 0x65, 0x93, 0x18, 0x79, 0xd3, 0xd9, 0x75, 0xf6, 0xea, 0x87,
-	0xcd, 0x5f, 0x7f, 0x79, 0x67, 0xc3, 0x66, 0x7e, 0x10, 0x04, 0x1c, 0x85, 0xe8, 0x4a, 0x1e, 0xc6,
-	0x7d, 0x62, 0x60, 0xee, 0x4d, 0xa8, 0x9d, 0xe2, 0xb4, 0x17, 0x06, 0xcd, 0x92, 0x0a, 0x20, 0xd5,
-	0x53, 0x9c, 0x1e, 0x07, 0xee, 0x1b, 0x70, 0x23, 0xe1, 0x38, 0x0e, 0xd9, 0x48, 0xf4, 0xec, 0xf3,
-	0xb2, 0x7e, 0xde, 0x48, 0xdd, 0x0f, 0x15, 0xce, 0x7b, 0x0c, 0xae, 0x4e, 0xe7, 0x40, 0x67, 0xfb,
-	0x11, 0xa7, 0xb1, 0xc4, 0xc0, 0xbd, 0x0b, 0xd5, 0xbe, 0xfa, 0xab, 0x93, 0x58, 0xdf, 0xdf, 0x6c,
-	0xff, 0x97, 0xef, 0xb6, 0xc6, 0x1e, 0xd6, 0x9f, 0xfd, 0xbe, 0xb3, 0xf2, 0xe3, 0x5f, 0x3f, 0xbf,
-	0xe5, 0x10, 0x13, 0xe2, 0x6e, 0x40, 0x75, 0xc2, 0x69, 0x22, 0x74, 0x3e, 0x0d, 0x62, 0x0c, 0xef,
-	0x1f, 0x27, 0x77, 0x10, 0xc1, 0x31, 0x3b, 0xc5, 0xc0, 0xdd, 0x84, 0x35, 0x1d, 0xa5, 0xf2, 0x53,
-	0x67, 0x55, 0xc8, 0xaa, 0xb6, 0x8f, 0x33, 0x44, 0x94, 0x96, 0x23, 0x62, 0x1f, 0x4c, 0x28, 0xa2,
-	0xb9, 0xe9, 0x82, 0x88, 0x14, 0xe8, 0xde, 0x83, 0x1a, 0x47, 0x2a, 0x58, 0xdc, 0xac, 0xec, 0x3a,
-	0x7b, 0xd7, 0xf7, 0x5f, 0x2f, 0xba, 0xa8, 0xca, 0xd5, 0xa7, 0xaa, 0x52, 0x44, 0x63, 0x89, 0x8d,
-	0x71, 0xdf, 0x84, 0x1b, 0x9c, 0x49, 0x2a, 0x31, 0xe8, 0x71, 0xf4, 0x19, 0x0f, 0x44, 0xb3, 0xba,
-	0x5b, 0xde, 0xab, 0x90, 0xeb, 0xd6, 0x4d, 0x8c, 0xd7, 0xfb, 0x12, 0x36, 0x72, 0x77, 0xff, 0x6a,
-	0x84, 0x42, 0xd1, 0xfc, 0x00, 0x56, 0xb9, 0x31, 0x2c, 0xd1, 0xaf, 0x15, 0x9d, 0x9f, 0x8b, 0xca,
-	0x12, 0x9e, 0x06, 0x7b, 0x67, 0x29, 0xb9, 0x16, 0x74, 0x7f, 0xc8, 0x04, 0x06, 0xee, 0x2d, 0x00,
-	0x8b, 0x98, 0xd3, 0x5b, 0xb7, 0x9e, 0xe3, 0xc0, 0x7d, 0x1f, 0x52, 0x63, 0x09, 0x92, 0xe7, 0xd0,
-	0x79, 0x61, 0xca, 0xcb, 0x15, 0xa6, 0x09, 0xab, 0x6c, 0x24, 0x7d, 0x16, 0xa1, 0x66, 0xb9, 0x4e,
-	0x52, 0x33, 0x57, 0xfd, 0x6a, 0xae, 0xfa, 0xde, 0xb7, 0xe9, 0x95, 0x1e, 0xe9, 0xee, 0xfa, 0x34,
-	0x09, 0x14, 0xa1, 0x2a, 0x67, 0x3a, 0x92, 0x03, 0xc6, 0x43, 0x39, 0xbd, 0xb2, 0x43, 0xe6, 0x50,
-	0xf7, 0x03, 0xa8, 0x99, 0x36, 0xd5, 0x17, 0x5d, 0xdf, 0xdf, 0x2a, 0x22, 0xda, 0x1c, 0x95, 0x65,
-	0xd8, 0x06, 0x79, 0x3f, 0x38, 0xf0, 0x8a, 0xe9, 0xda, 0x08, 0x79, 0x1f, 0x63, 0x7f, 0xfa, 0x88,
-	0x0d, 0x43, 0x7f, 0xda, 0x45, 0xa9, 0x74, 0x97, 0x50, 0x19, 0xa2, 0xed, 0x96, 0x85, 0xba, 0xb3,
-	0x40, 0xb7, 0x05, 0xe0, 0x8f, 0x84, 0x64, 0x41, 0x48, 0x63, 0x95, 0x52, 0x79, 0xaf, 0x4e, 0x32,
-	0x1e, 0x77, 0x1b, 0xea, 0x72, 0xc0, 0x51, 0x0c, 0xd8, 0xd0, 0xf4, 0x6d, 0x83, 0xcc, 0x1d, 0x99,
-	0x96, 0xaf, 0x64, 0x5a, 0xde, 0x7b, 0x02, 0xb7, 0x8a, 0x72, 0xfc, 0x2c, 0x94, 0x83, 0x80, 0xd3,
-	0x49, 0xfc, 0x5c, 0x99, 0xde, 0x86, 0x86, 0x6e, 0xe0, 0x1e, 0xc7, 0x88, 0x8d, 0xd1, 0x4c, 0x99,
-	0x0a, 0xb9, 0xa6, 0x9d, 0xc4, 0xf8, 0xbc, 0xaf, 0xad, 0xbe, 0x67, 0x27, 0x1b, 0xc9, 0xba, 0x0f,
-	0xa0, 0x66, 0xd8, 0xb5, 0xf2, 0xbe, 0x5d, 0xc4, 0xfa, 0xa5, 0xa0, 0x1c, 0xfd, 0x06, 0x75, 0x15,
-	0x5d, 0xde, 0xf7, 0x25, 0x2b, 0x96, 0xee, 0x80, 0x72, 0x24, 0x38, 0x44, 0xaa, 0xf4, 0xff, 0x2a,
-	0xd4, 0xcd, 0x0b, 0xe6, 0xf2, 0x5f, 0x33, 0x0e, 0xa3, 0xfe, 0xd9, 0x1b, 0xae, 0x56, 0xff, 0x0c,
-	0x9a, 0x25, 0xb1, 0xbc, 0x2c, 0x89, 0xf7, 0xe0, 0x5a, 0xc2, 0xa9, 0x2f, 0x43, 0x35, 0x44, 0x90,
-	0x9b, 0xb2, 0x2d, 0x08, 0xcc, 0xa1, 0xdd, 0x2d, 0x58, 0xe3, 0xe6, 0x4a, 0x42, 0x77, 0x49, 0x83,
-	0xcc, 0xec, 0xbc, 0x50, 0x6a, 0x97, 0x84, 0xe2, 0x75, 0x61, 0xab, 0xa8, 0x2e, 0x76, 0x3c, 0x2c,
-	0xa4, 0x27, 0xd3, 0xb4, 0xa5, 0x5c, 0xd3, 0x7a, 0xdf, 0x94, 0x60, 0xb3, 0xb0, 0x17, 0x12, 0x75,
-	0xd5, 0xe7, 0xd1, 0xd8, 0xff, 0xac, 0xb0, 0x5c, 0x7e, 0xe5, 0x4b, 0xf9, 0xbd, 0x18, 0xa5, 0x1f,
-	0xc2, 0x9a, 0x50, 0xe9, 0xf6, 0xa8, 0xd4, 0x94, 0xaa, 0x81, 0x60, 0x56, 0x7f, 0x3b, 0x5d, 0xfd,
-	0xed, 0x4f, 0xd2, 0xd5, 0x7f, 0xd8, 0x50, 0x8a, 0x7c, 0xfa, 0xc7, 0x8e, 0x63, 0xc7, 0xae, 0x0e,
-	0x3d, 0x90, 0xde, 0x17, 0xf0, 0xb2, 0x9d, 0xba, 0x3e, 0x1b, 0x23, 0x9f, 0xce, 0x07, 0xfb, 0x7d,
-	0x55, 0x32, 0xe3, 0xb4, 0xd2, 0xdf, 0x2e, 0xde, 0x2c, 0x06, 0x93, 0xd5, 0xfc, 0x2c, 0xd0, 0xfb,
-	0xc9, 0x81, 0x9b, 0xb9, 0xf7, 0x1f, 0x24, 0x09, 0x57, 0xfd, 0xe6, 0xee, 0xc0, 0x7a, 0x8a, 0x9a,
-	0xd7, 0x0e, 0x52, 0xd7, 0x0b, 0x88, 0x7b, 0x1b, 0xea, 0x54, 0x1f, 0x42, 0x87, 0x22, 0x9d, 0x3b,
-	0x33, 0x47, 0x5e, 0x6c, 0x95, 0xcb, 0x62, 0xfb, 0x7b, 0xbe, 0x84, 0x4c, 0x1e, 0x47, 0x71, 0xb0,
-	0x4c, 0xae, 0x19, 0xc5, 0x94, 0x96, 0x55, 0xcc, 0x7b, 0x50, 0x8f, 0x71, 0xd2, 0x5b, 0x6e, 0x0d,
-	0xad, 0xc5, 0x38, 0xf9, 0x58, 0x6f, 0xa2, 0xbb, 0x50, 0x13, 0x92, 0xca, 0x91, 0xb0, 0xeb, 0xde,
-	0x5b, 0x54, 0x94, 0xae, 0x46, 0x12, 0x1b, 0xa1, 0x1a, 0x22, 0xbf, 0xe4, 0x53, 0xf3, 0xf0, 0xe8,
-	0xd9, 0x79, 0xcb, 0x39, 0x3b, 0x6f, 0x39, 0x7f, 0x9e, 0xb7, 0x9c, 0xa7, 0x17, 0xad, 0x95, 0xb3,
-	0x8b, 0xd6, 0xca, 0x6f, 0x17, 0xad, 0x95, 0xcf, 0xdf, 0xee, 0x87, 0x72, 0x30, 0x3a, 0x69, 0xfb,
-	0x2c, 0xea, 0xcc, 0xbe, 0x0b, 0x67, 0x7f, 0x9e, 0xa4, 0x9f, 0x88, 0xfa, 0xfb, 0xf0, 0xa4, 0xa6,
-	0x95, 0xf7, 0xee, 0xbf, 0x01, 0x00, 0x00, 0xff, 0xff, 0x5e, 0xad, 0xb3, 0xc7, 0xfd, 0x0a, 0x00,
-	0x00,
+	// 1130 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x57, 0x3d, 0x6f, 0x23, 0x55,
+	0x17, 0xce, 0xf8, 0x2b, 0xf6, 0x49, 0x9c, 0xd5, 0x3b, 0xca, 0xbe, 0x38, 0x21, 0xeb, 0x84, 0x09,
+	0x82, 0x08, 0x84, 0xad, 0x0d, 0x82, 0x62, 0xb5, 0x14, 0xc9, 0x92, 0x45, 0xd1, 0x16, 0x44, 0x93,
+	0x45, 0x2b, 0x21, 0x81, 0x75, 0x33, 0x73, 0x76, 0x3c, 0x8a, 0x67, 0xee, 0x70, 0xef, 0xb5, 0xb3,
+	0x6e, 0x68, 0x29, 0x10, 0xd2, 0x36, 0xfc, 0x07, 0x0a, 0x0a, 0x0a, 0x7e, 0x02, 0xc5, 0x96, 0x11,
+	0x15, 0x15, 0xa0, 0xa4, 0xd8, 0x7f, 0x40, 0x41, 0x85, 0xee, 0xc7, 0xd8, 0x33, 0x61, 0x70, 0xac,
+	0x5d, 0x0a, 0x1a, 0xcb, 0xe7, 0xcc, 0x73, 0xe6, 0x9e, 0xaf, 0xe7, 0x9c, 0x3b, 0xb0, 0x19, 0xa1,
+	0xef, 0xf5, 0x49, 0x18, 0x77, 0x89, 0xe7, 0x21, 0xe7, 0xdd, 0xd1, 0xed, 0x2e, 0x8e, 0x30, 0x16,
+	0xbc, 0x93, 0x30, 0x2a, 0xa8, 0x6d, 0xa7, 0x80, 0x8e, 0x06, 0x74, 0x46, 0xb7, 0xd7, 0xff, 0x47,
+	0xa2, 0x30, 0xa6, 0x5d, 0xf5, 0xab, 0x61, 0xeb, 0x6b, 0x1e, 0xe5, 0x11, 0xe5, 0x3d, 0x25, 0x75,
+	0xb5, 0x60, 0x1e, 0xad, 0x06, 0x34, 0xa0, 0x5a, 0x2f, 0xff, 0x19, 0xed, 0x66, 0x40, 0x69, 0x30,
+	0xc0, 0xae, 0x92, 0x4e, 0x86, 0x8f, 0xbb, 0x22, 0x8c, 0x90, 0x0b, 0x12, 0x25, 0x29, 0xa0, 0xc0,
+	0xb3, 0x84, 0x30, 0x12, 0xa5, 0xef, 0x6d, 0x17, 0x00, 0xc4, 0x38, 0x41, 0xf3, 0xdc, 0xf9, 0xc6,
+	0x82, 0x8d, 0x03, 0x19, 0xca, 0x41, 0xec, 0xb1, 0x71, 0x22, 0x42, 0x1a, 0x3f, 0xc0, 0xb1, 0x8b,
+	0x41, 0xc8, 0x05, 0x32, 0xf4, 0xed, 0x0e, 0x54, 0xe9, 0x59, 0x8c, 0xac, 0x65, 0x6d, 0x59, 0x3b,
+	0x8d, 0xfd, 0xd6, 0xcf, 0x3f, 0xbe, 0xb3, 0x6a, 0x3c, 0xdf, 0xf3, 0x7d, 0x86, 0x9c, 0x1f, 0x0b,
+	0x16, 0xc6, 0x81, 0xab, 0x61, 0xf6, 0x4d, 0xa8, 0x9d, 0xe2, 0xb8, 0x17, 0xfa, 0xad, 0x92, 0x34,
+	0x70, 0xab, 0xa7, 0x38, 0x3e, 0xf4, 0xed, 0x37, 0xe0, 0x46, 0xc2, 0x70, 0x14, 0xd2, 0x21, 0xef,
+	0x99, 0xe7, 0x65, 0xf5, 0xbc, 0x99, 0xaa, 0x1f, 0x48, 0x9c, 0xf3, 0x18, 0x6c, 0xe5, 0xce, 0x9e,
+	0xf2, 0xf6, 0x23, 0x46, 0x62, 0x81, 0xbe, 0x7d, 0x07, 0xaa, 0x81, 0xfc, 0xab, 0x9c, 0x58, 0xda,
+	0x5d, 0xeb, 0xfc, 0x3d, 0xdf, 0x1d, 0x85, 0xdd, 0x6f, 0x3c, 0xfb, 0x75, 0x73, 0xe1, 0xbb, 0xe7,
+	0x3f, 0xbc, 0x65, 0xb9, 0xda, 0xc4, 0x5e, 0x85, 0xea, 0x19, 0x23, 0x09, 0x57, 0xfe, 0x34, 0x5d,
+	0x2d, 0x38, 0x7f, 0x5a, 0xb9, 0x83, 0x5c, 0x1c, 0xd1, 0x53, 0xf4, 0xed, 0x35, 0xa8, 0x2b, 0x2b,
+	0xe9, 0x9f, 0x3c, 0xab, 0xe2, 0x2e, 0x2a, 0xf9, 0x30, 0x93, 0x88, 0xd2, 0x7c, 0x89, 0xd8, 0x05,
+	0x6d, 0x8a, 0xa8, 0x23, 0x9d, 0x61, 0x91, 0x02, 0xed, 0xbb, 0x50, 0x63, 0x48, 0x38, 0x8d, 0x5b,
+	0x95, 0x2d, 0x6b, 0x67, 0x65, 0xf7, 0xf5, 0xa2, 0x40, 0xa5, 0xaf, 0x1e, 0x91, 0x95, 0x72, 0x15,
+	0xd6, 0x35, 0x36, 0xf6, 0x9b, 0x70, 0x83, 0x51, 0x41, 0x04, 0xfa, 0x3d, 0x86, 0x1e, 0x65, 0x3e,
+	0x6f, 0x55, 0xb7, 0xca, 0x3b, 0x15, 0x77, 0xc5, 0xa8, 0x5d, 0xad, 0x75, 0x3e, 0x87, 0xd5, 0x5c,
+	0xec, 0x5f, 0x0c, 0x91, 0xcb, 0x34, 0xdf, 0x87, 0x45, 0xa6, 0x05, 0x93, 0xe8, 0xd7, 0x8a, 0xce,
+	0xcf, 0x59, 0x65, 0x13, 0x9e, 0x1a, 0x3b, 0xe7, 0x69, 0x72, 0x0d, 0xe8, 0xde, 0x80, 0x72, 0xf4,
+	0xed, 0x5b, 0x00, 0x06, 0x31, 0x4d, 0x6f, 0xc3, 0x68, 0x0e, 0x7d, 0xfb, 0x7d, 0x48, 0x85, 0x39,
+	0x92, 0x3c, 0x85, 0x4e, 0x0b, 0x53, 0x9e, 0xaf, 0x30, 0x2d, 0x58, 0xa4, 0x43, 0xe1, 0xd1, 0x08,
+	0x55, 0x96, 0x1b, 0x6e, 0x2a, 0xe6, 0xaa, 0x5f, 0xcd, 0x55, 0xdf, 0xf9, 0x3a, 0x0d, 0xe9, 0x48,
+	0xb1, 0xeb, 0x93, 0xc4, 0x97, 0x09, 0x95, 0x3e, 0x93, 0xa1, 0xe8, 0x53, 0x16, 0x8a, 0xf1, 0xb5,
+	0x0c, 0x99, 0x42, 0xed, 0x0f, 0xa0, 0xa6, 0x69, 0xaa, 0x02, 0x5d, 0xda, 0x5d, 0x2f, 0x4a, 0xb4,
+	0x3e, 0x2a, 0x9b, 0x61, 0x63, 0xe4, 0x3c, 0xb7, 0xe0, 0x15, 0xcd, 0xda, 0x08, 0x59, 0x80, 0xb1,
+	0x37, 0x3e, 0xa2, 0x83, 0xd0, 0x1b, 0x1f, 0xa3, 0x90, 0x7d, 0x97, 0x10, 0x11, 0xa2, 0x61, 0xcb,
+	0xcc, 0xbe, 0x33, 0x40, 0xbb, 0x0d, 0xe0, 0x0d, 0xb9, 0xa0, 0x7e, 0x48, 0x62, 0xe9, 0x52, 0x79,
+	0xa7, 0xe1, 0x66, 0x34, 0xf6, 0x06, 0x34, 0x44, 0x9f, 0x21, 0xef, 0xd3, 0x81, 0xe6, 0x6d, 0xd3,
+	0x9d, 0x2a, 0x32, 0x94, 0xaf, 0x64, 0x29, 0xbf, 0x0e, 0x75, 0x8f, 0x46, 0xc9, 0x00, 0x05, 0xaa,
+	0x6c, 0xd6, 0xdd, 0x89, 0x2c, 0x5b, 0x55, 0xf2, 0x30, 0x41, 0xbf, 0x27, 0xfa, 0x8c, 0x0e, 0x83,
+	0x7e, 0xab, 0xa6, 0x12, 0xbe, 0x62, 0xd4, 0x0f, 0xb5, 0xd6, 0xf9, 0xc9, 0x82, 0x56, 0x3e, 0xd2,
+	0x47, 0x92, 0xbf, 0x7b, 0xbe, 0x8f, 0xfe, 0x0b, 0x85, 0xfa, 0x0f, 0xf3, 0xa9, 0x25, 0x5b, 0x5f,
+	0x73, 0xa6, 0xac, 0x38, 0x93, 0x8a, 0x45, 0xae, 0x56, 0x8a, 0x5c, 0x9d, 0x15, 0xaf, 0xf3, 0x04,
+	0x6e, 0x15, 0xd5, 0xeb, 0x51, 0x28, 0xfa, 0x3e, 0x23, 0x67, 0xf1, 0x0b, 0x85, 0xb2, 0x0d, 0x4d,
+	0x35, 0xcc, 0x7a, 0x0c, 0x23, 0x3a, 0x42, 0x1d, 0x51, 0xc5, 0x5d, 0x56, 0x4a, 0x57, 0xeb, 0x9c,
+	0x2f, 0x0d, 0xd7, 0x27, 0x27, 0x6b, 0xfa, 0xda, 0xf7, 0xa1, 0xa6, 0x3b, 0xcd, 0x50, 0x7d, 0xbb,
+	0xa8, 0x03, 0xaf, 0x18, 0xe5, 0x5a, 0x51, 0xa3, 0xae, 0x6b, 0x1d, 0xe7, 0xdb, 0x92, 0x21, 0xce,
+	0x71, 0x9f, 0x30, 0x74, 0x71, 0x80, 0x44, 0xce, 0x82, 0x57, 0xa1, 0xa1, 0x5f, 0x30, 0x1d, 0x05,
+	0x75, 0xad, 0xd0, 0x93, 0x60, 0xf2, 0x86, 0xeb, 0x27, 0xc1, 0x04, 0x9a, 0x4d, 0x62, 0x79, 0xde,
+	0x24, 0xde, 0x85, 0xe5, 0x84, 0x11, 0x4f, 0x84, 0x72, 0xa0, 0x22, 0xd3, 0x2d, 0x3c, 0xc3, 0x30,
+	0x87, 0x96, 0x35, 0x67, 0x3a, 0x24, 0xae, 0x6a, 0xde, 0x74, 0x27, 0x72, 0x9e, 0x34, 0xb5, 0x2b,
+	0xa4, 0x71, 0x8e, 0x61, 0xbd, 0xa8, 0x2e, 0x66, 0x54, 0xce, 0x4c, 0x4f, 0x66, 0x80, 0x95, 0x72,
+	0x03, 0xcc, 0xf9, 0xaa, 0x04, 0x6b, 0x85, 0x73, 0x21, 0x91, 0xa1, 0xfe, 0x8b, 0x74, 0xc9, 0xf9,
+	0x57, 0xbe, 0xe2, 0xdf, 0xcb, 0xa5, 0xf4, 0x43, 0xa8, 0x73, 0xe9, 0x6e, 0x8f, 0x08, 0x95, 0x52,
+	0x39, 0x1c, 0xf5, 0x35, 0xa8, 0x93, 0x5e, 0x83, 0x3a, 0x0f, 0xd3, 0x6b, 0xd0, 0x7e, 0x53, 0x76,
+	0xe4, 0xd3, 0xdf, 0x36, 0x2d, 0xb3, 0x82, 0x94, 0xe9, 0x9e, 0x70, 0x3e, 0x83, 0xff, 0x9b, 0x0d,
+	0xe4, 0xd1, 0x11, 0xb2, 0xf1, 0x74, 0xc9, 0xdd, 0x93, 0x25, 0xd3, 0x4a, 0xd3, 0xfa, 0x1b, 0xc5,
+	0x5b, 0x56, 0x63, 0xb2, 0x3d, 0x3f, 0x31, 0x74, 0xbe, 0xb7, 0xe0, 0x66, 0xee, 0xfd, 0x7b, 0x49,
+	0xc2, 0x24, 0xdf, 0xec, 0x4d, 0x58, 0x4a, 0x51, 0xd3, 0xda, 0x41, 0xaa, 0x7a, 0x89, 0xe6, 0xde,
+	0x80, 0x06, 0x51, 0x87, 0x90, 0x01, 0x4f, 0x67, 0xf0, 0x44, 0x91, 0x6f, 0xb6, 0xca, 0xd5, 0x66,
+	0xfb, 0x63, 0xba, 0x90, 0xb5, 0x1f, 0x07, 0xb1, 0x3f, 0x8f, 0xaf, 0x99, 0x8e, 0x29, 0xcd, 0xdb,
+	0x31, 0xef, 0x41, 0x23, 0xc6, 0xb3, 0xde, 0x7c, 0x2b, 0xb9, 0x1e, 0xe3, 0xd9, 0xc7, 0x6a, 0x2b,
+	0xdf, 0x81, 0x1a, 0x17, 0x44, 0x0c, 0xb9, 0xb9, 0xfa, 0x38, 0xb3, 0x8a, 0x72, 0xac, 0x90, 0xae,
+	0xb1, 0xc8, 0x0e, 0xef, 0x6a, 0x6e, 0x78, 0x3b, 0x17, 0x57, 0xeb, 0x74, 0xc4, 0x68, 0x20, 0xcf,
+	0xff, 0x4f, 0xc5, 0x9e, 0xf1, 0xbf, 0x92, 0x5f, 0x3e, 0xdb, 0xd0, 0x54, 0x63, 0x7c, 0xb2, 0x7a,
+	0xf4, 0xb5, 0x64, 0x59, 0x29, 0xcd, 0xe2, 0xd9, 0x3f, 0x78, 0x76, 0xd1, 0xb6, 0xce, 0x2f, 0xda,
+	0xd6, 0xef, 0x17, 0x6d, 0xeb, 0xe9, 0x65, 0x7b, 0xe1, 0xfc, 0xb2, 0xbd, 0xf0, 0xcb, 0x65, 0x7b,
+	0xe1, 0xd3, 0xb7, 0x83, 0x50, 0xf4, 0x87, 0x27, 0x1d, 0x8f, 0x46, 0xdd, 0xc9, 0x87, 0xc0, 0xe4,
+	0xcf, 0x93, 0xf4, 0x9b, 0x40, 0x7d, 0x10, 0x9c, 0xd4, 0x14, 0xbd, 0xde, 0xfd, 0x2b, 0x00, 0x00,
+	0xff, 0xff, 0xca, 0xb3, 0xb4, 0xde, 0xee, 0x0c, 0x00, 0x00,
 }
 
 func (m *EventEncryptionKeyRegistered) Marshal() (dAtA []byte, err error) {
@@ -1410,6 +1600,21 @@ func (m *EventEmergencyPolicySet) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	_ = i
 	var l int
 	_ = l
+	if m.WrappedThrough != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.WrappedThrough))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.Complete {
+		i--
+		if m.Complete {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x28
+	}
 	if len(m.KeyId) > 0 {
 		i -= len(m.KeyId)
 		copy(dAtA[i:], m.KeyId)
@@ -1430,6 +1635,76 @@ func (m *EventEmergencyPolicySet) MarshalToSizedBuffer(dAtA []byte) (int, error)
 			i--
 			dAtA[i] = 0x12
 		}
+	}
+	if len(m.Patient) > 0 {
+		i -= len(m.Patient)
+		copy(dAtA[i:], m.Patient)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Patient)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventEmergencyWrapsAdded) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventEmergencyWrapsAdded) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventEmergencyWrapsAdded) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Complete {
+		i--
+		if m.Complete {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.WrappedThrough != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.WrappedThrough))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Records) > 0 {
+		dAtA7 := make([]byte, len(m.Records)*10)
+		var j6 int
+		for _, num := range m.Records {
+			for num >= 1<<7 {
+				dAtA7[j6] = uint8(uint64(num)&0x7f | 0x80)
+				num >>= 7
+				j6++
+			}
+			dAtA7[j6] = uint8(num)
+			j6++
+		}
+		i -= j6
+		copy(dAtA[i:], dAtA7[:j6])
+		i = encodeVarintEvents(dAtA, i, uint64(j6))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.KeyId) > 0 {
+		i -= len(m.KeyId)
+		copy(dAtA[i:], m.KeyId)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.KeyId)))
+		i--
+		dAtA[i] = 0x12
 	}
 	if len(m.Patient) > 0 {
 		i -= len(m.Patient)
@@ -1632,12 +1907,12 @@ func (m *EventEmergencyPolicySpent) MarshalToSizedBuffer(dAtA []byte) (int, erro
 	_ = i
 	var l int
 	_ = l
-	n7, err7 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.SpentAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.SpentAt):])
-	if err7 != nil {
-		return 0, err7
+	n9, err9 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.SpentAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.SpentAt):])
+	if err9 != nil {
+		return 0, err9
 	}
-	i -= n7
-	i = encodeVarintEvents(dAtA, i, uint64(n7))
+	i -= n9
+	i = encodeVarintEvents(dAtA, i, uint64(n9))
 	i--
 	dAtA[i] = 0x2a
 	if len(m.Practitioner) > 0 {
@@ -1768,20 +2043,20 @@ func (m *EventRecoveryEnded) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	var l int
 	_ = l
 	if len(m.Records) > 0 {
-		dAtA10 := make([]byte, len(m.Records)*10)
-		var j9 int
+		dAtA12 := make([]byte, len(m.Records)*10)
+		var j11 int
 		for _, num := range m.Records {
 			for num >= 1<<7 {
-				dAtA10[j9] = uint8(uint64(num)&0x7f | 0x80)
+				dAtA12[j11] = uint8(uint64(num)&0x7f | 0x80)
 				num >>= 7
-				j9++
+				j11++
 			}
-			dAtA10[j9] = uint8(num)
-			j9++
+			dAtA12[j11] = uint8(num)
+			j11++
 		}
-		i -= j9
-		copy(dAtA[i:], dAtA10[:j9])
-		i = encodeVarintEvents(dAtA, i, uint64(j9))
+		i -= j11
+		copy(dAtA[i:], dAtA12[:j11])
+		i = encodeVarintEvents(dAtA, i, uint64(j11))
 		i--
 		dAtA[i] = 0x2a
 	}
@@ -1789,6 +2064,71 @@ func (m *EventRecoveryEnded) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintEvents(dAtA, i, uint64(m.Status))
 		i--
 		dAtA[i] = 0x20
+	}
+	if len(m.NewOwner) > 0 {
+		i -= len(m.NewOwner)
+		copy(dAtA[i:], m.NewOwner)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.NewOwner)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Patient) > 0 {
+		i -= len(m.Patient)
+		copy(dAtA[i:], m.Patient)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Patient)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.RecoveryId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RecoveryId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventRecoveryProgress) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventRecoveryProgress) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventRecoveryProgress) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.MovedThrough != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.MovedThrough))
+		i--
+		dAtA[i] = 0x28
+	}
+	if len(m.Records) > 0 {
+		dAtA14 := make([]byte, len(m.Records)*10)
+		var j13 int
+		for _, num := range m.Records {
+			for num >= 1<<7 {
+				dAtA14[j13] = uint8(uint64(num)&0x7f | 0x80)
+				num >>= 7
+				j13++
+			}
+			dAtA14[j13] = uint8(num)
+			j13++
+		}
+		i -= j13
+		copy(dAtA[i:], dAtA14[:j13])
+		i = encodeVarintEvents(dAtA, i, uint64(j13))
+		i--
+		dAtA[i] = 0x22
 	}
 	if len(m.NewOwner) > 0 {
 		i -= len(m.NewOwner)
@@ -1964,6 +2304,42 @@ func (m *EventEmergencyPolicySet) Size() (n int) {
 	if l > 0 {
 		n += 1 + l + sovEvents(uint64(l))
 	}
+	if m.Complete {
+		n += 2
+	}
+	if m.WrappedThrough != 0 {
+		n += 1 + sovEvents(uint64(m.WrappedThrough))
+	}
+	return n
+}
+
+func (m *EventEmergencyWrapsAdded) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Patient)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.KeyId)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if len(m.Records) > 0 {
+		l = 0
+		for _, e := range m.Records {
+			l += sovEvents(uint64(e))
+		}
+		n += 1 + sovEvents(uint64(l)) + l
+	}
+	if m.WrappedThrough != 0 {
+		n += 1 + sovEvents(uint64(m.WrappedThrough))
+	}
+	if m.Complete {
+		n += 2
+	}
 	return n
 }
 
@@ -2131,6 +2507,36 @@ func (m *EventRecoveryEnded) Size() (n int) {
 			l += sovEvents(uint64(e))
 		}
 		n += 1 + sovEvents(uint64(l)) + l
+	}
+	return n
+}
+
+func (m *EventRecoveryProgress) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RecoveryId != 0 {
+		n += 1 + sovEvents(uint64(m.RecoveryId))
+	}
+	l = len(m.Patient)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.NewOwner)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if len(m.Records) > 0 {
+		l = 0
+		for _, e := range m.Records {
+			l += sovEvents(uint64(e))
+		}
+		n += 1 + sovEvents(uint64(l)) + l
+	}
+	if m.MovedThrough != 0 {
+		n += 1 + sovEvents(uint64(m.MovedThrough))
 	}
 	return n
 }
@@ -3143,6 +3549,274 @@ func (m *EventEmergencyPolicySet) Unmarshal(dAtA []byte) error {
 			}
 			m.KeyId = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Complete", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Complete = bool(v != 0)
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WrappedThrough", wireType)
+			}
+			m.WrappedThrough = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.WrappedThrough |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventEmergencyWrapsAdded) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventEmergencyWrapsAdded: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventEmergencyWrapsAdded: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Patient", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Patient = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field KeyId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.KeyId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType == 0 {
+				var v uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowEvents
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				m.Records = append(m.Records, v)
+			} else if wireType == 2 {
+				var packedLen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowEvents
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					packedLen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if packedLen < 0 {
+					return ErrInvalidLengthEvents
+				}
+				postIndex := iNdEx + packedLen
+				if postIndex < 0 {
+					return ErrInvalidLengthEvents
+				}
+				if postIndex > l {
+					return io.ErrUnexpectedEOF
+				}
+				var elementCount int
+				var count int
+				for _, integer := range dAtA[iNdEx:postIndex] {
+					if integer < 128 {
+						count++
+					}
+				}
+				elementCount = count
+				if elementCount != 0 && len(m.Records) == 0 {
+					m.Records = make([]uint64, 0, elementCount)
+				}
+				for iNdEx < postIndex {
+					var v uint64
+					for shift := uint(0); ; shift += 7 {
+						if shift >= 64 {
+							return ErrIntOverflowEvents
+						}
+						if iNdEx >= l {
+							return io.ErrUnexpectedEOF
+						}
+						b := dAtA[iNdEx]
+						iNdEx++
+						v |= uint64(b&0x7F) << shift
+						if b < 0x80 {
+							break
+						}
+					}
+					m.Records = append(m.Records, v)
+				}
+			} else {
+				return fmt.Errorf("proto: wrong wireType = %d for field Records", wireType)
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WrappedThrough", wireType)
+			}
+			m.WrappedThrough = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.WrappedThrough |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Complete", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Complete = bool(v != 0)
 		default:
 			iNdEx = preIndex
 			skippy, err := skipEvents(dAtA[iNdEx:])
@@ -4310,6 +4984,234 @@ func (m *EventRecoveryEnded) Unmarshal(dAtA []byte) error {
 				}
 			} else {
 				return fmt.Errorf("proto: wrong wireType = %d for field Records", wireType)
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventRecoveryProgress) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventRecoveryProgress: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventRecoveryProgress: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecoveryId", wireType)
+			}
+			m.RecoveryId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RecoveryId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Patient", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Patient = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NewOwner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NewOwner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType == 0 {
+				var v uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowEvents
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				m.Records = append(m.Records, v)
+			} else if wireType == 2 {
+				var packedLen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowEvents
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					packedLen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if packedLen < 0 {
+					return ErrInvalidLengthEvents
+				}
+				postIndex := iNdEx + packedLen
+				if postIndex < 0 {
+					return ErrInvalidLengthEvents
+				}
+				if postIndex > l {
+					return io.ErrUnexpectedEOF
+				}
+				var elementCount int
+				var count int
+				for _, integer := range dAtA[iNdEx:postIndex] {
+					if integer < 128 {
+						count++
+					}
+				}
+				elementCount = count
+				if elementCount != 0 && len(m.Records) == 0 {
+					m.Records = make([]uint64, 0, elementCount)
+				}
+				for iNdEx < postIndex {
+					var v uint64
+					for shift := uint(0); ; shift += 7 {
+						if shift >= 64 {
+							return ErrIntOverflowEvents
+						}
+						if iNdEx >= l {
+							return io.ErrUnexpectedEOF
+						}
+						b := dAtA[iNdEx]
+						iNdEx++
+						v |= uint64(b&0x7F) << shift
+						if b < 0x80 {
+							break
+						}
+					}
+					m.Records = append(m.Records, v)
+				}
+			} else {
+				return fmt.Errorf("proto: wrong wireType = %d for field Records", wireType)
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MovedThrough", wireType)
+			}
+			m.MovedThrough = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MovedThrough |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
 			}
 		default:
 			iNdEx = preIndex

@@ -16,6 +16,9 @@ type RecordsKeeper interface {
 	GetRecord(ctx context.Context, id uint64) (recordstypes.Record, bool, error)
 	// WalkOwnerRecords visits owner's records in id order (index scan).
 	WalkOwnerRecords(ctx context.Context, owner sdk.AccAddress, fn func(recordstypes.Record) (stop bool, err error)) error
+	// WalkOwnerRecordsAfter visits owner's records with an id above after,
+	// in id order.
+	WalkOwnerRecordsAfter(ctx context.Context, owner sdk.AccAddress, after uint64, fn func(recordstypes.Record) (stop bool, err error)) error
 	// RotateKey moves a record to key epoch + 1 with a re-encrypted CID
 	// and its label re-sealed under the new key.
 	RotateKey(ctx context.Context, recordID uint64, cid string, sizeBytes uint64, sealedLabel []byte, by string, receipt *recordstypes.UploadReceipt) (recordstypes.Record, error)

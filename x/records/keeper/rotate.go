@@ -127,7 +127,15 @@ func (k Keeper) RotateKey(ctx context.Context, recordID uint64, cidStr string, s
 // the owner index (never a scan of all records), until fn returns stop or
 // an error.
 func (k Keeper) WalkOwnerRecords(ctx context.Context, owner sdk.AccAddress, fn func(types.Record) (stop bool, err error)) error {
-	iter, err := k.Records.Indexes.Owner.MatchExact(ctx, owner)
+	return k.WalkOwnerRecordsAfter(ctx, owner, 0, fn)
+}
+
+// WalkOwnerRecordsAfter is WalkOwnerRecords starting after record id after
+// (0: from the first): a message that continues from a cursor reads only
+// the records it has still to handle.
+func (k Keeper) WalkOwnerRecordsAfter(ctx context.Context, owner sdk.AccAddress, after uint64, fn func(types.Record) (stop bool, err error)) error {
+	iter, err := k.Records.Indexes.Owner.Iterate(ctx,
+		collections.NewPrefixedPairRange[sdk.AccAddress, uint64](owner).StartExclusive(after))
 	if err != nil {
 		return err
 	}

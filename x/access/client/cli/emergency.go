@@ -22,6 +22,7 @@ const (
 	flagCustodians = "custodians"
 	flagThreshold  = "threshold"
 	flagRecord     = "record"
+	flagRestart    = "restart"
 )
 
 // SetEmergencyPolicyCmd opts the signer in to emergency access.
@@ -39,14 +40,19 @@ func SetEmergencyPolicyCmd() *cobra.Command {
 			"`medchaind query access emergency-log YOUR_ADDRESS`. Once custodians have released enough shares for one " +
 			"break-glass, that practitioner can derive the emergency key and the policy is spent (`query access emergency-policy` " +
 			"shows spent_at): no further break-glass opens under it and new records are not wrapped to it until you run this " +
-			"command again, which draws a new key.",
-		Example: "medchaind tx access set-emergency-policy --custodians 3 --threshold 2 --from alice",
-		Args:    cobra.NoArgs,
-		RunE:    runSetEmergencyPolicy,
+			"command again, which draws a new key. A message carries at most params max_wraps_per_msg wraps: with more records the " +
+			"policy is set in several messages (as many per transaction as the block's gas allows), and is in force but " +
+			"completing until the last: a break-glass meanwhile opens only the records wrapped so far. If the command stops " +
+			"midway, running it again continues the completing policy from where the chain says it is (--custodians is not " +
+			"needed then); --restart draws a new policy instead.",
+		Example: "medchaind tx access set-emergency-policy --custodians 3 --threshold 2 --from alice\n" +
+			"medchaind tx access set-emergency-policy --from alice   # continues a policy left completing",
+		Args: cobra.NoArgs,
+		RunE: runSetEmergencyPolicy,
 	}
 	cmd.Flags().String(flagCustodians, "", "how many active hospitals to draw, or the custodians' addresses (comma-separated; hospitals, and people such as a relative)")
 	cmd.Flags().Int(flagThreshold, 2, "how many custodians must release their shares (at least 2)")
-	_ = cmd.MarkFlagRequired(flagCustodians)
+	cmd.Flags().Bool(flagRestart, false, "draw a new policy even if the current one is still completing")
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
 }
@@ -63,6 +69,34 @@ func runSetEmergencyPolicy(cmd *cobra.Command, _ []string) error {
 	patient := clientCtx.FromAddress.String()
 	threshold, _ := cmd.Flags().GetInt(flagThreshold)
 	spec, _ := cmd.Flags().GetString(flagCustodians)
+	restart, _ := cmd.Flags().GetBool(flagRestart)
+	maxWraps, err := medclient.MaxWrapsPerMsg(ctx, clientCtx)
+	if err != nil {
+		return err
+	}
+	kp, err := medclient.FromKeyPair(clientCtx)
+	if err != nil {
+		return err
+	}
+	if !restart {
+		policy, msgs, err := medclient.ResumeEmergencyPolicy(ctx, clientCtx, kp, patient, maxWraps)
+		if err != nil {
+			return err
+		}
+		if policy.Completing && !policy.IsSpent() {
+			fmt.Fprintf(cmd.ErrOrStderr(), "your emergency policy (key %s) is completing, wrapped through record %d: continuing with %d messages (--restart draws a new policy instead)\n",
+				policy.KeyId, policy.WrappedThrough, len(msgs))
+			if len(msgs) == 0 {
+				// Only redacted records or records created since are left:
+				// an empty continuation marks it complete.
+				msgs = []sdk.Msg{&types.MsgAddEmergencyWraps{Patient: patient, KeyId: policy.KeyId}}
+			}
+			return sendAll(cmd, clientCtx, msgs)
+		}
+	}
+	if spec == "" {
+		return fmt.Errorf("--custodians is required: how many active hospitals to draw, or their addresses")
+	}
 	var custodians []string
 	if n, err := strconv.Atoi(spec); err == nil {
 		if custodians, err = medclient.DrawCustodians(ctx, clientCtx, n, patient); err != nil {
@@ -78,17 +112,39 @@ func runSetEmergencyPolicy(cmd *cobra.Command, _ []string) error {
 	if threshold < 2 || threshold > len(custodians) {
 		return fmt.Errorf("--threshold %d with %d custodians: it must be at least 2, so that no hospital alone can open your records, and at most the number of custodians", threshold, len(custodians))
 	}
-	kp, err := medclient.FromKeyPair(clientCtx)
-	if err != nil {
-		return err
-	}
 	msg, err := medclient.BuildEmergencyPolicy(ctx, clientCtx, kp, patient, custodians, threshold)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "emergency policy: %d of %d custodians (%s); %d records wrapped to the emergency key\n",
-		threshold, len(custodians), strings.Join(custodians, ", "), len(msg.Wraps))
-	return sendAndPrint(cmd, clientCtx, msg)
+	msgs := medclient.SplitEmergencyPolicy(msg, maxWraps)
+	fmt.Fprintf(cmd.ErrOrStderr(), "emergency policy: %d of %d custodians (%s); %d records wrapped to the emergency key, in %d messages\n",
+		threshold, len(custodians), strings.Join(custodians, ", "), len(msg.Wraps), len(msgs))
+	return sendAll(cmd, clientCtx, msgs)
+}
+
+// sendAll sends msgs in order: one message as sendAndPrint does, several
+// in as few transactions as the block's gas allows, each waiting for its
+// block, with the progress on stderr.
+func sendAll(cmd *cobra.Command, clientCtx client.Context, msgs []sdk.Msg) error {
+	if len(msgs) == 1 || clientCtx.GenerateOnly {
+		if clientCtx.GenerateOnly {
+			return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msgs...)
+		}
+		return sendAndPrint(cmd, clientCtx, msgs[0])
+	}
+	t, err := cliflags.NewTx(clientCtx, cmd.Flags())
+	if err != nil {
+		return err
+	}
+	var last *sdk.TxResponse
+	err = medclient.SendInOrder(cmd.Context(), t, msgs, 60*time.Second, func(done, total int, res *sdk.TxResponse) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "%d of %d messages in blocks (transaction %s, height %d)\n", done, total, res.TxHash, res.Height)
+		last = res
+	})
+	if err != nil {
+		return err
+	}
+	return clientCtx.PrintProto(last)
 }
 
 // sendAndPrint sends msg with its gas from a simulation (unless --gas is
@@ -238,7 +294,10 @@ func CompleteRecoveryCmd() *cobra.Command {
 		Long: "Recovers the patient's emergency key from the custodians' approvals (sealed to your key), opens the key of every " +
 			"record of the patient and re-seals it, and its label, to your key. The records, the grants the patient gave and " +
 			"every reader's wrap move to you; the old account owns nothing afterwards. Set an emergency policy of your own " +
-			"afterwards: the old one ends.",
+			"afterwards: the old one ends. A message carries at most params max_wraps_per_msg records: with more, the records " +
+			"move in several messages, in record-id order (as many per transaction as the block's gas allows). Once the first " +
+			"is in a block the recovery can no longer be cancelled and neither account may change grants or the emergency " +
+			"policy until the last; if the command stops midway, running it again continues from where the chain says it is.",
 		Example: "medchaind tx access complete-recovery 1 --from alice-new",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -251,12 +310,20 @@ func CompleteRecoveryCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			maxWraps, err := medclient.MaxWrapsPerMsg(ctx, clientCtx)
+			if err != nil {
+				return err
+			}
 			msg, err := medclient.BuildCompleteRecovery(ctx, clientCtx, kp, id)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "recovery %d: %d records re-sealed to your key\n", id, len(msg.Records))
-			return sendAndPrint(cmd, clientCtx, msg)
+			msgs := medclient.SplitRecovery(msg, maxWraps)
+			if r, err := types.NewQueryClient(clientCtx).Recovery(ctx, &types.QueryRecoveryRequest{Id: id}); err == nil && r.Recovery.Moving {
+				fmt.Fprintf(cmd.ErrOrStderr(), "recovery %d has moved the records through record %d: continuing\n", id, r.Recovery.MovedThrough)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "recovery %d: %d records re-sealed to your key, moving in %d messages\n", id, len(msg.Records), len(msgs))
+			return sendAll(cmd, clientCtx, msgs)
 		},
 	}
 	flags.AddTxFlagsToCmd(cmd)

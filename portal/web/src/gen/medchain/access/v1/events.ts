@@ -106,6 +106,31 @@ export interface EventEmergencyPolicySet {
   threshold: number;
   /** key_id is the emergency key's id. */
   keyId: string;
+  /**
+   * complete is false when the policy is completing: more records need
+   * emergency wraps (EventEmergencyWrapsAdded follows for each message).
+   */
+  complete: boolean;
+  /**
+   * wrapped_through is the policy's cursor (the highest record id wrapped
+   * by this message).
+   */
+  wrappedThrough: bigint;
+}
+
+/**
+ * EventEmergencyWrapsAdded is emitted by each MsgAddEmergencyWraps that
+ * continues a completing policy.
+ */
+export interface EventEmergencyWrapsAdded {
+  patient: string;
+  keyId: string;
+  /** records are the records this message wrapped. */
+  records: bigint[];
+  /** wrapped_through is the policy's cursor after this message. */
+  wrappedThrough: bigint;
+  /** complete is true when every ACTIVE record now has an emergency wrap. */
+  complete: boolean;
 }
 
 /** EventEmergencyPolicyWithdrawn is emitted when a patient withdraws. */
@@ -199,8 +224,25 @@ export interface EventRecoveryEnded {
   newOwner: string;
   /** status is COMPLETED or CANCELLED. */
   status: RecoveryStatus;
-  /** records are the records that moved (COMPLETED). */
+  /**
+   * records are the records that moved in the message that completed it
+   * (COMPLETED); earlier messages emit EventRecoveryProgress.
+   */
   records: bigint[];
+}
+
+/**
+ * EventRecoveryProgress is emitted by each MsgCompleteRecovery that moves
+ * records and leaves some for a later message: the recovery is moving.
+ */
+export interface EventRecoveryProgress {
+  recoveryId: bigint;
+  patient: string;
+  newOwner: string;
+  /** records are the records this message moved (redacted ones included). */
+  records: bigint[];
+  /** moved_through is the recovery's cursor after this message. */
+  movedThrough: bigint;
 }
 
 function createBaseEventEncryptionKeyRegistered(): EventEncryptionKeyRegistered {
@@ -854,7 +896,7 @@ export const EventParamsUpdated: MessageFns<EventParamsUpdated> = {
 };
 
 function createBaseEventEmergencyPolicySet(): EventEmergencyPolicySet {
-  return { patient: "", custodians: [], threshold: 0, keyId: "" };
+  return { patient: "", custodians: [], threshold: 0, keyId: "", complete: false, wrappedThrough: 0n };
 }
 
 export const EventEmergencyPolicySet: MessageFns<EventEmergencyPolicySet> = {
@@ -870,6 +912,15 @@ export const EventEmergencyPolicySet: MessageFns<EventEmergencyPolicySet> = {
     }
     if (message.keyId !== "") {
       writer.uint32(34).string(message.keyId);
+    }
+    if (message.complete !== false) {
+      writer.uint32(40).bool(message.complete);
+    }
+    if (message.wrappedThrough !== 0n) {
+      if (BigInt.asUintN(64, message.wrappedThrough) !== message.wrappedThrough) {
+        throw new globalThis.Error("value provided for field message.wrappedThrough of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.wrappedThrough);
     }
     return writer;
   },
@@ -919,6 +970,22 @@ export const EventEmergencyPolicySet: MessageFns<EventEmergencyPolicySet> = {
             message.keyId = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.wrappedThrough = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -943,6 +1010,12 @@ export const EventEmergencyPolicySet: MessageFns<EventEmergencyPolicySet> = {
         : isSet(object.key_id)
         ? globalThis.String(object.key_id)
         : "",
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+      wrappedThrough: isSet(object.wrappedThrough)
+        ? BigInt(object.wrappedThrough)
+        : isSet(object.wrapped_through)
+        ? BigInt(object.wrapped_through)
+        : 0n,
     };
   },
 
@@ -960,6 +1033,12 @@ export const EventEmergencyPolicySet: MessageFns<EventEmergencyPolicySet> = {
     if (message.keyId !== "") {
       obj.keyId = message.keyId;
     }
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    if (message.wrappedThrough !== 0n) {
+      obj.wrappedThrough = message.wrappedThrough.toString();
+    }
     return obj;
   },
 
@@ -972,6 +1051,173 @@ export const EventEmergencyPolicySet: MessageFns<EventEmergencyPolicySet> = {
     message.custodians = object.custodians?.map((e) => e) || [];
     message.threshold = object.threshold ?? 0;
     message.keyId = object.keyId ?? "";
+    message.complete = object.complete ?? false;
+    message.wrappedThrough = (object.wrappedThrough !== undefined && object.wrappedThrough !== null)
+      ? BigInt(object.wrappedThrough)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseEventEmergencyWrapsAdded(): EventEmergencyWrapsAdded {
+  return { patient: "", keyId: "", records: [], wrappedThrough: 0n, complete: false };
+}
+
+export const EventEmergencyWrapsAdded: MessageFns<EventEmergencyWrapsAdded> = {
+  encode(message: EventEmergencyWrapsAdded, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.patient !== "") {
+      writer.uint32(10).string(message.patient);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(18).string(message.keyId);
+    }
+    if (message.records.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.records) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field records of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.wrappedThrough !== 0n) {
+      if (BigInt.asUintN(64, message.wrappedThrough) !== message.wrappedThrough) {
+        throw new globalThis.Error("value provided for field message.wrappedThrough of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.wrappedThrough);
+    }
+    if (message.complete !== false) {
+      writer.uint32(40).bool(message.complete);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventEmergencyWrapsAdded {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventEmergencyWrapsAdded();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.records.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.records.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.wrappedThrough = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventEmergencyWrapsAdded {
+    return {
+      patient: isSet(object.patient) ? globalThis.String(object.patient) : "",
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      records: globalThis.Array.isArray(object?.records) ? object.records.map((e: any) => BigInt(e)) : [],
+      wrappedThrough: isSet(object.wrappedThrough)
+        ? BigInt(object.wrappedThrough)
+        : isSet(object.wrapped_through)
+        ? BigInt(object.wrapped_through)
+        : 0n,
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+    };
+  },
+
+  toJSON(message: EventEmergencyWrapsAdded): unknown {
+    const obj: any = {};
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.records?.length) {
+      obj.records = message.records.map((e) => e.toString());
+    }
+    if (message.wrappedThrough !== 0n) {
+      obj.wrappedThrough = message.wrappedThrough.toString();
+    }
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventEmergencyWrapsAdded>): EventEmergencyWrapsAdded {
+    return EventEmergencyWrapsAdded.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventEmergencyWrapsAdded>): EventEmergencyWrapsAdded {
+    const message = createBaseEventEmergencyWrapsAdded();
+    message.patient = object.patient ?? "";
+    message.keyId = object.keyId ?? "";
+    message.records = object.records?.map((e) => BigInt(e)) || [];
+    message.wrappedThrough = (object.wrappedThrough !== undefined && object.wrappedThrough !== null)
+      ? BigInt(object.wrappedThrough)
+      : 0n;
+    message.complete = object.complete ?? false;
     return message;
   },
 };
@@ -1911,6 +2157,178 @@ export const EventRecoveryEnded: MessageFns<EventRecoveryEnded> = {
     message.newOwner = object.newOwner ?? "";
     message.status = object.status ?? 0;
     message.records = object.records?.map((e) => BigInt(e)) || [];
+    return message;
+  },
+};
+
+function createBaseEventRecoveryProgress(): EventRecoveryProgress {
+  return { recoveryId: 0n, patient: "", newOwner: "", records: [], movedThrough: 0n };
+}
+
+export const EventRecoveryProgress: MessageFns<EventRecoveryProgress> = {
+  encode(message: EventRecoveryProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recoveryId !== 0n) {
+      if (BigInt.asUintN(64, message.recoveryId) !== message.recoveryId) {
+        throw new globalThis.Error("value provided for field message.recoveryId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.recoveryId);
+    }
+    if (message.patient !== "") {
+      writer.uint32(18).string(message.patient);
+    }
+    if (message.newOwner !== "") {
+      writer.uint32(26).string(message.newOwner);
+    }
+    if (message.records.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.records) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field records of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.movedThrough !== 0n) {
+      if (BigInt.asUintN(64, message.movedThrough) !== message.movedThrough) {
+        throw new globalThis.Error("value provided for field message.movedThrough of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.movedThrough);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventRecoveryProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventRecoveryProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.recoveryId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.newOwner = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag === 32) {
+              message.records.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.records.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.movedThrough = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventRecoveryProgress {
+    return {
+      recoveryId: isSet(object.recoveryId)
+        ? BigInt(object.recoveryId)
+        : isSet(object.recovery_id)
+        ? BigInt(object.recovery_id)
+        : 0n,
+      patient: isSet(object.patient) ? globalThis.String(object.patient) : "",
+      newOwner: isSet(object.newOwner)
+        ? globalThis.String(object.newOwner)
+        : isSet(object.new_owner)
+        ? globalThis.String(object.new_owner)
+        : "",
+      records: globalThis.Array.isArray(object?.records) ? object.records.map((e: any) => BigInt(e)) : [],
+      movedThrough: isSet(object.movedThrough)
+        ? BigInt(object.movedThrough)
+        : isSet(object.moved_through)
+        ? BigInt(object.moved_through)
+        : 0n,
+    };
+  },
+
+  toJSON(message: EventRecoveryProgress): unknown {
+    const obj: any = {};
+    if (message.recoveryId !== 0n) {
+      obj.recoveryId = message.recoveryId.toString();
+    }
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    if (message.newOwner !== "") {
+      obj.newOwner = message.newOwner;
+    }
+    if (message.records?.length) {
+      obj.records = message.records.map((e) => e.toString());
+    }
+    if (message.movedThrough !== 0n) {
+      obj.movedThrough = message.movedThrough.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventRecoveryProgress>): EventRecoveryProgress {
+    return EventRecoveryProgress.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventRecoveryProgress>): EventRecoveryProgress {
+    const message = createBaseEventRecoveryProgress();
+    message.recoveryId = (object.recoveryId !== undefined && object.recoveryId !== null)
+      ? BigInt(object.recoveryId)
+      : 0n;
+    message.patient = object.patient ?? "";
+    message.newOwner = object.newOwner ?? "";
+    message.records = object.records?.map((e) => BigInt(e)) || [];
+    message.movedThrough = (object.movedThrough !== undefined && object.movedThrough !== null)
+      ? BigInt(object.movedThrough)
+      : 0n;
     return message;
   },
 };

@@ -234,8 +234,10 @@ export interface MsgSetEmergencyPolicy {
   /** commitments are the sharing's Feldman commitments (threshold of them). */
   commitments: Uint8Array[];
   /**
-   * wraps seal the key of every ACTIVE record of the patient, at its
-   * current key epoch, to the emergency reader: exactly one per record.
+   * wraps seal the keys of the patient's ACTIVE records, at their current
+   * key epochs, to the emergency reader: one per record, in record-id
+   * order from the lowest, at most params.max_wraps_per_msg. If records
+   * remain, the policy is completing and MsgAddEmergencyWraps continues.
    */
   wraps: KeyWrap[];
 }
@@ -246,6 +248,38 @@ export interface MsgSetEmergencyPolicyResponse {
   emergencyReader: string;
   /** key_id is the emergency key's id. */
   keyId: string;
+  /**
+   * complete is true when every ACTIVE record now has an emergency wrap;
+   * false when MsgAddEmergencyWraps must continue from wrapped_through.
+   */
+  complete: boolean;
+  /** wrapped_through is the policy's cursor after this message. */
+  wrappedThrough: bigint;
+}
+
+/** MsgAddEmergencyWraps continues a completing emergency policy. */
+export interface MsgAddEmergencyWraps {
+  /** patient signs: the policy's patient. */
+  patient: string;
+  /**
+   * key_id is the emergency key the wraps are sealed to: it must be the
+   * current policy's (a policy replaced meanwhile restarts).
+   */
+  keyId: string;
+  /**
+   * wraps are for the next ACTIVE records of the patient without an
+   * emergency wrap, in record-id order above the policy's cursor, one per
+   * record, at most params.max_wraps_per_msg.
+   */
+  wraps: KeyWrap[];
+}
+
+/** MsgAddEmergencyWrapsResponse is the response to MsgAddEmergencyWraps. */
+export interface MsgAddEmergencyWrapsResponse {
+  /** complete is true when every ACTIVE record now has an emergency wrap. */
+  complete: boolean;
+  /** wrapped_through is the policy's cursor after this message. */
+  wrappedThrough: bigint;
 }
 
 /** MsgWithdrawEmergencyPolicy ends a patient's emergency access. */
@@ -381,14 +415,29 @@ export interface MsgCompleteRecovery {
   newOwner: string;
   /** recovery_id is the recovery, past its delay with threshold approvals. */
   recoveryId: bigint;
-  /** records has exactly one entry per ACTIVE record of the patient. */
+  /**
+   * records has one entry per ACTIVE record of the patient that has not
+   * moved yet, in record-id order from the recovery's cursor, at most
+   * params.max_wraps_per_msg. If records remain after them, the recovery
+   * is moving and the next MsgCompleteRecovery continues.
+   */
   records: RecoveredRecord[];
 }
 
 /** MsgCompleteRecoveryResponse is the response to MsgCompleteRecovery. */
 export interface MsgCompleteRecoveryResponse {
-  /** records is how many records moved (redacted ones included). */
+  /**
+   * records is how many records this message moved (redacted ones
+   * included).
+   */
   records: number;
+  /**
+   * complete is true when every record has moved and the recovery is
+   * COMPLETED; false when another MsgCompleteRecovery must continue.
+   */
+  complete: boolean;
+  /** moved_through is the recovery's cursor after this message. */
+  movedThrough: bigint;
 }
 
 function createBaseMsgRegisterEncryptionKey(): MsgRegisterEncryptionKey {
@@ -2091,7 +2140,7 @@ export const MsgSetEmergencyPolicy: MessageFns<MsgSetEmergencyPolicy> = {
 };
 
 function createBaseMsgSetEmergencyPolicyResponse(): MsgSetEmergencyPolicyResponse {
-  return { emergencyReader: "", keyId: "" };
+  return { emergencyReader: "", keyId: "", complete: false, wrappedThrough: 0n };
 }
 
 export const MsgSetEmergencyPolicyResponse: MessageFns<MsgSetEmergencyPolicyResponse> = {
@@ -2101,6 +2150,15 @@ export const MsgSetEmergencyPolicyResponse: MessageFns<MsgSetEmergencyPolicyResp
     }
     if (message.keyId !== "") {
       writer.uint32(18).string(message.keyId);
+    }
+    if (message.complete !== false) {
+      writer.uint32(24).bool(message.complete);
+    }
+    if (message.wrappedThrough !== 0n) {
+      if (BigInt.asUintN(64, message.wrappedThrough) !== message.wrappedThrough) {
+        throw new globalThis.Error("value provided for field message.wrappedThrough of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.wrappedThrough);
     }
     return writer;
   },
@@ -2134,6 +2192,22 @@ export const MsgSetEmergencyPolicyResponse: MessageFns<MsgSetEmergencyPolicyResp
             message.keyId = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.wrappedThrough = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2158,6 +2232,12 @@ export const MsgSetEmergencyPolicyResponse: MessageFns<MsgSetEmergencyPolicyResp
         : isSet(object.key_id)
         ? globalThis.String(object.key_id)
         : "",
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+      wrappedThrough: isSet(object.wrappedThrough)
+        ? BigInt(object.wrappedThrough)
+        : isSet(object.wrapped_through)
+        ? BigInt(object.wrapped_through)
+        : 0n,
     };
   },
 
@@ -2169,6 +2249,12 @@ export const MsgSetEmergencyPolicyResponse: MessageFns<MsgSetEmergencyPolicyResp
     if (message.keyId !== "") {
       obj.keyId = message.keyId;
     }
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    if (message.wrappedThrough !== 0n) {
+      obj.wrappedThrough = message.wrappedThrough.toString();
+    }
     return obj;
   },
 
@@ -2179,6 +2265,209 @@ export const MsgSetEmergencyPolicyResponse: MessageFns<MsgSetEmergencyPolicyResp
     const message = createBaseMsgSetEmergencyPolicyResponse();
     message.emergencyReader = object.emergencyReader ?? "";
     message.keyId = object.keyId ?? "";
+    message.complete = object.complete ?? false;
+    message.wrappedThrough = (object.wrappedThrough !== undefined && object.wrappedThrough !== null)
+      ? BigInt(object.wrappedThrough)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseMsgAddEmergencyWraps(): MsgAddEmergencyWraps {
+  return { patient: "", keyId: "", wraps: [] };
+}
+
+export const MsgAddEmergencyWraps: MessageFns<MsgAddEmergencyWraps> = {
+  encode(message: MsgAddEmergencyWraps, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.patient !== "") {
+      writer.uint32(10).string(message.patient);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(18).string(message.keyId);
+    }
+    for (const v of message.wraps) {
+      KeyWrap.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgAddEmergencyWraps {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgAddEmergencyWraps();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.patient = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.wraps.push(KeyWrap.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgAddEmergencyWraps {
+    return {
+      patient: isSet(object.patient) ? globalThis.String(object.patient) : "",
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      wraps: globalThis.Array.isArray(object?.wraps) ? object.wraps.map((e: any) => KeyWrap.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: MsgAddEmergencyWraps): unknown {
+    const obj: any = {};
+    if (message.patient !== "") {
+      obj.patient = message.patient;
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.wraps?.length) {
+      obj.wraps = message.wraps.map((e) => KeyWrap.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgAddEmergencyWraps>): MsgAddEmergencyWraps {
+    return MsgAddEmergencyWraps.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgAddEmergencyWraps>): MsgAddEmergencyWraps {
+    const message = createBaseMsgAddEmergencyWraps();
+    message.patient = object.patient ?? "";
+    message.keyId = object.keyId ?? "";
+    message.wraps = object.wraps?.map((e) => KeyWrap.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMsgAddEmergencyWrapsResponse(): MsgAddEmergencyWrapsResponse {
+  return { complete: false, wrappedThrough: 0n };
+}
+
+export const MsgAddEmergencyWrapsResponse: MessageFns<MsgAddEmergencyWrapsResponse> = {
+  encode(message: MsgAddEmergencyWrapsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.complete !== false) {
+      writer.uint32(8).bool(message.complete);
+    }
+    if (message.wrappedThrough !== 0n) {
+      if (BigInt.asUintN(64, message.wrappedThrough) !== message.wrappedThrough) {
+        throw new globalThis.Error("value provided for field message.wrappedThrough of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.wrappedThrough);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgAddEmergencyWrapsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgAddEmergencyWrapsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.wrappedThrough = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgAddEmergencyWrapsResponse {
+    return {
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+      wrappedThrough: isSet(object.wrappedThrough)
+        ? BigInt(object.wrappedThrough)
+        : isSet(object.wrapped_through)
+        ? BigInt(object.wrapped_through)
+        : 0n,
+    };
+  },
+
+  toJSON(message: MsgAddEmergencyWrapsResponse): unknown {
+    const obj: any = {};
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    if (message.wrappedThrough !== 0n) {
+      obj.wrappedThrough = message.wrappedThrough.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgAddEmergencyWrapsResponse>): MsgAddEmergencyWrapsResponse {
+    return MsgAddEmergencyWrapsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgAddEmergencyWrapsResponse>): MsgAddEmergencyWrapsResponse {
+    const message = createBaseMsgAddEmergencyWrapsResponse();
+    message.complete = object.complete ?? false;
+    message.wrappedThrough = (object.wrappedThrough !== undefined && object.wrappedThrough !== null)
+      ? BigInt(object.wrappedThrough)
+      : 0n;
     return message;
   },
 };
@@ -3394,13 +3683,22 @@ export const MsgCompleteRecovery: MessageFns<MsgCompleteRecovery> = {
 };
 
 function createBaseMsgCompleteRecoveryResponse(): MsgCompleteRecoveryResponse {
-  return { records: 0 };
+  return { records: 0, complete: false, movedThrough: 0n };
 }
 
 export const MsgCompleteRecoveryResponse: MessageFns<MsgCompleteRecoveryResponse> = {
   encode(message: MsgCompleteRecoveryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.records !== 0) {
       writer.uint32(8).uint32(message.records);
+    }
+    if (message.complete !== false) {
+      writer.uint32(16).bool(message.complete);
+    }
+    if (message.movedThrough !== 0n) {
+      if (BigInt.asUintN(64, message.movedThrough) !== message.movedThrough) {
+        throw new globalThis.Error("value provided for field message.movedThrough of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.movedThrough);
     }
     return writer;
   },
@@ -3426,6 +3724,22 @@ export const MsgCompleteRecoveryResponse: MessageFns<MsgCompleteRecoveryResponse
             message.records = reader.uint32();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.movedThrough = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3439,13 +3753,27 @@ export const MsgCompleteRecoveryResponse: MessageFns<MsgCompleteRecoveryResponse
   },
 
   fromJSON(object: any): MsgCompleteRecoveryResponse {
-    return { records: isSet(object.records) ? globalThis.Number(object.records) : 0 };
+    return {
+      records: isSet(object.records) ? globalThis.Number(object.records) : 0,
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+      movedThrough: isSet(object.movedThrough)
+        ? BigInt(object.movedThrough)
+        : isSet(object.moved_through)
+        ? BigInt(object.moved_through)
+        : 0n,
+    };
   },
 
   toJSON(message: MsgCompleteRecoveryResponse): unknown {
     const obj: any = {};
     if (message.records !== 0) {
       obj.records = Math.round(message.records);
+    }
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    if (message.movedThrough !== 0n) {
+      obj.movedThrough = message.movedThrough.toString();
     }
     return obj;
   },
@@ -3456,6 +3784,10 @@ export const MsgCompleteRecoveryResponse: MessageFns<MsgCompleteRecoveryResponse
   fromPartial(object: DeepPartial<MsgCompleteRecoveryResponse>): MsgCompleteRecoveryResponse {
     const message = createBaseMsgCompleteRecoveryResponse();
     message.records = object.records ?? 0;
+    message.complete = object.complete ?? false;
+    message.movedThrough = (object.movedThrough !== undefined && object.movedThrough !== null)
+      ? BigInt(object.movedThrough)
+      : 0n;
     return message;
   },
 };
@@ -3495,6 +3827,12 @@ export interface Msg {
    * emergency accesses end.
    */
   WithdrawEmergencyPolicy(request: MsgWithdrawEmergencyPolicy): Promise<MsgWithdrawEmergencyPolicyResponse>;
+  /**
+   * AddEmergencyWraps continues a completing emergency policy: the next
+   * ACTIVE records without an emergency wrap, in record-id order from the
+   * policy's cursor, at most params.max_wraps_per_msg.
+   */
+  AddEmergencyWraps(request: MsgAddEmergencyWraps): Promise<MsgAddEmergencyWrapsResponse>;
   /**
    * EmergencyAccess is a practitioner's break-glass: public, logged, and
    * open for the emergency window.
@@ -3544,6 +3882,7 @@ export class MsgClientImpl implements Msg {
     this.CancelRequest = this.CancelRequest.bind(this);
     this.SetEmergencyPolicy = this.SetEmergencyPolicy.bind(this);
     this.WithdrawEmergencyPolicy = this.WithdrawEmergencyPolicy.bind(this);
+    this.AddEmergencyWraps = this.AddEmergencyWraps.bind(this);
     this.EmergencyAccess = this.EmergencyAccess.bind(this);
     this.ReleaseShare = this.ReleaseShare.bind(this);
     this.RequestRecovery = this.RequestRecovery.bind(this);
@@ -3598,6 +3937,12 @@ export class MsgClientImpl implements Msg {
     const data = MsgWithdrawEmergencyPolicy.encode(request).finish();
     const promise = this.rpc.request(this.service, "WithdrawEmergencyPolicy", data);
     return promise.then((data) => MsgWithdrawEmergencyPolicyResponse.decode(new BinaryReader(data)));
+  }
+
+  AddEmergencyWraps(request: MsgAddEmergencyWraps): Promise<MsgAddEmergencyWrapsResponse> {
+    const data = MsgAddEmergencyWraps.encode(request).finish();
+    const promise = this.rpc.request(this.service, "AddEmergencyWraps", data);
+    return promise.then((data) => MsgAddEmergencyWrapsResponse.decode(new BinaryReader(data)));
   }
 
   EmergencyAccess(request: MsgEmergencyAccess): Promise<MsgEmergencyAccessResponse> {

@@ -539,6 +539,22 @@ export interface EmergencyPolicy {
    * is unspent.
    */
   spentBy: bigint;
+  /**
+   * completing is true while the policy's wraps arrive in several
+   * messages (MsgSetEmergencyPolicy, then MsgAddEmergencyWraps): the
+   * policy is in force, but only the ACTIVE records up to wrapped_through
+   * and those created or re-keyed since it was set hold an emergency wrap.
+   * false (the zero value, and every policy stored before v0.5.0) means
+   * every ACTIVE record is covered.
+   */
+  completing: boolean;
+  /**
+   * wrapped_through is the cursor of a completing policy: the highest
+   * record id its messages have wrapped so far (0 before the first).
+   * The next MsgAddEmergencyWraps continues, in record-id order, with the
+   * ACTIVE records above it that hold no emergency wrap yet.
+   */
+  wrappedThrough: bigint;
 }
 
 /**
@@ -657,9 +673,26 @@ export interface Recovery {
   /**
    * expires_at is when a recovery still pending lapses (executable_at +
    * params.recovery_delay): no approval or completion after it, so a
-   * request nobody approves blocks nothing for long.
+   * request nobody approves blocks nothing for long. A recovery whose
+   * records are moving (moving) no longer lapses.
    */
-  expiresAt: Timestamp | undefined;
+  expiresAt:
+    | Timestamp
+    | undefined;
+  /**
+   * moving is true once the first MsgCompleteRecovery was accepted and
+   * until the last record has moved: the recovery can no longer be
+   * cancelled and does not lapse, only new_owner continues it, and the
+   * patient's records up to moved_through belong to new_owner while the
+   * later ones are still the patient's. false (the zero value, and every
+   * recovery stored before v0.5.0) means no record has moved yet.
+   */
+  moving: boolean;
+  /**
+   * moved_through is the cursor of a moving recovery: the highest record
+   * id moved so far. Records are moved in id order.
+   */
+  movedThrough: bigint;
 }
 
 /**
@@ -1768,6 +1801,8 @@ function createBaseEmergencyPolicy(): EmergencyPolicy {
     updatedAt: undefined,
     spentAt: undefined,
     spentBy: 0n,
+    completing: false,
+    wrappedThrough: 0n,
   };
 }
 
@@ -1802,6 +1837,15 @@ export const EmergencyPolicy: MessageFns<EmergencyPolicy> = {
         throw new globalThis.Error("value provided for field message.spentBy of type uint64 too large");
       }
       writer.uint32(72).uint64(message.spentBy);
+    }
+    if (message.completing !== false) {
+      writer.uint32(80).bool(message.completing);
+    }
+    if (message.wrappedThrough !== 0n) {
+      if (BigInt.asUintN(64, message.wrappedThrough) !== message.wrappedThrough) {
+        throw new globalThis.Error("value provided for field message.wrappedThrough of type uint64 too large");
+      }
+      writer.uint32(88).uint64(message.wrappedThrough);
     }
     return writer;
   },
@@ -1891,6 +1935,22 @@ export const EmergencyPolicy: MessageFns<EmergencyPolicy> = {
             message.spentBy = reader.uint64() as bigint;
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.completing = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.wrappedThrough = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1932,6 +1992,12 @@ export const EmergencyPolicy: MessageFns<EmergencyPolicy> = {
         ? fromJsonTimestamp(object.spent_at)
         : undefined,
       spentBy: isSet(object.spentBy) ? BigInt(object.spentBy) : isSet(object.spent_by) ? BigInt(object.spent_by) : 0n,
+      completing: isSet(object.completing) ? globalThis.Boolean(object.completing) : false,
+      wrappedThrough: isSet(object.wrappedThrough)
+        ? BigInt(object.wrappedThrough)
+        : isSet(object.wrapped_through)
+        ? BigInt(object.wrapped_through)
+        : 0n,
     };
   },
 
@@ -1964,6 +2030,12 @@ export const EmergencyPolicy: MessageFns<EmergencyPolicy> = {
     if (message.spentBy !== 0n) {
       obj.spentBy = message.spentBy.toString();
     }
+    if (message.completing !== false) {
+      obj.completing = message.completing;
+    }
+    if (message.wrappedThrough !== 0n) {
+      obj.wrappedThrough = message.wrappedThrough.toString();
+    }
     return obj;
   },
 
@@ -1985,6 +2057,10 @@ export const EmergencyPolicy: MessageFns<EmergencyPolicy> = {
       ? Timestamp.fromPartial(object.spentAt)
       : undefined;
     message.spentBy = (object.spentBy !== undefined && object.spentBy !== null) ? BigInt(object.spentBy) : 0n;
+    message.completing = object.completing ?? false;
+    message.wrappedThrough = (object.wrappedThrough !== undefined && object.wrappedThrough !== null)
+      ? BigInt(object.wrappedThrough)
+      : 0n;
     return message;
   },
 };
@@ -2580,6 +2656,8 @@ function createBaseRecovery(): Recovery {
     status: 0,
     endedAt: undefined,
     expiresAt: undefined,
+    moving: false,
+    movedThrough: 0n,
   };
 }
 
@@ -2620,6 +2698,15 @@ export const Recovery: MessageFns<Recovery> = {
     }
     if (message.expiresAt !== undefined) {
       Timestamp.encode(message.expiresAt, writer.uint32(90).fork()).join();
+    }
+    if (message.moving !== false) {
+      writer.uint32(96).bool(message.moving);
+    }
+    if (message.movedThrough !== 0n) {
+      if (BigInt.asUintN(64, message.movedThrough) !== message.movedThrough) {
+        throw new globalThis.Error("value provided for field message.movedThrough of type uint64 too large");
+      }
+      writer.uint32(104).uint64(message.movedThrough);
     }
     return writer;
   },
@@ -2725,6 +2812,22 @@ export const Recovery: MessageFns<Recovery> = {
             message.expiresAt = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.moving = reader.bool();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.movedThrough = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2780,6 +2883,12 @@ export const Recovery: MessageFns<Recovery> = {
         : isSet(object.expires_at)
         ? fromJsonTimestamp(object.expires_at)
         : undefined,
+      moving: isSet(object.moving) ? globalThis.Boolean(object.moving) : false,
+      movedThrough: isSet(object.movedThrough)
+        ? BigInt(object.movedThrough)
+        : isSet(object.moved_through)
+        ? BigInt(object.moved_through)
+        : 0n,
     };
   },
 
@@ -2818,6 +2927,12 @@ export const Recovery: MessageFns<Recovery> = {
     if (message.expiresAt !== undefined) {
       obj.expiresAt = fromTimestamp(message.expiresAt).toISOString();
     }
+    if (message.moving !== false) {
+      obj.moving = message.moving;
+    }
+    if (message.movedThrough !== 0n) {
+      obj.movedThrough = message.movedThrough.toString();
+    }
     return obj;
   },
 
@@ -2845,6 +2960,10 @@ export const Recovery: MessageFns<Recovery> = {
     message.expiresAt = (object.expiresAt !== undefined && object.expiresAt !== null)
       ? Timestamp.fromPartial(object.expiresAt)
       : undefined;
+    message.moving = object.moving ?? false;
+    message.movedThrough = (object.movedThrough !== undefined && object.movedThrough !== null)
+      ? BigInt(object.movedThrough)
+      : 0n;
     return message;
   },
 };
