@@ -50,7 +50,7 @@ test-race:
 ## test-e2e: system tests that drive the real medchaind binary
 test-e2e: build
 	MEDCHAIN_DICOM_CORPUS=$$(scripts/dicom-corpus.sh) MEDCHAIN_CHROMIUM=$$(scripts/chromium.sh) MEDCHAIN_ARTEFACTS=$(CURDIR)/$(BUILD_DIR)/artefacts MEDCHAIND_BIN=$(CURDIR)/$(BIN) \
-	  PROMETHEUS_BIN=$$(command -v prometheus) $(GO) test -tags e2e -count=1 -timeout 30m ./tests/... ./internal/localnet/... ./deploy/...
+	  PROMETHEUS_BIN=$$(command -v prometheus) $(GO) test -tags e2e -count=1 -timeout 45m ./tests/... ./internal/localnet/... ./deploy/...
 
 ## cosmovisor: build cosmovisor (pinned in tools/cosmovisor/go.mod) into build/
 cosmovisor:
