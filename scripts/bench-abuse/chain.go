@@ -113,8 +113,12 @@ func (c *chain) wrap(id uint64, grantee string, forRecord uint64) (map[string]an
 	if check.Wrap == nil {
 		return nil, fmt.Errorf("%s has no wrap of record %d", grantee, id)
 	}
-	return map[string]any{"grantee": grantee, "key_id": check.Wrap.KeyID, "ciphertext": check.Wrap.Ciphertext,
-		"record_id": strconv.FormatUint(forRecord, 10), "key_epoch": check.Wrap.KeyEpoch}, nil
+	w := map[string]any{"grantee": grantee, "key_id": check.Wrap.KeyID, "ciphertext": check.Wrap.Ciphertext,
+		"record_id": strconv.FormatUint(forRecord, 10)}
+	if check.Wrap.KeyEpoch != "" { // the CLI's amino JSON leaves a zero out
+		w["key_epoch"] = check.Wrap.KeyEpoch
+	}
+	return w, nil
 }
 
 func (c *chain) nextID() (uint64, error) {
