@@ -12,7 +12,7 @@ import (
 func BenchmarkDeriveKeyPair(b *testing.B) {
 	a := newTestAccount(b, mnemonicA)
 	for b.Loop() {
-		if _, err := DeriveKeyPair(a.addr, a.sign); err != nil {
+		if _, err := DeriveKeyPair(testChainID, a.addr, a.sign); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -7,12 +7,22 @@
 //
 // An account's encryption key pair is derived from its own account key, so
 // the mnemonic that restores the account restores the encryption key. The
-// account signs DerivationMessage as an ADR-036 "arbitrary data" document
-// (SignDataDoc: a zero-fee amino sign/MsgSignData, the document Keplr's
-// signArbitrary and Ledger sign). secp256k1 signing is deterministic
-// (RFC 6979), so the signature is always the same; HKDF-SHA256 with info
-// "medchain/encryption-key/v1" turns it into 64 bytes of input keying
-// material for the DeriveKeyPair of the HPKE KEM ML-KEM-768-X25519. A public
+// account signs DerivationText(chainID) as an ADR-036 "arbitrary data"
+// document (SignDataDoc: a zero-fee amino sign/MsgSignData, the document
+// Keplr's signArbitrary and Ledger sign). The text names the chain and says
+// what the signature is for, so the key of one chain opens nothing on
+// another and the wallet shows the user what they approve. secp256k1
+// signing is deterministic (RFC 6979), so the signature is always the same;
+// HKDF-SHA256 with info "medchain/encryption-key/v2" turns it into 64 bytes
+// of input keying material for the DeriveKeyPair of the HPKE KEM
+// ML-KEM-768-X25519.
+//
+// Releases up to v0.4.0 derived the key from DerivationMessage, which
+// names no chain (info "medchain/encryption-key/v1"); DeriveLegacyKeyPair
+// derives that key, and KeyPair.WithEarlier lets a pair open what is still
+// sealed to it. An account moves to its chain-bound key by registering it
+// again (medchaind tx access register-key); nothing sealed to the legacy
+// key is lost. A public
 // key is PublicKeySize (1216) bytes; its id, KeyID, is the lower-case hex of
 // the first 8 bytes of its SHA-256, and the chain computes the same id.
 //

@@ -196,7 +196,13 @@ func OpenShare(kp *KeyPair, sealed []byte, b ShareBinding, release bool, commitm
 	if len(sealed) != SealedShareSize {
 		return Share{}, fmt.Errorf("%w: a sealed share is %d bytes, not %d", ErrShare, SealedShareSize, len(sealed))
 	}
-	pt, err := hpke.Open(kp.private, KDF(), AEAD(), b.info(release), sealed)
+	var pt []byte
+	var err error
+	for _, k := range kp.candidates() {
+		if pt, err = hpke.Open(k.private, KDF(), AEAD(), b.info(release), sealed); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		return Share{}, fmt.Errorf("%w: share %d from %s does not open with key %s: it was modified or sealed to another key, access or patient", ErrShare, b.Index, b.Custodian, kp.KeyID())
 	}

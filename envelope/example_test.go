@@ -13,7 +13,7 @@ import (
 // account's keyring key; this fixed signature stands in for it.
 func Example() {
 	sign := func([]byte) ([]byte, error) { return bytes.Repeat([]byte{42}, 64), nil }
-	patient, err := envelope.DeriveKeyPair("med1patient", sign)
+	patient, err := envelope.DeriveKeyPair("medchain-1", "med1patient", sign)
 	if err != nil {
 		panic(err)
 	}

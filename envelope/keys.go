@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/medchain/medchain/signdata"
 )
@@ -34,14 +35,33 @@ func KDF() hpke.KDF { return hpke.HKDFSHA256() }
 // AEAD returns the HPKE AEAD of medchain wraps, ChaCha20-Poly1305.
 func AEAD() hpke.AEAD { return hpke.ChaCha20Poly1305() }
 
-// DerivationMessage is what an account signs to derive its encryption key.
-// It names its purpose so that no other protocol obtains the signature for
-// its own ends, and it must never change: a new message means new keys.
+// DerivationMessage is what an account signed, up to release v0.4.0, to
+// derive its encryption key: the legacy (generation 1) derivation, which
+// names no chain. Any site that obtained one signature of it derived the
+// account's key for good, on every chain. It is kept only so that wraps
+// sealed to such a key still open (DeriveLegacyKeyPair); it must never
+// change.
 const DerivationMessage = "medchain encryption key v1\nThis signature derives your medchain encryption key. Sign it only in a medchain client."
 
-// derivationInfo separates the HKDF output from any other use of the
-// signature.
+// derivationInfo separates the HKDF output of the legacy derivation from
+// any other use of the signature.
 const derivationInfo = "medchain/encryption-key/v1"
+
+// DerivationText is what an account signs to derive its encryption key on
+// chainID: it says what the signature is for and names the chain, so the
+// signature (and so the key) of one chain opens nothing on another, and a
+// wallet shows the user exactly what they approve. The text for a chain
+// must never change: a new text means new keys.
+func DerivationText(chainID string) string {
+	return "medchain encryption key v2\n" +
+		"chain: " + chainID + "\n" +
+		"Signing this derives the key that opens every medical record shared with you on " + chainID + ". " +
+		"Anyone who obtains this signature can read them: sign it only in medchaind or your hospital's medchain portal."
+}
+
+// derivationInfoV2 separates the HKDF output of the chain-bound
+// derivation; the chain id is in the signed text.
+const derivationInfoV2 = "medchain/encryption-key/v2"
 
 // minSignatureSize is a secp256k1 (or ed25519) signature's size; a shorter
 // signature cannot carry enough secret to seed a key.
@@ -59,33 +79,93 @@ type Signer func(doc []byte) (signature []byte, err error)
 // signArbitrary signs.
 func SignDataDoc(signer string, data []byte) []byte { return signdata.Doc(signer, data) }
 
-// KeyPair is an account's encryption key pair.
+// KeyPair is an account's encryption key pair. It may also hold the
+// account's earlier key pairs (WithEarlier), which open what is still
+// sealed to an earlier key: Unwrap, OpenShare and OpenReason use them.
 type KeyPair struct {
 	private   hpke.PrivateKey
 	publicKey []byte
 	keyID     string
+
+	earlierOnce sync.Once
+	earlierFn   func() ([]*KeyPair, error)
+	earlier     []*KeyPair
+	earlierErr  error
+}
+
+// WithEarlier makes the account's earlier key pairs available through kp:
+// derive is called at most once, when something does not open with kp
+// itself (so a Ledger signs the legacy derivation only if it is needed).
+// It returns kp.
+func (kp *KeyPair) WithEarlier(derive func() ([]*KeyPair, error)) *KeyPair {
+	kp.earlierFn = derive
+	return kp
+}
+
+// candidates is kp, then its earlier key pairs (derived now if they have
+// not been), for what names no key id.
+func (kp *KeyPair) candidates() []*KeyPair {
+	out := []*KeyPair{kp}
+	if kp.earlierFn == nil {
+		return out
+	}
+	kp.earlierOnce.Do(func() { kp.earlier, kp.earlierErr = kp.earlierFn() })
+	return append(out, kp.earlier...)
+}
+
+// ForKeyID is kp or the earlier key pair whose key id is id, or an error
+// wrapping ErrWrongKey.
+func (kp *KeyPair) ForKeyID(id string) (*KeyPair, error) {
+	if kp.keyID == id {
+		return kp, nil
+	}
+	for _, e := range kp.candidates()[1:] {
+		if e.keyID == id {
+			return e, nil
+		}
+	}
+	if kp.earlierErr != nil {
+		return nil, fmt.Errorf("%w: sealed to encryption key %s, not yours (%s); deriving your earlier keys failed: %v", ErrWrongKey, id, kp.keyID, kp.earlierErr)
+	}
+	return nil, fmt.Errorf("%w: sealed to encryption key %s, yours is %s: re-register your key or ask the owner to grant again", ErrWrongKey, id, kp.keyID)
 }
 
 // DeriveKeyPair derives the encryption key pair of the account signerAddr
-// (bech32) whose key signs through sign. The account signs
-// DerivationMessage as an ADR-036 document; HKDF-SHA256 turns the
-// signature into the input keying material of the KEM's DeriveKeyPair. The
-// same account key always gives the same key pair.
-func DeriveKeyPair(signerAddr string, sign Signer) (*KeyPair, error) {
+// (bech32), whose key signs through sign, on the chain chainID. The account
+// signs DerivationText(chainID) as an ADR-036 document; HKDF-SHA256 turns
+// the signature into the input keying material of the KEM's
+// DeriveKeyPair. The same account key always gives the same key pair on a
+// chain, and another on any other chain.
+func DeriveKeyPair(chainID, signerAddr string, sign Signer) (*KeyPair, error) {
+	if chainID == "" {
+		return nil, errors.New("deriving the encryption key: the chain id is empty (give --chain-id): the key is bound to its chain")
+	}
+	return deriveKeyPair(signerAddr, sign, DerivationText(chainID), derivationInfoV2)
+}
+
+// DeriveLegacyKeyPair derives the key pair of the legacy derivation
+// (DerivationMessage, no chain): the key accounts registered up to release
+// v0.4.0. Clients derive it only to open what is still sealed to such a
+// key; new keys come from DeriveKeyPair.
+func DeriveLegacyKeyPair(signerAddr string, sign Signer) (*KeyPair, error) {
+	return deriveKeyPair(signerAddr, sign, DerivationMessage, derivationInfo)
+}
+
+func deriveKeyPair(signerAddr string, sign Signer, text, info string) (*KeyPair, error) {
 	if signerAddr == "" {
 		return nil, errors.New("deriving the encryption key: the signer address is empty")
 	}
 	if sign == nil {
 		return nil, errors.New("deriving the encryption key: no signer")
 	}
-	sig, err := sign(SignDataDoc(signerAddr, []byte(DerivationMessage)))
+	sig, err := sign(SignDataDoc(signerAddr, []byte(text)))
 	if err != nil {
 		return nil, fmt.Errorf("deriving the encryption key: signing the derivation message as %s: %w", signerAddr, err)
 	}
 	if len(sig) < minSignatureSize {
 		return nil, fmt.Errorf("deriving the encryption key: the signature of %s is %d bytes, at least %d expected: sign with a secp256k1 account key", signerAddr, len(sig), minSignatureSize)
 	}
-	ikm, err := hkdf.Key(sha256.New, sig, nil, derivationInfo, 64)
+	ikm, err := hkdf.Key(sha256.New, sig, nil, info, 64)
 	if err != nil {
 		return nil, fmt.Errorf("deriving the encryption key: %w", err)
 	}

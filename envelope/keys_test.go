@@ -60,12 +60,15 @@ func (a testAccount) sign(doc []byte) ([]byte, error) {
 
 func (a testAccount) derive(t testing.TB) *KeyPair {
 	t.Helper()
-	kp, err := DeriveKeyPair(a.addr, a.sign)
+	kp, err := DeriveKeyPair(testChainID, a.addr, a.sign)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return kp
 }
+
+// testChainID is the chain the test keys are derived for.
+const testChainID = "medchain-test-1"
 
 func TestSignDataDoc(t *testing.T) {
 	got := string(SignDataDoc("med1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu", []byte("hello medchain")))
@@ -94,12 +97,12 @@ func TestDeriveKeyPairDeterministic(t *testing.T) {
 	}
 }
 
-// TestDeriveKeyPairVector pins the derivation step by step (address, sign
+// TestDeriveLegacyKeyPairVector pins the legacy derivation step by step (address, sign
 // document, secp256k1 signature, key id): any other client, such as the web
 // portal signing through Keplr, must arrive at the same values. The values
 // were recorded from this implementation; a change here changes every
 // user's encryption key.
-func TestDeriveKeyPairVector(t *testing.T) {
+func TestDeriveLegacyKeyPairVector(t *testing.T) {
 	const (
 		wantAddr  = "med19rl4cm2hmr8afy4kldpxz3fka4jguq0avf4k6r"
 		wantSig   = "327ef05f508559c91a1fefe70ad097a925d93a36389ef200e56700adbaf3563c2c9da0d6f47ebebc6008ba46635c0581ba643edaae9a15991dd3540e835861ed"
@@ -125,15 +128,106 @@ func TestDeriveKeyPairVector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kp, err := DeriveKeyPair(wantAddr, func([]byte) ([]byte, error) { return fixed, nil })
+	kp, err := DeriveLegacyKeyPair(wantAddr, func([]byte) ([]byte, error) { return fixed, nil })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if kp.KeyID() != wantKeyID {
 		t.Fatalf("key id from the signature: %s", kp.KeyID())
 	}
+	legacy, err := DeriveLegacyKeyPair(a.addr, a.sign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if legacy.KeyID() != wantKeyID {
+		t.Fatalf("legacy key id of the test mnemonic: %s", legacy.KeyID())
+	}
+}
+
+// TestDeriveKeyPairVector pins the chain-bound derivation: the text the
+// wallet shows (and signs) names the chain and what the signature is for,
+// and the key id of the test mnemonic on testChainID. The portal's Keplr
+// path must arrive at the same values; a change here changes every user's
+// encryption key.
+func TestDeriveKeyPairVector(t *testing.T) {
+	const wantKeyID = "cfb92f75d6af4d71"
+	a := newTestAccount(t, mnemonicA)
+	text := DerivationText(testChainID)
+	for _, must := range []string{"medchain encryption key v2", "chain: " + testChainID, "every medical record shared with you on " + testChainID, "Anyone who obtains this signature can read them"} {
+		if !strings.Contains(text, must) {
+			t.Fatalf("the derivation text does not say %q:\n%s", must, text)
+		}
+	}
 	if got := a.derive(t).KeyID(); got != wantKeyID {
-		t.Fatalf("key id of the test mnemonic: %s", got)
+		t.Fatalf("key id of the test mnemonic on %s: %s", testChainID, got)
+	}
+}
+
+// A signature for one chain derives nothing for another: the key a site
+// of another chain (or a phishing page asking for another chain's text)
+// obtains opens nothing here, and neither does the legacy key.
+func TestDerivedKeyIsBoundToItsChain(t *testing.T) {
+	a := newTestAccount(t, mnemonicA)
+	here := a.derive(t)
+	other, err := DeriveKeyPair("medchain-other-2", a.addr, a.sign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy, err := DeriveLegacyKeyPair(a.addr, a.sign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if here.KeyID() == other.KeyID() || here.KeyID() == legacy.KeyID() {
+		t.Fatalf("chain-bound key %s, another chain's %s, legacy %s: not all different", here.KeyID(), other.KeyID(), legacy.KeyID())
+	}
+	if _, err := DeriveKeyPair("", a.addr, a.sign); err == nil || !strings.Contains(err.Error(), "chain id is empty") {
+		t.Fatalf("deriving without a chain id: %v", err)
+	}
+}
+
+// Wraps sealed to an account's legacy key keep opening once it has moved
+// to the chain-bound key: WithEarlier supplies the legacy pair, derived
+// only when a wrap names it.
+func TestEarlierKeyOpensWhatIsSealedToIt(t *testing.T) {
+	a := newTestAccount(t, mnemonicA)
+	legacy, err := DeriveLegacyKeyPair(a.addr, a.sign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordKey := bytes.Repeat([]byte{7}, 32)
+	binding := Binding{ChainID: testChainID, Anchor: "bafkreianchor", RecordID: 3, KeyEpoch: 0, Grantee: a.addr}
+	ct, err := Wrap(legacy.PublicKey(), recordKey, binding)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := WrapInfo{KeyID: legacy.KeyID(), Ciphertext: ct}
+
+	current := a.derive(t)
+	if _, err := Unwrap(current, w, binding); !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("without its earlier key: %v", err)
+	}
+	derived := 0
+	current = a.derive(t).WithEarlier(func() ([]*KeyPair, error) {
+		derived++
+		l, err := DeriveLegacyKeyPair(a.addr, a.sign)
+		return []*KeyPair{l}, err
+	})
+	own, err := Wrap(current.PublicKey(), recordKey, binding)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Unwrap(current, WrapInfo{KeyID: current.KeyID(), Ciphertext: own}, binding); err != nil || derived != 0 {
+		t.Fatalf("a wrap to the current key: %v (earlier keys derived %d times, want 0)", err, derived)
+	}
+	got, err := Unwrap(current, w, binding)
+	if err != nil || !bytes.Equal(got, recordKey) {
+		t.Fatalf("a wrap to the legacy key through WithEarlier: %v", err)
+	}
+	if _, err := Unwrap(current, w, binding); err != nil || derived != 1 {
+		t.Fatalf("again: %v (earlier keys derived %d times, want 1)", err, derived)
+	}
+	if _, err := Unwrap(current, WrapInfo{KeyID: "0000000000000000", Ciphertext: ct}, binding); !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("a wrap to a key that is none of the account's: %v", err)
 	}
 }
 
@@ -187,18 +281,18 @@ func TestParsePublicKeyRejects(t *testing.T) {
 
 func TestDeriveKeyPairRejects(t *testing.T) {
 	short := func([]byte) ([]byte, error) { return make([]byte, 63), nil }
-	if _, err := DeriveKeyPair("med1x", short); err == nil || !strings.Contains(err.Error(), "63 bytes") {
+	if _, err := DeriveKeyPair(testChainID, "med1x", short); err == nil || !strings.Contains(err.Error(), "63 bytes") {
 		t.Fatalf("short signature: %v", err)
 	}
 	failing := errors.New("ledger disconnected")
-	_, err := DeriveKeyPair("med1x", func([]byte) ([]byte, error) { return nil, failing })
+	_, err := DeriveKeyPair(testChainID, "med1x", func([]byte) ([]byte, error) { return nil, failing })
 	if !errors.Is(err, failing) {
 		t.Fatalf("signer error: %v", err)
 	}
-	if _, err := DeriveKeyPair("", short); err == nil {
+	if _, err := DeriveKeyPair(testChainID, "", short); err == nil {
 		t.Fatal("empty address accepted")
 	}
-	if _, err := DeriveKeyPair("med1x", nil); err == nil {
+	if _, err := DeriveKeyPair(testChainID, "med1x", nil); err == nil {
 		t.Fatal("nil signer accepted")
 	}
 }
@@ -206,15 +300,15 @@ func TestDeriveKeyPairRejects(t *testing.T) {
 func TestDeriveKeyPairSignsTheDerivationMessage(t *testing.T) {
 	var seen []byte
 	sig := bytes.Repeat([]byte{7}, 64)
-	kp, err := DeriveKeyPair("med1x", func(doc []byte) ([]byte, error) { seen = doc; return sig, nil })
+	kp, err := DeriveKeyPair(testChainID, "med1x", func(doc []byte) ([]byte, error) { seen = doc; return sig, nil })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(seen, SignDataDoc("med1x", []byte(DerivationMessage))) {
+	if !bytes.Equal(seen, SignDataDoc("med1x", []byte(DerivationText(testChainID)))) {
 		t.Fatalf("signed %s", seen)
 	}
 	// The key depends on the signature only.
-	kp2, err := DeriveKeyPair("med1y", func([]byte) ([]byte, error) { return sig, nil })
+	kp2, err := DeriveKeyPair(testChainID, "med1y", func([]byte) ([]byte, error) { return sig, nil })
 	if err != nil {
 		t.Fatal(err)
 	}

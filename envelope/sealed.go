@@ -161,7 +161,13 @@ func OpenReason(kp *KeyPair, sealed []byte, b ReasonBinding) (string, error) {
 	if len(sealed) < ReasonOverhead || sealed[0] != sealedVersion {
 		return "", fmt.Errorf("%w: %d bytes is not a sealed reason of version %d", ErrSealed, len(sealed), sealedVersion)
 	}
-	pt, err := hpke.Open(kp.private, KDF(), AEAD(), b.info(), sealed[1:])
+	var pt []byte
+	var err error
+	for _, k := range kp.candidates() {
+		if pt, err = hpke.Open(k.private, KDF(), AEAD(), b.info(), sealed[1:]); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		return "", fmt.Errorf("%w: the reason is sealed to another key, for another request, or was modified", ErrSealed)
 	}

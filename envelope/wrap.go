@@ -112,9 +112,9 @@ func Unwrap(kp *KeyPair, w WrapInfo, expected Binding) ([]byte, error) {
 	if kp == nil {
 		return nil, errors.New("unwrapping a record key: no encryption key pair")
 	}
-	if w.KeyID != kp.KeyID() {
-		return nil, fmt.Errorf("%w: the wrap is sealed to encryption key %s, yours is %s: re-register your key or ask the owner to grant again",
-			ErrWrongKey, w.KeyID, kp.KeyID())
+	kp, err := kp.ForKeyID(w.KeyID)
+	if err != nil {
+		return nil, err
 	}
 	if w.KeyEpoch != expected.KeyEpoch {
 		return nil, fmt.Errorf("%w: the wrap is for key epoch %d, the record is at %d: ask the owner to grant again",

@@ -14,7 +14,7 @@ import (
 func keyPairFromSeed(t testing.TB, seed byte) *KeyPair {
 	t.Helper()
 	sig := bytes.Repeat([]byte{seed}, 64)
-	kp, err := DeriveKeyPair("med1test", func([]byte) ([]byte, error) { return sig, nil })
+	kp, err := DeriveKeyPair(testChainID, "med1test", func([]byte) ([]byte, error) { return sig, nil })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package medclient
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 
@@ -11,11 +12,16 @@ import (
 	"github.com/medchain/medchain/medclient/deid"
 )
 
-// DeriveKeyPair derives the encryption key pair of the keyring key uid:
-// the key signs medchain's fixed, domain-separated message as an ADR-036
-// arbitrary-data document (amino JSON, which Ledger and browser wallets
-// also sign), and the signature seeds the HPKE key pair. The same mnemonic
-// gives the same key pair on any machine; there is no second secret.
+// DeriveKeyPair derives the encryption key pair of the keyring key uid on
+// clientCtx's chain: the key signs medchain's domain-separated text naming
+// that chain (envelope.DerivationText) as an ADR-036 arbitrary-data
+// document (amino JSON, which Ledger and browser wallets also sign), and
+// the signature seeds the HPKE key pair. The same mnemonic gives the same
+// key pair on any machine; there is no second secret.
+//
+// The pair also opens what is still sealed to the account's legacy key
+// (the chain-unbound derivation of releases up to v0.4.0): that key is
+// derived, with a second signature, only when something names it.
 func DeriveKeyPair(clientCtx client.Context, uid string) (*envelope.KeyPair, error) {
 	if clientCtx.Keyring == nil {
 		return nil, fmt.Errorf("no keyring: give --keyring-backend and --home")
@@ -32,10 +38,27 @@ func DeriveKeyPair(clientCtx client.Context, uid string) (*envelope.KeyPair, err
 	if err != nil {
 		return nil, err
 	}
-	return envelope.DeriveKeyPair(bech, func(doc []byte) ([]byte, error) {
+	sign := func(doc []byte) ([]byte, error) {
 		sig, _, err := clientCtx.Keyring.Sign(uid, doc, signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
 		return sig, err
-	})
+	}
+	// The key is bound to the chain: ask the node for its id if neither
+	// --chain-id nor client.toml gave it.
+	clientCtx, err = EnsureChainID(context.Background(), clientCtx)
+	if err != nil {
+		return nil, fmt.Errorf("deriving the encryption key of %s, which is bound to its chain: %w", uid, err)
+	}
+	kp, err := envelope.DeriveKeyPair(clientCtx.ChainID, bech, sign)
+	if err != nil {
+		return nil, err
+	}
+	return kp.WithEarlier(func() ([]*envelope.KeyPair, error) {
+		legacy, err := envelope.DeriveLegacyKeyPair(bech, sign)
+		if err != nil {
+			return nil, err
+		}
+		return []*envelope.KeyPair{legacy}, nil
+	}), nil
 }
 
 // DeriveSecret derives a 32-byte secret for purpose from the keyring key

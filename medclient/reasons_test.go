@@ -20,7 +20,7 @@ import (
 func TestOpenRequestReason(t *testing.T) {
 	patient, doctor := sdk.AccAddress(bytes.Repeat([]byte{1}, 20)), sdk.AccAddress(bytes.Repeat([]byte{2}, 20))
 	sign := func(b []byte) ([]byte, error) { return append([]byte("signature of "), b...), nil }
-	kp, err := envelope.DeriveKeyPair(patient.String(), sign)
+	kp, err := envelope.DeriveKeyPair("medchain-test-1", patient.String(), sign)
 	require.NoError(t, err)
 	seal := func(chainID, requester, text string) accesstypes.AccessRequest {
 		sealed, err := envelope.SealReason(kp.PublicKey(), text,

@@ -34,26 +34,27 @@ var keys sync.Map
 
 func main() {
 	api := map[string]any{
-		"derivationDoc": sync1(func(a []js.Value) (any, error) {
-			return bytesToJS(envelope.SignDataDoc(a[0].String(), []byte(envelope.DerivationMessage))), nil
+		"derivationText": sync1(func(a []js.Value) (any, error) {
+			return envelope.DerivationText(a[0].String()), nil
 		}),
-		"deriveKey":     async(deriveKey),
-		"publicKey":     sync1(publicKey),
-		"newRecordKey":  sync1(newRecordKey),
-		"wrap":          sync1(wrap),
-		"unwrap":        sync1(unwrap),
-		"sealLabel":     sync1(sealLabel),
-		"openLabel":     sync1(openLabel),
-		"sealReason":    sync1(sealReason),
-		"openReason":    sync1(openReason),
-		"encryptedSize": sync1(encryptedSize),
-		"kind":          sync1(func(a []js.Value) (any, error) { return sniff.Kind(bytesFromJS(a[0])), nil }),
-		"ticket":        async(ticket),
-		"encrypt":       async(encrypt),
-		"decrypt":       async(decrypt),
-		"reencrypt":     async(reencrypt),
-		"consentBundle": sync1(consentBundle),
-		"enrolmentCode": async(enrolmentCode),
+		"deriveKey":       async(deriveKey),
+		"deriveLegacyKey": async(deriveLegacyKey),
+		"publicKey":       sync1(publicKey),
+		"newRecordKey":    sync1(newRecordKey),
+		"wrap":            sync1(wrap),
+		"unwrap":          sync1(unwrap),
+		"sealLabel":       sync1(sealLabel),
+		"openLabel":       sync1(openLabel),
+		"sealReason":      sync1(sealReason),
+		"openReason":      sync1(openReason),
+		"encryptedSize":   sync1(encryptedSize),
+		"kind":            sync1(func(a []js.Value) (any, error) { return sniff.Kind(bytesFromJS(a[0])), nil }),
+		"ticket":          async(ticket),
+		"encrypt":         async(encrypt),
+		"decrypt":         async(decrypt),
+		"reencrypt":       async(reencrypt),
+		"consentBundle":   sync1(consentBundle),
+		"enrolmentCode":   async(enrolmentCode),
 	}
 	obj := js.Global().Get("Object").New()
 	for name, fn := range api {
@@ -190,11 +191,13 @@ func signer(fn js.Value) func(doc []byte) ([]byte, []byte, error) {
 	}
 }
 
-// deriveKey(address, sign) derives and keeps the account's encryption key
-// pair and resolves to {publicKey, keyId}.
+// deriveKey(address, chainId, sign) derives and keeps the account's
+// encryption key pair on chainId (the wallet signs
+// envelope.DerivationText(chainId), as the CLI does) and resolves to
+// {publicKey, keyId}.
 func deriveKey(a []js.Value) (any, error) {
-	addr, sign := a[0].String(), signer(a[1])
-	kp, err := envelope.DeriveKeyPair(addr, func(doc []byte) ([]byte, error) {
+	addr, chainID, sign := a[0].String(), a[1].String(), signer(a[2])
+	kp, err := envelope.DeriveKeyPair(chainID, addr, func(doc []byte) ([]byte, error) {
 		sig, _, err := sign(doc)
 		return sig, err
 	})
@@ -203,6 +206,27 @@ func deriveKey(a []js.Value) (any, error) {
 	}
 	keys.Store(addr, kp)
 	return keyInfo(kp), nil
+}
+
+// deriveLegacyKey(address, sign) derives the account's legacy key (the
+// chain-unbound derivation of releases up to v0.4.0) and keeps it beside
+// the key deriveKey derived, so that what is still sealed to it opens; it
+// resolves to {publicKey, keyId} of the legacy key.
+func deriveLegacyKey(a []js.Value) (any, error) {
+	addr, sign := a[0].String(), signer(a[1])
+	kp, err := keyPair(addr)
+	if err != nil {
+		return nil, err
+	}
+	legacy, err := envelope.DeriveLegacyKeyPair(addr, func(doc []byte) ([]byte, error) {
+		sig, _, err := sign(doc)
+		return sig, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	kp.WithEarlier(func() ([]*envelope.KeyPair, error) { return []*envelope.KeyPair{legacy}, nil })
+	return keyInfo(legacy), nil
 }
 
 func keyInfo(kp *envelope.KeyPair) js.Value {

@@ -149,8 +149,8 @@ func newAccount() *account {
 // medclient.DeriveKeyPair does: the account key signs the ADR-036 document
 // (a keyring's amino-JSON signature of a document is the secp256k1
 // signature of its bytes).
-func (a *account) deriveEncryptionKey() error {
-	kp, err := envelope.DeriveKeyPair(a.bech, func(doc []byte) ([]byte, error) { return a.signer.SignBytes(doc) })
+func (a *account) deriveEncryptionKey(chainID string) error {
+	kp, err := envelope.DeriveKeyPair(chainID, a.bech, func(doc []byte) ([]byte, error) { return a.signer.SignBytes(doc) })
 	if err != nil {
 		return err
 	}

@@ -145,9 +145,6 @@ func run(cfg config) error {
 		}
 	}
 	all := append(append(append([]*account{}, load...), probe...), pre...)
-	if err := parallel(all, 8, func(a *account) error { return a.deriveEncryptionKey() }); err != nil {
-		return err
-	}
 
 	var node *localNode
 	var nodes []string
@@ -235,6 +232,11 @@ func run(cfg config) error {
 		}
 	default:
 		return fmt.Errorf("-mode %q: single or remote", cfg.mode)
+	}
+
+	// Encryption keys are bound to the chain, known only now.
+	if err := parallel(all, 8, func(a *account) error { return a.deriveEncryptionKey(c.chainID) }); err != nil {
+		return err
 	}
 
 	tr, err := newTracker(ctx, tracked)

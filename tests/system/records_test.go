@@ -459,7 +459,7 @@ func (n *node) openWrap(name string, recordID uint64, c checkAccess) envelope.Re
 	n.T.Helper()
 	kr := n.keyring()
 	addr := n.Address(name)
-	kp, err := envelope.DeriveKeyPair(addr, func(doc []byte) ([]byte, error) {
+	kp, err := envelope.DeriveKeyPair(n.ChainID, addr, func(doc []byte) ([]byte, error) {
 		sig, _, err := kr.Sign(name, doc, signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
 		return sig, err
 	})

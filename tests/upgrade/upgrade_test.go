@@ -508,6 +508,23 @@ func checkNewWork(t *testing.T, c cli, w *world, files string) {
 		t.Errorf("a second break-glass on a spent policy: %v, want a refusal that names the spent key", err)
 	}
 
+	// Keys are bound to the chain from this release: alice moves to her
+	// chain-bound key, and what was sealed to her legacy key (every record
+	// written before the upgrade) still opens, as does what is sealed to
+	// the new one.
+	c.tx("alice", "access", "register-key")
+	if got := download(t, c, oldest.id, "alice", files); !bytes.Equal(got, readFile(t, oldest.file)) {
+		t.Errorf("record %s, sealed to alice's legacy key, does not read back after she registered her chain-bound key", oldest.id)
+	}
+	after := write(t, files, "after-rekey.bin", random(t, 4096))
+	var rekeyed struct {
+		RecordID any `json:"record_id"`
+	}
+	c.handWritten(&rekeyed, "alice", "records", "upload", after)
+	if got := download(t, c, fmt.Sprint(rekeyed.RecordID), "alice", files); !bytes.Equal(got, readFile(t, after)) {
+		t.Error("alice's record sealed to her chain-bound key does not read back")
+	}
+
 	// carol's policy, broken under the old release, was spent by the
 	// migration; she still uploads, and renews it.
 	if w.carolsAccess != "" {

@@ -21,8 +21,9 @@ func encryptionKeyCmd() *cobra.Command {
 		Use:   "encryption-key NAME",
 		Short: "Show the encryption public key derived from the keyring key NAME",
 		Long: "medchain derives each account's ML-KEM-768-X25519 encryption key pair from its keyring key (the key signs a " +
-			"fixed medchain message; the signature seeds the pair), so restoring the mnemonic restores the encryption key " +
-			"and there is no second secret to back up. This prints the public key, its key id and algorithm; " +
+			"medchain text naming the chain; the signature seeds the pair), so restoring the mnemonic restores the encryption key " +
+			"and there is no second secret to back up, and the key of one chain opens nothing on another. This prints the public " +
+			"key, its key id and algorithm for the chain of --chain-id (or client.toml, or --node's); " +
 			"`medchaind tx access register-key --from NAME` registers it on chain.",
 		Example: "medchaind keys encryption-key alice\nmedchaind keys encryption-key alice --output json",
 		Args:    cobra.ExactArgs(1),
@@ -60,7 +61,11 @@ func encryptionKeyCmd() *cobra.Command {
 				out.Address, out.Algorithm, out.KeyID, out.PublicKey))
 		},
 	}
-	return cmd // --output and the keyring flags come from `keys`
+	// --output and the keyring flags come from `keys`; the chain the key
+	// is bound to from --chain-id, client.toml or --node.
+	cmd.Flags().String(flags.FlagChainID, "", "the chain the encryption key is for (default: client.toml's, else --node's)")
+	cmd.Flags().String(flags.FlagNode, "", "a node to ask the chain id of, if neither --chain-id nor client.toml gives it")
+	return cmd
 }
 
 // dateShiftCmd shows the patient's own date shift, which only the key

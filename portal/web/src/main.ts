@@ -82,9 +82,31 @@ function signInView(): HTMLElement {
 }
 
 async function signIn(account: Account): Promise<void> {
-  say("deriving your encryption key…");
-  const key = await wasm.deriveKey(account.address, account.signDoc);
-  ctx = { config: config!, chain: chain!, vault: vault!, session: { account, keyId: key.keyId, publicKey: key.publicKey } };
+  const chainId = config!.chain_id;
+  say(
+    `deriving your encryption key: your wallet signs a text naming ${chainId}. That signature is the key to every record ` +
+      "shared with you there, so sign it only on this portal or in medchaind, never on another site.",
+  );
+  const key = await wasm.deriveKey(account.address, chainId, account.signDoc);
+  // An account that registered a key before keys were bound to a chain
+  // (releases up to v0.4.0) may still hold wraps sealed to that legacy
+  // key: derive it too (a second signature) so that they open.
+  let legacyKeyId = "";
+  let known: string[] = [];
+  try {
+    known = (await chain!.access.EncryptionKeys({ address: account.address })).keys.map((k) => k.keyId);
+  } catch {
+    known = [];
+  }
+  if (known.some((id) => id !== key.keyId)) {
+    say("your account also has an encryption key from before keys were bound to a chain: sign once more to open what is sealed to it…");
+    try {
+      legacyKeyId = (await wasm.deriveLegacyKey(account.address, account.signDoc)).keyId;
+    } catch (e) {
+      say(`records sealed to your earlier key will not open in this session: ${String(e)}`, "error");
+    }
+  }
+  ctx = { config: config!, chain: chain!, vault: vault!, session: { account, keyId: key.keyId, publicKey: key.publicKey, legacyKeyId } };
   $("who").textContent = account.address;
   $("message").hidden = true;
   showHome();
@@ -139,7 +161,12 @@ async function refreshKey(): Promise<void> {
     status.className = "ok";
     return;
   }
-  status.textContent = registered ? `differs from the one on chain (${registered})` : "not registered yet";
+  status.textContent =
+    registered && registered === s.legacyKeyId
+      ? `the one on chain (${registered}) is your earlier key, not bound to ${c().config.chain_id}: register this one; what is sealed to the earlier key still opens`
+      : registered
+        ? `differs from the one on chain (${registered})`
+        : "not registered yet";
   status.className = "warn";
   actions.append(
     action("register-key", "Register my encryption key", async () => {

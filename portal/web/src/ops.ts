@@ -28,6 +28,8 @@ export interface Session {
   account: Account;
   keyId: string;
   publicKey: Uint8Array;
+  /** The id of the account's legacy (chain-unbound) key, if derived this session. */
+  legacyKeyId?: string;
 }
 
 /** Everything a workflow needs: the chain, the vault and who is signed in. */

@@ -41,8 +41,9 @@ export interface EnrolmentFields {
 }
 
 interface Api {
-  derivationDoc(address: string): Uint8Array | Error;
-  deriveKey(address: string, sign: DocSigner): Promise<{ publicKey: Uint8Array; keyId: string }>;
+  derivationText(chainId: string): string | Error;
+  deriveKey(address: string, chainId: string, sign: DocSigner): Promise<{ publicKey: Uint8Array; keyId: string }>;
+  deriveLegacyKey(address: string, sign: DocSigner): Promise<{ publicKey: Uint8Array; keyId: string }>;
   newRecordKey(): Uint8Array | Error;
   wrap(publicKey: Uint8Array, recordKey: Uint8Array, b: Binding): Uint8Array | Error;
   unwrap(address: string, w: { keyId: string; keyEpoch: string; ciphertext: Uint8Array }, b: Binding): Uint8Array | Error;
@@ -124,8 +125,11 @@ function check<T>(v: T | Error): T {
   return v;
 }
 
-export const derivationDoc = (address: string) => check(w().derivationDoc(address));
-export const deriveKey = (address: string, sign: DocSigner) => w().deriveKey(address, sign);
+/** The text the wallet signs to derive the encryption key on chainId. */
+export const derivationText = (chainId: string) => check(w().derivationText(chainId));
+export const deriveKey = (address: string, chainId: string, sign: DocSigner) => w().deriveKey(address, chainId, sign);
+/** Derives the legacy (chain-unbound) key beside the current one, to open what is sealed to it. */
+export const deriveLegacyKey = (address: string, sign: DocSigner) => w().deriveLegacyKey(address, sign);
 export const newRecordKey = () => check(w().newRecordKey());
 export const wrap = (pub: Uint8Array, rk: Uint8Array, b: Binding) => check(w().wrap(pub, rk, b));
 export const unwrap = (addr: string, wr: { keyId: string; keyEpoch: bigint; ciphertext: Uint8Array }, b: Binding) =>

@@ -13,6 +13,7 @@ import (
 
 	"github.com/medchain/medchain/testutil/events"
 	"github.com/medchain/medchain/testutil/sample"
+	"github.com/medchain/medchain/x/access/keeper"
 	"github.com/medchain/medchain/x/access/types"
 	issuerstypes "github.com/medchain/medchain/x/issuers/types"
 	recordstypes "github.com/medchain/medchain/x/records/types"
@@ -333,4 +334,62 @@ func TestLapsedRecoveriesLeaveThePendingIndex(t *testing.T) {
 	f.at(genesisTime.Add(3 * types.DefaultRecoveryDelay))
 	f.deliver(t, sending(f.msgServer.CompleteRecovery, f.completeMsg(t, id)))
 	require.Zero(t, pending())
+}
+
+// TestPendingRecoveriesAreBounded: strangers fill the patient's
+// MaxPendingRecoveries slots; the patient's real request still gets in,
+// displacing the oldest request no custodian approved, and once the
+// custodians have approved it no stranger can displace it. Only when
+// every pending recovery is approved is a request refused, writing nothing.
+func TestPendingRecoveriesAreBounded(t *testing.T) {
+	f := newRecoveryFixture(t)
+	var strangers []uint64
+	ask := func(name string) (uint64, error) {
+		who := f.str(t, name)
+		f.registerNewKey(t, who)
+		resp, err := f.msgServer.RequestRecovery(f.freshCtx(), &types.MsgRequestRecovery{NewOwner: who, Patient: f.patient})
+		if err != nil {
+			return 0, err
+		}
+		return resp.RecoveryId, nil
+	}
+	for i := range keeper.MaxPendingRecoveries {
+		id, err := ask(fmt.Sprintf("stranger-%d", i))
+		require.NoError(t, err)
+		strangers = append(strangers, id)
+	}
+	status := func(id uint64) types.RecoveryStatus {
+		got, err := f.querier.Recovery(f.ctx, &types.QueryRecoveryRequest{Id: id})
+		require.NoError(t, err)
+		return got.Recovery.Status
+	}
+
+	real := f.request(t)
+	require.Equal(t, types.RecoveryStatusCancelled, status(strangers[0]), "the oldest unapproved request made room")
+	require.Equal(t, types.RecoveryStatusPending, status(strangers[1]))
+	f.approve(t, f.hospital, real)
+
+	// Strangers keep asking: each displaces another stranger, never the
+	// approved one.
+	for i := range keeper.MaxPendingRecoveries {
+		_, err := ask(fmt.Sprintf("stranger-again-%d", i))
+		require.NoError(t, err)
+	}
+	require.Equal(t, types.RecoveryStatusPending, status(real))
+
+	// With every slot approved, a request is refused and changes nothing.
+	f2 := newRecoveryFixture(t)
+	for i := range keeper.MaxPendingRecoveries {
+		who := f2.str(t, fmt.Sprintf("claimant-%d", i))
+		f2.registerNewKey(t, who)
+		resp, err := f2.msgServer.RequestRecovery(f2.freshCtx(), &types.MsgRequestRecovery{NewOwner: who, Patient: f2.patient})
+		require.NoError(t, err)
+		f2.approve(t, f2.hospital, resp.RecoveryId)
+	}
+	late := f2.str(t, "late")
+	f2.registerNewKey(t, late)
+	requireRejected(t, f2.fixture, types.ErrRecoveryRefused, "each approved by a custodian", func(ctx sdk.Context) error {
+		_, err := f2.msgServer.RequestRecovery(ctx, &types.MsgRequestRecovery{NewOwner: late, Patient: f2.patient})
+		return err
+	})
 }

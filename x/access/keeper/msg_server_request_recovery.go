@@ -2,9 +2,12 @@ package keeper
 
 import (
 	"context"
+	"time"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/medchain/medchain/x/access/types"
 	recordstypes "github.com/medchain/medchain/x/records/types"
@@ -16,6 +19,14 @@ import (
 // recoveries, so a stranger's request blocks no one: custodians approve
 // the right one, the first to complete cancels the others, and one that
 // does not complete lapses at executable_at + recovery_delay.
+//
+// At most MaxPendingRecoveries are pending for one patient, so that what
+// a completion walks (and cancels) stays bounded. A request beyond that
+// cancels the oldest pending recovery no custodian has approved: strangers
+// cannot push out one the custodians approved, and cannot hold every slot
+// against the patient's real request, which custodians approve once they
+// have checked who asks. Only when every pending one is approved is a new
+// request refused.
 func (k msgServer) RequestRecovery(ctx context.Context, msg *types.MsgRequestRecovery) (*types.MsgRequestRecoveryResponse, error) {
 	newOwner, err := k.decodeAddress("new_owner", msg.NewOwner)
 	if err != nil {
@@ -71,11 +82,25 @@ func (k msgServer) RequestRecovery(ctx context.Context, msg *types.MsgRequestRec
 	if err != nil {
 		return nil, err
 	}
+	pending, evict, err := k.recoverySlot(ctx, patient, t)
+	if err != nil {
+		return nil, err
+	}
+	if pending >= MaxPendingRecoveries && evict == nil {
+		return nil, errorsmod.Wrapf(types.ErrRecoveryRefused,
+			"%d recoveries of %s are pending, each approved by a custodian already; ask a custodian hospital, or try again once one completes or lapses",
+			pending, msg.Patient)
+	}
 
 	// Everything is checked: write. Lapsed recoveries of the patient leave
-	// the pending index first.
+	// the pending index first, then the one this request displaces.
 	if err := k.dropLapsedRecoveries(ctx, patient, t); err != nil {
 		return nil, err
+	}
+	if pending >= MaxPendingRecoveries {
+		if err := k.endRecovery(ctx, *evict, patient, types.RecoveryStatusCancelled, nil); err != nil {
+			return nil, err
+		}
 	}
 	id, err := nextID(ctx, k.NextRecoveryID)
 	if err != nil {
@@ -93,4 +118,31 @@ func (k msgServer) RequestRecovery(ctx context.Context, msg *types.MsgRequestRec
 		return nil, err
 	}
 	return &types.MsgRequestRecoveryResponse{RecoveryId: id, ExecutableAt: r.ExecutableAt}, nil
+}
+
+// MaxPendingRecoveries bounds the recoveries pending for one patient.
+const MaxPendingRecoveries = 8
+
+// recoverySlot counts patient's pending (not lapsed) recoveries at t and
+// finds the oldest one no custodian has approved, the one a new request
+// displaces when the patient is at MaxPendingRecoveries. The pending index
+// holds at most MaxPendingRecoveries live entries plus the lapsed ones a
+// request has not dropped yet, each request dropping up to maxLapsedSweep.
+func (k Keeper) recoverySlot(ctx context.Context, patient sdk.AccAddress, t time.Time) (pending int, oldestUnapproved *types.Recovery, err error) {
+	err = k.PendingRecovery.Walk(ctx, collections.NewPrefixedPairRange[sdk.AccAddress, uint64](patient),
+		func(key collections.Pair[sdk.AccAddress, uint64]) (bool, error) {
+			r, err := k.Recoveries.Get(ctx, key.K2())
+			if err != nil {
+				return true, err
+			}
+			if !r.IsPending(t) {
+				return false, nil
+			}
+			pending++
+			if len(r.Approvals) == 0 && oldestUnapproved == nil { // ids ascend: the first is the oldest
+				oldestUnapproved = &r
+			}
+			return false, nil
+		})
+	return pending, oldestUnapproved, err
 }

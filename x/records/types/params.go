@@ -27,6 +27,12 @@ const (
 	// every one of them, so this bounds what a writer holding the owner's
 	// WRITE grant can make them cost.
 	DefaultMaxVersionsPerRecord uint32 = 64
+
+	// MaxVersionsPerRecordCap is the hard limit on max_versions_per_record:
+	// a redaction or rotation of a record at the cap walks this many
+	// versions in one transaction, which must stay well inside a block.
+	// Governance may lower the param, not lift the bound.
+	MaxVersionsPerRecordCap uint32 = 1024
 )
 
 // NewParams returns Params with the given limits and allowed kinds.
@@ -64,6 +70,11 @@ func (p Params) Validate() error {
 			"max_versions_per_record must be greater than 0: every record holds its first version from creation, so 0 "+
 				"would refuse every new version, and there is no unlimited setting, because redaction and key rotation "+
 				"walk all of a record's versions and an unbounded history lets a WRITE grantee make them arbitrarily expensive")
+	}
+	if p.MaxVersionsPerRecord > MaxVersionsPerRecordCap {
+		return errorsmod.Wrapf(ErrInvalidParams,
+			"max_versions_per_record %d is over the hard limit of %d: a redaction or rotation walks every version of a record in one transaction",
+			p.MaxVersionsPerRecord, MaxVersionsPerRecordCap)
 	}
 	if len(p.AllowedKinds) == 0 {
 		return errorsmod.Wrapf(ErrInvalidParams, "allowed_kinds is empty; allow at least one of: %s", ValidRecordKinds())

@@ -116,6 +116,11 @@ func TestParamsValidate(t *testing.T) {
 	require.ErrorContains(t, err, "no unlimited setting")
 	p.MaxVersionsPerRecord = 1
 	require.NoError(t, p.Validate(), "1: records keep their first version only")
+	// Nor can governance lift the bound out of reach.
+	p.MaxVersionsPerRecord = types.MaxVersionsPerRecordCap
+	require.NoError(t, p.Validate())
+	p.MaxVersionsPerRecord = types.MaxVersionsPerRecordCap + 1
+	require.ErrorContains(t, p.Validate(), "over the hard limit")
 }
 
 // FuzzValidateMetadata checks that no sealed label, kind or size makes the
