@@ -52,6 +52,7 @@ func main() {
 	writer := flag.String("writer", "charite", "the WRITE grantee hospital that floods -flood-record with versions (encryption key registered)")
 	extra := flag.Int("flood-extra", 20, "versions the writer tries past max_versions_per_record")
 	txDeadline := flag.Duration("tx-deadline", 4*time.Minute, "the longest one burst of transactions is sent for")
+	txOnly := flag.Bool("tx-only", false, "only the transaction attacks (e.g. to finish a version flood the deadline cut short)")
 	flag.Parse()
 	if *record == 0 || *root == "" {
 		fmt.Fprintln(os.Stderr, "bench-abuse: -record and -cid are required")
@@ -83,6 +84,9 @@ func main() {
 		one(func() abuse.Result { return abuse.ReplayedTicket(ctx, t, 500, *record, *root) }),
 		one(func() abuse.Result { return abuse.NonceFlood(ctx, t, 2000, *record, *root) }),
 		one(func() abuse.Result { return abuse.HostileRPC(ctx, t, 2000) }),
+	}
+	if *txOnly {
+		attacks = nil
 	}
 	scratch, err := os.MkdirTemp("", "bench-abuse")
 	if err != nil {
