@@ -7,11 +7,15 @@
 #      leaves alice's pin alone.
 #   2. a gated vault refuses bob's ticket for his own record naming alice's CID.
 #   3. a WRITE-only hospital adds a version with wraps of random bytes: refused;
-#      without wraps it spoils only its own version, and alice downloads
-#      version 1 byte-identical.
+#      without wraps (and with the receipt st-mary's vault signed for its
+#      upload) it spoils only its own version, and alice downloads version 1
+#      byte-identical.
 #   4. a vault whose follower is cut off from the chain for longer than a
-#      (shortened) gc-grace keeps a record's payload, pins it once the chain
-#      is back, and keeps it across a restart.
+#      (shortened) gc-grace keeps a record's payload that reached it while
+#      cut off, pins it once the chain is back, and keeps it across a restart.
+# Every CID claim carries an upload receipt: the vaults this script starts
+# sign them with st-mary's key (copied from the client home, signing_vault),
+# except the cut-off one, whose uploads are open and which signs none.
 # Run it from the repository root while `make localnet` runs in another
 # terminal. It starts its own vaults and proxy and stops them at the end.
 set -euo pipefail
@@ -106,7 +110,8 @@ echo "after bob redacts his own record $BID: his payload $(pin "$MEDCHAIN_VAULT"
 [ "$(pin "$MEDCHAIN_VAULT" "$CID" | jq -r .pinned)" = true ] || { echo "FAIL: alice's payload lost its pin" >&2; exit 1; }
 
 say "2. A vault with its access gate on refuses bob's ticket for his own record naming alice's CID"
-"$BIN" vault serve --home "$WORK/gated" --address "${GATED#http://}" --node "tcp://${A#http://}" --access-gate node \
+signing_vault "$WORK/gated" # bob's upload through it needs its receipt to be registered
+"$BIN" vault serve "${SIGNING_VAULT[@]}" --address "${GATED#http://}" --node "tcp://${A#http://}" --access-gate node \
   2>"$WORK/gated.log" &
 PIDS+=($!)
 wait_http "$GATED/healthz"
@@ -121,13 +126,17 @@ say "3. charite holds WRITE (not READ) on alice's records and posts a version wi
 [ "$("$BIN" query access check "$ID" "$CHARITE" --permission write -o json | jq -r .allowed)" = true ] ||
   send access grant all "$CHARITE" --permission write --purpose treatment --from alice >/dev/null
 head -c 4096 /dev/urandom >"$WORK/garbage.bin"
-GCID=$(go run ./scripts/vaultput -vault "$MEDCHAIN_VAULT" \
+# vaultput -json prints st-mary's vault's answer with the receipt it signed
+# for charite's upload: {hospital, pub_key, signature}, as the message takes it.
+GUP=$(go run ./scripts/vaultput -json -vault "$MEDCHAIN_VAULT" \
   -ticket "$("$BIN" vault ticket --purpose upload --size 100000 --from charite --vault "$MEDCHAIN_VAULT")" "$WORK/garbage.bin")
+GCID=$(jq -r .cid <<<"$GUP")
+[ "$(jq -r '.receipt.hospital // empty' <<<"$GUP")" != "" ] || { echo "FAIL: st-mary's vault signed no receipt: $GUP" >&2; exit 1; }
 W=$(wrap_of "$ID" "$ALICE" "$ID")
 RANDOM_CT=$(head -c "$(jq -r .ciphertext <<<"$W" | base64 -d | wc -c)" /dev/urandom | base64 -w0)
-MSG=$(jq -nc --arg h "$CHARITE" --arg id "$ID" --arg c "$GCID" --argjson w "$W" --arg ct "$RANDOM_CT" \
+MSG=$(jq -nc --arg h "$CHARITE" --arg id "$ID" --arg c "$GCID" --argjson w "$W" --arg ct "$RANDOM_CT" --argjson r "$(jq -c .receipt <<<"$GUP")" \
   '{"@type": "/medchain.records.v1.MsgAddVersion", creator: $h, record_id: $id, cid: $c, size_bytes: "4096",
-    key_epoch: "0", wraps: [$w | .ciphertext = $ct]}')
+    key_epoch: "0", wraps: [$w | .ciphertext = $ct], receipt: $r}')
 expect_refused "charite replacing alice's wrap" "$(hand_tx charite "$MSG")" "only the owner may replace the wraps"
 expect_ok "charite's version without wraps" "$(hand_tx charite "$(jq -c 'del(.wraps)' <<<"$MSG")")"
 echo "record $ID is now at version $("$BIN" query records record "$ID" -o json | jq -r .record.version) (charite's garbage)"
@@ -154,8 +163,18 @@ start_laggy() {
 start_laggy
 kill "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null || true
 echo "the vault's chain RPC is cut off"
-UP=$("$BIN" tx records upload "$WORK/scan.dcm" --from alice --vault "$LAGGY" --yes -o json)
+# The record is registered as every record is, through a vault that signs
+# its receipt (st-mary's); the payload reaches the cut-off vault as a copy
+# from another vault does: the CAR, read with alice's ticket, posted to it.
+UP=$("$BIN" tx records upload "$WORK/scan.dcm" --from alice --yes -o json)
 LID=$(jq -r .record_id <<<"$UP"); LCID=$(jq -r .cid <<<"$UP")
+for _ in $(seq 1 10); do
+  T=$("$BIN" vault ticket "$LID" "$LCID" --from alice --vault "$MEDCHAIN_VAULT")
+  curl -fsS -H "X-Medchain-Ticket: $T" "$MEDCHAIN_VAULT/ipfs/$LCID?format=car" -o "$WORK/late.car" 2>/dev/null && break
+  sleep 1
+done
+[ -s "$WORK/late.car" ] || { echo "FAIL: st-mary's vault did not serve $LCID to alice" >&2; exit 1; }
+echo "copied to the cut-off vault: $(curl -fsS -H 'Content-Type: application/vnd.ipld.car' --data-binary @"$WORK/late.car" "$LAGGY/api/v1/upload" | jq -c '{cid, size}')"
 echo "alice's record $LID ($LCID) is on chain; the vault cannot see it: $(pin "$LAGGY" "$LCID")"
 sleep 10
 echo "10 s later (gc-grace 5s, GC every second): $(pin "$LAGGY" "$LCID"); $(grep -c 'garbage collection' "$WORK/laggy.log") GC runs skipped, e.g.:"

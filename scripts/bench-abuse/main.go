@@ -2,11 +2,18 @@
 // vault whose access gate is on, while an honest reader downloads a record
 // over and over, and prints per attack: requests sent, refused, the
 // vault process's peak RSS, and the honest downloads' p99 during it.
-// scripts/bench-abuse.sh runs it against a gated vault beside a running
-// localnet:
+// Then the attacks that are transactions (chain.go), with the same
+// columns (sent, refused and accepted are transactions, the statuses ABCI
+// codes): front-running another account's upload (-bob-record), and a
+// WRITE grantee flooding a record with versions past
+// max_versions_per_record (-flood-record). These need the vault to sign
+// upload receipts. scripts/bench-abuse.sh runs it all against a gated vault
+// beside a running localnet:
 //
 //	go run ./scripts/bench-abuse -vault http://127.0.0.1:27094 -pid PID -record 1 -cid bafy... \
-//	  -reader alice -attacker bob -home .localnet/client
+//	  -reader alice -attacker bob -home .localnet/client -bob-record 2 -flood-record 3 -writer charite
+//
+// Each row's statuses and one refusal's message go to standard error.
 package main
 
 import (
@@ -38,6 +45,14 @@ func main() {
 	home := flag.String("home", ".localnet/client", "the client home with both keys")
 	bin := flag.String("bin", "./build/medchaind", "medchaind")
 	chainID := flag.String("chain-id", "medchain-local-1", "the chain id")
+	node := flag.String("node", "tcp://127.0.0.1:27001", "CometBFT RPC the transactions go to")
+	bobRecord := flag.Uint64("bob-record", 0, "a record of the attacker's, whose wrap his front-running messages copy (0: no front-running rows)")
+	rounds := flag.Int("front-rounds", 10, "front-running: the reader's uploads the attacker tries to claim first")
+	floodRecord := flag.Uint64("flood-record", 0, "a record of the reader's on which -writer holds WRITE (0: no version-flood rows)")
+	writer := flag.String("writer", "charite", "the WRITE grantee hospital that floods -flood-record with versions (encryption key registered)")
+	extra := flag.Int("flood-extra", 20, "versions the writer tries past max_versions_per_record")
+	txDeadline := flag.Duration("tx-deadline", 4*time.Minute, "the longest one burst of transactions is sent for")
+	txOnly := flag.Bool("tx-only", false, "only the transaction attacks (e.g. to finish a version flood the deadline cut short)")
 	flag.Parse()
 	if *record == 0 || *root == "" {
 		fmt.Fprintln(os.Stderr, "bench-abuse: -record and -cid are required")
@@ -57,15 +72,34 @@ func main() {
 	}
 	ctx := context.Background()
 	c := cid.MustParse(*root)
-	attacks := []func() abuse.Result{
-		func() abuse.Result { return abuse.AnonymousUploads(ctx, t, 2000) },
-		func() abuse.Result { return abuse.TinyBlockUploads(ctx, t, 5, 100_000) },
-		func() abuse.Result { return abuse.HugeTickets(ctx, t, 500, 590<<10, *root) },
-		func() abuse.Result { return abuse.PoisonedTickets(ctx, t, 2000, *root) },
-		func() abuse.Result { return abuse.PinProbes(ctx, t, 2000, *root) },
-		func() abuse.Result { return abuse.ReplayedTicket(ctx, t, 500, *record, *root) },
-		func() abuse.Result { return abuse.NonceFlood(ctx, t, 2000, *record, *root) },
-		func() abuse.Result { return abuse.HostileRPC(ctx, t, 2000) },
+	one := func(f func() abuse.Result) func() []abuse.Result {
+		return func() []abuse.Result { return []abuse.Result{f()} }
+	}
+	attacks := []func() []abuse.Result{
+		one(func() abuse.Result { return abuse.AnonymousUploads(ctx, t, 2000) }),
+		one(func() abuse.Result { return abuse.TinyBlockUploads(ctx, t, 5, 100_000) }),
+		one(func() abuse.Result { return abuse.HugeTickets(ctx, t, 500, 590<<10, *root) }),
+		one(func() abuse.Result { return abuse.PoisonedTickets(ctx, t, 2000, *root) }),
+		one(func() abuse.Result { return abuse.PinProbes(ctx, t, 2000, *root) }),
+		one(func() abuse.Result { return abuse.ReplayedTicket(ctx, t, 500, *record, *root) }),
+		one(func() abuse.Result { return abuse.NonceFlood(ctx, t, 2000, *record, *root) }),
+		one(func() abuse.Result { return abuse.HostileRPC(ctx, t, 2000) }),
+	}
+	if *txOnly {
+		attacks = nil
+	}
+	scratch, err := os.MkdirTemp("", "bench-abuse")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench-abuse:", err)
+		os.Exit(1)
+	}
+	defer os.RemoveAll(scratch)
+	ch := &chain{bin: *bin, home: *home, chainID: *chainID, node: *node, vault: *vaultURL, dir: scratch, deadline: *txDeadline}
+	if *bobRecord != 0 {
+		attacks = append(attacks, func() []abuse.Result { return ch.FrontRunning(ctx, *rounds, *reader, *attacker, *record, *bobRecord) })
+	}
+	if *floodRecord != 0 {
+		attacks = append(attacks, func() []abuse.Result { return ch.VersionFlood(ctx, *writer, *floodRecord, *extra) })
 	}
 	fmt.Printf("| attack | sent | refused | accepted | peak vault RSS | honest downloads | honest p99 |\n|---|---|---|---|---|---|---|\n")
 	for _, attack := range attacks {
@@ -106,14 +140,18 @@ func main() {
 				}
 			}
 		}()
-		res := attack()
+		results := attack()
 		close(stop)
 		<-done
 		close(sample)
 		p99, n := honest.P(99)
 		mu.Lock()
-		fmt.Printf("| %s | %d | %d | %d | %d MiB | %d (%d failed) | %s |\n", res.Attack, res.Sent, res.Refused, res.Accepted,
-			peak>>20, n, honest.Failures, p99.Round(time.Millisecond))
+		// The rows of one attack share its RSS and honest figures.
+		for _, res := range results {
+			fmt.Printf("| %s | %d | %d | %d | %d MiB | %d (%d failed) | %s |\n", res.Attack, res.Sent, res.Refused, res.Accepted,
+				peak>>20, n, honest.Failures, p99.Round(time.Millisecond))
+			fmt.Fprintf(os.Stderr, "# %s: statuses %v; a refusal: %s\n", res.Attack, res.Statuses, res.Sample)
+		}
 		mu.Unlock()
 	}
 }

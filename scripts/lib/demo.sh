@@ -35,4 +35,18 @@ send() {
   wait_tx "$(jq -r .txhash <<<"$out")"
 }
 
+# signing_vault DIR: make DIR the --home of a standalone `medchaind vault
+# serve` that signs upload receipts as st-mary, and set SIGNING_VAULT to the
+# flags that say so (with --home DIR). A record claims a CID only with the
+# receipt a hospital's vault signed for its uploader, so uploads to a vault
+# without --hospital-key cannot be registered. The key is copied from the
+# client home's unencrypted test keyring, a localnet convenience; a
+# hospital's vault keeps it in the node's encrypted file keyring
+# (docs/operations.md).
+signing_vault() {
+  mkdir -p "$1"
+  cp -r "${MEDCHAIN_HOME:?}/keyring-test" "$1/"
+  SIGNING_VAULT=(--home "$1" --hospital "$(addr st-mary)" --hospital-key st-mary --keyring-backend test)
+}
+
 command -v jq >/dev/null || { echo "this script needs jq (apt-get install jq)" >&2; exit 1; }
