@@ -45,7 +45,8 @@ echo "height $TH, block hash $HASH"
 PROVE=(--prove --witness "$B" --trust-period 5m --light-dir "$WORK/light")
 
 say "2. A vault with its access gate on, verifying with a light client; alice uploads and grants the lab"
-"$BIN" vault serve --home "$WORK/vault" --address "${GATED#http://}" --node "tcp://${A#http://}" \
+signing_vault "$WORK/vault" # its receipts let alice register what she uploads there
+"$BIN" vault serve "${SIGNING_VAULT[@]}" --address "${GATED#http://}" --node "tcp://${A#http://}" \
   --access-gate light --gate-witness "$B" --gate-trust-height "$TH" --gate-trust-hash "$HASH" --gate-trust-period 5m \
   2>"$WORK/vault.log" &
 PIDS+=($!)
