@@ -82,8 +82,9 @@ type Config struct {
 }
 
 // Receipt is an upload receipt: the hospital's signature, with its
-// account key, of x/records' receipt text for (chain, uploader, root). It
-// is the chain's medchain.records.v1.UploadReceipt in JSON.
+// account key, of x/records' receipt text for (chain, uploader, root). Its
+// JSON (bytes in base64) is the chain's medchain.records.v1.UploadReceipt
+// in proto JSON, so a hand-built message can carry it as it is.
 type Receipt struct {
 	Hospital  string `json:"hospital"`
 	PubKey    []byte `json:"pub_key"`

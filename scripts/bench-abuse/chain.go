@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -87,14 +86,6 @@ func (c *chain) randomUpload(ctx context.Context, key string, size int) (vault.U
 	data := make([]byte, size)
 	_, _ = rand.Read(data)
 	return c.upload(ctx, key, data)
-}
-
-func receiptJSON(r *vault.Receipt) map[string]any {
-	if r == nil {
-		return nil
-	}
-	return map[string]any{"hospital": r.Hospital, "pub_key": base64.StdEncoding.EncodeToString(r.PubKey),
-		"signature": base64.StdEncoding.EncodeToString(r.Signature)}
 }
 
 // wrap is grantee's wrap of record id, bound to record forRecord: a wrap
@@ -355,7 +346,7 @@ func (c *chain) FrontRunning(ctx context.Context, rounds int, alice, bob string,
 			"wraps": []any{w},
 		}
 		if receipt != nil {
-			m["receipt"] = receiptJSON(receipt)
+			m["receipt"] = receipt
 		}
 		return m
 	}
@@ -451,7 +442,7 @@ func (c *chain) VersionFlood(ctx context.Context, writer string, record uint64, 
 		msgs = append(msgs, map[string]any{
 			"@type": "/medchain.records.v1.MsgAddVersion", "creator": writerAddr, "record_id": strconv.FormatUint(record, 10),
 			"cid": up.CID, "size_bytes": strconv.FormatUint(sizeclass.Padme(size), 10), "key_epoch": epoch,
-			"receipt": receiptJSON(up.Receipt),
+			"receipt": up.Receipt,
 		})
 	}
 	outs, err := c.sendAll(ctx, writer, msgs)

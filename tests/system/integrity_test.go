@@ -234,7 +234,7 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 		t.Fatalf("the vault computed %s, the test %s", garbageUp.CID, garbageCID)
 	}
 	delete(addVersion, "wraps")
-	addVersion["receipt"] = receiptJSON(garbageUp.Receipt)
+	addVersion["receipt"] = garbageUp.Receipt
 	if res := n.handTx("val", addVersion); res.Code != 0 {
 		t.Fatalf("the writer's version without wraps: code %d: %s", res.Code, res.RawLog)
 	}
@@ -314,7 +314,7 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 		"wraps": []any{n.wrapJSON(bobs2.RecordID, bob, nextID, nil)},
 	}
 	requireRefused(t, "bob's copy of alice's pending CID, without a receipt", n.handTx("bob", front), "needs the receipt the vault returned")
-	front["receipt"] = receiptJSON(alicesUp.Receipt)
+	front["receipt"] = alicesUp.Receipt
 	requireRefused(t, "bob's copy of alice's pending CID, with her receipt", n.handTx("bob", front), "does not vouch that "+bob)
 	front["creator"], front["owner"] = alice, alice
 	front["wraps"] = []any{n.wrapJSON(rec.RecordID, alice, nextID, nil)}
@@ -323,24 +323,16 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	}
 }
 
-// receiptJSON is a vault's receipt as a message's JSON carries it.
-func receiptJSON(r *vault.Receipt) map[string]any {
-	return map[string]any{
-		"hospital": r.Hospital, "pub_key": base64.StdEncoding.EncodeToString(r.PubKey),
-		"signature": base64.StdEncoding.EncodeToString(r.Signature),
-	}
-}
-
 // signReceipt is the receipt the vault of hospital (a key in the node's
 // keyring) would sign for uploader's upload of c.
-func (n *node) signReceipt(hospital, uploader, c string) map[string]any {
+func (n *node) signReceipt(hospital, uploader, c string) *vault.Receipt {
 	n.T.Helper()
 	addr := n.Address(hospital)
 	sig, pub, err := n.keyring().Sign(hospital, recordstypes.ReceiptSignBytes(n.ChainID, addr, uploader, c), signing.SignMode_SIGN_MODE_LEGACY_AMINO_JSON)
 	if err != nil {
 		n.T.Fatal(err)
 	}
-	return receiptJSON(&vault.Receipt{Hospital: addr, PubKey: pub.Bytes(), Signature: sig})
+	return &vault.Receipt{Hospital: addr, PubKey: pub.Bytes(), Signature: sig}
 }
 
 // mustCiphertext is the raw ciphertext of grantee's wrap of record id.
