@@ -90,19 +90,25 @@ type licenceView struct {
 // still cannot open the original; a second buyer buys the NFT and the
 // producing doctor is paid a royalty; a move by x/nft send removes a
 // listing; an unfulfilled licence is refunded at its refund height.
+// licenceTimeout is the test chain's licence_timeout_blocks: long enough
+// that a loaded machine fulfils licence 1 well before it lapses (about 45 s
+// of 300 ms blocks), short enough that licence 2 lapses while the rest of
+// the scenario runs.
+const licenceTimeout = 150
+
 func TestDataNFTMarketAndLicences(t *testing.T) {
 	n := newNode(t)
 	n.EditGenesis(func(appState map[string]any) {
-		appState["datanft"].(map[string]any)["params"].(map[string]any)["licence_timeout_blocks"] = "40"
+		appState["datanft"].(map[string]any)["params"].(map[string]any)["licence_timeout_blocks"] = strconv.Itoa(licenceTimeout)
 	})
 	n.Start()
 	hospital, alice := n.Address("val"), n.Address("alice")
-	doctor, lab, buyer, stranger := n.AddKey("doctor"), n.AddKey("lab"), n.AddKey("buyer"), n.AddKey("stranger")
-	for _, a := range []string{doctor, lab, buyer, stranger} {
+	doctor, lab, buyer, stranger, patron := n.AddKey("doctor"), n.AddKey("lab"), n.AddKey("buyer"), n.AddKey("stranger"), n.AddKey("patron")
+	for _, a := range []string{doctor, lab, buyer, stranger, patron} {
 		n.Fund(a)
 	}
 	n.MustTx("val", "issuers", "add-practitioner", doctor, "doctor")
-	for _, k := range []string{"alice", "doctor", "lab", "buyer"} {
+	for _, k := range []string{"alice", "doctor", "lab", "buyer", "patron"} {
 		n.MustTx(k, "access", "register-key")
 	}
 	n.MustTx("alice", "access", "grant", "all", hospital, "--permission", "write", "--purpose", "treatment")
@@ -190,6 +196,19 @@ func TestDataNFTMarketAndLicences(t *testing.T) {
 		t.Fatalf("licence payout: alice +%d, doctor +%d; want +950 and +50", a, d)
 	}
 
+	// An unfulfilled licence, bought now by another account and refunded
+	// at its refund height, which the rest of the test runs towards.
+	patronBefore := umed(t, n, patron)
+	res := n.MustTx("patron", "datanft", "buy-licence", "mri-brain", nftID, "1000umed")
+	n.Query(&lic, "datanft", "licence", "2")
+	refundAt, _ := strconv.ParseInt(lic.Licence.RefundHeight, 10, 64)
+	if refundAt != res.Height+licenceTimeout {
+		t.Fatalf("licence 2 bought at height %d refunds at %d, want %d", res.Height, refundAt, res.Height+licenceTimeout)
+	}
+	if got := umed(t, n, patron); got != patronBefore-1000 {
+		t.Fatalf("patron's balance with the licence in escrow: %d, want %d", got, patronBefore-1000)
+	}
+
 	// A second sale pays the producing doctor 5 % of 50000umed.
 	doctorBefore, aliceBefore = umed(t, n, doctor), umed(t, n, alice)
 	if res := n.Tx("buyer", "datanft", "buy", "mri-brain", nftID, "40000umed"); res.Code == 0 || !strings.Contains(res.RawLog, "costs 50000umed") {
@@ -254,23 +273,13 @@ func TestDataNFTMarketAndLicences(t *testing.T) {
 		t.Fatalf("a listing outlived its NFT's move: %s", listings.Listings)
 	}
 
-	// An unfulfilled licence is refunded at its refund height.
-	buyerBefore = umed(t, n, buyer)
-	res := n.MustTx("buyer", "datanft", "buy-licence", "mri-brain", nftID, "1000umed")
-	n.Query(&lic, "datanft", "licence", "2")
-	refundAt, _ := strconv.ParseInt(lic.Licence.RefundHeight, 10, 64)
-	if refundAt != res.Height+40 {
-		t.Fatalf("licence 2 bought at height %d refunds at %d, want %d", res.Height, refundAt, res.Height+40)
-	}
-	if got := umed(t, n, buyer); got != buyerBefore-1000 {
-		t.Fatalf("buyer's balance with the licence in escrow: %d, want %d", got, buyerBefore-1000)
-	}
+	// Licence 2, left unfulfilled, is refunded at its refund height.
 	n.WaitForHeight(refundAt, 90*time.Second)
 	n.Query(&lic, "datanft", "licence", "2")
 	if lic.Licence.Status != "LICENCE_STATUS_REFUNDED" {
 		t.Fatalf("licence 2 at height %d: %+v", refundAt, lic.Licence)
 	}
-	if got := umed(t, n, buyer); got != buyerBefore {
-		t.Fatalf("buyer's balance after the refund: %d, want %d", got, buyerBefore)
+	if got := umed(t, n, patron); got != patronBefore {
+		t.Fatalf("patron's balance after the refund: %d, want %d", got, patronBefore)
 	}
 }

@@ -157,7 +157,7 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	n := newNode(t)
 	n.EditConfig("app.toml", map[string]string{
 		`gc-interval = "10m0s"`:       `gc-interval = "1s"`,
-		`gc-grace = "24h0m0s"`:        `gc-grace = "10s"`,
+		`gc-grace = "24h0m0s"`:        `gc-grace = "30s"`, // the writer's version below must land within it on a loaded machine
 		`reconcile-interval = "1m0s"`: `reconcile-interval = "1s"`,
 	})
 	n.Start()
@@ -274,7 +274,7 @@ func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
 	}
 	n.waitForPinned(lateCID, true, "the late upload")
 	n.waitForMetric("vault_missing_live_cids", 0, "the late upload")
-	time.Sleep(12 * time.Second) // past gc-grace, several GC runs
+	time.Sleep(32 * time.Second) // past gc-grace, several GC runs
 	n.Stop()
 	n.Start()
 	time.Sleep(3 * time.Second) // GC again after the restart
