@@ -331,7 +331,7 @@ func New(
 	app.DataNFTKeeper = datanftkeeper.NewKeeper(
 		appCodec, runtime.NewKVStoreService(keys[datanfttypes.StoreKey]), accountCodec, authority,
 		app.NFTKeeper, app.BankKeeper, app.RecordsKeeper,
-		accesskeeper.NewGrantService(app.AccessKeeper),
+		accesskeeper.NewGrantService(app.AccessKeeper), app.IssuersKeeper, app.AccountKeeper,
 	)
 
 	app.ModuleManager = module.NewManager(

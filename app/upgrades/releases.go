@@ -52,7 +52,7 @@ var Releases = []Release{
 	{
 		Version: "v0.5.0",
 		Upgrade: "multihash-identity",
-		Modules: map[string]uint64{"issuers": 1, "records": 4, "access": 5, "datanft": 1},
+		Modules: map[string]uint64{"issuers": 1, "records": 4, "access": 5, "datanft": 2},
 	},
 }
 

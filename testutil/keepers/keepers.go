@@ -111,9 +111,10 @@ type Chain struct {
 	AccessMsg  accesstypes.MsgServer
 
 	// Set by WithMarket only.
-	Bank    bankkeeper.BaseKeeper
-	NFT     nftkeeper.Keeper
-	DataNFT datanftkeeper.Keeper
+	Bank     bankkeeper.BaseKeeper
+	Accounts authkeeper.AccountKeeper
+	NFT      nftkeeper.Keeper
+	DataNFT  datanftkeeper.Keeper
 
 	Keys map[string]hpke.PrivateKey // each account's current private key
 
@@ -198,11 +199,12 @@ func New(t testing.TB, opts ...Option) *Chain {
 	if o.market {
 		perms := map[string][]string{minttypes.ModuleName: {authtypes.Minter}, nft.ModuleName: nil, datanfttypes.ModuleName: nil}
 		accounts := authkeeper.NewAccountKeeper(c.Codec, svc(authtypes.StoreKey), authtypes.ProtoBaseAccount, perms, c.AddressCodec, "med", authority)
+		c.Accounts = accounts
 		c.Bank = bankkeeper.NewBaseKeeper(c.Codec, svc(banktypes.StoreKey), accounts, nil, authority, log.NewNopLogger())
 		require.NoError(t, c.Bank.SetParams(ctx, banktypes.DefaultParams()))
 		c.NFT = nftkeeper.NewKeeper(svc(nftkeeper.StoreKey), c.Codec, accounts, c.Bank)
 		c.DataNFT = datanftkeeper.NewKeeper(c.Codec, svc(datanfttypes.StoreKey), c.AddressCodec, authority,
-			c.NFT, c.Bank, c.Records, accesskeeper.NewGrantService(c.Access))
+			c.NFT, c.Bank, c.Records, accesskeeper.NewGrantService(c.Access), c.Issuers, accounts)
 		require.NoError(t, c.DataNFT.InitGenesis(ctx, datanfttypes.DefaultGenesis()))
 	}
 	c.Ctx = ctx

@@ -42,6 +42,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{RpcMethod: "LicencesByBuyer", Use: "licences-by-buyer ADDRESS", Short: "List the licences an account bought", Example: "medchaind query datanft licences-by-buyer med1...", PositionalArgs: pos("buyer")},
 				{RpcMethod: "LicencesByNFT", Use: "licences-by-nft CLASS NFT_ID", Short: "List the licences sold for a data-NFT", Example: "medchaind query datanft licences-by-nft mri-brain record-7", PositionalArgs: pos("class_id", "nft_id")},
 				{RpcMethod: "PendingLicences", Use: "pending-licences OWNER", Short: "List the licences a record owner has to fulfil", Example: "medchaind query datanft pending-licences med1...", PositionalArgs: pos("owner")},
+				{RpcMethod: "Pseudonym", Use: "pseudonym ADDRESS", Short: "Show whether a hospital vouched for an account as a patient's pseudonym, and for which producer", Example: "medchaind query datanft pseudonym med1...", PositionalArgs: pos("address")},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
@@ -92,7 +93,16 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Example: "medchaind tx datanft buy-licence mri-brain record-7 1000umed --from lab", PositionalArgs: pos("class_id", "nft_id", "price"),
 				},
 				{RpcMethod: "FulfilLicence", Skip: true}, // needs the record key: tx datanft fulfil-licences
-				{RpcMethod: "UpdateParams", Skip: true},  // governance only
+				{
+					RpcMethod: "VouchPseudonym", Use: "vouch-pseudonym PSEUDONYM PRODUCER",
+					Short: "As a hospital, vouch that a fresh address is a patient's pseudonym for selling de-identified data PRODUCER (the hospital or its practitioner) produced",
+					Long: "Creates the pseudonym's account and lets it mint data-NFTs of records it uploads itself, with PRODUCER earning the royalty. " +
+						"The hospital's vault does this for a patient who proves, with a ticket, that they own a record the hospital issued " +
+						"(`medchaind tx records deidentify ID --to KEY`); only the hospital learns whose pseudonym it is.",
+					Example:        "medchaind tx datanft vouch-pseudonym med1pseudo... med1doctor... --from st-mary",
+					PositionalArgs: pos("pseudonym", "producer"),
+				},
+				{RpcMethod: "UpdateParams", Skip: true}, // governance only
 			},
 		},
 	}

@@ -31,7 +31,9 @@ import (
 )
 
 // ConsensusVersion is the module's state version.
-const ConsensusVersion = 1
+//
+// 2: the pseudonyms hospitals vouch for (no data to migrate).
+const ConsensusVersion = 2
 
 var (
 	_ appmodule.AppModule        = AppModule{}
@@ -80,6 +82,9 @@ func (AppModule) RegisterGRPCGatewayRoutes(clientCtx client.Context, mux *gwrunt
 func (am AppModule) RegisterServices(cfg module.Configurator) {
 	types.RegisterMsgServer(cfg.MsgServer(), keeper.NewMsgServerImpl(am.keeper))
 	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQuerier(am.keeper))
+	if err := cfg.RegisterMigration(types.ModuleName, 1, keeper.NewMigrator(am.keeper).Migrate1to2); err != nil {
+		panic(fmt.Errorf("registering the %s migration 1 -> 2: %w", types.ModuleName, err))
+	}
 }
 
 // DefaultGenesis is the genesis of a new chain.

@@ -30,14 +30,15 @@ func TestMsgSigners(t *testing.T) {
 
 func TestLegacyAminoNames(t *testing.T) {
 	moduletest.RequireAminoNames(t, datanft.AppModule{}.RegisterLegacyAminoCodec, map[sdk.Msg]string{
-		&types.MsgClaimIdentity{}: "medchain/x/datanft/MsgClaimIdentity",
-		&types.MsgMintDataNFT{}:   "medchain/x/datanft/MsgMintDataNFT",
-		&types.MsgListNFT{}:       "medchain/x/datanft/MsgListNFT",
-		&types.MsgCancelListing{}: "medchain/x/datanft/MsgCancelListing",
-		&types.MsgBuyNFT{}:        "medchain/x/datanft/MsgBuyNFT",
-		&types.MsgBuyLicence{}:    "medchain/x/datanft/MsgBuyLicence",
-		&types.MsgFulfilLicence{}: "medchain/x/datanft/MsgFulfilLicence",
-		&types.MsgUpdateParams{}:  "medchain/x/datanft/MsgUpdateParams",
+		&types.MsgClaimIdentity{}:  "medchain/x/datanft/MsgClaimIdentity",
+		&types.MsgMintDataNFT{}:    "medchain/x/datanft/MsgMintDataNFT",
+		&types.MsgListNFT{}:        "medchain/x/datanft/MsgListNFT",
+		&types.MsgCancelListing{}:  "medchain/x/datanft/MsgCancelListing",
+		&types.MsgBuyNFT{}:         "medchain/x/datanft/MsgBuyNFT",
+		&types.MsgBuyLicence{}:     "medchain/x/datanft/MsgBuyLicence",
+		&types.MsgFulfilLicence{}:  "medchain/x/datanft/MsgFulfilLicence",
+		&types.MsgVouchPseudonym{}: "medchain/x/datanft/MsgVouchPseudonym",
+		&types.MsgUpdateParams{}:   "medchain/x/datanft/MsgUpdateParams",
 	})
 }
 

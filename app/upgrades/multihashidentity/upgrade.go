@@ -12,9 +12,11 @@
 // param max_versions_per_record (64) bounds the versions MsgAddVersion may
 // add to a record, so a writer holding the owner's WRITE grant cannot make
 // the owner's redaction or key rotation arbitrarily expensive (the
-// migration sets it and keeps the other records params). Its handler,
-// like every other, runs all module
-// migrations from the chain's version map, so a chain of any earlier
+// migration sets it and keeps the other records params). It brings
+// x/datanft to consensus version 2: hospitals vouch for patients'
+// pseudonyms (MsgVouchPseudonym), which mint de-identified data with no
+// public link to the patient; the new store starts empty. Its handler,
+// like every other, runs all module migrations from the chain's version map, so a chain of any earlier
 // release reaches this one in a single upgrade.
 package multihashidentity
 

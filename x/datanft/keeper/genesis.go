@@ -52,6 +52,15 @@ func (k Keeper) InitGenesis(ctx context.Context, g *types.GenesisState) error {
 			return err
 		}
 	}
+	for i, p := range g.Pseudonyms {
+		addr, err := k.decode("address", p.Address)
+		if err != nil {
+			return fmt.Errorf("pseudonyms[%d]: %w", i, err)
+		}
+		if err := k.Pseudonyms.Set(ctx, addr, p); err != nil {
+			return err
+		}
+	}
 	return k.NextLicenceID.Set(ctx, g.NextLicenceId)
 }
 
@@ -75,6 +84,9 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		return nil, err
 	}
 	if g.NextLicenceId, err = k.NextLicenceID.Peek(ctx); err != nil {
+		return nil, err
+	}
+	if g.Pseudonyms, err = collect(ctx, k.Pseudonyms); err != nil {
 		return nil, err
 	}
 	return g, nil

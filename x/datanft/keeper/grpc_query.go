@@ -288,6 +288,26 @@ func (q Querier) PendingLicences(ctx context.Context, req *types.QueryPendingLic
 	return &types.QueryLicencesResponse{Licences: ls, Pagination: page}, nil
 }
 
+// Pseudonym says whether a hospital vouched for an account as a patient's
+// pseudonym.
+func (q Querier) Pseudonym(ctx context.Context, req *types.QueryPseudonymRequest) (*types.QueryPseudonymResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	addr, err := q.queryAddress("address", req.Address)
+	if err != nil {
+		return nil, err
+	}
+	p, err := q.Pseudonyms.Get(ctx, addr)
+	if errors.Is(err, collections.ErrNotFound) {
+		return &types.QueryPseudonymResponse{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryPseudonymResponse{Vouched: true, Pseudonym: p}, nil
+}
+
 // Querier implements the datanft Query service.
 type Querier struct{ Keeper }
 

@@ -33,6 +33,8 @@ type Keeper struct {
 	bank         types.BankKeeper
 	records      types.RecordsKeeper
 	access       types.AccessKeeper
+	issuers      types.IssuersKeeper
+	accounts     types.AccountKeeper
 
 	Schema collections.Schema
 	Params collections.Item[types.Params]
@@ -54,6 +56,9 @@ type Keeper struct {
 	// RefundQueue orders pending licences by refund height for EndBlock.
 	RefundQueue   collections.KeySet[collections.Pair[int64, uint64]]
 	NextLicenceID collections.Sequence
+	// Pseudonyms are the accounts hospitals vouched for as patients'
+	// unlinkable sellers of de-identified data.
+	Pseudonyms collections.Map[sdk.AccAddress, types.Pseudonym]
 }
 
 // NFTIndexes index data-NFTs by record (unique) and by producer.
@@ -92,6 +97,8 @@ func NewKeeper(
 	bank types.BankKeeper,
 	records types.RecordsKeeper,
 	access types.AccessKeeper,
+	issuers types.IssuersKeeper,
+	accounts types.AccountKeeper,
 ) Keeper {
 	if _, err := addressCodec.StringToBytes(authority); err != nil {
 		panic(fmt.Errorf("datanft keeper: invalid authority address %q: %w", authority, err))
@@ -107,6 +114,8 @@ func NewKeeper(
 		bank:         bank,
 		records:      records,
 		access:       access,
+		issuers:      issuers,
+		accounts:     accounts,
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Classes:      collections.NewMap(sb, types.ClassesKey, "classes", collections.StringKey, codec.CollValue[types.Class](cdc)),
 		NFTs: collections.NewIndexedMap(sb, types.NFTsKey, "nfts", nftKeyCodec, codec.CollValue[types.DataNFT](cdc),
@@ -131,6 +140,7 @@ func NewKeeper(
 		RefundQueue: collections.NewKeySet(sb, types.RefundQueueKey, "refund_queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 		NextLicenceID: collections.NewSequence(sb, types.NextLicenceIDKey, "next_licence_id"),
+		Pseudonyms:    collections.NewMap(sb, types.PseudonymsKey, "pseudonyms", sdk.AccAddressKey, codec.CollValue[types.Pseudonym](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

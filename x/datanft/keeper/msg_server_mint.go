@@ -15,9 +15,9 @@ import (
 )
 
 // MintDataNFT mints the data-NFT of one of the owner's ACTIVE de-identified
-// records (derived_from set) into class, creating the class on first use.
-// The producer, who earns the royalty, is the issuer of the original
-// record. One NFT per record.
+// records into class, creating the class on first use. One NFT per record.
+// See producerOf for what counts as de-identified and who earns the
+// royalty.
 func (k msgServer) MintDataNFT(ctx context.Context, msg *types.MsgMintDataNFT) (*types.MsgMintDataNFTResponse, error) {
 	owner, err := k.decode("owner", msg.Owner)
 	if err != nil {
@@ -44,16 +44,10 @@ func (k msgServer) MintDataNFT(ctx context.Context, msg *types.MsgMintDataNFT) (
 		return nil, errorsmod.Wrapf(types.ErrNotRecordOwner, "record %d belongs to another patient; only its owner may mint it", msg.RecordId)
 	case record.Status != recordstypes.RecordStatusActive:
 		return nil, errorsmod.Wrapf(types.ErrNotMintable, "record %d was redacted", msg.RecordId)
-	case record.DerivedFrom == 0:
-		return nil, errorsmod.Wrapf(types.ErrNotMintable,
-			"record %d is not de-identified; make a de-identified copy with `medchaind tx records deidentify %d` and mint that", msg.RecordId, msg.RecordId)
 	}
-	original, found, err := k.records.GetRecord(ctx, record.DerivedFrom)
+	producer, err := k.producerOf(ctx, owner, record)
 	if err != nil {
 		return nil, err
-	}
-	if !found || !sameAddr(k.addressCodec, original.Owner, owner) {
-		return nil, errorsmod.Wrapf(types.ErrNotMintable, "record %d is derived from record %d, which is not the owner's", msg.RecordId, record.DerivedFrom)
 	}
 	if existing, err := k.NFTs.Indexes.Record.MatchExact(ctx, msg.RecordId); err == nil {
 		return nil, errorsmod.Wrapf(types.ErrAlreadyMinted, "record %d is already data-NFT %s/%s; there is one NFT per record", msg.RecordId, existing.K1(), existing.K2())
@@ -87,7 +81,7 @@ func (k msgServer) MintDataNFT(ctx context.Context, msg *types.MsgMintDataNFT) (
 		ClassId:         msg.ClassId,
 		Id:              types.NFTID(msg.RecordId),
 		RecordId:        msg.RecordId,
-		Producer:        original.Issuer,
+		Producer:        producer,
 		RoyaltyBps:      msg.RoyaltyBps,
 		LicencePrice:    msg.LicencePrice,
 		LicenceDuration: msg.LicenceDuration,
@@ -104,4 +98,38 @@ func (k msgServer) MintDataNFT(ctx context.Context, msg *types.MsgMintDataNFT) (
 		return nil, err
 	}
 	return &types.MsgMintDataNFTResponse{ClassId: n.ClassId, NftId: n.Id, Producer: n.Producer}, nil
+}
+
+// producerOf says whether owner may mint record as de-identified data, and
+// who earns its royalty:
+//   - a copy with derived_from set, of one of the owner's own records: the
+//     original's issuer (the copy is publicly linked to the original);
+//   - a record a vouched pseudonym uploaded itself, with no derived_from:
+//     the producer the hospital vouched with (nothing public links it to
+//     the patient).
+func (k Keeper) producerOf(ctx context.Context, owner sdk.AccAddress, record recordstypes.Record) (string, error) {
+	if record.DerivedFrom == 0 {
+		p, err := k.Pseudonyms.Get(ctx, owner)
+		if errors.Is(err, collections.ErrNotFound) {
+			return "", errorsmod.Wrapf(types.ErrNotMintable,
+				"record %d is not de-identified; make a de-identified copy with `medchaind tx records deidentify %d` (or, from a pseudonym a hospital vouched for, with --to) and mint that",
+				record.Id, record.Id)
+		}
+		if err != nil {
+			return "", err
+		}
+		if !sameAddr(k.addressCodec, record.Issuer, owner) {
+			return "", errorsmod.Wrapf(types.ErrNotMintable,
+				"record %d was written by %s; a pseudonym mints only records it uploaded itself", record.Id, record.Issuer)
+		}
+		return p.Producer, nil
+	}
+	original, found, err := k.records.GetRecord(ctx, record.DerivedFrom)
+	if err != nil {
+		return "", err
+	}
+	if !found || !sameAddr(k.addressCodec, original.Owner, owner) {
+		return "", errorsmod.Wrapf(types.ErrNotMintable, "record %d is derived from record %d, which is not the owner's", record.Id, record.DerivedFrom)
+	}
+	return original.Issuer, nil
 }

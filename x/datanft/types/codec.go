@@ -18,6 +18,7 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgBuyNFT{},
 		&MsgBuyLicence{},
 		&MsgFulfilLicence{},
+		&MsgVouchPseudonym{},
 		&MsgUpdateParams{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
@@ -34,6 +35,7 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgBuyNFT{}, "medchain/x/datanft/MsgBuyNFT")
 	legacy.RegisterAminoMsg(cdc, &MsgBuyLicence{}, "medchain/x/datanft/MsgBuyLicence")
 	legacy.RegisterAminoMsg(cdc, &MsgFulfilLicence{}, "medchain/x/datanft/MsgFulfilLicence")
+	legacy.RegisterAminoMsg(cdc, &MsgVouchPseudonym{}, "medchain/x/datanft/MsgVouchPseudonym")
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "medchain/x/datanft/MsgUpdateParams")
 	cdc.RegisterConcrete(&Params{}, "medchain/x/datanft/Params", nil)
 }

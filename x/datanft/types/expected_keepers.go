@@ -8,6 +8,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	accesstypes "github.com/medchain/medchain/x/access/types"
+	issuerstypes "github.com/medchain/medchain/x/issuers/types"
 	recordstypes "github.com/medchain/medchain/x/records/types"
 )
 
@@ -29,6 +30,20 @@ type BankKeeper interface {
 	SendCoinsFromAccountToModule(ctx context.Context, from sdk.AccAddress, module string, amt sdk.Coins) error
 	SendCoinsFromModuleToAccount(ctx context.Context, module string, to sdk.AccAddress, amt sdk.Coins) error
 	SpendableCoins(ctx context.Context, addr sdk.AccAddress) sdk.Coins
+}
+
+// IssuersKeeper says who may vouch for a pseudonym (an ACTIVE hospital)
+// and whose royalty it may name (the hospital or its practitioner).
+type IssuersKeeper interface {
+	IsAuthorised(ctx context.Context, addr sdk.AccAddress) (issuerstypes.Authorisation, error)
+}
+
+// AccountKeeper creates a vouched pseudonym's account, so that it can sign
+// without coins sent from the patient.
+type AccountKeeper interface {
+	HasAccount(ctx context.Context, addr sdk.AccAddress) bool
+	NewAccountWithAddress(ctx context.Context, addr sdk.AccAddress) sdk.AccountI
+	SetAccount(ctx context.Context, acc sdk.AccountI)
 }
 
 // RecordsKeeper reads the records data-NFTs stand for.

@@ -115,5 +115,18 @@ func (g GenesisState) Validate(ac address.Codec) error {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: royalty_bps %d is above 10000", what, l.RoyaltyBps)
 		}
 	}
+	pseudonyms := map[string]bool{}
+	for i, p := range g.Pseudonyms {
+		what := fmt.Sprintf("pseudonyms[%d]", i)
+		for _, a := range []struct{ field, v string }{{"address", p.Address}, {"hospital", p.Hospital}, {"producer", p.Producer}} {
+			if err := addr(what+"."+a.field, a.v); err != nil {
+				return err
+			}
+		}
+		if pseudonyms[p.Address] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "%s: %s is listed twice", what, p.Address)
+		}
+		pseudonyms[p.Address] = true
+	}
 	return nil
 }

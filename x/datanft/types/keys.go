@@ -40,6 +40,7 @@ var (
 	RefundQueueKey       = collections.NewPrefix(10) // set of (refund height, licence id), pending only
 	NextLicenceIDKey     = collections.NewPrefix(11)
 	PendingByBuyerNFTKey = collections.NewPrefix(12) // set of (buyer, (class id, nft id)), pending only
+	PseudonymsKey        = collections.NewPrefix(13) // address -> Pseudonym
 )
 
 // NFTID is the id of the data-NFT of a record. One record, one id: this is

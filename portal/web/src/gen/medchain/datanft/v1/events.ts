@@ -8,7 +8,7 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Coin } from "../../../cosmos/base/v1beta1/coin";
 import { Params } from "./params";
-import { DataNFT, Licence, Listing } from "./types";
+import { DataNFT, Licence, Listing, Pseudonym } from "./types";
 
 export const protobufPackage = "medchain.datanft.v1";
 
@@ -81,6 +81,11 @@ export interface EventParamsUpdated {
   authority: string;
   /** params are the new parameters. */
   params: Params | undefined;
+}
+
+/** EventPseudonymVouched is emitted when a hospital vouches for a pseudonym. */
+export interface EventPseudonymVouched {
+  pseudonym: Pseudonym | undefined;
 }
 
 function createBaseEventIdentityClaimed(): EventIdentityClaimed {
@@ -1094,6 +1099,75 @@ export const EventParamsUpdated: MessageFns<EventParamsUpdated> = {
     message.authority = object.authority ?? "";
     message.params = (object.params !== undefined && object.params !== null)
       ? Params.fromPartial(object.params)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseEventPseudonymVouched(): EventPseudonymVouched {
+  return { pseudonym: undefined };
+}
+
+export const EventPseudonymVouched: MessageFns<EventPseudonymVouched> = {
+  encode(message: EventPseudonymVouched, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pseudonym !== undefined) {
+      Pseudonym.encode(message.pseudonym, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventPseudonymVouched {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventPseudonymVouched();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pseudonym = Pseudonym.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventPseudonymVouched {
+    return { pseudonym: isSet(object.pseudonym) ? Pseudonym.fromJSON(object.pseudonym) : undefined };
+  },
+
+  toJSON(message: EventPseudonymVouched): unknown {
+    const obj: any = {};
+    if (message.pseudonym !== undefined) {
+      obj.pseudonym = Pseudonym.toJSON(message.pseudonym);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventPseudonymVouched>): EventPseudonymVouched {
+    return EventPseudonymVouched.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventPseudonymVouched>): EventPseudonymVouched {
+    const message = createBaseEventPseudonymVouched();
+    message.pseudonym = (object.pseudonym !== undefined && object.pseudonym !== null)
+      ? Pseudonym.fromPartial(object.pseudonym)
       : undefined;
     return message;
   },

@@ -7,7 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Params } from "./params";
-import { Class, DataNFT, Licence, Listing } from "./types";
+import { Class, DataNFT, Licence, Listing, Pseudonym } from "./types";
 
 export const protobufPackage = "medchain.datanft.v1";
 
@@ -26,10 +26,12 @@ export interface GenesisState {
   /** licences holds the pending ones and the history. */
   licences: Licence[];
   nextLicenceId: bigint;
+  /** pseudonyms are the accounts hospitals vouched for. */
+  pseudonyms: Pseudonym[];
 }
 
 function createBaseGenesisState(): GenesisState {
-  return { params: undefined, classes: [], nfts: [], listings: [], licences: [], nextLicenceId: 0n };
+  return { params: undefined, classes: [], nfts: [], listings: [], licences: [], nextLicenceId: 0n, pseudonyms: [] };
 }
 
 export const GenesisState: MessageFns<GenesisState> = {
@@ -54,6 +56,9 @@ export const GenesisState: MessageFns<GenesisState> = {
         throw new globalThis.Error("value provided for field message.nextLicenceId of type uint64 too large");
       }
       writer.uint32(48).uint64(message.nextLicenceId);
+    }
+    for (const v of message.pseudonyms) {
+      Pseudonym.encode(v!, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -119,6 +124,14 @@ export const GenesisState: MessageFns<GenesisState> = {
             message.nextLicenceId = reader.uint64() as bigint;
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.pseudonyms.push(Pseudonym.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -143,6 +156,9 @@ export const GenesisState: MessageFns<GenesisState> = {
         : isSet(object.next_licence_id)
         ? BigInt(object.next_licence_id)
         : 0n,
+      pseudonyms: globalThis.Array.isArray(object?.pseudonyms)
+        ? object.pseudonyms.map((e: any) => Pseudonym.fromJSON(e))
+        : [],
     };
   },
 
@@ -166,6 +182,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     if (message.nextLicenceId !== 0n) {
       obj.nextLicenceId = message.nextLicenceId.toString();
     }
+    if (message.pseudonyms?.length) {
+      obj.pseudonyms = message.pseudonyms.map((e) => Pseudonym.toJSON(e));
+    }
     return obj;
   },
 
@@ -184,6 +203,7 @@ export const GenesisState: MessageFns<GenesisState> = {
     message.nextLicenceId = (object.nextLicenceId !== undefined && object.nextLicenceId !== null)
       ? BigInt(object.nextLicenceId)
       : 0n;
+    message.pseudonyms = object.pseudonyms?.map((e) => Pseudonym.fromPartial(e)) || [];
     return message;
   },
 };

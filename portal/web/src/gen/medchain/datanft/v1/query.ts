@@ -8,11 +8,23 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { PageRequest, PageResponse } from "../../../cosmos/base/query/v1beta1/pagination";
 import { Params } from "./params";
-import { Class, DataNFT, Licence, Listing } from "./types";
+import { Class, DataNFT, Licence, Listing, Pseudonym } from "./types";
 
 export const protobufPackage = "medchain.datanft.v1";
 
 export const protobufFileName = "medchain/datanft/v1/query.proto";
+
+/** QueryPseudonymRequest is the request type for Query/Pseudonym. */
+export interface QueryPseudonymRequest {
+  address: string;
+}
+
+/** QueryPseudonymResponse is the response type for Query/Pseudonym. */
+export interface QueryPseudonymResponse {
+  /** vouched is whether a hospital vouched for the account. */
+  vouched: boolean;
+  pseudonym: Pseudonym | undefined;
+}
 
 /** QueryIdentityRequest is the request type for Query/Identity. */
 export interface QueryIdentityRequest {
@@ -142,6 +154,160 @@ export interface QueryLicencesResponse {
   licences: Licence[];
   pagination: PageResponse | undefined;
 }
+
+function createBaseQueryPseudonymRequest(): QueryPseudonymRequest {
+  return { address: "" };
+}
+
+export const QueryPseudonymRequest: MessageFns<QueryPseudonymRequest> = {
+  encode(message: QueryPseudonymRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryPseudonymRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryPseudonymRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryPseudonymRequest {
+    return { address: isSet(object.address) ? globalThis.String(object.address) : "" };
+  },
+
+  toJSON(message: QueryPseudonymRequest): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryPseudonymRequest>): QueryPseudonymRequest {
+    return QueryPseudonymRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryPseudonymRequest>): QueryPseudonymRequest {
+    const message = createBaseQueryPseudonymRequest();
+    message.address = object.address ?? "";
+    return message;
+  },
+};
+
+function createBaseQueryPseudonymResponse(): QueryPseudonymResponse {
+  return { vouched: false, pseudonym: undefined };
+}
+
+export const QueryPseudonymResponse: MessageFns<QueryPseudonymResponse> = {
+  encode(message: QueryPseudonymResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.vouched !== false) {
+      writer.uint32(8).bool(message.vouched);
+    }
+    if (message.pseudonym !== undefined) {
+      Pseudonym.encode(message.pseudonym, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryPseudonymResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryPseudonymResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.vouched = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pseudonym = Pseudonym.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryPseudonymResponse {
+    return {
+      vouched: isSet(object.vouched) ? globalThis.Boolean(object.vouched) : false,
+      pseudonym: isSet(object.pseudonym) ? Pseudonym.fromJSON(object.pseudonym) : undefined,
+    };
+  },
+
+  toJSON(message: QueryPseudonymResponse): unknown {
+    const obj: any = {};
+    if (message.vouched !== false) {
+      obj.vouched = message.vouched;
+    }
+    if (message.pseudonym !== undefined) {
+      obj.pseudonym = Pseudonym.toJSON(message.pseudonym);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryPseudonymResponse>): QueryPseudonymResponse {
+    return QueryPseudonymResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryPseudonymResponse>): QueryPseudonymResponse {
+    const message = createBaseQueryPseudonymResponse();
+    message.vouched = object.vouched ?? false;
+    message.pseudonym = (object.pseudonym !== undefined && object.pseudonym !== null)
+      ? Pseudonym.fromPartial(object.pseudonym)
+      : undefined;
+    return message;
+  },
+};
 
 function createBaseQueryIdentityRequest(): QueryIdentityRequest {
   return { address: "" };
@@ -1985,6 +2151,11 @@ export interface Query {
    * fulfil them (what `tx datanft fulfil-licences` works through).
    */
   PendingLicences(request: QueryPendingLicencesRequest): Promise<QueryLicencesResponse>;
+  /**
+   * Pseudonym says whether a hospital vouched for an account as a
+   * patient's pseudonym, which one, and for which producer.
+   */
+  Pseudonym(request: QueryPseudonymRequest): Promise<QueryPseudonymResponse>;
 }
 
 export const QueryServiceName = "medchain.datanft.v1.Query";
@@ -2007,6 +2178,7 @@ export class QueryClientImpl implements Query {
     this.LicencesByBuyer = this.LicencesByBuyer.bind(this);
     this.LicencesByNFT = this.LicencesByNFT.bind(this);
     this.PendingLicences = this.PendingLicences.bind(this);
+    this.Pseudonym = this.Pseudonym.bind(this);
   }
   Identity(request: QueryIdentityRequest): Promise<QueryIdentityResponse> {
     const data = QueryIdentityRequest.encode(request).finish();
@@ -2084,6 +2256,12 @@ export class QueryClientImpl implements Query {
     const data = QueryPendingLicencesRequest.encode(request).finish();
     const promise = this.rpc.request(this.service, "PendingLicences", data);
     return promise.then((data) => QueryLicencesResponse.decode(new BinaryReader(data)));
+  }
+
+  Pseudonym(request: QueryPseudonymRequest): Promise<QueryPseudonymResponse> {
+    const data = QueryPseudonymRequest.encode(request).finish();
+    const promise = this.rpc.request(this.service, "Pseudonym", data);
+    return promise.then((data) => QueryPseudonymResponse.decode(new BinaryReader(data)));
   }
 }
 

@@ -134,6 +134,25 @@ export interface MsgFulfilLicenceResponse {
   toProducer: Coin | undefined;
 }
 
+/**
+ * MsgVouchPseudonym vouches for a patient's pseudonym. The hospital's vault
+ * sends it when the owner of a record the hospital (or its practitioner)
+ * issued asks, with a ticket only the owner can sign; the chain learns
+ * neither the record nor the patient.
+ */
+export interface MsgVouchPseudonym {
+  /** hospital is an ACTIVE hospital. */
+  hospital: string;
+  /** pseudonym is a fresh account: the chain has never seen it. */
+  pseudonym: string;
+  /** producer is the hospital itself or one of its ACTIVE practitioners. */
+  producer: string;
+}
+
+/** MsgVouchPseudonymResponse is empty. */
+export interface MsgVouchPseudonymResponse {
+}
+
 /** MsgUpdateParams replaces the module parameters. */
 export interface MsgUpdateParams {
   /** authority is the address that controls the module (gov). */
@@ -1601,6 +1620,159 @@ export const MsgFulfilLicenceResponse: MessageFns<MsgFulfilLicenceResponse> = {
   },
 };
 
+function createBaseMsgVouchPseudonym(): MsgVouchPseudonym {
+  return { hospital: "", pseudonym: "", producer: "" };
+}
+
+export const MsgVouchPseudonym: MessageFns<MsgVouchPseudonym> = {
+  encode(message: MsgVouchPseudonym, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hospital !== "") {
+      writer.uint32(10).string(message.hospital);
+    }
+    if (message.pseudonym !== "") {
+      writer.uint32(18).string(message.pseudonym);
+    }
+    if (message.producer !== "") {
+      writer.uint32(26).string(message.producer);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgVouchPseudonym {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgVouchPseudonym();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hospital = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pseudonym = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.producer = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgVouchPseudonym {
+    return {
+      hospital: isSet(object.hospital) ? globalThis.String(object.hospital) : "",
+      pseudonym: isSet(object.pseudonym) ? globalThis.String(object.pseudonym) : "",
+      producer: isSet(object.producer) ? globalThis.String(object.producer) : "",
+    };
+  },
+
+  toJSON(message: MsgVouchPseudonym): unknown {
+    const obj: any = {};
+    if (message.hospital !== "") {
+      obj.hospital = message.hospital;
+    }
+    if (message.pseudonym !== "") {
+      obj.pseudonym = message.pseudonym;
+    }
+    if (message.producer !== "") {
+      obj.producer = message.producer;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgVouchPseudonym>): MsgVouchPseudonym {
+    return MsgVouchPseudonym.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgVouchPseudonym>): MsgVouchPseudonym {
+    const message = createBaseMsgVouchPseudonym();
+    message.hospital = object.hospital ?? "";
+    message.pseudonym = object.pseudonym ?? "";
+    message.producer = object.producer ?? "";
+    return message;
+  },
+};
+
+function createBaseMsgVouchPseudonymResponse(): MsgVouchPseudonymResponse {
+  return {};
+}
+
+export const MsgVouchPseudonymResponse: MessageFns<MsgVouchPseudonymResponse> = {
+  encode(_: MsgVouchPseudonymResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgVouchPseudonymResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgVouchPseudonymResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): MsgVouchPseudonymResponse {
+    return {};
+  },
+
+  toJSON(_: MsgVouchPseudonymResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgVouchPseudonymResponse>): MsgVouchPseudonymResponse {
+    return MsgVouchPseudonymResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<MsgVouchPseudonymResponse>): MsgVouchPseudonymResponse {
+    const message = createBaseMsgVouchPseudonymResponse();
+    return message;
+  },
+};
+
 function createBaseMsgUpdateParams(): MsgUpdateParams {
   return { authority: "", params: undefined };
 }
@@ -1771,6 +1943,13 @@ export interface Msg {
    * licence duration) through x/access and pays the escrow out.
    */
   FulfilLicence(request: MsgFulfilLicence): Promise<MsgFulfilLicenceResponse>;
+  /**
+   * VouchPseudonym is an ACTIVE hospital's word that a fresh account is a
+   * patient's pseudonym for selling de-identified data produced by the
+   * hospital or one of its practitioners. It creates the account, so the
+   * pseudonym can sign with no coins sent from the patient.
+   */
+  VouchPseudonym(request: MsgVouchPseudonym): Promise<MsgVouchPseudonymResponse>;
   /** UpdateParams replaces the module parameters (governance). */
   UpdateParams(request: MsgUpdateParams): Promise<MsgUpdateParamsResponse>;
 }
@@ -1789,6 +1968,7 @@ export class MsgClientImpl implements Msg {
     this.BuyNFT = this.BuyNFT.bind(this);
     this.BuyLicence = this.BuyLicence.bind(this);
     this.FulfilLicence = this.FulfilLicence.bind(this);
+    this.VouchPseudonym = this.VouchPseudonym.bind(this);
     this.UpdateParams = this.UpdateParams.bind(this);
   }
   ClaimIdentity(request: MsgClaimIdentity): Promise<MsgClaimIdentityResponse> {
@@ -1831,6 +2011,12 @@ export class MsgClientImpl implements Msg {
     const data = MsgFulfilLicence.encode(request).finish();
     const promise = this.rpc.request(this.service, "FulfilLicence", data);
     return promise.then((data) => MsgFulfilLicenceResponse.decode(new BinaryReader(data)));
+  }
+
+  VouchPseudonym(request: MsgVouchPseudonym): Promise<MsgVouchPseudonymResponse> {
+    const data = MsgVouchPseudonym.encode(request).finish();
+    const promise = this.rpc.request(this.service, "VouchPseudonym", data);
+    return promise.then((data) => MsgVouchPseudonymResponse.decode(new BinaryReader(data)));
   }
 
   UpdateParams(request: MsgUpdateParams): Promise<MsgUpdateParamsResponse> {

@@ -176,6 +176,29 @@ export interface Licence {
   royaltyBps: number;
 }
 
+/**
+ * Pseudonym is an account an ACTIVE hospital vouched for as the seller of a
+ * patient's de-identified data. The patient derives it from their own key
+ * and uses it for nothing else, so nothing on chain links it to them: the
+ * hospital, which saw the patient's proof of ownership of the original
+ * record at its vault, is the only party that knows who it is. A pseudonym
+ * mints data-NFTs of records it uploaded itself, with no derived_from; the
+ * producer it was vouched with earns their royalties.
+ */
+export interface Pseudonym {
+  address: string;
+  /** hospital is the ACTIVE hospital that vouched for it. */
+  hospital: string;
+  /**
+   * producer is the issuer of the patient's original record: the hospital
+   * or one of its practitioners. It earns the royalty of the pseudonym's
+   * data-NFTs.
+   */
+  producer: string;
+  /** vouched_height is the block of the vouching. */
+  vouchedHeight: bigint;
+}
+
 function createBaseDataNFT(): DataNFT {
   return {
     classId: "",
@@ -1028,6 +1051,132 @@ export const Licence: MessageFns<Licence> = {
     message.grantId = (object.grantId !== undefined && object.grantId !== null) ? BigInt(object.grantId) : 0n;
     message.producer = object.producer ?? "";
     message.royaltyBps = object.royaltyBps ?? 0;
+    return message;
+  },
+};
+
+function createBasePseudonym(): Pseudonym {
+  return { address: "", hospital: "", producer: "", vouchedHeight: 0n };
+}
+
+export const Pseudonym: MessageFns<Pseudonym> = {
+  encode(message: Pseudonym, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.hospital !== "") {
+      writer.uint32(18).string(message.hospital);
+    }
+    if (message.producer !== "") {
+      writer.uint32(26).string(message.producer);
+    }
+    if (message.vouchedHeight !== 0n) {
+      if (BigInt.asIntN(64, message.vouchedHeight) !== message.vouchedHeight) {
+        throw new globalThis.Error("value provided for field message.vouchedHeight of type int64 too large");
+      }
+      writer.uint32(32).int64(message.vouchedHeight);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Pseudonym {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePseudonym();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hospital = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.producer = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.vouchedHeight = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Pseudonym {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      hospital: isSet(object.hospital) ? globalThis.String(object.hospital) : "",
+      producer: isSet(object.producer) ? globalThis.String(object.producer) : "",
+      vouchedHeight: isSet(object.vouchedHeight)
+        ? BigInt(object.vouchedHeight)
+        : isSet(object.vouched_height)
+        ? BigInt(object.vouched_height)
+        : 0n,
+    };
+  },
+
+  toJSON(message: Pseudonym): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.hospital !== "") {
+      obj.hospital = message.hospital;
+    }
+    if (message.producer !== "") {
+      obj.producer = message.producer;
+    }
+    if (message.vouchedHeight !== 0n) {
+      obj.vouchedHeight = message.vouchedHeight.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Pseudonym>): Pseudonym {
+    return Pseudonym.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Pseudonym>): Pseudonym {
+    const message = createBasePseudonym();
+    message.address = object.address ?? "";
+    message.hospital = object.hospital ?? "";
+    message.producer = object.producer ?? "";
+    message.vouchedHeight = (object.vouchedHeight !== undefined && object.vouchedHeight !== null)
+      ? BigInt(object.vouchedHeight)
+      : 0n;
     return message;
   },
 };
