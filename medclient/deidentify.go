@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/cosmos/cosmos-sdk/client"
 
@@ -29,6 +30,21 @@ type DeidentifyOptions struct {
 	// Report receives one line saying what was changed, before the copy is
 	// stored (and so before any confirmation prompt); nil discards it.
 	Report io.Writer
+	// To, when set, stores the copy as a record of a pseudonym of the
+	// signer instead, with no derived_from, so that nothing public links
+	// it to the patient or the original (see Pseudonymous).
+	To *Pseudonymous
+}
+
+// Pseudonymous is where a pseudonymous copy goes: the pseudonym's client
+// context (its key signs the upload ticket and the transaction) and
+// destination. Before anything is downloaded, the vault of the hospital
+// that issued the original is asked to vouch for the pseudonym (unless a
+// hospital already did), and the pseudonym's encryption key is registered
+// if it has none.
+type Pseudonymous struct {
+	Ctx  client.Context
+	Dest Destination
 }
 
 // DeidentifyRecord stores a de-identified copy of the signer's DICOM or
@@ -52,6 +68,11 @@ func DeidentifyRecord(ctx context.Context, clientCtx client.Context, read Remote
 		return nil, fmt.Errorf("record %d belongs to %s: only its owner makes de-identified copies", recordID, record.Owner)
 	case record.Kind != recordstypes.RecordKindDICOM && record.Kind != recordstypes.RecordKindFHIR:
 		return nil, fmt.Errorf("record %d is %s: only DICOM and FHIR records can be de-identified; medchain cannot find what identifies a person in other kinds", recordID, KindName(record.Kind))
+	}
+	if opts.To != nil {
+		if err := preparePseudonym(ctx, clientCtx, recordID, opts.To); err != nil {
+			return nil, err
+		}
 	}
 	kp, err := FromKeyPair(clientCtx)
 	if err != nil {
@@ -98,10 +119,39 @@ func DeidentifyRecord(ctx context.Context, clientCtx client.Context, read Remote
 			return nil, fmt.Errorf("record %d: its label: %w", recordID, err)
 		}
 	}
+	if to := opts.To; to != nil {
+		pseudonym := to.Ctx.FromAddress.String()
+		return CreateRecord(ctx, to.Ctx, to.Dest, NewRecord{
+			Creator: pseudonym, Owner: pseudonym, Kind: record.Kind, Label: label,
+			Name: fmt.Sprintf("a de-identified copy of record %d, as pseudonym %s", recordID, pseudonym), Src: f, Size: size,
+		})
+	}
 	return CreateRecord(ctx, clientCtx, dest, NewRecord{
 		Creator: owner, Owner: owner, Kind: record.Kind, DerivedFrom: recordID, Label: label,
 		Name: fmt.Sprintf("a de-identified copy of record %d", recordID), Src: f, Size: size,
 	})
+}
+
+// preparePseudonym gets the pseudonym of to vouched for by the hospital
+// that issued the signer's record recordID, and its encryption key
+// registered, before anything of the record is fetched.
+func preparePseudonym(ctx context.Context, clientCtx client.Context, recordID uint64, to *Pseudonymous) error {
+	pseudonym := to.Ctx.FromAddress.String()
+	if pseudonym == clientCtx.FromAddress.String() {
+		return fmt.Errorf("the pseudonym is your own address: derive one with `medchaind keys pseudonym`")
+	}
+	wait := to.Dest.Wait
+	if wait <= 0 {
+		wait = time.Minute
+	}
+	if _, err := RequestPseudonym(ctx, clientCtx, recordID, pseudonym, to.Dest.VaultURL, wait); err != nil {
+		return err
+	}
+	t, err := NewTx(to.Ctx, to.Dest.TxFactory)
+	if err != nil {
+		return err
+	}
+	return EnsureRegisteredKey(ctx, to.Ctx, t, wait)
 }
 
 // deidentifyFile writes the de-identified copy of src to dst and says what

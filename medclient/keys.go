@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cosmos/cosmos-sdk/client"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 
 	"github.com/medchain/medchain/envelope"
@@ -23,14 +24,7 @@ import (
 // (the chain-unbound derivation of releases up to v0.4.0): that key is
 // derived, with a second signature, only when something names it.
 func DeriveKeyPair(clientCtx client.Context, uid string) (*envelope.KeyPair, error) {
-	if clientCtx.Keyring == nil {
-		return nil, fmt.Errorf("no keyring: give --keyring-backend and --home")
-	}
-	record, err := clientCtx.Keyring.Key(uid)
-	if err != nil {
-		return nil, fmt.Errorf("key %q: %w", uid, err)
-	}
-	addr, err := record.GetAddress()
+	addr, err := KeyAddress(clientCtx, uid)
 	if err != nil {
 		return nil, err
 	}
@@ -110,4 +104,16 @@ func DateShiftDays(clientCtx client.Context, uid string) (int, error) {
 		return 0, err
 	}
 	return deid.ShiftDays(secret)
+}
+
+// KeyAddress is the address of the keyring key uid.
+func KeyAddress(clientCtx client.Context, uid string) (sdk.AccAddress, error) {
+	if clientCtx.Keyring == nil {
+		return nil, fmt.Errorf("no keyring: give --keyring-backend and --home")
+	}
+	record, err := clientCtx.Keyring.Key(uid)
+	if err != nil {
+		return nil, fmt.Errorf("key %q: %w", uid, err)
+	}
+	return record.GetAddress()
 }

@@ -9,7 +9,9 @@
 #      grant; the lab downloads the de-identified file and cannot open the
 #      original;
 #   4. bob buys the NFT: alice is paid, dr-house gets his 5 % royalty;
-#   5. alice's identity NFT cannot be sent.
+#   5. alice's identity NFT cannot be sent;
+#   6. alice sells a second copy through a pseudonym St Mary's vault vouches
+#      for: the copy, its NFT and its licence never name her.
 # Run it from the repository root while `make localnet` runs in another
 # terminal. It is safe to run again: each run uploads and mints anew.
 set -euo pipefail
@@ -104,5 +106,31 @@ say "5. alice's identity NFT stays with her"
   send datanft claim-identity --from alice >/dev/null
 refused "sending alice's identity NFT" nft send medchain-identity "$ALICE" "$BOB" --from alice
 "$BIN" query nft owner medchain-identity "$ALICE" -o json | jq -c .
+
+say "6. alice sells another copy as a pseudonym: nothing on chain names her"
+# The first of alice's pseudonyms no hospital has vouched for yet (each run
+# of this demo uses a new one).
+N=0
+while :; do
+  P=$("$BIN" keys pseudonym alice "$N" --output json | jq -r .address)
+  [ "$("$BIN" query datanft pseudonym "$P" -o json | jq -r '.vouched // false')" = true ] || break
+  N=$((N + 1))
+done
+PNAME="alice-pseudonym-$N"
+refused "bob vouching for alice's pseudonym himself" datanft vouch-pseudonym "$P" "$BOB" --from bob
+ANON=$("$BIN" tx records deidentify "$ORIG" --to "$PNAME" --from alice --yes -o json | jq -r .record_id)
+echo "St Mary's vault vouched for $PNAME ($P): $("$BIN" query datanft pseudonym "$P" -o json | jq -c .pseudonym)"
+send datanft mint "$ANON" mri-anon --royalty-bps 500 --licence-price 1000umed --licence-duration 24h --from "$PNAME" >/dev/null
+send datanft buy-licence mri-anon "record-$ANON" 1000umed --from lab >/dev/null
+"$BIN" tx datanft fulfil-licences --from "$PNAME" --yes
+"$BIN" query records download "$ANON" -o "$WORK/lab-anon.dcm" --from lab
+for q in "records record $ANON" "datanft nft mri-anon record-$ANON" "datanft licences-by-nft mri-anon record-$ANON"; do
+  # shellcheck disable=SC2086 # q is a command line
+  if "$BIN" query $q -o json | grep -q "$ALICE"; then
+    echo "UNEXPECTED: query $q names alice" >&2
+    exit 1
+  fi
+done
+echo "record $ANON, its data-NFT and its licence name the pseudonym, never alice; the lab read the copy"
 
 say "Done: every step behaved as it should"

@@ -5,13 +5,16 @@ package system
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/medchain/medchain/testutil/system"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/medchain/medchain/testutil/system"
 )
 
 // TestIdentityNFTCannotBeSent: a patient claims her identity NFT (one per
@@ -273,6 +276,10 @@ func TestDataNFTMarketAndLicences(t *testing.T) {
 		t.Fatalf("a listing outlived its NFT's move: %s", listings.Listings)
 	}
 
+	bob := n.AddKey("bob")
+	n.Fund(bob)
+	sellAsPseudonym(t, n, orig.RecordID, alice, bob, doctor, lab)
+
 	// Licence 2, left unfulfilled, is refunded at its refund height.
 	n.WaitForHeight(refundAt, 90*time.Second)
 	n.Query(&lic, "datanft", "licence", "2")
@@ -281,5 +288,101 @@ func TestDataNFTMarketAndLicences(t *testing.T) {
 	}
 	if got := umed(t, n, patron); got != patronBefore {
 		t.Fatalf("patron's balance after the refund: %d, want %d", got, patronBefore)
+	}
+}
+
+// sellAsPseudonym is the unlinkable sale: alice derives a pseudonym, has
+// the hospital that issued record orig (through its doctor) vouch for it
+// at its vault, stores a de-identified copy as the pseudonym's record and
+// sells a licence to lab as the pseudonym. Nothing the chain shows about
+// the copy, its NFT or its licence names alice or the original; bob
+// cannot get a pseudonym vouched with alice's record, and alice cannot
+// have her own address vouched for.
+func sellAsPseudonym(t *testing.T, n *node, orig uint64, alice, bob, doctor, lab string) {
+	t.Helper()
+	var p struct {
+		Name    string `json:"name"`
+		Address string `json:"address"`
+	}
+	out := system.MustRun(t, n.Bin, "keys", "pseudonym", "alice", "0", "--chain-id", n.ChainID, "--home", n.Home, "--keyring-backend", "test", "--output", "json")
+	if err := json.Unmarshal([]byte(out), &p); err != nil || p.Name != "alice-pseudonym-0" || p.Address == alice {
+		t.Fatalf("keys pseudonym printed %q (%v)", out, err)
+	}
+	again := system.MustRun(t, n.Bin, "keys", "pseudonym", "alice", "0", "--chain-id", n.ChainID, "--home", n.Home, "--keyring-backend", "test", "--output", "json")
+	if !strings.Contains(again, p.Address) {
+		t.Fatalf("pseudonym 0 derived again is %q, first %s", again, p.Address)
+	}
+
+	// Attacks at the vault: a ticket of bob's for alice's record, and a
+	// ticket of alice's naming her own address.
+	ask := func(from, pseudonym string) (int, string) {
+		ticket := strings.TrimSpace(system.MustRun(t, n.Bin, "vault", "ticket", strconv.FormatUint(orig, 10), "--purpose", "pseudonym",
+			"--pseudonym", pseudonym, "--from", from, "--vault", n.Vault, "--chain-id", n.ChainID, "--home", n.Home, "--keyring-backend", "test"))
+		req, _ := http.NewRequest(http.MethodPost, n.Vault+"/api/v1/pseudonym", nil)
+		req.Header.Set("X-Medchain-Ticket", ticket)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	if code, body := ask("bob", p.Address); code != http.StatusForbidden || !strings.Contains(body, "owner") {
+		t.Fatalf("bob asking for a pseudonym with alice's record: HTTP %d %s", code, body)
+	}
+	if code, body := ask("alice", alice); code != http.StatusBadRequest {
+		t.Fatalf("alice asking the vault to vouch for her own address: HTTP %d %s", code, body)
+	}
+	if res := n.Tx("bob", "datanft", "vouch-pseudonym", p.Address, bob); res.Code == 0 || !strings.Contains(res.RawLog, "only an ACTIVE hospital") {
+		t.Fatalf("bob vouching for a pseudonym himself: code %d: %s", res.Code, res.RawLog)
+	}
+
+	// The copy, as the pseudonym.
+	r := n.dataTx("alice", "records", "deidentify", strconv.FormatUint(orig, 10), "--to", p.Name, "-o", "json")
+	requireSuccess(t, "deidentify --to the pseudonym", r)
+	var copied uploaded
+	if err := json.Unmarshal([]byte(r.Stdout), &copied); err != nil {
+		t.Fatalf("deidentify -o json printed %q: %v", r.Stdout, err)
+	}
+	var vouched struct {
+		Vouched   bool `json:"vouched"`
+		Pseudonym struct {
+			Producer string `json:"producer"`
+			Hospital string `json:"hospital"`
+		} `json:"pseudonym"`
+	}
+	n.Query(&vouched, "datanft", "pseudonym", p.Address)
+	if !vouched.Vouched || vouched.Pseudonym.Producer != doctor || vouched.Pseudonym.Hospital != n.Address("val") {
+		t.Fatalf("the pseudonym on chain: %+v", vouched)
+	}
+	class, nftID := "mri-anon", "record-"+strconv.FormatUint(copied.RecordID, 10)
+	n.MustTx(p.Name, "datanft", "mint", strconv.FormatUint(copied.RecordID, 10), class, "--royalty-bps", "500", "--licence-price", "1000umed", "--licence-duration", "1h")
+	n.MustTx("lab", "datanft", "buy-licence", class, nftID, "1000umed")
+	r = system.Run(t, n.Bin, "tx", "datanft", "fulfil-licences", "--from", p.Name, "--chain-id", n.ChainID, "--node", n.RPC,
+		"--home", n.Home, "--keyring-backend", "test", "--yes")
+	requireSuccess(t, "fulfil-licences as the pseudonym", r)
+	got := filepath.Join(t.TempDir(), "anon.dcm")
+	requireSuccess(t, "the lab downloads the pseudonym's copy", n.download("lab", copied.RecordID, got))
+	if data, err := os.ReadFile(got); err != nil || len(data) == 0 || bytes.Contains(data, []byte("Doe^Jane")) {
+		t.Fatalf("the lab's copy: %d bytes, %v", len(data), err)
+	}
+
+	// What anyone can read about the copy names neither alice nor the
+	// original.
+	var views []string
+	for _, q := range [][]string{
+		{"records", "record", strconv.FormatUint(copied.RecordID, 10)},
+		{"datanft", "nft", class, nftID},
+		{"datanft", "licences-by-nft", class, nftID},
+	} {
+		var raw json.RawMessage
+		n.Query(&raw, q...)
+		views = append(views, string(raw))
+	}
+	for _, v := range views {
+		if strings.Contains(v, alice) || strings.Contains(v, `"derived_from":"`+strconv.FormatUint(orig, 10)+`"`) {
+			t.Fatalf("a public view of the pseudonym's sale links it to alice or record %d: %s", orig, v)
+		}
 	}
 }

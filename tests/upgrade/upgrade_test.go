@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cosmos/cosmos-sdk/types/bech32"
+
 	"github.com/medchain/medchain/app/upgrades"
 )
 
@@ -547,6 +549,28 @@ func checkNewWork(t *testing.T, c cli, w *world, files string) {
 		if by := spentBy(t, c, carol); by != "" {
 			t.Errorf("carol's renewed emergency policy is spent by %s", by)
 		}
+	}
+
+	// Pseudonyms (x/datanft 2) work on the upgraded chain: a hospital
+	// vouches for a fresh address with its practitioner as producer.
+	raw := make([]byte, 20)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	pseudonym, err := bech32.ConvertAndEncode("med", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.tx("st-mary", "datanft", "vouch-pseudonym", pseudonym, c.addr("dr-house"))
+	var vouched struct {
+		Vouched   bool `json:"vouched"`
+		Pseudonym struct {
+			Producer string `json:"producer"`
+		} `json:"pseudonym"`
+	}
+	c.query(&vouched, "datanft", "pseudonym", pseudonym)
+	if !vouched.Vouched || vouched.Pseudonym.Producer != c.addr("dr-house") {
+		t.Errorf("a pseudonym vouched for after the upgrade: %+v", vouched)
 	}
 }
 

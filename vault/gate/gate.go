@@ -348,6 +348,28 @@ func spendError(err error) error {
 	return &GateError{http.StatusUnauthorized, err.Error()}
 }
 
+// AllowOwner checks the request's ticket for purpose: valid, bound to this
+// chain and vault, and signed by the current owner of the ticket's record,
+// as the chain says. Only then is its nonce spent, so a stranger's tickets
+// cost nothing. It returns the ticket; an error is a *GateError.
+func (g *Gate) AllowOwner(r *http.Request, purpose string) (Ticket, error) {
+	t, err := g.verify(r, purpose)
+	if err != nil {
+		return t, err
+	}
+	if t.RecordID == 0 {
+		return t, &GateError{http.StatusBadRequest, fmt.Sprintf("a %s ticket names the record", purpose)}
+	}
+	v, err := g.checker.Check(r.Context(), t.RecordID, 0, t.Reader)
+	if err != nil {
+		return t, &GateError{http.StatusServiceUnavailable, "could not ask the chain: " + err.Error()}
+	}
+	if v.Owner != t.Reader {
+		return t, &GateError{http.StatusForbidden, fmt.Sprintf("only record %d's owner may sign a %s ticket for it", t.RecordID, purpose)}
+	}
+	return t, g.spend(t, 0)
+}
+
 // LogHandler serves GET /api/v1/access-log?record=ID to the record's
 // owner (a "log" ticket for the record, signed by the owner): one page of
 // the record's decisions, oldest first, each with its seq (1 for the

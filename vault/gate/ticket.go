@@ -34,6 +34,7 @@ const (
 	PurposeLog        = tickets.PurposeLog
 	PurposeReplica    = tickets.PurposeReplica
 	PurposeUpload     = tickets.PurposeUpload
+	PurposePseudonym  = tickets.PurposePseudonym
 	MaxTicketHeader   = tickets.MaxTicketHeader
 	MaxTicketLifetime = tickets.MaxTicketLifetime
 	NonceSize         = tickets.NonceSize

@@ -80,15 +80,11 @@ func NewCustodian(clientCtx client.Context, cfg Config, home string, log Logger)
 	if cfg.HospitalKey == "" || cfg.Hospital == "" {
 		return nil, fmt.Errorf("[vault] emergency-release %q needs hospital and hospital-key", cfg.EmergencyRelease)
 	}
-	kr, addr, err := hospitalKeyring(cfg, home, clientCtx.Codec, log)
+	clientCtx, txf, err := hospitalTx(clientCtx, cfg, home, log)
 	if err != nil {
 		return nil, err
 	}
 	self := cfg.Hospital
-	clientCtx = clientCtx.WithKeyring(kr).WithFromName(cfg.HospitalKey).WithFromAddress(addr).
-		WithSkipConfirmation(true).WithBroadcastMode("sync").WithOutput(io.Discard)
-	txf := tx.Factory{}.WithTxConfig(clientCtx.TxConfig).WithAccountRetriever(clientCtx.AccountRetriever).
-		WithKeybase(kr).WithSimulateAndExecute(true).WithGasAdjustment(1.5).WithGasPrices(cfg.GasPrice).WithChainID(clientCtx.ChainID).WithFromName(cfg.HospitalKey)
 	interval := cfg.EmergencyReleaseInterval
 	if interval <= 0 {
 		interval = 3 * time.Second
@@ -292,16 +288,54 @@ func (c *Custodian) withinBound(practitioner string, now time.Time) bool {
 	return c.perDay == 0 || len(recent) < c.perDay
 }
 
-// send signs msg as the hospital (gas from a simulation) and broadcasts it;
-// a transaction CheckTx refuses is an error.
+// send signs msg as the hospital and broadcasts it.
 func (c *Custodian) send(ctx context.Context, msg sdk.Msg) error {
-	t, err := medclient.NewTx(c.clientCtx, c.txf)
+	_, err := sendAsHospital(ctx, c.clientCtx, c.txf, msg, 0)
+	return err
+}
+
+// hospitalTx is the node's client context and transaction factory signing
+// as the hospital ([vault] hospital-key in the node's keyring), for the
+// services that send transactions: emergency releases and pseudonym
+// vouching.
+func hospitalTx(clientCtx client.Context, cfg Config, home string, log Logger) (client.Context, tx.Factory, error) {
+	kr, addr, err := hospitalKeyring(cfg, home, clientCtx.Codec, log)
 	if err != nil {
-		return err
+		return clientCtx, tx.Factory{}, err
+	}
+	clientCtx = clientCtx.WithKeyring(kr).WithFromName(cfg.HospitalKey).WithFromAddress(addr).
+		WithSkipConfirmation(true).WithBroadcastMode("sync").WithOutput(io.Discard)
+	txf := tx.Factory{}.WithTxConfig(clientCtx.TxConfig).WithAccountRetriever(clientCtx.AccountRetriever).
+		WithKeybase(kr).WithSimulateAndExecute(true).WithGasAdjustment(1.5).WithGasPrices(cfg.GasPrice).WithChainID(clientCtx.ChainID).WithFromName(cfg.HospitalKey)
+	return clientCtx, txf, nil
+}
+
+// hospitalTxMu serialises the node's transactions as the hospital, which
+// share one account sequence.
+var hospitalTxMu sync.Mutex
+
+// sendAsHospital signs msg as the hospital (gas from a simulation) and
+// broadcasts it, waiting up to wait for its block when wait is not zero;
+// a transaction the chain's simulation, CheckTx or block refuses is an
+// error. It returns the transaction hash.
+func sendAsHospital(ctx context.Context, clientCtx client.Context, txf tx.Factory, msg sdk.Msg, wait time.Duration) (string, error) {
+	hospitalTxMu.Lock()
+	defer hospitalTxMu.Unlock()
+	t, err := medclient.NewTx(clientCtx, txf)
+	if err != nil {
+		return "", err
 	}
 	if err := t.Preflight(msg); err != nil {
-		return err
+		return "", err
 	}
-	_, err = t.Broadcast(ctx, msg)
-	return err
+	var res *sdk.TxResponse
+	if wait > 0 {
+		res, err = t.BroadcastAndWait(ctx, wait, msg)
+	} else {
+		res, err = t.Broadcast(ctx, msg)
+	}
+	if res == nil {
+		return "", err
+	}
+	return res.TxHash, err
 }

@@ -29,7 +29,7 @@ import (
 // example tcp://127.0.0.1:26657). The listener is opened before Run
 // returns an error or starts serving, so a port in use fails at once.
 func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) error {
-	return RunWith(ctx, cfg, home, rpcAddr, nil, nil, log)
+	return RunWith(ctx, cfg, home, rpcAddr, nil, nil, nil, log)
 }
 
 // RunWith is Run, reading blocks and chain state through chain when it is
@@ -39,7 +39,7 @@ func Run(ctx context.Context, cfg Config, home, rpcAddr string, log Logger) erro
 // clients (the light gate must not trust an in-process answer more than
 // any other). A custodian, when not nil, runs beside the vault, and its
 // releases are counted in the vault's metrics.
-func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpcclient.Client, custodian *Custodian, log Logger) error {
+func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpcclient.Client, custodian *Custodian, voucher *Voucher, log Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -184,6 +184,13 @@ func RunWith(ctx context.Context, cfg Config, home, rpcAddr string, chain rpccli
 		)
 	}
 
+	if voucher != nil && accessGate != nil {
+		voucher.gate = accessGate
+		mux := http.NewServeMux()
+		mux.Handle("POST "+PseudonymPath, voucher)
+		mux.Handle("/", handler)
+		handler = mux
+	}
 	if cfg.Portal {
 		var peers func() []string
 		if chainState != nil {

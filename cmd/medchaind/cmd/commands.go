@@ -92,7 +92,7 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.MedchainApp) {
 		server.StartCmdOptions{PostSetup: startVault})
 
 	keysCmd := keys.Commands()
-	keysCmd.AddCommand(encryptionKeyCmd(), dateShiftCmd())
+	keysCmd.AddCommand(encryptionKeyCmd(), dateShiftCmd(), pseudonymCmd())
 
 	genesisCmd := genutilcli.Commands(txConfig, basics, app.DefaultNodeHome)
 	nameGenesisFileInErrors(genesisCmd)

@@ -60,7 +60,17 @@ func startVault(svrCtx *server.Context, clientCtx client.Context, ctx context.Co
 			return err
 		}
 	}
-	g.Go(func() error { return node.RunWith(ctx, cfg, svrCtx.Config.RootDir, rpc, inProcess, custodian, logger) })
+	// A gated hospital vault vouches for the pseudonyms of patients whose
+	// records the hospital issued (POST /api/v1/pseudonym).
+	var voucher *node.Voucher
+	if cfg.HospitalKey != "" && cfg.AccessGate != "" && cfg.AccessGate != node.GateOff && clientCtx.Client != nil {
+		if voucher, err = node.NewVoucher(clientCtx, cfg, svrCtx.Config.RootDir, logger); err != nil {
+			return err
+		}
+	}
+	g.Go(func() error {
+		return node.RunWith(ctx, cfg, svrCtx.Config.RootDir, rpc, inProcess, custodian, voucher, logger)
+	})
 	return nil
 }
 
@@ -199,6 +209,16 @@ func vaultTicketCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("record id %q: %w", args[0], err)
 			}
+			if pseudonym, _ := cmd.Flags().GetString("pseudonym"); purpose == gate.PurposePseudonym || pseudonym != "" {
+				if purpose != gate.PurposePseudonym || pseudonym == "" || len(args) != 1 {
+					return fmt.Errorf("a pseudonym ticket (--purpose pseudonym) names one record (RECORD_ID) and --pseudonym")
+				}
+				t, err := medclient.PseudonymTicket(cmd.Context(), clientCtx, vaultURL, id, pseudonym)
+				if err != nil {
+					return err
+				}
+				return clientCtx.PrintString(t + "\n")
+			}
 			c := ""
 			if len(args) == 2 {
 				c = args[1]
@@ -214,8 +234,9 @@ func vaultTicketCmd() *cobra.Command {
 			return clientCtx.PrintString(t + "\n")
 		},
 	}
-	cmd.Flags().String("purpose", gate.PurposeRead, "read, log, upload, or replica (a hospital's key: copy a live CID, or see a gated vault's pin of it)")
+	cmd.Flags().String("purpose", gate.PurposeRead, "read, log, upload, pseudonym, or replica (a hospital's key: copy a live CID, or see a gated vault's pin of it)")
 	cmd.Flags().Int64("size", 0, "with --purpose upload: the most CAR bytes the upload sends")
+	cmd.Flags().String("pseudonym", "", "with --purpose pseudonym: the address the record's owner asks the issuing hospital's vault to vouch for (POST "+node.PseudonymPath+")")
 	cmd.Flags().Uint64("record-version", 0, "the record version whose payload CID is (default: the current one)")
 	cmd.Flags().String(medclient.FlagVault, "", "the vault the ticket is for (tickets are bound to one vault; required)")
 	cmd.Flags().String(flags.FlagChainID, "", "the chain id the ticket is for (default: the client config's)")

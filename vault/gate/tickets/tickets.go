@@ -34,6 +34,9 @@ const (
 	// PurposeReplica is a hospital's vault fetching a live payload placed
 	// on it: the reader is the hospital, the ticket names the CID only.
 	PurposeReplica = "replica"
+	// PurposePseudonym is a record's owner asking the vault of the
+	// hospital that issued it to vouch for a pseudonym (Ticket.Pseudonym).
+	PurposePseudonym = "pseudonym"
 )
 
 // MaxTicketHeader bounds the header a ticket travels in (a real one is
@@ -64,6 +67,9 @@ type Ticket struct {
 	// serves it only if the chain lets that practitioner read the record
 	// through the signer's grant, and the owner's log names both.
 	Practitioner string `json:"practitioner,omitempty"`
+	// Pseudonym, on a pseudonym ticket, is the address the owner asks the
+	// hospital to vouch for.
+	Pseudonym string `json:"pseudonym,omitempty"`
 }
 
 // PurposeUpload is an account storing a payload in the vault.

@@ -33,14 +33,20 @@ func DeidentifyCmd() *cobra.Command {
 			"same for all your records, so intervals survive and nobody else can undo it (DICOM option 113107); remove " +
 			"applies the basic profile's removal to DICOM dates and keeps only the year of FHIR dates.\n\n" +
 			"Other kinds are refused: medchain cannot find what identifies a person in a PDF or an image. The plaintext " +
-			"exists only in a private temporary directory, removed afterwards.",
-		Example: "medchaind tx records deidentify 42 --from alice --yes -o json",
-		Args:    cobra.ExactArgs(1),
-		RunE:    runDeidentify,
+			"exists only in a private temporary directory, removed afterwards.\n\n" +
+			"With --to PSEUDONYM (a key from `medchaind keys pseudonym`) the copy becomes the pseudonym's record instead, with no " +
+			"derived_from: the vault of the hospital that issued the original checks that you own it and vouches for the pseudonym " +
+			"on chain (only that hospital learns whose it is), the pseudonym registers its encryption key, and it mints and lists " +
+			"the copy with --from PSEUDONYM.",
+		Example: "medchaind tx records deidentify 42 --from alice --yes -o json\n" +
+			"medchaind keys pseudonym alice 0 && medchaind tx records deidentify 42 --to alice-pseudonym-0 --from alice --yes -o json",
+		Args: cobra.ExactArgs(1),
+		RunE: runDeidentify,
 	}
 	cmd.Flags().String(flagLabel, "", "label of the copy, sealed to its readers (default: the original's)")
 	cmd.Flags().String(flagDates, datesShift, "what happens to dates: shift (by your own secret number of days) or remove")
 	cmd.Flags().Bool(flagAllowBurnedIn, false, "de-identify a DICOM file whose Burned In Annotation is YES (its pixels may still show identifying text)")
+	cmd.Flags().String(flagTo, "", "store the copy as a record of this keyring key, one of your pseudonyms (`medchaind keys pseudonym`), with no derived_from: the hospital that issued the record vouches for it, and nothing on chain links the copy to you")
 	cmd.Flags().Duration(flagWait, defaultWait, "how long to wait for the transaction's block")
 	cliflags.AddRemoteFlags(cmd)
 	flags.AddTxFlagsToCmd(cmd)
@@ -71,6 +77,18 @@ func runDeidentify(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	if to, _ := cmd.Flags().GetString(flagTo); to != "" {
+		addr, err := medclient.KeyAddress(clientCtx, to)
+		if err != nil {
+			return fmt.Errorf("--to %s: %w (derive it with `medchaind keys pseudonym`)", to, err)
+		}
+		pctx := clientCtx.WithFrom(to).WithFromName(to).WithFromAddress(addr)
+		pdest, err := destination(cmd, pctx)
+		if err != nil {
+			return err
+		}
+		opts.To = &medclient.Pseudonymous{Ctx: pctx, Dest: pdest}
+	}
 	res, err := medclient.DeidentifyRecord(cmd.Context(), clientCtx, read, dest, id, opts)
 	return printResult(cmd, clientCtx, res, err)
 }
@@ -79,6 +97,7 @@ func runDeidentify(cmd *cobra.Command, args []string) error {
 const (
 	flagDates         = "dates"
 	flagAllowBurnedIn = "allow-burned-in-annotation"
+	flagTo            = "to"
 	datesShift        = "shift"
 	datesRemove       = "remove"
 )
