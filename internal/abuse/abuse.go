@@ -441,3 +441,37 @@ func putUvarint(buf []byte, x uint64) int {
 	buf[i] = byte(x)
 	return i + 1
 }
+
+// StolenPseudonyms sends n requests to the vault's pseudonym service
+// (POST /api/v1/pseudonym), each with a pseudonym ticket for record (a
+// patient's, which the attacker does not own) signed by a fresh key of its
+// own and naming its own address: a stranger trying to get the hospital
+// to vouch, at the hospital's expense, for an account that would mint
+// under the patient's producer. Each must be refused 403 by the chain's
+// word on the record's owner, with no nonce stored and no transaction
+// sent.
+func StolenPseudonyms(ctx context.Context, t Target, n int, record uint64) Result {
+	r := Result{Attack: "pseudonym tickets of strangers for a patient's record"}
+	vaultID := t.vaultID(ctx)
+	var mu sync.Mutex
+	parallel(n, 8, func(int) {
+		key := secp256k1.GenPrivKey()
+		signer, _ := bech32.ConvertAndEncode("med", key.PubKey().Address())
+		tk, _ := gate.NewTicket(gate.PurposePseudonym, record, "", signer, time.Minute)
+		tk.ChainID, tk.Vault, tk.Pseudonym = t.ChainID, vaultID, signer
+		h, err := gate.Sign(tk, func(doc []byte) ([]byte, []byte, error) {
+			sig, err := key.Sign(doc)
+			return sig, key.PubKey().Bytes(), err
+		})
+		status, msg := 0, ""
+		if err != nil {
+			msg = err.Error()
+		} else {
+			status, msg = t.do(ctx, http.MethodPost, "/api/v1/pseudonym", nil, http.Header{"X-Medchain-Ticket": {h}})
+		}
+		mu.Lock()
+		r.record(status, msg)
+		mu.Unlock()
+	})
+	return r
+}

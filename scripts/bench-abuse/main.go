@@ -84,6 +84,7 @@ func main() {
 		one(func() abuse.Result { return abuse.ReplayedTicket(ctx, t, 500, *record, *root) }),
 		one(func() abuse.Result { return abuse.NonceFlood(ctx, t, 2000, *record, *root) }),
 		one(func() abuse.Result { return abuse.HostileRPC(ctx, t, 2000) }),
+		one(func() abuse.Result { return abuse.StolenPseudonyms(ctx, t, 500, *record) }),
 	}
 	if *txOnly {
 		attacks = nil

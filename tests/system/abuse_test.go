@@ -133,6 +133,7 @@ func TestAbuseSuite(t *testing.T) {
 		abuse.ReplayedTicket(ctx, target, 50, rec.RecordID, rec.CID),
 		abuse.NonceFlood(ctx, target, 300, rec.RecordID, rec.CID),
 		abuse.HostileRPC(ctx, target, 100),
+		abuse.StolenPseudonyms(ctx, target, 100, rec.RecordID),
 	}
 	close(stop)
 	<-done
@@ -145,7 +146,8 @@ func TestAbuseSuite(t *testing.T) {
 		if res.Accepted != want || res.Statuses[0] > 0 || res.Statuses[500] > 0 || res.Statuses[503] > 0 {
 			t.Errorf("%s: %d accepted (want %d), statuses %v", res.Attack, res.Accepted, want, res.Statuses)
 		}
-		if strings.HasPrefix(res.Attack, "read tickets of fresh keys") && res.Statuses[http.StatusForbidden] != res.Sent {
+		if (strings.HasPrefix(res.Attack, "read tickets of fresh keys") || strings.HasPrefix(res.Attack, "pseudonym tickets")) &&
+			res.Statuses[http.StatusForbidden] != res.Sent {
 			t.Errorf("%s: every fresh key's ticket is refused by the chain (403), got %v", res.Attack, res.Statuses)
 		}
 	}
