@@ -61,10 +61,12 @@ test-upgrade: build cosmovisor
 	MEDCHAIN_DICOM_CORPUS=$$(scripts/dicom-corpus.sh) MEDCHAIND_BIN=$(CURDIR)/$(BIN) COSMOVISOR_BIN=$(CURDIR)/$(BUILD_DIR)/cosmovisor \
 	  $(GO) test -tags upgrade -count=1 -timeout 45m -v -run TestUpgradeFromEarlierReleases ./tests/upgrade/
 
-## lint: gofmt and go vet
+## lint: gofmt, no tracked file over 1 MiB outside portal/dist, and go vet
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './build/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	@big=$$(git ls-files -z 2>/dev/null | xargs -0 -r stat -c '%s %n' 2>/dev/null | awk '$$1 > 1048576 {print $$2}' | grep -v '^portal/dist/' || true); \
+	if [ -n "$$big" ]; then echo "tracked files over 1 MiB (build output? only portal/dist may hold such files):"; echo "$$big"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./tests/... ./internal/localnet/... ./deploy/...
 	$(GO) vet -tags upgrade ./tests/upgrade/
