@@ -179,8 +179,9 @@ func NewNodeWith(t testing.TB, opts NodeOptions) *Node {
 		gov := appState["gov"].(map[string]any)["params"].(map[string]any)
 		// Long enough for the proposal's submission, the lookup of its id
 		// and the vote, three CLI processes, on a loaded 2-core machine
-		// (4 s ran out: "inactive proposal").
-		gov["voting_period"] = "10s"
+		// running two system tests at once (4 s and then 10 s ran out:
+		// "inactive proposal").
+		gov["voting_period"] = "30s"
 		gov["expedited_voting_period"] = "2s"
 		gov["min_deposit"] = []any{map[string]any{"denom": "umed", "amount": "1000000"}}
 		// A validator created by a test never runs a node; a long window
@@ -550,7 +551,7 @@ func (n *Node) PassProposal(title string, submitArgs ...string) {
 	}
 	n.MustTx("val", "gov", "vote", id, "yes")
 
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute) // the voting period (30 s) and a loaded machine
 	for time.Now().Before(deadline) {
 		var resp struct {
 			Proposal struct {
@@ -567,7 +568,7 @@ func (n *Node) PassProposal(title string, submitArgs ...string) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	n.T.Fatalf("proposal %s %q did not pass within 60s", id, title)
+	n.T.Fatalf("proposal %s %q did not pass within 2 minutes", id, title)
 }
 
 // Fund sends coins from alice so that a new key has an account on chain.
