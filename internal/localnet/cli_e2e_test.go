@@ -8,9 +8,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
+
+	"github.com/medchain/medchain/testutil/system"
 )
 
 // chainCLI runs medchaind against a running network with the client home.
@@ -66,23 +67,16 @@ func (c *chainCLI) txWait(args ...string) int64 {
 	other := "tcp://" + hostPort(c.st.Nodes[len(c.st.Nodes)-1].Ports.RPC)
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		stdout, stderr, err := c.b.run(c.ctx, "", "query", "tx", res.TxHash, "--node", other, "--output", "json")
-		var tx struct {
-			Height string `json:"height"`
-			Code   int    `json:"code"`
-			RawLog string `json:"raw_log"`
-		}
-		if err == nil && findJSONObject(&tx, stdout, stderr) == nil && tx.Height != "" {
-			if tx.Code != 0 {
-				c.t.Fatalf("%v failed in block %s: code %d: %s", args, tx.Height, tx.Code, tx.RawLog)
-			}
-			h, err := strconv.ParseInt(tx.Height, 10, 64)
-			if err != nil {
-				c.t.Fatalf("%v: height %q: %v", args, tx.Height, err)
+		// The RPC's /tx, not `medchaind query tx`: a poll must not start a
+		// process on a machine that runs four nodes.
+		found, code, log, h, err := system.CommittedTx(c.ctx, other, res.TxHash)
+		if err == nil && found {
+			if code != 0 {
+				c.t.Fatalf("%v failed in block %d: code %d: %s", args, h, code, log)
 			}
 			return h
 		}
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond)
 	}
 	c.t.Fatalf("%v: %s not committed within 30s", args, res.TxHash)
 	return 0

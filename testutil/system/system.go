@@ -497,20 +497,11 @@ func (n *Node) WaitForTxResult(hash string) (code int, rawLog string, height int
 	n.T.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		r := Run(n.T, n.Bin, "query", "tx", hash, "--node", n.RPC, "--output", "json")
-		if r.Err == nil {
-			var tx struct {
-				Code   int    `json:"code"`
-				RawLog string `json:"raw_log"`
-				Height string `json:"height"`
-			}
-			if err := json.Unmarshal([]byte(r.Stdout), &tx); err != nil {
-				n.T.Fatalf("query tx -o json printed %q: %v", r.Stdout, err)
-			}
-			h, _ := strconv.ParseInt(tx.Height, 10, 64)
-			return tx.Code, tx.RawLog, h
+		found, code, log, h, err := CommittedTx(context.Background(), n.RPC, hash)
+		if err == nil && found {
+			return code, log, h
 		}
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 	}
 	n.T.Fatalf("transaction %s was not included within 30s", hash)
 	return 0, "", 0
