@@ -95,6 +95,26 @@ func vaultCmd() *cobra.Command {
 	return cmd
 }
 
+// standaloneVoucher is the pseudonym service of a gated `vault serve` that
+// signs as its hospital, talking to the chain through --node; nil when the
+// vault has no gate or no hospital key. The node must answer (for the
+// chain id) when the vault starts; if it does not, the vault runs without
+// the service and says so.
+func standaloneVoucher(ctx context.Context, cmd *cobra.Command, cfg node.Config, home string, logger log.Logger) (*node.Voucher, error) {
+	if cfg.HospitalKey == "" || cfg.AccessGate == "" || cfg.AccessGate == node.GateOff {
+		return nil, nil
+	}
+	clientCtx, err := client.GetClientQueryContext(cmd)
+	if err != nil {
+		return nil, err
+	}
+	if clientCtx, err = medclient.EnsureChainID(ctx, clientCtx); err != nil {
+		logger.Info("vault: WARNING: no pseudonym service: the node did not say its chain id", "err", err)
+		return nil, nil
+	}
+	return node.NewVoucher(clientCtx, cfg, home, logger)
+}
+
 func vaultServeCmd() *cobra.Command {
 	def := node.DefaultConfig()
 	cmd := &cobra.Command{
@@ -132,7 +152,11 @@ func vaultServeCmd() *cobra.Command {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			logger := log.NewLogger(cmd.ErrOrStderr()).With(log.ModuleKey, "vault")
-			return node.Run(ctx, cfg, home, rpcAddr, logger)
+			voucher, err := standaloneVoucher(ctx, cmd, cfg, home, logger)
+			if err != nil {
+				return err
+			}
+			return node.RunWith(ctx, cfg, home, rpcAddr, nil, nil, voucher, logger)
 		},
 	}
 	cmd.Flags().String("address", def.Address, "HTTP listen address")
