@@ -3,12 +3,15 @@
 package upgrade_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/medchain/medchain/testutil/system"
 )
 
 // cli runs one release's medchaind as a client, with the consortium's
@@ -18,6 +21,9 @@ type cli struct {
 	bin  string
 	home string
 	env  []string
+	// rpc is the CometBFT RPC (http://host:port) transactions are awaited
+	// on: a poll of its /tx starts no process.
+	rpc string
 }
 
 func (c cli) with(bin string) cli { c.bin = bin; return c }
@@ -82,21 +88,14 @@ func (c cli) tryTx(from string, args ...string) error {
 	}
 	deadline := time.Now().Add(45 * time.Second)
 	for time.Now().Before(deadline) {
-		out, err := c.try("query", "tx", res.TxHash, "-o", "json")
-		if err == nil {
-			var tx struct {
-				Code   int    `json:"code"`
-				RawLog string `json:"raw_log"`
-			}
-			if err := json.Unmarshal([]byte(out), &tx); err != nil {
-				return fmt.Errorf("query tx printed %q: %w", out, err)
-			}
-			if tx.Code != 0 {
-				return fmt.Errorf("tx %s failed in its block: code %d: %s", what, tx.Code, tx.RawLog)
+		found, code, log, _, err := system.CommittedTx(context.Background(), c.rpc, res.TxHash)
+		if err == nil && found {
+			if code != 0 {
+				return fmt.Errorf("tx %s failed in its block: code %d: %s", what, code, log)
 			}
 			return nil
 		}
-		time.Sleep(400 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond)
 	}
 	return fmt.Errorf("tx %s (%s) was not included within 45s", what, res.TxHash)
 }

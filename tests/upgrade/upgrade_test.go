@@ -121,7 +121,7 @@ func upgradeFrom(t *testing.T, from upgrades.Release, newBin, cosmovisor string,
 	requireVersion(t, net, from.Version)
 	phase("four nodes of the old release running")
 
-	old := cli{t: t, bin: oldBin, home: filepath.Join(dir, "client"), env: []string{"MEDCHAIN_VAULT=" + net.vault("st-mary")}}
+	old := cli{t: t, bin: oldBin, home: filepath.Join(dir, "client"), env: []string{"MEDCHAIN_VAULT=" + net.vault("st-mary")}, rpc: net.rpc("st-mary")}
 	files := t.TempDir()
 	w := writeState(t, old, src, files)
 	before := snapshot(t, old, w)
