@@ -96,19 +96,28 @@ portal-check: portal-js
 	if ! git diff --quiet -- $$paths || [ -n "$$(git ls-files --others --exclude-standard -- $$paths)" ]; then \
 	  git status --short -- $$paths; echo "portal/dist is out of date with portal/web: run 'make portal-js' and commit it"; exit 1; fi
 
+# The localnet runner is built and run as a binary, not with `go run`:
+# `go run` exits 1 when Ctrl-C reaches it, so make reported an error after
+# a clean stop.
+LOCALNET_TOOL := $(BUILD_DIR)/localnet
+
+.PHONY: localnet-tool
+localnet-tool:
+	$(GO) build -o $(LOCALNET_TOOL) ./scripts/localnet
+
 ## localnet: build and run the four-hospital consortium of config.yml (Ctrl-C stops it); COSMOVISOR=1 runs every node under cosmovisor
-localnet: build $(if $(COSMOVISOR),cosmovisor)
-	$(GO) run ./scripts/localnet -config config.yml -dir $(LOCALNET_DIR) -bin $(BIN) $(if $(COSMOVISOR),-cosmovisor $(BUILD_DIR)/cosmovisor)
+localnet: build localnet-tool $(if $(COSMOVISOR),cosmovisor)
+	$(LOCALNET_TOOL) -config config.yml -dir $(LOCALNET_DIR) -bin $(BIN) $(if $(COSMOVISOR),-cosmovisor $(BUILD_DIR)/cosmovisor)
 
 ## localnet-reset: wipe the local consortium and start a fresh chain
-localnet-reset: build
-	$(GO) run ./scripts/localnet -config config.yml -dir $(LOCALNET_DIR) -bin $(BIN) -reset
+localnet-reset: build localnet-tool
+	$(LOCALNET_TOOL) -config config.yml -dir $(LOCALNET_DIR) -bin $(BIN) -reset
 
 ## localnet-join: admit hospital NAME to the running localnet (governance, state sync, create-validator) and run its node (Ctrl-C stops it)
 localnet-join:
 	@test -n "$(NAME)" || { echo "usage: make localnet-join NAME=royal-london (with make localnet running)"; exit 1; }
-	@$(MAKE) --no-print-directory build
-	$(GO) run ./scripts/localnet -dir $(LOCALNET_DIR) -bin $(BIN) -join $(NAME)
+	@$(MAKE) --no-print-directory build localnet-tool
+	$(LOCALNET_TOOL) -dir $(LOCALNET_DIR) -bin $(BIN) -join $(NAME)
 
 ## demo-issuers: admit, staff and suspend a hospital on the running localnet
 demo-issuers:
