@@ -62,7 +62,6 @@ func countFiles(t *testing.T, dir string) int {
 // the owner's access log stays readable, and that an honest reader's
 // downloads keep succeeding throughout.
 func TestAbuseSuite(t *testing.T) {
-	t.Parallel()
 	n := newNode(t)
 	n.EditGenesis(func(appState map[string]any) {
 		appState["access"].(map[string]any)["params"].(map[string]any)["max_pending_requests_per_record"] = 8

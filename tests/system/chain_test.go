@@ -17,7 +17,6 @@ import (
 // shows in the receiver's balance, and a node stopped with SIGTERM resumes
 // from its last committed block instead of starting over.
 func TestSingleNodeChainTransfersAndResumes(t *testing.T) {
-	t.Parallel()
 	n := newNode(t)
 	n.Start()
 
@@ -104,7 +103,6 @@ func balance(t *testing.T, n *node, addr string) string {
 // TestBadInputIsRefusedWithAClearMessage checks that an operator's mistakes
 // end medchaind with a non-zero exit and a message that names the problem.
 func TestBadInputIsRefusedWithAClearMessage(t *testing.T) {
-	t.Parallel()
 	bin := system.Binary(t)
 
 	t.Run("unknown flag", func(t *testing.T) {
@@ -179,7 +177,6 @@ func TestBadInputIsRefusedWithAClearMessage(t *testing.T) {
 // init-files` writes one home per validator whose genesis validates and
 // registers every validator as an active hospital, so the network can start.
 func TestTestnetInitFilesWritesAValidHospitalNetwork(t *testing.T) {
-	t.Parallel()
 	bin := system.Binary(t)
 	dir := filepath.Join(t.TempDir(), "testnet")
 	system.MustRun(t, bin, "testnet", "init-files", "--v", "2", "--output-dir", dir, "--port-base", "23000")

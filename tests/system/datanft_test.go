@@ -20,7 +20,6 @@ import (
 // TestIdentityNFTCannotBeSent: a patient claims her identity NFT (one per
 // account); neither `tx nft send` nor an authz grantee can move it.
 func TestIdentityNFTCannotBeSent(t *testing.T) {
-	t.Parallel()
 	n := newNode(t)
 	n.Start()
 	alice := n.Address("alice")
@@ -101,7 +100,6 @@ type licenceView struct {
 const licenceTimeout = 150
 
 func TestDataNFTMarketAndLicences(t *testing.T) {
-	t.Parallel()
 	n := newNode(t)
 	n.EditGenesis(func(appState map[string]any) {
 		appState["datanft"].(map[string]any)["params"].(map[string]any)["licence_timeout_blocks"] = strconv.Itoa(licenceTimeout)

@@ -40,7 +40,6 @@ func identifiedDICOM(t *testing.T, dir string) string {
 // original, whose payload no longer names her; nobody else may make one,
 // and a PDF is refused.
 func TestDeidentifiedCopy(t *testing.T) {
-	t.Parallel()
 	n := newNode(t)
 	n.Start()
 	alice := n.Address("alice")
@@ -105,7 +104,6 @@ func TestDeidentifiedCopy(t *testing.T) {
 // pixel data untouched; dcmtk's dcmdump, an independent reader, reads the
 // copies and finds no patient name.
 func TestDeidentifiedRealDICOM(t *testing.T) {
-	t.Parallel()
 	corpus := os.Getenv("MEDCHAIN_DICOM_CORPUS")
 	if corpus == "" {
 		t.Skip("MEDCHAIN_DICOM_CORPUS is not set: `make test` sets it from scripts/dicom-corpus.sh")

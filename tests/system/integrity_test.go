@@ -154,7 +154,6 @@ func (n *node) waitForMetric(name string, want float64, after string) {
 //     registered, into a record of his own, with no receipt and then with
 //     alice's; neither lands, and alice's own message then does.
 func TestNoOneButTheOwnerDestroysARecord(t *testing.T) {
-	t.Parallel()
 	n := newNode(t)
 	n.EditConfig("app.toml", map[string]string{
 		`gc-interval = "10m0s"`:       `gc-interval = "1s"`,

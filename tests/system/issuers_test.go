@@ -12,7 +12,6 @@ import (
 // TestGentxOfANonHospitalIsRefused: a genesis whose validator is not a
 // registered hospital cannot start, and the node says why.
 func TestGentxOfANonHospitalIsRefused(t *testing.T) {
-	t.Parallel()
 	n := newNodeWith(t, system.NodeOptions{ValidatorIsNotAHospital: true})
 	out := n.StartExpectingFailure()
 	if !strings.Contains(out, "not an active hospital issuer") {
@@ -58,7 +57,6 @@ func (n *node) issuerStatus(addr string, height int64) string {
 // unauthorised and its validator jailed, and unjailing does not bring the
 // validator back.
 func TestGovernanceAdmitsAHospitalThatValidatesAndIsSuspended(t *testing.T) {
-	t.Parallel()
 	n := newNode(t)
 	n.Start()
 

@@ -44,7 +44,6 @@ type provenAnswer struct {
 // proof for another key and an answer at another height are refused and
 // the proxy is named; an expired trusting period says what to do.
 func TestProvenCheckAccess(t *testing.T) {
-	t.Parallel()
 	n := newNode(t)
 	n.Start()
 	alice := n.Address("alice")
@@ -195,7 +194,6 @@ type accessLogEntry struct {
 // stranger_denials); first with the node's own CheckAccess, then with
 // every answer verified by a light client.
 func TestVaultAccessGate(t *testing.T) {
-	t.Parallel()
 	n := newNode(t)
 	// access-gate = "node" is the default.
 	n.Start()

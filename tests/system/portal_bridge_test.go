@@ -33,7 +33,6 @@ import (
 // paged through instance by instance in the viewer; a container whose
 // instance was altered shows the intact instances and refuses that one.
 func TestPortalEnrolmentAndStudyViewer(t *testing.T) {
-	t.Parallel()
 	corpus := os.Getenv("MEDCHAIN_DICOM_CORPUS")
 	if corpus == "" {
 		t.Fatal("MEDCHAIN_DICOM_CORPUS is not set: run scripts/dicom-corpus.sh (make test-e2e does)")

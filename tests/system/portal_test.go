@@ -257,7 +257,6 @@ func (n *node) cliSHA(from string, id uint64) (string, system.Result) {
 // the portal sends is also signed the way the chain rebuilds an amino
 // sign document.
 func TestPortalInTheBrowser(t *testing.T) {
-	t.Parallel()
 	for _, mode := range []string{"direct", "amino-json"} {
 		t.Run(mode, func(t *testing.T) { portalScenario(t, mode) })
 	}
@@ -508,7 +507,6 @@ func stripTimestamp(bundle string) string {
 // sealed to it; once the page has registered the chain-bound key, that
 // record still opens.
 func TestPortalOpensWhatIsSealedToALegacyKey(t *testing.T) {
-	t.Parallel()
 	n := newNode(t)
 	patient, words := n.addKeyWithMnemonic("patient")
 	n.Start()

@@ -60,7 +60,6 @@ func requireNoPlaintext(t *testing.T, what, out, text string) {
 // padded size class, and the download is byte-identical. Hand-built
 // messages with a plaintext label or reason, or an exact size, are refused.
 func TestSealedMetadataAndPaddedSizes(t *testing.T) {
-	t.Parallel()
 	n := newNode(t)
 	n.Start()
 	alice := n.Address("alice")

@@ -258,7 +258,6 @@ func requireNoFile(t *testing.T, dir string) {
 // nothing the record now points at while the remaining grantee still reads
 // it; a version shows in the history; a redacted record's CID is gone.
 func TestEncryptedRecordsEndToEnd(t *testing.T) {
-	t.Parallel()
 	n := newNode(t)
 	// With the gate off the vault is a plain IPFS gateway of ciphertext,
 	// which this test reads as any IPFS client would.
@@ -489,7 +488,6 @@ func (n *node) openWrap(name string, recordID uint64, c checkAccess) envelope.Re
 // a transaction, and a hospital pays its patient's consent fees through
 // x/feegrant, limited to x/access messages.
 func TestConsentExpiresOnTimeAndHospitalPaysFees(t *testing.T) {
-	t.Parallel()
 	n := newNode(t)
 	n.EditConfig("app.toml", map[string]string{"max-upload-size = 4294967296": "max-upload-size = 1048576"})
 	n.Start()
@@ -589,7 +587,6 @@ func subtract(t *testing.T, amount string, n int64) string {
 // the first attempt, none seals its key again, and each record opens to
 // its own file.
 func TestConcurrentUploadsAllLand(t *testing.T) {
-	t.Parallel()
 	n := newNode(t)
 	n.Start()
 	alice := n.Address("alice")
