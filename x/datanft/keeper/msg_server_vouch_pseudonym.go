@@ -45,7 +45,7 @@ func (k msgServer) VouchPseudonym(ctx context.Context, msg *types.MsgVouchPseudo
 		if err != nil {
 			return nil, err
 		}
-		if !pa.Authorised || !sameAddr(k.addressCodec, pa.Organisation, hospital) || sameAddr(k.addressCodec, pa.Organisation, producer) {
+		if !pa.Authorised || !sameAddr(k.addressCodec, pa.Organisation, hospital) {
 			return nil, errorsmod.Wrapf(types.ErrUnauthorized,
 				"producer %s is neither %s nor one of its ACTIVE practitioners; a hospital vouches only for data it or its practitioners produced", msg.Producer, msg.Hospital)
 		}

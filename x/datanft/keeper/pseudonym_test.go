@@ -47,6 +47,18 @@ func TestOnlyAnActiveHospitalVouchesForAFreshPseudonym(t *testing.T) {
 			return err
 		})
 	})
+	for field, msg := range map[string]*types.MsgVouchPseudonym{
+		"hospital":  f.vouchMsg("not-an-address", pseudonym, f.hospital),
+		"pseudonym": f.vouchMsg(f.hospital, "med1notanaddress", f.hospital),
+		"producer":  f.vouchMsg(f.hospital, pseudonym, ""),
+	} {
+		t.Run("a malformed "+field, func(t *testing.T) {
+			f.requireRejected(t, types.ErrInvalidAddress, field, func(ctx sdk.Context) error {
+				_, err := f.msg.VouchPseudonym(ctx, msg)
+				return err
+			})
+		})
+	}
 	t.Run("a patient's own address as pseudonym", func(t *testing.T) {
 		f.requireRejected(t, types.ErrUnauthorized, "already has an account", func(ctx sdk.Context) error {
 			_, err := f.msg.VouchPseudonym(ctx, f.vouchMsg(f.hospital, f.patient, f.doctor))
