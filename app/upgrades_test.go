@@ -23,7 +23,8 @@ import (
 // registers it, takes a chain whose modules are at release v0.4.0's
 // consensus versions, with the params v0.4.0 wrote (access without
 // max_emergency_per_organisation_per_day, records without
-// max_versions_per_record, whose other values governance had changed), to
+// max_versions_per_record and the archive params, whose other values
+// governance had changed), to
 // this binary's versions, and every module's params pass the check the
 // handler makes at the end.
 func TestUpgradeOfAV040Chain(t *testing.T) {
@@ -34,7 +35,9 @@ func TestUpgradeOfAV040Chain(t *testing.T) {
 	require.NoError(t, a.IssuersKeeper.Params.Set(ctx, issuerstypes.DefaultParams()))
 	recordsV4 := recordstypes.NewParams(32, 5, []recordstypes.RecordKind{recordstypes.RecordKindDICOM, recordstypes.RecordKindFHIR})
 	recordsV4.ReplicationFactor = 4
-	recordsV4.MaxVersionsPerRecord = 0 // absent from v0.4.0's store
+	recordsV4.MaxVersionsPerRecord = 0 // absent from v0.4.0's store, like the two archive params
+	recordsV4.ArchivePolicy = recordstypes.ArchivePolicyUnspecified
+	recordsV4.MaxArchiveEntriesPerVersion = 0
 	require.NoError(t, a.RecordsKeeper.Params.Set(ctx, recordsV4))
 	require.NoError(t, a.DataNFTKeeper.Params.Set(ctx, datanfttypes.DefaultParams()))
 	v4 := accesstypes.DefaultParams()
@@ -64,5 +67,7 @@ func TestUpgradeOfAV040Chain(t *testing.T) {
 	require.NoError(t, err)
 	wantRecords := recordsV4
 	wantRecords.MaxVersionsPerRecord = recordstypes.DefaultMaxVersionsPerRecord
-	require.Equal(t, wantRecords, records, "governance's records params kept, the version bound set")
+	wantRecords.ArchivePolicy = recordstypes.ArchivePolicyConsent
+	wantRecords.MaxArchiveEntriesPerVersion = recordstypes.DefaultMaxArchiveEntriesPerVersion
+	require.Equal(t, wantRecords, records, "governance's records params kept, the version bound and the archive params set")
 }

@@ -127,7 +127,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					RpcMethod: "UpdateParams",
 					Use:       "update-params PARAMS_JSON",
 					Short:     "Propose new records module parameters (governance proposal; give all of them)",
-					Example: `medchaind tx records update-params '{"max_label_length":64,"max_records_per_owner_per_block":20,"allowed_kinds":["RECORD_KIND_DICOM","RECORD_KIND_FHIR","RECORD_KIND_PDF"],"replication_factor":3,"max_versions_per_record":64}' \
+					Example: `medchaind tx records update-params '{"max_label_length":64,"max_records_per_owner_per_block":20,"allowed_kinds":["RECORD_KIND_DICOM","RECORD_KIND_FHIR","RECORD_KIND_PDF"],"replication_factor":3,"max_versions_per_record":64,"archive_policy":"ARCHIVE_POLICY_CONSENT","max_archive_entries_per_version":8}' \
   --title "Restrict record kinds" --summary "Only clinical documents for now" \
   --deposit 10000000umed --from alice`,
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}},

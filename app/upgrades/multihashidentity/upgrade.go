@@ -11,8 +11,11 @@
 // emergency log. And it brings x/records to consensus version 4: the
 // param max_versions_per_record (64) bounds the versions MsgAddVersion may
 // add to a record, so a writer holding the owner's WRITE grant cannot make
-// the owner's redaction or key rotation arbitrarily expensive (the
-// migration sets it and keeps the other records params). It brings
+// the owner's redaction or key rotation arbitrarily expensive, and hospitals
+// record where record versions are archived in Filecoin, as far as
+// archive_policy (CONSENT: each owner decides) and
+// max_archive_entries_per_version (8) allow (the migration sets the three
+// params and keeps the other records params). It brings
 // x/datanft to consensus version 2: hospitals vouch for patients'
 // pseudonyms (MsgVouchPseudonym), which mint de-identified data with no
 // public link to the patient; the new store starts empty. Its handler,

@@ -90,20 +90,26 @@ func (m Migrator) Migrate2to3(ctx sdk.Context) error {
 	return nil
 }
 
-// Migrate3to4 sets max_versions_per_record (new in version 4) to its
-// default, keeping every other param as governance left it. It checks
-// nothing else: the app checks all params once, after the last migration.
-// A record that already holds more versions stays valid (params bind new
-// writes only): it takes no new version through MsgAddVersion, and its
-// owner can still rotate its key and redact it.
+// Migrate3to4 sets the params new in version 4 to their defaults:
+// max_versions_per_record, archive_policy (CONSENT: no record is archived
+// until its owner allows it, and every record of version 3 reads
+// archive_allowed false) and max_archive_entries_per_version. Every other
+// param stays as governance left it. It checks nothing else: the app
+// checks all params once, after the last migration. A record that already
+// holds more versions stays valid (params bind new writes only): it takes
+// no new version through MsgAddVersion, and its owner can still rotate its
+// key and redact it. Version 3 has no archive entries, so there is nothing
+// else to migrate.
 func (m Migrator) Migrate3to4(ctx sdk.Context) error {
 	params, err := m.k.Params.Get(ctx)
 	if err != nil {
 		return fmt.Errorf("reading params: %w", err)
 	}
 	params.MaxVersionsPerRecord = types.DefaultMaxVersionsPerRecord
+	params.ArchivePolicy = types.DefaultArchivePolicy
+	params.MaxArchiveEntriesPerVersion = types.DefaultMaxArchiveEntriesPerVersion
 	if err := m.k.Params.Set(ctx, params); err != nil {
-		return fmt.Errorf("setting max_versions_per_record: %w", err)
+		return fmt.Errorf("setting the params new in version 4: %w", err)
 	}
 	return nil
 }

@@ -31,9 +31,10 @@ func recordsParamsWrittenBy(version uint64) types.Params {
 }
 
 // TestMigrate3to4SetsTheVersionBound: a version 3 store holds params
-// without max_versions_per_record, all of them changed by governance. The
-// migration sets the bound to its default, keeps every other param as
-// stored, and changes nothing else: a record that already holds more
+// without max_versions_per_record or the archive params, all of them
+// changed by governance. The migration sets those to their defaults
+// (archiving only by the owner's consent, 8 entries per version), keeps
+// every other param as stored, and changes nothing else: a record that already holds more
 // versions than the bound stays as it is, takes no version through
 // MsgAddVersion afterwards, and its owner can still rotate it.
 func TestMigrate3to4SetsTheVersionBound(t *testing.T) {
@@ -51,6 +52,8 @@ func TestMigrate3to4SetsTheVersionBound(t *testing.T) {
 	got, err := f.keeper.Params.Get(f.ctx)
 	require.NoError(t, err)
 	require.Zero(t, got.MaxVersionsPerRecord, "absent from a version 3 store")
+	require.Zero(t, got.ArchivePolicy, "absent from a version 3 store")
+	require.Zero(t, got.MaxArchiveEntriesPerVersion, "absent from a version 3 store")
 	before, err := f.keeper.ExportGenesis(f.ctx)
 	require.NoError(t, err)
 
@@ -58,6 +61,8 @@ func TestMigrate3to4SetsTheVersionBound(t *testing.T) {
 
 	want := v3
 	want.MaxVersionsPerRecord = types.DefaultMaxVersionsPerRecord
+	want.ArchivePolicy = types.ArchivePolicyConsent
+	want.MaxArchiveEntriesPerVersion = 8
 	got, err = f.keeper.Params.Get(f.ctx)
 	require.NoError(t, err)
 	require.Equal(t, want, got)
@@ -103,6 +108,8 @@ func TestRecordsMigrationsFromEveryEarlierVersion(t *testing.T) {
 				want.ReplicationFactor = types.DefaultReplicationFactor
 			}
 			want.MaxVersionsPerRecord = types.DefaultMaxVersionsPerRecord
+			want.ArchivePolicy = types.DefaultArchivePolicy
+			want.MaxArchiveEntriesPerVersion = types.DefaultMaxArchiveEntriesPerVersion
 			require.Equal(t, want, got)
 		})
 	}

@@ -49,3 +49,15 @@ func kindSpellings(kinds []RecordKind) string {
 
 // ValidRecordKinds lists the defined kinds as the CLI spells them.
 func ValidRecordKinds() string { return kindSpellings(AllRecordKinds()) }
+
+// IsValid reports whether p is one of the defined policies other than
+// UNSPECIFIED.
+func (p ArchivePolicy) IsValid() bool {
+	_, defined := ArchivePolicy_name[int32(p)]
+	return defined && p != ArchivePolicyUnspecified
+}
+
+// ValidArchivePolicies lists the policies params may hold.
+func ValidArchivePolicies() string {
+	return "ARCHIVE_POLICY_NONE, ARCHIVE_POLICY_CONSENT, ARCHIVE_POLICY_ALL"
+}

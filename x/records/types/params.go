@@ -33,16 +33,32 @@ const (
 	// versions in one transaction, which must stay well inside a block.
 	// Governance may lower the param, not lift the bound.
 	MaxVersionsPerRecordCap uint32 = 1024
+
+	// DefaultArchivePolicy is who decides whether a record may be archived
+	// to Filecoin: its owner, record by record.
+	DefaultArchivePolicy = ArchivePolicyConsent
+
+	// DefaultMaxArchiveEntriesPerVersion is how many Filecoin pieces one
+	// record version may be recorded in by default: a few copies with
+	// different providers, and room for a replacement deal.
+	DefaultMaxArchiveEntriesPerVersion uint32 = 8
+
+	// MaxArchiveEntriesPerVersionCap is the hard limit on
+	// max_archive_entries_per_version: a redaction marks every archive
+	// entry of every version of the record in one transaction.
+	MaxArchiveEntriesPerVersionCap uint32 = 64
 )
 
 // NewParams returns Params with the given limits and allowed kinds.
 func NewParams(maxLabelLength, maxRecordsPerOwnerPerBlock uint32, allowedKinds []RecordKind) Params {
 	return Params{
-		MaxLabelLength:             maxLabelLength,
-		MaxRecordsPerOwnerPerBlock: maxRecordsPerOwnerPerBlock,
-		AllowedKinds:               allowedKinds,
-		ReplicationFactor:          DefaultReplicationFactor,
-		MaxVersionsPerRecord:       DefaultMaxVersionsPerRecord,
+		MaxLabelLength:              maxLabelLength,
+		MaxRecordsPerOwnerPerBlock:  maxRecordsPerOwnerPerBlock,
+		AllowedKinds:                allowedKinds,
+		ReplicationFactor:           DefaultReplicationFactor,
+		MaxVersionsPerRecord:        DefaultMaxVersionsPerRecord,
+		ArchivePolicy:               DefaultArchivePolicy,
+		MaxArchiveEntriesPerVersion: DefaultMaxArchiveEntriesPerVersion,
 	}
 }
 
@@ -75,6 +91,15 @@ func (p Params) Validate() error {
 		return errorsmod.Wrapf(ErrInvalidParams,
 			"max_versions_per_record %d is over the hard limit of %d: a redaction or rotation walks every version of a record in one transaction",
 			p.MaxVersionsPerRecord, MaxVersionsPerRecordCap)
+	}
+	if !p.ArchivePolicy.IsValid() {
+		return errorsmod.Wrapf(ErrInvalidParams, "archive_policy %s is not one of: %s", p.ArchivePolicy, ValidArchivePolicies())
+	}
+	if p.MaxArchiveEntriesPerVersion == 0 || p.MaxArchiveEntriesPerVersion > MaxArchiveEntriesPerVersionCap {
+		return errorsmod.Wrapf(ErrInvalidParams,
+			"max_archive_entries_per_version %d must be between 1 and %d: a redaction marks every archive entry of the record "+
+				"in one transaction (to stop archiving, set archive_policy to ARCHIVE_POLICY_NONE)",
+			p.MaxArchiveEntriesPerVersion, MaxArchiveEntriesPerVersionCap)
 	}
 	if len(p.AllowedKinds) == 0 {
 		return errorsmod.Wrapf(ErrInvalidParams, "allowed_kinds is empty; allow at least one of: %s", ValidRecordKinds())

@@ -123,6 +123,44 @@ func TestParamsValidate(t *testing.T) {
 	require.ErrorContains(t, p.Validate(), "over the hard limit")
 }
 
+// Archiving is up to each owner by default; every policy but UNSPECIFIED
+// (and no undefined value) may be in force, and the entries per version
+// are bounded on both sides.
+func TestParamsValidateArchive(t *testing.T) {
+	require.Equal(t, types.ArchivePolicyConsent, types.DefaultParams().ArchivePolicy)
+	require.Equal(t, uint32(8), types.DefaultParams().MaxArchiveEntriesPerVersion)
+	require.Equal(t, types.ArchivePolicyConsent, types.NewParams(1, 1, types.AllRecordKinds()).ArchivePolicy)
+
+	for _, policy := range []types.ArchivePolicy{types.ArchivePolicyNone, types.ArchivePolicyConsent, types.ArchivePolicyAll} {
+		p := types.DefaultParams()
+		p.ArchivePolicy = policy
+		require.NoError(t, p.Validate(), policy.String())
+	}
+	for _, policy := range []types.ArchivePolicy{types.ArchivePolicyUnspecified, 4, -1} {
+		p := types.DefaultParams()
+		p.ArchivePolicy = policy
+		err := p.Validate()
+		require.ErrorIs(t, err, types.ErrInvalidParams, policy.String())
+		require.ErrorContains(t, err, "archive_policy")
+		require.ErrorContains(t, err, "ARCHIVE_POLICY_CONSENT", "the error lists the valid policies")
+	}
+
+	for n, ok := range map[uint32]bool{
+		0: false, 1: true, types.DefaultMaxArchiveEntriesPerVersion: true,
+		types.MaxArchiveEntriesPerVersionCap: true, types.MaxArchiveEntriesPerVersionCap + 1: false,
+	} {
+		p := types.DefaultParams()
+		p.MaxArchiveEntriesPerVersion = n
+		if ok {
+			require.NoError(t, p.Validate(), "%d entries", n)
+			continue
+		}
+		err := p.Validate()
+		require.ErrorIs(t, err, types.ErrInvalidParams, "%d entries", n)
+		require.ErrorContains(t, err, "max_archive_entries_per_version")
+	}
+}
+
 // FuzzValidateMetadata checks that no sealed label, kind or size makes the
 // metadata validation panic, and that what it accepts is a defined kind, a
 // size class and a sealed label within the limit.

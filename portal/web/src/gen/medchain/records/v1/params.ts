@@ -12,6 +12,59 @@ export const protobufPackage = "medchain.records.v1";
 
 export const protobufFileName = "medchain/records/v1/params.proto";
 
+/** ArchivePolicy says which records hospitals may archive to Filecoin. */
+export enum ArchivePolicy {
+  /** ARCHIVE_POLICY_UNSPECIFIED - ARCHIVE_POLICY_UNSPECIFIED is the zero value; it is never valid. */
+  ARCHIVE_POLICY_UNSPECIFIED = 0,
+  /** ARCHIVE_POLICY_NONE - ARCHIVE_POLICY_NONE: no record may be archived. */
+  ARCHIVE_POLICY_NONE = 1,
+  /**
+   * ARCHIVE_POLICY_CONSENT - ARCHIVE_POLICY_CONSENT: only records whose owner allowed it
+   * (Record.archive_allowed).
+   */
+  ARCHIVE_POLICY_CONSENT = 2,
+  /** ARCHIVE_POLICY_ALL - ARCHIVE_POLICY_ALL: every ACTIVE record may be archived. */
+  ARCHIVE_POLICY_ALL = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function archivePolicyFromJSON(object: any): ArchivePolicy {
+  switch (object) {
+    case 0:
+    case "ARCHIVE_POLICY_UNSPECIFIED":
+      return ArchivePolicy.ARCHIVE_POLICY_UNSPECIFIED;
+    case 1:
+    case "ARCHIVE_POLICY_NONE":
+      return ArchivePolicy.ARCHIVE_POLICY_NONE;
+    case 2:
+    case "ARCHIVE_POLICY_CONSENT":
+      return ArchivePolicy.ARCHIVE_POLICY_CONSENT;
+    case 3:
+    case "ARCHIVE_POLICY_ALL":
+      return ArchivePolicy.ARCHIVE_POLICY_ALL;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ArchivePolicy.UNRECOGNIZED;
+  }
+}
+
+export function archivePolicyToJSON(object: ArchivePolicy): string {
+  switch (object) {
+    case ArchivePolicy.ARCHIVE_POLICY_UNSPECIFIED:
+      return "ARCHIVE_POLICY_UNSPECIFIED";
+    case ArchivePolicy.ARCHIVE_POLICY_NONE:
+      return "ARCHIVE_POLICY_NONE";
+    case ArchivePolicy.ARCHIVE_POLICY_CONSENT:
+      return "ARCHIVE_POLICY_CONSENT";
+    case ArchivePolicy.ARCHIVE_POLICY_ALL:
+      return "ARCHIVE_POLICY_ALL";
+    case ArchivePolicy.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * Params are the governance-controlled limits of the records module. They
  * bind new writes only: records already stored stay valid when they change.
@@ -43,6 +96,20 @@ export interface Params {
    * exceed it by the owner's own rotations. Must be greater than 0.
    */
   maxVersionsPerRecord: number;
+  /**
+   * archive_policy says which records hospitals may record Filecoin
+   * archive entries for (MsgRecordArchive): none, only those whose owner
+   * allowed it (MsgSetArchiveConsent, the default), or all. It binds new
+   * entries only: entries already recorded stay.
+   */
+  archivePolicy: ArchivePolicy;
+  /**
+   * max_archive_entries_per_version bounds the archive entries one record
+   * version may have (one per Filecoin piece it is in). Redaction walks
+   * every entry of the record to mark it shredded, so the bound keeps
+   * that walk within a block. Between 1 and 64.
+   */
+  maxArchiveEntriesPerVersion: number;
 }
 
 function createBaseParams(): Params {
@@ -52,6 +119,8 @@ function createBaseParams(): Params {
     allowedKinds: [],
     replicationFactor: 0,
     maxVersionsPerRecord: 0,
+    archivePolicy: 0,
+    maxArchiveEntriesPerVersion: 0,
   };
 }
 
@@ -75,6 +144,12 @@ export const Params: MessageFns<Params> = {
     }
     if (message.maxVersionsPerRecord !== 0) {
       writer.uint32(40).uint32(message.maxVersionsPerRecord);
+    }
+    if (message.archivePolicy !== 0) {
+      writer.uint32(48).int32(message.archivePolicy);
+    }
+    if (message.maxArchiveEntriesPerVersion !== 0) {
+      writer.uint32(56).uint32(message.maxArchiveEntriesPerVersion);
     }
     return writer;
   },
@@ -142,6 +217,22 @@ export const Params: MessageFns<Params> = {
             message.maxVersionsPerRecord = reader.uint32();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.archivePolicy = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.maxArchiveEntriesPerVersion = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -181,6 +272,16 @@ export const Params: MessageFns<Params> = {
         : isSet(object.max_versions_per_record)
         ? globalThis.Number(object.max_versions_per_record)
         : 0,
+      archivePolicy: isSet(object.archivePolicy)
+        ? archivePolicyFromJSON(object.archivePolicy)
+        : isSet(object.archive_policy)
+        ? archivePolicyFromJSON(object.archive_policy)
+        : 0,
+      maxArchiveEntriesPerVersion: isSet(object.maxArchiveEntriesPerVersion)
+        ? globalThis.Number(object.maxArchiveEntriesPerVersion)
+        : isSet(object.max_archive_entries_per_version)
+        ? globalThis.Number(object.max_archive_entries_per_version)
+        : 0,
     };
   },
 
@@ -201,6 +302,12 @@ export const Params: MessageFns<Params> = {
     if (message.maxVersionsPerRecord !== 0) {
       obj.maxVersionsPerRecord = Math.round(message.maxVersionsPerRecord);
     }
+    if (message.archivePolicy !== 0) {
+      obj.archivePolicy = archivePolicyToJSON(message.archivePolicy);
+    }
+    if (message.maxArchiveEntriesPerVersion !== 0) {
+      obj.maxArchiveEntriesPerVersion = Math.round(message.maxArchiveEntriesPerVersion);
+    }
     return obj;
   },
 
@@ -214,6 +321,8 @@ export const Params: MessageFns<Params> = {
     message.allowedKinds = object.allowedKinds?.map((e) => e) || [];
     message.replicationFactor = object.replicationFactor ?? 0;
     message.maxVersionsPerRecord = object.maxVersionsPerRecord ?? 0;
+    message.archivePolicy = object.archivePolicy ?? 0;
+    message.maxArchiveEntriesPerVersion = object.maxArchiveEntriesPerVersion ?? 0;
     return message;
   },
 };
