@@ -165,3 +165,24 @@ func writeAtomic(path string, data []byte) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
+
+// Find finds a record version in the manifest's pieces: the given version,
+// or with version 0 the latest archived.
+func (m *Manifest) Find(recordID, version uint64) (Piece, Segment, bool) {
+	var (
+		piece Piece
+		seg   Segment
+		found bool
+	)
+	for _, p := range m.Pieces {
+		for _, s := range p.Segments {
+			if s.RecordID != recordID || (version != 0 && s.Version != version) {
+				continue
+			}
+			if !found || s.Version > seg.Version {
+				piece, seg, found = p, s, true
+			}
+		}
+	}
+	return piece, seg, found
+}

@@ -92,6 +92,7 @@ func vaultCmd() *cobra.Command {
 		RunE: client.ValidateCmd,
 	}
 	cmd.AddCommand(vaultServeCmd(), verifyCARCmd(), vaultTicketCmd())
+	cmd.AddCommand(vaultArchiveCmds()...)
 	return cmd
 }
 
