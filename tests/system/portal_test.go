@@ -396,6 +396,25 @@ func portalScenario(t *testing.T, mode string) {
 		t.Fatalf("the page's consent export differs from the CLI's:\npage: %s\nCLI:  %s", pageConsent, cliConsent)
 	}
 
+	// Archiving: before the patient allows the scan into the hospitals'
+	// Filecoin archive, the page says what that means for erasure; the
+	// chain then holds her choice.
+	value(b, "capture confirmations", 10*time.Second, chromedp.Evaluate[bool](
+		`window.__confirmed = []; window.confirm = (t) => { window.__confirmed.push(t); return true; }; true`))
+	b.click("allow archiving of the scan", row+" button.archive-allow", 30*time.Second)
+	b.pageSays("archiving allowed", 60*time.Second)
+	b.do("wait for the withdraw button", 30*time.Second, chromedp.WaitVisible(chromedp.CSS(row+" button.archive-withdraw")))
+	said := value(b, "read what the page asked", 10*time.Second, chromedp.Evaluate[string](`window.__confirmed.join("\n")`))
+	for _, want := range []string{"cannot be ended early", "crypto-shredding", "Only ciphertext"} {
+		if !strings.Contains(said, want) {
+			t.Fatalf("before archiving, the page asked %q, which does not say %q", said, want)
+		}
+	}
+	if !n.record(scanID).ArchiveAllowed {
+		t.Fatal("the page allowed archiving of the scan, the chain does not say so")
+	}
+	b.screenshot("archive-consent")
+
 	// The emergency card reads the chain: no policy, no break-glass yet.
 	b.waitText("#emergency-policy", "You have not opted in to emergency access", 30*time.Second)
 	b.waitText("#emergency-none", "No one has broken the glass on your records", 30*time.Second)

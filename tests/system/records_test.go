@@ -99,6 +99,8 @@ type recordView struct {
 	Version  string `json:"version"`
 	KeyEpoch string `json:"key_epoch"`
 	Status   string `json:"status"`
+	// ArchiveAllowed is the owner's choice to let hospitals archive it.
+	ArchiveAllowed bool `json:"archive_allowed"`
 }
 
 func (n *node) record(id uint64) recordView {

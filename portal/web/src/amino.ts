@@ -11,7 +11,7 @@
 import { fromBase64, toBase64 } from "@cosmjs/encoding";
 import { AminoConverters } from "@cosmjs/stargate";
 
-type Kind = "string" | "u64" | "enum" | "bytes" | "time" | Schema;
+type Kind = "string" | "u64" | "enum" | "bytes" | "time" | "bool" | Schema;
 interface Field {
   name: string; // proto (amino) name
   ts: string; // ts-proto name
@@ -87,6 +87,10 @@ const messages: { [typeUrl: string]: { aminoType: string; schema: Schema } } = {
     aminoType: "medchain/x/access/MsgDenyRequest",
     schema: [f("owner", "string"), f("request_id", "u64")],
   },
+  "/medchain.records.v1.MsgSetArchiveConsent": {
+    aminoType: "medchain/x/records/MsgSetArchiveConsent",
+    schema: [f("owner", "string"), f("record_id", "u64"), f("allow", "bool")],
+  },
 };
 
 type Json = null | string | number | boolean | Json[] | { [k: string]: Json };
@@ -106,6 +110,8 @@ function isEmpty(kind: Kind, v: Value): boolean {
       return (v as Uint8Array).length === 0;
     case "time":
       return false;
+    case "bool":
+      return v === false;
   }
 }
 
@@ -136,6 +142,8 @@ function toJSON(kind: Kind, v: Value): Json {
       return toBase64(v as Uint8Array);
     case "time":
       return rfc3339(v as { seconds: bigint; nanos: number });
+    case "bool":
+      return v as boolean;
   }
 }
 
@@ -152,6 +160,8 @@ function fromJSON(kind: Kind, v: Json): Value {
       return fromBase64(v as string);
     case "time":
       return parseTime(v as string);
+    case "bool":
+      return v === true;
   }
 }
 
@@ -177,7 +187,7 @@ function toAminoValue(schema: Schema, msg: { [k: string]: Value }): { [k: string
 function zero(fd: Field): Value {
   if (fd.repeated) return [];
   if (Array.isArray(fd.kind)) return undefined;
-  return { string: "", u64: 0n, enum: 0, bytes: new Uint8Array(), time: undefined }[fd.kind];
+  return { string: "", u64: 0n, enum: 0, bytes: new Uint8Array(), time: undefined, bool: false }[fd.kind];
 }
 
 function fromAminoValue(schema: Schema, json: { [k: string]: Json }): { [k: string]: Value } {

@@ -46,6 +46,7 @@ const medchainTypes: ReadonlyArray<[string, GeneratedType]> = [
   ["/medchain.access.v1.MsgRevokeAccess", accessTx.MsgRevokeAccess],
   ["/medchain.access.v1.MsgRequestAccess", accessTx.MsgRequestAccess],
   ["/medchain.access.v1.MsgDenyRequest", accessTx.MsgDenyRequest],
+  ["/medchain.records.v1.MsgSetArchiveConsent", recordsTx.MsgSetArchiveConsent],
 ];
 
 export function registry(): Registry {

@@ -283,6 +283,9 @@ function recordRow(r: Record, owner: boolean): HTMLElement {
       buttons.append(
         action("", "Share", async () => prefillShare({ recordId: r.id }), "small share"),
         action("", "Log", () => showLog(r.id), "small log"),
+        r.archiveAllowed
+          ? action("", "Keep out of archive", () => archiveConsent(r, false), "small archive-withdraw")
+          : action("", "Allow archive", () => archiveConsent(r, true), "small archive-allow"),
       );
     }
   }
@@ -306,6 +309,17 @@ function recordRow(r: Record, owner: boolean): HTMLElement {
     owner ? h("td", {}) : h("td", { class: "owner" }, h("code", {}, r.owner)),
     buttons,
   );
+}
+
+async function archiveConsent(r: Record, allow: boolean): Promise<void> {
+  const text = allow
+    ? ops.ARCHIVE_CONSENT_TEXT
+    : "Keep this record out of new archives? Copies already archived stay with the storage provider until their deals expire.";
+  if (!confirm(text)) return;
+  say(`${allow ? "allowing" : "withdrawing"} archiving of record ${r.id}…`);
+  await ops.setArchiveConsent(c(), r.id, allow);
+  say(`record ${r.id}: archiving ${allow ? "allowed" : "withdrawn"}`);
+  await refreshRecords();
 }
 
 async function fetchRecord(r: Record): Promise<Blob> {

@@ -546,6 +546,24 @@ export async function deny(c: Ctx, requestId: bigint): Promise<void> {
   ]);
 }
 
+/**
+ * What the portal tells a patient before they allow a record into the
+ * hospitals' Filecoin archive (docs/archive.md says the same).
+ */
+export const ARCHIVE_CONSENT_TEXT =
+  "Allow the hospitals to keep an encrypted copy of this record in their Filecoin cold archive? " +
+  "Only ciphertext is archived. A Filecoin storage deal cannot be ended early, so the archived copy stays " +
+  "with the storage provider until the deal expires, even if you later withdraw this choice or erase the record. " +
+  "Erasing the record deletes every key to it from the chain, so the archived copy can never be decrypted again " +
+  "(crypto-shredding), but the ciphertext itself is not deleted.";
+
+/** Allows or withdraws archiving of one of the patient's records. */
+export async function setArchiveConsent(c: Ctx, recordId: bigint, allow: boolean): Promise<void> {
+  await c.chain.send(c.session.account, [
+    { typeUrl: "/medchain.records.v1.MsgSetArchiveConsent", value: { owner: c.session.account.address, recordId, allow } },
+  ]);
+}
+
 /** The records a clinician may read: record grants and scope grants to them. */
 export async function sharedWithMe(c: Ctx): Promise<{ record: Record; grant: Grant }[]> {
   const now = await c.chain.time();
