@@ -12,6 +12,7 @@ package upgrade_test
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -571,6 +572,55 @@ func checkNewWork(t *testing.T, c cli, w *world, files string) {
 	c.query(&vouched, "datanft", "pseudonym", pseudonym)
 	if !vouched.Vouched || vouched.Pseudonym.Producer != c.addr("dr-house") {
 		t.Errorf("a pseudonym vouched for after the upgrade: %+v", vouched)
+	}
+
+	// The cold archive: the migration set the archive policy, alice lets
+	// a record written before the upgrade be archived, st-mary archives it
+	// into a Filecoin piece and records the piece on chain.
+	var params struct {
+		Params struct {
+			ArchivePolicy string `json:"archive_policy"`
+		} `json:"params"`
+	}
+	c.query(&params, "records", "params")
+	if params.Params.ArchivePolicy != "ARCHIVE_POLICY_CONSENT" {
+		t.Errorf("archive policy after the upgrade: %q, want ARCHIVE_POLICY_CONSENT", params.Params.ArchivePolicy)
+	}
+	c.tx("alice", "records", "set-archive-consent", oldest.id, "true")
+	archiveDir := filepath.Join(files, "archive")
+	t.Log(c.must("vault", "archive", "--all", "--from", "st-mary", "--out", archiveDir, "--piece-size", "64MiB", "--keyring-backend", "test"))
+	manifests, _ := filepath.Glob(filepath.Join(archiveDir, "manifest-*.json"))
+	if len(manifests) != 1 {
+		t.Fatalf("vault archive wrote manifests %v, want one", manifests)
+	}
+	var manifest struct {
+		Pieces []struct {
+			PieceCID  string `json:"piece_cid"`
+			PieceSize uint64 `json:"piece_size"`
+			Segments  []struct {
+				RecordID uint64 `json:"record_id"`
+				Version  uint64 `json:"version"`
+			} `json:"segments"`
+		} `json:"pieces"`
+	}
+	if err := json.Unmarshal(readFile(t, manifests[0]), &manifest); err != nil {
+		t.Fatal(err)
+	}
+	if len(manifest.Pieces) != 1 || len(manifest.Pieces[0].Segments) != 1 || fmt.Sprint(manifest.Pieces[0].Segments[0].RecordID) != oldest.id {
+		t.Fatalf("the archive of the one record alice allowed: %+v", manifest)
+	}
+	piece := manifest.Pieces[0]
+	c.tx("st-mary", "records", "record-archive", piece.PieceCID, fmt.Sprint(piece.PieceSize),
+		fmt.Sprintf("%d:%d", piece.Segments[0].RecordID, piece.Segments[0].Version), "--provider", "f01234", "--expires", "2031-01-01T00:00:00Z")
+	var archives struct {
+		Entries []struct {
+			PieceCID string `json:"piece_cid"`
+			Status   string `json:"status"`
+		} `json:"entries"`
+	}
+	c.query(&archives, "records", "archives", oldest.id)
+	if len(archives.Entries) != 1 || archives.Entries[0].PieceCID != piece.PieceCID || archives.Entries[0].Status != "ARCHIVE_STATUS_ARCHIVED" {
+		t.Errorf("record %s's archive entries after it was archived: %+v", oldest.id, archives.Entries)
 	}
 }
 
