@@ -244,12 +244,12 @@ func vaultRestoreCmd() *cobra.Command {
 
 // recordVersionArg parses RECORD_ID[:VERSION] (version 0: not given).
 func recordVersionArg(s string) (uint64, uint64, error) {
-	id, ver, _ := strings.Cut(s, ":")
+	id, ver, hasVersion := strings.Cut(s, ":")
 	rid, err := strconv.ParseUint(id, 10, 64)
 	if err != nil {
 		return 0, 0, fmt.Errorf("record %q: want RECORD_ID or RECORD_ID:VERSION", s)
 	}
-	if ver == "" {
+	if !hasVersion {
 		return rid, 0, nil
 	}
 	v, err := strconv.ParseUint(ver, 10, 64)
