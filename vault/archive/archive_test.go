@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/ipfs/go-cid"
+	car "github.com/ipld/go-car/v2"
+	carstorage "github.com/ipld/go-car/v2/storage"
 	"github.com/stretchr/testify/require"
 
 	"github.com/medchain/medchain/vault"
@@ -323,6 +325,27 @@ func TestArchiveRefusesWhatDoesNotVerify(t *testing.T) {
 	require.Len(t, res.Manifest.Pieces, 1)
 	require.Equal(t, f.items[0].CID.String(), res.Manifest.Pieces[0].Segments[0].CID)
 	require.Len(t, res.Manifest.Pieces[0].Segments, 1)
+
+	// A CAR whose header names other roots than the record's CID.
+	otherRoots := func(ctx context.Context, c cid.Cid) (io.ReadCloser, error) {
+		pr, pw := io.Pipe()
+		go func() {
+			w, err := carstorage.NewWritable(struct{ io.Writer }{pw}, []cid.Cid{c, f.items[1].CID}, car.WriteAsCarV1(true))
+			if err == nil {
+				var buf bytes.Buffer
+				if err = f.store.WriteCAR(ctx, c, &buf); err == nil {
+					br, _ := car.NewBlockReader(&buf)
+					for blk, err2 := br.Next(); err2 == nil; blk, err2 = br.Next() {
+						_ = w.Put(ctx, blk.Cid().KeyString(), blk.RawData())
+					}
+				}
+			}
+			pw.CloseWithError(err)
+		}()
+		return pr, nil
+	}
+	_, err = Run(ctx, f.items[:1], otherRoots, Options{Dir: t.TempDir(), PieceSize: 1 << 20})
+	require.ErrorContains(t, err, "only root")
 
 	// A record too big for the largest piece allowed.
 	big := newFixture(t, 600<<10)

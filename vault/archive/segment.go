@@ -10,6 +10,7 @@ import (
 	commcid "github.com/filecoin-project/go-fil-commcid"
 	commp "github.com/filecoin-project/go-fil-commp-hashhash"
 	"github.com/ipfs/go-cid"
+	car "github.com/ipld/go-car/v2"
 
 	"github.com/medchain/medchain/vault"
 )
@@ -72,6 +73,17 @@ func spool(ctx context.Context, fetch Fetch, item Item, dir string) (seg segment
 			err = fmt.Errorf("%d bytes after the last block", extra)
 		}
 		return segment{}, fmt.Errorf("record %d version %d (%s): %w", item.RecordID, item.Version, item.CID, err)
+	}
+	// The header is the one thing VerifyCAR does not hold the sender to:
+	// a segment names its record version's CID as its only root.
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		abandon(calc)
+		return segment{}, err
+	}
+	br, err := car.NewBlockReader(f)
+	if err != nil || len(br.Roots) != 1 || !br.Roots[0].Equals(item.CID) {
+		abandon(calc)
+		return segment{}, fmt.Errorf("record %d version %d: the CAR's header must name %s as its only root", item.RecordID, item.Version, item.CID)
 	}
 	return finishSegment(item, f.Name(), int64(n), calc)
 }
