@@ -5,6 +5,8 @@
 package sample
 
 import (
+	"crypto/sha256"
+
 	"github.com/ipfs/go-cid"
 	"github.com/multiformats/go-multihash"
 
@@ -36,4 +38,18 @@ func CID(codec uint64, data string) string {
 		panic(err) // sha2-256 of any input: cannot fail
 	}
 	return cid.NewCidV1(codec, h).String()
+}
+
+// PieceCID is the canonical CID of a Filecoin piece commitment named by
+// data: codec fil-commitment-unsealed, multihash sha2-256-trunc254-padded
+// over SHA-256 of data with the two top bits of its last byte cleared, as
+// a CommP's are. It is shaped like a real piece CID; no piece has it.
+func PieceCID(data string) string {
+	digest := sha256.Sum256([]byte(data))
+	digest[len(digest)-1] &= 0x3f
+	h, err := multihash.Encode(digest[:], multihash.SHA2_256_TRUNC254_PADDED)
+	if err != nil {
+		panic(err) // a known code and a 32-byte digest: cannot fail
+	}
+	return cid.NewCidV1(cid.FilCommitmentUnsealed, h).String()
 }

@@ -13,14 +13,16 @@ const (
 )
 
 // AutoCLIOptions implements autocli.HasAutoCLIConfig: the query commands and
-// the redact and update-params transactions are generated from the proto
-// services.
+// the redact, set-archive-consent and update-params transactions are
+// generated from the proto services.
 //
 // CreateRecord and AddVersion are skipped: they need the client-side
 // encryption, vault upload and key wrapping of the hand-written `upload`
 // command, and a bare CID typed on the command line would carry no usable
-// key. update-params is a GovProposal command: `--from` is the proposer and
-// the authority field is filled with the gov module account.
+// key. RecordArchive is skipped too: its versions are a repeated message,
+// which the hand-written record-archive takes as RECORD_ID:VERSION
+// arguments. update-params is a GovProposal command: `--from` is the
+// proposer and the authority field is filled with the gov module account.
 func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 	return &autocliv1.ModuleOptions{
 		Query: &autocliv1.ServiceCommandDescriptor{
@@ -100,6 +102,20 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Example:   "medchaind query records vaults",
 				},
 				{
+					RpcMethod: "Archives",
+					Use:       "archives RECORD_ID",
+					Short:     "List a record's Filecoin archive entries: piece, provider, deal, expiry, status",
+					Long: "Lists the archive entries of every version of RECORD_ID (or of --version N only), in version and piece " +
+						"order: which hospital stored the version's ciphertext in which Filecoin piece, with which provider, " +
+						"until when, and whether the deal has expired at the latest block. A redacted record's entries are " +
+						"SHREDDED: the ciphertext stays in the piece until the deal ends, but nobody can open it.",
+					Example:        "medchaind query records archives 42\nmedchaind query records archives 42 --version 2",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "record_id"}},
+					FlagOptions: map[string]*autocliv1.FlagOptions{
+						"version": {Usage: "only this version's entries (0: every version)"},
+					},
+				},
+				{
 					RpcMethod: "Params",
 					Use:       "params",
 					Short:     "Show the records module parameters in force",
@@ -113,6 +129,20 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "CreateRecord", Skip: true},
 				{RpcMethod: "AddVersion", Skip: true},
+				{RpcMethod: "RecordArchive", Skip: true}, // record-archive (client/cli/archive.go): versions as RECORD_ID:VERSION
+				{
+					RpcMethod: "SetArchiveConsent",
+					Use:       "set-archive-consent RECORD_ID true|false",
+					Short:     "Allow (true) or forbid (false) hospitals to archive one of your records to Filecoin",
+					Long: "Sets whether hospitals may store the record's ciphertext in Filecoin deals, which the params' " +
+						"archive_policy CONSENT (the default) asks each owner. Only the record's owner (--from) may. " +
+						"Forbidding it stops new archive entries and renewals; entries already recorded stay, because a " +
+						"Filecoin deal cannot be ended early. They hold ciphertext only, and redacting the record makes " +
+						"it unreadable for good.",
+					Example: "medchaind tx records set-archive-consent 42 true --from patient\n" +
+						"medchaind tx records set-archive-consent 42 false --from patient",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "record_id"}, {ProtoField: "allow"}},
+				},
 				{
 					RpcMethod: "RedactRecord",
 					Use:       "redact RECORD_ID",

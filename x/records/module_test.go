@@ -126,24 +126,37 @@ func TestMsgSigners(t *testing.T) {
 		{Msg: &types.MsgCreateRecord{Creator: userStr, Owner: f.authority}, Signer: user},
 		{Msg: &types.MsgAddVersion{Creator: userStr, RecordId: 1}, Signer: user},
 		{Msg: &types.MsgRedactRecord{Owner: userStr, RecordId: 1}, Signer: user},
+		{Msg: &types.MsgSetArchiveConsent{Owner: userStr, RecordId: 1, Allow: true}, Signer: user},
+		{Msg: &types.MsgRecordArchive{Hospital: userStr, Versions: []types.ArchivedVersion{{RecordId: 1, Version: 1}}}, Signer: user},
 		{Msg: &types.MsgUpdateParams{Authority: f.authority, Params: types.DefaultParams()}, Signer: authtypes.NewModuleAddress(govtypes.ModuleName)},
 	})
 }
 
 func TestLegacyAminoNames(t *testing.T) {
 	moduletest.RequireAminoNames(t, records.AppModule{}.RegisterLegacyAminoCodec, map[sdk.Msg]string{
-		&types.MsgCreateRecord{}: "medchain/x/records/MsgCreateRecord",
-		&types.MsgAddVersion{}:   "medchain/x/records/MsgAddVersion",
-		&types.MsgRedactRecord{}: "medchain/x/records/MsgRedactRecord",
-		&types.MsgUpdateParams{}: "medchain/x/records/MsgUpdateParams",
+		&types.MsgCreateRecord{}:      "medchain/x/records/MsgCreateRecord",
+		&types.MsgAddVersion{}:        "medchain/x/records/MsgAddVersion",
+		&types.MsgRedactRecord{}:      "medchain/x/records/MsgRedactRecord",
+		&types.MsgUpdateParams{}:      "medchain/x/records/MsgUpdateParams",
+		&types.MsgSetArchiveConsent{}: "medchain/x/records/MsgSetArchiveConsent",
+		&types.MsgRecordArchive{}:     "medchain/x/records/MsgRecordArchive",
 	})
 }
 
 // Every RPC gets a CLI command or is skipped on purpose: create and
-// add-version wait for the client-side upload command.
+// add-version wait for the client-side upload command, and record-archive
+// is hand-written (its versions are RECORD_ID:VERSION arguments).
 func TestAutoCLICoversEveryRPC(t *testing.T) {
 	moduletest.RequireAutoCLI(t, records.AppModule{}.AutoCLIOptions(), moduletest.AutoCLI{
-		SkippedTxs: map[string]bool{"CreateRecord": true, "AddVersion": true},
+		SkippedTxs: map[string]bool{"CreateRecord": true, "AddVersion": true, "RecordArchive": true},
 		Governed:   map[string]bool{"UpdateParams": true},
 	})
+	handWritten := map[string]bool{}
+	txCmd := records.AppModule{}.GetTxCmd()
+	for _, c := range txCmd.Commands() {
+		handWritten[c.Name()] = true
+	}
+	for _, name := range []string{"upload", "add-version", "record-archive"} {
+		require.True(t, handWritten[name], "tx records %s", name)
+	}
 }

@@ -53,6 +53,11 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 			return fmt.Errorf("storing the tombstone of a released CID of record %d: %w", r.Use.RecordId, err)
 		}
 	}
+	for _, e := range gs.Archives {
+		if err := k.Archives.Set(ctx, collections.Join3(e.RecordId, e.Version, e.PieceCid), e); err != nil {
+			return fmt.Errorf("storing the archive entry of version %d of record %d: %w", e.Version, e.RecordId, err)
+		}
+	}
 	return k.indexCIDs(ctx, gs)
 }
 
@@ -84,7 +89,8 @@ func (k Keeper) indexCIDs(ctx context.Context, gs *types.GenesisState) error {
 }
 
 // ExportGenesis reads the module state back into a genesis state: records in
-// id order, history in (record id, version) order.
+// id order, history in (record id, version) order, archive entries in
+// (record id, version, piece CID) order.
 func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
@@ -117,6 +123,12 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		return false, nil
 	}); err != nil {
 		return nil, fmt.Errorf("reading %s released CIDs: %w", types.ModuleName, err)
+	}
+	if err := k.Archives.Walk(ctx, nil, func(_ collections.Triple[uint64, uint64, string], e types.ArchiveEntry) (bool, error) {
+		gs.Archives = append(gs.Archives, e)
+		return false, nil
+	}); err != nil {
+		return nil, fmt.Errorf("reading %s archive entries: %w", types.ModuleName, err)
 	}
 	return gs, nil
 }

@@ -198,6 +198,42 @@ func (q Querier) Vaults(ctx context.Context, req *types.QueryVaultsRequest) (*ty
 	return &types.QueryVaultsResponse{ReplicationFactor: factor, Vaults: vaultReplicas(replicas)}, nil
 }
 
+// Archives lists a record's Filecoin archive entries, of one version or of
+// all, in (version, piece CID) order; expired says whether each deal has
+// ended at the block time.
+func (q Querier) Archives(ctx context.Context, req *types.QueryArchivesRequest) (*types.QueryArchivesResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	record, found, err := q.GetRecord(ctx, req.RecordId)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	if !found {
+		return nil, status.Errorf(codes.NotFound, "no record with id %d", req.RecordId)
+	}
+	if req.Version > record.Version {
+		return nil, status.Errorf(codes.NotFound, "record %d has no version %d (its versions are 1 to %d)", req.RecordId, req.Version, record.Version)
+	}
+	prefix := collections.TriplePrefix[uint64, uint64, string](req.RecordId)
+	if req.Version != 0 {
+		prefix = collections.TripleSuperPrefix[uint64, uint64, string](req.RecordId, req.Version)
+	}
+	now := sdk.UnwrapSDKContext(ctx).BlockTime()
+	entries, page, err := query.CollectionPaginate(ctx, q.Keeper.Archives, req.Pagination,
+		func(_ collections.Triple[uint64, uint64, string], e types.ArchiveEntry) (types.ArchiveEntryView, error) {
+			return e.View(now), nil
+		},
+		func(o *query.CollectionsPaginateOptions[collections.Triple[uint64, uint64, string]]) {
+			o.Prefix = &prefix
+		},
+	)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryArchivesResponse{Entries: entries, Pagination: page}, nil
+}
+
 // Params returns the module parameters in force.
 func (q Querier) Params(ctx context.Context, req *types.QueryParamsRequest) (*types.QueryParamsResponse, error) {
 	if req == nil {

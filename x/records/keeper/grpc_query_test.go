@@ -3,6 +3,7 @@ package keeper_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/x/records/types"
 )
 
@@ -179,4 +181,68 @@ func TestQueryHistoryPagination(t *testing.T) {
 
 	_, err = f.querier.History(f.ctx, &types.QueryHistoryRequest{RecordId: 99})
 	require.Equal(t, codes.NotFound, status.Code(err))
+}
+
+// Archives lists one record's entries, of every version or of one, in
+// (version, piece) order, with expired judged at the block time.
+func TestQueryArchives(t *testing.T) {
+	f := newFixture(t)
+	id := f.archivable(t, f.patient, "v1")
+	_, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.patient, id, "v2"))
+	require.NoError(t, err)
+	other := f.archivable(t, f.patient, "other")
+	soon := archiveMsg(f.hospital, "short deal", av(id, 2), av(id, 1))
+	soon.ExpiresAt = genesisTime.Add(24 * time.Hour)
+	f.mustArchive(t, soon)
+	f.mustArchive(t, archiveMsg(f.hospitalB, "long deal", av(id, 1), av(other, 1)))
+
+	pieces := func(resp *types.QueryArchivesResponse) []string {
+		var out []string
+		for _, a := range resp.Entries {
+			out = append(out, fmt.Sprintf("v%d %s expired=%t", a.Version, a.PieceCid, a.Expired))
+		}
+		return out
+	}
+	short, long := sample.PieceCID("short deal"), sample.PieceCID("long deal")
+	v1 := []string{"v1 " + short + " expired=false", "v1 " + long + " expired=false"}
+	if long < short {
+		v1[0], v1[1] = v1[1], v1[0]
+	}
+	resp, err := f.querier.Archives(f.ctx, &types.QueryArchivesRequest{RecordId: id})
+	require.NoError(t, err)
+	require.Equal(t, append(append([]string{}, v1...), "v2 "+short+" expired=false"), pieces(resp))
+
+	resp, err = f.querier.Archives(f.ctx, &types.QueryArchivesRequest{RecordId: id, Version: 2})
+	require.NoError(t, err)
+	require.Equal(t, []string{"v2 " + short + " expired=false"}, pieces(resp))
+
+	// A day later the short deal has ended: at its expiry exactly, expired.
+	later := f.ctx.WithBlockTime(genesisTime.Add(24 * time.Hour))
+	resp, err = f.querier.Archives(later, &types.QueryArchivesRequest{RecordId: id, Version: 2})
+	require.NoError(t, err)
+	require.Equal(t, []string{"v2 " + short + " expired=true"}, pieces(resp))
+
+	resp, err = f.querier.Archives(f.ctx, &types.QueryArchivesRequest{RecordId: id, Pagination: &query.PageRequest{Limit: 2, CountTotal: true}})
+	require.NoError(t, err)
+	require.Equal(t, v1, pieces(resp))
+	require.Equal(t, uint64(3), resp.Pagination.Total)
+	resp, err = f.querier.Archives(f.ctx, &types.QueryArchivesRequest{RecordId: id, Pagination: &query.PageRequest{Key: resp.Pagination.NextKey}})
+	require.NoError(t, err)
+	require.Equal(t, []string{"v2 " + short + " expired=false"}, pieces(resp), "the next page stays within the record")
+
+	resp, err = f.querier.Archives(f.ctx, &types.QueryArchivesRequest{RecordId: other})
+	require.NoError(t, err)
+	require.Len(t, resp.Entries, 1, "only the record's own entries")
+	noEntries := f.mustCreate(t, f.createMsg(t, f.patient, "never archived"))
+	resp, err = f.querier.Archives(f.ctx, &types.QueryArchivesRequest{RecordId: noEntries})
+	require.NoError(t, err)
+	require.Empty(t, resp.Entries)
+
+	_, err = f.querier.Archives(f.ctx, &types.QueryArchivesRequest{RecordId: 99})
+	require.Equal(t, codes.NotFound, status.Code(err))
+	_, err = f.querier.Archives(f.ctx, &types.QueryArchivesRequest{RecordId: id, Version: 3})
+	require.Equal(t, codes.NotFound, status.Code(err))
+	require.ErrorContains(t, err, "record 1 has no version 3")
+	_, err = f.querier.Archives(f.ctx, nil)
+	require.Equal(t, codes.InvalidArgument, status.Code(err))
 }

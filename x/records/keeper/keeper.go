@@ -57,6 +57,11 @@ type Keeper struct {
 	// redaction or a rotation released. With LiveCids it makes a CID belong
 	// to one record version for the chain's whole life.
 	ReleasedCids collections.Map[[]byte, types.CidUse]
+
+	// Archives holds every Filecoin archive entry by (record id, version,
+	// canonical piece CID). Entries are never deleted: a redaction marks
+	// them SHREDDED.
+	Archives collections.Map[collections.Triple[uint64, uint64, string], types.ArchiveEntry]
 }
 
 // RecordIndexes are the secondary indexes of Keeper.Records.
@@ -142,6 +147,8 @@ func NewKeeper(
 			codec.CollValue[types.CidUse](cdc)),
 		ReleasedCids: collections.NewMap(sb, types.ReleasedCidsKey, "released_cids", collections.BytesKey,
 			codec.CollValue[types.CidUse](cdc)),
+		Archives: collections.NewMap(sb, types.ArchivesKey, "archives", types.ArchivesKeyCodec,
+			codec.CollValue[types.ArchiveEntry](cdc)),
 	}
 
 	schema, err := sb.Build()

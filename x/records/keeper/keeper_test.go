@@ -61,6 +61,9 @@ type fixture struct {
 	suspended       string // SUSPENDED organisation
 	suspendedDoctor string // practitioner of suspended, granted WRITE by the patient all the same
 	stranger        string // neither issuer nor practitioner
+	hospitalB       string // another ACTIVE hospital, no grant
+	insurer         string // ACTIVE insurer, no grant
+	grantee         string // a plain account the patient grants access
 }
 
 func newFixture(t testing.TB) fixture {
@@ -72,6 +75,7 @@ func newFixture(t testing.TB) fixture {
 	// suspended hospital write; nobody grants the clinic.
 	f.access.grant(f.patient, f.hospital)
 	f.access.grant(f.patient, f.suspended)
+	f.access.grant(f.patient, f.grantee)
 	return f
 }
 
@@ -108,6 +112,9 @@ func newFixtureWithoutHooks(t testing.TB) fixture {
 		suspended:       mustString(sample.Addr("hospital-suspended")),
 		suspendedDoctor: mustString(sample.Addr("doctor-suspended")),
 		stranger:        mustString(sample.Addr("stranger")),
+		hospitalB:       mustString(sample.Addr("hospital-b")),
+		insurer:         mustString(sample.Addr("insurer")),
+		grantee:         mustString(sample.Addr("grantee")),
 	}
 	f.issuers = &fakeIssuers{ac: ac, auths: map[string]issuerstypes.Authorisation{
 		f.hospital:        {Authorised: true, Organisation: f.hospital, Kind: issuerstypes.IssuerKindHospital},
@@ -116,6 +123,8 @@ func newFixtureWithoutHooks(t testing.TB) fixture {
 		f.clinicNurse:     {Authorised: true, Organisation: f.clinic, Kind: issuerstypes.IssuerKindClinic, Role: issuerstypes.PractitionerRoleNurse},
 		f.suspended:       {Organisation: f.suspended, Kind: issuerstypes.IssuerKindHospital, Reason: "organisation " + f.suspended + " is SUSPENDED"},
 		f.suspendedDoctor: {Organisation: f.suspended, Kind: issuerstypes.IssuerKindHospital, Role: issuerstypes.PractitionerRoleDoctor, Reason: "organisation " + f.suspended + " is SUSPENDED"},
+		f.hospitalB:       {Authorised: true, Organisation: f.hospitalB, Kind: issuerstypes.IssuerKindHospital},
+		f.insurer:         {Authorised: true, Organisation: f.insurer, Kind: issuerstypes.IssuerKindInsurer},
 	}}
 
 	// The vault that stores every upload of these tests: its hospital

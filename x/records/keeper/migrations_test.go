@@ -34,7 +34,8 @@ func recordsParamsWrittenBy(version uint64) types.Params {
 // without max_versions_per_record or the archive params, all of them
 // changed by governance. The migration sets those to their defaults
 // (archiving only by the owner's consent, 8 entries per version), keeps
-// every other param as stored, and changes nothing else: a record that already holds more
+// every other param as stored, and changes nothing else: no record allows
+// archiving until its owner says so, and a record that already holds more
 // versions than the bound stays as it is, takes no version through
 // MsgAddVersion afterwards, and its owner can still rotate it.
 func TestMigrate3to4SetsTheVersionBound(t *testing.T) {
@@ -72,6 +73,13 @@ func TestMigrate3to4SetsTheVersionBound(t *testing.T) {
 	before.Params = want
 	require.Equal(t, before, after, "only the params change")
 	require.NoError(t, after.Validate(f.addressCodec))
+	for _, r := range after.Records {
+		require.False(t, r.ArchiveAllowed, "record %d: a version 3 record reads as not allowed", r.Id)
+	}
+	require.Empty(t, after.Archives, "version 3 had no archive entries")
+	requireRejected(t, f, types.ErrArchiveNotAllowed, "has not allowed archiving it", func(ctx sdk.Context) (any, error) {
+		return result(f.msgServer.RecordArchive(ctx, archiveMsg(f.hospital, "after the upgrade", av(other, 1))))
+	})
 
 	requireRejected(t, f, types.ErrTooManyVersions, "holds 70 versions and the limit (params max_versions_per_record) is 64",
 		func(ctx sdk.Context) (any, error) {

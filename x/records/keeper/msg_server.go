@@ -61,6 +61,28 @@ func (k Keeper) getRecord(ctx context.Context, id uint64) (types.Record, error) 
 	return record, nil
 }
 
+// ownedRecord loads record id for its owner's message: signer (the
+// message's field named field) must be well formed and the record's owner,
+// else ErrNotOwner says that only the owner may do what.
+func (k Keeper) ownedRecord(ctx context.Context, field, signer string, id uint64, what string) (types.Record, error) {
+	signerAddr, err := k.decodeAddress(field, signer)
+	if err != nil {
+		return types.Record{}, err
+	}
+	record, err := k.getRecord(ctx, id)
+	if err != nil {
+		return types.Record{}, err
+	}
+	owner, err := k.addressCodec.StringToBytes(record.Owner)
+	if err != nil {
+		return types.Record{}, err
+	}
+	if !sdk.AccAddress(owner).Equals(signerAddr) {
+		return types.Record{}, errorsmod.Wrapf(types.ErrNotOwner, "record %d belongs to %s; only its owner may %s", record.Id, record.Owner, what)
+	}
+	return record, nil
+}
+
 // emit emits a typed event on the SDK context behind ctx.
 func emit(ctx context.Context, event proto.Message) error {
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(event); err != nil {

@@ -18,23 +18,15 @@ import (
 // and EventRecordRedacted carries the released CIDs once, because vaults
 // need them to unpin the content: that event (and the transactions that
 // created the versions) are the only places the CIDs remain, and they point
-// at ciphertext whose keys are gone with the wraps. Records derived from
-// this one are separate records and are not touched.
+// at ciphertext whose keys are gone with the wraps. Every Filecoin archive
+// entry of the record is marked SHREDDED: a deal cannot be deleted before
+// it ends, so the ciphertext stays in its pieces, but with the wraps gone
+// nobody can open it (crypto-shredding). Records derived from this one
+// are separate records and are not touched.
 func (k msgServer) RedactRecord(ctx context.Context, msg *types.MsgRedactRecord) (*types.MsgRedactRecordResponse, error) {
-	signer, err := k.decodeAddress("owner", msg.Owner)
+	record, err := k.ownedRecord(ctx, "owner", msg.Owner, msg.RecordId, "redact it")
 	if err != nil {
 		return nil, err
-	}
-	record, err := k.getRecord(ctx, msg.RecordId)
-	if err != nil {
-		return nil, err
-	}
-	owner, err := k.addressCodec.StringToBytes(record.Owner)
-	if err != nil {
-		return nil, err
-	}
-	if !sdk.AccAddress(owner).Equals(signer) {
-		return nil, errorsmod.Wrapf(types.ErrNotOwner, "record %d belongs to %s; only its owner may redact it", record.Id, record.Owner)
 	}
 	if record.Status == types.RecordStatusRedacted {
 		return nil, errorsmod.Wrapf(types.ErrRecordRedacted, "record %d is already redacted", record.Id)
@@ -77,7 +69,8 @@ func (k msgServer) RedactRecord(ctx context.Context, msg *types.MsgRedactRecord)
 		}
 	}
 	record.Cid, record.EpochCid = "", ""
-	record.SealedLabel = nil // nobody can read it any more: its readers lose their wraps
+	record.SealedLabel = nil      // nobody can read it any more: its readers lose their wraps
+	record.ArchiveAllowed = false // nothing of it may be archived again
 	record.Status = types.RecordStatusRedacted
 	record.UpdatedAt = sdk.UnwrapSDKContext(ctx).BlockTime()
 	if err := k.Records.Set(ctx, record.Id, record); err != nil {
@@ -86,9 +79,18 @@ func (k msgServer) RedactRecord(ctx context.Context, msg *types.MsgRedactRecord)
 	if err := k.afterRecordRedacted(ctx, record); err != nil {
 		return nil, err
 	}
+	shredded, pieces, err := k.shredArchives(ctx, record.Id)
+	if err != nil {
+		return nil, err
+	}
 
 	if err := emit(ctx, &types.EventRecordRedacted{RecordId: record.Id, Owner: record.Owner, Cids: cids}); err != nil {
 		return nil, err
+	}
+	if shredded > 0 {
+		if err := emit(ctx, &types.EventArchiveShredded{RecordId: record.Id, Count: shredded, PieceCids: pieces}); err != nil {
+			return nil, err
+		}
 	}
 	return &types.MsgRedactRecordResponse{}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ipfs/go-cid"
 	"github.com/stretchr/testify/require"
@@ -11,6 +12,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/medchain/medchain/testutil/events"
+	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/x/records/types"
 )
 
@@ -130,4 +132,57 @@ func TestRedactRecordWithoutHooks(t *testing.T) {
 	id := f.mustCreate(t, f.createMsg(t, f.patient, "v1"))
 	_, err := f.msgServer.RedactRecord(f.freshCtx(), &types.MsgRedactRecord{Owner: strings.ToUpper(f.patient), RecordId: id})
 	require.NoError(t, err, "bech32 is case-insensitive")
+}
+
+// Redaction shreds the record's archive entries: every entry, of every
+// version and hospital, becomes SHREDDED at the block time and stays (a
+// deal cannot be deleted); entries of other records in the same pieces
+// stay ARCHIVED. Nothing of the record may be archived afterwards.
+func TestRedactRecordShredsArchiveEntries(t *testing.T) {
+	f := newFixture(t)
+	id := f.archivable(t, f.patient, "v1")
+	_, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(t, f.patient, id, "v2"))
+	require.NoError(t, err)
+	kept := f.archivable(t, f.patient, "kept")
+	f.mustArchive(t, archiveMsg(f.hospital, "piece A", av(id, 1), av(id, 2), av(kept, 1)))
+	f.mustArchive(t, archiveMsg(f.hospitalB, "piece B", av(id, 2)))
+	keptBefore := f.archiveEntry(t, kept, 1, "piece A")
+
+	redactedAt := genesisTime.Add(48 * time.Hour)
+	f.ctx = f.ctx.WithBlockTime(redactedAt)
+	ctx := f.freshCtx()
+	_, err = f.msgServer.RedactRecord(ctx, &types.MsgRedactRecord{Owner: f.patient, RecordId: id})
+	require.NoError(t, err)
+	events.Require(t, ctx, &types.EventArchiveShredded{
+		RecordId: id, Count: 3, PieceCids: []string{sample.PieceCID("piece A"), sample.PieceCID("piece B")},
+	})
+	require.Len(t, ctx.EventManager().Events(), 2, "the redaction and the shredding")
+
+	resp, err := f.querier.Archives(f.ctx, &types.QueryArchivesRequest{RecordId: id})
+	require.NoError(t, err)
+	require.Len(t, resp.Entries, 3, "entries are never deleted")
+	for _, a := range resp.Entries {
+		require.Equal(t, types.ArchiveStatusShredded, a.Status, "version %d in %s", a.Version, a.PieceCid)
+		require.NotNil(t, a.ShreddedAt)
+		require.Equal(t, redactedAt, *a.ShreddedAt)
+		require.Equal(t, genesisTime, a.RecordedAt, "the rest of the entry is kept")
+	}
+	require.Equal(t, keptBefore, f.archiveEntry(t, kept, 1, "piece A"), "another record in the same piece is untouched")
+
+	requireRejected(t, f, types.ErrRecordRedacted, "is redacted", func(ctx sdk.Context) (any, error) {
+		return result(f.msgServer.RecordArchive(ctx, archiveMsg(f.hospital, "piece A", av(id, 1))))
+	})
+	exported, err := f.keeper.ExportGenesis(f.ctx)
+	require.NoError(t, err)
+	require.NoError(t, exported.Validate(f.addressCodec), "shredded entries of a redacted record are valid state")
+}
+
+// A record without archive entries is redacted as before: one event.
+func TestRedactRecordWithoutArchiveEntries(t *testing.T) {
+	f := newFixture(t)
+	id := f.archivable(t, f.patient, "v1")
+	ctx := f.freshCtx()
+	_, err := f.msgServer.RedactRecord(ctx, &types.MsgRedactRecord{Owner: f.patient, RecordId: id})
+	require.NoError(t, err)
+	events.RequireSingle(t, ctx, &types.EventRecordRedacted{RecordId: id, Owner: f.patient, Cids: []string{sample.CID(cid.DagProtobuf, "v1")}})
 }

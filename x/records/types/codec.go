@@ -16,6 +16,8 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgAddVersion{},
 		&MsgRedactRecord{},
 		&MsgUpdateParams{},
+		&MsgSetArchiveConsent{},
+		&MsgRecordArchive{},
 	)
 
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
@@ -30,5 +32,7 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgAddVersion{}, "medchain/x/records/MsgAddVersion")
 	legacy.RegisterAminoMsg(cdc, &MsgRedactRecord{}, "medchain/x/records/MsgRedactRecord")
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "medchain/x/records/MsgUpdateParams")
+	legacy.RegisterAminoMsg(cdc, &MsgSetArchiveConsent{}, "medchain/x/records/MsgSetArchiveConsent")
+	legacy.RegisterAminoMsg(cdc, &MsgRecordArchive{}, "medchain/x/records/MsgRecordArchive")
 	cdc.RegisterConcrete(&Params{}, "medchain/x/records/Params", nil)
 }

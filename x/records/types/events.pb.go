@@ -471,55 +471,273 @@ func (m *EventParamsUpdated) GetParams() Params {
 	return Params{}
 }
 
+// EventArchiveConsentSet is emitted when a record's owner allows or forbids
+// archiving it to Filecoin.
+type EventArchiveConsentSet struct {
+	// record_id is the record.
+	RecordId uint64 `protobuf:"varint,1,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
+	// owner is the record's owner, who chose.
+	Owner string `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+	// allow is the choice.
+	Allow bool `protobuf:"varint,3,opt,name=allow,proto3" json:"allow,omitempty"`
+}
+
+func (m *EventArchiveConsentSet) Reset()         { *m = EventArchiveConsentSet{} }
+func (m *EventArchiveConsentSet) String() string { return proto.CompactTextString(m) }
+func (*EventArchiveConsentSet) ProtoMessage()    {}
+func (*EventArchiveConsentSet) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7a791eaef853fdd8, []int{5}
+}
+func (m *EventArchiveConsentSet) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventArchiveConsentSet) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventArchiveConsentSet.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventArchiveConsentSet) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventArchiveConsentSet.Merge(m, src)
+}
+func (m *EventArchiveConsentSet) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventArchiveConsentSet) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventArchiveConsentSet.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventArchiveConsentSet proto.InternalMessageInfo
+
+func (m *EventArchiveConsentSet) GetRecordId() uint64 {
+	if m != nil {
+		return m.RecordId
+	}
+	return 0
+}
+
+func (m *EventArchiveConsentSet) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *EventArchiveConsentSet) GetAllow() bool {
+	if m != nil {
+		return m.Allow
+	}
+	return false
+}
+
+// EventArchiveRecorded is emitted once per MsgRecordArchive: a hospital
+// recorded (or renewed) that record versions are stored in a Filecoin
+// piece.
+type EventArchiveRecorded struct {
+	// hospital is the hospital that recorded it.
+	Hospital string `protobuf:"bytes,1,opt,name=hospital,proto3" json:"hospital,omitempty"`
+	// piece_cid is the piece, in canonical form.
+	PieceCid string `protobuf:"bytes,2,opt,name=piece_cid,json=pieceCid,proto3" json:"piece_cid,omitempty"`
+	// count is the number of record versions recorded.
+	Count uint32 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	// record_ids are the records whose versions were recorded, each once,
+	// in the message's order.
+	RecordIds []uint64 `protobuf:"varint,4,rep,packed,name=record_ids,json=recordIds,proto3" json:"record_ids,omitempty"`
+}
+
+func (m *EventArchiveRecorded) Reset()         { *m = EventArchiveRecorded{} }
+func (m *EventArchiveRecorded) String() string { return proto.CompactTextString(m) }
+func (*EventArchiveRecorded) ProtoMessage()    {}
+func (*EventArchiveRecorded) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7a791eaef853fdd8, []int{6}
+}
+func (m *EventArchiveRecorded) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventArchiveRecorded) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventArchiveRecorded.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventArchiveRecorded) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventArchiveRecorded.Merge(m, src)
+}
+func (m *EventArchiveRecorded) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventArchiveRecorded) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventArchiveRecorded.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventArchiveRecorded proto.InternalMessageInfo
+
+func (m *EventArchiveRecorded) GetHospital() string {
+	if m != nil {
+		return m.Hospital
+	}
+	return ""
+}
+
+func (m *EventArchiveRecorded) GetPieceCid() string {
+	if m != nil {
+		return m.PieceCid
+	}
+	return ""
+}
+
+func (m *EventArchiveRecorded) GetCount() uint32 {
+	if m != nil {
+		return m.Count
+	}
+	return 0
+}
+
+func (m *EventArchiveRecorded) GetRecordIds() []uint64 {
+	if m != nil {
+		return m.RecordIds
+	}
+	return nil
+}
+
+// EventArchiveShredded is emitted when a redaction marks a record's archive
+// entries SHREDDED: the ciphertext stays in the pieces until their deals
+// end, and nobody can open it any more.
+type EventArchiveShredded struct {
+	// record_id is the redacted record.
+	RecordId uint64 `protobuf:"varint,1,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
+	// count is the number of entries marked SHREDDED.
+	Count uint32 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	// piece_cids are the pieces that held its versions, each once, in
+	// entry order.
+	PieceCids []string `protobuf:"bytes,3,rep,name=piece_cids,json=pieceCids,proto3" json:"piece_cids,omitempty"`
+}
+
+func (m *EventArchiveShredded) Reset()         { *m = EventArchiveShredded{} }
+func (m *EventArchiveShredded) String() string { return proto.CompactTextString(m) }
+func (*EventArchiveShredded) ProtoMessage()    {}
+func (*EventArchiveShredded) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7a791eaef853fdd8, []int{7}
+}
+func (m *EventArchiveShredded) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventArchiveShredded) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventArchiveShredded.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventArchiveShredded) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventArchiveShredded.Merge(m, src)
+}
+func (m *EventArchiveShredded) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventArchiveShredded) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventArchiveShredded.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventArchiveShredded proto.InternalMessageInfo
+
+func (m *EventArchiveShredded) GetRecordId() uint64 {
+	if m != nil {
+		return m.RecordId
+	}
+	return 0
+}
+
+func (m *EventArchiveShredded) GetCount() uint32 {
+	if m != nil {
+		return m.Count
+	}
+	return 0
+}
+
+func (m *EventArchiveShredded) GetPieceCids() []string {
+	if m != nil {
+		return m.PieceCids
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*EventRecordCreated)(nil), "medchain.records.v1.EventRecordCreated")
 	proto.RegisterType((*EventVersionAdded)(nil), "medchain.records.v1.EventVersionAdded")
 	proto.RegisterType((*EventRecordRedacted)(nil), "medchain.records.v1.EventRecordRedacted")
 	proto.RegisterType((*EventKeyRotated)(nil), "medchain.records.v1.EventKeyRotated")
 	proto.RegisterType((*EventParamsUpdated)(nil), "medchain.records.v1.EventParamsUpdated")
+	proto.RegisterType((*EventArchiveConsentSet)(nil), "medchain.records.v1.EventArchiveConsentSet")
+	proto.RegisterType((*EventArchiveRecorded)(nil), "medchain.records.v1.EventArchiveRecorded")
+	proto.RegisterType((*EventArchiveShredded)(nil), "medchain.records.v1.EventArchiveShredded")
 }
 
 func init() { proto.RegisterFile("medchain/records/v1/events.proto", fileDescriptor_7a791eaef853fdd8) }
 
 var fileDescriptor_7a791eaef853fdd8 = []byte{
-	// 582 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xc4, 0x94, 0xbf, 0x6f, 0xd3, 0x40,
-	0x14, 0xc7, 0xe3, 0xc6, 0x75, 0xea, 0x6b, 0xf9, 0xd1, 0x6b, 0x87, 0xa3, 0x15, 0x6e, 0x08, 0x4b,
-	0x84, 0xc0, 0xa6, 0xad, 0xc4, 0x84, 0x90, 0x9a, 0xaa, 0x95, 0x50, 0x17, 0x64, 0x04, 0x03, 0x8b,
-	0xe5, 0xf8, 0x1e, 0xc9, 0x29, 0xd8, 0x17, 0xdd, 0x39, 0x06, 0xf3, 0x37, 0x30, 0xf0, 0x67, 0x30,
-	0x32, 0xf0, 0x47, 0x74, 0xac, 0x98, 0x98, 0x10, 0x4a, 0x06, 0x06, 0xfe, 0x00, 0x24, 0x26, 0xe4,
-	0x3b, 0x27, 0x34, 0xc8, 0xa4, 0x4b, 0x25, 0x96, 0xe8, 0xbd, 0xef, 0x7d, 0x9f, 0xee, 0xde, 0x27,
-	0xcf, 0x0f, 0x35, 0x63, 0xa0, 0x51, 0x3f, 0x64, 0x89, 0x27, 0x20, 0xe2, 0x82, 0x4a, 0x2f, 0xdb,
-	0xf5, 0x20, 0x83, 0x24, 0x95, 0xee, 0x50, 0xf0, 0x94, 0xe3, 0x8d, 0xa9, 0xc3, 0x2d, 0x1d, 0x6e,
-	0xb6, 0xbb, 0xb5, 0x1e, 0xc6, 0x2c, 0xe1, 0x9e, 0xfa, 0xd5, 0xbe, 0xad, 0x1b, 0x11, 0x97, 0x31,
-	0x97, 0x81, 0xca, 0x3c, 0x9d, 0x94, 0x47, 0x9b, 0x3d, 0xde, 0xe3, 0x5a, 0x2f, 0xa2, 0x52, 0xad,
-	0xbc, 0x7a, 0x18, 0x8a, 0x30, 0x9e, 0xd6, 0xed, 0x54, 0x39, 0xd2, 0x7c, 0x08, 0xa5, 0xa1, 0xf5,
-	0x73, 0x09, 0xe1, 0xa3, 0xe2, 0xb1, 0xbe, 0x3a, 0x3f, 0x14, 0x10, 0xa6, 0x40, 0xf1, 0x36, 0xb2,
-	0x75, 0x41, 0xc0, 0x28, 0x31, 0x9a, 0x46, 0xdb, 0xf4, 0x57, 0xb4, 0xf0, 0x98, 0x62, 0x17, 0x2d,
-	0xf3, 0xd7, 0x09, 0x08, 0xb2, 0xd4, 0x34, 0xda, 0x76, 0x87, 0x7c, 0xfe, 0x74, 0x6f, 0xb3, 0x7c,
-	0xed, 0x01, 0xa5, 0x02, 0xa4, 0x7c, 0x9a, 0x0a, 0x96, 0xf4, 0x7c, 0x6d, 0xc3, 0xf7, 0x91, 0xc5,
-	0xa4, 0x1c, 0x81, 0x20, 0xf5, 0x0b, 0x0a, 0x4a, 0x1f, 0x7e, 0x88, 0xd6, 0xb8, 0xe8, 0x85, 0x09,
-	0x93, 0x61, 0xca, 0x78, 0x42, 0xcc, 0x0b, 0xea, 0xe6, 0xdc, 0xf8, 0x3a, 0xaa, 0x47, 0x8c, 0x92,
-	0xe5, 0xa2, 0xc8, 0x2f, 0x42, 0xbc, 0x8f, 0xcc, 0x01, 0x4b, 0x28, 0xb1, 0x9a, 0x46, 0xfb, 0xea,
-	0xde, 0x8e, 0x5b, 0xf1, 0x87, 0xb8, 0x1a, 0xc0, 0x09, 0x4b, 0xa8, 0xaf, 0xcc, 0xf8, 0x26, 0x42,
-	0x92, 0xbd, 0x85, 0xa0, 0x9b, 0xa7, 0x20, 0x49, 0x43, 0x41, 0xb0, 0x0b, 0xa5, 0x53, 0x08, 0x05,
-	0xa2, 0x01, 0xe4, 0x01, 0x0c, 0x79, 0xd4, 0x27, 0x2b, 0x1a, 0xd1, 0x00, 0xf2, 0xa3, 0x22, 0xc7,
-	0xb7, 0xd0, 0x1a, 0x05, 0xc1, 0x32, 0xa0, 0xc1, 0x4b, 0xc1, 0x63, 0x62, 0xab, 0xf3, 0xd5, 0x52,
-	0x3b, 0x16, 0x3c, 0x6e, 0xfd, 0x32, 0xd0, 0xba, 0x22, 0xff, 0x1c, 0x84, 0x64, 0x3c, 0x39, 0xa0,
-	0xf4, 0xff, 0x83, 0x27, 0xa8, 0x91, 0xe9, 0xe7, 0x28, 0xe6, 0xa6, 0x3f, 0x4d, 0x2b, 0xa0, 0xce,
-	0xf3, 0xb1, 0x16, 0xf2, 0x69, 0xcc, 0xf3, 0x69, 0x65, 0x68, 0xe3, 0xdc, 0xd4, 0xf9, 0x40, 0xc3,
-	0xe8, 0xd2, 0xc7, 0x0e, 0x23, 0x33, 0x62, 0x54, 0x92, 0x7a, 0xb3, 0xde, 0xb6, 0x7d, 0x15, 0xb7,
-	0x7e, 0x18, 0xe8, 0x9a, 0xba, 0xf8, 0x04, 0x72, 0x9f, 0xa7, 0x97, 0x3f, 0xeb, 0xe7, 0x00, 0xd6,
-	0x2b, 0x01, 0x9a, 0xff, 0x02, 0xb8, 0xbc, 0x10, 0xa0, 0xf5, 0xd7, 0x80, 0xdd, 0x46, 0x57, 0x04,
-	0xbc, 0x82, 0x50, 0x02, 0x0d, 0x54, 0x97, 0x0d, 0xd5, 0xe5, 0xda, 0x54, 0x3c, 0x2c, 0xba, 0x7d,
-	0x67, 0x94, 0x1f, 0xf7, 0x13, 0xb5, 0x13, 0x9e, 0x0d, 0xa9, 0x6a, 0xf8, 0x01, 0xb2, 0xc3, 0x51,
-	0xda, 0xe7, 0x82, 0xa5, 0xb9, 0x6a, 0x78, 0x51, 0x5f, 0x7f, 0xac, 0xf8, 0x11, 0xb2, 0xf4, 0x72,
-	0x51, 0x30, 0x56, 0xf7, 0xb6, 0x2b, 0xbf, 0x23, 0x7d, 0x57, 0xc7, 0x3e, 0xfd, 0xba, 0x53, 0xfb,
-	0xf0, 0xfd, 0xe3, 0x1d, 0xc3, 0x2f, 0xab, 0x3a, 0xc7, 0xa7, 0x63, 0xc7, 0x38, 0x1b, 0x3b, 0xc6,
-	0xb7, 0xb1, 0x63, 0xbc, 0x9f, 0x38, 0xb5, 0xb3, 0x89, 0x53, 0xfb, 0x32, 0x71, 0x6a, 0x2f, 0xee,
-	0xf6, 0x58, 0xda, 0x1f, 0x75, 0xdd, 0x88, 0xc7, 0xde, 0x6c, 0x63, 0xcd, 0x82, 0x37, 0xb3, 0xe5,
-	0xa5, 0x36, 0x57, 0xd7, 0x52, 0xab, 0x6b, 0xff, 0x77, 0x00, 0x00, 0x00, 0xff, 0xff, 0xae, 0x64,
-	0xaf, 0x39, 0x7a, 0x05, 0x00, 0x00,
+	// 704 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xc4, 0x55, 0x3f, 0x6f, 0xd4, 0x4a,
+	0x10, 0x3f, 0xe7, 0xfe, 0x7a, 0x93, 0xbc, 0xf7, 0xe2, 0x9c, 0x9e, 0xfc, 0x12, 0xbd, 0xcb, 0x61,
+	0x9a, 0x13, 0x02, 0x1f, 0x49, 0x10, 0x15, 0x42, 0xca, 0x9d, 0x12, 0x09, 0xa5, 0x41, 0x8e, 0xa0,
+	0xa0, 0x39, 0x39, 0xde, 0xe1, 0xbc, 0xca, 0xd9, 0x6b, 0xed, 0xee, 0x39, 0x1c, 0x7c, 0x05, 0x0a,
+	0x3e, 0x01, 0x35, 0x25, 0x05, 0x1f, 0x22, 0x65, 0x44, 0x45, 0x85, 0x50, 0x52, 0x50, 0xf0, 0x01,
+	0x90, 0xa8, 0xd0, 0xee, 0xda, 0x26, 0x17, 0x1d, 0xb9, 0x26, 0x12, 0x8d, 0xb5, 0x33, 0xfb, 0x1b,
+	0xcd, 0x6f, 0x7e, 0x33, 0xde, 0x41, 0xed, 0x08, 0x70, 0x10, 0xfa, 0x24, 0xee, 0x32, 0x08, 0x28,
+	0xc3, 0xbc, 0x9b, 0x6e, 0x76, 0x21, 0x85, 0x58, 0x70, 0x37, 0x61, 0x54, 0x50, 0x6b, 0x35, 0x47,
+	0xb8, 0x19, 0xc2, 0x4d, 0x37, 0xd7, 0x56, 0xfc, 0x88, 0xc4, 0xb4, 0xab, 0xbe, 0x1a, 0xb7, 0xf6,
+	0x5f, 0x40, 0x79, 0x44, 0xf9, 0x40, 0x59, 0x5d, 0x6d, 0x64, 0x57, 0xcd, 0x21, 0x1d, 0x52, 0xed,
+	0x97, 0xa7, 0xcc, 0x3b, 0x33, 0x75, 0xe2, 0x33, 0x3f, 0xca, 0xe3, 0x36, 0x66, 0x21, 0xc4, 0x24,
+	0x81, 0x0c, 0xe0, 0x7c, 0x5f, 0x40, 0xd6, 0xae, 0x24, 0xeb, 0xa9, 0xfb, 0x3e, 0x03, 0x5f, 0x00,
+	0xb6, 0xd6, 0x91, 0xa9, 0x03, 0x06, 0x04, 0xdb, 0x46, 0xdb, 0xe8, 0x54, 0xbc, 0x86, 0x76, 0x3c,
+	0xc2, 0x96, 0x8b, 0xaa, 0xf4, 0x38, 0x06, 0x66, 0x2f, 0xb4, 0x8d, 0x8e, 0xd9, 0xb3, 0x3f, 0x7e,
+	0xb8, 0xd3, 0xcc, 0xd8, 0xee, 0x60, 0xcc, 0x80, 0xf3, 0x03, 0xc1, 0x48, 0x3c, 0xf4, 0x34, 0xcc,
+	0xba, 0x8b, 0x6a, 0x84, 0xf3, 0x31, 0x30, 0xbb, 0x3c, 0x27, 0x20, 0xc3, 0x59, 0x0f, 0xd0, 0x12,
+	0x65, 0x43, 0x3f, 0x26, 0xdc, 0x17, 0x84, 0xc6, 0x76, 0x65, 0x4e, 0xdc, 0x14, 0xda, 0xfa, 0x07,
+	0x95, 0x03, 0x82, 0xed, 0xaa, 0x0c, 0xf2, 0xe4, 0xd1, 0xda, 0x46, 0x95, 0x23, 0x12, 0x63, 0xbb,
+	0xd6, 0x36, 0x3a, 0x7f, 0x6d, 0x6d, 0xb8, 0x33, 0x1a, 0xe2, 0x6a, 0x01, 0xf6, 0x49, 0x8c, 0x3d,
+	0x05, 0xb6, 0xfe, 0x47, 0x88, 0x93, 0x97, 0x30, 0x38, 0x9c, 0x08, 0xe0, 0x76, 0x5d, 0x89, 0x60,
+	0x4a, 0x4f, 0x4f, 0x3a, 0xa4, 0x44, 0x47, 0x30, 0x19, 0x40, 0x42, 0x83, 0xd0, 0x6e, 0x68, 0x89,
+	0x8e, 0x60, 0xb2, 0x2b, 0x6d, 0xeb, 0x06, 0x5a, 0xc2, 0xc0, 0x48, 0x0a, 0x78, 0xf0, 0x9c, 0xd1,
+	0xc8, 0x36, 0xd5, 0xfd, 0x62, 0xe6, 0xdb, 0x63, 0x34, 0x72, 0x7e, 0x18, 0x68, 0x45, 0x29, 0xff,
+	0x14, 0x18, 0x27, 0x34, 0xde, 0xc1, 0xf8, 0xcf, 0x0b, 0x6f, 0xa3, 0x7a, 0xaa, 0xe9, 0x28, 0xcd,
+	0x2b, 0x5e, 0x6e, 0xce, 0x10, 0x75, 0x5a, 0x9f, 0xda, 0x95, 0xfa, 0xd4, 0xa7, 0xf5, 0x71, 0x52,
+	0xb4, 0x7a, 0x61, 0xea, 0x3c, 0xc0, 0x7e, 0x70, 0xed, 0x63, 0x67, 0xa1, 0x4a, 0x40, 0x30, 0xb7,
+	0xcb, 0xed, 0x72, 0xc7, 0xf4, 0xd4, 0xd9, 0xf9, 0x66, 0xa0, 0xbf, 0x55, 0xe2, 0x7d, 0x98, 0x78,
+	0x54, 0x5c, 0xff, 0xac, 0x5f, 0x10, 0xb0, 0x3c, 0x53, 0xc0, 0xca, 0xef, 0x04, 0xac, 0x5e, 0x29,
+	0x60, 0xed, 0xd2, 0x80, 0xdd, 0x44, 0xcb, 0x0c, 0x46, 0xe0, 0x73, 0xc0, 0x03, 0x55, 0x65, 0x5d,
+	0x55, 0xb9, 0x94, 0x3b, 0xfb, 0xb2, 0xda, 0xd7, 0x46, 0xf6, 0x73, 0x3f, 0x56, 0x6f, 0xc2, 0x93,
+	0x04, 0xab, 0x82, 0xef, 0x23, 0xd3, 0x1f, 0x8b, 0x90, 0x32, 0x22, 0x26, 0xaa, 0xe0, 0xab, 0xea,
+	0xfa, 0x05, 0xb5, 0x1e, 0xa2, 0x9a, 0x7e, 0x5c, 0x94, 0x18, 0x8b, 0x5b, 0xeb, 0x33, 0xff, 0x23,
+	0x9d, 0xab, 0x67, 0x9e, 0x7c, 0xde, 0x28, 0xbd, 0xfb, 0xfa, 0xfe, 0x96, 0xe1, 0x65, 0x51, 0xce,
+	0x2b, 0xf4, 0xaf, 0x62, 0xb3, 0xc3, 0x82, 0x90, 0xa4, 0xd0, 0xa7, 0x31, 0x87, 0x58, 0x1c, 0x80,
+	0xb8, 0xde, 0x16, 0x34, 0x51, 0xd5, 0x1f, 0x8d, 0xe8, 0xb1, 0x6a, 0x40, 0xc3, 0xd3, 0x86, 0xf3,
+	0xd6, 0x40, 0xcd, 0x8b, 0xd9, 0xf5, 0xe4, 0x01, 0xb6, 0xee, 0xa1, 0x46, 0x48, 0x79, 0x42, 0x84,
+	0x3f, 0x9a, 0x2b, 0x46, 0x81, 0x94, 0x8c, 0x13, 0x02, 0x01, 0x48, 0xf1, 0x35, 0x31, 0xaf, 0xa1,
+	0x1c, 0x7d, 0x82, 0x25, 0x83, 0x80, 0x8e, 0x63, 0xa1, 0x18, 0x2c, 0x7b, 0xda, 0x90, 0xed, 0x2e,
+	0x8a, 0xe4, 0x76, 0xa5, 0x5d, 0x96, 0xed, 0xce, 0xab, 0xe4, 0x4e, 0x38, 0xcd, 0xef, 0x20, 0x64,
+	0x30, 0xff, 0x45, 0x28, 0x32, 0x2d, 0x5c, 0xca, 0x54, 0x90, 0xcb, 0xe7, 0xdf, 0xcc, 0xd9, 0xf1,
+	0xde, 0xde, 0xc9, 0x59, 0xcb, 0x38, 0x3d, 0x6b, 0x19, 0x5f, 0xce, 0x5a, 0xc6, 0x9b, 0xf3, 0x56,
+	0xe9, 0xf4, 0xbc, 0x55, 0xfa, 0x74, 0xde, 0x2a, 0x3d, 0xbb, 0x3d, 0x24, 0x22, 0x1c, 0x1f, 0xba,
+	0x01, 0x8d, 0xba, 0xc5, 0xe6, 0x28, 0x0e, 0x2f, 0x8a, 0x25, 0xa2, 0x36, 0xc8, 0x61, 0x4d, 0xad,
+	0x90, 0xed, 0x9f, 0x01, 0x00, 0x00, 0xff, 0xff, 0x0a, 0xc7, 0x6c, 0xaa, 0x02, 0x07, 0x00, 0x00,
 }
 
 func (m *EventRecordCreated) Marshal() (dAtA []byte, err error) {
@@ -812,6 +1030,153 @@ func (m *EventParamsUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventArchiveConsentSet) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventArchiveConsentSet) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventArchiveConsentSet) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Allow {
+		i--
+		if m.Allow {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.RecordId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RecordId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventArchiveRecorded) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventArchiveRecorded) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventArchiveRecorded) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.RecordIds) > 0 {
+		dAtA3 := make([]byte, len(m.RecordIds)*10)
+		var j2 int
+		for _, num := range m.RecordIds {
+			for num >= 1<<7 {
+				dAtA3[j2] = uint8(uint64(num)&0x7f | 0x80)
+				num >>= 7
+				j2++
+			}
+			dAtA3[j2] = uint8(num)
+			j2++
+		}
+		i -= j2
+		copy(dAtA[i:], dAtA3[:j2])
+		i = encodeVarintEvents(dAtA, i, uint64(j2))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.Count != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Count))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.PieceCid) > 0 {
+		i -= len(m.PieceCid)
+		copy(dAtA[i:], m.PieceCid)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.PieceCid)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Hospital) > 0 {
+		i -= len(m.Hospital)
+		copy(dAtA[i:], m.Hospital)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Hospital)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventArchiveShredded) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventArchiveShredded) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventArchiveShredded) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.PieceCids) > 0 {
+		for iNdEx := len(m.PieceCids) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.PieceCids[iNdEx])
+			copy(dAtA[i:], m.PieceCids[iNdEx])
+			i = encodeVarintEvents(dAtA, i, uint64(len(m.PieceCids[iNdEx])))
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if m.Count != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Count))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.RecordId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RecordId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -965,6 +1330,73 @@ func (m *EventParamsUpdated) Size() (n int) {
 	}
 	l = m.Params.Size()
 	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventArchiveConsentSet) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RecordId != 0 {
+		n += 1 + sovEvents(uint64(m.RecordId))
+	}
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Allow {
+		n += 2
+	}
+	return n
+}
+
+func (m *EventArchiveRecorded) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Hospital)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.PieceCid)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Count != 0 {
+		n += 1 + sovEvents(uint64(m.Count))
+	}
+	if len(m.RecordIds) > 0 {
+		l = 0
+		for _, e := range m.RecordIds {
+			l += sovEvents(uint64(e))
+		}
+		n += 1 + sovEvents(uint64(l)) + l
+	}
+	return n
+}
+
+func (m *EventArchiveShredded) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RecordId != 0 {
+		n += 1 + sovEvents(uint64(m.RecordId))
+	}
+	if m.Count != 0 {
+		n += 1 + sovEvents(uint64(m.Count))
+	}
+	if len(m.PieceCids) > 0 {
+		for _, s := range m.PieceCids {
+			l = len(s)
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
 	return n
 }
 
@@ -1917,6 +2349,456 @@ func (m *EventParamsUpdated) Unmarshal(dAtA []byte) error {
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventArchiveConsentSet) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventArchiveConsentSet: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventArchiveConsentSet: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecordId", wireType)
+			}
+			m.RecordId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RecordId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Allow", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Allow = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventArchiveRecorded) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventArchiveRecorded: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventArchiveRecorded: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Hospital", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Hospital = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PieceCid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PieceCid = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Count", wireType)
+			}
+			m.Count = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Count |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType == 0 {
+				var v uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowEvents
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				m.RecordIds = append(m.RecordIds, v)
+			} else if wireType == 2 {
+				var packedLen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowEvents
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					packedLen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if packedLen < 0 {
+					return ErrInvalidLengthEvents
+				}
+				postIndex := iNdEx + packedLen
+				if postIndex < 0 {
+					return ErrInvalidLengthEvents
+				}
+				if postIndex > l {
+					return io.ErrUnexpectedEOF
+				}
+				var elementCount int
+				var count int
+				for _, integer := range dAtA[iNdEx:postIndex] {
+					if integer < 128 {
+						count++
+					}
+				}
+				elementCount = count
+				if elementCount != 0 && len(m.RecordIds) == 0 {
+					m.RecordIds = make([]uint64, 0, elementCount)
+				}
+				for iNdEx < postIndex {
+					var v uint64
+					for shift := uint(0); ; shift += 7 {
+						if shift >= 64 {
+							return ErrIntOverflowEvents
+						}
+						if iNdEx >= l {
+							return io.ErrUnexpectedEOF
+						}
+						b := dAtA[iNdEx]
+						iNdEx++
+						v |= uint64(b&0x7F) << shift
+						if b < 0x80 {
+							break
+						}
+					}
+					m.RecordIds = append(m.RecordIds, v)
+				}
+			} else {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecordIds", wireType)
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventArchiveShredded) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventArchiveShredded: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventArchiveShredded: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecordId", wireType)
+			}
+			m.RecordId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RecordId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Count", wireType)
+			}
+			m.Count = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Count |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PieceCids", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PieceCids = append(m.PieceCids, string(dAtA[iNdEx:postIndex]))
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

@@ -18,7 +18,10 @@ func NewGenesisState(params Params, records []Record, history []RecordVersion, n
 	if history == nil {
 		history = []RecordVersion{}
 	}
-	return &GenesisState{Params: params, Records: records, History: history, NextId: nextID, ReleasedCids: []ReleasedCid{}}
+	return &GenesisState{
+		Params: params, Records: records, History: history, NextId: nextID,
+		ReleasedCids: []ReleasedCid{}, Archives: []ArchiveEntry{},
+	}
 }
 
 // DefaultGenesis returns the genesis state of a new chain: default params, no
@@ -110,6 +113,41 @@ func (gs GenesisState) validate(addressCodec address.Codec) error {
 			if !versions[versionKey{r.Id, v}] {
 				return errorsmod.Wrapf(ErrInvalidHistory, "record %d has version %d but history lacks version %d", r.Id, r.Version, v)
 			}
+		}
+	}
+	return gs.validateArchives(records, addressCodec)
+}
+
+// validateArchives checks every archive entry on its own and against the
+// records: a version of a record in this file, listed once, ARCHIVED
+// while the record is ACTIVE and SHREDDED once it is REDACTED (a redaction
+// shreds every entry of the record). Neither the live CID nor params
+// max_archive_entries_per_version is checked: a rotation releases a
+// version after it was archived, and params bind new entries only.
+func (gs GenesisState) validateArchives(records map[uint64]Record, addressCodec address.Codec) error {
+	seen := make(map[archiveKey]bool, len(gs.Archives))
+	for i, e := range gs.Archives {
+		if err := ValidateStoredArchiveEntry(e, addressCodec); err != nil {
+			return fmt.Errorf("archives[%d]: %w", i, err)
+		}
+		key := archiveKey{e.RecordId, e.Version, e.PieceCid}
+		if seen[key] {
+			return errorsmod.Wrapf(ErrInvalidArchiveEntry, "archives[%d]: %s is listed more than once", i, key)
+		}
+		seen[key] = true
+		r, ok := records[e.RecordId]
+		if !ok {
+			return errorsmod.Wrapf(ErrInvalidArchiveEntry, "archives[%d]: record %d is not in the genesis records", i, e.RecordId)
+		}
+		if e.Version > r.Version {
+			return errorsmod.Wrapf(ErrInvalidArchiveEntry, "archives[%d]: record %d has no version %d (it has %d)", i, e.RecordId, e.Version, r.Version)
+		}
+		if r.Status == RecordStatusRedacted && e.Status != ArchiveStatusShredded {
+			return errorsmod.Wrapf(ErrInvalidArchiveEntry, "archives[%d]: record %d is REDACTED, so its entries are SHREDDED, not %s",
+				i, e.RecordId, e.Status)
+		}
+		if r.Status == RecordStatusActive && e.Status != ArchiveStatusArchived {
+			return errorsmod.Wrapf(ErrInvalidArchiveEntry, "archives[%d]: record %d is ACTIVE; only a redaction shreds its entries", i, e.RecordId)
 		}
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 
 	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
 
+	"github.com/medchain/medchain/testutil/sample"
 	"github.com/medchain/medchain/x/records/types"
 )
 
@@ -112,6 +113,88 @@ func TestGenesisValidate(t *testing.T) {
 	// A redacted record with erased history is valid.
 	gs = valid()
 	gs.Records[0].Status, gs.Records[0].Cid, gs.History[0].Cid = types.RecordStatusRedacted, "", ""
+	require.NoError(t, gs.Validate(ac))
+}
+
+// Archive entries are checked on their own and against the records: a
+// version of a record in the file, once, ARCHIVED while the record is
+// ACTIVE and SHREDDED once it is redacted.
+func TestGenesisValidateArchives(t *testing.T) {
+	ac := addresscodec.NewBech32Codec("med")
+	owner, err := ac.BytesToString([]byte("patient_____________"))
+	require.NoError(t, err)
+	hospital, err := ac.BytesToString([]byte("hospital____________"))
+	require.NoError(t, err)
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	shreddedAt := at.Add(time.Hour)
+	piece := func(name string) string { return sample.PieceCID(name) }
+	recordCID := sample.CID(cid.Raw, "record 1")
+	entry := func(version uint64, p string) types.ArchiveEntry {
+		return types.ArchiveEntry{
+			RecordId: 1, Version: version, PieceCid: piece(p), PieceSize: 1 << 30, Hospital: hospital, Provider: "f01234",
+			DealRef: "deal", ExpiresAt: at.Add(365 * 24 * time.Hour), RecordedAt: at, Status: types.ArchiveStatusArchived,
+		}
+	}
+	valid := func() *types.GenesisState {
+		gs := types.NewGenesisState(types.DefaultParams(),
+			[]types.Record{{
+				Id: 1, Owner: owner, Issuer: owner, Cid: recordCID, Kind: types.RecordKindPDF, SizeBytes: 1,
+				Version: 1, Status: types.RecordStatusActive, CreatedAt: at, UpdatedAt: at, ArchiveAllowed: true,
+			}},
+			[]types.RecordVersion{{RecordId: 1, Version: 1, Cid: recordCID, Issuer: owner, At: at}}, 2)
+		gs.Archives = []types.ArchiveEntry{entry(1, "a"), entry(1, "b")}
+		return gs
+	}
+	require.NoError(t, valid().Validate(ac))
+
+	for name, tc := range map[string]struct {
+		edit    func(gs *types.GenesisState)
+		wantErr error
+	}{
+		"an unknown record":           {func(gs *types.GenesisState) { gs.Archives[0].RecordId = 2 }, types.ErrInvalidArchiveEntry},
+		"a version the record lacks":  {func(gs *types.GenesisState) { gs.Archives[0].Version = 2 }, types.ErrInvalidArchiveEntry},
+		"version 0":                   {func(gs *types.GenesisState) { gs.Archives[0].Version = 0 }, types.ErrInvalidArchiveEntry},
+		"listed twice":                {func(gs *types.GenesisState) { gs.Archives[1] = gs.Archives[0] }, types.ErrInvalidArchiveEntry},
+		"a record's CID as the piece": {func(gs *types.GenesisState) { gs.Archives[0].PieceCid = recordCID }, types.ErrInvalidPieceCID},
+		"a piece CID not canonical": {func(gs *types.GenesisState) {
+			gs.Archives[0].PieceCid, _ = cid.MustParse(gs.Archives[0].PieceCid).StringOfBase('z')
+		}, types.ErrInvalidPieceCID},
+		"a piece size not a power of two": {func(gs *types.GenesisState) { gs.Archives[0].PieceSize = 1000 }, types.ErrInvalidPieceSize},
+		"a malformed hospital":            {func(gs *types.GenesisState) { gs.Archives[0].Hospital = "hospital" }, types.ErrInvalidAddress},
+		"no provider":                     {func(gs *types.GenesisState) { gs.Archives[0].Provider = "" }, types.ErrInvalidProvider},
+		"a deal_ref with a newline":       {func(gs *types.GenesisState) { gs.Archives[0].DealRef = "a\nb" }, types.ErrInvalidDealRef},
+		"expiring when recorded":          {func(gs *types.GenesisState) { gs.Archives[0].ExpiresAt = at }, types.ErrInvalidExpiry},
+		"no status":                       {func(gs *types.GenesisState) { gs.Archives[0].Status = 0 }, types.ErrInvalidArchiveEntry},
+		"an unknown status":               {func(gs *types.GenesisState) { gs.Archives[0].Status = 7 }, types.ErrInvalidArchiveEntry},
+		"ARCHIVED with shredded_at":       {func(gs *types.GenesisState) { gs.Archives[0].ShreddedAt = &shreddedAt }, types.ErrInvalidArchiveEntry},
+		"SHREDDED without shredded_at": {func(gs *types.GenesisState) {
+			gs.Records[0].Status, gs.Records[0].Cid, gs.History[0].Cid = types.RecordStatusRedacted, "", ""
+			gs.Archives[0].Status, gs.Archives[1].Status, gs.Archives[1].ShreddedAt = types.ArchiveStatusShredded, types.ArchiveStatusShredded, &shreddedAt
+		}, types.ErrInvalidArchiveEntry},
+		"SHREDDED of an ACTIVE record": {func(gs *types.GenesisState) {
+			gs.Archives[0].Status, gs.Archives[0].ShreddedAt = types.ArchiveStatusShredded, &shreddedAt
+		}, types.ErrInvalidArchiveEntry},
+		"ARCHIVED of a REDACTED record": {func(gs *types.GenesisState) {
+			gs.Records[0].Status, gs.Records[0].Cid, gs.History[0].Cid = types.RecordStatusRedacted, "", ""
+		}, types.ErrInvalidArchiveEntry},
+	} {
+		t.Run(name, func(t *testing.T) {
+			gs := valid()
+			tc.edit(gs)
+			require.ErrorIs(t, gs.Validate(ac), tc.wantErr)
+		})
+	}
+
+	// A redacted record's entries, all SHREDDED, are valid; so are more
+	// entries than params allow now (params bind new entries only).
+	gs := valid()
+	gs.Records[0].Status, gs.Records[0].Cid, gs.History[0].Cid = types.RecordStatusRedacted, "", ""
+	for i := range gs.Archives {
+		gs.Archives[i].Status, gs.Archives[i].ShreddedAt = types.ArchiveStatusShredded, &shreddedAt
+	}
+	require.NoError(t, gs.Validate(ac))
+	gs = valid()
+	gs.Params.MaxArchiveEntriesPerVersion = 1
 	require.NoError(t, gs.Validate(ac))
 }
 

@@ -42,4 +42,19 @@ var (
 	// ReleasedCidsKey holds the tombstones of released CIDs by the SHA-256
 	// of the CID's bytes.
 	ReleasedCidsKey = collections.NewPrefix(8)
+
+	// ArchivesKey holds the Filecoin archive entries by (record id,
+	// version, piece CID).
+	ArchivesKey = collections.NewPrefix(9)
 )
+
+// ArchivesKeyCodec encodes the key of an archive entry: (record id,
+// version, canonical piece CID). The keeper and the light client share it,
+// so that a proof is asked for the very key the keeper writes.
+var ArchivesKeyCodec = collections.TripleKeyCodec(collections.Uint64Key, collections.Uint64Key, collections.StringKey)
+
+// ArchiveStoreKey is the full store key of the archive entry of version of
+// record recordID in the piece pieceCID (canonical form).
+func ArchiveStoreKey(recordID, version uint64, pieceCID string) ([]byte, error) {
+	return collections.EncodeKeyWithPrefix(ArchivesKey, ArchivesKeyCodec, collections.Join3(recordID, version, pieceCID))
+}

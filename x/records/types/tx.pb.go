@@ -12,18 +12,22 @@ import (
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	grpc1 "github.com/cosmos/gogoproto/grpc"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -542,6 +546,280 @@ func (m *MsgUpdateParamsResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 
+// MsgSetArchiveConsent sets a record's archive_allowed: whether hospitals
+// may archive its ciphertext to Filecoin while params archive_policy is
+// CONSENT. Only the record's owner may send it, for an ACTIVE record.
+// Withdrawing consent (allow false) stops new archive entries and
+// renewals; the entries already recorded stay, because a Filecoin deal
+// cannot be deleted before it ends. What is in them stays ciphertext, and
+// redacting the record shreds it (the wraps of its key are deleted).
+type MsgSetArchiveConsent struct {
+	// owner is the record's owner.
+	Owner string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	// record_id is the ACTIVE record.
+	RecordId uint64 `protobuf:"varint,2,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
+	// allow is the owner's choice: true allows archiving, false withdraws it.
+	Allow bool `protobuf:"varint,3,opt,name=allow,proto3" json:"allow,omitempty"`
+}
+
+func (m *MsgSetArchiveConsent) Reset()         { *m = MsgSetArchiveConsent{} }
+func (m *MsgSetArchiveConsent) String() string { return proto.CompactTextString(m) }
+func (*MsgSetArchiveConsent) ProtoMessage()    {}
+func (*MsgSetArchiveConsent) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ed45ba623af86831, []int{8}
+}
+func (m *MsgSetArchiveConsent) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSetArchiveConsent) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSetArchiveConsent.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSetArchiveConsent) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSetArchiveConsent.Merge(m, src)
+}
+func (m *MsgSetArchiveConsent) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSetArchiveConsent) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSetArchiveConsent.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSetArchiveConsent proto.InternalMessageInfo
+
+func (m *MsgSetArchiveConsent) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *MsgSetArchiveConsent) GetRecordId() uint64 {
+	if m != nil {
+		return m.RecordId
+	}
+	return 0
+}
+
+func (m *MsgSetArchiveConsent) GetAllow() bool {
+	if m != nil {
+		return m.Allow
+	}
+	return false
+}
+
+// MsgSetArchiveConsentResponse is the response to MsgSetArchiveConsent.
+type MsgSetArchiveConsentResponse struct {
+}
+
+func (m *MsgSetArchiveConsentResponse) Reset()         { *m = MsgSetArchiveConsentResponse{} }
+func (m *MsgSetArchiveConsentResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgSetArchiveConsentResponse) ProtoMessage()    {}
+func (*MsgSetArchiveConsentResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ed45ba623af86831, []int{9}
+}
+func (m *MsgSetArchiveConsentResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSetArchiveConsentResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSetArchiveConsentResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSetArchiveConsentResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSetArchiveConsentResponse.Merge(m, src)
+}
+func (m *MsgSetArchiveConsentResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSetArchiveConsentResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSetArchiveConsentResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSetArchiveConsentResponse proto.InternalMessageInfo
+
+// MsgRecordArchive records that the ciphertext of record versions is
+// stored in one Filecoin piece (an FRC-0058 data-segment aggregate with one
+// CARv1 segment per record version), with a storage provider, until
+// expires_at. Either every version is recorded or none is.
+type MsgRecordArchive struct {
+	// hospital signs: an ACTIVE issuer of kind hospital (not a
+	// practitioner).
+	Hospital string `protobuf:"bytes,1,opt,name=hospital,proto3" json:"hospital,omitempty"`
+	// piece_cid is the piece commitment: CIDv1, codec fil-commitment-unsealed
+	// (0xf101), multihash sha2-256-trunc254-padded (0x1012) with a 32-byte
+	// digest; any multibase.
+	PieceCid string `protobuf:"bytes,2,opt,name=piece_cid,json=pieceCid,proto3" json:"piece_cid,omitempty"`
+	// piece_size is the padded piece size: a power of two, 128 bytes to
+	// 64 GiB.
+	PieceSize uint64 `protobuf:"varint,3,opt,name=piece_size,json=pieceSize,proto3" json:"piece_size,omitempty"`
+	// provider is the storage provider's actor address, e.g. "f01234": 1 to
+	// 64 printable ASCII characters, no space.
+	Provider string `protobuf:"bytes,4,opt,name=provider,proto3" json:"provider,omitempty"`
+	// deal_ref is an optional reference to the deal (deal id, UUID): at most
+	// 128 printable ASCII characters.
+	DealRef string `protobuf:"bytes,5,opt,name=deal_ref,json=dealRef,proto3" json:"deal_ref,omitempty"`
+	// expires_at is when the deal ends; it must be after the block time.
+	ExpiresAt time.Time `protobuf:"bytes,6,opt,name=expires_at,json=expiresAt,proto3,stdtime" json:"expires_at"`
+	// versions are the record versions in the piece: 1 to 1000, each once.
+	// Each must be a live version (its CID in the live index) of an ACTIVE
+	// record that params archive_policy lets be archived.
+	Versions []ArchivedVersion `protobuf:"bytes,7,rep,name=versions,proto3" json:"versions"`
+}
+
+func (m *MsgRecordArchive) Reset()         { *m = MsgRecordArchive{} }
+func (m *MsgRecordArchive) String() string { return proto.CompactTextString(m) }
+func (*MsgRecordArchive) ProtoMessage()    {}
+func (*MsgRecordArchive) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ed45ba623af86831, []int{10}
+}
+func (m *MsgRecordArchive) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRecordArchive) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRecordArchive.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRecordArchive) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRecordArchive.Merge(m, src)
+}
+func (m *MsgRecordArchive) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRecordArchive) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRecordArchive.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRecordArchive proto.InternalMessageInfo
+
+func (m *MsgRecordArchive) GetHospital() string {
+	if m != nil {
+		return m.Hospital
+	}
+	return ""
+}
+
+func (m *MsgRecordArchive) GetPieceCid() string {
+	if m != nil {
+		return m.PieceCid
+	}
+	return ""
+}
+
+func (m *MsgRecordArchive) GetPieceSize() uint64 {
+	if m != nil {
+		return m.PieceSize
+	}
+	return 0
+}
+
+func (m *MsgRecordArchive) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgRecordArchive) GetDealRef() string {
+	if m != nil {
+		return m.DealRef
+	}
+	return ""
+}
+
+func (m *MsgRecordArchive) GetExpiresAt() time.Time {
+	if m != nil {
+		return m.ExpiresAt
+	}
+	return time.Time{}
+}
+
+func (m *MsgRecordArchive) GetVersions() []ArchivedVersion {
+	if m != nil {
+		return m.Versions
+	}
+	return nil
+}
+
+// MsgRecordArchiveResponse is the response to MsgRecordArchive.
+type MsgRecordArchiveResponse struct {
+	// added counts the entries recorded for the first time.
+	Added uint32 `protobuf:"varint,1,opt,name=added,proto3" json:"added,omitempty"`
+	// renewed counts the hospital's existing entries updated (a renewed
+	// deal: provider, deal_ref and expires_at replaced).
+	Renewed uint32 `protobuf:"varint,2,opt,name=renewed,proto3" json:"renewed,omitempty"`
+}
+
+func (m *MsgRecordArchiveResponse) Reset()         { *m = MsgRecordArchiveResponse{} }
+func (m *MsgRecordArchiveResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRecordArchiveResponse) ProtoMessage()    {}
+func (*MsgRecordArchiveResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ed45ba623af86831, []int{11}
+}
+func (m *MsgRecordArchiveResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRecordArchiveResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRecordArchiveResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRecordArchiveResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRecordArchiveResponse.Merge(m, src)
+}
+func (m *MsgRecordArchiveResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRecordArchiveResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRecordArchiveResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRecordArchiveResponse proto.InternalMessageInfo
+
+func (m *MsgRecordArchiveResponse) GetAdded() uint32 {
+	if m != nil {
+		return m.Added
+	}
+	return 0
+}
+
+func (m *MsgRecordArchiveResponse) GetRenewed() uint32 {
+	if m != nil {
+		return m.Renewed
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*MsgCreateRecord)(nil), "medchain.records.v1.MsgCreateRecord")
 	proto.RegisterType((*MsgCreateRecordResponse)(nil), "medchain.records.v1.MsgCreateRecordResponse")
@@ -551,60 +829,83 @@ func init() {
 	proto.RegisterType((*MsgRedactRecordResponse)(nil), "medchain.records.v1.MsgRedactRecordResponse")
 	proto.RegisterType((*MsgUpdateParams)(nil), "medchain.records.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "medchain.records.v1.MsgUpdateParamsResponse")
+	proto.RegisterType((*MsgSetArchiveConsent)(nil), "medchain.records.v1.MsgSetArchiveConsent")
+	proto.RegisterType((*MsgSetArchiveConsentResponse)(nil), "medchain.records.v1.MsgSetArchiveConsentResponse")
+	proto.RegisterType((*MsgRecordArchive)(nil), "medchain.records.v1.MsgRecordArchive")
+	proto.RegisterType((*MsgRecordArchiveResponse)(nil), "medchain.records.v1.MsgRecordArchiveResponse")
 }
 
 func init() { proto.RegisterFile("medchain/records/v1/tx.proto", fileDescriptor_ed45ba623af86831) }
 
 var fileDescriptor_ed45ba623af86831 = []byte{
-	// 766 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x95, 0x3f, 0x6f, 0xd3, 0x4e,
-	0x18, 0xc7, 0xe3, 0xfc, 0x6d, 0x2e, 0xf9, 0xf5, 0x07, 0xa6, 0xa8, 0x6e, 0x5a, 0x52, 0x63, 0x31,
-	0x84, 0xa8, 0xc4, 0x4a, 0x2a, 0x18, 0x2a, 0x40, 0x6a, 0x10, 0x95, 0x50, 0xa9, 0x84, 0x8c, 0x0a,
-	0x12, 0x42, 0x8a, 0x1c, 0xdf, 0xe1, 0x9c, 0x1a, 0xfb, 0xac, 0x3b, 0x37, 0x6d, 0x98, 0x10, 0x23,
-	0x13, 0x2c, 0xbc, 0x06, 0xc6, 0x0e, 0xbc, 0x00, 0xc6, 0x8e, 0x15, 0x2c, 0x4c, 0x15, 0x6a, 0x87,
-	0xbe, 0x0d, 0x64, 0x9f, 0xed, 0x38, 0x91, 0xd3, 0x16, 0x58, 0xa2, 0xdc, 0xf7, 0xbe, 0xcf, 0xdd,
-	0xf3, 0xf8, 0xf3, 0x3c, 0x36, 0x58, 0xb2, 0x10, 0x34, 0x7a, 0x3a, 0xb6, 0x55, 0x8a, 0x0c, 0x42,
-	0x21, 0x53, 0x07, 0x4d, 0xd5, 0xdd, 0x6f, 0x38, 0x94, 0xb8, 0x44, 0xbc, 0x16, 0xee, 0x36, 0x82,
-	0xdd, 0xc6, 0xa0, 0x59, 0xb9, 0xaa, 0x5b, 0xd8, 0x26, 0xaa, 0xff, 0xcb, 0x7d, 0x95, 0x79, 0x83,
-	0x30, 0x8b, 0x30, 0xd5, 0x62, 0xa6, 0x17, 0x6f, 0x31, 0x33, 0xd8, 0x58, 0xe0, 0x1b, 0x1d, 0x7f,
-	0xa5, 0xf2, 0x45, 0xb0, 0x35, 0x67, 0x12, 0x93, 0x70, 0xdd, 0xfb, 0x17, 0xa8, 0x72, 0x52, 0x3e,
-	0x8e, 0x4e, 0x75, 0x2b, 0x8c, 0x5b, 0x4e, 0xcc, 0x78, 0xe8, 0xa0, 0xc0, 0xa0, 0xfc, 0xc8, 0x80,
-	0xff, 0xb7, 0x98, 0xf9, 0x88, 0x22, 0xdd, 0x45, 0x9a, 0xef, 0x11, 0x5b, 0xa0, 0x60, 0x78, 0x6b,
-	0x42, 0x25, 0x41, 0x16, 0x6a, 0xc5, 0xb6, 0xf4, 0xfd, 0xeb, 0x9d, 0xb9, 0x20, 0x9f, 0x75, 0x08,
-	0x29, 0x62, 0xec, 0xb9, 0x4b, 0xb1, 0x6d, 0x6a, 0xa1, 0x51, 0x6c, 0x80, 0x1c, 0xd9, 0xb3, 0x11,
-	0x95, 0xd2, 0x17, 0x44, 0x70, 0x9b, 0x78, 0x05, 0x64, 0x0c, 0x0c, 0xa5, 0x8c, 0xe7, 0xd6, 0xbc,
-	0xbf, 0xe2, 0x2a, 0xc8, 0xee, 0x60, 0x1b, 0x4a, 0x59, 0x59, 0xa8, 0xcd, 0xb6, 0x96, 0x1b, 0x09,
-	0x4f, 0xb3, 0xc1, 0x13, 0xdc, 0xc4, 0x36, 0xd4, 0x7c, 0xb3, 0x78, 0x03, 0x00, 0x86, 0xdf, 0xa2,
-	0x4e, 0x77, 0xe8, 0x22, 0x26, 0xe5, 0x64, 0xa1, 0x96, 0xd5, 0x8a, 0x9e, 0xd2, 0xf6, 0x04, 0xf1,
-	0x26, 0x28, 0x33, 0xa4, 0xf7, 0x11, 0xec, 0xf4, 0xf5, 0x2e, 0xea, 0x4b, 0x79, 0x59, 0xa8, 0x95,
-	0xb5, 0x12, 0xd7, 0x9e, 0x7a, 0x92, 0x67, 0x81, 0x88, 0xe2, 0x01, 0x82, 0x9d, 0x37, 0x94, 0x58,
-	0x52, 0xc1, 0x3f, 0xa3, 0x14, 0x68, 0x1b, 0x94, 0x58, 0xe2, 0x03, 0x90, 0xdb, 0xa3, 0xba, 0xc3,
-	0xa4, 0x19, 0x39, 0x53, 0x2b, 0xb5, 0x96, 0x12, 0x53, 0xdb, 0x44, 0xc3, 0x97, 0x54, 0x77, 0xda,
-	0xc5, 0xc3, 0xe3, 0xe5, 0xd4, 0x97, 0xb3, 0x83, 0xba, 0xa0, 0xf1, 0x28, 0xf1, 0x3e, 0x28, 0x50,
-	0x64, 0x20, 0xec, 0xb8, 0x52, 0x51, 0x16, 0x6a, 0xa5, 0x96, 0x92, 0x78, 0xc0, 0xb6, 0xd3, 0x27,
-	0x3a, 0xd4, 0xb8, 0x53, 0x0b, 0x43, 0xd6, 0x56, 0xdf, 0x9f, 0x1d, 0xd4, 0xc3, 0xc7, 0xfc, 0xe1,
-	0xec, 0xa0, 0xae, 0x44, 0x48, 0xf7, 0x23, 0xa8, 0x13, 0x04, 0x95, 0xdb, 0x60, 0x7e, 0x42, 0xd2,
-	0x10, 0x73, 0x88, 0xcd, 0x90, 0x38, 0x0b, 0xd2, 0x18, 0xfa, 0x5c, 0xb3, 0x5a, 0x1a, 0x43, 0xe5,
-	0x38, 0x0d, 0xfe, 0xdb, 0x62, 0xe6, 0x3a, 0x84, 0x2f, 0x10, 0x65, 0x98, 0xd8, 0x7f, 0x85, 0x7f,
-	0x11, 0x14, 0x79, 0x2e, 0x1d, 0x0c, 0xfd, 0x16, 0xc8, 0x6a, 0x33, 0x5c, 0x78, 0x02, 0x13, 0x58,
-	0x8f, 0x63, 0xcb, 0x4e, 0x62, 0x5b, 0x04, 0xc5, 0x1d, 0x34, 0xec, 0x20, 0x87, 0x18, 0xbd, 0x00,
-	0xea, 0xcc, 0x0e, 0x1a, 0x3e, 0xf6, 0xd6, 0x23, 0x1a, 0xf9, 0x7f, 0xa5, 0x51, 0xf8, 0x73, 0x1a,
-	0xcd, 0x49, 0x1a, 0x72, 0x32, 0x8d, 0xd1, 0xe3, 0x54, 0x9a, 0xe0, 0xfa, 0x98, 0x10, 0x91, 0x90,
-	0x40, 0x61, 0xc0, 0xa5, 0x00, 0x47, 0xb8, 0x54, 0x3e, 0x09, 0xfe, 0x50, 0x6a, 0x08, 0xea, 0x86,
-	0x1b, 0x0c, 0x65, 0x34, 0x60, 0xc2, 0xe5, 0x06, 0xec, 0x3c, 0x22, 0xbc, 0x0c, 0x6e, 0x3c, 0xa7,
-	0xa5, 0xe2, 0xf7, 0x2b, 0x0b, 0x7e, 0x4b, 0xc5, 0xa5, 0xb0, 0x10, 0xe5, 0x1b, 0x4f, 0x77, 0xdb,
-	0x81, 0xba, 0x8b, 0x9e, 0xf9, 0xaf, 0x1f, 0xf1, 0x1e, 0x28, 0xea, 0xbb, 0x6e, 0x8f, 0x50, 0xec,
-	0x0e, 0x2f, 0x4c, 0x79, 0x64, 0x15, 0x1f, 0x82, 0x3c, 0x7f, 0x81, 0xf9, 0x39, 0x97, 0x5a, 0x8b,
-	0x89, 0x74, 0xf8, 0x25, 0x71, 0xba, 0x41, 0xd4, 0xda, 0x5d, 0xaf, 0xb2, 0xd1, 0x79, 0xe7, 0x54,
-	0x17, 0x4f, 0x37, 0xa8, 0x2e, 0x2e, 0x85, 0xd5, 0xb5, 0x3e, 0x67, 0x40, 0x66, 0x8b, 0x99, 0x62,
-	0x17, 0x94, 0xc7, 0xde, 0x92, 0xb7, 0x12, 0x33, 0x9b, 0x18, 0xbb, 0xca, 0xca, 0x65, 0x5c, 0x51,
-	0x4b, 0xbc, 0x06, 0x20, 0x36, 0x88, 0xca, 0xb4, 0xd8, 0x91, 0xa7, 0x52, 0xbf, 0xd8, 0x13, 0x9d,
-	0xde, 0x05, 0xe5, 0xb1, 0x96, 0x9a, 0x5a, 0x41, 0xdc, 0x35, 0xbd, 0x82, 0xa4, 0x5e, 0xf0, 0xee,
-	0x18, 0xeb, 0x83, 0xa9, 0x77, 0xc4, 0x5d, 0xd3, 0xef, 0x48, 0x22, 0x52, 0xc9, 0xbd, 0xf3, 0x90,
-	0xb7, 0x37, 0x0e, 0x4f, 0xaa, 0xc2, 0xd1, 0x49, 0x55, 0xf8, 0x75, 0x52, 0x15, 0x3e, 0x9e, 0x56,
-	0x53, 0x47, 0xa7, 0xd5, 0xd4, 0xcf, 0xd3, 0x6a, 0xea, 0xd5, 0x8a, 0x89, 0xdd, 0xde, 0x6e, 0xb7,
-	0x61, 0x10, 0x4b, 0x8d, 0xe0, 0x27, 0x74, 0x81, 0xff, 0x21, 0xec, 0xe6, 0xfd, 0x2f, 0xe1, 0xea,
-	0xef, 0x00, 0x00, 0x00, 0xff, 0xff, 0xcc, 0x0f, 0xea, 0x4f, 0xde, 0x07, 0x00, 0x00,
+	// 1066 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x56, 0x4f, 0x6f, 0xe3, 0x44,
+	0x14, 0xaf, 0x9b, 0xb4, 0x49, 0x26, 0xed, 0xb2, 0x6b, 0x8a, 0xd6, 0x4d, 0x4b, 0x1a, 0x0c, 0x88,
+	0x6c, 0xb5, 0x9b, 0xa8, 0x29, 0xec, 0xa1, 0x02, 0xa4, 0xb6, 0x62, 0x05, 0x94, 0x4a, 0x68, 0xca,
+	0x82, 0x84, 0x90, 0x22, 0xc7, 0xf3, 0xea, 0x8c, 0x1a, 0x67, 0xcc, 0x8c, 0x9b, 0x36, 0x7b, 0x42,
+	0xdc, 0xe0, 0xb4, 0x7c, 0x0b, 0x8e, 0x45, 0xe2, 0x03, 0x70, 0xdc, 0xe3, 0x0a, 0x2e, 0x9c, 0x16,
+	0xd4, 0x1e, 0x7a, 0xe5, 0x23, 0xa0, 0x99, 0xb1, 0x5d, 0x27, 0x75, 0xda, 0xf2, 0xe7, 0x12, 0xf9,
+	0xfd, 0xe6, 0x37, 0x33, 0xef, 0xbd, 0xdf, 0x7b, 0x6f, 0x82, 0x96, 0x7d, 0x20, 0x6e, 0xd7, 0xa1,
+	0xfd, 0x26, 0x07, 0x97, 0x71, 0x22, 0x9a, 0x83, 0xb5, 0x66, 0x78, 0xdc, 0x08, 0x38, 0x0b, 0x99,
+	0xf9, 0x72, 0xbc, 0xda, 0x88, 0x56, 0x1b, 0x83, 0xb5, 0xca, 0x1d, 0xc7, 0xa7, 0x7d, 0xd6, 0x54,
+	0xbf, 0x9a, 0x57, 0xb9, 0xeb, 0x32, 0xe1, 0x33, 0xd1, 0xf4, 0x85, 0x27, 0xf7, 0xfb, 0xc2, 0x8b,
+	0x16, 0x16, 0xf5, 0x42, 0x5b, 0x59, 0x4d, 0x6d, 0x44, 0x4b, 0x0b, 0x1e, 0xf3, 0x98, 0xc6, 0xe5,
+	0x57, 0x84, 0xae, 0x78, 0x8c, 0x79, 0x3d, 0x68, 0x2a, 0xab, 0x73, 0xb8, 0xdf, 0x0c, 0xa9, 0x0f,
+	0x22, 0x74, 0xfc, 0x20, 0x22, 0xd4, 0xb2, 0x1c, 0x0e, 0x1c, 0xee, 0xf8, 0xf1, 0xc1, 0x2b, 0x99,
+	0x21, 0x0d, 0x03, 0x88, 0x08, 0xf6, 0x6f, 0x39, 0xf4, 0xd2, 0xae, 0xf0, 0xb6, 0x39, 0x38, 0x21,
+	0x60, 0xc5, 0x31, 0x5b, 0xa8, 0xe0, 0x4a, 0x9b, 0x71, 0xcb, 0xa8, 0x19, 0xf5, 0xd2, 0x96, 0xf5,
+	0xeb, 0xcf, 0x0f, 0x16, 0x22, 0x87, 0x37, 0x09, 0xe1, 0x20, 0xc4, 0x5e, 0xc8, 0x69, 0xdf, 0xc3,
+	0x31, 0xd1, 0x6c, 0xa0, 0x19, 0x76, 0xd4, 0x07, 0x6e, 0x4d, 0x5f, 0xb3, 0x43, 0xd3, 0xcc, 0xdb,
+	0x28, 0xe7, 0x52, 0x62, 0xe5, 0x24, 0x1b, 0xcb, 0x4f, 0x73, 0x1d, 0xe5, 0x0f, 0x68, 0x9f, 0x58,
+	0xf9, 0x9a, 0x51, 0xbf, 0xd5, 0x5a, 0x69, 0x64, 0xa4, 0xbb, 0xa1, 0x1d, 0xdc, 0xa1, 0x7d, 0x82,
+	0x15, 0xd9, 0x7c, 0x15, 0x21, 0x41, 0x9f, 0x40, 0xbb, 0x33, 0x0c, 0x41, 0x58, 0x33, 0x35, 0xa3,
+	0x9e, 0xc7, 0x25, 0x89, 0x6c, 0x49, 0xc0, 0x7c, 0x0d, 0xcd, 0x09, 0x70, 0x7a, 0x40, 0xda, 0x3d,
+	0xa7, 0x03, 0x3d, 0x6b, 0xb6, 0x66, 0xd4, 0xe7, 0x70, 0x59, 0x63, 0x9f, 0x48, 0x48, 0x52, 0x08,
+	0x70, 0x3a, 0x00, 0xd2, 0xde, 0xe7, 0xcc, 0xb7, 0x0a, 0xea, 0x8c, 0x72, 0x84, 0x3d, 0xe2, 0xcc,
+	0x37, 0xdf, 0x43, 0x33, 0x47, 0xdc, 0x09, 0x84, 0x55, 0xac, 0xe5, 0xea, 0xe5, 0xd6, 0x72, 0xa6,
+	0x6b, 0x3b, 0x30, 0xfc, 0x82, 0x3b, 0xc1, 0x56, 0xe9, 0xd9, 0x8b, 0x95, 0xa9, 0x1f, 0xcf, 0x4f,
+	0x56, 0x0d, 0xac, 0x77, 0x99, 0xef, 0xa2, 0x02, 0x07, 0x17, 0x68, 0x10, 0x5a, 0xa5, 0x9a, 0x51,
+	0x2f, 0xb7, 0xec, 0xcc, 0x03, 0x1e, 0x07, 0x3d, 0xe6, 0x10, 0xac, 0x99, 0x38, 0xde, 0xb2, 0xb1,
+	0xfe, 0xed, 0xf9, 0xc9, 0x6a, 0x9c, 0xe6, 0xef, 0xcf, 0x4f, 0x56, 0xed, 0x44, 0xd2, 0xe3, 0x44,
+	0xd4, 0x31, 0x05, 0xed, 0x7b, 0xe8, 0xee, 0x18, 0x84, 0x41, 0x04, 0xac, 0x2f, 0xc0, 0xbc, 0x85,
+	0xa6, 0x29, 0x51, 0xba, 0xe6, 0xf1, 0x34, 0x25, 0xf6, 0x8b, 0x69, 0x34, 0xbf, 0x2b, 0xbc, 0x4d,
+	0x42, 0x3e, 0x07, 0x2e, 0x28, 0xeb, 0xff, 0x2b, 0xf9, 0x97, 0x50, 0x49, 0xfb, 0xd2, 0xa6, 0x44,
+	0x95, 0x40, 0x1e, 0x17, 0x35, 0xf0, 0x11, 0xc9, 0xd0, 0x7a, 0x54, 0xb6, 0xfc, 0xb8, 0x6c, 0x4b,
+	0xa8, 0x74, 0x00, 0xc3, 0x36, 0x04, 0xcc, 0xed, 0x46, 0xa2, 0x16, 0x0f, 0x60, 0xf8, 0x81, 0xb4,
+	0x2f, 0xd4, 0x98, 0xfd, 0xaf, 0x6a, 0x14, 0xfe, 0xb9, 0x1a, 0x6b, 0xe3, 0x6a, 0xd4, 0xb2, 0xd5,
+	0xb8, 0x48, 0xa7, 0xbd, 0x86, 0x5e, 0x19, 0x01, 0x12, 0x25, 0x2c, 0x54, 0x18, 0x68, 0x28, 0x92,
+	0x23, 0x36, 0xed, 0x1f, 0x0c, 0xd5, 0x94, 0x18, 0x88, 0xe3, 0x86, 0x51, 0x53, 0x26, 0x0d, 0x66,
+	0xdc, 0xac, 0xc1, 0xae, 0x52, 0x44, 0x87, 0xa1, 0x89, 0x57, 0x94, 0x54, 0xfa, 0x7e, 0x7b, 0x51,
+	0x95, 0x54, 0x1a, 0x8a, 0x03, 0xb1, 0x7f, 0xd1, 0xee, 0x3e, 0x0e, 0x88, 0x13, 0xc2, 0xa7, 0x6a,
+	0xfc, 0x98, 0x0f, 0x51, 0xc9, 0x39, 0x0c, 0xbb, 0x8c, 0xd3, 0x70, 0x78, 0xad, 0xcb, 0x17, 0x54,
+	0xf3, 0x7d, 0x34, 0xab, 0x07, 0x98, 0xf2, 0xb9, 0xdc, 0x5a, 0xca, 0x54, 0x47, 0x5f, 0x92, 0x56,
+	0x37, 0xda, 0xb5, 0xf1, 0x8e, 0x8c, 0xec, 0xe2, 0xbc, 0x2b, 0xa2, 0x4b, 0xbb, 0x1b, 0x45, 0x97,
+	0x86, 0x92, 0xe8, 0x7e, 0x32, 0xd0, 0xc2, 0xae, 0xf0, 0xf6, 0x20, 0xdc, 0xe4, 0x6e, 0x97, 0x0e,
+	0x60, 0x5b, 0xc2, 0xfd, 0xf0, 0x7f, 0x55, 0xc4, 0x5c, 0x40, 0x33, 0x4e, 0xaf, 0xc7, 0x8e, 0x54,
+	0x97, 0x14, 0xb1, 0x36, 0x36, 0x1e, 0x8e, 0xea, 0xf4, 0x56, 0x76, 0x24, 0x97, 0x5c, 0xb3, 0xab,
+	0x68, 0x39, 0x0b, 0x4f, 0x62, 0xfa, 0x2e, 0x87, 0x6e, 0x2b, 0x35, 0xe5, 0x19, 0x11, 0xc7, 0x7c,
+	0x1b, 0x15, 0xbb, 0x4c, 0x04, 0x34, 0x74, 0x7a, 0xd7, 0x86, 0x94, 0x30, 0x65, 0x54, 0x01, 0x05,
+	0x17, 0xda, 0x6e, 0x14, 0x55, 0x09, 0x17, 0x15, 0xb0, 0xad, 0xfb, 0x5c, 0x2f, 0xca, 0xde, 0x56,
+	0xa1, 0xe5, 0xb1, 0xa6, 0xef, 0xd1, 0x27, 0x60, 0x56, 0x50, 0x31, 0xe0, 0x6c, 0x40, 0x09, 0x70,
+	0x35, 0x04, 0xe4, 0xd6, 0xc8, 0x36, 0x17, 0x51, 0x91, 0x80, 0xd3, 0x6b, 0x73, 0xd8, 0x57, 0x23,
+	0xa0, 0x84, 0x0b, 0xd2, 0xc6, 0xb0, 0x6f, 0x7e, 0x88, 0x10, 0x1c, 0x07, 0x94, 0x83, 0x68, 0x3b,
+	0xa1, 0x9a, 0xe9, 0xe5, 0x56, 0xa5, 0xa1, 0x1f, 0xcb, 0x46, 0xfc, 0x58, 0x36, 0x3e, 0x8b, 0x1f,
+	0xcb, 0xad, 0x79, 0x59, 0x26, 0x4f, 0xff, 0x58, 0x31, 0x74, 0xa9, 0x94, 0xa2, 0xcd, 0x9b, 0xa1,
+	0xb9, 0x83, 0x8a, 0x51, 0xcf, 0x09, 0xab, 0xa0, 0xc6, 0xc9, 0x1b, 0x99, 0xf5, 0x16, 0xa5, 0x28,
+	0x6e, 0xe1, 0x74, 0xe1, 0x25, 0x07, 0xe8, 0xd2, 0x4b, 0x12, 0x23, 0xf5, 0x7a, 0x7d, 0x52, 0x5f,
+	0xa5, 0xd2, 0x6e, 0x7f, 0x8c, 0xac, 0x71, 0x2c, 0x19, 0x11, 0xb2, 0x2a, 0x08, 0x01, 0x3d, 0xaf,
+	0xe7, 0xb1, 0x36, 0xe4, 0xe0, 0xe0, 0xd0, 0x87, 0x23, 0xd0, 0x09, 0x9f, 0xc7, 0xb1, 0xd9, 0xfa,
+	0x2b, 0x8f, 0x72, 0xbb, 0xc2, 0x33, 0x3b, 0x68, 0x6e, 0xe4, 0x45, 0xcf, 0x8e, 0x6a, 0xec, 0x89,
+	0xa8, 0xdc, 0xbf, 0x09, 0x2b, 0xf1, 0xed, 0x2b, 0x84, 0x52, 0x8f, 0x86, 0x3d, 0x69, 0xef, 0x05,
+	0xa7, 0xb2, 0x7a, 0x3d, 0x27, 0x39, 0xbd, 0x83, 0xe6, 0x46, 0xc6, 0xdf, 0xc4, 0x08, 0xd2, 0xac,
+	0xc9, 0x11, 0x64, 0xcd, 0x2d, 0x79, 0xc7, 0xc8, 0xcc, 0x9a, 0x78, 0x47, 0x9a, 0x35, 0xf9, 0x8e,
+	0xac, 0xe9, 0x61, 0x7e, 0x8d, 0xee, 0x5c, 0x9e, 0x1c, 0xf7, 0x26, 0x1d, 0x71, 0x89, 0x5a, 0x59,
+	0xbb, 0x31, 0x35, 0xb9, 0x12, 0xd0, 0xfc, 0x68, 0x63, 0xbf, 0x39, 0x39, 0x2b, 0x29, 0x5a, 0xe5,
+	0xc1, 0x8d, 0x68, 0xf1, 0x35, 0x95, 0x99, 0x6f, 0x64, 0xfd, 0x6f, 0x3d, 0x7a, 0x76, 0x5a, 0x35,
+	0x9e, 0x9f, 0x56, 0x8d, 0x3f, 0x4f, 0xab, 0xc6, 0xd3, 0xb3, 0xea, 0xd4, 0xf3, 0xb3, 0xea, 0xd4,
+	0xef, 0x67, 0xd5, 0xa9, 0x2f, 0xef, 0x7b, 0x34, 0xec, 0x1e, 0x76, 0x1a, 0x2e, 0xf3, 0x9b, 0x49,
+	0x23, 0x64, 0x74, 0x84, 0xfa, 0x3b, 0xda, 0x99, 0x55, 0x8d, 0xbb, 0xfe, 0x77, 0x00, 0x00, 0x00,
+	0xff, 0xff, 0x80, 0xf2, 0xda, 0x08, 0x85, 0x0b, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -630,6 +931,12 @@ type MsgClient interface {
 	// UpdateParams replaces all module parameters. Only the module authority
 	// (the gov module account unless the app overrides it) may call it.
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
+	// SetArchiveConsent lets a record's owner allow or forbid archiving the
+	// record to Filecoin (owner only).
+	SetArchiveConsent(ctx context.Context, in *MsgSetArchiveConsent, opts ...grpc.CallOption) (*MsgSetArchiveConsentResponse, error)
+	// RecordArchive records that record versions are stored in a Filecoin
+	// piece (ACTIVE hospitals only).
+	RecordArchive(ctx context.Context, in *MsgRecordArchive, opts ...grpc.CallOption) (*MsgRecordArchiveResponse, error)
 }
 
 type msgClient struct {
@@ -676,6 +983,24 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 	return out, nil
 }
 
+func (c *msgClient) SetArchiveConsent(ctx context.Context, in *MsgSetArchiveConsent, opts ...grpc.CallOption) (*MsgSetArchiveConsentResponse, error) {
+	out := new(MsgSetArchiveConsentResponse)
+	err := c.cc.Invoke(ctx, "/medchain.records.v1.Msg/SetArchiveConsent", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) RecordArchive(ctx context.Context, in *MsgRecordArchive, opts ...grpc.CallOption) (*MsgRecordArchiveResponse, error) {
+	out := new(MsgRecordArchiveResponse)
+	err := c.cc.Invoke(ctx, "/medchain.records.v1.Msg/RecordArchive", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// CreateRecord registers a new record for an owner: by the owner for
@@ -689,6 +1014,12 @@ type MsgServer interface {
 	// UpdateParams replaces all module parameters. Only the module authority
 	// (the gov module account unless the app overrides it) may call it.
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
+	// SetArchiveConsent lets a record's owner allow or forbid archiving the
+	// record to Filecoin (owner only).
+	SetArchiveConsent(context.Context, *MsgSetArchiveConsent) (*MsgSetArchiveConsentResponse, error)
+	// RecordArchive records that record versions are stored in a Filecoin
+	// piece (ACTIVE hospitals only).
+	RecordArchive(context.Context, *MsgRecordArchive) (*MsgRecordArchiveResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -706,6 +1037,12 @@ func (*UnimplementedMsgServer) RedactRecord(ctx context.Context, req *MsgRedactR
 }
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
+}
+func (*UnimplementedMsgServer) SetArchiveConsent(ctx context.Context, req *MsgSetArchiveConsent) (*MsgSetArchiveConsentResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetArchiveConsent not implemented")
+}
+func (*UnimplementedMsgServer) RecordArchive(ctx context.Context, req *MsgRecordArchive) (*MsgRecordArchiveResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RecordArchive not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -784,6 +1121,42 @@ func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_SetArchiveConsent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgSetArchiveConsent)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).SetArchiveConsent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.records.v1.Msg/SetArchiveConsent",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).SetArchiveConsent(ctx, req.(*MsgSetArchiveConsent))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_RecordArchive_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRecordArchive)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RecordArchive(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/medchain.records.v1.Msg/RecordArchive",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RecordArchive(ctx, req.(*MsgRecordArchive))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "medchain.records.v1.Msg",
@@ -804,6 +1177,14 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateParams",
 			Handler:    _Msg_UpdateParams_Handler,
+		},
+		{
+			MethodName: "SetArchiveConsent",
+			Handler:    _Msg_SetArchiveConsent_Handler,
+		},
+		{
+			MethodName: "RecordArchive",
+			Handler:    _Msg_RecordArchive_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -1157,6 +1538,185 @@ func (m *MsgUpdateParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgSetArchiveConsent) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSetArchiveConsent) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSetArchiveConsent) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Allow {
+		i--
+		if m.Allow {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.RecordId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.RecordId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSetArchiveConsentResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSetArchiveConsentResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSetArchiveConsentResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRecordArchive) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRecordArchive) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRecordArchive) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Versions) > 0 {
+		for iNdEx := len(m.Versions) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Versions[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTx(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
+	n4, err4 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.ExpiresAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ExpiresAt):])
+	if err4 != nil {
+		return 0, err4
+	}
+	i -= n4
+	i = encodeVarintTx(dAtA, i, uint64(n4))
+	i--
+	dAtA[i] = 0x32
+	if len(m.DealRef) > 0 {
+		i -= len(m.DealRef)
+		copy(dAtA[i:], m.DealRef)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.DealRef)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.PieceSize != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.PieceSize))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.PieceCid) > 0 {
+		i -= len(m.PieceCid)
+		copy(dAtA[i:], m.PieceCid)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.PieceCid)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Hospital) > 0 {
+		i -= len(m.Hospital)
+		copy(dAtA[i:], m.Hospital)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Hospital)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRecordArchiveResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRecordArchiveResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRecordArchiveResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Renewed != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Renewed))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Added != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Added))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -1318,6 +1878,85 @@ func (m *MsgUpdateParamsResponse) Size() (n int) {
 	}
 	var l int
 	_ = l
+	return n
+}
+
+func (m *MsgSetArchiveConsent) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.RecordId != 0 {
+		n += 1 + sovTx(uint64(m.RecordId))
+	}
+	if m.Allow {
+		n += 2
+	}
+	return n
+}
+
+func (m *MsgSetArchiveConsentResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgRecordArchive) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Hospital)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.PieceCid)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.PieceSize != 0 {
+		n += 1 + sovTx(uint64(m.PieceSize))
+	}
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.DealRef)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ExpiresAt)
+	n += 1 + l + sovTx(uint64(l))
+	if len(m.Versions) > 0 {
+		for _, e := range m.Versions {
+			l = e.Size()
+			n += 1 + l + sovTx(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *MsgRecordArchiveResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Added != 0 {
+		n += 1 + sovTx(uint64(m.Added))
+	}
+	if m.Renewed != 0 {
+		n += 1 + sovTx(uint64(m.Renewed))
+	}
 	return n
 }
 
@@ -2308,6 +2947,529 @@ func (m *MsgUpdateParamsResponse) Unmarshal(dAtA []byte) error {
 			return fmt.Errorf("proto: MsgUpdateParamsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSetArchiveConsent) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSetArchiveConsent: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSetArchiveConsent: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecordId", wireType)
+			}
+			m.RecordId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RecordId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Allow", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Allow = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSetArchiveConsentResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSetArchiveConsentResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSetArchiveConsentResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRecordArchive) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRecordArchive: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRecordArchive: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Hospital", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Hospital = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PieceCid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PieceCid = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PieceSize", wireType)
+			}
+			m.PieceSize = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PieceSize |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DealRef", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.DealRef = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ExpiresAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.ExpiresAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Versions", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Versions = append(m.Versions, ArchivedVersion{})
+			if err := m.Versions[len(m.Versions)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRecordArchiveResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRecordArchiveResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRecordArchiveResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Added", wireType)
+			}
+			m.Added = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Added |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Renewed", wireType)
+			}
+			m.Renewed = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Renewed |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])

@@ -38,7 +38,7 @@ const (
 )
 
 // GetTxCmd returns the records transaction group with the hand-written
-// commands; AutoCLI adds redact and update-params.
+// commands; AutoCLI adds redact, set-archive-consent and update-params.
 func GetTxCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:                        types.ModuleName,
@@ -47,7 +47,7 @@ func GetTxCmd() *cobra.Command {
 		SuggestionsMinimumDistance: 2,
 		RunE:                       client.ValidateCmd,
 	}
-	cmd.AddCommand(UploadCmd(), AddVersionCmd(), DeidentifyCmd())
+	cmd.AddCommand(UploadCmd(), AddVersionCmd(), DeidentifyCmd(), RecordArchiveCmd())
 	return cmd
 }
 

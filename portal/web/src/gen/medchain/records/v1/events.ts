@@ -106,6 +106,55 @@ export interface EventParamsUpdated {
   params: Params | undefined;
 }
 
+/**
+ * EventArchiveConsentSet is emitted when a record's owner allows or forbids
+ * archiving it to Filecoin.
+ */
+export interface EventArchiveConsentSet {
+  /** record_id is the record. */
+  recordId: bigint;
+  /** owner is the record's owner, who chose. */
+  owner: string;
+  /** allow is the choice. */
+  allow: boolean;
+}
+
+/**
+ * EventArchiveRecorded is emitted once per MsgRecordArchive: a hospital
+ * recorded (or renewed) that record versions are stored in a Filecoin
+ * piece.
+ */
+export interface EventArchiveRecorded {
+  /** hospital is the hospital that recorded it. */
+  hospital: string;
+  /** piece_cid is the piece, in canonical form. */
+  pieceCid: string;
+  /** count is the number of record versions recorded. */
+  count: number;
+  /**
+   * record_ids are the records whose versions were recorded, each once,
+   * in the message's order.
+   */
+  recordIds: bigint[];
+}
+
+/**
+ * EventArchiveShredded is emitted when a redaction marks a record's archive
+ * entries SHREDDED: the ciphertext stays in the pieces until their deals
+ * end, and nobody can open it any more.
+ */
+export interface EventArchiveShredded {
+  /** record_id is the redacted record. */
+  recordId: bigint;
+  /** count is the number of entries marked SHREDDED. */
+  count: number;
+  /**
+   * piece_cids are the pieces that held its versions, each once, in
+   * entry order.
+   */
+  pieceCids: string[];
+}
+
 function createBaseEventRecordCreated(): EventRecordCreated {
   return {
     recordId: 0n,
@@ -916,6 +965,368 @@ export const EventParamsUpdated: MessageFns<EventParamsUpdated> = {
     message.params = (object.params !== undefined && object.params !== null)
       ? Params.fromPartial(object.params)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseEventArchiveConsentSet(): EventArchiveConsentSet {
+  return { recordId: 0n, owner: "", allow: false };
+}
+
+export const EventArchiveConsentSet: MessageFns<EventArchiveConsentSet> = {
+  encode(message: EventArchiveConsentSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordId !== 0n) {
+      if (BigInt.asUintN(64, message.recordId) !== message.recordId) {
+        throw new globalThis.Error("value provided for field message.recordId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.recordId);
+    }
+    if (message.owner !== "") {
+      writer.uint32(18).string(message.owner);
+    }
+    if (message.allow !== false) {
+      writer.uint32(24).bool(message.allow);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventArchiveConsentSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventArchiveConsentSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.recordId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.owner = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.allow = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventArchiveConsentSet {
+    return {
+      recordId: isSet(object.recordId)
+        ? BigInt(object.recordId)
+        : isSet(object.record_id)
+        ? BigInt(object.record_id)
+        : 0n,
+      owner: isSet(object.owner) ? globalThis.String(object.owner) : "",
+      allow: isSet(object.allow) ? globalThis.Boolean(object.allow) : false,
+    };
+  },
+
+  toJSON(message: EventArchiveConsentSet): unknown {
+    const obj: any = {};
+    if (message.recordId !== 0n) {
+      obj.recordId = message.recordId.toString();
+    }
+    if (message.owner !== "") {
+      obj.owner = message.owner;
+    }
+    if (message.allow !== false) {
+      obj.allow = message.allow;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventArchiveConsentSet>): EventArchiveConsentSet {
+    return EventArchiveConsentSet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventArchiveConsentSet>): EventArchiveConsentSet {
+    const message = createBaseEventArchiveConsentSet();
+    message.recordId = (object.recordId !== undefined && object.recordId !== null) ? BigInt(object.recordId) : 0n;
+    message.owner = object.owner ?? "";
+    message.allow = object.allow ?? false;
+    return message;
+  },
+};
+
+function createBaseEventArchiveRecorded(): EventArchiveRecorded {
+  return { hospital: "", pieceCid: "", count: 0, recordIds: [] };
+}
+
+export const EventArchiveRecorded: MessageFns<EventArchiveRecorded> = {
+  encode(message: EventArchiveRecorded, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hospital !== "") {
+      writer.uint32(10).string(message.hospital);
+    }
+    if (message.pieceCid !== "") {
+      writer.uint32(18).string(message.pieceCid);
+    }
+    if (message.count !== 0) {
+      writer.uint32(24).uint32(message.count);
+    }
+    if (message.recordIds.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.recordIds) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field recordIds of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventArchiveRecorded {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventArchiveRecorded();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hospital = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pieceCid = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag === 32) {
+              message.recordIds.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.recordIds.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventArchiveRecorded {
+    return {
+      hospital: isSet(object.hospital) ? globalThis.String(object.hospital) : "",
+      pieceCid: isSet(object.pieceCid)
+        ? globalThis.String(object.pieceCid)
+        : isSet(object.piece_cid)
+        ? globalThis.String(object.piece_cid)
+        : "",
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+      recordIds: globalThis.Array.isArray(object?.recordIds)
+        ? object.recordIds.map((e: any) => BigInt(e))
+        : globalThis.Array.isArray(object?.record_ids)
+        ? object.record_ids.map((e: any) => BigInt(e))
+        : [],
+    };
+  },
+
+  toJSON(message: EventArchiveRecorded): unknown {
+    const obj: any = {};
+    if (message.hospital !== "") {
+      obj.hospital = message.hospital;
+    }
+    if (message.pieceCid !== "") {
+      obj.pieceCid = message.pieceCid;
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    if (message.recordIds?.length) {
+      obj.recordIds = message.recordIds.map((e) => e.toString());
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventArchiveRecorded>): EventArchiveRecorded {
+    return EventArchiveRecorded.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventArchiveRecorded>): EventArchiveRecorded {
+    const message = createBaseEventArchiveRecorded();
+    message.hospital = object.hospital ?? "";
+    message.pieceCid = object.pieceCid ?? "";
+    message.count = object.count ?? 0;
+    message.recordIds = object.recordIds?.map((e) => BigInt(e)) || [];
+    return message;
+  },
+};
+
+function createBaseEventArchiveShredded(): EventArchiveShredded {
+  return { recordId: 0n, count: 0, pieceCids: [] };
+}
+
+export const EventArchiveShredded: MessageFns<EventArchiveShredded> = {
+  encode(message: EventArchiveShredded, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordId !== 0n) {
+      if (BigInt.asUintN(64, message.recordId) !== message.recordId) {
+        throw new globalThis.Error("value provided for field message.recordId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.recordId);
+    }
+    if (message.count !== 0) {
+      writer.uint32(16).uint32(message.count);
+    }
+    for (const v of message.pieceCids) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventArchiveShredded {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventArchiveShredded();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.recordId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pieceCids.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventArchiveShredded {
+    return {
+      recordId: isSet(object.recordId)
+        ? BigInt(object.recordId)
+        : isSet(object.record_id)
+        ? BigInt(object.record_id)
+        : 0n,
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+      pieceCids: globalThis.Array.isArray(object?.pieceCids)
+        ? object.pieceCids.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.piece_cids)
+        ? object.piece_cids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: EventArchiveShredded): unknown {
+    const obj: any = {};
+    if (message.recordId !== 0n) {
+      obj.recordId = message.recordId.toString();
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    if (message.pieceCids?.length) {
+      obj.pieceCids = message.pieceCids;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventArchiveShredded>): EventArchiveShredded {
+    return EventArchiveShredded.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventArchiveShredded>): EventArchiveShredded {
+    const message = createBaseEventArchiveShredded();
+    message.recordId = (object.recordId !== undefined && object.recordId !== null) ? BigInt(object.recordId) : 0n;
+    message.count = object.count ?? 0;
+    message.pieceCids = object.pieceCids?.map((e) => e) || [];
     return message;
   },
 };

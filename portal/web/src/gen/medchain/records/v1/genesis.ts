@@ -7,7 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Params } from "./params";
-import { Record, RecordVersion, ReleasedCid } from "./types";
+import { ArchiveEntry, Record, RecordVersion, ReleasedCid } from "./types";
 
 export const protobufPackage = "medchain.records.v1";
 
@@ -38,10 +38,15 @@ export interface GenesisState {
    * only from here.
    */
   releasedCids: ReleasedCid[];
+  /**
+   * archives are every Filecoin archive entry, in (record id, version,
+   * piece_cid) order; each names a version of a record in this file.
+   */
+  archives: ArchiveEntry[];
 }
 
 function createBaseGenesisState(): GenesisState {
-  return { params: undefined, records: [], history: [], nextId: 0n, releasedCids: [] };
+  return { params: undefined, records: [], history: [], nextId: 0n, releasedCids: [], archives: [] };
 }
 
 export const GenesisState: MessageFns<GenesisState> = {
@@ -63,6 +68,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     }
     for (const v of message.releasedCids) {
       ReleasedCid.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.archives) {
+      ArchiveEntry.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -120,6 +128,14 @@ export const GenesisState: MessageFns<GenesisState> = {
             message.releasedCids.push(ReleasedCid.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.archives.push(ArchiveEntry.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -145,6 +161,9 @@ export const GenesisState: MessageFns<GenesisState> = {
         : globalThis.Array.isArray(object?.released_cids)
         ? object.released_cids.map((e: any) => ReleasedCid.fromJSON(e))
         : [],
+      archives: globalThis.Array.isArray(object?.archives)
+        ? object.archives.map((e: any) => ArchiveEntry.fromJSON(e))
+        : [],
     };
   },
 
@@ -165,6 +184,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     if (message.releasedCids?.length) {
       obj.releasedCids = message.releasedCids.map((e) => ReleasedCid.toJSON(e));
     }
+    if (message.archives?.length) {
+      obj.archives = message.archives.map((e) => ArchiveEntry.toJSON(e));
+    }
     return obj;
   },
 
@@ -180,6 +202,7 @@ export const GenesisState: MessageFns<GenesisState> = {
     message.history = object.history?.map((e) => RecordVersion.fromPartial(e)) || [];
     message.nextId = (object.nextId !== undefined && object.nextId !== null) ? BigInt(object.nextId) : 0n;
     message.releasedCids = object.releasedCids?.map((e) => ReleasedCid.fromPartial(e)) || [];
+    message.archives = object.archives?.map((e) => ArchiveEntry.fromPartial(e)) || [];
     return message;
   },
 };

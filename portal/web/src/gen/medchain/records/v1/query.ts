@@ -7,8 +7,12 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { PageRequest, PageResponse } from "../../../cosmos/base/query/v1beta1/pagination";
+import { Timestamp } from "../../../google/protobuf/timestamp";
 import { Params } from "./params";
 import {
+  ArchiveStatus,
+  archiveStatusFromJSON,
+  archiveStatusToJSON,
   LiveCid,
   Record,
   RecordKind,
@@ -187,6 +191,68 @@ export interface QueryVaultsResponse {
   replicationFactor: number;
   /** vaults are the ACTIVE hospitals with a vault URL, in address order. */
   vaults: VaultReplica[];
+}
+
+/** QueryArchivesRequest is the request type for Query/Archives. */
+export interface QueryArchivesRequest {
+  /** record_id is the record whose archive entries are listed. */
+  recordId: bigint;
+  /** version, when not 0, keeps only that version's entries. */
+  version: bigint;
+  /** pagination defines an optional pagination for the request. */
+  pagination: PageRequest | undefined;
+}
+
+/** QueryArchivesResponse is the response type for Query/Archives. */
+export interface QueryArchivesResponse {
+  /**
+   * entries are the record's archive entries, in (version, piece_cid)
+   * order.
+   */
+  entries: ArchiveEntryView[];
+  /** pagination defines the pagination in the response. */
+  pagination: PageResponse | undefined;
+}
+
+/**
+ * ArchiveEntryView is an ArchiveEntry as a query shows it: every field of
+ * the entry under the same name and number (its bytes decode as an
+ * ArchiveEntry), and whether the deal has expired.
+ */
+export interface ArchiveEntryView {
+  /** record_id is the record. */
+  recordId: bigint;
+  /** version is the record version archived. */
+  version: bigint;
+  /** piece_cid is the piece's commitment (CommP), canonical form. */
+  pieceCid: string;
+  /** piece_size is the padded piece size in bytes. */
+  pieceSize: bigint;
+  /** hospital is the hospital that recorded the entry. */
+  hospital: string;
+  /** provider is the storage provider's actor address. */
+  provider: string;
+  /** deal_ref is the hospital's reference to the deal; may be empty. */
+  dealRef: string;
+  /** expires_at is when the deal ends. */
+  expiresAt:
+    | Timestamp
+    | undefined;
+  /** recorded_at is the block time the entry was first recorded. */
+  recordedAt:
+    | Timestamp
+    | undefined;
+  /** status is ARCHIVED, or SHREDDED once the record is redacted. */
+  status: ArchiveStatus;
+  /** shredded_at is the block time of the redaction; unset while ARCHIVED. */
+  shreddedAt:
+    | Timestamp
+    | undefined;
+  /**
+   * expired is true once the block time the query ran at has reached
+   * expires_at: the provider no longer has to keep the piece.
+   */
+  expired: boolean;
 }
 
 function createBaseQueryRecordRequest(): QueryRecordRequest {
@@ -1888,6 +1954,509 @@ export const QueryVaultsResponse: MessageFns<QueryVaultsResponse> = {
   },
 };
 
+function createBaseQueryArchivesRequest(): QueryArchivesRequest {
+  return { recordId: 0n, version: 0n, pagination: undefined };
+}
+
+export const QueryArchivesRequest: MessageFns<QueryArchivesRequest> = {
+  encode(message: QueryArchivesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordId !== 0n) {
+      if (BigInt.asUintN(64, message.recordId) !== message.recordId) {
+        throw new globalThis.Error("value provided for field message.recordId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.recordId);
+    }
+    if (message.version !== 0n) {
+      if (BigInt.asUintN(64, message.version) !== message.version) {
+        throw new globalThis.Error("value provided for field message.version of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.version);
+    }
+    if (message.pagination !== undefined) {
+      PageRequest.encode(message.pagination, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryArchivesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryArchivesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.recordId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pagination = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryArchivesRequest {
+    return {
+      recordId: isSet(object.recordId)
+        ? BigInt(object.recordId)
+        : isSet(object.record_id)
+        ? BigInt(object.record_id)
+        : 0n,
+      version: isSet(object.version) ? BigInt(object.version) : 0n,
+      pagination: isSet(object.pagination) ? PageRequest.fromJSON(object.pagination) : undefined,
+    };
+  },
+
+  toJSON(message: QueryArchivesRequest): unknown {
+    const obj: any = {};
+    if (message.recordId !== 0n) {
+      obj.recordId = message.recordId.toString();
+    }
+    if (message.version !== 0n) {
+      obj.version = message.version.toString();
+    }
+    if (message.pagination !== undefined) {
+      obj.pagination = PageRequest.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryArchivesRequest>): QueryArchivesRequest {
+    return QueryArchivesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryArchivesRequest>): QueryArchivesRequest {
+    const message = createBaseQueryArchivesRequest();
+    message.recordId = (object.recordId !== undefined && object.recordId !== null) ? BigInt(object.recordId) : 0n;
+    message.version = (object.version !== undefined && object.version !== null) ? BigInt(object.version) : 0n;
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageRequest.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryArchivesResponse(): QueryArchivesResponse {
+  return { entries: [], pagination: undefined };
+}
+
+export const QueryArchivesResponse: MessageFns<QueryArchivesResponse> = {
+  encode(message: QueryArchivesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      ArchiveEntryView.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.pagination !== undefined) {
+      PageResponse.encode(message.pagination, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryArchivesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryArchivesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(ArchiveEntryView.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pagination = PageResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryArchivesResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => ArchiveEntryView.fromJSON(e))
+        : [],
+      pagination: isSet(object.pagination) ? PageResponse.fromJSON(object.pagination) : undefined,
+    };
+  },
+
+  toJSON(message: QueryArchivesResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => ArchiveEntryView.toJSON(e));
+    }
+    if (message.pagination !== undefined) {
+      obj.pagination = PageResponse.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryArchivesResponse>): QueryArchivesResponse {
+    return QueryArchivesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryArchivesResponse>): QueryArchivesResponse {
+    const message = createBaseQueryArchivesResponse();
+    message.entries = object.entries?.map((e) => ArchiveEntryView.fromPartial(e)) || [];
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageResponse.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseArchiveEntryView(): ArchiveEntryView {
+  return {
+    recordId: 0n,
+    version: 0n,
+    pieceCid: "",
+    pieceSize: 0n,
+    hospital: "",
+    provider: "",
+    dealRef: "",
+    expiresAt: undefined,
+    recordedAt: undefined,
+    status: 0,
+    shreddedAt: undefined,
+    expired: false,
+  };
+}
+
+export const ArchiveEntryView: MessageFns<ArchiveEntryView> = {
+  encode(message: ArchiveEntryView, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordId !== 0n) {
+      if (BigInt.asUintN(64, message.recordId) !== message.recordId) {
+        throw new globalThis.Error("value provided for field message.recordId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.recordId);
+    }
+    if (message.version !== 0n) {
+      if (BigInt.asUintN(64, message.version) !== message.version) {
+        throw new globalThis.Error("value provided for field message.version of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.version);
+    }
+    if (message.pieceCid !== "") {
+      writer.uint32(26).string(message.pieceCid);
+    }
+    if (message.pieceSize !== 0n) {
+      if (BigInt.asUintN(64, message.pieceSize) !== message.pieceSize) {
+        throw new globalThis.Error("value provided for field message.pieceSize of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.pieceSize);
+    }
+    if (message.hospital !== "") {
+      writer.uint32(42).string(message.hospital);
+    }
+    if (message.provider !== "") {
+      writer.uint32(50).string(message.provider);
+    }
+    if (message.dealRef !== "") {
+      writer.uint32(58).string(message.dealRef);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(message.expiresAt, writer.uint32(66).fork()).join();
+    }
+    if (message.recordedAt !== undefined) {
+      Timestamp.encode(message.recordedAt, writer.uint32(74).fork()).join();
+    }
+    if (message.status !== 0) {
+      writer.uint32(80).int32(message.status);
+    }
+    if (message.shreddedAt !== undefined) {
+      Timestamp.encode(message.shreddedAt, writer.uint32(90).fork()).join();
+    }
+    if (message.expired !== false) {
+      writer.uint32(96).bool(message.expired);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ArchiveEntryView {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseArchiveEntryView();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.recordId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pieceCid = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pieceSize = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.hospital = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.dealRef = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.expiresAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.recordedAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.shreddedAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.expired = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ArchiveEntryView {
+    return {
+      recordId: isSet(object.recordId)
+        ? BigInt(object.recordId)
+        : isSet(object.record_id)
+        ? BigInt(object.record_id)
+        : 0n,
+      version: isSet(object.version) ? BigInt(object.version) : 0n,
+      pieceCid: isSet(object.pieceCid)
+        ? globalThis.String(object.pieceCid)
+        : isSet(object.piece_cid)
+        ? globalThis.String(object.piece_cid)
+        : "",
+      pieceSize: isSet(object.pieceSize)
+        ? BigInt(object.pieceSize)
+        : isSet(object.piece_size)
+        ? BigInt(object.piece_size)
+        : 0n,
+      hospital: isSet(object.hospital) ? globalThis.String(object.hospital) : "",
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      dealRef: isSet(object.dealRef)
+        ? globalThis.String(object.dealRef)
+        : isSet(object.deal_ref)
+        ? globalThis.String(object.deal_ref)
+        : "",
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      recordedAt: isSet(object.recordedAt)
+        ? fromJsonTimestamp(object.recordedAt)
+        : isSet(object.recorded_at)
+        ? fromJsonTimestamp(object.recorded_at)
+        : undefined,
+      status: isSet(object.status) ? archiveStatusFromJSON(object.status) : 0,
+      shreddedAt: isSet(object.shreddedAt)
+        ? fromJsonTimestamp(object.shreddedAt)
+        : isSet(object.shredded_at)
+        ? fromJsonTimestamp(object.shredded_at)
+        : undefined,
+      expired: isSet(object.expired) ? globalThis.Boolean(object.expired) : false,
+    };
+  },
+
+  toJSON(message: ArchiveEntryView): unknown {
+    const obj: any = {};
+    if (message.recordId !== 0n) {
+      obj.recordId = message.recordId.toString();
+    }
+    if (message.version !== 0n) {
+      obj.version = message.version.toString();
+    }
+    if (message.pieceCid !== "") {
+      obj.pieceCid = message.pieceCid;
+    }
+    if (message.pieceSize !== 0n) {
+      obj.pieceSize = message.pieceSize.toString();
+    }
+    if (message.hospital !== "") {
+      obj.hospital = message.hospital;
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.dealRef !== "") {
+      obj.dealRef = message.dealRef;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = fromTimestamp(message.expiresAt).toISOString();
+    }
+    if (message.recordedAt !== undefined) {
+      obj.recordedAt = fromTimestamp(message.recordedAt).toISOString();
+    }
+    if (message.status !== 0) {
+      obj.status = archiveStatusToJSON(message.status);
+    }
+    if (message.shreddedAt !== undefined) {
+      obj.shreddedAt = fromTimestamp(message.shreddedAt).toISOString();
+    }
+    if (message.expired !== false) {
+      obj.expired = message.expired;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ArchiveEntryView>): ArchiveEntryView {
+    return ArchiveEntryView.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ArchiveEntryView>): ArchiveEntryView {
+    const message = createBaseArchiveEntryView();
+    message.recordId = (object.recordId !== undefined && object.recordId !== null) ? BigInt(object.recordId) : 0n;
+    message.version = (object.version !== undefined && object.version !== null) ? BigInt(object.version) : 0n;
+    message.pieceCid = object.pieceCid ?? "";
+    message.pieceSize = (object.pieceSize !== undefined && object.pieceSize !== null) ? BigInt(object.pieceSize) : 0n;
+    message.hospital = object.hospital ?? "";
+    message.provider = object.provider ?? "";
+    message.dealRef = object.dealRef ?? "";
+    message.expiresAt = (object.expiresAt !== undefined && object.expiresAt !== null)
+      ? Timestamp.fromPartial(object.expiresAt)
+      : undefined;
+    message.recordedAt = (object.recordedAt !== undefined && object.recordedAt !== null)
+      ? Timestamp.fromPartial(object.recordedAt)
+      : undefined;
+    message.status = object.status ?? 0;
+    message.shreddedAt = (object.shreddedAt !== undefined && object.shreddedAt !== null)
+      ? Timestamp.fromPartial(object.shreddedAt)
+      : undefined;
+    message.expired = object.expired ?? false;
+    return message;
+  },
+};
+
 /**
  * Query is the records module's query service. No query returns the CID of
  * a REDACTED record.
@@ -1933,6 +2502,12 @@ export interface Query {
    * itself.
    */
   Vaults(request: QueryVaultsRequest): Promise<QueryVaultsResponse>;
+  /**
+   * Archives lists a record's Filecoin archive entries (of one version, or
+   * of all), in (version, piece_cid) order, each with whether its deal has
+   * expired at the block time.
+   */
+  Archives(request: QueryArchivesRequest): Promise<QueryArchivesResponse>;
   /** Params returns the current module parameters. */
   Params(request: QueryParamsRequest): Promise<QueryParamsResponse>;
 }
@@ -1953,6 +2528,7 @@ export class QueryClientImpl implements Query {
     this.LiveCids = this.LiveCids.bind(this);
     this.Placement = this.Placement.bind(this);
     this.Vaults = this.Vaults.bind(this);
+    this.Archives = this.Archives.bind(this);
     this.Params = this.Params.bind(this);
   }
   Record(request: QueryRecordRequest): Promise<QueryRecordResponse> {
@@ -2009,6 +2585,12 @@ export class QueryClientImpl implements Query {
     return promise.then((data) => QueryVaultsResponse.decode(new BinaryReader(data)));
   }
 
+  Archives(request: QueryArchivesRequest): Promise<QueryArchivesResponse> {
+    const data = QueryArchivesRequest.encode(request).finish();
+    const promise = this.rpc.request(this.service, "Archives", data);
+    return promise.then((data) => QueryArchivesResponse.decode(new BinaryReader(data)));
+  }
+
   Params(request: QueryParamsRequest): Promise<QueryParamsResponse> {
     const data = QueryParamsRequest.encode(request).finish();
     const promise = this.rpc.request(this.service, "Params", data);
@@ -2027,6 +2609,39 @@ export type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+const timestampFractionRegex = /:\d{2}\.\d+/;
+
+function fromJsonTimestamp(o: any): Timestamp {
+  if (o instanceof globalThis.Date) {
+    return toTimestamp(o);
+  } else if (typeof o === "string") {
+    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
+    // so parse the fractional seconds ourselves and give Date only the whole seconds
+    const fraction = timestampFractionRegex.exec(o);
+    if (fraction === null) {
+      return toTimestamp(new globalThis.Date(o));
+    }
+    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
+    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
+    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
+    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
+  } else {
+    return Timestamp.fromJSON(o);
+  }
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

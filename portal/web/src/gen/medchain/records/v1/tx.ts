@@ -6,8 +6,9 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { Timestamp } from "../../../google/protobuf/timestamp";
 import { Params } from "./params";
-import { KeyWrap, RecordKind, recordKindFromJSON, recordKindToJSON, UploadReceipt } from "./types";
+import { ArchivedVersion, KeyWrap, RecordKind, recordKindFromJSON, recordKindToJSON, UploadReceipt } from "./types";
 
 export const protobufPackage = "medchain.records.v1";
 
@@ -126,6 +127,84 @@ export interface MsgUpdateParams {
 
 /** MsgUpdateParamsResponse is the response to MsgUpdateParams. */
 export interface MsgUpdateParamsResponse {
+}
+
+/**
+ * MsgSetArchiveConsent sets a record's archive_allowed: whether hospitals
+ * may archive its ciphertext to Filecoin while params archive_policy is
+ * CONSENT. Only the record's owner may send it, for an ACTIVE record.
+ * Withdrawing consent (allow false) stops new archive entries and
+ * renewals; the entries already recorded stay, because a Filecoin deal
+ * cannot be deleted before it ends. What is in them stays ciphertext, and
+ * redacting the record shreds it (the wraps of its key are deleted).
+ */
+export interface MsgSetArchiveConsent {
+  /** owner is the record's owner. */
+  owner: string;
+  /** record_id is the ACTIVE record. */
+  recordId: bigint;
+  /** allow is the owner's choice: true allows archiving, false withdraws it. */
+  allow: boolean;
+}
+
+/** MsgSetArchiveConsentResponse is the response to MsgSetArchiveConsent. */
+export interface MsgSetArchiveConsentResponse {
+}
+
+/**
+ * MsgRecordArchive records that the ciphertext of record versions is
+ * stored in one Filecoin piece (an FRC-0058 data-segment aggregate with one
+ * CARv1 segment per record version), with a storage provider, until
+ * expires_at. Either every version is recorded or none is.
+ */
+export interface MsgRecordArchive {
+  /**
+   * hospital signs: an ACTIVE issuer of kind hospital (not a
+   * practitioner).
+   */
+  hospital: string;
+  /**
+   * piece_cid is the piece commitment: CIDv1, codec fil-commitment-unsealed
+   * (0xf101), multihash sha2-256-trunc254-padded (0x1012) with a 32-byte
+   * digest; any multibase.
+   */
+  pieceCid: string;
+  /**
+   * piece_size is the padded piece size: a power of two, 128 bytes to
+   * 64 GiB.
+   */
+  pieceSize: bigint;
+  /**
+   * provider is the storage provider's actor address, e.g. "f01234": 1 to
+   * 64 printable ASCII characters, no space.
+   */
+  provider: string;
+  /**
+   * deal_ref is an optional reference to the deal (deal id, UUID): at most
+   * 128 printable ASCII characters.
+   */
+  dealRef: string;
+  /** expires_at is when the deal ends; it must be after the block time. */
+  expiresAt:
+    | Timestamp
+    | undefined;
+  /**
+   * versions are the record versions in the piece: 1 to 1000, each once.
+   * Each must be a live version (its CID in the live index) of an ACTIVE
+   * record that params archive_policy lets be archived.
+   */
+  versions: ArchivedVersion[];
+}
+
+/** MsgRecordArchiveResponse is the response to MsgRecordArchive. */
+export interface MsgRecordArchiveResponse {
+  /** added counts the entries recorded for the first time. */
+  added: number;
+  /**
+   * renewed counts the hospital's existing entries updated (a renewed
+   * deal: provider, deal_ref and expires_at replaced).
+   */
+  renewed: number;
 }
 
 function createBaseMsgCreateRecord(): MsgCreateRecord {
@@ -972,6 +1051,439 @@ export const MsgUpdateParamsResponse: MessageFns<MsgUpdateParamsResponse> = {
   },
 };
 
+function createBaseMsgSetArchiveConsent(): MsgSetArchiveConsent {
+  return { owner: "", recordId: 0n, allow: false };
+}
+
+export const MsgSetArchiveConsent: MessageFns<MsgSetArchiveConsent> = {
+  encode(message: MsgSetArchiveConsent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.owner !== "") {
+      writer.uint32(10).string(message.owner);
+    }
+    if (message.recordId !== 0n) {
+      if (BigInt.asUintN(64, message.recordId) !== message.recordId) {
+        throw new globalThis.Error("value provided for field message.recordId of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.recordId);
+    }
+    if (message.allow !== false) {
+      writer.uint32(24).bool(message.allow);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgSetArchiveConsent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgSetArchiveConsent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.owner = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.recordId = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.allow = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgSetArchiveConsent {
+    return {
+      owner: isSet(object.owner) ? globalThis.String(object.owner) : "",
+      recordId: isSet(object.recordId)
+        ? BigInt(object.recordId)
+        : isSet(object.record_id)
+        ? BigInt(object.record_id)
+        : 0n,
+      allow: isSet(object.allow) ? globalThis.Boolean(object.allow) : false,
+    };
+  },
+
+  toJSON(message: MsgSetArchiveConsent): unknown {
+    const obj: any = {};
+    if (message.owner !== "") {
+      obj.owner = message.owner;
+    }
+    if (message.recordId !== 0n) {
+      obj.recordId = message.recordId.toString();
+    }
+    if (message.allow !== false) {
+      obj.allow = message.allow;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgSetArchiveConsent>): MsgSetArchiveConsent {
+    return MsgSetArchiveConsent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgSetArchiveConsent>): MsgSetArchiveConsent {
+    const message = createBaseMsgSetArchiveConsent();
+    message.owner = object.owner ?? "";
+    message.recordId = (object.recordId !== undefined && object.recordId !== null) ? BigInt(object.recordId) : 0n;
+    message.allow = object.allow ?? false;
+    return message;
+  },
+};
+
+function createBaseMsgSetArchiveConsentResponse(): MsgSetArchiveConsentResponse {
+  return {};
+}
+
+export const MsgSetArchiveConsentResponse: MessageFns<MsgSetArchiveConsentResponse> = {
+  encode(_: MsgSetArchiveConsentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgSetArchiveConsentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgSetArchiveConsentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): MsgSetArchiveConsentResponse {
+    return {};
+  },
+
+  toJSON(_: MsgSetArchiveConsentResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgSetArchiveConsentResponse>): MsgSetArchiveConsentResponse {
+    return MsgSetArchiveConsentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<MsgSetArchiveConsentResponse>): MsgSetArchiveConsentResponse {
+    const message = createBaseMsgSetArchiveConsentResponse();
+    return message;
+  },
+};
+
+function createBaseMsgRecordArchive(): MsgRecordArchive {
+  return { hospital: "", pieceCid: "", pieceSize: 0n, provider: "", dealRef: "", expiresAt: undefined, versions: [] };
+}
+
+export const MsgRecordArchive: MessageFns<MsgRecordArchive> = {
+  encode(message: MsgRecordArchive, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hospital !== "") {
+      writer.uint32(10).string(message.hospital);
+    }
+    if (message.pieceCid !== "") {
+      writer.uint32(18).string(message.pieceCid);
+    }
+    if (message.pieceSize !== 0n) {
+      if (BigInt.asUintN(64, message.pieceSize) !== message.pieceSize) {
+        throw new globalThis.Error("value provided for field message.pieceSize of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.pieceSize);
+    }
+    if (message.provider !== "") {
+      writer.uint32(34).string(message.provider);
+    }
+    if (message.dealRef !== "") {
+      writer.uint32(42).string(message.dealRef);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(message.expiresAt, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.versions) {
+      ArchivedVersion.encode(v!, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgRecordArchive {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgRecordArchive();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hospital = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pieceCid = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pieceSize = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.dealRef = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.expiresAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.versions.push(ArchivedVersion.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgRecordArchive {
+    return {
+      hospital: isSet(object.hospital) ? globalThis.String(object.hospital) : "",
+      pieceCid: isSet(object.pieceCid)
+        ? globalThis.String(object.pieceCid)
+        : isSet(object.piece_cid)
+        ? globalThis.String(object.piece_cid)
+        : "",
+      pieceSize: isSet(object.pieceSize)
+        ? BigInt(object.pieceSize)
+        : isSet(object.piece_size)
+        ? BigInt(object.piece_size)
+        : 0n,
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      dealRef: isSet(object.dealRef)
+        ? globalThis.String(object.dealRef)
+        : isSet(object.deal_ref)
+        ? globalThis.String(object.deal_ref)
+        : "",
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      versions: globalThis.Array.isArray(object?.versions)
+        ? object.versions.map((e: any) => ArchivedVersion.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: MsgRecordArchive): unknown {
+    const obj: any = {};
+    if (message.hospital !== "") {
+      obj.hospital = message.hospital;
+    }
+    if (message.pieceCid !== "") {
+      obj.pieceCid = message.pieceCid;
+    }
+    if (message.pieceSize !== 0n) {
+      obj.pieceSize = message.pieceSize.toString();
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.dealRef !== "") {
+      obj.dealRef = message.dealRef;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = fromTimestamp(message.expiresAt).toISOString();
+    }
+    if (message.versions?.length) {
+      obj.versions = message.versions.map((e) => ArchivedVersion.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgRecordArchive>): MsgRecordArchive {
+    return MsgRecordArchive.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgRecordArchive>): MsgRecordArchive {
+    const message = createBaseMsgRecordArchive();
+    message.hospital = object.hospital ?? "";
+    message.pieceCid = object.pieceCid ?? "";
+    message.pieceSize = (object.pieceSize !== undefined && object.pieceSize !== null) ? BigInt(object.pieceSize) : 0n;
+    message.provider = object.provider ?? "";
+    message.dealRef = object.dealRef ?? "";
+    message.expiresAt = (object.expiresAt !== undefined && object.expiresAt !== null)
+      ? Timestamp.fromPartial(object.expiresAt)
+      : undefined;
+    message.versions = object.versions?.map((e) => ArchivedVersion.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMsgRecordArchiveResponse(): MsgRecordArchiveResponse {
+  return { added: 0, renewed: 0 };
+}
+
+export const MsgRecordArchiveResponse: MessageFns<MsgRecordArchiveResponse> = {
+  encode(message: MsgRecordArchiveResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.added !== 0) {
+      writer.uint32(8).uint32(message.added);
+    }
+    if (message.renewed !== 0) {
+      writer.uint32(16).uint32(message.renewed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgRecordArchiveResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgRecordArchiveResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.added = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.renewed = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgRecordArchiveResponse {
+    return {
+      added: isSet(object.added) ? globalThis.Number(object.added) : 0,
+      renewed: isSet(object.renewed) ? globalThis.Number(object.renewed) : 0,
+    };
+  },
+
+  toJSON(message: MsgRecordArchiveResponse): unknown {
+    const obj: any = {};
+    if (message.added !== 0) {
+      obj.added = Math.round(message.added);
+    }
+    if (message.renewed !== 0) {
+      obj.renewed = Math.round(message.renewed);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgRecordArchiveResponse>): MsgRecordArchiveResponse {
+    return MsgRecordArchiveResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgRecordArchiveResponse>): MsgRecordArchiveResponse {
+    const message = createBaseMsgRecordArchiveResponse();
+    message.added = object.added ?? 0;
+    message.renewed = object.renewed ?? 0;
+    return message;
+  },
+};
+
 /** Msg is the records module's transaction service. */
 export interface Msg {
   /**
@@ -991,6 +1503,16 @@ export interface Msg {
    * (the gov module account unless the app overrides it) may call it.
    */
   UpdateParams(request: MsgUpdateParams): Promise<MsgUpdateParamsResponse>;
+  /**
+   * SetArchiveConsent lets a record's owner allow or forbid archiving the
+   * record to Filecoin (owner only).
+   */
+  SetArchiveConsent(request: MsgSetArchiveConsent): Promise<MsgSetArchiveConsentResponse>;
+  /**
+   * RecordArchive records that record versions are stored in a Filecoin
+   * piece (ACTIVE hospitals only).
+   */
+  RecordArchive(request: MsgRecordArchive): Promise<MsgRecordArchiveResponse>;
 }
 
 export const MsgServiceName = "medchain.records.v1.Msg";
@@ -1004,6 +1526,8 @@ export class MsgClientImpl implements Msg {
     this.AddVersion = this.AddVersion.bind(this);
     this.RedactRecord = this.RedactRecord.bind(this);
     this.UpdateParams = this.UpdateParams.bind(this);
+    this.SetArchiveConsent = this.SetArchiveConsent.bind(this);
+    this.RecordArchive = this.RecordArchive.bind(this);
   }
   CreateRecord(request: MsgCreateRecord): Promise<MsgCreateRecordResponse> {
     const data = MsgCreateRecord.encode(request).finish();
@@ -1027,6 +1551,18 @@ export class MsgClientImpl implements Msg {
     const data = MsgUpdateParams.encode(request).finish();
     const promise = this.rpc.request(this.service, "UpdateParams", data);
     return promise.then((data) => MsgUpdateParamsResponse.decode(new BinaryReader(data)));
+  }
+
+  SetArchiveConsent(request: MsgSetArchiveConsent): Promise<MsgSetArchiveConsentResponse> {
+    const data = MsgSetArchiveConsent.encode(request).finish();
+    const promise = this.rpc.request(this.service, "SetArchiveConsent", data);
+    return promise.then((data) => MsgSetArchiveConsentResponse.decode(new BinaryReader(data)));
+  }
+
+  RecordArchive(request: MsgRecordArchive): Promise<MsgRecordArchiveResponse> {
+    const data = MsgRecordArchive.encode(request).finish();
+    const promise = this.rpc.request(this.service, "RecordArchive", data);
+    return promise.then((data) => MsgRecordArchiveResponse.decode(new BinaryReader(data)));
   }
 }
 
@@ -1066,6 +1602,39 @@ export type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+const timestampFractionRegex = /:\d{2}\.\d+/;
+
+function fromJsonTimestamp(o: any): Timestamp {
+  if (o instanceof globalThis.Date) {
+    return toTimestamp(o);
+  } else if (typeof o === "string") {
+    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
+    // so parse the fractional seconds ourselves and give Date only the whole seconds
+    const fraction = timestampFractionRegex.exec(o);
+    if (fraction === null) {
+      return toTimestamp(new globalThis.Date(o));
+    }
+    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
+    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
+    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
+    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
+  } else {
+    return Timestamp.fromJSON(o);
+  }
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

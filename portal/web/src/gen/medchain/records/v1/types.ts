@@ -136,6 +136,57 @@ export function recordStatusToJSON(object: RecordStatus): string {
   }
 }
 
+/** ArchiveStatus is what became of a record version's archived ciphertext. */
+export enum ArchiveStatus {
+  /** ARCHIVE_STATUS_UNSPECIFIED - ARCHIVE_STATUS_UNSPECIFIED is the zero value; it is never valid in state. */
+  ARCHIVE_STATUS_UNSPECIFIED = 0,
+  /**
+   * ARCHIVE_STATUS_ARCHIVED - ARCHIVE_STATUS_ARCHIVED: the version's ciphertext is in the piece and
+   * its readers' wraps still open it.
+   */
+  ARCHIVE_STATUS_ARCHIVED = 1,
+  /**
+   * ARCHIVE_STATUS_SHREDDED - ARCHIVE_STATUS_SHREDDED: the record was redacted. The ciphertext stays
+   * in the piece until the deal ends (a Filecoin deal cannot be deleted
+   * early), but the wraps of the record key are deleted, so nobody can
+   * open it: crypto-shredding. Final.
+   */
+  ARCHIVE_STATUS_SHREDDED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function archiveStatusFromJSON(object: any): ArchiveStatus {
+  switch (object) {
+    case 0:
+    case "ARCHIVE_STATUS_UNSPECIFIED":
+      return ArchiveStatus.ARCHIVE_STATUS_UNSPECIFIED;
+    case 1:
+    case "ARCHIVE_STATUS_ARCHIVED":
+      return ArchiveStatus.ARCHIVE_STATUS_ARCHIVED;
+    case 2:
+    case "ARCHIVE_STATUS_SHREDDED":
+      return ArchiveStatus.ARCHIVE_STATUS_SHREDDED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ArchiveStatus.UNRECOGNIZED;
+  }
+}
+
+export function archiveStatusToJSON(object: ArchiveStatus): string {
+  switch (object) {
+    case ArchiveStatus.ARCHIVE_STATUS_UNSPECIFIED:
+      return "ARCHIVE_STATUS_UNSPECIFIED";
+    case ArchiveStatus.ARCHIVE_STATUS_ARCHIVED:
+      return "ARCHIVE_STATUS_ARCHIVED";
+    case ArchiveStatus.ARCHIVE_STATUS_SHREDDED:
+      return "ARCHIVE_STATUS_SHREDDED";
+    case ArchiveStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * Record is a pointer to an encrypted medical record held in a vault (IPFS).
  * The chain never stores the payload nor anything that identifies the
@@ -208,6 +259,15 @@ export interface Record {
    * the epoch uniquely. Empty once REDACTED.
    */
   epochCid: string;
+  /**
+   * archive_allowed is the owner's consent to hospitals archiving the
+   * record's ciphertext to Filecoin (MsgSetArchiveConsent). Under
+   * params archive_policy CONSENT only records with it set take new
+   * archive entries. Records written before it existed read false.
+   * Withdrawing it stops new entries; entries already recorded stay,
+   * since a Filecoin deal cannot be ended early.
+   */
+  archiveAllowed: boolean;
 }
 
 /**
@@ -337,6 +397,68 @@ export interface UploadReceipt {
   signature: Uint8Array;
 }
 
+/** ArchivedVersion names one record version in MsgRecordArchive. */
+export interface ArchivedVersion {
+  /** record_id is the record. */
+  recordId: bigint;
+  /** version is the record's version whose ciphertext the piece holds. */
+  version: bigint;
+}
+
+/**
+ * ArchiveEntry says that a record version's ciphertext (one CARv1 segment
+ * of an FRC-0058 data-segment aggregate) is stored in a Filecoin piece,
+ * with which provider and until when. Kept by (record_id, version,
+ * piece_cid); never deleted: a redaction marks it SHREDDED.
+ */
+export interface ArchiveEntry {
+  /** record_id is the record. */
+  recordId: bigint;
+  /** version is the record version archived. */
+  version: bigint;
+  /**
+   * piece_cid is the piece's commitment (CommP): a CIDv1, codec
+   * fil-commitment-unsealed, multihash sha2-256-trunc254-padded, in
+   * canonical (base32) form.
+   */
+  pieceCid: string;
+  /**
+   * piece_size is the padded piece size in bytes: a power of two from 128
+   * bytes to 64 GiB.
+   */
+  pieceSize: bigint;
+  /**
+   * hospital is the ACTIVE hospital that recorded the entry and keeps the
+   * deal; only it may renew the entry.
+   */
+  hospital: string;
+  /** provider is the storage provider's actor address, e.g. "f01234". */
+  provider: string;
+  /**
+   * deal_ref is the hospital's reference to the deal (a deal id or UUID);
+   * may be empty.
+   */
+  dealRef: string;
+  /** expires_at is when the deal ends, as the hospital declared it. */
+  expiresAt:
+    | Timestamp
+    | undefined;
+  /**
+   * recorded_at is the block time at which the entry was first recorded;
+   * a renewal keeps it.
+   */
+  recordedAt:
+    | Timestamp
+    | undefined;
+  /** status is ARCHIVED, or SHREDDED once the record is redacted. */
+  status: ArchiveStatus;
+  /**
+   * shredded_at is the block time of the redaction that shredded it;
+   * unset while ARCHIVED.
+   */
+  shreddedAt: Timestamp | undefined;
+}
+
 function createBaseRecord(): Record {
   return {
     id: 0n,
@@ -354,6 +476,7 @@ function createBaseRecord(): Record {
     updatedAt: undefined,
     derivedFrom: 0n,
     epochCid: "",
+    archiveAllowed: false,
   };
 }
 
@@ -418,6 +541,9 @@ export const Record: MessageFns<Record> = {
     }
     if (message.epochCid !== "") {
       writer.uint32(122).string(message.epochCid);
+    }
+    if (message.archiveAllowed !== false) {
+      writer.uint32(128).bool(message.archiveAllowed);
     }
     return writer;
   },
@@ -555,6 +681,14 @@ export const Record: MessageFns<Record> = {
             message.epochCid = reader.string();
             continue;
           }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.archiveAllowed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -612,6 +746,11 @@ export const Record: MessageFns<Record> = {
         : isSet(object.epoch_cid)
         ? globalThis.String(object.epoch_cid)
         : "",
+      archiveAllowed: isSet(object.archiveAllowed)
+        ? globalThis.Boolean(object.archiveAllowed)
+        : isSet(object.archive_allowed)
+        ? globalThis.Boolean(object.archive_allowed)
+        : false,
     };
   },
 
@@ -662,6 +801,9 @@ export const Record: MessageFns<Record> = {
     if (message.epochCid !== "") {
       obj.epochCid = message.epochCid;
     }
+    if (message.archiveAllowed !== false) {
+      obj.archiveAllowed = message.archiveAllowed;
+    }
     return obj;
   },
 
@@ -691,6 +833,7 @@ export const Record: MessageFns<Record> = {
       ? BigInt(object.derivedFrom)
       : 0n;
     message.epochCid = object.epochCid ?? "";
+    message.archiveAllowed = object.archiveAllowed ?? false;
     return message;
   },
 };
@@ -1519,6 +1662,385 @@ export const UploadReceipt: MessageFns<UploadReceipt> = {
     message.hospital = object.hospital ?? "";
     message.pubKey = object.pubKey ?? new Uint8Array(0);
     message.signature = object.signature ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseArchivedVersion(): ArchivedVersion {
+  return { recordId: 0n, version: 0n };
+}
+
+export const ArchivedVersion: MessageFns<ArchivedVersion> = {
+  encode(message: ArchivedVersion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordId !== 0n) {
+      if (BigInt.asUintN(64, message.recordId) !== message.recordId) {
+        throw new globalThis.Error("value provided for field message.recordId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.recordId);
+    }
+    if (message.version !== 0n) {
+      if (BigInt.asUintN(64, message.version) !== message.version) {
+        throw new globalThis.Error("value provided for field message.version of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ArchivedVersion {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseArchivedVersion();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.recordId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ArchivedVersion {
+    return {
+      recordId: isSet(object.recordId)
+        ? BigInt(object.recordId)
+        : isSet(object.record_id)
+        ? BigInt(object.record_id)
+        : 0n,
+      version: isSet(object.version) ? BigInt(object.version) : 0n,
+    };
+  },
+
+  toJSON(message: ArchivedVersion): unknown {
+    const obj: any = {};
+    if (message.recordId !== 0n) {
+      obj.recordId = message.recordId.toString();
+    }
+    if (message.version !== 0n) {
+      obj.version = message.version.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ArchivedVersion>): ArchivedVersion {
+    return ArchivedVersion.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ArchivedVersion>): ArchivedVersion {
+    const message = createBaseArchivedVersion();
+    message.recordId = (object.recordId !== undefined && object.recordId !== null) ? BigInt(object.recordId) : 0n;
+    message.version = (object.version !== undefined && object.version !== null) ? BigInt(object.version) : 0n;
+    return message;
+  },
+};
+
+function createBaseArchiveEntry(): ArchiveEntry {
+  return {
+    recordId: 0n,
+    version: 0n,
+    pieceCid: "",
+    pieceSize: 0n,
+    hospital: "",
+    provider: "",
+    dealRef: "",
+    expiresAt: undefined,
+    recordedAt: undefined,
+    status: 0,
+    shreddedAt: undefined,
+  };
+}
+
+export const ArchiveEntry: MessageFns<ArchiveEntry> = {
+  encode(message: ArchiveEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordId !== 0n) {
+      if (BigInt.asUintN(64, message.recordId) !== message.recordId) {
+        throw new globalThis.Error("value provided for field message.recordId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.recordId);
+    }
+    if (message.version !== 0n) {
+      if (BigInt.asUintN(64, message.version) !== message.version) {
+        throw new globalThis.Error("value provided for field message.version of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.version);
+    }
+    if (message.pieceCid !== "") {
+      writer.uint32(26).string(message.pieceCid);
+    }
+    if (message.pieceSize !== 0n) {
+      if (BigInt.asUintN(64, message.pieceSize) !== message.pieceSize) {
+        throw new globalThis.Error("value provided for field message.pieceSize of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.pieceSize);
+    }
+    if (message.hospital !== "") {
+      writer.uint32(42).string(message.hospital);
+    }
+    if (message.provider !== "") {
+      writer.uint32(50).string(message.provider);
+    }
+    if (message.dealRef !== "") {
+      writer.uint32(58).string(message.dealRef);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(message.expiresAt, writer.uint32(66).fork()).join();
+    }
+    if (message.recordedAt !== undefined) {
+      Timestamp.encode(message.recordedAt, writer.uint32(74).fork()).join();
+    }
+    if (message.status !== 0) {
+      writer.uint32(80).int32(message.status);
+    }
+    if (message.shreddedAt !== undefined) {
+      Timestamp.encode(message.shreddedAt, writer.uint32(90).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ArchiveEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseArchiveEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.recordId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pieceCid = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pieceSize = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.hospital = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.dealRef = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.expiresAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.recordedAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.shreddedAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ArchiveEntry {
+    return {
+      recordId: isSet(object.recordId)
+        ? BigInt(object.recordId)
+        : isSet(object.record_id)
+        ? BigInt(object.record_id)
+        : 0n,
+      version: isSet(object.version) ? BigInt(object.version) : 0n,
+      pieceCid: isSet(object.pieceCid)
+        ? globalThis.String(object.pieceCid)
+        : isSet(object.piece_cid)
+        ? globalThis.String(object.piece_cid)
+        : "",
+      pieceSize: isSet(object.pieceSize)
+        ? BigInt(object.pieceSize)
+        : isSet(object.piece_size)
+        ? BigInt(object.piece_size)
+        : 0n,
+      hospital: isSet(object.hospital) ? globalThis.String(object.hospital) : "",
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      dealRef: isSet(object.dealRef)
+        ? globalThis.String(object.dealRef)
+        : isSet(object.deal_ref)
+        ? globalThis.String(object.deal_ref)
+        : "",
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      recordedAt: isSet(object.recordedAt)
+        ? fromJsonTimestamp(object.recordedAt)
+        : isSet(object.recorded_at)
+        ? fromJsonTimestamp(object.recorded_at)
+        : undefined,
+      status: isSet(object.status) ? archiveStatusFromJSON(object.status) : 0,
+      shreddedAt: isSet(object.shreddedAt)
+        ? fromJsonTimestamp(object.shreddedAt)
+        : isSet(object.shredded_at)
+        ? fromJsonTimestamp(object.shredded_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ArchiveEntry): unknown {
+    const obj: any = {};
+    if (message.recordId !== 0n) {
+      obj.recordId = message.recordId.toString();
+    }
+    if (message.version !== 0n) {
+      obj.version = message.version.toString();
+    }
+    if (message.pieceCid !== "") {
+      obj.pieceCid = message.pieceCid;
+    }
+    if (message.pieceSize !== 0n) {
+      obj.pieceSize = message.pieceSize.toString();
+    }
+    if (message.hospital !== "") {
+      obj.hospital = message.hospital;
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.dealRef !== "") {
+      obj.dealRef = message.dealRef;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = fromTimestamp(message.expiresAt).toISOString();
+    }
+    if (message.recordedAt !== undefined) {
+      obj.recordedAt = fromTimestamp(message.recordedAt).toISOString();
+    }
+    if (message.status !== 0) {
+      obj.status = archiveStatusToJSON(message.status);
+    }
+    if (message.shreddedAt !== undefined) {
+      obj.shreddedAt = fromTimestamp(message.shreddedAt).toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ArchiveEntry>): ArchiveEntry {
+    return ArchiveEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ArchiveEntry>): ArchiveEntry {
+    const message = createBaseArchiveEntry();
+    message.recordId = (object.recordId !== undefined && object.recordId !== null) ? BigInt(object.recordId) : 0n;
+    message.version = (object.version !== undefined && object.version !== null) ? BigInt(object.version) : 0n;
+    message.pieceCid = object.pieceCid ?? "";
+    message.pieceSize = (object.pieceSize !== undefined && object.pieceSize !== null) ? BigInt(object.pieceSize) : 0n;
+    message.hospital = object.hospital ?? "";
+    message.provider = object.provider ?? "";
+    message.dealRef = object.dealRef ?? "";
+    message.expiresAt = (object.expiresAt !== undefined && object.expiresAt !== null)
+      ? Timestamp.fromPartial(object.expiresAt)
+      : undefined;
+    message.recordedAt = (object.recordedAt !== undefined && object.recordedAt !== null)
+      ? Timestamp.fromPartial(object.recordedAt)
+      : undefined;
+    message.status = object.status ?? 0;
+    message.shreddedAt = (object.shreddedAt !== undefined && object.shreddedAt !== null)
+      ? Timestamp.fromPartial(object.shreddedAt)
+      : undefined;
     return message;
   },
 };
