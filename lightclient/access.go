@@ -213,14 +213,8 @@ func (c *Client) RecordVersionAt(ctx context.Context, at At, recordID, version u
 	if err != nil {
 		return v, false, err
 	}
-	bz, err := c.Get(ctx, at, recordstypes.StoreKey, key)
-	if err != nil || bz == nil {
-		return v, false, err
-	}
-	if err := proto.Unmarshal(bz, &v); err != nil {
-		return v, false, fmt.Errorf("decoding the proven version %d of record %d: %w", version, recordID, err)
-	}
-	return v, true, nil
+	found, err := c.getProven(ctx, at, recordstypes.StoreKey, key, &v, fmt.Sprintf("version %d of record %d", version, recordID))
+	return v, found, err
 }
 
 // IssuerAt proves the issuer entry of addr at a verified point.
@@ -230,14 +224,8 @@ func (c *Client) IssuerAt(ctx context.Context, at At, addr sdk.AccAddress) (issu
 	if err != nil {
 		return i, false, err
 	}
-	bz, err := c.Get(ctx, at, issuerstypes.StoreKey, key)
-	if err != nil || bz == nil {
-		return i, false, err
-	}
-	if err := proto.Unmarshal(bz, &i); err != nil {
-		return i, false, fmt.Errorf("decoding the proven issuer %s: %w", addr, err)
-	}
-	return i, true, nil
+	found, err := c.getProven(ctx, at, issuerstypes.StoreKey, key, &i, "issuer "+addr.String())
+	return i, found, err
 }
 
 // LiveCIDAt proves whether c is in x/records' index of live CIDs at a
@@ -248,14 +236,37 @@ func (c *Client) LiveCIDAt(ctx context.Context, at At, id cid.Cid) (recordstypes
 	if err != nil {
 		return use, false, err
 	}
-	bz, err := c.Get(ctx, at, recordstypes.StoreKey, key)
+	found, err := c.getProven(ctx, at, recordstypes.StoreKey, key, &use, "use of "+id.String())
+	return use, found, err
+}
+
+// ArchiveEntryAt proves the Filecoin archive entry of version of record
+// recordID in the piece pieceCID at a verified point: where the version's
+// ciphertext is archived, until when, and whether a redaction shredded it
+// (found is false when there is no such entry, proven absent).
+func (c *Client) ArchiveEntryAt(ctx context.Context, at At, recordID, version uint64, pieceCID cid.Cid) (recordstypes.ArchiveEntry, bool, error) {
+	var e recordstypes.ArchiveEntry
+	key, err := recordstypes.ArchiveStoreKey(recordID, version, pieceCID.String())
+	if err != nil {
+		return e, false, err
+	}
+	found, err := c.getProven(ctx, at, recordstypes.StoreKey, key, &e,
+		fmt.Sprintf("archive entry of version %d of record %d in %s", version, recordID, pieceCID))
+	return e, found, err
+}
+
+// getProven proves key of store at a verified point and decodes its value
+// into into, which names what (for the error); found is false when the key
+// is proven absent.
+func (c *Client) getProven(ctx context.Context, at At, store string, key []byte, into proto.Message, what string) (bool, error) {
+	bz, err := c.Get(ctx, at, store, key)
 	if err != nil || bz == nil {
-		return use, false, err
+		return false, err
 	}
-	if err := proto.Unmarshal(bz, &use); err != nil {
-		return use, false, fmt.Errorf("decoding the proven use of %s: %w", id, err)
+	if err := proto.Unmarshal(bz, into); err != nil {
+		return false, fmt.Errorf("decoding the proven %s: %w", what, err)
 	}
-	return use, true, nil
+	return true, nil
 }
 
 // organisationOf proves whether addr is an issuer or a practitioner, of
