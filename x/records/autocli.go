@@ -105,14 +105,15 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					RpcMethod: "Archives",
 					Use:       "archives RECORD_ID",
 					Short:     "List a record's Filecoin archive entries: piece, provider, deal, expiry, status",
-					Long: "Lists the archive entries of every version of RECORD_ID (or of --version N only), in version and piece " +
+					Long: "Lists the archive entries of every version of RECORD_ID (or of --record-version N only), in version and piece " +
 						"order: which hospital stored the version's ciphertext in which Filecoin piece, with which provider, " +
 						"until when, and whether the deal has expired at the latest block. A redacted record's entries are " +
 						"SHREDDED: the ciphertext stays in the piece until the deal ends, but nobody can open it.",
-					Example:        "medchaind query records archives 42\nmedchaind query records archives 42 --version 2",
+					Example:        "medchaind query records archives 42\nmedchaind query records archives 42 --record-version 2",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "record_id"}},
 					FlagOptions: map[string]*autocliv1.FlagOptions{
-						"version": {Usage: "only this version's entries (0: every version)"},
+						// --record-version, as `query records download` names a record version.
+						"version": {Name: "record-version", Usage: "only this version's entries (0: every version)"},
 					},
 				},
 				{

@@ -66,3 +66,60 @@ func BenchmarkCreateRecord(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRedactArchivedRecord measures what archive entries add to the
+// owner's redaction, which marks each of them SHREDDED: a record at the
+// default bounds (64 versions, each in 8 pieces: 512 entries) against the
+// same record never archived; and what MsgRecordArchive costs a hospital
+// per version (1000 versions of 1000 records in one piece).
+//
+//	go test -run '^$' -bench BenchmarkRedactArchivedRecord ./x/records/keeper/
+func BenchmarkRedactArchivedRecord(b *testing.B) {
+	maxVersions := int(types.DefaultMaxVersionsPerRecord)
+	for _, pieces := range []int{0, int(types.DefaultMaxArchiveEntriesPerVersion)} {
+		b.Run(fmt.Sprintf("%d versions in %d pieces", maxVersions, pieces), func(b *testing.B) {
+			var gas storetypes.Gas
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				f := newFixture(b)
+				id := f.archivable(b, f.patient, "v1")
+				versions := []types.ArchivedVersion{av(id, 1)}
+				for v := 2; v <= maxVersions; v++ {
+					if _, err := f.msgServer.AddVersion(f.freshCtx(), f.versionMsg(b, f.hospital, id, fmt.Sprintf("v%d", v))); err != nil {
+						b.Fatal(err)
+					}
+					versions = append(versions, av(id, uint64(v)))
+				}
+				for p := 0; p < pieces; p++ {
+					f.mustArchive(b, archiveMsg(f.hospital, fmt.Sprintf("piece %d", p), versions...))
+				}
+				ctx := f.freshCtx().WithGasMeter(storetypes.NewInfiniteGasMeter())
+				b.StartTimer()
+				if _, err := f.msgServer.RedactRecord(ctx, &types.MsgRedactRecord{Owner: f.patient, RecordId: id}); err != nil {
+					b.Fatal(err)
+				}
+				gas += ctx.GasMeter().GasConsumed()
+			}
+			b.ReportMetric(float64(gas)/float64(b.N), "gas/redaction")
+		})
+	}
+	b.Run("record-archive of 1000 versions", func(b *testing.B) {
+		var gas storetypes.Gas
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			f := newFixture(b)
+			ids := importArchivableRecords(b, f, types.MaxArchivedVersionsPerMsg)
+			versions := make([]types.ArchivedVersion, len(ids))
+			for j, id := range ids {
+				versions[j] = av(id, 1)
+			}
+			ctx := f.freshCtx().WithGasMeter(storetypes.NewInfiniteGasMeter())
+			b.StartTimer()
+			if _, err := f.msgServer.RecordArchive(ctx, archiveMsg(f.hospital, "piece", versions...)); err != nil {
+				b.Fatal(err)
+			}
+			gas += ctx.GasMeter().GasConsumed()
+		}
+		b.ReportMetric(float64(gas)/float64(b.N)/float64(types.MaxArchivedVersionsPerMsg), "gas/version")
+	})
+}

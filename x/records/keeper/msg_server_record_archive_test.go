@@ -248,7 +248,7 @@ func TestRecordArchiveVersionsPerMessage(t *testing.T) {
 // importArchivableRecords adds n records of the patient, each with one
 // version and archiving allowed, through genesis (quicker than n
 // transactions), and returns their ids.
-func importArchivableRecords(t *testing.T, f fixture, n int) []uint64 {
+func importArchivableRecords(t testing.TB, f fixture, n int) []uint64 {
 	t.Helper()
 	gs := types.DefaultGenesis()
 	ids := make([]uint64, n)

@@ -45,8 +45,12 @@ const (
 
 	// MaxArchiveEntriesPerVersionCap is the hard limit on
 	// max_archive_entries_per_version: a redaction marks every archive
-	// entry of every version of the record in one transaction.
-	MaxArchiveEntriesPerVersionCap uint32 = 64
+	// entry of every version of the record in one transaction, about
+	// 10,000 gas each, which the owner pays (a record of 64 versions in 8
+	// pieces each takes its redaction from 0.7 to 6 million gas;
+	// BenchmarkRedactArchivedRecord). Governance may double the default,
+	// not make erasure arbitrarily dear.
+	MaxArchiveEntriesPerVersionCap uint32 = 16
 )
 
 // NewParams returns Params with the given limits and allowed kinds.

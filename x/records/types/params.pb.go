@@ -90,9 +90,9 @@ type Params struct {
 	// entries only: entries already recorded stay.
 	ArchivePolicy ArchivePolicy `protobuf:"varint,6,opt,name=archive_policy,json=archivePolicy,proto3,enum=medchain.records.v1.ArchivePolicy" json:"archive_policy,omitempty"`
 	// max_archive_entries_per_version bounds the archive entries one record
-	// version may have (one per Filecoin piece it is in). Redaction walks
-	// every entry of the record to mark it shredded, so the bound keeps
-	// that walk within a block. Between 1 and 64.
+	// version may have (one per Filecoin piece it is in). A redaction marks
+	// every entry of the record shredded, at the owner's cost, so the bound
+	// keeps that work small. Between 1 and 16.
 	MaxArchiveEntriesPerVersion uint32 `protobuf:"varint,7,opt,name=max_archive_entries_per_version,json=maxArchiveEntriesPerVersion,proto3" json:"max_archive_entries_per_version,omitempty"`
 }
 

@@ -105,9 +105,9 @@ export interface Params {
   archivePolicy: ArchivePolicy;
   /**
    * max_archive_entries_per_version bounds the archive entries one record
-   * version may have (one per Filecoin piece it is in). Redaction walks
-   * every entry of the record to mark it shredded, so the bound keeps
-   * that walk within a block. Between 1 and 64.
+   * version may have (one per Filecoin piece it is in). A redaction marks
+   * every entry of the record shredded, at the owner's cost, so the bound
+   * keeps that work small. Between 1 and 16.
    */
   maxArchiveEntriesPerVersion: number;
 }
