@@ -76,9 +76,9 @@ func TestVaultArchiveAndRestore(t *testing.T) {
 	for i := range big {
 		big[i] = byte(i * 7)
 	}
-	add("report.pdf", "document", big)
-	redacted := add("note.txt", "note", []byte("to be erased"))
-	private := add("private.txt", "note", []byte("never to leave the vaults"))
+	add("report.pdf", "pdf", big)
+	redacted := add("note.txt", "other", []byte("to be erased"))
+	private := add("private.txt", "other", []byte("never to leave the vaults"))
 
 	// Under the default policy only the records alice allows leave.
 	for _, r := range recs {
@@ -136,7 +136,7 @@ func TestVaultArchiveAndRestore(t *testing.T) {
 	otherCAR := filepath.Join(t.TempDir(), "other.car")
 	n.fetchReplicaCAR(recs[1].cid, otherCAR)
 	requireFailure(t, "a proof checked against another record's CAR",
-		system.Run(t, n.Bin, "vault", "verify-archive-proof", proofPath, "--car", otherCAR), "not included")
+		system.Run(t, n.Bin, "vault", "verify-archive-proof", proofPath, "--car", otherCAR), "is not record")
 
 	// The hospital records where the versions went; the redaction marks
 	// the record's entries shredded.
