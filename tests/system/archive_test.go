@@ -152,6 +152,23 @@ func TestVaultArchiveAndRestore(t *testing.T) {
 			t.Fatalf("record %d: archive entries %+v", s.RecordID, entries)
 		}
 	}
+	// A light client proves the chain's entry, trusting no node.
+	if i, ok := piece.Segment(recs[0].id, 1); ok {
+		proofOf := filepath.Join(t.TempDir(), "proof0.json")
+		if err := os.WriteFile(proofOf, []byte(system.MustRun(t, n.Bin, "vault", "archive-proof", paths[0],
+			fmt.Sprintf("%d:%d", piece.Segments[i].RecordID, piece.Segments[i].Version))), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rpc := strings.Replace(n.RPC, "tcp://", "http://", 1)
+		trustHeight, trustHash := n.trustedBlock()
+		proven := system.MustRun(t, n.Bin, "vault", "verify-archive-proof", proofOf, "--prove", "--node", n.RPC, "--witness", rpc,
+			"--trust-height", strconv.FormatInt(trustHeight, 10), "--trust-hash", trustHash,
+			"--light-dir", filepath.Join(t.TempDir(), "light"), "--home", n.Home, "--chain-id", n.ChainID)
+		if !strings.Contains(proven, "provider f01234") || !strings.Contains(proven, "ARCHIVE_STATUS_ARCHIVED") {
+			t.Fatalf("verify-archive-proof --prove printed %q", proven)
+		}
+		t.Log(proven)
+	}
 	n.MustTx("alice", "records", "redact", strconv.FormatUint(redacted.id, 10))
 	if _, ok := piece.Segment(redacted.id, 1); ok {
 		if e := n.archives(redacted.id); len(e) != 1 || e[0].Status != "ARCHIVE_STATUS_SHREDDED" {

@@ -58,15 +58,7 @@ func TestProvenCheckAccess(t *testing.T) {
 
 	node := strings.Replace(n.RPC, "tcp://", "http://", 1)
 	proxy := newTamperingProxy(t, node)
-	trustHeight := n.Height() - 1
-	var block struct {
-		Result struct {
-			BlockID struct {
-				Hash string `json:"hash"`
-			} `json:"block_id"`
-		} `json:"result"`
-	}
-	getJSON(t, fmt.Sprintf("%s/block?height=%d", node, trustHeight), &block)
+	trustHeight, trustHash := n.trustedBlock()
 	lightDir := filepath.Join(t.TempDir(), "light")
 	check := func(grantee string, extra ...string) system.Result {
 		args := append([]string{"query", "access", "check", strconv.FormatUint(rec.RecordID, 10), grantee, "--prove",
@@ -82,7 +74,7 @@ func TestProvenCheckAccess(t *testing.T) {
 		return a
 	}
 
-	a := decode(check(bob, "--trust-height", strconv.FormatInt(trustHeight, 10), "--trust-hash", block.Result.BlockID.Hash))
+	a := decode(check(bob, "--trust-height", strconv.FormatInt(trustHeight, 10), "--trust-hash", trustHash))
 	if !a.Allowed || !a.Verified || a.HeaderHeight != a.Height+1 || a.HeaderHeight <= trustHeight {
 		t.Fatalf("bob, honestly answered: %+v", a)
 	}
@@ -212,21 +204,13 @@ func TestVaultAccessGate(t *testing.T) {
 			n.Stop()
 			node := strings.Replace(n.RPC, "tcp://", "http://", 1)
 			n.Start()
-			h := n.Height() - 1
-			var block struct {
-				Result struct {
-					BlockID struct {
-						Hash string `json:"hash"`
-					} `json:"block_id"`
-				} `json:"result"`
-			}
-			getJSON(t, fmt.Sprintf("%s/block?height=%d", node, h), &block)
+			h, hash := n.trustedBlock()
 			n.Stop()
 			n.EditConfig("app.toml", map[string]string{
 				`access-gate = "node"`:  `access-gate = "light"`,
 				`gate-witnesses = []`:   `gate-witnesses = ["` + node + `"]`,
 				`gate-trust-height = 0`: fmt.Sprintf("gate-trust-height = %d", h),
-				`gate-trust-hash = ""`:  `gate-trust-hash = "` + block.Result.BlockID.Hash + `"`,
+				`gate-trust-hash = ""`:  `gate-trust-hash = "` + hash + `"`,
 			})
 			n.Start()
 		}
@@ -259,4 +243,20 @@ func TestVaultAccessGate(t *testing.T) {
 			strconv.FormatUint(rec.RecordID, 10), "--from", "bob", "--home", n.Home, "--keyring-backend", "test", "--vault", n.Vault),
 			"only record")
 	}
+}
+
+// trustedBlock is a recent height and its block hash, as a light client's
+// first use trusts them (--trust-height, --trust-hash).
+func (n *node) trustedBlock() (int64, string) {
+	n.T.Helper()
+	height := n.Height() - 1
+	var block struct {
+		Result struct {
+			BlockID struct {
+				Hash string `json:"hash"`
+			} `json:"block_id"`
+		} `json:"result"`
+	}
+	getJSON(n.T.(*testing.T), fmt.Sprintf("%s/block?height=%d", strings.Replace(n.RPC, "tcp://", "http://", 1), height), &block)
+	return height, block.Result.BlockID.Hash
 }

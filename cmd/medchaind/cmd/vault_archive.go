@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	"github.com/ipfs/go-cid"
@@ -19,6 +20,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/medchain/medchain/internal/lightflags"
 	"github.com/medchain/medchain/medclient"
 	"github.com/medchain/medchain/vault"
 	"github.com/medchain/medchain/vault/archive"
@@ -325,9 +327,52 @@ func vaultVerifyArchiveProofCmd() *cobra.Command {
 				}
 				fmt.Fprintf(w, "%s is that segment: the DAG of %s, complete and untampered\n", carPath, pr.CID)
 			}
+			if lightflags.Proving(cmd) {
+				return proveArchiveEntry(cmd, &pr)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().String("car", "", "a CAR of the record version (from any vault: /ipfs/CID?format=car) to check against the proof")
+	lightflags.Add(cmd, "also prove with a light client, trusting no node, that the chain records the piece as holding this record version")
+	cmd.Flags().String(flags.FlagNode, "tcp://localhost:26657", "CometBFT RPC of a node (with --prove)")
+	cmd.Flags().String(flags.FlagChainID, "", "the chain id (with --prove; default: the client config's, or the node's)")
 	return cmd
+}
+
+// proveArchiveEntry proves, against a verified header, the chain's archive
+// entry of the proof's record version in its piece.
+func proveArchiveEntry(cmd *cobra.Command, pr *archive.Proof) error {
+	clientCtx, err := client.GetClientQueryContext(cmd)
+	if err != nil {
+		return err
+	}
+	piece, err := archive.ParsePieceCID(pr.PieceCID)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	lc, err := lightflags.Client(ctx, cmd, clientCtx)
+	if err != nil {
+		return err
+	}
+	defer lc.Close()
+	at, err := lc.Latest(ctx)
+	if err != nil {
+		return err
+	}
+	e, found, err := lc.ArchiveEntryAt(ctx, at, pr.RecordID, pr.Version, piece)
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	switch {
+	case !found:
+		return fmt.Errorf("verified at height %d: the chain records no archive of record %d version %d in piece %s", at.Height, pr.RecordID, pr.Version, pr.PieceCID)
+	case e.PieceSize != pr.PieceSize:
+		return fmt.Errorf("verified at height %d: the chain records piece %s with %d bytes, the proof says %d", at.Height, pr.PieceCID, e.PieceSize, pr.PieceSize)
+	}
+	fmt.Fprintf(w, "verified at height %d: %s recorded it with provider %s until %s, status %s\n",
+		at.Height, e.Hospital, e.Provider, e.ExpiresAt.UTC().Format(time.RFC3339), e.Status)
+	return nil
 }

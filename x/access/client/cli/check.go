@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -14,23 +13,12 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/medchain/medchain/lightclient"
-	"github.com/medchain/medchain/medclient"
+	"github.com/medchain/medchain/internal/lightflags"
 	"github.com/medchain/medchain/x/access/types"
 )
 
 // exampleGrantee is a doctor's address in examples.
 const exampleGrantee = "med1u92qxqmn5vsxws7uc86gn7dlq0a8s4kqy8j0wd"
-
-const (
-	flagProve        = "prove"
-	flagTrustHeight  = "trust-height"
-	flagTrustHash    = "trust-hash"
-	flagTrustPeriod  = "trust-period"
-	flagMaxHeaderAge = "max-header-age"
-	flagWitness      = "witness"
-	flagLightDir     = "light-dir"
-)
 
 // CheckCmd answers "may GRANTEE read (or write) RECORD now?", from the node
 // (trusting it) or, with --prove, verified by a light client.
@@ -52,13 +40,7 @@ func CheckCmd() *cobra.Command {
 		RunE: runCheck,
 	}
 	cmd.Flags().String(flagPermission, "read", "read or write")
-	cmd.Flags().Bool(flagProve, false, "verify the answer with a light client instead of trusting the node")
-	cmd.Flags().Int64(flagTrustHeight, 0, "with --prove: a height whose block hash you trust (first use, or to reset trust)")
-	cmd.Flags().String(flagTrustHash, "", "with --prove: the block hash at --trust-height, hex")
-	cmd.Flags().Duration(flagTrustPeriod, lightclient.DefaultTrustPeriod, "with --prove: how long a verified header may vouch for new ones (below the unbonding time)")
-	cmd.Flags().StringSlice(flagWitness, nil, "with --prove: RPC address of another node to compare with (repeatable; at least one)")
-	cmd.Flags().String(flagLightDir, "", "with --prove: the trusted header store (default <home>/light/<chain-id>)")
-	cmd.Flags().Duration(flagMaxHeaderAge, lightclient.DefaultMaxHeaderAge, "with --prove: refuse to answer from a verified header older than this (a stalled or withholding node)")
+	lightflags.Add(cmd, "verify the answer with a light client instead of trusting the node")
 	flags.AddQueryFlagsToCmd(cmd)
 	return cmd
 }
@@ -80,7 +62,7 @@ func runCheck(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	if prove, _ := cmd.Flags().GetBool(flagProve); !prove {
+	if !lightflags.Proving(cmd) {
 		resp, err := types.NewQueryClient(clientCtx).CheckAccess(cmd.Context(), &types.QueryCheckAccessRequest{
 			RecordId: id, Grantee: grantee.String(), Permission: perm,
 		})
@@ -91,29 +73,7 @@ func runCheck(cmd *cobra.Command, args []string) error {
 	}
 
 	ctx := cmd.Context()
-	if clientCtx, err = medclient.EnsureChainID(ctx, clientCtx); err != nil {
-		return err
-	}
-	cfg := lightclient.Config{ChainID: clientCtx.ChainID, Primary: lightclient.HTTPAddress(clientCtx.NodeURI)}
-	cfg.MaxHeaderAge, _ = cmd.Flags().GetDuration(flagMaxHeaderAge)
-	cfg.Witnesses, _ = cmd.Flags().GetStringSlice(flagWitness)
-	for i, w := range cfg.Witnesses {
-		cfg.Witnesses[i] = lightclient.HTTPAddress(w)
-	}
-	cfg.Trust.Height, _ = cmd.Flags().GetInt64(flagTrustHeight)
-	cfg.Trust.Period, _ = cmd.Flags().GetDuration(flagTrustPeriod)
-	if h, _ := cmd.Flags().GetString(flagTrustHash); h != "" {
-		if cfg.Trust.Hash, err = hex.DecodeString(h); err != nil || len(cfg.Trust.Hash) != 32 {
-			return fmt.Errorf("--trust-hash %q is not a 32-byte hex block hash", h)
-		}
-	}
-	if (cfg.Trust.Height == 0) != (cfg.Trust.Hash == nil) {
-		return fmt.Errorf("give --trust-height and --trust-hash together")
-	}
-	if cfg.Dir, _ = cmd.Flags().GetString(flagLightDir); cfg.Dir == "" {
-		cfg.Dir = lightclient.DefaultDir(clientCtx.HomeDir, clientCtx.ChainID)
-	}
-	lc, err := lightclient.New(ctx, cfg)
+	lc, err := lightflags.Client(ctx, cmd, clientCtx)
 	if err != nil {
 		return err
 	}
