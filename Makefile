@@ -14,7 +14,7 @@ LDFLAGS     := -X github.com/cosmos/cosmos-sdk/version.Name=medchain \
 LOCALNET_DIR ?= .localnet
 
 .PHONY: all build install test test-unit test-race test-e2e test-upgrade cosmovisor monitoring-check lint fmt proto-gen proto-check \
-        portal-wasm portal-deps portal-js portal-check localnet localnet-reset localnet-join demo-issuers demo-records demo-datanft demo-lightclient demo-integrity demo-emergency demo-bridge bench bench-chain clean
+        portal-wasm portal-deps portal-js portal-check localnet localnet-reset localnet-join demo-issuers demo-records demo-datanft demo-lightclient demo-integrity demo-emergency demo-bridge demo-archive bench bench-chain clean
 
 all: build
 
@@ -142,6 +142,10 @@ demo-datanft: build
 ## demo-lightclient: verified access checks, a lying node refused, a gated vault and its log, on the running localnet
 demo-lightclient: build
 	bash scripts/demo-lightclient.sh
+
+## demo-archive: the cold archive on the running localnet: Filecoin pieces of st-mary's vault, recorded on chain, the vault rebuilt from them
+demo-archive: build
+	bash scripts/demo-archive.sh
 
 ## demo-integrity: a stranger's and a writer's attacks on a patient's payload, each refused, on the running localnet
 demo-integrity: build

@@ -255,6 +255,33 @@ func (c *Client) ArchiveEntryAt(ctx context.Context, at At, recordID, version ui
 	return e, found, err
 }
 
+// ArchiveRefusalAt proves the records params and record recordID at one
+// verified point and says, with x/records' own rule
+// (recordstypes.ArchiveRefusal), why the record may not be archived (""
+// when it may).
+func (c *Client) ArchiveRefusalAt(ctx context.Context, at At, recordID uint64) (string, error) {
+	var params recordstypes.Params
+	found, err := c.getProven(ctx, at, recordstypes.StoreKey, recordstypes.ParamsKey.Bytes(), &params, "records params")
+	if err != nil {
+		return "", err
+	}
+	if !found {
+		return "", fmt.Errorf("x/records has no params in the proven state")
+	}
+	key, err := collections.EncodeKeyWithPrefix(recordstypes.RecordsKey, collections.Uint64Key, recordID)
+	if err != nil {
+		return "", err
+	}
+	var record recordstypes.Record
+	if found, err = c.getProven(ctx, at, recordstypes.StoreKey, key, &record, fmt.Sprintf("record %d", recordID)); err != nil {
+		return "", err
+	}
+	if !found {
+		return fmt.Sprintf("record %d does not exist", recordID), nil
+	}
+	return recordstypes.ArchiveRefusal(params, record), nil
+}
+
 // getProven proves key of store at a verified point and decodes its value
 // into into, which names what (for the error); found is false when the key
 // is proven absent.

@@ -75,6 +75,7 @@ func TestArchiveEntryAt(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.RecordsMsg.RedactRecord(events.Fresh(ctx), &recordstypes.MsgRedactRecord{Owner: c.Patient, RecordId: erased})
 	require.NoError(t, err)
+	private := c.CreateRecord(t, ctx, c.CreateMsg(t, ctx, c.Patient, c.Patient, recordstypes.RecordKindFHIR))
 
 	// The records store as the keepers left it, committed to an IAVL
 	// multistore whose app hash a verified header carries.
@@ -88,6 +89,18 @@ func TestArchiveEntryAt(t *testing.T) {
 	honest, honestURL := serveProvenStore(t, p, nil)
 	client := &Client{cfg: Config{Primary: honestURL}, primary: honest, witnesses: map[string]*rpchttp.HTTP{}}
 	bg := context.Background()
+
+	// The archive rule a light-client gate applies to an archive ticket,
+	// on the proven params and record.
+	for id, want := range map[uint64]string{kept: "", private: "has not allowed archiving", erased: "has not allowed archiving", 99: "does not exist"} {
+		why, err := client.ArchiveRefusalAt(bg, p.at, id)
+		require.NoError(t, err)
+		if want == "" {
+			require.Empty(t, why, "record %d", id)
+		} else {
+			require.Contains(t, why, want, "record %d", id)
+		}
+	}
 
 	for id, status := range map[uint64]recordstypes.ArchiveStatus{kept: recordstypes.ArchiveStatusArchived, erased: recordstypes.ArchiveStatusShredded} {
 		want, err := c.Records.Archives.Get(ctx, collections.Join3(id, uint64(1), piece.String()))

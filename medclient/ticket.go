@@ -57,7 +57,18 @@ func UploadTicket(ctx context.Context, clientCtx client.Context, vaultURL string
 // ReplicaTicket signs, with a hospital's key, a ticket to copy cid from
 // the vault at vaultURL or to see that vault's pin of it.
 func ReplicaTicket(ctx context.Context, clientCtx client.Context, vaultURL, cid string) (string, error) {
-	t, err := gate.NewTicket(gate.PurposeReplica, 0, cid, clientCtx.FromAddress.String(), time.Minute)
+	return hospitalTicket(ctx, clientCtx, gate.PurposeReplica, vaultURL, cid)
+}
+
+// ArchiveTicket signs, with a hospital's key, a ticket to copy cid from the
+// vault at vaultURL into the hospital's archive: served wherever cid is
+// placed, for a record the archive policy lets leave the vaults.
+func ArchiveTicket(ctx context.Context, clientCtx client.Context, vaultURL, cid string) (string, error) {
+	return hospitalTicket(ctx, clientCtx, gate.PurposeArchive, vaultURL, cid)
+}
+
+func hospitalTicket(ctx context.Context, clientCtx client.Context, purpose, vaultURL, cid string) (string, error) {
+	t, err := gate.NewTicket(purpose, 0, cid, clientCtx.FromAddress.String(), time.Minute)
 	if err != nil {
 		return "", err
 	}

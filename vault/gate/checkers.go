@@ -109,6 +109,20 @@ func (n *NodeChecker) Replica(ctx context.Context, hospital string, c cid.Cid) (
 	return ReplicaVerdict{Allowed: true, RecordID: by.RecordId, Height: h}, nil
 }
 
+// ArchiveAllowed implements Checker: x/records' params and the record.
+func (n *NodeChecker) ArchiveAllowed(ctx context.Context, recordID uint64) (bool, string, error) {
+	var params recordstypes.QueryParamsResponse
+	if _, err := n.query(ctx, "/medchain.records.v1.Query/Params", &recordstypes.QueryParamsRequest{}, &params); err != nil {
+		return false, "", err
+	}
+	var rec recordstypes.QueryRecordResponse
+	if _, err := n.query(ctx, "/medchain.records.v1.Query/Record", &recordstypes.QueryRecordRequest{Id: recordID}, &rec); err != nil {
+		return false, "", err
+	}
+	why := recordstypes.ArchiveRefusal(params.Params, rec.Record)
+	return why == "", why, nil
+}
+
 // Vaults implements Checker: x/records' Vaults query.
 func (n *NodeChecker) Vaults(ctx context.Context) ([]placement.Replica, int, error) {
 	var resp recordstypes.QueryVaultsResponse
@@ -183,6 +197,17 @@ func (l *LightChecker) Vaults(ctx context.Context) ([]placement.Replica, int, er
 		return nil, 0, err
 	}
 	return l.lc.ReplicasAt(ctx, at)
+}
+
+// ArchiveAllowed implements Checker: the records params and the record
+// are proven at one verified header.
+func (l *LightChecker) ArchiveAllowed(ctx context.Context, recordID uint64) (bool, string, error) {
+	at, err := l.lc.Latest(ctx)
+	if err != nil {
+		return false, "", err
+	}
+	why, err := l.lc.ArchiveRefusalAt(ctx, at, recordID)
+	return why == "" && err == nil, why, err
 }
 
 // Replica implements Checker: the hospital's issuer entry and the CID's

@@ -53,6 +53,10 @@ type Checker interface {
 	// live CID (a version at the current key epoch of an ACTIVE record),
 	// whose record it names.
 	Replica(ctx context.Context, hospital string, c cid.Cid) (ReplicaVerdict, error)
+	// ArchiveAllowed says whether record recordID may be copied into a
+	// hospital's archive (the records module's archive policy, and under
+	// the CONSENT policy its owner's choice), and if not, why.
+	ArchiveAllowed(ctx context.Context, recordID uint64) (ok bool, why string, err error)
 	// ActiveHospital says whether addr is an ACTIVE hospital issuer, and
 	// if not, why.
 	ActiveHospital(ctx context.Context, addr string) (ok bool, why string, err error)
@@ -136,11 +140,11 @@ func (e *GateError) HTTPStatus() int { return e.Status }
 // A stranger's refused ticket stays unspent; shown again, it is refused
 // again.
 func (g *Gate) AllowRead(r *http.Request, root cid.Cid) error {
-	t, err := g.verify(r, PurposeRead, PurposeReplica)
+	t, err := g.verify(r, PurposeRead, PurposeReplica, PurposeArchive)
 	if err != nil {
 		return err
 	}
-	if t.Purpose == PurposeReplica {
+	if t.Purpose == PurposeReplica || t.Purpose == PurposeArchive {
 		return g.allowReplica(r, t, root)
 	}
 	e := Entry{Time: g.now().UTC(), Reader: t.Reader, Practitioner: t.Practitioner, RecordID: t.RecordID, Version: t.Version, CID: root.String()}
@@ -243,7 +247,9 @@ func (g *Gate) refuseStranger(e *Entry, reason string, status int) error {
 // hospital among those the placement, computed from current chain state,
 // puts the CID on. (While the hospitals change, a hospital the CID moves
 // to is placed as soon as the change is in state, which is when its vault
-// starts fetching; one it moves away from no longer needs it.) A copy is
+// starts fetching; one it moves away from no longer needs it.) An archive
+// ticket (PurposeArchive) is served to any ACTIVE hospital instead, for a
+// record the archive policy lets leave the vaults. A copy is
 // logged under the CID's record, for its owner to see; a refusal in the
 // strangers' log.
 func (g *Gate) allowReplica(r *http.Request, t Ticket, root cid.Cid) error {
@@ -259,6 +265,22 @@ func (g *Gate) allowReplica(r *http.Request, t Ticket, root cid.Cid) error {
 	e.RecordID, e.Height, e.Verified = v.RecordID, v.Height, v.Verified
 	if !v.Allowed {
 		return deny(http.StatusForbidden, "replica read refused: "+v.Reason)
+	}
+	if t.Purpose == PurposeArchive {
+		// An archive copy is not bound to placement (a hospital may
+		// archive every live payload), only to the record being one that
+		// may leave the vaults at all.
+		ok, why, err := g.checker.ArchiveAllowed(r.Context(), v.RecordID)
+		if err != nil {
+			return deny(http.StatusServiceUnavailable, "could not ask the chain: "+err.Error())
+		}
+		if !ok {
+			return deny(http.StatusForbidden, "archive read refused: "+why)
+		}
+		if err := g.spend(t, g.hospitalQuota()); err != nil {
+			return err
+		}
+		return g.decide(&e, "allow", "archive copy for "+t.Reader, 0)
 	}
 	replicas, factor, err := g.checker.Vaults(r.Context())
 	if err != nil {

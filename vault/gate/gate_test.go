@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -105,6 +106,9 @@ type fakeChain struct {
 	// members are practitioners, by the organisation they act for: one
 	// reads through its organisation's grant.
 	members map[string]string
+	// archivable: record 1 may be archived (the policy, the owner's
+	// choice).
+	archivable bool
 }
 
 func (f fakeChain) ActiveHospital(_ context.Context, addr string) (bool, string, error) {
@@ -125,6 +129,14 @@ func (f fakeChain) Replica(_ context.Context, hospital string, c cid.Cid) (Repli
 		}
 	}
 	return ReplicaVerdict{Reason: c.String() + " is not a live payload"}, nil
+}
+
+// ArchiveAllowed allows record 1 when f.archivable says so.
+func (f fakeChain) ArchiveAllowed(_ context.Context, id uint64) (bool, string, error) {
+	if id == 1 && f.archivable {
+		return true, "", nil
+	}
+	return false, fmt.Sprintf("the owner of record %d has not allowed archiving it", id), nil
 }
 
 func (f fakeChain) Check(_ context.Context, id, version uint64, reader string) (Verdict, error) {
@@ -291,16 +303,7 @@ func TestGateServesReplicasToActiveHospitalsOnly(t *testing.T) {
 	g := New(fakeChain{owner: patient.addr, versions: []string{v1.String(), v2.String()}, released: 1,
 		hospitals: map[string]bool{hospital.addr: true}}, log)
 	read := func(a account, ticketCID string, root cid.Cid) (int, string) {
-		tk, err := NewTicket(PurposeReplica, 0, ticketCID, a.addr, time.Minute)
-		require.NoError(t, err)
-		h, err := Sign(tk, a.signer())
-		require.NoError(t, err)
-		r := httptest.NewRequest(http.MethodHead, "/ipfs/"+root.String(), nil)
-		r.Header.Set(Header, h)
-		if err := g.AllowRead(r, root); err != nil {
-			return err.(*GateError).Status, err.Error()
-		}
-		return http.StatusOK, ""
+		return hospitalRead(t, g, a, PurposeReplica, ticketCID, root)
 	}
 	status, msg := read(hospital, v2.String(), v2)
 	require.Equal(t, http.StatusOK, status, msg)
@@ -317,6 +320,71 @@ func TestGateServesReplicasToActiveHospitalsOnly(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "the allowed replica read is in the record's log")
 	require.Equal(t, hospital.addr, entries[0].Reader)
+}
+
+// hospitalRead asks g for root with a's ticket of purpose for ticketCID
+// (no record), and returns the HTTP status and the refusal.
+func hospitalRead(t *testing.T, g *Gate, a account, purpose, ticketCID string, root cid.Cid) (int, string) {
+	t.Helper()
+	tk, err := NewTicket(purpose, 0, ticketCID, a.addr, time.Minute)
+	require.NoError(t, err)
+	h, err := Sign(tk, a.signer())
+	require.NoError(t, err)
+	r := httptest.NewRequest(http.MethodHead, "/ipfs/"+root.String(), nil)
+	r.Header.Set(Header, h)
+	if err := g.AllowRead(r, root); err != nil {
+		return err.(*GateError).Status, err.Error()
+	}
+	return http.StatusOK, ""
+}
+
+// TestGateServesArchiveCopiesOfArchivableRecordsOnly: an archive ticket
+// is not bound to placement, so it is served to an ACTIVE hospital only for
+// a live payload whose record may leave the vaults (the archive policy and
+// the owner's choice); a patient, a released version or a record the owner
+// kept out of archives is refused, and the copy is in the owner's log.
+func TestGateServesArchiveCopiesOfArchivableRecordsOnly(t *testing.T) {
+	hospital, other, patient := newAccount(), newAccount(), newAccount()
+	v1 := cid.NewCidV1(cid.Raw, mustHash(t, "v1, released"))
+	v2 := cid.NewCidV1(cid.Raw, mustHash(t, "v2, live"))
+	for _, archivable := range []bool{false, true} {
+		log, err := OpenLog(filepath.Join(t.TempDir(), "access.log"))
+		require.NoError(t, err)
+		// Only hospital holds a replica: other is ACTIVE but nothing is
+		// placed on it.
+		g := New(fakeChain{owner: patient.addr, versions: []string{v1.String(), v2.String()}, released: 1,
+			hospitals:  map[string]bool{hospital.addr: true, other.addr: true},
+			vaults:     []placement.Replica{replicaOf(hospital.addr)}, factor: 1,
+			archivable: archivable}, log)
+		read := func(a account, purpose string, root cid.Cid) (int, string) {
+			return hospitalRead(t, g, a, purpose, root.String(), root)
+		}
+		status, msg := read(other, PurposeReplica, v2)
+		require.Equal(t, http.StatusForbidden, status, "a replica ticket stays bound to placement")
+		require.Contains(t, msg, "not placed")
+		status, msg = read(other, PurposeArchive, v2)
+		if !archivable {
+			require.Equal(t, http.StatusForbidden, status)
+			require.Contains(t, msg, "has not allowed archiving")
+		} else {
+			require.Equal(t, http.StatusOK, status, msg)
+		}
+		status, msg = read(patient, PurposeArchive, v2)
+		require.Equal(t, http.StatusForbidden, status)
+		require.Contains(t, msg, "not a hospital")
+		status, msg = read(other, PurposeArchive, v1)
+		require.Equal(t, http.StatusForbidden, status)
+		require.Contains(t, msg, "not a live payload")
+
+		entries, err := log.ForRecord(1)
+		require.NoError(t, err)
+		if archivable {
+			require.Len(t, entries, 1, "the archive copy is in the record's log")
+			require.Equal(t, other.addr, entries[0].Reader)
+		} else {
+			require.Empty(t, entries)
+		}
+	}
 }
 
 // TestPinInfoIsForHospitalsOnly: with the gate on, what a vault knows of a

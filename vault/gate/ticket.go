@@ -35,6 +35,7 @@ const (
 	PurposeReplica    = tickets.PurposeReplica
 	PurposeUpload     = tickets.PurposeUpload
 	PurposePseudonym  = tickets.PurposePseudonym
+	PurposeArchive    = tickets.PurposeArchive
 	MaxTicketHeader   = tickets.MaxTicketHeader
 	MaxTicketLifetime = tickets.MaxTicketLifetime
 	NonceSize         = tickets.NonceSize

@@ -78,7 +78,7 @@ func PlanArchive(ctx context.Context, c rpcclient.Client, self sdk.AccAddress, a
 				ok, seen = true, true
 			}
 			if !seen {
-				if ok, err = chain.archiveAllowed(ctx, plan.Policy, l.RecordId); err != nil {
+				if ok, err = chain.archiveAllowed(ctx, params.Params, l.RecordId); err != nil {
 					return err
 				}
 				allowed[l.RecordId] = ok
@@ -107,20 +107,14 @@ func PlanArchive(ctx context.Context, c rpcclient.Client, self sdk.AccAddress, a
 	return plan, nil
 }
 
-// archiveAllowed says whether record id may be archived under policy.
-func (s rpcChain) archiveAllowed(ctx context.Context, policy recordstypes.ArchivePolicy, id uint64) (bool, error) {
-	switch policy {
-	case recordstypes.ArchivePolicyAll:
-		return true, nil
-	case recordstypes.ArchivePolicyConsent:
-		var resp recordstypes.QueryRecordResponse
-		if err := s.query(ctx, "/medchain.records.v1.Query/Record", &recordstypes.QueryRecordRequest{Id: id}, &resp); err != nil {
-			return false, fmt.Errorf("record %d: %w", id, err)
-		}
-		return resp.Record.ArchiveAllowed, nil
-	default:
-		return false, nil
+// archiveAllowed says whether record id may be archived under params
+// (x/records' own rule, recordstypes.ArchiveRefusal).
+func (s rpcChain) archiveAllowed(ctx context.Context, params recordstypes.Params, id uint64) (bool, error) {
+	var resp recordstypes.QueryRecordResponse
+	if err := s.query(ctx, "/medchain.records.v1.Query/Record", &recordstypes.QueryRecordRequest{Id: id}, &resp); err != nil {
+		return false, fmt.Errorf("record %d: %w", id, err)
 	}
+	return recordstypes.ArchiveRefusal(params, resp.Record) == "", nil
 }
 
 // Fetch fetches a planned CID from the first of its sources that serves

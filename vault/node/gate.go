@@ -152,6 +152,15 @@ func (l *lazyLight) Vaults(ctx context.Context) ([]placement.Replica, int, error
 	return c.Vaults(ctx)
 }
 
+// ArchiveAllowed implements gate.Checker.
+func (l *lazyLight) ArchiveAllowed(ctx context.Context, recordID uint64) (bool, string, error) {
+	c, err := l.checker(ctx)
+	if err != nil {
+		return false, "", err
+	}
+	return c.ArchiveAllowed(ctx, recordID)
+}
+
 // ActiveHospital implements gate.Checker.
 func (l *lazyLight) ActiveHospital(ctx context.Context, addr string) (bool, string, error) {
 	c, err := l.checker(ctx)

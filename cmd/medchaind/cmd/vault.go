@@ -217,11 +217,15 @@ func vaultTicketCmd() *cobra.Command {
 				}
 				return clientCtx.PrintString(t + "\n")
 			}
-			if purpose == gate.PurposeReplica {
+			if purpose == gate.PurposeReplica || purpose == gate.PurposeArchive {
 				if len(args) != 1 {
-					return fmt.Errorf("a replica ticket names one CID, and no record")
+					return fmt.Errorf("a %s ticket names one CID, and no record", purpose)
 				}
-				t, err := medclient.ReplicaTicket(cmd.Context(), clientCtx, vaultURL, args[0])
+				sign := medclient.ReplicaTicket
+				if purpose == gate.PurposeArchive {
+					sign = medclient.ArchiveTicket
+				}
+				t, err := sign(cmd.Context(), clientCtx, vaultURL, args[0])
 				if err != nil {
 					return err
 				}
@@ -259,7 +263,7 @@ func vaultTicketCmd() *cobra.Command {
 			return clientCtx.PrintString(t + "\n")
 		},
 	}
-	cmd.Flags().String("purpose", gate.PurposeRead, "read, log, upload, pseudonym, or replica (a hospital's key: copy a live CID, or see a gated vault's pin of it)")
+	cmd.Flags().String("purpose", gate.PurposeRead, "read, log, upload, pseudonym, replica (a hospital's key: copy a live CID placed on it, or see a gated vault's pin of it) or archive (a hospital's key: copy a live CID whose record may be archived)")
 	cmd.Flags().Int64("size", 0, "with --purpose upload: the most CAR bytes the upload sends")
 	cmd.Flags().String("pseudonym", "", "with --purpose pseudonym: the address the record's owner asks the issuing hospital's vault to vouch for (POST "+node.PseudonymPath+")")
 	cmd.Flags().Uint64("record-version", 0, "the record version whose payload CID is (default: the current one)")

@@ -30,7 +30,7 @@ import (
 
 // vaultArchiveCmds are the cold-archive commands of `medchaind vault`.
 func vaultArchiveCmds() []*cobra.Command {
-	return []*cobra.Command{vaultArchiveCmd(), vaultRestoreCmd(), vaultArchiveProofCmd(), vaultVerifyArchiveProofCmd()}
+	return []*cobra.Command{vaultArchiveCmd(), vaultRestoreCmd(), vaultArchiveProofCmd(), vaultVerifyArchiveProofCmd(), vaultCommPCmd()}
 }
 
 func rpcOf(clientCtx client.Context) (rpcclient.Client, error) {
@@ -47,8 +47,8 @@ func vaultArchiveCmd() *cobra.Command {
 		Short: "Write the hospital's share of the vaults as Filecoin pieces, ready for offline deals",
 		Long: "Reads the chain (--node) for the live record versions placed on the hospital --from names (--all: " +
 			"every live version), keeps those the records module's archive policy and each record's owner allow, " +
-			"fetches each one's CAR from the hospital's vault with a replica ticket (falling back to the other placed " +
-			"vaults), verifies every block, and writes them into --out as FRC-0058 data-segment aggregates: one segment " +
+			"fetches each one's CAR from the hospital's vault with an archive ticket (falling back to the other placed " +
+			"vaults, which serve any ACTIVE hospital's archive copy of a record that may be archived), verifies every block, and writes them into --out as FRC-0058 data-segment aggregates: one segment " +
 			"(a CARv1) per record version, pieces of at most --piece-size padded bytes filled with --target-car-size " +
 			"CAR bytes. It writes manifest-HEIGHT-TIME.json and .csv beside the pieces: piece CID, piece size, CAR size, " +
 			"payload CID and the record versions of each piece, what `boost offline-deal` and Singularity's `prep " +
@@ -88,7 +88,7 @@ func vaultArchiveCmd() *cobra.Command {
 			fmt.Fprintf(w, "archive policy %s: %d live record versions to archive at height %d, %d left out by policy or the owners' choice\n",
 				plan.Policy, len(plan.Items), plan.Height, plan.NotAllowed)
 			fetch := plan.Fetch(func(ctx context.Context, url string, c cid.Cid) (io.ReadCloser, error) {
-				t, err := medclient.ReplicaTicket(ctx, clientCtx, url, c.String())
+				t, err := medclient.ArchiveTicket(ctx, clientCtx, url, c.String())
 				if err != nil {
 					return nil, err
 				}
@@ -375,4 +375,30 @@ func proveArchiveEntry(cmd *cobra.Command, pr *archive.Proof) error {
 	fmt.Fprintf(w, "verified at height %d: %s recorded it with provider %s until %s, status %s\n",
 		at.Height, e.Hospital, e.Provider, e.ExpiresAt.UTC().Format(time.RFC3339), e.Status)
 	return nil
+}
+
+func vaultCommPCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "commp FILE...",
+		Short: "Print the piece CID and padded piece size of files, as a storage provider computes them",
+		Long: "Streams each file through go-fil-commp-hashhash, zero-padding it to the next power of two after Fr32, as " +
+			"`boostx commp` and a storage provider do for a deal's payload. Use it to check an archive piece against its " +
+			"manifest independently of how the archive built it (from its segments' commitments).",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, path := range args {
+				f, err := os.Open(filepath.Clean(path))
+				if err != nil {
+					return err
+				}
+				c, size, err := archive.CommP(f)
+				f.Close()
+				if err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %d %s\n", c, size, path)
+			}
+			return nil
+		},
+	}
 }

@@ -37,6 +37,11 @@ const (
 	// PurposePseudonym is a record's owner asking the vault of the
 	// hospital that issued it to vouch for a pseudonym (Ticket.Pseudonym).
 	PurposePseudonym = "pseudonym"
+	// PurposeArchive is a hospital copying a live payload into its
+	// Filecoin archive: the ticket names the CID only, and the records
+	// module's archive policy (and the owner's choice) must allow the
+	// record to leave the vaults.
+	PurposeArchive = "archive"
 )
 
 // MaxTicketHeader bounds the header a ticket travels in (a real one is

@@ -170,10 +170,8 @@ func (k Keeper) plannedArchiveEntry(ctx context.Context, params types.Params, pr
 			"version %d of record %d was released by a key rotation (key epoch %d, the record is at %d): "+
 				"archive versions of the current key epoch only", v.Version, record.Id, hv.KeyEpoch, record.KeyEpoch)
 	}
-	if params.ArchivePolicy == types.ArchivePolicyConsent && !record.ArchiveAllowed {
-		return types.ArchiveEntry{}, false, errorsmod.Wrapf(types.ErrArchiveNotAllowed,
-			"the owner of record %d has not allowed archiving it (params archive_policy is ARCHIVE_POLICY_CONSENT; "+
-				"the owner allows it with `medchaind tx records set-archive-consent %d true`)", record.Id, record.Id)
+	if why := types.ArchiveRefusal(params, record); why != "" {
+		return types.ArchiveEntry{}, false, errorsmod.Wrap(types.ErrArchiveNotAllowed, why)
 	}
 
 	key := collections.Join3(v.RecordId, v.Version, proposed.PieceCid)

@@ -222,3 +222,25 @@ type archiveKey struct {
 func (k archiveKey) String() string {
 	return fmt.Sprintf("version %d of record %d in piece %s", k.version, k.recordID, k.pieceCID)
 }
+
+// ArchiveRefusal says why record may not be copied into a hospital's
+// archive under params ("" when it may): the one rule the chain (for
+// MsgRecordArchive), the vaults (for archive reads) and the archive
+// planner all apply. Whether the record is ACTIVE and its version live is
+// checked beside it.
+func ArchiveRefusal(p Params, record Record) string {
+	switch p.ArchivePolicy {
+	case ArchivePolicyAll:
+		return ""
+	case ArchivePolicyConsent:
+		if record.ArchiveAllowed {
+			return ""
+		}
+		return fmt.Sprintf("the owner of record %d has not allowed archiving it (params archive_policy is ARCHIVE_POLICY_CONSENT; "+
+			"the owner allows it with `medchaind tx records set-archive-consent %d true`)", record.Id, record.Id)
+	case ArchivePolicyNone:
+		return "params archive_policy is ARCHIVE_POLICY_NONE: governance allows no record to be archived"
+	default:
+		return fmt.Sprintf("params archive_policy is %s: no record may be archived", p.ArchivePolicy)
+	}
+}
