@@ -353,8 +353,8 @@ func TestGateServesArchiveCopiesOfArchivableRecordsOnly(t *testing.T) {
 		// Only hospital holds a replica: other is ACTIVE but nothing is
 		// placed on it.
 		g := New(fakeChain{owner: patient.addr, versions: []string{v1.String(), v2.String()}, released: 1,
-			hospitals:  map[string]bool{hospital.addr: true, other.addr: true},
-			vaults:     []placement.Replica{replicaOf(hospital.addr)}, factor: 1,
+			hospitals: map[string]bool{hospital.addr: true, other.addr: true},
+			vaults:    []placement.Replica{replicaOf(hospital.addr)}, factor: 1,
 			archivable: archivable}, log)
 		read := func(a account, purpose string, root cid.Cid) (int, string) {
 			return hospitalRead(t, g, a, purpose, root.String(), root)
