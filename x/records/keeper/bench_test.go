@@ -90,8 +90,9 @@ func BenchmarkRedactArchivedRecord(b *testing.B) {
 					}
 					versions = append(versions, av(id, uint64(v)))
 				}
+				// Two hospitals, each holding its share of the slots.
 				for p := 0; p < pieces; p++ {
-					f.mustArchive(b, archiveMsg(f.hospital, fmt.Sprintf("piece %d", p), versions...))
+					f.mustArchive(b, archiveMsg([]string{f.hospital, f.hospitalB}[p%2], fmt.Sprintf("piece %d", p), versions...))
 				}
 				ctx := f.freshCtx().WithGasMeter(storetypes.NewInfiniteGasMeter())
 				b.StartTimer()

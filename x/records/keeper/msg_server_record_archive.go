@@ -192,7 +192,7 @@ func (k Keeper) plannedArchiveEntry(ctx context.Context, params types.Params, pr
 		return types.ArchiveEntry{}, false, err
 	}
 
-	count, err := k.countArchiveEntries(ctx, v.RecordId, v.Version)
+	count, mine, err := k.countArchiveEntries(ctx, v.RecordId, v.Version, proposed.Hospital)
 	if err != nil {
 		return types.ArchiveEntry{}, false, err
 	}
@@ -200,6 +200,12 @@ func (k Keeper) plannedArchiveEntry(ctx context.Context, params types.Params, pr
 		return types.ArchiveEntry{}, false, errorsmod.Wrapf(types.ErrTooManyArchiveEntries,
 			"version %d of record %d is in %d pieces and the limit (params max_archive_entries_per_version) is %d; "+
 				"renew one of its entries instead (the same piece CID)", v.Version, v.RecordId, count, params.MaxArchiveEntriesPerVersion)
+	}
+	if share := types.ArchiveEntriesPerHospital(params); mine >= share {
+		return types.ArchiveEntry{}, false, errorsmod.Wrapf(types.ErrTooManyArchiveEntries,
+			"%s holds %d of the %d archive entries version %d of record %d may have, and one hospital may hold at most %d "+
+				"(half, so that no hospital can take every slot); renew one of its entries instead (the same piece CID)",
+			proposed.Hospital, mine, params.MaxArchiveEntriesPerVersion, v.Version, v.RecordId, share)
 	}
 	entry := proposed
 	entry.RecordId, entry.Version = v.RecordId, v.Version
@@ -222,15 +228,18 @@ func (k Keeper) isLiveVersion(ctx context.Context, v types.RecordVersion) (bool,
 	return use.RecordId == v.RecordId && use.Version == v.Version, nil
 }
 
-// countArchiveEntries counts the archive entries of one record version.
-func (k Keeper) countArchiveEntries(ctx context.Context, recordID, version uint64) (uint64, error) {
-	var n uint64
+// countArchiveEntries counts the archive entries of one record version,
+// and how many of them hospital recorded.
+func (k Keeper) countArchiveEntries(ctx context.Context, recordID, version uint64, hospital string) (all, mine uint64, err error) {
 	rng := collections.NewSuperPrefixedTripleRange[uint64, uint64, string](recordID, version)
-	err := k.Archives.Walk(ctx, rng, func(collections.Triple[uint64, uint64, string], types.ArchiveEntry) (bool, error) {
-		n++
+	err = k.Archives.Walk(ctx, rng, func(_ collections.Triple[uint64, uint64, string], e types.ArchiveEntry) (bool, error) {
+		all++
+		if e.Hospital == hospital {
+			mine++
+		}
 		return false, nil
 	})
-	return n, err
+	return all, mine, err
 }
 
 // shredArchives marks every ARCHIVED entry of a record SHREDDED at the

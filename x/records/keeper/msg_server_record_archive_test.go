@@ -392,10 +392,11 @@ func TestRecordArchiveAfterConsentWithdrawn(t *testing.T) {
 }
 
 // max_archive_entries_per_version: N entries of a version are accepted,
-// whichever hospitals record them, the N+1st is refused; renewing one of
-// the N is still accepted at the limit.
+// the N+1st is refused, and one hospital holds at most half of them, so
+// that no hospital can take every slot; renewing an entry is still
+// accepted at either limit.
 func TestRecordArchiveEntriesPerVersion(t *testing.T) {
-	const limit = 3
+	const limit = 4 // one hospital may hold 2
 	f := newFixture(t)
 	id := f.archivable(t, f.patient, "scan")
 	other := f.archivable(t, f.patient, "other")
@@ -404,15 +405,20 @@ func TestRecordArchiveEntriesPerVersion(t *testing.T) {
 	f.mustArchive(t, archiveMsg(f.hospital, "piece 1", av(id, 1)))
 	f.mustArchive(t, archiveMsg(f.hospitalB, "piece 2", av(id, 1)))
 	f.mustArchive(t, archiveMsg(f.hospital, "piece 3", av(id, 1), av(other, 1)))
-
-	requireRejected(t, f, types.ErrTooManyArchiveEntries, "version 1 of record 1 is in 3 pieces and the limit (params max_archive_entries_per_version) is 3",
+	requireRejected(t, f, types.ErrTooManyArchiveEntries, "holds 2 of the 4 archive entries version 1 of record 1 may have",
 		func(ctx sdk.Context) (any, error) {
-			return result(f.msgServer.RecordArchive(ctx, archiveMsg(f.hospitalB, "piece 4", av(id, 1))))
+			return result(f.msgServer.RecordArchive(ctx, archiveMsg(f.hospital, "piece 5", av(id, 1))))
+		})
+	f.mustArchive(t, archiveMsg(f.hospitalB, "piece 4", av(id, 1)))
+
+	requireRejected(t, f, types.ErrTooManyArchiveEntries, "version 1 of record 1 is in 4 pieces and the limit (params max_archive_entries_per_version) is 4",
+		func(ctx sdk.Context) (any, error) {
+			return result(f.msgServer.RecordArchive(ctx, archiveMsg(f.hospitalB, "piece 6", av(id, 1))))
 		})
 	renewal := archiveMsg(f.hospital, "piece 1", av(id, 1))
 	renewal.ExpiresAt = archiveExpiry.Add(365 * 24 * time.Hour)
 	require.Equal(t, &types.MsgRecordArchiveResponse{Renewed: 1}, f.mustArchive(t, renewal))
-	f.mustArchive(t, archiveMsg(f.hospitalB, "piece 4", av(other, 1)))
+	f.mustArchive(t, archiveMsg(f.hospitalB, "piece 6", av(other, 1)))
 
 	// Governance lowering the limit leaves the entries there: params bind
 	// new entries only.

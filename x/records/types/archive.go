@@ -244,3 +244,11 @@ func ArchiveRefusal(p Params, record Record) string {
 		return fmt.Sprintf("params archive_policy is %s: no record may be archived", p.ArchivePolicy)
 	}
 }
+
+// ArchiveEntriesPerHospital is how many of a record version's archive
+// entries one hospital may hold: half of max_archive_entries_per_version
+// (at least one), so that no one hospital can take every slot and keep the
+// others from recording their archives of it.
+func ArchiveEntriesPerHospital(p Params) uint64 {
+	return max(uint64(p.MaxArchiveEntriesPerVersion)/2, 1)
+}
