@@ -242,7 +242,35 @@ func (k Keeper) countArchiveEntries(ctx context.Context, recordID, version uint6
 	return all, mine, err
 }
 
-// shredArchives marks every ARCHIVED entry of a record SHREDDED at the
+// releaseArchives marks the ARCHIVED entries of versions a key rotation
+// released RELEASED at the block time: their pieces hold ciphertext under
+// the earlier record key, no longer a live payload. It returns how many it
+// marked.
+func (k Keeper) releaseArchives(ctx context.Context, versions []types.RecordVersion) (int, error) {
+	now := sdk.UnwrapSDKContext(ctx).BlockTime()
+	var released []types.ArchiveEntry
+	for _, v := range versions {
+		err := k.Archives.Walk(ctx, collections.NewSuperPrefixedTripleRange[uint64, uint64, string](v.RecordId, v.Version),
+			func(_ collections.Triple[uint64, uint64, string], e types.ArchiveEntry) (bool, error) {
+				if e.Status == types.ArchiveStatusArchived {
+					released = append(released, e)
+				}
+				return false, nil
+			})
+		if err != nil {
+			return 0, fmt.Errorf("reading the archive entries of version %d of record %d: %w", v.Version, v.RecordId, err)
+		}
+	}
+	for _, e := range released {
+		e.Status, e.ReleasedAt = types.ArchiveStatusReleased, &now
+		if err := k.Archives.Set(ctx, collections.Join3(e.RecordId, e.Version, e.PieceCid), e); err != nil {
+			return 0, fmt.Errorf("releasing the archive entry of version %d of record %d: %w", e.Version, e.RecordId, err)
+		}
+	}
+	return len(released), nil
+}
+
+// shredArchives marks every ARCHIVED or RELEASED entry of a record SHREDDED at the
 // block time: the record's redaction deleted the wraps of its key, so the
 // ciphertext the pieces keep until their deals end opens for nobody. It
 // returns the entries it marked and the pieces that held them, each once.
@@ -251,7 +279,7 @@ func (k Keeper) shredArchives(ctx context.Context, recordID uint64) (uint32, []s
 	var shredded []types.ArchiveEntry
 	err := k.Archives.Walk(ctx, collections.NewPrefixedTripleRange[uint64, uint64, string](recordID),
 		func(_ collections.Triple[uint64, uint64, string], e types.ArchiveEntry) (bool, error) {
-			if e.Status == types.ArchiveStatusArchived {
+			if e.Status == types.ArchiveStatusArchived || e.Status == types.ArchiveStatusReleased {
 				shredded = append(shredded, e)
 			}
 			return false, nil

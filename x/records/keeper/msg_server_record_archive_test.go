@@ -474,3 +474,38 @@ func TestRecordArchiveRenewal(t *testing.T) {
 		})
 	}
 }
+
+// A key rotation (a revocation re-encrypting the record) marks the archive
+// entries of the versions it released RELEASED: their pieces hold
+// ciphertext under the earlier key, no live payload any more. The new
+// version is archived anew, and the redaction then shreds both kinds.
+func TestRotationReleasesArchiveEntries(t *testing.T) {
+	f := newFixture(t)
+	id := f.archivable(t, f.patient, "v1")
+	kept := f.archivable(t, f.patient, "untouched")
+	f.mustArchive(t, archiveMsg(f.hospital, "old piece", av(id, 1), av(kept, 1)))
+
+	ctx := f.freshCtx()
+	_, err := f.rotateKey(ctx, id, sample.CID(cid.Raw, "v2 under a new key"), 2048, nil, f.patient)
+	require.NoError(t, err)
+	released := f.archiveEntry(t, id, 1, "old piece")
+	require.Equal(t, types.ArchiveStatusReleased, released.Status)
+	require.NotNil(t, released.ReleasedAt)
+	require.True(t, released.ReleasedAt.Equal(ctx.BlockTime()))
+	require.Nil(t, released.ShreddedAt)
+	require.Equal(t, types.ArchiveStatusArchived, f.archiveEntry(t, kept, 1, "old piece").Status, "another record's entry in the same piece is untouched")
+
+	f.mustArchive(t, archiveMsg(f.hospital, "new piece", av(id, 2)))
+	_, err = f.msgServer.RedactRecord(f.freshCtx(), &types.MsgRedactRecord{Owner: f.patient, RecordId: id})
+	require.NoError(t, err)
+	for _, e := range []types.ArchiveEntry{f.archiveEntry(t, id, 1, "old piece"), f.archiveEntry(t, id, 2, "new piece")} {
+		require.Equal(t, types.ArchiveStatusShredded, e.Status, "version %d", e.Version)
+		require.NotNil(t, e.ShreddedAt)
+	}
+	require.NotNil(t, f.archiveEntry(t, id, 1, "old piece").ReleasedAt, "a shredded entry keeps when it was released")
+
+	// Genesis carries the three states and checks them against the record.
+	gs, err := f.keeper.ExportGenesis(f.ctx)
+	require.NoError(t, err)
+	require.NoError(t, gs.Validate(f.addressCodec))
+}

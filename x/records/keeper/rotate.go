@@ -88,6 +88,9 @@ func (k Keeper) RotateKey(ctx context.Context, recordID uint64, cidStr string, s
 			return types.Record{}, err
 		}
 	}
+	if _, err := k.releaseArchives(ctx, releasedVersions); err != nil {
+		return types.Record{}, err
+	}
 
 	now := sdk.UnwrapSDKContext(ctx).BlockTime()
 	record.Version++

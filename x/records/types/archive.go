@@ -164,7 +164,7 @@ func (e ArchiveEntry) View(now time.Time) ArchiveEntryView {
 	return ArchiveEntryView{
 		RecordId: e.RecordId, Version: e.Version, PieceCid: e.PieceCid, PieceSize: e.PieceSize, Hospital: e.Hospital,
 		Provider: e.Provider, DealRef: e.DealRef, ExpiresAt: e.ExpiresAt, RecordedAt: e.RecordedAt,
-		Status: e.Status, ShreddedAt: e.ShreddedAt, Expired: e.Expired(now),
+		Status: e.Status, ShreddedAt: e.ShreddedAt, ReleasedAt: e.ReleasedAt, Expired: e.Expired(now),
 	}
 }
 
@@ -200,15 +200,19 @@ func ValidateStoredArchiveEntry(e ArchiveEntry, addressCodec address.Codec) erro
 	}
 	switch e.Status {
 	case ArchiveStatusArchived:
-		if e.ShreddedAt != nil {
-			return errorsmod.Wrap(ErrInvalidArchiveEntry, "an ARCHIVED entry has no shredded_at")
+		if e.ShreddedAt != nil || e.ReleasedAt != nil {
+			return errorsmod.Wrap(ErrInvalidArchiveEntry, "an ARCHIVED entry has no shredded_at and no released_at")
+		}
+	case ArchiveStatusReleased:
+		if e.ReleasedAt == nil || e.ShreddedAt != nil {
+			return errorsmod.Wrap(ErrInvalidArchiveEntry, "a RELEASED entry says when (released_at) and has no shredded_at")
 		}
 	case ArchiveStatusShredded:
 		if e.ShreddedAt == nil {
 			return errorsmod.Wrap(ErrInvalidArchiveEntry, "a SHREDDED entry says when: shredded_at is missing")
 		}
 	default:
-		return errorsmod.Wrapf(ErrInvalidArchiveEntry, "status %s is not ARCHIVED or SHREDDED", e.Status)
+		return errorsmod.Wrapf(ErrInvalidArchiveEntry, "status %s is not ARCHIVED, RELEASED or SHREDDED", e.Status)
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ func TestArchiveEntryViewMirrorsTheEntry(t *testing.T) {
 	e := types.ArchiveEntry{
 		RecordId: 1, Version: 2, PieceCid: sample.PieceCID("p"), PieceSize: 128, Hospital: sample.Bech32("hospital"),
 		Provider: "f01", DealRef: "d", ExpiresAt: recorded.Add(48 * time.Hour), RecordedAt: recorded,
-		Status: types.ArchiveStatusShredded, ShreddedAt: &shredded,
+		Status: types.ArchiveStatusShredded, ShreddedAt: &shredded, ReleasedAt: &recorded,
 	}
 	bz, err := gogoproto.Marshal(&e)
 	require.NoError(t, err)

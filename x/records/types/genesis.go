@@ -119,9 +119,9 @@ func (gs GenesisState) validate(addressCodec address.Codec) error {
 }
 
 // validateArchives checks every archive entry on its own and against the
-// records: a version of a record in this file, listed once, ARCHIVED
-// while the record is ACTIVE and SHREDDED once it is REDACTED (a redaction
-// shreds every entry of the record). Neither the live CID nor params
+// records: a version of a record in this file, listed once, ARCHIVED or
+// RELEASED while the record is ACTIVE and SHREDDED once it is REDACTED (a
+// redaction shreds every entry of the record). Neither the live CID nor params
 // max_archive_entries_per_version is checked: a rotation releases a
 // version after it was archived, and params bind new entries only.
 func (gs GenesisState) validateArchives(records map[uint64]Record, addressCodec address.Codec) error {
@@ -146,7 +146,7 @@ func (gs GenesisState) validateArchives(records map[uint64]Record, addressCodec 
 			return errorsmod.Wrapf(ErrInvalidArchiveEntry, "archives[%d]: record %d is REDACTED, so its entries are SHREDDED, not %s",
 				i, e.RecordId, e.Status)
 		}
-		if r.Status == RecordStatusActive && e.Status != ArchiveStatusArchived {
+		if r.Status == RecordStatusActive && e.Status == ArchiveStatusShredded {
 			return errorsmod.Wrapf(ErrInvalidArchiveEntry, "archives[%d]: record %d is ACTIVE; only a redaction shreds its entries", i, e.RecordId)
 		}
 	}

@@ -242,10 +242,20 @@ export interface ArchiveEntryView {
   recordedAt:
     | Timestamp
     | undefined;
-  /** status is ARCHIVED, or SHREDDED once the record is redacted. */
+  /**
+   * status is ARCHIVED, RELEASED once a key rotation released the version,
+   * or SHREDDED once the record is redacted.
+   */
   status: ArchiveStatus;
-  /** shredded_at is the block time of the redaction; unset while ARCHIVED. */
+  /** shredded_at is the block time of the redaction; unset unless SHREDDED. */
   shreddedAt:
+    | Timestamp
+    | undefined;
+  /**
+   * released_at is the block time of the key rotation that released the
+   * version; unset while ARCHIVED.
+   */
+  releasedAt:
     | Timestamp
     | undefined;
   /**
@@ -2169,6 +2179,7 @@ function createBaseArchiveEntryView(): ArchiveEntryView {
     recordedAt: undefined,
     status: 0,
     shreddedAt: undefined,
+    releasedAt: undefined,
     expired: false,
   };
 }
@@ -2217,8 +2228,11 @@ export const ArchiveEntryView: MessageFns<ArchiveEntryView> = {
     if (message.shreddedAt !== undefined) {
       Timestamp.encode(message.shreddedAt, writer.uint32(90).fork()).join();
     }
+    if (message.releasedAt !== undefined) {
+      Timestamp.encode(message.releasedAt, writer.uint32(98).fork()).join();
+    }
     if (message.expired !== false) {
-      writer.uint32(96).bool(message.expired);
+      writer.uint32(104).bool(message.expired);
     }
     return writer;
   },
@@ -2325,7 +2339,15 @@ export const ArchiveEntryView: MessageFns<ArchiveEntryView> = {
             continue;
           }
           case 12: {
-            if (tag !== 96) {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.releasedAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
               break;
             }
 
@@ -2385,6 +2407,11 @@ export const ArchiveEntryView: MessageFns<ArchiveEntryView> = {
         : isSet(object.shredded_at)
         ? fromJsonTimestamp(object.shredded_at)
         : undefined,
+      releasedAt: isSet(object.releasedAt)
+        ? fromJsonTimestamp(object.releasedAt)
+        : isSet(object.released_at)
+        ? fromJsonTimestamp(object.released_at)
+        : undefined,
       expired: isSet(object.expired) ? globalThis.Boolean(object.expired) : false,
     };
   },
@@ -2424,6 +2451,9 @@ export const ArchiveEntryView: MessageFns<ArchiveEntryView> = {
     if (message.shreddedAt !== undefined) {
       obj.shreddedAt = fromTimestamp(message.shreddedAt).toISOString();
     }
+    if (message.releasedAt !== undefined) {
+      obj.releasedAt = fromTimestamp(message.releasedAt).toISOString();
+    }
     if (message.expired !== false) {
       obj.expired = message.expired;
     }
@@ -2451,6 +2481,9 @@ export const ArchiveEntryView: MessageFns<ArchiveEntryView> = {
     message.status = object.status ?? 0;
     message.shreddedAt = (object.shreddedAt !== undefined && object.shreddedAt !== null)
       ? Timestamp.fromPartial(object.shreddedAt)
+      : undefined;
+    message.releasedAt = (object.releasedAt !== undefined && object.releasedAt !== null)
+      ? Timestamp.fromPartial(object.releasedAt)
       : undefined;
     message.expired = object.expired ?? false;
     return message;

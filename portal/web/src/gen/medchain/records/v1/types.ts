@@ -152,6 +152,15 @@ export enum ArchiveStatus {
    * open it: crypto-shredding. Final.
    */
   ARCHIVE_STATUS_SHREDDED = 2,
+  /**
+   * ARCHIVE_STATUS_RELEASED - ARCHIVE_STATUS_RELEASED: a key rotation released the version (a
+   * revocation re-encrypted the record under a new key). The piece holds
+   * ciphertext under the earlier record key, which only the readers of
+   * that key epoch were given: it is no live payload, a restore leaves it
+   * out, and it is no copy of the record as it is now. A redaction still
+   * shreds it.
+   */
+  ARCHIVE_STATUS_RELEASED = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -166,6 +175,9 @@ export function archiveStatusFromJSON(object: any): ArchiveStatus {
     case 2:
     case "ARCHIVE_STATUS_SHREDDED":
       return ArchiveStatus.ARCHIVE_STATUS_SHREDDED;
+    case 3:
+    case "ARCHIVE_STATUS_RELEASED":
+      return ArchiveStatus.ARCHIVE_STATUS_RELEASED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -181,6 +193,8 @@ export function archiveStatusToJSON(object: ArchiveStatus): string {
       return "ARCHIVE_STATUS_ARCHIVED";
     case ArchiveStatus.ARCHIVE_STATUS_SHREDDED:
       return "ARCHIVE_STATUS_SHREDDED";
+    case ArchiveStatus.ARCHIVE_STATUS_RELEASED:
+      return "ARCHIVE_STATUS_RELEASED";
     case ArchiveStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -450,13 +464,24 @@ export interface ArchiveEntry {
   recordedAt:
     | Timestamp
     | undefined;
-  /** status is ARCHIVED, or SHREDDED once the record is redacted. */
+  /**
+   * status is ARCHIVED, RELEASED once a key rotation released the version,
+   * or SHREDDED once the record is redacted.
+   */
   status: ArchiveStatus;
   /**
    * shredded_at is the block time of the redaction that shredded it;
-   * unset while ARCHIVED.
+   * unset unless SHREDDED.
    */
-  shreddedAt: Timestamp | undefined;
+  shreddedAt:
+    | Timestamp
+    | undefined;
+  /**
+   * released_at is the block time of the key rotation that released the
+   * version; unset while ARCHIVED (a RELEASED entry a redaction then
+   * shredded keeps it).
+   */
+  releasedAt: Timestamp | undefined;
 }
 
 function createBaseRecord(): Record {
@@ -1774,6 +1799,7 @@ function createBaseArchiveEntry(): ArchiveEntry {
     recordedAt: undefined,
     status: 0,
     shreddedAt: undefined,
+    releasedAt: undefined,
   };
 }
 
@@ -1820,6 +1846,9 @@ export const ArchiveEntry: MessageFns<ArchiveEntry> = {
     }
     if (message.shreddedAt !== undefined) {
       Timestamp.encode(message.shreddedAt, writer.uint32(90).fork()).join();
+    }
+    if (message.releasedAt !== undefined) {
+      Timestamp.encode(message.releasedAt, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -1925,6 +1954,14 @@ export const ArchiveEntry: MessageFns<ArchiveEntry> = {
             message.shreddedAt = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.releasedAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1978,6 +2015,11 @@ export const ArchiveEntry: MessageFns<ArchiveEntry> = {
         : isSet(object.shredded_at)
         ? fromJsonTimestamp(object.shredded_at)
         : undefined,
+      releasedAt: isSet(object.releasedAt)
+        ? fromJsonTimestamp(object.releasedAt)
+        : isSet(object.released_at)
+        ? fromJsonTimestamp(object.released_at)
+        : undefined,
     };
   },
 
@@ -2016,6 +2058,9 @@ export const ArchiveEntry: MessageFns<ArchiveEntry> = {
     if (message.shreddedAt !== undefined) {
       obj.shreddedAt = fromTimestamp(message.shreddedAt).toISOString();
     }
+    if (message.releasedAt !== undefined) {
+      obj.releasedAt = fromTimestamp(message.releasedAt).toISOString();
+    }
     return obj;
   },
 
@@ -2040,6 +2085,9 @@ export const ArchiveEntry: MessageFns<ArchiveEntry> = {
     message.status = object.status ?? 0;
     message.shreddedAt = (object.shreddedAt !== undefined && object.shreddedAt !== null)
       ? Timestamp.fromPartial(object.shreddedAt)
+      : undefined;
+    message.releasedAt = (object.releasedAt !== undefined && object.releasedAt !== null)
+      ? Timestamp.fromPartial(object.releasedAt)
       : undefined;
     return message;
   },
