@@ -22,6 +22,9 @@ var (
 	// in a node, too deep), which only an attack on the vault's memory or
 	// disk would send.
 	ErrDAGShape = errors.New("vault: DAG shape outside the vault's limits")
+	// ErrStoreInUse: another process holds the store open (a store is
+	// open in one process at a time).
+	ErrStoreInUse = errors.New("vault: store in use")
 	// ErrBadCAR: the upload is not a well-formed CARv1 with exactly one root
 	// whose blocks decode.
 	ErrBadCAR = errors.New("vault: malformed CAR")

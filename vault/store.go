@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/blockstore"
@@ -128,6 +129,9 @@ func Open(dir string) (*Store, error) {
 	// LevelDB first: its lock file keeps a second process out of the
 	// whole store.
 	meta, err := leveldb.NewDatastore(filepath.Join(dir, "datastore"), nil)
+	if errors.Is(err, syscall.EAGAIN) {
+		return nil, fmt.Errorf("%w: %s is open in another process (a node's vault, or a vault serve): stop that vault first", ErrStoreInUse, dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("vault: open datastore in %s: %w", dir, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/ipfs/boxo/blockstore"
@@ -292,8 +293,8 @@ func TestStoreIsExclusiveAndPersistent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(dir); err == nil {
-		t.Fatal("a second Open of the same directory succeeded")
+	if _, err := Open(dir); !errors.Is(err, ErrStoreInUse) || !strings.Contains(err.Error(), "stop that vault first") {
+		t.Fatalf("a second Open of the same directory: %v, want ErrStoreInUse saying what to do", err)
 	}
 	input := randomBytes(15, 1<<20+1)
 	root := mustImport(t, s, input)
