@@ -92,7 +92,7 @@ func vaultArchiveCmd() *cobra.Command {
 				if err != nil {
 					return nil, err
 				}
-				vc := vault.NewClient(url, http.DefaultClient)
+				vc := vault.NewClient(url, archiveHTTP)
 				vc.Header = http.Header{gate.Header: {t}}
 				return vc.FetchCAR(ctx, c)
 			})
@@ -122,6 +122,11 @@ func vaultArchiveCmd() *cobra.Command {
 	addKeyFlags(cmd)
 	return cmd
 }
+
+// archiveHTTP fetches CARs for the archive: a vault that stops sending
+// fails the run (naming the record) after half an hour instead of
+// holding it forever; a 48 MiB record takes seconds.
+var archiveHTTP = &http.Client{Timeout: 30 * time.Minute}
 
 // addKeyFlags are the flags of a command that signs with a keyring key
 // and reads the chain.
